@@ -1,0 +1,212 @@
+//! sbctl's command line, as clap types.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "sbctl",
+    version,
+    about = "Operate Switchboard: tokens, teams, members, messages"
+)]
+pub(crate) struct Cli {
+    /// Server address.
+    #[arg(
+        long,
+        global = true,
+        env = "SWITCHBOARD_ADDR",
+        default_value = "http://127.0.0.1:7401"
+    )]
+    pub(crate) addr: String,
+    /// Bearer token (see `sbctl token mint`).
+    #[arg(long, global = true, env = "SWITCHBOARD_TOKEN", hide_env_values = true)]
+    pub(crate) token: Option<String>,
+    /// Print JSON instead of tables.
+    #[arg(long, global = true)]
+    pub(crate) json: bool,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Subcommand)]
+pub(crate) enum Command {
+    /// Mint tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Teams (GROUP conversations) and conversations in general.
+    #[command(subcommand)]
+    Team(TeamCommand),
+    /// Broadcast channels.
+    #[command(subcommand)]
+    Channel(ChannelCommand),
+    /// Members and roles.
+    #[command(subcommand)]
+    Member(MemberCommand),
+    /// Direct conversations and your notes-to-self.
+    #[command(subcommand)]
+    Dm(DmCommand),
+    /// Send a message.
+    Send {
+        channel: u64,
+        text: String,
+        /// Deliver privately to this member only.
+        #[arg(long)]
+        to: Option<String>,
+        /// Reply to this message id.
+        #[arg(long)]
+        reply_to: Option<u64>,
+        /// Idempotency key: retrying with the same key never duplicates the message.
+        #[arg(long)]
+        client_msg_id: Option<String>,
+    },
+    /// Replace the text of one of your messages.
+    Edit {
+        channel: u64,
+        message: u64,
+        text: String,
+    },
+    /// Delete a message.
+    Delete { channel: u64, message: u64 },
+    /// Show a conversation's messages, newest first.
+    History {
+        channel: u64,
+        /// Only messages older than this id.
+        #[arg(long)]
+        before: Option<u64>,
+        /// Only messages newer than this id.
+        #[arg(long)]
+        after: Option<u64>,
+        /// How many (1 to 200).
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Print a shell completion script.
+    Completions { shell: clap_complete::Shell },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum TokenCommand {
+    /// Sign a token with the dev secret (default) or a private key.
+    Mint(MintArgs),
+}
+
+#[derive(Args)]
+pub(crate) struct MintArgs {
+    #[arg(long)]
+    pub(crate) user: String,
+    #[arg(long)]
+    pub(crate) org: String,
+    /// Scopes (repeat or space-separate); default: chat.read chat.write chat.teams.manage
+    /// chat.files.
+    #[arg(long = "scope", num_args = 1..)]
+    pub(crate) scopes: Vec<String>,
+    /// Lifetime, e.g. 30m, 1h, 7d.
+    #[arg(long, default_value = "1h")]
+    pub(crate) ttl: humantime::Duration,
+    /// Display name claim.
+    #[arg(long)]
+    pub(crate) name: Option<String>,
+    /// HS256 secret file.
+    #[arg(
+        long,
+        env = "SWITCHBOARD_SECRET_FILE",
+        default_value = "switchboard-data/dev-secret"
+    )]
+    pub(crate) secret_file: PathBuf,
+    /// PEM private key to sign with instead of the secret.
+    #[arg(long, requires = "alg")]
+    pub(crate) key_file: Option<PathBuf>,
+    /// Algorithm for --key-file: RS256, ES256, EdDSA, ...
+    #[arg(long)]
+    pub(crate) alg: Option<String>,
+}
+
+#[derive(Subcommand)]
+pub(crate) enum TeamCommand {
+    /// Create a team; you become its owner.
+    Create {
+        name: String,
+        #[arg(long, default_value = "")]
+        icon: String,
+        /// Meta tag (repeatable).
+        #[arg(long = "tag")]
+        tags: Vec<String>,
+        /// Only admins and the owner may post.
+        #[arg(long)]
+        restricted: bool,
+        /// Initial member (repeatable).
+        #[arg(long = "member")]
+        members: Vec<String>,
+    },
+    /// Your conversations, of every kind.
+    List,
+    /// One conversation and its members.
+    Show { id: u64 },
+    /// Change name, icon, tags or restriction.
+    Update {
+        id: u64,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        icon: Option<String>,
+        /// Replace all tags with these (repeatable).
+        #[arg(long = "tag")]
+        tags: Vec<String>,
+        /// Remove every tag.
+        #[arg(long, conflicts_with = "tags")]
+        clear_tags: bool,
+        #[arg(long)]
+        restricted: Option<bool>,
+    },
+    /// Make a team read-only for good (owner).
+    Archive { id: u64 },
+    /// Hand ownership to another member (owner).
+    Transfer { id: u64, new_owner: String },
+    /// Leave a team.
+    Leave { id: u64 },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum ChannelCommand {
+    /// Create a broadcast channel; you become its owner.
+    Create {
+        name: String,
+        /// Anyone in the org may join.
+        #[arg(long)]
+        public: bool,
+        #[arg(long = "tag")]
+        tags: Vec<String>,
+        #[arg(long = "member")]
+        members: Vec<String>,
+    },
+    /// Join a public channel.
+    Join { id: u64 },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum MemberCommand {
+    /// List members.
+    List { id: u64 },
+    /// Add users as members.
+    Add {
+        id: u64,
+        #[arg(required = true)]
+        users: Vec<String>,
+    },
+    /// Remove a member.
+    Remove { id: u64, user: String },
+    /// Make a member an admin (owner).
+    Promote { id: u64, user: String },
+    /// Make an admin a member (owner).
+    Demote { id: u64, user: String },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum DmCommand {
+    /// Get or create the direct conversation with a user.
+    Open { user: String },
+    /// Get or create your notes-to-self conversation.
+    #[command(name = "self")]
+    SelfNotes,
+}

@@ -1,0 +1,256 @@
+//! The sbctl commands that call the Chat API.
+
+use anyhow::Context;
+use serde_json::{Value, json};
+use switchboard_sdk::proto as pb;
+use switchboard_sdk::{Client, SdkError};
+
+use crate::args::{ChannelCommand, Command, DmCommand, MemberCommand, TeamCommand};
+use crate::output;
+
+/// One result to print: JSON for `--json`, the table (or line) otherwise.
+struct Shown {
+    json: Value,
+    human: String,
+}
+
+pub(crate) async fn run(
+    addr: &str,
+    token: Option<&str>,
+    json: bool,
+    command: Command,
+) -> anyhow::Result<()> {
+    let token = token.context(
+        "no token: pass --token or set SWITCHBOARD_TOKEN (mint one with `sbctl token mint`)",
+    )?;
+    let client = Client::connect(addr, token).await?;
+    let shown = execute(&client, command).await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&shown.json)?);
+    } else {
+        println!("{}", shown.human);
+    }
+    Ok(())
+}
+
+async fn execute(client: &Client, command: Command) -> Result<Shown, SdkError> {
+    Ok(match command {
+        Command::Team(command) => team(client, command).await?,
+        Command::Channel(command) => channel(client, command).await?,
+        Command::Member(command) => member(client, command).await?,
+        Command::Dm(DmCommand::Open { user }) => conversation(client.open_direct(&user).await?),
+        Command::Dm(DmCommand::SelfNotes) => conversation(client.open_self().await?),
+        Command::Send {
+            channel,
+            text,
+            to,
+            reply_to,
+            client_msg_id,
+        } => {
+            let request = pb::SendMessageRequest {
+                channel_id: channel,
+                to: to.unwrap_or_default(),
+                r#type: pb::MessageType::Text as i32,
+                data: text,
+                parent_id: reply_to.unwrap_or(0),
+                client_msg_id: client_msg_id.unwrap_or_default(),
+                ..Default::default()
+            };
+            let sent = client.send(request).await?;
+            let message = sent.message.ok_or(SdkError::MissingField("message"))?;
+            let note = if sent.duplicate {
+                " (a retry: this is the original)"
+            } else {
+                ""
+            };
+            Shown {
+                json: json!({ "message": output::message_json(&message), "duplicate": sent.duplicate }),
+                human: format!("sent message {}{note}", message.id),
+            }
+        }
+        Command::Edit {
+            channel,
+            message,
+            text,
+        } => messages(vec![client.edit_message(channel, message, &text).await?]),
+        Command::Delete { channel, message } => {
+            messages(vec![client.delete_message(channel, message).await?])
+        }
+        Command::History {
+            channel,
+            before,
+            after,
+            limit,
+        } => {
+            let request = pb::ListHistoryRequest {
+                channel_id: channel,
+                before: before.unwrap_or(0),
+                after: after.unwrap_or(0),
+                limit,
+            };
+            let page = client.history(request).await?;
+            let mut shown = messages(page.messages);
+            shown.json = json!({ "messages": shown.json, "has_more": page.has_more });
+            if page.has_more {
+                shown
+                    .human
+                    .push_str("\n(more: page on with --before the last id)");
+            }
+            shown
+        }
+        Command::Token(_) | Command::Completions { .. } => unreachable!("handled in main"),
+    })
+}
+
+async fn team(client: &Client, command: TeamCommand) -> Result<Shown, SdkError> {
+    Ok(match command {
+        TeamCommand::Create {
+            name,
+            icon,
+            tags,
+            restricted,
+            members,
+        } => {
+            let request = pb::CreateTeamRequest {
+                name,
+                icon,
+                meta_tags: tags,
+                restricted,
+                members,
+            };
+            conversation(client.create_team(request).await?)
+        }
+        TeamCommand::List => {
+            let all = client.all_conversations().await?;
+            Shown {
+                json: Value::Array(all.iter().map(output::conversation_json).collect()),
+                human: output::conversations_table(&all).to_string(),
+            }
+        }
+        TeamCommand::Show { id } => {
+            let c = client.get_conversation(id).await?;
+            let members = all_members(client, id).await.unwrap_or_default();
+            let mut json = output::conversation_json(&c);
+            json["members"] = Value::Array(members.iter().map(output::member_json).collect());
+            Shown {
+                json,
+                human: format!(
+                    "{}\n{}",
+                    output::conversation_table(&c),
+                    output::members_table(&members)
+                ),
+            }
+        }
+        TeamCommand::Update {
+            id,
+            name,
+            icon,
+            tags,
+            clear_tags,
+            restricted,
+        } => {
+            let meta_tags = (clear_tags || !tags.is_empty()).then_some(pb::TagList { tags });
+            let request = pb::UpdateTeamRequest {
+                conversation_id: id,
+                name,
+                icon,
+                meta_tags,
+                restricted,
+            };
+            conversation(client.update_team(request).await?)
+        }
+        TeamCommand::Archive { id } => conversation(client.archive(id).await?),
+        TeamCommand::Transfer { id, new_owner } => {
+            conversation(client.transfer_ownership(id, &new_owner).await?)
+        }
+        TeamCommand::Leave { id } => {
+            client.leave(id).await?;
+            done(format!("left conversation {id}"))
+        }
+    })
+}
+
+async fn channel(client: &Client, command: ChannelCommand) -> Result<Shown, SdkError> {
+    Ok(match command {
+        ChannelCommand::Create {
+            name,
+            public,
+            tags,
+            members,
+        } => {
+            let visibility = if public {
+                pb::Visibility::Public
+            } else {
+                pb::Visibility::Private
+            } as i32;
+            let request = pb::CreateChannelRequest {
+                name,
+                icon: String::new(),
+                meta_tags: tags,
+                visibility,
+                members,
+            };
+            conversation(client.create_channel(request).await?)
+        }
+        ChannelCommand::Join { id } => conversation(client.join_channel(id).await?),
+    })
+}
+
+async fn member(client: &Client, command: MemberCommand) -> Result<Shown, SdkError> {
+    Ok(match command {
+        MemberCommand::List { id } => members(all_members(client, id).await?),
+        MemberCommand::Add { id, users } => {
+            let users: Vec<&str> = users.iter().map(String::as_str).collect();
+            members(client.add_members(id, &users).await?)
+        }
+        MemberCommand::Remove { id, user } => {
+            client.remove_member(id, &user).await?;
+            done(format!("removed {user} from conversation {id}"))
+        }
+        MemberCommand::Promote { id, user } => {
+            members(vec![client.promote_admin(id, &user).await?])
+        }
+        MemberCommand::Demote { id, user } => members(vec![client.demote_admin(id, &user).await?]),
+    })
+}
+
+async fn all_members(client: &Client, id: u64) -> Result<Vec<pb::Member>, SdkError> {
+    let mut all = Vec::new();
+    let mut after = String::new();
+    loop {
+        let page = client.list_members(id, &after, 1000).await?;
+        all.extend(page.members);
+        if page.next_after.is_empty() {
+            return Ok(all);
+        }
+        after = page.next_after;
+    }
+}
+
+fn conversation(c: pb::Conversation) -> Shown {
+    Shown {
+        json: output::conversation_json(&c),
+        human: output::conversation_table(&c).to_string(),
+    }
+}
+
+fn members(members: Vec<pb::Member>) -> Shown {
+    Shown {
+        json: Value::Array(members.iter().map(output::member_json).collect()),
+        human: output::members_table(&members).to_string(),
+    }
+}
+
+fn messages(messages: Vec<pb::Message>) -> Shown {
+    Shown {
+        json: Value::Array(messages.iter().map(output::message_json).collect()),
+        human: output::messages_table(&messages).to_string(),
+    }
+}
+
+fn done(line: String) -> Shown {
+    Shown {
+        json: json!({ "ok": true, "message": line }),
+        human: line,
+    }
+}

@@ -1,0 +1,31 @@
+//! `sbctl`: the Switchboard ops CLI. Parses arguments, runs one command, prints the result
+//! as a table (or JSON with `--json`), and exits non-zero with the gRPC code on failure.
+
+mod args;
+mod chat;
+mod output;
+mod token;
+
+use clap::{CommandFactory, Parser};
+
+use crate::args::{Cli, Command};
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let cli = Cli::parse();
+    if let Err(error) = run(cli).await {
+        eprintln!("error: {error:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Token(command) => token::run(command, cli.json),
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "sbctl", &mut std::io::stdout());
+            Ok(())
+        }
+        command => chat::run(&cli.addr, cli.token.as_deref(), cli.json, command).await,
+    }
+}

@@ -1,0 +1,24 @@
+//! Compiles `switchboard/v1/*.proto` with a vendored protoc, so no system install is needed.
+
+use std::path::PathBuf;
+
+const PROTOS: [&str; 3] = [
+    "switchboard/v1/conversation.proto",
+    "switchboard/v1/message.proto",
+    "switchboard/v1/chat.proto",
+];
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut config = prost_build::Config::new();
+    config.protoc_executable(protoc_bin_vendored::protoc_bin_path()?);
+
+    let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);
+    tonic_prost_build::configure()
+        .file_descriptor_set_path(out_dir.join("switchboard_descriptor.bin"))
+        .codec_path("crate::codec::ProtoCodec")
+        .compile_with_config(config, &PROTOS, &["."])?;
+    for proto in PROTOS {
+        println!("cargo:rerun-if-changed={proto}");
+    }
+    Ok(())
+}

@@ -1,0 +1,358 @@
+//! [`Client`]: one connection to a controller (or relay), every Chat call typed.
+
+use std::sync::{Arc, RwLock};
+
+use switchboard_proto::tonic::metadata::MetadataValue;
+use switchboard_proto::tonic::service::Interceptor;
+use switchboard_proto::tonic::service::interceptor::InterceptedService;
+use switchboard_proto::tonic::transport::{Channel, Endpoint};
+use switchboard_proto::tonic::{Request, Status};
+use switchboard_proto::v1::{self as pb, chat_client::ChatClient};
+
+/// What can go wrong talking to Switchboard.
+#[derive(Debug, thiserror::Error)]
+pub enum SdkError {
+    #[error("cannot connect to {address}: {source}")]
+    Connect {
+        address: String,
+        source: switchboard_proto::tonic::transport::Error,
+    },
+    #[error("{}: {}", code_name(.0.code()), .0.message())]
+    Status(Status),
+    #[error("the server answered without the expected {0}")]
+    MissingField(&'static str),
+}
+
+impl From<Status> for SdkError {
+    fn from(status: Status) -> Self {
+        SdkError::Status(status)
+    }
+}
+
+/// Puts `authorization: Bearer <token>` on every request; the token can be swapped at any
+/// time (say, after a refresh) and applies from the next call on.
+#[derive(Clone)]
+pub struct BearerAuth {
+    /// The current token; empty sends no authorization header.
+    token: Arc<RwLock<String>>,
+}
+
+impl Interceptor for BearerAuth {
+    fn call(&mut self, mut request: Request<()>) -> std::result::Result<Request<()>, Status> {
+        let token = self.token.read().expect("token lock poisoned");
+        if !token.is_empty() {
+            let value = MetadataValue::try_from(format!("Bearer {token}")).map_err(|_| {
+                Status::unauthenticated("the token has characters a header cannot carry")
+            })?;
+            request.metadata_mut().insert("authorization", value);
+        }
+        Ok(request)
+    }
+}
+
+/// A Switchboard client. Cloning is cheap and clones share the connection and the token.
+#[derive(Clone)]
+pub struct Client {
+    /// The generated stub, with the bearer interceptor.
+    chat: ChatClient<InterceptedService<Channel, BearerAuth>>,
+    /// Shared with the interceptor.
+    token: Arc<RwLock<String>>,
+}
+
+type Result<T> = std::result::Result<T, SdkError>;
+
+impl Client {
+    /// Connects to `address` (e.g. `http://127.0.0.1:7401`) and authenticates every call
+    /// with `token`.
+    pub async fn connect(address: impl Into<String>, token: impl Into<String>) -> Result<Client> {
+        let address = address.into();
+        let endpoint =
+            Endpoint::from_shared(address.clone()).map_err(|source| SdkError::Connect {
+                address: address.clone(),
+                source,
+            })?;
+        let channel = endpoint
+            .connect()
+            .await
+            .map_err(|source| SdkError::Connect { address, source })?;
+        Ok(Client::from_channel(channel, token))
+    }
+
+    /// A client over an existing channel.
+    pub fn from_channel(channel: Channel, token: impl Into<String>) -> Client {
+        let token = Arc::new(RwLock::new(token.into()));
+        let chat = ChatClient::with_interceptor(
+            channel,
+            BearerAuth {
+                token: token.clone(),
+            },
+        );
+        Client { chat, token }
+    }
+
+    /// Replaces the token used from the next call on.
+    pub fn set_token(&self, token: impl Into<String>) {
+        *self.token.write().expect("token lock poisoned") = token.into();
+    }
+
+    /// The generated stub, for anything this wrapper does not cover.
+    pub fn raw(&self) -> ChatClient<InterceptedService<Channel, BearerAuth>> {
+        self.chat.clone()
+    }
+
+    pub async fn create_team(&self, request: pb::CreateTeamRequest) -> Result<pb::Conversation> {
+        Ok(self.chat.clone().create_team(request).await?.into_inner())
+    }
+
+    pub async fn create_channel(
+        &self,
+        request: pb::CreateChannelRequest,
+    ) -> Result<pb::Conversation> {
+        Ok(self
+            .chat
+            .clone()
+            .create_channel(request)
+            .await?
+            .into_inner())
+    }
+
+    pub async fn get_conversation(&self, conversation_id: u64) -> Result<pb::Conversation> {
+        let request = pb::GetConversationRequest { conversation_id };
+        Ok(self
+            .chat
+            .clone()
+            .get_conversation(request)
+            .await?
+            .into_inner())
+    }
+
+    pub async fn list_conversations(
+        &self,
+        after: u64,
+        limit: u32,
+    ) -> Result<pb::ListConversationsResponse> {
+        let request = pb::ListConversationsRequest { after, limit };
+        Ok(self
+            .chat
+            .clone()
+            .list_conversations(request)
+            .await?
+            .into_inner())
+    }
+
+    /// Every conversation of the caller, following pages to the end.
+    pub async fn all_conversations(&self) -> Result<Vec<pb::Conversation>> {
+        let mut all = Vec::new();
+        let mut after = 0;
+        loop {
+            let page = self.list_conversations(after, 200).await?;
+            all.extend(page.conversations);
+            if page.next_after == 0 {
+                return Ok(all);
+            }
+            after = page.next_after;
+        }
+    }
+
+    pub async fn list_members(
+        &self,
+        conversation_id: u64,
+        after: &str,
+        limit: u32,
+    ) -> Result<pb::ListMembersResponse> {
+        let request = pb::ListMembersRequest {
+            conversation_id,
+            after: after.into(),
+            limit,
+        };
+        Ok(self.chat.clone().list_members(request).await?.into_inner())
+    }
+
+    pub async fn update_team(&self, request: pb::UpdateTeamRequest) -> Result<pb::Conversation> {
+        Ok(self.chat.clone().update_team(request).await?.into_inner())
+    }
+
+    pub async fn archive(&self, conversation_id: u64) -> Result<pb::Conversation> {
+        let request = pb::ArchiveRequest { conversation_id };
+        Ok(self.chat.clone().archive(request).await?.into_inner())
+    }
+
+    pub async fn add_members(
+        &self,
+        conversation_id: u64,
+        user_ids: &[&str],
+    ) -> Result<Vec<pb::Member>> {
+        let user_ids = user_ids.iter().map(|u| u.to_string()).collect();
+        let request = pb::AddMembersRequest {
+            conversation_id,
+            user_ids,
+        };
+        Ok(self
+            .chat
+            .clone()
+            .add_members(request)
+            .await?
+            .into_inner()
+            .added)
+    }
+
+    pub async fn remove_member(&self, conversation_id: u64, user_id: &str) -> Result<()> {
+        let request = pb::RemoveMemberRequest {
+            conversation_id,
+            user_id: user_id.into(),
+        };
+        self.chat.clone().remove_member(request).await?;
+        Ok(())
+    }
+
+    pub async fn promote_admin(&self, conversation_id: u64, user_id: &str) -> Result<pb::Member> {
+        let request = pb::PromoteAdminRequest {
+            conversation_id,
+            user_id: user_id.into(),
+        };
+        Ok(self.chat.clone().promote_admin(request).await?.into_inner())
+    }
+
+    pub async fn demote_admin(&self, conversation_id: u64, user_id: &str) -> Result<pb::Member> {
+        let request = pb::DemoteAdminRequest {
+            conversation_id,
+            user_id: user_id.into(),
+        };
+        Ok(self.chat.clone().demote_admin(request).await?.into_inner())
+    }
+
+    pub async fn transfer_ownership(
+        &self,
+        conversation_id: u64,
+        new_owner: &str,
+    ) -> Result<pb::Conversation> {
+        let request = pb::TransferOwnershipRequest {
+            conversation_id,
+            new_owner: new_owner.into(),
+        };
+        Ok(self
+            .chat
+            .clone()
+            .transfer_ownership(request)
+            .await?
+            .into_inner())
+    }
+
+    pub async fn leave(&self, conversation_id: u64) -> Result<()> {
+        self.chat
+            .clone()
+            .leave(pb::LeaveRequest { conversation_id })
+            .await?;
+        Ok(())
+    }
+
+    pub async fn join_channel(&self, conversation_id: u64) -> Result<pb::Conversation> {
+        let request = pb::JoinChannelRequest { conversation_id };
+        Ok(self.chat.clone().join_channel(request).await?.into_inner())
+    }
+
+    pub async fn open_direct(&self, user_id: &str) -> Result<pb::Conversation> {
+        let request = pb::OpenDirectRequest {
+            user_id: user_id.into(),
+        };
+        Ok(self.chat.clone().open_direct(request).await?.into_inner())
+    }
+
+    pub async fn open_self(&self) -> Result<pb::Conversation> {
+        Ok(self
+            .chat
+            .clone()
+            .open_self(pb::OpenSelfRequest {})
+            .await?
+            .into_inner())
+    }
+
+    /// Sends a message; the answer carries the stored message and whether it was a retry.
+    pub async fn send(&self, request: pb::SendMessageRequest) -> Result<pb::SendMessageResponse> {
+        Ok(self.chat.clone().send_message(request).await?.into_inner())
+    }
+
+    /// Sends text to everyone in a conversation and returns the stored message.
+    pub async fn send_text(&self, channel_id: u64, text: &str) -> Result<pb::Message> {
+        let request = pb::SendMessageRequest {
+            channel_id,
+            data: text.into(),
+            r#type: pb::MessageType::Text as i32,
+            ..Default::default()
+        };
+        self.send(request)
+            .await?
+            .message
+            .ok_or(SdkError::MissingField("message"))
+    }
+
+    pub async fn edit_message(
+        &self,
+        channel_id: u64,
+        message_id: u64,
+        data: &str,
+    ) -> Result<pb::Message> {
+        let request = pb::EditMessageRequest {
+            channel_id,
+            message_id,
+            data: data.into(),
+        };
+        Ok(self.chat.clone().edit_message(request).await?.into_inner())
+    }
+
+    pub async fn delete_message(&self, channel_id: u64, message_id: u64) -> Result<pb::Message> {
+        let request = pb::DeleteMessageRequest {
+            channel_id,
+            message_id,
+        };
+        Ok(self
+            .chat
+            .clone()
+            .delete_message(request)
+            .await?
+            .into_inner())
+    }
+
+    /// A page of history, newest first (see `ListHistoryRequest` for the cursors).
+    pub async fn history(
+        &self,
+        request: pb::ListHistoryRequest,
+    ) -> Result<pb::ListHistoryResponse> {
+        Ok(self.chat.clone().list_history(request).await?.into_inner())
+    }
+}
+
+impl SdkError {
+    /// The gRPC code of a failed call (UNKNOWN for connection failures).
+    pub fn code(&self) -> switchboard_proto::tonic::Code {
+        match self {
+            SdkError::Status(status) => status.code(),
+            SdkError::Connect { .. } => switchboard_proto::tonic::Code::Unavailable,
+            SdkError::MissingField(_) => switchboard_proto::tonic::Code::Internal,
+        }
+    }
+}
+
+/// The canonical upper-case name of a gRPC status code, e.g. `PERMISSION_DENIED`.
+pub fn code_name(code: switchboard_proto::tonic::Code) -> &'static str {
+    use switchboard_proto::tonic::Code::*;
+    match code {
+        Ok => "OK",
+        Cancelled => "CANCELLED",
+        Unknown => "UNKNOWN",
+        InvalidArgument => "INVALID_ARGUMENT",
+        DeadlineExceeded => "DEADLINE_EXCEEDED",
+        NotFound => "NOT_FOUND",
+        AlreadyExists => "ALREADY_EXISTS",
+        PermissionDenied => "PERMISSION_DENIED",
+        ResourceExhausted => "RESOURCE_EXHAUSTED",
+        FailedPrecondition => "FAILED_PRECONDITION",
+        Aborted => "ABORTED",
+        OutOfRange => "OUT_OF_RANGE",
+        Unimplemented => "UNIMPLEMENTED",
+        Internal => "INTERNAL",
+        Unavailable => "UNAVAILABLE",
+        DataLoss => "DATA_LOSS",
+        Unauthenticated => "UNAUTHENTICATED",
+    }
+}

@@ -1,0 +1,185 @@
+//! Verifies bearer JWTs: HS256 with a shared secret (dev), or RS256/ES256/EdDSA (and their
+//! siblings) with public keys from PEM files or a JWKS file (production).
+//!
+//! Each key accepts only the algorithms configured for it, so `alg: none` and algorithm
+//! confusion (an HS256 token "signed" with an RSA public key) are rejected before any
+//! signature check.
+
+use std::path::PathBuf;
+
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+
+use super::{Caller, Claims};
+
+/// Where a verifying key comes from (config `auth.*`).
+#[derive(Debug, Clone)]
+pub enum KeySource {
+    /// A shared secret's bytes, for HS256.
+    Hs256Secret(Vec<u8>),
+    /// A PEM public key file and the one algorithm it verifies.
+    PublicKeyPem { algorithm: Algorithm, path: PathBuf },
+    /// A JWKS file; each key's `alg` (required) decides what it verifies.
+    Jwks(PathBuf),
+}
+
+/// Why a token was refused, or a key could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum VerifierError {
+    #[error("cannot read key file {path}: {source}")]
+    KeyFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("key {path} is not usable: {reason}")]
+    BadKey { path: PathBuf, reason: String },
+    #[error("token has expired")]
+    Expired,
+    #[error("token signature is invalid")]
+    BadSignature,
+    #[error("token algorithm `{0}` is not accepted")]
+    AlgorithmNotAccepted(String),
+    #[error("token is malformed (or declares an unsupported algorithm)")]
+    Malformed,
+    #[error("token claims are invalid: {0}")]
+    BadClaims(String),
+}
+
+/// One key and the algorithm it verifies.
+struct VerifyingKey {
+    /// `kid` from the JWKS, matched against the token header's `kid` when both are set.
+    kid: Option<String>,
+    algorithm: Algorithm,
+    key: DecodingKey,
+}
+
+/// Checks tokens against every configured key.
+pub struct TokenVerifier {
+    /// All keys from every configured source.
+    keys: Vec<VerifyingKey>,
+    /// Allowed clock skew for `exp`, in seconds.
+    leeway_secs: u64,
+}
+
+impl TokenVerifier {
+    /// Loads every key; fails on the first unreadable or malformed one.
+    pub fn new(sources: &[KeySource], leeway_secs: u64) -> Result<Self, VerifierError> {
+        let mut keys = Vec::new();
+        for source in sources {
+            match source {
+                KeySource::Hs256Secret(secret) => keys.push(VerifyingKey {
+                    kid: None,
+                    algorithm: Algorithm::HS256,
+                    key: DecodingKey::from_secret(secret),
+                }),
+                KeySource::PublicKeyPem { algorithm, path } => {
+                    let pem = read(path)?;
+                    let key =
+                        pem_key(*algorithm, &pem).map_err(|reason| VerifierError::BadKey {
+                            path: path.clone(),
+                            reason,
+                        })?;
+                    keys.push(VerifyingKey {
+                        kid: None,
+                        algorithm: *algorithm,
+                        key,
+                    });
+                }
+                KeySource::Jwks(path) => keys.extend(jwks_keys(path)?),
+            }
+        }
+        Ok(TokenVerifier { keys, leeway_secs })
+    }
+
+    /// The caller a token identifies, if a configured key verifies it and it has not expired.
+    pub fn verify(&self, token: &str) -> Result<Caller, VerifierError> {
+        let header = jsonwebtoken::decode_header(token).map_err(|_| VerifierError::Malformed)?;
+        let candidates: Vec<&VerifyingKey> = self
+            .keys
+            .iter()
+            .filter(|k| k.algorithm == header.alg)
+            .filter(|k| match (&k.kid, &header.kid) {
+                (Some(key_kid), Some(token_kid)) => key_kid == token_kid,
+                _ => true,
+            })
+            .collect();
+        if candidates.is_empty() {
+            return Err(VerifierError::AlgorithmNotAccepted(format!(
+                "{:?}",
+                header.alg
+            )));
+        }
+        let mut last_error = VerifierError::BadSignature;
+        for key in candidates {
+            let mut validation = Validation::new(key.algorithm);
+            validation.leeway = self.leeway_secs;
+            validation.set_required_spec_claims(&["exp", "sub"]);
+            match jsonwebtoken::decode::<Claims>(token, &key.key, &validation) {
+                Ok(data) => return data.claims.into_caller(),
+                Err(error) => last_error = classify(error.kind()),
+            }
+        }
+        Err(last_error)
+    }
+}
+
+fn classify(kind: &ErrorKind) -> VerifierError {
+    match kind {
+        ErrorKind::ExpiredSignature => VerifierError::Expired,
+        ErrorKind::InvalidSignature => VerifierError::BadSignature,
+        ErrorKind::InvalidAlgorithm => VerifierError::AlgorithmNotAccepted("declared".into()),
+        ErrorKind::MissingRequiredClaim(claim) => {
+            VerifierError::BadClaims(format!("missing `{claim}`"))
+        }
+        ErrorKind::Json(_) => VerifierError::BadClaims("claims do not match the schema".into()),
+        _ => VerifierError::Malformed,
+    }
+}
+
+fn read(path: &PathBuf) -> Result<Vec<u8>, VerifierError> {
+    std::fs::read(path).map_err(|source| VerifierError::KeyFile {
+        path: path.clone(),
+        source,
+    })
+}
+
+fn pem_key(algorithm: Algorithm, pem: &[u8]) -> Result<DecodingKey, String> {
+    use Algorithm::*;
+    let key = match algorithm {
+        RS256 | RS384 | RS512 | PS256 | PS384 | PS512 => DecodingKey::from_rsa_pem(pem),
+        ES256 | ES384 => DecodingKey::from_ec_pem(pem),
+        EdDSA => DecodingKey::from_ed_pem(pem),
+        _ => return Err(format!("{algorithm:?} is not a public-key algorithm")),
+    };
+    key.map_err(|e| e.to_string())
+}
+
+fn jwks_keys(path: &PathBuf) -> Result<Vec<VerifyingKey>, VerifierError> {
+    let bad = |reason: String| VerifierError::BadKey {
+        path: path.clone(),
+        reason,
+    };
+    let set: JwkSet = serde_json::from_slice(&read(path)?).map_err(|e| bad(e.to_string()))?;
+    let mut keys = Vec::new();
+    for jwk in &set.keys {
+        let algorithm = jwk
+            .common
+            .key_algorithm
+            .and_then(|alg| alg.to_string().parse::<Algorithm>().ok())
+            .ok_or_else(|| bad("every JWKS key needs a signing `alg`".into()))?;
+        if matches!(
+            algorithm,
+            Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512
+        ) {
+            return Err(bad("JWKS keys must be public keys, not HMAC secrets".into()));
+        }
+        let key = DecodingKey::from_jwk(jwk).map_err(|e| bad(e.to_string()))?;
+        keys.push(VerifyingKey {
+            kid: jwk.common.key_id.clone(),
+            algorithm,
+            key,
+        });
+    }
+    Ok(keys)
+}

@@ -1,0 +1,281 @@
+//! Creating, reading, updating and archiving conversations; DMs and SELF.
+
+use super::{ChatService, policy};
+use crate::auth::Caller;
+use crate::error::{ChatError, ChatResult};
+use crate::model::{Conversation, ConversationId, Kind, Role, Visibility};
+use crate::validate::{self, Violations};
+
+/// A conversation together with the caller's role in it (None: not a member).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConversationView {
+    pub conversation: Conversation,
+    pub my_role: Option<Role>,
+}
+
+/// What CreateTeam and CreateChannel ask for.
+#[derive(Debug, Clone, Default)]
+pub struct NewConversation {
+    pub name: String,
+    pub icon: String,
+    pub meta_tags: Vec<String>,
+    /// GROUP only.
+    pub restricted: bool,
+    /// CHANNEL only.
+    pub visibility: Option<Visibility>,
+    /// Users added as members besides the creator.
+    pub members: Vec<String>,
+}
+
+/// What UpdateTeam may change; `None` keeps the current value.
+#[derive(Debug, Clone, Default)]
+pub struct TeamUpdate {
+    pub name: Option<String>,
+    pub icon: Option<String>,
+    pub meta_tags: Option<Vec<String>>,
+    pub restricted: Option<bool>,
+}
+
+/// Default and largest page of ListConversations.
+const CONVERSATIONS_PAGE: (usize, usize) = (100, 200);
+
+impl ChatService {
+    /// CreateTeam (`Kind::Group`) and CreateChannel (`Kind::Channel`).
+    pub async fn create(
+        &self,
+        caller: &Caller,
+        kind: Kind,
+        new: NewConversation,
+    ) -> ChatResult<ConversationView> {
+        Violations::new()
+            .check("name", validate::check_name(&new.name))
+            .check("icon", validate::check_icon(&new.icon))
+            .check("meta_tags", validate::check_meta_tags(&new.meta_tags))
+            .check("members", validate::check_user_ids(&new.members))
+            .finish()?;
+        let mut members = vec![self.new_member(&caller.user, Role::Owner)];
+        for user in &new.members {
+            if !members.iter().any(|m| &m.user_id == user) {
+                members.push(self.new_member(user, Role::Member));
+            }
+        }
+        let conversation = Conversation {
+            id: self.ids.next_id(),
+            org: caller.org.clone(),
+            kind,
+            name: new.name.trim().to_string(),
+            icon: new.icon,
+            archived: false,
+            meta_tags: new.meta_tags,
+            owner: caller.user.clone(),
+            created_at_ms: self.ids.now_ms(),
+            restricted: kind == Kind::Channel || new.restricted,
+            visibility: new.visibility.unwrap_or(Visibility::Private),
+            member_count: members.len() as u32,
+        };
+        self.store
+            .create_conversation(&conversation, &members)
+            .await?;
+        Ok(ConversationView {
+            conversation,
+            my_role: Some(Role::Owner),
+        })
+    }
+
+    /// A conversation the caller belongs to, or a public channel of their org.
+    pub async fn get(&self, caller: &Caller, id: ConversationId) -> ChatResult<ConversationView> {
+        let conversation = self.conversation(caller, id).await?;
+        let my_role = self
+            .store
+            .get_member(id, &caller.user)
+            .await?
+            .map(|m| m.role);
+        let public_channel =
+            conversation.kind == Kind::Channel && conversation.visibility == Visibility::Public;
+        if my_role.is_none() && !public_channel {
+            return Err(ChatError::denied(format!(
+                "you are not a member of conversation {id}"
+            )));
+        }
+        Ok(ConversationView {
+            conversation,
+            my_role,
+        })
+    }
+
+    /// The caller's conversations in their org, by ascending id, after `after`.
+    pub async fn list(
+        &self,
+        caller: &Caller,
+        after: ConversationId,
+        limit: u32,
+    ) -> ChatResult<(Vec<ConversationView>, ConversationId)> {
+        let limit = validate::page_limit(limit, CONVERSATIONS_PAGE.0, CONVERSATIONS_PAGE.1)
+            .map_err(|why| ChatError::invalid("limit", why))?;
+        let ids = self
+            .store
+            .list_user_conversations(&caller.org, &caller.user, after, limit)
+            .await?;
+        let mut views = Vec::with_capacity(ids.len());
+        for id in &ids {
+            let Some(conversation) = self.store.get_conversation(*id).await? else {
+                continue;
+            };
+            let my_role = self
+                .store
+                .get_member(*id, &caller.user)
+                .await?
+                .map(|m| m.role);
+            views.push(ConversationView {
+                conversation,
+                my_role,
+            });
+        }
+        let next = if ids.len() == limit {
+            ids.last().copied().unwrap_or(0)
+        } else {
+            0
+        };
+        Ok((views, next))
+    }
+
+    /// UpdateTeam: admins and the owner change metadata of a live team or channel.
+    pub async fn update(
+        &self,
+        caller: &Caller,
+        id: ConversationId,
+        update: TeamUpdate,
+    ) -> ChatResult<ConversationView> {
+        let mut violations = Violations::new();
+        if let Some(name) = &update.name {
+            violations.check("name", validate::check_name(name));
+        }
+        if let Some(icon) = &update.icon {
+            violations.check("icon", validate::check_icon(icon));
+        }
+        if let Some(tags) = &update.meta_tags {
+            violations.check("meta_tags", validate::check_meta_tags(tags));
+        }
+        violations.finish()?;
+        let (mut conversation, me) = self.as_team_member(caller, id).await?;
+        policy::at_least(&me, Role::Admin, "edit the team")?;
+        if update.restricted.is_some() && conversation.kind == Kind::Channel {
+            return Err(ChatError::invalid(
+                "restricted",
+                "channels are always restricted",
+            ));
+        }
+        if let Some(name) = update.name {
+            conversation.name = name.trim().to_string();
+        }
+        if let Some(icon) = update.icon {
+            conversation.icon = icon;
+        }
+        if let Some(tags) = update.meta_tags {
+            conversation.meta_tags = tags;
+        }
+        if let Some(restricted) = update.restricted {
+            conversation.restricted = restricted;
+        }
+        let conversation = self.store.update_conversation(&conversation).await?;
+        Ok(ConversationView {
+            conversation,
+            my_role: Some(me.role),
+        })
+    }
+
+    /// Archive: the owner makes a team or channel read-only for good.
+    pub async fn archive(
+        &self,
+        caller: &Caller,
+        id: ConversationId,
+    ) -> ChatResult<ConversationView> {
+        let (mut conversation, me) = self.as_team_member(caller, id).await?;
+        policy::at_least(&me, Role::Owner, "archive the team")?;
+        conversation.archived = true;
+        let conversation = self.store.update_conversation(&conversation).await?;
+        Ok(ConversationView {
+            conversation,
+            my_role: Some(me.role),
+        })
+    }
+
+    /// JoinChannel: anyone in the org joins a public channel; joining again is a no-op.
+    pub async fn join(&self, caller: &Caller, id: ConversationId) -> ChatResult<ConversationView> {
+        let conversation = self.conversation(caller, id).await?;
+        if let Some(me) = self.store.get_member(id, &caller.user).await? {
+            return Ok(ConversationView {
+                conversation,
+                my_role: Some(me.role),
+            });
+        }
+        if conversation.kind != Kind::Channel || conversation.visibility != Visibility::Public {
+            return Err(ChatError::denied(format!(
+                "conversation {id} is not a public channel; an admin must add you"
+            )));
+        }
+        policy::writable(&conversation)?;
+        self.store
+            .add_members(id, &[self.new_member(&caller.user, Role::Member)])
+            .await?;
+        let conversation = self.conversation(caller, id).await?;
+        Ok(ConversationView {
+            conversation,
+            my_role: Some(Role::Member),
+        })
+    }
+
+    /// OpenDirect: the one DIRECT conversation between the caller and `user`.
+    pub async fn open_direct(&self, caller: &Caller, user: &str) -> ChatResult<ConversationView> {
+        Violations::new()
+            .check("user_id", validate::check_user_id(user))
+            .finish()?;
+        if user == caller.user {
+            return Err(ChatError::invalid(
+                "user_id",
+                "that is you; use OpenSelf for notes",
+            ));
+        }
+        let members = [
+            self.new_member(&caller.user, Role::Member),
+            self.new_member(user, Role::Member),
+        ];
+        let candidate = self.private_conversation(caller, Kind::Direct, "");
+        let conversation = self
+            .store
+            .get_or_create_direct(&candidate, &members)
+            .await?;
+        Ok(ConversationView {
+            conversation,
+            my_role: Some(Role::Member),
+        })
+    }
+
+    /// OpenSelf: the caller's own notes conversation.
+    pub async fn open_self(&self, caller: &Caller) -> ChatResult<ConversationView> {
+        let owner = self.new_member(&caller.user, Role::Owner);
+        let candidate = self.private_conversation(caller, Kind::SelfNotes, &caller.user);
+        let conversation = self.store.get_or_create_self(&candidate, &owner).await?;
+        Ok(ConversationView {
+            conversation,
+            my_role: Some(Role::Owner),
+        })
+    }
+
+    fn private_conversation(&self, caller: &Caller, kind: Kind, owner: &str) -> Conversation {
+        Conversation {
+            id: self.ids.next_id(),
+            org: caller.org.clone(),
+            kind,
+            name: String::new(),
+            icon: String::new(),
+            archived: false,
+            meta_tags: Vec::new(),
+            owner: owner.to_string(),
+            created_at_ms: self.ids.now_ms(),
+            restricted: false,
+            visibility: Visibility::Private,
+            member_count: 0,
+        }
+    }
+}

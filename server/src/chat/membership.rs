@@ -1,0 +1,193 @@
+//! Members and roles: listing, adding, removing, promoting, demoting, transferring, leaving.
+
+use super::{ChatService, ConversationView, policy};
+use crate::auth::Caller;
+use crate::error::{ChatError, ChatResult};
+use crate::model::{ConversationId, Member, Role};
+use crate::store::RoleChange;
+use crate::validate::{self, Violations};
+
+/// Default and largest page of ListMembers.
+const MEMBERS_PAGE: (usize, usize) = (200, 1000);
+
+impl ChatService {
+    /// ListMembers: members of a conversation the caller belongs to, by user id.
+    pub async fn members(
+        &self,
+        caller: &Caller,
+        id: ConversationId,
+        after: &str,
+        limit: u32,
+    ) -> ChatResult<(Vec<Member>, String)> {
+        let limit = validate::page_limit(limit, MEMBERS_PAGE.0, MEMBERS_PAGE.1)
+            .map_err(|why| ChatError::invalid("limit", why))?;
+        self.as_member(caller, id).await?;
+        let members = self.store.list_members(id, after, limit).await?;
+        let next = match members.last() {
+            Some(last) if members.len() == limit => last.user_id.clone(),
+            _ => String::new(),
+        };
+        Ok((members, next))
+    }
+
+    /// AddMembers: admins and the owner add users as plain members.
+    pub async fn add_members(
+        &self,
+        caller: &Caller,
+        id: ConversationId,
+        users: &[String],
+    ) -> ChatResult<Vec<Member>> {
+        let mut violations = Violations::new();
+        violations.check("user_ids", validate::check_user_ids(users));
+        if users.is_empty() {
+            violations.check("user_ids", Err("name at least one user".into()));
+        }
+        violations.finish()?;
+        let (_, me) = self.as_team_member(caller, id).await?;
+        policy::at_least(&me, Role::Admin, "add members")?;
+        let new: Vec<Member> = users
+            .iter()
+            .map(|u| self.new_member(u, Role::Member))
+            .collect();
+        Ok(self.store.add_members(id, &new).await?)
+    }
+
+    /// RemoveMember, per [`policy::may_remove`].
+    pub async fn remove_member(
+        &self,
+        caller: &Caller,
+        id: ConversationId,
+        user: &str,
+    ) -> ChatResult<()> {
+        Violations::new()
+            .check("user_id", validate::check_user_id(user))
+            .finish()?;
+        let (_, me) = self.as_team_member(caller, id).await?;
+        let target = self.target(id, user).await?;
+        policy::may_remove(&me, &target)?;
+        self.store.remove_member(id, user).await?;
+        Ok(())
+    }
+
+    /// PromoteAdmin: the owner makes a member an admin.
+    pub async fn promote(
+        &self,
+        caller: &Caller,
+        id: ConversationId,
+        user: &str,
+    ) -> ChatResult<Member> {
+        self.change_role(
+            caller,
+            id,
+            user,
+            Role::Member,
+            Role::Admin,
+            "promote admins",
+        )
+        .await
+    }
+
+    /// DemoteAdmin: the owner makes an admin a member.
+    pub async fn demote(
+        &self,
+        caller: &Caller,
+        id: ConversationId,
+        user: &str,
+    ) -> ChatResult<Member> {
+        self.change_role(caller, id, user, Role::Admin, Role::Member, "demote admins")
+            .await
+    }
+
+    async fn change_role(
+        &self,
+        caller: &Caller,
+        id: ConversationId,
+        user: &str,
+        from: Role,
+        to: Role,
+        action: &str,
+    ) -> ChatResult<Member> {
+        Violations::new()
+            .check("user_id", validate::check_user_id(user))
+            .finish()?;
+        let (_, me) = self.as_team_member(caller, id).await?;
+        policy::at_least(&me, Role::Owner, action)?;
+        let target = self.target(id, user).await?;
+        if target.role != from {
+            return Err(ChatError::precondition(format!(
+                "{user} is {}, not {}",
+                role_name(target.role),
+                role_name(from)
+            )));
+        }
+        match self.store.change_role(id, user, from, to).await? {
+            RoleChange::Changed => Ok(Member { role: to, ..target }),
+            RoleChange::NotAMember => Err(not_a_member(id, user)),
+            RoleChange::Conflict => Err(ChatError::precondition(format!(
+                "{user}'s role changed meanwhile; retry"
+            ))),
+        }
+    }
+
+    /// TransferOwnership: the owner hands the team to another member and stays as an admin.
+    pub async fn transfer(
+        &self,
+        caller: &Caller,
+        id: ConversationId,
+        new_owner: &str,
+    ) -> ChatResult<ConversationView> {
+        Violations::new()
+            .check("new_owner", validate::check_user_id(new_owner))
+            .finish()?;
+        if new_owner == caller.user {
+            return Err(ChatError::invalid("new_owner", "you already own it"));
+        }
+        let (_, me) = self.as_team_member(caller, id).await?;
+        policy::at_least(&me, Role::Owner, "transfer ownership")?;
+        self.target(id, new_owner).await?;
+        match self
+            .store
+            .transfer_ownership(id, &caller.user, new_owner)
+            .await?
+        {
+            Some(conversation) => Ok(ConversationView {
+                conversation,
+                my_role: Some(Role::Admin),
+            }),
+            None => Err(ChatError::precondition(
+                "membership changed meanwhile; retry",
+            )),
+        }
+    }
+
+    /// Leave: any member but the owner, who must transfer ownership first.
+    pub async fn leave(&self, caller: &Caller, id: ConversationId) -> ChatResult<()> {
+        let (_, me) = self.as_team_member(caller, id).await?;
+        if me.role == Role::Owner {
+            return Err(ChatError::precondition(
+                "the owner cannot leave; transfer ownership first",
+            ));
+        }
+        self.store.remove_member(id, &caller.user).await?;
+        Ok(())
+    }
+
+    async fn target(&self, id: ConversationId, user: &str) -> ChatResult<Member> {
+        self.store
+            .get_member(id, user)
+            .await?
+            .ok_or_else(|| not_a_member(id, user))
+    }
+}
+
+fn not_a_member(id: ConversationId, user: &str) -> ChatError {
+    ChatError::not_found(format!("{user} is not a member of conversation {id}"))
+}
+
+fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::Member => "a member",
+        Role::Admin => "an admin",
+        Role::Owner => "the owner",
+    }
+}

@@ -1,0 +1,269 @@
+//! Sending, editing, deleting and reading messages.
+
+use std::collections::BTreeMap;
+
+use super::{ChatService, policy};
+use crate::auth::Caller;
+use crate::error::{ChatError, ChatResult};
+use crate::ids;
+use crate::model::{ConversationId, Message, MessageId, MessageType, Role};
+use crate::store::{Direction, HistoryQuery, Inserted};
+use crate::validate::{self, Violations};
+
+/// What SendMessage asks for.
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    pub channel_id: ConversationId,
+    /// None for everyone.
+    pub to: Option<String>,
+    pub kind: MessageType,
+    pub data: String,
+    pub parent_id: Option<MessageId>,
+    pub custom_fields: BTreeMap<String, String>,
+    pub client_msg_id: Option<String>,
+}
+
+/// The result of a send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sent {
+    pub message: Message,
+    /// True when this was a retry and `message` is the original.
+    pub duplicate: bool,
+}
+
+/// One page of history, newest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryPage {
+    pub messages: Vec<Message>,
+    pub has_more: bool,
+}
+
+/// Default and largest page of ListHistory.
+const HISTORY_PAGE: (usize, usize) = (50, 200);
+
+impl ChatService {
+    /// SendMessage: validated, authorized, given an id, and acknowledged once durable.
+    pub async fn send(&self, caller: &Caller, new: NewMessage) -> ChatResult<Sent> {
+        let mut violations = Violations::new();
+        violations
+            .check("channel_id", validate::check_id(new.channel_id))
+            .check(
+                "custom_fields",
+                validate::check_custom_fields(&new.custom_fields),
+            );
+        if let Some(to) = &new.to {
+            violations.check("to", validate::check_user_id(to));
+        }
+        if let Some(key) = &new.client_msg_id {
+            violations.check("client_msg_id", validate::check_client_msg_id(key));
+        }
+        let attachment = match new.kind {
+            MessageType::Text => {
+                violations.check(
+                    "data",
+                    validate::check_text(&new.data, self.limits.max_message_bytes),
+                );
+                None
+            }
+            _ => match validate::check_attachment_ref(&new.data) {
+                Ok(id) => Some(id),
+                Err(why) => {
+                    violations.check("data", Err(why));
+                    None
+                }
+            },
+        };
+        violations.finish()?;
+
+        let (conversation, me) = self.as_member(caller, new.channel_id).await?;
+        policy::writable(&conversation)?;
+        policy::may_post(&conversation, &me)?;
+        if let Some(to) = &new.to
+            && self.store.get_member(conversation.id, to).await?.is_none()
+        {
+            return Err(ChatError::invalid(
+                "to",
+                format!("{to} is not a member of conversation {}", conversation.id),
+            ));
+        }
+        if let Some(parent) = new.parent_id {
+            self.visible_message(caller, conversation.id, parent)
+                .await
+                .map_err(|_| {
+                    ChatError::invalid("parent_id", "no such message in this conversation")
+                })?;
+        }
+        if let Some(attachment) = attachment {
+            // Attachments arrive with the Files service; until one exists, none can be named.
+            return Err(ChatError::not_found(format!(
+                "attachment {attachment} not found"
+            )));
+        }
+
+        let id = self.ids.next_id();
+        let message = Message {
+            id,
+            channel_id: conversation.id,
+            from: caller.user.clone(),
+            to: new.to,
+            kind: new.kind,
+            data: new.data,
+            ts_ms: ids::timestamp_ms(id),
+            parent_id: new.parent_id,
+            edited_at_ms: None,
+            deleted: false,
+            custom_fields: new.custom_fields,
+            client_msg_id: new.client_msg_id,
+        };
+        match self.store.insert_message(&message).await? {
+            Inserted::New => Ok(Sent {
+                message,
+                duplicate: false,
+            }),
+            Inserted::Duplicate(original) => Ok(Sent {
+                message: original,
+                duplicate: true,
+            }),
+        }
+    }
+
+    /// EditMessage: the author replaces the text of a live TEXT message.
+    pub async fn edit(
+        &self,
+        caller: &Caller,
+        channel: ConversationId,
+        id: MessageId,
+        data: String,
+    ) -> ChatResult<Message> {
+        Violations::new()
+            .check("channel_id", validate::check_id(channel))
+            .check("message_id", validate::check_id(id))
+            .check(
+                "data",
+                validate::check_text(&data, self.limits.max_message_bytes),
+            )
+            .finish()?;
+        let (conversation, _) = self.as_member(caller, channel).await?;
+        policy::writable(&conversation)?;
+        let mut message = self.visible_message(caller, channel, id).await?;
+        if message.from != caller.user {
+            return Err(ChatError::denied("only the author may edit a message"));
+        }
+        if message.deleted {
+            return Err(ChatError::precondition(format!("message {id} was deleted")));
+        }
+        if message.kind != MessageType::Text {
+            return Err(ChatError::precondition("only text messages can be edited"));
+        }
+        message.data = data;
+        message.edited_at_ms = Some(self.ids.now_ms());
+        self.store.update_message(&message).await?;
+        Ok(message)
+    }
+
+    /// DeleteMessage: the author, or an admin or the owner, turns a message into a tombstone.
+    /// Deleting a deleted message returns the tombstone again.
+    pub async fn delete(
+        &self,
+        caller: &Caller,
+        channel: ConversationId,
+        id: MessageId,
+    ) -> ChatResult<Message> {
+        Violations::new()
+            .check("channel_id", validate::check_id(channel))
+            .check("message_id", validate::check_id(id))
+            .finish()?;
+        let (conversation, me) = self.as_member(caller, channel).await?;
+        policy::writable(&conversation)?;
+        let mut message = self.visible_message(caller, channel, id).await?;
+        if message.from != caller.user {
+            policy::at_least(&me, Role::Admin, "delete other people's messages")?;
+        }
+        if message.deleted {
+            return Ok(message);
+        }
+        message.deleted = true;
+        message.data.clear();
+        message.custom_fields.clear();
+        self.store.update_message(&message).await?;
+        Ok(message)
+    }
+
+    /// ListHistory: a page of messages the caller may see, newest first. With only `after`,
+    /// the page is the messages right after it, so paging forward never skips any.
+    pub async fn history(
+        &self,
+        caller: &Caller,
+        channel: ConversationId,
+        before: Option<MessageId>,
+        after: Option<MessageId>,
+        limit: u32,
+    ) -> ChatResult<HistoryPage> {
+        let limit = validate::page_limit(limit, HISTORY_PAGE.0, HISTORY_PAGE.1)
+            .map_err(|why| ChatError::invalid("limit", why))?;
+        Violations::new()
+            .check("channel_id", validate::check_id(channel))
+            .finish()?;
+        if let (Some(before), Some(after)) = (before, after)
+            && after >= before
+        {
+            return Err(ChatError::invalid("after", "must be smaller than `before`"));
+        }
+        self.as_member(caller, channel).await?;
+
+        let direction = if after.is_some() && before.is_none() {
+            Direction::OldestFirst
+        } else {
+            Direction::NewestFirst
+        };
+        // Private messages of others are skipped, so read on until the page is full
+        // (one extra message tells whether there is more).
+        let mut query = HistoryQuery {
+            before,
+            after,
+            direction,
+            limit: limit + 1,
+        };
+        let mut visible = Vec::with_capacity(limit + 1);
+        loop {
+            let rows = self.store.list_messages(channel, query).await?;
+            let exhausted = rows.len() < query.limit;
+            let Some(last) = rows.last().map(|m| m.id) else {
+                break;
+            };
+            visible.extend(rows.into_iter().filter(|m| m.visible_to(&caller.user)));
+            if visible.len() > limit || exhausted {
+                break;
+            }
+            match direction {
+                Direction::NewestFirst => query.before = Some(last),
+                Direction::OldestFirst => query.after = Some(last),
+            }
+            query.limit = limit + 1 - visible.len();
+        }
+        let has_more = visible.len() > limit;
+        visible.truncate(limit);
+        if direction == Direction::OldestFirst {
+            visible.reverse();
+        }
+        Ok(HistoryPage {
+            messages: visible,
+            has_more,
+        })
+    }
+
+    /// A message of the channel that the caller may see; NOT_FOUND otherwise.
+    async fn visible_message(
+        &self,
+        caller: &Caller,
+        channel: ConversationId,
+        id: MessageId,
+    ) -> ChatResult<Message> {
+        match self.store.get_message(channel, id).await? {
+            Some(message) if message.visible_to(&caller.user) => Ok(message),
+            _ => Err(ChatError::not_found(format!(
+                "message {id} not found in conversation {channel}"
+            ))),
+        }
+    }
+}

@@ -1,0 +1,98 @@
+//! The Chat domain: what each call may do, for whom, and what it writes. Transport-free:
+//! the gRPC layer authenticates and converts, this layer validates, authorizes and stores.
+
+mod conversations;
+mod membership;
+mod messages;
+mod policy;
+
+use std::sync::Arc;
+
+pub use conversations::{ConversationView, NewConversation, TeamUpdate};
+pub use messages::{HistoryPage, NewMessage, Sent};
+
+use crate::auth::Caller;
+use crate::error::{ChatError, ChatResult};
+use crate::ids::IdGenerator;
+use crate::model::{Conversation, ConversationId, Member};
+use crate::store::Store;
+
+/// Limits on what callers may send (config `limits`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest TEXT message, in bytes of UTF-8.
+    pub max_message_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_message_bytes: 16 * 1024,
+        }
+    }
+}
+
+/// The controller's domain service; cheap to share behind an `Arc`.
+pub struct ChatService {
+    /// Where conversations, members and messages live.
+    store: Arc<dyn Store>,
+    /// Snowflake ids (and the time they carry) for new conversations and messages.
+    ids: IdGenerator,
+    limits: Limits,
+}
+
+impl ChatService {
+    pub fn new(store: Arc<dyn Store>, ids: IdGenerator, limits: Limits) -> Self {
+        ChatService { store, ids, limits }
+    }
+
+    /// The store, for housekeeping and shutdown.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// A conversation of the caller's org. Other orgs' conversations do not exist as far as
+    /// the caller can tell: NOT_FOUND, exactly as for an unknown id.
+    async fn conversation(&self, caller: &Caller, id: ConversationId) -> ChatResult<Conversation> {
+        match self.store.get_conversation(id).await? {
+            Some(conversation) if conversation.org == caller.org => Ok(conversation),
+            _ => Err(ChatError::not_found(format!("conversation {id} not found"))),
+        }
+    }
+
+    /// The conversation and the caller's membership in it; PERMISSION_DENIED for non-members.
+    async fn as_member(
+        &self,
+        caller: &Caller,
+        id: ConversationId,
+    ) -> ChatResult<(Conversation, Member)> {
+        let conversation = self.conversation(caller, id).await?;
+        match self.store.get_member(id, &caller.user).await? {
+            Some(member) => Ok((conversation, member)),
+            None => Err(ChatError::denied(format!(
+                "you are not a member of conversation {id}"
+            ))),
+        }
+    }
+
+    /// [`Self::as_member`] of a live team or channel: what every management call and
+    /// Leave start with.
+    async fn as_team_member(
+        &self,
+        caller: &Caller,
+        id: ConversationId,
+    ) -> ChatResult<(Conversation, Member)> {
+        let (conversation, member) = self.as_member(caller, id).await?;
+        policy::managed(&conversation)?;
+        policy::writable(&conversation)?;
+        Ok((conversation, member))
+    }
+
+    fn new_member(&self, user_id: &str, role: crate::model::Role) -> Member {
+        Member {
+            user_id: user_id.to_string(),
+            role,
+            joined_at_ms: self.ids.now_ms(),
+        }
+    }
+}

@@ -1,0 +1,217 @@
+//! Configuration: a TOML file, overridden by `SWITCHBOARD_*` environment variables (nested
+//! keys joined with `__`, e.g. `SWITCHBOARD_CONTROLLER__LISTEN=0.0.0.0:7401`), validated
+//! completely before any port is bound.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use jsonwebtoken::Algorithm;
+use serde::{Deserialize, Serialize};
+
+use crate::auth::KeySource;
+use crate::ids::MAX_NODE_ID;
+
+/// Everything the controller reads at start-up.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// This controller's id in snowflakes, unique in the cluster (0 to 1023).
+    pub node_id: u16,
+    /// Where the embedded store keeps its files.
+    pub data_dir: PathBuf,
+    pub controller: ControllerConfig,
+    pub auth: AuthConfig,
+    pub limits: LimitsConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ControllerConfig {
+    /// gRPC address of the Chat service.
+    pub listen: SocketAddr,
+    /// How long shutdown waits for in-flight calls before giving up on them.
+    pub drain_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    /// A file holding the HS256 shared secret (dev and small setups).
+    pub hs256_secret_file: Option<PathBuf>,
+    /// Public keys in PEM files, each with the one algorithm it verifies.
+    pub public_keys: Vec<PublicKeyConfig>,
+    /// A JWKS file of public keys (each key must name its `alg`).
+    pub jwks_file: Option<PathBuf>,
+    /// Clock skew tolerated on `exp`, in seconds.
+    pub leeway_secs: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublicKeyConfig {
+    /// RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384 or EdDSA.
+    pub alg: String,
+    pub pem_file: PathBuf,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Largest TEXT message in bytes.
+    pub max_message_bytes: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            node_id: 0,
+            data_dir: PathBuf::from("switchboard-data"),
+            controller: ControllerConfig::default(),
+            auth: AuthConfig {
+                leeway_secs: 30,
+                ..AuthConfig::default()
+            },
+            limits: LimitsConfig::default(),
+        }
+    }
+}
+
+impl Default for ControllerConfig {
+    fn default() -> Self {
+        ControllerConfig {
+            listen: "127.0.0.1:7401".parse().expect("valid"),
+            drain_timeout_secs: 10,
+        }
+    }
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            max_message_bytes: 16 * 1024,
+        }
+    }
+}
+
+/// Why the configuration cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Parse(String),
+    #[error("configuration `{key}`: {reason}")]
+    Invalid { key: &'static str, reason: String },
+    #[error("cannot read the HS256 secret file {path}: {source}")]
+    SecretFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+impl Config {
+    /// Defaults, then the TOML file (if any), then `SWITCHBOARD_*` variables; validated.
+    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        let config = Config::read(file)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Like [`Config::load`], without validation (for callers that fill in more first).
+    pub fn read(file: Option<&Path>) -> Result<Config, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(file) = file {
+            if !file.exists() {
+                return Err(ConfigError::Parse(format!(
+                    "file {} does not exist",
+                    file.display()
+                )));
+            }
+            figment = figment.merge(Toml::file(file));
+        }
+        let config: Config = figment
+            .merge(Env::prefixed("SWITCHBOARD_").split("__"))
+            .extract()
+            .map_err(|e| ConfigError::Parse(e.to_string()))?;
+        Ok(config)
+    }
+
+    /// Checks every value that can be checked without binding or opening anything.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.node_id > MAX_NODE_ID {
+            return Err(invalid("node_id", format!("must be 0 to {MAX_NODE_ID}")));
+        }
+        if !(1..=1024 * 1024).contains(&self.limits.max_message_bytes) {
+            return Err(invalid(
+                "limits.max_message_bytes",
+                "must be 1 to 1048576".into(),
+            ));
+        }
+        if self.auth.leeway_secs > 600 {
+            return Err(invalid("auth.leeway_secs", "must be at most 600".into()));
+        }
+        let auth = &self.auth;
+        if auth.hs256_secret_file.is_none()
+            && auth.public_keys.is_empty()
+            && auth.jwks_file.is_none()
+        {
+            return Err(invalid(
+                "auth",
+                "configure at least one of hs256_secret_file, public_keys, jwks_file".into(),
+            ));
+        }
+        for key in &auth.public_keys {
+            parse_algorithm(&key.alg)?;
+        }
+        Ok(())
+    }
+
+    /// The key sources `auth` describes, with the HS256 secret read from its file.
+    pub fn key_sources(&self) -> Result<Vec<KeySource>, ConfigError> {
+        let mut sources = Vec::new();
+        if let Some(path) = &self.auth.hs256_secret_file {
+            sources.push(KeySource::Hs256Secret(read_secret(path)?));
+        }
+        for key in &self.auth.public_keys {
+            sources.push(KeySource::PublicKeyPem {
+                algorithm: parse_algorithm(&key.alg)?,
+                path: key.pem_file.clone(),
+            });
+        }
+        if let Some(path) = &self.auth.jwks_file {
+            sources.push(KeySource::Jwks(path.clone()));
+        }
+        Ok(sources)
+    }
+}
+
+/// An HS256 secret file's content: its bytes with surrounding whitespace trimmed. Secrets
+/// shorter than 32 bytes are refused.
+pub fn read_secret(path: &Path) -> Result<Vec<u8>, ConfigError> {
+    let bytes = std::fs::read(path).map_err(|source| ConfigError::SecretFile {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let secret = bytes.trim_ascii().to_vec();
+    if secret.len() < 32 {
+        return Err(invalid(
+            "auth.hs256_secret_file",
+            "the secret must be at least 32 bytes".into(),
+        ));
+    }
+    Ok(secret)
+}
+
+fn parse_algorithm(name: &str) -> Result<Algorithm, ConfigError> {
+    match name.parse::<Algorithm>() {
+        Ok(Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512) | Err(_) => Err(invalid(
+            "auth.public_keys.alg",
+            format!("`{name}` is not a public-key algorithm (RS256, ES256, EdDSA, ...)"),
+        )),
+        Ok(algorithm) => Ok(algorithm),
+    }
+}
+
+fn invalid(key: &'static str, reason: String) -> ConfigError {
+    ConfigError::Invalid { key, reason }
+}

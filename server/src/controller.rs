@@ -1,0 +1,118 @@
+//! The controller server: builds the Chat service over its Store and serves it with gRPC
+//! health checking and reflection until told to shut down.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use switchboard_proto::v1::chat_server::ChatServer;
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::transport::Server;
+
+use crate::auth::{TokenVerifier, VerifierError};
+use crate::chat::{ChatService, Limits};
+use crate::config::{Config, ConfigError};
+use crate::grpc::ChatApi;
+use crate::ids::{Clock, IdGenerator};
+use crate::store::embedded::EmbeddedStore;
+use crate::store::{Store, StoreError};
+
+/// How often expired dedup keys and the like are swept.
+const MAINTENANCE_EVERY: Duration = Duration::from_secs(600);
+
+/// Why the controller could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ControllerError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("auth keys: {0}")]
+    Keys(#[from] VerifierError),
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    #[error("gRPC server: {0}")]
+    Transport(#[from] tonic::transport::Error),
+    #[error("gRPC reflection: {0}")]
+    Reflection(#[from] tonic_reflection::server::Error),
+}
+
+/// A controller ready to serve: config checked, keys loaded, store open.
+pub struct Controller {
+    /// The domain service behind the Chat API.
+    chat: Arc<ChatService>,
+    /// Verifies every call's token.
+    verifier: Arc<TokenVerifier>,
+    /// How long shutdown waits for in-flight calls.
+    drain_timeout: Duration,
+}
+
+impl Controller {
+    /// Loads keys and opens the embedded store in `config.data_dir`.
+    pub fn build(config: &Config, clock: Box<dyn Clock>) -> Result<Self, ControllerError> {
+        config.validate()?;
+        let verifier = TokenVerifier::new(&config.key_sources()?, config.auth.leeway_secs)?;
+        let store: Arc<dyn Store> = Arc::new(EmbeddedStore::open(&config.data_dir)?);
+        let limits = Limits {
+            max_message_bytes: config.limits.max_message_bytes,
+        };
+        let chat = ChatService::new(store, IdGenerator::new(config.node_id, clock), limits);
+        Ok(Controller {
+            chat: Arc::new(chat),
+            verifier: Arc::new(verifier),
+            drain_timeout: Duration::from_secs(config.controller.drain_timeout_secs),
+        })
+    }
+
+    /// Serves on `listener` until `shutdown` resolves, then lets in-flight calls finish
+    /// (up to the drain timeout) and flushes the store.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ControllerError> {
+        let (health, health_service) = tonic_health::server::health_reporter();
+        health.set_serving::<ChatServer<ChatApi>>().await;
+        let reflection = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(switchboard_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .build_v1()?;
+        let api = ChatApi::new(self.chat.clone(), self.verifier.clone());
+
+        let maintenance = tokio::spawn(maintain(self.chat.store().clone()));
+        let (draining_tx, draining) = tokio::sync::oneshot::channel::<()>();
+        let server = Server::builder()
+            .add_service(health_service)
+            .add_service(reflection)
+            .add_service(ChatServer::new(api))
+            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
+                shutdown.await;
+                tracing::info!("shutting down: finishing in-flight calls");
+                let _ = draining_tx.send(());
+            });
+        let drain_timeout = self.drain_timeout;
+        let result = tokio::select! {
+            result = server => result.map_err(ControllerError::from),
+            () = async {
+                let _ = draining.await;
+                tokio::time::sleep(drain_timeout).await;
+            } => {
+                tracing::warn!(?drain_timeout, "drain deadline passed; abandoning in-flight calls");
+                Ok(())
+            }
+        };
+        maintenance.abort();
+        self.chat.store().flush().await?;
+        tracing::info!("store flushed; controller stopped");
+        result
+    }
+}
+
+async fn maintain(store: Arc<dyn Store>) {
+    let mut every = tokio::time::interval(MAINTENANCE_EVERY);
+    loop {
+        every.tick().await;
+        if let Err(error) = store.maintain().await {
+            tracing::warn!(%error, "store maintenance failed");
+        }
+    }
+}

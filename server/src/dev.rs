@@ -1,0 +1,47 @@
+//! `switchboard dev`: everything on embedded defaults, with a signing secret created in the
+//! data directory on first run so that `sbctl token mint` can sign tokens for it.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use rand::Rng;
+
+use crate::config::Config;
+
+/// Name of the dev signing secret inside the data directory.
+pub const DEV_SECRET_FILE: &str = "dev-secret";
+
+/// The dev secret's path in `data_dir`, created (random, 0600) if it does not exist yet.
+pub fn ensure_dev_secret(data_dir: &Path) -> std::io::Result<PathBuf> {
+    std::fs::create_dir_all(data_dir)?;
+    let path = data_dir.join(DEV_SECRET_FILE);
+    if path.exists() {
+        return Ok(path);
+    }
+    let secret: String = rand::rng()
+        .sample_iter(rand::distr::Alphanumeric)
+        .take(48)
+        .map(char::from)
+        .collect();
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(&path)?;
+    writeln!(file, "{secret}")?;
+    file.sync_all()?;
+    Ok(path)
+}
+
+/// The dev configuration: defaults and env overrides, with the dev secret for auth.
+pub fn dev_config(data_dir: Option<PathBuf>) -> anyhow::Result<Config> {
+    // Env overrides apply too, so that SWITCHBOARD_DATA_DIR works in dev as well.
+    let mut config = Config::read(None)?;
+    if let Some(dir) = data_dir {
+        config.data_dir = dir;
+    }
+    let secret = ensure_dev_secret(&config.data_dir)?;
+    config.auth.hs256_secret_file = Some(secret);
+    config.validate()?;
+    Ok(config)
+}

@@ -1,0 +1,93 @@
+//! The domain error of the controller, and the one place it becomes a gRPC status.
+
+use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, StatusExt};
+
+use crate::store::StoreError;
+
+/// One invalid field of a request and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldViolation {
+    pub field: String,
+    pub description: String,
+}
+
+/// Everything a Chat call can fail with. Messages say what was wrong and never carry
+/// tokens or secrets.
+#[derive(Debug, thiserror::Error)]
+pub enum ChatError {
+    #[error("invalid request: {}", describe(.0))]
+    InvalidArgument(Vec<FieldViolation>),
+    #[error("{0}")]
+    Unauthenticated(String),
+    #[error("{0}")]
+    PermissionDenied(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    AlreadyExists(String),
+    #[error("{0}")]
+    FailedPrecondition(String),
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("storage failed: {0}")]
+    Store(#[from] StoreError),
+}
+
+/// Shorthand for results of domain operations.
+pub type ChatResult<T> = Result<T, ChatError>;
+
+impl ChatError {
+    /// A single invalid field.
+    pub fn invalid(field: impl Into<String>, description: impl Into<String>) -> Self {
+        ChatError::InvalidArgument(vec![FieldViolation {
+            field: field.into(),
+            description: description.into(),
+        }])
+    }
+
+    pub fn denied(message: impl Into<String>) -> Self {
+        ChatError::PermissionDenied(message.into())
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        ChatError::NotFound(message.into())
+    }
+
+    pub fn precondition(message: impl Into<String>) -> Self {
+        ChatError::FailedPrecondition(message.into())
+    }
+}
+
+fn describe(violations: &[FieldViolation]) -> String {
+    violations
+        .iter()
+        .map(|v| format!("{}: {}", v.field, v.description))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+impl From<ChatError> for Status {
+    fn from(error: ChatError) -> Status {
+        let message = error.to_string();
+        match error {
+            ChatError::InvalidArgument(violations) => {
+                let mut details = ErrorDetails::new();
+                for violation in violations {
+                    details.add_bad_request_violation(violation.field, violation.description);
+                }
+                Status::with_error_details(Code::InvalidArgument, message, details)
+            }
+            ChatError::Unauthenticated(_) => Status::unauthenticated(message),
+            ChatError::PermissionDenied(_) => Status::permission_denied(message),
+            ChatError::NotFound(_) => Status::not_found(message),
+            ChatError::AlreadyExists(_) => Status::already_exists(message),
+            ChatError::FailedPrecondition(_) => Status::failed_precondition(message),
+            ChatError::Unavailable(_) => Status::unavailable(message),
+            ChatError::Store(store) => {
+                tracing::error!(error = %store, "store failure");
+                Status::unavailable("the message store is unavailable; retry later")
+            }
+        }
+    }
+}

@@ -1,0 +1,307 @@
+//! `switchboard.v1.Chat` over tonic: authenticate, check the scope, convert, call the
+//! domain, convert back. Domain errors become statuses only through `From<ChatError>`.
+
+use std::sync::Arc;
+
+use switchboard_proto::v1::{self as pb, chat_server::Chat};
+use tonic::{Request, Response, Status};
+
+use super::convert::{self, nonempty, nonzero};
+use crate::auth::{Caller, Scope, TokenVerifier, bearer_token};
+use crate::chat::{ChatService, NewConversation, NewMessage, TeamUpdate};
+use crate::error::ChatError;
+use crate::model::Kind;
+
+/// The Chat service as served over gRPC.
+#[derive(Clone)]
+pub struct ChatApi {
+    /// The domain service every call ends up in.
+    chat: Arc<ChatService>,
+    /// Verifies the bearer token of every call.
+    verifier: Arc<TokenVerifier>,
+}
+
+impl ChatApi {
+    pub fn new(chat: Arc<ChatService>, verifier: Arc<TokenVerifier>) -> Self {
+        ChatApi { chat, verifier }
+    }
+
+    /// The verified caller, if their token carries `scope`.
+    fn caller<T>(&self, request: &Request<T>, scope: Scope) -> Result<Caller, ChatError> {
+        let token = bearer_token(request.metadata())?;
+        let caller = self
+            .verifier
+            .verify(token)
+            .map_err(|e| ChatError::Unauthenticated(e.to_string()))?;
+        caller.require(scope)?;
+        Ok(caller)
+    }
+}
+
+type Reply<T> = Result<Response<T>, Status>;
+
+fn reply<T>(value: T) -> Reply<T> {
+    Ok(Response::new(value))
+}
+
+#[tonic::async_trait]
+impl Chat for ChatApi {
+    async fn create_team(
+        &self,
+        request: Request<pb::CreateTeamRequest>,
+    ) -> Reply<pb::Conversation> {
+        let caller = self.caller(&request, Scope::TeamsManage)?;
+        let r = request.into_inner();
+        let new = NewConversation {
+            name: r.name,
+            icon: r.icon,
+            meta_tags: r.meta_tags,
+            restricted: r.restricted,
+            visibility: None,
+            members: r.members,
+        };
+        reply(convert::conversation(
+            self.chat.create(&caller, Kind::Group, new).await?,
+        ))
+    }
+
+    async fn create_channel(
+        &self,
+        request: Request<pb::CreateChannelRequest>,
+    ) -> Reply<pb::Conversation> {
+        let caller = self.caller(&request, Scope::TeamsManage)?;
+        let r = request.into_inner();
+        let new = NewConversation {
+            name: r.name,
+            icon: r.icon,
+            meta_tags: r.meta_tags,
+            restricted: true,
+            visibility: Some(convert::visibility_in(r.visibility)?),
+            members: r.members,
+        };
+        reply(convert::conversation(
+            self.chat.create(&caller, Kind::Channel, new).await?,
+        ))
+    }
+
+    async fn get_conversation(
+        &self,
+        request: Request<pb::GetConversationRequest>,
+    ) -> Reply<pb::Conversation> {
+        let caller = self.caller(&request, Scope::Read)?;
+        let id = request.into_inner().conversation_id;
+        reply(convert::conversation(self.chat.get(&caller, id).await?))
+    }
+
+    async fn list_conversations(
+        &self,
+        request: Request<pb::ListConversationsRequest>,
+    ) -> Reply<pb::ListConversationsResponse> {
+        let caller = self.caller(&request, Scope::Read)?;
+        let r = request.into_inner();
+        let (views, next_after) = self.chat.list(&caller, r.after, r.limit).await?;
+        reply(pb::ListConversationsResponse {
+            conversations: views.into_iter().map(convert::conversation).collect(),
+            next_after,
+        })
+    }
+
+    async fn list_members(
+        &self,
+        request: Request<pb::ListMembersRequest>,
+    ) -> Reply<pb::ListMembersResponse> {
+        let caller = self.caller(&request, Scope::Read)?;
+        let r = request.into_inner();
+        let (members, next_after) = self
+            .chat
+            .members(&caller, r.conversation_id, &r.after, r.limit)
+            .await?;
+        reply(pb::ListMembersResponse {
+            members: members.into_iter().map(convert::member).collect(),
+            next_after,
+        })
+    }
+
+    async fn update_team(
+        &self,
+        request: Request<pb::UpdateTeamRequest>,
+    ) -> Reply<pb::Conversation> {
+        let caller = self.caller(&request, Scope::TeamsManage)?;
+        let r = request.into_inner();
+        let update = TeamUpdate {
+            name: r.name,
+            icon: r.icon,
+            meta_tags: r.meta_tags.map(|list| list.tags),
+            restricted: r.restricted,
+        };
+        reply(convert::conversation(
+            self.chat.update(&caller, r.conversation_id, update).await?,
+        ))
+    }
+
+    async fn archive(&self, request: Request<pb::ArchiveRequest>) -> Reply<pb::Conversation> {
+        let caller = self.caller(&request, Scope::TeamsManage)?;
+        let id = request.into_inner().conversation_id;
+        reply(convert::conversation(self.chat.archive(&caller, id).await?))
+    }
+
+    async fn add_members(
+        &self,
+        request: Request<pb::AddMembersRequest>,
+    ) -> Reply<pb::AddMembersResponse> {
+        let caller = self.caller(&request, Scope::TeamsManage)?;
+        let r = request.into_inner();
+        let added = self
+            .chat
+            .add_members(&caller, r.conversation_id, &r.user_ids)
+            .await?;
+        reply(pb::AddMembersResponse {
+            added: added.into_iter().map(convert::member).collect(),
+        })
+    }
+
+    async fn remove_member(
+        &self,
+        request: Request<pb::RemoveMemberRequest>,
+    ) -> Reply<pb::RemoveMemberResponse> {
+        let caller = self.caller(&request, Scope::TeamsManage)?;
+        let r = request.into_inner();
+        self.chat
+            .remove_member(&caller, r.conversation_id, &r.user_id)
+            .await?;
+        reply(pb::RemoveMemberResponse {})
+    }
+
+    async fn promote_admin(&self, request: Request<pb::PromoteAdminRequest>) -> Reply<pb::Member> {
+        let caller = self.caller(&request, Scope::TeamsManage)?;
+        let r = request.into_inner();
+        reply(convert::member(
+            self.chat
+                .promote(&caller, r.conversation_id, &r.user_id)
+                .await?,
+        ))
+    }
+
+    async fn demote_admin(&self, request: Request<pb::DemoteAdminRequest>) -> Reply<pb::Member> {
+        let caller = self.caller(&request, Scope::TeamsManage)?;
+        let r = request.into_inner();
+        reply(convert::member(
+            self.chat
+                .demote(&caller, r.conversation_id, &r.user_id)
+                .await?,
+        ))
+    }
+
+    async fn transfer_ownership(
+        &self,
+        request: Request<pb::TransferOwnershipRequest>,
+    ) -> Reply<pb::Conversation> {
+        let caller = self.caller(&request, Scope::TeamsManage)?;
+        let r = request.into_inner();
+        let view = self
+            .chat
+            .transfer(&caller, r.conversation_id, &r.new_owner)
+            .await?;
+        reply(convert::conversation(view))
+    }
+
+    async fn leave(&self, request: Request<pb::LeaveRequest>) -> Reply<pb::LeaveResponse> {
+        let caller = self.caller(&request, Scope::Write)?;
+        self.chat
+            .leave(&caller, request.into_inner().conversation_id)
+            .await?;
+        reply(pb::LeaveResponse {})
+    }
+
+    async fn join_channel(
+        &self,
+        request: Request<pb::JoinChannelRequest>,
+    ) -> Reply<pb::Conversation> {
+        let caller = self.caller(&request, Scope::Write)?;
+        let id = request.into_inner().conversation_id;
+        reply(convert::conversation(self.chat.join(&caller, id).await?))
+    }
+
+    async fn open_direct(
+        &self,
+        request: Request<pb::OpenDirectRequest>,
+    ) -> Reply<pb::Conversation> {
+        let caller = self.caller(&request, Scope::Write)?;
+        let user = request.into_inner().user_id;
+        reply(convert::conversation(
+            self.chat.open_direct(&caller, &user).await?,
+        ))
+    }
+
+    async fn open_self(&self, request: Request<pb::OpenSelfRequest>) -> Reply<pb::Conversation> {
+        let caller = self.caller(&request, Scope::Write)?;
+        reply(convert::conversation(self.chat.open_self(&caller).await?))
+    }
+
+    async fn send_message(
+        &self,
+        request: Request<pb::SendMessageRequest>,
+    ) -> Reply<pb::SendMessageResponse> {
+        let caller = self.caller(&request, Scope::Write)?;
+        let r = request.into_inner();
+        let new = NewMessage {
+            channel_id: r.channel_id,
+            to: convert::recipient_in(r.to),
+            kind: convert::message_type_in(r.r#type)?,
+            data: r.data,
+            parent_id: nonzero(r.parent_id),
+            custom_fields: r.custom_fields.into_iter().collect(),
+            client_msg_id: nonempty(r.client_msg_id),
+        };
+        let sent = self.chat.send(&caller, new).await?;
+        reply(pb::SendMessageResponse {
+            message: Some(convert::message(sent.message)),
+            duplicate: sent.duplicate,
+        })
+    }
+
+    async fn edit_message(&self, request: Request<pb::EditMessageRequest>) -> Reply<pb::Message> {
+        let caller = self.caller(&request, Scope::Write)?;
+        let r = request.into_inner();
+        let message = self
+            .chat
+            .edit(&caller, r.channel_id, r.message_id, r.data)
+            .await?;
+        reply(convert::message(message))
+    }
+
+    async fn delete_message(
+        &self,
+        request: Request<pb::DeleteMessageRequest>,
+    ) -> Reply<pb::Message> {
+        let caller = self.caller(&request, Scope::Write)?;
+        let r = request.into_inner();
+        reply(convert::message(
+            self.chat
+                .delete(&caller, r.channel_id, r.message_id)
+                .await?,
+        ))
+    }
+
+    async fn list_history(
+        &self,
+        request: Request<pb::ListHistoryRequest>,
+    ) -> Reply<pb::ListHistoryResponse> {
+        let caller = self.caller(&request, Scope::Read)?;
+        let r = request.into_inner();
+        let page = self
+            .chat
+            .history(
+                &caller,
+                r.channel_id,
+                nonzero(r.before),
+                nonzero(r.after),
+                r.limit,
+            )
+            .await?;
+        reply(pb::ListHistoryResponse {
+            messages: page.messages.into_iter().map(convert::message).collect(),
+            has_more: page.has_more,
+        })
+    }
+}

@@ -1,0 +1,127 @@
+//! Conversions between `switchboard.v1` messages and the domain model.
+
+use switchboard_proto::v1 as pb;
+
+use crate::chat::ConversationView;
+use crate::error::{ChatError, ChatResult};
+use crate::model::{Kind, Member, Message, MessageType, Role, Visibility};
+
+pub(super) fn conversation(view: ConversationView) -> pb::Conversation {
+    let c = view.conversation;
+    pb::Conversation {
+        id: c.id,
+        org: c.org,
+        kind: kind(c.kind) as i32,
+        name: c.name,
+        icon: c.icon,
+        active: !c.archived,
+        meta_tags: c.meta_tags,
+        owner: c.owner,
+        created_at_ms: c.created_at_ms,
+        restricted: c.restricted,
+        visibility: match (c.kind, c.visibility) {
+            (Kind::Channel, Visibility::Public) => pb::Visibility::Public,
+            (Kind::Channel, Visibility::Private) => pb::Visibility::Private,
+            _ => pb::Visibility::Unspecified,
+        } as i32,
+        my_role: view.my_role.map_or(pb::Role::Unspecified, role) as i32,
+        member_count: c.member_count,
+    }
+}
+
+fn kind(kind: Kind) -> pb::ConversationKind {
+    match kind {
+        Kind::Direct => pb::ConversationKind::Direct,
+        Kind::SelfNotes => pb::ConversationKind::Self_,
+        Kind::Group => pb::ConversationKind::Group,
+        Kind::Channel => pb::ConversationKind::Channel,
+    }
+}
+
+fn role(role: Role) -> pb::Role {
+    match role {
+        Role::Member => pb::Role::Member,
+        Role::Admin => pb::Role::Admin,
+        Role::Owner => pb::Role::Owner,
+    }
+}
+
+pub(super) fn member(member: Member) -> pb::Member {
+    pb::Member {
+        user_id: member.user_id,
+        role: role(member.role) as i32,
+        joined_at_ms: member.joined_at_ms,
+    }
+}
+
+pub(super) fn message(message: Message) -> pb::Message {
+    pb::Message {
+        id: message.id,
+        channel_id: message.channel_id,
+        from: message.from,
+        to: message.to.unwrap_or_else(|| "*".to_string()),
+        r#type: message_type(message.kind) as i32,
+        data: message.data,
+        ts_ms: message.ts_ms,
+        parent_id: message.parent_id.unwrap_or(0),
+        edited_at_ms: message.edited_at_ms.unwrap_or(0),
+        deleted: message.deleted,
+        custom_fields: message.custom_fields.into_iter().collect(),
+        client_msg_id: message.client_msg_id.unwrap_or_default(),
+    }
+}
+
+fn message_type(kind: MessageType) -> pb::MessageType {
+    match kind {
+        MessageType::Text => pb::MessageType::Text,
+        MessageType::Image => pb::MessageType::Image,
+        MessageType::Video => pb::MessageType::Video,
+        MessageType::Audio => pb::MessageType::Audio,
+        MessageType::File => pb::MessageType::File,
+    }
+}
+
+/// A request's message type; unspecified means TEXT.
+pub(super) fn message_type_in(value: i32) -> ChatResult<MessageType> {
+    match pb::MessageType::try_from(value) {
+        Ok(pb::MessageType::Unspecified | pb::MessageType::Text) => Ok(MessageType::Text),
+        Ok(pb::MessageType::Image) => Ok(MessageType::Image),
+        Ok(pb::MessageType::Video) => Ok(MessageType::Video),
+        Ok(pb::MessageType::Audio) => Ok(MessageType::Audio),
+        Ok(pb::MessageType::File) => Ok(MessageType::File),
+        Err(_) => Err(ChatError::invalid(
+            "type",
+            format!("unknown message type {value}"),
+        )),
+    }
+}
+
+/// A request's channel visibility; unspecified means private.
+pub(super) fn visibility_in(value: i32) -> ChatResult<Visibility> {
+    match pb::Visibility::try_from(value) {
+        Ok(pb::Visibility::Public) => Ok(Visibility::Public),
+        Ok(pb::Visibility::Private | pb::Visibility::Unspecified) => Ok(Visibility::Private),
+        Err(_) => Err(ChatError::invalid(
+            "visibility",
+            format!("unknown visibility {value}"),
+        )),
+    }
+}
+
+/// `to` on the wire: empty or "*" is everyone.
+pub(super) fn recipient_in(to: String) -> Option<String> {
+    if to.is_empty() || to == "*" {
+        None
+    } else {
+        Some(to)
+    }
+}
+
+/// Zero ids and empty strings mean "not given" on the wire.
+pub(super) fn nonzero(id: u64) -> Option<u64> {
+    (id != 0).then_some(id)
+}
+
+pub(super) fn nonempty(text: String) -> Option<String> {
+    (!text.is_empty()).then_some(text)
+}

@@ -1,0 +1,20 @@
+//! The Switchboard controller: validates, authorizes, assigns ids, persists messages, and
+//! serves the `switchboard.v1.Chat` API over gRPC.
+//!
+//! Layers, top down: `grpc` (tonic services) → `chat` (domain rules) → `store` (the
+//! Store trait and its engines); `auth`, `ids`, `validate` and `model` are shared below.
+
+pub mod auth;
+pub mod chat;
+pub mod config;
+pub mod controller;
+pub mod dev;
+pub mod error;
+pub mod grpc;
+pub mod ids;
+pub mod model;
+pub mod store;
+pub mod validate;
+
+pub use config::Config;
+pub use controller::{Controller, ControllerError};

@@ -1,0 +1,116 @@
+//! The domain model: conversations, members and messages as the controller reasons about
+//! them. Both the gRPC layer and every Store engine convert to and from these types.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Snowflake id of a conversation.
+pub type ConversationId = u64;
+/// Snowflake id of a message; ids grow with time.
+pub type MessageId = u64;
+
+/// What kind of conversation it is; decides who posts and who manages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Kind {
+    Direct,
+    /// "Favorites": one per user, notes to self.
+    SelfNotes,
+    Group,
+    Channel,
+}
+
+impl Kind {
+    /// Teams and channels have names, roles and managed membership; DIRECT and SELF do not.
+    pub fn is_managed(self) -> bool {
+        matches!(self, Kind::Group | Kind::Channel)
+    }
+}
+
+/// A member's role; ordered so that `role >= Role::Admin` reads naturally.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Role {
+    Member,
+    Admin,
+    Owner,
+}
+
+/// Who can find and join a channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Visibility {
+    Public,
+    Private,
+}
+
+/// One conversation, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conversation {
+    pub id: ConversationId,
+    pub org: String,
+    pub kind: Kind,
+    pub name: String,
+    pub icon: String,
+    pub archived: bool,
+    pub meta_tags: Vec<String>,
+    /// Empty for DIRECT conversations, which have no owner.
+    pub owner: String,
+    pub created_at_ms: i64,
+    /// Only admins and the owner post (always true for channels).
+    pub restricted: bool,
+    pub visibility: Visibility,
+    /// Kept up to date by the Store as members come and go.
+    pub member_count: u32,
+}
+
+impl Conversation {
+    /// Only admins and the owner may post here.
+    pub fn admins_only_post(&self) -> bool {
+        self.kind == Kind::Channel || self.restricted
+    }
+}
+
+/// One member of a conversation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    pub user_id: String,
+    pub role: Role,
+    pub joined_at_ms: i64,
+}
+
+/// What a message's `data` holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MessageType {
+    Text,
+    Image,
+    Video,
+    Audio,
+    File,
+}
+
+/// One message, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    pub id: MessageId,
+    pub channel_id: ConversationId,
+    pub from: String,
+    /// `None` for everyone; `Some(user)` for a private message to one member.
+    pub to: Option<String>,
+    pub kind: MessageType,
+    pub data: String,
+    pub ts_ms: i64,
+    pub parent_id: Option<MessageId>,
+    pub edited_at_ms: Option<i64>,
+    pub deleted: bool,
+    pub custom_fields: BTreeMap<String, String>,
+    pub client_msg_id: Option<String>,
+}
+
+impl Message {
+    /// Whether `user` may see this message (private messages: sender and recipient only).
+    pub fn visible_to(&self, user: &str) -> bool {
+        match &self.to {
+            None => true,
+            Some(to) => to == user || self.from == user,
+        }
+    }
+}

@@ -1,0 +1,121 @@
+//! Byte layouts of the embedded engine's keys. Integers are big-endian so that byte order
+//! is numeric order; strings (user and org ids, which never contain NUL) end with a NUL.
+
+use crate::model::{ConversationId, MessageId};
+
+pub(super) fn conversation(id: ConversationId) -> [u8; 8] {
+    id.to_be_bytes()
+}
+
+pub(super) fn member(id: ConversationId, user: &str) -> Vec<u8> {
+    let mut key = id.to_be_bytes().to_vec();
+    key.extend_from_slice(user.as_bytes());
+    key
+}
+
+/// The user id a `member` key ends with.
+pub(super) fn member_user(key: &[u8]) -> &[u8] {
+    &key[8..]
+}
+
+pub(super) fn user_prefix(org: &str, user: &str) -> Vec<u8> {
+    let mut key = Vec::with_capacity(org.len() + user.len() + 2);
+    push_str(&mut key, org);
+    push_str(&mut key, user);
+    key
+}
+
+pub(super) fn user_conversation(org: &str, user: &str, id: ConversationId) -> Vec<u8> {
+    let mut key = user_prefix(org, user);
+    key.extend_from_slice(&id.to_be_bytes());
+    key
+}
+
+/// The conversation id a `user_conversation` key ends with.
+pub(super) fn user_conversation_id(key: &[u8]) -> ConversationId {
+    u64_at(key, key.len() - 8)
+}
+
+/// The pair is sorted, so (a, b) and (b, a) are one key.
+pub(super) fn direct_pair(org: &str, a: &str, b: &str) -> Vec<u8> {
+    let (low, high) = if a <= b { (a, b) } else { (b, a) };
+    let mut key = user_prefix(org, low);
+    push_str(&mut key, high);
+    key
+}
+
+pub(super) fn self_conversation(org: &str, user: &str) -> Vec<u8> {
+    user_prefix(org, user)
+}
+
+pub(super) fn message(channel: ConversationId, bucket: u32, id: MessageId) -> [u8; 20] {
+    let mut key = [0; 20];
+    key[..8].copy_from_slice(&channel.to_be_bytes());
+    key[8..12].copy_from_slice(&bucket.to_be_bytes());
+    key[12..].copy_from_slice(&id.to_be_bytes());
+    key
+}
+
+pub(super) fn message_bucket(channel: ConversationId, bucket: u32) -> [u8; 12] {
+    let mut key = [0; 12];
+    key[..8].copy_from_slice(&channel.to_be_bytes());
+    key[8..].copy_from_slice(&bucket.to_be_bytes());
+    key
+}
+
+/// The bucket a `message_bucket` key names.
+pub(super) fn bucket_number(key: &[u8]) -> u32 {
+    u32::from_be_bytes(key[8..12].try_into().expect("bucket keys are 12 bytes"))
+}
+
+pub(super) fn dedup(channel: ConversationId, sender: &str, client_msg_id: &str) -> Vec<u8> {
+    let mut key = channel.to_be_bytes().to_vec();
+    push_str(&mut key, sender);
+    key.extend_from_slice(client_msg_id.as_bytes());
+    key
+}
+
+/// Dedup values: the original message id and when the key was written (Unix ms).
+pub(super) fn dedup_value(id: MessageId, written_at_ms: i64) -> [u8; 16] {
+    let mut value = [0; 16];
+    value[..8].copy_from_slice(&id.to_be_bytes());
+    value[8..].copy_from_slice(&written_at_ms.to_be_bytes());
+    value
+}
+
+pub(super) fn parse_dedup_value(value: &[u8]) -> Option<(MessageId, i64)> {
+    if value.len() != 16 {
+        return None;
+    }
+    Some((u64_at(value, 0), u64_at(value, 8) as i64))
+}
+
+fn push_str(key: &mut Vec<u8>, s: &str) {
+    key.extend_from_slice(s.as_bytes());
+    key.push(0);
+}
+
+fn u64_at(bytes: &[u8], at: usize) -> u64 {
+    u64::from_be_bytes(bytes[at..at + 8].try_into().expect("8 bytes"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn direct_pairs_ignore_order() {
+        assert_eq!(
+            direct_pair("o", "bob", "amy"),
+            direct_pair("o", "amy", "bob")
+        );
+        assert_ne!(direct_pair("o", "ab", "c"), direct_pair("o", "a", "bc"));
+    }
+
+    #[test]
+    fn message_keys_sort_by_bucket_then_id() {
+        assert!(message(1, 0, u64::MAX) < message(1, 1, 0));
+        assert!(message(1, 5, 10) < message(1, 5, 11));
+        assert!(message(1, u32::MAX, u64::MAX) < message(2, 0, 0));
+    }
+}

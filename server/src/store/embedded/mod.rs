@@ -1,0 +1,548 @@
+//! The embedded Store engine: fjall (an LSM tree, like Scylla's) in one data directory.
+//!
+//! Each table of the Scylla-shaped model is a fjall keyspace (see `keys` for the layouts).
+//! Writes that read first (dedup, get-or-create, compare-and-set) run under one write lock,
+//! which is held only while the batch is built and committed to the journal, never during
+//! the fsync; the fsync is shared by concurrent writers through [`GroupCommit`].
+
+mod group_commit;
+mod keys;
+
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use async_trait::async_trait;
+use fjall::{Database, Keyspace, KeyspaceCreateOptions, OwnedWriteBatch};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use self::group_commit::GroupCommit;
+use super::{Direction, HistoryQuery, Inserted, RoleChange, Store, StoreError, StoreResult};
+use crate::ids::bucket_of;
+use crate::model::{Conversation, ConversationId, Member, Message, MessageId, Role};
+
+/// How long a (channel, sender, client_msg_id) key keeps answering with the original.
+pub const DEDUP_TTL_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// One fjall keyspace per table of the data model.
+struct Tables {
+    conversations: Keyspace,
+    members: Keyspace,
+    user_conversations: Keyspace,
+    direct_pairs: Keyspace,
+    self_conversations: Keyspace,
+    messages: Keyspace,
+    message_buckets: Keyspace,
+    dedup: Keyspace,
+}
+
+pub struct EmbeddedStore {
+    /// The fjall database holding every table and the shared journal.
+    db: Database,
+    tables: Tables,
+    /// Serializes read-modify-write batches (see the module docs).
+    write_lock: Mutex<()>,
+    /// Makes committed batches durable with shared fsyncs.
+    commits: GroupCommit,
+}
+
+impl EmbeddedStore {
+    /// Opens (or creates) the store in `dir`, replaying its journal.
+    pub fn open(dir: &Path) -> StoreResult<Self> {
+        std::fs::create_dir_all(dir).map_err(|e| StoreError::Embedded(e.into()))?;
+        let db = Database::builder(dir).open()?;
+        let table = |name: &str| db.keyspace(name, KeyspaceCreateOptions::default);
+        let tables = Tables {
+            conversations: table("conversations")?,
+            members: table("members")?,
+            user_conversations: table("user_conversations")?,
+            direct_pairs: table("direct_pairs")?,
+            self_conversations: table("self_conversations")?,
+            messages: table("messages")?,
+            message_buckets: table("message_buckets")?,
+            dedup: table("dedup")?,
+        };
+        let commits = GroupCommit::new(db.clone());
+        Ok(EmbeddedStore {
+            db,
+            tables,
+            write_lock: Mutex::new(()),
+            commits,
+        })
+    }
+
+    /// How many fsyncs the store has issued (fewer than writes, thanks to group commit).
+    pub fn sync_count(&self) -> u64 {
+        self.commits.sync_count()
+    }
+
+    /// Runs `build` under the write lock, commits what it put in the batch, and returns once
+    /// that is durable. Also waits when the batch is empty: what `build` read may have been
+    /// committed by another writer whose fsync is still running.
+    async fn write<R>(
+        &self,
+        build: impl FnOnce(&Tables, &mut OwnedWriteBatch) -> StoreResult<R>,
+    ) -> StoreResult<R> {
+        let (ticket, result) = {
+            let _guard = self.write_lock.lock().expect("write lock poisoned");
+            let mut batch = self.db.batch();
+            let result = build(&self.tables, &mut batch)?;
+            if batch.is_empty() {
+                (self.commits.current(), result)
+            } else {
+                batch.commit()?;
+                (self.commits.committed(), result)
+            }
+        };
+        self.commits.durable(ticket).await?;
+        Ok(result)
+    }
+}
+
+fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+    rmp_serde::to_vec_named(value).expect("domain rows always serialize")
+}
+
+fn decode<T: DeserializeOwned>(table: &'static str, bytes: &[u8]) -> StoreResult<T> {
+    rmp_serde::from_slice(bytes).map_err(|e| StoreError::Corrupt {
+        table,
+        reason: e.to_string(),
+    })
+}
+
+fn get<T: DeserializeOwned>(
+    table: &'static str,
+    keyspace: &Keyspace,
+    key: &[u8],
+) -> StoreResult<Option<T>> {
+    keyspace
+        .get(key)?
+        .map(|bytes| decode(table, &bytes))
+        .transpose()
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+impl Tables {
+    fn conversation(&self, id: ConversationId) -> StoreResult<Option<Conversation>> {
+        get(
+            "conversations",
+            &self.conversations,
+            &keys::conversation(id),
+        )
+    }
+
+    fn member(&self, id: ConversationId, user: &str) -> StoreResult<Option<Member>> {
+        get("members", &self.members, &keys::member(id, user))
+    }
+
+    fn message(&self, channel: ConversationId, id: MessageId) -> StoreResult<Option<Message>> {
+        get(
+            "messages",
+            &self.messages,
+            &keys::message(channel, bucket_of(id), id),
+        )
+    }
+
+    fn put_conversation(&self, batch: &mut OwnedWriteBatch, conversation: &Conversation) {
+        batch.insert(
+            &self.conversations,
+            &keys::conversation(conversation.id)[..],
+            encode(conversation),
+        );
+    }
+
+    /// A member row and the member's user index row.
+    fn put_member(&self, batch: &mut OwnedWriteBatch, conversation: &Conversation, m: &Member) {
+        batch.insert(
+            &self.members,
+            keys::member(conversation.id, &m.user_id),
+            encode(m),
+        );
+        batch.insert(
+            &self.user_conversations,
+            keys::user_conversation(&conversation.org, &m.user_id, conversation.id),
+            &[][..],
+        );
+    }
+
+    /// A new conversation with its members, `member_count` set from them.
+    fn put_new_conversation(
+        &self,
+        batch: &mut OwnedWriteBatch,
+        conversation: &Conversation,
+        members: &[Member],
+    ) -> Conversation {
+        let mut conversation = conversation.clone();
+        conversation.member_count = members.len() as u32;
+        self.put_conversation(batch, &conversation);
+        for member in members {
+            self.put_member(batch, &conversation, member);
+        }
+        conversation
+    }
+
+    /// The conversation a pointer table (`direct_pairs`, `self_conversations`) names.
+    fn pointed_to(
+        &self,
+        table: &'static str,
+        keyspace: &Keyspace,
+        key: &[u8],
+    ) -> StoreResult<Option<Conversation>> {
+        let Some(id) = keyspace.get(key)? else {
+            return Ok(None);
+        };
+        let id: [u8; 8] = id[..].try_into().map_err(|_| StoreError::Corrupt {
+            table,
+            reason: "not a conversation id".into(),
+        })?;
+        self.existing(u64::from_be_bytes(id)).map(Some)
+    }
+
+    fn existing(&self, id: ConversationId) -> StoreResult<Conversation> {
+        self.conversation(id)?.ok_or(StoreError::Corrupt {
+            table: "conversations",
+            reason: format!("conversation {id} is referenced but missing"),
+        })
+    }
+}
+
+#[async_trait]
+impl Store for EmbeddedStore {
+    async fn create_conversation(
+        &self,
+        conversation: &Conversation,
+        members: &[Member],
+    ) -> StoreResult<()> {
+        self.write(|t, batch| {
+            t.put_new_conversation(batch, conversation, members);
+            Ok(())
+        })
+        .await
+    }
+
+    async fn get_conversation(&self, id: ConversationId) -> StoreResult<Option<Conversation>> {
+        self.tables.conversation(id)
+    }
+
+    async fn update_conversation(&self, update: &Conversation) -> StoreResult<Conversation> {
+        self.write(|t, batch| {
+            let stored = t.existing(update.id)?;
+            let updated = Conversation {
+                member_count: stored.member_count,
+                owner: stored.owner,
+                ..update.clone()
+            };
+            t.put_conversation(batch, &updated);
+            Ok(updated)
+        })
+        .await
+    }
+
+    async fn get_or_create_direct(
+        &self,
+        conversation: &Conversation,
+        members: &[Member; 2],
+    ) -> StoreResult<Conversation> {
+        let pair = keys::direct_pair(&conversation.org, &members[0].user_id, &members[1].user_id);
+        self.write(|t, batch| {
+            if let Some(existing) = t.pointed_to("direct_pairs", &t.direct_pairs, &pair)? {
+                return Ok(existing);
+            }
+            batch.insert(
+                &t.direct_pairs,
+                pair.clone(),
+                &keys::conversation(conversation.id)[..],
+            );
+            Ok(t.put_new_conversation(batch, conversation, members))
+        })
+        .await
+    }
+
+    async fn get_or_create_self(
+        &self,
+        conversation: &Conversation,
+        owner: &Member,
+    ) -> StoreResult<Conversation> {
+        let key = keys::self_conversation(&conversation.org, &owner.user_id);
+        self.write(|t, batch| {
+            if let Some(existing) =
+                t.pointed_to("self_conversations", &t.self_conversations, &key)?
+            {
+                return Ok(existing);
+            }
+            batch.insert(
+                &t.self_conversations,
+                key.clone(),
+                &keys::conversation(conversation.id)[..],
+            );
+            Ok(t.put_new_conversation(batch, conversation, std::slice::from_ref(owner)))
+        })
+        .await
+    }
+
+    async fn get_member(&self, id: ConversationId, user: &str) -> StoreResult<Option<Member>> {
+        self.tables.member(id, user)
+    }
+
+    async fn list_members(
+        &self,
+        id: ConversationId,
+        after: &str,
+        limit: usize,
+    ) -> StoreResult<Vec<Member>> {
+        let prefix = keys::conversation(id);
+        let mut members = Vec::with_capacity(limit.min(256));
+        for item in self.tables.members.prefix(prefix) {
+            let (key, value) = item.into_inner()?;
+            if !after.is_empty() && keys::member_user(&key) <= after.as_bytes() {
+                continue;
+            }
+            members.push(decode("members", &value)?);
+            if members.len() == limit {
+                break;
+            }
+        }
+        Ok(members)
+    }
+
+    async fn add_members(
+        &self,
+        id: ConversationId,
+        members: &[Member],
+    ) -> StoreResult<Vec<Member>> {
+        self.write(|t, batch| {
+            let mut conversation = t.existing(id)?;
+            let mut added: Vec<Member> = Vec::new();
+            for member in members {
+                let duplicate = added.iter().any(|a| a.user_id == member.user_id);
+                if duplicate || t.member(id, &member.user_id)?.is_some() {
+                    continue;
+                }
+                t.put_member(batch, &conversation, member);
+                added.push(member.clone());
+            }
+            if !added.is_empty() {
+                conversation.member_count += added.len() as u32;
+                t.put_conversation(batch, &conversation);
+            }
+            Ok(added)
+        })
+        .await
+    }
+
+    async fn remove_member(&self, id: ConversationId, user: &str) -> StoreResult<bool> {
+        self.write(|t, batch| {
+            let mut conversation = t.existing(id)?;
+            if t.member(id, user)?.is_none() {
+                return Ok(false);
+            }
+            batch.remove(&t.members, keys::member(id, user));
+            batch.remove(
+                &t.user_conversations,
+                keys::user_conversation(&conversation.org, user, id),
+            );
+            conversation.member_count = conversation.member_count.saturating_sub(1);
+            t.put_conversation(batch, &conversation);
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn change_role(
+        &self,
+        id: ConversationId,
+        user: &str,
+        expected: Role,
+        new: Role,
+    ) -> StoreResult<RoleChange> {
+        self.write(|t, batch| {
+            let Some(mut member) = t.member(id, user)? else {
+                return Ok(RoleChange::NotAMember);
+            };
+            if member.role != expected {
+                return Ok(RoleChange::Conflict);
+            }
+            member.role = new;
+            batch.insert(&t.members, keys::member(id, user), encode(&member));
+            Ok(RoleChange::Changed)
+        })
+        .await
+    }
+
+    async fn transfer_ownership(
+        &self,
+        id: ConversationId,
+        from: &str,
+        to: &str,
+    ) -> StoreResult<Option<Conversation>> {
+        self.write(|t, batch| {
+            let mut conversation = t.existing(id)?;
+            let (Some(mut old), Some(mut new)) = (t.member(id, from)?, t.member(id, to)?) else {
+                return Ok(None);
+            };
+            if conversation.owner != from || old.role != Role::Owner {
+                return Ok(None);
+            }
+            old.role = Role::Admin;
+            new.role = Role::Owner;
+            conversation.owner = to.to_string();
+            batch.insert(&t.members, keys::member(id, from), encode(&old));
+            batch.insert(&t.members, keys::member(id, to), encode(&new));
+            t.put_conversation(batch, &conversation);
+            Ok(Some(conversation))
+        })
+        .await
+    }
+
+    async fn list_user_conversations(
+        &self,
+        org: &str,
+        user: &str,
+        after: ConversationId,
+        limit: usize,
+    ) -> StoreResult<Vec<ConversationId>> {
+        let start = keys::user_conversation(org, user, after.saturating_add(1));
+        let end = keys::user_conversation(org, user, u64::MAX);
+        let mut ids = Vec::new();
+        for item in self
+            .tables
+            .user_conversations
+            .range(start..=end)
+            .take(limit)
+        {
+            ids.push(keys::user_conversation_id(&item.key()?));
+        }
+        Ok(ids)
+    }
+
+    async fn insert_message(&self, message: &Message) -> StoreResult<Inserted> {
+        let dedup_key = message
+            .client_msg_id
+            .as_deref()
+            .map(|id| keys::dedup(message.channel_id, &message.from, id));
+        self.write(|t, batch| {
+            let now = now_ms();
+            if let Some(key) = &dedup_key {
+                let seen = t.dedup.get(key)?.and_then(|v| keys::parse_dedup_value(&v));
+                if let Some((original, written_at)) = seen
+                    && now - written_at < DEDUP_TTL_MS
+                    && let Some(original) = t.message(message.channel_id, original)?
+                {
+                    return Ok(Inserted::Duplicate(original));
+                }
+                batch.insert(
+                    &t.dedup,
+                    key.clone(),
+                    &keys::dedup_value(message.id, now)[..],
+                );
+            }
+            let bucket = bucket_of(message.id);
+            batch.insert(
+                &t.messages,
+                &keys::message(message.channel_id, bucket, message.id)[..],
+                encode(message),
+            );
+            batch.insert(
+                &t.message_buckets,
+                &keys::message_bucket(message.channel_id, bucket)[..],
+                &[][..],
+            );
+            Ok(Inserted::New)
+        })
+        .await
+    }
+
+    async fn get_message(
+        &self,
+        channel: ConversationId,
+        id: MessageId,
+    ) -> StoreResult<Option<Message>> {
+        self.tables.message(channel, id)
+    }
+
+    async fn update_message(&self, message: &Message) -> StoreResult<()> {
+        self.write(|t, batch| {
+            let key = keys::message(message.channel_id, bucket_of(message.id), message.id);
+            batch.insert(&t.messages, &key[..], encode(message));
+            Ok(())
+        })
+        .await
+    }
+
+    async fn list_messages(
+        &self,
+        channel: ConversationId,
+        query: HistoryQuery,
+    ) -> StoreResult<Vec<Message>> {
+        let low = query.after.map_or(0, |after| after.saturating_add(1));
+        let high = query
+            .before
+            .map_or(u64::MAX, |before| before.saturating_sub(1));
+        let mut messages = Vec::new();
+        if low > high || query.limit == 0 {
+            return Ok(messages);
+        }
+        // Walk only the buckets that hold messages, per the bucket index.
+        let buckets = self.tables.message_buckets.range(
+            &keys::message_bucket(channel, bucket_of(low))[..]
+                ..=&keys::message_bucket(channel, bucket_of(high))[..],
+        );
+        let buckets: Box<dyn Iterator<Item = fjall::Guard>> = match query.direction {
+            Direction::NewestFirst => Box::new(buckets.rev()),
+            Direction::OldestFirst => Box::new(buckets),
+        };
+        for bucket in buckets {
+            let bucket = keys::bucket_number(&bucket.key()?);
+            let rows = self.tables.messages.range(
+                &keys::message(channel, bucket, low)[..]
+                    ..=&keys::message(channel, bucket, high)[..],
+            );
+            let rows: Box<dyn Iterator<Item = fjall::Guard>> = match query.direction {
+                Direction::NewestFirst => Box::new(rows.rev()),
+                Direction::OldestFirst => Box::new(rows),
+            };
+            for row in rows {
+                let (_, value) = row.into_inner()?;
+                messages.push(decode("messages", &value)?);
+                if messages.len() == query.limit {
+                    return Ok(messages);
+                }
+            }
+        }
+        Ok(messages)
+    }
+
+    async fn maintain(&self) -> StoreResult<()> {
+        let now = now_ms();
+        let expired: Vec<_> = self
+            .tables
+            .dedup
+            .iter()
+            .filter_map(|item| item.into_inner().ok())
+            .filter(|(_, v)| {
+                keys::parse_dedup_value(v).is_none_or(|(_, at)| now - at >= DEDUP_TTL_MS)
+            })
+            .map(|(k, _)| k)
+            .collect();
+        if expired.is_empty() {
+            return Ok(());
+        }
+        self.write(|t, batch| {
+            for key in expired {
+                batch.remove(&t.dedup, key);
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn flush(&self) -> StoreResult<()> {
+        self.commits.sync().await
+    }
+}

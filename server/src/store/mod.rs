@@ -1,0 +1,172 @@
+//! Persistence behind one trait, so that the embedded engine (single node, default) and the
+//! ScyllaDB engine (clusters) are interchangeable.
+//!
+//! The model is Scylla-shaped: every read is a partition lookup or a range scan inside one
+//! partition, tables are denormalized and written together:
+//!
+//! | table | partition | clustering |
+//! |---|---|---|
+//! | conversations | conversation id | |
+//! | members | conversation id | user id |
+//! | user_conversations | (org, user) | conversation id |
+//! | direct_pairs | (org, user a, user b) | |
+//! | self_conversations | (org, user) | |
+//! | messages | (channel id, bucket) | message id |
+//! | message_buckets | channel id | bucket |
+//! | dedup | (channel id, sender, client_msg_id), with a TTL | |
+//!
+//! Every write method returns only once the write is durable.
+
+pub mod embedded;
+
+use async_trait::async_trait;
+
+use crate::model::{Conversation, ConversationId, Member, Message, MessageId, Role};
+
+/// A failure of the storage engine itself (not of the caller's request).
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("embedded database: {0}")]
+    Embedded(#[from] fjall::Error),
+    #[error("corrupt row in {table}: {reason}")]
+    Corrupt { table: &'static str, reason: String },
+    #[error("storage task failed: {0}")]
+    Task(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Outcome of inserting a message that may carry an idempotency key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Inserted {
+    /// The message was new and is now stored.
+    New,
+    /// A message with the same (channel, sender, client_msg_id) exists; here it is.
+    Duplicate(Message),
+}
+
+/// Which way a history scan walks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    NewestFirst,
+    OldestFirst,
+}
+
+/// A range of one channel's messages: ids strictly between `after` and `before`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HistoryQuery {
+    pub before: Option<MessageId>,
+    pub after: Option<MessageId>,
+    pub direction: Direction,
+    pub limit: usize,
+}
+
+/// The outcome of a compare-and-set on a member's role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoleChange {
+    Changed,
+    /// The member's role was not the expected one (someone else changed it first).
+    Conflict,
+    NotAMember,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Writes a new conversation and its first members (their user index rows included).
+    async fn create_conversation(
+        &self,
+        conversation: &Conversation,
+        members: &[Member],
+    ) -> StoreResult<()>;
+
+    async fn get_conversation(&self, id: ConversationId) -> StoreResult<Option<Conversation>>;
+
+    /// Replaces a conversation's metadata (name, icon, tags, restricted, archived).
+    /// `member_count` and `owner` are the Store's to maintain and are left as stored.
+    async fn update_conversation(&self, conversation: &Conversation) -> StoreResult<Conversation>;
+
+    /// The DIRECT conversation of the two members' pair, created from `conversation` if the
+    /// pair has none yet. Race-free: concurrent callers all get the same conversation.
+    async fn get_or_create_direct(
+        &self,
+        conversation: &Conversation,
+        members: &[Member; 2],
+    ) -> StoreResult<Conversation>;
+
+    /// The SELF conversation of `owner`, created from `conversation` if it has none yet.
+    async fn get_or_create_self(
+        &self,
+        conversation: &Conversation,
+        owner: &Member,
+    ) -> StoreResult<Conversation>;
+
+    async fn get_member(&self, id: ConversationId, user: &str) -> StoreResult<Option<Member>>;
+
+    /// Members ordered by user id, starting after `after`.
+    async fn list_members(
+        &self,
+        id: ConversationId,
+        after: &str,
+        limit: usize,
+    ) -> StoreResult<Vec<Member>>;
+
+    /// Adds members who are not in yet; returns those it added.
+    async fn add_members(&self, id: ConversationId, members: &[Member])
+    -> StoreResult<Vec<Member>>;
+
+    /// Removes a member; false if they were not one.
+    async fn remove_member(&self, id: ConversationId, user: &str) -> StoreResult<bool>;
+
+    /// Sets a member's role to `new` only if it is `expected` now.
+    async fn change_role(
+        &self,
+        id: ConversationId,
+        user: &str,
+        expected: Role,
+        new: Role,
+    ) -> StoreResult<RoleChange>;
+
+    /// Makes `to` the owner and `from` an admin, only if `from` is still the owner and `to`
+    /// still a member. Returns the updated conversation, or None if either condition failed.
+    async fn transfer_ownership(
+        &self,
+        id: ConversationId,
+        from: &str,
+        to: &str,
+    ) -> StoreResult<Option<Conversation>>;
+
+    /// Ids of a user's conversations in one org, ascending, after `after`.
+    async fn list_user_conversations(
+        &self,
+        org: &str,
+        user: &str,
+        after: ConversationId,
+        limit: usize,
+    ) -> StoreResult<Vec<ConversationId>>;
+
+    /// Stores a message, unless its (channel, sender, client_msg_id) was seen within the
+    /// dedup window, in which case the original comes back.
+    async fn insert_message(&self, message: &Message) -> StoreResult<Inserted>;
+
+    async fn get_message(
+        &self,
+        channel: ConversationId,
+        id: MessageId,
+    ) -> StoreResult<Option<Message>>;
+
+    /// Overwrites a stored message (edits and deletes).
+    async fn update_message(&self, message: &Message) -> StoreResult<()>;
+
+    /// Up to `query.limit` messages of a channel in the query's range, in its direction.
+    async fn list_messages(
+        &self,
+        channel: ConversationId,
+        query: HistoryQuery,
+    ) -> StoreResult<Vec<Message>>;
+
+    /// Housekeeping the engine cannot leave to the database (expired dedup keys, say).
+    async fn maintain(&self) -> StoreResult<()>;
+
+    /// Makes everything written so far durable; called on shutdown.
+    async fn flush(&self) -> StoreResult<()>;
+}

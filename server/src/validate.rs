@@ -1,0 +1,239 @@
+//! Input rules shared by every call. Each check returns what is wrong in words; the calls
+//! gather them into one INVALID_ARGUMENT naming every bad field, before anything is written.
+
+use std::collections::BTreeMap;
+
+use crate::error::{ChatError, ChatResult, FieldViolation};
+
+/// Longest user id (and org id) accepted.
+pub const MAX_USER_ID_CHARS: usize = 128;
+/// Team and channel names: 1 to 100 characters.
+pub const MAX_NAME_CHARS: usize = 100;
+pub const MAX_ICON_CHARS: usize = 512;
+pub const MAX_META_TAGS: usize = 20;
+pub const MAX_META_TAG_CHARS: usize = 64;
+pub const MAX_CUSTOM_FIELDS: usize = 32;
+pub const MAX_CUSTOM_KEY_BYTES: usize = 64;
+pub const MAX_CUSTOM_VALUE_BYTES: usize = 1024;
+pub const MAX_CLIENT_MSG_ID_CHARS: usize = 64;
+/// Most users one CreateTeam/AddMembers call may add.
+pub const MAX_MEMBERS_PER_CALL: usize = 1000;
+
+/// Collects field violations; `finish` fails if there were any.
+#[derive(Debug, Default)]
+pub struct Violations(Vec<FieldViolation>);
+
+impl Violations {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records `field` as invalid when `check` failed.
+    pub fn check(&mut self, field: &str, check: Result<(), String>) -> &mut Self {
+        if let Err(description) = check {
+            self.0.push(FieldViolation {
+                field: field.to_string(),
+                description,
+            });
+        }
+        self
+    }
+
+    pub fn finish(&mut self) -> ChatResult<()> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(ChatError::InvalidArgument(std::mem::take(&mut self.0)))
+        }
+    }
+}
+
+/// User and org ids: 1 to 128 characters of letters, digits and `._@:+-`.
+pub fn check_user_id(id: &str) -> Result<(), String> {
+    if id.is_empty() {
+        return Err("must not be empty".into());
+    }
+    if id.chars().count() > MAX_USER_ID_CHARS {
+        return Err(format!("must be at most {MAX_USER_ID_CHARS} characters"));
+    }
+    if !id
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "._@:+-".contains(c))
+    {
+        return Err("may only contain letters, digits and . _ @ : + -".into());
+    }
+    Ok(())
+}
+
+/// Each of a list of user ids, and no more than `MAX_MEMBERS_PER_CALL` of them.
+pub fn check_user_ids(ids: &[String]) -> Result<(), String> {
+    if ids.len() > MAX_MEMBERS_PER_CALL {
+        return Err(format!("at most {MAX_MEMBERS_PER_CALL} users per call"));
+    }
+    for id in ids {
+        check_user_id(id).map_err(|why| format!("user id {id:?} {why}"))?;
+    }
+    Ok(())
+}
+
+/// Snowflake ids are never zero.
+pub fn check_id(id: u64) -> Result<(), String> {
+    if id == 0 {
+        Err("must be a non-zero id".into())
+    } else {
+        Ok(())
+    }
+}
+
+/// Team and channel names: 1 to 100 characters, not blank, no control characters.
+pub fn check_name(name: &str) -> Result<(), String> {
+    let chars = name.chars().count();
+    if name.trim().is_empty() {
+        return Err("must not be empty".into());
+    }
+    if chars > MAX_NAME_CHARS {
+        return Err(format!(
+            "must be 1 to {MAX_NAME_CHARS} characters, got {chars}"
+        ));
+    }
+    no_control_chars(name)
+}
+
+pub fn check_icon(icon: &str) -> Result<(), String> {
+    if icon.chars().count() > MAX_ICON_CHARS {
+        return Err(format!("must be at most {MAX_ICON_CHARS} characters"));
+    }
+    no_control_chars(icon)
+}
+
+/// At most 20 tags, each 1 to 64 characters, no duplicates.
+pub fn check_meta_tags(tags: &[String]) -> Result<(), String> {
+    if tags.len() > MAX_META_TAGS {
+        return Err(format!("at most {MAX_META_TAGS} tags, got {}", tags.len()));
+    }
+    for (i, tag) in tags.iter().enumerate() {
+        let chars = tag.chars().count();
+        if tag.trim().is_empty() || chars > MAX_META_TAG_CHARS {
+            return Err(format!(
+                "tag {i} must be 1 to {MAX_META_TAG_CHARS} characters"
+            ));
+        }
+        no_control_chars(tag).map_err(|why| format!("tag {i} {why}"))?;
+        if tags[..i].contains(tag) {
+            return Err(format!("tag {tag:?} appears twice"));
+        }
+    }
+    Ok(())
+}
+
+/// Message text: not blank, at most `max_bytes` of UTF-8, no control characters other
+/// than newline and tab.
+pub fn check_text(text: &str, max_bytes: usize) -> Result<(), String> {
+    if text.trim().is_empty() {
+        return Err("text must not be empty".into());
+    }
+    if text.len() > max_bytes {
+        return Err(format!(
+            "text is {} bytes; the limit is {max_bytes}",
+            text.len()
+        ));
+    }
+    if text
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
+    {
+        return Err("text must not contain control characters".into());
+    }
+    Ok(())
+}
+
+/// Attachment ids, as carried in `data` of non-text messages: a decimal snowflake.
+pub fn check_attachment_ref(data: &str) -> Result<u64, String> {
+    match data.parse::<u64>() {
+        Ok(id) if id != 0 => Ok(id),
+        _ => Err("must be an attachment id for non-text messages".into()),
+    }
+}
+
+pub fn check_custom_fields(fields: &BTreeMap<String, String>) -> Result<(), String> {
+    if fields.len() > MAX_CUSTOM_FIELDS {
+        return Err(format!(
+            "at most {MAX_CUSTOM_FIELDS} entries, got {}",
+            fields.len()
+        ));
+    }
+    for (key, value) in fields {
+        if key.is_empty() || key.len() > MAX_CUSTOM_KEY_BYTES {
+            return Err(format!(
+                "key {key:?} must be 1 to {MAX_CUSTOM_KEY_BYTES} bytes"
+            ));
+        }
+        if value.len() > MAX_CUSTOM_VALUE_BYTES {
+            return Err(format!(
+                "value of {key:?} exceeds {MAX_CUSTOM_VALUE_BYTES} bytes"
+            ));
+        }
+    }
+    Ok(())
+}
+
+pub fn check_client_msg_id(id: &str) -> Result<(), String> {
+    if id.chars().count() > MAX_CLIENT_MSG_ID_CHARS {
+        return Err(format!(
+            "must be at most {MAX_CLIENT_MSG_ID_CHARS} characters"
+        ));
+    }
+    no_control_chars(id)
+}
+
+/// A page size: 0 means `default`, above `max` is an error.
+pub fn page_limit(requested: u32, default: usize, max: usize) -> Result<usize, String> {
+    match requested as usize {
+        0 => Ok(default),
+        n if n > max => Err(format!("must be at most {max}, got {n}")),
+        n => Ok(n),
+    }
+}
+
+fn no_control_chars(text: &str) -> Result<(), String> {
+    if text.chars().any(char::is_control) {
+        Err("must not contain control characters".into())
+    } else {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_ids() {
+        assert!(check_user_id("alice@example.com").is_ok());
+        assert!(check_user_id("").is_err());
+        assert!(check_user_id("a b").is_err());
+        assert!(check_user_id(&"x".repeat(129)).is_err());
+    }
+
+    #[test]
+    fn violations_name_every_field() {
+        let error = Violations::new()
+            .check("name", check_name(""))
+            .check("icon", check_icon("ok"))
+            .check("meta_tags", check_meta_tags(&["a".into(), "a".into()]))
+            .finish()
+            .unwrap_err();
+        let ChatError::InvalidArgument(violations) = error else {
+            panic!("{error:?}")
+        };
+        let fields: Vec<_> = violations.iter().map(|v| v.field.as_str()).collect();
+        assert_eq!(fields, ["name", "meta_tags"]);
+    }
+
+    #[test]
+    fn page_limits() {
+        assert_eq!(page_limit(0, 50, 200), Ok(50));
+        assert_eq!(page_limit(200, 50, 200), Ok(200));
+        assert!(page_limit(201, 50, 200).is_err());
+    }
+}

@@ -1,0 +1,52 @@
+//! The harness for Switchboard's integration tests: starts controllers on `127.0.0.1:0`
+//! with temporary data directories (in this process, or as a real `switchboard` process
+//! that can be killed), and hands out typed clients with minted tokens.
+
+mod clock;
+mod controller;
+mod process;
+
+pub use clock::TestClock;
+pub use controller::{ControllerBuilder, TEST_SECRET, TestController};
+pub use process::ControllerProcess;
+pub use switchboard_sdk::{Client, Code, SdkError, proto};
+
+/// Asserts that a call failed with `code`, and returns the status message.
+#[track_caller]
+pub fn expect_code<T: std::fmt::Debug>(result: Result<T, SdkError>, code: Code) -> String {
+    match result {
+        Ok(value) => panic!("expected {code:?}, but the call succeeded with {value:?}"),
+        Err(SdkError::Status(status)) => {
+            assert_eq!(
+                status.code(),
+                code,
+                "unexpected status: {}",
+                status.message()
+            );
+            status.message().to_string()
+        }
+        Err(other) => panic!("expected {code:?}, got {other}"),
+    }
+}
+
+/// The code of a call's outcome (`Code::Ok` for success), for table-driven tests.
+pub fn outcome<T>(result: Result<T, SdkError>) -> Code {
+    match result {
+        Ok(_) => Code::Ok,
+        Err(error) => error.code(),
+    }
+}
+
+/// A fresh, unique id for test users and keys.
+pub fn unique(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    format!("{prefix}-{}", NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+/// Path of a file in `tests/fixtures`.
+pub fn fixture(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name)
+}
