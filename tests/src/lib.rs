@@ -8,7 +8,7 @@ mod process;
 
 pub use clock::TestClock;
 pub use controller::{ControllerBuilder, TEST_SECRET, TestController};
-pub use process::ControllerProcess;
+pub use process::{ControllerProcess, workspace_binary};
 pub use switchboard_sdk::{Client, Code, SdkError, proto};
 
 /// Asserts that a call failed with `code`, and returns the status message.

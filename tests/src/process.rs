@@ -3,7 +3,7 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::controller::TEST_SECRET;
@@ -20,7 +20,7 @@ impl ControllerProcess {
     pub fn start(dir: &Path) -> ControllerProcess {
         let secret = dir.join("test-secret");
         std::fs::write(&secret, TEST_SECRET).expect("write secret");
-        let mut child = Command::new(switchboard_binary())
+        let mut child = Command::new(workspace_binary("switchboard-server", "switchboard"))
             .arg("controller")
             .env("SWITCHBOARD_DATA_DIR", dir.join("data"))
             .env("SWITCHBOARD_CONTROLLER__LISTEN", "127.0.0.1:0")
@@ -62,29 +62,25 @@ impl Drop for ControllerProcess {
     }
 }
 
-/// The `switchboard` binary next to the test executables, built once per test process.
-pub(crate) fn switchboard_binary() -> PathBuf {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT
-        .get_or_init(|| {
-            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-            let status = Command::new(cargo)
-                .args([
-                    "build",
-                    "--quiet",
-                    "-p",
-                    "switchboard-server",
-                    "--bin",
-                    "switchboard",
-                ])
-                .current_dir(env!("CARGO_MANIFEST_DIR"))
-                .status()
-                .expect("run cargo build");
-            assert!(status.success(), "cargo build of switchboard failed");
-            // tests run from target/<profile>/deps; binaries live in target/<profile>.
-            let exe = std::env::current_exe().expect("current exe");
-            let profile_dir = exe.parent().and_then(Path::parent).expect("target layout");
-            profile_dir.join("switchboard")
-        })
-        .clone()
+/// A binary of this workspace (built once per test process, so it is never stale), from
+/// next to the test executables.
+pub fn workspace_binary(package: &str, bin: &str) -> PathBuf {
+    static BUILT: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    if !built.iter().any(|b| b == bin) {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = Command::new(cargo)
+            .args(["build", "--quiet", "-p", package, "--bin", bin])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .expect("run cargo build");
+        assert!(status.success(), "cargo build of {bin} failed");
+        built.push(bin.to_string());
+    }
+    // tests run from target/<profile>/deps; binaries live in target/<profile>.
+    let exe = std::env::current_exe().expect("current exe");
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("target layout")
+        .join(bin)
 }
