@@ -2,10 +2,14 @@
 
 use std::path::PathBuf;
 
-const PROTOS: [&str; 3] = [
+const PROTOS: [&str; 7] = [
     "switchboard/v1/conversation.proto",
     "switchboard/v1/message.proto",
     "switchboard/v1/chat.proto",
+    "switchboard/v1/events.proto",
+    "switchboard/v1/realtime.proto",
+    "switchboard/v1/fanout.proto",
+    "switchboard/v1/relay_admin.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -16,6 +20,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     tonic_prost_build::configure()
         .file_descriptor_set_path(out_dir.join("switchboard_descriptor.bin"))
         .codec_path("crate::codec::ProtoCodec")
+        // `Realtime.Connect` would clash with the generated `connect` constructors; clients
+        // are built from an `Endpoint` instead.
+        .build_transport(false)
         .compile_with_config(config, &PROTOS, &["."])?;
     for proto in PROTOS {
         println!("cargo:rerun-if-changed={proto}");

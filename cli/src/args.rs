@@ -5,19 +5,10 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(
-    name = "sbctl",
-    version,
-    about = "Operate Switchboard: tokens, teams, members, messages"
-)]
+#[command(name = "sbctl", version, about = "Operate Switchboard: tokens, teams, members, messages")]
 pub(crate) struct Cli {
-    /// Server address.
-    #[arg(
-        long,
-        global = true,
-        env = "SWITCHBOARD_ADDR",
-        default_value = "http://127.0.0.1:7401"
-    )]
+    /// Server address: a relay (the default, as `switchboard dev` runs it) or a controller.
+    #[arg(long, global = true, env = "SWITCHBOARD_ADDR", default_value = "http://127.0.0.1:7400")]
     pub(crate) addr: String,
     /// Bearer token (see `sbctl token mint`).
     #[arg(long, global = true, env = "SWITCHBOARD_TOKEN", hide_env_values = true)]
@@ -61,11 +52,7 @@ pub(crate) enum Command {
         client_msg_id: Option<String>,
     },
     /// Replace the text of one of your messages.
-    Edit {
-        channel: u64,
-        message: u64,
-        text: String,
-    },
+    Edit { channel: u64, message: u64, text: String },
     /// Delete a message.
     Delete { channel: u64, message: u64 },
     /// Show a conversation's messages, newest first.
@@ -81,8 +68,35 @@ pub(crate) enum Command {
         #[arg(long, default_value_t = 50)]
         limit: u32,
     },
+    /// Stream live events (messages, typing, presence, ...) until interrupted.
+    Tail {
+        /// Conversations to follow; none: all of yours, following membership changes.
+        channels: Vec<u64>,
+    },
+    /// Tell a conversation you are typing (or stopped, with --stop).
+    Typing {
+        channel: u64,
+        #[arg(long)]
+        stop: bool,
+    },
+    /// Mark a conversation read up to a message.
+    Read { channel: u64, message: u64 },
+    /// Show whether users are online.
+    Presence {
+        #[arg(required = true)]
+        users: Vec<String>,
+    },
+    /// Relay operations.
+    #[command(subcommand)]
+    Relay(RelayCommand),
     /// Print a shell completion script.
     Completions { shell: clap_complete::Shell },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum RelayCommand {
+    /// What the relay at --addr is doing (needs chat.admin).
+    Status,
 }
 
 #[derive(Subcommand)]
@@ -108,11 +122,7 @@ pub(crate) struct MintArgs {
     #[arg(long)]
     pub(crate) name: Option<String>,
     /// HS256 secret file.
-    #[arg(
-        long,
-        env = "SWITCHBOARD_SECRET_FILE",
-        default_value = "switchboard-data/dev-secret"
-    )]
+    #[arg(long, env = "SWITCHBOARD_SECRET_FILE", default_value = "switchboard-data/dev-secret")]
     pub(crate) secret_file: PathBuf,
     /// PEM private key to sign with instead of the secret.
     #[arg(long, requires = "alg")]

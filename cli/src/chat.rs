@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use switchboard_sdk::proto as pb;
 use switchboard_sdk::{Client, SdkError};
 
-use crate::args::{ChannelCommand, Command, DmCommand, MemberCommand, TeamCommand};
+use crate::args::{ChannelCommand, Command, DmCommand, MemberCommand, RelayCommand, TeamCommand};
 use crate::output;
 
 /// One result to print: JSON for `--json`, the table (or line) otherwise.
@@ -20,10 +20,7 @@ pub(crate) async fn run(
     json: bool,
     command: Command,
 ) -> anyhow::Result<()> {
-    let token = token.context(
-        "no token: pass --token or set SWITCHBOARD_TOKEN (mint one with `sbctl token mint`)",
-    )?;
-    let client = Client::connect(addr, token).await?;
+    let client = Client::connect(addr, require_token(token)?).await?;
     let shown = execute(&client, command).await?;
     if json {
         println!("{}", serde_json::to_string_pretty(&shown.json)?);
@@ -33,6 +30,13 @@ pub(crate) async fn run(
     Ok(())
 }
 
+/// The token from --token or SWITCHBOARD_TOKEN.
+pub(crate) fn require_token(token: Option<&str>) -> anyhow::Result<&str> {
+    token.context(
+        "no token: pass --token or set SWITCHBOARD_TOKEN (mint one with `sbctl token mint`)",
+    )
+}
+
 async fn execute(client: &Client, command: Command) -> Result<Shown, SdkError> {
     Ok(match command {
         Command::Team(command) => team(client, command).await?,
@@ -40,13 +44,7 @@ async fn execute(client: &Client, command: Command) -> Result<Shown, SdkError> {
         Command::Member(command) => member(client, command).await?,
         Command::Dm(DmCommand::Open { user }) => conversation(client.open_direct(&user).await?),
         Command::Dm(DmCommand::SelfNotes) => conversation(client.open_self().await?),
-        Command::Send {
-            channel,
-            text,
-            to,
-            reply_to,
-            client_msg_id,
-        } => {
+        Command::Send { channel, text, to, reply_to, client_msg_id } => {
             let request = pb::SendMessageRequest {
                 channel_id: channel,
                 to: to.unwrap_or_default(),
@@ -58,30 +56,19 @@ async fn execute(client: &Client, command: Command) -> Result<Shown, SdkError> {
             };
             let sent = client.send(request).await?;
             let message = sent.message.ok_or(SdkError::MissingField("message"))?;
-            let note = if sent.duplicate {
-                " (a retry: this is the original)"
-            } else {
-                ""
-            };
+            let note = if sent.duplicate { " (a retry: this is the original)" } else { "" };
             Shown {
                 json: json!({ "message": output::message_json(&message), "duplicate": sent.duplicate }),
                 human: format!("sent message {}{note}", message.id),
             }
         }
-        Command::Edit {
-            channel,
-            message,
-            text,
-        } => messages(vec![client.edit_message(channel, message, &text).await?]),
+        Command::Edit { channel, message, text } => {
+            messages(vec![client.edit_message(channel, message, &text).await?])
+        }
         Command::Delete { channel, message } => {
             messages(vec![client.delete_message(channel, message).await?])
         }
-        Command::History {
-            channel,
-            before,
-            after,
-            limit,
-        } => {
+        Command::History { channel, before, after, limit } => {
             let request = pb::ListHistoryRequest {
                 channel_id: channel,
                 before: before.unwrap_or(0),
@@ -92,32 +79,56 @@ async fn execute(client: &Client, command: Command) -> Result<Shown, SdkError> {
             let mut shown = messages(page.messages);
             shown.json = json!({ "messages": shown.json, "has_more": page.has_more });
             if page.has_more {
-                shown
-                    .human
-                    .push_str("\n(more: page on with --before the last id)");
+                shown.human.push_str("\n(more: page on with --before the last id)");
             }
             shown
         }
-        Command::Token(_) | Command::Completions { .. } => unreachable!("handled in main"),
+        Command::Typing { channel, stop } => {
+            let expires_in_ms = client.set_typing(channel, !stop).await?;
+            let state = if stop { "stopped typing" } else { "typing" };
+            Shown {
+                json: json!({ "channel_id": channel.to_string(), "typing": !stop, "expires_in_ms": expires_in_ms }),
+                human: format!("{state} in {channel}"),
+            }
+        }
+        Command::Read { channel, message } => {
+            let up_to = client.mark_read(channel, message).await?;
+            Shown {
+                json: json!({ "channel_id": channel.to_string(), "read_up_to": up_to.to_string() }),
+                human: format!("read up to {up_to} in {channel}"),
+            }
+        }
+        Command::Presence { users } => {
+            let users: Vec<&str> = users.iter().map(String::as_str).collect();
+            let presence = client.presence(&users).await?;
+            Shown {
+                json: Value::Array(
+                    presence
+                        .iter()
+                        .map(|p| json!({ "user_id": p.user_id, "online": p.online }))
+                        .collect(),
+                ),
+                human: output::presence_table(&presence).to_string(),
+            }
+        }
+        Command::Relay(RelayCommand::Status) => {
+            let status = client.relay_status().await?;
+            Shown {
+                json: output::relay_status_json(&status),
+                human: output::relay_status_table(&status).to_string(),
+            }
+        }
+        Command::Token(_) | Command::Completions { .. } | Command::Tail { .. } => {
+            unreachable!("handled in main")
+        }
     })
 }
 
 async fn team(client: &Client, command: TeamCommand) -> Result<Shown, SdkError> {
     Ok(match command {
-        TeamCommand::Create {
-            name,
-            icon,
-            tags,
-            restricted,
-            members,
-        } => {
-            let request = pb::CreateTeamRequest {
-                name,
-                icon,
-                meta_tags: tags,
-                restricted,
-                members,
-            };
+        TeamCommand::Create { name, icon, tags, restricted, members } => {
+            let request =
+                pb::CreateTeamRequest { name, icon, meta_tags: tags, restricted, members };
             conversation(client.create_team(request).await?)
         }
         TeamCommand::List => {
@@ -141,22 +152,10 @@ async fn team(client: &Client, command: TeamCommand) -> Result<Shown, SdkError> 
                 ),
             }
         }
-        TeamCommand::Update {
-            id,
-            name,
-            icon,
-            tags,
-            clear_tags,
-            restricted,
-        } => {
+        TeamCommand::Update { id, name, icon, tags, clear_tags, restricted } => {
             let meta_tags = (clear_tags || !tags.is_empty()).then_some(pb::TagList { tags });
-            let request = pb::UpdateTeamRequest {
-                conversation_id: id,
-                name,
-                icon,
-                meta_tags,
-                restricted,
-            };
+            let request =
+                pb::UpdateTeamRequest { conversation_id: id, name, icon, meta_tags, restricted };
             conversation(client.update_team(request).await?)
         }
         TeamCommand::Archive { id } => conversation(client.archive(id).await?),
@@ -172,17 +171,9 @@ async fn team(client: &Client, command: TeamCommand) -> Result<Shown, SdkError> 
 
 async fn channel(client: &Client, command: ChannelCommand) -> Result<Shown, SdkError> {
     Ok(match command {
-        ChannelCommand::Create {
-            name,
-            public,
-            tags,
-            members,
-        } => {
-            let visibility = if public {
-                pb::Visibility::Public
-            } else {
-                pb::Visibility::Private
-            } as i32;
+        ChannelCommand::Create { name, public, tags, members } => {
+            let visibility =
+                if public { pb::Visibility::Public } else { pb::Visibility::Private } as i32;
             let request = pb::CreateChannelRequest {
                 name,
                 icon: String::new(),
@@ -228,10 +219,7 @@ async fn all_members(client: &Client, id: u64) -> Result<Vec<pb::Member>, SdkErr
 }
 
 fn conversation(c: pb::Conversation) -> Shown {
-    Shown {
-        json: output::conversation_json(&c),
-        human: output::conversation_table(&c).to_string(),
-    }
+    Shown { json: output::conversation_json(&c), human: output::conversation_table(&c).to_string() }
 }
 
 fn members(members: Vec<pb::Member>) -> Shown {
@@ -249,8 +237,5 @@ fn messages(messages: Vec<pb::Message>) -> Shown {
 }
 
 fn done(line: String) -> Shown {
-    Shown {
-        json: json!({ "ok": true, "message": line }),
-        human: line,
-    }
+    Shown { json: json!({ "ok": true, "message": line }), human: line }
 }

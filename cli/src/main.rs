@@ -4,6 +4,7 @@
 mod args;
 mod chat;
 mod output;
+mod tail;
 mod token;
 
 use clap::{CommandFactory, Parser};
@@ -25,6 +26,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "sbctl", &mut std::io::stdout());
             Ok(())
+        }
+        Command::Tail { channels } => {
+            tail::run(&cli.addr, cli.token.as_deref(), cli.json, channels).await
         }
         command => chat::run(&cli.addr, cli.token.as_deref(), cli.json, command).await,
     }

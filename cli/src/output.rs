@@ -84,11 +84,7 @@ pub(crate) fn conversation_table(c: &pb::Conversation) -> Table {
 pub(crate) fn members_table(members: &[pb::Member]) -> Table {
     let mut table = table(&["USER", "ROLE", "JOINED"]);
     for m in members {
-        table.add_row(vec![
-            m.user_id.clone(),
-            role_name(m.role).into(),
-            format_ms(m.joined_at_ms),
-        ]);
+        table.add_row(vec![m.user_id.clone(), role_name(m.role).into(), format_ms(m.joined_at_ms)]);
     }
     table
 }
@@ -96,11 +92,7 @@ pub(crate) fn members_table(members: &[pb::Member]) -> Table {
 pub(crate) fn messages_table(messages: &[pb::Message]) -> Table {
     let mut table = table(&["ID", "TIME", "FROM", "TO", "TEXT"]);
     for m in messages {
-        let mut text = if m.deleted {
-            "(deleted)".to_string()
-        } else {
-            m.data.clone()
-        };
+        let mut text = if m.deleted { "(deleted)".to_string() } else { m.data.clone() };
         if m.r#type != pb::MessageType::Text as i32 && !m.deleted {
             text = format!("[{}] {text}", type_name(m.r#type));
         }
@@ -123,9 +115,7 @@ pub(crate) fn messages_table(messages: &[pb::Message]) -> Table {
 
 fn table(header: &[&str]) -> Table {
     let mut table = Table::new();
-    table
-        .load_preset(UTF8_FULL_CONDENSED)
-        .set_header(header.to_vec());
+    table.load_preset(UTF8_FULL_CONDENSED).set_header(header.to_vec());
     table
 }
 
@@ -173,5 +163,131 @@ fn type_name(kind: i32) -> &'static str {
         Ok(pb::MessageType::Audio) => "audio",
         Ok(pb::MessageType::File) => "file",
         _ => "text",
+    }
+}
+
+pub(crate) fn presence_table(presence: &[pb::UserPresence]) -> Table {
+    let mut table = table(&["USER", "STATE"]);
+    for user in presence {
+        let state = if user.online { "online" } else { "offline" };
+        table.add_row(vec![user.user_id.clone(), state.to_string()]);
+    }
+    table
+}
+
+pub(crate) fn relay_status_json(s: &pb::RelayStatusResponse) -> Value {
+    json!({
+        "sessions": s.sessions,
+        "upstream_channels": s.upstream_channels.iter().map(u64::to_string).collect::<Vec<_>>(),
+        "upstream_users": s.upstream_users,
+        "events_received": s.events_received,
+        "events_delivered": s.events_delivered,
+        "slow_disconnects": s.slow_disconnects,
+        "upstream_connected": s.upstream_connected,
+    })
+}
+
+pub(crate) fn relay_status_table(s: &pb::RelayStatusResponse) -> Table {
+    let mut table = table(&["FIELD", "VALUE"]);
+    let channels: Vec<String> = s.upstream_channels.iter().map(u64::to_string).collect();
+    let rows = [
+        ("client streams", s.sessions.to_string()),
+        ("controller link", if s.upstream_connected { "up" } else { "down" }.to_string()),
+        ("upstream channels", format!("{} {}", channels.len(), channels.join(" "))),
+        ("upstream users", s.upstream_users.to_string()),
+        ("events received", s.events_received.to_string()),
+        ("events delivered", s.events_delivered.to_string()),
+        ("slow clients cut off", s.slow_disconnects.to_string()),
+    ];
+    for (field, value) in rows {
+        table.add_row(vec![field.to_string(), value]);
+    }
+    table
+}
+
+/// One live event as JSON (one object per line in `sbctl tail --json`).
+pub(crate) fn event_json(event: &pb::Event) -> Value {
+    use pb::event::Kind;
+    let conversation = event.conversation_id.to_string();
+    let (kind, body) = match &event.kind {
+        Some(Kind::MessageCreated(e)) => ("message_created", e.message.as_ref().map(message_json)),
+        Some(Kind::MessageEdited(e)) => ("message_edited", e.message.as_ref().map(message_json)),
+        Some(Kind::MessageDeleted(e)) => ("message_deleted", e.message.as_ref().map(message_json)),
+        Some(Kind::MemberJoined(e)) => ("member_joined", e.member.as_ref().map(member_json)),
+        Some(Kind::MemberLeft(e)) => {
+            ("member_left", Some(json!({ "user_id": e.user_id, "removed_by": e.removed_by })))
+        }
+        Some(Kind::MemberRoleChanged(e)) => {
+            ("member_role_changed", e.member.as_ref().map(member_json))
+        }
+        Some(Kind::ConversationUpdated(e)) => {
+            ("conversation_updated", e.conversation.as_ref().map(conversation_json))
+        }
+        Some(Kind::ConversationArchived(e)) => {
+            ("conversation_archived", e.conversation.as_ref().map(conversation_json))
+        }
+        Some(Kind::Typing(e)) => {
+            ("typing", Some(json!({ "user_id": e.user_id, "typing": e.typing })))
+        }
+        Some(Kind::ReadReceipt(e)) => (
+            "read_receipt",
+            Some(json!({ "user_id": e.user_id, "message_id": e.message_id.to_string() })),
+        ),
+        Some(Kind::Presence(e)) => {
+            ("presence", Some(json!({ "user_id": e.user_id, "online": e.online })))
+        }
+        None => ("unknown", None),
+    };
+    json!({ "conversation_id": conversation, "kind": kind, "data": body })
+}
+
+/// One live event as a line for people.
+pub(crate) fn event_line(event: &pb::Event) -> String {
+    use pb::event::Kind;
+    let at = format!("#{}", event.conversation_id);
+    match &event.kind {
+        Some(Kind::MessageCreated(pb::MessageCreated { message: Some(m) })) => {
+            let to = if m.to.is_empty() || m.to == "*" {
+                String::new()
+            } else {
+                format!(" (to {})", m.to)
+            };
+            let reply =
+                if m.parent_id != 0 { format!(" ↪{}", m.parent_id) } else { String::new() };
+            let text = if m.deleted { "(deleted)".to_string() } else { m.data.clone() };
+            format!("{} {at} {}{to}{reply}: {text}", format_ms(m.ts_ms), m.from)
+        }
+        Some(Kind::MessageEdited(pb::MessageEdited { message: Some(m) })) => {
+            format!("{at} {} edited {}: {}", m.from, m.id, m.data)
+        }
+        Some(Kind::MessageDeleted(e)) => {
+            let id = e.message.as_ref().map_or(0, |m| m.id);
+            format!("{at} {} deleted {id}", e.deleted_by)
+        }
+        Some(Kind::MemberJoined(e)) => {
+            let user = e.member.as_ref().map_or("?", |m| m.user_id.as_str());
+            format!("{at} {user} joined (added by {})", e.added_by)
+        }
+        Some(Kind::MemberLeft(e)) if e.user_id == e.removed_by => {
+            format!("{at} {} left", e.user_id)
+        }
+        Some(Kind::MemberLeft(e)) => format!("{at} {} was removed by {}", e.user_id, e.removed_by),
+        Some(Kind::MemberRoleChanged(e)) => {
+            let member = e.member.as_ref();
+            let user = member.map_or("?", |m| m.user_id.as_str());
+            format!("{at} {user} is now {}", role_name(member.map_or(0, |m| m.role)))
+        }
+        Some(Kind::ConversationUpdated(e)) => {
+            let name = e.conversation.as_ref().map_or("", |c| c.name.as_str());
+            format!("{at} {} updated the conversation ({name})", e.updated_by)
+        }
+        Some(Kind::ConversationArchived(e)) => format!("{at} archived by {}", e.archived_by),
+        Some(Kind::Typing(e)) if e.typing => format!("{at} {} is typing…", e.user_id),
+        Some(Kind::Typing(e)) => format!("{at} {} stopped typing", e.user_id),
+        Some(Kind::ReadReceipt(e)) => format!("{at} {} read up to {}", e.user_id, e.message_id),
+        Some(Kind::Presence(e)) => {
+            format!("{} is {}", e.user_id, if e.online { "online" } else { "offline" })
+        }
+        _ => format!("{at} (an event this sbctl does not know)"),
     }
 }

@@ -13,11 +13,7 @@ pub(crate) fn run(command: TokenCommand, json: bool) -> anyhow::Result<()> {
     let scopes: Vec<String> = if args.scopes.is_empty() {
         USER_SCOPES.map(String::from).to_vec()
     } else {
-        args.scopes
-            .iter()
-            .flat_map(|s| s.split_whitespace())
-            .map(String::from)
-            .collect()
+        args.scopes.iter().flat_map(|s| s.split_whitespace()).map(String::from).collect()
     };
     let spec = TokenSpec {
         user: args.user.clone(),
@@ -44,10 +40,7 @@ fn signing_key(args: &MintArgs) -> anyhow::Result<SigningKey> {
         let pem = std::fs::read(path)
             .with_context(|| format!("cannot read key file {}", path.display()))?;
         let alg = args.alg.as_deref().unwrap_or_default();
-        let algorithm = alg
-            .parse()
-            .ok()
-            .with_context(|| format!("unknown algorithm `{alg}`"))?;
+        let algorithm = alg.parse().ok().with_context(|| format!("unknown algorithm `{alg}`"))?;
         return Ok(SigningKey::Pem { algorithm, pem });
     }
     let path = &args.secret_file;

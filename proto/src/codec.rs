@@ -29,9 +29,7 @@ where
     }
 
     fn decoder(&mut self) -> Self::Decoder {
-        ProtoDecoder {
-            inner: ProstDecoder::default(),
-        }
+        ProtoDecoder { inner: ProstDecoder::default() }
     }
 }
 
@@ -47,15 +45,13 @@ impl<U: prost::Message + Default + Send + 'static> Decoder for ProtoDecoder<U> {
     type Error = Status;
 
     fn decode(&mut self, buf: &mut DecodeBuf<'_>) -> Result<Option<U>, Status> {
-        self.inner
-            .decode(buf)
-            .map_err(|status| match status.code() {
-                Code::Internal => Status::invalid_argument(format!(
-                    "the message is not valid protobuf: {}",
-                    status.message()
-                )),
-                _ => status,
-            })
+        self.inner.decode(buf).map_err(|status| match status.code() {
+            Code::Internal => Status::invalid_argument(format!(
+                "the message is not valid protobuf: {}",
+                status.message()
+            )),
+            _ => status,
+        })
     }
 
     fn buffer_settings(&self) -> BufferSettings {

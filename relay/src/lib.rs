@@ -1,2 +1,188 @@
-//! The Switchboard relay: the thin client-facing node that holds client streams and
-//! subscribes at a controller to the channels its clients use. Built in the realtime issue.
+//! The Switchboard relay: the thin client-facing node. It holds client streams
+//! (`switchboard.v1.Realtime`), keeps per channel the set of local subscribers, holds one
+//! Fanout stream to a controller subscribed to exactly the channels those subscribers use,
+//! and forwards the unary Chat API to the controller so clients need one address. It
+//! stores nothing.
+
+mod admin;
+pub mod config;
+mod connect;
+mod dispatch;
+mod forward;
+mod presence;
+mod replay;
+mod session;
+mod stats;
+mod subscribers;
+mod topic;
+mod upstream;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use switchboard_auth::{Caller, ServiceCredential, TokenVerifier};
+use switchboard_proto::v1::{
+    realtime_server::RealtimeServer, relay_admin_server::RelayAdminServer,
+};
+use tokio::net::TcpListener;
+use tokio_stream::StreamExt;
+use tokio_stream::wrappers::TcpListenerStream;
+use tokio_util::sync::CancellationToken;
+use tonic::Request;
+use tonic::transport::Server;
+
+pub use config::RelayConfig;
+
+use crate::admin::RelayAdminApi;
+use crate::connect::RealtimeApi;
+use crate::forward::ForwardChat;
+use crate::presence::LocalPresence;
+use crate::session::{FrameStream, Session};
+use crate::stats::Stats;
+use crate::subscribers::ChannelSubscribers;
+use crate::topic::Topic;
+use crate::upstream::Upstream;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RelayError {
+    #[error("{0}")]
+    Config(String),
+    #[error("gRPC server: {0}")]
+    Transport(#[from] tonic::transport::Error),
+}
+
+/// Everything the relay's services share.
+pub(crate) struct RelayState {
+    pub(crate) config: RelayConfig,
+    /// Verifies client tokens (every node verifies).
+    pub(crate) verifier: Arc<TokenVerifier>,
+    pub(crate) upstream: Arc<Upstream>,
+    pub(crate) subscribers: ChannelSubscribers,
+    pub(crate) presence: Arc<LocalPresence>,
+    pub(crate) stats: Arc<Stats>,
+    /// Open sessions, to end them all on shutdown.
+    sessions: Mutex<HashMap<u64, Arc<Session>>>,
+    next_session: AtomicU64,
+}
+
+impl RelayState {
+    fn open_session(&self, caller: &Caller, token: String) -> (Arc<Session>, FrameStream) {
+        let id = self.next_session.fetch_add(1, Ordering::Relaxed);
+        let queue = self.config.client_queue;
+        let (session, frames) =
+            Session::new(id, &caller.org, &caller.user, token, queue, self.stats.clone());
+        self.sessions.lock().expect("sessions lock poisoned").insert(id, session.clone());
+        self.presence.opened(&caller.org, &caller.user);
+        (session, frames)
+    }
+
+    fn close_session(&self, session: &Arc<Session>) {
+        session.ended.cancel();
+        for channel in session.channels() {
+            self.subscribers.unsubscribe(session.id, &Topic::Channel(channel));
+        }
+        self.subscribers.unsubscribe(session.id, &Topic::user(&session.org, &session.user));
+        self.sessions.lock().expect("sessions lock poisoned").remove(&session.id);
+        self.presence.closed(&session.org, &session.user);
+    }
+
+    pub(crate) fn session_count(&self) -> usize {
+        self.sessions.lock().expect("sessions lock poisoned").len()
+    }
+}
+
+/// Accepted connections with Nagle's algorithm off (tonic only sets TCP_NODELAY on
+/// listeners it binds itself); otherwise small frames wait out the peer's delayed ACK.
+fn without_nagle(
+    listener: TcpListener,
+) -> impl tokio_stream::Stream<Item = std::io::Result<tokio::net::TcpStream>> {
+    TcpListenerStream::new(listener).map(|stream| {
+        if let Ok(stream) = &stream {
+            let _ = stream.set_nodelay(true);
+        }
+        stream
+    })
+}
+
+/// A request carrying a client's token, for calls made on their behalf.
+pub(crate) fn with_token<T>(message: T, token: &str) -> Request<T> {
+    let mut request = Request::new(message);
+    if let Ok(value) = format!("Bearer {token}").parse() {
+        request.metadata_mut().insert("authorization", value);
+    }
+    request
+}
+
+/// A relay ready to serve.
+pub struct Relay {
+    state: Arc<RelayState>,
+}
+
+impl Relay {
+    pub fn new(
+        config: RelayConfig,
+        verifier: Arc<TokenVerifier>,
+        credential: ServiceCredential,
+    ) -> Result<Relay, RelayError> {
+        config.validate().map_err(RelayError::Config)?;
+        let upstream =
+            Arc::new(Upstream::new(&config.controller, credential).map_err(RelayError::Config)?);
+        let debounce = Duration::from_millis(config.presence_debounce_ms);
+        let state = RelayState {
+            verifier,
+            subscribers: ChannelSubscribers::new(upstream.clone()),
+            presence: Arc::new(LocalPresence::new(upstream.clone(), debounce)),
+            upstream,
+            stats: Arc::default(),
+            sessions: Mutex::new(HashMap::new()),
+            next_session: AtomicU64::new(1),
+            config,
+        };
+        Ok(Relay { state: Arc::new(state) })
+    }
+
+    /// Serves clients on `listener` until `shutdown` resolves; then ends every stream
+    /// (clients reconnect elsewhere and resume) and stops.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), RelayError> {
+        let state = self.state;
+        let stop = CancellationToken::new();
+        let link = tokio::spawn(Upstream::run(state.clone(), stop.clone()));
+        let (health, health_service) = tonic_health::server::health_reporter();
+        health.set_serving::<RealtimeServer<RealtimeApi>>().await;
+
+        let sessions = state.clone();
+        let result = Server::builder()
+            .tcp_nodelay(true)
+            .http2_keepalive_interval(Some(Duration::from_secs(30)))
+            .add_service(health_service)
+            .add_service(RealtimeServer::new(RealtimeApi { state: state.clone() }))
+            .add_service(RelayAdminServer::new(RelayAdminApi { state: state.clone() }))
+            .add_service(ForwardChat::new(state.upstream.channel()))
+            .serve_with_incoming_shutdown(without_nagle(listener), async move {
+                shutdown.await;
+                tracing::info!("relay shutting down: ending client streams");
+                stop.cancel();
+                let open: Vec<_> = sessions
+                    .sessions
+                    .lock()
+                    .expect("sessions lock poisoned")
+                    .values()
+                    .cloned()
+                    .collect();
+                for session in open {
+                    session
+                        .end(tonic::Status::unavailable("the relay is shutting down; reconnect"));
+                }
+            })
+            .await;
+        link.abort();
+        result.map_err(RelayError::from)
+    }
+}

@@ -10,8 +10,9 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use jsonwebtoken::Algorithm;
 use serde::{Deserialize, Serialize};
 
-use crate::auth::KeySource;
+use crate::auth::{KeySource, ServiceCredential, TokenVerifier, VerifierError};
 use crate::ids::MAX_NODE_ID;
+use switchboard_relay::RelayConfig;
 
 /// Everything the controller reads at start-up.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -24,6 +25,32 @@ pub struct Config {
     pub controller: ControllerConfig,
     pub auth: AuthConfig,
     pub limits: LimitsConfig,
+    pub cluster: ClusterConfig,
+    pub realtime: RealtimeConfig,
+    /// The relay's settings (`switchboard relay` and `switchboard dev`).
+    pub relay: RelayConfig,
+}
+
+/// What controllers and relays share.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClusterConfig {
+    /// A file holding the service credential relays present to controllers (at least 32
+    /// bytes). Without it, no relay can attach.
+    pub secret_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RealtimeConfig {
+    /// How long a typing indicator lasts without a refresh, in milliseconds.
+    pub typing_ttl_ms: u64,
+}
+
+impl Default for RealtimeConfig {
+    fn default() -> Self {
+        RealtimeConfig { typing_ttl_ms: 6000 }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -69,11 +96,11 @@ impl Default for Config {
             node_id: 0,
             data_dir: PathBuf::from("switchboard-data"),
             controller: ControllerConfig::default(),
-            auth: AuthConfig {
-                leeway_secs: 30,
-                ..AuthConfig::default()
-            },
+            auth: AuthConfig { leeway_secs: 30, ..AuthConfig::default() },
             limits: LimitsConfig::default(),
+            cluster: ClusterConfig::default(),
+            realtime: RealtimeConfig::default(),
+            relay: RelayConfig::default(),
         }
     }
 }
@@ -89,10 +116,17 @@ impl Default for ControllerConfig {
 
 impl Default for LimitsConfig {
     fn default() -> Self {
-        LimitsConfig {
-            max_message_bytes: 16 * 1024,
-        }
+        LimitsConfig { max_message_bytes: 16 * 1024 }
     }
+}
+
+/// Why the token verifier could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum ControllerKeysError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("auth keys: {0}")]
+    Keys(#[from] VerifierError),
 }
 
 /// Why the configuration cannot be used.
@@ -102,11 +136,8 @@ pub enum ConfigError {
     Parse(String),
     #[error("configuration `{key}`: {reason}")]
     Invalid { key: &'static str, reason: String },
-    #[error("cannot read the HS256 secret file {path}: {source}")]
-    SecretFile {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    #[error("cannot read the secret file {path}: {source}")]
+    SecretFile { path: PathBuf, source: std::io::Error },
 }
 
 impl Config {
@@ -122,10 +153,7 @@ impl Config {
         let mut figment = Figment::from(Serialized::defaults(Config::default()));
         if let Some(file) = file {
             if !file.exists() {
-                return Err(ConfigError::Parse(format!(
-                    "file {} does not exist",
-                    file.display()
-                )));
+                return Err(ConfigError::Parse(format!("file {} does not exist", file.display())));
             }
             figment = figment.merge(Toml::file(file));
         }
@@ -142,11 +170,12 @@ impl Config {
             return Err(invalid("node_id", format!("must be 0 to {MAX_NODE_ID}")));
         }
         if !(1..=1024 * 1024).contains(&self.limits.max_message_bytes) {
-            return Err(invalid(
-                "limits.max_message_bytes",
-                "must be 1 to 1048576".into(),
-            ));
+            return Err(invalid("limits.max_message_bytes", "must be 1 to 1048576".into()));
         }
+        if !(100..=60_000).contains(&self.realtime.typing_ttl_ms) {
+            return Err(invalid("realtime.typing_ttl_ms", "must be 100 to 60000".into()));
+        }
+        self.relay.validate().map_err(|reason| invalid("relay", reason))?;
         if self.auth.leeway_secs > 600 {
             return Err(invalid("auth.leeway_secs", "must be at most 600".into()));
         }
@@ -183,15 +212,25 @@ impl Config {
         }
         Ok(sources)
     }
+
+    /// The token verifier `auth` describes.
+    pub fn verifier(&self) -> Result<TokenVerifier, ControllerKeysError> {
+        let sources = self.key_sources()?;
+        Ok(TokenVerifier::new(&sources, self.auth.leeway_secs)?)
+    }
+
+    /// The relays' service credential, if configured.
+    pub fn service_credential(&self) -> Result<Option<ServiceCredential>, ConfigError> {
+        let Some(path) = &self.cluster.secret_file else { return Ok(None) };
+        Ok(Some(ServiceCredential::new(read_secret(path)?)))
+    }
 }
 
-/// An HS256 secret file's content: its bytes with surrounding whitespace trimmed. Secrets
-/// shorter than 32 bytes are refused.
+/// A secret file's content: its bytes with surrounding whitespace trimmed. Secrets shorter
+/// than 32 bytes are refused.
 pub fn read_secret(path: &Path) -> Result<Vec<u8>, ConfigError> {
-    let bytes = std::fs::read(path).map_err(|source| ConfigError::SecretFile {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let bytes = std::fs::read(path)
+        .map_err(|source| ConfigError::SecretFile { path: path.to_path_buf(), source })?;
     let secret = bytes.trim_ascii().to_vec();
     if secret.len() < 32 {
         return Err(invalid(

@@ -6,28 +6,35 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use switchboard_proto::v1::chat_server::ChatServer;
+use switchboard_proto::v1::fanout_server::FanoutServer;
 use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+use tokio_stream::StreamExt;
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::Server;
 
-use crate::auth::{TokenVerifier, VerifierError};
+use crate::auth::{ServiceCredential, TokenVerifier};
+use crate::bus::{Delivery, InProcessBus};
 use crate::chat::{ChatService, Limits};
-use crate::config::{Config, ConfigError};
-use crate::grpc::ChatApi;
+use crate::config::{Config, ConfigError, ControllerKeysError};
+use crate::grpc::{ChatApi, FanoutApi};
 use crate::ids::{Clock, IdGenerator};
+use crate::realtime::{Events, FanoutHub, TypingTracker};
 use crate::store::embedded::EmbeddedStore;
 use crate::store::{Store, StoreError};
 
 /// How often expired dedup keys and the like are swept.
 const MAINTENANCE_EVERY: Duration = Duration::from_secs(600);
+/// Bus deliveries waiting for the hub; publishers wait when it is full.
+const HUB_INBOX: usize = 65_536;
 
 /// Why the controller could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
 pub enum ControllerError {
     #[error(transparent)]
     Config(#[from] ConfigError),
-    #[error("auth keys: {0}")]
-    Keys(#[from] VerifierError),
+    #[error(transparent)]
+    Keys(#[from] ControllerKeysError),
     #[error("store: {0}")]
     Store(#[from] StoreError),
     #[error("gRPC server: {0}")]
@@ -42,6 +49,12 @@ pub struct Controller {
     chat: Arc<ChatService>,
     /// Verifies every call's token.
     verifier: Arc<TokenVerifier>,
+    /// Relay streams and their topics.
+    hub: Arc<FanoutHub>,
+    /// The bus deliveries the hub dispatches; taken when serving starts.
+    inbox: mpsc::Receiver<Delivery>,
+    /// What relays must present to attach.
+    credential: Option<ServiceCredential>,
     /// How long shutdown waits for in-flight calls.
     drain_timeout: Duration,
 }
@@ -50,15 +63,20 @@ impl Controller {
     /// Loads keys and opens the embedded store in `config.data_dir`.
     pub fn build(config: &Config, clock: Box<dyn Clock>) -> Result<Self, ControllerError> {
         config.validate()?;
-        let verifier = TokenVerifier::new(&config.key_sources()?, config.auth.leeway_secs)?;
+        let verifier = config.verifier()?;
         let store: Arc<dyn Store> = Arc::new(EmbeddedStore::open(&config.data_dir)?);
-        let limits = Limits {
-            max_message_bytes: config.limits.max_message_bytes,
-        };
-        let chat = ChatService::new(store, IdGenerator::new(config.node_id, clock), limits);
+        let limits = Limits { max_message_bytes: config.limits.max_message_bytes };
+        let (deliveries, inbox) = mpsc::channel(HUB_INBOX);
+        let bus = Arc::new(InProcessBus::new(deliveries));
+        let typing = TypingTracker::new(Duration::from_millis(config.realtime.typing_ttl_ms));
+        let ids = IdGenerator::new(config.node_id, clock);
+        let chat = ChatService::new(store, ids, limits, Events::new(bus.clone()), typing);
         Ok(Controller {
             chat: Arc::new(chat),
             verifier: Arc::new(verifier),
+            hub: Arc::new(FanoutHub::new(bus)),
+            inbox,
+            credential: config.service_credential()?,
             drain_timeout: Duration::from_secs(config.controller.drain_timeout_secs),
         })
     }
@@ -72,19 +90,24 @@ impl Controller {
     ) -> Result<(), ControllerError> {
         let (health, health_service) = tonic_health::server::health_reporter();
         health.set_serving::<ChatServer<ChatApi>>().await;
+        health.set_serving::<FanoutServer<FanoutApi>>().await;
         let reflection = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(switchboard_proto::FILE_DESCRIPTOR_SET)
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
             .build_v1()?;
         let api = ChatApi::new(self.chat.clone(), self.verifier.clone());
+        let fanout = FanoutApi::new(self.chat.clone(), self.hub.clone(), self.credential);
 
         let maintenance = tokio::spawn(maintain(self.chat.store().clone()));
+        let dispatch = tokio::spawn(self.hub.clone().run(self.inbox));
+        let typing = tokio::spawn(expire_typing(self.chat.clone()));
         let (draining_tx, draining) = tokio::sync::oneshot::channel::<()>();
         let server = Server::builder()
             .add_service(health_service)
             .add_service(reflection)
             .add_service(ChatServer::new(api))
-            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
+            .add_service(FanoutServer::new(fanout))
+            .serve_with_incoming_shutdown(without_nagle(listener), async move {
                 shutdown.await;
                 tracing::info!("shutting down: finishing in-flight calls");
                 let _ = draining_tx.send(());
@@ -101,9 +124,34 @@ impl Controller {
             }
         };
         maintenance.abort();
+        dispatch.abort();
+        typing.abort();
         self.chat.store().flush().await?;
         tracing::info!("store flushed; controller stopped");
         result
+    }
+}
+
+/// Accepted connections with Nagle's algorithm off (tonic only sets TCP_NODELAY on
+/// listeners it binds itself); otherwise small responses wait out the peer's delayed ACK.
+fn without_nagle(
+    listener: TcpListener,
+) -> impl tokio_stream::Stream<Item = std::io::Result<tokio::net::TcpStream>> {
+    TcpListenerStream::new(listener).map(|stream| {
+        if let Ok(stream) = &stream {
+            let _ = stream.set_nodelay(true);
+        }
+        stream
+    })
+}
+
+/// Ends typing indicators that were not refreshed in time.
+async fn expire_typing(chat: Arc<ChatService>) {
+    let mut every = tokio::time::interval(Duration::from_millis(100));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        every.tick().await;
+        chat.expire_typing().await;
     }
 }
 

@@ -10,19 +10,18 @@ use crate::config::Config;
 
 /// Name of the dev signing secret inside the data directory.
 pub const DEV_SECRET_FILE: &str = "dev-secret";
+/// Name of the dev service credential (relay ↔ controller) inside the data directory.
+pub const CLUSTER_SECRET_FILE: &str = "cluster-secret";
 
-/// The dev secret's path in `data_dir`, created (random, 0600) if it does not exist yet.
-pub fn ensure_dev_secret(data_dir: &Path) -> std::io::Result<PathBuf> {
+/// A secret file's path in `data_dir`, created (random, 0600) if it does not exist yet.
+pub fn ensure_secret(data_dir: &Path, name: &str) -> std::io::Result<PathBuf> {
     std::fs::create_dir_all(data_dir)?;
-    let path = data_dir.join(DEV_SECRET_FILE);
+    let path = data_dir.join(name);
     if path.exists() {
         return Ok(path);
     }
-    let secret: String = rand::rng()
-        .sample_iter(rand::distr::Alphanumeric)
-        .take(48)
-        .map(char::from)
-        .collect();
+    let secret: String =
+        rand::rng().sample_iter(rand::distr::Alphanumeric).take(48).map(char::from).collect();
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -33,15 +32,16 @@ pub fn ensure_dev_secret(data_dir: &Path) -> std::io::Result<PathBuf> {
     Ok(path)
 }
 
-/// The dev configuration: defaults and env overrides, with the dev secret for auth.
+/// The dev configuration: defaults and env overrides, with the dev secrets for auth and
+/// for the relay.
 pub fn dev_config(data_dir: Option<PathBuf>) -> anyhow::Result<Config> {
     // Env overrides apply too, so that SWITCHBOARD_DATA_DIR works in dev as well.
     let mut config = Config::read(None)?;
     if let Some(dir) = data_dir {
         config.data_dir = dir;
     }
-    let secret = ensure_dev_secret(&config.data_dir)?;
-    config.auth.hs256_secret_file = Some(secret);
+    config.auth.hs256_secret_file = Some(ensure_secret(&config.data_dir, DEV_SECRET_FILE)?);
+    config.cluster.secret_file = Some(ensure_secret(&config.data_dir, CLUSTER_SECRET_FILE)?);
     config.validate()?;
     Ok(config)
 }

@@ -45,9 +45,7 @@ pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now_ms(&self) -> i64 {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as i64)
+        SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
     }
 }
 
@@ -64,15 +62,8 @@ pub struct IdGenerator {
 impl IdGenerator {
     /// Panics if `node_id` exceeds [`MAX_NODE_ID`]; config validation rules that out first.
     pub fn new(node_id: u16, clock: Box<dyn Clock>) -> Self {
-        assert!(
-            node_id <= MAX_NODE_ID,
-            "node id {node_id} exceeds {MAX_NODE_ID}"
-        );
-        IdGenerator {
-            node_id,
-            clock,
-            last: Mutex::new((0, 0)),
-        }
+        assert!(node_id <= MAX_NODE_ID, "node id {node_id} exceeds {MAX_NODE_ID}");
+        IdGenerator { node_id, clock, last: Mutex::new((0, 0)) }
     }
 
     /// A fresh id, greater than every id this generator made before, even if the clock

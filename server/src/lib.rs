@@ -4,17 +4,21 @@
 //! Layers, top down: `grpc` (tonic services) → `chat` (domain rules) → `store` (the
 //! Store trait and its engines); `auth`, `ids`, `validate` and `model` are shared below.
 
-pub mod auth;
+pub mod bus;
 pub mod chat;
 pub mod config;
 pub mod controller;
+pub mod convert;
 pub mod dev;
 pub mod error;
 pub mod grpc;
 pub mod ids;
 pub mod model;
+pub mod realtime;
 pub mod store;
 pub mod validate;
+
+pub use switchboard_auth as auth;
 
 pub use config::Config;
 pub use controller::{Controller, ControllerError};

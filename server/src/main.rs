@@ -2,19 +2,18 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use switchboard_relay::Relay;
 use switchboard_server::ids::SystemClock;
 use switchboard_server::{Config, Controller, dev};
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 
 #[derive(Parser)]
-#[command(
-    name = "switchboard",
-    version,
-    about = "Switchboard realtime chat backend"
-)]
+#[command(name = "switchboard", version, about = "Switchboard realtime chat backend")]
 struct Args {
     #[command(subcommand)]
     command: Command,
@@ -22,20 +21,36 @@ struct Args {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve the controller (the Chat API) from a config file plus SWITCHBOARD_* variables.
+    /// Serve the controller (Chat API, Fanout for relays) from a config file plus
+    /// SWITCHBOARD_* variables.
     Controller {
         /// TOML config file.
         #[arg(long, short)]
         config: Option<PathBuf>,
     },
-    /// Run everything on embedded defaults: no config needed.
+    /// Serve a relay: client streams, subscribed at a controller.
+    Relay {
+        /// TOML config file (its [auth], [cluster] and [relay] sections apply).
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// Controller address, e.g. http://127.0.0.1:7401 (overrides relay.controller).
+        #[arg(long)]
+        controller: Option<String>,
+        /// Client-facing address (overrides relay.listen).
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+    },
+    /// Run a controller and a relay in one process on embedded defaults: no config needed.
     Dev {
-        /// Where data and the dev signing secret live.
+        /// Where data and the dev secrets live.
         #[arg(long, default_value = "switchboard-data")]
         data_dir: PathBuf,
         /// Controller address.
-        #[arg(long)]
-        controller_listen: Option<SocketAddr>,
+        #[arg(long, default_value = "127.0.0.1:7401")]
+        controller_listen: SocketAddr,
+        /// Relay (client-facing) address.
+        #[arg(long, default_value = "127.0.0.1:7400")]
+        relay_listen: SocketAddr,
     },
 }
 
@@ -47,52 +62,89 @@ async fn main() -> anyhow::Result<()> {
                 .unwrap_or_else(|_| "info,fjall=warn,lsm_tree=warn".into()),
         )
         .init();
-    let (config, dev_mode) = match Args::parse().command {
-        Command::Controller { config } => (Config::load(config.as_deref())?, false),
-        Command::Dev {
-            data_dir,
-            controller_listen,
-        } => {
-            let mut config = dev::dev_config(Some(data_dir))?;
-            if let Some(listen) = controller_listen {
-                config.controller.listen = listen;
-            }
-            (config, true)
+    let shutdown = CancellationToken::new();
+    tokio::spawn(signal_shutdown(shutdown.clone()));
+    match Args::parse().command {
+        Command::Controller { config } => {
+            let config = Config::load(config.as_deref())?;
+            run_controller(&config, shutdown).await
         }
-    };
-    let controller = Controller::build(&config, Box::new(SystemClock))?;
-    let listener = TcpListener::bind(config.controller.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", config.controller.listen))?;
+        Command::Relay { config, controller, listen } => {
+            let mut config = Config::read(config.as_deref())?;
+            if let Some(controller) = controller {
+                config.relay.controller = controller;
+            }
+            if let Some(listen) = listen {
+                config.relay.listen = listen;
+            }
+            config.validate()?;
+            run_relay(&config, shutdown).await
+        }
+        Command::Dev { data_dir, controller_listen, relay_listen } => {
+            let mut config = dev::dev_config(Some(data_dir))?;
+            config.controller.listen = controller_listen;
+            config.relay.listen = relay_listen;
+            config.relay.controller = format!("http://{controller_listen}");
+            let controller = run_controller(&config, shutdown.clone());
+            let relay = async {
+                let result = run_relay(&config, shutdown.clone()).await;
+                shutdown.cancel(); // one half stopping stops the other
+                result
+            };
+            print_dev_hint(&config);
+            let (controller, relay) = tokio::join!(controller, relay);
+            controller.and(relay)
+        }
+    }
+}
+
+async fn run_controller(config: &Config, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let controller = Controller::build(config, Box::new(SystemClock))?;
+    let listener = bind(config.controller.listen).await?;
     let address = listener.local_addr()?;
     tracing::info!(%address, data_dir = %config.data_dir.display(), "controller listening");
     // A plain line for scripts and test harnesses that started us on port 0.
     println!("controller listening on {address}");
-    if dev_mode {
-        print_dev_hint(&config, address);
-    }
-    controller.serve(listener, shutdown_signal()).await?;
+    controller.serve(listener, async move { shutdown.cancelled().await }).await?;
     Ok(())
 }
 
-fn print_dev_hint(config: &Config, address: SocketAddr) {
-    let secret = config
-        .auth
-        .hs256_secret_file
-        .as_ref()
-        .map(|p| p.display().to_string());
+async fn run_relay(config: &Config, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let credential = config
+        .service_credential()?
+        .context("a relay needs cluster.secret_file (the secret it shares with controllers)")?;
+    let verifier = Arc::new(config.verifier()?);
+    let relay = Relay::new(config.relay.clone(), verifier, credential)?;
+    let listener = bind(config.relay.listen).await?;
+    let address = listener.local_addr()?;
+    tracing::info!(%address, controller = %config.relay.controller, "relay listening");
+    println!("relay listening on {address}");
+    relay.serve(listener, async move { shutdown.cancelled().await }).await?;
+    Ok(())
+}
+
+async fn bind(address: SocketAddr) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(address).await.with_context(|| format!("cannot listen on {address}"))
+}
+
+fn print_dev_hint(config: &Config) {
+    let secret = config.auth.hs256_secret_file.as_ref().map(|p| p.display().to_string());
     println!(
-        "\nSwitchboard dev is running: Chat API on {address}, data in {data}.\n\
-         Mint a token and try it:\n\
+        "\nSwitchboard dev: clients connect to the relay on {relay} (controller on {controller}), \
+         data in {data}.\nMint a token and try it:\n\
          \n  export SWITCHBOARD_TOKEN=$(sbctl token mint --user alice --org acme --secret-file {secret})\
-         \n  sbctl --addr http://{address} team create \"General\"\n",
+         \n  sbctl team create \"General\" --member bob\
+         \n  sbctl tail <conversation id>      # live events; in another terminal:\
+         \n  sbctl send <conversation id> \"hello\"\n",
+        relay = config.relay.listen,
+        controller = config.controller.listen,
         data = config.data_dir.display(),
         secret = secret.unwrap_or_default(),
     );
 }
 
-/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
-async fn shutdown_signal() {
+/// Cancels `shutdown` on SIGINT (Ctrl-C) or SIGTERM.
+async fn signal_shutdown(shutdown: CancellationToken) {
     let interrupt = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
@@ -106,4 +158,5 @@ async fn shutdown_signal() {
     }
     #[cfg(not(unix))]
     let _ = interrupt.await;
+    shutdown.cancel();
 }

@@ -5,8 +5,6 @@ use std::collections::BTreeMap;
 
 use crate::error::{ChatError, ChatResult, FieldViolation};
 
-/// Longest user id (and org id) accepted.
-pub const MAX_USER_ID_CHARS: usize = 128;
 /// Team and channel names: 1 to 100 characters.
 pub const MAX_NAME_CHARS: usize = 100;
 pub const MAX_ICON_CHARS: usize = 512;
@@ -31,10 +29,7 @@ impl Violations {
     /// Records `field` as invalid when `check` failed.
     pub fn check(&mut self, field: &str, check: Result<(), String>) -> &mut Self {
         if let Err(description) = check {
-            self.0.push(FieldViolation {
-                field: field.to_string(),
-                description,
-            });
+            self.0.push(FieldViolation { field: field.to_string(), description });
         }
         self
     }
@@ -48,22 +43,7 @@ impl Violations {
     }
 }
 
-/// User and org ids: 1 to 128 characters of letters, digits and `._@:+-`.
-pub fn check_user_id(id: &str) -> Result<(), String> {
-    if id.is_empty() {
-        return Err("must not be empty".into());
-    }
-    if id.chars().count() > MAX_USER_ID_CHARS {
-        return Err(format!("must be at most {MAX_USER_ID_CHARS} characters"));
-    }
-    if !id
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "._@:+-".contains(c))
-    {
-        return Err("may only contain letters, digits and . _ @ : + -".into());
-    }
-    Ok(())
-}
+pub use switchboard_auth::check_user_id;
 
 /// Each of a list of user ids, and no more than `MAX_MEMBERS_PER_CALL` of them.
 pub fn check_user_ids(ids: &[String]) -> Result<(), String> {
@@ -78,11 +58,7 @@ pub fn check_user_ids(ids: &[String]) -> Result<(), String> {
 
 /// Snowflake ids are never zero.
 pub fn check_id(id: u64) -> Result<(), String> {
-    if id == 0 {
-        Err("must be a non-zero id".into())
-    } else {
-        Ok(())
-    }
+    if id == 0 { Err("must be a non-zero id".into()) } else { Ok(()) }
 }
 
 /// Team and channel names: 1 to 100 characters, not blank, no control characters.
@@ -92,9 +68,7 @@ pub fn check_name(name: &str) -> Result<(), String> {
         return Err("must not be empty".into());
     }
     if chars > MAX_NAME_CHARS {
-        return Err(format!(
-            "must be 1 to {MAX_NAME_CHARS} characters, got {chars}"
-        ));
+        return Err(format!("must be 1 to {MAX_NAME_CHARS} characters, got {chars}"));
     }
     no_control_chars(name)
 }
@@ -114,9 +88,7 @@ pub fn check_meta_tags(tags: &[String]) -> Result<(), String> {
     for (i, tag) in tags.iter().enumerate() {
         let chars = tag.chars().count();
         if tag.trim().is_empty() || chars > MAX_META_TAG_CHARS {
-            return Err(format!(
-                "tag {i} must be 1 to {MAX_META_TAG_CHARS} characters"
-            ));
+            return Err(format!("tag {i} must be 1 to {MAX_META_TAG_CHARS} characters"));
         }
         no_control_chars(tag).map_err(|why| format!("tag {i} {why}"))?;
         if tags[..i].contains(tag) {
@@ -133,15 +105,9 @@ pub fn check_text(text: &str, max_bytes: usize) -> Result<(), String> {
         return Err("text must not be empty".into());
     }
     if text.len() > max_bytes {
-        return Err(format!(
-            "text is {} bytes; the limit is {max_bytes}",
-            text.len()
-        ));
+        return Err(format!("text is {} bytes; the limit is {max_bytes}", text.len()));
     }
-    if text
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
-    {
+    if text.chars().any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r') {
         return Err("text must not contain control characters".into());
     }
     Ok(())
@@ -157,21 +123,14 @@ pub fn check_attachment_ref(data: &str) -> Result<u64, String> {
 
 pub fn check_custom_fields(fields: &BTreeMap<String, String>) -> Result<(), String> {
     if fields.len() > MAX_CUSTOM_FIELDS {
-        return Err(format!(
-            "at most {MAX_CUSTOM_FIELDS} entries, got {}",
-            fields.len()
-        ));
+        return Err(format!("at most {MAX_CUSTOM_FIELDS} entries, got {}", fields.len()));
     }
     for (key, value) in fields {
         if key.is_empty() || key.len() > MAX_CUSTOM_KEY_BYTES {
-            return Err(format!(
-                "key {key:?} must be 1 to {MAX_CUSTOM_KEY_BYTES} bytes"
-            ));
+            return Err(format!("key {key:?} must be 1 to {MAX_CUSTOM_KEY_BYTES} bytes"));
         }
         if value.len() > MAX_CUSTOM_VALUE_BYTES {
-            return Err(format!(
-                "value of {key:?} exceeds {MAX_CUSTOM_VALUE_BYTES} bytes"
-            ));
+            return Err(format!("value of {key:?} exceeds {MAX_CUSTOM_VALUE_BYTES} bytes"));
         }
     }
     Ok(())
@@ -179,9 +138,7 @@ pub fn check_custom_fields(fields: &BTreeMap<String, String>) -> Result<(), Stri
 
 pub fn check_client_msg_id(id: &str) -> Result<(), String> {
     if id.chars().count() > MAX_CLIENT_MSG_ID_CHARS {
-        return Err(format!(
-            "must be at most {MAX_CLIENT_MSG_ID_CHARS} characters"
-        ));
+        return Err(format!("must be at most {MAX_CLIENT_MSG_ID_CHARS} characters"));
     }
     no_control_chars(id)
 }
@@ -223,9 +180,7 @@ mod tests {
             .check("meta_tags", check_meta_tags(&["a".into(), "a".into()]))
             .finish()
             .unwrap_err();
-        let ChatError::InvalidArgument(violations) = error else {
-            panic!("{error:?}")
-        };
+        let ChatError::InvalidArgument(violations) = error else { panic!("{error:?}") };
         let fields: Vec<_> = violations.iter().map(|v| v.field.as_str()).collect();
         assert_eq!(fields, ["name", "meta_tags"]);
     }

@@ -17,6 +17,8 @@ use crate::TestClock;
 
 /// The HS256 secret every test controller accepts.
 pub const TEST_SECRET: &str = "test-secret-that-is-long-enough-for-hs256!";
+/// The service credential test relays and controllers share.
+pub(crate) const TEST_CLUSTER_SECRET: &str = "test-cluster-secret-for-relays-and-controllers";
 
 /// Options for a test controller; `TestController::builder()` starts one.
 pub struct ControllerBuilder {
@@ -42,6 +44,11 @@ impl ControllerBuilder {
         self
     }
 
+    pub fn typing_ttl_ms(mut self, ms: u64) -> Self {
+        self.config.realtime.typing_ttl_ms = ms;
+        self
+    }
+
     pub fn leeway_secs(mut self, secs: u64) -> Self {
         self.config.auth.leeway_secs = secs;
         self
@@ -49,10 +56,7 @@ impl ControllerBuilder {
 
     /// Also accept tokens signed by this PEM public key with `alg`.
     pub fn public_key(mut self, alg: &str, pem_file: PathBuf) -> Self {
-        self.config.auth.public_keys.push(PublicKeyConfig {
-            alg: alg.into(),
-            pem_file,
-        });
+        self.config.auth.public_keys.push(PublicKeyConfig { alg: alg.into(), pem_file });
         self
     }
 
@@ -76,9 +80,11 @@ impl ControllerBuilder {
         let mut config = self.config;
         config.data_dir = data_dir.path().join("data");
         if config.auth.hs256_secret_file.is_some() {
-            let secret_file = write_secret(data_dir.path());
-            config.auth.hs256_secret_file = Some(secret_file);
+            config.auth.hs256_secret_file =
+                Some(write(data_dir.path(), "test-secret", TEST_SECRET));
         }
+        config.cluster.secret_file =
+            Some(write(data_dir.path(), "cluster-secret", TEST_CLUSTER_SECRET));
         let controller =
             Controller::build(&config, Box::new(self.clock.clone())).expect("controller builds");
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -86,24 +92,15 @@ impl ControllerBuilder {
         let shutdown = CancellationToken::new();
         let stop = shutdown.clone();
         let task = tokio::spawn(async move {
-            controller
-                .serve(listener, async move { stop.cancelled().await })
-                .await
+            controller.serve(listener, async move { stop.cancelled().await }).await
         });
-        TestController {
-            address,
-            data_dir,
-            shutdown,
-            task: Some(task),
-            clock: self.clock,
-            config,
-        }
+        TestController { address, data_dir, shutdown, task: Some(task), clock: self.clock, config }
     }
 }
 
-fn write_secret(dir: &Path) -> PathBuf {
-    let path = dir.join("test-secret");
-    std::fs::write(&path, TEST_SECRET).expect("write secret");
+fn write(dir: &Path, name: &str, secret: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, secret).expect("write secret");
     path
 }
 
@@ -124,11 +121,7 @@ impl TestController {
     pub fn builder() -> ControllerBuilder {
         let mut config = Config::default();
         config.auth.hs256_secret_file = Some(PathBuf::from("set-at-start"));
-        ControllerBuilder {
-            config,
-            data_dir: None,
-            clock: TestClock::default(),
-        }
+        ControllerBuilder { config, data_dir: None, clock: TestClock::default() }
     }
 
     /// A controller with defaults.
@@ -138,6 +131,12 @@ impl TestController {
 
     pub fn url(&self) -> String {
         format!("http://{}", self.address)
+    }
+
+    /// A token for `user` in `org` with every scope, `chat.admin` included.
+    pub fn admin_token(&self, user: &str, org: &str) -> String {
+        let scopes = switchboard_sdk::token::ALL_SCOPES;
+        self.token_for(&TokenSpec::new(user, org).scopes(&scopes))
     }
 
     /// A token for `user` in `org` with the ordinary user scopes.
@@ -162,9 +161,7 @@ impl TestController {
     pub async fn stop(mut self) -> Arc<TempDir> {
         self.shutdown.cancel();
         if let Some(task) = self.task.take() {
-            task.await
-                .expect("controller task")
-                .expect("controller stops cleanly");
+            task.await.expect("controller task").expect("controller stops cleanly");
         }
         self.data_dir.clone()
     }
@@ -174,13 +171,7 @@ impl TestController {
         let clock = self.clock.clone();
         let config = self.config.clone();
         let dir = self.stop().await;
-        ControllerBuilder {
-            config,
-            data_dir: Some(dir),
-            clock,
-        }
-        .start()
-        .await
+        ControllerBuilder { config, data_dir: Some(dir), clock }.start().await
     }
 }
 

@@ -4,12 +4,17 @@
 
 mod clock;
 mod controller;
+pub mod live;
 mod process;
+mod relay;
 
 pub use clock::TestClock;
 pub use controller::{ControllerBuilder, TEST_SECRET, TestController};
 pub use process::{ControllerProcess, workspace_binary};
-pub use switchboard_sdk::{Client, Code, SdkError, proto};
+pub use relay::{RelayBuilder, TestRelay};
+pub use switchboard_sdk::{
+    Client, Code, Realtime, RealtimeEvent, RealtimeOptions, SdkError, proto,
+};
 
 /// Asserts that a call failed with `code`, and returns the status message.
 #[track_caller]
@@ -17,12 +22,7 @@ pub fn expect_code<T: std::fmt::Debug>(result: Result<T, SdkError>, code: Code) 
     match result {
         Ok(value) => panic!("expected {code:?}, but the call succeeded with {value:?}"),
         Err(SdkError::Status(status)) => {
-            assert_eq!(
-                status.code(),
-                code,
-                "unexpected status: {}",
-                status.message()
-            );
+            assert_eq!(status.code(), code, "unexpected status: {}", status.message());
             status.message().to_string()
         }
         Err(other) => panic!("expected {code:?}, got {other}"),
@@ -46,7 +46,5 @@ pub fn unique(prefix: &str) -> String {
 
 /// Path of a file in `tests/fixtures`.
 pub fn fixture(name: &str) -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
-        .join(name)
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name)
 }

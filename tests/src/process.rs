@@ -39,10 +39,7 @@ impl ControllerProcess {
                 url = Some(format!("http://{address}"));
                 break;
             }
-            assert!(
-                Instant::now() < deadline,
-                "controller did not start in time"
-            );
+            assert!(Instant::now() < deadline, "controller did not start in time");
         }
         let url = url.expect("controller exited before listening");
         ControllerProcess { child, url }
@@ -79,8 +76,5 @@ pub fn workspace_binary(package: &str, bin: &str) -> PathBuf {
     }
     // tests run from target/<profile>/deps; binaries live in target/<profile>.
     let exe = std::env::current_exe().expect("current exe");
-    exe.parent()
-        .and_then(Path::parent)
-        .expect("target layout")
-        .join(bin)
+    exe.parent().and_then(Path::parent).expect("target layout").join(bin)
 }

@@ -10,17 +10,11 @@ fn hs256() -> SigningKey {
 }
 
 fn pem(name: &str, alg: jsonwebtoken::Algorithm) -> SigningKey {
-    SigningKey::Pem {
-        algorithm: alg,
-        pem: std::fs::read(fixture(name)).unwrap(),
-    }
+    SigningKey::Pem { algorithm: alg, pem: std::fs::read(fixture(name)).unwrap() }
 }
 
 fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
 }
 
 /// Base64url without padding, for hand-made tokens.
@@ -28,10 +22,8 @@ fn b64(bytes: &[u8]) -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     let mut out = String::new();
     for chunk in bytes.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
+        let n =
+            chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
         for i in 0..=chunk.len() {
             out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
         }
@@ -71,10 +63,7 @@ async fn calls_without_a_valid_token_are_unauthenticated() {
     ];
     for (case, token) in cases {
         let client = server.client_with_token(token).await;
-        let message = expect_code(
-            client.list_conversations(0, 10).await,
-            Code::Unauthenticated,
-        );
+        let message = expect_code(client.list_conversations(0, 10).await, Code::Unauthenticated);
         assert!(!message.is_empty(), "{case}: the error says why");
     }
 }
@@ -85,16 +74,10 @@ async fn an_expired_token_within_the_leeway_is_accepted() {
     let spec = TokenSpec::new("alice", "acme").ttl(Duration::from_secs(60));
     let recently_expired = mint_at(&spec, &hs256(), now() - 90).unwrap();
     let client = server.client_with_token(recently_expired).await;
-    client
-        .list_conversations(0, 10)
-        .await
-        .expect("30 s past exp is inside 120 s of leeway");
+    client.list_conversations(0, 10).await.expect("30 s past exp is inside 120 s of leeway");
     let long_expired = mint_at(&spec, &hs256(), now() - 600).unwrap();
     let client = server.client_with_token(long_expired).await;
-    expect_code(
-        client.list_conversations(0, 10).await,
-        Code::Unauthenticated,
-    );
+    expect_code(client.list_conversations(0, 10).await, Code::Unauthenticated);
 }
 
 #[tokio::test]
@@ -108,35 +91,20 @@ async fn public_keys_from_pem_and_jwks_verify_and_refuse_algorithm_confusion() {
         .start()
         .await;
     let spec = TokenSpec::new("alice", "acme");
-    for (name, alg) in [
-        ("rsa-private.pem", RS256),
-        ("ec-private.pem", ES256),
-        ("ed-private.pem", EdDSA),
-    ] {
-        let client = server
-            .client_with_token(mint(&spec, &pem(name, alg)).unwrap())
-            .await;
-        client
-            .list_conversations(0, 10)
-            .await
-            .unwrap_or_else(|e| panic!("{alg:?}: {e}"));
+    for (name, alg) in
+        [("rsa-private.pem", RS256), ("ec-private.pem", ES256), ("ed-private.pem", EdDSA)]
+    {
+        let client = server.client_with_token(mint(&spec, &pem(name, alg)).unwrap()).await;
+        client.list_conversations(0, 10).await.unwrap_or_else(|e| panic!("{alg:?}: {e}"));
     }
     // HS256 "signed" with the RSA public key's bytes: the classic confusion attack.
     let public_pem = std::fs::read(fixture("rsa-public.pem")).unwrap();
     let forged = mint(&spec, &SigningKey::Hs256(public_pem)).unwrap();
     let client = server.client_with_token(forged).await;
-    expect_code(
-        client.list_conversations(0, 10).await,
-        Code::Unauthenticated,
-    );
+    expect_code(client.list_conversations(0, 10).await, Code::Unauthenticated);
     // With no shared secret configured, HS256 is not accepted at all.
-    let client = server
-        .client_with_token(mint(&spec, &hs256()).unwrap())
-        .await;
-    expect_code(
-        client.list_conversations(0, 10).await,
-        Code::Unauthenticated,
-    );
+    let client = server.client_with_token(mint(&spec, &hs256()).unwrap()).await;
+    expect_code(client.list_conversations(0, 10).await, Code::Unauthenticated);
 }
 
 #[tokio::test]
@@ -156,17 +124,11 @@ async fn each_call_needs_its_scope() {
         .client_with_token(server.token_for(&TokenSpec::new("bob", "acme").scopes(&["chat.read"])))
         .await;
     read_only
-        .history(proto::ListHistoryRequest {
-            channel_id: team.id,
-            ..Default::default()
-        })
+        .history(proto::ListHistoryRequest { channel_id: team.id, ..Default::default() })
         .await
         .unwrap();
     read_only.get_conversation(team.id).await.unwrap();
-    expect_code(
-        read_only.send_text(team.id, "hi").await,
-        Code::PermissionDenied,
-    );
+    expect_code(read_only.send_text(team.id, "hi").await, Code::PermissionDenied);
     expect_code(read_only.open_self().await, Code::PermissionDenied);
     expect_code(read_only.leave(team.id).await, Code::PermissionDenied);
 
@@ -174,23 +136,14 @@ async fn each_call_needs_its_scope() {
         .client_with_token(server.token_for(&TokenSpec::new("bob", "acme").scopes(&["chat.write"])))
         .await;
     write_only.send_text(team.id, "hi").await.unwrap();
-    expect_code(
-        write_only.list_conversations(0, 10).await,
-        Code::PermissionDenied,
-    );
+    expect_code(write_only.list_conversations(0, 10).await, Code::PermissionDenied);
     let message = expect_code(
         write_only
-            .create_team(proto::CreateTeamRequest {
-                name: "x".into(),
-                ..Default::default()
-            })
+            .create_team(proto::CreateTeamRequest { name: "x".into(), ..Default::default() })
             .await,
         Code::PermissionDenied,
     );
-    assert!(
-        message.contains("chat.teams.manage"),
-        "names the missing scope: {message}"
-    );
+    assert!(message.contains("chat.teams.manage"), "names the missing scope: {message}");
 }
 
 #[tokio::test]
@@ -199,9 +152,6 @@ async fn tokens_with_malformed_identity_claims_are_refused() {
     for (user, org) in [("", "acme"), ("alice", ""), ("has space", "acme")] {
         let token = mint(&TokenSpec::new(user, org), &hs256()).unwrap();
         let client = server.client_with_token(token).await;
-        expect_code(
-            client.list_conversations(0, 10).await,
-            Code::Unauthenticated,
-        );
+        expect_code(client.list_conversations(0, 10).await, Code::Unauthenticated);
     }
 }

@@ -24,11 +24,7 @@ fn bad_configuration_stops_start_up_with_a_message_naming_the_key() {
     let config = dir.path().join("switchboard.toml");
     // (config file, environment, the key the error must name)
     let cases: [(&str, Env<'_>, &str); 4] = [
-        (
-            "node_id = 5000\n[auth]\nhs256_secret_file = \"s\"\n",
-            &[],
-            "node_id",
-        ),
+        ("node_id = 5000\n[auth]\nhs256_secret_file = \"s\"\n", &[], "node_id"),
         ("[controller]\nlisten = \"nowhere\"\n", &[], "listen"),
         ("[auth]\nleeway_secs = 30\n", &[], "auth"),
         (
@@ -43,10 +39,7 @@ fn bad_configuration_stops_start_up_with_a_message_naming_the_key() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(!output.status.success(), "{toml} should not start");
         assert!(stderr.contains(key), "error names `{key}`: {stderr}");
-        assert!(
-            !String::from_utf8_lossy(&output.stdout).contains("listening"),
-            "no port bound"
-        );
+        assert!(!String::from_utf8_lossy(&output.stdout).contains("listening"), "no port bound");
     }
     let output = switchboard(&["controller", "--config", "/does/not/exist.toml"], &[]);
     assert!(String::from_utf8_lossy(&output.stderr).contains("does not exist"));
@@ -58,25 +51,16 @@ async fn grpc_health_reports_the_chat_service_serving() {
         HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
     };
     let server = TestController::start().await;
-    let channel = tonic::transport::Endpoint::from_shared(server.url())
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
+    let channel =
+        tonic::transport::Endpoint::from_shared(server.url()).unwrap().connect().await.unwrap();
     let mut health = HealthClient::new(channel);
     for service in ["", "switchboard.v1.Chat"] {
         let response = health
-            .check(HealthCheckRequest {
-                service: service.into(),
-            })
+            .check(HealthCheckRequest { service: service.into() })
             .await
             .unwrap()
             .into_inner();
-        assert_eq!(
-            response.status(),
-            ServingStatus::Serving,
-            "service {service:?}"
-        );
+        assert_eq!(response.status(), ServingStatus::Serving, "service {service:?}");
     }
 }
 
@@ -84,14 +68,9 @@ async fn grpc_health_reports_the_chat_service_serving() {
 /// thread so the in-process server keeps serving meanwhile.
 async fn sbctl(server: &TestController, token: &str, args: &[&str]) -> Result<String, String> {
     let mut command = Command::new(workspace_binary("switchboard-cli", "sbctl"));
-    command
-        .args(args)
-        .env("SWITCHBOARD_ADDR", server.url())
-        .env("SWITCHBOARD_TOKEN", token);
-    let output = tokio::task::spawn_blocking(move || command.output())
-        .await
-        .unwrap()
-        .expect("run sbctl");
+    command.args(args).env("SWITCHBOARD_ADDR", server.url()).env("SWITCHBOARD_TOKEN", token);
+    let output =
+        tokio::task::spawn_blocking(move || command.output()).await.unwrap().expect("run sbctl");
     if output.status.success() {
         Ok(String::from_utf8(output.stdout).unwrap())
     } else {
@@ -112,16 +91,7 @@ async fn sbctl_mints_tokens_and_drives_a_conversation() {
     let mut tokens = Vec::new();
     for user in ["alice", "bob"] {
         let secret = secret.to_str().unwrap();
-        let args = [
-            "token",
-            "mint",
-            "--user",
-            user,
-            "--org",
-            "acme",
-            "--secret-file",
-            secret,
-        ];
+        let args = ["token", "mint", "--user", user, "--org", "acme", "--secret-file", secret];
         tokens.push(sbctl(&server, "", &args).await.unwrap().trim().to_string());
     }
     let (alice, bob) = (tokens[0].clone(), tokens[1].clone());
@@ -130,9 +100,7 @@ async fn sbctl_mints_tokens_and_drives_a_conversation() {
         &sbctl(
             &server,
             &alice,
-            &[
-                "--json", "team", "create", "Ops", "--tag", "oncall", "--member", "bob",
-            ],
+            &["--json", "team", "create", "Ops", "--tag", "oncall", "--member", "bob"],
         )
         .await
         .unwrap(),
@@ -142,61 +110,24 @@ async fn sbctl_mints_tokens_and_drives_a_conversation() {
     let id = team["id"].as_str().unwrap().to_string();
 
     let sent = json(
-        &sbctl(
-            &server,
-            &bob,
-            &[
-                "--json",
-                "send",
-                &id,
-                "deploy done",
-                "--client-msg-id",
-                "d1",
-            ],
-        )
-        .await
-        .unwrap(),
+        &sbctl(&server, &bob, &["--json", "send", &id, "deploy done", "--client-msg-id", "d1"])
+            .await
+            .unwrap(),
     );
     let retry = json(
-        &sbctl(
-            &server,
-            &bob,
-            &[
-                "--json",
-                "send",
-                &id,
-                "deploy done",
-                "--client-msg-id",
-                "d1",
-            ],
-        )
-        .await
-        .unwrap(),
+        &sbctl(&server, &bob, &["--json", "send", &id, "deploy done", "--client-msg-id", "d1"])
+            .await
+            .unwrap(),
     );
     assert_eq!(retry["duplicate"], true);
     assert_eq!(retry["message"]["id"], sent["message"]["id"]);
     let message_id = sent["message"]["id"].as_str().unwrap().to_string();
-    sbctl(
-        &server,
-        &alice,
-        &[
-            "send",
-            &id,
-            "thanks",
-            "--reply-to",
-            &message_id,
-            "--to",
-            "bob",
-        ],
-    )
-    .await
-    .unwrap();
+    sbctl(&server, &alice, &["send", &id, "thanks", "--reply-to", &message_id, "--to", "bob"])
+        .await
+        .unwrap();
 
-    let history = json(
-        &sbctl(&server, &bob, &["--json", "history", &id, "--limit", "10"])
-            .await
-            .unwrap(),
-    );
+    let history =
+        json(&sbctl(&server, &bob, &["--json", "history", &id, "--limit", "10"]).await.unwrap());
     let texts: Vec<&str> = history["messages"]
         .as_array()
         .unwrap()
@@ -205,44 +136,20 @@ async fn sbctl_mints_tokens_and_drives_a_conversation() {
         .collect();
     assert_eq!(texts, ["thanks", "deploy done"]);
     let table = sbctl(&server, &bob, &["history", &id]).await.unwrap();
-    assert!(
-        table.contains("deploy done") && table.contains("FROM"),
-        "a table for people: {table}"
-    );
+    assert!(table.contains("deploy done") && table.contains("FROM"), "a table for people: {table}");
 
-    sbctl(&server, &alice, &["member", "promote", &id, "bob"])
-        .await
-        .unwrap();
-    let error = sbctl(&server, &alice, &["team", "leave", &id])
-        .await
-        .unwrap_err();
-    assert!(
-        error.contains("FAILED_PRECONDITION"),
-        "names the code: {error}"
-    );
-    sbctl(&server, &alice, &["team", "transfer", &id, "bob"])
-        .await
-        .unwrap();
-    sbctl(&server, &alice, &["team", "leave", &id])
-        .await
-        .unwrap();
-    let shown = json(
-        &sbctl(&server, &bob, &["--json", "team", "show", &id])
-            .await
-            .unwrap(),
-    );
+    sbctl(&server, &alice, &["member", "promote", &id, "bob"]).await.unwrap();
+    let error = sbctl(&server, &alice, &["team", "leave", &id]).await.unwrap_err();
+    assert!(error.contains("FAILED_PRECONDITION"), "names the code: {error}");
+    sbctl(&server, &alice, &["team", "transfer", &id, "bob"]).await.unwrap();
+    sbctl(&server, &alice, &["team", "leave", &id]).await.unwrap();
+    let shown = json(&sbctl(&server, &bob, &["--json", "team", "show", &id]).await.unwrap());
     assert_eq!(shown["owner"], "bob");
     assert_eq!(shown["members"].as_array().unwrap().len(), 1);
 
-    let dm = json(
-        &sbctl(&server, &alice, &["--json", "dm", "open", "bob"])
-            .await
-            .unwrap(),
-    );
+    let dm = json(&sbctl(&server, &alice, &["--json", "dm", "open", "bob"]).await.unwrap());
     assert_eq!(dm["kind"], "direct");
-    let error = sbctl(&server, "not-a-token", &["team", "list"])
-        .await
-        .unwrap_err();
+    let error = sbctl(&server, "not-a-token", &["team", "list"]).await.unwrap_err();
     assert!(error.contains("UNAUTHENTICATED"), "{error}");
     let completions = sbctl(&server, "", &["completions", "bash"]).await.unwrap();
     assert!(completions.contains("sbctl"));

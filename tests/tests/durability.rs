@@ -43,18 +43,9 @@ async fn everything_survives_a_restart() {
     let dm = alice.open_direct("carol").await.unwrap();
     let mut sent = Vec::new();
     for i in 0..30 {
-        sent.push(
-            alice
-                .send_text(team.id, &format!("message {i}"))
-                .await
-                .unwrap()
-                .id,
-        );
+        sent.push(alice.send_text(team.id, &format!("message {i}")).await.unwrap().id);
     }
-    alice
-        .edit_message(team.id, sent[3], "edited")
-        .await
-        .unwrap();
+    alice.edit_message(team.id, sent[3], "edited").await.unwrap();
     alice.delete_message(team.id, sent[4]).await.unwrap();
 
     let server = server.restart().await;
@@ -90,20 +81,12 @@ async fn a_kill_9_loses_nothing_that_was_acknowledged() {
     let dir = tempfile::tempdir().unwrap();
     let process = ControllerProcess::start(dir.path());
     let token = |user: &str| {
-        mint(
-            &TokenSpec::new(user, "acme"),
-            &SigningKey::Hs256(TEST_SECRET.as_bytes().to_vec()),
-        )
-        .unwrap()
+        mint(&TokenSpec::new(user, "acme"), &SigningKey::Hs256(TEST_SECRET.as_bytes().to_vec()))
+            .unwrap()
     };
-    let alice = Client::connect(process.url.clone(), token("alice"))
-        .await
-        .unwrap();
+    let alice = Client::connect(process.url.clone(), token("alice")).await.unwrap();
     let team = alice
-        .create_team(proto::CreateTeamRequest {
-            name: "Crash".into(),
-            ..Default::default()
-        })
+        .create_team(proto::CreateTeamRequest { name: "Crash".into(), ..Default::default() })
         .await
         .unwrap();
 
@@ -136,17 +119,10 @@ async fn a_kill_9_loses_nothing_that_was_acknowledged() {
     }
 
     let process = ControllerProcess::start(dir.path());
-    let alice = Client::connect(process.url.clone(), token("alice"))
-        .await
-        .unwrap();
+    let alice = Client::connect(process.url.clone(), token("alice")).await.unwrap();
     let stored: HashSet<u64> = all_ids(&alice, team.id).await.into_iter().collect();
     let lost: Vec<_> = acknowledged.difference(&stored).collect();
-    assert!(
-        lost.is_empty(),
-        "{} of {} acknowledged messages lost",
-        lost.len(),
-        acknowledged.len()
-    );
+    assert!(lost.is_empty(), "{} of {} acknowledged messages lost", lost.len(), acknowledged.len());
     eprintln!(
         "kill -9: {} acknowledged, {} stored (unacknowledged in-flight writes may survive too)",
         acknowledged.len(),

@@ -26,12 +26,7 @@ async fn page(
     limit: u32,
 ) -> proto::ListHistoryResponse {
     client
-        .history(proto::ListHistoryRequest {
-            channel_id: channel,
-            before,
-            after,
-            limit,
-        })
+        .history(proto::ListHistoryRequest { channel_id: channel, before, after, limit })
         .await
         .unwrap()
 }
@@ -79,21 +74,12 @@ async fn a_private_message_is_seen_only_by_its_two_parties() {
         .message
         .unwrap();
     let texts = |page: proto::ListHistoryResponse| {
-        page.messages
-            .into_iter()
-            .map(|m| m.data)
-            .collect::<Vec<_>>()
+        page.messages.into_iter().map(|m| m.data).collect::<Vec<_>>()
     };
     let bob = server.client("bob", "acme").await;
     let carol = server.client("carol", "acme").await;
-    assert_eq!(
-        texts(page(&alice, team, 0, 0, 10).await),
-        ["for bob", "for everyone"]
-    );
-    assert_eq!(
-        texts(page(&bob, team, 0, 0, 10).await),
-        ["for bob", "for everyone"]
-    );
+    assert_eq!(texts(page(&alice, team, 0, 0, 10).await), ["for bob", "for everyone"]);
+    assert_eq!(texts(page(&bob, team, 0, 0, 10).await), ["for bob", "for everyone"]);
     assert_eq!(texts(page(&carol, team, 0, 0, 10).await), ["for everyone"]);
     // carol cannot reply to, edit or delete what she cannot see
     let reply = carol
@@ -146,16 +132,10 @@ async fn replies_edits_and_deletes() {
         .await;
     expect_code(bad_parent, Code::InvalidArgument);
 
-    let edited = bob
-        .edit_message(team, original.id, "first (fixed)")
-        .await
-        .unwrap();
+    let edited = bob.edit_message(team, original.id, "first (fixed)").await.unwrap();
     assert_eq!(edited.data, "first (fixed)");
     assert!(edited.edited_at_ms >= original.ts_ms);
-    expect_code(
-        alice.edit_message(team, original.id, "hijack").await,
-        Code::PermissionDenied,
-    );
+    expect_code(alice.edit_message(team, original.id, "hijack").await, Code::PermissionDenied);
 
     let deleted = bob.delete_message(team, original.id).await.unwrap();
     assert!(deleted.deleted);
@@ -165,10 +145,7 @@ async fn replies_edits_and_deletes() {
         deleted,
         "deleting twice is a no-op"
     );
-    expect_code(
-        bob.edit_message(team, original.id, "back").await,
-        Code::FailedPrecondition,
-    );
+    expect_code(bob.edit_message(team, original.id, "back").await, Code::FailedPrecondition);
     let history = page(&alice, team, 0, 0, 10).await;
     assert_eq!(history.messages[1], deleted, "history shows the tombstone");
     expect_code(alice.delete_message(team, 999).await, Code::NotFound);
@@ -189,9 +166,7 @@ async fn retried_sends_return_the_original() {
         let mut handles = Vec::new();
         for _ in 0..5 {
             let (alice, request) = (alice.clone(), request.clone());
-            handles.push(tokio::spawn(
-                async move { alice.send(request).await.unwrap() },
-            ));
+            handles.push(tokio::spawn(async move { alice.send(request).await.unwrap() }));
         }
         let mut out = Vec::new();
         for handle in handles {
@@ -206,19 +181,12 @@ async fn retried_sends_return_the_original() {
     // the key is per sender: bob may use the same one
     let bob = server.client("bob", "acme").await;
     let bobs = bob
-        .send(proto::SendMessageRequest {
-            data: "mine".into(),
-            ..request.clone()
-        })
+        .send(proto::SendMessageRequest { data: "mine".into(), ..request.clone() })
         .await
         .unwrap();
     assert!(!bobs.duplicate);
     let history = page(&alice, team, 0, 0, 50).await;
-    assert_eq!(
-        history.messages.len(),
-        2,
-        "one message per sender, never duplicates"
-    );
+    assert_eq!(history.messages.len(), 2, "one message per sender, never duplicates");
     // and a controller restart does not forget it
     let server = server.restart().await;
     let alice = server.client("alice", "acme").await;
@@ -243,13 +211,7 @@ async fn history_pages_across_buckets_without_gaps_or_duplicates() {
         for i in 0..5 {
             clock.advance(1_000);
             let sender = if i % 2 == 0 { &alice } else { &bob };
-            sent.push(
-                sender
-                    .send_text(team, &format!("b{bucket}-m{i}"))
-                    .await
-                    .unwrap()
-                    .id,
-            );
+            sent.push(sender.send_text(team, &format!("b{bucket}-m{i}")).await.unwrap().id);
         }
     }
     clock.release();
@@ -299,13 +261,7 @@ async fn history_skips_private_messages_without_short_pages() {
     let (alice, team) = team_of(&server, "alice", &["bob", "carol"]).await;
     let mut public = Vec::new();
     for i in 0..6 {
-        public.push(
-            alice
-                .send_text(team, &format!("public {i}"))
-                .await
-                .unwrap()
-                .id,
-        );
+        public.push(alice.send_text(team, &format!("public {i}")).await.unwrap().id);
         for _ in 0..3 {
             alice
                 .send(proto::SendMessageRequest {
@@ -320,21 +276,12 @@ async fn history_skips_private_messages_without_short_pages() {
     }
     let carol = server.client("carol", "acme").await;
     let first = page(&carol, team, 0, 0, 4).await;
-    assert_eq!(
-        first.messages.len(),
-        4,
-        "a full page despite the private messages"
-    );
+    assert_eq!(first.messages.len(), 4, "a full page despite the private messages");
     assert!(first.has_more);
     let second = page(&carol, team, first.messages[3].id, 0, 4).await;
     assert_eq!(second.messages.len(), 2);
     assert!(!second.has_more);
-    let all: Vec<u64> = first
-        .messages
-        .iter()
-        .chain(&second.messages)
-        .map(|m| m.id)
-        .collect();
+    let all: Vec<u64> = first.messages.iter().chain(&second.messages).map(|m| m.id).collect();
     public.reverse();
     assert_eq!(all, public);
 }

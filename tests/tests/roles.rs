@@ -54,11 +54,7 @@ impl Team {
             (Stranger, server.client("nina", "acme").await),
             (Outsider, server.client("oscar", "globex").await),
         ];
-        Team {
-            id: team.id,
-            toms_message,
-            clients,
-        }
+        Team { id: team.id, toms_message, clients }
     }
 
     fn client(&self, actor: Actor) -> &Client {
@@ -81,10 +77,7 @@ async fn run_action(action: &str, team: &Team, actor: Actor) -> Code {
         "get" => outcome(client.get_conversation(id).await),
         "history" => outcome(
             client
-                .history(proto::ListHistoryRequest {
-                    channel_id: id,
-                    ..Default::default()
-                })
+                .history(proto::ListHistoryRequest { channel_id: id, ..Default::default() })
                 .await,
         ),
         "list members" => outcome(client.list_members(id, "", 10).await),
@@ -120,17 +113,11 @@ async fn check(server: &TestController, restricted: bool, matrix: &[(&str, Expec
             let team = Team::new(server, restricted).await;
             let got = run_action(action, &team, *actor).await;
             if got != *want {
-                failures.push(format!(
-                    "{action} by {actor:?}: expected {want:?}, got {got:?}"
-                ));
+                failures.push(format!("{action} by {actor:?}: expected {want:?}, got {got:?}"));
             }
         }
     }
-    assert!(
-        failures.is_empty(),
-        "matrix mismatches:\n{}",
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "matrix mismatches:\n{}", failures.join("\n"));
 }
 
 #[tokio::test]
@@ -153,10 +140,7 @@ async fn every_role_may_do_exactly_its_actions() {
         ("transfer", [OK, DENIED, DENIED, DENIED, MISSING]),
         ("leave", [PRECONDITION, OK, OK, DENIED, MISSING]),
         ("delete tom's message", [OK, OK, DENIED, DENIED, MISSING]),
-        (
-            "edit tom's message",
-            [DENIED, DENIED, DENIED, DENIED, MISSING],
-        ),
+        ("edit tom's message", [DENIED, DENIED, DENIED, DENIED, MISSING]),
     ];
     check(&server, false, matrix).await;
 }
@@ -164,12 +148,7 @@ async fn every_role_may_do_exactly_its_actions() {
 #[tokio::test]
 async fn in_a_restricted_team_only_admins_and_the_owner_post() {
     let server = TestController::start().await;
-    check(
-        &server,
-        true,
-        &[("send", [OK, OK, DENIED, DENIED, MISSING])],
-    )
-    .await;
+    check(&server, true, &[("send", [OK, OK, DENIED, DENIED, MISSING])]).await;
 }
 
 #[tokio::test]
@@ -190,16 +169,9 @@ async fn archived_teams_are_read_only_for_everyone() {
             "delete tom's message",
         ] {
             let got = run_action(action, &team, actor).await;
-            assert_eq!(
-                got, PRECONDITION,
-                "{action} by {actor:?} on an archived team"
-            );
+            assert_eq!(got, PRECONDITION, "{action} by {actor:?} on an archived team");
         }
-        assert_eq!(
-            run_action("history", &team, actor).await,
-            OK,
-            "history stays readable"
-        );
+        assert_eq!(run_action("history", &team, actor).await, OK, "history stays readable");
     }
     let view = team.client(Member).get_conversation(team.id).await.unwrap();
     assert!(!view.active);
@@ -226,26 +198,11 @@ async fn role_changes_on_the_wrong_role_fail_with_a_precondition() {
     let server = TestController::start().await;
     let team = Team::new(&server, false).await;
     let owner = team.client(Owner);
-    assert_eq!(
-        outcome(owner.promote_admin(team.id, "adam").await),
-        PRECONDITION
-    );
-    assert_eq!(
-        outcome(owner.demote_admin(team.id, "tom").await),
-        PRECONDITION
-    );
-    assert_eq!(
-        outcome(owner.demote_admin(team.id, "olivia").await),
-        PRECONDITION
-    );
-    assert_eq!(
-        outcome(owner.promote_admin(team.id, "nobody").await),
-        MISSING
-    );
-    assert_eq!(
-        outcome(owner.transfer_ownership(team.id, "nobody").await),
-        MISSING
-    );
+    assert_eq!(outcome(owner.promote_admin(team.id, "adam").await), PRECONDITION);
+    assert_eq!(outcome(owner.demote_admin(team.id, "tom").await), PRECONDITION);
+    assert_eq!(outcome(owner.demote_admin(team.id, "olivia").await), PRECONDITION);
+    assert_eq!(outcome(owner.promote_admin(team.id, "nobody").await), MISSING);
+    assert_eq!(outcome(owner.transfer_ownership(team.id, "nobody").await), MISSING);
     let members = owner.list_members(team.id, "", 100).await.unwrap().members;
     let roles: Vec<(String, i32)> = members.into_iter().map(|m| (m.user_id, m.role)).collect();
     assert!(roles.contains(&("adam".into(), proto::Role::Admin as i32)));
@@ -266,35 +223,22 @@ async fn channels_are_broadcast_and_public_ones_can_be_joined() {
         .await
         .unwrap();
     let private = owner
-        .create_channel(proto::CreateChannelRequest {
-            name: "Board".into(),
-            ..Default::default()
-        })
+        .create_channel(proto::CreateChannelRequest { name: "Board".into(), ..Default::default() })
         .await
         .unwrap();
     assert!(public.restricted, "channels are always admin-post");
     let nina = server.client("nina", "acme").await;
     let seen = nina.get_conversation(public.id).await.unwrap();
-    assert_eq!(
-        seen.my_role,
-        proto::Role::Unspecified as i32,
-        "visible before joining"
-    );
+    assert_eq!(seen.my_role, proto::Role::Unspecified as i32, "visible before joining");
     assert_eq!(outcome(nina.get_conversation(private.id).await), DENIED);
     assert_eq!(outcome(nina.join_channel(private.id).await), DENIED);
     let joined = nina.join_channel(public.id).await.unwrap();
     assert_eq!(joined.my_role, proto::Role::Member as i32);
     assert_eq!(joined.member_count, 2);
-    assert_eq!(
-        outcome(nina.send_text(public.id, "can I post?").await),
-        DENIED
-    );
+    assert_eq!(outcome(nina.send_text(public.id, "can I post?").await), DENIED);
     owner.send_text(public.id, "welcome").await.unwrap();
     let history = nina
-        .history(proto::ListHistoryRequest {
-            channel_id: public.id,
-            ..Default::default()
-        })
+        .history(proto::ListHistoryRequest { channel_id: public.id, ..Default::default() })
         .await
         .unwrap();
     assert_eq!(history.messages[0].data, "welcome");

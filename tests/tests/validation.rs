@@ -11,11 +11,7 @@ fn violated_fields<T: std::fmt::Debug>(result: Result<T, SdkError>) -> Vec<Strin
             assert_eq!(status.code(), Code::InvalidArgument, "{}", status.message());
             let details = status.get_error_details();
             let bad_request = details.bad_request().expect("field violations attached");
-            bad_request
-                .field_violations
-                .iter()
-                .map(|v| v.field.clone())
-                .collect()
+            bad_request.field_violations.iter().map(|v| v.field.clone()).collect()
         }
         other => panic!("expected INVALID_ARGUMENT, got {other:?}"),
     }
@@ -35,23 +31,14 @@ async fn setup(server: &TestController) -> (Client, u64) {
 }
 
 fn send(channel: u64, data: &str) -> proto::SendMessageRequest {
-    proto::SendMessageRequest {
-        channel_id: channel,
-        data: data.into(),
-        ..Default::default()
-    }
+    proto::SendMessageRequest { channel_id: channel, data: data.into(), ..Default::default() }
 }
 
 #[tokio::test]
 async fn message_rules() {
-    let server = TestController::builder()
-        .max_message_bytes(1024)
-        .start()
-        .await;
+    let server = TestController::builder().max_message_bytes(1024).start().await;
     let (alice, team) = setup(&server).await;
-    let many_fields = (0..33)
-        .map(|i| (format!("k{i}"), "v".to_string()))
-        .collect();
+    let many_fields = (0..33).map(|i| (format!("k{i}"), "v".to_string())).collect();
     let cases: Vec<(&str, proto::SendMessageRequest)> = vec![
         ("data", send(team, "")),
         ("data", send(team, "   \n ")),
@@ -64,34 +51,16 @@ async fn message_rules() {
                 ..send(team, "not-an-id")
             },
         ),
-        (
-            "type",
-            proto::SendMessageRequest {
-                r#type: 99,
-                ..send(team, "hi")
-            },
-        ),
+        ("type", proto::SendMessageRequest { r#type: 99, ..send(team, "hi") }),
         ("channel_id", send(0, "hi")),
-        (
-            "to",
-            proto::SendMessageRequest {
-                to: "bad user".into(),
-                ..send(team, "hi")
-            },
-        ),
+        ("to", proto::SendMessageRequest { to: "bad user".into(), ..send(team, "hi") }),
         (
             "client_msg_id",
-            proto::SendMessageRequest {
-                client_msg_id: "k".repeat(65),
-                ..send(team, "hi")
-            },
+            proto::SendMessageRequest { client_msg_id: "k".repeat(65), ..send(team, "hi") },
         ),
         (
             "custom_fields",
-            proto::SendMessageRequest {
-                custom_fields: many_fields,
-                ..send(team, "hi")
-            },
+            proto::SendMessageRequest { custom_fields: many_fields, ..send(team, "hi") },
         ),
         (
             "custom_fields",
@@ -109,53 +78,31 @@ async fn message_rules() {
         ),
     ];
     for (field, request) in cases {
-        assert_eq!(
-            violated_fields(alice.send(request.clone()).await),
-            [field],
-            "{request:?}"
-        );
+        assert_eq!(violated_fields(alice.send(request.clone()).await), [field], "{request:?}");
     }
     // exactly at the limit is fine; multi-byte text counts bytes
     alice.send(send(team, &"x".repeat(1024))).await.unwrap();
-    assert_eq!(
-        violated_fields(alice.send(send(team, &"é".repeat(513))).await),
-        ["data"]
-    );
+    assert_eq!(violated_fields(alice.send(send(team, &"é".repeat(513))).await), ["data"]);
     // several bad fields are all named at once
-    let both = proto::SendMessageRequest {
-        to: "bad user".into(),
-        ..send(team, "")
-    };
+    let both = proto::SendMessageRequest { to: "bad user".into(), ..send(team, "") };
     assert_eq!(violated_fields(alice.send(both).await), ["to", "data"]);
     // only the valid message was written
     let history = alice
-        .history(proto::ListHistoryRequest {
-            channel_id: team,
-            ..Default::default()
-        })
+        .history(proto::ListHistoryRequest { channel_id: team, ..Default::default() })
         .await
         .unwrap();
     assert_eq!(history.messages.len(), 1);
     // edits follow the text rules too
     let id = history.messages[0].id;
-    assert_eq!(
-        violated_fields(alice.edit_message(team, id, "").await),
-        ["data"]
-    );
-    assert_eq!(
-        violated_fields(alice.edit_message(team, 0, "x").await),
-        ["message_id"]
-    );
+    assert_eq!(violated_fields(alice.edit_message(team, id, "").await), ["data"]);
+    assert_eq!(violated_fields(alice.edit_message(team, 0, "x").await), ["message_id"]);
 }
 
 #[tokio::test]
 async fn team_rules() {
     let server = TestController::start().await;
     let alice = server.client("alice", "acme").await;
-    let team = |name: &str| proto::CreateTeamRequest {
-        name: name.into(),
-        ..Default::default()
-    };
+    let team = |name: &str| proto::CreateTeamRequest { name: name.into(), ..Default::default() };
     let cases: Vec<(&str, proto::CreateTeamRequest)> = vec![
         ("name", team("")),
         ("name", team("  ")),
@@ -168,33 +115,15 @@ async fn team_rules() {
                 ..team("ok")
             },
         ),
+        ("meta_tags", proto::CreateTeamRequest { meta_tags: vec!["t".repeat(65)], ..team("ok") }),
         (
             "meta_tags",
-            proto::CreateTeamRequest {
-                meta_tags: vec!["t".repeat(65)],
-                ..team("ok")
-            },
+            proto::CreateTeamRequest { meta_tags: vec!["a".into(), "a".into()], ..team("ok") },
         ),
-        (
-            "meta_tags",
-            proto::CreateTeamRequest {
-                meta_tags: vec!["a".into(), "a".into()],
-                ..team("ok")
-            },
-        ),
-        (
-            "meta_tags",
-            proto::CreateTeamRequest {
-                meta_tags: vec!["".into()],
-                ..team("ok")
-            },
-        ),
+        ("meta_tags", proto::CreateTeamRequest { meta_tags: vec!["".into()], ..team("ok") }),
         (
             "members",
-            proto::CreateTeamRequest {
-                members: vec!["no spaces please".into()],
-                ..team("ok")
-            },
+            proto::CreateTeamRequest { members: vec!["no spaces please".into()], ..team("ok") },
         ),
         (
             "members",
@@ -203,13 +132,7 @@ async fn team_rules() {
                 ..team("ok")
             },
         ),
-        (
-            "icon",
-            proto::CreateTeamRequest {
-                icon: "i".repeat(513),
-                ..team("ok")
-            },
-        ),
+        ("icon", proto::CreateTeamRequest { icon: "i".repeat(513), ..team("ok") }),
     ];
     for (field, request) in cases {
         assert_eq!(
@@ -230,42 +153,17 @@ async fn team_rules() {
         name: Some(name.into()),
         ..Default::default()
     };
-    assert_eq!(
-        violated_fields(alice.update_team(rename("")).await),
-        ["name"]
-    );
+    assert_eq!(violated_fields(alice.update_team(rename("")).await), ["name"]);
     let tags = proto::UpdateTeamRequest {
-        meta_tags: Some(proto::TagList {
-            tags: vec!["x".into(); 2],
-        }),
+        meta_tags: Some(proto::TagList { tags: vec!["x".into(); 2] }),
         ..rename("ok")
     };
-    assert_eq!(
-        violated_fields(alice.update_team(tags).await),
-        ["meta_tags"]
-    );
-    assert_eq!(
-        alice.get_conversation(id).await.unwrap().name,
-        "é".repeat(100),
-        "nothing partial"
-    );
-    assert_eq!(
-        violated_fields(alice.add_members(id, &[]).await),
-        ["user_ids"]
-    );
-    assert_eq!(
-        violated_fields(alice.add_members(id, &["ok", "not ok"]).await),
-        ["user_ids"]
-    );
-    assert_eq!(
-        alice.get_conversation(id).await.unwrap().member_count,
-        1,
-        "nobody was added"
-    );
-    assert_eq!(
-        violated_fields(alice.remove_member(id, "").await),
-        ["user_id"]
-    );
+    assert_eq!(violated_fields(alice.update_team(tags).await), ["meta_tags"]);
+    assert_eq!(alice.get_conversation(id).await.unwrap().name, "é".repeat(100), "nothing partial");
+    assert_eq!(violated_fields(alice.add_members(id, &[]).await), ["user_ids"]);
+    assert_eq!(violated_fields(alice.add_members(id, &["ok", "not ok"]).await), ["user_ids"]);
+    assert_eq!(alice.get_conversation(id).await.unwrap().member_count, 1, "nobody was added");
+    assert_eq!(violated_fields(alice.remove_member(id, "").await), ["user_id"]);
     assert_eq!(violated_fields(alice.open_direct("a b").await), ["user_id"]);
 }
 
@@ -273,29 +171,13 @@ async fn team_rules() {
 async fn page_limits_are_bounded() {
     let server = TestController::start().await;
     let (alice, team) = setup(&server).await;
-    let history = |limit, before, after| proto::ListHistoryRequest {
-        channel_id: team,
-        limit,
-        before,
-        after,
-    };
-    assert_eq!(
-        violated_fields(alice.history(history(201, 0, 0)).await),
-        ["limit"]
-    );
+    let history =
+        |limit, before, after| proto::ListHistoryRequest { channel_id: team, limit, before, after };
+    assert_eq!(violated_fields(alice.history(history(201, 0, 0)).await), ["limit"]);
     alice.history(history(200, 0, 0)).await.unwrap();
-    assert_eq!(
-        violated_fields(alice.history(history(10, 5, 9)).await),
-        ["after"]
-    );
-    assert_eq!(
-        violated_fields(alice.list_conversations(0, 201).await),
-        ["limit"]
-    );
-    assert_eq!(
-        violated_fields(alice.list_members(team, "", 1001).await),
-        ["limit"]
-    );
+    assert_eq!(violated_fields(alice.history(history(10, 5, 9)).await), ["after"]);
+    assert_eq!(violated_fields(alice.list_conversations(0, 201).await), ["limit"]);
+    assert_eq!(violated_fields(alice.list_members(team, "", 1001).await), ["limit"]);
 }
 
 #[derive(Clone, PartialEq, prost::Message)]
@@ -311,38 +193,24 @@ struct RawSend {
 async fn text_that_is_not_utf8_is_an_invalid_argument() {
     let server = TestController::start().await;
     let (_, team) = setup(&server).await;
-    let channel = tonic::transport::Endpoint::from_shared(server.url())
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
+    let channel =
+        tonic::transport::Endpoint::from_shared(server.url()).unwrap().connect().await.unwrap();
     let mut grpc = tonic::client::Grpc::new(channel);
     grpc.ready().await.unwrap();
-    let mut request = tonic::Request::new(RawSend {
-        channel_id: team,
-        data: vec![0x68, 0xff, 0xfe],
-    });
+    let mut request =
+        tonic::Request::new(RawSend { channel_id: team, data: vec![0x68, 0xff, 0xfe] });
     let bearer = format!("Bearer {}", server.token("alice", "acme"));
-    request
-        .metadata_mut()
-        .insert("authorization", bearer.parse().unwrap());
+    request.metadata_mut().insert("authorization", bearer.parse().unwrap());
     let path =
         tonic::codegen::http::uri::PathAndQuery::from_static("/switchboard.v1.Chat/SendMessage");
     let codec =
         switchboard_proto::codec::ProtoCodec::<RawSend, proto::SendMessageResponse>::default();
     let status = grpc.unary(request, path, codec).await.unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
-    assert!(
-        status.message().contains("data"),
-        "names the field: {}",
-        status.message()
-    );
+    assert!(status.message().contains("data"), "names the field: {}", status.message());
     let alice = server.client("alice", "acme").await;
     let history = alice
-        .history(proto::ListHistoryRequest {
-            channel_id: team,
-            ..Default::default()
-        })
+        .history(proto::ListHistoryRequest { channel_id: team, ..Default::default() })
         .await
         .unwrap();
     assert!(history.messages.is_empty());

@@ -7,16 +7,15 @@ use switchboard_proto::tonic::service::Interceptor;
 use switchboard_proto::tonic::service::interceptor::InterceptedService;
 use switchboard_proto::tonic::transport::{Channel, Endpoint};
 use switchboard_proto::tonic::{Request, Status};
-use switchboard_proto::v1::{self as pb, chat_client::ChatClient};
+use switchboard_proto::v1::{
+    self as pb, chat_client::ChatClient, relay_admin_client::RelayAdminClient,
+};
 
 /// What can go wrong talking to Switchboard.
 #[derive(Debug, thiserror::Error)]
 pub enum SdkError {
     #[error("cannot connect to {address}: {source}")]
-    Connect {
-        address: String,
-        source: switchboard_proto::tonic::transport::Error,
-    },
+    Connect { address: String, source: switchboard_proto::tonic::transport::Error },
     #[error("{}: {}", code_name(.0.code()), .0.message())]
     Status(Status),
     #[error("the server answered without the expected {0}")]
@@ -55,6 +54,8 @@ impl Interceptor for BearerAuth {
 pub struct Client {
     /// The generated stub, with the bearer interceptor.
     chat: ChatClient<InterceptedService<Channel, BearerAuth>>,
+    /// Relay status, when connected to a relay.
+    relay_admin: RelayAdminClient<InterceptedService<Channel, BearerAuth>>,
     /// Shared with the interceptor.
     token: Arc<RwLock<String>>,
 }
@@ -66,28 +67,20 @@ impl Client {
     /// with `token`.
     pub async fn connect(address: impl Into<String>, token: impl Into<String>) -> Result<Client> {
         let address = address.into();
-        let endpoint =
-            Endpoint::from_shared(address.clone()).map_err(|source| SdkError::Connect {
-                address: address.clone(),
-                source,
-            })?;
-        let channel = endpoint
-            .connect()
-            .await
-            .map_err(|source| SdkError::Connect { address, source })?;
+        let endpoint = Endpoint::from_shared(address.clone())
+            .map_err(|source| SdkError::Connect { address: address.clone(), source })?;
+        let channel =
+            endpoint.connect().await.map_err(|source| SdkError::Connect { address, source })?;
         Ok(Client::from_channel(channel, token))
     }
 
     /// A client over an existing channel.
     pub fn from_channel(channel: Channel, token: impl Into<String>) -> Client {
         let token = Arc::new(RwLock::new(token.into()));
-        let chat = ChatClient::with_interceptor(
-            channel,
-            BearerAuth {
-                token: token.clone(),
-            },
-        );
-        Client { chat, token }
+        let auth = BearerAuth { token: token.clone() };
+        let chat = ChatClient::with_interceptor(channel.clone(), auth.clone());
+        let relay_admin = RelayAdminClient::with_interceptor(channel, auth);
+        Client { chat, relay_admin, token }
     }
 
     /// Replaces the token used from the next call on.
@@ -108,22 +101,12 @@ impl Client {
         &self,
         request: pb::CreateChannelRequest,
     ) -> Result<pb::Conversation> {
-        Ok(self
-            .chat
-            .clone()
-            .create_channel(request)
-            .await?
-            .into_inner())
+        Ok(self.chat.clone().create_channel(request).await?.into_inner())
     }
 
     pub async fn get_conversation(&self, conversation_id: u64) -> Result<pb::Conversation> {
         let request = pb::GetConversationRequest { conversation_id };
-        Ok(self
-            .chat
-            .clone()
-            .get_conversation(request)
-            .await?
-            .into_inner())
+        Ok(self.chat.clone().get_conversation(request).await?.into_inner())
     }
 
     pub async fn list_conversations(
@@ -132,12 +115,7 @@ impl Client {
         limit: u32,
     ) -> Result<pb::ListConversationsResponse> {
         let request = pb::ListConversationsRequest { after, limit };
-        Ok(self
-            .chat
-            .clone()
-            .list_conversations(request)
-            .await?
-            .into_inner())
+        Ok(self.chat.clone().list_conversations(request).await?.into_inner())
     }
 
     /// Every conversation of the caller, following pages to the end.
@@ -160,11 +138,7 @@ impl Client {
         after: &str,
         limit: u32,
     ) -> Result<pb::ListMembersResponse> {
-        let request = pb::ListMembersRequest {
-            conversation_id,
-            after: after.into(),
-            limit,
-        };
+        let request = pb::ListMembersRequest { conversation_id, after: after.into(), limit };
         Ok(self.chat.clone().list_members(request).await?.into_inner())
     }
 
@@ -183,41 +157,23 @@ impl Client {
         user_ids: &[&str],
     ) -> Result<Vec<pb::Member>> {
         let user_ids = user_ids.iter().map(|u| u.to_string()).collect();
-        let request = pb::AddMembersRequest {
-            conversation_id,
-            user_ids,
-        };
-        Ok(self
-            .chat
-            .clone()
-            .add_members(request)
-            .await?
-            .into_inner()
-            .added)
+        let request = pb::AddMembersRequest { conversation_id, user_ids };
+        Ok(self.chat.clone().add_members(request).await?.into_inner().added)
     }
 
     pub async fn remove_member(&self, conversation_id: u64, user_id: &str) -> Result<()> {
-        let request = pb::RemoveMemberRequest {
-            conversation_id,
-            user_id: user_id.into(),
-        };
+        let request = pb::RemoveMemberRequest { conversation_id, user_id: user_id.into() };
         self.chat.clone().remove_member(request).await?;
         Ok(())
     }
 
     pub async fn promote_admin(&self, conversation_id: u64, user_id: &str) -> Result<pb::Member> {
-        let request = pb::PromoteAdminRequest {
-            conversation_id,
-            user_id: user_id.into(),
-        };
+        let request = pb::PromoteAdminRequest { conversation_id, user_id: user_id.into() };
         Ok(self.chat.clone().promote_admin(request).await?.into_inner())
     }
 
     pub async fn demote_admin(&self, conversation_id: u64, user_id: &str) -> Result<pb::Member> {
-        let request = pb::DemoteAdminRequest {
-            conversation_id,
-            user_id: user_id.into(),
-        };
+        let request = pb::DemoteAdminRequest { conversation_id, user_id: user_id.into() };
         Ok(self.chat.clone().demote_admin(request).await?.into_inner())
     }
 
@@ -226,23 +182,12 @@ impl Client {
         conversation_id: u64,
         new_owner: &str,
     ) -> Result<pb::Conversation> {
-        let request = pb::TransferOwnershipRequest {
-            conversation_id,
-            new_owner: new_owner.into(),
-        };
-        Ok(self
-            .chat
-            .clone()
-            .transfer_ownership(request)
-            .await?
-            .into_inner())
+        let request = pb::TransferOwnershipRequest { conversation_id, new_owner: new_owner.into() };
+        Ok(self.chat.clone().transfer_ownership(request).await?.into_inner())
     }
 
     pub async fn leave(&self, conversation_id: u64) -> Result<()> {
-        self.chat
-            .clone()
-            .leave(pb::LeaveRequest { conversation_id })
-            .await?;
+        self.chat.clone().leave(pb::LeaveRequest { conversation_id }).await?;
         Ok(())
     }
 
@@ -252,19 +197,12 @@ impl Client {
     }
 
     pub async fn open_direct(&self, user_id: &str) -> Result<pb::Conversation> {
-        let request = pb::OpenDirectRequest {
-            user_id: user_id.into(),
-        };
+        let request = pb::OpenDirectRequest { user_id: user_id.into() };
         Ok(self.chat.clone().open_direct(request).await?.into_inner())
     }
 
     pub async fn open_self(&self) -> Result<pb::Conversation> {
-        Ok(self
-            .chat
-            .clone()
-            .open_self(pb::OpenSelfRequest {})
-            .await?
-            .into_inner())
+        Ok(self.chat.clone().open_self(pb::OpenSelfRequest {}).await?.into_inner())
     }
 
     /// Sends a message; the answer carries the stored message and whether it was a retry.
@@ -280,10 +218,7 @@ impl Client {
             r#type: pb::MessageType::Text as i32,
             ..Default::default()
         };
-        self.send(request)
-            .await?
-            .message
-            .ok_or(SdkError::MissingField("message"))
+        self.send(request).await?.message.ok_or(SdkError::MissingField("message"))
     }
 
     pub async fn edit_message(
@@ -292,25 +227,40 @@ impl Client {
         message_id: u64,
         data: &str,
     ) -> Result<pb::Message> {
-        let request = pb::EditMessageRequest {
-            channel_id,
-            message_id,
-            data: data.into(),
-        };
+        let request = pb::EditMessageRequest { channel_id, message_id, data: data.into() };
         Ok(self.chat.clone().edit_message(request).await?.into_inner())
     }
 
     pub async fn delete_message(&self, channel_id: u64, message_id: u64) -> Result<pb::Message> {
-        let request = pb::DeleteMessageRequest {
-            channel_id,
-            message_id,
-        };
-        Ok(self
-            .chat
-            .clone()
-            .delete_message(request)
-            .await?
-            .into_inner())
+        let request = pb::DeleteMessageRequest { channel_id, message_id };
+        Ok(self.chat.clone().delete_message(request).await?.into_inner())
+    }
+
+    /// What a relay is doing (needs `chat.admin`; only relays serve it).
+    pub async fn relay_status(&self) -> Result<pb::RelayStatusResponse> {
+        Ok(self.relay_admin.clone().status(pb::RelayStatusRequest {}).await?.into_inner())
+    }
+
+    pub async fn set_typing(&self, channel_id: u64, typing: bool) -> Result<u32> {
+        let request = pb::SetTypingRequest { channel_id, typing };
+        Ok(self.chat.clone().set_typing(request).await?.into_inner().expires_in_ms)
+    }
+
+    pub async fn mark_read(&self, channel_id: u64, message_id: u64) -> Result<u64> {
+        let request = pb::MarkReadRequest { channel_id, message_id };
+        Ok(self.chat.clone().mark_read(request).await?.into_inner().read_up_to)
+    }
+
+    pub async fn read_markers(&self, channel_id: u64) -> Result<Vec<pb::ReadMarker>> {
+        let request = pb::ListReadMarkersRequest { channel_id };
+        Ok(self.chat.clone().list_read_markers(request).await?.into_inner().markers)
+    }
+
+    /// Whether each user is online, in the order asked.
+    pub async fn presence(&self, user_ids: &[&str]) -> Result<Vec<pb::UserPresence>> {
+        let user_ids = user_ids.iter().map(|u| u.to_string()).collect();
+        let request = pb::GetPresenceRequest { user_ids };
+        Ok(self.chat.clone().get_presence(request).await?.into_inner().users)
     }
 
     /// A page of history, newest first (see `ListHistoryRequest` for the cursors).

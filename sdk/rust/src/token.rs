@@ -8,13 +8,8 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde::Serialize;
 
 /// Every scope DESIGN.md defines, for tokens that may do everything.
-pub const ALL_SCOPES: [&str; 5] = [
-    "chat.read",
-    "chat.write",
-    "chat.teams.manage",
-    "chat.files",
-    "chat.admin",
-];
+pub const ALL_SCOPES: [&str; 5] =
+    ["chat.read", "chat.write", "chat.teams.manage", "chat.files", "chat.admin"];
 
 /// The scopes an ordinary chat user gets by default.
 pub const USER_SCOPES: [&str; 4] = ["chat.read", "chat.write", "chat.teams.manage", "chat.files"];
@@ -74,9 +69,7 @@ struct Claims<'a> {
 
 /// Signs a token for `spec`.
 pub fn mint(spec: &TokenSpec, key: &SigningKey) -> Result<String, jsonwebtoken::errors::Error> {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     mint_at(spec, key, now)
 }
 

@@ -73,34 +73,24 @@ impl ChatService {
             visibility: new.visibility.unwrap_or(Visibility::Private),
             member_count: members.len() as u32,
         };
-        self.store
-            .create_conversation(&conversation, &members)
-            .await?;
-        Ok(ConversationView {
-            conversation,
-            my_role: Some(Role::Owner),
-        })
+        self.store.create_conversation(&conversation, &members).await?;
+        let view = ConversationView { conversation, my_role: Some(Role::Owner) };
+        for member in &members {
+            self.events.member_joined(&view, member, &caller.user).await;
+        }
+        Ok(view)
     }
 
     /// A conversation the caller belongs to, or a public channel of their org.
     pub async fn get(&self, caller: &Caller, id: ConversationId) -> ChatResult<ConversationView> {
         let conversation = self.conversation(caller, id).await?;
-        let my_role = self
-            .store
-            .get_member(id, &caller.user)
-            .await?
-            .map(|m| m.role);
+        let my_role = self.store.get_member(id, &caller.user).await?.map(|m| m.role);
         let public_channel =
             conversation.kind == Kind::Channel && conversation.visibility == Visibility::Public;
         if my_role.is_none() && !public_channel {
-            return Err(ChatError::denied(format!(
-                "you are not a member of conversation {id}"
-            )));
+            return Err(ChatError::denied(format!("you are not a member of conversation {id}")));
         }
-        Ok(ConversationView {
-            conversation,
-            my_role,
-        })
+        Ok(ConversationView { conversation, my_role })
     }
 
     /// The caller's conversations in their org, by ascending id, after `after`.
@@ -112,30 +102,17 @@ impl ChatService {
     ) -> ChatResult<(Vec<ConversationView>, ConversationId)> {
         let limit = validate::page_limit(limit, CONVERSATIONS_PAGE.0, CONVERSATIONS_PAGE.1)
             .map_err(|why| ChatError::invalid("limit", why))?;
-        let ids = self
-            .store
-            .list_user_conversations(&caller.org, &caller.user, after, limit)
-            .await?;
+        let ids =
+            self.store.list_user_conversations(&caller.org, &caller.user, after, limit).await?;
         let mut views = Vec::with_capacity(ids.len());
         for id in &ids {
             let Some(conversation) = self.store.get_conversation(*id).await? else {
                 continue;
             };
-            let my_role = self
-                .store
-                .get_member(*id, &caller.user)
-                .await?
-                .map(|m| m.role);
-            views.push(ConversationView {
-                conversation,
-                my_role,
-            });
+            let my_role = self.store.get_member(*id, &caller.user).await?.map(|m| m.role);
+            views.push(ConversationView { conversation, my_role });
         }
-        let next = if ids.len() == limit {
-            ids.last().copied().unwrap_or(0)
-        } else {
-            0
-        };
+        let next = if ids.len() == limit { ids.last().copied().unwrap_or(0) } else { 0 };
         Ok((views, next))
     }
 
@@ -160,10 +137,7 @@ impl ChatService {
         let (mut conversation, me) = self.as_team_member(caller, id).await?;
         policy::at_least(&me, Role::Admin, "edit the team")?;
         if update.restricted.is_some() && conversation.kind == Kind::Channel {
-            return Err(ChatError::invalid(
-                "restricted",
-                "channels are always restricted",
-            ));
+            return Err(ChatError::invalid("restricted", "channels are always restricted"));
         }
         if let Some(name) = update.name {
             conversation.name = name.trim().to_string();
@@ -178,10 +152,9 @@ impl ChatService {
             conversation.restricted = restricted;
         }
         let conversation = self.store.update_conversation(&conversation).await?;
-        Ok(ConversationView {
-            conversation,
-            my_role: Some(me.role),
-        })
+        let view = ConversationView { conversation, my_role: Some(me.role) };
+        self.events.conversation_updated(&view, &caller.user).await;
+        Ok(view)
     }
 
     /// Archive: the owner makes a team or channel read-only for good.
@@ -194,20 +167,16 @@ impl ChatService {
         policy::at_least(&me, Role::Owner, "archive the team")?;
         conversation.archived = true;
         let conversation = self.store.update_conversation(&conversation).await?;
-        Ok(ConversationView {
-            conversation,
-            my_role: Some(me.role),
-        })
+        let view = ConversationView { conversation, my_role: Some(me.role) };
+        self.events.conversation_updated(&view, &caller.user).await;
+        Ok(view)
     }
 
     /// JoinChannel: anyone in the org joins a public channel; joining again is a no-op.
     pub async fn join(&self, caller: &Caller, id: ConversationId) -> ChatResult<ConversationView> {
         let conversation = self.conversation(caller, id).await?;
         if let Some(me) = self.store.get_member(id, &caller.user).await? {
-            return Ok(ConversationView {
-                conversation,
-                my_role: Some(me.role),
-            });
+            return Ok(ConversationView { conversation, my_role: Some(me.role) });
         }
         if conversation.kind != Kind::Channel || conversation.visibility != Visibility::Public {
             return Err(ChatError::denied(format!(
@@ -215,40 +184,31 @@ impl ChatService {
             )));
         }
         policy::writable(&conversation)?;
-        self.store
-            .add_members(id, &[self.new_member(&caller.user, Role::Member)])
-            .await?;
+        let me = self.new_member(&caller.user, Role::Member);
+        self.store.add_members(id, std::slice::from_ref(&me)).await?;
         let conversation = self.conversation(caller, id).await?;
-        Ok(ConversationView {
-            conversation,
-            my_role: Some(Role::Member),
-        })
+        let view = ConversationView { conversation, my_role: Some(Role::Member) };
+        self.events.member_joined(&view, &me, &caller.user).await;
+        Ok(view)
     }
 
     /// OpenDirect: the one DIRECT conversation between the caller and `user`.
     pub async fn open_direct(&self, caller: &Caller, user: &str) -> ChatResult<ConversationView> {
-        Violations::new()
-            .check("user_id", validate::check_user_id(user))
-            .finish()?;
+        Violations::new().check("user_id", validate::check_user_id(user)).finish()?;
         if user == caller.user {
-            return Err(ChatError::invalid(
-                "user_id",
-                "that is you; use OpenSelf for notes",
-            ));
+            return Err(ChatError::invalid("user_id", "that is you; use OpenSelf for notes"));
         }
-        let members = [
-            self.new_member(&caller.user, Role::Member),
-            self.new_member(user, Role::Member),
-        ];
+        let members =
+            [self.new_member(&caller.user, Role::Member), self.new_member(user, Role::Member)];
         let candidate = self.private_conversation(caller, Kind::Direct, "");
-        let conversation = self
-            .store
-            .get_or_create_direct(&candidate, &members)
-            .await?;
-        Ok(ConversationView {
-            conversation,
-            my_role: Some(Role::Member),
-        })
+        let conversation = self.store.get_or_create_direct(&candidate, &members).await?;
+        let view = ConversationView { conversation, my_role: Some(Role::Member) };
+        if view.conversation.id == candidate.id {
+            for member in &members {
+                self.events.member_joined(&view, member, &caller.user).await;
+            }
+        }
+        Ok(view)
     }
 
     /// OpenSelf: the caller's own notes conversation.
@@ -256,10 +216,11 @@ impl ChatService {
         let owner = self.new_member(&caller.user, Role::Owner);
         let candidate = self.private_conversation(caller, Kind::SelfNotes, &caller.user);
         let conversation = self.store.get_or_create_self(&candidate, &owner).await?;
-        Ok(ConversationView {
-            conversation,
-            my_role: Some(Role::Owner),
-        })
+        let view = ConversationView { conversation, my_role: Some(Role::Owner) };
+        if view.conversation.id == candidate.id {
+            self.events.member_joined(&view, &owner, &caller.user).await;
+        }
+        Ok(view)
     }
 
     fn private_conversation(&self, caller: &Caller, kind: Kind, owner: &str) -> Conversation {

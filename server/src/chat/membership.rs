@@ -45,11 +45,16 @@ impl ChatService {
         violations.finish()?;
         let (_, me) = self.as_team_member(caller, id).await?;
         policy::at_least(&me, Role::Admin, "add members")?;
-        let new: Vec<Member> = users
-            .iter()
-            .map(|u| self.new_member(u, Role::Member))
-            .collect();
-        Ok(self.store.add_members(id, &new).await?)
+        let new: Vec<Member> = users.iter().map(|u| self.new_member(u, Role::Member)).collect();
+        let added = self.store.add_members(id, &new).await?;
+        if !added.is_empty() {
+            let conversation = self.conversation(caller, id).await?;
+            let view = ConversationView { conversation, my_role: None };
+            for member in &added {
+                self.events.member_joined(&view, member, &caller.user).await;
+            }
+        }
+        Ok(added)
     }
 
     /// RemoveMember, per [`policy::may_remove`].
@@ -59,13 +64,13 @@ impl ChatService {
         id: ConversationId,
         user: &str,
     ) -> ChatResult<()> {
-        Violations::new()
-            .check("user_id", validate::check_user_id(user))
-            .finish()?;
+        Violations::new().check("user_id", validate::check_user_id(user)).finish()?;
         let (_, me) = self.as_team_member(caller, id).await?;
         let target = self.target(id, user).await?;
         policy::may_remove(&me, &target)?;
-        self.store.remove_member(id, user).await?;
+        if self.store.remove_member(id, user).await? {
+            self.events.member_left(&caller.org, id, user, &caller.user).await;
+        }
         Ok(())
     }
 
@@ -76,15 +81,7 @@ impl ChatService {
         id: ConversationId,
         user: &str,
     ) -> ChatResult<Member> {
-        self.change_role(
-            caller,
-            id,
-            user,
-            Role::Member,
-            Role::Admin,
-            "promote admins",
-        )
-        .await
+        self.change_role(caller, id, user, Role::Member, Role::Admin, "promote admins").await
     }
 
     /// DemoteAdmin: the owner makes an admin a member.
@@ -94,8 +91,7 @@ impl ChatService {
         id: ConversationId,
         user: &str,
     ) -> ChatResult<Member> {
-        self.change_role(caller, id, user, Role::Admin, Role::Member, "demote admins")
-            .await
+        self.change_role(caller, id, user, Role::Admin, Role::Member, "demote admins").await
     }
 
     async fn change_role(
@@ -107,9 +103,7 @@ impl ChatService {
         to: Role,
         action: &str,
     ) -> ChatResult<Member> {
-        Violations::new()
-            .check("user_id", validate::check_user_id(user))
-            .finish()?;
+        Violations::new().check("user_id", validate::check_user_id(user)).finish()?;
         let (_, me) = self.as_team_member(caller, id).await?;
         policy::at_least(&me, Role::Owner, action)?;
         let target = self.target(id, user).await?;
@@ -121,11 +115,15 @@ impl ChatService {
             )));
         }
         match self.store.change_role(id, user, from, to).await? {
-            RoleChange::Changed => Ok(Member { role: to, ..target }),
+            RoleChange::Changed => {
+                let member = Member { role: to, ..target };
+                self.events.role_changed(id, &member, &caller.user).await;
+                Ok(member)
+            }
             RoleChange::NotAMember => Err(not_a_member(id, user)),
-            RoleChange::Conflict => Err(ChatError::precondition(format!(
-                "{user}'s role changed meanwhile; retry"
-            ))),
+            RoleChange::Conflict => {
+                Err(ChatError::precondition(format!("{user}'s role changed meanwhile; retry")))
+            }
         }
     }
 
@@ -136,28 +134,23 @@ impl ChatService {
         id: ConversationId,
         new_owner: &str,
     ) -> ChatResult<ConversationView> {
-        Violations::new()
-            .check("new_owner", validate::check_user_id(new_owner))
-            .finish()?;
+        Violations::new().check("new_owner", validate::check_user_id(new_owner)).finish()?;
         if new_owner == caller.user {
             return Err(ChatError::invalid("new_owner", "you already own it"));
         }
         let (_, me) = self.as_team_member(caller, id).await?;
         policy::at_least(&me, Role::Owner, "transfer ownership")?;
         self.target(id, new_owner).await?;
-        match self
-            .store
-            .transfer_ownership(id, &caller.user, new_owner)
-            .await?
-        {
-            Some(conversation) => Ok(ConversationView {
-                conversation,
-                my_role: Some(Role::Admin),
-            }),
-            None => Err(ChatError::precondition(
-                "membership changed meanwhile; retry",
-            )),
+        let transferred = self.store.transfer_ownership(id, &caller.user, new_owner).await?;
+        let Some(conversation) = transferred else {
+            return Err(ChatError::precondition("membership changed meanwhile; retry"));
+        };
+        for user in [new_owner, caller.user.as_str()] {
+            if let Some(member) = self.store.get_member(id, user).await? {
+                self.events.role_changed(id, &member, &caller.user).await;
+            }
         }
+        Ok(ConversationView { conversation, my_role: Some(Role::Admin) })
     }
 
     /// Leave: any member but the owner, who must transfer ownership first.
@@ -168,15 +161,14 @@ impl ChatService {
                 "the owner cannot leave; transfer ownership first",
             ));
         }
-        self.store.remove_member(id, &caller.user).await?;
+        if self.store.remove_member(id, &caller.user).await? {
+            self.events.member_left(&caller.org, id, &caller.user, &caller.user).await;
+        }
         Ok(())
     }
 
     async fn target(&self, id: ConversationId, user: &str) -> ChatResult<Member> {
-        self.store
-            .get_member(id, user)
-            .await?
-            .ok_or_else(|| not_a_member(id, user))
+        self.store.get_member(id, user).await?.ok_or_else(|| not_a_member(id, user))
     }
 }
 

@@ -47,10 +47,7 @@ impl ChatService {
         let mut violations = Violations::new();
         violations
             .check("channel_id", validate::check_id(new.channel_id))
-            .check(
-                "custom_fields",
-                validate::check_custom_fields(&new.custom_fields),
-            );
+            .check("custom_fields", validate::check_custom_fields(&new.custom_fields));
         if let Some(to) = &new.to {
             violations.check("to", validate::check_user_id(to));
         }
@@ -59,10 +56,8 @@ impl ChatService {
         }
         let attachment = match new.kind {
             MessageType::Text => {
-                violations.check(
-                    "data",
-                    validate::check_text(&new.data, self.limits.max_message_bytes),
-                );
+                violations
+                    .check("data", validate::check_text(&new.data, self.limits.max_message_bytes));
                 None
             }
             _ => match validate::check_attachment_ref(&new.data) {
@@ -87,17 +82,13 @@ impl ChatService {
             ));
         }
         if let Some(parent) = new.parent_id {
-            self.visible_message(caller, conversation.id, parent)
-                .await
-                .map_err(|_| {
-                    ChatError::invalid("parent_id", "no such message in this conversation")
-                })?;
+            self.visible_message(caller, conversation.id, parent).await.map_err(|_| {
+                ChatError::invalid("parent_id", "no such message in this conversation")
+            })?;
         }
         if let Some(attachment) = attachment {
             // Attachments arrive with the Files service; until one exists, none can be named.
-            return Err(ChatError::not_found(format!(
-                "attachment {attachment} not found"
-            )));
+            return Err(ChatError::not_found(format!("attachment {attachment} not found")));
         }
 
         let id = self.ids.next_id();
@@ -116,14 +107,11 @@ impl ChatService {
             client_msg_id: new.client_msg_id,
         };
         match self.store.insert_message(&message).await? {
-            Inserted::New => Ok(Sent {
-                message,
-                duplicate: false,
-            }),
-            Inserted::Duplicate(original) => Ok(Sent {
-                message: original,
-                duplicate: true,
-            }),
+            Inserted::New => {
+                self.events.message_created(&message).await;
+                Ok(Sent { message, duplicate: false })
+            }
+            Inserted::Duplicate(original) => Ok(Sent { message: original, duplicate: true }),
         }
     }
 
@@ -138,10 +126,7 @@ impl ChatService {
         Violations::new()
             .check("channel_id", validate::check_id(channel))
             .check("message_id", validate::check_id(id))
-            .check(
-                "data",
-                validate::check_text(&data, self.limits.max_message_bytes),
-            )
+            .check("data", validate::check_text(&data, self.limits.max_message_bytes))
             .finish()?;
         let (conversation, _) = self.as_member(caller, channel).await?;
         policy::writable(&conversation)?;
@@ -158,6 +143,7 @@ impl ChatService {
         message.data = data;
         message.edited_at_ms = Some(self.ids.now_ms());
         self.store.update_message(&message).await?;
+        self.events.message_edited(&message).await;
         Ok(message)
     }
 
@@ -186,6 +172,7 @@ impl ChatService {
         message.data.clear();
         message.custom_fields.clear();
         self.store.update_message(&message).await?;
+        self.events.message_deleted(&message, &caller.user).await;
         Ok(message)
     }
 
@@ -201,9 +188,7 @@ impl ChatService {
     ) -> ChatResult<HistoryPage> {
         let limit = validate::page_limit(limit, HISTORY_PAGE.0, HISTORY_PAGE.1)
             .map_err(|why| ChatError::invalid("limit", why))?;
-        Violations::new()
-            .check("channel_id", validate::check_id(channel))
-            .finish()?;
+        Violations::new().check("channel_id", validate::check_id(channel)).finish()?;
         if let (Some(before), Some(after)) = (before, after)
             && after >= before
         {
@@ -218,12 +203,7 @@ impl ChatService {
         };
         // Private messages of others are skipped, so read on until the page is full
         // (one extra message tells whether there is more).
-        let mut query = HistoryQuery {
-            before,
-            after,
-            direction,
-            limit: limit + 1,
-        };
+        let mut query = HistoryQuery { before, after, direction, limit: limit + 1 };
         let mut visible = Vec::with_capacity(limit + 1);
         loop {
             let rows = self.store.list_messages(channel, query).await?;
@@ -246,14 +226,11 @@ impl ChatService {
         if direction == Direction::OldestFirst {
             visible.reverse();
         }
-        Ok(HistoryPage {
-            messages: visible,
-            has_more,
-        })
+        Ok(HistoryPage { messages: visible, has_more })
     }
 
     /// A message of the channel that the caller may see; NOT_FOUND otherwise.
-    async fn visible_message(
+    pub(super) async fn visible_message(
         &self,
         caller: &Caller,
         channel: ConversationId,

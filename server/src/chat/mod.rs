@@ -2,6 +2,7 @@
 //! the gRPC layer authenticates and converts, this layer validates, authorizes and stores.
 
 mod conversations;
+mod live;
 mod membership;
 mod messages;
 mod policy;
@@ -15,6 +16,7 @@ use crate::auth::Caller;
 use crate::error::{ChatError, ChatResult};
 use crate::ids::IdGenerator;
 use crate::model::{Conversation, ConversationId, Member};
+use crate::realtime::{Events, PresenceTracker, TypingTracker};
 use crate::store::Store;
 
 /// Limits on what callers may send (config `limits`).
@@ -26,9 +28,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits {
-            max_message_bytes: 16 * 1024,
-        }
+        Limits { max_message_bytes: 16 * 1024 }
     }
 }
 
@@ -39,11 +39,23 @@ pub struct ChatService {
     /// Snowflake ids (and the time they carry) for new conversations and messages.
     ids: IdGenerator,
     limits: Limits,
+    /// Publishes what changed, once it is durable.
+    events: Events,
+    /// Who is online, as relays report it.
+    presence: PresenceTracker,
+    /// Who is typing where.
+    typing: TypingTracker,
 }
 
 impl ChatService {
-    pub fn new(store: Arc<dyn Store>, ids: IdGenerator, limits: Limits) -> Self {
-        ChatService { store, ids, limits }
+    pub fn new(
+        store: Arc<dyn Store>,
+        ids: IdGenerator,
+        limits: Limits,
+        events: Events,
+        typing: TypingTracker,
+    ) -> Self {
+        ChatService { store, ids, limits, events, presence: PresenceTracker::default(), typing }
     }
 
     /// The store, for housekeeping and shutdown.
@@ -69,9 +81,7 @@ impl ChatService {
         let conversation = self.conversation(caller, id).await?;
         match self.store.get_member(id, &caller.user).await? {
             Some(member) => Ok((conversation, member)),
-            None => Err(ChatError::denied(format!(
-                "you are not a member of conversation {id}"
-            ))),
+            None => Err(ChatError::denied(format!("you are not a member of conversation {id}"))),
         }
     }
 
@@ -89,10 +99,6 @@ impl ChatService {
     }
 
     fn new_member(&self, user_id: &str, role: crate::model::Role) -> Member {
-        Member {
-            user_id: user_id.to_string(),
-            role,
-            joined_at_ms: self.ids.now_ms(),
-        }
+        Member { user_id: user_id.to_string(), role, joined_at_ms: self.ids.now_ms() }
     }
 }

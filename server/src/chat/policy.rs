@@ -34,11 +34,7 @@ pub(super) fn at_least(member: &Member, needed: Role, action: &str) -> ChatResul
     if member.role >= needed {
         Ok(())
     } else {
-        let who = if needed == Role::Owner {
-            "the owner"
-        } else {
-            "admins and the owner"
-        };
+        let who = if needed == Role::Owner { "the owner" } else { "admins and the owner" };
         Err(ChatError::denied(format!("only {who} may {action}")))
     }
 }

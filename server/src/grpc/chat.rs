@@ -6,10 +6,9 @@ use std::sync::Arc;
 use switchboard_proto::v1::{self as pb, chat_server::Chat};
 use tonic::{Request, Response, Status};
 
-use super::convert::{self, nonempty, nonzero};
-use crate::auth::{Caller, Scope, TokenVerifier, bearer_token};
+use crate::auth::{Caller, Scope, TokenVerifier, authenticate};
 use crate::chat::{ChatService, NewConversation, NewMessage, TeamUpdate};
-use crate::error::ChatError;
+use crate::convert::{self, nonempty, nonzero};
 use crate::model::Kind;
 
 /// The Chat service as served over gRPC.
@@ -27,12 +26,8 @@ impl ChatApi {
     }
 
     /// The verified caller, if their token carries `scope`.
-    fn caller<T>(&self, request: &Request<T>, scope: Scope) -> Result<Caller, ChatError> {
-        let token = bearer_token(request.metadata())?;
-        let caller = self
-            .verifier
-            .verify(token)
-            .map_err(|e| ChatError::Unauthenticated(e.to_string()))?;
+    fn caller<T>(&self, request: &Request<T>, scope: Scope) -> Result<Caller, Status> {
+        let caller = authenticate(&self.verifier, request.metadata())?;
         caller.require(scope)?;
         Ok(caller)
     }
@@ -60,9 +55,7 @@ impl Chat for ChatApi {
             visibility: None,
             members: r.members,
         };
-        reply(convert::conversation(
-            self.chat.create(&caller, Kind::Group, new).await?,
-        ))
+        reply(convert::conversation(self.chat.create(&caller, Kind::Group, new).await?))
     }
 
     async fn create_channel(
@@ -79,9 +72,7 @@ impl Chat for ChatApi {
             visibility: Some(convert::visibility_in(r.visibility)?),
             members: r.members,
         };
-        reply(convert::conversation(
-            self.chat.create(&caller, Kind::Channel, new).await?,
-        ))
+        reply(convert::conversation(self.chat.create(&caller, Kind::Channel, new).await?))
     }
 
     async fn get_conversation(
@@ -112,10 +103,8 @@ impl Chat for ChatApi {
     ) -> Reply<pb::ListMembersResponse> {
         let caller = self.caller(&request, Scope::Read)?;
         let r = request.into_inner();
-        let (members, next_after) = self
-            .chat
-            .members(&caller, r.conversation_id, &r.after, r.limit)
-            .await?;
+        let (members, next_after) =
+            self.chat.members(&caller, r.conversation_id, &r.after, r.limit).await?;
         reply(pb::ListMembersResponse {
             members: members.into_iter().map(convert::member).collect(),
             next_after,
@@ -134,9 +123,7 @@ impl Chat for ChatApi {
             meta_tags: r.meta_tags.map(|list| list.tags),
             restricted: r.restricted,
         };
-        reply(convert::conversation(
-            self.chat.update(&caller, r.conversation_id, update).await?,
-        ))
+        reply(convert::conversation(self.chat.update(&caller, r.conversation_id, update).await?))
     }
 
     async fn archive(&self, request: Request<pb::ArchiveRequest>) -> Reply<pb::Conversation> {
@@ -151,13 +138,8 @@ impl Chat for ChatApi {
     ) -> Reply<pb::AddMembersResponse> {
         let caller = self.caller(&request, Scope::TeamsManage)?;
         let r = request.into_inner();
-        let added = self
-            .chat
-            .add_members(&caller, r.conversation_id, &r.user_ids)
-            .await?;
-        reply(pb::AddMembersResponse {
-            added: added.into_iter().map(convert::member).collect(),
-        })
+        let added = self.chat.add_members(&caller, r.conversation_id, &r.user_ids).await?;
+        reply(pb::AddMembersResponse { added: added.into_iter().map(convert::member).collect() })
     }
 
     async fn remove_member(
@@ -166,30 +148,20 @@ impl Chat for ChatApi {
     ) -> Reply<pb::RemoveMemberResponse> {
         let caller = self.caller(&request, Scope::TeamsManage)?;
         let r = request.into_inner();
-        self.chat
-            .remove_member(&caller, r.conversation_id, &r.user_id)
-            .await?;
+        self.chat.remove_member(&caller, r.conversation_id, &r.user_id).await?;
         reply(pb::RemoveMemberResponse {})
     }
 
     async fn promote_admin(&self, request: Request<pb::PromoteAdminRequest>) -> Reply<pb::Member> {
         let caller = self.caller(&request, Scope::TeamsManage)?;
         let r = request.into_inner();
-        reply(convert::member(
-            self.chat
-                .promote(&caller, r.conversation_id, &r.user_id)
-                .await?,
-        ))
+        reply(convert::member(self.chat.promote(&caller, r.conversation_id, &r.user_id).await?))
     }
 
     async fn demote_admin(&self, request: Request<pb::DemoteAdminRequest>) -> Reply<pb::Member> {
         let caller = self.caller(&request, Scope::TeamsManage)?;
         let r = request.into_inner();
-        reply(convert::member(
-            self.chat
-                .demote(&caller, r.conversation_id, &r.user_id)
-                .await?,
-        ))
+        reply(convert::member(self.chat.demote(&caller, r.conversation_id, &r.user_id).await?))
     }
 
     async fn transfer_ownership(
@@ -198,18 +170,13 @@ impl Chat for ChatApi {
     ) -> Reply<pb::Conversation> {
         let caller = self.caller(&request, Scope::TeamsManage)?;
         let r = request.into_inner();
-        let view = self
-            .chat
-            .transfer(&caller, r.conversation_id, &r.new_owner)
-            .await?;
+        let view = self.chat.transfer(&caller, r.conversation_id, &r.new_owner).await?;
         reply(convert::conversation(view))
     }
 
     async fn leave(&self, request: Request<pb::LeaveRequest>) -> Reply<pb::LeaveResponse> {
         let caller = self.caller(&request, Scope::Write)?;
-        self.chat
-            .leave(&caller, request.into_inner().conversation_id)
-            .await?;
+        self.chat.leave(&caller, request.into_inner().conversation_id).await?;
         reply(pb::LeaveResponse {})
     }
 
@@ -228,9 +195,7 @@ impl Chat for ChatApi {
     ) -> Reply<pb::Conversation> {
         let caller = self.caller(&request, Scope::Write)?;
         let user = request.into_inner().user_id;
-        reply(convert::conversation(
-            self.chat.open_direct(&caller, &user).await?,
-        ))
+        reply(convert::conversation(self.chat.open_direct(&caller, &user).await?))
     }
 
     async fn open_self(&self, request: Request<pb::OpenSelfRequest>) -> Reply<pb::Conversation> {
@@ -263,10 +228,7 @@ impl Chat for ChatApi {
     async fn edit_message(&self, request: Request<pb::EditMessageRequest>) -> Reply<pb::Message> {
         let caller = self.caller(&request, Scope::Write)?;
         let r = request.into_inner();
-        let message = self
-            .chat
-            .edit(&caller, r.channel_id, r.message_id, r.data)
-            .await?;
+        let message = self.chat.edit(&caller, r.channel_id, r.message_id, r.data).await?;
         reply(convert::message(message))
     }
 
@@ -276,11 +238,7 @@ impl Chat for ChatApi {
     ) -> Reply<pb::Message> {
         let caller = self.caller(&request, Scope::Write)?;
         let r = request.into_inner();
-        reply(convert::message(
-            self.chat
-                .delete(&caller, r.channel_id, r.message_id)
-                .await?,
-        ))
+        reply(convert::message(self.chat.delete(&caller, r.channel_id, r.message_id).await?))
     }
 
     async fn list_history(
@@ -291,17 +249,61 @@ impl Chat for ChatApi {
         let r = request.into_inner();
         let page = self
             .chat
-            .history(
-                &caller,
-                r.channel_id,
-                nonzero(r.before),
-                nonzero(r.after),
-                r.limit,
-            )
+            .history(&caller, r.channel_id, nonzero(r.before), nonzero(r.after), r.limit)
             .await?;
         reply(pb::ListHistoryResponse {
             messages: page.messages.into_iter().map(convert::message).collect(),
             has_more: page.has_more,
+        })
+    }
+
+    async fn set_typing(
+        &self,
+        request: Request<pb::SetTypingRequest>,
+    ) -> Reply<pb::SetTypingResponse> {
+        let caller = self.caller(&request, Scope::Write)?;
+        let r = request.into_inner();
+        let expires_in_ms = self.chat.set_typing(&caller, r.channel_id, r.typing).await?;
+        reply(pb::SetTypingResponse { expires_in_ms })
+    }
+
+    async fn mark_read(
+        &self,
+        request: Request<pb::MarkReadRequest>,
+    ) -> Reply<pb::MarkReadResponse> {
+        let caller = self.caller(&request, Scope::Write)?;
+        let r = request.into_inner();
+        let read_up_to = self.chat.mark_read(&caller, r.channel_id, r.message_id).await?;
+        reply(pb::MarkReadResponse { read_up_to })
+    }
+
+    async fn list_read_markers(
+        &self,
+        request: Request<pb::ListReadMarkersRequest>,
+    ) -> Reply<pb::ListReadMarkersResponse> {
+        let caller = self.caller(&request, Scope::Read)?;
+        let markers = self.chat.read_markers(&caller, request.into_inner().channel_id).await?;
+        reply(pb::ListReadMarkersResponse {
+            markers: markers
+                .into_iter()
+                .map(|(user_id, message_id)| pb::ReadMarker { user_id, message_id })
+                .collect(),
+        })
+    }
+
+    async fn get_presence(
+        &self,
+        request: Request<pb::GetPresenceRequest>,
+    ) -> Reply<pb::GetPresenceResponse> {
+        let caller = self.caller(&request, Scope::Read)?;
+        let users = request.into_inner().user_ids;
+        let online = self.chat.presence_of(&caller, &users)?;
+        reply(pb::GetPresenceResponse {
+            users: users
+                .into_iter()
+                .zip(online)
+                .map(|(user_id, online)| pb::UserPresence { user_id, online })
+                .collect(),
         })
     }
 }

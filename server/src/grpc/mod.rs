@@ -2,6 +2,7 @@
 //! and the tonic service implementations.
 
 mod chat;
-mod convert;
+mod fanout;
 
 pub use chat::ChatApi;
+pub use fanout::FanoutApi;

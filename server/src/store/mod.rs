@@ -14,6 +14,7 @@
 //! | messages | (channel id, bucket) | message id |
 //! | message_buckets | channel id | bucket |
 //! | dedup | (channel id, sender, client_msg_id), with a TTL | |
+//! | read_markers | channel id | user id |
 //!
 //! Every write method returns only once the write is durable.
 
@@ -163,6 +164,20 @@ pub trait Store: Send + Sync + 'static {
         channel: ConversationId,
         query: HistoryQuery,
     ) -> StoreResult<Vec<Message>>;
+
+    /// Moves a user's read marker forward to `message` (never back); returns the marker.
+    async fn advance_read_marker(
+        &self,
+        channel: ConversationId,
+        user: &str,
+        message: MessageId,
+    ) -> StoreResult<MessageId>;
+
+    /// Every read marker of a channel, by user id.
+    async fn list_read_markers(
+        &self,
+        channel: ConversationId,
+    ) -> StoreResult<Vec<(String, MessageId)>>;
 
     /// Housekeeping the engine cannot leave to the database (expired dedup keys, say).
     async fn maintain(&self) -> StoreResult<()>;

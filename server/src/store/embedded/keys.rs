@@ -90,6 +90,11 @@ pub(super) fn parse_dedup_value(value: &[u8]) -> Option<(MessageId, i64)> {
     Some((u64_at(value, 0), u64_at(value, 8) as i64))
 }
 
+/// An id stored as a value (big-endian u64); 0 if malformed.
+pub(super) fn id_value(value: &[u8]) -> u64 {
+    value.try_into().map_or(0, u64::from_be_bytes)
+}
+
 fn push_str(key: &mut Vec<u8>, s: &str) {
     key.extend_from_slice(s.as_bytes());
     key.push(0);
@@ -105,10 +110,7 @@ mod tests {
 
     #[test]
     fn direct_pairs_ignore_order() {
-        assert_eq!(
-            direct_pair("o", "bob", "amy"),
-            direct_pair("o", "amy", "bob")
-        );
+        assert_eq!(direct_pair("o", "bob", "amy"), direct_pair("o", "amy", "bob"));
         assert_ne!(direct_pair("o", "ab", "c"), direct_pair("o", "a", "bc"));
     }
 

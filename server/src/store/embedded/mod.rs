@@ -35,6 +35,7 @@ struct Tables {
     messages: Keyspace,
     message_buckets: Keyspace,
     dedup: Keyspace,
+    read_markers: Keyspace,
 }
 
 pub struct EmbeddedStore {
@@ -62,14 +63,10 @@ impl EmbeddedStore {
             messages: table("messages")?,
             message_buckets: table("message_buckets")?,
             dedup: table("dedup")?,
+            read_markers: table("read_markers")?,
         };
         let commits = GroupCommit::new(db.clone());
-        Ok(EmbeddedStore {
-            db,
-            tables,
-            write_lock: Mutex::new(()),
-            commits,
-        })
+        Ok(EmbeddedStore { db, tables, write_lock: Mutex::new(()), commits })
     }
 
     /// How many fsyncs the store has issued (fewer than writes, thanks to group commit).
@@ -105,10 +102,7 @@ fn encode<T: Serialize>(value: &T) -> Vec<u8> {
 }
 
 fn decode<T: DeserializeOwned>(table: &'static str, bytes: &[u8]) -> StoreResult<T> {
-    rmp_serde::from_slice(bytes).map_err(|e| StoreError::Corrupt {
-        table,
-        reason: e.to_string(),
-    })
+    rmp_serde::from_slice(bytes).map_err(|e| StoreError::Corrupt { table, reason: e.to_string() })
 }
 
 fn get<T: DeserializeOwned>(
@@ -116,25 +110,16 @@ fn get<T: DeserializeOwned>(
     keyspace: &Keyspace,
     key: &[u8],
 ) -> StoreResult<Option<T>> {
-    keyspace
-        .get(key)?
-        .map(|bytes| decode(table, &bytes))
-        .transpose()
+    keyspace.get(key)?.map(|bytes| decode(table, &bytes)).transpose()
 }
 
 fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
 impl Tables {
     fn conversation(&self, id: ConversationId) -> StoreResult<Option<Conversation>> {
-        get(
-            "conversations",
-            &self.conversations,
-            &keys::conversation(id),
-        )
+        get("conversations", &self.conversations, &keys::conversation(id))
     }
 
     fn member(&self, id: ConversationId, user: &str) -> StoreResult<Option<Member>> {
@@ -142,11 +127,7 @@ impl Tables {
     }
 
     fn message(&self, channel: ConversationId, id: MessageId) -> StoreResult<Option<Message>> {
-        get(
-            "messages",
-            &self.messages,
-            &keys::message(channel, bucket_of(id), id),
-        )
+        get("messages", &self.messages, &keys::message(channel, bucket_of(id), id))
     }
 
     fn put_conversation(&self, batch: &mut OwnedWriteBatch, conversation: &Conversation) {
@@ -159,11 +140,7 @@ impl Tables {
 
     /// A member row and the member's user index row.
     fn put_member(&self, batch: &mut OwnedWriteBatch, conversation: &Conversation, m: &Member) {
-        batch.insert(
-            &self.members,
-            keys::member(conversation.id, &m.user_id),
-            encode(m),
-        );
+        batch.insert(&self.members, keys::member(conversation.id, &m.user_id), encode(m));
         batch.insert(
             &self.user_conversations,
             keys::user_conversation(&conversation.org, &m.user_id, conversation.id),
@@ -197,10 +174,9 @@ impl Tables {
         let Some(id) = keyspace.get(key)? else {
             return Ok(None);
         };
-        let id: [u8; 8] = id[..].try_into().map_err(|_| StoreError::Corrupt {
-            table,
-            reason: "not a conversation id".into(),
-        })?;
+        let id: [u8; 8] = id[..]
+            .try_into()
+            .map_err(|_| StoreError::Corrupt { table, reason: "not a conversation id".into() })?;
         self.existing(u64::from_be_bytes(id)).map(Some)
     }
 
@@ -254,11 +230,7 @@ impl Store for EmbeddedStore {
             if let Some(existing) = t.pointed_to("direct_pairs", &t.direct_pairs, &pair)? {
                 return Ok(existing);
             }
-            batch.insert(
-                &t.direct_pairs,
-                pair.clone(),
-                &keys::conversation(conversation.id)[..],
-            );
+            batch.insert(&t.direct_pairs, pair.clone(), &keys::conversation(conversation.id)[..]);
             Ok(t.put_new_conversation(batch, conversation, members))
         })
         .await
@@ -410,12 +382,7 @@ impl Store for EmbeddedStore {
         let start = keys::user_conversation(org, user, after.saturating_add(1));
         let end = keys::user_conversation(org, user, u64::MAX);
         let mut ids = Vec::new();
-        for item in self
-            .tables
-            .user_conversations
-            .range(start..=end)
-            .take(limit)
-        {
+        for item in self.tables.user_conversations.range(start..=end).take(limit) {
             ids.push(keys::user_conversation_id(&item.key()?));
         }
         Ok(ids)
@@ -436,11 +403,7 @@ impl Store for EmbeddedStore {
                 {
                     return Ok(Inserted::Duplicate(original));
                 }
-                batch.insert(
-                    &t.dedup,
-                    key.clone(),
-                    &keys::dedup_value(message.id, now)[..],
-                );
+                batch.insert(&t.dedup, key.clone(), &keys::dedup_value(message.id, now)[..]);
             }
             let bucket = bucket_of(message.id);
             batch.insert(
@@ -481,9 +444,7 @@ impl Store for EmbeddedStore {
         query: HistoryQuery,
     ) -> StoreResult<Vec<Message>> {
         let low = query.after.map_or(0, |after| after.saturating_add(1));
-        let high = query
-            .before
-            .map_or(u64::MAX, |before| before.saturating_sub(1));
+        let high = query.before.map_or(u64::MAX, |before| before.saturating_sub(1));
         let mut messages = Vec::new();
         if low > high || query.limit == 0 {
             return Ok(messages);
@@ -516,6 +477,37 @@ impl Store for EmbeddedStore {
             }
         }
         Ok(messages)
+    }
+
+    async fn advance_read_marker(
+        &self,
+        channel: ConversationId,
+        user: &str,
+        message: MessageId,
+    ) -> StoreResult<MessageId> {
+        let key = keys::member(channel, user);
+        self.write(|t, batch| {
+            let current = t.read_markers.get(&key)?.map_or(0, |v| keys::id_value(&v));
+            if message <= current {
+                return Ok(current);
+            }
+            batch.insert(&t.read_markers, key.clone(), &message.to_be_bytes()[..]);
+            Ok(message)
+        })
+        .await
+    }
+
+    async fn list_read_markers(
+        &self,
+        channel: ConversationId,
+    ) -> StoreResult<Vec<(String, MessageId)>> {
+        let mut markers = Vec::new();
+        for item in self.tables.read_markers.prefix(keys::conversation(channel)) {
+            let (key, value) = item.into_inner()?;
+            let user = String::from_utf8_lossy(keys::member_user(&key)).into_owned();
+            markers.push((user, keys::id_value(&value)));
+        }
+        Ok(markers)
     }
 
     async fn maintain(&self) -> StoreResult<()> {

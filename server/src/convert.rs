@@ -6,7 +6,7 @@ use crate::chat::ConversationView;
 use crate::error::{ChatError, ChatResult};
 use crate::model::{Kind, Member, Message, MessageType, Role, Visibility};
 
-pub(super) fn conversation(view: ConversationView) -> pb::Conversation {
+pub(crate) fn conversation(view: ConversationView) -> pb::Conversation {
     let c = view.conversation;
     pb::Conversation {
         id: c.id,
@@ -46,7 +46,7 @@ fn role(role: Role) -> pb::Role {
     }
 }
 
-pub(super) fn member(member: Member) -> pb::Member {
+pub(crate) fn member(member: Member) -> pb::Member {
     pb::Member {
         user_id: member.user_id,
         role: role(member.role) as i32,
@@ -54,7 +54,7 @@ pub(super) fn member(member: Member) -> pb::Member {
     }
 }
 
-pub(super) fn message(message: Message) -> pb::Message {
+pub(crate) fn message(message: Message) -> pb::Message {
     pb::Message {
         id: message.id,
         channel_id: message.channel_id,
@@ -82,46 +82,36 @@ fn message_type(kind: MessageType) -> pb::MessageType {
 }
 
 /// A request's message type; unspecified means TEXT.
-pub(super) fn message_type_in(value: i32) -> ChatResult<MessageType> {
+pub(crate) fn message_type_in(value: i32) -> ChatResult<MessageType> {
     match pb::MessageType::try_from(value) {
         Ok(pb::MessageType::Unspecified | pb::MessageType::Text) => Ok(MessageType::Text),
         Ok(pb::MessageType::Image) => Ok(MessageType::Image),
         Ok(pb::MessageType::Video) => Ok(MessageType::Video),
         Ok(pb::MessageType::Audio) => Ok(MessageType::Audio),
         Ok(pb::MessageType::File) => Ok(MessageType::File),
-        Err(_) => Err(ChatError::invalid(
-            "type",
-            format!("unknown message type {value}"),
-        )),
+        Err(_) => Err(ChatError::invalid("type", format!("unknown message type {value}"))),
     }
 }
 
 /// A request's channel visibility; unspecified means private.
-pub(super) fn visibility_in(value: i32) -> ChatResult<Visibility> {
+pub(crate) fn visibility_in(value: i32) -> ChatResult<Visibility> {
     match pb::Visibility::try_from(value) {
         Ok(pb::Visibility::Public) => Ok(Visibility::Public),
         Ok(pb::Visibility::Private | pb::Visibility::Unspecified) => Ok(Visibility::Private),
-        Err(_) => Err(ChatError::invalid(
-            "visibility",
-            format!("unknown visibility {value}"),
-        )),
+        Err(_) => Err(ChatError::invalid("visibility", format!("unknown visibility {value}"))),
     }
 }
 
 /// `to` on the wire: empty or "*" is everyone.
-pub(super) fn recipient_in(to: String) -> Option<String> {
-    if to.is_empty() || to == "*" {
-        None
-    } else {
-        Some(to)
-    }
+pub(crate) fn recipient_in(to: String) -> Option<String> {
+    if to.is_empty() || to == "*" { None } else { Some(to) }
 }
 
 /// Zero ids and empty strings mean "not given" on the wire.
-pub(super) fn nonzero(id: u64) -> Option<u64> {
+pub(crate) fn nonzero(id: u64) -> Option<u64> {
     (id != 0).then_some(id)
 }
 
-pub(super) fn nonempty(text: String) -> Option<String> {
+pub(crate) fn nonempty(text: String) -> Option<String> {
     (!text.is_empty()).then_some(text)
 }

@@ -28,10 +28,7 @@ pub enum KeySource {
 #[derive(Debug, thiserror::Error)]
 pub enum VerifierError {
     #[error("cannot read key file {path}: {source}")]
-    KeyFile {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    KeyFile { path: PathBuf, source: std::io::Error },
     #[error("key {path} is not usable: {reason}")]
     BadKey { path: PathBuf, reason: String },
     #[error("token has expired")]
@@ -75,16 +72,9 @@ impl TokenVerifier {
                 }),
                 KeySource::PublicKeyPem { algorithm, path } => {
                     let pem = read(path)?;
-                    let key =
-                        pem_key(*algorithm, &pem).map_err(|reason| VerifierError::BadKey {
-                            path: path.clone(),
-                            reason,
-                        })?;
-                    keys.push(VerifyingKey {
-                        kid: None,
-                        algorithm: *algorithm,
-                        key,
-                    });
+                    let key = pem_key(*algorithm, &pem)
+                        .map_err(|reason| VerifierError::BadKey { path: path.clone(), reason })?;
+                    keys.push(VerifyingKey { kid: None, algorithm: *algorithm, key });
                 }
                 KeySource::Jwks(path) => keys.extend(jwks_keys(path)?),
             }
@@ -105,10 +95,7 @@ impl TokenVerifier {
             })
             .collect();
         if candidates.is_empty() {
-            return Err(VerifierError::AlgorithmNotAccepted(format!(
-                "{:?}",
-                header.alg
-            )));
+            return Err(VerifierError::AlgorithmNotAccepted(format!("{:?}", header.alg)));
         }
         let mut last_error = VerifierError::BadSignature;
         for key in candidates {
@@ -138,10 +125,7 @@ fn classify(kind: &ErrorKind) -> VerifierError {
 }
 
 fn read(path: &PathBuf) -> Result<Vec<u8>, VerifierError> {
-    std::fs::read(path).map_err(|source| VerifierError::KeyFile {
-        path: path.clone(),
-        source,
-    })
+    std::fs::read(path).map_err(|source| VerifierError::KeyFile { path: path.clone(), source })
 }
 
 fn pem_key(algorithm: Algorithm, pem: &[u8]) -> Result<DecodingKey, String> {
@@ -156,10 +140,7 @@ fn pem_key(algorithm: Algorithm, pem: &[u8]) -> Result<DecodingKey, String> {
 }
 
 fn jwks_keys(path: &PathBuf) -> Result<Vec<VerifyingKey>, VerifierError> {
-    let bad = |reason: String| VerifierError::BadKey {
-        path: path.clone(),
-        reason,
-    };
+    let bad = |reason: String| VerifierError::BadKey { path: path.clone(), reason };
     let set: JwkSet = serde_json::from_slice(&read(path)?).map_err(|e| bad(e.to_string()))?;
     let mut keys = Vec::new();
     for jwk in &set.keys {
@@ -168,18 +149,11 @@ fn jwks_keys(path: &PathBuf) -> Result<Vec<VerifyingKey>, VerifierError> {
             .key_algorithm
             .and_then(|alg| alg.to_string().parse::<Algorithm>().ok())
             .ok_or_else(|| bad("every JWKS key needs a signing `alg`".into()))?;
-        if matches!(
-            algorithm,
-            Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512
-        ) {
+        if matches!(algorithm, Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512) {
             return Err(bad("JWKS keys must be public keys, not HMAC secrets".into()));
         }
         let key = DecodingKey::from_jwk(jwk).map_err(|e| bad(e.to_string()))?;
-        keys.push(VerifyingKey {
-            kid: jwk.common.key_id.clone(),
-            algorithm,
-            key,
-        });
+        keys.push(VerifyingKey { kid: jwk.common.key_id.clone(), algorithm, key });
     }
     Ok(keys)
 }

@@ -1,15 +1,16 @@
-//! Who is calling: bearer JWTs verified against configured keys, and the scopes they carry.
+//! Who is calling: bearer JWTs verified against configured keys, the scopes they carry, and
+//! the shared service credential relays present to controllers. Every node (controller and
+//! relay) verifies tokens itself with this crate.
 
 mod scope;
+mod service;
 mod verifier;
 
 pub use scope::{Scope, Scopes};
+pub use service::ServiceCredential;
 pub use verifier::{KeySource, TokenVerifier, VerifierError};
 
 use tonic::metadata::MetadataMap;
-
-use crate::error::ChatError;
-use crate::validate::check_user_id;
 
 /// The authenticated caller of one request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,11 +28,11 @@ pub struct Caller {
 
 impl Caller {
     /// Fails with PERMISSION_DENIED unless the token carries `scope`.
-    pub fn require(&self, scope: Scope) -> Result<(), ChatError> {
+    pub fn require(&self, scope: Scope) -> Result<(), tonic::Status> {
         if self.scopes.contains(scope) {
             Ok(())
         } else {
-            Err(ChatError::denied(format!(
+            Err(tonic::Status::permission_denied(format!(
                 "this call needs the `{}` scope",
                 scope.as_str()
             )))
@@ -66,8 +67,8 @@ impl Claims {
 }
 
 /// The bearer token of a request's `authorization` metadata.
-pub fn bearer_token(metadata: &MetadataMap) -> Result<&str, ChatError> {
-    let missing = || ChatError::Unauthenticated("missing `authorization: Bearer <token>`".into());
+pub fn bearer_token(metadata: &MetadataMap) -> Result<&str, tonic::Status> {
+    let missing = || tonic::Status::unauthenticated("missing `authorization: Bearer <token>`");
     let value = metadata.get("authorization").ok_or_else(missing)?;
     let value = value.to_str().map_err(|_| missing())?;
     match value.split_once(' ') {
@@ -76,4 +77,30 @@ pub fn bearer_token(metadata: &MetadataMap) -> Result<&str, ChatError> {
         }
         _ => Err(missing()),
     }
+}
+
+/// User and org ids: 1 to 128 characters of letters, digits and `._@:+-`.
+pub fn check_user_id(id: &str) -> Result<(), String> {
+    if id.is_empty() {
+        return Err("must not be empty".into());
+    }
+    if id.chars().count() > MAX_USER_ID_CHARS {
+        return Err(format!("must be at most {MAX_USER_ID_CHARS} characters"));
+    }
+    if !id.chars().all(|c| c.is_ascii_alphanumeric() || "._@:+-".contains(c)) {
+        return Err("may only contain letters, digits and . _ @ : + -".into());
+    }
+    Ok(())
+}
+
+/// Longest user id (and org id) accepted.
+pub const MAX_USER_ID_CHARS: usize = 128;
+
+/// Verifies the request's bearer token: the caller, or UNAUTHENTICATED saying why.
+pub fn authenticate(
+    verifier: &TokenVerifier,
+    metadata: &MetadataMap,
+) -> Result<Caller, tonic::Status> {
+    let token = bearer_token(metadata)?;
+    verifier.verify(token).map_err(|e| tonic::Status::unauthenticated(e.to_string()))
 }

@@ -16,13 +16,8 @@ pub enum Scope {
 }
 
 impl Scope {
-    pub const ALL: [Scope; 5] = [
-        Scope::Read,
-        Scope::Write,
-        Scope::TeamsManage,
-        Scope::Files,
-        Scope::Admin,
-    ];
+    pub const ALL: [Scope; 5] =
+        [Scope::Read, Scope::Write, Scope::TeamsManage, Scope::Files, Scope::Admin];
 
     /// The name used in tokens.
     pub fn as_str(self) -> &'static str {

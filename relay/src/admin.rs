@@ -1,0 +1,44 @@
+//! `switchboard.v1.RelayAdmin`: what this relay is doing, for holders of `chat.admin`.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use switchboard_auth::{Scope, authenticate};
+use switchboard_proto::v1::{self as pb, relay_admin_server::RelayAdmin};
+use tonic::{Request, Response, Status};
+
+use crate::RelayState;
+use crate::topic::Topic;
+
+pub(crate) struct RelayAdminApi {
+    pub(crate) state: Arc<RelayState>,
+}
+
+#[tonic::async_trait]
+impl RelayAdmin for RelayAdminApi {
+    async fn status(
+        &self,
+        request: Request<pb::RelayStatusRequest>,
+    ) -> Result<Response<pb::RelayStatusResponse>, Status> {
+        authenticate(&self.state.verifier, request.metadata())?.require(Scope::Admin)?;
+        let topics = self.state.subscribers.topics();
+        let mut upstream_channels: Vec<u64> = topics
+            .iter()
+            .filter_map(|t| match t {
+                Topic::Channel(id) => Some(*id),
+                Topic::User { .. } => None,
+            })
+            .collect();
+        upstream_channels.sort_unstable();
+        let stats = &self.state.stats;
+        Ok(Response::new(pb::RelayStatusResponse {
+            sessions: self.state.session_count() as u32,
+            upstream_users: (topics.len() - upstream_channels.len()) as u32,
+            upstream_channels,
+            events_received: stats.events_received.load(Ordering::Relaxed),
+            events_delivered: stats.events_delivered.load(Ordering::Relaxed),
+            slow_disconnects: stats.slow_disconnects.load(Ordering::Relaxed),
+            upstream_connected: stats.upstream_connected.load(Ordering::Relaxed),
+        }))
+    }
+}

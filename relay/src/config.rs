@@ -1,0 +1,53 @@
+//! The relay's configuration (the `[relay]` section of the config file).
+
+use std::net::SocketAddr;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RelayConfig {
+    /// Client-facing address (gRPC).
+    pub listen: SocketAddr,
+    /// The controller to subscribe at and forward calls to, e.g. `http://127.0.0.1:7401`.
+    pub controller: String,
+    /// Frames queued per client stream; a client this far behind is disconnected (it
+    /// resumes on reconnect), so that one slow client never slows the others.
+    pub client_queue: usize,
+    /// How long a stream may outlive its token's `exp` before it is ended.
+    pub token_grace_secs: u64,
+    /// How long a user's last stream must stay closed before they are reported offline, so
+    /// that a quick reconnect does not flap.
+    pub presence_debounce_ms: u64,
+}
+
+impl Default for RelayConfig {
+    fn default() -> Self {
+        RelayConfig {
+            listen: "127.0.0.1:7400".parse().expect("valid"),
+            controller: "http://127.0.0.1:7401".into(),
+            client_queue: 1024,
+            token_grace_secs: 30,
+            presence_debounce_ms: 3000,
+        }
+    }
+}
+
+impl RelayConfig {
+    /// Checks the values; the error names the key.
+    pub fn validate(&self) -> Result<(), String> {
+        if !(self.controller.starts_with("http://") || self.controller.starts_with("https://")) {
+            return Err("relay.controller: must be an http:// or https:// address".into());
+        }
+        if !(16..=1_000_000).contains(&self.client_queue) {
+            return Err("relay.client_queue: must be 16 to 1000000".into());
+        }
+        if self.token_grace_secs > 3600 {
+            return Err("relay.token_grace_secs: must be at most 3600".into());
+        }
+        if self.presence_debounce_ms > 60_000 {
+            return Err("relay.presence_debounce_ms: must be at most 60000".into());
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,298 @@
+//! `switchboard.v1.Realtime.Connect`: one bidirectional stream per client device.
+//!
+//! The stream is authenticated when it opens. The first client frame must be `hello`; the
+//! relay subscribes the session (upstream subscriptions acknowledged before any history is
+//! read), answers `welcome`, replays what the client missed while holding live events back,
+//! releases them without duplicates, says `live`, and then serves client frames until the
+//! client leaves, the token expires, or the client falls too far behind.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use switchboard_auth::{Caller, Scope, authenticate, bearer_token};
+use switchboard_proto::v1::{
+    self as pb, chat_client::ChatClient, client_frame::Kind as ClientKind,
+    realtime_server::Realtime, server_frame::Kind as ServerKind,
+};
+use tokio::time::Instant;
+use tonic::{Request, Response, Status, Streaming};
+
+use crate::session::{FrameStream, Session};
+use crate::topic::Topic;
+use crate::{RelayState, replay, with_token};
+
+/// How long a new stream may take to send its `hello`.
+const HELLO_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub(crate) struct RealtimeApi {
+    pub(crate) state: Arc<RelayState>,
+}
+
+#[tonic::async_trait]
+impl Realtime for RealtimeApi {
+    type ConnectStream = FrameStream;
+
+    async fn connect(
+        &self,
+        request: Request<Streaming<pb::ClientFrame>>,
+    ) -> Result<Response<FrameStream>, Status> {
+        let caller = authenticate(&self.state.verifier, request.metadata())?;
+        caller.require(Scope::Read)?;
+        let token = bearer_token(request.metadata())?.to_string();
+        let (session, frames) = self.state.open_session(&caller, token);
+        let state = self.state.clone();
+        let inbound = request.into_inner();
+        tokio::spawn(async move {
+            let result = serve(&state, &session, caller.expires_at, inbound).await;
+            if let Err(status) = result {
+                session.end(status);
+            }
+            state.close_session(&session);
+        });
+        Ok(Response::new(frames))
+    }
+}
+
+/// The error frame for a failed client frame; the stream stays open.
+pub(crate) fn error_frame(client_msg_id: &str, status: &Status) -> ServerKind {
+    ServerKind::Error(pb::ErrorFrame {
+        client_msg_id: client_msg_id.to_string(),
+        code: status.code() as i32,
+        message: status.message().to_string(),
+    })
+}
+
+/// When a token that expires at `exp` (Unix seconds) stops being honoured.
+fn deadline(exp: u64, grace: Duration) -> Instant {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let left = Duration::from_secs(exp).saturating_sub(now) + grace;
+    Instant::now() + left
+}
+
+async fn serve(
+    state: &Arc<RelayState>,
+    session: &Arc<Session>,
+    expires_at: u64,
+    mut inbound: Streaming<pb::ClientFrame>,
+) -> Result<(), Status> {
+    let grace = Duration::from_secs(state.config.token_grace_secs);
+    let expiry = tokio::time::sleep_until(deadline(expires_at, grace));
+    tokio::pin!(expiry);
+
+    let first = tokio::select! {
+        frame = tokio::time::timeout(HELLO_TIMEOUT, inbound.message()) => frame,
+        () = &mut expiry => return Err(Status::unauthenticated("the token expired")),
+    };
+    let hello = match first {
+        Ok(Ok(Some(pb::ClientFrame { kind: Some(ClientKind::Hello(hello)) }))) => hello,
+        Ok(Ok(None)) => return Ok(()),
+        Ok(Err(status)) => return Err(status),
+        _ => return Err(Status::invalid_argument("the first frame must be `hello`")),
+    };
+    start(state, session, hello).await?;
+
+    loop {
+        let frame = tokio::select! {
+            () = session.ended.cancelled() => return Ok(()),
+            () = &mut expiry => {
+                return Err(Status::unauthenticated("the token expired; reconnect with a new one"));
+            }
+            frame = inbound.message() => frame,
+        };
+        let Some(frame) = frame? else { return Ok(()) };
+        match frame.kind {
+            Some(ClientKind::RefreshToken(refresh)) => {
+                match refreshed(state, session, &refresh.token) {
+                    Ok(exp) => expiry.as_mut().reset(deadline(exp, grace)),
+                    Err(status) => {
+                        session.send(error_frame("", &status)).await;
+                    }
+                }
+            }
+            Some(kind) => handle(state, session, kind).await,
+            None => {}
+        }
+    }
+}
+
+/// Subscribes the session as its hello asks, replays, and goes live.
+async fn start(
+    state: &Arc<RelayState>,
+    session: &Arc<Session>,
+    hello: pb::Hello,
+) -> Result<(), Status> {
+    let follow_all = hello.only.is_empty();
+    session.follow_all.store(follow_all, std::sync::atomic::Ordering::Relaxed);
+    let channels = if follow_all {
+        all_conversations(state, session).await?
+    } else {
+        for channel in &hello.only {
+            check_member(state, session, *channel).await?;
+        }
+        hello.only.clone()
+    };
+    let resume: HashMap<u64, u64> = hello
+        .resume
+        .iter()
+        .filter(|p| p.after_id > 0 && channels.contains(&p.channel_id))
+        .map(|p| (p.channel_id, p.after_id))
+        .collect();
+
+    session.begin_replay();
+    let result = async {
+        if follow_all {
+            state.subscribers.subscribe(session, Topic::user(&session.org, &session.user)).await?;
+        }
+        for channel in &channels {
+            state.subscribers.subscribe(session, Topic::Channel(*channel)).await?;
+            session.add_channel(*channel);
+        }
+        let welcome = pb::Welcome {
+            session_id: session.id.to_string(),
+            user_id: session.user.clone(),
+            org: session.org.clone(),
+            channel_ids: session.channels(),
+        };
+        session.send(ServerKind::Welcome(welcome)).await;
+        for (channel, after) in &resume {
+            replay::replay(state.upstream.channel(), session, *channel, *after).await?;
+        }
+        Ok::<(), Status>(())
+    }
+    .await;
+    session.finish_replay();
+    result?;
+    session.send(ServerKind::Live(pb::Live { channel_ids: session.channels() })).await;
+    Ok(())
+}
+
+async fn all_conversations(state: &RelayState, session: &Session) -> Result<Vec<u64>, Status> {
+    let mut client = ChatClient::new(state.upstream.channel());
+    let mut channels = Vec::new();
+    let mut after = 0;
+    loop {
+        let request = pb::ListConversationsRequest { after, limit: 200 };
+        let page = client.list_conversations(with_token(request, &session.token())).await?;
+        let page = page.into_inner();
+        channels.extend(page.conversations.iter().map(|c| c.id));
+        if page.next_after == 0 {
+            return Ok(channels);
+        }
+        after = page.next_after;
+    }
+}
+
+/// Only members subscribe (the controller decides, with the user's own token).
+async fn check_member(state: &RelayState, session: &Session, channel: u64) -> Result<(), Status> {
+    let mut client = ChatClient::new(state.upstream.channel());
+    let request = pb::GetConversationRequest { conversation_id: channel };
+    let conversation = client.get_conversation(with_token(request, &session.token())).await?;
+    if conversation.into_inner().my_role == pb::Role::Unspecified as i32 {
+        return Err(Status::permission_denied(format!(
+            "you are not a member of conversation {channel}"
+        )));
+    }
+    Ok(())
+}
+
+/// A new token for the same user: the stream lives on until it expires.
+fn refreshed(state: &RelayState, session: &Session, token: &str) -> Result<u64, Status> {
+    let caller: Caller =
+        state.verifier.verify(token).map_err(|e| Status::unauthenticated(e.to_string()))?;
+    if caller.user != session.user || caller.org != session.org {
+        return Err(Status::permission_denied("the new token is for another user"));
+    }
+    session.set_token(token.to_string());
+    Ok(caller.expires_at)
+}
+
+/// Serves one client frame; failures become error frames and the stream stays open.
+async fn handle(state: &Arc<RelayState>, session: &Arc<Session>, kind: ClientKind) {
+    let mut chat = ChatClient::new(state.upstream.channel());
+    let token = session.token();
+    match kind {
+        ClientKind::Send(pb::SendFrame { message: Some(message) }) => {
+            let client_msg_id = message.client_msg_id.clone();
+            let frame = match chat.send_message(with_token(message, &token)).await {
+                Ok(sent) => {
+                    let sent = sent.into_inner();
+                    ServerKind::Ack(pb::Ack {
+                        client_msg_id,
+                        message: sent.message,
+                        duplicate: sent.duplicate,
+                    })
+                }
+                Err(status) => error_frame(&client_msg_id, &status),
+            };
+            session.send(frame).await;
+        }
+        ClientKind::Typing(typing) => {
+            let request =
+                pb::SetTypingRequest { channel_id: typing.channel_id, typing: typing.typing };
+            if let Err(status) = chat.set_typing(with_token(request, &token)).await {
+                session.send(error_frame("", &status)).await;
+            }
+        }
+        ClientKind::MarkRead(read) => {
+            let request =
+                pb::MarkReadRequest { channel_id: read.channel_id, message_id: read.message_id };
+            if let Err(status) = chat.mark_read(with_token(request, &token)).await {
+                session.send(error_frame("", &status)).await;
+            }
+        }
+        ClientKind::Subscribe(subscribe) => {
+            for position in subscribe.channels {
+                if let Err(status) = add_channel(state, session, position).await {
+                    session.send(error_frame("", &status)).await;
+                }
+            }
+        }
+        ClientKind::Unsubscribe(unsubscribe) => {
+            for channel in unsubscribe.channel_ids {
+                if session.forget_channel(channel) {
+                    state.subscribers.unsubscribe(session.id, &Topic::Channel(channel));
+                }
+            }
+        }
+        ClientKind::Ping(ping) => {
+            session.send(ServerKind::Pong(pb::Pong { nonce: ping.nonce })).await;
+        }
+        ClientKind::Hello(_) => {
+            let status = Status::invalid_argument("`hello` is only the first frame");
+            session.send(error_frame("", &status)).await;
+        }
+        ClientKind::Send(pb::SendFrame { message: None }) => {
+            let status = Status::invalid_argument("`send` needs a message");
+            session.send(error_frame("", &status)).await;
+        }
+        ClientKind::RefreshToken(_) => {}
+    }
+}
+
+/// A `subscribe` frame's channel: membership checked, subscribed, replayed if asked.
+async fn add_channel(
+    state: &Arc<RelayState>,
+    session: &Arc<Session>,
+    position: pb::ChannelPosition,
+) -> Result<(), Status> {
+    let channel = position.channel_id;
+    check_member(state, session, channel).await?;
+    if session.has_channel(channel) && position.after_id == 0 {
+        return Ok(());
+    }
+    session.begin_replay();
+    let result = async {
+        if !session.has_channel(channel) {
+            state.subscribers.subscribe(session, Topic::Channel(channel)).await?;
+            session.add_channel(channel);
+        }
+        if position.after_id > 0 {
+            replay::replay(state.upstream.channel(), session, channel, position.after_id).await?;
+        }
+        Ok(())
+    }
+    .await;
+    session.finish_replay();
+    result
+}

@@ -1,0 +1,73 @@
+//! Events from the controller to local sessions, and subscriptions that follow membership:
+//! a user added to a conversation gets it on every stream that follows all their
+//! conversations (with a replay from the moment they joined); a user removed loses it.
+
+use std::sync::Arc;
+
+use switchboard_proto::v1::{self as pb, event::Kind, server_frame};
+
+use crate::session::Session;
+use crate::stats::Stats;
+use crate::topic::Topic;
+use crate::{RelayState, replay};
+
+impl RelayState {
+    pub(crate) fn dispatch(self: &Arc<Self>, topic: &Topic, event: Arc<pb::Event>) {
+        Stats::add(&self.stats.events_received);
+        let sessions = self.subscribers.sessions(topic);
+        let conversation = event.conversation_id;
+        match topic {
+            Topic::Channel(channel) => {
+                let left = match &event.kind {
+                    Some(Kind::MemberLeft(left)) => Some(left.user_id.as_str()),
+                    _ => None,
+                };
+                for session in sessions {
+                    session.deliver(&event);
+                    if left == Some(session.user.as_str()) && session.forget_channel(*channel) {
+                        self.subscribers.unsubscribe(session.id, topic);
+                    }
+                }
+            }
+            Topic::User { .. } => match &event.kind {
+                Some(Kind::MemberJoined(joined)) => {
+                    for session in sessions {
+                        if session.follows_all() && session.add_channel(conversation) {
+                            let state = self.clone();
+                            let (event, after) = (event.clone(), joined.replay_after);
+                            tokio::spawn(async move { state.follow(session, event, after).await });
+                        }
+                    }
+                }
+                Some(Kind::MemberLeft(_)) => {
+                    for session in sessions {
+                        if session.forget_channel(conversation) {
+                            session.deliver(&event);
+                            self.subscribers.unsubscribe(session.id, &Topic::Channel(conversation));
+                        }
+                    }
+                }
+                _ => {}
+            },
+        }
+    }
+
+    /// Subscribes a session to a conversation its user just joined, tells it, and replays
+    /// what was said since they joined.
+    async fn follow(&self, session: Arc<Session>, joined: Arc<pb::Event>, after: u64) {
+        let channel = joined.conversation_id;
+        session.begin_replay();
+        let result = async {
+            self.subscribers.subscribe(&session, Topic::Channel(channel)).await?;
+            session.send(server_frame::Kind::Event((*joined).clone())).await;
+            replay::replay(self.upstream.channel(), &session, channel, after).await
+        }
+        .await;
+        session.finish_replay();
+        if let Err(status) = result {
+            session.forget_channel(channel);
+            self.subscribers.unsubscribe(session.id, &Topic::Channel(channel));
+            session.send(crate::connect::error_frame("", &status)).await;
+        }
+    }
+}

@@ -1,0 +1,69 @@
+//! Local presence: how many streams each user has open on this relay. The first one
+//! reports them online upstream; when the last one closes they are reported offline only
+//! after the debounce, and only if no stream reopened meanwhile, so a quick reconnect
+//! never flaps.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::upstream::Upstream;
+
+struct UserStreams {
+    open: usize,
+    /// Bumped on every change, so a pending offline report can tell it is stale.
+    generation: u64,
+}
+
+pub(crate) struct LocalPresence {
+    upstream: Arc<Upstream>,
+    debounce: Duration,
+    /// (org, user) → their streams here. An entry exists while the user counts as online.
+    users: Mutex<HashMap<(String, String), UserStreams>>,
+}
+
+impl LocalPresence {
+    pub(crate) fn new(upstream: Arc<Upstream>, debounce: Duration) -> Self {
+        LocalPresence { upstream, debounce, users: Mutex::new(HashMap::new()) }
+    }
+
+    pub(crate) fn opened(&self, org: &str, user: &str) {
+        let mut users = self.users.lock().expect("presence lock poisoned");
+        let key = (org.to_string(), user.to_string());
+        let entry = users.entry(key).or_insert(UserStreams { open: 0, generation: 0 });
+        let was_online = entry.open > 0 || entry.generation > 0;
+        entry.open += 1;
+        entry.generation += 1;
+        if !was_online {
+            self.upstream.report_presence(org, user, true);
+        }
+    }
+
+    pub(crate) fn closed(self: &Arc<Self>, org: &str, user: &str) {
+        let key = (org.to_string(), user.to_string());
+        let generation = {
+            let mut users = self.users.lock().expect("presence lock poisoned");
+            let Some(entry) = users.get_mut(&key) else { return };
+            entry.open -= 1;
+            entry.generation += 1;
+            if entry.open > 0 {
+                return;
+            }
+            entry.generation
+        };
+        let presence = self.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(presence.debounce).await;
+            let mut users = presence.users.lock().expect("presence lock poisoned");
+            if users.get(&key).is_some_and(|e| e.open == 0 && e.generation == generation) {
+                users.remove(&key);
+                presence.upstream.report_presence(&key.0, &key.1, false);
+            }
+        });
+    }
+
+    /// Users this relay reports online (re-sent whenever the controller link reopens).
+    pub(crate) fn online_users(&self) -> Vec<(String, String)> {
+        self.users.lock().expect("presence lock poisoned").keys().cloned().collect()
+    }
+}

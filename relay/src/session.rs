@@ -1,0 +1,338 @@
+//! One client stream: its bounded outgoing queue, the conversations it is subscribed to,
+//! and the hold-back buffer that makes resume gap-free.
+//!
+//! While a replay runs, live events are held back; when it ends they are released in
+//! arrival order, minus the messages the replay already delivered (matched by id, not by
+//! "id ≤ newest replayed": a slow commit can make an older id arrive live after a newer
+//! one was replayed). A message is durable before it is published, so the replay can read
+//! one whose live copy arrives only after the replay ended: the newest replayed ids are
+//! remembered for that, and such a late copy is dropped once.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use switchboard_proto::v1::{self as pb, event::Kind, server_frame};
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+use tokio_stream::{Stream, StreamExt};
+use tokio_util::sync::CancellationToken;
+use tonic::Status;
+
+use crate::stats::Stats;
+
+pub(crate) type SessionId = u64;
+
+/// Live events a session may hold back during a replay before it is cut off.
+const MAX_HELD: usize = 65_536;
+/// Newest replayed ids remembered per channel after a replay, for late live copies.
+const REMEMBERED_REPLAYED: usize = 256;
+
+/// What the client reads: frames, and at most one final error.
+pub(crate) type FrameStream = Pin<Box<dyn Stream<Item = Result<pb::ServerFrame, Status>> + Send>>;
+
+pub(crate) struct Session {
+    pub(crate) id: SessionId,
+    pub(crate) org: String,
+    pub(crate) user: String,
+    /// Subscribed to all the user's conversations (a Hello without `only`): membership
+    /// changes add and remove subscriptions.
+    pub(crate) follow_all: AtomicBool,
+    /// Frames to the client. Bounded: when full, the client is too slow and is cut off.
+    queue: mpsc::Sender<Result<pb::ServerFrame, Status>>,
+    /// The final error, sent past a full queue.
+    last_word: mpsc::Sender<Status>,
+    /// Cancelled when the session ends for any reason.
+    pub(crate) ended: CancellationToken,
+    /// The client's current token, passed to the controller on its behalf.
+    token: Mutex<String>,
+    state: Mutex<SessionState>,
+    stats: Arc<Stats>,
+}
+
+#[derive(Default)]
+struct SessionState {
+    channels: HashSet<u64>,
+    /// Replays running; live events are held back while this is above zero.
+    replays: usize,
+    held: Vec<Arc<pb::Event>>,
+    /// Message ids the running replays delivered, per channel.
+    replayed: HashMap<u64, HashSet<u64>>,
+    /// The newest ids of finished replays whose live copy has not arrived yet, per channel.
+    late: HashMap<u64, BTreeSet<u64>>,
+    /// Last presence state passed on per user, so repeats from shared conversations
+    /// reach the client once.
+    presence: HashMap<String, bool>,
+}
+
+impl Session {
+    pub(crate) fn new(
+        id: SessionId,
+        org: &str,
+        user: &str,
+        token: String,
+        queue_size: usize,
+        stats: Arc<Stats>,
+    ) -> (Arc<Session>, FrameStream) {
+        let (queue, frames) = mpsc::channel(queue_size);
+        let (last_word, last) = mpsc::channel(1);
+        let session = Arc::new(Session {
+            id,
+            org: org.to_string(),
+            user: user.to_string(),
+            follow_all: AtomicBool::new(false),
+            queue,
+            last_word,
+            ended: CancellationToken::new(),
+            token: Mutex::new(token),
+            state: Mutex::new(SessionState::default()),
+            stats,
+        });
+        let stream = ReceiverStream::new(frames).merge(ReceiverStream::new(last).map(Err));
+        (session, Box::pin(stream))
+    }
+
+    pub(crate) fn token(&self) -> String {
+        self.token.lock().expect("token lock poisoned").clone()
+    }
+
+    pub(crate) fn set_token(&self, token: String) {
+        *self.token.lock().expect("token lock poisoned") = token;
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, SessionState> {
+        self.state.lock().expect("session lock poisoned")
+    }
+
+    /// Ends the stream with `status` (unless it already ended).
+    pub(crate) fn end(&self, status: Status) {
+        if !self.ended.is_cancelled() {
+            self.ended.cancel();
+            let _ = self.last_word.try_send(status);
+        }
+    }
+
+    /// Queues a frame, waiting for room (for acks and replays, which the client asked for).
+    pub(crate) async fn send(&self, frame: server_frame::Kind) -> bool {
+        let frame = pb::ServerFrame { kind: Some(frame) };
+        tokio::select! {
+            sent = self.queue.send(Ok(frame)) => sent.is_ok(),
+            () = self.ended.cancelled() => false,
+        }
+    }
+
+    /// Hands a live event to the client, unless it is not for them; holds it back during a
+    /// replay; cuts the client off if its queue is full.
+    pub(crate) fn deliver(&self, event: &Arc<pb::Event>) {
+        if !self.wants(event) {
+            return;
+        }
+        let mut state = self.state();
+        if state.replays > 0 {
+            if state.held.len() >= MAX_HELD {
+                drop(state);
+                self.too_slow();
+            } else {
+                state.held.push(event.clone());
+            }
+            return;
+        }
+        self.push(event, &mut state);
+    }
+
+    fn push(&self, event: &Arc<pb::Event>, state: &mut SessionState) {
+        if let Some(Kind::MessageCreated(pb::MessageCreated { message: Some(m) })) = &event.kind
+            && state.late.get_mut(&m.channel_id).is_some_and(|ids| ids.remove(&m.id))
+        {
+            return; // the replay delivered it already
+        }
+        if let Some(Kind::Presence(presence)) = &event.kind
+            && state.presence.insert(presence.user_id.clone(), presence.online)
+                == Some(presence.online)
+        {
+            return;
+        }
+        let frame = pb::ServerFrame { kind: Some(server_frame::Kind::Event((**event).clone())) };
+        match self.queue.try_send(Ok(frame)) {
+            Ok(()) => Stats::add(&self.stats.events_delivered),
+            Err(mpsc::error::TrySendError::Full(_)) => self.too_slow(),
+            Err(mpsc::error::TrySendError::Closed(_)) => self.ended.cancel(),
+        }
+    }
+
+    fn too_slow(&self) {
+        if !self.ended.is_cancelled() {
+            Stats::add(&self.stats.slow_disconnects);
+            tracing::info!(session = self.id, user = %self.user, "client too slow; disconnecting");
+        }
+        self.end(Status::resource_exhausted(
+            "the client fell too far behind and was disconnected; reconnect and resume",
+        ));
+    }
+
+    /// Private messages reach only their two parties; the user's own typing and presence
+    /// are not echoed back.
+    fn wants(&self, event: &pb::Event) -> bool {
+        match &event.kind {
+            Some(Kind::MessageCreated(pb::MessageCreated { message: Some(m) }))
+            | Some(Kind::MessageEdited(pb::MessageEdited { message: Some(m) }))
+            | Some(Kind::MessageDeleted(pb::MessageDeleted { message: Some(m), .. })) => {
+                m.to.is_empty() || m.to == "*" || m.to == self.user || m.from == self.user
+            }
+            Some(Kind::Typing(typing)) => typing.user_id != self.user,
+            Some(Kind::Presence(presence)) => presence.user_id != self.user,
+            _ => true,
+        }
+    }
+
+    /// Starts holding back live events for a replay.
+    pub(crate) fn begin_replay(&self) {
+        self.state().replays += 1;
+    }
+
+    /// Notes a message the replay delivered.
+    pub(crate) fn replayed(&self, channel: u64, message: u64) {
+        self.state().replayed.entry(channel).or_default().insert(message);
+    }
+
+    /// Ends a replay; when none is left, releases the held events it did not already deliver.
+    pub(crate) fn finish_replay(&self) {
+        let mut state = self.state();
+        state.replays -= 1;
+        if state.replays > 0 {
+            return;
+        }
+        let held = std::mem::take(&mut state.held);
+        let mut replayed = std::mem::take(&mut state.replayed);
+        for event in held {
+            if let Some(Kind::MessageCreated(pb::MessageCreated { message: Some(m) })) = &event.kind
+                && replayed.get_mut(&m.channel_id).is_some_and(|ids| ids.remove(&m.id))
+            {
+                continue;
+            }
+            self.push(&event, &mut state);
+        }
+        for (channel, ids) in replayed {
+            let late = state.late.entry(channel).or_default();
+            late.extend(ids);
+            while late.len() > REMEMBERED_REPLAYED {
+                late.pop_first();
+            }
+        }
+    }
+
+    pub(crate) fn add_channel(&self, channel: u64) -> bool {
+        self.state().channels.insert(channel)
+    }
+
+    /// Forgets a channel; true if the session had it.
+    pub(crate) fn forget_channel(&self, channel: u64) -> bool {
+        self.state().channels.remove(&channel)
+    }
+
+    pub(crate) fn has_channel(&self, channel: u64) -> bool {
+        self.state().channels.contains(&channel)
+    }
+
+    pub(crate) fn channels(&self) -> Vec<u64> {
+        let mut channels: Vec<u64> = self.state().channels.iter().copied().collect();
+        channels.sort_unstable();
+        channels
+    }
+
+    pub(crate) fn follows_all(&self) -> bool {
+        self.follow_all.load(Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn session(queue: usize) -> (Arc<Session>, FrameStream) {
+        Session::new(1, "acme", "bob", "token".into(), queue, Arc::default())
+    }
+
+    fn message(id: u64, from: &str, to: &str) -> Arc<pb::Event> {
+        let message = pb::Message {
+            id,
+            channel_id: 7,
+            from: from.into(),
+            to: to.into(),
+            data: format!("m{id}"),
+            ..Default::default()
+        };
+        Arc::new(pb::Event {
+            conversation_id: 7,
+            kind: Some(Kind::MessageCreated(pb::MessageCreated { message: Some(message) })),
+        })
+    }
+
+    /// Ids of the messages queued so far. Delivery is synchronous, so one poll per frame
+    /// (a zero timeout polls once) sees everything that was delivered.
+    async fn received(frames: &mut FrameStream) -> Vec<u64> {
+        let mut ids = Vec::new();
+        while let Ok(Some(frame)) = tokio::time::timeout(Duration::ZERO, frames.next()).await {
+            if let Ok(pb::ServerFrame { kind: Some(server_frame::Kind::Event(event)) }) = frame
+                && let Some(Kind::MessageCreated(created)) = event.kind
+            {
+                ids.push(created.message.unwrap().id);
+            }
+        }
+        ids
+    }
+
+    #[tokio::test]
+    async fn live_events_wait_for_the_replay_and_skip_what_it_delivered() {
+        let (session, mut frames) = session(64);
+        session.begin_replay();
+        session.deliver(&message(11, "alice", "*")); // live, during the replay
+        session.deliver(&message(10, "alice", "*")); // an older id, committed late
+        session.replayed(7, 11); // the replay read 11 but not 10
+        assert!(received(&mut frames).await.is_empty(), "held back");
+        session.finish_replay();
+        assert_eq!(received(&mut frames).await, [10]);
+    }
+
+    #[tokio::test]
+    async fn a_late_live_copy_of_a_replayed_message_is_dropped_once() {
+        let (session, mut frames) = session(64);
+        session.begin_replay();
+        session.replayed(7, 20);
+        session.finish_replay();
+        session.deliver(&message(20, "alice", "*")); // published after the replay ended
+        session.deliver(&message(21, "alice", "*"));
+        assert_eq!(received(&mut frames).await, [21]);
+    }
+
+    #[tokio::test]
+    async fn private_messages_reach_only_their_parties() {
+        let (session, mut frames) = session(64);
+        session.deliver(&message(1, "alice", "carol"));
+        session.deliver(&message(2, "alice", "bob"));
+        session.deliver(&message(3, "bob", "dave"));
+        session.deliver(&message(4, "alice", "*"));
+        assert_eq!(received(&mut frames).await, [2, 3, 4]);
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_ends_the_session_with_a_reason() {
+        let (session, mut frames) = session(2);
+        for id in 1..=3 {
+            session.deliver(&message(id, "alice", "*"));
+        }
+        assert!(session.ended.is_cancelled());
+        let mut last = None;
+        while let Some(frame) = frames.next().await {
+            last = Some(frame);
+            if matches!(last, Some(Err(_))) {
+                break;
+            }
+        }
+        let status = last.unwrap().unwrap_err();
+        assert_eq!(status.code(), tonic::Code::ResourceExhausted);
+    }
+}

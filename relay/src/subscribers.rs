@@ -1,0 +1,108 @@
+//! `ChannelSubscribers`: per topic, the local sessions that want it. The relay holds an
+//! upstream subscription for a topic exactly while it has at least one local subscriber:
+//! the first one subscribes upstream (and waits for the controller's acknowledgement), the
+//! last one to leave unsubscribes.
+//!
+//! The registry lock is never held across an upstream round-trip: acknowledgements arrive
+//! on the same stream the dispatcher reads, so holding it would deadlock.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::watch;
+use tonic::Status;
+
+use crate::session::{Session, SessionId};
+use crate::topic::Topic;
+use crate::upstream::Upstream;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Upstreamed {
+    Pending,
+    Ready,
+    Failed,
+}
+
+struct TopicEntry {
+    sessions: HashMap<SessionId, Arc<Session>>,
+    /// Whether the upstream subscription is in place; later subscribers wait for it.
+    upstreamed: watch::Sender<Upstreamed>,
+}
+
+pub(crate) struct ChannelSubscribers {
+    upstream: Arc<Upstream>,
+    registry: Mutex<HashMap<Topic, TopicEntry>>,
+}
+
+impl ChannelSubscribers {
+    pub(crate) fn new(upstream: Arc<Upstream>) -> Self {
+        ChannelSubscribers { upstream, registry: Mutex::new(HashMap::new()) }
+    }
+
+    /// Adds `session` to `topic`; returns once the topic's events flow to this relay.
+    pub(crate) async fn subscribe(
+        &self,
+        session: &Arc<Session>,
+        topic: Topic,
+    ) -> Result<(), Status> {
+        let (first, mut upstreamed) = {
+            let mut registry = self.registry.lock().expect("registry lock poisoned");
+            match registry.get_mut(&topic) {
+                Some(entry) => {
+                    entry.sessions.insert(session.id, session.clone());
+                    (false, entry.upstreamed.subscribe())
+                }
+                None => {
+                    let (upstreamed, watching) = watch::channel(Upstreamed::Pending);
+                    let sessions = HashMap::from([(session.id, session.clone())]);
+                    registry.insert(topic.clone(), TopicEntry { sessions, upstreamed });
+                    (true, watching)
+                }
+            }
+        };
+        if first {
+            let result = self.upstream.subscribe(std::slice::from_ref(&topic)).await;
+            let mut registry = self.registry.lock().expect("registry lock poisoned");
+            let outcome = if result.is_ok() { Upstreamed::Ready } else { Upstreamed::Failed };
+            if let Some(entry) = registry.get(&topic) {
+                entry.upstreamed.send_replace(outcome);
+            }
+            if result.is_err() {
+                registry.remove(&topic);
+            }
+            return result;
+        }
+        let outcome = upstreamed.wait_for(|state| *state != Upstreamed::Pending).await.map(|s| *s);
+        if matches!(outcome, Ok(Upstreamed::Ready)) {
+            Ok(())
+        } else {
+            self.unsubscribe(session.id, &topic);
+            Err(Status::unavailable("the relay could not subscribe at the controller"))
+        }
+    }
+
+    /// Removes a session from a topic, unsubscribing upstream if it was the last.
+    pub(crate) fn unsubscribe(&self, session: SessionId, topic: &Topic) {
+        let mut registry = self.registry.lock().expect("registry lock poisoned");
+        let Some(entry) = registry.get_mut(topic) else { return };
+        entry.sessions.remove(&session);
+        if entry.sessions.is_empty() {
+            registry.remove(topic);
+            self.upstream.unsubscribe(std::slice::from_ref(topic));
+        }
+    }
+
+    /// The sessions subscribed to `topic` right now.
+    pub(crate) fn sessions(&self, topic: &Topic) -> Vec<Arc<Session>> {
+        let registry = self.registry.lock().expect("registry lock poisoned");
+        registry
+            .get(topic)
+            .map(|entry| entry.sessions.values().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Every topic with a local subscriber.
+    pub(crate) fn topics(&self) -> Vec<Topic> {
+        self.registry.lock().expect("registry lock poisoned").keys().cloned().collect()
+    }
+}

@@ -1,0 +1,183 @@
+//! The relay's link to its controller: one Fanout stream, reopened with backoff when it
+//! breaks, plus the channel that client calls are forwarded over.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use switchboard_auth::ServiceCredential;
+use switchboard_proto::v1::{self as pb, fanout_client::FanoutClient, relay_frame::Kind};
+use tokio::sync::{mpsc, oneshot};
+use tokio_stream::wrappers::ReceiverStream;
+use tokio_util::sync::CancellationToken;
+use tonic::transport::{Channel, Endpoint};
+use tonic::{Request, Status};
+
+use crate::RelayState;
+use crate::topic::Topic;
+
+/// Frames queued towards the controller. Subscribes wait for room; presence and
+/// unsubscribes are dropped when it is full (the next reconnect resends the truth).
+const UPSTREAM_QUEUE: usize = 4096;
+/// How long a subscribe waits for the controller's acknowledgement.
+const ACK_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub(crate) struct Upstream {
+    /// gRPC channel to the controller; reconnects on its own.
+    channel: Channel,
+    /// Presented to open the Fanout stream.
+    credential: ServiceCredential,
+    /// The current Fanout stream's sender; None while disconnected.
+    link: Mutex<Option<mpsc::Sender<pb::RelayFrame>>>,
+    /// Subscribes waiting for their acknowledgement, by request id.
+    pending: Mutex<HashMap<u64, oneshot::Sender<()>>>,
+    next_request: AtomicU64,
+}
+
+impl Upstream {
+    pub(crate) fn new(controller: &str, credential: ServiceCredential) -> Result<Self, String> {
+        let endpoint = Endpoint::from_shared(controller.to_string())
+            .map_err(|e| format!("relay.controller `{controller}`: {e}"))?
+            .tcp_nodelay(true)
+            .connect_timeout(Duration::from_secs(5));
+        Ok(Upstream {
+            channel: endpoint.connect_lazy(),
+            credential,
+            link: Mutex::new(None),
+            pending: Mutex::new(HashMap::new()),
+            next_request: AtomicU64::new(1),
+        })
+    }
+
+    /// The channel to the controller, for Chat calls.
+    pub(crate) fn channel(&self) -> Channel {
+        self.channel.clone()
+    }
+
+    fn sender(&self) -> Option<mpsc::Sender<pb::RelayFrame>> {
+        self.link.lock().expect("link lock poisoned").clone()
+    }
+
+    /// Subscribes at the controller; returns once its events flow.
+    pub(crate) async fn subscribe(&self, topics: &[Topic]) -> Result<(), Status> {
+        let unavailable = || Status::unavailable("the relay has no controller connection");
+        let sender = self.sender().ok_or_else(unavailable)?;
+        let request_id = self.next_request.fetch_add(1, Ordering::Relaxed);
+        let (acked, ack) = oneshot::channel();
+        self.pending.lock().expect("pending lock poisoned").insert(request_id, acked);
+        let topics = topics.iter().map(Topic::to_proto).collect();
+        let frame = Kind::Subscribe(pb::Topics { topics, request_id });
+        if sender.send(pb::RelayFrame { kind: Some(frame) }).await.is_err() {
+            self.pending.lock().expect("pending lock poisoned").remove(&request_id);
+            return Err(unavailable());
+        }
+        match tokio::time::timeout(ACK_TIMEOUT, ack).await {
+            Ok(Ok(())) => Ok(()),
+            _ => {
+                self.pending.lock().expect("pending lock poisoned").remove(&request_id);
+                Err(Status::unavailable("the controller did not confirm the subscription"))
+            }
+        }
+    }
+
+    /// Best effort: a lost unsubscribe only costs traffic until the next reconnect.
+    pub(crate) fn unsubscribe(&self, topics: &[Topic]) {
+        let topics = topics.iter().map(Topic::to_proto).collect();
+        self.send_best_effort(Kind::Unsubscribe(pb::Topics { topics, request_id: 0 }));
+    }
+
+    /// Best effort: every reconnect reports all online users again.
+    pub(crate) fn report_presence(&self, org: &str, user: &str, online: bool) {
+        let report = pb::PresenceReport { org: org.into(), user_id: user.into(), online };
+        self.send_best_effort(Kind::Presence(report));
+    }
+
+    fn send_best_effort(&self, kind: Kind) {
+        if let Some(sender) = self.sender() {
+            let _ = sender.try_send(pb::RelayFrame { kind: Some(kind) });
+        }
+    }
+
+    /// Keeps the Fanout stream open until `shutdown`, dispatching what arrives.
+    pub(crate) async fn run(state: Arc<RelayState>, shutdown: CancellationToken) {
+        let upstream = &state.upstream;
+        let mut backoff = Duration::from_millis(50);
+        while !shutdown.is_cancelled() {
+            match upstream.open(&state).await {
+                Ok(mut incoming) => {
+                    backoff = Duration::from_millis(50);
+                    state.stats.upstream_connected.store(true, Ordering::Relaxed);
+                    tracing::info!("connected to the controller");
+                    loop {
+                        let frame = tokio::select! {
+                            () = shutdown.cancelled() => break,
+                            frame = incoming.message() => frame,
+                        };
+                        match frame {
+                            Ok(Some(frame)) => upstream.handle(&state, frame),
+                            Ok(None) => break,
+                            Err(status) => {
+                                tracing::warn!(%status, "controller stream broke");
+                                break;
+                            }
+                        }
+                    }
+                    state.stats.upstream_connected.store(false, Ordering::Relaxed);
+                    *upstream.link.lock().expect("link lock poisoned") = None;
+                    // Waiting subscribes fail now rather than at their timeout.
+                    upstream.pending.lock().expect("pending lock poisoned").clear();
+                }
+                Err(status) => tracing::warn!(%status, "cannot reach the controller"),
+            }
+            tokio::select! {
+                () = shutdown.cancelled() => break,
+                () = tokio::time::sleep(backoff) => {}
+            }
+            backoff = (backoff * 2).min(Duration::from_secs(2));
+        }
+    }
+
+    /// Opens a Fanout stream, first re-stating every wanted topic and online user.
+    async fn open(&self, state: &RelayState) -> Result<tonic::Streaming<pb::FanoutFrame>, Status> {
+        let (sender, receiver) = mpsc::channel(UPSTREAM_QUEUE);
+        let topics: Vec<pb::Topic> =
+            state.subscribers.topics().iter().map(Topic::to_proto).collect();
+        if !topics.is_empty() {
+            let frame = Kind::Subscribe(pb::Topics { topics, request_id: 0 });
+            let _ = sender.try_send(pb::RelayFrame { kind: Some(frame) });
+        }
+        for (org, user) in state.presence.online_users() {
+            let report = pb::PresenceReport { org, user_id: user, online: true };
+            let _ = sender.try_send(pb::RelayFrame { kind: Some(Kind::Presence(report)) });
+        }
+        let mut request = Request::new(ReceiverStream::new(receiver));
+        let bearer = format!("Bearer {}", self.credential.bearer());
+        request.metadata_mut().insert(
+            "authorization",
+            bearer.parse().map_err(|_| Status::internal("the service credential is not ASCII"))?,
+        );
+        let response = FanoutClient::new(self.channel.clone()).stream(request).await?;
+        *self.link.lock().expect("link lock poisoned") = Some(sender);
+        Ok(response.into_inner())
+    }
+
+    fn handle(&self, state: &Arc<RelayState>, frame: pb::FanoutFrame) {
+        use pb::fanout_frame::Kind as Frame;
+        match frame.kind {
+            Some(Frame::Event(pb::TopicEvent { topic: Some(topic), event: Some(event) })) => {
+                if let Some(topic) = Topic::from_proto(&topic) {
+                    state.dispatch(&topic, Arc::new(event));
+                }
+            }
+            Some(Frame::Subscribed(topics)) => {
+                let waiter =
+                    self.pending.lock().expect("pending lock poisoned").remove(&topics.request_id);
+                if let Some(waiter) = waiter {
+                    let _ = waiter.send(());
+                }
+            }
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,311 @@
+//! [`Realtime`]: a live connection to a relay that survives disconnects.
+//!
+//! It remembers, per conversation, the newest message id it handed to the app. When the
+//! stream breaks it reconnects with exponential backoff (trying each relay address in
+//! turn) and sends those positions in its `hello`, so the relay replays exactly what was
+//! missed: every message once, in order.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use switchboard_proto::tonic::transport::Endpoint;
+use switchboard_proto::tonic::{Code, Request, Status};
+use switchboard_proto::v1::{
+    self as pb, client_frame::Kind as ClientKind, event::Kind as EventKind,
+    realtime_client::RealtimeClient, server_frame::Kind as ServerKind,
+};
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+use tokio_stream::wrappers::ReceiverStream;
+
+use crate::SdkError;
+
+/// How to connect.
+#[derive(Debug, Clone)]
+pub struct RealtimeOptions {
+    /// Relay addresses (e.g. `http://127.0.0.1:7400`), tried in turn.
+    pub addresses: Vec<String>,
+    pub token: String,
+    /// Subscribe to only these conversations; empty for all of the user's (following
+    /// membership changes).
+    pub only: Vec<u64>,
+    /// Known positions (conversation → newest message id seen), e.g. from a previous run.
+    pub positions: HashMap<u64, u64>,
+    /// First reconnect delay; doubles up to `max_backoff`.
+    pub min_backoff: Duration,
+    pub max_backoff: Duration,
+}
+
+impl RealtimeOptions {
+    pub fn new(address: impl Into<String>, token: impl Into<String>) -> Self {
+        RealtimeOptions {
+            addresses: vec![address.into()],
+            token: token.into(),
+            only: Vec::new(),
+            positions: HashMap::new(),
+            min_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(5),
+        }
+    }
+}
+
+/// What the app receives.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RealtimeEvent {
+    /// Connected (or reconnected) and subscribed.
+    Welcome(pb::Welcome),
+    /// Replays are done; events from here on are live.
+    Live(pb::Live),
+    Event(pb::Event),
+    /// A client frame failed (sends report through [`Realtime::send`] instead).
+    Error(pb::ErrorFrame),
+    /// The stream ended; a reconnect follows unless the app closed it.
+    Disconnected {
+        code: Code,
+        message: String,
+    },
+}
+
+/// Commands from the app to the connection task.
+enum Command {
+    Frame(ClientKind),
+    Send(pb::SendMessageRequest, oneshot::Sender<Result<pb::Ack, SdkError>>),
+    SetToken(String),
+}
+
+/// A live connection. Dropping it closes the connection.
+pub struct Realtime {
+    commands: mpsc::Sender<Command>,
+    events: mpsc::Receiver<RealtimeEvent>,
+    /// Newest message id handed to the app, per conversation.
+    positions: Arc<Mutex<HashMap<u64, u64>>>,
+    task: JoinHandle<()>,
+}
+
+impl Realtime {
+    /// Starts connecting; events (including `Welcome`) arrive through [`Realtime::next`].
+    pub fn connect(options: RealtimeOptions) -> Realtime {
+        let (commands, command_rx) = mpsc::channel(1024);
+        let (event_tx, events) = mpsc::channel(4096);
+        let positions = Arc::new(Mutex::new(options.positions.clone()));
+        let task = tokio::spawn(run(options, command_rx, event_tx, positions.clone()));
+        Realtime { commands, events, positions, task }
+    }
+
+    /// The next event; None once closed.
+    pub async fn next(&mut self) -> Option<RealtimeEvent> {
+        self.events.recv().await
+    }
+
+    /// Sends a message and waits for its acknowledgement. A `client_msg_id` is generated
+    /// when empty; retrying with the same one after an error never duplicates the message.
+    pub async fn send(&self, mut request: pb::SendMessageRequest) -> Result<pb::Ack, SdkError> {
+        if request.client_msg_id.is_empty() {
+            request.client_msg_id = format!("sdk-{:016x}", rand::random::<u64>());
+        }
+        let (reply, answer) = oneshot::channel();
+        self.command(Command::Send(request, reply)).await?;
+        answer.await.map_err(|_| closed())?
+    }
+
+    pub async fn typing(&self, channel_id: u64, typing: bool) -> Result<(), SdkError> {
+        self.frame(ClientKind::Typing(pb::TypingFrame { channel_id, typing })).await
+    }
+
+    pub async fn mark_read(&self, channel_id: u64, message_id: u64) -> Result<(), SdkError> {
+        self.frame(ClientKind::MarkRead(pb::MarkReadFrame { channel_id, message_id })).await
+    }
+
+    /// Adds conversations (each replayed from its known position, if any).
+    pub async fn subscribe(&self, channel_ids: &[u64]) -> Result<(), SdkError> {
+        let positions = self.positions();
+        let channels = channel_ids
+            .iter()
+            .map(|id| pb::ChannelPosition {
+                channel_id: *id,
+                after_id: positions.get(id).copied().unwrap_or(0),
+            })
+            .collect();
+        self.frame(ClientKind::Subscribe(pb::Subscribe { channels })).await
+    }
+
+    pub async fn unsubscribe(&self, channel_ids: &[u64]) -> Result<(), SdkError> {
+        let request = pb::Unsubscribe { channel_ids: channel_ids.to_vec() };
+        self.frame(ClientKind::Unsubscribe(request)).await
+    }
+
+    /// Uses a new token from now on (also for reconnects).
+    pub async fn set_token(&self, token: impl Into<String>) -> Result<(), SdkError> {
+        self.command(Command::SetToken(token.into())).await
+    }
+
+    /// Newest message id seen per conversation: save these to resume after a restart.
+    pub fn positions(&self) -> HashMap<u64, u64> {
+        self.positions.lock().expect("positions lock poisoned").clone()
+    }
+
+    async fn frame(&self, kind: ClientKind) -> Result<(), SdkError> {
+        self.command(Command::Frame(kind)).await
+    }
+
+    async fn command(&self, command: Command) -> Result<(), SdkError> {
+        self.commands.send(command).await.map_err(|_| closed())
+    }
+}
+
+impl Drop for Realtime {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+fn closed() -> SdkError {
+    SdkError::Status(Status::unavailable("the realtime connection is closed"))
+}
+
+/// The connection task: connect, serve, and on any break reconnect with backoff.
+async fn run(
+    mut options: RealtimeOptions,
+    mut commands: mpsc::Receiver<Command>,
+    events: mpsc::Sender<RealtimeEvent>,
+    positions: Arc<Mutex<HashMap<u64, u64>>>,
+) {
+    let mut backoff = options.min_backoff;
+    let mut attempt = 0usize;
+    loop {
+        let address = options.addresses[attempt % options.addresses.len()].clone();
+        attempt += 1;
+        let outcome = connection(&address, &mut options, &mut commands, &events, &positions).await;
+        let status = match outcome {
+            Ok(Ended::AppClosed) => return,
+            Ok(Ended::WasLive) => {
+                backoff = options.min_backoff;
+                Status::unavailable("the stream ended")
+            }
+            Err(status) => status,
+        };
+        let event =
+            RealtimeEvent::Disconnected { code: status.code(), message: status.message().into() };
+        if events.send(event).await.is_err() {
+            return;
+        }
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(options.max_backoff);
+    }
+}
+
+enum Ended {
+    /// The app dropped its handle.
+    AppClosed,
+    /// The stream had gone live before it ended (so the next attempt starts fast).
+    WasLive,
+}
+
+async fn connection(
+    address: &str,
+    options: &mut RealtimeOptions,
+    commands: &mut mpsc::Receiver<Command>,
+    events: &mpsc::Sender<RealtimeEvent>,
+    positions: &Arc<Mutex<HashMap<u64, u64>>>,
+) -> Result<Ended, Status> {
+    let channel = Endpoint::from_shared(address.to_string())
+        .map_err(|e| Status::invalid_argument(format!("bad address {address}: {e}")))?
+        .connect_timeout(Duration::from_secs(5))
+        .tcp_nodelay(true)
+        .connect()
+        .await
+        .map_err(|e| Status::unavailable(format!("cannot connect to {address}: {e}")))?;
+    let (outbound, outbound_rx) = mpsc::channel::<pb::ClientFrame>(1024);
+    let resume = positions
+        .lock()
+        .expect("positions lock poisoned")
+        .iter()
+        .filter(|(channel, _)| options.only.is_empty() || options.only.contains(channel))
+        .map(|(channel_id, after_id)| pb::ChannelPosition {
+            channel_id: *channel_id,
+            after_id: *after_id,
+        })
+        .collect();
+    let hello = pb::Hello { only: options.only.clone(), resume };
+    let _ = outbound.try_send(pb::ClientFrame { kind: Some(ClientKind::Hello(hello)) });
+    let mut request = Request::new(ReceiverStream::new(outbound_rx));
+    let bearer = format!("Bearer {}", options.token)
+        .parse()
+        .map_err(|_| Status::unauthenticated("the token has characters a header cannot carry"))?;
+    request.metadata_mut().insert("authorization", bearer);
+    let mut inbound = RealtimeClient::new(channel).connect(request).await?.into_inner();
+
+    let mut pending: HashMap<String, oneshot::Sender<Result<pb::Ack, SdkError>>> = HashMap::new();
+    let mut live = false;
+    let result = loop {
+        tokio::select! {
+            command = commands.recv() => {
+                let frame = match command {
+                    None => break Ok(Ended::AppClosed),
+                    Some(Command::Frame(kind)) => kind,
+                    Some(Command::Send(request, reply)) => {
+                        pending.insert(request.client_msg_id.clone(), reply);
+                        ClientKind::Send(pb::SendFrame { message: Some(request) })
+                    }
+                    Some(Command::SetToken(token)) => {
+                        options.token = token.clone();
+                        ClientKind::RefreshToken(pb::RefreshToken { token })
+                    }
+                };
+                if outbound.send(pb::ClientFrame { kind: Some(frame) }).await.is_err() {
+                    break Err(Status::unavailable("the stream closed"));
+                }
+            }
+            frame = inbound.message() => {
+                let kind = match frame {
+                    Ok(Some(pb::ServerFrame { kind: Some(kind) })) => kind,
+                    Ok(Some(_)) => continue,
+                    Ok(None) if live => break Ok(Ended::WasLive),
+                    Ok(None) => break Err(Status::unavailable("the stream ended")),
+                    Err(status) => break Err(status),
+                };
+                let event = match kind {
+                    ServerKind::Welcome(welcome) => RealtimeEvent::Welcome(welcome),
+                    ServerKind::Live(done) => {
+                        live = true;
+                        RealtimeEvent::Live(done)
+                    }
+                    ServerKind::Event(event) => {
+                        if let Some(EventKind::MessageCreated(pb::MessageCreated { message: Some(m) })) = &event.kind {
+                            let mut positions = positions.lock().expect("positions lock poisoned");
+                            let position = positions.entry(m.channel_id).or_default();
+                            *position = (*position).max(m.id);
+                        }
+                        RealtimeEvent::Event(event)
+                    }
+                    ServerKind::Ack(ack) => {
+                        if let Some(reply) = pending.remove(&ack.client_msg_id) {
+                            let _ = reply.send(Ok(ack));
+                        }
+                        continue;
+                    }
+                    ServerKind::Error(error) => match pending.remove(&error.client_msg_id) {
+                        Some(reply) if !error.client_msg_id.is_empty() => {
+                            let status = Status::new(Code::from_i32(error.code), error.message);
+                            let _ = reply.send(Err(SdkError::Status(status)));
+                            continue;
+                        }
+                        _ => RealtimeEvent::Error(error),
+                    },
+                    ServerKind::Pong(_) => continue,
+                };
+                if events.send(event).await.is_err() {
+                    break Ok(Ended::AppClosed);
+                }
+            }
+        }
+    };
+    // Sends in flight are unknown: the app may retry them with the same client_msg_id.
+    for (_, reply) in pending {
+        let _ = reply.send(Err(SdkError::Status(Status::unavailable(
+            "disconnected before the acknowledgement; retry with the same client_msg_id",
+        ))));
+    }
+    result
+}

@@ -1,0 +1,38 @@
+//! The Bus carries events between controllers: a controller publishes each event on its
+//! topic, and every controller subscribed to that topic receives it into its inbox, from
+//! where its `FanoutHub` hands it to the relays that want it. Delivery is at most once; gaps
+//! are closed by resume from the Store. This issue ships the in-process bus (one
+//! controller); NATS implements the same trait for clusters.
+
+mod in_process;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use switchboard_proto::v1 as pb;
+
+pub use in_process::InProcessBus;
+
+use crate::realtime::Topic;
+
+/// An event received from the bus, shared by every relay it goes to.
+pub type Delivery = (Topic, Arc<pb::Event>);
+
+#[derive(Debug, thiserror::Error)]
+pub enum BusError {
+    #[error("the bus is unavailable: {0}")]
+    Unavailable(String),
+}
+
+#[async_trait]
+pub trait Bus: Send + Sync + 'static {
+    /// Sends `event` to every controller subscribed to `topic` (this one included).
+    async fn publish(&self, topic: &Topic, event: pb::Event) -> Result<(), BusError>;
+
+    /// Starts delivering `topic`'s events to this controller's inbox. Once this returns,
+    /// every event published afterwards arrives.
+    async fn subscribe(&self, topic: &Topic) -> Result<(), BusError>;
+
+    /// Stops delivering `topic`'s events here.
+    async fn unsubscribe(&self, topic: &Topic) -> Result<(), BusError>;
+}

@@ -1,0 +1,124 @@
+//! The ephemeral and per-user state around conversations: typing, read markers, presence.
+
+use std::time::Instant;
+
+use super::{ChatService, policy};
+use crate::auth::Caller;
+use crate::error::ChatResult;
+use crate::model::{ConversationId, Kind, MessageId};
+use crate::realtime::RelayId;
+use crate::validate::{self, Violations};
+
+impl ChatService {
+    /// SetTyping: members who may post tell the others they are typing (or stopped).
+    pub async fn set_typing(
+        &self,
+        caller: &Caller,
+        channel: ConversationId,
+        typing: bool,
+    ) -> ChatResult<u32> {
+        Violations::new().check("channel_id", validate::check_id(channel)).finish()?;
+        let (conversation, me) = self.as_member(caller, channel).await?;
+        policy::writable(&conversation)?;
+        policy::may_post(&conversation, &me)?;
+        let ttl_ms = self.typing.ttl().as_millis() as u32;
+        if typing {
+            self.typing.start(channel, &caller.user);
+            self.events.typing(channel, &caller.user, true, ttl_ms).await;
+        } else if self.typing.stop(channel, &caller.user) {
+            self.events.typing(channel, &caller.user, false, ttl_ms).await;
+        }
+        Ok(ttl_ms)
+    }
+
+    /// Ends typing indicators nobody refreshed, telling the members.
+    pub async fn expire_typing(&self) {
+        let ttl_ms = self.typing.ttl().as_millis() as u32;
+        for (channel, user) in self.typing.expired(Instant::now()) {
+            self.events.typing(channel, &user, false, ttl_ms).await;
+        }
+    }
+
+    /// MarkRead: moves the caller's read marker forward and tells the members.
+    pub async fn mark_read(
+        &self,
+        caller: &Caller,
+        channel: ConversationId,
+        message: MessageId,
+    ) -> ChatResult<MessageId> {
+        Violations::new()
+            .check("channel_id", validate::check_id(channel))
+            .check("message_id", validate::check_id(message))
+            .finish()?;
+        self.as_member(caller, channel).await?;
+        self.visible_message(caller, channel, message).await?;
+        let marker = self.store.advance_read_marker(channel, &caller.user, message).await?;
+        if marker == message {
+            self.events.read_receipt(channel, &caller.user, marker).await;
+        }
+        Ok(marker)
+    }
+
+    /// ListReadMarkers: every member's read marker.
+    pub async fn read_markers(
+        &self,
+        caller: &Caller,
+        channel: ConversationId,
+    ) -> ChatResult<Vec<(String, MessageId)>> {
+        Violations::new().check("channel_id", validate::check_id(channel)).finish()?;
+        self.as_member(caller, channel).await?;
+        Ok(self.store.list_read_markers(channel).await?)
+    }
+
+    /// GetPresence: which of these users of the caller's org are online.
+    pub fn presence_of(&self, caller: &Caller, users: &[String]) -> ChatResult<Vec<bool>> {
+        let mut violations = Violations::new();
+        violations.check("user_ids", validate::check_user_ids(users));
+        if users.is_empty() {
+            violations.check("user_ids", Err("name at least one user".into()));
+        }
+        violations.finish()?;
+        Ok(users.iter().map(|user| self.presence.is_online(&caller.org, user)).collect())
+    }
+
+    /// A relay reports a user's first stream opened or last one closed.
+    pub async fn report_presence(&self, relay: RelayId, org: &str, user: &str, online: bool) {
+        if let Some(online) = self.presence.report(relay, org, user, online) {
+            self.publish_presence(org, user, online).await;
+        }
+    }
+
+    /// A relay stream ended: its users are offline unless another relay has them.
+    pub async fn relay_gone(&self, relay: RelayId) {
+        for (org, user) in self.presence.relay_gone(relay) {
+            self.publish_presence(&org, &user, false).await;
+        }
+    }
+
+    /// Presence goes to every conversation the user shares with someone.
+    async fn publish_presence(&self, org: &str, user: &str, online: bool) {
+        let mut shared = Vec::new();
+        let mut after = 0;
+        loop {
+            let ids = match self.store.list_user_conversations(org, user, after, 1000).await {
+                Ok(ids) => ids,
+                Err(error) => {
+                    tracing::warn!(%error, "presence not published: cannot list conversations");
+                    return;
+                }
+            };
+            for id in &ids {
+                if let Ok(Some(conversation)) = self.store.get_conversation(*id).await
+                    && conversation.kind != Kind::SelfNotes
+                {
+                    shared.push(*id);
+                }
+            }
+            match ids.last() {
+                Some(last) if ids.len() == 1000 => after = *last,
+                _ => break,
+            }
+        }
+        self.events.presence(org, user, online, &shared).await;
+    }
+}

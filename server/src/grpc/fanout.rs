@@ -1,0 +1,96 @@
+//! `switchboard.v1.Fanout`: the internal stream each relay holds to a controller. Opened
+//! only with the cluster's service credential.
+
+use std::pin::Pin;
+use std::sync::Arc;
+
+use switchboard_proto::v1::{self as pb, fanout_server::Fanout, relay_frame::Kind};
+use tokio_stream::wrappers::ReceiverStream;
+use tokio_stream::{Stream, StreamExt};
+use tonic::{Request, Response, Status, Streaming};
+
+use crate::auth::ServiceCredential;
+use crate::chat::ChatService;
+use crate::realtime::{FanoutHub, RelayId, Topic};
+
+#[derive(Clone)]
+pub struct FanoutApi {
+    /// Presence reports go to the domain service.
+    chat: Arc<ChatService>,
+    /// Where relay streams register their topics.
+    hub: Arc<FanoutHub>,
+    /// The relays' shared secret; None refuses every relay.
+    credential: Option<ServiceCredential>,
+}
+
+impl FanoutApi {
+    pub fn new(
+        chat: Arc<ChatService>,
+        hub: Arc<FanoutHub>,
+        credential: Option<ServiceCredential>,
+    ) -> Self {
+        FanoutApi { chat, hub, credential }
+    }
+}
+
+type FrameStream = Pin<Box<dyn Stream<Item = Result<pb::FanoutFrame, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl Fanout for FanoutApi {
+    type StreamStream = FrameStream;
+
+    async fn stream(
+        &self,
+        request: Request<Streaming<pb::RelayFrame>>,
+    ) -> Result<Response<FrameStream>, Status> {
+        let credential = self.credential.as_ref().ok_or_else(|| {
+            Status::unauthenticated("this controller has no service credential configured")
+        })?;
+        credential.check(request.metadata())?;
+        let (relay, outgoing, cut) = self.hub.attach().await;
+        tracing::info!(relay, "relay attached");
+        let mut incoming = request.into_inner();
+        let (chat, hub) = (self.chat.clone(), self.hub.clone());
+        tokio::spawn(async move {
+            loop {
+                let frame = tokio::select! {
+                    () = cut.cancelled() => break,
+                    frame = incoming.message() => frame,
+                };
+                match frame {
+                    Ok(Some(frame)) => handle(&chat, &hub, relay, frame).await,
+                    Ok(None) => break,
+                    Err(status) => {
+                        tracing::info!(relay, %status, "relay stream broke");
+                        break;
+                    }
+                }
+            }
+            hub.detach(relay).await;
+            chat.relay_gone(relay).await;
+            tracing::info!(relay, "relay detached");
+        });
+        // Ends when the hub drops the relay (detached, or cut off for being slow).
+        Ok(Response::new(Box::pin(ReceiverStream::new(outgoing).map(Ok))))
+    }
+}
+
+async fn handle(chat: &ChatService, hub: &FanoutHub, relay: RelayId, frame: pb::RelayFrame) {
+    match frame.kind {
+        Some(Kind::Subscribe(request)) => {
+            let topics = request.topics.iter().filter_map(Topic::from_proto).collect();
+            if let Err(error) = hub.subscribe(relay, topics, request.request_id).await {
+                tracing::warn!(relay, %error, "subscribe failed; dropping the relay to resync");
+                hub.detach(relay).await;
+            }
+        }
+        Some(Kind::Unsubscribe(request)) => {
+            let topics: Vec<Topic> = request.topics.iter().filter_map(Topic::from_proto).collect();
+            hub.unsubscribe(relay, &topics).await;
+        }
+        Some(Kind::Presence(report)) => {
+            chat.report_presence(relay, &report.org, &report.user_id, report.online).await;
+        }
+        None => {}
+    }
+}

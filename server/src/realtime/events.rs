@@ -1,0 +1,146 @@
+//! Building and publishing events. Publishing happens after the write it reports is durable;
+//! a failed publish is logged, never surfaced to the caller (the Store is the truth, and
+//! resume fills any gap).
+
+use std::sync::Arc;
+
+use switchboard_proto::v1::{self as pb, event::Kind};
+
+use super::Topic;
+use crate::bus::Bus;
+use crate::chat::ConversationView;
+use crate::convert;
+use crate::ids;
+use crate::model::{ConversationId, Member, Message, MessageId};
+
+/// How far before a join the replay for a newly added member starts, to cover messages
+/// whose ids were taken just before the join but committed after it.
+const JOIN_REPLAY_MARGIN_MS: i64 = 5_000;
+
+#[derive(Clone)]
+pub struct Events {
+    /// Where events go.
+    bus: Arc<dyn Bus>,
+}
+
+impl Events {
+    pub fn new(bus: Arc<dyn Bus>) -> Self {
+        Events { bus }
+    }
+
+    async fn publish(&self, topic: Topic, conversation_id: ConversationId, kind: Kind) {
+        let event = pb::Event { conversation_id, kind: Some(kind) };
+        if let Err(error) = self.bus.publish(&topic, event).await {
+            tracing::warn!(%error, ?topic, "event not published");
+        }
+    }
+
+    pub async fn message_created(&self, message: &Message) {
+        let kind = Kind::MessageCreated(pb::MessageCreated {
+            message: Some(convert::message(message.clone())),
+        });
+        self.publish(Topic::Channel(message.channel_id), message.channel_id, kind).await;
+    }
+
+    pub async fn message_edited(&self, message: &Message) {
+        let kind = Kind::MessageEdited(pb::MessageEdited {
+            message: Some(convert::message(message.clone())),
+        });
+        self.publish(Topic::Channel(message.channel_id), message.channel_id, kind).await;
+    }
+
+    pub async fn message_deleted(&self, message: &Message, by: &str) {
+        let kind = Kind::MessageDeleted(pb::MessageDeleted {
+            message: Some(convert::message(message.clone())),
+            deleted_by: by.to_string(),
+        });
+        self.publish(Topic::Channel(message.channel_id), message.channel_id, kind).await;
+    }
+
+    /// To the conversation's members, and to the new member's own topic so that their
+    /// connected streams subscribe.
+    pub async fn member_joined(&self, view: &ConversationView, member: &Member, by: &str) {
+        let conversation = &view.conversation;
+        let kind = Kind::MemberJoined(pb::MemberJoined {
+            member: Some(convert::member(member.clone())),
+            added_by: by.to_string(),
+            conversation: Some(convert::conversation(ConversationView {
+                conversation: conversation.clone(),
+                my_role: None,
+            })),
+            replay_after: ids::first_id_at(member.joined_at_ms - JOIN_REPLAY_MARGIN_MS)
+                .saturating_sub(1),
+        });
+        self.publish(Topic::Channel(conversation.id), conversation.id, kind.clone()).await;
+        let own = Topic::user(&conversation.org, &member.user_id);
+        self.publish(own, conversation.id, kind).await;
+    }
+
+    /// To the conversation's members (the one who left included), and to their own topic.
+    pub async fn member_left(&self, org: &str, conversation: ConversationId, user: &str, by: &str) {
+        let kind = Kind::MemberLeft(pb::MemberLeft {
+            user_id: user.to_string(),
+            removed_by: by.to_string(),
+        });
+        self.publish(Topic::Channel(conversation), conversation, kind.clone()).await;
+        self.publish(Topic::user(org, user), conversation, kind).await;
+    }
+
+    pub async fn role_changed(&self, conversation: ConversationId, member: &Member, by: &str) {
+        let kind = Kind::MemberRoleChanged(pb::MemberRoleChanged {
+            member: Some(convert::member(member.clone())),
+            changed_by: by.to_string(),
+        });
+        self.publish(Topic::Channel(conversation), conversation, kind).await;
+    }
+
+    pub async fn conversation_updated(&self, view: &ConversationView, by: &str) {
+        let id = view.conversation.id;
+        let conversation = Some(convert::conversation(ConversationView {
+            conversation: view.conversation.clone(),
+            my_role: None,
+        }));
+        let kind = if view.conversation.archived {
+            Kind::ConversationArchived(pb::ConversationArchived {
+                conversation,
+                archived_by: by.to_string(),
+            })
+        } else {
+            Kind::ConversationUpdated(pb::ConversationUpdated {
+                conversation,
+                updated_by: by.to_string(),
+            })
+        };
+        self.publish(Topic::Channel(id), id, kind).await;
+    }
+
+    pub async fn typing(
+        &self,
+        conversation: ConversationId,
+        user: &str,
+        typing: bool,
+        ttl_ms: u32,
+    ) {
+        let kind =
+            Kind::Typing(pb::Typing { user_id: user.to_string(), typing, expires_in_ms: ttl_ms });
+        self.publish(Topic::Channel(conversation), conversation, kind).await;
+    }
+
+    pub async fn read_receipt(&self, conversation: ConversationId, user: &str, up_to: MessageId) {
+        let kind =
+            Kind::ReadReceipt(pb::ReadReceipt { user_id: user.to_string(), message_id: up_to });
+        self.publish(Topic::Channel(conversation), conversation, kind).await;
+    }
+
+    /// To each of the user's conversations.
+    pub async fn presence(&self, org: &str, user: &str, online: bool, in_: &[ConversationId]) {
+        for conversation in in_ {
+            let kind = Kind::Presence(pb::Presence {
+                org: org.to_string(),
+                user_id: user.to_string(),
+                online,
+            });
+            self.publish(Topic::Channel(*conversation), *conversation, kind).await;
+        }
+    }
+}

@@ -1,0 +1,163 @@
+//! `FanoutHub`: which relay streams want which topics, and the dispatch of bus deliveries
+//! to them. The controller is subscribed on the bus to a topic exactly while at least one
+//! of its relays wants it, so traffic flows only where there are readers.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use switchboard_proto::v1 as pb;
+use tokio::sync::{RwLock, mpsc};
+use tokio_util::sync::CancellationToken;
+
+use super::Topic;
+use crate::bus::{Bus, BusError, Delivery};
+
+/// Identifies one relay stream on this controller.
+pub type RelayId = u64;
+
+/// Frames queued per relay stream. A relay that falls this far behind is cut off; it
+/// reconnects and resyncs from the Store, so nobody waits on it.
+const RELAY_QUEUE: usize = 16_384;
+
+/// One attached relay stream.
+struct RelayLink {
+    /// The stream's outgoing queue.
+    sender: mpsc::Sender<pb::FanoutFrame>,
+    /// Cancelled to end the stream (slow relay, or shutdown).
+    cut: CancellationToken,
+    /// What it is subscribed to, to clean up when it goes.
+    topics: HashSet<Topic>,
+}
+
+#[derive(Default)]
+struct HubState {
+    relays: HashMap<RelayId, RelayLink>,
+    /// Topic → the relays that want it.
+    topics: HashMap<Topic, HashSet<RelayId>>,
+}
+
+pub struct FanoutHub {
+    /// Subscribed to a topic while `state.topics` has it.
+    bus: Arc<dyn Bus>,
+    /// Write-locked across bus (un)subscribes, so an acknowledgement never precedes the
+    /// bus subscription it promises.
+    state: RwLock<HubState>,
+    next_relay: AtomicU64,
+}
+
+impl FanoutHub {
+    pub fn new(bus: Arc<dyn Bus>) -> Self {
+        FanoutHub { bus, state: RwLock::default(), next_relay: AtomicU64::new(1) }
+    }
+
+    /// Registers a relay stream: its id, its outgoing frames, and the token that ends it.
+    pub async fn attach(&self) -> (RelayId, mpsc::Receiver<pb::FanoutFrame>, CancellationToken) {
+        let id = self.next_relay.fetch_add(1, Ordering::Relaxed);
+        let (sender, receiver) = mpsc::channel(RELAY_QUEUE);
+        let cut = CancellationToken::new();
+        let link = RelayLink { sender, cut: cut.clone(), topics: HashSet::new() };
+        self.state.write().await.relays.insert(id, link);
+        (id, receiver, cut)
+    }
+
+    /// Adds topics for a relay and, once the bus delivers them, acknowledges with
+    /// `subscribed` on the relay's stream.
+    pub async fn subscribe(
+        &self,
+        relay: RelayId,
+        topics: Vec<Topic>,
+        request_id: u64,
+    ) -> Result<(), BusError> {
+        let mut state = self.state.write().await;
+        for topic in &topics {
+            let relays = state.topics.entry(topic.clone()).or_default();
+            if relays.is_empty()
+                && let Err(error) = self.bus.subscribe(topic).await
+            {
+                state.topics.remove(topic);
+                return Err(error);
+            }
+            relays.insert(relay);
+            if let Some(link) = state.relays.get_mut(&relay) {
+                link.topics.insert(topic.clone());
+            }
+        }
+        let ack = pb::FanoutFrame {
+            kind: Some(pb::fanout_frame::Kind::Subscribed(pb::Topics {
+                topics: topics.iter().map(Topic::to_proto).collect(),
+                request_id,
+            })),
+        };
+        if let Some(link) = state.relays.get(&relay)
+            && link.sender.try_send(ack).is_err()
+        {
+            link.cut.cancel();
+        }
+        Ok(())
+    }
+
+    pub async fn unsubscribe(&self, relay: RelayId, topics: &[Topic]) {
+        let mut state = self.state.write().await;
+        for topic in topics {
+            if let Some(link) = state.relays.get_mut(&relay) {
+                link.topics.remove(topic);
+            }
+            self.drop_interest(&mut state, relay, topic).await;
+        }
+    }
+
+    /// Forgets a relay stream and everything it subscribed to.
+    pub async fn detach(&self, relay: RelayId) {
+        let mut state = self.state.write().await;
+        let Some(link) = state.relays.remove(&relay) else { return };
+        link.cut.cancel();
+        for topic in &link.topics {
+            self.drop_interest(&mut state, relay, topic).await;
+        }
+    }
+
+    async fn drop_interest(&self, state: &mut HubState, relay: RelayId, topic: &Topic) {
+        let Some(relays) = state.topics.get_mut(topic) else { return };
+        relays.remove(&relay);
+        if relays.is_empty() {
+            state.topics.remove(topic);
+            if let Err(error) = self.bus.unsubscribe(topic).await {
+                tracing::warn!(%error, ?topic, "bus unsubscribe failed");
+            }
+        }
+    }
+
+    /// Hands every bus delivery to the relays subscribed to its topic, until the inbox
+    /// closes. The frame is built once per delivery, not once per relay.
+    pub async fn run(self: Arc<Self>, mut inbox: mpsc::Receiver<Delivery>) {
+        while let Some((topic, event)) = inbox.recv().await {
+            let frame = pb::FanoutFrame {
+                kind: Some(pb::fanout_frame::Kind::Event(pb::TopicEvent {
+                    topic: Some(topic.to_proto()),
+                    event: Some((*event).clone()),
+                })),
+            };
+            let mut too_slow = Vec::new();
+            {
+                let state = self.state.read().await;
+                let Some(relays) = state.topics.get(&topic) else { continue };
+                for relay in relays {
+                    let Some(link) = state.relays.get(relay) else { continue };
+                    if link.sender.try_send(frame.clone()).is_err() {
+                        too_slow.push(*relay);
+                    }
+                }
+            }
+            for relay in too_slow {
+                tracing::warn!(relay, "relay stream fell behind; cutting it off (it will resync)");
+                self.detach(relay).await;
+            }
+        }
+    }
+
+    /// Topics this controller holds on the bus right now.
+    pub async fn topics(&self) -> Vec<Topic> {
+        self.state.read().await.topics.keys().cloned().collect()
+    }
+}

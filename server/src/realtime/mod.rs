@@ -1,0 +1,14 @@
+//! The controller's realtime side: topics, the events published on them, the hub that
+//! hands bus deliveries to relays, and the presence and typing state behind their events.
+
+mod events;
+mod hub;
+mod presence;
+mod topic;
+mod typing;
+
+pub use events::Events;
+pub use hub::{FanoutHub, RelayId};
+pub use presence::PresenceTracker;
+pub use topic::Topic;
+pub use typing::TypingTracker;

@@ -1,0 +1,36 @@
+//! Topics: what events flow on. One per conversation, and one per user (their membership
+//! changes, so that a connected user's subscriptions follow them).
+
+use switchboard_proto::v1 as pb;
+
+use crate::model::ConversationId;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Topic {
+    Channel(ConversationId),
+    User { org: String, user: String },
+}
+
+impl Topic {
+    pub fn user(org: &str, user: &str) -> Topic {
+        Topic::User { org: org.to_string(), user: user.to_string() }
+    }
+
+    pub fn to_proto(&self) -> pb::Topic {
+        let target = match self {
+            Topic::Channel(id) => pb::topic::Target::ChannelId(*id),
+            Topic::User { org, user } => {
+                pb::topic::Target::User(pb::UserTopic { org: org.clone(), user_id: user.clone() })
+            }
+        };
+        pb::Topic { target: Some(target) }
+    }
+
+    /// None for a topic with no target.
+    pub fn from_proto(topic: &pb::Topic) -> Option<Topic> {
+        match topic.target.as_ref()? {
+            pb::topic::Target::ChannelId(id) => Some(Topic::Channel(*id)),
+            pb::topic::Target::User(user) => Some(Topic::user(&user.org, &user.user_id)),
+        }
+    }
+}

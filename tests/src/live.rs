@@ -1,0 +1,74 @@
+//! Helpers for reading a [`Realtime`] connection in tests: wait for what should arrive
+//! (with a deadline, never a sleep), and prove what should not have arrived by waiting for
+//! a later marker instead.
+
+use std::time::Duration;
+
+use switchboard_sdk::proto::{self as pb, event::Kind};
+use switchboard_sdk::{Realtime, RealtimeEvent};
+
+/// How long any expected event may take.
+pub const EVENT_DEADLINE: Duration = Duration::from_secs(10);
+
+/// Reads events until `pick` returns Some; returns that and everything read before it.
+pub async fn until<T>(
+    live: &mut Realtime,
+    what: &str,
+    mut pick: impl FnMut(&RealtimeEvent) -> Option<T>,
+) -> (T, Vec<RealtimeEvent>) {
+    let mut before = Vec::new();
+    let deadline = tokio::time::Instant::now() + EVENT_DEADLINE;
+    loop {
+        let event = tokio::time::timeout_at(deadline, live.next())
+            .await
+            .unwrap_or_else(|_| panic!("timed out waiting for {what}; saw {before:#?}"))
+            .unwrap_or_else(|| panic!("connection closed while waiting for {what}"));
+        if let Some(found) = pick(&event) {
+            return (found, before);
+        }
+        before.push(event);
+    }
+}
+
+/// Waits until the connection is live (welcome, replays, `live`).
+pub async fn live(live: &mut Realtime) -> pb::Live {
+    until(live, "live", |e| match e {
+        RealtimeEvent::Live(done) => Some(done.clone()),
+        _ => None,
+    })
+    .await
+    .0
+}
+
+/// Waits for a new message whose text is `text`; returns it and the events before it.
+pub async fn message(live: &mut Realtime, text: &str) -> (pb::Message, Vec<RealtimeEvent>) {
+    until(live, &format!("message {text:?}"), |e| match created(e) {
+        Some(m) if m.data == text => Some(m.clone()),
+        _ => None,
+    })
+    .await
+}
+
+/// The message of a MessageCreated event.
+pub fn created(event: &RealtimeEvent) -> Option<&pb::Message> {
+    match event {
+        RealtimeEvent::Event(pb::Event {
+            kind: Some(Kind::MessageCreated(pb::MessageCreated { message: Some(m) })),
+            ..
+        }) => Some(m),
+        _ => None,
+    }
+}
+
+/// The texts of the new messages among `events`.
+pub fn texts(events: &[RealtimeEvent]) -> Vec<String> {
+    events.iter().filter_map(created).map(|m| m.data.clone()).collect()
+}
+
+/// The event kind, if it is an event.
+pub fn kind(event: &RealtimeEvent) -> Option<&Kind> {
+    match event {
+        RealtimeEvent::Event(pb::Event { kind: Some(kind), .. }) => Some(kind),
+        _ => None,
+    }
+}

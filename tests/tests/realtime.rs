@@ -1,0 +1,267 @@
+//! Live chat through a relay: who receives what, typing, read receipts, presence,
+//! subscriptions that follow membership, and the relay's upstream subscriptions.
+
+use switchboard_sdk::proto::event::Kind;
+use switchboard_tests::live::{self, kind, texts};
+use switchboard_tests::{Client, RealtimeEvent, TestController, TestRelay, proto};
+
+struct Chat {
+    server: TestController,
+    relay: TestRelay,
+}
+
+impl Chat {
+    async fn start() -> Chat {
+        let server = TestController::builder().typing_ttl_ms(300).start().await;
+        let relay = TestRelay::start(&server).await;
+        Chat { server, relay }
+    }
+
+    async fn client(&self, user: &str) -> Client {
+        self.relay.client(self.server.token(user, "acme")).await
+    }
+
+    async fn live(&self, user: &str) -> switchboard_tests::Realtime {
+        let mut realtime = self.relay.realtime(self.server.token(user, "acme"));
+        live::live(&mut realtime).await;
+        realtime
+    }
+
+    async fn team(&self, owner: &Client, members: &[&str]) -> u64 {
+        let request = proto::CreateTeamRequest {
+            name: "Live".into(),
+            members: members.iter().map(|m| m.to_string()).collect(),
+            ..Default::default()
+        };
+        owner.create_team(request).await.unwrap().id
+    }
+}
+
+fn text(channel: u64, data: &str) -> proto::SendMessageRequest {
+    proto::SendMessageRequest { channel_id: channel, data: data.into(), ..Default::default() }
+}
+
+#[tokio::test]
+async fn two_members_chat_live_and_a_non_member_receives_nothing() {
+    let chat = Chat::start().await;
+    let alice = chat.client("alice").await;
+    let team = chat.team(&alice, &["bob"]).await;
+    let notes_of_carol = chat.client("carol").await.open_self().await.unwrap().id;
+
+    let mut a = chat.live("alice").await;
+    let mut b = chat.live("bob").await;
+    let mut c = chat.live("carol").await;
+
+    let ack = a.send(text(team, "hi bob")).await.unwrap();
+    let (seen, _) = live::message(&mut b, "hi bob").await;
+    assert_eq!(
+        Some(seen.clone()),
+        ack.message,
+        "bob gets the stored message, server fields included"
+    );
+    assert_eq!(seen.from, "alice");
+    b.send(text(team, "hi alice")).await.unwrap();
+    live::message(&mut a, "hi alice").await;
+
+    // carol hears only her own marker: nothing of the team arrived before it
+    c.send(text(notes_of_carol, "marker")).await.unwrap();
+    let (_, before) = live::message(&mut c, "marker").await;
+    assert!(texts(&before).is_empty(), "carol saw {before:?}");
+}
+
+#[tokio::test]
+async fn a_private_message_reaches_only_its_two_parties() {
+    let chat = Chat::start().await;
+    let alice = chat.client("alice").await;
+    let team = chat.team(&alice, &["bob", "dave"]).await;
+    let mut a = chat.live("alice").await;
+    let mut b = chat.live("bob").await;
+    let mut d = chat.live("dave").await;
+
+    let private = proto::SendMessageRequest { to: "bob".into(), ..text(team, "psst") };
+    a.send(private).await.unwrap();
+    a.send(text(team, "everyone")).await.unwrap();
+
+    let (_, before) = live::message(&mut b, "everyone").await;
+    assert_eq!(texts(&before), ["psst"]);
+    let (_, before) = live::message(&mut d, "everyone").await;
+    assert!(texts(&before).is_empty(), "dave saw {:?}", texts(&before));
+    let (_, before) = live::message(&mut a, "everyone").await;
+    assert_eq!(texts(&before), ["psst"], "the sender sees her own private message");
+}
+
+#[tokio::test]
+async fn typing_is_relayed_and_expires_without_a_refresh() {
+    let chat = Chat::start().await;
+    let alice = chat.client("alice").await;
+    let team = chat.team(&alice, &["bob"]).await;
+    let a = chat.live("alice").await;
+    let mut b = chat.live("bob").await;
+
+    a.typing(team, true).await.unwrap();
+    let typing = |want: bool| {
+        move |e: &RealtimeEvent| match kind(e) {
+            Some(Kind::Typing(t)) if t.user_id == "alice" && t.typing == want => Some(t.clone()),
+            _ => None,
+        }
+    };
+    let (started, _) = live::until(&mut b, "alice typing", typing(true)).await;
+    assert_eq!(started.expires_in_ms, 300);
+    // alice never says she stopped: the indicator lapses on its own
+    live::until(&mut b, "alice's typing to lapse", typing(false)).await;
+
+    a.typing(team, true).await.unwrap();
+    live::until(&mut b, "alice typing again", typing(true)).await;
+    a.typing(team, false).await.unwrap();
+    live::until(&mut b, "alice stopped", typing(false)).await;
+}
+
+#[tokio::test]
+async fn read_receipts_are_stored_and_broadcast() {
+    let chat = Chat::start().await;
+    let alice = chat.client("alice").await;
+    let team = chat.team(&alice, &["bob"]).await;
+    let mut a = chat.live("alice").await;
+    let b = chat.live("bob").await;
+    let first = alice.send_text(team, "one").await.unwrap();
+    let second = alice.send_text(team, "two").await.unwrap();
+
+    b.mark_read(team, second.id).await.unwrap();
+    let (receipt, _) = live::until(&mut a, "bob's receipt", |e| match kind(e) {
+        Some(Kind::ReadReceipt(r)) if r.user_id == "bob" => Some(r.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(receipt.message_id, second.id);
+
+    let bob = chat.client("bob").await;
+    assert_eq!(bob.mark_read(team, first.id).await.unwrap(), second.id, "markers never move back");
+    let markers = alice.read_markers(team).await.unwrap();
+    assert_eq!(markers, vec![proto::ReadMarker { user_id: "bob".into(), message_id: second.id }]);
+}
+
+fn presence_of(user: &'static str, online: bool) -> impl FnMut(&RealtimeEvent) -> Option<()> {
+    move |e| match kind(e) {
+        Some(Kind::Presence(p)) if p.user_id == user && p.online == online => Some(()),
+        _ => None,
+    }
+}
+
+#[tokio::test]
+async fn presence_goes_online_and_offline_with_a_debounce() {
+    let chat = Chat::start().await;
+    let alice = chat.client("alice").await;
+    let team = chat.team(&alice, &["bob"]).await;
+    let mut b = chat.live("bob").await;
+
+    let a = chat.live("alice").await;
+    live::until(&mut b, "alice online", presence_of("alice", true)).await;
+    let online = |p: &[proto::UserPresence]| p.iter().map(|u| u.online).collect::<Vec<_>>();
+    assert_eq!(
+        online(&alice.presence(&["alice", "bob", "zed"]).await.unwrap()),
+        [true, true, false]
+    );
+
+    // a quick reconnect (inside the 300 ms debounce) does not flap
+    drop(a);
+    let a = chat.live("alice").await;
+    a.send(text(team, "back")).await.unwrap();
+    let (_, before) = live::message(&mut b, "back").await;
+    let flapped = before.iter().any(|e| matches!(kind(e), Some(Kind::Presence(_))));
+    assert!(!flapped, "presence flapped: {before:?}");
+
+    drop(a);
+    live::until(&mut b, "alice offline", presence_of("alice", false)).await;
+    assert_eq!(online(&alice.presence(&["alice"]).await.unwrap()), [false]);
+}
+
+#[tokio::test]
+async fn subscriptions_follow_membership_while_connected() {
+    let chat = Chat::start().await;
+    let alice = chat.client("alice").await;
+    let team = chat.team(&alice, &[]).await;
+    let carols_notes = chat.client("carol").await.open_self().await.unwrap().id;
+    let mut c = chat.live("carol").await;
+
+    alice.add_members(team, &["carol"]).await.unwrap();
+    live::until(&mut c, "carol's join", |e| match kind(e) {
+        Some(Kind::MemberJoined(j)) if j.member.as_ref().unwrap().user_id == "carol" => Some(()),
+        _ => None,
+    })
+    .await;
+    alice.send_text(team, "welcome carol").await.unwrap();
+    live::message(&mut c, "welcome carol").await;
+
+    alice.remove_member(team, "carol").await.unwrap();
+    live::until(&mut c, "carol's removal", |e| match kind(e) {
+        Some(Kind::MemberLeft(l)) if l.user_id == "carol" => Some(()),
+        _ => None,
+    })
+    .await;
+    alice.send_text(team, "after carol left").await.unwrap();
+    c.send(text(carols_notes, "marker")).await.unwrap();
+    let (_, before) = live::message(&mut c, "marker").await;
+    assert!(texts(&before).is_empty(), "carol still hears the team: {:?}", texts(&before));
+}
+
+#[tokio::test]
+async fn the_relay_holds_upstream_subscriptions_exactly_for_channels_in_use() {
+    let chat = Chat::start().await;
+    let alice = chat.client("alice").await;
+    let first = chat.team(&alice, &["bob"]).await;
+    let second = chat.team(&alice, &["bob"]).await;
+    let unused = chat.team(&alice, &[]).await;
+    let admin = chat.relay.client(chat.server.admin_token("ops", "acme")).await;
+    let channels =
+        |want: Vec<u64>| move |s: &proto::RelayStatusResponse| s.upstream_channels == want;
+    let sorted = |mut ids: Vec<u64>| {
+        ids.sort_unstable();
+        ids
+    };
+
+    let status = chat.relay.wait_status(&admin, channels(vec![])).await;
+    assert_eq!(status.sessions, 0);
+
+    let mut only_first = switchboard_tests::RealtimeOptions::new(
+        chat.relay.url(),
+        chat.server.token("alice", "acme"),
+    );
+    only_first.only = vec![first];
+    let mut a = switchboard_tests::Realtime::connect(only_first);
+    live::live(&mut a).await;
+    chat.relay.wait_status(&admin, channels(vec![first])).await;
+
+    let b = chat.live("bob").await;
+    let status = chat.relay.wait_status(&admin, channels(sorted(vec![first, second]))).await;
+    assert!(!status.upstream_channels.contains(&unused), "no subscriber, no subscription");
+    assert_eq!(status.sessions, 2);
+
+    drop(b);
+    chat.relay.wait_status(&admin, channels(vec![first])).await;
+    drop(a);
+    let status =
+        chat.relay.wait_status(&admin, |s| s.sessions == 0 && s.upstream_channels.is_empty()).await;
+    assert_eq!(status.upstream_users, 0);
+}
+
+#[tokio::test]
+async fn the_relay_forwards_the_chat_api_with_the_callers_token() {
+    let chat = Chat::start().await;
+    let alice = chat.client("alice").await;
+    let team = chat.team(&alice, &["bob"]).await;
+    let bob = chat.client("bob").await;
+    bob.send_text(team, "via the relay").await.unwrap();
+    let history = alice
+        .history(proto::ListHistoryRequest { channel_id: team, ..Default::default() })
+        .await
+        .unwrap();
+    assert_eq!(history.messages[0].data, "via the relay");
+    let stranger = chat.client("eve").await;
+    let denied = stranger.send_text(team, "let me in").await.unwrap_err();
+    assert_eq!(denied.code(), switchboard_tests::Code::PermissionDenied);
+    let anonymous = chat.relay.client(String::new()).await;
+    assert_eq!(
+        anonymous.open_self().await.unwrap_err().code(),
+        switchboard_tests::Code::Unauthenticated
+    );
+}

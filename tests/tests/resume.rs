@@ -1,0 +1,204 @@
+//! Resume without gaps, slow clients, expiring tokens.
+
+use std::time::Duration;
+
+use switchboard_sdk::token::TokenSpec;
+use switchboard_tests::live::{self, created};
+use switchboard_tests::{
+    Code, Realtime, RealtimeEvent, RealtimeOptions, TestController, TestRelay, proto,
+};
+
+async fn team(server: &TestController, relay: &TestRelay) -> u64 {
+    let alice = relay.client(server.token("alice", "acme")).await;
+    let request = proto::CreateTeamRequest {
+        name: "Resume".into(),
+        members: vec!["bob".into()],
+        ..Default::default()
+    };
+    alice.create_team(request).await.unwrap().id
+}
+
+/// Reads new messages until `count` distinct ones arrived; returns them in arrival order
+/// (duplicates included, so the caller can see them).
+async fn messages(live: &mut Realtime, count: usize) -> Vec<u64> {
+    let mut ids: Vec<u64> = Vec::new();
+    let mut distinct = std::collections::HashSet::new();
+    while distinct.len() < count {
+        let (id, _) =
+            live::until(live, &format!("message {} of {count}", distinct.len() + 1), |e| {
+                created(e).map(|m| m.id)
+            })
+            .await;
+        ids.push(id);
+        distinct.insert(id);
+    }
+    ids
+}
+
+#[tokio::test]
+async fn resume_delivers_everything_missed_and_sent_during_the_replay_exactly_once_in_order() {
+    let server = TestController::start().await;
+    let relay = TestRelay::start(&server).await;
+    let channel = team(&server, &relay).await;
+    let alice = relay.client(server.token("alice", "acme")).await;
+
+    let mut first = relay.realtime(server.token("bob", "acme"));
+    live::live(&mut first).await;
+    let mut sent = vec![alice.send_text(channel, "before").await.unwrap().id];
+    assert_eq!(messages(&mut first, 1).await, sent);
+    let positions = first.positions();
+    assert_eq!(positions.get(&channel), Some(&sent[0]));
+    drop(first);
+
+    // While bob is away: more than one history page (200), so the replay takes a while.
+    for i in 0..450 {
+        sent.push(alice.send_text(channel, &format!("away {i}")).await.unwrap().id);
+    }
+    // Bob comes back with his position while alice keeps talking through his replay.
+    let mut options = RealtimeOptions::new(relay.url(), server.token("bob", "acme"));
+    options.positions = positions;
+    let mut back = Realtime::connect(options);
+    let during = tokio::spawn({
+        let alice = alice.clone();
+        async move {
+            let mut ids = Vec::new();
+            for i in 0..100 {
+                ids.push(alice.send_text(channel, &format!("during {i}")).await.unwrap().id);
+            }
+            ids
+        }
+    });
+    let missed = sent.len() - 1 + 100;
+    let received = messages(&mut back, missed).await;
+    sent.extend(during.await.unwrap());
+    assert_eq!(received.len(), missed, "no duplicates");
+    assert_eq!(received, sent[1..], "every message once, in order");
+}
+
+#[tokio::test]
+async fn the_sdk_reconnects_to_another_relay_and_resumes_by_itself() {
+    let server = TestController::start().await;
+    let (one, two) = (TestRelay::start(&server).await, TestRelay::start(&server).await);
+    let channel = team(&server, &one).await;
+    let alice = two.client(server.token("alice", "acme")).await;
+
+    let mut options = RealtimeOptions::new(one.url(), server.token("bob", "acme"));
+    options.addresses.push(two.url());
+    options.min_backoff = Duration::from_millis(20);
+    let mut bob = Realtime::connect(options);
+    live::live(&mut bob).await;
+    let mut sent = vec![alice.send_text(channel, "first").await.unwrap().id];
+    assert_eq!(messages(&mut bob, 1).await, sent);
+
+    one.stop().await; // bob's stream ends with UNAVAILABLE
+    for i in 0..20 {
+        sent.push(alice.send_text(channel, &format!("while moving {i}")).await.unwrap().id);
+    }
+    let (code, _) = live::until(&mut bob, "the disconnect", |e| match e {
+        RealtimeEvent::Disconnected { code, .. } => Some(*code),
+        _ => None,
+    })
+    .await;
+    assert_eq!(code, Code::Unavailable);
+    assert_eq!(messages(&mut bob, 20).await, sent[1..], "resumed on the other relay");
+    let ack = bob
+        .send(proto::SendMessageRequest {
+            channel_id: channel,
+            data: "I'm back".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(ack.message.unwrap().id > *sent.last().unwrap());
+}
+
+#[tokio::test]
+async fn a_stalled_client_is_cut_off_while_the_others_keep_receiving() {
+    let server = TestController::start().await;
+    let relay = TestRelay::builder(&server).client_queue(16).start().await;
+    let channel = team(&server, &relay).await;
+    let alice = relay.client(server.token("alice", "acme")).await;
+    let admin = relay.client(server.admin_token("ops", "acme")).await;
+
+    // A raw stream that says hello and then never reads, with small HTTP/2 windows like a
+    // phone on a bad network (the defaults would let megabytes pile up in transit first).
+    let endpoint = tonic::transport::Endpoint::from_shared(relay.url())
+        .unwrap()
+        .initial_stream_window_size(65_535)
+        .initial_connection_window_size(65_535);
+    let mut stalled = switchboard_proto::v1::realtime_client::RealtimeClient::new(
+        endpoint.connect().await.unwrap(),
+    );
+    let (frames, outbound) = tokio::sync::mpsc::channel(4);
+    let hello = proto::Hello { only: vec![channel], resume: vec![] };
+    frames
+        .send(proto::ClientFrame { kind: Some(proto::client_frame::Kind::Hello(hello)) })
+        .await
+        .unwrap();
+    let mut request = tonic::Request::new(tokio_stream::wrappers::ReceiverStream::new(outbound));
+    let bearer = format!("Bearer {}", server.token("bob", "acme"));
+    request.metadata_mut().insert("authorization", bearer.parse().unwrap());
+    let mut stalled = stalled.connect(request).await.unwrap().into_inner();
+
+    let mut healthy = relay.realtime(server.token("bob", "acme"));
+    live::live(&mut healthy).await;
+    relay.wait_status(&admin, |s| s.sessions == 2).await;
+
+    // 8 KiB messages fill the transport's buffers quickly; then the queue of 16 overflows.
+    let big = "x".repeat(8 * 1024);
+    let mut sent = Vec::new();
+    for _ in 0..200 {
+        sent.push(alice.send_text(channel, &big).await.unwrap().id);
+    }
+    let status = relay.wait_status(&admin, |s| s.slow_disconnects >= 1).await;
+    assert_eq!(status.slow_disconnects, 1, "only the stalled client was cut off");
+    assert_eq!(messages(&mut healthy, 200).await, sent, "the healthy client got everything");
+
+    // Reading the stalled stream now: what was buffered, then the reason.
+    let error = loop {
+        match stalled.message().await {
+            Ok(Some(_)) => continue,
+            Ok(None) => panic!("the stream ended without saying why"),
+            Err(status) => break status,
+        }
+    };
+    assert_eq!(error.code(), Code::ResourceExhausted);
+    assert!(error.message().contains("too far behind"), "{}", error.message());
+}
+
+#[tokio::test]
+async fn an_expired_token_ends_the_stream() {
+    let server = TestController::builder().leeway_secs(0).start().await;
+    let relay = TestRelay::builder(&server).token_grace_secs(0).start().await;
+    let short = server.token_for(&TokenSpec::new("bob", "acme").ttl(Duration::from_secs(1)));
+    let mut options = RealtimeOptions::new(relay.url(), short);
+    options.min_backoff = Duration::from_secs(60); // observe the first ending only
+    let mut bob = Realtime::connect(options);
+    live::live(&mut bob).await;
+    let (disconnect, _) = live::until(&mut bob, "the token to expire", |e| match e {
+        RealtimeEvent::Disconnected { code, message } => Some((*code, message.clone())),
+        _ => None,
+    })
+    .await;
+    assert_eq!(disconnect.0, Code::Unauthenticated, "{}", disconnect.1);
+    assert!(disconnect.1.contains("expired"), "{}", disconnect.1);
+}
+
+#[tokio::test]
+async fn a_refreshed_token_keeps_the_stream_open() {
+    let server = TestController::builder().leeway_secs(0).start().await;
+    let relay = TestRelay::builder(&server).token_grace_secs(0).start().await;
+    let channel = team(&server, &relay).await;
+    let short = server.token_for(&TokenSpec::new("bob", "acme").ttl(Duration::from_secs(1)));
+    let mut options = RealtimeOptions::new(relay.url(), short);
+    options.min_backoff = Duration::from_secs(60);
+    let mut bob = Realtime::connect(options);
+    live::live(&mut bob).await;
+    bob.set_token(server.token("bob", "acme")).await.unwrap();
+    // Past the first token's expiry, the stream still delivers.
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let alice = relay.client(server.token("alice", "acme")).await;
+    alice.send_text(channel, "still there?").await.unwrap();
+    let (_, before) = live::message(&mut bob, "still there?").await;
+    assert!(!before.iter().any(|e| matches!(e, RealtimeEvent::Disconnected { .. })), "{before:?}");
+}
