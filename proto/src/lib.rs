@@ -5,6 +5,7 @@
 pub use {prost, tonic};
 
 pub mod codec;
+pub mod ids;
 
 /// Everything in the `switchboard.v1` package.
 pub mod v1 {

@@ -25,7 +25,7 @@ impl RelayAdmin for RelayAdminApi {
         let mut upstream_channels: Vec<u64> = topics
             .iter()
             .filter_map(|t| match t {
-                Topic::Channel(id) => Some(*id),
+                Topic::Channel { id, .. } => Some(*id),
                 Topic::User { .. } => None,
             })
             .collect();
@@ -39,6 +39,8 @@ impl RelayAdmin for RelayAdminApi {
             events_delivered: stats.events_delivered.load(Ordering::Relaxed),
             slow_disconnects: stats.slow_disconnects.load(Ordering::Relaxed),
             upstream_connected: stats.upstream_connected.load(Ordering::Relaxed),
+            resyncs: stats.resyncs.load(Ordering::Relaxed),
+            controller: self.state.upstream.current_address(),
         }))
     }
 }

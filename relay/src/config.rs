@@ -9,8 +9,9 @@ use serde::{Deserialize, Serialize};
 pub struct RelayConfig {
     /// Client-facing address (gRPC).
     pub listen: SocketAddr,
-    /// The controller to subscribe at and forward calls to, e.g. `http://127.0.0.1:7401`.
-    pub controller: String,
+    /// The controllers to subscribe at and forward calls to, e.g. `http://127.0.0.1:7401`.
+    /// The relay uses one at a time and moves to the next when it goes away.
+    pub controllers: Vec<String>,
     /// Frames queued per client stream; a client this far behind is disconnected (it
     /// resumes on reconnect), so that one slow client never slows the others.
     pub client_queue: usize,
@@ -25,7 +26,7 @@ impl Default for RelayConfig {
     fn default() -> Self {
         RelayConfig {
             listen: "127.0.0.1:7400".parse().expect("valid"),
-            controller: "http://127.0.0.1:7401".into(),
+            controllers: vec!["http://127.0.0.1:7401".into()],
             client_queue: 1024,
             token_grace_secs: 30,
             presence_debounce_ms: 3000,
@@ -36,8 +37,15 @@ impl Default for RelayConfig {
 impl RelayConfig {
     /// Checks the values; the error names the key.
     pub fn validate(&self) -> Result<(), String> {
-        if !(self.controller.starts_with("http://") || self.controller.starts_with("https://")) {
-            return Err("relay.controller: must be an http:// or https:// address".into());
+        if self.controllers.is_empty() {
+            return Err("relay.controllers: name at least one controller".into());
+        }
+        for controller in &self.controllers {
+            if !(controller.starts_with("http://") || controller.starts_with("https://")) {
+                return Err(format!(
+                    "relay.controllers: `{controller}` is not an http(s):// address"
+                ));
+            }
         }
         if !(16..=1_000_000).contains(&self.client_queue) {
             return Err("relay.client_queue: must be 16 to 1000000".into());

@@ -145,7 +145,7 @@ async fn start(
             state.subscribers.subscribe(session, Topic::user(&session.org, &session.user)).await?;
         }
         for channel in &channels {
-            state.subscribers.subscribe(session, Topic::Channel(*channel)).await?;
+            state.subscribers.subscribe(session, Topic::channel(&session.org, *channel)).await?;
             session.add_channel(*channel);
         }
         let welcome = pb::Welcome {
@@ -251,7 +251,9 @@ async fn handle(state: &Arc<RelayState>, session: &Arc<Session>, kind: ClientKin
         ClientKind::Unsubscribe(unsubscribe) => {
             for channel in unsubscribe.channel_ids {
                 if session.forget_channel(channel) {
-                    state.subscribers.unsubscribe(session.id, &Topic::Channel(channel));
+                    state
+                        .subscribers
+                        .unsubscribe(session.id, &Topic::channel(&session.org, channel));
                 }
             }
         }
@@ -284,7 +286,7 @@ async fn add_channel(
     session.begin_replay();
     let result = async {
         if !session.has_channel(channel) {
-            state.subscribers.subscribe(session, Topic::Channel(channel)).await?;
+            state.subscribers.subscribe(session, Topic::channel(&session.org, channel)).await?;
             session.add_channel(channel);
         }
         if position.after_id > 0 {

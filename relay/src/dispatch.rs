@@ -17,7 +17,7 @@ impl RelayState {
         let sessions = self.subscribers.sessions(topic);
         let conversation = event.conversation_id;
         match topic {
-            Topic::Channel(channel) => {
+            Topic::Channel { id: channel, .. } => {
                 let left = match &event.kind {
                     Some(Kind::MemberLeft(left)) => Some(left.user_id.as_str()),
                     _ => None,
@@ -43,7 +43,10 @@ impl RelayState {
                     for session in sessions {
                         if session.forget_channel(conversation) {
                             session.deliver(&event);
-                            self.subscribers.unsubscribe(session.id, &Topic::Channel(conversation));
+                            self.subscribers.unsubscribe(
+                                session.id,
+                                &Topic::channel(&session.org, conversation),
+                            );
                         }
                     }
                 }
@@ -58,7 +61,7 @@ impl RelayState {
         let channel = joined.conversation_id;
         session.begin_replay();
         let result = async {
-            self.subscribers.subscribe(&session, Topic::Channel(channel)).await?;
+            self.subscribers.subscribe(&session, Topic::channel(&session.org, channel)).await?;
             session.send(server_frame::Kind::Event((*joined).clone())).await;
             replay::replay(self.upstream.channel(), &session, channel, after).await
         }
@@ -66,7 +69,7 @@ impl RelayState {
         session.finish_replay();
         if let Err(status) = result {
             session.forget_channel(channel);
-            self.subscribers.unsubscribe(session.id, &Topic::Channel(channel));
+            self.subscribers.unsubscribe(session.id, &Topic::channel(&session.org, channel));
             session.send(crate::connect::error_frame("", &status)).await;
         }
     }

@@ -82,11 +82,23 @@ impl RelayState {
     fn close_session(&self, session: &Arc<Session>) {
         session.ended.cancel();
         for channel in session.channels() {
-            self.subscribers.unsubscribe(session.id, &Topic::Channel(channel));
+            self.subscribers.unsubscribe(session.id, &Topic::channel(&session.org, channel));
         }
         self.subscribers.unsubscribe(session.id, &Topic::user(&session.org, &session.user));
         self.sessions.lock().expect("sessions lock poisoned").remove(&session.id);
         self.presence.closed(&session.org, &session.user);
+    }
+
+    /// Replays every session from `since_ms`: events since then may have been lost.
+    pub(crate) fn resync_all(&self, since_ms: i64) {
+        Stats::add(&self.stats.resyncs);
+        let sessions: Vec<_> =
+            self.sessions.lock().expect("sessions lock poisoned").values().cloned().collect();
+        tracing::info!(sessions = sessions.len(), since_ms, "resyncing sessions from the store");
+        for session in sessions {
+            let chat = self.upstream.channel();
+            tokio::spawn(async move { replay::resync(chat, &session, since_ms).await });
+        }
     }
 
     pub(crate) fn session_count(&self) -> usize {
@@ -129,7 +141,7 @@ impl Relay {
     ) -> Result<Relay, RelayError> {
         config.validate().map_err(RelayError::Config)?;
         let upstream =
-            Arc::new(Upstream::new(&config.controller, credential).map_err(RelayError::Config)?);
+            Arc::new(Upstream::new(&config.controllers, credential).map_err(RelayError::Config)?);
         let debounce = Duration::from_millis(config.presence_debounce_ms);
         let state = RelayState {
             verifier,

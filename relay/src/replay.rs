@@ -1,6 +1,7 @@
 //! Replaying a channel's history to a session, from a position, in id order.
 
-use switchboard_proto::v1::{self as pb, chat_client::ChatClient, event::Kind, server_frame};
+use switchboard_proto::ids;
+use switchboard_proto::v1::{self as pb, chat_client::ChatClient, event::Kind};
 use tonic::Status;
 use tonic::transport::Channel;
 
@@ -27,12 +28,11 @@ pub(crate) async fn replay(
         // A page after a cursor is the messages right after it, newest first.
         for message in page.messages.into_iter().rev() {
             cursor = message.id;
-            session.replayed(channel, message.id);
             let event = pb::Event {
                 conversation_id: channel,
                 kind: Some(Kind::MessageCreated(pb::MessageCreated { message: Some(message) })),
             };
-            if !session.send(server_frame::Kind::Event(event)).await {
+            if !session.send_replayed(event).await {
                 return Ok(()); // the session ended
             }
         }
@@ -40,4 +40,23 @@ pub(crate) async fn replay(
             return Ok(());
         }
     }
+}
+
+/// How far before a reported loss a resync starts: ids are taken before the write, so a
+/// message committed during the outage may carry a slightly earlier id.
+const RESYNC_MARGIN_MS: i64 = 2_000;
+
+/// Replays every channel of the session from shortly before `since_ms` (when events may
+/// have started going missing). Messages the session already has are skipped by id.
+pub(crate) async fn resync(chat: Channel, session: &Session, since_ms: i64) {
+    let after = ids::first_id_at(since_ms - RESYNC_MARGIN_MS).saturating_sub(1);
+    session.begin_replay();
+    for channel in session.channels() {
+        if let Err(status) = replay(chat.clone(), session, channel, after).await {
+            tracing::warn!(session = session.id, channel, %status, "resync failed; ending the stream");
+            session.end(Status::unavailable("could not resync; reconnect and resume"));
+            break;
+        }
+    }
+    session.finish_replay();
 }

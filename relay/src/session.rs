@@ -2,13 +2,14 @@
 //! and the hold-back buffer that makes resume gap-free.
 //!
 //! While a replay runs, live events are held back; when it ends they are released in
-//! arrival order, minus the messages the replay already delivered (matched by id, not by
-//! "id ≤ newest replayed": a slow commit can make an older id arrive live after a newer
-//! one was replayed). A message is durable before it is published, so the replay can read
-//! one whose live copy arrives only after the replay ended: the newest replayed ids are
-//! remembered for that, and such a late copy is dropped once.
+//! arrival order. No message id is delivered twice on a session: the newest delivered ids
+//! of each channel are remembered, which removes held copies of replayed messages, live
+//! copies that arrive after the replay (a message is durable before it is published), and
+//! the overlap of a resync. Matching is by id, not by "id ≤ newest delivered": a slow
+//! commit can make an older id arrive after a newer one.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
+
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -26,8 +27,8 @@ pub(crate) type SessionId = u64;
 
 /// Live events a session may hold back during a replay before it is cut off.
 const MAX_HELD: usize = 65_536;
-/// Newest replayed ids remembered per channel after a replay, for late live copies.
-const REMEMBERED_REPLAYED: usize = 256;
+/// Newest delivered message ids remembered per channel, to never deliver one twice.
+const REMEMBERED_DELIVERED: usize = 1024;
 
 /// What the client reads: frames, and at most one final error.
 pub(crate) type FrameStream = Pin<Box<dyn Stream<Item = Result<pb::ServerFrame, Status>> + Send>>;
@@ -51,16 +52,33 @@ pub(crate) struct Session {
     stats: Arc<Stats>,
 }
 
+impl SessionState {
+    /// Records a message as delivered; false if it was delivered before. Other events are
+    /// always "first".
+    fn first_delivery(&mut self, event: &pb::Event) -> bool {
+        let Some(Kind::MessageCreated(pb::MessageCreated { message: Some(m) })) = &event.kind
+        else {
+            return true;
+        };
+        let ids = self.delivered.entry(m.channel_id).or_default();
+        if !ids.insert(m.id) {
+            return false;
+        }
+        while ids.len() > REMEMBERED_DELIVERED {
+            ids.pop_first();
+        }
+        true
+    }
+}
+
 #[derive(Default)]
 struct SessionState {
     channels: HashSet<u64>,
     /// Replays running; live events are held back while this is above zero.
     replays: usize,
     held: Vec<Arc<pb::Event>>,
-    /// Message ids the running replays delivered, per channel.
-    replayed: HashMap<u64, HashSet<u64>>,
-    /// The newest ids of finished replays whose live copy has not arrived yet, per channel.
-    late: HashMap<u64, BTreeSet<u64>>,
+    /// The newest message ids delivered, per channel (at most `REMEMBERED_DELIVERED`).
+    delivered: HashMap<u64, BTreeSet<u64>>,
     /// Last presence state passed on per user, so repeats from shared conversations
     /// reach the client once.
     presence: HashMap<String, bool>,
@@ -142,10 +160,8 @@ impl Session {
     }
 
     fn push(&self, event: &Arc<pb::Event>, state: &mut SessionState) {
-        if let Some(Kind::MessageCreated(pb::MessageCreated { message: Some(m) })) = &event.kind
-            && state.late.get_mut(&m.channel_id).is_some_and(|ids| ids.remove(&m.id))
-        {
-            return; // the replay delivered it already
+        if !state.first_delivery(event) {
+            return;
         }
         if let Some(Kind::Presence(presence)) = &event.kind
             && state.presence.insert(presence.user_id.clone(), presence.online)
@@ -191,9 +207,12 @@ impl Session {
         self.state().replays += 1;
     }
 
-    /// Notes a message the replay delivered.
-    pub(crate) fn replayed(&self, channel: u64, message: u64) {
-        self.state().replayed.entry(channel).or_default().insert(message);
+    /// Queues a replayed message (waiting for room), unless it was delivered already.
+    pub(crate) async fn send_replayed(&self, event: pb::Event) -> bool {
+        if !self.state().first_delivery(&event) {
+            return true;
+        }
+        self.send(server_frame::Kind::Event(event)).await
     }
 
     /// Ends a replay; when none is left, releases the held events it did not already deliver.
@@ -203,22 +222,8 @@ impl Session {
         if state.replays > 0 {
             return;
         }
-        let held = std::mem::take(&mut state.held);
-        let mut replayed = std::mem::take(&mut state.replayed);
-        for event in held {
-            if let Some(Kind::MessageCreated(pb::MessageCreated { message: Some(m) })) = &event.kind
-                && replayed.get_mut(&m.channel_id).is_some_and(|ids| ids.remove(&m.id))
-            {
-                continue;
-            }
+        for event in std::mem::take(&mut state.held) {
             self.push(&event, &mut state);
-        }
-        for (channel, ids) in replayed {
-            let late = state.late.entry(channel).or_default();
-            late.extend(ids);
-            while late.len() > REMEMBERED_REPLAYED {
-                late.pop_first();
-            }
         }
     }
 
@@ -291,8 +296,8 @@ mod tests {
         session.begin_replay();
         session.deliver(&message(11, "alice", "*")); // live, during the replay
         session.deliver(&message(10, "alice", "*")); // an older id, committed late
-        session.replayed(7, 11); // the replay read 11 but not 10
-        assert!(received(&mut frames).await.is_empty(), "held back");
+        session.send_replayed((*message(11, "alice", "*")).clone()).await; // the replay read 11
+        assert_eq!(received(&mut frames).await, [11], "live events held back");
         session.finish_replay();
         assert_eq!(received(&mut frames).await, [10]);
     }
@@ -301,11 +306,11 @@ mod tests {
     async fn a_late_live_copy_of_a_replayed_message_is_dropped_once() {
         let (session, mut frames) = session(64);
         session.begin_replay();
-        session.replayed(7, 20);
+        session.send_replayed((*message(20, "alice", "*")).clone()).await;
         session.finish_replay();
         session.deliver(&message(20, "alice", "*")); // published after the replay ended
         session.deliver(&message(21, "alice", "*"));
-        assert_eq!(received(&mut frames).await, [21]);
+        assert_eq!(received(&mut frames).await, [20, 21]);
     }
 
     #[tokio::test]

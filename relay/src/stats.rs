@@ -7,6 +7,8 @@ pub(crate) struct Stats {
     pub(crate) events_received: AtomicU64,
     pub(crate) events_delivered: AtomicU64,
     pub(crate) slow_disconnects: AtomicU64,
+    /// Times the relay replayed its sessions after a possible loss of events.
+    pub(crate) resyncs: AtomicU64,
     pub(crate) upstream_connected: AtomicBool,
 }
 

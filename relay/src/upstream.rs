@@ -2,7 +2,7 @@
 //! breaks, plus the channel that client calls are forwarded over.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -24,8 +24,10 @@ const UPSTREAM_QUEUE: usize = 4096;
 const ACK_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub(crate) struct Upstream {
-    /// gRPC channel to the controller; reconnects on its own.
-    channel: Channel,
+    /// Every configured controller and a gRPC channel to it (each reconnects on its own).
+    controllers: Vec<(String, Channel)>,
+    /// Index of the controller in use; moves on when that one cannot be reached.
+    current: AtomicUsize,
     /// Presented to open the Fanout stream.
     credential: ServiceCredential,
     /// The current Fanout stream's sender; None while disconnected.
@@ -36,13 +38,21 @@ pub(crate) struct Upstream {
 }
 
 impl Upstream {
-    pub(crate) fn new(controller: &str, credential: ServiceCredential) -> Result<Self, String> {
-        let endpoint = Endpoint::from_shared(controller.to_string())
-            .map_err(|e| format!("relay.controller `{controller}`: {e}"))?
-            .tcp_nodelay(true)
-            .connect_timeout(Duration::from_secs(5));
+    pub(crate) fn new(
+        controllers: &[String],
+        credential: ServiceCredential,
+    ) -> Result<Self, String> {
+        let mut channels = Vec::new();
+        for address in controllers {
+            let endpoint = Endpoint::from_shared(address.clone())
+                .map_err(|e| format!("relay.controllers `{address}`: {e}"))?
+                .tcp_nodelay(true)
+                .connect_timeout(Duration::from_secs(2));
+            channels.push((address.clone(), endpoint.connect_lazy()));
+        }
         Ok(Upstream {
-            channel: endpoint.connect_lazy(),
+            controllers: channels,
+            current: AtomicUsize::new(0),
             credential,
             link: Mutex::new(None),
             pending: Mutex::new(HashMap::new()),
@@ -50,9 +60,19 @@ impl Upstream {
         })
     }
 
-    /// The channel to the controller, for Chat calls.
+    /// The channel to the controller in use, for Chat calls.
     pub(crate) fn channel(&self) -> Channel {
-        self.channel.clone()
+        self.controllers[self.current.load(Ordering::Relaxed)].1.clone()
+    }
+
+    pub(crate) fn current_address(&self) -> String {
+        self.controllers[self.current.load(Ordering::Relaxed)].0.clone()
+    }
+
+    /// Moves on to the next controller.
+    fn fail_over(&self) {
+        let next = (self.current.load(Ordering::Relaxed) + 1) % self.controllers.len();
+        self.current.store(next, Ordering::Relaxed);
     }
 
     fn sender(&self) -> Option<mpsc::Sender<pb::RelayFrame>> {
@@ -99,16 +119,20 @@ impl Upstream {
         }
     }
 
-    /// Keeps the Fanout stream open until `shutdown`, dispatching what arrives.
+    /// Keeps a Fanout stream open until `shutdown`, dispatching what arrives. When the
+    /// stream breaks it reconnects (moving on to the next controller if this one cannot be
+    /// reached), re-subscribes, and resyncs every session from when the stream broke.
     pub(crate) async fn run(state: Arc<RelayState>, shutdown: CancellationToken) {
         let upstream = &state.upstream;
         let mut backoff = Duration::from_millis(50);
+        let mut lost_at: Option<i64> = None;
         while !shutdown.is_cancelled() {
             match upstream.open(&state).await {
                 Ok(mut incoming) => {
                     backoff = Duration::from_millis(50);
                     state.stats.upstream_connected.store(true, Ordering::Relaxed);
-                    tracing::info!("connected to the controller");
+                    tracing::info!(controller = %upstream.current_address(), "connected to the controller");
+                    tokio::spawn(restore(state.clone(), lost_at.take()));
                     loop {
                         let frame = tokio::select! {
                             () = shutdown.cancelled() => break,
@@ -127,8 +151,12 @@ impl Upstream {
                     *upstream.link.lock().expect("link lock poisoned") = None;
                     // Waiting subscribes fail now rather than at their timeout.
                     upstream.pending.lock().expect("pending lock poisoned").clear();
+                    lost_at = Some(now_ms());
                 }
-                Err(status) => tracing::warn!(%status, "cannot reach the controller"),
+                Err(status) => {
+                    tracing::warn!(controller = %upstream.current_address(), %status, "cannot reach the controller");
+                    upstream.fail_over();
+                }
             }
             tokio::select! {
                 () = shutdown.cancelled() => break,
@@ -157,7 +185,7 @@ impl Upstream {
             "authorization",
             bearer.parse().map_err(|_| Status::internal("the service credential is not ASCII"))?,
         );
-        let response = FanoutClient::new(self.channel.clone()).stream(request).await?;
+        let response = FanoutClient::new(self.channel()).stream(request).await?;
         *self.link.lock().expect("link lock poisoned") = Some(sender);
         Ok(response.into_inner())
     }
@@ -170,6 +198,7 @@ impl Upstream {
                     state.dispatch(&topic, Arc::new(event));
                 }
             }
+            Some(Frame::Resync(resync)) => state.resync_all(resync.since_ms),
             Some(Frame::Subscribed(topics)) => {
                 let waiter =
                     self.pending.lock().expect("pending lock poisoned").remove(&topics.request_id);
@@ -180,4 +209,25 @@ impl Upstream {
             _ => {}
         }
     }
+}
+
+/// After (re)connecting: re-subscribes every wanted topic and, if events may have been
+/// lost while the stream was down, resyncs every session once the subscriptions are back.
+async fn restore(state: Arc<RelayState>, lost_at: Option<i64>) {
+    let topics = state.subscribers.topics();
+    if !topics.is_empty()
+        && let Err(status) = state.upstream.subscribe(&topics).await
+    {
+        tracing::warn!(%status, "re-subscribing failed; the next reconnect retries");
+        return;
+    }
+    if let Some(since_ms) = lost_at {
+        state.resync_all(since_ms);
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
 }

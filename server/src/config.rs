@@ -29,8 +29,24 @@ pub struct Config {
     pub realtime: RealtimeConfig,
     /// The relay's settings (`switchboard relay` and `switchboard dev`).
     pub relay: RelayConfig,
+    /// The bus between controllers: NATS when `nats.urls` is set, in-process otherwise.
+    pub nats: NatsConfig,
 }
 
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NatsConfig {
+    /// NATS server URLs (several for a NATS cluster), e.g. `nats://127.0.0.1:4222`.
+    pub urls: Vec<String>,
+    /// A file holding a NATS auth token.
+    pub token_file: Option<PathBuf>,
+    /// A NATS `.creds` file (JWT + NKey).
+    pub credentials_file: Option<PathBuf>,
+    /// CA certificate (PEM) to verify the NATS servers with.
+    pub ca_file: Option<PathBuf>,
+    /// Refuse plain-text connections to NATS.
+    pub tls_required: bool,
+}
 /// What controllers and relays share.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -101,6 +117,7 @@ impl Default for Config {
             cluster: ClusterConfig::default(),
             realtime: RealtimeConfig::default(),
             relay: RelayConfig::default(),
+            nats: NatsConfig::default(),
         }
     }
 }
@@ -176,6 +193,14 @@ impl Config {
             return Err(invalid("realtime.typing_ttl_ms", "must be 100 to 60000".into()));
         }
         self.relay.validate().map_err(|reason| invalid("relay", reason))?;
+        for url in &self.nats.urls {
+            if !["nats://", "tls://", "ws://", "wss://"].iter().any(|s| url.starts_with(s)) {
+                return Err(invalid(
+                    "nats.urls",
+                    format!("`{url}` is not a nats:// or tls:// URL"),
+                ));
+            }
+        }
         if self.auth.leeway_secs > 600 {
             return Err(invalid("auth.leeway_secs", "must be at most 600".into()));
         }

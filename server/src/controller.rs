@@ -14,7 +14,7 @@ use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::Server;
 
 use crate::auth::{ServiceCredential, TokenVerifier};
-use crate::bus::{Delivery, InProcessBus};
+use crate::bus::{Bus, BusError, Delivery, InProcessBus, NatsBus};
 use crate::chat::{ChatService, Limits};
 use crate::config::{Config, ConfigError, ControllerKeysError};
 use crate::grpc::{ChatApi, FanoutApi};
@@ -37,6 +37,8 @@ pub enum ControllerError {
     Keys(#[from] ControllerKeysError),
     #[error("store: {0}")]
     Store(#[from] StoreError),
+    #[error("bus: {0}")]
+    Bus(#[from] BusError),
     #[error("gRPC server: {0}")]
     Transport(#[from] tonic::transport::Error),
     #[error("gRPC reflection: {0}")]
@@ -53,6 +55,8 @@ pub struct Controller {
     hub: Arc<FanoutHub>,
     /// The bus deliveries the hub dispatches; taken when serving starts.
     inbox: mpsc::Receiver<Delivery>,
+    /// Outage starts reported by the bus once it is back.
+    resyncs: mpsc::Receiver<i64>,
     /// What relays must present to attach.
     credential: Option<ServiceCredential>,
     /// How long shutdown waits for in-flight calls.
@@ -60,14 +64,29 @@ pub struct Controller {
 }
 
 impl Controller {
-    /// Loads keys and opens the embedded store in `config.data_dir`.
-    pub fn build(config: &Config, clock: Box<dyn Clock>) -> Result<Self, ControllerError> {
+    /// Loads keys, opens the embedded store in `config.data_dir`, connects the bus.
+    pub async fn build(config: &Config, clock: Box<dyn Clock>) -> Result<Self, ControllerError> {
+        config.validate()?;
+        let store: Arc<dyn Store> = Arc::new(EmbeddedStore::open(&config.data_dir)?);
+        Controller::build_with_store(config, clock, store).await
+    }
+
+    /// Like [`Controller::build`], over a given store (several controllers may share one).
+    pub async fn build_with_store(
+        config: &Config,
+        clock: Box<dyn Clock>,
+        store: Arc<dyn Store>,
+    ) -> Result<Self, ControllerError> {
         config.validate()?;
         let verifier = config.verifier()?;
-        let store: Arc<dyn Store> = Arc::new(EmbeddedStore::open(&config.data_dir)?);
         let limits = Limits { max_message_bytes: config.limits.max_message_bytes };
         let (deliveries, inbox) = mpsc::channel(HUB_INBOX);
-        let bus = Arc::new(InProcessBus::new(deliveries));
+        let (resync_tx, resyncs) = mpsc::channel(16);
+        let bus: Arc<dyn Bus> = if config.nats.urls.is_empty() {
+            Arc::new(InProcessBus::new(deliveries))
+        } else {
+            Arc::new(NatsBus::connect(&config.nats, deliveries, resync_tx).await?)
+        };
         let typing = TypingTracker::new(Duration::from_millis(config.realtime.typing_ttl_ms));
         let ids = IdGenerator::new(config.node_id, clock);
         let chat = ChatService::new(store, ids, limits, Events::new(bus.clone()), typing);
@@ -76,6 +95,7 @@ impl Controller {
             verifier: Arc::new(verifier),
             hub: Arc::new(FanoutHub::new(bus)),
             inbox,
+            resyncs,
             credential: config.service_credential()?,
             drain_timeout: Duration::from_secs(config.controller.drain_timeout_secs),
         })
@@ -100,6 +120,7 @@ impl Controller {
 
         let maintenance = tokio::spawn(maintain(self.chat.store().clone()));
         let dispatch = tokio::spawn(self.hub.clone().run(self.inbox));
+        let resync = tokio::spawn(forward_resyncs(self.hub.clone(), self.resyncs));
         let typing = tokio::spawn(expire_typing(self.chat.clone()));
         let (draining_tx, draining) = tokio::sync::oneshot::channel::<()>();
         let server = Server::builder()
@@ -125,10 +146,18 @@ impl Controller {
         };
         maintenance.abort();
         dispatch.abort();
+        resync.abort();
         typing.abort();
         self.chat.store().flush().await?;
         tracing::info!("store flushed; controller stopped");
         result
+    }
+}
+
+/// Relays replay from the Store whatever the bus may have dropped during an outage.
+async fn forward_resyncs(hub: Arc<FanoutHub>, mut resyncs: mpsc::Receiver<i64>) {
+    while let Some(since_ms) = resyncs.recv().await {
+        hub.resync_all(since_ms).await;
     }
 }
 

@@ -7,30 +7,19 @@
 use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// 2024-01-01T00:00:00Z, the zero of the snowflake clock.
-pub const EPOCH_MS: i64 = 1_704_067_200_000;
+pub use switchboard_proto::ids::{EPOCH_MS, first_id_at, timestamp_ms};
+use switchboard_proto::ids::{NODE_BITS, SEQUENCE_BITS};
+
 /// Highest node id that fits in the id's 10 node bits.
 pub const MAX_NODE_ID: u16 = (1 << NODE_BITS) - 1;
 /// Width of one message bucket: messages of a channel are partitioned by 10-day windows.
 pub const BUCKET_MS: i64 = 10 * 24 * 60 * 60 * 1000;
 
-const NODE_BITS: u32 = 10;
-const SEQUENCE_BITS: u32 = 12;
 const MAX_SEQUENCE: u16 = (1 << SEQUENCE_BITS) - 1;
-
-/// The millisecond (Unix time) an id was made at.
-pub fn timestamp_ms(id: u64) -> i64 {
-    (id >> (NODE_BITS + SEQUENCE_BITS)) as i64 + EPOCH_MS
-}
 
 /// The message bucket an id falls in.
 pub fn bucket_of(id: u64) -> u32 {
     ((timestamp_ms(id) - EPOCH_MS) / BUCKET_MS) as u32
-}
-
-/// The smallest id any node can make at Unix time `ms` (useful as a range bound).
-pub fn first_id_at(ms: i64) -> u64 {
-    ((ms - EPOCH_MS).max(0) as u64) << (NODE_BITS + SEQUENCE_BITS)
 }
 
 /// Where ids get their time from: the system clock, or a test's.

@@ -33,9 +33,10 @@ enum Command {
         /// TOML config file (its [auth], [cluster] and [relay] sections apply).
         #[arg(long, short)]
         config: Option<PathBuf>,
-        /// Controller address, e.g. http://127.0.0.1:7401 (overrides relay.controller).
-        #[arg(long)]
-        controller: Option<String>,
+        /// Controller address, e.g. http://127.0.0.1:7401; repeat for failover (overrides
+        /// relay.controllers).
+        #[arg(long = "controller")]
+        controllers: Vec<String>,
         /// Client-facing address (overrides relay.listen).
         #[arg(long)]
         listen: Option<SocketAddr>,
@@ -69,10 +70,10 @@ async fn main() -> anyhow::Result<()> {
             let config = Config::load(config.as_deref())?;
             run_controller(&config, shutdown).await
         }
-        Command::Relay { config, controller, listen } => {
+        Command::Relay { config, controllers, listen } => {
             let mut config = Config::read(config.as_deref())?;
-            if let Some(controller) = controller {
-                config.relay.controller = controller;
+            if !controllers.is_empty() {
+                config.relay.controllers = controllers;
             }
             if let Some(listen) = listen {
                 config.relay.listen = listen;
@@ -84,7 +85,7 @@ async fn main() -> anyhow::Result<()> {
             let mut config = dev::dev_config(Some(data_dir))?;
             config.controller.listen = controller_listen;
             config.relay.listen = relay_listen;
-            config.relay.controller = format!("http://{controller_listen}");
+            config.relay.controllers = vec![format!("http://{controller_listen}")];
             let controller = run_controller(&config, shutdown.clone());
             let relay = async {
                 let result = run_relay(&config, shutdown.clone()).await;
@@ -99,7 +100,7 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn run_controller(config: &Config, shutdown: CancellationToken) -> anyhow::Result<()> {
-    let controller = Controller::build(config, Box::new(SystemClock))?;
+    let controller = Controller::build(config, Box::new(SystemClock)).await?;
     let listener = bind(config.controller.listen).await?;
     let address = listener.local_addr()?;
     tracing::info!(%address, data_dir = %config.data_dir.display(), "controller listening");
@@ -117,7 +118,7 @@ async fn run_relay(config: &Config, shutdown: CancellationToken) -> anyhow::Resu
     let relay = Relay::new(config.relay.clone(), verifier, credential)?;
     let listener = bind(config.relay.listen).await?;
     let address = listener.local_addr()?;
-    tracing::info!(%address, controller = %config.relay.controller, "relay listening");
+    tracing::info!(%address, controllers = ?config.relay.controllers, "relay listening");
     println!("relay listening on {address}");
     relay.serve(listener, async move { shutdown.cancelled().await }).await?;
     Ok(())

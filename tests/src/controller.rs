@@ -7,6 +7,8 @@ use std::sync::Arc;
 use switchboard_sdk::Client;
 use switchboard_sdk::token::{SigningKey, TokenSpec, mint};
 use switchboard_server::config::PublicKeyConfig;
+use switchboard_server::store::Store;
+use switchboard_server::store::embedded::EmbeddedStore;
 use switchboard_server::{Config, Controller};
 use tempfile::TempDir;
 use tokio::net::TcpListener;
@@ -25,6 +27,8 @@ pub struct ControllerBuilder {
     config: Config,
     data_dir: Option<Arc<TempDir>>,
     clock: TestClock,
+    /// A store shared with other controllers, instead of one of its own.
+    store: Option<Arc<dyn Store>>,
 }
 
 impl ControllerBuilder {
@@ -36,6 +40,23 @@ impl ControllerBuilder {
 
     pub fn clock(mut self, clock: TestClock) -> Self {
         self.clock = clock;
+        self
+    }
+
+    /// Use the NATS bus.
+    pub fn nats(mut self, url: String) -> Self {
+        self.config.nats.urls = vec![url];
+        self
+    }
+
+    /// Share this store (e.g. [`TestController::shared_store`]) with other controllers.
+    pub fn store(mut self, store: Arc<dyn Store>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    pub fn node_id(mut self, id: u16) -> Self {
+        self.config.node_id = id;
         self
     }
 
@@ -85,16 +106,38 @@ impl ControllerBuilder {
         }
         config.cluster.secret_file =
             Some(write(data_dir.path(), "cluster-secret", TEST_CLUSTER_SECRET));
-        let controller =
-            Controller::build(&config, Box::new(self.clock.clone())).expect("controller builds");
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let address = listener.local_addr().expect("address");
+        // Its own runtime, so that a crash can take every task and socket down at once.
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("controller runtime");
+        let (clock, store, built) = (self.clock.clone(), self.store.clone(), config.clone());
         let shutdown = CancellationToken::new();
         let stop = shutdown.clone();
-        let task = tokio::spawn(async move {
+        let (bound, address) = tokio::sync::oneshot::channel();
+        let task = runtime.spawn(async move {
+            let clock = Box::new(clock);
+            let controller = match store {
+                Some(store) => Controller::build_with_store(&built, clock, store).await,
+                None => Controller::build(&built, clock).await,
+            }
+            .expect("controller builds");
+            let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+            let _ = bound.send(listener.local_addr().expect("address"));
             controller.serve(listener, async move { stop.cancelled().await }).await
         });
-        TestController { address, data_dir, shutdown, task: Some(task), clock: self.clock, config }
+        let address = address.await.expect("controller started");
+        TestController {
+            address,
+            data_dir,
+            shutdown,
+            task: Some(task),
+            runtime: Some(runtime),
+            clock: self.clock,
+            config,
+            store: self.store,
+        }
     }
 }
 
@@ -111,17 +154,21 @@ pub struct TestController {
     pub data_dir: Arc<TempDir>,
     shutdown: CancellationToken,
     task: Option<JoinHandle<Result<(), switchboard_server::ControllerError>>>,
+    /// The runtime everything of this controller runs on.
+    runtime: Option<tokio::runtime::Runtime>,
     /// The clock its ids come from.
     pub clock: TestClock,
     /// The configuration it runs with.
     pub config: Config,
+    /// The shared store it was given, if any.
+    store: Option<Arc<dyn Store>>,
 }
 
 impl TestController {
     pub fn builder() -> ControllerBuilder {
         let mut config = Config::default();
         config.auth.hs256_secret_file = Some(PathBuf::from("set-at-start"));
-        ControllerBuilder { config, data_dir: None, clock: TestClock::default() }
+        ControllerBuilder { config, data_dir: None, clock: TestClock::default(), store: None }
     }
 
     /// A controller with defaults.
@@ -166,17 +213,34 @@ impl TestController {
         self.data_dir.clone()
     }
 
+    /// An embedded store that several in-process controllers can share, standing in for a
+    /// shared ScyllaDB keyspace.
+    pub fn shared_store(dir: &TempDir) -> Arc<dyn Store> {
+        Arc::new(EmbeddedStore::open(&dir.path().join("shared")).expect("open store"))
+    }
+
+    /// Dies on the spot: every task and connection of the controller is dropped, no drain.
+    pub fn crash(mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+
     /// Stops and starts again on the same data, clock and config (on a new port).
     pub async fn restart(self) -> TestController {
         let clock = self.clock.clone();
         let config = self.config.clone();
+        let store = self.store.clone();
         let dir = self.stop().await;
-        ControllerBuilder { config, data_dir: Some(dir), clock }.start().await
+        ControllerBuilder { config, data_dir: Some(dir), clock, store }.start().await
     }
 }
 
 impl Drop for TestController {
     fn drop(&mut self) {
         self.shutdown.cancel();
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
     }
 }

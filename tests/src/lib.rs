@@ -5,12 +5,14 @@
 mod clock;
 mod controller;
 pub mod live;
+mod nats;
 mod process;
 mod relay;
 
 pub use clock::TestClock;
 pub use controller::{ControllerBuilder, TEST_SECRET, TestController};
-pub use process::{ControllerProcess, workspace_binary};
+pub use nats::NatsServer;
+pub use process::{ControllerProcess, RelayProcess, workspace_binary};
 pub use relay::{RelayBuilder, TestRelay};
 pub use switchboard_sdk::{
     Client, Code, Realtime, RealtimeEvent, RealtimeOptions, SdkError, proto,

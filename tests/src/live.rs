@@ -72,3 +72,17 @@ pub fn kind(event: &RealtimeEvent) -> Option<&Kind> {
         _ => None,
     }
 }
+
+/// Reads new messages until `count` distinct ones arrived; returns their ids in arrival
+/// order, duplicates included (so a test can see them).
+pub async fn message_ids(live: &mut Realtime, count: usize) -> Vec<u64> {
+    let mut ids = Vec::new();
+    let mut distinct = std::collections::HashSet::new();
+    while distinct.len() < count {
+        let what = format!("message {} of {count}", distinct.len() + 1);
+        let (id, _) = until(live, &what, |e| created(e).map(|m| m.id)).await;
+        ids.push(id);
+        distinct.insert(id);
+    }
+    ids
+}

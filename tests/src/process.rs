@@ -1,9 +1,9 @@
-//! A real `switchboard controller` process, for what only a process can show: a kill -9.
+//! Switchboard binaries as child processes, for what only a process can show: a kill -9.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::Mutex;
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use crate::controller::TEST_SECRET;
@@ -20,28 +20,14 @@ impl ControllerProcess {
     pub fn start(dir: &Path) -> ControllerProcess {
         let secret = dir.join("test-secret");
         std::fs::write(&secret, TEST_SECRET).expect("write secret");
-        let mut child = Command::new(workspace_binary("switchboard-server", "switchboard"))
+        let mut command = Command::new(workspace_binary("switchboard"));
+        command
             .arg("controller")
             .env("SWITCHBOARD_DATA_DIR", dir.join("data"))
             .env("SWITCHBOARD_CONTROLLER__LISTEN", "127.0.0.1:0")
             .env("SWITCHBOARD_AUTH__HS256_SECRET_FILE", &secret)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("spawn switchboard");
-        let stdout = child.stdout.take().expect("stdout");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let mut url = None;
-        for line in BufReader::new(stdout).lines() {
-            let line = line.expect("read stdout");
-            if let Some(address) = line.strip_prefix("controller listening on ") {
-                url = Some(format!("http://{address}"));
-                break;
-            }
-            assert!(Instant::now() < deadline, "controller did not start in time");
-        }
-        let url = url.expect("controller exited before listening");
+            .env("RUST_LOG", "warn");
+        let (child, url) = run_until_listening(command, "controller listening on ");
         ControllerProcess { child, url }
     }
 
@@ -59,21 +45,100 @@ impl Drop for ControllerProcess {
     }
 }
 
-/// A binary of this workspace (built once per test process, so it is never stale), from
-/// next to the test executables.
-pub fn workspace_binary(package: &str, bin: &str) -> PathBuf {
-    static BUILT: Mutex<Vec<String>> = Mutex::new(Vec::new());
-    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
-    if !built.iter().any(|b| b == bin) {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo)
-            .args(["build", "--quiet", "-p", package, "--bin", bin])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .expect("run cargo build");
-        assert!(status.success(), "cargo build of {bin} failed");
-        built.push(bin.to_string());
+/// A relay running as a child process, so that a test can kill -9 it.
+pub struct RelayProcess {
+    child: Child,
+    pub url: String,
+}
+
+impl RelayProcess {
+    /// Starts `switchboard relay` on port 0 in front of `controllers` (in order of
+    /// preference), verifying tokens with the test secret.
+    pub fn start(dir: &Path, controllers: &[String]) -> RelayProcess {
+        std::fs::create_dir_all(dir).expect("relay dir");
+        let secret = dir.join("test-secret");
+        std::fs::write(&secret, TEST_SECRET).expect("write secret");
+        let cluster = dir.join("cluster-secret");
+        std::fs::write(&cluster, crate::controller::TEST_CLUSTER_SECRET).expect("write secret");
+        let mut command = Command::new(workspace_binary("switchboard"));
+        command
+            .args(["relay", "--listen", "127.0.0.1:0"])
+            .env("SWITCHBOARD_AUTH__HS256_SECRET_FILE", &secret)
+            .env("SWITCHBOARD_CLUSTER__SECRET_FILE", &cluster)
+            .env("SWITCHBOARD_RELAY__TOKEN_GRACE_SECS", "0")
+            .env("SWITCHBOARD_RELAY__PRESENCE_DEBOUNCE_MS", "300")
+            .env("RUST_LOG", "warn");
+        for controller in controllers {
+            command.args(["--controller", controller]);
+        }
+        let (child, url) = run_until_listening(command, "relay listening on ");
+        RelayProcess { child, url }
     }
+
+    /// SIGKILL: the relay's streams break without a goodbye.
+    pub fn kill(mut self) {
+        self.child.kill().expect("kill");
+        self.child.wait().expect("wait");
+    }
+}
+
+impl Drop for RelayProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Spawns `command` and waits until it prints `<prefix><address>`; returns its URL.
+fn run_until_listening(mut command: Command, prefix: &str) -> (Child, String) {
+    let mut child =
+        command.stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().expect("spawn switchboard");
+    let stdout = child.stdout.take().expect("stdout");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut lines = BufReader::new(stdout).lines();
+    let url = loop {
+        let line = lines.next().expect("exited before listening").expect("read stdout");
+        if let Some(address) = line.strip_prefix(prefix) {
+            break format!("http://{address}");
+        }
+        assert!(Instant::now() < deadline, "did not start in time");
+    };
+    std::thread::spawn(move || for _ in lines {});
+    (child, url)
+}
+
+/// A binary of this workspace, from next to the test executables. All binaries are built
+/// once per test process with the same command as `scripts/test` (`--workspace --bins`),
+/// so the build is a no-op when they are current and never relinks them with other
+/// features.
+pub fn workspace_binary(bin: &str) -> PathBuf {
+    static BUILT: OnceLock<()> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let mut build = Command::new(cargo);
+        build
+            .args(["build", "--quiet", "--workspace", "--bins"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"));
+        // Variables cargo sets for this test process (CARGO_MANIFEST_DIR, CARGO_PKG_*, ...)
+        // would reach build scripts that track them (ring does) and force rebuilds.
+        for (key, _) in std::env::vars() {
+            if key.starts_with("CARGO_PKG_")
+                || [
+                    "CARGO_MANIFEST_DIR",
+                    "CARGO_MANIFEST_PATH",
+                    "CARGO_CRATE_NAME",
+                    "CARGO_PRIMARY_PACKAGE",
+                    "CARGO_TARGET_TMPDIR",
+                    "CARGO_BIN_NAME",
+                ]
+                .contains(&key.as_str())
+            {
+                build.env_remove(key);
+            }
+        }
+        let status = build.status().expect("run cargo build");
+        assert!(status.success(), "cargo build of the workspace binaries failed");
+    });
     // tests run from target/<profile>/deps; binaries live in target/<profile>.
     let exe = std::env::current_exe().expect("current exe");
     exe.parent().and_then(Path::parent).expect("target layout").join(bin)

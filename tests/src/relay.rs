@@ -31,6 +31,12 @@ impl RelayBuilder<'_> {
         self
     }
 
+    /// Controllers to use instead of the one the builder started from, in order.
+    pub fn controllers(mut self, urls: Vec<String>) -> Self {
+        self.config.controllers = urls;
+        self
+    }
+
     pub fn presence_debounce_ms(mut self, ms: u64) -> Self {
         self.config.presence_debounce_ms = ms;
         self
@@ -38,7 +44,9 @@ impl RelayBuilder<'_> {
 
     pub async fn start(self) -> TestRelay {
         let mut config = self.config;
-        config.controller = self.controller.url();
+        if config.controllers.is_empty() {
+            config.controllers = vec![self.controller.url()];
+        }
         let verifier = Arc::new(self.controller.config.verifier().expect("verifier"));
         let credential = ServiceCredential::new(TEST_CLUSTER_SECRET.as_bytes().to_vec());
         let relay = Relay::new(config, verifier, credential).expect("relay builds");
@@ -68,6 +76,7 @@ pub struct TestRelay {
 impl TestRelay {
     pub fn builder(controller: &TestController) -> RelayBuilder<'_> {
         let config = RelayConfig {
+            controllers: Vec::new(),
             token_grace_secs: 0,
             presence_debounce_ms: 300,
             ..RelayConfig::default()

@@ -10,7 +10,7 @@ use switchboard_tests::{TEST_SECRET, TestController, workspace_binary};
 type Env<'a> = &'a [(&'a str, &'a str)];
 
 fn switchboard(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut command = Command::new(workspace_binary("switchboard-server", "switchboard"));
+    let mut command = Command::new(workspace_binary("switchboard"));
     command.args(args).env_remove("RUST_LOG");
     for (key, value) in env {
         command.env(key, value);
@@ -67,7 +67,7 @@ async fn grpc_health_reports_the_chat_service_serving() {
 /// Runs sbctl against `server`: its stdout, or its stderr if it failed. Runs on a blocking
 /// thread so the in-process server keeps serving meanwhile.
 async fn sbctl(server: &TestController, token: &str, args: &[&str]) -> Result<String, String> {
-    let mut command = Command::new(workspace_binary("switchboard-cli", "sbctl"));
+    let mut command = Command::new(workspace_binary("sbctl"));
     command.args(args).env("SWITCHBOARD_ADDR", server.url()).env("SWITCHBOARD_TOKEN", token);
     let output =
         tokio::task::spawn_blocking(move || command.output()).await.unwrap().expect("run sbctl");

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use switchboard_sdk::token::TokenSpec;
-use switchboard_tests::live::{self, created};
+use switchboard_tests::live;
 use switchboard_tests::{
     Code, Realtime, RealtimeEvent, RealtimeOptions, TestController, TestRelay, proto,
 };
@@ -18,23 +18,6 @@ async fn team(server: &TestController, relay: &TestRelay) -> u64 {
     alice.create_team(request).await.unwrap().id
 }
 
-/// Reads new messages until `count` distinct ones arrived; returns them in arrival order
-/// (duplicates included, so the caller can see them).
-async fn messages(live: &mut Realtime, count: usize) -> Vec<u64> {
-    let mut ids: Vec<u64> = Vec::new();
-    let mut distinct = std::collections::HashSet::new();
-    while distinct.len() < count {
-        let (id, _) =
-            live::until(live, &format!("message {} of {count}", distinct.len() + 1), |e| {
-                created(e).map(|m| m.id)
-            })
-            .await;
-        ids.push(id);
-        distinct.insert(id);
-    }
-    ids
-}
-
 #[tokio::test]
 async fn resume_delivers_everything_missed_and_sent_during_the_replay_exactly_once_in_order() {
     let server = TestController::start().await;
@@ -45,7 +28,7 @@ async fn resume_delivers_everything_missed_and_sent_during_the_replay_exactly_on
     let mut first = relay.realtime(server.token("bob", "acme"));
     live::live(&mut first).await;
     let mut sent = vec![alice.send_text(channel, "before").await.unwrap().id];
-    assert_eq!(messages(&mut first, 1).await, sent);
+    assert_eq!(live::message_ids(&mut first, 1).await, sent);
     let positions = first.positions();
     assert_eq!(positions.get(&channel), Some(&sent[0]));
     drop(first);
@@ -69,7 +52,7 @@ async fn resume_delivers_everything_missed_and_sent_during_the_replay_exactly_on
         }
     });
     let missed = sent.len() - 1 + 100;
-    let received = messages(&mut back, missed).await;
+    let received = live::message_ids(&mut back, missed).await;
     sent.extend(during.await.unwrap());
     assert_eq!(received.len(), missed, "no duplicates");
     assert_eq!(received, sent[1..], "every message once, in order");
@@ -88,7 +71,7 @@ async fn the_sdk_reconnects_to_another_relay_and_resumes_by_itself() {
     let mut bob = Realtime::connect(options);
     live::live(&mut bob).await;
     let mut sent = vec![alice.send_text(channel, "first").await.unwrap().id];
-    assert_eq!(messages(&mut bob, 1).await, sent);
+    assert_eq!(live::message_ids(&mut bob, 1).await, sent);
 
     one.stop().await; // bob's stream ends with UNAVAILABLE
     for i in 0..20 {
@@ -100,7 +83,7 @@ async fn the_sdk_reconnects_to_another_relay_and_resumes_by_itself() {
     })
     .await;
     assert_eq!(code, Code::Unavailable);
-    assert_eq!(messages(&mut bob, 20).await, sent[1..], "resumed on the other relay");
+    assert_eq!(live::message_ids(&mut bob, 20).await, sent[1..], "resumed on the other relay");
     let ack = bob
         .send(proto::SendMessageRequest {
             channel_id: channel,
@@ -152,7 +135,11 @@ async fn a_stalled_client_is_cut_off_while_the_others_keep_receiving() {
     }
     let status = relay.wait_status(&admin, |s| s.slow_disconnects >= 1).await;
     assert_eq!(status.slow_disconnects, 1, "only the stalled client was cut off");
-    assert_eq!(messages(&mut healthy, 200).await, sent, "the healthy client got everything");
+    assert_eq!(
+        live::message_ids(&mut healthy, 200).await,
+        sent,
+        "the healthy client got everything"
+    );
 
     // Reading the stalled stream now: what was buffered, then the reason.
     let error = loop {

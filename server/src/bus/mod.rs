@@ -1,10 +1,11 @@
 //! The Bus carries events between controllers: a controller publishes each event on its
 //! topic, and every controller subscribed to that topic receives it into its inbox, from
 //! where its `FanoutHub` hands it to the relays that want it. Delivery is at most once; gaps
-//! are closed by resume from the Store. This issue ships the in-process bus (one
-//! controller); NATS implements the same trait for clusters.
+//! are closed by resume from the Store. The in-process bus serves a single controller; the
+//! NATS bus (`nats.urls` set) connects controllers into a cluster.
 
 mod in_process;
+pub mod nats;
 
 use std::sync::Arc;
 
@@ -12,6 +13,7 @@ use async_trait::async_trait;
 use switchboard_proto::v1 as pb;
 
 pub use in_process::InProcessBus;
+pub use nats::NatsBus;
 
 use crate::realtime::Topic;
 

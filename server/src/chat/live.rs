@@ -23,10 +23,10 @@ impl ChatService {
         policy::may_post(&conversation, &me)?;
         let ttl_ms = self.typing.ttl().as_millis() as u32;
         if typing {
-            self.typing.start(channel, &caller.user);
-            self.events.typing(channel, &caller.user, true, ttl_ms).await;
-        } else if self.typing.stop(channel, &caller.user) {
-            self.events.typing(channel, &caller.user, false, ttl_ms).await;
+            self.typing.start(&caller.org, channel, &caller.user);
+            self.events.typing(&caller.org, channel, &caller.user, true, ttl_ms).await;
+        } else if self.typing.stop(&caller.org, channel, &caller.user) {
+            self.events.typing(&caller.org, channel, &caller.user, false, ttl_ms).await;
         }
         Ok(ttl_ms)
     }
@@ -34,8 +34,8 @@ impl ChatService {
     /// Ends typing indicators nobody refreshed, telling the members.
     pub async fn expire_typing(&self) {
         let ttl_ms = self.typing.ttl().as_millis() as u32;
-        for (channel, user) in self.typing.expired(Instant::now()) {
-            self.events.typing(channel, &user, false, ttl_ms).await;
+        for (org, channel, user) in self.typing.expired(Instant::now()) {
+            self.events.typing(&org, channel, &user, false, ttl_ms).await;
         }
     }
 
@@ -54,7 +54,7 @@ impl ChatService {
         self.visible_message(caller, channel, message).await?;
         let marker = self.store.advance_read_marker(channel, &caller.user, message).await?;
         if marker == message {
-            self.events.read_receipt(channel, &caller.user, marker).await;
+            self.events.read_receipt(&caller.org, channel, &caller.user, marker).await;
         }
         Ok(marker)
     }

@@ -117,7 +117,7 @@ impl ChatService {
         match self.store.change_role(id, user, from, to).await? {
             RoleChange::Changed => {
                 let member = Member { role: to, ..target };
-                self.events.role_changed(id, &member, &caller.user).await;
+                self.events.role_changed(&caller.org, id, &member, &caller.user).await;
                 Ok(member)
             }
             RoleChange::NotAMember => Err(not_a_member(id, user)),
@@ -147,7 +147,7 @@ impl ChatService {
         };
         for user in [new_owner, caller.user.as_str()] {
             if let Some(member) = self.store.get_member(id, user).await? {
-                self.events.role_changed(id, &member, &caller.user).await;
+                self.events.role_changed(&caller.org, id, &member, &caller.user).await;
             }
         }
         Ok(ConversationView { conversation, my_role: Some(Role::Admin) })

@@ -108,7 +108,7 @@ impl ChatService {
         };
         match self.store.insert_message(&message).await? {
             Inserted::New => {
-                self.events.message_created(&message).await;
+                self.events.message_created(&caller.org, &message).await;
                 Ok(Sent { message, duplicate: false })
             }
             Inserted::Duplicate(original) => Ok(Sent { message: original, duplicate: true }),
@@ -143,7 +143,7 @@ impl ChatService {
         message.data = data;
         message.edited_at_ms = Some(self.ids.now_ms());
         self.store.update_message(&message).await?;
-        self.events.message_edited(&message).await;
+        self.events.message_edited(&caller.org, &message).await;
         Ok(message)
     }
 
@@ -172,7 +172,7 @@ impl ChatService {
         message.data.clear();
         message.custom_fields.clear();
         self.store.update_message(&message).await?;
-        self.events.message_deleted(&message, &caller.user).await;
+        self.events.message_deleted(&caller.org, &message, &caller.user).await;
         Ok(message)
     }
 

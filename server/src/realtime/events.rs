@@ -35,26 +35,26 @@ impl Events {
         }
     }
 
-    pub async fn message_created(&self, message: &Message) {
+    pub async fn message_created(&self, org: &str, message: &Message) {
         let kind = Kind::MessageCreated(pb::MessageCreated {
             message: Some(convert::message(message.clone())),
         });
-        self.publish(Topic::Channel(message.channel_id), message.channel_id, kind).await;
+        self.publish(Topic::channel(org, message.channel_id), message.channel_id, kind).await;
     }
 
-    pub async fn message_edited(&self, message: &Message) {
+    pub async fn message_edited(&self, org: &str, message: &Message) {
         let kind = Kind::MessageEdited(pb::MessageEdited {
             message: Some(convert::message(message.clone())),
         });
-        self.publish(Topic::Channel(message.channel_id), message.channel_id, kind).await;
+        self.publish(Topic::channel(org, message.channel_id), message.channel_id, kind).await;
     }
 
-    pub async fn message_deleted(&self, message: &Message, by: &str) {
+    pub async fn message_deleted(&self, org: &str, message: &Message, by: &str) {
         let kind = Kind::MessageDeleted(pb::MessageDeleted {
             message: Some(convert::message(message.clone())),
             deleted_by: by.to_string(),
         });
-        self.publish(Topic::Channel(message.channel_id), message.channel_id, kind).await;
+        self.publish(Topic::channel(org, message.channel_id), message.channel_id, kind).await;
     }
 
     /// To the conversation's members, and to the new member's own topic so that their
@@ -71,7 +71,8 @@ impl Events {
             replay_after: ids::first_id_at(member.joined_at_ms - JOIN_REPLAY_MARGIN_MS)
                 .saturating_sub(1),
         });
-        self.publish(Topic::Channel(conversation.id), conversation.id, kind.clone()).await;
+        let topic = Topic::channel(&conversation.org, conversation.id);
+        self.publish(topic, conversation.id, kind.clone()).await;
         let own = Topic::user(&conversation.org, &member.user_id);
         self.publish(own, conversation.id, kind).await;
     }
@@ -82,20 +83,26 @@ impl Events {
             user_id: user.to_string(),
             removed_by: by.to_string(),
         });
-        self.publish(Topic::Channel(conversation), conversation, kind.clone()).await;
+        self.publish(Topic::channel(org, conversation), conversation, kind.clone()).await;
         self.publish(Topic::user(org, user), conversation, kind).await;
     }
 
-    pub async fn role_changed(&self, conversation: ConversationId, member: &Member, by: &str) {
+    pub async fn role_changed(
+        &self,
+        org: &str,
+        conversation: ConversationId,
+        member: &Member,
+        by: &str,
+    ) {
         let kind = Kind::MemberRoleChanged(pb::MemberRoleChanged {
             member: Some(convert::member(member.clone())),
             changed_by: by.to_string(),
         });
-        self.publish(Topic::Channel(conversation), conversation, kind).await;
+        self.publish(Topic::channel(org, conversation), conversation, kind).await;
     }
 
     pub async fn conversation_updated(&self, view: &ConversationView, by: &str) {
-        let id = view.conversation.id;
+        let (org, id) = (&view.conversation.org, view.conversation.id);
         let conversation = Some(convert::conversation(ConversationView {
             conversation: view.conversation.clone(),
             my_role: None,
@@ -111,11 +118,12 @@ impl Events {
                 updated_by: by.to_string(),
             })
         };
-        self.publish(Topic::Channel(id), id, kind).await;
+        self.publish(Topic::channel(org, id), id, kind).await;
     }
 
     pub async fn typing(
         &self,
+        org: &str,
         conversation: ConversationId,
         user: &str,
         typing: bool,
@@ -123,13 +131,19 @@ impl Events {
     ) {
         let kind =
             Kind::Typing(pb::Typing { user_id: user.to_string(), typing, expires_in_ms: ttl_ms });
-        self.publish(Topic::Channel(conversation), conversation, kind).await;
+        self.publish(Topic::channel(org, conversation), conversation, kind).await;
     }
 
-    pub async fn read_receipt(&self, conversation: ConversationId, user: &str, up_to: MessageId) {
+    pub async fn read_receipt(
+        &self,
+        org: &str,
+        conversation: ConversationId,
+        user: &str,
+        up_to: MessageId,
+    ) {
         let kind =
             Kind::ReadReceipt(pb::ReadReceipt { user_id: user.to_string(), message_id: up_to });
-        self.publish(Topic::Channel(conversation), conversation, kind).await;
+        self.publish(Topic::channel(org, conversation), conversation, kind).await;
     }
 
     /// To each of the user's conversations.
@@ -140,7 +154,7 @@ impl Events {
                 user_id: user.to_string(),
                 online,
             });
-            self.publish(Topic::Channel(*conversation), *conversation, kind).await;
+            self.publish(Topic::channel(org, *conversation), *conversation, kind).await;
         }
     }
 }

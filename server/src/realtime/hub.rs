@@ -156,6 +156,19 @@ impl FanoutHub {
         }
     }
 
+    /// Tells every relay that events since `since_ms` may be lost, so it replays from the
+    /// Store. A relay whose queue is full is cut off instead (it resyncs on reconnect).
+    pub async fn resync_all(&self, since_ms: i64) {
+        let frame =
+            pb::FanoutFrame { kind: Some(pb::fanout_frame::Kind::Resync(pb::Resync { since_ms })) };
+        let state = self.state.read().await;
+        for link in state.relays.values() {
+            if link.sender.try_send(frame.clone()).is_err() {
+                link.cut.cancel();
+            }
+        }
+    }
+
     /// Topics this controller holds on the bus right now.
     pub async fn topics(&self) -> Vec<Topic> {
         self.state.read().await.topics.keys().cloned().collect()

@@ -11,4 +11,4 @@ pub use events::Events;
 pub use hub::{FanoutHub, RelayId};
 pub use presence::PresenceTracker;
 pub use topic::Topic;
-pub use typing::TypingTracker;
+pub use typing::{TypingKey, TypingTracker};

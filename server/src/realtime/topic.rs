@@ -7,18 +7,24 @@ use crate::model::ConversationId;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Topic {
-    Channel(ConversationId),
+    Channel { org: String, id: ConversationId },
     User { org: String, user: String },
 }
 
 impl Topic {
+    pub fn channel(org: &str, id: ConversationId) -> Topic {
+        Topic::Channel { org: org.to_string(), id }
+    }
+
     pub fn user(org: &str, user: &str) -> Topic {
         Topic::User { org: org.to_string(), user: user.to_string() }
     }
 
     pub fn to_proto(&self) -> pb::Topic {
         let target = match self {
-            Topic::Channel(id) => pb::topic::Target::ChannelId(*id),
+            Topic::Channel { org, id } => {
+                pb::topic::Target::Channel(pb::ChannelTopic { org: org.clone(), channel_id: *id })
+            }
             Topic::User { org, user } => {
                 pb::topic::Target::User(pb::UserTopic { org: org.clone(), user_id: user.clone() })
             }
@@ -29,7 +35,7 @@ impl Topic {
     /// None for a topic with no target.
     pub fn from_proto(topic: &pb::Topic) -> Option<Topic> {
         match topic.target.as_ref()? {
-            pb::topic::Target::ChannelId(id) => Some(Topic::Channel(*id)),
+            pb::topic::Target::Channel(c) => Some(Topic::channel(&c.org, c.channel_id)),
             pb::topic::Target::User(user) => Some(Topic::user(&user.org, &user.user_id)),
         }
     }

@@ -8,11 +8,14 @@ use std::time::{Duration, Instant};
 
 use crate::model::ConversationId;
 
+/// (org, conversation, user)
+pub type TypingKey = (String, ConversationId, String);
+
 pub struct TypingTracker {
     /// How long a start holds without a refresh.
     ttl: Duration,
-    /// (conversation, user) → when the indicator lapses.
-    active: Mutex<HashMap<(ConversationId, String), Instant>>,
+    /// (org, conversation, user) → when the indicator lapses.
+    active: Mutex<HashMap<TypingKey, Instant>>,
 }
 
 impl TypingTracker {
@@ -25,18 +28,18 @@ impl TypingTracker {
     }
 
     /// Starts or refreshes an indicator.
-    pub fn start(&self, conversation: ConversationId, user: &str) {
+    pub fn start(&self, org: &str, conversation: ConversationId, user: &str) {
         let deadline = Instant::now() + self.ttl;
-        self.lock().insert((conversation, user.to_string()), deadline);
+        self.lock().insert((org.to_string(), conversation, user.to_string()), deadline);
     }
 
     /// Ends an indicator; true if it was on.
-    pub fn stop(&self, conversation: ConversationId, user: &str) -> bool {
-        self.lock().remove(&(conversation, user.to_string())).is_some()
+    pub fn stop(&self, org: &str, conversation: ConversationId, user: &str) -> bool {
+        self.lock().remove(&(org.to_string(), conversation, user.to_string())).is_some()
     }
 
     /// Removes and returns the indicators that lapsed by `now`.
-    pub fn expired(&self, now: Instant) -> Vec<(ConversationId, String)> {
+    pub fn expired(&self, now: Instant) -> Vec<TypingKey> {
         let mut active = self.lock();
         let lapsed: Vec<_> = active
             .iter()
@@ -49,7 +52,7 @@ impl TypingTracker {
         lapsed
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(ConversationId, String), Instant>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<TypingKey, Instant>> {
         self.active.lock().expect("typing lock poisoned")
     }
 }
@@ -62,9 +65,10 @@ mod tests {
     fn starts_lapse_unless_refreshed() {
         let typing = TypingTracker::new(Duration::from_secs(5));
         let t0 = Instant::now();
-        typing.start(1, "a");
+        typing.start("o", 1, "a");
         assert!(typing.expired(t0 + Duration::from_secs(1)).is_empty());
-        assert_eq!(typing.expired(t0 + Duration::from_secs(6)), vec![(1, "a".to_string())]);
-        assert!(!typing.stop(1, "a"), "already lapsed");
+        let lapsed = typing.expired(t0 + Duration::from_secs(6));
+        assert_eq!(lapsed, vec![("o".to_string(), 1, "a".to_string())]);
+        assert!(!typing.stop("o", 1, "a"), "already lapsed");
     }
 }

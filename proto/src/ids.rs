@@ -1,0 +1,20 @@
+//! The layout of Switchboard ids (snowflakes), which every node needs to reason about time:
+//! 41 bits of milliseconds since [`EPOCH_MS`], 10 bits of node id, 12 bits of sequence.
+//! Ids order by time to the millisecond.
+
+/// 2024-01-01T00:00:00Z, the zero of the snowflake clock.
+pub const EPOCH_MS: i64 = 1_704_067_200_000;
+/// Bits of node id.
+pub const NODE_BITS: u32 = 10;
+/// Bits of per-millisecond sequence.
+pub const SEQUENCE_BITS: u32 = 12;
+
+/// The millisecond (Unix time) an id was made at.
+pub fn timestamp_ms(id: u64) -> i64 {
+    (id >> (NODE_BITS + SEQUENCE_BITS)) as i64 + EPOCH_MS
+}
+
+/// The smallest id any node can make at Unix time `ms`.
+pub fn first_id_at(ms: i64) -> u64 {
+    ((ms - EPOCH_MS).max(0) as u64) << (NODE_BITS + SEQUENCE_BITS)
+}

@@ -1,0 +1,243 @@
+//! The NATS bus: events travel between controllers as protobuf on NATS core subjects.
+//!
+//! Subjects, per org and topic (org and user ids are escaped so that `.`, `*`, `>` and
+//! `%` cannot change the subject's shape: `%2E`, `%2A`, `%3E`, `%25`):
+//!
+//! | topic | subject |
+//! |---|---|
+//! | a conversation | `sb.<org>.ch.<conversation id>` |
+//! | a user's membership changes | `sb.<org>.user.<user id>` |
+//!
+//! A controller holds a NATS subscription for a topic only while one of its relays wants
+//! it. Delivery is at most once: when the connection to NATS drops, the outage's start is
+//! reported on `resyncs` once it is back, and relays replay from the Store.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use async_nats::{Client, ConnectOptions, Event};
+use async_trait::async_trait;
+use futures_util::StreamExt;
+use switchboard_proto::prost::Message as _;
+use switchboard_proto::v1 as pb;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+use super::{Bus, BusError, Delivery};
+use crate::config::NatsConfig;
+use crate::realtime::Topic;
+
+/// How long a subscription waits for NATS to confirm it.
+const BARRIER_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub struct NatsBus {
+    client: Client,
+    /// Where received events go (the hub's inbox).
+    inbox: mpsc::Sender<Delivery>,
+    /// One forwarding task per subscribed topic; aborting it unsubscribes.
+    subscriptions: Mutex<HashMap<Topic, JoinHandle<()>>>,
+    barrier: Arc<Barrier>,
+}
+
+/// Round trips through NATS on a private subject. NATS handles one connection's operations
+/// in order, so a barrier that came back proves every earlier SUB is in place.
+struct Barrier {
+    subject: String,
+    next: AtomicU64,
+    waiting: Mutex<HashMap<u64, oneshot::Sender<()>>>,
+}
+
+impl NatsBus {
+    /// Connects (retrying in the background if NATS is not up yet); outage starts are sent
+    /// on `resyncs` when the connection comes back.
+    pub async fn connect(
+        config: &NatsConfig,
+        inbox: mpsc::Sender<Delivery>,
+        resyncs: mpsc::Sender<i64>,
+    ) -> Result<NatsBus, BusError> {
+        let lost_at = Arc::new(AtomicI64::new(0));
+        let mut options = ConnectOptions::new()
+            .name("switchboard-controller")
+            .retry_on_initial_connect()
+            // Back quickly after an outage: at most 2 s between attempts.
+            .reconnect_delay_callback(|attempts| {
+                Duration::from_millis((50u64 << attempts.min(6)).min(2_000))
+            })
+            .event_callback(move |event| {
+                let (lost_at, resyncs) = (lost_at.clone(), resyncs.clone());
+                async move { on_event(event, &lost_at, &resyncs) }
+            });
+        if let Some(path) = &config.token_file {
+            options = options.token(read_trimmed(path)?);
+        }
+        if let Some(path) = &config.credentials_file {
+            options = options
+                .credentials_file(path)
+                .await
+                .map_err(|e| BusError::Unavailable(format!("NATS credentials: {e}")))?;
+        }
+        if let Some(path) = &config.ca_file {
+            options = options.add_root_certificates(path.clone());
+        }
+        if config.tls_required {
+            options = options.require_tls(true);
+        }
+        let client = options
+            .connect(config.urls.as_slice())
+            .await
+            .map_err(|e| BusError::Unavailable(format!("cannot connect to NATS: {e}")))?;
+        let barrier = Arc::new(Barrier {
+            subject: format!(
+                "sb._barrier.{}",
+                async_nats::Client::new_inbox(&client).replace('.', "-")
+            ),
+            next: AtomicU64::new(1),
+            waiting: Mutex::new(HashMap::new()),
+        });
+        let mut answers = client
+            .subscribe(barrier.subject.clone())
+            .await
+            .map_err(|e| BusError::Unavailable(e.to_string()))?;
+        let answered = barrier.clone();
+        tokio::spawn(async move {
+            while let Some(message) = answers.next().await {
+                let Ok(token) = std::str::from_utf8(&message.payload).unwrap_or("").parse() else {
+                    continue;
+                };
+                if let Some(waiter) = answered.waiting.lock().expect("barrier lock").remove(&token)
+                {
+                    let _ = waiter.send(());
+                }
+            }
+        });
+        Ok(NatsBus { client, inbox, subscriptions: Mutex::new(HashMap::new()), barrier })
+    }
+
+    /// Returns once NATS has handled everything this connection sent before.
+    async fn barrier(&self) -> Result<(), BusError> {
+        let token = self.barrier.next.fetch_add(1, Ordering::Relaxed);
+        let (done, answer) = oneshot::channel();
+        self.barrier.waiting.lock().expect("barrier lock").insert(token, done);
+        let subject = self.barrier.subject.clone();
+        self.client
+            .publish(subject, token.to_string().into())
+            .await
+            .map_err(|e| BusError::Unavailable(e.to_string()))?;
+        match tokio::time::timeout(BARRIER_TIMEOUT, answer).await {
+            Ok(Ok(())) => Ok(()),
+            _ => {
+                self.barrier.waiting.lock().expect("barrier lock").remove(&token);
+                Err(BusError::Unavailable("NATS did not confirm the subscription".into()))
+            }
+        }
+    }
+}
+
+fn on_event(event: Event, lost_at: &AtomicI64, resyncs: &mpsc::Sender<i64>) {
+    match event {
+        Event::Disconnected => {
+            tracing::warn!("lost the connection to NATS");
+            let _ = lost_at.compare_exchange(0, now_ms(), Ordering::SeqCst, Ordering::SeqCst);
+        }
+        Event::Connected => {
+            let since = lost_at.swap(0, Ordering::SeqCst);
+            if since != 0 {
+                tracing::info!("reconnected to NATS; asking relays to resync");
+                let _ = resyncs.try_send(since);
+            }
+        }
+        other => tracing::debug!(%other, "NATS event"),
+    }
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
+fn read_trimmed(path: &std::path::Path) -> Result<String, BusError> {
+    std::fs::read_to_string(path)
+        .map(|s| s.trim().to_string())
+        .map_err(|e| BusError::Unavailable(format!("cannot read {}: {e}", path.display())))
+}
+
+/// The NATS subject of a topic.
+pub fn subject(topic: &Topic) -> String {
+    match topic {
+        Topic::Channel { org, id } => format!("sb.{}.ch.{id}", escape(org)),
+        Topic::User { org, user } => format!("sb.{}.user.{}", escape(org), escape(user)),
+    }
+}
+
+/// Keeps an id inside one subject token.
+fn escape(id: &str) -> String {
+    let mut out = String::with_capacity(id.len());
+    for c in id.chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            '.' => out.push_str("%2E"),
+            '*' => out.push_str("%2A"),
+            '>' => out.push_str("%3E"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[async_trait]
+impl Bus for NatsBus {
+    async fn publish(&self, topic: &Topic, event: pb::Event) -> Result<(), BusError> {
+        self.client
+            .publish(subject(topic), event.encode_to_vec().into())
+            .await
+            .map_err(|e| BusError::Unavailable(e.to_string()))
+    }
+
+    async fn subscribe(&self, topic: &Topic) -> Result<(), BusError> {
+        let mut messages = self
+            .client
+            .subscribe(subject(topic))
+            .await
+            .map_err(|e| BusError::Unavailable(e.to_string()))?;
+        let (inbox, delivered) = (self.inbox.clone(), topic.clone());
+        let forward = tokio::spawn(async move {
+            while let Some(message) = messages.next().await {
+                match pb::Event::decode(message.payload) {
+                    Ok(event) => {
+                        if inbox.send((delivered.clone(), Arc::new(event))).await.is_err() {
+                            return;
+                        }
+                    }
+                    Err(error) => tracing::warn!(%error, "undecodable event on NATS; skipped"),
+                }
+            }
+        });
+        if let Some(previous) =
+            self.subscriptions.lock().expect("subscriptions lock").insert(topic.clone(), forward)
+        {
+            previous.abort();
+        }
+        self.barrier().await
+    }
+
+    async fn unsubscribe(&self, topic: &Topic) -> Result<(), BusError> {
+        if let Some(forward) = self.subscriptions.lock().expect("subscriptions lock").remove(topic)
+        {
+            forward.abort();
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subjects_are_per_org_and_topic_and_ids_cannot_break_them() {
+        assert_eq!(subject(&Topic::channel("acme", 42)), "sb.acme.ch.42");
+        assert_eq!(subject(&Topic::user("acme", "a.b@c")), "sb.acme.user.a%2Eb@c");
+        assert_eq!(subject(&Topic::user("x.>", "%")), "sb.x%2E%3E.user.%25");
+    }
+}

@@ -1,0 +1,85 @@
+//! A real `nats-server` (Debian's package, installed by `scripts/setup`) on a random
+//! loopback port, which a test can kill and restart on the same port.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use tempfile::TempDir;
+
+pub struct NatsServer {
+    child: Option<Child>,
+    pub port: u16,
+    /// JetStream storage.
+    dir: TempDir,
+}
+
+impl NatsServer {
+    /// Starts nats-server with JetStream on a free port.
+    pub fn start() -> NatsServer {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (child, port) = spawn(None, &dir);
+        NatsServer { child: Some(child), port, dir }
+    }
+
+    pub fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    /// SIGKILL: connections drop without a goodbye.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().expect("kill nats-server");
+            child.wait().expect("wait for nats-server");
+        }
+    }
+
+    /// Starts it again on the same port.
+    pub fn restart(&mut self) {
+        self.kill();
+        let (child, _) = spawn(Some(self.port), &self.dir);
+        self.child = Some(child);
+    }
+}
+
+impl Drop for NatsServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn binary() -> &'static str {
+    for path in ["/usr/sbin/nats-server", "/usr/bin/nats-server", "/usr/local/bin/nats-server"] {
+        if std::path::Path::new(path).exists() {
+            return path;
+        }
+    }
+    panic!("nats-server is not installed: run scripts/setup (it installs Debian's nats-server)");
+}
+
+/// Runs nats-server and waits until it says which port it listens on.
+fn spawn(port: Option<u16>, dir: &TempDir) -> (Child, u16) {
+    let port_arg = port.map_or("-1".to_string(), |p| p.to_string());
+    let mut child = Command::new(binary())
+        .args(["-a", "127.0.0.1", "-p", &port_arg, "-js", "-sd"])
+        .arg(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start nats-server");
+    let stderr = child.stderr.take().expect("stderr");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut lines = BufReader::new(stderr).lines();
+    let port = loop {
+        let line = lines.next().expect("nats-server exited before listening").expect("read");
+        if let Some((_, address)) = line.split_once("Listening for client connections on ") {
+            let port =
+                address.rsplit(':').next().expect("port").trim().parse().expect("port number");
+            break port;
+        }
+        assert!(Instant::now() < deadline, "nats-server did not start in time");
+    };
+    // Keep draining its log so it never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (child, port)
+}
