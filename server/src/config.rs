@@ -33,7 +33,7 @@ pub struct Config {
     pub nats: NatsConfig,
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct NatsConfig {
     /// NATS server URLs (several for a NATS cluster), e.g. `nats://127.0.0.1:4222`.
@@ -46,6 +46,8 @@ pub struct NatsConfig {
     pub ca_file: Option<PathBuf>,
     /// Refuse plain-text connections to NATS.
     pub tls_required: bool,
+    /// How long a controller's presence records last without a heartbeat.
+    pub presence_ttl_secs: u64,
 }
 /// What controllers and relays share.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -61,6 +63,19 @@ pub struct ClusterConfig {
 pub struct RealtimeConfig {
     /// How long a typing indicator lasts without a refresh, in milliseconds.
     pub typing_ttl_ms: u64,
+}
+
+impl Default for NatsConfig {
+    fn default() -> Self {
+        NatsConfig {
+            urls: Vec::new(),
+            token_file: None,
+            credentials_file: None,
+            ca_file: None,
+            tls_required: false,
+            presence_ttl_secs: 30,
+        }
+    }
 }
 
 impl Default for RealtimeConfig {
@@ -193,6 +208,9 @@ impl Config {
             return Err(invalid("realtime.typing_ttl_ms", "must be 100 to 60000".into()));
         }
         self.relay.validate().map_err(|reason| invalid("relay", reason))?;
+        if !(3..=3600).contains(&self.nats.presence_ttl_secs) {
+            return Err(invalid("nats.presence_ttl_secs", "must be 3 to 3600".into()));
+        }
         for url in &self.nats.urls {
             if !["nats://", "tls://", "ws://", "wss://"].iter().any(|s| url.starts_with(s)) {
                 return Err(invalid(

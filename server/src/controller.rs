@@ -14,7 +14,9 @@ use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::Server;
 
 use crate::auth::{ServiceCredential, TokenVerifier};
-use crate::bus::{Bus, BusError, Delivery, InProcessBus, NatsBus};
+use crate::bus::{
+    Bus, BusError, Delivery, InProcessBus, LocalBoard, NatsBoard, NatsBus, PresenceBoard,
+};
 use crate::chat::{ChatService, Limits};
 use crate::config::{Config, ConfigError, ControllerKeysError};
 use crate::grpc::{ChatApi, FanoutApi};
@@ -61,6 +63,8 @@ pub struct Controller {
     credential: Option<ServiceCredential>,
     /// How long shutdown waits for in-flight calls.
     drain_timeout: Duration,
+    /// How often this controller's presence records are refreshed.
+    heartbeat_every: Duration,
 }
 
 impl Controller {
@@ -82,14 +86,17 @@ impl Controller {
         let limits = Limits { max_message_bytes: config.limits.max_message_bytes };
         let (deliveries, inbox) = mpsc::channel(HUB_INBOX);
         let (resync_tx, resyncs) = mpsc::channel(16);
-        let bus: Arc<dyn Bus> = if config.nats.urls.is_empty() {
-            Arc::new(InProcessBus::new(deliveries))
+        let (bus, board): (Arc<dyn Bus>, Arc<dyn PresenceBoard>) = if config.nats.urls.is_empty() {
+            (Arc::new(InProcessBus::new(deliveries)), Arc::new(LocalBoard::default()))
         } else {
-            Arc::new(NatsBus::connect(&config.nats, deliveries, resync_tx).await?)
+            let nats = NatsBus::connect(&config.nats, deliveries, resync_tx).await?;
+            let ttl = Duration::from_secs(config.nats.presence_ttl_secs);
+            let board = NatsBoard::open(nats.client(), config.node_id, ttl).await?;
+            (Arc::new(nats), Arc::new(board))
         };
         let typing = TypingTracker::new(Duration::from_millis(config.realtime.typing_ttl_ms));
         let ids = IdGenerator::new(config.node_id, clock);
-        let chat = ChatService::new(store, ids, limits, Events::new(bus.clone()), typing);
+        let chat = ChatService::new(store, ids, limits, Events::new(bus.clone()), typing, board);
         Ok(Controller {
             chat: Arc::new(chat),
             verifier: Arc::new(verifier),
@@ -98,6 +105,7 @@ impl Controller {
             resyncs,
             credential: config.service_credential()?,
             drain_timeout: Duration::from_secs(config.controller.drain_timeout_secs),
+            heartbeat_every: Duration::from_secs(config.nats.presence_ttl_secs) / 3,
         })
     }
 
@@ -122,6 +130,7 @@ impl Controller {
         let dispatch = tokio::spawn(self.hub.clone().run(self.inbox));
         let resync = tokio::spawn(forward_resyncs(self.hub.clone(), self.resyncs));
         let typing = tokio::spawn(expire_typing(self.chat.clone()));
+        let heartbeat = tokio::spawn(presence_heartbeat(self.chat.clone(), self.heartbeat_every));
         let (draining_tx, draining) = tokio::sync::oneshot::channel::<()>();
         let server = Server::builder()
             .add_service(health_service)
@@ -148,6 +157,7 @@ impl Controller {
         dispatch.abort();
         resync.abort();
         typing.abort();
+        heartbeat.abort();
         self.chat.store().flush().await?;
         tracing::info!("store flushed; controller stopped");
         result
@@ -172,6 +182,15 @@ fn without_nagle(
         }
         stream
     })
+}
+
+/// Keeps this controller's presence records alive on the board.
+async fn presence_heartbeat(chat: Arc<ChatService>, every: Duration) {
+    let mut ticks = tokio::time::interval(every);
+    loop {
+        ticks.tick().await;
+        chat.refresh_presence().await;
+    }
 }
 
 /// Ends typing indicators that were not refreshed in time.

@@ -215,3 +215,46 @@ async fn presence_is_shared_across_relays_and_a_killed_relays_users_go_offline()
     live::until(&mut bob, "alice offline after her relay died", presence_of(false)).await;
     assert!(!alice.presence(&["alice"]).await.unwrap()[0].online);
 }
+
+#[tokio::test]
+async fn presence_spans_controllers_and_stays_online_while_any_node_has_the_user_shared_store() {
+    let nats = NatsServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let store = TestController::shared_store(&dir);
+    let east =
+        TestController::builder().nats(nats.url()).store(store.clone()).node_id(1).start().await;
+    let west = TestController::builder().nats(nats.url()).store(store).node_id(2).start().await;
+    let (east_relay, west_relay) = (TestRelay::start(&east).await, TestRelay::start(&west).await);
+    let alice = east.client("alice", "acme").await;
+    team(&alice, &["bob"]).await;
+    let mut bob = live_on(&[west_relay.url()], west.token("bob", "acme")).await;
+    let presence_of = |online: bool| {
+        move |e: &RealtimeEvent| match live::kind(e) {
+            Some(proto::event::Kind::Presence(p)) if p.user_id == "alice" && p.online == online => {
+                Some(())
+            }
+            _ => None,
+        }
+    };
+
+    // alice connects through the other controller: bob, on this one, sees her come online
+    let on_east = live_on(&[east_relay.url()], east.token("alice", "acme")).await;
+    live::until(&mut bob, "alice online via the other controller", presence_of(true)).await;
+    let bob_asks = west.client("bob", "acme").await;
+    assert!(bob_asks.presence(&["alice"]).await.unwrap()[0].online);
+
+    // a second device through bob's controller, then the first one leaves: still online
+    let on_west = live_on(&[west_relay.url()], west.token("alice", "acme")).await;
+    drop(on_east);
+    let east_admin = east_relay.client(east.admin_token("ops", "acme")).await;
+    east_relay.wait_status(&east_admin, |s| s.sessions == 0).await;
+    alice.send_text(team(&alice, &["bob"]).await, "marker").await.unwrap();
+    let (_, before) = live::message(&mut bob, "marker").await;
+    let flapped = before.iter().any(|e| presence_of(false)(e).is_some());
+    assert!(!flapped, "alice never went offline: {before:?}");
+    assert!(bob_asks.presence(&["alice"]).await.unwrap()[0].online);
+
+    drop(on_west);
+    live::until(&mut bob, "alice offline everywhere", presence_of(false)).await;
+    assert!(!bob_asks.presence(&["alice"]).await.unwrap()[0].online);
+}

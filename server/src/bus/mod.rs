@@ -6,6 +6,8 @@
 
 mod in_process;
 pub mod nats;
+mod nats_presence;
+mod presence;
 
 use std::sync::Arc;
 
@@ -14,6 +16,8 @@ use switchboard_proto::v1 as pb;
 
 pub use in_process::InProcessBus;
 pub use nats::NatsBus;
+pub use nats_presence::NatsBoard;
+pub use presence::{LocalBoard, PresenceBoard};
 
 use crate::realtime::Topic;
 

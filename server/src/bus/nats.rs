@@ -115,6 +115,11 @@ impl NatsBus {
         Ok(NatsBus { client, inbox, subscriptions: Mutex::new(HashMap::new()), barrier })
     }
 
+    /// The connection, for the presence board.
+    pub fn client(&self) -> Client {
+        self.client.clone()
+    }
+
     /// Returns once NATS has handled everything this connection sent before.
     async fn barrier(&self) -> Result<(), BusError> {
         let token = self.barrier.next.fetch_add(1, Ordering::Relaxed);

@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use super::{ChatService, policy};
 use crate::auth::Caller;
-use crate::error::ChatResult;
+use crate::error::{ChatError, ChatResult};
 use crate::model::{ConversationId, Kind, MessageId};
 use crate::realtime::RelayId;
 use crate::validate::{self, Violations};
@@ -71,27 +71,62 @@ impl ChatService {
     }
 
     /// GetPresence: which of these users of the caller's org are online.
-    pub fn presence_of(&self, caller: &Caller, users: &[String]) -> ChatResult<Vec<bool>> {
+    pub async fn presence_of(&self, caller: &Caller, users: &[String]) -> ChatResult<Vec<bool>> {
         let mut violations = Violations::new();
         violations.check("user_ids", validate::check_user_ids(users));
         if users.is_empty() {
             violations.check("user_ids", Err("name at least one user".into()));
         }
         violations.finish()?;
-        Ok(users.iter().map(|user| self.presence.is_online(&caller.org, user)).collect())
+        let mut online = Vec::with_capacity(users.len());
+        for user in users {
+            let here = self.board.is_online(&caller.org, user).await;
+            online.push(here.map_err(|e| ChatError::Unavailable(e.to_string()))?);
+        }
+        Ok(online)
     }
 
     /// A relay reports a user's first stream opened or last one closed.
     pub async fn report_presence(&self, relay: RelayId, org: &str, user: &str, online: bool) {
-        if let Some(online) = self.presence.report(relay, org, user, online) {
-            self.publish_presence(org, user, online).await;
+        match self.presence.report(relay, org, user, online) {
+            Some(true) => self.arrived(org, user).await,
+            Some(false) => self.departed(org, user).await,
+            None => {}
         }
     }
 
     /// A relay stream ended: its users are offline unless another relay has them.
     pub async fn relay_gone(&self, relay: RelayId) {
         for (org, user) in self.presence.relay_gone(relay) {
-            self.publish_presence(&org, &user, false).await;
+            self.departed(&org, &user).await;
+        }
+    }
+
+    /// Heartbeat for this controller's online users on the cluster board.
+    pub async fn refresh_presence(&self) {
+        match self.board.refresh(&self.presence.online_users()).await {
+            Ok(expired) => {
+                for (org, user) in expired {
+                    self.publish_presence(&org, &user, false).await;
+                }
+            }
+            Err(error) => tracing::warn!(%error, "presence heartbeat failed"),
+        }
+    }
+
+    async fn arrived(&self, org: &str, user: &str) {
+        match self.board.arrive(org, user).await {
+            Ok(true) => self.publish_presence(org, user, true).await,
+            Ok(false) => {} // already online via another controller
+            Err(error) => tracing::warn!(%error, "presence board unavailable"),
+        }
+    }
+
+    async fn departed(&self, org: &str, user: &str) {
+        match self.board.depart(org, user).await {
+            Ok(true) => self.publish_presence(org, user, false).await,
+            Ok(false) => {} // still online via another controller
+            Err(error) => tracing::warn!(%error, "presence board unavailable"),
         }
     }
 

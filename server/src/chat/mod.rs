@@ -13,6 +13,7 @@ pub use conversations::{ConversationView, NewConversation, TeamUpdate};
 pub use messages::{HistoryPage, NewMessage, Sent};
 
 use crate::auth::Caller;
+use crate::bus::PresenceBoard;
 use crate::error::{ChatError, ChatResult};
 use crate::ids::IdGenerator;
 use crate::model::{Conversation, ConversationId, Member};
@@ -41,8 +42,10 @@ pub struct ChatService {
     limits: Limits,
     /// Publishes what changed, once it is durable.
     events: Events,
-    /// Who is online, as relays report it.
+    /// Who is online via this controller's relays.
     presence: PresenceTracker,
+    /// Who is online anywhere in the cluster.
+    board: Arc<dyn PresenceBoard>,
     /// Who is typing where.
     typing: TypingTracker,
 }
@@ -54,8 +57,10 @@ impl ChatService {
         limits: Limits,
         events: Events,
         typing: TypingTracker,
+        board: Arc<dyn PresenceBoard>,
     ) -> Self {
-        ChatService { store, ids, limits, events, presence: PresenceTracker::default(), typing }
+        let presence = PresenceTracker::default();
+        ChatService { store, ids, limits, events, presence, board, typing }
     }
 
     /// The store, for housekeeping and shutdown.

@@ -297,7 +297,7 @@ impl Chat for ChatApi {
     ) -> Reply<pb::GetPresenceResponse> {
         let caller = self.caller(&request, Scope::Read)?;
         let users = request.into_inner().user_ids;
-        let online = self.chat.presence_of(&caller, &users)?;
+        let online = self.chat.presence_of(&caller, &users).await?;
         reply(pb::GetPresenceResponse {
             users: users
                 .into_iter()

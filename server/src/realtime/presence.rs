@@ -53,6 +53,11 @@ impl PresenceTracker {
         let map = self.online.lock().expect("presence lock poisoned");
         map.contains_key(&(org.to_string(), user.to_string()))
     }
+
+    /// Users online via this controller's relays.
+    pub fn online_users(&self) -> Vec<UserKey> {
+        self.online.lock().expect("presence lock poisoned").keys().cloned().collect()
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,255 @@
+//! Presence across controllers on NATS core (JetStream KV is not usable with the NATS 2.9
+//! servers Debian ships). Every controller announces on `sb._presence`:
+//!
+//! - a delta when a user arrives or departs through it, and
+//! - a heartbeat every TTL/3 listing the users it still has (in chunks).
+//!
+//! Each controller keeps a view, user → {node → last heard}, and counts a user online while
+//! any entry is younger than the TTL. A controller that dies stops heartbeating, so its
+//! users stop counting within the TTL. Offline transitions that nobody caused (expiry, or
+//! two nodes departing at once) are announced by the lowest live node id; a duplicate
+//! announcement is harmless (each client stream passes on a presence change once).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use async_trait::async_trait;
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
+
+use super::BusError;
+use super::presence::PresenceBoard;
+
+const SUBJECT: &str = "sb._presence";
+/// Users per heartbeat message.
+const HEARTBEAT_CHUNK: usize = 500;
+
+/// (org, user)
+type UserKey = (String, String);
+
+#[derive(Serialize, Deserialize)]
+struct Announcement {
+    node: u16,
+    /// Arrived (true) or departed (false); heartbeats are arrivals that change nothing.
+    online: bool,
+    users: Vec<UserKey>,
+}
+
+#[derive(Default)]
+struct View {
+    /// User → node → when last heard of (Unix ms).
+    users: HashMap<UserKey, BTreeMap<u16, i64>>,
+    /// Node → last heard from at all (Unix ms).
+    nodes: BTreeMap<u16, i64>,
+    /// Users this node departed recently: if another node's departure then empties them,
+    /// both decided "still online", so this node announces the offline.
+    departed_here: HashMap<UserKey, i64>,
+    /// Offline announcements owed, taken by `refresh`.
+    owed: Vec<UserKey>,
+}
+
+pub struct NatsBoard {
+    client: async_nats::Client,
+    node: u16,
+    ttl: Duration,
+    view: Arc<Mutex<View>>,
+}
+
+impl NatsBoard {
+    pub async fn open(
+        client: async_nats::Client,
+        node: u16,
+        ttl: Duration,
+    ) -> Result<Self, BusError> {
+        let mut announcements = client
+            .subscribe(SUBJECT)
+            .await
+            .map_err(|e| BusError::Unavailable(format!("presence subscription: {e}")))?;
+        let view = Arc::new(Mutex::new(View::default()));
+        let heard = view.clone();
+        let ttl_ms = ttl.as_millis() as i64;
+        tokio::spawn(async move {
+            while let Some(message) = announcements.next().await {
+                let Ok(announcement) = serde_json::from_slice::<Announcement>(&message.payload)
+                else {
+                    continue;
+                };
+                if announcement.node != node {
+                    heard.lock().expect("view lock").apply(&announcement, now_ms(), ttl_ms);
+                }
+            }
+        });
+        Ok(NatsBoard { client, node, ttl, view })
+    }
+
+    async fn announce(&self, online: bool, users: Vec<UserKey>) -> Result<(), BusError> {
+        let announcement = Announcement { node: self.node, online, users };
+        let payload = serde_json::to_vec(&announcement).expect("announcement serializes");
+        self.client
+            .publish(SUBJECT, payload.into())
+            .await
+            .map_err(|e| BusError::Unavailable(e.to_string()))
+    }
+
+    fn ttl_ms(&self) -> i64 {
+        self.ttl.as_millis() as i64
+    }
+}
+
+impl View {
+    fn online(&self, user: &UserKey, now: i64, ttl_ms: i64) -> bool {
+        self.users.get(user).is_some_and(|nodes| nodes.values().any(|at| now - at < ttl_ms))
+    }
+
+    /// Another node's announcement.
+    fn apply(&mut self, announcement: &Announcement, now: i64, ttl_ms: i64) {
+        self.nodes.insert(announcement.node, now);
+        for user in &announcement.users {
+            if announcement.online {
+                self.users.entry(user.clone()).or_default().insert(announcement.node, now);
+                continue;
+            }
+            let Some(nodes) = self.users.get_mut(user) else { continue };
+            nodes.remove(&announcement.node);
+            let recently_departed =
+                self.departed_here.get(user).is_some_and(|at| now - at < ttl_ms);
+            if !nodes.values().any(|at| now - at < ttl_ms) {
+                self.users.remove(user);
+                if recently_departed && !self.users.contains_key(user) {
+                    self.owed.push(user.clone());
+                }
+            }
+        }
+    }
+
+    /// Drops entries older than the TTL; owes the announcements of users that expired if
+    /// this node is the lowest live one.
+    fn expire(&mut self, me: u16, now: i64, ttl_ms: i64) {
+        self.nodes.retain(|_, at| now - *at < ttl_ms);
+        let lowest_live = self.nodes.keys().next().is_none_or(|lowest| me <= *lowest);
+        let mut expired = Vec::new();
+        self.users.retain(|user, nodes| {
+            nodes.retain(|_, at| now - *at < ttl_ms);
+            if nodes.is_empty() {
+                expired.push(user.clone());
+                return false;
+            }
+            true
+        });
+        if lowest_live {
+            self.owed.extend(expired);
+        }
+        self.departed_here.retain(|_, at| now - *at < ttl_ms);
+    }
+}
+
+#[async_trait]
+impl PresenceBoard for NatsBoard {
+    async fn arrive(&self, org: &str, user: &str) -> Result<bool, BusError> {
+        let key = (org.to_string(), user.to_string());
+        let was_online = {
+            let mut view = self.view.lock().expect("view lock");
+            let was_online = view.online(&key, now_ms(), self.ttl_ms());
+            view.users.entry(key.clone()).or_default().insert(self.node, now_ms());
+            view.departed_here.remove(&key);
+            was_online
+        };
+        self.announce(true, vec![key]).await?;
+        Ok(!was_online)
+    }
+
+    async fn depart(&self, org: &str, user: &str) -> Result<bool, BusError> {
+        let key = (org.to_string(), user.to_string());
+        let now_offline = {
+            let mut view = self.view.lock().expect("view lock");
+            if let Some(nodes) = view.users.get_mut(&key) {
+                nodes.remove(&self.node);
+            }
+            view.departed_here.insert(key.clone(), now_ms());
+            let offline = !view.online(&key, now_ms(), self.ttl_ms());
+            if offline {
+                view.users.remove(&key);
+            }
+            offline
+        };
+        self.announce(false, vec![key]).await?;
+        Ok(now_offline)
+    }
+
+    async fn is_online(&self, org: &str, user: &str) -> Result<bool, BusError> {
+        let view = self.view.lock().expect("view lock");
+        Ok(view.online(&(org.to_string(), user.to_string()), now_ms(), self.ttl_ms()))
+    }
+
+    async fn refresh(&self, users: &[UserKey]) -> Result<Vec<UserKey>, BusError> {
+        let owed = {
+            let mut view = self.view.lock().expect("view lock");
+            let now = now_ms();
+            for user in users {
+                view.users.entry(user.clone()).or_default().insert(self.node, now);
+            }
+            view.nodes.insert(self.node, now);
+            view.expire(self.node, now, self.ttl_ms());
+            std::mem::take(&mut view.owed)
+        };
+        // An empty heartbeat still says "this node is alive".
+        if users.is_empty() {
+            self.announce(true, Vec::new()).await?;
+        }
+        for chunk in users.chunks(HEARTBEAT_CHUNK) {
+            self.announce(true, chunk.to_vec()).await?;
+        }
+        Ok(owed)
+    }
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(name: &str) -> UserKey {
+        ("acme".into(), name.into())
+    }
+
+    #[test]
+    fn a_user_is_online_while_any_fresh_node_has_them() {
+        let mut view = View::default();
+        let arrive = Announcement { node: 2, online: true, users: vec![user("a")] };
+        view.apply(&arrive, 1_000, 30_000);
+        assert!(view.online(&user("a"), 5_000, 30_000));
+        assert!(!view.online(&user("a"), 40_000, 30_000), "stale entries do not count");
+    }
+
+    #[test]
+    fn expiry_is_announced_by_the_lowest_live_node_only() {
+        let mut low = View::default();
+        let mut high = View::default();
+        for (view, me) in [(&mut low, 1), (&mut high, 3)] {
+            let other = if me == 1 { 3 } else { 1 };
+            view.apply(&Announcement { node: other, online: true, users: vec![] }, 50_000, 30_000);
+            view.apply(
+                &Announcement { node: 2, online: true, users: vec![user("a")] },
+                1_000,
+                30_000,
+            );
+            view.nodes.insert(me, 50_000);
+            view.expire(me, 50_000, 30_000);
+        }
+        assert_eq!(low.owed, vec![user("a")]);
+        assert!(high.owed.is_empty());
+    }
+
+    #[test]
+    fn simultaneous_departures_still_end_in_one_offline() {
+        let mut view = View::default();
+        view.users.insert(user("a"), BTreeMap::from([(2, 1_000)]));
+        view.departed_here.insert(user("a"), 1_000); // this node (1) departed, saw node 2
+        view.apply(&Announcement { node: 2, online: false, users: vec![user("a")] }, 1_100, 30_000);
+        assert_eq!(view.owed, vec![user("a")]);
+    }
+}
