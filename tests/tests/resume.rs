@@ -2,11 +2,11 @@
 
 use std::time::Duration;
 
-use switchboard_sdk::token::TokenSpec;
-use switchboard_tests::live;
+use switchboard_sdk::token::{SigningKey, TokenSpec, mint_at};
 use switchboard_tests::{
     Code, Realtime, RealtimeEvent, RealtimeOptions, TestController, TestRelay, proto,
 };
+use switchboard_tests::{TEST_SECRET, live};
 
 async fn team(server: &TestController, relay: &TestRelay) -> u64 {
     let alice = relay.client(server.token("alice", "acme")).await;
@@ -153,11 +153,22 @@ async fn a_stalled_client_is_cut_off_while_the_others_keep_receiving() {
     assert!(error.message().contains("too far behind"), "{}", error.message());
 }
 
+/// A token for `user` that expires 2 s from the current whole second (`exp` has second
+/// granularity, so this leaves at least a second to connect, even on a loaded machine),
+/// and the moment it expires.
+fn short_token(user: &str) -> (String, std::time::SystemTime) {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
+    let spec = TokenSpec::new(user, "acme").ttl(Duration::from_secs(2));
+    let key = SigningKey::Hs256(TEST_SECRET.into());
+    let token = mint_at(&spec, &key, now.as_secs()).unwrap();
+    (token, std::time::UNIX_EPOCH + Duration::from_secs(now.as_secs() + 2))
+}
+
 #[tokio::test]
 async fn an_expired_token_ends_the_stream() {
     let server = TestController::builder().leeway_secs(0).start().await;
     let relay = TestRelay::builder(&server).token_grace_secs(0).start().await;
-    let short = server.token_for(&TokenSpec::new("bob", "acme").ttl(Duration::from_secs(1)));
+    let (short, _) = short_token("bob");
     let mut options = RealtimeOptions::new(relay.url(), short);
     options.min_backoff = Duration::from_secs(60); // observe the first ending only
     let mut bob = Realtime::connect(options);
@@ -176,14 +187,16 @@ async fn a_refreshed_token_keeps_the_stream_open() {
     let server = TestController::builder().leeway_secs(0).start().await;
     let relay = TestRelay::builder(&server).token_grace_secs(0).start().await;
     let channel = team(&server, &relay).await;
-    let short = server.token_for(&TokenSpec::new("bob", "acme").ttl(Duration::from_secs(1)));
+    let (short, expires) = short_token("bob");
     let mut options = RealtimeOptions::new(relay.url(), short);
     options.min_backoff = Duration::from_secs(60);
     let mut bob = Realtime::connect(options);
     live::live(&mut bob).await;
     bob.set_token(server.token("bob", "acme")).await.unwrap();
-    // Past the first token's expiry, the stream still delivers.
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    // Wait until the first token is past its expiry (that is the point of the test).
+    let past_expiry = expires + Duration::from_millis(500);
+    let wait = past_expiry.duration_since(std::time::SystemTime::now()).unwrap_or_default();
+    tokio::time::sleep(wait).await;
     let alice = relay.client(server.token("alice", "acme")).await;
     alice.send_text(channel, "still there?").await.unwrap();
     let (_, before) = live::message(&mut bob, "still there?").await;
