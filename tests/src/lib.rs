@@ -3,6 +3,7 @@
 //! that can be killed), and hands out typed clients with minted tokens.
 
 mod clock;
+pub mod conformance;
 mod controller;
 pub mod live;
 mod nats;

@@ -1,0 +1,350 @@
+//! The Store conformance suite: every behaviour the controller relies on, written once
+//! against the `Store` trait. Each engine instantiates it with
+//! [`store_conformance_suite!`](crate::store_conformance_suite); the embedded engine's
+//! results are the reference.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use switchboard_server::ids::{BUCKET_MS, EPOCH_MS, first_id_at};
+use switchboard_server::model::{
+    Conversation, Kind, Member, Message, MessageType, Role, Visibility,
+};
+use switchboard_server::store::{Direction, HistoryQuery, Inserted, RoleChange, Store};
+
+/// An engine under test: its store, and whatever must live as long as it (a temp dir).
+pub struct Engine {
+    pub store: Arc<dyn Store>,
+    pub keep: Box<dyn std::any::Any + Send>,
+}
+
+/// Runs each case as its own test for one engine:
+/// `store_conformance_suite!(name, crate::factory)` where `factory()` is an async fn
+/// returning `Option<Engine>` (None: that engine is not configured here; the test says so
+/// and passes).
+#[macro_export]
+macro_rules! store_conformance_suite {
+    ($engine:ident, $make:path) => {
+        mod $engine {
+            $crate::store_conformance_suite!(@cases $make;
+                conversations_round_trip, members_are_listed_added_and_removed,
+                roles_change_only_from_the_expected_role, ownership_moves_only_from_the_owner,
+                direct_conversations_are_one_per_pair_even_when_racing,
+                self_conversations_are_one_per_user, retried_messages_return_the_original,
+                concurrent_retries_store_one_message, history_walks_buckets_in_both_directions,
+                history_ranges_are_exclusive_and_limited, edits_and_deletes_are_read_back,
+                read_markers_only_move_forward, users_conversations_page_by_id,
+                concurrent_writers_lose_nothing);
+        }
+    };
+    (@cases $make:path; $($case:ident),*) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                match $make().await {
+                    Some(engine) => {
+                        $crate::conformance::$case(engine.store.clone()).await;
+                        drop(engine);
+                    }
+                    None => eprintln!("skipped: engine not configured"),
+                }
+            }
+        )*
+    };
+}
+
+fn conversation(id: u64, org: &str, kind: Kind) -> Conversation {
+    Conversation {
+        id,
+        org: org.into(),
+        kind,
+        name: format!("c{id}"),
+        icon: String::new(),
+        archived: false,
+        meta_tags: vec!["a".into()],
+        owner: "owner".into(),
+        created_at_ms: EPOCH_MS,
+        restricted: false,
+        visibility: Visibility::Private,
+        member_count: 0,
+    }
+}
+
+fn member(user: &str, role: Role) -> Member {
+    Member { user_id: user.into(), role, joined_at_ms: EPOCH_MS + 1 }
+}
+
+fn message(channel: u64, id: u64, from: &str, key: Option<&str>) -> Message {
+    Message {
+        id,
+        channel_id: channel,
+        from: from.into(),
+        to: None,
+        kind: MessageType::Text,
+        data: format!("m{id}"),
+        ts_ms: switchboard_server::ids::timestamp_ms(id),
+        parent_id: None,
+        edited_at_ms: None,
+        deleted: false,
+        custom_fields: BTreeMap::new(),
+        client_msg_id: key.map(String::from),
+    }
+}
+
+/// An id in `bucket`, `n` ms into it.
+fn id_in(bucket: i64, n: i64) -> u64 {
+    first_id_at(EPOCH_MS + bucket * BUCKET_MS + n)
+}
+
+async fn team(store: &Arc<dyn Store>, id: u64, users: &[(&str, Role)]) -> Conversation {
+    let members: Vec<Member> = users.iter().map(|(u, r)| member(u, *r)).collect();
+    let c = conversation(id, "acme", Kind::Group);
+    store.create_conversation(&c, &members).await.unwrap();
+    store.get_conversation(id).await.unwrap().unwrap()
+}
+
+pub async fn conversations_round_trip(store: Arc<dyn Store>) {
+    assert_eq!(store.get_conversation(1).await.unwrap(), None);
+    let stored = team(&store, 1, &[("owner", Role::Owner), ("m", Role::Member)]).await;
+    assert_eq!(stored.member_count, 2, "the count follows the members written");
+    let mut update = stored.clone();
+    update.name = "renamed".into();
+    update.member_count = 99; // not the caller's to set
+    update.owner = "someone".into();
+    let updated = store.update_conversation(&update).await.unwrap();
+    assert_eq!(updated.name, "renamed");
+    assert_eq!((updated.member_count, updated.owner.as_str()), (2, "owner"));
+    assert_eq!(store.get_conversation(1).await.unwrap(), Some(updated));
+}
+
+pub async fn members_are_listed_added_and_removed(store: Arc<dyn Store>) {
+    team(&store, 2, &[("owner", Role::Owner)]).await;
+    let new = [member("b", Role::Member), member("a", Role::Member), member("b", Role::Member)];
+    let added = store.add_members(2, &new).await.unwrap();
+    assert_eq!(added.iter().map(|m| m.user_id.as_str()).collect::<Vec<_>>(), ["b", "a"]);
+    assert!(store.add_members(2, &[member("a", Role::Member)]).await.unwrap().is_empty());
+    let users = |ms: Vec<Member>| ms.into_iter().map(|m| m.user_id).collect::<Vec<_>>();
+    assert_eq!(users(store.list_members(2, "", 10).await.unwrap()), ["a", "b", "owner"]);
+    assert_eq!(users(store.list_members(2, "a", 1).await.unwrap()), ["b"]);
+    assert_eq!(store.get_conversation(2).await.unwrap().unwrap().member_count, 3);
+    assert_eq!(store.list_user_conversations("acme", "a", 0, 10).await.unwrap(), [2]);
+    assert!(store.remove_member(2, "a").await.unwrap());
+    assert!(!store.remove_member(2, "a").await.unwrap());
+    assert_eq!(store.get_member(2, "a").await.unwrap(), None);
+    assert!(store.list_user_conversations("acme", "a", 0, 10).await.unwrap().is_empty());
+    assert_eq!(store.get_conversation(2).await.unwrap().unwrap().member_count, 2);
+}
+
+pub async fn roles_change_only_from_the_expected_role(store: Arc<dyn Store>) {
+    team(&store, 3, &[("owner", Role::Owner), ("m", Role::Member)]).await;
+    assert_eq!(
+        store.change_role(3, "m", Role::Member, Role::Admin).await.unwrap(),
+        RoleChange::Changed
+    );
+    assert_eq!(
+        store.change_role(3, "m", Role::Member, Role::Admin).await.unwrap(),
+        RoleChange::Conflict
+    );
+    assert_eq!(
+        store.change_role(3, "x", Role::Member, Role::Admin).await.unwrap(),
+        RoleChange::NotAMember
+    );
+    assert_eq!(store.get_member(3, "m").await.unwrap().unwrap().role, Role::Admin);
+}
+
+pub async fn ownership_moves_only_from_the_owner(store: Arc<dyn Store>) {
+    team(&store, 4, &[("owner", Role::Owner), ("m", Role::Member)]).await;
+    assert_eq!(store.transfer_ownership(4, "m", "owner").await.unwrap(), None, "not the owner");
+    assert_eq!(store.transfer_ownership(4, "owner", "nobody").await.unwrap(), None);
+    let moved = store.transfer_ownership(4, "owner", "m").await.unwrap().unwrap();
+    assert_eq!(moved.owner, "m");
+    assert_eq!(store.get_member(4, "m").await.unwrap().unwrap().role, Role::Owner);
+    assert_eq!(store.get_member(4, "owner").await.unwrap().unwrap().role, Role::Admin);
+    assert_eq!(store.transfer_ownership(4, "owner", "m").await.unwrap(), None, "no longer owner");
+}
+
+pub async fn direct_conversations_are_one_per_pair_even_when_racing(store: Arc<dyn Store>) {
+    let mut racers = Vec::new();
+    for i in 0..16u64 {
+        let store = store.clone();
+        racers.push(tokio::spawn(async move {
+            let (a, b) = if i % 2 == 0 { ("x", "y") } else { ("y", "x") };
+            let candidate = conversation(100 + i, "acme", Kind::Direct);
+            let pair = [member(a, Role::Member), member(b, Role::Member)];
+            store.get_or_create_direct(&candidate, &pair).await.unwrap().id
+        }));
+    }
+    let mut ids = Vec::new();
+    for racer in racers {
+        ids.push(racer.await.unwrap());
+    }
+    assert!(ids.windows(2).all(|w| w[0] == w[1]), "one conversation: {ids:?}");
+    let other_org = conversation(200, "globex", Kind::Direct);
+    let pair = [member("x", Role::Member), member("y", Role::Member)];
+    assert_eq!(store.get_or_create_direct(&other_org, &pair).await.unwrap().id, 200);
+}
+
+pub async fn self_conversations_are_one_per_user(store: Arc<dyn Store>) {
+    let first = conversation(300, "acme", Kind::SelfNotes);
+    let owner = member("me", Role::Owner);
+    assert_eq!(store.get_or_create_self(&first, &owner).await.unwrap().id, 300);
+    let again = conversation(301, "acme", Kind::SelfNotes);
+    assert_eq!(store.get_or_create_self(&again, &owner).await.unwrap().id, 300);
+    assert_eq!(store.get_conversation(301).await.unwrap(), None, "nothing partial");
+}
+
+pub async fn retried_messages_return_the_original(store: Arc<dyn Store>) {
+    team(&store, 5, &[("a", Role::Owner), ("b", Role::Member)]).await;
+    let original = message(5, id_in(0, 1), "a", Some("k"));
+    assert_eq!(store.insert_message(&original).await.unwrap(), Inserted::New);
+    let retry = message(5, id_in(0, 2), "a", Some("k"));
+    assert_eq!(store.insert_message(&retry).await.unwrap(), Inserted::Duplicate(original.clone()));
+    let other_sender = message(5, id_in(0, 3), "b", Some("k"));
+    assert_eq!(store.insert_message(&other_sender).await.unwrap(), Inserted::New);
+    let no_key = message(5, id_in(0, 4), "a", None);
+    assert_eq!(store.insert_message(&no_key).await.unwrap(), Inserted::New);
+    assert_eq!(store.get_message(5, retry.id).await.unwrap(), None, "the retry wrote nothing");
+}
+
+pub async fn concurrent_retries_store_one_message(store: Arc<dyn Store>) {
+    team(&store, 6, &[("a", Role::Owner)]).await;
+    let mut racers = Vec::new();
+    for i in 0..16 {
+        let store = store.clone();
+        racers.push(tokio::spawn(async move {
+            store.insert_message(&message(6, id_in(0, 10 + i), "a", Some("same"))).await.unwrap()
+        }));
+    }
+    let mut new = 0;
+    for racer in racers {
+        new += usize::from(racer.await.unwrap() == Inserted::New);
+    }
+    assert_eq!(new, 1);
+    let all =
+        HistoryQuery { before: None, after: None, direction: Direction::NewestFirst, limit: 100 };
+    assert_eq!(store.list_messages(6, all).await.unwrap().len(), 1);
+}
+
+async fn seed_buckets(store: &Arc<dyn Store>, channel: u64) -> Vec<u64> {
+    team(store, channel, &[("a", Role::Owner)]).await;
+    let mut ids = Vec::new();
+    for bucket in [0, 1, 5, 6] {
+        for n in 0..3 {
+            let id = id_in(bucket, 1 + n);
+            store.insert_message(&message(channel, id, "a", None)).await.unwrap();
+            ids.push(id);
+        }
+    }
+    ids
+}
+
+pub async fn history_walks_buckets_in_both_directions(store: Arc<dyn Store>) {
+    let ids = seed_buckets(&store, 7).await;
+    let query = |direction, limit| HistoryQuery { before: None, after: None, direction, limit };
+    let newest: Vec<u64> = store
+        .list_messages(7, query(Direction::NewestFirst, 100))
+        .await
+        .unwrap()
+        .iter()
+        .map(|m| m.id)
+        .collect();
+    let mut expected = ids.clone();
+    expected.reverse();
+    assert_eq!(newest, expected);
+    let oldest: Vec<u64> = store
+        .list_messages(7, query(Direction::OldestFirst, 100))
+        .await
+        .unwrap()
+        .iter()
+        .map(|m| m.id)
+        .collect();
+    assert_eq!(oldest, ids);
+    assert_eq!(store.list_messages(7, query(Direction::NewestFirst, 4)).await.unwrap().len(), 4);
+}
+
+pub async fn history_ranges_are_exclusive_and_limited(store: Arc<dyn Store>) {
+    let ids = seed_buckets(&store, 8).await;
+    let range = |before, after, direction, limit| HistoryQuery { before, after, direction, limit };
+    let got = |q| {
+        let store = store.clone();
+        async move { store.list_messages(8, q).await.unwrap().iter().map(|m| m.id).collect::<Vec<_>>() }
+    };
+    assert_eq!(
+        got(range(Some(ids[5]), Some(ids[1]), Direction::NewestFirst, 100)).await,
+        [ids[4], ids[3], ids[2]]
+    );
+    assert_eq!(got(range(None, Some(ids[8]), Direction::OldestFirst, 2)).await, [ids[9], ids[10]]);
+    assert_eq!(got(range(Some(ids[3]), None, Direction::NewestFirst, 2)).await, [ids[2], ids[1]]);
+    assert!(got(range(Some(ids[0]), None, Direction::NewestFirst, 10)).await.is_empty());
+    assert!(got(range(None, Some(ids[11]), Direction::OldestFirst, 10)).await.is_empty());
+    assert!(
+        store
+            .list_messages(999, range(None, None, Direction::NewestFirst, 10))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+pub async fn edits_and_deletes_are_read_back(store: Arc<dyn Store>) {
+    team(&store, 9, &[("a", Role::Owner)]).await;
+    let mut m = message(9, id_in(2, 5), "a", Some("e"));
+    store.insert_message(&m).await.unwrap();
+    m.data = "edited".into();
+    m.edited_at_ms = Some(EPOCH_MS + 10);
+    store.update_message(&m).await.unwrap();
+    assert_eq!(store.get_message(9, m.id).await.unwrap(), Some(m.clone()));
+    m.deleted = true;
+    m.data.clear();
+    store.update_message(&m).await.unwrap();
+    let all =
+        HistoryQuery { before: None, after: None, direction: Direction::NewestFirst, limit: 10 };
+    assert_eq!(store.list_messages(9, all).await.unwrap(), vec![m.clone()]);
+    let retry = message(9, id_in(2, 6), "a", Some("e"));
+    assert_eq!(store.insert_message(&retry).await.unwrap(), Inserted::Duplicate(m));
+}
+
+pub async fn read_markers_only_move_forward(store: Arc<dyn Store>) {
+    assert_eq!(store.advance_read_marker(10, "a", 50).await.unwrap(), 50);
+    assert_eq!(store.advance_read_marker(10, "a", 40).await.unwrap(), 50);
+    assert_eq!(store.advance_read_marker(10, "b", 45).await.unwrap(), 45);
+    let markers = store.list_read_markers(10).await.unwrap();
+    assert_eq!(markers, vec![("a".to_string(), 50), ("b".to_string(), 45)]);
+    assert!(store.list_read_markers(11).await.unwrap().is_empty());
+}
+
+pub async fn users_conversations_page_by_id(store: Arc<dyn Store>) {
+    for id in [20, 21, 22, 23] {
+        team(&store, id, &[("u", Role::Owner)]).await;
+    }
+    let other_org = conversation(24, "globex", Kind::Group);
+    store.create_conversation(&other_org, &[member("u", Role::Owner)]).await.unwrap();
+    assert_eq!(store.list_user_conversations("acme", "u", 0, 2).await.unwrap(), [20, 21]);
+    assert_eq!(store.list_user_conversations("acme", "u", 21, 10).await.unwrap(), [22, 23]);
+    assert_eq!(store.list_user_conversations("globex", "u", 0, 10).await.unwrap(), [24]);
+}
+
+pub async fn concurrent_writers_lose_nothing(store: Arc<dyn Store>) {
+    team(&store, 30, &[("a", Role::Owner)]).await;
+    let mut writers = Vec::new();
+    for w in 0..8i64 {
+        let store = store.clone();
+        writers.push(tokio::spawn(async move {
+            for n in 0..40 {
+                let id = id_in(w % 3, 100 + w * 1000 + n);
+                store
+                    .insert_message(&message(30, id, "a", Some(&format!("{w}-{n}"))))
+                    .await
+                    .unwrap();
+            }
+        }));
+    }
+    for writer in writers {
+        writer.await.unwrap();
+    }
+    let all =
+        HistoryQuery { before: None, after: None, direction: Direction::OldestFirst, limit: 1000 };
+    let ids: Vec<u64> = store.list_messages(30, all).await.unwrap().iter().map(|m| m.id).collect();
+    assert_eq!(ids.len(), 320);
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "ordered by id");
+}
