@@ -31,6 +31,68 @@ pub struct Config {
     pub relay: RelayConfig,
     /// The bus between controllers: NATS when `nats.urls` is set, in-process otherwise.
     pub nats: NatsConfig,
+    /// Where data lives: `embedded` (one node, `data_dir`) or `scylla` (a cluster).
+    pub store: StoreEngine,
+    pub scylla: ScyllaConfig,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StoreEngine {
+    #[default]
+    Embedded,
+    Scylla,
+}
+
+/// The ScyllaDB engine's settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ScyllaConfig {
+    /// Contact points, `host:port`.
+    pub nodes: Vec<String>,
+    pub keyspace: String,
+    /// `SimpleStrategy` or `NetworkTopologyStrategy` (with `datacenter`).
+    pub replication_strategy: String,
+    pub replication_factor: u32,
+    /// The datacenter for NetworkTopologyStrategy.
+    pub datacenter: String,
+    pub read_consistency: String,
+    pub write_consistency: String,
+    pub username: Option<String>,
+    /// A file holding the password (kept out of the config file and the logs).
+    pub password_file: Option<PathBuf>,
+    /// CA certificate (PEM) for TLS to the nodes.
+    pub tls_ca_file: Option<PathBuf>,
+}
+
+impl Default for ScyllaConfig {
+    fn default() -> Self {
+        ScyllaConfig {
+            nodes: vec!["127.0.0.1:9042".into()],
+            keyspace: "switchboard".into(),
+            replication_strategy: "NetworkTopologyStrategy".into(),
+            replication_factor: 3,
+            datacenter: "datacenter1".into(),
+            read_consistency: "LOCAL_QUORUM".into(),
+            write_consistency: "LOCAL_QUORUM".into(),
+            username: None,
+            password_file: None,
+            tls_ca_file: None,
+        }
+    }
+}
+
+impl ScyllaConfig {
+    pub fn replication(&self) -> crate::store::scylla::schema::Replication {
+        use crate::store::scylla::schema::Replication;
+        if self.replication_strategy == "SimpleStrategy" {
+            Replication::Simple { factor: self.replication_factor }
+        } else {
+            Replication::NetworkTopology {
+                datacenters: vec![(self.datacenter.clone(), self.replication_factor)],
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -133,6 +195,8 @@ impl Default for Config {
             realtime: RealtimeConfig::default(),
             relay: RelayConfig::default(),
             nats: NatsConfig::default(),
+            store: StoreEngine::Embedded,
+            scylla: ScyllaConfig::default(),
         }
     }
 }
@@ -208,6 +272,24 @@ impl Config {
             return Err(invalid("realtime.typing_ttl_ms", "must be 100 to 60000".into()));
         }
         self.relay.validate().map_err(|reason| invalid("relay", reason))?;
+        let keyspace = &self.scylla.keyspace;
+        if keyspace.is_empty()
+            || keyspace.len() > 48
+            || !keyspace.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            return Err(invalid("scylla.keyspace", "1 to 48 letters, digits or _".into()));
+        }
+        if !["SimpleStrategy", "NetworkTopologyStrategy"]
+            .contains(&self.scylla.replication_strategy.as_str())
+        {
+            return Err(invalid(
+                "scylla.replication_strategy",
+                "SimpleStrategy or NetworkTopologyStrategy".into(),
+            ));
+        }
+        if self.store == StoreEngine::Scylla && self.scylla.nodes.is_empty() {
+            return Err(invalid("scylla.nodes", "name at least one node".into()));
+        }
         if !(3..=3600).contains(&self.nats.presence_ttl_secs) {
             return Err(invalid("nats.presence_ttl_secs", "must be 3 to 3600".into()));
         }

@@ -18,11 +18,12 @@ use crate::bus::{
     Bus, BusError, Delivery, InProcessBus, LocalBoard, NatsBoard, NatsBus, PresenceBoard,
 };
 use crate::chat::{ChatService, Limits};
-use crate::config::{Config, ConfigError, ControllerKeysError};
+use crate::config::{Config, ConfigError, ControllerKeysError, StoreEngine};
 use crate::grpc::{ChatApi, FanoutApi};
 use crate::ids::{Clock, IdGenerator};
 use crate::realtime::{Events, FanoutHub, TypingTracker};
 use crate::store::embedded::EmbeddedStore;
+use crate::store::scylla::ScyllaStore;
 use crate::store::{Store, StoreError};
 
 /// How often expired dedup keys and the like are swept.
@@ -71,7 +72,10 @@ impl Controller {
     /// Loads keys, opens the embedded store in `config.data_dir`, connects the bus.
     pub async fn build(config: &Config, clock: Box<dyn Clock>) -> Result<Self, ControllerError> {
         config.validate()?;
-        let store: Arc<dyn Store> = Arc::new(EmbeddedStore::open(&config.data_dir)?);
+        let store: Arc<dyn Store> = match config.store {
+            StoreEngine::Embedded => Arc::new(EmbeddedStore::open(&config.data_dir)?),
+            StoreEngine::Scylla => Arc::new(ScyllaStore::connect(&config.scylla).await?),
+        };
         Controller::build_with_store(config, clock, store).await
     }
 

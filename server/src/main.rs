@@ -8,6 +8,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use switchboard_relay::Relay;
 use switchboard_server::ids::SystemClock;
+use switchboard_server::store::scylla::{migrate, schema};
 use switchboard_server::{Config, Controller, dev};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -40,6 +41,16 @@ enum Command {
         /// Client-facing address (overrides relay.listen).
         #[arg(long)]
         listen: Option<SocketAddr>,
+    },
+    /// Create or upgrade the ScyllaDB keyspace and tables (idempotent; run before the
+    /// controllers of a cluster start).
+    Migrate {
+        /// TOML config file (its [scylla] section applies).
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// Print the full schema as CQL instead of applying it.
+        #[arg(long)]
+        print: bool,
     },
     /// Run a controller and a relay in one process on embedded defaults: no config needed.
     Dev {
@@ -80,6 +91,21 @@ async fn main() -> anyhow::Result<()> {
             }
             config.validate()?;
             run_relay(&config, shutdown).await
+        }
+        Command::Migrate { config, print } => {
+            let config = Config::read(config.as_deref())?;
+            let scylla = &config.scylla;
+            if print {
+                print!("{}", schema::script(&scylla.keyspace, &scylla.replication()));
+                return Ok(());
+            }
+            let applied = migrate(scylla).await?;
+            if applied.is_empty() {
+                println!("keyspace {} is up to date", scylla.keyspace);
+            } else {
+                println!("keyspace {}: applied schema versions {applied:?}", scylla.keyspace);
+            }
+            Ok(())
         }
         Command::Dev { data_dir, controller_listen, relay_listen } => {
             let mut config = dev::dev_config(Some(data_dir))?;

@@ -213,10 +213,13 @@ impl TestController {
         self.data_dir.clone()
     }
 
-    /// An embedded store that several in-process controllers can share, standing in for a
-    /// shared ScyllaDB keyspace.
-    pub fn shared_store(dir: &TempDir) -> Arc<dyn Store> {
-        Arc::new(EmbeddedStore::open(&dir.path().join("shared")).expect("open store"))
+    /// A store several controllers can share: a fresh keyspace on the ScyllaDB node at
+    /// `SCYLLA_URI` when that is set, else an embedded store shared in this process.
+    pub async fn shared_store(dir: &TempDir) -> Arc<dyn Store> {
+        match crate::scylla::fresh_keyspace().await {
+            Some(store) => store,
+            None => Arc::new(EmbeddedStore::open(&dir.path().join("shared")).expect("open store")),
+        }
     }
 
     /// Dies on the spot: every task and connection of the controller is dropped, no drain.

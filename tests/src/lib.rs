@@ -9,6 +9,7 @@ pub mod live;
 mod nats;
 mod process;
 mod relay;
+pub mod scylla;
 
 pub use clock::TestClock;
 pub use controller::{ControllerBuilder, TEST_SECRET, TestController};

@@ -1,9 +1,10 @@
 //! Switchboard as a cluster on a real nats-server: several relays and controllers, and
 //! nodes that die without a client losing a message.
 //!
-//! Tests with two controllers give them one shared store (the embedded engine, standing
-//! in for a shared ScyllaDB keyspace), so history is complete and they check every message,
-//! not only live delivery; their names say `shared_store`.
+//! Tests with two controllers give them one shared store: a ScyllaDB keyspace when
+//! `SCYLLA_URI` is set, otherwise one embedded store shared inside the test process. Either
+//! way history is complete, so they check every message, not only live delivery; their
+//! names say `shared_store`.
 
 use std::time::Duration;
 
@@ -149,7 +150,7 @@ async fn restarting_nats_mid_conversation_loses_nothing() {
 async fn the_relay_moves_to_the_other_controller_when_its_controller_dies_shared_store() {
     let nats = NatsServer::start();
     let dir = tempfile::tempdir().unwrap();
-    let store = TestController::shared_store(&dir);
+    let store = TestController::shared_store(&dir).await;
     let first =
         TestController::builder().nats(nats.url()).store(store.clone()).node_id(1).start().await;
     let second = TestController::builder().nats(nats.url()).store(store).node_id(2).start().await;
@@ -220,7 +221,7 @@ async fn presence_is_shared_across_relays_and_a_killed_relays_users_go_offline()
 async fn presence_spans_controllers_and_stays_online_while_any_node_has_the_user_shared_store() {
     let nats = NatsServer::start();
     let dir = tempfile::tempdir().unwrap();
-    let store = TestController::shared_store(&dir);
+    let store = TestController::shared_store(&dir).await;
     let east =
         TestController::builder().nats(nats.url()).store(store.clone()).node_id(1).start().await;
     let west = TestController::builder().nats(nats.url()).store(store).node_id(2).start().await;

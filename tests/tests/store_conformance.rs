@@ -1,6 +1,6 @@
 //! The Store conformance suite, instantiated for every engine. The embedded engine always
-//! runs; further engines (ScyllaDB) are instantiated here too and skip with a notice when
-//! their server is not configured.
+//! runs; the ScyllaDB engine runs when `SCYLLA_URI` names a node and is skipped with a
+//! printed notice otherwise (ScyllaDB cannot run on the CI machines).
 
 use std::sync::Arc;
 
@@ -16,4 +16,11 @@ async fn embedded() -> Option<Engine> {
     Some(Engine { store, keep: Box::new(dir) })
 }
 
+/// A fresh keyspace on the node at `SCYLLA_URI`; None (skipped, with a notice) without it.
+async fn scylla() -> Option<Engine> {
+    let store = switchboard_tests::scylla::fresh_keyspace().await?;
+    Some(Engine { store, keep: Box::new(()) })
+}
+
 store_conformance_suite!(embedded_engine, crate::embedded);
+store_conformance_suite!(scylla_engine, crate::scylla);

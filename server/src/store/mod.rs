@@ -19,6 +19,7 @@
 //! Every write method returns only once the write is durable.
 
 pub mod embedded;
+pub mod scylla;
 
 use async_trait::async_trait;
 
@@ -29,6 +30,8 @@ use crate::model::{Conversation, ConversationId, Member, Message, MessageId, Rol
 pub enum StoreError {
     #[error("embedded database: {0}")]
     Embedded(#[from] fjall::Error),
+    #[error("ScyllaDB: {0}")]
+    Scylla(String),
     #[error("corrupt row in {table}: {reason}")]
     Corrupt { table: &'static str, reason: String },
     #[error("storage task failed: {0}")]

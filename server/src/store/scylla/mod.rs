@@ -1,0 +1,520 @@
+//! The ScyllaDB engine of the Store: the same Scylla-shaped model as the embedded engine,
+//! on a keyspace shared by every controller of a cluster.
+//!
+//! Statements are prepared once at start-up (`statements`), reads and writes use the
+//! configured consistency (LOCAL_QUORUM by default), and lightweight transactions settle the
+//! races concurrent controllers can have: DM and SELF get-or-create, idempotency keys,
+//! membership changes, role and ownership changes, read markers. Optional columns are left
+//! unset rather than written as nulls (no tombstones).
+
+mod rows;
+pub mod schema;
+mod statements;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use scylla::client::session::Session;
+use scylla::client::session_builder::SessionBuilder;
+use scylla::response::query_result::QueryResult;
+use scylla::statement::batch::{Batch, BatchType};
+use scylla::statement::prepared::PreparedStatement;
+use scylla::statement::{Consistency, SerialConsistency};
+use scylla::value::{CqlValue, Row};
+
+use self::rows::{ConversationRow, MessageRow, to_i64};
+use super::{Direction, HistoryQuery, Inserted, RoleChange, Store, StoreError, StoreResult};
+use crate::config::ScyllaConfig;
+use crate::ids::bucket_of;
+use crate::model::{Conversation, ConversationId, Member, Message, MessageId, Role};
+
+/// How many times a read retries when another controller's write it depends on (the rows
+/// behind a claimed DM or idempotency key) has not landed yet.
+const SETTLE_ATTEMPTS: usize = 20;
+
+pub struct ScyllaStore {
+    session: Session,
+    /// Prepared statements by name.
+    prepared: HashMap<&'static str, PreparedStatement>,
+}
+
+fn failed(error: impl std::fmt::Display) -> StoreError {
+    StoreError::Scylla(error.to_string())
+}
+
+impl ScyllaStore {
+    /// Connects and prepares every statement; the schema must be migrated already.
+    pub async fn connect(config: &ScyllaConfig) -> StoreResult<Self> {
+        let session = session(config).await?;
+        let read = config.read_consistency.parse::<ConsistencyName>()?.0;
+        let write = config.write_consistency.parse::<ConsistencyName>()?.0;
+        let mut prepared = HashMap::new();
+        for (name, _) in statements::STATEMENTS {
+            let text = statements::cql(name, &config.keyspace);
+            let mut statement = session.prepare(text).await.map_err(failed)?;
+            let reads = text_is_read(name);
+            statement.set_consistency(if reads { read } else { write });
+            statement.set_serial_consistency(Some(SerialConsistency::LocalSerial));
+            prepared.insert(*name, statement);
+        }
+        Ok(ScyllaStore { session, prepared })
+    }
+
+    fn statement(&self, name: &str) -> &PreparedStatement {
+        &self.prepared[name]
+    }
+
+    async fn run(
+        &self,
+        name: &str,
+        values: impl scylla::serialize::row::SerializeRow,
+    ) -> StoreResult<QueryResult> {
+        self.session.execute_unpaged(self.statement(name), values).await.map_err(failed)
+    }
+
+    /// Rows of a read, decoded as `R`.
+    async fn rows<R>(
+        &self,
+        name: &str,
+        values: impl scylla::serialize::row::SerializeRow,
+    ) -> StoreResult<Vec<R>>
+    where
+        R: for<'f, 'm> scylla::deserialize::row::DeserializeRow<'f, 'm>,
+    {
+        let result = self.run(name, values).await?.into_rows_result().map_err(failed)?;
+        result.rows::<R>().map_err(failed)?.map(|row| row.map_err(failed)).collect()
+    }
+
+    /// A lightweight transaction: whether it applied, and the current row's columns if not.
+    async fn lwt(
+        &self,
+        name: &str,
+        values: impl scylla::serialize::row::SerializeRow,
+    ) -> StoreResult<(bool, HashMap<String, CqlValue>)> {
+        let result = self.run(name, values).await?.into_rows_result().map_err(failed)?;
+        let names: Vec<String> =
+            result.column_specs().iter().map(|spec| spec.name().to_string()).collect();
+        let row = result.maybe_first_row::<Row>().map_err(failed)?;
+        let mut columns = HashMap::new();
+        if let Some(row) = row {
+            for (name, value) in names.into_iter().zip(row.columns) {
+                if let Some(value) = value {
+                    columns.insert(name, value);
+                }
+            }
+        }
+        let applied = matches!(columns.get("[applied]"), Some(CqlValue::Boolean(true)));
+        Ok((applied, columns))
+    }
+
+    async fn member_count(&self, id: ConversationId) -> StoreResult<u32> {
+        let rows: Vec<(scylla::value::Counter,)> =
+            self.rows("member_count_get", (to_i64(id),)).await?;
+        Ok(rows.first().map_or(0, |(count,)| count.0.max(0) as u32))
+    }
+
+    async fn add_to_count(&self, id: ConversationId, delta: i64) -> StoreResult<()> {
+        let delta = scylla::value::Counter(delta);
+        self.run("member_count_add", (delta, to_i64(id))).await.map(|_| ())
+    }
+
+    /// Writes a conversation, its members and their index rows (claims are made first).
+    async fn write_conversation(&self, c: &Conversation, members: &[Member]) -> StoreResult<()> {
+        let mut batch = Batch::new(BatchType::Logged);
+        let mut values: Vec<Box<dyn scylla::serialize::row::SerializeRow + Send + Sync>> =
+            Vec::new();
+        batch.append_statement(self.statement("conversation_insert").clone());
+        values.push(Box::new(ConversationRow::values(c)));
+        for member in members {
+            batch.append_statement(self.statement("member_insert").clone());
+            values.push(Box::new(rows::member_values(c.id, member)));
+            batch.append_statement(self.statement("user_conversation_insert").clone());
+            values.push(Box::new((c.org.clone(), member.user_id.clone(), to_i64(c.id))));
+        }
+        self.session.batch(&batch, values).await.map_err(failed)?;
+        self.add_to_count(c.id, members.len() as i64).await
+    }
+
+    /// The conversation a claim points to, waiting briefly for its rows if the claimer is
+    /// still writing them.
+    async fn settled(&self, id: ConversationId) -> StoreResult<Conversation> {
+        for _ in 0..SETTLE_ATTEMPTS {
+            if let Some(conversation) = self.get_conversation(id).await? {
+                return Ok(conversation);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Err(StoreError::Corrupt {
+            table: "conversations",
+            reason: format!("{id} was claimed but never written"),
+        })
+    }
+}
+
+/// Reads use the read consistency; everything else the write consistency.
+fn text_is_read(name: &str) -> bool {
+    name.ends_with("_get") || name.ends_with("_list") || name.contains("_range_")
+}
+
+/// A consistency level by its CQL name.
+struct ConsistencyName(Consistency);
+
+impl std::str::FromStr for ConsistencyName {
+    type Err = StoreError;
+
+    fn from_str(name: &str) -> StoreResult<Self> {
+        Ok(ConsistencyName(match name.to_ascii_uppercase().as_str() {
+            "ONE" => Consistency::One,
+            "TWO" => Consistency::Two,
+            "THREE" => Consistency::Three,
+            "QUORUM" => Consistency::Quorum,
+            "ALL" => Consistency::All,
+            "LOCAL_QUORUM" => Consistency::LocalQuorum,
+            "EACH_QUORUM" => Consistency::EachQuorum,
+            "LOCAL_ONE" => Consistency::LocalOne,
+            other => return Err(failed(format!("unknown consistency level `{other}`"))),
+        }))
+    }
+}
+
+/// A session from config: the nodes, credentials and TLS; token- and shard-aware load
+/// balancing is the driver's default.
+pub async fn session(config: &ScyllaConfig) -> StoreResult<Session> {
+    let mut builder = SessionBuilder::new().known_nodes(&config.nodes);
+    if let Some(user) = &config.username {
+        let password = match &config.password_file {
+            Some(path) => std::fs::read_to_string(path)
+                .map_err(|e| failed(format!("cannot read {}: {e}", path.display())))?
+                .trim()
+                .to_string(),
+            None => String::new(),
+        };
+        builder = builder.user(user, password);
+    }
+    if let Some(ca) = &config.tls_ca_file {
+        builder = builder.tls_context(Some(rows::tls_context(ca)?));
+    }
+    builder.build().await.map_err(failed)
+}
+
+/// Applies the migrations not applied yet; returns the versions it applied.
+pub async fn migrate(config: &ScyllaConfig) -> StoreResult<Vec<i32>> {
+    let session = session(config).await?;
+    let replication = config.replication();
+    let migrations = schema::migrations(&config.keyspace, &replication);
+    let current = current_version(&session, &config.keyspace).await;
+    let mut applied = Vec::new();
+    for migration in migrations.into_iter().filter(|m| m.version > current) {
+        for statement in &migration.statements {
+            session.query_unpaged(statement.as_str(), ()).await.map_err(failed)?;
+        }
+        session.await_schema_agreement().await.map_err(failed)?;
+        let record = statements::cql("schema_version_set", &config.keyspace);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        session
+            .query_unpaged(record, ("switchboard", migration.version, now))
+            .await
+            .map_err(failed)?;
+        applied.push(migration.version);
+    }
+    Ok(applied)
+}
+
+/// The applied schema version, 0 before the first migration.
+async fn current_version(session: &Session, keyspace: &str) -> i32 {
+    let query = statements::cql("schema_version_get", keyspace);
+    let Ok(result) = session.query_unpaged(query, ("switchboard",)).await else { return 0 };
+    let Ok(rows) = result.into_rows_result() else { return 0 };
+    rows.maybe_first_row::<(i32,)>().ok().flatten().map_or(0, |(v,)| v)
+}
+
+#[async_trait]
+impl Store for ScyllaStore {
+    async fn create_conversation(&self, c: &Conversation, members: &[Member]) -> StoreResult<()> {
+        self.write_conversation(c, members).await
+    }
+
+    async fn get_conversation(&self, id: ConversationId) -> StoreResult<Option<Conversation>> {
+        let rows: Vec<ConversationRow> = self.rows("conversation_get", (to_i64(id),)).await?;
+        let Some(row) = rows.into_iter().next() else { return Ok(None) };
+        let count = self.member_count(id).await?;
+        row.into_domain(count).map(Some)
+    }
+
+    async fn update_conversation(&self, c: &Conversation) -> StoreResult<Conversation> {
+        let values = (
+            c.name.clone(),
+            c.icon.clone(),
+            c.meta_tags.clone(),
+            c.restricted,
+            c.archived,
+            to_i64(c.id),
+        );
+        self.run("conversation_update", values).await?;
+        self.get_conversation(c.id)
+            .await?
+            .ok_or_else(|| failed(format!("conversation {} vanished", c.id)))
+    }
+
+    async fn get_or_create_direct(
+        &self,
+        c: &Conversation,
+        members: &[Member; 2],
+    ) -> StoreResult<Conversation> {
+        let (a, b) = (&members[0].user_id, &members[1].user_id);
+        let (low, high) = if a <= b { (a, b) } else { (b, a) };
+        let claim = (c.org.clone(), low.clone(), high.clone(), to_i64(c.id));
+        let (won, current) = self.lwt("direct_pair_claim", claim).await?;
+        if won {
+            self.write_conversation(c, members).await?;
+            return self.settled(c.id).await;
+        }
+        self.settled(rows::id_column(&current, "conversation_id")?).await
+    }
+
+    async fn get_or_create_self(
+        &self,
+        c: &Conversation,
+        owner: &Member,
+    ) -> StoreResult<Conversation> {
+        let claim = (c.org.clone(), owner.user_id.clone(), to_i64(c.id));
+        let (won, current) = self.lwt("self_claim", claim).await?;
+        if won {
+            self.write_conversation(c, std::slice::from_ref(owner)).await?;
+            return self.settled(c.id).await;
+        }
+        self.settled(rows::id_column(&current, "conversation_id")?).await
+    }
+
+    async fn get_member(&self, id: ConversationId, user: &str) -> StoreResult<Option<Member>> {
+        let rows: Vec<(String, String, i64)> = self.rows("member_get", (to_i64(id), user)).await?;
+        rows.into_iter().next().map(rows::member).transpose()
+    }
+
+    async fn list_members(
+        &self,
+        id: ConversationId,
+        after: &str,
+        limit: usize,
+    ) -> StoreResult<Vec<Member>> {
+        let rows: Vec<(String, String, i64)> =
+            self.rows("member_list", (to_i64(id), after, limit as i32)).await?;
+        rows.into_iter().map(rows::member).collect()
+    }
+
+    async fn add_members(
+        &self,
+        id: ConversationId,
+        members: &[Member],
+    ) -> StoreResult<Vec<Member>> {
+        let conversation = self
+            .get_conversation(id)
+            .await?
+            .ok_or_else(|| failed(format!("no conversation {id}")))?;
+        let mut added: Vec<Member> = Vec::new();
+        for member in members {
+            if added.iter().any(|a| a.user_id == member.user_id) {
+                continue;
+            }
+            let (inserted, _) =
+                self.lwt("member_insert_new", rows::member_values(id, member)).await?;
+            if inserted {
+                let index = (conversation.org.clone(), member.user_id.clone(), to_i64(id));
+                self.run("user_conversation_insert", index).await?;
+                added.push(member.clone());
+            }
+        }
+        if !added.is_empty() {
+            self.add_to_count(id, added.len() as i64).await?;
+        }
+        Ok(added)
+    }
+
+    async fn remove_member(&self, id: ConversationId, user: &str) -> StoreResult<bool> {
+        let Some(conversation) = self.get_conversation(id).await? else { return Ok(false) };
+        let (removed, _) = self.lwt("member_delete", (to_i64(id), user)).await?;
+        if removed {
+            self.run("user_conversation_delete", (conversation.org, user, to_i64(id))).await?;
+            self.add_to_count(id, -1).await?;
+        }
+        Ok(removed)
+    }
+
+    async fn change_role(
+        &self,
+        id: ConversationId,
+        user: &str,
+        expected: Role,
+        new: Role,
+    ) -> StoreResult<RoleChange> {
+        let values = (rows::role_name(new), to_i64(id), user, rows::role_name(expected));
+        let (changed, current) = self.lwt("member_set_role", values).await?;
+        Ok(match (changed, current.contains_key("role")) {
+            (true, _) => RoleChange::Changed,
+            (false, true) => RoleChange::Conflict,
+            (false, false) => RoleChange::NotAMember,
+        })
+    }
+
+    async fn transfer_ownership(
+        &self,
+        id: ConversationId,
+        from: &str,
+        to: &str,
+    ) -> StoreResult<Option<Conversation>> {
+        let (Some(old), Some(new)) =
+            (self.get_member(id, from).await?, self.get_member(id, to).await?)
+        else {
+            return Ok(None);
+        };
+        if old.role != Role::Owner {
+            return Ok(None);
+        }
+        // The owner column decides; the member roles follow it.
+        let (moved, _) = self.lwt("conversation_set_owner", (to, to_i64(id), from)).await?;
+        if !moved {
+            return Ok(None);
+        }
+        self.run("member_insert", rows::member_values(id, &Member { role: Role::Owner, ..new }))
+            .await?;
+        self.run("member_insert", rows::member_values(id, &Member { role: Role::Admin, ..old }))
+            .await?;
+        self.get_conversation(id).await
+    }
+
+    async fn list_user_conversations(
+        &self,
+        org: &str,
+        user: &str,
+        after: ConversationId,
+        limit: usize,
+    ) -> StoreResult<Vec<ConversationId>> {
+        let rows: Vec<(i64,)> =
+            self.rows("user_conversation_list", (org, user, to_i64(after), limit as i32)).await?;
+        Ok(rows.into_iter().map(|(id,)| id as u64).collect())
+    }
+
+    async fn insert_message(&self, message: &Message) -> StoreResult<Inserted> {
+        if let Some(key) = &message.client_msg_id {
+            let claim =
+                (to_i64(message.channel_id), message.from.clone(), key.clone(), to_i64(message.id));
+            let (won, current) = self.lwt("dedup_claim", claim).await?;
+            if !won {
+                let original = rows::id_column(&current, "message_id")?;
+                for _ in 0..SETTLE_ATTEMPTS {
+                    if let Some(original) = self.get_message(message.channel_id, original).await? {
+                        return Ok(Inserted::Duplicate(original));
+                    }
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                return Err(StoreError::Corrupt {
+                    table: "dedup",
+                    reason: format!("message {original} was claimed but never written"),
+                });
+            }
+        }
+        let bucket = bucket_of(message.id) as i32;
+        let mut batch = Batch::new(BatchType::Logged);
+        batch.append_statement(self.statement("message_insert").clone());
+        batch.append_statement(self.statement("bucket_insert").clone());
+        let values = (MessageRow::values(message), (to_i64(message.channel_id), bucket));
+        self.session.batch(&batch, values).await.map_err(failed)?;
+        Ok(Inserted::New)
+    }
+
+    async fn get_message(
+        &self,
+        channel: ConversationId,
+        id: MessageId,
+    ) -> StoreResult<Option<Message>> {
+        let key = (to_i64(channel), bucket_of(id) as i32, to_i64(id));
+        let rows: Vec<MessageRow> = self.rows("message_get", key).await?;
+        rows.into_iter().next().map(MessageRow::into_domain).transpose()
+    }
+
+    async fn update_message(&self, m: &Message) -> StoreResult<()> {
+        let values = MessageRow::update_values(m);
+        self.run("message_update", values).await.map(|_| ())
+    }
+
+    async fn list_messages(
+        &self,
+        channel: ConversationId,
+        query: HistoryQuery,
+    ) -> StoreResult<Vec<Message>> {
+        let low = query.after.map_or(0, |a| a.saturating_add(1));
+        let high =
+            query.before.map_or(i64::MAX as u64, |b| b.saturating_sub(1)).min(i64::MAX as u64);
+        let mut messages = Vec::new();
+        if low > high || query.limit == 0 {
+            return Ok(messages);
+        }
+        let (buckets, range) = match query.direction {
+            Direction::NewestFirst => ("bucket_range_desc", "message_range_desc"),
+            Direction::OldestFirst => ("bucket_range_asc", "message_range_asc"),
+        };
+        let span = (to_i64(channel), bucket_of(low) as i32, bucket_of(high) as i32);
+        let buckets: Vec<(i32,)> = self.rows(buckets, span).await?;
+        for (bucket,) in buckets {
+            let left = (query.limit - messages.len()) as i32;
+            let rows: Vec<MessageRow> = self
+                .rows(range, (to_i64(channel), bucket, to_i64(low), to_i64(high), left))
+                .await?;
+            for row in rows {
+                messages.push(row.into_domain()?);
+            }
+            if messages.len() >= query.limit {
+                break;
+            }
+        }
+        Ok(messages)
+    }
+
+    async fn advance_read_marker(
+        &self,
+        channel: ConversationId,
+        user: &str,
+        message: MessageId,
+    ) -> StoreResult<MessageId> {
+        let (created, current) =
+            self.lwt("read_marker_create", (to_i64(channel), user, to_i64(message))).await?;
+        if created {
+            return Ok(message);
+        }
+        let mut known = rows::id_column(&current, "message_id")?;
+        while message > known {
+            let (moved, current) = self
+                .lwt(
+                    "read_marker_advance",
+                    (to_i64(message), to_i64(channel), user, to_i64(message)),
+                )
+                .await?;
+            if moved {
+                return Ok(message);
+            }
+            known = rows::id_column(&current, "message_id")?;
+        }
+        Ok(known)
+    }
+
+    async fn list_read_markers(
+        &self,
+        channel: ConversationId,
+    ) -> StoreResult<Vec<(String, MessageId)>> {
+        let rows: Vec<(String, i64)> = self.rows("read_marker_list", (to_i64(channel),)).await?;
+        Ok(rows.into_iter().map(|(user, id)| (user, id as u64)).collect())
+    }
+
+    /// Dedup keys expire by TTL; nothing to sweep.
+    async fn maintain(&self) -> StoreResult<()> {
+        Ok(())
+    }
+
+    /// Writes are acknowledged at the configured consistency level: nothing to flush.
+    async fn flush(&self) -> StoreResult<()> {
+        Ok(())
+    }
+}

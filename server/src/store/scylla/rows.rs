@@ -1,0 +1,369 @@
+//! Rows of the ScyllaDB tables and their conversion to and from the domain model.
+//! Snowflake ids are positive 63-bit numbers, so they fit CQL's signed `bigint`.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use scylla::DeserializeRow;
+use scylla::client::session::TlsContext;
+use scylla::value::{CqlValue, MaybeUnset};
+
+use crate::ids::bucket_of;
+use crate::model::{
+    Conversation, ConversationId, Kind, Member, Message, MessageType, Role, Visibility,
+};
+use crate::store::{StoreError, StoreResult};
+
+pub(super) fn to_i64(id: u64) -> i64 {
+    id.min(i64::MAX as u64) as i64
+}
+
+fn corrupt(table: &'static str, reason: impl Into<String>) -> StoreError {
+    StoreError::Corrupt { table, reason: reason.into() }
+}
+
+/// A `bigint` column of an LWT answer, as an id.
+pub(super) fn id_column(columns: &HashMap<String, CqlValue>, name: &str) -> StoreResult<u64> {
+    match columns.get(name) {
+        Some(CqlValue::BigInt(id)) => Ok(*id as u64),
+        other => Err(corrupt("lwt", format!("expected bigint `{name}`, got {other:?}"))),
+    }
+}
+
+pub(super) fn kind_name(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Direct => "direct",
+        Kind::SelfNotes => "self",
+        Kind::Group => "group",
+        Kind::Channel => "channel",
+    }
+}
+
+fn kind(name: &str) -> StoreResult<Kind> {
+    Ok(match name {
+        "direct" => Kind::Direct,
+        "self" => Kind::SelfNotes,
+        "group" => Kind::Group,
+        "channel" => Kind::Channel,
+        other => return Err(corrupt("conversations", format!("unknown kind `{other}`"))),
+    })
+}
+
+pub(super) fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::Member => "member",
+        Role::Admin => "admin",
+        Role::Owner => "owner",
+    }
+}
+
+fn role(name: &str) -> StoreResult<Role> {
+    Ok(match name {
+        "member" => Role::Member,
+        "admin" => Role::Admin,
+        "owner" => Role::Owner,
+        other => return Err(corrupt("members", format!("unknown role `{other}`"))),
+    })
+}
+
+fn message_type_name(kind: MessageType) -> &'static str {
+    match kind {
+        MessageType::Text => "text",
+        MessageType::Image => "image",
+        MessageType::Video => "video",
+        MessageType::Audio => "audio",
+        MessageType::File => "file",
+    }
+}
+
+fn message_type(name: &str) -> StoreResult<MessageType> {
+    Ok(match name {
+        "text" => MessageType::Text,
+        "image" => MessageType::Image,
+        "video" => MessageType::Video,
+        "audio" => MessageType::Audio,
+        "file" => MessageType::File,
+        other => return Err(corrupt("messages", format!("unknown message type `{other}`"))),
+    })
+}
+
+/// `members` values in insert order: conversation, user, role, joined at.
+pub(super) fn member_values(id: ConversationId, m: &Member) -> (i64, String, &'static str, i64) {
+    (to_i64(id), m.user_id.clone(), role_name(m.role), m.joined_at_ms)
+}
+
+pub(super) fn member(
+    (user_id, role_name, joined_at_ms): (String, String, i64),
+) -> StoreResult<Member> {
+    Ok(Member { user_id, role: role(&role_name)?, joined_at_ms })
+}
+
+#[derive(DeserializeRow)]
+pub(super) struct ConversationRow {
+    id: i64,
+    org: String,
+    kind: String,
+    name: Option<String>,
+    icon: Option<String>,
+    archived: Option<bool>,
+    meta_tags: Option<Vec<String>>,
+    owner: Option<String>,
+    created_at_ms: i64,
+    restricted: Option<bool>,
+    visibility: Option<String>,
+}
+
+type ConversationValues =
+    (i64, String, &'static str, String, String, bool, Vec<String>, String, i64, bool, &'static str);
+
+impl ConversationRow {
+    /// Values for `conversation_insert`, in its column order.
+    pub(super) fn values(c: &Conversation) -> ConversationValues {
+        let visibility = match c.visibility {
+            Visibility::Public => "public",
+            Visibility::Private => "private",
+        };
+        (
+            to_i64(c.id),
+            c.org.clone(),
+            kind_name(c.kind),
+            c.name.clone(),
+            c.icon.clone(),
+            c.archived,
+            c.meta_tags.clone(),
+            c.owner.clone(),
+            c.created_at_ms,
+            c.restricted,
+            visibility,
+        )
+    }
+
+    pub(super) fn into_domain(self, member_count: u32) -> StoreResult<Conversation> {
+        Ok(Conversation {
+            id: self.id as u64,
+            org: self.org,
+            kind: kind(&self.kind)?,
+            name: self.name.unwrap_or_default(),
+            icon: self.icon.unwrap_or_default(),
+            archived: self.archived.unwrap_or(false),
+            meta_tags: self.meta_tags.unwrap_or_default(),
+            owner: self.owner.unwrap_or_default(),
+            created_at_ms: self.created_at_ms,
+            restricted: self.restricted.unwrap_or(false),
+            visibility: match self.visibility.as_deref() {
+                Some("public") => Visibility::Public,
+                _ => Visibility::Private,
+            },
+            member_count,
+        })
+    }
+}
+
+#[derive(DeserializeRow)]
+pub(super) struct MessageRow {
+    channel_id: i64,
+    message_id: i64,
+    sender: String,
+    recipient: Option<String>,
+    kind: String,
+    data: Option<String>,
+    ts_ms: i64,
+    parent_id: Option<i64>,
+    edited_at_ms: Option<i64>,
+    deleted: Option<bool>,
+    custom_fields: Option<HashMap<String, String>>,
+    client_msg_id: Option<String>,
+}
+
+type MessageValues = (
+    i64,
+    i32,
+    i64,
+    String,
+    MaybeUnset<String>,
+    &'static str,
+    String,
+    i64,
+    MaybeUnset<i64>,
+    MaybeUnset<i64>,
+    bool,
+    MaybeUnset<HashMap<String, String>>,
+    MaybeUnset<String>,
+);
+
+fn unset_if_none<T>(value: Option<T>) -> MaybeUnset<T> {
+    value.map_or(MaybeUnset::Unset, MaybeUnset::Set)
+}
+
+impl MessageRow {
+    /// Values for `message_insert`: optional columns left unset, never written as null.
+    pub(super) fn values(m: &Message) -> MessageValues {
+        let fields = (!m.custom_fields.is_empty())
+            .then(|| m.custom_fields.iter().map(|(k, v)| (k.clone(), v.clone())).collect());
+        (
+            to_i64(m.channel_id),
+            bucket_of(m.id) as i32,
+            to_i64(m.id),
+            m.from.clone(),
+            unset_if_none(m.to.clone()),
+            message_type_name(m.kind),
+            m.data.clone(),
+            m.ts_ms,
+            unset_if_none(m.parent_id.map(to_i64)),
+            unset_if_none(m.edited_at_ms),
+            m.deleted,
+            unset_if_none(fields),
+            unset_if_none(m.client_msg_id.clone()),
+        )
+    }
+
+    /// Values for `message_update` (edits and deletes).
+    #[allow(clippy::type_complexity)]
+    pub(super) fn update_values(
+        m: &Message,
+    ) -> (String, MaybeUnset<i64>, bool, HashMap<String, String>, i64, i32, i64) {
+        let fields = m.custom_fields.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        (
+            m.data.clone(),
+            unset_if_none(m.edited_at_ms),
+            m.deleted,
+            fields,
+            to_i64(m.channel_id),
+            bucket_of(m.id) as i32,
+            to_i64(m.id),
+        )
+    }
+
+    pub(super) fn into_domain(self) -> StoreResult<Message> {
+        Ok(Message {
+            id: self.message_id as u64,
+            channel_id: self.channel_id as u64,
+            from: self.sender,
+            to: self.recipient,
+            kind: message_type(&self.kind)?,
+            data: self.data.unwrap_or_default(),
+            ts_ms: self.ts_ms,
+            parent_id: self.parent_id.map(|id| id as u64),
+            edited_at_ms: self.edited_at_ms,
+            deleted: self.deleted.unwrap_or(false),
+            custom_fields: self.custom_fields.unwrap_or_default().into_iter().collect(),
+            client_msg_id: self.client_msg_id,
+        })
+    }
+}
+
+/// A TLS context trusting the CA certificates in `ca` (PEM).
+pub(super) fn tls_context(ca: &Path) -> StoreResult<TlsContext> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let tls =
+        |e: &dyn std::fmt::Display| StoreError::Scylla(format!("TLS CA {}: {e}", ca.display()));
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_file_iter(ca).map_err(|e| tls(&e))? {
+        roots.add(cert.map_err(|e| tls(&e))?).map_err(|e| tls(&e))?;
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| tls(&e))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(TlsContext::Rustls023(Arc::new(config)))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for k in [Kind::Direct, Kind::SelfNotes, Kind::Group, Kind::Channel] {
+            assert_eq!(kind(kind_name(k)).unwrap(), k);
+        }
+        for r in [Role::Member, Role::Admin, Role::Owner] {
+            assert_eq!(role(role_name(r)).unwrap(), r);
+        }
+        for t in [
+            MessageType::Text,
+            MessageType::Image,
+            MessageType::Video,
+            MessageType::Audio,
+            MessageType::File,
+        ] {
+            assert_eq!(message_type(message_type_name(t)).unwrap(), t);
+        }
+        assert!(kind("nope").is_err());
+    }
+
+    #[test]
+    fn a_message_becomes_a_row_and_back() {
+        let message = Message {
+            id: crate::ids::first_id_at(crate::ids::EPOCH_MS + 123_456_789),
+            channel_id: 42,
+            from: "alice".into(),
+            to: Some("bob".into()),
+            kind: MessageType::Text,
+            data: "hi".into(),
+            ts_ms: 7,
+            parent_id: Some(3),
+            edited_at_ms: None,
+            deleted: false,
+            custom_fields: BTreeMap::from([("k".to_string(), "v".to_string())]),
+            client_msg_id: Some("c".into()),
+        };
+        let values = MessageRow::values(&message);
+        assert_eq!(values.1, bucket_of(message.id) as i32, "partitioned by the id's bucket");
+        assert!(matches!(values.9, MaybeUnset::Unset), "a missing edit time is not written");
+        let row = MessageRow {
+            channel_id: values.0,
+            message_id: values.2,
+            sender: values.3.clone(),
+            recipient: Some("bob".into()),
+            kind: values.5.to_string(),
+            data: Some(values.6.clone()),
+            ts_ms: values.7,
+            parent_id: Some(3),
+            edited_at_ms: None,
+            deleted: Some(false),
+            custom_fields: Some(HashMap::from([("k".to_string(), "v".to_string())])),
+            client_msg_id: Some("c".into()),
+        };
+        assert_eq!(row.into_domain().unwrap(), message);
+    }
+
+    #[test]
+    fn a_conversation_becomes_a_row_and_back() {
+        let c = Conversation {
+            id: 9,
+            org: "acme".into(),
+            kind: Kind::Channel,
+            name: "news".into(),
+            icon: String::new(),
+            archived: true,
+            meta_tags: vec!["t".into()],
+            owner: "o".into(),
+            created_at_ms: 5,
+            restricted: true,
+            visibility: Visibility::Public,
+            member_count: 3,
+        };
+        let v = ConversationRow::values(&c);
+        let row = ConversationRow {
+            id: v.0,
+            org: v.1,
+            kind: v.2.into(),
+            name: Some(v.3),
+            icon: None,
+            archived: Some(v.5),
+            meta_tags: Some(v.6),
+            owner: Some(v.7),
+            created_at_ms: v.8,
+            restricted: Some(v.9),
+            visibility: Some(v.10.into()),
+        };
+        assert_eq!(row.into_domain(3).unwrap(), c);
+    }
+}

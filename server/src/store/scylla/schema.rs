@@ -1,0 +1,261 @@
+//! The ScyllaDB schema as code: the tables of DESIGN.md's data model, rendered to CQL, and
+//! the versioned migrations `switchboard migrate` applies (a `schema_versions` row records
+//! what has been applied, so running it again changes nothing).
+
+/// One table: its columns (name, CQL type), partition key, clustering key and options.
+pub struct Table {
+    pub name: &'static str,
+    pub columns: &'static [(&'static str, &'static str)],
+    pub partition_key: &'static [&'static str],
+    /// Clustering columns, each with `true` for descending order.
+    pub clustering: &'static [(&'static str, bool)],
+    /// Extra `WITH` options (compaction, TTL), without the leading `WITH`.
+    pub options: &'static str,
+}
+
+/// Every table, in creation order.
+pub const TABLES: &[Table] = &[
+    Table {
+        name: "conversations",
+        columns: &[
+            ("id", "bigint"),
+            ("org", "text"),
+            ("kind", "text"),
+            ("name", "text"),
+            ("icon", "text"),
+            ("archived", "boolean"),
+            ("meta_tags", "list<text>"),
+            ("owner", "text"),
+            ("created_at_ms", "bigint"),
+            ("restricted", "boolean"),
+            ("visibility", "text"),
+        ],
+        partition_key: &["id"],
+        clustering: &[],
+        options: "",
+    },
+    // Counters cannot share a table with other columns.
+    Table {
+        name: "member_counts",
+        columns: &[("conversation_id", "bigint"), ("members", "counter")],
+        partition_key: &["conversation_id"],
+        clustering: &[],
+        options: "",
+    },
+    Table {
+        name: "members",
+        columns: &[
+            ("conversation_id", "bigint"),
+            ("user_id", "text"),
+            ("role", "text"),
+            ("joined_at_ms", "bigint"),
+        ],
+        partition_key: &["conversation_id"],
+        clustering: &[("user_id", false)],
+        options: "",
+    },
+    Table {
+        name: "user_conversations",
+        columns: &[("org", "text"), ("user_id", "text"), ("conversation_id", "bigint")],
+        partition_key: &["org", "user_id"],
+        clustering: &[("conversation_id", false)],
+        options: "",
+    },
+    Table {
+        name: "direct_pairs",
+        columns: &[
+            ("org", "text"),
+            ("user_low", "text"),
+            ("user_high", "text"),
+            ("conversation_id", "bigint"),
+        ],
+        partition_key: &["org", "user_low", "user_high"],
+        clustering: &[],
+        options: "",
+    },
+    Table {
+        name: "self_conversations",
+        columns: &[("org", "text"), ("user_id", "text"), ("conversation_id", "bigint")],
+        partition_key: &["org", "user_id"],
+        clustering: &[],
+        options: "",
+    },
+    Table {
+        name: "messages",
+        columns: &[
+            ("channel_id", "bigint"),
+            ("bucket", "int"),
+            ("message_id", "bigint"),
+            ("sender", "text"),
+            ("recipient", "text"),
+            ("kind", "text"),
+            ("data", "text"),
+            ("ts_ms", "bigint"),
+            ("parent_id", "bigint"),
+            ("edited_at_ms", "bigint"),
+            ("deleted", "boolean"),
+            ("custom_fields", "map<text, text>"),
+            ("client_msg_id", "text"),
+        ],
+        partition_key: &["channel_id", "bucket"],
+        clustering: &[("message_id", true)],
+        // Messages arrive in time order and are rarely rewritten: time-window compaction,
+        // one window per bucket.
+        options: "compaction = {'class': 'TimeWindowCompactionStrategy', \
+                  'compaction_window_unit': 'DAYS', 'compaction_window_size': 10}",
+    },
+    Table {
+        name: "message_buckets",
+        columns: &[("channel_id", "bigint"), ("bucket", "int")],
+        partition_key: &["channel_id"],
+        clustering: &[("bucket", true)],
+        options: "",
+    },
+    Table {
+        name: "dedup",
+        columns: &[
+            ("channel_id", "bigint"),
+            ("sender", "text"),
+            ("client_msg_id", "text"),
+            ("message_id", "bigint"),
+        ],
+        partition_key: &["channel_id", "sender", "client_msg_id"],
+        clustering: &[],
+        options: "default_time_to_live = 86400",
+    },
+    Table {
+        name: "read_markers",
+        columns: &[("channel_id", "bigint"), ("user_id", "text"), ("message_id", "bigint")],
+        partition_key: &["channel_id"],
+        clustering: &[("user_id", false)],
+        options: "",
+    },
+    Table {
+        name: "schema_versions",
+        columns: &[("name", "text"), ("version", "int"), ("applied_at_ms", "bigint")],
+        partition_key: &["name"],
+        clustering: &[],
+        options: "",
+    },
+];
+
+/// The table definition named `name`.
+pub fn table(name: &str) -> Option<&'static Table> {
+    TABLES.iter().find(|t| t.name == name)
+}
+
+impl Table {
+    /// `CREATE TABLE IF NOT EXISTS` for this table in `keyspace`.
+    pub fn create(&self, keyspace: &str) -> String {
+        let columns: Vec<String> =
+            self.columns.iter().map(|(name, kind)| format!("{name} {kind}")).collect();
+        let partition = format!("({})", self.partition_key.join(", "));
+        let mut key = vec![partition];
+        key.extend(self.clustering.iter().map(|(c, _)| c.to_string()));
+        let mut with = Vec::new();
+        if !self.clustering.is_empty() {
+            let order: Vec<String> = self
+                .clustering
+                .iter()
+                .map(|(c, desc)| format!("{c} {}", if *desc { "DESC" } else { "ASC" }))
+                .collect();
+            with.push(format!("CLUSTERING ORDER BY ({})", order.join(", ")));
+        }
+        if !self.options.is_empty() {
+            with.push(self.options.to_string());
+        }
+        let with =
+            if with.is_empty() { String::new() } else { format!(" WITH {}", with.join(" AND ")) };
+        format!(
+            "CREATE TABLE IF NOT EXISTS {keyspace}.{} ({}, PRIMARY KEY ({})){with}",
+            self.name,
+            columns.join(", "),
+            key.join(", ")
+        )
+    }
+}
+
+/// How the keyspace is replicated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Replication {
+    /// For a single datacenter or tests.
+    Simple { factor: u32 },
+    /// For production: a replication factor per datacenter.
+    NetworkTopology { datacenters: Vec<(String, u32)> },
+}
+
+impl Replication {
+    fn cql(&self) -> String {
+        match self {
+            Replication::Simple { factor } => {
+                format!("{{'class': 'SimpleStrategy', 'replication_factor': {factor}}}")
+            }
+            Replication::NetworkTopology { datacenters } => {
+                let dcs: Vec<String> =
+                    datacenters.iter().map(|(dc, rf)| format!("'{dc}': {rf}")).collect();
+                format!("{{'class': 'NetworkTopologyStrategy', {}}}", dcs.join(", "))
+            }
+        }
+    }
+}
+
+/// One schema version: the statements that take the schema from the previous one to it.
+pub struct Migration {
+    pub version: i32,
+    pub description: &'static str,
+    pub statements: Vec<String>,
+}
+
+/// Every migration for `keyspace`, oldest first. New versions are only ever appended.
+pub fn migrations(keyspace: &str, replication: &Replication) -> Vec<Migration> {
+    let mut first = vec![format!(
+        "CREATE KEYSPACE IF NOT EXISTS {keyspace} WITH replication = {}",
+        replication.cql()
+    )];
+    first.extend(TABLES.iter().map(|t| t.create(keyspace)));
+    vec![Migration { version: 1, description: "the initial data model", statements: first }]
+}
+
+/// The whole schema as a CQL script (for `switchboard migrate --print`).
+pub fn script(keyspace: &str, replication: &Replication) -> String {
+    let mut out = String::new();
+    for migration in migrations(keyspace, replication) {
+        out.push_str(&format!("-- version {}: {}\n", migration.version, migration.description));
+        for statement in migration.statements {
+            out.push_str(&statement);
+            out.push_str(";\n");
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_column_is_a_column() {
+        for table in TABLES {
+            let has = |c: &str| table.columns.iter().any(|(name, _)| *name == c);
+            for key in table.partition_key.iter().chain(table.clustering.iter().map(|(c, _)| c)) {
+                assert!(has(key), "{}.{key} is a key but not a column", table.name);
+            }
+        }
+    }
+
+    #[test]
+    fn the_script_creates_the_keyspace_and_every_table() {
+        let script = script("sb", &Replication::Simple { factor: 1 });
+        assert!(script.starts_with("-- version 1"));
+        assert!(script.contains("CREATE KEYSPACE IF NOT EXISTS sb WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}"));
+        for table in TABLES {
+            assert!(script.contains(&format!("CREATE TABLE IF NOT EXISTS sb.{} (", table.name)));
+        }
+        assert!(script.contains(
+            "PRIMARY KEY ((channel_id, bucket), message_id)) WITH CLUSTERING ORDER BY (message_id DESC) AND compaction"
+        ));
+        assert!(script.contains(
+            "PRIMARY KEY ((channel_id, sender, client_msg_id))) WITH default_time_to_live = 86400"
+        ));
+    }
+}

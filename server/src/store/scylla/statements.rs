@@ -1,0 +1,204 @@
+//! Every CQL statement the engine runs, prepared once at start-up. `{ks}` stands for the
+//! keyspace. Each reads or writes one partition (the unit tests check it against the
+//! schema); the `IF` conditions are lightweight transactions, used only where concurrent
+//! controllers could race.
+
+pub(super) const STATEMENTS: &[(&str, &str)] = &[
+    (
+        "conversation_insert",
+        "INSERT INTO {ks}.conversations (id, org, kind, name, icon, archived, meta_tags, owner, created_at_ms, restricted, visibility) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    ),
+    (
+        "conversation_get",
+        "SELECT id, org, kind, name, icon, archived, meta_tags, owner, created_at_ms, restricted, visibility FROM {ks}.conversations WHERE id = ?",
+    ),
+    (
+        "conversation_update",
+        "UPDATE {ks}.conversations SET name = ?, icon = ?, meta_tags = ?, restricted = ?, archived = ? WHERE id = ?",
+    ),
+    ("conversation_set_owner", "UPDATE {ks}.conversations SET owner = ? WHERE id = ? IF owner = ?"),
+    (
+        "member_count_add",
+        "UPDATE {ks}.member_counts SET members = members + ? WHERE conversation_id = ?",
+    ),
+    ("member_count_get", "SELECT members FROM {ks}.member_counts WHERE conversation_id = ?"),
+    (
+        "member_insert",
+        "INSERT INTO {ks}.members (conversation_id, user_id, role, joined_at_ms) VALUES (?, ?, ?, ?)",
+    ),
+    (
+        "member_insert_new",
+        "INSERT INTO {ks}.members (conversation_id, user_id, role, joined_at_ms) VALUES (?, ?, ?, ?) IF NOT EXISTS",
+    ),
+    (
+        "member_get",
+        "SELECT user_id, role, joined_at_ms FROM {ks}.members WHERE conversation_id = ? AND user_id = ?",
+    ),
+    (
+        "member_list",
+        "SELECT user_id, role, joined_at_ms FROM {ks}.members WHERE conversation_id = ? AND user_id > ? LIMIT ?",
+    ),
+    (
+        "member_delete",
+        "DELETE FROM {ks}.members WHERE conversation_id = ? AND user_id = ? IF EXISTS",
+    ),
+    (
+        "member_set_role",
+        "UPDATE {ks}.members SET role = ? WHERE conversation_id = ? AND user_id = ? IF role = ?",
+    ),
+    (
+        "user_conversation_insert",
+        "INSERT INTO {ks}.user_conversations (org, user_id, conversation_id) VALUES (?, ?, ?)",
+    ),
+    (
+        "user_conversation_delete",
+        "DELETE FROM {ks}.user_conversations WHERE org = ? AND user_id = ? AND conversation_id = ?",
+    ),
+    (
+        "user_conversation_list",
+        "SELECT conversation_id FROM {ks}.user_conversations WHERE org = ? AND user_id = ? AND conversation_id > ? LIMIT ?",
+    ),
+    (
+        "direct_pair_claim",
+        "INSERT INTO {ks}.direct_pairs (org, user_low, user_high, conversation_id) VALUES (?, ?, ?, ?) IF NOT EXISTS",
+    ),
+    (
+        "self_claim",
+        "INSERT INTO {ks}.self_conversations (org, user_id, conversation_id) VALUES (?, ?, ?) IF NOT EXISTS",
+    ),
+    (
+        "message_insert",
+        "INSERT INTO {ks}.messages (channel_id, bucket, message_id, sender, recipient, kind, data, ts_ms, parent_id, edited_at_ms, deleted, custom_fields, client_msg_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    ),
+    (
+        "message_get",
+        "SELECT channel_id, message_id, sender, recipient, kind, data, ts_ms, parent_id, edited_at_ms, deleted, custom_fields, client_msg_id FROM {ks}.messages WHERE channel_id = ? AND bucket = ? AND message_id = ?",
+    ),
+    (
+        "message_update",
+        "UPDATE {ks}.messages SET data = ?, edited_at_ms = ?, deleted = ?, custom_fields = ? WHERE channel_id = ? AND bucket = ? AND message_id = ?",
+    ),
+    (
+        "message_range_desc",
+        "SELECT channel_id, message_id, sender, recipient, kind, data, ts_ms, parent_id, edited_at_ms, deleted, custom_fields, client_msg_id FROM {ks}.messages WHERE channel_id = ? AND bucket = ? AND message_id >= ? AND message_id <= ? ORDER BY message_id DESC LIMIT ?",
+    ),
+    (
+        "message_range_asc",
+        "SELECT channel_id, message_id, sender, recipient, kind, data, ts_ms, parent_id, edited_at_ms, deleted, custom_fields, client_msg_id FROM {ks}.messages WHERE channel_id = ? AND bucket = ? AND message_id >= ? AND message_id <= ? ORDER BY message_id ASC LIMIT ?",
+    ),
+    ("bucket_insert", "INSERT INTO {ks}.message_buckets (channel_id, bucket) VALUES (?, ?)"),
+    (
+        "bucket_range_desc",
+        "SELECT bucket FROM {ks}.message_buckets WHERE channel_id = ? AND bucket >= ? AND bucket <= ? ORDER BY bucket DESC",
+    ),
+    (
+        "bucket_range_asc",
+        "SELECT bucket FROM {ks}.message_buckets WHERE channel_id = ? AND bucket >= ? AND bucket <= ? ORDER BY bucket ASC",
+    ),
+    (
+        "dedup_claim",
+        "INSERT INTO {ks}.dedup (channel_id, sender, client_msg_id, message_id) VALUES (?, ?, ?, ?) IF NOT EXISTS",
+    ),
+    (
+        "read_marker_create",
+        "INSERT INTO {ks}.read_markers (channel_id, user_id, message_id) VALUES (?, ?, ?) IF NOT EXISTS",
+    ),
+    (
+        "read_marker_advance",
+        "UPDATE {ks}.read_markers SET message_id = ? WHERE channel_id = ? AND user_id = ? IF message_id < ?",
+    ),
+    ("read_marker_list", "SELECT user_id, message_id FROM {ks}.read_markers WHERE channel_id = ?"),
+    ("schema_version_get", "SELECT version FROM {ks}.schema_versions WHERE name = ?"),
+    (
+        "schema_version_set",
+        "INSERT INTO {ks}.schema_versions (name, version, applied_at_ms) VALUES (?, ?, ?)",
+    ),
+];
+
+/// The statement named `name`, for `keyspace`.
+pub(super) fn cql(name: &str, keyspace: &str) -> String {
+    let (_, text) = STATEMENTS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .unwrap_or_else(|| panic!("no statement named {name}"));
+    text.replace("{ks}", keyspace)
+}
+
+#[cfg(test)]
+mod tests {
+    //! Each statement, read against the schema: its table exists, every column it names is
+    //! a column of that table, and its WHERE (if any) pins every partition key column with
+    //! `=`, so it touches exactly one partition.
+
+    use super::super::schema::table;
+    use super::*;
+
+    /// The identifiers of a CQL fragment (words that are not keywords, values or `?`).
+    fn identifiers(fragment: &str) -> Vec<String> {
+        const KEYWORDS: &[&str] =
+            &["AND", "IF", "NOT", "EXISTS", "LIMIT", "ORDER", "BY", "DESC", "ASC", "SET", "VALUES"];
+        fragment
+            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .filter(|w| {
+                !w.is_empty() && !KEYWORDS.contains(w) && !w.chars().all(|c| c.is_ascii_digit())
+            })
+            .map(String::from)
+            .collect()
+    }
+
+    fn parts(text: &str) -> (String, String, String) {
+        let text = text.replace("{ks}.", "");
+        let (head, rest) = if let Some(i) = text.find(" FROM ") {
+            (text[..i].to_string(), text[i + 6..].to_string())
+        } else if let Some(rest) = text.strip_prefix("INSERT INTO ") {
+            (String::new(), rest.to_string())
+        } else if let Some(rest) = text.strip_prefix("UPDATE ") {
+            (String::new(), rest.to_string())
+        } else {
+            panic!("unexpected statement {text}");
+        };
+        let table = rest.split([' ', '(']).next().unwrap().to_string();
+        let where_ = rest.split_once(" WHERE ").map(|(_, w)| w.to_string()).unwrap_or_default();
+        let columns =
+            format!("{head} {}", rest.split_once(" WHERE ").map_or(rest.as_str(), |(c, _)| c));
+        let columns = columns.replace(&table, "");
+        (table, columns, where_)
+    }
+
+    #[test]
+    fn every_statement_names_real_columns_and_one_partition() {
+        for (name, text) in STATEMENTS {
+            let (table_name, columns, where_) = parts(text);
+            let table =
+                table(&table_name).unwrap_or_else(|| panic!("{name}: no table {table_name}"));
+            let known = |c: &str| table.columns.iter().any(|(col, _)| *col == c);
+            for word in identifiers(&columns).iter().chain(identifiers(&where_).iter()) {
+                let word = word.as_str();
+                if ["SELECT", "INSERT", "INTO", "UPDATE", "DELETE"].contains(&word) {
+                    continue;
+                }
+                assert!(known(word), "{name}: `{word}` is not a column of {table_name}");
+            }
+            if !where_.is_empty() {
+                for key in table.partition_key {
+                    assert!(
+                        where_.contains(&format!("{key} = ?")),
+                        "{name}: WHERE does not pin partition key `{key}`"
+                    );
+                }
+            } else if !text.starts_with("INSERT") {
+                panic!("{name}: reads or changes rows without naming a partition");
+            }
+        }
+    }
+
+    #[test]
+    fn inserts_bind_every_listed_column() {
+        for (name, text) in STATEMENTS.iter().filter(|(_, t)| t.starts_with("INSERT")) {
+            let columns =
+                text.split_once('(').unwrap().1.split_once(')').unwrap().0.split(", ").count();
+            let binds = text.split_once("VALUES").unwrap().1.matches('?').count();
+            assert_eq!(columns, binds, "{name}");
+        }
+    }
+}
