@@ -141,13 +141,16 @@ async fn start(
 
     session.begin_replay();
     let result = async {
+        let mut topics: Vec<Topic> =
+            channels.iter().map(|channel| Topic::channel(&session.org, *channel)).collect();
         if follow_all {
-            state.subscribers.subscribe(session, Topic::user(&session.org, &session.user)).await?;
+            topics.push(Topic::user(&session.org, &session.user));
         }
+        // Known to the session first, so that closing it after a failure cleans up all.
         for channel in &channels {
-            state.subscribers.subscribe(session, Topic::channel(&session.org, *channel)).await?;
             session.add_channel(*channel);
         }
+        state.subscribers.subscribe_all(session, topics).await?;
         let welcome = pb::Welcome {
             session_id: session.id.to_string(),
             user_id: session.user.clone(),

@@ -45,40 +45,58 @@ impl ChannelSubscribers {
         session: &Arc<Session>,
         topic: Topic,
     ) -> Result<(), Status> {
-        let (first, mut upstreamed) = {
+        self.subscribe_all(session, vec![topic]).await
+    }
+
+    /// Adds `session` to every topic; the ones new to this relay are subscribed upstream in
+    /// one request. Returns once all their events flow to this relay.
+    pub(crate) async fn subscribe_all(
+        &self,
+        session: &Arc<Session>,
+        topics: Vec<Topic>,
+    ) -> Result<(), Status> {
+        let mut mine = Vec::new();
+        let mut theirs = Vec::new();
+        {
             let mut registry = self.registry.lock().expect("registry lock poisoned");
-            match registry.get_mut(&topic) {
-                Some(entry) => {
-                    entry.sessions.insert(session.id, session.clone());
-                    (false, entry.upstreamed.subscribe())
-                }
-                None => {
-                    let (upstreamed, watching) = watch::channel(Upstreamed::Pending);
-                    let sessions = HashMap::from([(session.id, session.clone())]);
-                    registry.insert(topic.clone(), TopicEntry { sessions, upstreamed });
-                    (true, watching)
+            for topic in topics {
+                match registry.get_mut(&topic) {
+                    Some(entry) => {
+                        entry.sessions.insert(session.id, session.clone());
+                        theirs.push((topic, entry.upstreamed.subscribe()));
+                    }
+                    None => {
+                        let (upstreamed, _) = watch::channel(Upstreamed::Pending);
+                        let sessions = HashMap::from([(session.id, session.clone())]);
+                        registry.insert(topic.clone(), TopicEntry { sessions, upstreamed });
+                        mine.push(topic);
+                    }
                 }
             }
-        };
-        if first {
-            let result = self.upstream.subscribe(std::slice::from_ref(&topic)).await;
-            let mut registry = self.registry.lock().expect("registry lock poisoned");
+        }
+        if !mine.is_empty() {
+            let result = self.upstream.subscribe(&mine).await;
             let outcome = if result.is_ok() { Upstreamed::Ready } else { Upstreamed::Failed };
-            if let Some(entry) = registry.get(&topic) {
-                entry.upstreamed.send_replace(outcome);
+            let mut registry = self.registry.lock().expect("registry lock poisoned");
+            for topic in &mine {
+                if let Some(entry) = registry.get(topic) {
+                    entry.upstreamed.send_replace(outcome);
+                }
+                if result.is_err() {
+                    registry.remove(topic);
+                }
             }
-            if result.is_err() {
-                registry.remove(&topic);
+            result?;
+        }
+        for (topic, mut upstreamed) in theirs {
+            let outcome =
+                upstreamed.wait_for(|state| *state != Upstreamed::Pending).await.map(|s| *s);
+            if !matches!(outcome, Ok(Upstreamed::Ready)) {
+                self.unsubscribe(session.id, &topic);
+                return Err(Status::unavailable("the relay could not subscribe at the controller"));
             }
-            return result;
         }
-        let outcome = upstreamed.wait_for(|state| *state != Upstreamed::Pending).await.map(|s| *s);
-        if matches!(outcome, Ok(Upstreamed::Ready)) {
-            Ok(())
-        } else {
-            self.unsubscribe(session.id, &topic);
-            Err(Status::unavailable("the relay could not subscribe at the controller"))
-        }
+        Ok(())
     }
 
     /// Removes a session from a topic, unsubscribing upstream if it was the last.

@@ -34,7 +34,7 @@ macro_rules! store_conformance_suite {
                 concurrent_retries_store_one_message, history_walks_buckets_in_both_directions,
                 history_ranges_are_exclusive_and_limited, edits_and_deletes_are_read_back,
                 read_markers_only_move_forward, users_conversations_page_by_id,
-                concurrent_writers_lose_nothing);
+                concurrent_writers_lose_nothing, housekeeping_keeps_live_data);
         }
     };
     (@cases $make:path; $($case:ident),*) => {
@@ -347,4 +347,16 @@ pub async fn concurrent_writers_lose_nothing(store: Arc<dyn Store>) {
     let ids: Vec<u64> = store.list_messages(30, all).await.unwrap().iter().map(|m| m.id).collect();
     assert_eq!(ids.len(), 320);
     assert!(ids.windows(2).all(|w| w[0] < w[1]), "ordered by id");
+}
+
+pub async fn housekeeping_keeps_live_data(store: Arc<dyn Store>) {
+    team(&store, 40, &[("a", Role::Owner)]).await;
+    let original = message(40, id_in(0, 1), "a", Some("fresh"));
+    store.insert_message(&original).await.unwrap();
+    store.maintain().await.unwrap();
+    store.flush().await.unwrap();
+    // a key inside its window still answers with the original after housekeeping
+    let retry = message(40, id_in(0, 2), "a", Some("fresh"));
+    assert_eq!(store.insert_message(&retry).await.unwrap(), Inserted::Duplicate(original.clone()));
+    assert_eq!(store.get_message(40, original.id).await.unwrap(), Some(original));
 }
