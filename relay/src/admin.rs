@@ -1,7 +1,6 @@
 //! `switchboard.v1.RelayAdmin`: what this relay is doing, for holders of `chat.admin`.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 use switchboard_auth::{Scope, authenticate};
 use switchboard_proto::v1::{self as pb, relay_admin_server::RelayAdmin};
@@ -35,11 +34,11 @@ impl RelayAdmin for RelayAdminApi {
             sessions: self.state.session_count() as u32,
             upstream_users: (topics.len() - upstream_channels.len()) as u32,
             upstream_channels,
-            events_received: stats.events_received.load(Ordering::Relaxed),
-            events_delivered: stats.events_delivered.load(Ordering::Relaxed),
-            slow_disconnects: stats.slow_disconnects.load(Ordering::Relaxed),
-            upstream_connected: stats.upstream_connected.load(Ordering::Relaxed),
-            resyncs: stats.resyncs.load(Ordering::Relaxed),
+            events_received: stats.events_received.get(),
+            events_delivered: stats.events_delivered.get(),
+            slow_disconnects: stats.slow_disconnects.get(),
+            upstream_connected: stats.upstream_connected.get() == 1,
+            resyncs: stats.resyncs.get(),
             controller: self.state.upstream.current_address(),
         }))
     }

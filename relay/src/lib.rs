@@ -75,6 +75,7 @@ impl RelayState {
         let (session, frames) =
             Session::new(id, &caller.org, &caller.user, token, queue, self.stats.clone());
         self.sessions.lock().expect("sessions lock poisoned").insert(id, session.clone());
+        self.stats.sessions.inc();
         self.presence.opened(&caller.org, &caller.user);
         (session, frames)
     }
@@ -85,7 +86,9 @@ impl RelayState {
             self.subscribers.unsubscribe(session.id, &Topic::channel(&session.org, channel));
         }
         self.subscribers.unsubscribe(session.id, &Topic::user(&session.org, &session.user));
-        self.sessions.lock().expect("sessions lock poisoned").remove(&session.id);
+        if self.sessions.lock().expect("sessions lock poisoned").remove(&session.id).is_some() {
+            self.stats.sessions.dec();
+        }
         self.presence.closed(&session.org, &session.user);
     }
 
@@ -143,17 +146,29 @@ impl Relay {
         let upstream =
             Arc::new(Upstream::new(&config.controllers, credential).map_err(RelayError::Config)?);
         let debounce = Duration::from_millis(config.presence_debounce_ms);
+        let stats: Arc<Stats> = Arc::default();
         let state = RelayState {
             verifier,
-            subscribers: ChannelSubscribers::new(upstream.clone()),
+            subscribers: ChannelSubscribers::new(upstream.clone(), stats.clone()),
             presence: Arc::new(LocalPresence::new(upstream.clone(), debounce)),
             upstream,
-            stats: Arc::default(),
+            stats,
             sessions: Mutex::new(HashMap::new()),
             next_session: AtomicU64::new(1),
             config,
         };
         Ok(Relay { state: Arc::new(state) })
+    }
+
+    /// Registers the relay's metrics (`switchboard_relay_*`).
+    pub fn register_metrics(&self, registry: &mut prometheus_client::registry::Registry) {
+        self.state.stats.register(registry);
+    }
+
+    /// Ready when the relay's stream to a controller is up.
+    pub fn readiness(&self) -> impl Fn() -> bool + Send + Sync + 'static {
+        let state = self.state.clone();
+        move || state.stats.upstream_connected.get() == 1
     }
 
     /// Serves clients on `listener` until `shutdown` resolves; then ends every stream

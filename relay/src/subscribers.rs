@@ -13,6 +13,7 @@ use tokio::sync::watch;
 use tonic::Status;
 
 use crate::session::{Session, SessionId};
+use crate::stats::Stats;
 use crate::topic::Topic;
 use crate::upstream::Upstream;
 
@@ -31,12 +32,14 @@ struct TopicEntry {
 
 pub(crate) struct ChannelSubscribers {
     upstream: Arc<Upstream>,
+    /// Gauges of upstream topics and local subscriptions.
+    stats: Arc<Stats>,
     registry: Mutex<HashMap<Topic, TopicEntry>>,
 }
 
 impl ChannelSubscribers {
-    pub(crate) fn new(upstream: Arc<Upstream>) -> Self {
-        ChannelSubscribers { upstream, registry: Mutex::new(HashMap::new()) }
+    pub(crate) fn new(upstream: Arc<Upstream>, stats: Arc<Stats>) -> Self {
+        ChannelSubscribers { upstream, stats, registry: Mutex::new(HashMap::new()) }
     }
 
     /// Adds `session` to `topic`; returns once the topic's events flow to this relay.
@@ -62,13 +65,17 @@ impl ChannelSubscribers {
             for topic in topics {
                 match registry.get_mut(&topic) {
                     Some(entry) => {
-                        entry.sessions.insert(session.id, session.clone());
+                        if entry.sessions.insert(session.id, session.clone()).is_none() {
+                            self.stats.local_subscriptions.inc();
+                        }
                         theirs.push((topic, entry.upstreamed.subscribe()));
                     }
                     None => {
                         let (upstreamed, _) = watch::channel(Upstreamed::Pending);
                         let sessions = HashMap::from([(session.id, session.clone())]);
                         registry.insert(topic.clone(), TopicEntry { sessions, upstreamed });
+                        self.stats.local_subscriptions.inc();
+                        self.stats.upstream_topics.inc();
                         mine.push(topic);
                     }
                 }
@@ -82,8 +89,11 @@ impl ChannelSubscribers {
                 if let Some(entry) = registry.get(topic) {
                     entry.upstreamed.send_replace(outcome);
                 }
-                if result.is_err() {
-                    registry.remove(topic);
+                if result.is_err()
+                    && let Some(entry) = registry.remove(topic)
+                {
+                    self.stats.local_subscriptions.dec_by(entry.sessions.len() as i64);
+                    self.stats.upstream_topics.dec();
                 }
             }
             result?;
@@ -103,9 +113,12 @@ impl ChannelSubscribers {
     pub(crate) fn unsubscribe(&self, session: SessionId, topic: &Topic) {
         let mut registry = self.registry.lock().expect("registry lock poisoned");
         let Some(entry) = registry.get_mut(topic) else { return };
-        entry.sessions.remove(&session);
+        if entry.sessions.remove(&session).is_some() {
+            self.stats.local_subscriptions.dec();
+        }
         if entry.sessions.is_empty() {
             registry.remove(topic);
+            self.stats.upstream_topics.dec();
             self.upstream.unsubscribe(std::slice::from_ref(topic));
         }
     }

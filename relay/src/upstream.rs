@@ -130,7 +130,7 @@ impl Upstream {
             match upstream.open(&state).await {
                 Ok(mut incoming) => {
                     backoff = Duration::from_millis(50);
-                    state.stats.upstream_connected.store(true, Ordering::Relaxed);
+                    state.stats.upstream_connected.set(1);
                     tracing::info!(controller = %upstream.current_address(), "connected to the controller");
                     tokio::spawn(restore(state.clone(), lost_at.take()));
                     loop {
@@ -147,7 +147,7 @@ impl Upstream {
                             }
                         }
                     }
-                    state.stats.upstream_connected.store(false, Ordering::Relaxed);
+                    state.stats.upstream_connected.set(0);
                     *upstream.link.lock().expect("link lock poisoned") = None;
                     // Waiting subscribes fail now rather than at their timeout.
                     upstream.pending.lock().expect("pending lock poisoned").clear();

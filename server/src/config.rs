@@ -34,6 +34,20 @@ pub struct Config {
     /// Where data lives: `embedded` (one node, `data_dir`) or `scylla` (a cluster).
     pub store: StoreEngine,
     pub scylla: ScyllaConfig,
+    pub http: HttpConfig,
+}
+
+/// The HTTP port: metrics, health, readiness.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpConfig {
+    pub listen: SocketAddr,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig { listen: "127.0.0.1:7402".parse().expect("valid") }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -197,6 +211,7 @@ impl Default for Config {
             nats: NatsConfig::default(),
             store: StoreEngine::Embedded,
             scylla: ScyllaConfig::default(),
+            http: HttpConfig::default(),
         }
     }
 }

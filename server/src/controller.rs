@@ -3,6 +3,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use switchboard_proto::v1::chat_server::ChatServer;
@@ -20,9 +21,12 @@ use crate::bus::{
 use crate::chat::{ChatService, Limits};
 use crate::config::{Config, ConfigError, ControllerKeysError, StoreEngine};
 use crate::grpc::{ChatApi, FanoutApi};
+use crate::http::Readiness;
 use crate::ids::{Clock, IdGenerator};
+use crate::metrics::ControllerMetrics;
 use crate::realtime::{Events, FanoutHub, TypingTracker};
 use crate::store::embedded::EmbeddedStore;
+use crate::store::metered::MeteredStore;
 use crate::store::scylla::ScyllaStore;
 use crate::store::{Store, StoreError};
 
@@ -56,6 +60,11 @@ pub struct Controller {
     verifier: Arc<TokenVerifier>,
     /// Relay streams and their topics.
     hub: Arc<FanoutHub>,
+    /// For readiness: is the bus reachable.
+    bus: Arc<dyn Bus>,
+    metrics: Arc<ControllerMetrics>,
+    /// Kept current by a probe while serving.
+    store_reachable: Arc<AtomicBool>,
     /// The bus deliveries the hub dispatches; taken when serving starts.
     inbox: mpsc::Receiver<Delivery>,
     /// Outage starts reported by the bus once it is back.
@@ -100,17 +109,38 @@ impl Controller {
         };
         let typing = TypingTracker::new(Duration::from_millis(config.realtime.typing_ttl_ms));
         let ids = IdGenerator::new(config.node_id, clock);
-        let chat = ChatService::new(store, ids, limits, Events::new(bus.clone()), typing, board);
+        let metrics = Arc::new(ControllerMetrics::default());
+        let store: Arc<dyn Store> = Arc::new(MeteredStore::new(store, metrics.clone()));
+        let events = Events::new(bus.clone(), metrics.clone());
+        let chat = ChatService::new(store, ids, limits, events, typing, board, metrics.clone());
         Ok(Controller {
             chat: Arc::new(chat),
             verifier: Arc::new(verifier),
-            hub: Arc::new(FanoutHub::new(bus)),
+            hub: Arc::new(FanoutHub::new(bus.clone(), metrics.clone())),
+            bus,
+            metrics,
+            store_reachable: Arc::new(AtomicBool::new(true)),
             inbox,
             resyncs,
             credential: config.service_credential()?,
             drain_timeout: Duration::from_secs(config.controller.drain_timeout_secs),
             heartbeat_every: Duration::from_secs(config.nats.presence_ttl_secs) / 3,
         })
+    }
+
+    /// Registers the controller's metrics (`switchboard_*`).
+    pub fn register_metrics(&self, registry: &mut prometheus_client::registry::Registry) {
+        self.metrics.register(registry);
+    }
+
+    /// Readiness checks for `/readyz`: the store answers, the bus is connected.
+    pub fn readiness(&self) -> Vec<Readiness> {
+        let store = self.store_reachable.clone();
+        let bus = self.bus.clone();
+        vec![
+            ("store", Box::new(move || store.load(Ordering::Relaxed))),
+            ("bus", Box::new(move || bus.is_connected())),
+        ]
     }
 
     /// Serves on `listener` until `shutdown` resolves, then lets in-flight calls finish
@@ -132,9 +162,11 @@ impl Controller {
 
         let maintenance = tokio::spawn(maintain(self.chat.store().clone()));
         let dispatch = tokio::spawn(self.hub.clone().run(self.inbox));
-        let resync = tokio::spawn(forward_resyncs(self.hub.clone(), self.resyncs));
+        let resync =
+            tokio::spawn(forward_resyncs(self.hub.clone(), self.resyncs, self.metrics.clone()));
         let typing = tokio::spawn(expire_typing(self.chat.clone()));
         let heartbeat = tokio::spawn(presence_heartbeat(self.chat.clone(), self.heartbeat_every));
+        let probe = tokio::spawn(probe_store(self.chat.clone(), self.store_reachable.clone()));
         let (draining_tx, draining) = tokio::sync::oneshot::channel::<()>();
         let server = Server::builder()
             .add_service(health_service)
@@ -162,6 +194,7 @@ impl Controller {
         resync.abort();
         typing.abort();
         heartbeat.abort();
+        probe.abort();
         self.chat.store().flush().await?;
         tracing::info!("store flushed; controller stopped");
         result
@@ -169,9 +202,24 @@ impl Controller {
 }
 
 /// Relays replay from the Store whatever the bus may have dropped during an outage.
-async fn forward_resyncs(hub: Arc<FanoutHub>, mut resyncs: mpsc::Receiver<i64>) {
+async fn forward_resyncs(
+    hub: Arc<FanoutHub>,
+    mut resyncs: mpsc::Receiver<i64>,
+    metrics: Arc<ControllerMetrics>,
+) {
     while let Some(since_ms) = resyncs.recv().await {
+        metrics.bus_resyncs.inc();
         hub.resync_all(since_ms).await;
+    }
+}
+
+/// Readiness of the store: a cheap read every two seconds.
+async fn probe_store(chat: Arc<ChatService>, reachable: Arc<AtomicBool>) {
+    let mut every = tokio::time::interval(Duration::from_secs(2));
+    loop {
+        every.tick().await;
+        let ok = chat.store().get_conversation(0).await.is_ok();
+        reachable.store(ok, Ordering::Relaxed);
     }
 }
 

@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use prometheus_client::registry::Registry;
 use switchboard_relay::Relay;
+use switchboard_server::http::{self, Readiness};
 use switchboard_server::ids::SystemClock;
 use switchboard_server::store::scylla::{migrate, schema};
 use switchboard_server::{Config, Controller, dev};
@@ -76,10 +78,16 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let shutdown = CancellationToken::new();
     tokio::spawn(signal_shutdown(shutdown.clone()));
+    let mut registry = Registry::default();
+    let mut ready = Vec::new();
     match Args::parse().command {
         Command::Controller { config } => {
             let config = Config::load(config.as_deref())?;
-            run_controller(&config, shutdown).await
+            let controller = build_controller(&config, &mut registry, &mut ready).await?;
+            let http = serve_http(&config, registry, ready, shutdown.clone()).await?;
+            let result = run_controller(controller, &config, shutdown).await;
+            let _ = http.await;
+            result
         }
         Command::Relay { config, controllers, listen } => {
             let mut config = Config::read(config.as_deref())?;
@@ -90,7 +98,11 @@ async fn main() -> anyhow::Result<()> {
                 config.relay.listen = listen;
             }
             config.validate()?;
-            run_relay(&config, shutdown).await
+            let relay = build_relay(&config, &mut registry, &mut ready)?;
+            let http = serve_http(&config, registry, ready, shutdown.clone()).await?;
+            let result = run_relay(relay, &config, shutdown).await;
+            let _ = http.await;
+            result
         }
         Command::Migrate { config, print } => {
             let config = Config::read(config.as_deref())?;
@@ -112,21 +124,67 @@ async fn main() -> anyhow::Result<()> {
             config.controller.listen = controller_listen;
             config.relay.listen = relay_listen;
             config.relay.controllers = vec![format!("http://{controller_listen}")];
-            let controller = run_controller(&config, shutdown.clone());
+            let controller = build_controller(&config, &mut registry, &mut ready).await?;
+            let relay = build_relay(&config, &mut registry, &mut ready)?;
+            let http = serve_http(&config, registry, ready, shutdown.clone()).await?;
+            let controller = run_controller(controller, &config, shutdown.clone());
             let relay = async {
-                let result = run_relay(&config, shutdown.clone()).await;
+                let result = run_relay(relay, &config, shutdown.clone()).await;
                 shutdown.cancel(); // one half stopping stops the other
                 result
             };
             print_dev_hint(&config);
             let (controller, relay) = tokio::join!(controller, relay);
+            let _ = http.await;
             controller.and(relay)
         }
     }
 }
 
-async fn run_controller(config: &Config, shutdown: CancellationToken) -> anyhow::Result<()> {
+async fn build_controller(
+    config: &Config,
+    registry: &mut Registry,
+    ready: &mut Vec<Readiness>,
+) -> anyhow::Result<Controller> {
     let controller = Controller::build(config, Box::new(SystemClock)).await?;
+    controller.register_metrics(registry);
+    ready.extend(controller.readiness());
+    Ok(controller)
+}
+
+fn build_relay(
+    config: &Config,
+    registry: &mut Registry,
+    ready: &mut Vec<Readiness>,
+) -> anyhow::Result<Relay> {
+    let credential = config
+        .service_credential()?
+        .context("a relay needs cluster.secret_file (the secret it shares with controllers)")?;
+    let verifier = Arc::new(config.verifier()?);
+    let relay = Relay::new(config.relay.clone(), verifier, credential)?;
+    relay.register_metrics(registry);
+    ready.push(("controller link", Box::new(relay.readiness())));
+    Ok(relay)
+}
+
+/// Starts the HTTP port (metrics, health, readiness) in the background.
+async fn serve_http(
+    config: &Config,
+    registry: Registry,
+    ready: Vec<Readiness>,
+    shutdown: CancellationToken,
+) -> anyhow::Result<tokio::task::JoinHandle<std::io::Result<()>>> {
+    let listener = bind(config.http.listen).await?;
+    tracing::info!(address = %listener.local_addr()?, "metrics and health on HTTP");
+    let stop = async move { shutdown.cancelled().await };
+    Ok(tokio::spawn(http::serve(listener, registry, ready, stop)))
+}
+
+async fn run_controller(
+    controller: Controller,
+    config: &Config,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
     let listener = bind(config.controller.listen).await?;
     let address = listener.local_addr()?;
     tracing::info!(%address, data_dir = %config.data_dir.display(), "controller listening");
@@ -136,12 +194,11 @@ async fn run_controller(config: &Config, shutdown: CancellationToken) -> anyhow:
     Ok(())
 }
 
-async fn run_relay(config: &Config, shutdown: CancellationToken) -> anyhow::Result<()> {
-    let credential = config
-        .service_credential()?
-        .context("a relay needs cluster.secret_file (the secret it shares with controllers)")?;
-    let verifier = Arc::new(config.verifier()?);
-    let relay = Relay::new(config.relay.clone(), verifier, credential)?;
+async fn run_relay(
+    relay: Relay,
+    config: &Config,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
     let listener = bind(config.relay.listen).await?;
     let address = listener.local_addr()?;
     tracing::info!(%address, controllers = ?config.relay.controllers, "relay listening");

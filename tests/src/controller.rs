@@ -115,7 +115,7 @@ impl ControllerBuilder {
         let (clock, store, built) = (self.clock.clone(), self.store.clone(), config.clone());
         let shutdown = CancellationToken::new();
         let stop = shutdown.clone();
-        let (bound, address) = tokio::sync::oneshot::channel();
+        let (bound, addresses) = tokio::sync::oneshot::channel();
         let task = runtime.spawn(async move {
             let clock = Box::new(clock);
             let controller = match store {
@@ -123,13 +123,23 @@ impl ControllerBuilder {
                 None => Controller::build(&built, clock).await,
             }
             .expect("controller builds");
+            let mut registry = prometheus_client::registry::Registry::default();
+            controller.register_metrics(&mut registry);
+            let http = TcpListener::bind("127.0.0.1:0").await.expect("bind http");
+            let http_address = http.local_addr().expect("address");
+            let http_stop = stop.clone();
+            let ready = controller.readiness();
+            tokio::spawn(switchboard_server::http::serve(http, registry, ready, async move {
+                http_stop.cancelled().await
+            }));
             let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-            let _ = bound.send(listener.local_addr().expect("address"));
+            let _ = bound.send((listener.local_addr().expect("address"), http_address));
             controller.serve(listener, async move { stop.cancelled().await }).await
         });
-        let address = address.await.expect("controller started");
+        let (address, http_address) = addresses.await.expect("controller started");
         TestController {
             address,
+            http_address,
             data_dir,
             shutdown,
             task: Some(task),
@@ -150,6 +160,8 @@ fn write(dir: &Path, name: &str, secret: &str) -> PathBuf {
 /// A running controller; stops when dropped.
 pub struct TestController {
     pub address: SocketAddr,
+    /// The HTTP port: /metrics, /healthz, /readyz.
+    pub http_address: SocketAddr,
     /// Kept alive as long as any controller (or restart) uses it.
     pub data_dir: Arc<TempDir>,
     shutdown: CancellationToken,

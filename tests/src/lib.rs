@@ -5,6 +5,7 @@
 mod clock;
 pub mod conformance;
 mod controller;
+pub mod http;
 pub mod live;
 mod nats;
 mod process;

@@ -25,6 +25,7 @@ impl ControllerProcess {
             .arg("controller")
             .env("SWITCHBOARD_DATA_DIR", dir.join("data"))
             .env("SWITCHBOARD_CONTROLLER__LISTEN", "127.0.0.1:0")
+            .env("SWITCHBOARD_HTTP__LISTEN", "127.0.0.1:0")
             .env("SWITCHBOARD_AUTH__HS256_SECRET_FILE", &secret)
             .env("RUST_LOG", "warn");
         let (child, url) = run_until_listening(command, "controller listening on ");
@@ -65,6 +66,7 @@ impl RelayProcess {
             .args(["relay", "--listen", "127.0.0.1:0"])
             .env("SWITCHBOARD_AUTH__HS256_SECRET_FILE", &secret)
             .env("SWITCHBOARD_CLUSTER__SECRET_FILE", &cluster)
+            .env("SWITCHBOARD_HTTP__LISTEN", "127.0.0.1:0")
             .env("SWITCHBOARD_RELAY__TOKEN_GRACE_SECS", "0")
             .env("SWITCHBOARD_RELAY__PRESENCE_DEBOUNCE_MS", "300")
             .env("RUST_LOG", "warn");

@@ -41,4 +41,9 @@ pub trait Bus: Send + Sync + 'static {
 
     /// Stops delivering `topic`'s events here.
     async fn unsubscribe(&self, topic: &Topic) -> Result<(), BusError>;
+
+    /// Whether the bus is reachable now (for readiness).
+    fn is_connected(&self) -> bool {
+        true
+    }
 }

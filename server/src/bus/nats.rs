@@ -226,6 +226,10 @@ impl Bus for NatsBus {
         self.barrier().await
     }
 
+    fn is_connected(&self) -> bool {
+        self.client.connection_state() == async_nats::connection::State::Connected
+    }
+
     async fn unsubscribe(&self, topic: &Topic) -> Result<(), BusError> {
         if let Some(forward) = self.subscriptions.lock().expect("subscriptions lock").remove(topic)
         {

@@ -44,6 +44,7 @@ const HISTORY_PAGE: (usize, usize) = (50, 200);
 impl ChatService {
     /// SendMessage: validated, authorized, given an id, and acknowledged once durable.
     pub async fn send(&self, caller: &Caller, new: NewMessage) -> ChatResult<Sent> {
+        let received = std::time::Instant::now();
         let mut violations = Violations::new();
         violations
             .check("channel_id", validate::check_id(new.channel_id))
@@ -108,6 +109,8 @@ impl ChatService {
         };
         match self.store.insert_message(&message).await? {
             Inserted::New => {
+                self.metrics.send_ack_seconds.observe(received.elapsed().as_secs_f64());
+                self.metrics.messages_sent.inc();
                 self.events.message_created(&caller.org, &message).await;
                 Ok(Sent { message, duplicate: false })
             }

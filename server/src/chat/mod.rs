@@ -16,6 +16,7 @@ use crate::auth::Caller;
 use crate::bus::PresenceBoard;
 use crate::error::{ChatError, ChatResult};
 use crate::ids::IdGenerator;
+use crate::metrics::ControllerMetrics;
 use crate::model::{Conversation, ConversationId, Member};
 use crate::realtime::{Events, PresenceTracker, TypingTracker};
 use crate::store::Store;
@@ -48,6 +49,7 @@ pub struct ChatService {
     board: Arc<dyn PresenceBoard>,
     /// Who is typing where.
     typing: TypingTracker,
+    metrics: Arc<ControllerMetrics>,
 }
 
 impl ChatService {
@@ -58,9 +60,10 @@ impl ChatService {
         events: Events,
         typing: TypingTracker,
         board: Arc<dyn PresenceBoard>,
+        metrics: Arc<ControllerMetrics>,
     ) -> Self {
         let presence = PresenceTracker::default();
-        ChatService { store, ids, limits, events, presence, board, typing }
+        ChatService { store, ids, limits, events, presence, board, typing, metrics }
     }
 
     /// The store, for housekeeping and shutdown.

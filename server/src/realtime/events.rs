@@ -11,6 +11,7 @@ use crate::bus::Bus;
 use crate::chat::ConversationView;
 use crate::convert;
 use crate::ids;
+use crate::metrics::ControllerMetrics;
 use crate::model::{ConversationId, Member, Message, MessageId};
 
 /// How far before a join the replay for a newly added member starts, to cover messages
@@ -21,18 +22,21 @@ const JOIN_REPLAY_MARGIN_MS: i64 = 5_000;
 pub struct Events {
     /// Where events go.
     bus: Arc<dyn Bus>,
+    metrics: Arc<ControllerMetrics>,
 }
 
 impl Events {
-    pub fn new(bus: Arc<dyn Bus>) -> Self {
-        Events { bus }
+    pub fn new(bus: Arc<dyn Bus>, metrics: Arc<ControllerMetrics>) -> Self {
+        Events { bus, metrics }
     }
 
     async fn publish(&self, topic: Topic, conversation_id: ConversationId, kind: Kind) {
         let event = pb::Event { conversation_id, kind: Some(kind) };
+        let start = std::time::Instant::now();
         if let Err(error) = self.bus.publish(&topic, event).await {
             tracing::warn!(%error, ?topic, "event not published");
         }
+        self.metrics.bus_publish_seconds.observe(start.elapsed().as_secs_f64());
     }
 
     pub async fn message_created(&self, org: &str, message: &Message) {

@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::Topic;
 use crate::bus::{Bus, BusError, Delivery};
+use crate::metrics::ControllerMetrics;
 
 /// Identifies one relay stream on this controller.
 pub type RelayId = u64;
@@ -40,6 +41,7 @@ struct HubState {
 pub struct FanoutHub {
     /// Subscribed to a topic while `state.topics` has it.
     bus: Arc<dyn Bus>,
+    metrics: Arc<ControllerMetrics>,
     /// Write-locked across bus (un)subscribes, so an acknowledgement never precedes the
     /// bus subscription it promises.
     state: RwLock<HubState>,
@@ -47,8 +49,8 @@ pub struct FanoutHub {
 }
 
 impl FanoutHub {
-    pub fn new(bus: Arc<dyn Bus>) -> Self {
-        FanoutHub { bus, state: RwLock::default(), next_relay: AtomicU64::new(1) }
+    pub fn new(bus: Arc<dyn Bus>, metrics: Arc<ControllerMetrics>) -> Self {
+        FanoutHub { bus, metrics, state: RwLock::default(), next_relay: AtomicU64::new(1) }
     }
 
     /// Registers a relay stream: its id, its outgoing frames, and the token that ends it.
@@ -58,6 +60,7 @@ impl FanoutHub {
         let cut = CancellationToken::new();
         let link = RelayLink { sender, cut: cut.clone(), topics: HashSet::new() };
         self.state.write().await.relays.insert(id, link);
+        self.metrics.relay_streams.inc();
         (id, receiver, cut)
     }
 
@@ -72,11 +75,12 @@ impl FanoutHub {
         let mut state = self.state.write().await;
         for topic in &topics {
             let relays = state.topics.entry(topic.clone()).or_default();
-            if relays.is_empty()
-                && let Err(error) = self.bus.subscribe(topic).await
-            {
-                state.topics.remove(topic);
-                return Err(error);
+            if relays.is_empty() {
+                if let Err(error) = self.bus.subscribe(topic).await {
+                    state.topics.remove(topic);
+                    return Err(error);
+                }
+                self.metrics.bus_topics.inc();
             }
             relays.insert(relay);
             if let Some(link) = state.relays.get_mut(&relay) {
@@ -111,6 +115,7 @@ impl FanoutHub {
     pub async fn detach(&self, relay: RelayId) {
         let mut state = self.state.write().await;
         let Some(link) = state.relays.remove(&relay) else { return };
+        self.metrics.relay_streams.dec();
         link.cut.cancel();
         for topic in &link.topics {
             self.drop_interest(&mut state, relay, topic).await;
@@ -122,6 +127,7 @@ impl FanoutHub {
         relays.remove(&relay);
         if relays.is_empty() {
             state.topics.remove(topic);
+            self.metrics.bus_topics.dec();
             if let Err(error) = self.bus.unsubscribe(topic).await {
                 tracing::warn!(%error, ?topic, "bus unsubscribe failed");
             }

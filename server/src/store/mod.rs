@@ -19,6 +19,7 @@
 //! Every write method returns only once the write is durable.
 
 pub mod embedded;
+pub mod metered;
 pub mod scylla;
 
 use async_trait::async_trait;

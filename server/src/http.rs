@@ -1,0 +1,58 @@
+//! The HTTP port (`http.listen`, 7402 by default): `/metrics` (Prometheus text),
+//! `/healthz` (the process answers) and `/readyz` (every component it runs can do its
+//! job: the store and bus of a controller, the controller link of a relay).
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use prometheus_client::registry::Registry;
+use tokio::net::TcpListener;
+
+/// A named readiness check.
+pub type Readiness = (&'static str, Box<dyn Fn() -> bool + Send + Sync>);
+
+struct HttpState {
+    registry: Registry,
+    ready: Vec<Readiness>,
+}
+
+/// Serves until `shutdown` resolves.
+pub async fn serve(
+    listener: TcpListener,
+    registry: Registry,
+    ready: Vec<Readiness>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let state = Arc::new(HttpState { registry, ready });
+    let app = Router::new()
+        .route("/metrics", get(metrics))
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(readyz))
+        .with_state(state);
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+}
+
+async fn metrics(State(state): State<Arc<HttpState>>) -> impl IntoResponse {
+    let mut text = String::new();
+    if prometheus_client::encoding::text::encode(&mut text, &state.registry).is_err() {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "cannot encode metrics\n".to_string())
+            .into_response();
+    }
+    let content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+    ([(header::CONTENT_TYPE, content_type)], text).into_response()
+}
+
+async fn readyz(State(state): State<Arc<HttpState>>) -> impl IntoResponse {
+    let failing: Vec<&str> =
+        state.ready.iter().filter(|(_, check)| !check()).map(|(name, _)| *name).collect();
+    if failing.is_empty() {
+        (StatusCode::OK, "ready\n".to_string())
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, format!("not ready: {}\n", failing.join(", ")))
+    }
+}

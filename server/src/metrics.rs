@@ -1,0 +1,73 @@
+//! The controller's Prometheus metrics (`switchboard_*`), served with the relay's on the
+//! HTTP port's `/metrics`.
+
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+pub struct ControllerMetrics {
+    /// Messages accepted and stored (retries answered with the original not included).
+    pub messages_sent: Counter,
+    /// From receiving a send to its durable write.
+    pub send_ack_seconds: Histogram,
+    pub store_read_seconds: Histogram,
+    pub store_write_seconds: Histogram,
+    pub bus_publish_seconds: Histogram,
+    /// Relay streams attached to this controller.
+    pub relay_streams: Gauge,
+    /// Topics this controller is subscribed to on the bus.
+    pub bus_topics: Gauge,
+    /// Times relays were told to resync after a bus outage.
+    pub bus_resyncs: Counter,
+}
+
+/// 100 µs to ~3 s.
+fn latency() -> Histogram {
+    Histogram::new(exponential_buckets(0.000_1, 2.0, 16))
+}
+
+impl Default for ControllerMetrics {
+    fn default() -> Self {
+        ControllerMetrics {
+            messages_sent: Counter::default(),
+            send_ack_seconds: latency(),
+            store_read_seconds: latency(),
+            store_write_seconds: latency(),
+            bus_publish_seconds: latency(),
+            relay_streams: Gauge::default(),
+            bus_topics: Gauge::default(),
+            bus_resyncs: Counter::default(),
+        }
+    }
+}
+
+impl ControllerMetrics {
+    pub fn register(&self, registry: &mut Registry) {
+        let r = registry.sub_registry_with_prefix("switchboard");
+        r.register("messages_sent", "Messages accepted and stored", self.messages_sent.clone());
+        r.register(
+            "send_ack_seconds",
+            "Send to durable acknowledgement",
+            self.send_ack_seconds.clone(),
+        );
+        r.register("store_read_seconds", "Store reads", self.store_read_seconds.clone());
+        r.register(
+            "store_write_seconds",
+            "Store writes (durable)",
+            self.store_write_seconds.clone(),
+        );
+        r.register(
+            "bus_publish_seconds",
+            "Event publishes on the bus",
+            self.bus_publish_seconds.clone(),
+        );
+        r.register("relay_streams", "Relay streams attached", self.relay_streams.clone());
+        r.register("bus_topics", "Topics subscribed on the bus", self.bus_topics.clone());
+        r.register(
+            "bus_resyncs",
+            "Resyncs requested from relays after bus outages",
+            self.bus_resyncs.clone(),
+        );
+    }
+}

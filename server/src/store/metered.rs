@@ -1,0 +1,141 @@
+//! A Store decorator that times every call into the read and write latency histograms,
+//! whatever the engine.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use async_trait::async_trait;
+use prometheus_client::metrics::histogram::Histogram;
+
+use super::{HistoryQuery, Inserted, RoleChange, Store, StoreResult};
+use crate::metrics::ControllerMetrics;
+use crate::model::{Conversation, ConversationId, Member, Message, MessageId, Role};
+
+pub struct MeteredStore {
+    inner: Arc<dyn Store>,
+    metrics: Arc<ControllerMetrics>,
+}
+
+impl MeteredStore {
+    pub fn new(inner: Arc<dyn Store>, metrics: Arc<ControllerMetrics>) -> Self {
+        MeteredStore { inner, metrics }
+    }
+}
+
+async fn timed<T>(histogram: &Histogram, call: impl Future<Output = T>) -> T {
+    let start = Instant::now();
+    let result = call.await;
+    histogram.observe(start.elapsed().as_secs_f64());
+    result
+}
+
+#[async_trait]
+impl Store for MeteredStore {
+    async fn create_conversation(&self, c: &Conversation, m: &[Member]) -> StoreResult<()> {
+        timed(&self.metrics.store_write_seconds, self.inner.create_conversation(c, m)).await
+    }
+    async fn get_conversation(&self, id: ConversationId) -> StoreResult<Option<Conversation>> {
+        timed(&self.metrics.store_read_seconds, self.inner.get_conversation(id)).await
+    }
+    async fn update_conversation(&self, c: &Conversation) -> StoreResult<Conversation> {
+        timed(&self.metrics.store_write_seconds, self.inner.update_conversation(c)).await
+    }
+    async fn get_or_create_direct(
+        &self,
+        c: &Conversation,
+        m: &[Member; 2],
+    ) -> StoreResult<Conversation> {
+        timed(&self.metrics.store_write_seconds, self.inner.get_or_create_direct(c, m)).await
+    }
+    async fn get_or_create_self(&self, c: &Conversation, m: &Member) -> StoreResult<Conversation> {
+        timed(&self.metrics.store_write_seconds, self.inner.get_or_create_self(c, m)).await
+    }
+    async fn get_member(&self, id: ConversationId, user: &str) -> StoreResult<Option<Member>> {
+        timed(&self.metrics.store_read_seconds, self.inner.get_member(id, user)).await
+    }
+    async fn list_members(
+        &self,
+        id: ConversationId,
+        after: &str,
+        limit: usize,
+    ) -> StoreResult<Vec<Member>> {
+        timed(&self.metrics.store_read_seconds, self.inner.list_members(id, after, limit)).await
+    }
+    async fn add_members(&self, id: ConversationId, m: &[Member]) -> StoreResult<Vec<Member>> {
+        timed(&self.metrics.store_write_seconds, self.inner.add_members(id, m)).await
+    }
+    async fn remove_member(&self, id: ConversationId, user: &str) -> StoreResult<bool> {
+        timed(&self.metrics.store_write_seconds, self.inner.remove_member(id, user)).await
+    }
+    async fn change_role(
+        &self,
+        id: ConversationId,
+        user: &str,
+        from: Role,
+        to: Role,
+    ) -> StoreResult<RoleChange> {
+        timed(&self.metrics.store_write_seconds, self.inner.change_role(id, user, from, to)).await
+    }
+    async fn transfer_ownership(
+        &self,
+        id: ConversationId,
+        from: &str,
+        to: &str,
+    ) -> StoreResult<Option<Conversation>> {
+        timed(&self.metrics.store_write_seconds, self.inner.transfer_ownership(id, from, to)).await
+    }
+    async fn list_user_conversations(
+        &self,
+        org: &str,
+        user: &str,
+        after: ConversationId,
+        limit: usize,
+    ) -> StoreResult<Vec<ConversationId>> {
+        timed(
+            &self.metrics.store_read_seconds,
+            self.inner.list_user_conversations(org, user, after, limit),
+        )
+        .await
+    }
+    async fn insert_message(&self, m: &Message) -> StoreResult<Inserted> {
+        timed(&self.metrics.store_write_seconds, self.inner.insert_message(m)).await
+    }
+    async fn get_message(
+        &self,
+        channel: ConversationId,
+        id: MessageId,
+    ) -> StoreResult<Option<Message>> {
+        timed(&self.metrics.store_read_seconds, self.inner.get_message(channel, id)).await
+    }
+    async fn update_message(&self, m: &Message) -> StoreResult<()> {
+        timed(&self.metrics.store_write_seconds, self.inner.update_message(m)).await
+    }
+    async fn list_messages(
+        &self,
+        channel: ConversationId,
+        q: HistoryQuery,
+    ) -> StoreResult<Vec<Message>> {
+        timed(&self.metrics.store_read_seconds, self.inner.list_messages(channel, q)).await
+    }
+    async fn advance_read_marker(
+        &self,
+        channel: ConversationId,
+        user: &str,
+        m: MessageId,
+    ) -> StoreResult<MessageId> {
+        timed(&self.metrics.store_write_seconds, self.inner.advance_read_marker(channel, user, m))
+            .await
+    }
+    async fn list_read_markers(
+        &self,
+        channel: ConversationId,
+    ) -> StoreResult<Vec<(String, MessageId)>> {
+        timed(&self.metrics.store_read_seconds, self.inner.list_read_markers(channel)).await
+    }
+    async fn maintain(&self) -> StoreResult<()> {
+        self.inner.maintain().await
+    }
+    async fn flush(&self) -> StoreResult<()> {
+        self.inner.flush().await
+    }
+}
