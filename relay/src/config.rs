@@ -20,6 +20,13 @@ pub struct RelayConfig {
     /// How long a user's last stream must stay closed before they are reported offline, so
     /// that a quick reconnect does not flap.
     pub presence_debounce_ms: u64,
+    /// Open streams allowed per user on this relay.
+    pub max_streams_per_user: usize,
+    /// New streams per second per client IP address, and the burst allowed.
+    pub connect_rate_per_ip: u32,
+    pub connect_burst_per_ip: u32,
+    /// Largest client frame decoded, in bytes.
+    pub max_frame_bytes: usize,
 }
 
 impl Default for RelayConfig {
@@ -30,6 +37,10 @@ impl Default for RelayConfig {
             client_queue: 1024,
             token_grace_secs: 30,
             presence_debounce_ms: 3000,
+            max_streams_per_user: 16,
+            connect_rate_per_ip: 20,
+            connect_burst_per_ip: 50,
+            max_frame_bytes: 256 * 1024,
         }
     }
 }
@@ -52,6 +63,15 @@ impl RelayConfig {
         }
         if self.token_grace_secs > 3600 {
             return Err("relay.token_grace_secs: must be at most 3600".into());
+        }
+        if self.max_streams_per_user == 0
+            || self.connect_rate_per_ip == 0
+            || self.connect_burst_per_ip == 0
+        {
+            return Err("relay.max_streams_per_user, connect_rate_per_ip and connect_burst_per_ip must be at least 1".into());
+        }
+        if !(16 * 1024..=16 * 1024 * 1024).contains(&self.max_frame_bytes) {
+            return Err("relay.max_frame_bytes: must be 16 KiB to 16 MiB".into());
         }
         if self.presence_debounce_ms > 60_000 {
             return Err("relay.presence_debounce_ms: must be at most 60000".into());

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use switchboard_auth::rate::too_many;
 use switchboard_auth::{Caller, Scope, authenticate, bearer_token};
 use switchboard_proto::v1::{
     self as pb, chat_client::ChatClient, client_frame::Kind as ClientKind,
@@ -37,10 +38,15 @@ impl Realtime for RealtimeApi {
         &self,
         request: Request<Streaming<pb::ClientFrame>>,
     ) -> Result<Response<FrameStream>, Status> {
+        if let Some(address) = request.remote_addr()
+            && let Err(wait) = self.state.connect_rate.check(&address.ip())
+        {
+            return Err(too_many("too many new streams from this address", wait));
+        }
         let caller = authenticate(&self.state.verifier, request.metadata())?;
         caller.require(Scope::Read)?;
         let token = bearer_token(request.metadata())?.to_string();
-        let (session, frames) = self.state.open_session(&caller, token);
+        let (session, frames) = self.state.open_session(&caller, token)?;
         let state = self.state.clone();
         let inbound = request.into_inner();
         tokio::spawn(async move {

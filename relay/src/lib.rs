@@ -63,21 +63,34 @@ pub(crate) struct RelayState {
     pub(crate) subscribers: ChannelSubscribers,
     pub(crate) presence: Arc<LocalPresence>,
     pub(crate) stats: Arc<Stats>,
+    /// New streams per client IP address.
+    pub(crate) connect_rate: switchboard_auth::rate::KeyedRate<std::net::IpAddr>,
     /// Open sessions, to end them all on shutdown.
     sessions: Mutex<HashMap<u64, Arc<Session>>>,
     next_session: AtomicU64,
 }
 
 impl RelayState {
-    fn open_session(&self, caller: &Caller, token: String) -> (Arc<Session>, FrameStream) {
+    /// A new session for the caller, unless they have the most streams allowed open.
+    fn open_session(
+        &self,
+        caller: &Caller,
+        token: String,
+    ) -> Result<(Arc<Session>, FrameStream), tonic::Status> {
+        let max = self.config.max_streams_per_user;
+        if !self.presence.try_open(&caller.org, &caller.user, max) {
+            return Err(tonic::Status::resource_exhausted(format!(
+                "{} already has {max} streams open on this relay (the most allowed)",
+                caller.user
+            )));
+        }
         let id = self.next_session.fetch_add(1, Ordering::Relaxed);
         let queue = self.config.client_queue;
         let (session, frames) =
             Session::new(id, &caller.org, &caller.user, token, queue, self.stats.clone());
         self.sessions.lock().expect("sessions lock poisoned").insert(id, session.clone());
         self.stats.sessions.inc();
-        self.presence.opened(&caller.org, &caller.user);
-        (session, frames)
+        Ok((session, frames))
     }
 
     fn close_session(&self, session: &Arc<Session>) {
@@ -155,6 +168,10 @@ impl Relay {
             stats,
             sessions: Mutex::new(HashMap::new()),
             next_session: AtomicU64::new(1),
+            connect_rate: switchboard_auth::rate::KeyedRate::new(
+                config.connect_rate_per_ip,
+                config.connect_burst_per_ip,
+            ),
             config,
         };
         Ok(Relay { state: Arc::new(state) })
@@ -181,6 +198,14 @@ impl Relay {
         let state = self.state;
         let stop = CancellationToken::new();
         let link = tokio::spawn(Upstream::run(state.clone(), stop.clone()));
+        let forget = state.clone();
+        let idle_rates = tokio::spawn(async move {
+            let mut every = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                every.tick().await;
+                forget.connect_rate.forget_idle();
+            }
+        });
         let (health, health_service) = tonic_health::server::health_reporter();
         health.set_serving::<RealtimeServer<RealtimeApi>>().await;
 
@@ -189,7 +214,10 @@ impl Relay {
             .tcp_nodelay(true)
             .http2_keepalive_interval(Some(Duration::from_secs(30)))
             .add_service(health_service)
-            .add_service(RealtimeServer::new(RealtimeApi { state: state.clone() }))
+            .add_service(
+                RealtimeServer::new(RealtimeApi { state: state.clone() })
+                    .max_decoding_message_size(state.config.max_frame_bytes),
+            )
             .add_service(RelayAdminServer::new(RelayAdminApi { state: state.clone() }))
             .add_service(ForwardChat::new(state.upstream.channel()))
             .serve_with_incoming_shutdown(without_nagle(listener), async move {
@@ -210,6 +238,7 @@ impl Relay {
             })
             .await;
         link.abort();
+        idle_rates.abort();
         result.map_err(RelayError::from)
     }
 }

@@ -27,16 +27,21 @@ impl LocalPresence {
         LocalPresence { upstream, debounce, users: Mutex::new(HashMap::new()) }
     }
 
-    pub(crate) fn opened(&self, org: &str, user: &str) {
+    /// Counts a new stream of the user, unless they already have `max` open here.
+    pub(crate) fn try_open(&self, org: &str, user: &str, max: usize) -> bool {
         let mut users = self.users.lock().expect("presence lock poisoned");
         let key = (org.to_string(), user.to_string());
         let entry = users.entry(key).or_insert(UserStreams { open: 0, generation: 0 });
+        if entry.open >= max {
+            return false;
+        }
         let was_online = entry.open > 0 || entry.generation > 0;
         entry.open += 1;
         entry.generation += 1;
         if !was_online {
             self.upstream.report_presence(org, user, true);
         }
+        true
     }
 
     pub(crate) fn closed(self: &Arc<Self>, org: &str, user: &str) {

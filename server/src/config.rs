@@ -195,6 +195,12 @@ pub struct PublicKeyConfig {
 pub struct LimitsConfig {
     /// Largest TEXT message in bytes.
     pub max_message_bytes: usize,
+    /// Sends per second per user, on average.
+    pub send_rate_per_sec: u32,
+    /// Sends a user may make at once before the rate applies.
+    pub send_burst: u32,
+    /// Largest gRPC request the controller decodes, in bytes.
+    pub max_request_bytes: usize,
 }
 
 impl Default for Config {
@@ -227,7 +233,12 @@ impl Default for ControllerConfig {
 
 impl Default for LimitsConfig {
     fn default() -> Self {
-        LimitsConfig { max_message_bytes: 16 * 1024 }
+        LimitsConfig {
+            max_message_bytes: 16 * 1024,
+            send_rate_per_sec: 20,
+            send_burst: 40,
+            max_request_bytes: 1024 * 1024,
+        }
     }
 }
 
@@ -315,6 +326,15 @@ impl Config {
                     format!("`{url}` is not a nats:// or tls:// URL"),
                 ));
             }
+        }
+        if self.limits.send_rate_per_sec == 0 || self.limits.send_burst == 0 {
+            return Err(invalid(
+                "limits.send_rate_per_sec",
+                "rate and burst must be at least 1".into(),
+            ));
+        }
+        if !(64 * 1024..=64 * 1024 * 1024).contains(&self.limits.max_request_bytes) {
+            return Err(invalid("limits.max_request_bytes", "must be 64 KiB to 64 MiB".into()));
         }
         if self.auth.leeway_secs > 600 {
             return Err(invalid("auth.leeway_secs", "must be at most 600".into()));

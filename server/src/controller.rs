@@ -75,6 +75,8 @@ pub struct Controller {
     drain_timeout: Duration,
     /// How often this controller's presence records are refreshed.
     heartbeat_every: Duration,
+    /// Largest request the Chat service decodes.
+    max_request_bytes: usize,
 }
 
 impl Controller {
@@ -96,7 +98,11 @@ impl Controller {
     ) -> Result<Self, ControllerError> {
         config.validate()?;
         let verifier = config.verifier()?;
-        let limits = Limits { max_message_bytes: config.limits.max_message_bytes };
+        let limits = Limits {
+            max_message_bytes: config.limits.max_message_bytes,
+            send_rate_per_sec: config.limits.send_rate_per_sec,
+            send_burst: config.limits.send_burst,
+        };
         let (deliveries, inbox) = mpsc::channel(HUB_INBOX);
         let (resync_tx, resyncs) = mpsc::channel(16);
         let (bus, board): (Arc<dyn Bus>, Arc<dyn PresenceBoard>) = if config.nats.urls.is_empty() {
@@ -125,6 +131,7 @@ impl Controller {
             credential: config.service_credential()?,
             drain_timeout: Duration::from_secs(config.controller.drain_timeout_secs),
             heartbeat_every: Duration::from_secs(config.nats.presence_ttl_secs) / 3,
+            max_request_bytes: config.limits.max_request_bytes,
         })
     }
 
@@ -160,7 +167,7 @@ impl Controller {
         let api = ChatApi::new(self.chat.clone(), self.verifier.clone());
         let fanout = FanoutApi::new(self.chat.clone(), self.hub.clone(), self.credential);
 
-        let maintenance = tokio::spawn(maintain(self.chat.store().clone()));
+        let maintenance = tokio::spawn(maintain(self.chat.clone()));
         let dispatch = tokio::spawn(self.hub.clone().run(self.inbox));
         let resync =
             tokio::spawn(forward_resyncs(self.hub.clone(), self.resyncs, self.metrics.clone()));
@@ -171,7 +178,7 @@ impl Controller {
         let server = Server::builder()
             .add_service(health_service)
             .add_service(reflection)
-            .add_service(ChatServer::new(api))
+            .add_service(ChatServer::new(api).max_decoding_message_size(self.max_request_bytes))
             .add_service(FanoutServer::new(fanout))
             .serve_with_incoming_shutdown(without_nagle(listener), async move {
                 shutdown.await;
@@ -255,11 +262,12 @@ async fn expire_typing(chat: Arc<ChatService>) {
     }
 }
 
-async fn maintain(store: Arc<dyn Store>) {
+async fn maintain(chat: Arc<ChatService>) {
     let mut every = tokio::time::interval(MAINTENANCE_EVERY);
     loop {
         every.tick().await;
-        if let Err(error) = store.maintain().await {
+        chat.forget_idle_rates();
+        if let Err(error) = chat.store().maintain().await {
             tracing::warn!(%error, "store maintenance failed");
         }
     }

@@ -30,6 +30,8 @@ pub enum ChatError {
     FailedPrecondition(String),
     #[error("{0}")]
     Unavailable(String),
+    #[error("{what}")]
+    TooMany { what: String, retry_after: std::time::Duration },
     #[error("storage failed: {0}")]
     Store(#[from] StoreError),
 }
@@ -84,6 +86,9 @@ impl From<ChatError> for Status {
             ChatError::AlreadyExists(_) => Status::already_exists(message),
             ChatError::FailedPrecondition(_) => Status::failed_precondition(message),
             ChatError::Unavailable(_) => Status::unavailable(message),
+            ChatError::TooMany { what, retry_after } => {
+                switchboard_auth::rate::too_many(&what, retry_after)
+            }
             ChatError::Store(store) => {
                 tracing::error!(error = %store, "store failure");
                 Status::unavailable("the message store is unavailable; retry later")

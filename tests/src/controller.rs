@@ -65,6 +65,13 @@ impl ControllerBuilder {
         self
     }
 
+    /// Sends per second per user, and burst.
+    pub fn send_rate(mut self, per_second: u32, burst: u32) -> Self {
+        self.config.limits.send_rate_per_sec = per_second;
+        self.config.limits.send_burst = burst;
+        self
+    }
+
     pub fn typing_ttl_ms(mut self, ms: u64) -> Self {
         self.config.realtime.typing_ttl_ms = ms;
         self
@@ -180,6 +187,9 @@ impl TestController {
     pub fn builder() -> ControllerBuilder {
         let mut config = Config::default();
         config.auth.hs256_secret_file = Some(PathBuf::from("set-at-start"));
+        // Tests send fast from one user; the limit tests set their own.
+        config.limits.send_rate_per_sec = 1_000_000;
+        config.limits.send_burst = 1_000_000;
         ControllerBuilder { config, data_dir: None, clock: TestClock::default(), store: None }
     }
 

@@ -27,6 +27,9 @@ impl ControllerProcess {
             .env("SWITCHBOARD_CONTROLLER__LISTEN", "127.0.0.1:0")
             .env("SWITCHBOARD_HTTP__LISTEN", "127.0.0.1:0")
             .env("SWITCHBOARD_AUTH__HS256_SECRET_FILE", &secret)
+            // Tests send fast from one user.
+            .env("SWITCHBOARD_LIMITS__SEND_RATE_PER_SEC", "1000000")
+            .env("SWITCHBOARD_LIMITS__SEND_BURST", "1000000")
             .env("RUST_LOG", "warn");
         let (child, url) = run_until_listening(command, "controller listening on ");
         ControllerProcess { child, url }
@@ -69,6 +72,8 @@ impl RelayProcess {
             .env("SWITCHBOARD_HTTP__LISTEN", "127.0.0.1:0")
             .env("SWITCHBOARD_RELAY__TOKEN_GRACE_SECS", "0")
             .env("SWITCHBOARD_RELAY__PRESENCE_DEBOUNCE_MS", "300")
+            .env("SWITCHBOARD_RELAY__CONNECT_RATE_PER_IP", "1000000")
+            .env("SWITCHBOARD_RELAY__CONNECT_BURST_PER_IP", "1000000")
             .env("RUST_LOG", "warn");
         for controller in controllers {
             command.args(["--controller", controller]);

@@ -37,6 +37,18 @@ impl RelayBuilder<'_> {
         self
     }
 
+    pub fn max_streams_per_user(mut self, streams: usize) -> Self {
+        self.config.max_streams_per_user = streams;
+        self
+    }
+
+    /// New streams per second per client IP, and burst.
+    pub fn connect_rate(mut self, per_second: u32, burst: u32) -> Self {
+        self.config.connect_rate_per_ip = per_second;
+        self.config.connect_burst_per_ip = burst;
+        self
+    }
+
     pub fn presence_debounce_ms(mut self, ms: u64) -> Self {
         self.config.presence_debounce_ms = ms;
         self
@@ -77,6 +89,9 @@ impl TestRelay {
     pub fn builder(controller: &TestController) -> RelayBuilder<'_> {
         let config = RelayConfig {
             controllers: Vec::new(),
+            max_streams_per_user: 1000,
+            connect_rate_per_ip: 1_000_000,
+            connect_burst_per_ip: 1_000_000,
             token_grace_secs: 0,
             presence_debounce_ms: 300,
             ..RelayConfig::default()

@@ -64,3 +64,75 @@ async fn health_answers_and_readiness_follows_the_bus() {
     nats.restart();
     ready(200).await;
 }
+
+#[tokio::test]
+async fn the_send_rate_is_limited_per_user_and_recovers_after_the_hinted_wait() {
+    use tonic_types::StatusExt;
+    let server = TestController::builder().send_rate(5, 5).start().await;
+    let alice = server.client("alice", "acme").await;
+    let request = proto::CreateTeamRequest {
+        name: "Rate".into(),
+        members: vec!["bob".into()],
+        ..Default::default()
+    };
+    let team = alice.create_team(request).await.unwrap().id;
+    for i in 0..5 {
+        alice.send_text(team, &format!("burst {i}")).await.unwrap();
+    }
+    let error = alice.send_text(team, "one too many").await.unwrap_err();
+    let switchboard_tests::SdkError::Status(status) = error else { panic!("{error}") };
+    assert_eq!(status.code(), switchboard_tests::Code::ResourceExhausted);
+    let wait =
+        status.get_error_details().retry_info().and_then(|r| r.retry_delay).expect("a retry hint");
+    assert!(wait <= Duration::from_millis(200), "one token per 200 ms: {wait:?}");
+    let bob = server.client("bob", "acme").await;
+    bob.send_text(team, "bob has his own budget").await.unwrap();
+    tokio::time::sleep(wait).await; // the window the server named
+    alice.send_text(team, "after the wait").await.unwrap();
+    let page = alice
+        .history(proto::ListHistoryRequest { channel_id: team, limit: 50, ..Default::default() })
+        .await
+        .unwrap();
+    assert_eq!(page.messages.len(), 7, "the refused send was not stored");
+}
+
+#[tokio::test]
+async fn a_user_may_hold_only_so_many_streams_and_an_address_may_connect_only_so_fast() {
+    use switchboard_tests::{Code, Realtime, RealtimeEvent, RealtimeOptions};
+    let server = TestController::start().await;
+    let relay = TestRelay::builder(&server).max_streams_per_user(2).start().await;
+    let connect = |token: String| {
+        let mut options = RealtimeOptions::new(relay.url(), token);
+        options.min_backoff = Duration::from_secs(60);
+        Realtime::connect(options)
+    };
+    let first_code = |mut live: Realtime| async move {
+        live::until(&mut live, "the first outcome", |e| match e {
+            RealtimeEvent::Live(_) => Some(Code::Ok),
+            RealtimeEvent::Disconnected { code, .. } => Some(*code),
+            _ => None,
+        })
+        .await
+        .0
+    };
+    let mut one = connect(server.token("carol", "acme"));
+    live::live(&mut one).await;
+    let mut two = connect(server.token("carol", "acme"));
+    live::live(&mut two).await;
+    assert_eq!(first_code(connect(server.token("carol", "acme"))).await, Code::ResourceExhausted);
+    assert_eq!(first_code(connect(server.token("dave", "acme"))).await, Code::Ok, "per user");
+    drop(one);
+    let admin = relay.client(server.admin_token("ops", "acme")).await;
+    // dave's probe has gone too: only carol's second stream is left
+    relay.wait_status(&admin, |s| s.sessions == 1).await;
+    assert_eq!(first_code(connect(server.token("carol", "acme"))).await, Code::Ok, "room again");
+
+    let strict = TestRelay::builder(&server).connect_rate(1, 2).start().await;
+    let mut outcomes = Vec::new();
+    for user in ["u1", "u2", "u3"] {
+        let mut options = RealtimeOptions::new(strict.url(), server.token(user, "acme"));
+        options.min_backoff = Duration::from_secs(60);
+        outcomes.push(first_code(Realtime::connect(options)).await);
+    }
+    assert_eq!(outcomes, [Code::Ok, Code::Ok, Code::ResourceExhausted]);
+}

@@ -74,6 +74,10 @@ impl ChatService {
         let (conversation, me) = self.as_member(caller, new.channel_id).await?;
         policy::writable(&conversation)?;
         policy::may_post(&conversation, &me)?;
+        let budget = (caller.org.clone(), caller.user.clone());
+        if let Err(retry_after) = self.send_rate.check(&budget) {
+            return Err(ChatError::TooMany { what: "send rate exceeded".into(), retry_after });
+        }
         if let Some(to) = &new.to
             && self.store.get_member(conversation.id, to).await?.is_none()
         {

@@ -13,6 +13,7 @@ pub use conversations::{ConversationView, NewConversation, TeamUpdate};
 pub use messages::{HistoryPage, NewMessage, Sent};
 
 use crate::auth::Caller;
+use crate::auth::rate::KeyedRate;
 use crate::bus::PresenceBoard;
 use crate::error::{ChatError, ChatResult};
 use crate::ids::IdGenerator;
@@ -26,11 +27,14 @@ use crate::store::Store;
 pub struct Limits {
     /// Largest TEXT message, in bytes of UTF-8.
     pub max_message_bytes: usize,
+    /// Sends per second per user, and the burst allowed.
+    pub send_rate_per_sec: u32,
+    pub send_burst: u32,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_message_bytes: 16 * 1024 }
+        Limits { max_message_bytes: 16 * 1024, send_rate_per_sec: 20, send_burst: 40 }
     }
 }
 
@@ -50,6 +54,8 @@ pub struct ChatService {
     /// Who is typing where.
     typing: TypingTracker,
     metrics: Arc<ControllerMetrics>,
+    /// Each user's send budget, keyed by (org, user).
+    send_rate: KeyedRate<(String, String)>,
 }
 
 impl ChatService {
@@ -63,7 +69,13 @@ impl ChatService {
         metrics: Arc<ControllerMetrics>,
     ) -> Self {
         let presence = PresenceTracker::default();
-        ChatService { store, ids, limits, events, presence, board, typing, metrics }
+        let send_rate = KeyedRate::new(limits.send_rate_per_sec, limits.send_burst);
+        ChatService { store, ids, limits, events, presence, board, typing, metrics, send_rate }
+    }
+
+    /// Forgets rate-limit buckets of users who went quiet.
+    pub fn forget_idle_rates(&self) {
+        self.send_rate.forget_idle();
     }
 
     /// The store, for housekeeping and shutdown.
