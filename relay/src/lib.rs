@@ -144,9 +144,20 @@ pub(crate) fn with_token<T>(message: T, token: &str) -> Request<T> {
     request
 }
 
+/// TLS for a relay: towards its clients, and towards its controllers.
+#[derive(Default, Clone)]
+pub struct RelayTls {
+    /// Serve clients over TLS.
+    pub serve: Option<tonic::transport::ServerTlsConfig>,
+    /// Verify (and, for mutual TLS, present a certificate to) `https://` controllers.
+    pub upstream: Option<tonic::transport::ClientTlsConfig>,
+}
+
 /// A relay ready to serve.
 pub struct Relay {
     state: Arc<RelayState>,
+    /// Server TLS for the client-facing listener.
+    tls: Option<tonic::transport::ServerTlsConfig>,
 }
 
 impl Relay {
@@ -154,10 +165,12 @@ impl Relay {
         config: RelayConfig,
         verifier: Arc<TokenVerifier>,
         credential: ServiceCredential,
+        tls: RelayTls,
     ) -> Result<Relay, RelayError> {
         config.validate().map_err(RelayError::Config)?;
-        let upstream =
-            Arc::new(Upstream::new(&config.controllers, credential).map_err(RelayError::Config)?);
+        let upstream = Upstream::new(&config.controllers, credential, tls.upstream)
+            .map_err(RelayError::Config)?;
+        let upstream = Arc::new(upstream);
         let debounce = Duration::from_millis(config.presence_debounce_ms);
         let stats: Arc<Stats> = Arc::default();
         let state = RelayState {
@@ -174,7 +187,7 @@ impl Relay {
             ),
             config,
         };
-        Ok(Relay { state: Arc::new(state) })
+        Ok(Relay { state: Arc::new(state), tls: tls.serve })
     }
 
     /// Registers the relay's metrics (`switchboard_relay_*`).
@@ -210,7 +223,11 @@ impl Relay {
         health.set_serving::<RealtimeServer<RealtimeApi>>().await;
 
         let sessions = state.clone();
-        let result = Server::builder()
+        let mut builder = Server::builder();
+        if let Some(tls) = self.tls {
+            builder = builder.tls_config(tls)?;
+        }
+        let result = builder
             .tcp_nodelay(true)
             .http2_keepalive_interval(Some(Duration::from_secs(30)))
             .add_service(health_service)

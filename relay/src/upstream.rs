@@ -11,7 +11,7 @@ use switchboard_proto::v1::{self as pb, fanout_client::FanoutClient, relay_frame
 use tokio::sync::{mpsc, oneshot};
 use tokio_stream::wrappers::ReceiverStream;
 use tokio_util::sync::CancellationToken;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::{Channel, ClientTlsConfig, Endpoint};
 use tonic::{Request, Status};
 
 use crate::RelayState;
@@ -41,13 +41,19 @@ impl Upstream {
     pub(crate) fn new(
         controllers: &[String],
         credential: ServiceCredential,
+        tls: Option<ClientTlsConfig>,
     ) -> Result<Self, String> {
         let mut channels = Vec::new();
         for address in controllers {
-            let endpoint = Endpoint::from_shared(address.clone())
+            let mut endpoint = Endpoint::from_shared(address.clone())
                 .map_err(|e| format!("relay.controllers `{address}`: {e}"))?
                 .tcp_nodelay(true)
                 .connect_timeout(Duration::from_secs(2));
+            if let Some(tls) = &tls {
+                endpoint = endpoint
+                    .tls_config(tls.clone())
+                    .map_err(|e| format!("relay.controllers `{address}`: TLS: {e}"))?;
+            }
             channels.push((address.clone(), endpoint.connect_lazy()));
         }
         Ok(Upstream {

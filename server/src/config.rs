@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::{KeySource, ServiceCredential, TokenVerifier, VerifierError};
 use crate::ids::MAX_NODE_ID;
+use crate::tls::TlsConfig;
 use switchboard_relay::RelayConfig;
 
 /// Everything the controller reads at start-up.
@@ -35,6 +36,7 @@ pub struct Config {
     pub store: StoreEngine,
     pub scylla: ScyllaConfig,
     pub http: HttpConfig,
+    pub tls: TlsConfig,
 }
 
 /// The HTTP port: metrics, health, readiness.
@@ -218,6 +220,7 @@ impl Default for Config {
             store: StoreEngine::Embedded,
             scylla: ScyllaConfig::default(),
             http: HttpConfig::default(),
+            tls: TlsConfig::default(),
         }
     }
 }

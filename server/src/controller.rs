@@ -77,6 +77,8 @@ pub struct Controller {
     heartbeat_every: Duration,
     /// Largest request the Chat service decodes.
     max_request_bytes: usize,
+    /// TLS for the listener (and client certificates required, with a client CA).
+    tls: Option<tonic::transport::ServerTlsConfig>,
 }
 
 impl Controller {
@@ -97,6 +99,7 @@ impl Controller {
         store: Arc<dyn Store>,
     ) -> Result<Self, ControllerError> {
         config.validate()?;
+        crate::tls::install_crypto_provider();
         let verifier = config.verifier()?;
         let limits = Limits {
             max_message_bytes: config.limits.max_message_bytes,
@@ -132,6 +135,7 @@ impl Controller {
             drain_timeout: Duration::from_secs(config.controller.drain_timeout_secs),
             heartbeat_every: Duration::from_secs(config.nats.presence_ttl_secs) / 3,
             max_request_bytes: config.limits.max_request_bytes,
+            tls: config.tls.server(true)?,
         })
     }
 
@@ -175,7 +179,11 @@ impl Controller {
         let heartbeat = tokio::spawn(presence_heartbeat(self.chat.clone(), self.heartbeat_every));
         let probe = tokio::spawn(probe_store(self.chat.clone(), self.store_reachable.clone()));
         let (draining_tx, draining) = tokio::sync::oneshot::channel::<()>();
-        let server = Server::builder()
+        let mut builder = Server::builder();
+        if let Some(tls) = self.tls {
+            builder = builder.tls_config(tls)?;
+        }
+        let server = builder
             .add_service(health_service)
             .add_service(reflection)
             .add_service(ChatServer::new(api).max_decoding_message_size(self.max_request_bytes))

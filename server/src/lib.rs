@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod model;
 pub mod realtime;
 pub mod store;
+pub mod tls;
 pub mod validate;
 
 pub use switchboard_auth as auth;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use prometheus_client::registry::Registry;
-use switchboard_relay::Relay;
+use switchboard_relay::{Relay, RelayTls};
 use switchboard_server::http::{self, Readiness};
 use switchboard_server::ids::SystemClock;
 use switchboard_server::store::scylla::{migrate, schema};
@@ -76,6 +76,7 @@ async fn main() -> anyhow::Result<()> {
                 .unwrap_or_else(|_| "info,fjall=warn,lsm_tree=warn".into()),
         )
         .init();
+    switchboard_server::tls::install_crypto_provider();
     let shutdown = CancellationToken::new();
     tokio::spawn(signal_shutdown(shutdown.clone()));
     let mut registry = Registry::default();
@@ -161,7 +162,8 @@ fn build_relay(
         .service_credential()?
         .context("a relay needs cluster.secret_file (the secret it shares with controllers)")?;
     let verifier = Arc::new(config.verifier()?);
-    let relay = Relay::new(config.relay.clone(), verifier, credential)?;
+    let tls = RelayTls { serve: config.tls.server(false)?, upstream: config.tls.client()? };
+    let relay = Relay::new(config.relay.clone(), verifier, credential, tls)?;
     relay.register_metrics(registry);
     ready.push(("controller link", Box::new(relay.readiness())));
     Ok(relay)

@@ -43,6 +43,12 @@ impl ControllerBuilder {
         self
     }
 
+    /// Serve gRPC over TLS as `[tls]` says.
+    pub fn tls(mut self, tls: switchboard_server::tls::TlsConfig) -> Self {
+        self.config.tls = tls;
+        self
+    }
+
     /// Use the NATS bus.
     pub fn nats(mut self, url: String) -> Self {
         self.config.nats.urls = vec![url];
@@ -199,7 +205,8 @@ impl TestController {
     }
 
     pub fn url(&self) -> String {
-        format!("http://{}", self.address)
+        let scheme = if self.config.tls.cert_file.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}", self.address)
     }
 
     /// A token for `user` in `org` with every scope, `chat.admin` included.

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use switchboard_relay::{Relay, RelayConfig};
+use switchboard_relay::{Relay, RelayConfig, RelayTls};
 use switchboard_sdk::{Client, Realtime, RealtimeOptions, proto};
 use switchboard_server::auth::ServiceCredential;
 use tokio::net::TcpListener;
@@ -18,6 +18,7 @@ use crate::controller::TEST_CLUSTER_SECRET;
 pub struct RelayBuilder<'a> {
     controller: &'a TestController,
     config: RelayConfig,
+    tls: RelayTls,
 }
 
 impl RelayBuilder<'_> {
@@ -34,6 +35,11 @@ impl RelayBuilder<'_> {
     /// Controllers to use instead of the one the builder started from, in order.
     pub fn controllers(mut self, urls: Vec<String>) -> Self {
         self.config.controllers = urls;
+        self
+    }
+
+    pub fn tls(mut self, tls: RelayTls) -> Self {
+        self.tls = tls;
         self
     }
 
@@ -55,13 +61,14 @@ impl RelayBuilder<'_> {
     }
 
     pub async fn start(self) -> TestRelay {
+        switchboard_server::tls::install_crypto_provider();
         let mut config = self.config;
         if config.controllers.is_empty() {
             config.controllers = vec![self.controller.url()];
         }
         let verifier = Arc::new(self.controller.config.verifier().expect("verifier"));
         let credential = ServiceCredential::new(TEST_CLUSTER_SECRET.as_bytes().to_vec());
-        let relay = Relay::new(config, verifier, credential).expect("relay builds");
+        let relay = Relay::new(config, verifier, credential, self.tls).expect("relay builds");
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let address = listener.local_addr().expect("address");
         let shutdown = CancellationToken::new();
@@ -96,7 +103,7 @@ impl TestRelay {
             presence_debounce_ms: 300,
             ..RelayConfig::default()
         };
-        RelayBuilder { controller, config }
+        RelayBuilder { controller, config, tls: RelayTls::default() }
     }
 
     pub async fn start(controller: &TestController) -> TestRelay {
