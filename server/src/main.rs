@@ -75,6 +75,8 @@ async fn main() -> anyhow::Result<()> {
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| "info,fjall=warn,lsm_tree=warn".into()),
         )
+        // Logs on stderr; stdout carries what scripts read ("... listening on ADDR").
+        .with_writer(std::io::stderr)
         .init();
     switchboard_server::tls::install_crypto_provider();
     let shutdown = CancellationToken::new();
@@ -86,7 +88,8 @@ async fn main() -> anyhow::Result<()> {
             let config = Config::load(config.as_deref())?;
             let controller = build_controller(&config, &mut registry, &mut ready).await?;
             let http = serve_http(&config, registry, ready, shutdown.clone()).await?;
-            let result = run_controller(controller, &config, shutdown).await;
+            let listener = bind(config.controller.listen).await?;
+            let result = run_controller(controller, listener, &config, shutdown).await;
             let _ = http.await;
             result
         }
@@ -101,7 +104,8 @@ async fn main() -> anyhow::Result<()> {
             config.validate()?;
             let relay = build_relay(&config, &mut registry, &mut ready)?;
             let http = serve_http(&config, registry, ready, shutdown.clone()).await?;
-            let result = run_relay(relay, &config, shutdown).await;
+            let listener = bind(config.relay.listen).await?;
+            let result = run_relay(relay, listener, &config, shutdown).await;
             let _ = http.await;
             result
         }
@@ -122,15 +126,19 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Dev { data_dir, controller_listen, relay_listen } => {
             let mut config = dev::dev_config(Some(data_dir))?;
-            config.controller.listen = controller_listen;
-            config.relay.listen = relay_listen;
-            config.relay.controllers = vec![format!("http://{controller_listen}")];
+            // Bound first, so the relay is pointed at the real port (even for port 0).
+            let controller_listener = bind(controller_listen).await?;
+            let relay_listener = bind(relay_listen).await?;
+            config.controller.listen = controller_listener.local_addr()?;
+            config.relay.listen = relay_listener.local_addr()?;
+            config.relay.controllers = vec![format!("http://{}", config.controller.listen)];
             let controller = build_controller(&config, &mut registry, &mut ready).await?;
             let relay = build_relay(&config, &mut registry, &mut ready)?;
             let http = serve_http(&config, registry, ready, shutdown.clone()).await?;
-            let controller = run_controller(controller, &config, shutdown.clone());
+            let controller =
+                run_controller(controller, controller_listener, &config, shutdown.clone());
             let relay = async {
-                let result = run_relay(relay, &config, shutdown.clone()).await;
+                let result = run_relay(relay, relay_listener, &config, shutdown.clone()).await;
                 shutdown.cancel(); // one half stopping stops the other
                 result
             };
@@ -184,10 +192,10 @@ async fn serve_http(
 
 async fn run_controller(
     controller: Controller,
+    listener: TcpListener,
     config: &Config,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let listener = bind(config.controller.listen).await?;
     let address = listener.local_addr()?;
     tracing::info!(%address, data_dir = %config.data_dir.display(), "controller listening");
     // A plain line for scripts and test harnesses that started us on port 0.
@@ -198,10 +206,10 @@ async fn run_controller(
 
 async fn run_relay(
     relay: Relay,
+    listener: TcpListener,
     config: &Config,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let listener = bind(config.relay.listen).await?;
     let address = listener.local_addr()?;
     tracing::info!(%address, controllers = ?config.relay.controllers, "relay listening");
     println!("relay listening on {address}");

@@ -10,6 +10,8 @@ use tempfile::TempDir;
 pub struct NatsServer {
     child: Option<Child>,
     pub port: u16,
+    /// Token clients must present, if any.
+    token: Option<String>,
     /// JetStream storage.
     dir: TempDir,
 }
@@ -18,8 +20,15 @@ impl NatsServer {
     /// Starts nats-server with JetStream on a free port.
     pub fn start() -> NatsServer {
         let dir = tempfile::tempdir().expect("temp dir");
-        let (child, port) = spawn(None, &dir);
-        NatsServer { child: Some(child), port, dir }
+        let (child, port) = spawn(None, &dir, None);
+        NatsServer { child: Some(child), port, token: None, dir }
+    }
+
+    /// Like [`NatsServer::start`], requiring clients to present `token`.
+    pub fn start_with_token(token: &str) -> NatsServer {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (child, port) = spawn(None, &dir, Some(token));
+        NatsServer { child: Some(child), port, token: Some(token.to_string()), dir }
     }
 
     pub fn url(&self) -> String {
@@ -37,7 +46,7 @@ impl NatsServer {
     /// Starts it again on the same port.
     pub fn restart(&mut self) {
         self.kill();
-        let (child, _) = spawn(Some(self.port), &self.dir);
+        let (child, _) = spawn(Some(self.port), &self.dir, self.token.as_deref());
         self.child = Some(child);
     }
 }
@@ -58,15 +67,15 @@ fn binary() -> &'static str {
 }
 
 /// Runs nats-server and waits until it says which port it listens on.
-fn spawn(port: Option<u16>, dir: &TempDir) -> (Child, u16) {
+fn spawn(port: Option<u16>, dir: &TempDir, token: Option<&str>) -> (Child, u16) {
     let port_arg = port.map_or("-1".to_string(), |p| p.to_string());
-    let mut child = Command::new(binary())
-        .args(["-a", "127.0.0.1", "-p", &port_arg, "-js", "-sd"])
-        .arg(dir.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start nats-server");
+    let mut command = Command::new(binary());
+    command.args(["-a", "127.0.0.1", "-p", &port_arg, "-js", "-sd"]).arg(dir.path());
+    if let Some(token) = token {
+        command.args(["--auth", token]);
+    }
+    let mut child =
+        command.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().expect("start nats-server");
     let stderr = child.stderr.take().expect("stderr");
     let deadline = Instant::now() + Duration::from_secs(20);
     let mut lines = BufReader::new(stderr).lines();
