@@ -203,6 +203,8 @@ pub struct LimitsConfig {
     pub send_burst: u32,
     /// Largest gRPC request the controller decodes, in bytes.
     pub max_request_bytes: usize,
+    /// Chat calls a controller works on at once; more are shed with UNAVAILABLE.
+    pub max_concurrent_requests: usize,
 }
 
 impl Default for Config {
@@ -241,6 +243,7 @@ impl Default for LimitsConfig {
             send_rate_per_sec: 20,
             send_burst: 40,
             max_request_bytes: 1024 * 1024,
+            max_concurrent_requests: 4096,
         }
     }
 }
@@ -335,6 +338,9 @@ impl Config {
                 "limits.send_rate_per_sec",
                 "rate and burst must be at least 1".into(),
             ));
+        }
+        if self.limits.max_concurrent_requests == 0 {
+            return Err(invalid("limits.max_concurrent_requests", "must be at least 1".into()));
         }
         if !(64 * 1024..=64 * 1024 * 1024).contains(&self.limits.max_request_bytes) {
             return Err(invalid("limits.max_request_bytes", "must be 64 KiB to 64 MiB".into()));

@@ -77,6 +77,8 @@ pub struct Controller {
     heartbeat_every: Duration,
     /// Largest request the Chat service decodes.
     max_request_bytes: usize,
+    /// Chat calls in progress before new ones are shed.
+    max_in_flight: usize,
     /// TLS for the listener (and client certificates required, with a client CA).
     tls: Option<tonic::transport::ServerTlsConfig>,
 }
@@ -135,6 +137,7 @@ impl Controller {
             drain_timeout: Duration::from_secs(config.controller.drain_timeout_secs),
             heartbeat_every: Duration::from_secs(config.nats.presence_ttl_secs) / 3,
             max_request_bytes: config.limits.max_request_bytes,
+            max_in_flight: config.limits.max_concurrent_requests,
             tls: config.tls.server(true)?,
         })
     }
@@ -168,7 +171,7 @@ impl Controller {
             .register_encoded_file_descriptor_set(switchboard_proto::FILE_DESCRIPTOR_SET)
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
             .build_v1()?;
-        let api = ChatApi::new(self.chat.clone(), self.verifier.clone());
+        let api = ChatApi::new(self.chat.clone(), self.verifier.clone(), self.max_in_flight);
         let fanout = FanoutApi::new(self.chat.clone(), self.hub.clone(), self.credential);
 
         let maintenance = tokio::spawn(maintain(self.chat.clone()));

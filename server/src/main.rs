@@ -18,8 +18,17 @@ use tokio_util::sync::CancellationToken;
 #[derive(Parser)]
 #[command(name = "switchboard", version, about = "Switchboard realtime chat backend")]
 struct Args {
+    /// Log format on stderr: human-readable text, or one JSON object per line.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Human)]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    Human,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -70,20 +79,21 @@ enum Command {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,fjall=warn,lsm_tree=warn".into()),
-        )
-        // Logs on stderr; stdout carries what scripts read ("... listening on ADDR").
-        .with_writer(std::io::stderr)
-        .init();
+    let args = Args::parse();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,fjall=warn,lsm_tree=warn".into());
+    // Logs on stderr; stdout carries what scripts read ("... listening on ADDR").
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match args.log_format {
+        LogFormat::Human => logs.init(),
+        LogFormat::Json => logs.json().init(),
+    }
     switchboard_server::tls::install_crypto_provider();
     let shutdown = CancellationToken::new();
     tokio::spawn(signal_shutdown(shutdown.clone()));
     let mut registry = Registry::default();
     let mut ready = Vec::new();
-    match Args::parse().command {
+    match args.command {
         Command::Controller { config } => {
             let config = Config::load(config.as_deref())?;
             let controller = build_controller(&config, &mut registry, &mut ready).await?;

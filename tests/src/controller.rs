@@ -71,6 +71,12 @@ impl ControllerBuilder {
         self
     }
 
+    /// Chat calls in progress before new ones are shed.
+    pub fn max_concurrent_requests(mut self, calls: usize) -> Self {
+        self.config.limits.max_concurrent_requests = calls;
+        self
+    }
+
     /// Sends per second per user, and burst.
     pub fn send_rate(mut self, per_second: u32, burst: u32) -> Self {
         self.config.limits.send_rate_per_sec = per_second;

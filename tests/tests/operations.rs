@@ -136,3 +136,45 @@ async fn a_user_may_hold_only_so_many_streams_and_an_address_may_connect_only_so
     }
     assert_eq!(outcomes, [Code::Ok, Code::Ok, Code::ResourceExhausted]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_overloaded_controller_sheds_calls_with_unavailable_while_health_stays_up() {
+    use switchboard_tests::Code;
+    use tonic_health::pb::{
+        HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
+    };
+    let server = TestController::builder().max_concurrent_requests(1).start().await;
+    let request = proto::CreateTeamRequest { name: "Busy".into(), ..Default::default() };
+    let team = server.client("alice", "acme").await.create_team(request).await.unwrap().id;
+
+    // 128 sends at once from 4 connections, against room for one call at a time.
+    let mut calls = Vec::new();
+    for _ in 0..4 {
+        let alice = server.client("alice", "acme").await;
+        for i in 0..32 {
+            let alice = alice.clone();
+            calls.push(tokio::spawn(async move { alice.send_text(team, &format!("m{i}")).await }));
+        }
+    }
+    let channel =
+        tonic::transport::Endpoint::from_shared(server.url()).unwrap().connect().await.unwrap();
+    let health = HealthClient::new(channel)
+        .check(HealthCheckRequest { service: "switchboard.v1.Chat".into() })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(health.status(), ServingStatus::Serving, "health answers in the middle of it");
+    let (mut ok, mut shed) = (0, 0);
+    for call in calls {
+        match call.await.unwrap() {
+            Ok(_) => ok += 1,
+            Err(error) => {
+                assert_eq!(error.code(), Code::Unavailable, "{error}");
+                shed += 1;
+            }
+        }
+    }
+    assert!(ok > 0 && shed > 0, "{ok} served, {shed} shed");
+    // Calm again: calls go through.
+    server.client("alice", "acme").await.send_text(team, "after the storm").await.unwrap();
+}

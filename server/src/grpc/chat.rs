@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use switchboard_proto::v1::{self as pb, chat_server::Chat};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tonic::{Request, Response, Status};
 
 use crate::auth::{Caller, Scope, TokenVerifier, authenticate};
@@ -18,18 +19,32 @@ pub struct ChatApi {
     chat: Arc<ChatService>,
     /// Verifies the bearer token of every call.
     verifier: Arc<TokenVerifier>,
+    /// Calls in progress, at most `limits.max_concurrent_requests`: past that, new calls
+    /// are shed at once with UNAVAILABLE instead of queueing (health checks and relay
+    /// streams are other services and stay up).
+    in_flight: Arc<Semaphore>,
 }
 
 impl ChatApi {
-    pub fn new(chat: Arc<ChatService>, verifier: Arc<TokenVerifier>) -> Self {
-        ChatApi { chat, verifier }
+    pub fn new(chat: Arc<ChatService>, verifier: Arc<TokenVerifier>, max_in_flight: usize) -> Self {
+        ChatApi { chat, verifier, in_flight: Arc::new(Semaphore::new(max_in_flight)) }
     }
 
-    /// The verified caller, if their token carries `scope`.
-    fn caller<T>(&self, request: &Request<T>, scope: Scope) -> Result<Caller, Status> {
+    /// Admits the call and returns the verified caller, if their token carries `scope`.
+    /// The permit is held until the call returns.
+    fn caller<T>(
+        &self,
+        request: &Request<T>,
+        scope: Scope,
+    ) -> Result<(Caller, OwnedSemaphorePermit), Status> {
+        let admitted = self
+            .in_flight
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| Status::unavailable("the controller is overloaded; retry shortly"))?;
         let caller = authenticate(&self.verifier, request.metadata())?;
         caller.require(scope)?;
-        Ok(caller)
+        Ok((caller, admitted))
     }
 }
 
@@ -45,7 +60,7 @@ impl Chat for ChatApi {
         &self,
         request: Request<pb::CreateTeamRequest>,
     ) -> Reply<pb::Conversation> {
-        let caller = self.caller(&request, Scope::TeamsManage)?;
+        let (caller, _admitted) = self.caller(&request, Scope::TeamsManage)?;
         let r = request.into_inner();
         let new = NewConversation {
             name: r.name,
@@ -62,7 +77,7 @@ impl Chat for ChatApi {
         &self,
         request: Request<pb::CreateChannelRequest>,
     ) -> Reply<pb::Conversation> {
-        let caller = self.caller(&request, Scope::TeamsManage)?;
+        let (caller, _admitted) = self.caller(&request, Scope::TeamsManage)?;
         let r = request.into_inner();
         let new = NewConversation {
             name: r.name,
@@ -79,7 +94,7 @@ impl Chat for ChatApi {
         &self,
         request: Request<pb::GetConversationRequest>,
     ) -> Reply<pb::Conversation> {
-        let caller = self.caller(&request, Scope::Read)?;
+        let (caller, _admitted) = self.caller(&request, Scope::Read)?;
         let id = request.into_inner().conversation_id;
         reply(convert::conversation(self.chat.get(&caller, id).await?))
     }
@@ -88,7 +103,7 @@ impl Chat for ChatApi {
         &self,
         request: Request<pb::ListConversationsRequest>,
     ) -> Reply<pb::ListConversationsResponse> {
-        let caller = self.caller(&request, Scope::Read)?;
+        let (caller, _admitted) = self.caller(&request, Scope::Read)?;
         let r = request.into_inner();
         let (views, next_after) = self.chat.list(&caller, r.after, r.limit).await?;
         reply(pb::ListConversationsResponse {
@@ -101,7 +116,7 @@ impl Chat for ChatApi {
         &self,
         request: Request<pb::ListMembersRequest>,
     ) -> Reply<pb::ListMembersResponse> {
-        let caller = self.caller(&request, Scope::Read)?;
+        let (caller, _admitted) = self.caller(&request, Scope::Read)?;
         let r = request.into_inner();
         let (members, next_after) =
             self.chat.members(&caller, r.conversation_id, &r.after, r.limit).await?;
@@ -115,7 +130,7 @@ impl Chat for ChatApi {
         &self,
         request: Request<pb::UpdateTeamRequest>,
     ) -> Reply<pb::Conversation> {
-        let caller = self.caller(&request, Scope::TeamsManage)?;
+        let (caller, _admitted) = self.caller(&request, Scope::TeamsManage)?;
         let r = request.into_inner();
         let update = TeamUpdate {
             name: r.name,
@@ -127,7 +142,7 @@ impl Chat for ChatApi {
     }
 
     async fn archive(&self, request: Request<pb::ArchiveRequest>) -> Reply<pb::Conversation> {
-        let caller = self.caller(&request, Scope::TeamsManage)?;
+        let (caller, _admitted) = self.caller(&request, Scope::TeamsManage)?;
         let id = request.into_inner().conversation_id;
         reply(convert::conversation(self.chat.archive(&caller, id).await?))
     }
@@ -136,7 +151,7 @@ impl Chat for ChatApi {
         &self,
         request: Request<pb::AddMembersRequest>,
     ) -> Reply<pb::AddMembersResponse> {
-        let caller = self.caller(&request, Scope::TeamsManage)?;
+        let (caller, _admitted) = self.caller(&request, Scope::TeamsManage)?;
         let r = request.into_inner();
         let added = self.chat.add_members(&caller, r.conversation_id, &r.user_ids).await?;
         reply(pb::AddMembersResponse { added: added.into_iter().map(convert::member).collect() })
@@ -146,20 +161,20 @@ impl Chat for ChatApi {
         &self,
         request: Request<pb::RemoveMemberRequest>,
     ) -> Reply<pb::RemoveMemberResponse> {
-        let caller = self.caller(&request, Scope::TeamsManage)?;
+        let (caller, _admitted) = self.caller(&request, Scope::TeamsManage)?;
         let r = request.into_inner();
         self.chat.remove_member(&caller, r.conversation_id, &r.user_id).await?;
         reply(pb::RemoveMemberResponse {})
     }
 
     async fn promote_admin(&self, request: Request<pb::PromoteAdminRequest>) -> Reply<pb::Member> {
-        let caller = self.caller(&request, Scope::TeamsManage)?;
+        let (caller, _admitted) = self.caller(&request, Scope::TeamsManage)?;
         let r = request.into_inner();
         reply(convert::member(self.chat.promote(&caller, r.conversation_id, &r.user_id).await?))
     }
 
     async fn demote_admin(&self, request: Request<pb::DemoteAdminRequest>) -> Reply<pb::Member> {
-        let caller = self.caller(&request, Scope::TeamsManage)?;
+        let (caller, _admitted) = self.caller(&request, Scope::TeamsManage)?;
         let r = request.into_inner();
         reply(convert::member(self.chat.demote(&caller, r.conversation_id, &r.user_id).await?))
     }
@@ -168,14 +183,14 @@ impl Chat for ChatApi {
         &self,
         request: Request<pb::TransferOwnershipRequest>,
     ) -> Reply<pb::Conversation> {
-        let caller = self.caller(&request, Scope::TeamsManage)?;
+        let (caller, _admitted) = self.caller(&request, Scope::TeamsManage)?;
         let r = request.into_inner();
         let view = self.chat.transfer(&caller, r.conversation_id, &r.new_owner).await?;
         reply(convert::conversation(view))
     }
 
     async fn leave(&self, request: Request<pb::LeaveRequest>) -> Reply<pb::LeaveResponse> {
-        let caller = self.caller(&request, Scope::Write)?;
+        let (caller, _admitted) = self.caller(&request, Scope::Write)?;
         self.chat.leave(&caller, request.into_inner().conversation_id).await?;
         reply(pb::LeaveResponse {})
     }
@@ -184,7 +199,7 @@ impl Chat for ChatApi {
         &self,
         request: Request<pb::JoinChannelRequest>,
     ) -> Reply<pb::Conversation> {
-        let caller = self.caller(&request, Scope::Write)?;
+        let (caller, _admitted) = self.caller(&request, Scope::Write)?;
         let id = request.into_inner().conversation_id;
         reply(convert::conversation(self.chat.join(&caller, id).await?))
     }
@@ -193,13 +208,13 @@ impl Chat for ChatApi {
         &self,
         request: Request<pb::OpenDirectRequest>,
     ) -> Reply<pb::Conversation> {
-        let caller = self.caller(&request, Scope::Write)?;
+        let (caller, _admitted) = self.caller(&request, Scope::Write)?;
         let user = request.into_inner().user_id;
         reply(convert::conversation(self.chat.open_direct(&caller, &user).await?))
     }
 
     async fn open_self(&self, request: Request<pb::OpenSelfRequest>) -> Reply<pb::Conversation> {
-        let caller = self.caller(&request, Scope::Write)?;
+        let (caller, _admitted) = self.caller(&request, Scope::Write)?;
         reply(convert::conversation(self.chat.open_self(&caller).await?))
     }
 
@@ -207,7 +222,7 @@ impl Chat for ChatApi {
         &self,
         request: Request<pb::SendMessageRequest>,
     ) -> Reply<pb::SendMessageResponse> {
-        let caller = self.caller(&request, Scope::Write)?;
+        let (caller, _admitted) = self.caller(&request, Scope::Write)?;
         let r = request.into_inner();
         let new = NewMessage {
             channel_id: r.channel_id,
@@ -226,7 +241,7 @@ impl Chat for ChatApi {
     }
 
     async fn edit_message(&self, request: Request<pb::EditMessageRequest>) -> Reply<pb::Message> {
-        let caller = self.caller(&request, Scope::Write)?;
+        let (caller, _admitted) = self.caller(&request, Scope::Write)?;
         let r = request.into_inner();
         let message = self.chat.edit(&caller, r.channel_id, r.message_id, r.data).await?;
         reply(convert::message(message))
@@ -236,7 +251,7 @@ impl Chat for ChatApi {
         &self,
         request: Request<pb::DeleteMessageRequest>,
     ) -> Reply<pb::Message> {
-        let caller = self.caller(&request, Scope::Write)?;
+        let (caller, _admitted) = self.caller(&request, Scope::Write)?;
         let r = request.into_inner();
         reply(convert::message(self.chat.delete(&caller, r.channel_id, r.message_id).await?))
     }
@@ -245,7 +260,7 @@ impl Chat for ChatApi {
         &self,
         request: Request<pb::ListHistoryRequest>,
     ) -> Reply<pb::ListHistoryResponse> {
-        let caller = self.caller(&request, Scope::Read)?;
+        let (caller, _admitted) = self.caller(&request, Scope::Read)?;
         let r = request.into_inner();
         let page = self
             .chat
@@ -261,7 +276,7 @@ impl Chat for ChatApi {
         &self,
         request: Request<pb::SetTypingRequest>,
     ) -> Reply<pb::SetTypingResponse> {
-        let caller = self.caller(&request, Scope::Write)?;
+        let (caller, _admitted) = self.caller(&request, Scope::Write)?;
         let r = request.into_inner();
         let expires_in_ms = self.chat.set_typing(&caller, r.channel_id, r.typing).await?;
         reply(pb::SetTypingResponse { expires_in_ms })
@@ -271,7 +286,7 @@ impl Chat for ChatApi {
         &self,
         request: Request<pb::MarkReadRequest>,
     ) -> Reply<pb::MarkReadResponse> {
-        let caller = self.caller(&request, Scope::Write)?;
+        let (caller, _admitted) = self.caller(&request, Scope::Write)?;
         let r = request.into_inner();
         let read_up_to = self.chat.mark_read(&caller, r.channel_id, r.message_id).await?;
         reply(pb::MarkReadResponse { read_up_to })
@@ -281,7 +296,7 @@ impl Chat for ChatApi {
         &self,
         request: Request<pb::ListReadMarkersRequest>,
     ) -> Reply<pb::ListReadMarkersResponse> {
-        let caller = self.caller(&request, Scope::Read)?;
+        let (caller, _admitted) = self.caller(&request, Scope::Read)?;
         let markers = self.chat.read_markers(&caller, request.into_inner().channel_id).await?;
         reply(pb::ListReadMarkersResponse {
             markers: markers
@@ -295,7 +310,7 @@ impl Chat for ChatApi {
         &self,
         request: Request<pb::GetPresenceRequest>,
     ) -> Reply<pb::GetPresenceResponse> {
-        let caller = self.caller(&request, Scope::Read)?;
+        let (caller, _admitted) = self.caller(&request, Scope::Read)?;
         let users = request.into_inner().user_ids;
         let online = self.chat.presence_of(&caller, &users).await?;
         reply(pb::GetPresenceResponse {
