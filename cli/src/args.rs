@@ -13,6 +13,9 @@ pub(crate) struct Cli {
     /// Bearer token (see `sbctl token mint`).
     #[arg(long, global = true, env = "SWITCHBOARD_TOKEN", hide_env_values = true)]
     pub(crate) token: Option<String>,
+    /// CA certificate (PEM) to trust for an https:// address.
+    #[arg(long, global = true, env = "SWITCHBOARD_CA_FILE")]
+    pub(crate) ca_file: Option<std::path::PathBuf>,
     /// Print JSON instead of tables.
     #[arg(long, global = true)]
     pub(crate) json: bool,

@@ -17,10 +17,11 @@ struct Shown {
 pub(crate) async fn run(
     addr: &str,
     token: Option<&str>,
+    ca_pem: Option<&[u8]>,
     json: bool,
     command: Command,
 ) -> anyhow::Result<()> {
-    let client = Client::connect(addr, require_token(token)?).await?;
+    let client = Client::connect_with_ca(addr, require_token(token)?, ca_pem).await?;
     let shown = execute(&client, command).await?;
     if json {
         println!("{}", serde_json::to_string_pretty(&shown.json)?);

@@ -28,8 +28,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Tail { channels } => {
-            tail::run(&cli.addr, cli.token.as_deref(), cli.json, channels).await
+            let ca = read_ca(cli.ca_file.as_deref())?;
+            tail::run(&cli.addr, cli.token.as_deref(), ca, cli.json, channels).await
         }
-        command => chat::run(&cli.addr, cli.token.as_deref(), cli.json, command).await,
+        command => {
+            let ca = read_ca(cli.ca_file.as_deref())?;
+            chat::run(&cli.addr, cli.token.as_deref(), ca.as_deref(), cli.json, command).await
+        }
     }
+}
+
+/// The CA certificate named by --ca-file, if any.
+fn read_ca(path: Option<&std::path::Path>) -> anyhow::Result<Option<Vec<u8>>> {
+    use anyhow::Context;
+    path.map(|p| std::fs::read(p).with_context(|| format!("cannot read CA file {}", p.display())))
+        .transpose()
 }

@@ -9,11 +9,13 @@ use crate::output;
 pub(crate) async fn run(
     addr: &str,
     token: Option<&str>,
+    ca_pem: Option<Vec<u8>>,
     json: bool,
     channels: Vec<u64>,
 ) -> anyhow::Result<()> {
     let mut options = RealtimeOptions::new(addr, require_token(token)?);
     options.only = channels;
+    options.ca_pem = ca_pem;
     let mut live = Realtime::connect(options);
     loop {
         let event = tokio::select! {

@@ -72,3 +72,22 @@ async fn controllers_can_require_relay_certificates() {
     };
     assert!(refused, "a caller without a client certificate is refused");
 }
+
+#[tokio::test]
+async fn sbctl_reaches_a_tls_controller_given_its_ca() {
+    let server = TestController::builder().tls(served(false)).start().await;
+    let run = |ca: &'static str| {
+        let mut command = std::process::Command::new(switchboard_tests::workspace_binary("sbctl"));
+        command
+            .args(["--json", "dm", "self", "--ca-file"])
+            .arg(fixture(&format!("tls/{ca}")))
+            .env("SWITCHBOARD_ADDR", server.url())
+            .env("SWITCHBOARD_TOKEN", server.token("alice", "acme"));
+        async move { tokio::task::spawn_blocking(move || command.output().unwrap()).await.unwrap() }
+    };
+    let ok = run("ca.pem").await;
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("\"kind\": \"self\""));
+    let refused = run("other-ca.pem").await;
+    assert!(!refused.status.success(), "another CA is refused");
+}

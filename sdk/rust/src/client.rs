@@ -5,7 +5,7 @@ use std::sync::{Arc, RwLock};
 use switchboard_proto::tonic::metadata::MetadataValue;
 use switchboard_proto::tonic::service::Interceptor;
 use switchboard_proto::tonic::service::interceptor::InterceptedService;
-use switchboard_proto::tonic::transport::{Channel, Endpoint};
+use switchboard_proto::tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
 use switchboard_proto::tonic::{Request, Status};
 use switchboard_proto::v1::{
     self as pb, chat_client::ChatClient, relay_admin_client::RelayAdminClient,
@@ -20,6 +20,17 @@ pub enum SdkError {
     Status(Status),
     #[error("the server answered without the expected {0}")]
     MissingField(&'static str),
+}
+
+/// An endpoint for `address`, with TLS trusting `ca_pem` when given.
+pub(crate) fn endpoint(address: &str, ca_pem: Option<&[u8]>) -> Result<Endpoint> {
+    let connect = |source| SdkError::Connect { address: address.to_string(), source };
+    let mut endpoint = Endpoint::from_shared(address.to_string()).map_err(connect)?;
+    if let Some(ca) = ca_pem {
+        let tls = ClientTlsConfig::new().ca_certificate(Certificate::from_pem(ca));
+        endpoint = endpoint.tls_config(tls).map_err(connect)?;
+    }
+    Ok(endpoint)
 }
 
 impl From<Status> for SdkError {
@@ -66,9 +77,18 @@ impl Client {
     /// Connects to `address` (e.g. `http://127.0.0.1:7401`) and authenticates every call
     /// with `token`.
     pub async fn connect(address: impl Into<String>, token: impl Into<String>) -> Result<Client> {
+        Client::connect_with_ca(address, token, None).await
+    }
+
+    /// Like [`Client::connect`], trusting the CA certificate `ca_pem` (PEM) for an
+    /// `https://` address.
+    pub async fn connect_with_ca(
+        address: impl Into<String>,
+        token: impl Into<String>,
+        ca_pem: Option<&[u8]>,
+    ) -> Result<Client> {
         let address = address.into();
-        let endpoint = Endpoint::from_shared(address.clone())
-            .map_err(|source| SdkError::Connect { address: address.clone(), source })?;
+        let endpoint = endpoint(&address, ca_pem)?;
         let channel =
             endpoint.connect().await.map_err(|source| SdkError::Connect { address, source })?;
         Ok(Client::from_channel(channel, token))

@@ -9,7 +9,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use switchboard_proto::tonic::transport::Endpoint;
 use switchboard_proto::tonic::{Code, Request, Status};
 use switchboard_proto::v1::{
     self as pb, client_frame::Kind as ClientKind, event::Kind as EventKind,
@@ -35,6 +34,8 @@ pub struct RealtimeOptions {
     /// First reconnect delay; doubles up to `max_backoff`.
     pub min_backoff: Duration,
     pub max_backoff: Duration,
+    /// CA certificate (PEM) to trust for `https://` relays.
+    pub ca_pem: Option<Vec<u8>>,
 }
 
 impl RealtimeOptions {
@@ -46,6 +47,7 @@ impl RealtimeOptions {
             positions: HashMap::new(),
             min_backoff: Duration::from_millis(100),
             max_backoff: Duration::from_secs(5),
+            ca_pem: None,
         }
     }
 }
@@ -209,7 +211,7 @@ async fn connection(
     events: &mpsc::Sender<RealtimeEvent>,
     positions: &Arc<Mutex<HashMap<u64, u64>>>,
 ) -> Result<Ended, Status> {
-    let channel = Endpoint::from_shared(address.to_string())
+    let channel = crate::client::endpoint(address, options.ca_pem.as_deref())
         .map_err(|e| Status::invalid_argument(format!("bad address {address}: {e}")))?
         .connect_timeout(Duration::from_secs(5))
         .tcp_nodelay(true)
