@@ -1,7 +1,7 @@
 //! `sbctl tail`: a live connection printing every event until Ctrl-C. Reconnects and
 //! resumes by itself (the SDK's `Realtime`), so a relay restart loses nothing.
 
-use switchboard_sdk::{Realtime, RealtimeEvent, RealtimeOptions};
+use switchboard_sdk::{Client, Realtime, RealtimeEvent, RealtimeOptions};
 
 use crate::chat::require_token;
 use crate::output;
@@ -13,10 +13,14 @@ pub(crate) async fn run(
     json: bool,
     channels: Vec<u64>,
 ) -> anyhow::Result<()> {
-    let mut options = RealtimeOptions::new(addr, require_token(token)?);
+    let token = require_token(token)?;
+    let mut options = RealtimeOptions::new(addr, token);
     options.only = channels;
-    options.ca_pem = ca_pem;
+    options.ca_pem = ca_pem.clone();
     let mut live = Realtime::connect(options);
+    let chat = Client::connect_with_ca(addr, token, ca_pem.as_deref()).await?;
+    let mut following = Vec::new();
+    let mut shown_who_is_online = false;
     loop {
         let event = tokio::select! {
             _ = tokio::signal::ctrl_c() => return Ok(()),
@@ -26,13 +30,25 @@ pub(crate) async fn run(
         match event {
             RealtimeEvent::Event(event) if json => println!("{}", output::event_json(&event)),
             RealtimeEvent::Event(event) => println!("{}", output::event_line(&event)),
-            RealtimeEvent::Welcome(welcome) => eprintln!(
-                "connected as {} ({}), following {} conversation(s)",
-                welcome.user_id,
-                welcome.org,
-                welcome.channel_ids.len()
-            ),
-            RealtimeEvent::Live(_) => eprintln!("live"),
+            RealtimeEvent::Welcome(welcome) => {
+                eprintln!(
+                    "connected as {} ({}), following {} conversation(s)",
+                    welcome.user_id,
+                    welcome.org,
+                    welcome.channel_ids.len()
+                );
+                following = welcome.channel_ids;
+            }
+            RealtimeEvent::Live(_) => {
+                eprintln!("live");
+                // Presence events only report changes: say once who is online already.
+                if !shown_who_is_online {
+                    shown_who_is_online = true;
+                    for user in online_now(&chat, &following, token).await {
+                        println!("{user} is online");
+                    }
+                }
+            }
             RealtimeEvent::Error(error) => eprintln!("error {}: {}", error.code, error.message),
             RealtimeEvent::Disconnected { code, message } => {
                 eprintln!(
@@ -42,4 +58,37 @@ pub(crate) async fn run(
             }
         }
     }
+}
+
+/// Members of `channels` (but the caller) who are online now; at most 1,000 are asked
+/// about, and failures just mean nothing is shown.
+async fn online_now(chat: &Client, channels: &[u64], token: &str) -> Vec<String> {
+    let me = token_subject(token);
+    let mut users: Vec<String> = Vec::new();
+    for channel in channels {
+        let Ok(page) = chat.list_members(*channel, "", 1000).await else { continue };
+        for member in page.members {
+            if Some(&member.user_id) != me.as_ref() && !users.contains(&member.user_id) {
+                users.push(member.user_id);
+            }
+        }
+    }
+    users.truncate(1000);
+    if users.is_empty() {
+        return users;
+    }
+    let asked: Vec<&str> = users.iter().map(String::as_str).collect();
+    match chat.presence(&asked).await {
+        Ok(presence) => presence.into_iter().filter(|p| p.online).map(|p| p.user_id).collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// The `sub` claim of a JWT, read without verifying (only to leave the caller out).
+fn token_subject(token: &str) -> Option<String> {
+    use base64::Engine;
+    let claims = token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(claims).ok()?;
+    let value: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    value.get("sub")?.as_str().map(String::from)
 }
