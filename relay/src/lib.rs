@@ -67,6 +67,8 @@ pub(crate) struct RelayState {
     pub(crate) connect_rate: switchboard_auth::rate::KeyedRate<std::net::IpAddr>,
     /// Open sessions, to end them all on shutdown.
     sessions: Mutex<HashMap<u64, Arc<Session>>>,
+    /// Sessions holding live events back until a resync, and from when events may be lost.
+    pending_resync: Mutex<Option<(i64, Vec<Arc<Session>>)>>,
     next_session: AtomicU64,
 }
 
@@ -105,13 +107,35 @@ impl RelayState {
         self.presence.closed(&session.org, &session.user);
     }
 
-    /// Replays every session from `since_ms`: events since then may have been lost.
-    pub(crate) fn resync_all(&self, since_ms: i64) {
-        Stats::add(&self.stats.resyncs);
+    /// Events since `since_ms` may be lost: from now on every open session holds its live
+    /// events back until it has been resynced (see [`RelayState::resync_held`]). Called when
+    /// the controller link breaks (and again, harmlessly, if it breaks again before the
+    /// resync), or when the controller reports a bus outage.
+    pub(crate) fn hold_all(&self, since_ms: i64) {
         let sessions: Vec<_> =
             self.sessions.lock().expect("sessions lock poisoned").values().cloned().collect();
-        tracing::info!(sessions = sessions.len(), since_ms, "resyncing sessions from the store");
+        let mut pending = self.pending_resync.lock().expect("resync lock poisoned");
+        let (since, held) = pending.get_or_insert_with(|| (since_ms, Vec::new()));
+        *since = (*since).min(since_ms);
         for session in sessions {
+            if !held.iter().any(|h| h.id == session.id) {
+                session.begin_replay();
+                held.push(session);
+            }
+        }
+    }
+
+    /// Replays every held session from the earliest loss and releases it. Call once the
+    /// subscriptions are back in place.
+    pub(crate) fn resync_held(&self) {
+        let Some((since_ms, held)) =
+            self.pending_resync.lock().expect("resync lock poisoned").take()
+        else {
+            return;
+        };
+        Stats::add(&self.stats.resyncs);
+        tracing::info!(sessions = held.len(), since_ms, "resyncing sessions from the store");
+        for session in held {
             let chat = self.upstream.channel();
             tokio::spawn(async move { replay::resync(chat, &session, since_ms).await });
         }
@@ -180,6 +204,7 @@ impl Relay {
             upstream,
             stats,
             sessions: Mutex::new(HashMap::new()),
+            pending_resync: Mutex::new(None),
             next_session: AtomicU64::new(1),
             connect_rate: switchboard_auth::rate::KeyedRate::new(
                 config.connect_rate_per_ip,

@@ -47,10 +47,11 @@ pub(crate) async fn replay(
 const RESYNC_MARGIN_MS: i64 = 2_000;
 
 /// Replays every channel of the session from shortly before `since_ms` (when events may
-/// have started going missing). Messages the session already has are skipped by id.
+/// have started going missing), then releases the live events held back. The caller has
+/// started holding them (`begin_replay`) before the subscriptions came back, so replayed
+/// messages always come first. Messages the session already has are skipped by id.
 pub(crate) async fn resync(chat: Channel, session: &Session, since_ms: i64) {
     let after = ids::first_id_at(since_ms - RESYNC_MARGIN_MS).saturating_sub(1);
-    session.begin_replay();
     for channel in session.channels() {
         if let Err(status) = replay(chat.clone(), session, channel, after).await {
             tracing::warn!(session = session.id, channel, %status, "resync failed; ending the stream");

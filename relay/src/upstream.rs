@@ -131,14 +131,13 @@ impl Upstream {
     pub(crate) async fn run(state: Arc<RelayState>, shutdown: CancellationToken) {
         let upstream = &state.upstream;
         let mut backoff = Duration::from_millis(50);
-        let mut lost_at: Option<i64> = None;
         while !shutdown.is_cancelled() {
             match upstream.open(&state).await {
                 Ok(mut incoming) => {
                     backoff = Duration::from_millis(50);
                     state.stats.upstream_connected.set(1);
                     tracing::info!(controller = %upstream.current_address(), "connected to the controller");
-                    tokio::spawn(restore(state.clone(), lost_at.take()));
+                    tokio::spawn(restore(state.clone()));
                     loop {
                         let frame = tokio::select! {
                             () = shutdown.cancelled() => break,
@@ -157,7 +156,9 @@ impl Upstream {
                     *upstream.link.lock().expect("link lock poisoned") = None;
                     // Waiting subscribes fail now rather than at their timeout.
                     upstream.pending.lock().expect("pending lock poisoned").clear();
-                    lost_at = Some(now_ms());
+                    // Nothing arrives while the link is down: hold every session's live
+                    // events from now until it has been resynced.
+                    state.hold_all(now_ms());
                 }
                 Err(status) => {
                     tracing::warn!(controller = %upstream.current_address(), %status, "cannot reach the controller");
@@ -204,7 +205,10 @@ impl Upstream {
                     state.dispatch(&topic, Arc::new(event));
                 }
             }
-            Some(Frame::Resync(resync)) => state.resync_all(resync.since_ms),
+            Some(Frame::Resync(resync)) => {
+                state.hold_all(resync.since_ms);
+                state.resync_held();
+            }
             Some(Frame::Subscribed(topics)) => {
                 let waiter =
                     self.pending.lock().expect("pending lock poisoned").remove(&topics.request_id);
@@ -217,9 +221,10 @@ impl Upstream {
     }
 }
 
-/// After (re)connecting: re-subscribes every wanted topic and, if events may have been
-/// lost while the stream was down, resyncs every session once the subscriptions are back.
-async fn restore(state: Arc<RelayState>, lost_at: Option<i64>) {
+/// After (re)connecting: re-subscribes every wanted topic and, once they are back,
+/// resyncs the sessions held since the link broke. If re-subscribing fails, they stay held
+/// and the next reconnect tries again.
+async fn restore(state: Arc<RelayState>) {
     let topics = state.subscribers.topics();
     if !topics.is_empty()
         && let Err(status) = state.upstream.subscribe(&topics).await
@@ -227,9 +232,7 @@ async fn restore(state: Arc<RelayState>, lost_at: Option<i64>) {
         tracing::warn!(%status, "re-subscribing failed; the next reconnect retries");
         return;
     }
-    if let Some(since_ms) = lost_at {
-        state.resync_all(since_ms);
-    }
+    state.resync_held();
 }
 
 fn now_ms() -> i64 {
