@@ -19,7 +19,7 @@ pub(crate) async fn run(
     options.ca_pem = ca_pem.clone();
     let mut live = Realtime::connect(options);
     let chat = Client::connect_with_ca(addr, token, ca_pem.as_deref()).await?;
-    let mut following = Vec::new();
+    let (mut me, mut following) = (String::new(), Vec::new());
     let mut shown_who_is_online = false;
     loop {
         let event = tokio::select! {
@@ -37,6 +37,7 @@ pub(crate) async fn run(
                     welcome.org,
                     welcome.channel_ids.len()
                 );
+                me = welcome.user_id;
                 following = welcome.channel_ids;
             }
             RealtimeEvent::Live(_) => {
@@ -44,7 +45,7 @@ pub(crate) async fn run(
                 // Presence events only report changes: say once who is online already.
                 if !shown_who_is_online {
                     shown_who_is_online = true;
-                    for user in online_now(&chat, &following, token).await {
+                    for user in online_now(&chat, &following, &me).await {
                         println!("{user} is online");
                     }
                 }
@@ -62,13 +63,12 @@ pub(crate) async fn run(
 
 /// Members of `channels` (but the caller) who are online now; at most 1,000 are asked
 /// about, and failures just mean nothing is shown.
-async fn online_now(chat: &Client, channels: &[u64], token: &str) -> Vec<String> {
-    let me = token_subject(token);
+async fn online_now(chat: &Client, channels: &[u64], me: &str) -> Vec<String> {
     let mut users: Vec<String> = Vec::new();
     for channel in channels {
         let Ok(page) = chat.list_members(*channel, "", 1000).await else { continue };
         for member in page.members {
-            if Some(&member.user_id) != me.as_ref() && !users.contains(&member.user_id) {
+            if member.user_id != me && !users.contains(&member.user_id) {
                 users.push(member.user_id);
             }
         }
@@ -82,13 +82,4 @@ async fn online_now(chat: &Client, channels: &[u64], token: &str) -> Vec<String>
         Ok(presence) => presence.into_iter().filter(|p| p.online).map(|p| p.user_id).collect(),
         Err(_) => Vec::new(),
     }
-}
-
-/// The `sub` claim of a JWT, read without verifying (only to leave the caller out).
-fn token_subject(token: &str) -> Option<String> {
-    use base64::Engine;
-    let claims = token.split('.').nth(1)?;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(claims).ok()?;
-    let value: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-    value.get("sub")?.as_str().map(String::from)
 }

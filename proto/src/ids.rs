@@ -9,6 +9,12 @@ pub const NODE_BITS: u32 = 10;
 /// Bits of per-millisecond sequence.
 pub const SEQUENCE_BITS: u32 = 12;
 
+/// Now, in milliseconds since the Unix epoch (0 if the clock is before it).
+pub fn now_ms() -> i64 {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
 /// The millisecond (Unix time) an id was made at.
 pub fn timestamp_ms(id: u64) -> i64 {
     (id >> (NODE_BITS + SEQUENCE_BITS)) as i64 + EPOCH_MS

@@ -6,6 +6,7 @@ pub use {prost, tonic};
 
 pub mod codec;
 pub mod ids;
+pub mod topic;
 
 /// Everything in the `switchboard.v1` package.
 pub mod v1 {

@@ -7,7 +7,7 @@ use switchboard_proto::v1::{self as pb, relay_admin_server::RelayAdmin};
 use tonic::{Request, Response, Status};
 
 use crate::RelayState;
-use crate::topic::Topic;
+use switchboard_proto::topic::Topic;
 
 pub(crate) struct RelayAdminApi {
     pub(crate) state: Arc<RelayState>,

@@ -20,8 +20,8 @@ use tokio::time::Instant;
 use tonic::{Request, Response, Status, Streaming};
 
 use crate::session::{FrameStream, Session};
-use crate::topic::Topic;
 use crate::{RelayState, replay, with_token};
+use switchboard_proto::topic::Topic;
 
 /// How long a new stream may take to send its `hello`.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(30);

@@ -7,13 +7,12 @@ use std::sync::Arc;
 use switchboard_proto::v1::{self as pb, event::Kind, server_frame};
 
 use crate::session::Session;
-use crate::stats::Stats;
-use crate::topic::Topic;
 use crate::{RelayState, replay};
+use switchboard_proto::topic::Topic;
 
 impl RelayState {
     pub(crate) fn dispatch(self: &Arc<Self>, topic: &Topic, event: Arc<pb::Event>) {
-        Stats::add(&self.stats.events_received);
+        self.stats.events_received.inc();
         let sessions = self.subscribers.sessions(topic);
         let conversation = event.conversation_id;
         match topic {

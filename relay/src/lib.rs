@@ -14,7 +14,6 @@ mod replay;
 mod session;
 mod stats;
 mod subscribers;
-mod topic;
 mod upstream;
 
 use std::collections::HashMap;
@@ -28,11 +27,11 @@ use switchboard_proto::v1::{
     realtime_server::RealtimeServer, relay_admin_server::RelayAdminServer,
 };
 use tokio::net::TcpListener;
-use tokio_stream::StreamExt;
-use tokio_stream::wrappers::TcpListenerStream;
 use tokio_util::sync::CancellationToken;
 use tonic::Request;
 use tonic::transport::Server;
+// Nagle off on accepted sockets: otherwise small frames wait out the peer's delayed ACK.
+use tonic::transport::server::TcpIncoming;
 
 pub use config::RelayConfig;
 
@@ -43,8 +42,8 @@ use crate::presence::LocalPresence;
 use crate::session::{FrameStream, Session};
 use crate::stats::Stats;
 use crate::subscribers::ChannelSubscribers;
-use crate::topic::Topic;
 use crate::upstream::Upstream;
+use switchboard_proto::topic::Topic;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RelayError {
@@ -133,7 +132,7 @@ impl RelayState {
         else {
             return;
         };
-        Stats::add(&self.stats.resyncs);
+        self.stats.resyncs.inc();
         tracing::info!(sessions = held.len(), since_ms, "resyncing sessions from the store");
         for session in held {
             let chat = self.upstream.channel();
@@ -144,19 +143,6 @@ impl RelayState {
     pub(crate) fn session_count(&self) -> usize {
         self.sessions.lock().expect("sessions lock poisoned").len()
     }
-}
-
-/// Accepted connections with Nagle's algorithm off (tonic only sets TCP_NODELAY on
-/// listeners it binds itself); otherwise small frames wait out the peer's delayed ACK.
-fn without_nagle(
-    listener: TcpListener,
-) -> impl tokio_stream::Stream<Item = std::io::Result<tokio::net::TcpStream>> {
-    TcpListenerStream::new(listener).map(|stream| {
-        if let Ok(stream) = &stream {
-            let _ = stream.set_nodelay(true);
-        }
-        stream
-    })
 }
 
 /// A request carrying a client's token, for calls made on their behalf.
@@ -262,22 +248,26 @@ impl Relay {
             )
             .add_service(RelayAdminServer::new(RelayAdminApi { state: state.clone() }))
             .add_service(ForwardChat::new(state.upstream.channel()))
-            .serve_with_incoming_shutdown(without_nagle(listener), async move {
-                shutdown.await;
-                tracing::info!("relay shutting down: ending client streams");
-                stop.cancel();
-                let open: Vec<_> = sessions
-                    .sessions
-                    .lock()
-                    .expect("sessions lock poisoned")
-                    .values()
-                    .cloned()
-                    .collect();
-                for session in open {
-                    session
-                        .end(tonic::Status::unavailable("the relay is shutting down; reconnect"));
-                }
-            })
+            .serve_with_incoming_shutdown(
+                TcpIncoming::from(listener).with_nodelay(Some(true)),
+                async move {
+                    shutdown.await;
+                    tracing::info!("relay shutting down: ending client streams");
+                    stop.cancel();
+                    let open: Vec<_> = sessions
+                        .sessions
+                        .lock()
+                        .expect("sessions lock poisoned")
+                        .values()
+                        .cloned()
+                        .collect();
+                    for session in open {
+                        session.end(tonic::Status::unavailable(
+                            "the relay is shutting down; reconnect",
+                        ));
+                    }
+                },
+            )
             .await;
         link.abort();
         idle_rates.abort();

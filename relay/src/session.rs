@@ -171,7 +171,9 @@ impl Session {
         }
         let frame = pb::ServerFrame { kind: Some(server_frame::Kind::Event((**event).clone())) };
         match self.queue.try_send(Ok(frame)) {
-            Ok(()) => Stats::add(&self.stats.events_delivered),
+            Ok(()) => {
+                self.stats.events_delivered.inc();
+            }
             Err(mpsc::error::TrySendError::Full(_)) => self.too_slow(),
             Err(mpsc::error::TrySendError::Closed(_)) => self.ended.cancel(),
         }
@@ -179,7 +181,7 @@ impl Session {
 
     fn too_slow(&self) {
         if !self.ended.is_cancelled() {
-            Stats::add(&self.stats.slow_disconnects);
+            self.stats.slow_disconnects.inc();
             tracing::info!(session = self.id, user = %self.user, "client too slow; disconnecting");
         }
         self.end(Status::resource_exhausted(

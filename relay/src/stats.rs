@@ -22,10 +22,6 @@ pub(crate) struct Stats {
 }
 
 impl Stats {
-    pub(crate) fn add(counter: &Counter) {
-        counter.inc();
-    }
-
     pub(crate) fn register(&self, registry: &mut Registry) {
         let relay = registry.sub_registry_with_prefix("switchboard_relay");
         relay.register(

@@ -14,8 +14,8 @@ use tonic::Status;
 
 use crate::session::{Session, SessionId};
 use crate::stats::Stats;
-use crate::topic::Topic;
 use crate::upstream::Upstream;
+use switchboard_proto::topic::Topic;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Upstreamed {

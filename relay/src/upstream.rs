@@ -15,7 +15,7 @@ use tonic::transport::{Channel, ClientTlsConfig, Endpoint};
 use tonic::{Request, Status};
 
 use crate::RelayState;
-use crate::topic::Topic;
+use switchboard_proto::topic::Topic;
 
 /// Frames queued towards the controller. Subscribes wait for room; presence and
 /// unsubscribes are dropped when it is full (the next reconnect resends the truth).
@@ -158,7 +158,7 @@ impl Upstream {
                     upstream.pending.lock().expect("pending lock poisoned").clear();
                     // Nothing arrives while the link is down: hold every session's live
                     // events from now until it has been resynced.
-                    state.hold_all(now_ms());
+                    state.hold_all(switchboard_proto::ids::now_ms());
                 }
                 Err(status) => {
                     tracing::warn!(controller = %upstream.current_address(), %status, "cannot reach the controller");
@@ -233,10 +233,4 @@ async fn restore(state: Arc<RelayState>) {
         return;
     }
     state.resync_held();
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }

@@ -10,9 +10,9 @@ use switchboard_proto::v1::chat_server::ChatServer;
 use switchboard_proto::v1::fanout_server::FanoutServer;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
-use tokio_stream::StreamExt;
-use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::Server;
+// Nagle off on accepted sockets: otherwise small frames wait out the peer's delayed ACK.
+use tonic::transport::server::TcpIncoming;
 
 use crate::auth::{ServiceCredential, TokenVerifier};
 use crate::bus::{
@@ -191,11 +191,14 @@ impl Controller {
             .add_service(reflection)
             .add_service(ChatServer::new(api).max_decoding_message_size(self.max_request_bytes))
             .add_service(FanoutServer::new(fanout))
-            .serve_with_incoming_shutdown(without_nagle(listener), async move {
-                shutdown.await;
-                tracing::info!("shutting down: finishing in-flight calls");
-                let _ = draining_tx.send(());
-            });
+            .serve_with_incoming_shutdown(
+                TcpIncoming::from(listener).with_nodelay(Some(true)),
+                async move {
+                    shutdown.await;
+                    tracing::info!("shutting down: finishing in-flight calls");
+                    let _ = draining_tx.send(());
+                },
+            );
         let drain_timeout = self.drain_timeout;
         let result = tokio::select! {
             result = server => result.map_err(ControllerError::from),
@@ -239,19 +242,6 @@ async fn probe_store(chat: Arc<ChatService>, reachable: Arc<AtomicBool>) {
         let ok = chat.store().get_conversation(0).await.is_ok();
         reachable.store(ok, Ordering::Relaxed);
     }
-}
-
-/// Accepted connections with Nagle's algorithm off (tonic only sets TCP_NODELAY on
-/// listeners it binds itself); otherwise small responses wait out the peer's delayed ACK.
-fn without_nagle(
-    listener: TcpListener,
-) -> impl tokio_stream::Stream<Item = std::io::Result<tokio::net::TcpStream>> {
-    TcpListenerStream::new(listener).map(|stream| {
-        if let Ok(stream) = &stream {
-            let _ = stream.set_nodelay(true);
-        }
-        stream
-    })
 }
 
 /// Keeps this controller's presence records alive on the board.

@@ -34,12 +34,10 @@ pub fn ensure_secret(data_dir: &Path, name: &str) -> std::io::Result<PathBuf> {
 
 /// The dev configuration: defaults and env overrides, with the dev secrets for auth and
 /// for the relay.
-pub fn dev_config(data_dir: Option<PathBuf>) -> anyhow::Result<Config> {
+pub fn dev_config(data_dir: PathBuf) -> anyhow::Result<Config> {
     // Env overrides apply too, so that SWITCHBOARD_DATA_DIR works in dev as well.
     let mut config = Config::read(None)?;
-    if let Some(dir) = data_dir {
-        config.data_dir = dir;
-    }
+    config.data_dir = data_dir;
     config.auth.hs256_secret_file = Some(ensure_secret(&config.data_dir, DEV_SECRET_FILE)?);
     config.cluster.secret_file = Some(ensure_secret(&config.data_dir, CLUSTER_SECRET_FILE)?);
     config.validate()?;

@@ -5,7 +5,6 @@
 //! increase; ids from different nodes order by time to the millisecond.
 
 use std::sync::Mutex;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 pub use switchboard_proto::ids::{EPOCH_MS, first_id_at, timestamp_ms};
 use switchboard_proto::ids::{NODE_BITS, SEQUENCE_BITS};
@@ -34,7 +33,7 @@ pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now_ms(&self) -> i64 {
-        SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+        switchboard_proto::ids::now_ms()
     }
 }
 

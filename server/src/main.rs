@@ -135,7 +135,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Dev { data_dir, controller_listen, relay_listen } => {
-            let mut config = dev::dev_config(Some(data_dir))?;
+            let mut config = dev::dev_config(data_dir)?;
             // Bound first, so the relay is pointed at the real port (even for port 0).
             let controller_listener = bind(controller_listen).await?;
             let relay_listener = bind(relay_listen).await?;

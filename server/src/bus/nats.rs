@@ -15,7 +15,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use async_nats::{Client, ConnectOptions, Event};
 use async_trait::async_trait;
@@ -144,7 +144,12 @@ fn on_event(event: Event, lost_at: &AtomicI64, resyncs: &mpsc::Sender<i64>) {
     match event {
         Event::Disconnected => {
             tracing::warn!("lost the connection to NATS");
-            let _ = lost_at.compare_exchange(0, now_ms(), Ordering::SeqCst, Ordering::SeqCst);
+            let _ = lost_at.compare_exchange(
+                0,
+                switchboard_proto::ids::now_ms(),
+                Ordering::SeqCst,
+                Ordering::SeqCst,
+            );
         }
         Event::Connected => {
             let since = lost_at.swap(0, Ordering::SeqCst);
@@ -155,10 +160,6 @@ fn on_event(event: Event, lost_at: &AtomicI64, resyncs: &mpsc::Sender<i64>) {
         }
         other => tracing::debug!(%other, "NATS event"),
     }
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
 fn read_trimmed(path: &std::path::Path) -> Result<String, BusError> {

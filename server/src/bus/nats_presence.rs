@@ -12,7 +12,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use futures_util::StreamExt;
@@ -76,7 +76,11 @@ impl NatsBoard {
                     continue;
                 };
                 if announcement.node != node {
-                    heard.lock().expect("view lock").apply(&announcement, now_ms(), ttl_ms);
+                    heard.lock().expect("view lock").apply(
+                        &announcement,
+                        switchboard_proto::ids::now_ms(),
+                        ttl_ms,
+                    );
                 }
             }
         });
@@ -150,8 +154,11 @@ impl PresenceBoard for NatsBoard {
         let key = (org.to_string(), user.to_string());
         let was_online = {
             let mut view = self.view.lock().expect("view lock");
-            let was_online = view.online(&key, now_ms(), self.ttl_ms());
-            view.users.entry(key.clone()).or_default().insert(self.node, now_ms());
+            let was_online = view.online(&key, switchboard_proto::ids::now_ms(), self.ttl_ms());
+            view.users
+                .entry(key.clone())
+                .or_default()
+                .insert(self.node, switchboard_proto::ids::now_ms());
             view.departed_here.remove(&key);
             was_online
         };
@@ -166,8 +173,8 @@ impl PresenceBoard for NatsBoard {
             if let Some(nodes) = view.users.get_mut(&key) {
                 nodes.remove(&self.node);
             }
-            view.departed_here.insert(key.clone(), now_ms());
-            let offline = !view.online(&key, now_ms(), self.ttl_ms());
+            view.departed_here.insert(key.clone(), switchboard_proto::ids::now_ms());
+            let offline = !view.online(&key, switchboard_proto::ids::now_ms(), self.ttl_ms());
             if offline {
                 view.users.remove(&key);
             }
@@ -179,13 +186,17 @@ impl PresenceBoard for NatsBoard {
 
     async fn is_online(&self, org: &str, user: &str) -> Result<bool, BusError> {
         let view = self.view.lock().expect("view lock");
-        Ok(view.online(&(org.to_string(), user.to_string()), now_ms(), self.ttl_ms()))
+        Ok(view.online(
+            &(org.to_string(), user.to_string()),
+            switchboard_proto::ids::now_ms(),
+            self.ttl_ms(),
+        ))
     }
 
     async fn refresh(&self, users: &[UserKey]) -> Result<Vec<UserKey>, BusError> {
         let owed = {
             let mut view = self.view.lock().expect("view lock");
-            let now = now_ms();
+            let now = switchboard_proto::ids::now_ms();
             for user in users {
                 view.users.entry(user.clone()).or_default().insert(self.node, now);
             }
@@ -202,10 +213,6 @@ impl PresenceBoard for NatsBoard {
         }
         Ok(owed)
     }
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
 #[cfg(test)]

@@ -4,11 +4,10 @@
 mod events;
 mod hub;
 mod presence;
-mod topic;
 mod typing;
 
 pub use events::Events;
 pub use hub::{FanoutHub, RelayId};
 pub use presence::PresenceTracker;
-pub use topic::Topic;
+pub use switchboard_proto::topic::Topic;
 pub use typing::{TypingKey, TypingTracker};

@@ -10,7 +10,6 @@ mod keys;
 
 use std::path::Path;
 use std::sync::Mutex;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use fjall::{Database, Keyspace, KeyspaceCreateOptions, OwnedWriteBatch};
@@ -111,10 +110,6 @@ fn get<T: DeserializeOwned>(
     key: &[u8],
 ) -> StoreResult<Option<T>> {
     keyspace.get(key)?.map(|bytes| decode(table, &bytes)).transpose()
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
 impl Tables {
@@ -394,7 +389,7 @@ impl Store for EmbeddedStore {
             .as_deref()
             .map(|id| keys::dedup(message.channel_id, &message.from, id));
         self.write(|t, batch| {
-            let now = now_ms();
+            let now = switchboard_proto::ids::now_ms();
             if let Some(key) = &dedup_key {
                 let seen = t.dedup.get(key)?.and_then(|v| keys::parse_dedup_value(&v));
                 if let Some((original, written_at)) = seen
@@ -511,7 +506,7 @@ impl Store for EmbeddedStore {
     }
 
     async fn maintain(&self) -> StoreResult<()> {
-        let now = now_ms();
+        let now = switchboard_proto::ids::now_ms();
         let expired: Vec<_> = self
             .tables
             .dedup
