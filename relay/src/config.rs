@@ -27,6 +27,10 @@ pub struct RelayConfig {
     pub connect_burst_per_ip: u32,
     /// Largest client frame decoded, in bytes.
     pub max_frame_bytes: usize,
+    /// How long a forwarded unary call may take before it fails with DEADLINE_EXCEEDED.
+    /// Longer than the controller's own limit, so that its answer arrives first. Streams
+    /// are not cut: it bounds only their opening.
+    pub request_timeout_ms: u64,
 }
 
 impl Default for RelayConfig {
@@ -41,6 +45,7 @@ impl Default for RelayConfig {
             connect_rate_per_ip: 20,
             connect_burst_per_ip: 50,
             max_frame_bytes: 256 * 1024,
+            request_timeout_ms: 15_000,
         }
     }
 }
@@ -72,6 +77,9 @@ impl RelayConfig {
         }
         if !(16 * 1024..=16 * 1024 * 1024).contains(&self.max_frame_bytes) {
             return Err("relay.max_frame_bytes: must be 16 KiB to 16 MiB".into());
+        }
+        if !(100..=600_000).contains(&self.request_timeout_ms) {
+            return Err("relay.request_timeout_ms: must be 100 to 600000".into());
         }
         if self.presence_debounce_ms > 60_000 {
             return Err("relay.presence_debounce_ms: must be at most 60000".into());

@@ -18,6 +18,7 @@ use switchboard_proto::v1::{
 };
 use tokio::time::Instant;
 use tonic::{Request, Response, Status, Streaming};
+use tracing::Instrument as _;
 
 use crate::session::{FrameStream, Session};
 use crate::{RelayState, replay, with_token};
@@ -221,9 +222,12 @@ async fn handle(state: &Arc<RelayState>, session: &Arc<Session>, kind: ClientKin
     let mut chat = ChatClient::new(state.upstream.channel());
     let token = session.token();
     match kind {
-        ClientKind::Send(pb::SendFrame { message: Some(message) }) => {
+        ClientKind::Send(pb::SendFrame { message: Some(message), traceparent }) => {
             let client_msg_id = message.client_msg_id.clone();
-            let frame = match chat.send_message(with_token(message, &token)).await {
+            let span = tracing::info_span!("relay.send", otel.kind = "server");
+            switchboard_telemetry::follow_traceparent(&span, Some(&traceparent));
+            let request = span.in_scope(|| with_token(message, &token));
+            let frame = match chat.send_message(request).instrument(span).await {
                 Ok(sent) => {
                     let sent = sent.into_inner();
                     ServerKind::Ack(pb::Ack {
@@ -273,7 +277,7 @@ async fn handle(state: &Arc<RelayState>, session: &Arc<Session>, kind: ClientKin
             let status = Status::invalid_argument("`hello` is only the first frame");
             session.send(error_frame("", &status)).await;
         }
-        ClientKind::Send(pb::SendFrame { message: None }) => {
+        ClientKind::Send(pb::SendFrame { message: None, .. }) => {
             let status = Status::invalid_argument("`send` needs a message");
             session.send(error_frame("", &status)).await;
         }

@@ -1,6 +1,7 @@
 //! The relay serves the controller's unary Chat API by forwarding each call as it is
 //! (metadata, the client's token included) over its channel to the controller, so a
-//! client needs one address. Byte-level: no per-method code, nothing decoded.
+//! client needs one address. Byte-level: no per-method code, nothing decoded; only the
+//! `traceparent` header is replaced by this relay's span.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -38,7 +39,9 @@ impl Service<http::Request<Body>> for ForwardChat {
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, request: http::Request<Body>) -> Self::Future {
+    fn call(&mut self, mut request: http::Request<Body>) -> Self::Future {
+        // This relay's span is the controller's parent now, not the client's.
+        switchboard_telemetry::inject_traceparent(request.headers_mut());
         let mut channel = self.channel.clone();
         Box::pin(async move {
             let forwarded = async {

@@ -145,11 +145,17 @@ impl RelayState {
     }
 }
 
-/// A request carrying a client's token, for calls made on their behalf.
+/// A request carrying a client's token, for calls made on their behalf, and the current
+/// span's trace context.
 pub(crate) fn with_token<T>(message: T, token: &str) -> Request<T> {
     let mut request = Request::new(message);
     if let Ok(value) = format!("Bearer {token}").parse() {
         request.metadata_mut().insert("authorization", value);
+    }
+    if let Some(value) = switchboard_telemetry::traceparent_of_current()
+        .and_then(|traceparent| traceparent.parse().ok())
+    {
+        request.metadata_mut().insert(switchboard_telemetry::TRACEPARENT, value);
     }
     request
 }
@@ -239,6 +245,8 @@ impl Relay {
             builder = builder.tls_config(tls)?;
         }
         let result = builder
+            .timeout(Duration::from_millis(state.config.request_timeout_ms))
+            .layer(switchboard_telemetry::GrpcTraceLayer)
             .tcp_nodelay(true)
             .http2_keepalive_interval(Some(Duration::from_secs(30)))
             .add_service(health_service)

@@ -200,9 +200,19 @@ impl Upstream {
     fn handle(&self, state: &Arc<RelayState>, frame: pb::FanoutFrame) {
         use pb::fanout_frame::Kind as Frame;
         match frame.kind {
-            Some(Frame::Event(pb::TopicEvent { topic: Some(topic), event: Some(event) })) => {
+            Some(Frame::Event(pb::TopicEvent {
+                topic: Some(topic),
+                event: Some(event),
+                traceparent,
+            })) => {
                 if let Some(topic) = Topic::from_proto(&topic) {
-                    state.dispatch(&topic, Arc::new(event));
+                    let span = tracing::info_span!(
+                        "relay.deliver",
+                        otel.kind = "consumer",
+                        conversation_id = event.conversation_id
+                    );
+                    switchboard_telemetry::follow_traceparent(&span, Some(&traceparent));
+                    span.in_scope(|| state.dispatch(&topic, Arc::new(event)));
                 }
             }
             Some(Frame::Resync(resync)) => {

@@ -14,6 +14,7 @@ use crate::auth::{KeySource, ServiceCredential, TokenVerifier, VerifierError};
 use crate::ids::MAX_NODE_ID;
 use crate::tls::TlsConfig;
 use switchboard_relay::RelayConfig;
+use switchboard_telemetry::TracingConfig;
 
 /// Everything the controller reads at start-up.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -37,6 +38,8 @@ pub struct Config {
     pub scylla: ScyllaConfig,
     pub http: HttpConfig,
     pub tls: TlsConfig,
+    /// Log level and OpenTelemetry export.
+    pub tracing: TracingConfig,
 }
 
 /// The HTTP port: metrics, health, readiness.
@@ -205,6 +208,9 @@ pub struct LimitsConfig {
     pub max_request_bytes: usize,
     /// Chat calls a controller works on at once; more are shed with UNAVAILABLE.
     pub max_concurrent_requests: usize,
+    /// How long a unary call may take before it fails with DEADLINE_EXCEEDED (a client's
+    /// shorter `grpc-timeout` wins). Streams are not cut: it bounds only their opening.
+    pub request_timeout_ms: u64,
 }
 
 impl Default for Config {
@@ -223,6 +229,7 @@ impl Default for Config {
             scylla: ScyllaConfig::default(),
             http: HttpConfig::default(),
             tls: TlsConfig::default(),
+            tracing: TracingConfig::default(),
         }
     }
 }
@@ -244,6 +251,7 @@ impl Default for LimitsConfig {
             send_burst: 40,
             max_request_bytes: 1024 * 1024,
             max_concurrent_requests: 4096,
+            request_timeout_ms: 10_000,
         }
     }
 }
@@ -304,6 +312,7 @@ impl Config {
             return Err(invalid("realtime.typing_ttl_ms", "must be 100 to 60000".into()));
         }
         self.relay.validate().map_err(|reason| invalid("relay", reason))?;
+        self.tracing.validate().map_err(|error| invalid("tracing", error.to_string()))?;
         let keyspace = &self.scylla.keyspace;
         if keyspace.is_empty()
             || keyspace.len() > 48
@@ -338,6 +347,9 @@ impl Config {
                 "limits.send_rate_per_sec",
                 "rate and burst must be at least 1".into(),
             ));
+        }
+        if !(100..=600_000).contains(&self.limits.request_timeout_ms) {
+            return Err(invalid("limits.request_timeout_ms", "must be 100 to 600000".into()));
         }
         if self.limits.max_concurrent_requests == 0 {
             return Err(invalid("limits.max_concurrent_requests", "must be at least 1".into()));

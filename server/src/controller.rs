@@ -79,6 +79,8 @@ pub struct Controller {
     max_request_bytes: usize,
     /// Chat calls in progress before new ones are shed.
     max_in_flight: usize,
+    /// Longest a unary call may run.
+    request_timeout: Duration,
     /// TLS for the listener (and client certificates required, with a client CA).
     tls: Option<tonic::transport::ServerTlsConfig>,
 }
@@ -138,6 +140,7 @@ impl Controller {
             heartbeat_every: Duration::from_secs(config.nats.presence_ttl_secs) / 3,
             max_request_bytes: config.limits.max_request_bytes,
             max_in_flight: config.limits.max_concurrent_requests,
+            request_timeout: Duration::from_millis(config.limits.request_timeout_ms),
             tls: config.tls.server(true)?,
         })
     }
@@ -187,6 +190,8 @@ impl Controller {
             builder = builder.tls_config(tls)?;
         }
         let server = builder
+            .timeout(self.request_timeout)
+            .layer(switchboard_telemetry::GrpcTraceLayer)
             .add_service(health_service)
             .add_service(reflection)
             .add_service(ChatServer::new(api).max_decoding_message_size(self.max_request_bytes))

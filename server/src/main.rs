@@ -12,6 +12,7 @@ use switchboard_server::http::{self, Readiness};
 use switchboard_server::ids::SystemClock;
 use switchboard_server::store::scylla::{migrate, schema};
 use switchboard_server::{Config, Controller, dev};
+use switchboard_telemetry as telemetry;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -80,14 +81,10 @@ enum Command {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| "info,fjall=warn,lsm_tree=warn".into());
-    // Logs on stderr; stdout carries what scripts read ("... listening on ADDR").
-    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    match args.log_format {
-        LogFormat::Human => logs.init(),
-        LogFormat::Json => logs.json().init(),
-    }
+    let log_format = match args.log_format {
+        LogFormat::Human => telemetry::LogFormat::Human,
+        LogFormat::Json => telemetry::LogFormat::Json,
+    };
     switchboard_server::tls::install_crypto_provider();
     let shutdown = CancellationToken::new();
     tokio::spawn(signal_shutdown(shutdown.clone()));
@@ -96,6 +93,8 @@ async fn main() -> anyhow::Result<()> {
     match args.command {
         Command::Controller { config } => {
             let config = Config::load(config.as_deref())?;
+            let _telemetry =
+                telemetry::init(log_format, &config.tracing, "switchboard-controller")?;
             let controller = build_controller(&config, &mut registry, &mut ready).await?;
             let http = serve_http(&config, registry, ready, shutdown.clone()).await?;
             let listener = bind(config.controller.listen).await?;
@@ -112,6 +111,7 @@ async fn main() -> anyhow::Result<()> {
                 config.relay.listen = listen;
             }
             config.validate()?;
+            let _telemetry = telemetry::init(log_format, &config.tracing, "switchboard-relay")?;
             let relay = build_relay(&config, &mut registry, &mut ready)?;
             let http = serve_http(&config, registry, ready, shutdown.clone()).await?;
             let listener = bind(config.relay.listen).await?;
@@ -121,6 +121,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Migrate { config, print } => {
             let config = Config::read(config.as_deref())?;
+            let _telemetry = telemetry::init(log_format, &config.tracing, "switchboard-migrate")?;
             let scylla = &config.scylla;
             if print {
                 print!("{}", schema::script(&scylla.keyspace, &scylla.replication()));
@@ -136,6 +137,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Dev { data_dir, controller_listen, relay_listen } => {
             let mut config = dev::dev_config(data_dir)?;
+            let _telemetry = telemetry::init(log_format, &config.tracing, "switchboard-dev")?;
             // Bound first, so the relay is pointed at the real port (even for port 0).
             let controller_listener = bind(controller_listen).await?;
             let relay_listener = bind(relay_listen).await?;

@@ -8,6 +8,7 @@ mod controller;
 pub mod http;
 pub mod live;
 mod nats;
+pub mod otlp;
 mod process;
 mod relay;
 pub mod scylla;
@@ -15,6 +16,7 @@ pub mod scylla;
 pub use clock::TestClock;
 pub use controller::{ControllerBuilder, TEST_SECRET, TestController};
 pub use nats::NatsServer;
+pub use otlp::OtlpCollector;
 pub use process::{ControllerProcess, RelayProcess, workspace_binary};
 pub use relay::{RelayBuilder, TestRelay};
 pub use switchboard_sdk::{

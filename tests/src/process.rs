@@ -18,8 +18,16 @@ impl ControllerProcess {
     /// Starts `switchboard controller` on port 0 with data in `dir`, and waits until it
     /// prints the address it listens on.
     pub fn start(dir: &Path) -> ControllerProcess {
+        ControllerProcess::start_with_env(dir, &[])
+    }
+
+    /// Like [`ControllerProcess::start`], with more environment (config overrides).
+    pub fn start_with_env(dir: &Path, env: &[(&str, &str)]) -> ControllerProcess {
+        std::fs::create_dir_all(dir).expect("controller dir");
         let secret = dir.join("test-secret");
         std::fs::write(&secret, TEST_SECRET).expect("write secret");
+        let cluster = dir.join("cluster-secret");
+        std::fs::write(&cluster, crate::controller::TEST_CLUSTER_SECRET).expect("write secret");
         let mut command = Command::new(workspace_binary("switchboard"));
         command
             .arg("controller")
@@ -27,10 +35,12 @@ impl ControllerProcess {
             .env("SWITCHBOARD_CONTROLLER__LISTEN", "127.0.0.1:0")
             .env("SWITCHBOARD_HTTP__LISTEN", "127.0.0.1:0")
             .env("SWITCHBOARD_AUTH__HS256_SECRET_FILE", &secret)
+            .env("SWITCHBOARD_CLUSTER__SECRET_FILE", &cluster)
             // Tests send fast from one user.
             .env("SWITCHBOARD_LIMITS__SEND_RATE_PER_SEC", "1000000")
             .env("SWITCHBOARD_LIMITS__SEND_BURST", "1000000")
-            .env("RUST_LOG", "warn");
+            .env("RUST_LOG", "warn")
+            .envs(env.iter().copied());
         let (child, url) = run_until_listening(command, "controller listening on ");
         ControllerProcess { child, url }
     }
@@ -59,6 +69,15 @@ impl RelayProcess {
     /// Starts `switchboard relay` on port 0 in front of `controllers` (in order of
     /// preference), verifying tokens with the test secret.
     pub fn start(dir: &Path, controllers: &[String]) -> RelayProcess {
+        RelayProcess::start_with_env(dir, controllers, &[])
+    }
+
+    /// Like [`RelayProcess::start`], with more environment (config overrides).
+    pub fn start_with_env(
+        dir: &Path,
+        controllers: &[String],
+        env: &[(&str, &str)],
+    ) -> RelayProcess {
         std::fs::create_dir_all(dir).expect("relay dir");
         let secret = dir.join("test-secret");
         std::fs::write(&secret, TEST_SECRET).expect("write secret");
@@ -74,7 +93,8 @@ impl RelayProcess {
             .env("SWITCHBOARD_RELAY__PRESENCE_DEBOUNCE_MS", "300")
             .env("SWITCHBOARD_RELAY__CONNECT_RATE_PER_IP", "1000000")
             .env("SWITCHBOARD_RELAY__CONNECT_BURST_PER_IP", "1000000")
-            .env("RUST_LOG", "warn");
+            .env("RUST_LOG", "warn")
+            .envs(env.iter().copied());
         for controller in controllers {
             command.args(["--controller", controller]);
         }

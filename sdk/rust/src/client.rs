@@ -40,7 +40,8 @@ impl From<Status> for SdkError {
 }
 
 /// Puts `authorization: Bearer <token>` on every request; the token can be swapped at any
-/// time (say, after a refresh) and applies from the next call on.
+/// time (say, after a refresh) and applies from the next call on. Also passes the calling
+/// span's trace context on (`traceparent`), when the app exports OpenTelemetry traces.
 #[derive(Clone)]
 pub struct BearerAuth {
     /// The current token; empty sends no authorization header.
@@ -55,6 +56,11 @@ impl Interceptor for BearerAuth {
                 Status::unauthenticated("the token has characters a header cannot carry")
             })?;
             request.metadata_mut().insert("authorization", value);
+        }
+        if let Some(value) = switchboard_telemetry::traceparent_of_current()
+            .and_then(|traceparent| MetadataValue::try_from(traceparent).ok())
+        {
+            request.metadata_mut().insert(switchboard_telemetry::TRACEPARENT, value);
         }
         Ok(request)
     }

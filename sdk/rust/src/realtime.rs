@@ -72,7 +72,8 @@ pub enum RealtimeEvent {
 /// Commands from the app to the connection task.
 enum Command {
     Frame(ClientKind),
-    Send(pb::SendMessageRequest, oneshot::Sender<Result<pb::Ack, SdkError>>),
+    /// A send and who waits for its ack (the frame carries the caller's trace context).
+    Send(pb::SendFrame, oneshot::Sender<Result<pb::Ack, SdkError>>),
     SetToken(String),
 }
 
@@ -107,7 +108,9 @@ impl Realtime {
             request.client_msg_id = format!("sdk-{:016x}", rand::random::<u64>());
         }
         let (reply, answer) = oneshot::channel();
-        self.command(Command::Send(request, reply)).await?;
+        let traceparent = switchboard_telemetry::traceparent_of_current().unwrap_or_default();
+        let frame = pb::SendFrame { message: Some(request), traceparent };
+        self.command(Command::Send(frame, reply)).await?;
         answer.await.map_err(|_| closed())?
     }
 
@@ -246,9 +249,10 @@ async fn connection(
                 let frame = match command {
                     None => break Ok(Ended::AppClosed),
                     Some(Command::Frame(kind)) => kind,
-                    Some(Command::Send(request, reply)) => {
-                        pending.insert(request.client_msg_id.clone(), reply);
-                        ClientKind::Send(pb::SendFrame { message: Some(request) })
+                    Some(Command::Send(frame, reply)) => {
+                        let id = frame.message.as_ref().map(|m| m.client_msg_id.clone());
+                        pending.insert(id.unwrap_or_default(), reply);
+                        ClientKind::Send(frame)
                     }
                     Some(Command::SetToken(token)) => {
                         options.token = token.clone();

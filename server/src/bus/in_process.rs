@@ -30,8 +30,9 @@ impl Bus for InProcessBus {
     async fn publish(&self, topic: &Topic, event: pb::Event) -> Result<(), BusError> {
         let wanted = self.subscribed.lock().expect("bus lock poisoned").contains(topic);
         if wanted {
+            let traceparent = switchboard_telemetry::traceparent_of_current();
             self.inbox
-                .send((topic.clone(), Arc::new(event)))
+                .send(Delivery { topic: topic.clone(), event: Arc::new(event), traceparent })
                 .await
                 .map_err(|_| BusError::Unavailable("the controller is shutting down".into()))?;
         }

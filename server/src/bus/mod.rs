@@ -21,8 +21,14 @@ pub use presence::{LocalBoard, PresenceBoard};
 
 use crate::realtime::Topic;
 
-/// An event received from the bus, shared by every relay it goes to.
-pub type Delivery = (Topic, Arc<pb::Event>);
+/// An event received from the bus.
+pub struct Delivery {
+    pub topic: Topic,
+    /// Shared by every relay it goes to.
+    pub event: Arc<pb::Event>,
+    /// The publishing span's trace context, when traces are exported.
+    pub traceparent: Option<String>,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum BusError {
@@ -32,7 +38,8 @@ pub enum BusError {
 
 #[async_trait]
 pub trait Bus: Send + Sync + 'static {
-    /// Sends `event` to every controller subscribed to `topic` (this one included).
+    /// Sends `event` to every controller subscribed to `topic` (this one included), with
+    /// the current span's trace context.
     async fn publish(&self, topic: &Topic, event: pb::Event) -> Result<(), BusError>;
 
     /// Starts delivering `topic`'s events to this controller's inbox. Once this returns,

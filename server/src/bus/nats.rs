@@ -8,6 +8,9 @@
 //! | a conversation | `sb.<org>.ch.<conversation id>` |
 //! | a user's membership changes | `sb.<org>.user.<user id>` |
 //!
+//! The payload is the `switchboard.v1.Event`; a `traceparent` header carries the
+//! publisher's trace context when traces are exported.
+//!
 //! A controller holds a NATS subscription for a topic only while one of its relays wants
 //! it. Delivery is at most once: when the connection to NATS drops, the outage's start is
 //! reported on `resyncs` once it is back, and relays replay from the Store.
@@ -194,10 +197,16 @@ fn escape(id: &str) -> String {
 #[async_trait]
 impl Bus for NatsBus {
     async fn publish(&self, topic: &Topic, event: pb::Event) -> Result<(), BusError> {
-        self.client
-            .publish(subject(topic), event.encode_to_vec().into())
-            .await
-            .map_err(|e| BusError::Unavailable(e.to_string()))
+        let payload = event.encode_to_vec().into();
+        let sent = match switchboard_telemetry::traceparent_of_current() {
+            None => self.client.publish(subject(topic), payload).await,
+            Some(traceparent) => {
+                let mut headers = async_nats::HeaderMap::new();
+                headers.insert(switchboard_telemetry::TRACEPARENT, traceparent.as_str());
+                self.client.publish_with_headers(subject(topic), headers, payload).await
+            }
+        };
+        sent.map_err(|e| BusError::Unavailable(e.to_string()))
     }
 
     async fn subscribe(&self, topic: &Topic) -> Result<(), BusError> {
@@ -209,9 +218,16 @@ impl Bus for NatsBus {
         let (inbox, delivered) = (self.inbox.clone(), topic.clone());
         let forward = tokio::spawn(async move {
             while let Some(message) = messages.next().await {
+                let traceparent = message
+                    .headers
+                    .as_ref()
+                    .and_then(|headers| headers.get(switchboard_telemetry::TRACEPARENT))
+                    .map(|value| value.as_str().to_string());
                 match pb::Event::decode(message.payload) {
                     Ok(event) => {
-                        if inbox.send((delivered.clone(), Arc::new(event))).await.is_err() {
+                        let topic = delivered.clone();
+                        let delivery = Delivery { topic, event: Arc::new(event), traceparent };
+                        if inbox.send(delivery).await.is_err() {
                             return;
                         }
                     }

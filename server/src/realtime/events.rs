@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use switchboard_proto::v1::{self as pb, event::Kind};
+use tracing::Instrument as _;
 
 use super::Topic;
 use crate::bus::Bus;
@@ -32,8 +33,9 @@ impl Events {
 
     async fn publish(&self, topic: Topic, conversation_id: ConversationId, kind: Kind) {
         let event = pb::Event { conversation_id, kind: Some(kind) };
+        let span = tracing::info_span!("bus.publish", otel.kind = "producer", conversation_id);
         let start = std::time::Instant::now();
-        if let Err(error) = self.bus.publish(&topic, event).await {
+        if let Err(error) = self.bus.publish(&topic, event).instrument(span).await {
             tracing::warn!(%error, ?topic, "event not published");
         }
         self.metrics.bus_publish_seconds.observe(start.elapsed().as_secs_f64());

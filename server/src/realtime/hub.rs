@@ -7,8 +7,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use switchboard_proto::v1 as pb;
+use switchboard_telemetry::{follow_traceparent, traceparent_of_current};
 use tokio::sync::{RwLock, mpsc};
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument as _;
 
 use super::Topic;
 use crate::bus::{Bus, BusError, Delivery};
@@ -135,30 +137,42 @@ impl FanoutHub {
     }
 
     /// Hands every bus delivery to the relays subscribed to its topic, until the inbox
-    /// closes. The frame is built once per delivery, not once per relay.
+    /// closes.
     pub async fn run(self: Arc<Self>, mut inbox: mpsc::Receiver<Delivery>) {
-        while let Some((topic, event)) = inbox.recv().await {
-            let frame = pb::FanoutFrame {
-                kind: Some(pb::fanout_frame::Kind::Event(pb::TopicEvent {
-                    topic: Some(topic.to_proto()),
-                    event: Some((*event).clone()),
-                })),
-            };
-            let mut too_slow = Vec::new();
-            {
-                let state = self.state.read().await;
-                let Some(relays) = state.topics.get(&topic) else { continue };
-                for relay in relays {
-                    let Some(link) = state.relays.get(relay) else { continue };
-                    if link.sender.try_send(frame.clone()).is_err() {
-                        too_slow.push(*relay);
-                    }
+        while let Some(delivery) = inbox.recv().await {
+            let span = tracing::info_span!(
+                "fanout",
+                otel.kind = "consumer",
+                conversation_id = delivery.event.conversation_id
+            );
+            follow_traceparent(&span, delivery.traceparent.as_deref());
+            self.dispatch(delivery).instrument(span).await;
+        }
+    }
+
+    /// The frame is built once per delivery, not once per relay.
+    async fn dispatch(&self, Delivery { topic, event, .. }: Delivery) {
+        let frame = pb::FanoutFrame {
+            kind: Some(pb::fanout_frame::Kind::Event(pb::TopicEvent {
+                topic: Some(topic.to_proto()),
+                event: Some((*event).clone()),
+                traceparent: traceparent_of_current().unwrap_or_default(),
+            })),
+        };
+        let mut too_slow = Vec::new();
+        {
+            let state = self.state.read().await;
+            let Some(relays) = state.topics.get(&topic) else { return };
+            for relay in relays {
+                let Some(link) = state.relays.get(relay) else { continue };
+                if link.sender.try_send(frame.clone()).is_err() {
+                    too_slow.push(*relay);
                 }
             }
-            for relay in too_slow {
-                tracing::warn!(relay, "relay stream fell behind; cutting it off (it will resync)");
-                self.detach(relay).await;
-            }
+        }
+        for relay in too_slow {
+            tracing::warn!(relay, "relay stream fell behind; cutting it off (it will resync)");
+            self.detach(relay).await;
         }
     }
 

@@ -1,11 +1,12 @@
 //! A Store decorator that times every call into the read and write latency histograms,
-//! whatever the engine.
+//! whatever the engine, and gives each its trace span.
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use async_trait::async_trait;
 use prometheus_client::metrics::histogram::Histogram;
+use tracing::Instrument as _;
 
 use super::{HistoryQuery, Inserted, RoleChange, Store, StoreResult};
 use crate::metrics::ControllerMetrics;
@@ -22,9 +23,10 @@ impl MeteredStore {
     }
 }
 
-async fn timed<T>(histogram: &Histogram, call: impl Future<Output = T>) -> T {
+async fn timed<T>(histogram: &Histogram, operation: &str, call: impl Future<Output = T>) -> T {
+    let span = tracing::info_span!("store", otel.name = operation, otel.kind = "client");
     let start = Instant::now();
-    let result = call.await;
+    let result = call.instrument(span).await;
     histogram.observe(start.elapsed().as_secs_f64());
     result
 }
@@ -32,26 +34,47 @@ async fn timed<T>(histogram: &Histogram, call: impl Future<Output = T>) -> T {
 #[async_trait]
 impl Store for MeteredStore {
     async fn create_conversation(&self, c: &Conversation, m: &[Member]) -> StoreResult<()> {
-        timed(&self.metrics.store_write_seconds, self.inner.create_conversation(c, m)).await
+        timed(
+            &self.metrics.store_write_seconds,
+            "create_conversation",
+            self.inner.create_conversation(c, m),
+        )
+        .await
     }
     async fn get_conversation(&self, id: ConversationId) -> StoreResult<Option<Conversation>> {
-        timed(&self.metrics.store_read_seconds, self.inner.get_conversation(id)).await
+        timed(&self.metrics.store_read_seconds, "get_conversation", self.inner.get_conversation(id))
+            .await
     }
     async fn update_conversation(&self, c: &Conversation) -> StoreResult<Conversation> {
-        timed(&self.metrics.store_write_seconds, self.inner.update_conversation(c)).await
+        timed(
+            &self.metrics.store_write_seconds,
+            "update_conversation",
+            self.inner.update_conversation(c),
+        )
+        .await
     }
     async fn get_or_create_direct(
         &self,
         c: &Conversation,
         m: &[Member; 2],
     ) -> StoreResult<Conversation> {
-        timed(&self.metrics.store_write_seconds, self.inner.get_or_create_direct(c, m)).await
+        timed(
+            &self.metrics.store_write_seconds,
+            "get_or_create_direct",
+            self.inner.get_or_create_direct(c, m),
+        )
+        .await
     }
     async fn get_or_create_self(&self, c: &Conversation, m: &Member) -> StoreResult<Conversation> {
-        timed(&self.metrics.store_write_seconds, self.inner.get_or_create_self(c, m)).await
+        timed(
+            &self.metrics.store_write_seconds,
+            "get_or_create_self",
+            self.inner.get_or_create_self(c, m),
+        )
+        .await
     }
     async fn get_member(&self, id: ConversationId, user: &str) -> StoreResult<Option<Member>> {
-        timed(&self.metrics.store_read_seconds, self.inner.get_member(id, user)).await
+        timed(&self.metrics.store_read_seconds, "get_member", self.inner.get_member(id, user)).await
     }
     async fn list_members(
         &self,
@@ -59,13 +82,23 @@ impl Store for MeteredStore {
         after: &str,
         limit: usize,
     ) -> StoreResult<Vec<Member>> {
-        timed(&self.metrics.store_read_seconds, self.inner.list_members(id, after, limit)).await
+        timed(
+            &self.metrics.store_read_seconds,
+            "list_members",
+            self.inner.list_members(id, after, limit),
+        )
+        .await
     }
     async fn add_members(&self, id: ConversationId, m: &[Member]) -> StoreResult<Vec<Member>> {
-        timed(&self.metrics.store_write_seconds, self.inner.add_members(id, m)).await
+        timed(&self.metrics.store_write_seconds, "add_members", self.inner.add_members(id, m)).await
     }
     async fn remove_member(&self, id: ConversationId, user: &str) -> StoreResult<bool> {
-        timed(&self.metrics.store_write_seconds, self.inner.remove_member(id, user)).await
+        timed(
+            &self.metrics.store_write_seconds,
+            "remove_member",
+            self.inner.remove_member(id, user),
+        )
+        .await
     }
     async fn change_role(
         &self,
@@ -74,7 +107,12 @@ impl Store for MeteredStore {
         from: Role,
         to: Role,
     ) -> StoreResult<RoleChange> {
-        timed(&self.metrics.store_write_seconds, self.inner.change_role(id, user, from, to)).await
+        timed(
+            &self.metrics.store_write_seconds,
+            "change_role",
+            self.inner.change_role(id, user, from, to),
+        )
+        .await
     }
     async fn transfer_ownership(
         &self,
@@ -82,7 +120,12 @@ impl Store for MeteredStore {
         from: &str,
         to: &str,
     ) -> StoreResult<Option<Conversation>> {
-        timed(&self.metrics.store_write_seconds, self.inner.transfer_ownership(id, from, to)).await
+        timed(
+            &self.metrics.store_write_seconds,
+            "transfer_ownership",
+            self.inner.transfer_ownership(id, from, to),
+        )
+        .await
     }
     async fn list_user_conversations(
         &self,
@@ -93,29 +136,38 @@ impl Store for MeteredStore {
     ) -> StoreResult<Vec<ConversationId>> {
         timed(
             &self.metrics.store_read_seconds,
+            "list_user_conversations",
             self.inner.list_user_conversations(org, user, after, limit),
         )
         .await
     }
     async fn insert_message(&self, m: &Message) -> StoreResult<Inserted> {
-        timed(&self.metrics.store_write_seconds, self.inner.insert_message(m)).await
+        timed(&self.metrics.store_write_seconds, "insert_message", self.inner.insert_message(m))
+            .await
     }
     async fn get_message(
         &self,
         channel: ConversationId,
         id: MessageId,
     ) -> StoreResult<Option<Message>> {
-        timed(&self.metrics.store_read_seconds, self.inner.get_message(channel, id)).await
+        timed(&self.metrics.store_read_seconds, "get_message", self.inner.get_message(channel, id))
+            .await
     }
     async fn update_message(&self, m: &Message) -> StoreResult<()> {
-        timed(&self.metrics.store_write_seconds, self.inner.update_message(m)).await
+        timed(&self.metrics.store_write_seconds, "update_message", self.inner.update_message(m))
+            .await
     }
     async fn list_messages(
         &self,
         channel: ConversationId,
         q: HistoryQuery,
     ) -> StoreResult<Vec<Message>> {
-        timed(&self.metrics.store_read_seconds, self.inner.list_messages(channel, q)).await
+        timed(
+            &self.metrics.store_read_seconds,
+            "list_messages",
+            self.inner.list_messages(channel, q),
+        )
+        .await
     }
     async fn advance_read_marker(
         &self,
@@ -123,14 +175,23 @@ impl Store for MeteredStore {
         user: &str,
         m: MessageId,
     ) -> StoreResult<MessageId> {
-        timed(&self.metrics.store_write_seconds, self.inner.advance_read_marker(channel, user, m))
-            .await
+        timed(
+            &self.metrics.store_write_seconds,
+            "advance_read_marker",
+            self.inner.advance_read_marker(channel, user, m),
+        )
+        .await
     }
     async fn list_read_markers(
         &self,
         channel: ConversationId,
     ) -> StoreResult<Vec<(String, MessageId)>> {
-        timed(&self.metrics.store_read_seconds, self.inner.list_read_markers(channel)).await
+        timed(
+            &self.metrics.store_read_seconds,
+            "list_read_markers",
+            self.inner.list_read_markers(channel),
+        )
+        .await
     }
     async fn maintain(&self) -> StoreResult<()> {
         self.inner.maintain().await
