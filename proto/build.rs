@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-const PROTOS: [&str; 7] = [
+const PROTOS: [&str; 8] = [
     "switchboard/v1/conversation.proto",
     "switchboard/v1/message.proto",
     "switchboard/v1/chat.proto",
@@ -10,6 +10,7 @@ const PROTOS: [&str; 7] = [
     "switchboard/v1/realtime.proto",
     "switchboard/v1/fanout.proto",
     "switchboard/v1/relay_admin.proto",
+    "switchboard/v1/admin.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -92,6 +92,9 @@ pub(crate) enum Command {
     /// Relay operations.
     #[command(subcommand)]
     Relay(RelayCommand),
+    /// Cluster-wide views for operators (need chat.admin).
+    #[command(subcommand)]
+    Admin(AdminCommand),
     /// Print a shell completion script.
     Completions { shell: clap_complete::Shell },
 }
@@ -100,6 +103,18 @@ pub(crate) enum Command {
 pub(crate) enum RelayCommand {
     /// What the relay at --addr is doing (needs chat.admin).
     Status,
+}
+
+#[derive(Subcommand)]
+pub(crate) enum AdminCommand {
+    /// The key figures of every controller and relay.
+    Stats,
+    /// Who of your org is connected, on which relay.
+    Connections {
+        /// Only this user.
+        #[arg(long)]
+        user: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]

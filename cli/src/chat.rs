@@ -5,7 +5,9 @@ use serde_json::{Value, json};
 use switchboard_sdk::proto as pb;
 use switchboard_sdk::{Client, SdkError};
 
-use crate::args::{ChannelCommand, Command, DmCommand, MemberCommand, RelayCommand, TeamCommand};
+use crate::args::{
+    AdminCommand, ChannelCommand, Command, DmCommand, MemberCommand, RelayCommand, TeamCommand,
+};
 use crate::output;
 
 /// One result to print: JSON for `--json`, the table (or line) otherwise.
@@ -117,6 +119,20 @@ async fn execute(client: &Client, command: Command) -> Result<Shown, SdkError> {
             Shown {
                 json: output::relay_status_json(&status),
                 human: output::relay_status_table(&status).to_string(),
+            }
+        }
+        Command::Admin(AdminCommand::Stats) => {
+            let stats = client.admin_stats().await?;
+            Shown {
+                json: output::admin_stats_json(&stats),
+                human: output::admin_stats_tables(&stats),
+            }
+        }
+        Command::Admin(AdminCommand::Connections { user }) => {
+            let connections = client.admin_connections(user.as_deref().unwrap_or("")).await?;
+            Shown {
+                json: Value::Array(connections.iter().map(output::connection_json).collect()),
+                human: output::connections_table(&connections).to_string(),
             }
         }
         Command::Token(_) | Command::Completions { .. } | Command::Tail { .. } => {

@@ -205,6 +205,121 @@ pub(crate) fn relay_status_table(s: &pb::RelayStatusResponse) -> Table {
     table
 }
 
+pub(crate) fn admin_stats_json(s: &pb::AdminStatsResponse) -> Value {
+    let controllers: Vec<Value> = s
+        .controllers
+        .iter()
+        .map(|c| {
+            json!({
+                "node_id": c.node_id,
+                "address": c.address,
+                "uptime_secs": c.uptime_secs,
+                "messages_sent": c.messages_sent,
+                "relay_streams": c.relay_streams,
+                "bus_topics": c.bus_topics,
+                "bus_resyncs": c.bus_resyncs,
+                "bus_connected": c.bus_connected,
+            })
+        })
+        .collect();
+    let relays: Vec<Value> = s
+        .relays
+        .iter()
+        .map(|r| {
+            json!({
+                "address": r.address,
+                "controller": r.controller,
+                "uptime_secs": r.uptime_secs,
+                "client_streams": r.client_streams,
+                "upstream_topics": r.upstream_topics,
+                "local_subscriptions": r.local_subscriptions,
+                "events_received": r.events_received,
+                "deliveries": r.deliveries,
+                "slow_disconnects": r.slow_disconnects,
+                "resyncs": r.resyncs,
+            })
+        })
+        .collect();
+    json!({ "controllers": controllers, "relays": relays })
+}
+
+/// A controllers table and a relays table.
+pub(crate) fn admin_stats_tables(s: &pb::AdminStatsResponse) -> String {
+    let mut controllers =
+        table(&["CONTROLLER", "NODE", "UPTIME", "SENT", "RELAYS", "BUS TOPICS", "BUS", "RESYNCS"]);
+    for c in &s.controllers {
+        controllers.add_row(vec![
+            c.address.clone(),
+            c.node_id.to_string(),
+            uptime(c.uptime_secs),
+            c.messages_sent.to_string(),
+            c.relay_streams.to_string(),
+            c.bus_topics.to_string(),
+            if c.bus_connected { "up" } else { "down" }.to_string(),
+            c.bus_resyncs.to_string(),
+        ]);
+    }
+    let mut relays = table(&[
+        "RELAY",
+        "CONTROLLER",
+        "UPTIME",
+        "CLIENTS",
+        "TOPICS",
+        "SUBSCRIPTIONS",
+        "RECEIVED",
+        "DELIVERED",
+        "SLOW CUT",
+        "RESYNCS",
+    ]);
+    for r in &s.relays {
+        relays.add_row(vec![
+            r.address.clone(),
+            r.controller.clone(),
+            uptime(r.uptime_secs),
+            r.client_streams.to_string(),
+            r.upstream_topics.to_string(),
+            r.local_subscriptions.to_string(),
+            r.events_received.to_string(),
+            r.deliveries.to_string(),
+            r.slow_disconnects.to_string(),
+            r.resyncs.to_string(),
+        ]);
+    }
+    format!("{controllers}\n{relays}")
+}
+
+fn uptime(secs: u64) -> String {
+    humantime::format_duration(std::time::Duration::from_secs(secs)).to_string()
+}
+
+pub(crate) fn connection_json(c: &pb::Connection) -> Value {
+    json!({
+        "user_id": c.user_id,
+        "org": c.org,
+        "relay": c.relay,
+        "streams": c.streams,
+        "connected_since_ms": c.connected_since_ms,
+    })
+}
+
+pub(crate) fn connections_table(connections: &[pb::Connection]) -> Table {
+    let mut table = table(&["USER", "RELAY", "STREAMS", "CONNECTED FOR"]);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or_default();
+    for c in connections {
+        let connected_for = ((now - c.connected_since_ms).max(0) / 1000) as u64;
+        table.add_row(vec![
+            c.user_id.clone(),
+            c.relay.clone(),
+            c.streams.to_string(),
+            uptime(connected_for),
+        ]);
+    }
+    table
+}
+
 /// One live event as JSON (one object per line in `sbctl tail --json`).
 pub(crate) fn event_json(event: &pb::Event) -> Value {
     use pb::event::Kind;

@@ -11,6 +11,7 @@ mod dispatch;
 mod forward;
 mod presence;
 mod replay;
+mod report;
 mod session;
 mod stats;
 mod subscribers;
@@ -37,7 +38,7 @@ pub use config::RelayConfig;
 
 use crate::admin::RelayAdminApi;
 use crate::connect::RealtimeApi;
-use crate::forward::ForwardChat;
+use crate::forward::Forward;
 use crate::presence::LocalPresence;
 use crate::session::{FrameStream, Session};
 use crate::stats::Stats;
@@ -69,6 +70,10 @@ pub(crate) struct RelayState {
     /// Sessions holding live events back until a resync, and from when events may be lost.
     pending_resync: Mutex<Option<(i64, Vec<Arc<Session>>)>>,
     next_session: AtomicU64,
+    /// For uptime in reports.
+    started: std::time::Instant,
+    /// The address clients reach this relay at, set when it starts serving (for reports).
+    address: std::sync::OnceLock<String>,
 }
 
 impl RelayState {
@@ -198,6 +203,8 @@ impl Relay {
             sessions: Mutex::new(HashMap::new()),
             pending_resync: Mutex::new(None),
             next_session: AtomicU64::new(1),
+            started: std::time::Instant::now(),
+            address: std::sync::OnceLock::new(),
             connect_rate: switchboard_auth::rate::KeyedRate::new(
                 config.connect_rate_per_ip,
                 config.connect_burst_per_ip,
@@ -226,6 +233,9 @@ impl Relay {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), RelayError> {
         let state = self.state;
+        if let Ok(address) = listener.local_addr() {
+            let _ = state.address.set(address.to_string());
+        }
         let stop = CancellationToken::new();
         let link = tokio::spawn(Upstream::run(state.clone(), stop.clone()));
         let forget = state.clone();
@@ -255,7 +265,8 @@ impl Relay {
                     .max_decoding_message_size(state.config.max_frame_bytes),
             )
             .add_service(RelayAdminServer::new(RelayAdminApi { state: state.clone() }))
-            .add_service(ForwardChat::new(state.upstream.channel()))
+            .add_service(Forward::<forward::Chat>::new(state.upstream.clone()))
+            .add_service(Forward::<forward::Admin>::new(state.upstream.clone()))
             .serve_with_incoming_shutdown(
                 TcpIncoming::from(listener).with_nodelay(Some(true)),
                 async move {

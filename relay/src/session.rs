@@ -37,6 +37,8 @@ pub(crate) struct Session {
     pub(crate) id: SessionId,
     pub(crate) org: String,
     pub(crate) user: String,
+    /// When the stream opened (Unix milliseconds), for `sbctl admin connections`.
+    pub(crate) opened_ms: i64,
     /// Subscribed to all the user's conversations (a Hello without `only`): membership
     /// changes add and remove subscriptions.
     pub(crate) follow_all: AtomicBool,
@@ -99,6 +101,7 @@ impl Session {
             id,
             org: org.to_string(),
             user: user.to_string(),
+            opened_ms: switchboard_proto::ids::now_ms(),
             follow_all: AtomicBool::new(false),
             queue,
             last_word,

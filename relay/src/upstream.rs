@@ -215,6 +215,9 @@ impl Upstream {
                     span.in_scope(|| state.dispatch(&topic, Arc::new(event)));
                 }
             }
+            Some(Frame::ReportRequest(request)) => {
+                self.send_best_effort(Kind::Report(state.report(request)));
+            }
             Some(Frame::Resync(resync)) => {
                 state.hold_all(resync.since_ms);
                 state.resync_held();

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use switchboard_proto::v1::admin_server::AdminServer;
 use switchboard_proto::v1::chat_server::ChatServer;
 use switchboard_proto::v1::fanout_server::FanoutServer;
 use tokio::net::TcpListener;
@@ -20,11 +21,12 @@ use crate::bus::{
 };
 use crate::chat::{ChatService, Limits};
 use crate::config::{Config, ConfigError, ControllerKeysError, StoreEngine};
-use crate::grpc::{ChatApi, FanoutApi};
+use crate::grpc::{AdminApi, ChatApi, FanoutApi};
 use crate::http::Readiness;
 use crate::ids::{Clock, IdGenerator};
 use crate::metrics::ControllerMetrics;
 use crate::realtime::{Events, FanoutHub, TypingTracker};
+use crate::report::NodeReporter;
 use crate::store::embedded::EmbeddedStore;
 use crate::store::metered::MeteredStore;
 use crate::store::scylla::ScyllaStore;
@@ -60,6 +62,8 @@ pub struct Controller {
     verifier: Arc<TokenVerifier>,
     /// Relay streams and their topics.
     hub: Arc<FanoutHub>,
+    /// Figures and connections for `sbctl admin`.
+    reporter: Arc<NodeReporter>,
     /// For readiness: is the bus reachable.
     bus: Arc<dyn Bus>,
     metrics: Arc<ControllerMetrics>,
@@ -112,24 +116,35 @@ impl Controller {
         };
         let (deliveries, inbox) = mpsc::channel(HUB_INBOX);
         let (resync_tx, resyncs) = mpsc::channel(16);
-        let (bus, board): (Arc<dyn Bus>, Arc<dyn PresenceBoard>) = if config.nats.urls.is_empty() {
-            (Arc::new(InProcessBus::new(deliveries)), Arc::new(LocalBoard::default()))
-        } else {
-            let nats = NatsBus::connect(&config.nats, deliveries, resync_tx).await?;
-            let ttl = Duration::from_secs(config.nats.presence_ttl_secs);
-            let board = NatsBoard::open(nats.client(), config.node_id, ttl).await?;
-            (Arc::new(nats), Arc::new(board))
-        };
+        let (bus, board, nats): (Arc<dyn Bus>, Arc<dyn PresenceBoard>, _) =
+            if config.nats.urls.is_empty() {
+                let bus = Arc::new(InProcessBus::new(deliveries));
+                (bus, Arc::new(LocalBoard::default()), None)
+            } else {
+                let nats = NatsBus::connect(&config.nats, deliveries, resync_tx).await?;
+                let ttl = Duration::from_secs(config.nats.presence_ttl_secs);
+                let board = NatsBoard::open(nats.client(), config.node_id, ttl).await?;
+                let client = nats.client();
+                (Arc::new(nats), Arc::new(board), Some(client))
+            };
         let typing = TypingTracker::new(Duration::from_millis(config.realtime.typing_ttl_ms));
         let ids = IdGenerator::new(config.node_id, clock);
         let metrics = Arc::new(ControllerMetrics::default());
         let store: Arc<dyn Store> = Arc::new(MeteredStore::new(store, metrics.clone()));
         let events = Events::new(bus.clone(), metrics.clone());
         let chat = ChatService::new(store, ids, limits, events, typing, board, metrics.clone());
+        let hub = Arc::new(FanoutHub::new(bus.clone(), metrics.clone()));
         Ok(Controller {
             chat: Arc::new(chat),
             verifier: Arc::new(verifier),
-            hub: Arc::new(FanoutHub::new(bus.clone(), metrics.clone())),
+            reporter: Arc::new(NodeReporter::new(
+                config.node_id,
+                hub.clone(),
+                bus.clone(),
+                metrics.clone(),
+                nats,
+            )),
+            hub,
             bus,
             metrics,
             store_reachable: Arc::new(AtomicBool::new(true)),
@@ -176,6 +191,11 @@ impl Controller {
             .build_v1()?;
         let api = ChatApi::new(self.chat.clone(), self.verifier.clone(), self.max_in_flight);
         let fanout = FanoutApi::new(self.chat.clone(), self.hub.clone(), self.credential);
+        let admin = AdminApi::new(self.reporter.clone(), self.verifier.clone());
+        if let Ok(address) = listener.local_addr() {
+            self.reporter.set_address(address.to_string());
+        }
+        let peer_queries = tokio::spawn(self.reporter.clone().answer_queries());
 
         let maintenance = tokio::spawn(maintain(self.chat.clone()));
         let dispatch = tokio::spawn(self.hub.clone().run(self.inbox));
@@ -196,6 +216,7 @@ impl Controller {
             .add_service(reflection)
             .add_service(ChatServer::new(api).max_decoding_message_size(self.max_request_bytes))
             .add_service(FanoutServer::new(fanout))
+            .add_service(AdminServer::new(admin))
             .serve_with_incoming_shutdown(
                 TcpIncoming::from(listener).with_nodelay(Some(true)),
                 async move {
@@ -221,6 +242,7 @@ impl Controller {
         typing.abort();
         heartbeat.abort();
         probe.abort();
+        peer_queries.abort();
         self.chat.store().flush().await?;
         tracing::info!("store flushed; controller stopped");
         result

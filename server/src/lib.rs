@@ -17,6 +17,7 @@ pub mod ids;
 pub mod metrics;
 pub mod model;
 pub mod realtime;
+pub mod report;
 pub mod store;
 pub mod tls;
 pub mod validate;

@@ -17,7 +17,7 @@ pub use clock::TestClock;
 pub use controller::{ControllerBuilder, TEST_SECRET, TestController};
 pub use nats::NatsServer;
 pub use otlp::OtlpCollector;
-pub use process::{ControllerProcess, RelayProcess, workspace_binary};
+pub use process::{ControllerProcess, RelayProcess, sbctl, workspace_binary};
 pub use relay::{RelayBuilder, TestRelay};
 pub use switchboard_sdk::{
     Client, Code, Realtime, RealtimeEvent, RealtimeOptions, SdkError, proto,

@@ -134,6 +134,20 @@ fn run_until_listening(mut command: Command, prefix: &str) -> (Child, String) {
     (child, url)
 }
 
+/// Runs `sbctl` against `address`: its stdout, or its stderr if it failed. Runs on a
+/// blocking thread so in-process servers keep serving meanwhile.
+pub async fn sbctl(address: &str, token: &str, args: &[&str]) -> Result<String, String> {
+    let mut command = Command::new(workspace_binary("sbctl"));
+    command.args(args).env("SWITCHBOARD_ADDR", address).env("SWITCHBOARD_TOKEN", token);
+    let output =
+        tokio::task::spawn_blocking(move || command.output()).await.unwrap().expect("run sbctl");
+    if output.status.success() {
+        Ok(String::from_utf8(output.stdout).expect("UTF-8 output"))
+    } else {
+        Err(String::from_utf8(output.stderr).expect("UTF-8 output"))
+    }
+}
+
 /// A binary of this workspace, from next to the test executables. All binaries are built
 /// once per test process with the same command as `scripts/test` (`--workspace --bins`),
 /// so the build is a no-op when they are current and never relinks them with other

@@ -64,18 +64,9 @@ async fn grpc_health_reports_the_chat_service_serving() {
     }
 }
 
-/// Runs sbctl against `server`: its stdout, or its stderr if it failed. Runs on a blocking
-/// thread so the in-process server keeps serving meanwhile.
+/// Runs sbctl against `server`.
 async fn sbctl(server: &TestController, token: &str, args: &[&str]) -> Result<String, String> {
-    let mut command = Command::new(workspace_binary("sbctl"));
-    command.args(args).env("SWITCHBOARD_ADDR", server.url()).env("SWITCHBOARD_TOKEN", token);
-    let output =
-        tokio::task::spawn_blocking(move || command.output()).await.unwrap().expect("run sbctl");
-    if output.status.success() {
-        Ok(String::from_utf8(output.stdout).unwrap())
-    } else {
-        Err(String::from_utf8(output.stderr).unwrap())
-    }
+    switchboard_tests::sbctl(&server.url(), token, args).await
 }
 
 fn json(text: &str) -> Value {

@@ -175,6 +175,10 @@ async fn the_relay_moves_to_the_other_controller_when_its_controller_dies_shared
     assert_eq!(received, sent[20..], "every message once, in order");
     let stream_ended = bob_disconnected(&mut bob).await;
     assert!(!stream_ended, "bob's stream survived the controller's death");
+    // Unary calls through the relay follow it to the surviving controller too.
+    let bob_unary = relay.client(second.token("bob", "acme")).await;
+    let reply = bob_unary.send_text(channel, "through the relay").await.unwrap();
+    assert_eq!(reply.from, "bob");
 }
 
 /// Whether any disconnect is pending on the connection (checked with a marker-free probe:

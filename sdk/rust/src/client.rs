@@ -8,7 +8,8 @@ use switchboard_proto::tonic::service::interceptor::InterceptedService;
 use switchboard_proto::tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
 use switchboard_proto::tonic::{Request, Status};
 use switchboard_proto::v1::{
-    self as pb, chat_client::ChatClient, relay_admin_client::RelayAdminClient,
+    self as pb, admin_client::AdminClient, chat_client::ChatClient,
+    relay_admin_client::RelayAdminClient,
 };
 
 /// What can go wrong talking to Switchboard.
@@ -73,6 +74,8 @@ pub struct Client {
     chat: ChatClient<InterceptedService<Channel, BearerAuth>>,
     /// Relay status, when connected to a relay.
     relay_admin: RelayAdminClient<InterceptedService<Channel, BearerAuth>>,
+    /// Cluster figures and connections.
+    admin: AdminClient<InterceptedService<Channel, BearerAuth>>,
     /// Shared with the interceptor.
     token: Arc<RwLock<String>>,
 }
@@ -105,8 +108,9 @@ impl Client {
         let token = Arc::new(RwLock::new(token.into()));
         let auth = BearerAuth { token: token.clone() };
         let chat = ChatClient::with_interceptor(channel.clone(), auth.clone());
-        let relay_admin = RelayAdminClient::with_interceptor(channel, auth);
-        Client { chat, relay_admin, token }
+        let relay_admin = RelayAdminClient::with_interceptor(channel.clone(), auth.clone());
+        let admin = AdminClient::with_interceptor(channel, auth);
+        Client { chat, relay_admin, admin, token }
     }
 
     /// Replaces the token used from the next call on.
@@ -265,6 +269,18 @@ impl Client {
     /// What a relay is doing (needs `chat.admin`; only relays serve it).
     pub async fn relay_status(&self) -> Result<pb::RelayStatusResponse> {
         Ok(self.relay_admin.clone().status(pb::RelayStatusRequest {}).await?.into_inner())
+    }
+
+    /// The key figures of every controller and relay (needs `chat.admin`).
+    pub async fn admin_stats(&self) -> Result<pb::AdminStatsResponse> {
+        Ok(self.admin.clone().stats(pb::AdminStatsRequest {}).await?.into_inner())
+    }
+
+    /// Who of the caller's org is connected on which relay; `user_id` empty for everyone
+    /// (needs `chat.admin`).
+    pub async fn admin_connections(&self, user_id: &str) -> Result<Vec<pb::Connection>> {
+        let request = pb::ConnectionsRequest { user_id: user_id.into() };
+        Ok(self.admin.clone().connections(request).await?.into_inner().connections)
     }
 
     pub async fn set_typing(&self, channel_id: u64, typing: bool) -> Result<u32> {

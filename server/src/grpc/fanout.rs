@@ -91,6 +91,7 @@ async fn handle(chat: &ChatService, hub: &FanoutHub, relay: RelayId, frame: pb::
         Some(Kind::Presence(report)) => {
             chat.report_presence(relay, &report.org, &report.user_id, report.online).await;
         }
+        Some(Kind::Report(report)) => hub.report_arrived(report),
         None => {}
     }
 }

@@ -1,8 +1,10 @@
 //! The gRPC face of the controller: authentication per call, proto ↔ domain conversion,
 //! and the tonic service implementations.
 
+mod admin;
 mod chat;
 mod fanout;
 
+pub use admin::AdminApi;
 pub use chat::ChatApi;
 pub use fanout::FanoutApi;

@@ -3,8 +3,9 @@
 //! of its relays wants it, so traffic flows only where there are readers.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use switchboard_proto::v1 as pb;
 use switchboard_telemetry::{follow_traceparent, traceparent_of_current};
@@ -22,6 +23,10 @@ pub type RelayId = u64;
 /// Frames queued per relay stream. A relay that falls this far behind is cut off; it
 /// reconnects and resyncs from the Store, so nobody waits on it.
 const RELAY_QUEUE: usize = 16_384;
+
+/// How long `sbctl admin` waits for relays to report (well inside the window in which
+/// controllers collect each other's reports).
+const REPORT_TIMEOUT: Duration = Duration::from_millis(500);
 
 /// One attached relay stream.
 struct RelayLink {
@@ -48,11 +53,21 @@ pub struct FanoutHub {
     /// bus subscription it promises.
     state: RwLock<HubState>,
     next_relay: AtomicU64,
+    /// Report requests waiting for relays' answers, by request id.
+    pending_reports: Mutex<HashMap<u64, mpsc::Sender<pb::RelayReport>>>,
+    next_report: AtomicU64,
 }
 
 impl FanoutHub {
     pub fn new(bus: Arc<dyn Bus>, metrics: Arc<ControllerMetrics>) -> Self {
-        FanoutHub { bus, metrics, state: RwLock::default(), next_relay: AtomicU64::new(1) }
+        FanoutHub {
+            bus,
+            metrics,
+            state: RwLock::default(),
+            next_relay: AtomicU64::new(1),
+            pending_reports: Mutex::default(),
+            next_report: AtomicU64::new(1),
+        }
     }
 
     /// Registers a relay stream: its id, its outgoing frames, and the token that ends it.
@@ -186,6 +201,45 @@ impl FanoutHub {
             if link.sender.try_send(frame.clone()).is_err() {
                 link.cut.cancel();
             }
+        }
+    }
+
+    /// Asks every attached relay for its figures and connections; returns the answers that
+    /// arrive within [`REPORT_TIMEOUT`] (a relay too busy to answer is left out).
+    pub async fn relay_reports(&self, query: pb::ReportQuery) -> Vec<pb::RelayReport> {
+        let request_id = self.next_report.fetch_add(1, Ordering::Relaxed);
+        let frame = pb::FanoutFrame {
+            kind: Some(pb::fanout_frame::Kind::ReportRequest(pb::ReportRequest {
+                request_id,
+                query: Some(query),
+            })),
+        };
+        let (answers, mut answered) = {
+            let state = self.state.read().await;
+            mpsc::channel(state.relays.len().max(1))
+        };
+        self.pending_reports.lock().expect("reports lock").insert(request_id, answers);
+        let asked = {
+            let state = self.state.read().await;
+            state.relays.values().filter(|link| link.sender.try_send(frame.clone()).is_ok()).count()
+        };
+        let mut reports = Vec::with_capacity(asked);
+        let deadline = tokio::time::Instant::now() + REPORT_TIMEOUT;
+        while reports.len() < asked {
+            match tokio::time::timeout_at(deadline, answered.recv()).await {
+                Ok(Some(report)) => reports.push(report),
+                _ => break,
+            }
+        }
+        self.pending_reports.lock().expect("reports lock").remove(&request_id);
+        reports
+    }
+
+    /// A relay's answer to [`FanoutHub::relay_reports`].
+    pub fn report_arrived(&self, report: pb::RelayReport) {
+        let pending = self.pending_reports.lock().expect("reports lock");
+        if let Some(answers) = pending.get(&report.request_id) {
+            let _ = answers.try_send(report);
         }
     }
 

@@ -1,0 +1,64 @@
+//! What this relay tells its controller for `sbctl admin`: its figures, and who is
+//! connected (one org's users only: the query names the org of the admin asking).
+
+use std::collections::BTreeMap;
+
+use switchboard_proto::v1 as pb;
+
+use crate::RelayState;
+
+impl RelayState {
+    /// The answer to a controller's `ReportRequest`.
+    pub(crate) fn report(&self, request: pb::ReportRequest) -> pb::RelayReport {
+        let address = self.address();
+        let query = request.query.unwrap_or_default();
+        // (org, user) → (streams, oldest stream's opening).
+        let mut users: BTreeMap<(String, String), (u32, i64)> = BTreeMap::new();
+        if !query.org.is_empty() {
+            for session in self.sessions.lock().expect("sessions lock poisoned").values() {
+                if session.org != query.org
+                    || (!query.user_id.is_empty() && session.user != query.user_id)
+                {
+                    continue;
+                }
+                let entry = users
+                    .entry((session.org.clone(), session.user.clone()))
+                    .or_insert((0, session.opened_ms));
+                entry.0 += 1;
+                entry.1 = entry.1.min(session.opened_ms);
+            }
+        }
+        let connections = users
+            .into_iter()
+            .map(|((org, user_id), (streams, since))| pb::Connection {
+                relay: address.clone(),
+                org,
+                user_id,
+                streams,
+                connected_since_ms: since,
+            })
+            .collect();
+        let stats = &self.stats;
+        pb::RelayReport {
+            request_id: request.request_id,
+            stats: Some(pb::RelayStats {
+                address,
+                controller: self.upstream.current_address(),
+                uptime_secs: self.started.elapsed().as_secs(),
+                client_streams: self.session_count() as u32,
+                upstream_topics: stats.upstream_topics.get() as u32,
+                local_subscriptions: stats.local_subscriptions.get() as u32,
+                events_received: stats.events_received.get(),
+                deliveries: stats.events_delivered.get(),
+                slow_disconnects: stats.slow_disconnects.get(),
+                resyncs: stats.resyncs.get(),
+            }),
+            connections,
+        }
+    }
+
+    /// The client-facing address, once serving.
+    fn address(&self) -> String {
+        self.address.get().cloned().unwrap_or_default()
+    }
+}
