@@ -95,6 +95,8 @@ pub(crate) enum Command {
     /// Cluster-wide views for operators (need chat.admin).
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Load scenarios with real client connections; prints a table (see docs/benchmarks.md).
+    Bench(crate::bench::BenchArgs),
     /// Print a shell completion script.
     Completions { shell: clap_complete::Shell },
 }

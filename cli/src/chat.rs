@@ -135,7 +135,10 @@ async fn execute(client: &Client, command: Command) -> Result<Shown, SdkError> {
                 human: output::connections_table(&connections).to_string(),
             }
         }
-        Command::Token(_) | Command::Completions { .. } | Command::Tail { .. } => {
+        Command::Token(_)
+        | Command::Completions { .. }
+        | Command::Tail { .. }
+        | Command::Bench(_) => {
             unreachable!("handled in main")
         }
     })

@@ -2,6 +2,7 @@
 //! as a table (or JSON with `--json`), and exits non-zero with the gRPC code on failure.
 
 mod args;
+mod bench;
 mod chat;
 mod output;
 mod tail;
@@ -11,7 +12,7 @@ use clap::{CommandFactory, Parser};
 
 use crate::args::{Cli, Command};
 
-#[tokio::main(flavor = "current_thread")]
+#[tokio::main]
 async fn main() {
     let cli = Cli::parse();
     if let Err(error) = run(cli).await {
@@ -27,6 +28,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             clap_complete::generate(shell, &mut Cli::command(), "sbctl", &mut std::io::stdout());
             Ok(())
         }
+        Command::Bench(args) => bench::run(&cli.addr, cli.json, args).await,
         Command::Tail { channels } => {
             let ca = read_ca(cli.ca_file.as_deref())?;
             tail::run(&cli.addr, cli.token.as_deref(), ca, cli.json, channels).await

@@ -1,0 +1,81 @@
+//! `ack`: send→ack latency and sends per second, every send written durably (the store's
+//! group commit shares one fsync among the sends that arrive together). One conversation
+//! with no live subscribers, so only the send path is measured.
+
+use std::time::Duration;
+
+use serde_json::json;
+use switchboard_sdk::proto as pb;
+
+use super::pace::{self, Paced, Schedule};
+use super::report::{Curve, Report, per_sec};
+use super::target::Target;
+
+#[derive(clap::Args)]
+pub(crate) struct AckArgs {
+    /// Concurrent senders, each its own user and connection.
+    #[arg(long, default_value_t = 64)]
+    senders: usize,
+    /// The paced phase's target: sends per second across all senders.
+    #[arg(long, default_value_t = 10_000.0)]
+    rate: f64,
+}
+
+pub(crate) async fn run(
+    target: &Target,
+    args: &AckArgs,
+    duration: Duration,
+) -> anyhow::Result<Report> {
+    let users: Vec<String> = (0..args.senders).map(|i| format!("ack-sender-{i}")).collect();
+    let owner = target.client("ack-owner").await?;
+    let team = owner
+        .create_team(pb::CreateTeamRequest {
+            name: "bench ack".into(),
+            members: users.clone(),
+            ..Default::default()
+        })
+        .await?
+        .id;
+    let mut clients = Vec::new();
+    for user in &users {
+        clients.push(target.client(user).await?);
+    }
+    let send = move |worker: usize, _due| {
+        let client = clients[worker].clone();
+        async move {
+            client.send_text(team, "ack bench").await?;
+            Ok(())
+        }
+    };
+    let mut phases: Vec<(String, Paced)> = Vec::new();
+    eprintln!("ack: flat out with {} senders for {duration:?}", args.senders);
+    let flat = Schedule { rate: None, duration, workers: args.senders };
+    phases.push(("flat out".into(), pace::run(&flat, send.clone()).await));
+    eprintln!("ack: paced at {}/s for {duration:?}", args.rate);
+    let paced = Schedule { rate: Some(args.rate), duration, workers: args.senders };
+    phases.push((format!("target {}", per_sec(args.rate)), pace::run(&paced, send).await));
+
+    let mut rows = Vec::new();
+    let mut phase_json = Vec::new();
+    for (name, result) in &phases {
+        let mut row = vec![name.clone(), per_sec(result.per_sec()), result.failed.to_string()];
+        row.extend(result.latency.cells());
+        rows.push(row);
+        phase_json.push(json!({
+            "phase": name,
+            "sends_per_sec": result.per_sec(),
+            "sent": result.sent,
+            "failed": result.failed,
+            "latency": result.latency.json(),
+        }));
+    }
+    let points = phases.iter().map(|(_, r)| (r.per_sec(), r.latency.ms(0.99))).collect();
+    Ok(Report {
+        title: format!("ack: {} senders, durable writes, {duration:?} per phase", args.senders),
+        header: vec!["PHASE", "SENDS", "FAILED", "P50", "P90", "P99", "MAX"],
+        rows,
+        notes: vec!["latency: from when each send was due to its ack".into()],
+        json: json!({ "scenario": "ack", "senders": args.senders, "phases": phase_json }),
+        curves: vec![Curve { name: "send→ack p99".into(), points }],
+    })
+}

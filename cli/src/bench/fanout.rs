@@ -1,0 +1,442 @@
+//! `fanout`: one conversation, N subscribers (each its own stream and connection), P
+//! publishers. First flat out, to find the highest rate the subscribers keep up with;
+//! then paced at 25, 50, 75 and 100 % of it, timing every delivery from when its message
+//! was due. Then the same fan-out over raw NATS core pub/sub, for the ratio.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::json;
+use switchboard_sdk::proto::{self as pb, event::Kind};
+use switchboard_sdk::{Realtime, RealtimeEvent, RealtimeOptions};
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken as Stop;
+
+use super::latency::Latency;
+use super::pace::{self, Schedule};
+use super::report::{Curve, Report, per_sec};
+use super::target::Target;
+
+#[derive(clap::Args)]
+pub(crate) struct FanoutArgs {
+    /// Subscribers, each its own user, stream and connection.
+    #[arg(long, default_value_t = 1_000)]
+    subscribers: usize,
+    /// Publishers, each its own user and connection (enough to offer the rates tried:
+    /// each waits for its acks).
+    #[arg(long, default_value_t = 16)]
+    publishers: usize,
+    /// Messages per second taken as 100 % for the paced phases (default: the highest rate
+    /// the subscribers kept up with).
+    #[arg(long)]
+    rate: Option<f64>,
+    /// The first rate tried when searching for the highest sustained one (messages/s).
+    #[arg(long, default_value_t = 20.0)]
+    start_rate: f64,
+    /// Message payload in bytes.
+    #[arg(long, default_value_t = 64)]
+    payload: usize,
+    /// NATS server for the raw comparison (default: start one).
+    #[arg(long)]
+    nats_url: Option<String>,
+    /// Skip the raw NATS comparison.
+    #[arg(long)]
+    no_nats: bool,
+}
+
+/// Phase 0 is the search for the highest sustained rate; then 25/50/75/100 % of it.
+const SHARES: [f64; 5] = [1.0, 0.25, 0.5, 0.75, 1.0];
+const SEARCH: usize = 0;
+/// Rates tried: `start_rate` × 1.5ⁿ.
+const MAX_SEARCH_STEPS: usize = 20;
+
+/// Counters the subscribers share, per phase.
+struct Tally {
+    delivered: [AtomicU64; 5],
+    /// Nanoseconds since the run's epoch of the phase's latest delivery.
+    last_delivery: [AtomicU64; 5],
+    /// Anything but the benchmark's messages (presence, typing...), to see setup settle.
+    other_events: AtomicU64,
+    /// Streams the relay cut off as too slow (or that broke otherwise) after going live.
+    cut: AtomicU64,
+}
+
+/// What the phases share.
+struct Bench<'a> {
+    args: &'a FanoutArgs,
+    team: u64,
+    epoch: Instant,
+    tally: Arc<Tally>,
+    publishers: Vec<switchboard_sdk::Client>,
+}
+
+impl Bench<'_> {
+    /// Publishes at `rate` for `duration`, waits for the deliveries, and counts them.
+    async fn phase(&self, phase: usize, label: String, rate: f64, duration: Duration) -> Phase {
+        let tally = &self.tally;
+        tally.delivered[phase].store(0, Ordering::Relaxed);
+        let cut_before = tally.cut.load(Ordering::Relaxed);
+        let start_nanos = self.epoch.elapsed().as_nanos() as u64;
+        let send = {
+            let (publishers, pad) = (self.publishers.clone(), "x".repeat(self.args.payload));
+            let (team, epoch) = (self.team, self.epoch);
+            move |worker: usize, due: tokio::time::Instant| {
+                let client = publishers[worker].clone();
+                let due = due.into_std().duration_since(epoch).as_nanos();
+                // `<phase> <due nanos> xxx…`, padded to the payload size.
+                let mut data = format!("{phase} {due} ");
+                data.push_str(&pad[..pad.len().saturating_sub(data.len())]);
+                async move {
+                    client.send_text(team, &data).await?;
+                    Ok(())
+                }
+            }
+        };
+        let schedule = Schedule { rate: Some(rate), duration, workers: self.args.publishers };
+        let sent = pace::run(&schedule, send).await;
+        let expected = sent.sent * self.args.subscribers as u64;
+        drain(tally, phase, expected).await;
+        let window = tally.last_delivery[phase].load(Ordering::Relaxed).saturating_sub(start_nanos);
+        let delivered = tally.delivered[phase].load(Ordering::Relaxed);
+        Phase {
+            label,
+            rate,
+            sent: sent.per_sec(),
+            expected,
+            delivered,
+            deliveries_per_sec: delivered as f64 / (window as f64 / 1e9).max(1e-9),
+            cut: tally.cut.load(Ordering::Relaxed) - cut_before,
+        }
+    }
+}
+
+pub(crate) async fn run(
+    target: &Target,
+    args: &FanoutArgs,
+    duration: Duration,
+) -> anyhow::Result<Report> {
+    let team = create_team(target, args).await?;
+    let epoch = Instant::now();
+    let tally = Arc::new(Tally {
+        delivered: Default::default(),
+        last_delivery: Default::default(),
+        other_events: AtomicU64::new(0),
+        cut: AtomicU64::new(0),
+    });
+    let stop = Stop::default();
+    let subscribers = connect_subscribers(target, args, team, epoch, &tally, &stop).await?;
+    settle(&tally).await;
+
+    let mut publishers = Vec::new();
+    for i in 0..args.publishers {
+        publishers.push(target.client(&format!("fanout-pub-{i}")).await?);
+    }
+    let bench = Bench { args, team, epoch, tally: tally.clone(), publishers };
+
+    // The highest rate the subscribers keep up with: raise it by half until they do not.
+    let step = (duration / 2).max(Duration::from_millis(300));
+    let mut best: Option<Phase> = None;
+    let mut rate = args.start_rate;
+    for _ in 0..MAX_SEARCH_STEPS {
+        eprintln!("fanout: trying {} for {step:?}", per_sec(rate));
+        let phase = bench.phase(SEARCH, "highest sustained".into(), rate, step).await;
+        if !phase.kept_up(args.subscribers) {
+            break;
+        }
+        best = Some(phase);
+        rate *= 1.5;
+    }
+    let search = best.with_context(|| {
+        format!(
+            "subscribers did not keep up even at {} (lower --start-rate)",
+            per_sec(args.start_rate)
+        )
+    })?;
+    let full = args.rate.unwrap_or(search.rate);
+    let mut phases = vec![search];
+    for (phase, share) in SHARES.iter().enumerate().skip(1) {
+        let label = format!("{:.0} %", share * 100.0);
+        eprintln!("fanout: {label} ({}) for {duration:?}", per_sec(share * full));
+        phases.push(bench.phase(phase, label, share * full, duration).await);
+    }
+    stop.cancel();
+    let mut latencies = vec![Latency::new(); SHARES.len()];
+    for subscriber in subscribers {
+        for (total, own) in latencies.iter_mut().zip(subscriber.await?) {
+            total.merge(&own);
+        }
+    }
+    let nats = if args.no_nats { None } else { Some(raw_nats(args, duration).await?) };
+    Ok(report(args, duration, &phases, &latencies, nats))
+}
+
+struct Phase {
+    label: String,
+    /// Messages per second offered.
+    rate: f64,
+    /// Messages per second the publishers got acknowledged.
+    sent: f64,
+    /// Sent × subscribers.
+    expected: u64,
+    delivered: u64,
+    deliveries_per_sec: f64,
+    /// Subscribers cut off during the phase.
+    cut: u64,
+}
+
+impl Phase {
+    /// The publishers held the rate and every subscriber got every message, at the pace
+    /// they were sent, without anyone being cut off.
+    fn kept_up(&self, subscribers: usize) -> bool {
+        self.cut == 0
+            && self.sent >= 0.95 * self.rate
+            && self.delivered == self.expected
+            && self.deliveries_per_sec >= 0.9 * self.rate * subscribers as f64
+    }
+}
+
+async fn create_team(target: &Target, args: &FanoutArgs) -> anyhow::Result<u64> {
+    let owner = target.client("fanout-owner").await?;
+    let members: Vec<String> = (0..args.subscribers)
+        .map(|i| format!("fanout-sub-{i}"))
+        .chain((0..args.publishers).map(|i| format!("fanout-pub-{i}")))
+        .collect();
+    let team = owner
+        .create_team(pb::CreateTeamRequest { name: "bench fanout".into(), ..Default::default() })
+        .await?
+        .id;
+    for chunk in members.chunks(1000) {
+        let chunk: Vec<&str> = chunk.iter().map(String::as_str).collect();
+        owner.add_members(team, &chunk).await?;
+    }
+    Ok(team)
+}
+
+/// Opens every subscriber's stream and waits until all are live. Each subscriber's task
+/// returns its latency histograms, one per phase, when `stop` fires.
+async fn connect_subscribers(
+    target: &Target,
+    args: &FanoutArgs,
+    team: u64,
+    epoch: Instant,
+    tally: &Arc<Tally>,
+    stop: &Stop,
+) -> anyhow::Result<Vec<tokio::task::JoinHandle<Vec<Latency>>>> {
+    let progress = ProgressBar::new(args.subscribers as u64).with_style(
+        ProgressStyle::with_template("subscribing {bar:40} {human_pos}/{human_len}")
+            .expect("template"),
+    );
+    let gate = Arc::new(Semaphore::new(256));
+    let (ready, mut readiness) = tokio::sync::mpsc::channel(args.subscribers.max(1));
+    let mut tasks = Vec::with_capacity(args.subscribers);
+    for i in 0..args.subscribers {
+        let mut options =
+            RealtimeOptions::new(target.relay.clone(), target.token(&format!("fanout-sub-{i}")));
+        options.only = vec![team];
+        let (tally, stop, gate, ready) = (tally.clone(), stop.clone(), gate.clone(), ready.clone());
+        tasks.push(tokio::spawn(async move {
+            let permit = gate.acquire_owned().await.expect("semaphore");
+            let mut stream = Realtime::connect(options);
+            let mut latencies = vec![Latency::new(); SHARES.len()];
+            let mut live = false;
+            loop {
+                let event = tokio::select! {
+                    () = stop.cancelled() => break,
+                    event = stream.next() => event,
+                };
+                match event {
+                    Some(RealtimeEvent::Live(_)) if !live => {
+                        live = true;
+                        let _ = ready.send(Ok(())).await;
+                    }
+                    Some(RealtimeEvent::Event(pb::Event {
+                        kind: Some(Kind::MessageCreated(created)),
+                        ..
+                    })) => {
+                        let message = created.message.unwrap_or_default();
+                        record(&message.data, epoch, &tally, &mut latencies);
+                    }
+                    Some(RealtimeEvent::Disconnected { code, message }) if !live => {
+                        let _ = ready.send(Err(format!("{code:?} {message}"))).await;
+                    }
+                    Some(RealtimeEvent::Disconnected { .. }) => {
+                        tally.cut.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Some(_) => {
+                        tally.other_events.fetch_add(1, Ordering::Relaxed);
+                    }
+                    None => break,
+                }
+            }
+            drop(permit);
+            latencies
+        }));
+    }
+    for _ in 0..args.subscribers {
+        match readiness.recv().await {
+            Some(Ok(())) => progress.inc(1),
+            Some(Err(error)) => anyhow::bail!("a subscriber could not connect: {error}"),
+            None => anyhow::bail!("subscribers ended before going live"),
+        }
+    }
+    progress.finish_and_clear();
+    Ok(tasks)
+}
+
+fn record(data: &str, epoch: Instant, tally: &Tally, latencies: &mut [Latency]) {
+    let mut fields = data.split(' ');
+    let (Some(Ok(phase)), Some(Ok(due))) =
+        (fields.next().map(str::parse::<usize>), fields.next().map(str::parse::<u64>))
+    else {
+        return;
+    };
+    let Some(latency) = latencies.get_mut(phase) else { return };
+    let now = epoch.elapsed().as_nanos() as u64;
+    latency.record(Duration::from_nanos(now.saturating_sub(due)));
+    tally.delivered[phase].fetch_add(1, Ordering::Relaxed);
+    tally.last_delivery[phase].fetch_max(now, Ordering::Relaxed);
+}
+
+/// Waits until connecting has stopped producing events (presence of N users arriving).
+async fn settle(tally: &Tally) {
+    let mut seen = u64::MAX;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        let now = tally.other_events.load(Ordering::Relaxed);
+        if now == seen {
+            return;
+        }
+        seen = now;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// Waits until the phase's messages have all arrived, or none has for two seconds.
+async fn drain(tally: &Tally, phase: usize, expected: u64) {
+    let (mut seen, mut still_since) = (0, Instant::now());
+    loop {
+        let now = tally.delivered[phase].load(Ordering::Relaxed);
+        if now >= expected || still_since.elapsed() > Duration::from_secs(2) {
+            return;
+        }
+        if now != seen {
+            (seen, still_since) = (now, Instant::now());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn raw_nats(
+    args: &FanoutArgs,
+    duration: Duration,
+) -> anyhow::Result<super::nats::NatsFanout> {
+    let (_server, url) = match &args.nats_url {
+        Some(url) => (None, url.clone()),
+        None => {
+            let (server, url) = super::nats::start_server().await?;
+            (Some(server), url)
+        }
+    };
+    eprintln!("fanout: raw NATS, 1 publisher, {} subscribers, flat out", args.subscribers);
+    super::nats::fanout(&url, args.subscribers, args.payload, duration).await
+}
+
+fn report(
+    args: &FanoutArgs,
+    duration: Duration,
+    phases: &[Phase],
+    latencies: &[Latency],
+    nats: Option<super::nats::NatsFanout>,
+) -> Report {
+    let mut rows = Vec::new();
+    let mut phase_json = Vec::new();
+    for (phase, latency) in phases.iter().zip(latencies) {
+        let mut row = vec![
+            phase.label.clone(),
+            per_sec(phase.rate),
+            per_sec(phase.sent),
+            per_sec(phase.deliveries_per_sec),
+            phase.cut.to_string(),
+        ];
+        if phase.label == "highest sustained" {
+            row.extend(vec!["-".to_string(); 4]);
+        } else {
+            row.extend(latency.cells());
+        }
+        rows.push(row);
+        phase_json.push(json!({
+            "phase": phase.label,
+            "target_messages_per_sec": phase.rate,
+            "cut_off": phase.cut,
+            "sent_messages_per_sec": phase.sent,
+            "delivered": phase.delivered,
+            "deliveries_per_sec": phase.deliveries_per_sec,
+            "latency": latency.json(),
+        }));
+    }
+    let flat = phases.first().map_or(0.0, |p| p.deliveries_per_sec);
+    let mut notes =
+        vec!["latency: from when each message was due to its arrival at a subscriber".into()];
+    let nats_json = nats.map(|nats| {
+        let mut row = vec![
+            "raw NATS, flat out".into(),
+            "-".into(),
+            per_sec(nats.published as f64 / duration.as_secs_f64()),
+            per_sec(nats.deliveries_per_sec),
+        ];
+        row.extend(vec!["-".to_string(); 5]);
+        rows.push(row);
+        let ratio = flat / nats.deliveries_per_sec.max(1e-9);
+        notes.push(format!(
+            "Switchboard's highest sustained deliveries/s = {ratio:.2} × raw NATS flat out"
+        ));
+        json!({
+            "published": nats.published,
+            "delivered": nats.delivered,
+            "deliveries_per_sec": nats.deliveries_per_sec,
+            "switchboard_ratio": ratio,
+        })
+    });
+    let paced = || phases.iter().zip(latencies).skip(1);
+    let curves = vec![
+        Curve {
+            name: "p50".into(),
+            points: paced().map(|(p, l)| (p.deliveries_per_sec, l.ms(0.5))).collect(),
+        },
+        Curve {
+            name: "p99".into(),
+            points: paced().map(|(p, l)| (p.deliveries_per_sec, l.ms(0.99))).collect(),
+        },
+    ];
+    Report {
+        title: format!(
+            "fanout: 1 conversation, {} subscribers, {} publishers, {} B payload, {duration:?} per phase",
+            args.subscribers, args.publishers, args.payload
+        ),
+        header: vec![
+            "PHASE",
+            "TARGET MSG",
+            "SENT MSG",
+            "DELIVERIES",
+            "CUT OFF",
+            "P50",
+            "P90",
+            "P99",
+            "MAX",
+        ],
+        rows,
+        notes,
+        json: json!({
+            "scenario": "fanout",
+            "subscribers": args.subscribers,
+            "publishers": args.publishers,
+            "payload_bytes": args.payload,
+            "phases": phase_json,
+            "raw_nats": nats_json,
+        }),
+        curves,
+    }
+}

@@ -1,0 +1,160 @@
+//! The Switchboard a benchmark drives: one already running (--addr, with its HS256 secret
+//! to mint the simulated users' tokens), or one started for the run (--spawn: a controller
+//! and a relay as separate processes, so the relay's memory can be measured alone).
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use switchboard_sdk::Client;
+use switchboard_sdk::token::{ALL_SCOPES, SigningKey, TokenSpec, mint};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+use super::BenchArgs;
+
+pub(crate) struct Target {
+    /// Client-facing address.
+    pub(crate) relay: String,
+    /// Signs the simulated users' tokens.
+    key: SigningKey,
+    /// To read the relay's memory.
+    pub(crate) relay_pid: Option<u32>,
+    /// Processes started for the run (killed when dropped).
+    _children: Vec<Child>,
+    /// Their data, removed when dropped.
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl Target {
+    pub(crate) async fn open(address: &str, args: &BenchArgs) -> anyhow::Result<Target> {
+        if args.spawn {
+            return Target::spawn(args.spawn_nats).await;
+        }
+        let path = args.secret_file.as_deref().context(
+            "name the target's HS256 secret with --secret-file (e.g. switchboard-data/dev-secret), \
+             or start one with --spawn",
+        )?;
+        Ok(Target {
+            relay: address.to_string(),
+            key: read_key(path)?,
+            relay_pid: args.relay_pid,
+            _children: Vec::new(),
+            _dir: None,
+        })
+    }
+
+    async fn spawn(with_nats: bool) -> anyhow::Result<Target> {
+        let dir = tempfile::tempdir()?;
+        let secret = dir.path().join("secret");
+        let cluster = dir.path().join("cluster-secret");
+        std::fs::write(&secret, random_secret())?;
+        std::fs::write(&cluster, random_secret())?;
+        let mut children = Vec::new();
+        let mut controller = switchboard("controller")?;
+        controller
+            .env("SWITCHBOARD_DATA_DIR", dir.path().join("data"))
+            .env("SWITCHBOARD_CONTROLLER__LISTEN", "127.0.0.1:0")
+            .env("SWITCHBOARD_HTTP__LISTEN", "127.0.0.1:0")
+            .env("SWITCHBOARD_AUTH__HS256_SECRET_FILE", &secret)
+            .env("SWITCHBOARD_CLUSTER__SECRET_FILE", &cluster)
+            // The load comes from few users: their per-user send rate must not cap it.
+            .env("SWITCHBOARD_LIMITS__SEND_RATE_PER_SEC", "1000000000")
+            .env("SWITCHBOARD_LIMITS__SEND_BURST", "1000000000")
+            .env("SWITCHBOARD_LIMITS__MAX_CONCURRENT_REQUESTS", "100000");
+        if with_nats {
+            let (nats, url) = super::nats::start_server().await?;
+            children.push(nats);
+            controller.env("SWITCHBOARD_NATS__URLS", format!("[\"{url}\"]"));
+        }
+        let (child, controller_address) = start(controller, "controller listening on ").await?;
+        children.push(child);
+        let mut relay = switchboard("relay")?;
+        relay
+            .args(["--listen", "127.0.0.1:0", "--controller"])
+            .arg(format!("http://{controller_address}"))
+            .env("SWITCHBOARD_HTTP__LISTEN", "127.0.0.1:0")
+            .env("SWITCHBOARD_AUTH__HS256_SECRET_FILE", &secret)
+            .env("SWITCHBOARD_CLUSTER__SECRET_FILE", &cluster)
+            // Every simulated client comes from this one address.
+            .env("SWITCHBOARD_RELAY__CONNECT_RATE_PER_IP", "1000000000")
+            .env("SWITCHBOARD_RELAY__CONNECT_BURST_PER_IP", "1000000000");
+        let (child, relay_address) = start(relay, "relay listening on ").await?;
+        let relay_pid = child.id();
+        children.push(child);
+        eprintln!("spawned: controller on {controller_address}, relay on {relay_address}");
+        Ok(Target {
+            relay: format!("http://{relay_address}"),
+            key: read_key(&secret)?,
+            relay_pid,
+            _children: children,
+            _dir: Some(dir),
+        })
+    }
+
+    /// A token for a simulated user of org `bench` (every scope: some scenarios read
+    /// cluster figures).
+    pub(crate) fn token(&self, user: &str) -> String {
+        mint(&TokenSpec::new(user, "bench").scopes(&ALL_SCOPES), &self.key).expect("mint a token")
+    }
+
+    /// A client for `user` on its own connection to the relay.
+    pub(crate) async fn client(&self, user: &str) -> anyhow::Result<Client> {
+        Client::connect(self.relay.clone(), self.token(user))
+            .await
+            .with_context(|| format!("cannot reach the relay at {}", self.relay))
+    }
+
+    /// The relay's resident memory in KiB, when its process is known.
+    pub(crate) fn relay_rss_kib(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.relay_pid?)).ok()?;
+        let line = status.lines().find(|line| line.starts_with("VmRSS:"))?;
+        line.split_whitespace().nth(1)?.parse().ok()
+    }
+}
+
+fn read_key(path: &Path) -> anyhow::Result<SigningKey> {
+    let secret = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the secret file {}", path.display()))?;
+    Ok(SigningKey::Hs256(secret.trim().as_bytes().to_vec()))
+}
+
+fn random_secret() -> String {
+    (0..48).map(|_| char::from(b'a' + rand::random_range(0..26u8))).collect()
+}
+
+/// `switchboard <role>` from next to this sbctl (or $SWITCHBOARD_BIN).
+fn switchboard(role: &str) -> anyhow::Result<Command> {
+    let binary = match std::env::var_os("SWITCHBOARD_BIN") {
+        Some(path) => PathBuf::from(path),
+        None => std::env::current_exe()?.with_file_name("switchboard"),
+    };
+    if !binary.exists() {
+        bail!(
+            "{} not found: build it (cargo build --release --bins) or set SWITCHBOARD_BIN",
+            binary.display()
+        );
+    }
+    let mut command = Command::new(binary);
+    command.arg(role).env("RUST_LOG", "warn").kill_on_drop(true);
+    Ok(command)
+}
+
+/// Starts `command` and waits until it prints `<prefix><address>`.
+async fn start(mut command: Command, prefix: &str) -> anyhow::Result<(Child, String)> {
+    let mut child = command.stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn()?;
+    let mut lines = BufReader::new(child.stdout.take().context("stdout")?).lines();
+    let address = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Some(line) = lines.next_line().await? {
+            if let Some(address) = line.strip_prefix(prefix) {
+                return Ok(address.to_string());
+            }
+        }
+        bail!("exited before listening")
+    })
+    .await
+    .context("did not start within 30 s")??;
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    Ok((child, address))
+}

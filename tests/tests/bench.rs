@@ -1,0 +1,77 @@
+//! `sbctl bench` end to end on small sizes: every scenario runs against a Switchboard it
+//! spawns and reports what its clients saw. (The real measurements, at full size on
+//! release builds, are in docs/benchmarks.md; no speed is asserted here.)
+
+use std::process::Command;
+
+use serde_json::Value;
+use switchboard_tests::workspace_binary;
+
+/// Runs `sbctl --json bench <args> --spawn` and parses its report.
+async fn bench(args: &[&str]) -> Value {
+    let mut command = Command::new(workspace_binary("sbctl"));
+    command.args(["--json", "bench"]).args(args).args(["--spawn", "--duration", "300ms"]);
+    let output =
+        tokio::task::spawn_blocking(move || command.output()).await.unwrap().expect("run sbctl");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "sbctl bench {args:?} failed: {stderr}");
+    serde_json::from_slice(&output.stdout).expect("a JSON report")
+}
+
+#[tokio::test]
+async fn fanout_reports_every_phase_and_the_raw_nats_yardstick() {
+    let report = bench(&["fanout", "--subscribers", "20", "--publishers", "2"]).await;
+    let phases = report["phases"].as_array().unwrap();
+    let labels: Vec<&str> = phases.iter().map(|p| p["phase"].as_str().unwrap()).collect();
+    assert_eq!(labels, ["highest sustained", "25 %", "50 %", "75 %", "100 %"]);
+    for phase in phases {
+        let delivered = phase["delivered"].as_u64().unwrap();
+        assert!(delivered > 0, "{phase}");
+        assert_eq!(delivered % 20, 0, "every message reached all 20 subscribers: {phase}");
+        assert_eq!(phase["cut_off"], 0, "{phase}");
+    }
+    for phase in &phases[1..] {
+        assert_eq!(phase["latency"]["count"], phase["delivered"], "each delivery timed: {phase}");
+    }
+    assert!(report["raw_nats"]["deliveries_per_sec"].as_f64().unwrap() > 0.0);
+}
+
+#[tokio::test]
+async fn channels_shows_the_relay_carries_only_conversations_with_clients() {
+    let report = bench(&[
+        "channels",
+        "--conversations",
+        "30",
+        "--members",
+        "3",
+        "--connected",
+        "4",
+        "--active",
+        "2",
+        "--messages",
+        "5",
+    ])
+    .await;
+    assert_eq!(report["relay_upstream_topics"], 4 + 4 * 3, "4 conversations + 12 users");
+    assert_eq!(report["controller_bus_topics"], 16);
+    assert_eq!(report["relay_events_received"], 10, "2 × 5 messages, none of the other 10");
+    assert_eq!(report["relay_deliveries"], 30, "each to 3 members");
+}
+
+#[tokio::test]
+async fn ack_history_and_connections_run_and_report() {
+    let ack = bench(&["ack", "--senders", "4", "--rate", "200"]).await;
+    let phases = ack["phases"].as_array().unwrap();
+    assert_eq!(phases.len(), 2);
+    assert!(phases.iter().all(|p| p["sent"].as_u64().unwrap() > 0 && p["failed"] == 0));
+
+    let history = bench(&["history", "--messages", "300", "--requests", "10"]).await;
+    let pages = history["pages"].as_array().unwrap();
+    assert_eq!(pages.len(), 2);
+    assert!(pages.iter().all(|p| p["latency"]["count"] == 10));
+
+    let connections = bench(&["connections", "--clients", "50"]).await;
+    assert_eq!(connections["clients"], 50);
+    assert!(connections["relay_rss_after_kib"].as_u64().unwrap() > 0);
+    assert!(connections["relay_kib_per_connection"].as_f64().is_some());
+}
