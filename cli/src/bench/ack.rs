@@ -77,5 +77,6 @@ pub(crate) async fn run(
         notes: vec!["latency: from when each send was due to its ack".into()],
         json: json!({ "scenario": "ack", "senders": args.senders, "phases": phase_json }),
         curves: vec![Curve { name: "send→ack p99".into(), points }],
+        throughput: "sends per second",
     })
 }

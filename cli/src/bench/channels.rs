@@ -106,6 +106,7 @@ pub(crate) async fn run(target: &Target, args: &ChannelsArgs) -> anyhow::Result<
             "relay_deliveries": delivered,
         }),
         curves: Vec::new(),
+        throughput: "",
     })
 }
 

@@ -88,6 +88,7 @@ pub(crate) async fn run(target: &Target, args: &ConnectionsArgs) -> anyhow::Resu
             "relay_kib_per_connection": per_connection,
         }),
         curves: Vec::new(),
+        throughput: "",
     })
 }
 

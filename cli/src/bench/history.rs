@@ -78,6 +78,7 @@ pub(crate) async fn run(target: &Target, args: &HistoryArgs) -> anyhow::Result<R
             "pages": results,
         }),
         curves: Vec::new(),
+        throughput: "",
     })
 }
 

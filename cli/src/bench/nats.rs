@@ -1,6 +1,7 @@
 //! Raw NATS core pub/sub, the yardstick for `fanout`: one publisher, N subscribers each on
-//! its own connection, the same payload size, flat out. Also starts a `nats-server` for
-//! runs that need one.
+//! its own connection, the same payload size, and the same search for the highest rate at
+//! which every subscriber gets every message at the pace it was published. Also starts a
+//! `nats-server` for runs that need one.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -11,72 +12,116 @@ use futures_util::StreamExt;
 use tokio::process::{Child, Command};
 
 pub(crate) struct NatsFanout {
-    pub(crate) published: u64,
-    pub(crate) delivered: u64,
-    /// Deliveries per second, from the first publish to the last delivery.
+    /// Messages per second of the fastest step every subscriber kept up with.
+    pub(crate) rate: f64,
+    /// Deliveries per second at that step, from its first publish to its last delivery.
     pub(crate) deliveries_per_sec: f64,
 }
 
-const END: &[u8] = b"END";
+/// N subscribers on their own connections, counting what they receive.
+struct Rig {
+    subject: String,
+    delivered: Arc<AtomicU64>,
+    /// Nanoseconds since `epoch` of the latest delivery.
+    last: Arc<AtomicU64>,
+    epoch: Instant,
+    readers: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for Rig {
+    fn drop(&mut self) {
+        for reader in &self.readers {
+            reader.abort();
+        }
+    }
+}
 
 pub(crate) async fn fanout(
     url: &str,
     subscribers: usize,
     payload: usize,
-    duration: Duration,
+    start_rate: f64,
+    step: Duration,
 ) -> anyhow::Result<NatsFanout> {
-    let subject = format!("sbbench.fanout.{}", rand::random::<u32>());
-    let delivered = Arc::new(AtomicU64::new(0));
-    let start_nanos = Arc::new(AtomicU64::new(0));
-    let last_nanos = Arc::new(AtomicU64::new(0));
-    let epoch = Instant::now();
-    let mut readers = Vec::with_capacity(subscribers);
-    for _ in 0..subscribers {
-        let client = async_nats::connect(url).await.context("cannot connect to NATS")?;
-        let mut messages = client.subscribe(subject.clone()).await?;
-        client.flush().await?;
-        let (delivered, last_nanos) = (delivered.clone(), last_nanos.clone());
-        readers.push(tokio::spawn(async move {
-            let _client = client;
-            while let Some(message) = messages.next().await {
-                if message.payload.as_ref() == END {
-                    return;
-                }
-                delivered.fetch_add(1, Ordering::Relaxed);
-                last_nanos.fetch_max(epoch.elapsed().as_nanos() as u64, Ordering::Relaxed);
-            }
-        }));
-    }
+    let rig = Rig::connect(url, subscribers).await?;
     let publisher = async_nats::connect(url).await?;
-    let body = bytes_of(payload);
-    let start = Instant::now();
-    start_nanos.store(epoch.elapsed().as_nanos() as u64, Ordering::Relaxed);
-    let mut published = 0u64;
-    while start.elapsed() < duration {
-        for _ in 0..64 {
-            publisher.publish(subject.clone(), body.clone()).await?;
+    let body: bytes::Bytes = vec![b'x'; payload].into();
+    let mut best = None;
+    let mut rate = start_rate;
+    for _ in 0..30 {
+        let (published, delivered, per_sec) = rig.step(&publisher, &body, rate, step).await?;
+        let kept_up = delivered == published * subscribers as u64
+            && per_sec >= 0.9 * rate * subscribers as f64;
+        if !kept_up {
+            break;
         }
-        published += 64;
+        best = Some(NatsFanout { rate, deliveries_per_sec: per_sec });
+        rate *= 1.5;
     }
-    publisher.publish(subject.clone(), END.into()).await?;
-    publisher.flush().await?;
-    for reader in readers {
-        // A subscriber NATS cut off as slow never sees END: stop waiting for it.
-        let _ = tokio::time::timeout(Duration::from_secs(10), reader).await;
-    }
-    let delivered = delivered.load(Ordering::Relaxed);
-    let window = Duration::from_nanos(
-        last_nanos.load(Ordering::Relaxed).saturating_sub(start_nanos.load(Ordering::Relaxed)),
-    );
-    Ok(NatsFanout {
-        published,
-        delivered,
-        deliveries_per_sec: delivered as f64 / window.as_secs_f64().max(1e-9),
-    })
+    best.context("raw NATS subscribers did not keep up even at the start rate")
 }
 
-fn bytes_of(size: usize) -> bytes::Bytes {
-    vec![b'x'; size].into()
+impl Rig {
+    async fn connect(url: &str, subscribers: usize) -> anyhow::Result<Rig> {
+        let subject = format!("sbbench.fanout.{}", rand::random::<u32>());
+        let (delivered, last, epoch) =
+            (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)), Instant::now());
+        let mut readers = Vec::with_capacity(subscribers);
+        for _ in 0..subscribers {
+            let client = async_nats::connect(url).await.context("cannot connect to NATS")?;
+            let mut messages = client.subscribe(subject.clone()).await?;
+            client.flush().await?;
+            let (delivered, last) = (delivered.clone(), last.clone());
+            readers.push(tokio::spawn(async move {
+                let _client = client;
+                while messages.next().await.is_some() {
+                    delivered.fetch_add(1, Ordering::Relaxed);
+                    last.fetch_max(epoch.elapsed().as_nanos() as u64, Ordering::Relaxed);
+                }
+            }));
+        }
+        Ok(Rig { subject, delivered, last, epoch, readers })
+    }
+
+    /// Publishes at `rate` for `duration` (in 1 ms batches), waits for the deliveries to
+    /// stop; returns messages published, deliveries, and deliveries per second.
+    async fn step(
+        &self,
+        publisher: &async_nats::Client,
+        body: &bytes::Bytes,
+        rate: f64,
+        duration: Duration,
+    ) -> anyhow::Result<(u64, u64, f64)> {
+        self.delivered.store(0, Ordering::Relaxed);
+        let start = Instant::now();
+        let start_nanos = self.epoch.elapsed().as_nanos() as u64;
+        let mut published = 0u64;
+        let mut tick = tokio::time::interval(Duration::from_millis(1));
+        while start.elapsed() < duration {
+            tick.tick().await;
+            let due = (start.elapsed().as_secs_f64() * rate) as u64;
+            while published < due {
+                publisher.publish(self.subject.clone(), body.clone()).await?;
+                published += 1;
+            }
+        }
+        publisher.flush().await?;
+        let expected = published * self.readers.len() as u64;
+        let (mut seen, mut still_since) = (0, Instant::now());
+        loop {
+            let now = self.delivered.load(Ordering::Relaxed);
+            if now >= expected || still_since.elapsed() > Duration::from_secs(1) {
+                break;
+            }
+            if now != seen {
+                (seen, still_since) = (now, Instant::now());
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let delivered = self.delivered.load(Ordering::Relaxed);
+        let window = self.last.load(Ordering::Relaxed).saturating_sub(start_nanos);
+        Ok((published, delivered, delivered as f64 / (window as f64 / 1e9).max(1e-9)))
+    }
 }
 
 /// Starts `nats-server` on a free loopback port; returns it and its URL.

@@ -26,7 +26,7 @@ pub(crate) fn draw(path: &Path, report: &Report) -> anyhow::Result<()> {
         .build_cartesian_2d(0.0..max_x.max(1.0), 0.0..max_y.max(0.1))?;
     chart
         .configure_mesh()
-        .x_desc("throughput (per second)")
+        .x_desc(report.throughput)
         .y_desc("latency (ms)")
         .label_style(("sans-serif", 13))
         .draw()?;

@@ -12,6 +12,8 @@ pub(crate) struct Report {
     pub(crate) json: Value,
     /// Latency (ms) against throughput (per second), one line per named series.
     pub(crate) curves: Vec<Curve>,
+    /// What the curves' throughput counts, e.g. "deliveries per second".
+    pub(crate) throughput: &'static str,
 }
 
 pub(crate) struct Curve {
@@ -43,7 +45,7 @@ pub(crate) fn per_sec(value: f64) -> String {
     let digits = whole.to_string();
     let mut grouped = String::new();
     for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             grouped.push(',');
         }
         grouped.push(digit);

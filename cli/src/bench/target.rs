@@ -84,13 +84,29 @@ impl Target {
         let relay_pid = child.id();
         children.push(child);
         eprintln!("spawned: controller on {controller_address}, relay on {relay_address}");
-        Ok(Target {
+        let target = Target {
             relay: format!("http://{relay_address}"),
             key: read_key(&secret)?,
             relay_pid,
             _children: children,
             _dir: Some(dir),
-        })
+        };
+        target.wait_until_linked().await?;
+        Ok(target)
+    }
+
+    /// Waits until the relay's stream to the controller is up (it accepts clients before).
+    async fn wait_until_linked(&self) -> anyhow::Result<()> {
+        let admin = self.client("bench-admin").await?;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        while !admin.relay_status().await.is_ok_and(|status| status.upstream_connected) {
+            anyhow::ensure!(
+                tokio::time::Instant::now() < deadline,
+                "the relay did not reach the controller within 30 s"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Ok(())
     }
 
     /// A token for a simulated user of org `bench` (every scope: some scenarios read
