@@ -406,11 +406,12 @@ impl Store for EmbeddedStore {
                 &keys::message(message.channel_id, bucket, message.id)[..],
                 encode(message),
             );
-            batch.insert(
-                &t.message_buckets,
-                &keys::message_bucket(message.channel_id, bucket)[..],
-                &[][..],
-            );
+            // Only a bucket's first message writes its index entry: rewriting it every time
+            // piles up versions of one key that every history read must step over.
+            let bucket_key = keys::message_bucket(message.channel_id, bucket);
+            if !t.message_buckets.contains_key(&bucket_key)? {
+                batch.insert(&t.message_buckets, &bucket_key[..], &[][..]);
+            }
             Ok(Inserted::New)
         })
         .await
