@@ -1,6 +1,7 @@
 //! The protobuf codec every generated client and server uses: prost's, except that a request
 //! that cannot be decoded (say, a `string` field holding invalid UTF-8) is the sender's
-//! mistake and answers INVALID_ARGUMENT naming the field, where prost would say INTERNAL.
+//! mistake and answers INVALID_ARGUMENT naming the field, where prost would say INTERNAL;
+//! and that each stream's encode and decode buffers start small (see [`buffers`]).
 
 use std::marker::PhantomData;
 
@@ -25,12 +26,19 @@ where
     type Decoder = ProtoDecoder<U>;
 
     fn encoder(&mut self) -> Self::Encoder {
-        ProstEncoder::default()
+        ProstEncoder::new(buffers())
     }
 
     fn decoder(&mut self) -> Self::Decoder {
         ProtoDecoder { inner: ProstDecoder::default() }
     }
+}
+
+/// Every call and stream holds an encode and a decode buffer for its whole life; tonic's
+/// default of 8 KiB each is most of an idle client stream's memory on a relay. Buffers
+/// still grow to fit larger messages; the yield threshold is tonic's default.
+fn buffers() -> BufferSettings {
+    BufferSettings::new(1024, 32 * 1024)
 }
 
 /// Decodes like prost's decoder and turns its INTERNAL parse errors into INVALID_ARGUMENT.
@@ -55,6 +63,6 @@ impl<U: prost::Message + Default + Send + 'static> Decoder for ProtoDecoder<U> {
     }
 
     fn buffer_settings(&self) -> BufferSettings {
-        self.inner.buffer_settings()
+        buffers()
     }
 }

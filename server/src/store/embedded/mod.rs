@@ -409,7 +409,7 @@ impl Store for EmbeddedStore {
             // Only a bucket's first message writes its index entry: rewriting it every time
             // piles up versions of one key that every history read must step over.
             let bucket_key = keys::message_bucket(message.channel_id, bucket);
-            if !t.message_buckets.contains_key(&bucket_key)? {
+            if !t.message_buckets.contains_key(bucket_key.as_slice())? {
                 batch.insert(&t.message_buckets, &bucket_key[..], &[][..]);
             }
             Ok(Inserted::New)
