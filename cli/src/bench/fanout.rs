@@ -136,8 +136,9 @@ pub(crate) async fn run(
     }
     let bench = Bench { args, team, epoch, tally: tally.clone(), publishers };
 
-    // The highest rate the subscribers keep up with: raise it by half until they do not.
-    let step = (duration / 2).max(Duration::from_millis(300));
+    // The highest rate the subscribers keep up with for a whole phase: raise it by half
+    // until they do not.
+    let step = duration.max(Duration::from_millis(300));
     let mut best: Option<Phase> = None;
     let mut rate = args.start_rate;
     for _ in 0..MAX_SEARCH_STEPS {
