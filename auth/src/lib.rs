@@ -2,6 +2,7 @@
 //! the shared service credential relays present to controllers. Every node (controller and
 //! relay) verifies tokens itself with this crate.
 
+pub mod deadline;
 pub mod rate;
 mod scope;
 mod service;

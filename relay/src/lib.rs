@@ -255,8 +255,10 @@ impl Relay {
             builder = builder.tls_config(tls)?;
         }
         let result = builder
-            .timeout(Duration::from_millis(state.config.request_timeout_ms))
             .layer(switchboard_telemetry::GrpcTraceLayer)
+            .layer(switchboard_auth::deadline::DeadlineLayer::new(Duration::from_millis(
+                state.config.request_timeout_ms,
+            )))
             .tcp_nodelay(true)
             .http2_keepalive_interval(Some(Duration::from_secs(30)))
             .add_service(health_service)

@@ -210,8 +210,8 @@ impl Controller {
             builder = builder.tls_config(tls)?;
         }
         let server = builder
-            .timeout(self.request_timeout)
             .layer(switchboard_telemetry::GrpcTraceLayer)
+            .layer(crate::auth::deadline::DeadlineLayer::new(self.request_timeout))
             .add_service(health_service)
             .add_service(reflection)
             .add_service(ChatServer::new(api).max_decoding_message_size(self.max_request_bytes))

@@ -60,7 +60,21 @@ impl RelayBuilder<'_> {
         self
     }
 
+    pub fn request_timeout_ms(mut self, ms: u64) -> Self {
+        self.config.request_timeout_ms = ms;
+        self
+    }
+
+    /// Starts the relay and waits until its stream to a controller is up.
     pub async fn start(self) -> TestRelay {
+        let controller = self.controller;
+        let relay = self.start_unlinked().await;
+        relay.wait_connected(controller).await;
+        relay
+    }
+
+    /// Starts the relay without waiting for a controller (for one that never answers).
+    pub async fn start_unlinked(self) -> TestRelay {
         switchboard_server::tls::install_crypto_provider();
         let mut config = self.config;
         if config.controllers.is_empty() {
@@ -79,9 +93,7 @@ impl RelayBuilder<'_> {
                 .await
                 .expect("relay serves");
         });
-        let relay = TestRelay { address, shutdown, task: Some(task) };
-        relay.wait_connected(self.controller).await;
-        relay
+        TestRelay { address, shutdown, task: Some(task) }
     }
 }
 

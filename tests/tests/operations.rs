@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use switchboard_tests::http::{get, metric};
 use switchboard_tests::live::{self, message_ids};
-use switchboard_tests::{NatsServer, TestController, TestRelay, proto};
+use switchboard_tests::{Code, NatsServer, TestController, TestRelay, expect_code, proto};
 
 #[tokio::test]
 async fn metrics_move_as_messages_flow() {
@@ -177,4 +177,39 @@ async fn an_overloaded_controller_sheds_calls_with_unavailable_while_health_stay
     assert!(ok > 0 && shed > 0, "{ok} served, {shed} shed");
     // Calm again: calls go through.
     server.client("alice", "acme").await.send_text(team, "after the storm").await.unwrap();
+}
+
+#[tokio::test]
+async fn a_call_past_the_request_timeout_fails_with_deadline_exceeded_and_streams_are_not_cut() {
+    // A "controller" that accepts connections and never answers: calls forwarded to it hang.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let silent_url = format!("http://{}", silent.local_addr().unwrap());
+    let held = tokio::spawn(async move {
+        let mut sockets = Vec::new();
+        while let Ok((socket, _)) = silent.accept().await {
+            sockets.push(socket);
+        }
+    });
+    let server = TestController::start().await;
+    let relay = TestRelay::builder(&server)
+        .controllers(vec![silent_url])
+        .request_timeout_ms(300)
+        .start_unlinked()
+        .await;
+    let alice = relay.client(server.token("alice", "acme")).await;
+    // (Without the limit the call would hang: the handshake never completes.)
+    let message = expect_code(alice.open_self().await, Code::DeadlineExceeded);
+    assert!(message.contains("300 ms"), "{message}");
+    held.abort();
+
+    // On a working relay with the same limit, a live stream outlasts it.
+    let relay = TestRelay::builder(&server).request_timeout_ms(300).start().await;
+    let mut bob = relay.realtime(server.token("bob", "acme"));
+    live::live(&mut bob).await;
+    let bob_calls = relay.client(server.token("bob", "acme")).await;
+    let own = bob_calls.open_self().await.unwrap().id;
+    // Outlast the limit several times over, then the stream still delivers.
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    bob_calls.send_text(own, "still here").await.unwrap();
+    live::message(&mut bob, "still here").await;
 }
