@@ -224,7 +224,7 @@ async fn handle(state: &Arc<RelayState>, session: &Arc<Session>, kind: ClientKin
     match kind {
         ClientKind::Send(pb::SendFrame { message: Some(message), traceparent }) => {
             let client_msg_id = message.client_msg_id.clone();
-            let span = tracing::info_span!("relay.send", otel.kind = "server");
+            let span = tracing::info_span!(target: switchboard_telemetry::SPANS, "relay.send", otel.kind = "server");
             switchboard_telemetry::follow_traceparent(&span, Some(&traceparent));
             let request = span.in_scope(|| with_token(message, &token));
             let frame = match chat.send_message(request).instrument(span).await {

@@ -207,6 +207,7 @@ impl Upstream {
             })) => {
                 if let Some(topic) = Topic::from_proto(&topic) {
                     let span = tracing::info_span!(
+                        target: switchboard_telemetry::SPANS,
                         "relay.deliver",
                         otel.kind = "consumer",
                         conversation_id = event.conversation_id

@@ -41,6 +41,7 @@ where
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
         let method = request.uri().path();
         let span = tracing::info_span!(
+            target: crate::SPANS,
             "grpc",
             otel.name = method,
             otel.kind = "server",

@@ -115,8 +115,13 @@ impl Drop for Telemetry {
     }
 }
 
+/// The target of the spans that follow each call and message (gRPC calls, store calls,
+/// bus publishes, fan-out). They exist for export: the default log filter leaves them
+/// out, so with traces off they are never even created on those hot paths.
+pub const SPANS: &str = "switchboard::trace";
+
 /// Spans exported: ours (targets are module paths, matched by prefix: `switchboard_server`,
-/// `switchboard_relay`...), not the libraries' (h2, hyper, NATS...).
+/// `switchboard_relay`, and [`SPANS`]), not the libraries' (h2, hyper, NATS...).
 const TRACED_TARGETS: &str = "switchboard";
 
 /// Installs the process-wide log and trace subscriber. Call once, inside a Tokio runtime
@@ -128,7 +133,7 @@ pub fn init(
 ) -> Result<Telemetry, TelemetryError> {
     config.validate()?;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        EnvFilter::new(format!("{},fjall=warn,lsm_tree=warn", config.log_level))
+        EnvFilter::new(format!("{},fjall=warn,lsm_tree=warn,{SPANS}=off", config.log_level))
     });
     // Logs on stderr: stdout carries what scripts read ("... listening on ADDR").
     let logs = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);

@@ -23,19 +23,12 @@ impl ControllerProcess {
 
     /// Like [`ControllerProcess::start`], with more environment (config overrides).
     pub fn start_with_env(dir: &Path, env: &[(&str, &str)]) -> ControllerProcess {
-        std::fs::create_dir_all(dir).expect("controller dir");
-        let secret = dir.join("test-secret");
-        std::fs::write(&secret, TEST_SECRET).expect("write secret");
-        let cluster = dir.join("cluster-secret");
-        std::fs::write(&cluster, crate::controller::TEST_CLUSTER_SECRET).expect("write secret");
-        let mut command = Command::new(workspace_binary("switchboard"));
+        let mut command = switchboard(dir);
         command
             .arg("controller")
             .env("SWITCHBOARD_DATA_DIR", dir.join("data"))
             .env("SWITCHBOARD_CONTROLLER__LISTEN", "127.0.0.1:0")
             .env("SWITCHBOARD_HTTP__LISTEN", "127.0.0.1:0")
-            .env("SWITCHBOARD_AUTH__HS256_SECRET_FILE", &secret)
-            .env("SWITCHBOARD_CLUSTER__SECRET_FILE", &cluster)
             // Tests send fast from one user.
             .env("SWITCHBOARD_LIMITS__SEND_RATE_PER_SEC", "1000000")
             .env("SWITCHBOARD_LIMITS__SEND_BURST", "1000000")
@@ -78,16 +71,9 @@ impl RelayProcess {
         controllers: &[String],
         env: &[(&str, &str)],
     ) -> RelayProcess {
-        std::fs::create_dir_all(dir).expect("relay dir");
-        let secret = dir.join("test-secret");
-        std::fs::write(&secret, TEST_SECRET).expect("write secret");
-        let cluster = dir.join("cluster-secret");
-        std::fs::write(&cluster, crate::controller::TEST_CLUSTER_SECRET).expect("write secret");
-        let mut command = Command::new(workspace_binary("switchboard"));
+        let mut command = switchboard(dir);
         command
             .args(["relay", "--listen", "127.0.0.1:0"])
-            .env("SWITCHBOARD_AUTH__HS256_SECRET_FILE", &secret)
-            .env("SWITCHBOARD_CLUSTER__SECRET_FILE", &cluster)
             .env("SWITCHBOARD_HTTP__LISTEN", "127.0.0.1:0")
             .env("SWITCHBOARD_RELAY__TOKEN_GRACE_SECS", "0")
             .env("SWITCHBOARD_RELAY__PRESENCE_DEBOUNCE_MS", "300")
@@ -114,6 +100,21 @@ impl Drop for RelayProcess {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// `switchboard`, verifying tokens with the test secret and relays with the test cluster
+/// secret, both written into `dir`.
+fn switchboard(dir: &Path) -> Command {
+    std::fs::create_dir_all(dir).expect("process dir");
+    let secret = dir.join("test-secret");
+    std::fs::write(&secret, TEST_SECRET).expect("write secret");
+    let cluster = dir.join("cluster-secret");
+    std::fs::write(&cluster, crate::controller::TEST_CLUSTER_SECRET).expect("write secret");
+    let mut command = Command::new(workspace_binary("switchboard"));
+    command
+        .env("SWITCHBOARD_AUTH__HS256_SECRET_FILE", secret)
+        .env("SWITCHBOARD_CLUSTER__SECRET_FILE", cluster);
+    command
 }
 
 /// Spawns `command` and waits until it prints `<prefix><address>`; returns its URL.

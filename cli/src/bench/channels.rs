@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 use switchboard_sdk::proto as pb;
-use switchboard_sdk::{Client, Realtime, RealtimeEvent, RealtimeOptions};
+use switchboard_sdk::{Client, Realtime, RealtimeOptions};
 use tokio::sync::Semaphore;
 
 use super::report::Report;
@@ -158,18 +158,7 @@ async fn connect(
         for k in 0..args.members {
             let options =
                 RealtimeOptions::new(target.relay.clone(), target.token(&member(conversation, k)));
-            let mut stream = Realtime::connect(options);
-            loop {
-                match stream.next().await {
-                    Some(RealtimeEvent::Live(_)) => break,
-                    Some(RealtimeEvent::Disconnected { code, message }) => {
-                        anyhow::bail!("a member could not connect: {code:?} {message}")
-                    }
-                    Some(_) => {}
-                    None => anyhow::bail!("a stream closed before going live"),
-                }
-            }
-            streams.push(stream);
+            streams.push(super::target::live(options).await?);
             progress.inc(1);
         }
     }

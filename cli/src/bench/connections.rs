@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
-use switchboard_sdk::{Realtime, RealtimeEvent, RealtimeOptions};
+use switchboard_sdk::RealtimeOptions;
 use tokio::sync::Semaphore;
 
 use super::report::{Report, per_sec};
@@ -37,7 +37,7 @@ pub(crate) async fn run(target: &Target, args: &ConnectionsArgs) -> anyhow::Resu
             let (gate, progress) = (gate.clone(), progress.clone());
             tokio::spawn(async move {
                 let _permit = gate.acquire_owned().await.expect("semaphore");
-                let stream = live(options).await;
+                let stream = super::target::live(options).await;
                 progress.inc(1);
                 stream
             })
@@ -90,19 +90,4 @@ pub(crate) async fn run(target: &Target, args: &ConnectionsArgs) -> anyhow::Resu
         curves: Vec::new(),
         throughput: "",
     })
-}
-
-/// A stream that has gone live.
-async fn live(options: RealtimeOptions) -> anyhow::Result<Realtime> {
-    let mut stream = Realtime::connect(options);
-    loop {
-        match stream.next().await {
-            Some(RealtimeEvent::Live(_)) => return Ok(stream),
-            Some(RealtimeEvent::Disconnected { code, message }) => {
-                anyhow::bail!("a stream was refused: {code:?} {message}")
-            }
-            Some(_) => {}
-            None => anyhow::bail!("a stream closed before going live"),
-        }
-    }
 }

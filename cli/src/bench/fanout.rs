@@ -353,7 +353,7 @@ fn report(
 ) -> Report {
     let mut rows = Vec::new();
     let mut phase_json = Vec::new();
-    for (phase, latency) in phases.iter().zip(latencies) {
+    for (index, (phase, latency)) in phases.iter().zip(latencies).enumerate() {
         let mut row = vec![
             phase.label.clone(),
             per_sec(phase.rate),
@@ -361,7 +361,7 @@ fn report(
             per_sec(phase.deliveries_per_sec),
             phase.cut.to_string(),
         ];
-        if phase.label == "highest sustained" {
+        if index == SEARCH {
             row.extend(vec!["-".to_string(); 4]);
         } else {
             row.extend(latency.cells());

@@ -7,8 +7,8 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use switchboard_sdk::Client;
 use switchboard_sdk::token::{ALL_SCOPES, SigningKey, TokenSpec, mint};
+use switchboard_sdk::{Client, Realtime, RealtimeEvent, RealtimeOptions};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
@@ -173,4 +173,19 @@ async fn start(mut command: Command, prefix: &str) -> anyhow::Result<(Child, Str
     .context("did not start within 30 s")??;
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
     Ok((child, address))
+}
+
+/// A client stream, once it has gone live (an error if the relay refuses it).
+pub(crate) async fn live(options: RealtimeOptions) -> anyhow::Result<Realtime> {
+    let mut stream = Realtime::connect(options);
+    loop {
+        match stream.next().await {
+            Some(RealtimeEvent::Live(_)) => return Ok(stream),
+            Some(RealtimeEvent::Disconnected { code, message }) => {
+                anyhow::bail!("a stream was refused: {code:?} {message}")
+            }
+            Some(_) => {}
+            None => anyhow::bail!("a stream closed before going live"),
+        }
+    }
 }

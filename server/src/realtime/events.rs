@@ -33,7 +33,7 @@ impl Events {
 
     async fn publish(&self, topic: Topic, conversation_id: ConversationId, kind: Kind) {
         let event = pb::Event { conversation_id, kind: Some(kind) };
-        let span = tracing::info_span!("bus.publish", otel.kind = "producer", conversation_id);
+        let span = tracing::info_span!(target: switchboard_telemetry::SPANS, "bus.publish", otel.kind = "producer", conversation_id);
         let start = std::time::Instant::now();
         if let Err(error) = self.bus.publish(&topic, event).instrument(span).await {
             tracing::warn!(%error, ?topic, "event not published");

@@ -156,6 +156,7 @@ impl FanoutHub {
     pub async fn run(self: Arc<Self>, mut inbox: mpsc::Receiver<Delivery>) {
         while let Some(delivery) = inbox.recv().await {
             let span = tracing::info_span!(
+                target: switchboard_telemetry::SPANS,
                 "fanout",
                 otel.kind = "consumer",
                 conversation_id = delivery.event.conversation_id
@@ -214,14 +215,13 @@ impl FanoutHub {
                 query: Some(query),
             })),
         };
-        let (answers, mut answered) = {
+        let (asked, mut answered) = {
             let state = self.state.read().await;
-            mpsc::channel(state.relays.len().max(1))
-        };
-        self.pending_reports.lock().expect("reports lock").insert(request_id, answers);
-        let asked = {
-            let state = self.state.read().await;
-            state.relays.values().filter(|link| link.sender.try_send(frame.clone()).is_ok()).count()
+            let (answers, answered) = mpsc::channel(state.relays.len().max(1));
+            // Registered before asking, so that no answer arrives unexpected.
+            self.pending_reports.lock().expect("reports lock").insert(request_id, answers);
+            let relays = state.relays.values();
+            (relays.filter(|link| link.sender.try_send(frame.clone()).is_ok()).count(), answered)
         };
         let mut reports = Vec::with_capacity(asked);
         let deadline = tokio::time::Instant::now() + REPORT_TIMEOUT;

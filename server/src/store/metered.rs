@@ -24,7 +24,7 @@ impl MeteredStore {
 }
 
 async fn timed<T>(histogram: &Histogram, operation: &str, call: impl Future<Output = T>) -> T {
-    let span = tracing::info_span!("store", otel.name = operation, otel.kind = "client");
+    let span = tracing::info_span!(target: switchboard_telemetry::SPANS, "store", otel.name = operation, otel.kind = "client");
     let start = Instant::now();
     let result = call.instrument(span).await;
     histogram.observe(start.elapsed().as_secs_f64());
