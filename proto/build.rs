@@ -2,7 +2,8 @@
 
 use std::path::PathBuf;
 
-const PROTOS: [&str; 8] = [
+const PROTOS: [&str; 9] = [
+    "switchboard/v1/files.proto",
     "switchboard/v1/conversation.proto",
     "switchboard/v1/message.proto",
     "switchboard/v1/chat.proto",

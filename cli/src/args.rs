@@ -76,6 +76,29 @@ pub(crate) enum Command {
         /// Conversations to follow; none: all of yours, following membership changes.
         channels: Vec<u64>,
     },
+    /// Upload a file to a conversation and send it there as a message.
+    Upload {
+        file: PathBuf,
+        /// The conversation to send it to.
+        #[arg(long)]
+        channel: u64,
+        /// A caption sent with it.
+        #[arg(long)]
+        text: Option<String>,
+        /// The MIME type; guessed from the file name when not given.
+        #[arg(long)]
+        content_type: Option<String>,
+    },
+    /// Download an attachment.
+    Download {
+        attachment: u64,
+        /// Where to write it (default: its file name, in the current directory).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Overwrite the output file if it exists.
+        #[arg(long)]
+        force: bool,
+    },
     /// Tell a conversation you are typing (or stopped, with --stop).
     Typing {
         channel: u64,

@@ -138,6 +138,8 @@ async fn execute(client: &Client, command: Command) -> Result<Shown, SdkError> {
         Command::Token(_)
         | Command::Completions { .. }
         | Command::Tail { .. }
+        | Command::Upload { .. }
+        | Command::Download { .. }
         | Command::Bench(_) => {
             unreachable!("handled in main")
         }

@@ -4,6 +4,7 @@
 mod args;
 mod bench;
 mod chat;
+mod files;
 mod output;
 mod tail;
 mod token;
@@ -32,6 +33,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Tail { channels } => {
             let ca = read_ca(cli.ca_file.as_deref())?;
             tail::run(&cli.addr, cli.token.as_deref(), ca, cli.json, channels).await
+        }
+        Command::Upload { file, channel, text, content_type } => {
+            let ca = read_ca(cli.ca_file.as_deref())?;
+            let client = files::connect(&cli.addr, cli.token.as_deref(), ca.as_deref()).await?;
+            files::upload(&client, &file, channel, text, content_type, cli.json).await
+        }
+        Command::Download { attachment, output, force } => {
+            let ca = read_ca(cli.ca_file.as_deref())?;
+            let client = files::connect(&cli.addr, cli.token.as_deref(), ca.as_deref()).await?;
+            files::download(&client, attachment, output, force, cli.json).await
         }
         command => {
             let ca = read_ca(cli.ca_file.as_deref())?;

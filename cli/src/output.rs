@@ -40,6 +40,21 @@ pub(crate) fn message_json(m: &pb::Message) -> Value {
         "deleted": m.deleted,
         "custom_fields": m.custom_fields,
         "client_msg_id": m.client_msg_id,
+        "attachment": m.attachment.as_ref().map(attachment_json),
+    })
+}
+
+pub(crate) fn attachment_json(a: &pb::Attachment) -> Value {
+    json!({
+        "id": a.id.to_string(),
+        "channel_id": a.channel_id.to_string(),
+        "uploader": a.uploader,
+        "filename": a.filename,
+        "content_type": a.content_type,
+        "size": a.size,
+        "width": (a.width != 0).then_some(a.width),
+        "height": (a.height != 0).then_some(a.height),
+        "message_id": (a.message_id != 0).then(|| a.message_id.to_string()),
     })
 }
 

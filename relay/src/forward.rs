@@ -1,7 +1,7 @@
-//! The relay serves the controller's unary Chat and Admin APIs by forwarding each call as
-//! it is (metadata, the client's token included) over its channel to the controller in use
-//! (following failover), so a client needs one address. Byte-level: no per-method code, nothing decoded; only the
-//! `traceparent` header is replaced by this relay's span.
+//! The relay serves the controller's unary Chat, Files and Admin APIs by forwarding each
+//! call as it is (metadata, the client's token included) over its channel to the controller
+//! in use (following failover), so a client needs one address. Byte-level: no per-method
+//! code, nothing decoded; only the `traceparent` header is replaced by this relay's span.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -38,11 +38,17 @@ impl<S> Clone for Forward<S> {
 
 /// `switchboard.v1.Chat`.
 pub(crate) struct Chat;
+/// `switchboard.v1.Files`.
+pub(crate) struct Files;
 /// `switchboard.v1.Admin`.
 pub(crate) struct Admin;
 
 impl NamedService for Forward<Chat> {
     const NAME: &'static str = "switchboard.v1.Chat";
+}
+
+impl NamedService for Forward<Files> {
+    const NAME: &'static str = "switchboard.v1.Files";
 }
 
 impl NamedService for Forward<Admin> {

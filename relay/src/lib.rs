@@ -268,6 +268,7 @@ impl Relay {
             )
             .add_service(RelayAdminServer::new(RelayAdminApi { state: state.clone() }))
             .add_service(Forward::<forward::Chat>::new(state.upstream.clone()))
+            .add_service(Forward::<forward::Files>::new(state.upstream.clone()))
             .add_service(Forward::<forward::Admin>::new(state.upstream.clone()))
             .serve_with_incoming_shutdown(
                 TcpIncoming::from(listener).with_nodelay(Some(true)),

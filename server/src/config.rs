@@ -11,6 +11,7 @@ use jsonwebtoken::Algorithm;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::{KeySource, ServiceCredential, TokenVerifier, VerifierError};
+use crate::blobs::FilesConfig;
 use crate::ids::MAX_NODE_ID;
 use crate::tls::TlsConfig;
 use switchboard_relay::RelayConfig;
@@ -40,6 +41,8 @@ pub struct Config {
     pub tls: TlsConfig,
     /// Log level and OpenTelemetry export.
     pub tracing: TracingConfig,
+    /// Attachments: the blob engine and upload rules.
+    pub files: FilesConfig,
 }
 
 /// The HTTP port: metrics, health, readiness.
@@ -230,6 +233,7 @@ impl Default for Config {
             http: HttpConfig::default(),
             tls: TlsConfig::default(),
             tracing: TracingConfig::default(),
+            files: FilesConfig::default(),
         }
     }
 }
@@ -313,6 +317,7 @@ impl Config {
         }
         self.relay.validate().map_err(|reason| invalid("relay", reason))?;
         self.tracing.validate().map_err(|error| invalid("tracing", error.to_string()))?;
+        self.files.validate().map_err(|reason| invalid("files", reason))?;
         let keyspace = &self.scylla.keyspace;
         if keyspace.is_empty()
             || keyspace.len() > 48

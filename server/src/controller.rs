@@ -9,6 +9,7 @@ use std::time::Duration;
 use switchboard_proto::v1::admin_server::AdminServer;
 use switchboard_proto::v1::chat_server::ChatServer;
 use switchboard_proto::v1::fanout_server::FanoutServer;
+use switchboard_proto::v1::files_server::FilesServer;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tonic::transport::Server;
@@ -16,12 +17,15 @@ use tonic::transport::Server;
 use tonic::transport::server::TcpIncoming;
 
 use crate::auth::{ServiceCredential, TokenVerifier};
+use crate::blobs::local::LocalBlobs;
+use crate::blobs::s3::S3Blobs;
+use crate::blobs::{BlobEngine, BlobError, Blobs};
 use crate::bus::{
     Bus, BusError, Delivery, InProcessBus, LocalBoard, NatsBoard, NatsBus, PresenceBoard,
 };
-use crate::chat::{ChatService, Limits};
+use crate::chat::{ChatService, Files, Limits};
 use crate::config::{Config, ConfigError, ControllerKeysError, StoreEngine};
-use crate::grpc::{AdminApi, ChatApi, FanoutApi};
+use crate::grpc::{AdminApi, ChatApi, FanoutApi, FilesApi};
 use crate::http::Readiness;
 use crate::ids::{Clock, IdGenerator};
 use crate::metrics::ControllerMetrics;
@@ -48,6 +52,8 @@ pub enum ControllerError {
     Store(#[from] StoreError),
     #[error("bus: {0}")]
     Bus(#[from] BusError),
+    #[error("files: {0}")]
+    Blobs(#[from] BlobError),
     #[error("gRPC server: {0}")]
     Transport(#[from] tonic::transport::Error),
     #[error("gRPC reflection: {0}")]
@@ -85,6 +91,8 @@ pub struct Controller {
     max_in_flight: usize,
     /// Longest a unary call may run.
     request_timeout: Duration,
+    /// How often unfinished uploads past their deadline are removed.
+    upload_sweep_every: Duration,
     /// TLS for the listener (and client certificates required, with a client CA).
     tls: Option<tonic::transport::ServerTlsConfig>,
 }
@@ -132,7 +140,9 @@ impl Controller {
         let metrics = Arc::new(ControllerMetrics::default());
         let store: Arc<dyn Store> = Arc::new(MeteredStore::new(store, metrics.clone()));
         let events = Events::new(bus.clone(), metrics.clone());
-        let chat = ChatService::new(store, ids, limits, events, typing, board, metrics.clone());
+        let files = Files { blobs: blobs(config)?, config: config.files.clone() };
+        let chat =
+            ChatService::new(store, ids, limits, events, typing, board, metrics.clone(), files);
         let hub = Arc::new(FanoutHub::new(bus.clone(), metrics.clone()));
         Ok(Controller {
             chat: Arc::new(chat),
@@ -156,6 +166,7 @@ impl Controller {
             max_request_bytes: config.limits.max_request_bytes,
             max_in_flight: config.limits.max_concurrent_requests,
             request_timeout: Duration::from_millis(config.limits.request_timeout_ms),
+            upload_sweep_every: Duration::from_secs(config.files.upload_ttl_secs.min(60)),
             tls: config.tls.server(true)?,
         })
     }
@@ -163,6 +174,11 @@ impl Controller {
     /// Registers the controller's metrics (`switchboard_*`).
     pub fn register_metrics(&self, registry: &mut prometheus_client::registry::Registry) {
         self.metrics.register(registry);
+    }
+
+    /// Routes for the HTTP port: the local blob engine's presigned URLs.
+    pub fn http_routes(&self) -> Option<axum::Router> {
+        self.chat.blob_routes()
     }
 
     /// Readiness checks for `/readyz`: the store answers, the bus is connected.
@@ -192,6 +208,7 @@ impl Controller {
         let api = ChatApi::new(self.chat.clone(), self.verifier.clone(), self.max_in_flight);
         let fanout = FanoutApi::new(self.chat.clone(), self.hub.clone(), self.credential);
         let admin = AdminApi::new(self.reporter.clone(), self.verifier.clone());
+        let files = FilesApi::new(api.clone());
         if let Ok(address) = listener.local_addr() {
             self.reporter.set_address(address.to_string());
         }
@@ -202,6 +219,7 @@ impl Controller {
         let resync =
             tokio::spawn(forward_resyncs(self.hub.clone(), self.resyncs, self.metrics.clone()));
         let typing = tokio::spawn(expire_typing(self.chat.clone()));
+        let uploads = tokio::spawn(sweep_uploads(self.chat.clone(), self.upload_sweep_every));
         let heartbeat = tokio::spawn(presence_heartbeat(self.chat.clone(), self.heartbeat_every));
         let probe = tokio::spawn(probe_store(self.chat.clone(), self.store_reachable.clone()));
         let (draining_tx, draining) = tokio::sync::oneshot::channel::<()>();
@@ -217,6 +235,7 @@ impl Controller {
             .add_service(ChatServer::new(api).max_decoding_message_size(self.max_request_bytes))
             .add_service(FanoutServer::new(fanout))
             .add_service(AdminServer::new(admin))
+            .add_service(FilesServer::new(files))
             .serve_with_incoming_shutdown(
                 TcpIncoming::from(listener).with_nodelay(Some(true)),
                 async move {
@@ -240,6 +259,7 @@ impl Controller {
         dispatch.abort();
         resync.abort();
         typing.abort();
+        uploads.abort();
         heartbeat.abort();
         probe.abort();
         peer_queries.abort();
@@ -287,6 +307,40 @@ async fn expire_typing(chat: Arc<ChatService>) {
     loop {
         every.tick().await;
         chat.expire_typing().await;
+    }
+}
+
+/// The blob engine `[files]` names.
+fn blobs(config: &Config) -> Result<Arc<dyn Blobs>, BlobError> {
+    let files = &config.files;
+    Ok(match files.engine {
+        BlobEngine::S3 => Arc::new(S3Blobs::new(&files.s3)?),
+        BlobEngine::Local => {
+            let dir = files.local.dir.clone().unwrap_or_else(|| config.data_dir.join("blobs"));
+            let public_url = match &files.local.public_url {
+                Some(url) => url.clone(),
+                None => format!("http://{}", config.http.listen),
+            };
+            let secret = match &files.local.secret_file {
+                Some(file) => file.clone(),
+                None => crate::dev::ensure_secret(&dir, "url-signing-secret")?,
+            };
+            Arc::new(LocalBlobs::open(&dir, &public_url, &secret, files.multipart_threshold_bytes)?)
+        }
+    })
+}
+
+/// Removes uploads that missed their deadline (bytes and pending record).
+async fn sweep_uploads(chat: Arc<ChatService>, every: Duration) {
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        ticks.tick().await;
+        match chat.sweep_expired_uploads().await {
+            Ok(0) => {}
+            Ok(swept) => tracing::info!(swept, "removed expired uploads"),
+            Err(error) => tracing::warn!(%error, "sweeping expired uploads failed"),
+        }
     }
 }
 

@@ -4,7 +4,9 @@ use switchboard_proto::v1 as pb;
 
 use crate::chat::ConversationView;
 use crate::error::{ChatError, ChatResult};
-use crate::model::{Kind, Member, Message, MessageType, Role, Visibility};
+use crate::model::{
+    Attachment, AttachmentState, Kind, Member, Message, MessageType, Role, Visibility,
+};
 
 pub(crate) fn conversation(view: ConversationView) -> pb::Conversation {
     let c = view.conversation;
@@ -68,6 +70,29 @@ pub(crate) fn message(message: Message) -> pb::Message {
         deleted: message.deleted,
         custom_fields: message.custom_fields.into_iter().collect(),
         client_msg_id: message.client_msg_id.unwrap_or_default(),
+        attachment: message.attachment.map(attachment),
+    }
+}
+
+pub(crate) fn attachment(a: Attachment) -> pb::Attachment {
+    let (width, height) = a.dimensions.unwrap_or((0, 0));
+    pb::Attachment {
+        id: a.id,
+        channel_id: a.channel_id,
+        uploader: a.uploader,
+        filename: a.filename,
+        content_type: a.content_type,
+        size: a.size,
+        width,
+        height,
+        state: match a.state {
+            AttachmentState::Pending => pb::AttachmentState::Pending,
+            AttachmentState::Complete => pb::AttachmentState::Complete,
+            AttachmentState::Deleted => pb::AttachmentState::Deleted,
+            AttachmentState::Expired => pb::AttachmentState::Expired,
+        } as i32,
+        created_at_ms: a.created_at_ms,
+        message_id: a.message_id.unwrap_or(0),
     }
 }
 

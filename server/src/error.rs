@@ -3,6 +3,7 @@
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
+use crate::blobs::BlobError;
 use crate::store::StoreError;
 
 /// One invalid field of a request and what is wrong with it.
@@ -34,6 +35,8 @@ pub enum ChatError {
     TooMany { what: String, retry_after: std::time::Duration },
     #[error("storage failed: {0}")]
     Store(#[from] StoreError),
+    #[error("file store failed: {0}")]
+    Blobs(#[from] BlobError),
 }
 
 /// Shorthand for results of domain operations.
@@ -92,6 +95,10 @@ impl From<ChatError> for Status {
             ChatError::Store(store) => {
                 tracing::error!(error = %store, "store failure");
                 Status::unavailable("the message store is unavailable; retry later")
+            }
+            ChatError::Blobs(blobs) => {
+                tracing::error!(error = %blobs, "blob store failure");
+                Status::unavailable("the file store is unavailable; retry later")
             }
         }
     }

@@ -1,6 +1,7 @@
 //! The HTTP port (`http.listen`, 7402 by default): `/metrics` (Prometheus text),
 //! `/healthz` (the process answers) and `/readyz` (every component it runs can do its
-//! job: the store and bus of a controller, the controller link of a relay).
+//! job: the store and bus of a controller, the controller link of a relay). A controller on
+//! the local blob engine also serves its presigned URLs here (`/blobs/...`).
 
 use std::future::Future;
 use std::sync::Arc;
@@ -21,19 +22,23 @@ struct HttpState {
     ready: Vec<Readiness>,
 }
 
-/// Serves until `shutdown` resolves.
+/// Serves until `shutdown` resolves; `routes` are merged in.
 pub async fn serve(
     listener: TcpListener,
     registry: Registry,
     ready: Vec<Readiness>,
+    routes: Option<Router>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let state = Arc::new(HttpState { registry, ready });
-    let app = Router::new()
+    let mut app = Router::new()
         .route("/metrics", get(metrics))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
         .with_state(state);
+    if let Some(routes) = routes {
+        app = app.merge(routes);
+    }
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }
 

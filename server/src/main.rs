@@ -93,10 +93,15 @@ async fn main() -> anyhow::Result<()> {
     match args.command {
         Command::Controller { config } => {
             let config = Config::load(config.as_deref())?;
+            let mut config = config;
             let _telemetry =
                 telemetry::init(log_format, &config.tracing, "switchboard-controller")?;
+            // Bound first, so that local blob URLs name the real port.
+            let http_listener = bind(config.http.listen).await?;
+            config.http.listen = http_listener.local_addr()?;
             let controller = build_controller(&config, &mut registry, &mut ready).await?;
-            let http = serve_http(&config, registry, ready, shutdown.clone()).await?;
+            let routes = controller.http_routes();
+            let http = serve_http(http_listener, registry, ready, routes, shutdown.clone())?;
             let listener = bind(config.controller.listen).await?;
             let result = run_controller(controller, listener, &config, shutdown).await;
             let _ = http.await;
@@ -113,7 +118,8 @@ async fn main() -> anyhow::Result<()> {
             config.validate()?;
             let _telemetry = telemetry::init(log_format, &config.tracing, "switchboard-relay")?;
             let relay = build_relay(&config, &mut registry, &mut ready)?;
-            let http = serve_http(&config, registry, ready, shutdown.clone()).await?;
+            let http_listener = bind(config.http.listen).await?;
+            let http = serve_http(http_listener, registry, ready, None, shutdown.clone())?;
             let listener = bind(config.relay.listen).await?;
             let result = run_relay(relay, listener, &config, shutdown).await;
             let _ = http.await;
@@ -141,12 +147,15 @@ async fn main() -> anyhow::Result<()> {
             // Bound first, so the relay is pointed at the real port (even for port 0).
             let controller_listener = bind(controller_listen).await?;
             let relay_listener = bind(relay_listen).await?;
+            let http_listener = bind(config.http.listen).await?;
+            config.http.listen = http_listener.local_addr()?;
             config.controller.listen = controller_listener.local_addr()?;
             config.relay.listen = relay_listener.local_addr()?;
             config.relay.controllers = vec![format!("http://{}", config.controller.listen)];
             let controller = build_controller(&config, &mut registry, &mut ready).await?;
             let relay = build_relay(&config, &mut registry, &mut ready)?;
-            let http = serve_http(&config, registry, ready, shutdown.clone()).await?;
+            let routes = controller.http_routes();
+            let http = serve_http(http_listener, registry, ready, routes, shutdown.clone())?;
             let controller =
                 run_controller(controller, controller_listener, &config, shutdown.clone());
             let relay = async {
@@ -189,17 +198,18 @@ fn build_relay(
     Ok(relay)
 }
 
-/// Starts the HTTP port (metrics, health, readiness) in the background.
-async fn serve_http(
-    config: &Config,
+/// Starts the HTTP port (metrics, health, readiness, and `routes` such as local blob URLs)
+/// in the background.
+fn serve_http(
+    listener: TcpListener,
     registry: Registry,
     ready: Vec<Readiness>,
+    routes: Option<axum::Router>,
     shutdown: CancellationToken,
 ) -> anyhow::Result<tokio::task::JoinHandle<std::io::Result<()>>> {
-    let listener = bind(config.http.listen).await?;
     tracing::info!(address = %listener.local_addr()?, "metrics and health on HTTP");
     let stop = async move { shutdown.cancelled().await };
-    Ok(tokio::spawn(http::serve(listener, registry, ready, stop)))
+    Ok(tokio::spawn(http::serve(listener, registry, ready, routes, stop)))
 }
 
 async fn run_controller(

@@ -103,6 +103,9 @@ pub struct Message {
     pub deleted: bool,
     pub custom_fields: BTreeMap<String, String>,
     pub client_msg_id: Option<String>,
+    /// For IMAGE, VIDEO, AUDIO and FILE: the attachment `data` names, as it was when sent.
+    #[serde(default)]
+    pub attachment: Option<Attachment>,
 }
 
 impl Message {
@@ -111,6 +114,64 @@ impl Message {
         match &self.to {
             None => true,
             Some(to) => to == user || self.from == user,
+        }
+    }
+}
+
+/// Snowflake id of an attachment (also its upload id).
+pub type AttachmentId = u64;
+
+/// Where an attachment is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AttachmentState {
+    /// Created; the bytes are on their way.
+    Pending,
+    /// Uploaded and checked; may be sent in a message.
+    Complete,
+    /// Deleted by a user or with its message; the bytes are gone.
+    Deleted,
+    /// Not completed before its upload deadline; the bytes are gone.
+    Expired,
+}
+
+/// A file in a conversation, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attachment {
+    pub id: AttachmentId,
+    pub org: String,
+    pub channel_id: ConversationId,
+    pub uploader: String,
+    pub filename: String,
+    /// The declared MIME type, checked against the bytes at completion.
+    pub content_type: String,
+    pub size: u64,
+    /// Pixel dimensions of images whose header tells them.
+    pub dimensions: Option<(u32, u32)>,
+    pub state: AttachmentState,
+    /// The blob engine's multipart upload id, for uploads in parts.
+    pub multipart: Option<String>,
+    pub created_at_ms: i64,
+    /// Pending uploads not completed by then are cleaned up.
+    pub expires_at_ms: i64,
+    /// The message it was sent in, once sent (an attachment is sent at most once).
+    pub message_id: Option<MessageId>,
+}
+
+impl Attachment {
+    /// Where its bytes live in the blob store.
+    pub fn blob_key(&self) -> String {
+        format!("attachments/{}", self.id)
+    }
+
+    /// Whether a message of `kind` may carry it: images as IMAGE, and so on; anything as FILE.
+    pub fn fits(&self, kind: MessageType) -> bool {
+        let family = self.content_type.split('/').next().unwrap_or("");
+        match kind {
+            MessageType::Text => false,
+            MessageType::Image => family == "image",
+            MessageType::Video => family == "video",
+            MessageType::Audio => family == "audio",
+            MessageType::File => true,
         }
     }
 }

@@ -121,6 +121,32 @@ pub fn check_attachment_ref(data: &str) -> Result<u64, String> {
     }
 }
 
+/// An upload's file name: 1 to 255 bytes, a name and not a path.
+pub fn check_filename(name: &str) -> Result<(), String> {
+    if name.trim().is_empty() || name.len() > 255 {
+        return Err("must be 1 to 255 bytes".into());
+    }
+    if name.contains(['/', '\\']) || name == "." || name == ".." {
+        return Err("must be a file name, not a path".into());
+    }
+    no_control_chars(name)
+}
+
+/// A MIME type without parameters (`image/png`), lowercased.
+pub fn check_content_type(content_type: &str) -> Result<String, String> {
+    let lowered = content_type.trim().to_ascii_lowercase();
+    let token = |part: &str| {
+        !part.is_empty()
+            && part.chars().all(|c| c.is_ascii_alphanumeric() || "!#$&^_.+-".contains(c))
+    };
+    match lowered.split_once('/') {
+        Some((family, subtype)) if token(family) && token(subtype) && lowered.len() <= 127 => {
+            Ok(lowered)
+        }
+        _ => Err(format!("`{content_type}` is not a MIME type like image/png")),
+    }
+}
+
 pub fn check_custom_fields(fields: &BTreeMap<String, String>) -> Result<(), String> {
     if fields.len() > MAX_CUSTOM_FIELDS {
         return Err(format!("at most {MAX_CUSTOM_FIELDS} entries, got {}", fields.len()));
@@ -183,6 +209,18 @@ mod tests {
         let ChatError::InvalidArgument(violations) = error else { panic!("{error:?}") };
         let fields: Vec<_> = violations.iter().map(|v| v.field.as_str()).collect();
         assert_eq!(fields, ["name", "meta_tags"]);
+    }
+
+    #[test]
+    fn file_names_and_types() {
+        assert!(check_filename("photo 1.png").is_ok());
+        for bad in ["", " ", "../etc/passwd", "a\\b", "..", "a\nb"] {
+            assert!(check_filename(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(check_content_type(" Image/PNG ").unwrap(), "image/png");
+        for bad in ["image", "image/", "/png", "image/png; charset=x", "a/b/c"] {
+            assert!(check_content_type(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -88,6 +88,7 @@ fn message(channel: u64, id: u64, from: &str, key: Option<&str>) -> Message {
         deleted: false,
         custom_fields: BTreeMap::new(),
         client_msg_id: key.map(String::from),
+        attachment: None,
     }
 }
 

@@ -84,6 +84,12 @@ impl ControllerBuilder {
         self
     }
 
+    /// Attachments: engine and upload rules.
+    pub fn files(mut self, files: switchboard_server::blobs::FilesConfig) -> Self {
+        self.config.files = files;
+        self
+    }
+
     pub fn typing_ttl_ms(mut self, ms: u64) -> Self {
         self.config.realtime.typing_ttl_ms = ms;
         self
@@ -137,6 +143,11 @@ impl ControllerBuilder {
         let (bound, addresses) = tokio::sync::oneshot::channel();
         let task = runtime.spawn(async move {
             let clock = Box::new(clock);
+            // Bound first, so that local blob URLs name the real port.
+            let http = TcpListener::bind("127.0.0.1:0").await.expect("bind http");
+            let http_address = http.local_addr().expect("address");
+            let mut built = built;
+            built.http.listen = http_address;
             let controller = match store {
                 Some(store) => Controller::build_with_store(&built, clock, store).await,
                 None => Controller::build(&built, clock).await,
@@ -144,13 +155,16 @@ impl ControllerBuilder {
             .expect("controller builds");
             let mut registry = prometheus_client::registry::Registry::default();
             controller.register_metrics(&mut registry);
-            let http = TcpListener::bind("127.0.0.1:0").await.expect("bind http");
-            let http_address = http.local_addr().expect("address");
             let http_stop = stop.clone();
             let ready = controller.readiness();
-            tokio::spawn(switchboard_server::http::serve(http, registry, ready, async move {
-                http_stop.cancelled().await
-            }));
+            let routes = controller.http_routes();
+            tokio::spawn(switchboard_server::http::serve(
+                http,
+                registry,
+                ready,
+                routes,
+                async move { http_stop.cancelled().await },
+            ));
             let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
             let _ = bound.send((listener.local_addr().expect("address"), http_address));
             controller.serve(listener, async move { stop.cancelled().await }).await

@@ -5,6 +5,7 @@
 mod clock;
 pub mod conformance;
 mod controller;
+mod garage;
 pub mod http;
 pub mod live;
 mod nats;
@@ -15,9 +16,10 @@ pub mod scylla;
 
 pub use clock::TestClock;
 pub use controller::{ControllerBuilder, TEST_SECRET, TestController};
+pub use garage::GarageServer;
 pub use nats::NatsServer;
 pub use otlp::OtlpCollector;
-pub use process::{ControllerProcess, RelayProcess, sbctl, workspace_binary};
+pub use process::{ControllerProcess, DevProcess, RelayProcess, sbctl, workspace_binary};
 pub use relay::{RelayBuilder, TestRelay};
 pub use switchboard_sdk::{
     Client, Code, Realtime, RealtimeEvent, RealtimeOptions, SdkError, proto,

@@ -102,6 +102,38 @@ impl Drop for RelayProcess {
     }
 }
 
+/// `switchboard dev` as a user runs it (its own dev secret in `<dir>/data`), on port 0.
+pub struct DevProcess {
+    child: Child,
+    /// The relay, where clients connect.
+    pub url: String,
+    /// The dev signing secret it created, for `sbctl token mint --secret-file`.
+    pub secret_file: PathBuf,
+}
+
+impl DevProcess {
+    pub fn start(dir: &Path) -> DevProcess {
+        let data = dir.join("data");
+        let mut command = Command::new(workspace_binary("switchboard"));
+        command
+            .arg("dev")
+            .arg("--data-dir")
+            .arg(&data)
+            .args(["--controller-listen", "127.0.0.1:0", "--relay-listen", "127.0.0.1:0"])
+            .env("SWITCHBOARD_HTTP__LISTEN", "127.0.0.1:0")
+            .env("RUST_LOG", "warn");
+        let (child, url) = run_until_listening(command, "relay listening on ");
+        DevProcess { child, url, secret_file: data.join(switchboard_server::dev::DEV_SECRET_FILE) }
+    }
+}
+
+impl Drop for DevProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// `switchboard`, verifying tokens with the test secret and relays with the test cluster
 /// secret, both written into `dir`.
 fn switchboard(dir: &Path) -> Command {

@@ -8,7 +8,7 @@ use switchboard_proto::tonic::service::interceptor::InterceptedService;
 use switchboard_proto::tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
 use switchboard_proto::tonic::{Request, Status};
 use switchboard_proto::v1::{
-    self as pb, admin_client::AdminClient, chat_client::ChatClient,
+    self as pb, admin_client::AdminClient, chat_client::ChatClient, files_client::FilesClient,
     relay_admin_client::RelayAdminClient,
 };
 
@@ -21,6 +21,10 @@ pub enum SdkError {
     Status(Status),
     #[error("the server answered without the expected {0}")]
     MissingField(&'static str),
+    #[error("file transfer failed: {0}")]
+    Http(String),
+    #[error("{0}")]
+    Io(String),
 }
 
 /// An endpoint for `address`, with TLS trusting `ca_pem` when given.
@@ -76,11 +80,15 @@ pub struct Client {
     relay_admin: RelayAdminClient<InterceptedService<Channel, BearerAuth>>,
     /// Cluster figures and connections.
     admin: AdminClient<InterceptedService<Channel, BearerAuth>>,
+    /// Attachments.
+    pub(crate) files: FilesClient<InterceptedService<Channel, BearerAuth>>,
+    /// Moves attachment bytes over presigned URLs.
+    pub(crate) http: reqwest::Client,
     /// Shared with the interceptor.
     token: Arc<RwLock<String>>,
 }
 
-type Result<T> = std::result::Result<T, SdkError>;
+pub(crate) type Result<T> = std::result::Result<T, SdkError>;
 
 impl Client {
     /// Connects to `address` (e.g. `http://127.0.0.1:7401`) and authenticates every call
@@ -109,8 +117,10 @@ impl Client {
         let auth = BearerAuth { token: token.clone() };
         let chat = ChatClient::with_interceptor(channel.clone(), auth.clone());
         let relay_admin = RelayAdminClient::with_interceptor(channel.clone(), auth.clone());
-        let admin = AdminClient::with_interceptor(channel, auth);
-        Client { chat, relay_admin, admin, token }
+        let admin = AdminClient::with_interceptor(channel.clone(), auth.clone());
+        let files = FilesClient::with_interceptor(channel, auth);
+        let http = reqwest::Client::new();
+        Client { chat, relay_admin, admin, files, http, token }
     }
 
     /// Replaces the token used from the next call on.
@@ -321,6 +331,7 @@ impl SdkError {
             SdkError::Status(status) => status.code(),
             SdkError::Connect { .. } => switchboard_proto::tonic::Code::Unavailable,
             SdkError::MissingField(_) => switchboard_proto::tonic::Code::Internal,
+            SdkError::Http(_) | SdkError::Io(_) => switchboard_proto::tonic::Code::Unknown,
         }
     }
 }

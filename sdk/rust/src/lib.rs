@@ -3,6 +3,7 @@
 //! and resumes by itself ([`Realtime`]), and token minting for dev setups and tests.
 
 mod client;
+mod files;
 pub mod realtime;
 pub mod token;
 

@@ -6,7 +6,7 @@ use super::{ChatService, policy};
 use crate::auth::Caller;
 use crate::error::{ChatError, ChatResult};
 use crate::ids;
-use crate::model::{ConversationId, Message, MessageId, MessageType, Role};
+use crate::model::{Attachment, ConversationId, Message, MessageId, MessageType, Role};
 use crate::store::{Direction, HistoryQuery, Inserted};
 use crate::validate::{self, Violations};
 
@@ -91,12 +91,18 @@ impl ChatService {
                 ChatError::invalid("parent_id", "no such message in this conversation")
             })?;
         }
-        if let Some(attachment) = attachment {
-            // Attachments arrive with the Files service; until one exists, none can be named.
-            return Err(ChatError::not_found(format!("attachment {attachment} not found")));
-        }
+        let attachment = match attachment {
+            Some(id) => Some(self.attachment_to_send(caller, &conversation, new.kind, id).await?),
+            None => None,
+        };
 
         let id = self.ids.next_id();
+        if let Some(attachment) = &attachment
+            && let Err(original) =
+                self.claim_for(attachment, id, &caller.user, new.client_msg_id.as_deref()).await?
+        {
+            return Ok(Sent { message: original, duplicate: true });
+        }
         let message = Message {
             id,
             channel_id: conversation.id,
@@ -110,6 +116,7 @@ impl ChatService {
             deleted: false,
             custom_fields: new.custom_fields,
             client_msg_id: new.client_msg_id,
+            attachment: attachment.map(|a| Attachment { message_id: Some(id), ..a }),
         };
         match self.store.insert_message(&message).await? {
             Inserted::New => {
@@ -178,6 +185,10 @@ impl ChatService {
         message.deleted = true;
         message.data.clear();
         message.custom_fields.clear();
+        // Policy: an attachment goes with its message (bytes deleted, record kept).
+        if let Some(attachment) = message.attachment.take() {
+            self.discard_attachment(attachment.id).await?;
+        }
         self.store.update_message(&message).await?;
         self.events.message_deleted(&caller.org, &message, &caller.user).await;
         Ok(message)

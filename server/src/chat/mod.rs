@@ -1,14 +1,17 @@
 //! The Chat domain: what each call may do, for whom, and what it writes. Transport-free:
 //! the gRPC layer authenticates and converts, this layer validates, authorizes and stores.
 
+mod attachments;
 mod conversations;
 mod live;
 mod membership;
 mod messages;
 mod policy;
+mod sniff;
 
 use std::sync::Arc;
 
+pub use attachments::{Download, Files, Upload, UploadPart};
 pub use conversations::{ConversationView, NewConversation, TeamUpdate};
 pub use messages::{HistoryPage, NewMessage, Sent};
 
@@ -56,6 +59,8 @@ pub struct ChatService {
     metrics: Arc<ControllerMetrics>,
     /// Each user's send budget, keyed by (org, user).
     send_rate: KeyedRate<(String, String)>,
+    /// Where attachment bytes live, and the upload rules.
+    files: Files,
 }
 
 impl ChatService {
@@ -67,10 +72,27 @@ impl ChatService {
         typing: TypingTracker,
         board: Arc<dyn PresenceBoard>,
         metrics: Arc<ControllerMetrics>,
+        files: Files,
     ) -> Self {
         let presence = PresenceTracker::default();
         let send_rate = KeyedRate::new(limits.send_rate_per_sec, limits.send_burst);
-        ChatService { store, ids, limits, events, presence, board, typing, metrics, send_rate }
+        ChatService {
+            store,
+            ids,
+            limits,
+            events,
+            presence,
+            board,
+            typing,
+            metrics,
+            send_rate,
+            files,
+        }
+    }
+
+    /// Routes the blob engine serves on the HTTP port (the local engine's URLs).
+    pub fn blob_routes(&self) -> Option<axum::Router> {
+        self.files.blobs.routes()
     }
 
     /// Forgets rate-limit buckets of users who went quiet.

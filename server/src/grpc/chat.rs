@@ -30,9 +30,14 @@ impl ChatApi {
         ChatApi { chat, verifier, in_flight: Arc::new(Semaphore::new(max_in_flight)) }
     }
 
+    /// The domain service behind the API.
+    pub(super) fn chat(&self) -> &ChatService {
+        &self.chat
+    }
+
     /// Admits the call and returns the verified caller, if their token carries `scope`.
     /// The permit is held until the call returns.
-    fn caller<T>(
+    pub(super) fn caller<T>(
         &self,
         request: &Request<T>,
         scope: Scope,
@@ -48,9 +53,9 @@ impl ChatApi {
     }
 }
 
-type Reply<T> = Result<Response<T>, Status>;
+pub(super) type Reply<T> = Result<Response<T>, Status>;
 
-fn reply<T>(value: T) -> Reply<T> {
+pub(super) fn reply<T>(value: T) -> Reply<T> {
     Ok(Response::new(value))
 }
 

@@ -4,7 +4,9 @@
 mod admin;
 mod chat;
 mod fanout;
+mod files;
 
 pub use admin::AdminApi;
 pub use chat::ChatApi;
 pub use fanout::FanoutApi;
+pub use files::FilesApi;

@@ -8,9 +8,11 @@ use async_trait::async_trait;
 use prometheus_client::metrics::histogram::Histogram;
 use tracing::Instrument as _;
 
-use super::{HistoryQuery, Inserted, RoleChange, Store, StoreResult};
+use super::{AttachmentClaim, HistoryQuery, Inserted, RoleChange, Store, StoreResult};
 use crate::metrics::ControllerMetrics;
-use crate::model::{Conversation, ConversationId, Member, Message, MessageId, Role};
+use crate::model::{
+    Attachment, AttachmentId, Conversation, ConversationId, Member, Message, MessageId, Role,
+};
 
 pub struct MeteredStore {
     inner: Arc<dyn Store>,
@@ -190,6 +192,34 @@ impl Store for MeteredStore {
             &self.metrics.store_read_seconds,
             "list_read_markers",
             self.inner.list_read_markers(channel),
+        )
+        .await
+    }
+    async fn put_attachment(&self, a: &Attachment) -> StoreResult<()> {
+        timed(&self.metrics.store_write_seconds, "put_attachment", self.inner.put_attachment(a))
+            .await
+    }
+    async fn get_attachment(&self, id: AttachmentId) -> StoreResult<Option<Attachment>> {
+        timed(&self.metrics.store_read_seconds, "get_attachment", self.inner.get_attachment(id))
+            .await
+    }
+    async fn claim_attachment(
+        &self,
+        id: AttachmentId,
+        message: MessageId,
+    ) -> StoreResult<AttachmentClaim> {
+        timed(
+            &self.metrics.store_write_seconds,
+            "claim_attachment",
+            self.inner.claim_attachment(id, message),
+        )
+        .await
+    }
+    async fn expired_uploads(&self, now_ms: i64, limit: usize) -> StoreResult<Vec<Attachment>> {
+        timed(
+            &self.metrics.store_read_seconds,
+            "expired_uploads",
+            self.inner.expired_uploads(now_ms, limit),
         )
         .await
     }

@@ -15,6 +15,8 @@
 //! | message_buckets | channel id | bucket |
 //! | dedup | (channel id, sender, client_msg_id), with a TTL | |
 //! | read_markers | channel id | user id |
+//! | attachments | attachment id | |
+//! | pending_uploads | shard (id mod 16) | (expires at, attachment id) |
 //!
 //! Every write method returns only once the write is durable.
 
@@ -24,7 +26,9 @@ pub mod scylla;
 
 use async_trait::async_trait;
 
-use crate::model::{Conversation, ConversationId, Member, Message, MessageId, Role};
+use crate::model::{
+    Attachment, AttachmentId, Conversation, ConversationId, Member, Message, MessageId, Role,
+};
 
 /// A failure of the storage engine itself (not of the caller's request).
 #[derive(Debug, thiserror::Error)]
@@ -73,6 +77,16 @@ pub enum RoleChange {
     /// The member's role was not the expected one (someone else changed it first).
     Conflict,
     NotAMember,
+}
+
+/// The outcome of claiming an attachment for a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttachmentClaim {
+    /// The attachment now belongs to the message.
+    Claimed,
+    /// Another message (this one) carries it already.
+    Taken(MessageId),
+    Missing,
 }
 
 #[async_trait]
@@ -182,6 +196,22 @@ pub trait Store: Send + Sync + 'static {
         &self,
         channel: ConversationId,
     ) -> StoreResult<Vec<(String, MessageId)>>;
+
+    /// Writes an attachment, new or changed. An attachment is listed among the pending
+    /// uploads exactly while its state is Pending.
+    async fn put_attachment(&self, attachment: &Attachment) -> StoreResult<()>;
+
+    async fn get_attachment(&self, id: AttachmentId) -> StoreResult<Option<Attachment>>;
+
+    /// Records that `message` carries the attachment, only if no message does yet.
+    async fn claim_attachment(
+        &self,
+        id: AttachmentId,
+        message: MessageId,
+    ) -> StoreResult<AttachmentClaim>;
+
+    /// Up to `limit` pending uploads whose deadline passed before `now_ms`.
+    async fn expired_uploads(&self, now_ms: i64, limit: usize) -> StoreResult<Vec<Attachment>>;
 
     /// Housekeeping the engine cannot leave to the database (expired dedup keys, say).
     async fn maintain(&self) -> StoreResult<()>;

@@ -95,6 +95,19 @@ pub(super) fn id_value(value: &[u8]) -> u64 {
     value.try_into().map_or(0, u64::from_be_bytes)
 }
 
+/// Pending uploads sort by deadline, then id.
+pub(super) fn pending_upload(expires_at_ms: i64, id: u64) -> [u8; 16] {
+    let mut key = [0; 16];
+    key[..8].copy_from_slice(&(expires_at_ms.max(0) as u64).to_be_bytes());
+    key[8..].copy_from_slice(&id.to_be_bytes());
+    key
+}
+
+/// The attachment id a `pending_upload` key ends with.
+pub(super) fn pending_upload_id(key: &[u8]) -> u64 {
+    u64_at(key, 8)
+}
+
 fn push_str(key: &mut Vec<u8>, s: &str) {
     key.extend_from_slice(s.as_bytes());
     key.push(0);

@@ -17,9 +17,14 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use self::group_commit::GroupCommit;
-use super::{Direction, HistoryQuery, Inserted, RoleChange, Store, StoreError, StoreResult};
+use super::{
+    AttachmentClaim, Direction, HistoryQuery, Inserted, RoleChange, Store, StoreError, StoreResult,
+};
 use crate::ids::bucket_of;
-use crate::model::{Conversation, ConversationId, Member, Message, MessageId, Role};
+use crate::model::{
+    Attachment, AttachmentId, AttachmentState, Conversation, ConversationId, Member, Message,
+    MessageId, Role,
+};
 
 /// How long a (channel, sender, client_msg_id) key keeps answering with the original.
 pub const DEDUP_TTL_MS: i64 = 24 * 60 * 60 * 1000;
@@ -35,6 +40,8 @@ struct Tables {
     message_buckets: Keyspace,
     dedup: Keyspace,
     read_markers: Keyspace,
+    attachments: Keyspace,
+    pending_uploads: Keyspace,
 }
 
 pub struct EmbeddedStore {
@@ -63,6 +70,8 @@ impl EmbeddedStore {
             message_buckets: table("message_buckets")?,
             dedup: table("dedup")?,
             read_markers: table("read_markers")?,
+            attachments: table("attachments")?,
+            pending_uploads: table("pending_uploads")?,
         };
         let commits = GroupCommit::new(db.clone());
         Ok(EmbeddedStore { db, tables, write_lock: Mutex::new(()), commits })
@@ -504,6 +513,59 @@ impl Store for EmbeddedStore {
             markers.push((user, keys::id_value(&value)));
         }
         Ok(markers)
+    }
+
+    async fn put_attachment(&self, attachment: &Attachment) -> StoreResult<()> {
+        self.write(|t, batch| {
+            batch.insert(&t.attachments, &attachment.id.to_be_bytes()[..], encode(attachment));
+            let pending = keys::pending_upload(attachment.expires_at_ms, attachment.id);
+            if attachment.state == AttachmentState::Pending {
+                batch.insert(&t.pending_uploads, &pending[..], &[][..]);
+            } else {
+                batch.remove(&t.pending_uploads, &pending[..]);
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn get_attachment(&self, id: AttachmentId) -> StoreResult<Option<Attachment>> {
+        get("attachments", &self.tables.attachments, &id.to_be_bytes())
+    }
+
+    async fn claim_attachment(
+        &self,
+        id: AttachmentId,
+        message: MessageId,
+    ) -> StoreResult<AttachmentClaim> {
+        self.write(|t, batch| {
+            let Some(mut attachment) =
+                get::<Attachment>("attachments", &t.attachments, &id.to_be_bytes())?
+            else {
+                return Ok(AttachmentClaim::Missing);
+            };
+            if let Some(taken) = attachment.message_id {
+                return Ok(AttachmentClaim::Taken(taken));
+            }
+            attachment.message_id = Some(message);
+            batch.insert(&t.attachments, &id.to_be_bytes()[..], encode(&attachment));
+            Ok(AttachmentClaim::Claimed)
+        })
+        .await
+    }
+
+    async fn expired_uploads(&self, now_ms: i64, limit: usize) -> StoreResult<Vec<Attachment>> {
+        let end = keys::pending_upload(now_ms, 0);
+        let mut expired = Vec::new();
+        for item in self.tables.pending_uploads.range(&[0u8; 16][..]..&end[..]).take(limit) {
+            let id = keys::pending_upload_id(&item.key()?);
+            if let Some(attachment) =
+                get("attachments", &self.tables.attachments, &id.to_be_bytes())?
+            {
+                expired.push(attachment);
+            }
+        }
+        Ok(expired)
     }
 
     async fn maintain(&self) -> StoreResult<()> {

@@ -23,11 +23,17 @@ use scylla::statement::prepared::PreparedStatement;
 use scylla::statement::{Consistency, SerialConsistency};
 use scylla::value::{CqlValue, Row};
 
-use self::rows::{ConversationRow, MessageRow, to_i64};
-use super::{Direction, HistoryQuery, Inserted, RoleChange, Store, StoreError, StoreResult};
+use self::rows::{AttachmentRow, ConversationRow, MessageRow, to_i64};
+use self::schema::PENDING_SHARDS;
+use super::{
+    AttachmentClaim, Direction, HistoryQuery, Inserted, RoleChange, Store, StoreError, StoreResult,
+};
 use crate::config::ScyllaConfig;
 use crate::ids::bucket_of;
-use crate::model::{Conversation, ConversationId, Member, Message, MessageId, Role};
+use crate::model::{
+    Attachment, AttachmentId, AttachmentState, Conversation, ConversationId, Member, Message,
+    MessageId, Role,
+};
 
 /// How many times a read retries when another controller's write it depends on (the rows
 /// behind a claimed DM or idempotency key) has not landed yet.
@@ -150,6 +156,10 @@ impl ScyllaStore {
             reason: format!("{id} was claimed but never written"),
         })
     }
+}
+
+fn pending_shard(id: AttachmentId) -> i32 {
+    (id % PENDING_SHARDS as u64) as i32
 }
 
 /// Reads use the read consistency; everything else the write consistency.
@@ -506,6 +516,55 @@ impl Store for ScyllaStore {
     ) -> StoreResult<Vec<(String, MessageId)>> {
         let rows: Vec<(String, i64)> = self.rows("read_marker_list", (to_i64(channel),)).await?;
         Ok(rows.into_iter().map(|(user, id)| (user, id as u64)).collect())
+    }
+
+    async fn put_attachment(&self, a: &Attachment) -> StoreResult<()> {
+        let pending = (pending_shard(a.id), a.expires_at_ms, to_i64(a.id));
+        let mut batch = Batch::new(BatchType::Logged);
+        batch.append_statement(self.statement("attachment_insert").clone());
+        let index =
+            if a.state == AttachmentState::Pending { "pending_insert" } else { "pending_delete" };
+        batch.append_statement(self.statement(index).clone());
+        self.session.batch(&batch, (AttachmentRow::values(a), pending)).await.map_err(failed)?;
+        Ok(())
+    }
+
+    async fn get_attachment(&self, id: AttachmentId) -> StoreResult<Option<Attachment>> {
+        let rows: Vec<AttachmentRow> = self.rows("attachment_get", (to_i64(id),)).await?;
+        rows.into_iter().next().map(AttachmentRow::into_domain).transpose()
+    }
+
+    async fn claim_attachment(
+        &self,
+        id: AttachmentId,
+        message: MessageId,
+    ) -> StoreResult<AttachmentClaim> {
+        if self.get_attachment(id).await?.is_none() {
+            return Ok(AttachmentClaim::Missing);
+        }
+        let (claimed, current) =
+            self.lwt("attachment_claim", (to_i64(message), to_i64(id))).await?;
+        if claimed {
+            return Ok(AttachmentClaim::Claimed);
+        }
+        Ok(AttachmentClaim::Taken(rows::id_column(&current, "message_id")?))
+    }
+
+    async fn expired_uploads(&self, now_ms: i64, limit: usize) -> StoreResult<Vec<Attachment>> {
+        let mut expired = Vec::new();
+        for shard in 0..PENDING_SHARDS {
+            let left = limit.saturating_sub(expired.len());
+            if left == 0 {
+                break;
+            }
+            let ids: Vec<(i64,)> = self.rows("pending_list", (shard, now_ms, left as i32)).await?;
+            for (id,) in ids {
+                if let Some(attachment) = self.get_attachment(id as u64).await? {
+                    expired.push(attachment);
+                }
+            }
+        }
+        Ok(expired)
     }
 
     /// Dedup keys expire by TTL; nothing to sweep.

@@ -11,7 +11,8 @@ use scylla::value::{CqlValue, MaybeUnset};
 
 use crate::ids::bucket_of;
 use crate::model::{
-    Conversation, ConversationId, Kind, Member, Message, MessageType, Role, Visibility,
+    Attachment, AttachmentState, Conversation, ConversationId, Kind, Member, Message, MessageType,
+    Role, Visibility,
 };
 use crate::store::{StoreError, StoreResult};
 
@@ -174,6 +175,7 @@ pub(super) struct MessageRow {
     deleted: Option<bool>,
     custom_fields: Option<HashMap<String, String>>,
     client_msg_id: Option<String>,
+    attachment: Option<Vec<u8>>,
 }
 
 type MessageValues = (
@@ -190,7 +192,13 @@ type MessageValues = (
     bool,
     MaybeUnset<HashMap<String, String>>,
     MaybeUnset<String>,
+    MaybeUnset<Vec<u8>>,
 );
+
+/// A message's attachment metadata as its column holds it.
+fn attachment_blob(attachment: &Option<Attachment>) -> Option<Vec<u8>> {
+    attachment.as_ref().map(|a| rmp_serde::to_vec_named(a).expect("attachments serialize"))
+}
 
 fn unset_if_none<T>(value: Option<T>) -> MaybeUnset<T> {
     value.map_or(MaybeUnset::Unset, MaybeUnset::Set)
@@ -215,6 +223,7 @@ impl MessageRow {
             m.deleted,
             unset_if_none(fields),
             unset_if_none(m.client_msg_id.clone()),
+            unset_if_none(attachment_blob(&m.attachment)),
         )
     }
 
@@ -222,13 +231,15 @@ impl MessageRow {
     #[allow(clippy::type_complexity)]
     pub(super) fn update_values(
         m: &Message,
-    ) -> (String, MaybeUnset<i64>, bool, HashMap<String, String>, i64, i32, i64) {
+    ) -> (String, MaybeUnset<i64>, bool, HashMap<String, String>, Option<Vec<u8>>, i64, i32, i64)
+    {
         let fields = m.custom_fields.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         (
             m.data.clone(),
             unset_if_none(m.edited_at_ms),
             m.deleted,
             fields,
+            attachment_blob(&m.attachment),
             to_i64(m.channel_id),
             bucket_of(m.id) as i32,
             to_i64(m.id),
@@ -249,6 +260,104 @@ impl MessageRow {
             deleted: self.deleted.unwrap_or(false),
             custom_fields: self.custom_fields.unwrap_or_default().into_iter().collect(),
             client_msg_id: self.client_msg_id,
+            attachment: self
+                .attachment
+                .map(|blob| rmp_serde::from_slice(&blob))
+                .transpose()
+                .map_err(|e| corrupt("messages", format!("attachment: {e}")))?,
+        })
+    }
+}
+
+fn state_name(state: AttachmentState) -> &'static str {
+    match state {
+        AttachmentState::Pending => "pending",
+        AttachmentState::Complete => "complete",
+        AttachmentState::Deleted => "deleted",
+        AttachmentState::Expired => "expired",
+    }
+}
+
+fn state(name: &str) -> StoreResult<AttachmentState> {
+    Ok(match name {
+        "pending" => AttachmentState::Pending,
+        "complete" => AttachmentState::Complete,
+        "deleted" => AttachmentState::Deleted,
+        "expired" => AttachmentState::Expired,
+        other => return Err(corrupt("attachments", format!("unknown state `{other}`"))),
+    })
+}
+
+#[derive(DeserializeRow)]
+pub(super) struct AttachmentRow {
+    id: i64,
+    org: String,
+    channel_id: i64,
+    uploader: String,
+    filename: String,
+    content_type: String,
+    size: i64,
+    width: Option<i32>,
+    height: Option<i32>,
+    state: String,
+    multipart: Option<String>,
+    created_at_ms: i64,
+    expires_at_ms: i64,
+    message_id: Option<i64>,
+}
+
+type AttachmentValues = (
+    i64,
+    String,
+    i64,
+    String,
+    String,
+    String,
+    i64,
+    MaybeUnset<i32>,
+    MaybeUnset<i32>,
+    &'static str,
+    MaybeUnset<String>,
+    i64,
+    i64,
+    MaybeUnset<i64>,
+);
+
+impl AttachmentRow {
+    pub(super) fn values(a: &Attachment) -> AttachmentValues {
+        (
+            to_i64(a.id),
+            a.org.clone(),
+            to_i64(a.channel_id),
+            a.uploader.clone(),
+            a.filename.clone(),
+            a.content_type.clone(),
+            a.size.min(i64::MAX as u64) as i64,
+            unset_if_none(a.dimensions.map(|(w, _)| w as i32)),
+            unset_if_none(a.dimensions.map(|(_, h)| h as i32)),
+            state_name(a.state),
+            unset_if_none(a.multipart.clone()),
+            a.created_at_ms,
+            a.expires_at_ms,
+            unset_if_none(a.message_id.map(to_i64)),
+        )
+    }
+
+    pub(super) fn into_domain(self) -> StoreResult<Attachment> {
+        Ok(Attachment {
+            id: self.id as u64,
+            org: self.org,
+            channel_id: self.channel_id as u64,
+            uploader: self.uploader,
+            filename: self.filename,
+            content_type: self.content_type,
+            size: self.size.max(0) as u64,
+            dimensions: self.width.zip(self.height).map(|(w, h)| (w as u32, h as u32)),
+            state: state(&self.state)?,
+            multipart: self.multipart,
+            created_at_ms: self.created_at_ms,
+            expires_at_ms: self.expires_at_ms,
+            message_id: self.message_id.map(|id| id as u64),
         })
     }
 }
@@ -313,8 +422,24 @@ mod tests {
             deleted: false,
             custom_fields: BTreeMap::from([("k".to_string(), "v".to_string())]),
             client_msg_id: Some("c".into()),
+            attachment: Some(Attachment {
+                id: 5,
+                org: "acme".into(),
+                channel_id: 42,
+                uploader: "alice".into(),
+                filename: "a.png".into(),
+                content_type: "image/png".into(),
+                size: 10,
+                dimensions: Some((3, 2)),
+                state: AttachmentState::Complete,
+                multipart: None,
+                created_at_ms: 1,
+                expires_at_ms: 2,
+                message_id: Some(6),
+            }),
         };
         let values = MessageRow::values(&message);
+        let MaybeUnset::Set(attachment) = values.13.clone() else { panic!("attachment unset") };
         assert_eq!(values.1, bucket_of(message.id) as i32, "partitioned by the id's bucket");
         assert!(matches!(values.9, MaybeUnset::Unset), "a missing edit time is not written");
         let row = MessageRow {
@@ -330,6 +455,7 @@ mod tests {
             deleted: Some(false),
             custom_fields: Some(HashMap::from([("k".to_string(), "v".to_string())])),
             client_msg_id: Some("c".into()),
+            attachment: Some(attachment),
         };
         assert_eq!(row.into_domain().unwrap(), message);
     }

@@ -96,6 +96,8 @@ pub const TABLES: &[Table] = &[
             ("deleted", "boolean"),
             ("custom_fields", "map<text, text>"),
             ("client_msg_id", "text"),
+            // The attachment's metadata as sent (MessagePack), for IMAGE/VIDEO/AUDIO/FILE.
+            ("attachment", "blob"),
         ],
         partition_key: &["channel_id", "bucket"],
         clustering: &[("message_id", true)],
@@ -131,6 +133,37 @@ pub const TABLES: &[Table] = &[
         options: "",
     },
     Table {
+        name: "attachments",
+        columns: &[
+            ("id", "bigint"),
+            ("org", "text"),
+            ("channel_id", "bigint"),
+            ("uploader", "text"),
+            ("filename", "text"),
+            ("content_type", "text"),
+            ("size", "bigint"),
+            ("width", "int"),
+            ("height", "int"),
+            ("state", "text"),
+            ("multipart", "text"),
+            ("created_at_ms", "bigint"),
+            ("expires_at_ms", "bigint"),
+            ("message_id", "bigint"),
+        ],
+        partition_key: &["id"],
+        clustering: &[],
+        options: "",
+    },
+    // Pending uploads by deadline, for the sweeper; spread over a few partitions
+    // (`shard` = id mod PENDING_SHARDS). A row lives only while its upload is pending.
+    Table {
+        name: "pending_uploads",
+        columns: &[("shard", "int"), ("expires_at_ms", "bigint"), ("attachment_id", "bigint")],
+        partition_key: &["shard"],
+        clustering: &[("expires_at_ms", false), ("attachment_id", false)],
+        options: "",
+    },
+    Table {
         name: "schema_versions",
         columns: &[("name", "text"), ("version", "int"), ("applied_at_ms", "bigint")],
         partition_key: &["name"],
@@ -139,16 +172,41 @@ pub const TABLES: &[Table] = &[
     },
 ];
 
+/// Partitions of `pending_uploads`.
+pub const PENDING_SHARDS: i32 = 16;
+
+/// The latest schema version.
+pub const LATEST: i32 = 2;
+
+/// Tables created after version 1, with the version that created them.
+const ADDED_TABLES: &[(&str, i32)] = &[("attachments", 2), ("pending_uploads", 2)];
+
+/// Columns added to existing tables after version 1: (table, column, version).
+const ADDED_COLUMNS: &[(&str, &str, i32)] = &[("messages", "attachment", 2)];
+
+fn table_version(name: &str) -> i32 {
+    ADDED_TABLES.iter().find(|(t, _)| *t == name).map_or(1, |(_, v)| *v)
+}
+
+fn column_version(table: &str, column: &str) -> i32 {
+    ADDED_COLUMNS.iter().find(|(t, c, _)| *t == table && *c == column).map_or(1, |(_, _, v)| *v)
+}
+
 /// The table definition named `name`.
 pub fn table(name: &str) -> Option<&'static Table> {
     TABLES.iter().find(|t| t.name == name)
 }
 
 impl Table {
-    /// `CREATE TABLE IF NOT EXISTS` for this table in `keyspace`.
-    pub fn create(&self, keyspace: &str) -> String {
-        let columns: Vec<String> =
-            self.columns.iter().map(|(name, kind)| format!("{name} {kind}")).collect();
+    /// `CREATE TABLE IF NOT EXISTS` for this table in `keyspace`, with the columns it had
+    /// at schema `version`.
+    pub fn create(&self, keyspace: &str, version: i32) -> String {
+        let columns: Vec<String> = self
+            .columns
+            .iter()
+            .filter(|(name, _)| column_version(self.name, name) <= version)
+            .map(|(name, kind)| format!("{name} {kind}"))
+            .collect();
         let partition = format!("({})", self.partition_key.join(", "));
         let mut key = vec![partition];
         key.extend(self.clustering.iter().map(|(c, _)| c.to_string()));
@@ -212,8 +270,27 @@ pub fn migrations(keyspace: &str, replication: &Replication) -> Vec<Migration> {
         "CREATE KEYSPACE IF NOT EXISTS {keyspace} WITH replication = {}",
         replication.cql()
     )];
-    first.extend(TABLES.iter().map(|t| t.create(keyspace)));
-    vec![Migration { version: 1, description: "the initial data model", statements: first }]
+    first.extend(
+        TABLES.iter().filter(|t| table_version(t.name) == 1).map(|t| t.create(keyspace, 1)),
+    );
+    let mut migrations =
+        vec![Migration { version: 1, description: "the initial data model", statements: first }];
+    for (version, description) in [(2, "attachments")] {
+        let mut statements: Vec<String> = TABLES
+            .iter()
+            .filter(|t| table_version(t.name) == version)
+            .map(|t| t.create(keyspace, version))
+            .collect();
+        for (table, column, _) in ADDED_COLUMNS.iter().filter(|(_, _, v)| *v == version) {
+            let kind = self::table(table)
+                .and_then(|t| t.columns.iter().find(|(c, _)| c == column))
+                .map_or("blob", |(_, kind)| kind);
+            statements.push(format!("ALTER TABLE {keyspace}.{table} ADD {column} {kind}"));
+        }
+        migrations.push(Migration { version, description, statements });
+    }
+    debug_assert_eq!(migrations.last().map(|m| m.version), Some(LATEST));
+    migrations
 }
 
 /// The whole schema as a CQL script (for `switchboard migrate --print`).
@@ -247,6 +324,11 @@ mod tests {
     fn the_script_creates_the_keyspace_and_every_table() {
         let script = script("sb", &Replication::Simple { factor: 1 });
         assert!(script.starts_with("-- version 1"));
+        assert!(script.contains("-- version 2: attachments"));
+        assert!(script.contains("ALTER TABLE sb.messages ADD attachment blob;"));
+        let version_1 = script.split("-- version 2").next().unwrap();
+        assert!(!version_1.contains("attachment blob"), "added columns come with their version");
+        assert!(!version_1.contains("sb.attachments"));
         assert!(script.contains("CREATE KEYSPACE IF NOT EXISTS sb WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}"));
         for table in TABLES {
             assert!(script.contains(&format!("CREATE TABLE IF NOT EXISTS sb.{} (", table.name)));

@@ -68,23 +68,23 @@ pub(super) const STATEMENTS: &[(&str, &str)] = &[
     ),
     (
         "message_insert",
-        "INSERT INTO {ks}.messages (channel_id, bucket, message_id, sender, recipient, kind, data, ts_ms, parent_id, edited_at_ms, deleted, custom_fields, client_msg_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO {ks}.messages (channel_id, bucket, message_id, sender, recipient, kind, data, ts_ms, parent_id, edited_at_ms, deleted, custom_fields, client_msg_id, attachment) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     ),
     (
         "message_get",
-        "SELECT channel_id, message_id, sender, recipient, kind, data, ts_ms, parent_id, edited_at_ms, deleted, custom_fields, client_msg_id FROM {ks}.messages WHERE channel_id = ? AND bucket = ? AND message_id = ?",
+        "SELECT channel_id, message_id, sender, recipient, kind, data, ts_ms, parent_id, edited_at_ms, deleted, custom_fields, client_msg_id, attachment FROM {ks}.messages WHERE channel_id = ? AND bucket = ? AND message_id = ?",
     ),
     (
         "message_update",
-        "UPDATE {ks}.messages SET data = ?, edited_at_ms = ?, deleted = ?, custom_fields = ? WHERE channel_id = ? AND bucket = ? AND message_id = ?",
+        "UPDATE {ks}.messages SET data = ?, edited_at_ms = ?, deleted = ?, custom_fields = ?, attachment = ? WHERE channel_id = ? AND bucket = ? AND message_id = ?",
     ),
     (
         "message_range_desc",
-        "SELECT channel_id, message_id, sender, recipient, kind, data, ts_ms, parent_id, edited_at_ms, deleted, custom_fields, client_msg_id FROM {ks}.messages WHERE channel_id = ? AND bucket = ? AND message_id >= ? AND message_id <= ? ORDER BY message_id DESC LIMIT ?",
+        "SELECT channel_id, message_id, sender, recipient, kind, data, ts_ms, parent_id, edited_at_ms, deleted, custom_fields, client_msg_id, attachment FROM {ks}.messages WHERE channel_id = ? AND bucket = ? AND message_id >= ? AND message_id <= ? ORDER BY message_id DESC LIMIT ?",
     ),
     (
         "message_range_asc",
-        "SELECT channel_id, message_id, sender, recipient, kind, data, ts_ms, parent_id, edited_at_ms, deleted, custom_fields, client_msg_id FROM {ks}.messages WHERE channel_id = ? AND bucket = ? AND message_id >= ? AND message_id <= ? ORDER BY message_id ASC LIMIT ?",
+        "SELECT channel_id, message_id, sender, recipient, kind, data, ts_ms, parent_id, edited_at_ms, deleted, custom_fields, client_msg_id, attachment FROM {ks}.messages WHERE channel_id = ? AND bucket = ? AND message_id >= ? AND message_id <= ? ORDER BY message_id ASC LIMIT ?",
     ),
     ("bucket_insert", "INSERT INTO {ks}.message_buckets (channel_id, bucket) VALUES (?, ?)"),
     (
@@ -108,6 +108,30 @@ pub(super) const STATEMENTS: &[(&str, &str)] = &[
         "UPDATE {ks}.read_markers SET message_id = ? WHERE channel_id = ? AND user_id = ? IF message_id < ?",
     ),
     ("read_marker_list", "SELECT user_id, message_id FROM {ks}.read_markers WHERE channel_id = ?"),
+    (
+        "attachment_insert",
+        "INSERT INTO {ks}.attachments (id, org, channel_id, uploader, filename, content_type, size, width, height, state, multipart, created_at_ms, expires_at_ms, message_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    ),
+    (
+        "attachment_get",
+        "SELECT id, org, channel_id, uploader, filename, content_type, size, width, height, state, multipart, created_at_ms, expires_at_ms, message_id FROM {ks}.attachments WHERE id = ?",
+    ),
+    (
+        "attachment_claim",
+        "UPDATE {ks}.attachments SET message_id = ? WHERE id = ? IF message_id = null",
+    ),
+    (
+        "pending_insert",
+        "INSERT INTO {ks}.pending_uploads (shard, expires_at_ms, attachment_id) VALUES (?, ?, ?)",
+    ),
+    (
+        "pending_delete",
+        "DELETE FROM {ks}.pending_uploads WHERE shard = ? AND expires_at_ms = ? AND attachment_id = ?",
+    ),
+    (
+        "pending_list",
+        "SELECT attachment_id FROM {ks}.pending_uploads WHERE shard = ? AND expires_at_ms < ? LIMIT ?",
+    ),
     ("schema_version_get", "SELECT version FROM {ks}.schema_versions WHERE name = ?"),
     (
         "schema_version_set",
@@ -135,8 +159,10 @@ mod tests {
 
     /// The identifiers of a CQL fragment (words that are not keywords, values or `?`).
     fn identifiers(fragment: &str) -> Vec<String> {
-        const KEYWORDS: &[&str] =
-            &["AND", "IF", "NOT", "EXISTS", "LIMIT", "ORDER", "BY", "DESC", "ASC", "SET", "VALUES"];
+        const KEYWORDS: &[&str] = &[
+            "AND", "IF", "NOT", "EXISTS", "null", "LIMIT", "ORDER", "BY", "DESC", "ASC", "SET",
+            "VALUES",
+        ];
         fragment
             .split(|c: char| !(c.is_alphanumeric() || c == '_'))
             .filter(|w| {

@@ -1,0 +1,183 @@
+//! Attachments: the Files calls, and helpers that move the bytes over the presigned URLs
+//! the controller hands out (one PUT, or one per part), reporting progress as they go.
+
+use std::path::Path;
+
+use futures_util::StreamExt;
+use switchboard_proto::v1 as pb;
+use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWrite, AsyncWriteExt};
+
+use crate::client::{Client, Result, SdkError};
+
+/// Bytes per progress step.
+const CHUNK: usize = 64 * 1024;
+
+impl Client {
+    pub async fn create_upload(
+        &self,
+        request: pb::CreateUploadRequest,
+    ) -> Result<pb::CreateUploadResponse> {
+        Ok(self.files.clone().create_upload(request).await?.into_inner())
+    }
+
+    pub async fn complete_upload(&self, attachment_id: u64) -> Result<pb::Attachment> {
+        let request = pb::CompleteUploadRequest { attachment_id };
+        Ok(self.files.clone().complete_upload(request).await?.into_inner())
+    }
+
+    pub async fn get_attachment(&self, attachment_id: u64) -> Result<pb::Attachment> {
+        let request = pb::GetAttachmentRequest { attachment_id };
+        Ok(self.files.clone().get_attachment(request).await?.into_inner())
+    }
+
+    pub async fn download_url(&self, attachment_id: u64) -> Result<pb::GetDownloadUrlResponse> {
+        let request = pb::GetDownloadUrlRequest { attachment_id };
+        Ok(self.files.clone().get_download_url(request).await?.into_inner())
+    }
+
+    pub async fn delete_attachment(&self, attachment_id: u64) -> Result<pb::Attachment> {
+        let request = pb::DeleteAttachmentRequest { attachment_id };
+        Ok(self.files.clone().delete_attachment(request).await?.into_inner())
+    }
+
+    /// Uploads a file to a conversation and completes it; `progress` gets the bytes sent
+    /// so far. The attachment can then be sent with [`Client::send_attachment`].
+    pub async fn upload_file(
+        &self,
+        channel_id: u64,
+        path: &Path,
+        content_type: &str,
+        progress: impl Fn(u64),
+    ) -> Result<pb::Attachment> {
+        let io = |e: std::io::Error| SdkError::Io(format!("{}: {e}", path.display()));
+        let mut file = tokio::fs::File::open(path).await.map_err(io)?;
+        let size = file.metadata().await.map_err(io)?.len();
+        let filename = path.file_name().map_or("file".into(), |n| n.to_string_lossy().into());
+        let request = pb::CreateUploadRequest {
+            channel_id,
+            filename,
+            content_type: content_type.into(),
+            size,
+        };
+        let upload = self.create_upload(request).await?;
+        let mut sent = 0;
+        for part in &upload.parts {
+            file.seek(std::io::SeekFrom::Start(part.offset)).await.map_err(io)?;
+            let mut bytes = vec![0; part.length as usize];
+            file.read_exact(&mut bytes).await.map_err(io)?;
+            self.put_part(part, &upload.headers, bytes, &mut sent, &progress).await?;
+        }
+        let attachment = upload.attachment.ok_or(SdkError::MissingField("attachment"))?;
+        self.complete_upload(attachment.id).await
+    }
+
+    /// Like [`Client::upload_file`], from memory.
+    pub async fn upload_bytes(
+        &self,
+        channel_id: u64,
+        filename: &str,
+        content_type: &str,
+        data: &[u8],
+        progress: impl Fn(u64),
+    ) -> Result<pb::Attachment> {
+        let request = pb::CreateUploadRequest {
+            channel_id,
+            filename: filename.into(),
+            content_type: content_type.into(),
+            size: data.len() as u64,
+        };
+        let upload = self.create_upload(request).await?;
+        let mut sent = 0;
+        for part in &upload.parts {
+            let range = part.offset as usize..(part.offset + part.length) as usize;
+            let bytes = data.get(range).ok_or(SdkError::MissingField("part within the data"))?;
+            self.put_part(part, &upload.headers, bytes.to_vec(), &mut sent, &progress).await?;
+        }
+        let attachment = upload.attachment.ok_or(SdkError::MissingField("attachment"))?;
+        self.complete_upload(attachment.id).await
+    }
+
+    /// PUTs one part's bytes to its URL.
+    async fn put_part(
+        &self,
+        part: &pb::UploadPart,
+        headers: &std::collections::HashMap<String, String>,
+        bytes: Vec<u8>,
+        sent: &mut u64,
+        progress: &impl Fn(u64),
+    ) -> Result<()> {
+        let length = bytes.len();
+        let mut request = self.http.put(&part.url).header("content-length", length);
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        let response = request.body(bytes).send().await.map_err(http_failed)?;
+        check(response).await?;
+        *sent += length as u64;
+        progress(*sent);
+        Ok(())
+    }
+
+    /// Sends a message carrying an uploaded attachment (its type picks the message type:
+    /// image, video, audio or file), with an optional caption in `custom_fields["caption"]`.
+    pub async fn send_attachment(
+        &self,
+        channel_id: u64,
+        attachment: &pb::Attachment,
+        caption: Option<&str>,
+    ) -> Result<pb::Message> {
+        let kind = match attachment.content_type.split('/').next() {
+            Some("image") => pb::MessageType::Image,
+            Some("video") => pb::MessageType::Video,
+            Some("audio") => pb::MessageType::Audio,
+            _ => pb::MessageType::File,
+        };
+        let mut request = pb::SendMessageRequest {
+            channel_id,
+            r#type: kind as i32,
+            data: attachment.id.to_string(),
+            ..Default::default()
+        };
+        if let Some(caption) = caption {
+            request.custom_fields.insert("caption".into(), caption.into());
+        }
+        self.send(request).await?.message.ok_or(SdkError::MissingField("message"))
+    }
+
+    /// Downloads an attachment into `out`; `progress` gets the bytes received so far.
+    pub async fn download(
+        &self,
+        attachment_id: u64,
+        out: &mut (impl AsyncWrite + Unpin),
+        progress: impl Fn(u64),
+    ) -> Result<pb::Attachment> {
+        let download = self.download_url(attachment_id).await?;
+        let response = self.http.get(&download.url).send().await.map_err(http_failed)?;
+        let mut body = check(response).await?.bytes_stream();
+        let mut received = 0;
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(http_failed)?;
+            out.write_all(&chunk).await.map_err(|e| SdkError::Io(e.to_string()))?;
+            received += chunk.len() as u64;
+            if received % CHUNK as u64 == 0 || chunk.len() < CHUNK {
+                progress(received);
+            }
+        }
+        out.flush().await.map_err(|e| SdkError::Io(e.to_string()))?;
+        download.attachment.ok_or(SdkError::MissingField("attachment"))
+    }
+}
+
+fn http_failed(error: reqwest::Error) -> SdkError {
+    SdkError::Http(error.to_string())
+}
+
+/// The response, if it succeeded; its status and body as the error otherwise.
+async fn check(response: reqwest::Response) -> Result<reqwest::Response> {
+    let status = response.status();
+    if status.is_success() {
+        return Ok(response);
+    }
+    let body = response.text().await.unwrap_or_default();
+    Err(SdkError::Http(format!("{status}: {}", body.trim())))
+}

@@ -1,0 +1,411 @@
+//! The local blob engine: objects as files under one directory, and presigned URLs that
+//! the controller's HTTP port serves (`/blobs/<key>?op=...&expires=...&sig=...`), signed
+//! with a secret of its own so that they behave like S3's: scoped to one object (or part),
+//! one operation and a deadline.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path as UrlPath, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use futures_util::StreamExt;
+use serde::Deserialize;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use super::signing::{Grant, hex};
+use super::{BlobError, BlobResult, Blobs, content_disposition};
+
+/// Objects and multipart uploads in a directory.
+pub struct LocalBlobs {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    /// `objects/<key>` and `uploads/<upload id>/<part>` live here.
+    dir: PathBuf,
+    /// Where clients reach the HTTP port, e.g. `http://127.0.0.1:7402`.
+    public_url: String,
+    /// Signs and checks URLs.
+    secret: Vec<u8>,
+    /// Largest body one PUT may carry.
+    max_put_bytes: u64,
+}
+
+impl LocalBlobs {
+    /// Opens (creating) `dir`; URLs are signed with the secret in `secret_file`.
+    pub fn open(
+        dir: &Path,
+        public_url: &str,
+        secret_file: &Path,
+        max_put_bytes: u64,
+    ) -> BlobResult<Self> {
+        std::fs::create_dir_all(dir.join("objects"))?;
+        std::fs::create_dir_all(dir.join("uploads"))?;
+        let secret = std::fs::read_to_string(secret_file)?.trim().as_bytes().to_vec();
+        if secret.len() < 32 {
+            return Err(BlobError::Config(
+                "the URL signing secret must be at least 32 bytes".into(),
+            ));
+        }
+        let public_url = public_url.trim_end_matches('/').to_string();
+        let inner = Inner { dir: dir.to_path_buf(), public_url, secret, max_put_bytes };
+        Ok(LocalBlobs { inner: Arc::new(inner) })
+    }
+}
+
+impl Inner {
+    fn url(&self, grant: &Grant) -> String {
+        let mut url = format!(
+            "{}/blobs/{}?op={}&expires={}&sig={}",
+            self.public_url,
+            grant.key,
+            grant.op,
+            grant.expires,
+            grant.sign(&self.secret)
+        );
+        if !grant.upload.is_empty() {
+            url.push_str(&format!("&upload={}&part={}", grant.upload, grant.part));
+        }
+        if !grant.name.is_empty() || !grant.content_type.is_empty() {
+            url.push_str(&format!(
+                "&name={}&type={}",
+                percent_encode(&grant.name),
+                percent_encode(&grant.content_type)
+            ));
+        }
+        url
+    }
+
+    fn object(&self, key: &str) -> BlobResult<PathBuf> {
+        safe(key, true)?;
+        Ok(self.dir.join("objects").join(key))
+    }
+
+    fn upload(&self, upload_id: &str) -> BlobResult<PathBuf> {
+        safe(upload_id, false)?;
+        Ok(self.dir.join("uploads").join(upload_id))
+    }
+}
+
+/// Keys and upload ids are ours (`attachments/<id>`, hex): refuse anything else, so that no
+/// name can reach outside the directory.
+fn safe(name: &str, slashes: bool) -> BlobResult<()> {
+    let ok = !name.is_empty()
+        && name.split('/').all(|part| {
+            !part.is_empty()
+                && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        })
+        && (slashes || !name.contains('/'));
+    if ok { Ok(()) } else { Err(BlobError::Config(format!("`{name}` is not a valid blob name"))) }
+}
+
+fn deadline(expires_in: Duration) -> i64 {
+    (switchboard_proto::ids::now_ms() / 1000) + expires_in.as_secs().max(1) as i64
+}
+
+fn percent_encode(text: &str) -> String {
+    let mut out = String::new();
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b".-_~".contains(&byte) {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+#[async_trait]
+impl Blobs for LocalBlobs {
+    async fn presign_put(
+        &self,
+        key: &str,
+        _content_type: &str,
+        expires_in: Duration,
+    ) -> BlobResult<String> {
+        self.inner.object(key)?;
+        let grant = Grant {
+            op: "put".into(),
+            key: key.into(),
+            expires: deadline(expires_in),
+            ..Grant::default()
+        };
+        Ok(self.inner.url(&grant))
+    }
+
+    async fn start_multipart(&self, key: &str, _content_type: &str) -> BlobResult<String> {
+        self.inner.object(key)?;
+        let upload_id = hex(&rand::random::<[u8; 16]>());
+        tokio::fs::create_dir_all(self.inner.upload(&upload_id)?).await?;
+        Ok(upload_id)
+    }
+
+    async fn presign_part(
+        &self,
+        key: &str,
+        upload_id: &str,
+        part_number: u32,
+        expires_in: Duration,
+    ) -> BlobResult<String> {
+        self.inner.upload(upload_id)?;
+        let grant = Grant {
+            op: "part".into(),
+            key: key.into(),
+            upload: upload_id.into(),
+            part: part_number,
+            expires: deadline(expires_in),
+            ..Grant::default()
+        };
+        Ok(self.inner.url(&grant))
+    }
+
+    async fn complete_multipart(&self, key: &str, upload_id: &str, parts: u32) -> BlobResult<()> {
+        let upload = self.inner.upload(upload_id)?;
+        let found = (1..=parts).filter(|n| upload.join(n.to_string()).is_file()).count() as u32;
+        if found != parts {
+            return Err(BlobError::Incomplete { found, expected: parts });
+        }
+        let object = self.inner.object(key)?;
+        let joined = upload.join("joined");
+        let mut out = tokio::fs::File::create(&joined).await?;
+        for n in 1..=parts {
+            let mut part = tokio::fs::File::open(upload.join(n.to_string())).await?;
+            tokio::io::copy(&mut part, &mut out).await?;
+        }
+        out.sync_all().await?;
+        drop(out);
+        if let Some(parent) = object.parent() {
+            tokio::fs::create_dir_all(parent).await?;
+        }
+        tokio::fs::rename(&joined, &object).await?;
+        tokio::fs::remove_dir_all(&upload).await?;
+        Ok(())
+    }
+
+    async fn abort_multipart(&self, _key: &str, upload_id: &str) -> BlobResult<()> {
+        match tokio::fs::remove_dir_all(self.inner.upload(upload_id)?).await {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
+            _ => Ok(()),
+        }
+    }
+
+    async fn size(&self, key: &str) -> BlobResult<Option<u64>> {
+        match tokio::fs::metadata(self.inner.object(key)?).await {
+            Ok(meta) => Ok(Some(meta.len())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn first_bytes(&self, key: &str, len: usize) -> BlobResult<Vec<u8>> {
+        let file = tokio::fs::File::open(self.inner.object(key)?).await?;
+        let mut bytes = Vec::with_capacity(len);
+        file.take(len as u64).read_to_end(&mut bytes).await?;
+        Ok(bytes)
+    }
+
+    async fn presign_get(
+        &self,
+        key: &str,
+        filename: &str,
+        content_type: &str,
+        expires_in: Duration,
+    ) -> BlobResult<String> {
+        self.inner.object(key)?;
+        let grant = Grant {
+            op: "get".into(),
+            key: key.into(),
+            expires: deadline(expires_in),
+            name: filename.into(),
+            content_type: content_type.into(),
+            ..Grant::default()
+        };
+        Ok(self.inner.url(&grant))
+    }
+
+    async fn delete(&self, key: &str) -> BlobResult<()> {
+        match tokio::fs::remove_file(self.inner.object(key)?).await {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
+            _ => Ok(()),
+        }
+    }
+
+    fn routes(&self) -> Option<Router> {
+        let routes = Router::new()
+            .route("/blobs/{*key}", get(download).put(upload))
+            .with_state(self.inner.clone());
+        Some(routes)
+    }
+}
+
+/// The query string of a presigned URL.
+#[derive(Debug, Deserialize)]
+struct Signed {
+    op: String,
+    expires: i64,
+    sig: String,
+    #[serde(default)]
+    upload: String,
+    #[serde(default)]
+    part: u32,
+    #[serde(default)]
+    name: String,
+    #[serde(default, rename = "type")]
+    content_type: String,
+}
+
+impl Signed {
+    /// The grant this URL claims, if its signature holds and it has not expired.
+    fn check(self, inner: &Inner, key: String) -> Result<Grant, Response> {
+        let grant = Grant {
+            op: self.op,
+            key,
+            upload: self.upload,
+            part: self.part,
+            expires: self.expires,
+            name: self.name,
+            content_type: self.content_type,
+        };
+        if !grant.verify(&inner.secret, &self.sig) {
+            return Err(refuse("signature does not match"));
+        }
+        if switchboard_proto::ids::now_ms() / 1000 > grant.expires {
+            return Err(refuse("URL expired"));
+        }
+        Ok(grant)
+    }
+}
+
+fn refuse(why: &str) -> Response {
+    (StatusCode::FORBIDDEN, format!("{why}\n")).into_response()
+}
+
+fn failed(error: impl std::fmt::Display) -> Response {
+    tracing::warn!(%error, "local blob request failed");
+    (StatusCode::INTERNAL_SERVER_ERROR, "blob store error\n").into_response()
+}
+
+async fn upload(
+    State(inner): State<Arc<Inner>>,
+    UrlPath(key): UrlPath<String>,
+    Query(signed): Query<Signed>,
+    body: Body,
+) -> Response {
+    let grant = match signed.check(&inner, key) {
+        Ok(grant) => grant,
+        Err(refused) => return refused,
+    };
+    let target = match grant.op.as_str() {
+        "put" => inner.object(&grant.key),
+        "part" if grant.part >= 1 => {
+            inner.upload(&grant.upload).map(|u| u.join(grant.part.to_string()))
+        }
+        _ => return refuse("this URL does not allow uploads"),
+    };
+    let target = match target {
+        Ok(target) => target,
+        Err(error) => return (StatusCode::BAD_REQUEST, format!("{error}\n")).into_response(),
+    };
+    if grant.op == "part" && !target.parent().is_some_and(Path::is_dir) {
+        return (StatusCode::NOT_FOUND, "no such upload\n").into_response();
+    }
+    match write_body(&target, body, inner.max_put_bytes).await {
+        Ok(true) => StatusCode::OK.into_response(),
+        Ok(false) => (StatusCode::PAYLOAD_TOO_LARGE, "body too large\n").into_response(),
+        Err(error) => failed(error),
+    }
+}
+
+/// Streams the body to a temporary file beside `target` and renames it into place, so a
+/// reader never sees half an object. False (and nothing written) if it exceeds `max`.
+async fn write_body(target: &Path, body: Body, max: u64) -> std::io::Result<bool> {
+    if let Some(parent) = target.parent() {
+        tokio::fs::create_dir_all(parent).await?;
+    }
+    let partial = target.with_extension(format!("partial-{}", hex(&rand::random::<[u8; 8]>())));
+    let mut file = tokio::fs::File::create(&partial).await?;
+    let mut stream = body.into_data_stream();
+    let mut written = 0u64;
+    while let Some(chunk) = stream.next().await {
+        let chunk = match chunk {
+            Ok(chunk) => chunk,
+            Err(error) => {
+                let _ = tokio::fs::remove_file(&partial).await;
+                return Err(std::io::Error::other(error));
+            }
+        };
+        written += chunk.len() as u64;
+        if written > max {
+            drop(file);
+            tokio::fs::remove_file(&partial).await?;
+            return Ok(false);
+        }
+        file.write_all(&chunk).await?;
+    }
+    file.sync_all().await?;
+    drop(file);
+    tokio::fs::rename(&partial, target).await?;
+    Ok(true)
+}
+
+async fn download(
+    State(inner): State<Arc<Inner>>,
+    UrlPath(key): UrlPath<String>,
+    Query(signed): Query<Signed>,
+) -> Response {
+    let grant = match signed.check(&inner, key) {
+        Ok(grant) if grant.op == "get" => grant,
+        Ok(_) => return refuse("this URL does not allow downloads"),
+        Err(refused) => return refused,
+    };
+    let path = match inner.object(&grant.key) {
+        Ok(path) => path,
+        Err(error) => return (StatusCode::BAD_REQUEST, format!("{error}\n")).into_response(),
+    };
+    let file = match tokio::fs::File::open(&path).await {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return (StatusCode::NOT_FOUND, "no such object\n").into_response();
+        }
+        Err(error) => return failed(error),
+    };
+    let length = match file.metadata().await {
+        Ok(meta) => meta.len(),
+        Err(error) => return failed(error),
+    };
+    let body = Body::from_stream(tokio_util::io::ReaderStream::new(file));
+    let content_type = if grant.content_type.is_empty() {
+        "application/octet-stream"
+    } else {
+        &grant.content_type
+    };
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (header::CONTENT_LENGTH, length.to_string()),
+            (header::CONTENT_DISPOSITION, content_disposition(&grant.name)),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_our_own_names_are_paths() {
+        assert!(safe("attachments/123", true).is_ok());
+        for bad in ["", "../x", "a//b", "a/../b", "/etc/passwd", "a b", "a/.."] {
+            assert!(safe(bad, true).is_err(), "{bad}");
+        }
+        assert!(safe("a/b", false).is_err());
+    }
+}

@@ -1,0 +1,367 @@
+//! Attachments: uploads started, checked and recorded; sent in messages (at most once);
+//! downloaded by members who may see them; deleted with their message. The bytes move
+//! between clients and the blob store over presigned URLs and never through here.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{ChatService, policy, sniff};
+use crate::auth::Caller;
+use crate::blobs::{BlobError, Blobs, FilesConfig};
+use crate::error::{ChatError, ChatResult};
+use crate::model::{
+    Attachment, AttachmentId, AttachmentState, Conversation, Message, MessageId, MessageType, Role,
+};
+use crate::store::AttachmentClaim;
+use crate::validate::{self, Violations};
+
+/// Expired uploads removed per sweep.
+const SWEEP_BATCH: usize = 200;
+
+/// Where attachment bytes live and the rules uploads follow.
+pub struct Files {
+    pub blobs: Arc<dyn Blobs>,
+    pub config: FilesConfig,
+}
+
+/// What CreateUpload hands back: where to PUT which bytes.
+#[derive(Debug, Clone)]
+pub struct Upload {
+    pub attachment: Attachment,
+    pub parts: Vec<UploadPart>,
+    /// Headers every PUT carries.
+    pub headers: Vec<(String, String)>,
+}
+
+/// One presigned PUT of `length` bytes from `offset`; part 0 is a whole-object PUT.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadPart {
+    pub number: u32,
+    pub url: String,
+    pub offset: u64,
+    pub length: u64,
+}
+
+/// A presigned GET.
+#[derive(Debug, Clone)]
+pub struct Download {
+    pub url: String,
+    pub expires_at_ms: i64,
+    pub attachment: Attachment,
+}
+
+impl ChatService {
+    /// CreateUpload: a pending attachment in a conversation the caller may post to.
+    pub async fn create_upload(
+        &self,
+        caller: &Caller,
+        channel: u64,
+        filename: String,
+        content_type: &str,
+        size: u64,
+    ) -> ChatResult<Upload> {
+        let rules = &self.files.config;
+        let mut violations = Violations::new();
+        violations
+            .check("channel_id", validate::check_id(channel))
+            .check("filename", validate::check_filename(&filename));
+        let content_type = match validate::check_content_type(content_type) {
+            Ok(normalized) if !rules.allows(&normalized) => {
+                violations.check("content_type", Err(format!("{normalized} is not allowed here")));
+                normalized
+            }
+            Ok(normalized) => normalized,
+            Err(why) => {
+                violations.check("content_type", Err(why));
+                String::new()
+            }
+        };
+        if size == 0 || size > rules.max_bytes {
+            let why = format!("must be 1 to {} bytes, got {size}", rules.max_bytes);
+            violations.check("size", Err(why));
+        }
+        violations.finish()?;
+        let (conversation, me) = self.as_member(caller, channel).await?;
+        policy::writable(&conversation)?;
+        policy::may_post(&conversation, &me)?;
+
+        let id = self.ids.next_id();
+        let now = self.ids.now_ms();
+        let ttl = Duration::from_secs(rules.upload_ttl_secs);
+        let mut attachment = Attachment {
+            id,
+            org: caller.org.clone(),
+            channel_id: conversation.id,
+            uploader: caller.user.clone(),
+            filename,
+            content_type: content_type.clone(),
+            size,
+            dimensions: None,
+            state: AttachmentState::Pending,
+            multipart: None,
+            created_at_ms: now,
+            expires_at_ms: now + ttl.as_millis() as i64,
+            message_id: None,
+        };
+        let key = attachment.blob_key();
+        let blobs = &self.files.blobs;
+        let parts = if size > rules.multipart_threshold_bytes {
+            let upload = blobs.start_multipart(&key, &content_type).await?;
+            let mut parts = Vec::new();
+            for (index, offset) in (0..size).step_by(rules.part_bytes as usize).enumerate() {
+                let number = index as u32 + 1;
+                let url = blobs.presign_part(&key, &upload, number, ttl).await?;
+                let length = rules.part_bytes.min(size - offset);
+                parts.push(UploadPart { number, url, offset, length });
+            }
+            attachment.multipart = Some(upload);
+            parts
+        } else {
+            let url = blobs.presign_put(&key, &content_type, ttl).await?;
+            vec![UploadPart { number: 0, url, offset: 0, length: size }]
+        };
+        self.store.put_attachment(&attachment).await?;
+        let headers = vec![("content-type".to_string(), content_type)];
+        Ok(Upload { attachment, parts, headers })
+    }
+
+    /// CompleteUpload: checks what arrived (size, then content against the declared type)
+    /// and makes the attachment sendable. A mismatch deletes the bytes and voids the upload.
+    pub async fn complete_upload(
+        &self,
+        caller: &Caller,
+        id: AttachmentId,
+    ) -> ChatResult<Attachment> {
+        Violations::new().check("attachment_id", validate::check_id(id)).finish()?;
+        let mut attachment = self.visible_attachment(caller, id).await?;
+        if attachment.uploader != caller.user {
+            return Err(ChatError::denied("only the uploader may complete an upload"));
+        }
+        match attachment.state {
+            AttachmentState::Complete => return Ok(attachment),
+            AttachmentState::Deleted => {
+                return Err(ChatError::precondition("the upload was deleted"));
+            }
+            AttachmentState::Expired => return Err(ChatError::precondition("the upload expired")),
+            AttachmentState::Pending if self.ids.now_ms() > attachment.expires_at_ms => {
+                return Err(ChatError::precondition("the upload expired"));
+            }
+            AttachmentState::Pending => {}
+        }
+        let key = attachment.blob_key();
+        let blobs = &self.files.blobs;
+        if let Some(upload) = &attachment.multipart {
+            let parts = attachment.size.div_ceil(self.files.config.part_bytes) as u32;
+            match blobs.complete_multipart(&key, upload, parts).await {
+                Err(BlobError::Incomplete { found, expected }) => {
+                    return Err(ChatError::precondition(format!(
+                        "the upload is incomplete: {found} of {expected} parts arrived"
+                    )));
+                }
+                other => other?,
+            }
+            attachment.multipart = None;
+        }
+        let Some(stored) = blobs.size(&key).await? else {
+            return Err(ChatError::precondition("nothing was uploaded yet"));
+        };
+        if stored != attachment.size {
+            let why = format!("declared {} bytes, but {stored} arrived", attachment.size);
+            return Err(self.void_upload(attachment, "size", why).await);
+        }
+        let first = blobs.first_bytes(&key, sniff::SNIFF_BYTES).await?;
+        if let Err(why) = sniff::check(&attachment.content_type, &first) {
+            return Err(self.void_upload(attachment, "content_type", why).await);
+        }
+        attachment.dimensions = sniff::dimensions(&attachment.content_type, &first);
+        attachment.state = AttachmentState::Complete;
+        self.store.put_attachment(&attachment).await?;
+        Ok(attachment)
+    }
+
+    /// Deletes the bytes of a failed upload, marks it deleted, and returns the error to
+    /// answer with.
+    async fn void_upload(&self, mut attachment: Attachment, field: &str, why: String) -> ChatError {
+        if let Err(error) = self.files.blobs.delete(&attachment.blob_key()).await {
+            return error.into();
+        }
+        attachment.state = AttachmentState::Deleted;
+        if let Err(error) = self.store.put_attachment(&attachment).await {
+            return error.into();
+        }
+        ChatError::invalid(field, format!("{why}; the upload was discarded"))
+    }
+
+    /// GetAttachment.
+    pub async fn attachment(&self, caller: &Caller, id: AttachmentId) -> ChatResult<Attachment> {
+        Violations::new().check("attachment_id", validate::check_id(id)).finish()?;
+        self.visible_attachment(caller, id).await
+    }
+
+    /// GetDownloadUrl: a short-lived GET of a complete attachment.
+    pub async fn download_url(&self, caller: &Caller, id: AttachmentId) -> ChatResult<Download> {
+        Violations::new().check("attachment_id", validate::check_id(id)).finish()?;
+        let attachment = self.visible_attachment(caller, id).await?;
+        if attachment.state != AttachmentState::Complete {
+            return Err(ChatError::precondition(format!("attachment {id} is not available")));
+        }
+        let ttl = Duration::from_secs(self.files.config.download_ttl_secs);
+        let url = self
+            .files
+            .blobs
+            .presign_get(
+                &attachment.blob_key(),
+                &attachment.filename,
+                &attachment.content_type,
+                ttl,
+            )
+            .await?;
+        let expires_at_ms = self.ids.now_ms() + ttl.as_millis() as i64;
+        Ok(Download { url, expires_at_ms, attachment })
+    }
+
+    /// DeleteAttachment: the uploader, or an admin or the owner. An attachment that was
+    /// sent goes with its message (which checks the same rights).
+    pub async fn delete_attachment(
+        &self,
+        caller: &Caller,
+        id: AttachmentId,
+    ) -> ChatResult<Attachment> {
+        Violations::new().check("attachment_id", validate::check_id(id)).finish()?;
+        let attachment = self.visible_attachment(caller, id).await?;
+        let (conversation, me) = self.as_member(caller, attachment.channel_id).await?;
+        policy::writable(&conversation)?;
+        if attachment.uploader != caller.user {
+            policy::at_least(&me, Role::Admin, "delete other people's attachments")?;
+        }
+        if let Some(message) = attachment.message_id {
+            self.delete(caller, conversation.id, message).await?;
+            return self.visible_attachment(caller, id).await;
+        }
+        self.discard_attachment(id).await?;
+        self.visible_attachment(caller, id).await
+    }
+
+    /// An attachment of the caller's org in a conversation they are a member of, and, once
+    /// sent, in a message they may see. NOT_FOUND otherwise (PERMISSION_DENIED for
+    /// non-members of a conversation of their org).
+    async fn visible_attachment(
+        &self,
+        caller: &Caller,
+        id: AttachmentId,
+    ) -> ChatResult<Attachment> {
+        let missing = || ChatError::not_found(format!("attachment {id} not found"));
+        let attachment = match self.store.get_attachment(id).await? {
+            Some(attachment) if attachment.org == caller.org => attachment,
+            _ => return Err(missing()),
+        };
+        self.as_member(caller, attachment.channel_id).await?;
+        if let Some(message) = attachment.message_id
+            && self.visible_message(caller, attachment.channel_id, message).await.is_err()
+        {
+            return Err(missing());
+        }
+        Ok(attachment)
+    }
+
+    /// The attachment a new message names, checked: the caller's own complete upload in
+    /// this conversation, of a type the message kind carries.
+    pub(super) async fn attachment_to_send(
+        &self,
+        caller: &Caller,
+        conversation: &Conversation,
+        kind: MessageType,
+        id: AttachmentId,
+    ) -> ChatResult<Attachment> {
+        let attachment = match self.store.get_attachment(id).await? {
+            Some(attachment) if attachment.org == caller.org => attachment,
+            _ => return Err(ChatError::not_found(format!("attachment {id} not found"))),
+        };
+        if attachment.channel_id != conversation.id {
+            return Err(ChatError::invalid(
+                "data",
+                format!("attachment {id} belongs to another conversation"),
+            ));
+        }
+        if attachment.uploader != caller.user {
+            return Err(ChatError::denied("only the uploader may send an attachment"));
+        }
+        if attachment.state != AttachmentState::Complete {
+            return Err(ChatError::precondition(format!(
+                "attachment {id} is not complete (CompleteUpload it first)"
+            )));
+        }
+        if !attachment.fits(kind) {
+            return Err(ChatError::invalid(
+                "type",
+                format!("a {kind:?} message cannot carry a {} attachment", attachment.content_type),
+            ));
+        }
+        Ok(attachment)
+    }
+
+    /// Ties the attachment to message `id`. An attachment is sent once: if another message
+    /// has it, a retry of that same send gets that message back (Err(Some(original))).
+    pub(super) async fn claim_for(
+        &self,
+        attachment: &Attachment,
+        id: MessageId,
+        sender: &str,
+        client_msg_id: Option<&str>,
+    ) -> ChatResult<Result<(), Message>> {
+        match self.store.claim_attachment(attachment.id, id).await? {
+            AttachmentClaim::Claimed => Ok(Ok(())),
+            AttachmentClaim::Missing => {
+                Err(ChatError::not_found(format!("attachment {} not found", attachment.id)))
+            }
+            AttachmentClaim::Taken(other) => {
+                let original = self.store.get_message(attachment.channel_id, other).await?;
+                match original {
+                    Some(original)
+                        if original.from == sender
+                            && client_msg_id.is_some()
+                            && original.client_msg_id.as_deref() == client_msg_id =>
+                    {
+                        Ok(Err(original))
+                    }
+                    _ => Err(ChatError::precondition(format!(
+                        "attachment {} was already sent in message {other}",
+                        attachment.id
+                    ))),
+                }
+            }
+        }
+    }
+
+    /// Deletes an attachment's bytes (and any unfinished multipart upload) and marks it
+    /// deleted. The record stays, for audit.
+    pub(super) async fn discard_attachment(&self, id: AttachmentId) -> ChatResult<()> {
+        let Some(mut attachment) = self.store.get_attachment(id).await? else {
+            return Ok(());
+        };
+        self.remove_bytes(&attachment).await?;
+        attachment.state = AttachmentState::Deleted;
+        self.store.put_attachment(&attachment).await?;
+        Ok(())
+    }
+
+    async fn remove_bytes(&self, attachment: &Attachment) -> ChatResult<()> {
+        let key = attachment.blob_key();
+        if let Some(upload) = &attachment.multipart {
+            self.files.blobs.abort_multipart(&key, upload).await?;
+        }
+        self.files.blobs.delete(&key).await?;
+        Ok(())
+    }
+
+    /// Removes uploads that were not completed before their deadline; returns how many.
+    pub async fn sweep_expired_uploads(&self) -> ChatResult<usize> {
+        let expired = self.store.expired_uploads(self.ids.now_ms(), SWEEP_BATCH).await?;
+        for mut attachment in expired.iter().cloned() {
+            self.remove_bytes(&attachment).await?;
+            attachment.state = AttachmentState::Expired;
+            self.store.put_attachment(&attachment).await?;
+        }
+        Ok(expired.len())
+    }
+}

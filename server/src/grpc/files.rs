@@ -1,0 +1,95 @@
+//! `switchboard.v1.Files` over tonic: every call needs the `chat.files` scope and shares
+//! the Chat service's admission limit.
+
+use switchboard_proto::v1::{self as pb, files_server::Files};
+use tonic::Request;
+
+use super::chat::{ChatApi, Reply, reply};
+use crate::auth::Scope;
+use crate::convert;
+
+/// The Files service as served over gRPC.
+#[derive(Clone)]
+pub struct FilesApi {
+    /// Authentication, admission and the domain service, shared with Chat.
+    api: ChatApi,
+}
+
+impl FilesApi {
+    pub fn new(api: ChatApi) -> Self {
+        FilesApi { api }
+    }
+}
+
+#[tonic::async_trait]
+impl Files for FilesApi {
+    async fn create_upload(
+        &self,
+        request: Request<pb::CreateUploadRequest>,
+    ) -> Reply<pb::CreateUploadResponse> {
+        let (caller, _admitted) = self.api.caller(&request, Scope::Files)?;
+        let r = request.into_inner();
+        let upload = self
+            .api
+            .chat()
+            .create_upload(&caller, r.channel_id, r.filename, &r.content_type, r.size)
+            .await?;
+        let expires_at_ms = upload.attachment.expires_at_ms;
+        reply(pb::CreateUploadResponse {
+            attachment: Some(convert::attachment(upload.attachment)),
+            parts: upload
+                .parts
+                .into_iter()
+                .map(|p| pb::UploadPart {
+                    part_number: p.number,
+                    url: p.url,
+                    offset: p.offset,
+                    length: p.length,
+                })
+                .collect(),
+            headers: upload.headers.into_iter().collect(),
+            expires_at_ms,
+        })
+    }
+
+    async fn complete_upload(
+        &self,
+        request: Request<pb::CompleteUploadRequest>,
+    ) -> Reply<pb::Attachment> {
+        let (caller, _admitted) = self.api.caller(&request, Scope::Files)?;
+        let id = request.into_inner().attachment_id;
+        reply(convert::attachment(self.api.chat().complete_upload(&caller, id).await?))
+    }
+
+    async fn get_attachment(
+        &self,
+        request: Request<pb::GetAttachmentRequest>,
+    ) -> Reply<pb::Attachment> {
+        let (caller, _admitted) = self.api.caller(&request, Scope::Files)?;
+        let id = request.into_inner().attachment_id;
+        reply(convert::attachment(self.api.chat().attachment(&caller, id).await?))
+    }
+
+    async fn get_download_url(
+        &self,
+        request: Request<pb::GetDownloadUrlRequest>,
+    ) -> Reply<pb::GetDownloadUrlResponse> {
+        let (caller, _admitted) = self.api.caller(&request, Scope::Files)?;
+        let id = request.into_inner().attachment_id;
+        let download = self.api.chat().download_url(&caller, id).await?;
+        reply(pb::GetDownloadUrlResponse {
+            url: download.url,
+            expires_at_ms: download.expires_at_ms,
+            attachment: Some(convert::attachment(download.attachment)),
+        })
+    }
+
+    async fn delete_attachment(
+        &self,
+        request: Request<pb::DeleteAttachmentRequest>,
+    ) -> Reply<pb::Attachment> {
+        let (caller, _admitted) = self.api.caller(&request, Scope::Files)?;
+        let id = request.into_inner().attachment_id;
+        reply(convert::attachment(self.api.chat().delete_attachment(&caller, id).await?))
+    }
+}

@@ -1,0 +1,442 @@
+//! Attachments, end to end, against both blob engines: the local directory (served by the
+//! controller's HTTP port) and a real Garage node over S3. Every scenario runs on both.
+
+use std::time::Duration;
+
+use switchboard_sdk::token::TokenSpec;
+use switchboard_server::blobs::{BlobEngine, FilesConfig};
+use switchboard_tests::{
+    Client, Code, DevProcess, GarageServer, TestController, expect_code, outcome, proto, sbctl,
+};
+
+const MIB: usize = 1024 * 1024;
+
+#[derive(Clone, Copy, Debug)]
+enum Engine {
+    Local,
+    Garage,
+}
+
+/// A controller on one engine, with small limits so that multipart starts at 6 MiB.
+struct Files {
+    server: TestController,
+    /// Kept running as long as the controller uses it.
+    _garage: Option<GarageServer>,
+}
+
+impl Files {
+    async fn start(engine: Engine) -> Files {
+        Files::start_with(engine, |_| {}).await
+    }
+
+    async fn start_with(engine: Engine, adjust: impl FnOnce(&mut FilesConfig)) -> Files {
+        let mut config = FilesConfig {
+            max_bytes: 20 * MIB as u64,
+            part_bytes: 5 * MIB as u64,
+            multipart_threshold_bytes: 6 * MIB as u64,
+            ..FilesConfig::default()
+        };
+        let garage = match engine {
+            Engine::Local => None,
+            Engine::Garage => {
+                let garage = tokio::task::spawn_blocking(GarageServer::start).await.unwrap();
+                config.engine = BlobEngine::S3;
+                config.s3 = garage.s3_config();
+                Some(garage)
+            }
+        };
+        adjust(&mut config);
+        let server = TestController::builder().files(config).start().await;
+        Files { server, _garage: garage }
+    }
+
+    /// A team of `owner` and `members` in org acme.
+    async fn team(&self, owner: &str, members: &[&str]) -> (Client, u64) {
+        let client = self.server.client(owner, "acme").await;
+        let team = client
+            .create_team(proto::CreateTeamRequest {
+                name: "Team".into(),
+                members: members.iter().map(|m| m.to_string()).collect(),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        (client, team.id)
+    }
+}
+
+/// `len` bytes that start like a PNG of 3 × 2 pixels and go on with a pattern that never
+/// repeats at part boundaries.
+fn png(len: usize) -> Vec<u8> {
+    let mut bytes = vec![
+        0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, b'I', b'H', b'D', b'R', 0, 0,
+        0, 3, 0, 0, 0, 2, 8, 6, 0, 0, 0,
+    ];
+    let mut state = 0x2545_f491_u32;
+    while bytes.len() < len {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        bytes.extend_from_slice(&state.to_le_bytes());
+    }
+    bytes.truncate(len);
+    bytes
+}
+
+async fn download(
+    client: &Client,
+    attachment: u64,
+) -> Result<Vec<u8>, switchboard_tests::SdkError> {
+    let mut bytes = Vec::new();
+    client.download(attachment, &mut bytes, |_| {}).await?;
+    Ok(bytes)
+}
+
+/// The status of a plain GET, as a browser following the URL would get it.
+async fn http_get(url: &str) -> u16 {
+    reqwest::get(url).await.expect("GET").status().as_u16()
+}
+
+/// PUTs `body` to a presigned URL; the HTTP status.
+async fn put(url: &str, content_type: &str, body: Vec<u8>) -> u16 {
+    let client = reqwest::Client::new();
+    let response = client.put(url).header("content-type", content_type).body(body).send().await;
+    response.expect("PUT").status().as_u16()
+}
+
+/// Uploads `data` part by part without completing; the attachment id.
+async fn upload_only(
+    client: &Client,
+    channel: u64,
+    name: &str,
+    content_type: &str,
+    data: &[u8],
+) -> u64 {
+    let upload = client
+        .create_upload(upload_of(channel, name, content_type, data.len() as u64))
+        .await
+        .unwrap();
+    for part in &upload.parts {
+        let bytes = data[part.offset as usize..(part.offset + part.length) as usize].to_vec();
+        assert_eq!(put(&part.url, content_type, bytes).await, 200);
+    }
+    upload.attachment.unwrap().id
+}
+
+async fn round_trip(engine: Engine) {
+    let files = Files::start(engine).await;
+    let (alice, team) = files.team("alice", &["bob"]).await;
+    let data = png(3 * MIB + 123);
+    let sent_bytes = std::sync::Mutex::new(0);
+    let attachment = alice
+        .upload_bytes(team, "photo.png", "image/png", &data, |sent| {
+            *sent_bytes.lock().unwrap() = sent
+        })
+        .await
+        .unwrap();
+    assert_eq!(*sent_bytes.lock().unwrap(), data.len() as u64, "progress reached the end");
+    assert_eq!(attachment.state, proto::AttachmentState::Complete as i32);
+    assert_eq!((attachment.size, attachment.width, attachment.height), (data.len() as u64, 3, 2));
+
+    let message = alice.send_attachment(team, &attachment, Some("our trip")).await.unwrap();
+    assert_eq!(message.r#type, proto::MessageType::Image as i32);
+    assert_eq!(message.custom_fields["caption"], "our trip");
+
+    let bob = files.server.client("bob", "acme").await;
+    let history = bob
+        .history(proto::ListHistoryRequest { channel_id: team, limit: 10, ..Default::default() })
+        .await
+        .unwrap();
+    let seen = history.messages[0].attachment.clone().expect("the message carries its attachment");
+    assert_eq!(seen.filename, "photo.png");
+    assert_eq!(seen.content_type, "image/png");
+    assert_eq!(seen.message_id, message.id);
+    let downloaded = download(&bob, seen.id).await.unwrap();
+    assert!(downloaded == data, "the download differs from the upload");
+}
+
+async fn multipart_above_the_threshold(engine: Engine) {
+    let files = Files::start(engine).await;
+    let (alice, team) = files.team("alice", &[]).await;
+    let data = png(12 * MIB + 5);
+    let upload = alice
+        .create_upload(proto::CreateUploadRequest {
+            channel_id: team,
+            filename: "big.png".into(),
+            content_type: "image/png".into(),
+            size: data.len() as u64,
+        })
+        .await
+        .unwrap();
+    let lengths: Vec<u64> = upload.parts.iter().map(|p| p.length).collect();
+    assert_eq!(lengths, vec![5 * MIB as u64, 5 * MIB as u64, 2 * MIB as u64 + 5]);
+    let id = upload.attachment.unwrap().id;
+    // Completing before every part arrived is refused, and changes nothing.
+    assert_eq!(put(&upload.parts[0].url, "image/png", data[..5 * MIB].to_vec()).await, 200);
+    let error = expect_code(alice.complete_upload(id).await, Code::FailedPrecondition);
+    assert!(error.contains("1 of 3 parts"), "{error}");
+
+    let attachment = alice.upload_bytes(team, "big.png", "image/png", &data, |_| {}).await.unwrap();
+    assert_eq!(attachment.size, data.len() as u64);
+    assert!(download(&alice, attachment.id).await.unwrap() == data);
+}
+
+async fn a_wrong_declared_type_is_rejected_and_discarded(engine: Engine) {
+    let files = Files::start(engine).await;
+    let (alice, team) = files.team("alice", &[]).await;
+    let pdf = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer\n%%EOF\n".repeat(100);
+    let id = upload_only(&alice, team, "cat.png", "image/png", &pdf).await;
+    let error = expect_code(alice.complete_upload(id).await, Code::InvalidArgument);
+    assert!(error.contains("application/pdf"), "{error}");
+    // The rejected upload is gone for good.
+    let attachment = alice.get_attachment(id).await.unwrap();
+    assert_eq!(attachment.state, proto::AttachmentState::Deleted as i32);
+    expect_code(alice.download_url(id).await, Code::FailedPrecondition);
+    expect_code(alice.complete_upload(id).await, Code::FailedPrecondition);
+    // Text declared as an image is refused too; a PDF declared as a PDF is fine.
+    expect_code(
+        alice.upload_bytes(team, "a.png", "image/png", b"plain text", |_| {}).await,
+        Code::InvalidArgument,
+    );
+    alice.upload_bytes(team, "doc.pdf", "application/pdf", &pdf, |_| {}).await.unwrap();
+}
+
+fn upload_of(
+    channel_id: u64,
+    filename: &str,
+    content_type: &str,
+    size: u64,
+) -> proto::CreateUploadRequest {
+    proto::CreateUploadRequest {
+        channel_id,
+        filename: filename.into(),
+        content_type: content_type.into(),
+        size,
+    }
+}
+
+async fn over_size_and_disallowed_types_are_rejected(engine: Engine) {
+    let files = Files::start(engine).await;
+    let (alice, team) = files.team("alice", &[]).await;
+    let too_big =
+        alice.create_upload(upload_of(team, "a.bin", "image/png", 20 * MIB as u64 + 1)).await;
+    assert!(expect_code(too_big, Code::InvalidArgument).contains("size"));
+    let exe = alice.create_upload(upload_of(team, "a.exe", "application/x-msdownload", 10)).await;
+    assert!(expect_code(exe, Code::InvalidArgument).contains("not allowed"));
+    expect_code(
+        alice.create_upload(upload_of(team, "../a.png", "image/png", 10)).await,
+        Code::InvalidArgument,
+    );
+
+    // Declared small, uploaded bigger: the size check at completion catches it.
+    let upload = alice.create_upload(upload_of(team, "a.png", "image/png", 100)).await.unwrap();
+    assert_eq!(put(&upload.parts[0].url, "image/png", png(5000)).await, 200);
+    let id = upload.attachment.unwrap().id;
+    let error = expect_code(alice.complete_upload(id).await, Code::InvalidArgument);
+    assert!(error.contains("100 bytes"), "{error}");
+    assert_eq!(
+        alice.get_attachment(id).await.unwrap().state,
+        proto::AttachmentState::Deleted as i32
+    );
+}
+
+async fn non_members_cannot_upload_download_or_attach(engine: Engine) {
+    let files = Files::start(engine).await;
+    let (alice, team) = files.team("alice", &[]).await;
+    let attachment =
+        alice.upload_bytes(team, "a.png", "image/png", &png(1000), |_| {}).await.unwrap();
+    let mallory = files.server.client("mallory", "acme").await;
+    let upload = mallory.create_upload(upload_of(team, "m.png", "image/png", 10)).await;
+    expect_code(upload, Code::PermissionDenied);
+    expect_code(mallory.download_url(attachment.id).await, Code::PermissionDenied);
+    expect_code(mallory.get_attachment(attachment.id).await, Code::PermissionDenied);
+    // Her own conversation cannot carry alice's attachment either.
+    let own = mallory.open_self().await.unwrap();
+    let sent = mallory.send_attachment(own.id, &attachment, None).await;
+    assert!(matches!(outcome(sent), Code::InvalidArgument | Code::PermissionDenied));
+    expect_code(mallory.send_attachment(team, &attachment, None).await, Code::PermissionDenied);
+    // A member who did not upload it cannot send it as theirs.
+    alice.add_members(team, &["bob"]).await.unwrap();
+    let bob = files.server.client("bob", "acme").await;
+    expect_code(bob.send_attachment(team, &attachment, None).await, Code::PermissionDenied);
+    // And a token without chat.files cannot use Files at all.
+    let no_files = files
+        .server
+        .token_for(&TokenSpec::new("alice", "acme").scopes(&["chat.read", "chat.write"]));
+    let limited = files.server.client_with_token(no_files).await;
+    expect_code(limited.download_url(attachment.id).await, Code::PermissionDenied);
+}
+
+async fn another_orgs_attachment_does_not_exist(engine: Engine) {
+    let files = Files::start(engine).await;
+    let (alice, team) = files.team("alice", &[]).await;
+    let attachment =
+        alice.upload_bytes(team, "a.png", "image/png", &png(1000), |_| {}).await.unwrap();
+    let eve = files.server.client("alice", "other-org").await;
+    let eves = eve.open_self().await.unwrap();
+    expect_code(eve.send_attachment(eves.id, &attachment, None).await, Code::NotFound);
+    expect_code(eve.download_url(attachment.id).await, Code::NotFound);
+    expect_code(eve.delete_attachment(attachment.id).await, Code::NotFound);
+}
+
+async fn an_attachment_stays_in_its_conversation(engine: Engine) {
+    let files = Files::start(engine).await;
+    let (alice, team) = files.team("alice", &["bob"]).await;
+    let other = alice.open_self().await.unwrap();
+    let attachment =
+        alice.upload_bytes(team, "a.png", "image/png", &png(1000), |_| {}).await.unwrap();
+    let error = expect_code(
+        alice.send_attachment(other.id, &attachment, None).await,
+        Code::InvalidArgument,
+    );
+    assert!(error.contains("another conversation"), "{error}");
+    // Wrong message type for the content.
+    let as_audio = alice
+        .send(proto::SendMessageRequest {
+            channel_id: team,
+            r#type: proto::MessageType::Audio as i32,
+            data: attachment.id.to_string(),
+            ..Default::default()
+        })
+        .await;
+    expect_code(as_audio, Code::InvalidArgument);
+    // Sent once; a second message cannot carry it, a retry of the first gets the first.
+    let send = |key: &str| proto::SendMessageRequest {
+        channel_id: team,
+        r#type: proto::MessageType::Image as i32,
+        data: attachment.id.to_string(),
+        client_msg_id: key.into(),
+        ..Default::default()
+    };
+    let first = alice.send(send("k1")).await.unwrap();
+    let retry = alice.send(send("k1")).await.unwrap();
+    assert!(retry.duplicate);
+    assert_eq!(retry.message, first.message);
+    expect_code(alice.send(send("k2")).await, Code::FailedPrecondition);
+}
+
+async fn expired_download_urls_are_refused(engine: Engine) {
+    let files = Files::start_with(engine, |c| c.download_ttl_secs = 1).await;
+    let (alice, team) = files.team("alice", &[]).await;
+    let attachment =
+        alice.upload_bytes(team, "a.png", "image/png", &png(1000), |_| {}).await.unwrap();
+    let url = alice.download_url(attachment.id).await.unwrap();
+    assert_eq!(http_get(&url.url).await, 200);
+    // Let the URL's second run out (S3 counts whole seconds from the signing time).
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(http_get(&url.url).await, 403);
+    // A tampered URL is refused as well.
+    let fresh = alice.download_url(attachment.id).await.unwrap().url;
+    let tampered = fresh.replacen("attachments/", "attachments/1", 1);
+    assert_ne!(http_get(&tampered).await, 200);
+}
+
+async fn deleting_removes_the_bytes_with_the_message(engine: Engine) {
+    let files = Files::start(engine).await;
+    let (alice, team) = files.team("alice", &["bob"]).await;
+    let data = png(1000);
+    let first = alice.upload_bytes(team, "a.png", "image/png", &data, |_| {}).await.unwrap();
+    let message = alice.send_attachment(team, &first, None).await.unwrap();
+    let url = alice.download_url(first.id).await.unwrap().url;
+    // bob, a plain member, may not delete alice's attachment.
+    let bob = files.server.client("bob", "acme").await;
+    expect_code(bob.delete_attachment(first.id).await, Code::PermissionDenied);
+    let deleted = alice.delete_message(team, message.id).await.unwrap();
+    assert!(deleted.deleted && deleted.attachment.is_none());
+    assert_ne!(http_get(&url).await, 200, "the bytes went with the message");
+    let record = alice.get_attachment(first.id).await.unwrap();
+    assert_eq!(record.state, proto::AttachmentState::Deleted as i32, "the record stays, for audit");
+    expect_code(alice.download_url(first.id).await, Code::FailedPrecondition);
+
+    // An unsent attachment deleted by its uploader.
+    let second = alice.upload_bytes(team, "b.png", "image/png", &data, |_| {}).await.unwrap();
+    let gone = alice.delete_attachment(second.id).await.unwrap();
+    assert_eq!(gone.state, proto::AttachmentState::Deleted as i32);
+    expect_code(alice.send_attachment(team, &second, None).await, Code::FailedPrecondition);
+}
+
+async fn unfinished_uploads_expire_and_are_cleaned_up(engine: Engine) {
+    let files = Files::start_with(engine, |c| c.upload_ttl_secs = 1).await;
+    let (alice, team) = files.team("alice", &[]).await;
+    let upload = alice.create_upload(upload_of(team, "a.png", "image/png", 1000)).await.unwrap();
+    let id = upload.attachment.unwrap().id;
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let state = alice.get_attachment(id).await.unwrap().state;
+        if state == proto::AttachmentState::Expired as i32 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the upload never expired");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    expect_code(alice.complete_upload(id).await, Code::FailedPrecondition);
+    assert_ne!(put(&upload.parts[0].url, "image/png", png(1000)).await, 200);
+}
+
+#[tokio::test]
+async fn sbctl_uploads_and_downloads_against_switchboard_dev() {
+    let dir = tempfile::tempdir().unwrap();
+    let dev = DevProcess::start(dir.path());
+    let secret = dev.secret_file.to_str().unwrap();
+    let mint = ["token", "mint", "--user", "alice", "--org", "acme", "--secret-file", secret];
+    let token = sbctl(&dev.url, "", &mint).await.unwrap().trim().to_string();
+    let team: serde_json::Value = serde_json::from_str(
+        &sbctl(&dev.url, &token, &["--json", "team", "create", "Files"]).await.unwrap(),
+    )
+    .unwrap();
+    let team = team["id"].as_str().unwrap().to_string();
+
+    let original = dir.path().join("report.pdf");
+    let mut pdf = b"%PDF-1.7\n".to_vec();
+    pdf.extend(png(3 * MIB).into_iter().skip(8));
+    std::fs::write(&original, &pdf).unwrap();
+    let upload =
+        ["--json", "upload", original.to_str().unwrap(), "--channel", &team, "--text", "Q3"];
+    let uploaded: serde_json::Value =
+        serde_json::from_str(&sbctl(&dev.url, &token, &upload).await.unwrap()).unwrap();
+    assert_eq!(uploaded["attachment"]["content_type"], "application/pdf", "guessed from the name");
+    assert_eq!(uploaded["message"]["type"], "file");
+    assert_eq!(uploaded["message"]["custom_fields"]["caption"], "Q3");
+    let id = uploaded["attachment"]["id"].as_str().unwrap();
+
+    let copy = dir.path().join("copy.pdf");
+    let copy_path = copy.to_str().unwrap();
+    let said = sbctl(&dev.url, &token, &["download", id, "-o", copy_path]).await.unwrap();
+    assert!(said.contains("downloaded report.pdf"), "{said}");
+    assert!(std::fs::read(&copy).unwrap() == pdf, "the download differs from the upload");
+    let again = sbctl(&dev.url, &token, &["download", id, "-o", copy_path]).await.unwrap_err();
+    assert!(again.contains("--force"), "an existing file is not overwritten: {again}");
+    let missing = sbctl(&dev.url, &token, &["upload", "/nonexistent", "--channel", &team]).await;
+    assert!(missing.unwrap_err().contains("/nonexistent"));
+}
+
+/// Each scenario as a test per engine.
+macro_rules! on_both_engines {
+    ($($scenario:ident),* $(,)?) => {
+        mod local {
+            $(#[tokio::test(flavor = "multi_thread")]
+            async fn $scenario() {
+                super::$scenario(super::Engine::Local).await
+            })*
+        }
+        mod garage {
+            $(#[tokio::test(flavor = "multi_thread")]
+            async fn $scenario() {
+                super::$scenario(super::Engine::Garage).await
+            })*
+        }
+    };
+}
+
+on_both_engines!(
+    round_trip,
+    multipart_above_the_threshold,
+    a_wrong_declared_type_is_rejected_and_discarded,
+    over_size_and_disallowed_types_are_rejected,
+    non_members_cannot_upload_download_or_attach,
+    another_orgs_attachment_does_not_exist,
+    an_attachment_stays_in_its_conversation,
+    expired_download_urls_are_refused,
+    deleting_removes_the_bytes_with_the_message,
+    unfinished_uploads_expire_and_are_cleaned_up,
+);
