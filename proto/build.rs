@@ -17,6 +17,9 @@ const PROTOS: [&str; 9] = [
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut config = prost_build::Config::new();
     config.protoc_executable(protoc_bin_vendored::protoc_bin_path()?);
+    // Most messages are text: keep the rare attachment metadata out of line, so that
+    // every Message (and every event holding one) stays small.
+    config.boxed(".switchboard.v1.Message.attachment");
 
     let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);
     tonic_prost_build::configure()

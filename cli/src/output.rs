@@ -40,7 +40,7 @@ pub(crate) fn message_json(m: &pb::Message) -> Value {
         "deleted": m.deleted,
         "custom_fields": m.custom_fields,
         "client_msg_id": m.client_msg_id,
-        "attachment": m.attachment.as_ref().map(attachment_json),
+        "attachment": m.attachment.as_deref().map(attachment_json),
     })
 }
 

@@ -70,7 +70,7 @@ pub(crate) fn message(message: Message) -> pb::Message {
         deleted: message.deleted,
         custom_fields: message.custom_fields.into_iter().collect(),
         client_msg_id: message.client_msg_id.unwrap_or_default(),
-        attachment: message.attachment.map(attachment),
+        attachment: message.attachment.map(|a| Box::new(attachment(*a))),
     }
 }
 

@@ -104,8 +104,9 @@ pub struct Message {
     pub custom_fields: BTreeMap<String, String>,
     pub client_msg_id: Option<String>,
     /// For IMAGE, VIDEO, AUDIO and FILE: the attachment `data` names, as it was when sent.
+    /// Boxed: most messages are text, and messages are cloned on every fan-out.
     #[serde(default)]
-    pub attachment: Option<Attachment>,
+    pub attachment: Option<Box<Attachment>>,
 }
 
 impl Message {

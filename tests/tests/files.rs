@@ -324,7 +324,9 @@ async fn expired_download_urls_are_refused(engine: Engine) {
     assert_eq!(http_get(&url.url).await, 200);
     // Let the URL's second run out (S3 counts whole seconds from the signing time).
     tokio::time::sleep(Duration::from_millis(2500)).await;
-    assert_eq!(http_get(&url.url).await, 403);
+    // Refused as a client error (403 from the local engine and S3, 400 from Garage).
+    let expired = http_get(&url.url).await;
+    assert!(matches!(expired, 400 | 403), "an expired URL answered {expired}");
     // A tampered URL is refused as well.
     let fresh = alice.download_url(attachment.id).await.unwrap().url;
     let tampered = fresh.replacen("attachments/", "attachments/1", 1);

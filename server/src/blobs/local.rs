@@ -261,8 +261,9 @@ struct Signed {
 }
 
 impl Signed {
-    /// The grant this URL claims, if its signature holds and it has not expired.
-    fn check(self, inner: &Inner, key: String) -> Result<Grant, Response> {
+    /// The grant this URL claims, if its signature holds and it has not expired; why not
+    /// otherwise.
+    fn check(self, inner: &Inner, key: String) -> Result<Grant, &'static str> {
         let grant = Grant {
             op: self.op,
             key,
@@ -273,10 +274,10 @@ impl Signed {
             content_type: self.content_type,
         };
         if !grant.verify(&inner.secret, &self.sig) {
-            return Err(refuse("signature does not match"));
+            return Err("signature does not match");
         }
         if switchboard_proto::ids::now_ms() / 1000 > grant.expires {
-            return Err(refuse("URL expired"));
+            return Err("URL expired");
         }
         Ok(grant)
     }
@@ -299,7 +300,7 @@ async fn upload(
 ) -> Response {
     let grant = match signed.check(&inner, key) {
         Ok(grant) => grant,
-        Err(refused) => return refused,
+        Err(why) => return refuse(why),
     };
     let target = match grant.op.as_str() {
         "put" => inner.object(&grant.key),
@@ -362,7 +363,7 @@ async fn download(
     let grant = match signed.check(&inner, key) {
         Ok(grant) if grant.op == "get" => grant,
         Ok(_) => return refuse("this URL does not allow downloads"),
-        Err(refused) => return refused,
+        Err(why) => return refuse(why),
     };
     let path = match inner.object(&grant.key) {
         Ok(path) => path,

@@ -116,7 +116,7 @@ impl ChatService {
             deleted: false,
             custom_fields: new.custom_fields,
             client_msg_id: new.client_msg_id,
-            attachment: attachment.map(|a| Attachment { message_id: Some(id), ..a }),
+            attachment: attachment.map(|a| Box::new(Attachment { message_id: Some(id), ..a })),
         };
         match self.store.insert_message(&message).await? {
             Inserted::New => {

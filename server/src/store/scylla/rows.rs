@@ -196,7 +196,7 @@ type MessageValues = (
 );
 
 /// A message's attachment metadata as its column holds it.
-fn attachment_blob(attachment: &Option<Attachment>) -> Option<Vec<u8>> {
+fn attachment_blob(attachment: &Option<Box<Attachment>>) -> Option<Vec<u8>> {
     attachment.as_ref().map(|a| rmp_serde::to_vec_named(a).expect("attachments serialize"))
 }
 
@@ -422,7 +422,7 @@ mod tests {
             deleted: false,
             custom_fields: BTreeMap::from([("k".to_string(), "v".to_string())]),
             client_msg_id: Some("c".into()),
-            attachment: Some(Attachment {
+            attachment: Some(Box::new(Attachment {
                 id: 5,
                 org: "acme".into(),
                 channel_id: 42,
@@ -436,7 +436,7 @@ mod tests {
                 created_at_ms: 1,
                 expires_at_ms: 2,
                 message_id: Some(6),
-            }),
+            })),
         };
         let values = MessageRow::values(&message);
         let MaybeUnset::Set(attachment) = values.13.clone() else { panic!("attachment unset") };
