@@ -249,6 +249,19 @@ impl TestController {
         self.client_with_token(self.token(user, org)).await
     }
 
+    /// A team named "Team" in org acme, owned by `owner` with `members`: the owner's client
+    /// and the team's id.
+    pub async fn team_of(&self, owner: &str, members: &[&str]) -> (Client, u64) {
+        let client = self.client(owner, "acme").await;
+        let request = switchboard_sdk::proto::CreateTeamRequest {
+            name: "Team".into(),
+            members: members.iter().map(|m| m.to_string()).collect(),
+            ..Default::default()
+        };
+        let team = client.create_team(request).await.expect("create team");
+        (client, team.id)
+    }
+
     pub async fn client_with_token(&self, token: String) -> Client {
         Client::connect(self.url(), token).await.expect("connect")
     }

@@ -50,18 +50,8 @@ impl Files {
         Files { server, _garage: garage }
     }
 
-    /// A team of `owner` and `members` in org acme.
     async fn team(&self, owner: &str, members: &[&str]) -> (Client, u64) {
-        let client = self.server.client(owner, "acme").await;
-        let team = client
-            .create_team(proto::CreateTeamRequest {
-                name: "Team".into(),
-                members: members.iter().map(|m| m.to_string()).collect(),
-                ..Default::default()
-            })
-            .await
-            .unwrap();
-        (client, team.id)
+        self.server.team_of(owner, members).await
     }
 }
 

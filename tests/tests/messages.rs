@@ -5,19 +5,6 @@ use std::collections::HashSet;
 use switchboard_server::ids::{BUCKET_MS, EPOCH_MS, bucket_of};
 use switchboard_tests::{Client, Code, TestClock, TestController, expect_code, proto};
 
-async fn team_of(server: &TestController, owner: &str, members: &[&str]) -> (Client, u64) {
-    let client = server.client(owner, "acme").await;
-    let team = client
-        .create_team(proto::CreateTeamRequest {
-            name: "Team".into(),
-            members: members.iter().map(|m| m.to_string()).collect(),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    (client, team.id)
-}
-
 async fn page(
     client: &Client,
     channel: u64,
@@ -34,7 +21,7 @@ async fn page(
 #[tokio::test]
 async fn a_sent_message_comes_back_with_server_fields() {
     let server = TestController::start().await;
-    let (alice, team) = team_of(&server, "alice", &["bob"]).await;
+    let (alice, team) = server.team_of("alice", &["bob"]).await;
     let sent = alice
         .send(proto::SendMessageRequest {
             channel_id: team,
@@ -60,7 +47,7 @@ async fn a_sent_message_comes_back_with_server_fields() {
 #[tokio::test]
 async fn a_private_message_is_seen_only_by_its_two_parties() {
     let server = TestController::start().await;
-    let (alice, team) = team_of(&server, "alice", &["bob", "carol"]).await;
+    let (alice, team) = server.team_of("alice", &["bob", "carol"]).await;
     alice.send_text(team, "for everyone").await.unwrap();
     let private = alice
         .send(proto::SendMessageRequest {
@@ -107,7 +94,7 @@ async fn a_private_message_is_seen_only_by_its_two_parties() {
 #[tokio::test]
 async fn replies_edits_and_deletes() {
     let server = TestController::start().await;
-    let (alice, team) = team_of(&server, "alice", &["bob"]).await;
+    let (alice, team) = server.team_of("alice", &["bob"]).await;
     let bob = server.client("bob", "acme").await;
     let original = bob.send_text(team, "first").await.unwrap();
     let reply = alice
@@ -154,7 +141,7 @@ async fn replies_edits_and_deletes() {
 #[tokio::test]
 async fn retried_sends_return_the_original() {
     let server = TestController::start().await;
-    let (alice, team) = team_of(&server, "alice", &["bob"]).await;
+    let (alice, team) = server.team_of("alice", &["bob"]).await;
     let request = proto::SendMessageRequest {
         channel_id: team,
         data: "pay 10 EUR".into(),
@@ -203,7 +190,7 @@ async fn history_pages_across_buckets_without_gaps_or_duplicates() {
     let start = EPOCH_MS + 40 * BUCKET_MS + 123;
     clock.set(start - 60_000);
     let server = TestController::builder().clock(clock.clone()).start().await;
-    let (alice, team) = team_of(&server, "alice", &["bob"]).await;
+    let (alice, team) = server.team_of("alice", &["bob"]).await;
     let bob = server.client("bob", "acme").await;
     let mut sent = Vec::new();
     for bucket in [0, 1, 3, 4] {
@@ -258,7 +245,7 @@ async fn history_pages_across_buckets_without_gaps_or_duplicates() {
 #[tokio::test]
 async fn history_skips_private_messages_without_short_pages() {
     let server = TestController::start().await;
-    let (alice, team) = team_of(&server, "alice", &["bob", "carol"]).await;
+    let (alice, team) = server.team_of("alice", &["bob", "carol"]).await;
     let mut public = Vec::new();
     for i in 0..6 {
         public.push(alice.send_text(team, &format!("public {i}")).await.unwrap().id);

@@ -19,7 +19,7 @@ use serde::Deserialize;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::signing::{Grant, hex};
-use super::{BlobError, BlobResult, Blobs, content_disposition};
+use super::{BlobError, BlobResult, Blobs, content_disposition, percent_encode};
 
 /// Objects and multipart uploads in a directory.
 pub struct LocalBlobs {
@@ -107,18 +107,6 @@ fn safe(name: &str, slashes: bool) -> BlobResult<()> {
 
 fn deadline(expires_in: Duration) -> i64 {
     (switchboard_proto::ids::now_ms() / 1000) + expires_in.as_secs().max(1) as i64
-}
-
-fn percent_encode(text: &str) -> String {
-    let mut out = String::new();
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || b".-_~".contains(&byte) {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
 }
 
 #[async_trait]

@@ -91,15 +91,20 @@ pub fn content_disposition(filename: &str) -> String {
         .chars()
         .map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' { c } else { '_' })
         .collect();
-    let mut encoded = String::new();
-    for byte in filename.bytes() {
+    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{}", percent_encode(filename))
+}
+
+/// `text` with every byte but unreserved URL characters as `%XX`.
+pub(crate) fn percent_encode(text: &str) -> String {
+    let mut out = String::new();
+    for byte in text.bytes() {
         if byte.is_ascii_alphanumeric() || b".-_~".contains(&byte) {
-            encoded.push(byte as char);
+            out.push(byte as char);
         } else {
-            encoded.push_str(&format!("%{byte:02X}"));
+            out.push_str(&format!("%{byte:02X}"));
         }
     }
-    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
+    out
 }
 
 #[cfg(test)]
