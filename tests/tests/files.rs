@@ -6,7 +6,8 @@ use std::time::Duration;
 use switchboard_sdk::token::TokenSpec;
 use switchboard_server::blobs::{BlobEngine, FilesConfig};
 use switchboard_tests::{
-    Client, Code, DevProcess, GarageServer, TestController, expect_code, outcome, proto, sbctl,
+    Client, Code, DevProcess, GarageServer, Realtime, RealtimeOptions, TestController, TestRelay,
+    expect_code, live, outcome, proto, sbctl,
 };
 
 const MIB: usize = 1024 * 1024;
@@ -128,9 +129,21 @@ async fn round_trip(engine: Engine) {
     assert_eq!(attachment.state, proto::AttachmentState::Complete as i32);
     assert_eq!((attachment.size, attachment.width, attachment.height), (data.len() as u64, 3, 2));
 
+    // bob is connected through a relay: the live event carries the attachment's metadata.
+    let relay = TestRelay::start(&files.server).await;
+    let bob_token = files.server.token("bob", "acme");
+    let mut bob_live = Realtime::connect(RealtimeOptions::new(relay.url(), bob_token));
+    live::live(&mut bob_live).await;
     let message = alice.send_attachment(team, &attachment, Some("our trip")).await.unwrap();
     assert_eq!(message.r#type, proto::MessageType::Image as i32);
     assert_eq!(message.custom_fields["caption"], "our trip");
+    let id = attachment.id.to_string();
+    let (arrived, _) = live::until(&mut bob_live, "the image message", |event| {
+        live::created(event).filter(|m| m.data == id).cloned()
+    })
+    .await;
+    let meta = arrived.attachment.expect("the live event carries the attachment");
+    assert_eq!((meta.filename.as_str(), meta.width, meta.height), ("photo.png", 3, 2));
 
     let bob = files.server.client("bob", "acme").await;
     let history = bob
