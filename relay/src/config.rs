@@ -31,6 +31,10 @@ pub struct RelayConfig {
     /// Longer than the controller's own limit, so that its answer arrives first. Streams
     /// are not cut: it bounds only their opening.
     pub request_timeout_ms: u64,
+    /// Origins whose web pages may call the relay over gRPC-Web (CORS), e.g.
+    /// `https://chat.example.com`; `*` allows any origin (tokens are bearer headers, never
+    /// cookies, so no credentials ride along).
+    pub web_allowed_origins: Vec<String>,
 }
 
 impl Default for RelayConfig {
@@ -46,6 +50,10 @@ impl Default for RelayConfig {
             connect_burst_per_ip: 50,
             max_frame_bytes: 256 * 1024,
             request_timeout_ms: 15_000,
+            web_allowed_origins: vec![
+                "http://localhost:5173".into(),
+                "http://127.0.0.1:5173".into(),
+            ],
         }
     }
 }
@@ -80,6 +88,14 @@ impl RelayConfig {
         }
         if !(100..=600_000).contains(&self.request_timeout_ms) {
             return Err("relay.request_timeout_ms: must be 100 to 600000".into());
+        }
+        for origin in &self.web_allowed_origins {
+            let url_like = origin.starts_with("http://") || origin.starts_with("https://");
+            if origin != "*" && (!url_like || origin.ends_with('/')) {
+                return Err(format!(
+                    "relay.web_allowed_origins: `{origin}` is not an origin like https://chat.example.com (or *)"
+                ));
+            }
         }
         if self.presence_debounce_ms > 60_000 {
             return Err("relay.presence_debounce_ms: must be at most 60000".into());

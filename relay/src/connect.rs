@@ -17,6 +17,7 @@ use switchboard_proto::v1::{
     realtime_server::Realtime, server_frame::Kind as ServerKind,
 };
 use tokio::time::Instant;
+use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Response, Status, Streaming};
 use tracing::Instrument as _;
 
@@ -39,26 +40,45 @@ impl Realtime for RealtimeApi {
         &self,
         request: Request<Streaming<pb::ClientFrame>>,
     ) -> Result<Response<FrameStream>, Status> {
-        if let Some(address) = request.remote_addr()
-            && let Err(wait) = self.state.connect_rate.check(&address.ip())
-        {
-            return Err(too_many("too many new streams from this address", wait));
-        }
-        let caller = authenticate(&self.state.verifier, request.metadata())?;
-        caller.require(Scope::Read)?;
-        let token = bearer_token(request.metadata())?.to_string();
-        let (session, frames) = self.state.open_session(&caller, token)?;
-        let state = self.state.clone();
-        let inbound = request.into_inner();
-        tokio::spawn(async move {
-            let result = serve(&state, &session, caller.expires_at, inbound).await;
-            if let Err(status) = result {
-                session.end(status);
-            }
-            state.close_session(&session);
-        });
+        let (caller, session, frames) = admit(&self.state, &request)?;
+        spawn_session(self.state.clone(), session, caller.expires_at, request.into_inner());
         Ok(Response::new(frames))
     }
+}
+
+/// A new stream: its address within the connect rate, its token valid with `chat.read`;
+/// opens its session.
+pub(crate) fn admit<T>(
+    state: &RelayState,
+    request: &Request<T>,
+) -> Result<(Caller, Arc<Session>, FrameStream), Status> {
+    if let Some(address) = request.remote_addr()
+        && let Err(wait) = state.connect_rate.check(&address.ip())
+    {
+        return Err(too_many("too many new streams from this address", wait));
+    }
+    let caller = authenticate(&state.verifier, request.metadata())?;
+    caller.require(Scope::Read)?;
+    let token = bearer_token(request.metadata())?.to_string();
+    let (session, frames) = state.open_session(&caller, token)?;
+    Ok((caller, session, frames))
+}
+
+/// Serves the session's client frames from `inbound` (its first must be `hello`) until it
+/// ends, then closes the session.
+pub(crate) fn spawn_session(
+    state: Arc<RelayState>,
+    session: Arc<Session>,
+    expires_at: u64,
+    inbound: impl Stream<Item = Result<pb::ClientFrame, Status>> + Send + Unpin + 'static,
+) {
+    tokio::spawn(async move {
+        let result = serve(&state, &session, expires_at, inbound).await;
+        if let Err(status) = result {
+            session.end(status);
+        }
+        state.close_session(&session);
+    });
 }
 
 /// The error frame for a failed client frame; the stream stays open.
@@ -81,14 +101,14 @@ async fn serve(
     state: &Arc<RelayState>,
     session: &Arc<Session>,
     expires_at: u64,
-    mut inbound: Streaming<pb::ClientFrame>,
+    mut inbound: impl Stream<Item = Result<pb::ClientFrame, Status>> + Unpin,
 ) -> Result<(), Status> {
     let grace = Duration::from_secs(state.config.token_grace_secs);
     let expiry = tokio::time::sleep_until(deadline(expires_at, grace));
     tokio::pin!(expiry);
 
     let first = tokio::select! {
-        frame = tokio::time::timeout(HELLO_TIMEOUT, inbound.message()) => frame,
+        frame = tokio::time::timeout(HELLO_TIMEOUT, inbound.next()) => frame.map(Option::transpose),
         () = &mut expiry => return Err(Status::unauthenticated("the token expired")),
     };
     let hello = match first {
@@ -105,9 +125,9 @@ async fn serve(
             () = &mut expiry => {
                 return Err(Status::unauthenticated("the token expired; reconnect with a new one"));
             }
-            frame = inbound.message() => frame,
+            frame = inbound.next() => frame,
         };
-        let Some(frame) = frame? else { return Ok(()) };
+        let Some(frame) = frame.transpose()? else { return Ok(()) };
         match frame.kind {
             Some(ClientKind::RefreshToken(refresh)) => {
                 match refreshed(state, session, &refresh.token) {

@@ -16,6 +16,7 @@ mod session;
 mod stats;
 mod subscribers;
 mod upstream;
+mod web;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -25,7 +26,8 @@ use std::time::Duration;
 
 use switchboard_auth::{Caller, ServiceCredential, TokenVerifier};
 use switchboard_proto::v1::{
-    realtime_server::RealtimeServer, relay_admin_server::RelayAdminServer,
+    realtime_server::RealtimeServer, realtime_web_server::RealtimeWebServer,
+    relay_admin_server::RelayAdminServer,
 };
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -44,6 +46,7 @@ use crate::session::{FrameStream, Session};
 use crate::stats::Stats;
 use crate::subscribers::ChannelSubscribers;
 use crate::upstream::Upstream;
+use crate::web::RealtimeWebApi;
 use switchboard_proto::topic::Topic;
 
 #[derive(Debug, thiserror::Error)]
@@ -254,7 +257,12 @@ impl Relay {
         if let Some(tls) = self.tls {
             builder = builder.tls_config(tls)?;
         }
+        // Browsers speak gRPC-Web over HTTP/1.1 on the same port: CORS answers their
+        // preflights, then their calls are translated to plain gRPC for every service.
         let result = builder
+            .accept_http1(true)
+            .layer(web::cors(&state.config.web_allowed_origins))
+            .layer(tonic_web::GrpcWebLayer::new())
             .layer(switchboard_telemetry::GrpcTraceLayer)
             .layer(switchboard_auth::deadline::DeadlineLayer::new(Duration::from_millis(
                 state.config.request_timeout_ms,
@@ -266,6 +274,7 @@ impl Relay {
                 RealtimeServer::new(RealtimeApi { state: state.clone() })
                     .max_decoding_message_size(state.config.max_frame_bytes),
             )
+            .add_service(RealtimeWebServer::new(RealtimeWebApi::new(state.clone())))
             .add_service(RelayAdminServer::new(RelayAdminApi { state: state.clone() }))
             .add_service(Forward::<forward::Chat>::new(state.upstream.clone()))
             .add_service(Forward::<forward::Files>::new(state.upstream.clone()))

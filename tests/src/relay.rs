@@ -65,6 +65,12 @@ impl RelayBuilder<'_> {
         self
     }
 
+    /// Origins allowed to call over gRPC-Web.
+    pub fn web_allowed_origins(mut self, origins: &[&str]) -> Self {
+        self.config.web_allowed_origins = origins.iter().map(|o| o.to_string()).collect();
+        self
+    }
+
     /// Starts the relay and waits until its stream to a controller is up.
     pub async fn start(self) -> TestRelay {
         let controller = self.controller;

@@ -1,0 +1,146 @@
+//! `switchboard.v1.RealtimeWeb`: the Realtime API for browsers, which over gRPC-Web can
+//! receive a stream but not send one. `Subscribe` is a session (the same session type,
+//! replay and hold-back as `Connect`); `Act` feeds it client frames, as the client half of
+//! a `Connect` stream would.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use switchboard_auth::authenticate;
+use switchboard_proto::v1::{
+    self as pb, client_frame::Kind as ClientKind, realtime_web_server::RealtimeWeb,
+};
+use tokio::sync::mpsc;
+use tokio_stream::StreamExt;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Request, Response, Status};
+
+use crate::RelayState;
+use crate::connect::{admit, spawn_session};
+use crate::session::{FrameStream, SessionId};
+
+/// Client frames waiting for a web session. Small: a browser acts at human speed; a full
+/// inbox answers RESOURCE_EXHAUSTED (the caller retries) rather than queueing without end.
+const INBOX: usize = 64;
+
+/// The open web sessions' inboxes, with whose they are.
+#[derive(Default)]
+struct Inboxes {
+    by_session: Mutex<HashMap<SessionId, Inbox>>,
+}
+
+struct Inbox {
+    org: String,
+    user: String,
+    frames: mpsc::Sender<pb::ClientFrame>,
+}
+
+pub(crate) struct RealtimeWebApi {
+    state: Arc<RelayState>,
+    inboxes: Arc<Inboxes>,
+}
+
+impl RealtimeWebApi {
+    pub(crate) fn new(state: Arc<RelayState>) -> Self {
+        RealtimeWebApi { state, inboxes: Arc::default() }
+    }
+}
+
+#[tonic::async_trait]
+impl RealtimeWeb for RealtimeWebApi {
+    type SubscribeStream = FrameStream;
+
+    async fn subscribe(
+        &self,
+        request: Request<pb::Hello>,
+    ) -> Result<Response<FrameStream>, Status> {
+        let (caller, session, frames) = admit(&self.state, &request)?;
+        let (inbox, inbound) = mpsc::channel(INBOX);
+        let hello = pb::ClientFrame { kind: Some(ClientKind::Hello(request.into_inner())) };
+        inbox.try_send(hello).expect("a new inbox has room");
+        let id = session.id;
+        let entry = Inbox { org: caller.org.clone(), user: caller.user.clone(), frames: inbox };
+        self.inboxes.by_session.lock().expect("inboxes lock poisoned").insert(id, entry);
+        // The inbox goes when the session ends (the browser left, or the session was cut).
+        let (inboxes, ended) = (self.inboxes.clone(), session.ended.clone());
+        tokio::spawn(async move {
+            ended.cancelled().await;
+            inboxes.by_session.lock().expect("inboxes lock poisoned").remove(&id);
+        });
+        let inbound = ReceiverStream::new(inbound).map(Ok);
+        let ended = session.ended.clone();
+        spawn_session(self.state.clone(), session, caller.expires_at, inbound);
+        // No inbound stream ends when the page goes away: the response stream's drop does.
+        let frames = EndOnDrop { frames, _ended: ended.drop_guard() };
+        Ok(Response::new(Box::pin(frames)))
+    }
+
+    async fn act(
+        &self,
+        request: Request<pb::ActRequest>,
+    ) -> Result<Response<pb::ActResponse>, Status> {
+        let caller = authenticate(&self.state.verifier, request.metadata())?;
+        let act = request.into_inner();
+        let frame = act.frame.ok_or_else(|| Status::invalid_argument("frame: missing"))?;
+        if matches!(frame.kind, None | Some(ClientKind::Hello(_))) {
+            return Err(Status::invalid_argument("frame: `hello` opens a session (Subscribe)"));
+        }
+        let gone = || Status::not_found(format!("no open session {}", act.session_id));
+        let id: SessionId = act.session_id.parse().map_err(|_| gone())?;
+        let frames = {
+            let inboxes = self.inboxes.by_session.lock().expect("inboxes lock poisoned");
+            match inboxes.get(&id) {
+                // Someone else's session does not exist, as far as the caller can tell.
+                Some(inbox) if inbox.org == caller.org && inbox.user == caller.user => {
+                    inbox.frames.clone()
+                }
+                _ => return Err(gone()),
+            }
+        };
+        match frames.try_send(frame) {
+            Ok(()) => Ok(Response::new(pb::ActResponse {})),
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                Err(Status::resource_exhausted("the session has too many frames waiting"))
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => Err(gone()),
+        }
+    }
+}
+
+/// A session's frames that end the session when dropped (the client went away).
+struct EndOnDrop {
+    frames: FrameStream,
+    /// Cancels the session's `ended` token on drop; held only for that.
+    _ended: tokio_util::sync::DropGuard,
+}
+
+impl tokio_stream::Stream for EndOnDrop {
+    type Item = Result<pb::ServerFrame, Status>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        self.frames.as_mut().poll_next(cx)
+    }
+}
+
+/// CORS for gRPC-Web: pages from `origins` (or any, for `*`) may POST with any header (the
+/// token travels in `authorization`, never in cookies) and read the gRPC status headers.
+pub(crate) fn cors(origins: &[String]) -> tower_http::cors::CorsLayer {
+    use tonic::codegen::http::{HeaderName, HeaderValue, Method};
+    use tower_http::cors::{AllowOrigin, Any, CorsLayer};
+    let allow = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()))
+    };
+    let exposed =
+        ["grpc-status", "grpc-message", "grpc-status-details-bin"].map(HeaderName::from_static);
+    CorsLayer::new()
+        .allow_origin(allow)
+        .allow_methods([Method::POST, Method::OPTIONS])
+        .allow_headers(Any)
+        .expose_headers(exposed)
+        .max_age(std::time::Duration::from_secs(24 * 3600))
+}

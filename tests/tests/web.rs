@@ -1,0 +1,202 @@
+//! The relay's web path: `RealtimeWeb` (a session as a server stream, acted on by unary
+//! calls), gRPC-Web over HTTP/1.1 on the client port, and CORS from config.
+
+use switchboard_proto::tonic::Request;
+use switchboard_proto::tonic::metadata::MetadataValue;
+use switchboard_proto::tonic::transport::Channel;
+use switchboard_proto::v1::{
+    client_frame::Kind as ClientKind, realtime_web_client::RealtimeWebClient,
+    server_frame::Kind as ServerKind,
+};
+use switchboard_tests::{Code, TestController, TestRelay, live, proto};
+
+fn authorized<T>(message: T, token: &str) -> Request<T> {
+    let mut request = Request::new(message);
+    let value = MetadataValue::try_from(format!("Bearer {token}")).unwrap();
+    request.metadata_mut().insert("authorization", value);
+    request
+}
+
+async fn web_client(relay: &TestRelay) -> RealtimeWebClient<Channel> {
+    let channel = Channel::from_shared(relay.url()).unwrap().connect().await.unwrap();
+    RealtimeWebClient::new(channel)
+}
+
+/// The next frame of a web session (with a deadline).
+async fn next_frame(
+    stream: &mut switchboard_proto::tonic::Streaming<proto::ServerFrame>,
+) -> ServerKind {
+    let frame = tokio::time::timeout(live::EVENT_DEADLINE, stream.message())
+        .await
+        .expect("a frame in time")
+        .expect("the stream is fine")
+        .expect("the stream is open");
+    frame.kind.expect("a frame has a kind")
+}
+
+#[tokio::test]
+async fn a_web_session_streams_events_and_takes_frames_by_unary_calls() {
+    let server = TestController::start().await;
+    let relay = TestRelay::start(&server).await;
+    let (alice, team) = server.team_of("alice", &["bob"]).await;
+    let earlier = alice.send_text(team, "before bob opened the page").await.unwrap();
+    let bob_token = server.token("bob", "acme");
+    let mut web = web_client(&relay).await;
+
+    // Resume: the session replays what bob missed after `earlier`... nothing yet; then
+    // after the message before it, one message.
+    let hello = proto::Hello {
+        only: vec![],
+        resume: vec![proto::ChannelPosition { channel_id: team, after_id: earlier.id - 1 }],
+    };
+    let mut stream = web.subscribe(authorized(hello, &bob_token)).await.unwrap().into_inner();
+    let ServerKind::Welcome(welcome) = next_frame(&mut stream).await else {
+        panic!("the first frame is the welcome")
+    };
+    assert_eq!(welcome.user_id, "bob");
+    assert!(welcome.channel_ids.contains(&team));
+    let mut replayed = Vec::new();
+    loop {
+        match next_frame(&mut stream).await {
+            ServerKind::Live(_) => break,
+            ServerKind::Event(event) => replayed.push(event),
+            _ => {}
+        }
+    }
+    assert!(
+        replayed.iter().any(|e| live::created(&switchboard_tests::RealtimeEvent::Event(e.clone()))
+            .is_some_and(|m| m.id == earlier.id)),
+        "the resume replayed the earlier message: {replayed:?}"
+    );
+
+    // Acting on the session: a send answered on the stream with its ack.
+    let send = proto::ClientFrame {
+        kind: Some(ClientKind::Send(proto::SendFrame {
+            message: Some(proto::SendMessageRequest {
+                channel_id: team,
+                data: "from the web".into(),
+                client_msg_id: "w1".into(),
+                ..Default::default()
+            }),
+            traceparent: String::new(),
+        })),
+    };
+    let act =
+        proto::ActRequest { session_id: welcome.session_id.clone(), frame: Some(send.clone()) };
+    web.act(authorized(act, &bob_token)).await.unwrap();
+    let ack = loop {
+        if let ServerKind::Ack(ack) = next_frame(&mut stream).await {
+            break ack;
+        }
+    };
+    assert_eq!(ack.client_msg_id, "w1");
+    assert_eq!(ack.message.unwrap().data, "from the web");
+
+    // Native clients and the web session see each other's messages.
+    alice.send_text(team, "from native").await.unwrap();
+    let seen = loop {
+        if let ServerKind::Event(event) = next_frame(&mut stream).await
+            && let Some(m) = live::created(&switchboard_tests::RealtimeEvent::Event(event))
+        {
+            break m.clone();
+        }
+    };
+    assert_eq!(seen.data, "from native");
+    let history = alice
+        .history(proto::ListHistoryRequest { channel_id: team, limit: 5, ..Default::default() })
+        .await
+        .unwrap();
+    assert!(history.messages.iter().any(|m| m.data == "from the web"));
+
+    // Someone else's session does not exist for the caller; nor does a made-up one.
+    let alice_token = server.token("alice", "acme");
+    let act =
+        proto::ActRequest { session_id: welcome.session_id.clone(), frame: Some(send.clone()) };
+    let status = web.act(authorized(act, &alice_token)).await.unwrap_err();
+    assert_eq!(status.code(), Code::NotFound);
+    let act = proto::ActRequest { session_id: "999999".into(), frame: Some(send) };
+    assert_eq!(web.act(authorized(act, &bob_token)).await.unwrap_err().code(), Code::NotFound);
+    let act = proto::ActRequest { session_id: welcome.session_id.clone(), frame: None };
+    let status = web.act(authorized(act, &bob_token)).await.unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+
+    // Once the page goes away, so does the session.
+    drop(stream);
+    let ping = proto::ClientFrame { kind: Some(ClientKind::Ping(proto::Ping { nonce: 1 })) };
+    let deadline = std::time::Instant::now() + live::EVENT_DEADLINE;
+    loop {
+        let act =
+            proto::ActRequest { session_id: welcome.session_id.clone(), frame: Some(ping.clone()) };
+        match web.act(authorized(act, &bob_token)).await {
+            Err(status) if status.code() == Code::NotFound => break,
+            _ => assert!(std::time::Instant::now() < deadline, "the session outlived its stream"),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// A gRPC-Web frame: flag 0, big-endian length, the message.
+fn grpc_web_body(message: &impl prost::Message) -> Vec<u8> {
+    let bytes = message.encode_to_vec();
+    let mut body = vec![0];
+    body.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
+    body.extend_from_slice(&bytes);
+    body
+}
+
+#[tokio::test]
+async fn browsers_reach_the_relay_over_grpc_web_from_allowed_origins() {
+    let server = TestController::start().await;
+    let relay = TestRelay::builder(&server)
+        .web_allowed_origins(&["https://chat.example.com"])
+        .start()
+        .await;
+    let (_, team) = server.team_of("alice", &[]).await;
+    let token = server.token("alice", "acme");
+    let http = reqwest::Client::new();
+    let url = format!("{}/switchboard.v1.Chat/GetConversation", relay.url());
+
+    // The preflight names the allowed origin and exposes the gRPC status headers.
+    let preflight = http
+        .request(reqwest::Method::OPTIONS, &url)
+        .header("origin", "https://chat.example.com")
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "authorization,content-type,x-grpc-web")
+        .send()
+        .await
+        .unwrap();
+    assert!(preflight.status().is_success());
+    let allowed = preflight.headers()["access-control-allow-origin"].to_str().unwrap();
+    assert_eq!(allowed, "https://chat.example.com");
+    let other = http
+        .request(reqwest::Method::OPTIONS, &url)
+        .header("origin", "https://evil.example.com")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert!(other.headers().get("access-control-allow-origin").is_none());
+
+    // A forwarded unary call over gRPC-Web (HTTP/1.1).
+    let request = proto::GetConversationRequest { conversation_id: team };
+    let response = http
+        .post(&url)
+        .header("origin", "https://chat.example.com")
+        .header("content-type", "application/grpc-web+proto")
+        .header("x-grpc-web", "1")
+        .header("authorization", format!("Bearer {token}"))
+        .body(grpc_web_body(&request))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let exposed = response.headers()["access-control-expose-headers"].to_str().unwrap().to_string();
+    assert!(exposed.contains("grpc-status"), "{exposed}");
+    let body = response.bytes().await.unwrap();
+    let length = u32::from_be_bytes(body[1..5].try_into().unwrap()) as usize;
+    let conversation =
+        <proto::Conversation as prost::Message>::decode(&body[5..5 + length]).unwrap();
+    assert_eq!(conversation.id, team);
+    let trailers = String::from_utf8_lossy(&body[5 + length..]).to_string();
+    assert!(trailers.contains("grpc-status:0"), "{trailers}");
+}
