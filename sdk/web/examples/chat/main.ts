@@ -1,0 +1,181 @@
+// The demo chat page: sign in with a token, pick a conversation, read its history (older
+// pages load as you scroll up), send, and see messages, typing and presence live. A reload
+// signs in again and resumes from where the page was, so nothing sent meanwhile is lost.
+
+import { type Conversation, type Message, SwitchboardClient } from "../../src/index.js";
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const saved = { url: "switchboard.url", token: "switchboard.token", resume: "switchboard.resume" };
+
+let client: SwitchboardClient | undefined;
+let me = "";
+let current: Conversation | undefined;
+let oldest: bigint | undefined;
+let hasMore = false;
+let loadingOlder = false;
+const shown = new Set<bigint>();
+const typingNow = new Map<string, ReturnType<typeof setTimeout>>();
+const online = new Map<string, boolean>();
+
+function claimsOf(token: string): { sub: string } {
+  const payload = token.split(".")[1] ?? "";
+  return JSON.parse(atob(payload.replace(/-/g, "+").replace(/_/g, "/")));
+}
+
+function signIn(url: string, token: string): void {
+  me = claimsOf(token).sub;
+  localStorage.setItem(saved.url, url);
+  localStorage.setItem(saved.token, token);
+  const resume = new Map<bigint, bigint>(
+    Object.entries(JSON.parse(localStorage.getItem(saved.resume) ?? "{}")).map(([k, v]) => [BigInt(k), BigInt(v as string)]),
+  );
+  client = SwitchboardClient.connect({ url, token, resume });
+  client.on("state", (state) => ($("state").textContent = state));
+  client.on("message", (m) => {
+    remember();
+    if (m.channelId === current?.id) append(m);
+  });
+  client.on("typing", (t) => {
+    if (t.conversationId !== current?.id || t.userId === me) return;
+    clearTimeout(typingNow.get(t.userId));
+    if (t.typing) typingNow.set(t.userId, setTimeout(() => (typingNow.delete(t.userId), showTyping()), 6000));
+    else typingNow.delete(t.userId);
+    showTyping();
+  });
+  client.on("presence", (p) => {
+    online.set(p.userId, p.online);
+    showOnline();
+  });
+  $("sign-in").hidden = true;
+  $("chat").hidden = false;
+  $("me").textContent = me;
+  void listConversations();
+}
+
+/** Keeps the resume positions across reloads. */
+function remember(): void {
+  if (!client) return;
+  const positions = Object.fromEntries([...client.resumePositions].map(([k, v]) => [k.toString(), v.toString()]));
+  localStorage.setItem(saved.resume, JSON.stringify(positions));
+}
+
+async function listConversations(): Promise<void> {
+  const list = $("conversations");
+  list.replaceChildren();
+  for (const conversation of await client!.conversations()) {
+    const item = document.createElement("li");
+    item.textContent = conversation.name || `conversation ${conversation.id}`;
+    item.dataset.id = conversation.id.toString();
+    item.onclick = () => void open(conversation, item);
+    list.append(item);
+  }
+}
+
+async function open(conversation: Conversation, item: HTMLElement): Promise<void> {
+  current = conversation;
+  for (const li of $("conversations").children) li.classList.toggle("selected", li === item);
+  $("title").textContent = conversation.name || `conversation ${conversation.id}`;
+  $("messages").replaceChildren();
+  shown.clear();
+  typingNow.clear();
+  showTyping();
+  oldest = undefined;
+  hasMore = true;
+  await loadOlder();
+  const members = await client!.api.listMembers({ conversationId: conversation.id, limit: 200 });
+  for (const [user, isOnline] of await client!.presence(members.members.map((m) => m.userId))) online.set(user, isOnline);
+  showOnline();
+  for (const control of $("composer").querySelectorAll<HTMLInputElement | HTMLButtonElement>("input, button")) control.disabled = false;
+  $<HTMLInputElement>("text").focus();
+}
+
+/** The page before the oldest shown message, kept in place on screen. */
+async function loadOlder(): Promise<void> {
+  if (!current || !hasMore || loadingOlder) return;
+  loadingOlder = true;
+  const list = $("messages");
+  const height = list.scrollHeight;
+  const page = await client!.history(current.id, { before: oldest, limit: 30 });
+  hasMore = page.hasMore;
+  for (const message of page.messages) {
+    if (shown.has(message.id)) continue;
+    shown.add(message.id);
+    list.prepend(row(message));
+    oldest = message.id;
+  }
+  list.scrollTop += list.scrollHeight - height;
+  loadingOlder = false;
+  // Not enough to scroll yet: keep loading.
+  if (hasMore && list.scrollHeight <= list.clientHeight) await loadOlder();
+}
+
+function row(message: Message): HTMLElement {
+  const item = document.createElement("li");
+  item.className = message.from === me ? "message mine" : "message";
+  item.dataset.id = message.id.toString();
+  const from = document.createElement("span");
+  from.className = "from";
+  from.textContent = message.from;
+  const text = document.createElement("span");
+  text.className = "text";
+  text.textContent = message.deleted ? "(deleted)" : message.data;
+  item.append(from, text);
+  return item;
+}
+
+function append(message: Message): void {
+  if (shown.has(message.id)) return;
+  shown.add(message.id);
+  const list = $("messages");
+  const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+  list.append(row(message));
+  if (atBottom || message.from === me) list.scrollTop = list.scrollHeight;
+}
+
+function showTyping(): void {
+  const who = [...typingNow.keys()];
+  $("typing").textContent = who.length === 0 ? "" : `${who.join(", ")} ${who.length === 1 ? "is" : "are"} typing…`;
+}
+
+function showOnline(): void {
+  const who = [...online].filter(([user, on]) => on && user !== me).map(([user]) => user);
+  $("online").textContent = who.length === 0 ? "" : `online: ${who.sort().join(", ")}`;
+}
+
+let lastTyping = 0;
+$<HTMLInputElement>("text").addEventListener("input", () => {
+  if (!current || Date.now() - lastTyping < 3000) return;
+  lastTyping = Date.now();
+  void client!.typing(current.id, true);
+});
+
+$<HTMLFormElement>("composer").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const input = $<HTMLInputElement>("text");
+  const text = input.value.trim();
+  if (!current || !text) return;
+  input.value = "";
+  lastTyping = 0;
+  void client!.typing(current.id, false);
+  append(await client!.send(current.id, text));
+});
+
+$("messages").addEventListener("scroll", () => {
+  if ($("messages").scrollTop < 40) void loadOlder();
+});
+
+$<HTMLFormElement>("sign-in").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const form = new FormData(event.target as HTMLFormElement);
+  signIn(String(form.get("url")).trim(), String(form.get("token")).trim());
+});
+
+$("sign-out").addEventListener("click", () => {
+  client?.close();
+  for (const key of Object.values(saved)) localStorage.removeItem(key);
+  location.reload();
+});
+
+const url = localStorage.getItem(saved.url);
+const token = localStorage.getItem(saved.token);
+if (url && token) signIn(url, token);

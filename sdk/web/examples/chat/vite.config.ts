@@ -1,0 +1,8 @@
+import { defineConfig } from "vite";
+
+// `npm run demo` serves this page on http://localhost:5173 (an origin the relay allows by
+// default); `npm run demo:build` writes it to dist/.
+export default defineConfig({
+  server: { port: 5173 },
+  build: { outDir: "dist", emptyOutDir: true, target: "es2022" },
+});

@@ -1,0 +1,319 @@
+// SwitchboardClient: one live session through a relay over gRPC-Web (RealtimeWeb), with
+// auto-reconnect (exponential backoff with jitter) and resume from the last message id
+// seen per conversation, plus the Chat calls a chat page needs.
+
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import { Code, ConnectError, createClient, type Client, type Interceptor } from "@connectrpc/connect";
+import { createGrpcWebTransport } from "@connectrpc/connect-web";
+
+import { Chat } from "./gen/switchboard/v1/chat_pb.js";
+import type { Conversation } from "./gen/switchboard/v1/conversation_pb.js";
+import type { Event } from "./gen/switchboard/v1/events_pb.js";
+import { type Message, MessageType } from "./gen/switchboard/v1/message_pb.js";
+import {
+  ClientFrameSchema,
+  RealtimeWeb,
+  type ServerFrame,
+} from "./gen/switchboard/v1/realtime_pb.js";
+
+/** A token, or a function that returns a fresh one (called before every call). */
+export type TokenSource = string | (() => string | Promise<string>);
+
+export interface SwitchboardOptions {
+  /** The relay, e.g. `http://127.0.0.1:7400`. */
+  url: string;
+  token: TokenSource;
+  /** Follow only these conversations; default: all of the user's, following membership. */
+  channels?: bigint[];
+  /** Where to resume from: the newest message id seen per conversation. */
+  resume?: Map<bigint, bigint>;
+  /** Reconnect delays: from `initialMs`, doubling up to `maxMs` (jittered). */
+  backoff?: { initialMs: number; maxMs: number };
+}
+
+/** Where the session is. */
+export type ConnectionState = "connecting" | "live" | "reconnecting" | "closed";
+
+/** What `on` can listen to, and what each handler receives. */
+export interface SwitchboardEvents {
+  /** A new message (live, or replayed after a reconnect; never twice). */
+  message: Message;
+  edited: Message;
+  deleted: Message;
+  typing: { conversationId: bigint; userId: string; typing: boolean };
+  presence: { userId: string; online: boolean };
+  read: { conversationId: bigint; userId: string; messageId: bigint };
+  state: ConnectionState;
+  /** Every event, as the relay sent it. */
+  event: Event;
+  /** A frame the relay refused (e.g. a typing indicator in a conversation one left). */
+  error: { code: number; message: string };
+}
+
+type Handler<K extends keyof SwitchboardEvents> = (value: SwitchboardEvents[K]) => void;
+
+export interface HistoryPage {
+  /** Newest first. */
+  messages: Message[];
+  hasMore: boolean;
+}
+
+export class SwitchboardClient {
+  private readonly chat: Client<typeof Chat>;
+  private readonly web: Client<typeof RealtimeWeb>;
+  private readonly handlers = new Map<keyof SwitchboardEvents, Set<Handler<never>>>();
+  private readonly positions: Map<bigint, bigint>;
+  private readonly stop = new AbortController();
+  private sessionId = "";
+  private currentState: ConnectionState = "connecting";
+  /** Events not yet taken by `events()` readers. */
+  private readonly queue: Event[] = [];
+  private readonly waiting: Array<(event: Event | undefined) => void> = [];
+
+  private constructor(private readonly options: SwitchboardOptions) {
+    const auth: Interceptor = (next) => async (request) => {
+      request.header.set("authorization", `Bearer ${await tokenOf(options.token)}`);
+      return next(request);
+    };
+    const transport = createGrpcWebTransport({ baseUrl: options.url, interceptors: [auth] });
+    this.chat = createClient(Chat, transport);
+    this.web = createClient(RealtimeWeb, transport);
+    this.positions = new Map(options.resume ?? []);
+  }
+
+  /** Opens the live session (in the background; watch `state`) and returns the client. */
+  static connect(options: SwitchboardOptions): SwitchboardClient {
+    const client = new SwitchboardClient(options);
+    void client.run();
+    return client;
+  }
+
+  /** Calls `handler` for each `kind`; returns a function that stops it. */
+  on<K extends keyof SwitchboardEvents>(kind: K, handler: Handler<K>): () => void {
+    const set = this.handlers.get(kind) ?? new Set();
+    set.add(handler as Handler<never>);
+    this.handlers.set(kind, set);
+    return () => set.delete(handler as Handler<never>);
+  }
+
+  /** Every event, as an async iterator (ends when the client is closed). */
+  async *events(): AsyncGenerator<Event> {
+    while (true) {
+      const next = this.queue.shift() ?? (await new Promise<Event | undefined>((r) => this.waiting.push(r)));
+      if (next === undefined) return;
+      yield next;
+    }
+  }
+
+  /** The generated Chat client (same relay and token), for calls not wrapped here. */
+  get api(): Client<typeof Chat> {
+    return this.chat;
+  }
+
+  get state(): ConnectionState {
+    return this.currentState;
+  }
+
+  /** The newest message id seen per conversation: persist it to resume across reloads. */
+  get resumePositions(): Map<bigint, bigint> {
+    return new Map(this.positions);
+  }
+
+  /**
+   * Sends text and resolves with the stored message once it is durable. Retried on
+   * connection failures with the same idempotency key, so it is never stored twice.
+   */
+  async send(
+    conversationId: bigint,
+    text: string,
+    options: { to?: string; replyTo?: bigint; clientMsgId?: string } = {},
+  ): Promise<Message> {
+    const request = {
+      channelId: conversationId,
+      data: text,
+      type: MessageType.TEXT,
+      to: options.to ?? "",
+      parentId: options.replyTo ?? 0n,
+      clientMsgId: options.clientMsgId ?? crypto.randomUUID(),
+    };
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const sent = await this.chat.sendMessage(request);
+        if (!sent.message) throw new ConnectError("the relay answered without a message", Code.Internal);
+        return sent.message;
+      } catch (error) {
+        if (attempt >= 4 || ConnectError.from(error).code !== Code.Unavailable) throw error;
+        await sleep(backoffDelay(attempt, 200, 3000));
+      }
+    }
+  }
+
+  /** A page of history, newest first; page back with `before` = the oldest id seen. */
+  async history(conversationId: bigint, page: { before?: bigint; limit?: number } = {}): Promise<HistoryPage> {
+    const response = await this.chat.listHistory({
+      channelId: conversationId,
+      before: page.before ?? 0n,
+      limit: page.limit ?? 50,
+    });
+    return { messages: response.messages, hasMore: response.hasMore };
+  }
+
+  /** Every conversation of the user. */
+  async conversations(): Promise<Conversation[]> {
+    const all: Conversation[] = [];
+    let after = 0n;
+    do {
+      const page = await this.chat.listConversations({ after, limit: 200 });
+      all.push(...page.conversations);
+      after = page.nextAfter;
+    } while (after !== 0n);
+    return all;
+  }
+
+  /** Who of `userIds` is online. */
+  async presence(userIds: string[]): Promise<Map<string, boolean>> {
+    const response = await this.chat.getPresence({ userIds });
+    return new Map(response.users.map((u) => [u.userId, u.online]));
+  }
+
+  /** Starts (or refreshes) or stops the typing indicator. */
+  async typing(conversationId: bigint, typing: boolean): Promise<void> {
+    const value = { channelId: conversationId, typing };
+    await this.act({ kind: { case: "typing", value } }, () => this.chat.setTyping(value));
+  }
+
+  /** Tells the others you have read up to `messageId`. */
+  async markRead(conversationId: bigint, messageId: bigint): Promise<void> {
+    const value = { channelId: conversationId, messageId };
+    await this.act({ kind: { case: "markRead", value } }, () => this.chat.markRead(value));
+  }
+
+  /** Ends the session; no reconnects after this. */
+  close(): void {
+    this.stop.abort();
+    this.setState("closed");
+    for (const wake of this.waiting.splice(0)) wake(undefined);
+  }
+
+  /** A frame for the open session; without one (reconnecting), `instead` (a Chat call). */
+  private async act(
+    frame: MessageInitShape<typeof ClientFrameSchema>,
+    instead: () => Promise<unknown>,
+  ): Promise<void> {
+    if (this.sessionId !== "") {
+      try {
+        await this.web.act({ sessionId: this.sessionId, frame: create(ClientFrameSchema, frame) });
+        return;
+      } catch (error) {
+        if (ConnectError.from(error).code !== Code.NotFound) throw error;
+      }
+    }
+    await instead();
+  }
+
+  private async run(): Promise<void> {
+    const { initialMs, maxMs } = this.options.backoff ?? { initialMs: 250, maxMs: 10_000 };
+    for (let failures = 0; !this.stop.signal.aborted; ) {
+      try {
+        const resume = [...this.positions].map(([channelId, afterId]) => ({ channelId, afterId }));
+        const frames = this.web.subscribe(
+          { only: this.options.channels ?? [], resume },
+          { signal: this.stop.signal },
+        );
+        for await (const frame of frames) {
+          if (this.handle(frame)) failures = 0;
+        }
+      } catch (error) {
+        if (this.stop.signal.aborted) return;
+        const code = ConnectError.from(error).code;
+        // A token that is refused stays refused: stop rather than hammer the relay.
+        if (code === Code.Unauthenticated || code === Code.PermissionDenied) {
+          this.emit("error", { code, message: ConnectError.from(error).rawMessage });
+          this.close();
+          return;
+        }
+      }
+      if (this.stop.signal.aborted) return;
+      this.sessionId = "";
+      this.setState("reconnecting");
+      await sleep(backoffDelay(failures++, initialMs, maxMs));
+    }
+  }
+
+  /** Handles one frame; true once the session is live. */
+  private handle(frame: ServerFrame): boolean {
+    const kind = frame.kind;
+    switch (kind.case) {
+      case "welcome":
+        this.sessionId = kind.value.sessionId;
+        return false;
+      case "live":
+        this.setState("live");
+        return true;
+      case "event":
+        this.dispatch(kind.value);
+        return false;
+      case "error":
+        this.emit("error", { code: kind.value.code, message: kind.value.message });
+        return false;
+      default:
+        return false;
+    }
+  }
+
+  private dispatch(event: Event): void {
+    const kind = event.kind;
+    switch (kind.case) {
+      case "messageCreated":
+        if (kind.value.message) {
+          const m = kind.value.message;
+          if ((this.positions.get(m.channelId) ?? 0n) < m.id) this.positions.set(m.channelId, m.id);
+          this.emit("message", m);
+        }
+        break;
+      case "messageEdited":
+        if (kind.value.message) this.emit("edited", kind.value.message);
+        break;
+      case "messageDeleted":
+        if (kind.value.message) this.emit("deleted", kind.value.message);
+        break;
+      case "typing":
+        this.emit("typing", { conversationId: event.conversationId, userId: kind.value.userId, typing: kind.value.typing });
+        break;
+      case "presence":
+        this.emit("presence", { userId: kind.value.userId, online: kind.value.online });
+        break;
+      case "readReceipt":
+        this.emit("read", { conversationId: event.conversationId, userId: kind.value.userId, messageId: kind.value.messageId });
+        break;
+    }
+    this.emit("event", event);
+    const reader = this.waiting.shift();
+    if (reader) reader(event);
+    else this.queue.push(event);
+  }
+
+  private setState(state: ConnectionState): void {
+    if (this.currentState === state) return;
+    this.currentState = state;
+    this.emit("state", state);
+  }
+
+  private emit<K extends keyof SwitchboardEvents>(kind: K, value: SwitchboardEvents[K]): void {
+    for (const handler of this.handlers.get(kind) ?? []) (handler as Handler<K>)(value);
+  }
+}
+
+async function tokenOf(source: TokenSource): Promise<string> {
+  return typeof source === "string" ? source : await source();
+}
+
+/** The wait before reconnect attempt `n`: exponential, capped, with full jitter. */
+export function backoffDelay(n: number, initialMs: number, maxMs: number): number {
+  const ceiling = Math.min(maxMs, initialMs * 2 ** n);
+  return ceiling / 2 + Math.random() * (ceiling / 2);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,191 @@
+// The demo chat in real Chromium (Debian's, driven by playwright-core): two browser
+// contexts as two users, plus a native Rust client (sbctl) in the same conversation.
+// Messages, typing and presence cross between them; a reload resumes without losing what
+// was sent meanwhile. A screenshot of the page is kept in test-results/.
+
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { createReadStream, existsSync, mkdirSync, statSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { extname, join, resolve } from "node:path";
+import { createInterface } from "node:readline";
+
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import { build } from "vite";
+import { afterAll, beforeAll, expect, inject, it } from "vitest";
+
+import { SwitchboardClient } from "../src/index.js";
+import { mint, unique } from "./token.js";
+
+const relay = inject("relay");
+const secret = inject("secret");
+const sbctl = inject("sbctl");
+const demo = resolve(import.meta.dirname, "../examples/chat");
+const results = resolve(import.meta.dirname, "../test-results");
+
+let server: Server;
+let page: string;
+let browser: Browser;
+
+/** Serves the built demo from its dist/ folder. */
+function serve(dir: string): Promise<Server> {
+  const types: Record<string, string> = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css" };
+  const http = createServer((request, response) => {
+    const path = join(dir, (request.url ?? "/").split("?")[0] === "/" ? "index.html" : (request.url ?? "").split("?")[0]);
+    if (!path.startsWith(dir) || !existsSync(path) || !statSync(path).isFile()) {
+      response.writeHead(404).end();
+      return;
+    }
+    response.writeHead(200, { "content-type": types[extname(path)] ?? "application/octet-stream" });
+    createReadStream(path).pipe(response);
+  });
+  return new Promise((resolve) => http.listen(0, "127.0.0.1", () => resolve(http)));
+}
+
+beforeAll(async () => {
+  await build({ root: demo, logLevel: "warn", configFile: join(demo, "vite.config.ts") });
+  server = await serve(join(demo, "dist"));
+  page = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+async function signIn(context: BrowserContext, user: string): Promise<Page> {
+  const tab = await context.newPage();
+  await tab.goto(page);
+  await tab.fill("input[name=url]", relay);
+  await tab.fill("textarea[name=token]", mint(user, "acme", secret));
+  await tab.click("button[type=submit]");
+  await tab.waitForSelector("#state:text('live')");
+  return tab;
+}
+
+async function openConversation(tab: Page, id: bigint): Promise<void> {
+  await tab.click(`#conversations li[data-id='${id}']`);
+  await tab.waitForSelector("#text:not([disabled])");
+}
+
+/** The message rows whose text is exactly `text`. */
+function messageRow(tab: Page, text: string) {
+  const exactly = new RegExp(`^${text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`);
+  return tab.locator("#messages li .text").filter({ hasText: exactly });
+}
+
+/** `sbctl tail --json` for `user`: the lines it prints, as they arrive. */
+function tail(user: string): { events: string[]; process: ChildProcess } {
+  const events: string[] = [];
+  const child = spawn(sbctl, ["--addr", relay, "--json", "tail"], {
+    env: { ...process.env, SWITCHBOARD_TOKEN: mint(user, "acme", secret) },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  createInterface({ input: child.stdout! }).on("line", (line) => events.push(line));
+  return { events, process: child };
+}
+
+async function until(what: string, check: () => boolean): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+it("two browsers and a native client chat, type, see presence, and resume after a reload", async () => {
+  const [alice, bob, carol] = [unique("alice"), unique("bob"), unique("carol")];
+  const setup = SwitchboardClient.connect({ url: relay, token: mint(alice, "acme", secret) });
+  const team = (await setup.api.createTeam({ name: "Launch", members: [bob, carol] })).id;
+  setup.close();
+  const native = tail(carol);
+
+  const alicePage = await signIn(await browser.newContext(), alice);
+  const bobContext = await browser.newContext();
+  const bobPage = await signIn(bobContext, bob);
+  await openConversation(alicePage, team);
+  await openConversation(bobPage, team);
+
+  // Presence: each page shows the other online.
+  await alicePage.waitForSelector(`#online:has-text('${bob}')`);
+  await bobPage.waitForSelector(`#online:has-text('${alice}')`);
+
+  // Typing, then a message, from alice's page to bob's.
+  await alicePage.type("#text", "hello bob");
+  await bobPage.waitForSelector(`#typing:has-text('${alice} is typing')`);
+  await alicePage.press("#text", "Enter");
+  await messageRow(bobPage, "hello bob").waitFor();
+  await until("the native client to get the web message", () =>
+    native.events.some((line) => line.includes('"hello bob"')),
+  );
+
+  // The native client's message reaches both pages.
+  execFileSync(sbctl, ["--addr", relay, "send", team.toString(), "hi from native"], {
+    env: { ...process.env, SWITCHBOARD_TOKEN: mint(carol, "acme", secret) },
+  });
+  await messageRow(alicePage, "hi from native").waitFor();
+  await messageRow(bobPage, "hi from native").waitFor();
+
+  // bob's page reloads while two messages are sent: after it, both are there, once.
+  const reloading = bobPage.reload();
+  await alicePage.fill("#text", "sent during the reload 1");
+  await alicePage.press("#text", "Enter");
+  execFileSync(sbctl, ["--addr", relay, "send", team.toString(), "sent during the reload 2"], {
+    env: { ...process.env, SWITCHBOARD_TOKEN: mint(carol, "acme", secret) },
+  });
+  await reloading;
+  await bobPage.waitForSelector("#state:text('live')");
+  await openConversation(bobPage, team);
+  await messageRow(bobPage, "sent during the reload 1").waitFor();
+  await messageRow(bobPage, "sent during the reload 2").waitFor();
+  for (const text of ["hello bob", "hi from native", "sent during the reload 1", "sent during the reload 2"]) {
+    expect(await messageRow(bobPage, text).count(), text).toBe(1);
+  }
+  const texts = await bobPage.locator("#messages li .text").allTextContents();
+  expect(texts.slice(-4)).toEqual(["hello bob", "hi from native", "sent during the reload 1", "sent during the reload 2"]);
+
+  // Live again after the reload: bob answers, alice sees it.
+  await bobPage.fill("#text", "back");
+  await bobPage.press("#text", "Enter");
+  await messageRow(alicePage, "back").waitFor();
+
+  mkdirSync(results, { recursive: true });
+  await bobPage.screenshot({ path: join(results, "chat.png") });
+  native.process.kill();
+});
+
+it("loads older history as the reader scrolls up", async () => {
+  const [alice, bob] = [unique("alice"), unique("bob")];
+  const writer = SwitchboardClient.connect({ url: relay, token: mint(alice, "acme", secret) });
+  const team = (await writer.api.createTeam({ name: "Archive", members: [bob] })).id;
+  for (let i = 1; i <= 75; i++) await writer.send(team, `note ${i}`);
+  writer.close();
+
+  const tab = await signIn(await browser.newContext(), bob);
+  await openConversation(tab, team);
+  await messageRow(tab, "note 75").waitFor();
+  const rows = tab.locator("#messages li");
+  const first = await rows.count();
+  expect(first).toBeLessThan(75);
+  // Scrolling to the top pulls in the older pages, until the very first note.
+  const deadline = Date.now() + 10_000;
+  while ((await messageRow(tab, "note 1").count()) === 0) {
+    expect(Date.now() < deadline, "older pages never loaded").toBe(true);
+    await tab.locator("#messages").evaluate((list) => list.scrollTo(0, 0));
+    await tab.waitForTimeout(50);
+  }
+  const texts = await tab.locator("#messages li .text").allTextContents();
+  expect(texts).toEqual(Array.from({ length: 75 }, (_, i) => `note ${i + 1}`));
+});
