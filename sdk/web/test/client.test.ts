@@ -1,6 +1,8 @@
 // SwitchboardClient against a live `switchboard dev`: live messages both ways, typing,
 // presence, history paging, and resume after a disconnect without gaps or duplicates.
 
+import { createServer, type AddressInfo, connect as connectTcp, type Socket } from "node:net";
+
 import { afterEach, describe, expect, inject, it } from "vitest";
 
 import { backoffDelay, type Message, SwitchboardClient, type SwitchboardEvents } from "../src/index.js";
@@ -122,6 +124,47 @@ describe("SwitchboardClient", () => {
     back.on("message", (m) => received.push(m.data));
     await live(back);
     expect(received).toEqual(["while away 1", "while away 2", "while away 3"]);
+  });
+
+  it("reconnects by itself when the connection drops, and misses nothing", async () => {
+    const [alice, bob] = [unique("alice"), unique("bob")];
+    const a = connect(alice);
+    const channel = await team(a, [bob]);
+    // bob reaches the relay through a proxy the test can cut.
+    const sockets = new Set<Socket>();
+    const proxy = createServer((client) => {
+      const upstream = connectTcp(Number(new URL(relay).port), "127.0.0.1");
+      for (const socket of [client, upstream]) {
+        sockets.add(socket);
+        socket.on("error", () => {});
+        socket.on("close", () => sockets.delete(socket));
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    try {
+      const b = connect(bob, { url, backoff: { initialMs: 50, maxMs: 200 } });
+      const received: string[] = [];
+      b.on("message", (m) => received.push(m.data));
+      await live(b);
+      const first = next(b, "message", (m) => m.data === "one");
+      await a.send(channel, "one");
+      await first;
+
+      const reconnecting = next(b, "state", (s) => s === "reconnecting");
+      for (const socket of sockets) socket.destroy();
+      await reconnecting;
+      const back = next(b, "state", (s) => s === "live");
+      await a.send(channel, "two, while bob was away");
+      await back;
+      const third = next(b, "message", (m) => m.data === "three");
+      await a.send(channel, "three");
+      await third;
+      expect(received).toEqual(["one", "two, while bob was away", "three"]);
+    } finally {
+      proxy.close();
+    }
   });
 
   it("reports refused tokens instead of retrying them", async () => {
