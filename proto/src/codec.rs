@@ -30,14 +30,14 @@ where
     }
 
     fn decoder(&mut self) -> Self::Decoder {
-        ProtoDecoder { inner: ProstDecoder::default() }
+        ProtoDecoder::default()
     }
 }
 
 /// Every call and stream holds an encode and a decode buffer for its whole life; tonic's
 /// default of 8 KiB each is most of an idle client stream's memory on a relay. Buffers
 /// still grow to fit larger messages; the yield threshold is tonic's default.
-fn buffers() -> BufferSettings {
+pub fn buffers() -> BufferSettings {
     BufferSettings::new(1024, 32 * 1024)
 }
 
@@ -46,6 +46,12 @@ fn buffers() -> BufferSettings {
 pub struct ProtoDecoder<U> {
     /// The prost decoder that does the work.
     inner: ProstDecoder<U>,
+}
+
+impl<U> Default for ProtoDecoder<U> {
+    fn default() -> Self {
+        ProtoDecoder { inner: ProstDecoder::default() }
+    }
 }
 
 impl<U: prost::Message + Default + Send + 'static> Decoder for ProtoDecoder<U> {

@@ -14,7 +14,7 @@ use switchboard_auth::rate::too_many;
 use switchboard_auth::{Caller, Scope, authenticate, bearer_token};
 use switchboard_proto::v1::{
     self as pb, chat_client::ChatClient, client_frame::Kind as ClientKind,
-    realtime_server::Realtime, server_frame::Kind as ServerKind,
+    server_frame::Kind as ServerKind,
 };
 use tokio::time::Instant;
 use tokio_stream::{Stream, StreamExt};
@@ -32,11 +32,9 @@ pub(crate) struct RealtimeApi {
     pub(crate) state: Arc<RelayState>,
 }
 
-#[tonic::async_trait]
-impl Realtime for RealtimeApi {
-    type ConnectStream = FrameStream;
-
-    async fn connect(
+impl RealtimeApi {
+    /// `Realtime.Connect` (served by [`crate::frames::RealtimeService`]).
+    pub(crate) async fn connect(
         &self,
         request: Request<Streaming<pb::ClientFrame>>,
     ) -> Result<Response<FrameStream>, Status> {

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use switchboard_proto::v1::{self as pb, event::Kind, server_frame};
 
+use crate::frames::encode;
 use crate::session::Session;
 use crate::{RelayState, replay};
 use switchboard_proto::topic::Topic;
@@ -15,6 +16,11 @@ impl RelayState {
         self.stats.events_received.inc();
         let sessions = self.subscribers.sessions(topic);
         let conversation = event.conversation_id;
+        if sessions.is_empty() {
+            return;
+        }
+        // Encoded once here; every subscriber's queue shares these bytes.
+        let encoded = encode(server_frame::Kind::Event((*event).clone()));
         match topic {
             Topic::Channel { id: channel, .. } => {
                 let left = match &event.kind {
@@ -22,7 +28,7 @@ impl RelayState {
                     _ => None,
                 };
                 for session in sessions {
-                    session.deliver(&event);
+                    session.deliver(&event, &encoded);
                     if left == Some(session.user.as_str()) && session.forget_channel(*channel) {
                         self.subscribers.unsubscribe(session.id, topic);
                     }
@@ -41,7 +47,7 @@ impl RelayState {
                 Some(Kind::MemberLeft(_)) => {
                     for session in sessions {
                         if session.forget_channel(conversation) {
-                            session.deliver(&event);
+                            session.deliver(&event, &encoded);
                             self.subscribers.unsubscribe(
                                 session.id,
                                 &Topic::channel(&session.org, conversation),

@@ -9,6 +9,7 @@ pub mod config;
 mod connect;
 mod dispatch;
 mod forward;
+mod frames;
 mod presence;
 mod replay;
 mod report;
@@ -26,8 +27,7 @@ use std::time::Duration;
 
 use switchboard_auth::{Caller, ServiceCredential, TokenVerifier};
 use switchboard_proto::v1::{
-    realtime_server::RealtimeServer, realtime_web_server::RealtimeWebServer,
-    relay_admin_server::RelayAdminServer,
+    realtime_web_server::RealtimeWebServer, relay_admin_server::RelayAdminServer,
 };
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -41,6 +41,7 @@ pub use config::RelayConfig;
 use crate::admin::RelayAdminApi;
 use crate::connect::RealtimeApi;
 use crate::forward::Forward;
+use crate::frames::RealtimeService;
 use crate::presence::LocalPresence;
 use crate::session::{FrameStream, Session};
 use crate::stats::Stats;
@@ -250,7 +251,7 @@ impl Relay {
             }
         });
         let (health, health_service) = tonic_health::server::health_reporter();
-        health.set_serving::<RealtimeServer<RealtimeApi>>().await;
+        health.set_serving::<RealtimeService>().await;
 
         let sessions = state.clone();
         let mut builder = Server::builder();
@@ -270,10 +271,10 @@ impl Relay {
             .tcp_nodelay(true)
             .http2_keepalive_interval(Some(Duration::from_secs(30)))
             .add_service(health_service)
-            .add_service(
-                RealtimeServer::new(RealtimeApi { state: state.clone() })
-                    .max_decoding_message_size(state.config.max_frame_bytes),
-            )
+            .add_service(RealtimeService::new(
+                RealtimeApi { state: state.clone() },
+                state.config.max_frame_bytes,
+            ))
             .add_service(RealtimeWebServer::new(RealtimeWebApi::new(state.clone())))
             .add_service(RelayAdminServer::new(RelayAdminApi { state: state.clone() }))
             .add_service(Forward::<forward::Chat>::new(state.upstream.clone()))

@@ -14,6 +14,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
+use bytes::Bytes;
 use switchboard_proto::v1::{self as pb, event::Kind, server_frame};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
@@ -21,6 +22,7 @@ use tokio_stream::{Stream, StreamExt};
 use tokio_util::sync::CancellationToken;
 use tonic::Status;
 
+use crate::frames::encode;
 use crate::stats::Stats;
 
 pub(crate) type SessionId = u64;
@@ -30,8 +32,8 @@ const MAX_HELD: usize = 65_536;
 /// Newest delivered message ids remembered per channel, to never deliver one twice.
 const REMEMBERED_DELIVERED: usize = 1024;
 
-/// What the client reads: frames, and at most one final error.
-pub(crate) type FrameStream = Pin<Box<dyn Stream<Item = Result<pb::ServerFrame, Status>> + Send>>;
+/// What the client reads: encoded `ServerFrame`s, and at most one final error.
+pub(crate) type FrameStream = Pin<Box<dyn Stream<Item = Result<Bytes, Status>> + Send>>;
 
 pub(crate) struct Session {
     pub(crate) id: SessionId,
@@ -42,10 +44,9 @@ pub(crate) struct Session {
     /// Subscribed to all the user's conversations (a Hello without `only`): membership
     /// changes add and remove subscriptions.
     pub(crate) follow_all: AtomicBool,
-    /// Frames to the client. Bounded: when full, the client is too slow and is cut off.
-    /// Boxed: the queue's storage is allocated in blocks of 32 slots, which for 240-byte
-    /// frames would be most of an idle stream's memory.
-    queue: mpsc::Sender<Box<pb::ServerFrame>>,
+    /// Frames to the client, encoded (a live event's bytes are shared by every subscriber
+    /// of its channel). Bounded: when full, the client is too slow and is cut off.
+    queue: mpsc::Sender<Bytes>,
     /// The final error, sent past a full queue.
     last_word: mpsc::Sender<Status>,
     /// Cancelled when the session ends for any reason.
@@ -80,7 +81,7 @@ struct SessionState {
     channels: HashSet<u64>,
     /// Replays running; live events are held back while this is above zero.
     replays: usize,
-    held: Vec<Arc<pb::Event>>,
+    held: Vec<(Arc<pb::Event>, Bytes)>,
     /// The newest message ids delivered, per channel (at most `REMEMBERED_DELIVERED`).
     delivered: HashMap<u64, BTreeSet<u64>>,
     /// Last presence state passed on per user, so repeats from shared conversations
@@ -112,7 +113,7 @@ impl Session {
             state: Mutex::new(SessionState::default()),
             stats,
         });
-        let frames = ReceiverStream::new(frames).map(|frame| Ok(*frame));
+        let frames = ReceiverStream::new(frames).map(Ok);
         let stream = frames.merge(ReceiverStream::new(last).map(Err));
         (session, Box::pin(stream))
     }
@@ -139,16 +140,16 @@ impl Session {
 
     /// Queues a frame, waiting for room (for acks and replays, which the client asked for).
     pub(crate) async fn send(&self, frame: server_frame::Kind) -> bool {
-        let frame = pb::ServerFrame { kind: Some(frame) };
+        let frame = encode(frame);
         tokio::select! {
-            sent = self.queue.send(Box::new(frame)) => sent.is_ok(),
+            sent = self.queue.send(frame) => sent.is_ok(),
             () = self.ended.cancelled() => false,
         }
     }
 
-    /// Hands a live event to the client, unless it is not for them; holds it back during a
-    /// replay; cuts the client off if its queue is full.
-    pub(crate) fn deliver(&self, event: &Arc<pb::Event>) {
+    /// Hands a live event (and its `ServerFrame`, encoded) to the client, unless it is not
+    /// for them; holds it back during a replay; cuts the client off if its queue is full.
+    pub(crate) fn deliver(&self, event: &Arc<pb::Event>, encoded: &Bytes) {
         if !self.wants(event) {
             return;
         }
@@ -158,14 +159,14 @@ impl Session {
                 drop(state);
                 self.too_slow();
             } else {
-                state.held.push(event.clone());
+                state.held.push((event.clone(), encoded.clone()));
             }
             return;
         }
-        self.push(event, &mut state);
+        self.push(event, encoded, &mut state);
     }
 
-    fn push(&self, event: &Arc<pb::Event>, state: &mut SessionState) {
+    fn push(&self, event: &pb::Event, encoded: &Bytes, state: &mut SessionState) {
         if !state.first_delivery(event) {
             return;
         }
@@ -175,8 +176,7 @@ impl Session {
         {
             return;
         }
-        let frame = pb::ServerFrame { kind: Some(server_frame::Kind::Event((**event).clone())) };
-        match self.queue.try_send(Box::new(frame)) {
+        match self.queue.try_send(encoded.clone()) {
             Ok(()) => {
                 self.stats.events_delivered.inc();
             }
@@ -230,8 +230,8 @@ impl Session {
         if state.replays > 0 {
             return;
         }
-        for event in std::mem::take(&mut state.held) {
-            self.push(&event, &mut state);
+        for (event, encoded) in std::mem::take(&mut state.held) {
+            self.push(&event, &encoded, &mut state);
         }
     }
 
@@ -269,6 +269,11 @@ mod tests {
         Session::new(1, "acme", "bob", "token".into(), queue, Arc::default())
     }
 
+    /// Delivers `event` as the dispatcher does, encoded once.
+    fn deliver(session: &Session, event: &Arc<pb::Event>) {
+        session.deliver(event, &encode(server_frame::Kind::Event((**event).clone())));
+    }
+
     fn message(id: u64, from: &str, to: &str) -> Arc<pb::Event> {
         let message = pb::Message {
             id,
@@ -289,7 +294,8 @@ mod tests {
     async fn received(frames: &mut FrameStream) -> Vec<u64> {
         let mut ids = Vec::new();
         while let Ok(Some(frame)) = tokio::time::timeout(Duration::ZERO, frames.next()).await {
-            if let Ok(pb::ServerFrame { kind: Some(server_frame::Kind::Event(event)) }) = frame
+            let frame = frame.map(<pb::ServerFrame as prost::Message>::decode);
+            if let Ok(Ok(pb::ServerFrame { kind: Some(server_frame::Kind::Event(event)) })) = frame
                 && let Some(Kind::MessageCreated(created)) = event.kind
             {
                 ids.push(created.message.unwrap().id);
@@ -302,8 +308,8 @@ mod tests {
     async fn live_events_wait_for_the_replay_and_skip_what_it_delivered() {
         let (session, mut frames) = session(64);
         session.begin_replay();
-        session.deliver(&message(11, "alice", "*")); // live, during the replay
-        session.deliver(&message(10, "alice", "*")); // an older id, committed late
+        deliver(&session, &message(11, "alice", "*")); // live, during the replay
+        deliver(&session, &message(10, "alice", "*")); // an older id, committed late
         session.send_replayed((*message(11, "alice", "*")).clone()).await; // the replay read 11
         assert_eq!(received(&mut frames).await, [11], "live events held back");
         session.finish_replay();
@@ -316,18 +322,18 @@ mod tests {
         session.begin_replay();
         session.send_replayed((*message(20, "alice", "*")).clone()).await;
         session.finish_replay();
-        session.deliver(&message(20, "alice", "*")); // published after the replay ended
-        session.deliver(&message(21, "alice", "*"));
+        deliver(&session, &message(20, "alice", "*")); // published after the replay ended
+        deliver(&session, &message(21, "alice", "*"));
         assert_eq!(received(&mut frames).await, [20, 21]);
     }
 
     #[tokio::test]
     async fn private_messages_reach_only_their_parties() {
         let (session, mut frames) = session(64);
-        session.deliver(&message(1, "alice", "carol"));
-        session.deliver(&message(2, "alice", "bob"));
-        session.deliver(&message(3, "bob", "dave"));
-        session.deliver(&message(4, "alice", "*"));
+        deliver(&session, &message(1, "alice", "carol"));
+        deliver(&session, &message(2, "alice", "bob"));
+        deliver(&session, &message(3, "bob", "dave"));
+        deliver(&session, &message(4, "alice", "*"));
         assert_eq!(received(&mut frames).await, [2, 3, 4]);
     }
 
@@ -335,7 +341,7 @@ mod tests {
     async fn a_full_queue_ends_the_session_with_a_reason() {
         let (session, mut frames) = session(2);
         for id in 1..=3 {
-            session.deliver(&message(id, "alice", "*"));
+            deliver(&session, &message(id, "alice", "*"));
         }
         assert!(session.ended.is_cancelled());
         let mut last = None;

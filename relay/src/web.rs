@@ -48,12 +48,12 @@ impl RealtimeWebApi {
 
 #[tonic::async_trait]
 impl RealtimeWeb for RealtimeWebApi {
-    type SubscribeStream = FrameStream;
+    type SubscribeStream = std::pin::Pin<Box<EndOnDrop>>;
 
     async fn subscribe(
         &self,
         request: Request<pb::Hello>,
-    ) -> Result<Response<FrameStream>, Status> {
+    ) -> Result<Response<Self::SubscribeStream>, Status> {
         let (caller, session, frames) = admit(&self.state, &request)?;
         let (inbox, inbound) = mpsc::channel(INBOX);
         let hello = pb::ClientFrame { kind: Some(ClientKind::Hello(request.into_inner())) };
@@ -108,7 +108,7 @@ impl RealtimeWeb for RealtimeWebApi {
 }
 
 /// A session's frames that end the session when dropped (the client went away).
-struct EndOnDrop {
+pub(crate) struct EndOnDrop {
     frames: FrameStream,
     /// Cancels the session's `ended` token on drop; held only for that.
     _ended: tokio_util::sync::DropGuard,
@@ -121,7 +121,15 @@ impl tokio_stream::Stream for EndOnDrop {
         mut self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Option<Self::Item>> {
-        self.frames.as_mut().poll_next(cx)
+        // Queued frames are encoded (for native streams); the generated server re-encodes.
+        self.frames.as_mut().poll_next(cx).map(|frame| {
+            frame.map(|frame| {
+                frame.and_then(|bytes| {
+                    <pb::ServerFrame as prost::Message>::decode(bytes)
+                        .map_err(|e| Status::internal(format!("a queued frame: {e}")))
+                })
+            })
+        })
     }
 }
 
