@@ -23,10 +23,23 @@ pub struct GarageServer {
 }
 
 impl GarageServer {
-    /// Starts a node and waits until its bucket is ready.
+    /// Starts a node and waits until its bucket is ready. Garage needs its ports in its
+    /// config, so they are picked free beforehand; if another process takes one in between,
+    /// the node cannot start and is started again on other ports.
     pub fn start() -> GarageServer {
+        let mut last_error = String::new();
+        for _ in 0..3 {
+            match GarageServer::try_start() {
+                Ok(garage) => return garage,
+                Err(error) => last_error = error,
+            }
+        }
+        panic!("garage did not start: {last_error}");
+    }
+
+    fn try_start() -> Result<GarageServer, String> {
         let dir = tempfile::tempdir().expect("temp dir");
-        let (rpc, s3) = (free_port(), free_port());
+        let [rpc, s3] = free_ports();
         let config = dir.path().join("garage.toml");
         let root = dir.path().display();
         std::fs::write(
@@ -54,12 +67,12 @@ impl GarageServer {
             .spawn()
             .expect("start garage");
         let garage = GarageServer { child, endpoint: format!("http://127.0.0.1:{s3}"), dir };
-        garage.set_up(&config);
-        garage
+        garage.set_up(&config)?;
+        Ok(garage)
     }
 
     /// Layout, key, bucket: the node answers the CLI once its RPC port is up.
-    fn set_up(&self, config: &std::path::Path) {
+    fn set_up(&self, config: &std::path::Path) -> Result<(), String> {
         let cli = |args: &[&str]| -> Result<String, String> {
             let output = Command::new(binary())
                 .arg("-c")
@@ -79,7 +92,7 @@ impl GarageServer {
             match cli(&["node", "id", "-q"]) {
                 Ok(id) => break id.trim().split('@').next().expect("node id").to_string(),
                 Err(error) if Instant::now() > deadline => {
-                    panic!("garage did not come up: {error}\n{}", self.log())
+                    return Err(format!("garage did not come up: {error}\n{}", self.log()));
                 }
                 Err(_) => std::thread::sleep(Duration::from_millis(100)),
             }
@@ -93,10 +106,11 @@ impl GarageServer {
         ];
         for step in steps {
             if let Err(error) = cli(step) {
-                panic!("garage {}: {error}\n{}", step.join(" "), self.log());
+                return Err(format!("garage {}: {error}\n{}", step.join(" "), self.log()));
             }
         }
         std::fs::write(self.dir.path().join("secret-key"), SECRET_KEY).expect("write secret");
+        Ok(())
     }
 
     /// Settings for Switchboard's S3 engine pointed at this node.
@@ -144,8 +158,10 @@ fn binary() -> PathBuf {
     })
 }
 
-/// A loopback port nobody listens on right now (Garage needs its ports in its config).
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.local_addr().expect("address").port()
+/// Loopback ports nobody listens on right now, distinct: all are held open until all are
+/// picked (Garage needs its ports in its config).
+fn free_ports<const N: usize>() -> [u16; N] {
+    let listeners: Vec<std::net::TcpListener> =
+        (0..N).map(|_| std::net::TcpListener::bind("127.0.0.1:0").expect("bind")).collect();
+    std::array::from_fn(|i| listeners[i].local_addr().expect("address").port())
 }
