@@ -118,6 +118,24 @@ pub(crate) enum Command {
     /// Cluster-wide views for operators (need chat.admin).
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Your org's audit log, newest first (needs chat.admin).
+    Audit {
+        /// How far back, e.g. 24h or 30d (default 7d, at most 366d).
+        #[arg(long)]
+        since: Option<humantime::Duration>,
+        /// Only what this user did.
+        #[arg(long)]
+        actor: Option<String>,
+        /// Only this team or conversation.
+        #[arg(long)]
+        team: Option<u64>,
+        /// Only this action, e.g. member.added.
+        #[arg(long)]
+        action: Option<String>,
+        /// At most this many entries (1 to 1000).
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
     /// Load scenarios with real client connections; prints a table (see docs/benchmarks.md).
     Bench(crate::bench::BenchArgs),
     /// Print a shell completion script.

@@ -135,6 +135,27 @@ async fn execute(client: &Client, command: Command) -> Result<Shown, SdkError> {
                 human: output::connections_table(&connections).to_string(),
             }
         }
+        Command::Audit { since, actor, team, action, limit } => {
+            let since_ms = since.map_or(0, |ago| {
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap_or_default();
+                now.saturating_sub(*ago).as_millis() as i64
+            });
+            let request = pb::ListAuditRequest {
+                since_ms,
+                actor: actor.unwrap_or_default(),
+                conversation_id: team.unwrap_or(0),
+                action: action.unwrap_or_default(),
+                limit,
+                ..Default::default()
+            };
+            let entries = client.list_audit(request).await?.entries;
+            Shown {
+                json: Value::Array(entries.iter().map(output::audit_json).collect()),
+                human: output::audit_table(&entries).to_string(),
+            }
+        }
         Command::Token(_)
         | Command::Completions { .. }
         | Command::Tail { .. }

@@ -317,6 +317,33 @@ pub(crate) fn connection_json(c: &pb::Connection) -> Value {
     })
 }
 
+pub(crate) fn audit_json(e: &pb::AuditEntry) -> Value {
+    json!({
+        "id": e.id.to_string(),
+        "at_ms": e.at_ms,
+        "actor": e.actor,
+        "action": e.action,
+        "conversation_id": e.conversation_id.to_string(),
+        "target": e.target,
+        "detail": e.detail,
+    })
+}
+
+pub(crate) fn audit_table(entries: &[pb::AuditEntry]) -> Table {
+    let mut table = table(&["TIME", "ACTOR", "ACTION", "CONVERSATION", "TARGET", "DETAIL"]);
+    for e in entries {
+        table.add_row(vec![
+            format_ms(e.at_ms),
+            e.actor.clone(),
+            e.action.clone(),
+            e.conversation_id.to_string(),
+            e.target.clone(),
+            e.detail.clone(),
+        ]);
+    }
+    table
+}
+
 pub(crate) fn connections_table(connections: &[pb::Connection]) -> Table {
     let mut table = table(&["USER", "RELAY", "STREAMS", "CONNECTED FOR"]);
     let now = std::time::SystemTime::now()

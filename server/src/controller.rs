@@ -207,7 +207,7 @@ impl Controller {
             .build_v1()?;
         let api = ChatApi::new(self.chat.clone(), self.verifier.clone(), self.max_in_flight);
         let fanout = FanoutApi::new(self.chat.clone(), self.hub.clone(), self.credential);
-        let admin = AdminApi::new(self.reporter.clone(), self.verifier.clone());
+        let admin = AdminApi::new(self.reporter.clone(), self.verifier.clone(), self.chat.clone());
         let files = FilesApi::new(api.clone());
         if let Ok(address) = listener.local_addr() {
             self.reporter.set_address(address.to_string());

@@ -293,6 +293,11 @@ impl Client {
         Ok(self.admin.clone().connections(request).await?.into_inner().connections)
     }
 
+    /// A page of the org's audit log, newest first (needs `chat.admin`).
+    pub async fn list_audit(&self, request: pb::ListAuditRequest) -> Result<pb::ListAuditResponse> {
+        Ok(self.admin.clone().list_audit(request).await?.into_inner())
+    }
+
     pub async fn set_typing(&self, channel_id: u64, typing: bool) -> Result<u32> {
         let request = pb::SetTypingRequest { channel_id, typing };
         Ok(self.chat.clone().set_typing(request).await?.into_inner().expires_in_ms)

@@ -10,7 +10,8 @@ use crate::auth::Caller;
 use crate::blobs::{BlobError, Blobs, FilesConfig};
 use crate::error::{ChatError, ChatResult};
 use crate::model::{
-    Attachment, AttachmentId, AttachmentState, Conversation, Message, MessageId, MessageType, Role,
+    Attachment, AttachmentId, AttachmentState, AuditAction, Conversation, Message, MessageId,
+    MessageType, Role,
 };
 use crate::store::AttachmentClaim;
 use crate::validate::{self, Violations};
@@ -234,11 +235,15 @@ impl ChatService {
         if attachment.uploader != caller.user {
             policy::at_least(&me, Role::Admin, "delete other people's attachments")?;
         }
-        if let Some(message) = attachment.message_id {
-            self.delete(caller, conversation.id, message).await?;
-            return self.visible_attachment(caller, id).await;
+        match attachment.message_id {
+            Some(message) => {
+                self.delete_message(caller, conversation.id, message, false).await?;
+            }
+            None => self.discard_attachment(id).await?,
         }
-        self.discard_attachment(id).await?;
+        let detail = format!("{} by {}", attachment.filename, attachment.uploader);
+        let action = AuditAction::AttachmentDeleted;
+        self.audit(caller, action, conversation.id, &id.to_string(), detail).await;
         self.visible_attachment(caller, id).await
     }
 

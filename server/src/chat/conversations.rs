@@ -3,7 +3,7 @@
 use super::{ChatService, policy};
 use crate::auth::Caller;
 use crate::error::{ChatError, ChatResult};
-use crate::model::{Conversation, ConversationId, Kind, Role, Visibility};
+use crate::model::{AuditAction, Conversation, ConversationId, Kind, Role, Visibility};
 use crate::validate::{self, Violations};
 
 /// A conversation together with the caller's role in it (None: not a member).
@@ -78,6 +78,8 @@ impl ChatService {
         for member in &members {
             self.events.member_joined(&view, member, &caller.user).await;
         }
+        let (id, name) = (view.conversation.id, view.conversation.name.clone());
+        self.audit(caller, AuditAction::TeamCreated, id, &id.to_string(), name).await;
         Ok(view)
     }
 
@@ -154,6 +156,8 @@ impl ChatService {
         let conversation = self.store.update_conversation(&conversation).await?;
         let view = ConversationView { conversation, my_role: Some(me.role) };
         self.events.conversation_updated(&view, &caller.user).await;
+        let detail = format!("name {:?}", view.conversation.name);
+        self.audit(caller, AuditAction::TeamUpdated, id, &id.to_string(), detail).await;
         Ok(view)
     }
 
@@ -169,6 +173,7 @@ impl ChatService {
         let conversation = self.store.update_conversation(&conversation).await?;
         let view = ConversationView { conversation, my_role: Some(me.role) };
         self.events.conversation_updated(&view, &caller.user).await;
+        self.audit(caller, AuditAction::TeamArchived, id, &id.to_string(), String::new()).await;
         Ok(view)
     }
 

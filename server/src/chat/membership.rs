@@ -3,7 +3,7 @@
 use super::{ChatService, ConversationView, policy};
 use crate::auth::Caller;
 use crate::error::{ChatError, ChatResult};
-use crate::model::{ConversationId, Member, Role};
+use crate::model::{AuditAction, ConversationId, Member, Role};
 use crate::store::RoleChange;
 use crate::validate::{self, Violations};
 
@@ -52,6 +52,8 @@ impl ChatService {
             let view = ConversationView { conversation, my_role: None };
             for member in &added {
                 self.events.member_joined(&view, member, &caller.user).await;
+                let action = AuditAction::MemberAdded;
+                self.audit(caller, action, id, &member.user_id, String::new()).await;
             }
         }
         Ok(added)
@@ -70,6 +72,7 @@ impl ChatService {
         policy::may_remove(&me, &target)?;
         if self.store.remove_member(id, user).await? {
             self.events.member_left(&caller.org, id, user, &caller.user).await;
+            self.audit(caller, AuditAction::MemberRemoved, id, user, String::new()).await;
         }
         Ok(())
     }
@@ -118,6 +121,12 @@ impl ChatService {
             RoleChange::Changed => {
                 let member = Member { role: to, ..target };
                 self.events.role_changed(&caller.org, id, &member, &caller.user).await;
+                let action = if to > from {
+                    AuditAction::MemberPromoted
+                } else {
+                    AuditAction::MemberDemoted
+                };
+                self.audit(caller, action, id, user, String::new()).await;
                 Ok(member)
             }
             RoleChange::NotAMember => Err(not_a_member(id, user)),
@@ -150,6 +159,8 @@ impl ChatService {
                 self.events.role_changed(&caller.org, id, &member, &caller.user).await;
             }
         }
+        let action = AuditAction::OwnershipTransferred;
+        self.audit(caller, action, id, new_owner, String::new()).await;
         Ok(ConversationView { conversation, my_role: Some(Role::Admin) })
     }
 

@@ -6,7 +6,9 @@ use super::{ChatService, policy};
 use crate::auth::Caller;
 use crate::error::{ChatError, ChatResult};
 use crate::ids;
-use crate::model::{Attachment, ConversationId, Message, MessageId, MessageType, Role};
+use crate::model::{
+    Attachment, AuditAction, ConversationId, Message, MessageId, MessageType, Role,
+};
 use crate::store::{Direction, HistoryQuery, Inserted};
 use crate::validate::{self, Violations};
 
@@ -169,6 +171,18 @@ impl ChatService {
         channel: ConversationId,
         id: MessageId,
     ) -> ChatResult<Message> {
+        self.delete_message(caller, channel, id, true).await
+    }
+
+    /// [`Self::delete`]; `audited` says whether a delete of someone else's message writes
+    /// its own audit entry (not when it is part of deleting their attachment).
+    pub(super) async fn delete_message(
+        &self,
+        caller: &Caller,
+        channel: ConversationId,
+        id: MessageId,
+        audited: bool,
+    ) -> ChatResult<Message> {
         Violations::new()
             .check("channel_id", validate::check_id(channel))
             .check("message_id", validate::check_id(id))
@@ -191,6 +205,11 @@ impl ChatService {
         }
         self.store.update_message(&message).await?;
         self.events.message_deleted(&caller.org, &message, &caller.user).await;
+        if audited && message.from != caller.user {
+            let detail = format!("author {}", message.from);
+            let target = message.id.to_string();
+            self.audit(caller, AuditAction::MessageDeleted, channel, &target, detail).await;
+        }
         Ok(message)
     }
 

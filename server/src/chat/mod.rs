@@ -2,6 +2,7 @@
 //! the gRPC layer authenticates and converts, this layer validates, authorizes and stores.
 
 mod attachments;
+mod audit;
 mod conversations;
 mod live;
 mod membership;
@@ -12,6 +13,7 @@ mod sniff;
 use std::sync::Arc;
 
 pub use attachments::{Download, Files, Upload, UploadPart};
+pub use audit::AuditQuery;
 pub use conversations::{ConversationView, NewConversation, TeamUpdate};
 pub use messages::{HistoryPage, NewMessage, Sent};
 

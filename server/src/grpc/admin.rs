@@ -7,16 +7,26 @@ use switchboard_proto::v1::{self as pb, admin_server::Admin};
 use tonic::{Request, Response, Status};
 
 use crate::auth::{Caller, Scope, TokenVerifier, authenticate};
+use crate::chat::{AuditQuery, ChatService};
+use crate::convert::{nonempty, nonzero};
+use crate::error::ChatError;
+use crate::model::AuditAction;
 use crate::report::NodeReporter;
 
 pub struct AdminApi {
     reporter: Arc<NodeReporter>,
     verifier: Arc<TokenVerifier>,
+    /// The audit log lives with the domain.
+    chat: Arc<ChatService>,
 }
 
 impl AdminApi {
-    pub fn new(reporter: Arc<NodeReporter>, verifier: Arc<TokenVerifier>) -> Self {
-        AdminApi { reporter, verifier }
+    pub fn new(
+        reporter: Arc<NodeReporter>,
+        verifier: Arc<TokenVerifier>,
+        chat: Arc<ChatService>,
+    ) -> Self {
+        AdminApi { reporter, verifier, chat }
     }
 
     fn admin<T>(&self, request: &Request<T>) -> Result<Caller, Status> {
@@ -48,5 +58,41 @@ impl Admin for AdminApi {
         let mut connections = self.reporter.cluster_report(query).await.connections;
         connections.sort_by(|a, b| (&a.user_id, &a.relay).cmp(&(&b.user_id, &b.relay)));
         Ok(Response::new(pb::ConnectionsResponse { connections }))
+    }
+
+    async fn list_audit(
+        &self,
+        request: Request<pb::ListAuditRequest>,
+    ) -> Result<Response<pb::ListAuditResponse>, Status> {
+        let caller = self.admin(&request)?;
+        let r = request.into_inner();
+        let action = match nonempty(r.action) {
+            None => None,
+            Some(name) => Some(AuditAction::from_name(&name).ok_or_else(|| {
+                ChatError::invalid("action", format!("`{name}` is not an audited action"))
+            })?),
+        };
+        let query = AuditQuery {
+            since_ms: (r.since_ms != 0).then_some(r.since_ms),
+            before_id: nonzero(r.before_id),
+            actor: nonempty(r.actor),
+            conversation_id: nonzero(r.conversation_id),
+            action,
+            limit: r.limit,
+        };
+        let (entries, next) = self.chat.list_audit(&caller, query).await?;
+        let entries = entries
+            .into_iter()
+            .map(|e| pb::AuditEntry {
+                id: e.id,
+                at_ms: e.at_ms,
+                actor: e.actor,
+                action: e.action.name().to_string(),
+                conversation_id: e.conversation_id,
+                target: e.target,
+                detail: e.detail,
+            })
+            .collect();
+        Ok(Response::new(pb::ListAuditResponse { entries, next_before_id: next.unwrap_or(0) }))
     }
 }

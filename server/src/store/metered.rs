@@ -11,7 +11,8 @@ use tracing::Instrument as _;
 use super::{AttachmentClaim, HistoryQuery, Inserted, RoleChange, Store, StoreResult};
 use crate::metrics::ControllerMetrics;
 use crate::model::{
-    Attachment, AttachmentId, Conversation, ConversationId, Member, Message, MessageId, Role,
+    Attachment, AttachmentId, AuditEntry, Conversation, ConversationId, Member, Message, MessageId,
+    Role,
 };
 
 pub struct MeteredStore {
@@ -220,6 +221,24 @@ impl Store for MeteredStore {
             &self.metrics.store_read_seconds,
             "expired_uploads",
             self.inner.expired_uploads(now_ms, limit),
+        )
+        .await
+    }
+    async fn append_audit(&self, entry: &AuditEntry) -> StoreResult<()> {
+        timed(&self.metrics.store_write_seconds, "append_audit", self.inner.append_audit(entry))
+            .await
+    }
+    async fn list_audit(
+        &self,
+        org: &str,
+        day: u32,
+        before: u64,
+        limit: usize,
+    ) -> StoreResult<Vec<AuditEntry>> {
+        timed(
+            &self.metrics.store_read_seconds,
+            "list_audit",
+            self.inner.list_audit(org, day, before, limit),
         )
         .await
     }

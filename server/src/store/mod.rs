@@ -17,6 +17,7 @@
 //! | read_markers | channel id | user id |
 //! | attachments | attachment id | |
 //! | pending_uploads | shard (id mod 16) | (expires at, attachment id) |
+//! | audit | (org, day) | entry id, newest first |
 //!
 //! Every write method returns only once the write is durable.
 
@@ -27,7 +28,8 @@ pub mod scylla;
 use async_trait::async_trait;
 
 use crate::model::{
-    Attachment, AttachmentId, Conversation, ConversationId, Member, Message, MessageId, Role,
+    Attachment, AttachmentId, AuditEntry, Conversation, ConversationId, Member, Message, MessageId,
+    Role,
 };
 
 /// A failure of the storage engine itself (not of the caller's request).
@@ -212,6 +214,18 @@ pub trait Store: Send + Sync + 'static {
 
     /// Up to `limit` pending uploads whose deadline passed before `now_ms`.
     async fn expired_uploads(&self, now_ms: i64, limit: usize) -> StoreResult<Vec<Attachment>>;
+
+    /// Appends an entry to the audit log.
+    async fn append_audit(&self, entry: &AuditEntry) -> StoreResult<()>;
+
+    /// Up to `limit` entries of one org's day, newest first, with ids below `before`.
+    async fn list_audit(
+        &self,
+        org: &str,
+        day: u32,
+        before: u64,
+        limit: usize,
+    ) -> StoreResult<Vec<AuditEntry>>;
 
     /// Housekeeping the engine cannot leave to the database (expired dedup keys, say).
     async fn maintain(&self) -> StoreResult<()>;

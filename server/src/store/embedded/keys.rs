@@ -108,6 +108,15 @@ pub(super) fn pending_upload_id(key: &[u8]) -> u64 {
     u64_at(key, 8)
 }
 
+/// Audit entries: (org, day), then id.
+pub(super) fn audit(org: &str, day: u32, id: u64) -> Vec<u8> {
+    let mut key = Vec::with_capacity(org.len() + 13);
+    push_str(&mut key, org);
+    key.extend_from_slice(&day.to_be_bytes());
+    key.extend_from_slice(&id.to_be_bytes());
+    key
+}
+
 fn push_str(key: &mut Vec<u8>, s: &str) {
     key.extend_from_slice(s.as_bytes());
     key.push(0);

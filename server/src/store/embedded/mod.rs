@@ -22,8 +22,8 @@ use super::{
 };
 use crate::ids::bucket_of;
 use crate::model::{
-    Attachment, AttachmentId, AttachmentState, Conversation, ConversationId, Member, Message,
-    MessageId, Role,
+    Attachment, AttachmentId, AttachmentState, AuditEntry, Conversation, ConversationId, Member,
+    Message, MessageId, Role, audit_day,
 };
 
 /// How long a (channel, sender, client_msg_id) key keeps answering with the original.
@@ -42,6 +42,7 @@ struct Tables {
     read_markers: Keyspace,
     attachments: Keyspace,
     pending_uploads: Keyspace,
+    audit: Keyspace,
 }
 
 pub struct EmbeddedStore {
@@ -72,6 +73,7 @@ impl EmbeddedStore {
             read_markers: table("read_markers")?,
             attachments: table("attachments")?,
             pending_uploads: table("pending_uploads")?,
+            audit: table("audit")?,
         };
         let commits = GroupCommit::new(db.clone());
         Ok(EmbeddedStore { db, tables, write_lock: Mutex::new(()), commits })
@@ -566,6 +568,31 @@ impl Store for EmbeddedStore {
             }
         }
         Ok(expired)
+    }
+
+    async fn append_audit(&self, entry: &AuditEntry) -> StoreResult<()> {
+        let key = keys::audit(&entry.org, audit_day(entry.at_ms), entry.id);
+        self.write(|t, batch| {
+            batch.insert(&t.audit, key.clone(), encode(entry));
+            Ok(())
+        })
+        .await
+    }
+
+    async fn list_audit(
+        &self,
+        org: &str,
+        day: u32,
+        before: u64,
+        limit: usize,
+    ) -> StoreResult<Vec<AuditEntry>> {
+        let range = keys::audit(org, day, 0)..keys::audit(org, day, before);
+        let mut entries = Vec::new();
+        for item in self.tables.audit.range(range).rev().take(limit) {
+            let (_, value) = item.into_inner()?;
+            entries.push(decode("audit", &value)?);
+        }
+        Ok(entries)
     }
 
     async fn maintain(&self) -> StoreResult<()> {

@@ -23,7 +23,7 @@ use scylla::statement::prepared::PreparedStatement;
 use scylla::statement::{Consistency, SerialConsistency};
 use scylla::value::{CqlValue, Row};
 
-use self::rows::{AttachmentRow, ConversationRow, MessageRow, to_i64};
+use self::rows::{AttachmentRow, AuditRow, ConversationRow, MessageRow, to_i64};
 use self::schema::PENDING_SHARDS;
 use super::{
     AttachmentClaim, Direction, HistoryQuery, Inserted, RoleChange, Store, StoreError, StoreResult,
@@ -31,8 +31,8 @@ use super::{
 use crate::config::ScyllaConfig;
 use crate::ids::bucket_of;
 use crate::model::{
-    Attachment, AttachmentId, AttachmentState, Conversation, ConversationId, Member, Message,
-    MessageId, Role,
+    Attachment, AttachmentId, AttachmentState, AuditEntry, Conversation, ConversationId, Member,
+    Message, MessageId, Role,
 };
 
 /// How many times a read retries when another controller's write it depends on (the rows
@@ -565,6 +565,22 @@ impl Store for ScyllaStore {
             }
         }
         Ok(expired)
+    }
+
+    async fn append_audit(&self, entry: &AuditEntry) -> StoreResult<()> {
+        self.run("audit_insert", AuditRow::values(entry)).await.map(|_| ())
+    }
+
+    async fn list_audit(
+        &self,
+        org: &str,
+        day: u32,
+        before: u64,
+        limit: usize,
+    ) -> StoreResult<Vec<AuditEntry>> {
+        let key = (org, day as i32, to_i64(before), limit.min(i32::MAX as usize) as i32);
+        let rows: Vec<AuditRow> = self.rows("audit_list", key).await?;
+        rows.into_iter().map(AuditRow::into_domain).collect()
     }
 
     /// Dedup keys expire by TTL; nothing to sweep.

@@ -11,8 +11,8 @@ use scylla::value::{CqlValue, MaybeUnset};
 
 use crate::ids::bucket_of;
 use crate::model::{
-    Attachment, AttachmentState, Conversation, ConversationId, Kind, Member, Message, MessageType,
-    Role, Visibility,
+    Attachment, AttachmentState, AuditAction, AuditEntry, Conversation, ConversationId, Kind,
+    Member, Message, MessageType, Role, Visibility, audit_day,
 };
 use crate::store::{StoreError, StoreResult};
 
@@ -358,6 +358,52 @@ impl AttachmentRow {
             created_at_ms: self.created_at_ms,
             expires_at_ms: self.expires_at_ms,
             message_id: self.message_id.map(|id| id as u64),
+        })
+    }
+}
+
+#[derive(DeserializeRow)]
+pub(super) struct AuditRow {
+    id: i64,
+    org: String,
+    at_ms: i64,
+    actor: String,
+    action: String,
+    conversation_id: i64,
+    target: String,
+    detail: Option<String>,
+}
+
+#[allow(clippy::type_complexity)]
+impl AuditRow {
+    pub(super) fn values(
+        e: &AuditEntry,
+    ) -> (String, i32, i64, i64, String, &'static str, i64, String, String) {
+        (
+            e.org.clone(),
+            audit_day(e.at_ms) as i32,
+            to_i64(e.id),
+            e.at_ms,
+            e.actor.clone(),
+            e.action.name(),
+            to_i64(e.conversation_id),
+            e.target.clone(),
+            e.detail.clone(),
+        )
+    }
+
+    pub(super) fn into_domain(self) -> StoreResult<AuditEntry> {
+        let action = AuditAction::from_name(&self.action)
+            .ok_or_else(|| corrupt("audit", format!("unknown action `{}`", self.action)))?;
+        Ok(AuditEntry {
+            id: self.id as u64,
+            org: self.org,
+            at_ms: self.at_ms,
+            actor: self.actor,
+            action,
+            conversation_id: self.conversation_id as u64,
+            target: self.target,
+            detail: self.detail.unwrap_or_default(),
         })
     }
 }

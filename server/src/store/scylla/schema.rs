@@ -164,6 +164,23 @@ pub const TABLES: &[Table] = &[
         options: "",
     },
     Table {
+        name: "audit",
+        columns: &[
+            ("org", "text"),
+            ("day", "int"),
+            ("id", "bigint"),
+            ("at_ms", "bigint"),
+            ("actor", "text"),
+            ("action", "text"),
+            ("conversation_id", "bigint"),
+            ("target", "text"),
+            ("detail", "text"),
+        ],
+        partition_key: &["org", "day"],
+        clustering: &[("id", true)],
+        options: "",
+    },
+    Table {
         name: "schema_versions",
         columns: &[("name", "text"), ("version", "int"), ("applied_at_ms", "bigint")],
         partition_key: &["name"],
@@ -176,10 +193,10 @@ pub const TABLES: &[Table] = &[
 pub const PENDING_SHARDS: i32 = 16;
 
 /// The latest schema version.
-pub const LATEST: i32 = 2;
+pub const LATEST: i32 = 3;
 
 /// Tables created after version 1, with the version that created them.
-const ADDED_TABLES: &[(&str, i32)] = &[("attachments", 2), ("pending_uploads", 2)];
+const ADDED_TABLES: &[(&str, i32)] = &[("attachments", 2), ("pending_uploads", 2), ("audit", 3)];
 
 /// Columns added to existing tables after version 1: (table, column, version).
 const ADDED_COLUMNS: &[(&str, &str, i32)] = &[("messages", "attachment", 2)];
@@ -275,7 +292,7 @@ pub fn migrations(keyspace: &str, replication: &Replication) -> Vec<Migration> {
     );
     let mut migrations =
         vec![Migration { version: 1, description: "the initial data model", statements: first }];
-    for (version, description) in [(2, "attachments")] {
+    for (version, description) in [(2, "attachments"), (3, "audit log")] {
         let mut statements: Vec<String> = TABLES
             .iter()
             .filter(|t| table_version(t.name) == version)

@@ -132,6 +132,14 @@ pub(super) const STATEMENTS: &[(&str, &str)] = &[
         "pending_list",
         "SELECT attachment_id FROM {ks}.pending_uploads WHERE shard = ? AND expires_at_ms < ? LIMIT ?",
     ),
+    (
+        "audit_insert",
+        "INSERT INTO {ks}.audit (org, day, id, at_ms, actor, action, conversation_id, target, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    ),
+    (
+        "audit_list",
+        "SELECT id, org, at_ms, actor, action, conversation_id, target, detail FROM {ks}.audit WHERE org = ? AND day = ? AND id < ? ORDER BY id DESC LIMIT ?",
+    ),
     ("schema_version_get", "SELECT version FROM {ks}.schema_versions WHERE name = ?"),
     (
         "schema_version_set",

@@ -1,0 +1,109 @@
+//! The audit log: who changed teams, membership and roles, and who deleted other people's
+//! messages and attachments. Written after the change itself succeeded; read by holders of
+//! `chat.admin` for their own org only.
+
+use super::ChatService;
+use crate::auth::Caller;
+use crate::error::{ChatError, ChatResult};
+use crate::model::{AuditAction, AuditEntry, ConversationId, audit_day};
+
+/// Default and largest page of ListAudit.
+const AUDIT_PAGE: (usize, usize) = (100, 1000);
+/// The longest span one ListAudit call looks through.
+const MAX_SPAN_DAYS: i64 = 366;
+const DAY_MS: i64 = 86_400_000;
+
+/// What ListAudit asks for: a time span (newest first) and optional filters.
+#[derive(Debug, Clone, Default)]
+pub struct AuditQuery {
+    /// Oldest time included (Unix ms); default: seven days ago.
+    pub since_ms: Option<i64>,
+    /// Only entries older than this entry id (the previous page's cursor).
+    pub before_id: Option<u64>,
+    pub actor: Option<String>,
+    pub conversation_id: Option<ConversationId>,
+    pub action: Option<AuditAction>,
+    pub limit: u32,
+}
+
+impl ChatService {
+    /// Records that the caller did `action` to `target` in `conversation`. A failure to
+    /// record is logged; the change it describes has already happened.
+    pub(super) async fn audit(
+        &self,
+        caller: &Caller,
+        action: AuditAction,
+        conversation: ConversationId,
+        target: &str,
+        detail: String,
+    ) {
+        let id = self.ids.next_id();
+        let entry = AuditEntry {
+            id,
+            org: caller.org.clone(),
+            at_ms: crate::ids::timestamp_ms(id),
+            actor: caller.user.clone(),
+            action,
+            conversation_id: conversation,
+            target: target.to_string(),
+            detail,
+        };
+        if let Err(error) = self.store.append_audit(&entry).await {
+            tracing::error!(%error, action = action.name(), "could not write an audit entry");
+        }
+    }
+
+    /// ListAudit: the caller's org's entries, newest first, and the cursor for the next
+    /// page (None when the span is exhausted). The caller must hold `chat.admin`.
+    pub async fn list_audit(
+        &self,
+        caller: &Caller,
+        query: AuditQuery,
+    ) -> ChatResult<(Vec<AuditEntry>, Option<u64>)> {
+        let limit = crate::validate::page_limit(query.limit, AUDIT_PAGE.0, AUDIT_PAGE.1)
+            .map_err(|why| ChatError::invalid("limit", why))?;
+        let now = self.ids.now_ms();
+        let since = query.since_ms.unwrap_or(now - 7 * DAY_MS);
+        if since > now || now - since > MAX_SPAN_DAYS * DAY_MS {
+            return Err(ChatError::invalid(
+                "since_ms",
+                format!("must be within the last {MAX_SPAN_DAYS} days"),
+            ));
+        }
+        let mut before = query.before_id.unwrap_or(u64::MAX);
+        let newest_day = match query.before_id {
+            Some(id) => audit_day(crate::ids::timestamp_ms(id)),
+            None => audit_day(now),
+        };
+        let mut entries = Vec::new();
+        for day in (audit_day(since)..=newest_day).rev() {
+            loop {
+                let page = self.store.list_audit(&caller.org, day, before, limit).await?;
+                let exhausted = page.len() < limit;
+                for entry in page {
+                    before = entry.id;
+                    if entry.at_ms < since {
+                        return Ok((entries, None));
+                    }
+                    if matches(&query, &entry) {
+                        entries.push(entry);
+                        if entries.len() == limit {
+                            return Ok((entries, Some(before)));
+                        }
+                    }
+                }
+                if exhausted {
+                    break;
+                }
+            }
+            before = u64::MAX;
+        }
+        Ok((entries, None))
+    }
+}
+
+fn matches(query: &AuditQuery, entry: &AuditEntry) -> bool {
+    query.actor.as_ref().is_none_or(|actor| &entry.actor == actor)
+        && query.conversation_id.is_none_or(|id| entry.conversation_id == id)
+        && query.action.is_none_or(|action| entry.action == action)
+}
