@@ -10,7 +10,140 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file switchboard/v1/admin.proto.
  */
 export const file_switchboard_v1_admin: GenFile = /*@__PURE__*/
-  fileDesc("Chpzd2l0Y2hib2FyZC92MS9hZG1pbi5wcm90bxIOc3dpdGNoYm9hcmQudjEiEwoRQWRtaW5TdGF0c1JlcXVlc3QidgoSQWRtaW5TdGF0c1Jlc3BvbnNlEjQKC2NvbnRyb2xsZXJzGAEgAygLMh8uc3dpdGNoYm9hcmQudjEuQ29udHJvbGxlclN0YXRzEioKBnJlbGF5cxgCIAMoCzIaLnN3aXRjaGJvYXJkLnYxLlJlbGF5U3RhdHMitgEKD0NvbnRyb2xsZXJTdGF0cxIPCgdub2RlX2lkGAEgASgNEg8KB2FkZHJlc3MYAiABKAkSEwoLdXB0aW1lX3NlY3MYAyABKAQSFQoNbWVzc2FnZXNfc2VudBgEIAEoBBIVCg1yZWxheV9zdHJlYW1zGAUgASgNEhIKCmJ1c190b3BpY3MYBiABKA0SEwoLYnVzX3Jlc3luY3MYByABKAQSFQoNYnVzX2Nvbm5lY3RlZBgIIAEoCCLsAQoKUmVsYXlTdGF0cxIPCgdhZGRyZXNzGAEgASgJEhIKCmNvbnRyb2xsZXIYAiABKAkSEwoLdXB0aW1lX3NlY3MYAyABKAQSFgoOY2xpZW50X3N0cmVhbXMYBCABKA0SFwoPdXBzdHJlYW1fdG9waWNzGAUgASgNEhsKE2xvY2FsX3N1YnNjcmlwdGlvbnMYBiABKA0SFwoPZXZlbnRzX3JlY2VpdmVkGAcgASgEEhIKCmRlbGl2ZXJpZXMYCCABKAQSGAoQc2xvd19kaXNjb25uZWN0cxgJIAEoBBIPCgdyZXN5bmNzGAogASgEIiUKEkNvbm5lY3Rpb25zUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJIkYKE0Nvbm5lY3Rpb25zUmVzcG9uc2USLwoLY29ubmVjdGlvbnMYASADKAsyGi5zd2l0Y2hib2FyZC52MS5Db25uZWN0aW9uImYKCkNvbm5lY3Rpb24SDQoFcmVsYXkYASABKAkSCwoDb3JnGAIgASgJEg8KB3VzZXJfaWQYAyABKAkSDwoHc3RyZWFtcxgEIAEoDRIaChJjb25uZWN0ZWRfc2luY2VfbXMYBSABKAMinwEKCk5vZGVSZXBvcnQSNAoLY29udHJvbGxlcnMYASADKAsyHy5zd2l0Y2hib2FyZC52MS5Db250cm9sbGVyU3RhdHMSKgoGcmVsYXlzGAIgAygLMhouc3dpdGNoYm9hcmQudjEuUmVsYXlTdGF0cxIvCgtjb25uZWN0aW9ucxgDIAMoCzIaLnN3aXRjaGJvYXJkLnYxLkNvbm5lY3Rpb24iKwoLUmVwb3J0UXVlcnkSCwoDb3JnGAEgASgJEg8KB3VzZXJfaWQYAiABKAkyrwEKBUFkbWluEk4KBVN0YXRzEiEuc3dpdGNoYm9hcmQudjEuQWRtaW5TdGF0c1JlcXVlc3QaIi5zd2l0Y2hib2FyZC52MS5BZG1pblN0YXRzUmVzcG9uc2USVgoLQ29ubmVjdGlvbnMSIi5zd2l0Y2hib2FyZC52MS5Db25uZWN0aW9uc1JlcXVlc3QaIy5zd2l0Y2hib2FyZC52MS5Db25uZWN0aW9uc1Jlc3BvbnNlYgZwcm90bzM");
+  fileDesc("Chpzd2l0Y2hib2FyZC92MS9hZG1pbi5wcm90bxIOc3dpdGNoYm9hcmQudjEifgoQTGlzdEF1ZGl0UmVxdWVzdBIQCghzaW5jZV9tcxgBIAEoAxIRCgliZWZvcmVfaWQYAiABKAQSDQoFYWN0b3IYAyABKAkSFwoPY29udmVyc2F0aW9uX2lkGAQgASgEEg4KBmFjdGlvbhgFIAEoCRINCgVsaW1pdBgGIAEoDSJ/CgpBdWRpdEVudHJ5EgoKAmlkGAEgASgEEg0KBWF0X21zGAIgASgDEg0KBWFjdG9yGAMgASgJEg4KBmFjdGlvbhgEIAEoCRIXCg9jb252ZXJzYXRpb25faWQYBSABKAQSDgoGdGFyZ2V0GAYgASgJEg4KBmRldGFpbBgHIAEoCSJYChFMaXN0QXVkaXRSZXNwb25zZRIrCgdlbnRyaWVzGAEgAygLMhouc3dpdGNoYm9hcmQudjEuQXVkaXRFbnRyeRIWCg5uZXh0X2JlZm9yZV9pZBgCIAEoBCITChFBZG1pblN0YXRzUmVxdWVzdCJ2ChJBZG1pblN0YXRzUmVzcG9uc2USNAoLY29udHJvbGxlcnMYASADKAsyHy5zd2l0Y2hib2FyZC52MS5Db250cm9sbGVyU3RhdHMSKgoGcmVsYXlzGAIgAygLMhouc3dpdGNoYm9hcmQudjEuUmVsYXlTdGF0cyK2AQoPQ29udHJvbGxlclN0YXRzEg8KB25vZGVfaWQYASABKA0SDwoHYWRkcmVzcxgCIAEoCRITCgt1cHRpbWVfc2VjcxgDIAEoBBIVCg1tZXNzYWdlc19zZW50GAQgASgEEhUKDXJlbGF5X3N0cmVhbXMYBSABKA0SEgoKYnVzX3RvcGljcxgGIAEoDRITCgtidXNfcmVzeW5jcxgHIAEoBBIVCg1idXNfY29ubmVjdGVkGAggASgIIuwBCgpSZWxheVN0YXRzEg8KB2FkZHJlc3MYASABKAkSEgoKY29udHJvbGxlchgCIAEoCRITCgt1cHRpbWVfc2VjcxgDIAEoBBIWCg5jbGllbnRfc3RyZWFtcxgEIAEoDRIXCg91cHN0cmVhbV90b3BpY3MYBSABKA0SGwoTbG9jYWxfc3Vic2NyaXB0aW9ucxgGIAEoDRIXCg9ldmVudHNfcmVjZWl2ZWQYByABKAQSEgoKZGVsaXZlcmllcxgIIAEoBBIYChBzbG93X2Rpc2Nvbm5lY3RzGAkgASgEEg8KB3Jlc3luY3MYCiABKAQiJQoSQ29ubmVjdGlvbnNSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkiRgoTQ29ubmVjdGlvbnNSZXNwb25zZRIvCgtjb25uZWN0aW9ucxgBIAMoCzIaLnN3aXRjaGJvYXJkLnYxLkNvbm5lY3Rpb24iZgoKQ29ubmVjdGlvbhINCgVyZWxheRgBIAEoCRILCgNvcmcYAiABKAkSDwoHdXNlcl9pZBgDIAEoCRIPCgdzdHJlYW1zGAQgASgNEhoKEmNvbm5lY3RlZF9zaW5jZV9tcxgFIAEoAyKfAQoKTm9kZVJlcG9ydBI0Cgtjb250cm9sbGVycxgBIAMoCzIfLnN3aXRjaGJvYXJkLnYxLkNvbnRyb2xsZXJTdGF0cxIqCgZyZWxheXMYAiADKAsyGi5zd2l0Y2hib2FyZC52MS5SZWxheVN0YXRzEi8KC2Nvbm5lY3Rpb25zGAMgAygLMhouc3dpdGNoYm9hcmQudjEuQ29ubmVjdGlvbiIrCgtSZXBvcnRRdWVyeRILCgNvcmcYASABKAkSDwoHdXNlcl9pZBgCIAEoCTKBAgoFQWRtaW4STgoFU3RhdHMSIS5zd2l0Y2hib2FyZC52MS5BZG1pblN0YXRzUmVxdWVzdBoiLnN3aXRjaGJvYXJkLnYxLkFkbWluU3RhdHNSZXNwb25zZRJWCgtDb25uZWN0aW9ucxIiLnN3aXRjaGJvYXJkLnYxLkNvbm5lY3Rpb25zUmVxdWVzdBojLnN3aXRjaGJvYXJkLnYxLkNvbm5lY3Rpb25zUmVzcG9uc2USUAoJTGlzdEF1ZGl0EiAuc3dpdGNoYm9hcmQudjEuTGlzdEF1ZGl0UmVxdWVzdBohLnN3aXRjaGJvYXJkLnYxLkxpc3RBdWRpdFJlc3BvbnNlYgZwcm90bzM");
+
+/**
+ * @generated from message switchboard.v1.ListAuditRequest
+ */
+export type ListAuditRequest = Message<"switchboard.v1.ListAuditRequest"> & {
+  /**
+   * Oldest time included, Unix ms; 0: seven days ago. At most 366 days back.
+   *
+   * @generated from field: int64 since_ms = 1;
+   */
+  sinceMs: bigint;
+
+  /**
+   * Only entries older than this (the previous page's `next_before_id`); 0: from now.
+   *
+   * @generated from field: uint64 before_id = 2;
+   */
+  beforeId: bigint;
+
+  /**
+   * Only this actor's entries, if set.
+   *
+   * @generated from field: string actor = 3;
+   */
+  actor: string;
+
+  /**
+   * Only this conversation's entries, if set.
+   *
+   * @generated from field: uint64 conversation_id = 4;
+   */
+  conversationId: bigint;
+
+  /**
+   * Only this action (e.g. `member.added`), if set.
+   *
+   * @generated from field: string action = 5;
+   */
+  action: string;
+
+  /**
+   * Page size, 1 to 1000; 0 means 100.
+   *
+   * @generated from field: uint32 limit = 6;
+   */
+  limit: number;
+};
+
+/**
+ * Describes the message switchboard.v1.ListAuditRequest.
+ * Use `create(ListAuditRequestSchema)` to create a new message.
+ */
+export const ListAuditRequestSchema: GenMessage<ListAuditRequest> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_admin, 0);
+
+/**
+ * @generated from message switchboard.v1.AuditEntry
+ */
+export type AuditEntry = Message<"switchboard.v1.AuditEntry"> & {
+  /**
+   * @generated from field: uint64 id = 1;
+   */
+  id: bigint;
+
+  /**
+   * @generated from field: int64 at_ms = 2;
+   */
+  atMs: bigint;
+
+  /**
+   * The user who acted.
+   *
+   * @generated from field: string actor = 3;
+   */
+  actor: string;
+
+  /**
+   * team.created, team.updated, team.archived, member.added, member.removed,
+   * member.promoted, member.demoted, ownership.transferred, message.deleted,
+   * attachment.deleted.
+   *
+   * @generated from field: string action = 4;
+   */
+  action: string;
+
+  /**
+   * @generated from field: uint64 conversation_id = 5;
+   */
+  conversationId: bigint;
+
+  /**
+   * A user id (membership), a message or attachment id, or the conversation id.
+   *
+   * @generated from field: string target = 6;
+   */
+  target: string;
+
+  /**
+   * @generated from field: string detail = 7;
+   */
+  detail: string;
+};
+
+/**
+ * Describes the message switchboard.v1.AuditEntry.
+ * Use `create(AuditEntrySchema)` to create a new message.
+ */
+export const AuditEntrySchema: GenMessage<AuditEntry> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_admin, 1);
+
+/**
+ * @generated from message switchboard.v1.ListAuditResponse
+ */
+export type ListAuditResponse = Message<"switchboard.v1.ListAuditResponse"> & {
+  /**
+   * @generated from field: repeated switchboard.v1.AuditEntry entries = 1;
+   */
+  entries: AuditEntry[];
+
+  /**
+   * Pass as `before_id` for the next page; 0 when there is no more.
+   *
+   * @generated from field: uint64 next_before_id = 2;
+   */
+  nextBeforeId: bigint;
+};
+
+/**
+ * Describes the message switchboard.v1.ListAuditResponse.
+ * Use `create(ListAuditResponseSchema)` to create a new message.
+ */
+export const ListAuditResponseSchema: GenMessage<ListAuditResponse> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_admin, 2);
 
 /**
  * @generated from message switchboard.v1.AdminStatsRequest
@@ -23,7 +156,7 @@ export type AdminStatsRequest = Message<"switchboard.v1.AdminStatsRequest"> & {
  * Use `create(AdminStatsRequestSchema)` to create a new message.
  */
 export const AdminStatsRequestSchema: GenMessage<AdminStatsRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 0);
+  messageDesc(file_switchboard_v1_admin, 3);
 
 /**
  * @generated from message switchboard.v1.AdminStatsResponse
@@ -45,7 +178,7 @@ export type AdminStatsResponse = Message<"switchboard.v1.AdminStatsResponse"> & 
  * Use `create(AdminStatsResponseSchema)` to create a new message.
  */
 export const AdminStatsResponseSchema: GenMessage<AdminStatsResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 1);
+  messageDesc(file_switchboard_v1_admin, 4);
 
 /**
  * @generated from message switchboard.v1.ControllerStats
@@ -107,7 +240,7 @@ export type ControllerStats = Message<"switchboard.v1.ControllerStats"> & {
  * Use `create(ControllerStatsSchema)` to create a new message.
  */
 export const ControllerStatsSchema: GenMessage<ControllerStats> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 2);
+  messageDesc(file_switchboard_v1_admin, 5);
 
 /**
  * @generated from message switchboard.v1.RelayStats
@@ -175,7 +308,7 @@ export type RelayStats = Message<"switchboard.v1.RelayStats"> & {
  * Use `create(RelayStatsSchema)` to create a new message.
  */
 export const RelayStatsSchema: GenMessage<RelayStats> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 3);
+  messageDesc(file_switchboard_v1_admin, 6);
 
 /**
  * @generated from message switchboard.v1.ConnectionsRequest
@@ -194,7 +327,7 @@ export type ConnectionsRequest = Message<"switchboard.v1.ConnectionsRequest"> & 
  * Use `create(ConnectionsRequestSchema)` to create a new message.
  */
 export const ConnectionsRequestSchema: GenMessage<ConnectionsRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 4);
+  messageDesc(file_switchboard_v1_admin, 7);
 
 /**
  * @generated from message switchboard.v1.ConnectionsResponse
@@ -211,7 +344,7 @@ export type ConnectionsResponse = Message<"switchboard.v1.ConnectionsResponse"> 
  * Use `create(ConnectionsResponseSchema)` to create a new message.
  */
 export const ConnectionsResponseSchema: GenMessage<ConnectionsResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 5);
+  messageDesc(file_switchboard_v1_admin, 8);
 
 /**
  * One user's streams on one relay.
@@ -252,7 +385,7 @@ export type Connection = Message<"switchboard.v1.Connection"> & {
  * Use `create(ConnectionSchema)` to create a new message.
  */
 export const ConnectionSchema: GenMessage<Connection> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 6);
+  messageDesc(file_switchboard_v1_admin, 9);
 
 /**
  * What a controller answers another controller's query with (over NATS): itself and its
@@ -282,7 +415,7 @@ export type NodeReport = Message<"switchboard.v1.NodeReport"> & {
  * Use `create(NodeReportSchema)` to create a new message.
  */
 export const NodeReportSchema: GenMessage<NodeReport> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 7);
+  messageDesc(file_switchboard_v1_admin, 10);
 
 /**
  * The query on NATS (and, per relay, on the Fanout stream).
@@ -310,7 +443,7 @@ export type ReportQuery = Message<"switchboard.v1.ReportQuery"> & {
  * Use `create(ReportQuerySchema)` to create a new message.
  */
 export const ReportQuerySchema: GenMessage<ReportQuery> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 8);
+  messageDesc(file_switchboard_v1_admin, 11);
 
 /**
  * Cluster-wide figures for operators, for holders of `chat.admin`. Served by controllers
@@ -339,6 +472,18 @@ export const Admin: GenService<{
     methodKind: "unary";
     input: typeof ConnectionsRequestSchema;
     output: typeof ConnectionsResponseSchema;
+  },
+  /**
+   * The caller's org's audit log, newest first: team created, updated, archived; members
+   * added, removed, promoted, demoted; ownership transferred; messages deleted by someone
+   * other than their author; attachments deleted.
+   *
+   * @generated from rpc switchboard.v1.Admin.ListAudit
+   */
+  listAudit: {
+    methodKind: "unary";
+    input: typeof ListAuditRequestSchema;
+    output: typeof ListAuditResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_switchboard_v1_admin, 0);
