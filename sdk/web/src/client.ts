@@ -9,6 +9,7 @@ import { createGrpcWebTransport } from "@connectrpc/connect-web";
 import { Chat } from "./gen/switchboard/v1/chat_pb.js";
 import type { Conversation } from "./gen/switchboard/v1/conversation_pb.js";
 import type { Event } from "./gen/switchboard/v1/events_pb.js";
+import { type Attachment, Files } from "./gen/switchboard/v1/files_pb.js";
 import { type Message, MessageType } from "./gen/switchboard/v1/message_pb.js";
 import {
   ClientFrameSchema,
@@ -61,6 +62,7 @@ export interface HistoryPage {
 export class SwitchboardClient {
   private readonly chat: Client<typeof Chat>;
   private readonly web: Client<typeof RealtimeWeb>;
+  private readonly files: Client<typeof Files>;
   private readonly handlers = new Map<keyof SwitchboardEvents, Set<Handler<never>>>();
   private readonly positions: Map<bigint, bigint>;
   private readonly stop = new AbortController();
@@ -78,6 +80,7 @@ export class SwitchboardClient {
     const transport = createGrpcWebTransport({ baseUrl: options.url, interceptors: [auth] });
     this.chat = createClient(Chat, transport);
     this.web = createClient(RealtimeWeb, transport);
+    this.files = createClient(Files, transport);
     this.positions = new Map(options.resume ?? []);
   }
 
@@ -168,6 +171,62 @@ export class SwitchboardClient {
       after = page.nextAfter;
     } while (after !== 0n);
     return all;
+  }
+
+  /**
+   * Uploads a file (a `File` from an input, or any `Blob`) to a conversation and completes
+   * it: the bytes go straight to the blob store over presigned URLs, in parts for large
+   * files. `onProgress` gets the bytes sent so far. Send it with `sendAttachment`.
+   */
+  async uploadFile(
+    conversationId: bigint,
+    file: Blob,
+    options: { filename?: string; contentType?: string; onProgress?: (sent: number) => void } = {},
+  ): Promise<Attachment> {
+    const filename = options.filename ?? ("name" in file ? String(file.name) : "file");
+    const contentType = options.contentType ?? (file.type || "application/octet-stream");
+    const upload = await this.files.createUpload({
+      channelId: conversationId,
+      filename,
+      contentType,
+      size: BigInt(file.size),
+    });
+    let sent = 0;
+    for (const part of upload.parts) {
+      const body = file.slice(Number(part.offset), Number(part.offset + part.length));
+      const response = await fetch(part.url, { method: "PUT", headers: upload.headers, body });
+      if (!response.ok) {
+        throw new Error(`upload failed: ${response.status} ${(await response.text()).trim()}`);
+      }
+      sent += body.size;
+      options.onProgress?.(sent);
+    }
+    if (!upload.attachment) throw new ConnectError("the relay answered without an attachment", Code.Internal);
+    return this.files.completeUpload({ attachmentId: upload.attachment.id });
+  }
+
+  /** Sends an uploaded attachment as a message (image, video, audio or file by its type). */
+  async sendAttachment(conversationId: bigint, attachment: Attachment, caption?: string): Promise<Message> {
+    const family = attachment.contentType.split("/")[0];
+    const type =
+      family === "image" ? MessageType.IMAGE
+      : family === "video" ? MessageType.VIDEO
+      : family === "audio" ? MessageType.AUDIO
+      : MessageType.FILE;
+    const sent = await this.chat.sendMessage({
+      channelId: conversationId,
+      type,
+      data: attachment.id.toString(),
+      customFields: caption === undefined ? {} : { caption },
+      clientMsgId: crypto.randomUUID(),
+    });
+    if (!sent.message) throw new ConnectError("the relay answered without a message", Code.Internal);
+    return sent.message;
+  }
+
+  /** A short-lived URL that downloads an attachment (for an `<img src>` or a link). */
+  async downloadUrl(attachmentId: bigint): Promise<string> {
+    return (await this.files.getDownloadUrl({ attachmentId })).url;
   }
 
   /** Who of `userIds` is online. */

@@ -161,6 +161,16 @@ it("two browsers and a native client chat, type, see presence, and resume after 
   await bobPage.press("#text", "Enter");
   await messageRow(alicePage, "back").waitFor();
 
+  // An image from alice's page (PUT straight to the blob store), shown on bob's.
+  await alicePage.setInputFiles("#file", { name: "dot.png", mimeType: "image/png", buffer: tinyPng() });
+  await messageRow(bobPage, "dot.png").waitFor();
+  const image = bobPage.locator("#messages img.attachment[alt='dot.png']");
+  await image.waitFor();
+  await bobPage.waitForFunction(() => {
+    const img = document.querySelector<HTMLImageElement>("#messages img.attachment[alt='dot.png']");
+    return img !== null && img.complete && img.naturalWidth === 1;
+  });
+
   mkdirSync(results, { recursive: true });
   await bobPage.screenshot({ path: join(results, "chat.png") });
   native.process.kill();
@@ -189,3 +199,11 @@ it("loads older history as the reader scrolls up", async () => {
   const texts = await tab.locator("#messages li .text").allTextContents();
   expect(texts).toEqual(Array.from({ length: 75 }, (_, i) => `note ${i + 1}`));
 });
+
+/** A real 1×1 PNG, so the browser can decode it. */
+function tinyPng(): Buffer {
+  return Buffer.from(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==",
+    "base64",
+  );
+}

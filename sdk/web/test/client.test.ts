@@ -167,6 +167,33 @@ describe("SwitchboardClient", () => {
     }
   });
 
+  it("uploads a file, sends it, and another member downloads it", async () => {
+    const [alice, bob] = [unique("alice"), unique("bob")];
+    const a = connect(alice);
+    const channel = await team(a, [bob]);
+    const b = connect(bob);
+    await live(b);
+    const bytes = new Uint8Array(300_000);
+    bytes.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52, 0, 0, 0, 4, 0, 0, 0, 3]);
+    for (let i = 24; i < bytes.length; i++) bytes[i] = (i * 7919) % 251;
+    const progress: number[] = [];
+    const attachment = await a.uploadFile(channel, new Blob([bytes], { type: "image/png" }), {
+      filename: "chart.png",
+      onProgress: (sent) => progress.push(sent),
+    });
+    expect(progress.at(-1)).toBe(bytes.length);
+    expect([attachment.width, attachment.height]).toEqual([4, 3]);
+
+    const arriving = next(b, "message", (m) => m.data === attachment.id.toString());
+    await a.sendAttachment(channel, attachment, "the chart");
+    const message = await arriving;
+    expect(message.attachment?.filename).toBe("chart.png");
+    expect(message.customFields.caption).toBe("the chart");
+    const download = await fetch(await b.downloadUrl(attachment.id));
+    expect(download.headers.get("content-type")).toBe("image/png");
+    expect(new Uint8Array(await download.arrayBuffer())).toEqual(bytes);
+  });
+
   it("reports refused tokens instead of retrying them", async () => {
     const client = SwitchboardClient.connect({ url: relay, token: "not-a-token" });
     open.push(client);

@@ -225,8 +225,16 @@ impl Blobs for LocalBlobs {
     }
 
     fn routes(&self) -> Option<Router> {
+        // Web pages PUT and GET these URLs straight from the browser. Any origin may: a
+        // signed URL is itself the permission (no cookies or credentials ride along).
+        let cors = tower_http::cors::CorsLayer::new()
+            .allow_origin(tower_http::cors::Any)
+            .allow_methods([axum::http::Method::GET, axum::http::Method::PUT])
+            .allow_headers(tower_http::cors::Any)
+            .expose_headers([header::CONTENT_DISPOSITION, header::CONTENT_LENGTH]);
         let routes = Router::new()
             .route("/blobs/{*key}", get(download).put(upload))
+            .layer(cors)
             .with_state(self.inner.clone());
         Some(routes)
     }

@@ -118,9 +118,28 @@ function row(message: Message): HTMLElement {
   from.textContent = message.from;
   const text = document.createElement("span");
   text.className = "text";
-  text.textContent = message.deleted ? "(deleted)" : message.data;
+  const attachment = message.attachment;
+  text.textContent = message.deleted ? "(deleted)" : attachment ? attachment.filename : message.data;
   item.append(from, text);
+  if (attachment && !message.deleted) void showAttachment(item, attachment.id, attachment.contentType, attachment.filename);
   return item;
+}
+
+/** An image inline, anything else as a download link (URLs are short-lived: fetched now). */
+async function showAttachment(item: HTMLElement, id: bigint, type: string, name: string): Promise<void> {
+  const url = await client!.downloadUrl(id);
+  if (type.startsWith("image/")) {
+    const image = document.createElement("img");
+    image.className = "attachment";
+    image.alt = name;
+    image.src = url;
+    item.append(image);
+  } else {
+    const link = document.createElement("a");
+    link.href = url;
+    link.textContent = "download";
+    item.append(" ", link);
+  }
 }
 
 function append(message: Message): void {
@@ -158,6 +177,16 @@ $<HTMLFormElement>("composer").addEventListener("submit", async (event) => {
   lastTyping = 0;
   void client!.typing(current.id, false);
   append(await client!.send(current.id, text));
+});
+
+$("attach").addEventListener("click", () => $<HTMLInputElement>("file").click());
+$<HTMLInputElement>("file").addEventListener("change", async () => {
+  const input = $<HTMLInputElement>("file");
+  const file = input.files?.[0];
+  input.value = "";
+  if (!current || !file) return;
+  const attachment = await client!.uploadFile(current.id, file);
+  append(await client!.sendAttachment(current.id, attachment));
 });
 
 $("messages").addEventListener("scroll", () => {
