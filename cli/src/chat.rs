@@ -11,9 +11,20 @@ use crate::args::{
 use crate::output;
 
 /// One result to print: JSON for `--json`, the table (or line) otherwise.
-struct Shown {
-    json: Value,
-    human: String,
+pub(crate) struct Shown {
+    pub(crate) json: Value,
+    pub(crate) human: String,
+}
+
+impl Shown {
+    pub(crate) fn print(&self, json: bool) -> anyhow::Result<()> {
+        if json {
+            println!("{}", serde_json::to_string_pretty(&self.json)?);
+        } else {
+            println!("{}", self.human);
+        }
+        Ok(())
+    }
 }
 
 pub(crate) async fn run(
@@ -23,14 +34,17 @@ pub(crate) async fn run(
     json: bool,
     command: Command,
 ) -> anyhow::Result<()> {
-    let client = Client::connect_with_ca(addr, require_token(token)?, ca_pem).await?;
-    let shown = execute(&client, command).await?;
-    if json {
-        println!("{}", serde_json::to_string_pretty(&shown.json)?);
-    } else {
-        println!("{}", shown.human);
-    }
-    Ok(())
+    let client = connect(addr, token, ca_pem).await?;
+    execute(&client, command).await?.print(json)
+}
+
+/// A client for `addr`, with the token from --token or SWITCHBOARD_TOKEN.
+pub(crate) async fn connect(
+    addr: &str,
+    token: Option<&str>,
+    ca_pem: Option<&[u8]>,
+) -> anyhow::Result<Client> {
+    Ok(Client::connect_with_ca(addr, require_token(token)?, ca_pem).await?)
 }
 
 /// The token from --token or SWITCHBOARD_TOKEN.

@@ -7,16 +7,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 use switchboard_sdk::Client;
 
-use crate::chat::require_token;
+use crate::chat::Shown;
 use crate::output;
-
-pub(crate) async fn connect(
-    addr: &str,
-    token: Option<&str>,
-    ca_pem: Option<&[u8]>,
-) -> anyhow::Result<Client> {
-    Ok(Client::connect_with_ca(addr, require_token(token)?, ca_pem).await?)
-}
 
 fn bar(len: u64) -> ProgressBar {
     let bar = ProgressBar::new(len);
@@ -37,8 +29,7 @@ pub(crate) async fn upload(
     channel: u64,
     caption: Option<String>,
     content_type: Option<String>,
-    json: bool,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Shown> {
     let size =
         std::fs::metadata(file).with_context(|| format!("cannot read {}", file.display()))?.len();
     let content_type = content_type
@@ -50,20 +41,15 @@ pub(crate) async fn upload(
     progress.finish_and_clear();
     let attachment = attachment?;
     let message = client.send_attachment(channel, &attachment, caption.as_deref()).await?;
-    if json {
-        let shown = json!({ "attachment": output::attachment_json(&attachment), "message": output::message_json(&message) });
-        println!("{}", serde_json::to_string_pretty(&shown)?);
-    } else {
-        println!(
-            "uploaded {} ({} bytes, {}) as attachment {} in message {}",
-            attachment.filename,
-            attachment.size,
-            attachment.content_type,
-            attachment.id,
-            message.id
-        );
-    }
-    Ok(())
+    let json = json!({
+        "attachment": output::attachment_json(&attachment),
+        "message": output::message_json(&message),
+    });
+    let human = format!(
+        "uploaded {} ({} bytes, {}) as attachment {} in message {}",
+        attachment.filename, attachment.size, attachment.content_type, attachment.id, message.id
+    );
+    Ok(Shown { json, human })
 }
 
 /// Downloads an attachment to `output`, or to its own file name here.
@@ -72,8 +58,7 @@ pub(crate) async fn download(
     attachment: u64,
     output: Option<PathBuf>,
     force: bool,
-    json: bool,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Shown> {
     let info = client.get_attachment(attachment).await?;
     let path = output.unwrap_or_else(|| PathBuf::from(&info.filename));
     if path.exists() && !force {
@@ -94,11 +79,10 @@ pub(crate) async fn download(
         return Err(error.into());
     }
     std::fs::rename(&partial, &path).with_context(|| format!("cannot write {}", path.display()))?;
-    if json {
-        let shown = json!({ "attachment": output::attachment_json(&info), "path": path.display().to_string() });
-        println!("{}", serde_json::to_string_pretty(&shown)?);
-    } else {
-        println!("downloaded {} ({} bytes) to {}", info.filename, info.size, path.display());
-    }
-    Ok(())
+    let json = json!({
+        "attachment": output::attachment_json(&info),
+        "path": path.display().to_string(),
+    });
+    let human = format!("downloaded {} ({} bytes) to {}", info.filename, info.size, path.display());
+    Ok(Shown { json, human })
 }

@@ -36,13 +36,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Upload { file, channel, text, content_type } => {
             let ca = read_ca(cli.ca_file.as_deref())?;
-            let client = files::connect(&cli.addr, cli.token.as_deref(), ca.as_deref()).await?;
-            files::upload(&client, &file, channel, text, content_type, cli.json).await
+            let client = chat::connect(&cli.addr, cli.token.as_deref(), ca.as_deref()).await?;
+            files::upload(&client, &file, channel, text, content_type).await?.print(cli.json)
         }
         Command::Download { attachment, output, force } => {
             let ca = read_ca(cli.ca_file.as_deref())?;
-            let client = files::connect(&cli.addr, cli.token.as_deref(), ca.as_deref()).await?;
-            files::download(&client, attachment, output, force, cli.json).await
+            let client = chat::connect(&cli.addr, cli.token.as_deref(), ca.as_deref()).await?;
+            files::download(&client, attachment, output, force).await?.print(cli.json)
         }
         command => {
             let ca = read_ca(cli.ca_file.as_deref())?;

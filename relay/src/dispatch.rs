@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use switchboard_proto::v1::{self as pb, event::Kind, server_frame};
 
-use crate::frames::encode;
+use crate::frames::encode_event;
 use crate::session::Session;
 use crate::{RelayState, replay};
 use switchboard_proto::topic::Topic;
@@ -19,14 +19,15 @@ impl RelayState {
         if sessions.is_empty() {
             return;
         }
-        // Encoded once here; every subscriber's queue shares these bytes.
-        let encoded = encode(server_frame::Kind::Event((*event).clone()));
+        // Encoded once per event that is delivered; every subscriber's queue shares the bytes.
+        let encoded = || encode_event(&event);
         match topic {
             Topic::Channel { id: channel, .. } => {
                 let left = match &event.kind {
                     Some(Kind::MemberLeft(left)) => Some(left.user_id.as_str()),
                     _ => None,
                 };
+                let encoded = encoded();
                 for session in sessions {
                     session.deliver(&event, &encoded);
                     if left == Some(session.user.as_str()) && session.forget_channel(*channel) {
@@ -45,6 +46,7 @@ impl RelayState {
                     }
                 }
                 Some(Kind::MemberLeft(_)) => {
+                    let encoded = encoded();
                     for session in sessions {
                         if session.forget_channel(conversation) {
                             session.deliver(&event, &encoded);

@@ -28,6 +28,17 @@ pub(crate) fn encode(kind: pb::server_frame::Kind) -> Bytes {
     Bytes::from(prost::Message::encode_to_vec(&frame))
 }
 
+/// `ServerFrame { kind: Event(event) }`, encoded straight from the shared event (no copy
+/// of it): the frame's only field is the event, field 2.
+pub(crate) fn encode_event(event: &pb::Event) -> Bytes {
+    let mut frame = Vec::with_capacity(prost::Message::encoded_len(event) + 6);
+    prost::encoding::message::encode(EVENT_FIELD, event, &mut frame);
+    Bytes::from(frame)
+}
+
+/// `ServerFrame.event`'s field number.
+const EVENT_FIELD: u32 = 2;
+
 /// Queued frames are already encoded: writing one is a copy.
 struct EncodedFrames;
 
@@ -115,5 +126,24 @@ impl tower::Service<http::Request<Body>> for RealtimeService {
             let mut grpc = Grpc::new(RealtimeCodec).apply_max_message_size_config(Some(max), None);
             Ok(grpc.streaming(Connect(api), request).await)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_event_is_encoded_as_its_server_frame() {
+        let event = pb::Event {
+            conversation_id: 7,
+            kind: Some(pb::event::Kind::Typing(pb::Typing {
+                user_id: "alice".into(),
+                typing: true,
+                expires_in_ms: 6000,
+            })),
+        };
+        let framed = encode(pb::server_frame::Kind::Event(event.clone()));
+        assert_eq!(encode_event(&event), framed);
     }
 }

@@ -50,10 +50,6 @@ impl Files {
         let server = TestController::builder().files(config).start().await;
         Files { server, _garage: garage }
     }
-
-    async fn team(&self, owner: &str, members: &[&str]) -> (Client, u64) {
-        self.server.team_of(owner, members).await
-    }
 }
 
 /// `len` bytes that start like a PNG of 3 × 2 pixels and go on with a pattern that never
@@ -116,7 +112,7 @@ async fn upload_only(
 
 async fn round_trip(engine: Engine) {
     let files = Files::start(engine).await;
-    let (alice, team) = files.team("alice", &["bob"]).await;
+    let (alice, team) = files.server.team_of("alice", &["bob"]).await;
     let data = png(3 * MIB + 123);
     let sent_bytes = std::sync::Mutex::new(0);
     let attachment = alice
@@ -160,7 +156,7 @@ async fn round_trip(engine: Engine) {
 
 async fn multipart_above_the_threshold(engine: Engine) {
     let files = Files::start(engine).await;
-    let (alice, team) = files.team("alice", &[]).await;
+    let (alice, team) = files.server.team_of("alice", &[]).await;
     let data = png(12 * MIB + 5);
     let upload = alice
         .create_upload(proto::CreateUploadRequest {
@@ -186,7 +182,7 @@ async fn multipart_above_the_threshold(engine: Engine) {
 
 async fn a_wrong_declared_type_is_rejected_and_discarded(engine: Engine) {
     let files = Files::start(engine).await;
-    let (alice, team) = files.team("alice", &[]).await;
+    let (alice, team) = files.server.team_of("alice", &[]).await;
     let pdf = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer\n%%EOF\n".repeat(100);
     let id = upload_only(&alice, team, "cat.png", "image/png", &pdf).await;
     let error = expect_code(alice.complete_upload(id).await, Code::InvalidArgument);
@@ -220,7 +216,7 @@ fn upload_of(
 
 async fn over_size_and_disallowed_types_are_rejected(engine: Engine) {
     let files = Files::start(engine).await;
-    let (alice, team) = files.team("alice", &[]).await;
+    let (alice, team) = files.server.team_of("alice", &[]).await;
     let too_big =
         alice.create_upload(upload_of(team, "a.bin", "image/png", 20 * MIB as u64 + 1)).await;
     assert!(expect_code(too_big, Code::InvalidArgument).contains("size"));
@@ -245,7 +241,7 @@ async fn over_size_and_disallowed_types_are_rejected(engine: Engine) {
 
 async fn non_members_cannot_upload_download_or_attach(engine: Engine) {
     let files = Files::start(engine).await;
-    let (alice, team) = files.team("alice", &[]).await;
+    let (alice, team) = files.server.team_of("alice", &[]).await;
     let attachment =
         alice.upload_bytes(team, "a.png", "image/png", &png(1000), |_| {}).await.unwrap();
     let mallory = files.server.client("mallory", "acme").await;
@@ -272,7 +268,7 @@ async fn non_members_cannot_upload_download_or_attach(engine: Engine) {
 
 async fn another_orgs_attachment_does_not_exist(engine: Engine) {
     let files = Files::start(engine).await;
-    let (alice, team) = files.team("alice", &[]).await;
+    let (alice, team) = files.server.team_of("alice", &[]).await;
     let attachment =
         alice.upload_bytes(team, "a.png", "image/png", &png(1000), |_| {}).await.unwrap();
     let eve = files.server.client("alice", "other-org").await;
@@ -284,7 +280,7 @@ async fn another_orgs_attachment_does_not_exist(engine: Engine) {
 
 async fn an_attachment_stays_in_its_conversation(engine: Engine) {
     let files = Files::start(engine).await;
-    let (alice, team) = files.team("alice", &["bob"]).await;
+    let (alice, team) = files.server.team_of("alice", &["bob"]).await;
     let other = alice.open_self().await.unwrap();
     let attachment =
         alice.upload_bytes(team, "a.png", "image/png", &png(1000), |_| {}).await.unwrap();
@@ -320,7 +316,7 @@ async fn an_attachment_stays_in_its_conversation(engine: Engine) {
 
 async fn expired_download_urls_are_refused(engine: Engine) {
     let files = Files::start_with(engine, |c| c.download_ttl_secs = 1).await;
-    let (alice, team) = files.team("alice", &[]).await;
+    let (alice, team) = files.server.team_of("alice", &[]).await;
     let attachment =
         alice.upload_bytes(team, "a.png", "image/png", &png(1000), |_| {}).await.unwrap();
     let url = alice.download_url(attachment.id).await.unwrap();
@@ -338,7 +334,7 @@ async fn expired_download_urls_are_refused(engine: Engine) {
 
 async fn deleting_removes_the_bytes_with_the_message(engine: Engine) {
     let files = Files::start(engine).await;
-    let (alice, team) = files.team("alice", &["bob"]).await;
+    let (alice, team) = files.server.team_of("alice", &["bob"]).await;
     let data = png(1000);
     let first = alice.upload_bytes(team, "a.png", "image/png", &data, |_| {}).await.unwrap();
     let message = alice.send_attachment(team, &first, None).await.unwrap();
@@ -362,7 +358,7 @@ async fn deleting_removes_the_bytes_with_the_message(engine: Engine) {
 
 async fn unfinished_uploads_expire_and_are_cleaned_up(engine: Engine) {
     let files = Files::start_with(engine, |c| c.upload_ttl_secs = 1).await;
-    let (alice, team) = files.team("alice", &[]).await;
+    let (alice, team) = files.server.team_of("alice", &[]).await;
     let upload = alice.create_upload(upload_of(team, "a.png", "image/png", 1000)).await.unwrap();
     let id = upload.attachment.unwrap().id;
     let deadline = std::time::Instant::now() + Duration::from_secs(20);

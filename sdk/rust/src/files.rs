@@ -9,9 +9,6 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWrite, AsyncWriteExt};
 
 use crate::client::{Client, Result, SdkError};
 
-/// Bytes per progress step.
-const CHUNK: usize = 64 * 1024;
-
 impl Client {
     pub async fn create_upload(
         &self,
@@ -49,9 +46,8 @@ impl Client {
         content_type: &str,
         progress: impl Fn(u64),
     ) -> Result<pb::Attachment> {
-        let io = |e: std::io::Error| SdkError::Io(format!("{}: {e}", path.display()));
-        let mut file = tokio::fs::File::open(path).await.map_err(io)?;
-        let size = file.metadata().await.map_err(io)?.len();
+        let file = tokio::fs::File::open(path).await.map_err(|e| io_error(path, e))?;
+        let size = file.metadata().await.map_err(|e| io_error(path, e))?.len();
         let filename = path.file_name().map_or("file".into(), |n| n.to_string_lossy().into());
         let request = pb::CreateUploadRequest {
             channel_id,
@@ -59,16 +55,7 @@ impl Client {
             content_type: content_type.into(),
             size,
         };
-        let upload = self.create_upload(request).await?;
-        let mut sent = 0;
-        for part in &upload.parts {
-            file.seek(std::io::SeekFrom::Start(part.offset)).await.map_err(io)?;
-            let mut bytes = vec![0; part.length as usize];
-            file.read_exact(&mut bytes).await.map_err(io)?;
-            self.put_part(part, &upload.headers, bytes, &mut sent, &progress).await?;
-        }
-        let attachment = upload.attachment.ok_or(SdkError::MissingField("attachment"))?;
-        self.complete_upload(attachment.id).await
+        self.upload(request, Source::File(path, file), progress).await
     }
 
     /// Like [`Client::upload_file`], from memory.
@@ -86,12 +73,21 @@ impl Client {
             content_type: content_type.into(),
             size: data.len() as u64,
         };
+        self.upload(request, Source::Memory(data), progress).await
+    }
+
+    /// Creates the upload, PUTs every part from `source`, and completes it.
+    async fn upload(
+        &self,
+        request: pb::CreateUploadRequest,
+        mut source: Source<'_>,
+        progress: impl Fn(u64),
+    ) -> Result<pb::Attachment> {
         let upload = self.create_upload(request).await?;
         let mut sent = 0;
         for part in &upload.parts {
-            let range = part.offset as usize..(part.offset + part.length) as usize;
-            let bytes = data.get(range).ok_or(SdkError::MissingField("part within the data"))?;
-            self.put_part(part, &upload.headers, bytes.to_vec(), &mut sent, &progress).await?;
+            let bytes = source.part(part).await?;
+            self.put_part(part, &upload.headers, bytes, &mut sent, &progress).await?;
         }
         let attachment = upload.attachment.ok_or(SdkError::MissingField("attachment"))?;
         self.complete_upload(attachment.id).await
@@ -159,13 +155,41 @@ impl Client {
             let chunk = chunk.map_err(http_failed)?;
             out.write_all(&chunk).await.map_err(|e| SdkError::Io(e.to_string()))?;
             received += chunk.len() as u64;
-            if received % CHUNK as u64 == 0 || chunk.len() < CHUNK {
-                progress(received);
-            }
+            progress(received);
         }
         out.flush().await.map_err(|e| SdkError::Io(e.to_string()))?;
         download.attachment.ok_or(SdkError::MissingField("attachment"))
     }
+}
+
+/// Where an upload's bytes come from.
+enum Source<'a> {
+    File(&'a Path, tokio::fs::File),
+    Memory(&'a [u8]),
+}
+
+impl Source<'_> {
+    /// The bytes of one part.
+    async fn part(&mut self, part: &pb::UploadPart) -> Result<Vec<u8>> {
+        let (start, end) = (part.offset as usize, (part.offset + part.length) as usize);
+        match self {
+            Source::File(path, file) => {
+                let mut bytes = vec![0; end - start];
+                let io = |e| io_error(path, e);
+                file.seek(std::io::SeekFrom::Start(part.offset)).await.map_err(io)?;
+                file.read_exact(&mut bytes).await.map_err(io)?;
+                Ok(bytes)
+            }
+            Source::Memory(data) => data
+                .get(start..end)
+                .map(<[u8]>::to_vec)
+                .ok_or(SdkError::MissingField("part within the data")),
+        }
+    }
+}
+
+fn io_error(path: &Path, error: std::io::Error) -> SdkError {
+    SdkError::Io(format!("{}: {error}", path.display()))
 }
 
 fn http_failed(error: reqwest::Error) -> SdkError {

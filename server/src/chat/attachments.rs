@@ -10,8 +10,8 @@ use crate::auth::Caller;
 use crate::blobs::{BlobError, Blobs, FilesConfig};
 use crate::error::{ChatError, ChatResult};
 use crate::model::{
-    Attachment, AttachmentId, AttachmentState, AuditAction, Conversation, Message, MessageId,
-    MessageType, Role,
+    Attachment, AttachmentId, AttachmentState, AuditAction, Conversation, Member, Message,
+    MessageId, MessageType, Role,
 };
 use crate::store::AttachmentClaim;
 use crate::validate::{self, Violations};
@@ -134,7 +134,7 @@ impl ChatService {
         id: AttachmentId,
     ) -> ChatResult<Attachment> {
         Violations::new().check("attachment_id", validate::check_id(id)).finish()?;
-        let mut attachment = self.visible_attachment(caller, id).await?;
+        let (mut attachment, ..) = self.visible_attachment(caller, id).await?;
         if attachment.uploader != caller.user {
             return Err(ChatError::denied("only the uploader may complete an upload"));
         }
@@ -196,13 +196,13 @@ impl ChatService {
     /// GetAttachment.
     pub async fn attachment(&self, caller: &Caller, id: AttachmentId) -> ChatResult<Attachment> {
         Violations::new().check("attachment_id", validate::check_id(id)).finish()?;
-        self.visible_attachment(caller, id).await
+        Ok(self.visible_attachment(caller, id).await?.0)
     }
 
     /// GetDownloadUrl: a short-lived GET of a complete attachment.
     pub async fn download_url(&self, caller: &Caller, id: AttachmentId) -> ChatResult<Download> {
         Violations::new().check("attachment_id", validate::check_id(id)).finish()?;
-        let attachment = self.visible_attachment(caller, id).await?;
+        let (attachment, ..) = self.visible_attachment(caller, id).await?;
         if attachment.state != AttachmentState::Complete {
             return Err(ChatError::precondition(format!("attachment {id} is not available")));
         }
@@ -229,8 +229,7 @@ impl ChatService {
         id: AttachmentId,
     ) -> ChatResult<Attachment> {
         Violations::new().check("attachment_id", validate::check_id(id)).finish()?;
-        let attachment = self.visible_attachment(caller, id).await?;
-        let (conversation, me) = self.as_member(caller, attachment.channel_id).await?;
+        let (attachment, conversation, me) = self.visible_attachment(caller, id).await?;
         policy::writable(&conversation)?;
         if attachment.uploader != caller.user {
             policy::at_least(&me, Role::Admin, "delete other people's attachments")?;
@@ -244,29 +243,33 @@ impl ChatService {
         let detail = format!("{} by {}", attachment.filename, attachment.uploader);
         let action = AuditAction::AttachmentDeleted;
         self.audit(caller, action, conversation.id, &id.to_string(), detail).await;
-        self.visible_attachment(caller, id).await
+        self.attachment_of_org(caller, id).await
     }
 
-    /// An attachment of the caller's org in a conversation they are a member of, and, once
-    /// sent, in a message they may see. NOT_FOUND otherwise (PERMISSION_DENIED for
-    /// non-members of a conversation of their org).
+    /// An attachment of the caller's org; NOT_FOUND for any other, as for an unknown id.
+    async fn attachment_of_org(&self, caller: &Caller, id: AttachmentId) -> ChatResult<Attachment> {
+        match self.store.get_attachment(id).await? {
+            Some(attachment) if attachment.org == caller.org => Ok(attachment),
+            _ => Err(ChatError::not_found(format!("attachment {id} not found"))),
+        }
+    }
+
+    /// An attachment of the caller's org in a conversation they are a member of (with that
+    /// conversation and membership), and, once sent, in a message they may see. NOT_FOUND
+    /// otherwise (PERMISSION_DENIED for non-members of a conversation of their org).
     async fn visible_attachment(
         &self,
         caller: &Caller,
         id: AttachmentId,
-    ) -> ChatResult<Attachment> {
-        let missing = || ChatError::not_found(format!("attachment {id} not found"));
-        let attachment = match self.store.get_attachment(id).await? {
-            Some(attachment) if attachment.org == caller.org => attachment,
-            _ => return Err(missing()),
-        };
-        self.as_member(caller, attachment.channel_id).await?;
+    ) -> ChatResult<(Attachment, Conversation, Member)> {
+        let attachment = self.attachment_of_org(caller, id).await?;
+        let (conversation, me) = self.as_member(caller, attachment.channel_id).await?;
         if let Some(message) = attachment.message_id
             && self.visible_message(caller, attachment.channel_id, message).await.is_err()
         {
-            return Err(missing());
+            return Err(ChatError::not_found(format!("attachment {id} not found")));
         }
-        Ok(attachment)
+        Ok((attachment, conversation, me))
     }
 
     /// The attachment a new message names, checked: the caller's own complete upload in
@@ -278,10 +281,7 @@ impl ChatService {
         kind: MessageType,
         id: AttachmentId,
     ) -> ChatResult<Attachment> {
-        let attachment = match self.store.get_attachment(id).await? {
-            Some(attachment) if attachment.org == caller.org => attachment,
-            _ => return Err(ChatError::not_found(format!("attachment {id} not found"))),
-        };
+        let attachment = self.attachment_of_org(caller, id).await?;
         if attachment.channel_id != conversation.id {
             return Err(ChatError::invalid(
                 "data",

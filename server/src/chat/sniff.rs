@@ -17,8 +17,18 @@ const ALIASES: &[&[&str]] = &[
     &["application/x-tar", "application/tar"],
 ];
 
+/// The names `name` goes by (itself alone, if it has no aliases).
+fn names_of(name: &str) -> &[&str] {
+    ALIASES.iter().find(|names| names.contains(&name)).copied().unwrap_or(&[])
+}
+
 fn same_type(a: &str, b: &str) -> bool {
-    a == b || ALIASES.iter().any(|names| names.contains(&a) && names.contains(&b))
+    a == b || names_of(a).contains(&b)
+}
+
+/// Whether `infer` would recognise content of this type (under any of its names).
+fn recognisable(name: &str) -> bool {
+    infer::is_mime_supported(name) || names_of(name).iter().any(|n| infer::is_mime_supported(n))
 }
 
 /// Ok if `first_bytes` may be `declared`; otherwise what was found instead.
@@ -31,13 +41,7 @@ pub(super) fn check(declared: &str, first_bytes: &[u8]) -> Result<(), String> {
         Some(found) => {
             Err(format!("declared {declared}, but the content is {}", found.mime_type()))
         }
-        None if ALIASES
-            .iter()
-            .find(|names| names.contains(&declared))
-            .map_or(infer::is_mime_supported(declared), |names| {
-                names.iter().any(|n| infer::is_mime_supported(n))
-            }) =>
-        {
+        None if recognisable(declared) => {
             Err(format!("declared {declared}, but the content is not {declared}"))
         }
         None => Ok(()),
