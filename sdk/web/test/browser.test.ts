@@ -127,6 +127,10 @@ it("two browsers and a native client chat, type, see presence, and resume after 
   await bobPage.waitForSelector(`#typing:has-text('${alice} is typing')`);
   await alicePage.press("#text", "Enter");
   await messageRow(bobPage, "hello bob").waitFor();
+  // And the other way: bob starts typing, alice's page says so.
+  await bobPage.type("#text", "typing back");
+  await alicePage.waitForSelector(`#typing:has-text('${bob} is typing')`);
+  await bobPage.fill("#text", "");
   await until("the native client to get the web message", () =>
     native.events.some((line) => line.includes('"hello bob"')),
   );
