@@ -251,3 +251,17 @@ pub struct AuditEntry {
 pub fn audit_day(at_ms: i64) -> u32 {
     (at_ms.max(0) / 86_400_000) as u32
 }
+
+/// One change to a message (sent, edited or deleted): a row of the change feed the search
+/// indexer follows. Ordered by time, then conversation, then message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct MessageChange {
+    pub at_ms: i64,
+    pub channel_id: ConversationId,
+    pub message_id: MessageId,
+}
+
+/// The change feed is partitioned by UTC hour.
+pub fn change_hour(at_ms: i64) -> u32 {
+    (at_ms.max(0) / 3_600_000) as u32
+}

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use switchboard_server::ids::{BUCKET_MS, EPOCH_MS, first_id_at};
 use switchboard_server::model::{
     Attachment, AttachmentState, AuditAction, AuditEntry, Conversation, Kind, Member, Message,
-    MessageType, Role, Visibility, audit_day,
+    MessageChange, MessageType, Role, Visibility, audit_day, change_hour,
 };
 use switchboard_server::store::{
     AttachmentClaim, Direction, HistoryQuery, Inserted, RoleChange, Store,
@@ -40,7 +40,8 @@ macro_rules! store_conformance_suite {
                 concurrent_writers_lose_nothing, housekeeping_keeps_live_data,
                 attachments_round_trip_with_their_messages,
                 an_attachment_is_claimed_by_one_message, pending_uploads_are_listed_until_done,
-                audit_entries_are_listed_per_org_and_day_newest_first);
+                audit_entries_are_listed_per_org_and_day_newest_first,
+                message_changes_follow_inserts_and_updates);
         }
     };
     (@cases $make:path; $($case:ident),*) => {
@@ -299,11 +300,11 @@ pub async fn edits_and_deletes_are_read_back(store: Arc<dyn Store>) {
     store.insert_message(&m).await.unwrap();
     m.data = "edited".into();
     m.edited_at_ms = Some(EPOCH_MS + 10);
-    store.update_message(&m).await.unwrap();
+    store.update_message(&m, EPOCH_MS + 10).await.unwrap();
     assert_eq!(store.get_message(9, m.id).await.unwrap(), Some(m.clone()));
     m.deleted = true;
     m.data.clear();
-    store.update_message(&m).await.unwrap();
+    store.update_message(&m, EPOCH_MS + 20).await.unwrap();
     let all =
         HistoryQuery { before: None, after: None, direction: Direction::NewestFirst, limit: 10 };
     assert_eq!(store.list_messages(9, all).await.unwrap(), vec![m.clone()]);
@@ -408,7 +409,7 @@ pub async fn attachments_round_trip_with_their_messages(store: Arc<dyn Store>) {
     m.deleted = true;
     m.data.clear();
     m.attachment = None;
-    store.update_message(&m).await.unwrap();
+    store.update_message(&m, m.ts_ms + 1).await.unwrap();
     assert_eq!(store.get_message(20, m.id).await.unwrap(), Some(m));
 }
 
@@ -486,4 +487,32 @@ pub async fn audit_entries_are_listed_per_org_and_day_newest_first(store: Arc<dy
     assert_eq!(targets(store.list_audit("other", day, u64::MAX, 10).await.unwrap()), ["other org"]);
     let full = store.list_audit("acme", day, u64::MAX, 10).await.unwrap();
     assert_eq!(full[0], entries[2], "entries come back whole");
+}
+
+pub async fn message_changes_follow_inserts_and_updates(store: Arc<dyn Store>) {
+    team(&store, 30, &[("a", Role::Owner)]).await;
+    // A region of time no other case writes in: bucket 700, a minute into an hour.
+    let first = message(30, id_in(700, 60_000), "a", Some("k"));
+    let second = message(30, id_in(700, 60_001), "a", None);
+    let hour = change_hour(first.ts_ms);
+    store.insert_message(&second).await.unwrap();
+    store.insert_message(&first).await.unwrap();
+    let retry = message(30, id_in(700, 60_002), "a", Some("k"));
+    assert!(matches!(store.insert_message(&retry).await.unwrap(), Inserted::Duplicate(_)));
+    let edited_at = first.ts_ms + 5;
+    store.update_message(&first, edited_at).await.unwrap();
+    let change = |at_ms, m: &Message| MessageChange { at_ms, channel_id: 30, message_id: m.id };
+    let expected =
+        [change(first.ts_ms, &first), change(second.ts_ms, &second), change(edited_at, &first)];
+    assert_eq!(
+        store.list_message_changes(hour, None, 10).await.unwrap(),
+        expected,
+        "a retry adds none"
+    );
+    assert_eq!(
+        store.list_message_changes(hour, Some(expected[0]), 1).await.unwrap(),
+        [expected[1]]
+    );
+    assert!(store.list_message_changes(hour, Some(expected[2]), 10).await.unwrap().is_empty());
+    assert!(store.list_message_changes(hour + 1, None, 10).await.unwrap().is_empty());
 }

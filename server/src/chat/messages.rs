@@ -157,8 +157,9 @@ impl ChatService {
             return Err(ChatError::precondition("only text messages can be edited"));
         }
         message.data = data;
-        message.edited_at_ms = Some(self.ids.now_ms());
-        self.store.update_message(&message).await?;
+        let now = self.ids.now_ms();
+        message.edited_at_ms = Some(now);
+        self.store.update_message(&message, now).await?;
         self.events.message_edited(&caller.org, &message).await;
         Ok(message)
     }
@@ -203,7 +204,7 @@ impl ChatService {
         if let Some(attachment) = message.attachment.take() {
             self.discard_attachment(attachment.id).await?;
         }
-        self.store.update_message(&message).await?;
+        self.store.update_message(&message, self.ids.now_ms()).await?;
         self.events.message_deleted(&caller.org, &message, &caller.user).await;
         if audited && message.from != caller.user {
             let detail = format!("author {}", message.from);

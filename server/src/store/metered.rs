@@ -11,8 +11,8 @@ use tracing::Instrument as _;
 use super::{AttachmentClaim, HistoryQuery, Inserted, RoleChange, Store, StoreResult};
 use crate::metrics::ControllerMetrics;
 use crate::model::{
-    Attachment, AttachmentId, AuditEntry, Conversation, ConversationId, Member, Message, MessageId,
-    Role,
+    Attachment, AttachmentId, AuditEntry, Conversation, ConversationId, Member, Message,
+    MessageChange, MessageId, Role,
 };
 
 pub struct MeteredStore {
@@ -156,9 +156,13 @@ impl Store for MeteredStore {
         timed(&self.metrics.store_read_seconds, "get_message", self.inner.get_message(channel, id))
             .await
     }
-    async fn update_message(&self, m: &Message) -> StoreResult<()> {
-        timed(&self.metrics.store_write_seconds, "update_message", self.inner.update_message(m))
-            .await
+    async fn update_message(&self, m: &Message, at_ms: i64) -> StoreResult<()> {
+        timed(
+            &self.metrics.store_write_seconds,
+            "update_message",
+            self.inner.update_message(m, at_ms),
+        )
+        .await
     }
     async fn list_messages(
         &self,
@@ -239,6 +243,19 @@ impl Store for MeteredStore {
             &self.metrics.store_read_seconds,
             "list_audit",
             self.inner.list_audit(org, day, before, limit),
+        )
+        .await
+    }
+    async fn list_message_changes(
+        &self,
+        hour: u32,
+        after: Option<MessageChange>,
+        limit: usize,
+    ) -> StoreResult<Vec<MessageChange>> {
+        timed(
+            &self.metrics.store_read_seconds,
+            "list_message_changes",
+            self.inner.list_message_changes(hour, after, limit),
         )
         .await
     }

@@ -18,6 +18,7 @@
 //! | attachments | attachment id | |
 //! | pending_uploads | shard (id mod 16) | (expires at, attachment id) |
 //! | audit | (org, day) | entry id, newest first |
+//! | message_changes | hour, with a TTL | (at, channel id, message id) |
 //!
 //! Every write method returns only once the write is durable.
 
@@ -28,8 +29,8 @@ pub mod scylla;
 use async_trait::async_trait;
 
 use crate::model::{
-    Attachment, AttachmentId, AuditEntry, Conversation, ConversationId, Member, Message, MessageId,
-    Role,
+    Attachment, AttachmentId, AuditEntry, Conversation, ConversationId, Member, Message,
+    MessageChange, MessageId, Role,
 };
 
 /// A failure of the storage engine itself (not of the caller's request).
@@ -175,8 +176,8 @@ pub trait Store: Send + Sync + 'static {
         id: MessageId,
     ) -> StoreResult<Option<Message>>;
 
-    /// Overwrites a stored message (edits and deletes).
-    async fn update_message(&self, message: &Message) -> StoreResult<()>;
+    /// Overwrites a stored message (edits and deletes); `at_ms` is when, for the change feed.
+    async fn update_message(&self, message: &Message, at_ms: i64) -> StoreResult<()>;
 
     /// Up to `query.limit` messages of a channel in the query's range, in its direction.
     async fn list_messages(
@@ -226,6 +227,18 @@ pub trait Store: Send + Sync + 'static {
         before: u64,
         limit: usize,
     ) -> StoreResult<Vec<AuditEntry>>;
+
+    /// The change feed: up to `limit` changes of one hour (see [`change_hour`]) after
+    /// `after`, oldest first. Every insert and update of a message writes its change in the
+    /// same batch; changes are kept for a week.
+    ///
+    /// [`change_hour`]: crate::model::change_hour
+    async fn list_message_changes(
+        &self,
+        hour: u32,
+        after: Option<MessageChange>,
+        limit: usize,
+    ) -> StoreResult<Vec<MessageChange>>;
 
     /// Housekeeping the engine cannot leave to the database (expired dedup keys, say).
     async fn maintain(&self) -> StoreResult<()>;

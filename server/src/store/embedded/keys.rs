@@ -1,7 +1,7 @@
 //! Byte layouts of the embedded engine's keys. Integers are big-endian so that byte order
 //! is numeric order; strings (user and org ids, which never contain NUL) end with a NUL.
 
-use crate::model::{ConversationId, MessageId};
+use crate::model::{ConversationId, MessageChange, MessageId};
 
 pub(super) fn conversation(id: ConversationId) -> [u8; 8] {
     id.to_be_bytes()
@@ -115,6 +115,24 @@ pub(super) fn audit(org: &str, day: u32, id: u64) -> Vec<u8> {
     key.extend_from_slice(&day.to_be_bytes());
     key.extend_from_slice(&id.to_be_bytes());
     key
+}
+
+/// Hour first, so that whole hours can be pruned by range; then the change in its order.
+pub(super) fn message_change(hour: u32, change: &MessageChange) -> [u8; 28] {
+    let mut key = [0; 28];
+    key[..4].copy_from_slice(&hour.to_be_bytes());
+    key[4..12].copy_from_slice(&(change.at_ms.max(0) as u64).to_be_bytes());
+    key[12..20].copy_from_slice(&change.channel_id.to_be_bytes());
+    key[20..].copy_from_slice(&change.message_id.to_be_bytes());
+    key
+}
+
+pub(super) fn parse_message_change(key: &[u8]) -> Option<MessageChange> {
+    (key.len() == 28).then(|| MessageChange {
+        at_ms: u64_at(key, 4) as i64,
+        channel_id: u64_at(key, 12),
+        message_id: u64_at(key, 20),
+    })
 }
 
 fn push_str(key: &mut Vec<u8>, s: &str) {

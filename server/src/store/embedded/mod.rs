@@ -8,6 +8,7 @@
 mod group_commit;
 mod keys;
 
+use std::ops::Bound;
 use std::path::Path;
 use std::sync::Mutex;
 
@@ -23,11 +24,13 @@ use super::{
 use crate::ids::bucket_of;
 use crate::model::{
     Attachment, AttachmentId, AttachmentState, AuditEntry, Conversation, ConversationId, Member,
-    Message, MessageId, Role, audit_day,
+    Message, MessageChange, MessageId, Role, audit_day, change_hour,
 };
 
 /// How long a (channel, sender, client_msg_id) key keeps answering with the original.
 pub const DEDUP_TTL_MS: i64 = 24 * 60 * 60 * 1000;
+/// How long the change feed keeps a change (as Scylla's TTL on the table does).
+pub const CHANGE_TTL_MS: i64 = 7 * 24 * 60 * 60 * 1000;
 
 /// One fjall keyspace per table of the data model.
 struct Tables {
@@ -43,6 +46,7 @@ struct Tables {
     attachments: Keyspace,
     pending_uploads: Keyspace,
     audit: Keyspace,
+    message_changes: Keyspace,
 }
 
 pub struct EmbeddedStore {
@@ -74,6 +78,7 @@ impl EmbeddedStore {
             attachments: table("attachments")?,
             pending_uploads: table("pending_uploads")?,
             audit: table("audit")?,
+            message_changes: table("message_changes")?,
         };
         let commits = GroupCommit::new(db.clone());
         Ok(EmbeddedStore { db, tables, write_lock: Mutex::new(()), commits })
@@ -134,6 +139,16 @@ impl Tables {
 
     fn message(&self, channel: ConversationId, id: MessageId) -> StoreResult<Option<Message>> {
         get("messages", &self.messages, &keys::message(channel, bucket_of(id), id))
+    }
+
+    fn put_message_change(&self, batch: &mut OwnedWriteBatch, message: &Message, at_ms: i64) {
+        let change =
+            MessageChange { at_ms, channel_id: message.channel_id, message_id: message.id };
+        batch.insert(
+            &self.message_changes,
+            &keys::message_change(change_hour(at_ms), &change)[..],
+            &[][..],
+        );
     }
 
     fn put_conversation(&self, batch: &mut OwnedWriteBatch, conversation: &Conversation) {
@@ -423,6 +438,7 @@ impl Store for EmbeddedStore {
             if !t.message_buckets.contains_key(bucket_key.as_slice())? {
                 batch.insert(&t.message_buckets, &bucket_key[..], &[][..]);
             }
+            t.put_message_change(batch, message, message.ts_ms);
             Ok(Inserted::New)
         })
         .await
@@ -436,10 +452,11 @@ impl Store for EmbeddedStore {
         self.tables.message(channel, id)
     }
 
-    async fn update_message(&self, message: &Message) -> StoreResult<()> {
+    async fn update_message(&self, message: &Message, at_ms: i64) -> StoreResult<()> {
         self.write(|t, batch| {
             let key = keys::message(message.channel_id, bucket_of(message.id), message.id);
             batch.insert(&t.messages, &key[..], encode(message));
+            t.put_message_change(batch, message, at_ms);
             Ok(())
         })
         .await
@@ -595,8 +612,37 @@ impl Store for EmbeddedStore {
         Ok(entries)
     }
 
+    async fn list_message_changes(
+        &self,
+        hour: u32,
+        after: Option<MessageChange>,
+        limit: usize,
+    ) -> StoreResult<Vec<MessageChange>> {
+        let start = match &after {
+            Some(after) => Bound::Excluded(keys::message_change(hour, after).to_vec()),
+            None => Bound::Included(hour.to_be_bytes().to_vec()),
+        };
+        let end = Bound::Excluded((hour + 1).to_be_bytes().to_vec());
+        let mut changes = Vec::new();
+        for item in self.tables.message_changes.range((start, end)).take(limit) {
+            let key = item.key()?;
+            changes.push(keys::parse_message_change(&key).ok_or_else(|| StoreError::Corrupt {
+                table: "message_changes",
+                reason: format!("a key of {} bytes", key.len()),
+            })?);
+        }
+        Ok(changes)
+    }
+
     async fn maintain(&self) -> StoreResult<()> {
         let now = switchboard_proto::ids::now_ms();
+        let oldest_hour = change_hour(now - CHANGE_TTL_MS);
+        let stale: Vec<_> = self
+            .tables
+            .message_changes
+            .range(..oldest_hour.to_be_bytes().to_vec())
+            .filter_map(|item| item.key().ok())
+            .collect();
         let expired: Vec<_> = self
             .tables
             .dedup
@@ -607,12 +653,15 @@ impl Store for EmbeddedStore {
             })
             .map(|(k, _)| k)
             .collect();
-        if expired.is_empty() {
+        if expired.is_empty() && stale.is_empty() {
             return Ok(());
         }
         self.write(|t, batch| {
             for key in expired {
                 batch.remove(&t.dedup, key);
+            }
+            for key in stale {
+                batch.remove(&t.message_changes, key);
             }
             Ok(())
         })

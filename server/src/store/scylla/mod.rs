@@ -32,7 +32,7 @@ use crate::config::ScyllaConfig;
 use crate::ids::bucket_of;
 use crate::model::{
     Attachment, AttachmentId, AttachmentState, AuditEntry, Conversation, ConversationId, Member,
-    Message, MessageId, Role,
+    Message, MessageChange, MessageId, Role, change_hour,
 };
 
 /// How many times a read retries when another controller's write it depends on (the rows
@@ -430,7 +430,12 @@ impl Store for ScyllaStore {
         let mut batch = Batch::new(BatchType::Logged);
         batch.append_statement(self.statement("message_insert").clone());
         batch.append_statement(self.statement("bucket_insert").clone());
-        let values = (MessageRow::values(message), (to_i64(message.channel_id), bucket));
+        batch.append_statement(self.statement("change_insert").clone());
+        let values = (
+            MessageRow::values(message),
+            (to_i64(message.channel_id), bucket),
+            change_values(message, message.ts_ms),
+        );
         self.session.batch(&batch, values).await.map_err(failed)?;
         Ok(Inserted::New)
     }
@@ -445,9 +450,13 @@ impl Store for ScyllaStore {
         rows.into_iter().next().map(MessageRow::into_domain).transpose()
     }
 
-    async fn update_message(&self, m: &Message) -> StoreResult<()> {
-        let values = MessageRow::update_values(m);
-        self.run("message_update", values).await.map(|_| ())
+    async fn update_message(&self, m: &Message, at_ms: i64) -> StoreResult<()> {
+        let mut batch = Batch::new(BatchType::Logged);
+        batch.append_statement(self.statement("message_update").clone());
+        batch.append_statement(self.statement("change_insert").clone());
+        let values = (MessageRow::update_values(m), change_values(m, at_ms));
+        self.session.batch(&batch, values).await.map_err(failed)?;
+        Ok(())
     }
 
     async fn list_messages(
@@ -584,6 +593,31 @@ impl Store for ScyllaStore {
     }
 
     /// Dedup keys expire by TTL; nothing to sweep.
+    async fn list_message_changes(
+        &self,
+        hour: u32,
+        after: Option<MessageChange>,
+        limit: usize,
+    ) -> StoreResult<Vec<MessageChange>> {
+        let limit = limit.min(i32::MAX as usize) as i32;
+        let rows: Vec<(i64, i64, i64)> = match after {
+            Some(a) => {
+                let key = (to_i64(a.channel_id), to_i64(a.message_id));
+                let values = (hour as i32, a.at_ms, key.0, key.1, limit);
+                self.rows("change_list_after", values).await?
+            }
+            None => self.rows("change_list_from", (hour as i32, limit)).await?,
+        };
+        Ok(rows
+            .into_iter()
+            .map(|(at_ms, channel, message)| MessageChange {
+                at_ms,
+                channel_id: channel as u64,
+                message_id: message as u64,
+            })
+            .collect())
+    }
+
     async fn maintain(&self) -> StoreResult<()> {
         Ok(())
     }
@@ -592,4 +626,9 @@ impl Store for ScyllaStore {
     async fn flush(&self) -> StoreResult<()> {
         Ok(())
     }
+}
+
+/// The `change_insert` values of a change to `m` at `at_ms`.
+fn change_values(m: &Message, at_ms: i64) -> (i32, i64, i64, i64) {
+    (change_hour(at_ms) as i32, at_ms, to_i64(m.channel_id), to_i64(m.id))
 }

@@ -180,6 +180,19 @@ pub const TABLES: &[Table] = &[
         clustering: &[("id", true)],
         options: "",
     },
+    // The change feed the search indexer follows: every message insert and update, by hour.
+    Table {
+        name: "message_changes",
+        columns: &[
+            ("hour", "int"),
+            ("at_ms", "bigint"),
+            ("channel_id", "bigint"),
+            ("message_id", "bigint"),
+        ],
+        partition_key: &["hour"],
+        clustering: &[("at_ms", false), ("channel_id", false), ("message_id", false)],
+        options: "default_time_to_live = 604800",
+    },
     Table {
         name: "schema_versions",
         columns: &[("name", "text"), ("version", "int"), ("applied_at_ms", "bigint")],
@@ -193,10 +206,11 @@ pub const TABLES: &[Table] = &[
 pub const PENDING_SHARDS: i32 = 16;
 
 /// The latest schema version.
-pub const LATEST: i32 = 3;
+pub const LATEST: i32 = 4;
 
 /// Tables created after version 1, with the version that created them.
-const ADDED_TABLES: &[(&str, i32)] = &[("attachments", 2), ("pending_uploads", 2), ("audit", 3)];
+const ADDED_TABLES: &[(&str, i32)] =
+    &[("attachments", 2), ("pending_uploads", 2), ("audit", 3), ("message_changes", 4)];
 
 /// Columns added to existing tables after version 1: (table, column, version).
 const ADDED_COLUMNS: &[(&str, &str, i32)] = &[("messages", "attachment", 2)];
@@ -292,7 +306,8 @@ pub fn migrations(keyspace: &str, replication: &Replication) -> Vec<Migration> {
     );
     let mut migrations =
         vec![Migration { version: 1, description: "the initial data model", statements: first }];
-    for (version, description) in [(2, "attachments"), (3, "audit log")] {
+    for (version, description) in [(2, "attachments"), (3, "audit log"), (4, "message change feed")]
+    {
         let mut statements: Vec<String> = TABLES
             .iter()
             .filter(|t| table_version(t.name) == version)

@@ -140,6 +140,18 @@ pub(super) const STATEMENTS: &[(&str, &str)] = &[
         "audit_list",
         "SELECT id, org, at_ms, actor, action, conversation_id, target, detail FROM {ks}.audit WHERE org = ? AND day = ? AND id < ? ORDER BY id DESC LIMIT ?",
     ),
+    (
+        "change_insert",
+        "INSERT INTO {ks}.message_changes (hour, at_ms, channel_id, message_id) VALUES (?, ?, ?, ?)",
+    ),
+    (
+        "change_list_from",
+        "SELECT at_ms, channel_id, message_id FROM {ks}.message_changes WHERE hour = ? LIMIT ?",
+    ),
+    (
+        "change_list_after",
+        "SELECT at_ms, channel_id, message_id FROM {ks}.message_changes WHERE hour = ? AND (at_ms, channel_id, message_id) > (?, ?, ?) LIMIT ?",
+    ),
     ("schema_version_get", "SELECT version FROM {ks}.schema_versions WHERE name = ?"),
     (
         "schema_version_set",
