@@ -71,6 +71,23 @@ pub(crate) enum Command {
         #[arg(long, default_value_t = 50)]
         limit: u32,
     },
+    /// Find messages in your conversations by their words, newest first.
+    Search {
+        /// Words to find (all must match); "quoted phrases", -word and word* work too.
+        query: String,
+        /// Only this conversation.
+        #[arg(long)]
+        channel: Option<u64>,
+        /// Only messages from this user.
+        #[arg(long)]
+        from: Option<String>,
+        /// Best match first instead of newest first.
+        #[arg(long)]
+        relevance: bool,
+        /// How many (1 to 100).
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+    },
     /// Stream live events (messages, typing, presence, ...) until interrupted.
     Tail {
         /// Conversations to follow; none: all of yours, following membership changes.

@@ -149,6 +149,23 @@ async fn execute(client: &Client, command: Command) -> Result<Shown, SdkError> {
                 human: output::connections_table(&connections).to_string(),
             }
         }
+        Command::Search { query, channel, from, relevance, limit } => {
+            let order =
+                if relevance { pb::SearchOrder::Relevance } else { pb::SearchOrder::Newest };
+            let request = pb::SearchRequest {
+                query,
+                conversation_id: channel.unwrap_or(0),
+                from: from.unwrap_or_default(),
+                order: order as i32,
+                limit,
+                ..Default::default()
+            };
+            let hits = client.search(request).await?.hits;
+            Shown {
+                json: Value::Array(hits.iter().map(output::search_hit_json).collect()),
+                human: output::search_table(&hits).to_string(),
+            }
+        }
         Command::Audit { since, actor, team, action, limit } => {
             let since_ms = since.map_or(0, |ago| {
                 let now = std::time::SystemTime::now()

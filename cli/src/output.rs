@@ -317,6 +317,35 @@ pub(crate) fn connection_json(c: &pb::Connection) -> Value {
     })
 }
 
+pub(crate) fn search_hit_json(hit: &pb::SearchHit) -> Value {
+    json!({
+        "message": hit.message.as_ref().map(message_json),
+        "snippet": hit.snippet.iter().map(|p| json!({"text": p.text, "highlighted": p.highlighted})).collect::<Vec<_>>(),
+        "score": hit.score,
+    })
+}
+
+/// Matched words in **bold** markers, as Markdown would show them.
+pub(crate) fn search_table(hits: &[pb::SearchHit]) -> Table {
+    let mut table = table(&["ID", "TIME", "CONVERSATION", "FROM", "MATCH"]);
+    for hit in hits {
+        let Some(m) = &hit.message else { continue };
+        let snippet: String = hit
+            .snippet
+            .iter()
+            .map(|p| if p.highlighted { format!("**{}**", p.text) } else { p.text.clone() })
+            .collect();
+        table.add_row(vec![
+            m.id.to_string(),
+            format_ms(m.ts_ms),
+            m.channel_id.to_string(),
+            m.from.clone(),
+            snippet,
+        ]);
+    }
+    table
+}
+
 pub(crate) fn audit_json(e: &pb::AuditEntry) -> Value {
     json!({
         "id": e.id.to_string(),

@@ -43,6 +43,24 @@ pub struct Config {
     pub tracing: TracingConfig,
     /// Attachments: the blob engine and upload rules.
     pub files: FilesConfig,
+    /// Full-text search of messages.
+    pub search: SearchConfig,
+}
+
+/// Full-text search: this controller keeps an index of message text and serves Search.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SearchConfig {
+    /// Whether this controller indexes messages and serves Search (UNAVAILABLE when off).
+    pub enabled: bool,
+    /// Where the index lives; default `<data_dir>/search`.
+    pub index_dir: Option<PathBuf>,
+}
+
+impl Default for SearchConfig {
+    fn default() -> Self {
+        SearchConfig { enabled: true, index_dir: None }
+    }
 }
 
 /// The HTTP port: metrics, health, readiness.
@@ -234,6 +252,7 @@ impl Default for Config {
             tls: TlsConfig::default(),
             tracing: TracingConfig::default(),
             files: FilesConfig::default(),
+            search: SearchConfig::default(),
         }
     }
 }

@@ -12,6 +12,7 @@ use switchboard_proto::v1::fanout_server::FanoutServer;
 use switchboard_proto::v1::files_server::FilesServer;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 use tonic::transport::Server;
 // Nagle off on accepted sockets: otherwise small frames wait out the peer's delayed ACK.
 use tonic::transport::server::TcpIncoming;
@@ -31,6 +32,7 @@ use crate::ids::{Clock, IdGenerator};
 use crate::metrics::ControllerMetrics;
 use crate::realtime::{Events, FanoutHub, TypingTracker};
 use crate::report::NodeReporter;
+use crate::search::{Indexer, SearchError, SearchIndex};
 use crate::store::embedded::EmbeddedStore;
 use crate::store::metered::MeteredStore;
 use crate::store::scylla::ScyllaStore;
@@ -54,6 +56,8 @@ pub enum ControllerError {
     Bus(#[from] BusError),
     #[error("files: {0}")]
     Blobs(#[from] BlobError),
+    #[error(transparent)]
+    Search(#[from] SearchError),
     #[error("gRPC server: {0}")]
     Transport(#[from] tonic::transport::Error),
     #[error("gRPC reflection: {0}")]
@@ -95,6 +99,8 @@ pub struct Controller {
     upload_sweep_every: Duration,
     /// TLS for the listener (and client certificates required, with a client CA).
     tls: Option<tonic::transport::ServerTlsConfig>,
+    /// Keeps the search index up to date while serving; None where search is off.
+    indexer: Option<Indexer>,
 }
 
 impl Controller {
@@ -136,13 +142,30 @@ impl Controller {
                 (Arc::new(nats), Arc::new(board), Some(client))
             };
         let typing = TypingTracker::new(Duration::from_millis(config.realtime.typing_ttl_ms));
-        let ids = IdGenerator::new(config.node_id, clock);
+        let clock: Arc<dyn Clock> = Arc::from(clock);
+        let ids = IdGenerator::new(config.node_id, Box::new(clock.clone()));
         let metrics = Arc::new(ControllerMetrics::default());
         let store: Arc<dyn Store> = Arc::new(MeteredStore::new(store, metrics.clone()));
         let events = Events::new(bus.clone(), metrics.clone());
         let files = Files { blobs: blobs(config)?, config: config.files.clone() };
-        let chat =
-            ChatService::new(store, ids, limits, events, typing, board, metrics.clone(), files);
+        let mut chat = ChatService::new(
+            store.clone(),
+            ids,
+            limits,
+            events,
+            typing,
+            board,
+            metrics.clone(),
+            files,
+        );
+        let mut indexer = None;
+        if config.search.enabled {
+            let dir =
+                config.search.index_dir.clone().unwrap_or_else(|| config.data_dir.join("search"));
+            let index = Arc::new(SearchIndex::open(&dir)?);
+            indexer = Some(Indexer::new(index.clone(), store, clock)?);
+            chat = chat.with_search(index);
+        }
         let hub = Arc::new(FanoutHub::new(bus.clone(), metrics.clone()));
         Ok(Controller {
             chat: Arc::new(chat),
@@ -168,6 +191,7 @@ impl Controller {
             request_timeout: Duration::from_millis(config.limits.request_timeout_ms),
             upload_sweep_every: Duration::from_secs(config.files.upload_ttl_secs.min(60)),
             tls: config.tls.server(true)?,
+            indexer,
         })
     }
 
@@ -222,6 +246,8 @@ impl Controller {
         let uploads = tokio::spawn(sweep_uploads(self.chat.clone(), self.upload_sweep_every));
         let heartbeat = tokio::spawn(presence_heartbeat(self.chat.clone(), self.heartbeat_every));
         let probe = tokio::spawn(probe_store(self.chat.clone(), self.store_reachable.clone()));
+        let indexing_stop = CancellationToken::new();
+        let indexing = self.indexer.map(|indexer| tokio::spawn(indexer.run(indexing_stop.clone())));
         let (draining_tx, draining) = tokio::sync::oneshot::channel::<()>();
         let mut builder = Server::builder();
         if let Some(tls) = self.tls {
@@ -263,6 +289,10 @@ impl Controller {
         heartbeat.abort();
         probe.abort();
         peer_queries.abort();
+        indexing_stop.cancel();
+        if let Some(indexing) = indexing {
+            let _ = indexing.await;
+        }
         self.chat.store().flush().await?;
         tracing::info!("store flushed; controller stopped");
         result

@@ -140,3 +140,15 @@ pub(crate) fn nonzero(id: u64) -> Option<u64> {
 pub(crate) fn nonempty(text: String) -> Option<String> {
     (!text.is_empty()).then_some(text)
 }
+
+pub(crate) fn search_hit(hit: crate::chat::SearchHit) -> pb::SearchHit {
+    pb::SearchHit {
+        message: Some(message(hit.message)),
+        snippet: hit
+            .snippet
+            .into_iter()
+            .map(|p| pb::SnippetPart { text: p.text, highlighted: p.highlighted })
+            .collect(),
+        score: hit.score,
+    }
+}

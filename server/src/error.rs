@@ -4,6 +4,7 @@ use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
 use crate::blobs::BlobError;
+use crate::search::SearchError;
 use crate::store::StoreError;
 
 /// One invalid field of a request and what is wrong with it.
@@ -61,6 +62,19 @@ impl ChatError {
 
     pub fn precondition(message: impl Into<String>) -> Self {
         ChatError::FailedPrecondition(message.into())
+    }
+}
+
+impl From<SearchError> for ChatError {
+    fn from(error: SearchError) -> Self {
+        match error {
+            SearchError::BadQuery(why) => ChatError::invalid("query", why),
+            SearchError::Store(store) => ChatError::Store(store),
+            SearchError::Index(why) => {
+                tracing::error!(error = %why, "search index failure");
+                ChatError::Unavailable("search is unavailable; retry later".into())
+            }
+        }
     }
 }
 

@@ -27,6 +27,12 @@ pub trait Clock: Send + Sync + 'static {
     fn now_ms(&self) -> i64;
 }
 
+impl Clock for std::sync::Arc<dyn Clock> {
+    fn now_ms(&self) -> i64 {
+        (**self).now_ms()
+    }
+}
+
 /// The real clock.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SystemClock;

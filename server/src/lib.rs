@@ -19,6 +19,7 @@ pub mod metrics;
 pub mod model;
 pub mod realtime;
 pub mod report;
+pub mod search;
 pub mod store;
 pub mod tls;
 pub mod validate;

@@ -90,6 +90,12 @@ impl ControllerBuilder {
         self
     }
 
+    /// Index messages and serve Search (on by default).
+    pub fn search(mut self, enabled: bool) -> Self {
+        self.config.search.enabled = enabled;
+        self
+    }
+
     pub fn typing_ttl_ms(mut self, ms: u64) -> Self {
         self.config.realtime.typing_ttl_ms = ms;
         self

@@ -298,6 +298,11 @@ impl Client {
         Ok(self.admin.clone().list_audit(request).await?.into_inner())
     }
 
+    /// Messages of the caller's conversations matching `request.query`, with snippets.
+    pub async fn search(&self, request: pb::SearchRequest) -> Result<pb::SearchResponse> {
+        Ok(self.chat.clone().search(request).await?.into_inner())
+    }
+
     pub async fn set_typing(&self, channel_id: u64, typing: bool) -> Result<u32> {
         let request = pb::SetTypingRequest { channel_id, typing };
         Ok(self.chat.clone().set_typing(request).await?.into_inner().expires_in_ms)

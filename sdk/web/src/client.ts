@@ -11,6 +11,7 @@ import type { Conversation } from "./gen/switchboard/v1/conversation_pb.js";
 import type { Event } from "./gen/switchboard/v1/events_pb.js";
 import { type Attachment, Files } from "./gen/switchboard/v1/files_pb.js";
 import { type Message, MessageType } from "./gen/switchboard/v1/message_pb.js";
+import type { SearchHit } from "./gen/switchboard/v1/search_pb.js";
 import {
   ClientFrameSchema,
   RealtimeWeb,
@@ -33,6 +34,13 @@ export interface SwitchboardOptions {
 }
 
 /** Where the session is. */
+/** One page of search results. */
+export interface SearchPage {
+  hits: SearchHit[];
+  /** Pass as `cursor` for the next page; empty on the last. */
+  nextCursor: string;
+}
+
 export type ConnectionState = "connecting" | "live" | "reconnecting" | "closed";
 
 /** What `on` can listen to, and what each handler receives. */
@@ -159,6 +167,24 @@ export class SwitchboardClient {
       limit: page.limit ?? 50,
     });
     return { messages: response.messages, hasMore: response.hasMore };
+  }
+
+  /**
+   * Messages of the user's conversations matching `query` (all words), newest first, with
+   * highlighted snippets. Page on with `cursor` = the previous page's `nextCursor`.
+   */
+  async search(
+    query: string,
+    options: { conversationId?: bigint; from?: string; limit?: number; cursor?: string } = {},
+  ): Promise<SearchPage> {
+    const response = await this.chat.search({
+      query,
+      conversationId: options.conversationId ?? 0n,
+      from: options.from ?? "",
+      limit: options.limit ?? 20,
+      cursor: options.cursor ?? "",
+    });
+    return { hits: response.hits, nextCursor: response.nextCursor };
   }
 
   /** Every conversation of the user. */

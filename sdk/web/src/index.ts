@@ -4,6 +4,7 @@ export { SwitchboardClient, backoffDelay } from "./client.js";
 export type {
   ConnectionState,
   HistoryPage,
+  SearchPage,
   SwitchboardEvents,
   SwitchboardOptions,
   TokenSource,
@@ -14,3 +15,4 @@ export * from "./gen/switchboard/v1/events_pb.js";
 export * from "./gen/switchboard/v1/files_pb.js";
 export * from "./gen/switchboard/v1/message_pb.js";
 export * from "./gen/switchboard/v1/realtime_pb.js";
+export * from "./gen/switchboard/v1/search_pb.js";

@@ -49,6 +49,8 @@ async function team(owner: SwitchboardClient, members: string[]): Promise<bigint
   return created.id;
 }
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 describe("SwitchboardClient", () => {
   it("sends, receives live, and returns the acked message", async () => {
     const [alice, bob] = [unique("alice"), unique("bob")];
@@ -104,6 +106,23 @@ describe("SwitchboardClient", () => {
     const second = await a.history(channel, { limit: 10, before: first.messages[1].id });
     expect(second.messages.map((m) => m.data)).toEqual(["m2", "m1", "m0"]);
     expect(second.hasMore).toBe(false);
+  });
+
+  it("finds a message by its words, with the match highlighted", async () => {
+    const alice = unique("alice");
+    const a = connect(alice);
+    const channel = await team(a, []);
+    const sent = await a.send(channel, "meet at the lighthouse");
+    // The index follows sends within about a second: ask until it has it.
+    const deadline = Date.now() + 10_000;
+    let page = await a.search("lighthouse");
+    while (page.hits.length === 0 && Date.now() < deadline) {
+      await sleep(100);
+      page = await a.search("lighthouse");
+    }
+    expect(page.hits.map((h) => h.message?.id)).toEqual([sent.id]);
+    expect(page.hits[0].snippet.filter((p) => p.highlighted).map((p) => p.text)).toEqual(["lighthouse"]);
+    expect((await a.search("lighthouse", { conversationId: channel })).hits).toHaveLength(1);
   });
 
   it("resumes after a disconnect with every missed message once, in order", async () => {

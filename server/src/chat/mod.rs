@@ -8,6 +8,7 @@ mod live;
 mod membership;
 mod messages;
 mod policy;
+mod search;
 mod sniff;
 
 use std::sync::Arc;
@@ -16,6 +17,7 @@ pub use attachments::{Download, Files, Upload, UploadPart};
 pub use audit::AuditQuery;
 pub use conversations::{ConversationView, NewConversation, TeamUpdate};
 pub use messages::{HistoryPage, NewMessage, Sent};
+pub use search::{SearchHit, SearchRequest};
 
 use crate::auth::Caller;
 use crate::auth::rate::KeyedRate;
@@ -25,6 +27,7 @@ use crate::ids::IdGenerator;
 use crate::metrics::ControllerMetrics;
 use crate::model::{Conversation, ConversationId, Member};
 use crate::realtime::{Events, PresenceTracker, TypingTracker};
+use crate::search::SearchIndex;
 use crate::store::Store;
 
 /// Limits on what callers may send (config `limits`).
@@ -63,6 +66,8 @@ pub struct ChatService {
     send_rate: KeyedRate<(String, String)>,
     /// Where attachment bytes live, and the upload rules.
     files: Files,
+    /// The message index Search reads; None where search is off.
+    search: Option<Arc<SearchIndex>>,
 }
 
 impl ChatService {
@@ -91,6 +96,7 @@ impl ChatService {
             metrics,
             send_rate,
             files,
+            search: None,
         }
     }
 

@@ -8,9 +8,10 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tonic::{Request, Response, Status};
 
 use crate::auth::{Caller, Scope, TokenVerifier, authenticate};
-use crate::chat::{ChatService, NewConversation, NewMessage, TeamUpdate};
+use crate::chat::{ChatService, NewConversation, NewMessage, SearchRequest, TeamUpdate};
 use crate::convert::{self, nonempty, nonzero};
 use crate::model::Kind;
+use crate::search::SearchOrder;
 
 /// The Chat service as served over gRPC.
 #[derive(Clone)]
@@ -324,6 +325,30 @@ impl Chat for ChatApi {
                 .zip(online)
                 .map(|(user_id, online)| pb::UserPresence { user_id, online })
                 .collect(),
+        })
+    }
+
+    async fn search(&self, request: Request<pb::SearchRequest>) -> Reply<pb::SearchResponse> {
+        let (caller, _admitted) = self.caller(&request, Scope::Read)?;
+        let r = request.into_inner();
+        let order = match r.order() {
+            pb::SearchOrder::Newest => SearchOrder::NewestFirst,
+            pb::SearchOrder::Relevance => SearchOrder::MostRelevant,
+        };
+        let search = SearchRequest {
+            query: r.query,
+            conversation: nonzero(r.conversation_id),
+            from: nonempty(r.from),
+            after_ms: (r.after_ms != 0).then_some(r.after_ms),
+            before_ms: (r.before_ms != 0).then_some(r.before_ms),
+            order,
+            limit: r.limit,
+            cursor: nonempty(r.cursor),
+        };
+        let (hits, next) = self.chat.search(&caller, search).await?;
+        reply(pb::SearchResponse {
+            hits: hits.into_iter().map(convert::search_hit).collect(),
+            next_cursor: next.unwrap_or_default(),
         })
     }
 }

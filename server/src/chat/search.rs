@@ -1,0 +1,168 @@
+//! Search: which conversations a caller may search (their own, in their org), and the
+//! messages the index matched, read back from the Store so that a hit is always the
+//! message as it is now.
+
+use std::sync::Arc;
+
+use super::ChatService;
+use crate::auth::Caller;
+use crate::error::{ChatError, ChatResult};
+use crate::model::{ConversationId, Message};
+use crate::search::{IndexQuery, PageStart, SearchIndex, SearchOrder, SnippetPart};
+use crate::validate::{self, Violations};
+
+/// Default and largest page of Search.
+const SEARCH_PAGE: (usize, usize) = (20, 100);
+/// Longest query, in characters.
+const MAX_QUERY_CHARS: usize = 500;
+/// Deepest relevance page start (tantivy keeps every skipped hit in memory).
+const MAX_SKIP: usize = 10_000;
+/// Conversations read per Store call while listing the caller's.
+const CONVERSATIONS_PAGE: usize = 1_000;
+
+/// What Search asks for.
+#[derive(Debug, Clone)]
+pub struct SearchRequest {
+    pub query: String,
+    pub conversation: Option<ConversationId>,
+    pub from: Option<String>,
+    pub after_ms: Option<i64>,
+    pub before_ms: Option<i64>,
+    pub order: SearchOrder,
+    pub limit: u32,
+    pub cursor: Option<String>,
+}
+
+/// A message found, with its snippet.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchHit {
+    pub message: Message,
+    pub snippet: Vec<SnippetPart>,
+    pub score: f32,
+}
+
+impl ChatService {
+    /// Serve Search from `index`.
+    pub fn with_search(mut self, index: Arc<SearchIndex>) -> Self {
+        self.search = Some(index);
+        self
+    }
+
+    /// Search: one page of the caller's messages matching the query, and the cursor of the
+    /// next page (None on the last).
+    pub async fn search(
+        &self,
+        caller: &Caller,
+        request: SearchRequest,
+    ) -> ChatResult<(Vec<SearchHit>, Option<String>)> {
+        let limit = validate::page_limit(request.limit, SEARCH_PAGE.0, SEARCH_PAGE.1)
+            .map_err(|why| ChatError::invalid("limit", why))?;
+        let mut violations = Violations::new();
+        violations.check("query", check_query(&request.query));
+        if let Some(from) = &request.from {
+            violations.check("from", validate::check_user_id(from));
+        }
+        if let (Some(after), Some(before)) = (request.after_ms, request.before_ms)
+            && after >= before
+        {
+            violations.check("after_ms", Err("must be earlier than `before_ms`".into()));
+        }
+        let start = match &request.cursor {
+            None => Ok(PageStart::First),
+            Some(cursor) => parse_cursor(cursor, request.order),
+        };
+        violations.check("cursor", start.clone().map(|_| ()));
+        violations.finish()?;
+        let start = start.expect("checked above");
+        let Some(index) = self.search.clone() else {
+            return Err(ChatError::Unavailable("search is not enabled on this node".into()));
+        };
+        let conversations = match request.conversation {
+            Some(id) => {
+                self.as_member(caller, id).await?;
+                vec![id]
+            }
+            None => self.all_conversations_of(caller).await?,
+        };
+        let query = IndexQuery {
+            text: request.query,
+            org: caller.org.clone(),
+            user: caller.user.clone(),
+            conversations,
+            from: request.from,
+            after_ms: request.after_ms,
+            before_ms: request.before_ms,
+            order: request.order,
+            start,
+            limit,
+        };
+        let (found, more) = tokio::task::spawn_blocking(move || index.search(&query))
+            .await
+            .map_err(|e| ChatError::Unavailable(format!("search failed: {e}")))??;
+        let next = match (more, found.last()) {
+            (false, _) | (_, None) => None,
+            (true, Some(last)) => Some(match request.order {
+                SearchOrder::NewestFirst => format!("below:{}", last.message_id),
+                SearchOrder::MostRelevant => {
+                    let skipped = match start {
+                        PageStart::Skip(n) => n,
+                        _ => 0,
+                    };
+                    format!("skip:{}", skipped + found.len())
+                }
+            }),
+        };
+        let mut hits = Vec::with_capacity(found.len());
+        for hit in found {
+            // The index may lag a change by a moment: the Store has the last word.
+            match self.store.get_message(hit.channel_id, hit.message_id).await? {
+                Some(message) if !message.deleted && message.visible_to(&caller.user) => {
+                    hits.push(SearchHit { message, snippet: hit.snippet, score: hit.score });
+                }
+                _ => {}
+            }
+        }
+        Ok((hits, next))
+    }
+
+    /// Every conversation the caller is a member of.
+    async fn all_conversations_of(&self, caller: &Caller) -> ChatResult<Vec<ConversationId>> {
+        let mut all = Vec::new();
+        loop {
+            let after = all.last().copied().unwrap_or(0);
+            let page = self
+                .store
+                .list_user_conversations(&caller.org, &caller.user, after, CONVERSATIONS_PAGE)
+                .await?;
+            let last_page = page.len() < CONVERSATIONS_PAGE;
+            all.extend(page);
+            if last_page {
+                return Ok(all);
+            }
+        }
+    }
+}
+
+fn check_query(query: &str) -> Result<(), String> {
+    if query.trim().is_empty() {
+        return Err("must not be empty".into());
+    }
+    if query.chars().count() > MAX_QUERY_CHARS {
+        return Err(format!("must be at most {MAX_QUERY_CHARS} characters"));
+    }
+    Ok(())
+}
+
+/// `below:<message id>` for newest-first pages, `skip:<hits>` for relevance pages.
+fn parse_cursor(cursor: &str, order: SearchOrder) -> Result<PageStart, String> {
+    let parsed = match (order, cursor.split_once(':')) {
+        (SearchOrder::NewestFirst, Some(("below", id))) => id.parse().ok().map(PageStart::Below),
+        (SearchOrder::MostRelevant, Some(("skip", n))) => match n.parse() {
+            Ok(n) if n <= MAX_SKIP => Some(PageStart::Skip(n)),
+            Ok(_) => return Err(format!("relevance pages end after {MAX_SKIP} hits")),
+            Err(_) => None,
+        },
+        _ => None,
+    };
+    parsed.ok_or_else(|| "not a cursor of this search order".into())
+}

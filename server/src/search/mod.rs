@@ -1,0 +1,32 @@
+//! Full-text search of message text: a tantivy index in the data directory, kept up to
+//! date from the Store's change feed by the [`Indexer`], queried by `Chat.Search`.
+
+mod index;
+mod indexer;
+
+pub use index::{IndexHit, IndexQuery, PageStart, SearchIndex, SearchOrder, SnippetPart};
+pub use indexer::Indexer;
+
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    #[error("search index: {0}")]
+    Index(String),
+    #[error("search query: {0}")]
+    BadQuery(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<tantivy::TantivyError> for SearchError {
+    fn from(error: tantivy::TantivyError) -> Self {
+        SearchError::Index(error.to_string())
+    }
+}
+
+impl From<tantivy::directory::error::OpenDirectoryError> for SearchError {
+    fn from(error: tantivy::directory::error::OpenDirectoryError) -> Self {
+        SearchError::Index(error.to_string())
+    }
+}
