@@ -88,6 +88,13 @@ pub(crate) enum Command {
         #[arg(long, default_value_t = 20)]
         limit: u32,
     },
+    /// Your notifications: mentions and direct messages you were not following live.
+    #[command(subcommand)]
+    Notifications(NotificationsCommand),
+    /// Stop notifications from a conversation (except @mentions of you).
+    Mute { channel: u64 },
+    /// Notify again about a muted conversation.
+    Unmute { channel: u64 },
     /// Stream live events (messages, typing, presence, ...) until interrupted.
     Tail {
         /// Conversations to follow; none: all of yours, following membership changes.
@@ -157,6 +164,29 @@ pub(crate) enum Command {
     Bench(crate::bench::BenchArgs),
     /// Print a shell completion script.
     Completions { shell: clap_complete::Shell },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum NotificationsCommand {
+    /// Newest first.
+    List {
+        /// Only unread ones.
+        #[arg(long)]
+        unread: bool,
+        /// How many (1 to 200).
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Mark notifications read: these ids, or --channel, or --all.
+    Read {
+        ids: Vec<u64>,
+        /// Every notification of this conversation.
+        #[arg(long, conflicts_with = "ids")]
+        channel: Option<u64>,
+        /// Every notification.
+        #[arg(long, conflicts_with_all = ["ids", "channel"])]
+        all: bool,
+    },
 }
 
 #[derive(Subcommand)]

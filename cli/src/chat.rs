@@ -6,7 +6,8 @@ use switchboard_sdk::proto as pb;
 use switchboard_sdk::{Client, SdkError};
 
 use crate::args::{
-    AdminCommand, ChannelCommand, Command, DmCommand, MemberCommand, RelayCommand, TeamCommand,
+    AdminCommand, ChannelCommand, Command, DmCommand, MemberCommand, NotificationsCommand,
+    RelayCommand, TeamCommand,
 };
 use crate::output;
 
@@ -166,6 +167,26 @@ async fn execute(client: &Client, command: Command) -> Result<Shown, SdkError> {
                 human: output::search_table(&hits).to_string(),
             }
         }
+        Command::Notifications(NotificationsCommand::List { unread, limit }) => {
+            let request =
+                pb::ListNotificationsRequest { limit, unread_only: unread, ..Default::default() };
+            let notifications = client.list_notifications(request).await?.notifications;
+            Shown {
+                json: Value::Array(notifications.iter().map(output::notification_json).collect()),
+                human: output::notifications_table(&notifications).to_string(),
+            }
+        }
+        Command::Notifications(NotificationsCommand::Read { ids, channel, all }) => {
+            let request = pb::MarkNotificationsReadRequest {
+                ids,
+                conversation_id: channel.unwrap_or(0),
+                all,
+            };
+            let marked = client.mark_notifications_read(request).await?;
+            Shown { json: json!({ "marked": marked }), human: format!("marked {marked} read") }
+        }
+        Command::Mute { channel } => mute(client, channel, true).await?,
+        Command::Unmute { channel } => mute(client, channel, false).await?,
         Command::Audit { since, actor, team, action, limit } => {
             let since_ms = since.map_or(0, |ago| {
                 let now = std::time::SystemTime::now()
@@ -195,6 +216,15 @@ async fn execute(client: &Client, command: Command) -> Result<Shown, SdkError> {
         | Command::Bench(_) => {
             unreachable!("handled in main")
         }
+    })
+}
+
+async fn mute(client: &Client, channel: u64, muted: bool) -> Result<Shown, SdkError> {
+    let muted = client.set_mute(channel, muted).await?;
+    let state = if muted { "muted" } else { "unmuted" };
+    Ok(Shown {
+        json: json!({ "channel_id": channel.to_string(), "muted": muted }),
+        human: format!("conversation {channel} {state}"),
     })
 }
 

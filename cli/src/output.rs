@@ -19,6 +19,9 @@ pub(crate) fn conversation_json(c: &pb::Conversation) -> Value {
         "visibility": visibility_name(c.visibility),
         "my_role": role_name(c.my_role),
         "member_count": c.member_count,
+        "unread_count": c.unread_count,
+        "mention_count": c.mention_count,
+        "muted": c.muted,
     })
 }
 
@@ -59,8 +62,14 @@ pub(crate) fn attachment_json(a: &pb::Attachment) -> Value {
 }
 
 pub(crate) fn conversations_table(conversations: &[pb::Conversation]) -> Table {
-    let mut table = table(&["ID", "KIND", "NAME", "ROLE", "MEMBERS", "OWNER", "STATE"]);
+    let mut table =
+        table(&["ID", "KIND", "NAME", "ROLE", "MEMBERS", "OWNER", "STATE", "UNREAD", "MENTIONS"]);
     for c in conversations {
+        let unread = match c.unread_count {
+            n if n > 99 => "99+".to_string(),
+            n => n.to_string(),
+        };
+        let muted = if c.muted { " (muted)" } else { "" };
         table.add_row(vec![
             c.id.to_string(),
             kind_name(c.kind).to_string(),
@@ -69,6 +78,8 @@ pub(crate) fn conversations_table(conversations: &[pb::Conversation]) -> Table {
             c.member_count.to_string(),
             c.owner.clone(),
             state(c),
+            format!("{unread}{muted}"),
+            c.mention_count.to_string(),
         ]);
     }
     table
@@ -344,6 +355,44 @@ pub(crate) fn search_table(hits: &[pb::SearchHit]) -> Table {
         ]);
     }
     table
+}
+
+pub(crate) fn notification_json(n: &pb::Notification) -> Value {
+    json!({
+        "id": n.id.to_string(),
+        "conversation_id": n.conversation_id.to_string(),
+        "message_id": n.message_id.to_string(),
+        "from": n.from,
+        "reason": reason_name(n.reason),
+        "preview": n.preview,
+        "created_at_ms": n.created_at_ms,
+        "read": n.read,
+    })
+}
+
+pub(crate) fn notifications_table(notifications: &[pb::Notification]) -> Table {
+    let mut table = table(&["ID", "TIME", "CONVERSATION", "FROM", "WHY", "PREVIEW", "READ"]);
+    for n in notifications {
+        table.add_row(vec![
+            n.id.to_string(),
+            format_ms(n.created_at_ms),
+            n.conversation_id.to_string(),
+            n.from.clone(),
+            reason_name(n.reason).to_string(),
+            n.preview.clone(),
+            if n.read { "yes" } else { "no" }.to_string(),
+        ]);
+    }
+    table
+}
+
+fn reason_name(reason: i32) -> &'static str {
+    match pb::NotificationReason::try_from(reason) {
+        Ok(pb::NotificationReason::Mention) => "mention",
+        Ok(pb::NotificationReason::MentionAll) => "@here/@all",
+        Ok(pb::NotificationReason::Direct) => "direct",
+        _ => "?",
+    }
 }
 
 pub(crate) fn audit_json(e: &pb::AuditEntry) -> Value {

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::auth::{KeySource, ServiceCredential, TokenVerifier, VerifierError};
 use crate::blobs::FilesConfig;
 use crate::ids::MAX_NODE_ID;
+use crate::push::NotificationsConfig;
 use crate::tls::TlsConfig;
 use switchboard_relay::RelayConfig;
 use switchboard_telemetry::TracingConfig;
@@ -45,6 +46,8 @@ pub struct Config {
     pub files: FilesConfig,
     /// Full-text search of messages.
     pub search: SearchConfig,
+    /// Push delivery of notifications (the webhook).
+    pub notifications: NotificationsConfig,
 }
 
 /// Full-text search: this controller keeps an index of message text and serves Search.
@@ -253,6 +256,7 @@ impl Default for Config {
             tracing: TracingConfig::default(),
             files: FilesConfig::default(),
             search: SearchConfig::default(),
+            notifications: NotificationsConfig::default(),
         }
     }
 }
@@ -337,6 +341,7 @@ impl Config {
         self.relay.validate().map_err(|reason| invalid("relay", reason))?;
         self.tracing.validate().map_err(|error| invalid("tracing", error.to_string()))?;
         self.files.validate().map_err(|reason| invalid("files", reason))?;
+        self.notifications.validate().map_err(|reason| invalid("notifications", reason))?;
         let keyspace = &self.scylla.keyspace;
         if keyspace.is_empty()
             || keyspace.len() > 48

@@ -30,6 +30,7 @@ use crate::grpc::{AdminApi, ChatApi, FanoutApi, FilesApi};
 use crate::http::Readiness;
 use crate::ids::{Clock, IdGenerator};
 use crate::metrics::ControllerMetrics;
+use crate::push::WebhookSender;
 use crate::realtime::{Events, FanoutHub, TypingTracker};
 use crate::report::NodeReporter;
 use crate::search::{Indexer, SearchError, SearchIndex};
@@ -101,6 +102,8 @@ pub struct Controller {
     tls: Option<tonic::transport::ServerTlsConfig>,
     /// Keeps the search index up to date while serving; None where search is off.
     indexer: Option<Indexer>,
+    /// Pushes notifications to the webhook while serving; None without one.
+    webhook: Option<WebhookSender>,
 }
 
 impl Controller {
@@ -158,6 +161,16 @@ impl Controller {
             metrics.clone(),
             files,
         );
+        let mut webhook = None;
+        if let Some(file) = &config.notifications.webhook_secret_file {
+            let secret = crate::config::read_secret(file)?;
+            if let Some((push, sender)) =
+                WebhookSender::new(&config.notifications, secret, metrics.clone())
+            {
+                chat = chat.with_push(push);
+                webhook = Some(sender);
+            }
+        }
         let mut indexer = None;
         if config.search.enabled {
             let dir =
@@ -192,6 +205,7 @@ impl Controller {
             upload_sweep_every: Duration::from_secs(config.files.upload_ttl_secs.min(60)),
             tls: config.tls.server(true)?,
             indexer,
+            webhook,
         })
     }
 
@@ -248,6 +262,7 @@ impl Controller {
         let probe = tokio::spawn(probe_store(self.chat.clone(), self.store_reachable.clone()));
         let indexing_stop = CancellationToken::new();
         let indexing = self.indexer.map(|indexer| tokio::spawn(indexer.run(indexing_stop.clone())));
+        let pushing = self.webhook.map(|webhook| tokio::spawn(webhook.run(indexing_stop.clone())));
         let (draining_tx, draining) = tokio::sync::oneshot::channel::<()>();
         let mut builder = Server::builder();
         if let Some(tls) = self.tls {
@@ -292,6 +307,9 @@ impl Controller {
         indexing_stop.cancel();
         if let Some(indexing) = indexing {
             let _ = indexing.await;
+        }
+        if let Some(pushing) = pushing {
+            let _ = pushing.await;
         }
         self.chat.store().flush().await?;
         tracing::info!("store flushed; controller stopped");

@@ -28,6 +28,7 @@ pub(crate) fn conversation(view: ConversationView) -> pb::Conversation {
         } as i32,
         my_role: view.my_role.map_or(pb::Role::Unspecified, role) as i32,
         member_count: c.member_count,
+        ..Default::default()
     }
 }
 
@@ -71,6 +72,7 @@ pub(crate) fn message(message: Message) -> pb::Message {
         custom_fields: message.custom_fields.into_iter().collect(),
         client_msg_id: message.client_msg_id.unwrap_or_default(),
         attachment: message.attachment.map(|a| Box::new(attachment(*a))),
+        mentions: message.mentions,
     }
 }
 
@@ -150,5 +152,24 @@ pub(crate) fn search_hit(hit: crate::chat::SearchHit) -> pb::SearchHit {
             .map(|p| pb::SnippetPart { text: p.text, highlighted: p.highlighted })
             .collect(),
         score: hit.score,
+    }
+}
+
+pub(crate) fn notification(n: crate::model::Notification) -> pb::Notification {
+    use crate::model::NotificationReason;
+    pb::Notification {
+        id: n.id,
+        user_id: n.user,
+        conversation_id: n.conversation_id,
+        message_id: n.message_id,
+        from: n.from,
+        reason: match n.reason {
+            NotificationReason::Mention => pb::NotificationReason::Mention,
+            NotificationReason::MentionAll => pb::NotificationReason::MentionAll,
+            NotificationReason::Direct => pb::NotificationReason::Direct,
+        } as i32,
+        preview: n.preview,
+        created_at_ms: n.created_at_ms,
+        read: n.read,
     }
 }

@@ -17,6 +17,7 @@ pub mod http;
 pub mod ids;
 pub mod metrics;
 pub mod model;
+pub mod push;
 pub mod realtime;
 pub mod report;
 pub mod search;

@@ -20,6 +20,12 @@ pub struct ControllerMetrics {
     pub bus_topics: Gauge,
     /// Times relays were told to resync after a bus outage.
     pub bus_resyncs: Counter,
+    /// Notification records written.
+    pub notifications_created: Counter,
+    /// Webhook deliveries that got a 2xx answer.
+    pub webhook_delivered: Counter,
+    /// Webhook deliveries abandoned (attempts exhausted, refused, or the queue was full).
+    pub webhook_failed: Counter,
 }
 
 /// 100 µs to ~3 s.
@@ -38,6 +44,9 @@ impl Default for ControllerMetrics {
             relay_streams: Gauge::default(),
             bus_topics: Gauge::default(),
             bus_resyncs: Counter::default(),
+            notifications_created: Counter::default(),
+            webhook_delivered: Counter::default(),
+            webhook_failed: Counter::default(),
         }
     }
 }
@@ -68,6 +77,21 @@ impl ControllerMetrics {
             "bus_resyncs",
             "Resyncs requested from relays after bus outages",
             self.bus_resyncs.clone(),
+        );
+        r.register(
+            "notifications_created",
+            "Notification records written",
+            self.notifications_created.clone(),
+        );
+        r.register(
+            "webhook_delivered",
+            "Notifications the webhook accepted",
+            self.webhook_delivered.clone(),
+        );
+        r.register(
+            "webhook_failed",
+            "Notifications the webhook never accepted",
+            self.webhook_failed.clone(),
         );
     }
 }

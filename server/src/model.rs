@@ -75,6 +75,9 @@ pub struct Member {
     pub user_id: String,
     pub role: Role,
     pub joined_at_ms: i64,
+    /// The member muted the conversation: no notifications from it.
+    #[serde(default)]
+    pub muted: bool,
 }
 
 /// What a message's `data` holds.
@@ -107,7 +110,16 @@ pub struct Message {
     /// Boxed: most messages are text, and messages are cloned on every fan-out.
     #[serde(default)]
     pub attachment: Option<Box<Attachment>>,
+    /// Who the text mentions: members' user ids, and [`MENTION_HERE`] or [`MENTION_ALL`]
+    /// when an admin wrote them. Parsed on send and on edit.
+    #[serde(default)]
+    pub mentions: Vec<String>,
 }
+
+/// `@here` in [`Message::mentions`]: the members online now.
+pub const MENTION_HERE: &str = "@here";
+/// `@all` in [`Message::mentions`]: every member.
+pub const MENTION_ALL: &str = "@all";
 
 impl Message {
     /// Whether `user` may see this message (private messages: sender and recipient only).
@@ -264,4 +276,50 @@ pub struct MessageChange {
 /// The change feed is partitioned by UTC hour.
 pub fn change_hour(at_ms: i64) -> u32 {
     (at_ms.max(0) / 3_600_000) as u32
+}
+
+/// Why a user got a notification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum NotificationReason {
+    /// `@user`.
+    Mention,
+    /// `@here` or `@all`.
+    MentionAll,
+    /// A direct message.
+    Direct,
+}
+
+impl NotificationReason {
+    pub fn name(self) -> &'static str {
+        match self {
+            NotificationReason::Mention => "mention",
+            NotificationReason::MentionAll => "mention_all",
+            NotificationReason::Direct => "direct",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<NotificationReason> {
+        [NotificationReason::Mention, NotificationReason::MentionAll, NotificationReason::Direct]
+            .into_iter()
+            .find(|r| r.name() == name)
+    }
+}
+
+/// A message a user should hear about because they were not following it live.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notification {
+    /// Snowflake id; orders a user's notifications in time.
+    pub id: u64,
+    pub org: String,
+    /// Who is notified.
+    pub user: String,
+    pub conversation_id: ConversationId,
+    pub message_id: MessageId,
+    /// The message's author.
+    pub from: String,
+    pub reason: NotificationReason,
+    /// The start of the message's text.
+    pub preview: String,
+    pub created_at_ms: i64,
+    pub read: bool,
 }

@@ -78,7 +78,7 @@ fn conversation(id: u64, org: &str, kind: Kind) -> Conversation {
 }
 
 fn member(user: &str, role: Role) -> Member {
-    Member { user_id: user.into(), role, joined_at_ms: EPOCH_MS + 1 }
+    Member { user_id: user.into(), role, joined_at_ms: EPOCH_MS + 1, muted: false }
 }
 
 fn message(channel: u64, id: u64, from: &str, key: Option<&str>) -> Message {
@@ -96,6 +96,7 @@ fn message(channel: u64, id: u64, from: &str, key: Option<&str>) -> Message {
         custom_fields: BTreeMap::new(),
         client_msg_id: key.map(String::from),
         attachment: None,
+        mentions: Vec::new(),
     }
 }
 
@@ -206,7 +207,10 @@ pub async fn retried_messages_return_the_original(store: Arc<dyn Store>) {
     let original = message(5, id_in(0, 1), "a", Some("k"));
     assert_eq!(store.insert_message(&original).await.unwrap(), Inserted::New);
     let retry = message(5, id_in(0, 2), "a", Some("k"));
-    assert_eq!(store.insert_message(&retry).await.unwrap(), Inserted::Duplicate(original.clone()));
+    assert_eq!(
+        store.insert_message(&retry).await.unwrap(),
+        Inserted::Duplicate(Box::new(original.clone()))
+    );
     let other_sender = message(5, id_in(0, 3), "b", Some("k"));
     assert_eq!(store.insert_message(&other_sender).await.unwrap(), Inserted::New);
     let no_key = message(5, id_in(0, 4), "a", None);
@@ -309,7 +313,7 @@ pub async fn edits_and_deletes_are_read_back(store: Arc<dyn Store>) {
         HistoryQuery { before: None, after: None, direction: Direction::NewestFirst, limit: 10 };
     assert_eq!(store.list_messages(9, all).await.unwrap(), vec![m.clone()]);
     let retry = message(9, id_in(2, 6), "a", Some("e"));
-    assert_eq!(store.insert_message(&retry).await.unwrap(), Inserted::Duplicate(m));
+    assert_eq!(store.insert_message(&retry).await.unwrap(), Inserted::Duplicate(Box::new(m)));
 }
 
 pub async fn read_markers_only_move_forward(store: Arc<dyn Store>) {
@@ -365,7 +369,10 @@ pub async fn housekeeping_keeps_live_data(store: Arc<dyn Store>) {
     store.flush().await.unwrap();
     // a key inside its window still answers with the original after housekeeping
     let retry = message(40, id_in(0, 2), "a", Some("fresh"));
-    assert_eq!(store.insert_message(&retry).await.unwrap(), Inserted::Duplicate(original.clone()));
+    assert_eq!(
+        store.insert_message(&retry).await.unwrap(),
+        Inserted::Duplicate(Box::new(original.clone()))
+    );
     assert_eq!(store.get_message(40, original.id).await.unwrap(), Some(original));
 }
 

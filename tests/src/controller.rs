@@ -21,6 +21,8 @@ use crate::TestClock;
 pub const TEST_SECRET: &str = "test-secret-that-is-long-enough-for-hs256!";
 /// The service credential test relays and controllers share.
 pub(crate) const TEST_CLUSTER_SECRET: &str = "test-cluster-secret-for-relays-and-controllers";
+/// The key test controllers sign webhook calls with.
+pub const TEST_WEBHOOK_SECRET: &str = "test-webhook-secret-that-is-32-bytes-or-more";
 
 /// Options for a test controller; `TestController::builder()` starts one.
 pub struct ControllerBuilder {
@@ -90,6 +92,15 @@ impl ControllerBuilder {
         self
     }
 
+    /// Push notifications to this webhook (signed with [`TEST_WEBHOOK_SECRET`]), retrying
+    /// after `first_retry_ms`.
+    pub fn webhook(mut self, url: String, first_retry_ms: u64) -> Self {
+        self.config.notifications.webhook_url = Some(url);
+        self.config.notifications.webhook_secret_file = Some(PathBuf::from("set-at-start"));
+        self.config.notifications.webhook_first_retry_ms = first_retry_ms;
+        self
+    }
+
     /// Index messages and serve Search (on by default).
     pub fn search(mut self, enabled: bool) -> Self {
         self.config.search.enabled = enabled;
@@ -137,6 +148,10 @@ impl ControllerBuilder {
         }
         config.cluster.secret_file =
             Some(write(data_dir.path(), "cluster-secret", TEST_CLUSTER_SECRET));
+        if config.notifications.webhook_url.is_some() {
+            config.notifications.webhook_secret_file =
+                Some(write(data_dir.path(), "webhook-secret", TEST_WEBHOOK_SECRET));
+        }
         // Its own runtime, so that a crash can take every task and socket down at once.
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)

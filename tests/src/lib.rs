@@ -13,9 +13,10 @@ pub mod otlp;
 mod process;
 mod relay;
 pub mod scylla;
+pub mod webhook;
 
 pub use clock::TestClock;
-pub use controller::{ControllerBuilder, TEST_SECRET, TestController};
+pub use controller::{ControllerBuilder, TEST_SECRET, TEST_WEBHOOK_SECRET, TestController};
 pub use garage::GarageServer;
 pub use nats::NatsServer;
 pub use otlp::OtlpCollector;

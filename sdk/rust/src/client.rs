@@ -303,6 +303,28 @@ impl Client {
         Ok(self.chat.clone().search(request).await?.into_inner())
     }
 
+    /// A page of the caller's notifications, newest first.
+    pub async fn list_notifications(
+        &self,
+        request: pb::ListNotificationsRequest,
+    ) -> Result<pb::ListNotificationsResponse> {
+        Ok(self.chat.clone().list_notifications(request).await?.into_inner())
+    }
+
+    /// Marks notifications read (by id, conversation, or all); returns how many it marked.
+    pub async fn mark_notifications_read(
+        &self,
+        request: pb::MarkNotificationsReadRequest,
+    ) -> Result<u32> {
+        Ok(self.chat.clone().mark_notifications_read(request).await?.into_inner().marked)
+    }
+
+    /// Mutes or unmutes a conversation for the caller.
+    pub async fn set_mute(&self, conversation_id: u64, muted: bool) -> Result<bool> {
+        let request = pb::SetMuteRequest { conversation_id, muted };
+        Ok(self.chat.clone().set_mute(request).await?.into_inner().muted)
+    }
+
     pub async fn set_typing(&self, channel_id: u64, typing: bool) -> Result<u32> {
         let request = pb::SetTypingRequest { channel_id, typing };
         Ok(self.chat.clone().set_typing(request).await?.into_inner().expires_in_ms)

@@ -8,7 +8,7 @@
 pub mod config;
 pub mod local;
 pub mod s3;
-mod signing;
+pub(crate) mod signing;
 
 use std::time::Duration;
 

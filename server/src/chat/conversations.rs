@@ -1,6 +1,6 @@
 //! Creating, reading, updating and archiving conversations; DMs and SELF.
 
-use super::{ChatService, policy};
+use super::{ChatService, Unread, policy};
 use crate::auth::Caller;
 use crate::error::{ChatError, ChatResult};
 use crate::model::{AuditAction, Conversation, ConversationId, Kind, Role, Visibility};
@@ -95,27 +95,31 @@ impl ChatService {
         Ok(ConversationView { conversation, my_role })
     }
 
-    /// The caller's conversations in their org, by ascending id, after `after`.
+    /// The caller's conversations in their org, by ascending id, after `after`, each with
+    /// the caller's unread state.
     pub async fn list(
         &self,
         caller: &Caller,
         after: ConversationId,
         limit: u32,
-    ) -> ChatResult<(Vec<ConversationView>, ConversationId)> {
+    ) -> ChatResult<(Vec<(ConversationView, Unread)>, ConversationId)> {
         let limit = validate::page_limit(limit, CONVERSATIONS_PAGE.0, CONVERSATIONS_PAGE.1)
             .map_err(|why| ChatError::invalid("limit", why))?;
         let ids =
             self.store.list_user_conversations(&caller.org, &caller.user, after, limit).await?;
         let mut views = Vec::with_capacity(ids.len());
+        let mut members = Vec::with_capacity(ids.len());
         for id in &ids {
             let Some(conversation) = self.store.get_conversation(*id).await? else {
                 continue;
             };
-            let my_role = self.store.get_member(*id, &caller.user).await?.map(|m| m.role);
-            views.push(ConversationView { conversation, my_role });
+            let member = self.store.get_member(*id, &caller.user).await?;
+            views.push(ConversationView { conversation, my_role: member.as_ref().map(|m| m.role) });
+            members.push((*id, member));
         }
+        let unread = self.unread_of(caller, &members).await?;
         let next = if ids.len() == limit { ids.last().copied().unwrap_or(0) } else { 0 };
-        Ok((views, next))
+        Ok((views.into_iter().zip(unread).collect(), next))
     }
 
     /// UpdateTeam: admins and the owner change metadata of a live team or channel.

@@ -53,6 +53,7 @@ impl ChatService {
         self.as_member(caller, channel).await?;
         self.visible_message(caller, channel, message).await?;
         let marker = self.store.advance_read_marker(channel, &caller.user, message).await?;
+        self.mark_notifications_read_up_to(caller, channel, marker).await?;
         if marker == message {
             self.events.read_receipt(&caller.org, channel, &caller.user, marker).await;
         }

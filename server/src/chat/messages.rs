@@ -98,6 +98,10 @@ impl ChatService {
             None => None,
         };
 
+        let mentions = match new.kind {
+            MessageType::Text => self.mentions_in(&conversation, &me, &new.data).await?,
+            _ => Vec::new(),
+        };
         let id = self.ids.next_id();
         if let Some(attachment) = &attachment
             && let Err(original) =
@@ -119,15 +123,17 @@ impl ChatService {
             custom_fields: new.custom_fields,
             client_msg_id: new.client_msg_id,
             attachment: attachment.map(|a| Box::new(Attachment { message_id: Some(id), ..a })),
+            mentions,
         };
         match self.store.insert_message(&message).await? {
             Inserted::New => {
                 self.metrics.send_ack_seconds.observe(received.elapsed().as_secs_f64());
                 self.metrics.messages_sent.inc();
                 self.events.message_created(&caller.org, &message).await;
+                self.notify(&conversation, &message).await;
                 Ok(Sent { message, duplicate: false })
             }
-            Inserted::Duplicate(original) => Ok(Sent { message: original, duplicate: true }),
+            Inserted::Duplicate(original) => Ok(Sent { message: *original, duplicate: true }),
         }
     }
 
@@ -144,7 +150,7 @@ impl ChatService {
             .check("message_id", validate::check_id(id))
             .check("data", validate::check_text(&data, self.limits.max_message_bytes))
             .finish()?;
-        let (conversation, _) = self.as_member(caller, channel).await?;
+        let (conversation, me) = self.as_member(caller, channel).await?;
         policy::writable(&conversation)?;
         let mut message = self.visible_message(caller, channel, id).await?;
         if message.from != caller.user {
@@ -156,6 +162,8 @@ impl ChatService {
         if message.kind != MessageType::Text {
             return Err(ChatError::precondition("only text messages can be edited"));
         }
+        // Mentions follow the text; an edit notifies nobody anew.
+        message.mentions = self.mentions_in(&conversation, &me, &data).await?;
         message.data = data;
         let now = self.ids.now_ms();
         message.edited_at_ms = Some(now);

@@ -6,7 +6,9 @@ mod audit;
 mod conversations;
 mod live;
 mod membership;
+mod mentions;
 mod messages;
+mod notifications;
 mod policy;
 mod search;
 mod sniff;
@@ -17,6 +19,7 @@ pub use attachments::{Download, Files, Upload, UploadPart};
 pub use audit::AuditQuery;
 pub use conversations::{ConversationView, NewConversation, TeamUpdate};
 pub use messages::{HistoryPage, NewMessage, Sent};
+pub use notifications::{NotificationSelection, Unread};
 pub use search::{SearchHit, SearchRequest};
 
 use crate::auth::Caller;
@@ -26,6 +29,7 @@ use crate::error::{ChatError, ChatResult};
 use crate::ids::IdGenerator;
 use crate::metrics::ControllerMetrics;
 use crate::model::{Conversation, ConversationId, Member};
+use crate::push::Push;
 use crate::realtime::{Events, PresenceTracker, TypingTracker};
 use crate::search::SearchIndex;
 use crate::store::Store;
@@ -68,6 +72,8 @@ pub struct ChatService {
     files: Files,
     /// The message index Search reads; None where search is off.
     search: Option<Arc<SearchIndex>>,
+    /// Where new notifications are pushed (the webhook, when configured).
+    push: Push,
 }
 
 impl ChatService {
@@ -97,7 +103,14 @@ impl ChatService {
             send_rate,
             files,
             search: None,
+            push: Push::default(),
         }
+    }
+
+    /// Push new notifications with `push`.
+    pub fn with_push(mut self, push: Push) -> Self {
+        self.push = push;
+        self
     }
 
     /// Routes the blob engine serves on the HTTP port (the local engine's URLs).
@@ -151,6 +164,6 @@ impl ChatService {
     }
 
     fn new_member(&self, user_id: &str, role: crate::model::Role) -> Member {
-        Member { user_id: user_id.to_string(), role, joined_at_ms: self.ids.now_ms() }
+        Member { user_id: user_id.to_string(), role, joined_at_ms: self.ids.now_ms(), muted: false }
     }
 }

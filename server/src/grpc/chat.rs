@@ -8,8 +8,11 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tonic::{Request, Response, Status};
 
 use crate::auth::{Caller, Scope, TokenVerifier, authenticate};
-use crate::chat::{ChatService, NewConversation, NewMessage, SearchRequest, TeamUpdate};
+use crate::chat::{
+    ChatService, NewConversation, NewMessage, NotificationSelection, SearchRequest, TeamUpdate,
+};
 use crate::convert::{self, nonempty, nonzero};
+use crate::error::ChatError;
 use crate::model::Kind;
 use crate::search::SearchOrder;
 
@@ -112,10 +115,16 @@ impl Chat for ChatApi {
         let (caller, _admitted) = self.caller(&request, Scope::Read)?;
         let r = request.into_inner();
         let (views, next_after) = self.chat.list(&caller, r.after, r.limit).await?;
-        reply(pb::ListConversationsResponse {
-            conversations: views.into_iter().map(convert::conversation).collect(),
-            next_after,
-        })
+        let conversations = views
+            .into_iter()
+            .map(|(view, unread)| pb::Conversation {
+                unread_count: unread.messages,
+                mention_count: unread.notifications,
+                muted: unread.muted,
+                ..convert::conversation(view)
+            })
+            .collect();
+        reply(pb::ListConversationsResponse { conversations, next_after })
     }
 
     async fn list_members(
@@ -350,5 +359,45 @@ impl Chat for ChatApi {
             hits: hits.into_iter().map(convert::search_hit).collect(),
             next_cursor: next.unwrap_or_default(),
         })
+    }
+
+    async fn list_notifications(
+        &self,
+        request: Request<pb::ListNotificationsRequest>,
+    ) -> Reply<pb::ListNotificationsResponse> {
+        let (caller, _admitted) = self.caller(&request, Scope::Read)?;
+        let r = request.into_inner();
+        let (notifications, next_before_id) =
+            self.chat.notifications(&caller, nonzero(r.before_id), r.limit, r.unread_only).await?;
+        reply(pb::ListNotificationsResponse {
+            notifications: notifications.into_iter().map(convert::notification).collect(),
+            next_before_id,
+        })
+    }
+
+    async fn mark_notifications_read(
+        &self,
+        request: Request<pb::MarkNotificationsReadRequest>,
+    ) -> Reply<pb::MarkNotificationsReadResponse> {
+        let (caller, _admitted) = self.caller(&request, Scope::Write)?;
+        let r = request.into_inner();
+        let selection = match (r.ids.is_empty(), r.conversation_id, r.all) {
+            (false, 0, false) => NotificationSelection::Ids(r.ids),
+            (true, id, false) if id != 0 => NotificationSelection::Conversation(id),
+            (true, 0, true) => NotificationSelection::All,
+            _ => {
+                let why = "give exactly one of `ids`, `conversation_id` and `all`";
+                return Err(ChatError::invalid("ids", why).into());
+            }
+        };
+        let marked = self.chat.mark_notifications_read(&caller, selection).await?;
+        reply(pb::MarkNotificationsReadResponse { marked })
+    }
+
+    async fn set_mute(&self, request: Request<pb::SetMuteRequest>) -> Reply<pb::SetMuteResponse> {
+        let (caller, _admitted) = self.caller(&request, Scope::Write)?;
+        let r = request.into_inner();
+        let muted = self.chat.set_mute(&caller, r.conversation_id, r.muted).await?;
+        reply(pb::SetMuteResponse { muted })
     }
 }

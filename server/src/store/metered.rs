@@ -12,7 +12,7 @@ use super::{AttachmentClaim, HistoryQuery, Inserted, RoleChange, Store, StoreRes
 use crate::metrics::ControllerMetrics;
 use crate::model::{
     Attachment, AttachmentId, AuditEntry, Conversation, ConversationId, Member, Message,
-    MessageChange, MessageId, Role,
+    MessageChange, MessageId, Notification, Role,
 };
 
 pub struct MeteredStore {
@@ -197,6 +197,44 @@ impl Store for MeteredStore {
             &self.metrics.store_read_seconds,
             "list_read_markers",
             self.inner.list_read_markers(channel),
+        )
+        .await
+    }
+    async fn get_read_marker(
+        &self,
+        channel: ConversationId,
+        user: &str,
+    ) -> StoreResult<Option<MessageId>> {
+        timed(
+            &self.metrics.store_read_seconds,
+            "get_read_marker",
+            self.inner.get_read_marker(channel, user),
+        )
+        .await
+    }
+    async fn set_muted(&self, id: ConversationId, user: &str, muted: bool) -> StoreResult<bool> {
+        timed(&self.metrics.store_write_seconds, "set_muted", self.inner.set_muted(id, user, muted))
+            .await
+    }
+    async fn put_notifications(&self, notifications: &[Notification]) -> StoreResult<()> {
+        timed(
+            &self.metrics.store_write_seconds,
+            "put_notifications",
+            self.inner.put_notifications(notifications),
+        )
+        .await
+    }
+    async fn list_notifications(
+        &self,
+        org: &str,
+        user: &str,
+        before: u64,
+        limit: usize,
+    ) -> StoreResult<Vec<Notification>> {
+        timed(
+            &self.metrics.store_read_seconds,
+            "list_notifications",
+            self.inner.list_notifications(org, user, before, limit),
         )
         .await
     }

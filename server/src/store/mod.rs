@@ -19,6 +19,7 @@
 //! | pending_uploads | shard (id mod 16) | (expires at, attachment id) |
 //! | audit | (org, day) | entry id, newest first |
 //! | message_changes | hour, with a TTL | (at, channel id, message id) |
+//! | notifications | (org, user) | notification id, newest first |
 //!
 //! Every write method returns only once the write is durable.
 
@@ -30,7 +31,7 @@ use async_trait::async_trait;
 
 use crate::model::{
     Attachment, AttachmentId, AuditEntry, Conversation, ConversationId, Member, Message,
-    MessageChange, MessageId, Role,
+    MessageChange, MessageId, Notification, Role,
 };
 
 /// A failure of the storage engine itself (not of the caller's request).
@@ -54,7 +55,7 @@ pub enum Inserted {
     /// The message was new and is now stored.
     New,
     /// A message with the same (channel, sender, client_msg_id) exists; here it is.
-    Duplicate(Message),
+    Duplicate(Box<Message>),
 }
 
 /// Which way a history scan walks.
@@ -199,6 +200,28 @@ pub trait Store: Send + Sync + 'static {
         &self,
         channel: ConversationId,
     ) -> StoreResult<Vec<(String, MessageId)>>;
+
+    /// A user's read marker in a channel, if they have one.
+    async fn get_read_marker(
+        &self,
+        channel: ConversationId,
+        user: &str,
+    ) -> StoreResult<Option<MessageId>>;
+
+    /// Mutes or unmutes the conversation for one member; false if they are not a member.
+    async fn set_muted(&self, id: ConversationId, user: &str, muted: bool) -> StoreResult<bool>;
+
+    /// Writes notifications, new or changed (marked read).
+    async fn put_notifications(&self, notifications: &[Notification]) -> StoreResult<()>;
+
+    /// Up to `limit` of a user's notifications with ids below `before`, newest first.
+    async fn list_notifications(
+        &self,
+        org: &str,
+        user: &str,
+        before: u64,
+        limit: usize,
+    ) -> StoreResult<Vec<Notification>>;
 
     /// Writes an attachment, new or changed. An attachment is listed among the pending
     /// uploads exactly while its state is Pending.

@@ -117,6 +117,12 @@ pub(super) fn audit(org: &str, day: u32, id: u64) -> Vec<u8> {
     key
 }
 
+pub(super) fn notification(org: &str, user: &str, id: u64) -> Vec<u8> {
+    let mut key = user_prefix(org, user);
+    key.extend_from_slice(&id.to_be_bytes());
+    key
+}
+
 /// Hour first, so that whole hours can be pruned by range; then the change in its order.
 pub(super) fn message_change(hour: u32, change: &MessageChange) -> [u8; 28] {
     let mut key = [0; 28];

@@ -24,7 +24,7 @@ use super::{
 use crate::ids::bucket_of;
 use crate::model::{
     Attachment, AttachmentId, AttachmentState, AuditEntry, Conversation, ConversationId, Member,
-    Message, MessageChange, MessageId, Role, audit_day, change_hour,
+    Message, MessageChange, MessageId, Notification, Role, audit_day, change_hour,
 };
 
 /// How long a (channel, sender, client_msg_id) key keeps answering with the original.
@@ -47,6 +47,7 @@ struct Tables {
     pending_uploads: Keyspace,
     audit: Keyspace,
     message_changes: Keyspace,
+    notifications: Keyspace,
 }
 
 pub struct EmbeddedStore {
@@ -79,6 +80,7 @@ impl EmbeddedStore {
             pending_uploads: table("pending_uploads")?,
             audit: table("audit")?,
             message_changes: table("message_changes")?,
+            notifications: table("notifications")?,
         };
         let commits = GroupCommit::new(db.clone());
         Ok(EmbeddedStore { db, tables, write_lock: Mutex::new(()), commits })
@@ -422,7 +424,7 @@ impl Store for EmbeddedStore {
                     && now - written_at < DEDUP_TTL_MS
                     && let Some(original) = t.message(message.channel_id, original)?
                 {
-                    return Ok(Inserted::Duplicate(original));
+                    return Ok(Inserted::Duplicate(Box::new(original)));
                 }
                 batch.insert(&t.dedup, key.clone(), &keys::dedup_value(message.id, now)[..]);
             }
@@ -532,6 +534,55 @@ impl Store for EmbeddedStore {
             markers.push((user, keys::id_value(&value)));
         }
         Ok(markers)
+    }
+
+    async fn get_read_marker(
+        &self,
+        channel: ConversationId,
+        user: &str,
+    ) -> StoreResult<Option<MessageId>> {
+        Ok(self.tables.read_markers.get(keys::member(channel, user))?.map(|v| keys::id_value(&v)))
+    }
+
+    async fn set_muted(&self, id: ConversationId, user: &str, muted: bool) -> StoreResult<bool> {
+        self.write(|t, batch| {
+            let Some(member) = t.member(id, user)? else {
+                return Ok(false);
+            };
+            batch.insert(&t.members, keys::member(id, user), encode(&Member { muted, ..member }));
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn put_notifications(&self, notifications: &[Notification]) -> StoreResult<()> {
+        self.write(|t, batch| {
+            for n in notifications {
+                batch.insert(
+                    &t.notifications,
+                    keys::notification(&n.org, &n.user, n.id),
+                    encode(n),
+                );
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn list_notifications(
+        &self,
+        org: &str,
+        user: &str,
+        before: u64,
+        limit: usize,
+    ) -> StoreResult<Vec<Notification>> {
+        let range = keys::notification(org, user, 0)..keys::notification(org, user, before);
+        let mut notifications = Vec::new();
+        for item in self.tables.notifications.range(range).rev().take(limit) {
+            let (_, value) = item.into_inner()?;
+            notifications.push(decode("notifications", &value)?);
+        }
+        Ok(notifications)
     }
 
     async fn put_attachment(&self, attachment: &Attachment) -> StoreResult<()> {

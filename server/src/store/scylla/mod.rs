@@ -23,7 +23,7 @@ use scylla::statement::prepared::PreparedStatement;
 use scylla::statement::{Consistency, SerialConsistency};
 use scylla::value::{CqlValue, Row};
 
-use self::rows::{AttachmentRow, AuditRow, ConversationRow, MessageRow, to_i64};
+use self::rows::{AttachmentRow, AuditRow, ConversationRow, MessageRow, NotificationRow, to_i64};
 use self::schema::PENDING_SHARDS;
 use super::{
     AttachmentClaim, Direction, HistoryQuery, Inserted, RoleChange, Store, StoreError, StoreResult,
@@ -32,7 +32,7 @@ use crate::config::ScyllaConfig;
 use crate::ids::bucket_of;
 use crate::model::{
     Attachment, AttachmentId, AttachmentState, AuditEntry, Conversation, ConversationId, Member,
-    Message, MessageChange, MessageId, Role, change_hour,
+    Message, MessageChange, MessageId, Notification, Role, change_hour,
 };
 
 /// How many times a read retries when another controller's write it depends on (the rows
@@ -300,7 +300,7 @@ impl Store for ScyllaStore {
     }
 
     async fn get_member(&self, id: ConversationId, user: &str) -> StoreResult<Option<Member>> {
-        let rows: Vec<(String, String, i64)> = self.rows("member_get", (to_i64(id), user)).await?;
+        let rows: Vec<rows::MemberRow> = self.rows("member_get", (to_i64(id), user)).await?;
         rows.into_iter().next().map(rows::member).transpose()
     }
 
@@ -310,7 +310,7 @@ impl Store for ScyllaStore {
         after: &str,
         limit: usize,
     ) -> StoreResult<Vec<Member>> {
-        let rows: Vec<(String, String, i64)> =
+        let rows: Vec<rows::MemberRow> =
             self.rows("member_list", (to_i64(id), after, limit as i32)).await?;
         rows.into_iter().map(rows::member).collect()
     }
@@ -416,7 +416,7 @@ impl Store for ScyllaStore {
                 let original = rows::id_column(&current, "message_id")?;
                 for _ in 0..SETTLE_ATTEMPTS {
                     if let Some(original) = self.get_message(message.channel_id, original).await? {
-                        return Ok(Inserted::Duplicate(original));
+                        return Ok(Inserted::Duplicate(Box::new(original)));
                     }
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
@@ -525,6 +525,39 @@ impl Store for ScyllaStore {
     ) -> StoreResult<Vec<(String, MessageId)>> {
         let rows: Vec<(String, i64)> = self.rows("read_marker_list", (to_i64(channel),)).await?;
         Ok(rows.into_iter().map(|(user, id)| (user, id as u64)).collect())
+    }
+
+    async fn get_read_marker(
+        &self,
+        channel: ConversationId,
+        user: &str,
+    ) -> StoreResult<Option<MessageId>> {
+        let rows: Vec<(i64,)> = self.rows("read_marker_get", (to_i64(channel), user)).await?;
+        Ok(rows.first().map(|(id,)| *id as u64))
+    }
+
+    async fn set_muted(&self, id: ConversationId, user: &str, muted: bool) -> StoreResult<bool> {
+        let (applied, _) = self.lwt("member_mute", (muted, to_i64(id), user)).await?;
+        Ok(applied)
+    }
+
+    async fn put_notifications(&self, notifications: &[Notification]) -> StoreResult<()> {
+        for n in notifications {
+            self.run("notification_insert", NotificationRow::values(n)).await?;
+        }
+        Ok(())
+    }
+
+    async fn list_notifications(
+        &self,
+        org: &str,
+        user: &str,
+        before: u64,
+        limit: usize,
+    ) -> StoreResult<Vec<Notification>> {
+        let key = (org, user, to_i64(before), limit.min(i32::MAX as usize) as i32);
+        let rows: Vec<NotificationRow> = self.rows("notification_list", key).await?;
+        rows.into_iter().map(NotificationRow::into_domain).collect()
     }
 
     async fn put_attachment(&self, a: &Attachment) -> StoreResult<()> {

@@ -12,7 +12,7 @@ use scylla::value::{CqlValue, MaybeUnset};
 use crate::ids::bucket_of;
 use crate::model::{
     Attachment, AttachmentState, AuditAction, AuditEntry, Conversation, ConversationId, Kind,
-    Member, Message, MessageType, Role, Visibility, audit_day,
+    Member, Message, MessageType, Notification, NotificationReason, Role, Visibility, audit_day,
 };
 use crate::store::{StoreError, StoreResult};
 
@@ -89,15 +89,19 @@ fn message_type(name: &str) -> StoreResult<MessageType> {
     })
 }
 
-/// `members` values in insert order: conversation, user, role, joined at.
-pub(super) fn member_values(id: ConversationId, m: &Member) -> (i64, String, &'static str, i64) {
-    (to_i64(id), m.user_id.clone(), role_name(m.role), m.joined_at_ms)
+/// `members` values in insert order: conversation, user, role, joined at, muted.
+pub(super) fn member_values(
+    id: ConversationId,
+    m: &Member,
+) -> (i64, String, &'static str, i64, bool) {
+    (to_i64(id), m.user_id.clone(), role_name(m.role), m.joined_at_ms, m.muted)
 }
 
-pub(super) fn member(
-    (user_id, role_name, joined_at_ms): (String, String, i64),
-) -> StoreResult<Member> {
-    Ok(Member { user_id, role: role(&role_name)?, joined_at_ms })
+/// A `members` row as selected: user, role, joined at, muted.
+pub(super) type MemberRow = (String, String, i64, Option<bool>);
+
+pub(super) fn member((user_id, role_name, joined_at_ms, muted): MemberRow) -> StoreResult<Member> {
+    Ok(Member { user_id, role: role(&role_name)?, joined_at_ms, muted: muted.unwrap_or(false) })
 }
 
 #[derive(DeserializeRow)]
@@ -176,6 +180,7 @@ pub(super) struct MessageRow {
     custom_fields: Option<HashMap<String, String>>,
     client_msg_id: Option<String>,
     attachment: Option<Vec<u8>>,
+    mentions: Option<Vec<String>>,
 }
 
 type MessageValues = (
@@ -193,6 +198,7 @@ type MessageValues = (
     MaybeUnset<HashMap<String, String>>,
     MaybeUnset<String>,
     MaybeUnset<Vec<u8>>,
+    MaybeUnset<Vec<String>>,
 );
 
 /// A message's attachment metadata as its column holds it.
@@ -224,6 +230,7 @@ impl MessageRow {
             unset_if_none(fields),
             unset_if_none(m.client_msg_id.clone()),
             unset_if_none(attachment_blob(&m.attachment)),
+            unset_if_none((!m.mentions.is_empty()).then(|| m.mentions.clone())),
         )
     }
 
@@ -231,8 +238,17 @@ impl MessageRow {
     #[allow(clippy::type_complexity)]
     pub(super) fn update_values(
         m: &Message,
-    ) -> (String, MaybeUnset<i64>, bool, HashMap<String, String>, Option<Vec<u8>>, i64, i32, i64)
-    {
+    ) -> (
+        String,
+        MaybeUnset<i64>,
+        bool,
+        HashMap<String, String>,
+        Option<Vec<u8>>,
+        Vec<String>,
+        i64,
+        i32,
+        i64,
+    ) {
         let fields = m.custom_fields.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         (
             m.data.clone(),
@@ -240,6 +256,7 @@ impl MessageRow {
             m.deleted,
             fields,
             attachment_blob(&m.attachment),
+            m.mentions.clone(),
             to_i64(m.channel_id),
             bucket_of(m.id) as i32,
             to_i64(m.id),
@@ -260,6 +277,7 @@ impl MessageRow {
             deleted: self.deleted.unwrap_or(false),
             custom_fields: self.custom_fields.unwrap_or_default().into_iter().collect(),
             client_msg_id: self.client_msg_id,
+            mentions: self.mentions.unwrap_or_default(),
             attachment: self
                 .attachment
                 .map(|blob| rmp_serde::from_slice(&blob))
@@ -408,6 +426,57 @@ impl AuditRow {
     }
 }
 
+#[derive(DeserializeRow)]
+pub(super) struct NotificationRow {
+    id: i64,
+    org: String,
+    user_id: String,
+    conversation_id: i64,
+    message_id: i64,
+    sender: String,
+    reason: String,
+    preview: Option<String>,
+    created_at_ms: i64,
+    read: Option<bool>,
+}
+
+#[allow(clippy::type_complexity)]
+impl NotificationRow {
+    pub(super) fn values(
+        n: &Notification,
+    ) -> (String, String, i64, i64, i64, String, &'static str, String, i64, bool) {
+        (
+            n.org.clone(),
+            n.user.clone(),
+            to_i64(n.id),
+            to_i64(n.conversation_id),
+            to_i64(n.message_id),
+            n.from.clone(),
+            n.reason.name(),
+            n.preview.clone(),
+            n.created_at_ms,
+            n.read,
+        )
+    }
+
+    pub(super) fn into_domain(self) -> StoreResult<Notification> {
+        let reason = NotificationReason::from_name(&self.reason)
+            .ok_or_else(|| corrupt("notifications", format!("unknown reason `{}`", self.reason)))?;
+        Ok(Notification {
+            id: self.id as u64,
+            org: self.org,
+            user: self.user_id,
+            conversation_id: self.conversation_id as u64,
+            message_id: self.message_id as u64,
+            from: self.sender,
+            reason,
+            preview: self.preview.unwrap_or_default(),
+            created_at_ms: self.created_at_ms,
+            read: self.read.unwrap_or(false),
+        })
+    }
+}
+
 /// A TLS context trusting the CA certificates in `ca` (PEM).
 pub(super) fn tls_context(ca: &Path) -> StoreResult<TlsContext> {
     use rustls::pki_types::CertificateDer;
@@ -483,9 +552,11 @@ mod tests {
                 expires_at_ms: 2,
                 message_id: Some(6),
             })),
+            mentions: vec!["bob".into()],
         };
         let values = MessageRow::values(&message);
         let MaybeUnset::Set(attachment) = values.13.clone() else { panic!("attachment unset") };
+        let MaybeUnset::Set(mentions) = values.14.clone() else { panic!("mentions unset") };
         assert_eq!(values.1, bucket_of(message.id) as i32, "partitioned by the id's bucket");
         assert!(matches!(values.9, MaybeUnset::Unset), "a missing edit time is not written");
         let row = MessageRow {
@@ -502,6 +573,7 @@ mod tests {
             custom_fields: Some(HashMap::from([("k".to_string(), "v".to_string())])),
             client_msg_id: Some("c".into()),
             attachment: Some(attachment),
+            mentions: Some(mentions),
         };
         assert_eq!(row.into_domain().unwrap(), message);
     }

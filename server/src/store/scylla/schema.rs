@@ -49,6 +49,7 @@ pub const TABLES: &[Table] = &[
             ("user_id", "text"),
             ("role", "text"),
             ("joined_at_ms", "bigint"),
+            ("muted", "boolean"),
         ],
         partition_key: &["conversation_id"],
         clustering: &[("user_id", false)],
@@ -98,6 +99,8 @@ pub const TABLES: &[Table] = &[
             ("client_msg_id", "text"),
             // The attachment's metadata as sent (MessagePack), for IMAGE/VIDEO/AUDIO/FILE.
             ("attachment", "blob"),
+            // User ids mentioned, and @here/@all.
+            ("mentions", "list<text>"),
         ],
         partition_key: &["channel_id", "bucket"],
         clustering: &[("message_id", true)],
@@ -193,6 +196,25 @@ pub const TABLES: &[Table] = &[
         clustering: &[("at_ms", false), ("channel_id", false), ("message_id", false)],
         options: "default_time_to_live = 604800",
     },
+    // A user's notifications, newest first.
+    Table {
+        name: "notifications",
+        columns: &[
+            ("org", "text"),
+            ("user_id", "text"),
+            ("id", "bigint"),
+            ("conversation_id", "bigint"),
+            ("message_id", "bigint"),
+            ("sender", "text"),
+            ("reason", "text"),
+            ("preview", "text"),
+            ("created_at_ms", "bigint"),
+            ("read", "boolean"),
+        ],
+        partition_key: &["org", "user_id"],
+        clustering: &[("id", true)],
+        options: "",
+    },
     Table {
         name: "schema_versions",
         columns: &[("name", "text"), ("version", "int"), ("applied_at_ms", "bigint")],
@@ -206,14 +228,20 @@ pub const TABLES: &[Table] = &[
 pub const PENDING_SHARDS: i32 = 16;
 
 /// The latest schema version.
-pub const LATEST: i32 = 4;
+pub const LATEST: i32 = 5;
 
 /// Tables created after version 1, with the version that created them.
-const ADDED_TABLES: &[(&str, i32)] =
-    &[("attachments", 2), ("pending_uploads", 2), ("audit", 3), ("message_changes", 4)];
+const ADDED_TABLES: &[(&str, i32)] = &[
+    ("attachments", 2),
+    ("pending_uploads", 2),
+    ("audit", 3),
+    ("message_changes", 4),
+    ("notifications", 5),
+];
 
 /// Columns added to existing tables after version 1: (table, column, version).
-const ADDED_COLUMNS: &[(&str, &str, i32)] = &[("messages", "attachment", 2)];
+const ADDED_COLUMNS: &[(&str, &str, i32)] =
+    &[("messages", "attachment", 2), ("messages", "mentions", 5), ("members", "muted", 5)];
 
 fn table_version(name: &str) -> i32 {
     ADDED_TABLES.iter().find(|(t, _)| *t == name).map_or(1, |(_, v)| *v)
@@ -306,8 +334,12 @@ pub fn migrations(keyspace: &str, replication: &Replication) -> Vec<Migration> {
     );
     let mut migrations =
         vec![Migration { version: 1, description: "the initial data model", statements: first }];
-    for (version, description) in [(2, "attachments"), (3, "audit log"), (4, "message change feed")]
-    {
+    for (version, description) in [
+        (2, "attachments"),
+        (3, "audit log"),
+        (4, "message change feed"),
+        (5, "mentions and notifications"),
+    ] {
         let mut statements: Vec<String> = TABLES
             .iter()
             .filter(|t| table_version(t.name) == version)

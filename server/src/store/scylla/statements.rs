@@ -24,19 +24,19 @@ pub(super) const STATEMENTS: &[(&str, &str)] = &[
     ("member_count_get", "SELECT members FROM {ks}.member_counts WHERE conversation_id = ?"),
     (
         "member_insert",
-        "INSERT INTO {ks}.members (conversation_id, user_id, role, joined_at_ms) VALUES (?, ?, ?, ?)",
+        "INSERT INTO {ks}.members (conversation_id, user_id, role, joined_at_ms, muted) VALUES (?, ?, ?, ?, ?)",
     ),
     (
         "member_insert_new",
-        "INSERT INTO {ks}.members (conversation_id, user_id, role, joined_at_ms) VALUES (?, ?, ?, ?) IF NOT EXISTS",
+        "INSERT INTO {ks}.members (conversation_id, user_id, role, joined_at_ms, muted) VALUES (?, ?, ?, ?, ?) IF NOT EXISTS",
     ),
     (
         "member_get",
-        "SELECT user_id, role, joined_at_ms FROM {ks}.members WHERE conversation_id = ? AND user_id = ?",
+        "SELECT user_id, role, joined_at_ms, muted FROM {ks}.members WHERE conversation_id = ? AND user_id = ?",
     ),
     (
         "member_list",
-        "SELECT user_id, role, joined_at_ms FROM {ks}.members WHERE conversation_id = ? AND user_id > ? LIMIT ?",
+        "SELECT user_id, role, joined_at_ms, muted FROM {ks}.members WHERE conversation_id = ? AND user_id > ? LIMIT ?",
     ),
     (
         "member_delete",
@@ -68,23 +68,23 @@ pub(super) const STATEMENTS: &[(&str, &str)] = &[
     ),
     (
         "message_insert",
-        "INSERT INTO {ks}.messages (channel_id, bucket, message_id, sender, recipient, kind, data, ts_ms, parent_id, edited_at_ms, deleted, custom_fields, client_msg_id, attachment) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO {ks}.messages (channel_id, bucket, message_id, sender, recipient, kind, data, ts_ms, parent_id, edited_at_ms, deleted, custom_fields, client_msg_id, attachment, mentions) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     ),
     (
         "message_get",
-        "SELECT channel_id, message_id, sender, recipient, kind, data, ts_ms, parent_id, edited_at_ms, deleted, custom_fields, client_msg_id, attachment FROM {ks}.messages WHERE channel_id = ? AND bucket = ? AND message_id = ?",
+        "SELECT channel_id, message_id, sender, recipient, kind, data, ts_ms, parent_id, edited_at_ms, deleted, custom_fields, client_msg_id, attachment, mentions FROM {ks}.messages WHERE channel_id = ? AND bucket = ? AND message_id = ?",
     ),
     (
         "message_update",
-        "UPDATE {ks}.messages SET data = ?, edited_at_ms = ?, deleted = ?, custom_fields = ?, attachment = ? WHERE channel_id = ? AND bucket = ? AND message_id = ?",
+        "UPDATE {ks}.messages SET data = ?, edited_at_ms = ?, deleted = ?, custom_fields = ?, attachment = ?, mentions = ? WHERE channel_id = ? AND bucket = ? AND message_id = ?",
     ),
     (
         "message_range_desc",
-        "SELECT channel_id, message_id, sender, recipient, kind, data, ts_ms, parent_id, edited_at_ms, deleted, custom_fields, client_msg_id, attachment FROM {ks}.messages WHERE channel_id = ? AND bucket = ? AND message_id >= ? AND message_id <= ? ORDER BY message_id DESC LIMIT ?",
+        "SELECT channel_id, message_id, sender, recipient, kind, data, ts_ms, parent_id, edited_at_ms, deleted, custom_fields, client_msg_id, attachment, mentions FROM {ks}.messages WHERE channel_id = ? AND bucket = ? AND message_id >= ? AND message_id <= ? ORDER BY message_id DESC LIMIT ?",
     ),
     (
         "message_range_asc",
-        "SELECT channel_id, message_id, sender, recipient, kind, data, ts_ms, parent_id, edited_at_ms, deleted, custom_fields, client_msg_id, attachment FROM {ks}.messages WHERE channel_id = ? AND bucket = ? AND message_id >= ? AND message_id <= ? ORDER BY message_id ASC LIMIT ?",
+        "SELECT channel_id, message_id, sender, recipient, kind, data, ts_ms, parent_id, edited_at_ms, deleted, custom_fields, client_msg_id, attachment, mentions FROM {ks}.messages WHERE channel_id = ? AND bucket = ? AND message_id >= ? AND message_id <= ? ORDER BY message_id ASC LIMIT ?",
     ),
     ("bucket_insert", "INSERT INTO {ks}.message_buckets (channel_id, bucket) VALUES (?, ?)"),
     (
@@ -151,6 +151,22 @@ pub(super) const STATEMENTS: &[(&str, &str)] = &[
     (
         "change_list_after",
         "SELECT at_ms, channel_id, message_id FROM {ks}.message_changes WHERE hour = ? AND (at_ms, channel_id, message_id) > (?, ?, ?) LIMIT ?",
+    ),
+    (
+        "member_mute",
+        "UPDATE {ks}.members SET muted = ? WHERE conversation_id = ? AND user_id = ? IF EXISTS",
+    ),
+    (
+        "read_marker_get",
+        "SELECT message_id FROM {ks}.read_markers WHERE channel_id = ? AND user_id = ?",
+    ),
+    (
+        "notification_insert",
+        "INSERT INTO {ks}.notifications (org, user_id, id, conversation_id, message_id, sender, reason, preview, created_at_ms, read) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    ),
+    (
+        "notification_list",
+        "SELECT id, org, user_id, conversation_id, message_id, sender, reason, preview, created_at_ms, read FROM {ks}.notifications WHERE org = ? AND user_id = ? AND id < ? ORDER BY id DESC LIMIT ?",
     ),
     ("schema_version_get", "SELECT version FROM {ks}.schema_versions WHERE name = ?"),
     (

@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file switchboard/v1/conversation.proto.
  */
 export const file_switchboard_v1_conversation: GenFile = /*@__PURE__*/
-  fileDesc("CiFzd2l0Y2hib2FyZC92MS9jb252ZXJzYXRpb24ucHJvdG8SDnN3aXRjaGJvYXJkLnYxIr0CCgxDb252ZXJzYXRpb24SCgoCaWQYASABKAQSCwoDb3JnGAIgASgJEi4KBGtpbmQYAyABKA4yIC5zd2l0Y2hib2FyZC52MS5Db252ZXJzYXRpb25LaW5kEgwKBG5hbWUYBCABKAkSDAoEaWNvbhgFIAEoCRIOCgZhY3RpdmUYBiABKAgSEQoJbWV0YV90YWdzGAcgAygJEg0KBW93bmVyGAggASgJEhUKDWNyZWF0ZWRfYXRfbXMYCSABKAMSEgoKcmVzdHJpY3RlZBgKIAEoCBIuCgp2aXNpYmlsaXR5GAsgASgOMhouc3dpdGNoYm9hcmQudjEuVmlzaWJpbGl0eRIlCgdteV9yb2xlGAwgASgOMhQuc3dpdGNoYm9hcmQudjEuUm9sZRIUCgxtZW1iZXJfY291bnQYDSABKA0iUwoGTWVtYmVyEg8KB3VzZXJfaWQYASABKAkSIgoEcm9sZRgCIAEoDjIULnN3aXRjaGJvYXJkLnYxLlJvbGUSFAoMam9pbmVkX2F0X21zGAMgASgDKqsBChBDb252ZXJzYXRpb25LaW5kEiEKHUNPTlZFUlNBVElPTl9LSU5EX1VOU1BFQ0lGSUVEEAASHAoYQ09OVkVSU0FUSU9OX0tJTkRfRElSRUNUEAESGgoWQ09OVkVSU0FUSU9OX0tJTkRfU0VMRhACEhsKF0NPTlZFUlNBVElPTl9LSU5EX0dST1VQEAMSHQoZQ09OVkVSU0FUSU9OX0tJTkRfQ0hBTk5FTBAEKk0KBFJvbGUSFAoQUk9MRV9VTlNQRUNJRklFRBAAEg8KC1JPTEVfTUVNQkVSEAESDgoKUk9MRV9BRE1JThACEg4KClJPTEVfT1dORVIQAypXCgpWaXNpYmlsaXR5EhoKFlZJU0lCSUxJVFlfVU5TUEVDSUZJRUQQABIVChFWSVNJQklMSVRZX1BVQkxJQxABEhYKElZJU0lCSUxJVFlfUFJJVkFURRACYgZwcm90bzM");
+  fileDesc("CiFzd2l0Y2hib2FyZC92MS9jb252ZXJzYXRpb24ucHJvdG8SDnN3aXRjaGJvYXJkLnYxIvkCCgxDb252ZXJzYXRpb24SCgoCaWQYASABKAQSCwoDb3JnGAIgASgJEi4KBGtpbmQYAyABKA4yIC5zd2l0Y2hib2FyZC52MS5Db252ZXJzYXRpb25LaW5kEgwKBG5hbWUYBCABKAkSDAoEaWNvbhgFIAEoCRIOCgZhY3RpdmUYBiABKAgSEQoJbWV0YV90YWdzGAcgAygJEg0KBW93bmVyGAggASgJEhUKDWNyZWF0ZWRfYXRfbXMYCSABKAMSEgoKcmVzdHJpY3RlZBgKIAEoCBIuCgp2aXNpYmlsaXR5GAsgASgOMhouc3dpdGNoYm9hcmQudjEuVmlzaWJpbGl0eRIlCgdteV9yb2xlGAwgASgOMhQuc3dpdGNoYm9hcmQudjEuUm9sZRIUCgxtZW1iZXJfY291bnQYDSABKA0SFAoMdW5yZWFkX2NvdW50GA4gASgNEhUKDW1lbnRpb25fY291bnQYDyABKA0SDQoFbXV0ZWQYECABKAgiUwoGTWVtYmVyEg8KB3VzZXJfaWQYASABKAkSIgoEcm9sZRgCIAEoDjIULnN3aXRjaGJvYXJkLnYxLlJvbGUSFAoMam9pbmVkX2F0X21zGAMgASgDKqsBChBDb252ZXJzYXRpb25LaW5kEiEKHUNPTlZFUlNBVElPTl9LSU5EX1VOU1BFQ0lGSUVEEAASHAoYQ09OVkVSU0FUSU9OX0tJTkRfRElSRUNUEAESGgoWQ09OVkVSU0FUSU9OX0tJTkRfU0VMRhACEhsKF0NPTlZFUlNBVElPTl9LSU5EX0dST1VQEAMSHQoZQ09OVkVSU0FUSU9OX0tJTkRfQ0hBTk5FTBAEKk0KBFJvbGUSFAoQUk9MRV9VTlNQRUNJRklFRBAAEg8KC1JPTEVfTUVNQkVSEAESDgoKUk9MRV9BRE1JThACEg4KClJPTEVfT1dORVIQAypXCgpWaXNpYmlsaXR5EhoKFlZJU0lCSUxJVFlfVU5TUEVDSUZJRUQQABIVChFWSVNJQklMSVRZX1BVQkxJQxABEhYKElZJU0lCSUxJVFlfUFJJVkFURRACYgZwcm90bzM");
 
 /**
  * A conversation as its members see it.
@@ -112,6 +112,29 @@ export type Conversation = Message<"switchboard.v1.Conversation"> & {
    * @generated from field: uint32 member_count = 13;
    */
   memberCount: number;
+
+  /**
+   * ListConversations only: messages of others after the caller's read marker (at most
+   * 100; show "99+" beyond 99).
+   *
+   * @generated from field: uint32 unread_count = 14;
+   */
+  unreadCount: number;
+
+  /**
+   * ListConversations only: the caller's unread notifications (mentions, direct messages)
+   * in this conversation.
+   *
+   * @generated from field: uint32 mention_count = 15;
+   */
+  mentionCount: number;
+
+  /**
+   * Whether the caller muted it (see Chat.SetMute).
+   *
+   * @generated from field: bool muted = 16;
+   */
+  muted: boolean;
 };
 
 /**

@@ -14,7 +14,7 @@ import type { Message as Message$1 } from "@bufbuild/protobuf";
  * Describes the file switchboard/v1/message.proto.
  */
 export const file_switchboard_v1_message: GenFile = /*@__PURE__*/
-  fileDesc("Chxzd2l0Y2hib2FyZC92MS9tZXNzYWdlLnByb3RvEg5zd2l0Y2hib2FyZC52MSKDAwoHTWVzc2FnZRIKCgJpZBgBIAEoBBISCgpjaGFubmVsX2lkGAIgASgEEgwKBGZyb20YAyABKAkSCgoCdG8YBCABKAkSKQoEdHlwZRgFIAEoDjIbLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2VUeXBlEgwKBGRhdGEYBiABKAkSDQoFdHNfbXMYByABKAMSEQoJcGFyZW50X2lkGAggASgEEhQKDGVkaXRlZF9hdF9tcxgJIAEoAxIPCgdkZWxldGVkGAogASgIEkAKDWN1c3RvbV9maWVsZHMYCyADKAsyKS5zd2l0Y2hib2FyZC52MS5NZXNzYWdlLkN1c3RvbUZpZWxkc0VudHJ5EhUKDWNsaWVudF9tc2dfaWQYDCABKAkSLgoKYXR0YWNobWVudBgNIAEoCzIaLnN3aXRjaGJvYXJkLnYxLkF0dGFjaG1lbnQaMwoRQ3VzdG9tRmllbGRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASqhAQoLTWVzc2FnZVR5cGUSHAoYTUVTU0FHRV9UWVBFX1VOU1BFQ0lGSUVEEAASFQoRTUVTU0FHRV9UWVBFX1RFWFQQARIWChJNRVNTQUdFX1RZUEVfSU1BR0UQAhIWChJNRVNTQUdFX1RZUEVfVklERU8QAxIWChJNRVNTQUdFX1RZUEVfQVVESU8QBBIVChFNRVNTQUdFX1RZUEVfRklMRRAFYgZwcm90bzM", [file_switchboard_v1_files]);
+  fileDesc("Chxzd2l0Y2hib2FyZC92MS9tZXNzYWdlLnByb3RvEg5zd2l0Y2hib2FyZC52MSKVAwoHTWVzc2FnZRIKCgJpZBgBIAEoBBISCgpjaGFubmVsX2lkGAIgASgEEgwKBGZyb20YAyABKAkSCgoCdG8YBCABKAkSKQoEdHlwZRgFIAEoDjIbLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2VUeXBlEgwKBGRhdGEYBiABKAkSDQoFdHNfbXMYByABKAMSEQoJcGFyZW50X2lkGAggASgEEhQKDGVkaXRlZF9hdF9tcxgJIAEoAxIPCgdkZWxldGVkGAogASgIEkAKDWN1c3RvbV9maWVsZHMYCyADKAsyKS5zd2l0Y2hib2FyZC52MS5NZXNzYWdlLkN1c3RvbUZpZWxkc0VudHJ5EhUKDWNsaWVudF9tc2dfaWQYDCABKAkSLgoKYXR0YWNobWVudBgNIAEoCzIaLnN3aXRjaGJvYXJkLnYxLkF0dGFjaG1lbnQSEAoIbWVudGlvbnMYDiADKAkaMwoRQ3VzdG9tRmllbGRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASqhAQoLTWVzc2FnZVR5cGUSHAoYTUVTU0FHRV9UWVBFX1VOU1BFQ0lGSUVEEAASFQoRTUVTU0FHRV9UWVBFX1RFWFQQARIWChJNRVNTQUdFX1RZUEVfSU1BR0UQAhIWChJNRVNTQUdFX1RZUEVfVklERU8QAxIWChJNRVNTQUdFX1RZUEVfQVVESU8QBBIVChFNRVNTQUdFX1RZUEVfRklMRRAFYgZwcm90bzM", [file_switchboard_v1_files]);
 
 /**
  * One message. Fields marked "server" are set by the controller and ignored on input.
@@ -116,6 +116,14 @@ export type Message = Message$1<"switchboard.v1.Message"> & {
    * @generated from field: switchboard.v1.Attachment attachment = 13;
    */
   attachment?: Attachment | undefined;
+
+  /**
+   * Who the text mentions: user ids of members written as `@user`, and "@here" or "@all"
+   * when an admin or the owner wrote them. Set by the server on send and edit.
+   *
+   * @generated from field: repeated string mentions = 14;
+   */
+  mentions: string[];
 };
 
 /**

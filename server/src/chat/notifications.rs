@@ -1,0 +1,300 @@
+//! Notifications: a user who is mentioned, or sent a direct message, while not following
+//! that conversation live (offline, or no device subscribed to it) gets a notification
+//! record, which push delivery (the webhook) carries on. Muted conversations notify only
+//! `@user` mentions. Also the per-conversation unread counts of ListConversations.
+
+use std::collections::BTreeMap;
+
+use super::ChatService;
+use crate::auth::Caller;
+use crate::error::{ChatError, ChatResult};
+use crate::model::{
+    Conversation, ConversationId, Kind, MENTION_ALL, MENTION_HERE, Member, Message, MessageId,
+    MessageType, Notification, NotificationReason,
+};
+use crate::store::{Direction, HistoryQuery};
+use crate::validate::{self, Violations};
+
+/// Longest preview, in characters.
+const PREVIEW_CHARS: usize = 140;
+/// Default and largest page of ListNotifications.
+const NOTIFICATIONS_PAGE: (usize, usize) = (50, 200);
+/// How many of a user's newest notifications counting and marking look at.
+const RECENT_NOTIFICATIONS: usize = 1_000;
+/// Unread messages counted per conversation; clients show "99+" beyond 99.
+const UNREAD_CAP: usize = 100;
+/// Members read per Store call for `@here` and `@all`.
+const MEMBERS_PAGE: usize = 1_000;
+
+/// Which notifications MarkNotificationsRead marks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotificationSelection {
+    Ids(Vec<u64>),
+    Conversation(ConversationId),
+    All,
+}
+
+/// The caller's unread state of one conversation.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Unread {
+    /// Others' messages after the caller's read marker, at most [`UNREAD_CAP`].
+    pub messages: u32,
+    /// Unread notifications.
+    pub notifications: u32,
+    pub muted: bool,
+}
+
+impl ChatService {
+    /// After a new message is stored: notify whoever it concerns and is not following the
+    /// conversation live. A failure is logged; the message is sent either way.
+    pub(super) async fn notify(&self, conversation: &Conversation, message: &Message) {
+        if let Err(error) = self.try_notify(conversation, message).await {
+            tracing::error!(%error, message_id = message.id, "notifications not written");
+        }
+    }
+
+    async fn try_notify(&self, conversation: &Conversation, message: &Message) -> ChatResult<()> {
+        let mut reasons: BTreeMap<String, NotificationReason> = BTreeMap::new();
+        let everyone = message.mentions.iter().any(|m| m == MENTION_ALL || m == MENTION_HERE);
+        if conversation.kind == Kind::Direct || everyone {
+            let only_online = !message.mentions.iter().any(|m| m == MENTION_ALL)
+                && conversation.kind != Kind::Direct;
+            let reason = match conversation.kind {
+                Kind::Direct => NotificationReason::Direct,
+                _ => NotificationReason::MentionAll,
+            };
+            for member in self.all_members(conversation.id).await? {
+                if member.muted || member.user_id == message.from {
+                    continue;
+                }
+                if only_online && !self.is_online(&conversation.org, &member.user_id).await {
+                    continue;
+                }
+                reasons.insert(member.user_id, reason);
+            }
+        }
+        for user in message.mentions.iter().filter(|m| !m.starts_with('@')) {
+            reasons.insert(user.clone(), NotificationReason::Mention);
+        }
+        // A private message concerns its recipient only.
+        if let Some(to) = &message.to {
+            reasons.retain(|user, _| user == to);
+        }
+        let mut notifications = Vec::new();
+        for (user, reason) in reasons {
+            if self.follows_live(&conversation.org, &user, conversation.id).await {
+                continue;
+            }
+            let id = self.ids.next_id();
+            notifications.push(Notification {
+                id,
+                org: conversation.org.clone(),
+                user,
+                conversation_id: conversation.id,
+                message_id: message.id,
+                from: message.from.clone(),
+                reason,
+                preview: preview(message),
+                created_at_ms: crate::ids::timestamp_ms(id),
+                read: false,
+            });
+        }
+        if notifications.is_empty() {
+            return Ok(());
+        }
+        self.store.put_notifications(&notifications).await?;
+        self.metrics.notifications_created.inc_by(notifications.len() as u64);
+        self.push.deliver(notifications);
+        Ok(())
+    }
+
+    /// Whether a device of the user receives this conversation's messages live now.
+    /// Streams follow all of the user's conversations unless they named a list; a user
+    /// online anywhere in the cluster is taken to follow it.
+    async fn follows_live(&self, org: &str, user: &str, _conversation: ConversationId) -> bool {
+        self.is_online(org, user).await
+    }
+
+    async fn is_online(&self, org: &str, user: &str) -> bool {
+        self.board.is_online(org, user).await.unwrap_or(false)
+    }
+
+    async fn all_members(&self, id: ConversationId) -> ChatResult<Vec<Member>> {
+        let mut all: Vec<Member> = Vec::new();
+        loop {
+            let after = all.last().map(|m| m.user_id.clone()).unwrap_or_default();
+            let page = self.store.list_members(id, &after, MEMBERS_PAGE).await?;
+            let last_page = page.len() < MEMBERS_PAGE;
+            all.extend(page);
+            if last_page {
+                return Ok(all);
+            }
+        }
+    }
+
+    /// ListNotifications: a page of the caller's notifications, newest first, and the
+    /// cursor of the next page (0 on the last).
+    pub async fn notifications(
+        &self,
+        caller: &Caller,
+        before_id: Option<u64>,
+        limit: u32,
+        unread_only: bool,
+    ) -> ChatResult<(Vec<Notification>, u64)> {
+        let limit = validate::page_limit(limit, NOTIFICATIONS_PAGE.0, NOTIFICATIONS_PAGE.1)
+            .map_err(|why| ChatError::invalid("limit", why))?;
+        let mut before = before_id.unwrap_or(u64::MAX);
+        let mut page = Vec::with_capacity(limit);
+        loop {
+            let rows =
+                self.store.list_notifications(&caller.org, &caller.user, before, limit).await?;
+            let exhausted = rows.len() < limit;
+            for n in rows {
+                before = n.id;
+                if !unread_only || !n.read {
+                    page.push(n);
+                    if page.len() == limit {
+                        return Ok((page, before));
+                    }
+                }
+            }
+            if exhausted {
+                return Ok((page, 0));
+            }
+        }
+    }
+
+    /// MarkNotificationsRead: how many unread notifications it marked read.
+    pub async fn mark_notifications_read(
+        &self,
+        caller: &Caller,
+        selection: NotificationSelection,
+    ) -> ChatResult<u32> {
+        let mut violations = Violations::new();
+        match &selection {
+            NotificationSelection::Ids(ids) if ids.len() > NOTIFICATIONS_PAGE.1 => {
+                violations.check("ids", Err(format!("at most {} ids", NOTIFICATIONS_PAGE.1)));
+            }
+            NotificationSelection::Conversation(id) => {
+                violations.check("conversation_id", validate::check_id(*id));
+            }
+            _ => {}
+        }
+        violations.finish()?;
+        let picked = |n: &Notification| match &selection {
+            NotificationSelection::Ids(ids) => ids.contains(&n.id),
+            NotificationSelection::Conversation(id) => n.conversation_id == *id,
+            NotificationSelection::All => true,
+        };
+        self.mark_read_where(caller, picked).await
+    }
+
+    /// Marks the conversation's notifications read up to `message` (MarkRead does).
+    pub(super) async fn mark_notifications_read_up_to(
+        &self,
+        caller: &Caller,
+        conversation: ConversationId,
+        message: MessageId,
+    ) -> ChatResult<u32> {
+        let picked =
+            |n: &Notification| n.conversation_id == conversation && n.message_id <= message;
+        self.mark_read_where(caller, picked).await
+    }
+
+    async fn mark_read_where(
+        &self,
+        caller: &Caller,
+        picked: impl Fn(&Notification) -> bool,
+    ) -> ChatResult<u32> {
+        let recent = self
+            .store
+            .list_notifications(&caller.org, &caller.user, u64::MAX, RECENT_NOTIFICATIONS)
+            .await?;
+        let marked: Vec<Notification> = recent
+            .into_iter()
+            .filter(|n| !n.read && picked(n))
+            .map(|n| Notification { read: true, ..n })
+            .collect();
+        if !marked.is_empty() {
+            self.store.put_notifications(&marked).await?;
+        }
+        Ok(marked.len() as u32)
+    }
+
+    /// SetMute: mutes or unmutes a conversation for the caller.
+    pub async fn set_mute(
+        &self,
+        caller: &Caller,
+        id: ConversationId,
+        muted: bool,
+    ) -> ChatResult<bool> {
+        Violations::new().check("conversation_id", validate::check_id(id)).finish()?;
+        self.as_member(caller, id).await?;
+        if !self.store.set_muted(id, &caller.user, muted).await? {
+            return Err(ChatError::denied(format!("you are not a member of conversation {id}")));
+        }
+        Ok(muted)
+    }
+
+    /// The caller's unread state of each conversation (their member rows given).
+    pub(super) async fn unread_of(
+        &self,
+        caller: &Caller,
+        conversations: &[(ConversationId, Option<Member>)],
+    ) -> ChatResult<Vec<Unread>> {
+        let recent = self
+            .store
+            .list_notifications(&caller.org, &caller.user, u64::MAX, RECENT_NOTIFICATIONS)
+            .await?;
+        let mut unread = Vec::with_capacity(conversations.len());
+        for (id, member) in conversations {
+            let notifications =
+                recent.iter().filter(|n| !n.read && n.conversation_id == *id).count() as u32;
+            let marker = self.store.get_read_marker(*id, &caller.user).await?;
+            let after = marker.or(member.as_ref().map(|m| crate::ids::first_id_at(m.joined_at_ms)));
+            let query = HistoryQuery {
+                before: None,
+                after,
+                direction: Direction::OldestFirst,
+                limit: UNREAD_CAP,
+            };
+            let messages = self
+                .store
+                .list_messages(*id, query)
+                .await?
+                .iter()
+                .filter(|m| m.from != caller.user && !m.deleted && m.visible_to(&caller.user))
+                .count() as u32;
+            let muted = member.as_ref().is_some_and(|m| m.muted);
+            unread.push(Unread { messages, notifications, muted });
+        }
+        Ok(unread)
+    }
+}
+
+/// The start of a message's text, or what it carries.
+fn preview(message: &Message) -> String {
+    match (&message.attachment, message.kind) {
+        (Some(a), kind) if kind != MessageType::Text => {
+            format!("[{}] {}", kind_name(kind), a.filename)
+        }
+        _ => {
+            let mut text: String = message.data.chars().take(PREVIEW_CHARS).collect();
+            if message.data.chars().count() > PREVIEW_CHARS {
+                text.pop();
+                text.push('…');
+            }
+            text
+        }
+    }
+}
+
+fn kind_name(kind: MessageType) -> &'static str {
+    match kind {
+        MessageType::Text => "text",
+        MessageType::Image => "image",
+        MessageType::Video => "video",
+        MessageType::Audio => "audio",
+        MessageType::File => "file",
+    }
+}

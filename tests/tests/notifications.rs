@@ -1,0 +1,154 @@
+//! Mentions and notifications: a mention of (or a direct message to) a user who is not
+//! following the conversation live creates a notification and unread counts; reading
+//! clears them; mute silences all but @mentions; the webhook gets each one signed, and a
+//! failing endpoint is retried.
+
+use std::time::Duration;
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use switchboard_sdk::Client;
+use switchboard_tests::webhook::WebhookReceiver;
+use switchboard_tests::{
+    Code, TEST_WEBHOOK_SECRET, TestController, TestRelay, expect_code, live, proto, sbctl,
+};
+
+async fn team(owner: &Client, members: &[&str]) -> u64 {
+    let request = proto::CreateTeamRequest {
+        name: "Team".into(),
+        members: members.iter().map(|m| m.to_string()).collect(),
+        ..Default::default()
+    };
+    owner.create_team(request).await.expect("create team").id
+}
+
+/// Waits (polling, with a deadline) until the presence board has `user` online.
+async fn until_online(client: &Client, user: &str) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !client.presence(&[user]).await.unwrap()[0].online {
+        assert!(tokio::time::Instant::now() < deadline, "{user} never came online");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn unread(client: &Client, id: u64) -> (u32, u32, bool) {
+    let all = client.all_conversations().await.unwrap();
+    let c = all.iter().find(|c| c.id == id).expect("a conversation of the user");
+    (c.unread_count, c.mention_count, c.muted)
+}
+
+async fn notifications(client: &Client, unread_only: bool) -> Vec<proto::Notification> {
+    let request = proto::ListNotificationsRequest { unread_only, ..Default::default() };
+    client.list_notifications(request).await.unwrap().notifications
+}
+
+fn reasons(list: &[proto::Notification]) -> Vec<(String, proto::NotificationReason, String)> {
+    list.iter().map(|n| (n.from.clone(), n.reason(), n.preview.clone())).collect()
+}
+
+#[tokio::test]
+async fn mentions_of_users_not_following_live_become_notifications() {
+    let server = TestController::start().await;
+    let relay = TestRelay::start(&server).await;
+    let alice = relay.client(server.token("alice", "acme")).await;
+    let bob = relay.client(server.token("bob", "acme")).await;
+    let carol = relay.client(server.token("carol", "acme")).await;
+    let id = team(&alice, &["bob", "carol"]).await;
+    // carol is online, following all her conversations; bob is not connected.
+    let mut carol_live = relay.realtime(server.token("carol", "acme"));
+    live::live(&mut carol_live).await;
+    until_online(&alice, "carol").await;
+
+    let sent = alice.send_text(id, "hey @bob and @carol, and @nobody: look").await.unwrap();
+    assert_eq!(sent.mentions, ["bob", "carol"], "members only, in order");
+    let for_bob = notifications(&bob, false).await;
+    let mention = proto::NotificationReason::Mention;
+    let preview = "hey @bob and @carol, and @nobody: look".to_string();
+    assert_eq!(reasons(&for_bob), [("alice".to_string(), mention, preview)]);
+    assert_eq!((for_bob[0].conversation_id, for_bob[0].message_id), (id, sent.id));
+    assert!(notifications(&carol, false).await.is_empty(), "carol saw it live");
+    alice.send_text(id, "and a plain one").await.unwrap();
+    assert_eq!(unread(&bob, id).await, (2, 1, false), "two unread, one mention");
+
+    // @all counts only from admins and the owner; a private message only for its recipient.
+    let by_member = bob.send_text(id, "@all lunch?").await.unwrap();
+    assert!(by_member.mentions.is_empty());
+    let private = proto::SendMessageRequest {
+        channel_id: id,
+        to: "carol".into(),
+        data: "@bob must not know".into(),
+        r#type: proto::MessageType::Text as i32,
+        ..Default::default()
+    };
+    alice.send(private).await.unwrap();
+    let everyone = alice.send_text(id, "@all standup now").await.unwrap();
+    assert_eq!(everyone.mentions, ["@all"]);
+    let all = proto::NotificationReason::MentionAll;
+    let latest = reasons(&notifications(&bob, false).await);
+    assert_eq!(latest[0], ("alice".to_string(), all, "@all standup now".to_string()));
+    assert_eq!(latest.len(), 2, "nothing for the member's @all or the private message");
+
+    // A direct message to someone offline notifies too.
+    let dave = relay.client(server.token("dave", "acme")).await;
+    let dm = dave.open_direct("bob").await.unwrap().id;
+    dave.send_text(dm, "ping").await.unwrap();
+    let direct = proto::NotificationReason::Direct;
+    assert_eq!(
+        reasons(&notifications(&bob, false).await)[0],
+        ("dave".into(), direct, "ping".into())
+    );
+
+    // Reading the team clears its notifications and unread count, not the DM's.
+    bob.mark_read(id, everyone.id).await.unwrap();
+    assert_eq!(unread(&bob, id).await, (0, 0, false));
+    let left = notifications(&bob, true).await;
+    assert_eq!(left.iter().map(|n| n.conversation_id).collect::<Vec<_>>(), [dm]);
+    let all_read = proto::MarkNotificationsReadRequest { all: true, ..Default::default() };
+    assert_eq!(bob.mark_notifications_read(all_read.clone()).await.unwrap(), 1);
+    assert_eq!(bob.mark_notifications_read(all_read).await.unwrap(), 0);
+    assert!(notifications(&bob, true).await.is_empty());
+    let neither = proto::MarkNotificationsReadRequest::default();
+    expect_code(bob.mark_notifications_read(neither).await, Code::InvalidArgument);
+
+    // Muted: @all no longer notifies, a mention of bob still does.
+    assert!(bob.set_mute(id, true).await.unwrap());
+    assert!(unread(&bob, id).await.2, "shown as muted");
+    alice.send_text(id, "@all again").await.unwrap();
+    alice.send_text(id, "@bob you in particular").await.unwrap();
+    let unread_now = reasons(&notifications(&bob, true).await);
+    assert_eq!(unread_now, [("alice".into(), mention, "@bob you in particular".into())]);
+    expect_code(bob.set_mute(dm + 1_000, true).await, Code::NotFound);
+
+    // sbctl, as bob reads them.
+    let token = server.token("bob", "acme");
+    let table = sbctl(&relay.url(), &token, &["notifications", "list", "--unread"]).await.unwrap();
+    assert!(table.contains("you in particular") && table.contains("mention"), "{table}");
+    let teams = sbctl(&relay.url(), &token, &["team", "list"]).await.unwrap();
+    assert!(teams.contains("UNREAD") && teams.contains("(muted)"), "{teams}");
+}
+
+#[tokio::test]
+async fn the_webhook_gets_signed_posts_and_a_failing_endpoint_is_retried() {
+    let endpoint = WebhookReceiver::start(2).await;
+    let server = TestController::builder().webhook(endpoint.url(), 20).start().await;
+    let (alice, id) = server.team_of("alice", &["bob"]).await;
+    let sent = alice.send_text(id, "@bob the build is red").await.unwrap();
+
+    let calls = endpoint.accepted(1).await;
+    assert_eq!(calls.len(), 3, "two refusals, then accepted");
+    assert!(calls.iter().all(|c| c.body == calls[0].body), "every attempt sends the same body");
+    let call = &calls[2];
+    let header = |name: &str| call.headers[name].to_str().unwrap().to_string();
+    let mut mac = Hmac::<Sha256>::new_from_slice(TEST_WEBHOOK_SECRET.as_bytes()).unwrap();
+    mac.update(format!("{}.", header("x-switchboard-timestamp")).as_bytes());
+    mac.update(&call.body);
+    let expected: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(header("x-switchboard-signature"), format!("sha256={expected}"));
+    let payload: serde_json::Value = serde_json::from_slice(&call.body).unwrap();
+    assert_eq!(payload["user_id"], "bob");
+    assert_eq!(payload["org"], "acme");
+    assert_eq!(payload["reason"], "mention");
+    assert_eq!(payload["message_id"], sent.id.to_string());
+    assert_eq!(payload["preview"], "@bob the build is red");
+    assert_eq!(header("x-switchboard-delivery"), payload["id"].as_str().unwrap());
+}
