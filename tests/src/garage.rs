@@ -138,24 +138,8 @@ impl Drop for GarageServer {
     }
 }
 
-/// `GARAGE_BIN`, else the project's tool prefix, else `garage` on the PATH.
 fn binary() -> PathBuf {
-    if let Ok(path) = std::env::var("GARAGE_BIN") {
-        return PathBuf::from(path);
-    }
-    let home = std::env::var("HOME").unwrap_or_default();
-    let cached = PathBuf::from(home).join(".cache/switchboard-tools/bin/garage");
-    if cached.exists() {
-        return cached;
-    }
-    let on_path = std::env::var("PATH")
-        .unwrap_or_default()
-        .split(':')
-        .map(|dir| PathBuf::from(dir).join("garage"))
-        .find(|path| path.exists());
-    on_path.unwrap_or_else(|| {
-        panic!("garage is not installed: run scripts/setup (it installs it into ~/.cache/switchboard-tools)")
-    })
+    crate::tools::tool("garage", "GARAGE_BIN")
 }
 
 /// Loopback ports nobody listens on right now, distinct: all are held open until all are

@@ -13,6 +13,7 @@ pub mod otlp;
 mod process;
 mod relay;
 pub mod scylla;
+mod tools;
 pub mod webhook;
 
 pub use clock::TestClock;

@@ -1,4 +1,4 @@
-//! A real `nats-server` (Debian's package, installed by `scripts/setup`) on a random
+//! A real `nats-server` (the official build, installed by `scripts/setup`) on a random
 //! loopback port, which a test can kill and restart on the same port.
 
 use std::io::{BufRead, BufReader};
@@ -57,13 +57,8 @@ impl Drop for NatsServer {
     }
 }
 
-fn binary() -> &'static str {
-    for path in ["/usr/sbin/nats-server", "/usr/bin/nats-server", "/usr/local/bin/nats-server"] {
-        if std::path::Path::new(path).exists() {
-            return path;
-        }
-    }
-    panic!("nats-server is not installed: run scripts/setup (it installs Debian's nats-server)");
+fn binary() -> std::path::PathBuf {
+    crate::tools::tool("nats-server", "NATS_SERVER_BIN")
 }
 
 /// Runs nats-server and waits until it says which port it listens on.
