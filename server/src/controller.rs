@@ -30,7 +30,7 @@ use crate::grpc::{AdminApi, ChatApi, FanoutApi, FilesApi};
 use crate::http::Readiness;
 use crate::ids::{Clock, IdGenerator};
 use crate::metrics::ControllerMetrics;
-use crate::push::WebhookSender;
+use crate::push::{NotificationStream, Push, Source, WebhookSender};
 use crate::realtime::{Events, FanoutHub, TypingTracker};
 use crate::report::NodeReporter;
 use crate::search::{Indexer, SearchError, SearchIndex};
@@ -161,16 +161,8 @@ impl Controller {
             metrics.clone(),
             files,
         );
-        let mut webhook = None;
-        if let Some(file) = &config.notifications.webhook_secret_file {
-            let secret = crate::config::read_secret(file)?;
-            if let Some((push, sender)) =
-                WebhookSender::new(&config.notifications, secret, metrics.clone())
-            {
-                chat = chat.with_push(push);
-                webhook = Some(sender);
-            }
-        }
+        let (push, webhook) = push(config, nats.as_ref(), &metrics).await?;
+        chat = chat.with_push(push);
         let mut indexer = None;
         if config.search.enabled {
             let dir =
@@ -356,6 +348,40 @@ async fn expire_typing(chat: Arc<ChatService>) {
         every.tick().await;
         chat.expire_typing().await;
     }
+}
+
+/// Where notifications are pushed (the stream with NATS), and the webhook sender, if a
+/// webhook is configured (fed by the stream's durable consumer with NATS, else in-process).
+async fn push(
+    config: &Config,
+    nats: Option<&async_nats::Client>,
+    metrics: &Arc<ControllerMetrics>,
+) -> Result<(Push, Option<WebhookSender>), ControllerError> {
+    let stream = match nats {
+        Some(client) => Some(NotificationStream::open(client.clone()).await?),
+        None => None,
+    };
+    let mut push = match &stream {
+        Some(stream) => Push::to_stream(stream.clone(), metrics.clone()),
+        None => Push::default(),
+    };
+    let notifications = &config.notifications;
+    let (Some(_), Some(file)) = (&notifications.webhook_url, &notifications.webhook_secret_file)
+    else {
+        return Ok((push, None));
+    };
+    let secret = crate::config::read_secret(file)?;
+    let source = match &stream {
+        Some(stream) => {
+            Source::Stream(stream.webhook_consumer(notifications.webhook_max_attempts).await?)
+        }
+        None => {
+            let (to_webhook, queue) = Push::to_webhook(metrics.clone());
+            push = to_webhook;
+            Source::Queue(queue)
+        }
+    };
+    Ok((push, Some(WebhookSender::new(notifications, secret, source, metrics.clone()))))
 }
 
 /// The blob engine `[files]` names.

@@ -10,7 +10,8 @@ use sha2::Sha256;
 use switchboard_sdk::Client;
 use switchboard_tests::webhook::WebhookReceiver;
 use switchboard_tests::{
-    Code, TEST_WEBHOOK_SECRET, TestController, TestRelay, expect_code, live, proto, sbctl,
+    Code, NatsServer, TEST_WEBHOOK_SECRET, TestController, TestRelay, expect_code, live, proto,
+    sbctl,
 };
 
 async fn team(owner: &Client, members: &[&str]) -> u64 {
@@ -151,4 +152,46 @@ async fn the_webhook_gets_signed_posts_and_a_failing_endpoint_is_retried() {
     assert_eq!(payload["message_id"], sent.id.to_string());
     assert_eq!(payload["preview"], "@bob the build is red");
     assert_eq!(header("x-switchboard-delivery"), payload["id"].as_str().unwrap());
+}
+
+#[tokio::test]
+async fn with_nats_notifications_go_to_the_stream_and_wait_there_for_the_webhook() {
+    let nats = NatsServer::start();
+    // A controller without a webhook: the notification is only in the stream.
+    let first = TestController::builder().nats(nats.url()).start().await;
+    let (alice, id) = first.team_of("alice", &["bob"]).await;
+    let sent = alice.send_text(id, "@bob deploy at five").await.unwrap();
+
+    // Push gateways read `notifications.<org>` with their own consumers.
+    let client = async_nats::connect(nats.url()).await.unwrap();
+    let stream =
+        async_nats::jetstream::new(client).get_stream("SWITCHBOARD_NOTIFICATIONS").await.unwrap();
+    let gateway = async_nats::jetstream::consumer::pull::Config {
+        filter_subject: "notifications.acme".into(),
+        ..Default::default()
+    };
+    let consumer = stream.create_consumer(gateway).await.unwrap();
+    let mut messages = consumer.messages().await.unwrap();
+    let message =
+        tokio::time::timeout(Duration::from_secs(10), futures_util::StreamExt::next(&mut messages))
+            .await
+            .expect("a notification on the stream")
+            .unwrap()
+            .unwrap();
+    let payload: serde_json::Value = serde_json::from_slice(&message.payload).unwrap();
+    assert_eq!(
+        (payload["user_id"].as_str(), payload["reason"].as_str()),
+        (Some("bob"), Some("mention"))
+    );
+    assert_eq!(payload["message_id"], sent.id.to_string());
+    drop(first);
+
+    // A controller with a webhook, started later, delivers it from the stream (retrying
+    // past one refusal); nothing was lost while no webhook sender ran.
+    let endpoint = WebhookReceiver::start(1).await;
+    let _second =
+        TestController::builder().nats(nats.url()).webhook(endpoint.url(), 20).start().await;
+    let calls = endpoint.accepted(1).await;
+    assert_eq!(calls.len(), 2);
+    assert_eq!(calls[1].body, message.payload, "the stream's payload, as published");
 }

@@ -180,7 +180,7 @@ pub fn subject(topic: &Topic) -> String {
 }
 
 /// Keeps an id inside one subject token.
-fn escape(id: &str) -> String {
+pub(crate) fn escape(id: &str) -> String {
     let mut out = String::with_capacity(id.len());
     for c in id.chars() {
         match c {

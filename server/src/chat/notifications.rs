@@ -104,7 +104,7 @@ impl ChatService {
         }
         self.store.put_notifications(&notifications).await?;
         self.metrics.notifications_created.inc_by(notifications.len() as u64);
-        self.push.deliver(notifications);
+        self.push.deliver(&notifications);
         Ok(())
     }
 
