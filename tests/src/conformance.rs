@@ -9,7 +9,8 @@ use std::sync::Arc;
 use switchboard_server::ids::{BUCKET_MS, EPOCH_MS, first_id_at};
 use switchboard_server::model::{
     Attachment, AttachmentState, AuditAction, AuditEntry, Conversation, Kind, Member, Message,
-    MessageChange, MessageType, Role, Visibility, audit_day, change_hour,
+    MessageChange, MessageType, Notification, NotificationReason, Role, Visibility, audit_day,
+    change_hour,
 };
 use switchboard_server::store::{
     AttachmentClaim, Direction, HistoryQuery, Inserted, RoleChange, Store,
@@ -41,7 +42,9 @@ macro_rules! store_conformance_suite {
                 attachments_round_trip_with_their_messages,
                 an_attachment_is_claimed_by_one_message, pending_uploads_are_listed_until_done,
                 audit_entries_are_listed_per_org_and_day_newest_first,
-                message_changes_follow_inserts_and_updates);
+                message_changes_follow_inserts_and_updates,
+                notifications_are_per_user_newest_first_and_rewritable,
+                mutes_and_read_markers_are_per_member);
         }
     };
     (@cases $make:path; $($case:ident),*) => {
@@ -522,4 +525,59 @@ pub async fn message_changes_follow_inserts_and_updates(store: Arc<dyn Store>) {
     );
     assert!(store.list_message_changes(hour, Some(expected[2]), 10).await.unwrap().is_empty());
     assert!(store.list_message_changes(hour + 1, None, 10).await.unwrap().is_empty());
+}
+
+fn notification(org: &str, user: &str, id: u64, conversation: u64) -> Notification {
+    Notification {
+        id,
+        org: org.into(),
+        user: user.into(),
+        conversation_id: conversation,
+        message_id: id + 1,
+        from: "author".into(),
+        reason: NotificationReason::Mention,
+        preview: format!("n{id}"),
+        created_at_ms: EPOCH_MS + id as i64,
+        read: false,
+    }
+}
+
+pub async fn notifications_are_per_user_newest_first_and_rewritable(store: Arc<dyn Store>) {
+    let written = [
+        notification("acme", "bob", 1, 40),
+        notification("acme", "bob", 3, 41),
+        notification("acme", "bob", 2, 40),
+        notification("acme", "carol", 4, 40),
+        notification("other", "bob", 5, 40),
+    ];
+    store.put_notifications(&written).await.unwrap();
+    let ids = |list: Vec<Notification>| list.into_iter().map(|n| n.id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(store.list_notifications("acme", "bob", u64::MAX, 10).await.unwrap()),
+        [3, 2, 1]
+    );
+    assert_eq!(ids(store.list_notifications("acme", "bob", 3, 1).await.unwrap()), [2]);
+    assert_eq!(ids(store.list_notifications("other", "bob", u64::MAX, 10).await.unwrap()), [5]);
+    let read = Notification { read: true, ..written[1].clone() };
+    store.put_notifications(std::slice::from_ref(&read)).await.unwrap();
+    let listed = store.list_notifications("acme", "bob", u64::MAX, 1).await.unwrap();
+    assert_eq!(listed, [read], "a rewrite replaces the notification");
+}
+
+pub async fn mutes_and_read_markers_are_per_member(store: Arc<dyn Store>) {
+    team(&store, 42, &[("owner", Role::Owner), ("m", Role::Member)]).await;
+    assert!(store.set_muted(42, "m", true).await.unwrap());
+    assert!(!store.set_muted(42, "stranger", true).await.unwrap());
+    assert!(store.get_member(42, "m").await.unwrap().unwrap().muted);
+    assert!(!store.get_member(42, "owner").await.unwrap().unwrap().muted);
+    let promoted = store.change_role(42, "m", Role::Member, Role::Admin).await.unwrap();
+    assert_eq!(promoted, RoleChange::Changed);
+    assert!(
+        store.get_member(42, "m").await.unwrap().unwrap().muted,
+        "a role change keeps the mute"
+    );
+    assert_eq!(store.get_read_marker(42, "m").await.unwrap(), None);
+    store.advance_read_marker(42, "m", 7).await.unwrap();
+    assert_eq!(store.get_read_marker(42, "m").await.unwrap(), Some(7));
+    assert_eq!(store.get_read_marker(42, "owner").await.unwrap(), None);
 }
