@@ -50,19 +50,39 @@ pub struct Config {
     pub notifications: NotificationsConfig,
 }
 
-/// Full-text search: this controller keeps an index of message text and serves Search.
+/// Full-text search: an index of message text kept by this controller, or by the
+/// cluster's search indexer (`switchboard indexer`) that controllers forward Search to.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SearchConfig {
-    /// Whether this controller indexes messages and serves Search (UNAVAILABLE when off).
+    /// Whether this controller keeps its own index and serves Search from it (when off and
+    /// no `indexer_url`, Search answers UNAVAILABLE).
     pub enabled: bool,
-    /// Where the index lives; default `<data_dir>/search`.
+    /// Where the index lives (this controller's, or the indexer's); default
+    /// `<data_dir>/search`.
     pub index_dir: Option<PathBuf>,
+    /// The search indexer controllers forward Search to, e.g. `http://indexer:7403`; set,
+    /// it replaces this controller's own index.
+    pub indexer_url: Option<String>,
+    /// Where `switchboard indexer` serves.
+    pub indexer_listen: SocketAddr,
 }
 
 impl Default for SearchConfig {
     fn default() -> Self {
-        SearchConfig { enabled: true, index_dir: None }
+        SearchConfig {
+            enabled: true,
+            index_dir: None,
+            indexer_url: None,
+            indexer_listen: "127.0.0.1:7403".parse().expect("valid"),
+        }
+    }
+}
+
+impl SearchConfig {
+    /// Where the index lives, under `data_dir` unless `index_dir` says otherwise.
+    pub fn index_dir(&self, data_dir: &Path) -> PathBuf {
+        self.index_dir.clone().unwrap_or_else(|| data_dir.join("search"))
     }
 }
 
@@ -342,6 +362,12 @@ impl Config {
         self.tracing.validate().map_err(|error| invalid("tracing", error.to_string()))?;
         self.files.validate().map_err(|reason| invalid("files", reason))?;
         self.notifications.validate().map_err(|reason| invalid("notifications", reason))?;
+        if self.search.indexer_url.is_some() && self.nats.urls.is_empty() {
+            return Err(invalid(
+                "search.indexer_url",
+                "a search indexer reads the message stream on NATS: set nats.urls".into(),
+            ));
+        }
         let keyspace = &self.scylla.keyspace;
         if keyspace.is_empty()
             || keyspace.len() > 48

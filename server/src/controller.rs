@@ -26,14 +26,14 @@ use crate::bus::{
 };
 use crate::chat::{ChatService, Files, Limits};
 use crate::config::{Config, ConfigError, ControllerKeysError, StoreEngine};
-use crate::grpc::{AdminApi, ChatApi, FanoutApi, FilesApi};
+use crate::grpc::{AdminApi, ChatApi, FanoutApi, FilesApi, RemoteIndexer};
 use crate::http::Readiness;
 use crate::ids::{Clock, IdGenerator};
 use crate::metrics::ControllerMetrics;
 use crate::push::{NotificationStream, Push, Source, WebhookSender};
 use crate::realtime::{Events, FanoutHub, TypingTracker};
 use crate::report::NodeReporter;
-use crate::search::{Indexer, SearchError, SearchIndex};
+use crate::search::{Indexer, SearchError, SearchIndex, Searcher, open_message_stream};
 use crate::store::embedded::EmbeddedStore;
 use crate::store::metered::MeteredStore;
 use crate::store::scylla::ScyllaStore;
@@ -102,6 +102,8 @@ pub struct Controller {
     tls: Option<tonic::transport::ServerTlsConfig>,
     /// Keeps the search index up to date while serving; None where search is off.
     indexer: Option<Indexer>,
+    /// The cluster's search indexer, which Search is forwarded to.
+    remote_indexer: Option<RemoteIndexer>,
     /// Pushes notifications to the webhook while serving; None without one.
     webhook: Option<WebhookSender>,
 }
@@ -164,12 +166,21 @@ impl Controller {
         let (push, webhook) = push(config, nats.as_ref(), &metrics).await?;
         chat = chat.with_push(push);
         let mut indexer = None;
-        if config.search.enabled {
-            let dir =
-                config.search.index_dir.clone().unwrap_or_else(|| config.data_dir.join("search"));
-            let index = Arc::new(SearchIndex::open(&dir)?);
-            indexer = Some(Indexer::new(index.clone(), store, clock)?);
-            chat = chat.with_search(index);
+        let mut remote_indexer = None;
+        if let Some(url) = &config.search.indexer_url {
+            // Events are kept for the indexer from now on, even before it first starts.
+            open_message_stream(nats.clone().expect("validated: NATS is configured")).await?;
+            let credential = config.service_credential()?.ok_or_else(|| ConfigError::Invalid {
+                key: "cluster.secret_file",
+                reason: "forwarding Search to an indexer needs the service credential".into(),
+            })?;
+            let remote = RemoteIndexer::new(url, &credential, config.tls.client()?)
+                .map_err(|reason| ConfigError::Invalid { key: "search.indexer_url", reason })?;
+            remote_indexer = Some(remote);
+        } else if config.search.enabled {
+            let index = Arc::new(SearchIndex::open(&config.search.index_dir(&config.data_dir))?);
+            indexer = Some(Indexer::new(index.clone(), store.clone(), clock)?);
+            chat = chat.with_search(Searcher::new(store, index));
         }
         let hub = Arc::new(FanoutHub::new(bus.clone(), metrics.clone()));
         Ok(Controller {
@@ -197,6 +208,7 @@ impl Controller {
             upload_sweep_every: Duration::from_secs(config.files.upload_ttl_secs.min(60)),
             tls: config.tls.server(true)?,
             indexer,
+            remote_indexer,
             webhook,
         })
     }
@@ -235,7 +247,10 @@ impl Controller {
             .register_encoded_file_descriptor_set(switchboard_proto::FILE_DESCRIPTOR_SET)
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
             .build_v1()?;
-        let api = ChatApi::new(self.chat.clone(), self.verifier.clone(), self.max_in_flight);
+        let mut api = ChatApi::new(self.chat.clone(), self.verifier.clone(), self.max_in_flight);
+        if let Some(indexer) = self.remote_indexer {
+            api = api.with_indexer(indexer);
+        }
         let fanout = FanoutApi::new(self.chat.clone(), self.hub.clone(), self.credential);
         let admin = AdminApi::new(self.reporter.clone(), self.verifier.clone(), self.chat.clone());
         let files = FilesApi::new(api.clone());
@@ -372,9 +387,9 @@ async fn push(
     };
     let secret = crate::config::read_secret(file)?;
     let source = match &stream {
-        Some(stream) => {
-            Source::Stream(stream.webhook_consumer(notifications.webhook_max_attempts).await?)
-        }
+        Some(stream) => Source::Stream(Box::new(
+            stream.webhook_consumer(notifications.webhook_max_attempts).await?,
+        )),
         None => {
             let (to_webhook, queue) = Push::to_webhook(metrics.clone());
             push = to_webhook;

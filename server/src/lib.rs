@@ -15,6 +15,7 @@ pub mod error;
 pub mod grpc;
 pub mod http;
 pub mod ids;
+pub mod indexer;
 pub mod metrics;
 pub mod model;
 pub mod push;

@@ -10,6 +10,7 @@ use prometheus_client::registry::Registry;
 use switchboard_relay::{Relay, RelayTls};
 use switchboard_server::http::{self, Readiness};
 use switchboard_server::ids::SystemClock;
+use switchboard_server::indexer::IndexerNode;
 use switchboard_server::store::scylla::{migrate, schema};
 use switchboard_server::{Config, Controller, dev};
 use switchboard_telemetry as telemetry;
@@ -51,6 +52,16 @@ enum Command {
         #[arg(long = "controller")]
         controllers: Vec<String>,
         /// Client-facing address (overrides relay.listen).
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+    },
+    /// Serve the cluster's search indexer: indexes the message stream on NATS (JetStream)
+    /// and answers the searches controllers forward (search.indexer_url).
+    Indexer {
+        /// TOML config file (its [store], [scylla], [nats], [cluster] and [search] apply).
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// Address to serve on (overrides search.indexer_listen).
         #[arg(long)]
         listen: Option<SocketAddr>,
     },
@@ -124,6 +135,24 @@ async fn main() -> anyhow::Result<()> {
             let result = run_relay(relay, listener, &config, shutdown).await;
             let _ = http.await;
             result
+        }
+        Command::Indexer { config, listen } => {
+            let mut config = Config::read(config.as_deref())?;
+            if let Some(listen) = listen {
+                config.search.indexer_listen = listen;
+            }
+            config.validate()?;
+            let _telemetry = telemetry::init(log_format, &config.tracing, "switchboard-indexer")?;
+            let indexer = IndexerNode::build(&config).await?;
+            let http_listener = bind(config.http.listen).await?;
+            let http = serve_http(http_listener, registry, ready, None, shutdown.clone())?;
+            let listener = bind(config.search.indexer_listen).await?;
+            let address = listener.local_addr()?;
+            tracing::info!(%address, "indexer listening");
+            println!("indexer listening on {address}");
+            let result = indexer.serve(listener, async move { shutdown.cancelled().await }).await;
+            let _ = http.await;
+            Ok(result?)
         }
         Command::Migrate { config, print } => {
             let config = Config::read(config.as_deref())?;

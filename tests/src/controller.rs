@@ -101,6 +101,12 @@ impl ControllerBuilder {
         self
     }
 
+    /// Forward Search to this search indexer (needs [`Self::nats`]).
+    pub fn indexer(mut self, url: String) -> Self {
+        self.config.search.indexer_url = Some(url);
+        self
+    }
+
     /// Index messages and serve Search (on by default).
     pub fn search(mut self, enabled: bool) -> Self {
         self.config.search.enabled = enabled;

@@ -7,6 +7,7 @@ pub mod conformance;
 mod controller;
 mod garage;
 pub mod http;
+pub mod indexer;
 pub mod live;
 mod nats;
 pub mod otlp;

@@ -4,8 +4,11 @@
 
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use switchboard_sdk::Client;
-use switchboard_tests::{Code, TestController, expect_code, proto, sbctl};
+use switchboard_tests::indexer::TestIndexer;
+use switchboard_tests::{Code, NatsServer, TestController, expect_code, proto, sbctl};
 
 /// How long the index may take to show a change.
 const INDEX_DEADLINE: Duration = Duration::from_secs(10);
@@ -185,4 +188,40 @@ async fn the_indexer_catches_up_on_what_was_sent_while_it_was_stopped() {
     let found = found_with(&alice, query("quartz"), "quartz while indexing was off").await;
     assert_eq!(found, ["quartz while indexing was off", "quartz before the stop"]);
     found_with(&alice, query("granite"), "granite while indexing was off").await;
+}
+
+#[tokio::test]
+async fn in_a_cluster_the_indexer_answers_and_catches_up_from_the_stream() {
+    let nats = NatsServer::start();
+    let dir = Arc::new(tempfile::tempdir().unwrap());
+    let store = TestController::shared_store(&dir).await;
+    let indexer = TestIndexer::start(&nats.url(), store.clone(), dir.clone()).await;
+    let controller = |node: u16| {
+        TestController::builder()
+            .nats(nats.url())
+            .store(store.clone())
+            .indexer(indexer.url())
+            .node_id(node)
+            .start()
+    };
+    let (one, two) = (controller(1).await, controller(2).await);
+    let alice = one.client("alice", "acme").await;
+    let channel = team(&alice, &["bob"]).await;
+    let first = alice.send_text(channel, "nebula one").await.unwrap();
+    // bob asks the other controller; both forward to the indexer.
+    let bob = two.client("bob", "acme").await;
+    found_with(&bob, query("nebula"), "nebula one").await;
+    let stranger = two.client("mallory", "acme").await;
+    assert!(stranger.search(query("nebula")).await.unwrap().hits.is_empty());
+
+    // While the indexer is down, searches say so, and what is sent waits in the stream.
+    let (address, dir) = (indexer.address, indexer.stop().await);
+    let down = expect_code(bob.search(query("nebula")).await, Code::Unavailable);
+    assert!(down.contains("indexer"), "{down}");
+    alice.send_text(channel, "nebula two").await.unwrap();
+    alice.edit_message(channel, first.id, "comet one").await.unwrap();
+
+    let _back = TestIndexer::start_at(address, &nats.url(), store.clone(), dir).await;
+    assert_eq!(found_with(&bob, query("nebula"), "nebula two").await, ["nebula two"]);
+    assert_eq!(found_with(&bob, query("comet"), "comet one").await, ["comet one"]);
 }

@@ -61,32 +61,11 @@ impl NatsBus {
         resyncs: mpsc::Sender<i64>,
     ) -> Result<NatsBus, BusError> {
         let lost_at = Arc::new(AtomicI64::new(0));
-        let mut options = ConnectOptions::new()
-            .name("switchboard-controller")
-            .retry_on_initial_connect()
-            // Back quickly after an outage: at most 2 s between attempts.
-            .reconnect_delay_callback(|attempts| {
-                Duration::from_millis((50u64 << attempts.min(6)).min(2_000))
-            })
-            .event_callback(move |event| {
+        let options =
+            connect_options(config, "switchboard-controller").await?.event_callback(move |event| {
                 let (lost_at, resyncs) = (lost_at.clone(), resyncs.clone());
                 async move { on_event(event, &lost_at, &resyncs) }
             });
-        if let Some(path) = &config.token_file {
-            options = options.token(read_trimmed(path)?);
-        }
-        if let Some(path) = &config.credentials_file {
-            options = options
-                .credentials_file(path)
-                .await
-                .map_err(|e| BusError::Unavailable(format!("NATS credentials: {e}")))?;
-        }
-        if let Some(path) = &config.ca_file {
-            options = options.add_root_certificates(path.clone());
-        }
-        if config.tls_required {
-            options = options.require_tls(true);
-        }
         let client = options
             .connect(config.urls.as_slice())
             .await
@@ -169,6 +148,31 @@ fn read_trimmed(path: &std::path::Path) -> Result<String, BusError> {
     std::fs::read_to_string(path)
         .map(|s| s.trim().to_string())
         .map_err(|e| BusError::Unavailable(format!("cannot read {}: {e}", path.display())))
+}
+
+/// How every Switchboard node connects to NATS (`[nats]`): credentials, TLS, and retrying
+/// (also the first connect), at most 2 s apart.
+pub async fn connect_options(config: &NatsConfig, name: &str) -> Result<ConnectOptions, BusError> {
+    let mut options =
+        ConnectOptions::new().name(name).retry_on_initial_connect().reconnect_delay_callback(
+            |attempts| Duration::from_millis((50u64 << attempts.min(6)).min(2_000)),
+        );
+    if let Some(path) = &config.token_file {
+        options = options.token(read_trimmed(path)?);
+    }
+    if let Some(path) = &config.credentials_file {
+        options = options
+            .credentials_file(path)
+            .await
+            .map_err(|e| BusError::Unavailable(format!("NATS credentials: {e}")))?;
+    }
+    if let Some(path) = &config.ca_file {
+        options = options.add_root_certificates(path.clone());
+    }
+    if config.tls_required {
+        options = options.require_tls(true);
+    }
+    Ok(options)
 }
 
 /// The NATS subject of a topic.

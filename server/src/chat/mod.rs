@@ -10,17 +10,16 @@ mod mentions;
 mod messages;
 mod notifications;
 mod policy;
-mod search;
 mod sniff;
 
 use std::sync::Arc;
 
+pub use crate::search::{SearchHit, SearchRequest};
 pub use attachments::{Download, Files, Upload, UploadPart};
 pub use audit::AuditQuery;
 pub use conversations::{ConversationView, NewConversation, TeamUpdate};
 pub use messages::{HistoryPage, NewMessage, Sent};
 pub use notifications::{NotificationSelection, Unread};
-pub use search::{SearchHit, SearchRequest};
 
 use crate::auth::Caller;
 use crate::auth::rate::KeyedRate;
@@ -31,7 +30,7 @@ use crate::metrics::ControllerMetrics;
 use crate::model::{Conversation, ConversationId, Member};
 use crate::push::Push;
 use crate::realtime::{Events, PresenceTracker, TypingTracker};
-use crate::search::SearchIndex;
+use crate::search::Searcher;
 use crate::store::Store;
 
 /// Limits on what callers may send (config `limits`).
@@ -70,8 +69,8 @@ pub struct ChatService {
     send_rate: KeyedRate<(String, String)>,
     /// Where attachment bytes live, and the upload rules.
     files: Files,
-    /// The message index Search reads; None where search is off.
-    search: Option<Arc<SearchIndex>>,
+    /// Answers Search from this node's index; None where search is off here.
+    search: Option<Searcher>,
     /// Where new notifications are pushed (the webhook, when configured).
     push: Push,
 }
@@ -104,6 +103,25 @@ impl ChatService {
             files,
             search: None,
             push: Push::default(),
+        }
+    }
+
+    /// Answer Search with `searcher`.
+    pub fn with_search(mut self, searcher: Searcher) -> Self {
+        self.search = Some(searcher);
+        self
+    }
+
+    /// Search: one page of the caller's messages matching the query, and the cursor of the
+    /// next page (None on the last).
+    pub async fn search(
+        &self,
+        caller: &Caller,
+        request: SearchRequest,
+    ) -> ChatResult<(Vec<SearchHit>, Option<String>)> {
+        match &self.search {
+            Some(searcher) => searcher.search(&caller.org, &caller.user, request).await,
+            None => Err(ChatError::Unavailable("search is not enabled on this node".into())),
         }
     }
 

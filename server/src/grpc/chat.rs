@@ -7,14 +7,12 @@ use switchboard_proto::v1::{self as pb, chat_server::Chat};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tonic::{Request, Response, Status};
 
+use super::indexer::RemoteIndexer;
 use crate::auth::{Caller, Scope, TokenVerifier, authenticate};
-use crate::chat::{
-    ChatService, NewConversation, NewMessage, NotificationSelection, SearchRequest, TeamUpdate,
-};
+use crate::chat::{ChatService, NewConversation, NewMessage, NotificationSelection, TeamUpdate};
 use crate::convert::{self, nonempty, nonzero};
 use crate::error::ChatError;
 use crate::model::Kind;
-use crate::search::SearchOrder;
 
 /// The Chat service as served over gRPC.
 #[derive(Clone)]
@@ -27,11 +25,24 @@ pub struct ChatApi {
     /// are shed at once with UNAVAILABLE instead of queueing (health checks and relay
     /// streams are other services and stay up).
     in_flight: Arc<Semaphore>,
+    /// Where Search is forwarded when the cluster has a search indexer.
+    indexer: Option<RemoteIndexer>,
 }
 
 impl ChatApi {
     pub fn new(chat: Arc<ChatService>, verifier: Arc<TokenVerifier>, max_in_flight: usize) -> Self {
-        ChatApi { chat, verifier, in_flight: Arc::new(Semaphore::new(max_in_flight)) }
+        ChatApi {
+            chat,
+            verifier,
+            in_flight: Arc::new(Semaphore::new(max_in_flight)),
+            indexer: None,
+        }
+    }
+
+    /// Forward Search to the cluster's search indexer.
+    pub fn with_indexer(mut self, indexer: RemoteIndexer) -> Self {
+        self.indexer = Some(indexer);
+        self
     }
 
     /// The domain service behind the API.
@@ -339,26 +350,12 @@ impl Chat for ChatApi {
 
     async fn search(&self, request: Request<pb::SearchRequest>) -> Reply<pb::SearchResponse> {
         let (caller, _admitted) = self.caller(&request, Scope::Read)?;
-        let r = request.into_inner();
-        let order = match r.order() {
-            pb::SearchOrder::Newest => SearchOrder::NewestFirst,
-            pb::SearchOrder::Relevance => SearchOrder::MostRelevant,
-        };
-        let search = SearchRequest {
-            query: r.query,
-            conversation: nonzero(r.conversation_id),
-            from: nonempty(r.from),
-            after_ms: (r.after_ms != 0).then_some(r.after_ms),
-            before_ms: (r.before_ms != 0).then_some(r.before_ms),
-            order,
-            limit: r.limit,
-            cursor: nonempty(r.cursor),
-        };
-        let (hits, next) = self.chat.search(&caller, search).await?;
-        reply(pb::SearchResponse {
-            hits: hits.into_iter().map(convert::search_hit).collect(),
-            next_cursor: next.unwrap_or_default(),
-        })
+        let request = request.into_inner();
+        if let Some(indexer) = &self.indexer {
+            return indexer.search(&caller, request).await.map(Response::new);
+        }
+        let (hits, next) = self.chat.search(&caller, convert::search_request(request)).await?;
+        reply(convert::search_response(hits, next))
     }
 
     async fn list_notifications(

@@ -5,8 +5,10 @@ mod admin;
 mod chat;
 mod fanout;
 mod files;
+mod indexer;
 
 pub use admin::AdminApi;
 pub use chat::ChatApi;
 pub use fanout::FanoutApi;
 pub use files::FilesApi;
+pub use indexer::{IndexerApi, RemoteIndexer};

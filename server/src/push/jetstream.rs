@@ -110,7 +110,7 @@ pub struct WebhookConsumer {
 pub enum Done {
     Nothing,
     /// Acknowledge it on the stream.
-    Ack(jetstream::Message),
+    Ack(Box<jetstream::Message>),
 }
 
 impl Done {
@@ -141,7 +141,7 @@ impl WebhookConsumer {
                 .and_then(|v| v.as_str().parse().ok())
                 .unwrap_or(0);
             let pushed = Pushed { id, body: message.payload.clone() };
-            return Some((pushed, Done::Ack(message)));
+            return Some((pushed, Done::Ack(Box::new(message))));
         }
     }
 }

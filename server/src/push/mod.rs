@@ -125,13 +125,13 @@ enum Outlet {
     /// The in-process webhook sender's queue.
     Webhook(mpsc::Sender<Pushed>),
     /// The JetStream stream.
-    Stream(NotificationStream),
+    Stream(Box<NotificationStream>),
 }
 
 impl Push {
     /// Pushes to the stream.
     pub fn to_stream(stream: NotificationStream, metrics: Arc<ControllerMetrics>) -> Push {
-        Push { outlet: Outlet::Stream(stream), metrics: Some(metrics) }
+        Push { outlet: Outlet::Stream(Box::new(stream)), metrics: Some(metrics) }
     }
 
     /// Pushes to an in-process webhook sender: this and its queue's other end.

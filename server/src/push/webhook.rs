@@ -26,7 +26,7 @@ pub enum Source {
     /// This controller's own, in-process.
     Queue(mpsc::Receiver<Pushed>),
     /// The JetStream stream's durable consumer, shared by every controller.
-    Stream(WebhookConsumer),
+    Stream(Box<WebhookConsumer>),
 }
 
 /// Sends pushed notifications to the webhook.

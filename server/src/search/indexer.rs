@@ -8,15 +8,16 @@
 //! checkpoint saved with each commit: after a restart the indexer starts there, so what was
 //! sent while it was down is read back from the Store.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
+use super::applier::Applier;
 use super::{SearchError, SearchIndex};
 use crate::ids::Clock;
-use crate::model::{ConversationId, MessageChange, change_hour};
+use crate::model::{MessageChange, change_hour};
 use crate::store::Store;
 use crate::store::embedded::CHANGE_TTL_MS;
 
@@ -28,23 +29,16 @@ const ROUND: Duration = Duration::from_millis(500);
 const CHECKPOINT_EVERY_MS: i64 = 60_000;
 /// Changes read per Store call.
 const PAGE: usize = 1_000;
-/// Conversations whose org is remembered (an org never changes); forgotten all at once
-/// when full.
-const ORGS_REMEMBERED: usize = 100_000;
 
 /// The indexer's state between rounds.
 pub struct Indexer {
-    index: Arc<SearchIndex>,
+    applier: Applier,
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     /// Every change before this time is in the index.
     settled_ms: i64,
     /// Changes at or after `settled_ms` that are in the index already.
     applied: HashSet<MessageChange>,
-    /// The org of each conversation seen, for the documents' org field.
-    orgs: HashMap<ConversationId, String>,
-    /// Whether anything was applied since the last commit.
-    dirty: bool,
     /// The checkpoint of the last commit.
     committed_ms: i64,
 }
@@ -64,13 +58,11 @@ impl Indexer {
             None => clock.now_ms() - CHANGE_TTL_MS,
         };
         Ok(Indexer {
-            index,
+            applier: Applier::new(index, store.clone()),
             store,
             clock,
             settled_ms,
             applied: HashSet::new(),
-            orgs: HashMap::new(),
-            dirty: false,
             committed_ms: settled_ms,
         })
     }
@@ -108,7 +100,7 @@ impl Indexer {
                 let changes = self.store.list_message_changes(hour, after, PAGE).await?;
                 for change in &changes {
                     if !self.applied.contains(change) {
-                        self.apply(*change).await?;
+                        self.applier.apply(change.channel_id, change.message_id).await?;
                         // Older ones will not be read again.
                         if change.at_ms >= settled_now {
                             self.applied.insert(*change);
@@ -122,40 +114,12 @@ impl Indexer {
             }
             after = None;
         }
-        if self.dirty || settled_now - self.committed_ms >= CHECKPOINT_EVERY_MS {
-            let index = self.index.clone();
-            let checkpoint = settled_now.to_string();
-            tokio::task::spawn_blocking(move || index.commit(&checkpoint))
-                .await
-                .map_err(|e| SearchError::Index(e.to_string()))??;
-            self.dirty = false;
+        if self.applier.dirty || settled_now - self.committed_ms >= CHECKPOINT_EVERY_MS {
+            self.applier.commit(settled_now.to_string()).await?;
             self.committed_ms = settled_now;
         }
         self.settled_ms = settled_now;
         self.applied.retain(|change| change.at_ms >= settled_now);
         Ok(())
-    }
-
-    async fn apply(&mut self, change: MessageChange) -> Result<(), SearchError> {
-        let message = self.store.get_message(change.channel_id, change.message_id).await?;
-        if let (Some(message), Some(org)) = (message, self.org_of(change.channel_id).await?) {
-            self.index.apply(&org, &message);
-            self.dirty = true;
-        }
-        Ok(())
-    }
-
-    async fn org_of(&mut self, channel: ConversationId) -> Result<Option<String>, SearchError> {
-        if let Some(org) = self.orgs.get(&channel) {
-            return Ok(Some(org.clone()));
-        }
-        let Some(conversation) = self.store.get_conversation(channel).await? else {
-            return Ok(None);
-        };
-        if self.orgs.len() >= ORGS_REMEMBERED {
-            self.orgs.clear();
-        }
-        self.orgs.insert(channel, conversation.org.clone());
-        Ok(Some(conversation.org))
     }
 }

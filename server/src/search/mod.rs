@@ -1,11 +1,16 @@
 //! Full-text search of message text: a tantivy index in the data directory, kept up to
 //! date from the Store's change feed by the [`Indexer`], queried by `Chat.Search`.
 
+mod applier;
 mod index;
 mod indexer;
+mod searcher;
+mod stream;
 
 pub use index::{IndexHit, IndexQuery, PageStart, SearchIndex, SearchOrder, SnippetPart};
 pub use indexer::Indexer;
+pub use searcher::{SearchHit, SearchRequest, Searcher};
+pub use stream::{MESSAGE_STREAM, StreamIndexer, open_message_stream};
 
 use crate::store::StoreError;
 

@@ -1,14 +1,13 @@
-//! Search: which conversations a caller may search (their own, in their org), and the
-//! messages the index matched, read back from the Store so that a hit is always the
-//! message as it is now.
+//! Answering a search: which conversations a caller may search (their own, in their org),
+//! and the messages the index matched, read back from the Store so that a hit is always
+//! the message as it is now. Used by controllers with their own index and by the indexer.
 
 use std::sync::Arc;
 
-use super::ChatService;
-use crate::auth::Caller;
+use super::{IndexQuery, PageStart, SearchIndex, SearchOrder, SnippetPart};
 use crate::error::{ChatError, ChatResult};
 use crate::model::{ConversationId, Message};
-use crate::search::{IndexQuery, PageStart, SearchIndex, SearchOrder, SnippetPart};
+use crate::store::Store;
 use crate::validate::{self, Violations};
 
 /// Default and largest page of Search.
@@ -41,18 +40,24 @@ pub struct SearchHit {
     pub score: f32,
 }
 
-impl ChatService {
-    /// Serve Search from `index`.
-    pub fn with_search(mut self, index: Arc<SearchIndex>) -> Self {
-        self.search = Some(index);
-        self
+/// Answers searches from an index, checking membership in a Store.
+#[derive(Clone)]
+pub struct Searcher {
+    store: Arc<dyn Store>,
+    index: Arc<SearchIndex>,
+}
+
+impl Searcher {
+    pub fn new(store: Arc<dyn Store>, index: Arc<SearchIndex>) -> Searcher {
+        Searcher { store, index }
     }
 
-    /// Search: one page of the caller's messages matching the query, and the cursor of the
-    /// next page (None on the last).
+    /// One page of the messages of `user` (in `org`) matching the query, and the cursor of
+    /// the next page (None on the last).
     pub async fn search(
         &self,
-        caller: &Caller,
+        org: &str,
+        user: &str,
         request: SearchRequest,
     ) -> ChatResult<(Vec<SearchHit>, Option<String>)> {
         let limit = validate::page_limit(request.limit, SEARCH_PAGE.0, SEARCH_PAGE.1)
@@ -74,20 +79,18 @@ impl ChatService {
         violations.check("cursor", start.clone().map(|_| ()));
         violations.finish()?;
         let start = start.expect("checked above");
-        let Some(index) = self.search.clone() else {
-            return Err(ChatError::Unavailable("search is not enabled on this node".into()));
-        };
         let conversations = match request.conversation {
             Some(id) => {
-                self.as_member(caller, id).await?;
+                self.check_member(org, user, id).await?;
                 vec![id]
             }
-            None => self.all_conversations_of(caller).await?,
+            None => self.all_conversations_of(org, user).await?,
         };
+        let index = self.index.clone();
         let query = IndexQuery {
             text: request.query,
-            org: caller.org.clone(),
-            user: caller.user.clone(),
+            org: org.to_string(),
+            user: user.to_string(),
             conversations,
             from: request.from,
             after_ms: request.after_ms,
@@ -116,7 +119,7 @@ impl ChatService {
         for hit in found {
             // The index may lag a change by a moment: the Store has the last word.
             match self.store.get_message(hit.channel_id, hit.message_id).await? {
-                Some(message) if !message.deleted && message.visible_to(&caller.user) => {
+                Some(message) if !message.deleted && message.visible_to(user) => {
                     hits.push(SearchHit { message, snippet: hit.snippet, score: hit.score });
                 }
                 _ => {}
@@ -125,15 +128,26 @@ impl ChatService {
         Ok((hits, next))
     }
 
-    /// Every conversation the caller is a member of.
-    async fn all_conversations_of(&self, caller: &Caller) -> ChatResult<Vec<ConversationId>> {
+    /// NOT_FOUND for another org's or an unknown conversation, PERMISSION_DENIED for a
+    /// non-member, as everywhere in the Chat API.
+    async fn check_member(&self, org: &str, user: &str, id: ConversationId) -> ChatResult<()> {
+        match self.store.get_conversation(id).await? {
+            Some(conversation) if conversation.org == org => {}
+            _ => return Err(ChatError::not_found(format!("conversation {id} not found"))),
+        }
+        match self.store.get_member(id, user).await? {
+            Some(_) => Ok(()),
+            None => Err(ChatError::denied(format!("you are not a member of conversation {id}"))),
+        }
+    }
+
+    /// Every conversation the user is a member of.
+    async fn all_conversations_of(&self, org: &str, user: &str) -> ChatResult<Vec<ConversationId>> {
         let mut all = Vec::new();
         loop {
             let after = all.last().copied().unwrap_or(0);
-            let page = self
-                .store
-                .list_user_conversations(&caller.org, &caller.user, after, CONVERSATIONS_PAGE)
-                .await?;
+            let page =
+                self.store.list_user_conversations(org, user, after, CONVERSATIONS_PAGE).await?;
             let last_page = page.len() < CONVERSATIONS_PAGE;
             all.extend(page);
             if last_page {

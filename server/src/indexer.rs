@@ -1,0 +1,101 @@
+//! `switchboard indexer`: the cluster's search indexer. It keeps the message index from
+//! the JetStream stream of message events (a durable consumer: what is published while
+//! it is down is indexed when it is back) and answers the searches controllers forward,
+//! checking membership in the shared Store.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use switchboard_proto::v1::indexer_server::IndexerServer;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tonic::transport::Server;
+use tonic::transport::server::TcpIncoming;
+
+use crate::bus::nats::connect_options;
+use crate::config::{Config, ConfigError, StoreEngine};
+use crate::controller::ControllerError;
+use crate::grpc::IndexerApi;
+use crate::search::{SearchIndex, Searcher, StreamIndexer};
+use crate::store::Store;
+use crate::store::embedded::EmbeddedStore;
+use crate::store::scylla::ScyllaStore;
+
+/// An indexer ready to serve: store open, index open, consumer attached.
+pub struct IndexerNode {
+    /// Answers forwarded searches.
+    api: IndexerApi,
+    /// Applies the stream's events to the index while serving.
+    indexing: StreamIndexer,
+    tls: Option<tonic::transport::ServerTlsConfig>,
+}
+
+impl IndexerNode {
+    /// Opens the store `config` names (ScyllaDB in a cluster).
+    pub async fn build(config: &Config) -> Result<IndexerNode, ControllerError> {
+        let store: Arc<dyn Store> = match config.store {
+            StoreEngine::Embedded => Arc::new(EmbeddedStore::open(&config.data_dir)?),
+            StoreEngine::Scylla => Arc::new(ScyllaStore::connect(&config.scylla).await?),
+        };
+        IndexerNode::build_with_store(config, store).await
+    }
+
+    /// Like [`IndexerNode::build`], over a given store.
+    pub async fn build_with_store(
+        config: &Config,
+        store: Arc<dyn Store>,
+    ) -> Result<IndexerNode, ControllerError> {
+        config.validate()?;
+        crate::tls::install_crypto_provider();
+        if config.nats.urls.is_empty() {
+            return Err(ConfigError::Invalid {
+                key: "nats.urls",
+                reason: "the indexer reads the message stream on NATS".into(),
+            }
+            .into());
+        }
+        let credential = config.service_credential()?.ok_or_else(|| ConfigError::Invalid {
+            key: "cluster.secret_file",
+            reason: "the indexer checks the controllers' service credential".into(),
+        })?;
+        let client = connect_options(&config.nats, "switchboard-indexer")
+            .await?
+            .connect(config.nats.urls.as_slice())
+            .await
+            .map_err(|e| {
+                crate::bus::BusError::Unavailable(format!("cannot connect to NATS: {e}"))
+            })?;
+        let index = Arc::new(SearchIndex::open(&config.search.index_dir(&config.data_dir))?);
+        let indexing = StreamIndexer::new(index.clone(), store.clone(), client).await?;
+        let api = IndexerApi::new(Searcher::new(store, index), credential);
+        Ok(IndexerNode { api, indexing, tls: config.tls.server(true)? })
+    }
+
+    /// Indexes and serves on `listener` until `shutdown` resolves.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ControllerError> {
+        let (health, health_service) = tonic_health::server::health_reporter();
+        health.set_serving::<IndexerServer<IndexerApi>>().await;
+        let stop = CancellationToken::new();
+        let indexing = tokio::spawn(self.indexing.run(stop.clone()));
+        let mut builder = Server::builder();
+        if let Some(tls) = self.tls {
+            builder = builder.tls_config(tls)?;
+        }
+        let result = builder
+            .add_service(health_service)
+            .add_service(IndexerServer::new(self.api))
+            .serve_with_incoming_shutdown(
+                TcpIncoming::from(listener).with_nodelay(Some(true)),
+                shutdown,
+            )
+            .await;
+        stop.cancel();
+        let _ = indexing.await;
+        tracing::info!("indexer stopped");
+        Ok(result?)
+    }
+}

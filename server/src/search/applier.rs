@@ -1,0 +1,66 @@
+//! Bringing one message's document up to date, and committing: what both indexers (the
+//! change-feed one in controllers, the stream one in `switchboard indexer`) do.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::{SearchError, SearchIndex};
+use crate::model::{ConversationId, MessageId};
+use crate::store::Store;
+
+/// Conversations whose org is remembered (an org never changes); forgotten all at once
+/// when full.
+const ORGS_REMEMBERED: usize = 100_000;
+
+pub(super) struct Applier {
+    index: Arc<SearchIndex>,
+    store: Arc<dyn Store>,
+    /// The org of each conversation seen, for the documents' org field.
+    orgs: HashMap<ConversationId, String>,
+    /// Whether anything was applied since the last commit.
+    pub(super) dirty: bool,
+}
+
+impl Applier {
+    pub(super) fn new(index: Arc<SearchIndex>, store: Arc<dyn Store>) -> Applier {
+        Applier { index, store, orgs: HashMap::new(), dirty: false }
+    }
+
+    /// Makes the message's document match the message as the Store has it now.
+    pub(super) async fn apply(
+        &mut self,
+        channel: ConversationId,
+        id: MessageId,
+    ) -> Result<(), SearchError> {
+        let message = self.store.get_message(channel, id).await?;
+        if let (Some(message), Some(org)) = (message, self.org_of(channel).await?) {
+            self.index.apply(&org, &message);
+            self.dirty = true;
+        }
+        Ok(())
+    }
+
+    /// Commits what was applied, with `checkpoint`, off the async threads.
+    pub(super) async fn commit(&mut self, checkpoint: String) -> Result<(), SearchError> {
+        let index = self.index.clone();
+        tokio::task::spawn_blocking(move || index.commit(&checkpoint))
+            .await
+            .map_err(|e| SearchError::Index(e.to_string()))??;
+        self.dirty = false;
+        Ok(())
+    }
+
+    async fn org_of(&mut self, channel: ConversationId) -> Result<Option<String>, SearchError> {
+        if let Some(org) = self.orgs.get(&channel) {
+            return Ok(Some(org.clone()));
+        }
+        let Some(conversation) = self.store.get_conversation(channel).await? else {
+            return Ok(None);
+        };
+        if self.orgs.len() >= ORGS_REMEMBERED {
+            self.orgs.clear();
+        }
+        self.orgs.insert(channel, conversation.org.clone());
+        Ok(Some(conversation.org))
+    }
+}
