@@ -149,6 +149,9 @@ async fn start(
 ) -> Result<(), Status> {
     let follow_all = hello.only.is_empty();
     session.follow_all.store(follow_all, std::sync::atomic::Ordering::Relaxed);
+    if follow_all {
+        state.presence.follows_all(&session.org, &session.user);
+    }
     let channels = if follow_all {
         all_conversations(state, session).await?
     } else {

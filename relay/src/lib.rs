@@ -112,7 +112,7 @@ impl RelayState {
         if self.sessions.lock().expect("sessions lock poisoned").remove(&session.id).is_some() {
             self.stats.sessions.dec();
         }
-        self.presence.closed(&session.org, &session.user);
+        self.presence.closed(&session.org, &session.user, session.follows_all());
     }
 
     /// Events since `since_ms` may be lost: from now on every open session holds its live

@@ -11,6 +11,8 @@ use crate::upstream::Upstream;
 
 struct UserStreams {
     open: usize,
+    /// Open streams that follow all of the user's conversations.
+    following_all: usize,
     /// Bumped on every change, so a pending offline report can tell it is stale.
     generation: u64,
 }
@@ -31,7 +33,8 @@ impl LocalPresence {
     pub(crate) fn try_open(&self, org: &str, user: &str, max: usize) -> bool {
         let mut users = self.users.lock().expect("presence lock poisoned");
         let key = (org.to_string(), user.to_string());
-        let entry = users.entry(key).or_insert(UserStreams { open: 0, generation: 0 });
+        let entry =
+            users.entry(key).or_insert(UserStreams { open: 0, following_all: 0, generation: 0 });
         if entry.open >= max {
             return false;
         }
@@ -39,19 +42,37 @@ impl LocalPresence {
         entry.open += 1;
         entry.generation += 1;
         if !was_online {
-            self.upstream.report_presence(org, user, true);
+            self.upstream.report_presence(org, user, true, entry.following_all > 0);
         }
         true
     }
 
-    pub(crate) fn closed(self: &Arc<Self>, org: &str, user: &str) {
+    /// One of the user's open streams now follows all of their conversations.
+    pub(crate) fn follows_all(&self, org: &str, user: &str) {
+        let mut users = self.users.lock().expect("presence lock poisoned");
+        let Some(entry) = users.get_mut(&(org.to_string(), user.to_string())) else { return };
+        entry.following_all += 1;
+        if entry.following_all == 1 {
+            self.upstream.report_presence(org, user, true, true);
+        }
+    }
+
+    /// A stream of the user closed; `followed_all` says whether it followed all of their
+    /// conversations.
+    pub(crate) fn closed(self: &Arc<Self>, org: &str, user: &str, followed_all: bool) {
         let key = (org.to_string(), user.to_string());
         let generation = {
             let mut users = self.users.lock().expect("presence lock poisoned");
             let Some(entry) = users.get_mut(&key) else { return };
             entry.open -= 1;
             entry.generation += 1;
+            if followed_all {
+                entry.following_all -= 1;
+            }
             if entry.open > 0 {
+                if followed_all && entry.following_all == 0 {
+                    self.upstream.report_presence(org, user, true, false);
+                }
                 return;
             }
             entry.generation
@@ -62,13 +83,18 @@ impl LocalPresence {
             let mut users = presence.users.lock().expect("presence lock poisoned");
             if users.get(&key).is_some_and(|e| e.open == 0 && e.generation == generation) {
                 users.remove(&key);
-                presence.upstream.report_presence(&key.0, &key.1, false);
+                presence.upstream.report_presence(&key.0, &key.1, false, false);
             }
         });
     }
 
-    /// Users this relay reports online (re-sent whenever the controller link reopens).
-    pub(crate) fn online_users(&self) -> Vec<(String, String)> {
-        self.users.lock().expect("presence lock poisoned").keys().cloned().collect()
+    /// Users this relay reports online, and whether a stream of theirs follows all of their
+    /// conversations (re-sent whenever the controller link reopens).
+    pub(crate) fn online_users(&self) -> Vec<(String, String, bool)> {
+        let users = self.users.lock().expect("presence lock poisoned");
+        users
+            .iter()
+            .map(|((org, user), s)| (org.clone(), user.clone(), s.following_all > 0))
+            .collect()
     }
 }

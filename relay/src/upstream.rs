@@ -114,8 +114,9 @@ impl Upstream {
     }
 
     /// Best effort: every reconnect reports all online users again.
-    pub(crate) fn report_presence(&self, org: &str, user: &str, online: bool) {
-        let report = pb::PresenceReport { org: org.into(), user_id: user.into(), online };
+    pub(crate) fn report_presence(&self, org: &str, user: &str, online: bool, follows_all: bool) {
+        let report =
+            pb::PresenceReport { org: org.into(), user_id: user.into(), online, follows_all };
         self.send_best_effort(Kind::Presence(report));
     }
 
@@ -182,8 +183,8 @@ impl Upstream {
             let frame = Kind::Subscribe(pb::Topics { topics, request_id: 0 });
             let _ = sender.try_send(pb::RelayFrame { kind: Some(frame) });
         }
-        for (org, user) in state.presence.online_users() {
-            let report = pb::PresenceReport { org, user_id: user, online: true };
+        for (org, user, follows_all) in state.presence.online_users() {
+            let report = pb::PresenceReport { org, user_id: user, online: true, follows_all };
             let _ = sender.try_send(pb::RelayFrame { kind: Some(Kind::Presence(report)) });
         }
         let mut request = Request::new(ReceiverStream::new(receiver));

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-use switchboard_sdk::Client;
+use switchboard_sdk::{Client, Realtime, RealtimeOptions};
 use switchboard_tests::webhook::WebhookReceiver;
 use switchboard_tests::{
     Code, NatsServer, TEST_WEBHOOK_SECRET, TestController, TestRelay, expect_code, live, proto,
@@ -54,17 +54,29 @@ async fn mentions_of_users_not_following_live_become_notifications() {
     let alice = relay.client(server.token("alice", "acme")).await;
     let bob = relay.client(server.token("bob", "acme")).await;
     let carol = relay.client(server.token("carol", "acme")).await;
-    let id = team(&alice, &["bob", "carol"]).await;
-    // carol is online, following all her conversations; bob is not connected.
+    let id = team(&alice, &["bob", "carol", "erin"]).await;
+    let elsewhere = team(&alice, &["erin"]).await;
+    // carol is online, following all her conversations; erin is online following only
+    // another conversation; bob is not connected.
     let mut carol_live = relay.realtime(server.token("carol", "acme"));
     live::live(&mut carol_live).await;
+    let only_elsewhere = RealtimeOptions {
+        only: vec![elsewhere],
+        ..RealtimeOptions::new(relay.url(), server.token("erin", "acme"))
+    };
+    let mut erin_live = Realtime::connect(only_elsewhere);
+    live::live(&mut erin_live).await;
     until_online(&alice, "carol").await;
+    until_online(&alice, "erin").await;
 
-    let sent = alice.send_text(id, "hey @bob and @carol, and @nobody: look").await.unwrap();
-    assert_eq!(sent.mentions, ["bob", "carol"], "members only, in order");
+    let sent = alice.send_text(id, "hey @bob and @carol, @erin, and @nobody: look").await.unwrap();
+    assert_eq!(sent.mentions, ["bob", "carol", "erin"], "members only, in order");
+    let erin = relay.client(server.token("erin", "acme")).await;
+    let for_erin = notifications(&erin, false).await;
+    assert_eq!(for_erin.len(), 1, "online, but not following that conversation");
     let for_bob = notifications(&bob, false).await;
     let mention = proto::NotificationReason::Mention;
-    let preview = "hey @bob and @carol, and @nobody: look".to_string();
+    let preview = "hey @bob and @carol, @erin, and @nobody: look".to_string();
     assert_eq!(reasons(&for_bob), [("alice".to_string(), mention, preview)]);
     assert_eq!((for_bob[0].conversation_id, for_bob[0].message_id), (id, sent.id));
     assert!(notifications(&carol, false).await.is_empty(), "carol saw it live");

@@ -88,8 +88,15 @@ impl ChatService {
     }
 
     /// A relay reports a user's first stream opened or last one closed.
-    pub async fn report_presence(&self, relay: RelayId, org: &str, user: &str, online: bool) {
-        match self.presence.report(relay, org, user, online) {
+    pub async fn report_presence(
+        &self,
+        relay: RelayId,
+        org: &str,
+        user: &str,
+        online: bool,
+        follows_all: bool,
+    ) {
+        match self.presence.report(relay, org, user, online, follows_all) {
             Some(true) => self.arrived(org, user).await,
             Some(false) => self.departed(org, user).await,
             None => {}

@@ -82,7 +82,7 @@ impl ChatService {
         }
         let mut notifications = Vec::new();
         for (user, reason) in reasons {
-            if self.follows_live(&conversation.org, &user, conversation.id).await {
+            if self.follows_live(&conversation.org, &user).await {
                 continue;
             }
             let id = self.ids.next_id();
@@ -108,11 +108,15 @@ impl ChatService {
         Ok(())
     }
 
-    /// Whether a device of the user receives this conversation's messages live now.
-    /// Streams follow all of the user's conversations unless they named a list; a user
-    /// online anywhere in the cluster is taken to follow it.
-    async fn follows_live(&self, org: &str, user: &str, _conversation: ConversationId) -> bool {
-        self.is_online(org, user).await
+    /// Whether a device of the user receives this conversation's messages live now: a
+    /// stream that follows all of the user's conversations does; a stream limited to a list
+    /// is not taken to (the list is the relay's), so its user is notified. A user online
+    /// only through other controllers' relays is taken to follow.
+    async fn follows_live(&self, org: &str, user: &str) -> bool {
+        match self.presence.follows_all(org, user) {
+            Some(follows) => follows,
+            None => self.is_online(org, user).await,
+        }
     }
 
     async fn is_online(&self, org: &str, user: &str) -> bool {

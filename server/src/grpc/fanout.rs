@@ -89,7 +89,8 @@ async fn handle(chat: &ChatService, hub: &FanoutHub, relay: RelayId, frame: pb::
             hub.unsubscribe(relay, &topics).await;
         }
         Some(Kind::Presence(report)) => {
-            chat.report_presence(relay, &report.org, &report.user_id, report.online).await;
+            let (org, user) = (&report.org, &report.user_id);
+            chat.report_presence(relay, org, user, report.online, report.follows_all).await;
         }
         Some(Kind::Report(report)) => hub.report_arrived(report),
         None => {}

@@ -1,7 +1,7 @@
 //! Who is online: a user is online while at least one relay reports a stream for them. The
 //! relays debounce quick reconnects, so reports here are already steady.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Mutex;
 
 use super::RelayId;
@@ -11,23 +11,31 @@ type UserKey = (String, String);
 
 #[derive(Default)]
 pub struct PresenceTracker {
-    /// The relays that report each online user.
-    online: Mutex<HashMap<UserKey, HashSet<RelayId>>>,
+    /// The relays that report each online user, and whether a stream of the user there
+    /// follows all of their conversations.
+    online: Mutex<HashMap<UserKey, HashMap<RelayId, bool>>>,
 }
 
 impl PresenceTracker {
     /// Applies a relay's report; `Some(online)` when the user's overall state changed.
-    pub fn report(&self, relay: RelayId, org: &str, user: &str, online: bool) -> Option<bool> {
+    pub fn report(
+        &self,
+        relay: RelayId,
+        org: &str,
+        user: &str,
+        online: bool,
+        follows_all: bool,
+    ) -> Option<bool> {
         let mut map = self.online.lock().expect("presence lock poisoned");
         let key = (org.to_string(), user.to_string());
         if online {
             let relays = map.entry(key).or_default();
             let was_online = !relays.is_empty();
-            relays.insert(relay);
+            relays.insert(relay, follows_all);
             (!was_online).then_some(true)
         } else {
             let relays = map.get_mut(&key)?;
-            if !relays.remove(&relay) || !relays.is_empty() {
+            if relays.remove(&relay).is_none() || !relays.is_empty() {
                 return None;
             }
             map.remove(&key);
@@ -40,7 +48,7 @@ impl PresenceTracker {
         let mut map = self.online.lock().expect("presence lock poisoned");
         let mut offline = Vec::new();
         map.retain(|user, relays| {
-            if relays.remove(&relay) && relays.is_empty() {
+            if relays.remove(&relay).is_some() && relays.is_empty() {
                 offline.push(user.clone());
                 return false;
             }
@@ -52,6 +60,14 @@ impl PresenceTracker {
     pub fn is_online(&self, org: &str, user: &str) -> bool {
         let map = self.online.lock().expect("presence lock poisoned");
         map.contains_key(&(org.to_string(), user.to_string()))
+    }
+
+    /// Whether a stream of the user on this controller's relays follows all of their
+    /// conversations; None when no relay of this controller has the user.
+    pub fn follows_all(&self, org: &str, user: &str) -> Option<bool> {
+        let map = self.online.lock().expect("presence lock poisoned");
+        let relays = map.get(&(org.to_string(), user.to_string()))?;
+        Some(relays.values().any(|follows| *follows))
     }
 
     /// Users online via this controller's relays.
@@ -67,12 +83,24 @@ mod tests {
     #[test]
     fn online_while_any_relay_reports_the_user() {
         let presence = PresenceTracker::default();
-        assert_eq!(presence.report(1, "o", "u", true), Some(true));
-        assert_eq!(presence.report(2, "o", "u", true), None);
-        assert_eq!(presence.report(1, "o", "u", false), None);
+        assert_eq!(presence.report(1, "o", "u", true, false), Some(true));
+        assert_eq!(presence.report(2, "o", "u", true, false), None);
+        assert_eq!(presence.report(1, "o", "u", false, false), None);
         assert!(presence.is_online("o", "u"));
         assert_eq!(presence.relay_gone(2), vec![("o".to_string(), "u".to_string())]);
         assert!(!presence.is_online("o", "u"));
-        assert_eq!(presence.report(1, "o", "u", false), None);
+        assert_eq!(presence.report(1, "o", "u", false, false), None);
+    }
+
+    #[test]
+    fn a_user_follows_all_while_any_relay_says_so() {
+        let presence = PresenceTracker::default();
+        assert_eq!(presence.follows_all("o", "u"), None);
+        presence.report(1, "o", "u", true, false);
+        assert_eq!(presence.follows_all("o", "u"), Some(false));
+        assert_eq!(presence.report(2, "o", "u", true, true), None, "no presence change");
+        assert_eq!(presence.follows_all("o", "u"), Some(true));
+        presence.report(2, "o", "u", true, false);
+        assert_eq!(presence.follows_all("o", "u"), Some(false));
     }
 }
