@@ -4,8 +4,8 @@
 // @generated from file switchboard/v1/search.proto (package switchboard.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
-import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Message as Message$1 } from "./message_pb.js";
 import { file_switchboard_v1_message } from "./message_pb.js";
 import type { Message } from "@bufbuild/protobuf";
@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file switchboard/v1/search.proto.
  */
 export const file_switchboard_v1_search: GenFile = /*@__PURE__*/
-  fileDesc("Chtzd2l0Y2hib2FyZC92MS9zZWFyY2gucHJvdG8SDnN3aXRjaGJvYXJkLnYxIrUBCg1TZWFyY2hSZXF1ZXN0Eg0KBXF1ZXJ5GAEgASgJEhcKD2NvbnZlcnNhdGlvbl9pZBgCIAEoBBIMCgRmcm9tGAMgASgJEhAKCGFmdGVyX21zGAQgASgDEhEKCWJlZm9yZV9tcxgFIAEoAxIqCgVvcmRlchgGIAEoDjIbLnN3aXRjaGJvYXJkLnYxLlNlYXJjaE9yZGVyEg0KBWxpbWl0GAcgASgNEg4KBmN1cnNvchgIIAEoCSIwCgtTbmlwcGV0UGFydBIMCgR0ZXh0GAEgASgJEhMKC2hpZ2hsaWdodGVkGAIgASgIInIKCVNlYXJjaEhpdBIoCgdtZXNzYWdlGAEgASgLMhcuc3dpdGNoYm9hcmQudjEuTWVzc2FnZRIsCgdzbmlwcGV0GAIgAygLMhsuc3dpdGNoYm9hcmQudjEuU25pcHBldFBhcnQSDQoFc2NvcmUYAyABKAIiTgoOU2VhcmNoUmVzcG9uc2USJwoEaGl0cxgBIAMoCzIZLnN3aXRjaGJvYXJkLnYxLlNlYXJjaEhpdBITCgtuZXh0X2N1cnNvchgCIAEoCSpCCgtTZWFyY2hPcmRlchIXChNTRUFSQ0hfT1JERVJfTkVXRVNUEAASGgoWU0VBUkNIX09SREVSX1JFTEVWQU5DRRABYgZwcm90bzM", [file_switchboard_v1_message]);
+  fileDesc("Chtzd2l0Y2hib2FyZC92MS9zZWFyY2gucHJvdG8SDnN3aXRjaGJvYXJkLnYxIrUBCg1TZWFyY2hSZXF1ZXN0Eg0KBXF1ZXJ5GAEgASgJEhcKD2NvbnZlcnNhdGlvbl9pZBgCIAEoBBIMCgRmcm9tGAMgASgJEhAKCGFmdGVyX21zGAQgASgDEhEKCWJlZm9yZV9tcxgFIAEoAxIqCgVvcmRlchgGIAEoDjIbLnN3aXRjaGJvYXJkLnYxLlNlYXJjaE9yZGVyEg0KBWxpbWl0GAcgASgNEg4KBmN1cnNvchgIIAEoCSIwCgtTbmlwcGV0UGFydBIMCgR0ZXh0GAEgASgJEhMKC2hpZ2hsaWdodGVkGAIgASgIInIKCVNlYXJjaEhpdBIoCgdtZXNzYWdlGAEgASgLMhcuc3dpdGNoYm9hcmQudjEuTWVzc2FnZRIsCgdzbmlwcGV0GAIgAygLMhsuc3dpdGNoYm9hcmQudjEuU25pcHBldFBhcnQSDQoFc2NvcmUYAyABKAIiTgoOU2VhcmNoUmVzcG9uc2USJwoEaGl0cxgBIAMoCzIZLnN3aXRjaGJvYXJkLnYxLlNlYXJjaEhpdBITCgtuZXh0X2N1cnNvchgCIAEoCSJkChRJbmRleGVyU2VhcmNoUmVxdWVzdBILCgNvcmcYASABKAkSDwoHdXNlcl9pZBgCIAEoCRIuCgdyZXF1ZXN0GAMgASgLMh0uc3dpdGNoYm9hcmQudjEuU2VhcmNoUmVxdWVzdCpCCgtTZWFyY2hPcmRlchIXChNTRUFSQ0hfT1JERVJfTkVXRVNUEAASGgoWU0VBUkNIX09SREVSX1JFTEVWQU5DRRABMlkKB0luZGV4ZXISTgoGU2VhcmNoEiQuc3dpdGNoYm9hcmQudjEuSW5kZXhlclNlYXJjaFJlcXVlc3QaHi5zd2l0Y2hib2FyZC52MS5TZWFyY2hSZXNwb25zZWIGcHJvdG8z", [file_switchboard_v1_message]);
 
 /**
  * @generated from message switchboard.v1.SearchRequest
@@ -168,6 +168,35 @@ export const SearchResponseSchema: GenMessage<SearchResponse> = /*@__PURE__*/
   messageDesc(file_switchboard_v1_search, 3);
 
 /**
+ * @generated from message switchboard.v1.IndexerSearchRequest
+ */
+export type IndexerSearchRequest = Message<"switchboard.v1.IndexerSearchRequest"> & {
+  /**
+   * The caller, as the forwarding controller authenticated them.
+   *
+   * @generated from field: string org = 1;
+   */
+  org: string;
+
+  /**
+   * @generated from field: string user_id = 2;
+   */
+  userId: string;
+
+  /**
+   * @generated from field: switchboard.v1.SearchRequest request = 3;
+   */
+  request?: SearchRequest | undefined;
+};
+
+/**
+ * Describes the message switchboard.v1.IndexerSearchRequest.
+ * Use `create(IndexerSearchRequestSchema)` to create a new message.
+ */
+export const IndexerSearchRequestSchema: GenMessage<IndexerSearchRequest> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_search, 4);
+
+/**
  * How search results are ordered.
  *
  * @generated from enum switchboard.v1.SearchOrder
@@ -193,4 +222,23 @@ export enum SearchOrder {
  */
 export const SearchOrderSchema: GenEnum<SearchOrder> = /*@__PURE__*/
   enumDesc(file_switchboard_v1_search, 0);
+
+/**
+ * The search indexer (`switchboard indexer`): it keeps the cluster's message index from
+ * the JetStream stream of message events and answers the searches controllers forward.
+ * Internal: authenticated with the cluster's service credential, never a user token.
+ *
+ * @generated from service switchboard.v1.Indexer
+ */
+export const Indexer: GenService<{
+  /**
+   * @generated from rpc switchboard.v1.Indexer.Search
+   */
+  search: {
+    methodKind: "unary";
+    input: typeof IndexerSearchRequestSchema;
+    output: typeof SearchResponseSchema;
+  },
+}> = /*@__PURE__*/
+  serviceDesc(file_switchboard_v1_search, 0);
 
