@@ -90,6 +90,19 @@ pub enum MessageType {
     File,
 }
 
+impl MessageType {
+    /// Its name in stored rows and previews, e.g. `image`.
+    pub fn name(self) -> &'static str {
+        match self {
+            MessageType::Text => "text",
+            MessageType::Image => "image",
+            MessageType::Video => "video",
+            MessageType::Audio => "audio",
+            MessageType::File => "file",
+        }
+    }
+}
+
 /// One message, as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Message {

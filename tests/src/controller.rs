@@ -280,13 +280,8 @@ impl TestController {
     /// and the team's id.
     pub async fn team_of(&self, owner: &str, members: &[&str]) -> (Client, u64) {
         let client = self.client(owner, "acme").await;
-        let request = switchboard_sdk::proto::CreateTeamRequest {
-            name: "Team".into(),
-            members: members.iter().map(|m| m.to_string()).collect(),
-            ..Default::default()
-        };
-        let team = client.create_team(request).await.expect("create team");
-        (client, team.id)
+        let team = crate::create_team(&client, members).await;
+        (client, team)
     }
 
     pub async fn client_with_token(&self, token: String) -> Client {

@@ -41,6 +41,16 @@ pub fn expect_code<T: std::fmt::Debug>(result: Result<T, SdkError>, code: Code) 
     }
 }
 
+/// Creates a team named "Team" owned by `owner`'s user with `members`; its id.
+pub async fn create_team(owner: &Client, members: &[&str]) -> u64 {
+    let request = proto::CreateTeamRequest {
+        name: "Team".into(),
+        members: members.iter().map(|m| m.to_string()).collect(),
+        ..Default::default()
+    };
+    owner.create_team(request).await.expect("create team").id
+}
+
 /// The code of a call's outcome (`Code::Ok` for success), for table-driven tests.
 pub fn outcome<T>(result: Result<T, SdkError>) -> Code {
     match result {

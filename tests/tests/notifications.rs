@@ -10,18 +10,9 @@ use sha2::Sha256;
 use switchboard_sdk::{Client, Realtime, RealtimeOptions};
 use switchboard_tests::webhook::WebhookReceiver;
 use switchboard_tests::{
-    Code, NatsServer, TEST_WEBHOOK_SECRET, TestController, TestRelay, expect_code, live, proto,
-    sbctl,
+    Code, NatsServer, TEST_WEBHOOK_SECRET, TestController, TestRelay, create_team, expect_code,
+    live, proto, sbctl,
 };
-
-async fn team(owner: &Client, members: &[&str]) -> u64 {
-    let request = proto::CreateTeamRequest {
-        name: "Team".into(),
-        members: members.iter().map(|m| m.to_string()).collect(),
-        ..Default::default()
-    };
-    owner.create_team(request).await.expect("create team").id
-}
 
 /// Waits (polling, with a deadline) until the presence board has `user` online.
 async fn until_online(client: &Client, user: &str) {
@@ -54,8 +45,8 @@ async fn mentions_of_users_not_following_live_become_notifications() {
     let alice = relay.client(server.token("alice", "acme")).await;
     let bob = relay.client(server.token("bob", "acme")).await;
     let carol = relay.client(server.token("carol", "acme")).await;
-    let id = team(&alice, &["bob", "carol", "erin"]).await;
-    let elsewhere = team(&alice, &["erin"]).await;
+    let id = create_team(&alice, &["bob", "carol", "erin"]).await;
+    let elsewhere = create_team(&alice, &["erin"]).await;
     // carol is online, following all her conversations; erin is online following only
     // another conversation; bob is not connected.
     let mut carol_live = relay.realtime(server.token("carol", "acme"));

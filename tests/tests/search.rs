@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use switchboard_sdk::Client;
 use switchboard_tests::indexer::TestIndexer;
-use switchboard_tests::{Code, NatsServer, TestController, expect_code, proto, sbctl};
+use switchboard_tests::{Code, NatsServer, TestController, create_team, expect_code, proto, sbctl};
 
 /// How long the index may take to show a change.
 const INDEX_DEADLINE: Duration = Duration::from_secs(10);
@@ -35,26 +35,17 @@ async fn found_with(client: &Client, request: proto::SearchRequest, marker: &str
     }
 }
 
-async fn team(owner: &Client, members: &[&str]) -> u64 {
-    let request = proto::CreateTeamRequest {
-        name: "Team".into(),
-        members: members.iter().map(|m| m.to_string()).collect(),
-        ..Default::default()
-    };
-    owner.create_team(request).await.expect("create team").id
-}
-
 #[tokio::test]
 async fn only_the_callers_conversations_are_searched() {
     let server = TestController::start().await;
     let alice = server.client("alice", "acme").await;
     let bob = server.client("bob", "acme").await;
     let carol = server.client("carol", "acme").await;
-    let shared = team(&alice, &["bob", "carol"]).await;
-    let without_bob = team(&alice, &["carol"]).await;
-    let left_by_bob = team(&alice, &["bob"]).await;
+    let shared = create_team(&alice, &["bob", "carol"]).await;
+    let without_bob = create_team(&alice, &["carol"]).await;
+    let left_by_bob = create_team(&alice, &["bob"]).await;
     let other_org = server.client("alice", "other").await;
-    let theirs = team(&other_org, &[]).await;
+    let theirs = create_team(&other_org, &[]).await;
 
     alice.send_text(shared, "zebra crossing at noon").await.unwrap();
     let private = proto::SendMessageRequest {
@@ -123,7 +114,7 @@ async fn only_the_callers_conversations_are_searched() {
 async fn edits_change_what_is_found_and_deletes_remove_it() {
     let server = TestController::start().await;
     let alice = server.client("alice", "acme").await;
-    let channel = team(&alice, &[]).await;
+    let channel = create_team(&alice, &[]).await;
     let message = alice.send_text(channel, "apple pie recipe").await.unwrap();
     assert_eq!(found_with(&alice, query("apple"), "apple pie recipe").await.len(), 1);
 
@@ -170,7 +161,7 @@ async fn edits_change_what_is_found_and_deletes_remove_it() {
 async fn the_indexer_catches_up_on_what_was_sent_while_it_was_stopped() {
     let first = TestController::start().await;
     let alice = first.client("alice", "acme").await;
-    let channel = team(&alice, &[]).await;
+    let channel = create_team(&alice, &[]).await;
     alice.send_text(channel, "quartz before the stop").await.unwrap();
     found_with(&alice, query("quartz"), "quartz before the stop").await;
     let dir = first.stop().await;
@@ -206,7 +197,7 @@ async fn in_a_cluster_the_indexer_answers_and_catches_up_from_the_stream() {
     };
     let (one, two) = (controller(1).await, controller(2).await);
     let alice = one.client("alice", "acme").await;
-    let channel = team(&alice, &["bob"]).await;
+    let channel = create_team(&alice, &["bob"]).await;
     let first = alice.send_text(channel, "nebula one").await.unwrap();
     // bob asks the other controller; both forward to the indexer.
     let bob = two.client("bob", "acme").await;

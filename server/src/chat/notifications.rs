@@ -280,7 +280,7 @@ impl ChatService {
 fn preview(message: &Message) -> String {
     match (&message.attachment, message.kind) {
         (Some(a), kind) if kind != MessageType::Text => {
-            format!("[{}] {}", kind_name(kind), a.filename)
+            format!("[{}] {}", kind.name(), a.filename)
         }
         _ => {
             let mut text: String = message.data.chars().take(PREVIEW_CHARS).collect();
@@ -290,15 +290,5 @@ fn preview(message: &Message) -> String {
             }
             text
         }
-    }
-}
-
-fn kind_name(kind: MessageType) -> &'static str {
-    match kind {
-        MessageType::Text => "text",
-        MessageType::Image => "image",
-        MessageType::Video => "video",
-        MessageType::Audio => "audio",
-        MessageType::File => "file",
     }
 }

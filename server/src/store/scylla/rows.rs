@@ -68,16 +68,6 @@ fn role(name: &str) -> StoreResult<Role> {
     })
 }
 
-fn message_type_name(kind: MessageType) -> &'static str {
-    match kind {
-        MessageType::Text => "text",
-        MessageType::Image => "image",
-        MessageType::Video => "video",
-        MessageType::Audio => "audio",
-        MessageType::File => "file",
-    }
-}
-
 fn message_type(name: &str) -> StoreResult<MessageType> {
     Ok(match name {
         "text" => MessageType::Text,
@@ -221,7 +211,7 @@ impl MessageRow {
             to_i64(m.id),
             m.from.clone(),
             unset_if_none(m.to.clone()),
-            message_type_name(m.kind),
+            m.kind.name(),
             m.data.clone(),
             m.ts_ms,
             unset_if_none(m.parent_id.map(to_i64)),
@@ -517,7 +507,7 @@ mod tests {
             MessageType::Audio,
             MessageType::File,
         ] {
-            assert_eq!(message_type(message_type_name(t)).unwrap(), t);
+            assert_eq!(message_type(t.name()).unwrap(), t);
         }
         assert!(kind("nope").is_err());
     }
