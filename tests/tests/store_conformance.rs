@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use switchboard_server::ids::Clock as _;
 use switchboard_server::store::Store;
 use switchboard_server::store::embedded::EmbeddedStore;
 use switchboard_tests::conformance::Engine;
@@ -24,3 +25,36 @@ async fn scylla() -> Option<Engine> {
 
 store_conformance_suite!(embedded_engine, crate::embedded);
 store_conformance_suite!(scylla_engine, crate::scylla);
+
+/// The embedded engine prunes the change feed itself (ScyllaDB's table has a TTL): a week
+/// on, a change is gone, and newer ones stay.
+#[tokio::test]
+async fn embedded_housekeeping_prunes_changes_older_than_a_week() {
+    use switchboard_server::ids::first_id_at;
+    use switchboard_server::model::{Message, MessageType, change_hour};
+    let Some(engine) = embedded().await else { return };
+    let now = switchboard_server::ids::SystemClock.now_ms();
+    let message = |ms: i64| Message {
+        id: first_id_at(ms),
+        channel_id: 7,
+        from: "a".into(),
+        to: None,
+        kind: MessageType::Text,
+        data: "x".into(),
+        ts_ms: ms,
+        parent_id: None,
+        edited_at_ms: None,
+        deleted: false,
+        custom_fields: Default::default(),
+        client_msg_id: None,
+        attachment: None,
+        mentions: Vec::new(),
+    };
+    let (old, recent) = (message(now - 8 * 86_400_000), message(now - 60_000));
+    engine.store.insert_message(&old).await.unwrap();
+    engine.store.insert_message(&recent).await.unwrap();
+    engine.store.maintain().await.unwrap();
+    let changes = |ms: i64| engine.store.list_message_changes(change_hour(ms), None, 10);
+    assert!(changes(old.ts_ms).await.unwrap().is_empty(), "pruned");
+    assert_eq!(changes(recent.ts_ms).await.unwrap().len(), 1, "kept");
+}

@@ -31,6 +31,8 @@ use crate::model::{
 pub const DEDUP_TTL_MS: i64 = 24 * 60 * 60 * 1000;
 /// How long the change feed keeps a change (as Scylla's TTL on the table does).
 pub const CHANGE_TTL_MS: i64 = 7 * 24 * 60 * 60 * 1000;
+/// Stale changes removed per write by housekeeping.
+const PRUNE_BATCH: usize = 10_000;
 
 /// One fjall keyspace per table of the data model.
 struct Tables {
@@ -687,13 +689,27 @@ impl Store for EmbeddedStore {
 
     async fn maintain(&self) -> StoreResult<()> {
         let now = switchboard_proto::ids::now_ms();
+        // Changes older than the feed keeps, a bounded batch at a time.
         let oldest_hour = change_hour(now - CHANGE_TTL_MS);
-        let stale: Vec<_> = self
-            .tables
-            .message_changes
-            .range(..oldest_hour.to_be_bytes().to_vec())
-            .filter_map(|item| item.key().ok())
-            .collect();
+        loop {
+            let stale: Vec<_> = self
+                .tables
+                .message_changes
+                .range(..oldest_hour.to_be_bytes().to_vec())
+                .take(PRUNE_BATCH)
+                .filter_map(|item| item.key().ok())
+                .collect();
+            if stale.is_empty() {
+                break;
+            }
+            self.write(|t, batch| {
+                for key in stale {
+                    batch.remove(&t.message_changes, key);
+                }
+                Ok(())
+            })
+            .await?;
+        }
         let expired: Vec<_> = self
             .tables
             .dedup
@@ -704,15 +720,12 @@ impl Store for EmbeddedStore {
             })
             .map(|(k, _)| k)
             .collect();
-        if expired.is_empty() && stale.is_empty() {
+        if expired.is_empty() {
             return Ok(());
         }
         self.write(|t, batch| {
             for key in expired {
                 batch.remove(&t.dedup, key);
-            }
-            for key in stale {
-                batch.remove(&t.message_changes, key);
             }
             Ok(())
         })
