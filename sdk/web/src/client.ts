@@ -11,6 +11,7 @@ import type { Conversation } from "./gen/switchboard/v1/conversation_pb.js";
 import type { Event } from "./gen/switchboard/v1/events_pb.js";
 import { type Attachment, Files } from "./gen/switchboard/v1/files_pb.js";
 import { type Message, MessageType } from "./gen/switchboard/v1/message_pb.js";
+import type { Notification } from "./gen/switchboard/v1/notifications_pb.js";
 import type { SearchHit } from "./gen/switchboard/v1/search_pb.js";
 import {
   ClientFrameSchema,
@@ -187,7 +188,29 @@ export class SwitchboardClient {
     return { hits: response.hits, nextCursor: response.nextCursor };
   }
 
-  /** Every conversation of the user. */
+  /** The user's notifications (mentions, direct messages), newest first. */
+  async notifications(options: { unreadOnly?: boolean; limit?: number; beforeId?: bigint } = {}): Promise<Notification[]> {
+    const response = await this.chat.listNotifications({
+      unreadOnly: options.unreadOnly ?? false,
+      limit: options.limit ?? 50,
+      beforeId: options.beforeId ?? 0n,
+    });
+    return response.notifications;
+  }
+
+  /** Marks notifications read: these ids, one conversation's, or all; returns how many. */
+  async markNotificationsRead(which: { ids: bigint[] } | { conversationId: bigint } | "all"): Promise<number> {
+    const request =
+      which === "all" ? { all: true } : "ids" in which ? { ids: which.ids } : { conversationId: which.conversationId };
+    return (await this.chat.markNotificationsRead(request)).marked;
+  }
+
+  /** Mutes (or unmutes) a conversation: only @mentions of the user notify. */
+  async setMute(conversationId: bigint, muted: boolean): Promise<boolean> {
+    return (await this.chat.setMute({ conversationId, muted })).muted;
+  }
+
+  /** Every conversation of the user (with unread and mention counts). */
   async conversations(): Promise<Conversation[]> {
     const all: Conversation[] = [];
     let after = 0n;

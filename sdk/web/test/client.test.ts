@@ -125,6 +125,22 @@ describe("SwitchboardClient", () => {
     expect((await a.search("lighthouse", { conversationId: channel })).hits).toHaveLength(1);
   });
 
+  it("counts a mention of an offline user and clears it when read", async () => {
+    const [alice, bob] = [unique("alice"), unique("bob")];
+    const a = connect(alice);
+    const channel = await team(a, [bob]);
+    await a.send(channel, `@${bob} please look`);
+    const b = connect(bob);
+    const [notification] = await b.notifications({ unreadOnly: true });
+    expect(notification.preview).toBe(`@${bob} please look`);
+    const mine = (await b.conversations()).find((c) => c.id === channel);
+    expect([mine?.unreadCount, mine?.mentionCount]).toEqual([1, 1]);
+    expect(await b.markNotificationsRead({ conversationId: channel })).toBe(1);
+    expect(await b.notifications({ unreadOnly: true })).toEqual([]);
+    expect(await b.setMute(channel, true)).toBe(true);
+    expect((await b.conversations()).find((c) => c.id === channel)?.muted).toBe(true);
+  });
+
   it("resumes after a disconnect with every missed message once, in order", async () => {
     const [alice, bob] = [unique("alice"), unique("bob")];
     const a = connect(alice);
