@@ -54,34 +54,8 @@ impl ChatService {
     }
 
     async fn try_notify(&self, conversation: &Conversation, message: &Message) -> ChatResult<()> {
-        let mut reasons: BTreeMap<String, NotificationReason> = BTreeMap::new();
-        let everyone = message.mentions.iter().any(|m| m == MENTION_ALL || m == MENTION_HERE);
-        if conversation.kind == Kind::Direct || everyone {
-            let only_online = !message.mentions.iter().any(|m| m == MENTION_ALL)
-                && conversation.kind != Kind::Direct;
-            let reason = match conversation.kind {
-                Kind::Direct => NotificationReason::Direct,
-                _ => NotificationReason::MentionAll,
-            };
-            for member in self.all_members(conversation.id).await? {
-                if member.muted || member.user_id == message.from {
-                    continue;
-                }
-                if only_online && !self.is_online(&conversation.org, &member.user_id).await {
-                    continue;
-                }
-                reasons.insert(member.user_id, reason);
-            }
-        }
-        for user in message.mentions.iter().filter(|m| !m.starts_with('@')) {
-            reasons.insert(user.clone(), NotificationReason::Mention);
-        }
-        // A private message concerns its recipient only.
-        if let Some(to) = &message.to {
-            reasons.retain(|user, _| user == to);
-        }
         let mut notifications = Vec::new();
-        for (user, reason) in reasons {
+        for (user, reason) in self.concerned(conversation, message).await? {
             if self.follows_live(&conversation.org, &user).await {
                 continue;
             }
@@ -106,6 +80,42 @@ impl ChatService {
         self.metrics.notifications_created.inc_by(notifications.len() as u64);
         self.push.deliver(&notifications);
         Ok(())
+    }
+
+    /// Who a message concerns, and why: its `@user` mentions; every member (not muted) for
+    /// `@all`, those online for `@here`; the other member of a DM. Never the author; only
+    /// the recipient of a private message.
+    async fn concerned(
+        &self,
+        conversation: &Conversation,
+        message: &Message,
+    ) -> ChatResult<BTreeMap<String, NotificationReason>> {
+        let mut reasons: BTreeMap<String, NotificationReason> = BTreeMap::new();
+        let everyone = message.mentions.iter().any(|m| m == MENTION_ALL || m == MENTION_HERE);
+        if conversation.kind == Kind::Direct || everyone {
+            let only_online = !message.mentions.iter().any(|m| m == MENTION_ALL)
+                && conversation.kind != Kind::Direct;
+            let reason = match conversation.kind {
+                Kind::Direct => NotificationReason::Direct,
+                _ => NotificationReason::MentionAll,
+            };
+            for member in self.all_members(conversation.id).await? {
+                if member.muted || member.user_id == message.from {
+                    continue;
+                }
+                if only_online && !self.is_online(&conversation.org, &member.user_id).await {
+                    continue;
+                }
+                reasons.insert(member.user_id, reason);
+            }
+        }
+        for user in message.mentions.iter().filter(|m| !m.starts_with('@')) {
+            reasons.insert(user.clone(), NotificationReason::Mention);
+        }
+        if let Some(to) = &message.to {
+            reasons.retain(|user, _| user == to);
+        }
+        Ok(reasons)
     }
 
     /// Whether a device of the user receives this conversation's messages live now: a
