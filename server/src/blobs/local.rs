@@ -105,8 +105,11 @@ fn safe(name: &str, slashes: bool) -> BlobResult<()> {
     if ok { Ok(()) } else { Err(BlobError::Config(format!("`{name}` is not a valid blob name"))) }
 }
 
+/// The Unix millisecond from which a URL valid for `expires_in` is refused. Milliseconds,
+/// not seconds: an upload's URL must stop working when the upload expires, not up to a
+/// second later.
 fn deadline(expires_in: Duration) -> i64 {
-    (switchboard_proto::ids::now_ms() / 1000) + expires_in.as_secs().max(1) as i64
+    switchboard_proto::ids::now_ms() + expires_in.as_millis() as i64
 }
 
 #[async_trait]
@@ -272,7 +275,7 @@ impl Signed {
         if !grant.verify(&inner.secret, &self.sig) {
             return Err("signature does not match");
         }
-        if switchboard_proto::ids::now_ms() / 1000 > grant.expires {
+        if switchboard_proto::ids::now_ms() >= grant.expires {
             return Err("URL expired");
         }
         Ok(grant)

@@ -13,7 +13,7 @@ pub(crate) struct Grant {
     pub(crate) key: String,
     pub(crate) upload: String,
     pub(crate) part: u32,
-    /// Unix seconds after which the URL is refused.
+    /// The Unix millisecond from which the URL is refused.
     pub(crate) expires: i64,
     /// For `get`: the download's file name and content type.
     pub(crate) name: String,
