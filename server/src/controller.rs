@@ -112,11 +112,7 @@ impl Controller {
     /// Loads keys, opens the embedded store in `config.data_dir`, connects the bus.
     pub async fn build(config: &Config, clock: Box<dyn Clock>) -> Result<Self, ControllerError> {
         config.validate()?;
-        let store: Arc<dyn Store> = match config.store {
-            StoreEngine::Embedded => Arc::new(EmbeddedStore::open(&config.data_dir)?),
-            StoreEngine::Scylla => Arc::new(ScyllaStore::connect(&config.scylla).await?),
-        };
-        Controller::build_with_store(config, clock, store).await
+        Controller::build_with_store(config, clock, open_store(config).await?).await
     }
 
     /// Like [`Controller::build`], over a given store (several controllers may share one).
@@ -363,6 +359,14 @@ async fn expire_typing(chat: Arc<ChatService>) {
         every.tick().await;
         chat.expire_typing().await;
     }
+}
+
+/// The store `config` names: the embedded one in `data_dir`, or ScyllaDB.
+pub(crate) async fn open_store(config: &Config) -> Result<Arc<dyn Store>, ControllerError> {
+    Ok(match config.store {
+        StoreEngine::Embedded => Arc::new(EmbeddedStore::open(&config.data_dir)?),
+        StoreEngine::Scylla => Arc::new(ScyllaStore::connect(&config.scylla).await?),
+    })
 }
 
 /// Where notifications are pushed (the stream with NATS), and the webhook sender, if a

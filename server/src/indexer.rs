@@ -13,13 +13,11 @@ use tonic::transport::Server;
 use tonic::transport::server::TcpIncoming;
 
 use crate::bus::nats::connect_options;
-use crate::config::{Config, ConfigError, StoreEngine};
-use crate::controller::ControllerError;
+use crate::config::{Config, ConfigError};
+use crate::controller::{ControllerError, open_store};
 use crate::grpc::IndexerApi;
 use crate::search::{SearchIndex, Searcher, StreamIndexer};
 use crate::store::Store;
-use crate::store::embedded::EmbeddedStore;
-use crate::store::scylla::ScyllaStore;
 
 /// An indexer ready to serve: store open, index open, consumer attached.
 pub struct IndexerNode {
@@ -33,11 +31,7 @@ pub struct IndexerNode {
 impl IndexerNode {
     /// Opens the store `config` names (ScyllaDB in a cluster).
     pub async fn build(config: &Config) -> Result<IndexerNode, ControllerError> {
-        let store: Arc<dyn Store> = match config.store {
-            StoreEngine::Embedded => Arc::new(EmbeddedStore::open(&config.data_dir)?),
-            StoreEngine::Scylla => Arc::new(ScyllaStore::connect(&config.scylla).await?),
-        };
-        IndexerNode::build_with_store(config, store).await
+        IndexerNode::build_with_store(config, open_store(config).await?).await
     }
 
     /// Like [`IndexerNode::build`], over a given store.

@@ -211,7 +211,8 @@ impl ControllerBuilder {
     }
 }
 
-fn write(dir: &Path, name: &str, secret: &str) -> PathBuf {
+/// Writes a secret file into `dir`; its path.
+pub(crate) fn write(dir: &Path, name: &str, secret: &str) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, secret).expect("write secret");
     path

@@ -2,7 +2,6 @@
 //! store shared with test controllers.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use switchboard_server::Config;
@@ -13,13 +12,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::controller::{TEST_CLUSTER_SECRET, TEST_SECRET};
-
-fn write(dir: &TempDir, name: &str, secret: &str) -> PathBuf {
-    let path = dir.path().join(name);
-    std::fs::write(&path, secret).expect("write secret");
-    path
-}
+use crate::controller::{TEST_CLUSTER_SECRET, TEST_SECRET, write};
 
 pub struct TestIndexer {
     pub address: SocketAddr,
@@ -49,9 +42,10 @@ impl TestIndexer {
         config.data_dir = dir.path().join("indexer");
         // The cluster's one config file has [auth] too; the indexer checks only the
         // service credential.
-        config.auth.hs256_secret_file = Some(write(&dir, "indexer-token-secret", TEST_SECRET));
+        config.auth.hs256_secret_file =
+            Some(write(dir.path(), "indexer-token-secret", TEST_SECRET));
         config.cluster.secret_file =
-            Some(write(&dir, "indexer-cluster-secret", TEST_CLUSTER_SECRET));
+            Some(write(dir.path(), "indexer-cluster-secret", TEST_CLUSTER_SECRET));
         let indexer = IndexerNode::build_with_store(&config, store).await.expect("indexer builds");
         let listener = TcpListener::bind(address).await.expect("bind");
         let address = listener.local_addr().expect("address");

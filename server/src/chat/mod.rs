@@ -149,10 +149,7 @@ impl ChatService {
     /// A conversation of the caller's org. Other orgs' conversations do not exist as far as
     /// the caller can tell: NOT_FOUND, exactly as for an unknown id.
     async fn conversation(&self, caller: &Caller, id: ConversationId) -> ChatResult<Conversation> {
-        match self.store.get_conversation(id).await? {
-            Some(conversation) if conversation.org == caller.org => Ok(conversation),
-            _ => Err(ChatError::not_found(format!("conversation {id} not found"))),
-        }
+        conversation_of_org(&*self.store, &caller.org, id).await
     }
 
     /// The conversation and the caller's membership in it; PERMISSION_DENIED for non-members.
@@ -161,11 +158,7 @@ impl ChatService {
         caller: &Caller,
         id: ConversationId,
     ) -> ChatResult<(Conversation, Member)> {
-        let conversation = self.conversation(caller, id).await?;
-        match self.store.get_member(id, &caller.user).await? {
-            Some(member) => Ok((conversation, member)),
-            None => Err(ChatError::denied(format!("you are not a member of conversation {id}"))),
-        }
+        membership(&*self.store, &caller.org, &caller.user, id).await
     }
 
     /// [`Self::as_member`] of a live team or channel: what every management call and
@@ -183,5 +176,33 @@ impl ChatService {
 
     fn new_member(&self, user_id: &str, role: crate::model::Role) -> Member {
         Member { user_id: user_id.to_string(), role, joined_at_ms: self.ids.now_ms(), muted: false }
+    }
+}
+
+/// A conversation of `org`. Other orgs' conversations do not exist as far as a caller can
+/// tell: NOT_FOUND, exactly as for an unknown id.
+async fn conversation_of_org(
+    store: &dyn Store,
+    org: &str,
+    id: ConversationId,
+) -> ChatResult<Conversation> {
+    match store.get_conversation(id).await? {
+        Some(conversation) if conversation.org == org => Ok(conversation),
+        _ => Err(ChatError::not_found(format!("conversation {id} not found"))),
+    }
+}
+
+/// The conversation of `org` and `user`'s membership in it; PERMISSION_DENIED for
+/// non-members. What every member-only call (and the search indexer) checks first.
+pub(crate) async fn membership(
+    store: &dyn Store,
+    org: &str,
+    user: &str,
+    id: ConversationId,
+) -> ChatResult<(Conversation, Member)> {
+    let conversation = conversation_of_org(store, org, id).await?;
+    match store.get_member(id, user).await? {
+        Some(member) => Ok((conversation, member)),
+        None => Err(ChatError::denied(format!("you are not a member of conversation {id}"))),
     }
 }

@@ -81,7 +81,7 @@ impl Searcher {
         let start = start.expect("checked above");
         let conversations = match request.conversation {
             Some(id) => {
-                self.check_member(org, user, id).await?;
+                crate::chat::membership(&*self.store, org, user, id).await?;
                 vec![id]
             }
             None => self.all_conversations_of(org, user).await?,
@@ -126,19 +126,6 @@ impl Searcher {
             }
         }
         Ok((hits, next))
-    }
-
-    /// NOT_FOUND for another org's or an unknown conversation, PERMISSION_DENIED for a
-    /// non-member, as everywhere in the Chat API.
-    async fn check_member(&self, org: &str, user: &str, id: ConversationId) -> ChatResult<()> {
-        match self.store.get_conversation(id).await? {
-            Some(conversation) if conversation.org == org => {}
-            _ => return Err(ChatError::not_found(format!("conversation {id} not found"))),
-        }
-        match self.store.get_member(id, user).await? {
-            Some(_) => Ok(()),
-            None => Err(ChatError::denied(format!("you are not a member of conversation {id}"))),
-        }
     }
 
     /// Every conversation the user is a member of.
