@@ -140,15 +140,16 @@ fn random_secret() -> String {
     (0..48).map(|_| char::from(b'a' + rand::random_range(0..26u8))).collect()
 }
 
-/// `switchboard <role>` from next to this sbctl (or $SWITCHBOARD_BIN).
+/// `switchboard <role>` from next to this sbctl, or `$SB_SERVER_BIN` (not a `SWITCHBOARD_`
+/// name: the spawned servers would read that as config and refuse to start).
 fn switchboard(role: &str) -> anyhow::Result<Command> {
-    let binary = match std::env::var_os("SWITCHBOARD_BIN") {
+    let binary = match std::env::var_os("SB_SERVER_BIN") {
         Some(path) => PathBuf::from(path),
         None => std::env::current_exe()?.with_file_name("switchboard"),
     };
     if !binary.exists() {
         bail!(
-            "{} not found: build it (cargo build --release --bins) or set SWITCHBOARD_BIN",
+            "{} not found: build it (cargo build --release --bins) or set SB_SERVER_BIN",
             binary.display()
         );
     }
