@@ -4,12 +4,18 @@
 //! Each key accepts only the algorithms configured for it, so `alg: none` and algorithm
 //! confusion (an HS256 token "signed" with an RSA public key) are rejected before any
 //! signature check.
+//!
+//! A verifier that sees the same tokens call after call (the controller's) can remember the
+//! callers of tokens it verified, until they expire: a signature check (HMAC, or a far
+//! costlier RSA/ECDSA one) per call is then one per token.
 
 use std::path::PathBuf;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use quick_cache::sync::Cache;
 
 use super::{Caller, Claims};
 
@@ -57,6 +63,8 @@ pub struct TokenVerifier {
     keys: Vec<VerifyingKey>,
     /// Allowed clock skew for `exp`, in seconds.
     leeway_secs: u64,
+    /// Callers of tokens verified before, by token, when remembering.
+    verified: Option<Cache<String, Caller>>,
 }
 
 impl TokenVerifier {
@@ -79,11 +87,33 @@ impl TokenVerifier {
                 KeySource::Jwks(path) => keys.extend(jwks_keys(path)?),
             }
         }
-        Ok(TokenVerifier { keys, leeway_secs })
+        Ok(TokenVerifier { keys, leeway_secs, verified: None })
+    }
+
+    /// Remembers the callers of up to `tokens` verified tokens (the least used are
+    /// forgotten first), each until its token expires.
+    pub fn remembering(mut self, tokens: usize) -> Self {
+        self.verified = Some(Cache::new(tokens));
+        self
     }
 
     /// The caller a token identifies, if a configured key verifies it and it has not expired.
     pub fn verify(&self, token: &str) -> Result<Caller, VerifierError> {
+        let Some(verified) = &self.verified else { return self.check(token) };
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        match verified.get(token) {
+            // The same test of `exp` as the check's.
+            Some(caller) if now <= caller.expires_at.saturating_add(self.leeway_secs) => Ok(caller),
+            _ => {
+                let caller = self.check(token)?;
+                verified.insert(token.to_string(), caller.clone());
+                Ok(caller)
+            }
+        }
+    }
+
+    /// Checks a token's signature and claims.
+    fn check(&self, token: &str) -> Result<Caller, VerifierError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| VerifierError::Malformed)?;
         let candidates: Vec<&VerifyingKey> = self
             .keys

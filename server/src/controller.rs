@@ -43,6 +43,9 @@ use crate::store::{Store, StoreError};
 const MAINTENANCE_EVERY: Duration = Duration::from_secs(600);
 /// Bus deliveries waiting for the hub; publishers wait when it is full.
 const HUB_INBOX: usize = 65_536;
+/// Tokens whose callers the controller remembers, so that a client's calls after its first
+/// skip the signature check (each entry is a few hundred bytes).
+const VERIFIED_TOKENS_REMEMBERED: usize = 50_000;
 
 /// Why the controller could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -123,7 +126,7 @@ impl Controller {
     ) -> Result<Self, ControllerError> {
         config.validate()?;
         crate::tls::install_crypto_provider();
-        let verifier = config.verifier()?;
+        let verifier = config.verifier()?.remembering(VERIFIED_TOKENS_REMEMBERED);
         let limits = Limits {
             max_message_bytes: config.limits.max_message_bytes,
             send_rate_per_sec: config.limits.send_rate_per_sec,

@@ -155,3 +155,20 @@ async fn tokens_with_malformed_identity_claims_are_refused() {
         expect_code(client.list_conversations(0, 10).await, Code::Unauthenticated);
     }
 }
+
+#[tokio::test]
+async fn a_token_that_expires_while_in_use_is_refused_from_then_on() {
+    let server = TestController::builder().leeway_secs(0).start().await;
+    // Issued 58 s ago with a minute to live: it expires in two seconds.
+    let spec = TokenSpec::new("alice", "acme").ttl(Duration::from_secs(60));
+    let issued = now() - 58;
+    let expires_at = issued + 60;
+    let client = server.client_with_token(mint_at(&spec, &hs256(), issued).unwrap()).await;
+    client.list_conversations(0, 10).await.expect("a fresh token works");
+    client.list_conversations(0, 10).await.expect("and works again");
+    // Waiting for the clock, not for the server: nothing else can move `exp`.
+    while now() <= expires_at {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    expect_code(client.list_conversations(0, 10).await, Code::Unauthenticated);
+}
