@@ -115,7 +115,9 @@ async fn serve(
         Ok(Err(status)) => return Err(status),
         _ => return Err(Status::invalid_argument("the first frame must be `hello`")),
     };
-    start(state, session, hello).await?;
+    // Boxed: the start's state (calls upstream, replays) is large and needed once, and the
+    // task holding this future lives as long as the stream.
+    Box::pin(start(state, session, hello)).await?;
 
     loop {
         let frame = tokio::select! {
@@ -135,7 +137,7 @@ async fn serve(
                     }
                 }
             }
-            Some(kind) => handle(state, session, kind).await,
+            Some(kind) => Box::pin(handle(state, session, kind)).await,
             None => {}
         }
     }
