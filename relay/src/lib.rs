@@ -7,6 +7,7 @@
 mod admin;
 pub mod config;
 mod connect;
+mod delivered;
 mod dispatch;
 mod forward;
 mod frames;

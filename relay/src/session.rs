@@ -8,7 +8,7 @@
 //! the overlap of a resync. Matching is by id, not by "id ≤ newest delivered": a slow
 //! commit can make an older id arrive after a newer one.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -22,6 +22,7 @@ use tokio_stream::{Stream, StreamExt};
 use tokio_util::sync::CancellationToken;
 use tonic::Status;
 
+use crate::delivered::DeliveredIds;
 use crate::frames::encode;
 use crate::stats::Stats;
 
@@ -29,8 +30,6 @@ pub(crate) type SessionId = u64;
 
 /// Live events a session may hold back during a replay before it is cut off.
 const MAX_HELD: usize = 65_536;
-/// Newest delivered message ids remembered per channel, to never deliver one twice.
-const REMEMBERED_DELIVERED: usize = 1024;
 
 /// What the client reads: encoded `ServerFrame`s, and at most one final error.
 pub(crate) type FrameStream = Pin<Box<dyn Stream<Item = Result<Bytes, Status>> + Send>>;
@@ -65,14 +64,7 @@ impl SessionState {
         else {
             return true;
         };
-        let ids = self.delivered.entry(m.channel_id).or_default();
-        if !ids.insert(m.id) {
-            return false;
-        }
-        while ids.len() > REMEMBERED_DELIVERED {
-            ids.pop_first();
-        }
-        true
+        self.delivered.entry(m.channel_id).or_default().insert(m.id)
     }
 }
 
@@ -82,8 +74,8 @@ struct SessionState {
     /// Replays running; live events are held back while this is above zero.
     replays: usize,
     held: Vec<(Arc<pb::Event>, Bytes)>,
-    /// The newest message ids delivered, per channel (at most `REMEMBERED_DELIVERED`).
-    delivered: HashMap<u64, BTreeSet<u64>>,
+    /// The newest message ids delivered, per channel.
+    delivered: HashMap<u64, DeliveredIds>,
     /// Last presence state passed on per user, so repeats from shared conversations
     /// reach the client once.
     presence: HashMap<String, bool>,
