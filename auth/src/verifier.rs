@@ -90,8 +90,8 @@ impl TokenVerifier {
         Ok(TokenVerifier { keys, leeway_secs, verified: None })
     }
 
-    /// Remembers the callers of up to `tokens` verified tokens (the least used are
-    /// forgotten first), each until its token expires.
+    /// Remembers the callers of up to `tokens` verified tokens (when full, the cache drops
+    /// the ones least likely to be used again), each until its token expires.
     pub fn remembering(mut self, tokens: usize) -> Self {
         self.verified = Some(Cache::new(tokens));
         self

@@ -1,8 +1,8 @@
 //! `DeliveredIds`: the newest message ids delivered on one channel of a session, so that
 //! none is delivered twice. Live ids mostly arrive in increasing order, so the usual insert
 //! appends to a sorted ring; an id that arrives late (a slow commit, a replay overlapping
-//! live events) is placed by binary search. A per-delivery `BTreeSet` insert was 8 % of the
-//! relay's CPU in `sbctl bench fanout`.
+//! live events) is placed by binary search. The `BTreeSet` this replaces took 7 % of the
+//! relay's samples in `sbctl bench fanout` (its insert and trim on every delivery).
 
 use std::collections::VecDeque;
 
