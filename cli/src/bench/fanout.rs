@@ -1,6 +1,6 @@
 //! `fanout`: one conversation, N subscribers (each its own stream and connection), P
-//! publishers. First a search for the highest rate the subscribers keep up with (×1.5 steps);
-//! then paced at 25, 50, 75 and 100 % of it, timing every delivery from when its message
+//! publishers. First a search for the highest rate the subscribers keep up with (see
+//! `search`); then paced at 25, 50, 75 and 100 % of it, timing every delivery from when its message
 //! was due. Then the same fan-out over raw NATS core pub/sub, for the ratio.
 
 use std::sync::Arc;
@@ -18,6 +18,7 @@ use tokio_util::sync::CancellationToken as Stop;
 use super::latency::Latency;
 use super::pace::{self, Schedule};
 use super::report::{Curve, Report, per_sec};
+use super::search::highest_passing;
 use super::target::Target;
 
 #[derive(clap::Args)]
@@ -50,8 +51,6 @@ pub(crate) struct FanoutArgs {
 /// Phase 0 is the search for the highest sustained rate; then 25/50/75/100 % of it.
 const SHARES: [f64; 5] = [1.0, 0.25, 0.5, 0.75, 1.0];
 const SEARCH: usize = 0;
-/// Rates tried: `start_rate` × 1.5ⁿ.
-const MAX_SEARCH_STEPS: usize = 20;
 
 /// Counters the subscribers share, per phase.
 struct Tally {
@@ -136,21 +135,16 @@ pub(crate) async fn run(
     }
     let bench = Bench { args, team, epoch, tally: tally.clone(), publishers };
 
-    // The highest rate the subscribers keep up with for a whole phase: raise it by half
-    // until they do not.
+    // The highest rate the subscribers keep up with for a whole phase.
     let step = duration.max(Duration::from_millis(300));
-    let mut best: Option<Phase> = None;
-    let mut rate = args.start_rate;
-    for _ in 0..MAX_SEARCH_STEPS {
+    let bench = &bench;
+    let best = highest_passing(args.start_rate, |rate| async move {
         eprintln!("fanout: trying {} for {step:?}", per_sec(rate));
         let phase = bench.phase(SEARCH, "highest sustained".into(), rate, step).await;
-        if !phase.kept_up(args.subscribers) {
-            break;
-        }
-        best = Some(phase);
-        rate *= 1.5;
-    }
-    let search = best.with_context(|| {
+        Ok(phase.kept_up(args.subscribers).then_some(phase))
+    })
+    .await?;
+    let search = best.map(|(_, phase)| phase).with_context(|| {
         format!(
             "subscribers did not keep up even at {} (lower --start-rate)",
             per_sec(args.start_rate)

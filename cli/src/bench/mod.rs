@@ -15,6 +15,7 @@ mod nats;
 mod pace;
 mod plot;
 mod report;
+mod search;
 mod target;
 
 use std::path::PathBuf;

@@ -11,6 +11,8 @@ use anyhow::Context;
 use futures_util::StreamExt;
 use tokio::process::{Child, Command};
 
+use super::search::highest_passing;
+
 pub(crate) struct NatsFanout {
     /// Messages per second of the fastest step every subscriber kept up with.
     pub(crate) rate: f64,
@@ -46,19 +48,16 @@ pub(crate) async fn fanout(
     let rig = Rig::connect(url, subscribers).await?;
     let publisher = async_nats::connect(url).await?;
     let body: bytes::Bytes = vec![b'x'; payload].into();
-    let mut best = None;
-    let mut rate = start_rate;
-    for _ in 0..30 {
-        let (published, delivered, per_sec) = rig.step(&publisher, &body, rate, step).await?;
+    let (rig, publisher, body) = (&rig, &publisher, &body);
+    let best = highest_passing(start_rate, |rate| async move {
+        let (published, delivered, per_sec) = rig.step(publisher, body, rate, step).await?;
         let kept_up = delivered == published * subscribers as u64
             && per_sec >= 0.9 * rate * subscribers as f64;
-        if !kept_up {
-            break;
-        }
-        best = Some(NatsFanout { rate, deliveries_per_sec: per_sec });
-        rate *= 1.5;
-    }
-    best.context("raw NATS subscribers did not keep up even at the start rate")
+        Ok(kept_up.then_some(per_sec))
+    })
+    .await?;
+    best.map(|(rate, deliveries_per_sec)| NatsFanout { rate, deliveries_per_sec })
+        .context("raw NATS subscribers did not keep up even at the start rate")
 }
 
 impl Rig {
