@@ -1,7 +1,7 @@
 //! `fanout`: one conversation, N subscribers (each its own stream and connection), P
 //! publishers. First a search for the highest rate the subscribers keep up with (see
-//! `search`); then paced at 25, 50, 75 and 100 % of it, timing every delivery from when its message
-//! was due. Then the same fan-out over raw NATS core pub/sub, for the ratio.
+//! `search`); then paced at 25, 50, 75 and 100 % of it, timing every delivery from when its
+//! message was due. Then the same fan-out over raw NATS core pub/sub, for the ratio.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -6,7 +6,7 @@
 
 use std::future::Future;
 
-/// Steps up before giving up (20 × 1.5¹⁹ messages/s is beyond any machine).
+/// Steps up before giving up (1.5¹⁹ times a start of 20 messages/s is beyond any machine).
 const MAX_STEPS: usize = 20;
 /// Halvings of the gap after the first failure: the result is within a sixteenth (about
 /// 6 %) of the edge.
