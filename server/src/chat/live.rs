@@ -140,26 +140,19 @@ impl ChatService {
 
     /// Presence goes to every conversation the user shares with someone.
     async fn publish_presence(&self, org: &str, user: &str, online: bool) {
-        let mut shared = Vec::new();
-        let mut after = 0;
-        loop {
-            let ids = match self.store.list_user_conversations(org, user, after, 1000).await {
-                Ok(ids) => ids,
-                Err(error) => {
-                    tracing::warn!(%error, "presence not published: cannot list conversations");
-                    return;
-                }
-            };
-            for id in &ids {
-                if let Ok(Some(conversation)) = self.store.get_conversation(*id).await
-                    && conversation.kind != Kind::SelfNotes
-                {
-                    shared.push(*id);
-                }
+        let ids = match super::user_conversations(&*self.store, org, user).await {
+            Ok(ids) => ids,
+            Err(error) => {
+                tracing::warn!(%error, "presence not published: cannot list conversations");
+                return;
             }
-            match ids.last() {
-                Some(last) if ids.len() == 1000 => after = *last,
-                _ => break,
+        };
+        let mut shared = Vec::new();
+        for id in ids {
+            if let Ok(Some(conversation)) = self.store.get_conversation(id).await
+                && conversation.kind != Kind::SelfNotes
+            {
+                shared.push(id);
             }
         }
         self.events.presence(org, user, online, &shared).await;

@@ -16,8 +16,6 @@ const SEARCH_PAGE: (usize, usize) = (20, 100);
 const MAX_QUERY_CHARS: usize = 500;
 /// Deepest relevance page start (tantivy keeps every skipped hit in memory).
 const MAX_SKIP: usize = 10_000;
-/// Conversations read per Store call while listing the caller's.
-const CONVERSATIONS_PAGE: usize = 1_000;
 
 /// What Search asks for.
 #[derive(Debug, Clone)]
@@ -84,7 +82,7 @@ impl Searcher {
                 crate::chat::membership(&*self.store, org, user, id).await?;
                 vec![id]
             }
-            None => self.all_conversations_of(org, user).await?,
+            None => crate::chat::user_conversations(&*self.store, org, user).await?,
         };
         let index = self.index.clone();
         let query = IndexQuery {
@@ -126,21 +124,6 @@ impl Searcher {
             }
         }
         Ok((hits, next))
-    }
-
-    /// Every conversation the user is a member of.
-    async fn all_conversations_of(&self, org: &str, user: &str) -> ChatResult<Vec<ConversationId>> {
-        let mut all = Vec::new();
-        loop {
-            let after = all.last().copied().unwrap_or(0);
-            let page =
-                self.store.list_user_conversations(org, user, after, CONVERSATIONS_PAGE).await?;
-            let last_page = page.len() < CONVERSATIONS_PAGE;
-            all.extend(page);
-            if last_page {
-                return Ok(all);
-            }
-        }
     }
 }
 
