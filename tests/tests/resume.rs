@@ -158,10 +158,11 @@ async fn a_stalled_client_is_cut_off_while_the_others_keep_receiving() {
 /// and the moment it expires.
 fn short_token(user: &str) -> (String, std::time::SystemTime) {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
-    let spec = TokenSpec::new(user, "acme").ttl(Duration::from_secs(2));
+    // Minted at the whole second, so at least two seconds to connect before it expires.
+    let spec = TokenSpec::new(user, "acme").ttl(Duration::from_secs(3));
     let key = SigningKey::Hs256(TEST_SECRET.into());
     let token = mint_at(&spec, &key, now.as_secs()).unwrap();
-    (token, std::time::UNIX_EPOCH + Duration::from_secs(now.as_secs() + 2))
+    (token, std::time::UNIX_EPOCH + Duration::from_secs(now.as_secs() + 3))
 }
 
 #[tokio::test]
