@@ -40,7 +40,7 @@ pub(crate) async fn run(
     for user in &users {
         clients.push(target.client(user).await?);
     }
-    let send = move |worker: usize, _due| {
+    let send = move |worker: usize, _start| {
         let client = clients[worker].clone();
         async move {
             client.send_text(team, "ack bench").await?;
@@ -74,7 +74,11 @@ pub(crate) async fn run(
         title: format!("ack: {} senders, durable writes, {duration:?} per phase", args.senders),
         header: vec!["PHASE", "SENDS", "FAILED", "P50", "P90", "P99", "MAX"],
         rows,
-        notes: vec!["latency: from when each send was due to its ack".into()],
+        notes: vec![
+            "latency: from when each send was due (or, when its sender was idle, from when \
+             its timer woke it) to its ack"
+                .into(),
+        ],
         json: json!({ "scenario": "ack", "senders": args.senders, "phases": phase_json }),
         curves: vec![Curve { name: "send→ack p99".into(), points }],
         throughput: "sends per second",

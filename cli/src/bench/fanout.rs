@@ -1,7 +1,7 @@
 //! `fanout`: one conversation, N subscribers (each its own stream and connection), P
 //! publishers. First a search for the highest rate the subscribers keep up with (see
 //! `search`); then paced at 25, 50, 75 and 100 % of it, timing every delivery from when its
-//! message was due. Then the same fan-out over raw NATS core pub/sub, for the ratio.
+//! message was due (see `pace`). Then the same fan-out over raw NATS core pub/sub, for the ratio.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -82,11 +82,11 @@ impl Bench<'_> {
         let send = {
             let (publishers, pad) = (self.publishers.clone(), "x".repeat(self.args.payload));
             let (team, epoch) = (self.team, self.epoch);
-            move |worker: usize, due: tokio::time::Instant| {
+            move |worker: usize, start: tokio::time::Instant| {
                 let client = publishers[worker].clone();
-                let due = due.into_std().duration_since(epoch).as_nanos();
-                // `<phase> <due nanos> xxx…`, padded to the payload size.
-                let mut data = format!("{phase} {due} ");
+                let start = start.into_std().duration_since(epoch).as_nanos();
+                // `<phase> <start nanos> xxx…`, padded to the payload size.
+                let mut data = format!("{phase} {start} ");
                 data.push_str(&pad[..pad.len().saturating_sub(data.len())]);
                 async move {
                     client.send_text(team, &data).await?;
@@ -285,14 +285,14 @@ async fn connect_subscribers(
 
 fn record(data: &str, epoch: Instant, tally: &Tally, latencies: &mut [Latency]) {
     let mut fields = data.split(' ');
-    let (Some(Ok(phase)), Some(Ok(due))) =
+    let (Some(Ok(phase)), Some(Ok(start))) =
         (fields.next().map(str::parse::<usize>), fields.next().map(str::parse::<u64>))
     else {
         return;
     };
     let Some(latency) = latencies.get_mut(phase) else { return };
     let now = epoch.elapsed().as_nanos() as u64;
-    latency.record(Duration::from_nanos(now.saturating_sub(due)));
+    latency.record(Duration::from_nanos(now.saturating_sub(start)));
     tally.delivered[phase].fetch_add(1, Ordering::Relaxed);
     tally.last_delivery[phase].fetch_max(now, Ordering::Relaxed);
 }
@@ -372,8 +372,11 @@ fn report(
         }));
     }
     let flat = phases.first().map_or(0.0, |p| p.deliveries_per_sec);
-    let mut notes =
-        vec!["latency: from when each message was due to its arrival at a subscriber".into()];
+    let mut notes = vec![
+        "latency: from when each message was due (or, when its publisher was idle, \
+             from when its timer woke it) to its arrival at a subscriber"
+            .into(),
+    ];
     let nats_json = nats.map(|nats| {
         let mut row = vec![
             "raw NATS, highest sustained".into(),

@@ -2,8 +2,9 @@
 //! client its own connection, as a real app would be), printed as a table or JSON.
 //!
 //! Every figure comes from what clients observed: send→ack and send→receive times are
-//! measured from when a message was *due* to be sent (so a stalled sender cannot hide
-//! latency: no coordinated omission), deliveries are counted at the subscribers.
+//! measured from when a message was *due* to be sent whenever its sender was behind (so a
+//! stalled sender cannot hide latency: no coordinated omission; see `pace`), deliveries
+//! are counted at the subscribers.
 
 mod ack;
 mod channels;

@@ -1,5 +1,9 @@
-//! Sending on a schedule: `workers` tasks share a target rate (or go flat out), and each
-//! send's latency counts from when it was due, not from when a busy worker got to it.
+//! Sending on a schedule: `workers` tasks share a target rate (or go flat out). A send's
+//! latency counts from when it was due if its worker was still busy with the one before
+//! (so a slow server cannot hide its queueing: no coordinated omission), and from when the
+//! worker's timer woke it otherwise: tokio's timer rounds sleeps up to the next
+//! millisecond, so counting from the due time would add up to a millisecond of the load
+//! generator's own lateness to every paced send.
 
 use std::future::Future;
 use std::time::Duration;
@@ -20,7 +24,7 @@ pub(crate) struct Paced {
     pub(crate) failed: u64,
     /// From the first send being due to the last ack.
     pub(crate) elapsed: Duration,
-    /// Due → acknowledged.
+    /// Start (see above) → acknowledged.
     pub(crate) latency: Latency,
 }
 
@@ -30,7 +34,7 @@ impl Paced {
     }
 }
 
-/// Runs `send(worker, due)` on the schedule.
+/// Runs `send(worker, start)` on the schedule; `start` is when the send's latency starts.
 pub(crate) async fn run<F, Fut>(schedule: &Schedule, send: F) -> Paced
 where
     F: Fn(usize, Instant) -> Fut + Clone + Send + 'static,
@@ -44,6 +48,7 @@ where
             let send = send.clone();
             tokio::spawn(async move {
                 let (mut sent, mut failed, mut latency) = (0u64, 0u64, Latency::new());
+                let mut free_since = start;
                 for turn in 0u64.. {
                     let due = match rate {
                         Some(rate) => {
@@ -55,11 +60,18 @@ where
                     if due >= end {
                         break;
                     }
-                    tokio::time::sleep_until(due).await;
-                    match send(worker, due).await {
+                    let start = if free_since > due {
+                        due
+                    } else {
+                        tokio::time::sleep_until(due).await;
+                        Instant::now()
+                    };
+                    let result = send(worker, start).await;
+                    free_since = Instant::now();
+                    match result {
                         Ok(()) => {
                             sent += 1;
-                            latency.record(due.elapsed());
+                            latency.record(free_since - start);
                         }
                         Err(_) => failed += 1,
                     }
@@ -77,4 +89,25 @@ where
     }
     total.elapsed = start.elapsed();
     total
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_worker_behind_schedule_counts_from_when_the_send_was_due() {
+        // One worker, a send due every 10 ms, each taking 25 ms: the tenth is due at 90 ms
+        // but can only start at 225 ms, so it is acknowledged at least 160 ms after it was due.
+        let schedule =
+            Schedule { rate: Some(100.0), duration: Duration::from_millis(100), workers: 1 };
+        let paced = run(&schedule, |_, _| async {
+            tokio::time::sleep(Duration::from_millis(25)).await;
+            Ok(())
+        })
+        .await;
+        assert_eq!(paced.sent, 10);
+        assert!(paced.latency.max_ms() >= 160.0, "max {} ms", paced.latency.max_ms());
+        assert!(paced.latency.ms(0.0) >= 25.0, "min {} ms", paced.latency.ms(0.0));
+    }
 }
