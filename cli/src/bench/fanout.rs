@@ -3,8 +3,8 @@
 //! `search`); then paced at 25, 50, 75 and 100 % of it, timing every delivery from when its
 //! message was due (see `pace`). Then the same fan-out over raw NATS core pub/sub, for the ratio.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
@@ -61,6 +61,10 @@ struct Tally {
     other_events: AtomicU64,
     /// Streams the relay cut off as too slow (or that broke otherwise) after going live.
     cut: AtomicU64,
+    /// Every subscriber's deliveries, per phase: one histogram per phase for all of them
+    /// (a histogram is over 100 KiB; one per subscriber and phase took 700 MiB, and
+    /// recording into them was the load generator's hottest spot).
+    latencies: [Mutex<Latency>; 5],
 }
 
 /// What the phases share.
@@ -124,6 +128,7 @@ pub(crate) async fn run(
         last_delivery: Default::default(),
         other_events: AtomicU64::new(0),
         cut: AtomicU64::new(0),
+        latencies: std::array::from_fn(|_| Mutex::new(Latency::new())),
     });
     let stop = Stop::default();
     let subscribers = connect_subscribers(target, args, team, epoch, &tally, &stop).await?;
@@ -158,12 +163,10 @@ pub(crate) async fn run(
         phases.push(bench.phase(phase, label, share * full, duration).await);
     }
     stop.cancel();
-    let mut latencies = vec![Latency::new(); SHARES.len()];
     for subscriber in subscribers {
-        for (total, own) in latencies.iter_mut().zip(subscriber.await?) {
-            total.merge(&own);
-        }
+        subscriber.await?;
     }
+    let latencies = tally.latencies.each_ref().map(|latency| latency.lock().expect("lock").clone());
     let nats = if args.no_nats { None } else { Some(raw_nats(args, step).await?) };
     Ok(report(args, duration, &phases, &latencies, nats))
 }
@@ -211,7 +214,7 @@ async fn create_team(target: &Target, args: &FanoutArgs) -> anyhow::Result<u64> 
 }
 
 /// Opens every subscriber's stream and waits until all are live. Each subscriber's task
-/// returns its latency histograms, one per phase, when `stop` fires.
+/// records into `tally` until `stop` fires.
 async fn connect_subscribers(
     target: &Target,
     args: &FanoutArgs,
@@ -219,7 +222,7 @@ async fn connect_subscribers(
     epoch: Instant,
     tally: &Arc<Tally>,
     stop: &Stop,
-) -> anyhow::Result<Vec<tokio::task::JoinHandle<Vec<Latency>>>> {
+) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
     let progress = ProgressBar::new(args.subscribers as u64).with_style(
         ProgressStyle::with_template("subscribing {bar:40} {human_pos}/{human_len}")
             .expect("template"),
@@ -236,7 +239,6 @@ async fn connect_subscribers(
             // Held while connecting only, so that at most 256 connects are in flight.
             let mut permit = Some(gate.acquire_owned().await.expect("semaphore"));
             let mut stream = Realtime::connect(options);
-            let mut latencies = vec![Latency::new(); SHARES.len()];
             let mut live = false;
             loop {
                 let event = tokio::select! {
@@ -254,7 +256,7 @@ async fn connect_subscribers(
                         ..
                     })) => {
                         let message = created.message.unwrap_or_default();
-                        record(&message.data, epoch, &tally, &mut latencies);
+                        record(&message.data, epoch, &tally);
                     }
                     Some(RealtimeEvent::Disconnected { code, message }) if !live => {
                         let _ = ready.send(Err(format!("{code:?} {message}"))).await;
@@ -269,7 +271,6 @@ async fn connect_subscribers(
                 }
             }
             drop(permit);
-            latencies
         }));
     }
     for _ in 0..args.subscribers {
@@ -283,16 +284,16 @@ async fn connect_subscribers(
     Ok(tasks)
 }
 
-fn record(data: &str, epoch: Instant, tally: &Tally, latencies: &mut [Latency]) {
+fn record(data: &str, epoch: Instant, tally: &Tally) {
     let mut fields = data.split(' ');
     let (Some(Ok(phase)), Some(Ok(start))) =
         (fields.next().map(str::parse::<usize>), fields.next().map(str::parse::<u64>))
     else {
         return;
     };
-    let Some(latency) = latencies.get_mut(phase) else { return };
+    let Some(latency) = tally.latencies.get(phase) else { return };
     let now = epoch.elapsed().as_nanos() as u64;
-    latency.record(Duration::from_nanos(now.saturating_sub(start)));
+    latency.lock().expect("lock").record(Duration::from_nanos(now.saturating_sub(start)));
     tally.delivered[phase].fetch_add(1, Ordering::Relaxed);
     tally.last_delivery[phase].fetch_max(now, Ordering::Relaxed);
 }
