@@ -40,7 +40,7 @@ pub(crate) async fn run(
     for user in &users {
         clients.push(target.client(user).await?);
     }
-    let send = move |worker: usize, _start| {
+    let send = move |worker: usize, _counted_from| {
         let client = clients[worker].clone();
         async move {
             client.send_text(team, "ack bench").await?;

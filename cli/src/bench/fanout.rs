@@ -1,7 +1,8 @@
 //! `fanout`: one conversation, N subscribers (each its own stream and connection), P
 //! publishers. First a search for the highest rate the subscribers keep up with (see
 //! `search`); then paced at 25, 50, 75 and 100 % of it, timing every delivery from when its
-//! message was due (see `pace`). Then the same fan-out over raw NATS core pub/sub, for the ratio.
+//! message was due (see `pace`). Then the same fan-out over raw NATS core pub/sub, for the
+//! ratio.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -86,11 +87,11 @@ impl Bench<'_> {
         let send = {
             let (publishers, pad) = (self.publishers.clone(), "x".repeat(self.args.payload));
             let (team, epoch) = (self.team, self.epoch);
-            move |worker: usize, start: tokio::time::Instant| {
+            move |worker: usize, counted_from: tokio::time::Instant| {
                 let client = publishers[worker].clone();
-                let start = start.into_std().duration_since(epoch).as_nanos();
-                // `<phase> <start nanos> xxx…`, padded to the payload size.
-                let mut data = format!("{phase} {start} ");
+                let from = counted_from.into_std().duration_since(epoch).as_nanos();
+                // `<phase> <nanos the latency counts from> xxx…`, padded to the payload size.
+                let mut data = format!("{phase} {from} ");
                 data.push_str(&pad[..pad.len().saturating_sub(data.len())]);
                 async move {
                     client.send_text(team, &data).await?;
@@ -286,14 +287,14 @@ async fn connect_subscribers(
 
 fn record(data: &str, epoch: Instant, tally: &Tally) {
     let mut fields = data.split(' ');
-    let (Some(Ok(phase)), Some(Ok(start))) =
+    let (Some(Ok(phase)), Some(Ok(from))) =
         (fields.next().map(str::parse::<usize>), fields.next().map(str::parse::<u64>))
     else {
         return;
     };
     let Some(latency) = tally.latencies.get(phase) else { return };
     let now = epoch.elapsed().as_nanos() as u64;
-    latency.lock().expect("lock").record(Duration::from_nanos(now.saturating_sub(start)));
+    latency.lock().expect("lock").record(Duration::from_nanos(now.saturating_sub(from)));
     tally.delivered[phase].fetch_add(1, Ordering::Relaxed);
     tally.last_delivery[phase].fetch_max(now, Ordering::Relaxed);
 }

@@ -24,7 +24,7 @@ pub(crate) struct Paced {
     pub(crate) failed: u64,
     /// From the first send being due to the last ack.
     pub(crate) elapsed: Duration,
-    /// Start (see above) → acknowledged.
+    /// Counted from (see above) → acknowledged.
     pub(crate) latency: Latency,
 }
 
@@ -34,7 +34,8 @@ impl Paced {
     }
 }
 
-/// Runs `send(worker, start)` on the schedule; `start` is when the send's latency starts.
+/// Runs `send(worker, counted_from)` on the schedule; the send's latency counts from
+/// `counted_from` (see above).
 pub(crate) async fn run<F, Fut>(schedule: &Schedule, send: F) -> Paced
 where
     F: Fn(usize, Instant) -> Fut + Clone + Send + 'static,
@@ -60,18 +61,18 @@ where
                     if due >= end {
                         break;
                     }
-                    let start = if free_since > due {
+                    let counted_from = if free_since > due {
                         due
                     } else {
                         tokio::time::sleep_until(due).await;
                         Instant::now()
                     };
-                    let result = send(worker, start).await;
+                    let result = send(worker, counted_from).await;
                     free_since = Instant::now();
                     match result {
                         Ok(()) => {
                             sent += 1;
-                            latency.record(free_since - start);
+                            latency.record(free_since - counted_from);
                         }
                         Err(_) => failed += 1,
                     }
