@@ -146,6 +146,8 @@ it("two browsers and a native client chat, type, see presence, and resume after 
   const reloading = bobPage.reload();
   await alicePage.fill("#text", "sent during the reload 1");
   await alicePage.press("#text", "Enter");
+  // Shown once the server took it: the second is sent after, so it comes after.
+  await messageRow(alicePage, "sent during the reload 1").waitFor();
   execFileSync(sbctl, ["--addr", relay, "send", team.toString(), "sent during the reload 2"], {
     env: { ...process.env, SWITCHBOARD_TOKEN: mint(carol, "acme", secret) },
   });
