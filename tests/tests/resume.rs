@@ -95,6 +95,36 @@ async fn the_sdk_reconnects_to_another_relay_and_resumes_by_itself() {
     assert!(ack.message.unwrap().id > *sent.last().unwrap());
 }
 
+/// An app that saves its positions and restarts gets every message it had not taken yet,
+/// including those that had already reached the SDK.
+#[tokio::test]
+async fn a_restart_from_saved_positions_gets_what_the_app_had_not_taken() {
+    let server = TestController::start().await;
+    let relay = TestRelay::start(&server).await;
+    let channel = team(&server, &relay).await;
+    let alice = relay.client(server.token("alice", "acme")).await;
+    let mut bob = relay.realtime(server.token("bob", "acme"));
+    let mut witness = relay.realtime(server.token("bob", "acme"));
+    live::live(&mut bob).await;
+    live::live(&mut witness).await;
+    let mut ids = Vec::new();
+    for text in ["one", "two", "three"] {
+        ids.push(alice.send_text(channel, text).await.unwrap().id);
+    }
+    // Bob's other stream has all three, so they are on their way to this one too; the app
+    // takes only the first.
+    live::message(&mut witness, "three").await;
+    live::message(&mut bob, "one").await;
+    let saved = bob.positions();
+    assert_eq!(saved.get(&channel), Some(&ids[0]), "what the app took, not what arrived");
+    drop(bob);
+
+    let mut options = RealtimeOptions::new(relay.url(), server.token("bob", "acme"));
+    options.positions = saved;
+    let mut restarted = Realtime::connect(options);
+    assert_eq!(live::message_ids(&mut restarted, 2).await, ids[1..]);
+}
+
 #[tokio::test]
 async fn a_stalled_client_is_cut_off_while_the_others_keep_receiving() {
     let server = TestController::start().await;

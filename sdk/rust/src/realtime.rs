@@ -1,12 +1,13 @@
 //! [`Realtime`]: a live connection to a relay that survives disconnects.
 //!
-//! It remembers, per conversation, the newest message id it handed to the app. When the
-//! stream breaks it reconnects with exponential backoff (trying each relay address in
-//! turn) and sends those positions in its `hello`, so the relay replays exactly what was
-//! missed: every message once, in order.
+//! It remembers, per conversation, the newest message id it received. When the stream
+//! breaks it reconnects with exponential backoff (trying each relay address in turn) and
+//! sends those positions in its `hello`, so the relay replays exactly what was missed:
+//! every message once, in order (what was received but not yet taken by the app is still
+//! queued for it). [`Realtime::positions`] is what the app has taken, the positions to save
+//! for a restart.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use switchboard_proto::tonic::{Code, Request, Status};
@@ -81,8 +82,8 @@ enum Command {
 pub struct Realtime {
     commands: mpsc::Sender<Command>,
     events: mpsc::Receiver<RealtimeEvent>,
-    /// Newest message id handed to the app, per conversation.
-    positions: Arc<Mutex<HashMap<u64, u64>>>,
+    /// Newest message id the app has taken from [`Realtime::next`], per conversation.
+    positions: HashMap<u64, u64>,
     task: JoinHandle<()>,
 }
 
@@ -91,14 +92,18 @@ impl Realtime {
     pub fn connect(options: RealtimeOptions) -> Realtime {
         let (commands, command_rx) = mpsc::channel(1024);
         let (event_tx, events) = mpsc::channel(4096);
-        let positions = Arc::new(Mutex::new(options.positions.clone()));
-        let task = tokio::spawn(run(options, command_rx, event_tx, positions.clone()));
+        let positions = options.positions.clone();
+        let task = tokio::spawn(run(options, command_rx, event_tx));
         Realtime { commands, events, positions, task }
     }
 
     /// The next event; None once closed.
     pub async fn next(&mut self) -> Option<RealtimeEvent> {
-        self.events.recv().await
+        let event = self.events.recv().await?;
+        if let RealtimeEvent::Event(event) = &event {
+            advance(&mut self.positions, event);
+        }
+        Some(event)
     }
 
     /// Sends a message and waits for its acknowledgement. A `client_msg_id` is generated
@@ -124,12 +129,11 @@ impl Realtime {
 
     /// Adds conversations (each replayed from its known position, if any).
     pub async fn subscribe(&self, channel_ids: &[u64]) -> Result<(), SdkError> {
-        let positions = self.positions();
         let channels = channel_ids
             .iter()
             .map(|id| pb::ChannelPosition {
                 channel_id: *id,
-                after_id: positions.get(id).copied().unwrap_or(0),
+                after_id: self.positions.get(id).copied().unwrap_or(0),
             })
             .collect();
         self.frame(ClientKind::Subscribe(pb::Subscribe { channels })).await
@@ -145,9 +149,10 @@ impl Realtime {
         self.command(Command::SetToken(token.into())).await
     }
 
-    /// Newest message id seen per conversation: save these to resume after a restart.
+    /// Newest message id the app has taken per conversation: save these to resume after a
+    /// restart.
     pub fn positions(&self) -> HashMap<u64, u64> {
-        self.positions.lock().expect("positions lock poisoned").clone()
+        self.positions.clone()
     }
 
     async fn frame(&self, kind: ClientKind) -> Result<(), SdkError> {
@@ -169,19 +174,29 @@ fn closed() -> SdkError {
     SdkError::Status(Status::unavailable("the realtime connection is closed"))
 }
 
+/// Moves a conversation's position forward to a new message's id.
+fn advance(positions: &mut HashMap<u64, u64>, event: &pb::Event) {
+    if let Some(EventKind::MessageCreated(pb::MessageCreated { message: Some(m) })) = &event.kind {
+        let position = positions.entry(m.channel_id).or_default();
+        *position = (*position).max(m.id);
+    }
+}
+
 /// The connection task: connect, serve, and on any break reconnect with backoff.
 async fn run(
     mut options: RealtimeOptions,
     mut commands: mpsc::Receiver<Command>,
     events: mpsc::Sender<RealtimeEvent>,
-    positions: Arc<Mutex<HashMap<u64, u64>>>,
 ) {
+    // Newest message id received per conversation, where a reconnect resumes.
+    let mut received = options.positions.clone();
     let mut backoff = options.min_backoff;
     let mut attempt = 0usize;
     loop {
         let address = options.addresses[attempt % options.addresses.len()].clone();
         attempt += 1;
-        let outcome = connection(&address, &mut options, &mut commands, &events, &positions).await;
+        let outcome =
+            connection(&address, &mut options, &mut commands, &events, &mut received).await;
         let status = match outcome {
             Ok(Ended::AppClosed) => return,
             Ok(Ended::WasLive) => {
@@ -212,7 +227,7 @@ async fn connection(
     options: &mut RealtimeOptions,
     commands: &mut mpsc::Receiver<Command>,
     events: &mpsc::Sender<RealtimeEvent>,
-    positions: &Arc<Mutex<HashMap<u64, u64>>>,
+    received: &mut HashMap<u64, u64>,
 ) -> Result<Ended, Status> {
     let channel = crate::client::endpoint(address, options.ca_pem.as_deref())
         .map_err(|e| Status::invalid_argument(format!("bad address {address}: {e}")))?
@@ -222,9 +237,7 @@ async fn connection(
         .await
         .map_err(|e| Status::unavailable(format!("cannot connect to {address}: {e}")))?;
     let (outbound, outbound_rx) = mpsc::channel::<pb::ClientFrame>(1024);
-    let resume = positions
-        .lock()
-        .expect("positions lock poisoned")
+    let resume = received
         .iter()
         .filter(|(channel, _)| options.only.is_empty() || options.only.contains(channel))
         .map(|(channel_id, after_id)| pb::ChannelPosition {
@@ -278,11 +291,7 @@ async fn connection(
                         RealtimeEvent::Live(done)
                     }
                     ServerKind::Event(event) => {
-                        if let Some(EventKind::MessageCreated(pb::MessageCreated { message: Some(m) })) = &event.kind {
-                            let mut positions = positions.lock().expect("positions lock poisoned");
-                            let position = positions.entry(m.channel_id).or_default();
-                            *position = (*position).max(m.id);
-                        }
+                        advance(received, &event);
                         RealtimeEvent::Event(event)
                     }
                     ServerKind::Ack(ack) => {
