@@ -55,9 +55,9 @@ const SEARCH: usize = 0;
 
 /// Counters the subscribers share, per phase.
 struct Tally {
-    delivered: [AtomicU64; 5],
+    delivered: [AtomicU64; SHARES.len()],
     /// Nanoseconds since the run's epoch of the phase's latest delivery.
-    last_delivery: [AtomicU64; 5],
+    last_delivery: [AtomicU64; SHARES.len()],
     /// Anything but the benchmark's messages (presence, typing...), to see setup settle.
     other_events: AtomicU64,
     /// Streams the relay cut off as too slow (or that broke otherwise) after going live.
@@ -65,7 +65,7 @@ struct Tally {
     /// Every subscriber's deliveries, per phase: one histogram per phase for all of them
     /// (a histogram is over 100 KiB; one per subscriber and phase took 700 MiB, and
     /// recording into them was the load generator's hottest spot).
-    latencies: [Mutex<Latency>; 5],
+    latencies: [Mutex<Latency>; SHARES.len()],
 }
 
 /// What the phases share.
