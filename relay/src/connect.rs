@@ -149,18 +149,38 @@ async fn start(
     session: &Arc<Session>,
     hello: pb::Hello,
 ) -> Result<(), Status> {
-    let follow_all = hello.only.is_empty();
+    if hello.none && !hello.only.is_empty() {
+        return Err(Status::invalid_argument("hello: `none` and `only` cannot both be set"));
+    }
+    let follow_all = hello.only.is_empty() && !hello.none;
+    if !follow_all && !hello.except.is_empty() {
+        let why = "hello: `except` applies only when following all conversations";
+        return Err(Status::invalid_argument(why));
+    }
     session.follow_all.store(follow_all, std::sync::atomic::Ordering::Relaxed);
     if follow_all {
         state.presence.follows_all(&session.org, &session.user);
     }
+    // Conversations in `only` the user may not follow (no longer a member, say, when a
+    // client reconnects) are left out with an error frame each; the rest start as asked.
+    let mut refused = Vec::new();
     let channels = if follow_all {
-        all_conversations(state, session).await?
+        let mut all = all_conversations(state, session).await?;
+        all.retain(|channel| !hello.except.contains(channel));
+        all
     } else {
+        let mut allowed = Vec::new();
         for channel in &hello.only {
-            check_member(state, session, *channel).await?;
+            match check_member(state, session, *channel).await {
+                Ok(()) => allowed.push(*channel),
+                Err(status) if refuses(&status) => {
+                    let why = format!("cannot follow conversation {channel}: {}", status.message());
+                    refused.push(Status::new(status.code(), why));
+                }
+                Err(status) => return Err(status),
+            }
         }
-        hello.only.clone()
+        allowed
     };
     let resume: HashMap<u64, u64> = hello
         .resume
@@ -188,6 +208,9 @@ async fn start(
             channel_ids: session.channels(),
         };
         session.send(ServerKind::Welcome(welcome)).await;
+        for status in &refused {
+            session.send(error_frame("", status)).await;
+        }
         for (channel, after) in &resume {
             replay::replay(state.upstream.channel(), session, *channel, *after).await?;
         }
@@ -227,6 +250,11 @@ async fn check_member(state: &RelayState, session: &Session, channel: u64) -> Re
         )));
     }
     Ok(())
+}
+
+/// Whether a failed membership check is the controller saying no (rather than failing).
+fn refuses(status: &Status) -> bool {
+    matches!(status.code(), tonic::Code::PermissionDenied | tonic::Code::NotFound)
 }
 
 /// A new token for the same user: the stream lives on until it expires.

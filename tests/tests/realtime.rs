@@ -3,7 +3,9 @@
 
 use switchboard_sdk::proto::event::Kind;
 use switchboard_tests::live::{self, kind, texts};
-use switchboard_tests::{Client, RealtimeEvent, TestController, TestRelay, proto};
+use switchboard_tests::{
+    Client, Code, Realtime, RealtimeEvent, RealtimeOptions, TestController, TestRelay, proto,
+};
 
 struct Chat {
     server: TestController,
@@ -67,6 +69,36 @@ async fn two_members_chat_live_and_a_non_member_receives_nothing() {
     c.send(text(notes_of_carol, "marker")).await.unwrap();
     let (_, before) = live::message(&mut c, "marker").await;
     assert!(texts(&before).is_empty(), "carol saw {before:?}");
+}
+
+/// A client reconnecting with a conversation it was removed from keeps its stream: the
+/// relay starts without that one and says why.
+#[tokio::test]
+async fn a_hello_naming_a_conversation_the_user_cannot_follow_starts_without_it() {
+    let chat = Chat::start().await;
+    let alice = chat.client("alice").await;
+    let shared = chat.team(&alice, &["bob"]).await;
+    let private = chat.team(&alice, &[]).await;
+    let mut options = RealtimeOptions::new(chat.relay.url(), chat.server.token("bob", "acme"));
+    options.only = vec![shared, private];
+    let mut bob = Realtime::connect(options);
+
+    let (welcome, _) = live::until(&mut bob, "the welcome", |e| match e {
+        RealtimeEvent::Welcome(welcome) => Some(welcome.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(welcome.channel_ids, [shared]);
+    let (refused, _) = live::until(&mut bob, "the refusal", |e| match e {
+        RealtimeEvent::Error(error) => Some(error.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(refused.code, Code::PermissionDenied as i32);
+    assert!(refused.message.contains(&format!("conversation {private}")), "{refused:?}");
+    live::live(&mut bob).await;
+    alice.send_text(shared, "still here").await.unwrap();
+    live::message(&mut bob, "still here").await;
 }
 
 #[tokio::test]

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use switchboard_sdk::token::{SigningKey, TokenSpec, mint_at};
+use switchboard_tests::live::texts;
 use switchboard_tests::{
     Code, Realtime, RealtimeEvent, RealtimeOptions, TestController, TestRelay, proto,
 };
@@ -125,6 +126,95 @@ async fn a_restart_from_saved_positions_gets_what_the_app_had_not_taken() {
     assert_eq!(live::message_ids(&mut restarted, 2).await, ids[1..]);
 }
 
+/// Bob's SDK on the first of `relays`, trying the others in turn when it loses it.
+fn bob_on(server: &TestController, relays: &[&TestRelay], only: Vec<u64>) -> Realtime {
+    let mut options = RealtimeOptions::new(relays[0].url(), server.token("bob", "acme"));
+    options.addresses.extend(relays[1..].iter().map(|relay| relay.url()));
+    options.min_backoff = Duration::from_millis(20);
+    options.only = only;
+    Realtime::connect(options)
+}
+
+/// Returns once the relay has served the frames the app sent before: it serves a stream's
+/// frames in order, so a send's ack comes after them.
+async fn served(live: &Realtime, channel: u64) {
+    let note = proto::SendMessageRequest {
+        channel_id: channel,
+        data: "served".into(),
+        ..Default::default()
+    };
+    live.send(note).await.unwrap();
+}
+
+/// Stops the relay `live` is on and returns the welcome of its reconnect to the next one.
+async fn moved(live: &mut Realtime, from: TestRelay) -> proto::Welcome {
+    from.stop().await;
+    let (welcome, _) = live::until(live, "the welcome after the reconnect", |e| match e {
+        RealtimeEvent::Welcome(welcome) => Some(welcome.clone()),
+        _ => None,
+    })
+    .await;
+    live::live(live).await;
+    welcome
+}
+
+/// What the app unsubscribed from while following all its conversations stays out after
+/// a reconnect.
+#[tokio::test]
+async fn an_unsubscribe_while_following_all_survives_a_reconnect() {
+    let server = TestController::start().await;
+    let (one, two) = (TestRelay::start(&server).await, TestRelay::start(&server).await);
+    let (quiet, busy) = (team(&server, &one).await, team(&server, &one).await);
+    let alice = two.client(server.token("alice", "acme")).await;
+    let mut bob = bob_on(&server, &[&one, &two], vec![]);
+    live::live(&mut bob).await;
+
+    bob.unsubscribe(&[quiet]).await.unwrap();
+    served(&bob, busy).await;
+    alice.send_text(quiet, "muted").await.unwrap();
+    alice.send_text(busy, "heard").await.unwrap();
+    let (_, before) = live::message(&mut bob, "heard").await;
+    assert!(!texts(&before).contains(&"muted".into()), "bob saw {before:?}");
+
+    let welcome = moved(&mut bob, one).await;
+    assert_eq!(welcome.channel_ids, [busy]);
+    alice.send_text(quiet, "still muted").await.unwrap();
+    alice.send_text(busy, "still heard").await.unwrap();
+    let (_, before) = live::message(&mut bob, "still heard").await;
+    assert_eq!(texts(&before), Vec::<String>::new());
+}
+
+/// The conversations the app named, subscribed to and unsubscribed from are what it follows
+/// after a reconnect, down to none.
+#[tokio::test]
+async fn subscription_changes_to_named_conversations_survive_reconnects() {
+    let server = TestController::start().await;
+    let one = TestRelay::start(&server).await;
+    let (two, three) = (TestRelay::start(&server).await, TestRelay::start(&server).await);
+    let (first, second) = (team(&server, &one).await, team(&server, &one).await);
+    let alice = three.client(server.token("alice", "acme")).await;
+    let mut bob = bob_on(&server, &[&one, &two, &three], vec![first]);
+    live::live(&mut bob).await;
+
+    bob.subscribe(&[second]).await.unwrap();
+    bob.unsubscribe(&[first]).await.unwrap();
+    served(&bob, second).await;
+    alice.send_text(first, "left").await.unwrap();
+    alice.send_text(second, "joined").await.unwrap();
+    let (_, before) = live::message(&mut bob, "joined").await;
+    assert!(!texts(&before).contains(&"left".into()), "bob saw {before:?}");
+
+    let welcome = moved(&mut bob, one).await;
+    assert_eq!(welcome.channel_ids, [second]);
+    alice.send_text(second, "after the move").await.unwrap();
+    live::message(&mut bob, "after the move").await;
+
+    bob.unsubscribe(&[second]).await.unwrap();
+    served(&bob, second).await;
+    let welcome = moved(&mut bob, two).await;
+    assert_eq!(welcome.channel_ids, Vec::<u64>::new(), "none, not all");
+}
+
 #[tokio::test]
 async fn a_stalled_client_is_cut_off_while_the_others_keep_receiving() {
     let server = TestController::start().await;
@@ -143,7 +233,7 @@ async fn a_stalled_client_is_cut_off_while_the_others_keep_receiving() {
         endpoint.connect().await.unwrap(),
     );
     let (frames, outbound) = tokio::sync::mpsc::channel(4);
-    let hello = proto::Hello { only: vec![channel], resume: vec![] };
+    let hello = proto::Hello { only: vec![channel], ..Default::default() };
     frames
         .send(proto::ClientFrame { kind: Some(proto::client_frame::Kind::Hello(hello)) })
         .await

@@ -48,6 +48,7 @@ async fn a_web_session_streams_events_and_takes_frames_by_unary_calls() {
     let hello = proto::Hello {
         only: vec![],
         resume: vec![proto::ChannelPosition { channel_id: team, after_id: earlier.id - 1 }],
+        ..Default::default()
     };
     let mut stream = web.subscribe(authorized(hello, &bob_token)).await.unwrap().into_inner();
     let ServerKind::Welcome(welcome) = next_frame(&mut stream).await else {
@@ -142,6 +143,27 @@ async fn a_web_session_streams_events_and_takes_frames_by_unary_calls() {
 }
 
 /// A gRPC-Web frame: flag 0, big-endian length, the message.
+#[tokio::test]
+async fn a_hello_that_contradicts_itself_is_refused_with_what_is_wrong() {
+    let server = TestController::start().await;
+    let relay = TestRelay::start(&server).await;
+    let (_, team) = server.team_of("alice", &["bob"]).await;
+    let token = server.token("bob", "acme");
+    let mut web = web_client(&relay).await;
+    let cases = [
+        (proto::Hello { only: vec![team], none: true, ..Default::default() }, "`none` and `only`"),
+        (proto::Hello { none: true, except: vec![team], ..Default::default() }, "`except`"),
+    ];
+    for (hello, what) in cases {
+        let status = match web.subscribe(authorized(hello, &token)).await {
+            Err(status) => status,
+            Ok(response) => response.into_inner().message().await.unwrap_err(),
+        };
+        assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+        assert!(status.message().contains(what), "{status:?}");
+    }
+}
+
 fn grpc_web_body(message: &impl prost::Message) -> Vec<u8> {
     let bytes = message.encode_to_vec();
     let mut body = vec![0];

@@ -5,9 +5,10 @@
 //! sends those positions in its `hello`, so the relay replays exactly what was missed:
 //! every message once, in order (what was received but not yet taken by the app is still
 //! queued for it). [`Realtime::positions`] is what the app has taken, the positions to save
-//! for a restart.
+//! for a restart. What the app subscribed to and unsubscribed from while connected is asked
+//! for again on every reconnect.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
 use switchboard_proto::tonic::{Code, Request, Status};
@@ -188,15 +189,14 @@ async fn run(
     mut commands: mpsc::Receiver<Command>,
     events: mpsc::Sender<RealtimeEvent>,
 ) {
-    // Newest message id received per conversation, where a reconnect resumes.
-    let mut received = options.positions.clone();
+    let mut resume =
+        Resume { following: Following::new(&options.only), received: options.positions.clone() };
     let mut backoff = options.min_backoff;
     let mut attempt = 0usize;
     loop {
         let address = options.addresses[attempt % options.addresses.len()].clone();
         attempt += 1;
-        let outcome =
-            connection(&address, &mut options, &mut commands, &events, &mut received).await;
+        let outcome = connection(&address, &mut options, &mut commands, &events, &mut resume).await;
         let status = match outcome {
             Ok(Ended::AppClosed) => return,
             Ok(Ended::WasLive) => {
@@ -215,6 +215,86 @@ async fn run(
     }
 }
 
+/// What a reconnect asks the relay for.
+struct Resume {
+    /// The conversations the app follows, as it last changed them.
+    following: Following,
+    /// Newest message id received per conversation, where the replay starts.
+    received: HashMap<u64, u64>,
+}
+
+impl Resume {
+    fn hello(&self) -> pb::Hello {
+        let resume = self
+            .received
+            .iter()
+            .filter(|(channel, _)| self.following.includes(**channel))
+            .map(|(channel_id, after_id)| pb::ChannelPosition {
+                channel_id: *channel_id,
+                after_id: *after_id,
+            })
+            .collect();
+        match &self.following {
+            Following::All { except } => {
+                pb::Hello { resume, except: except.iter().copied().collect(), ..Default::default() }
+            }
+            Following::Only(only) => pb::Hello {
+                only: only.iter().copied().collect(),
+                resume,
+                none: only.is_empty(),
+                ..Default::default()
+            },
+        }
+    }
+}
+
+/// Which conversations the app follows.
+enum Following {
+    /// All of the user's (the relay adds those joined later) except these.
+    All { except: BTreeSet<u64> },
+    /// Exactly these.
+    Only(BTreeSet<u64>),
+}
+
+impl Following {
+    fn new(only: &[u64]) -> Self {
+        match only {
+            [] => Following::All { except: BTreeSet::new() },
+            only => Following::Only(only.iter().copied().collect()),
+        }
+    }
+
+    fn includes(&self, channel: u64) -> bool {
+        match self {
+            Following::All { except } => !except.contains(&channel),
+            Following::Only(only) => only.contains(&channel),
+        }
+    }
+
+    /// Follows a `subscribe` or `unsubscribe` frame the app sends.
+    fn change(&mut self, frame: &ClientKind) {
+        match (self, frame) {
+            (Following::All { except }, ClientKind::Subscribe(subscribe)) => {
+                for position in &subscribe.channels {
+                    except.remove(&position.channel_id);
+                }
+            }
+            (Following::All { except }, ClientKind::Unsubscribe(unsubscribe)) => {
+                except.extend(&unsubscribe.channel_ids);
+            }
+            (Following::Only(only), ClientKind::Subscribe(subscribe)) => {
+                only.extend(subscribe.channels.iter().map(|position| position.channel_id));
+            }
+            (Following::Only(only), ClientKind::Unsubscribe(unsubscribe)) => {
+                for channel in &unsubscribe.channel_ids {
+                    only.remove(channel);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 enum Ended {
     /// The app dropped its handle.
     AppClosed,
@@ -227,7 +307,7 @@ async fn connection(
     options: &mut RealtimeOptions,
     commands: &mut mpsc::Receiver<Command>,
     events: &mpsc::Sender<RealtimeEvent>,
-    received: &mut HashMap<u64, u64>,
+    resume: &mut Resume,
 ) -> Result<Ended, Status> {
     let channel = crate::client::endpoint(address, options.ca_pem.as_deref())
         .map_err(|e| Status::invalid_argument(format!("bad address {address}: {e}")))?
@@ -237,15 +317,7 @@ async fn connection(
         .await
         .map_err(|e| Status::unavailable(format!("cannot connect to {address}: {e}")))?;
     let (outbound, outbound_rx) = mpsc::channel::<pb::ClientFrame>(1024);
-    let resume = received
-        .iter()
-        .filter(|(channel, _)| options.only.is_empty() || options.only.contains(channel))
-        .map(|(channel_id, after_id)| pb::ChannelPosition {
-            channel_id: *channel_id,
-            after_id: *after_id,
-        })
-        .collect();
-    let hello = pb::Hello { only: options.only.clone(), resume };
+    let hello = resume.hello();
     let _ = outbound.try_send(pb::ClientFrame { kind: Some(ClientKind::Hello(hello)) });
     let mut request = Request::new(ReceiverStream::new(outbound_rx));
     let bearer = format!("Bearer {}", options.token)
@@ -261,7 +333,10 @@ async fn connection(
             command = commands.recv() => {
                 let frame = match command {
                     None => break Ok(Ended::AppClosed),
-                    Some(Command::Frame(kind)) => kind,
+                    Some(Command::Frame(kind)) => {
+                        resume.following.change(&kind);
+                        kind
+                    }
                     Some(Command::Send(frame, reply)) => {
                         let id = frame.message.as_ref().map(|m| m.client_msg_id.clone());
                         pending.insert(id.unwrap_or_default(), reply);
@@ -291,7 +366,7 @@ async fn connection(
                         RealtimeEvent::Live(done)
                     }
                     ServerKind::Event(event) => {
-                        advance(received, &event);
+                        advance(&mut resume.received, &event);
                         RealtimeEvent::Event(event)
                     }
                     ServerKind::Ack(ack) => {
