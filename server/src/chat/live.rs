@@ -5,7 +5,7 @@ use std::time::Instant;
 use super::{ChatService, policy};
 use crate::auth::Caller;
 use crate::error::{ChatError, ChatResult};
-use crate::model::{ConversationId, Kind, MessageId};
+use crate::model::{ConversationId, MessageId};
 use crate::realtime::RelayId;
 use crate::validate::{self, Violations};
 
@@ -138,23 +138,15 @@ impl ChatService {
         }
     }
 
-    /// Presence goes to every conversation the user shares with someone.
+    /// Presence goes to every conversation of the user's. Their notes to self get it too
+    /// (sessions never echo a user's own presence), which costs less than reading each
+    /// conversation to leave those out: one Store read per conversation, on every change.
     async fn publish_presence(&self, org: &str, user: &str, online: bool) {
-        let ids = match super::user_conversations(&*self.store, org, user).await {
-            Ok(ids) => ids,
+        match super::user_conversations(&*self.store, org, user).await {
+            Ok(ids) => self.events.presence(org, user, online, &ids).await,
             Err(error) => {
-                tracing::warn!(%error, "presence not published: cannot list conversations");
-                return;
-            }
-        };
-        let mut shared = Vec::new();
-        for id in ids {
-            if let Ok(Some(conversation)) = self.store.get_conversation(id).await
-                && conversation.kind != Kind::SelfNotes
-            {
-                shared.push(id);
+                tracing::warn!(%error, "presence not published: cannot list conversations")
             }
         }
-        self.events.presence(org, user, online, &shared).await;
     }
 }
