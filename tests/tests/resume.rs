@@ -3,9 +3,8 @@
 use std::time::Duration;
 
 use switchboard_sdk::token::{SigningKey, TokenSpec, mint_at};
-use switchboard_tests::live::texts;
 use switchboard_tests::{
-    Code, Realtime, RealtimeEvent, RealtimeOptions, TestController, TestRelay, proto,
+    Client, Code, Realtime, RealtimeEvent, RealtimeOptions, TestController, TestRelay, proto,
 };
 use switchboard_tests::{TEST_SECRET, live};
 
@@ -158,6 +157,17 @@ async fn moved(live: &mut Realtime, from: TestRelay) -> proto::Welcome {
     welcome
 }
 
+/// Alice writes in `off` and then `marker` in `on`: bob gets the marker with nothing from
+/// `off` before it.
+async fn hears_only(bob: &mut Realtime, alice: &Client, on: u64, off: u64, marker: &str) {
+    alice.send_text(off, "not for bob").await.unwrap();
+    alice.send_text(on, marker).await.unwrap();
+    let (_, before) = live::message(bob, marker).await;
+    let leaked: Vec<_> =
+        before.iter().filter_map(live::created).filter(|m| m.channel_id == off).collect();
+    assert!(leaked.is_empty(), "bob got {leaked:?}");
+}
+
 /// What the app unsubscribed from while following all its conversations stays out after
 /// a reconnect.
 #[tokio::test]
@@ -171,17 +181,11 @@ async fn an_unsubscribe_while_following_all_survives_a_reconnect() {
 
     bob.unsubscribe(&[quiet]).await.unwrap();
     served(&bob, busy).await;
-    alice.send_text(quiet, "muted").await.unwrap();
-    alice.send_text(busy, "heard").await.unwrap();
-    let (_, before) = live::message(&mut bob, "heard").await;
-    assert!(!texts(&before).contains(&"muted".into()), "bob saw {before:?}");
+    hears_only(&mut bob, &alice, busy, quiet, "heard").await;
 
     let welcome = moved(&mut bob, one).await;
     assert_eq!(welcome.channel_ids, [busy]);
-    alice.send_text(quiet, "still muted").await.unwrap();
-    alice.send_text(busy, "still heard").await.unwrap();
-    let (_, before) = live::message(&mut bob, "still heard").await;
-    assert_eq!(texts(&before), Vec::<String>::new());
+    hears_only(&mut bob, &alice, busy, quiet, "still heard").await;
 }
 
 /// The conversations the app named, subscribed to and unsubscribed from are what it follows
@@ -199,10 +203,7 @@ async fn subscription_changes_to_named_conversations_survive_reconnects() {
     bob.subscribe(&[second]).await.unwrap();
     bob.unsubscribe(&[first]).await.unwrap();
     served(&bob, second).await;
-    alice.send_text(first, "left").await.unwrap();
-    alice.send_text(second, "joined").await.unwrap();
-    let (_, before) = live::message(&mut bob, "joined").await;
-    assert!(!texts(&before).contains(&"left".into()), "bob saw {before:?}");
+    hears_only(&mut bob, &alice, second, first, "joined").await;
 
     let welcome = moved(&mut bob, one).await;
     assert_eq!(welcome.channel_ids, [second]);
