@@ -15,6 +15,7 @@ import type { Notification } from "./gen/switchboard/v1/notifications_pb.js";
 import type { SearchHit } from "./gen/switchboard/v1/search_pb.js";
 import {
   ClientFrameSchema,
+  HelloSchema,
   RealtimeWeb,
   type ServerFrame,
 } from "./gen/switchboard/v1/realtime_pb.js";
@@ -74,6 +75,9 @@ export class SwitchboardClient {
   private readonly files: Client<typeof Files>;
   private readonly handlers = new Map<keyof SwitchboardEvents, Set<Handler<never>>>();
   private readonly positions: Map<bigint, bigint>;
+  /** What the session follows, asked for again on every reconnect: all of the user's
+   * conversations but `except`, or `only` these. */
+  private readonly following: { except: Set<bigint> } | { only: Set<bigint> };
   private readonly stop = new AbortController();
   private sessionId = "";
   private currentState: ConnectionState = "connecting";
@@ -91,6 +95,8 @@ export class SwitchboardClient {
     this.web = createClient(RealtimeWeb, transport);
     this.files = createClient(Files, transport);
     this.positions = new Map(options.resume ?? []);
+    const channels = options.channels ?? [];
+    this.following = channels.length > 0 ? { only: new Set(channels) } : { except: new Set() };
   }
 
   /** Opens the live session (in the background; watch `state`) and returns the client. */
@@ -296,6 +302,29 @@ export class SwitchboardClient {
     await this.act({ kind: { case: "markRead", value } }, () => this.chat.markRead(value));
   }
 
+  /**
+   * Follows these conversations too (each replayed from its resume position, if any),
+   * from now on and after reconnects.
+   */
+  async subscribe(conversationIds: bigint[]): Promise<void> {
+    for (const id of conversationIds) {
+      if ("only" in this.following) this.following.only.add(id);
+      else this.following.except.delete(id);
+    }
+    const channels = conversationIds.map((channelId) => ({ channelId, afterId: this.positions.get(channelId) ?? 0n }));
+    // Without an open session there is nothing to tell: the next one starts with them.
+    await this.act({ kind: { case: "subscribe", value: { channels } } }, async () => {});
+  }
+
+  /** Stops following these conversations, from now on and after reconnects. */
+  async unsubscribe(conversationIds: bigint[]): Promise<void> {
+    for (const id of conversationIds) {
+      if ("only" in this.following) this.following.only.delete(id);
+      else this.following.except.add(id);
+    }
+    await this.act({ kind: { case: "unsubscribe", value: { channelIds: conversationIds } } }, async () => {});
+  }
+
   /** Ends the session; no reconnects after this. */
   close(): void {
     this.stop.abort();
@@ -323,11 +352,7 @@ export class SwitchboardClient {
     const { initialMs, maxMs } = this.options.backoff ?? { initialMs: 250, maxMs: 10_000 };
     for (let failures = 0; !this.stop.signal.aborted; ) {
       try {
-        const resume = [...this.positions].map(([channelId, afterId]) => ({ channelId, afterId }));
-        const frames = this.web.subscribe(
-          { only: this.options.channels ?? [], resume },
-          { signal: this.stop.signal },
-        );
+        const frames = this.web.subscribe(this.hello(), { signal: this.stop.signal });
         for await (const frame of frames) {
           if (this.handle(frame)) failures = 0;
         }
@@ -346,6 +371,16 @@ export class SwitchboardClient {
       this.setState("reconnecting");
       await sleep(backoffDelay(failures++, initialMs, maxMs));
     }
+  }
+
+  /** What a (re)connect asks for: the conversations followed now, and where to resume. */
+  private hello(): MessageInitShape<typeof HelloSchema> {
+    const resume = [...this.positions].map(([channelId, afterId]) => ({ channelId, afterId }));
+    if ("only" in this.following) {
+      const only = [...this.following.only];
+      return { only, none: only.length === 0, resume };
+    }
+    return { except: [...this.following.except], resume };
   }
 
   /** Handles one frame; true once the session is live. */

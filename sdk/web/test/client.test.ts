@@ -49,6 +49,30 @@ async function team(owner: SwitchboardClient, members: string[]): Promise<bigint
   return created.id;
 }
 
+/** A TCP proxy to the relay whose connections the test can cut. */
+async function cuttableProxy(): Promise<{ url: string; cut: () => void; close: () => void }> {
+  const sockets = new Set<Socket>();
+  const proxy = createServer((client) => {
+    const upstream = connectTcp(Number(new URL(relay).port), "127.0.0.1");
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on("error", () => {});
+      socket.on("close", () => sockets.delete(socket));
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+    cut: () => {
+      for (const socket of sockets) socket.destroy();
+    },
+    close: () => proxy.close(),
+  };
+}
+
+const fastBackoff = { initialMs: 50, maxMs: 200 };
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("SwitchboardClient", () => {
@@ -166,20 +190,9 @@ describe("SwitchboardClient", () => {
     const a = connect(alice);
     const channel = await team(a, [bob]);
     // bob reaches the relay through a proxy the test can cut.
-    const sockets = new Set<Socket>();
-    const proxy = createServer((client) => {
-      const upstream = connectTcp(Number(new URL(relay).port), "127.0.0.1");
-      for (const socket of [client, upstream]) {
-        sockets.add(socket);
-        socket.on("error", () => {});
-        socket.on("close", () => sockets.delete(socket));
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
-    const url = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    const proxy = await cuttableProxy();
     try {
-      const b = connect(bob, { url, backoff: { initialMs: 50, maxMs: 200 } });
+      const b = connect(bob, { url: proxy.url, backoff: fastBackoff });
       const received: string[] = [];
       b.on("message", (m) => received.push(m.data));
       await live(b);
@@ -188,7 +201,7 @@ describe("SwitchboardClient", () => {
       await first;
 
       const reconnecting = next(b, "state", (s) => s === "reconnecting");
-      for (const socket of sockets) socket.destroy();
+      proxy.cut();
       await reconnecting;
       const back = next(b, "state", (s) => s === "live");
       await a.send(channel, "two, while bob was away");
@@ -197,6 +210,41 @@ describe("SwitchboardClient", () => {
       await a.send(channel, "three");
       await third;
       expect(received).toEqual(["one", "two, while bob was away", "three"]);
+    } finally {
+      proxy.close();
+    }
+  });
+
+  it("keeps what was subscribed to and unsubscribed from across a reconnect", async () => {
+    const [alice, bob] = [unique("alice"), unique("bob")];
+    const a = connect(alice);
+    const [quiet, busy, later] = [await team(a, [bob]), await team(a, [bob]), await team(a, [bob])];
+    const proxy = await cuttableProxy();
+    try {
+      // One page follows all of bob's conversations, the other names them.
+      const all = connect(bob, { url: proxy.url, backoff: fastBackoff });
+      const named = connect(bob, { url: proxy.url, channels: [quiet], backoff: fastBackoff });
+      await Promise.all([live(all), live(named)]);
+      await all.unsubscribe([quiet]);
+      await named.subscribe([later]);
+      await named.unsubscribe([quiet]);
+
+      const back = [all, named].map(async (page) => {
+        await next(page, "state", (s) => s === "reconnecting");
+        await next(page, "state", (s) => s === "live");
+      });
+      proxy.cut();
+      await Promise.all(back);
+      const got = { all: [] as string[], named: [] as string[] };
+      all.on("message", (m) => got.all.push(m.data));
+      named.on("message", (m) => got.named.push(m.data));
+      const last = [all, named].map((page) => next(page, "message", (m) => m.data === "in later"));
+      await a.send(quiet, "in quiet");
+      await a.send(busy, "in busy");
+      await a.send(later, "in later");
+      await Promise.all(last);
+      expect(got.all).toEqual(["in busy", "in later"]);
+      expect(got.named).toEqual(["in later"]);
     } finally {
       proxy.close();
     }
