@@ -159,9 +159,10 @@ async fn tokens_with_malformed_identity_claims_are_refused() {
 #[tokio::test]
 async fn a_token_that_expires_while_in_use_is_refused_from_then_on() {
     let server = TestController::builder().leeway_secs(0).start().await;
-    // Issued 58 s ago with a minute to live: it expires in two seconds.
+    // Issued 57 s ago with a minute to live: it expires in two to three seconds (`now` is
+    // whole seconds), time enough for the two calls below on a loaded machine.
     let spec = TokenSpec::new("alice", "acme").ttl(Duration::from_secs(60));
-    let issued = now() - 58;
+    let issued = now() - 57;
     let expires_at = issued + 60;
     let client = server.client_with_token(mint_at(&spec, &hs256(), issued).unwrap()).await;
     client.list_conversations(0, 10).await.expect("a fresh token works");
