@@ -44,6 +44,7 @@ macro_rules! store_conformance_suite {
                 audit_entries_are_listed_per_org_and_day_newest_first,
                 message_changes_follow_inserts_and_updates,
                 notifications_are_per_user_newest_first_and_rewritable,
+                a_messages_notifications_are_stored_with_it_and_not_again_for_a_retry,
                 mutes_and_read_markers_are_per_member);
         }
     };
@@ -208,16 +209,16 @@ pub async fn self_conversations_are_one_per_user(store: Arc<dyn Store>) {
 pub async fn retried_messages_return_the_original(store: Arc<dyn Store>) {
     team(&store, 5, &[("a", Role::Owner), ("b", Role::Member)]).await;
     let original = message(5, id_in(0, 1), "a", Some("k"));
-    assert_eq!(store.insert_message(&original).await.unwrap(), Inserted::New);
+    assert_eq!(store.insert_message(&original, &[]).await.unwrap(), Inserted::New);
     let retry = message(5, id_in(0, 2), "a", Some("k"));
     assert_eq!(
-        store.insert_message(&retry).await.unwrap(),
+        store.insert_message(&retry, &[]).await.unwrap(),
         Inserted::Duplicate(Box::new(original.clone()))
     );
     let other_sender = message(5, id_in(0, 3), "b", Some("k"));
-    assert_eq!(store.insert_message(&other_sender).await.unwrap(), Inserted::New);
+    assert_eq!(store.insert_message(&other_sender, &[]).await.unwrap(), Inserted::New);
     let no_key = message(5, id_in(0, 4), "a", None);
-    assert_eq!(store.insert_message(&no_key).await.unwrap(), Inserted::New);
+    assert_eq!(store.insert_message(&no_key, &[]).await.unwrap(), Inserted::New);
     assert_eq!(store.get_message(5, retry.id).await.unwrap(), None, "the retry wrote nothing");
 }
 
@@ -227,7 +228,10 @@ pub async fn concurrent_retries_store_one_message(store: Arc<dyn Store>) {
     for i in 0..16 {
         let store = store.clone();
         racers.push(tokio::spawn(async move {
-            store.insert_message(&message(6, id_in(0, 10 + i), "a", Some("same"))).await.unwrap()
+            store
+                .insert_message(&message(6, id_in(0, 10 + i), "a", Some("same")), &[])
+                .await
+                .unwrap()
         }));
     }
     let mut new = 0;
@@ -246,7 +250,7 @@ async fn seed_buckets(store: &Arc<dyn Store>, channel: u64) -> Vec<u64> {
     for bucket in [0, 1, 5, 6] {
         for n in 0..3 {
             let id = id_in(bucket, 1 + n);
-            store.insert_message(&message(channel, id, "a", None)).await.unwrap();
+            store.insert_message(&message(channel, id, "a", None), &[]).await.unwrap();
             ids.push(id);
         }
     }
@@ -304,7 +308,7 @@ pub async fn history_ranges_are_exclusive_and_limited(store: Arc<dyn Store>) {
 pub async fn edits_and_deletes_are_read_back(store: Arc<dyn Store>) {
     team(&store, 9, &[("a", Role::Owner)]).await;
     let mut m = message(9, id_in(2, 5), "a", Some("e"));
-    store.insert_message(&m).await.unwrap();
+    store.insert_message(&m, &[]).await.unwrap();
     m.data = "edited".into();
     m.edited_at_ms = Some(EPOCH_MS + 10);
     store.update_message(&m, EPOCH_MS + 10).await.unwrap();
@@ -316,7 +320,7 @@ pub async fn edits_and_deletes_are_read_back(store: Arc<dyn Store>) {
         HistoryQuery { before: None, after: None, direction: Direction::NewestFirst, limit: 10 };
     assert_eq!(store.list_messages(9, all).await.unwrap(), vec![m.clone()]);
     let retry = message(9, id_in(2, 6), "a", Some("e"));
-    assert_eq!(store.insert_message(&retry).await.unwrap(), Inserted::Duplicate(Box::new(m)));
+    assert_eq!(store.insert_message(&retry, &[]).await.unwrap(), Inserted::Duplicate(Box::new(m)));
 }
 
 pub async fn read_markers_only_move_forward(store: Arc<dyn Store>) {
@@ -348,7 +352,7 @@ pub async fn concurrent_writers_lose_nothing(store: Arc<dyn Store>) {
             for n in 0..40 {
                 let id = id_in(w % 3, 100 + w * 1000 + n);
                 store
-                    .insert_message(&message(30, id, "a", Some(&format!("{w}-{n}"))))
+                    .insert_message(&message(30, id, "a", Some(&format!("{w}-{n}"))), &[])
                     .await
                     .unwrap();
             }
@@ -367,13 +371,13 @@ pub async fn concurrent_writers_lose_nothing(store: Arc<dyn Store>) {
 pub async fn housekeeping_keeps_live_data(store: Arc<dyn Store>) {
     team(&store, 40, &[("a", Role::Owner)]).await;
     let original = message(40, id_in(0, 1), "a", Some("fresh"));
-    store.insert_message(&original).await.unwrap();
+    store.insert_message(&original, &[]).await.unwrap();
     store.maintain().await.unwrap();
     store.flush().await.unwrap();
     // a key inside its window still answers with the original after housekeeping
     let retry = message(40, id_in(0, 2), "a", Some("fresh"));
     assert_eq!(
-        store.insert_message(&retry).await.unwrap(),
+        store.insert_message(&retry, &[]).await.unwrap(),
         Inserted::Duplicate(Box::new(original.clone()))
     );
     assert_eq!(store.get_message(40, original.id).await.unwrap(), Some(original));
@@ -413,7 +417,7 @@ pub async fn attachments_round_trip_with_their_messages(store: Arc<dyn Store>) {
     m.kind = MessageType::Image;
     m.data = a.id.to_string();
     m.attachment = Some(Box::new(Attachment { message_id: Some(m.id), ..a.clone() }));
-    store.insert_message(&m).await.unwrap();
+    store.insert_message(&m, &[]).await.unwrap();
     assert_eq!(store.get_message(20, m.id).await.unwrap(), Some(m.clone()));
     // A delete drops the message's copy of the metadata.
     m.deleted = true;
@@ -505,10 +509,10 @@ pub async fn message_changes_follow_inserts_and_updates(store: Arc<dyn Store>) {
     let first = message(30, id_in(700, 60_000), "a", Some("k"));
     let second = message(30, id_in(700, 60_001), "a", None);
     let hour = change_hour(first.ts_ms);
-    store.insert_message(&second).await.unwrap();
-    store.insert_message(&first).await.unwrap();
+    store.insert_message(&second, &[]).await.unwrap();
+    store.insert_message(&first, &[]).await.unwrap();
     let retry = message(30, id_in(700, 60_002), "a", Some("k"));
-    assert!(matches!(store.insert_message(&retry).await.unwrap(), Inserted::Duplicate(_)));
+    assert!(matches!(store.insert_message(&retry, &[]).await.unwrap(), Inserted::Duplicate(_)));
     let edited_at = first.ts_ms + 5;
     store.update_message(&first, edited_at).await.unwrap();
     let change = |at_ms, m: &Message| MessageChange { at_ms, channel_id: 30, message_id: m.id };
@@ -562,6 +566,26 @@ pub async fn notifications_are_per_user_newest_first_and_rewritable(store: Arc<d
     store.put_notifications(std::slice::from_ref(&read)).await.unwrap();
     let listed = store.list_notifications("acme", "bob", u64::MAX, 1).await.unwrap();
     assert_eq!(listed, [read], "a rewrite replaces the notification");
+}
+
+pub async fn a_messages_notifications_are_stored_with_it_and_not_again_for_a_retry(
+    store: Arc<dyn Store>,
+) {
+    let sent = message(43, id_in(0, 1), "author", Some("once"));
+    let caused = [notification("acme", "bob", 50, 43), notification("acme", "carol", 51, 43)];
+    assert_eq!(store.insert_message(&sent, &caused).await.unwrap(), Inserted::New);
+    let retry = Message { id: id_in(0, 2), ..sent.clone() };
+    let again = [notification("acme", "bob", 52, 43)];
+    let outcome = store.insert_message(&retry, &again).await.unwrap();
+    assert_eq!(outcome, Inserted::Duplicate(Box::new(sent)));
+    assert_eq!(
+        store.list_notifications("acme", "bob", u64::MAX, 10).await.unwrap(),
+        [caused[0].clone()]
+    );
+    assert_eq!(
+        store.list_notifications("acme", "carol", u64::MAX, 10).await.unwrap(),
+        [caused[1].clone()]
+    );
 }
 
 pub async fn mutes_and_read_markers_are_per_member(store: Arc<dyn Store>) {

@@ -51,8 +51,8 @@ async fn embedded_housekeeping_prunes_changes_older_than_a_week() {
         mentions: Vec::new(),
     };
     let (old, recent) = (message(now - 8 * 86_400_000), message(now - 60_000));
-    engine.store.insert_message(&old).await.unwrap();
-    engine.store.insert_message(&recent).await.unwrap();
+    engine.store.insert_message(&old, &[]).await.unwrap();
+    engine.store.insert_message(&recent, &[]).await.unwrap();
     engine.store.maintain().await.unwrap();
     let changes = |ms: i64| engine.store.list_message_changes(change_hour(ms), None, 10);
     assert!(changes(old.ts_ms).await.unwrap().is_empty(), "pruned");

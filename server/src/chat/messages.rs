@@ -125,12 +125,13 @@ impl ChatService {
             attachment: attachment.map(|a| Box::new(Attachment { message_id: Some(id), ..a })),
             mentions,
         };
-        match self.store.insert_message(&message).await? {
+        let notifications = self.notifications_for(&conversation, &message).await;
+        match self.store.insert_message(&message, &notifications).await? {
             Inserted::New => {
                 self.metrics.send_ack_seconds.observe(received.elapsed().as_secs_f64());
                 self.metrics.messages_sent.inc();
                 self.events.message_created(&caller.org, &message).await;
-                self.notify(&conversation, &message).await;
+                self.notified(&notifications);
                 Ok(Sent { message, duplicate: false })
             }
             Inserted::Duplicate(original) => Ok(Sent { message: *original, duplicate: true }),

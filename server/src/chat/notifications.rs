@@ -45,15 +45,28 @@ pub struct Unread {
 }
 
 impl ChatService {
-    /// After a new message is stored: notify whoever it concerns and is not following the
-    /// conversation live. A failure is logged; the message is sent either way.
-    pub(super) async fn notify(&self, conversation: &Conversation, message: &Message) {
-        if let Err(error) = self.try_notify(conversation, message).await {
-            tracing::error!(%error, message_id = message.id, "notifications not written");
+    /// The notifications a new message causes, stored with it: for whoever it concerns and
+    /// is not following the conversation live. A failure to work them out is logged; the
+    /// message is sent either way.
+    pub(super) async fn notifications_for(
+        &self,
+        conversation: &Conversation,
+        message: &Message,
+    ) -> Vec<Notification> {
+        match self.try_notifications_for(conversation, message).await {
+            Ok(notifications) => notifications,
+            Err(error) => {
+                tracing::error!(%error, message_id = message.id, "notifications not worked out");
+                Vec::new()
+            }
         }
     }
 
-    async fn try_notify(&self, conversation: &Conversation, message: &Message) -> ChatResult<()> {
+    async fn try_notifications_for(
+        &self,
+        conversation: &Conversation,
+        message: &Message,
+    ) -> ChatResult<Vec<Notification>> {
         let mut notifications = Vec::new();
         for (user, reason) in self.concerned(conversation, message).await? {
             if self.follows_live(&conversation.org, &user).await {
@@ -73,13 +86,17 @@ impl ChatService {
                 read: false,
             });
         }
+        Ok(notifications)
+    }
+
+    /// Once a message and its notifications are stored: counts them and hands them to
+    /// push delivery.
+    pub(super) fn notified(&self, notifications: &[Notification]) {
         if notifications.is_empty() {
-            return Ok(());
+            return;
         }
-        self.store.put_notifications(&notifications).await?;
         self.metrics.notifications_created.inc_by(notifications.len() as u64);
-        self.push.deliver(&notifications);
-        Ok(())
+        self.push.deliver(notifications);
     }
 
     /// Who a message concerns, and why: its `@user` mentions; every member (not muted) for

@@ -144,8 +144,8 @@ impl Store for MeteredStore {
         )
         .await
     }
-    async fn insert_message(&self, m: &Message) -> StoreResult<Inserted> {
-        timed(&self.metrics.store_write_seconds, "insert_message", self.inner.insert_message(m))
+    async fn insert_message(&self, m: &Message, n: &[Notification]) -> StoreResult<Inserted> {
+        timed(&self.metrics.store_write_seconds, "insert_message", self.inner.insert_message(m, n))
             .await
     }
     async fn get_message(

@@ -167,9 +167,14 @@ pub trait Store: Send + Sync + 'static {
         limit: usize,
     ) -> StoreResult<Vec<ConversationId>>;
 
-    /// Stores a message, unless its (channel, sender, client_msg_id) was seen within the
-    /// dedup window, in which case the original comes back.
-    async fn insert_message(&self, message: &Message) -> StoreResult<Inserted>;
+    /// Stores a message and the notifications it causes, unless its (channel, sender,
+    /// client_msg_id) was seen within the dedup window, in which case the original comes
+    /// back and nothing is written.
+    async fn insert_message(
+        &self,
+        message: &Message,
+        notifications: &[Notification],
+    ) -> StoreResult<Inserted>;
 
     async fn get_message(
         &self,

@@ -155,6 +155,10 @@ impl Tables {
         );
     }
 
+    fn put_notification(&self, batch: &mut OwnedWriteBatch, n: &Notification) {
+        batch.insert(&self.notifications, keys::notification(&n.org, &n.user, n.id), encode(n));
+    }
+
     fn put_conversation(&self, batch: &mut OwnedWriteBatch, conversation: &Conversation) {
         batch.insert(
             &self.conversations,
@@ -413,7 +417,12 @@ impl Store for EmbeddedStore {
         Ok(ids)
     }
 
-    async fn insert_message(&self, message: &Message) -> StoreResult<Inserted> {
+    /// The message and its notifications are one durable write (one `fsync`).
+    async fn insert_message(
+        &self,
+        message: &Message,
+        notifications: &[Notification],
+    ) -> StoreResult<Inserted> {
         let dedup_key = message
             .client_msg_id
             .as_deref()
@@ -443,6 +452,9 @@ impl Store for EmbeddedStore {
                 batch.insert(&t.message_buckets, &bucket_key[..], &[][..]);
             }
             t.put_message_change(batch, message, message.ts_ms);
+            for notification in notifications {
+                t.put_notification(batch, notification);
+            }
             Ok(Inserted::New)
         })
         .await
@@ -559,12 +571,8 @@ impl Store for EmbeddedStore {
 
     async fn put_notifications(&self, notifications: &[Notification]) -> StoreResult<()> {
         self.write(|t, batch| {
-            for n in notifications {
-                batch.insert(
-                    &t.notifications,
-                    keys::notification(&n.org, &n.user, n.id),
-                    encode(n),
-                );
+            for notification in notifications {
+                t.put_notification(batch, notification);
             }
             Ok(())
         })

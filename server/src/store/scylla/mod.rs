@@ -407,7 +407,11 @@ impl Store for ScyllaStore {
         Ok(rows.into_iter().map(|(id,)| id as u64).collect())
     }
 
-    async fn insert_message(&self, message: &Message) -> StoreResult<Inserted> {
+    async fn insert_message(
+        &self,
+        message: &Message,
+        notifications: &[Notification],
+    ) -> StoreResult<Inserted> {
         if let Some(key) = &message.client_msg_id {
             let claim =
                 (to_i64(message.channel_id), message.from.clone(), key.clone(), to_i64(message.id));
@@ -437,6 +441,12 @@ impl Store for ScyllaStore {
             change_values(message, message.ts_ms),
         );
         self.session.batch(&batch, values).await.map_err(failed)?;
+        // Not in the batch: an `@all` can notify thousands, more than one batch may carry.
+        // Once the message is stored the send succeeds; notifications that cannot be
+        // written are lost, as they would be if the controller stopped here.
+        if let Err(error) = self.put_notifications(notifications).await {
+            tracing::error!(%error, message_id = message.id, "notifications not written");
+        }
         Ok(Inserted::New)
     }
 
