@@ -64,6 +64,10 @@ async fn ack_history_and_connections_run_and_report() {
     let phases = ack["phases"].as_array().unwrap();
     assert_eq!(phases.len(), 2);
     assert!(phases.iter().all(|p| p["sent"].as_u64().unwrap() > 0 && p["failed"] == 0));
+    let direct = bench(&["ack", "--senders", "2", "--rate", "100", "--direct-messages"]).await;
+    assert_eq!(direct["direct_messages"], true);
+    let phases = direct["phases"].as_array().unwrap();
+    assert!(phases.iter().all(|p| p["sent"].as_u64().unwrap() > 0 && p["failed"] == 0));
 
     let history = bench(&["history", "--messages", "300", "--requests", "10"]).await;
     let pages = history["pages"].as_array().unwrap();

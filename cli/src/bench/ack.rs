@@ -1,6 +1,7 @@
 //! `ack`: send→ack latency and sends per second, every send written durably (the store's
-//! group commit shares one fsync among the sends that arrive together). One conversation
-//! with no live subscribers, so only the send path is measured.
+//! group commit shares one fsync among the sends that arrive together). No live
+//! subscribers, so only the send path is measured: one team conversation, or with
+//! `--direct-messages` each sender's DM with someone offline (a notification per send).
 
 use std::time::Duration;
 
@@ -19,6 +20,10 @@ pub(crate) struct AckArgs {
     /// The paced phase's target: sends per second across all senders.
     #[arg(long, default_value_t = 10_000.0)]
     rate: f64,
+    /// Each sender writes in a direct message to a user who never connects, so every send
+    /// also stores a notification (instead of in a team conversation, where none does).
+    #[arg(long)]
+    direct_messages: bool,
 }
 
 pub(crate) async fn run(
@@ -36,14 +41,19 @@ pub(crate) async fn run(
         })
         .await?
         .id;
-    let mut clients = Vec::new();
+    let mut senders = Vec::new();
     for user in &users {
-        clients.push(target.client(user).await?);
+        let client = target.client(user).await?;
+        let conversation = match args.direct_messages {
+            true => client.open_direct(&format!("ack-offline-{user}")).await?.id,
+            false => team,
+        };
+        senders.push((client, conversation));
     }
     let send = move |worker: usize, _counted_from| {
-        let client = clients[worker].clone();
+        let (client, conversation) = senders[worker].clone();
         async move {
-            client.send_text(team, "ack bench").await?;
+            client.send_text(conversation, "ack bench").await?;
             Ok(())
         }
     };
@@ -71,7 +81,14 @@ pub(crate) async fn run(
     }
     let points = phases.iter().map(|(_, r)| (r.per_sec(), r.latency.ms(0.99))).collect();
     Ok(Report {
-        title: format!("ack: {} senders, durable writes, {duration:?} per phase", args.senders),
+        title: format!(
+            "ack: {} senders, durable writes, {}, {duration:?} per phase",
+            args.senders,
+            match args.direct_messages {
+                true => "each in a DM to someone offline",
+                false => "in a team",
+            }
+        ),
         header: vec!["PHASE", "SENDS", "FAILED", "P50", "P90", "P99", "MAX"],
         rows,
         notes: vec![
@@ -79,7 +96,12 @@ pub(crate) async fn run(
              its timer woke it) to its ack"
                 .into(),
         ],
-        json: json!({ "scenario": "ack", "senders": args.senders, "phases": phase_json }),
+        json: json!({
+            "scenario": "ack",
+            "senders": args.senders,
+            "direct_messages": args.direct_messages,
+            "phases": phase_json,
+        }),
         curves: vec![Curve { name: "send→ack p99".into(), points }],
         throughput: "sends per second",
     })
