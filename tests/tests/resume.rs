@@ -188,6 +188,36 @@ async fn an_unsubscribe_while_following_all_survives_a_reconnect() {
     hears_only(&mut bob, &alice, busy, quiet, "still heard").await;
 }
 
+/// Following all, a conversation the app unsubscribed from is followed again once the user
+/// is added to it again: live (the relay follows membership) and after a reconnect.
+#[tokio::test]
+async fn a_conversation_unsubscribed_from_then_rejoined_is_followed_after_a_reconnect() {
+    let server = TestController::start().await;
+    let (one, two) = (TestRelay::start(&server).await, TestRelay::start(&server).await);
+    let (quiet, busy) = (team(&server, &one).await, team(&server, &one).await);
+    let alice = two.client(server.token("alice", "acme")).await;
+    let mut bob = bob_on(&server, &[&one, &two], vec![]);
+    live::live(&mut bob).await;
+    bob.unsubscribe(&[quiet]).await.unwrap();
+    served(&bob, busy).await;
+
+    alice.remove_member(quiet, "bob").await.unwrap();
+    alice.add_members(quiet, &["bob"]).await.unwrap();
+    live::until(&mut bob, "bob added back to quiet", |e| match e {
+        RealtimeEvent::Event(proto::Event {
+            conversation_id,
+            kind: Some(proto::event::Kind::MemberJoined(joined)),
+        }) if *conversation_id == quiet => {
+            joined.member.as_ref().filter(|m| m.user_id == "bob").map(|_| ())
+        }
+        _ => None,
+    })
+    .await;
+    let mut followed = moved(&mut bob, one).await.channel_ids;
+    followed.sort();
+    assert_eq!(followed, [quiet, busy]);
+}
+
 /// The conversations the app named, subscribed to and unsubscribed from are what it follows
 /// after a reconnect, down to none.
 #[tokio::test]

@@ -224,6 +224,20 @@ struct Resume {
 }
 
 impl Resume {
+    /// Takes note of an event from the relay: a new message moves its conversation's
+    /// position; the user (`me`) being added to a conversation again means it is followed
+    /// again when following all (the relay subscribes it, as it follows membership).
+    fn saw(&mut self, event: &pb::Event, me: &str) {
+        advance(&mut self.received, event);
+        if let Some(EventKind::MemberJoined(pb::MemberJoined { member: Some(member), .. })) =
+            &event.kind
+            && member.user_id == me
+            && let Following::All { except } = &mut self.following
+        {
+            except.remove(&event.conversation_id);
+        }
+    }
+
     fn hello(&self) -> pb::Hello {
         let resume = self
             .received
@@ -328,6 +342,8 @@ async fn connection(
 
     let mut pending: HashMap<String, oneshot::Sender<Result<pb::Ack, SdkError>>> = HashMap::new();
     let mut live = false;
+    // Who the relay says the stream is for (from its welcome).
+    let mut me = String::new();
     let result = loop {
         tokio::select! {
             command = commands.recv() => {
@@ -360,13 +376,16 @@ async fn connection(
                     Err(status) => break Err(status),
                 };
                 let event = match kind {
-                    ServerKind::Welcome(welcome) => RealtimeEvent::Welcome(welcome),
+                    ServerKind::Welcome(welcome) => {
+                        me.clone_from(&welcome.user_id);
+                        RealtimeEvent::Welcome(welcome)
+                    }
                     ServerKind::Live(done) => {
                         live = true;
                         RealtimeEvent::Live(done)
                     }
                     ServerKind::Event(event) => {
-                        advance(&mut resume.received, &event);
+                        resume.saw(&event, &me);
                         RealtimeEvent::Event(event)
                     }
                     ServerKind::Ack(ack) => {

@@ -80,6 +80,8 @@ export class SwitchboardClient {
   private readonly following: { except: Set<bigint> } | { only: Set<bigint> };
   private readonly stop = new AbortController();
   private sessionId = "";
+  /** Who the relay says the session is for (from its welcome). */
+  private userId = "";
   private currentState: ConnectionState = "connecting";
   /** Events not yet taken by `events()` readers. */
   private readonly queue: Event[] = [];
@@ -389,6 +391,7 @@ export class SwitchboardClient {
     switch (kind.case) {
       case "welcome":
         this.sessionId = kind.value.sessionId;
+        this.userId = kind.value.userId;
         return false;
       case "live":
         this.setState("live");
@@ -425,6 +428,13 @@ export class SwitchboardClient {
         break;
       case "presence":
         this.emit("presence", { userId: kind.value.userId, online: kind.value.online });
+        break;
+      case "memberJoined":
+        // Added to a conversation (again): following all, the relay follows it, and so do
+        // reconnects, even if it was unsubscribed from before.
+        if (kind.value.member?.userId === this.userId && "except" in this.following) {
+          this.following.except.delete(event.conversationId);
+        }
         break;
       case "readReceipt":
         this.emit("read", { conversationId: event.conversationId, userId: kind.value.userId, messageId: kind.value.messageId });

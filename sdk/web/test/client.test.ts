@@ -250,6 +250,42 @@ describe("SwitchboardClient", () => {
     }
   });
 
+  it("follows a conversation unsubscribed from once added to it again, after a reconnect too", async () => {
+    const [alice, bob] = [unique("alice"), unique("bob")];
+    const a = connect(alice);
+    const [quiet, busy] = [await team(a, [bob]), await team(a, [bob])];
+    const proxy = await cuttableProxy();
+    try {
+      const b = connect(bob, { url: proxy.url, backoff: fastBackoff });
+      await live(b);
+      await b.unsubscribe([quiet]);
+      const addedBack = next(
+        b,
+        "event",
+        (e) => e.conversationId === quiet && e.kind.case === "memberJoined" && e.kind.value.member?.userId === bob,
+      );
+      await a.api.removeMember({ conversationId: quiet, userId: bob });
+      await a.api.addMembers({ conversationId: quiet, userIds: [bob] });
+      await addedBack;
+
+      const back = (async () => {
+        await next(b, "state", (s) => s === "reconnecting");
+        await next(b, "state", (s) => s === "live");
+      })();
+      proxy.cut();
+      await back;
+      const got: string[] = [];
+      b.on("message", (m) => got.push(m.data));
+      const last = next(b, "message", (m) => m.data === "in busy");
+      await a.send(quiet, "in quiet");
+      await a.send(busy, "in busy");
+      await last;
+      expect(got).toEqual(["in quiet", "in busy"]);
+    } finally {
+      proxy.close();
+    }
+  });
+
   it("uploads a file, sends it, and another member downloads it", async () => {
     const [alice, bob] = [unique("alice"), unique("bob")];
     const a = connect(alice);
