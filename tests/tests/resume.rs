@@ -168,19 +168,36 @@ async fn hears_only(bob: &mut Realtime, alice: &Client, on: u64, off: u64, marke
     assert!(leaked.is_empty(), "bob got {leaked:?}");
 }
 
-/// What the app unsubscribed from while following all its conversations stays out after
-/// a reconnect.
-#[tokio::test]
-async fn an_unsubscribe_while_following_all_survives_a_reconnect() {
+/// Bob follows all his conversations but `quiet`, which he unsubscribed from; `busy` is
+/// the other team of his and alice's. His SDK is on relay `one` and moves to `two`. Bind
+/// every field (`..` would drop the controller and relay `two` at once).
+struct AllButQuiet {
+    _server: TestController,
+    one: TestRelay,
+    _two: TestRelay,
+    quiet: u64,
+    busy: u64,
+    alice: Client,
+    bob: Realtime,
+}
+
+async fn all_but_quiet() -> AllButQuiet {
     let server = TestController::start().await;
     let (one, two) = (TestRelay::start(&server).await, TestRelay::start(&server).await);
     let (quiet, busy) = (team(&server, &one).await, team(&server, &one).await);
     let alice = two.client(server.token("alice", "acme")).await;
     let mut bob = bob_on(&server, &[&one, &two], vec![]);
     live::live(&mut bob).await;
-
     bob.unsubscribe(&[quiet]).await.unwrap();
     served(&bob, busy).await;
+    AllButQuiet { _server: server, one, _two: two, quiet, busy, alice, bob }
+}
+
+/// What the app unsubscribed from while following all its conversations stays out after
+/// a reconnect.
+#[tokio::test]
+async fn an_unsubscribe_while_following_all_survives_a_reconnect() {
+    let AllButQuiet { _server, one, _two, quiet, busy, alice, mut bob } = all_but_quiet().await;
     hears_only(&mut bob, &alice, busy, quiet, "heard").await;
 
     let welcome = moved(&mut bob, one).await;
@@ -192,15 +209,7 @@ async fn an_unsubscribe_while_following_all_survives_a_reconnect() {
 /// is added to it again: live (the relay follows membership) and after a reconnect.
 #[tokio::test]
 async fn a_conversation_unsubscribed_from_then_rejoined_is_followed_after_a_reconnect() {
-    let server = TestController::start().await;
-    let (one, two) = (TestRelay::start(&server).await, TestRelay::start(&server).await);
-    let (quiet, busy) = (team(&server, &one).await, team(&server, &one).await);
-    let alice = two.client(server.token("alice", "acme")).await;
-    let mut bob = bob_on(&server, &[&one, &two], vec![]);
-    live::live(&mut bob).await;
-    bob.unsubscribe(&[quiet]).await.unwrap();
-    served(&bob, busy).await;
-
+    let AllButQuiet { _server, one, _two, quiet, busy, alice, mut bob } = all_but_quiet().await;
     alice.remove_member(quiet, "bob").await.unwrap();
     alice.add_members(quiet, &["bob"]).await.unwrap();
     live::until(&mut bob, "bob added back to quiet", |e| match e {
