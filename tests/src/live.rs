@@ -30,6 +30,16 @@ pub async fn until<T>(
     }
 }
 
+/// Waits for the next `welcome` (the first, or a reconnect's).
+pub async fn welcome(live: &mut Realtime) -> pb::Welcome {
+    until(live, "a welcome", |e| match e {
+        RealtimeEvent::Welcome(welcome) => Some(welcome.clone()),
+        _ => None,
+    })
+    .await
+    .0
+}
+
 /// Waits until the connection is live (welcome, replays, `live`).
 pub async fn live(live: &mut Realtime) -> pb::Live {
     until(live, "live", |e| match e {

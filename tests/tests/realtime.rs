@@ -83,11 +83,7 @@ async fn a_hello_naming_a_conversation_the_user_cannot_follow_starts_without_it(
     options.only = vec![shared, private];
     let mut bob = Realtime::connect(options);
 
-    let (welcome, _) = live::until(&mut bob, "the welcome", |e| match e {
-        RealtimeEvent::Welcome(welcome) => Some(welcome.clone()),
-        _ => None,
-    })
-    .await;
+    let welcome = live::welcome(&mut bob).await;
     assert_eq!(welcome.channel_ids, [shared]);
     let (refused, _) = live::until(&mut bob, "the refusal", |e| match e {
         RealtimeEvent::Error(error) => Some(error.clone()),

@@ -8,8 +8,8 @@ use switchboard_tests::{
 };
 use switchboard_tests::{TEST_SECRET, live};
 
-async fn team(server: &TestController, relay: &TestRelay) -> u64 {
-    let alice = relay.client(server.token("alice", "acme")).await;
+/// A new team of alice's (the caller) with bob.
+async fn team(alice: &Client) -> u64 {
     let request = proto::CreateTeamRequest {
         name: "Resume".into(),
         members: vec!["bob".into()],
@@ -22,8 +22,8 @@ async fn team(server: &TestController, relay: &TestRelay) -> u64 {
 async fn resume_delivers_everything_missed_and_sent_during_the_replay_exactly_once_in_order() {
     let server = TestController::start().await;
     let relay = TestRelay::start(&server).await;
-    let channel = team(&server, &relay).await;
     let alice = relay.client(server.token("alice", "acme")).await;
+    let channel = team(&alice).await;
 
     let mut first = relay.realtime(server.token("bob", "acme"));
     live::live(&mut first).await;
@@ -62,8 +62,8 @@ async fn resume_delivers_everything_missed_and_sent_during_the_replay_exactly_on
 async fn the_sdk_reconnects_to_another_relay_and_resumes_by_itself() {
     let server = TestController::start().await;
     let (one, two) = (TestRelay::start(&server).await, TestRelay::start(&server).await);
-    let channel = team(&server, &one).await;
     let alice = two.client(server.token("alice", "acme")).await;
+    let channel = team(&alice).await;
 
     let mut options = RealtimeOptions::new(one.url(), server.token("bob", "acme"));
     options.addresses.push(two.url());
@@ -101,8 +101,8 @@ async fn the_sdk_reconnects_to_another_relay_and_resumes_by_itself() {
 async fn a_restart_from_saved_positions_gets_what_the_app_had_not_taken() {
     let server = TestController::start().await;
     let relay = TestRelay::start(&server).await;
-    let channel = team(&server, &relay).await;
     let alice = relay.client(server.token("alice", "acme")).await;
+    let channel = team(&alice).await;
     let mut bob = relay.realtime(server.token("bob", "acme"));
     let mut witness = relay.realtime(server.token("bob", "acme"));
     live::live(&mut bob).await;
@@ -148,11 +148,7 @@ async fn served(live: &Realtime, channel: u64) {
 /// Stops the relay `live` is on and returns the welcome of its reconnect to the next one.
 async fn moved(live: &mut Realtime, from: TestRelay) -> proto::Welcome {
     from.stop().await;
-    let (welcome, _) = live::until(live, "the welcome after the reconnect", |e| match e {
-        RealtimeEvent::Welcome(welcome) => Some(welcome.clone()),
-        _ => None,
-    })
-    .await;
+    let welcome = live::welcome(live).await;
     live::live(live).await;
     welcome
 }
@@ -184,8 +180,8 @@ struct AllButQuiet {
 async fn all_but_quiet() -> AllButQuiet {
     let server = TestController::start().await;
     let (one, two) = (TestRelay::start(&server).await, TestRelay::start(&server).await);
-    let (quiet, busy) = (team(&server, &one).await, team(&server, &one).await);
     let alice = two.client(server.token("alice", "acme")).await;
+    let (quiet, busy) = (team(&alice).await, team(&alice).await);
     let mut bob = bob_on(&server, &[&one, &two], vec![]);
     live::live(&mut bob).await;
     bob.unsubscribe(&[quiet]).await.unwrap();
@@ -234,8 +230,8 @@ async fn subscription_changes_to_named_conversations_survive_reconnects() {
     let server = TestController::start().await;
     let one = TestRelay::start(&server).await;
     let (two, three) = (TestRelay::start(&server).await, TestRelay::start(&server).await);
-    let (first, second) = (team(&server, &one).await, team(&server, &one).await);
     let alice = three.client(server.token("alice", "acme")).await;
+    let (first, second) = (team(&alice).await, team(&alice).await);
     let mut bob = bob_on(&server, &[&one, &two, &three], vec![first]);
     live::live(&mut bob).await;
 
@@ -259,8 +255,8 @@ async fn subscription_changes_to_named_conversations_survive_reconnects() {
 async fn a_stalled_client_is_cut_off_while_the_others_keep_receiving() {
     let server = TestController::start().await;
     let relay = TestRelay::builder(&server).client_queue(16).start().await;
-    let channel = team(&server, &relay).await;
     let alice = relay.client(server.token("alice", "acme")).await;
+    let channel = team(&alice).await;
     let admin = relay.client(server.admin_token("ops", "acme")).await;
 
     // A raw stream that says hello and then never reads, with small HTTP/2 windows like a
@@ -347,7 +343,8 @@ async fn an_expired_token_ends_the_stream() {
 async fn a_refreshed_token_keeps_the_stream_open() {
     let server = TestController::builder().leeway_secs(0).start().await;
     let relay = TestRelay::builder(&server).token_grace_secs(0).start().await;
-    let channel = team(&server, &relay).await;
+    let alice = relay.client(server.token("alice", "acme")).await;
+    let channel = team(&alice).await;
     let (short, expires) = short_token("bob");
     let mut options = RealtimeOptions::new(relay.url(), short);
     options.min_backoff = Duration::from_secs(60);
@@ -358,7 +355,6 @@ async fn a_refreshed_token_keeps_the_stream_open() {
     let past_expiry = expires + Duration::from_millis(500);
     let wait = past_expiry.duration_since(std::time::SystemTime::now()).unwrap_or_default();
     tokio::time::sleep(wait).await;
-    let alice = relay.client(server.token("alice", "acme")).await;
     alice.send_text(channel, "still there?").await.unwrap();
     let (_, before) = live::message(&mut bob, "still there?").await;
     assert!(!before.iter().any(|e| matches!(e, RealtimeEvent::Disconnected { .. })), "{before:?}");
