@@ -1,8 +1,8 @@
 //! `switchboard.v1.Realtime` served by hand instead of by the generated server, for one
 //! reason: fan-out. A live event goes to every local subscriber of its channel; the relay
 //! encodes it once (see `RelayState::dispatch`) and queues the same bytes, shared, on every
-//! subscriber's session, so each stream only copies them into its socket buffer. The
-//! generated server would want a `ServerFrame` per subscriber, cloned and encoded each time.
+//! subscriber's session, so each stream only copies them into its socket buffer
+//! ([`EncodedCodec`]).
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -10,11 +10,10 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use bytes::{BufMut, Bytes};
-use switchboard_proto::codec::ProtoDecoder;
+use bytes::Bytes;
+use switchboard_proto::codec::EncodedCodec;
 use switchboard_proto::v1 as pb;
 use tonic::body::Body;
-use tonic::codec::{BufferSettings, Codec, EncodeBuf, Encoder};
 use tonic::codegen::http;
 use tonic::server::{Grpc, NamedService, StreamingService};
 use tonic::{Request, Response, Status, Streaming};
@@ -38,42 +37,6 @@ pub(crate) fn encode_event(event: &pb::Event) -> Bytes {
 
 /// `ServerFrame.event`'s field number.
 const EVENT_FIELD: u32 = 2;
-
-/// Queued frames are already encoded: writing one is a copy.
-struct EncodedFrames;
-
-impl Encoder for EncodedFrames {
-    type Item = Bytes;
-    type Error = Status;
-
-    fn encode(&mut self, frame: Bytes, dst: &mut EncodeBuf<'_>) -> Result<(), Status> {
-        dst.put_slice(&frame);
-        Ok(())
-    }
-
-    fn buffer_settings(&self) -> BufferSettings {
-        switchboard_proto::codec::buffers()
-    }
-}
-
-/// Client frames decoded as everywhere else; server frames written as they were queued.
-#[derive(Default)]
-struct RealtimeCodec;
-
-impl Codec for RealtimeCodec {
-    type Encode = Bytes;
-    type Decode = pb::ClientFrame;
-    type Encoder = EncodedFrames;
-    type Decoder = ProtoDecoder<pb::ClientFrame>;
-
-    fn encoder(&mut self) -> EncodedFrames {
-        EncodedFrames
-    }
-
-    fn decoder(&mut self) -> Self::Decoder {
-        ProtoDecoder::default()
-    }
-}
 
 /// The `switchboard.v1.Realtime` service.
 #[derive(Clone)]
@@ -123,7 +86,8 @@ impl tower::Service<http::Request<Body>> for RealtimeService {
                 let status = Status::unimplemented(format!("no method {}", request.uri().path()));
                 return Ok(status.into_http());
             }
-            let mut grpc = Grpc::new(RealtimeCodec).apply_max_message_size_config(Some(max), None);
+            let mut grpc = Grpc::new(EncodedCodec::<pb::ClientFrame>::default())
+                .apply_max_message_size_config(Some(max), None);
             Ok(grpc.streaming(Connect(api), request).await)
         })
     }

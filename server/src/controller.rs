@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use switchboard_proto::v1::admin_server::AdminServer;
 use switchboard_proto::v1::chat_server::ChatServer;
-use switchboard_proto::v1::fanout_server::FanoutServer;
 use switchboard_proto::v1::files_server::FilesServer;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
@@ -241,7 +240,7 @@ impl Controller {
     ) -> Result<(), ControllerError> {
         let (health, health_service) = tonic_health::server::health_reporter();
         health.set_serving::<ChatServer<ChatApi>>().await;
-        health.set_serving::<FanoutServer<FanoutApi>>().await;
+        health.set_serving::<FanoutApi>().await;
         let reflection = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(switchboard_proto::FILE_DESCRIPTOR_SET)
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -280,7 +279,7 @@ impl Controller {
             .add_service(health_service)
             .add_service(reflection)
             .add_service(ChatServer::new(api).max_decoding_message_size(self.max_request_bytes))
-            .add_service(FanoutServer::new(fanout))
+            .add_service(fanout)
             .add_service(AdminServer::new(admin))
             .add_service(FilesServer::new(files))
             .serve_with_incoming_shutdown(

@@ -1,12 +1,22 @@
 //! `switchboard.v1.Fanout`: the internal stream each relay holds to a controller. Opened
-//! only with the cluster's service credential.
+//! only with the cluster's service credential. Served by hand instead of by the generated
+//! server, like the relay's `Realtime`, for fan-out: the hub encodes each event once and
+//! queues the same bytes on every relay stream that wants it ([`EncodedCodec`]).
 
+use std::convert::Infallible;
+use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
-use switchboard_proto::v1::{self as pb, fanout_server::Fanout, relay_frame::Kind};
+use bytes::Bytes;
+use switchboard_proto::codec::EncodedCodec;
+use switchboard_proto::v1::{self as pb, relay_frame::Kind};
 use tokio_stream::wrappers::ReceiverStream;
 use tokio_stream::{Stream, StreamExt};
+use tonic::body::Body;
+use tonic::codegen::{Service, http};
+use tonic::server::{Grpc, NamedService, StreamingService};
 use tonic::{Request, Response, Status, Streaming};
 
 use crate::auth::ServiceCredential;
@@ -33,12 +43,10 @@ impl FanoutApi {
     }
 }
 
-type FrameStream = Pin<Box<dyn Stream<Item = Result<pb::FanoutFrame, Status>> + Send>>;
+/// Encoded `FanoutFrame`s to the relay.
+type FrameStream = Pin<Box<dyn Stream<Item = Result<Bytes, Status>> + Send>>;
 
-#[tonic::async_trait]
-impl Fanout for FanoutApi {
-    type StreamStream = FrameStream;
-
+impl FanoutApi {
     async fn stream(
         &self,
         request: Request<Streaming<pb::RelayFrame>>,
@@ -94,5 +102,45 @@ async fn handle(chat: &ChatService, hub: &FanoutHub, relay: RelayId, frame: pb::
         }
         Some(Kind::Report(report)) => hub.report_arrived(report),
         None => {}
+    }
+}
+
+impl NamedService for FanoutApi {
+    const NAME: &'static str = "switchboard.v1.Fanout";
+}
+
+/// `Stream` as tonic's streaming handler wants it.
+struct StreamMethod(FanoutApi);
+
+impl StreamingService<pb::RelayFrame> for StreamMethod {
+    type Response = Bytes;
+    type ResponseStream = FrameStream;
+    type Future = Pin<Box<dyn Future<Output = Result<Response<FrameStream>, Status>> + Send>>;
+
+    fn call(&mut self, request: Request<Streaming<pb::RelayFrame>>) -> Self::Future {
+        let api = self.0.clone();
+        Box::pin(async move { api.stream(request).await })
+    }
+}
+
+impl Service<http::Request<Body>> for FanoutApi {
+    type Response = http::Response<Body>;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: http::Request<Body>) -> Self::Future {
+        let api = self.clone();
+        Box::pin(async move {
+            if request.uri().path() != "/switchboard.v1.Fanout/Stream" {
+                let status = Status::unimplemented(format!("no method {}", request.uri().path()));
+                return Ok(status.into_http());
+            }
+            let mut grpc = Grpc::new(EncodedCodec::<pb::RelayFrame>::default());
+            Ok(grpc.streaming(StreamMethod(api), request).await)
+        })
     }
 }

@@ -7,7 +7,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use switchboard_proto::v1 as pb;
+use bytes::Bytes;
+use switchboard_proto::prost::Message as _;
+use switchboard_proto::v1::{self as pb, fanout_frame::Kind};
 use switchboard_telemetry::{follow_traceparent, traceparent_of_current};
 use tokio::sync::{RwLock, mpsc};
 use tokio_util::sync::CancellationToken;
@@ -30,8 +32,9 @@ const REPORT_TIMEOUT: Duration = Duration::from_millis(500);
 
 /// One attached relay stream.
 struct RelayLink {
-    /// The stream's outgoing queue.
-    sender: mpsc::Sender<pb::FanoutFrame>,
+    /// The stream's outgoing queue: encoded `FanoutFrame`s (an event's bytes are shared by
+    /// every relay it goes to).
+    sender: mpsc::Sender<Bytes>,
     /// Cancelled to end the stream (slow relay, or shutdown).
     cut: CancellationToken,
     /// What it is subscribed to, to clean up when it goes.
@@ -71,7 +74,7 @@ impl FanoutHub {
     }
 
     /// Registers a relay stream: its id, its outgoing frames, and the token that ends it.
-    pub async fn attach(&self) -> (RelayId, mpsc::Receiver<pb::FanoutFrame>, CancellationToken) {
+    pub async fn attach(&self) -> (RelayId, mpsc::Receiver<Bytes>, CancellationToken) {
         let id = self.next_relay.fetch_add(1, Ordering::Relaxed);
         let (sender, receiver) = mpsc::channel(RELAY_QUEUE);
         let cut = CancellationToken::new();
@@ -104,12 +107,10 @@ impl FanoutHub {
                 link.topics.insert(topic.clone());
             }
         }
-        let ack = pb::FanoutFrame {
-            kind: Some(pb::fanout_frame::Kind::Subscribed(pb::Topics {
-                topics: topics.iter().map(Topic::to_proto).collect(),
-                request_id,
-            })),
-        };
+        let ack = encode(Kind::Subscribed(pb::Topics {
+            topics: topics.iter().map(Topic::to_proto).collect(),
+            request_id,
+        }));
         if let Some(link) = state.relays.get(&relay)
             && link.sender.try_send(ack).is_err()
         {
@@ -166,15 +167,13 @@ impl FanoutHub {
         }
     }
 
-    /// The frame is built once per delivery, not once per relay.
+    /// The frame is built and encoded once per delivery, not once per relay.
     async fn dispatch(&self, Delivery { topic, event, .. }: Delivery) {
-        let frame = pb::FanoutFrame {
-            kind: Some(pb::fanout_frame::Kind::Event(pb::TopicEvent {
-                topic: Some(topic.to_proto()),
-                event: Some((*event).clone()),
-                traceparent: traceparent_of_current().unwrap_or_default(),
-            })),
-        };
+        let frame = encode(Kind::Event(pb::TopicEvent {
+            topic: Some(topic.to_proto()),
+            event: Some((*event).clone()),
+            traceparent: traceparent_of_current().unwrap_or_default(),
+        }));
         let mut too_slow = Vec::new();
         {
             let state = self.state.read().await;
@@ -195,8 +194,7 @@ impl FanoutHub {
     /// Tells every relay that events since `since_ms` may be lost, so it replays from the
     /// Store. A relay whose queue is full is cut off instead (it resyncs on reconnect).
     pub async fn resync_all(&self, since_ms: i64) {
-        let frame =
-            pb::FanoutFrame { kind: Some(pb::fanout_frame::Kind::Resync(pb::Resync { since_ms })) };
+        let frame = encode(Kind::Resync(pb::Resync { since_ms }));
         let state = self.state.read().await;
         for link in state.relays.values() {
             if link.sender.try_send(frame.clone()).is_err() {
@@ -209,12 +207,8 @@ impl FanoutHub {
     /// arrive within [`REPORT_TIMEOUT`] (a relay too busy to answer is left out).
     pub async fn relay_reports(&self, query: pb::ReportQuery) -> Vec<pb::RelayReport> {
         let request_id = self.next_report.fetch_add(1, Ordering::Relaxed);
-        let frame = pb::FanoutFrame {
-            kind: Some(pb::fanout_frame::Kind::ReportRequest(pb::ReportRequest {
-                request_id,
-                query: Some(query),
-            })),
-        };
+        let frame =
+            encode(Kind::ReportRequest(pb::ReportRequest { request_id, query: Some(query) }));
         let (asked, mut answered) = {
             let state = self.state.read().await;
             let (answers, answered) = mpsc::channel(state.relays.len().max(1));
@@ -247,4 +241,9 @@ impl FanoutHub {
     pub async fn topics(&self) -> Vec<Topic> {
         self.state.read().await.topics.keys().cloned().collect()
     }
+}
+
+/// A `FanoutFrame` as relay streams queue it.
+fn encode(kind: Kind) -> Bytes {
+    pb::FanoutFrame { kind: Some(kind) }.encode_to_vec().into()
 }
