@@ -14,51 +14,49 @@ use switchboard_proto::topic::Topic;
 impl RelayState {
     pub(crate) fn dispatch(self: &Arc<Self>, topic: &Topic, event: Arc<pb::Event>) {
         self.stats.events_received.inc();
-        let sessions = self.subscribers.sessions(topic);
         let conversation = event.conversation_id;
-        if sessions.is_empty() {
-            return;
-        }
-        // Encoded once per event that is delivered; every subscriber's queue shares the bytes.
-        let encoded = || encode_event(&event);
+        // Sessions the event takes out of a conversation: unsubscribed after the walk over
+        // the subscribers, which holds the registry's lock.
+        let mut leaving = Vec::new();
+        // Events are encoded once; every subscriber's queue shares the bytes.
         match topic {
             Topic::Channel { id: channel, .. } => {
                 let left = match &event.kind {
                     Some(Kind::MemberLeft(left)) => Some(left.user_id.as_str()),
                     _ => None,
                 };
-                let encoded = encoded();
-                for session in sessions {
+                let encoded = encode_event(&event);
+                self.subscribers.for_each(topic, |session| {
                     session.deliver(&event, &encoded);
                     if left == Some(session.user.as_str()) && session.forget_channel(*channel) {
-                        self.subscribers.unsubscribe(session.id, topic);
+                        leaving.push((session.id, topic.clone()));
                     }
-                }
+                });
             }
             Topic::User { .. } => match &event.kind {
                 Some(Kind::MemberJoined(joined)) => {
-                    for session in sessions {
+                    self.subscribers.for_each(topic, |session| {
                         if session.follows_all() && session.add_channel(conversation) {
-                            let state = self.clone();
+                            let (state, session) = (self.clone(), session.clone());
                             let (event, after) = (event.clone(), joined.replay_after);
                             tokio::spawn(async move { state.follow(session, event, after).await });
                         }
-                    }
+                    });
                 }
                 Some(Kind::MemberLeft(_)) => {
-                    let encoded = encoded();
-                    for session in sessions {
+                    let encoded = encode_event(&event);
+                    self.subscribers.for_each(topic, |session| {
                         if session.forget_channel(conversation) {
                             session.deliver(&event, &encoded);
-                            self.subscribers.unsubscribe(
-                                session.id,
-                                &Topic::channel(&session.org, conversation),
-                            );
+                            leaving.push((session.id, Topic::channel(&session.org, conversation)));
                         }
-                    }
+                    });
                 }
                 _ => {}
             },
+        }
+        for (session, topic) in leaving {
+            self.subscribers.unsubscribe(session, &topic);
         }
     }
 

@@ -123,13 +123,14 @@ impl ChannelSubscribers {
         }
     }
 
-    /// The sessions subscribed to `topic` right now.
-    pub(crate) fn sessions(&self, topic: &Topic) -> Vec<Arc<Session>> {
+    /// Calls `each` with every session subscribed to `topic` right now, under the registry
+    /// lock, so that dispatching an event copies no list of its subscribers. `each` must
+    /// not subscribe or unsubscribe.
+    pub(crate) fn for_each(&self, topic: &Topic, each: impl FnMut(&Arc<Session>)) {
         let registry = self.registry.lock().expect("registry lock poisoned");
-        registry
-            .get(topic)
-            .map(|entry| entry.sessions.values().cloned().collect())
-            .unwrap_or_default()
+        if let Some(entry) = registry.get(topic) {
+            entry.sessions.values().for_each(each);
+        }
     }
 
     /// Every topic with a local subscriber.
