@@ -1,13 +1,11 @@
 //! The protobuf codec every generated client and server uses: prost's, except that a request
 //! that cannot be decoded (say, a `string` field holding invalid UTF-8) is the sender's
 //! mistake and answers INVALID_ARGUMENT naming the field, where prost would say INTERNAL;
-//! and that each stream's encode and decode buffers start small (see [`buffers`]). And
-//! [`EncodedCodec`], for the fan-out streams, whose messages are queued already encoded.
+//! and that each stream's encode and decode buffers start small (see [`buffers`]).
 
 use std::marker::PhantomData;
 
-use bytes::{BufMut, Bytes};
-use tonic::codec::{BufferSettings, Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
+use tonic::codec::{BufferSettings, Codec, DecodeBuf, Decoder};
 use tonic::{Code, Status};
 use tonic_prost::{ProstDecoder, ProstEncoder};
 
@@ -33,49 +31,6 @@ where
 
     fn decoder(&mut self) -> Self::Decoder {
         ProtoDecoder::default()
-    }
-}
-
-/// For the streams a fan-out writes to (a relay's clients, a controller's relays): each
-/// event is encoded once and the same bytes, shared, are queued on every stream it goes to,
-/// so writing one is a copy. Received messages are decoded as by [`ProtoCodec`]. (The
-/// generated server of such a stream would want a message per stream, cloned and encoded
-/// each time.)
-#[derive(Debug, Clone, Copy, Default)]
-pub struct EncodedCodec<U> {
-    _decoded: PhantomData<U>,
-}
-
-impl<U: prost::Message + Default + Send + 'static> Codec for EncodedCodec<U> {
-    type Encode = Bytes;
-    type Decode = U;
-    type Encoder = EncodedWriter;
-    type Decoder = ProtoDecoder<U>;
-
-    fn encoder(&mut self) -> EncodedWriter {
-        EncodedWriter
-    }
-
-    fn decoder(&mut self) -> Self::Decoder {
-        ProtoDecoder::default()
-    }
-}
-
-/// Writes messages that are protobuf bytes already.
-#[derive(Debug)]
-pub struct EncodedWriter;
-
-impl Encoder for EncodedWriter {
-    type Item = Bytes;
-    type Error = Status;
-
-    fn encode(&mut self, message: Bytes, dst: &mut EncodeBuf<'_>) -> Result<(), Status> {
-        dst.put_slice(&message);
-        Ok(())
-    }
-
-    fn buffer_settings(&self) -> BufferSettings {
-        buffers()
     }
 }
 

@@ -27,6 +27,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use switchboard_auth::{Caller, ServiceCredential, TokenVerifier};
+use switchboard_proto::encoded::EncodedStreaming;
 use switchboard_proto::v1::{
     realtime_web_server::RealtimeWebServer, relay_admin_server::RelayAdminServer,
 };
@@ -252,7 +253,7 @@ impl Relay {
             }
         });
         let (health, health_service) = tonic_health::server::health_reporter();
-        health.set_serving::<RealtimeService>().await;
+        health.set_serving::<EncodedStreaming<RealtimeService>>().await;
 
         let sessions = state.clone();
         let mut builder = Server::builder();
@@ -272,10 +273,12 @@ impl Relay {
             .tcp_nodelay(true)
             .http2_keepalive_interval(Some(Duration::from_secs(30)))
             .add_service(health_service)
-            .add_service(RealtimeService::new(
-                RealtimeApi { state: state.clone() },
-                state.config.max_frame_bytes,
-            ))
+            .add_service(
+                EncodedStreaming::new(RealtimeService(Arc::new(RealtimeApi {
+                    state: state.clone(),
+                })))
+                .max_decoding_message_size(state.config.max_frame_bytes),
+            )
             .add_service(RealtimeWebServer::new(RealtimeWebApi::new(state.clone())))
             .add_service(RelayAdminServer::new(RelayAdminApi { state: state.clone() }))
             .add_service(Forward::<forward::Chat>::new(state.upstream.clone()))

@@ -10,15 +10,14 @@
 
 use std::collections::{HashMap, HashSet};
 
-use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use switchboard_proto::v1::{self as pb, event::Kind, server_frame};
 use tokio::sync::mpsc;
+use tokio_stream::StreamExt;
 use tokio_stream::wrappers::ReceiverStream;
-use tokio_stream::{Stream, StreamExt};
 use tokio_util::sync::CancellationToken;
 use tonic::Status;
 
@@ -32,7 +31,7 @@ pub(crate) type SessionId = u64;
 const MAX_HELD: usize = 65_536;
 
 /// What the client reads: encoded `ServerFrame`s, and at most one final error.
-pub(crate) type FrameStream = Pin<Box<dyn Stream<Item = Result<Bytes, Status>> + Send>>;
+pub(crate) type FrameStream = switchboard_proto::encoded::EncodedStream;
 
 pub(crate) struct Session {
     pub(crate) id: SessionId,

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use switchboard_proto::encoded::EncodedStreaming;
 use switchboard_proto::v1::admin_server::AdminServer;
 use switchboard_proto::v1::chat_server::ChatServer;
 use switchboard_proto::v1::files_server::FilesServer;
@@ -240,7 +241,7 @@ impl Controller {
     ) -> Result<(), ControllerError> {
         let (health, health_service) = tonic_health::server::health_reporter();
         health.set_serving::<ChatServer<ChatApi>>().await;
-        health.set_serving::<FanoutApi>().await;
+        health.set_serving::<EncodedStreaming<FanoutApi>>().await;
         let reflection = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(switchboard_proto::FILE_DESCRIPTOR_SET)
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -279,7 +280,7 @@ impl Controller {
             .add_service(health_service)
             .add_service(reflection)
             .add_service(ChatServer::new(api).max_decoding_message_size(self.max_request_bytes))
-            .add_service(fanout)
+            .add_service(EncodedStreaming::new(fanout))
             .add_service(AdminServer::new(admin))
             .add_service(FilesServer::new(files))
             .serve_with_incoming_shutdown(

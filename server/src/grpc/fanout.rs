@@ -1,22 +1,14 @@
 //! `switchboard.v1.Fanout`: the internal stream each relay holds to a controller. Opened
-//! only with the cluster's service credential. Served by hand instead of by the generated
-//! server, like the relay's `Realtime`, for fan-out: the hub encodes each event once and
-//! queues the same bytes on every relay stream that wants it ([`EncodedCodec`]).
+//! only with the cluster's service credential. Served by `switchboard_proto::encoded`
+//! instead of by the generated server, like the relay's `Realtime`, for fan-out: the hub
+//! encodes each event once and queues the same bytes on every relay stream that wants it.
 
-use std::convert::Infallible;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
-use bytes::Bytes;
-use switchboard_proto::codec::EncodedCodec;
+use switchboard_proto::encoded::{EncodedStream, StreamMethod};
 use switchboard_proto::v1::{self as pb, relay_frame::Kind};
+use tokio_stream::StreamExt;
 use tokio_stream::wrappers::ReceiverStream;
-use tokio_stream::{Stream, StreamExt};
-use tonic::body::Body;
-use tonic::codegen::{Service, http};
-use tonic::server::{Grpc, NamedService, StreamingService};
 use tonic::{Request, Response, Status, Streaming};
 
 use crate::auth::ServiceCredential;
@@ -43,14 +35,16 @@ impl FanoutApi {
     }
 }
 
-/// Encoded `FanoutFrame`s to the relay.
-type FrameStream = Pin<Box<dyn Stream<Item = Result<Bytes, Status>> + Send>>;
+impl StreamMethod for FanoutApi {
+    const SERVICE: &'static str = "switchboard.v1.Fanout";
+    const PATH: &'static str = "/switchboard.v1.Fanout/Stream";
+    type Incoming = pb::RelayFrame;
 
-impl FanoutApi {
-    async fn stream(
+    /// Sends the relay encoded `FanoutFrame`s.
+    async fn open(
         &self,
         request: Request<Streaming<pb::RelayFrame>>,
-    ) -> Result<Response<FrameStream>, Status> {
+    ) -> Result<Response<EncodedStream>, Status> {
         let credential = self.credential.as_ref().ok_or_else(|| {
             Status::unauthenticated("this controller has no service credential configured")
         })?;
@@ -102,45 +96,5 @@ async fn handle(chat: &ChatService, hub: &FanoutHub, relay: RelayId, frame: pb::
         }
         Some(Kind::Report(report)) => hub.report_arrived(report),
         None => {}
-    }
-}
-
-impl NamedService for FanoutApi {
-    const NAME: &'static str = "switchboard.v1.Fanout";
-}
-
-/// `Stream` as tonic's streaming handler wants it.
-struct StreamMethod(FanoutApi);
-
-impl StreamingService<pb::RelayFrame> for StreamMethod {
-    type Response = Bytes;
-    type ResponseStream = FrameStream;
-    type Future = Pin<Box<dyn Future<Output = Result<Response<FrameStream>, Status>> + Send>>;
-
-    fn call(&mut self, request: Request<Streaming<pb::RelayFrame>>) -> Self::Future {
-        let api = self.0.clone();
-        Box::pin(async move { api.stream(request).await })
-    }
-}
-
-impl Service<http::Request<Body>> for FanoutApi {
-    type Response = http::Response<Body>;
-    type Error = Infallible;
-    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Infallible>> + Send>>;
-
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, request: http::Request<Body>) -> Self::Future {
-        let api = self.clone();
-        Box::pin(async move {
-            if request.uri().path() != "/switchboard.v1.Fanout/Stream" {
-                let status = Status::unimplemented(format!("no method {}", request.uri().path()));
-                return Ok(status.into_http());
-            }
-            let mut grpc = Grpc::new(EncodedCodec::<pb::RelayFrame>::default());
-            Ok(grpc.streaming(StreamMethod(api), request).await)
-        })
     }
 }
