@@ -33,6 +33,13 @@ async fn fanout_reports_every_phase_and_the_raw_nats_yardstick() {
     for phase in &phases[1..] {
         assert_eq!(phase["latency"]["count"], phase["delivered"], "each delivery timed: {phase}");
     }
+    // What each delivery cost the spawned servers (a tick of /proc's CPU clock is 10 ms, so
+    // a short phase may read zero; the search's busiest step does not).
+    for phase in phases {
+        assert!(phase["cpu_per_delivery"]["relay_us"].as_f64().unwrap() >= 0.0, "{phase}");
+        assert!(phase["cpu_per_delivery"]["controller_us"].as_f64().unwrap() >= 0.0, "{phase}");
+    }
+    assert!(phases[0]["cpu_per_delivery"]["relay_us"].as_f64().unwrap() > 0.0);
     assert!(report["raw_nats"]["deliveries_per_sec"].as_f64().unwrap() > 0.0);
 }
 
@@ -64,6 +71,9 @@ async fn ack_history_and_connections_run_and_report() {
     let phases = ack["phases"].as_array().unwrap();
     assert_eq!(phases.len(), 2);
     assert!(phases.iter().all(|p| p["sent"].as_u64().unwrap() > 0 && p["failed"] == 0));
+    let flat_out = &phases[0]["cpu_per_send"];
+    assert!(flat_out["relay_us"].as_f64().unwrap() > 0.0, "{flat_out}");
+    assert!(flat_out["controller_us"].as_f64().unwrap() > 0.0, "{flat_out}");
     let direct = bench(&["ack", "--senders", "2", "--rate", "100", "--direct-messages"]).await;
     assert_eq!(direct["direct_messages"], true);
     let phases = direct["phases"].as_array().unwrap();

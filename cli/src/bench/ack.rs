@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde_json::json;
 use switchboard_sdk::proto as pb;
 
+use super::cpu::CpuPerOperation;
 use super::pace::{self, Paced, Schedule};
 use super::report::{Curve, Report, per_sec};
 use super::target::Target;
@@ -57,19 +58,31 @@ pub(crate) async fn run(
             Ok(())
         }
     };
-    let mut phases: Vec<(String, Paced)> = Vec::new();
+    // Runs a phase and what it cost the servers per send.
+    let measured = |schedule: Schedule| {
+        let send = send.clone();
+        async move {
+            let before = target.server_cpu();
+            let result = pace::run(&schedule, send).await;
+            let cpu = before.per_operation(&target.server_cpu(), result.sent);
+            (result, cpu)
+        }
+    };
+    let mut phases: Vec<(String, Paced, CpuPerOperation)> = Vec::new();
     eprintln!("ack: flat out with {} senders for {duration:?}", args.senders);
-    let flat = Schedule { rate: None, duration, workers: args.senders };
-    phases.push(("flat out".into(), pace::run(&flat, send.clone()).await));
+    let (result, cpu) = measured(Schedule { rate: None, duration, workers: args.senders }).await;
+    phases.push(("flat out".into(), result, cpu));
     eprintln!("ack: paced at {}/s for {duration:?}", args.rate);
     let paced = Schedule { rate: Some(args.rate), duration, workers: args.senders };
-    phases.push((format!("target {}", per_sec(args.rate)), pace::run(&paced, send).await));
+    let (result, cpu) = measured(paced).await;
+    phases.push((format!("target {}", per_sec(args.rate)), result, cpu));
 
     let mut rows = Vec::new();
     let mut phase_json = Vec::new();
-    for (name, result) in &phases {
+    for (name, result, cpu) in &phases {
         let mut row = vec![name.clone(), per_sec(result.per_sec()), result.failed.to_string()];
         row.extend(result.latency.cells());
+        row.extend(cpu.cells());
         rows.push(row);
         phase_json.push(json!({
             "phase": name,
@@ -77,9 +90,10 @@ pub(crate) async fn run(
             "sent": result.sent,
             "failed": result.failed,
             "latency": result.latency.json(),
+            "cpu_per_send": cpu.json(),
         }));
     }
-    let points = phases.iter().map(|(_, r)| (r.per_sec(), r.latency.ms(0.99))).collect();
+    let points = phases.iter().map(|(_, r, _)| (r.per_sec(), r.latency.ms(0.99))).collect();
     Ok(Report {
         title: format!(
             "ack: {} senders, durable writes, {}, {duration:?} per phase",
@@ -89,12 +103,23 @@ pub(crate) async fn run(
                 false => "in a team",
             }
         ),
-        header: vec!["PHASE", "SENDS", "FAILED", "P50", "P90", "P99", "MAX"],
+        header: vec![
+            "PHASE",
+            "SENDS",
+            "FAILED",
+            "P50",
+            "P90",
+            "P99",
+            "MAX",
+            "RELAY CPU",
+            "CONTROLLER CPU",
+        ],
         rows,
         notes: vec![
             "latency: from when each send was due (or, when its sender was idle, from when \
              its timer woke it) to its ack"
                 .into(),
+            "relay and controller CPU: each process's CPU time during the phase, per send".into(),
         ],
         json: json!({
             "scenario": "ack",

@@ -16,6 +16,7 @@ use switchboard_sdk::{Realtime, RealtimeEvent, RealtimeOptions};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken as Stop;
 
+use super::cpu::CpuPerOperation;
 use super::latency::Latency;
 use super::pace::{self, Schedule};
 use super::report::{Curve, Report, per_sec};
@@ -70,6 +71,7 @@ struct Tally {
 
 /// What the phases share.
 struct Bench<'a> {
+    target: &'a Target,
     args: &'a FanoutArgs,
     team: u64,
     epoch: Instant,
@@ -100,12 +102,14 @@ impl Bench<'_> {
             }
         };
         let schedule = Schedule { rate: Some(rate), duration, workers: self.args.publishers };
+        let cpu_before = self.target.server_cpu();
         let sent = pace::run(&schedule, send).await;
         let expected = sent.sent * self.args.subscribers as u64;
         drain(tally, phase, expected).await;
         let window = tally.last_delivery[phase].load(Ordering::Relaxed).saturating_sub(start_nanos);
         let delivered = tally.delivered[phase].load(Ordering::Relaxed);
         Phase {
+            cpu: cpu_before.per_operation(&self.target.server_cpu(), delivered),
             label,
             rate,
             sent: sent.per_sec(),
@@ -139,7 +143,7 @@ pub(crate) async fn run(
     for i in 0..args.publishers {
         publishers.push(target.client(&format!("fanout-pub-{i}")).await?);
     }
-    let bench = Bench { args, team, epoch, tally: tally.clone(), publishers };
+    let bench = Bench { target, args, team, epoch, tally: tally.clone(), publishers };
 
     // The highest rate the subscribers keep up with for a whole phase.
     let step = duration.max(Duration::from_millis(300));
@@ -184,6 +188,8 @@ struct Phase {
     deliveries_per_sec: f64,
     /// Subscribers cut off during the phase.
     cut: u64,
+    /// The servers' CPU per delivery.
+    cpu: CpuPerOperation,
 }
 
 impl Phase {
@@ -362,6 +368,7 @@ fn report(
         } else {
             row.extend(latency.cells());
         }
+        row.extend(phase.cpu.cells());
         rows.push(row);
         phase_json.push(json!({
             "phase": phase.label,
@@ -371,6 +378,7 @@ fn report(
             "delivered": phase.delivered,
             "deliveries_per_sec": phase.deliveries_per_sec,
             "latency": latency.json(),
+            "cpu_per_delivery": phase.cpu.json(),
         }));
     }
     let flat = phases.first().map_or(0.0, |p| p.deliveries_per_sec);
@@ -378,6 +386,7 @@ fn report(
         "latency: from when each message was due (or, when its publisher was idle, \
              from when its timer woke it) to its arrival at a subscriber"
             .into(),
+        "relay and controller CPU: each process's CPU time during the phase, per delivery".into(),
     ];
     let nats_json = nats.map(|nats| {
         let mut row = vec![
@@ -386,7 +395,7 @@ fn report(
             "-".into(),
             per_sec(nats.deliveries_per_sec),
         ];
-        row.extend(vec!["-".to_string(); 5]);
+        row.extend(vec!["-".to_string(); 7]);
         rows.push(row);
         let ratio = flat / nats.deliveries_per_sec.max(1e-9);
         notes.push(format!(
@@ -424,6 +433,8 @@ fn report(
             "P90",
             "P99",
             "MAX",
+            "RELAY CPU",
+            "CONTROLLER CPU",
         ],
         rows,
         notes,

@@ -9,6 +9,7 @@
 mod ack;
 mod channels;
 mod connections;
+mod cpu;
 mod fanout;
 mod history;
 mod latency;
@@ -42,9 +43,12 @@ pub(crate) struct BenchArgs {
     /// target); not needed with --spawn.
     #[arg(long, global = true, env = "SWITCHBOARD_SECRET_FILE")]
     secret_file: Option<PathBuf>,
-    /// The relay's process id, to measure its memory (known with --spawn).
+    /// The relay's process id, to measure its memory and CPU (known with --spawn).
     #[arg(long, global = true)]
     relay_pid: Option<u32>,
+    /// The controller's process id, to measure its CPU (known with --spawn).
+    #[arg(long, global = true)]
+    controller_pid: Option<u32>,
     /// How long each measured phase lasts.
     #[arg(long, global = true, default_value = "5s", value_parser = humantime::parse_duration)]
     duration: Duration,

@@ -13,14 +13,17 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 use super::BenchArgs;
+use super::cpu::ServerCpu;
 
 pub(crate) struct Target {
     /// Client-facing address.
     pub(crate) relay: String,
     /// Signs the simulated users' tokens.
     key: SigningKey,
-    /// To read the relay's memory.
+    /// To read the relay's memory and CPU.
     pub(crate) relay_pid: Option<u32>,
+    /// To read the controller's CPU.
+    controller_pid: Option<u32>,
     /// Processes started for the run (killed when dropped).
     _children: Vec<Child>,
     /// Their data, removed when dropped.
@@ -40,6 +43,7 @@ impl Target {
             relay: address.to_string(),
             key: read_key(path)?,
             relay_pid: args.relay_pid,
+            controller_pid: args.controller_pid,
             _children: Vec::new(),
             _dir: None,
         })
@@ -69,6 +73,7 @@ impl Target {
             controller.env("SWITCHBOARD_NATS__URLS", format!("[\"{url}\"]"));
         }
         let (child, controller_address) = start(controller, "controller listening on ").await?;
+        let controller_pid = child.id();
         children.push(child);
         let mut relay = switchboard("relay")?;
         relay
@@ -88,6 +93,7 @@ impl Target {
             relay: format!("http://{relay_address}"),
             key: read_key(&secret)?,
             relay_pid,
+            controller_pid,
             _children: children,
             _dir: Some(dir),
         };
@@ -120,6 +126,11 @@ impl Target {
         Client::connect(self.relay.clone(), self.token(user))
             .await
             .with_context(|| format!("cannot reach the relay at {}", self.relay))
+    }
+
+    /// The servers' CPU time so far, where their processes are known.
+    pub(crate) fn server_cpu(&self) -> ServerCpu {
+        ServerCpu::read(self.relay_pid, self.controller_pid)
     }
 
     /// The relay's resident memory in KiB, when its process is known.
