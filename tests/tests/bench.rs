@@ -41,6 +41,7 @@ async fn fanout_reports_every_phase_and_the_raw_nats_yardstick() {
     }
     assert!(phases[0]["cpu_per_delivery"]["relay_us"].as_f64().unwrap() > 0.0);
     assert!(report["raw_nats"]["deliveries_per_sec"].as_f64().unwrap() > 0.0);
+    assert!(report["raw_nats"]["server_cpu_per_delivery_us"].as_f64().unwrap() >= 0.0);
 }
 
 #[tokio::test]

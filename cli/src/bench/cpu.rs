@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 /// A process's CPU time so far (user and system, all its threads), if it can be read.
-fn cpu_time(pid: u32) -> Option<Duration> {
+pub(crate) fn cpu_time(pid: u32) -> Option<Duration> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // After the command name (in parentheses, and it may hold spaces) come the state, ...,
     // and then utime and stime, the 12th and 13th fields, in clock ticks.
@@ -34,15 +34,21 @@ impl ServerCpu {
 
     /// Each server's CPU from `self` until `later`, per operation.
     pub(crate) fn per_operation(&self, later: &ServerCpu, operations: u64) -> CpuPerOperation {
-        let per = |before: Option<Duration>, after: Option<Duration>| {
-            let spent = after?.checked_sub(before?)?;
-            (operations > 0).then(|| spent.as_secs_f64() * 1e6 / operations as f64)
-        };
         CpuPerOperation {
-            relay_us: per(self.relay, later.relay),
-            controller_us: per(self.controller, later.controller),
+            relay_us: micros_per(self.relay, later.relay, operations),
+            controller_us: micros_per(self.controller, later.controller, operations),
         }
     }
+}
+
+/// Microseconds of CPU per operation between two readings of one process.
+pub(crate) fn micros_per(
+    before: Option<Duration>,
+    after: Option<Duration>,
+    operations: u64,
+) -> Option<f64> {
+    let spent = after?.checked_sub(before?)?;
+    (operations > 0).then(|| spent.as_secs_f64() * 1e6 / operations as f64)
 }
 
 /// Microseconds of each server's CPU per operation, where known.
@@ -55,13 +61,22 @@ pub(crate) struct CpuPerOperation {
 impl CpuPerOperation {
     /// The table's RELAY CPU and CONTROLLER CPU cells.
     pub(crate) fn cells(&self) -> Vec<String> {
-        let cell = |us: Option<f64>| us.map_or_else(|| "-".into(), |us| format!("{us:.1} µs"));
-        vec![cell(self.relay_us), cell(self.controller_us)]
+        vec![micros(self.relay_us), micros(self.controller_us)]
+    }
+
+    /// Both servers together, where both are known.
+    pub(crate) fn total_us(&self) -> Option<f64> {
+        Some(self.relay_us? + self.controller_us?)
     }
 
     pub(crate) fn json(&self) -> Value {
         json!({ "relay_us": self.relay_us, "controller_us": self.controller_us })
     }
+}
+
+/// `12.3 µs`, or `-` when unknown.
+pub(crate) fn micros(us: Option<f64>) -> String {
+    us.map_or_else(|| "-".into(), |us| format!("{us:.1} µs"))
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@ use switchboard_sdk::{Realtime, RealtimeEvent, RealtimeOptions};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken as Stop;
 
-use super::cpu::CpuPerOperation;
+use super::cpu::{CpuPerOperation, micros};
 use super::latency::Latency;
 use super::pace::{self, Schedule};
 use super::report::{Curve, Report, per_sec};
@@ -335,7 +335,7 @@ async fn drain(tally: &Tally, phase: usize, expected: u64) {
 }
 
 async fn raw_nats(args: &FanoutArgs, step: Duration) -> anyhow::Result<super::nats::NatsFanout> {
-    let (_server, url) = match &args.nats_url {
+    let (server, url) = match &args.nats_url {
         Some(url) => (None, url.clone()),
         None => {
             let (server, url) = super::nats::start_server().await?;
@@ -343,7 +343,9 @@ async fn raw_nats(args: &FanoutArgs, step: Duration) -> anyhow::Result<super::na
         }
     };
     eprintln!("fanout: raw NATS, 1 publisher, {} subscribers, same search", args.subscribers);
-    super::nats::fanout(&url, args.subscribers, args.payload, args.start_rate, step).await
+    let server_pid = server.as_ref().and_then(|server| server.id());
+    super::nats::fanout(&url, server_pid, args.subscribers, args.payload, args.start_rate, step)
+        .await
 }
 
 fn report(
@@ -401,10 +403,20 @@ fn report(
         notes.push(format!(
             "Switchboard's highest sustained deliveries/s = {ratio:.2} × raw NATS's (same search)"
         ));
+        let ours = phases.first().and_then(|p| p.cpu.total_us());
+        if nats.server_cpu_us.is_some() && ours.is_some() {
+            notes.push(format!(
+                "server CPU per delivery at the highest sustained rate: nats-server {}, \
+                 Switchboard's relay and controller {}",
+                micros(nats.server_cpu_us),
+                micros(ours)
+            ));
+        }
         json!({
             "messages_per_sec": nats.rate,
             "deliveries_per_sec": nats.deliveries_per_sec,
             "switchboard_ratio": ratio,
+            "server_cpu_per_delivery_us": nats.server_cpu_us,
         })
     });
     let paced = || phases.iter().zip(latencies).skip(1);

@@ -11,6 +11,7 @@ use anyhow::Context;
 use futures_util::StreamExt;
 use tokio::process::{Child, Command};
 
+use super::cpu::{cpu_time, micros_per};
 use super::search::highest_passing;
 
 pub(crate) struct NatsFanout {
@@ -18,6 +19,8 @@ pub(crate) struct NatsFanout {
     pub(crate) rate: f64,
     /// Deliveries per second at that step, from its first publish to its last delivery.
     pub(crate) deliveries_per_sec: f64,
+    /// nats-server's CPU per delivery at that step, when its process is known.
+    pub(crate) server_cpu_us: Option<f64>,
 }
 
 /// N subscribers on their own connections, counting what they receive.
@@ -38,8 +41,10 @@ impl Drop for Rig {
     }
 }
 
+/// `server_pid`: the nats-server's process, to read its CPU (when this run started it).
 pub(crate) async fn fanout(
     url: &str,
+    server_pid: Option<u32>,
     subscribers: usize,
     payload: usize,
     start_rate: f64,
@@ -50,14 +55,20 @@ pub(crate) async fn fanout(
     let body: bytes::Bytes = vec![b'x'; payload].into();
     let (rig, publisher, body) = (&rig, &publisher, &body);
     let best = highest_passing(start_rate, |rate| async move {
+        let cpu_before = server_pid.and_then(cpu_time);
         let (published, delivered, per_sec) = rig.step(publisher, body, rate, step).await?;
+        let cpu = micros_per(cpu_before, server_pid.and_then(cpu_time), delivered);
         let kept_up = delivered == published * subscribers as u64
             && per_sec >= 0.9 * rate * subscribers as f64;
-        Ok(kept_up.then_some(per_sec))
+        Ok(kept_up.then_some((per_sec, cpu)))
     })
     .await?;
-    best.map(|(rate, deliveries_per_sec)| NatsFanout { rate, deliveries_per_sec })
-        .context("raw NATS subscribers did not keep up even at the start rate")
+    best.map(|(rate, (deliveries_per_sec, server_cpu_us))| NatsFanout {
+        rate,
+        deliveries_per_sec,
+        server_cpu_us,
+    })
+    .context("raw NATS subscribers did not keep up even at the start rate")
 }
 
 impl Rig {
