@@ -9,6 +9,7 @@ use serde_json::json;
 use switchboard_sdk::proto as pb;
 
 use super::cpu::CpuPerOperation;
+use super::latency::Latency;
 use super::pace::{self, Paced, Schedule};
 use super::report::{Curve, Report, per_sec};
 use super::target::Target;
@@ -103,17 +104,8 @@ pub(crate) async fn run(
                 false => "in a team",
             }
         ),
-        header: vec![
-            "PHASE",
-            "SENDS",
-            "FAILED",
-            "P50",
-            "P90",
-            "P99",
-            "MAX",
-            "RELAY CPU",
-            "CONTROLLER CPU",
-        ],
+        header: [&["PHASE", "SENDS", "FAILED"][..], &Latency::HEADER, &CpuPerOperation::HEADER]
+            .concat(),
         rows,
         notes: vec![
             "latency: from when each send was due (or, when its sender was idle, from when \

@@ -59,7 +59,10 @@ pub(crate) struct CpuPerOperation {
 }
 
 impl CpuPerOperation {
-    /// The table's RELAY CPU and CONTROLLER CPU cells.
+    /// The table's headers for [`CpuPerOperation::cells`].
+    pub(crate) const HEADER: [&'static str; 2] = ["RELAY CPU", "CONTROLLER CPU"];
+
+    /// Each server's CPU per operation, as table cells.
     pub(crate) fn cells(&self) -> Vec<String> {
         vec![micros(self.relay_us), micros(self.controller_us)]
     }

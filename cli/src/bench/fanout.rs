@@ -435,19 +435,12 @@ fn report(
             "fanout: 1 conversation, {} subscribers, {} publishers, {} B payload, {duration:?} per phase",
             args.subscribers, args.publishers, args.payload
         ),
-        header: vec![
-            "PHASE",
-            "TARGET MSG",
-            "SENT MSG",
-            "DELIVERIES",
-            "CUT OFF",
-            "P50",
-            "P90",
-            "P99",
-            "MAX",
-            "RELAY CPU",
-            "CONTROLLER CPU",
-        ],
+        header: [
+            &["PHASE", "TARGET MSG", "SENT MSG", "DELIVERIES", "CUT OFF"][..],
+            &Latency::HEADER,
+            &CpuPerOperation::HEADER,
+        ]
+        .concat(),
         rows,
         notes,
         json: json!({

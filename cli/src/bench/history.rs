@@ -68,7 +68,7 @@ pub(crate) async fn run(target: &Target, args: &HistoryArgs) -> anyhow::Result<R
             args.messages,
             per_sec(fill_rate)
         ),
-        header: vec!["PAGE", "REQUESTS", "P50", "P90", "P99", "MAX"],
+        header: [&["PAGE", "REQUESTS"][..], &Latency::HEADER].concat(),
         rows,
         notes: vec!["one reader, requests one after another, through the relay".into()],
         json: json!({

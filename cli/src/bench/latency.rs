@@ -35,6 +35,9 @@ impl Latency {
         self.0.max() as f64 / 1000.0
     }
 
+    /// The table's headers for [`Latency::cells`].
+    pub(crate) const HEADER: [&'static str; 4] = ["P50", "P90", "P99", "MAX"];
+
     /// p50, p90, p99 and max, as table cells.
     pub(crate) fn cells(&self) -> Vec<String> {
         if self.count() == 0 {
