@@ -1,13 +1,14 @@
 //! The servers' CPU time per operation (a delivery, a send), read from `/proc/<pid>/stat`
-//! (Linux) when their processes are known: a figure that holds still when the load
-//! generator shares their cores, where throughput and latency move with everything else
-//! running.
+//! on Linux when their processes are known (elsewhere the figures are left out): a figure
+//! that holds still when the load generator shares their cores, where throughput and
+//! latency move with everything else running.
 
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
 /// A process's CPU time so far (user and system, all its threads), if it can be read.
+#[cfg(target_os = "linux")]
 pub(crate) fn cpu_time(pid: u32) -> Option<Duration> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // After the command name (in parentheses, and it may hold spaces) come the state, ...,
@@ -15,6 +16,11 @@ pub(crate) fn cpu_time(pid: u32) -> Option<Duration> {
     let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
     let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
     Some(Duration::from_secs_f64(ticks as f64 / rustix::param::clock_ticks_per_second() as f64))
+}
+
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn cpu_time(_pid: u32) -> Option<Duration> {
+    None
 }
 
 /// The relay's and the controller's CPU time at one moment.
@@ -87,6 +93,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[cfg(target_os = "linux")]
     fn this_process_has_spent_cpu_and_a_gone_one_has_none() {
         let start = std::time::Instant::now();
         while start.elapsed() < Duration::from_millis(50) {
