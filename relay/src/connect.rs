@@ -21,8 +21,9 @@ use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Response, Status, Streaming};
 use tracing::Instrument as _;
 
-use crate::session::{FrameStream, Session};
+use crate::session::Session;
 use crate::{RelayState, replay, with_token};
+use switchboard_proto::encoded::EncodedStream;
 use switchboard_proto::topic::Topic;
 
 /// How long a new stream may take to send its `hello`.
@@ -37,7 +38,7 @@ impl RealtimeApi {
     pub(crate) async fn connect(
         &self,
         request: Request<Streaming<pb::ClientFrame>>,
-    ) -> Result<Response<FrameStream>, Status> {
+    ) -> Result<Response<EncodedStream>, Status> {
         let (caller, session, frames) = admit(&self.state, &request)?;
         spawn_session(self.state.clone(), session, caller.expires_at, request.into_inner());
         Ok(Response::new(frames))
@@ -49,7 +50,7 @@ impl RealtimeApi {
 pub(crate) fn admit<T>(
     state: &RelayState,
     request: &Request<T>,
-) -> Result<(Caller, Arc<Session>, FrameStream), Status> {
+) -> Result<(Caller, Arc<Session>, EncodedStream), Status> {
     if let Some(address) = request.remote_addr()
         && let Err(wait) = state.connect_rate.check(&address.ip())
     {

@@ -45,11 +45,12 @@ use crate::connect::RealtimeApi;
 use crate::forward::Forward;
 use crate::frames::RealtimeService;
 use crate::presence::LocalPresence;
-use crate::session::{FrameStream, Session};
+use crate::session::Session;
 use crate::stats::Stats;
 use crate::subscribers::ChannelSubscribers;
 use crate::upstream::Upstream;
 use crate::web::RealtimeWebApi;
+use switchboard_proto::encoded::EncodedStream;
 use switchboard_proto::topic::Topic;
 
 #[derive(Debug, thiserror::Error)]
@@ -88,7 +89,7 @@ impl RelayState {
         &self,
         caller: &Caller,
         token: String,
-    ) -> Result<(Arc<Session>, FrameStream), tonic::Status> {
+    ) -> Result<(Arc<Session>, EncodedStream), tonic::Status> {
         let max = self.config.max_streams_per_user;
         if !self.presence.try_open(&caller.org, &caller.user, max) {
             return Err(tonic::Status::resource_exhausted(format!(

@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
+use switchboard_proto::encoded::EncodedStream;
 use switchboard_proto::v1::{self as pb, event::Kind, server_frame};
 use tokio::sync::mpsc;
 use tokio_stream::StreamExt;
@@ -29,9 +30,6 @@ pub(crate) type SessionId = u64;
 
 /// Live events a session may hold back during a replay before it is cut off.
 const MAX_HELD: usize = 65_536;
-
-/// What the client reads: encoded `ServerFrame`s, and at most one final error.
-pub(crate) type FrameStream = switchboard_proto::encoded::EncodedStream;
 
 pub(crate) struct Session {
     pub(crate) id: SessionId,
@@ -81,6 +79,8 @@ struct SessionState {
 }
 
 impl Session {
+    /// A session, and the stream its client reads: encoded `ServerFrame`s, then at most
+    /// one final error.
     pub(crate) fn new(
         id: SessionId,
         org: &str,
@@ -88,7 +88,7 @@ impl Session {
         token: String,
         queue_size: usize,
         stats: Arc<Stats>,
-    ) -> (Arc<Session>, FrameStream) {
+    ) -> (Arc<Session>, EncodedStream) {
         let (queue, frames) = mpsc::channel(queue_size);
         let (last_word, last) = mpsc::channel(1);
         let session = Arc::new(Session {
@@ -256,7 +256,7 @@ mod tests {
 
     use super::*;
 
-    fn session(queue: usize) -> (Arc<Session>, FrameStream) {
+    fn session(queue: usize) -> (Arc<Session>, EncodedStream) {
         Session::new(1, "acme", "bob", "token".into(), queue, Arc::default())
     }
 
@@ -282,7 +282,7 @@ mod tests {
 
     /// Ids of the messages queued so far. Delivery is synchronous, so one poll per frame
     /// (a zero timeout polls once) sees everything that was delivered.
-    async fn received(frames: &mut FrameStream) -> Vec<u64> {
+    async fn received(frames: &mut EncodedStream) -> Vec<u64> {
         let mut ids = Vec::new();
         while let Ok(Some(frame)) = tokio::time::timeout(Duration::ZERO, frames.next()).await {
             let frame = frame.map(<pb::ServerFrame as prost::Message>::decode);

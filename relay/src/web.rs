@@ -17,7 +17,8 @@ use tonic::{Request, Response, Status};
 
 use crate::RelayState;
 use crate::connect::{admit, spawn_session};
-use crate::session::{FrameStream, SessionId};
+use crate::session::SessionId;
+use switchboard_proto::encoded::EncodedStream;
 
 /// Client frames waiting for a web session. Small: a browser acts at human speed; a full
 /// inbox answers RESOURCE_EXHAUSTED (the caller retries) rather than queueing without end.
@@ -109,7 +110,7 @@ impl RealtimeWeb for RealtimeWebApi {
 
 /// A session's frames that end the session when dropped (the client went away).
 pub(crate) struct EndOnDrop {
-    frames: FrameStream,
+    frames: EncodedStream,
     /// Cancels the session's `ended` token on drop; held only for that.
     _ended: tokio_util::sync::DropGuard,
 }

@@ -142,7 +142,6 @@ async fn a_web_session_streams_events_and_takes_frames_by_unary_calls() {
     }
 }
 
-/// A gRPC-Web frame: flag 0, big-endian length, the message.
 #[tokio::test]
 async fn a_hello_that_contradicts_itself_is_refused_with_what_is_wrong() {
     let server = TestController::start().await;
@@ -164,6 +163,7 @@ async fn a_hello_that_contradicts_itself_is_refused_with_what_is_wrong() {
     }
 }
 
+/// A gRPC-Web frame: flag 0, big-endian length, the message.
 fn grpc_web_body(message: &impl prost::Message) -> Vec<u8> {
     let bytes = message.encode_to_vec();
     let mut body = vec![0];

@@ -355,6 +355,12 @@ fn report(
     latencies: &[Latency],
     nats: Option<super::nats::NatsFanout>,
 ) -> Report {
+    let header = [
+        &["PHASE", "TARGET MSG", "SENT MSG", "DELIVERIES", "CUT OFF"][..],
+        &Latency::HEADER,
+        &CpuPerOperation::HEADER,
+    ]
+    .concat();
     let mut rows = Vec::new();
     let mut phase_json = Vec::new();
     for (index, (phase, latency)) in phases.iter().zip(latencies).enumerate() {
@@ -366,7 +372,7 @@ fn report(
             phase.cut.to_string(),
         ];
         if index == SEARCH {
-            row.extend(vec!["-".to_string(); 4]);
+            row.extend(vec!["-".to_string(); Latency::HEADER.len()]);
         } else {
             row.extend(latency.cells());
         }
@@ -397,7 +403,7 @@ fn report(
             "-".into(),
             per_sec(nats.deliveries_per_sec),
         ];
-        row.extend(vec!["-".to_string(); 7]);
+        row.resize(header.len(), "-".into());
         rows.push(row);
         let ratio = flat / nats.deliveries_per_sec.max(1e-9);
         notes.push(format!(
@@ -435,12 +441,7 @@ fn report(
             "fanout: 1 conversation, {} subscribers, {} publishers, {} B payload, {duration:?} per phase",
             args.subscribers, args.publishers, args.payload
         ),
-        header: [
-            &["PHASE", "TARGET MSG", "SENT MSG", "DELIVERIES", "CUT OFF"][..],
-            &Latency::HEADER,
-            &CpuPerOperation::HEADER,
-        ]
-        .concat(),
+        header,
         rows,
         notes,
         json: json!({
