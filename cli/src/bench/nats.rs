@@ -137,10 +137,7 @@ impl Rig {
 /// Starts `nats-server` on a free loopback port; returns it and its URL.
 pub(crate) async fn start_server() -> anyhow::Result<(Child, String)> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-    let binary = ["nats-server", "/usr/sbin/nats-server", "/usr/bin/nats-server"]
-        .into_iter()
-        .find(|candidate| std::process::Command::new(candidate).arg("--version").output().is_ok())
-        .context("nats-server not found (scripts/setup installs it), or pass --nats-url")?;
+    let binary = nats_server_binary()?;
     let child = Command::new(binary)
         .args(["-a", "127.0.0.1", "-p", &port.to_string()])
         .kill_on_drop(true)
@@ -154,4 +151,28 @@ pub(crate) async fn start_server() -> anyhow::Result<(Child, String)> {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     Ok((child, url))
+}
+
+/// The nats-server `scripts/setup` installs, found the one way the tests find it:
+/// `$NATS_SERVER_BIN`, else `$SB_TOOLS/bin/nats-server` (default prefix
+/// `~/.cache/switchboard-tools`). Never `PATH`: a copy installed by hand there would make a
+/// run pass here that fails on a fresh machine.
+fn nats_server_binary() -> anyhow::Result<std::path::PathBuf> {
+    use std::path::PathBuf;
+    if let Some(path) = std::env::var_os("NATS_SERVER_BIN") {
+        return Ok(PathBuf::from(path));
+    }
+    let prefix = match std::env::var_os("SB_TOOLS") {
+        Some(prefix) => PathBuf::from(prefix),
+        None => PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+            .join(".cache/switchboard-tools"),
+    };
+    let path = prefix.join("bin/nats-server");
+    anyhow::ensure!(
+        path.exists(),
+        "nats-server not found at {} (scripts/setup installs it there; NATS_SERVER_BIN names \
+         another), or pass --nats-url",
+        path.display()
+    );
+    Ok(path)
 }
