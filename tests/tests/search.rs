@@ -216,3 +216,25 @@ async fn in_a_cluster_the_indexer_answers_and_catches_up_from_the_stream() {
     assert_eq!(found_with(&bob, query("nebula"), "nebula two").await, ["nebula two"]);
     assert_eq!(found_with(&bob, query("comet"), "comet one").await, ["comet one"]);
 }
+
+#[tokio::test]
+async fn a_word_with_a_star_finds_every_word_it_starts() {
+    let server = TestController::start().await;
+    let alice = server.client("alice", "acme").await;
+    let team = create_team(&alice, &[]).await;
+    for text in ["the deployment is done", "we deployed it", "zzX alone", "zzXylophone", "ship it"]
+    {
+        alice.send_text(team, text).await.unwrap();
+    }
+    alice.send_text(team, "marker deploy").await.unwrap();
+
+    let mut found = found_with(&alice, query("deploy*"), "marker deploy").await;
+    found.sort();
+    assert_eq!(found, ["marker deploy", "the deployment is done", "we deployed it"]);
+    let mut found = texts(&alice.search(query("zzX*")).await.unwrap().hits);
+    found.sort();
+    assert_eq!(found, ["zzX alone", "zzXylophone"]);
+    let found = texts(&alice.search(query("deploy* -deployed*")).await.unwrap().hits);
+    assert!(!found.contains(&"we deployed it".to_string()), "{found:?}");
+    assert!(found.contains(&"the deployment is done".to_string()), "{found:?}");
+}

@@ -9,7 +9,7 @@ use std::sync::Mutex;
 
 use tantivy::collector::TopDocs;
 use tantivy::query::{
-    BooleanQuery, Occur, Query, QueryParser, RangeQuery, TermQuery, TermSetQuery,
+    BooleanQuery, Occur, PhrasePrefixQuery, Query, QueryParser, RangeQuery, TermQuery, TermSetQuery,
 };
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TEXT, Value,
@@ -20,6 +20,7 @@ use tantivy::{
 };
 
 use super::SearchError;
+use super::prefixes::split_prefixes;
 use crate::model::{ConversationId, Message, MessageId, MessageType};
 
 /// Memory the writer buffers before it writes a segment (tantivy's minimum is 15 MB).
@@ -173,15 +174,44 @@ impl SearchIndex {
         Ok(())
     }
 
+    /// Words starting with `stem` (tokenized as the text is: `Deploy` finds `deployed`); a
+    /// stem of several words (`foo-ba`) is a phrase whose last word is the prefix. None
+    /// when the stem holds no word at all.
+    fn prefix_query(&self, stem: &str) -> Option<Box<dyn Query>> {
+        let field = self.fields.text;
+        let mut tokenizer = self.index.tokenizer_for_field(field).ok()?;
+        let mut stream = tokenizer.token_stream(stem);
+        let mut terms = Vec::new();
+        while let Some(token) = stream.next() {
+            terms.push(Term::from_field_text(field, &token.text));
+        }
+        if terms.is_empty() {
+            return None;
+        }
+        Some(Box::new(PhrasePrefixQuery::new(terms)))
+    }
+
     /// One page of matches, and whether the index may hold more.
     pub fn search(&self, query: &IndexQuery) -> Result<(Vec<IndexHit>, bool), SearchError> {
         let f = self.fields;
         let mut parser = QueryParser::for_index(&self.index, vec![f.text]);
         parser.set_conjunction_by_default();
-        let words =
-            parser.parse_query(&query.text).map_err(|e| SearchError::BadQuery(e.to_string()))?;
+        let (text, prefixes) = split_prefixes(&query.text);
+        let mut words: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        if !text.trim().is_empty() || prefixes.is_empty() {
+            let parsed =
+                parser.parse_query(&text).map_err(|e| SearchError::BadQuery(e.to_string()))?;
+            words.push((Occur::Must, parsed));
+        }
+        for prefix in &prefixes {
+            let occur = if prefix.excluded { Occur::MustNot } else { Occur::Must };
+            if let Some(query) = self.prefix_query(&prefix.stem) {
+                words.push((occur, query));
+            }
+        }
+        let words = BooleanQuery::new(words);
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![
-            (Occur::Must, words.box_clone()),
+            (Occur::Must, Box::new(words.clone())),
             (Occur::Must, term(Term::from_field_text(f.org, &query.org))),
             (
                 Occur::Must,
@@ -230,7 +260,7 @@ impl SearchIndex {
                 .collect(),
         };
         let more = found.len() > query.limit;
-        let mut snippets = SnippetGenerator::create(&searcher, &*words, f.text)?;
+        let mut snippets = SnippetGenerator::create(&searcher, &words, f.text)?;
         snippets.set_max_num_chars(SNIPPET_CHARS);
         let mut hits = Vec::with_capacity(found.len().min(query.limit));
         for (score, address) in found.into_iter().take(query.limit) {

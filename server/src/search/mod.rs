@@ -4,6 +4,7 @@
 mod applier;
 mod index;
 mod indexer;
+mod prefixes;
 mod searcher;
 mod stream;
 
