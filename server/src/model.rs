@@ -184,9 +184,16 @@ pub struct Attachment {
 }
 
 impl Attachment {
-    /// Where its bytes live in the blob store.
+    /// Where its bytes live in the blob store once the upload is complete. No upload URL
+    /// ever points here: completing moves the bytes in from [`Self::upload_key`], so what
+    /// was checked cannot be replaced.
     pub fn blob_key(&self) -> String {
         format!("attachments/{}", self.id)
+    }
+
+    /// Where the client uploads the bytes (the presigned PUTs point here).
+    pub fn upload_key(&self) -> String {
+        format!("uploads/{}", self.id)
     }
 
     /// Whether a message of `kind` may carry it: images as IMAGE, and so on; anything as FILE.

@@ -227,16 +227,79 @@ async fn over_size_and_disallowed_types_are_rejected(engine: Engine) {
         Code::InvalidArgument,
     );
 
-    // Declared small, uploaded bigger: the size check at completion catches it.
+    // Declared small, uploaded bigger, or as another type: the store refuses the PUT at
+    // once, and nothing is there to complete.
     let upload = alice.create_upload(upload_of(team, "a.png", "image/png", 100)).await.unwrap();
-    assert_eq!(put(&upload.parts[0].url, "image/png", png(5000)).await, 200);
+    let url = &upload.parts[0].url;
+    assert!(matches!(put(url, "image/png", png(5000)).await, 400 | 403));
+    assert!(matches!(put(url, "image/png", png(99)).await, 400 | 403));
+    assert!(matches!(put(url, "application/x-msdownload", png(100)).await, 400 | 403));
     let id = upload.attachment.unwrap().id;
-    let error = expect_code(alice.complete_upload(id).await, Code::InvalidArgument);
-    assert!(error.contains("100 bytes"), "{error}");
-    assert_eq!(
-        alice.get_attachment(id).await.unwrap().state,
-        proto::AttachmentState::Deleted as i32
-    );
+    let error = expect_code(alice.complete_upload(id).await, Code::FailedPrecondition);
+    assert!(error.contains("nothing was uploaded"), "{error}");
+    // The declared length and type go through.
+    assert_eq!(put(url, "image/png", png(100)).await, 200);
+    alice.complete_upload(id).await.unwrap();
+}
+
+/// `len` bytes of a Windows executable's header.
+fn executable(len: usize) -> Vec<u8> {
+    let mut bytes = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff".to_vec();
+    bytes.resize(len, 0x90);
+    bytes
+}
+
+async fn checked_bytes_cannot_be_replaced_later(engine: Engine) {
+    let files = Files::start(engine).await;
+    let (alice, team) = files.server.team_of("alice", &["bob"]).await;
+    let bob = files.server.client("bob", "acme").await;
+    let data = png(4000);
+    let upload = alice.create_upload(upload_of(team, "a.png", "image/png", 4000)).await.unwrap();
+    let url = upload.parts[0].url.clone();
+    assert_eq!(put(&url, "image/png", data.clone()).await, 200);
+    let id = upload.attachment.unwrap().id;
+    let attachment = alice.complete_upload(id).await.unwrap();
+    let closed = |status: u16| match engine {
+        // The local engine refuses the URL outright.
+        Engine::Local => assert_eq!(status, 410),
+        // S3 cannot revoke a presigned URL: the PUT lands where nothing reads.
+        Engine::Garage => assert!(matches!(status, 200 | 403), "{status}"),
+    };
+
+    // After completion, after sending: the bytes others download are the ones checked.
+    closed(put(&url, "image/png", executable(4000)).await);
+    assert!(download(&bob, id).await.unwrap() == data, "the checked bytes were replaced");
+    alice.send_attachment(team, &attachment, None).await.unwrap();
+    closed(put(&url, "image/png", executable(4000)).await);
+    assert!(download(&bob, id).await.unwrap() == data, "the sent bytes were replaced");
+    // Completing again checks nothing new and changes nothing.
+    alice.complete_upload(id).await.unwrap();
+    assert!(download(&bob, id).await.unwrap() == data);
+
+    // After a delete, nothing comes back at an old download URL.
+    let old_download = alice.download_url(id).await.unwrap().url;
+    alice.delete_attachment(id).await.unwrap();
+    closed(put(&url, "image/png", executable(4000)).await);
+    assert_eq!(http_get(&old_download).await, 404);
+    expect_code(alice.download_url(id).await, Code::FailedPrecondition);
+}
+
+async fn active_types_download_instead_of_running(engine: Engine) {
+    let files = Files::start(engine).await;
+    let (alice, team) = files.server.team_of("alice", &[]).await;
+    let svg = br#"<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>"#;
+    let attachment = alice.upload_bytes(team, "x.svg", "image/svg+xml", svg, |_| {}).await.unwrap();
+    let url = alice.download_url(attachment.id).await.unwrap().url;
+    let response = reqwest::get(&url).await.unwrap();
+    assert_eq!(response.status(), 200);
+    let header = |name: &str| {
+        response.headers().get(name).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default()
+    };
+    assert!(header("content-disposition").starts_with("attachment"), "{:?}", response.headers());
+    if let Engine::Local = engine {
+        assert_eq!(header("x-content-type-options"), "nosniff");
+        assert!(header("content-security-policy").contains("sandbox"));
+    }
 }
 
 async fn non_members_cannot_upload_download_or_attach(engine: Engine) {
@@ -437,6 +500,8 @@ on_both_engines!(
     multipart_above_the_threshold,
     a_wrong_declared_type_is_rejected_and_discarded,
     over_size_and_disallowed_types_are_rejected,
+    checked_bytes_cannot_be_replaced_later,
+    active_types_download_instead_of_running,
     non_members_cannot_upload_download_or_attach,
     another_orgs_attachment_does_not_exist,
     an_attachment_stays_in_its_conversation,

@@ -76,8 +76,9 @@ impl FilesConfig {
 
     pub fn validate(&self) -> Result<(), String> {
         const MIB: u64 = 1024 * 1024;
-        if self.max_bytes == 0 {
-            return Err("files.max_bytes must be at least 1".into());
+        if self.max_bytes == 0 || self.max_bytes > 5 * 1024 * MIB {
+            // Completing an upload copies it once on S3, and one copy takes at most 5 GiB.
+            return Err("files.max_bytes must be 1 byte to 5 GiB".into());
         }
         if self.part_bytes < 5 * MIB || self.part_bytes > 5 * 1024 * MIB {
             return Err("files.part_bytes must be 5 MiB to 5 GiB (S3's part limits)".into());

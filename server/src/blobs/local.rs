@@ -79,6 +79,9 @@ impl Inner {
                 percent_encode(&grant.content_type)
             ));
         }
+        if grant.length > 0 {
+            url.push_str(&format!("&length={}", grant.length));
+        }
         url
     }
 
@@ -91,6 +94,11 @@ impl Inner {
         safe(upload_id, false)?;
         Ok(self.dir.join("uploads").join(upload_id))
     }
+}
+
+/// The file whose presence says that uploads to `object` were sealed (`object.sealed`).
+fn sealed_mark(object: &Path) -> PathBuf {
+    object.with_extension("sealed")
 }
 
 /// Keys and upload ids are ours (`attachments/<id>`, hex): refuse anything else, so that no
@@ -117,7 +125,8 @@ impl Blobs for LocalBlobs {
     async fn presign_put(
         &self,
         key: &str,
-        _content_type: &str,
+        content_type: &str,
+        length: u64,
         expires_in: Duration,
     ) -> BlobResult<String> {
         self.inner.object(key)?;
@@ -125,6 +134,8 @@ impl Blobs for LocalBlobs {
             op: "put".into(),
             key: key.into(),
             expires: deadline(expires_in),
+            content_type: content_type.into(),
+            length,
             ..Grant::default()
         };
         Ok(self.inner.url(&grant))
@@ -142,6 +153,7 @@ impl Blobs for LocalBlobs {
         key: &str,
         upload_id: &str,
         part_number: u32,
+        length: u64,
         expires_in: Duration,
     ) -> BlobResult<String> {
         self.inner.upload(upload_id)?;
@@ -151,6 +163,7 @@ impl Blobs for LocalBlobs {
             upload: upload_id.into(),
             part: part_number,
             expires: deadline(expires_in),
+            length,
             ..Grant::default()
         };
         Ok(self.inner.url(&grant))
@@ -220,6 +233,20 @@ impl Blobs for LocalBlobs {
         Ok(self.inner.url(&grant))
     }
 
+    async fn seal(&self, from: &str, to: &str) -> BlobResult<()> {
+        let (source, target) = (self.inner.object(from)?, self.inner.object(to)?);
+        // The mark first: from here on `from`'s URLs are refused, so nothing can arrive
+        // there after the move.
+        tokio::fs::write(sealed_mark(&source), b"").await?;
+        if let Some(parent) = target.parent() {
+            tokio::fs::create_dir_all(parent).await?;
+        }
+        match tokio::fs::rename(&source, &target).await {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
+            _ => Ok(()),
+        }
+    }
+
     async fn delete(&self, key: &str) -> BlobResult<()> {
         match tokio::fs::remove_file(self.inner.object(key)?).await {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
@@ -257,6 +284,8 @@ struct Signed {
     name: String,
     #[serde(default, rename = "type")]
     content_type: String,
+    #[serde(default)]
+    length: u64,
 }
 
 impl Signed {
@@ -271,6 +300,7 @@ impl Signed {
             expires: self.expires,
             name: self.name,
             content_type: self.content_type,
+            length: self.length,
         };
         if !grant.verify(&inner.secret, &self.sig) {
             return Err("signature does not match");
@@ -295,12 +325,16 @@ async fn upload(
     State(inner): State<Arc<Inner>>,
     UrlPath(key): UrlPath<String>,
     Query(signed): Query<Signed>,
+    headers: axum::http::HeaderMap,
     body: Body,
 ) -> Response {
     let grant = match signed.check(&inner, key) {
         Ok(grant) => grant,
         Err(why) => return refuse(why),
     };
+    if let Err(why) = fits_grant(&grant, &headers) {
+        return (StatusCode::BAD_REQUEST, format!("{why}\n")).into_response();
+    }
     let target = match grant.op.as_str() {
         "put" => inner.object(&grant.key),
         "part" if grant.part >= 1 => {
@@ -315,16 +349,63 @@ async fn upload(
     if grant.op == "part" && !target.parent().is_some_and(Path::is_dir) {
         return (StatusCode::NOT_FOUND, "no such upload\n").into_response();
     }
-    match write_body(&target, body, inner.max_put_bytes).await {
-        Ok(true) => StatusCode::OK.into_response(),
-        Ok(false) => (StatusCode::PAYLOAD_TOO_LARGE, "body too large\n").into_response(),
+    if grant.op == "put" && sealed_mark(&target).exists() {
+        return (StatusCode::GONE, "the upload was completed; its URLs are closed\n")
+            .into_response();
+    }
+    let length = (grant.length > 0).then_some(grant.length);
+    match write_body(&target, body, length.unwrap_or(inner.max_put_bytes), length).await {
+        Ok(Written::Whole) => StatusCode::OK.into_response(),
+        Ok(Written::Short(arrived)) => {
+            let why = format!("{arrived} bytes arrived; this URL takes {}\n", grant.length);
+            (StatusCode::BAD_REQUEST, why).into_response()
+        }
+        Ok(Written::TooLarge) => {
+            (StatusCode::PAYLOAD_TOO_LARGE, "body too large\n").into_response()
+        }
         Err(error) => failed(error),
     }
 }
 
+/// Refuses before reading the body what the URL does not allow: another declared length,
+/// another content type.
+fn fits_grant(grant: &Grant, headers: &axum::http::HeaderMap) -> Result<(), String> {
+    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok());
+    if grant.length > 0
+        && let Some(declared) = declared
+        && declared.parse::<u64>().ok() != Some(grant.length)
+    {
+        return Err(format!("this URL takes exactly {} bytes", grant.length));
+    }
+    if grant.op == "put" && !grant.content_type.is_empty() {
+        let sent = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let media_type = sent.split(';').next().unwrap_or("").trim();
+        if !media_type.eq_ignore_ascii_case(&grant.content_type) {
+            return Err(format!("this URL takes content-type {}", grant.content_type));
+        }
+    }
+    Ok(())
+}
+
+/// What [`write_body`] did.
+enum Written {
+    /// Stored the whole body.
+    Whole,
+    /// Nothing: the body ended after this many bytes, short of the length required.
+    Short(u64),
+    /// Nothing: the body went past the limit.
+    TooLarge,
+}
+
 /// Streams the body to a temporary file beside `target` and renames it into place, so a
-/// reader never sees half an object. False (and nothing written) if it exceeds `max`.
-async fn write_body(target: &Path, body: Body, max: u64) -> std::io::Result<bool> {
+/// reader never sees half an object. Nothing is written if it exceeds `max`, or ends short
+/// of `exact` when that is given.
+async fn write_body(
+    target: &Path,
+    body: Body,
+    max: u64,
+    exact: Option<u64>,
+) -> std::io::Result<Written> {
     if let Some(parent) = target.parent() {
         tokio::fs::create_dir_all(parent).await?;
     }
@@ -344,14 +425,19 @@ async fn write_body(target: &Path, body: Body, max: u64) -> std::io::Result<bool
         if written > max {
             drop(file);
             tokio::fs::remove_file(&partial).await?;
-            return Ok(false);
+            return Ok(Written::TooLarge);
         }
         file.write_all(&chunk).await?;
+    }
+    if exact.is_some_and(|exact| written != exact) {
+        drop(file);
+        tokio::fs::remove_file(&partial).await?;
+        return Ok(Written::Short(written));
     }
     file.sync_all().await?;
     drop(file);
     tokio::fs::rename(&partial, target).await?;
-    Ok(true)
+    Ok(Written::Whole)
 }
 
 async fn download(
@@ -390,6 +476,9 @@ async fn download(
             (header::CONTENT_TYPE, content_type.to_string()),
             (header::CONTENT_LENGTH, length.to_string()),
             (header::CONTENT_DISPOSITION, content_disposition(&grant.name)),
+            // Never run as a page, whatever the type says (an SVG or HTML file).
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
+            (header::CONTENT_SECURITY_POLICY, "sandbox; default-src 'none'".to_string()),
         ],
         body,
     )
@@ -407,5 +496,56 @@ mod tests {
             assert!(safe(bad, true).is_err(), "{bad}");
         }
         assert!(safe("a/b", false).is_err());
+    }
+
+    fn inner() -> Inner {
+        Inner {
+            dir: PathBuf::from("/nonexistent"),
+            public_url: "http://127.0.0.1:1".into(),
+            secret: b"a-secret-of-at-least-thirty-two-bytes".to_vec(),
+            max_put_bytes: 1024,
+        }
+    }
+
+    #[test]
+    fn a_url_signed_here_checks_and_any_change_breaks_it() {
+        let inner = inner();
+        let grant = Grant {
+            op: "put".into(),
+            key: "uploads/1".into(),
+            expires: deadline(Duration::from_secs(60)),
+            content_type: "image/png".into(),
+            length: 100,
+            ..Grant::default()
+        };
+        let url = inner.url(&grant);
+        let query = url.split_once('?').unwrap().1;
+        let parse = |query: &str| {
+            let uri: axum::http::Uri = format!("/blobs/uploads/1?{query}").parse().unwrap();
+            Query::<Signed>::try_from_uri(&uri).map(|q| q.0)
+        };
+        assert_eq!(parse(query).unwrap().check(&inner, "uploads/1".into()), Ok(grant));
+        for changed in [query.replace("length=100", "length=101"), query.replace("png", "svg")] {
+            assert!(parse(&changed).unwrap().check(&inner, "uploads/1".into()).is_err());
+        }
+    }
+
+    proptest::proptest! {
+        // Fuzzing, bounded: no path or query string gets past the URL checks unsigned, and
+        // none panics them.
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3_000))]
+        #[test]
+        fn no_forged_url_is_accepted(key in "[a-z0-9/._%-]{0,40}", query in "[ -~]{0,300}") {
+            let inner = inner();
+            let reaches_outside = key.split('/').any(|part| part == ".." || part == ".");
+            if reaches_outside {
+                proptest::prop_assert!(inner.object(&key).is_err());
+            }
+            if let Ok(uri) = format!("/blobs/x?{query}").parse::<axum::http::Uri>()
+                && let Ok(Query(signed)) = Query::<Signed>::try_from_uri(&uri)
+            {
+                proptest::prop_assert!(signed.check(&inner, key).is_err());
+            }
+        }
     }
 }

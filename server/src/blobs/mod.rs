@@ -33,23 +33,27 @@ pub type BlobResult<T> = Result<T, BlobError>;
 
 #[async_trait]
 pub trait Blobs: Send + Sync + 'static {
-    /// A URL that stores the whole object with one PUT carrying `Content-Type: content_type`.
+    /// A URL that stores the whole object with one PUT of exactly `length` bytes carrying
+    /// `Content-Type: content_type`; the store refuses any other length or type.
     async fn presign_put(
         &self,
         key: &str,
         content_type: &str,
+        length: u64,
         expires_in: Duration,
     ) -> BlobResult<String>;
 
     /// Starts a multipart upload; returns its id.
     async fn start_multipart(&self, key: &str, content_type: &str) -> BlobResult<String>;
 
-    /// A URL that PUTs part `part_number` (1-based) of a multipart upload.
+    /// A URL that PUTs part `part_number` (1-based) of a multipart upload, of exactly
+    /// `length` bytes.
     async fn presign_part(
         &self,
         key: &str,
         upload_id: &str,
         part_number: u32,
+        length: u64,
         expires_in: Duration,
     ) -> BlobResult<String>;
 
@@ -73,6 +77,12 @@ pub trait Blobs: Send + Sync + 'static {
         content_type: &str,
         expires_in: Duration,
     ) -> BlobResult<String>;
+
+    /// Moves a finished upload from `from` to `to`, where no upload URL reaches, so that
+    /// later PUTs to `from`'s URLs cannot change it (the local engine refuses them; on S3
+    /// they land at `from`, which is never read). Nothing at `from` is not an error: a
+    /// retry finds the object at `to` already.
+    async fn seal(&self, from: &str, to: &str) -> BlobResult<()>;
 
     /// Deletes the object; deleting a missing object is not an error.
     async fn delete(&self, key: &str) -> BlobResult<()>;

@@ -34,6 +34,14 @@ fn explain(error: impl std::error::Error) -> BlobError {
     BlobError::S3(text)
 }
 
+/// Whether a call failed because the object it names does not exist.
+fn no_such_key<E, R>(error: &aws_sdk_s3::error::SdkError<E, R>) -> bool
+where
+    E: aws_sdk_s3::error::ProvideErrorMetadata,
+{
+    error.as_service_error().and_then(|e| e.code()) == Some("NoSuchKey")
+}
+
 impl S3Blobs {
     /// A client for `config.bucket`. No request is made: a wrong endpoint or key shows on
     /// the first upload, and in readiness.
@@ -89,14 +97,17 @@ impl Blobs for S3Blobs {
         &self,
         key: &str,
         content_type: &str,
+        length: u64,
         expires_in: Duration,
     ) -> BlobResult<String> {
+        // Both headers are signed: the store refuses a PUT whose length or type differs.
         let request = self
             .client
             .put_object()
             .bucket(&self.bucket)
             .key(key)
             .content_type(content_type)
+            .content_length(length as i64)
             .presigned(presigning(expires_in)?)
             .await
             .map_err(explain)?;
@@ -121,6 +132,7 @@ impl Blobs for S3Blobs {
         key: &str,
         upload_id: &str,
         part_number: u32,
+        length: u64,
         expires_in: Duration,
     ) -> BlobResult<String> {
         let request = self
@@ -130,6 +142,7 @@ impl Blobs for S3Blobs {
             .key(key)
             .upload_id(upload_id)
             .part_number(part_number as i32)
+            .content_length(length as i64)
             .presigned(presigning(expires_in)?)
             .await
             .map_err(explain)?;
@@ -241,6 +254,24 @@ impl Blobs for S3Blobs {
             .await
             .map_err(explain)?;
         Ok(request.uri().to_string())
+    }
+
+    async fn seal(&self, from: &str, to: &str) -> BlobResult<()> {
+        // A copy is one snapshot of `from`: a PUT racing it lands wholly before or after,
+        // and whatever was copied is what the caller then checks at `to`.
+        let copied = self
+            .client
+            .copy_object()
+            .bucket(&self.bucket)
+            .copy_source(format!("{}/{}", self.bucket, from))
+            .key(to)
+            .send()
+            .await;
+        match copied {
+            Ok(_) => self.delete(from).await,
+            Err(error) if no_such_key(&error) => Ok(()),
+            Err(error) => Err(explain(error)),
+        }
     }
 
     async fn delete(&self, key: &str) -> BlobResult<()> {

@@ -15,9 +15,12 @@ pub(crate) struct Grant {
     pub(crate) part: u32,
     /// The Unix millisecond from which the URL is refused.
     pub(crate) expires: i64,
-    /// For `get`: the download's file name and content type.
+    /// For `get`: the download's file name. For `get` and `put`: the content type (served
+    /// as, or required of the upload).
     pub(crate) name: String,
     pub(crate) content_type: String,
+    /// For `put` and `part`: the exact length of the body.
+    pub(crate) length: u64,
 }
 
 impl Grant {
@@ -27,7 +30,8 @@ impl Grant {
             mac.update(field.as_bytes());
             mac.update(b"\n");
         }
-        for field in [&self.expires.to_string(), &self.name, &self.content_type] {
+        let (expires, length) = (self.expires.to_string(), self.length.to_string());
+        for field in [&expires, &self.name, &self.content_type, &length] {
             mac.update(field.as_bytes());
             mac.update(b"\n");
         }
@@ -69,6 +73,8 @@ mod tests {
             Grant { op: "put".into(), ..grant.clone() },
             Grant { part: 1, ..grant.clone() },
             Grant { name: "b.png".into(), ..grant.clone() },
+            Grant { content_type: "image/svg+xml".into(), ..grant.clone() },
+            Grant { length: 10, ..grant.clone() },
         ];
         for other in changed {
             assert!(!other.verify(b"secret", &signature), "{other:?}");

@@ -104,21 +104,21 @@ impl ChatService {
             expires_at_ms: now + ttl.as_millis() as i64,
             message_id: None,
         };
-        let key = attachment.blob_key();
+        let key = attachment.upload_key();
         let blobs = &self.files.blobs;
         let parts = if size > rules.multipart_threshold_bytes {
             let upload = blobs.start_multipart(&key, &content_type).await?;
             let mut parts = Vec::new();
             for (index, offset) in (0..size).step_by(rules.part_bytes as usize).enumerate() {
                 let number = index as u32 + 1;
-                let url = blobs.presign_part(&key, &upload, number, ttl).await?;
                 let length = rules.part_bytes.min(size - offset);
+                let url = blobs.presign_part(&key, &upload, number, length, ttl).await?;
                 parts.push(UploadPart { number, url, offset, length });
             }
             attachment.multipart = Some(upload);
             parts
         } else {
-            let url = blobs.presign_put(&key, &content_type, ttl).await?;
+            let url = blobs.presign_put(&key, &content_type, size, ttl).await?;
             vec![UploadPart { number: 0, url, offset: 0, length: size }]
         };
         self.store.put_attachment(&attachment).await?;
@@ -126,8 +126,9 @@ impl ChatService {
         Ok(Upload { attachment, parts, headers })
     }
 
-    /// CompleteUpload: checks what arrived (size, then content against the declared type)
-    /// and makes the attachment sendable. A mismatch deletes the bytes and voids the upload.
+    /// CompleteUpload: moves what arrived where no upload URL reaches (so nothing can change
+    /// it after the check), checks it (size, then content against the declared type) and
+    /// makes the attachment sendable. A mismatch deletes the bytes and voids the upload.
     pub async fn complete_upload(
         &self,
         caller: &Caller,
@@ -149,11 +150,11 @@ impl ChatService {
             }
             AttachmentState::Pending => {}
         }
-        let key = attachment.blob_key();
+        let (uploaded, key) = (attachment.upload_key(), attachment.blob_key());
         let blobs = &self.files.blobs;
         if let Some(upload) = &attachment.multipart {
             let parts = attachment.size.div_ceil(self.files.config.part_bytes) as u32;
-            match blobs.complete_multipart(&key, upload, parts).await {
+            match blobs.complete_multipart(&uploaded, upload, parts).await {
                 Err(BlobError::Incomplete { found, expected }) => {
                     return Err(ChatError::precondition(format!(
                         "the upload is incomplete: {found} of {expected} parts arrived"
@@ -162,6 +163,10 @@ impl ChatService {
                 other => other?,
             }
             attachment.multipart = None;
+        }
+        // Sealed only once something arrived: completing too early leaves the URLs open.
+        if blobs.size(&uploaded).await?.is_some() {
+            blobs.seal(&uploaded, &key).await?;
         }
         let Some(stored) = blobs.size(&key).await? else {
             return Err(ChatError::precondition("nothing was uploaded yet"));
@@ -351,11 +356,12 @@ impl ChatService {
     }
 
     async fn remove_bytes(&self, attachment: &Attachment) -> ChatResult<()> {
-        let key = attachment.blob_key();
+        let uploaded = attachment.upload_key();
         if let Some(upload) = &attachment.multipart {
-            self.files.blobs.abort_multipart(&key, upload).await?;
+            self.files.blobs.abort_multipart(&uploaded, upload).await?;
         }
-        self.files.blobs.delete(&key).await?;
+        self.files.blobs.delete(&uploaded).await?;
+        self.files.blobs.delete(&attachment.blob_key()).await?;
         Ok(())
     }
 
