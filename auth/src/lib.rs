@@ -2,6 +2,7 @@
 //! the shared service credential relays present to controllers. Every node (controller and
 //! relay) verifies tokens itself with this crate.
 
+pub mod connections;
 pub mod deadline;
 pub mod rate;
 mod scope;
@@ -42,6 +43,10 @@ impl Caller {
     }
 }
 
+/// The latest `exp` accepted: 9999-12-31T23:59:59Z. Later ones are no time a deadline can
+/// be computed from.
+const LATEST_EXP: u64 = 253_402_300_799;
+
 /// The claims Switchboard reads from a token.
 #[derive(Debug, Clone, serde::Deserialize)]
 pub(crate) struct Claims {
@@ -58,6 +63,9 @@ impl Claims {
     fn into_caller(self) -> Result<Caller, VerifierError> {
         check_user_id(&self.sub).map_err(|why| VerifierError::BadClaims(format!("sub {why}")))?;
         check_user_id(&self.org).map_err(|why| VerifierError::BadClaims(format!("org {why}")))?;
+        if self.exp > LATEST_EXP {
+            return Err(VerifierError::BadClaims("`exp` is past the year 9999".into()));
+        }
         Ok(Caller {
             user: self.sub,
             org: self.org,

@@ -39,6 +39,8 @@ pub enum VerifierError {
     BadKey { path: PathBuf, reason: String },
     #[error("token has expired")]
     Expired,
+    #[error("token is not valid yet (`nbf` is in the future)")]
+    NotYetValid,
     #[error("token signature is invalid")]
     BadSignature,
     #[error("token algorithm `{0}` is not accepted")]
@@ -132,6 +134,7 @@ impl TokenVerifier {
             let mut validation = Validation::new(key.algorithm);
             validation.leeway = self.leeway_secs;
             validation.set_required_spec_claims(&["exp", "sub"]);
+            validation.validate_nbf = true;
             match jsonwebtoken::decode::<Claims>(token, &key.key, &validation) {
                 Ok(data) => return data.claims.into_caller(),
                 Err(error) => last_error = classify(error.kind()),
@@ -144,12 +147,21 @@ impl TokenVerifier {
 fn classify(kind: &ErrorKind) -> VerifierError {
     match kind {
         ErrorKind::ExpiredSignature => VerifierError::Expired,
+        ErrorKind::ImmatureSignature => VerifierError::NotYetValid,
         ErrorKind::InvalidSignature => VerifierError::BadSignature,
         ErrorKind::InvalidAlgorithm => VerifierError::AlgorithmNotAccepted("declared".into()),
         ErrorKind::MissingRequiredClaim(claim) => {
             VerifierError::BadClaims(format!("missing `{claim}`"))
         }
-        ErrorKind::Json(_) => VerifierError::BadClaims("claims do not match the schema".into()),
+        ErrorKind::Json(error) => {
+            // serde names the claim ("missing field `org`", "invalid type: string, expected
+            // u64"); an invalid value it quotes is cut short.
+            let why: String = error.to_string().chars().take(120).collect();
+            VerifierError::BadClaims(format!(
+                "{why} (expected: `sub` and `org` strings, `exp` a number of seconds since \
+                 1970, optional `scope` a space-separated string and `name` a string)"
+            ))
+        }
         _ => VerifierError::Malformed,
     }
 }
@@ -186,4 +198,74 @@ fn jwks_keys(path: &PathBuf) -> Result<Vec<VerifyingKey>, VerifierError> {
         keys.push(VerifyingKey { kid: jwk.common.key_id.clone(), algorithm, key });
     }
     Ok(keys)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const SECRET: &[u8] = b"a-test-secret-that-is-long-enough-for-hs256";
+
+    fn verifier() -> TokenVerifier {
+        TokenVerifier::new(&[KeySource::Hs256Secret(SECRET.to_vec())], 30).unwrap()
+    }
+
+    fn signed(claims: &serde_json::Value) -> String {
+        let key = jsonwebtoken::EncodingKey::from_secret(SECRET);
+        jsonwebtoken::encode(&jsonwebtoken::Header::default(), claims, &key).unwrap()
+    }
+
+    /// A JSON value of any shape, for claims.
+    fn any_json() -> impl Strategy<Value = serde_json::Value> {
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::from),
+            any::<u64>().prop_map(serde_json::Value::from),
+            any::<i64>().prop_map(serde_json::Value::from),
+            any::<f64>().prop_map(serde_json::Value::from),
+            ".{0,200}".prop_map(serde_json::Value::from),
+        ];
+        leaf.prop_recursive(3, 16, 4, |inner| {
+            prop::collection::vec(inner, 0..4).prop_map(serde_json::Value::from)
+        })
+    }
+
+    proptest! {
+        // Fuzzing, bounded: no token, however odd, panics the verifier; garbage is refused.
+        #![proptest_config(ProptestConfig::with_cases(1_000))]
+        #[test]
+        fn any_string_is_refused_without_panicking(token in ".{0,600}") {
+            prop_assert!(verifier().verify(&token).is_err());
+        }
+
+        #[test]
+        fn any_signed_claims_are_checked_without_panicking(
+            sub in any_json(), org in any_json(), scope in any_json(), exp in any_json(),
+            nbf in any_json(), name in any_json(),
+        ) {
+            let claims = serde_json::json!({
+                "sub": sub, "org": org, "scope": scope, "exp": exp, "nbf": nbf, "name": name
+            });
+            if let Ok(caller) = verifier().verify(&signed(&claims)) {
+                prop_assert!(caller.expires_at <= 253_402_300_799);
+                prop_assert!(super::super::check_user_id(&caller.user).is_ok());
+            }
+        }
+    }
+
+    #[test]
+    fn exp_past_year_9999_and_future_nbf_are_refused() {
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+        for exp in [u64::MAX, 253_402_300_800] {
+            let claims = serde_json::json!({"sub": "a", "org": "o", "exp": exp});
+            assert!(matches!(
+                verifier().verify(&signed(&claims)),
+                Err(VerifierError::BadClaims(_))
+            ));
+        }
+        let claims =
+            serde_json::json!({"sub": "a", "org": "o", "exp": now + 600, "nbf": now + 300});
+        assert!(matches!(verifier().verify(&signed(&claims)), Err(VerifierError::NotYetValid)));
+    }
 }

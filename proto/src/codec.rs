@@ -15,6 +15,13 @@ pub struct ProtoCodec<T, U> {
     _types: PhantomData<(T, U)>,
 }
 
+impl<T, U> ProtoCodec<T, U> {
+    /// The codec for any pair of message types (`Default` needs them to be `Default`).
+    pub fn new() -> Self {
+        ProtoCodec { _types: PhantomData }
+    }
+}
+
 impl<T, U> Codec for ProtoCodec<T, U>
 where
     T: prost::Message + Send + 'static,

@@ -5,6 +5,7 @@
 pub use {prost, tonic};
 
 pub mod codec;
+pub mod discovery;
 pub mod encoded;
 pub mod ids;
 pub mod topic;

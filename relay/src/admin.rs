@@ -19,20 +19,23 @@ impl RelayAdmin for RelayAdminApi {
         &self,
         request: Request<pb::RelayStatusRequest>,
     ) -> Result<Response<pb::RelayStatusResponse>, Status> {
-        authenticate(&self.state.verifier, request.metadata())?.require(Scope::Admin)?;
-        let topics = self.state.subscribers.topics();
-        let mut upstream_channels: Vec<u64> = topics
-            .iter()
-            .filter_map(|t| match t {
-                Topic::Channel { id, .. } => Some(*id),
-                Topic::User { .. } => None,
-            })
-            .collect();
+        let caller = authenticate(&self.state.verifier, request.metadata())?;
+        caller.require(Scope::Admin)?;
+        // Only the caller's org's topics: another org's conversation ids are theirs. The
+        // counters are the relay's as a whole, and name nothing.
+        let (mut upstream_channels, mut upstream_users) = (Vec::new(), 0);
+        for topic in self.state.subscribers.topics() {
+            match topic {
+                Topic::Channel { org, id } if org == caller.org => upstream_channels.push(id),
+                Topic::User { org, .. } if org == caller.org => upstream_users += 1,
+                _ => {}
+            }
+        }
         upstream_channels.sort_unstable();
         let stats = &self.state.stats;
         Ok(Response::new(pb::RelayStatusResponse {
             sessions: self.state.session_count() as u32,
-            upstream_users: (topics.len() - upstream_channels.len()) as u32,
+            upstream_users,
             upstream_channels,
             events_received: stats.events_received.get(),
             events_delivered: stats.events_delivered.get(),

@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 
 use serde::{Deserialize, Serialize};
+use switchboard_auth::connections::ConnectionLimits;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -35,6 +36,10 @@ pub struct RelayConfig {
     /// `https://chat.example.com`; `*` allows any origin (tokens are bearer headers, never
     /// cookies, so no credentials ride along).
     pub web_allowed_origins: Vec<String>,
+    /// Admission of client connections (config `[connections]`, shared with the
+    /// process's other ports).
+    #[serde(skip)]
+    pub connections: ConnectionLimits,
 }
 
 impl Default for RelayConfig {
@@ -54,6 +59,7 @@ impl Default for RelayConfig {
                 "http://localhost:5173".into(),
                 "http://127.0.0.1:5173".into(),
             ],
+            connections: ConnectionLimits::default(),
         }
     }
 }

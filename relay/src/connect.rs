@@ -6,7 +6,7 @@
 //! releases them without duplicates, says `live`, and then serves client frames until the
 //! client leaves, the token expires, or the client falls too far behind.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -28,6 +28,9 @@ use switchboard_proto::topic::Topic;
 
 /// How long a new stream may take to send its `hello`.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(30);
+/// Most conversations one `hello` or `subscribe` frame may name (in `only`, `except`,
+/// `resume` or `channels`): a frame never costs more than this much work.
+pub(crate) const MAX_CONVERSATIONS_PER_FRAME: usize = 1_000;
 
 pub(crate) struct RealtimeApi {
     pub(crate) state: Arc<RelayState>,
@@ -72,12 +75,26 @@ pub(crate) fn spawn_session(
     inbound: impl Stream<Item = Result<pb::ClientFrame, Status>> + Send + Unpin + 'static,
 ) {
     tokio::spawn(async move {
+        // Closes the session however the task ends, a panic included: a session left open
+        // would count against the user's streams and keep them online.
+        let _closing = ClosesSession { state: state.clone(), session: session.clone() };
         let result = serve(&state, &session, expires_at, inbound).await;
         if let Err(status) = result {
             session.end(status);
         }
-        state.close_session(&session);
     });
+}
+
+/// Closes its session when dropped.
+struct ClosesSession {
+    state: Arc<RelayState>,
+    session: Arc<Session>,
+}
+
+impl Drop for ClosesSession {
+    fn drop(&mut self) {
+        self.state.close_session(&self.session);
+    }
 }
 
 /// The error frame for a failed client frame; the stream stays open.
@@ -89,11 +106,13 @@ pub(crate) fn error_frame(client_msg_id: &str, status: &Status) -> ServerKind {
     })
 }
 
-/// When a token that expires at `exp` (Unix seconds) stops being honoured.
+/// When a token that expires at `exp` (Unix seconds) stops being honoured. The verifier
+/// refuses an `exp` past year 9999; the arithmetic saturates all the same.
 fn deadline(exp: u64, grace: Duration) -> Instant {
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
-    let left = Duration::from_secs(exp).saturating_sub(now) + grace;
-    Instant::now() + left
+    let left = Duration::from_secs(exp).saturating_sub(now).saturating_add(grace);
+    let start = Instant::now();
+    start.checked_add(left).unwrap_or_else(|| start + Duration::from_secs(100 * 365 * 86_400))
 }
 
 async fn serve(
@@ -153,6 +172,11 @@ async fn start(
     if hello.none && !hello.only.is_empty() {
         return Err(Status::invalid_argument("hello: `none` and `only` cannot both be set"));
     }
+    for (field, count) in
+        [("only", hello.only.len()), ("except", hello.except.len()), ("resume", hello.resume.len())]
+    {
+        within_frame_cap("hello", field, count)?;
+    }
     let follow_all = hello.only.is_empty() && !hello.none;
     if !follow_all && !hello.except.is_empty() {
         let why = "hello: `except` applies only when following all conversations";
@@ -170,15 +194,13 @@ async fn start(
         all.retain(|channel| !hello.except.contains(channel));
         all
     } else {
+        let mine: HashSet<u64> = all_conversations(state, session).await?.into_iter().collect();
         let mut allowed = Vec::new();
         for channel in &hello.only {
-            match check_member(state, session, *channel).await {
-                Ok(()) => allowed.push(*channel),
-                Err(status) if refuses(&status) => {
-                    let why = format!("cannot follow conversation {channel}: {}", status.message());
-                    refused.push(Status::new(status.code(), why));
-                }
-                Err(status) => return Err(status),
+            if mine.contains(channel) {
+                allowed.push(*channel);
+            } else {
+                refused.push(not_a_member(*channel));
             }
         }
         allowed
@@ -240,22 +262,22 @@ async fn all_conversations(state: &RelayState, session: &Session) -> Result<Vec<
     }
 }
 
-/// Only members subscribe (the controller decides, with the user's own token).
-async fn check_member(state: &RelayState, session: &Session, channel: u64) -> Result<(), Status> {
-    let mut client = ChatClient::new(state.upstream.channel());
-    let request = pb::GetConversationRequest { conversation_id: channel };
-    let conversation = client.get_conversation(with_token(request, &session.token())).await?;
-    if conversation.into_inner().my_role == pb::Role::Unspecified as i32 {
-        return Err(Status::permission_denied(format!(
-            "you are not a member of conversation {channel}"
+/// Why a conversation the user is not in (or that does not exist) cannot be followed.
+fn not_a_member(channel: u64) -> Status {
+    Status::permission_denied(format!(
+        "cannot follow conversation {channel}: you are not a member of it"
+    ))
+}
+
+/// INVALID_ARGUMENT when a frame names more conversations than one frame may.
+fn within_frame_cap(frame: &str, field: &str, count: usize) -> Result<(), Status> {
+    if count > MAX_CONVERSATIONS_PER_FRAME {
+        return Err(Status::invalid_argument(format!(
+            "{frame}: `{field}` names {count} conversations; at most \
+             {MAX_CONVERSATIONS_PER_FRAME} per frame"
         )));
     }
     Ok(())
-}
-
-/// Whether a failed membership check is the controller saying no (rather than failing).
-fn refuses(status: &Status) -> bool {
-    matches!(status.code(), tonic::Code::PermissionDenied | tonic::Code::NotFound)
 }
 
 /// A new token for the same user: the stream lives on until it expires.
@@ -265,6 +287,8 @@ fn refreshed(state: &RelayState, session: &Session, token: &str) -> Result<u64, 
     if caller.user != session.user || caller.org != session.org {
         return Err(Status::permission_denied("the new token is for another user"));
     }
+    // The same scope the stream was opened with.
+    caller.require(Scope::Read)?;
     session.set_token(token.to_string());
     Ok(caller.expires_at)
 }
@@ -307,10 +331,8 @@ async fn handle(state: &Arc<RelayState>, session: &Arc<Session>, kind: ClientKin
             }
         }
         ClientKind::Subscribe(subscribe) => {
-            for position in subscribe.channels {
-                if let Err(status) = add_channel(state, session, position).await {
-                    session.send(error_frame("", &status)).await;
-                }
+            if let Err(status) = add_channels(state, session, subscribe.channels).await {
+                session.send(error_frame("", &status)).await;
             }
         }
         ClientKind::Unsubscribe(unsubscribe) => {
@@ -337,14 +359,43 @@ async fn handle(state: &Arc<RelayState>, session: &Arc<Session>, kind: ClientKin
     }
 }
 
-/// A `subscribe` frame's channel: membership checked, subscribed, replayed if asked.
+/// A `subscribe` frame: membership checked for all its channels at once (those the user
+/// is not in get an error frame each), then each subscribed and replayed if asked, and
+/// `live` once the replays are done.
+async fn add_channels(
+    state: &Arc<RelayState>,
+    session: &Arc<Session>,
+    positions: Vec<pb::ChannelPosition>,
+) -> Result<(), Status> {
+    within_frame_cap("subscribe", "channels", positions.len())?;
+    let mine: HashSet<u64> = all_conversations(state, session).await?.into_iter().collect();
+    let mut added = Vec::new();
+    for position in positions {
+        if !mine.contains(&position.channel_id) {
+            session.send(error_frame("", &not_a_member(position.channel_id))).await;
+            continue;
+        }
+        match add_channel(state, session, position).await {
+            Ok(()) => added.push(position.channel_id),
+            Err(status) => {
+                session.send(error_frame("", &status)).await;
+            }
+        }
+    }
+    if !added.is_empty() {
+        session.send(ServerKind::Live(pb::Live { channel_ids: added })).await;
+    }
+    Ok(())
+}
+
+/// One channel of a `subscribe` frame, its membership checked: subscribed, replayed if
+/// asked.
 async fn add_channel(
     state: &Arc<RelayState>,
     session: &Arc<Session>,
     position: pb::ChannelPosition,
 ) -> Result<(), Status> {
     let channel = position.channel_id;
-    check_member(state, session, channel).await?;
     if session.has_channel(channel) && position.after_id == 0 {
         return Ok(());
     }

@@ -67,6 +67,11 @@ impl<S> Service<http::Request<Body>> for Forward<S> {
     fn call(&mut self, mut request: http::Request<Body>) -> Self::Future {
         // This relay's span is the controller's parent now, not the client's.
         switchboard_telemetry::inject_traceparent(request.headers_mut());
+        // The body may not be the one the client framed: gRPC-Web text arrives base64 and
+        // leaves decoded, shorter than its `content-length` said (and than the exact size
+        // tonic-web's decoder still claims). HTTP/2 needs no length: forward none.
+        request.headers_mut().remove(http::header::CONTENT_LENGTH);
+        let request = request.map(|body| Body::new(UnsizedBody(body)));
         let mut channel = self.upstream.channel();
         Box::pin(async move {
             let forwarded = async {
@@ -81,5 +86,24 @@ impl<S> Service<http::Request<Body>> for Forward<S> {
                 }
             })
         })
+    }
+}
+
+/// A body passed on frame by frame that claims no length of its own.
+struct UnsizedBody(Body);
+
+impl http_body::Body for UnsizedBody {
+    type Data = bytes::Bytes;
+    type Error = tonic::Status;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        Pin::new(&mut self.0).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.0.is_end_stream()
     }
 }

@@ -26,7 +26,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use switchboard_auth::connections::{GuardedListener, KEEPALIVE_INTERVAL, KEEPALIVE_TIMEOUT};
 use switchboard_auth::{Caller, ServiceCredential, TokenVerifier};
+use switchboard_proto::discovery::discovery;
 use switchboard_proto::encoded::EncodedStreaming;
 use switchboard_proto::v1::{
     realtime_web_server::RealtimeWebServer, relay_admin_server::RelayAdminServer,
@@ -34,9 +36,8 @@ use switchboard_proto::v1::{
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tonic::Request;
+use tonic::server::NamedService;
 use tonic::transport::Server;
-// Nagle off on accepted sockets: otherwise small frames wait out the peer's delayed ACK.
-use tonic::transport::server::TcpIncoming;
 
 pub use config::RelayConfig;
 
@@ -59,6 +60,8 @@ pub enum RelayError {
     Config(String),
     #[error("gRPC server: {0}")]
     Transport(#[from] tonic::transport::Error),
+    #[error("gRPC reflection: {0}")]
+    Reflection(#[from] switchboard_proto::discovery::Error),
 }
 
 /// Everything the relay's services share.
@@ -253,8 +256,15 @@ impl Relay {
                 forget.connect_rate.forget_idle();
             }
         });
-        let (health, health_service) = tonic_health::server::health_reporter();
-        health.set_serving::<EncodedStreaming<RealtimeService>>().await;
+        let served = [
+            <EncodedStreaming<RealtimeService> as NamedService>::NAME,
+            <RealtimeWebServer<RealtimeWebApi> as NamedService>::NAME,
+            <RelayAdminServer<RelayAdminApi> as NamedService>::NAME,
+            <Forward<forward::Chat> as NamedService>::NAME,
+            <Forward<forward::Files> as NamedService>::NAME,
+            <Forward<forward::Admin> as NamedService>::NAME,
+        ];
+        let (health, reflection, reflection_v1alpha) = discovery(&served).await?;
 
         let sessions = state.clone();
         let mut builder = Server::builder();
@@ -271,9 +281,11 @@ impl Relay {
             .layer(switchboard_auth::deadline::DeadlineLayer::new(Duration::from_millis(
                 state.config.request_timeout_ms,
             )))
-            .tcp_nodelay(true)
-            .http2_keepalive_interval(Some(Duration::from_secs(30)))
-            .add_service(health_service)
+            .http2_keepalive_interval(Some(KEEPALIVE_INTERVAL))
+            .http2_keepalive_timeout(Some(KEEPALIVE_TIMEOUT))
+            .add_service(health)
+            .add_service(reflection)
+            .add_service(reflection_v1alpha)
             .add_service(
                 EncodedStreaming::new(RealtimeService(Arc::new(RealtimeApi {
                     state: state.clone(),
@@ -286,7 +298,7 @@ impl Relay {
             .add_service(Forward::<forward::Files>::new(state.upstream.clone()))
             .add_service(Forward::<forward::Admin>::new(state.upstream.clone()))
             .serve_with_incoming_shutdown(
-                TcpIncoming::from(listener).with_nodelay(Some(true)),
+                GuardedListener::new(listener, state.config.connections).into_stream(),
                 async move {
                     shutdown.await;
                     tracing::info!("relay shutting down: ending client streams");

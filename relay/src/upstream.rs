@@ -1,5 +1,7 @@
 //! The relay's link to its controller: one Fanout stream, reopened with backoff when it
-//! breaks, plus the channel that client calls are forwarded over.
+//! breaks, plus the channel that client calls are forwarded over. The two ride separate
+//! HTTP/2 connections, so nothing a client call does to its connection (an answer the
+//! connection cannot carry, a flood of calls) breaks the stream every session depends on.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -23,9 +25,18 @@ const UPSTREAM_QUEUE: usize = 4096;
 /// How long a subscribe waits for the controller's acknowledgement.
 const ACK_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// One configured controller and the two connections to it (each reconnects on its own).
+struct ControllerLink {
+    address: String,
+    /// Carries client calls (forwarded, and the relay's own on their behalf).
+    calls: Channel,
+    /// Carries the Fanout stream alone.
+    fanout: Channel,
+}
+
 pub(crate) struct Upstream {
-    /// Every configured controller and a gRPC channel to it (each reconnects on its own).
-    controllers: Vec<(String, Channel)>,
+    /// Every configured controller, in failover order.
+    controllers: Vec<ControllerLink>,
     /// Index of the controller in use; moves on when that one cannot be reached.
     current: AtomicUsize,
     /// Presented to open the Fanout stream.
@@ -54,7 +65,12 @@ impl Upstream {
                     .tls_config(tls.clone())
                     .map_err(|e| format!("relay.controllers `{address}`: TLS: {e}"))?;
             }
-            channels.push((address.clone(), endpoint.connect_lazy()));
+            // Each `connect_lazy` is a connection of its own.
+            channels.push(ControllerLink {
+                address: address.clone(),
+                calls: endpoint.connect_lazy(),
+                fanout: endpoint.connect_lazy(),
+            });
         }
         Ok(Upstream {
             controllers: channels,
@@ -66,13 +82,17 @@ impl Upstream {
         })
     }
 
-    /// The channel to the controller in use, for Chat calls.
+    fn current(&self) -> &ControllerLink {
+        &self.controllers[self.current.load(Ordering::Relaxed)]
+    }
+
+    /// The channel to the controller in use, for client calls.
     pub(crate) fn channel(&self) -> Channel {
-        self.controllers[self.current.load(Ordering::Relaxed)].1.clone()
+        self.current().calls.clone()
     }
 
     pub(crate) fn current_address(&self) -> String {
-        self.controllers[self.current.load(Ordering::Relaxed)].0.clone()
+        self.current().address.clone()
     }
 
     /// Moves on to the next controller.
@@ -193,7 +213,7 @@ impl Upstream {
             "authorization",
             bearer.parse().map_err(|_| Status::internal("the service credential is not ASCII"))?,
         );
-        let response = FanoutClient::new(self.channel()).stream(request).await?;
+        let response = FanoutClient::new(self.current().fanout.clone()).stream(request).await?;
         *self.link.lock().expect("link lock poisoned") = Some(sender);
         Ok(response.into_inner())
     }

@@ -23,6 +23,8 @@ use switchboard_proto::encoded::EncodedStream;
 /// Client frames waiting for a web session. Small: a browser acts at human speed; a full
 /// inbox answers RESOURCE_EXHAUSTED (the caller retries) rather than queueing without end.
 const INBOX: usize = 64;
+/// How often a web session's stream carries a keep-alive `pong` (nonce 0).
+const WEB_KEEPALIVE: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// The open web sessions' inboxes, with whose they are.
 #[derive(Default)]
@@ -63,9 +65,21 @@ impl RealtimeWeb for RealtimeWebApi {
         let entry = Inbox { org: caller.org.clone(), user: caller.user.clone(), frames: inbox };
         self.inboxes.by_session.lock().expect("inboxes lock poisoned").insert(id, entry);
         // The inbox goes when the session ends (the browser left, or the session was cut).
-        let (inboxes, ended) = (self.inboxes.clone(), session.ended.clone());
+        // Meanwhile a keep-alive `pong` every minute: a browser's stream over HTTP/1.1 has no
+        // pings of its own, and a quiet room must not look like an idle connection.
+        let (inboxes, ended, quiet) =
+            (self.inboxes.clone(), session.ended.clone(), session.clone());
         tokio::spawn(async move {
-            ended.cancelled().await;
+            let mut keepalive = tokio::time::interval(WEB_KEEPALIVE);
+            keepalive.tick().await;
+            loop {
+                tokio::select! {
+                    () = ended.cancelled() => break,
+                    _ = keepalive.tick() => {
+                        quiet.send(pb::server_frame::Kind::Pong(pb::Pong { nonce: 0 })).await;
+                    }
+                }
+            }
             inboxes.by_session.lock().expect("inboxes lock poisoned").remove(&id);
         });
         let inbound = ReceiverStream::new(inbound).map(Ok);
@@ -86,8 +100,12 @@ impl RealtimeWeb for RealtimeWebApi {
         if matches!(frame.kind, None | Some(ClientKind::Hello(_))) {
             return Err(Status::invalid_argument("frame: `hello` opens a session (Subscribe)"));
         }
-        let gone = || Status::not_found(format!("no open session {}", act.session_id));
-        let id: SessionId = act.session_id.parse().map_err(|_| gone())?;
+        // The message names the parsed id, never the text sent: errors echo no input.
+        let id: SessionId = act
+            .session_id
+            .parse()
+            .map_err(|_| Status::invalid_argument("session_id: not a session id from `welcome`"))?;
+        let gone = || Status::not_found(format!("no open session {id}"));
         let frames = {
             let inboxes = self.inboxes.by_session.lock().expect("inboxes lock poisoned");
             match inboxes.get(&id) {
@@ -138,7 +156,7 @@ impl tokio_stream::Stream for EndOnDrop {
 /// token travels in `authorization`, never in cookies) and read the gRPC status headers.
 pub(crate) fn cors(origins: &[String]) -> tower_http::cors::CorsLayer {
     use tonic::codegen::http::{HeaderName, HeaderValue, Method};
-    use tower_http::cors::{AllowOrigin, Any, CorsLayer};
+    use tower_http::cors::{AllowOrigin, CorsLayer};
     let allow = if origins.iter().any(|o| o == "*") {
         AllowOrigin::any()
     } else {
@@ -146,10 +164,23 @@ pub(crate) fn cors(origins: &[String]) -> tower_http::cors::CorsLayer {
     };
     let exposed =
         ["grpc-status", "grpc-message", "grpc-status-details-bin"].map(HeaderName::from_static);
+    // Named one by one: a `*` does not cover `authorization` in every browser.
+    let allowed = [
+        "authorization",
+        "content-type",
+        "x-grpc-web",
+        "x-user-agent",
+        "grpc-timeout",
+        "traceparent",
+        "tracestate",
+        "connect-protocol-version",
+        "connect-timeout-ms",
+    ]
+    .map(HeaderName::from_static);
     CorsLayer::new()
         .allow_origin(allow)
         .allow_methods([Method::POST, Method::OPTIONS])
-        .allow_headers(Any)
+        .allow_headers(allowed)
         .expose_headers(exposed)
         .max_age(std::time::Duration::from_secs(24 * 3600))
 }

@@ -10,6 +10,7 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use jsonwebtoken::Algorithm;
 use serde::{Deserialize, Serialize};
 
+use crate::auth::connections::ConnectionLimits;
 use crate::auth::{KeySource, ServiceCredential, TokenVerifier, VerifierError};
 use crate::blobs::FilesConfig;
 use crate::ids::MAX_NODE_ID;
@@ -48,6 +49,8 @@ pub struct Config {
     pub search: SearchConfig,
     /// Push delivery of notifications (the webhook).
     pub notifications: NotificationsConfig,
+    /// Admission of connections on every port: per address, first bytes, idleness.
+    pub connections: ConnectionLimits,
 }
 
 /// Full-text search: an index of message text kept by this controller, or by the
@@ -248,6 +251,11 @@ pub struct LimitsConfig {
     pub send_rate_per_sec: u32,
     /// Sends a user may make at once before the rate applies.
     pub send_burst: u32,
+    /// Every other write per second per user, on average: edits, deletes, typing, reads,
+    /// team and channel changes, membership changes, uploads.
+    pub write_rate_per_sec: u32,
+    /// Other writes a user may make at once before the rate applies.
+    pub write_burst: u32,
     /// Largest gRPC request the controller decodes, in bytes.
     pub max_request_bytes: usize,
     /// Chat calls a controller works on at once; more are shed with UNAVAILABLE.
@@ -277,6 +285,7 @@ impl Default for Config {
             files: FilesConfig::default(),
             search: SearchConfig::default(),
             notifications: NotificationsConfig::default(),
+            connections: ConnectionLimits::default(),
         }
     }
 }
@@ -296,6 +305,8 @@ impl Default for LimitsConfig {
             max_message_bytes: 16 * 1024,
             send_rate_per_sec: 20,
             send_burst: 40,
+            write_rate_per_sec: 20,
+            write_burst: 60,
             max_request_bytes: 1024 * 1024,
             max_concurrent_requests: 4096,
             request_timeout_ms: 10_000,
@@ -359,6 +370,7 @@ impl Config {
             return Err(invalid("realtime.typing_ttl_ms", "must be 100 to 60000".into()));
         }
         self.relay.validate().map_err(|reason| invalid("relay", reason))?;
+        self.connections.validate().map_err(|reason| invalid("connections", reason))?;
         self.tracing.validate().map_err(|error| invalid("tracing", error.to_string()))?;
         self.files.validate().map_err(|reason| invalid("files", reason))?;
         self.notifications.validate().map_err(|reason| invalid("notifications", reason))?;
@@ -400,6 +412,12 @@ impl Config {
         if self.limits.send_rate_per_sec == 0 || self.limits.send_burst == 0 {
             return Err(invalid(
                 "limits.send_rate_per_sec",
+                "rate and burst must be at least 1".into(),
+            ));
+        }
+        if self.limits.write_rate_per_sec == 0 || self.limits.write_burst == 0 {
+            return Err(invalid(
+                "limits.write_rate_per_sec",
                 "rate and burst must be at least 1".into(),
             ));
         }

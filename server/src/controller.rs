@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use switchboard_proto::discovery::discovery;
 use switchboard_proto::encoded::EncodedStreaming;
 use switchboard_proto::v1::admin_server::AdminServer;
 use switchboard_proto::v1::chat_server::ChatServer;
@@ -13,10 +14,12 @@ use switchboard_proto::v1::files_server::FilesServer;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
+use tonic::server::NamedService;
 use tonic::transport::Server;
-// Nagle off on accepted sockets: otherwise small frames wait out the peer's delayed ACK.
-use tonic::transport::server::TcpIncoming;
 
+use crate::auth::connections::{
+    ConnectionLimits, GuardedListener, KEEPALIVE_INTERVAL, KEEPALIVE_TIMEOUT,
+};
 use crate::auth::{ServiceCredential, TokenVerifier};
 use crate::blobs::local::LocalBlobs;
 use crate::blobs::s3::S3Blobs;
@@ -65,7 +68,7 @@ pub enum ControllerError {
     #[error("gRPC server: {0}")]
     Transport(#[from] tonic::transport::Error),
     #[error("gRPC reflection: {0}")]
-    Reflection(#[from] tonic_reflection::server::Error),
+    Reflection(#[from] switchboard_proto::discovery::Error),
 }
 
 /// A controller ready to serve: config checked, keys loaded, store open.
@@ -99,6 +102,8 @@ pub struct Controller {
     max_in_flight: usize,
     /// Longest a unary call may run.
     request_timeout: Duration,
+    /// Who may keep a connection open, and for how long.
+    connections: ConnectionLimits,
     /// How often unfinished uploads past their deadline are removed.
     upload_sweep_every: Duration,
     /// TLS for the listener (and client certificates required, with a client CA).
@@ -131,6 +136,8 @@ impl Controller {
             max_message_bytes: config.limits.max_message_bytes,
             send_rate_per_sec: config.limits.send_rate_per_sec,
             send_burst: config.limits.send_burst,
+            write_rate_per_sec: config.limits.write_rate_per_sec,
+            write_burst: config.limits.write_burst,
         };
         let (deliveries, inbox) = mpsc::channel(HUB_INBOX);
         let (resync_tx, resyncs) = mpsc::channel(16);
@@ -204,6 +211,7 @@ impl Controller {
             max_request_bytes: config.limits.max_request_bytes,
             max_in_flight: config.limits.max_concurrent_requests,
             request_timeout: Duration::from_millis(config.limits.request_timeout_ms),
+            connections: config.connections,
             upload_sweep_every: Duration::from_secs(config.files.upload_ttl_secs.min(60)),
             tls: config.tls.server(true)?,
             indexer,
@@ -239,13 +247,13 @@ impl Controller {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ControllerError> {
-        let (health, health_service) = tonic_health::server::health_reporter();
-        health.set_serving::<ChatServer<ChatApi>>().await;
-        health.set_serving::<EncodedStreaming<FanoutApi>>().await;
-        let reflection = tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(switchboard_proto::FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-            .build_v1()?;
+        let served = [
+            <ChatServer<ChatApi> as NamedService>::NAME,
+            <EncodedStreaming<FanoutApi> as NamedService>::NAME,
+            <AdminServer<AdminApi> as NamedService>::NAME,
+            <FilesServer<FilesApi> as NamedService>::NAME,
+        ];
+        let (health, reflection, reflection_v1alpha) = discovery(&served).await?;
         let mut api = ChatApi::new(self.chat.clone(), self.verifier.clone(), self.max_in_flight);
         if let Some(indexer) = self.remote_indexer {
             api = api.with_indexer(indexer);
@@ -277,14 +285,17 @@ impl Controller {
         let server = builder
             .layer(switchboard_telemetry::GrpcTraceLayer)
             .layer(crate::auth::deadline::DeadlineLayer::new(self.request_timeout))
-            .add_service(health_service)
+            .http2_keepalive_interval(Some(KEEPALIVE_INTERVAL))
+            .http2_keepalive_timeout(Some(KEEPALIVE_TIMEOUT))
+            .add_service(health)
             .add_service(reflection)
+            .add_service(reflection_v1alpha)
             .add_service(ChatServer::new(api).max_decoding_message_size(self.max_request_bytes))
             .add_service(EncodedStreaming::new(fanout))
             .add_service(AdminServer::new(admin))
             .add_service(FilesServer::new(files))
             .serve_with_incoming_shutdown(
-                TcpIncoming::from(listener).with_nodelay(Some(true)),
+                GuardedListener::new(listener, self.connections).into_stream(),
                 async move {
                     shutdown.await;
                     tracing::info!("shutting down: finishing in-flight calls");

@@ -143,13 +143,14 @@ pub(crate) fn nonempty(text: String) -> Option<String> {
     (!text.is_empty()).then_some(text)
 }
 
-pub(crate) fn search_request(r: pb::SearchRequest) -> crate::search::SearchRequest {
+pub(crate) fn search_request(r: pb::SearchRequest) -> ChatResult<crate::search::SearchRequest> {
     use crate::search::SearchOrder;
-    let order = match r.order() {
-        pb::SearchOrder::Newest => SearchOrder::NewestFirst,
-        pb::SearchOrder::Relevance => SearchOrder::MostRelevant,
+    let order = match pb::SearchOrder::try_from(r.order) {
+        Ok(pb::SearchOrder::Newest) => SearchOrder::NewestFirst,
+        Ok(pb::SearchOrder::Relevance) => SearchOrder::MostRelevant,
+        Err(_) => return Err(ChatError::invalid("order", format!("unknown order {}", r.order))),
     };
-    crate::search::SearchRequest {
+    Ok(crate::search::SearchRequest {
         query: r.query,
         conversation: nonzero(r.conversation_id),
         from: nonempty(r.from),
@@ -158,7 +159,7 @@ pub(crate) fn search_request(r: pb::SearchRequest) -> crate::search::SearchReque
         order,
         limit: r.limit,
         cursor: nonempty(r.cursor),
-    }
+    })
 }
 
 pub(crate) fn search_response(

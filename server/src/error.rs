@@ -86,14 +86,32 @@ fn describe(violations: &[FieldViolation]) -> String {
         .join("; ")
 }
 
+/// Longest error message (and field violation) a status carries, in characters. Messages
+/// name inputs only as short quotes (`validate::quoted`); this bound holds for every error
+/// whatever it names, so that no call's answer can grow past what the HTTP/2 peers on the
+/// way (a relay forwarding calls, a browser) accept in a header.
+pub const MAX_ERROR_CHARS: usize = 512;
+
+/// `text` cut to [`MAX_ERROR_CHARS`].
+fn bounded(mut text: String) -> String {
+    if let Some((cut, _)) = text.char_indices().nth(MAX_ERROR_CHARS) {
+        text.truncate(cut);
+        text.push('…');
+    }
+    text
+}
+
 impl From<ChatError> for Status {
     fn from(error: ChatError) -> Status {
-        let message = error.to_string();
+        let message = bounded(error.to_string());
         match error {
             ChatError::InvalidArgument(violations) => {
                 let mut details = ErrorDetails::new();
                 for violation in violations {
-                    details.add_bad_request_violation(violation.field, violation.description);
+                    details.add_bad_request_violation(
+                        bounded(violation.field),
+                        bounded(violation.description),
+                    );
                 }
                 Status::with_error_details(Code::InvalidArgument, message, details)
             }

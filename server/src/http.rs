@@ -4,6 +4,7 @@
 //! the local blob engine also serves its presigned URLs here (`/blobs/...`).
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
@@ -14,6 +15,8 @@ use axum::routing::get;
 use prometheus_client::registry::Registry;
 use tokio::net::TcpListener;
 
+use crate::auth::connections::{ConnectionLimits, GuardedListener, GuardedStream};
+
 /// A named readiness check.
 pub type Readiness = (&'static str, Box<dyn Fn() -> bool + Send + Sync>);
 
@@ -22,9 +25,11 @@ struct HttpState {
     ready: Vec<Readiness>,
 }
 
-/// Serves until `shutdown` resolves; `routes` are merged in.
+/// Serves until `shutdown` resolves, admitting connections by `limits`; `routes` are merged
+/// in.
 pub async fn serve(
     listener: TcpListener,
+    limits: ConnectionLimits,
     registry: Registry,
     ready: Vec<Readiness>,
     routes: Option<Router>,
@@ -39,7 +44,24 @@ pub async fn serve(
     if let Some(routes) = routes {
         app = app.merge(routes);
     }
+    let listener = HttpListener(GuardedListener::new(listener, limits));
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+}
+
+/// The port's listener as axum takes one.
+struct HttpListener(GuardedListener);
+
+impl axum::serve::Listener for HttpListener {
+    type Io = GuardedStream;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (GuardedStream, SocketAddr) {
+        self.0.accept().await
+    }
+
+    fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.0.local_addr()
+    }
 }
 
 async fn metrics(State(state): State<Arc<HttpState>>) -> impl IntoResponse {

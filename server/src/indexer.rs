@@ -10,8 +10,10 @@ use switchboard_proto::v1::indexer_server::IndexerServer;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tonic::transport::Server;
-use tonic::transport::server::TcpIncoming;
 
+use crate::auth::connections::{
+    ConnectionLimits, GuardedListener, KEEPALIVE_INTERVAL, KEEPALIVE_TIMEOUT,
+};
 use crate::bus::nats::connect_options;
 use crate::config::{Config, ConfigError};
 use crate::controller::{ControllerError, open_store};
@@ -26,6 +28,8 @@ pub struct IndexerNode {
     /// Applies the stream's events to the index while serving.
     indexing: StreamIndexer,
     tls: Option<tonic::transport::ServerTlsConfig>,
+    /// Who may keep a connection open, and for how long.
+    connections: ConnectionLimits,
 }
 
 impl IndexerNode {
@@ -62,7 +66,8 @@ impl IndexerNode {
         let index = Arc::new(SearchIndex::open(&config.search.index_dir(&config.data_dir))?);
         let indexing = StreamIndexer::new(index.clone(), store.clone(), client).await?;
         let api = IndexerApi::new(Searcher::new(store, index), credential);
-        Ok(IndexerNode { api, indexing, tls: config.tls.server(true)? })
+        let tls = config.tls.server(true)?;
+        Ok(IndexerNode { api, indexing, tls, connections: config.connections })
     }
 
     /// Indexes and serves on `listener` until `shutdown` resolves.
@@ -71,8 +76,9 @@ impl IndexerNode {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ControllerError> {
-        let (health, health_service) = tonic_health::server::health_reporter();
-        health.set_serving::<IndexerServer<IndexerApi>>().await;
+        let served = [<IndexerServer<IndexerApi> as tonic::server::NamedService>::NAME];
+        let (health, reflection, reflection_v1alpha) =
+            switchboard_proto::discovery::discovery(&served).await?;
         let stop = CancellationToken::new();
         let indexing = tokio::spawn(self.indexing.run(stop.clone()));
         let mut builder = Server::builder();
@@ -80,10 +86,14 @@ impl IndexerNode {
             builder = builder.tls_config(tls)?;
         }
         let result = builder
-            .add_service(health_service)
+            .http2_keepalive_interval(Some(KEEPALIVE_INTERVAL))
+            .http2_keepalive_timeout(Some(KEEPALIVE_TIMEOUT))
+            .add_service(health)
+            .add_service(reflection)
+            .add_service(reflection_v1alpha)
             .add_service(IndexerServer::new(self.api))
             .serve_with_incoming_shutdown(
-                TcpIncoming::from(listener).with_nodelay(Some(true)),
+                GuardedListener::new(listener, self.connections).into_stream(),
                 shutdown,
             )
             .await;

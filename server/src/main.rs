@@ -7,7 +7,8 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use prometheus_client::registry::Registry;
-use switchboard_relay::{Relay, RelayTls};
+use switchboard_relay::{Relay, RelayConfig, RelayTls};
+use switchboard_server::auth::connections::ConnectionLimits;
 use switchboard_server::http::{self, Readiness};
 use switchboard_server::ids::SystemClock;
 use switchboard_server::indexer::IndexerNode;
@@ -86,6 +87,10 @@ enum Command {
         /// Relay (client-facing) address.
         #[arg(long, default_value = "127.0.0.1:7400")]
         relay_listen: SocketAddr,
+        /// HTTP address: health, readiness, metrics and the local engine's file URLs
+        /// [default: `http.listen`, 127.0.0.1:7402].
+        #[arg(long)]
+        http_listen: Option<SocketAddr>,
     },
 }
 
@@ -112,7 +117,14 @@ async fn main() -> anyhow::Result<()> {
             config.http.listen = http_listener.local_addr()?;
             let controller = build_controller(&config, &mut registry, &mut ready).await?;
             let routes = controller.http_routes();
-            let http = serve_http(http_listener, registry, ready, routes, shutdown.clone())?;
+            let http = serve_http(
+                http_listener,
+                config.connections,
+                registry,
+                ready,
+                routes,
+                shutdown.clone(),
+            )?;
             let listener = bind(config.controller.listen).await?;
             let result = run_controller(controller, listener, &config, shutdown).await;
             let _ = http.await;
@@ -130,7 +142,14 @@ async fn main() -> anyhow::Result<()> {
             let _telemetry = telemetry::init(log_format, &config.tracing, "switchboard-relay")?;
             let relay = build_relay(&config, &mut registry, &mut ready)?;
             let http_listener = bind(config.http.listen).await?;
-            let http = serve_http(http_listener, registry, ready, None, shutdown.clone())?;
+            let http = serve_http(
+                http_listener,
+                config.connections,
+                registry,
+                ready,
+                None,
+                shutdown.clone(),
+            )?;
             let listener = bind(config.relay.listen).await?;
             let result = run_relay(relay, listener, &config, shutdown).await;
             let _ = http.await;
@@ -145,7 +164,14 @@ async fn main() -> anyhow::Result<()> {
             let _telemetry = telemetry::init(log_format, &config.tracing, "switchboard-indexer")?;
             let indexer = IndexerNode::build(&config).await?;
             let http_listener = bind(config.http.listen).await?;
-            let http = serve_http(http_listener, registry, ready, None, shutdown.clone())?;
+            let http = serve_http(
+                http_listener,
+                config.connections,
+                registry,
+                ready,
+                None,
+                shutdown.clone(),
+            )?;
             let listener = bind(config.search.indexer_listen).await?;
             let address = listener.local_addr()?;
             tracing::info!(%address, "indexer listening");
@@ -170,8 +196,11 @@ async fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Dev { data_dir, controller_listen, relay_listen } => {
+        Command::Dev { data_dir, controller_listen, relay_listen, http_listen } => {
             let mut config = dev::dev_config(data_dir)?;
+            if let Some(http_listen) = http_listen {
+                config.http.listen = http_listen;
+            }
             let _telemetry = telemetry::init(log_format, &config.tracing, "switchboard-dev")?;
             // Bound first, so the relay is pointed at the real port (even for port 0).
             let controller_listener = bind(controller_listen).await?;
@@ -184,7 +213,14 @@ async fn main() -> anyhow::Result<()> {
             let controller = build_controller(&config, &mut registry, &mut ready).await?;
             let relay = build_relay(&config, &mut registry, &mut ready)?;
             let routes = controller.http_routes();
-            let http = serve_http(http_listener, registry, ready, routes, shutdown.clone())?;
+            let http = serve_http(
+                http_listener,
+                config.connections,
+                registry,
+                ready,
+                routes,
+                shutdown.clone(),
+            )?;
             let controller =
                 run_controller(controller, controller_listener, &config, shutdown.clone());
             let relay = async {
@@ -221,7 +257,8 @@ fn build_relay(
         .context("a relay needs cluster.secret_file (the secret it shares with controllers)")?;
     let verifier = Arc::new(config.verifier()?);
     let tls = RelayTls { serve: config.tls.server(false)?, upstream: config.tls.client()? };
-    let relay = Relay::new(config.relay.clone(), verifier, credential, tls)?;
+    let relay_config = RelayConfig { connections: config.connections, ..config.relay.clone() };
+    let relay = Relay::new(relay_config, verifier, credential, tls)?;
     relay.register_metrics(registry);
     ready.push(("controller link", Box::new(relay.readiness())));
     Ok(relay)
@@ -231,6 +268,7 @@ fn build_relay(
 /// in the background.
 fn serve_http(
     listener: TcpListener,
+    limits: ConnectionLimits,
     registry: Registry,
     ready: Vec<Readiness>,
     routes: Option<axum::Router>,
@@ -238,7 +276,7 @@ fn serve_http(
 ) -> anyhow::Result<tokio::task::JoinHandle<std::io::Result<()>>> {
     tracing::info!(address = %listener.local_addr()?, "metrics and health on HTTP");
     let stop = async move { shutdown.cancelled().await };
-    Ok(tokio::spawn(http::serve(listener, registry, ready, routes, stop)))
+    Ok(tokio::spawn(http::serve(listener, limits, registry, ready, routes, stop)))
 }
 
 async fn run_controller(

@@ -51,7 +51,7 @@ pub fn check_user_ids(ids: &[String]) -> Result<(), String> {
         return Err(format!("at most {MAX_MEMBERS_PER_CALL} users per call"));
     }
     for id in ids {
-        check_user_id(id).map_err(|why| format!("user id {id:?} {why}"))?;
+        check_user_id(id).map_err(|why| format!("user id {} {why}", quoted(id)))?;
     }
     Ok(())
 }
@@ -92,7 +92,7 @@ pub fn check_meta_tags(tags: &[String]) -> Result<(), String> {
         }
         no_control_chars(tag).map_err(|why| format!("tag {i} {why}"))?;
         if tags[..i].contains(tag) {
-            return Err(format!("tag {tag:?} appears twice"));
+            return Err(format!("tag {} appears twice", quoted(tag)));
         }
     }
     Ok(())
@@ -143,7 +143,7 @@ pub fn check_content_type(content_type: &str) -> Result<String, String> {
         Some((family, subtype)) if token(family) && token(subtype) && lowered.len() <= 127 => {
             Ok(lowered)
         }
-        _ => Err(format!("`{content_type}` is not a MIME type like image/png")),
+        _ => Err(format!("{} is not a MIME type like image/png", quoted(content_type))),
     }
 }
 
@@ -153,11 +153,15 @@ pub fn check_custom_fields(fields: &BTreeMap<String, String>) -> Result<(), Stri
     }
     for (key, value) in fields {
         if key.is_empty() || key.len() > MAX_CUSTOM_KEY_BYTES {
-            return Err(format!("key {key:?} must be 1 to {MAX_CUSTOM_KEY_BYTES} bytes"));
+            let key = quoted(key);
+            return Err(format!("key {key} must be 1 to {MAX_CUSTOM_KEY_BYTES} bytes"));
         }
         if value.len() > MAX_CUSTOM_VALUE_BYTES {
-            return Err(format!("value of {key:?} exceeds {MAX_CUSTOM_VALUE_BYTES} bytes"));
+            let key = quoted(key);
+            return Err(format!("value of {key} exceeds {MAX_CUSTOM_VALUE_BYTES} bytes"));
         }
+        no_control_chars(key).map_err(|why| format!("key {} {why}", quoted(key)))?;
+        no_control_chars(value).map_err(|why| format!("value of {} {why}", quoted(key)))?;
     }
     Ok(())
 }
@@ -175,6 +179,21 @@ pub fn page_limit(requested: u32, default: usize, max: usize) -> Result<usize, S
         0 => Ok(default),
         n if n > max => Err(format!("must be at most {max}, got {n}")),
         n => Ok(n),
+    }
+}
+
+/// Most characters of an input an error message shows.
+const QUOTED_CHARS: usize = 40;
+
+/// An input as an error message names it: escaped, and cut to its first 40 characters
+/// with its length when longer (`"aaaa…" (20000 bytes)`). Errors name inputs only this
+/// way, so a caller never gets back (or makes a proxy carry) what it sent.
+pub fn quoted(input: &str) -> String {
+    let shown: String = input.chars().take(QUOTED_CHARS).collect();
+    if shown.len() == input.len() {
+        format!("{shown:?}")
+    } else {
+        format!("{shown:?}… ({} bytes)", input.len())
     }
 }
 
@@ -220,6 +239,44 @@ mod tests {
         assert_eq!(check_content_type(" Image/PNG ").unwrap(), "image/png");
         for bad in ["image", "image/", "/png", "image/png; charset=x", "a/b/c"] {
             assert!(check_content_type(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    proptest::proptest! {
+        // Fuzzing, bounded: every rule takes any string without panicking, and what it says
+        // back quotes at most a short prefix of it.
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2_000))]
+        #[test]
+        fn rules_take_any_input_and_answer_briefly(text in "\\PC{0,300}|.{0,3000}") {
+            let long = text.repeat(8);
+            for input in [text.as_str(), long.as_str()] {
+                let fields = BTreeMap::from([(input.to_string(), input.to_string())]);
+                let answers = [
+                    check_user_id(input),
+                    check_user_ids(&[input.to_string()]),
+                    check_name(input),
+                    check_icon(input),
+                    check_meta_tags(&[input.to_string(), input.to_string()]),
+                    check_text(input, 16 * 1024),
+                    check_attachment_ref(input).map(drop),
+                    check_filename(input),
+                    check_content_type(input).map(drop),
+                    check_custom_fields(&fields),
+                    check_client_msg_id(input),
+                ];
+                for why in answers.into_iter().filter_map(Result::err) {
+                    proptest::prop_assert!(why.len() < 400, "{} bytes: {why:.200}", why.len());
+                    proptest::prop_assert!(!why.contains('\u{0}'), "{why:?}");
+                }
+            }
+        }
+
+        #[test]
+        fn a_quote_is_short_and_escaped(text in ".{0,2000}") {
+            let quote = quoted(&text);
+            // At most ten characters per escaped character (`\\u{10ffff}`), and the length.
+            proptest::prop_assert!(quote.chars().count() <= 10 * QUOTED_CHARS + 30, "{quote}");
+            proptest::prop_assert!(!quote.chars().any(char::is_control), "{quote:?}");
         }
     }
 

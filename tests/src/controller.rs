@@ -86,6 +86,22 @@ impl ControllerBuilder {
         self
     }
 
+    /// Writes other than sends per second per user, and burst.
+    pub fn write_rate(mut self, per_second: u32, burst: u32) -> Self {
+        self.config.limits.write_rate_per_sec = per_second;
+        self.config.limits.write_burst = burst;
+        self
+    }
+
+    /// Admission of connections on the gRPC and HTTP ports.
+    pub fn connections(
+        mut self,
+        limits: switchboard_server::auth::connections::ConnectionLimits,
+    ) -> Self {
+        self.config.connections = limits;
+        self
+    }
+
     /// Attachments: engine and upload rules.
     pub fn files(mut self, files: switchboard_server::blobs::FilesConfig) -> Self {
         self.config.files = files;
@@ -187,6 +203,7 @@ impl ControllerBuilder {
             let routes = controller.http_routes();
             tokio::spawn(switchboard_server::http::serve(
                 http,
+                built.connections,
                 registry,
                 ready,
                 routes,
@@ -244,6 +261,8 @@ impl TestController {
         // Tests send fast from one user; the limit tests set their own.
         config.limits.send_rate_per_sec = 1_000_000;
         config.limits.send_burst = 1_000_000;
+        config.limits.write_rate_per_sec = 1_000_000;
+        config.limits.write_burst = 1_000_000;
         ControllerBuilder { config, data_dir: None, clock: TestClock::default(), store: None }
     }
 

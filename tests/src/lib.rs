@@ -12,6 +12,7 @@ pub mod live;
 mod nats;
 pub mod otlp;
 mod process;
+pub mod reflection;
 mod relay;
 pub mod scylla;
 mod tools;

@@ -50,6 +50,37 @@ pub async fn live(live: &mut Realtime) -> pb::Live {
     .0
 }
 
+/// Waits for the next `live` (a hello's, or a subscribe's); returns it and what came
+/// before it.
+pub async fn next_live(live: &mut Realtime) -> (pb::Live, Vec<RealtimeEvent>) {
+    until(live, "live", |e| match e {
+        RealtimeEvent::Live(done) => Some(done.clone()),
+        _ => None,
+    })
+    .await
+}
+
+/// Waits until the stream ends; its status code and message.
+pub async fn disconnected(live: &mut Realtime) -> (crate::Code, String) {
+    until(live, "the stream's end", |e| match e {
+        RealtimeEvent::Disconnected { code, message } => Some((*code, message.clone())),
+        _ => None,
+    })
+    .await
+    .0
+}
+
+/// The codes of the error frames among `events`.
+pub fn error_codes(events: &[RealtimeEvent]) -> Vec<i32> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            RealtimeEvent::Error(error) => Some(error.code),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Waits for a new message whose text is `text`; returns it and the events before it.
 pub async fn message(live: &mut Realtime, text: &str) -> (pb::Message, Vec<RealtimeEvent>) {
     until(live, &format!("message {text:?}"), |e| match created(e) {

@@ -32,6 +32,8 @@ impl ControllerProcess {
             // Tests send fast from one user.
             .env("SWITCHBOARD_LIMITS__SEND_RATE_PER_SEC", "1000000")
             .env("SWITCHBOARD_LIMITS__SEND_BURST", "1000000")
+            .env("SWITCHBOARD_LIMITS__WRITE_RATE_PER_SEC", "1000000")
+            .env("SWITCHBOARD_LIMITS__WRITE_BURST", "1000000")
             .env("RUST_LOG", "warn")
             .envs(env.iter().copied());
         let (child, url) = run_until_listening(command, "controller listening on ");
@@ -42,6 +44,11 @@ impl ControllerProcess {
     pub fn kill(mut self) {
         self.child.kill().expect("kill");
         self.child.wait().expect("wait");
+    }
+
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 }
 
@@ -120,7 +127,7 @@ impl DevProcess {
             .arg("--data-dir")
             .arg(&data)
             .args(["--controller-listen", "127.0.0.1:0", "--relay-listen", "127.0.0.1:0"])
-            .env("SWITCHBOARD_HTTP__LISTEN", "127.0.0.1:0")
+            .args(["--http-listen", "127.0.0.1:0"])
             .env("RUST_LOG", "warn");
         let (child, url) = run_until_listening(command, "relay listening on ");
         DevProcess { child, url, secret_file: data.join(switchboard_server::dev::DEV_SECRET_FILE) }

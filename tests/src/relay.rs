@@ -65,6 +65,15 @@ impl RelayBuilder<'_> {
         self
     }
 
+    /// Admission of client connections.
+    pub fn connections(
+        mut self,
+        limits: switchboard_server::auth::connections::ConnectionLimits,
+    ) -> Self {
+        self.config.connections = limits;
+        self
+    }
+
     /// Origins allowed to call over gRPC-Web.
     pub fn web_allowed_origins(mut self, origins: &[&str]) -> Self {
         self.config.web_allowed_origins = origins.iter().map(|o| o.to_string()).collect();

@@ -293,3 +293,23 @@ async fn the_relay_forwards_the_chat_api_with_the_callers_token() {
         switchboard_tests::Code::Unauthenticated
     );
 }
+
+#[tokio::test]
+async fn a_subscribe_frame_ends_with_live_naming_what_it_added() {
+    let chat = Chat::start().await;
+    let alice = chat.client("alice").await;
+    let first = chat.team(&alice, &[]).await;
+    let second = chat.team(&alice, &[]).await;
+    let carols = chat.team(&chat.client("carol").await, &[]).await;
+    alice.send_text(second, "said before").await.unwrap();
+    let mut options = RealtimeOptions::new(chat.relay.url(), chat.server.token("alice", "acme"));
+    options.only = vec![first];
+    let mut live = Realtime::connect(options);
+    live::live(&mut live).await;
+
+    live.subscribe(&[second, carols]).await.unwrap();
+    let (done, before) = live::next_live(&mut live).await;
+    assert_eq!(done.channel_ids, vec![second]);
+    let refused = live::error_codes(&before);
+    assert_eq!(refused, vec![Code::PermissionDenied as i32], "{before:?}");
+}

@@ -196,6 +196,10 @@ async fn browsers_reach_the_relay_over_grpc_web_from_allowed_origins() {
     assert!(preflight.status().is_success());
     let allowed = preflight.headers()["access-control-allow-origin"].to_str().unwrap();
     assert_eq!(allowed, "https://chat.example.com");
+    // The headers a page may send are named, not a `*`, which does not cover
+    // `authorization` in every browser.
+    let headers = preflight.headers()["access-control-allow-headers"].to_str().unwrap();
+    assert!(headers.contains("authorization"), "{headers}");
     let other = http
         .request(reqwest::Method::OPTIONS, &url)
         .header("origin", "https://evil.example.com")
@@ -227,4 +231,50 @@ async fn browsers_reach_the_relay_over_grpc_web_from_allowed_origins() {
     assert_eq!(conversation.id, team);
     let trailers = String::from_utf8_lossy(&body[5 + length..]).to_string();
     assert!(trailers.contains("grpc-status:0"), "{trailers}");
+}
+
+#[tokio::test]
+async fn grpc_web_text_calls_with_a_content_length_are_forwarded() {
+    let server = TestController::start().await;
+    let relay = TestRelay::start(&server).await;
+    let (_, team) = server.team_of("alice", &[]).await;
+    let token = server.token("alice", "acme");
+    let url = format!("{}/switchboard.v1.Chat/GetConversation", relay.url());
+
+    use base64::Engine as _;
+    let base64 = base64::engine::general_purpose::STANDARD;
+    let frame = grpc_web_body(&proto::GetConversationRequest { conversation_id: team });
+    let body = base64.encode(frame);
+    let response = reqwest::Client::new()
+        .post(&url)
+        .header("content-type", "application/grpc-web-text")
+        .header("accept", "application/grpc-web-text")
+        .header("x-grpc-web", "1")
+        .header("content-length", body.len())
+        .header("authorization", format!("Bearer {token}"))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let refused = response.headers().get("grpc-status").filter(|code| *code != "0").cloned();
+    let message = response.headers().get("grpc-message").cloned();
+    assert!(refused.is_none(), "refused: {refused:?} {message:?}");
+    let text = response.text().await.unwrap();
+    // The answer is base64, a chunk per frame (the message, then the trailers), each padded
+    // on its own: every four characters decode alone.
+    let mut body = Vec::new();
+    for group in text.as_bytes().chunks(4) {
+        body.extend(base64.decode(group).unwrap_or_else(|e| panic!("{e}: {text}")));
+    }
+    assert_eq!(
+        body[0],
+        0,
+        "a message frame first, not trailers: {:?}",
+        String::from_utf8_lossy(&body)
+    );
+    let length = u32::from_be_bytes(body[1..5].try_into().unwrap()) as usize;
+    let conversation =
+        <proto::Conversation as prost::Message>::decode(&body[5..5 + length]).unwrap();
+    assert_eq!(conversation.id, team);
 }

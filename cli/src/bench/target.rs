@@ -66,6 +66,8 @@ impl Target {
             // The load comes from few users: their per-user send rate must not cap it.
             .env("SWITCHBOARD_LIMITS__SEND_RATE_PER_SEC", "1000000000")
             .env("SWITCHBOARD_LIMITS__SEND_BURST", "1000000000")
+            .env("SWITCHBOARD_LIMITS__WRITE_RATE_PER_SEC", "1000000000")
+            .env("SWITCHBOARD_LIMITS__WRITE_BURST", "1000000000")
             .env("SWITCHBOARD_LIMITS__MAX_CONCURRENT_REQUESTS", "100000");
         if with_nats {
             let (nats, url) = super::nats::start_server().await?;
@@ -84,7 +86,8 @@ impl Target {
             .env("SWITCHBOARD_CLUSTER__SECRET_FILE", &cluster)
             // Every simulated client comes from this one address.
             .env("SWITCHBOARD_RELAY__CONNECT_RATE_PER_IP", "1000000000")
-            .env("SWITCHBOARD_RELAY__CONNECT_BURST_PER_IP", "1000000000");
+            .env("SWITCHBOARD_RELAY__CONNECT_BURST_PER_IP", "1000000000")
+            .env("SWITCHBOARD_CONNECTIONS__MAX_PER_IP", "0");
         let (child, relay_address) = start(relay, "relay listening on ").await?;
         let relay_pid = child.id();
         children.push(child);

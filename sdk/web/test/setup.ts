@@ -52,6 +52,8 @@ export default async function setup(project: TestProject): Promise<() => void> {
         SWITCHBOARD_RELAY__CONNECT_BURST_PER_IP: "100000",
         SWITCHBOARD_LIMITS__SEND_RATE_PER_SEC: "100000",
         SWITCHBOARD_LIMITS__SEND_BURST: "100000",
+        SWITCHBOARD_LIMITS__WRITE_RATE_PER_SEC: "100000",
+        SWITCHBOARD_LIMITS__WRITE_BURST: "100000",
       },
       stdio: ["ignore", "pipe", "inherit"],
     },

@@ -64,15 +64,17 @@ impl ChatService {
             .map_err(|why| ChatError::invalid("limit", why))?;
         let now = self.ids.now_ms();
         let since = query.since_ms.unwrap_or(now - 7 * DAY_MS);
-        if since > now || now - since > MAX_SPAN_DAYS * DAY_MS {
+        if since > now || now.saturating_sub(since) > MAX_SPAN_DAYS * DAY_MS {
             return Err(ChatError::invalid(
                 "since_ms",
                 format!("must be within the last {MAX_SPAN_DAYS} days"),
             ));
         }
         let mut before = query.before_id.unwrap_or(u64::MAX);
+        // A cursor from the future reads no further than today: the days walked are
+        // bounded by the span, whatever the cursor says.
         let newest_day = match query.before_id {
-            Some(id) => audit_day(crate::ids::timestamp_ms(id)),
+            Some(id) => audit_day(crate::ids::timestamp_ms(id).min(now)),
             None => audit_day(now),
         };
         let mut entries = Vec::new();

@@ -144,11 +144,11 @@ impl ChatService {
         new_owner: &str,
     ) -> ChatResult<ConversationView> {
         Violations::new().check("new_owner", validate::check_user_id(new_owner)).finish()?;
+        let (_, me) = self.as_team_member(caller, id).await?;
+        policy::at_least(&me, Role::Owner, "transfer ownership")?;
         if new_owner == caller.user {
             return Err(ChatError::invalid("new_owner", "you already own it"));
         }
-        let (_, me) = self.as_team_member(caller, id).await?;
-        policy::at_least(&me, Role::Owner, "transfer ownership")?;
         self.target(id, new_owner).await?;
         let transferred = self.store.transfer_ownership(id, &caller.user, new_owner).await?;
         let Some(conversation) = transferred else {

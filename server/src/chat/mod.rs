@@ -32,6 +32,7 @@ use crate::push::Push;
 use crate::realtime::{Events, PresenceTracker, TypingTracker};
 use crate::search::Searcher;
 use crate::store::Store;
+use crate::validate::{self, Violations};
 
 /// Limits on what callers may send (config `limits`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,11 +42,20 @@ pub struct Limits {
     /// Sends per second per user, and the burst allowed.
     pub send_rate_per_sec: u32,
     pub send_burst: u32,
+    /// Every other write per second per user, and the burst allowed.
+    pub write_rate_per_sec: u32,
+    pub write_burst: u32,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_message_bytes: 16 * 1024, send_rate_per_sec: 20, send_burst: 40 }
+        Limits {
+            max_message_bytes: 16 * 1024,
+            send_rate_per_sec: 20,
+            send_burst: 40,
+            write_rate_per_sec: 20,
+            write_burst: 60,
+        }
     }
 }
 
@@ -67,6 +77,8 @@ pub struct ChatService {
     metrics: Arc<ControllerMetrics>,
     /// Each user's send budget, keyed by (org, user).
     send_rate: KeyedRate<(String, String)>,
+    /// Each user's budget for every other write, keyed by (org, user).
+    write_rate: KeyedRate<(String, String)>,
     /// Where attachment bytes live, and the upload rules.
     files: Files,
     /// Answers Search from this node's index; None where search is off here.
@@ -90,6 +102,7 @@ impl ChatService {
     ) -> Self {
         let presence = PresenceTracker::default();
         let send_rate = KeyedRate::new(limits.send_rate_per_sec, limits.send_burst);
+        let write_rate = KeyedRate::new(limits.write_rate_per_sec, limits.write_burst);
         ChatService {
             store,
             ids,
@@ -100,6 +113,7 @@ impl ChatService {
             typing,
             metrics,
             send_rate,
+            write_rate,
             files,
             search: None,
             push: Push::default(),
@@ -139,6 +153,17 @@ impl ChatService {
     /// Forgets rate-limit buckets of users who went quiet.
     pub fn forget_idle_rates(&self) {
         self.send_rate.forget_idle();
+        self.write_rate.forget_idle();
+    }
+
+    /// Takes one of the caller's write tokens (every write but a send, which has its own
+    /// budget), or RESOURCE_EXHAUSTED saying when to retry.
+    pub fn admit_write(&self, caller: &Caller) -> ChatResult<()> {
+        let budget = (caller.org.clone(), caller.user.clone());
+        self.write_rate.check(&budget).map_err(|retry_after| ChatError::TooMany {
+            what: "write rate exceeded".into(),
+            retry_after,
+        })
     }
 
     /// The store, for housekeeping and shutdown.
@@ -186,6 +211,7 @@ async fn conversation_of_org(
     org: &str,
     id: ConversationId,
 ) -> ChatResult<Conversation> {
+    Violations::new().check("conversation_id", validate::check_id(id)).finish()?;
     match store.get_conversation(id).await? {
         Some(conversation) if conversation.org == org => Ok(conversation),
         _ => Err(ChatError::not_found(format!("conversation {id} not found"))),

@@ -12,6 +12,7 @@ use crate::convert::{nonempty, nonzero};
 use crate::error::ChatError;
 use crate::model::AuditAction;
 use crate::report::NodeReporter;
+use crate::validate::quoted;
 
 pub struct AdminApi {
     reporter: Arc<NodeReporter>,
@@ -69,7 +70,7 @@ impl Admin for AdminApi {
         let action = match nonempty(r.action) {
             None => None,
             Some(name) => Some(AuditAction::from_name(&name).ok_or_else(|| {
-                ChatError::invalid("action", format!("`{name}` is not an audited action"))
+                ChatError::invalid("action", format!("{} is not an audited action", quoted(&name)))
             })?),
         };
         let query = AuditQuery {

@@ -66,6 +66,17 @@ impl ChatApi {
         caller.require(scope)?;
         Ok((caller, admitted))
     }
+
+    /// [`Self::caller`] for a call that writes: also within the caller's write rate.
+    pub(super) fn writer<T>(
+        &self,
+        request: &Request<T>,
+        scope: Scope,
+    ) -> Result<(Caller, OwnedSemaphorePermit), Status> {
+        let (caller, admitted) = self.caller(request, scope)?;
+        self.chat.admit_write(&caller)?;
+        Ok((caller, admitted))
+    }
 }
 
 pub(super) type Reply<T> = Result<Response<T>, Status>;
@@ -80,7 +91,7 @@ impl Chat for ChatApi {
         &self,
         request: Request<pb::CreateTeamRequest>,
     ) -> Reply<pb::Conversation> {
-        let (caller, _admitted) = self.caller(&request, Scope::TeamsManage)?;
+        let (caller, _admitted) = self.writer(&request, Scope::TeamsManage)?;
         let r = request.into_inner();
         let new = NewConversation {
             name: r.name,
@@ -97,7 +108,7 @@ impl Chat for ChatApi {
         &self,
         request: Request<pb::CreateChannelRequest>,
     ) -> Reply<pb::Conversation> {
-        let (caller, _admitted) = self.caller(&request, Scope::TeamsManage)?;
+        let (caller, _admitted) = self.writer(&request, Scope::TeamsManage)?;
         let r = request.into_inner();
         let new = NewConversation {
             name: r.name,
@@ -156,7 +167,7 @@ impl Chat for ChatApi {
         &self,
         request: Request<pb::UpdateTeamRequest>,
     ) -> Reply<pb::Conversation> {
-        let (caller, _admitted) = self.caller(&request, Scope::TeamsManage)?;
+        let (caller, _admitted) = self.writer(&request, Scope::TeamsManage)?;
         let r = request.into_inner();
         let update = TeamUpdate {
             name: r.name,
@@ -168,7 +179,7 @@ impl Chat for ChatApi {
     }
 
     async fn archive(&self, request: Request<pb::ArchiveRequest>) -> Reply<pb::Conversation> {
-        let (caller, _admitted) = self.caller(&request, Scope::TeamsManage)?;
+        let (caller, _admitted) = self.writer(&request, Scope::TeamsManage)?;
         let id = request.into_inner().conversation_id;
         reply(convert::conversation(self.chat.archive(&caller, id).await?))
     }
@@ -177,7 +188,7 @@ impl Chat for ChatApi {
         &self,
         request: Request<pb::AddMembersRequest>,
     ) -> Reply<pb::AddMembersResponse> {
-        let (caller, _admitted) = self.caller(&request, Scope::TeamsManage)?;
+        let (caller, _admitted) = self.writer(&request, Scope::TeamsManage)?;
         let r = request.into_inner();
         let added = self.chat.add_members(&caller, r.conversation_id, &r.user_ids).await?;
         reply(pb::AddMembersResponse { added: added.into_iter().map(convert::member).collect() })
@@ -187,20 +198,20 @@ impl Chat for ChatApi {
         &self,
         request: Request<pb::RemoveMemberRequest>,
     ) -> Reply<pb::RemoveMemberResponse> {
-        let (caller, _admitted) = self.caller(&request, Scope::TeamsManage)?;
+        let (caller, _admitted) = self.writer(&request, Scope::TeamsManage)?;
         let r = request.into_inner();
         self.chat.remove_member(&caller, r.conversation_id, &r.user_id).await?;
         reply(pb::RemoveMemberResponse {})
     }
 
     async fn promote_admin(&self, request: Request<pb::PromoteAdminRequest>) -> Reply<pb::Member> {
-        let (caller, _admitted) = self.caller(&request, Scope::TeamsManage)?;
+        let (caller, _admitted) = self.writer(&request, Scope::TeamsManage)?;
         let r = request.into_inner();
         reply(convert::member(self.chat.promote(&caller, r.conversation_id, &r.user_id).await?))
     }
 
     async fn demote_admin(&self, request: Request<pb::DemoteAdminRequest>) -> Reply<pb::Member> {
-        let (caller, _admitted) = self.caller(&request, Scope::TeamsManage)?;
+        let (caller, _admitted) = self.writer(&request, Scope::TeamsManage)?;
         let r = request.into_inner();
         reply(convert::member(self.chat.demote(&caller, r.conversation_id, &r.user_id).await?))
     }
@@ -209,14 +220,14 @@ impl Chat for ChatApi {
         &self,
         request: Request<pb::TransferOwnershipRequest>,
     ) -> Reply<pb::Conversation> {
-        let (caller, _admitted) = self.caller(&request, Scope::TeamsManage)?;
+        let (caller, _admitted) = self.writer(&request, Scope::TeamsManage)?;
         let r = request.into_inner();
         let view = self.chat.transfer(&caller, r.conversation_id, &r.new_owner).await?;
         reply(convert::conversation(view))
     }
 
     async fn leave(&self, request: Request<pb::LeaveRequest>) -> Reply<pb::LeaveResponse> {
-        let (caller, _admitted) = self.caller(&request, Scope::Write)?;
+        let (caller, _admitted) = self.writer(&request, Scope::Write)?;
         self.chat.leave(&caller, request.into_inner().conversation_id).await?;
         reply(pb::LeaveResponse {})
     }
@@ -225,7 +236,7 @@ impl Chat for ChatApi {
         &self,
         request: Request<pb::JoinChannelRequest>,
     ) -> Reply<pb::Conversation> {
-        let (caller, _admitted) = self.caller(&request, Scope::Write)?;
+        let (caller, _admitted) = self.writer(&request, Scope::Write)?;
         let id = request.into_inner().conversation_id;
         reply(convert::conversation(self.chat.join(&caller, id).await?))
     }
@@ -234,13 +245,13 @@ impl Chat for ChatApi {
         &self,
         request: Request<pb::OpenDirectRequest>,
     ) -> Reply<pb::Conversation> {
-        let (caller, _admitted) = self.caller(&request, Scope::Write)?;
+        let (caller, _admitted) = self.writer(&request, Scope::Write)?;
         let user = request.into_inner().user_id;
         reply(convert::conversation(self.chat.open_direct(&caller, &user).await?))
     }
 
     async fn open_self(&self, request: Request<pb::OpenSelfRequest>) -> Reply<pb::Conversation> {
-        let (caller, _admitted) = self.caller(&request, Scope::Write)?;
+        let (caller, _admitted) = self.writer(&request, Scope::Write)?;
         reply(convert::conversation(self.chat.open_self(&caller).await?))
     }
 
@@ -267,7 +278,7 @@ impl Chat for ChatApi {
     }
 
     async fn edit_message(&self, request: Request<pb::EditMessageRequest>) -> Reply<pb::Message> {
-        let (caller, _admitted) = self.caller(&request, Scope::Write)?;
+        let (caller, _admitted) = self.writer(&request, Scope::Write)?;
         let r = request.into_inner();
         let message = self.chat.edit(&caller, r.channel_id, r.message_id, r.data).await?;
         reply(convert::message(message))
@@ -277,7 +288,7 @@ impl Chat for ChatApi {
         &self,
         request: Request<pb::DeleteMessageRequest>,
     ) -> Reply<pb::Message> {
-        let (caller, _admitted) = self.caller(&request, Scope::Write)?;
+        let (caller, _admitted) = self.writer(&request, Scope::Write)?;
         let r = request.into_inner();
         reply(convert::message(self.chat.delete(&caller, r.channel_id, r.message_id).await?))
     }
@@ -302,7 +313,7 @@ impl Chat for ChatApi {
         &self,
         request: Request<pb::SetTypingRequest>,
     ) -> Reply<pb::SetTypingResponse> {
-        let (caller, _admitted) = self.caller(&request, Scope::Write)?;
+        let (caller, _admitted) = self.writer(&request, Scope::Write)?;
         let r = request.into_inner();
         let expires_in_ms = self.chat.set_typing(&caller, r.channel_id, r.typing).await?;
         reply(pb::SetTypingResponse { expires_in_ms })
@@ -312,7 +323,7 @@ impl Chat for ChatApi {
         &self,
         request: Request<pb::MarkReadRequest>,
     ) -> Reply<pb::MarkReadResponse> {
-        let (caller, _admitted) = self.caller(&request, Scope::Write)?;
+        let (caller, _admitted) = self.writer(&request, Scope::Write)?;
         let r = request.into_inner();
         let read_up_to = self.chat.mark_read(&caller, r.channel_id, r.message_id).await?;
         reply(pb::MarkReadResponse { read_up_to })
@@ -354,7 +365,7 @@ impl Chat for ChatApi {
         if let Some(indexer) = &self.indexer {
             return indexer.search(&caller, request).await.map(Response::new);
         }
-        let (hits, next) = self.chat.search(&caller, convert::search_request(request)).await?;
+        let (hits, next) = self.chat.search(&caller, convert::search_request(request)?).await?;
         reply(convert::search_response(hits, next))
     }
 
@@ -376,7 +387,7 @@ impl Chat for ChatApi {
         &self,
         request: Request<pb::MarkNotificationsReadRequest>,
     ) -> Reply<pb::MarkNotificationsReadResponse> {
-        let (caller, _admitted) = self.caller(&request, Scope::Write)?;
+        let (caller, _admitted) = self.writer(&request, Scope::Write)?;
         let r = request.into_inner();
         let selection = match (r.ids.is_empty(), r.conversation_id, r.all) {
             (false, 0, false) => NotificationSelection::Ids(r.ids),
@@ -392,7 +403,7 @@ impl Chat for ChatApi {
     }
 
     async fn set_mute(&self, request: Request<pb::SetMuteRequest>) -> Reply<pb::SetMuteResponse> {
-        let (caller, _admitted) = self.caller(&request, Scope::Write)?;
+        let (caller, _admitted) = self.writer(&request, Scope::Write)?;
         let r = request.into_inner();
         let muted = self.chat.set_mute(&caller, r.conversation_id, r.muted).await?;
         reply(pb::SetMuteResponse { muted })

@@ -27,7 +27,7 @@ impl Files for FilesApi {
         &self,
         request: Request<pb::CreateUploadRequest>,
     ) -> Reply<pb::CreateUploadResponse> {
-        let (caller, _admitted) = self.api.caller(&request, Scope::Files)?;
+        let (caller, _admitted) = self.api.writer(&request, Scope::Files)?;
         let r = request.into_inner();
         let upload = self
             .api
@@ -56,7 +56,7 @@ impl Files for FilesApi {
         &self,
         request: Request<pb::CompleteUploadRequest>,
     ) -> Reply<pb::Attachment> {
-        let (caller, _admitted) = self.api.caller(&request, Scope::Files)?;
+        let (caller, _admitted) = self.api.writer(&request, Scope::Files)?;
         let id = request.into_inner().attachment_id;
         reply(convert::attachment(self.api.chat().complete_upload(&caller, id).await?))
     }
@@ -88,7 +88,7 @@ impl Files for FilesApi {
         &self,
         request: Request<pb::DeleteAttachmentRequest>,
     ) -> Reply<pb::Attachment> {
-        let (caller, _admitted) = self.api.caller(&request, Scope::Files)?;
+        let (caller, _admitted) = self.api.writer(&request, Scope::Files)?;
         let id = request.into_inner().attachment_id;
         reply(convert::attachment(self.api.chat().delete_attachment(&caller, id).await?))
     }

@@ -40,7 +40,7 @@ impl Indexer for IndexerApi {
         {
             return Err(Status::invalid_argument("a forwarded search names its org and user"));
         }
-        let search = convert::search_request(r.request.unwrap_or_default());
+        let search = convert::search_request(r.request.unwrap_or_default())?;
         let (hits, next) = self.searcher.search(&r.org, &r.user_id, search).await?;
         Ok(Response::new(convert::search_response(hits, next)))
     }

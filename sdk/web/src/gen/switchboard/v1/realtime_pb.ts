@@ -48,6 +48,8 @@ export const ChannelPositionSchema: GenMessage<ChannelPosition> = /*@__PURE__*/
   messageDesc(file_switchboard_v1_realtime, 0);
 
 /**
+ * At most 1,000 conversations in each of `only`, `resume` and `except`.
+ *
  * @generated from message switchboard.v1.Hello
  */
 export type Hello = Message<"switchboard.v1.Hello"> & {
@@ -95,7 +97,9 @@ export const HelloSchema: GenMessage<Hello> = /*@__PURE__*/
  */
 export type Subscribe = Message<"switchboard.v1.Subscribe"> & {
   /**
-   * Conversations to add (the user must be a member), each optionally with a resume position.
+   * Conversations to add (the user must be a member), each optionally with a resume
+   * position; at most 1,000. Each one the user is not in gets an `error` frame; the frame
+   * ends with `live` naming the conversations it added, once their replays are done.
    *
    * @generated from field: repeated switchboard.v1.ChannelPosition channels = 1;
    */
@@ -403,6 +407,9 @@ export const ErrorFrameSchema: GenMessage<ErrorFrame> = /*@__PURE__*/
   messageDesc(file_switchboard_v1_realtime, 12);
 
 /**
+ * The answer to a `ping`. On `RealtimeWeb` sessions the relay also sends one with nonce 0
+ * every minute, to keep the connection from looking idle.
+ *
  * @generated from message switchboard.v1.Pong
  */
 export type Pong = Message<"switchboard.v1.Pong"> & {
@@ -420,7 +427,9 @@ export const PongSchema: GenMessage<Pong> = /*@__PURE__*/
   messageDesc(file_switchboard_v1_realtime, 13);
 
 /**
- * Sent when every requested replay has been delivered and the stream is live.
+ * Sent when every requested replay has been delivered and the stream is live: after the
+ * hello's replays (naming every conversation followed), and after each `subscribe` frame
+ * (naming the conversations it added).
  *
  * @generated from message switchboard.v1.Live
  */

@@ -40,15 +40,16 @@ export type RelayStatusResponse = Message<"switchboard.v1.RelayStatusResponse"> 
   sessions: number;
 
   /**
-   * Conversations this relay is subscribed to at its controller: exactly those with at
-   * least one local subscriber.
+   * Conversations of the caller's org this relay is subscribed to at its controller:
+   * exactly those with at least one local subscriber.
    *
    * @generated from field: repeated uint64 upstream_channels = 2;
    */
   upstreamChannels: bigint[];
 
   /**
-   * Users whose membership changes this relay follows (one per connected user).
+   * Users of the caller's org whose membership changes this relay follows (one per
+   * connected user). The other counts are the relay's as a whole.
    *
    * @generated from field: uint32 upstream_users = 3;
    */
