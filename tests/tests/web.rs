@@ -1,6 +1,8 @@
 //! The relay's web path: `RealtimeWeb` (a session as a server stream, acted on by unary
 //! calls), gRPC-Web over HTTP/1.1 on the client port, and CORS from config.
 
+use std::time::Duration;
+
 use switchboard_proto::tonic::Request;
 use switchboard_proto::tonic::metadata::MetadataValue;
 use switchboard_proto::tonic::transport::Channel;
@@ -277,4 +279,80 @@ async fn grpc_web_text_calls_with_a_content_length_are_forwarded() {
     let conversation =
         <proto::Conversation as prost::Message>::decode(&body[5..5 + length]).unwrap();
     assert_eq!(conversation.id, team);
+}
+
+/// A small deterministic generator, so a failing body can be found again from its seed.
+struct Xorshift(u64);
+
+impl Xorshift {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn bytes(&mut self, len: usize) -> Vec<u8> {
+        (0..len).map(|_| self.next() as u8).collect()
+    }
+}
+
+#[tokio::test]
+async fn random_grpc_web_bodies_get_an_answer_and_leave_the_relay_serving() {
+    use base64::Engine as _;
+    let server = TestController::start().await;
+    let relay = TestRelay::start(&server).await;
+    let (_, team) = server.team_of("alice", &[]).await;
+    let token = server.token("alice", "acme");
+    let http = reqwest::Client::new();
+    let base64 = base64::engine::general_purpose::STANDARD;
+    let seed: u64 = std::env::var("SB_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x5eed);
+    let mut random = Xorshift(seed);
+    let paths = [
+        "switchboard.v1.Chat/GetConversation",
+        "switchboard.v1.Chat/SendMessage",
+        "switchboard.v1.Files/CreateUpload",
+        "switchboard.v1.RealtimeWeb/Act",
+        "switchboard.v1.RealtimeWeb/Subscribe",
+        "switchboard.v1.RelayAdmin/Status",
+    ];
+    for case in 0..300 {
+        let path = paths[random.next() as usize % paths.len()];
+        let len = (random.next() % 2048) as usize;
+        // Raw random bytes, or a well-framed random message; binary or text mode.
+        let mut body = random.bytes(len);
+        if random.next() % 2 == 0 {
+            let mut framed = vec![0];
+            framed.extend_from_slice(&(body.len() as u32).to_be_bytes());
+            framed.append(&mut body);
+            body = framed;
+        }
+        let text = random.next() % 2 == 0;
+        let (content_type, body) = if text {
+            ("application/grpc-web-text", base64.encode(&body).into_bytes())
+        } else {
+            ("application/grpc-web+proto", body)
+        };
+        let answer = tokio::time::timeout(
+            Duration::from_secs(10),
+            http.post(format!("{}/{path}", relay.url()))
+                .header("content-type", content_type)
+                .header("x-grpc-web", "1")
+                .header("authorization", format!("Bearer {token}"))
+                .body(body)
+                .send(),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("seed {seed} case {case} ({path}): no answer"));
+        // A stream that accepted the body stays open: its first bytes are answer enough.
+        let response = answer.unwrap_or_else(|e| panic!("seed {seed} case {case}: {e}"));
+        assert!(
+            response.status().as_u16() < 500,
+            "seed {seed} case {case} ({path}): HTTP {}",
+            response.status()
+        );
+    }
+    // Still serving.
+    let alice = relay.client(token).await;
+    alice.send_text(team, "after the noise").await.expect("the relay still forwards");
 }
