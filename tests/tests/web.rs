@@ -321,13 +321,13 @@ async fn random_grpc_web_bodies_get_an_answer_and_leave_the_relay_serving() {
         let len = (random.next() % 2048) as usize;
         // Raw random bytes, or a well-framed random message; binary or text mode.
         let mut body = random.bytes(len);
-        if random.next() % 2 == 0 {
+        if random.next().is_multiple_of(2) {
             let mut framed = vec![0];
             framed.extend_from_slice(&(body.len() as u32).to_be_bytes());
             framed.append(&mut body);
             body = framed;
         }
-        let text = random.next() % 2 == 0;
+        let text = random.next().is_multiple_of(2);
         let (content_type, body) = if text {
             ("application/grpc-web-text", base64.encode(&body).into_bytes())
         } else {
