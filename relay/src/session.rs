@@ -186,14 +186,17 @@ impl Session {
         ));
     }
 
-    /// Private messages reach only their two parties; the user's own typing and presence
-    /// are not echoed back.
+    /// Private messages (and read receipts on them) reach only their two parties; the
+    /// user's own typing and presence are not echoed back.
     fn wants(&self, event: &pb::Event) -> bool {
         match &event.kind {
             Some(Kind::MessageCreated(pb::MessageCreated { message: Some(m) }))
             | Some(Kind::MessageEdited(pb::MessageEdited { message: Some(m) }))
             | Some(Kind::MessageDeleted(pb::MessageDeleted { message: Some(m), .. })) => {
                 m.to.is_empty() || m.to == "*" || m.to == self.user || m.from == self.user
+            }
+            Some(Kind::ReadReceipt(receipt)) => {
+                receipt.audience.is_empty() || receipt.audience.contains(&self.user)
             }
             Some(Kind::Typing(typing)) => typing.user_id != self.user,
             Some(Kind::Presence(presence)) => presence.user_id != self.user,

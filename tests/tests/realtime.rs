@@ -168,6 +168,53 @@ async fn read_receipts_are_stored_and_broadcast() {
     assert_eq!(markers, vec![proto::ReadMarker { user_id: "bob".into(), message_id: second.id }]);
 }
 
+#[tokio::test]
+async fn a_receipt_on_a_private_message_reaches_only_its_parties() {
+    let chat = Chat::start().await;
+    let alice = chat.client("alice").await;
+    let team = chat.team(&alice, &["bob", "carol"]).await;
+    let mut a = chat.live("alice").await;
+    let b = chat.live("bob").await;
+    let mut c = chat.live("carol").await;
+    let public = alice.send_text(team, "for everyone").await.unwrap();
+    let private = alice
+        .send(proto::SendMessageRequest { to: "bob".into(), ..text(team, "for bob only") })
+        .await
+        .unwrap()
+        .message
+        .unwrap();
+
+    b.mark_read(team, private.id).await.unwrap();
+    let receipts = |events: &[RealtimeEvent]| -> Vec<u64> {
+        events
+            .iter()
+            .filter_map(|e| match kind(e) {
+                Some(Kind::ReadReceipt(r)) if r.user_id == "bob" => Some(r.message_id),
+                _ => None,
+            })
+            .collect()
+    };
+    // Alice, a party to it, hears of the exact message last.
+    let (exact, before) = live::until(&mut a, "bob's exact receipt", |e| match kind(e) {
+        Some(Kind::ReadReceipt(r)) if r.message_id == private.id => Some(r.message_id),
+        _ => None,
+    })
+    .await;
+    assert_eq!(exact, private.id);
+    assert_eq!(receipts(&before), vec![public.id]);
+    // Carol hears only of the message before it that she sees, proved by a later marker.
+    alice.send_text(team, "marker").await.unwrap();
+    let (_, before) = live::message(&mut c, "marker").await;
+    assert_eq!(receipts(&before), vec![public.id]);
+
+    let bob_for = |markers: Vec<proto::ReadMarker>| {
+        markers.into_iter().find(|m| m.user_id == "bob").map(|m| m.message_id)
+    };
+    let carol = chat.client("carol").await;
+    assert_eq!(bob_for(carol.read_markers(team).await.unwrap()), Some(public.id));
+    assert_eq!(bob_for(alice.read_markers(team).await.unwrap()), Some(private.id));
+}
+
 fn presence_of(user: &'static str, online: bool) -> impl FnMut(&RealtimeEvent) -> Option<()> {
     move |e| match kind(e) {
         Some(Kind::Presence(p)) if p.user_id == user && p.online == online => Some(()),

@@ -1,13 +1,21 @@
 //! The ephemeral and per-user state around conversations: typing, read markers, presence.
 
+use std::collections::HashMap;
 use std::time::Instant;
 
 use super::{ChatService, policy};
 use crate::auth::Caller;
 use crate::error::{ChatError, ChatResult};
-use crate::model::{ConversationId, MessageId};
+use crate::model::{ConversationId, Message, MessageId};
 use crate::realtime::RelayId;
+use crate::store::{Direction, HistoryQuery};
 use crate::validate::{self, Violations};
+
+/// How far back a marker on a private message looks for a message others see instead:
+/// pages of this many messages...
+const RECEIPT_LOOKBACK_PAGE: usize = 50;
+/// ...at most this many.
+const RECEIPT_LOOKBACK_PAGES: usize = 4;
 
 impl ChatService {
     /// SetTyping: members who may post tell the others they are typing (or stopped).
@@ -51,16 +59,32 @@ impl ChatService {
             .check("message_id", validate::check_id(message))
             .finish()?;
         self.as_member(caller, channel).await?;
-        self.visible_message(caller, channel, message).await?;
+        let read = self.visible_message(caller, channel, message).await?;
         let marker = self.store.advance_read_marker(channel, &caller.user, message).await?;
         self.mark_notifications_read_up_to(caller, channel, marker).await?;
-        if marker == message {
-            self.events.read_receipt(&caller.org, channel, &caller.user, marker).await;
+        if marker != message {
+            return Ok(marker);
+        }
+        let (org, user) = (&caller.org, &caller.user);
+        match &read.to {
+            None => self.events.read_receipt(org, channel, user, marker, &[]).await,
+            Some(to) => {
+                // Nothing of a private message (its id tells when it was sent) reaches
+                // anyone but its parties: the others hear of the newest message before it
+                // that they see; the parties, after that, of the exact one.
+                if let Some(seen) = self.newest_visible_up_to(channel, marker, None).await? {
+                    self.events.read_receipt(org, channel, user, seen, &[]).await;
+                }
+                let parties = [read.from.as_str(), to.as_str()];
+                self.events.read_receipt(org, channel, user, marker, &parties).await;
+            }
         }
         Ok(marker)
     }
 
-    /// ListReadMarkers: every member's read marker.
+    /// ListReadMarkers: every member's read marker, as the caller may see it (a marker on
+    /// a private message the caller is not a party to shows as the newest message before
+    /// it that the caller sees).
     pub async fn read_markers(
         &self,
         caller: &Caller,
@@ -68,7 +92,61 @@ impl ChatService {
     ) -> ChatResult<Vec<(String, MessageId)>> {
         Violations::new().check("channel_id", validate::check_id(channel)).finish()?;
         self.as_member(caller, channel).await?;
-        Ok(self.store.list_read_markers(channel).await?)
+        let markers = self.store.list_read_markers(channel).await?;
+        // Markers mostly share a few ids: each is looked at once.
+        let mut shown: HashMap<MessageId, Option<MessageId>> = HashMap::new();
+        let mut visible = Vec::with_capacity(markers.len());
+        for (user, marker) in markers {
+            let seen = match shown.get(&marker) {
+                Some(seen) => *seen,
+                None => {
+                    let seen = match self.store.get_message(channel, marker).await? {
+                        Some(message) if !message.visible_to(&caller.user) => {
+                            self.newest_visible_up_to(channel, marker, Some(&caller.user)).await?
+                        }
+                        _ => Some(marker),
+                    };
+                    shown.insert(marker, seen);
+                    seen
+                }
+            };
+            if let Some(seen) = seen {
+                visible.push((user, seen));
+            }
+        }
+        Ok(visible)
+    }
+
+    /// The newest message before `marker` that `viewer` sees (every member, when None):
+    /// None when there is none within a few pages.
+    async fn newest_visible_up_to(
+        &self,
+        channel: ConversationId,
+        marker: MessageId,
+        viewer: Option<&str>,
+    ) -> ChatResult<Option<MessageId>> {
+        let mut before = marker;
+        for _ in 0..RECEIPT_LOOKBACK_PAGES {
+            let query = HistoryQuery {
+                before: Some(before),
+                after: None,
+                direction: Direction::NewestFirst,
+                limit: RECEIPT_LOOKBACK_PAGE,
+            };
+            let page = self.store.list_messages(channel, query).await?;
+            let seen = |m: &&Message| match viewer {
+                Some(user) => m.visible_to(user),
+                None => m.to.is_none(),
+            };
+            if let Some(found) = page.iter().find(seen) {
+                return Ok(Some(found.id));
+            }
+            match page.last() {
+                Some(last) if page.len() == RECEIPT_LOOKBACK_PAGE => before = last.id,
+                _ => break,
+            }
+        }
+        Ok(None)
     }
 
     /// GetPresence: which of these users of the caller's org are online.

@@ -140,15 +140,20 @@ impl Events {
         self.publish(Topic::channel(org, conversation), conversation, kind).await;
     }
 
+    /// To the members in `audience`, or to all of them when it is empty.
     pub async fn read_receipt(
         &self,
         org: &str,
         conversation: ConversationId,
         user: &str,
         up_to: MessageId,
+        audience: &[&str],
     ) {
-        let kind =
-            Kind::ReadReceipt(pb::ReadReceipt { user_id: user.to_string(), message_id: up_to });
+        let kind = Kind::ReadReceipt(pb::ReadReceipt {
+            user_id: user.to_string(),
+            message_id: up_to,
+            audience: audience.iter().map(|a| a.to_string()).collect(),
+        });
         self.publish(Topic::channel(org, conversation), conversation, kind).await;
     }
 
