@@ -222,3 +222,88 @@ async fn every_rpc_of_every_port_refuses_hostile_input_cleanly() {
     );
     assert_eq!(admin.relay_status().await.unwrap().resyncs, resyncs, "the relay resynced");
 }
+
+/// A frame as the descriptor pool's dynamic message.
+fn dynamic(pool: &DescriptorPool, frame: &switchboard_sdk::proto::ClientFrame) -> DynamicMessage {
+    use prost::Message as _;
+    let descriptor = pool.get_message_by_name("switchboard.v1.ClientFrame").unwrap();
+    DynamicMessage::decode(descriptor, frame.encode_to_vec().as_slice()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hostile_frames_on_a_live_session_get_error_frames_and_end_nothing() {
+    use switchboard_sdk::proto::{self as pb, client_frame, server_frame};
+    let server = TestController::start().await;
+    let relay = TestRelay::start(&server).await;
+    let pool = DescriptorPool::decode(switchboard_proto::FILE_DESCRIPTOR_SET).unwrap();
+    let alice = relay.client(server.token("alice", "acme")).await;
+    switchboard_tests::create_team(&alice, &["bob"]).await;
+    let eve = relay.client(server.token("eve", "other")).await;
+    let eve_team = switchboard_tests::create_team(&eve, &["frank"]).await;
+    let mut frank = relay.realtime(server.token("frank", "other"));
+    live::live(&mut frank).await;
+
+    let (frames, outgoing) = tokio::sync::mpsc::channel::<DynamicMessage>(16);
+    let channel = Channel::from_shared(relay.url()).unwrap().connect().await.unwrap();
+    let mut grpc = Grpc::new(channel);
+    grpc.ready().await.unwrap();
+    let path: PathAndQuery = "/switchboard.v1.Realtime/Connect".parse().unwrap();
+    let hello = pb::ClientFrame { kind: Some(client_frame::Kind::Hello(pb::Hello::default())) };
+    frames.send(dynamic(&pool, &hello)).await.unwrap();
+    let request = authorized(
+        tokio_stream::wrappers::ReceiverStream::new(outgoing),
+        &server.admin_token("alice", "acme"),
+    );
+    let codec = ProtoCodec::<DynamicMessage, pb::ServerFrame>::new();
+    let mut answers = grpc.streaming(request, path, codec).await.unwrap().into_inner();
+    let mut next = async || {
+        tokio::time::timeout(STREAM_ANSWER, answers.message())
+            .await
+            .expect("an answer in time")
+            .unwrap_or_else(|status| panic!("the session ended: {status:?}"))
+            .expect("the session ended")
+            .kind
+            .expect("a frame")
+    };
+    while !matches!(next().await, server_frame::Kind::Live(_)) {}
+
+    let descriptor = pool.get_message_by_name("switchboard.v1.ClientFrame").unwrap();
+    let mut sent = 0;
+    // Larger frames end the stream (OUT_OF_RANGE, as `relay.max_frame_bytes` documents).
+    let within_limit = |frame: &DynamicMessage| {
+        prost::Message::encoded_len(frame)
+            <= switchboard_relay::RelayConfig::default().max_frame_bytes
+    };
+    let hostile = requests(&descriptor).into_iter().filter(within_limit);
+    for (nonce, frame) in (1u64..).zip(hostile) {
+        frames.send(frame).await.unwrap();
+        // A ping after each: everything the hostile frame caused arrives before its pong.
+        let ping = pb::ClientFrame { kind: Some(client_frame::Kind::Ping(pb::Ping { nonce })) };
+        frames.send(dynamic(&pool, &ping)).await.unwrap();
+        sent += 1;
+        loop {
+            match next().await {
+                server_frame::Kind::Pong(pong) if pong.nonce == nonce => break,
+                server_frame::Kind::Error(error) => {
+                    let code = Code::from_i32(error.code);
+                    assert!(
+                        EXPECTED.contains(&code),
+                        "frame {nonce}: {code:?} {:.300}",
+                        error.message
+                    );
+                    assert!(
+                        error.message.len() <= MAX_MESSAGE_BYTES,
+                        "frame {nonce}: a long message"
+                    );
+                }
+                _ => {}
+            }
+        }
+    }
+    // Each of the eight kinds of frame, four ways, less those past the size limit.
+    assert!(sent >= 30, "only {sent} hostile frames");
+
+    eve.send_text(eve_team, "still here").await.unwrap();
+    let (_, before) = live::message(&mut frank, "still here").await;
+    assert!(!before.iter().any(|e| matches!(e, RealtimeEvent::Disconnected { .. })));
+}
