@@ -29,8 +29,9 @@ pub struct ConnectionLimits {
     pub max_per_ip: usize,
     /// How long a new connection may take to send its first bytes.
     pub handshake_timeout_ms: u64,
-    /// How long a connection may go with nothing read or written before it is closed.
-    /// HTTP/2 keep-alive pings (every 30 s) keep a quiet but live gRPC connection moving.
+    /// How long a connection may go with nothing read or written before it is closed
+    /// (checked once a period, so it goes after one to two of them). HTTP/2 keep-alive
+    /// pings (every 30 s) keep a quiet but live gRPC connection moving.
     pub idle_timeout_secs: u64,
 }
 
@@ -159,15 +160,19 @@ impl Drop for Place {
     }
 }
 
-/// An admitted connection: fails with TimedOut once its first bytes are late or once it
-/// has been idle too long.
+/// An admitted connection: fails with TimedOut once its first bytes are late, or once a
+/// whole idle period passed with nothing read or written (so an idle connection goes
+/// after one to two periods).
 pub struct GuardedStream {
     stream: TcpStream,
     _place: Place,
-    /// When the connection times out unless something moved since `last_moved`.
+    /// When the current period ends.
     deadline: Pin<Box<Sleep>>,
-    /// When something was last read or written; None until the first bytes arrive.
-    last_moved: Option<Instant>,
+    /// Whether anything was read or written in the current period; set on every read and
+    /// write (a flag, not a clock reading: the relay writes once per delivery).
+    moved: bool,
+    /// Whether the first bytes arrived: until then the period is the handshake timeout.
+    started: bool,
     idle_timeout: Duration,
 }
 
@@ -178,27 +183,27 @@ impl GuardedStream {
             stream,
             _place: place,
             deadline: Box::pin(tokio::time::sleep(handshake)),
-            last_moved: None,
+            moved: false,
+            started: false,
             idle_timeout: Duration::from_secs(limits.idle_timeout_secs),
         }
     }
 
-    /// Whether the connection has timed out; re-arms the deadline when it has not.
+    /// Whether the connection has timed out; starts a new period when it has not.
     fn timed_out(&mut self, cx: &mut Context<'_>) -> bool {
         while self.deadline.as_mut().poll(cx).is_ready() {
-            // The deadline is re-armed only when it fires, not on every read and write.
-            match self.last_moved {
-                Some(moved) if moved.elapsed() < self.idle_timeout => {
-                    self.deadline.as_mut().reset(moved + self.idle_timeout);
-                }
-                _ => return true,
+            if !(self.started && self.moved) {
+                return true;
             }
+            self.moved = false;
+            let next = Instant::now() + self.idle_timeout;
+            self.deadline.as_mut().reset(next);
         }
         false
     }
 
     fn timed_out_error(&self) -> io::Error {
-        let what = if self.last_moved.is_some() { "idle" } else { "sent nothing" };
+        let what = if self.started { "idle" } else { "sent nothing" };
         io::Error::new(io::ErrorKind::TimedOut, format!("connection {what} for too long"))
     }
 }
@@ -213,13 +218,13 @@ impl AsyncRead for GuardedStream {
         match Pin::new(&mut self.stream).poll_read(cx, buf) {
             Poll::Ready(Ok(())) => {
                 if buf.filled().len() > before {
-                    let now = Instant::now();
-                    if self.last_moved.is_none() {
+                    if !self.started {
                         // The first bytes: from now on the idle limit applies.
-                        let idle_timeout = self.idle_timeout;
-                        self.deadline.as_mut().reset(now + idle_timeout);
+                        self.started = true;
+                        let next = Instant::now() + self.idle_timeout;
+                        self.deadline.as_mut().reset(next);
                     }
-                    self.last_moved = Some(now);
+                    self.moved = true;
                 }
                 Poll::Ready(Ok(()))
             }
@@ -236,11 +241,8 @@ impl AsyncWrite for GuardedStream {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let written = Pin::new(&mut self.stream).poll_write(cx, buf);
-        if let Poll::Ready(Ok(n)) = written
-            && n > 0
-            && self.last_moved.is_some()
-        {
-            self.last_moved = Some(Instant::now());
+        if let Poll::Ready(Ok(n)) = written {
+            self.moved |= n > 0;
         }
         written
     }
@@ -251,11 +253,8 @@ impl AsyncWrite for GuardedStream {
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let written = Pin::new(&mut self.stream).poll_write_vectored(cx, bufs);
-        if let Poll::Ready(Ok(n)) = written
-            && n > 0
-            && self.last_moved.is_some()
-        {
-            self.last_moved = Some(Instant::now());
+        if let Poll::Ready(Ok(n)) = written {
+            self.moved |= n > 0;
         }
         written
     }
