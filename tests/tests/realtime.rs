@@ -215,6 +215,25 @@ async fn a_receipt_on_a_private_message_reaches_only_its_parties() {
     assert_eq!(bob_for(alice.read_markers(team).await.unwrap()), Some(private.id));
 }
 
+#[tokio::test]
+async fn reading_on_one_device_tells_the_users_other_devices() {
+    let chat = Chat::start().await;
+    let alice = chat.client("alice").await;
+    let team = chat.team(&alice, &["bob"]).await;
+    let phone = chat.live("bob").await;
+    let mut desktop = chat.live("bob").await;
+    let message = alice.send_text(team, "read me").await.unwrap();
+    live::message(&mut desktop, "read me").await;
+
+    phone.mark_read(team, message.id).await.unwrap();
+    let (receipt, _) = live::until(&mut desktop, "bob's own receipt", |e| match kind(e) {
+        Some(Kind::ReadReceipt(r)) if r.user_id == "bob" => Some(r.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(receipt.message_id, message.id);
+}
+
 fn presence_of(user: &'static str, online: bool) -> impl FnMut(&RealtimeEvent) -> Option<()> {
     move |e| match kind(e) {
         Some(Kind::Presence(p)) if p.user_id == user && p.online == online => Some(()),
