@@ -12,6 +12,7 @@ pub mod live;
 mod nats;
 pub mod otlp;
 mod process;
+pub mod random;
 pub mod reflection;
 mod relay;
 pub mod scylla;

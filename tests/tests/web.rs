@@ -10,6 +10,7 @@ use switchboard_proto::v1::{
     client_frame::Kind as ClientKind, realtime_web_client::RealtimeWebClient,
     server_frame::Kind as ServerKind,
 };
+use switchboard_tests::random::Random;
 use switchboard_tests::{Code, TestController, TestRelay, live, proto};
 
 fn authorized<T>(message: T, token: &str) -> Request<T> {
@@ -281,22 +282,6 @@ async fn grpc_web_text_calls_with_a_content_length_are_forwarded() {
     assert_eq!(conversation.id, team);
 }
 
-/// A small deterministic generator, so a failing body can be found again from its seed.
-struct Xorshift(u64);
-
-impl Xorshift {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn bytes(&mut self, len: usize) -> Vec<u8> {
-        (0..len).map(|_| self.next() as u8).collect()
-    }
-}
-
 #[tokio::test]
 async fn random_grpc_web_bodies_get_an_answer_and_leave_the_relay_serving() {
     use base64::Engine as _;
@@ -307,7 +292,7 @@ async fn random_grpc_web_bodies_get_an_answer_and_leave_the_relay_serving() {
     let http = reqwest::Client::new();
     let base64 = base64::engine::general_purpose::STANDARD;
     let seed: u64 = std::env::var("SB_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x5eed);
-    let mut random = Xorshift(seed);
+    let mut random = Random::new(seed);
     let paths = [
         "switchboard.v1.Chat/GetConversation",
         "switchboard.v1.Chat/SendMessage",
@@ -317,17 +302,17 @@ async fn random_grpc_web_bodies_get_an_answer_and_leave_the_relay_serving() {
         "switchboard.v1.RelayAdmin/Status",
     ];
     for case in 0..300 {
-        let path = paths[random.next() as usize % paths.len()];
-        let len = (random.next() % 2048) as usize;
+        let path = paths[random.next_u64() as usize % paths.len()];
+        let len = (random.next_u64() % 2048) as usize;
         // Raw random bytes, or a well-framed random message; binary or text mode.
         let mut body = random.bytes(len);
-        if random.next().is_multiple_of(2) {
+        if random.chance(50) {
             let mut framed = vec![0];
             framed.extend_from_slice(&(body.len() as u32).to_be_bytes());
             framed.append(&mut body);
             body = framed;
         }
-        let text = random.next().is_multiple_of(2);
+        let text = random.chance(50);
         let (content_type, body) = if text {
             ("application/grpc-web-text", base64.encode(&body).into_bytes())
         } else {

@@ -1,0 +1,324 @@
+//! The delivery contract, checked against a model (issue #20): schedules generated from a
+//! seed drive concurrent senders on two controllers (shared store, real NATS), edits,
+//! deletes and private messages, while followers on two relays disconnect and resume as
+//! the protocol says (passing back the positions their SDK gave the app). At the end each
+//! follower's view, built only from what its SDK handed the app, must equal the store's
+//! history of its conversations: every message exactly once, the latest edit, deletes
+//! applied, private messages only at their parties.
+//!
+//! `SB_SEEDS=1,2,3` replays those seeds; `SB_SEED_COUNT=N` runs N seeds from 1 (a soak);
+//! `SB_MODEL_SENDS_ONLY=1` leaves out edits and deletes.
+//! A failing seed prints itself. Ignored until #20's resume position lands: today a
+//! smaller id committing after a larger one across a disconnect is lost, and edits and
+//! deletes made while away are never delivered (`--run-ignored all` shows both).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use switchboard_sdk::proto::event::Kind;
+use switchboard_tests::random::Random;
+use switchboard_tests::{
+    Client, NatsServer, Realtime, RealtimeEvent, RealtimeOptions, TestController, TestRelay, proto,
+};
+use tokio::sync::mpsc;
+
+const SENDERS: [&str; 4] = ["s1", "s2", "s3", "s4"];
+const FOLLOWERS: [&str; 2] = ["f1", "f2"];
+const ROUNDS: usize = 12;
+
+/// What a follower's app was handed, per message id: its text now, whether deleted, and
+/// how many times it was handed over as new.
+#[derive(Default)]
+struct View {
+    messages: BTreeMap<u64, Seen>,
+    /// Whether a connection has been live yet.
+    live: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Seen {
+    channel: u64,
+    text: String,
+    deleted: bool,
+    created: u32,
+}
+
+impl View {
+    fn apply(&mut self, event: &RealtimeEvent) {
+        self.live |= matches!(event, RealtimeEvent::Live(_));
+        let RealtimeEvent::Event(event) = event else { return };
+        let (message, created) = match &event.kind {
+            Some(Kind::MessageCreated(m)) => (m.message.as_ref(), true),
+            Some(Kind::MessageEdited(m)) => (m.message.as_ref(), false),
+            Some(Kind::MessageDeleted(m)) => (m.message.as_ref(), false),
+            _ => return,
+        };
+        let Some(message) = message else { return };
+        let seen = self.messages.entry(message.id).or_default();
+        seen.channel = message.channel_id;
+        seen.created += u32::from(created);
+        // A replayed or late copy of an older state must not undo a newer one.
+        if !seen.deleted {
+            seen.text = message.data.clone();
+            seen.deleted = message.deleted;
+        }
+    }
+}
+
+enum Command {
+    Disconnect,
+    Reconnect,
+}
+
+/// One follower: its connection (when connected), its view, its positions between
+/// connections.
+async fn follow(
+    relay: String,
+    token: String,
+    view: Arc<Mutex<View>>,
+    mut commands: mpsc::Receiver<Command>,
+) {
+    let connect = |positions: HashMap<u64, u64>| {
+        let mut options = RealtimeOptions::new(relay.clone(), token.clone());
+        options.positions = positions;
+        options.min_backoff = Duration::from_millis(10);
+        Realtime::connect(options)
+    };
+    let mut live = Some(connect(HashMap::new()));
+    let mut positions = HashMap::new();
+    loop {
+        tokio::select! {
+            command = commands.recv() => match command {
+                Some(Command::Disconnect) => {
+                    if let Some(live) = live.take() {
+                        positions = live.positions();
+                    }
+                }
+                Some(Command::Reconnect) => {
+                    if live.is_none() {
+                        live = Some(connect(positions.clone()));
+                    }
+                }
+                None => return,
+            },
+            event = async { live.as_mut().expect("connected").next().await }, if live.is_some() => {
+                match event {
+                    Some(event) => view.lock().unwrap().apply(&event),
+                    None => live = None,
+                }
+            }
+        }
+    }
+}
+
+/// Every message of `channel` as `viewer` sees it in history.
+async fn history(viewer: &Client, channel: u64) -> BTreeMap<u64, (String, bool)> {
+    let mut all = BTreeMap::new();
+    let mut before = 0;
+    loop {
+        let request =
+            proto::ListHistoryRequest { channel_id: channel, before, limit: 200, after: 0 };
+        let page = viewer.history(request).await.expect("history");
+        for message in &page.messages {
+            all.insert(message.id, (message.data.clone(), message.deleted));
+        }
+        match page.messages.last() {
+            Some(last) if page.has_more => before = last.id,
+            _ => return all,
+        }
+    }
+}
+
+/// Runs one schedule; what broke the contract, if anything, and how many messages and
+/// changes it checked.
+async fn run(seed: u64) -> Result<usize, String> {
+    let mut random = Random::new(seed);
+    let nats = NatsServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let store = TestController::shared_store(&dir).await;
+    let controllers = [
+        TestController::builder().nats(nats.url()).store(store.clone()).node_id(1).start().await,
+        TestController::builder().nats(nats.url()).store(store).node_id(2).start().await,
+    ];
+    let relays = [TestRelay::start(&controllers[0]).await, TestRelay::start(&controllers[1]).await];
+    let mut senders = Vec::new();
+    for (i, user) in SENDERS.iter().enumerate() {
+        senders.push(controllers[i % 2].client(user, "acme").await);
+    }
+    let members: Vec<&str> = SENDERS[1..].iter().chain(&FOLLOWERS).copied().collect();
+    let everyone = switchboard_tests::create_team(&senders[0], &members).await;
+    let without_f2 = switchboard_tests::create_team(&senders[1], &["s1", "s3", "s4", "f1"]).await;
+    let teams = [everyone, without_f2];
+
+    let mut followers = Vec::new();
+    for (i, user) in FOLLOWERS.iter().enumerate() {
+        let view = Arc::new(Mutex::new(View::default()));
+        let (commands, inbox) = mpsc::channel(8);
+        let token = controllers[0].token(user, "acme");
+        tokio::spawn(follow(relays[i].url(), token, view.clone(), inbox));
+        followers.push((view, commands));
+    }
+
+    // The start the protocol covers: every follower live, with a position in each of its
+    // conversations (a first message seen there).
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while !followers.iter().all(|(view, _)| view.lock().unwrap().live) {
+        if tokio::time::Instant::now() > deadline {
+            return Err("a follower never went live".into());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut starts = Vec::new();
+    for team in teams {
+        starts.push(senders[0].send_text(team, "the start").await.unwrap().id);
+    }
+    for (user, (view, _)) in FOLLOWERS.iter().zip(&followers) {
+        let mine: &[usize] = if *user == "f2" { &[0] } else { &[0, 1] };
+        wait_for(view, mine.iter().map(|&i| starts[i]), user, "the start marker").await?;
+    }
+
+    let mut sent: Vec<(usize, u64, u64)> = Vec::new(); // (sender, channel, id)
+    for round in 0..ROUNDS {
+        // Concurrent sends from senders on both controllers, some private.
+        let mut sends = Vec::new();
+        for i in 0..4 + random.below(6) {
+            let sender = random.below(SENDERS.len());
+            let channel = teams[random.below(2)];
+            let to = if random.chance(20) {
+                FOLLOWERS[random.below(2)].to_string()
+            } else {
+                String::new()
+            };
+            let to = if channel == without_f2 && to == "f2" { String::new() } else { to };
+            let request = proto::SendMessageRequest {
+                channel_id: channel,
+                data: format!("r{round} m{i} from {}", SENDERS[sender]),
+                to,
+                ..Default::default()
+            };
+            let client = senders[sender].clone();
+            sends.push(async move { (sender, channel, client.send(request).await) });
+        }
+        // A follower drops out or comes back, mid-batch.
+        let toggle = async {
+            let (_, commands) = &followers[random.below(FOLLOWERS.len())];
+            let command = if random.chance(50) { Command::Disconnect } else { Command::Reconnect };
+            tokio::time::sleep(Duration::from_millis(random.next_u64() % 5)).await;
+            let _ = commands.send(command).await;
+        };
+        let (results, ()) = tokio::join!(futures_util::future::join_all(sends), toggle);
+        for (sender, channel, result) in results {
+            let message = result.map_err(|e| format!("a send failed: {e}"))?.message.unwrap();
+            sent.push((sender, channel, message.id));
+        }
+        // An edit and a delete of earlier messages, by their authors (SB_MODEL_SENDS_ONLY=1
+        // leaves them out, to look at ordering alone).
+        let changes = std::env::var("SB_MODEL_SENDS_ONLY").is_err();
+        for delete in [false, true].into_iter().filter(|_| changes) {
+            let (sender, channel, id) = sent[random.below(sent.len())];
+            let client = &senders[sender];
+            let changed = if delete {
+                client.delete_message(channel, id).await.map(drop)
+            } else {
+                client.edit_message(channel, id, &format!("edited in r{round}")).await.map(drop)
+            };
+            // Editing a message deleted earlier is refused; the schedule goes on.
+            let _ = changed;
+        }
+    }
+
+    // Everyone back; a last message in each conversation marks the end.
+    for (_, commands) in &followers {
+        let _ = commands.send(Command::Reconnect).await;
+    }
+    let mut markers = Vec::new();
+    for team in teams {
+        markers.push(senders[0].send_text(team, "the end").await.unwrap().id);
+    }
+    let mut checked = 0;
+    for (user, (view, _)) in FOLLOWERS.iter().zip(&followers) {
+        let mine: Vec<usize> = if *user == "f2" { vec![0] } else { vec![0, 1] };
+        wait_for(view, mine.iter().map(|&i| markers[i]), user, "the end marker").await?;
+        let viewer = controllers[0].client(user, "acme").await;
+        for &i in &mine {
+            let expected = history(&viewer, teams[i]).await;
+            let view = view.lock().unwrap();
+            let got: BTreeMap<u64, &Seen> = view
+                .messages
+                .iter()
+                .filter(|(_, s)| s.channel == teams[i])
+                .map(|(id, s)| (*id, s))
+                .collect();
+            for (id, (text, deleted)) in &expected {
+                checked += 1;
+                match got.get(id) {
+                    None if *deleted => {} // sent and deleted while away: nothing to show
+                    None => return Err(format!("{user} never got message {id} ({text:?})")),
+                    Some(seen) if seen.created > 1 => {
+                        return Err(format!("{user} got message {id} {} times", seen.created));
+                    }
+                    Some(seen) if seen.deleted != *deleted => {
+                        return Err(format!(
+                            "{user} shows {id} deleted={}, history {deleted}",
+                            seen.deleted
+                        ));
+                    }
+                    Some(seen) if !deleted && seen.text != *text => {
+                        return Err(format!(
+                            "{user} shows {id} as {:?}, history {text:?}",
+                            seen.text
+                        ));
+                    }
+                    Some(_) => {}
+                }
+            }
+            if let Some(extra) = got.keys().find(|id| !expected.contains_key(id)) {
+                return Err(format!(
+                    "{user} got message {extra}, which history does not show them"
+                ));
+            }
+        }
+    }
+    Ok(checked)
+}
+
+/// Waits until `view` holds every one of `ids`.
+async fn wait_for(
+    view: &Mutex<View>,
+    ids: impl Iterator<Item = u64> + Clone,
+    user: &str,
+    what: &str,
+) -> Result<(), String> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while !ids.clone().all(|id| view.lock().unwrap().messages.contains_key(&id)) {
+        if tokio::time::Instant::now() > deadline {
+            return Err(format!("{user} never got {what}"));
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Ok(())
+}
+
+fn seeds() -> Vec<u64> {
+    if let Ok(list) = std::env::var("SB_SEEDS") {
+        return list.split(',').filter_map(|s| s.trim().parse().ok()).collect();
+    }
+    let count = std::env::var("SB_SEED_COUNT").ok().and_then(|n| n.parse().ok()).unwrap_or(3);
+    (1..=count).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "fails until #20's resume position lands; run with --run-ignored all"]
+async fn every_follower_sees_exactly_the_history_of_its_conversations() {
+    let (mut runs, mut checked) = (0, 0);
+    for seed in seeds() {
+        match run(seed).await {
+            Ok(count) => (runs, checked) = (runs + 1, checked + count),
+            Err(why) => {
+                panic!("seed {seed} broke the contract (SB_SEEDS={seed} replays it): {why}")
+            }
+        }
+    }
+    println!("{runs} seeds, {checked} messages checked");
+}
