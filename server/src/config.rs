@@ -453,7 +453,7 @@ impl Config {
     pub fn key_sources(&self) -> Result<Vec<KeySource>, ConfigError> {
         let mut sources = Vec::new();
         if let Some(path) = &self.auth.hs256_secret_file {
-            sources.push(KeySource::Hs256Secret(read_secret(path)?));
+            sources.push(KeySource::Hs256Secret(read_secret("auth.hs256_secret_file", path)?));
         }
         for key in &self.auth.public_keys {
             sources.push(KeySource::PublicKeyPem {
@@ -476,21 +476,18 @@ impl Config {
     /// The relays' service credential, if configured.
     pub fn service_credential(&self) -> Result<Option<ServiceCredential>, ConfigError> {
         let Some(path) = &self.cluster.secret_file else { return Ok(None) };
-        Ok(Some(ServiceCredential::new(read_secret(path)?)))
+        Ok(Some(ServiceCredential::new(read_secret("cluster.secret_file", path)?)))
     }
 }
 
-/// A secret file's content: its bytes with surrounding whitespace trimmed. Secrets shorter
-/// than 32 bytes are refused.
-pub fn read_secret(path: &Path) -> Result<Vec<u8>, ConfigError> {
+/// The content of the secret file config `key` names: its bytes with surrounding
+/// whitespace trimmed. Secrets shorter than 32 bytes are refused, naming `key`.
+pub fn read_secret(key: &'static str, path: &Path) -> Result<Vec<u8>, ConfigError> {
     let bytes = std::fs::read(path)
         .map_err(|source| ConfigError::SecretFile { path: path.to_path_buf(), source })?;
     let secret = bytes.trim_ascii().to_vec();
     if secret.len() < 32 {
-        return Err(invalid(
-            "auth.hs256_secret_file",
-            "the secret must be at least 32 bytes".into(),
-        ));
+        return Err(invalid(key, "the secret must be at least 32 bytes".into()));
     }
     Ok(secret)
 }
@@ -507,4 +504,22 @@ fn parse_algorithm(name: &str) -> Result<Algorithm, ConfigError> {
 
 fn invalid(key: &'static str, reason: String) -> ConfigError {
     ConfigError::Invalid { key, reason }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_short_secret_is_blamed_on_the_key_that_names_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let short = dir.path().join("short");
+        std::fs::write(&short, "too short\n").unwrap();
+        let mut config = Config::default();
+        config.cluster.secret_file = Some(short.clone());
+        let error = config.service_credential().expect_err("refused").to_string();
+        assert!(error.contains("cluster.secret_file"), "{error}");
+        let error = read_secret("notifications.webhook_secret_file", &short).unwrap_err();
+        assert!(error.to_string().contains("notifications.webhook_secret_file"), "{error}");
+    }
 }

@@ -403,7 +403,7 @@ async fn push(
     else {
         return Ok((push, None));
     };
-    let secret = crate::config::read_secret(file)?;
+    let secret = crate::config::read_secret("notifications.webhook_secret_file", file)?;
     let source = match &stream {
         Some(stream) => Source::Stream(Box::new(
             stream.webhook_consumer(notifications.webhook_max_attempts).await?,
