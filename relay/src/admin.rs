@@ -32,16 +32,16 @@ impl RelayAdmin for RelayAdminApi {
             }
         }
         upstream_channels.sort_unstable();
-        let stats = &self.state.stats;
+        let stats = self.state.stats.snapshot();
         Ok(Response::new(pb::RelayStatusResponse {
-            sessions: self.state.session_count() as u32,
+            sessions: stats.sessions,
             upstream_users,
             upstream_channels,
-            events_received: stats.events_received.get(),
-            events_delivered: stats.events_delivered.get(),
-            slow_disconnects: stats.slow_disconnects.get(),
-            upstream_connected: stats.upstream_connected.get() == 1,
-            resyncs: stats.resyncs.get(),
+            events_received: stats.events_received,
+            events_delivered: stats.deliveries,
+            slow_disconnects: stats.slow_disconnects,
+            upstream_connected: stats.upstream_connected,
+            resyncs: stats.resyncs,
             controller: self.state.upstream.current_address(),
         }))
     }

@@ -23,7 +23,7 @@ use tracing::Instrument as _;
 
 use crate::session::Session;
 use crate::{RelayState, replay, with_token};
-use switchboard_proto::encoded::EncodedStream;
+use switchboard_proto::encoded::{EncodedStream, StreamMethod};
 use switchboard_proto::topic::Topic;
 
 /// How long a new stream may take to send its `hello`.
@@ -36,8 +36,27 @@ pub(crate) struct RealtimeApi {
     pub(crate) state: Arc<RelayState>,
 }
 
+/// `switchboard.v1.Realtime`'s one method, `Connect`, served by
+/// `switchboard_proto::encoded` instead of by the generated server, so that sessions queue
+/// frames already encoded (see `crate::frames`).
+#[derive(Clone)]
+pub(crate) struct RealtimeService(pub(crate) Arc<RealtimeApi>);
+
+impl StreamMethod for RealtimeService {
+    const SERVICE: &'static str = "switchboard.v1.Realtime";
+    const PATH: &'static str = "/switchboard.v1.Realtime/Connect";
+    type Incoming = pb::ClientFrame;
+
+    async fn open(
+        &self,
+        request: Request<Streaming<pb::ClientFrame>>,
+    ) -> Result<Response<EncodedStream>, Status> {
+        self.0.connect(request).await
+    }
+}
+
 impl RealtimeApi {
-    /// `Realtime.Connect` (served by [`crate::frames::RealtimeService`]).
+    /// `Realtime.Connect` (served by [`RealtimeService`]).
     pub(crate) async fn connect(
         &self,
         request: Request<Streaming<pb::ClientFrame>>,

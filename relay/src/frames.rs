@@ -1,17 +1,10 @@
-//! `switchboard.v1.Realtime` served by `switchboard_proto::encoded` instead of by the
-//! generated server, for fan-out: a live event goes to every local subscriber of its
-//! channel; the relay encodes it once (see `RelayState::dispatch`) and queues the same
-//! bytes, shared, on every subscriber's session, so each stream only copies them into its
-//! socket buffer.
-
-use std::sync::Arc;
+//! Server frames as the relay queues them: encoded once, as protobuf bytes. A live event
+//! goes to every local subscriber of its channel; the relay encodes it once (see
+//! `RelayState::dispatch`) and queues the same bytes, shared, on every subscriber's
+//! session, so each stream only copies them into its socket buffer.
 
 use bytes::Bytes;
-use switchboard_proto::encoded::{EncodedStream, StreamMethod};
 use switchboard_proto::v1 as pb;
-use tonic::{Request, Response, Status, Streaming};
-
-use crate::connect::RealtimeApi;
 
 /// Encodes a `ServerFrame` the way every queued frame is stored: as its protobuf bytes.
 pub(crate) fn encode(kind: pb::server_frame::Kind) -> Bytes {
@@ -29,23 +22,6 @@ pub(crate) fn encode_event(event: &pb::Event) -> Bytes {
 
 /// `ServerFrame.event`'s field number.
 const EVENT_FIELD: u32 = 2;
-
-/// `switchboard.v1.Realtime`'s one method, `Connect`.
-#[derive(Clone)]
-pub(crate) struct RealtimeService(pub(crate) Arc<RealtimeApi>);
-
-impl StreamMethod for RealtimeService {
-    const SERVICE: &'static str = "switchboard.v1.Realtime";
-    const PATH: &'static str = "/switchboard.v1.Realtime/Connect";
-    type Incoming = pb::ClientFrame;
-
-    async fn open(
-        &self,
-        request: Request<Streaming<pb::ClientFrame>>,
-    ) -> Result<Response<EncodedStream>, Status> {
-        self.0.connect(request).await
-    }
-}
 
 #[cfg(test)]
 mod tests {

@@ -11,6 +11,7 @@ mod delivered;
 mod dispatch;
 mod forward;
 mod frames;
+mod link;
 mod presence;
 mod replay;
 mod report;
@@ -42,9 +43,8 @@ use tonic::transport::Server;
 pub use config::RelayConfig;
 
 use crate::admin::RelayAdminApi;
-use crate::connect::RealtimeApi;
+use crate::connect::{RealtimeApi, RealtimeService};
 use crate::forward::Forward;
-use crate::frames::RealtimeService;
 use crate::presence::LocalPresence;
 use crate::session::Session;
 use crate::stats::Stats;
@@ -154,10 +154,6 @@ impl RelayState {
             tokio::spawn(async move { replay::resync(chat, &session, since_ms).await });
         }
     }
-
-    pub(crate) fn session_count(&self) -> usize {
-        self.sessions.lock().expect("sessions lock poisoned").len()
-    }
 }
 
 /// A request carrying a client's token, for calls made on their behalf, and the current
@@ -247,7 +243,14 @@ impl Relay {
             let _ = state.address.set(address.to_string());
         }
         let stop = CancellationToken::new();
-        let link = tokio::spawn(Upstream::run(state.clone(), stop.clone()));
+        let (link_events, inbox) = tokio::sync::mpsc::channel(link::LINK_EVENTS);
+        let restating = state.clone();
+        let link = tokio::spawn(state.upstream.clone().run(
+            link_events,
+            move || restating.restatement(),
+            stop.clone(),
+        ));
+        let core = tokio::spawn(state.clone().follow_link(inbox));
         let forget = state.clone();
         let idle_rates = tokio::spawn(async move {
             let mut every = tokio::time::interval(Duration::from_secs(60));
@@ -319,6 +322,7 @@ impl Relay {
             )
             .await;
         link.abort();
+        core.abort();
         idle_rates.abort();
         result.map_err(RelayError::from)
     }

@@ -38,20 +38,20 @@ impl RelayState {
                 connected_since_ms: since,
             })
             .collect();
-        let stats = &self.stats;
+        let stats = self.stats.snapshot();
         pb::RelayReport {
             request_id: request.request_id,
             stats: Some(pb::RelayStats {
                 address,
                 controller: self.upstream.current_address(),
                 uptime_secs: self.started.elapsed().as_secs(),
-                client_streams: self.session_count() as u32,
-                upstream_topics: stats.upstream_topics.get() as u32,
-                local_subscriptions: stats.local_subscriptions.get() as u32,
-                events_received: stats.events_received.get(),
-                deliveries: stats.events_delivered.get(),
-                slow_disconnects: stats.slow_disconnects.get(),
-                resyncs: stats.resyncs.get(),
+                client_streams: stats.sessions,
+                upstream_topics: stats.upstream_topics,
+                local_subscriptions: stats.local_subscriptions,
+                events_received: stats.events_received,
+                deliveries: stats.deliveries,
+                slow_disconnects: stats.slow_disconnects,
+                resyncs: stats.resyncs,
             }),
             connections,
         }

@@ -21,7 +21,33 @@ pub(crate) struct Stats {
     pub(crate) upstream_connected: Gauge,
 }
 
+/// The relay's figures at one moment, as both `RelayAdmin.Status` and the reports for
+/// `sbctl admin` show them.
+pub(crate) struct StatsSnapshot {
+    pub(crate) sessions: u32,
+    pub(crate) upstream_topics: u32,
+    pub(crate) local_subscriptions: u32,
+    pub(crate) events_received: u64,
+    pub(crate) deliveries: u64,
+    pub(crate) slow_disconnects: u64,
+    pub(crate) resyncs: u64,
+    pub(crate) upstream_connected: bool,
+}
+
 impl Stats {
+    pub(crate) fn snapshot(&self) -> StatsSnapshot {
+        StatsSnapshot {
+            sessions: self.sessions.get().max(0) as u32,
+            upstream_topics: self.upstream_topics.get().max(0) as u32,
+            local_subscriptions: self.local_subscriptions.get().max(0) as u32,
+            events_received: self.events_received.get(),
+            deliveries: self.events_delivered.get(),
+            slow_disconnects: self.slow_disconnects.get(),
+            resyncs: self.resyncs.get(),
+            upstream_connected: self.upstream_connected.get() == 1,
+        }
+    }
+
     pub(crate) fn register(&self, registry: &mut Registry) {
         let relay = registry.sub_registry_with_prefix("switchboard_relay");
         relay.register(

@@ -16,7 +16,6 @@ use tokio_util::sync::CancellationToken;
 use tonic::transport::{Channel, ClientTlsConfig, Endpoint};
 use tonic::{Request, Status};
 
-use crate::RelayState;
 use switchboard_proto::topic::Topic;
 
 /// Frames queued towards the controller. Subscribes wait for room; presence and
@@ -146,44 +145,55 @@ impl Upstream {
         }
     }
 
-    /// Keeps a Fanout stream open until `shutdown`, dispatching what arrives. When the
-    /// stream breaks it reconnects (moving on to the next controller if this one cannot be
-    /// reached), re-subscribes, and resyncs every session from when the stream broke.
-    pub(crate) async fn run(state: Arc<RelayState>, shutdown: CancellationToken) {
-        let upstream = &state.upstream;
+    /// Keeps a Fanout stream open until `shutdown`, telling `events` what happens on it.
+    /// Each new stream first says what `restate` returns (every wanted topic and online
+    /// user). When the stream breaks it reconnects, moving on to the next controller if
+    /// this one cannot be reached. When `events` is full, reading waits (backpressure).
+    pub(crate) async fn run(
+        self: Arc<Self>,
+        events: mpsc::Sender<LinkEvent>,
+        restate: impl Fn() -> Vec<Kind> + Send,
+        shutdown: CancellationToken,
+    ) {
         let mut backoff = Duration::from_millis(50);
         while !shutdown.is_cancelled() {
-            match upstream.open(&state).await {
+            match self.open(restate()).await {
                 Ok(mut incoming) => {
                     backoff = Duration::from_millis(50);
-                    state.stats.upstream_connected.set(1);
-                    tracing::info!(controller = %upstream.current_address(), "connected to the controller");
-                    tokio::spawn(restore(state.clone()));
+                    tracing::info!(controller = %self.current_address(), "connected to the controller");
+                    if events.send(LinkEvent::Connected).await.is_err() {
+                        return;
+                    }
                     loop {
                         let frame = tokio::select! {
                             () = shutdown.cancelled() => break,
                             frame = incoming.message() => frame,
                         };
-                        match frame {
-                            Ok(Some(frame)) => upstream.handle(&state, frame),
+                        let event = match frame {
+                            Ok(Some(frame)) => self.take(frame),
                             Ok(None) => break,
                             Err(status) => {
                                 tracing::warn!(%status, "controller stream broke");
                                 break;
                             }
+                        };
+                        if let Some(event) = event
+                            && events.send(event).await.is_err()
+                        {
+                            return;
                         }
                     }
-                    state.stats.upstream_connected.set(0);
-                    *upstream.link.lock().expect("link lock poisoned") = None;
+                    *self.link.lock().expect("link lock poisoned") = None;
                     // Waiting subscribes fail now rather than at their timeout.
-                    upstream.pending.lock().expect("pending lock poisoned").clear();
-                    // Nothing arrives while the link is down: hold every session's live
-                    // events from now until it has been resynced.
-                    state.hold_all(switchboard_proto::ids::now_ms());
+                    self.pending.lock().expect("pending lock poisoned").clear();
+                    let lost = LinkEvent::Lost { at_ms: switchboard_proto::ids::now_ms() };
+                    if events.send(lost).await.is_err() {
+                        return;
+                    }
                 }
                 Err(status) => {
-                    tracing::warn!(controller = %upstream.current_address(), %status, "cannot reach the controller");
-                    upstream.fail_over();
+                    tracing::warn!(controller = %self.current_address(), %status, "cannot reach the controller");
+                    self.fail_over();
                 }
             }
             tokio::select! {
@@ -194,18 +204,11 @@ impl Upstream {
         }
     }
 
-    /// Opens a Fanout stream, first re-stating every wanted topic and online user.
-    async fn open(&self, state: &RelayState) -> Result<tonic::Streaming<pb::FanoutFrame>, Status> {
+    /// Opens a Fanout stream whose first frames are `first`.
+    async fn open(&self, first: Vec<Kind>) -> Result<tonic::Streaming<pb::FanoutFrame>, Status> {
         let (sender, receiver) = mpsc::channel(UPSTREAM_QUEUE);
-        let topics: Vec<pb::Topic> =
-            state.subscribers.topics().iter().map(Topic::to_proto).collect();
-        if !topics.is_empty() {
-            let frame = Kind::Subscribe(pb::Topics { topics, request_id: 0 });
-            let _ = sender.try_send(pb::RelayFrame { kind: Some(frame) });
-        }
-        for (org, user, follows_all) in state.presence.online_users() {
-            let report = pb::PresenceReport { org, user_id: user, online: true, follows_all };
-            let _ = sender.try_send(pb::RelayFrame { kind: Some(Kind::Presence(report)) });
+        for kind in first {
+            let _ = sender.try_send(pb::RelayFrame { kind: Some(kind) });
         }
         let mut request = Request::new(ReceiverStream::new(receiver));
         let bearer = format!("Bearer {}", self.credential.bearer());
@@ -218,54 +221,49 @@ impl Upstream {
         Ok(response.into_inner())
     }
 
-    fn handle(&self, state: &Arc<RelayState>, frame: pb::FanoutFrame) {
+    /// What a frame from the controller means for the relay; acknowledgements of this
+    /// link's own subscribes are settled here.
+    fn take(&self, frame: pb::FanoutFrame) -> Option<LinkEvent> {
         use pb::fanout_frame::Kind as Frame;
-        match frame.kind {
-            Some(Frame::Event(pb::TopicEvent {
+        match frame.kind? {
+            Frame::Event(pb::TopicEvent {
                 topic: Some(topic),
                 event: Some(event),
                 traceparent,
-            })) => {
-                if let Some(topic) = Topic::from_proto(&topic) {
-                    let span = tracing::info_span!(
-                        target: switchboard_telemetry::SPANS,
-                        "relay.deliver",
-                        otel.kind = "consumer",
-                        conversation_id = event.conversation_id
-                    );
-                    switchboard_telemetry::follow_traceparent(&span, Some(&traceparent));
-                    span.in_scope(|| state.dispatch(&topic, Arc::new(event)));
-                }
+            }) => {
+                let topic = Topic::from_proto(&topic)?;
+                Some(LinkEvent::Event { topic, event: Arc::new(event), traceparent })
             }
-            Some(Frame::ReportRequest(request)) => {
-                self.send_best_effort(Kind::Report(state.report(request)));
-            }
-            Some(Frame::Resync(resync)) => {
-                state.hold_all(resync.since_ms);
-                state.resync_held();
-            }
-            Some(Frame::Subscribed(topics)) => {
+            Frame::ReportRequest(request) => Some(LinkEvent::ReportRequest(request)),
+            Frame::Resync(resync) => Some(LinkEvent::Resync { since_ms: resync.since_ms }),
+            Frame::Subscribed(topics) => {
                 let waiter =
                     self.pending.lock().expect("pending lock poisoned").remove(&topics.request_id);
                 if let Some(waiter) = waiter {
                     let _ = waiter.send(());
                 }
+                None
             }
-            _ => {}
+            _ => None,
         }
+    }
+
+    /// Best effort, like presence: the controller asks again if it needs to.
+    pub(crate) fn send_report(&self, report: pb::RelayReport) {
+        self.send_best_effort(Kind::Report(report));
     }
 }
 
-/// After (re)connecting: re-subscribes every wanted topic and, once they are back,
-/// resyncs the sessions held since the link broke. If re-subscribing fails, they stay held
-/// and the next reconnect tries again.
-async fn restore(state: Arc<RelayState>) {
-    let topics = state.subscribers.topics();
-    if !topics.is_empty()
-        && let Err(status) = state.upstream.subscribe(&topics).await
-    {
-        tracing::warn!(%status, "re-subscribing failed; the next reconnect retries");
-        return;
-    }
-    state.resync_held();
+/// What happens on the link to the controller, in order.
+pub(crate) enum LinkEvent {
+    /// A new Fanout stream is up (its first frames restated every topic and user).
+    Connected,
+    /// The stream broke: nothing arrives from `at_ms` until the next `Connected`.
+    Lost { at_ms: i64 },
+    /// An event published on `topic` (shared: every local subscriber gets the same one).
+    Event { topic: Topic, event: Arc<pb::Event>, traceparent: String },
+    /// The controller may have missed events since `since_ms` (a bus outage).
+    Resync { since_ms: i64 },
+    /// The controller asks for this relay's figures and connections.
+    ReportRequest(pb::ReportRequest),
 }
