@@ -13,7 +13,6 @@ use switchboard_proto::v1::chat_server::ChatServer;
 use switchboard_proto::v1::files_server::FilesServer;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
 use tonic::server::NamedService;
 use tonic::transport::Server;
 
@@ -21,6 +20,7 @@ use crate::auth::connections::{
     ConnectionLimits, GuardedListener, KEEPALIVE_INTERVAL, KEEPALIVE_TIMEOUT,
 };
 use crate::auth::{ServiceCredential, TokenVerifier};
+use crate::background::Background;
 use crate::blobs::local::LocalBlobs;
 use crate::blobs::s3::S3Blobs;
 use crate::blobs::{BlobEngine, BlobError, Blobs};
@@ -88,8 +88,9 @@ pub struct Controller {
     store_reachable: Arc<AtomicBool>,
     /// The bus deliveries the hub dispatches; taken when serving starts.
     inbox: mpsc::Receiver<Delivery>,
-    /// Outage starts reported by the bus once it is back.
-    resyncs: mpsc::Receiver<i64>,
+    /// Outage starts reported by the bus once it is back; None for the in-process bus,
+    /// which has no outages.
+    resyncs: Option<mpsc::Receiver<i64>>,
     /// What relays must present to attach.
     credential: Option<ServiceCredential>,
     /// How long shutdown waits for in-flight calls.
@@ -140,12 +141,14 @@ impl Controller {
             write_burst: config.limits.write_burst,
         };
         let (deliveries, inbox) = mpsc::channel(HUB_INBOX);
-        let (resync_tx, resyncs) = mpsc::channel(16);
+        let mut resyncs = None;
         let (bus, board, nats): (Arc<dyn Bus>, Arc<dyn PresenceBoard>, _) =
             if config.nats.urls.is_empty() {
                 let bus = Arc::new(InProcessBus::new(deliveries));
                 (bus, Arc::new(LocalBoard::default()), None)
             } else {
+                let (resync_tx, outages) = mpsc::channel(16);
+                resyncs = Some(outages);
                 let nats = NatsBus::connect(&config.nats, deliveries, resync_tx).await?;
                 let ttl = Duration::from_secs(config.nats.presence_ttl_secs);
                 let board = NatsBoard::open(nats.client(), config.node_id, ttl).await?;
@@ -264,19 +267,26 @@ impl Controller {
         if let Ok(address) = listener.local_addr() {
             self.reporter.set_address(address.to_string());
         }
-        let peer_queries = tokio::spawn(self.reporter.clone().answer_queries());
-
-        let maintenance = tokio::spawn(maintain(self.chat.clone()));
-        let dispatch = tokio::spawn(self.hub.clone().run(self.inbox));
-        let resync =
-            tokio::spawn(forward_resyncs(self.hub.clone(), self.resyncs, self.metrics.clone()));
-        let typing = tokio::spawn(expire_typing(self.chat.clone()));
-        let uploads = tokio::spawn(sweep_uploads(self.chat.clone(), self.upload_sweep_every));
-        let heartbeat = tokio::spawn(presence_heartbeat(self.chat.clone(), self.heartbeat_every));
-        let probe = tokio::spawn(probe_store(self.chat.clone(), self.store_reachable.clone()));
-        let indexing_stop = CancellationToken::new();
-        let indexing = self.indexer.map(|indexer| tokio::spawn(indexer.run(indexing_stop.clone())));
-        let pushing = self.webhook.map(|webhook| tokio::spawn(webhook.run(indexing_stop.clone())));
+        let mut background = Background::default();
+        background.spawn("peer queries", self.reporter.clone().answer_queries());
+        background.spawn("maintenance", maintain(self.chat.clone()));
+        background.spawn("event dispatch", self.hub.clone().run(self.inbox));
+        if let Some(outages) = self.resyncs {
+            let resyncs = forward_resyncs(self.hub.clone(), outages, self.metrics.clone());
+            background.spawn("bus resyncs", resyncs);
+        }
+        background.spawn("typing expiry", expire_typing(self.chat.clone()));
+        background.spawn("upload sweep", sweep_uploads(self.chat.clone(), self.upload_sweep_every));
+        let heartbeat = presence_heartbeat(self.chat.clone(), self.heartbeat_every);
+        background.spawn("presence heartbeat", heartbeat);
+        background
+            .spawn("store probe", probe_store(self.chat.clone(), self.store_reachable.clone()));
+        if let Some(indexer) = self.indexer {
+            background.spawn_draining("search indexing", |stop| indexer.run(stop));
+        }
+        if let Some(webhook) = self.webhook {
+            background.spawn_draining("webhook delivery", |stop| webhook.run(stop));
+        }
         let (draining_tx, draining) = tokio::sync::oneshot::channel::<()>();
         let mut builder = Server::builder();
         if let Some(tls) = self.tls {
@@ -312,22 +322,9 @@ impl Controller {
                 tracing::warn!(?drain_timeout, "drain deadline passed; abandoning in-flight calls");
                 Ok(())
             }
+            () = background.watch() => unreachable!("watching background work never ends"),
         };
-        maintenance.abort();
-        dispatch.abort();
-        resync.abort();
-        typing.abort();
-        uploads.abort();
-        heartbeat.abort();
-        probe.abort();
-        peer_queries.abort();
-        indexing_stop.cancel();
-        if let Some(indexing) = indexing {
-            let _ = indexing.await;
-        }
-        if let Some(pushing) = pushing {
-            let _ = pushing.await;
-        }
+        background.shutdown(drain_timeout).await;
         self.chat.store().flush().await?;
         tracing::info!("store flushed; controller stopped");
         result

@@ -4,6 +4,7 @@
 //! Layers, top down: `grpc` (tonic services) → `chat` (domain rules) → `store` (the
 //! Store trait and its engines); `auth`, `ids`, `validate` and `model` are shared below.
 
+pub mod background;
 pub mod blobs;
 pub mod bus;
 pub mod chat;

@@ -90,7 +90,8 @@ impl NodeReporter {
 
     /// Answers other controllers' queries until the connection closes.
     pub async fn answer_queries(self: Arc<Self>) {
-        let Some(nats) = self.nats.clone() else { return };
+        // A single node has no peers to answer: nothing to do until shutdown.
+        let Some(nats) = self.nats.clone() else { return std::future::pending().await };
         let mut queries = match nats.subscribe(QUERY_SUBJECT).await {
             Ok(queries) => queries,
             Err(error) => {
