@@ -1,4 +1,4 @@
-//! The scopes a token may carry, from DESIGN.md.
+//! The scopes a token may carry (docs/integrating.md lists them).
 
 /// One permission a token grants.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -21,13 +21,9 @@ pub enum ChatError {
     #[error("invalid request: {}", describe(.0))]
     InvalidArgument(Vec<FieldViolation>),
     #[error("{0}")]
-    Unauthenticated(String),
-    #[error("{0}")]
     PermissionDenied(String),
     #[error("{0}")]
     NotFound(String),
-    #[error("{0}")]
-    AlreadyExists(String),
     #[error("{0}")]
     FailedPrecondition(String),
     #[error("{0}")]
@@ -115,10 +111,8 @@ impl From<ChatError> for Status {
                 }
                 Status::with_error_details(Code::InvalidArgument, message, details)
             }
-            ChatError::Unauthenticated(_) => Status::unauthenticated(message),
             ChatError::PermissionDenied(_) => Status::permission_denied(message),
             ChatError::NotFound(_) => Status::not_found(message),
-            ChatError::AlreadyExists(_) => Status::already_exists(message),
             ChatError::FailedPrecondition(_) => Status::failed_precondition(message),
             ChatError::Unavailable(_) => Status::unavailable(message),
             ChatError::TooMany { what, retry_after } => {

@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde::Serialize;
 
-/// Every scope DESIGN.md defines, for tokens that may do everything.
+/// Every scope Switchboard checks, for tokens that may do everything.
 pub const ALL_SCOPES: [&str; 5] =
     ["chat.read", "chat.write", "chat.teams.manage", "chat.files", "chat.admin"];
 

@@ -1,4 +1,4 @@
-//! Who may do what, per DESIGN.md's roles: members send, receive, DM and leave; admins also
+//! Who may do what, by role: members send, receive, DM and leave; admins also
 //! add and remove members and edit metadata; the owner also promotes, demotes, transfers
 //! and archives. Archived conversations are read-only.
 

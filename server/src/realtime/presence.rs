@@ -57,11 +57,6 @@ impl PresenceTracker {
         offline
     }
 
-    pub fn is_online(&self, org: &str, user: &str) -> bool {
-        let map = self.online.lock().expect("presence lock poisoned");
-        map.contains_key(&(org.to_string(), user.to_string()))
-    }
-
     /// Whether a stream of the user on this controller's relays follows all of their
     /// conversations; None when no relay of this controller has the user.
     pub fn follows_all(&self, org: &str, user: &str) -> Option<bool> {
@@ -86,9 +81,9 @@ mod tests {
         assert_eq!(presence.report(1, "o", "u", true, false), Some(true));
         assert_eq!(presence.report(2, "o", "u", true, false), None);
         assert_eq!(presence.report(1, "o", "u", false, false), None);
-        assert!(presence.is_online("o", "u"));
+        assert_eq!(presence.follows_all("o", "u"), Some(false), "still online via relay 2");
         assert_eq!(presence.relay_gone(2), vec![("o".to_string(), "u".to_string())]);
-        assert!(!presence.is_online("o", "u"));
+        assert_eq!(presence.follows_all("o", "u"), None, "offline");
         assert_eq!(presence.report(1, "o", "u", false, false), None);
     }
 

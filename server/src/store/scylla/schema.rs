@@ -1,6 +1,6 @@
-//! The ScyllaDB schema as code: the tables of DESIGN.md's data model, rendered to CQL, and
-//! the versioned migrations `switchboard migrate` applies (a `schema_versions` row records
-//! what has been applied, so running it again changes nothing).
+//! The ScyllaDB schema as code: the tables of the data model (docs/data-model.md), rendered
+//! to CQL, and the versioned migrations `switchboard migrate` applies (a `schema_versions`
+//! row records what has been applied, so running it again changes nothing).
 
 /// One table: its columns (name, CQL type), partition key, clustering key and options.
 pub struct Table {
