@@ -5,6 +5,7 @@
 mod clock;
 pub mod conformance;
 mod controller;
+mod eventually;
 mod garage;
 pub mod http;
 pub mod indexer;
@@ -21,6 +22,7 @@ pub mod webhook;
 
 pub use clock::TestClock;
 pub use controller::{ControllerBuilder, TEST_SECRET, TEST_WEBHOOK_SECRET, TestController};
+pub use eventually::eventually;
 pub use garage::GarageServer;
 pub use nats::NatsServer;
 pub use otlp::OtlpCollector;

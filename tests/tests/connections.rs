@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use switchboard_sdk::token::{SigningKey, TokenSpec, mint};
 use switchboard_server::auth::connections::ConnectionLimits;
-use switchboard_tests::{ControllerProcess, TEST_SECRET, TestController, TestRelay};
+use switchboard_tests::{ControllerProcess, TEST_SECRET, TestController, TestRelay, eventually};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -47,17 +47,8 @@ async fn an_address_gets_only_so_many_connections_and_more_once_some_close() {
     closed_by_server(&mut over, "a connection over the limit").await;
     drop(held);
     // Room again: a real client gets through (retried while the closes land).
-    let deadline = tokio::time::Instant::now() + CLOSE_DEADLINE;
-    loop {
-        let client = switchboard_sdk::Client::connect(relay.url(), server.token("a", "acme")).await;
-        if let Ok(client) = client
-            && client.list_conversations(0, 1).await.is_ok()
-        {
-            break;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "no room after the others closed");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let token = server.token("a", "acme");
+    eventually("a client getting through", CLOSE_DEADLINE, || serves(relay.url(), &token)).await;
 }
 
 #[tokio::test]
@@ -125,15 +116,12 @@ async fn out_of_file_descriptors_the_server_waits_then_serves_again() {
     drop(held);
     let key = SigningKey::Hs256(TEST_SECRET.as_bytes().to_vec());
     let token = mint(&TokenSpec::new("a", "acme"), &key).unwrap();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let client = switchboard_sdk::Client::connect(controller.url.clone(), token.clone()).await;
-        if let Ok(client) = client
-            && client.list_conversations(0, 1).await.is_ok()
-        {
-            break;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "did not serve again");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let within = Duration::from_secs(20);
+    eventually("serving again", within, || serves(controller.url.clone(), &token)).await;
+}
+
+/// Some(()) once a client at `url` is answered.
+async fn serves(url: String, token: &str) -> Option<()> {
+    let client = switchboard_sdk::Client::connect(url, token.to_string()).await.ok()?;
+    client.list_conversations(0, 1).await.ok().map(drop)
 }

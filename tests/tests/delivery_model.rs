@@ -19,7 +19,8 @@ use std::time::Duration;
 use switchboard_sdk::proto::event::Kind;
 use switchboard_tests::random::Random;
 use switchboard_tests::{
-    Client, NatsServer, Realtime, RealtimeEvent, RealtimeOptions, TestController, TestRelay, proto,
+    Client, NatsServer, Realtime, RealtimeEvent, RealtimeOptions, TestController, TestRelay,
+    eventually, proto,
 };
 use tokio::sync::mpsc;
 
@@ -162,13 +163,10 @@ async fn run(seed: u64) -> Result<usize, String> {
 
     // The start the protocol covers: every follower live, with a position in each of its
     // conversations (a first message seen there).
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    while !followers.iter().all(|(view, _)| view.lock().unwrap().live) {
-        if tokio::time::Instant::now() > deadline {
-            return Err("a follower never went live".into());
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    eventually("every follower going live", Duration::from_secs(20), || async {
+        followers.iter().all(|(view, _)| view.lock().unwrap().live).then_some(())
+    })
+    .await;
     let mut starts = Vec::new();
     for team in teams {
         starts.push(senders[0].send_text(team, "the start").await.unwrap().id);

@@ -7,7 +7,7 @@ use switchboard_sdk::token::TokenSpec;
 use switchboard_server::blobs::{BlobEngine, FilesConfig};
 use switchboard_tests::{
     Client, Code, DevProcess, GarageServer, Realtime, RealtimeOptions, TestController, TestRelay,
-    expect_code, live, outcome, proto, sbctl,
+    eventually, expect_code, live, outcome, proto, sbctl,
 };
 
 const MIB: usize = 1024 * 1024;
@@ -427,15 +427,11 @@ async fn unfinished_uploads_expire_and_are_cleaned_up(engine: Engine) {
     let (alice, team) = files.server.team_of("alice", &[]).await;
     let upload = alice.create_upload(upload_of(team, "a.png", "image/png", 1000)).await.unwrap();
     let id = upload.attachment.unwrap().id;
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    loop {
+    eventually("the upload expiring", Duration::from_secs(20), || async {
         let state = alice.get_attachment(id).await.unwrap().state;
-        if state == proto::AttachmentState::Expired as i32 {
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "the upload never expired");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        (state == proto::AttachmentState::Expired as i32).then_some(())
+    })
+    .await;
     expect_code(alice.complete_upload(id).await, Code::FailedPrecondition);
     assert_ne!(put(&upload.parts[0].url, "image/png", png(1000)).await, 200);
 }

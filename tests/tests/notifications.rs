@@ -10,17 +10,16 @@ use sha2::Sha256;
 use switchboard_sdk::{Client, Realtime, RealtimeOptions};
 use switchboard_tests::webhook::WebhookReceiver;
 use switchboard_tests::{
-    Code, NatsServer, TEST_WEBHOOK_SECRET, TestController, TestRelay, create_team, expect_code,
-    live, proto, sbctl,
+    Code, NatsServer, TEST_WEBHOOK_SECRET, TestController, TestRelay, create_team, eventually,
+    expect_code, live, proto, sbctl,
 };
 
 /// Waits (polling, with a deadline) until the presence board has `user` online.
 async fn until_online(client: &Client, user: &str) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while !client.presence(&[user]).await.unwrap()[0].online {
-        assert!(tokio::time::Instant::now() < deadline, "{user} never came online");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    eventually(&format!("{user} coming online"), Duration::from_secs(10), || async {
+        client.presence(&[user]).await.unwrap()[0].online.then_some(())
+    })
+    .await;
 }
 
 async fn unread(client: &Client, id: u64) -> (u32, u32, bool) {
