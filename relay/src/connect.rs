@@ -213,7 +213,7 @@ async fn start(
         all.retain(|channel| !hello.except.contains(channel));
         all
     } else {
-        let mine: HashSet<u64> = all_conversations(state, session).await?.into_iter().collect();
+        let mine = members_of(state, session, &hello.only).await?;
         let mut allowed = Vec::new();
         for channel in &hello.only {
             if mine.contains(channel) {
@@ -279,6 +279,44 @@ async fn all_conversations(state: &RelayState, session: &Session) -> Result<Vec<
         }
         after = page.next_after;
     }
+}
+
+/// Frames naming at most this many conversations have each checked on its own; more are
+/// checked against one listing of the user's conversations. Either way a frame costs at
+/// most this many calls or the listing's pages, whichever it names.
+const CHECKED_ONE_BY_ONE: usize = 8;
+
+/// Which of `channels` the user is a member of (the controller decides, with the user's
+/// own token).
+async fn members_of(
+    state: &RelayState,
+    session: &Session,
+    channels: &[u64],
+) -> Result<HashSet<u64>, Status> {
+    if channels.len() > CHECKED_ONE_BY_ONE {
+        return Ok(all_conversations(state, session).await?.into_iter().collect());
+    }
+    let mut mine = HashSet::new();
+    let mut client = ChatClient::new(state.upstream.channel());
+    for channel in channels {
+        let request = pb::GetConversationRequest { conversation_id: *channel };
+        match client.get_conversation(with_token(request, &session.token())).await {
+            Ok(conversation) if conversation.get_ref().my_role != pb::Role::Unspecified as i32 => {
+                mine.insert(*channel);
+            }
+            Ok(_) => {}
+            // The controller saying no: not a member, no such conversation, a bad id.
+            Err(status)
+                if matches!(
+                    status.code(),
+                    tonic::Code::PermissionDenied
+                        | tonic::Code::NotFound
+                        | tonic::Code::InvalidArgument
+                ) => {}
+            Err(status) => return Err(status),
+        }
+    }
+    Ok(mine)
 }
 
 /// Why a conversation the user is not in (or that does not exist) cannot be followed.
@@ -387,7 +425,8 @@ async fn add_channels(
     positions: Vec<pb::ChannelPosition>,
 ) -> Result<(), Status> {
     within_frame_cap("subscribe", "channels", positions.len())?;
-    let mine: HashSet<u64> = all_conversations(state, session).await?.into_iter().collect();
+    let channels: Vec<u64> = positions.iter().map(|p| p.channel_id).collect();
+    let mine = members_of(state, session, &channels).await?;
     let mut added = Vec::new();
     for position in positions {
         if !mine.contains(&position.channel_id) {

@@ -316,3 +316,36 @@ async fn a_hello_naming_conversations_the_user_is_not_in_follows_the_rest() {
     assert_eq!(done.channel_ids, vec![mine]);
     assert_eq!(live::error_codes(&before), vec![Code::PermissionDenied as i32; 2]);
 }
+
+#[tokio::test]
+async fn a_hello_naming_many_conversations_is_checked_against_one_listing() {
+    let server = TestController::start().await;
+    let relay = TestRelay::start(&server).await;
+    let alice = server.client("alice", "acme").await;
+    let carol = server.client("carol", "acme").await;
+    let mut mine = Vec::new();
+    let mut only = Vec::new();
+    for i in 0..12 {
+        // Every third conversation is alice's; the rest are carol's or do not exist.
+        let id = match i % 3 {
+            0 => {
+                let id = switchboard_tests::create_team(&alice, &[]).await;
+                mine.push(id);
+                id
+            }
+            1 => switchboard_tests::create_team(&carol, &[]).await,
+            _ => 1_000 + i,
+        };
+        only.push(id);
+    }
+    let token = server.token("alice", "acme");
+    let mut options = switchboard_tests::RealtimeOptions::new(relay.url(), token);
+    options.only = only;
+    let mut stream = switchboard_tests::Realtime::connect(options);
+    let mut welcomed = live::welcome(&mut stream).await.channel_ids;
+    welcomed.sort_unstable();
+    mine.sort_unstable();
+    assert_eq!(welcomed, mine);
+    let (_, before) = live::next_live(&mut stream).await;
+    assert_eq!(live::error_codes(&before), vec![Code::PermissionDenied as i32; 8]);
+}
