@@ -97,6 +97,8 @@ impl Inner {
 }
 
 /// The file whose presence says that uploads to `object` were sealed (`object.sealed`).
+/// Marks stay after a delete too (one empty file per attachment), so that an upload URL
+/// stays dead until it expires whatever happened to the attachment since.
 fn sealed_mark(object: &Path) -> PathBuf {
     object.with_extension("sealed")
 }
