@@ -34,6 +34,11 @@ pub struct ControllerBuilder {
 }
 
 impl ControllerBuilder {
+    /// Sets anything else of the controller's config (limits, timeouts, `[connections]`).
+    pub fn configure(mut self, change: impl FnOnce(&mut Config)) -> Self {
+        change(&mut self.config);
+        self
+    }
     /// Reuse a data directory (to restart on the same data).
     pub fn data_dir(mut self, dir: Arc<TempDir>) -> Self {
         self.data_dir = Some(dir);
@@ -68,40 +73,6 @@ impl ControllerBuilder {
         self
     }
 
-    pub fn max_message_bytes(mut self, bytes: usize) -> Self {
-        self.config.limits.max_message_bytes = bytes;
-        self
-    }
-
-    /// Chat calls in progress before new ones are shed.
-    pub fn max_concurrent_requests(mut self, calls: usize) -> Self {
-        self.config.limits.max_concurrent_requests = calls;
-        self
-    }
-
-    /// Sends per second per user, and burst.
-    pub fn send_rate(mut self, per_second: u32, burst: u32) -> Self {
-        self.config.limits.send_rate_per_sec = per_second;
-        self.config.limits.send_burst = burst;
-        self
-    }
-
-    /// Writes other than sends per second per user, and burst.
-    pub fn write_rate(mut self, per_second: u32, burst: u32) -> Self {
-        self.config.limits.write_rate_per_sec = per_second;
-        self.config.limits.write_burst = burst;
-        self
-    }
-
-    /// Admission of connections on the gRPC and HTTP ports.
-    pub fn connections(
-        mut self,
-        limits: switchboard_server::auth::connections::ConnectionLimits,
-    ) -> Self {
-        self.config.connections = limits;
-        self
-    }
-
     /// Attachments: engine and upload rules.
     pub fn files(mut self, files: switchboard_server::blobs::FilesConfig) -> Self {
         self.config.files = files;
@@ -126,16 +97,6 @@ impl ControllerBuilder {
     /// Index messages and serve Search (on by default).
     pub fn search(mut self, enabled: bool) -> Self {
         self.config.search.enabled = enabled;
-        self
-    }
-
-    pub fn typing_ttl_ms(mut self, ms: u64) -> Self {
-        self.config.realtime.typing_ttl_ms = ms;
-        self
-    }
-
-    pub fn leeway_secs(mut self, secs: u64) -> Self {
-        self.config.auth.leeway_secs = secs;
         self
     }
 

@@ -22,13 +22,9 @@ pub struct RelayBuilder<'a> {
 }
 
 impl RelayBuilder<'_> {
-    pub fn client_queue(mut self, frames: usize) -> Self {
-        self.config.client_queue = frames;
-        self
-    }
-
-    pub fn token_grace_secs(mut self, secs: u64) -> Self {
-        self.config.token_grace_secs = secs;
+    /// Sets anything else of the relay's config (queues, limits, timeouts, origins).
+    pub fn configure(mut self, change: impl FnOnce(&mut RelayConfig)) -> Self {
+        change(&mut self.config);
         self
     }
 
@@ -40,43 +36,6 @@ impl RelayBuilder<'_> {
 
     pub fn tls(mut self, tls: RelayTls) -> Self {
         self.tls = tls;
-        self
-    }
-
-    pub fn max_streams_per_user(mut self, streams: usize) -> Self {
-        self.config.max_streams_per_user = streams;
-        self
-    }
-
-    /// New streams per second per client IP, and burst.
-    pub fn connect_rate(mut self, per_second: u32, burst: u32) -> Self {
-        self.config.connect_rate_per_ip = per_second;
-        self.config.connect_burst_per_ip = burst;
-        self
-    }
-
-    pub fn presence_debounce_ms(mut self, ms: u64) -> Self {
-        self.config.presence_debounce_ms = ms;
-        self
-    }
-
-    pub fn request_timeout_ms(mut self, ms: u64) -> Self {
-        self.config.request_timeout_ms = ms;
-        self
-    }
-
-    /// Admission of client connections.
-    pub fn connections(
-        mut self,
-        limits: switchboard_server::auth::connections::ConnectionLimits,
-    ) -> Self {
-        self.config.connections = limits;
-        self
-    }
-
-    /// Origins allowed to call over gRPC-Web.
-    pub fn web_allowed_origins(mut self, origins: &[&str]) -> Self {
-        self.config.web_allowed_origins = origins.iter().map(|o| o.to_string()).collect();
         self
     }
 

@@ -70,7 +70,7 @@ async fn calls_without_a_valid_token_are_unauthenticated() {
 
 #[tokio::test]
 async fn an_expired_token_within_the_leeway_is_accepted() {
-    let server = TestController::builder().leeway_secs(120).start().await;
+    let server = TestController::builder().configure(|c| c.auth.leeway_secs = 120).start().await;
     let spec = TokenSpec::new("alice", "acme").ttl(Duration::from_secs(60));
     let recently_expired = mint_at(&spec, &hs256(), now() - 90).unwrap();
     let client = server.client_with_token(recently_expired).await;
@@ -158,7 +158,7 @@ async fn tokens_with_malformed_identity_claims_are_refused() {
 
 #[tokio::test]
 async fn a_token_that_expires_while_in_use_is_refused_from_then_on() {
-    let server = TestController::builder().leeway_secs(0).start().await;
+    let server = TestController::builder().configure(|c| c.auth.leeway_secs = 0).start().await;
     // Issued 57 s ago with a minute to live: it expires in two to three seconds (`now` is
     // whole seconds), time enough for the two calls below on a loaded machine.
     let spec = TokenSpec::new("alice", "acme").ttl(Duration::from_secs(60));

@@ -37,7 +37,10 @@ fn limits(max_per_ip: usize, handshake_ms: u64, idle_secs: u64) -> ConnectionLim
 #[tokio::test]
 async fn an_address_gets_only_so_many_connections_and_more_once_some_close() {
     let server = TestController::start().await;
-    let relay = TestRelay::builder(&server).connections(limits(4, 60_000, 300)).start().await;
+    let relay = TestRelay::builder(&server)
+        .configure(|c| c.connections = limits(4, 60_000, 300))
+        .start()
+        .await;
     // The harness's own status polling may hold one; fill the rest with silent sockets.
     let mut held = Vec::new();
     for _ in 0..4 {
@@ -53,8 +56,12 @@ async fn an_address_gets_only_so_many_connections_and_more_once_some_close() {
 
 #[tokio::test]
 async fn a_connection_that_sends_nothing_is_closed_after_the_handshake_timeout() {
-    let server = TestController::builder().connections(limits(0, 300, 300)).start().await;
-    let relay = TestRelay::builder(&server).connections(limits(0, 300, 300)).start().await;
+    let server =
+        TestController::builder().configure(|c| c.connections = limits(0, 300, 300)).start().await;
+    let relay = TestRelay::builder(&server)
+        .configure(|c| c.connections = limits(0, 300, 300))
+        .start()
+        .await;
     for address in [relay.address, server.address, server.http_address] {
         let mut silent = TcpStream::connect(address).await.unwrap();
         closed_by_server(&mut silent, &format!("a silent connection to {address}")).await;
@@ -63,7 +70,8 @@ async fn a_connection_that_sends_nothing_is_closed_after_the_handshake_timeout()
 
 #[tokio::test]
 async fn an_idle_connection_is_closed() {
-    let server = TestController::builder().connections(limits(0, 10_000, 1)).start().await;
+    let server =
+        TestController::builder().configure(|c| c.connections = limits(0, 10_000, 1)).start().await;
     let mut http = TcpStream::connect(server.http_address).await.unwrap();
     http.write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n").await.unwrap();
     let mut answer = vec![0u8; 1024];

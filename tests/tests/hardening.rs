@@ -263,7 +263,10 @@ fn is_rate_limited(error: &SdkError) -> bool {
 
 #[tokio::test]
 async fn every_kind_of_write_is_rate_limited_not_only_sends() {
-    let server = TestController::builder().write_rate(5, 10).start().await;
+    let server = TestController::builder()
+        .configure(|c| (c.limits.write_rate_per_sec, c.limits.write_burst) = (5, 10))
+        .start()
+        .await;
     let alice = server.client("alice", "acme").await;
     let team = switchboard_tests::create_team(&alice, &["bob"]).await;
     let message = alice.send_text(team, "typo").await.unwrap();

@@ -68,7 +68,10 @@ async fn health_answers_and_readiness_follows_the_bus() {
 #[tokio::test]
 async fn the_send_rate_is_limited_per_user_and_recovers_after_the_hinted_wait() {
     use tonic_types::StatusExt;
-    let server = TestController::builder().send_rate(5, 5).start().await;
+    let server = TestController::builder()
+        .configure(|c| (c.limits.send_rate_per_sec, c.limits.send_burst) = (5, 5))
+        .start()
+        .await;
     let alice = server.client("alice", "acme").await;
     let request = proto::CreateTeamRequest {
         name: "Rate".into(),
@@ -100,7 +103,7 @@ async fn the_send_rate_is_limited_per_user_and_recovers_after_the_hinted_wait() 
 async fn a_user_may_hold_only_so_many_streams_and_an_address_may_connect_only_so_fast() {
     use switchboard_tests::{Code, Realtime, RealtimeEvent, RealtimeOptions};
     let server = TestController::start().await;
-    let relay = TestRelay::builder(&server).max_streams_per_user(2).start().await;
+    let relay = TestRelay::builder(&server).configure(|c| c.max_streams_per_user = 2).start().await;
     let connect = |token: String| {
         let mut options = RealtimeOptions::new(relay.url(), token);
         options.min_backoff = Duration::from_secs(60);
@@ -127,7 +130,10 @@ async fn a_user_may_hold_only_so_many_streams_and_an_address_may_connect_only_so
     relay.wait_status(&admin, |s| s.sessions == 1).await;
     assert_eq!(first_code(connect(server.token("carol", "acme"))).await, Code::Ok, "room again");
 
-    let strict = TestRelay::builder(&server).connect_rate(1, 2).start().await;
+    let strict = TestRelay::builder(&server)
+        .configure(|c| (c.connect_rate_per_ip, c.connect_burst_per_ip) = (1, 2))
+        .start()
+        .await;
     let mut outcomes = Vec::new();
     for user in ["u1", "u2", "u3"] {
         let mut options = RealtimeOptions::new(strict.url(), server.token(user, "acme"));
@@ -143,7 +149,8 @@ async fn an_overloaded_controller_sheds_calls_with_unavailable_while_health_stay
     use tonic_health::pb::{
         HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
     };
-    let server = TestController::builder().max_concurrent_requests(1).start().await;
+    let server =
+        TestController::builder().configure(|c| c.limits.max_concurrent_requests = 1).start().await;
     let request = proto::CreateTeamRequest { name: "Busy".into(), ..Default::default() };
     let team = server.client("alice", "acme").await.create_team(request).await.unwrap().id;
 
@@ -193,7 +200,7 @@ async fn a_call_past_the_request_timeout_fails_with_deadline_exceeded_and_stream
     let server = TestController::start().await;
     let relay = TestRelay::builder(&server)
         .controllers(vec![silent_url])
-        .request_timeout_ms(300)
+        .configure(|c| c.request_timeout_ms = 300)
         .start_unlinked()
         .await;
     let alice = relay.client(server.token("alice", "acme")).await;
@@ -203,7 +210,7 @@ async fn a_call_past_the_request_timeout_fails_with_deadline_exceeded_and_stream
     held.abort();
 
     // On a working relay with the same limit, a live stream outlasts it.
-    let relay = TestRelay::builder(&server).request_timeout_ms(300).start().await;
+    let relay = TestRelay::builder(&server).configure(|c| c.request_timeout_ms = 300).start().await;
     let mut bob = relay.realtime(server.token("bob", "acme"));
     live::live(&mut bob).await;
     let bob_calls = relay.client(server.token("bob", "acme")).await;

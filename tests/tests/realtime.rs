@@ -14,7 +14,8 @@ struct Chat {
 
 impl Chat {
     async fn start() -> Chat {
-        let server = TestController::builder().typing_ttl_ms(300).start().await;
+        let server =
+            TestController::builder().configure(|c| c.realtime.typing_ttl_ms = 300).start().await;
         let relay = TestRelay::start(&server).await;
         Chat { server, relay }
     }

@@ -254,7 +254,7 @@ async fn subscription_changes_to_named_conversations_survive_reconnects() {
 #[tokio::test]
 async fn a_stalled_client_is_cut_off_while_the_others_keep_receiving() {
     let server = TestController::start().await;
-    let relay = TestRelay::builder(&server).client_queue(16).start().await;
+    let relay = TestRelay::builder(&server).configure(|c| c.client_queue = 16).start().await;
     let alice = relay.client(server.token("alice", "acme")).await;
     let channel = team(&alice).await;
     let admin = relay.client(server.admin_token("ops", "acme")).await;
@@ -323,8 +323,8 @@ fn short_token(user: &str) -> (String, std::time::SystemTime) {
 
 #[tokio::test]
 async fn an_expired_token_ends_the_stream() {
-    let server = TestController::builder().leeway_secs(0).start().await;
-    let relay = TestRelay::builder(&server).token_grace_secs(0).start().await;
+    let server = TestController::builder().configure(|c| c.auth.leeway_secs = 0).start().await;
+    let relay = TestRelay::builder(&server).configure(|c| c.token_grace_secs = 0).start().await;
     let (short, _) = short_token("bob");
     let mut options = RealtimeOptions::new(relay.url(), short);
     options.min_backoff = Duration::from_secs(60); // observe the first ending only
@@ -341,8 +341,8 @@ async fn an_expired_token_ends_the_stream() {
 
 #[tokio::test]
 async fn a_refreshed_token_keeps_the_stream_open() {
-    let server = TestController::builder().leeway_secs(0).start().await;
-    let relay = TestRelay::builder(&server).token_grace_secs(0).start().await;
+    let server = TestController::builder().configure(|c| c.auth.leeway_secs = 0).start().await;
+    let relay = TestRelay::builder(&server).configure(|c| c.token_grace_secs = 0).start().await;
     let alice = relay.client(server.token("alice", "acme")).await;
     let channel = team(&alice).await;
     let (short, expires) = short_token("bob");

@@ -36,7 +36,8 @@ fn send(channel: u64, data: &str) -> proto::SendMessageRequest {
 
 #[tokio::test]
 async fn message_rules() {
-    let server = TestController::builder().max_message_bytes(1024).start().await;
+    let server =
+        TestController::builder().configure(|c| c.limits.max_message_bytes = 1024).start().await;
     let (alice, team) = setup(&server).await;
     let many_fields = (0..33).map(|i| (format!("k{i}"), "v".to_string())).collect();
     let cases: Vec<(&str, proto::SendMessageRequest)> = vec![

@@ -179,7 +179,7 @@ fn grpc_web_body(message: &impl prost::Message) -> Vec<u8> {
 async fn browsers_reach_the_relay_over_grpc_web_from_allowed_origins() {
     let server = TestController::start().await;
     let relay = TestRelay::builder(&server)
-        .web_allowed_origins(&["https://chat.example.com"])
+        .configure(|c| c.web_allowed_origins = vec!["https://chat.example.com".into()])
         .start()
         .await;
     let (_, team) = server.team_of("alice", &[]).await;
