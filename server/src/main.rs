@@ -8,7 +8,6 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use prometheus_client::registry::Registry;
 use switchboard_relay::{Relay, RelayConfig, RelayTls};
-use switchboard_server::auth::connections::ConnectionLimits;
 use switchboard_server::http::{self, Readiness};
 use switchboard_server::ids::SystemClock;
 use switchboard_server::indexer::IndexerNode;
@@ -117,14 +116,7 @@ async fn main() -> anyhow::Result<()> {
             config.http.listen = http_listener.local_addr()?;
             let controller = build_controller(&config, &mut registry, &mut ready).await?;
             let routes = controller.http_routes();
-            let http = serve_http(
-                http_listener,
-                config.connections,
-                registry,
-                ready,
-                routes,
-                shutdown.clone(),
-            )?;
+            let http = serve_http(http_listener, &config, registry, ready, routes, &shutdown)?;
             let listener = bind(config.controller.listen).await?;
             let result = run_controller(controller, listener, &config, shutdown).await;
             let _ = http.await;
@@ -142,14 +134,7 @@ async fn main() -> anyhow::Result<()> {
             let _telemetry = telemetry::init(log_format, &config.tracing, "switchboard-relay")?;
             let relay = build_relay(&config, &mut registry, &mut ready)?;
             let http_listener = bind(config.http.listen).await?;
-            let http = serve_http(
-                http_listener,
-                config.connections,
-                registry,
-                ready,
-                None,
-                shutdown.clone(),
-            )?;
+            let http = serve_http(http_listener, &config, registry, ready, None, &shutdown)?;
             let listener = bind(config.relay.listen).await?;
             let result = run_relay(relay, listener, &config, shutdown).await;
             let _ = http.await;
@@ -164,14 +149,7 @@ async fn main() -> anyhow::Result<()> {
             let _telemetry = telemetry::init(log_format, &config.tracing, "switchboard-indexer")?;
             let indexer = IndexerNode::build(&config).await?;
             let http_listener = bind(config.http.listen).await?;
-            let http = serve_http(
-                http_listener,
-                config.connections,
-                registry,
-                ready,
-                None,
-                shutdown.clone(),
-            )?;
+            let http = serve_http(http_listener, &config, registry, ready, None, &shutdown)?;
             let listener = bind(config.search.indexer_listen).await?;
             let address = listener.local_addr()?;
             tracing::info!(%address, "indexer listening");
@@ -213,14 +191,7 @@ async fn main() -> anyhow::Result<()> {
             let controller = build_controller(&config, &mut registry, &mut ready).await?;
             let relay = build_relay(&config, &mut registry, &mut ready)?;
             let routes = controller.http_routes();
-            let http = serve_http(
-                http_listener,
-                config.connections,
-                registry,
-                ready,
-                routes,
-                shutdown.clone(),
-            )?;
+            let http = serve_http(http_listener, &config, registry, ready, routes, &shutdown)?;
             let controller =
                 run_controller(controller, controller_listener, &config, shutdown.clone());
             let relay = async {
@@ -268,15 +239,16 @@ fn build_relay(
 /// in the background.
 fn serve_http(
     listener: TcpListener,
-    limits: ConnectionLimits,
+    config: &Config,
     registry: Registry,
     ready: Vec<Readiness>,
     routes: Option<axum::Router>,
-    shutdown: CancellationToken,
+    shutdown: &CancellationToken,
 ) -> anyhow::Result<tokio::task::JoinHandle<std::io::Result<()>>> {
     tracing::info!(address = %listener.local_addr()?, "metrics and health on HTTP");
+    let shutdown = shutdown.clone();
     let stop = async move { shutdown.cancelled().await };
-    Ok(tokio::spawn(http::serve(listener, limits, registry, ready, routes, stop)))
+    Ok(tokio::spawn(http::serve(listener, config.connections, registry, ready, routes, stop)))
 }
 
 async fn run_controller(

@@ -125,6 +125,33 @@ fn requests(input: &MessageDescriptor) -> Vec<DynamicMessage> {
     requests
 }
 
+/// A user of another org, live on the same relay while the probes run.
+struct Bystander {
+    eve: switchboard_tests::Client,
+    team: u64,
+    frank: switchboard_tests::Realtime,
+}
+
+impl Bystander {
+    async fn start(server: &TestController, relay: &TestRelay) -> Bystander {
+        let eve = relay.client(server.token("eve", "other")).await;
+        let team = switchboard_tests::create_team(&eve, &["frank"]).await;
+        let mut frank = relay.realtime(server.token("frank", "other"));
+        live::live(&mut frank).await;
+        Bystander { eve, team, frank }
+    }
+
+    /// Asserts that frank's stream stayed up and still delivers.
+    async fn noticed_nothing(mut self) {
+        self.eve.send_text(self.team, "still here").await.unwrap();
+        let (_, before) = live::message(&mut self.frank, "still here").await;
+        assert!(
+            !before.iter().any(|e| matches!(e, RealtimeEvent::Disconnected { .. })),
+            "frank's stream broke: {before:?}"
+        );
+    }
+}
+
 /// One call's outcome: its code and message.
 async fn call(
     channel: &Channel,
@@ -179,11 +206,7 @@ async fn every_rpc_of_every_port_refuses_hostile_input_cleanly() {
     let pool = DescriptorPool::decode(switchboard_proto::FILE_DESCRIPTOR_SET).unwrap();
     let alice = relay.client(server.admin_token("alice", "acme")).await;
     switchboard_tests::create_team(&alice, &["bob"]).await;
-    // Someone of another org, live on the same relay throughout.
-    let eve = relay.client(server.token("eve", "other")).await;
-    let eve_team = switchboard_tests::create_team(&eve, &["frank"]).await;
-    let mut frank = relay.realtime(server.token("frank", "other"));
-    live::live(&mut frank).await;
+    let bystander = Bystander::start(&server, &relay).await;
     let admin = relay.client(server.admin_token("ops", "other")).await;
     let resyncs = admin.relay_status().await.unwrap().resyncs;
 
@@ -214,12 +237,7 @@ async fn every_rpc_of_every_port_refuses_hostile_input_cleanly() {
     assert!(methods >= 40, "only {methods} methods found");
     println!("{calls} hostile calls to {methods} methods");
 
-    eve.send_text(eve_team, "still here").await.unwrap();
-    let (_, before) = live::message(&mut frank, "still here").await;
-    assert!(
-        !before.iter().any(|e| matches!(e, RealtimeEvent::Disconnected { .. })),
-        "frank's stream broke: {before:?}"
-    );
+    bystander.noticed_nothing().await;
     assert_eq!(admin.relay_status().await.unwrap().resyncs, resyncs, "the relay resynced");
 }
 
@@ -238,10 +256,7 @@ async fn hostile_frames_on_a_live_session_get_error_frames_and_end_nothing() {
     let pool = DescriptorPool::decode(switchboard_proto::FILE_DESCRIPTOR_SET).unwrap();
     let alice = relay.client(server.token("alice", "acme")).await;
     switchboard_tests::create_team(&alice, &["bob"]).await;
-    let eve = relay.client(server.token("eve", "other")).await;
-    let eve_team = switchboard_tests::create_team(&eve, &["frank"]).await;
-    let mut frank = relay.realtime(server.token("frank", "other"));
-    live::live(&mut frank).await;
+    let bystander = Bystander::start(&server, &relay).await;
 
     let (frames, outgoing) = tokio::sync::mpsc::channel::<DynamicMessage>(16);
     let channel = Channel::from_shared(relay.url()).unwrap().connect().await.unwrap();
@@ -303,7 +318,5 @@ async fn hostile_frames_on_a_live_session_get_error_frames_and_end_nothing() {
     // Each of the eight kinds of frame, four ways, less those past the size limit.
     assert!(sent >= 30, "only {sent} hostile frames");
 
-    eve.send_text(eve_team, "still here").await.unwrap();
-    let (_, before) = live::message(&mut frank, "still here").await;
-    assert!(!before.iter().any(|e| matches!(e, RealtimeEvent::Disconnected { .. })));
+    bystander.noticed_nothing().await;
 }

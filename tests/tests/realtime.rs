@@ -156,11 +156,7 @@ async fn read_receipts_are_stored_and_broadcast() {
     let second = alice.send_text(team, "two").await.unwrap();
 
     b.mark_read(team, second.id).await.unwrap();
-    let (receipt, _) = live::until(&mut a, "bob's receipt", |e| match kind(e) {
-        Some(Kind::ReadReceipt(r)) if r.user_id == "bob" => Some(r.clone()),
-        _ => None,
-    })
-    .await;
+    let (receipt, _) = live::until(&mut a, "bob's receipt", receipt_of("bob")).await;
     assert_eq!(receipt.message_id, second.id);
 
     let bob = chat.client("bob").await;
@@ -187,13 +183,7 @@ async fn a_receipt_on_a_private_message_reaches_only_its_parties() {
 
     b.mark_read(team, private.id).await.unwrap();
     let receipts = |events: &[RealtimeEvent]| -> Vec<u64> {
-        events
-            .iter()
-            .filter_map(|e| match kind(e) {
-                Some(Kind::ReadReceipt(r)) if r.user_id == "bob" => Some(r.message_id),
-                _ => None,
-            })
-            .collect()
+        events.iter().filter_map(|e| receipt_of("bob")(e).map(|r| r.message_id)).collect()
     };
     // Alice, a party to it, hears of the exact message last.
     let (exact, before) = live::until(&mut a, "bob's exact receipt", |e| match kind(e) {
@@ -227,12 +217,16 @@ async fn reading_on_one_device_tells_the_users_other_devices() {
     live::message(&mut desktop, "read me").await;
 
     phone.mark_read(team, message.id).await.unwrap();
-    let (receipt, _) = live::until(&mut desktop, "bob's own receipt", |e| match kind(e) {
-        Some(Kind::ReadReceipt(r)) if r.user_id == "bob" => Some(r.clone()),
-        _ => None,
-    })
-    .await;
+    let (receipt, _) = live::until(&mut desktop, "bob's own receipt", receipt_of("bob")).await;
     assert_eq!(receipt.message_id, message.id);
+}
+
+/// Picks `user`'s read receipts.
+fn receipt_of(user: &'static str) -> impl FnMut(&RealtimeEvent) -> Option<proto::ReadReceipt> {
+    move |e| match kind(e) {
+        Some(Kind::ReadReceipt(r)) if r.user_id == user => Some(r.clone()),
+        _ => None,
+    }
 }
 
 fn presence_of(user: &'static str, online: bool) -> impl FnMut(&RealtimeEvent) -> Option<()> {

@@ -76,10 +76,7 @@ impl ChatService {
         let (conversation, me) = self.as_member(caller, new.channel_id).await?;
         policy::writable(&conversation)?;
         policy::may_post(&conversation, &me)?;
-        let budget = (caller.org.clone(), caller.user.clone());
-        if let Err(retry_after) = self.send_rate.check(&budget) {
-            return Err(ChatError::TooMany { what: "send rate exceeded".into(), retry_after });
-        }
+        super::within_rate(&self.send_rate, caller, "send rate exceeded")?;
         if let Some(to) = &new.to
             && self.store.get_member(conversation.id, to).await?.is_none()
         {

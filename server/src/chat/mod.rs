@@ -159,11 +159,7 @@ impl ChatService {
     /// Takes one of the caller's write tokens (every write but a send, which has its own
     /// budget), or RESOURCE_EXHAUSTED saying when to retry.
     pub fn admit_write(&self, caller: &Caller) -> ChatResult<()> {
-        let budget = (caller.org.clone(), caller.user.clone());
-        self.write_rate.check(&budget).map_err(|retry_after| ChatError::TooMany {
-            what: "write rate exceeded".into(),
-            retry_after,
-        })
+        within_rate(&self.write_rate, caller, "write rate exceeded")
     }
 
     /// The store, for housekeeping and shutdown.
@@ -202,6 +198,13 @@ impl ChatService {
     fn new_member(&self, user_id: &str, role: crate::model::Role) -> Member {
         Member { user_id: user_id.to_string(), role, joined_at_ms: self.ids.now_ms(), muted: false }
     }
+}
+
+/// Takes one of the caller's tokens from `rate`, or RESOURCE_EXHAUSTED (`what`) saying
+/// when to retry.
+fn within_rate(rate: &KeyedRate<(String, String)>, caller: &Caller, what: &str) -> ChatResult<()> {
+    let budget = (caller.org.clone(), caller.user.clone());
+    rate.check(&budget).map_err(|retry_after| ChatError::TooMany { what: what.into(), retry_after })
 }
 
 /// A conversation of `org`. Other orgs' conversations do not exist as far as a caller can
