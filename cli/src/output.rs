@@ -245,6 +245,7 @@ pub(crate) fn admin_stats_json(s: &pb::AdminStatsResponse) -> Value {
                 "bus_topics": c.bus_topics,
                 "bus_resyncs": c.bus_resyncs,
                 "bus_connected": c.bus_connected,
+                "gap_fills": c.gap_fills,
             })
         })
         .collect();
@@ -271,8 +272,17 @@ pub(crate) fn admin_stats_json(s: &pb::AdminStatsResponse) -> Value {
 
 /// A controllers table and a relays table.
 pub(crate) fn admin_stats_tables(s: &pb::AdminStatsResponse) -> String {
-    let mut controllers =
-        table(&["CONTROLLER", "NODE", "UPTIME", "SENT", "RELAYS", "BUS TOPICS", "BUS", "RESYNCS"]);
+    let mut controllers = table(&[
+        "CONTROLLER",
+        "NODE",
+        "UPTIME",
+        "SENT",
+        "RELAYS",
+        "BUS TOPICS",
+        "BUS",
+        "RESYNCS",
+        "GAP FILLS",
+    ]);
     for c in &s.controllers {
         controllers.add_row(vec![
             c.address.clone(),
@@ -283,6 +293,7 @@ pub(crate) fn admin_stats_tables(s: &pb::AdminStatsResponse) -> String {
             c.bus_topics.to_string(),
             if c.bus_connected { "up" } else { "down" }.to_string(),
             c.bus_resyncs.to_string(),
+            c.gap_fills.to_string(),
         ]);
     }
     let mut relays = table(&[

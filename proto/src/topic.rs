@@ -19,6 +19,14 @@ impl Topic {
         Topic::User { org: org.to_string(), user: user.to_string() }
     }
 
+    /// The conversation of a conversation's topic.
+    pub fn channel_id(&self) -> Option<u64> {
+        match self {
+            Topic::Channel { id, .. } => Some(*id),
+            Topic::User { .. } => None,
+        }
+    }
+
     pub fn to_proto(&self) -> pb::Topic {
         let target = match self {
             Topic::Channel { org, id } => {

@@ -12,6 +12,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use switchboard_auth::rate::too_many;
 use switchboard_auth::{Caller, Scope, authenticate, bearer_token};
+use switchboard_proto::ids;
 use switchboard_proto::v1::{
     self as pb, chat_client::ChatClient, client_frame::Kind as ClientKind,
     server_frame::Kind as ServerKind,
@@ -196,6 +197,7 @@ async fn start(
     {
         within_frame_cap("hello", field, count)?;
     }
+    positions_by_seq("hello", "resume", &hello.resume)?;
     let follow_all = hello.only.is_empty() && !hello.none;
     if !follow_all && !hello.except.is_empty() {
         let why = "hello: `except` applies only when following all conversations";
@@ -227,8 +229,8 @@ async fn start(
     let resume: HashMap<u64, u64> = hello
         .resume
         .iter()
-        .filter(|p| p.after_id > 0 && channels.contains(&p.channel_id))
-        .map(|p| (p.channel_id, p.after_id))
+        .filter(|p| p.after_seq > 0 && channels.contains(&p.channel_id))
+        .map(|p| (p.channel_id, p.after_seq))
         .collect();
 
     session.begin_replay();
@@ -242,7 +244,13 @@ async fn start(
         for channel in &channels {
             session.add_channel(*channel);
         }
-        state.subscribers.subscribe_all(session, topics).await?;
+        for (topic, position) in state.subscribers.subscribe_all(session, topics).await? {
+            if let Some(channel) = topic.channel_id()
+                && !resume.contains_key(&channel)
+            {
+                session.reached(channel, position);
+            }
+        }
         let welcome = pb::Welcome {
             session_id: session.id.to_string(),
             user_id: session.user.clone(),
@@ -261,7 +269,9 @@ async fn start(
     .await;
     session.finish_replay();
     result?;
-    session.send(ServerKind::Live(pb::Live { channel_ids: session.channels() })).await;
+    let channel_ids = session.channels();
+    let positions = session.positions(&channel_ids);
+    session.send(ServerKind::Live(pb::Live { channel_ids, positions })).await;
     Ok(())
 }
 
@@ -416,6 +426,32 @@ async fn handle(state: &Arc<RelayState>, session: &Arc<Session>, kind: ClientKin
     }
 }
 
+/// INVALID_ARGUMENT for a position given by message id, which a resume cannot use (ids
+/// are not commit order), or one no event carries: nothing is subscribed, so nothing is
+/// silently skipped.
+fn positions_by_seq(
+    frame: &str,
+    field: &str,
+    positions: &[pb::ChannelPosition],
+) -> Result<(), Status> {
+    if let Some(p) = positions.iter().find(|p| p.after_id != 0) {
+        return Err(Status::invalid_argument(format!(
+            "{frame}: `{field}` gives conversation {} a position by `after_id`, which is no \
+             longer accepted; resume with `after_seq`, the largest event `seq` seen there \
+             (docs/realtime.md, \"Positions\")",
+            p.channel_id
+        )));
+    }
+    if let Some(p) = positions.iter().find(|p| !ids::is_position(p.after_seq)) {
+        return Err(Status::invalid_argument(format!(
+            "{frame}: `{field}` gives conversation {} the position {}, which no event carries \
+             (positions are microsecond times; is it a message id?)",
+            p.channel_id, p.after_seq
+        )));
+    }
+    Ok(())
+}
+
 /// A `subscribe` frame: membership checked for all its channels at once (those the user
 /// is not in get an error frame each), then each subscribed and replayed if asked, and
 /// `live` once the replays are done.
@@ -425,6 +461,7 @@ async fn add_channels(
     positions: Vec<pb::ChannelPosition>,
 ) -> Result<(), Status> {
     within_frame_cap("subscribe", "channels", positions.len())?;
+    positions_by_seq("subscribe", "channels", &positions)?;
     let channels: Vec<u64> = positions.iter().map(|p| p.channel_id).collect();
     let mine = members_of(state, session, &channels).await?;
     let mut added = Vec::new();
@@ -441,7 +478,8 @@ async fn add_channels(
         }
     }
     if !added.is_empty() {
-        session.send(ServerKind::Live(pb::Live { channel_ids: added })).await;
+        let positions = session.positions(&added);
+        session.send(ServerKind::Live(pb::Live { channel_ids: added, positions })).await;
     }
     Ok(())
 }
@@ -453,18 +491,22 @@ async fn add_channel(
     session: &Arc<Session>,
     position: pb::ChannelPosition,
 ) -> Result<(), Status> {
-    let channel = position.channel_id;
-    if session.has_channel(channel) && position.after_id == 0 {
+    let (channel, after) = (position.channel_id, position.after_seq);
+    if session.has_channel(channel) && after == 0 {
         return Ok(());
     }
     session.begin_replay();
     let result = async {
         if !session.has_channel(channel) {
-            state.subscribers.subscribe(session, Topic::channel(&session.org, channel)).await?;
+            let topic = Topic::channel(&session.org, channel);
+            let started = state.subscribers.subscribe(session, topic).await?;
             session.add_channel(channel);
+            if after == 0 {
+                session.reached(channel, started);
+            }
         }
-        if position.after_id > 0 {
-            replay::replay(state.upstream.channel(), session, channel, position.after_id).await?;
+        if after > 0 {
+            replay::replay(state.upstream.channel(), session, channel, after).await?;
         }
         Ok(())
     }

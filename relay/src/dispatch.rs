@@ -1,6 +1,7 @@
 //! Events from the controller to local sessions, and subscriptions that follow membership:
 //! a user added to a conversation gets it on every stream that follows all their
-//! conversations (with a replay from the moment they joined); a user removed loses it.
+//! conversations (with a replay from the conversation's position before they joined); a
+//! user removed loses it.
 
 use std::sync::Arc;
 
@@ -26,7 +27,7 @@ impl RelayState {
                     _ => None,
                 };
                 let encoded = encode_event(&event);
-                self.subscribers.for_each(topic, |session| {
+                self.subscribers.for_each_change(topic, event.seq, is_public(&event), |session| {
                     session.deliver(&event, &encoded);
                     if left == Some(session.user.as_str()) && session.forget_channel(*channel) {
                         leaving.push((session.id, topic.clone()));
@@ -38,7 +39,7 @@ impl RelayState {
                     self.subscribers.for_each(topic, |session| {
                         if session.follows_all() && session.add_channel(conversation) {
                             let (state, session) = (self.clone(), session.clone());
-                            let (event, after) = (event.clone(), joined.replay_after);
+                            let (event, after) = (event.clone(), joined.replay_after_seq);
                             tokio::spawn(async move { state.follow(session, event, after).await });
                         }
                     });
@@ -61,7 +62,7 @@ impl RelayState {
     }
 
     /// Subscribes a session to a conversation its user just joined, tells it, and replays
-    /// what was said since they joined.
+    /// what was said since they joined, saying `live` with its position when done.
     async fn follow(&self, session: Arc<Session>, joined: Arc<pb::Event>, after: u64) {
         let channel = joined.conversation_id;
         session.begin_replay();
@@ -72,10 +73,29 @@ impl RelayState {
         }
         .await;
         session.finish_replay();
+        if result.is_ok() {
+            let positions = session.positions(&[channel]);
+            let live = pb::Live { channel_ids: vec![channel], positions };
+            session.send(server_frame::Kind::Live(live)).await;
+        }
         if let Err(status) = result {
             session.forget_channel(channel);
             self.subscribers.unsubscribe(session.id, &Topic::channel(&session.org, channel));
             session.send(crate::connect::error_frame("", &status)).await;
         }
+    }
+}
+
+/// Whether everyone in the conversation may see the event's message: the conversation's
+/// position on this relay moves only with such changes (it is what new sessions start at,
+/// and must not name a private message).
+fn is_public(event: &pb::Event) -> bool {
+    match &event.kind {
+        Some(Kind::MessageCreated(pb::MessageCreated { message: Some(m) }))
+        | Some(Kind::MessageEdited(pb::MessageEdited { message: Some(m) }))
+        | Some(Kind::MessageDeleted(pb::MessageDeleted { message: Some(m), .. })) => {
+            m.to.is_empty() || m.to == "*"
+        }
+        _ => false,
     }
 }

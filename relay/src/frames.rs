@@ -31,6 +31,7 @@ mod tests {
     fn an_event_is_encoded_as_its_server_frame() {
         let event = pb::Event {
             conversation_id: 7,
+            seq: 0,
             kind: Some(pb::event::Kind::Typing(pb::Typing {
                 user_id: "alice".into(),
                 typing: true,

@@ -7,7 +7,6 @@
 mod admin;
 pub mod config;
 mod connect;
-mod delivered;
 mod dispatch;
 mod forward;
 mod frames;
@@ -77,8 +76,8 @@ pub(crate) struct RelayState {
     pub(crate) connect_rate: switchboard_auth::rate::KeyedRate<std::net::IpAddr>,
     /// Open sessions, to end them all on shutdown.
     sessions: Mutex<HashMap<u64, Arc<Session>>>,
-    /// Sessions holding live events back until a resync, and from when events may be lost.
-    pending_resync: Mutex<Option<(i64, Vec<Arc<Session>>)>>,
+    /// Sessions holding live events back until a resync.
+    pending_resync: Mutex<Option<Vec<Arc<Session>>>>,
     next_session: AtomicU64,
     /// For uptime in reports.
     started: std::time::Instant,
@@ -121,16 +120,14 @@ impl RelayState {
         self.presence.closed(&session.org, &session.user, session.follows_all());
     }
 
-    /// Events since `since_ms` may be lost: from now on every open session holds its live
-    /// events back until it has been resynced (see [`RelayState::resync_held`]). Called when
-    /// the controller link breaks (and again, harmlessly, if it breaks again before the
-    /// resync), or when the controller reports a bus outage.
-    pub(crate) fn hold_all(&self, since_ms: i64) {
+    /// Events may be lost from now on: every open session holds its live events back until
+    /// it has been resynced (see [`RelayState::resync_held`]). Called when the controller
+    /// link breaks (and again, harmlessly, if it breaks again before the resync).
+    pub(crate) fn hold_all(&self) {
         let sessions: Vec<_> =
             self.sessions.lock().expect("sessions lock poisoned").values().cloned().collect();
         let mut pending = self.pending_resync.lock().expect("resync lock poisoned");
-        let (since, held) = pending.get_or_insert_with(|| (since_ms, Vec::new()));
-        *since = (*since).min(since_ms);
+        let held = pending.get_or_insert_with(Vec::new);
         for session in sessions {
             if !held.iter().any(|h| h.id == session.id) {
                 session.begin_replay();
@@ -139,19 +136,17 @@ impl RelayState {
         }
     }
 
-    /// Replays every held session from the earliest loss and releases it. Call once the
+    /// Replays every held session from its positions and releases it. Call once the
     /// subscriptions are back in place.
     pub(crate) fn resync_held(&self) {
-        let Some((since_ms, held)) =
-            self.pending_resync.lock().expect("resync lock poisoned").take()
-        else {
+        let Some(held) = self.pending_resync.lock().expect("resync lock poisoned").take() else {
             return;
         };
         self.stats.resyncs.inc();
-        tracing::info!(sessions = held.len(), since_ms, "resyncing sessions from the store");
+        tracing::info!(sessions = held.len(), "resyncing sessions from the store");
         for session in held {
             let chat = self.upstream.channel();
-            tokio::spawn(async move { replay::resync(chat, &session, since_ms).await });
+            tokio::spawn(async move { replay::resync(chat, &session).await });
         }
     }
 }

@@ -23,7 +23,11 @@ impl RelayState {
         let topics: Vec<pb::Topic> =
             self.subscribers.topics().iter().map(Topic::to_proto).collect();
         if !topics.is_empty() {
-            first.push(Kind::Subscribe(pb::Topics { topics, request_id: 0 }));
+            first.push(Kind::Subscribe(pb::Topics {
+                topics,
+                request_id: 0,
+                positions: Vec::new(),
+            }));
         }
         for (org, user, follows_all) in self.presence.online_users() {
             let report = pb::PresenceReport { org, user_id: user, online: true, follows_all };
@@ -40,11 +44,11 @@ impl RelayState {
                     self.stats.upstream_connected.set(1);
                     tokio::spawn(restore(self.clone()));
                 }
-                LinkEvent::Lost { at_ms } => {
+                LinkEvent::Lost => {
                     self.stats.upstream_connected.set(0);
                     // Nothing arrives while the link is down: hold every session's live
                     // events from then until it has been resynced.
-                    self.hold_all(at_ms);
+                    self.hold_all();
                 }
                 LinkEvent::Event { topic, event, traceparent } => {
                     let span = tracing::info_span!(
@@ -55,10 +59,6 @@ impl RelayState {
                     );
                     switchboard_telemetry::follow_traceparent(&span, Some(&traceparent));
                     span.in_scope(|| self.dispatch(&topic, event));
-                }
-                LinkEvent::Resync { since_ms } => {
-                    self.hold_all(since_ms);
-                    self.resync_held();
                 }
                 LinkEvent::ReportRequest(request) => {
                     self.upstream.send_report(self.report(request));

@@ -1,12 +1,12 @@
 //! One client stream: its bounded outgoing queue, the conversations it is subscribed to,
-//! and the hold-back buffer that makes resume gap-free.
+//! its position in each, and the hold-back buffer that makes resume gap-free.
 //!
-//! While a replay runs, live events are held back; when it ends they are released in
-//! arrival order. No message id is delivered twice on a session: the newest delivered ids
-//! of each channel are remembered, which removes held copies of replayed messages, live
-//! copies that arrive after the replay (a message is durable before it is published), and
-//! the overlap of a resync. Matching is by id, not by "id ≤ newest delivered": a slow
-//! commit can make an older id arrive after a newer one.
+//! A conversation's message events reach the relay in log order with none missing (the
+//! controller sees to it), and a replay reads the log in the same order, so one position
+//! per conversation is all a session needs: a change at or before it was delivered (or
+//! came before the session started), a later one was not. While a replay runs, live
+//! events are held back; when it ends they are released in arrival order, skipping what
+//! the replay delivered.
 
 use std::collections::{HashMap, HashSet};
 
@@ -22,7 +22,6 @@ use tokio_stream::wrappers::ReceiverStream;
 use tokio_util::sync::CancellationToken;
 use tonic::Status;
 
-use crate::delivered::DeliveredIds;
 use crate::frames::encode;
 use crate::stats::Stats;
 
@@ -54,14 +53,18 @@ pub(crate) struct Session {
 }
 
 impl SessionState {
-    /// Records a message as delivered; false if it was delivered before. Other events are
-    /// always "first".
+    /// Moves the conversation's position to a change being delivered; false if the
+    /// session is past it already. Events without a position are always "first".
     fn first_delivery(&mut self, event: &pb::Event) -> bool {
-        let Some(Kind::MessageCreated(pb::MessageCreated { message: Some(m) })) = &event.kind
-        else {
+        if event.seq == 0 {
             return true;
-        };
-        self.delivered.entry(m.channel_id).or_default().insert(m.id)
+        }
+        let position = self.positions.entry(event.conversation_id).or_default();
+        if event.seq <= *position {
+            return false;
+        }
+        *position = event.seq;
+        true
     }
 }
 
@@ -71,8 +74,9 @@ struct SessionState {
     /// Replays running; live events are held back while this is above zero.
     replays: usize,
     held: Vec<(Arc<pb::Event>, Bytes)>,
-    /// The newest message ids delivered, per channel.
-    delivered: HashMap<u64, DeliveredIds>,
+    /// Per conversation, the position of the newest change delivered (or the one the
+    /// session started at).
+    positions: HashMap<u64, u64>,
     /// Last presence state passed on per user, so repeats from shared conversations
     /// reach the client once.
     presence: HashMap<String, bool>,
@@ -233,9 +237,36 @@ impl Session {
         self.state().channels.insert(channel)
     }
 
-    /// Forgets a channel; true if the session had it.
+    /// The session has every change of `channel` up to `position` (it started there, or a
+    /// replay read that far): the position moves there unless it is further already.
+    pub(crate) fn reached(&self, channel: u64, position: u64) {
+        let mut state = self.state();
+        let current = state.positions.entry(channel).or_default();
+        *current = (*current).max(position);
+    }
+
+    /// The position in `channel`: 0 if the session has none there (yet).
+    pub(crate) fn position(&self, channel: u64) -> u64 {
+        self.state().positions.get(&channel).copied().unwrap_or(0)
+    }
+
+    /// Positions of the given channels, as a `live` frame names them.
+    pub(crate) fn positions(&self, channels: &[u64]) -> Vec<pb::ChannelPosition> {
+        let state = self.state();
+        let at = |channel: &u64| state.positions.get(channel).copied().unwrap_or(0);
+        let positions = channels.iter().map(|channel| pb::ChannelPosition {
+            channel_id: *channel,
+            after_id: 0,
+            after_seq: at(channel),
+        });
+        positions.collect()
+    }
+
+    /// Forgets a channel, and the position in it; true if the session had it.
     pub(crate) fn forget_channel(&self, channel: u64) -> bool {
-        self.state().channels.remove(&channel)
+        let mut state = self.state();
+        state.positions.remove(&channel);
+        state.channels.remove(&channel)
     }
 
     pub(crate) fn has_channel(&self, channel: u64) -> bool {
@@ -279,6 +310,7 @@ mod tests {
         };
         Arc::new(pb::Event {
             conversation_id: 7,
+            seq: id,
             kind: Some(Kind::MessageCreated(pb::MessageCreated { message: Some(message) })),
         })
     }
@@ -303,11 +335,27 @@ mod tests {
         let (session, mut frames) = session(64);
         session.begin_replay();
         deliver(&session, &message(11, "alice", "*")); // live, during the replay
-        deliver(&session, &message(10, "alice", "*")); // an older id, committed late
-        session.send_replayed((*message(11, "alice", "*")).clone()).await; // the replay read 11
-        assert_eq!(received(&mut frames).await, [11], "live events held back");
+        deliver(&session, &message(12, "alice", "*"));
+        for replayed in [10, 11] {
+            session.send_replayed((*message(replayed, "alice", "*")).clone()).await;
+        }
+        assert_eq!(received(&mut frames).await, [10, 11], "live events held back");
         session.finish_replay();
-        assert_eq!(received(&mut frames).await, [10]);
+        assert_eq!(received(&mut frames).await, [12]);
+        assert_eq!(session.position(7), 12);
+    }
+
+    #[tokio::test]
+    async fn a_session_delivers_only_changes_after_its_position() {
+        let (session, mut frames) = session(64);
+        session.reached(7, 20);
+        deliver(&session, &message(20, "alice", "*"));
+        deliver(&session, &message(21, "alice", "*"));
+        session.reached(7, 5); // a position never moves back
+        deliver(&session, &message(21, "alice", "*"));
+        assert_eq!(received(&mut frames).await, [21]);
+        assert_eq!(session.positions(&[7, 8])[0].after_seq, 21);
+        assert_eq!(session.positions(&[7, 8])[1].after_seq, 0, "no position in 8");
     }
 
     #[tokio::test]

@@ -3,6 +3,11 @@
 //! the first one subscribes upstream (and waits for the controller's acknowledgement), the
 //! last one to leave unsubscribes.
 //!
+//! Each conversation's topic knows its position: the newest change of the conversation
+//! everyone in it may see that reached this relay (first, the one the controller's
+//! acknowledgement names). A session that joins a topic starts there: every later change
+//! reaches it.
+//!
 //! The registry lock is never held across an upstream round-trip: acknowledgements arrive
 //! on the same stream the dispatcher reads, so holding it would deadlock.
 
@@ -20,7 +25,8 @@ use switchboard_proto::topic::Topic;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Upstreamed {
     Pending,
-    Ready,
+    /// In place, from this position on.
+    Ready(u64),
     Failed,
 }
 
@@ -28,6 +34,8 @@ struct TopicEntry {
     sessions: HashMap<SessionId, Arc<Session>>,
     /// Whether the upstream subscription is in place; later subscribers wait for it.
     upstreamed: watch::Sender<Upstreamed>,
+    /// The newest public change of the conversation that reached this relay.
+    position: u64,
 }
 
 pub(crate) struct ChannelSubscribers {
@@ -42,22 +50,26 @@ impl ChannelSubscribers {
         ChannelSubscribers { upstream, stats, registry: Mutex::new(HashMap::new()) }
     }
 
-    /// Adds `session` to `topic`; returns once the topic's events flow to this relay.
+    /// Adds `session` to `topic`; returns once the topic's events flow to this relay, with
+    /// the position the session starts at.
     pub(crate) async fn subscribe(
         &self,
         session: &Arc<Session>,
         topic: Topic,
-    ) -> Result<(), Status> {
-        self.subscribe_all(session, vec![topic]).await
+    ) -> Result<u64, Status> {
+        let started = self.subscribe_all(session, vec![topic]).await?;
+        Ok(started.first().map_or(0, |(_, position)| *position))
     }
 
     /// Adds `session` to every topic; the ones new to this relay are subscribed upstream in
-    /// one request. Returns once all their events flow to this relay.
+    /// one request. Returns once all their events flow to this relay, with the position
+    /// the session starts at in each (0 for user topics): every later change reaches it.
     pub(crate) async fn subscribe_all(
         &self,
         session: &Arc<Session>,
         topics: Vec<Topic>,
-    ) -> Result<(), Status> {
+    ) -> Result<Vec<(Topic, u64)>, Status> {
+        let mut started = Vec::new();
         let mut mine = Vec::new();
         let mut theirs = Vec::new();
         {
@@ -68,12 +80,18 @@ impl ChannelSubscribers {
                         if entry.sessions.insert(session.id, session.clone()).is_none() {
                             self.stats.local_subscriptions.inc();
                         }
-                        theirs.push((topic, entry.upstreamed.subscribe()));
+                        match *entry.upstreamed.borrow() {
+                            // Read under the lock the dispatcher holds: every change after
+                            // it reaches the session.
+                            Upstreamed::Ready(_) => started.push((topic, entry.position)),
+                            _ => theirs.push((topic, entry.upstreamed.subscribe())),
+                        }
                     }
                     None => {
                         let (upstreamed, _) = watch::channel(Upstreamed::Pending);
                         let sessions = HashMap::from([(session.id, session.clone())]);
-                        registry.insert(topic.clone(), TopicEntry { sessions, upstreamed });
+                        let entry = TopicEntry { sessions, upstreamed, position: 0 };
+                        registry.insert(topic.clone(), entry);
                         self.stats.local_subscriptions.inc();
                         self.stats.upstream_topics.inc();
                         mine.push(topic);
@@ -83,10 +101,18 @@ impl ChannelSubscribers {
         }
         if !mine.is_empty() {
             let result = self.upstream.subscribe(&mine).await;
-            let outcome = if result.is_ok() { Upstreamed::Ready } else { Upstreamed::Failed };
             let mut registry = self.registry.lock().expect("registry lock poisoned");
-            for topic in &mine {
-                if let Some(entry) = registry.get(topic) {
+            for (at, topic) in mine.iter().enumerate() {
+                let position = match &result {
+                    Ok(positions) => positions.get(at).copied().unwrap_or(0),
+                    Err(_) => 0,
+                };
+                if let Some(entry) = registry.get_mut(topic) {
+                    let outcome = match result {
+                        Ok(_) => Upstreamed::Ready(position),
+                        Err(_) => Upstreamed::Failed,
+                    };
+                    entry.position = position;
                     entry.upstreamed.send_replace(outcome);
                 }
                 if result.is_err()
@@ -95,18 +121,20 @@ impl ChannelSubscribers {
                     self.stats.local_subscriptions.dec_by(entry.sessions.len() as i64);
                     self.stats.upstream_topics.dec();
                 }
+                started.push((topic.clone(), position));
             }
             result?;
         }
         for (topic, mut upstreamed) in theirs {
             let outcome =
                 upstreamed.wait_for(|state| *state != Upstreamed::Pending).await.map(|s| *s);
-            if !matches!(outcome, Ok(Upstreamed::Ready)) {
+            let Ok(Upstreamed::Ready(position)) = outcome else {
                 self.unsubscribe(session.id, &topic);
                 return Err(Status::unavailable("the relay could not subscribe at the controller"));
-            }
+            };
+            started.push((topic, position));
         }
-        Ok(())
+        Ok(started)
     }
 
     /// Removes a session from a topic, unsubscribing upstream if it was the last.
@@ -129,6 +157,24 @@ impl ChannelSubscribers {
     pub(crate) fn for_each(&self, topic: &Topic, each: impl FnMut(&Arc<Session>)) {
         let registry = self.registry.lock().expect("registry lock poisoned");
         if let Some(entry) = registry.get(topic) {
+            entry.sessions.values().for_each(each);
+        }
+    }
+
+    /// Like [`Self::for_each`], for a change of the conversation at `position`, which
+    /// everyone in it may see if `public`: the topic's position moves there.
+    pub(crate) fn for_each_change(
+        &self,
+        topic: &Topic,
+        position: u64,
+        public: bool,
+        each: impl FnMut(&Arc<Session>),
+    ) {
+        let mut registry = self.registry.lock().expect("registry lock poisoned");
+        if let Some(entry) = registry.get_mut(topic) {
+            if public {
+                entry.position = entry.position.max(position);
+            }
             entry.sessions.values().for_each(each);
         }
     }

@@ -43,7 +43,7 @@ pub(crate) struct Upstream {
     /// The current Fanout stream's sender; None while disconnected.
     link: Mutex<Option<mpsc::Sender<pb::RelayFrame>>>,
     /// Subscribes waiting for their acknowledgement, by request id.
-    pending: Mutex<HashMap<u64, oneshot::Sender<()>>>,
+    pending: Mutex<HashMap<u64, oneshot::Sender<Vec<u64>>>>,
     next_request: AtomicU64,
 }
 
@@ -104,21 +104,22 @@ impl Upstream {
         self.link.lock().expect("link lock poisoned").clone()
     }
 
-    /// Subscribes at the controller; returns once its events flow.
-    pub(crate) async fn subscribe(&self, topics: &[Topic]) -> Result<(), Status> {
+    /// Subscribes at the controller; returns once its events flow, with each topic's
+    /// position there (see `Topics.positions`).
+    pub(crate) async fn subscribe(&self, topics: &[Topic]) -> Result<Vec<u64>, Status> {
         let unavailable = || Status::unavailable("the relay has no controller connection");
         let sender = self.sender().ok_or_else(unavailable)?;
         let request_id = self.next_request.fetch_add(1, Ordering::Relaxed);
         let (acked, ack) = oneshot::channel();
         self.pending.lock().expect("pending lock poisoned").insert(request_id, acked);
         let topics = topics.iter().map(Topic::to_proto).collect();
-        let frame = Kind::Subscribe(pb::Topics { topics, request_id });
+        let frame = Kind::Subscribe(pb::Topics { topics, request_id, positions: Vec::new() });
         if sender.send(pb::RelayFrame { kind: Some(frame) }).await.is_err() {
             self.pending.lock().expect("pending lock poisoned").remove(&request_id);
             return Err(unavailable());
         }
         match tokio::time::timeout(ACK_TIMEOUT, ack).await {
-            Ok(Ok(())) => Ok(()),
+            Ok(Ok(positions)) => Ok(positions),
             _ => {
                 self.pending.lock().expect("pending lock poisoned").remove(&request_id);
                 Err(Status::unavailable("the controller did not confirm the subscription"))
@@ -129,7 +130,8 @@ impl Upstream {
     /// Best effort: a lost unsubscribe only costs traffic until the next reconnect.
     pub(crate) fn unsubscribe(&self, topics: &[Topic]) {
         let topics = topics.iter().map(Topic::to_proto).collect();
-        self.send_best_effort(Kind::Unsubscribe(pb::Topics { topics, request_id: 0 }));
+        let topics = pb::Topics { topics, request_id: 0, positions: Vec::new() };
+        self.send_best_effort(Kind::Unsubscribe(topics));
     }
 
     /// Best effort: every reconnect reports all online users again.
@@ -186,7 +188,7 @@ impl Upstream {
                     *self.link.lock().expect("link lock poisoned") = None;
                     // Waiting subscribes fail now rather than at their timeout.
                     self.pending.lock().expect("pending lock poisoned").clear();
-                    let lost = LinkEvent::Lost { at_ms: switchboard_proto::ids::now_ms() };
+                    let lost = LinkEvent::Lost;
                     if events.send(lost).await.is_err() {
                         return;
                     }
@@ -235,12 +237,11 @@ impl Upstream {
                 Some(LinkEvent::Event { topic, event: Arc::new(event), traceparent })
             }
             Frame::ReportRequest(request) => Some(LinkEvent::ReportRequest(request)),
-            Frame::Resync(resync) => Some(LinkEvent::Resync { since_ms: resync.since_ms }),
             Frame::Subscribed(topics) => {
                 let waiter =
                     self.pending.lock().expect("pending lock poisoned").remove(&topics.request_id);
                 if let Some(waiter) = waiter {
-                    let _ = waiter.send(());
+                    let _ = waiter.send(topics.positions);
                 }
                 None
             }
@@ -258,12 +259,10 @@ impl Upstream {
 pub(crate) enum LinkEvent {
     /// A new Fanout stream is up (its first frames restated every topic and user).
     Connected,
-    /// The stream broke: nothing arrives from `at_ms` until the next `Connected`.
-    Lost { at_ms: i64 },
+    /// The stream broke: nothing arrives until the next `Connected`.
+    Lost,
     /// An event published on `topic` (shared: every local subscriber gets the same one).
     Event { topic: Topic, event: Arc<pb::Event>, traceparent: String },
-    /// The controller may have missed events since `since_ms` (a bus outage).
-    Resync { since_ms: i64 },
     /// The controller asks for this relay's figures and connections.
     ReportRequest(pb::ReportRequest),
 }

@@ -160,6 +160,7 @@ impl Controller {
         let ids = IdGenerator::new(config.node_id, Box::new(clock.clone()));
         let metrics = Arc::new(ControllerMetrics::default());
         let store: Arc<dyn Store> = Arc::new(MeteredStore::new(store, metrics.clone()));
+        let hub_store = store.clone();
         let events = Events::new(bus.clone(), metrics.clone());
         let files = Files { blobs: blobs(config)?, config: config.files.clone() };
         let mut chat = ChatService::new(
@@ -191,7 +192,7 @@ impl Controller {
             indexer = Some(Indexer::new(index.clone(), store.clone(), clock)?);
             chat = chat.with_search(Searcher::new(store, index));
         }
-        let hub = Arc::new(FanoutHub::new(bus.clone(), metrics.clone()));
+        let hub = Arc::new(FanoutHub::new(bus.clone(), hub_store, metrics.clone()));
         Ok(Controller {
             chat: Arc::new(chat),
             verifier: Arc::new(verifier),
@@ -331,7 +332,8 @@ impl Controller {
     }
 }
 
-/// Relays replay from the Store whatever the bus may have dropped during an outage.
+/// The hub fills from the conversations' logs whatever the bus may have dropped during an
+/// outage.
 async fn forward_resyncs(
     hub: Arc<FanoutHub>,
     mut resyncs: mpsc::Receiver<i64>,
@@ -339,7 +341,7 @@ async fn forward_resyncs(
 ) {
     while let Some(since_ms) = resyncs.recv().await {
         metrics.bus_resyncs.inc();
-        hub.resync_all(since_ms).await;
+        hub.refill_all(since_ms);
     }
 }
 

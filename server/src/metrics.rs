@@ -18,8 +18,11 @@ pub struct ControllerMetrics {
     pub relay_streams: Gauge,
     /// Topics this controller is subscribed to on the bus.
     pub bus_topics: Gauge,
-    /// Times relays were told to resync after a bus outage.
+    /// Bus outages after which the hub read its conversations' logs for what was lost.
     pub bus_resyncs: Counter,
+    /// Gaps in a conversation's events filled from its log (an event lost or long delayed
+    /// on the bus).
+    pub gap_fills: Counter,
     /// Notification records written.
     pub notifications_created: Counter,
     /// Webhook deliveries that got a 2xx answer.
@@ -44,6 +47,7 @@ impl Default for ControllerMetrics {
             relay_streams: Gauge::default(),
             bus_topics: Gauge::default(),
             bus_resyncs: Counter::default(),
+            gap_fills: Counter::default(),
             notifications_created: Counter::default(),
             webhook_delivered: Counter::default(),
             webhook_failed: Counter::default(),
@@ -75,8 +79,13 @@ impl ControllerMetrics {
         r.register("bus_topics", "Topics subscribed on the bus", self.bus_topics.clone());
         r.register(
             "bus_resyncs",
-            "Resyncs requested from relays after bus outages",
+            "Bus outages after which conversations' logs were read for lost events",
             self.bus_resyncs.clone(),
+        );
+        r.register(
+            "gap_fills",
+            "Gaps in conversations' events filled from their logs",
+            self.gap_fills.clone(),
         );
         r.register(
             "notifications_created",

@@ -127,6 +127,15 @@ pub struct Message {
     /// when an admin wrote them. Parsed on send and on edit.
     #[serde(default)]
     pub mentions: Vec<String>,
+    /// Who deleted it (the author or an admin), once deleted.
+    #[serde(default)]
+    pub deleted_by: Option<String>,
+    /// The conversation log's position of this message's creation, and of its latest
+    /// change (see [`LogEntry`]). Set by the Store when it writes the change.
+    #[serde(default)]
+    pub created_seq: u64,
+    #[serde(default)]
+    pub seq: u64,
 }
 
 /// `@here` in [`Message::mentions`]: the members online now.
@@ -291,6 +300,45 @@ pub struct MessageChange {
     pub at_ms: i64,
     pub channel_id: ConversationId,
     pub message_id: MessageId,
+}
+
+/// One entry of a conversation's log: a message was created, edited or deleted. Every
+/// change of a conversation's messages gets a position (`seq`) when it commits: positions
+/// grow in commit order, and each entry names the one before it (`prev`, 0 for the first),
+/// so a reader can tell a complete run of the log from one with a change still missing.
+/// Positions are microsecond times where the clock allows (never less than `prev + 1`),
+/// so a gap between two positions says nothing about what happened in between.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct LogEntry {
+    pub seq: u64,
+    pub prev: u64,
+    pub message_id: MessageId,
+}
+
+impl LogEntry {
+    /// The entry after `head` (None for an empty log), written at `now_us`.
+    pub fn next(head: Option<&LogEntry>, message_id: MessageId, now_us: u64) -> LogEntry {
+        let prev = head.map_or(0, |head| head.seq);
+        LogEntry { seq: now_us.max(prev + 1), prev, message_id }
+    }
+}
+
+/// Keeps the entries of `entries` (ascending) that continue the log from `after` without a
+/// break: a reader must not skip a change that is committed but not yet visible to it.
+pub fn unbroken_from(after: u64, entries: Vec<LogEntry>) -> Vec<LogEntry> {
+    let mut expected = after;
+    let mut run = Vec::with_capacity(entries.len());
+    for entry in entries {
+        // A reader asking from 0 knows nothing of what came before; so does one that asks
+        // from a position the log has moved past (any first entry after it continues it).
+        if run.is_empty() && entry.prev <= after || entry.prev == expected {
+            expected = entry.seq;
+            run.push(entry);
+        } else {
+            break;
+        }
+    }
+    run
 }
 
 /// The change feed is partitioned by UTC hour.

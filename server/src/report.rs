@@ -79,6 +79,7 @@ impl NodeReporter {
             bus_topics: self.metrics.bus_topics.get() as u32,
             bus_resyncs: self.metrics.bus_resyncs.get(),
             bus_connected: self.bus.is_connected(),
+            gap_fills: self.metrics.gap_fills.get(),
         };
         let mut report = pb::NodeReport { controllers: vec![controller], ..Default::default() };
         for relay in self.hub.relay_reports(query).await {

@@ -5,6 +5,17 @@ use std::collections::BTreeMap;
 
 use crate::error::{ChatError, ChatResult, FieldViolation};
 
+/// A conversation log position (an event's `seq`): never ahead of the clock by more than
+/// clocks drift.
+pub fn check_position(seq: u64) -> Result<(), String> {
+    if switchboard_proto::ids::is_position(seq) {
+        Ok(())
+    } else {
+        Err("no event carries this position (positions are microsecond times; is it a message id?)"
+            .into())
+    }
+}
+
 /// Team and channel names: 1 to 100 characters.
 pub const MAX_NAME_CHARS: usize = 100;
 pub const MAX_ICON_CHARS: usize = 512;

@@ -45,7 +45,9 @@ macro_rules! store_conformance_suite {
                 message_changes_follow_inserts_and_updates,
                 notifications_are_per_user_newest_first_and_rewritable,
                 a_messages_notifications_are_stored_with_it_and_not_again_for_a_retry,
-                mutes_and_read_markers_are_per_member);
+                mutes_and_read_markers_are_per_member,
+                the_log_orders_and_chains_every_change,
+                concurrent_changes_take_distinct_chained_positions);
         }
     };
     (@cases $make:path; $($case:ident),*) => {
@@ -101,7 +103,27 @@ fn message(channel: u64, id: u64, from: &str, key: Option<&str>) -> Message {
         client_msg_id: key.map(String::from),
         attachment: None,
         mentions: Vec::new(),
+        deleted_by: None,
+        created_seq: 0,
+        seq: 0,
     }
+}
+
+/// A message as read back, without the log positions the store gave it.
+fn unpositioned(message: Message) -> Message {
+    Message { created_seq: 0, seq: 0, ..message }
+}
+
+/// The original a retried insert answered with, without its log positions.
+fn duplicate_of(inserted: Inserted) -> Message {
+    match inserted {
+        Inserted::Duplicate(original) => unpositioned(*original),
+        Inserted::New(entry) => panic!("the retry was stored anew, at {entry:?}"),
+    }
+}
+
+fn is_new(inserted: Inserted) -> bool {
+    matches!(inserted, Inserted::New(_))
 }
 
 /// An id in `bucket`, `n` ms into it.
@@ -209,16 +231,13 @@ pub async fn self_conversations_are_one_per_user(store: Arc<dyn Store>) {
 pub async fn retried_messages_return_the_original(store: Arc<dyn Store>) {
     team(&store, 5, &[("a", Role::Owner), ("b", Role::Member)]).await;
     let original = message(5, id_in(0, 1), "a", Some("k"));
-    assert_eq!(store.insert_message(&original, &[]).await.unwrap(), Inserted::New);
+    assert!(is_new(store.insert_message(&original, &[]).await.unwrap()));
     let retry = message(5, id_in(0, 2), "a", Some("k"));
-    assert_eq!(
-        store.insert_message(&retry, &[]).await.unwrap(),
-        Inserted::Duplicate(Box::new(original.clone()))
-    );
+    assert_eq!(duplicate_of(store.insert_message(&retry, &[]).await.unwrap()), original);
     let other_sender = message(5, id_in(0, 3), "b", Some("k"));
-    assert_eq!(store.insert_message(&other_sender, &[]).await.unwrap(), Inserted::New);
+    assert!(is_new(store.insert_message(&other_sender, &[]).await.unwrap()));
     let no_key = message(5, id_in(0, 4), "a", None);
-    assert_eq!(store.insert_message(&no_key, &[]).await.unwrap(), Inserted::New);
+    assert!(is_new(store.insert_message(&no_key, &[]).await.unwrap()));
     assert_eq!(store.get_message(5, retry.id).await.unwrap(), None, "the retry wrote nothing");
 }
 
@@ -236,7 +255,7 @@ pub async fn concurrent_retries_store_one_message(store: Arc<dyn Store>) {
     }
     let mut new = 0;
     for racer in racers {
-        new += usize::from(racer.await.unwrap() == Inserted::New);
+        new += usize::from(is_new(racer.await.unwrap()));
     }
     assert_eq!(new, 1);
     let all =
@@ -312,15 +331,17 @@ pub async fn edits_and_deletes_are_read_back(store: Arc<dyn Store>) {
     m.data = "edited".into();
     m.edited_at_ms = Some(EPOCH_MS + 10);
     store.update_message(&m, EPOCH_MS + 10).await.unwrap();
-    assert_eq!(store.get_message(9, m.id).await.unwrap(), Some(m.clone()));
+    assert_eq!(store.get_message(9, m.id).await.unwrap().map(unpositioned), Some(m.clone()));
     m.deleted = true;
+    m.deleted_by = Some("a".into());
     m.data.clear();
     store.update_message(&m, EPOCH_MS + 20).await.unwrap();
     let all =
         HistoryQuery { before: None, after: None, direction: Direction::NewestFirst, limit: 10 };
-    assert_eq!(store.list_messages(9, all).await.unwrap(), vec![m.clone()]);
+    let listed = store.list_messages(9, all).await.unwrap();
+    assert_eq!(listed.into_iter().map(unpositioned).collect::<Vec<_>>(), vec![m.clone()]);
     let retry = message(9, id_in(2, 6), "a", Some("e"));
-    assert_eq!(store.insert_message(&retry, &[]).await.unwrap(), Inserted::Duplicate(Box::new(m)));
+    assert_eq!(duplicate_of(store.insert_message(&retry, &[]).await.unwrap()), m);
 }
 
 pub async fn read_markers_only_move_forward(store: Arc<dyn Store>) {
@@ -376,11 +397,8 @@ pub async fn housekeeping_keeps_live_data(store: Arc<dyn Store>) {
     store.flush().await.unwrap();
     // a key inside its window still answers with the original after housekeeping
     let retry = message(40, id_in(0, 2), "a", Some("fresh"));
-    assert_eq!(
-        store.insert_message(&retry, &[]).await.unwrap(),
-        Inserted::Duplicate(Box::new(original.clone()))
-    );
-    assert_eq!(store.get_message(40, original.id).await.unwrap(), Some(original));
+    assert_eq!(duplicate_of(store.insert_message(&retry, &[]).await.unwrap()), original);
+    assert_eq!(store.get_message(40, original.id).await.unwrap().map(unpositioned), Some(original));
 }
 
 fn attachment(id: u64, channel: u64, expires_at_ms: i64) -> Attachment {
@@ -418,13 +436,13 @@ pub async fn attachments_round_trip_with_their_messages(store: Arc<dyn Store>) {
     m.data = a.id.to_string();
     m.attachment = Some(Box::new(Attachment { message_id: Some(m.id), ..a.clone() }));
     store.insert_message(&m, &[]).await.unwrap();
-    assert_eq!(store.get_message(20, m.id).await.unwrap(), Some(m.clone()));
+    assert_eq!(store.get_message(20, m.id).await.unwrap().map(unpositioned), Some(m.clone()));
     // A delete drops the message's copy of the metadata.
     m.deleted = true;
     m.data.clear();
     m.attachment = None;
     store.update_message(&m, m.ts_ms + 1).await.unwrap();
-    assert_eq!(store.get_message(20, m.id).await.unwrap(), Some(m));
+    assert_eq!(store.get_message(20, m.id).await.unwrap().map(unpositioned), Some(m));
 }
 
 pub async fn an_attachment_is_claimed_by_one_message(store: Arc<dyn Store>) {
@@ -573,11 +591,11 @@ pub async fn a_messages_notifications_are_stored_with_it_and_not_again_for_a_ret
 ) {
     let sent = message(43, id_in(0, 1), "author", Some("once"));
     let caused = [notification("acme", "bob", 50, 43), notification("acme", "carol", 51, 43)];
-    assert_eq!(store.insert_message(&sent, &caused).await.unwrap(), Inserted::New);
+    assert!(is_new(store.insert_message(&sent, &caused).await.unwrap()));
     let retry = Message { id: id_in(0, 2), ..sent.clone() };
     let again = [notification("acme", "bob", 52, 43)];
     let outcome = store.insert_message(&retry, &again).await.unwrap();
-    assert_eq!(outcome, Inserted::Duplicate(Box::new(sent)));
+    assert_eq!(duplicate_of(outcome), sent);
     assert_eq!(
         store.list_notifications("acme", "bob", u64::MAX, 10).await.unwrap(),
         [caused[0].clone()]
@@ -604,4 +622,69 @@ pub async fn mutes_and_read_markers_are_per_member(store: Arc<dyn Store>) {
     store.advance_read_marker(42, "m", 7).await.unwrap();
     assert_eq!(store.get_read_marker(42, "m").await.unwrap(), Some(7));
     assert_eq!(store.get_read_marker(42, "owner").await.unwrap(), None);
+}
+
+/// A conversation id no other case (or earlier run on a shared keyspace) has used.
+fn fresh_channel() -> u64 {
+    switchboard_proto::ids::now_us() ^ (rand_tag() << 52)
+}
+
+fn rand_tag() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed) % 2048
+}
+
+pub async fn the_log_orders_and_chains_every_change(store: Arc<dyn Store>) {
+    let channel = fresh_channel();
+    assert_eq!(store.log_head(channel).await.unwrap(), None, "an empty log");
+    assert!(store.list_log(channel, 0, 10).await.unwrap().is_empty());
+    let mut first = message(channel, id_in(3, 1), "a", None);
+    let second = message(channel, id_in(3, 2), "a", None);
+    let Inserted::New(created) = store.insert_message(&first, &[]).await.unwrap() else {
+        panic!("new")
+    };
+    store.insert_message(&second, &[]).await.unwrap();
+    first.data = "edited".into();
+    let edited = store.update_message(&first, EPOCH_MS).await.unwrap();
+
+    let log = store.list_log(channel, 0, 10).await.unwrap();
+    let ids: Vec<u64> = log.iter().map(|e| e.message_id).collect();
+    assert_eq!(ids, [first.id, second.id, first.id], "one entry per change, in commit order");
+    assert_eq!((log[0], log[2]), (created, edited));
+    assert_eq!(log[0].prev, 0, "the first entry has no predecessor");
+    assert!(log.windows(2).all(|w| w[1].prev == w[0].seq && w[1].seq > w[0].seq), "{log:?}");
+    assert_eq!(store.log_head(channel).await.unwrap(), Some(edited));
+
+    let stored = store.get_message(channel, first.id).await.unwrap().unwrap();
+    assert_eq!((stored.created_seq, stored.seq), (created.seq, edited.seq));
+    assert_eq!(stored.data, "edited");
+
+    assert_eq!(store.list_log(channel, log[0].seq, 1).await.unwrap(), [log[1]], "after, limited");
+    assert_eq!(store.list_log(channel, log[0].seq + 1, 10).await.unwrap(), log[1..].to_vec());
+    assert!(store.list_log(channel, edited.seq, 10).await.unwrap().is_empty());
+    assert!(store.list_log(channel + 1, 0, 10).await.unwrap().is_empty(), "per conversation");
+}
+
+pub async fn concurrent_changes_take_distinct_chained_positions(store: Arc<dyn Store>) {
+    let channel = fresh_channel();
+    let mut writers = Vec::new();
+    for i in 0..16 {
+        let store = store.clone();
+        writers.push(tokio::spawn(async move {
+            let m = message(channel, id_in(4, 1 + i), "a", None);
+            match store.insert_message(&m, &[]).await.unwrap() {
+                Inserted::New(entry) => entry,
+                Inserted::Duplicate(_) => panic!("no key, no duplicate"),
+            }
+        }));
+    }
+    let mut taken = Vec::new();
+    for writer in writers {
+        taken.push(writer.await.unwrap());
+    }
+    taken.sort_by_key(|e| e.seq);
+    let log = store.list_log(channel, 0, 100).await.unwrap();
+    assert_eq!(log, taken, "every write's entry, unbroken, in position order");
+    assert!(log.windows(2).all(|w| w[1].prev == w[0].seq));
 }

@@ -90,6 +90,16 @@ pub async fn message(live: &mut Realtime, text: &str) -> (pb::Message, Vec<Realt
     .await
 }
 
+/// Waits for a new message whose text is `text`; returns its event's log position.
+pub async fn position_of(live: &mut Realtime, text: &str) -> u64 {
+    let (seq, _) = until(live, &format!("message {text:?}"), |e| match (e, created(e)) {
+        (RealtimeEvent::Event(event), Some(m)) if m.data == text => Some(event.seq),
+        _ => None,
+    })
+    .await;
+    seq
+}
+
 /// The message of a MessageCreated event.
 pub fn created(event: &RealtimeEvent) -> Option<&pb::Message> {
     match event {

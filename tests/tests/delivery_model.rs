@@ -1,16 +1,15 @@
 //! The delivery contract, checked against a model (issue #20): schedules generated from a
 //! seed drive concurrent senders on two controllers (shared store, real NATS), edits,
-//! deletes and private messages, while followers on two relays disconnect and resume as
-//! the protocol says (passing back the positions their SDK gave the app). At the end each
+//! deletes and private messages, while followers on two of three relays disconnect and
+//! resume as the protocol says (passing back the positions their SDK gave the app), a
+//! relay is killed (its followers move to the third), and NATS restarts. At the end each
 //! follower's view, built only from what its SDK handed the app, must equal the store's
 //! history of its conversations: every message exactly once, the latest edit, deletes
 //! applied, private messages only at their parties.
 //!
-//! `SB_SEEDS=1,2,3` replays those seeds; `SB_SEED_COUNT=N` runs N seeds from 1 (a soak);
-//! `SB_MODEL_SENDS_ONLY=1` leaves out edits and deletes.
-//! A failing seed prints itself. Ignored until #20's resume position lands: today a
-//! smaller id committing after a larger one across a disconnect is lost, and edits and
-//! deletes made while away are never delivered (`--run-ignored all` shows both).
+//! `SB_SEEDS=1,2,3` replays those seeds (the schedule, not the threads' interleaving);
+//! `SB_SEED_COUNT=N` runs N seeds from 1 (a soak; the test command runs 8);
+//! `SB_MODEL_SENDS_ONLY=1` leaves out edits and deletes. A failing seed prints itself.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -28,6 +27,9 @@ const SENDERS: [&str; 4] = ["s1", "s2", "s3", "s4"];
 const FOLLOWERS: [&str; 2] = ["f1", "f2"];
 const ROUNDS: usize = 12;
 
+/// Seeds the test command runs; `SB_SEED_COUNT` runs more.
+const SEEDS: u64 = 8;
+
 /// What a follower's app was handed, per message id: its text now, whether deleted, and
 /// how many times it was handed over as new.
 #[derive(Default)]
@@ -35,6 +37,8 @@ struct View {
     messages: BTreeMap<u64, Seen>,
     /// Whether a connection has been live yet.
     live: bool,
+    /// Everything handed over, briefly, in order: printed when the view is wrong.
+    trace: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -43,11 +47,14 @@ struct Seen {
     text: String,
     deleted: bool,
     created: u32,
+    /// The positions of its events, in the order handed over (to say what went wrong).
+    positions: Vec<u64>,
 }
 
 impl View {
     fn apply(&mut self, event: &RealtimeEvent) {
         self.live |= matches!(event, RealtimeEvent::Live(_));
+        self.trace.push(briefly(event));
         let RealtimeEvent::Event(event) = event else { return };
         let (message, created) = match &event.kind {
             Some(Kind::MessageCreated(m)) => (m.message.as_ref(), true),
@@ -59,12 +66,26 @@ impl View {
         let seen = self.messages.entry(message.id).or_default();
         seen.channel = message.channel_id;
         seen.created += u32::from(created);
+        seen.positions.push(event.seq);
         // A replayed or late copy of an older state must not undo a newer one.
         if !seen.deleted {
             seen.text = message.data.clone();
             seen.deleted = message.deleted;
         }
     }
+}
+
+/// An event as the trace shows it: conversation, position, kind and message id.
+fn briefly(event: &RealtimeEvent) -> String {
+    let RealtimeEvent::Event(event) = event else { return format!("{event:?}") };
+    let (kind, message) = match &event.kind {
+        Some(Kind::MessageCreated(m)) => ("created", m.message.as_ref()),
+        Some(Kind::MessageEdited(m)) => ("edited", m.message.as_ref()),
+        Some(Kind::MessageDeleted(m)) => ("deleted", m.message.as_ref()),
+        _ => ("other", None),
+    };
+    let id = message.map_or(0, |m| m.id);
+    format!("{} @{} {kind} {id}", event.conversation_id, event.seq)
 }
 
 enum Command {
@@ -75,13 +96,14 @@ enum Command {
 /// One follower: its connection (when connected), its view, its positions between
 /// connections.
 async fn follow(
-    relay: String,
+    relays: Vec<String>,
     token: String,
     view: Arc<Mutex<View>>,
     mut commands: mpsc::Receiver<Command>,
 ) {
     let connect = |positions: HashMap<u64, u64>| {
-        let mut options = RealtimeOptions::new(relay.clone(), token.clone());
+        let mut options = RealtimeOptions::new(relays[0].clone(), token.clone());
+        options.addresses = relays.clone();
         options.positions = positions;
         options.min_backoff = Duration::from_millis(10);
         Realtime::connect(options)
@@ -135,14 +157,23 @@ async fn history(viewer: &Client, channel: u64) -> BTreeMap<u64, (String, bool)>
 /// changes it checked.
 async fn run(seed: u64) -> Result<usize, String> {
     let mut random = Random::new(seed);
-    let nats = NatsServer::start();
+    let mut nats = NatsServer::start();
     let dir = tempfile::tempdir().unwrap();
     let store = TestController::shared_store(&dir).await;
     let controllers = [
         TestController::builder().nats(nats.url()).store(store.clone()).node_id(1).start().await,
         TestController::builder().nats(nats.url()).store(store).node_id(2).start().await,
     ];
-    let relays = [TestRelay::start(&controllers[0]).await, TestRelay::start(&controllers[1]).await];
+    // Each relay fails over to the other controller; the third is where followers go when
+    // theirs is killed.
+    let relay = |first: usize| {
+        let urls = vec![controllers[first].url(), controllers[1 - first].url()];
+        TestRelay::builder(&controllers[first]).controllers(urls).start()
+    };
+    let mut relays = [Some(relay(0).await), Some(relay(1).await)];
+    let spare = relay(0).await;
+    // The round in which a relay is killed, and the one in which NATS restarts.
+    let (relay_kill, nats_restart) = (random.below(ROUNDS), random.below(ROUNDS));
     let mut senders = Vec::new();
     for (i, user) in SENDERS.iter().enumerate() {
         senders.push(controllers[i % 2].client(user, "acme").await);
@@ -157,7 +188,8 @@ async fn run(seed: u64) -> Result<usize, String> {
         let view = Arc::new(Mutex::new(View::default()));
         let (commands, inbox) = mpsc::channel(8);
         let token = controllers[0].token(user, "acme");
-        tokio::spawn(follow(relays[i].url(), token, view.clone(), inbox));
+        let addresses = vec![relays[i].as_ref().unwrap().url(), spare.url()];
+        tokio::spawn(follow(addresses, token, view.clone(), inbox));
         followers.push((view, commands));
     }
 
@@ -198,6 +230,7 @@ async fn run(seed: u64) -> Result<usize, String> {
             let client = senders[sender].clone();
             sends.push(async move { (sender, channel, client.send(request).await) });
         }
+        let (fault_delay, victim) = (random.next_u64() % 5, random.below(2));
         // A follower drops out or comes back, mid-batch.
         let toggle = async {
             let (_, commands) = &followers[random.below(FOLLOWERS.len())];
@@ -205,7 +238,19 @@ async fn run(seed: u64) -> Result<usize, String> {
             tokio::time::sleep(Duration::from_millis(random.next_u64() % 5)).await;
             let _ = commands.send(command).await;
         };
-        let (results, ()) = tokio::join!(futures_util::future::join_all(sends), toggle);
+        // Now and then, mid-batch: a relay dies, or NATS restarts.
+        let fault = async {
+            tokio::time::sleep(Duration::from_millis(fault_delay)).await;
+            if round == relay_kill
+                && let Some(relay) = relays[victim].take()
+            {
+                relay.stop().await;
+            }
+            if round == nats_restart {
+                nats.restart();
+            }
+        };
+        let (results, (), ()) = tokio::join!(futures_util::future::join_all(sends), toggle, fault);
         for (sender, channel, result) in results {
             let message = result.map_err(|e| format!("a send failed: {e}"))?.message.unwrap();
             sent.push((sender, channel, message.id));
@@ -242,43 +287,55 @@ async fn run(seed: u64) -> Result<usize, String> {
         for &i in &mine {
             let expected = history(&viewer, teams[i]).await;
             let view = view.lock().unwrap();
-            let got: BTreeMap<u64, &Seen> = view
-                .messages
-                .iter()
-                .filter(|(_, s)| s.channel == teams[i])
-                .map(|(id, s)| (*id, s))
-                .collect();
-            for (id, (text, deleted)) in &expected {
-                checked += 1;
-                match got.get(id) {
-                    None if *deleted => {} // sent and deleted while away: nothing to show
-                    None => return Err(format!("{user} never got message {id} ({text:?})")),
-                    Some(seen) if seen.created > 1 => {
-                        return Err(format!("{user} got message {id} {} times", seen.created));
-                    }
-                    Some(seen) if seen.deleted != *deleted => {
-                        return Err(format!(
-                            "{user} shows {id} deleted={}, history {deleted}",
-                            seen.deleted
-                        ));
-                    }
-                    Some(seen) if !deleted && seen.text != *text => {
-                        return Err(format!(
-                            "{user} shows {id} as {:?}, history {text:?}",
-                            seen.text
-                        ));
-                    }
-                    Some(_) => {}
-                }
-            }
-            if let Some(extra) = got.keys().find(|id| !expected.contains_key(id)) {
-                return Err(format!(
-                    "{user} got message {extra}, which history does not show them"
-                ));
-            }
+            checked += check(user, &view, teams[i], &expected).inspect_err(|_| {
+                eprintln!("what {user}'s app was handed:");
+                view.trace.iter().for_each(|line| eprintln!("  {line}"));
+            })?;
         }
     }
     Ok(checked)
+}
+
+/// Checks a follower's view of one conversation against its history; how many messages
+/// it checked.
+fn check(
+    user: &str,
+    view: &View,
+    channel: u64,
+    expected: &BTreeMap<u64, (String, bool)>,
+) -> Result<usize, String> {
+    let got: BTreeMap<u64, &Seen> = view
+        .messages
+        .iter()
+        .filter(|(_, s)| s.channel == channel)
+        .map(|(id, s)| (*id, s))
+        .collect();
+    for (id, (text, deleted)) in expected {
+        match got.get(id) {
+            None if *deleted => {} // sent and deleted while away: nothing to show
+            None => return Err(format!("{user} never got message {id} ({text:?})")),
+            Some(seen) if seen.created > 1 => {
+                return Err(format!(
+                    "{user} got message {id} {} times (event positions {:?})",
+                    seen.created, seen.positions
+                ));
+            }
+            Some(seen) if seen.deleted != *deleted => {
+                return Err(format!(
+                    "{user} shows {id} deleted={}, history {deleted}",
+                    seen.deleted
+                ));
+            }
+            Some(seen) if !deleted && seen.text != *text => {
+                return Err(format!("{user} shows {id} as {:?}, history {text:?}", seen.text));
+            }
+            Some(_) => {}
+        }
+    }
+    if let Some(extra) = got.keys().find(|id| !expected.contains_key(id)) {
+        return Err(format!("{user} got message {extra}, which history does not show them"));
+    }
+    Ok(expected.len())
 }
 
 /// Waits until `view` holds every one of `ids`.
@@ -302,12 +359,11 @@ fn seeds() -> Vec<u64> {
     if let Ok(list) = std::env::var("SB_SEEDS") {
         return list.split(',').filter_map(|s| s.trim().parse().ok()).collect();
     }
-    let count = std::env::var("SB_SEED_COUNT").ok().and_then(|n| n.parse().ok()).unwrap_or(3);
+    let count = std::env::var("SB_SEED_COUNT").ok().and_then(|n| n.parse().ok()).unwrap_or(SEEDS);
     (1..=count).collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-#[ignore = "fails until #20's resume position lands; run with --run-ignored all"]
 async fn every_follower_sees_exactly_the_history_of_its_conversations() {
     let (mut runs, mut checked) = (0, 0);
     for seed in seeds() {

@@ -46,13 +46,10 @@ async fn a_web_session_streams_events_and_takes_frames_by_unary_calls() {
     let bob_token = server.token("bob", "acme");
     let mut web = web_client(&relay).await;
 
-    // Resume: the session replays what bob missed after `earlier`... nothing yet; then
-    // after the message before it, one message.
-    let hello = proto::Hello {
-        only: vec![],
-        resume: vec![proto::ChannelPosition { channel_id: team, after_id: earlier.id - 1 }],
-        ..Default::default()
-    };
+    // Resume from the start of the conversation: the session replays what bob missed.
+    let from_start =
+        proto::ChannelPosition { channel_id: team, after_seq: 1, ..Default::default() };
+    let hello = proto::Hello { only: vec![], resume: vec![from_start], ..Default::default() };
     let mut stream = web.subscribe(authorized(hello, &bob_token)).await.unwrap().into_inner();
     let ServerKind::Welcome(welcome) = next_frame(&mut stream).await else {
         panic!("the first frame is the welcome")

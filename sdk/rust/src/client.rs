@@ -354,6 +354,15 @@ impl Client {
     ) -> Result<pb::ListHistoryResponse> {
         Ok(self.chat.clone().list_history(request).await?.into_inner())
     }
+
+    /// A page of a conversation's changes after a log position, oldest first (see
+    /// `ListChangesRequest`): what a client that was away missed.
+    pub async fn changes(
+        &self,
+        request: pb::ListChangesRequest,
+    ) -> Result<pb::ListChangesResponse> {
+        Ok(self.chat.clone().list_changes(request).await?.into_inner())
+    }
 }
 
 impl SdkError {

@@ -1,12 +1,15 @@
 //! [`Realtime`]: a live connection to a relay that survives disconnects.
 //!
-//! It remembers, per conversation, the newest message id it received. When the stream
-//! breaks it reconnects with exponential backoff (trying each relay address in turn) and
-//! sends those positions in its `hello`, so the relay replays exactly what was missed:
-//! every message once, in order (what was received but not yet taken by the app is still
-//! queued for it). [`Realtime::positions`] is what the app has taken, the positions to save
-//! for a restart. What the app subscribed to and unsubscribed from while connected is asked
-//! for again on every reconnect.
+//! It remembers, per conversation, its position in the conversation's log: the largest
+//! `seq` of the message events it received, or the position a `live` frame named. When the
+//! stream breaks it reconnects with exponential backoff (trying each relay address in
+//! turn) and sends those positions in its `hello`, so the relay replays exactly what was
+//! missed: every message created since, once, and every edit and delete since, in log
+//! order (what was received but not yet taken by the app is still queued for it).
+//! Each conversation's message events reach the app in log order, the order in which the
+//! changes were committed. [`Realtime::positions`] is what the app has taken, the
+//! positions to save for a restart. What the app subscribed to and unsubscribed from
+//! while connected is asked for again on every reconnect.
 
 use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
@@ -31,7 +34,8 @@ pub struct RealtimeOptions {
     /// Subscribe to only these conversations; empty for all of the user's (following
     /// membership changes).
     pub only: Vec<u64>,
-    /// Known positions (conversation → newest message id seen), e.g. from a previous run.
+    /// Known positions (conversation → log position), e.g. from [`Realtime::positions`] in a
+    /// previous run.
     pub positions: HashMap<u64, u64>,
     /// First reconnect delay; doubles up to `max_backoff`.
     pub min_backoff: Duration,
@@ -83,7 +87,7 @@ enum Command {
 pub struct Realtime {
     commands: mpsc::Sender<Command>,
     events: mpsc::Receiver<RealtimeEvent>,
-    /// Newest message id the app has taken from [`Realtime::next`], per conversation.
+    /// The position of what the app has taken from [`Realtime::next`], per conversation.
     positions: HashMap<u64, u64>,
     task: JoinHandle<()>,
 }
@@ -101,8 +105,10 @@ impl Realtime {
     /// The next event; None once closed.
     pub async fn next(&mut self) -> Option<RealtimeEvent> {
         let event = self.events.recv().await?;
-        if let RealtimeEvent::Event(event) = &event {
-            advance(&mut self.positions, event);
+        match &event {
+            RealtimeEvent::Event(event) => advance(&mut self.positions, event),
+            RealtimeEvent::Live(live) => went_live(&mut self.positions, live),
+            _ => {}
         }
         Some(event)
     }
@@ -134,7 +140,8 @@ impl Realtime {
             .iter()
             .map(|id| pb::ChannelPosition {
                 channel_id: *id,
-                after_id: self.positions.get(id).copied().unwrap_or(0),
+                after_seq: self.positions.get(id).copied().unwrap_or(0),
+                ..Default::default()
             })
             .collect();
         self.frame(ClientKind::Subscribe(pb::Subscribe { channels })).await
@@ -150,8 +157,8 @@ impl Realtime {
         self.command(Command::SetToken(token.into())).await
     }
 
-    /// Newest message id the app has taken per conversation: save these to resume after a
-    /// restart.
+    /// The log position of what the app has taken, per conversation: save these to resume
+    /// after a restart.
     pub fn positions(&self) -> HashMap<u64, u64> {
         self.positions.clone()
     }
@@ -175,11 +182,19 @@ fn closed() -> SdkError {
     SdkError::Status(Status::unavailable("the realtime connection is closed"))
 }
 
-/// Moves a conversation's position forward to a new message's id.
+/// Moves a conversation's position forward to a message event's.
 fn advance(positions: &mut HashMap<u64, u64>, event: &pb::Event) {
-    if let Some(EventKind::MessageCreated(pb::MessageCreated { message: Some(m) })) = &event.kind {
-        let position = positions.entry(m.channel_id).or_default();
-        *position = (*position).max(m.id);
+    if event.seq != 0 {
+        let position = positions.entry(event.conversation_id).or_default();
+        *position = (*position).max(event.seq);
+    }
+}
+
+/// Takes the positions a `live` frame names: the stream has everything up to them.
+fn went_live(positions: &mut HashMap<u64, u64>, live: &pb::Live) {
+    for named in &live.positions {
+        let position = positions.entry(named.channel_id).or_default();
+        *position = (*position).max(named.after_seq);
     }
 }
 
@@ -219,12 +234,12 @@ async fn run(
 struct Resume {
     /// The conversations the app follows, as it last changed them.
     following: Following,
-    /// Newest message id received per conversation, where the replay starts.
+    /// The position received per conversation, where the replay starts.
     received: HashMap<u64, u64>,
 }
 
 impl Resume {
-    /// Takes note of an event from the relay: a new message moves its conversation's
+    /// Takes note of an event from the relay: a message event moves its conversation's
     /// position; the user (`me`) being added to a conversation again means it is followed
     /// again when following all (the relay subscribes it, as it follows membership).
     fn saw(&mut self, event: &pb::Event, me: &str) {
@@ -243,9 +258,10 @@ impl Resume {
             .received
             .iter()
             .filter(|(channel, _)| self.following.includes(**channel))
-            .map(|(channel_id, after_id)| pb::ChannelPosition {
+            .map(|(channel_id, after_seq)| pb::ChannelPosition {
                 channel_id: *channel_id,
-                after_id: *after_id,
+                after_seq: *after_seq,
+                ..Default::default()
             })
             .collect();
         match &self.following {
@@ -382,6 +398,7 @@ async fn connection(
                     }
                     ServerKind::Live(done) => {
                         live = true;
+                        went_live(&mut resume.received, &done);
                         RealtimeEvent::Live(done)
                     }
                     ServerKind::Event(event) => {

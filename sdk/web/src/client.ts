@@ -1,6 +1,8 @@
 // SwitchboardClient: one live session through a relay over gRPC-Web (RealtimeWeb), with
-// auto-reconnect (exponential backoff with jitter) and resume from the last message id
-// seen per conversation, plus the Chat calls a chat page needs.
+// auto-reconnect (exponential backoff with jitter) and resume from its position in each
+// conversation's log (docs/realtime.md, "Positions"), plus the Chat calls a chat page needs.
+// Each conversation's message events reach the app in log order, the order the changes
+// were committed in; after a reconnect, the ones missed come first, each once.
 
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type Client, type Interceptor } from "@connectrpc/connect";
@@ -29,7 +31,7 @@ export interface SwitchboardOptions {
   token: TokenSource;
   /** Follow only these conversations; default: all of the user's, following membership. */
   channels?: bigint[];
-  /** Where to resume from: the newest message id seen per conversation. */
+  /** Where to resume from: `resumePositions` saved from an earlier session. */
   resume?: Map<bigint, bigint>;
   /** Reconnect delays: from `initialMs`, doubling up to `maxMs` (jittered). */
   backoff?: { initialMs: number; maxMs: number };
@@ -47,9 +49,12 @@ export type ConnectionState = "connecting" | "live" | "reconnecting" | "closed";
 
 /** What `on` can listen to, and what each handler receives. */
 export interface SwitchboardEvents {
-  /** A new message (live, or replayed after a reconnect; never twice). */
+  /** A new message (live, or replayed after a reconnect; never twice). A replayed one is
+   * as it is now: it may have been edited or deleted since it was sent. */
   message: Message;
+  /** An edit, live or made while disconnected. */
   edited: Message;
+  /** A delete, live or made while disconnected. */
   deleted: Message;
   typing: { conversationId: bigint; userId: string; typing: boolean };
   presence: { userId: string; online: boolean };
@@ -134,7 +139,7 @@ export class SwitchboardClient {
     return this.currentState;
   }
 
-  /** The newest message id seen per conversation: persist it to resume across reloads. */
+  /** The position reached per conversation: persist it to resume across reloads. */
   get resumePositions(): Map<bigint, bigint> {
     return new Map(this.positions);
   }
@@ -313,7 +318,7 @@ export class SwitchboardClient {
       if ("only" in this.following) this.following.only.add(id);
       else this.following.except.delete(id);
     }
-    const channels = conversationIds.map((channelId) => ({ channelId, afterId: this.positions.get(channelId) ?? 0n }));
+    const channels = conversationIds.map((channelId) => ({ channelId, afterSeq: this.positions.get(channelId) ?? 0n }));
     // Without an open session there is nothing to tell: the next one starts with them.
     await this.act({ kind: { case: "subscribe", value: { channels } } }, async () => {});
   }
@@ -377,7 +382,7 @@ export class SwitchboardClient {
 
   /** What a (re)connect asks for: the conversations followed now, and where to resume. */
   private hello(): MessageInitShape<typeof HelloSchema> {
-    const resume = [...this.positions].map(([channelId, afterId]) => ({ channelId, afterId }));
+    const resume = [...this.positions].map(([channelId, afterSeq]) => ({ channelId, afterSeq }));
     if ("only" in this.following) {
       const only = [...this.following.only];
       return { only, none: only.length === 0, resume };
@@ -394,6 +399,8 @@ export class SwitchboardClient {
         this.userId = kind.value.userId;
         return false;
       case "live":
+        // The session has every change up to these positions; events move them on.
+        for (const { channelId, afterSeq } of kind.value.positions) this.advance(channelId, afterSeq);
         this.setState("live");
         return true;
       case "event":
@@ -407,15 +414,16 @@ export class SwitchboardClient {
     }
   }
 
+  private advance(conversationId: bigint, seq: bigint): void {
+    if ((this.positions.get(conversationId) ?? 0n) < seq) this.positions.set(conversationId, seq);
+  }
+
   private dispatch(event: Event): void {
+    if (event.seq !== 0n) this.advance(event.conversationId, event.seq);
     const kind = event.kind;
     switch (kind.case) {
       case "messageCreated":
-        if (kind.value.message) {
-          const m = kind.value.message;
-          if ((this.positions.get(m.channelId) ?? 0n) < m.id) this.positions.set(m.channelId, m.id);
-          this.emit("message", m);
-        }
+        if (kind.value.message) this.emit("message", kind.value.message);
         break;
       case "messageEdited":
         if (kind.value.message) this.emit("edited", kind.value.message);

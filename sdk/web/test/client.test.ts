@@ -165,24 +165,33 @@ describe("SwitchboardClient", () => {
     expect((await b.conversations()).find((c) => c.id === channel)?.muted).toBe(true);
   });
 
-  it("resumes after a disconnect with every missed message once, in order", async () => {
+  it("resumes after a disconnect with every missed message once, in order, and the edits and deletes made meanwhile", async () => {
     const [alice, bob] = [unique("alice"), unique("bob")];
     const a = connect(alice);
     const channel = await team(a, [bob]);
     const b = connect(bob);
     await live(b);
-    const seen = next(b, "message", (m) => m.data === "before");
-    await a.send(channel, "before");
+    const seen = next(b, "message", (m) => m.data === "to be deleted");
+    const before = await a.send(channel, "before");
+    const doomed = await a.send(channel, "to be deleted");
     await seen;
     const positions = b.resumePositions;
     b.close();
 
     for (const text of ["while away 1", "while away 2", "while away 3"]) await a.send(channel, text);
+    await a.api.editMessage({ channelId: channel, messageId: before.id, data: "before, edited" });
+    await a.api.deleteMessage({ channelId: channel, messageId: doomed.id });
     const back = connect(bob, { resume: positions });
     const received: string[] = [];
+    const edited: string[] = [];
+    const deleted: bigint[] = [];
     back.on("message", (m) => received.push(m.data));
+    back.on("edited", (m) => edited.push(m.data));
+    back.on("deleted", (m) => deleted.push(m.id));
     await live(back);
     expect(received).toEqual(["while away 1", "while away 2", "while away 3"]);
+    expect(edited).toEqual(["before, edited"]);
+    expect(deleted).toEqual([doomed.id]);
   });
 
   it("reconnects by itself when the connection drops, and misses nothing", async () => {

@@ -27,12 +27,12 @@ impl InProcessBus {
 
 #[async_trait]
 impl Bus for InProcessBus {
-    async fn publish(&self, topic: &Topic, event: pb::Event) -> Result<(), BusError> {
+    async fn publish(&self, topic: &Topic, event: pb::Event, prev: u64) -> Result<(), BusError> {
         let wanted = self.subscribed.lock().expect("bus lock poisoned").contains(topic);
         if wanted {
             let traceparent = switchboard_telemetry::traceparent_of_current();
             self.inbox
-                .send(Delivery { topic: topic.clone(), event: Arc::new(event), traceparent })
+                .send(Delivery { topic: topic.clone(), event: Arc::new(event), traceparent, prev })
                 .await
                 .map_err(|_| BusError::Unavailable("the controller is shutting down".into()))?;
         }

@@ -28,6 +28,9 @@ pub struct Delivery {
     pub event: Arc<pb::Event>,
     /// The publishing span's trace context, when traces are exported.
     pub traceparent: Option<String>,
+    /// For a message event: the log position before it (see [`crate::model::LogEntry`]),
+    /// which lets the hub put the conversation's events in order. 0 for other events.
+    pub prev: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -39,8 +42,9 @@ pub enum BusError {
 #[async_trait]
 pub trait Bus: Send + Sync + 'static {
     /// Sends `event` to every controller subscribed to `topic` (this one included), with
-    /// the current span's trace context.
-    async fn publish(&self, topic: &Topic, event: pb::Event) -> Result<(), BusError>;
+    /// the current span's trace context and, for a message event, the log position before
+    /// it (`prev`; 0 otherwise).
+    async fn publish(&self, topic: &Topic, event: pb::Event, prev: u64) -> Result<(), BusError>;
 
     /// Starts delivering `topic`'s events to this controller's inbox. Once this returns,
     /// every event published afterwards arrives.

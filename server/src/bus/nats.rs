@@ -9,11 +9,12 @@
 //! | a user's membership changes | `sb.<org>.user.<user id>` |
 //!
 //! The payload is the `switchboard.v1.Event`; a `traceparent` header carries the
-//! publisher's trace context when traces are exported.
+//! publisher's trace context when traces are exported, and an `Sb-Prev` header a message
+//! event's previous log position.
 //!
 //! A controller holds a NATS subscription for a topic only while one of its relays wants
 //! it. Delivery is at most once: when the connection to NATS drops, the outage's start is
-//! reported on `resyncs` once it is back, and relays replay from the Store.
+//! reported on `resyncs` once it is back, and the hub fills the gap from the Store.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
@@ -31,6 +32,9 @@ use tokio::task::JoinHandle;
 use super::{Bus, BusError, Delivery};
 use crate::config::NatsConfig;
 use crate::realtime::Topic;
+
+/// The header naming a message event's previous log position.
+const PREV_HEADER: &str = "Sb-Prev";
 
 /// How long a subscription waits for NATS to confirm it.
 const BARRIER_TIMEOUT: Duration = Duration::from_secs(10);
@@ -136,7 +140,7 @@ fn on_event(event: Event, lost_at: &AtomicI64, resyncs: &mpsc::Sender<i64>) {
         Event::Connected => {
             let since = lost_at.swap(0, Ordering::SeqCst);
             if since != 0 {
-                tracing::info!("reconnected to NATS; asking relays to resync");
+                tracing::info!("reconnected to NATS; filling what was lost from the store");
                 let _ = resyncs.try_send(since);
             }
         }
@@ -200,15 +204,19 @@ pub(crate) fn escape(id: &str) -> String {
 
 #[async_trait]
 impl Bus for NatsBus {
-    async fn publish(&self, topic: &Topic, event: pb::Event) -> Result<(), BusError> {
+    async fn publish(&self, topic: &Topic, event: pb::Event, prev: u64) -> Result<(), BusError> {
         let payload = event.encode_to_vec().into();
-        let sent = match switchboard_telemetry::traceparent_of_current() {
-            None => self.client.publish(subject(topic), payload).await,
-            Some(traceparent) => {
-                let mut headers = async_nats::HeaderMap::new();
-                headers.insert(switchboard_telemetry::TRACEPARENT, traceparent.as_str());
-                self.client.publish_with_headers(subject(topic), headers, payload).await
-            }
+        let mut headers = async_nats::HeaderMap::new();
+        if let Some(traceparent) = switchboard_telemetry::traceparent_of_current() {
+            headers.insert(switchboard_telemetry::TRACEPARENT, traceparent.as_str());
+        }
+        if event.seq != 0 {
+            headers.insert(PREV_HEADER, prev.to_string().as_str());
+        }
+        let sent = if headers.is_empty() {
+            self.client.publish(subject(topic), payload).await
+        } else {
+            self.client.publish_with_headers(subject(topic), headers, payload).await
         };
         sent.map_err(|e| BusError::Unavailable(e.to_string()))
     }
@@ -222,15 +230,17 @@ impl Bus for NatsBus {
         let (inbox, delivered) = (self.inbox.clone(), topic.clone());
         let forward = tokio::spawn(async move {
             while let Some(message) = messages.next().await {
-                let traceparent = message
-                    .headers
-                    .as_ref()
-                    .and_then(|headers| headers.get(switchboard_telemetry::TRACEPARENT))
-                    .map(|value| value.as_str().to_string());
+                let header = |name: &str| {
+                    let headers = message.headers.as_ref()?;
+                    headers.get(name).map(|value| value.as_str().to_string())
+                };
+                let traceparent = header(switchboard_telemetry::TRACEPARENT);
+                let prev = header(PREV_HEADER).and_then(|prev| prev.parse().ok()).unwrap_or(0);
                 match pb::Event::decode(message.payload) {
                     Ok(event) => {
                         let topic = delivered.clone();
-                        let delivery = Delivery { topic, event: Arc::new(event), traceparent };
+                        let event = Arc::new(event);
+                        let delivery = Delivery { topic, event, traceparent, prev };
                         if inbox.send(delivery).await.is_err() {
                             return;
                         }

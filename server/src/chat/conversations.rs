@@ -4,6 +4,7 @@ use super::{ChatService, Unread, policy};
 use crate::auth::Caller;
 use crate::error::{ChatError, ChatResult};
 use crate::model::{AuditAction, Conversation, ConversationId, Kind, Role, Visibility};
+use crate::realtime::changes;
 use crate::validate::{self, Violations};
 
 /// A conversation together with the caller's role in it (None: not a member).
@@ -76,7 +77,7 @@ impl ChatService {
         self.store.create_conversation(&conversation, &members).await?;
         let view = ConversationView { conversation, my_role: Some(Role::Owner) };
         for member in &members {
-            self.events.member_joined(&view, member, &caller.user).await;
+            self.events.member_joined(&view, member, &caller.user, changes::START).await;
         }
         let (id, name) = (view.conversation.id, view.conversation.name.clone());
         self.audit(caller, AuditAction::TeamCreated, id, &id.to_string(), name).await;
@@ -194,10 +195,11 @@ impl ChatService {
         }
         policy::writable(&conversation)?;
         let me = self.new_member(&caller.user, Role::Member);
+        let before = changes::public_position(self.store.as_ref(), id).await?;
         self.store.add_members(id, std::slice::from_ref(&me)).await?;
         let conversation = self.conversation(caller, id).await?;
         let view = ConversationView { conversation, my_role: Some(Role::Member) };
-        self.events.member_joined(&view, &me, &caller.user).await;
+        self.events.member_joined(&view, &me, &caller.user, before).await;
         Ok(view)
     }
 
@@ -214,7 +216,7 @@ impl ChatService {
         let view = ConversationView { conversation, my_role: Some(Role::Member) };
         if view.conversation.id == candidate.id {
             for member in &members {
-                self.events.member_joined(&view, member, &caller.user).await;
+                self.events.member_joined(&view, member, &caller.user, changes::START).await;
             }
         }
         Ok(view)
@@ -227,7 +229,7 @@ impl ChatService {
         let conversation = self.store.get_or_create_self(&candidate, &owner).await?;
         let view = ConversationView { conversation, my_role: Some(Role::Owner) };
         if view.conversation.id == candidate.id {
-            self.events.member_joined(&view, &owner, &caller.user).await;
+            self.events.member_joined(&view, &owner, &caller.user, changes::START).await;
         }
         Ok(view)
     }

@@ -4,6 +4,7 @@ use super::{ChatService, ConversationView, policy};
 use crate::auth::Caller;
 use crate::error::{ChatError, ChatResult};
 use crate::model::{AuditAction, ConversationId, Member, Role};
+use crate::realtime::changes;
 use crate::store::RoleChange;
 use crate::validate::{self, Violations};
 
@@ -46,12 +47,13 @@ impl ChatService {
         let (_, me) = self.as_team_member(caller, id).await?;
         policy::at_least(&me, Role::Admin, "add members")?;
         let new: Vec<Member> = users.iter().map(|u| self.new_member(u, Role::Member)).collect();
+        let before = changes::public_position(self.store.as_ref(), id).await?;
         let added = self.store.add_members(id, &new).await?;
         if !added.is_empty() {
             let conversation = self.conversation(caller, id).await?;
             let view = ConversationView { conversation, my_role: None };
             for member in &added {
-                self.events.member_joined(&view, member, &caller.user).await;
+                self.events.member_joined(&view, member, &caller.user, before).await;
                 let action = AuditAction::MemberAdded;
                 self.audit(caller, action, id, &member.user_id, String::new()).await;
             }

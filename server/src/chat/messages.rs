@@ -2,6 +2,8 @@
 
 use std::collections::BTreeMap;
 
+use switchboard_proto::v1 as pb;
+
 use super::{ChatService, policy};
 use crate::auth::Caller;
 use crate::error::{ChatError, ChatResult};
@@ -9,6 +11,7 @@ use crate::ids;
 use crate::model::{
     Attachment, AuditAction, ConversationId, Message, MessageId, MessageType, Role,
 };
+use crate::realtime::changes;
 use crate::store::{Direction, HistoryQuery, Inserted};
 use crate::validate::{self, Violations};
 
@@ -42,6 +45,19 @@ pub struct HistoryPage {
 
 /// Default and largest page of ListHistory.
 const HISTORY_PAGE: (usize, usize) = (50, 200);
+
+/// A page of ListChanges.
+pub struct ChangesPage {
+    pub events: Vec<pb::Event>,
+    pub next_after: u64,
+    pub has_more: bool,
+}
+
+/// Default and largest page of ListChanges, in log entries.
+const CHANGES_PAGE: (usize, usize) = (200, 1_000);
+
+/// Log entries one ListChanges call reads, at most, looking for one the caller may see.
+const CHANGES_SCAN: usize = 10_000;
 
 impl ChatService {
     /// SendMessage: validated, authorized, given an id, and acknowledged once durable.
@@ -121,13 +137,17 @@ impl ChatService {
             client_msg_id: new.client_msg_id,
             attachment: attachment.map(|a| Box::new(Attachment { message_id: Some(id), ..a })),
             mentions,
+            deleted_by: None,
+            created_seq: 0,
+            seq: 0,
         };
         let notifications = self.notifications_for(&conversation, &message).await;
         match self.store.insert_message(&message, &notifications).await? {
-            Inserted::New => {
+            Inserted::New(entry) => {
+                let message = Message { created_seq: entry.seq, seq: entry.seq, ..message };
                 self.metrics.send_ack_seconds.observe(received.elapsed().as_secs_f64());
                 self.metrics.messages_sent.inc();
-                self.events.message_created(&caller.org, &message).await;
+                self.events.message_created(&caller.org, &message, entry).await;
                 self.notified(&notifications);
                 Ok(Sent { message, duplicate: false })
             }
@@ -165,8 +185,9 @@ impl ChatService {
         message.data = data;
         let now = self.ids.now_ms();
         message.edited_at_ms = Some(now);
-        self.store.update_message(&message, now).await?;
-        self.events.message_edited(&caller.org, &message).await;
+        let entry = self.store.update_message(&message, now).await?;
+        message.seq = entry.seq;
+        self.events.message_edited(&caller.org, &message, entry).await;
         Ok(message)
     }
 
@@ -204,14 +225,16 @@ impl ChatService {
             return Ok(message);
         }
         message.deleted = true;
+        message.deleted_by = Some(caller.user.clone());
         message.data.clear();
         message.custom_fields.clear();
         // Policy: an attachment goes with its message (bytes deleted, record kept).
         if let Some(attachment) = message.attachment.take() {
             self.discard_attachment(attachment.id).await?;
         }
-        self.store.update_message(&message, self.ids.now_ms()).await?;
-        self.events.message_deleted(&caller.org, &message, &caller.user).await;
+        let entry = self.store.update_message(&message, self.ids.now_ms()).await?;
+        message.seq = entry.seq;
+        self.events.message_deleted(&caller.org, &message, entry).await;
         if audited && message.from != caller.user {
             let detail = format!("author {}", message.from);
             let target = message.id.to_string();
@@ -274,6 +297,46 @@ impl ChatService {
     }
 
     /// A message of the channel that the caller may see; NOT_FOUND otherwise.
+    /// ListChanges: the changes after `after_seq` that the caller may see. A page ends at
+    /// the last change it returns (entries after it that the caller may not see are read
+    /// again next time), so that no position handed out names someone else's private
+    /// message; a page of nothing but others' private entries goes on reading.
+    pub async fn changes(
+        &self,
+        caller: &Caller,
+        channel: ConversationId,
+        after_seq: u64,
+        limit: u32,
+    ) -> ChatResult<ChangesPage> {
+        let limit = validate::page_limit(limit, CHANGES_PAGE.0, CHANGES_PAGE.1)
+            .map_err(|why| ChatError::invalid("limit", why))?;
+        Violations::new()
+            .check("channel_id", validate::check_id(channel))
+            .check("after_seq", validate::check_position(after_seq))
+            .finish()?;
+        self.as_member(caller, channel).await?;
+        let (mut events, mut cursor, mut scanned) = (Vec::new(), after_seq, 0);
+        let has_more = loop {
+            let (page, last, more) =
+                changes::after(self.store.as_ref(), channel, cursor, limit).await?;
+            scanned += limit;
+            let visible = page.into_iter().filter(|change| change.visible_to(&caller.user));
+            events.extend(visible.map(|change| change.event));
+            if let Some(last) = last {
+                cursor = last.seq;
+            }
+            if !more || !events.is_empty() || scanned >= CHANGES_SCAN {
+                break more;
+            }
+        };
+        let next_after = match events.last() {
+            Some(event) => event.seq,
+            None if has_more => cursor,
+            None => after_seq.max(changes::START),
+        };
+        Ok(ChangesPage { events, next_after, has_more })
+    }
+
     pub(super) async fn visible_message(
         &self,
         caller: &Caller,

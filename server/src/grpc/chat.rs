@@ -309,6 +309,20 @@ impl Chat for ChatApi {
         })
     }
 
+    async fn list_changes(
+        &self,
+        request: Request<pb::ListChangesRequest>,
+    ) -> Reply<pb::ListChangesResponse> {
+        let (caller, _admitted) = self.caller(&request, Scope::Read)?;
+        let r = request.into_inner();
+        let page = self.chat.changes(&caller, r.channel_id, r.after_seq, r.limit).await?;
+        reply(pb::ListChangesResponse {
+            events: page.events,
+            next_after: page.next_after,
+            has_more: page.has_more,
+        })
+    }
+
     async fn set_typing(
         &self,
         request: Request<pb::SetTypingRequest>,

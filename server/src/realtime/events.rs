@@ -11,13 +11,8 @@ use super::Topic;
 use crate::bus::Bus;
 use crate::chat::ConversationView;
 use crate::convert;
-use crate::ids;
 use crate::metrics::ControllerMetrics;
-use crate::model::{ConversationId, Member, Message, MessageId};
-
-/// How far before a join the replay for a newly added member starts, to cover messages
-/// whose ids were taken just before the join but committed after it.
-const JOIN_REPLAY_MARGIN_MS: i64 = 5_000;
+use crate::model::{ConversationId, LogEntry, Member, Message, MessageId};
 
 #[derive(Clone)]
 pub struct Events {
@@ -32,40 +27,59 @@ impl Events {
     }
 
     async fn publish(&self, topic: Topic, conversation_id: ConversationId, kind: Kind) {
-        let event = pb::Event { conversation_id, kind: Some(kind) };
+        self.publish_event(topic, pb::Event { conversation_id, seq: 0, kind: Some(kind) }, 0).await;
+    }
+
+    /// A change of a message, at its log entry: the event carries the position, and the bus
+    /// the one before it, so that every controller's hub can order the conversation's events.
+    async fn publish_change(&self, org: &str, message: &Message, entry: LogEntry, kind: Kind) {
+        let event =
+            pb::Event { conversation_id: message.channel_id, seq: entry.seq, kind: Some(kind) };
+        self.publish_event(Topic::channel(org, message.channel_id), event, entry.prev).await;
+    }
+
+    async fn publish_event(&self, topic: Topic, event: pb::Event, prev: u64) {
+        let conversation_id = event.conversation_id;
         let span = tracing::info_span!(target: switchboard_telemetry::SPANS, "bus.publish", otel.kind = "producer", conversation_id);
         let start = std::time::Instant::now();
-        if let Err(error) = self.bus.publish(&topic, event).instrument(span).await {
+        if let Err(error) = self.bus.publish(&topic, event, prev).instrument(span).await {
             tracing::warn!(%error, ?topic, "event not published");
         }
         self.metrics.bus_publish_seconds.observe(start.elapsed().as_secs_f64());
     }
 
-    pub async fn message_created(&self, org: &str, message: &Message) {
+    pub async fn message_created(&self, org: &str, message: &Message, entry: LogEntry) {
         let kind = Kind::MessageCreated(pb::MessageCreated {
             message: Some(convert::message(message.clone())),
         });
-        self.publish(Topic::channel(org, message.channel_id), message.channel_id, kind).await;
+        self.publish_change(org, message, entry, kind).await;
     }
 
-    pub async fn message_edited(&self, org: &str, message: &Message) {
+    pub async fn message_edited(&self, org: &str, message: &Message, entry: LogEntry) {
         let kind = Kind::MessageEdited(pb::MessageEdited {
             message: Some(convert::message(message.clone())),
         });
-        self.publish(Topic::channel(org, message.channel_id), message.channel_id, kind).await;
+        self.publish_change(org, message, entry, kind).await;
     }
 
-    pub async fn message_deleted(&self, org: &str, message: &Message, by: &str) {
+    pub async fn message_deleted(&self, org: &str, message: &Message, entry: LogEntry) {
         let kind = Kind::MessageDeleted(pb::MessageDeleted {
             message: Some(convert::message(message.clone())),
-            deleted_by: by.to_string(),
+            deleted_by: message.deleted_by.clone().unwrap_or_default(),
         });
-        self.publish(Topic::channel(org, message.channel_id), message.channel_id, kind).await;
+        self.publish_change(org, message, entry, kind).await;
     }
 
     /// To the conversation's members, and to the new member's own topic so that their
-    /// connected streams subscribe.
-    pub async fn member_joined(&self, view: &ConversationView, member: &Member, by: &str) {
+    /// connected streams subscribe, replaying after `replay_after_seq` (the conversation's
+    /// position before the join).
+    pub async fn member_joined(
+        &self,
+        view: &ConversationView,
+        member: &Member,
+        by: &str,
+        replay_after_seq: u64,
+    ) {
         let conversation = &view.conversation;
         let kind = Kind::MemberJoined(pb::MemberJoined {
             member: Some(convert::member(member.clone())),
@@ -74,8 +88,7 @@ impl Events {
                 conversation: conversation.clone(),
                 my_role: None,
             })),
-            replay_after: ids::first_id_at(member.joined_at_ms - JOIN_REPLAY_MARGIN_MS)
-                .saturating_sub(1),
+            replay_after_seq,
         });
         let topic = Topic::channel(&conversation.org, conversation.id);
         self.publish(topic, conversation.id, kind.clone()).await;

@@ -1,6 +1,8 @@
 //! `FanoutHub`: which relay streams want which topics, and the dispatch of bus deliveries
 //! to them. The controller is subscribed on the bus to a topic exactly while at least one
-//! of its relays wants it, so traffic flows only where there are readers.
+//! of its relays wants it, so traffic flows only where there are readers. A conversation's
+//! message events go to relays in log order with none missing (the `Sequencer`, and gap
+//! fills from the Store's log).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -16,8 +18,11 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument as _;
 
 use super::Topic;
+use super::changes;
+use super::sequencer::Sequencer;
 use crate::bus::{Bus, BusError, Delivery};
 use crate::metrics::ControllerMetrics;
+use crate::store::{Store, StoreError};
 
 /// Identifies one relay stream on this controller.
 pub type RelayId = u64;
@@ -25,6 +30,9 @@ pub type RelayId = u64;
 /// Frames queued per relay stream. A relay that falls this far behind is cut off; it
 /// reconnects and resyncs from the Store, so nobody waits on it.
 const RELAY_QUEUE: usize = 16_384;
+
+/// Log entries a gap fill reads at once.
+const FILL_PAGE: usize = 1_000;
 
 /// How long `sbctl admin` waits for relays to report (well inside the window in which
 /// controllers collect each other's reports).
@@ -51,6 +59,12 @@ struct HubState {
 pub struct FanoutHub {
     /// Subscribed to a topic while `state.topics` has it.
     bus: Arc<dyn Bus>,
+    /// Where conversations' logs are read: their positions, and the changes of gaps.
+    store: Arc<dyn Store>,
+    /// Orders the message events of the conversations subscribed to.
+    sequencer: Sequencer,
+    /// Wakes the dispatch loop when fills are due sooner than it expected.
+    wake: tokio::sync::Notify,
     metrics: Arc<ControllerMetrics>,
     /// Write-locked across bus (un)subscribes, so an acknowledgement never precedes the
     /// bus subscription it promises.
@@ -62,9 +76,12 @@ pub struct FanoutHub {
 }
 
 impl FanoutHub {
-    pub fn new(bus: Arc<dyn Bus>, metrics: Arc<ControllerMetrics>) -> Self {
+    pub fn new(bus: Arc<dyn Bus>, store: Arc<dyn Store>, metrics: Arc<ControllerMetrics>) -> Self {
         FanoutHub {
             bus,
+            store,
+            sequencer: Sequencer::default(),
+            wake: tokio::sync::Notify::new(),
             metrics,
             state: RwLock::default(),
             next_relay: AtomicU64::new(1),
@@ -85,18 +102,20 @@ impl FanoutHub {
     }
 
     /// Adds topics for a relay and, once the bus delivers them, acknowledges with
-    /// `subscribed` on the relay's stream.
+    /// `subscribed` on the relay's stream, naming where each conversation's events start.
     pub async fn subscribe(
         &self,
         relay: RelayId,
         topics: Vec<Topic>,
         request_id: u64,
-    ) -> Result<(), BusError> {
+    ) -> Result<(), SubscribeError> {
         let mut state = self.state.write().await;
         for topic in &topics {
             let relays = state.topics.entry(topic.clone()).or_default();
             if relays.is_empty() {
-                if let Err(error) = self.bus.subscribe(topic).await {
+                // Deliveries wait for the write lock, so the log is read after the bus
+                // subscription and before any event of the topic is ordered.
+                if let Err(error) = self.start(topic).await {
                     state.topics.remove(topic);
                     return Err(error);
                 }
@@ -110,6 +129,7 @@ impl FanoutHub {
         let ack = encode(Kind::Subscribed(pb::Topics {
             topics: topics.iter().map(Topic::to_proto).collect(),
             request_id,
+            positions: topics.iter().map(|topic| self.sequencer.position(topic)).collect(),
         }));
         if let Some(link) = state.relays.get(&relay)
             && link.sender.try_send(ack).is_err()
@@ -117,6 +137,28 @@ impl FanoutHub {
             link.cut.cancel();
         }
         Ok(())
+    }
+
+    /// Subscribes the bus to a topic and, for a conversation, starts ordering its events
+    /// from the log's head.
+    async fn start(&self, topic: &Topic) -> Result<(), SubscribeError> {
+        self.bus.subscribe(topic).await?;
+        let Some(channel) = topic.channel_id() else { return Ok(()) };
+        let started = async {
+            let head = self.store.log_head(channel).await?.map_or(changes::START, |e| e.seq);
+            let public = changes::public_position(self.store.as_ref(), channel).await?;
+            Ok::<_, StoreError>((head, public))
+        };
+        match started.await {
+            Ok((head, public)) => {
+                self.sequencer.start(topic, head, public);
+                Ok(())
+            }
+            Err(error) => {
+                let _ = self.bus.unsubscribe(topic).await;
+                Err(error.into())
+            }
+        }
     }
 
     pub async fn unsubscribe(&self, relay: RelayId, topics: &[Topic]) {
@@ -145,6 +187,7 @@ impl FanoutHub {
         relays.remove(&relay);
         if relays.is_empty() {
             state.topics.remove(topic);
+            self.sequencer.stop(topic);
             self.metrics.bus_topics.dec();
             if let Err(error) = self.bus.unsubscribe(topic).await {
                 tracing::warn!(%error, ?topic, "bus unsubscribe failed");
@@ -152,10 +195,21 @@ impl FanoutHub {
         }
     }
 
-    /// Hands every bus delivery to the relays subscribed to its topic, until the inbox
-    /// closes.
+    /// Hands every bus delivery to the relays subscribed to its topic, in order, until the
+    /// inbox closes; fills the gaps that outlast the wait from the log.
     pub async fn run(self: Arc<Self>, mut inbox: mpsc::Receiver<Delivery>) {
-        while let Some(delivery) = inbox.recv().await {
+        loop {
+            let fill_at = self.sequencer.next_fill();
+            let delivery = tokio::select! {
+                delivery = inbox.recv() => delivery,
+                () = tokio::time::sleep_until(fill_at.unwrap_or_else(tokio::time::Instant::now)),
+                    if fill_at.is_some() => {
+                    self.fill_gaps().await;
+                    continue;
+                }
+                () = self.wake.notified() => continue,
+            };
+            let Some(delivery) = delivery else { return };
             let span = tracing::info_span!(
                 target: switchboard_telemetry::SPANS,
                 "fanout",
@@ -167,40 +221,86 @@ impl FanoutHub {
         }
     }
 
-    /// The frame is built and encoded once per delivery, not once per relay.
-    async fn dispatch(&self, Delivery { topic, event, .. }: Delivery) {
-        let frame = encode(Kind::Event(pb::TopicEvent {
-            topic: Some(topic.to_proto()),
-            event: Some((*event).clone()),
-            traceparent: traceparent_of_current().unwrap_or_default(),
-        }));
-        let mut too_slow = Vec::new();
-        {
+    async fn dispatch(&self, delivery: Delivery) {
+        let state = self.state.read().await;
+        let ready = self.sequencer.admit(delivery);
+        let too_slow = self.hand_on(&state, ready);
+        drop(state);
+        self.cut_off(too_slow).await;
+    }
+
+    /// Reads the changes each due gap is missing from the log, and hands them on (with what
+    /// was waiting for them). A fill that fails is tried again after the wait.
+    async fn fill_gaps(&self) {
+        for (topic, head) in self.sequencer.gaps_due() {
+            let Some(channel) = topic.channel_id() else { continue };
+            let (changes, last, more) =
+                match changes::after(self.store.as_ref(), channel, head, FILL_PAGE).await {
+                    Ok(read) => read,
+                    Err(error) => {
+                        tracing::warn!(%error, channel, "could not read a gap from the log");
+                        continue;
+                    }
+                };
+            self.metrics.gap_fills.inc();
             let state = self.state.read().await;
-            let Some(relays) = state.topics.get(&topic) else { return };
+            // What the fill hands on follows the head with nothing between: the log had
+            // nothing else (superseded changes are left out).
+            let mut prev = head;
+            let mut ready = Vec::new();
+            for change in changes {
+                let seq = change.entry.seq;
+                let event = Arc::new(change.event);
+                let delivery = Delivery { topic: topic.clone(), event, traceparent: None, prev };
+                ready.extend(self.sequencer.admit(delivery));
+                prev = seq;
+            }
+            if let Some(last) = last {
+                ready.extend(self.sequencer.advance(&topic, last.seq));
+            }
+            if more {
+                self.sequencer.fill_again(&topic);
+            }
+            let too_slow = self.hand_on(&state, ready);
+            drop(state);
+            self.cut_off(too_slow).await;
+        }
+    }
+
+    /// Queues each delivery to the relays subscribed to its topic; returns the relays too
+    /// slow to take it. The frame is built and encoded once per delivery, not once per relay.
+    fn hand_on(&self, state: &HubState, ready: Vec<Delivery>) -> Vec<RelayId> {
+        let mut too_slow = Vec::new();
+        for Delivery { topic, event, .. } in ready {
+            let Some(relays) = state.topics.get(&topic) else { continue };
+            let frame = encode(Kind::Event(pb::TopicEvent {
+                topic: Some(topic.to_proto()),
+                event: Some((*event).clone()),
+                traceparent: traceparent_of_current().unwrap_or_default(),
+            }));
             for relay in relays {
                 let Some(link) = state.relays.get(relay) else { continue };
-                if link.sender.try_send(frame.clone()).is_err() {
+                if link.sender.try_send(frame.clone()).is_err() && !too_slow.contains(relay) {
                     too_slow.push(*relay);
                 }
             }
         }
+        too_slow
+    }
+
+    async fn cut_off(&self, too_slow: Vec<RelayId>) {
         for relay in too_slow {
             tracing::warn!(relay, "relay stream fell behind; cutting it off (it will resync)");
             self.detach(relay).await;
         }
     }
 
-    /// Tells every relay that events since `since_ms` may be lost, so it replays from the
-    /// Store. A relay whose queue is full is cut off instead (it resyncs on reconnect).
-    pub async fn resync_all(&self, since_ms: i64) {
-        let frame = encode(Kind::Resync(pb::Resync { since_ms }));
-        let state = self.state.read().await;
-        for link in state.relays.values() {
-            if link.sender.try_send(frame.clone()).is_err() {
-                link.cut.cancel();
-            }
-        }
+    /// The bus may have lost events since `since_ms` (an outage): reads every ordered
+    /// conversation's log after what was handed on, so relays get what was lost in order.
+    pub fn refill_all(&self, since_ms: i64) {
+        tracing::info!(since_ms, "the bus was down; filling from the conversations' logs");
+        self.sequencer.fill_all_now();
+        self.wake.notify_one();
     }
 
     /// Asks every attached relay for its figures and connections; returns the answers that
@@ -241,6 +341,15 @@ impl FanoutHub {
     pub async fn topics(&self) -> Vec<Topic> {
         self.state.read().await.topics.keys().cloned().collect()
     }
+}
+
+/// Why topics could not be subscribed.
+#[derive(Debug, thiserror::Error)]
+pub enum SubscribeError {
+    #[error(transparent)]
+    Bus(#[from] BusError),
+    #[error("reading the conversation's log: {0}")]
+    Store(#[from] StoreError),
 }
 
 /// A `FanoutFrame` as relay streams queue it.

@@ -1,13 +1,15 @@
 //! The controller's realtime side: topics, the events published on them, the hub that
 //! hands bus deliveries to relays, and the presence and typing state behind their events.
 
+pub mod changes;
 mod events;
 mod hub;
 mod presence;
+mod sequencer;
 mod typing;
 
 pub use events::Events;
-pub use hub::{FanoutHub, RelayId};
+pub use hub::{FanoutHub, RelayId, SubscribeError};
 pub use presence::PresenceTracker;
 pub use switchboard_proto::topic::Topic;
 pub use typing::{TypingKey, TypingTracker};

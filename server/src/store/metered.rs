@@ -11,7 +11,7 @@ use tracing::Instrument as _;
 use super::{AttachmentClaim, HistoryQuery, Inserted, RoleChange, Store, StoreResult};
 use crate::metrics::ControllerMetrics;
 use crate::model::{
-    Attachment, AttachmentId, AuditEntry, Conversation, ConversationId, Member, Message,
+    Attachment, AttachmentId, AuditEntry, Conversation, ConversationId, LogEntry, Member, Message,
     MessageChange, MessageId, Notification, Role,
 };
 
@@ -156,13 +156,29 @@ impl Store for MeteredStore {
         timed(&self.metrics.store_read_seconds, "get_message", self.inner.get_message(channel, id))
             .await
     }
-    async fn update_message(&self, m: &Message, at_ms: i64) -> StoreResult<()> {
+    async fn update_message(&self, m: &Message, at_ms: i64) -> StoreResult<LogEntry> {
         timed(
             &self.metrics.store_write_seconds,
             "update_message",
             self.inner.update_message(m, at_ms),
         )
         .await
+    }
+    async fn list_log(
+        &self,
+        channel: ConversationId,
+        after: u64,
+        limit: usize,
+    ) -> StoreResult<Vec<LogEntry>> {
+        timed(
+            &self.metrics.store_read_seconds,
+            "list_log",
+            self.inner.list_log(channel, after, limit),
+        )
+        .await
+    }
+    async fn log_head(&self, channel: ConversationId) -> StoreResult<Option<LogEntry>> {
+        timed(&self.metrics.store_read_seconds, "log_head", self.inner.log_head(channel)).await
     }
     async fn list_messages(
         &self,

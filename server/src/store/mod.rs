@@ -19,6 +19,9 @@
 //! | pending_uploads | shard (id mod 16) | (expires at, attachment id) |
 //! | audit | (org, day) | entry id, newest first |
 //! | message_changes | hour, with a TTL | (at, channel id, message id) |
+//! | conversation_log | (channel id, hour of seq) | seq |
+//! | log_hours | channel id | hour of seq |
+//! | log_heads | channel id | |
 //! | notifications | (org, user) | notification id, newest first |
 //!
 //! Every write method returns only once the write is durable.
@@ -30,7 +33,7 @@ pub mod scylla;
 use async_trait::async_trait;
 
 use crate::model::{
-    Attachment, AttachmentId, AuditEntry, Conversation, ConversationId, Member, Message,
+    Attachment, AttachmentId, AuditEntry, Conversation, ConversationId, LogEntry, Member, Message,
     MessageChange, MessageId, Notification, Role,
 };
 
@@ -52,8 +55,8 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// Outcome of inserting a message that may carry an idempotency key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Inserted {
-    /// The message was new and is now stored.
-    New,
+    /// The message was new and is now stored, its creation at this log entry.
+    New(LogEntry),
     /// A message with the same (channel, sender, client_msg_id) exists; here it is.
     Duplicate(Box<Message>),
 }
@@ -169,7 +172,9 @@ pub trait Store: Send + Sync + 'static {
 
     /// Stores a message and the notifications it causes, unless its (channel, sender,
     /// client_msg_id) was seen within the dedup window, in which case the original comes
-    /// back and nothing is written.
+    /// back and nothing is written. The creation is appended to the conversation's log;
+    /// the stored message carries its position (`created_seq` and `seq`, whatever the
+    /// caller's copy says).
     async fn insert_message(
         &self,
         message: &Message,
@@ -183,7 +188,22 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Option<Message>>;
 
     /// Overwrites a stored message (edits and deletes); `at_ms` is when, for the change feed.
-    async fn update_message(&self, message: &Message, at_ms: i64) -> StoreResult<()>;
+    /// The change is appended to the conversation's log, and the stored message's `seq` is
+    /// its position (its `created_seq` stays as stored).
+    async fn update_message(&self, message: &Message, at_ms: i64) -> StoreResult<LogEntry>;
+
+    /// Up to `limit` entries of a conversation's log after position `after`, oldest first,
+    /// stopping before any entry whose predecessor is not visible yet (see
+    /// [`crate::model::unbroken_from`]).
+    async fn list_log(
+        &self,
+        channel: ConversationId,
+        after: u64,
+        limit: usize,
+    ) -> StoreResult<Vec<LogEntry>>;
+
+    /// The newest entry of a conversation's log.
+    async fn log_head(&self, channel: ConversationId) -> StoreResult<Option<LogEntry>>;
 
     /// Up to `query.limit` messages of a channel in the query's range, in its direction.
     async fn list_messages(

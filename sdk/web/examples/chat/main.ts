@@ -5,7 +5,7 @@
 import { type Conversation, type Message, SwitchboardClient } from "../../src/index.js";
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
-const saved = { url: "switchboard.url", token: "switchboard.token", resume: "switchboard.resume" };
+const saved = { url: "switchboard.url", token: "switchboard.token", resume: "switchboard.positions" };
 
 let client: SwitchboardClient | undefined;
 let me = "";

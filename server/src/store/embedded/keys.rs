@@ -1,7 +1,7 @@
 //! Byte layouts of the embedded engine's keys. Integers are big-endian so that byte order
 //! is numeric order; strings (user and org ids, which never contain NUL) end with a NUL.
 
-use crate::model::{ConversationId, MessageChange, MessageId};
+use crate::model::{ConversationId, LogEntry, MessageChange, MessageId};
 
 pub(super) fn conversation(id: ConversationId) -> [u8; 8] {
     id.to_be_bytes()
@@ -138,6 +138,30 @@ pub(super) fn parse_message_change(key: &[u8]) -> Option<MessageChange> {
         at_ms: u64_at(key, 4) as i64,
         channel_id: u64_at(key, 12),
         message_id: u64_at(key, 20),
+    })
+}
+
+/// A conversation's log: channel, then position. The value is [`log_value`].
+pub(super) fn log(channel: ConversationId, seq: u64) -> [u8; 16] {
+    let mut key = [0; 16];
+    key[..8].copy_from_slice(&channel.to_be_bytes());
+    key[8..].copy_from_slice(&seq.to_be_bytes());
+    key
+}
+
+/// A log entry's predecessor and message.
+pub(super) fn log_value(entry: &LogEntry) -> [u8; 16] {
+    let mut value = [0; 16];
+    value[..8].copy_from_slice(&entry.prev.to_be_bytes());
+    value[8..].copy_from_slice(&entry.message_id.to_be_bytes());
+    value
+}
+
+pub(super) fn parse_log(key: &[u8], value: &[u8]) -> Option<LogEntry> {
+    (key.len() == 16 && value.len() == 16).then(|| LogEntry {
+        seq: u64_at(key, 8),
+        prev: u64_at(value, 0),
+        message_id: u64_at(value, 8),
     })
 }
 

@@ -23,8 +23,9 @@ use super::{
 };
 use crate::ids::bucket_of;
 use crate::model::{
-    Attachment, AttachmentId, AttachmentState, AuditEntry, Conversation, ConversationId, Member,
-    Message, MessageChange, MessageId, Notification, Role, audit_day, change_hour,
+    Attachment, AttachmentId, AttachmentState, AuditEntry, Conversation, ConversationId, LogEntry,
+    Member, Message, MessageChange, MessageId, Notification, Role, audit_day, change_hour,
+    unbroken_from,
 };
 
 /// How long a (channel, sender, client_msg_id) key keeps answering with the original.
@@ -50,6 +51,7 @@ struct Tables {
     audit: Keyspace,
     message_changes: Keyspace,
     notifications: Keyspace,
+    conversation_log: Keyspace,
 }
 
 pub struct EmbeddedStore {
@@ -83,6 +85,7 @@ impl EmbeddedStore {
             audit: table("audit")?,
             message_changes: table("message_changes")?,
             notifications: table("notifications")?,
+            conversation_log: table("conversation_log")?,
         };
         let commits = GroupCommit::new(db.clone());
         Ok(EmbeddedStore { db, tables, write_lock: Mutex::new(()), commits })
@@ -124,6 +127,13 @@ fn decode<T: DeserializeOwned>(table: &'static str, bytes: &[u8]) -> StoreResult
     rmp_serde::from_slice(bytes).map_err(|e| StoreError::Corrupt { table, reason: e.to_string() })
 }
 
+fn parse_log_row(key: &[u8], value: &[u8]) -> StoreResult<LogEntry> {
+    keys::parse_log(key, value).ok_or_else(|| StoreError::Corrupt {
+        table: "conversation_log",
+        reason: format!("a {}-byte key with a {}-byte value", key.len(), value.len()),
+    })
+}
+
 fn get<T: DeserializeOwned>(
     table: &'static str,
     keyspace: &Keyspace,
@@ -153,6 +163,46 @@ impl Tables {
             &keys::message_change(change_hour(at_ms), &change)[..],
             &[][..],
         );
+    }
+
+    fn log_head(&self, channel: ConversationId) -> StoreResult<Option<LogEntry>> {
+        let mut rows = self
+            .conversation_log
+            .range(&keys::log(channel, 0)[..]..=&keys::log(channel, u64::MAX)[..]);
+        match rows.next_back() {
+            None => Ok(None),
+            Some(row) => {
+                let (key, value) = row.into_inner()?;
+                Ok(Some(parse_log_row(&key, &value)?))
+            }
+        }
+    }
+
+    /// Appends a change of `message` to its conversation's log (under the write lock, so
+    /// positions follow commit order) and writes the message with its position.
+    fn put_logged_message(
+        &self,
+        batch: &mut OwnedWriteBatch,
+        message: &Message,
+        created: bool,
+    ) -> StoreResult<LogEntry> {
+        let head = self.log_head(message.channel_id)?;
+        let entry = LogEntry::next(head.as_ref(), message.id, switchboard_proto::ids::now_us());
+        batch.insert(
+            &self.conversation_log,
+            &keys::log(message.channel_id, entry.seq)[..],
+            &keys::log_value(&entry)[..],
+        );
+        let mut stored = message.clone();
+        stored.seq = entry.seq;
+        stored.created_seq = match created {
+            true => entry.seq,
+            // As stored, whatever the caller's copy says (as Scylla's update leaves it).
+            false => self.message(message.channel_id, message.id)?.map_or(0, |m| m.created_seq),
+        };
+        let key = keys::message(message.channel_id, bucket_of(message.id), message.id);
+        batch.insert(&self.messages, &key[..], encode(&stored));
+        Ok(entry)
     }
 
     fn put_notification(&self, batch: &mut OwnedWriteBatch, n: &Notification) {
@@ -440,11 +490,7 @@ impl Store for EmbeddedStore {
                 batch.insert(&t.dedup, key.clone(), &keys::dedup_value(message.id, now)[..]);
             }
             let bucket = bucket_of(message.id);
-            batch.insert(
-                &t.messages,
-                &keys::message(message.channel_id, bucket, message.id)[..],
-                encode(message),
-            );
+            let entry = t.put_logged_message(batch, message, true)?;
             // Only a bucket's first message writes its index entry: rewriting it every time
             // piles up versions of one key that every history read must step over.
             let bucket_key = keys::message_bucket(message.channel_id, bucket);
@@ -455,7 +501,7 @@ impl Store for EmbeddedStore {
             for notification in notifications {
                 t.put_notification(batch, notification);
             }
-            Ok(Inserted::New)
+            Ok(Inserted::New(entry))
         })
         .await
     }
@@ -468,14 +514,36 @@ impl Store for EmbeddedStore {
         self.tables.message(channel, id)
     }
 
-    async fn update_message(&self, message: &Message, at_ms: i64) -> StoreResult<()> {
+    async fn update_message(&self, message: &Message, at_ms: i64) -> StoreResult<LogEntry> {
         self.write(|t, batch| {
-            let key = keys::message(message.channel_id, bucket_of(message.id), message.id);
-            batch.insert(&t.messages, &key[..], encode(message));
+            let entry = t.put_logged_message(batch, message, false)?;
             t.put_message_change(batch, message, at_ms);
-            Ok(())
+            Ok(entry)
         })
         .await
+    }
+
+    async fn list_log(
+        &self,
+        channel: ConversationId,
+        after: u64,
+        limit: usize,
+    ) -> StoreResult<Vec<LogEntry>> {
+        let Some(low) = after.checked_add(1) else { return Ok(Vec::new()) };
+        let rows = self
+            .tables
+            .conversation_log
+            .range(&keys::log(channel, low)[..]..=&keys::log(channel, u64::MAX)[..]);
+        let mut entries = Vec::new();
+        for row in rows.take(limit) {
+            let (key, value) = row.into_inner()?;
+            entries.push(parse_log_row(&key, &value)?);
+        }
+        Ok(unbroken_from(after, entries))
+    }
+
+    async fn log_head(&self, channel: ConversationId) -> StoreResult<Option<LogEntry>> {
+        self.tables.log_head(channel)
     }
 
     async fn list_messages(

@@ -31,13 +31,17 @@ use super::{
 use crate::config::ScyllaConfig;
 use crate::ids::bucket_of;
 use crate::model::{
-    Attachment, AttachmentId, AttachmentState, AuditEntry, Conversation, ConversationId, Member,
-    Message, MessageChange, MessageId, Notification, Role, change_hour,
+    Attachment, AttachmentId, AttachmentState, AuditEntry, Conversation, ConversationId, LogEntry,
+    Member, Message, MessageChange, MessageId, Notification, Role, change_hour, unbroken_from,
 };
 
 /// How many times a read retries when another controller's write it depends on (the rows
 /// behind a claimed DM or idempotency key) has not landed yet.
 const SETTLE_ATTEMPTS: usize = 20;
+
+/// How many times an append to a conversation's log retries when other controllers append
+/// to the same conversation at the same moment.
+const APPEND_ATTEMPTS: usize = 64;
 
 pub struct ScyllaStore {
     session: Session,
@@ -112,6 +116,61 @@ impl ScyllaStore {
         }
         let applied = matches!(columns.get("[applied]"), Some(CqlValue::Boolean(true)));
         Ok((applied, columns))
+    }
+
+    /// The entry the conversation's log head names (it may not be in the log yet: its
+    /// writer appends it after advancing the head).
+    async fn head_row(&self, channel: ConversationId) -> StoreResult<Option<LogEntry>> {
+        let rows: Vec<(i64, i64, i64)> = self.rows("log_head_get", (to_i64(channel),)).await?;
+        Ok(rows.first().map(|row| log_entry(*row)))
+    }
+
+    async fn log_entry(&self, channel: ConversationId, seq: u64) -> StoreResult<Option<LogEntry>> {
+        let key = (to_i64(channel), log_hour(seq), to_i64(seq));
+        let rows: Vec<(i64, i64, i64)> = self.rows("log_entry_get", key).await?;
+        Ok(rows.first().map(|row| log_entry(*row)))
+    }
+
+    /// Writes a log entry (idempotent: a repair writes the same values as its writer).
+    async fn put_log_entry(&self, channel: ConversationId, entry: &LogEntry) -> StoreResult<()> {
+        let mut batch = Batch::new(BatchType::Unlogged);
+        batch.append_statement(self.statement("log_insert").clone());
+        batch.append_statement(self.statement("log_hour_insert").clone());
+        self.session.batch(&batch, log_values(channel, entry)).await.map_err(failed)?;
+        Ok(())
+    }
+
+    /// Takes the next position in a conversation's log for a change of `message_id`, by
+    /// compare-and-set on the log's head. Before the head moves past an entry, that entry
+    /// is written (by its own writer, or here if that writer stopped halfway), so every
+    /// entry before the head is always in the log. The caller writes the new entry with
+    /// its change.
+    async fn next_log_entry(
+        &self,
+        channel: ConversationId,
+        message_id: MessageId,
+    ) -> StoreResult<LogEntry> {
+        for _ in 0..APPEND_ATTEMPTS {
+            let head = self.head_row(channel).await?;
+            if let Some(head) = &head {
+                self.put_log_entry(channel, head).await?;
+            }
+            let entry = LogEntry::next(head.as_ref(), message_id, switchboard_proto::ids::now_us());
+            let new = (to_i64(entry.seq), to_i64(entry.prev), to_i64(message_id));
+            let (won, _) = match head {
+                None => self.lwt("log_head_create", (to_i64(channel), new.0, new.1, new.2)).await?,
+                Some(head) => {
+                    let values = (new.0, new.1, new.2, to_i64(channel), to_i64(head.seq));
+                    self.lwt("log_head_advance", values).await?
+                }
+            };
+            if won {
+                return Ok(entry);
+            }
+        }
+        Err(StoreError::Scylla(format!(
+            "conversation {channel}: its log head kept moving for {APPEND_ATTEMPTS} attempts"
+        )))
     }
 
     async fn member_count(&self, id: ConversationId) -> StoreResult<u32> {
@@ -431,14 +490,26 @@ impl Store for ScyllaStore {
             }
         }
         let bucket = bucket_of(message.id) as i32;
+        let entry = self.next_log_entry(message.channel_id, message.id).await?;
         let mut batch = Batch::new(BatchType::Logged);
-        batch.append_statement(self.statement("message_insert").clone());
-        batch.append_statement(self.statement("bucket_insert").clone());
-        batch.append_statement(self.statement("change_insert").clone());
+        for name in [
+            "message_insert",
+            "message_logged",
+            "bucket_insert",
+            "change_insert",
+            "log_insert",
+            "log_hour_insert",
+        ] {
+            batch.append_statement(self.statement(name).clone());
+        }
+        let (log, log_hour) = log_values(message.channel_id, &entry);
         let values = (
             MessageRow::values(message),
+            MessageRow::logged_values(message, entry.seq),
             (to_i64(message.channel_id), bucket),
             change_values(message, message.ts_ms),
+            log,
+            log_hour,
         );
         self.session.batch(&batch, values).await.map_err(failed)?;
         // Not in the batch: an `@all` can notify thousands, more than one batch may carry.
@@ -447,7 +518,7 @@ impl Store for ScyllaStore {
         if let Err(error) = self.put_notifications(notifications).await {
             tracing::error!(%error, message_id = message.id, "notifications not written");
         }
-        Ok(Inserted::New)
+        Ok(Inserted::New(entry))
     }
 
     async fn get_message(
@@ -460,13 +531,51 @@ impl Store for ScyllaStore {
         rows.into_iter().next().map(MessageRow::into_domain).transpose()
     }
 
-    async fn update_message(&self, m: &Message, at_ms: i64) -> StoreResult<()> {
+    async fn update_message(&self, m: &Message, at_ms: i64) -> StoreResult<LogEntry> {
+        let entry = self.next_log_entry(m.channel_id, m.id).await?;
         let mut batch = Batch::new(BatchType::Logged);
-        batch.append_statement(self.statement("message_update").clone());
-        batch.append_statement(self.statement("change_insert").clone());
-        let values = (MessageRow::update_values(m), change_values(m, at_ms));
+        for name in ["message_update", "change_insert", "log_insert", "log_hour_insert"] {
+            batch.append_statement(self.statement(name).clone());
+        }
+        let (log, log_hour) = log_values(m.channel_id, &entry);
+        let values =
+            (MessageRow::update_values(m, entry.seq), change_values(m, at_ms), log, log_hour);
         self.session.batch(&batch, values).await.map_err(failed)?;
-        Ok(())
+        Ok(entry)
+    }
+
+    async fn list_log(
+        &self,
+        channel: ConversationId,
+        after: u64,
+        limit: usize,
+    ) -> StoreResult<Vec<LogEntry>> {
+        let Some(first) = after.checked_add(1) else { return Ok(Vec::new()) };
+        let hours: Vec<(i32,)> =
+            self.rows("log_hour_range_from", (to_i64(channel), log_hour(first))).await?;
+        let mut entries = Vec::new();
+        for (hour,) in hours {
+            if entries.len() >= limit {
+                break;
+            }
+            let left = (limit - entries.len()) as i32;
+            let rows: Vec<(i64, i64, i64)> =
+                self.rows("log_range_after", (to_i64(channel), hour, to_i64(after), left)).await?;
+            entries.extend(rows.into_iter().map(log_entry));
+        }
+        Ok(unbroken_from(after, entries))
+    }
+
+    /// The head, if its entry is in the log already; else the entry before it, which is.
+    async fn log_head(&self, channel: ConversationId) -> StoreResult<Option<LogEntry>> {
+        let Some(head) = self.head_row(channel).await? else { return Ok(None) };
+        if let Some(entry) = self.log_entry(channel, head.seq).await? {
+            return Ok(Some(entry));
+        }
+        if head.prev == 0 {
+            return Ok(None);
+        }
+        self.log_entry(channel, head.prev).await
     }
 
     async fn list_messages(
@@ -669,6 +778,28 @@ impl Store for ScyllaStore {
     async fn flush(&self) -> StoreResult<()> {
         Ok(())
     }
+}
+
+/// The partition hour of a log position (microseconds).
+fn log_hour(seq: u64) -> i32 {
+    (seq / 3_600_000_000) as i32
+}
+
+fn log_entry((seq, prev, message_id): (i64, i64, i64)) -> LogEntry {
+    LogEntry { seq: seq as u64, prev: prev as u64, message_id: message_id as u64 }
+}
+
+/// The `log_insert` and `log_hour_insert` values of an entry.
+#[allow(clippy::type_complexity)]
+fn log_values(
+    channel: ConversationId,
+    entry: &LogEntry,
+) -> ((i64, i32, i64, i64, i64), (i64, i32)) {
+    let hour = log_hour(entry.seq);
+    (
+        (to_i64(channel), hour, to_i64(entry.seq), to_i64(entry.prev), to_i64(entry.message_id)),
+        (to_i64(channel), hour),
+    )
 }
 
 /// The `change_insert` values of a change to `m` at `at_ms`.

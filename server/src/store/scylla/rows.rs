@@ -171,6 +171,9 @@ pub(super) struct MessageRow {
     client_msg_id: Option<String>,
     attachment: Option<Vec<u8>>,
     mentions: Option<Vec<String>>,
+    deleted_by: Option<String>,
+    created_seq: Option<i64>,
+    seq: Option<i64>,
 }
 
 type MessageValues = (
@@ -224,10 +227,16 @@ impl MessageRow {
         )
     }
 
-    /// Values for `message_update` (edits and deletes).
+    /// Values for `message_logged`: a new message's log positions.
+    pub(super) fn logged_values(m: &Message, seq: u64) -> (i64, i64, i64, i32, i64) {
+        (to_i64(seq), to_i64(seq), to_i64(m.channel_id), bucket_of(m.id) as i32, to_i64(m.id))
+    }
+
+    /// Values for `message_update` (edits and deletes), at log position `seq`.
     #[allow(clippy::type_complexity)]
     pub(super) fn update_values(
         m: &Message,
+        seq: u64,
     ) -> (
         String,
         MaybeUnset<i64>,
@@ -235,6 +244,8 @@ impl MessageRow {
         HashMap<String, String>,
         Option<Vec<u8>>,
         Vec<String>,
+        MaybeUnset<String>,
+        i64,
         i64,
         i32,
         i64,
@@ -247,6 +258,8 @@ impl MessageRow {
             fields,
             attachment_blob(&m.attachment),
             m.mentions.clone(),
+            unset_if_none(m.deleted_by.clone()),
+            to_i64(seq),
             to_i64(m.channel_id),
             bucket_of(m.id) as i32,
             to_i64(m.id),
@@ -273,6 +286,9 @@ impl MessageRow {
                 .map(|blob| rmp_serde::from_slice(&blob))
                 .transpose()
                 .map_err(|e| corrupt("messages", format!("attachment: {e}")))?,
+            deleted_by: self.deleted_by,
+            created_seq: self.created_seq.map_or(0, |seq| seq as u64),
+            seq: self.seq.map_or(0, |seq| seq as u64),
         })
     }
 }
@@ -543,6 +559,9 @@ mod tests {
                 message_id: Some(6),
             })),
             mentions: vec!["bob".into()],
+            deleted_by: None,
+            created_seq: 11,
+            seq: 12,
         };
         let values = MessageRow::values(&message);
         let MaybeUnset::Set(attachment) = values.13.clone() else { panic!("attachment unset") };
@@ -564,6 +583,9 @@ mod tests {
             client_msg_id: Some("c".into()),
             attachment: Some(attachment),
             mentions: Some(mentions),
+            deleted_by: None,
+            created_seq: Some(11),
+            seq: Some(12),
         };
         assert_eq!(row.into_domain().unwrap(), message);
     }

@@ -101,6 +101,10 @@ pub const TABLES: &[Table] = &[
             ("attachment", "blob"),
             // User ids mentioned, and @here/@all.
             ("mentions", "list<text>"),
+            ("deleted_by", "text"),
+            // Positions in the conversation's log: of the creation, and of the latest change.
+            ("created_seq", "bigint"),
+            ("seq", "bigint"),
         ],
         partition_key: &["channel_id", "bucket"],
         clustering: &[("message_id", true)],
@@ -215,6 +219,43 @@ pub const TABLES: &[Table] = &[
         clustering: &[("id", true)],
         options: "",
     },
+    // Each conversation's log of message changes, by hour of position (microseconds), so
+    // that a partition stays small however busy the conversation.
+    Table {
+        name: "conversation_log",
+        columns: &[
+            ("channel_id", "bigint"),
+            ("hour", "int"),
+            ("seq", "bigint"),
+            ("prev", "bigint"),
+            ("message_id", "bigint"),
+        ],
+        partition_key: &["channel_id", "hour"],
+        clustering: &[("seq", false)],
+        options: "",
+    },
+    // The hours in which a conversation's log has entries.
+    Table {
+        name: "log_hours",
+        columns: &[("channel_id", "bigint"), ("hour", "int")],
+        partition_key: &["channel_id"],
+        clustering: &[("hour", false)],
+        options: "",
+    },
+    // The newest log entry of each conversation, advanced by compare-and-set: what makes
+    // positions follow commit order across controllers.
+    Table {
+        name: "log_heads",
+        columns: &[
+            ("channel_id", "bigint"),
+            ("seq", "bigint"),
+            ("prev", "bigint"),
+            ("message_id", "bigint"),
+        ],
+        partition_key: &["channel_id"],
+        clustering: &[],
+        options: "",
+    },
     Table {
         name: "schema_versions",
         columns: &[("name", "text"), ("version", "int"), ("applied_at_ms", "bigint")],
@@ -228,7 +269,7 @@ pub const TABLES: &[Table] = &[
 pub const PENDING_SHARDS: i32 = 16;
 
 /// The latest schema version.
-pub const LATEST: i32 = 5;
+pub const LATEST: i32 = 6;
 
 /// Tables created after version 1, with the version that created them.
 const ADDED_TABLES: &[(&str, i32)] = &[
@@ -237,11 +278,20 @@ const ADDED_TABLES: &[(&str, i32)] = &[
     ("audit", 3),
     ("message_changes", 4),
     ("notifications", 5),
+    ("conversation_log", 6),
+    ("log_hours", 6),
+    ("log_heads", 6),
 ];
 
 /// Columns added to existing tables after version 1: (table, column, version).
-const ADDED_COLUMNS: &[(&str, &str, i32)] =
-    &[("messages", "attachment", 2), ("messages", "mentions", 5), ("members", "muted", 5)];
+const ADDED_COLUMNS: &[(&str, &str, i32)] = &[
+    ("messages", "attachment", 2),
+    ("messages", "mentions", 5),
+    ("members", "muted", 5),
+    ("messages", "deleted_by", 6),
+    ("messages", "created_seq", 6),
+    ("messages", "seq", 6),
+];
 
 fn table_version(name: &str) -> i32 {
     ADDED_TABLES.iter().find(|(t, _)| *t == name).map_or(1, |(_, v)| *v)
@@ -339,6 +389,7 @@ pub fn migrations(keyspace: &str, replication: &Replication) -> Vec<Migration> {
         (3, "audit log"),
         (4, "message change feed"),
         (5, "mentions and notifications"),
+        (6, "conversation logs"),
     ] {
         let mut statements: Vec<String> = TABLES
             .iter()

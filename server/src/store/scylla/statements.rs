@@ -72,19 +72,46 @@ pub(super) const STATEMENTS: &[(&str, &str)] = &[
     ),
     (
         "message_get",
-        "SELECT channel_id, message_id, sender, recipient, kind, data, ts_ms, parent_id, edited_at_ms, deleted, custom_fields, client_msg_id, attachment, mentions FROM {ks}.messages WHERE channel_id = ? AND bucket = ? AND message_id = ?",
+        "SELECT channel_id, message_id, sender, recipient, kind, data, ts_ms, parent_id, edited_at_ms, deleted, custom_fields, client_msg_id, attachment, mentions, deleted_by, created_seq, seq FROM {ks}.messages WHERE channel_id = ? AND bucket = ? AND message_id = ?",
     ),
     (
         "message_update",
-        "UPDATE {ks}.messages SET data = ?, edited_at_ms = ?, deleted = ?, custom_fields = ?, attachment = ?, mentions = ? WHERE channel_id = ? AND bucket = ? AND message_id = ?",
+        "UPDATE {ks}.messages SET data = ?, edited_at_ms = ?, deleted = ?, custom_fields = ?, attachment = ?, mentions = ?, deleted_by = ?, seq = ? WHERE channel_id = ? AND bucket = ? AND message_id = ?",
+    ),
+    (
+        "message_logged",
+        "UPDATE {ks}.messages SET created_seq = ?, seq = ? WHERE channel_id = ? AND bucket = ? AND message_id = ?",
+    ),
+    ("log_head_get", "SELECT seq, prev, message_id FROM {ks}.log_heads WHERE channel_id = ?"),
+    (
+        "log_head_create",
+        "INSERT INTO {ks}.log_heads (channel_id, seq, prev, message_id) VALUES (?, ?, ?, ?) IF NOT EXISTS",
+    ),
+    (
+        "log_head_advance",
+        "UPDATE {ks}.log_heads SET seq = ?, prev = ?, message_id = ? WHERE channel_id = ? IF seq = ?",
+    ),
+    (
+        "log_insert",
+        "INSERT INTO {ks}.conversation_log (channel_id, hour, seq, prev, message_id) VALUES (?, ?, ?, ?, ?)",
+    ),
+    ("log_hour_insert", "INSERT INTO {ks}.log_hours (channel_id, hour) VALUES (?, ?)"),
+    ("log_hour_range_from", "SELECT hour FROM {ks}.log_hours WHERE channel_id = ? AND hour >= ?"),
+    (
+        "log_entry_get",
+        "SELECT seq, prev, message_id FROM {ks}.conversation_log WHERE channel_id = ? AND hour = ? AND seq = ?",
+    ),
+    (
+        "log_range_after",
+        "SELECT seq, prev, message_id FROM {ks}.conversation_log WHERE channel_id = ? AND hour = ? AND seq > ? LIMIT ?",
     ),
     (
         "message_range_desc",
-        "SELECT channel_id, message_id, sender, recipient, kind, data, ts_ms, parent_id, edited_at_ms, deleted, custom_fields, client_msg_id, attachment, mentions FROM {ks}.messages WHERE channel_id = ? AND bucket = ? AND message_id >= ? AND message_id <= ? ORDER BY message_id DESC LIMIT ?",
+        "SELECT channel_id, message_id, sender, recipient, kind, data, ts_ms, parent_id, edited_at_ms, deleted, custom_fields, client_msg_id, attachment, mentions, deleted_by, created_seq, seq FROM {ks}.messages WHERE channel_id = ? AND bucket = ? AND message_id >= ? AND message_id <= ? ORDER BY message_id DESC LIMIT ?",
     ),
     (
         "message_range_asc",
-        "SELECT channel_id, message_id, sender, recipient, kind, data, ts_ms, parent_id, edited_at_ms, deleted, custom_fields, client_msg_id, attachment, mentions FROM {ks}.messages WHERE channel_id = ? AND bucket = ? AND message_id >= ? AND message_id <= ? ORDER BY message_id ASC LIMIT ?",
+        "SELECT channel_id, message_id, sender, recipient, kind, data, ts_ms, parent_id, edited_at_ms, deleted, custom_fields, client_msg_id, attachment, mentions, deleted_by, created_seq, seq FROM {ks}.messages WHERE channel_id = ? AND bucket = ? AND message_id >= ? AND message_id <= ? ORDER BY message_id ASC LIMIT ?",
     ),
     ("bucket_insert", "INSERT INTO {ks}.message_buckets (channel_id, bucket) VALUES (?, ?)"),
     (

@@ -10,6 +10,8 @@ import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegen
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Conversation, ConversationSchema, Member, MemberSchema, Visibility } from "./conversation_pb.js";
 import { file_switchboard_v1_conversation } from "./conversation_pb.js";
+import type { Event } from "./events_pb.js";
+import { file_switchboard_v1_events } from "./events_pb.js";
 import type { Message as Message$1, MessageSchema, MessageType } from "./message_pb.js";
 import { file_switchboard_v1_message } from "./message_pb.js";
 import type { ListNotificationsRequestSchema, ListNotificationsResponseSchema, MarkNotificationsReadRequestSchema, MarkNotificationsReadResponseSchema, SetMuteRequestSchema, SetMuteResponseSchema } from "./notifications_pb.js";
@@ -22,7 +24,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file switchboard/v1/chat.proto.
  */
 export const file_switchboard_v1_chat: GenFile = /*@__PURE__*/
-  fileDesc("Chlzd2l0Y2hib2FyZC92MS9jaGF0LnByb3RvEg5zd2l0Y2hib2FyZC52MSJnChFDcmVhdGVUZWFtUmVxdWVzdBIMCgRuYW1lGAEgASgJEgwKBGljb24YAiABKAkSEQoJbWV0YV90YWdzGAMgAygJEhIKCnJlc3RyaWN0ZWQYBCABKAgSDwoHbWVtYmVycxgFIAMoCSKGAQoUQ3JlYXRlQ2hhbm5lbFJlcXVlc3QSDAoEbmFtZRgBIAEoCRIMCgRpY29uGAIgASgJEhEKCW1ldGFfdGFncxgDIAMoCRIuCgp2aXNpYmlsaXR5GAQgASgOMhouc3dpdGNoYm9hcmQudjEuVmlzaWJpbGl0eRIPCgdtZW1iZXJzGAUgAygJIjEKFkdldENvbnZlcnNhdGlvblJlcXVlc3QSFwoPY29udmVyc2F0aW9uX2lkGAEgASgEIjgKGExpc3RDb252ZXJzYXRpb25zUmVxdWVzdBINCgVhZnRlchgBIAEoBBINCgVsaW1pdBgCIAEoDSJkChlMaXN0Q29udmVyc2F0aW9uc1Jlc3BvbnNlEjMKDWNvbnZlcnNhdGlvbnMYASADKAsyHC5zd2l0Y2hib2FyZC52MS5Db252ZXJzYXRpb24SEgoKbmV4dF9hZnRlchgCIAEoBCJLChJMaXN0TWVtYmVyc1JlcXVlc3QSFwoPY29udmVyc2F0aW9uX2lkGAEgASgEEg0KBWFmdGVyGAIgASgJEg0KBWxpbWl0GAMgASgNIlIKE0xpc3RNZW1iZXJzUmVzcG9uc2USJwoHbWVtYmVycxgBIAMoCzIWLnN3aXRjaGJvYXJkLnYxLk1lbWJlchISCgpuZXh0X2FmdGVyGAIgASgJIhcKB1RhZ0xpc3QSDAoEdGFncxgBIAMoCSK4AQoRVXBkYXRlVGVhbVJlcXVlc3QSFwoPY29udmVyc2F0aW9uX2lkGAEgASgEEhEKBG5hbWUYAiABKAlIAIgBARIRCgRpY29uGAMgASgJSAGIAQESKgoJbWV0YV90YWdzGAQgASgLMhcuc3dpdGNoYm9hcmQudjEuVGFnTGlzdBIXCgpyZXN0cmljdGVkGAUgASgISAKIAQFCBwoFX25hbWVCBwoFX2ljb25CDQoLX3Jlc3RyaWN0ZWQiKQoOQXJjaGl2ZVJlcXVlc3QSFwoPY29udmVyc2F0aW9uX2lkGAEgASgEIj4KEUFkZE1lbWJlcnNSZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBBIQCgh1c2VyX2lkcxgCIAMoCSI7ChJBZGRNZW1iZXJzUmVzcG9uc2USJQoFYWRkZWQYASADKAsyFi5zd2l0Y2hib2FyZC52MS5NZW1iZXIiPwoTUmVtb3ZlTWVtYmVyUmVxdWVzdBIXCg9jb252ZXJzYXRpb25faWQYASABKAQSDwoHdXNlcl9pZBgCIAEoCSIWChRSZW1vdmVNZW1iZXJSZXNwb25zZSI/ChNQcm9tb3RlQWRtaW5SZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBBIPCgd1c2VyX2lkGAIgASgJIj4KEkRlbW90ZUFkbWluUmVxdWVzdBIXCg9jb252ZXJzYXRpb25faWQYASABKAQSDwoHdXNlcl9pZBgCIAEoCSJGChhUcmFuc2Zlck93bmVyc2hpcFJlcXVlc3QSFwoPY29udmVyc2F0aW9uX2lkGAEgASgEEhEKCW5ld19vd25lchgCIAEoCSInCgxMZWF2ZVJlcXVlc3QSFwoPY29udmVyc2F0aW9uX2lkGAEgASgEIg8KDUxlYXZlUmVzcG9uc2UiLQoSSm9pbkNoYW5uZWxSZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBCIkChFPcGVuRGlyZWN0UmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJIhEKD09wZW5TZWxmUmVxdWVzdCKZAgoSU2VuZE1lc3NhZ2VSZXF1ZXN0EhIKCmNoYW5uZWxfaWQYASABKAQSCgoCdG8YAiABKAkSKQoEdHlwZRgDIAEoDjIbLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2VUeXBlEgwKBGRhdGEYBCABKAkSEQoJcGFyZW50X2lkGAUgASgEEksKDWN1c3RvbV9maWVsZHMYBiADKAsyNC5zd2l0Y2hib2FyZC52MS5TZW5kTWVzc2FnZVJlcXVlc3QuQ3VzdG9tRmllbGRzRW50cnkSFQoNY2xpZW50X21zZ19pZBgHIAEoCRozChFDdXN0b21GaWVsZHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIlIKE1NlbmRNZXNzYWdlUmVzcG9uc2USKAoHbWVzc2FnZRgBIAEoCzIXLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2USEQoJZHVwbGljYXRlGAIgASgIIkoKEkVkaXRNZXNzYWdlUmVxdWVzdBISCgpjaGFubmVsX2lkGAEgASgEEhIKCm1lc3NhZ2VfaWQYAiABKAQSDAoEZGF0YRgDIAEoCSI+ChREZWxldGVNZXNzYWdlUmVxdWVzdBISCgpjaGFubmVsX2lkGAEgASgEEhIKCm1lc3NhZ2VfaWQYAiABKAQiVgoSTGlzdEhpc3RvcnlSZXF1ZXN0EhIKCmNoYW5uZWxfaWQYASABKAQSDgoGYmVmb3JlGAIgASgEEg0KBWFmdGVyGAMgASgEEg0KBWxpbWl0GAQgASgNIlIKE0xpc3RIaXN0b3J5UmVzcG9uc2USKQoIbWVzc2FnZXMYASADKAsyFy5zd2l0Y2hib2FyZC52MS5NZXNzYWdlEhAKCGhhc19tb3JlGAIgASgIIjYKEFNldFR5cGluZ1JlcXVlc3QSEgoKY2hhbm5lbF9pZBgBIAEoBBIOCgZ0eXBpbmcYAiABKAgiKgoRU2V0VHlwaW5nUmVzcG9uc2USFQoNZXhwaXJlc19pbl9tcxgBIAEoDSI5Cg9NYXJrUmVhZFJlcXVlc3QSEgoKY2hhbm5lbF9pZBgBIAEoBBISCgptZXNzYWdlX2lkGAIgASgEIiYKEE1hcmtSZWFkUmVzcG9uc2USEgoKcmVhZF91cF90bxgBIAEoBCIsChZMaXN0UmVhZE1hcmtlcnNSZXF1ZXN0EhIKCmNoYW5uZWxfaWQYASABKAQiMQoKUmVhZE1hcmtlchIPCgd1c2VyX2lkGAEgASgJEhIKCm1lc3NhZ2VfaWQYAiABKAQiRgoXTGlzdFJlYWRNYXJrZXJzUmVzcG9uc2USKwoHbWFya2VycxgBIAMoCzIaLnN3aXRjaGJvYXJkLnYxLlJlYWRNYXJrZXIiJgoSR2V0UHJlc2VuY2VSZXF1ZXN0EhAKCHVzZXJfaWRzGAEgAygJIi8KDFVzZXJQcmVzZW5jZRIPCgd1c2VyX2lkGAEgASgJEg4KBm9ubGluZRgCIAEoCCJCChNHZXRQcmVzZW5jZVJlc3BvbnNlEisKBXVzZXJzGAEgAygLMhwuc3dpdGNoYm9hcmQudjEuVXNlclByZXNlbmNlMtESCgRDaGF0Ek0KCkNyZWF0ZVRlYW0SIS5zd2l0Y2hib2FyZC52MS5DcmVhdGVUZWFtUmVxdWVzdBocLnN3aXRjaGJvYXJkLnYxLkNvbnZlcnNhdGlvbhJTCg1DcmVhdGVDaGFubmVsEiQuc3dpdGNoYm9hcmQudjEuQ3JlYXRlQ2hhbm5lbFJlcXVlc3QaHC5zd2l0Y2hib2FyZC52MS5Db252ZXJzYXRpb24SVwoPR2V0Q29udmVyc2F0aW9uEiYuc3dpdGNoYm9hcmQudjEuR2V0Q29udmVyc2F0aW9uUmVxdWVzdBocLnN3aXRjaGJvYXJkLnYxLkNvbnZlcnNhdGlvbhJoChFMaXN0Q29udmVyc2F0aW9ucxIoLnN3aXRjaGJvYXJkLnYxLkxpc3RDb252ZXJzYXRpb25zUmVxdWVzdBopLnN3aXRjaGJvYXJkLnYxLkxpc3RDb252ZXJzYXRpb25zUmVzcG9uc2USVgoLTGlzdE1lbWJlcnMSIi5zd2l0Y2hib2FyZC52MS5MaXN0TWVtYmVyc1JlcXVlc3QaIy5zd2l0Y2hib2FyZC52MS5MaXN0TWVtYmVyc1Jlc3BvbnNlEk0KClVwZGF0ZVRlYW0SIS5zd2l0Y2hib2FyZC52MS5VcGRhdGVUZWFtUmVxdWVzdBocLnN3aXRjaGJvYXJkLnYxLkNvbnZlcnNhdGlvbhJHCgdBcmNoaXZlEh4uc3dpdGNoYm9hcmQudjEuQXJjaGl2ZVJlcXVlc3QaHC5zd2l0Y2hib2FyZC52MS5Db252ZXJzYXRpb24SUwoKQWRkTWVtYmVycxIhLnN3aXRjaGJvYXJkLnYxLkFkZE1lbWJlcnNSZXF1ZXN0GiIuc3dpdGNoYm9hcmQudjEuQWRkTWVtYmVyc1Jlc3BvbnNlElkKDFJlbW92ZU1lbWJlchIjLnN3aXRjaGJvYXJkLnYxLlJlbW92ZU1lbWJlclJlcXVlc3QaJC5zd2l0Y2hib2FyZC52MS5SZW1vdmVNZW1iZXJSZXNwb25zZRJLCgxQcm9tb3RlQWRtaW4SIy5zd2l0Y2hib2FyZC52MS5Qcm9tb3RlQWRtaW5SZXF1ZXN0GhYuc3dpdGNoYm9hcmQudjEuTWVtYmVyEkkKC0RlbW90ZUFkbWluEiIuc3dpdGNoYm9hcmQudjEuRGVtb3RlQWRtaW5SZXF1ZXN0GhYuc3dpdGNoYm9hcmQudjEuTWVtYmVyElsKEVRyYW5zZmVyT3duZXJzaGlwEiguc3dpdGNoYm9hcmQudjEuVHJhbnNmZXJPd25lcnNoaXBSZXF1ZXN0Ghwuc3dpdGNoYm9hcmQudjEuQ29udmVyc2F0aW9uEkQKBUxlYXZlEhwuc3dpdGNoYm9hcmQudjEuTGVhdmVSZXF1ZXN0Gh0uc3dpdGNoYm9hcmQudjEuTGVhdmVSZXNwb25zZRJPCgtKb2luQ2hhbm5lbBIiLnN3aXRjaGJvYXJkLnYxLkpvaW5DaGFubmVsUmVxdWVzdBocLnN3aXRjaGJvYXJkLnYxLkNvbnZlcnNhdGlvbhJNCgpPcGVuRGlyZWN0EiEuc3dpdGNoYm9hcmQudjEuT3BlbkRpcmVjdFJlcXVlc3QaHC5zd2l0Y2hib2FyZC52MS5Db252ZXJzYXRpb24SSQoIT3BlblNlbGYSHy5zd2l0Y2hib2FyZC52MS5PcGVuU2VsZlJlcXVlc3QaHC5zd2l0Y2hib2FyZC52MS5Db252ZXJzYXRpb24SVgoLU2VuZE1lc3NhZ2USIi5zd2l0Y2hib2FyZC52MS5TZW5kTWVzc2FnZVJlcXVlc3QaIy5zd2l0Y2hib2FyZC52MS5TZW5kTWVzc2FnZVJlc3BvbnNlEkoKC0VkaXRNZXNzYWdlEiIuc3dpdGNoYm9hcmQudjEuRWRpdE1lc3NhZ2VSZXF1ZXN0Ghcuc3dpdGNoYm9hcmQudjEuTWVzc2FnZRJOCg1EZWxldGVNZXNzYWdlEiQuc3dpdGNoYm9hcmQudjEuRGVsZXRlTWVzc2FnZVJlcXVlc3QaFy5zd2l0Y2hib2FyZC52MS5NZXNzYWdlElYKC0xpc3RIaXN0b3J5EiIuc3dpdGNoYm9hcmQudjEuTGlzdEhpc3RvcnlSZXF1ZXN0GiMuc3dpdGNoYm9hcmQudjEuTGlzdEhpc3RvcnlSZXNwb25zZRJQCglTZXRUeXBpbmcSIC5zd2l0Y2hib2FyZC52MS5TZXRUeXBpbmdSZXF1ZXN0GiEuc3dpdGNoYm9hcmQudjEuU2V0VHlwaW5nUmVzcG9uc2USTQoITWFya1JlYWQSHy5zd2l0Y2hib2FyZC52MS5NYXJrUmVhZFJlcXVlc3QaIC5zd2l0Y2hib2FyZC52MS5NYXJrUmVhZFJlc3BvbnNlEmIKD0xpc3RSZWFkTWFya2VycxImLnN3aXRjaGJvYXJkLnYxLkxpc3RSZWFkTWFya2Vyc1JlcXVlc3QaJy5zd2l0Y2hib2FyZC52MS5MaXN0UmVhZE1hcmtlcnNSZXNwb25zZRJWCgtHZXRQcmVzZW5jZRIiLnN3aXRjaGJvYXJkLnYxLkdldFByZXNlbmNlUmVxdWVzdBojLnN3aXRjaGJvYXJkLnYxLkdldFByZXNlbmNlUmVzcG9uc2USRwoGU2VhcmNoEh0uc3dpdGNoYm9hcmQudjEuU2VhcmNoUmVxdWVzdBoeLnN3aXRjaGJvYXJkLnYxLlNlYXJjaFJlc3BvbnNlEmgKEUxpc3ROb3RpZmljYXRpb25zEiguc3dpdGNoYm9hcmQudjEuTGlzdE5vdGlmaWNhdGlvbnNSZXF1ZXN0Gikuc3dpdGNoYm9hcmQudjEuTGlzdE5vdGlmaWNhdGlvbnNSZXNwb25zZRJ0ChVNYXJrTm90aWZpY2F0aW9uc1JlYWQSLC5zd2l0Y2hib2FyZC52MS5NYXJrTm90aWZpY2F0aW9uc1JlYWRSZXF1ZXN0Gi0uc3dpdGNoYm9hcmQudjEuTWFya05vdGlmaWNhdGlvbnNSZWFkUmVzcG9uc2USSgoHU2V0TXV0ZRIeLnN3aXRjaGJvYXJkLnYxLlNldE11dGVSZXF1ZXN0Gh8uc3dpdGNoYm9hcmQudjEuU2V0TXV0ZVJlc3BvbnNlYgZwcm90bzM", [file_switchboard_v1_conversation, file_switchboard_v1_message, file_switchboard_v1_notifications, file_switchboard_v1_search]);
+  fileDesc("Chlzd2l0Y2hib2FyZC92MS9jaGF0LnByb3RvEg5zd2l0Y2hib2FyZC52MSJnChFDcmVhdGVUZWFtUmVxdWVzdBIMCgRuYW1lGAEgASgJEgwKBGljb24YAiABKAkSEQoJbWV0YV90YWdzGAMgAygJEhIKCnJlc3RyaWN0ZWQYBCABKAgSDwoHbWVtYmVycxgFIAMoCSKGAQoUQ3JlYXRlQ2hhbm5lbFJlcXVlc3QSDAoEbmFtZRgBIAEoCRIMCgRpY29uGAIgASgJEhEKCW1ldGFfdGFncxgDIAMoCRIuCgp2aXNpYmlsaXR5GAQgASgOMhouc3dpdGNoYm9hcmQudjEuVmlzaWJpbGl0eRIPCgdtZW1iZXJzGAUgAygJIjEKFkdldENvbnZlcnNhdGlvblJlcXVlc3QSFwoPY29udmVyc2F0aW9uX2lkGAEgASgEIjgKGExpc3RDb252ZXJzYXRpb25zUmVxdWVzdBINCgVhZnRlchgBIAEoBBINCgVsaW1pdBgCIAEoDSJkChlMaXN0Q29udmVyc2F0aW9uc1Jlc3BvbnNlEjMKDWNvbnZlcnNhdGlvbnMYASADKAsyHC5zd2l0Y2hib2FyZC52MS5Db252ZXJzYXRpb24SEgoKbmV4dF9hZnRlchgCIAEoBCJLChJMaXN0TWVtYmVyc1JlcXVlc3QSFwoPY29udmVyc2F0aW9uX2lkGAEgASgEEg0KBWFmdGVyGAIgASgJEg0KBWxpbWl0GAMgASgNIlIKE0xpc3RNZW1iZXJzUmVzcG9uc2USJwoHbWVtYmVycxgBIAMoCzIWLnN3aXRjaGJvYXJkLnYxLk1lbWJlchISCgpuZXh0X2FmdGVyGAIgASgJIhcKB1RhZ0xpc3QSDAoEdGFncxgBIAMoCSK4AQoRVXBkYXRlVGVhbVJlcXVlc3QSFwoPY29udmVyc2F0aW9uX2lkGAEgASgEEhEKBG5hbWUYAiABKAlIAIgBARIRCgRpY29uGAMgASgJSAGIAQESKgoJbWV0YV90YWdzGAQgASgLMhcuc3dpdGNoYm9hcmQudjEuVGFnTGlzdBIXCgpyZXN0cmljdGVkGAUgASgISAKIAQFCBwoFX25hbWVCBwoFX2ljb25CDQoLX3Jlc3RyaWN0ZWQiKQoOQXJjaGl2ZVJlcXVlc3QSFwoPY29udmVyc2F0aW9uX2lkGAEgASgEIj4KEUFkZE1lbWJlcnNSZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBBIQCgh1c2VyX2lkcxgCIAMoCSI7ChJBZGRNZW1iZXJzUmVzcG9uc2USJQoFYWRkZWQYASADKAsyFi5zd2l0Y2hib2FyZC52MS5NZW1iZXIiPwoTUmVtb3ZlTWVtYmVyUmVxdWVzdBIXCg9jb252ZXJzYXRpb25faWQYASABKAQSDwoHdXNlcl9pZBgCIAEoCSIWChRSZW1vdmVNZW1iZXJSZXNwb25zZSI/ChNQcm9tb3RlQWRtaW5SZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBBIPCgd1c2VyX2lkGAIgASgJIj4KEkRlbW90ZUFkbWluUmVxdWVzdBIXCg9jb252ZXJzYXRpb25faWQYASABKAQSDwoHdXNlcl9pZBgCIAEoCSJGChhUcmFuc2Zlck93bmVyc2hpcFJlcXVlc3QSFwoPY29udmVyc2F0aW9uX2lkGAEgASgEEhEKCW5ld19vd25lchgCIAEoCSInCgxMZWF2ZVJlcXVlc3QSFwoPY29udmVyc2F0aW9uX2lkGAEgASgEIg8KDUxlYXZlUmVzcG9uc2UiLQoSSm9pbkNoYW5uZWxSZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBCIkChFPcGVuRGlyZWN0UmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJIhEKD09wZW5TZWxmUmVxdWVzdCKZAgoSU2VuZE1lc3NhZ2VSZXF1ZXN0EhIKCmNoYW5uZWxfaWQYASABKAQSCgoCdG8YAiABKAkSKQoEdHlwZRgDIAEoDjIbLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2VUeXBlEgwKBGRhdGEYBCABKAkSEQoJcGFyZW50X2lkGAUgASgEEksKDWN1c3RvbV9maWVsZHMYBiADKAsyNC5zd2l0Y2hib2FyZC52MS5TZW5kTWVzc2FnZVJlcXVlc3QuQ3VzdG9tRmllbGRzRW50cnkSFQoNY2xpZW50X21zZ19pZBgHIAEoCRozChFDdXN0b21GaWVsZHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIlIKE1NlbmRNZXNzYWdlUmVzcG9uc2USKAoHbWVzc2FnZRgBIAEoCzIXLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2USEQoJZHVwbGljYXRlGAIgASgIIkoKEkVkaXRNZXNzYWdlUmVxdWVzdBISCgpjaGFubmVsX2lkGAEgASgEEhIKCm1lc3NhZ2VfaWQYAiABKAQSDAoEZGF0YRgDIAEoCSI+ChREZWxldGVNZXNzYWdlUmVxdWVzdBISCgpjaGFubmVsX2lkGAEgASgEEhIKCm1lc3NhZ2VfaWQYAiABKAQiVgoSTGlzdEhpc3RvcnlSZXF1ZXN0EhIKCmNoYW5uZWxfaWQYASABKAQSDgoGYmVmb3JlGAIgASgEEg0KBWFmdGVyGAMgASgEEg0KBWxpbWl0GAQgASgNIlIKE0xpc3RIaXN0b3J5UmVzcG9uc2USKQoIbWVzc2FnZXMYASADKAsyFy5zd2l0Y2hib2FyZC52MS5NZXNzYWdlEhAKCGhhc19tb3JlGAIgASgIIkoKEkxpc3RDaGFuZ2VzUmVxdWVzdBISCgpjaGFubmVsX2lkGAEgASgEEhEKCWFmdGVyX3NlcRgCIAEoBBINCgVsaW1pdBgDIAEoDSJiChNMaXN0Q2hhbmdlc1Jlc3BvbnNlEiUKBmV2ZW50cxgBIAMoCzIVLnN3aXRjaGJvYXJkLnYxLkV2ZW50EhIKCm5leHRfYWZ0ZXIYAiABKAQSEAoIaGFzX21vcmUYAyABKAgiNgoQU2V0VHlwaW5nUmVxdWVzdBISCgpjaGFubmVsX2lkGAEgASgEEg4KBnR5cGluZxgCIAEoCCIqChFTZXRUeXBpbmdSZXNwb25zZRIVCg1leHBpcmVzX2luX21zGAEgASgNIjkKD01hcmtSZWFkUmVxdWVzdBISCgpjaGFubmVsX2lkGAEgASgEEhIKCm1lc3NhZ2VfaWQYAiABKAQiJgoQTWFya1JlYWRSZXNwb25zZRISCgpyZWFkX3VwX3RvGAEgASgEIiwKFkxpc3RSZWFkTWFya2Vyc1JlcXVlc3QSEgoKY2hhbm5lbF9pZBgBIAEoBCIxCgpSZWFkTWFya2VyEg8KB3VzZXJfaWQYASABKAkSEgoKbWVzc2FnZV9pZBgCIAEoBCJGChdMaXN0UmVhZE1hcmtlcnNSZXNwb25zZRIrCgdtYXJrZXJzGAEgAygLMhouc3dpdGNoYm9hcmQudjEuUmVhZE1hcmtlciImChJHZXRQcmVzZW5jZVJlcXVlc3QSEAoIdXNlcl9pZHMYASADKAkiLwoMVXNlclByZXNlbmNlEg8KB3VzZXJfaWQYASABKAkSDgoGb25saW5lGAIgASgIIkIKE0dldFByZXNlbmNlUmVzcG9uc2USKwoFdXNlcnMYASADKAsyHC5zd2l0Y2hib2FyZC52MS5Vc2VyUHJlc2VuY2UyqRMKBENoYXQSTQoKQ3JlYXRlVGVhbRIhLnN3aXRjaGJvYXJkLnYxLkNyZWF0ZVRlYW1SZXF1ZXN0Ghwuc3dpdGNoYm9hcmQudjEuQ29udmVyc2F0aW9uElMKDUNyZWF0ZUNoYW5uZWwSJC5zd2l0Y2hib2FyZC52MS5DcmVhdGVDaGFubmVsUmVxdWVzdBocLnN3aXRjaGJvYXJkLnYxLkNvbnZlcnNhdGlvbhJXCg9HZXRDb252ZXJzYXRpb24SJi5zd2l0Y2hib2FyZC52MS5HZXRDb252ZXJzYXRpb25SZXF1ZXN0Ghwuc3dpdGNoYm9hcmQudjEuQ29udmVyc2F0aW9uEmgKEUxpc3RDb252ZXJzYXRpb25zEiguc3dpdGNoYm9hcmQudjEuTGlzdENvbnZlcnNhdGlvbnNSZXF1ZXN0Gikuc3dpdGNoYm9hcmQudjEuTGlzdENvbnZlcnNhdGlvbnNSZXNwb25zZRJWCgtMaXN0TWVtYmVycxIiLnN3aXRjaGJvYXJkLnYxLkxpc3RNZW1iZXJzUmVxdWVzdBojLnN3aXRjaGJvYXJkLnYxLkxpc3RNZW1iZXJzUmVzcG9uc2USTQoKVXBkYXRlVGVhbRIhLnN3aXRjaGJvYXJkLnYxLlVwZGF0ZVRlYW1SZXF1ZXN0Ghwuc3dpdGNoYm9hcmQudjEuQ29udmVyc2F0aW9uEkcKB0FyY2hpdmUSHi5zd2l0Y2hib2FyZC52MS5BcmNoaXZlUmVxdWVzdBocLnN3aXRjaGJvYXJkLnYxLkNvbnZlcnNhdGlvbhJTCgpBZGRNZW1iZXJzEiEuc3dpdGNoYm9hcmQudjEuQWRkTWVtYmVyc1JlcXVlc3QaIi5zd2l0Y2hib2FyZC52MS5BZGRNZW1iZXJzUmVzcG9uc2USWQoMUmVtb3ZlTWVtYmVyEiMuc3dpdGNoYm9hcmQudjEuUmVtb3ZlTWVtYmVyUmVxdWVzdBokLnN3aXRjaGJvYXJkLnYxLlJlbW92ZU1lbWJlclJlc3BvbnNlEksKDFByb21vdGVBZG1pbhIjLnN3aXRjaGJvYXJkLnYxLlByb21vdGVBZG1pblJlcXVlc3QaFi5zd2l0Y2hib2FyZC52MS5NZW1iZXISSQoLRGVtb3RlQWRtaW4SIi5zd2l0Y2hib2FyZC52MS5EZW1vdGVBZG1pblJlcXVlc3QaFi5zd2l0Y2hib2FyZC52MS5NZW1iZXISWwoRVHJhbnNmZXJPd25lcnNoaXASKC5zd2l0Y2hib2FyZC52MS5UcmFuc2Zlck93bmVyc2hpcFJlcXVlc3QaHC5zd2l0Y2hib2FyZC52MS5Db252ZXJzYXRpb24SRAoFTGVhdmUSHC5zd2l0Y2hib2FyZC52MS5MZWF2ZVJlcXVlc3QaHS5zd2l0Y2hib2FyZC52MS5MZWF2ZVJlc3BvbnNlEk8KC0pvaW5DaGFubmVsEiIuc3dpdGNoYm9hcmQudjEuSm9pbkNoYW5uZWxSZXF1ZXN0Ghwuc3dpdGNoYm9hcmQudjEuQ29udmVyc2F0aW9uEk0KCk9wZW5EaXJlY3QSIS5zd2l0Y2hib2FyZC52MS5PcGVuRGlyZWN0UmVxdWVzdBocLnN3aXRjaGJvYXJkLnYxLkNvbnZlcnNhdGlvbhJJCghPcGVuU2VsZhIfLnN3aXRjaGJvYXJkLnYxLk9wZW5TZWxmUmVxdWVzdBocLnN3aXRjaGJvYXJkLnYxLkNvbnZlcnNhdGlvbhJWCgtTZW5kTWVzc2FnZRIiLnN3aXRjaGJvYXJkLnYxLlNlbmRNZXNzYWdlUmVxdWVzdBojLnN3aXRjaGJvYXJkLnYxLlNlbmRNZXNzYWdlUmVzcG9uc2USSgoLRWRpdE1lc3NhZ2USIi5zd2l0Y2hib2FyZC52MS5FZGl0TWVzc2FnZVJlcXVlc3QaFy5zd2l0Y2hib2FyZC52MS5NZXNzYWdlEk4KDURlbGV0ZU1lc3NhZ2USJC5zd2l0Y2hib2FyZC52MS5EZWxldGVNZXNzYWdlUmVxdWVzdBoXLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2USVgoLTGlzdEhpc3RvcnkSIi5zd2l0Y2hib2FyZC52MS5MaXN0SGlzdG9yeVJlcXVlc3QaIy5zd2l0Y2hib2FyZC52MS5MaXN0SGlzdG9yeVJlc3BvbnNlElYKC0xpc3RDaGFuZ2VzEiIuc3dpdGNoYm9hcmQudjEuTGlzdENoYW5nZXNSZXF1ZXN0GiMuc3dpdGNoYm9hcmQudjEuTGlzdENoYW5nZXNSZXNwb25zZRJQCglTZXRUeXBpbmcSIC5zd2l0Y2hib2FyZC52MS5TZXRUeXBpbmdSZXF1ZXN0GiEuc3dpdGNoYm9hcmQudjEuU2V0VHlwaW5nUmVzcG9uc2USTQoITWFya1JlYWQSHy5zd2l0Y2hib2FyZC52MS5NYXJrUmVhZFJlcXVlc3QaIC5zd2l0Y2hib2FyZC52MS5NYXJrUmVhZFJlc3BvbnNlEmIKD0xpc3RSZWFkTWFya2VycxImLnN3aXRjaGJvYXJkLnYxLkxpc3RSZWFkTWFya2Vyc1JlcXVlc3QaJy5zd2l0Y2hib2FyZC52MS5MaXN0UmVhZE1hcmtlcnNSZXNwb25zZRJWCgtHZXRQcmVzZW5jZRIiLnN3aXRjaGJvYXJkLnYxLkdldFByZXNlbmNlUmVxdWVzdBojLnN3aXRjaGJvYXJkLnYxLkdldFByZXNlbmNlUmVzcG9uc2USRwoGU2VhcmNoEh0uc3dpdGNoYm9hcmQudjEuU2VhcmNoUmVxdWVzdBoeLnN3aXRjaGJvYXJkLnYxLlNlYXJjaFJlc3BvbnNlEmgKEUxpc3ROb3RpZmljYXRpb25zEiguc3dpdGNoYm9hcmQudjEuTGlzdE5vdGlmaWNhdGlvbnNSZXF1ZXN0Gikuc3dpdGNoYm9hcmQudjEuTGlzdE5vdGlmaWNhdGlvbnNSZXNwb25zZRJ0ChVNYXJrTm90aWZpY2F0aW9uc1JlYWQSLC5zd2l0Y2hib2FyZC52MS5NYXJrTm90aWZpY2F0aW9uc1JlYWRSZXF1ZXN0Gi0uc3dpdGNoYm9hcmQudjEuTWFya05vdGlmaWNhdGlvbnNSZWFkUmVzcG9uc2USSgoHU2V0TXV0ZRIeLnN3aXRjaGJvYXJkLnYxLlNldE11dGVSZXF1ZXN0Gh8uc3dpdGNoYm9hcmQudjEuU2V0TXV0ZVJlc3BvbnNlYgZwcm90bzM", [file_switchboard_v1_conversation, file_switchboard_v1_events, file_switchboard_v1_message, file_switchboard_v1_notifications, file_switchboard_v1_search]);
 
 /**
  * @generated from message switchboard.v1.CreateTeamRequest
@@ -751,6 +753,77 @@ export const ListHistoryResponseSchema: GenMessage<ListHistoryResponse> = /*@__P
   messageDesc(file_switchboard_v1_chat, 27);
 
 /**
+ * @generated from message switchboard.v1.ListChangesRequest
+ */
+export type ListChangesRequest = Message<"switchboard.v1.ListChangesRequest"> & {
+  /**
+   * @generated from field: uint64 channel_id = 1;
+   */
+  channelId: bigint;
+
+  /**
+   * The position the client has everything up to (an event's `seq`, or a `live` frame's
+   * position; 0 for the start of the conversation). Messages created after it come as
+   * `message_created`; older messages that changed after it as `message_edited` or
+   * `message_deleted`.
+   *
+   * @generated from field: uint64 after_seq = 2;
+   */
+  afterSeq: bigint;
+
+  /**
+   * Log entries read per page, 1 to 1,000; 0 means 200.
+   *
+   * @generated from field: uint32 limit = 3;
+   */
+  limit: number;
+};
+
+/**
+ * Describes the message switchboard.v1.ListChangesRequest.
+ * Use `create(ListChangesRequestSchema)` to create a new message.
+ */
+export const ListChangesRequestSchema: GenMessage<ListChangesRequest> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_chat, 28);
+
+/**
+ * @generated from message switchboard.v1.ListChangesResponse
+ */
+export type ListChangesResponse = Message<"switchboard.v1.ListChangesResponse"> & {
+  /**
+   * One event per change, in log order, each with its `seq`, each carrying the message as
+   * it is now. A change that a later change of the same message supersedes is left out
+   * (its later change is in this page or a following one); a creation never is.
+   * Private messages appear only to their sender and recipient.
+   *
+   * @generated from field: repeated switchboard.v1.Event events = 1;
+   */
+  events: Event[];
+
+  /**
+   * The position the caller now has everything up to: `after_seq` for the next page, and
+   * the position to resume from once `has_more` is false.
+   *
+   * @generated from field: uint64 next_after = 2;
+   */
+  nextAfter: bigint;
+
+  /**
+   * True when the log has more entries after `next_after`.
+   *
+   * @generated from field: bool has_more = 3;
+   */
+  hasMore: boolean;
+};
+
+/**
+ * Describes the message switchboard.v1.ListChangesResponse.
+ * Use `create(ListChangesResponseSchema)` to create a new message.
+ */
+export const ListChangesResponseSchema: GenMessage<ListChangesResponse> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_chat, 29);
+
+/**
  * @generated from message switchboard.v1.SetTypingRequest
  */
 export type SetTypingRequest = Message<"switchboard.v1.SetTypingRequest"> & {
@@ -770,7 +843,7 @@ export type SetTypingRequest = Message<"switchboard.v1.SetTypingRequest"> & {
  * Use `create(SetTypingRequestSchema)` to create a new message.
  */
 export const SetTypingRequestSchema: GenMessage<SetTypingRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 28);
+  messageDesc(file_switchboard_v1_chat, 30);
 
 /**
  * @generated from message switchboard.v1.SetTypingResponse
@@ -789,7 +862,7 @@ export type SetTypingResponse = Message<"switchboard.v1.SetTypingResponse"> & {
  * Use `create(SetTypingResponseSchema)` to create a new message.
  */
 export const SetTypingResponseSchema: GenMessage<SetTypingResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 29);
+  messageDesc(file_switchboard_v1_chat, 31);
 
 /**
  * @generated from message switchboard.v1.MarkReadRequest
@@ -813,7 +886,7 @@ export type MarkReadRequest = Message<"switchboard.v1.MarkReadRequest"> & {
  * Use `create(MarkReadRequestSchema)` to create a new message.
  */
 export const MarkReadRequestSchema: GenMessage<MarkReadRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 30);
+  messageDesc(file_switchboard_v1_chat, 32);
 
 /**
  * @generated from message switchboard.v1.MarkReadResponse
@@ -832,7 +905,7 @@ export type MarkReadResponse = Message<"switchboard.v1.MarkReadResponse"> & {
  * Use `create(MarkReadResponseSchema)` to create a new message.
  */
 export const MarkReadResponseSchema: GenMessage<MarkReadResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 31);
+  messageDesc(file_switchboard_v1_chat, 33);
 
 /**
  * @generated from message switchboard.v1.ListReadMarkersRequest
@@ -849,7 +922,7 @@ export type ListReadMarkersRequest = Message<"switchboard.v1.ListReadMarkersRequ
  * Use `create(ListReadMarkersRequestSchema)` to create a new message.
  */
 export const ListReadMarkersRequestSchema: GenMessage<ListReadMarkersRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 32);
+  messageDesc(file_switchboard_v1_chat, 34);
 
 /**
  * @generated from message switchboard.v1.ReadMarker
@@ -871,7 +944,7 @@ export type ReadMarker = Message<"switchboard.v1.ReadMarker"> & {
  * Use `create(ReadMarkerSchema)` to create a new message.
  */
 export const ReadMarkerSchema: GenMessage<ReadMarker> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 33);
+  messageDesc(file_switchboard_v1_chat, 35);
 
 /**
  * @generated from message switchboard.v1.ListReadMarkersResponse
@@ -888,7 +961,7 @@ export type ListReadMarkersResponse = Message<"switchboard.v1.ListReadMarkersRes
  * Use `create(ListReadMarkersResponseSchema)` to create a new message.
  */
 export const ListReadMarkersResponseSchema: GenMessage<ListReadMarkersResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 34);
+  messageDesc(file_switchboard_v1_chat, 36);
 
 /**
  * @generated from message switchboard.v1.GetPresenceRequest
@@ -907,7 +980,7 @@ export type GetPresenceRequest = Message<"switchboard.v1.GetPresenceRequest"> & 
  * Use `create(GetPresenceRequestSchema)` to create a new message.
  */
 export const GetPresenceRequestSchema: GenMessage<GetPresenceRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 35);
+  messageDesc(file_switchboard_v1_chat, 37);
 
 /**
  * @generated from message switchboard.v1.UserPresence
@@ -929,7 +1002,7 @@ export type UserPresence = Message<"switchboard.v1.UserPresence"> & {
  * Use `create(UserPresenceSchema)` to create a new message.
  */
 export const UserPresenceSchema: GenMessage<UserPresence> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 36);
+  messageDesc(file_switchboard_v1_chat, 38);
 
 /**
  * @generated from message switchboard.v1.GetPresenceResponse
@@ -946,7 +1019,7 @@ export type GetPresenceResponse = Message<"switchboard.v1.GetPresenceResponse"> 
  * Use `create(GetPresenceResponseSchema)` to create a new message.
  */
 export const GetPresenceResponseSchema: GenMessage<GetPresenceResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 37);
+  messageDesc(file_switchboard_v1_chat, 39);
 
 /**
  * @generated from service switchboard.v1.Chat
@@ -1156,6 +1229,17 @@ export const Chat: GenService<{
     methodKind: "unary";
     input: typeof ListHistoryRequestSchema;
     output: typeof ListHistoryResponseSchema;
+  },
+  /**
+   * The changes to a conversation's messages after a log position, oldest first: what a
+   * client missed (see docs/realtime.md, "Positions"). Realtime streams replay with it.
+   *
+   * @generated from rpc switchboard.v1.Chat.ListChanges
+   */
+  listChanges: {
+    methodKind: "unary";
+    input: typeof ListChangesRequestSchema;
+    output: typeof ListChangesResponseSchema;
   },
   /**
    * Tell the conversation's members the caller is (or stopped) typing. Ephemeral: never

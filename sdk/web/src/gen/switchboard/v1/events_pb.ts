@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file switchboard/v1/events.proto.
  */
 export const file_switchboard_v1_events: GenFile = /*@__PURE__*/
-  fileDesc("Chtzd2l0Y2hib2FyZC92MS9ldmVudHMucHJvdG8SDnN3aXRjaGJvYXJkLnYxIpwFCgVFdmVudBIXCg9jb252ZXJzYXRpb25faWQYASABKAQSOQoPbWVzc2FnZV9jcmVhdGVkGAIgASgLMh4uc3dpdGNoYm9hcmQudjEuTWVzc2FnZUNyZWF0ZWRIABI3Cg5tZXNzYWdlX2VkaXRlZBgDIAEoCzIdLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2VFZGl0ZWRIABI5Cg9tZXNzYWdlX2RlbGV0ZWQYBCABKAsyHi5zd2l0Y2hib2FyZC52MS5NZXNzYWdlRGVsZXRlZEgAEjUKDW1lbWJlcl9qb2luZWQYBSABKAsyHC5zd2l0Y2hib2FyZC52MS5NZW1iZXJKb2luZWRIABIxCgttZW1iZXJfbGVmdBgGIAEoCzIaLnN3aXRjaGJvYXJkLnYxLk1lbWJlckxlZnRIABJAChNtZW1iZXJfcm9sZV9jaGFuZ2VkGAcgASgLMiEuc3dpdGNoYm9hcmQudjEuTWVtYmVyUm9sZUNoYW5nZWRIABJDChRjb252ZXJzYXRpb25fdXBkYXRlZBgIIAEoCzIjLnN3aXRjaGJvYXJkLnYxLkNvbnZlcnNhdGlvblVwZGF0ZWRIABJFChVjb252ZXJzYXRpb25fYXJjaGl2ZWQYCSABKAsyJC5zd2l0Y2hib2FyZC52MS5Db252ZXJzYXRpb25BcmNoaXZlZEgAEigKBnR5cGluZxgKIAEoCzIWLnN3aXRjaGJvYXJkLnYxLlR5cGluZ0gAEjMKDHJlYWRfcmVjZWlwdBgLIAEoCzIbLnN3aXRjaGJvYXJkLnYxLlJlYWRSZWNlaXB0SAASLAoIcHJlc2VuY2UYDCABKAsyGC5zd2l0Y2hib2FyZC52MS5QcmVzZW5jZUgAQgYKBGtpbmQiOgoOTWVzc2FnZUNyZWF0ZWQSKAoHbWVzc2FnZRgBIAEoCzIXLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2UiOQoNTWVzc2FnZUVkaXRlZBIoCgdtZXNzYWdlGAEgASgLMhcuc3dpdGNoYm9hcmQudjEuTWVzc2FnZSJOCg5NZXNzYWdlRGVsZXRlZBIoCgdtZXNzYWdlGAEgASgLMhcuc3dpdGNoYm9hcmQudjEuTWVzc2FnZRISCgpkZWxldGVkX2J5GAIgASgJIpIBCgxNZW1iZXJKb2luZWQSJgoGbWVtYmVyGAEgASgLMhYuc3dpdGNoYm9hcmQudjEuTWVtYmVyEhAKCGFkZGVkX2J5GAIgASgJEjIKDGNvbnZlcnNhdGlvbhgDIAEoCzIcLnN3aXRjaGJvYXJkLnYxLkNvbnZlcnNhdGlvbhIUCgxyZXBsYXlfYWZ0ZXIYBCABKAQiMQoKTWVtYmVyTGVmdBIPCgd1c2VyX2lkGAEgASgJEhIKCnJlbW92ZWRfYnkYAiABKAkiTwoRTWVtYmVyUm9sZUNoYW5nZWQSJgoGbWVtYmVyGAEgASgLMhYuc3dpdGNoYm9hcmQudjEuTWVtYmVyEhIKCmNoYW5nZWRfYnkYAiABKAkiXQoTQ29udmVyc2F0aW9uVXBkYXRlZBIyCgxjb252ZXJzYXRpb24YASABKAsyHC5zd2l0Y2hib2FyZC52MS5Db252ZXJzYXRpb24SEgoKdXBkYXRlZF9ieRgCIAEoCSJfChRDb252ZXJzYXRpb25BcmNoaXZlZBIyCgxjb252ZXJzYXRpb24YASABKAsyHC5zd2l0Y2hib2FyZC52MS5Db252ZXJzYXRpb24SEwoLYXJjaGl2ZWRfYnkYAiABKAkiQAoGVHlwaW5nEg8KB3VzZXJfaWQYASABKAkSDgoGdHlwaW5nGAIgASgIEhUKDWV4cGlyZXNfaW5fbXMYAyABKA0iRAoLUmVhZFJlY2VpcHQSDwoHdXNlcl9pZBgBIAEoCRISCgptZXNzYWdlX2lkGAIgASgEEhAKCGF1ZGllbmNlGAMgAygJIjgKCFByZXNlbmNlEgsKA29yZxgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEg4KBm9ubGluZRgDIAEoCGIGcHJvdG8z", [file_switchboard_v1_conversation, file_switchboard_v1_message]);
+  fileDesc("Chtzd2l0Y2hib2FyZC92MS9ldmVudHMucHJvdG8SDnN3aXRjaGJvYXJkLnYxIqkFCgVFdmVudBIXCg9jb252ZXJzYXRpb25faWQYASABKAQSCwoDc2VxGA0gASgEEjkKD21lc3NhZ2VfY3JlYXRlZBgCIAEoCzIeLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2VDcmVhdGVkSAASNwoObWVzc2FnZV9lZGl0ZWQYAyABKAsyHS5zd2l0Y2hib2FyZC52MS5NZXNzYWdlRWRpdGVkSAASOQoPbWVzc2FnZV9kZWxldGVkGAQgASgLMh4uc3dpdGNoYm9hcmQudjEuTWVzc2FnZURlbGV0ZWRIABI1Cg1tZW1iZXJfam9pbmVkGAUgASgLMhwuc3dpdGNoYm9hcmQudjEuTWVtYmVySm9pbmVkSAASMQoLbWVtYmVyX2xlZnQYBiABKAsyGi5zd2l0Y2hib2FyZC52MS5NZW1iZXJMZWZ0SAASQAoTbWVtYmVyX3JvbGVfY2hhbmdlZBgHIAEoCzIhLnN3aXRjaGJvYXJkLnYxLk1lbWJlclJvbGVDaGFuZ2VkSAASQwoUY29udmVyc2F0aW9uX3VwZGF0ZWQYCCABKAsyIy5zd2l0Y2hib2FyZC52MS5Db252ZXJzYXRpb25VcGRhdGVkSAASRQoVY29udmVyc2F0aW9uX2FyY2hpdmVkGAkgASgLMiQuc3dpdGNoYm9hcmQudjEuQ29udmVyc2F0aW9uQXJjaGl2ZWRIABIoCgZ0eXBpbmcYCiABKAsyFi5zd2l0Y2hib2FyZC52MS5UeXBpbmdIABIzCgxyZWFkX3JlY2VpcHQYCyABKAsyGy5zd2l0Y2hib2FyZC52MS5SZWFkUmVjZWlwdEgAEiwKCHByZXNlbmNlGAwgASgLMhguc3dpdGNoYm9hcmQudjEuUHJlc2VuY2VIAEIGCgRraW5kIjoKDk1lc3NhZ2VDcmVhdGVkEigKB21lc3NhZ2UYASABKAsyFy5zd2l0Y2hib2FyZC52MS5NZXNzYWdlIjkKDU1lc3NhZ2VFZGl0ZWQSKAoHbWVzc2FnZRgBIAEoCzIXLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2UiTgoOTWVzc2FnZURlbGV0ZWQSKAoHbWVzc2FnZRgBIAEoCzIXLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2USEgoKZGVsZXRlZF9ieRgCIAEoCSKWAQoMTWVtYmVySm9pbmVkEiYKBm1lbWJlchgBIAEoCzIWLnN3aXRjaGJvYXJkLnYxLk1lbWJlchIQCghhZGRlZF9ieRgCIAEoCRIyCgxjb252ZXJzYXRpb24YAyABKAsyHC5zd2l0Y2hib2FyZC52MS5Db252ZXJzYXRpb24SGAoQcmVwbGF5X2FmdGVyX3NlcRgEIAEoBCIxCgpNZW1iZXJMZWZ0Eg8KB3VzZXJfaWQYASABKAkSEgoKcmVtb3ZlZF9ieRgCIAEoCSJPChFNZW1iZXJSb2xlQ2hhbmdlZBImCgZtZW1iZXIYASABKAsyFi5zd2l0Y2hib2FyZC52MS5NZW1iZXISEgoKY2hhbmdlZF9ieRgCIAEoCSJdChNDb252ZXJzYXRpb25VcGRhdGVkEjIKDGNvbnZlcnNhdGlvbhgBIAEoCzIcLnN3aXRjaGJvYXJkLnYxLkNvbnZlcnNhdGlvbhISCgp1cGRhdGVkX2J5GAIgASgJIl8KFENvbnZlcnNhdGlvbkFyY2hpdmVkEjIKDGNvbnZlcnNhdGlvbhgBIAEoCzIcLnN3aXRjaGJvYXJkLnYxLkNvbnZlcnNhdGlvbhITCgthcmNoaXZlZF9ieRgCIAEoCSJACgZUeXBpbmcSDwoHdXNlcl9pZBgBIAEoCRIOCgZ0eXBpbmcYAiABKAgSFQoNZXhwaXJlc19pbl9tcxgDIAEoDSJECgtSZWFkUmVjZWlwdBIPCgd1c2VyX2lkGAEgASgJEhIKCm1lc3NhZ2VfaWQYAiABKAQSEAoIYXVkaWVuY2UYAyADKAkiOAoIUHJlc2VuY2USCwoDb3JnGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSDgoGb25saW5lGAMgASgIYgZwcm90bzM", [file_switchboard_v1_conversation, file_switchboard_v1_message]);
 
 /**
  * One event. `conversation_id` names the conversation it happened in; for presence, one of
@@ -32,11 +32,23 @@ export type Event = Message<"switchboard.v1.Event"> & {
   conversationId: bigint;
 
   /**
+   * For message events (created, edited, deleted): the change's position in the
+   * conversation's log. Positions grow with each change, in commit order, and a stream
+   * delivers a conversation's changes in that order; a client keeps the largest it has
+   * seen per conversation and resumes after it (docs/realtime.md, "Positions"). 0 for
+   * every other kind.
+   *
+   * @generated from field: uint64 seq = 13;
+   */
+  seq: bigint;
+
+  /**
    * @generated from oneof switchboard.v1.Event.kind
    */
   kind: {
     /**
-     * A new message. Replays after a resume carry this kind too, in id order.
+     * A new message. Replays after a resume carry this kind too, in log order, with the
+     * message as it is now (it may have been edited or deleted since).
      *
      * @generated from field: switchboard.v1.MessageCreated message_created = 2;
      */
@@ -216,13 +228,12 @@ export type MemberJoined = Message<"switchboard.v1.MemberJoined"> & {
   conversation?: Conversation | undefined;
 
   /**
-   * A resume position for the new member: every message after this id was sent after
-   * (or within a few seconds before) they joined. Relays replay from it when they
+   * The conversation's log position just before the join: relays replay from it when they
    * subscribe a connected member, so nothing said right after the join is missed.
    *
-   * @generated from field: uint64 replay_after = 4;
+   * @generated from field: uint64 replay_after_seq = 4;
    */
-  replayAfter: bigint;
+  replayAfterSeq: bigint;
 };
 
 /**

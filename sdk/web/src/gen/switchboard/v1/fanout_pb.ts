@@ -17,7 +17,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file switchboard/v1/fanout.proto.
  */
 export const file_switchboard_v1_fanout: GenFile = /*@__PURE__*/
-  fileDesc("Chtzd2l0Y2hib2FyZC92MS9mYW5vdXQucHJvdG8SDnN3aXRjaGJvYXJkLnYxIm0KBVRvcGljEi8KB2NoYW5uZWwYASABKAsyHC5zd2l0Y2hib2FyZC52MS5DaGFubmVsVG9waWNIABIpCgR1c2VyGAIgASgLMhkuc3dpdGNoYm9hcmQudjEuVXNlclRvcGljSABCCAoGdGFyZ2V0Ii8KDENoYW5uZWxUb3BpYxILCgNvcmcYASABKAkSEgoKY2hhbm5lbF9pZBgCIAEoBCIpCglVc2VyVG9waWMSCwoDb3JnGAEgASgJEg8KB3VzZXJfaWQYAiABKAki0wEKClJlbGF5RnJhbWUSKwoJc3Vic2NyaWJlGAEgASgLMhYuc3dpdGNoYm9hcmQudjEuVG9waWNzSAASLQoLdW5zdWJzY3JpYmUYAiABKAsyFi5zd2l0Y2hib2FyZC52MS5Ub3BpY3NIABIyCghwcmVzZW5jZRgDIAEoCzIeLnN3aXRjaGJvYXJkLnYxLlByZXNlbmNlUmVwb3J0SAASLQoGcmVwb3J0GAQgASgLMhsuc3dpdGNoYm9hcmQudjEuUmVsYXlSZXBvcnRIAEIGCgRraW5kIn0KC1JlbGF5UmVwb3J0EhIKCnJlcXVlc3RfaWQYASABKAQSKQoFc3RhdHMYAiABKAsyGi5zd2l0Y2hib2FyZC52MS5SZWxheVN0YXRzEi8KC2Nvbm5lY3Rpb25zGAMgAygLMhouc3dpdGNoYm9hcmQudjEuQ29ubmVjdGlvbiJPCg1SZXBvcnRSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAQSKgoFcXVlcnkYAiABKAsyGy5zd2l0Y2hib2FyZC52MS5SZXBvcnRRdWVyeSJDCgZUb3BpY3MSJQoGdG9waWNzGAEgAygLMhUuc3dpdGNoYm9hcmQudjEuVG9waWMSEgoKcmVxdWVzdF9pZBgCIAEoBCJTCg5QcmVzZW5jZVJlcG9ydBILCgNvcmcYASABKAkSDwoHdXNlcl9pZBgCIAEoCRIOCgZvbmxpbmUYAyABKAgSEwoLZm9sbG93c19hbGwYBCABKAgi0wEKC0Zhbm91dEZyYW1lEisKBWV2ZW50GAEgASgLMhouc3dpdGNoYm9hcmQudjEuVG9waWNFdmVudEgAEiwKCnN1YnNjcmliZWQYAiABKAsyFi5zd2l0Y2hib2FyZC52MS5Ub3BpY3NIABIoCgZyZXN5bmMYAyABKAsyFi5zd2l0Y2hib2FyZC52MS5SZXN5bmNIABI3Cg5yZXBvcnRfcmVxdWVzdBgEIAEoCzIdLnN3aXRjaGJvYXJkLnYxLlJlcG9ydFJlcXVlc3RIAEIGCgRraW5kIhoKBlJlc3luYxIQCghzaW5jZV9tcxgBIAEoAyJtCgpUb3BpY0V2ZW50EiQKBXRvcGljGAEgASgLMhUuc3dpdGNoYm9hcmQudjEuVG9waWMSJAoFZXZlbnQYAiABKAsyFS5zd2l0Y2hib2FyZC52MS5FdmVudBITCgt0cmFjZXBhcmVudBgDIAEoCTJPCgZGYW5vdXQSRQoGU3RyZWFtEhouc3dpdGNoYm9hcmQudjEuUmVsYXlGcmFtZRobLnN3aXRjaGJvYXJkLnYxLkZhbm91dEZyYW1lKAEwAWIGcHJvdG8z", [file_switchboard_v1_admin, file_switchboard_v1_events]);
+  fileDesc("Chtzd2l0Y2hib2FyZC92MS9mYW5vdXQucHJvdG8SDnN3aXRjaGJvYXJkLnYxIm0KBVRvcGljEi8KB2NoYW5uZWwYASABKAsyHC5zd2l0Y2hib2FyZC52MS5DaGFubmVsVG9waWNIABIpCgR1c2VyGAIgASgLMhkuc3dpdGNoYm9hcmQudjEuVXNlclRvcGljSABCCAoGdGFyZ2V0Ii8KDENoYW5uZWxUb3BpYxILCgNvcmcYASABKAkSEgoKY2hhbm5lbF9pZBgCIAEoBCIpCglVc2VyVG9waWMSCwoDb3JnGAEgASgJEg8KB3VzZXJfaWQYAiABKAki0wEKClJlbGF5RnJhbWUSKwoJc3Vic2NyaWJlGAEgASgLMhYuc3dpdGNoYm9hcmQudjEuVG9waWNzSAASLQoLdW5zdWJzY3JpYmUYAiABKAsyFi5zd2l0Y2hib2FyZC52MS5Ub3BpY3NIABIyCghwcmVzZW5jZRgDIAEoCzIeLnN3aXRjaGJvYXJkLnYxLlByZXNlbmNlUmVwb3J0SAASLQoGcmVwb3J0GAQgASgLMhsuc3dpdGNoYm9hcmQudjEuUmVsYXlSZXBvcnRIAEIGCgRraW5kIn0KC1JlbGF5UmVwb3J0EhIKCnJlcXVlc3RfaWQYASABKAQSKQoFc3RhdHMYAiABKAsyGi5zd2l0Y2hib2FyZC52MS5SZWxheVN0YXRzEi8KC2Nvbm5lY3Rpb25zGAMgAygLMhouc3dpdGNoYm9hcmQudjEuQ29ubmVjdGlvbiJPCg1SZXBvcnRSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAQSKgoFcXVlcnkYAiABKAsyGy5zd2l0Y2hib2FyZC52MS5SZXBvcnRRdWVyeSJWCgZUb3BpY3MSJQoGdG9waWNzGAEgAygLMhUuc3dpdGNoYm9hcmQudjEuVG9waWMSEgoKcmVxdWVzdF9pZBgCIAEoBBIRCglwb3NpdGlvbnMYAyADKAQiUwoOUHJlc2VuY2VSZXBvcnQSCwoDb3JnGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSDgoGb25saW5lGAMgASgIEhMKC2ZvbGxvd3NfYWxsGAQgASgIIq8BCgtGYW5vdXRGcmFtZRIrCgVldmVudBgBIAEoCzIaLnN3aXRjaGJvYXJkLnYxLlRvcGljRXZlbnRIABIsCgpzdWJzY3JpYmVkGAIgASgLMhYuc3dpdGNoYm9hcmQudjEuVG9waWNzSAASNwoOcmVwb3J0X3JlcXVlc3QYBCABKAsyHS5zd2l0Y2hib2FyZC52MS5SZXBvcnRSZXF1ZXN0SABCBgoEa2luZEoECAMQBCJtCgpUb3BpY0V2ZW50EiQKBXRvcGljGAEgASgLMhUuc3dpdGNoYm9hcmQudjEuVG9waWMSJAoFZXZlbnQYAiABKAsyFS5zd2l0Y2hib2FyZC52MS5FdmVudBITCgt0cmFjZXBhcmVudBgDIAEoCTJPCgZGYW5vdXQSRQoGU3RyZWFtEhouc3dpdGNoYm9hcmQudjEuUmVsYXlGcmFtZRobLnN3aXRjaGJvYXJkLnYxLkZhbm91dEZyYW1lKAEwAWIGcHJvdG8z", [file_switchboard_v1_admin, file_switchboard_v1_events]);
 
 /**
  * What events flow on: one conversation, or one user (membership changes of that user).
@@ -207,6 +207,15 @@ export type Topics = Message<"switchboard.v1.Topics"> & {
    * @generated from field: uint64 request_id = 2;
    */
   requestId: bigint;
+
+  /**
+   * In `subscribed`: for each of `topics`, in order, the log position of its conversation
+   * when its events began to flow (0 for user topics). The controller sends each
+   * conversation's message events in log order with none missing after that position.
+   *
+   * @generated from field: repeated uint64 positions = 3;
+   */
+  positions: bigint[];
 };
 
 /**
@@ -275,15 +284,6 @@ export type FanoutFrame = Message<"switchboard.v1.FanoutFrame"> & {
     case: "subscribed";
   } | {
     /**
-     * Events since this time may have been lost (the controller's bus link broke): the
-     * relay replays from the store what its clients may have missed.
-     *
-     * @generated from field: switchboard.v1.Resync resync = 3;
-     */
-    value: Resync;
-    case: "resync";
-  } | {
-    /**
      * Answer with this relay's figures and connections (`sbctl admin`).
      *
      * @generated from field: switchboard.v1.ReportRequest report_request = 4;
@@ -299,25 +299,6 @@ export type FanoutFrame = Message<"switchboard.v1.FanoutFrame"> & {
  */
 export const FanoutFrameSchema: GenMessage<FanoutFrame> = /*@__PURE__*/
   messageDesc(file_switchboard_v1_fanout, 8);
-
-/**
- * @generated from message switchboard.v1.Resync
- */
-export type Resync = Message<"switchboard.v1.Resync"> & {
-  /**
-   * Unix milliseconds from when events may be missing.
-   *
-   * @generated from field: int64 since_ms = 1;
-   */
-  sinceMs: bigint;
-};
-
-/**
- * Describes the message switchboard.v1.Resync.
- * Use `create(ResyncSchema)` to create a new message.
- */
-export const ResyncSchema: GenMessage<Resync> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_fanout, 9);
 
 /**
  * @generated from message switchboard.v1.TopicEvent
@@ -346,7 +327,7 @@ export type TopicEvent = Message<"switchboard.v1.TopicEvent"> & {
  * Use `create(TopicEventSchema)` to create a new message.
  */
 export const TopicEventSchema: GenMessage<TopicEvent> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_fanout, 10);
+  messageDesc(file_switchboard_v1_fanout, 9);
 
 /**
  * @generated from service switchboard.v1.Fanout

@@ -1,0 +1,111 @@
+//! A conversation's log read back as events: what a replay (Chat.ListChanges) and the hub's
+//! gap fill send. One event per log entry, each with its position (`seq`) and the message
+//! as it is now; an entry that a later change of the same message supersedes is left out,
+//! except a creation, so that every message is created once for every reader.
+
+use std::collections::HashMap;
+
+use switchboard_proto::v1::{self as pb, event::Kind};
+
+use crate::convert;
+use crate::model::{ConversationId, LogEntry, Message, MessageId};
+use crate::store::{Store, StoreResult};
+
+/// One change read from the log.
+pub struct Change {
+    pub entry: LogEntry,
+    pub event: pb::Event,
+    /// Whether everyone in the conversation may see it (not a private message).
+    pub public: bool,
+    /// Who may see it: None for everyone, else the private message's two parties.
+    pub parties: Option<(String, String)>,
+}
+
+impl Change {
+    pub fn visible_to(&self, user: &str) -> bool {
+        match &self.parties {
+            None => true,
+            Some((from, to)) => from == user || to == user,
+        }
+    }
+}
+
+/// The changes of up to `limit` log entries after `after`, and whether the log goes on.
+pub async fn after(
+    store: &dyn Store,
+    channel: ConversationId,
+    after: u64,
+    limit: usize,
+) -> StoreResult<(Vec<Change>, Option<LogEntry>, bool)> {
+    let entries = store.list_log(channel, after, limit).await?;
+    let more = entries.len() == limit;
+    let last = entries.last().copied();
+    let mut messages: HashMap<MessageId, Option<Message>> = HashMap::new();
+    let mut changes = Vec::with_capacity(entries.len());
+    for entry in entries {
+        if let std::collections::hash_map::Entry::Vacant(vacant) = messages.entry(entry.message_id)
+        {
+            vacant.insert(store.get_message(channel, entry.message_id).await?);
+        }
+        // A message whose writer stopped before writing it leaves an entry behind.
+        let Some(message) = &messages[&entry.message_id] else { continue };
+        if let Some(event) = event_of(entry, message) {
+            changes.push(Change {
+                entry,
+                event,
+                public: message.to.is_none(),
+                parties: message.to.clone().map(|to| (message.from.clone(), to)),
+            });
+        }
+    }
+    Ok((changes, last, more))
+}
+
+/// The event an entry stands for, or None if a later change of the message supersedes it.
+fn event_of(entry: LogEntry, message: &Message) -> Option<pb::Event> {
+    let created = entry.seq == message.created_seq;
+    if !created && message.seq > entry.seq {
+        return None;
+    }
+    let message_pb = Some(convert::message(message.clone()));
+    let kind = if created {
+        Kind::MessageCreated(pb::MessageCreated { message: message_pb })
+    } else if message.deleted {
+        Kind::MessageDeleted(pb::MessageDeleted {
+            message: message_pb,
+            deleted_by: message.deleted_by.clone().unwrap_or_else(|| message.from.clone()),
+        })
+    } else {
+        Kind::MessageEdited(pb::MessageEdited { message: message_pb })
+    };
+    Some(pb::Event { conversation_id: message.channel_id, seq: entry.seq, kind: Some(kind) })
+}
+
+/// Entries walked back from the head to find a public one before giving up.
+const PUBLIC_WALK: usize = 64;
+
+/// The position before a conversation's first change. Entries' positions are larger (they
+/// are microsecond times), and 0 means "no position" in `ChannelPosition`.
+pub const START: u64 = 1;
+
+/// A position to hand a reader that starts now: the newest entry everyone may see (so that
+/// a position never names a private message's change to a third party). Every entry after
+/// it is either private, and skipped by the reader's replays, or still to come.
+pub async fn public_position(store: &dyn Store, channel: ConversationId) -> StoreResult<u64> {
+    let mut entry = store.log_head(channel).await?;
+    for _ in 0..PUBLIC_WALK {
+        let Some(current) = entry else { return Ok(START) };
+        match store.get_message(channel, current.message_id).await? {
+            Some(message) if message.to.is_some() => {}
+            // Public, or an entry whose message was never written (it names nothing).
+            _ => return Ok(current.seq),
+        }
+        if current.prev == 0 {
+            return Ok(START);
+        }
+        // The entry before: its position is all a reader needs, and it is in the log.
+        let before = store.list_log(channel, current.prev - 1, 1).await?;
+        entry = before.into_iter().next().filter(|e| e.seq == current.prev);
+    }
+    Ok(entry.map_or(START, |e| e.prev.max(START)))
+}
