@@ -66,8 +66,12 @@ pub struct FanoutHub {
     /// Wakes the dispatch loop when fills are due sooner than it expected.
     wake: tokio::sync::Notify,
     metrics: Arc<ControllerMetrics>,
-    /// Write-locked across bus (un)subscribes, so an acknowledgement never precedes the
-    /// bus subscription it promises.
+    /// Held across a change of subscriptions, bus calls included, so that changes happen
+    /// one at a time and an acknowledgement never precedes the bus subscription it
+    /// promises. Dispatch never waits for it.
+    changing: tokio::sync::Mutex<()>,
+    /// Write-locked only briefly (registrations, and reading a new conversation's log
+    /// head), never across a bus call.
     state: RwLock<HubState>,
     next_relay: AtomicU64,
     /// Report requests waiting for relays' answers, by request id.
@@ -83,6 +87,7 @@ impl FanoutHub {
             sequencer: Sequencer::default(),
             wake: tokio::sync::Notify::new(),
             metrics,
+            changing: tokio::sync::Mutex::new(()),
             state: RwLock::default(),
             next_relay: AtomicU64::new(1),
             pending_reports: Mutex::default(),
@@ -109,19 +114,37 @@ impl FanoutHub {
         topics: Vec<Topic>,
         request_id: u64,
     ) -> Result<(), SubscribeError> {
-        let mut state = self.state.write().await;
-        for topic in &topics {
-            let relays = state.topics.entry(topic.clone()).or_default();
-            if relays.is_empty() {
-                // Deliveries wait for the write lock, so the log is read after the bus
-                // subscription and before any event of the topic is ordered.
-                if let Err(error) = self.start(topic).await {
-                    state.topics.remove(topic);
-                    return Err(error);
+        let _changing = self.changing.lock().await;
+        let new: Vec<Topic> = {
+            let state = self.state.read().await;
+            topics.iter().filter(|topic| !state.topics.contains_key(*topic)).cloned().collect()
+        };
+        // The bus first, without holding up dispatch (NATS may be slow to confirm). A
+        // topic's events that arrive before it is registered go nowhere: they were
+        // committed before its log is read below, so its start position covers them.
+        for (done, topic) in new.iter().enumerate() {
+            if let Err(error) = self.bus.subscribe(topic).await {
+                for topic in &new[..done] {
+                    let _ = self.bus.unsubscribe(topic).await;
                 }
-                self.metrics.bus_topics.inc();
+                return Err(error.into());
             }
-            relays.insert(relay);
+        }
+        let mut state = self.state.write().await;
+        // Under the write lock no delivery is ordered, so each new conversation's order
+        // starts exactly at its log's head.
+        for (at, topic) in new.iter().enumerate() {
+            if let Err(error) = self.start_order(topic).await {
+                for topic in &new[at..] {
+                    let _ = self.bus.unsubscribe(topic).await;
+                }
+                return Err(error.into());
+            }
+            state.topics.insert(topic.clone(), HashSet::new());
+            self.metrics.bus_topics.inc();
+        }
+        for topic in &topics {
+            state.topics.entry(topic.clone()).or_default().insert(relay);
             if let Some(link) = state.relays.get_mut(&relay) {
                 link.topics.insert(topic.clone());
             }
@@ -139,57 +162,60 @@ impl FanoutHub {
         Ok(())
     }
 
-    /// Subscribes the bus to a topic and, for a conversation, starts ordering its events
-    /// from the log's head.
-    async fn start(&self, topic: &Topic) -> Result<(), SubscribeError> {
-        self.bus.subscribe(topic).await?;
+    /// For a conversation's topic, starts ordering its events from its log's head.
+    async fn start_order(&self, topic: &Topic) -> Result<(), StoreError> {
         let Some(channel) = topic.channel_id() else { return Ok(()) };
-        let started = async {
-            let head = self.store.log_head(channel).await?.map_or(changes::START, |e| e.seq);
-            let public = changes::public_position(self.store.as_ref(), channel).await?;
-            Ok::<_, StoreError>((head, public))
-        };
-        match started.await {
-            Ok((head, public)) => {
-                self.sequencer.start(topic, head, public);
-                Ok(())
-            }
-            Err(error) => {
-                let _ = self.bus.unsubscribe(topic).await;
-                Err(error.into())
-            }
-        }
+        let head = self.store.log_head(channel).await?.map_or(changes::START, |e| e.seq);
+        let public = changes::public_position(self.store.as_ref(), channel).await?;
+        self.sequencer.start(topic, head, public);
+        Ok(())
     }
 
     pub async fn unsubscribe(&self, relay: RelayId, topics: &[Topic]) {
-        let mut state = self.state.write().await;
-        for topic in topics {
+        let _changing = self.changing.lock().await;
+        let unwanted = {
+            let mut state = self.state.write().await;
             if let Some(link) = state.relays.get_mut(&relay) {
-                link.topics.remove(topic);
+                topics.iter().for_each(|topic| _ = link.topics.remove(topic));
             }
-            self.drop_interest(&mut state, relay, topic).await;
-        }
+            self.drop_interest(&mut state, relay, topics)
+        };
+        self.bus_unsubscribe(unwanted).await;
     }
 
     /// Forgets a relay stream and everything it subscribed to.
     pub async fn detach(&self, relay: RelayId) {
-        let mut state = self.state.write().await;
-        let Some(link) = state.relays.remove(&relay) else { return };
-        self.metrics.relay_streams.dec();
-        link.cut.cancel();
-        for topic in &link.topics {
-            self.drop_interest(&mut state, relay, topic).await;
-        }
+        let _changing = self.changing.lock().await;
+        let unwanted = {
+            let mut state = self.state.write().await;
+            let Some(link) = state.relays.remove(&relay) else { return };
+            self.metrics.relay_streams.dec();
+            link.cut.cancel();
+            let topics: Vec<Topic> = link.topics.into_iter().collect();
+            self.drop_interest(&mut state, relay, &topics)
+        };
+        self.bus_unsubscribe(unwanted).await;
     }
 
-    async fn drop_interest(&self, state: &mut HubState, relay: RelayId, topic: &Topic) {
-        let Some(relays) = state.topics.get_mut(topic) else { return };
-        relays.remove(&relay);
-        if relays.is_empty() {
-            state.topics.remove(topic);
-            self.sequencer.stop(topic);
-            self.metrics.bus_topics.dec();
-            if let Err(error) = self.bus.unsubscribe(topic).await {
+    /// Takes `relay` off `topics`; returns the topics no relay wants any more.
+    fn drop_interest(&self, state: &mut HubState, relay: RelayId, topics: &[Topic]) -> Vec<Topic> {
+        let mut unwanted = Vec::new();
+        for topic in topics {
+            let Some(relays) = state.topics.get_mut(topic) else { continue };
+            relays.remove(&relay);
+            if relays.is_empty() {
+                state.topics.remove(topic);
+                self.sequencer.stop(topic);
+                self.metrics.bus_topics.dec();
+                unwanted.push(topic.clone());
+            }
+        }
+        unwanted
+    }
+
+    async fn bus_unsubscribe(&self, topics: Vec<Topic>) {
+        for topic in topics {
+            if let Err(error) = self.bus.unsubscribe(&topic).await {
                 tracing::warn!(%error, ?topic, "bus unsubscribe failed");
             }
         }
@@ -225,8 +251,7 @@ impl FanoutHub {
         let state = self.state.read().await;
         let ready = self.sequencer.admit(delivery);
         let too_slow = self.hand_on(&state, ready);
-        drop(state);
-        self.cut_off(too_slow).await;
+        self.cut_off(&state, too_slow);
     }
 
     /// Reads the changes each due gap is missing from the log, and hands them on (with what
@@ -262,8 +287,7 @@ impl FanoutHub {
                 self.sequencer.fill_again(&topic);
             }
             let too_slow = self.hand_on(&state, ready);
-            drop(state);
-            self.cut_off(too_slow).await;
+            self.cut_off(&state, too_slow);
         }
     }
 
@@ -288,10 +312,14 @@ impl FanoutHub {
         too_slow
     }
 
-    async fn cut_off(&self, too_slow: Vec<RelayId>) {
+    /// Ends the streams of relays too slow to keep up; each is detached as its stream ends
+    /// (it reconnects and resyncs).
+    fn cut_off(&self, state: &HubState, too_slow: Vec<RelayId>) {
         for relay in too_slow {
             tracing::warn!(relay, "relay stream fell behind; cutting it off (it will resync)");
-            self.detach(relay).await;
+            if let Some(link) = state.relays.get(&relay) {
+                link.cut.cancel();
+            }
         }
     }
 
