@@ -7,6 +7,7 @@ pub use {prost, tonic};
 pub mod codec;
 pub mod discovery;
 pub mod encoded;
+pub mod events;
 pub mod ids;
 pub mod topic;
 

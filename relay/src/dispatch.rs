@@ -7,6 +7,8 @@ use std::sync::Arc;
 
 use switchboard_proto::v1::{self as pb, event::Kind, server_frame};
 
+use switchboard_proto::events::is_public_change;
+
 use crate::frames::encode_event;
 use crate::session::Session;
 use crate::{RelayState, replay};
@@ -27,7 +29,10 @@ impl RelayState {
                     _ => None,
                 };
                 let encoded = encode_event(&event);
-                self.subscribers.for_each_change(topic, event.seq, is_public(&event), |session| {
+                // The topic's position moves only with changes everyone may see: it is
+                // where new sessions start, and must not name a private message.
+                let public = is_public_change(&event);
+                self.subscribers.for_each_change(topic, event.seq, public, |session| {
                     session.deliver(&event, &encoded);
                     if left == Some(session.user.as_str()) && session.forget_channel(*channel) {
                         leaving.push((session.id, topic.clone()));
@@ -83,19 +88,5 @@ impl RelayState {
             self.subscribers.unsubscribe(session.id, &Topic::channel(&session.org, channel));
             session.send(crate::connect::error_frame("", &status)).await;
         }
-    }
-}
-
-/// Whether everyone in the conversation may see the event's message: the conversation's
-/// position on this relay moves only with such changes (it is what new sessions start at,
-/// and must not name a private message).
-fn is_public(event: &pb::Event) -> bool {
-    match &event.kind {
-        Some(Kind::MessageCreated(pb::MessageCreated { message: Some(m) }))
-        | Some(Kind::MessageEdited(pb::MessageEdited { message: Some(m) }))
-        | Some(Kind::MessageDeleted(pb::MessageDeleted { message: Some(m), .. })) => {
-            m.to.is_empty() || m.to == "*"
-        }
-        _ => false,
     }
 }

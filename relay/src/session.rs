@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use switchboard_proto::encoded::EncodedStream;
+use switchboard_proto::events;
 use switchboard_proto::v1::{self as pb, event::Kind, server_frame};
 use tokio::sync::mpsc;
 use tokio_stream::StreamExt;
@@ -193,12 +194,10 @@ impl Session {
     /// Private messages (and read receipts on them) reach only their two parties; the
     /// user's own typing and presence are not echoed back.
     fn wants(&self, event: &pb::Event) -> bool {
+        if let Some(m) = events::message_of(event) {
+            return events::is_for_everyone(m) || m.to == self.user || m.from == self.user;
+        }
         match &event.kind {
-            Some(Kind::MessageCreated(pb::MessageCreated { message: Some(m) }))
-            | Some(Kind::MessageEdited(pb::MessageEdited { message: Some(m) }))
-            | Some(Kind::MessageDeleted(pb::MessageDeleted { message: Some(m), .. })) => {
-                m.to.is_empty() || m.to == "*" || m.to == self.user || m.from == self.user
-            }
             Some(Kind::ReadReceipt(receipt)) => {
                 receipt.audience.is_empty() || receipt.audience.contains(&self.user)
             }

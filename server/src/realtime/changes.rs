@@ -15,8 +15,6 @@ use crate::store::{Store, StoreResult};
 pub struct Change {
     pub entry: LogEntry,
     pub event: pb::Event,
-    /// Whether everyone in the conversation may see it (not a private message).
-    pub public: bool,
     /// Who may see it: None for everyone, else the private message's two parties.
     pub parties: Option<(String, String)>,
 }
@@ -53,7 +51,6 @@ pub async fn after(
             changes.push(Change {
                 entry,
                 event,
-                public: message.to.is_none(),
                 parties: message.to.clone().map(|to| (message.from.clone(), to)),
             });
         }

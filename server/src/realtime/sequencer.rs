@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use switchboard_proto::v1::{self as pb, event::Kind};
+use switchboard_proto::events::is_public_change;
 use tokio::time::Instant;
 
 use super::Topic;
@@ -153,28 +153,18 @@ impl Order {
 
     fn pass_one(&mut self, delivery: Delivery, ready: &mut Vec<Delivery>) {
         self.head = delivery.event.seq;
-        if is_public(&delivery.event) {
+        if is_public_change(&delivery.event) {
             self.public_head = self.head;
         }
         ready.push(delivery);
     }
 }
 
-/// Whether every member may see the event's message (it is not a private one).
-fn is_public(event: &pb::Event) -> bool {
-    match &event.kind {
-        Some(Kind::MessageCreated(pb::MessageCreated { message: Some(m) }))
-        | Some(Kind::MessageEdited(pb::MessageEdited { message: Some(m) }))
-        | Some(Kind::MessageDeleted(pb::MessageDeleted { message: Some(m), .. })) => {
-            m.to.is_empty() || m.to == "*"
-        }
-        _ => false,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
+
+    use switchboard_proto::v1::{self as pb, event::Kind};
 
     use super::*;
 

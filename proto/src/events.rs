@@ -1,0 +1,25 @@
+//! What controllers and relays both need to know about an event: the message it carries,
+//! and whether every member of the conversation may see it.
+
+use crate::v1::{self as pb, event::Kind};
+
+/// The message of a message event (created, edited, deleted).
+pub fn message_of(event: &pb::Event) -> Option<&pb::Message> {
+    match &event.kind {
+        Some(Kind::MessageCreated(pb::MessageCreated { message }))
+        | Some(Kind::MessageEdited(pb::MessageEdited { message }))
+        | Some(Kind::MessageDeleted(pb::MessageDeleted { message, .. })) => message.as_ref(),
+        _ => None,
+    }
+}
+
+/// Whether a message is for everyone in its conversation (not a private one).
+pub fn is_for_everyone(message: &pb::Message) -> bool {
+    message.to.is_empty() || message.to == "*"
+}
+
+/// Whether the event is a message event that every member may see: the only kind whose
+/// position may be handed to anyone (as where to start).
+pub fn is_public_change(event: &pb::Event) -> bool {
+    message_of(event).is_some_and(is_for_everyone)
+}
