@@ -30,6 +30,9 @@ struct Order {
     waiting: BTreeMap<u64, Delivery>,
     /// When the hub reads the log to close the gap, while events wait.
     fill_at: Option<Instant>,
+    /// The hub is to read the log now, whatever arrives meanwhile: the bus may have lost
+    /// events that nothing after them will reveal (an outage), or a fill read a full page.
+    refill: bool,
 }
 
 #[derive(Default)]
@@ -45,7 +48,8 @@ impl Sequencer {
     /// Starts ordering a conversation's events from log position `head` (every change up
     /// to it is in the log), `public_head` being the newest one everyone may see.
     pub(super) fn start(&self, topic: &Topic, head: u64, public_head: u64) {
-        let order = Order { head, public_head, waiting: BTreeMap::new(), fill_at: None };
+        let order =
+            Order { head, public_head, waiting: BTreeMap::new(), fill_at: None, refill: false };
         self.orders().insert(topic.clone(), order);
     }
 
@@ -93,19 +97,22 @@ impl Sequencer {
         ready
     }
 
-    /// When the next gap is due to be filled from the log.
+    /// When the next fill from the log is due.
     pub(super) fn next_fill(&self) -> Option<Instant> {
-        self.orders().values().filter_map(|order| order.fill_at).min()
+        let now = Instant::now();
+        let due = |order: &Order| if order.refill { Some(now) } else { order.fill_at };
+        self.orders().values().filter_map(due).min()
     }
 
-    /// The topics whose gaps are due now, each with its head (where to read the log from).
-    /// Each is due again after [`GAP_WAIT`] unless the fill closes it.
+    /// The topics whose logs are to be read now, each with its head (where to read from).
+    /// A gap is due again after [`GAP_WAIT`] unless the fill closes it.
     pub(super) fn gaps_due(&self) -> Vec<(Topic, u64)> {
         let now = Instant::now();
         let mut due = Vec::new();
         for (topic, order) in self.orders().iter_mut() {
-            if order.fill_at.is_some_and(|at| at <= now) {
-                order.fill_at = Some(now + GAP_WAIT);
+            if order.refill || order.fill_at.is_some_and(|at| at <= now) {
+                order.refill = false;
+                order.fill_at = (!order.waiting.is_empty()).then_some(now + GAP_WAIT);
                 due.push((topic.clone(), order.head));
             }
         }
@@ -114,16 +121,15 @@ impl Sequencer {
 
     /// Every conversation's log is to be read at once (the bus may have lost events).
     pub(super) fn fill_all_now(&self) {
-        let now = Instant::now();
         for order in self.orders().values_mut() {
-            order.fill_at = Some(now);
+            order.refill = true;
         }
     }
 
-    /// A fill that read more than one page wants the next one at once.
+    /// A fill that read a full page wants the next one at once.
     pub(super) fn fill_again(&self, topic: &Topic) {
         if let Some(order) = self.orders().get_mut(topic) {
-            order.fill_at = Some(Instant::now());
+            order.refill = true;
         }
     }
 }
@@ -217,6 +223,17 @@ mod tests {
         sequencer.admit(change(12, 11, "bob"));
         assert_eq!(sequencer.position(&topic()), 11, "12 is a private message");
         assert_eq!(sequencer.position(&Topic::user("acme", "bob")), 0);
+    }
+
+    #[test]
+    fn a_refill_is_not_cancelled_by_an_event_that_arrives_in_order() {
+        let sequencer = Sequencer::default();
+        sequencer.start(&topic(), 10, 10);
+        sequencer.fill_all_now();
+        assert_eq!(seqs(sequencer.admit(change(11, 10, ""))), [11]);
+        assert!(sequencer.next_fill().is_some(), "the log is still to be read");
+        assert_eq!(sequencer.gaps_due(), [(topic(), 11)]);
+        assert!(sequencer.next_fill().is_none(), "read once");
     }
 
     #[test]
