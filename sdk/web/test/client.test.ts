@@ -194,6 +194,47 @@ describe("SwitchboardClient", () => {
     expect(deleted).toEqual([doomed.id]);
   });
 
+  it("six senders at once and a connection cut mid-stream: every message once, in log order", async () => {
+    const senders = Array.from({ length: 6 }, (_, i) => unique(`sender${i}`));
+    const follower = unique("follower");
+    const clients = senders.map((user) => connect(user));
+    const channel = await team(clients[0], [...senders.slice(1), follower]);
+    const proxy = await cuttableProxy();
+    try {
+      const f = connect(follower, { url: proxy.url, backoff: fastBackoff });
+      const handed = new Map<bigint, number>();
+      const positions: bigint[] = [];
+      f.on("message", (m) => handed.set(m.id, (handed.get(m.id) ?? 0) + 1));
+      f.on("event", (e) => {
+        if (e.seq !== 0n) positions.push(e.seq);
+      });
+      const states: string[] = [];
+      f.on("state", (state) => states.push(state));
+      await live(f);
+      const sending = Promise.all(
+        clients.map(async (client, i) => {
+          const ids: bigint[] = [];
+          for (let n = 0; n < 30; n++) ids.push((await client.send(channel, `${i}/${n}`)).id);
+          return ids;
+        }),
+      );
+      // Mid-stream: the connection drops; the client reconnects and resumes by itself.
+      await next(f, "message", () => handed.size >= 40);
+      proxy.cut();
+      const sent = (await sending).flat();
+      const all = () => sent.every((id) => handed.has(id));
+      if (!all()) await next(f, "message", all);
+
+      expect(states).toContain("reconnecting");
+      expect([...handed.entries()].filter(([, n]) => n > 1)).toEqual([]);
+      expect(handed.size).toBe(sent.length);
+      const ordered = [...new Set(positions)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      expect(positions).toEqual(ordered);
+    } finally {
+      proxy.close();
+    }
+  });
+
   it("reconnects by itself when the connection drops, and misses nothing", async () => {
     const [alice, bob] = [unique("alice"), unique("bob")];
     const a = connect(alice);
