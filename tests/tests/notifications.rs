@@ -197,3 +197,31 @@ async fn with_nats_notifications_go_to_the_stream_and_wait_there_for_the_webhook
     assert_eq!(calls.len(), 2);
     assert_eq!(calls[1].body, message.payload, "the stream's payload, as published");
 }
+
+/// Issue #20: others' messages after the marker, counted up to the cap, however many of
+/// the caller's own are among them (it counted others' among the next 100 of anyone's).
+#[tokio::test]
+async fn unread_counts_others_messages_up_to_the_cap_whatever_ones_own_in_between() {
+    let server = TestController::builder()
+        .configure(|c| c.limits.send_rate_per_sec = 10_000)
+        .configure(|c| c.limits.send_burst = 10_000)
+        .start()
+        .await;
+    let (alice, team) = server.team_of("alice", &["bob"]).await;
+    let bob = server.client("bob", "acme").await;
+    for i in 0..70 {
+        bob.send_text(team, &format!("bob {i}")).await.unwrap();
+        if i % 2 == 0 {
+            alice.send_text(team, &format!("alice {i}")).await.unwrap();
+        }
+    }
+    assert_eq!(unread(&alice, team).await.0, 70, "70 of bob's among 35 of alice's");
+    for i in 0..60 {
+        bob.send_text(team, &format!("more {i}")).await.unwrap();
+        alice.send_text(team, &format!("mine {i}")).await.unwrap();
+    }
+    assert_eq!(unread(&alice, team).await.0, 100, "130 of bob's: the cap");
+    let newest = bob.send_text(team, "the newest").await.unwrap();
+    alice.mark_read(team, newest.id).await.unwrap();
+    assert_eq!(unread(&alice, team).await.0, 0);
+}

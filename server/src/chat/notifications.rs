@@ -23,6 +23,8 @@ const NOTIFICATIONS_PAGE: (usize, usize) = (50, 200);
 const RECENT_NOTIFICATIONS: usize = 1_000;
 /// Unread messages counted per conversation; clients show "99+" beyond 99.
 const UNREAD_CAP: usize = 100;
+/// Messages read at a time while counting unread ones.
+const UNREAD_PAGE: usize = 200;
 /// Members read per Store call for `@here` and `@all`.
 const MEMBERS_PAGE: usize = 1_000;
 
@@ -283,23 +285,49 @@ impl ChatService {
                 recent.iter().filter(|n| !n.read && n.conversation_id == *id).count() as u32;
             let marker = self.store.get_read_marker(*id, &caller.user).await?;
             let after = marker.or(member.as_ref().map(|m| crate::ids::first_id_at(m.joined_at_ms)));
-            let query = HistoryQuery {
-                before: None,
-                after,
-                direction: Direction::OldestFirst,
-                limit: UNREAD_CAP,
-            };
-            let messages = self
-                .store
-                .list_messages(*id, query)
-                .await?
-                .iter()
-                .filter(|m| m.from != caller.user && !m.deleted && m.visible_to(&caller.user))
-                .count() as u32;
+            let messages = self.others_after(caller, *id, after).await? as u32;
             let muted = member.as_ref().is_some_and(|m| m.muted);
             unread.push(Unread { messages, notifications, muted });
         }
         Ok(unread)
+    }
+}
+
+impl ChatService {
+    /// Others' live messages the caller may see after `after`, counted up to
+    /// [`UNREAD_CAP`]: the caller's own among them are read past, not counted. Reads a page
+    /// at a time; #20 replaces this with counts kept in the conversation's log.
+    async fn others_after(
+        &self,
+        caller: &Caller,
+        channel: ConversationId,
+        mut after: Option<MessageId>,
+    ) -> ChatResult<usize> {
+        let mut counted = 0;
+        loop {
+            let query = HistoryQuery {
+                before: None,
+                after,
+                direction: Direction::OldestFirst,
+                limit: UNREAD_PAGE,
+            };
+            let page = self.store.list_messages(channel, query).await?;
+            for message in &page {
+                if message.from != caller.user
+                    && !message.deleted
+                    && message.visible_to(&caller.user)
+                {
+                    counted += 1;
+                    if counted == UNREAD_CAP {
+                        return Ok(counted);
+                    }
+                }
+            }
+            match page.last() {
+                Some(last) if page.len() == UNREAD_PAGE => after = Some(last.id),
+                _ => return Ok(counted),
+            }
+        }
     }
 }
 

@@ -114,8 +114,9 @@ export type Conversation = Message<"switchboard.v1.Conversation"> & {
   memberCount: number;
 
   /**
-   * ListConversations only: messages of others after the caller's read marker (at most
-   * 100; show "99+" beyond 99).
+   * ListConversations only: messages of others after the caller's read marker that the
+   * caller may see, deleted ones left out, counted up to 100 (show "99+" beyond 99); the
+   * caller's own messages in between are not counted.
    *
    * @generated from field: uint32 unread_count = 14;
    */
