@@ -2,7 +2,9 @@
 //! seed drive concurrent senders on two controllers (shared store, real NATS), edits,
 //! deletes and private messages, while followers on two of three relays disconnect and
 //! resume as the protocol says (passing back the positions their SDK gave the app), a
-//! relay is killed (its followers move to the third), and NATS restarts. At the end each
+//! relay is killed (its followers move to the third), NATS restarts, and one controller
+//! crashes (its relay moves to the other; its senders retry there with the same
+//! `client_msg_id`). At the end each
 //! follower's view, built only from what its SDK handed the app, must equal the store's
 //! history of its conversations: every message exactly once, the latest edit, deletes
 //! applied, private messages only at their parties.
@@ -162,6 +164,12 @@ async fn history(viewer: &Client, channel: u64) -> BTreeMap<u64, (String, bool)>
     }
 }
 
+/// A relay on `controllers[first]` that fails over to the other one.
+async fn relay_on(controllers: &[TestController; 2], first: usize) -> TestRelay {
+    let urls = vec![controllers[first].url(), controllers[1 - first].url()];
+    TestRelay::builder(&controllers[first]).controllers(urls).start().await
+}
+
 /// Runs one schedule; what broke the contract, if anything, and how many messages and
 /// changes it checked.
 async fn run(seed: u64) -> Result<usize, String> {
@@ -169,24 +177,29 @@ async fn run(seed: u64) -> Result<usize, String> {
     let mut nats = NatsServer::start();
     let dir = tempfile::tempdir().unwrap();
     let store = TestController::shared_store(&dir).await;
+    // The first controller stays up; the second crashes mid-schedule.
     let controllers = [
         TestController::builder().nats(nats.url()).store(store.clone()).node_id(1).start().await,
         TestController::builder().nats(nats.url()).store(store).node_id(2).start().await,
     ];
     // Each relay fails over to the other controller; the third is where followers go when
     // theirs is killed.
-    let relay = |first: usize| {
-        let urls = vec![controllers[first].url(), controllers[1 - first].url()];
-        TestRelay::builder(&controllers[first]).controllers(urls).start()
-    };
-    let mut relays = [Some(relay(0).await), Some(relay(1).await)];
-    let spare = relay(0).await;
-    // The round in which a relay is killed, and the one in which NATS restarts.
+    let mut relays = [Some(relay_on(&controllers, 0).await), Some(relay_on(&controllers, 1).await)];
+    let spare = relay_on(&controllers, 0).await;
+    // The rounds in which a relay is killed, NATS restarts, and the second controller
+    // crashes.
     let (relay_kill, nats_restart) = (random.below(ROUNDS), random.below(ROUNDS));
+    let controller_kill = random.below(ROUNDS);
     let mut senders = Vec::new();
+    // Every sender also has a client on the first controller, for when the second is gone.
+    let mut fallbacks = Vec::new();
     for (i, user) in SENDERS.iter().enumerate() {
         senders.push(controllers[i % 2].client(user, "acme").await);
+        fallbacks.push(controllers[0].client(user, "acme").await);
     }
+    let [first, second] = controllers;
+    let mut second = Some(second);
+    let controllers = [&first];
     let members: Vec<&str> = SENDERS[1..].iter().chain(&FOLLOWERS).copied().collect();
     let everyone = switchboard_tests::create_team(&senders[0], &members).await;
     let without_f2 = switchboard_tests::create_team(&senders[1], &["s1", "s3", "s4", "f1"]).await;
@@ -234,10 +247,19 @@ async fn run(seed: u64) -> Result<usize, String> {
                 channel_id: channel,
                 data: format!("r{round} m{i} from {}", SENDERS[sender]),
                 to,
+                client_msg_id: format!("r{round} m{i}"),
                 ..Default::default()
             };
-            let client = senders[sender].clone();
-            sends.push(async move { (sender, channel, client.send(request).await) });
+            let (client, fallback) = (senders[sender].clone(), fallbacks[sender].clone());
+            sends.push(async move {
+                // A send its controller did not answer is retried on the first one with the
+                // same key: it is stored once either way.
+                let sent = match client.send(request.clone()).await {
+                    Err(_) => fallback.send(request).await,
+                    sent => sent,
+                };
+                (sender, channel, sent)
+            });
         }
         let (fault_delay, victim) = (random.next_u64() % 5, random.below(2));
         // A follower drops out or comes back, mid-batch.
@@ -260,6 +282,12 @@ async fn run(seed: u64) -> Result<usize, String> {
                 eprintln!("seed {seed}, round {round}: NATS restarted");
                 nats.restart();
             }
+            if controller_kill == round
+                && let Some(second) = second.take()
+            {
+                eprintln!("seed {seed}, round {round}: the second controller crashed");
+                second.crash();
+            }
         };
         let (results, (), ()) = tokio::join!(futures_util::future::join_all(sends), toggle, fault);
         for (sender, channel, result) in results {
@@ -271,7 +299,7 @@ async fn run(seed: u64) -> Result<usize, String> {
         let changes = std::env::var("SB_MODEL_SENDS_ONLY").is_err();
         for delete in [false, true].into_iter().filter(|_| changes) {
             let (sender, channel, id) = sent[random.below(sent.len())];
-            let client = &senders[sender];
+            let client = if second.is_some() { &senders[sender] } else { &fallbacks[sender] };
             let changed = if delete {
                 client.delete_message(channel, id).await.map(drop)
             } else {
