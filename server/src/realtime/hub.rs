@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures_util::future::join_all;
 use switchboard_proto::prost::Message as _;
 use switchboard_proto::v1::{self as pb, fanout_frame::Kind};
 use switchboard_telemetry::{follow_traceparent, traceparent_of_current};
@@ -132,13 +133,19 @@ impl FanoutHub {
         }
         let mut state = self.state.write().await;
         // Under the write lock no delivery is ordered, so each new conversation's order
-        // starts exactly at its log's head.
-        for (at, topic) in new.iter().enumerate() {
-            if let Err(error) = self.start_order(topic).await {
-                for topic in &new[at..] {
-                    let _ = self.bus.unsubscribe(topic).await;
-                }
-                return Err(error.into());
+        // starts exactly at its log's head. The heads are read at once, not one by one.
+        let starts = join_all(new.iter().map(|topic| self.start_of(topic))).await;
+        if let Some(Err(error)) = starts.iter().find(|start| start.is_err()) {
+            let error = SubscribeError::Store(error.to_string());
+            drop(state);
+            for topic in &new {
+                let _ = self.bus.unsubscribe(topic).await;
+            }
+            return Err(error);
+        }
+        for (topic, start) in new.iter().zip(starts) {
+            if let Ok(Some((head, public))) = start {
+                self.sequencer.start(topic, head, public);
             }
             state.topics.insert(topic.clone(), HashSet::new());
             self.metrics.bus_topics.inc();
@@ -162,13 +169,13 @@ impl FanoutHub {
         Ok(())
     }
 
-    /// For a conversation's topic, starts ordering its events from its log's head.
-    async fn start_order(&self, topic: &Topic) -> Result<(), StoreError> {
-        let Some(channel) = topic.channel_id() else { return Ok(()) };
+    /// Where a conversation's order starts: its log's head, and the newest position
+    /// everyone may see. None for user topics (not ordered).
+    async fn start_of(&self, topic: &Topic) -> Result<Option<(u64, u64)>, StoreError> {
+        let Some(channel) = topic.channel_id() else { return Ok(None) };
         let head = self.store.log_head(channel).await?.map_or(changes::START, |e| e.seq);
         let public = changes::public_position(self.store.as_ref(), channel).await?;
-        self.sequencer.start(topic, head, public);
-        Ok(())
+        Ok(Some((head, public)))
     }
 
     pub async fn unsubscribe(&self, relay: RelayId, topics: &[Topic]) {
@@ -376,8 +383,8 @@ impl FanoutHub {
 pub enum SubscribeError {
     #[error(transparent)]
     Bus(#[from] BusError),
-    #[error("reading the conversation's log: {0}")]
-    Store(#[from] StoreError),
+    #[error("reading a conversation's log: {0}")]
+    Store(String),
 }
 
 /// A `FanoutFrame` as relay streams queue it.
