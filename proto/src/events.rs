@@ -18,6 +18,11 @@ pub fn is_for_everyone(message: &pb::Message) -> bool {
     message.to.is_empty() || message.to == "*"
 }
 
+/// Whether `user` may see a message: everyone's, or a private one they sent or received.
+pub fn visible_to(message: &pb::Message, user: &str) -> bool {
+    is_for_everyone(message) || message.to == user || message.from == user
+}
+
 /// Whether the event is a message event that every member may see: the only kind whose
 /// position may be handed to anyone (as where to start).
 pub fn is_public_change(event: &pb::Event) -> bool {

@@ -194,8 +194,8 @@ impl Session {
     /// Private messages (and read receipts on them) reach only their two parties; the
     /// user's own typing and presence are not echoed back.
     fn wants(&self, event: &pb::Event) -> bool {
-        if let Some(m) = events::message_of(event) {
-            return events::is_for_everyone(m) || m.to == self.user || m.from == self.user;
+        if let Some(message) = events::message_of(event) {
+            return events::visible_to(message, &self.user);
         }
         match &event.kind {
             Some(Kind::ReadReceipt(receipt)) => {

@@ -147,7 +147,7 @@ impl ChatService {
                 let message = Message { created_seq: entry.seq, seq: entry.seq, ..message };
                 self.metrics.send_ack_seconds.observe(received.elapsed().as_secs_f64());
                 self.metrics.messages_sent.inc();
-                self.events.message_created(&caller.org, &message, entry).await;
+                self.events.message_changed(&caller.org, &message, entry).await;
                 self.notified(&notifications);
                 Ok(Sent { message, duplicate: false })
             }
@@ -187,7 +187,7 @@ impl ChatService {
         message.edited_at_ms = Some(now);
         let entry = self.store.update_message(&message, now).await?;
         message.seq = entry.seq;
-        self.events.message_edited(&caller.org, &message, entry).await;
+        self.events.message_changed(&caller.org, &message, entry).await;
         Ok(message)
     }
 
@@ -234,7 +234,7 @@ impl ChatService {
         }
         let entry = self.store.update_message(&message, self.ids.now_ms()).await?;
         message.seq = entry.seq;
-        self.events.message_deleted(&caller.org, &message, entry).await;
+        self.events.message_changed(&caller.org, &message, entry).await;
         if audited && message.from != caller.user {
             let detail = format!("author {}", message.from);
             let target = message.id.to_string();

@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 
+use switchboard_proto::events;
 use switchboard_proto::v1::{self as pb, event::Kind};
 
 use crate::convert;
@@ -15,16 +16,12 @@ use crate::store::{Store, StoreResult};
 pub struct Change {
     pub entry: LogEntry,
     pub event: pb::Event,
-    /// Who may see it: None for everyone, else the private message's two parties.
-    pub parties: Option<(String, String)>,
 }
 
 impl Change {
+    /// Whether `user` may see it (a private message's changes: its two parties only).
     pub fn visible_to(&self, user: &str) -> bool {
-        match &self.parties {
-            None => true,
-            Some((from, to)) => from == user || to == user,
-        }
+        events::message_of(&self.event).is_some_and(|message| events::visible_to(message, user))
     }
 }
 
@@ -48,18 +45,15 @@ pub async fn after(
         // A message whose writer stopped before writing it leaves an entry behind.
         let Some(message) = &messages[&entry.message_id] else { continue };
         if let Some(event) = event_of(entry, message) {
-            changes.push(Change {
-                entry,
-                event,
-                parties: message.to.clone().map(|to| (message.from.clone(), to)),
-            });
+            changes.push(Change { entry, event });
         }
     }
     Ok((changes, last, more))
 }
 
-/// The event an entry stands for, or None if a later change of the message supersedes it.
-fn event_of(entry: LogEntry, message: &Message) -> Option<pb::Event> {
+/// The event an entry of `message`'s stands for (its creation, or an edit or delete as the
+/// message now shows), or None if a later change of the message supersedes it.
+pub(super) fn event_of(entry: LogEntry, message: &Message) -> Option<pb::Event> {
     let created = entry.seq == message.created_seq;
     if !created && message.seq > entry.seq {
         return None;
@@ -89,7 +83,27 @@ pub const START: u64 = 1;
 /// a position never names a private message's change to a third party). Every entry after
 /// it is either private, and skipped by the reader's replays, or still to come.
 pub async fn public_position(store: &dyn Store, channel: ConversationId) -> StoreResult<u64> {
-    let mut entry = store.log_head(channel).await?;
+    Ok(starting_points(store, channel).await?.1)
+}
+
+/// The log's head (every change up to it is in the log; [`START`] for an empty log) and the
+/// [`public_position`], from one read of the head.
+pub async fn starting_points(
+    store: &dyn Store,
+    channel: ConversationId,
+) -> StoreResult<(u64, u64)> {
+    let head = store.log_head(channel).await?;
+    let public = public_before(store, channel, head).await?;
+    Ok((head.map_or(START, |entry| entry.seq), public))
+}
+
+/// The newest entry everyone may see, at or before `head`.
+async fn public_before(
+    store: &dyn Store,
+    channel: ConversationId,
+    head: Option<LogEntry>,
+) -> StoreResult<u64> {
+    let mut entry = head;
     for _ in 0..PUBLIC_WALK {
         let Some(current) = entry else { return Ok(START) };
         match store.get_message(channel, current.message_id).await? {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use switchboard_proto::v1::{self as pb, event::Kind};
 use tracing::Instrument as _;
 
-use super::Topic;
+use super::{Topic, changes};
 use crate::bus::Bus;
 use crate::chat::ConversationView;
 use crate::convert;
@@ -30,14 +30,6 @@ impl Events {
         self.publish_event(topic, pb::Event { conversation_id, seq: 0, kind: Some(kind) }, 0).await;
     }
 
-    /// A change of a message, at its log entry: the event carries the position, and the bus
-    /// the one before it, so that every controller's hub can order the conversation's events.
-    async fn publish_change(&self, org: &str, message: &Message, entry: LogEntry, kind: Kind) {
-        let event =
-            pb::Event { conversation_id: message.channel_id, seq: entry.seq, kind: Some(kind) };
-        self.publish_event(Topic::channel(org, message.channel_id), event, entry.prev).await;
-    }
-
     async fn publish_event(&self, topic: Topic, event: pb::Event, prev: u64) {
         let conversation_id = event.conversation_id;
         let span = tracing::info_span!(target: switchboard_telemetry::SPANS, "bus.publish", otel.kind = "producer", conversation_id);
@@ -48,26 +40,14 @@ impl Events {
         self.metrics.bus_publish_seconds.observe(start.elapsed().as_secs_f64());
     }
 
-    pub async fn message_created(&self, org: &str, message: &Message, entry: LogEntry) {
-        let kind = Kind::MessageCreated(pb::MessageCreated {
-            message: Some(convert::message(message.clone())),
-        });
-        self.publish_change(org, message, entry, kind).await;
-    }
-
-    pub async fn message_edited(&self, org: &str, message: &Message, entry: LogEntry) {
-        let kind = Kind::MessageEdited(pb::MessageEdited {
-            message: Some(convert::message(message.clone())),
-        });
-        self.publish_change(org, message, entry, kind).await;
-    }
-
-    pub async fn message_deleted(&self, org: &str, message: &Message, entry: LogEntry) {
-        let kind = Kind::MessageDeleted(pb::MessageDeleted {
-            message: Some(convert::message(message.clone())),
-            deleted_by: message.deleted_by.clone().unwrap_or_default(),
-        });
-        self.publish_change(org, message, entry, kind).await;
+    /// A message was created, edited or deleted at log entry `entry` (`message` is as the
+    /// change left it): the event is the one a replay of that entry gives, carrying the
+    /// position, and the bus carries the one before it, so that every controller's hub can
+    /// order the conversation's events.
+    pub async fn message_changed(&self, org: &str, message: &Message, entry: LogEntry) {
+        if let Some(event) = changes::event_of(entry, message) {
+            self.publish_event(Topic::channel(org, message.channel_id), event, entry.prev).await;
+        }
     }
 
     /// To the conversation's members, and to the new member's own topic so that their

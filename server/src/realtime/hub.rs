@@ -173,9 +173,7 @@ impl FanoutHub {
     /// everyone may see. None for user topics (not ordered).
     async fn start_of(&self, topic: &Topic) -> Result<Option<(u64, u64)>, StoreError> {
         let Some(channel) = topic.channel_id() else { return Ok(None) };
-        let head = self.store.log_head(channel).await?.map_or(changes::START, |e| e.seq);
-        let public = changes::public_position(self.store.as_ref(), channel).await?;
-        Ok(Some((head, public)))
+        changes::starting_points(self.store.as_ref(), channel).await.map(Some)
     }
 
     pub async fn unsubscribe(&self, relay: RelayId, topics: &[Topic]) {
