@@ -482,6 +482,14 @@ pub(crate) fn event_json(event: &pb::Event) -> Value {
         Some(Kind::Presence(e)) => {
             ("presence", Some(json!({ "user_id": e.user_id, "online": e.online })))
         }
+        Some(Kind::UnreadChanged(e)) => (
+            "unread_changed",
+            Some(json!({
+                "read_up_to": e.read_up_to.to_string(),
+                "unread_count": e.unread_count,
+                "mention_count": e.mention_count,
+            })),
+        ),
         None => ("unknown", None),
     };
     json!({ "conversation_id": conversation, "kind": kind, "data": body })
@@ -534,6 +542,10 @@ pub(crate) fn event_line(event: &pb::Event) -> String {
         Some(Kind::Presence(e)) => {
             format!("{} is {}", e.user_id, if e.online { "online" } else { "offline" })
         }
+        Some(Kind::UnreadChanged(e)) => format!(
+            "{at} read up to {}: {} unread, {} mentions",
+            e.read_up_to, e.unread_count, e.mention_count
+        ),
         _ => format!("{at} (an event this sbctl does not know)"),
     }
 }

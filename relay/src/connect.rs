@@ -237,9 +237,8 @@ async fn start(
     let result = async {
         let mut topics: Vec<Topic> =
             channels.iter().map(|channel| Topic::channel(&session.org, *channel)).collect();
-        if follow_all {
-            topics.push(Topic::user(&session.org, &session.user));
-        }
+        // The user's own events: membership (for a stream that follows all), unread state.
+        topics.push(Topic::user(&session.org, &session.user));
         // Known to the session first, so that closing it after a failure cleans up all.
         for channel in &channels {
             session.add_channel(*channel);

@@ -1,7 +1,8 @@
 //! Events from the controller to local sessions, and subscriptions that follow membership:
 //! a user added to a conversation gets it on every stream that follows all their
 //! conversations (with a replay from the conversation's position before they joined); a
-//! user removed loses it.
+//! user removed loses it. A user's unread state goes to their streams that have the
+//! conversation.
 
 use std::sync::Arc;
 
@@ -55,6 +56,14 @@ impl RelayState {
                         if session.forget_channel(conversation) {
                             session.deliver(&event, &encoded);
                             leaving.push((session.id, Topic::channel(&session.org, conversation)));
+                        }
+                    });
+                }
+                Some(Kind::UnreadChanged(_)) => {
+                    let encoded = encode_event(&event);
+                    self.subscribers.for_each(topic, |session| {
+                        if session.has_channel(conversation) {
+                            session.deliver(&event, &encoded);
                         }
                     });
                 }

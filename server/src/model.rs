@@ -78,6 +78,10 @@ pub struct Member {
     /// The member muted the conversation: no notifications from it.
     #[serde(default)]
     pub muted: bool,
+    /// Where the conversation's log stood when they joined: what came before is not
+    /// unread to them.
+    #[serde(default)]
+    pub joined: LogPoint,
 }
 
 /// What a message's `data` holds.
@@ -308,19 +312,69 @@ pub struct MessageChange {
 /// so a reader can tell a complete run of the log from one with a change still missing.
 /// Positions are microsecond times where the clock allows (never less than `prev + 1`),
 /// so a gap between two positions says nothing about what happened in between.
+///
+/// Each entry also counts the messages for everyone (not private ones) created up to and
+/// including it: unread counts are differences of these counts (see [`LogPoint`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct LogEntry {
     pub seq: u64,
     pub prev: u64,
     pub message_id: MessageId,
+    /// Messages for everyone created in the conversation up to this entry.
+    pub count: u64,
+}
+
+/// What a change adds to its conversation's log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogChange {
+    /// A new message for everyone: the count goes up by one.
+    SharedMessage,
+    /// A new private message, an edit or a delete: the count stays.
+    Other,
+}
+
+impl LogChange {
+    pub fn of_new(message: &Message) -> LogChange {
+        match message.to {
+            None => LogChange::SharedMessage,
+            Some(_) => LogChange::Other,
+        }
+    }
 }
 
 impl LogEntry {
     /// The entry after `head` (None for an empty log), written at `now_us`.
-    pub fn next(head: Option<&LogEntry>, message_id: MessageId, now_us: u64) -> LogEntry {
-        let prev = head.map_or(0, |head| head.seq);
-        LogEntry { seq: now_us.max(prev + 1), prev, message_id }
+    pub fn next(
+        head: Option<&LogEntry>,
+        message_id: MessageId,
+        change: LogChange,
+        now_us: u64,
+    ) -> LogEntry {
+        let (prev, count) = head.map_or((0, 0), |head| (head.seq, head.count));
+        let added = u64::from(change == LogChange::SharedMessage);
+        LogEntry { seq: now_us.max(prev + 1), prev, message_id, count: count + added }
     }
+
+    pub fn point(&self) -> LogPoint {
+        LogPoint { seq: self.seq, count: self.count }
+    }
+}
+
+/// A place in a conversation's log (0 before its first entry) with the count of messages
+/// for everyone up to it. A member's unread messages are the count at the log's head less
+/// the count where they stopped reading (their read marker, or where they joined), plus
+/// the private messages to them after it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct LogPoint {
+    pub seq: u64,
+    pub count: u64,
+}
+
+/// A member's read marker: the newest message they have read, and its place in the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadMarker {
+    pub message_id: MessageId,
+    pub at: LogPoint,
 }
 
 /// Keeps the entries of `entries` (ascending) that continue the log from `after` without a

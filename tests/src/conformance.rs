@@ -8,9 +8,9 @@ use std::sync::Arc;
 
 use switchboard_server::ids::{BUCKET_MS, EPOCH_MS, first_id_at};
 use switchboard_server::model::{
-    Attachment, AttachmentState, AuditAction, AuditEntry, Conversation, Kind, Member, Message,
-    MessageChange, MessageType, Notification, NotificationReason, Role, Visibility, audit_day,
-    change_hour,
+    Attachment, AttachmentState, AuditAction, AuditEntry, Conversation, Kind, LogPoint, Member,
+    Message, MessageChange, MessageType, Notification, NotificationReason, ReadMarker, Role,
+    Visibility, audit_day, change_hour,
 };
 use switchboard_server::store::{
     AttachmentClaim, Direction, HistoryQuery, Inserted, RoleChange, Store,
@@ -47,7 +47,10 @@ macro_rules! store_conformance_suite {
                 a_messages_notifications_are_stored_with_it_and_not_again_for_a_retry,
                 mutes_and_read_markers_are_per_member,
                 the_log_orders_and_chains_every_change,
-                concurrent_changes_take_distinct_chained_positions);
+                concurrent_changes_take_distinct_chained_positions,
+                the_log_counts_messages_for_everyone, sending_marks_read,
+                private_messages_stay_unread_until_the_marker_passes,
+                members_keep_where_they_joined);
         }
     };
     (@cases $make:path; $($case:ident),*) => {
@@ -84,7 +87,18 @@ fn conversation(id: u64, org: &str, kind: Kind) -> Conversation {
 }
 
 fn member(user: &str, role: Role) -> Member {
-    Member { user_id: user.into(), role, joined_at_ms: EPOCH_MS + 1, muted: false }
+    Member {
+        user_id: user.into(),
+        role,
+        joined_at_ms: EPOCH_MS + 1,
+        muted: false,
+        joined: LogPoint::default(),
+    }
+}
+
+/// A read marker on message `id` at log position `seq`, where the count was `count`.
+fn marker(id: u64, seq: u64, count: u64) -> ReadMarker {
+    ReadMarker { message_id: id, at: LogPoint { seq, count } }
 }
 
 fn message(channel: u64, id: u64, from: &str, key: Option<&str>) -> Message {
@@ -345,11 +359,15 @@ pub async fn edits_and_deletes_are_read_back(store: Arc<dyn Store>) {
 }
 
 pub async fn read_markers_only_move_forward(store: Arc<dyn Store>) {
-    assert_eq!(store.advance_read_marker(10, "a", 50).await.unwrap(), 50);
-    assert_eq!(store.advance_read_marker(10, "a", 40).await.unwrap(), 50);
-    assert_eq!(store.advance_read_marker(10, "b", 45).await.unwrap(), 45);
+    let at_50 = marker(50, 500, 5);
+    assert_eq!(store.advance_read_marker(10, "a", at_50).await.unwrap(), at_50);
+    assert_eq!(store.advance_read_marker(10, "a", marker(60, 400, 4)).await.unwrap(), at_50);
+    // Forward is by place in the log, not by message id (commit order is not id order).
+    let at_40 = marker(40, 600, 6);
+    assert_eq!(store.advance_read_marker(10, "a", at_40).await.unwrap(), at_40);
+    assert_eq!(store.advance_read_marker(10, "b", at_50).await.unwrap(), at_50);
     let markers = store.list_read_markers(10).await.unwrap();
-    assert_eq!(markers, vec![("a".to_string(), 50), ("b".to_string(), 45)]);
+    assert_eq!(markers, vec![("a".to_string(), 40), ("b".to_string(), 50)]);
     assert!(store.list_read_markers(11).await.unwrap().is_empty());
 }
 
@@ -619,8 +637,8 @@ pub async fn mutes_and_read_markers_are_per_member(store: Arc<dyn Store>) {
         "a role change keeps the mute"
     );
     assert_eq!(store.get_read_marker(42, "m").await.unwrap(), None);
-    store.advance_read_marker(42, "m", 7).await.unwrap();
-    assert_eq!(store.get_read_marker(42, "m").await.unwrap(), Some(7));
+    store.advance_read_marker(42, "m", marker(7, 70, 3)).await.unwrap();
+    assert_eq!(store.get_read_marker(42, "m").await.unwrap(), Some(marker(7, 70, 3)));
     assert_eq!(store.get_read_marker(42, "owner").await.unwrap(), None);
 }
 
@@ -687,4 +705,73 @@ pub async fn concurrent_changes_take_distinct_chained_positions(store: Arc<dyn S
     let log = store.list_log(channel, 0, 100).await.unwrap();
     assert_eq!(log, taken, "every write's entry, unbroken, in position order");
     assert!(log.windows(2).all(|w| w[1].prev == w[0].seq));
+}
+
+pub async fn the_log_counts_messages_for_everyone(store: Arc<dyn Store>) {
+    let channel = fresh_channel();
+    let mut shared = message(channel, id_in(5, 1), "a", None);
+    let private = Message { to: Some("b".into()), ..message(channel, id_in(5, 2), "a", None) };
+    let later = message(channel, id_in(5, 3), "b", None);
+    for m in [&shared, &private, &later] {
+        store.insert_message(m, &[]).await.unwrap();
+    }
+    shared.deleted = true;
+    store.update_message(&shared, EPOCH_MS).await.unwrap();
+    let log = store.list_log(channel, 0, 10).await.unwrap();
+    let counts: Vec<u64> = log.iter().map(|e| e.count).collect();
+    assert_eq!(counts, [1, 1, 2, 2], "private messages, edits and deletes add nothing");
+    assert_eq!(store.log_head(channel).await.unwrap().map(|e| e.count), Some(2));
+}
+
+pub async fn sending_marks_read(store: Arc<dyn Store>) {
+    let channel = fresh_channel();
+    let first = message(channel, id_in(6, 1), "a", None);
+    let Inserted::New(entry) = store.insert_message(&first, &[]).await.unwrap() else {
+        panic!("new")
+    };
+    let sent = ReadMarker { message_id: first.id, at: entry.point() };
+    assert_eq!(store.get_read_marker(channel, "a").await.unwrap(), Some(sent));
+    assert_eq!(store.get_read_marker(channel, "b").await.unwrap(), None, "only the author's");
+    let retry = message(channel, id_in(6, 2), "a", Some("k"));
+    store.insert_message(&retry, &[]).await.unwrap();
+    store.insert_message(&retry, &[]).await.unwrap();
+    let marker = store.get_read_marker(channel, "a").await.unwrap().unwrap();
+    assert_eq!((marker.message_id, marker.at.count), (retry.id, 2), "a retry moves nothing");
+}
+
+pub async fn private_messages_stay_unread_until_the_marker_passes(store: Arc<dyn Store>) {
+    let channel = fresh_channel();
+    let to_b = |n| Message { to: Some("b".into()), ..message(channel, id_in(7, n), "a", None) };
+    let mut entries = Vec::new();
+    for m in [to_b(1), message(channel, id_in(7, 2), "a", None), to_b(3)] {
+        let Inserted::New(entry) = store.insert_message(&m, &[]).await.unwrap() else {
+            panic!("new")
+        };
+        entries.push((m.id, entry));
+    }
+    assert_eq!(store.count_private_unread(channel, "b", 0, 100).await.unwrap(), 2);
+    assert_eq!(store.count_private_unread(channel, "b", 0, 1).await.unwrap(), 1, "up to limit");
+    assert_eq!(store.count_private_unread(channel, "a", 0, 100).await.unwrap(), 0, "the author");
+    let after_first = entries[0].1.seq;
+    assert_eq!(store.count_private_unread(channel, "b", after_first, 100).await.unwrap(), 1);
+    let (id, entry) = entries[1];
+    store
+        .advance_read_marker(channel, "b", ReadMarker { message_id: id, at: entry.point() })
+        .await
+        .unwrap();
+    assert_eq!(
+        store.count_private_unread(channel, "b", 0, 100).await.unwrap(),
+        1,
+        "the marker forgets those it passed"
+    );
+}
+
+pub async fn members_keep_where_they_joined(store: Arc<dyn Store>) {
+    let c = team(&store, fresh_channel(), &[("owner", Role::Owner)]).await;
+    let joined = LogPoint { seq: 1234, count: 7 };
+    let late = Member { joined, ..member("late", Role::Member) };
+    store.add_members(c.id, std::slice::from_ref(&late)).await.unwrap();
+    assert_eq!(store.get_member(c.id, "late").await.unwrap().map(|m| m.joined), Some(joined));
+    let listed = store.list_members(c.id, "", 10).await.unwrap();
+    assert_eq!(listed.iter().map(|m| m.joined).collect::<Vec<_>>(), [joined, LogPoint::default()]);
 }

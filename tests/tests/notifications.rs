@@ -198,30 +198,56 @@ async fn with_nats_notifications_go_to_the_stream_and_wait_there_for_the_webhook
     assert_eq!(calls[1].body, message.payload, "the stream's payload, as published");
 }
 
-/// Issue #20: others' messages after the marker, counted up to the cap, however many of
-/// the caller's own are among them (it counted others' among the next 100 of anyone's).
+/// Issue #20: unread counts are exact up to the cap of 100 (it counted others' messages
+/// among the next 100 of anyone's): the messages for everyone after the reader's marker, or
+/// after they joined, deleted ones included; none of their own (sending marks read); and
+/// the private messages to them, which nobody else counts.
 #[tokio::test]
-async fn unread_counts_others_messages_up_to_the_cap_whatever_ones_own_in_between() {
+async fn unread_counts_are_exact_up_to_the_cap() {
     let server = TestController::builder()
         .configure(|c| c.limits.send_rate_per_sec = 10_000)
         .configure(|c| c.limits.send_burst = 10_000)
         .start()
         .await;
-    let (alice, team) = server.team_of("alice", &["bob"]).await;
+    let (alice, team) = server.team_of("alice", &["bob", "carol"]).await;
     let bob = server.client("bob", "acme").await;
-    for i in 0..70 {
+    let carol = server.client("carol", "acme").await;
+    for i in 0..412 {
         bob.send_text(team, &format!("bob {i}")).await.unwrap();
-        if i % 2 == 0 {
-            alice.send_text(team, &format!("alice {i}")).await.unwrap();
-        }
     }
-    assert_eq!(unread(&alice, team).await.0, 70, "70 of bob's among 35 of alice's");
-    for i in 0..60 {
-        bob.send_text(team, &format!("more {i}")).await.unwrap();
-        alice.send_text(team, &format!("mine {i}")).await.unwrap();
+    assert_eq!(unread(&alice, team).await.0, 100, "412 of bob's: the cap");
+    assert_eq!(unread(&bob, team).await.0, 0, "his own are read");
+
+    alice.send_text(team, "mine").await.unwrap();
+    assert_eq!(unread(&alice, team).await.0, 0, "sending marks read");
+    let mut deleted = None;
+    for i in 0..7 {
+        let sent = bob.send_text(team, &format!("after {i}")).await.unwrap();
+        deleted.get_or_insert(sent.id);
     }
-    assert_eq!(unread(&alice, team).await.0, 100, "130 of bob's: the cap");
+    let to_alice = proto::SendMessageRequest {
+        channel_id: team,
+        data: "just for alice".into(),
+        to: "alice".into(),
+        ..Default::default()
+    };
+    carol.send(to_alice).await.unwrap();
+    bob.delete_message(team, deleted.unwrap()).await.unwrap();
+    assert_eq!(
+        unread(&alice, team).await.0,
+        8,
+        "bob's 7 (a deleted one shows as a tombstone) and carol's private one"
+    );
+    assert_eq!(unread(&bob, team).await.0, 0, "carol's private message is not his to count");
+
+    let late = server.client("dave", "acme").await;
+    alice.add_members(team, &["dave"]).await.unwrap();
+    assert_eq!(unread(&late, team).await.0, 0, "what came before joining is not unread");
+    bob.send_text(team, "welcome dave").await.unwrap();
+    assert_eq!(unread(&late, team).await.0, 1);
+
     let newest = bob.send_text(team, "the newest").await.unwrap();
+    assert_eq!(unread(&alice, team).await.0, 10);
     alice.mark_read(team, newest.id).await.unwrap();
     assert_eq!(unread(&alice, team).await.0, 0);
 }

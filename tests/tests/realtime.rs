@@ -162,7 +162,8 @@ async fn read_receipts_are_stored_and_broadcast() {
     let bob = chat.client("bob").await;
     assert_eq!(bob.mark_read(team, first.id).await.unwrap(), second.id, "markers never move back");
     let markers = alice.read_markers(team).await.unwrap();
-    assert_eq!(markers, vec![proto::ReadMarker { user_id: "bob".into(), message_id: second.id }]);
+    let marker = |user: &str| proto::ReadMarker { user_id: user.into(), message_id: second.id };
+    assert_eq!(markers, vec![marker("alice"), marker("bob")], "sending marks read");
 }
 
 #[tokio::test]
@@ -211,14 +212,44 @@ async fn reading_on_one_device_tells_the_users_other_devices() {
     let chat = Chat::start().await;
     let alice = chat.client("alice").await;
     let team = chat.team(&alice, &["bob"]).await;
+    let other = chat.team(&alice, &["bob"]).await;
     let phone = chat.live("bob").await;
     let mut desktop = chat.live("bob").await;
-    let message = alice.send_text(team, "read me").await.unwrap();
-    live::message(&mut desktop, "read me").await;
+    let only = |channel: u64| {
+        let mut options = RealtimeOptions::new(chat.relay.url(), chat.server.token("bob", "acme"));
+        options.only = vec![channel];
+        Realtime::connect(options)
+    };
+    let (mut tablet, mut watch) = (only(team), only(other));
+    live::live(&mut tablet).await;
+    live::live(&mut watch).await;
+    let first = alice.send_text(team, "read me").await.unwrap();
+    alice.send_text(team, "and me").await.unwrap();
+    live::message(&mut desktop, "and me").await;
 
-    phone.mark_read(team, message.id).await.unwrap();
+    phone.mark_read(team, first.id).await.unwrap();
     let (receipt, _) = live::until(&mut desktop, "bob's own receipt", receipt_of("bob")).await;
-    assert_eq!(receipt.message_id, message.id);
+    assert_eq!(receipt.message_id, first.id);
+    for (device, stream) in [("desktop", &mut desktop), ("tablet", &mut tablet)] {
+        let (event, unread) = live::until(stream, "bob's unread state", |e| match e {
+            RealtimeEvent::Event(event) => match &event.kind {
+                Some(Kind::UnreadChanged(unread)) => Some((event.conversation_id, unread.clone())),
+                _ => None,
+            },
+            _ => None,
+        })
+        .await
+        .0;
+        assert_eq!(event, team, "{device}");
+        let expected =
+            proto::UnreadChanged { read_up_to: first.id, unread_count: 1, mention_count: 0 };
+        assert_eq!(unread, expected, "{device}: one message left to read");
+    }
+    // The watch follows only the other team: it hears nothing of this one.
+    alice.send_text(other, "marker").await.unwrap();
+    let (_, before) = live::message(&mut watch, "marker").await;
+    let unread_events = before.iter().filter(|e| matches!(kind(e), Some(Kind::UnreadChanged(_))));
+    assert_eq!(unread_events.count(), 0, "{before:?}");
 }
 
 /// Picks `user`'s read receipts.

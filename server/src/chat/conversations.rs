@@ -3,7 +3,7 @@
 use super::{ChatService, Unread, policy};
 use crate::auth::Caller;
 use crate::error::{ChatError, ChatResult};
-use crate::model::{AuditAction, Conversation, ConversationId, Kind, Role, Visibility};
+use crate::model::{AuditAction, Conversation, ConversationId, Kind, Member, Role, Visibility};
 use crate::realtime::changes;
 use crate::validate::{self, Violations};
 
@@ -194,12 +194,12 @@ impl ChatService {
             )));
         }
         policy::writable(&conversation)?;
-        let me = self.new_member(&caller.user, Role::Member);
-        let before = changes::public_position(self.store.as_ref(), id).await?;
+        let joined = changes::join_point(self.store.as_ref(), id).await?;
+        let me = Member { joined, ..self.new_member(&caller.user, Role::Member) };
         self.store.add_members(id, std::slice::from_ref(&me)).await?;
         let conversation = self.conversation(caller, id).await?;
         let view = ConversationView { conversation, my_role: Some(Role::Member) };
-        self.events.member_joined(&view, &me, &caller.user, before).await;
+        self.events.member_joined(&view, &me, &caller.user, joined.seq).await;
         Ok(view)
     }
 

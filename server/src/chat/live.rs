@@ -6,9 +6,9 @@ use std::time::Instant;
 use super::{ChatService, policy};
 use crate::auth::Caller;
 use crate::error::{ChatError, ChatResult};
-use crate::model::{ConversationId, Message, MessageId};
+use crate::model::{ConversationId, LogPoint, Message, MessageId, ReadMarker};
 use crate::realtime::RelayId;
-use crate::store::{Direction, HistoryQuery};
+use crate::store::{Direction, HistoryQuery, StoreError};
 use crate::validate::{self, Violations};
 
 /// How far back a marker on a private message looks for a message others see instead:
@@ -47,7 +47,8 @@ impl ChatService {
         }
     }
 
-    /// MarkRead: moves the caller's read marker forward and tells the members.
+    /// MarkRead: moves the caller's read marker forward, tells the members, and tells the
+    /// caller's own streams how many messages and mentions are still unread there.
     pub async fn mark_read(
         &self,
         caller: &Caller,
@@ -58,28 +59,48 @@ impl ChatService {
             .check("channel_id", validate::check_id(channel))
             .check("message_id", validate::check_id(message))
             .finish()?;
-        self.as_member(caller, channel).await?;
+        let (_, me) = self.as_member(caller, channel).await?;
         let read = self.visible_message(caller, channel, message).await?;
-        let marker = self.store.advance_read_marker(channel, &caller.user, message).await?;
-        self.mark_notifications_read_up_to(caller, channel, marker).await?;
-        if marker != message {
-            return Ok(marker);
+        let wanted = ReadMarker { message_id: message, at: self.place_of(&read).await? };
+        let marker = self.store.advance_read_marker(channel, &caller.user, wanted).await?;
+        let mentions =
+            self.mark_notifications_read_up_to(caller, channel, marker.message_id).await?;
+        if marker != wanted {
+            return Ok(marker.message_id);
         }
         let (org, user) = (&caller.org, &caller.user);
         match &read.to {
-            None => self.events.read_receipt(org, channel, user, marker, &[]).await,
+            None => self.events.read_receipt(org, channel, user, message, &[]).await,
             Some(to) => {
                 // Nothing of a private message (its id tells when it was sent) reaches
                 // anyone but its parties: the others hear of the newest message before it
                 // that they see; the parties, after that, of the exact one.
-                if let Some(seen) = self.newest_visible_up_to(channel, marker, None).await? {
+                if let Some(seen) = self.newest_visible_up_to(channel, message, None).await? {
                     self.events.read_receipt(org, channel, user, seen, &[]).await;
                 }
                 let parties = [read.from.as_str(), to.as_str()];
-                self.events.read_receipt(org, channel, user, marker, &parties).await;
+                self.events.read_receipt(org, channel, user, message, &parties).await;
             }
         }
-        Ok(marker)
+        let unread = (self.unread_messages(channel, &me).await?, mentions);
+        self.events.unread_changed(org, user, channel, message, unread).await;
+        Ok(message)
+    }
+
+    /// Where a message's creation stands in its conversation's log.
+    async fn place_of(&self, message: &Message) -> ChatResult<LogPoint> {
+        let seq = message.created_seq;
+        if seq == 0 {
+            return Ok(LogPoint::default()); // stored before conversations had logs
+        }
+        let entry = self.store.list_log(message.channel_id, seq - 1, 1).await?;
+        match entry.first() {
+            Some(entry) if entry.seq == seq => Ok(entry.point()),
+            _ => Err(ChatError::Store(StoreError::Corrupt {
+                table: "conversation_log",
+                reason: format!("message {} has no entry at its position {seq}", message.id),
+            })),
+        }
     }
 
     /// ListReadMarkers: every member's read marker, as the caller may see it (a marker on

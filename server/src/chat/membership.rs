@@ -46,14 +46,15 @@ impl ChatService {
         violations.finish()?;
         let (_, me) = self.as_team_member(caller, id).await?;
         policy::at_least(&me, Role::Admin, "add members")?;
-        let new: Vec<Member> = users.iter().map(|u| self.new_member(u, Role::Member)).collect();
-        let before = changes::public_position(self.store.as_ref(), id).await?;
+        let joined = changes::join_point(self.store.as_ref(), id).await?;
+        let new: Vec<Member> =
+            users.iter().map(|u| Member { joined, ..self.new_member(u, Role::Member) }).collect();
         let added = self.store.add_members(id, &new).await?;
         if !added.is_empty() {
             let conversation = self.conversation(caller, id).await?;
             let view = ConversationView { conversation, my_role: None };
             for member in &added {
-                self.events.member_joined(&view, member, &caller.user, before).await;
+                self.events.member_joined(&view, member, &caller.user, joined.seq).await;
                 let action = AuditAction::MemberAdded;
                 self.audit(caller, action, id, &member.user_id, String::new()).await;
             }

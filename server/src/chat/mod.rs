@@ -27,7 +27,7 @@ use crate::bus::PresenceBoard;
 use crate::error::{ChatError, ChatResult};
 use crate::ids::IdGenerator;
 use crate::metrics::ControllerMetrics;
-use crate::model::{Conversation, ConversationId, Member};
+use crate::model::{Conversation, ConversationId, LogPoint, Member};
 use crate::push::Push;
 use crate::realtime::{Events, PresenceTracker, TypingTracker};
 use crate::search::Searcher;
@@ -195,8 +195,15 @@ impl ChatService {
         Ok((conversation, member))
     }
 
+    /// A member joining now, of a conversation whose log is empty (else set `joined`).
     fn new_member(&self, user_id: &str, role: crate::model::Role) -> Member {
-        Member { user_id: user_id.to_string(), role, joined_at_ms: self.ids.now_ms(), muted: false }
+        Member {
+            user_id: user_id.to_string(),
+            role,
+            joined_at_ms: self.ids.now_ms(),
+            muted: false,
+            joined: LogPoint::default(),
+        }
     }
 }
 

@@ -12,7 +12,6 @@ use crate::model::{
     Conversation, ConversationId, Kind, MENTION_ALL, MENTION_HERE, Member, Message, MessageId,
     MessageType, Notification, NotificationReason,
 };
-use crate::store::{Direction, HistoryQuery};
 use crate::validate::{self, Violations};
 
 /// Longest preview, in characters.
@@ -23,8 +22,6 @@ const NOTIFICATIONS_PAGE: (usize, usize) = (50, 200);
 const RECENT_NOTIFICATIONS: usize = 1_000;
 /// Unread messages counted per conversation; clients show "99+" beyond 99.
 const UNREAD_CAP: usize = 100;
-/// Messages read at a time while counting unread ones.
-const UNREAD_PAGE: usize = 200;
 /// Members read per Store call for `@here` and `@all`.
 const MEMBERS_PAGE: usize = 1_000;
 
@@ -39,7 +36,8 @@ pub enum NotificationSelection {
 /// The caller's unread state of one conversation.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Unread {
-    /// Others' messages after the caller's read marker, at most [`UNREAD_CAP`].
+    /// Others' messages after the caller's read marker, at most [`UNREAD_CAP`] (see
+    /// [`ChatService::unread_messages`]).
     pub messages: u32,
     /// Unread notifications.
     pub notifications: u32,
@@ -219,10 +217,12 @@ impl ChatService {
             NotificationSelection::Conversation(id) => n.conversation_id == *id,
             NotificationSelection::All => true,
         };
-        self.mark_read_where(caller, picked).await
+        let recent = self.recent_notifications(caller).await?;
+        self.mark_read_where(&recent, picked).await
     }
 
-    /// Marks the conversation's notifications read up to `message` (MarkRead does).
+    /// Marks the conversation's notifications read up to `message` (MarkRead does);
+    /// returns how many of them are still unread.
     pub(super) async fn mark_notifications_read_up_to(
         &self,
         caller: &Caller,
@@ -231,22 +231,22 @@ impl ChatService {
     ) -> ChatResult<u32> {
         let picked =
             |n: &Notification| n.conversation_id == conversation && n.message_id <= message;
-        self.mark_read_where(caller, picked).await
+        let recent = self.recent_notifications(caller).await?;
+        self.mark_read_where(&recent, picked).await?;
+        let still = recent.iter().filter(|n| !picked(n));
+        Ok(still.filter(|n| !n.read && n.conversation_id == conversation).count() as u32)
     }
 
+    /// Marks those of `recent` that are unread and picked read; returns how many.
     async fn mark_read_where(
         &self,
-        caller: &Caller,
+        recent: &[Notification],
         picked: impl Fn(&Notification) -> bool,
     ) -> ChatResult<u32> {
-        let recent = self
-            .store
-            .list_notifications(&caller.org, &caller.user, u64::MAX, RECENT_NOTIFICATIONS)
-            .await?;
         let marked: Vec<Notification> = recent
-            .into_iter()
+            .iter()
             .filter(|n| !n.read && picked(n))
-            .map(|n| Notification { read: true, ..n })
+            .map(|n| Notification { read: true, ..n.clone() })
             .collect();
         if !marked.is_empty() {
             self.store.put_notifications(&marked).await?;
@@ -275,60 +275,59 @@ impl ChatService {
         caller: &Caller,
         conversations: &[(ConversationId, Option<Member>)],
     ) -> ChatResult<Vec<Unread>> {
+        let recent = self.recent_notifications(caller).await?;
+        let mut unread = Vec::with_capacity(conversations.len());
+        for (id, member) in conversations {
+            let Some(member) = member else {
+                unread.push(Unread::default());
+                continue;
+            };
+            unread.push(Unread {
+                messages: self.unread_messages(*id, member).await?,
+                notifications: unread_notifications(&recent, *id),
+                muted: member.muted,
+            });
+        }
+        Ok(unread)
+    }
+
+    /// A member's unread messages in a conversation, up to [`UNREAD_CAP`]: the messages for
+    /// everyone since their read marker (or since they joined), less none of their own
+    /// (sending marks read), plus the private messages to them their marker has not
+    /// passed. Three reads, none of them of messages.
+    pub(super) async fn unread_messages(
+        &self,
+        channel: ConversationId,
+        member: &Member,
+    ) -> ChatResult<u32> {
+        let head = self.store.log_head(channel).await?.map(|entry| entry.point());
+        let marker = self.store.get_read_marker(channel, &member.user_id).await?;
+        let from = match marker {
+            Some(marker) if marker.at.seq >= member.joined.seq => marker.at,
+            _ => member.joined,
+        };
+        let shared = head.unwrap_or_default().count.saturating_sub(from.count) as usize;
+        if shared >= UNREAD_CAP {
+            return Ok(UNREAD_CAP as u32);
+        }
+        let private =
+            self.store.count_private_unread(channel, &member.user_id, from.seq, UNREAD_CAP).await?;
+        Ok((shared + private).min(UNREAD_CAP) as u32)
+    }
+
+    /// The user's newest notifications, which counting and marking look at.
+    async fn recent_notifications(&self, caller: &Caller) -> ChatResult<Vec<Notification>> {
         let recent = self
             .store
             .list_notifications(&caller.org, &caller.user, u64::MAX, RECENT_NOTIFICATIONS)
             .await?;
-        let mut unread = Vec::with_capacity(conversations.len());
-        for (id, member) in conversations {
-            let notifications =
-                recent.iter().filter(|n| !n.read && n.conversation_id == *id).count() as u32;
-            let marker = self.store.get_read_marker(*id, &caller.user).await?;
-            let after = marker.or(member.as_ref().map(|m| crate::ids::first_id_at(m.joined_at_ms)));
-            let messages = self.others_after(caller, *id, after).await? as u32;
-            let muted = member.as_ref().is_some_and(|m| m.muted);
-            unread.push(Unread { messages, notifications, muted });
-        }
-        Ok(unread)
+        Ok(recent)
     }
 }
 
-impl ChatService {
-    /// Others' live messages the caller may see after `after`, counted up to
-    /// [`UNREAD_CAP`]: the caller's own among them are read past, not counted. Reads a page
-    /// at a time; #20 replaces this with counts kept in the conversation's log.
-    async fn others_after(
-        &self,
-        caller: &Caller,
-        channel: ConversationId,
-        mut after: Option<MessageId>,
-    ) -> ChatResult<usize> {
-        let mut counted = 0;
-        loop {
-            let query = HistoryQuery {
-                before: None,
-                after,
-                direction: Direction::OldestFirst,
-                limit: UNREAD_PAGE,
-            };
-            let page = self.store.list_messages(channel, query).await?;
-            for message in &page {
-                if message.from != caller.user
-                    && !message.deleted
-                    && message.visible_to(&caller.user)
-                {
-                    counted += 1;
-                    if counted == UNREAD_CAP {
-                        return Ok(counted);
-                    }
-                }
-            }
-            match page.last() {
-                Some(last) if page.len() == UNREAD_PAGE => after = Some(last.id),
-                _ => return Ok(counted),
-            }
-        }
-    }
+/// How many of `recent` are unread notifications of the conversation.
+fn unread_notifications(recent: &[Notification], conversation: ConversationId) -> u32 {
+    recent.iter().filter(|n| !n.read && n.conversation_id == conversation).count() as u32
 }
 
 /// The start of a message's text, or what it carries.

@@ -9,7 +9,7 @@ use switchboard_proto::events;
 use switchboard_proto::v1::{self as pb, event::Kind};
 
 use crate::convert;
-use crate::model::{ConversationId, LogEntry, Message, MessageId};
+use crate::model::{ConversationId, LogEntry, LogPoint, Message, MessageId};
 use crate::store::{Store, StoreResult};
 
 /// One change read from the log.
@@ -79,15 +79,20 @@ const PUBLIC_WALK: usize = 64;
 /// are microsecond times), and 0 means "no position" in `ChannelPosition`.
 pub const START: u64 = 1;
 
-/// A position to hand a reader that starts now: the newest entry everyone may see (so that
-/// a position never names a private message's change to a third party). Every entry after
-/// it is either private, and skipped by the reader's replays, or still to come.
-pub async fn public_position(store: &dyn Store, channel: ConversationId) -> StoreResult<u64> {
-    Ok(starting_points(store, channel).await?.1)
+/// Where a member who joins now starts: the position to replay after, the newest entry
+/// everyone may see (so that a position never names a private message's change to a third
+/// party; every entry after it is either private, and skipped by the member's replays, or
+/// still to come), with the log's count of messages for everyone (which private entries
+/// do not change).
+pub async fn join_point(store: &dyn Store, channel: ConversationId) -> StoreResult<LogPoint> {
+    let head = store.log_head(channel).await?;
+    let seq = public_before(store, channel, head).await?;
+    Ok(LogPoint { seq, count: head.map_or(0, |entry| entry.count) })
 }
 
 /// The log's head (every change up to it is in the log; [`START`] for an empty log) and the
-/// [`public_position`], from one read of the head.
+/// position a reader that starts now is handed (see [`join_point`]), from one read of the
+/// head.
 pub async fn starting_points(
     store: &dyn Store,
     channel: ConversationId,

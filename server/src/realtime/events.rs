@@ -150,6 +150,21 @@ impl Events {
         self.publish(Topic::channel(org, conversation), conversation, kind).await;
     }
 
+    /// To the reader's own streams: their unread state of a conversation after they marked
+    /// it read (on whichever device).
+    pub async fn unread_changed(
+        &self,
+        org: &str,
+        user: &str,
+        conversation: ConversationId,
+        read_up_to: MessageId,
+        (unread_count, mention_count): (u32, u32),
+    ) {
+        let kind =
+            Kind::UnreadChanged(pb::UnreadChanged { read_up_to, unread_count, mention_count });
+        self.publish(Topic::user(org, user), conversation, kind).await;
+    }
+
     /// To each of the user's conversations.
     pub async fn presence(&self, org: &str, user: &str, online: bool, in_: &[ConversationId]) {
         for conversation in in_ {

@@ -12,7 +12,7 @@ use super::{AttachmentClaim, HistoryQuery, Inserted, RoleChange, Store, StoreRes
 use crate::metrics::ControllerMetrics;
 use crate::model::{
     Attachment, AttachmentId, AuditEntry, Conversation, ConversationId, LogEntry, Member, Message,
-    MessageChange, MessageId, Notification, Role,
+    MessageChange, MessageId, Notification, ReadMarker, Role,
 };
 
 pub struct MeteredStore {
@@ -196,8 +196,8 @@ impl Store for MeteredStore {
         &self,
         channel: ConversationId,
         user: &str,
-        m: MessageId,
-    ) -> StoreResult<MessageId> {
+        m: ReadMarker,
+    ) -> StoreResult<ReadMarker> {
         timed(
             &self.metrics.store_write_seconds,
             "advance_read_marker",
@@ -220,11 +220,25 @@ impl Store for MeteredStore {
         &self,
         channel: ConversationId,
         user: &str,
-    ) -> StoreResult<Option<MessageId>> {
+    ) -> StoreResult<Option<ReadMarker>> {
         timed(
             &self.metrics.store_read_seconds,
             "get_read_marker",
             self.inner.get_read_marker(channel, user),
+        )
+        .await
+    }
+    async fn count_private_unread(
+        &self,
+        channel: ConversationId,
+        user: &str,
+        after: u64,
+        limit: usize,
+    ) -> StoreResult<usize> {
+        timed(
+            &self.metrics.store_read_seconds,
+            "count_private_unread",
+            self.inner.count_private_unread(channel, user, after, limit),
         )
         .await
     }

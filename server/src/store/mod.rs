@@ -15,6 +15,7 @@
 //! | message_buckets | channel id | bucket |
 //! | dedup | (channel id, sender, client_msg_id), with a TTL | |
 //! | read_markers | channel id | user id |
+//! | private_unread | (channel id, user id) | seq |
 //! | attachments | attachment id | |
 //! | pending_uploads | shard (id mod 16) | (expires at, attachment id) |
 //! | audit | (org, day) | entry id, newest first |
@@ -34,7 +35,7 @@ use async_trait::async_trait;
 
 use crate::model::{
     Attachment, AttachmentId, AuditEntry, Conversation, ConversationId, LogEntry, Member, Message,
-    MessageChange, MessageId, Notification, Role,
+    MessageChange, MessageId, Notification, ReadMarker, Role,
 };
 
 /// A failure of the storage engine itself (not of the caller's request).
@@ -174,7 +175,9 @@ pub trait Store: Send + Sync + 'static {
     /// client_msg_id) was seen within the dedup window, in which case the original comes
     /// back and nothing is written. The creation is appended to the conversation's log;
     /// the stored message carries its position (`created_seq` and `seq`, whatever the
-    /// caller's copy says).
+    /// caller's copy says). Sending marks read: the author's read marker moves to the new
+    /// message. A private message is kept unread for its recipient until their marker
+    /// passes it (see [`Store::count_private_unread`]).
     async fn insert_message(
         &self,
         message: &Message,
@@ -212,15 +215,17 @@ pub trait Store: Send + Sync + 'static {
         query: HistoryQuery,
     ) -> StoreResult<Vec<Message>>;
 
-    /// Moves a user's read marker forward to `message` (never back); returns the marker.
+    /// Moves a user's read marker forward to `marker` (by its place in the log; never
+    /// back) and forgets the private messages to them up to it; returns the marker as it
+    /// is now.
     async fn advance_read_marker(
         &self,
         channel: ConversationId,
         user: &str,
-        message: MessageId,
-    ) -> StoreResult<MessageId>;
+        marker: ReadMarker,
+    ) -> StoreResult<ReadMarker>;
 
-    /// Every read marker of a channel, by user id.
+    /// Every read marker of a channel: user id and the message they read up to.
     async fn list_read_markers(
         &self,
         channel: ConversationId,
@@ -231,7 +236,17 @@ pub trait Store: Send + Sync + 'static {
         &self,
         channel: ConversationId,
         user: &str,
-    ) -> StoreResult<Option<MessageId>>;
+    ) -> StoreResult<Option<ReadMarker>>;
+
+    /// How many private messages to `user` after log position `after` they have not read
+    /// (their marker has not passed), counted up to `limit`.
+    async fn count_private_unread(
+        &self,
+        channel: ConversationId,
+        user: &str,
+        after: u64,
+        limit: usize,
+    ) -> StoreResult<usize>;
 
     /// Mutes or unmutes the conversation for one member; false if they are not a member.
     async fn set_muted(&self, id: ConversationId, user: &str, muted: bool) -> StoreResult<bool>;

@@ -1,7 +1,7 @@
 //! Byte layouts of the embedded engine's keys. Integers are big-endian so that byte order
 //! is numeric order; strings (user and org ids, which never contain NUL) end with a NUL.
 
-use crate::model::{ConversationId, LogEntry, MessageChange, MessageId};
+use crate::model::{ConversationId, LogEntry, LogPoint, MessageChange, MessageId, ReadMarker};
 
 pub(super) fn conversation(id: ConversationId) -> [u8; 8] {
     id.to_be_bytes()
@@ -90,11 +90,6 @@ pub(super) fn parse_dedup_value(value: &[u8]) -> Option<(MessageId, i64)> {
     Some((u64_at(value, 0), u64_at(value, 8) as i64))
 }
 
-/// An id stored as a value (big-endian u64); 0 if malformed.
-pub(super) fn id_value(value: &[u8]) -> u64 {
-    value.try_into().map_or(0, u64::from_be_bytes)
-}
-
 /// Pending uploads sort by deadline, then id.
 pub(super) fn pending_upload(expires_at_ms: i64, id: u64) -> [u8; 16] {
     let mut key = [0; 16];
@@ -149,20 +144,57 @@ pub(super) fn log(channel: ConversationId, seq: u64) -> [u8; 16] {
     key
 }
 
-/// A log entry's predecessor and message.
-pub(super) fn log_value(entry: &LogEntry) -> [u8; 16] {
-    let mut value = [0; 16];
+/// A log entry's predecessor, message and count.
+pub(super) fn log_value(entry: &LogEntry) -> [u8; 24] {
+    let mut value = [0; 24];
     value[..8].copy_from_slice(&entry.prev.to_be_bytes());
-    value[8..].copy_from_slice(&entry.message_id.to_be_bytes());
+    value[8..16].copy_from_slice(&entry.message_id.to_be_bytes());
+    value[16..].copy_from_slice(&entry.count.to_be_bytes());
     value
 }
 
+/// Entries written before counts were kept (16 bytes) count 0.
 pub(super) fn parse_log(key: &[u8], value: &[u8]) -> Option<LogEntry> {
-    (key.len() == 16 && value.len() == 16).then(|| LogEntry {
+    (key.len() == 16 && (value.len() == 16 || value.len() == 24)).then(|| LogEntry {
         seq: u64_at(key, 8),
         prev: u64_at(value, 0),
         message_id: u64_at(value, 8),
+        count: if value.len() == 24 { u64_at(value, 16) } else { 0 },
     })
+}
+
+/// A read marker's message, position and count.
+pub(super) fn marker_value(marker: &ReadMarker) -> [u8; 24] {
+    let mut value = [0; 24];
+    value[..8].copy_from_slice(&marker.message_id.to_be_bytes());
+    value[8..16].copy_from_slice(&marker.at.seq.to_be_bytes());
+    value[16..].copy_from_slice(&marker.at.count.to_be_bytes());
+    value
+}
+
+/// Markers written before they had a place in the log (8 bytes: the message) have none.
+pub(super) fn parse_marker(value: &[u8]) -> Option<ReadMarker> {
+    match value.len() {
+        8 => Some(ReadMarker { message_id: u64_at(value, 0), at: LogPoint::default() }),
+        24 => Some(ReadMarker {
+            message_id: u64_at(value, 0),
+            at: LogPoint { seq: u64_at(value, 8), count: u64_at(value, 16) },
+        }),
+        _ => None,
+    }
+}
+
+/// A private message to `user` not yet read: channel, user, then its position.
+pub(super) fn private_unread(channel: ConversationId, user: &str, seq: u64) -> Vec<u8> {
+    let mut key = private_unread_prefix(channel, user);
+    key.extend_from_slice(&seq.to_be_bytes());
+    key
+}
+
+pub(super) fn private_unread_prefix(channel: ConversationId, user: &str) -> Vec<u8> {
+    let mut key = channel.to_be_bytes().to_vec();
+    push_str(&mut key, user);
+    key
 }
 
 fn push_str(key: &mut Vec<u8>, s: &str) {

@@ -23,9 +23,9 @@ use super::{
 };
 use crate::ids::bucket_of;
 use crate::model::{
-    Attachment, AttachmentId, AttachmentState, AuditEntry, Conversation, ConversationId, LogEntry,
-    Member, Message, MessageChange, MessageId, Notification, Role, audit_day, change_hour,
-    unbroken_from,
+    Attachment, AttachmentId, AttachmentState, AuditEntry, Conversation, ConversationId, LogChange,
+    LogEntry, Member, Message, MessageChange, MessageId, Notification, ReadMarker, Role, audit_day,
+    change_hour, unbroken_from,
 };
 
 /// How long a (channel, sender, client_msg_id) key keeps answering with the original.
@@ -52,6 +52,7 @@ struct Tables {
     message_changes: Keyspace,
     notifications: Keyspace,
     conversation_log: Keyspace,
+    private_unread: Keyspace,
 }
 
 pub struct EmbeddedStore {
@@ -86,6 +87,7 @@ impl EmbeddedStore {
             message_changes: table("message_changes")?,
             notifications: table("notifications")?,
             conversation_log: table("conversation_log")?,
+            private_unread: table("private_unread")?,
         };
         let commits = GroupCommit::new(db.clone());
         Ok(EmbeddedStore { db, tables, write_lock: Mutex::new(()), commits })
@@ -187,7 +189,12 @@ impl Tables {
         created: bool,
     ) -> StoreResult<LogEntry> {
         let head = self.log_head(message.channel_id)?;
-        let entry = LogEntry::next(head.as_ref(), message.id, switchboard_proto::ids::now_us());
+        let change = match created {
+            true => LogChange::of_new(message),
+            false => LogChange::Other,
+        };
+        let now = switchboard_proto::ids::now_us();
+        let entry = LogEntry::next(head.as_ref(), message.id, change, now);
         batch.insert(
             &self.conversation_log,
             &keys::log(message.channel_id, entry.seq)[..],
@@ -203,6 +210,43 @@ impl Tables {
         let key = keys::message(message.channel_id, bucket_of(message.id), message.id);
         batch.insert(&self.messages, &key[..], encode(&stored));
         Ok(entry)
+    }
+
+    fn read_marker(&self, channel: ConversationId, user: &str) -> StoreResult<Option<ReadMarker>> {
+        let Some(value) = self.read_markers.get(keys::member(channel, user))? else {
+            return Ok(None);
+        };
+        let marker = keys::parse_marker(&value).ok_or_else(|| StoreError::Corrupt {
+            table: "read_markers",
+            reason: format!("a {}-byte value", value.len()),
+        })?;
+        Ok(Some(marker))
+    }
+
+    /// Moves a read marker forward (see [`Store::advance_read_marker`]).
+    fn advance_read_marker(
+        &self,
+        batch: &mut OwnedWriteBatch,
+        channel: ConversationId,
+        user: &str,
+        marker: ReadMarker,
+    ) -> StoreResult<ReadMarker> {
+        if let Some(current) = self.read_marker(channel, user)?
+            && marker.at.seq <= current.at.seq
+        {
+            return Ok(current);
+        }
+        batch.insert(
+            &self.read_markers,
+            keys::member(channel, user),
+            &keys::marker_value(&marker)[..],
+        );
+        let read = keys::private_unread(channel, user, 0)
+            ..=keys::private_unread(channel, user, marker.at.seq);
+        for row in self.private_unread.range(read) {
+            batch.remove(&self.private_unread, row.key()?);
+        }
+        Ok(marker)
     }
 
     fn put_notification(&self, batch: &mut OwnedWriteBatch, n: &Notification) {
@@ -491,6 +535,12 @@ impl Store for EmbeddedStore {
             }
             let bucket = bucket_of(message.id);
             let entry = t.put_logged_message(batch, message, true)?;
+            let sent = ReadMarker { message_id: message.id, at: entry.point() };
+            t.advance_read_marker(batch, message.channel_id, &message.from, sent)?;
+            if let Some(to) = &message.to {
+                let key = keys::private_unread(message.channel_id, to, entry.seq);
+                batch.insert(&t.private_unread, key, &[][..]);
+            }
             // Only a bucket's first message writes its index entry: rewriting it every time
             // piles up versions of one key that every history read must step over.
             let bucket_key = keys::message_bucket(message.channel_id, bucket);
@@ -591,18 +641,9 @@ impl Store for EmbeddedStore {
         &self,
         channel: ConversationId,
         user: &str,
-        message: MessageId,
-    ) -> StoreResult<MessageId> {
-        let key = keys::member(channel, user);
-        self.write(|t, batch| {
-            let current = t.read_markers.get(&key)?.map_or(0, |v| keys::id_value(&v));
-            if message <= current {
-                return Ok(current);
-            }
-            batch.insert(&t.read_markers, key.clone(), &message.to_be_bytes()[..]);
-            Ok(message)
-        })
-        .await
+        marker: ReadMarker,
+    ) -> StoreResult<ReadMarker> {
+        self.write(|t, batch| t.advance_read_marker(batch, channel, user, marker)).await
     }
 
     async fn list_read_markers(
@@ -613,7 +654,11 @@ impl Store for EmbeddedStore {
         for item in self.tables.read_markers.prefix(keys::conversation(channel)) {
             let (key, value) = item.into_inner()?;
             let user = String::from_utf8_lossy(keys::member_user(&key)).into_owned();
-            markers.push((user, keys::id_value(&value)));
+            let marker = keys::parse_marker(&value).ok_or_else(|| StoreError::Corrupt {
+                table: "read_markers",
+                reason: format!("a {}-byte value", value.len()),
+            })?;
+            markers.push((user, marker.message_id));
         }
         Ok(markers)
     }
@@ -622,8 +667,26 @@ impl Store for EmbeddedStore {
         &self,
         channel: ConversationId,
         user: &str,
-    ) -> StoreResult<Option<MessageId>> {
-        Ok(self.tables.read_markers.get(keys::member(channel, user))?.map(|v| keys::id_value(&v)))
+    ) -> StoreResult<Option<ReadMarker>> {
+        self.tables.read_marker(channel, user)
+    }
+
+    async fn count_private_unread(
+        &self,
+        channel: ConversationId,
+        user: &str,
+        after: u64,
+        limit: usize,
+    ) -> StoreResult<usize> {
+        let Some(low) = after.checked_add(1) else { return Ok(0) };
+        let unread = keys::private_unread(channel, user, low)
+            ..=keys::private_unread(channel, user, u64::MAX);
+        let mut counted = 0;
+        for row in self.tables.private_unread.range(unread).take(limit) {
+            row.key()?;
+            counted += 1;
+        }
+        Ok(counted)
     }
 
     async fn set_muted(&self, id: ConversationId, user: &str, muted: bool) -> StoreResult<bool> {

@@ -31,8 +31,9 @@ use super::{
 use crate::config::ScyllaConfig;
 use crate::ids::bucket_of;
 use crate::model::{
-    Attachment, AttachmentId, AttachmentState, AuditEntry, Conversation, ConversationId, LogEntry,
-    Member, Message, MessageChange, MessageId, Notification, Role, change_hour, unbroken_from,
+    Attachment, AttachmentId, AttachmentState, AuditEntry, Conversation, ConversationId, LogChange,
+    LogEntry, LogPoint, Member, Message, MessageChange, MessageId, Notification, ReadMarker, Role,
+    change_hour, unbroken_from,
 };
 
 /// How many times a read retries when another controller's write it depends on (the rows
@@ -121,13 +122,13 @@ impl ScyllaStore {
     /// The entry the conversation's log head names (it may not be in the log yet: its
     /// writer appends it after advancing the head).
     async fn head_row(&self, channel: ConversationId) -> StoreResult<Option<LogEntry>> {
-        let rows: Vec<(i64, i64, i64)> = self.rows("log_head_get", (to_i64(channel),)).await?;
+        let rows: Vec<LogRow> = self.rows("log_head_get", (to_i64(channel),)).await?;
         Ok(rows.first().map(|row| log_entry(*row)))
     }
 
     async fn log_entry(&self, channel: ConversationId, seq: u64) -> StoreResult<Option<LogEntry>> {
         let key = (to_i64(channel), log_hour(seq), to_i64(seq));
-        let rows: Vec<(i64, i64, i64)> = self.rows("log_entry_get", key).await?;
+        let rows: Vec<LogRow> = self.rows("log_entry_get", key).await?;
         Ok(rows.first().map(|row| log_entry(*row)))
     }
 
@@ -149,18 +150,24 @@ impl ScyllaStore {
         &self,
         channel: ConversationId,
         message_id: MessageId,
+        change: LogChange,
     ) -> StoreResult<LogEntry> {
         for _ in 0..APPEND_ATTEMPTS {
             let head = self.head_row(channel).await?;
             if let Some(head) = &head {
                 self.put_log_entry(channel, head).await?;
             }
-            let entry = LogEntry::next(head.as_ref(), message_id, switchboard_proto::ids::now_us());
+            let now = switchboard_proto::ids::now_us();
+            let entry = LogEntry::next(head.as_ref(), message_id, change, now);
             let new = (to_i64(entry.seq), to_i64(entry.prev), to_i64(message_id));
+            let count = to_i64(entry.count);
             let (won, _) = match head {
-                None => self.lwt("log_head_create", (to_i64(channel), new.0, new.1, new.2)).await?,
+                None => {
+                    let values = (to_i64(channel), new.0, new.1, new.2, count);
+                    self.lwt("log_head_create", values).await?
+                }
                 Some(head) => {
-                    let values = (new.0, new.1, new.2, to_i64(channel), to_i64(head.seq));
+                    let values = (new.0, new.1, new.2, count, to_i64(channel), to_i64(head.seq));
                     self.lwt("log_head_advance", values).await?
                 }
             };
@@ -171,6 +178,47 @@ impl ScyllaStore {
         Err(StoreError::Scylla(format!(
             "conversation {channel}: its log head kept moving for {APPEND_ATTEMPTS} attempts"
         )))
+    }
+
+    /// Moves a read marker forward by compare-and-set on its position, then forgets the
+    /// private messages to the user up to where it stands.
+    async fn advance_marker(
+        &self,
+        channel: ConversationId,
+        user: &str,
+        marker: ReadMarker,
+    ) -> StoreResult<ReadMarker> {
+        let (id, seq, count) =
+            (to_i64(marker.message_id), to_i64(marker.at.seq), to_i64(marker.at.count));
+        let key = (to_i64(channel), user);
+        let mut now = None;
+        for _ in 0..APPEND_ATTEMPTS {
+            let rows: Vec<MarkerRow> = self.rows("read_marker_get", key).await?;
+            let (moved, _) = match rows.first() {
+                None => self.lwt("read_marker_create", (key.0, key.1, id, seq, count)).await?,
+                Some(row @ (_, Some(known), _)) if *known >= seq => {
+                    now = Some(read_marker(*row));
+                    break;
+                }
+                Some((_, Some(_), _)) => {
+                    self.lwt("read_marker_advance", (id, seq, count, key.0, key.1, seq)).await?
+                }
+                Some((_, None, _)) => {
+                    self.lwt("read_marker_advance_unplaced", (id, seq, count, key.0, key.1)).await?
+                }
+            };
+            if moved {
+                now = Some(marker);
+                break;
+            }
+        }
+        let Some(now) = now else {
+            return Err(StoreError::Scylla(format!(
+                "conversation {channel}: {user}'s read marker kept moving for {APPEND_ATTEMPTS} attempts"
+            )));
+        };
+        self.run("private_unread_forget", (key.0, key.1, to_i64(now.at.seq))).await?;
+        Ok(now)
     }
 
     async fn member_count(&self, id: ConversationId) -> StoreResult<u32> {
@@ -490,7 +538,8 @@ impl Store for ScyllaStore {
             }
         }
         let bucket = bucket_of(message.id) as i32;
-        let entry = self.next_log_entry(message.channel_id, message.id).await?;
+        let entry =
+            self.next_log_entry(message.channel_id, message.id, LogChange::of_new(message)).await?;
         let mut batch = Batch::new(BatchType::Logged);
         for name in [
             "message_insert",
@@ -512,6 +561,14 @@ impl Store for ScyllaStore {
             log_hour,
         );
         self.session.batch(&batch, values).await.map_err(failed)?;
+        // After the batch (a compare-and-set cannot be in one): until then, the author's
+        // own message counts as unread to them.
+        let sent = ReadMarker { message_id: message.id, at: entry.point() };
+        self.advance_marker(message.channel_id, &message.from, sent).await?;
+        if let Some(to) = &message.to {
+            let values = (to_i64(message.channel_id), to.as_str(), to_i64(entry.seq));
+            self.run("private_unread_insert", values).await?;
+        }
         // Not in the batch: an `@all` can notify thousands, more than one batch may carry.
         // Once the message is stored the send succeeds; notifications that cannot be
         // written are lost, as they would be if the controller stopped here.
@@ -532,7 +589,7 @@ impl Store for ScyllaStore {
     }
 
     async fn update_message(&self, m: &Message, at_ms: i64) -> StoreResult<LogEntry> {
-        let entry = self.next_log_entry(m.channel_id, m.id).await?;
+        let entry = self.next_log_entry(m.channel_id, m.id, LogChange::Other).await?;
         let mut batch = Batch::new(BatchType::Logged);
         for name in ["message_update", "change_insert", "log_insert", "log_hour_insert"] {
             batch.append_statement(self.statement(name).clone());
@@ -559,7 +616,7 @@ impl Store for ScyllaStore {
                 break;
             }
             let left = (limit - entries.len()) as i32;
-            let rows: Vec<(i64, i64, i64)> =
+            let rows: Vec<LogRow> =
                 self.rows("log_range_after", (to_i64(channel), hour, to_i64(after), left)).await?;
             entries.extend(rows.into_iter().map(log_entry));
         }
@@ -615,27 +672,9 @@ impl Store for ScyllaStore {
         &self,
         channel: ConversationId,
         user: &str,
-        message: MessageId,
-    ) -> StoreResult<MessageId> {
-        let (created, current) =
-            self.lwt("read_marker_create", (to_i64(channel), user, to_i64(message))).await?;
-        if created {
-            return Ok(message);
-        }
-        let mut known = rows::id_column(&current, "message_id")?;
-        while message > known {
-            let (moved, current) = self
-                .lwt(
-                    "read_marker_advance",
-                    (to_i64(message), to_i64(channel), user, to_i64(message)),
-                )
-                .await?;
-            if moved {
-                return Ok(message);
-            }
-            known = rows::id_column(&current, "message_id")?;
-        }
-        Ok(known)
+        marker: ReadMarker,
+    ) -> StoreResult<ReadMarker> {
+        self.advance_marker(channel, user, marker).await
     }
 
     async fn list_read_markers(
@@ -650,9 +689,21 @@ impl Store for ScyllaStore {
         &self,
         channel: ConversationId,
         user: &str,
-    ) -> StoreResult<Option<MessageId>> {
-        let rows: Vec<(i64,)> = self.rows("read_marker_get", (to_i64(channel), user)).await?;
-        Ok(rows.first().map(|(id,)| *id as u64))
+    ) -> StoreResult<Option<ReadMarker>> {
+        let rows: Vec<MarkerRow> = self.rows("read_marker_get", (to_i64(channel), user)).await?;
+        Ok(rows.first().map(|row| read_marker(*row)))
+    }
+
+    async fn count_private_unread(
+        &self,
+        channel: ConversationId,
+        user: &str,
+        after: u64,
+        limit: usize,
+    ) -> StoreResult<usize> {
+        let values = (to_i64(channel), user, to_i64(after), limit as i32);
+        let rows: Vec<(i64,)> = self.rows("private_unread_after", values).await?;
+        Ok(rows.len())
     }
 
     async fn set_muted(&self, id: ConversationId, user: &str, muted: bool) -> StoreResult<bool> {
@@ -785,8 +836,21 @@ fn log_hour(seq: u64) -> i32 {
     (seq / 3_600_000_000) as i32
 }
 
-fn log_entry((seq, prev, message_id): (i64, i64, i64)) -> LogEntry {
-    LogEntry { seq: seq as u64, prev: prev as u64, message_id: message_id as u64 }
+/// A log entry as selected: position, the one before, message, count (none before schema
+/// version 7).
+type LogRow = (i64, i64, i64, Option<i64>);
+
+/// A read marker as selected: message, position and count (none before schema version 7).
+type MarkerRow = (i64, Option<i64>, Option<i64>);
+
+fn read_marker((message_id, seq, count): MarkerRow) -> ReadMarker {
+    let at = LogPoint { seq: seq.unwrap_or(0) as u64, count: count.unwrap_or(0) as u64 };
+    ReadMarker { message_id: message_id as u64, at }
+}
+
+fn log_entry((seq, prev, message_id, count): LogRow) -> LogEntry {
+    let count = count.unwrap_or(0) as u64;
+    LogEntry { seq: seq as u64, prev: prev as u64, message_id: message_id as u64, count }
 }
 
 /// The `log_insert` and `log_hour_insert` values of an entry.
@@ -794,12 +858,10 @@ fn log_entry((seq, prev, message_id): (i64, i64, i64)) -> LogEntry {
 fn log_values(
     channel: ConversationId,
     entry: &LogEntry,
-) -> ((i64, i32, i64, i64, i64), (i64, i32)) {
+) -> ((i64, i32, i64, i64, i64, i64), (i64, i32)) {
     let hour = log_hour(entry.seq);
-    (
-        (to_i64(channel), hour, to_i64(entry.seq), to_i64(entry.prev), to_i64(entry.message_id)),
-        (to_i64(channel), hour),
-    )
+    let (seq, prev, message_id) = (to_i64(entry.seq), to_i64(entry.prev), to_i64(entry.message_id));
+    ((to_i64(channel), hour, seq, prev, message_id, to_i64(entry.count)), (to_i64(channel), hour))
 }
 
 /// The `change_insert` values of a change to `m` at `at_ms`.

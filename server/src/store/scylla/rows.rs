@@ -12,7 +12,8 @@ use scylla::value::{CqlValue, MaybeUnset};
 use crate::ids::bucket_of;
 use crate::model::{
     Attachment, AttachmentState, AuditAction, AuditEntry, Conversation, ConversationId, Kind,
-    Member, Message, MessageType, Notification, NotificationReason, Role, Visibility, audit_day,
+    LogPoint, Member, Message, MessageType, Notification, NotificationReason, Role, Visibility,
+    audit_day,
 };
 use crate::store::{StoreError, StoreResult};
 
@@ -79,19 +80,30 @@ fn message_type(name: &str) -> StoreResult<MessageType> {
     })
 }
 
-/// `members` values in insert order: conversation, user, role, joined at, muted.
+/// `members` values in insert order: conversation, user, role, joined at, muted, and
+/// the log's position and count when they joined.
+#[allow(clippy::type_complexity)]
 pub(super) fn member_values(
     id: ConversationId,
     m: &Member,
-) -> (i64, String, &'static str, i64, bool) {
-    (to_i64(id), m.user_id.clone(), role_name(m.role), m.joined_at_ms, m.muted)
+) -> (i64, String, &'static str, i64, bool, i64, i64) {
+    let joined = (to_i64(m.joined.seq), to_i64(m.joined.count));
+    (to_i64(id), m.user_id.clone(), role_name(m.role), m.joined_at_ms, m.muted, joined.0, joined.1)
 }
 
-/// A `members` row as selected: user, role, joined at, muted.
-pub(super) type MemberRow = (String, String, i64, Option<bool>);
+/// A `members` row as selected: user, role, joined at, muted, joined position and count.
+pub(super) type MemberRow = (String, String, i64, Option<bool>, Option<i64>, Option<i64>);
 
-pub(super) fn member((user_id, role_name, joined_at_ms, muted): MemberRow) -> StoreResult<Member> {
-    Ok(Member { user_id, role: role(&role_name)?, joined_at_ms, muted: muted.unwrap_or(false) })
+pub(super) fn member(
+    (user_id, role_name, joined_at_ms, muted, seq, count): MemberRow,
+) -> StoreResult<Member> {
+    Ok(Member {
+        user_id,
+        role: role(&role_name)?,
+        joined_at_ms,
+        muted: muted.unwrap_or(false),
+        joined: LogPoint { seq: seq.unwrap_or(0) as u64, count: count.unwrap_or(0) as u64 },
+    })
 }
 
 #[derive(DeserializeRow)]

@@ -50,6 +50,8 @@ pub const TABLES: &[Table] = &[
             ("role", "text"),
             ("joined_at_ms", "bigint"),
             ("muted", "boolean"),
+            ("joined_seq", "bigint"),
+            ("joined_count", "bigint"),
         ],
         partition_key: &["conversation_id"],
         clustering: &[("user_id", false)],
@@ -134,9 +136,23 @@ pub const TABLES: &[Table] = &[
     },
     Table {
         name: "read_markers",
-        columns: &[("channel_id", "bigint"), ("user_id", "text"), ("message_id", "bigint")],
+        columns: &[
+            ("channel_id", "bigint"),
+            ("user_id", "text"),
+            ("message_id", "bigint"),
+            ("seq", "bigint"),
+            ("message_count", "bigint"),
+        ],
         partition_key: &["channel_id"],
         clustering: &[("user_id", false)],
+        options: "",
+    },
+    // The private messages to a member that their read marker has not passed yet.
+    Table {
+        name: "private_unread",
+        columns: &[("channel_id", "bigint"), ("user_id", "text"), ("seq", "bigint")],
+        partition_key: &["channel_id", "user_id"],
+        clustering: &[("seq", false)],
         options: "",
     },
     Table {
@@ -229,6 +245,7 @@ pub const TABLES: &[Table] = &[
             ("seq", "bigint"),
             ("prev", "bigint"),
             ("message_id", "bigint"),
+            ("message_count", "bigint"),
         ],
         partition_key: &["channel_id", "hour"],
         clustering: &[("seq", false)],
@@ -251,6 +268,7 @@ pub const TABLES: &[Table] = &[
             ("seq", "bigint"),
             ("prev", "bigint"),
             ("message_id", "bigint"),
+            ("message_count", "bigint"),
         ],
         partition_key: &["channel_id"],
         clustering: &[],
@@ -269,7 +287,7 @@ pub const TABLES: &[Table] = &[
 pub const PENDING_SHARDS: i32 = 16;
 
 /// The latest schema version.
-pub const LATEST: i32 = 6;
+pub const LATEST: i32 = 7;
 
 /// Tables created after version 1, with the version that created them.
 const ADDED_TABLES: &[(&str, i32)] = &[
@@ -281,6 +299,7 @@ const ADDED_TABLES: &[(&str, i32)] = &[
     ("conversation_log", 6),
     ("log_hours", 6),
     ("log_heads", 6),
+    ("private_unread", 7),
 ];
 
 /// Columns added to existing tables after version 1: (table, column, version).
@@ -291,6 +310,12 @@ const ADDED_COLUMNS: &[(&str, &str, i32)] = &[
     ("messages", "deleted_by", 6),
     ("messages", "created_seq", 6),
     ("messages", "seq", 6),
+    ("members", "joined_seq", 7),
+    ("members", "joined_count", 7),
+    ("read_markers", "seq", 7),
+    ("read_markers", "message_count", 7),
+    ("conversation_log", "message_count", 7),
+    ("log_heads", "message_count", 7),
 ];
 
 fn table_version(name: &str) -> i32 {
@@ -390,6 +415,7 @@ pub fn migrations(keyspace: &str, replication: &Replication) -> Vec<Migration> {
         (4, "message change feed"),
         (5, "mentions and notifications"),
         (6, "conversation logs"),
+        (7, "unread counts kept in the log"),
     ] {
         let mut statements: Vec<String> = TABLES
             .iter()

@@ -24,19 +24,19 @@ pub(super) const STATEMENTS: &[(&str, &str)] = &[
     ("member_count_get", "SELECT members FROM {ks}.member_counts WHERE conversation_id = ?"),
     (
         "member_insert",
-        "INSERT INTO {ks}.members (conversation_id, user_id, role, joined_at_ms, muted) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO {ks}.members (conversation_id, user_id, role, joined_at_ms, muted, joined_seq, joined_count) VALUES (?, ?, ?, ?, ?, ?, ?)",
     ),
     (
         "member_insert_new",
-        "INSERT INTO {ks}.members (conversation_id, user_id, role, joined_at_ms, muted) VALUES (?, ?, ?, ?, ?) IF NOT EXISTS",
+        "INSERT INTO {ks}.members (conversation_id, user_id, role, joined_at_ms, muted, joined_seq, joined_count) VALUES (?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS",
     ),
     (
         "member_get",
-        "SELECT user_id, role, joined_at_ms, muted FROM {ks}.members WHERE conversation_id = ? AND user_id = ?",
+        "SELECT user_id, role, joined_at_ms, muted, joined_seq, joined_count FROM {ks}.members WHERE conversation_id = ? AND user_id = ?",
     ),
     (
         "member_list",
-        "SELECT user_id, role, joined_at_ms, muted FROM {ks}.members WHERE conversation_id = ? AND user_id > ? LIMIT ?",
+        "SELECT user_id, role, joined_at_ms, muted, joined_seq, joined_count FROM {ks}.members WHERE conversation_id = ? AND user_id > ? LIMIT ?",
     ),
     (
         "member_delete",
@@ -82,28 +82,31 @@ pub(super) const STATEMENTS: &[(&str, &str)] = &[
         "message_logged",
         "UPDATE {ks}.messages SET created_seq = ?, seq = ? WHERE channel_id = ? AND bucket = ? AND message_id = ?",
     ),
-    ("log_head_get", "SELECT seq, prev, message_id FROM {ks}.log_heads WHERE channel_id = ?"),
+    (
+        "log_head_get",
+        "SELECT seq, prev, message_id, message_count FROM {ks}.log_heads WHERE channel_id = ?",
+    ),
     (
         "log_head_create",
-        "INSERT INTO {ks}.log_heads (channel_id, seq, prev, message_id) VALUES (?, ?, ?, ?) IF NOT EXISTS",
+        "INSERT INTO {ks}.log_heads (channel_id, seq, prev, message_id, message_count) VALUES (?, ?, ?, ?, ?) IF NOT EXISTS",
     ),
     (
         "log_head_advance",
-        "UPDATE {ks}.log_heads SET seq = ?, prev = ?, message_id = ? WHERE channel_id = ? IF seq = ?",
+        "UPDATE {ks}.log_heads SET seq = ?, prev = ?, message_id = ?, message_count = ? WHERE channel_id = ? IF seq = ?",
     ),
     (
         "log_insert",
-        "INSERT INTO {ks}.conversation_log (channel_id, hour, seq, prev, message_id) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO {ks}.conversation_log (channel_id, hour, seq, prev, message_id, message_count) VALUES (?, ?, ?, ?, ?, ?)",
     ),
     ("log_hour_insert", "INSERT INTO {ks}.log_hours (channel_id, hour) VALUES (?, ?)"),
     ("log_hour_range_from", "SELECT hour FROM {ks}.log_hours WHERE channel_id = ? AND hour >= ?"),
     (
         "log_entry_get",
-        "SELECT seq, prev, message_id FROM {ks}.conversation_log WHERE channel_id = ? AND hour = ? AND seq = ?",
+        "SELECT seq, prev, message_id, message_count FROM {ks}.conversation_log WHERE channel_id = ? AND hour = ? AND seq = ?",
     ),
     (
         "log_range_after",
-        "SELECT seq, prev, message_id FROM {ks}.conversation_log WHERE channel_id = ? AND hour = ? AND seq > ? LIMIT ?",
+        "SELECT seq, prev, message_id, message_count FROM {ks}.conversation_log WHERE channel_id = ? AND hour = ? AND seq > ? LIMIT ?",
     ),
     (
         "message_range_desc",
@@ -128,11 +131,28 @@ pub(super) const STATEMENTS: &[(&str, &str)] = &[
     ),
     (
         "read_marker_create",
-        "INSERT INTO {ks}.read_markers (channel_id, user_id, message_id) VALUES (?, ?, ?) IF NOT EXISTS",
+        "INSERT INTO {ks}.read_markers (channel_id, user_id, message_id, seq, message_count) VALUES (?, ?, ?, ?, ?) IF NOT EXISTS",
     ),
     (
         "read_marker_advance",
-        "UPDATE {ks}.read_markers SET message_id = ? WHERE channel_id = ? AND user_id = ? IF message_id < ?",
+        "UPDATE {ks}.read_markers SET message_id = ?, seq = ?, message_count = ? WHERE channel_id = ? AND user_id = ? IF seq < ?",
+    ),
+    // A marker written before markers had a place in the log (schema version 7) has none.
+    (
+        "read_marker_advance_unplaced",
+        "UPDATE {ks}.read_markers SET message_id = ?, seq = ?, message_count = ? WHERE channel_id = ? AND user_id = ? IF seq = null",
+    ),
+    (
+        "private_unread_insert",
+        "INSERT INTO {ks}.private_unread (channel_id, user_id, seq) VALUES (?, ?, ?)",
+    ),
+    (
+        "private_unread_forget",
+        "DELETE FROM {ks}.private_unread WHERE channel_id = ? AND user_id = ? AND seq <= ?",
+    ),
+    (
+        "private_unread_after",
+        "SELECT seq FROM {ks}.private_unread WHERE channel_id = ? AND user_id = ? AND seq > ? LIMIT ?",
     ),
     ("read_marker_list", "SELECT user_id, message_id FROM {ks}.read_markers WHERE channel_id = ?"),
     (
@@ -185,7 +205,7 @@ pub(super) const STATEMENTS: &[(&str, &str)] = &[
     ),
     (
         "read_marker_get",
-        "SELECT message_id FROM {ks}.read_markers WHERE channel_id = ? AND user_id = ?",
+        "SELECT message_id, seq, message_count FROM {ks}.read_markers WHERE channel_id = ? AND user_id = ?",
     ),
     (
         "notification_insert",
