@@ -59,6 +59,11 @@ export interface SwitchboardEvents {
   typing: { conversationId: bigint; userId: string; typing: boolean };
   presence: { userId: string; online: boolean };
   read: { conversationId: bigint; userId: string; messageId: bigint };
+  /** The user marked a conversation read (here or on another device): its unread and
+   * mention counts now, as `conversations()` would give them. Between two of these, a
+   * client adds one for each message of someone else it receives, and clears the count
+   * on a message of the user's own (sending marks read). */
+  unread: { conversationId: bigint; readUpTo: bigint; unreadCount: number; mentionCount: number };
   state: ConnectionState;
   /** Every event, as the relay sent it. */
   event: Event;
@@ -446,6 +451,14 @@ export class SwitchboardClient {
         break;
       case "readReceipt":
         this.emit("read", { conversationId: event.conversationId, userId: kind.value.userId, messageId: kind.value.messageId });
+        break;
+      case "unreadChanged":
+        this.emit("unread", {
+          conversationId: event.conversationId,
+          readUpTo: kind.value.readUpTo,
+          unreadCount: kind.value.unreadCount,
+          mentionCount: kind.value.mentionCount,
+        });
         break;
     }
     this.emit("event", event);

@@ -165,6 +165,21 @@ describe("SwitchboardClient", () => {
     expect((await b.conversations()).find((c) => c.id === channel)?.muted).toBe(true);
   });
 
+  it("reading on one device clears the badge on the others", async () => {
+    const [alice, bob] = [unique("alice"), unique("bob")];
+    const a = connect(alice);
+    const channel = await team(a, [bob]);
+    const [phone, desktop] = [connect(bob), connect(bob)];
+    await Promise.all([live(phone), live(desktop)]);
+    const first = await a.send(channel, "one");
+    await a.send(channel, "two");
+    expect((await desktop.conversations()).find((c) => c.id === channel)?.unreadCount).toBe(2);
+
+    const cleared = next(desktop, "unread", (u) => u.conversationId === channel);
+    await phone.markRead(channel, first.id);
+    expect(await cleared).toEqual({ conversationId: channel, readUpTo: first.id, unreadCount: 1, mentionCount: 0 });
+  });
+
   it("resumes after a disconnect with every missed message once, in order, and the edits and deletes made meanwhile", async () => {
     const [alice, bob] = [unique("alice"), unique("bob")];
     const a = connect(alice);

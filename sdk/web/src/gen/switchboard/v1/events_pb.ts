@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file switchboard/v1/events.proto.
  */
 export const file_switchboard_v1_events: GenFile = /*@__PURE__*/
-  fileDesc("Chtzd2l0Y2hib2FyZC92MS9ldmVudHMucHJvdG8SDnN3aXRjaGJvYXJkLnYxIqkFCgVFdmVudBIXCg9jb252ZXJzYXRpb25faWQYASABKAQSCwoDc2VxGA0gASgEEjkKD21lc3NhZ2VfY3JlYXRlZBgCIAEoCzIeLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2VDcmVhdGVkSAASNwoObWVzc2FnZV9lZGl0ZWQYAyABKAsyHS5zd2l0Y2hib2FyZC52MS5NZXNzYWdlRWRpdGVkSAASOQoPbWVzc2FnZV9kZWxldGVkGAQgASgLMh4uc3dpdGNoYm9hcmQudjEuTWVzc2FnZURlbGV0ZWRIABI1Cg1tZW1iZXJfam9pbmVkGAUgASgLMhwuc3dpdGNoYm9hcmQudjEuTWVtYmVySm9pbmVkSAASMQoLbWVtYmVyX2xlZnQYBiABKAsyGi5zd2l0Y2hib2FyZC52MS5NZW1iZXJMZWZ0SAASQAoTbWVtYmVyX3JvbGVfY2hhbmdlZBgHIAEoCzIhLnN3aXRjaGJvYXJkLnYxLk1lbWJlclJvbGVDaGFuZ2VkSAASQwoUY29udmVyc2F0aW9uX3VwZGF0ZWQYCCABKAsyIy5zd2l0Y2hib2FyZC52MS5Db252ZXJzYXRpb25VcGRhdGVkSAASRQoVY29udmVyc2F0aW9uX2FyY2hpdmVkGAkgASgLMiQuc3dpdGNoYm9hcmQudjEuQ29udmVyc2F0aW9uQXJjaGl2ZWRIABIoCgZ0eXBpbmcYCiABKAsyFi5zd2l0Y2hib2FyZC52MS5UeXBpbmdIABIzCgxyZWFkX3JlY2VpcHQYCyABKAsyGy5zd2l0Y2hib2FyZC52MS5SZWFkUmVjZWlwdEgAEiwKCHByZXNlbmNlGAwgASgLMhguc3dpdGNoYm9hcmQudjEuUHJlc2VuY2VIAEIGCgRraW5kIjoKDk1lc3NhZ2VDcmVhdGVkEigKB21lc3NhZ2UYASABKAsyFy5zd2l0Y2hib2FyZC52MS5NZXNzYWdlIjkKDU1lc3NhZ2VFZGl0ZWQSKAoHbWVzc2FnZRgBIAEoCzIXLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2UiTgoOTWVzc2FnZURlbGV0ZWQSKAoHbWVzc2FnZRgBIAEoCzIXLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2USEgoKZGVsZXRlZF9ieRgCIAEoCSKWAQoMTWVtYmVySm9pbmVkEiYKBm1lbWJlchgBIAEoCzIWLnN3aXRjaGJvYXJkLnYxLk1lbWJlchIQCghhZGRlZF9ieRgCIAEoCRIyCgxjb252ZXJzYXRpb24YAyABKAsyHC5zd2l0Y2hib2FyZC52MS5Db252ZXJzYXRpb24SGAoQcmVwbGF5X2FmdGVyX3NlcRgEIAEoBCIxCgpNZW1iZXJMZWZ0Eg8KB3VzZXJfaWQYASABKAkSEgoKcmVtb3ZlZF9ieRgCIAEoCSJPChFNZW1iZXJSb2xlQ2hhbmdlZBImCgZtZW1iZXIYASABKAsyFi5zd2l0Y2hib2FyZC52MS5NZW1iZXISEgoKY2hhbmdlZF9ieRgCIAEoCSJdChNDb252ZXJzYXRpb25VcGRhdGVkEjIKDGNvbnZlcnNhdGlvbhgBIAEoCzIcLnN3aXRjaGJvYXJkLnYxLkNvbnZlcnNhdGlvbhISCgp1cGRhdGVkX2J5GAIgASgJIl8KFENvbnZlcnNhdGlvbkFyY2hpdmVkEjIKDGNvbnZlcnNhdGlvbhgBIAEoCzIcLnN3aXRjaGJvYXJkLnYxLkNvbnZlcnNhdGlvbhITCgthcmNoaXZlZF9ieRgCIAEoCSJACgZUeXBpbmcSDwoHdXNlcl9pZBgBIAEoCRIOCgZ0eXBpbmcYAiABKAgSFQoNZXhwaXJlc19pbl9tcxgDIAEoDSJECgtSZWFkUmVjZWlwdBIPCgd1c2VyX2lkGAEgASgJEhIKCm1lc3NhZ2VfaWQYAiABKAQSEAoIYXVkaWVuY2UYAyADKAkiOAoIUHJlc2VuY2USCwoDb3JnGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSDgoGb25saW5lGAMgASgIYgZwcm90bzM", [file_switchboard_v1_conversation, file_switchboard_v1_message]);
+  fileDesc("Chtzd2l0Y2hib2FyZC92MS9ldmVudHMucHJvdG8SDnN3aXRjaGJvYXJkLnYxIuIFCgVFdmVudBIXCg9jb252ZXJzYXRpb25faWQYASABKAQSCwoDc2VxGA0gASgEEjkKD21lc3NhZ2VfY3JlYXRlZBgCIAEoCzIeLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2VDcmVhdGVkSAASNwoObWVzc2FnZV9lZGl0ZWQYAyABKAsyHS5zd2l0Y2hib2FyZC52MS5NZXNzYWdlRWRpdGVkSAASOQoPbWVzc2FnZV9kZWxldGVkGAQgASgLMh4uc3dpdGNoYm9hcmQudjEuTWVzc2FnZURlbGV0ZWRIABI1Cg1tZW1iZXJfam9pbmVkGAUgASgLMhwuc3dpdGNoYm9hcmQudjEuTWVtYmVySm9pbmVkSAASMQoLbWVtYmVyX2xlZnQYBiABKAsyGi5zd2l0Y2hib2FyZC52MS5NZW1iZXJMZWZ0SAASQAoTbWVtYmVyX3JvbGVfY2hhbmdlZBgHIAEoCzIhLnN3aXRjaGJvYXJkLnYxLk1lbWJlclJvbGVDaGFuZ2VkSAASQwoUY29udmVyc2F0aW9uX3VwZGF0ZWQYCCABKAsyIy5zd2l0Y2hib2FyZC52MS5Db252ZXJzYXRpb25VcGRhdGVkSAASRQoVY29udmVyc2F0aW9uX2FyY2hpdmVkGAkgASgLMiQuc3dpdGNoYm9hcmQudjEuQ29udmVyc2F0aW9uQXJjaGl2ZWRIABIoCgZ0eXBpbmcYCiABKAsyFi5zd2l0Y2hib2FyZC52MS5UeXBpbmdIABIzCgxyZWFkX3JlY2VpcHQYCyABKAsyGy5zd2l0Y2hib2FyZC52MS5SZWFkUmVjZWlwdEgAEiwKCHByZXNlbmNlGAwgASgLMhguc3dpdGNoYm9hcmQudjEuUHJlc2VuY2VIABI3Cg51bnJlYWRfY2hhbmdlZBgOIAEoCzIdLnN3aXRjaGJvYXJkLnYxLlVucmVhZENoYW5nZWRIAEIGCgRraW5kIjoKDk1lc3NhZ2VDcmVhdGVkEigKB21lc3NhZ2UYASABKAsyFy5zd2l0Y2hib2FyZC52MS5NZXNzYWdlIjkKDU1lc3NhZ2VFZGl0ZWQSKAoHbWVzc2FnZRgBIAEoCzIXLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2UiTgoOTWVzc2FnZURlbGV0ZWQSKAoHbWVzc2FnZRgBIAEoCzIXLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2USEgoKZGVsZXRlZF9ieRgCIAEoCSKWAQoMTWVtYmVySm9pbmVkEiYKBm1lbWJlchgBIAEoCzIWLnN3aXRjaGJvYXJkLnYxLk1lbWJlchIQCghhZGRlZF9ieRgCIAEoCRIyCgxjb252ZXJzYXRpb24YAyABKAsyHC5zd2l0Y2hib2FyZC52MS5Db252ZXJzYXRpb24SGAoQcmVwbGF5X2FmdGVyX3NlcRgEIAEoBCIxCgpNZW1iZXJMZWZ0Eg8KB3VzZXJfaWQYASABKAkSEgoKcmVtb3ZlZF9ieRgCIAEoCSJPChFNZW1iZXJSb2xlQ2hhbmdlZBImCgZtZW1iZXIYASABKAsyFi5zd2l0Y2hib2FyZC52MS5NZW1iZXISEgoKY2hhbmdlZF9ieRgCIAEoCSJdChNDb252ZXJzYXRpb25VcGRhdGVkEjIKDGNvbnZlcnNhdGlvbhgBIAEoCzIcLnN3aXRjaGJvYXJkLnYxLkNvbnZlcnNhdGlvbhISCgp1cGRhdGVkX2J5GAIgASgJIl8KFENvbnZlcnNhdGlvbkFyY2hpdmVkEjIKDGNvbnZlcnNhdGlvbhgBIAEoCzIcLnN3aXRjaGJvYXJkLnYxLkNvbnZlcnNhdGlvbhITCgthcmNoaXZlZF9ieRgCIAEoCSJACgZUeXBpbmcSDwoHdXNlcl9pZBgBIAEoCRIOCgZ0eXBpbmcYAiABKAgSFQoNZXhwaXJlc19pbl9tcxgDIAEoDSJECgtSZWFkUmVjZWlwdBIPCgd1c2VyX2lkGAEgASgJEhIKCm1lc3NhZ2VfaWQYAiABKAQSEAoIYXVkaWVuY2UYAyADKAkiOAoIUHJlc2VuY2USCwoDb3JnGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSDgoGb25saW5lGAMgASgIIlAKDVVucmVhZENoYW5nZWQSEgoKcmVhZF91cF90bxgBIAEoBBIUCgx1bnJlYWRfY291bnQYAiABKA0SFQoNbWVudGlvbl9jb3VudBgDIAEoDWIGcHJvdG8z", [file_switchboard_v1_conversation, file_switchboard_v1_message]);
 
 /**
  * One event. `conversation_id` names the conversation it happened in; for presence, one of
@@ -134,6 +134,15 @@ export type Event = Message<"switchboard.v1.Event"> & {
      */
     value: Presence;
     case: "presence";
+  } | {
+    /**
+     * To the user's own streams only: their unread state of a conversation changed
+     * because they marked it read (on this device or another).
+     *
+     * @generated from field: switchboard.v1.UnreadChanged unread_changed = 14;
+     */
+    value: UnreadChanged;
+    case: "unreadChanged";
   } | { case: undefined; value?: undefined };
 };
 
@@ -424,4 +433,41 @@ export type Presence = Message<"switchboard.v1.Presence"> & {
  */
 export const PresenceSchema: GenMessage<Presence> = /*@__PURE__*/
   messageDesc(file_switchboard_v1_events, 11);
+
+/**
+ * Sent to a user's own streams (every stream that follows all their conversations, and a
+ * stream whose list names the conversation) when they mark a conversation read, on
+ * whichever device: the badge on the others clears. New messages are not followed by
+ * one: a client adds to its count each message of someone else it receives, and clears
+ * it when it receives one of the user's own (sending marks read).
+ *
+ * @generated from message switchboard.v1.UnreadChanged
+ */
+export type UnreadChanged = Message<"switchboard.v1.UnreadChanged"> & {
+  /**
+   * The user's read marker now.
+   *
+   * @generated from field: uint64 read_up_to = 1;
+   */
+  readUpTo: bigint;
+
+  /**
+   * As ListConversations' `unread_count` and `mention_count` now.
+   *
+   * @generated from field: uint32 unread_count = 2;
+   */
+  unreadCount: number;
+
+  /**
+   * @generated from field: uint32 mention_count = 3;
+   */
+  mentionCount: number;
+};
+
+/**
+ * Describes the message switchboard.v1.UnreadChanged.
+ * Use `create(UnreadChangedSchema)` to create a new message.
+ */
+export const UnreadChangedSchema: GenMessage<UnreadChanged> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_events, 12);
 
