@@ -1191,7 +1191,8 @@ export const Chat: GenService<{
     output: typeof ConversationSchema;
   },
   /**
-   * Send a message. Answered only once the message is durable. Scope: chat.write.
+   * Send a message. Answered only once the message is durable. Sending marks read: the
+   * sender's read marker moves to the new message. Scope: chat.write.
    *
    * @generated from rpc switchboard.v1.Chat.SendMessage
    */
@@ -1253,8 +1254,9 @@ export const Chat: GenService<{
     output: typeof SetTypingResponseSchema;
   },
   /**
-   * Record that the caller has read up to a message (markers only move forward) and tell
-   * the members. Scope: chat.write.
+   * Record that the caller has read up to a message (markers only move forward, in log
+   * order), tell the members, and tell the caller's own streams the conversation's
+   * unread counts now (`unread_changed`). Scope: chat.write.
    *
    * @generated from rpc switchboard.v1.Chat.MarkRead
    */

@@ -114,9 +114,10 @@ export type Conversation = Message<"switchboard.v1.Conversation"> & {
   memberCount: number;
 
   /**
-   * ListConversations only: messages of others after the caller's read marker that the
-   * caller may see, deleted ones left out, counted up to 100 (show "99+" beyond 99); the
-   * caller's own messages in between are not counted.
+   * ListConversations only: the messages for everyone after the caller's read marker (or
+   * after they joined), deleted ones included, and the private messages to them, counted
+   * up to 100 (show "99+" beyond 99). Their own are not: sending marks read. See
+   * docs/notifications.md, "Unread counts".
    *
    * @generated from field: uint32 unread_count = 14;
    */
