@@ -2,12 +2,14 @@
 //! seed drive concurrent senders on two controllers (shared store, real NATS), edits,
 //! deletes and private messages, while followers on two of three relays disconnect and
 //! resume as the protocol says (passing back the positions their SDK gave the app), a
-//! relay is killed (its followers move to the third), NATS restarts, and one controller
+//! relay is killed (its followers move to the third), NATS restarts, one controller
 //! crashes (its relay moves to the other; its senders retry there with the same
-//! `client_msg_id`). At the end each
-//! follower's view, built only from what its SDK handed the app, must equal the store's
-//! history of its conversations: every message exactly once, the latest edit, deletes
-//! applied, private messages only at their parties.
+//! `client_msg_id`), and a follower is removed from a team and later added back. At the
+//! end each follower's view, built only from what its SDK handed the app, must equal the
+//! store's history of its conversations: every message exactly once, the latest edit,
+//! deletes applied, private messages only at their parties; and nothing said in a team
+//! while the follower was out of it reached them then. (Of a team it left, a follower
+//! must have everything said since it was added back; what it had before is its own.)
 //!
 //! `SB_SEEDS=1,2,3` replays those seeds (the schedule, not the threads' interleaving);
 //! `SB_SEED_COUNT=N` runs N seeds from 1 (the test command runs 8; a soak of more than
@@ -16,7 +18,7 @@
 //! `SB_MODEL_SENDS_ONLY=1` leaves out edits and deletes. A failing seed prints itself, and
 //! what the failing follower's app was handed.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -190,6 +192,11 @@ async fn run(seed: u64) -> Result<usize, String> {
     // crashes.
     let (relay_kill, nats_restart) = (random.below(ROUNDS), random.below(ROUNDS));
     let controller_kill = random.below(ROUNDS);
+    // The rounds after which the first follower is removed from the second team, and added
+    // back: at least one round out, and rounds after it.
+    let leave = 1 + random.below(ROUNDS - 4);
+    let rejoin = leave + 1 + random.below(ROUNDS - 3 - leave);
+    let churned = "f1";
     let mut senders = Vec::new();
     // Every sender also has a client on the first controller, for when the second is gone.
     let mut fallbacks = Vec::new();
@@ -231,7 +238,10 @@ async fn run(seed: u64) -> Result<usize, String> {
     }
 
     let mut sent: Vec<(usize, u64, u64)> = Vec::new(); // (sender, channel, id)
+    // Said in the second team while the churned follower was out, and since it is back.
+    let (mut said_while_out, mut said_since_back) = (HashSet::new(), HashSet::new());
     for round in 0..ROUNDS {
+        let out = (leave + 1..=rejoin).contains(&round);
         // Concurrent sends from senders on both controllers, some private.
         let mut sends = Vec::new();
         for i in 0..4 + random.below(6) {
@@ -242,7 +252,9 @@ async fn run(seed: u64) -> Result<usize, String> {
             } else {
                 String::new()
             };
-            let to = if channel == without_f2 && to == "f2" { String::new() } else { to };
+            let not_a_member = (channel == without_f2 && to == "f2")
+                || (channel == without_f2 && to == churned && out);
+            let to = if not_a_member { String::new() } else { to };
             let request = proto::SendMessageRequest {
                 channel_id: channel,
                 data: format!("r{round} m{i} from {}", SENDERS[sender]),
@@ -293,6 +305,11 @@ async fn run(seed: u64) -> Result<usize, String> {
         for (sender, channel, result) in results {
             let message = result.map_err(|e| format!("a send failed: {e}"))?.message.unwrap();
             sent.push((sender, channel, message.id));
+            if channel == without_f2 && out {
+                said_while_out.insert(message.id);
+            } else if channel == without_f2 && round > rejoin {
+                said_since_back.insert(message.id);
+            }
         }
         // An edit and a delete of earlier messages, by their authors (SB_MODEL_SENDS_ONLY=1
         // leaves them out, to look at ordering alone).
@@ -308,6 +325,33 @@ async fn run(seed: u64) -> Result<usize, String> {
             // Editing a message deleted earlier is refused; the schedule goes on.
             let _ = changed;
         }
+        // The second team's owner takes the churned follower out, or back in.
+        let owner = if second.is_some() { &senders[1] } else { &fallbacks[1] };
+        if round == leave {
+            eprintln!("seed {seed}, round {round}: {churned} removed from the second team");
+            owner.remove_member(without_f2, churned).await.map_err(|e| format!("removal: {e}"))?;
+        }
+        if round == rejoin {
+            let (view, _) = &followers[0];
+            let leaked = view
+                .lock()
+                .unwrap()
+                .messages
+                .keys()
+                .copied()
+                .find(|id| said_while_out.contains(id));
+            if let Some(id) = leaked {
+                view.lock().unwrap().print_trace(churned);
+                return Err(format!(
+                    "{churned} got message {id}, said while it was out of the team"
+                ));
+            }
+            eprintln!("seed {seed}, round {round}: {churned} added back");
+            owner
+                .add_members(without_f2, &[churned])
+                .await
+                .map_err(|e| format!("re-adding: {e}"))?;
+        }
     }
 
     // Everyone back; a last message in each conversation marks the end.
@@ -318,6 +362,7 @@ async fn run(seed: u64) -> Result<usize, String> {
     for team in teams {
         markers.push(senders[0].send_text(team, "the end").await.unwrap().id);
     }
+    said_since_back.insert(markers[1]);
     let mut checked = 0;
     for (user, (view, _)) in FOLLOWERS.iter().zip(&followers) {
         let mine: Vec<usize> = if *user == "f2" { vec![0] } else { vec![0, 1] };
@@ -333,20 +378,25 @@ async fn run(seed: u64) -> Result<usize, String> {
         for &i in &mine {
             let expected = history(&viewer, teams[i]).await;
             let view = view.lock().unwrap();
-            checked +=
-                check(user, &view, teams[i], &expected).inspect_err(|_| view.print_trace(user))?;
+            let required = |id: &u64| {
+                teams[i] != without_f2 || *user != churned || said_since_back.contains(id)
+            };
+            checked += check(user, &view, teams[i], &expected, required)
+                .inspect_err(|_| view.print_trace(user))?;
         }
     }
     Ok(checked)
 }
 
 /// Checks a follower's view of one conversation against its history; how many messages
-/// it checked.
+/// it checked. The view must have each `required` message of history as history has it;
+/// anything else it has must be in history, once.
 fn check(
     user: &str,
     view: &View,
     channel: u64,
     expected: &BTreeMap<u64, (String, bool)>,
+    required: impl Fn(&u64) -> bool,
 ) -> Result<usize, String> {
     let got: BTreeMap<u64, &Seen> = view
         .messages
@@ -356,6 +406,10 @@ fn check(
         .collect();
     for (id, (text, deleted)) in expected {
         match got.get(id) {
+            Some(seen) if !required(id) && seen.created > 1 => {
+                return Err(format!("{user} got message {id} {} times", seen.created));
+            }
+            _ if !required(id) => {}
             None if *deleted => {} // sent and deleted while away: nothing to show
             None => return Err(format!("{user} never got message {id} ({text:?})")),
             Some(seen) if seen.created > 1 => {
@@ -379,7 +433,7 @@ fn check(
     if let Some(extra) = got.keys().find(|id| !expected.contains_key(id)) {
         return Err(format!("{user} got message {extra}, which history does not show them"));
     }
-    Ok(expected.len())
+    Ok(expected.keys().filter(|id| required(id)).count())
 }
 
 /// Waits until `view` holds every one of `ids`.
