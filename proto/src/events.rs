@@ -23,8 +23,11 @@ pub fn visible_to(message: &pb::Message, user: &str) -> bool {
     is_for_everyone(message) || message.to == user || message.from == user
 }
 
-/// Whether the event is a message event that every member may see: the only kind whose
-/// position may be handed to anyone (as where to start).
+/// Whether the event is a change every member may see (a message event for everyone, or a
+/// removal): the only kind whose position may be handed to anyone (as where to start).
 pub fn is_public_change(event: &pb::Event) -> bool {
-    message_of(event).is_some_and(is_for_everyone)
+    match message_of(event) {
+        Some(message) => is_for_everyone(message),
+        None => event.seq != 0 && matches!(event.kind, Some(Kind::MemberLeft(_))),
+    }
 }

@@ -213,6 +213,7 @@ async fn start(
     let channels = if follow_all {
         let mut all = all_conversations(state, session).await?;
         all.retain(|channel| !hello.except.contains(channel));
+        hello.except.iter().for_each(|channel| session.leave_out(*channel));
         all
     } else {
         let mine = members_of(state, session, &hello.only).await?;
@@ -403,6 +404,7 @@ async fn handle(state: &Arc<RelayState>, session: &Arc<Session>, kind: ClientKin
         }
         ClientKind::Unsubscribe(unsubscribe) => {
             for channel in unsubscribe.channel_ids {
+                session.leave_out(channel);
                 if session.forget_channel(channel) {
                     state
                         .subscribers

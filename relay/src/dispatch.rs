@@ -42,8 +42,15 @@ impl RelayState {
             }
             Topic::User { .. } => match &event.kind {
                 Some(Kind::MemberJoined(joined)) => {
+                    // Without `added_by`, a controller passing on the user's conversations
+                    // after a bus outage: a join its relays may have missed, not one that
+                    // undoes the client's `unsubscribe`.
+                    let refill = joined.added_by.is_empty();
                     self.subscribers.for_each(topic, |session| {
-                        if session.follows_all() && session.add_channel(conversation) {
+                        if session.follows_all()
+                            && !(refill && session.is_left_out(conversation))
+                            && session.add_channel(conversation)
+                        {
                             let (state, session) = (self.clone(), session.clone());
                             let (event, after) = (event.clone(), joined.replay_after_seq);
                             tokio::spawn(async move { state.follow(session, event, after).await });

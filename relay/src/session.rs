@@ -72,6 +72,8 @@ impl SessionState {
 #[derive(Default)]
 struct SessionState {
     channels: HashSet<u64>,
+    /// Conversations the client asked not to follow, until it subscribes or is added again.
+    left_out: HashSet<u64>,
     /// Replays running; live events are held back while this is above zero.
     replays: usize,
     held: Vec<(Arc<pb::Event>, Bytes)>,
@@ -232,8 +234,20 @@ impl Session {
         }
     }
 
+    /// Follows `channel` (a subscribe, or a join) from now on; true if it is new.
     pub(crate) fn add_channel(&self, channel: u64) -> bool {
-        self.state().channels.insert(channel)
+        let mut state = self.state();
+        state.left_out.remove(&channel);
+        state.channels.insert(channel)
+    }
+
+    /// The client asked not to follow `channel` (`except` in its hello, or `unsubscribe`).
+    pub(crate) fn leave_out(&self, channel: u64) {
+        self.state().left_out.insert(channel);
+    }
+
+    pub(crate) fn is_left_out(&self, channel: u64) -> bool {
+        self.state().left_out.contains(&channel)
     }
 
     /// The session has every change of `channel` up to `position` (it started there, or a

@@ -332,8 +332,8 @@ impl Controller {
     }
 }
 
-/// The hub fills from the conversations' logs whatever the bus may have dropped during an
-/// outage.
+/// The hub fills from the conversations' logs (and its users' conversations) whatever the
+/// bus may have dropped during an outage.
 async fn forward_resyncs(
     hub: Arc<FanoutHub>,
     mut resyncs: mpsc::Receiver<i64>,
@@ -341,7 +341,7 @@ async fn forward_resyncs(
 ) {
     while let Some(since_ms) = resyncs.recv().await {
         metrics.bus_resyncs.inc();
-        hub.refill_all(since_ms);
+        hub.refill_all(since_ms).await;
     }
 }
 

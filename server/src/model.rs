@@ -315,13 +315,25 @@ pub struct MessageChange {
 ///
 /// Each entry also counts the messages for everyone (not private ones) created up to and
 /// including it: unread counts are differences of these counts (see [`LogPoint`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+///
+/// One kind of entry names no message: a member's removal (or leaving), so that it reaches
+/// every reader in order with the messages, and nobody gets what was said after it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct LogEntry {
     pub seq: u64,
     pub prev: u64,
+    /// The message changed (0 for a removal).
     pub message_id: MessageId,
     /// Messages for everyone created in the conversation up to this entry.
     pub count: u64,
+    pub removal: Option<Box<Removal>>,
+}
+
+/// A member left a conversation (`by` themselves) or was removed (`by` an admin).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Removal {
+    pub user: String,
+    pub by: String,
 }
 
 /// What a change adds to its conversation's log.
@@ -352,7 +364,14 @@ impl LogEntry {
     ) -> LogEntry {
         let (prev, count) = head.map_or((0, 0), |head| (head.seq, head.count));
         let added = u64::from(change == LogChange::SharedMessage);
-        LogEntry { seq: now_us.max(prev + 1), prev, message_id, count: count + added }
+        let seq = now_us.max(prev + 1);
+        LogEntry { seq, prev, message_id, count: count + added, removal: None }
+    }
+
+    /// The entry after `head` for a member's removal.
+    pub fn next_removal(head: Option<&LogEntry>, removal: Removal, now_us: u64) -> LogEntry {
+        let entry = LogEntry::next(head, 0, LogChange::Other, now_us);
+        LogEntry { removal: Some(Box::new(removal)), ..entry }
     }
 
     pub fn point(&self) -> LogPoint {

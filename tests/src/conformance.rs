@@ -50,7 +50,7 @@ macro_rules! store_conformance_suite {
                 concurrent_changes_take_distinct_chained_positions,
                 the_log_counts_messages_for_everyone, sending_marks_read,
                 private_messages_stay_unread_until_the_marker_passes,
-                members_keep_where_they_joined);
+                members_keep_where_they_joined, a_removal_takes_its_place_in_the_log);
         }
     };
     (@cases $make:path; $($case:ident),*) => {
@@ -177,8 +177,8 @@ pub async fn members_are_listed_added_and_removed(store: Arc<dyn Store>) {
     assert_eq!(users(store.list_members(2, "a", 1).await.unwrap()), ["b"]);
     assert_eq!(store.get_conversation(2).await.unwrap().unwrap().member_count, 3);
     assert_eq!(store.list_user_conversations("acme", "a", 0, 10).await.unwrap(), [2]);
-    assert!(store.remove_member(2, "a").await.unwrap());
-    assert!(!store.remove_member(2, "a").await.unwrap());
+    assert!(store.remove_member(2, "a", "owner").await.unwrap().is_some());
+    assert_eq!(store.remove_member(2, "a", "owner").await.unwrap(), None);
     assert_eq!(store.get_member(2, "a").await.unwrap(), None);
     assert!(store.list_user_conversations("acme", "a", 0, 10).await.unwrap().is_empty());
     assert_eq!(store.get_conversation(2).await.unwrap().unwrap().member_count, 2);
@@ -669,16 +669,21 @@ pub async fn the_log_orders_and_chains_every_change(store: Arc<dyn Store>) {
     let log = store.list_log(channel, 0, 10).await.unwrap();
     let ids: Vec<u64> = log.iter().map(|e| e.message_id).collect();
     assert_eq!(ids, [first.id, second.id, first.id], "one entry per change, in commit order");
-    assert_eq!((log[0], log[2]), (created, edited));
+    assert_eq!((&log[0], &log[2]), (&created, &edited));
     assert_eq!(log[0].prev, 0, "the first entry has no predecessor");
     assert!(log.windows(2).all(|w| w[1].prev == w[0].seq && w[1].seq > w[0].seq), "{log:?}");
-    assert_eq!(store.log_head(channel).await.unwrap(), Some(edited));
+    assert_eq!(store.log_head(channel).await.unwrap(), Some(edited.clone()));
 
     let stored = store.get_message(channel, first.id).await.unwrap().unwrap();
     assert_eq!((stored.created_seq, stored.seq), (created.seq, edited.seq));
     assert_eq!(stored.data, "edited");
 
-    assert_eq!(store.list_log(channel, log[0].seq, 1).await.unwrap(), [log[1]], "after, limited");
+    let second_only = [log[1].clone()];
+    assert_eq!(
+        store.list_log(channel, log[0].seq, 1).await.unwrap(),
+        second_only,
+        "after, limited"
+    );
     assert_eq!(store.list_log(channel, log[0].seq + 1, 10).await.unwrap(), log[1..].to_vec());
     assert!(store.list_log(channel, edited.seq, 10).await.unwrap().is_empty());
     assert!(store.list_log(channel + 1, 0, 10).await.unwrap().is_empty(), "per conversation");
@@ -754,7 +759,7 @@ pub async fn private_messages_stay_unread_until_the_marker_passes(store: Arc<dyn
     assert_eq!(store.count_private_unread(channel, "a", 0, 100).await.unwrap(), 0, "the author");
     let after_first = entries[0].1.seq;
     assert_eq!(store.count_private_unread(channel, "b", after_first, 100).await.unwrap(), 1);
-    let (id, entry) = entries[1];
+    let (id, entry) = entries[1].clone();
     store
         .advance_read_marker(channel, "b", ReadMarker { message_id: id, at: entry.point() })
         .await
@@ -774,4 +779,23 @@ pub async fn members_keep_where_they_joined(store: Arc<dyn Store>) {
     assert_eq!(store.get_member(c.id, "late").await.unwrap().map(|m| m.joined), Some(joined));
     let listed = store.list_members(c.id, "", 10).await.unwrap();
     assert_eq!(listed.iter().map(|m| m.joined).collect::<Vec<_>>(), [joined, LogPoint::default()]);
+}
+
+pub async fn a_removal_takes_its_place_in_the_log(store: Arc<dyn Store>) {
+    let c = team(&store, fresh_channel(), &[("owner", Role::Owner), ("m", Role::Member)]).await;
+    let before = message(c.id, id_in(8, 1), "owner", None);
+    store.insert_message(&before, &[]).await.unwrap();
+    let removed = store.remove_member(c.id, "m", "owner").await.unwrap().expect("a member");
+    let after = message(c.id, id_in(8, 2), "owner", None);
+    store.insert_message(&after, &[]).await.unwrap();
+    let log = store.list_log(c.id, 0, 10).await.unwrap();
+    assert_eq!(log.len(), 3);
+    assert_eq!(log[1], removed);
+    let removal = removed.removal.as_deref().expect("a removal names who left");
+    assert_eq!((removal.user.as_str(), removal.by.as_str()), ("m", "owner"));
+    assert_eq!((log[0].message_id, log[2].message_id), (before.id, after.id), "in commit order");
+    assert!(log.windows(2).all(|w| w[1].prev == w[0].seq));
+    assert_eq!(removed.count, 1, "a removal counts no message");
+    let later = store.list_log(c.id, log[0].seq, 10).await.unwrap();
+    assert_eq!(later.first(), Some(&removed), "read back after a position as written");
 }

@@ -233,7 +233,7 @@ async fn reading_on_one_device_tells_the_users_other_devices() {
     for (device, stream) in [("desktop", &mut desktop), ("tablet", &mut tablet)] {
         let (event, unread) = live::until(stream, "bob's unread state", |e| match e {
             RealtimeEvent::Event(event) => match &event.kind {
-                Some(Kind::UnreadChanged(unread)) => Some((event.conversation_id, unread.clone())),
+                Some(Kind::UnreadChanged(unread)) => Some((event.conversation_id, *unread)),
                 _ => None,
             },
             _ => None,

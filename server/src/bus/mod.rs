@@ -53,6 +53,12 @@ pub trait Bus: Send + Sync + 'static {
     /// Stops delivering `topic`'s events here.
     async fn unsubscribe(&self, topic: &Topic) -> Result<(), BusError>;
 
+    /// Returns once every subscription made so far delivers again (after a reconnect, the
+    /// bus restores them), so that what is published from then on arrives.
+    async fn settle(&self) -> Result<(), BusError> {
+        Ok(())
+    }
+
     /// Whether the bus is reachable now (for readiness).
     fn is_connected(&self) -> bool {
         true

@@ -204,6 +204,12 @@ pub(crate) fn escape(id: &str) -> String {
 
 #[async_trait]
 impl Bus for NatsBus {
+    /// The connection sends its subscriptions again before anything else after a
+    /// reconnect: a barrier's answer means NATS has them.
+    async fn settle(&self) -> Result<(), BusError> {
+        self.barrier().await
+    }
+
     async fn publish(&self, topic: &Topic, event: pb::Event, prev: u64) -> Result<(), BusError> {
         let payload = event.encode_to_vec().into();
         let mut headers = async_nats::HeaderMap::new();

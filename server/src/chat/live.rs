@@ -241,7 +241,7 @@ impl ChatService {
     /// (sessions never echo a user's own presence), which costs less than reading each
     /// conversation to leave those out: one Store read per conversation, on every change.
     async fn publish_presence(&self, org: &str, user: &str, online: bool) {
-        match super::user_conversations(&*self.store, org, user).await {
+        match crate::store::user_conversations(&*self.store, org, user).await {
             Ok(ids) => self.events.presence(org, user, online, &ids).await,
             Err(error) => {
                 tracing::warn!(%error, "presence not published: cannot list conversations")

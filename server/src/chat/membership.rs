@@ -73,8 +73,8 @@ impl ChatService {
         let (_, me) = self.as_team_member(caller, id).await?;
         let target = self.target(id, user).await?;
         policy::may_remove(&me, &target)?;
-        if self.store.remove_member(id, user).await? {
-            self.events.member_left(&caller.org, id, user, &caller.user).await;
+        if let Some(entry) = self.store.remove_member(id, user, &caller.user).await? {
+            self.events.member_left(&caller.org, id, &entry).await;
             self.audit(caller, AuditAction::MemberRemoved, id, user, String::new()).await;
         }
         Ok(())
@@ -175,8 +175,8 @@ impl ChatService {
                 "the owner cannot leave; transfer ownership first",
             ));
         }
-        if self.store.remove_member(id, &caller.user).await? {
-            self.events.member_left(&caller.org, id, &caller.user, &caller.user).await;
+        if let Some(entry) = self.store.remove_member(id, &caller.user, &caller.user).await? {
+            self.events.member_left(&caller.org, id, &entry).await;
         }
         Ok(())
     }

@@ -242,25 +242,3 @@ pub(crate) async fn membership(
         None => Err(ChatError::denied(format!("you are not a member of conversation {id}"))),
     }
 }
-
-/// Conversations read per Store call by [`user_conversations`].
-const USER_CONVERSATIONS_PAGE: usize = 1_000;
-
-/// Every conversation `user` of `org` is a member of, read a page at a time (presence
-/// goes to all of them; a search covers all of them).
-pub(crate) async fn user_conversations(
-    store: &dyn Store,
-    org: &str,
-    user: &str,
-) -> ChatResult<Vec<ConversationId>> {
-    let mut all = Vec::new();
-    loop {
-        let after = all.last().copied().unwrap_or(0);
-        let page = store.list_user_conversations(org, user, after, USER_CONVERSATIONS_PAGE).await?;
-        let last_page = page.len() < USER_CONVERSATIONS_PAGE;
-        all.extend(page);
-        if last_page {
-            return Ok(all);
-        }
-    }
-}

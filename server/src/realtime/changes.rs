@@ -1,7 +1,8 @@
 //! A conversation's log read back as events: what a replay (Chat.ListChanges) and the hub's
 //! gap fill send. One event per log entry, each with its position (`seq`) and the message
-//! as it is now; an entry that a later change of the same message supersedes is left out,
-//! except a creation, so that every message is created once for every reader.
+//! as it is now (or, for a removal, who left); an entry that a later change of the same
+//! message supersedes is left out, except a creation, so that every message is created
+//! once for every reader.
 
 use std::collections::HashMap;
 
@@ -9,7 +10,7 @@ use switchboard_proto::events;
 use switchboard_proto::v1::{self as pb, event::Kind};
 
 use crate::convert;
-use crate::model::{ConversationId, LogEntry, LogPoint, Message, MessageId};
+use crate::model::{ConversationId, LogEntry, LogPoint, Message, MessageId, Removal};
 use crate::store::{Store, StoreResult};
 
 /// One change read from the log.
@@ -19,9 +20,10 @@ pub struct Change {
 }
 
 impl Change {
-    /// Whether `user` may see it (a private message's changes: its two parties only).
+    /// Whether `user` may see it (a private message's changes: its two parties only;
+    /// a removal: every member).
     pub fn visible_to(&self, user: &str) -> bool {
-        events::message_of(&self.event).is_some_and(|message| events::visible_to(message, user))
+        events::message_of(&self.event).is_none_or(|message| events::visible_to(message, user))
     }
 }
 
@@ -34,17 +36,22 @@ pub async fn after(
 ) -> StoreResult<(Vec<Change>, Option<LogEntry>, bool)> {
     let entries = store.list_log(channel, after, limit).await?;
     let more = entries.len() == limit;
-    let last = entries.last().copied();
+    let last = entries.last().cloned();
     let mut messages: HashMap<MessageId, Option<Message>> = HashMap::new();
     let mut changes = Vec::with_capacity(entries.len());
     for entry in entries {
+        if let Some(removal) = &entry.removal {
+            let event = removal_event(channel, entry.seq, removal);
+            changes.push(Change { entry, event });
+            continue;
+        }
         if let std::collections::hash_map::Entry::Vacant(vacant) = messages.entry(entry.message_id)
         {
             vacant.insert(store.get_message(channel, entry.message_id).await?);
         }
         // A message whose writer stopped before writing it leaves an entry behind.
         let Some(message) = &messages[&entry.message_id] else { continue };
-        if let Some(event) = event_of(entry, message) {
+        if let Some(event) = event_of(&entry, message) {
             changes.push(Change { entry, event });
         }
     }
@@ -53,7 +60,7 @@ pub async fn after(
 
 /// The event an entry of `message`'s stands for (its creation, or an edit or delete as the
 /// message now shows), or None if a later change of the message supersedes it.
-pub(super) fn event_of(entry: LogEntry, message: &Message) -> Option<pb::Event> {
+pub(super) fn event_of(entry: &LogEntry, message: &Message) -> Option<pb::Event> {
     let created = entry.seq == message.created_seq;
     if !created && message.seq > entry.seq {
         return None;
@@ -72,6 +79,15 @@ pub(super) fn event_of(entry: LogEntry, message: &Message) -> Option<pb::Event> 
     Some(pb::Event { conversation_id: message.channel_id, seq: entry.seq, kind: Some(kind) })
 }
 
+/// The event of a removal at position `seq`.
+pub(super) fn removal_event(channel: ConversationId, seq: u64, removal: &Removal) -> pb::Event {
+    let kind = Kind::MemberLeft(pb::MemberLeft {
+        user_id: removal.user.clone(),
+        removed_by: removal.by.clone(),
+    });
+    pb::Event { conversation_id: channel, seq, kind: Some(kind) }
+}
+
 /// Entries walked back from the head to find a public one before giving up.
 const PUBLIC_WALK: usize = 64;
 
@@ -86,8 +102,9 @@ pub const START: u64 = 1;
 /// do not change).
 pub async fn join_point(store: &dyn Store, channel: ConversationId) -> StoreResult<LogPoint> {
     let head = store.log_head(channel).await?;
+    let count = head.as_ref().map_or(0, |entry| entry.count);
     let seq = public_before(store, channel, head).await?;
-    Ok(LogPoint { seq, count: head.map_or(0, |entry| entry.count) })
+    Ok(LogPoint { seq, count })
 }
 
 /// The log's head (every change up to it is in the log; [`START`] for an empty log) and the
@@ -98,8 +115,9 @@ pub async fn starting_points(
     channel: ConversationId,
 ) -> StoreResult<(u64, u64)> {
     let head = store.log_head(channel).await?;
+    let head_seq = head.as_ref().map_or(START, |entry| entry.seq);
     let public = public_before(store, channel, head).await?;
-    Ok((head.map_or(START, |entry| entry.seq), public))
+    Ok((head_seq, public))
 }
 
 /// The newest entry everyone may see, at or before `head`.
@@ -111,6 +129,9 @@ async fn public_before(
     let mut entry = head;
     for _ in 0..PUBLIC_WALK {
         let Some(current) = entry else { return Ok(START) };
+        if current.removal.is_some() {
+            return Ok(current.seq); // every member sees a removal
+        }
         match store.get_message(channel, current.message_id).await? {
             Some(message) if message.to.is_some() => {}
             // Public, or an entry whose message was never written (it names nothing).

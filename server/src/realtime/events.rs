@@ -12,7 +12,7 @@ use crate::bus::Bus;
 use crate::chat::ConversationView;
 use crate::convert;
 use crate::metrics::ControllerMetrics;
-use crate::model::{ConversationId, LogEntry, Member, Message, MessageId};
+use crate::model::{Conversation, ConversationId, LogEntry, Member, Message, MessageId};
 
 #[derive(Clone)]
 pub struct Events {
@@ -45,7 +45,7 @@ impl Events {
     /// position, and the bus carries the one before it, so that every controller's hub can
     /// order the conversation's events.
     pub async fn message_changed(&self, org: &str, message: &Message, entry: LogEntry) {
-        if let Some(event) = changes::event_of(entry, message) {
+        if let Some(event) = changes::event_of(&entry, message) {
             self.publish_event(Topic::channel(org, message.channel_id), event, entry.prev).await;
         }
     }
@@ -61,29 +61,22 @@ impl Events {
         replay_after_seq: u64,
     ) {
         let conversation = &view.conversation;
-        let kind = Kind::MemberJoined(pb::MemberJoined {
-            member: Some(convert::member(member.clone())),
-            added_by: by.to_string(),
-            conversation: Some(convert::conversation(ConversationView {
-                conversation: conversation.clone(),
-                my_role: None,
-            })),
-            replay_after_seq,
-        });
+        let kind = joined(conversation, member, by, replay_after_seq);
         let topic = Topic::channel(&conversation.org, conversation.id);
         self.publish(topic, conversation.id, kind.clone()).await;
         let own = Topic::user(&conversation.org, &member.user_id);
         self.publish(own, conversation.id, kind).await;
     }
 
-    /// To the conversation's members (the one who left included), and to their own topic.
-    pub async fn member_left(&self, org: &str, conversation: ConversationId, user: &str, by: &str) {
-        let kind = Kind::MemberLeft(pb::MemberLeft {
-            user_id: user.to_string(),
-            removed_by: by.to_string(),
-        });
-        self.publish(Topic::channel(org, conversation), conversation, kind.clone()).await;
-        self.publish(Topic::user(org, user), conversation, kind).await;
+    /// A member left or was removed at log entry `entry`: to the conversation's members
+    /// (the one who left included) in log order, so that nothing said after it reaches
+    /// them, and to their own topic.
+    pub async fn member_left(&self, org: &str, conversation: ConversationId, entry: &LogEntry) {
+        let Some(removal) = &entry.removal else { return };
+        let event = changes::removal_event(conversation, entry.seq, removal);
+        let own = pb::Event { seq: 0, ..event.clone() };
+        self.publish_event(Topic::channel(org, conversation), event, entry.prev).await;
+        self.publish_event(Topic::user(org, &removal.user), own, 0).await;
     }
 
     pub async fn role_changed(
@@ -176,4 +169,23 @@ impl Events {
             self.publish(Topic::channel(org, *conversation), *conversation, kind).await;
         }
     }
+}
+
+/// A `member_joined` of `member` in `conversation`, added `by` someone (empty when a hub
+/// passes on a join its relays may have missed), replaying after `replay_after_seq`.
+pub(super) fn joined(
+    conversation: &Conversation,
+    member: &Member,
+    by: &str,
+    replay_after_seq: u64,
+) -> Kind {
+    Kind::MemberJoined(pb::MemberJoined {
+        member: Some(convert::member(member.clone())),
+        added_by: by.to_string(),
+        conversation: Some(convert::conversation(ConversationView {
+            conversation: conversation.clone(),
+            my_role: None,
+        })),
+        replay_after_seq,
+    })
 }

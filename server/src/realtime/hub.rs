@@ -19,11 +19,11 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument as _;
 
 use super::Topic;
-use super::changes;
 use super::sequencer::Sequencer;
+use super::{changes, events};
 use crate::bus::{Bus, BusError, Delivery};
 use crate::metrics::ControllerMetrics;
-use crate::store::{Store, StoreError};
+use crate::store::{self, Store, StoreError};
 
 /// Identifies one relay stream on this controller.
 pub type RelayId = u64;
@@ -329,11 +329,57 @@ impl FanoutHub {
     }
 
     /// The bus may have lost events since `since_ms` (an outage): reads every ordered
-    /// conversation's log after what was handed on, so relays get what was lost in order.
-    pub fn refill_all(&self, since_ms: i64) {
+    /// conversation's log after what was handed on, so relays get what was lost in order;
+    /// and, for each user followed here, passes on a `member_joined` (without `added_by`)
+    /// for every conversation they are in, so that a join whose event was lost is followed
+    /// now (relays pass over the conversations their sessions have).
+    pub async fn refill_all(&self, since_ms: i64) {
         tracing::info!(since_ms, "the bus was down; filling from the conversations' logs");
+        // What is read from here on was either in the Store before the read, or published
+        // after it to subscriptions that deliver again.
+        if let Err(error) = self.bus.settle().await {
+            tracing::warn!(%error, "the bus did not settle; filling anyway");
+        }
         self.sequencer.fill_all_now();
         self.wake.notify_one();
+        let users: Vec<Topic> = {
+            let state = self.state.read().await;
+            state.topics.keys().filter(|topic| topic.channel_id().is_none()).cloned().collect()
+        };
+        for topic in users {
+            let Topic::User { org, user } = &topic else { continue };
+            let joins = match self.joins_of(org, user).await {
+                Ok(joins) => joins,
+                Err(error) => {
+                    tracing::warn!(%error, org, user, "could not pass on a user's conversations");
+                    continue;
+                }
+            };
+            let ready = joins.into_iter().map(|event| Delivery {
+                topic: topic.clone(),
+                event: Arc::new(event),
+                traceparent: None,
+                prev: 0,
+            });
+            let state = self.state.read().await;
+            let too_slow = self.hand_on(&state, ready.collect());
+            self.cut_off(&state, too_slow);
+        }
+    }
+
+    /// A `member_joined` for each conversation `user` is in, replaying from where they
+    /// joined.
+    async fn joins_of(&self, org: &str, user: &str) -> Result<Vec<pb::Event>, StoreError> {
+        let mut joins = Vec::new();
+        for id in store::user_conversations(self.store.as_ref(), org, user).await? {
+            let conversation = self.store.get_conversation(id).await?;
+            let member = self.store.get_member(id, user).await?;
+            let (Some(conversation), Some(member)) = (conversation, member) else { continue };
+            let after = member.joined.seq.max(changes::START);
+            let kind = events::joined(&conversation, &member, "", after);
+            joins.push(pb::Event { conversation_id: id, seq: 0, kind: Some(kind) });
+        }
+        Ok(joins)
     }
 
     /// Asks every attached relay for its figures and connections; returns the answers that

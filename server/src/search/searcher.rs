@@ -82,7 +82,7 @@ impl Searcher {
                 crate::chat::membership(&*self.store, org, user, id).await?;
                 vec![id]
             }
-            None => crate::chat::user_conversations(&*self.store, org, user).await?,
+            None => crate::store::user_conversations(&*self.store, org, user).await?,
         };
         let index = self.index.clone();
         let query = IndexQuery {

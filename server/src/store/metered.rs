@@ -95,11 +95,16 @@ impl Store for MeteredStore {
     async fn add_members(&self, id: ConversationId, m: &[Member]) -> StoreResult<Vec<Member>> {
         timed(&self.metrics.store_write_seconds, "add_members", self.inner.add_members(id, m)).await
     }
-    async fn remove_member(&self, id: ConversationId, user: &str) -> StoreResult<bool> {
+    async fn remove_member(
+        &self,
+        id: ConversationId,
+        user: &str,
+        by: &str,
+    ) -> StoreResult<Option<LogEntry>> {
         timed(
             &self.metrics.store_write_seconds,
             "remove_member",
-            self.inner.remove_member(id, user),
+            self.inner.remove_member(id, user, by),
         )
         .await
     }

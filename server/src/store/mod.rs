@@ -141,8 +141,14 @@ pub trait Store: Send + Sync + 'static {
     async fn add_members(&self, id: ConversationId, members: &[Member])
     -> StoreResult<Vec<Member>>;
 
-    /// Removes a member; false if they were not one.
-    async fn remove_member(&self, id: ConversationId, user: &str) -> StoreResult<bool>;
+    /// Removes a member (`by` themselves, or an admin) and appends the removal to the
+    /// conversation's log; its entry, or None if they were not a member.
+    async fn remove_member(
+        &self,
+        id: ConversationId,
+        user: &str,
+        by: &str,
+    ) -> StoreResult<Option<LogEntry>>;
 
     /// Sets a member's role to `new` only if it is `expected` now.
     async fn change_role(
@@ -308,4 +314,26 @@ pub trait Store: Send + Sync + 'static {
 
     /// Makes everything written so far durable; called on shutdown.
     async fn flush(&self) -> StoreResult<()>;
+}
+
+/// Conversations read per Store call by [`user_conversations`].
+const USER_CONVERSATIONS_PAGE: usize = 1_000;
+
+/// Every conversation `user` of `org` is a member of, read a page at a time (presence
+/// goes to all of them; a search covers all of them; a hub refills their joins).
+pub async fn user_conversations(
+    store: &dyn Store,
+    org: &str,
+    user: &str,
+) -> StoreResult<Vec<ConversationId>> {
+    let mut all = Vec::new();
+    loop {
+        let after = all.last().copied().unwrap_or(0);
+        let page = store.list_user_conversations(org, user, after, USER_CONVERSATIONS_PAGE).await?;
+        let last_page = page.len() < USER_CONVERSATIONS_PAGE;
+        all.extend(page);
+        if last_page {
+            return Ok(all);
+        }
+    }
 }

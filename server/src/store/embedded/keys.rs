@@ -1,7 +1,9 @@
 //! Byte layouts of the embedded engine's keys. Integers are big-endian so that byte order
 //! is numeric order; strings (user and org ids, which never contain NUL) end with a NUL.
 
-use crate::model::{ConversationId, LogEntry, LogPoint, MessageChange, MessageId, ReadMarker};
+use crate::model::{
+    ConversationId, LogEntry, LogPoint, MessageChange, MessageId, ReadMarker, Removal,
+};
 
 pub(super) fn conversation(id: ConversationId) -> [u8; 8] {
     id.to_be_bytes()
@@ -144,22 +146,40 @@ pub(super) fn log(channel: ConversationId, seq: u64) -> [u8; 16] {
     key
 }
 
-/// A log entry's predecessor, message and count.
-pub(super) fn log_value(entry: &LogEntry) -> [u8; 24] {
-    let mut value = [0; 24];
-    value[..8].copy_from_slice(&entry.prev.to_be_bytes());
-    value[8..16].copy_from_slice(&entry.message_id.to_be_bytes());
-    value[16..].copy_from_slice(&entry.count.to_be_bytes());
+/// A log entry's predecessor, message and count; for a removal, then who left and who
+/// removed them (each ended by a NUL).
+pub(super) fn log_value(entry: &LogEntry) -> Vec<u8> {
+    let mut value = Vec::with_capacity(24);
+    value.extend_from_slice(&entry.prev.to_be_bytes());
+    value.extend_from_slice(&entry.message_id.to_be_bytes());
+    value.extend_from_slice(&entry.count.to_be_bytes());
+    if let Some(removal) = &entry.removal {
+        push_str(&mut value, &removal.user);
+        push_str(&mut value, &removal.by);
+    }
     value
 }
 
 /// Entries written before counts were kept (16 bytes) count 0.
 pub(super) fn parse_log(key: &[u8], value: &[u8]) -> Option<LogEntry> {
-    (key.len() == 16 && (value.len() == 16 || value.len() == 24)).then(|| LogEntry {
+    if key.len() != 16 || (value.len() != 16 && value.len() < 24) {
+        return None;
+    }
+    let removal = match value.get(24..) {
+        None | Some([]) => None,
+        Some(tail) => {
+            let mut parts = tail.split(|b| *b == 0);
+            let user = String::from_utf8(parts.next()?.to_vec()).ok()?;
+            let by = String::from_utf8(parts.next()?.to_vec()).ok()?;
+            Some(Box::new(Removal { user, by }))
+        }
+    };
+    Some(LogEntry {
         seq: u64_at(key, 8),
         prev: u64_at(value, 0),
         message_id: u64_at(value, 8),
-        count: if value.len() == 24 { u64_at(value, 16) } else { 0 },
+        count: if value.len() >= 24 { u64_at(value, 16) } else { 0 },
+        removal,
     })
 }
 

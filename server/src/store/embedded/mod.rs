@@ -24,8 +24,8 @@ use super::{
 use crate::ids::bucket_of;
 use crate::model::{
     Attachment, AttachmentId, AttachmentState, AuditEntry, Conversation, ConversationId, LogChange,
-    LogEntry, Member, Message, MessageChange, MessageId, Notification, ReadMarker, Role, audit_day,
-    change_hour, unbroken_from,
+    LogEntry, Member, Message, MessageChange, MessageId, Notification, ReadMarker, Removal, Role,
+    audit_day, change_hour, unbroken_from,
 };
 
 /// How long a (channel, sender, client_msg_id) key keeps answering with the original.
@@ -198,7 +198,7 @@ impl Tables {
         batch.insert(
             &self.conversation_log,
             &keys::log(message.channel_id, entry.seq)[..],
-            &keys::log_value(&entry)[..],
+            keys::log_value(&entry),
         );
         let mut stored = message.clone();
         stored.seq = entry.seq;
@@ -223,7 +223,9 @@ impl Tables {
         Ok(Some(marker))
     }
 
-    /// Moves a read marker forward (see [`Store::advance_read_marker`]).
+    /// Moves a read marker forward; returns it as it is now. The private messages it
+    /// passes stay in `private_unread` (counts look only past the marker) until
+    /// [`Tables::forget_private_unread`].
     fn advance_read_marker(
         &self,
         batch: &mut OwnedWriteBatch,
@@ -236,17 +238,25 @@ impl Tables {
         {
             return Ok(current);
         }
-        batch.insert(
-            &self.read_markers,
-            keys::member(channel, user),
-            &keys::marker_value(&marker)[..],
-        );
-        let read = keys::private_unread(channel, user, 0)
-            ..=keys::private_unread(channel, user, marker.at.seq);
+        let value = keys::marker_value(&marker);
+        batch.insert(&self.read_markers, keys::member(channel, user), &value[..]);
+        Ok(marker)
+    }
+
+    /// Removes the private messages to `user` up to position `seq`, read now.
+    fn forget_private_unread(
+        &self,
+        batch: &mut OwnedWriteBatch,
+        channel: ConversationId,
+        user: &str,
+        seq: u64,
+    ) -> StoreResult<()> {
+        let read =
+            keys::private_unread(channel, user, 0)..=keys::private_unread(channel, user, seq);
         for row in self.private_unread.range(read) {
             batch.remove(&self.private_unread, row.key()?);
         }
-        Ok(marker)
+        Ok(())
     }
 
     fn put_notification(&self, batch: &mut OwnedWriteBatch, n: &Notification) {
@@ -431,12 +441,26 @@ impl Store for EmbeddedStore {
         .await
     }
 
-    async fn remove_member(&self, id: ConversationId, user: &str) -> StoreResult<bool> {
+    async fn remove_member(
+        &self,
+        id: ConversationId,
+        user: &str,
+        by: &str,
+    ) -> StoreResult<Option<LogEntry>> {
         self.write(|t, batch| {
             let mut conversation = t.existing(id)?;
             if t.member(id, user)?.is_none() {
-                return Ok(false);
+                return Ok(None);
             }
+            let removal = Removal { user: user.to_string(), by: by.to_string() };
+            let head = t.log_head(id)?;
+            let now = switchboard_proto::ids::now_us();
+            let entry = LogEntry::next_removal(head.as_ref(), removal, now);
+            batch.insert(
+                &t.conversation_log,
+                &keys::log(id, entry.seq)[..],
+                keys::log_value(&entry),
+            );
             batch.remove(&t.members, keys::member(id, user));
             batch.remove(
                 &t.user_conversations,
@@ -444,7 +468,7 @@ impl Store for EmbeddedStore {
             );
             conversation.member_count = conversation.member_count.saturating_sub(1);
             t.put_conversation(batch, &conversation);
-            Ok(true)
+            Ok(Some(entry))
         })
         .await
     }
@@ -535,8 +559,15 @@ impl Store for EmbeddedStore {
             }
             let bucket = bucket_of(message.id);
             let entry = t.put_logged_message(batch, message, true)?;
+            // Sending marks read. The new entry is the log's head, past any marker, so the
+            // marker is written without reading it first.
             let sent = ReadMarker { message_id: message.id, at: entry.point() };
-            t.advance_read_marker(batch, message.channel_id, &message.from, sent)?;
+            let value = keys::marker_value(&sent);
+            batch.insert(
+                &t.read_markers,
+                keys::member(message.channel_id, &message.from),
+                &value[..],
+            );
             if let Some(to) = &message.to {
                 let key = keys::private_unread(message.channel_id, to, entry.seq);
                 batch.insert(&t.private_unread, key, &[][..]);
@@ -643,7 +674,12 @@ impl Store for EmbeddedStore {
         user: &str,
         marker: ReadMarker,
     ) -> StoreResult<ReadMarker> {
-        self.write(|t, batch| t.advance_read_marker(batch, channel, user, marker)).await
+        self.write(|t, batch| {
+            let now = t.advance_read_marker(batch, channel, user, marker)?;
+            t.forget_private_unread(batch, channel, user, now.at.seq)?;
+            Ok(now)
+        })
+        .await
     }
 
     async fn list_read_markers(

@@ -32,8 +32,8 @@ use crate::config::ScyllaConfig;
 use crate::ids::bucket_of;
 use crate::model::{
     Attachment, AttachmentId, AttachmentState, AuditEntry, Conversation, ConversationId, LogChange,
-    LogEntry, LogPoint, Member, Message, MessageChange, MessageId, Notification, ReadMarker, Role,
-    change_hour, unbroken_from,
+    LogEntry, LogPoint, Member, Message, MessageChange, MessageId, Notification, ReadMarker,
+    Removal, Role, change_hour, unbroken_from,
 };
 
 /// How many times a read retries when another controller's write it depends on (the rows
@@ -123,13 +123,13 @@ impl ScyllaStore {
     /// writer appends it after advancing the head).
     async fn head_row(&self, channel: ConversationId) -> StoreResult<Option<LogEntry>> {
         let rows: Vec<LogRow> = self.rows("log_head_get", (to_i64(channel),)).await?;
-        Ok(rows.first().map(|row| log_entry(*row)))
+        Ok(rows.into_iter().next().map(log_entry))
     }
 
     async fn log_entry(&self, channel: ConversationId, seq: u64) -> StoreResult<Option<LogEntry>> {
         let key = (to_i64(channel), log_hour(seq), to_i64(seq));
         let rows: Vec<LogRow> = self.rows("log_entry_get", key).await?;
-        Ok(rows.first().map(|row| log_entry(*row)))
+        Ok(rows.into_iter().next().map(log_entry))
     }
 
     /// Writes a log entry (idempotent: a repair writes the same values as its writer).
@@ -141,33 +141,32 @@ impl ScyllaStore {
         Ok(())
     }
 
-    /// Takes the next position in a conversation's log for a change of `message_id`, by
-    /// compare-and-set on the log's head. Before the head moves past an entry, that entry
+    /// Takes the next position in a conversation's log for the entry `next` makes (from the
+    /// head and the time in microseconds), by compare-and-set on the log's head. Before the head moves past an entry, that entry
     /// is written (by its own writer, or here if that writer stopped halfway), so every
     /// entry before the head is always in the log. The caller writes the new entry with
     /// its change.
     async fn next_log_entry(
         &self,
         channel: ConversationId,
-        message_id: MessageId,
-        change: LogChange,
+        next: impl Fn(Option<&LogEntry>, u64) -> LogEntry,
     ) -> StoreResult<LogEntry> {
         for _ in 0..APPEND_ATTEMPTS {
             let head = self.head_row(channel).await?;
             if let Some(head) = &head {
                 self.put_log_entry(channel, head).await?;
             }
-            let now = switchboard_proto::ids::now_us();
-            let entry = LogEntry::next(head.as_ref(), message_id, change, now);
-            let new = (to_i64(entry.seq), to_i64(entry.prev), to_i64(message_id));
-            let count = to_i64(entry.count);
+            let entry = next(head.as_ref(), switchboard_proto::ids::now_us());
+            let (seq, prev, message_id, count, left_user, left_by) = log_columns(&entry);
             let (won, _) = match head {
                 None => {
-                    let values = (to_i64(channel), new.0, new.1, new.2, count);
+                    let values =
+                        (to_i64(channel), seq, prev, message_id, count, left_user, left_by);
                     self.lwt("log_head_create", values).await?
                 }
                 Some(head) => {
-                    let values = (new.0, new.1, new.2, count, to_i64(channel), to_i64(head.seq));
+                    let (channel, head) = (to_i64(channel), to_i64(head.seq));
+                    let values = (seq, prev, message_id, count, left_user, left_by, channel, head);
                     self.lwt("log_head_advance", values).await?
                 }
             };
@@ -180,8 +179,9 @@ impl ScyllaStore {
         )))
     }
 
-    /// Moves a read marker forward by compare-and-set on its position, then forgets the
-    /// private messages to the user up to where it stands.
+    /// Moves a read marker forward by compare-and-set on its position; returns it as it is
+    /// now. The private messages it passes stay in `private_unread` (counts look only past
+    /// the marker) until `advance_read_marker` removes them.
     async fn advance_marker(
         &self,
         channel: ConversationId,
@@ -217,7 +217,6 @@ impl ScyllaStore {
                 "conversation {channel}: {user}'s read marker kept moving for {APPEND_ATTEMPTS} attempts"
             )));
         };
-        self.run("private_unread_forget", (key.0, key.1, to_i64(now.at.seq))).await?;
         Ok(now)
     }
 
@@ -450,14 +449,27 @@ impl Store for ScyllaStore {
         Ok(added)
     }
 
-    async fn remove_member(&self, id: ConversationId, user: &str) -> StoreResult<bool> {
-        let Some(conversation) = self.get_conversation(id).await? else { return Ok(false) };
+    /// The removal takes its place in the log after the member row is gone: a message
+    /// committed in between is the member's too.
+    async fn remove_member(
+        &self,
+        id: ConversationId,
+        user: &str,
+        by: &str,
+    ) -> StoreResult<Option<LogEntry>> {
+        let Some(conversation) = self.get_conversation(id).await? else { return Ok(None) };
         let (removed, _) = self.lwt("member_delete", (to_i64(id), user)).await?;
-        if removed {
-            self.run("user_conversation_delete", (conversation.org, user, to_i64(id))).await?;
-            self.add_to_count(id, -1).await?;
+        if !removed {
+            return Ok(None);
         }
-        Ok(removed)
+        self.run("user_conversation_delete", (conversation.org, user, to_i64(id))).await?;
+        self.add_to_count(id, -1).await?;
+        let removal = Removal { user: user.to_string(), by: by.to_string() };
+        let next =
+            |head: Option<&LogEntry>, now| LogEntry::next_removal(head, removal.clone(), now);
+        let entry = self.next_log_entry(id, next).await?;
+        self.put_log_entry(id, &entry).await?;
+        Ok(Some(entry))
     }
 
     async fn change_role(
@@ -538,8 +550,9 @@ impl Store for ScyllaStore {
             }
         }
         let bucket = bucket_of(message.id) as i32;
-        let entry =
-            self.next_log_entry(message.channel_id, message.id, LogChange::of_new(message)).await?;
+        let change = LogChange::of_new(message);
+        let next = |head: Option<&LogEntry>, now| LogEntry::next(head, message.id, change, now);
+        let entry = self.next_log_entry(message.channel_id, next).await?;
         let mut batch = Batch::new(BatchType::Logged);
         for name in [
             "message_insert",
@@ -589,7 +602,8 @@ impl Store for ScyllaStore {
     }
 
     async fn update_message(&self, m: &Message, at_ms: i64) -> StoreResult<LogEntry> {
-        let entry = self.next_log_entry(m.channel_id, m.id, LogChange::Other).await?;
+        let next = |head: Option<&LogEntry>, now| LogEntry::next(head, m.id, LogChange::Other, now);
+        let entry = self.next_log_entry(m.channel_id, next).await?;
         let mut batch = Batch::new(BatchType::Logged);
         for name in ["message_update", "change_insert", "log_insert", "log_hour_insert"] {
             batch.append_statement(self.statement(name).clone());
@@ -674,7 +688,10 @@ impl Store for ScyllaStore {
         user: &str,
         marker: ReadMarker,
     ) -> StoreResult<ReadMarker> {
-        self.advance_marker(channel, user, marker).await
+        let now = self.advance_marker(channel, user, marker).await?;
+        let read = (to_i64(channel), user, to_i64(now.at.seq));
+        self.run("private_unread_forget", read).await?;
+        Ok(now)
     }
 
     async fn list_read_markers(
@@ -837,8 +854,8 @@ fn log_hour(seq: u64) -> i32 {
 }
 
 /// A log entry as selected: position, the one before, message, count (none before schema
-/// version 7).
-type LogRow = (i64, i64, i64, Option<i64>);
+/// version 7), and for a removal who left and who removed them.
+type LogRow = (i64, i64, i64, Option<i64>, Option<String>, Option<String>);
 
 /// A read marker as selected: message, position and count (none before schema version 7).
 type MarkerRow = (i64, Option<i64>, Option<i64>);
@@ -848,9 +865,24 @@ fn read_marker((message_id, seq, count): MarkerRow) -> ReadMarker {
     ReadMarker { message_id: message_id as u64, at }
 }
 
-fn log_entry((seq, prev, message_id, count): LogRow) -> LogEntry {
-    let count = count.unwrap_or(0) as u64;
-    LogEntry { seq: seq as u64, prev: prev as u64, message_id: message_id as u64, count }
+fn log_entry((seq, prev, message_id, count, left_user, left_by): LogRow) -> LogEntry {
+    let removal = left_user.map(|user| Box::new(Removal { user, by: left_by.unwrap_or_default() }));
+    let (seq, prev, message_id) = (seq as u64, prev as u64, message_id as u64);
+    LogEntry { seq, prev, message_id, count: count.unwrap_or(0) as u64, removal }
+}
+
+/// An entry's columns: position, the one before, message, count, who left, who removed.
+#[allow(clippy::type_complexity)]
+fn log_columns(entry: &LogEntry) -> (i64, i64, i64, i64, Option<String>, Option<String>) {
+    let removal = entry.removal.as_deref();
+    (
+        to_i64(entry.seq),
+        to_i64(entry.prev),
+        to_i64(entry.message_id),
+        to_i64(entry.count),
+        removal.map(|r| r.user.clone()),
+        removal.map(|r| r.by.clone()),
+    )
 }
 
 /// The `log_insert` and `log_hour_insert` values of an entry.
@@ -858,10 +890,13 @@ fn log_entry((seq, prev, message_id, count): LogRow) -> LogEntry {
 fn log_values(
     channel: ConversationId,
     entry: &LogEntry,
-) -> ((i64, i32, i64, i64, i64, i64), (i64, i32)) {
+) -> ((i64, i32, i64, i64, i64, i64, Option<String>, Option<String>), (i64, i32)) {
     let hour = log_hour(entry.seq);
-    let (seq, prev, message_id) = (to_i64(entry.seq), to_i64(entry.prev), to_i64(entry.message_id));
-    ((to_i64(channel), hour, seq, prev, message_id, to_i64(entry.count)), (to_i64(channel), hour))
+    let (seq, prev, message_id, count, left_user, left_by) = log_columns(entry);
+    (
+        (to_i64(channel), hour, seq, prev, message_id, count, left_user, left_by),
+        (to_i64(channel), hour),
+    )
 }
 
 /// The `change_insert` values of a change to `m` at `at_ms`.

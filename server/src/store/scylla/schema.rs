@@ -246,6 +246,8 @@ pub const TABLES: &[Table] = &[
             ("prev", "bigint"),
             ("message_id", "bigint"),
             ("message_count", "bigint"),
+            ("left_user", "text"),
+            ("left_by", "text"),
         ],
         partition_key: &["channel_id", "hour"],
         clustering: &[("seq", false)],
@@ -269,6 +271,8 @@ pub const TABLES: &[Table] = &[
             ("prev", "bigint"),
             ("message_id", "bigint"),
             ("message_count", "bigint"),
+            ("left_user", "text"),
+            ("left_by", "text"),
         ],
         partition_key: &["channel_id"],
         clustering: &[],
@@ -316,6 +320,10 @@ const ADDED_COLUMNS: &[(&str, &str, i32)] = &[
     ("read_markers", "message_count", 7),
     ("conversation_log", "message_count", 7),
     ("log_heads", "message_count", 7),
+    ("conversation_log", "left_user", 7),
+    ("conversation_log", "left_by", 7),
+    ("log_heads", "left_user", 7),
+    ("log_heads", "left_by", 7),
 ];
 
 fn table_version(name: &str) -> i32 {
@@ -415,7 +423,7 @@ pub fn migrations(keyspace: &str, replication: &Replication) -> Vec<Migration> {
         (4, "message change feed"),
         (5, "mentions and notifications"),
         (6, "conversation logs"),
-        (7, "unread counts kept in the log"),
+        (7, "unread counts and removals kept in the log"),
     ] {
         let mut statements: Vec<String> = TABLES
             .iter()

@@ -84,29 +84,29 @@ pub(super) const STATEMENTS: &[(&str, &str)] = &[
     ),
     (
         "log_head_get",
-        "SELECT seq, prev, message_id, message_count FROM {ks}.log_heads WHERE channel_id = ?",
+        "SELECT seq, prev, message_id, message_count, left_user, left_by FROM {ks}.log_heads WHERE channel_id = ?",
     ),
     (
         "log_head_create",
-        "INSERT INTO {ks}.log_heads (channel_id, seq, prev, message_id, message_count) VALUES (?, ?, ?, ?, ?) IF NOT EXISTS",
+        "INSERT INTO {ks}.log_heads (channel_id, seq, prev, message_id, message_count, left_user, left_by) VALUES (?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS",
     ),
     (
         "log_head_advance",
-        "UPDATE {ks}.log_heads SET seq = ?, prev = ?, message_id = ?, message_count = ? WHERE channel_id = ? IF seq = ?",
+        "UPDATE {ks}.log_heads SET seq = ?, prev = ?, message_id = ?, message_count = ?, left_user = ?, left_by = ? WHERE channel_id = ? IF seq = ?",
     ),
     (
         "log_insert",
-        "INSERT INTO {ks}.conversation_log (channel_id, hour, seq, prev, message_id, message_count) VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO {ks}.conversation_log (channel_id, hour, seq, prev, message_id, message_count, left_user, left_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     ),
     ("log_hour_insert", "INSERT INTO {ks}.log_hours (channel_id, hour) VALUES (?, ?)"),
     ("log_hour_range_from", "SELECT hour FROM {ks}.log_hours WHERE channel_id = ? AND hour >= ?"),
     (
         "log_entry_get",
-        "SELECT seq, prev, message_id, message_count FROM {ks}.conversation_log WHERE channel_id = ? AND hour = ? AND seq = ?",
+        "SELECT seq, prev, message_id, message_count, left_user, left_by FROM {ks}.conversation_log WHERE channel_id = ? AND hour = ? AND seq = ?",
     ),
     (
         "log_range_after",
-        "SELECT seq, prev, message_id, message_count FROM {ks}.conversation_log WHERE channel_id = ? AND hour = ? AND seq > ? LIMIT ?",
+        "SELECT seq, prev, message_id, message_count, left_user, left_by FROM {ks}.conversation_log WHERE channel_id = ? AND hour = ? AND seq > ? LIMIT ?",
     ),
     (
         "message_range_desc",
