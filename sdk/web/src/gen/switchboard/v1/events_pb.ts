@@ -32,11 +32,12 @@ export type Event = Message<"switchboard.v1.Event"> & {
   conversationId: bigint;
 
   /**
-   * For message events (created, edited, deleted): the change's position in the
-   * conversation's log. Positions grow with each change, in commit order, and a stream
-   * delivers a conversation's changes in that order; a client keeps the largest it has
-   * seen per conversation and resumes after it (docs/realtime.md, "Positions"). 0 for
-   * every other kind.
+   * For message events (created, edited, deleted) and a `member_left` sent to the
+   * conversation's members: the change's position in the conversation's log. Positions
+   * grow with each change, in commit order, and a stream delivers a conversation's changes
+   * in that order; a client keeps the largest it has seen per conversation and resumes
+   * after it (docs/realtime.md, "Positions"). 0 for every other kind (and for the copy of
+   * a `member_left` sent to the user who left).
    *
    * @generated from field: uint64 seq = 13;
    */
@@ -223,7 +224,10 @@ export type MemberJoined = Message<"switchboard.v1.MemberJoined"> & {
   member?: Member | undefined;
 
   /**
-   * Who added them; equal to the member for joins of public channels.
+   * Who added them; equal to the member for joins of public channels. Empty when a
+   * controller passes on, after an outage of its bus, a conversation of the user's that
+   * the stream may have missed the join of: the stream then follows it unless the client
+   * unsubscribed from it.
    *
    * @generated from field: string added_by = 2;
    */
@@ -253,6 +257,9 @@ export const MemberJoinedSchema: GenMessage<MemberJoined> = /*@__PURE__*/
   messageDesc(file_switchboard_v1_events, 4);
 
 /**
+ * A member left or was removed. In the conversation's log: it reaches every stream in
+ * order with the messages, and the one who left gets nothing said after it.
+ *
  * @generated from message switchboard.v1.MemberLeft
  */
 export type MemberLeft = Message<"switchboard.v1.MemberLeft"> & {
