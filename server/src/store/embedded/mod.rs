@@ -136,6 +136,13 @@ fn parse_log_row(key: &[u8], value: &[u8]) -> StoreResult<LogEntry> {
     })
 }
 
+fn parse_marker_row(value: &[u8]) -> StoreResult<ReadMarker> {
+    keys::parse_marker(value).ok_or_else(|| StoreError::Corrupt {
+        table: "read_markers",
+        reason: format!("a {}-byte value", value.len()),
+    })
+}
+
 fn get<T: DeserializeOwned>(
     table: &'static str,
     keyspace: &Keyspace,
@@ -213,14 +220,8 @@ impl Tables {
     }
 
     fn read_marker(&self, channel: ConversationId, user: &str) -> StoreResult<Option<ReadMarker>> {
-        let Some(value) = self.read_markers.get(keys::member(channel, user))? else {
-            return Ok(None);
-        };
-        let marker = keys::parse_marker(&value).ok_or_else(|| StoreError::Corrupt {
-            table: "read_markers",
-            reason: format!("a {}-byte value", value.len()),
-        })?;
-        Ok(Some(marker))
+        let value = self.read_markers.get(keys::member(channel, user))?;
+        value.map(|value| parse_marker_row(&value)).transpose()
     }
 
     /// Moves a read marker forward; returns it as it is now. The private messages it
@@ -690,11 +691,7 @@ impl Store for EmbeddedStore {
         for item in self.tables.read_markers.prefix(keys::conversation(channel)) {
             let (key, value) = item.into_inner()?;
             let user = String::from_utf8_lossy(keys::member_user(&key)).into_owned();
-            let marker = keys::parse_marker(&value).ok_or_else(|| StoreError::Corrupt {
-                table: "read_markers",
-                reason: format!("a {}-byte value", value.len()),
-            })?;
-            markers.push((user, marker.message_id));
+            markers.push((user, parse_marker_row(&value)?.message_id));
         }
         Ok(markers)
     }

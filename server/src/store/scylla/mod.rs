@@ -21,7 +21,7 @@ use scylla::response::query_result::QueryResult;
 use scylla::statement::batch::{Batch, BatchType};
 use scylla::statement::prepared::PreparedStatement;
 use scylla::statement::{Consistency, SerialConsistency};
-use scylla::value::{CqlValue, Row};
+use scylla::value::{CqlValue, MaybeUnset, Row};
 
 use self::rows::{AttachmentRow, AuditRow, ConversationRow, MessageRow, NotificationRow, to_i64};
 use self::schema::PENDING_SHARDS;
@@ -871,7 +871,8 @@ fn log_entry((seq, prev, message_id, count, left_user, left_by): LogRow) -> LogE
     LogEntry { seq, prev, message_id, count: count.unwrap_or(0) as u64, removal }
 }
 
-/// An entry's columns: position, the one before, message, count, who left, who removed.
+/// An entry's columns: position, the one before, message, count, who left, who removed
+/// (null for a message's entry: the head's row is overwritten in place).
 #[allow(clippy::type_complexity)]
 fn log_columns(entry: &LogEntry) -> (i64, i64, i64, i64, Option<String>, Option<String>) {
     let removal = entry.removal.as_deref();
@@ -890,9 +891,11 @@ fn log_columns(entry: &LogEntry) -> (i64, i64, i64, i64, Option<String>, Option<
 fn log_values(
     channel: ConversationId,
     entry: &LogEntry,
-) -> ((i64, i32, i64, i64, i64, i64, Option<String>, Option<String>), (i64, i32)) {
+) -> ((i64, i32, i64, i64, i64, i64, MaybeUnset<String>, MaybeUnset<String>), (i64, i32)) {
     let hour = log_hour(entry.seq);
     let (seq, prev, message_id, count, left_user, left_by) = log_columns(entry);
+    // A new row: a message's entry leaves the removal columns unset rather than null.
+    let (left_user, left_by) = (rows::unset_if_none(left_user), rows::unset_if_none(left_by));
     (
         (to_i64(channel), hour, seq, prev, message_id, count, left_user, left_by),
         (to_i64(channel), hour),

@@ -211,7 +211,7 @@ fn attachment_blob(attachment: &Option<Box<Attachment>>) -> Option<Vec<u8>> {
     attachment.as_ref().map(|a| rmp_serde::to_vec_named(a).expect("attachments serialize"))
 }
 
-fn unset_if_none<T>(value: Option<T>) -> MaybeUnset<T> {
+pub(super) fn unset_if_none<T>(value: Option<T>) -> MaybeUnset<T> {
     value.map_or(MaybeUnset::Unset, MaybeUnset::Set)
 }
 
