@@ -34,8 +34,12 @@ impl RelayState {
                 // where new sessions start, and must not name a private message.
                 let public = is_public_change(&event);
                 self.subscribers.for_each_change(topic, event.seq, public, |session| {
+                    // A removal the session is already past (a gap fill handing on what it
+                    // replayed) is old news: the user may have been added back since.
+                    let leaves = left == Some(session.user.as_str())
+                        && event.seq > session.position(*channel);
                     session.deliver(&event, &encoded);
-                    if left == Some(session.user.as_str()) && session.forget_channel(*channel) {
+                    if leaves && session.forget_channel(*channel) {
                         leaving.push((session.id, topic.clone()));
                     }
                 });

@@ -51,7 +51,8 @@ impl WebFollower {
     }
 
     /// The next event its app was handed: `Live`, or a message event (with only the
-    /// conversation, position, id, text and deleted flag filled in). None once it exits.
+    /// conversation, position, id, text and deleted flag filled in); or a note for the
+    /// trace (its state, its positions), as an `Error` with code 0. None once it exits.
     pub async fn next(&mut self) -> Option<RealtimeEvent> {
         let line = self.events.next_line().await.ok()??;
         let json: serde_json::Value = serde_json::from_str(&line).expect("a JSON line");
@@ -65,6 +66,13 @@ impl WebFollower {
         };
         let kind = match json["kind"].as_str() {
             Some("live") => return Some(RealtimeEvent::Live(pb::Live::default())),
+            Some("note") => {
+                let message = json["text"].as_str().unwrap_or_default().to_string();
+                return Some(RealtimeEvent::Error(pb::ErrorFrame {
+                    message,
+                    ..Default::default()
+                }));
+            }
             Some("messageCreated") => {
                 Kind::MessageCreated(pb::MessageCreated { message: Some(message) })
             }

@@ -3,7 +3,8 @@
 // `disconnect` closes the session and keeps the positions of what the app was handed;
 // `reconnect` opens a new one resuming from them, as a page reload does. Prints what the
 // SDK hands the app, one JSON object a line: `{"kind":"live"}` when a session goes live,
-// and each message event (conversation, position, message id, text, deleted).
+// and each message event (conversation, position, message id, text, deleted); and, for the
+// test's trace only, `{"kind":"note","text":…}` on state changes and commands.
 
 import { createInterface } from "node:readline";
 
@@ -18,11 +19,22 @@ function print(line) {
   process.stdout.write(`${JSON.stringify(line)}\n`);
 }
 
+function note(text) {
+  print({ kind: "note", text });
+}
+
+function shown(map) {
+  return JSON.stringify([...map].map(([channel, seq]) => `${channel}@${seq}`));
+}
+
 function connect() {
+  note(`connecting, resuming from ${shown(positions)}`);
   const client = SwitchboardClient.connect({ url, token, resume: positions, backoff: { initialMs: 10, maxMs: 200 } });
   // Events a closed session still hands over are not the app's: it has moved on.
   client.on("state", (state) => {
-    if (client === current && state === "live") print({ kind: "live" });
+    if (client !== current) return;
+    note(`${state}, at ${shown(client.resumePositions)}`);
+    if (state === "live") print({ kind: "live" });
   });
   client.on("event", (event) => {
     const message = event.kind.value?.message;
@@ -43,6 +55,7 @@ connect();
 for await (const command of createInterface({ input: process.stdin })) {
   if (command === "disconnect" && current) {
     positions = current.resumePositions;
+    note(`disconnecting at ${shown(positions)}`);
     const closing = current;
     current = null;
     closing.close();

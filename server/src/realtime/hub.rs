@@ -166,6 +166,13 @@ impl FanoutHub {
         {
             link.cut.cancel();
         }
+        drop(state);
+        // A join committed before a user's topic was registered here published its event
+        // to nobody (NATS may also have delivered it late, after an outage): the user's
+        // conversations follow the acknowledgement, and relays follow those they lack.
+        for topic in new.iter().filter(|topic| topic.channel_id().is_none()) {
+            self.pass_on_joins(topic).await;
+        }
         Ok(())
     }
 
@@ -346,25 +353,31 @@ impl FanoutHub {
             let state = self.state.read().await;
             state.topics.keys().filter(|topic| topic.channel_id().is_none()).cloned().collect()
         };
-        for topic in users {
-            let Topic::User { org, user } = &topic else { continue };
-            let joins = match self.joins_of(org, user).await {
-                Ok(joins) => joins,
-                Err(error) => {
-                    tracing::warn!(%error, org, user, "could not pass on a user's conversations");
-                    continue;
-                }
-            };
-            let ready = joins.into_iter().map(|event| Delivery {
-                topic: topic.clone(),
-                event: Arc::new(event),
-                traceparent: None,
-                prev: 0,
-            });
-            let state = self.state.read().await;
-            let too_slow = self.hand_on(&state, ready.collect());
-            self.cut_off(&state, too_slow);
+        for topic in &users {
+            self.pass_on_joins(topic).await;
         }
+    }
+
+    /// Hands the relays following a user's topic a `member_joined` without `added_by` for
+    /// each of the user's conversations: a stream follows the ones it lacks.
+    async fn pass_on_joins(&self, topic: &Topic) {
+        let Topic::User { org, user } = topic else { return };
+        let joins = match self.joins_of(org, user).await {
+            Ok(joins) => joins,
+            Err(error) => {
+                tracing::warn!(%error, org, user, "could not pass on a user's conversations");
+                return;
+            }
+        };
+        let ready = joins.into_iter().map(|event| Delivery {
+            topic: topic.clone(),
+            event: Arc::new(event),
+            traceparent: None,
+            prev: 0,
+        });
+        let state = self.state.read().await;
+        let too_slow = self.hand_on(&state, ready.collect());
+        self.cut_off(&state, too_slow);
     }
 
     /// A `member_joined` for each conversation `user` is in, replaying from where they
