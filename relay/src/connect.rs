@@ -267,6 +267,9 @@ async fn start(
         Ok::<(), Status>(())
     }
     .await;
+    if result.is_err() {
+        session.drop_held();
+    }
     session.finish_replay();
     result?;
     let channel_ids = session.channels();
@@ -512,6 +515,10 @@ async fn add_channel(
         Ok(())
     }
     .await;
+    if result.is_err() && session.forget_channel(channel) {
+        // What was held back for it would skip what the replay did not deliver.
+        state.subscribers.unsubscribe(session.id, &Topic::channel(&session.org, channel));
+    }
     session.finish_replay();
     result
 }

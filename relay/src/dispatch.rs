@@ -97,16 +97,22 @@ impl RelayState {
             replay::replay(self.upstream.channel(), &session, channel, after).await
         }
         .await;
-        session.finish_replay();
-        if result.is_ok() {
-            let positions = session.positions(&[channel]);
-            let live = pb::Live { channel_ids: vec![channel], positions };
-            session.send(server_frame::Kind::Live(live)).await;
-        }
-        if let Err(status) = result {
+        if result.is_err() {
+            // Forgotten before the held events go: those of this conversation would skip
+            // what the replay did not deliver.
             session.forget_channel(channel);
             self.subscribers.unsubscribe(session.id, &Topic::channel(&session.org, channel));
-            session.send(crate::connect::error_frame("", &status)).await;
+        }
+        session.finish_replay();
+        match result {
+            Ok(()) => {
+                let positions = session.positions(&[channel]);
+                let live = pb::Live { channel_ids: vec![channel], positions };
+                session.send(server_frame::Kind::Live(live)).await;
+            }
+            Err(status) => {
+                session.send(crate::connect::error_frame("", &status)).await;
+            }
         }
     }
 }

@@ -165,6 +165,11 @@ impl Session {
     }
 
     fn push(&self, event: &pb::Event, encoded: &Bytes, state: &mut SessionState) {
+        // A message of a conversation the session no longer follows (it left, or a replay
+        // that would have come before it failed) must not move its position on.
+        if events::message_of(event).is_some() && !state.channels.contains(&event.conversation_id) {
+            return;
+        }
         if !state.first_delivery(event) {
             return;
         }
@@ -220,6 +225,12 @@ impl Session {
             return true;
         }
         self.send(server_frame::Kind::Event(event)).await
+    }
+
+    /// The stream is ending because its replay failed: the events held back behind it
+    /// must not go out, or the client would move past what it never got.
+    pub(crate) fn drop_held(&self) {
+        self.state().held.clear();
     }
 
     /// Ends a replay; when none is left, releases the held events it did not already deliver.
@@ -303,8 +314,12 @@ mod tests {
 
     use super::*;
 
+    /// A session of bob's following conversation 7 (where [`message`] puts messages).
     fn session(queue: usize) -> (Arc<Session>, EncodedStream) {
-        Session::new(1, "acme", "bob", "token".into(), queue, Arc::default())
+        let (session, frames) =
+            Session::new(1, "acme", "bob", "token".into(), queue, Arc::default());
+        session.add_channel(7);
+        (session, frames)
     }
 
     /// Delivers `event` as the dispatcher does, encoded once.
@@ -408,5 +423,29 @@ mod tests {
         }
         let status = last.unwrap().unwrap_err();
         assert_eq!(status.code(), tonic::Code::ResourceExhausted);
+    }
+
+    /// The bug the model test found: a hello whose replay failed (its relay was stopping)
+    /// released the live events held behind it, and the client moved past what the replay
+    /// never delivered.
+    #[tokio::test]
+    async fn a_failed_replay_releases_nothing_held_behind_it() {
+        let (session, mut frames) = session(16);
+        session.begin_replay();
+        deliver(&session, &message(9, "alice", ""));
+        session.drop_held();
+        session.finish_replay();
+        assert_eq!(received(&mut frames).await, Vec::<u64>::new());
+    }
+
+    #[tokio::test]
+    async fn messages_of_a_conversation_no_longer_followed_are_not_delivered() {
+        let (session, mut frames) = session(16);
+        session.begin_replay();
+        deliver(&session, &message(9, "alice", ""));
+        session.forget_channel(7);
+        session.finish_replay();
+        deliver(&session, &message(10, "alice", ""));
+        assert_eq!(received(&mut frames).await, Vec::<u64>::new());
     }
 }

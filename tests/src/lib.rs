@@ -2,6 +2,7 @@
 //! with temporary data directories (in this process, or as a real `switchboard` process
 //! that can be killed), and hands out typed clients with minted tokens.
 
+mod balancer;
 mod clock;
 pub mod conformance;
 mod controller;
@@ -21,6 +22,7 @@ mod tools;
 pub mod web_follower;
 pub mod webhook;
 
+pub use balancer::Balancer;
 pub use clock::TestClock;
 pub use controller::{ControllerBuilder, TEST_SECRET, TEST_WEBHOOK_SECRET, TestController};
 pub use eventually::eventually;

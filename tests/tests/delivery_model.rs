@@ -2,8 +2,8 @@
 //! seed drive concurrent senders on two controllers (shared store, real NATS), edits,
 //! deletes and private messages, while followers on two of three relays disconnect and
 //! resume as the protocol says (passing back the positions their SDK gave the app): two
-//! with the Rust SDK, one with the web SDK (under Node, on the third relay: with its relay
-//! killed it once missed a conversation's edits and deletes in ~300 seeds, see issue #20), a
+//! with the Rust SDK, one with the web SDK (under Node, through a balancer in front of the
+//! relays, as a browser reaches them, which moves it to the third when its relay dies), a
 //! relay is killed (its followers move to the third), NATS restarts, one controller
 //! crashes (its relay moves to the other; its senders retry there with the same
 //! `client_msg_id`), and a follower is removed from a team and later added back. At the
@@ -28,8 +28,8 @@ use switchboard_sdk::proto::event::Kind;
 use switchboard_tests::random::Random;
 use switchboard_tests::web_follower::WebFollower;
 use switchboard_tests::{
-    Client, NatsServer, Realtime, RealtimeEvent, RealtimeOptions, TestController, TestRelay,
-    eventually, proto,
+    Balancer, Client, NatsServer, Realtime, RealtimeEvent, RealtimeOptions, TestController,
+    TestRelay, eventually, proto,
 };
 use tokio::sync::mpsc;
 
@@ -244,13 +244,16 @@ async fn run(seed: u64) -> Result<usize, String> {
         switchboard_tests::create_team(&senders[1], &["s1", "s3", "s4", "f1", "f3"]).await;
     let teams = [everyone, without_f2];
 
+    // The web follower reaches the second relay through a balancer, which sends it to the
+    // spare if that relay dies.
+    let balancer = Balancer::start(&relays[1].as_ref().unwrap().url()).await;
     let mut followers = Vec::new();
     for (i, user) in FOLLOWERS.iter().enumerate() {
         let view = Arc::new(Mutex::new(View::default()));
         let (commands, inbox) = mpsc::channel(8);
         let token = controllers[0].token(user, "acme");
         if *user == WEB_FOLLOWER {
-            let Some(web) = WebFollower::start(&spare.url(), &token) else { continue };
+            let Some(web) = WebFollower::start(&balancer.url(), &token) else { continue };
             tokio::spawn(follow_web(web, view.clone(), inbox));
         } else {
             let addresses = vec![relays[i].as_ref().unwrap().url(), spare.url()];
@@ -324,6 +327,9 @@ async fn run(seed: u64) -> Result<usize, String> {
                 && let Some(relay) = relays[victim].take()
             {
                 eprintln!("seed {seed}, round {round}: relay {victim} stopped");
+                if victim == 1 {
+                    balancer.point_to(&spare.url());
+                }
                 relay.stop().await;
             }
             if round == nats_restart {
