@@ -82,7 +82,7 @@ impl ChatService {
                 self.events.read_receipt(org, channel, user, message, &parties).await;
             }
         }
-        let unread = (self.unread_messages(channel, &me).await?, mentions);
+        let unread = (self.unread_after(channel, &me, Some(marker)).await?, mentions);
         self.events.unread_changed(org, user, channel, message, unread).await;
         Ok(message)
     }

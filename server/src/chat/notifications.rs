@@ -10,7 +10,7 @@ use crate::auth::Caller;
 use crate::error::{ChatError, ChatResult};
 use crate::model::{
     Conversation, ConversationId, Kind, MENTION_ALL, MENTION_HERE, Member, Message, MessageId,
-    MessageType, Notification, NotificationReason,
+    MessageType, Notification, NotificationReason, ReadMarker,
 };
 use crate::validate::{self, Violations};
 
@@ -232,9 +232,8 @@ impl ChatService {
         let picked =
             |n: &Notification| n.conversation_id == conversation && n.message_id <= message;
         let recent = self.recent_notifications(caller).await?;
-        self.mark_read_where(&recent, picked).await?;
-        let still = recent.iter().filter(|n| !picked(n));
-        Ok(still.filter(|n| !n.read && n.conversation_id == conversation).count() as u32)
+        let marked = self.mark_read_where(&recent, picked).await?;
+        Ok(unread_notifications(&recent, conversation) - marked)
     }
 
     /// Marks those of `recent` that are unread and picked read; returns how many.
@@ -300,8 +299,18 @@ impl ChatService {
         channel: ConversationId,
         member: &Member,
     ) -> ChatResult<u32> {
-        let head = self.store.log_head(channel).await?.map(|entry| entry.point());
         let marker = self.store.get_read_marker(channel, &member.user_id).await?;
+        self.unread_after(channel, member, marker).await
+    }
+
+    /// [`ChatService::unread_messages`] with the member's read marker known.
+    pub(super) async fn unread_after(
+        &self,
+        channel: ConversationId,
+        member: &Member,
+        marker: Option<ReadMarker>,
+    ) -> ChatResult<u32> {
+        let head = self.store.log_head(channel).await?.map(|entry| entry.point());
         let from = match marker {
             Some(marker) if marker.at.seq >= member.joined.seq => marker.at,
             _ => member.joined,

@@ -101,9 +101,7 @@ pub const START: u64 = 1;
 /// still to come), with the log's count of messages for everyone (which private entries
 /// do not change).
 pub async fn join_point(store: &dyn Store, channel: ConversationId) -> StoreResult<LogPoint> {
-    let head = store.log_head(channel).await?;
-    let count = head.as_ref().map_or(0, |entry| entry.count);
-    let seq = public_before(store, channel, head).await?;
+    let (_, seq, count) = start(store, channel).await?;
     Ok(LogPoint { seq, count })
 }
 
@@ -114,10 +112,17 @@ pub async fn starting_points(
     store: &dyn Store,
     channel: ConversationId,
 ) -> StoreResult<(u64, u64)> {
+    let (head, public, _) = start(store, channel).await?;
+    Ok((head, public))
+}
+
+/// From one read of the head: its position ([`START`] for an empty log), the newest
+/// position everyone may see, and the log's count.
+async fn start(store: &dyn Store, channel: ConversationId) -> StoreResult<(u64, u64, u64)> {
     let head = store.log_head(channel).await?;
-    let head_seq = head.as_ref().map_or(START, |entry| entry.seq);
+    let (seq, count) = head.as_ref().map_or((START, 0), |entry| (entry.seq, entry.count));
     let public = public_before(store, channel, head).await?;
-    Ok((head_seq, public))
+    Ok((seq, public, count))
 }
 
 /// The newest entry everyone may see, at or before `head`.

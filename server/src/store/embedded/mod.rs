@@ -195,18 +195,12 @@ impl Tables {
         message: &Message,
         created: bool,
     ) -> StoreResult<LogEntry> {
-        let head = self.log_head(message.channel_id)?;
         let change = match created {
             true => LogChange::of_new(message),
             false => LogChange::Other,
         };
-        let now = switchboard_proto::ids::now_us();
-        let entry = LogEntry::next(head.as_ref(), message.id, change, now);
-        batch.insert(
-            &self.conversation_log,
-            &keys::log(message.channel_id, entry.seq)[..],
-            keys::log_value(&entry),
-        );
+        let next = |head: Option<&LogEntry>, now| LogEntry::next(head, message.id, change, now);
+        let entry = self.append_to_log(batch, message.channel_id, next)?;
         let mut stored = message.clone();
         stored.seq = entry.seq;
         stored.created_seq = match created {
@@ -216,6 +210,24 @@ impl Tables {
         };
         let key = keys::message(message.channel_id, bucket_of(message.id), message.id);
         batch.insert(&self.messages, &key[..], encode(&stored));
+        Ok(entry)
+    }
+
+    /// Appends the entry `next` makes (from the log's head and the time in microseconds)
+    /// to a conversation's log, under the write lock, so positions follow commit order.
+    fn append_to_log(
+        &self,
+        batch: &mut OwnedWriteBatch,
+        channel: ConversationId,
+        next: impl FnOnce(Option<&LogEntry>, u64) -> LogEntry,
+    ) -> StoreResult<LogEntry> {
+        let head = self.log_head(channel)?;
+        let entry = next(head.as_ref(), switchboard_proto::ids::now_us());
+        batch.insert(
+            &self.conversation_log,
+            &keys::log(channel, entry.seq)[..],
+            keys::log_value(&entry),
+        );
         Ok(entry)
     }
 
@@ -239,9 +251,19 @@ impl Tables {
         {
             return Ok(current);
         }
-        let value = keys::marker_value(&marker);
-        batch.insert(&self.read_markers, keys::member(channel, user), &value[..]);
+        self.put_read_marker(batch, channel, user, &marker);
         Ok(marker)
+    }
+
+    fn put_read_marker(
+        &self,
+        batch: &mut OwnedWriteBatch,
+        channel: ConversationId,
+        user: &str,
+        marker: &ReadMarker,
+    ) {
+        let value = keys::marker_value(marker);
+        batch.insert(&self.read_markers, keys::member(channel, user), &value[..]);
     }
 
     /// Removes the private messages to `user` up to position `seq`, read now.
@@ -454,14 +476,8 @@ impl Store for EmbeddedStore {
                 return Ok(None);
             }
             let removal = Removal { user: user.to_string(), by: by.to_string() };
-            let head = t.log_head(id)?;
-            let now = switchboard_proto::ids::now_us();
-            let entry = LogEntry::next_removal(head.as_ref(), removal, now);
-            batch.insert(
-                &t.conversation_log,
-                &keys::log(id, entry.seq)[..],
-                keys::log_value(&entry),
-            );
+            let next = |head: Option<&LogEntry>, now| LogEntry::next_removal(head, removal, now);
+            let entry = t.append_to_log(batch, id, next)?;
             batch.remove(&t.members, keys::member(id, user));
             batch.remove(
                 &t.user_conversations,
@@ -563,12 +579,7 @@ impl Store for EmbeddedStore {
             // Sending marks read. The new entry is the log's head, past any marker, so the
             // marker is written without reading it first.
             let sent = ReadMarker { message_id: message.id, at: entry.point() };
-            let value = keys::marker_value(&sent);
-            batch.insert(
-                &t.read_markers,
-                keys::member(message.channel_id, &message.from),
-                &value[..],
-            );
+            t.put_read_marker(batch, message.channel_id, &message.from, &sent);
             if let Some(to) = &message.to {
                 let key = keys::private_unread(message.channel_id, to, entry.seq);
                 batch.insert(&t.private_unread, key, &[][..]);
