@@ -25,7 +25,7 @@ use crate::blobs::local::LocalBlobs;
 use crate::blobs::s3::S3Blobs;
 use crate::blobs::{BlobEngine, BlobError, Blobs};
 use crate::bus::{
-    Bus, BusError, Delivery, InProcessBus, LocalBoard, NatsBoard, NatsBus, PresenceBoard,
+    Bus, BusError, Delivery, InProcessBus, LocalBoard, NatsBoard, NatsBus, PresenceBoard, Resync,
 };
 use crate::chat::{ChatService, Files, Limits};
 use crate::config::{Config, ConfigError, ControllerKeysError, StoreEngine};
@@ -88,9 +88,11 @@ pub struct Controller {
     store_reachable: Arc<AtomicBool>,
     /// The bus deliveries the hub dispatches; taken when serving starts.
     inbox: mpsc::Receiver<Delivery>,
-    /// Outage starts reported by the bus once it is back; None for the in-process bus,
-    /// which has no outages.
-    resyncs: Option<mpsc::Receiver<i64>>,
+    /// What the bus may have lost: its outages, once it is back, and other controllers
+    /// that may not have published what they committed. None for the in-process bus.
+    resyncs: Option<mpsc::Receiver<Resync>>,
+    /// The other controllers, told when this one's link to NATS comes back.
+    peers: Option<Arc<NatsBoard>>,
     /// What relays must present to attach.
     credential: Option<ServiceCredential>,
     /// How long shutdown waits for in-flight calls.
@@ -141,19 +143,21 @@ impl Controller {
             write_burst: config.limits.write_burst,
         };
         let (deliveries, inbox) = mpsc::channel(HUB_INBOX);
-        let mut resyncs = None;
+        let (mut resyncs, mut peers) = (None, None);
         let (bus, board, nats): (Arc<dyn Bus>, Arc<dyn PresenceBoard>, _) =
             if config.nats.urls.is_empty() {
                 let bus = Arc::new(InProcessBus::new(deliveries));
                 (bus, Arc::new(LocalBoard::default()), None)
             } else {
-                let (resync_tx, outages) = mpsc::channel(16);
-                resyncs = Some(outages);
-                let nats = NatsBus::connect(&config.nats, deliveries, resync_tx).await?;
+                let (resync_tx, resync_rx) = mpsc::channel(16);
+                resyncs = Some(resync_rx);
+                let nats = NatsBus::connect(&config.nats, deliveries, resync_tx.clone()).await?;
                 let ttl = Duration::from_secs(config.nats.presence_ttl_secs);
-                let board = NatsBoard::open(nats.client(), config.node_id, ttl).await?;
+                let board =
+                    Arc::new(NatsBoard::open(nats.client(), config.node_id, ttl, resync_tx).await?);
+                peers = Some(board.clone());
                 let client = nats.client();
-                (Arc::new(nats), Arc::new(board), Some(client))
+                (Arc::new(nats), board, Some(client))
             };
         let typing = TypingTracker::new(Duration::from_millis(config.realtime.typing_ttl_ms));
         let clock: Arc<dyn Clock> = Arc::from(clock);
@@ -209,6 +213,7 @@ impl Controller {
             store_reachable: Arc::new(AtomicBool::new(true)),
             inbox,
             resyncs,
+            peers,
             credential: config.service_credential()?,
             drain_timeout: Duration::from_secs(config.controller.drain_timeout_secs),
             heartbeat_every: Duration::from_secs(config.nats.presence_ttl_secs) / 3,
@@ -272,8 +277,8 @@ impl Controller {
         background.spawn("peer queries", self.reporter.clone().answer_queries());
         background.spawn("maintenance", maintain(self.chat.clone()));
         background.spawn("event dispatch", self.hub.clone().run(self.inbox));
-        if let Some(outages) = self.resyncs {
-            let resyncs = forward_resyncs(self.hub.clone(), outages, self.metrics.clone());
+        if let Some(resyncs) = self.resyncs {
+            let resyncs = forward_resyncs(self.hub.clone(), resyncs, self.peers, self.metrics);
             background.spawn("bus resyncs", resyncs);
         }
         background.spawn("typing expiry", expire_typing(self.chat.clone()));
@@ -333,15 +338,23 @@ impl Controller {
 }
 
 /// The hub fills from the conversations' logs (and its users' conversations) whatever the
-/// bus may have dropped during an outage.
+/// bus may have dropped: during an outage of this controller's link, or published by a
+/// controller that stopped or lost its link. After an outage of its own, this controller
+/// tells the others first: what it published meanwhile may be lost.
 async fn forward_resyncs(
     hub: Arc<FanoutHub>,
-    mut resyncs: mpsc::Receiver<i64>,
+    mut resyncs: mpsc::Receiver<Resync>,
+    peers: Option<Arc<NatsBoard>>,
     metrics: Arc<ControllerMetrics>,
 ) {
-    while let Some(since_ms) = resyncs.recv().await {
+    while let Some(why) = resyncs.recv().await {
         metrics.bus_resyncs.inc();
-        hub.refill_all(since_ms).await;
+        if let (Resync::Outage { .. }, Some(peers)) = (why, &peers)
+            && let Err(error) = peers.link_restored().await
+        {
+            tracing::warn!(%error, "could not tell the other controllers about the outage");
+        }
+        hub.refill_all(why).await;
     }
 }
 

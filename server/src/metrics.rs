@@ -79,7 +79,7 @@ impl ControllerMetrics {
         r.register("bus_topics", "Topics subscribed on the bus", self.bus_topics.clone());
         r.register(
             "bus_resyncs",
-            "Bus outages after which conversations' logs were read for lost events",
+            "Reads of every conversation's log for events the bus may have lost (an outage of this controller's link, or another controller lost)",
             self.bus_resyncs.clone(),
         );
         r.register(

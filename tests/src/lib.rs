@@ -2,7 +2,6 @@
 //! with temporary data directories (in this process, or as a real `switchboard` process
 //! that can be killed), and hands out typed clients with minted tokens.
 
-mod balancer;
 mod clock;
 pub mod conformance;
 mod controller;
@@ -14,6 +13,7 @@ pub mod live;
 mod nats;
 pub mod otlp;
 mod process;
+mod proxy;
 pub mod random;
 pub mod reflection;
 mod relay;
@@ -22,7 +22,6 @@ mod tools;
 pub mod web_follower;
 pub mod webhook;
 
-pub use balancer::Balancer;
 pub use clock::TestClock;
 pub use controller::{ControllerBuilder, TEST_SECRET, TEST_WEBHOOK_SECRET, TestController};
 pub use eventually::eventually;
@@ -30,6 +29,7 @@ pub use garage::GarageServer;
 pub use nats::NatsServer;
 pub use otlp::OtlpCollector;
 pub use process::{ControllerProcess, DevProcess, RelayProcess, sbctl, workspace_binary};
+pub use proxy::Proxy;
 pub use relay::{RelayBuilder, TestRelay};
 pub use switchboard_sdk::{
     Client, Code, Realtime, RealtimeEvent, RealtimeOptions, SdkError, proto,

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use switchboard_tests::live::{self, message_ids};
 use switchboard_tests::{
-    Client, NatsServer, Realtime, RealtimeEvent, RealtimeOptions, RelayProcess, TestController,
-    TestRelay, eventually, proto,
+    Client, NatsServer, Proxy, Realtime, RealtimeEvent, RealtimeOptions, RelayProcess,
+    TestController, TestRelay, eventually, proto,
 };
 
 async fn team(alice: &Client, members: &[&str]) -> u64 {
@@ -267,4 +267,85 @@ async fn presence_spans_controllers_and_stays_online_while_any_node_has_the_user
     drop(on_west);
     live::until(&mut bob, "alice offline everywhere", presence_of(false)).await;
     assert!(!bob_asks.presence(&["alice"]).await.unwrap()[0].online);
+}
+
+/// Two controllers on one store, the second reaching NATS through a proxy that can swallow
+/// what it publishes; each notices the other gone within 3 s. On the second, alice's team
+/// with carol; bob and carol live on a relay of the first, following all.
+struct Muted {
+    /// Taken when it crashes.
+    second: Option<TestController>,
+    proxy: Proxy,
+    alice: Client,
+    team: u64,
+    bob: Realtime,
+    carol: Realtime,
+    _first: (TestController, TestRelay),
+    _nats: NatsServer,
+    _dir: tempfile::TempDir,
+}
+
+impl Muted {
+    async fn start() -> Muted {
+        let nats = NatsServer::start();
+        let dir = tempfile::tempdir().unwrap();
+        let store = TestController::shared_store(&dir).await;
+        let proxy = Proxy::start(&nats.url()).await;
+        let quick = |config: &mut switchboard_server::Config| config.nats.presence_ttl_secs = 3;
+        let controller = |id| TestController::builder().node_id(id).configure(quick);
+        let first = controller(1).nats(nats.url()).store(store.clone()).start().await;
+        let second = controller(2).nats(proxy.nats_url()).store(store).start().await;
+        let relay = TestRelay::start(&first).await;
+        let alice = second.client("alice", "acme").await;
+        let team = team(&alice, &["carol"]).await;
+        let bob = live_on(&[relay.url()], first.token("bob", "acme")).await;
+        let carol = live_on(&[relay.url()], first.token("carol", "acme")).await;
+        let _first = (first, relay);
+        let second = Some(second);
+        Muted { second, proxy, alice, team, bob, carol, _first, _nats: nats, _dir: dir }
+    }
+
+    /// With the second controller's publishes swallowed: alice adds bob and says `text`.
+    async fn add_bob_and_say_unheard(&self, text: &str) {
+        self.proxy.swallow();
+        self.alice.add_members(self.team, &["bob"]).await.unwrap();
+        self.alice.send_text(self.team, text).await.unwrap();
+    }
+
+    /// Both get `text`; bob was told he joined before it.
+    async fn both_get(&mut self, text: &str) {
+        let (_, before) = live::message(&mut self.bob, text).await;
+        let team = self.team;
+        let joined = before.iter().any(|e| match live::kind(e) {
+            Some(proto::event::Kind::MemberJoined(joined)) => {
+                joined.conversation.as_ref().is_some_and(|c| c.id == team)
+            }
+            _ => false,
+        });
+        assert!(joined, "bob's stream was told he joined: {before:?}");
+        live::message(&mut self.carol, text).await;
+    }
+}
+
+/// What a controller committed but never published (its publish went nowhere, then it
+/// crashed): a member added, and a message. Nothing else happens in the conversation, yet
+/// the new member's open stream follows it and both members get the message, once the
+/// first controller finds the second gone.
+#[tokio::test]
+async fn changes_whose_controller_died_before_publishing_them_still_reach_open_streams_shared_store()
+ {
+    let mut cluster = Muted::start().await;
+    cluster.add_bob_and_say_unheard("said as bob joined").await;
+    cluster.second.take().unwrap().crash();
+    cluster.both_get("said as bob joined").await;
+}
+
+/// The same when the second controller lives on and only its link to NATS broke: once it
+/// is back, it tells the first, which fills.
+#[tokio::test]
+async fn changes_published_into_a_broken_link_still_reach_open_streams_shared_store() {
+    let mut cluster = Muted::start().await;
+    cluster.add_bob_and_say_unheard("said into the void").await;
+    cluster.proxy.cut();
+    cluster.both_get("said into the void").await;
 }

@@ -6,7 +6,9 @@
 //! relays, as a browser reaches them, which moves it to the third when its relay dies), a
 //! relay is killed (its followers move to the third), NATS restarts, one controller
 //! crashes (its relay moves to the other; its senders retry there with the same
-//! `client_msg_id`), and a follower is removed from a team and later added back. At the
+//! `client_msg_id`), and a follower is removed from a team and later added back through
+//! that controller, often as it crashes (what it committed and never published must reach
+//! the follower's open stream all the same). At the
 //! end each follower's view, built only from what its SDK handed the app, must equal the
 //! store's history of its conversations: every message exactly once, the latest edit,
 //! deletes applied, private messages only at their parties; and nothing said in a team
@@ -28,7 +30,7 @@ use switchboard_sdk::proto::event::Kind;
 use switchboard_tests::random::Random;
 use switchboard_tests::web_follower::WebFollower;
 use switchboard_tests::{
-    Balancer, Client, NatsServer, Realtime, RealtimeEvent, RealtimeOptions, TestController,
+    Client, Code, NatsServer, Proxy, Realtime, RealtimeEvent, RealtimeOptions, TestController,
     TestRelay, eventually, proto,
 };
 use tokio::sync::mpsc;
@@ -210,10 +212,13 @@ async fn run(seed: u64) -> Result<usize, String> {
     let mut nats = NatsServer::start();
     let dir = tempfile::tempdir().unwrap();
     let store = TestController::shared_store(&dir).await;
-    // The first controller stays up; the second crashes mid-schedule.
+    // The first controller stays up; the second crashes mid-schedule. Each notices the
+    // other gone within 3 s.
+    let quick = |config: &mut switchboard_server::Config| config.nats.presence_ttl_secs = 3;
+    let controller = |id| TestController::builder().nats(nats.url()).node_id(id).configure(quick);
     let controllers = [
-        TestController::builder().nats(nats.url()).store(store.clone()).node_id(1).start().await,
-        TestController::builder().nats(nats.url()).store(store).node_id(2).start().await,
+        controller(1).store(store.clone()).start().await,
+        controller(2).store(store).start().await,
     ];
     // Each relay fails over to the other controller; the third is where followers go when
     // theirs is killed.
@@ -222,12 +227,13 @@ async fn run(seed: u64) -> Result<usize, String> {
     // The rounds in which a relay is killed, NATS restarts, and the second controller
     // crashes.
     let (relay_kill, nats_restart) = (random.below(ROUNDS), random.below(ROUNDS));
-    let controller_kill = random.below(ROUNDS);
-    // The rounds after which the first follower is removed from the second team, and added
-    // back: at least one round out, and rounds after it.
-    let leave = 1 + random.below(ROUNDS - 4);
-    let rejoin = leave + 1 + random.below(ROUNDS - 3 - leave);
+    // The rounds in which the first follower is removed from the second team, and added
+    // back: at least one round out between them, and rounds after.
+    let leave = 1 + random.below(ROUNDS - 5);
+    let rejoin = leave + 2 + random.below(ROUNDS - 4 - leave);
     let churned = "f1";
+    // Two times in three, the second controller crashes as it makes one of these changes.
+    let controller_kill = [leave, rejoin, random.below(ROUNDS)][random.below(3)];
     let mut senders = Vec::new();
     // Every sender also has a client on the first controller, for when the second is gone.
     let mut fallbacks = Vec::new();
@@ -246,7 +252,7 @@ async fn run(seed: u64) -> Result<usize, String> {
 
     // The web follower reaches the second relay through a balancer, which sends it to the
     // spare if that relay dies.
-    let balancer = Balancer::start(&relays[1].as_ref().unwrap().url()).await;
+    let balancer = Proxy::start(&relays[1].as_ref().unwrap().url()).await;
     let mut followers = Vec::new();
     for (i, user) in FOLLOWERS.iter().enumerate() {
         let view = Arc::new(Mutex::new(View::default()));
@@ -280,7 +286,9 @@ async fn run(seed: u64) -> Result<usize, String> {
     // Said in the second team while the churned follower was out, and since it is back.
     let (mut said_while_out, mut said_since_back) = (HashSet::new(), HashSet::new());
     for round in 0..ROUNDS {
-        let out = (leave + 1..=rejoin).contains(&round);
+        let out = (leave + 1..rejoin).contains(&round);
+        // Out, or maybe: the rounds that take it out and back in are concurrent with it.
+        let maybe_out = (leave..=rejoin).contains(&round);
         // Concurrent sends from senders on both controllers, some private.
         let mut sends = Vec::new();
         for i in 0..4 + random.below(6) {
@@ -292,7 +300,7 @@ async fn run(seed: u64) -> Result<usize, String> {
                 String::new()
             };
             let not_a_member = (channel == without_f2 && to == "f2")
-                || (channel == without_f2 && to == churned && out);
+                || (channel == without_f2 && to == churned && maybe_out);
             let to = if not_a_member { String::new() } else { to };
             let request = proto::SendMessageRequest {
                 channel_id: channel,
@@ -313,6 +321,24 @@ async fn run(seed: u64) -> Result<usize, String> {
             });
         }
         let (fault_delay, victim) = (random.next_u64() % 5, random.below(2));
+        if round == rejoin {
+            leaked(&followers[0].1, &said_while_out, churned)?;
+        }
+        // The second team's owner takes the churned follower out, or back in, mid-batch,
+        // through the second controller while it is up.
+        let change_delay = Duration::from_millis(random.next_u64() % 5);
+        let owner = [second.as_ref().map(|_| senders[1].clone()), Some(fallbacks[1].clone())];
+        let membership = async {
+            tokio::time::sleep(change_delay).await;
+            let change = if round == leave {
+                Some(Change::Remove)
+            } else {
+                (round == rejoin).then_some(Change::Add)
+            };
+            let Some(change) = change else { return Ok(()) };
+            eprintln!("seed {seed}, round {round}: {churned} {change:?} the second team");
+            change_membership(&owner, change, without_f2, churned).await
+        };
         // A follower drops out or comes back, mid-batch.
         let toggle = async {
             let (_, _, commands) = &followers[random.below(followers.len())];
@@ -343,7 +369,9 @@ async fn run(seed: u64) -> Result<usize, String> {
                 second.crash();
             }
         };
-        let (results, (), ()) = tokio::join!(futures_util::future::join_all(sends), toggle, fault);
+        let (results, (), (), changed) =
+            tokio::join!(futures_util::future::join_all(sends), toggle, fault, membership);
+        changed?;
         for (sender, channel, result) in results {
             let message = result.map_err(|e| format!("a send failed: {e}"))?.message.unwrap();
             sent.push((sender, channel, message.id));
@@ -366,35 +394,6 @@ async fn run(seed: u64) -> Result<usize, String> {
             };
             // Editing a message deleted earlier is refused; the schedule goes on.
             let _ = changed;
-        }
-        // The second team's owner takes the churned follower out, or back in, through the
-        // controller that stays up: a join whose controller dies before publishing it
-        // reaches open streams only when they reconnect (a known limit, docs/realtime.md).
-        let owner = &fallbacks[1];
-        if round == leave {
-            eprintln!("seed {seed}, round {round}: {churned} removed from the second team");
-            owner.remove_member(without_f2, churned).await.map_err(|e| format!("removal: {e}"))?;
-        }
-        if round == rejoin {
-            let (_, view, _) = &followers[0];
-            let leaked = view
-                .lock()
-                .unwrap()
-                .messages
-                .keys()
-                .copied()
-                .find(|id| said_while_out.contains(id));
-            if let Some(id) = leaked {
-                view.lock().unwrap().print_trace(churned);
-                return Err(format!(
-                    "{churned} got message {id}, said while it was out of the team"
-                ));
-            }
-            eprintln!("seed {seed}, round {round}: {churned} added back");
-            owner
-                .add_members(without_f2, &[churned])
-                .await
-                .map_err(|e| format!("re-adding: {e}"))?;
         }
     }
 
@@ -430,6 +429,49 @@ async fn run(seed: u64) -> Result<usize, String> {
         }
     }
     Ok(checked)
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Change {
+    Remove,
+    Add,
+}
+
+/// Removes `user` from `team`, or adds them back, through the first of `owners` that
+/// answers (each the team's owner on one controller). Either is safe to repeat: an addition
+/// of a member adds nothing; a removal that took effect before its controller crashed
+/// leaves them not a member (NOT_FOUND).
+async fn change_membership(
+    owners: &[Option<Client>],
+    change: Change,
+    team: u64,
+    user: &str,
+) -> Result<(), String> {
+    let mut failure = String::from("no owner");
+    for owner in owners.iter().flatten() {
+        let result = match change {
+            Change::Remove => owner.remove_member(team, user).await,
+            Change::Add => owner.add_members(team, &[user]).await.map(drop),
+        };
+        match result {
+            Ok(()) => return Ok(()),
+            Err(status) if matches!(change, Change::Remove) && status.code() == Code::NotFound => {
+                return Ok(());
+            }
+            Err(status) => failure = format!("{change:?}: {status}"),
+        }
+    }
+    Err(failure)
+}
+
+/// Fails if the churned follower got anything said while it was out of the team.
+fn leaked(view: &Mutex<View>, said_while_out: &HashSet<u64>, churned: &str) -> Result<(), String> {
+    let view = view.lock().unwrap();
+    let Some(id) = view.messages.keys().copied().find(|id| said_while_out.contains(id)) else {
+        return Ok(());
+    };
+    view.print_trace(churned);
+    Err(format!("{churned} got message {id}, said while it was out of the team"))
 }
 
 /// Checks a follower's view of one conversation against its history; how many messages

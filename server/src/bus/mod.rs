@@ -33,6 +33,16 @@ pub struct Delivery {
     pub prev: u64,
 }
 
+/// Why the hub fills from the Store what the bus may have lost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resync {
+    /// This controller's link to the bus was down from `since_ms` until now.
+    Outage { since_ms: i64 },
+    /// Another controller stopped, started again, or had its link to the bus break: what
+    /// it published may never have arrived.
+    PeerLost { node: u16 },
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum BusError {
     #[error("the bus is unavailable: {0}")]

@@ -13,8 +13,9 @@
 //! event's previous log position.
 //!
 //! A controller holds a NATS subscription for a topic only while one of its relays wants
-//! it. Delivery is at most once: when the connection to NATS drops, the outage's start is
-//! reported on `resyncs` once it is back, and the hub fills the gap from the Store.
+//! it. Delivery is at most once: when the connection to NATS drops, the outage is reported
+//! on `resyncs` once it is back, and the hub fills the gap from the Store (and the other
+//! controllers are told, see `nats_presence`).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
@@ -29,7 +30,7 @@ use switchboard_proto::v1 as pb;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
-use super::{Bus, BusError, Delivery};
+use super::{Bus, BusError, Delivery, Resync};
 use crate::config::NatsConfig;
 use crate::realtime::Topic;
 
@@ -57,12 +58,12 @@ struct Barrier {
 }
 
 impl NatsBus {
-    /// Connects (retrying in the background if NATS is not up yet); outage starts are sent
+    /// Connects (retrying in the background if NATS is not up yet); outages are reported
     /// on `resyncs` when the connection comes back.
     pub async fn connect(
         config: &NatsConfig,
         inbox: mpsc::Sender<Delivery>,
-        resyncs: mpsc::Sender<i64>,
+        resyncs: mpsc::Sender<Resync>,
     ) -> Result<NatsBus, BusError> {
         let lost_at = Arc::new(AtomicI64::new(0));
         let options =
@@ -126,7 +127,7 @@ impl NatsBus {
     }
 }
 
-fn on_event(event: Event, lost_at: &AtomicI64, resyncs: &mpsc::Sender<i64>) {
+fn on_event(event: Event, lost_at: &AtomicI64, resyncs: &mpsc::Sender<Resync>) {
     match event {
         Event::Disconnected => {
             tracing::warn!("lost the connection to NATS");
@@ -138,10 +139,10 @@ fn on_event(event: Event, lost_at: &AtomicI64, resyncs: &mpsc::Sender<i64>) {
             );
         }
         Event::Connected => {
-            let since = lost_at.swap(0, Ordering::SeqCst);
-            if since != 0 {
+            let since_ms = lost_at.swap(0, Ordering::SeqCst);
+            if since_ms != 0 {
                 tracing::info!("reconnected to NATS; filling what was lost from the store");
-                let _ = resyncs.try_send(since);
+                let _ = resyncs.try_send(Resync::Outage { since_ms });
             }
         }
         other => tracing::debug!(%other, "NATS event"),

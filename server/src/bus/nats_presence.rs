@@ -1,6 +1,8 @@
 //! Presence across controllers on NATS core (JetStream KV is not usable with the NATS 2.9
-//! servers Debian ships). Every controller announces on `sb._presence`:
+//! servers Debian ships), of users and of the controllers themselves. Every controller
+//! announces on `sb._presence`:
 //!
+//! - once when it starts, before it serves anything,
 //! - a delta when a user arrives or departs through it, and
 //! - a heartbeat every TTL/3 listing the users it still has (in chunks).
 //!
@@ -9,6 +11,12 @@
 //! users stop counting within the TTL. Offline transitions that nobody caused (expiry, or
 //! two nodes departing at once) are announced by the lowest live node id; a duplicate
 //! announcement is harmless (each client stream passes on a presence change once).
+//!
+//! Every announcement also says which run of its node it comes from, and how many outages
+//! of its link to NATS that run has had. A node that stops being heard for the TTL, or is
+//! heard from a new run or after a new outage, may have committed changes whose events
+//! never reached NATS (it stopped, or its link broke, between a write and its publish):
+//! the other controllers are told ([`Resync::PeerLost`]) and fill from the Store.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -18,8 +26,10 @@ use async_trait::async_trait;
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 
-use super::BusError;
+use tokio::sync::mpsc;
+
 use super::presence::PresenceBoard;
+use super::{BusError, Resync};
 
 const SUBJECT: &str = "sb._presence";
 /// Users per heartbeat message.
@@ -31,43 +41,70 @@ type UserKey = (String, String);
 #[derive(Serialize, Deserialize)]
 struct Announcement {
     node: u16,
+    /// Which run of the node, and how many outages of its link to NATS that run has had
+    /// (absent from older nodes).
+    #[serde(default)]
+    run: Run,
     /// Arrived (true) or departed (false); heartbeats are arrivals that change nothing.
     online: bool,
     users: Vec<UserKey>,
+}
+
+/// A node's run: when it started (Unix ms), and its link's outages since.
+#[derive(Serialize, Deserialize, Clone, Copy, Default, PartialEq, Eq, Debug)]
+struct Run {
+    started_ms: i64,
+    outages: u32,
+}
+
+/// What is known of a node: when it was last heard from at all (Unix ms), and in which run.
+#[derive(Clone, Copy)]
+struct Heard {
+    at: i64,
+    run: Run,
 }
 
 #[derive(Default)]
 struct View {
     /// User → node → when last heard of (Unix ms).
     users: HashMap<UserKey, BTreeMap<u16, i64>>,
-    /// Node → last heard from at all (Unix ms).
-    nodes: BTreeMap<u16, i64>,
+    /// Node → last heard from.
+    nodes: BTreeMap<u16, Heard>,
     /// Users this node departed recently: if another node's departure then empties them,
     /// both decided "still online", so this node announces the offline.
     departed_here: HashMap<UserKey, i64>,
     /// Offline announcements owed, taken by `refresh`.
     owed: Vec<UserKey>,
+    /// Other nodes that may have lost what they published, to tell the hub about.
+    lost: Vec<u16>,
 }
 
 pub struct NatsBoard {
     client: async_nats::Client,
     node: u16,
+    /// This node's run, announced with everything.
+    run: Mutex<Run>,
     ttl: Duration,
     view: Arc<Mutex<View>>,
+    /// Where nodes that may have lost what they published are reported.
+    resyncs: mpsc::Sender<Resync>,
 }
 
 impl NatsBoard {
+    /// Starts listening to the other controllers, and announces this one: from here on,
+    /// nodes that may have lost what they published are reported on `resyncs`.
     pub async fn open(
         client: async_nats::Client,
         node: u16,
         ttl: Duration,
+        resyncs: mpsc::Sender<Resync>,
     ) -> Result<Self, BusError> {
         let mut announcements = client
             .subscribe(SUBJECT)
             .await
             .map_err(|e| BusError::Unavailable(format!("presence subscription: {e}")))?;
         let view = Arc::new(Mutex::new(View::default()));
-        let heard = view.clone();
+        let (heard, told) = (view.clone(), resyncs.clone());
         let ttl_ms = ttl.as_millis() as i64;
         tokio::spawn(async move {
             while let Some(message) = announcements.next().await {
@@ -76,19 +113,28 @@ impl NatsBoard {
                     continue;
                 };
                 if announcement.node != node {
-                    heard.lock().expect("view lock").apply(
-                        &announcement,
-                        switchboard_proto::ids::now_ms(),
-                        ttl_ms,
-                    );
+                    let mut view = heard.lock().expect("view lock");
+                    view.apply(&announcement, switchboard_proto::ids::now_ms(), ttl_ms);
+                    report_lost(&mut view, &told);
                 }
             }
         });
-        Ok(NatsBoard { client, node, ttl, view })
+        let run = Mutex::new(Run { started_ms: switchboard_proto::ids::now_ms(), outages: 0 });
+        let board = NatsBoard { client, node, run, ttl, view, resyncs };
+        board.announce(true, Vec::new()).await?;
+        Ok(board)
+    }
+
+    /// This node's link to NATS came back after an outage, during which what it published
+    /// may have been lost: tells the other controllers, which fill from the Store.
+    pub async fn link_restored(&self) -> Result<(), BusError> {
+        self.run.lock().expect("run lock").outages += 1;
+        self.announce(true, Vec::new()).await
     }
 
     async fn announce(&self, online: bool, users: Vec<UserKey>) -> Result<(), BusError> {
-        let announcement = Announcement { node: self.node, online, users };
+        let run = *self.run.lock().expect("run lock");
+        let announcement = Announcement { node: self.node, run, online, users };
         let payload = serde_json::to_vec(&announcement).expect("announcement serializes");
         self.client
             .publish(SUBJECT, payload.into())
@@ -108,7 +154,12 @@ impl View {
 
     /// Another node's announcement.
     fn apply(&mut self, announcement: &Announcement, now: i64, ttl_ms: i64) {
-        self.nodes.insert(announcement.node, now);
+        let heard = Heard { at: now, run: announcement.run };
+        if let Some(before) = self.nodes.insert(announcement.node, heard)
+            && before.run != announcement.run
+        {
+            self.lost.push(announcement.node);
+        }
         for user in &announcement.users {
             if announcement.online {
                 self.users.entry(user.clone()).or_default().insert(announcement.node, now);
@@ -127,10 +178,17 @@ impl View {
         }
     }
 
-    /// Drops entries older than the TTL; owes the announcements of users that expired if
-    /// this node is the lowest live one.
+    /// Drops entries older than the TTL (a node not heard from is lost); owes the
+    /// announcements of users that expired if this node is the lowest live one.
     fn expire(&mut self, me: u16, now: i64, ttl_ms: i64) {
-        self.nodes.retain(|_, at| now - *at < ttl_ms);
+        let lost = &mut self.lost;
+        self.nodes.retain(|node, heard| {
+            let live = now - heard.at < ttl_ms;
+            if !live && *node != me {
+                lost.push(*node);
+            }
+            live
+        });
         let lowest_live = self.nodes.keys().next().is_none_or(|lowest| me <= *lowest);
         let mut expired = Vec::new();
         self.users.retain(|user, nodes| {
@@ -200,8 +258,10 @@ impl PresenceBoard for NatsBoard {
             for user in users {
                 view.users.entry(user.clone()).or_default().insert(self.node, now);
             }
-            view.nodes.insert(self.node, now);
+            let run = *self.run.lock().expect("run lock");
+            view.nodes.insert(self.node, Heard { at: now, run });
             view.expire(self.node, now, self.ttl_ms());
+            report_lost(&mut view, &self.resyncs);
             std::mem::take(&mut view.owed)
         };
         // An empty heartbeat still says "this node is alive".
@@ -215,6 +275,18 @@ impl PresenceBoard for NatsBoard {
     }
 }
 
+/// Tells the hub about the nodes found lost. A report that does not fit waits behind
+/// others that will fill from the Store after it was lost anyway.
+fn report_lost(view: &mut View, resyncs: &mpsc::Sender<Resync>) {
+    for node in view.lost.drain(..) {
+        tracing::info!(
+            node,
+            "a controller stopped or lost its link to NATS; filling from the store"
+        );
+        let _ = resyncs.try_send(Resync::PeerLost { node });
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -223,10 +295,14 @@ mod tests {
         ("acme".into(), name.into())
     }
 
+    fn from(node: u16, online: bool, users: Vec<UserKey>) -> Announcement {
+        Announcement { node, run: Run { started_ms: 1, outages: 0 }, online, users }
+    }
+
     #[test]
     fn a_user_is_online_while_any_fresh_node_has_them() {
         let mut view = View::default();
-        let arrive = Announcement { node: 2, online: true, users: vec![user("a")] };
+        let arrive = from(2, true, vec![user("a")]);
         view.apply(&arrive, 1_000, 30_000);
         assert!(view.online(&user("a"), 5_000, 30_000));
         assert!(!view.online(&user("a"), 40_000, 30_000), "stale entries do not count");
@@ -238,13 +314,9 @@ mod tests {
         let mut high = View::default();
         for (view, me) in [(&mut low, 1), (&mut high, 3)] {
             let other = if me == 1 { 3 } else { 1 };
-            view.apply(&Announcement { node: other, online: true, users: vec![] }, 50_000, 30_000);
-            view.apply(
-                &Announcement { node: 2, online: true, users: vec![user("a")] },
-                1_000,
-                30_000,
-            );
-            view.nodes.insert(me, 50_000);
+            view.apply(&from(other, true, vec![]), 50_000, 30_000);
+            view.apply(&from(2, true, vec![user("a")]), 1_000, 30_000);
+            view.nodes.insert(me, Heard { at: 50_000, run: Run::default() });
             view.expire(me, 50_000, 30_000);
         }
         assert_eq!(low.owed, vec![user("a")]);
@@ -256,7 +328,26 @@ mod tests {
         let mut view = View::default();
         view.users.insert(user("a"), BTreeMap::from([(2, 1_000)]));
         view.departed_here.insert(user("a"), 1_000); // this node (1) departed, saw node 2
-        view.apply(&Announcement { node: 2, online: false, users: vec![user("a")] }, 1_100, 30_000);
+        view.apply(&from(2, false, vec![user("a")]), 1_100, 30_000);
         assert_eq!(view.owed, vec![user("a")]);
+    }
+
+    #[test]
+    fn a_node_is_lost_when_it_goes_quiet_or_comes_back_from_a_new_run_or_outage() {
+        let mut view = View::default();
+        view.apply(&from(2, true, vec![]), 1_000, 30_000);
+        view.apply(&from(2, true, vec![]), 2_000, 30_000);
+        assert!(view.lost.is_empty(), "first heard, then heard again: nothing lost");
+        let restarted =
+            Announcement { run: Run { started_ms: 5, outages: 0 }, ..from(2, true, vec![]) };
+        view.apply(&restarted, 3_000, 30_000);
+        let link_back =
+            Announcement { run: Run { started_ms: 5, outages: 1 }, ..from(2, true, vec![]) };
+        view.apply(&link_back, 4_000, 30_000);
+        assert_eq!(view.lost, [2, 2]);
+        view.lost.clear();
+        view.nodes.insert(1, Heard { at: 40_000, run: Run::default() });
+        view.expire(1, 40_000, 30_000);
+        assert_eq!(view.lost, [2], "quiet for the TTL; this node is never lost to itself");
     }
 }

@@ -21,7 +21,7 @@ use tracing::Instrument as _;
 use super::Topic;
 use super::sequencer::Sequencer;
 use super::{changes, events};
-use crate::bus::{Bus, BusError, Delivery};
+use crate::bus::{Bus, BusError, Delivery, Resync};
 use crate::metrics::ControllerMetrics;
 use crate::store::{self, Store, StoreError};
 
@@ -335,13 +335,13 @@ impl FanoutHub {
         }
     }
 
-    /// The bus may have lost events since `since_ms` (an outage): reads every ordered
-    /// conversation's log after what was handed on, so relays get what was lost in order;
-    /// and, for each user followed here, passes on a `member_joined` (without `added_by`)
-    /// for every conversation they are in, so that a join whose event was lost is followed
-    /// now (relays pass over the conversations their sessions have).
-    pub async fn refill_all(&self, since_ms: i64) {
-        tracing::info!(since_ms, "the bus was down; filling from the conversations' logs");
+    /// The bus may have lost events (`why`): reads every ordered conversation's log after
+    /// what was handed on, so relays get what was lost in order; and, for each user
+    /// followed here, passes on a `member_joined` (without `added_by`) for every
+    /// conversation they are in, so that a join whose event was lost is followed now
+    /// (relays pass over the conversations their sessions have).
+    pub async fn refill_all(&self, why: Resync) {
+        tracing::info!(?why, "events may have been lost; filling from the conversations' logs");
         // What is read from here on was either in the Store before the read, or published
         // after it to subscriptions that deliver again.
         if let Err(error) = self.bus.settle().await {

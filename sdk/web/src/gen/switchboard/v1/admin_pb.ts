@@ -223,7 +223,8 @@ export type ControllerStats = Message<"switchboard.v1.ControllerStats"> & {
   busTopics: number;
 
   /**
-   * Bus outages after which it read its conversations' logs for what the bus lost.
+   * Times it read its conversations' logs for what the bus may have lost: after an outage
+   * of its link, or when another controller stopped, restarted or had its link break.
    *
    * @generated from field: uint64 bus_resyncs = 7;
    */
