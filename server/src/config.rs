@@ -13,8 +13,11 @@ use serde::{Deserialize, Serialize};
 use crate::auth::connections::ConnectionLimits;
 use crate::auth::{KeySource, ServiceCredential, TokenVerifier, VerifierError};
 use crate::blobs::FilesConfig;
+use crate::bus::NatsConfig;
+use crate::error::ConfigError;
 use crate::ids::MAX_NODE_ID;
 use crate::push::NotificationsConfig;
+use crate::store::scylla::ScyllaConfig;
 use crate::tls::TlsConfig;
 use switchboard_relay::RelayConfig;
 use switchboard_telemetry::TracingConfig;
@@ -110,73 +113,6 @@ pub enum StoreEngine {
     Scylla,
 }
 
-/// The ScyllaDB engine's settings.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct ScyllaConfig {
-    /// Contact points, `host:port`.
-    pub nodes: Vec<String>,
-    pub keyspace: String,
-    /// `SimpleStrategy` or `NetworkTopologyStrategy` (with `datacenter`).
-    pub replication_strategy: String,
-    pub replication_factor: u32,
-    /// The datacenter for NetworkTopologyStrategy.
-    pub datacenter: String,
-    pub read_consistency: String,
-    pub write_consistency: String,
-    pub username: Option<String>,
-    /// A file holding the password (kept out of the config file and the logs).
-    pub password_file: Option<PathBuf>,
-    /// CA certificate (PEM) for TLS to the nodes.
-    pub tls_ca_file: Option<PathBuf>,
-}
-
-impl Default for ScyllaConfig {
-    fn default() -> Self {
-        ScyllaConfig {
-            nodes: vec!["127.0.0.1:9042".into()],
-            keyspace: "switchboard".into(),
-            replication_strategy: "NetworkTopologyStrategy".into(),
-            replication_factor: 3,
-            datacenter: "datacenter1".into(),
-            read_consistency: "LOCAL_QUORUM".into(),
-            write_consistency: "LOCAL_QUORUM".into(),
-            username: None,
-            password_file: None,
-            tls_ca_file: None,
-        }
-    }
-}
-
-impl ScyllaConfig {
-    pub fn replication(&self) -> crate::store::scylla::schema::Replication {
-        use crate::store::scylla::schema::Replication;
-        if self.replication_strategy == "SimpleStrategy" {
-            Replication::Simple { factor: self.replication_factor }
-        } else {
-            Replication::NetworkTopology {
-                datacenters: vec![(self.datacenter.clone(), self.replication_factor)],
-            }
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct NatsConfig {
-    /// NATS server URLs (several for a NATS cluster), e.g. `nats://127.0.0.1:4222`.
-    pub urls: Vec<String>,
-    /// A file holding a NATS auth token.
-    pub token_file: Option<PathBuf>,
-    /// A NATS `.creds` file (JWT + NKey).
-    pub credentials_file: Option<PathBuf>,
-    /// CA certificate (PEM) to verify the NATS servers with.
-    pub ca_file: Option<PathBuf>,
-    /// Refuse plain-text connections to NATS.
-    pub tls_required: bool,
-    /// How long a controller's presence records last without a heartbeat.
-    pub presence_ttl_secs: u64,
-}
 /// What controllers and relays share.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -191,19 +127,6 @@ pub struct ClusterConfig {
 pub struct RealtimeConfig {
     /// How long a typing indicator lasts without a refresh, in milliseconds.
     pub typing_ttl_ms: u64,
-}
-
-impl Default for NatsConfig {
-    fn default() -> Self {
-        NatsConfig {
-            urls: Vec::new(),
-            token_file: None,
-            credentials_file: None,
-            ca_file: None,
-            tls_required: false,
-            presence_ttl_secs: 30,
-        }
-    }
 }
 
 impl Default for RealtimeConfig {
@@ -321,17 +244,6 @@ pub enum ControllerKeysError {
     Config(#[from] ConfigError),
     #[error("auth keys: {0}")]
     Keys(#[from] VerifierError),
-}
-
-/// Why the configuration cannot be used.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("configuration: {0}")]
-    Parse(String),
-    #[error("configuration `{key}`: {reason}")]
-    Invalid { key: &'static str, reason: String },
-    #[error("cannot read the secret file {path}: {source}")]
-    SecretFile { path: PathBuf, source: std::io::Error },
 }
 
 impl Config {

@@ -25,10 +25,11 @@ use crate::blobs::local::LocalBlobs;
 use crate::blobs::s3::S3Blobs;
 use crate::blobs::{BlobEngine, BlobError, Blobs};
 use crate::bus::{
-    Bus, BusError, Delivery, InProcessBus, LocalBoard, NatsBoard, NatsBus, PresenceBoard, Resync,
+    Bus, Delivery, InProcessBus, LocalBoard, NatsBoard, NatsBus, PresenceBoard, Resync,
 };
 use crate::chat::{ChatService, Files, Limits};
-use crate::config::{Config, ConfigError, ControllerKeysError, StoreEngine};
+use crate::config::Config;
+use crate::error::ConfigError;
 use crate::grpc::{AdminApi, ChatApi, FanoutApi, FilesApi, RemoteIndexer};
 use crate::http::Readiness;
 use crate::ids::{Clock, IdGenerator};
@@ -36,11 +37,10 @@ use crate::metrics::ControllerMetrics;
 use crate::push::{NotificationStream, Push, Source, WebhookSender};
 use crate::realtime::{Events, FanoutHub, TypingTracker};
 use crate::report::NodeReporter;
-use crate::search::{Indexer, SearchError, SearchIndex, Searcher, open_message_stream};
-use crate::store::embedded::EmbeddedStore;
+use crate::search::{Indexer, SearchIndex, Searcher, open_message_stream};
+use crate::startup::{StartError, open_store};
+use crate::store::Store;
 use crate::store::metered::MeteredStore;
-use crate::store::scylla::ScyllaStore;
-use crate::store::{Store, StoreError};
 
 /// How often expired dedup keys and the like are swept.
 const MAINTENANCE_EVERY: Duration = Duration::from_secs(600);
@@ -49,27 +49,6 @@ const HUB_INBOX: usize = 65_536;
 /// Tokens whose callers the controller remembers, so that a client's calls after its first
 /// skip the signature check (each entry is a few hundred bytes).
 const VERIFIED_TOKENS_REMEMBERED: usize = 50_000;
-
-/// Why the controller could not start or stopped with an error.
-#[derive(Debug, thiserror::Error)]
-pub enum ControllerError {
-    #[error(transparent)]
-    Config(#[from] ConfigError),
-    #[error(transparent)]
-    Keys(#[from] ControllerKeysError),
-    #[error("store: {0}")]
-    Store(#[from] StoreError),
-    #[error("bus: {0}")]
-    Bus(#[from] BusError),
-    #[error("files: {0}")]
-    Blobs(#[from] BlobError),
-    #[error(transparent)]
-    Search(#[from] SearchError),
-    #[error("gRPC server: {0}")]
-    Transport(#[from] tonic::transport::Error),
-    #[error("gRPC reflection: {0}")]
-    Reflection(#[from] switchboard_proto::discovery::Error),
-}
 
 /// A controller ready to serve: config checked, keys loaded, store open.
 pub struct Controller {
@@ -121,7 +100,7 @@ pub struct Controller {
 
 impl Controller {
     /// Loads keys, opens the embedded store in `config.data_dir`, connects the bus.
-    pub async fn build(config: &Config, clock: Box<dyn Clock>) -> Result<Self, ControllerError> {
+    pub async fn build(config: &Config, clock: Box<dyn Clock>) -> Result<Self, StartError> {
         config.validate()?;
         Controller::build_with_store(config, clock, open_store(config).await?).await
     }
@@ -131,7 +110,7 @@ impl Controller {
         config: &Config,
         clock: Box<dyn Clock>,
         store: Arc<dyn Store>,
-    ) -> Result<Self, ControllerError> {
+    ) -> Result<Self, StartError> {
         config.validate()?;
         crate::tls::install_crypto_provider();
         let verifier = config.verifier()?.remembering(VERIFIED_TOKENS_REMEMBERED);
@@ -255,7 +234,7 @@ impl Controller {
         self,
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> Result<(), ControllerError> {
+    ) -> Result<(), StartError> {
         let served = [
             <ChatServer<ChatApi> as NamedService>::NAME,
             <EncodedStreaming<FanoutApi> as NamedService>::NAME,
@@ -320,7 +299,7 @@ impl Controller {
             );
         let drain_timeout = self.drain_timeout;
         let result = tokio::select! {
-            result = server => result.map_err(ControllerError::from),
+            result = server => result.map_err(StartError::from),
             () = async {
                 let _ = draining.await;
                 tokio::time::sleep(drain_timeout).await;
@@ -387,21 +366,13 @@ async fn expire_typing(chat: Arc<ChatService>) {
     }
 }
 
-/// The store `config` names: the embedded one in `data_dir`, or ScyllaDB.
-pub(crate) async fn open_store(config: &Config) -> Result<Arc<dyn Store>, ControllerError> {
-    Ok(match config.store {
-        StoreEngine::Embedded => Arc::new(EmbeddedStore::open(&config.data_dir)?),
-        StoreEngine::Scylla => Arc::new(ScyllaStore::connect(&config.scylla).await?),
-    })
-}
-
 /// Where notifications are pushed (the stream with NATS), and the webhook sender, if a
 /// webhook is configured (fed by the stream's durable consumer with NATS, else in-process).
 async fn push(
     config: &Config,
     nats: Option<&async_nats::Client>,
     metrics: &Arc<ControllerMetrics>,
-) -> Result<(Push, Option<WebhookSender>), ControllerError> {
+) -> Result<(Push, Option<WebhookSender>), StartError> {
     let stream = match nats {
         Some(client) => Some(NotificationStream::open(client.clone()).await?),
         None => None,

@@ -2,10 +2,10 @@
 
 use switchboard_proto::v1 as pb;
 
-use crate::chat::ConversationView;
 use crate::error::{ChatError, ChatResult};
 use crate::model::{
-    Attachment, AttachmentState, Kind, Member, Message, MessageType, Role, Visibility,
+    Attachment, AttachmentState, ConversationView, Kind, Member, Message, MessageType, Role,
+    Visibility,
 };
 
 pub(crate) fn conversation(view: ConversationView) -> pb::Conversation {

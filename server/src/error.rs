@@ -1,11 +1,10 @@
-//! The domain error of the controller, and the one place it becomes a gRPC status.
+//! The domain error of the controller, and the one place it becomes a gRPC status; and
+//! the error of a configuration that cannot be used.
+
+use std::path::PathBuf;
 
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
-
-use crate::blobs::BlobError;
-use crate::search::SearchError;
-use crate::store::StoreError;
 
 /// One invalid field of a request and what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,10 +29,10 @@ pub enum ChatError {
     Unavailable(String),
     #[error("{what}")]
     TooMany { what: String, retry_after: std::time::Duration },
-    #[error("storage failed: {0}")]
-    Store(#[from] StoreError),
-    #[error("file store failed: {0}")]
-    Blobs(#[from] BlobError),
+    /// A backend (`what`: the message store, the file store) failed: logged, and answered
+    /// UNAVAILABLE without the details. Each backend's error converts into this.
+    #[error("{what} failed: {error}")]
+    Backend { what: &'static str, error: String },
 }
 
 /// Shorthand for results of domain operations.
@@ -58,19 +57,6 @@ impl ChatError {
 
     pub fn precondition(message: impl Into<String>) -> Self {
         ChatError::FailedPrecondition(message.into())
-    }
-}
-
-impl From<SearchError> for ChatError {
-    fn from(error: SearchError) -> Self {
-        match error {
-            SearchError::BadQuery(why) => ChatError::invalid("query", why),
-            SearchError::Store(store) => ChatError::Store(store),
-            SearchError::Index(why) => {
-                tracing::error!(error = %why, "search index failure");
-                ChatError::Unavailable("search is unavailable; retry later".into())
-            }
-        }
     }
 }
 
@@ -118,14 +104,21 @@ impl From<ChatError> for Status {
             ChatError::TooMany { what, retry_after } => {
                 switchboard_auth::rate::too_many(&what, retry_after)
             }
-            ChatError::Store(store) => {
-                tracing::error!(error = %store, "store failure");
-                Status::unavailable("the message store is unavailable; retry later")
-            }
-            ChatError::Blobs(blobs) => {
-                tracing::error!(error = %blobs, "blob store failure");
-                Status::unavailable("the file store is unavailable; retry later")
+            ChatError::Backend { what, error } => {
+                tracing::error!(%error, "{what} failed");
+                Status::unavailable(format!("{what} is unavailable; retry later"))
             }
         }
     }
+}
+
+/// Why the configuration cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Parse(String),
+    #[error("configuration `{key}`: {reason}")]
+    Invalid { key: &'static str, reason: String },
+    #[error("cannot read the secret file {path}: {source}")]
+    SecretFile { path: PathBuf, source: std::io::Error },
 }

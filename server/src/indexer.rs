@@ -15,10 +15,11 @@ use crate::auth::connections::{
     ConnectionLimits, GuardedListener, KEEPALIVE_INTERVAL, KEEPALIVE_TIMEOUT,
 };
 use crate::bus::nats::connect_options;
-use crate::config::{Config, ConfigError};
-use crate::controller::{ControllerError, open_store};
+use crate::config::Config;
+use crate::error::ConfigError;
 use crate::grpc::IndexerApi;
 use crate::search::{SearchIndex, Searcher, StreamIndexer};
+use crate::startup::{StartError, open_store};
 use crate::store::Store;
 
 /// An indexer ready to serve: store open, index open, consumer attached.
@@ -34,7 +35,7 @@ pub struct IndexerNode {
 
 impl IndexerNode {
     /// Opens the store `config` names (ScyllaDB in a cluster).
-    pub async fn build(config: &Config) -> Result<IndexerNode, ControllerError> {
+    pub async fn build(config: &Config) -> Result<IndexerNode, StartError> {
         IndexerNode::build_with_store(config, open_store(config).await?).await
     }
 
@@ -42,7 +43,7 @@ impl IndexerNode {
     pub async fn build_with_store(
         config: &Config,
         store: Arc<dyn Store>,
-    ) -> Result<IndexerNode, ControllerError> {
+    ) -> Result<IndexerNode, StartError> {
         config.validate()?;
         crate::tls::install_crypto_provider();
         if config.nats.urls.is_empty() {
@@ -75,7 +76,7 @@ impl IndexerNode {
         self,
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> Result<(), ControllerError> {
+    ) -> Result<(), StartError> {
         let served = [<IndexerServer<IndexerApi> as tonic::server::NamedService>::NAME];
         let (health, reflection, reflection_v1alpha) =
             switchboard_proto::discovery::discovery(&served).await?;

@@ -4,6 +4,7 @@
 //! Layers, top down: `grpc` (tonic services) → `chat` (domain rules) → `store` (the
 //! Store trait and its engines); `auth`, `ids`, `validate` and `model` are shared below.
 
+pub mod access;
 pub mod background;
 pub mod blobs;
 pub mod bus;
@@ -23,6 +24,7 @@ pub mod push;
 pub mod realtime;
 pub mod report;
 pub mod search;
+pub mod startup;
 pub mod store;
 pub mod tls;
 pub mod validate;
@@ -30,4 +32,5 @@ pub mod validate;
 pub use switchboard_auth as auth;
 
 pub use config::Config;
-pub use controller::{Controller, ControllerError};
+pub use controller::Controller;
+pub use startup::StartError;

@@ -69,6 +69,14 @@ impl Conversation {
     }
 }
 
+/// A conversation together with the caller's role in it (None: not a member): what the
+/// API returns for a conversation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConversationView {
+    pub conversation: Conversation,
+    pub my_role: Option<Role>,
+}
+
 /// One member of a conversation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Member {

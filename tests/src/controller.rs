@@ -204,7 +204,7 @@ pub struct TestController {
     /// Kept alive as long as any controller (or restart) uses it.
     pub data_dir: Arc<TempDir>,
     shutdown: CancellationToken,
-    task: Option<JoinHandle<Result<(), switchboard_server::ControllerError>>>,
+    task: Option<JoinHandle<Result<(), switchboard_server::StartError>>>,
     /// The runtime everything of this controller runs on.
     runtime: Option<tokio::runtime::Runtime>,
     /// The clock its ids come from.

@@ -19,7 +19,7 @@ pub struct TestIndexer {
     /// Holds the index (under `indexer/search`); kept for a restart.
     pub dir: Arc<TempDir>,
     shutdown: CancellationToken,
-    task: Option<JoinHandle<Result<(), switchboard_server::ControllerError>>>,
+    task: Option<JoinHandle<Result<(), switchboard_server::StartError>>>,
 }
 
 impl TestIndexer {

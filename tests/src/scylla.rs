@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 
-use switchboard_server::config::ScyllaConfig;
 use switchboard_server::store::Store;
+use switchboard_server::store::scylla::ScyllaConfig;
 use switchboard_server::store::scylla::{ScyllaStore, migrate};
 
 /// A store on a fresh keyspace, or None (with a notice) when `SCYLLA_URI` is not set.

@@ -14,6 +14,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+use crate::error::ChatError;
+
 pub use config::{BlobEngine, FilesConfig, LocalBlobsConfig, S3Config};
 
 /// A failure of the blob store (not of the caller's request, except `Incomplete`).
@@ -30,6 +32,12 @@ pub enum BlobError {
 }
 
 pub type BlobResult<T> = Result<T, BlobError>;
+
+impl From<BlobError> for ChatError {
+    fn from(error: BlobError) -> Self {
+        ChatError::Backend { what: "the file store", error: error.to_string() }
+    }
+}
 
 #[async_trait]
 pub trait Blobs: Send + Sync + 'static {

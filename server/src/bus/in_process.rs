@@ -9,7 +9,7 @@ use switchboard_proto::v1 as pb;
 use tokio::sync::mpsc;
 
 use super::{Bus, BusError, Delivery};
-use crate::realtime::Topic;
+use switchboard_proto::topic::Topic;
 
 pub struct InProcessBus {
     /// Topics some relay of this controller wants.

@@ -4,6 +4,7 @@
 //! are closed by resume from the Store. The in-process bus serves a single controller; the
 //! NATS bus (`nats.urls` set) connects controllers into a cluster.
 
+mod config;
 mod in_process;
 pub mod nats;
 mod nats_presence;
@@ -14,12 +15,13 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use switchboard_proto::v1 as pb;
 
+pub use config::NatsConfig;
 pub use in_process::InProcessBus;
 pub use nats::NatsBus;
 pub use nats_presence::NatsBoard;
 pub use presence::{LocalBoard, PresenceBoard};
 
-use crate::realtime::Topic;
+use switchboard_proto::topic::Topic;
 
 /// An event received from the bus.
 pub struct Delivery {

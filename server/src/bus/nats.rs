@@ -30,9 +30,8 @@ use switchboard_proto::v1 as pb;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
-use super::{Bus, BusError, Delivery, Resync};
-use crate::config::NatsConfig;
-use crate::realtime::Topic;
+use super::{Bus, BusError, Delivery, NatsConfig, Resync};
+use switchboard_proto::topic::Topic;
 
 /// The header naming a message event's previous log position.
 const PREV_HEADER: &str = "Sb-Prev";

@@ -3,16 +3,11 @@
 use super::{ChatService, Unread, policy};
 use crate::auth::Caller;
 use crate::error::{ChatError, ChatResult};
-use crate::model::{AuditAction, Conversation, ConversationId, Kind, Member, Role, Visibility};
+use crate::model::{
+    AuditAction, Conversation, ConversationId, ConversationView, Kind, Member, Role, Visibility,
+};
 use crate::realtime::changes;
 use crate::validate::{self, Violations};
-
-/// A conversation together with the caller's role in it (None: not a member).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConversationView {
-    pub conversation: Conversation,
-    pub my_role: Option<Role>,
-}
 
 /// What CreateTeam and CreateChannel ask for.
 #[derive(Debug, Clone, Default)]

@@ -96,7 +96,7 @@ impl ChatService {
         let entry = self.store.list_log(message.channel_id, seq - 1, 1).await?;
         match entry.first() {
             Some(entry) if entry.seq == seq => Ok(entry.point()),
-            _ => Err(ChatError::Store(StoreError::Corrupt {
+            _ => Err(ChatError::from(StoreError::Corrupt {
                 table: "conversation_log",
                 reason: format!("message {} has no entry at its position {seq}", message.id),
             })),

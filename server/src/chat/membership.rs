@@ -1,9 +1,9 @@
 //! Members and roles: listing, adding, removing, promoting, demoting, transferring, leaving.
 
-use super::{ChatService, ConversationView, policy};
+use super::{ChatService, policy};
 use crate::auth::Caller;
 use crate::error::{ChatError, ChatResult};
-use crate::model::{AuditAction, ConversationId, Member, Role};
+use crate::model::{AuditAction, ConversationId, ConversationView, Member, Role};
 use crate::realtime::changes;
 use crate::store::RoleChange;
 use crate::validate::{self, Violations};

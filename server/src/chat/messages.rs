@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use switchboard_proto::v1 as pb;
 
 use super::{ChatService, policy};
+use crate::access;
 use crate::auth::Caller;
 use crate::error::{ChatError, ChatResult};
 use crate::ids;
@@ -343,11 +344,6 @@ impl ChatService {
         channel: ConversationId,
         id: MessageId,
     ) -> ChatResult<Message> {
-        match self.store.get_message(channel, id).await? {
-            Some(message) if message.visible_to(&caller.user) => Ok(message),
-            _ => Err(ChatError::not_found(format!(
-                "message {id} not found in conversation {channel}"
-            ))),
-        }
+        access::visible_message(&*self.store, &caller.user, channel, id).await
     }
 }

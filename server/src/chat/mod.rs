@@ -17,10 +17,11 @@ use std::sync::Arc;
 pub use crate::search::{SearchHit, SearchRequest};
 pub use attachments::{Download, Files, Upload, UploadPart};
 pub use audit::AuditQuery;
-pub use conversations::{ConversationView, NewConversation, TeamUpdate};
+pub use conversations::{NewConversation, TeamUpdate};
 pub use messages::{HistoryPage, NewMessage, Sent};
 pub use notifications::{NotificationSelection, Unread};
 
+use crate::access;
 use crate::auth::Caller;
 use crate::auth::rate::KeyedRate;
 use crate::bus::PresenceBoard;
@@ -32,7 +33,6 @@ use crate::push::Push;
 use crate::realtime::{Events, PresenceTracker, TypingTracker};
 use crate::search::Searcher;
 use crate::store::Store;
-use crate::validate::{self, Violations};
 
 /// Limits on what callers may send (config `limits`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -170,7 +170,7 @@ impl ChatService {
     /// A conversation of the caller's org. Other orgs' conversations do not exist as far as
     /// the caller can tell: NOT_FOUND, exactly as for an unknown id.
     async fn conversation(&self, caller: &Caller, id: ConversationId) -> ChatResult<Conversation> {
-        conversation_of_org(&*self.store, &caller.org, id).await
+        access::conversation_of_org(&*self.store, &caller.org, id).await
     }
 
     /// The conversation and the caller's membership in it; PERMISSION_DENIED for non-members.
@@ -179,7 +179,7 @@ impl ChatService {
         caller: &Caller,
         id: ConversationId,
     ) -> ChatResult<(Conversation, Member)> {
-        membership(&*self.store, &caller.org, &caller.user, id).await
+        access::membership(&*self.store, &caller.org, &caller.user, id).await
     }
 
     /// [`Self::as_member`] of a live team or channel: what every management call and
@@ -212,33 +212,4 @@ impl ChatService {
 fn within_rate(rate: &KeyedRate<(String, String)>, caller: &Caller, what: &str) -> ChatResult<()> {
     let budget = (caller.org.clone(), caller.user.clone());
     rate.check(&budget).map_err(|retry_after| ChatError::TooMany { what: what.into(), retry_after })
-}
-
-/// A conversation of `org`. Other orgs' conversations do not exist as far as a caller can
-/// tell: NOT_FOUND, exactly as for an unknown id.
-async fn conversation_of_org(
-    store: &dyn Store,
-    org: &str,
-    id: ConversationId,
-) -> ChatResult<Conversation> {
-    Violations::new().check("conversation_id", validate::check_id(id)).finish()?;
-    match store.get_conversation(id).await? {
-        Some(conversation) if conversation.org == org => Ok(conversation),
-        _ => Err(ChatError::not_found(format!("conversation {id} not found"))),
-    }
-}
-
-/// The conversation of `org` and `user`'s membership in it; PERMISSION_DENIED for
-/// non-members. What every member-only call (and the search indexer) checks first.
-pub(crate) async fn membership(
-    store: &dyn Store,
-    org: &str,
-    user: &str,
-    id: ConversationId,
-) -> ChatResult<(Conversation, Member)> {
-    let conversation = conversation_of_org(store, org, id).await?;
-    match store.get_member(id, user).await? {
-        Some(member) => Ok((conversation, member)),
-        None => Err(ChatError::denied(format!("you are not a member of conversation {id}"))),
-    }
 }

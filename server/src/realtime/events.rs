@@ -9,10 +9,12 @@ use tracing::Instrument as _;
 
 use super::{Topic, changes};
 use crate::bus::Bus;
-use crate::chat::ConversationView;
+
 use crate::convert;
 use crate::metrics::ControllerMetrics;
-use crate::model::{Conversation, ConversationId, LogEntry, Member, Message, MessageId};
+use crate::model::{
+    Conversation, ConversationId, ConversationView, LogEntry, Member, Message, MessageId,
+};
 
 #[derive(Clone)]
 pub struct Events {

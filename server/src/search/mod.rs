@@ -13,6 +13,7 @@ pub use indexer::Indexer;
 pub use searcher::{SearchHit, SearchRequest, Searcher};
 pub use stream::{MESSAGE_STREAM, StreamIndexer, open_message_stream};
 
+use crate::error::ChatError;
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -23,6 +24,19 @@ pub enum SearchError {
     BadQuery(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl From<SearchError> for ChatError {
+    fn from(error: SearchError) -> Self {
+        match error {
+            SearchError::BadQuery(why) => ChatError::invalid("query", why),
+            SearchError::Store(store) => store.into(),
+            SearchError::Index(why) => {
+                tracing::error!(error = %why, "search index failure");
+                ChatError::Unavailable("search is unavailable; retry later".into())
+            }
+        }
+    }
 }
 
 impl From<tantivy::TantivyError> for SearchError {

@@ -79,7 +79,7 @@ impl Searcher {
         let start = start.expect("checked above");
         let conversations = match request.conversation {
             Some(id) => {
-                crate::chat::membership(&*self.store, org, user, id).await?;
+                crate::access::membership(&*self.store, org, user, id).await?;
                 vec![id]
             }
             None => crate::store::user_conversations(&*self.store, org, user).await?,

@@ -33,6 +33,7 @@ pub mod scylla;
 
 use async_trait::async_trait;
 
+use crate::error::ChatError;
 use crate::model::{
     Attachment, AttachmentId, AuditEntry, Conversation, ConversationId, LogEntry, Member, Message,
     MessageChange, MessageId, Notification, ReadMarker, Role,
@@ -52,6 +53,12 @@ pub enum StoreError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+impl From<StoreError> for ChatError {
+    fn from(error: StoreError) -> Self {
+        ChatError::Backend { what: "the message store", error: error.to_string() }
+    }
+}
 
 /// Outcome of inserting a message that may carry an idempotency key.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -7,6 +7,7 @@
 //! membership changes, role and ownership changes, read markers. Optional columns are left
 //! unset rather than written as nulls (no tombstones).
 
+mod config;
 mod rows;
 pub mod schema;
 mod statements;
@@ -23,12 +24,12 @@ use scylla::statement::prepared::PreparedStatement;
 use scylla::statement::{Consistency, SerialConsistency};
 use scylla::value::{CqlValue, MaybeUnset, Row};
 
+pub use self::config::ScyllaConfig;
 use self::rows::{AttachmentRow, AuditRow, ConversationRow, MessageRow, NotificationRow, to_i64};
 use self::schema::PENDING_SHARDS;
 use super::{
     AttachmentClaim, Direction, HistoryQuery, Inserted, RoleChange, Store, StoreError, StoreResult,
 };
-use crate::config::ScyllaConfig;
 use crate::ids::bucket_of;
 use crate::model::{
     Attachment, AttachmentId, AttachmentState, AuditEntry, Conversation, ConversationId, LogChange,
