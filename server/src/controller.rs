@@ -27,10 +27,10 @@ use crate::blobs::{BlobEngine, BlobError, Blobs};
 use crate::bus::{
     Bus, Delivery, InProcessBus, LocalBoard, NatsBoard, NatsBus, PresenceBoard, Resync,
 };
-use crate::chat::{ChatService, Files, Limits};
+use crate::chat::{ChatService, Files, Limits, Parts};
 use crate::config::Config;
 use crate::error::ConfigError;
-use crate::grpc::{AdminApi, ChatApi, FanoutApi, FilesApi, RemoteIndexer};
+use crate::grpc::{AdminApi, ChatApi, FanoutApi, FilesApi, RemoteIndexer, SearchRoute};
 use crate::http::Readiness;
 use crate::ids::{Clock, IdGenerator};
 use crate::metrics::ControllerMetrics;
@@ -52,8 +52,10 @@ const VERIFIED_TOKENS_REMEMBERED: usize = 50_000;
 
 /// A controller ready to serve: config checked, keys loaded, store open.
 pub struct Controller {
-    /// The domain service behind the Chat API.
+    /// The domain services behind the Chat API.
     chat: Arc<ChatService>,
+    /// For housekeeping, the readiness probe and the flush at shutdown.
+    store: Arc<dyn Store>,
     /// Verifies every call's token.
     verifier: Arc<TokenVerifier>,
     /// Relay streams and their topics.
@@ -92,8 +94,8 @@ pub struct Controller {
     tls: Option<tonic::transport::ServerTlsConfig>,
     /// Keeps the search index up to date while serving; None where search is off.
     indexer: Option<Indexer>,
-    /// The cluster's search indexer, which Search is forwarded to.
-    remote_indexer: Option<RemoteIndexer>,
+    /// Where Search goes: this node's index, the cluster's indexer, or nowhere.
+    search: SearchRoute,
     /// Pushes notifications to the webhook while serving; None without one.
     webhook: Option<WebhookSender>,
 }
@@ -143,23 +145,11 @@ impl Controller {
         let ids = IdGenerator::new(config.node_id, Box::new(clock.clone()));
         let metrics = Arc::new(ControllerMetrics::default());
         let store: Arc<dyn Store> = Arc::new(MeteredStore::new(store, metrics.clone()));
-        let hub_store = store.clone();
         let events = Events::new(bus.clone(), metrics.clone());
         let files = Files { blobs: blobs(config)?, config: config.files.clone() };
-        let mut chat = ChatService::new(
-            store.clone(),
-            ids,
-            limits,
-            events,
-            typing,
-            board,
-            metrics.clone(),
-            files,
-        );
         let (push, webhook) = push(config, nats.as_ref(), &metrics).await?;
-        chat = chat.with_push(push);
+        let mut search = SearchRoute::Off;
         let mut indexer = None;
-        let mut remote_indexer = None;
         if let Some(url) = &config.search.indexer_url {
             // Events are kept for the indexer from now on, even before it first starts.
             open_message_stream(nats.clone().expect("validated: NATS is configured")).await?;
@@ -169,15 +159,27 @@ impl Controller {
             })?;
             let remote = RemoteIndexer::new(url, &credential, config.tls.client()?)
                 .map_err(|reason| ConfigError::Invalid { key: "search.indexer_url", reason })?;
-            remote_indexer = Some(remote);
+            search = SearchRoute::Remote(remote);
         } else if config.search.enabled {
             let index = Arc::new(SearchIndex::open(&config.search.index_dir(&config.data_dir))?);
             indexer = Some(Indexer::new(index.clone(), store.clone(), clock)?);
-            chat = chat.with_search(Searcher::new(store, index));
+            search = SearchRoute::Local(Searcher::new(store.clone(), index));
         }
-        let hub = Arc::new(FanoutHub::new(bus.clone(), hub_store, metrics.clone()));
+        let chat = ChatService::build(Parts {
+            store: store.clone(),
+            ids,
+            limits,
+            events,
+            typing,
+            board,
+            metrics: metrics.clone(),
+            files,
+            push,
+        });
+        let hub = Arc::new(FanoutHub::new(bus.clone(), store.clone(), metrics.clone()));
         Ok(Controller {
             chat: Arc::new(chat),
+            store,
             verifier: Arc::new(verifier),
             reporter: Arc::new(NodeReporter::new(
                 config.node_id,
@@ -203,7 +205,7 @@ impl Controller {
             upload_sweep_every: Duration::from_secs(config.files.upload_ttl_secs.min(60)),
             tls: config.tls.server(true)?,
             indexer,
-            remote_indexer,
+            search,
             webhook,
         })
     }
@@ -215,7 +217,7 @@ impl Controller {
 
     /// Routes for the HTTP port: the local blob engine's presigned URLs.
     pub fn http_routes(&self) -> Option<axum::Router> {
-        self.chat.blob_routes()
+        self.chat.attachments.blob_routes()
     }
 
     /// Readiness checks for `/readyz`: the store answers, the bus is connected.
@@ -242,10 +244,8 @@ impl Controller {
             <FilesServer<FilesApi> as NamedService>::NAME,
         ];
         let (health, reflection, reflection_v1alpha) = discovery(&served).await?;
-        let mut api = ChatApi::new(self.chat.clone(), self.verifier.clone(), self.max_in_flight);
-        if let Some(indexer) = self.remote_indexer {
-            api = api.with_indexer(indexer);
-        }
+        let (chat, verifier) = (self.chat.clone(), self.verifier.clone());
+        let api = ChatApi::new(chat, verifier, self.max_in_flight, self.search);
         let fanout = FanoutApi::new(self.chat.clone(), self.hub.clone(), self.credential);
         let admin = AdminApi::new(self.reporter.clone(), self.verifier.clone(), self.chat.clone());
         let files = FilesApi::new(api.clone());
@@ -254,7 +254,7 @@ impl Controller {
         }
         let mut background = Background::default();
         background.spawn("peer queries", self.reporter.clone().answer_queries());
-        background.spawn("maintenance", maintain(self.chat.clone()));
+        background.spawn("maintenance", maintain(self.chat.clone(), self.store.clone()));
         background.spawn("event dispatch", self.hub.clone().run(self.inbox));
         if let Some(resyncs) = self.resyncs {
             let resyncs = forward_resyncs(self.hub.clone(), resyncs, self.peers, self.metrics);
@@ -265,7 +265,7 @@ impl Controller {
         let heartbeat = presence_heartbeat(self.chat.clone(), self.heartbeat_every);
         background.spawn("presence heartbeat", heartbeat);
         background
-            .spawn("store probe", probe_store(self.chat.clone(), self.store_reachable.clone()));
+            .spawn("store probe", probe_store(self.store.clone(), self.store_reachable.clone()));
         if let Some(indexer) = self.indexer {
             background.spawn_draining("search indexing", |stop| indexer.run(stop));
         }
@@ -310,7 +310,7 @@ impl Controller {
             () = background.watch() => unreachable!("watching background work never ends"),
         };
         background.shutdown(drain_timeout).await;
-        self.chat.store().flush().await?;
+        self.store.flush().await?;
         tracing::info!("store flushed; controller stopped");
         result
     }
@@ -338,11 +338,11 @@ async fn forward_resyncs(
 }
 
 /// Readiness of the store: a cheap read every two seconds.
-async fn probe_store(chat: Arc<ChatService>, reachable: Arc<AtomicBool>) {
+async fn probe_store(store: Arc<dyn Store>, reachable: Arc<AtomicBool>) {
     let mut every = tokio::time::interval(Duration::from_secs(2));
     loop {
         every.tick().await;
-        let ok = chat.store().get_conversation(0).await.is_ok();
+        let ok = store.get_conversation(0).await.is_ok();
         reachable.store(ok, Ordering::Relaxed);
     }
 }
@@ -352,7 +352,7 @@ async fn presence_heartbeat(chat: Arc<ChatService>, every: Duration) {
     let mut ticks = tokio::time::interval(every);
     loop {
         ticks.tick().await;
-        chat.refresh_presence().await;
+        chat.presence.refresh_presence().await;
     }
 }
 
@@ -362,7 +362,7 @@ async fn expire_typing(chat: Arc<ChatService>) {
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
         every.tick().await;
-        chat.expire_typing().await;
+        chat.typing.expire_typing().await;
     }
 }
 
@@ -426,7 +426,7 @@ async fn sweep_uploads(chat: Arc<ChatService>, every: Duration) {
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
         ticks.tick().await;
-        match chat.sweep_expired_uploads().await {
+        match chat.attachments.sweep_expired_uploads().await {
             Ok(0) => {}
             Ok(swept) => tracing::info!(swept, "removed expired uploads"),
             Err(error) => tracing::warn!(%error, "sweeping expired uploads failed"),
@@ -434,12 +434,12 @@ async fn sweep_uploads(chat: Arc<ChatService>, every: Duration) {
     }
 }
 
-async fn maintain(chat: Arc<ChatService>) {
+async fn maintain(chat: Arc<ChatService>, store: Arc<dyn Store>) {
     let mut every = tokio::time::interval(MAINTENANCE_EVERY);
     loop {
         every.tick().await;
         chat.forget_idle_rates();
-        if let Err(error) = chat.store().maintain().await {
+        if let Err(error) = store.maintain().await {
             tracing::warn!(%error, "store maintenance failed");
         }
     }

@@ -5,15 +5,17 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{ChatService, policy, sniff};
+use super::{as_member, policy, sniff};
+use crate::access;
 use crate::auth::Caller;
 use crate::blobs::{BlobError, Blobs, FilesConfig};
 use crate::error::{ChatError, ChatResult};
+use crate::ids::IdGenerator;
 use crate::model::{
-    Attachment, AttachmentId, AttachmentState, AuditAction, Conversation, Member, Message,
-    MessageId, MessageType, Role,
+    Attachment, AttachmentId, AttachmentState, Conversation, Member, Message, MessageId,
+    MessageType,
 };
-use crate::store::AttachmentClaim;
+use crate::store::{AttachmentClaim, Store};
 use crate::validate::{self, Violations};
 
 /// Expired uploads removed per sweep.
@@ -51,7 +53,19 @@ pub struct Download {
     pub attachment: Attachment,
 }
 
-impl ChatService {
+/// Attachments: uploads, downloads, and their bytes in the blob store.
+pub struct Attachments {
+    pub(super) store: Arc<dyn Store>,
+    pub(super) ids: Arc<IdGenerator>,
+    pub(super) files: Files,
+}
+
+impl Attachments {
+    /// Routes the blob engine serves on the HTTP port (the local engine's URLs).
+    pub fn blob_routes(&self) -> Option<axum::Router> {
+        self.files.blobs.routes()
+    }
+
     /// CreateUpload: a pending attachment in a conversation the caller may post to.
     pub async fn create_upload(
         &self,
@@ -82,7 +96,7 @@ impl ChatService {
             violations.check("size", Err(why));
         }
         violations.finish()?;
-        let (conversation, me) = self.as_member(caller, channel).await?;
+        let (conversation, me) = as_member(&*self.store, caller, channel).await?;
         policy::writable(&conversation)?;
         policy::may_post(&conversation, &me)?;
 
@@ -226,33 +240,12 @@ impl ChatService {
         Ok(Download { url, expires_at_ms, attachment })
     }
 
-    /// DeleteAttachment: the uploader, or an admin or the owner. An attachment that was
-    /// sent goes with its message (which checks the same rights).
-    pub async fn delete_attachment(
+    /// An attachment of the caller's org; NOT_FOUND for any other, as for an unknown id.
+    pub(super) async fn attachment_of_org(
         &self,
         caller: &Caller,
         id: AttachmentId,
     ) -> ChatResult<Attachment> {
-        Violations::new().check("attachment_id", validate::check_id(id)).finish()?;
-        let (attachment, conversation, me) = self.visible_attachment(caller, id).await?;
-        policy::writable(&conversation)?;
-        if attachment.uploader != caller.user {
-            policy::at_least(&me, Role::Admin, "delete other people's attachments")?;
-        }
-        match attachment.message_id {
-            Some(message) => {
-                self.delete_message(caller, conversation.id, message, false).await?;
-            }
-            None => self.discard_attachment(id).await?,
-        }
-        let detail = format!("{} by {}", attachment.filename, attachment.uploader);
-        let action = AuditAction::AttachmentDeleted;
-        self.audit(caller, action, conversation.id, &id.to_string(), detail).await;
-        self.attachment_of_org(caller, id).await
-    }
-
-    /// An attachment of the caller's org; NOT_FOUND for any other, as for an unknown id.
-    async fn attachment_of_org(&self, caller: &Caller, id: AttachmentId) -> ChatResult<Attachment> {
         match self.store.get_attachment(id).await? {
             Some(attachment) if attachment.org == caller.org => Ok(attachment),
             _ => Err(ChatError::not_found(format!("attachment {id} not found"))),
@@ -262,15 +255,17 @@ impl ChatService {
     /// An attachment of the caller's org in a conversation they are a member of (with that
     /// conversation and membership), and, once sent, in a message they may see. NOT_FOUND
     /// otherwise (PERMISSION_DENIED for non-members of a conversation of their org).
-    async fn visible_attachment(
+    pub(super) async fn visible_attachment(
         &self,
         caller: &Caller,
         id: AttachmentId,
     ) -> ChatResult<(Attachment, Conversation, Member)> {
         let attachment = self.attachment_of_org(caller, id).await?;
-        let (conversation, me) = self.as_member(caller, attachment.channel_id).await?;
+        let (conversation, me) = as_member(&*self.store, caller, attachment.channel_id).await?;
         if let Some(message) = attachment.message_id
-            && self.visible_message(caller, attachment.channel_id, message).await.is_err()
+            && access::visible_message(&*self.store, &caller.user, attachment.channel_id, message)
+                .await
+                .is_err()
         {
             return Err(ChatError::not_found(format!("attachment {id} not found")));
         }

@@ -2,10 +2,13 @@
 //! messages and attachments. Written after the change itself succeeded; read by holders of
 //! `chat.admin` for their own org only.
 
-use super::ChatService;
+use std::sync::Arc;
+
 use crate::auth::Caller;
 use crate::error::{ChatError, ChatResult};
+use crate::ids::IdGenerator;
 use crate::model::{AuditAction, AuditEntry, ConversationId, audit_day};
+use crate::store::Store;
 
 /// Default and largest page of ListAudit.
 const AUDIT_PAGE: (usize, usize) = (100, 1000);
@@ -26,10 +29,16 @@ pub struct AuditQuery {
     pub limit: u32,
 }
 
-impl ChatService {
+/// Writes and reads the audit log.
+pub struct Audit {
+    pub(super) store: Arc<dyn Store>,
+    pub(super) ids: Arc<IdGenerator>,
+}
+
+impl Audit {
     /// Records that the caller did `action` to `target` in `conversation`. A failure to
     /// record is logged; the change it describes has already happened.
-    pub(super) async fn audit(
+    pub(super) async fn record(
         &self,
         caller: &Caller,
         action: AuditAction,

@@ -1,12 +1,17 @@
 //! Creating, reading, updating and archiving conversations; DMs and SELF.
 
-use super::{ChatService, Unread, policy};
+use std::sync::Arc;
+
+use super::{Audit, Notifications, Unread, as_team_member, new_member, policy};
+use crate::access;
 use crate::auth::Caller;
 use crate::error::{ChatError, ChatResult};
+use crate::ids::IdGenerator;
 use crate::model::{
     AuditAction, Conversation, ConversationId, ConversationView, Kind, Member, Role, Visibility,
 };
-use crate::realtime::changes;
+use crate::realtime::{Events, changes};
+use crate::store::Store;
 use crate::validate::{self, Violations};
 
 /// What CreateTeam and CreateChannel ask for.
@@ -35,7 +40,17 @@ pub struct TeamUpdate {
 /// Default and largest page of ListConversations.
 const CONVERSATIONS_PAGE: (usize, usize) = (100, 200);
 
-impl ChatService {
+/// Teams, channels, DMs and notes to self: creating, reading, updating, archiving.
+pub struct Conversations {
+    pub(super) store: Arc<dyn Store>,
+    pub(super) ids: Arc<IdGenerator>,
+    pub(super) events: Events,
+    pub(super) audit: Arc<Audit>,
+    /// For the unread counts of listings.
+    pub(super) notifications: Arc<Notifications>,
+}
+
+impl Conversations {
     /// CreateTeam (`Kind::Group`) and CreateChannel (`Kind::Channel`).
     pub async fn create(
         &self,
@@ -49,10 +64,10 @@ impl ChatService {
             .check("meta_tags", validate::check_meta_tags(&new.meta_tags))
             .check("members", validate::check_user_ids(&new.members))
             .finish()?;
-        let mut members = vec![self.new_member(&caller.user, Role::Owner)];
+        let mut members = vec![new_member(&caller.user, Role::Owner, self.ids.now_ms())];
         for user in &new.members {
             if !members.iter().any(|m| &m.user_id == user) {
-                members.push(self.new_member(user, Role::Member));
+                members.push(new_member(user, Role::Member, self.ids.now_ms()));
             }
         }
         let conversation = Conversation {
@@ -75,13 +90,13 @@ impl ChatService {
             self.events.member_joined(&view, member, &caller.user, changes::START).await;
         }
         let (id, name) = (view.conversation.id, view.conversation.name.clone());
-        self.audit(caller, AuditAction::TeamCreated, id, &id.to_string(), name).await;
+        self.audit.record(caller, AuditAction::TeamCreated, id, &id.to_string(), name).await;
         Ok(view)
     }
 
     /// A conversation the caller belongs to, or a public channel of their org.
     pub async fn get(&self, caller: &Caller, id: ConversationId) -> ChatResult<ConversationView> {
-        let conversation = self.conversation(caller, id).await?;
+        let conversation = access::conversation_of_org(&*self.store, &caller.org, id).await?;
         let my_role = self.store.get_member(id, &caller.user).await?.map(|m| m.role);
         let public_channel =
             conversation.kind == Kind::Channel && conversation.visibility == Visibility::Public;
@@ -113,7 +128,7 @@ impl ChatService {
             views.push(ConversationView { conversation, my_role: member.as_ref().map(|m| m.role) });
             members.push((*id, member));
         }
-        let unread = self.unread_of(caller, &members).await?;
+        let unread = self.notifications.unread_of(caller, &members).await?;
         let next = if ids.len() == limit { ids.last().copied().unwrap_or(0) } else { 0 };
         Ok((views.into_iter().zip(unread).collect(), next))
     }
@@ -136,7 +151,7 @@ impl ChatService {
             violations.check("meta_tags", validate::check_meta_tags(tags));
         }
         violations.finish()?;
-        let (mut conversation, me) = self.as_team_member(caller, id).await?;
+        let (mut conversation, me) = as_team_member(&*self.store, caller, id).await?;
         policy::at_least(&me, Role::Admin, "edit the team")?;
         if update.restricted.is_some() && conversation.kind == Kind::Channel {
             return Err(ChatError::invalid("restricted", "channels are always restricted"));
@@ -157,7 +172,7 @@ impl ChatService {
         let view = ConversationView { conversation, my_role: Some(me.role) };
         self.events.conversation_updated(&view, &caller.user).await;
         let detail = format!("name {:?}", view.conversation.name);
-        self.audit(caller, AuditAction::TeamUpdated, id, &id.to_string(), detail).await;
+        self.audit.record(caller, AuditAction::TeamUpdated, id, &id.to_string(), detail).await;
         Ok(view)
     }
 
@@ -167,19 +182,21 @@ impl ChatService {
         caller: &Caller,
         id: ConversationId,
     ) -> ChatResult<ConversationView> {
-        let (mut conversation, me) = self.as_team_member(caller, id).await?;
+        let (mut conversation, me) = as_team_member(&*self.store, caller, id).await?;
         policy::at_least(&me, Role::Owner, "archive the team")?;
         conversation.archived = true;
         let conversation = self.store.update_conversation(&conversation).await?;
         let view = ConversationView { conversation, my_role: Some(me.role) };
         self.events.conversation_updated(&view, &caller.user).await;
-        self.audit(caller, AuditAction::TeamArchived, id, &id.to_string(), String::new()).await;
+        self.audit
+            .record(caller, AuditAction::TeamArchived, id, &id.to_string(), String::new())
+            .await;
         Ok(view)
     }
 
     /// JoinChannel: anyone in the org joins a public channel; joining again is a no-op.
     pub async fn join(&self, caller: &Caller, id: ConversationId) -> ChatResult<ConversationView> {
-        let conversation = self.conversation(caller, id).await?;
+        let conversation = access::conversation_of_org(&*self.store, &caller.org, id).await?;
         if let Some(me) = self.store.get_member(id, &caller.user).await? {
             return Ok(ConversationView { conversation, my_role: Some(me.role) });
         }
@@ -190,9 +207,9 @@ impl ChatService {
         }
         policy::writable(&conversation)?;
         let joined = changes::join_point(self.store.as_ref(), id).await?;
-        let me = Member { joined, ..self.new_member(&caller.user, Role::Member) };
+        let me = Member { joined, ..new_member(&caller.user, Role::Member, self.ids.now_ms()) };
         self.store.add_members(id, std::slice::from_ref(&me)).await?;
-        let conversation = self.conversation(caller, id).await?;
+        let conversation = access::conversation_of_org(&*self.store, &caller.org, id).await?;
         let view = ConversationView { conversation, my_role: Some(Role::Member) };
         self.events.member_joined(&view, &me, &caller.user, joined.seq).await;
         Ok(view)
@@ -204,8 +221,10 @@ impl ChatService {
         if user == caller.user {
             return Err(ChatError::invalid("user_id", "that is you; use OpenSelf for notes"));
         }
-        let members =
-            [self.new_member(&caller.user, Role::Member), self.new_member(user, Role::Member)];
+        let members = [
+            new_member(&caller.user, Role::Member, self.ids.now_ms()),
+            new_member(user, Role::Member, self.ids.now_ms()),
+        ];
         let candidate = self.private_conversation(caller, Kind::Direct, "");
         let conversation = self.store.get_or_create_direct(&candidate, &members).await?;
         let view = ConversationView { conversation, my_role: Some(Role::Member) };
@@ -219,7 +238,7 @@ impl ChatService {
 
     /// OpenSelf: the caller's own notes conversation.
     pub async fn open_self(&self, caller: &Caller) -> ChatResult<ConversationView> {
-        let owner = self.new_member(&caller.user, Role::Owner);
+        let owner = new_member(&caller.user, Role::Owner, self.ids.now_ms());
         let candidate = self.private_conversation(caller, Kind::SelfNotes, &caller.user);
         let conversation = self.store.get_or_create_self(&candidate, &owner).await?;
         let view = ConversationView { conversation, my_role: Some(Role::Owner) };

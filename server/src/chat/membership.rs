@@ -1,17 +1,29 @@
 //! Members and roles: listing, adding, removing, promoting, demoting, transferring, leaving.
 
-use super::{ChatService, policy};
+use std::sync::Arc;
+
+use super::{Audit, as_member, as_team_member, new_member, policy};
+use crate::access;
 use crate::auth::Caller;
 use crate::error::{ChatError, ChatResult};
+use crate::ids::IdGenerator;
 use crate::model::{AuditAction, ConversationId, ConversationView, Member, Role};
-use crate::realtime::changes;
-use crate::store::RoleChange;
+use crate::realtime::{Events, changes};
+use crate::store::{RoleChange, Store};
 use crate::validate::{self, Violations};
 
 /// Default and largest page of ListMembers.
 const MEMBERS_PAGE: (usize, usize) = (200, 1000);
 
-impl ChatService {
+/// Who is in a team or channel, and with which role.
+pub struct Members {
+    pub(super) store: Arc<dyn Store>,
+    pub(super) ids: Arc<IdGenerator>,
+    pub(super) events: Events,
+    pub(super) audit: Arc<Audit>,
+}
+
+impl Members {
     /// ListMembers: members of a conversation the caller belongs to, by user id.
     pub async fn members(
         &self,
@@ -22,7 +34,7 @@ impl ChatService {
     ) -> ChatResult<(Vec<Member>, String)> {
         let limit = validate::page_limit(limit, MEMBERS_PAGE.0, MEMBERS_PAGE.1)
             .map_err(|why| ChatError::invalid("limit", why))?;
-        self.as_member(caller, id).await?;
+        as_member(&*self.store, caller, id).await?;
         let members = self.store.list_members(id, after, limit).await?;
         let next = match members.last() {
             Some(last) if members.len() == limit => last.user_id.clone(),
@@ -44,19 +56,21 @@ impl ChatService {
             violations.check("user_ids", Err("name at least one user".into()));
         }
         violations.finish()?;
-        let (_, me) = self.as_team_member(caller, id).await?;
+        let (_, me) = as_team_member(&*self.store, caller, id).await?;
         policy::at_least(&me, Role::Admin, "add members")?;
         let joined = changes::join_point(self.store.as_ref(), id).await?;
-        let new: Vec<Member> =
-            users.iter().map(|u| Member { joined, ..self.new_member(u, Role::Member) }).collect();
+        let new: Vec<Member> = users
+            .iter()
+            .map(|u| Member { joined, ..new_member(u, Role::Member, self.ids.now_ms()) })
+            .collect();
         let added = self.store.add_members(id, &new).await?;
         if !added.is_empty() {
-            let conversation = self.conversation(caller, id).await?;
+            let conversation = access::conversation_of_org(&*self.store, &caller.org, id).await?;
             let view = ConversationView { conversation, my_role: None };
             for member in &added {
                 self.events.member_joined(&view, member, &caller.user, joined.seq).await;
                 let action = AuditAction::MemberAdded;
-                self.audit(caller, action, id, &member.user_id, String::new()).await;
+                self.audit.record(caller, action, id, &member.user_id, String::new()).await;
             }
         }
         Ok(added)
@@ -70,12 +84,12 @@ impl ChatService {
         user: &str,
     ) -> ChatResult<()> {
         Violations::new().check("user_id", validate::check_user_id(user)).finish()?;
-        let (_, me) = self.as_team_member(caller, id).await?;
+        let (_, me) = as_team_member(&*self.store, caller, id).await?;
         let target = self.target(id, user).await?;
         policy::may_remove(&me, &target)?;
         if let Some(entry) = self.store.remove_member(id, user, &caller.user).await? {
             self.events.member_left(&caller.org, id, &entry).await;
-            self.audit(caller, AuditAction::MemberRemoved, id, user, String::new()).await;
+            self.audit.record(caller, AuditAction::MemberRemoved, id, user, String::new()).await;
         }
         Ok(())
     }
@@ -110,7 +124,7 @@ impl ChatService {
         action: &str,
     ) -> ChatResult<Member> {
         Violations::new().check("user_id", validate::check_user_id(user)).finish()?;
-        let (_, me) = self.as_team_member(caller, id).await?;
+        let (_, me) = as_team_member(&*self.store, caller, id).await?;
         policy::at_least(&me, Role::Owner, action)?;
         let target = self.target(id, user).await?;
         if target.role != from {
@@ -129,7 +143,7 @@ impl ChatService {
                 } else {
                     AuditAction::MemberDemoted
                 };
-                self.audit(caller, action, id, user, String::new()).await;
+                self.audit.record(caller, action, id, user, String::new()).await;
                 Ok(member)
             }
             RoleChange::NotAMember => Err(not_a_member(id, user)),
@@ -147,7 +161,7 @@ impl ChatService {
         new_owner: &str,
     ) -> ChatResult<ConversationView> {
         Violations::new().check("new_owner", validate::check_user_id(new_owner)).finish()?;
-        let (_, me) = self.as_team_member(caller, id).await?;
+        let (_, me) = as_team_member(&*self.store, caller, id).await?;
         policy::at_least(&me, Role::Owner, "transfer ownership")?;
         if new_owner == caller.user {
             return Err(ChatError::invalid("new_owner", "you already own it"));
@@ -163,13 +177,13 @@ impl ChatService {
             }
         }
         let action = AuditAction::OwnershipTransferred;
-        self.audit(caller, action, id, new_owner, String::new()).await;
+        self.audit.record(caller, action, id, new_owner, String::new()).await;
         Ok(ConversationView { conversation, my_role: Some(Role::Admin) })
     }
 
     /// Leave: any member but the owner, who must transfer ownership first.
     pub async fn leave(&self, caller: &Caller, id: ConversationId) -> ChatResult<()> {
-        let (_, me) = self.as_team_member(caller, id).await?;
+        let (_, me) = as_team_member(&*self.store, caller, id).await?;
         if me.role == Role::Owner {
             return Err(ChatError::precondition(
                 "the owner cannot leave; transfer ownership first",

@@ -1,14 +1,14 @@
 //! `@user`, `@here` and `@all` in message text: which names a text mentions, and which of
 //! them count (members of the conversation; `@here`/`@all` only from admins and the owner).
 
-use super::ChatService;
+use super::Messages;
 use crate::error::ChatResult;
 use crate::model::{Conversation, MENTION_ALL, MENTION_HERE, Member, Role};
 
 /// Most distinct names looked up per message.
 const MAX_MENTIONS: usize = 50;
 
-impl ChatService {
+impl Messages {
     /// The mentions of `text` by `author` in `conversation`, as stored with the message.
     pub(super) async fn mentions_in(
         &self,

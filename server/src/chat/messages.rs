@@ -1,19 +1,21 @@
 //! Sending, editing, deleting and reading messages.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use switchboard_proto::v1 as pb;
 
-use super::{ChatService, policy};
+use super::{Attachments, Audit, Limits, Notifications, Rates, as_member, policy};
 use crate::access;
 use crate::auth::Caller;
 use crate::error::{ChatError, ChatResult};
-use crate::ids;
+use crate::ids::{self, IdGenerator};
+use crate::metrics::ControllerMetrics;
 use crate::model::{
-    Attachment, AuditAction, ConversationId, Message, MessageId, MessageType, Role,
+    Attachment, AttachmentId, AuditAction, ConversationId, Message, MessageId, MessageType, Role,
 };
-use crate::realtime::changes;
-use crate::store::{Direction, HistoryQuery, Inserted};
+use crate::realtime::{Events, changes};
+use crate::store::{Direction, HistoryQuery, Inserted, Store};
 use crate::validate::{self, Violations};
 
 /// What SendMessage asks for.
@@ -60,7 +62,21 @@ const CHANGES_PAGE: (usize, usize) = (200, 1_000);
 /// Log entries one ListChanges call reads, at most, looking for one the caller may see.
 const CHANGES_SCAN: usize = 10_000;
 
-impl ChatService {
+/// Sending, editing, deleting and reading messages (and an attachment's deletion, which
+/// takes its message with it).
+pub struct Messages {
+    pub(super) store: Arc<dyn Store>,
+    pub(super) ids: Arc<IdGenerator>,
+    pub(super) limits: Limits,
+    pub(super) events: Events,
+    pub(super) rates: Arc<Rates>,
+    pub(super) metrics: Arc<ControllerMetrics>,
+    pub(super) attachments: Arc<Attachments>,
+    pub(super) notifications: Arc<Notifications>,
+    pub(super) audit: Arc<Audit>,
+}
+
+impl Messages {
     /// SendMessage: validated, authorized, given an id, and acknowledged once durable.
     pub async fn send(&self, caller: &Caller, new: NewMessage) -> ChatResult<Sent> {
         let received = std::time::Instant::now();
@@ -90,10 +106,10 @@ impl ChatService {
         };
         violations.finish()?;
 
-        let (conversation, me) = self.as_member(caller, new.channel_id).await?;
+        let (conversation, me) = as_member(&*self.store, caller, new.channel_id).await?;
         policy::writable(&conversation)?;
         policy::may_post(&conversation, &me)?;
-        super::within_rate(&self.send_rate, caller, "send rate exceeded")?;
+        super::within_rate(&self.rates.send, caller, "send rate exceeded")?;
         if let Some(to) = &new.to
             && self.store.get_member(conversation.id, to).await?.is_none()
         {
@@ -103,12 +119,16 @@ impl ChatService {
             ));
         }
         if let Some(parent) = new.parent_id {
-            self.visible_message(caller, conversation.id, parent).await.map_err(|_| {
-                ChatError::invalid("parent_id", "no such message in this conversation")
-            })?;
+            access::visible_message(&*self.store, &caller.user, conversation.id, parent)
+                .await
+                .map_err(|_| {
+                    ChatError::invalid("parent_id", "no such message in this conversation")
+                })?;
         }
         let attachment = match attachment {
-            Some(id) => Some(self.attachment_to_send(caller, &conversation, new.kind, id).await?),
+            Some(id) => Some(
+                self.attachments.attachment_to_send(caller, &conversation, new.kind, id).await?,
+            ),
             None => None,
         };
 
@@ -118,8 +138,10 @@ impl ChatService {
         };
         let id = self.ids.next_id();
         if let Some(attachment) = &attachment
-            && let Err(original) =
-                self.claim_for(attachment, id, &caller.user, new.client_msg_id.as_deref()).await?
+            && let Err(original) = self
+                .attachments
+                .claim_for(attachment, id, &caller.user, new.client_msg_id.as_deref())
+                .await?
         {
             return Ok(Sent { message: original, duplicate: true });
         }
@@ -142,14 +164,14 @@ impl ChatService {
             created_seq: 0,
             seq: 0,
         };
-        let notifications = self.notifications_for(&conversation, &message).await;
+        let notifications = self.notifications.notifications_for(&conversation, &message).await;
         match self.store.insert_message(&message, &notifications).await? {
             Inserted::New(entry) => {
                 let message = Message { created_seq: entry.seq, seq: entry.seq, ..message };
                 self.metrics.send_ack_seconds.observe(received.elapsed().as_secs_f64());
                 self.metrics.messages_sent.inc();
                 self.events.message_changed(&caller.org, &message, entry).await;
-                self.notified(&notifications);
+                self.notifications.notified(&notifications);
                 Ok(Sent { message, duplicate: false })
             }
             Inserted::Duplicate(original) => Ok(Sent { message: *original, duplicate: true }),
@@ -169,9 +191,9 @@ impl ChatService {
             .check("message_id", validate::check_id(id))
             .check("data", validate::check_text(&data, self.limits.max_message_bytes))
             .finish()?;
-        let (conversation, me) = self.as_member(caller, channel).await?;
+        let (conversation, me) = as_member(&*self.store, caller, channel).await?;
         policy::writable(&conversation)?;
-        let mut message = self.visible_message(caller, channel, id).await?;
+        let mut message = access::visible_message(&*self.store, &caller.user, channel, id).await?;
         if message.from != caller.user {
             return Err(ChatError::denied("only the author may edit a message"));
         }
@@ -216,9 +238,9 @@ impl ChatService {
             .check("channel_id", validate::check_id(channel))
             .check("message_id", validate::check_id(id))
             .finish()?;
-        let (conversation, me) = self.as_member(caller, channel).await?;
+        let (conversation, me) = as_member(&*self.store, caller, channel).await?;
         policy::writable(&conversation)?;
-        let mut message = self.visible_message(caller, channel, id).await?;
+        let mut message = access::visible_message(&*self.store, &caller.user, channel, id).await?;
         if message.from != caller.user {
             policy::at_least(&me, Role::Admin, "delete other people's messages")?;
         }
@@ -231,7 +253,7 @@ impl ChatService {
         message.custom_fields.clear();
         // Policy: an attachment goes with its message (bytes deleted, record kept).
         if let Some(attachment) = message.attachment.take() {
-            self.discard_attachment(attachment.id).await?;
+            self.attachments.discard_attachment(attachment.id).await?;
         }
         let entry = self.store.update_message(&message, self.ids.now_ms()).await?;
         message.seq = entry.seq;
@@ -239,7 +261,7 @@ impl ChatService {
         if audited && message.from != caller.user {
             let detail = format!("author {}", message.from);
             let target = message.id.to_string();
-            self.audit(caller, AuditAction::MessageDeleted, channel, &target, detail).await;
+            self.audit.record(caller, AuditAction::MessageDeleted, channel, &target, detail).await;
         }
         Ok(message)
     }
@@ -262,7 +284,7 @@ impl ChatService {
         {
             return Err(ChatError::invalid("after", "must be smaller than `before`"));
         }
-        self.as_member(caller, channel).await?;
+        as_member(&*self.store, caller, channel).await?;
 
         let direction = if after.is_some() && before.is_none() {
             Direction::OldestFirst
@@ -315,7 +337,7 @@ impl ChatService {
             .check("channel_id", validate::check_id(channel))
             .check("after_seq", validate::check_position(after_seq))
             .finish()?;
-        self.as_member(caller, channel).await?;
+        as_member(&*self.store, caller, channel).await?;
         let (mut events, mut cursor, mut scanned) = (Vec::new(), after_seq, 0);
         let has_more = loop {
             let (page, last, more) =
@@ -338,12 +360,29 @@ impl ChatService {
         Ok(ChangesPage { events, next_after, has_more })
     }
 
-    pub(super) async fn visible_message(
+    /// DeleteAttachment: the uploader, or an admin or the owner. An attachment that was
+    /// sent goes with its message (which checks the same rights), which is why it is here.
+    pub async fn delete_attachment(
         &self,
         caller: &Caller,
-        channel: ConversationId,
-        id: MessageId,
-    ) -> ChatResult<Message> {
-        access::visible_message(&*self.store, &caller.user, channel, id).await
+        id: AttachmentId,
+    ) -> ChatResult<Attachment> {
+        Violations::new().check("attachment_id", validate::check_id(id)).finish()?;
+        let (attachment, conversation, me) =
+            self.attachments.visible_attachment(caller, id).await?;
+        policy::writable(&conversation)?;
+        if attachment.uploader != caller.user {
+            policy::at_least(&me, Role::Admin, "delete other people's attachments")?;
+        }
+        match attachment.message_id {
+            Some(message) => {
+                self.delete_message(caller, conversation.id, message, false).await?;
+            }
+            None => self.attachments.discard_attachment(id).await?,
+        }
+        let detail = format!("{} by {}", attachment.filename, attachment.uploader);
+        let action = AuditAction::AttachmentDeleted;
+        self.audit.record(caller, action, conversation.id, &id.to_string(), detail).await;
+        self.attachments.attachment_of_org(caller, id).await
     }
 }

@@ -1,25 +1,36 @@
 //! The Chat domain: what each call may do, for whom, and what it writes. Transport-free:
 //! the gRPC layer authenticates and converts, this layer validates, authorizes and stores.
+//!
+//! One service per feature, each holding only what it uses, composed in
+//! [`ChatService::build`]: [`Conversations`], [`Members`], [`Messages`] (with mentions),
+//! [`Attachments`], [`Notifications`] (with unread counts), [`Reads`] (read markers),
+//! [`Typing`], [`Presence`] and [`Audit`]. Who may see what is `crate::access`; who may do
+//! what is `policy`.
 
 mod attachments;
 mod audit;
 mod conversations;
-mod live;
 mod membership;
 mod mentions;
 mod messages;
 mod notifications;
 mod policy;
+mod presence;
+mod reads;
 mod sniff;
+mod typing;
 
 use std::sync::Arc;
 
-pub use crate::search::{SearchHit, SearchRequest};
-pub use attachments::{Download, Files, Upload, UploadPart};
-pub use audit::AuditQuery;
-pub use conversations::{NewConversation, TeamUpdate};
-pub use messages::{HistoryPage, NewMessage, Sent};
-pub use notifications::{NotificationSelection, Unread};
+pub use attachments::{Attachments, Download, Files, Upload, UploadPart};
+pub use audit::{Audit, AuditQuery};
+pub use conversations::{Conversations, NewConversation, TeamUpdate};
+pub use membership::Members;
+pub use messages::{HistoryPage, Messages, NewMessage, Sent};
+pub use notifications::{NotificationSelection, Notifications, Unread};
+pub use presence::Presence;
+pub use reads::Reads;
+pub use typing::Typing;
 
 use crate::access;
 use crate::auth::Caller;
@@ -28,10 +39,9 @@ use crate::bus::PresenceBoard;
 use crate::error::{ChatError, ChatResult};
 use crate::ids::IdGenerator;
 use crate::metrics::ControllerMetrics;
-use crate::model::{Conversation, ConversationId, LogPoint, Member};
+use crate::model::{Conversation, ConversationId, LogPoint, Member, Role};
 use crate::push::Push;
 use crate::realtime::{Events, PresenceTracker, TypingTracker};
-use crate::search::Searcher;
 use crate::store::Store;
 
 /// Limits on what callers may send (config `limits`).
@@ -59,150 +69,124 @@ impl Default for Limits {
     }
 }
 
-/// The controller's domain service; cheap to share behind an `Arc`.
-pub struct ChatService {
+/// What the chat services are built from: the controller's shared collaborators.
+pub struct Parts {
     /// Where conversations, members and messages live.
-    store: Arc<dyn Store>,
+    pub store: Arc<dyn Store>,
     /// Snowflake ids (and the time they carry) for new conversations and messages.
-    ids: IdGenerator,
-    limits: Limits,
+    pub ids: IdGenerator,
+    pub limits: Limits,
     /// Publishes what changed, once it is durable.
-    events: Events,
-    /// Who is online via this controller's relays.
-    presence: PresenceTracker,
-    /// Who is online anywhere in the cluster.
-    board: Arc<dyn PresenceBoard>,
+    pub events: Events,
     /// Who is typing where.
-    typing: TypingTracker,
-    metrics: Arc<ControllerMetrics>,
-    /// Each user's send budget, keyed by (org, user).
-    send_rate: KeyedRate<(String, String)>,
-    /// Each user's budget for every other write, keyed by (org, user).
-    write_rate: KeyedRate<(String, String)>,
+    pub typing: TypingTracker,
+    /// Who is online anywhere in the cluster.
+    pub board: Arc<dyn PresenceBoard>,
+    pub metrics: Arc<ControllerMetrics>,
     /// Where attachment bytes live, and the upload rules.
-    files: Files,
-    /// Answers Search from this node's index; None where search is off here.
-    search: Option<Searcher>,
+    pub files: Files,
     /// Where new notifications are pushed (the webhook, when configured).
-    push: Push,
+    pub push: Push,
+}
+
+/// The controller's domain services; cheap to share behind an `Arc`.
+pub struct ChatService {
+    pub conversations: Conversations,
+    pub members: Members,
+    pub messages: Messages,
+    pub attachments: Arc<Attachments>,
+    pub notifications: Arc<Notifications>,
+    pub reads: Reads,
+    pub typing: Typing,
+    pub presence: Arc<Presence>,
+    pub audit: Arc<Audit>,
+    rates: Arc<Rates>,
 }
 
 impl ChatService {
-    // Each argument is a separate collaborator the controller builds and shares.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        store: Arc<dyn Store>,
-        ids: IdGenerator,
-        limits: Limits,
-        events: Events,
-        typing: TypingTracker,
-        board: Arc<dyn PresenceBoard>,
-        metrics: Arc<ControllerMetrics>,
-        files: Files,
-    ) -> Self {
-        let presence = PresenceTracker::default();
-        let send_rate = KeyedRate::new(limits.send_rate_per_sec, limits.send_burst);
-        let write_rate = KeyedRate::new(limits.write_rate_per_sec, limits.write_burst);
-        ChatService {
-            store,
-            ids,
-            limits,
-            events,
-            presence,
+    /// Composes the services from the controller's collaborators.
+    pub fn build(parts: Parts) -> Self {
+        let Parts { store, ids, limits, events, typing, board, metrics, files, push } = parts;
+        let ids = Arc::new(ids);
+        let rates = Arc::new(Rates::new(limits));
+        let audit = Arc::new(Audit { store: store.clone(), ids: ids.clone() });
+        let presence = Arc::new(Presence {
+            store: store.clone(),
+            tracker: PresenceTracker::default(),
             board,
-            typing,
-            metrics,
-            send_rate,
-            write_rate,
-            files,
-            search: None,
-            push: Push::default(),
+            events: events.clone(),
+        });
+        let notifications = Arc::new(Notifications {
+            store: store.clone(),
+            ids: ids.clone(),
+            presence: presence.clone(),
+            metrics: metrics.clone(),
+            push,
+        });
+        let attachments = Arc::new(Attachments { store: store.clone(), ids: ids.clone(), files });
+        ChatService {
+            conversations: Conversations {
+                store: store.clone(),
+                ids: ids.clone(),
+                events: events.clone(),
+                audit: audit.clone(),
+                notifications: notifications.clone(),
+            },
+            members: Members {
+                store: store.clone(),
+                ids: ids.clone(),
+                events: events.clone(),
+                audit: audit.clone(),
+            },
+            messages: Messages {
+                store: store.clone(),
+                ids,
+                limits,
+                events: events.clone(),
+                rates: rates.clone(),
+                metrics,
+                attachments: attachments.clone(),
+                notifications: notifications.clone(),
+                audit: audit.clone(),
+            },
+            reads: Reads {
+                store: store.clone(),
+                events: events.clone(),
+                notifications: notifications.clone(),
+            },
+            typing: Typing { store, tracker: typing, events },
+            attachments,
+            notifications,
+            presence,
+            audit,
+            rates,
         }
-    }
-
-    /// Answer Search with `searcher`.
-    pub fn with_search(mut self, searcher: Searcher) -> Self {
-        self.search = Some(searcher);
-        self
-    }
-
-    /// Search: one page of the caller's messages matching the query, and the cursor of the
-    /// next page (None on the last).
-    pub async fn search(
-        &self,
-        caller: &Caller,
-        request: SearchRequest,
-    ) -> ChatResult<(Vec<SearchHit>, Option<String>)> {
-        match &self.search {
-            Some(searcher) => searcher.search(&caller.org, &caller.user, request).await,
-            None => Err(ChatError::Unavailable("search is not enabled on this node".into())),
-        }
-    }
-
-    /// Push new notifications with `push`.
-    pub fn with_push(mut self, push: Push) -> Self {
-        self.push = push;
-        self
-    }
-
-    /// Routes the blob engine serves on the HTTP port (the local engine's URLs).
-    pub fn blob_routes(&self) -> Option<axum::Router> {
-        self.files.blobs.routes()
     }
 
     /// Forgets rate-limit buckets of users who went quiet.
     pub fn forget_idle_rates(&self) {
-        self.send_rate.forget_idle();
-        self.write_rate.forget_idle();
+        self.rates.send.forget_idle();
+        self.rates.write.forget_idle();
     }
 
     /// Takes one of the caller's write tokens (every write but a send, which has its own
     /// budget), or RESOURCE_EXHAUSTED saying when to retry.
     pub fn admit_write(&self, caller: &Caller) -> ChatResult<()> {
-        within_rate(&self.write_rate, caller, "write rate exceeded")
+        within_rate(&self.rates.write, caller, "write rate exceeded")
     }
+}
 
-    /// The store, for housekeeping and shutdown.
-    pub fn store(&self) -> &Arc<dyn Store> {
-        &self.store
-    }
+/// Each user's budgets, keyed by (org, user): for sends, and for every other write.
+struct Rates {
+    send: KeyedRate<(String, String)>,
+    write: KeyedRate<(String, String)>,
+}
 
-    /// A conversation of the caller's org. Other orgs' conversations do not exist as far as
-    /// the caller can tell: NOT_FOUND, exactly as for an unknown id.
-    async fn conversation(&self, caller: &Caller, id: ConversationId) -> ChatResult<Conversation> {
-        access::conversation_of_org(&*self.store, &caller.org, id).await
-    }
-
-    /// The conversation and the caller's membership in it; PERMISSION_DENIED for non-members.
-    async fn as_member(
-        &self,
-        caller: &Caller,
-        id: ConversationId,
-    ) -> ChatResult<(Conversation, Member)> {
-        access::membership(&*self.store, &caller.org, &caller.user, id).await
-    }
-
-    /// [`Self::as_member`] of a live team or channel: what every management call and
-    /// Leave start with.
-    async fn as_team_member(
-        &self,
-        caller: &Caller,
-        id: ConversationId,
-    ) -> ChatResult<(Conversation, Member)> {
-        let (conversation, member) = self.as_member(caller, id).await?;
-        policy::managed(&conversation)?;
-        policy::writable(&conversation)?;
-        Ok((conversation, member))
-    }
-
-    /// A member joining now, of a conversation whose log is empty (else set `joined`).
-    fn new_member(&self, user_id: &str, role: crate::model::Role) -> Member {
-        Member {
-            user_id: user_id.to_string(),
-            role,
-            joined_at_ms: self.ids.now_ms(),
-            muted: false,
-            joined: LogPoint::default(),
+impl Rates {
+    fn new(limits: Limits) -> Self {
+        Rates {
+            send: KeyedRate::new(limits.send_rate_per_sec, limits.send_burst),
+            write: KeyedRate::new(limits.write_rate_per_sec, limits.write_burst),
         }
     }
 }
@@ -212,4 +196,38 @@ impl ChatService {
 fn within_rate(rate: &KeyedRate<(String, String)>, caller: &Caller, what: &str) -> ChatResult<()> {
     let budget = (caller.org.clone(), caller.user.clone());
     rate.check(&budget).map_err(|retry_after| ChatError::TooMany { what: what.into(), retry_after })
+}
+
+/// The conversation and the caller's membership in it; PERMISSION_DENIED for non-members.
+async fn as_member(
+    store: &dyn Store,
+    caller: &Caller,
+    id: ConversationId,
+) -> ChatResult<(Conversation, Member)> {
+    access::membership(store, &caller.org, &caller.user, id).await
+}
+
+/// [`as_member`] of a live team or channel: what every management call and Leave start
+/// with.
+async fn as_team_member(
+    store: &dyn Store,
+    caller: &Caller,
+    id: ConversationId,
+) -> ChatResult<(Conversation, Member)> {
+    let (conversation, member) = as_member(store, caller, id).await?;
+    policy::managed(&conversation)?;
+    policy::writable(&conversation)?;
+    Ok((conversation, member))
+}
+
+/// A member joining now (`now_ms`), of a conversation whose log is empty (else set
+/// `joined`).
+fn new_member(user_id: &str, role: Role, now_ms: i64) -> Member {
+    Member {
+        user_id: user_id.to_string(),
+        role,
+        joined_at_ms: now_ms,
+        muted: false,
+        joined: LogPoint::default(),
+    }
 }

@@ -4,14 +4,19 @@
 //! `@user` mentions. Also the per-conversation unread counts of ListConversations.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
-use super::ChatService;
+use super::{Presence, as_member};
 use crate::auth::Caller;
 use crate::error::{ChatError, ChatResult};
+use crate::ids::IdGenerator;
+use crate::metrics::ControllerMetrics;
 use crate::model::{
     Conversation, ConversationId, Kind, MENTION_ALL, MENTION_HERE, Member, Message, MessageId,
     MessageType, Notification, NotificationReason, ReadMarker,
 };
+use crate::push::Push;
+use crate::store::Store;
 use crate::validate::{self, Violations};
 
 /// Longest preview, in characters.
@@ -37,14 +42,25 @@ pub enum NotificationSelection {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Unread {
     /// Others' messages after the caller's read marker, at most [`UNREAD_CAP`] (see
-    /// [`ChatService::unread_messages`]).
+    /// [`Notifications::unread_messages`]).
     pub messages: u32,
     /// Unread notifications.
     pub notifications: u32,
     pub muted: bool,
 }
 
-impl ChatService {
+/// Notification records and unread counts.
+pub struct Notifications {
+    pub(super) store: Arc<dyn Store>,
+    pub(super) ids: Arc<IdGenerator>,
+    /// Who follows their conversations live (and so is not notified).
+    pub(super) presence: Arc<Presence>,
+    pub(super) metrics: Arc<ControllerMetrics>,
+    /// Where new notifications are pushed (the webhook, when configured).
+    pub(super) push: Push,
+}
+
+impl Notifications {
     /// The notifications a new message causes, stored with it: for whoever it concerns and
     /// is not following the conversation live. A failure to work them out is logged; the
     /// message is sent either way.
@@ -69,7 +85,7 @@ impl ChatService {
     ) -> ChatResult<Vec<Notification>> {
         let mut notifications = Vec::new();
         for (user, reason) in self.concerned(conversation, message).await? {
-            if self.follows_live(&conversation.org, &user).await {
+            if self.presence.follows_live(&conversation.org, &user).await {
                 continue;
             }
             let id = self.ids.next_id();
@@ -120,7 +136,8 @@ impl ChatService {
                 if member.muted || member.user_id == message.from {
                     continue;
                 }
-                if only_online && !self.is_online(&conversation.org, &member.user_id).await {
+                if only_online && !self.presence.is_online(&conversation.org, &member.user_id).await
+                {
                     continue;
                 }
                 reasons.insert(member.user_id, reason);
@@ -133,21 +150,6 @@ impl ChatService {
             reasons.retain(|user, _| user == to);
         }
         Ok(reasons)
-    }
-
-    /// Whether a device of the user receives this conversation's messages live now: a
-    /// stream that follows all of the user's conversations does; a stream limited to a list
-    /// is not taken to (the list is the relay's), so its user is notified. A user online
-    /// only through other controllers' relays is taken to follow.
-    async fn follows_live(&self, org: &str, user: &str) -> bool {
-        match self.presence.follows_all(org, user) {
-            Some(follows) => follows,
-            None => self.is_online(org, user).await,
-        }
-    }
-
-    async fn is_online(&self, org: &str, user: &str) -> bool {
-        self.board.is_online(org, user).await.unwrap_or(false)
     }
 
     async fn all_members(&self, id: ConversationId) -> ChatResult<Vec<Member>> {
@@ -261,7 +263,7 @@ impl ChatService {
         muted: bool,
     ) -> ChatResult<bool> {
         Violations::new().check("conversation_id", validate::check_id(id)).finish()?;
-        self.as_member(caller, id).await?;
+        as_member(&*self.store, caller, id).await?;
         if !self.store.set_muted(id, &caller.user, muted).await? {
             return Err(ChatError::denied(format!("you are not a member of conversation {id}")));
         }
@@ -303,7 +305,7 @@ impl ChatService {
         self.unread_after(channel, member, marker).await
     }
 
-    /// [`ChatService::unread_messages`] with the member's read marker known.
+    /// [`Notifications::unread_messages`] with the member's read marker known.
     pub(super) async fn unread_after(
         &self,
         channel: ConversationId,

@@ -81,7 +81,7 @@ impl Admin for AdminApi {
             action,
             limit: r.limit,
         };
-        let (entries, next) = self.chat.list_audit(&caller, query).await?;
+        let (entries, next) = self.chat.audit.list_audit(&caller, query).await?;
         let entries = entries
             .into_iter()
             .map(|e| pb::AuditEntry {

@@ -13,6 +13,7 @@ use crate::chat::{ChatService, NewConversation, NewMessage, NotificationSelectio
 use crate::convert::{self, nonempty, nonzero};
 use crate::error::ChatError;
 use crate::model::Kind;
+use crate::search::Searcher;
 
 /// The Chat service as served over gRPC.
 #[derive(Clone)]
@@ -25,24 +26,29 @@ pub struct ChatApi {
     /// are shed at once with UNAVAILABLE instead of queueing (health checks and relay
     /// streams are other services and stay up).
     in_flight: Arc<Semaphore>,
-    /// Where Search is forwarded when the cluster has a search indexer.
-    indexer: Option<RemoteIndexer>,
+    /// Where Search goes.
+    search: Arc<SearchRoute>,
+}
+
+/// Where Search goes, decided once when the controller is built.
+pub enum SearchRoute {
+    /// This node's index.
+    Local(Searcher),
+    /// The cluster's search indexer (the request is forwarded as it came).
+    Remote(RemoteIndexer),
+    /// Search is off on this node.
+    Off,
 }
 
 impl ChatApi {
-    pub fn new(chat: Arc<ChatService>, verifier: Arc<TokenVerifier>, max_in_flight: usize) -> Self {
-        ChatApi {
-            chat,
-            verifier,
-            in_flight: Arc::new(Semaphore::new(max_in_flight)),
-            indexer: None,
-        }
-    }
-
-    /// Forward Search to the cluster's search indexer.
-    pub fn with_indexer(mut self, indexer: RemoteIndexer) -> Self {
-        self.indexer = Some(indexer);
-        self
+    pub fn new(
+        chat: Arc<ChatService>,
+        verifier: Arc<TokenVerifier>,
+        max_in_flight: usize,
+        search: SearchRoute,
+    ) -> Self {
+        let in_flight = Arc::new(Semaphore::new(max_in_flight));
+        ChatApi { chat, verifier, in_flight, search: Arc::new(search) }
     }
 
     /// The domain service behind the API.
@@ -101,7 +107,9 @@ impl Chat for ChatApi {
             visibility: None,
             members: r.members,
         };
-        reply(convert::conversation(self.chat.create(&caller, Kind::Group, new).await?))
+        reply(convert::conversation(
+            self.chat.conversations.create(&caller, Kind::Group, new).await?,
+        ))
     }
 
     async fn create_channel(
@@ -118,7 +126,9 @@ impl Chat for ChatApi {
             visibility: Some(convert::visibility_in(r.visibility)?),
             members: r.members,
         };
-        reply(convert::conversation(self.chat.create(&caller, Kind::Channel, new).await?))
+        reply(convert::conversation(
+            self.chat.conversations.create(&caller, Kind::Channel, new).await?,
+        ))
     }
 
     async fn get_conversation(
@@ -127,7 +137,7 @@ impl Chat for ChatApi {
     ) -> Reply<pb::Conversation> {
         let (caller, _admitted) = self.caller(&request, Scope::Read)?;
         let id = request.into_inner().conversation_id;
-        reply(convert::conversation(self.chat.get(&caller, id).await?))
+        reply(convert::conversation(self.chat.conversations.get(&caller, id).await?))
     }
 
     async fn list_conversations(
@@ -136,7 +146,7 @@ impl Chat for ChatApi {
     ) -> Reply<pb::ListConversationsResponse> {
         let (caller, _admitted) = self.caller(&request, Scope::Read)?;
         let r = request.into_inner();
-        let (views, next_after) = self.chat.list(&caller, r.after, r.limit).await?;
+        let (views, next_after) = self.chat.conversations.list(&caller, r.after, r.limit).await?;
         let conversations = views
             .into_iter()
             .map(|(view, unread)| pb::Conversation {
@@ -156,7 +166,7 @@ impl Chat for ChatApi {
         let (caller, _admitted) = self.caller(&request, Scope::Read)?;
         let r = request.into_inner();
         let (members, next_after) =
-            self.chat.members(&caller, r.conversation_id, &r.after, r.limit).await?;
+            self.chat.members.members(&caller, r.conversation_id, &r.after, r.limit).await?;
         reply(pb::ListMembersResponse {
             members: members.into_iter().map(convert::member).collect(),
             next_after,
@@ -175,13 +185,15 @@ impl Chat for ChatApi {
             meta_tags: r.meta_tags.map(|list| list.tags),
             restricted: r.restricted,
         };
-        reply(convert::conversation(self.chat.update(&caller, r.conversation_id, update).await?))
+        reply(convert::conversation(
+            self.chat.conversations.update(&caller, r.conversation_id, update).await?,
+        ))
     }
 
     async fn archive(&self, request: Request<pb::ArchiveRequest>) -> Reply<pb::Conversation> {
         let (caller, _admitted) = self.writer(&request, Scope::TeamsManage)?;
         let id = request.into_inner().conversation_id;
-        reply(convert::conversation(self.chat.archive(&caller, id).await?))
+        reply(convert::conversation(self.chat.conversations.archive(&caller, id).await?))
     }
 
     async fn add_members(
@@ -190,7 +202,7 @@ impl Chat for ChatApi {
     ) -> Reply<pb::AddMembersResponse> {
         let (caller, _admitted) = self.writer(&request, Scope::TeamsManage)?;
         let r = request.into_inner();
-        let added = self.chat.add_members(&caller, r.conversation_id, &r.user_ids).await?;
+        let added = self.chat.members.add_members(&caller, r.conversation_id, &r.user_ids).await?;
         reply(pb::AddMembersResponse { added: added.into_iter().map(convert::member).collect() })
     }
 
@@ -200,20 +212,24 @@ impl Chat for ChatApi {
     ) -> Reply<pb::RemoveMemberResponse> {
         let (caller, _admitted) = self.writer(&request, Scope::TeamsManage)?;
         let r = request.into_inner();
-        self.chat.remove_member(&caller, r.conversation_id, &r.user_id).await?;
+        self.chat.members.remove_member(&caller, r.conversation_id, &r.user_id).await?;
         reply(pb::RemoveMemberResponse {})
     }
 
     async fn promote_admin(&self, request: Request<pb::PromoteAdminRequest>) -> Reply<pb::Member> {
         let (caller, _admitted) = self.writer(&request, Scope::TeamsManage)?;
         let r = request.into_inner();
-        reply(convert::member(self.chat.promote(&caller, r.conversation_id, &r.user_id).await?))
+        reply(convert::member(
+            self.chat.members.promote(&caller, r.conversation_id, &r.user_id).await?,
+        ))
     }
 
     async fn demote_admin(&self, request: Request<pb::DemoteAdminRequest>) -> Reply<pb::Member> {
         let (caller, _admitted) = self.writer(&request, Scope::TeamsManage)?;
         let r = request.into_inner();
-        reply(convert::member(self.chat.demote(&caller, r.conversation_id, &r.user_id).await?))
+        reply(convert::member(
+            self.chat.members.demote(&caller, r.conversation_id, &r.user_id).await?,
+        ))
     }
 
     async fn transfer_ownership(
@@ -222,13 +238,13 @@ impl Chat for ChatApi {
     ) -> Reply<pb::Conversation> {
         let (caller, _admitted) = self.writer(&request, Scope::TeamsManage)?;
         let r = request.into_inner();
-        let view = self.chat.transfer(&caller, r.conversation_id, &r.new_owner).await?;
+        let view = self.chat.members.transfer(&caller, r.conversation_id, &r.new_owner).await?;
         reply(convert::conversation(view))
     }
 
     async fn leave(&self, request: Request<pb::LeaveRequest>) -> Reply<pb::LeaveResponse> {
         let (caller, _admitted) = self.writer(&request, Scope::Write)?;
-        self.chat.leave(&caller, request.into_inner().conversation_id).await?;
+        self.chat.members.leave(&caller, request.into_inner().conversation_id).await?;
         reply(pb::LeaveResponse {})
     }
 
@@ -238,7 +254,7 @@ impl Chat for ChatApi {
     ) -> Reply<pb::Conversation> {
         let (caller, _admitted) = self.writer(&request, Scope::Write)?;
         let id = request.into_inner().conversation_id;
-        reply(convert::conversation(self.chat.join(&caller, id).await?))
+        reply(convert::conversation(self.chat.conversations.join(&caller, id).await?))
     }
 
     async fn open_direct(
@@ -247,12 +263,12 @@ impl Chat for ChatApi {
     ) -> Reply<pb::Conversation> {
         let (caller, _admitted) = self.writer(&request, Scope::Write)?;
         let user = request.into_inner().user_id;
-        reply(convert::conversation(self.chat.open_direct(&caller, &user).await?))
+        reply(convert::conversation(self.chat.conversations.open_direct(&caller, &user).await?))
     }
 
     async fn open_self(&self, request: Request<pb::OpenSelfRequest>) -> Reply<pb::Conversation> {
         let (caller, _admitted) = self.writer(&request, Scope::Write)?;
-        reply(convert::conversation(self.chat.open_self(&caller).await?))
+        reply(convert::conversation(self.chat.conversations.open_self(&caller).await?))
     }
 
     async fn send_message(
@@ -270,7 +286,7 @@ impl Chat for ChatApi {
             custom_fields: r.custom_fields.into_iter().collect(),
             client_msg_id: nonempty(r.client_msg_id),
         };
-        let sent = self.chat.send(&caller, new).await?;
+        let sent = self.chat.messages.send(&caller, new).await?;
         reply(pb::SendMessageResponse {
             message: Some(convert::message(sent.message)),
             duplicate: sent.duplicate,
@@ -280,7 +296,7 @@ impl Chat for ChatApi {
     async fn edit_message(&self, request: Request<pb::EditMessageRequest>) -> Reply<pb::Message> {
         let (caller, _admitted) = self.writer(&request, Scope::Write)?;
         let r = request.into_inner();
-        let message = self.chat.edit(&caller, r.channel_id, r.message_id, r.data).await?;
+        let message = self.chat.messages.edit(&caller, r.channel_id, r.message_id, r.data).await?;
         reply(convert::message(message))
     }
 
@@ -290,7 +306,9 @@ impl Chat for ChatApi {
     ) -> Reply<pb::Message> {
         let (caller, _admitted) = self.writer(&request, Scope::Write)?;
         let r = request.into_inner();
-        reply(convert::message(self.chat.delete(&caller, r.channel_id, r.message_id).await?))
+        reply(convert::message(
+            self.chat.messages.delete(&caller, r.channel_id, r.message_id).await?,
+        ))
     }
 
     async fn list_history(
@@ -301,6 +319,7 @@ impl Chat for ChatApi {
         let r = request.into_inner();
         let page = self
             .chat
+            .messages
             .history(&caller, r.channel_id, nonzero(r.before), nonzero(r.after), r.limit)
             .await?;
         reply(pb::ListHistoryResponse {
@@ -315,7 +334,7 @@ impl Chat for ChatApi {
     ) -> Reply<pb::ListChangesResponse> {
         let (caller, _admitted) = self.caller(&request, Scope::Read)?;
         let r = request.into_inner();
-        let page = self.chat.changes(&caller, r.channel_id, r.after_seq, r.limit).await?;
+        let page = self.chat.messages.changes(&caller, r.channel_id, r.after_seq, r.limit).await?;
         reply(pb::ListChangesResponse {
             events: page.events,
             next_after: page.next_after,
@@ -329,7 +348,7 @@ impl Chat for ChatApi {
     ) -> Reply<pb::SetTypingResponse> {
         let (caller, _admitted) = self.writer(&request, Scope::Write)?;
         let r = request.into_inner();
-        let expires_in_ms = self.chat.set_typing(&caller, r.channel_id, r.typing).await?;
+        let expires_in_ms = self.chat.typing.set_typing(&caller, r.channel_id, r.typing).await?;
         reply(pb::SetTypingResponse { expires_in_ms })
     }
 
@@ -339,7 +358,7 @@ impl Chat for ChatApi {
     ) -> Reply<pb::MarkReadResponse> {
         let (caller, _admitted) = self.writer(&request, Scope::Write)?;
         let r = request.into_inner();
-        let read_up_to = self.chat.mark_read(&caller, r.channel_id, r.message_id).await?;
+        let read_up_to = self.chat.reads.mark_read(&caller, r.channel_id, r.message_id).await?;
         reply(pb::MarkReadResponse { read_up_to })
     }
 
@@ -348,7 +367,8 @@ impl Chat for ChatApi {
         request: Request<pb::ListReadMarkersRequest>,
     ) -> Reply<pb::ListReadMarkersResponse> {
         let (caller, _admitted) = self.caller(&request, Scope::Read)?;
-        let markers = self.chat.read_markers(&caller, request.into_inner().channel_id).await?;
+        let markers =
+            self.chat.reads.read_markers(&caller, request.into_inner().channel_id).await?;
         reply(pb::ListReadMarkersResponse {
             markers: markers
                 .into_iter()
@@ -363,7 +383,7 @@ impl Chat for ChatApi {
     ) -> Reply<pb::GetPresenceResponse> {
         let (caller, _admitted) = self.caller(&request, Scope::Read)?;
         let users = request.into_inner().user_ids;
-        let online = self.chat.presence_of(&caller, &users).await?;
+        let online = self.chat.presence.presence_of(&caller, &users).await?;
         reply(pb::GetPresenceResponse {
             users: users
                 .into_iter()
@@ -376,10 +396,18 @@ impl Chat for ChatApi {
     async fn search(&self, request: Request<pb::SearchRequest>) -> Reply<pb::SearchResponse> {
         let (caller, _admitted) = self.caller(&request, Scope::Read)?;
         let request = request.into_inner();
-        if let Some(indexer) = &self.indexer {
-            return indexer.search(&caller, request).await.map(Response::new);
-        }
-        let (hits, next) = self.chat.search(&caller, convert::search_request(request)?).await?;
+        let searcher = match &*self.search {
+            SearchRoute::Local(searcher) => searcher,
+            SearchRoute::Remote(indexer) => {
+                return indexer.search(&caller, request).await.map(Response::new);
+            }
+            SearchRoute::Off => {
+                let off = ChatError::Unavailable("search is not enabled on this node".into());
+                return Err(off.into());
+            }
+        };
+        let request = convert::search_request(request)?;
+        let (hits, next) = searcher.search(&caller.org, &caller.user, request).await?;
         reply(convert::search_response(hits, next))
     }
 
@@ -389,8 +417,11 @@ impl Chat for ChatApi {
     ) -> Reply<pb::ListNotificationsResponse> {
         let (caller, _admitted) = self.caller(&request, Scope::Read)?;
         let r = request.into_inner();
-        let (notifications, next_before_id) =
-            self.chat.notifications(&caller, nonzero(r.before_id), r.limit, r.unread_only).await?;
+        let (notifications, next_before_id) = self
+            .chat
+            .notifications
+            .notifications(&caller, nonzero(r.before_id), r.limit, r.unread_only)
+            .await?;
         reply(pb::ListNotificationsResponse {
             notifications: notifications.into_iter().map(convert::notification).collect(),
             next_before_id,
@@ -412,14 +443,14 @@ impl Chat for ChatApi {
                 return Err(ChatError::invalid("ids", why).into());
             }
         };
-        let marked = self.chat.mark_notifications_read(&caller, selection).await?;
+        let marked = self.chat.notifications.mark_notifications_read(&caller, selection).await?;
         reply(pb::MarkNotificationsReadResponse { marked })
     }
 
     async fn set_mute(&self, request: Request<pb::SetMuteRequest>) -> Reply<pb::SetMuteResponse> {
         let (caller, _admitted) = self.writer(&request, Scope::Write)?;
         let r = request.into_inner();
-        let muted = self.chat.set_mute(&caller, r.conversation_id, r.muted).await?;
+        let muted = self.chat.notifications.set_mute(&caller, r.conversation_id, r.muted).await?;
         reply(pb::SetMuteResponse { muted })
     }
 }

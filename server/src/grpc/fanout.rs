@@ -69,7 +69,7 @@ impl StreamMethod for FanoutApi {
                 }
             }
             hub.detach(relay).await;
-            chat.relay_gone(relay).await;
+            chat.presence.relay_gone(relay).await;
             tracing::info!(relay, "relay detached");
         });
         // Ends when the hub drops the relay (detached, or cut off for being slow).
@@ -92,7 +92,9 @@ async fn handle(chat: &ChatService, hub: &FanoutHub, relay: RelayId, frame: pb::
         }
         Some(Kind::Presence(report)) => {
             let (org, user) = (&report.org, &report.user_id);
-            chat.report_presence(relay, org, user, report.online, report.follows_all).await;
+            chat.presence
+                .report_presence(relay, org, user, report.online, report.follows_all)
+                .await;
         }
         Some(Kind::Report(report)) => hub.report_arrived(report),
         None => {}

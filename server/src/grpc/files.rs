@@ -32,6 +32,7 @@ impl Files for FilesApi {
         let upload = self
             .api
             .chat()
+            .attachments
             .create_upload(&caller, r.channel_id, r.filename, &r.content_type, r.size)
             .await?;
         let expires_at_ms = upload.attachment.expires_at_ms;
@@ -58,7 +59,7 @@ impl Files for FilesApi {
     ) -> Reply<pb::Attachment> {
         let (caller, _admitted) = self.api.writer(&request, Scope::Files)?;
         let id = request.into_inner().attachment_id;
-        reply(convert::attachment(self.api.chat().complete_upload(&caller, id).await?))
+        reply(convert::attachment(self.api.chat().attachments.complete_upload(&caller, id).await?))
     }
 
     async fn get_attachment(
@@ -67,7 +68,7 @@ impl Files for FilesApi {
     ) -> Reply<pb::Attachment> {
         let (caller, _admitted) = self.api.caller(&request, Scope::Files)?;
         let id = request.into_inner().attachment_id;
-        reply(convert::attachment(self.api.chat().attachment(&caller, id).await?))
+        reply(convert::attachment(self.api.chat().attachments.attachment(&caller, id).await?))
     }
 
     async fn get_download_url(
@@ -76,7 +77,7 @@ impl Files for FilesApi {
     ) -> Reply<pb::GetDownloadUrlResponse> {
         let (caller, _admitted) = self.api.caller(&request, Scope::Files)?;
         let id = request.into_inner().attachment_id;
-        let download = self.api.chat().download_url(&caller, id).await?;
+        let download = self.api.chat().attachments.download_url(&caller, id).await?;
         reply(pb::GetDownloadUrlResponse {
             url: download.url,
             expires_at_ms: download.expires_at_ms,
@@ -90,6 +91,6 @@ impl Files for FilesApi {
     ) -> Reply<pb::Attachment> {
         let (caller, _admitted) = self.api.writer(&request, Scope::Files)?;
         let id = request.into_inner().attachment_id;
-        reply(convert::attachment(self.api.chat().delete_attachment(&caller, id).await?))
+        reply(convert::attachment(self.api.chat().messages.delete_attachment(&caller, id).await?))
     }
 }

@@ -8,7 +8,7 @@ mod files;
 mod indexer;
 
 pub use admin::AdminApi;
-pub use chat::ChatApi;
+pub use chat::{ChatApi, SearchRoute};
 pub use fanout::FanoutApi;
 pub use files::FilesApi;
 pub use indexer::{IndexerApi, RemoteIndexer};

@@ -1,14 +1,16 @@
-//! The ephemeral and per-user state around conversations: typing, read markers, presence.
+//! Read markers: how far each member has read, moved forward by MarkRead (and by sending),
+//! told to the members as receipts and to the reader's own devices as their unread state.
 
 use std::collections::HashMap;
-use std::time::Instant;
+use std::sync::Arc;
 
-use super::{ChatService, policy};
+use super::{Notifications, as_member};
+use crate::access;
 use crate::auth::Caller;
 use crate::error::{ChatError, ChatResult};
 use crate::model::{ConversationId, LogPoint, Message, MessageId, ReadMarker};
-use crate::realtime::RelayId;
-use crate::store::{Direction, HistoryQuery, StoreError};
+use crate::realtime::Events;
+use crate::store::{Direction, HistoryQuery, Store, StoreError};
 use crate::validate::{self, Violations};
 
 /// How far back a marker on a private message looks for a message others see instead:
@@ -17,36 +19,15 @@ const RECEIPT_LOOKBACK_PAGE: usize = 50;
 /// ...at most this many.
 const RECEIPT_LOOKBACK_PAGES: usize = 4;
 
-impl ChatService {
-    /// SetTyping: members who may post tell the others they are typing (or stopped).
-    pub async fn set_typing(
-        &self,
-        caller: &Caller,
-        channel: ConversationId,
-        typing: bool,
-    ) -> ChatResult<u32> {
-        Violations::new().check("channel_id", validate::check_id(channel)).finish()?;
-        let (conversation, me) = self.as_member(caller, channel).await?;
-        policy::writable(&conversation)?;
-        policy::may_post(&conversation, &me)?;
-        let ttl_ms = self.typing.ttl().as_millis() as u32;
-        if typing {
-            self.typing.start(&caller.org, channel, &caller.user);
-            self.events.typing(&caller.org, channel, &caller.user, true, ttl_ms).await;
-        } else if self.typing.stop(&caller.org, channel, &caller.user) {
-            self.events.typing(&caller.org, channel, &caller.user, false, ttl_ms).await;
-        }
-        Ok(ttl_ms)
-    }
+/// Read markers and receipts.
+pub struct Reads {
+    pub(super) store: Arc<dyn Store>,
+    pub(super) events: Events,
+    /// Marking read clears notifications, and counts what is left unread.
+    pub(super) notifications: Arc<Notifications>,
+}
 
-    /// Ends typing indicators nobody refreshed, telling the members.
-    pub async fn expire_typing(&self) {
-        let ttl_ms = self.typing.ttl().as_millis() as u32;
-        for (org, channel, user) in self.typing.expired(Instant::now()) {
-            self.events.typing(&org, channel, &user, false, ttl_ms).await;
-        }
-    }
-
+impl Reads {
     /// MarkRead: moves the caller's read marker forward, tells the members, and tells the
     /// caller's own streams how many messages and mentions are still unread there.
     pub async fn mark_read(
@@ -59,12 +40,14 @@ impl ChatService {
             .check("channel_id", validate::check_id(channel))
             .check("message_id", validate::check_id(message))
             .finish()?;
-        let (_, me) = self.as_member(caller, channel).await?;
-        let read = self.visible_message(caller, channel, message).await?;
+        let (_, me) = as_member(&*self.store, caller, channel).await?;
+        let read = access::visible_message(&*self.store, &caller.user, channel, message).await?;
         let wanted = ReadMarker { message_id: message, at: self.place_of(&read).await? };
         let marker = self.store.advance_read_marker(channel, &caller.user, wanted).await?;
-        let mentions =
-            self.mark_notifications_read_up_to(caller, channel, marker.message_id).await?;
+        let mentions = self
+            .notifications
+            .mark_notifications_read_up_to(caller, channel, marker.message_id)
+            .await?;
         if marker != wanted {
             return Ok(marker.message_id);
         }
@@ -82,7 +65,7 @@ impl ChatService {
                 self.events.read_receipt(org, channel, user, message, &parties).await;
             }
         }
-        let unread = (self.unread_after(channel, &me, Some(marker)).await?, mentions);
+        let unread = (self.notifications.unread_after(channel, &me, Some(marker)).await?, mentions);
         self.events.unread_changed(org, user, channel, message, unread).await;
         Ok(message)
     }
@@ -112,7 +95,7 @@ impl ChatService {
         channel: ConversationId,
     ) -> ChatResult<Vec<(String, MessageId)>> {
         Violations::new().check("channel_id", validate::check_id(channel)).finish()?;
-        self.as_member(caller, channel).await?;
+        as_member(&*self.store, caller, channel).await?;
         let markers = self.store.list_read_markers(channel).await?;
         // Markers mostly share a few ids: each is looked at once.
         let mut shown: HashMap<MessageId, Option<MessageId>> = HashMap::new();
@@ -168,84 +151,5 @@ impl ChatService {
             }
         }
         Ok(None)
-    }
-
-    /// GetPresence: which of these users of the caller's org are online.
-    pub async fn presence_of(&self, caller: &Caller, users: &[String]) -> ChatResult<Vec<bool>> {
-        let mut violations = Violations::new();
-        violations.check("user_ids", validate::check_user_ids(users));
-        if users.is_empty() {
-            violations.check("user_ids", Err("name at least one user".into()));
-        }
-        violations.finish()?;
-        let mut online = Vec::with_capacity(users.len());
-        for user in users {
-            let here = self.board.is_online(&caller.org, user).await;
-            online.push(here.map_err(|e| ChatError::Unavailable(e.to_string()))?);
-        }
-        Ok(online)
-    }
-
-    /// A relay reports a user's first stream opened or last one closed.
-    pub async fn report_presence(
-        &self,
-        relay: RelayId,
-        org: &str,
-        user: &str,
-        online: bool,
-        follows_all: bool,
-    ) {
-        match self.presence.report(relay, org, user, online, follows_all) {
-            Some(true) => self.arrived(org, user).await,
-            Some(false) => self.departed(org, user).await,
-            None => {}
-        }
-    }
-
-    /// A relay stream ended: its users are offline unless another relay has them.
-    pub async fn relay_gone(&self, relay: RelayId) {
-        for (org, user) in self.presence.relay_gone(relay) {
-            self.departed(&org, &user).await;
-        }
-    }
-
-    /// Heartbeat for this controller's online users on the cluster board.
-    pub async fn refresh_presence(&self) {
-        match self.board.refresh(&self.presence.online_users()).await {
-            Ok(expired) => {
-                for (org, user) in expired {
-                    self.publish_presence(&org, &user, false).await;
-                }
-            }
-            Err(error) => tracing::warn!(%error, "presence heartbeat failed"),
-        }
-    }
-
-    async fn arrived(&self, org: &str, user: &str) {
-        match self.board.arrive(org, user).await {
-            Ok(true) => self.publish_presence(org, user, true).await,
-            Ok(false) => {} // already online via another controller
-            Err(error) => tracing::warn!(%error, "presence board unavailable"),
-        }
-    }
-
-    async fn departed(&self, org: &str, user: &str) {
-        match self.board.depart(org, user).await {
-            Ok(true) => self.publish_presence(org, user, false).await,
-            Ok(false) => {} // still online via another controller
-            Err(error) => tracing::warn!(%error, "presence board unavailable"),
-        }
-    }
-
-    /// Presence goes to every conversation of the user's. Their notes to self get it too
-    /// (sessions never echo a user's own presence), which costs less than reading each
-    /// conversation to leave those out: one Store read per conversation, on every change.
-    async fn publish_presence(&self, org: &str, user: &str, online: bool) {
-        match crate::store::user_conversations(&*self.store, org, user).await {
-            Ok(ids) => self.events.presence(org, user, online, &ids).await,
-            Err(error) => {
-                tracing::warn!(%error, "presence not published: cannot list conversations")
-            }
-        }
     }
 }

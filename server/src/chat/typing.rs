@@ -1,0 +1,51 @@
+//! Typing indicators: members who may post say they are typing; an indicator nobody
+//! refreshes ends on its own. Never stored.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::{as_member, policy};
+use crate::auth::Caller;
+use crate::error::ChatResult;
+use crate::model::ConversationId;
+use crate::realtime::{Events, TypingTracker};
+use crate::store::Store;
+use crate::validate::{self, Violations};
+
+/// Who is typing where.
+pub struct Typing {
+    pub(super) store: Arc<dyn Store>,
+    pub(super) tracker: TypingTracker,
+    pub(super) events: Events,
+}
+
+impl Typing {
+    /// SetTyping: members who may post tell the others they are typing (or stopped).
+    pub async fn set_typing(
+        &self,
+        caller: &Caller,
+        channel: ConversationId,
+        typing: bool,
+    ) -> ChatResult<u32> {
+        Violations::new().check("channel_id", validate::check_id(channel)).finish()?;
+        let (conversation, me) = as_member(&*self.store, caller, channel).await?;
+        policy::writable(&conversation)?;
+        policy::may_post(&conversation, &me)?;
+        let ttl_ms = self.tracker.ttl().as_millis() as u32;
+        if typing {
+            self.tracker.start(&caller.org, channel, &caller.user);
+            self.events.typing(&caller.org, channel, &caller.user, true, ttl_ms).await;
+        } else if self.tracker.stop(&caller.org, channel, &caller.user) {
+            self.events.typing(&caller.org, channel, &caller.user, false, ttl_ms).await;
+        }
+        Ok(ttl_ms)
+    }
+
+    /// Ends typing indicators nobody refreshed, telling the members.
+    pub async fn expire_typing(&self) {
+        let ttl_ms = self.tracker.ttl().as_millis() as u32;
+        for (org, channel, user) in self.tracker.expired(Instant::now()) {
+            self.events.typing(&org, channel, &user, false, ttl_ms).await;
+        }
+    }
+}
