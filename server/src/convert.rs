@@ -143,47 +143,6 @@ pub(crate) fn nonempty(text: String) -> Option<String> {
     (!text.is_empty()).then_some(text)
 }
 
-pub(crate) fn search_request(r: pb::SearchRequest) -> ChatResult<crate::search::SearchRequest> {
-    use crate::search::SearchOrder;
-    let order = match pb::SearchOrder::try_from(r.order) {
-        Ok(pb::SearchOrder::Newest) => SearchOrder::NewestFirst,
-        Ok(pb::SearchOrder::Relevance) => SearchOrder::MostRelevant,
-        Err(_) => return Err(ChatError::invalid("order", format!("unknown order {}", r.order))),
-    };
-    Ok(crate::search::SearchRequest {
-        query: r.query,
-        conversation: nonzero(r.conversation_id),
-        from: nonempty(r.from),
-        after_ms: (r.after_ms != 0).then_some(r.after_ms),
-        before_ms: (r.before_ms != 0).then_some(r.before_ms),
-        order,
-        limit: r.limit,
-        cursor: nonempty(r.cursor),
-    })
-}
-
-pub(crate) fn search_response(
-    hits: Vec<crate::search::SearchHit>,
-    next: Option<String>,
-) -> pb::SearchResponse {
-    pb::SearchResponse {
-        hits: hits.into_iter().map(search_hit).collect(),
-        next_cursor: next.unwrap_or_default(),
-    }
-}
-
-fn search_hit(hit: crate::search::SearchHit) -> pb::SearchHit {
-    pb::SearchHit {
-        message: Some(message(hit.message)),
-        snippet: hit
-            .snippet
-            .into_iter()
-            .map(|p| pb::SnippetPart { text: p.text, highlighted: p.highlighted })
-            .collect(),
-        score: hit.score,
-    }
-}
-
 pub(crate) fn notification(n: crate::model::Notification) -> pb::Notification {
     use crate::model::NotificationReason;
     pb::Notification {

@@ -1,8 +1,8 @@
 //! The Switchboard controller: validates, authorizes, assigns ids, persists messages, and
 //! serves the `switchboard.v1.Chat` API over gRPC.
 //!
-//! Layers, top down: `grpc` (tonic services) → `chat` (domain rules) → `store` (the
-//! Store trait and its engines); `auth`, `ids`, `validate` and `model` are shared below.
+//! Its modules stand in layers, drawn in docs/architecture.md ("Where things live in the
+//! controller"): a module imports only from its own layer and those below.
 
 pub mod access;
 pub mod background;

@@ -8,6 +8,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tonic::{Request, Response, Status};
 
 use super::indexer::RemoteIndexer;
+use super::search;
 use crate::auth::{Caller, Scope, TokenVerifier, authenticate};
 use crate::chat::{ChatService, NewConversation, NewMessage, NotificationSelection, TeamUpdate};
 use crate::convert::{self, nonempty, nonzero};
@@ -406,9 +407,9 @@ impl Chat for ChatApi {
                 return Err(off.into());
             }
         };
-        let request = convert::search_request(request)?;
+        let request = search::request(request)?;
         let (hits, next) = searcher.search(&caller.org, &caller.user, request).await?;
-        reply(convert::search_response(hits, next))
+        reply(search::response(hits, next))
     }
 
     async fn list_notifications(

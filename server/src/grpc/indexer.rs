@@ -10,8 +10,8 @@ use tonic::metadata::MetadataValue;
 use tonic::transport::{Channel, ClientTlsConfig, Endpoint};
 use tonic::{Request, Response, Status};
 
+use super::search;
 use crate::auth::{Caller, ServiceCredential};
-use crate::convert;
 use crate::search::Searcher;
 use crate::validate;
 
@@ -40,9 +40,9 @@ impl Indexer for IndexerApi {
         {
             return Err(Status::invalid_argument("a forwarded search names its org and user"));
         }
-        let search = convert::search_request(r.request.unwrap_or_default())?;
+        let search = search::request(r.request.unwrap_or_default())?;
         let (hits, next) = self.searcher.search(&r.org, &r.user_id, search).await?;
-        Ok(Response::new(convert::search_response(hits, next)))
+        Ok(Response::new(search::response(hits, next)))
     }
 }
 

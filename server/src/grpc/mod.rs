@@ -6,6 +6,7 @@ mod chat;
 mod fanout;
 mod files;
 mod indexer;
+mod search;
 
 pub use admin::AdminApi;
 pub use chat::{ChatApi, SearchRoute};
