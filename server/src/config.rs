@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use jsonwebtoken::Algorithm;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::connections::ConnectionLimits;
@@ -19,7 +20,6 @@ use crate::ids::MAX_NODE_ID;
 use crate::push::NotificationsConfig;
 use crate::store::scylla::ScyllaConfig;
 use crate::tls::TlsConfig;
-use switchboard_relay::RelayConfig;
 use switchboard_telemetry::TracingConfig;
 
 /// Everything the controller reads at start-up.
@@ -35,8 +35,10 @@ pub struct Config {
     pub limits: LimitsConfig,
     pub cluster: ClusterConfig,
     pub realtime: RealtimeConfig,
-    /// The relay's settings (`switchboard relay` and `switchboard dev`).
-    pub relay: RelayConfig,
+    /// `[relay]`, which the relay reads into its own type ([`Config::section`]), so that
+    /// one file configures every kind of node.
+    #[serde(skip_serializing)]
+    pub relay: serde::de::IgnoredAny,
     /// The bus between controllers: NATS when `nats.urls` is set, in-process otherwise.
     pub nats: NatsConfig,
     /// Where data lives: `embedded` (one node, `data_dir`) or `scylla` (a cluster).
@@ -198,7 +200,7 @@ impl Default for Config {
             limits: LimitsConfig::default(),
             cluster: ClusterConfig::default(),
             realtime: RealtimeConfig::default(),
-            relay: RelayConfig::default(),
+            relay: serde::de::IgnoredAny,
             nats: NatsConfig::default(),
             store: StoreEngine::Embedded,
             scylla: ScyllaConfig::default(),
@@ -256,18 +258,23 @@ impl Config {
 
     /// Like [`Config::load`], without validation (for callers that fill in more first).
     pub fn read(file: Option<&Path>) -> Result<Config, ConfigError> {
-        let mut figment = Figment::from(Serialized::defaults(Config::default()));
-        if let Some(file) = file {
-            if !file.exists() {
-                return Err(ConfigError::Parse(format!("file {} does not exist", file.display())));
-            }
-            figment = figment.merge(Toml::file(file));
-        }
-        let config: Config = figment
-            .merge(Env::prefixed("SWITCHBOARD_").split("__"))
+        Figment::from(Serialized::defaults(Config::default()))
+            .merge(sources(file)?)
             .extract()
-            .map_err(|e| ConfigError::Parse(e.to_string()))?;
-        Ok(config)
+            .map_err(|e| ConfigError::Parse(e.to_string()))
+    }
+
+    /// A section of the same file and variables that another part of the binary reads
+    /// into a type of its own (the relay's `[relay]`), on that type's defaults. Unchecked,
+    /// like [`Config::read`].
+    pub fn section<T>(file: Option<&Path>, key: &str) -> Result<T, ConfigError>
+    where
+        T: Serialize + DeserializeOwned + Default,
+    {
+        Figment::from(Serialized::default(key, T::default()))
+            .merge(sources(file)?)
+            .extract_inner(key)
+            .map_err(|e| ConfigError::Parse(e.to_string()))
     }
 
     /// Checks every value that can be checked without binding or opening anything.
@@ -281,7 +288,6 @@ impl Config {
         if !(100..=60_000).contains(&self.realtime.typing_ttl_ms) {
             return Err(invalid("realtime.typing_ttl_ms", "must be 100 to 60000".into()));
         }
-        self.relay.validate().map_err(|reason| invalid("relay", reason))?;
         self.connections.validate().map_err(|reason| invalid("connections", reason))?;
         self.tracing.validate().map_err(|error| invalid("tracing", error.to_string()))?;
         self.files.validate().map_err(|reason| invalid("files", reason))?;
@@ -394,6 +400,19 @@ impl Config {
 
 /// The content of the secret file config `key` names: its bytes with surrounding
 /// whitespace trimmed. Secrets shorter than 32 bytes are refused, naming `key`.
+/// Where settings come from, later ones overriding: the TOML file (if any), then
+/// `SWITCHBOARD_*` variables (`__` between section and key).
+fn sources(file: Option<&Path>) -> Result<Figment, ConfigError> {
+    let mut figment = Figment::new();
+    if let Some(file) = file {
+        if !file.exists() {
+            return Err(ConfigError::Parse(format!("file {} does not exist", file.display())));
+        }
+        figment = figment.merge(Toml::file(file));
+    }
+    Ok(figment.merge(Env::prefixed("SWITCHBOARD_").split("__")))
+}
+
 pub fn read_secret(key: &'static str, path: &Path) -> Result<Vec<u8>, ConfigError> {
     let bytes = std::fs::read(path)
         .map_err(|source| ConfigError::SecretFile { path: path.to_path_buf(), source })?;
@@ -433,5 +452,28 @@ mod tests {
         assert!(error.contains("cluster.secret_file"), "{error}");
         let error = read_secret("notifications.webhook_secret_file", &short).unwrap_err();
         assert!(error.to_string().contains("notifications.webhook_secret_file"), "{error}");
+    }
+
+    /// What another part of the binary reads from its own section.
+    #[derive(Debug, Default, PartialEq, Serialize, Deserialize)]
+    #[serde(default, deny_unknown_fields)]
+    struct Other {
+        listen: String,
+        queue: u32,
+    }
+
+    #[test]
+    fn another_section_is_read_into_its_own_type_and_passed_over_by_config() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("switchboard.toml");
+        std::fs::write(&file, "node_id = 3\n[relay]\nlisten = \"0.0.0.0:1\"\n").unwrap();
+        assert_eq!(Config::read(Some(&file)).unwrap().node_id, 3);
+        let other: Other = Config::section(Some(&file), "relay").unwrap();
+        assert_eq!(other, Other { listen: "0.0.0.0:1".into(), queue: 0 });
+
+        std::fs::write(&file, "[relay]\nlisen = \"0.0.0.0:1\"\n").unwrap();
+        assert!(Config::read(Some(&file)).is_ok(), "the section is not the controller's");
+        let typo = Config::section::<Other>(Some(&file), "relay").unwrap_err();
+        assert!(typo.to_string().contains("lisen"), "{typo}");
     }
 }

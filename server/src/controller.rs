@@ -31,7 +31,7 @@ use crate::chat::{ChatService, Files, Limits, Parts};
 use crate::config::Config;
 use crate::error::ConfigError;
 use crate::grpc::{AdminApi, ChatApi, FanoutApi, FilesApi, RemoteIndexer, SearchRoute};
-use crate::http::Readiness;
+use crate::http::{HttpPort, Readiness};
 use crate::ids::{Clock, IdGenerator};
 use crate::metrics::ControllerMetrics;
 use crate::push::{NotificationStream, Push, Source, WebhookSender};
@@ -210,24 +210,21 @@ impl Controller {
         })
     }
 
-    /// Registers the controller's metrics (`switchboard_*`).
-    pub fn register_metrics(&self, registry: &mut prometheus_client::registry::Registry) {
-        self.metrics.register(registry);
-    }
-
-    /// Routes for the HTTP port: the local blob engine's presigned URLs.
-    pub fn http_routes(&self) -> Option<axum::Router> {
-        self.chat.attachments.blob_routes()
-    }
-
-    /// Readiness checks for `/readyz`: the store answers, the bus is connected.
-    pub fn readiness(&self) -> Vec<Readiness> {
+    /// Puts the controller's metrics (`switchboard_*`), readiness checks (the store
+    /// answers, the bus is connected) and routes (the local blob engine's presigned URLs)
+    /// on the HTTP port.
+    pub fn expose(&self, port: &mut HttpPort) {
+        self.metrics.register(port.registry());
         let store = self.store_reachable.clone();
         let bus = self.bus.clone();
-        vec![
+        let checks: [Readiness; 2] = [
             ("store", Box::new(move || store.load(Ordering::Relaxed))),
             ("bus", Box::new(move || bus.is_connected())),
-        ]
+        ];
+        port.ready(checks);
+        if let Some(routes) = self.chat.attachments.blob_routes() {
+            port.route(routes);
+        }
     }
 
     /// Serves on `listener` until `shutdown` resolves, then lets in-flight calls finish

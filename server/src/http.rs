@@ -25,9 +25,48 @@ struct HttpState {
     ready: Vec<Readiness>,
 }
 
+/// What a process serves on its HTTP port, gathered from every node it runs (a controller,
+/// a relay, or both in `switchboard dev`), then served with [`HttpPort::serve`].
+#[derive(Default)]
+pub struct HttpPort {
+    registry: Registry,
+    ready: Vec<Readiness>,
+    routes: Option<Router>,
+}
+
+impl HttpPort {
+    /// Where a node registers its metrics.
+    pub fn registry(&mut self) -> &mut Registry {
+        &mut self.registry
+    }
+
+    /// Adds checks `/readyz` runs.
+    pub fn ready(&mut self, checks: impl IntoIterator<Item = Readiness>) {
+        self.ready.extend(checks);
+    }
+
+    /// Adds routes (the local blob engine's URLs).
+    pub fn route(&mut self, routes: Router) {
+        self.routes = Some(match self.routes.take() {
+            Some(existing) => existing.merge(routes),
+            None => routes,
+        });
+    }
+
+    /// Serves until `shutdown` resolves, admitting connections by `limits`.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        limits: ConnectionLimits,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        serve(listener, limits, self.registry, self.ready, self.routes, shutdown).await
+    }
+}
+
 /// Serves until `shutdown` resolves, admitting connections by `limits`; `routes` are merged
 /// in.
-pub async fn serve(
+async fn serve(
     listener: TcpListener,
     limits: ConnectionLimits,
     registry: Registry,

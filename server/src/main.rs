@@ -6,9 +6,9 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use prometheus_client::registry::Registry;
 use switchboard_relay::{Relay, RelayConfig, RelayTls};
-use switchboard_server::http::{self, Readiness};
+use switchboard_server::error::ConfigError;
+use switchboard_server::http::{HttpPort, Readiness};
 use switchboard_server::ids::SystemClock;
 use switchboard_server::indexer::IndexerNode;
 use switchboard_server::store::scylla::{migrate, schema};
@@ -103,8 +103,7 @@ async fn main() -> anyhow::Result<()> {
     switchboard_server::tls::install_crypto_provider();
     let shutdown = CancellationToken::new();
     tokio::spawn(signal_shutdown(shutdown.clone()));
-    let mut registry = Registry::default();
-    let mut ready = Vec::new();
+    let mut port = HttpPort::default();
     match args.command {
         Command::Controller { config } => {
             let config = Config::load(config.as_deref())?;
@@ -114,29 +113,28 @@ async fn main() -> anyhow::Result<()> {
             // Bound first, so that local blob URLs name the real port.
             let http_listener = bind(config.http.listen).await?;
             config.http.listen = http_listener.local_addr()?;
-            let controller = build_controller(&config, &mut registry, &mut ready).await?;
-            let routes = controller.http_routes();
-            let http = serve_http(http_listener, &config, registry, ready, routes, &shutdown)?;
+            let controller = build_controller(&config, &mut port).await?;
+            let http = serve_http(http_listener, &config, port, &shutdown)?;
             let listener = bind(config.controller.listen).await?;
             let result = run_controller(controller, listener, &config, shutdown).await;
             let _ = http.await;
             result
         }
-        Command::Relay { config, controllers, listen } => {
-            let mut config = Config::read(config.as_deref())?;
+        Command::Relay { config: file, controllers, listen } => {
+            let config = Config::load(file.as_deref())?;
+            let mut relay_config: RelayConfig = Config::section(file.as_deref(), "relay")?;
             if !controllers.is_empty() {
-                config.relay.controllers = controllers;
+                relay_config.controllers = controllers;
             }
             if let Some(listen) = listen {
-                config.relay.listen = listen;
+                relay_config.listen = listen;
             }
-            config.validate()?;
             let _telemetry = telemetry::init(log_format, &config.tracing, "switchboard-relay")?;
-            let relay = build_relay(&config, &mut registry, &mut ready)?;
+            let relay = build_relay(&config, relay_config.clone(), &mut port)?;
             let http_listener = bind(config.http.listen).await?;
-            let http = serve_http(http_listener, &config, registry, ready, None, &shutdown)?;
-            let listener = bind(config.relay.listen).await?;
-            let result = run_relay(relay, listener, &config, shutdown).await;
+            let http = serve_http(http_listener, &config, port, &shutdown)?;
+            let listener = bind(relay_config.listen).await?;
+            let result = run_relay(relay, listener, &relay_config, shutdown).await;
             let _ = http.await;
             result
         }
@@ -149,7 +147,7 @@ async fn main() -> anyhow::Result<()> {
             let _telemetry = telemetry::init(log_format, &config.tracing, "switchboard-indexer")?;
             let indexer = IndexerNode::build(&config).await?;
             let http_listener = bind(config.http.listen).await?;
-            let http = serve_http(http_listener, &config, registry, ready, None, &shutdown)?;
+            let http = serve_http(http_listener, &config, port, &shutdown)?;
             let listener = bind(config.search.indexer_listen).await?;
             let address = listener.local_addr()?;
             tracing::info!(%address, "indexer listening");
@@ -186,20 +184,23 @@ async fn main() -> anyhow::Result<()> {
             let http_listener = bind(config.http.listen).await?;
             config.http.listen = http_listener.local_addr()?;
             config.controller.listen = controller_listener.local_addr()?;
-            config.relay.listen = relay_listener.local_addr()?;
-            config.relay.controllers = vec![format!("http://{}", config.controller.listen)];
-            let controller = build_controller(&config, &mut registry, &mut ready).await?;
-            let relay = build_relay(&config, &mut registry, &mut ready)?;
-            let routes = controller.http_routes();
-            let http = serve_http(http_listener, &config, registry, ready, routes, &shutdown)?;
+            let relay_config = RelayConfig {
+                listen: relay_listener.local_addr()?,
+                controllers: vec![format!("http://{}", config.controller.listen)],
+                ..RelayConfig::default()
+            };
+            let controller = build_controller(&config, &mut port).await?;
+            let relay = build_relay(&config, relay_config.clone(), &mut port)?;
+            let http = serve_http(http_listener, &config, port, &shutdown)?;
             let controller =
                 run_controller(controller, controller_listener, &config, shutdown.clone());
             let relay = async {
-                let result = run_relay(relay, relay_listener, &config, shutdown.clone()).await;
+                let result =
+                    run_relay(relay, relay_listener, &relay_config, shutdown.clone()).await;
                 shutdown.cancel(); // one half stopping stops the other
                 result
             };
-            print_dev_hint(&config);
+            print_dev_hint(&config, relay_config.listen);
             let (controller, relay) = tokio::join!(controller, relay);
             let _ = http.await;
             controller.and(relay)
@@ -207,48 +208,45 @@ async fn main() -> anyhow::Result<()> {
     }
 }
 
-async fn build_controller(
-    config: &Config,
-    registry: &mut Registry,
-    ready: &mut Vec<Readiness>,
-) -> anyhow::Result<Controller> {
+async fn build_controller(config: &Config, port: &mut HttpPort) -> anyhow::Result<Controller> {
     let controller = Controller::build(config, Box::new(SystemClock)).await?;
-    controller.register_metrics(registry);
-    ready.extend(controller.readiness());
+    controller.expose(port);
     Ok(controller)
 }
 
+/// A relay: `relay_config` (checked here) and what it shares with the controllers from
+/// `config` (tokens, the service credential, TLS, connection limits).
 fn build_relay(
     config: &Config,
-    registry: &mut Registry,
-    ready: &mut Vec<Readiness>,
+    relay_config: RelayConfig,
+    port: &mut HttpPort,
 ) -> anyhow::Result<Relay> {
     let credential = config
         .service_credential()?
         .context("a relay needs cluster.secret_file (the secret it shares with controllers)")?;
     let verifier = Arc::new(config.verifier()?);
     let tls = RelayTls { serve: config.tls.server(false)?, upstream: config.tls.client()? };
-    let relay_config = RelayConfig { connections: config.connections, ..config.relay.clone() };
+    relay_config.validate().map_err(|reason| ConfigError::Invalid { key: "relay", reason })?;
+    let relay_config = RelayConfig { connections: config.connections, ..relay_config };
     let relay = Relay::new(relay_config, verifier, credential, tls)?;
-    relay.register_metrics(registry);
-    ready.push(("controller link", Box::new(relay.readiness())));
+    relay.register_metrics(port.registry());
+    let link: Readiness = ("controller link", Box::new(relay.readiness()));
+    port.ready([link]);
     Ok(relay)
 }
 
-/// Starts the HTTP port (metrics, health, readiness, and `routes` such as local blob URLs)
+/// Starts the HTTP port (metrics, health, readiness, and routes such as local blob URLs)
 /// in the background.
 fn serve_http(
     listener: TcpListener,
     config: &Config,
-    registry: Registry,
-    ready: Vec<Readiness>,
-    routes: Option<axum::Router>,
+    port: HttpPort,
     shutdown: &CancellationToken,
 ) -> anyhow::Result<tokio::task::JoinHandle<std::io::Result<()>>> {
     tracing::info!(address = %listener.local_addr()?, "metrics and health on HTTP");
     let shutdown = shutdown.clone();
     let stop = async move { shutdown.cancelled().await };
-    Ok(tokio::spawn(http::serve(listener, config.connections, registry, ready, routes, stop)))
+    Ok(tokio::spawn(port.serve(listener, config.connections, stop)))
 }
 
 async fn run_controller(
@@ -268,11 +266,11 @@ async fn run_controller(
 async fn run_relay(
     relay: Relay,
     listener: TcpListener,
-    config: &Config,
+    config: &RelayConfig,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let address = listener.local_addr()?;
-    tracing::info!(%address, controllers = ?config.relay.controllers, "relay listening");
+    tracing::info!(%address, controllers = ?config.controllers, "relay listening");
     println!("relay listening on {address}");
     relay.serve(listener, async move { shutdown.cancelled().await }).await?;
     Ok(())
@@ -282,7 +280,7 @@ async fn bind(address: SocketAddr) -> anyhow::Result<TcpListener> {
     TcpListener::bind(address).await.with_context(|| format!("cannot listen on {address}"))
 }
 
-fn print_dev_hint(config: &Config) {
+fn print_dev_hint(config: &Config, relay: SocketAddr) {
     let secret = config.auth.hs256_secret_file.as_ref().map(|p| p.display().to_string());
     println!(
         "\nSwitchboard dev: clients connect to the relay on {relay} (controller on {controller}), \
@@ -291,7 +289,7 @@ fn print_dev_hint(config: &Config) {
          \n  sbctl team create \"General\" --member bob\
          \n  sbctl tail <conversation id>      # live events; in another terminal:\
          \n  sbctl send <conversation id> \"hello\"\n",
-        relay = config.relay.listen,
+        relay = relay,
         controller = config.controller.listen,
         data = config.data_dir.display(),
         secret = secret.unwrap_or_default(),

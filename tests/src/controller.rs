@@ -7,6 +7,7 @@ use std::sync::Arc;
 use switchboard_sdk::Client;
 use switchboard_sdk::token::{SigningKey, TokenSpec, mint};
 use switchboard_server::config::PublicKeyConfig;
+use switchboard_server::http::HttpPort;
 use switchboard_server::store::Store;
 use switchboard_server::store::embedded::EmbeddedStore;
 use switchboard_server::{Config, Controller};
@@ -157,19 +158,11 @@ impl ControllerBuilder {
                 None => Controller::build(&built, clock).await,
             }
             .expect("controller builds");
-            let mut registry = prometheus_client::registry::Registry::default();
-            controller.register_metrics(&mut registry);
+            let mut port = HttpPort::default();
+            controller.expose(&mut port);
             let http_stop = stop.clone();
-            let ready = controller.readiness();
-            let routes = controller.http_routes();
-            tokio::spawn(switchboard_server::http::serve(
-                http,
-                built.connections,
-                registry,
-                ready,
-                routes,
-                async move { http_stop.cancelled().await },
-            ));
+            let limits = built.connections;
+            tokio::spawn(port.serve(http, limits, async move { http_stop.cancelled().await }));
             let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
             let _ = bound.send((listener.local_addr().expect("address"), http_address));
             controller.serve(listener, async move { stop.cancelled().await }).await
