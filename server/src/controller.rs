@@ -27,7 +27,7 @@ use crate::blobs::{BlobEngine, BlobError, Blobs};
 use crate::bus::{
     Bus, Delivery, InProcessBus, LocalBoard, NatsBoard, NatsBus, PresenceBoard, Resync,
 };
-use crate::chat::{ChatService, Files, Limits, Parts};
+use crate::chat::{ChatService, FileStorage, Limits, Parts};
 use crate::config::Config;
 use crate::error::ConfigError;
 use crate::grpc::{AdminApi, ChatApi, FanoutApi, FilesApi, RemoteIndexer, SearchRoute};
@@ -37,7 +37,7 @@ use crate::metrics::ControllerMetrics;
 use crate::push::{NotificationStream, Push, Source, WebhookSender};
 use crate::realtime::{Events, FanoutHub, TypingTracker};
 use crate::report::NodeReporter;
-use crate::search::{Indexer, SearchIndex, Searcher, open_message_stream};
+use crate::search::{FeedIndexer, SearchIndex, Searcher, open_message_stream};
 use crate::startup::{StartError, open_store};
 use crate::store::Store;
 use crate::store::metered::MeteredStore;
@@ -93,7 +93,7 @@ pub struct Controller {
     /// TLS for the listener (and client certificates required, with a client CA).
     tls: Option<tonic::transport::ServerTlsConfig>,
     /// Keeps the search index up to date while serving; None where search is off.
-    indexer: Option<Indexer>,
+    indexer: Option<FeedIndexer>,
     /// Where Search goes: this node's index, the cluster's indexer, or nowhere.
     search: SearchRoute,
     /// Pushes notifications to the webhook while serving; None without one.
@@ -146,7 +146,7 @@ impl Controller {
         let metrics = Arc::new(ControllerMetrics::default());
         let store: Arc<dyn Store> = Arc::new(MeteredStore::new(store, metrics.clone()));
         let events = Events::new(bus.clone(), metrics.clone());
-        let files = Files { blobs: blobs(config)?, config: config.files.clone() };
+        let files = FileStorage { blobs: blobs(config)?, config: config.files.clone() };
         let (push, webhook) = push(config, nats.as_ref(), &metrics).await?;
         let mut search = SearchRoute::Off;
         let mut indexer = None;
@@ -162,7 +162,7 @@ impl Controller {
             search = SearchRoute::Remote(remote);
         } else if config.search.enabled {
             let index = Arc::new(SearchIndex::open(&config.search.index_dir(&config.data_dir))?);
-            indexer = Some(Indexer::new(index.clone(), store.clone(), clock)?);
+            indexer = Some(FeedIndexer::new(index.clone(), store.clone(), clock)?);
             search = SearchRoute::Local(Searcher::new(store.clone(), index));
         }
         let chat = ChatService::build(Parts {

@@ -22,7 +22,7 @@ use crate::validate::{self, Violations};
 const SWEEP_BATCH: usize = 200;
 
 /// Where attachment bytes live and the rules uploads follow.
-pub struct Files {
+pub struct FileStorage {
     pub blobs: Arc<dyn Blobs>,
     pub config: FilesConfig,
 }
@@ -57,7 +57,7 @@ pub struct Download {
 pub struct Attachments {
     pub(super) store: Arc<dyn Store>,
     pub(super) ids: Arc<IdGenerator>,
-    pub(super) files: Files,
+    pub(super) files: FileStorage,
 }
 
 impl Attachments {

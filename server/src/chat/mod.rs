@@ -22,7 +22,7 @@ mod typing;
 
 use std::sync::Arc;
 
-pub use attachments::{Attachments, Download, Files, Upload, UploadPart};
+pub use attachments::{Attachments, Download, FileStorage, Upload, UploadPart};
 pub use audit::{Audit, AuditQuery};
 pub use conversations::{Conversations, NewConversation, TeamUpdate};
 pub use membership::Members;
@@ -84,7 +84,7 @@ pub struct Parts {
     pub board: Arc<dyn PresenceBoard>,
     pub metrics: Arc<ControllerMetrics>,
     /// Where attachment bytes live, and the upload rules.
-    pub files: Files,
+    pub files: FileStorage,
     /// Where new notifications are pushed (the webhook, when configured).
     pub push: Push,
 }

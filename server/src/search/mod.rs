@@ -1,15 +1,15 @@
 //! Full-text search of message text: a tantivy index in the data directory, kept up to
-//! date from the Store's change feed by the [`Indexer`], queried by `Chat.Search`.
+//! date from the Store's change feed by the [`FeedIndexer`], queried by `Chat.Search`.
 
 mod applier;
+mod feed_indexer;
 mod index;
-mod indexer;
 mod prefixes;
 mod searcher;
 mod stream;
 
+pub use feed_indexer::FeedIndexer;
 pub use index::{IndexHit, IndexQuery, PageStart, SearchIndex, SearchOrder, SnippetPart};
-pub use indexer::Indexer;
 pub use searcher::{SearchHit, SearchRequest, Searcher};
 pub use stream::{MESSAGE_STREAM, StreamIndexer, open_message_stream};
 

@@ -30,8 +30,9 @@ const CHECKPOINT_EVERY_MS: i64 = 60_000;
 /// Changes read per Store call.
 const PAGE: usize = 1_000;
 
-/// The indexer's state between rounds.
-pub struct Indexer {
+/// Keeps a controller's own search index (where the cluster has no search indexer) up to
+/// date from the Store's change feed; its state between rounds.
+pub struct FeedIndexer {
     applier: Applier,
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
@@ -43,21 +44,21 @@ pub struct Indexer {
     committed_ms: i64,
 }
 
-impl Indexer {
+impl FeedIndexer {
     /// Resumes from the index's checkpoint; a new index starts with the oldest changes the
     /// feed still holds.
     pub fn new(
         index: Arc<SearchIndex>,
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
-    ) -> Result<Indexer, SearchError> {
+    ) -> Result<FeedIndexer, SearchError> {
         let settled_ms = match index.checkpoint()? {
             Some(payload) => payload
                 .parse()
                 .map_err(|_| SearchError::Index(format!("unreadable checkpoint `{payload}`")))?,
             None => clock.now_ms() - CHANGE_TTL_MS,
         };
-        Ok(Indexer {
+        Ok(FeedIndexer {
             applier: Applier::new(index, store.clone()),
             store,
             clock,
