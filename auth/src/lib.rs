@@ -13,7 +13,35 @@ pub use scope::{Scope, Scopes};
 pub use service::ServiceCredential;
 pub use verifier::{KeySource, TokenVerifier, VerifierError};
 
+use serde::{Deserialize, Serialize};
 use tonic::metadata::MetadataMap;
+
+/// A user as every part of the system tells users apart: user ids are unique only inside
+/// their org. Serialized as `[org, user]`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(from = "(String, String)", into = "(String, String)")]
+pub struct OrgUser {
+    pub org: String,
+    pub user: String,
+}
+
+impl OrgUser {
+    pub fn new(org: impl Into<String>, user: impl Into<String>) -> Self {
+        OrgUser { org: org.into(), user: user.into() }
+    }
+}
+
+impl From<(String, String)> for OrgUser {
+    fn from((org, user): (String, String)) -> Self {
+        OrgUser { org, user }
+    }
+}
+
+impl From<OrgUser> for (String, String) {
+    fn from(key: OrgUser) -> Self {
+        (key.org, key.user)
+    }
+}
 
 /// The authenticated caller of one request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,6 +58,11 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// Who the caller is, as the rest of the system keys users.
+    pub fn org_user(&self) -> OrgUser {
+        OrgUser::new(&self.org, &self.user)
+    }
+
     /// Fails with PERMISSION_DENIED unless the token carries `scope`.
     pub fn require(&self, scope: Scope) -> Result<(), tonic::Status> {
         if self.scopes.contains(scope) {

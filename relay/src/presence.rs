@@ -7,6 +7,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use switchboard_auth::OrgUser;
+
 use crate::upstream::Upstream;
 
 struct UserStreams {
@@ -21,7 +23,7 @@ pub(crate) struct LocalPresence {
     upstream: Arc<Upstream>,
     debounce: Duration,
     /// (org, user) → their streams here. An entry exists while the user counts as online.
-    users: Mutex<HashMap<(String, String), UserStreams>>,
+    users: Mutex<HashMap<OrgUser, UserStreams>>,
 }
 
 impl LocalPresence {
@@ -32,7 +34,7 @@ impl LocalPresence {
     /// Counts a new stream of the user, unless they already have `max` open here.
     pub(crate) fn try_open(&self, org: &str, user: &str, max: usize) -> bool {
         let mut users = self.users.lock().expect("presence lock poisoned");
-        let key = (org.to_string(), user.to_string());
+        let key = OrgUser::new(org, user);
         let entry =
             users.entry(key).or_insert(UserStreams { open: 0, following_all: 0, generation: 0 });
         if entry.open >= max {
@@ -50,7 +52,7 @@ impl LocalPresence {
     /// One of the user's open streams now follows all of their conversations.
     pub(crate) fn follows_all(&self, org: &str, user: &str) {
         let mut users = self.users.lock().expect("presence lock poisoned");
-        let Some(entry) = users.get_mut(&(org.to_string(), user.to_string())) else { return };
+        let Some(entry) = users.get_mut(&OrgUser::new(org, user)) else { return };
         entry.following_all += 1;
         if entry.following_all == 1 {
             self.upstream.report_presence(org, user, true, true);
@@ -60,7 +62,7 @@ impl LocalPresence {
     /// A stream of the user closed; `followed_all` says whether it followed all of their
     /// conversations.
     pub(crate) fn closed(self: &Arc<Self>, org: &str, user: &str, followed_all: bool) {
-        let key = (org.to_string(), user.to_string());
+        let key = OrgUser::new(org, user);
         let generation = {
             let mut users = self.users.lock().expect("presence lock poisoned");
             let Some(entry) = users.get_mut(&key) else { return };
@@ -83,7 +85,7 @@ impl LocalPresence {
             let mut users = presence.users.lock().expect("presence lock poisoned");
             if users.get(&key).is_some_and(|e| e.open == 0 && e.generation == generation) {
                 users.remove(&key);
-                presence.upstream.report_presence(&key.0, &key.1, false, false);
+                presence.upstream.report_presence(&key.org, &key.user, false, false);
             }
         });
     }
@@ -94,7 +96,7 @@ impl LocalPresence {
         let users = self.users.lock().expect("presence lock poisoned");
         users
             .iter()
-            .map(|((org, user), s)| (org.clone(), user.clone(), s.following_all > 0))
+            .map(|(key, s)| (key.org.clone(), key.user.clone(), s.following_all > 0))
             .collect()
     }
 }

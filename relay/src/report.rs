@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use switchboard_auth::OrgUser;
 use switchboard_proto::v1 as pb;
 
 use crate::RelayState;
@@ -12,8 +13,8 @@ impl RelayState {
     pub(crate) fn report(&self, request: pb::ReportRequest) -> pb::RelayReport {
         let address = self.address();
         let query = request.query.unwrap_or_default();
-        // (org, user) → (streams, oldest stream's opening).
-        let mut users: BTreeMap<(String, String), (u32, i64)> = BTreeMap::new();
+        // User → (streams, oldest stream's opening).
+        let mut users: BTreeMap<OrgUser, (u32, i64)> = BTreeMap::new();
         if !query.org.is_empty() {
             for session in self.sessions.lock().expect("sessions lock poisoned").values() {
                 if session.org != query.org
@@ -22,7 +23,7 @@ impl RelayState {
                     continue;
                 }
                 let entry = users
-                    .entry((session.org.clone(), session.user.clone()))
+                    .entry(OrgUser::new(&session.org, &session.user))
                     .or_insert((0, session.opened_ms));
                 entry.0 += 1;
                 entry.1 = entry.1.min(session.opened_ms);
@@ -30,10 +31,10 @@ impl RelayState {
         }
         let connections = users
             .into_iter()
-            .map(|((org, user_id), (streams, since))| pb::Connection {
+            .map(|(OrgUser { org, user }, (streams, since))| pb::Connection {
                 relay: address.clone(),
                 org,
-                user_id,
+                user_id: user,
                 streams,
                 connected_since_ms: since,
             })

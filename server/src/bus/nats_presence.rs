@@ -30,13 +30,11 @@ use tokio::sync::mpsc;
 
 use super::presence::PresenceBoard;
 use super::{BusError, Resync};
+use crate::auth::OrgUser;
 
 const SUBJECT: &str = "sb._presence";
 /// Users per heartbeat message.
 const HEARTBEAT_CHUNK: usize = 500;
-
-/// (org, user)
-type UserKey = (String, String);
 
 #[derive(Serialize, Deserialize)]
 struct Announcement {
@@ -47,7 +45,7 @@ struct Announcement {
     run: Run,
     /// Arrived (true) or departed (false); heartbeats are arrivals that change nothing.
     online: bool,
-    users: Vec<UserKey>,
+    users: Vec<OrgUser>,
 }
 
 /// A node's run: when it started (Unix ms), and its link's outages since.
@@ -67,14 +65,14 @@ struct Heard {
 #[derive(Default)]
 struct View {
     /// User → node → when last heard of (Unix ms).
-    users: HashMap<UserKey, BTreeMap<u16, i64>>,
+    users: HashMap<OrgUser, BTreeMap<u16, i64>>,
     /// Node → last heard from.
     nodes: BTreeMap<u16, Heard>,
     /// Users this node departed recently: if another node's departure then empties them,
     /// both decided "still online", so this node announces the offline.
-    departed_here: HashMap<UserKey, i64>,
+    departed_here: HashMap<OrgUser, i64>,
     /// Offline announcements owed, taken by `refresh`.
-    owed: Vec<UserKey>,
+    owed: Vec<OrgUser>,
     /// Other nodes that may have lost what they published, to tell the hub about.
     lost: Vec<u16>,
 }
@@ -132,7 +130,7 @@ impl NatsBoard {
         self.announce(true, Vec::new()).await
     }
 
-    async fn announce(&self, online: bool, users: Vec<UserKey>) -> Result<(), BusError> {
+    async fn announce(&self, online: bool, users: Vec<OrgUser>) -> Result<(), BusError> {
         let run = *self.run.lock().expect("run lock");
         let announcement = Announcement { node: self.node, run, online, users };
         let payload = serde_json::to_vec(&announcement).expect("announcement serializes");
@@ -148,7 +146,7 @@ impl NatsBoard {
 }
 
 impl View {
-    fn online(&self, user: &UserKey, now: i64, ttl_ms: i64) -> bool {
+    fn online(&self, user: &OrgUser, now: i64, ttl_ms: i64) -> bool {
         self.users.get(user).is_some_and(|nodes| nodes.values().any(|at| now - at < ttl_ms))
     }
 
@@ -209,7 +207,7 @@ impl View {
 #[async_trait]
 impl PresenceBoard for NatsBoard {
     async fn arrive(&self, org: &str, user: &str) -> Result<bool, BusError> {
-        let key = (org.to_string(), user.to_string());
+        let key = OrgUser::new(org, user);
         let was_online = {
             let mut view = self.view.lock().expect("view lock");
             let was_online = view.online(&key, switchboard_proto::ids::now_ms(), self.ttl_ms());
@@ -225,7 +223,7 @@ impl PresenceBoard for NatsBoard {
     }
 
     async fn depart(&self, org: &str, user: &str) -> Result<bool, BusError> {
-        let key = (org.to_string(), user.to_string());
+        let key = OrgUser::new(org, user);
         let now_offline = {
             let mut view = self.view.lock().expect("view lock");
             if let Some(nodes) = view.users.get_mut(&key) {
@@ -244,14 +242,10 @@ impl PresenceBoard for NatsBoard {
 
     async fn is_online(&self, org: &str, user: &str) -> Result<bool, BusError> {
         let view = self.view.lock().expect("view lock");
-        Ok(view.online(
-            &(org.to_string(), user.to_string()),
-            switchboard_proto::ids::now_ms(),
-            self.ttl_ms(),
-        ))
+        Ok(view.online(&OrgUser::new(org, user), switchboard_proto::ids::now_ms(), self.ttl_ms()))
     }
 
-    async fn refresh(&self, users: &[UserKey]) -> Result<Vec<UserKey>, BusError> {
+    async fn refresh(&self, users: &[OrgUser]) -> Result<Vec<OrgUser>, BusError> {
         let owed = {
             let mut view = self.view.lock().expect("view lock");
             let now = switchboard_proto::ids::now_ms();
@@ -291,11 +285,11 @@ fn report_lost(view: &mut View, resyncs: &mpsc::Sender<Resync>) {
 mod tests {
     use super::*;
 
-    fn user(name: &str) -> UserKey {
-        ("acme".into(), name.into())
+    fn user(name: &str) -> OrgUser {
+        OrgUser::new("acme", name)
     }
 
-    fn from(node: u16, online: bool, users: Vec<UserKey>) -> Announcement {
+    fn from(node: u16, online: bool, users: Vec<OrgUser>) -> Announcement {
         Announcement { node, run: Run { started_ms: 1, outages: 0 }, online, users }
     }
 
@@ -349,5 +343,15 @@ mod tests {
         view.nodes.insert(1, Heard { at: 40_000, run: Run::default() });
         view.expire(1, 40_000, 30_000);
         assert_eq!(view.lost, [2], "quiet for the TTL; this node is never lost to itself");
+    }
+
+    #[test]
+    fn users_travel_as_org_and_user_pairs_as_older_nodes_send_them() {
+        let json = serde_json::to_string(&from(2, true, vec![user("a")])).unwrap();
+        assert!(json.contains(r#""users":[["acme","a"]]"#), "{json}");
+        let older = r#"{"node":3,"online":true,"users":[["acme","b"]]}"#;
+        let heard: Announcement = serde_json::from_str(older).unwrap();
+        assert_eq!(heard.users, [user("b")]);
+        assert_eq!(heard.run, Run::default(), "a node that names no run");
     }
 }

@@ -10,6 +10,7 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 
 use super::BusError;
+use crate::auth::OrgUser;
 
 #[async_trait]
 pub trait PresenceBoard: Send + Sync + 'static {
@@ -23,30 +24,30 @@ pub trait PresenceBoard: Send + Sync + 'static {
 
     /// Heartbeat: this node still has these users online. Returns users who went offline
     /// without anyone announcing it (their node died), whom this node should announce.
-    async fn refresh(&self, users: &[(String, String)]) -> Result<Vec<(String, String)>, BusError>;
+    async fn refresh(&self, users: &[OrgUser]) -> Result<Vec<OrgUser>, BusError>;
 }
 
 /// One controller: its own users are everyone.
 #[derive(Default)]
 pub struct LocalBoard {
-    online: Mutex<HashSet<(String, String)>>,
+    online: Mutex<HashSet<OrgUser>>,
 }
 
 #[async_trait]
 impl PresenceBoard for LocalBoard {
     async fn arrive(&self, org: &str, user: &str) -> Result<bool, BusError> {
-        Ok(self.online.lock().expect("board lock").insert((org.into(), user.into())))
+        Ok(self.online.lock().expect("board lock").insert(OrgUser::new(org, user)))
     }
 
     async fn depart(&self, org: &str, user: &str) -> Result<bool, BusError> {
-        Ok(self.online.lock().expect("board lock").remove(&(org.into(), user.into())))
+        Ok(self.online.lock().expect("board lock").remove(&OrgUser::new(org, user)))
     }
 
     async fn is_online(&self, org: &str, user: &str) -> Result<bool, BusError> {
-        Ok(self.online.lock().expect("board lock").contains(&(org.into(), user.into())))
+        Ok(self.online.lock().expect("board lock").contains(&OrgUser::new(org, user)))
     }
 
-    async fn refresh(&self, _: &[(String, String)]) -> Result<Vec<(String, String)>, BusError> {
+    async fn refresh(&self, _: &[OrgUser]) -> Result<Vec<OrgUser>, BusError> {
         Ok(Vec::new())
     }
 }

@@ -33,8 +33,8 @@ pub use reads::Reads;
 pub use typing::Typing;
 
 use crate::access;
-use crate::auth::Caller;
 use crate::auth::rate::KeyedRate;
+use crate::auth::{Caller, OrgUser};
 use crate::bus::PresenceBoard;
 use crate::error::{ChatError, ChatResult};
 use crate::ids::IdGenerator;
@@ -176,10 +176,10 @@ impl ChatService {
     }
 }
 
-/// Each user's budgets, keyed by (org, user): for sends, and for every other write.
+/// Each user's budgets: for sends, and for every other write.
 struct Rates {
-    send: KeyedRate<(String, String)>,
-    write: KeyedRate<(String, String)>,
+    send: KeyedRate<OrgUser>,
+    write: KeyedRate<OrgUser>,
 }
 
 impl Rates {
@@ -193,9 +193,9 @@ impl Rates {
 
 /// Takes one of the caller's tokens from `rate`, or RESOURCE_EXHAUSTED (`what`) saying
 /// when to retry.
-fn within_rate(rate: &KeyedRate<(String, String)>, caller: &Caller, what: &str) -> ChatResult<()> {
-    let budget = (caller.org.clone(), caller.user.clone());
-    rate.check(&budget).map_err(|retry_after| ChatError::TooMany { what: what.into(), retry_after })
+fn within_rate(rate: &KeyedRate<OrgUser>, caller: &Caller, what: &str) -> ChatResult<()> {
+    rate.check(&caller.org_user())
+        .map_err(|retry_after| ChatError::TooMany { what: what.into(), retry_after })
 }
 
 /// The conversation and the caller's membership in it; PERMISSION_DENIED for non-members.

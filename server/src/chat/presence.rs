@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::auth::Caller;
+use crate::auth::{Caller, OrgUser};
 use crate::bus::PresenceBoard;
 use crate::error::{ChatError, ChatResult};
 use crate::realtime::{Events, PresenceTracker, RelayId};
@@ -55,7 +55,7 @@ impl Presence {
 
     /// A relay stream ended: its users are offline unless another relay has them.
     pub async fn relay_gone(&self, relay: RelayId) {
-        for (org, user) in self.tracker.relay_gone(relay) {
+        for OrgUser { org, user } in self.tracker.relay_gone(relay) {
             self.departed(&org, &user).await;
         }
     }
@@ -64,7 +64,7 @@ impl Presence {
     pub async fn refresh_presence(&self) {
         match self.board.refresh(&self.tracker.online_users()).await {
             Ok(expired) => {
-                for (org, user) in expired {
+                for OrgUser { org, user } in expired {
                     self.publish_presence(&org, &user, false).await;
                 }
             }

@@ -5,15 +5,13 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use super::RelayId;
-
-/// (org, user)
-type UserKey = (String, String);
+use crate::auth::OrgUser;
 
 #[derive(Default)]
 pub struct PresenceTracker {
     /// The relays that report each online user, and whether a stream of the user there
     /// follows all of their conversations.
-    online: Mutex<HashMap<UserKey, HashMap<RelayId, bool>>>,
+    online: Mutex<HashMap<OrgUser, HashMap<RelayId, bool>>>,
 }
 
 impl PresenceTracker {
@@ -27,7 +25,7 @@ impl PresenceTracker {
         follows_all: bool,
     ) -> Option<bool> {
         let mut map = self.online.lock().expect("presence lock poisoned");
-        let key = (org.to_string(), user.to_string());
+        let key = OrgUser::new(org, user);
         if online {
             let relays = map.entry(key).or_default();
             let was_online = !relays.is_empty();
@@ -44,7 +42,7 @@ impl PresenceTracker {
     }
 
     /// Forgets a relay that went away; returns the users who are offline because of it.
-    pub fn relay_gone(&self, relay: RelayId) -> Vec<UserKey> {
+    pub fn relay_gone(&self, relay: RelayId) -> Vec<OrgUser> {
         let mut map = self.online.lock().expect("presence lock poisoned");
         let mut offline = Vec::new();
         map.retain(|user, relays| {
@@ -61,12 +59,12 @@ impl PresenceTracker {
     /// conversations; None when no relay of this controller has the user.
     pub fn follows_all(&self, org: &str, user: &str) -> Option<bool> {
         let map = self.online.lock().expect("presence lock poisoned");
-        let relays = map.get(&(org.to_string(), user.to_string()))?;
+        let relays = map.get(&OrgUser::new(org, user))?;
         Some(relays.values().any(|follows| *follows))
     }
 
     /// Users online via this controller's relays.
-    pub fn online_users(&self) -> Vec<UserKey> {
+    pub fn online_users(&self) -> Vec<OrgUser> {
         self.online.lock().expect("presence lock poisoned").keys().cloned().collect()
     }
 }
@@ -82,7 +80,7 @@ mod tests {
         assert_eq!(presence.report(2, "o", "u", true, false), None);
         assert_eq!(presence.report(1, "o", "u", false, false), None);
         assert_eq!(presence.follows_all("o", "u"), Some(false), "still online via relay 2");
-        assert_eq!(presence.relay_gone(2), vec![("o".to_string(), "u".to_string())]);
+        assert_eq!(presence.relay_gone(2), vec![OrgUser::new("o", "u")]);
         assert_eq!(presence.follows_all("o", "u"), None, "offline");
         assert_eq!(presence.report(1, "o", "u", false, false), None);
     }
