@@ -184,10 +184,11 @@ async fn main() -> anyhow::Result<()> {
             let http_listener = bind(config.http.listen).await?;
             config.http.listen = http_listener.local_addr()?;
             config.controller.listen = controller_listener.local_addr()?;
+            // [relay] from SWITCHBOARD_RELAY__* variables, in front of this controller.
             let relay_config = RelayConfig {
                 listen: relay_listener.local_addr()?,
                 controllers: vec![format!("http://{}", config.controller.listen)],
-                ..RelayConfig::default()
+                ..Config::section(None, "relay")?
             };
             let controller = build_controller(&config, &mut port).await?;
             let relay = build_relay(&config, relay_config.clone(), &mut port)?;

@@ -1,7 +1,8 @@
 //! The binaries as an operator uses them: `switchboard` start-up checks, gRPC health, and
 //! `sbctl` driving the Chat API.
 
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use switchboard_tests::{TEST_SECRET, TestController, workspace_binary};
@@ -16,6 +17,21 @@ fn switchboard(args: &[&str], env: &[(&str, &str)]) -> Output {
         command.env(key, value);
     }
     command.output().expect("run switchboard")
+}
+
+/// Like [`switchboard`], for a run that should stop on its own: one still running after
+/// 20 s is killed (its output then shows it started).
+fn stopping(args: &[&str], env: Env<'_>) -> Output {
+    let mut command = Command::new(workspace_binary("switchboard"));
+    command.args(args).env_remove("RUST_LOG").envs(env.iter().copied());
+    let mut child =
+        command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("run switchboard");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while child.try_wait().expect("wait").is_none() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    child.wait_with_output().expect("its output")
 }
 
 #[test]
@@ -43,6 +59,33 @@ fn bad_configuration_stops_start_up_with_a_message_naming_the_key() {
     }
     let output = switchboard(&["controller", "--config", "/does/not/exist.toml"], &[]);
     assert!(String::from_utf8_lossy(&output.stderr).contains("does not exist"));
+}
+
+/// `[relay]` reaches the relay of `switchboard relay` (from the file) and of `switchboard
+/// dev` (from `SWITCHBOARD_RELAY__*`): a value out of range stops either, naming it.
+#[test]
+fn the_relay_section_reaches_the_relay_of_every_command_that_runs_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("secret");
+    std::fs::write(&secret, TEST_SECRET).unwrap();
+    let secret = secret.to_str().unwrap();
+    let config = dir.path().join("switchboard.toml");
+    let toml = format!(
+        "[auth]\nhs256_secret_file = \"{secret}\"\n[cluster]\nsecret_file = \"{secret}\"\n\
+         [relay]\nclient_queue = 1\n"
+    );
+    std::fs::write(&config, toml).unwrap();
+    let relay = stopping(&["relay", "--config", config.to_str().unwrap()], &[]);
+    let data = dir.path().join("dev");
+    let ports = ["--controller-listen", "127.0.0.1:0", "--relay-listen", "127.0.0.1:0"];
+    let mut dev_args = vec!["dev", "--data-dir", data.to_str().unwrap(), "--http-listen"];
+    dev_args.extend(["127.0.0.1:0"].iter().chain(&ports));
+    let dev = stopping(&dev_args, &[("SWITCHBOARD_RELAY__CLIENT_QUEUE", "1")]);
+    for (command, output) in [("relay", relay), ("dev", dev)] {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{command} should not start");
+        assert!(stderr.contains("client_queue"), "{command}: the error names it: {stderr}");
+    }
 }
 
 #[tokio::test]
