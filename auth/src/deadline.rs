@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use tonic::Status;
+use switchboard_proto::status;
 use tonic::body::Body;
 use tonic::codegen::http;
 use tower::{Layer, Service};
@@ -55,7 +55,7 @@ where
         Box::pin(async move {
             match tokio::time::timeout(limit, response).await {
                 Ok(response) => response,
-                Err(_) => Ok(Status::deadline_exceeded(format!(
+                Err(_) => Ok(status::deadline_exceeded(format!(
                     "the call did not finish within {} ms",
                     limit.as_millis()
                 ))

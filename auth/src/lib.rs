@@ -14,6 +14,7 @@ pub use service::ServiceCredential;
 pub use verifier::{KeySource, TokenVerifier, VerifierError};
 
 use serde::{Deserialize, Serialize};
+use switchboard_proto::status;
 use tonic::metadata::MetadataMap;
 
 /// A user as every part of the system tells users apart: user ids are unique only inside
@@ -68,10 +69,7 @@ impl Caller {
         if self.scopes.contains(scope) {
             Ok(())
         } else {
-            Err(tonic::Status::permission_denied(format!(
-                "this call needs the `{}` scope",
-                scope.as_str()
-            )))
+            Err(status::denied(format!("this call needs the `{}` scope", scope.as_str())))
         }
     }
 }
@@ -111,7 +109,7 @@ impl Claims {
 
 /// The bearer token of a request's `authorization` metadata.
 pub fn bearer_token(metadata: &MetadataMap) -> Result<&str, tonic::Status> {
-    let missing = || tonic::Status::unauthenticated("missing `authorization: Bearer <token>`");
+    let missing = || status::unauthenticated("missing `authorization: Bearer <token>`");
     let value = metadata.get("authorization").ok_or_else(missing)?;
     let value = value.to_str().map_err(|_| missing())?;
     match value.split_once(' ') {
@@ -145,5 +143,5 @@ pub fn authenticate(
     metadata: &MetadataMap,
 ) -> Result<Caller, tonic::Status> {
     let token = bearer_token(metadata)?;
-    verifier.verify(token).map_err(|e| tonic::Status::unauthenticated(e.to_string()))
+    verifier.verify(token).map_err(|e| status::unauthenticated(e.to_string()))
 }

@@ -1,6 +1,5 @@
-//! Admission by rate: a token bucket per key (a user, an IP address). A refused call is
-//! RESOURCE_EXHAUSTED carrying how long to wait, in the message and as a `RetryInfo`
-//! error detail.
+//! Admission by rate: a token bucket per key (a user, an IP address). A refused call says
+//! how long to wait, which callers answer with `switchboard_proto::status::too_many`.
 
 use std::hash::Hash;
 use std::num::NonZeroU32;
@@ -8,8 +7,6 @@ use std::time::Duration;
 
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use tonic::{Code, Status};
-use tonic_types::{ErrorDetails, StatusExt};
 
 /// `per_second` calls per key on average, up to `burst` at once.
 pub struct KeyedRate<K: Hash + Eq + Clone> {
@@ -37,17 +34,6 @@ impl<K: Hash + Eq + Clone> KeyedRate<K> {
     }
 }
 
-/// RESOURCE_EXHAUSTED for `what`, retryable after `wait`.
-pub fn too_many(what: &str, wait: Duration) -> Status {
-    let wait_ms = wait.as_millis().max(1) as u64;
-    let details = ErrorDetails::with_retry_info(Some(Duration::from_millis(wait_ms)));
-    Status::with_error_details(
-        Code::ResourceExhausted,
-        format!("{what}; retry in {wait_ms} ms"),
-        details,
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -61,8 +47,5 @@ mod tests {
         let wait = rate.check(&"alice").unwrap_err();
         assert!(wait > Duration::ZERO && wait <= Duration::from_secs(1), "{wait:?}");
         assert!(rate.check(&"bob").is_ok(), "buckets are per key");
-        let status = too_many("send rate exceeded", wait);
-        assert_eq!(status.code(), Code::ResourceExhausted);
-        assert!(status.get_error_details().retry_info().is_some());
     }
 }

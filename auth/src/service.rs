@@ -3,6 +3,7 @@
 //! open it, and the secret never appears in errors or logs.
 
 use subtle::ConstantTimeEq;
+use switchboard_proto::status;
 use tonic::Status;
 use tonic::metadata::MetadataMap;
 
@@ -31,7 +32,7 @@ impl ServiceCredential {
         if bool::from(presented.as_bytes().ct_eq(&self.secret)) {
             Ok(())
         } else {
-            Err(Status::unauthenticated("the service credential is not valid"))
+            Err(status::unauthenticated("the service credential is not valid"))
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod discovery;
 pub mod encoded;
 pub mod events;
 pub mod ids;
+pub mod status;
 pub mod topic;
 
 /// Everything in the `switchboard.v1` package.

@@ -10,9 +10,9 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use switchboard_auth::rate::too_many;
 use switchboard_auth::{Caller, Scope, authenticate, bearer_token};
 use switchboard_proto::ids;
+use switchboard_proto::status;
 use switchboard_proto::v1::{
     self as pb, chat_client::ChatClient, client_frame::Kind as ClientKind,
     server_frame::Kind as ServerKind,
@@ -77,7 +77,7 @@ pub(crate) fn admit<T>(
     if let Some(address) = request.remote_addr()
         && let Err(wait) = state.connect_rate.check(&address.ip())
     {
-        return Err(too_many("too many new streams from this address", wait));
+        return Err(status::too_many("too many new streams from this address", wait));
     }
     let caller = authenticate(&state.verifier, request.metadata())?;
     caller.require(Scope::Read)?;
@@ -147,13 +147,13 @@ async fn serve(
 
     let first = tokio::select! {
         frame = tokio::time::timeout(HELLO_TIMEOUT, inbound.next()) => frame.map(Option::transpose),
-        () = &mut expiry => return Err(Status::unauthenticated("the token expired")),
+        () = &mut expiry => return Err(status::unauthenticated("the token expired")),
     };
     let hello = match first {
         Ok(Ok(Some(pb::ClientFrame { kind: Some(ClientKind::Hello(hello)) }))) => hello,
         Ok(Ok(None)) => return Ok(()),
         Ok(Err(status)) => return Err(status),
-        _ => return Err(Status::invalid_argument("the first frame must be `hello`")),
+        _ => return Err(status::malformed("the first frame must be `hello`")),
     };
     // Boxed: the start's state (calls upstream, replays) is large and needed once, and the
     // task holding this future lives as long as the stream.
@@ -163,7 +163,7 @@ async fn serve(
         let frame = tokio::select! {
             () = session.ended.cancelled() => return Ok(()),
             () = &mut expiry => {
-                return Err(Status::unauthenticated("the token expired; reconnect with a new one"));
+                return Err(status::unauthenticated("the token expired; reconnect with a new one"));
             }
             frame = inbound.next() => frame,
         };
@@ -190,7 +190,7 @@ async fn start(
     hello: pb::Hello,
 ) -> Result<(), Status> {
     if hello.none && !hello.only.is_empty() {
-        return Err(Status::invalid_argument("hello: `none` and `only` cannot both be set"));
+        return Err(status::malformed("hello: `none` and `only` cannot both be set"));
     }
     for (field, count) in
         [("only", hello.only.len()), ("except", hello.except.len()), ("resume", hello.resume.len())]
@@ -201,7 +201,7 @@ async fn start(
     let follow_all = hello.only.is_empty() && !hello.none;
     if !follow_all && !hello.except.is_empty() {
         let why = "hello: `except` applies only when following all conversations";
-        return Err(Status::invalid_argument(why));
+        return Err(status::malformed(why));
     }
     session.follow_all.store(follow_all, std::sync::atomic::Ordering::Relaxed);
     if follow_all {
@@ -334,15 +334,13 @@ async fn members_of(
 
 /// Why a conversation the user is not in (or that does not exist) cannot be followed.
 fn not_a_member(channel: u64) -> Status {
-    Status::permission_denied(format!(
-        "cannot follow conversation {channel}: you are not a member of it"
-    ))
+    status::denied(format!("cannot follow conversation {channel}: you are not a member of it"))
 }
 
 /// INVALID_ARGUMENT when a frame names more conversations than one frame may.
 fn within_frame_cap(frame: &str, field: &str, count: usize) -> Result<(), Status> {
     if count > MAX_CONVERSATIONS_PER_FRAME {
-        return Err(Status::invalid_argument(format!(
+        return Err(status::malformed(format!(
             "{frame}: `{field}` names {count} conversations; at most \
              {MAX_CONVERSATIONS_PER_FRAME} per frame"
         )));
@@ -353,9 +351,9 @@ fn within_frame_cap(frame: &str, field: &str, count: usize) -> Result<(), Status
 /// A new token for the same user: the stream lives on until it expires.
 fn refreshed(state: &RelayState, session: &Session, token: &str) -> Result<u64, Status> {
     let caller: Caller =
-        state.verifier.verify(token).map_err(|e| Status::unauthenticated(e.to_string()))?;
+        state.verifier.verify(token).map_err(|e| status::unauthenticated(e.to_string()))?;
     if caller.user != session.user || caller.org != session.org {
-        return Err(Status::permission_denied("the new token is for another user"));
+        return Err(status::denied("the new token is for another user"));
     }
     // The same scope the stream was opened with.
     caller.require(Scope::Read)?;
@@ -419,11 +417,11 @@ async fn handle(state: &Arc<RelayState>, session: &Arc<Session>, kind: ClientKin
             session.send(ServerKind::Pong(pb::Pong { nonce: ping.nonce })).await;
         }
         ClientKind::Hello(_) => {
-            let status = Status::invalid_argument("`hello` is only the first frame");
+            let status = status::malformed("`hello` is only the first frame");
             session.send(error_frame("", &status)).await;
         }
         ClientKind::Send(pb::SendFrame { message: None, .. }) => {
-            let status = Status::invalid_argument("`send` needs a message");
+            let status = status::malformed("`send` needs a message");
             session.send(error_frame("", &status)).await;
         }
         ClientKind::RefreshToken(_) => {}
@@ -439,7 +437,7 @@ fn positions_by_seq(
     positions: &[pb::ChannelPosition],
 ) -> Result<(), Status> {
     if let Some(p) = positions.iter().find(|p| p.after_id != 0) {
-        return Err(Status::invalid_argument(format!(
+        return Err(status::malformed(format!(
             "{frame}: `{field}` gives conversation {} a position by `after_id`, which is no \
              longer accepted; resume with `after_seq`, the largest event `seq` seen there \
              (docs/realtime.md, \"Positions\")",
@@ -447,7 +445,7 @@ fn positions_by_seq(
         )));
     }
     if let Some(p) = positions.iter().find(|p| !ids::is_position(p.after_seq)) {
-        return Err(Status::invalid_argument(format!(
+        return Err(status::malformed(format!(
             "{frame}: `{field}` gives conversation {} the position {}, which no event carries \
              (positions are microsecond times; is it a message id?)",
             p.channel_id, p.after_seq

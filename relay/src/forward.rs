@@ -10,6 +10,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use switchboard_proto::status;
 use tonic::body::Body;
 use tonic::codegen::http;
 use tonic::server::NamedService;
@@ -82,7 +83,7 @@ impl<S> Service<http::Request<Body>> for Forward<S> {
                 Ok(response) => response,
                 Err(error) => {
                     tracing::warn!(%error, "cannot forward a call to the controller");
-                    tonic::Status::unavailable("the controller is unreachable; retry").into_http()
+                    status::unavailable("the controller is unreachable; retry").into_http()
                 }
             })
         })

@@ -30,6 +30,7 @@ use switchboard_auth::connections::{GuardedListener, KEEPALIVE_INTERVAL, KEEPALI
 use switchboard_auth::{Caller, ServiceCredential, TokenVerifier};
 use switchboard_proto::discovery::discovery;
 use switchboard_proto::encoded::EncodedStreaming;
+use switchboard_proto::status;
 use switchboard_proto::v1::{
     realtime_web_server::RealtimeWebServer, relay_admin_server::RelayAdminServer,
 };
@@ -94,7 +95,7 @@ impl RelayState {
     ) -> Result<(Arc<Session>, EncodedStream), tonic::Status> {
         let max = self.config.max_streams_per_user;
         if !self.presence.try_open(&caller.org, &caller.user, max) {
-            return Err(tonic::Status::resource_exhausted(format!(
+            return Err(status::exhausted(format!(
                 "{} already has {max} streams open on this relay (the most allowed)",
                 caller.user
             )));
@@ -309,9 +310,7 @@ impl Relay {
                         .cloned()
                         .collect();
                     for session in open {
-                        session.end(tonic::Status::unavailable(
-                            "the relay is shutting down; reconnect",
-                        ));
+                        session.end(status::unavailable("the relay is shutting down; reconnect"));
                     }
                 },
             )

@@ -2,6 +2,7 @@
 //! (Chat.ListChanges, with the session's token: the controller leaves out what the user may
 //! not see).
 
+use switchboard_proto::status;
 use switchboard_proto::v1::{self as pb, chat_client::ChatClient};
 use tonic::Status;
 use tonic::transport::Channel;
@@ -54,7 +55,7 @@ pub(crate) async fn resync(chat: Channel, session: &Session) {
         }
         if let Err(status) = replay(chat.clone(), session, channel, after).await {
             tracing::warn!(session = session.id, channel, %status, "resync failed; ending the stream");
-            session.end(Status::unavailable("could not resync; reconnect and resume"));
+            session.end(status::unavailable("could not resync; reconnect and resume"));
             break;
         }
     }

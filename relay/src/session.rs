@@ -16,6 +16,7 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use switchboard_proto::encoded::EncodedStream;
 use switchboard_proto::events;
+use switchboard_proto::status;
 use switchboard_proto::v1::{self as pb, event::Kind, server_frame};
 use tokio::sync::mpsc;
 use tokio_stream::StreamExt;
@@ -193,7 +194,7 @@ impl Session {
             self.stats.slow_disconnects.inc();
             tracing::info!(session = self.id, user = %self.user, "client too slow; disconnecting");
         }
-        self.end(Status::resource_exhausted(
+        self.end(status::exhausted(
             "the client fell too far behind and was disconnected; reconnect and resume",
         ));
     }

@@ -20,6 +20,7 @@ use tonic::Status;
 use crate::session::{Session, SessionId};
 use crate::stats::Stats;
 use crate::upstream::Upstream;
+use switchboard_proto::status;
 use switchboard_proto::topic::Topic;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,7 +131,7 @@ impl ChannelSubscribers {
                 upstreamed.wait_for(|state| *state != Upstreamed::Pending).await.map(|s| *s);
             let Ok(Upstreamed::Ready(position)) = outcome else {
                 self.unsubscribe(session.id, &topic);
-                return Err(Status::unavailable("the relay could not subscribe at the controller"));
+                return Err(status::unavailable("the relay could not subscribe at the controller"));
             };
             started.push((topic, position));
         }

@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use switchboard_auth::ServiceCredential;
+use switchboard_proto::status;
 use switchboard_proto::v1::{self as pb, fanout_client::FanoutClient, relay_frame::Kind};
 use tokio::sync::{mpsc, oneshot};
 use tokio_stream::wrappers::ReceiverStream;
@@ -107,7 +108,7 @@ impl Upstream {
     /// Subscribes at the controller; returns once its events flow, with each topic's
     /// position there (see `Topics.positions`).
     pub(crate) async fn subscribe(&self, topics: &[Topic]) -> Result<Vec<u64>, Status> {
-        let unavailable = || Status::unavailable("the relay has no controller connection");
+        let unavailable = || status::unavailable("the relay has no controller connection");
         let sender = self.sender().ok_or_else(unavailable)?;
         let request_id = self.next_request.fetch_add(1, Ordering::Relaxed);
         let (acked, ack) = oneshot::channel();
@@ -122,7 +123,7 @@ impl Upstream {
             Ok(Ok(positions)) => Ok(positions),
             _ => {
                 self.pending.lock().expect("pending lock poisoned").remove(&request_id);
-                Err(Status::unavailable("the controller did not confirm the subscription"))
+                Err(status::unavailable("the controller did not confirm the subscription"))
             }
         }
     }
@@ -216,7 +217,7 @@ impl Upstream {
         let bearer = format!("Bearer {}", self.credential.bearer());
         request.metadata_mut().insert(
             "authorization",
-            bearer.parse().map_err(|_| Status::internal("the service credential is not ASCII"))?,
+            bearer.parse().map_err(|_| status::internal("the service credential is not ASCII"))?,
         );
         let response = FanoutClient::new(self.current().fanout.clone()).stream(request).await?;
         *self.link.lock().expect("link lock poisoned") = Some(sender);

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use switchboard_auth::authenticate;
+use switchboard_proto::status;
 use switchboard_proto::v1::{
     self as pb, client_frame::Kind as ClientKind, realtime_web_server::RealtimeWeb,
 };
@@ -96,16 +97,16 @@ impl RealtimeWeb for RealtimeWebApi {
     ) -> Result<Response<pb::ActResponse>, Status> {
         let caller = authenticate(&self.state.verifier, request.metadata())?;
         let act = request.into_inner();
-        let frame = act.frame.ok_or_else(|| Status::invalid_argument("frame: missing"))?;
+        let frame = act.frame.ok_or_else(|| status::malformed("frame: missing"))?;
         if matches!(frame.kind, None | Some(ClientKind::Hello(_))) {
-            return Err(Status::invalid_argument("frame: `hello` opens a session (Subscribe)"));
+            return Err(status::malformed("frame: `hello` opens a session (Subscribe)"));
         }
         // The message names the parsed id, never the text sent: errors echo no input.
         let id: SessionId = act
             .session_id
             .parse()
-            .map_err(|_| Status::invalid_argument("session_id: not a session id from `welcome`"))?;
-        let gone = || Status::not_found(format!("no open session {id}"));
+            .map_err(|_| status::malformed("session_id: not a session id from `welcome`"))?;
+        let gone = || status::not_found(format!("no open session {id}"));
         let frames = {
             let inboxes = self.inboxes.by_session.lock().expect("inboxes lock poisoned");
             match inboxes.get(&id) {
@@ -119,7 +120,7 @@ impl RealtimeWeb for RealtimeWebApi {
         match frames.try_send(frame) {
             Ok(()) => Ok(Response::new(pb::ActResponse {})),
             Err(mpsc::error::TrySendError::Full(_)) => {
-                Err(Status::resource_exhausted("the session has too many frames waiting"))
+                Err(status::exhausted("the session has too many frames waiting"))
             }
             Err(mpsc::error::TrySendError::Closed(_)) => Err(gone()),
         }
@@ -145,7 +146,7 @@ impl tokio_stream::Stream for EndOnDrop {
             frame.map(|frame| {
                 frame.and_then(|bytes| {
                     <pb::ServerFrame as prost::Message>::decode(bytes)
-                        .map_err(|e| Status::internal(format!("a queued frame: {e}")))
+                        .map_err(|e| status::internal(format!("a queued frame: {e}")))
                 })
             })
         })

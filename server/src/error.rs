@@ -1,10 +1,11 @@
-//! The domain error of the controller, and the one place it becomes a gRPC status; and
+//! The domain error of the controller, and the one place it becomes a gRPC status (through
+//! `switchboard_proto::status`, the table every node answers from); and
 //! the error of a configuration that cannot be used.
 
 use std::path::PathBuf;
 
-use tonic::{Code, Status};
-use tonic_types::{ErrorDetails, StatusExt};
+use switchboard_proto::status;
+use tonic::Status;
 
 /// One invalid field of a request and what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,45 +69,22 @@ fn describe(violations: &[FieldViolation]) -> String {
         .join("; ")
 }
 
-/// Longest error message (and field violation) a status carries, in characters. Messages
-/// name inputs only as short quotes (`validate::quoted`); this bound holds for every error
-/// whatever it names, so that no call's answer can grow past what the HTTP/2 peers on the
-/// way (a relay forwarding calls, a browser) accept in a header.
-pub const MAX_ERROR_CHARS: usize = 512;
-
-/// `text` cut to [`MAX_ERROR_CHARS`].
-fn bounded(mut text: String) -> String {
-    if let Some((cut, _)) = text.char_indices().nth(MAX_ERROR_CHARS) {
-        text.truncate(cut);
-        text.push('…');
-    }
-    text
-}
-
 impl From<ChatError> for Status {
     fn from(error: ChatError) -> Status {
-        let message = bounded(error.to_string());
+        let message = error.to_string();
         match error {
-            ChatError::InvalidArgument(violations) => {
-                let mut details = ErrorDetails::new();
-                for violation in violations {
-                    details.add_bad_request_violation(
-                        bounded(violation.field),
-                        bounded(violation.description),
-                    );
-                }
-                Status::with_error_details(Code::InvalidArgument, message, details)
-            }
-            ChatError::PermissionDenied(_) => Status::permission_denied(message),
-            ChatError::NotFound(_) => Status::not_found(message),
-            ChatError::FailedPrecondition(_) => Status::failed_precondition(message),
-            ChatError::Unavailable(_) => Status::unavailable(message),
-            ChatError::TooMany { what, retry_after } => {
-                switchboard_auth::rate::too_many(&what, retry_after)
-            }
+            ChatError::InvalidArgument(violations) => status::invalid_fields(
+                message,
+                violations.iter().map(|v| (v.field.as_str(), v.description.as_str())),
+            ),
+            ChatError::PermissionDenied(_) => status::denied(message),
+            ChatError::NotFound(_) => status::not_found(message),
+            ChatError::FailedPrecondition(_) => status::precondition(message),
+            ChatError::Unavailable(_) => status::unavailable(message),
+            ChatError::TooMany { what, retry_after } => status::too_many(&what, retry_after),
             ChatError::Backend { what, error } => {
                 tracing::error!(%error, "{what} failed");
-                Status::unavailable(format!("{what} is unavailable; retry later"))
+                status::unavailable(format!("{what} is unavailable; retry later"))
             }
         }
     }

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use switchboard_proto::status;
 use switchboard_proto::v1::{self as pb, chat_server::Chat};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tonic::{Request, Response, Status};
@@ -68,7 +69,7 @@ impl ChatApi {
             .in_flight
             .clone()
             .try_acquire_owned()
-            .map_err(|_| Status::unavailable("the controller is overloaded; retry shortly"))?;
+            .map_err(|_| status::unavailable("the controller is overloaded; retry shortly"))?;
         let caller = authenticate(&self.verifier, request.metadata())?;
         caller.require(scope)?;
         Ok((caller, admitted))

@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use switchboard_proto::encoded::{EncodedStream, StreamMethod};
+use switchboard_proto::status;
 use switchboard_proto::v1::{self as pb, relay_frame::Kind};
 use tokio_stream::StreamExt;
 use tokio_stream::wrappers::ReceiverStream;
@@ -46,7 +47,7 @@ impl StreamMethod for FanoutApi {
         request: Request<Streaming<pb::RelayFrame>>,
     ) -> Result<Response<EncodedStream>, Status> {
         let credential = self.credential.as_ref().ok_or_else(|| {
-            Status::unauthenticated("this controller has no service credential configured")
+            status::unauthenticated("this controller has no service credential configured")
         })?;
         credential.check(request.metadata())?;
         let (relay, outgoing, cut) = self.hub.attach().await;

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use switchboard_proto::status;
 use switchboard_proto::v1::indexer_client::IndexerClient;
 use switchboard_proto::v1::{self as pb, indexer_server::Indexer};
 use tonic::metadata::MetadataValue;
@@ -38,7 +39,7 @@ impl Indexer for IndexerApi {
         let r = request.into_inner();
         if validate::check_user_id(&r.org).is_err() || validate::check_user_id(&r.user_id).is_err()
         {
-            return Err(Status::invalid_argument("a forwarded search names its org and user"));
+            return Err(status::malformed("a forwarded search names its org and user"));
         }
         let search = search::request(r.request.unwrap_or_default())?;
         let (hits, next) = self.searcher.search(&r.org, &r.user_id, search).await?;
@@ -91,7 +92,7 @@ impl RemoteIndexer {
             Ok(response) => Ok(response.into_inner()),
             Err(status) if status.code() == tonic::Code::Unavailable => {
                 tracing::warn!(%status, "search indexer unavailable");
-                Err(Status::unavailable(format!(
+                Err(status::unavailable(format!(
                     "the search indexer is unavailable; retry later ({})",
                     status.message()
                 )))
