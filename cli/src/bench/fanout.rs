@@ -156,8 +156,8 @@ pub(crate) async fn run(
     .await?;
     let search = best.map(|(_, phase)| phase).with_context(|| {
         format!(
-            "subscribers did not keep up even at {} (lower --start-rate)",
-            per_sec(args.start_rate)
+            "subscribers did not keep up even at {}, a 64th of --start-rate",
+            per_sec(args.start_rate / 64.0)
         )
     })?;
     let full = args.rate.unwrap_or(search.rate);

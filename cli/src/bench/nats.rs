@@ -68,7 +68,7 @@ pub(crate) async fn fanout(
         deliveries_per_sec,
         server_cpu_us,
     })
-    .context("raw NATS subscribers did not keep up even at the start rate")
+    .context("raw NATS subscribers did not keep up even at a 64th of the start rate")
 }
 
 impl Rig {
