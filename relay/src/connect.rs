@@ -406,11 +406,7 @@ async fn handle(state: &Arc<RelayState>, session: &Arc<Session>, kind: ClientKin
         ClientKind::Unsubscribe(unsubscribe) => {
             for channel in unsubscribe.channel_ids {
                 session.leave_out(channel);
-                if session.forget_channel(channel) {
-                    state
-                        .subscribers
-                        .unsubscribe(session.id, &Topic::channel(&session.org, channel));
-                }
+                state.let_go(session, channel);
             }
         }
         ClientKind::Ping(ping) => {
@@ -513,9 +509,9 @@ async fn add_channel(
         Ok(())
     }
     .await;
-    if result.is_err() && session.forget_channel(channel) {
+    if result.is_err() {
         // What was held back for it would skip what the replay did not deliver.
-        state.subscribers.unsubscribe(session.id, &Topic::channel(&session.org, channel));
+        state.let_go(session, channel);
     }
     session.finish_replay();
     result

@@ -47,8 +47,9 @@ impl RelayState {
             Topic::User { .. } => match &event.kind {
                 Some(Kind::MemberJoined(joined)) => {
                     // Without `added_by`, a controller passing on the user's conversations
-                    // after a bus outage: a join its relays may have missed, not one that
-                    // undoes the client's `unsubscribe`.
+                    // (it may have missed a join: its bus was down, another controller was
+                    // lost, or it just started following the user), not a join that undoes
+                    // the client's `unsubscribe`.
                     let refill = joined.added_by.is_empty();
                     self.subscribers.for_each(topic, |session| {
                         if session.follows_all()
@@ -86,6 +87,14 @@ impl RelayState {
         }
     }
 
+    /// The session stops following `channel`: forgotten (its held and later events of it
+    /// are not delivered), and unsubscribed here.
+    pub(crate) fn let_go(&self, session: &Session, channel: u64) {
+        if session.forget_channel(channel) {
+            self.subscribers.unsubscribe(session.id, &Topic::channel(&session.org, channel));
+        }
+    }
+
     /// Subscribes a session to a conversation its user just joined, tells it, and replays
     /// what was said since they joined, saying `live` with its position when done.
     async fn follow(&self, session: Arc<Session>, joined: Arc<pb::Event>, after: u64) {
@@ -98,10 +107,9 @@ impl RelayState {
         }
         .await;
         if result.is_err() {
-            // Forgotten before the held events go: those of this conversation would skip
+            // Let go before the held events go: those of this conversation would skip
             // what the replay did not deliver.
-            session.forget_channel(channel);
-            self.subscribers.unsubscribe(session.id, &Topic::channel(&session.org, channel));
+            self.let_go(&session, channel);
         }
         session.finish_replay();
         match result {

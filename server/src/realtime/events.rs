@@ -9,7 +9,6 @@ use tracing::Instrument as _;
 
 use super::{Topic, changes};
 use crate::bus::Bus;
-
 use crate::convert;
 use crate::metrics::ControllerMetrics;
 use crate::model::{

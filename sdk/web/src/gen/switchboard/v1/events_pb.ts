@@ -225,9 +225,10 @@ export type MemberJoined = Message<"switchboard.v1.MemberJoined"> & {
 
   /**
    * Who added them; equal to the member for joins of public channels. Empty when a
-   * controller passes on, after an outage of its bus, a conversation of the user's that
-   * the stream may have missed the join of: the stream then follows it unless the client
-   * unsubscribed from it.
+   * controller passes on a conversation of the user's whose join the stream may have
+   * missed (after an outage of its bus, when another controller stopped or lost its link
+   * to NATS, or when it starts following the user): the stream then follows it unless the
+   * client unsubscribed from it.
    *
    * @generated from field: string added_by = 2;
    */
