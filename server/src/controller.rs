@@ -40,7 +40,6 @@ use crate::report::NodeReporter;
 use crate::search::{FeedIndexer, SearchIndex, Searcher, open_message_stream};
 use crate::startup::{StartError, open_store};
 use crate::store::Store;
-use crate::store::metered::MeteredStore;
 
 /// How often expired dedup keys and the like are swept.
 const MAINTENANCE_EVERY: Duration = Duration::from_secs(600);
@@ -144,7 +143,6 @@ impl Controller {
         let clock: Arc<dyn Clock> = Arc::from(clock);
         let ids = IdGenerator::new(config.node_id, Box::new(clock.clone()));
         let metrics = Arc::new(ControllerMetrics::default());
-        let store: Arc<dyn Store> = Arc::new(MeteredStore::new(store, metrics.clone()));
         let events = Events::new(bus.clone(), metrics.clone());
         let files = FileStorage { blobs: blobs(config)?, config: config.files.clone() };
         let (push, webhook) = push(config, nats.as_ref(), &metrics).await?;
@@ -215,6 +213,7 @@ impl Controller {
     /// on the HTTP port.
     pub fn expose(&self, port: &mut HttpPort) {
         self.metrics.register(port.registry());
+        self.store.meter().register(port.registry());
         let store = self.store_reachable.clone();
         let bus = self.bus.clone();
         let checks: [Readiness; 2] = [

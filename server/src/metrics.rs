@@ -11,8 +11,6 @@ pub struct ControllerMetrics {
     pub messages_sent: Counter,
     /// From receiving a send to its durable write.
     pub send_ack_seconds: Histogram,
-    pub store_read_seconds: Histogram,
-    pub store_write_seconds: Histogram,
     pub bus_publish_seconds: Histogram,
     /// Relay streams attached to this controller.
     pub relay_streams: Gauge,
@@ -41,8 +39,6 @@ impl Default for ControllerMetrics {
         ControllerMetrics {
             messages_sent: Counter::default(),
             send_ack_seconds: latency(),
-            store_read_seconds: latency(),
-            store_write_seconds: latency(),
             bus_publish_seconds: latency(),
             relay_streams: Gauge::default(),
             bus_topics: Gauge::default(),
@@ -63,12 +59,6 @@ impl ControllerMetrics {
             "send_ack_seconds",
             "Send to durable acknowledgement",
             self.send_ack_seconds.clone(),
-        );
-        r.register("store_read_seconds", "Store reads", self.store_read_seconds.clone());
-        r.register(
-            "store_write_seconds",
-            "Store writes (durable)",
-            self.store_write_seconds.clone(),
         );
         r.register(
             "bus_publish_seconds",

@@ -1,0 +1,36 @@
+//! Attachments: their metadata, the message that carries each, and the uploads still
+//! pending.
+
+use async_trait::async_trait;
+
+use super::StoreResult;
+use crate::model::{Attachment, AttachmentId, MessageId};
+
+/// The outcome of claiming an attachment for a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttachmentClaim {
+    /// The attachment now belongs to the message.
+    Claimed,
+    /// Another message (this one) carries it already.
+    Taken(MessageId),
+    Missing,
+}
+
+#[async_trait]
+pub trait AttachmentStore: Send + Sync {
+    /// Writes an attachment, new or changed. An attachment is listed among the pending
+    /// uploads exactly while its state is Pending.
+    async fn put_attachment(&self, attachment: &Attachment) -> StoreResult<()>;
+
+    async fn get_attachment(&self, id: AttachmentId) -> StoreResult<Option<Attachment>>;
+
+    /// Records that `message` carries the attachment, only if no message does yet.
+    async fn claim_attachment(
+        &self,
+        id: AttachmentId,
+        message: MessageId,
+    ) -> StoreResult<AttachmentClaim>;
+
+    /// Up to `limit` pending uploads whose deadline passed before `now_ms`.
+    async fn expired_uploads(&self, now_ms: i64, limit: usize) -> StoreResult<Vec<Attachment>>;
+}

@@ -1,0 +1,37 @@
+//! Conversations: their metadata, and the one DM per pair and one SELF per user.
+
+use async_trait::async_trait;
+
+use super::StoreResult;
+use crate::model::{Conversation, ConversationId, Member};
+
+#[async_trait]
+pub trait ConversationStore: Send + Sync {
+    /// Writes a new conversation and its first members (their user index rows included).
+    async fn create_conversation(
+        &self,
+        conversation: &Conversation,
+        members: &[Member],
+    ) -> StoreResult<()>;
+
+    async fn get_conversation(&self, id: ConversationId) -> StoreResult<Option<Conversation>>;
+
+    /// Replaces a conversation's metadata (name, icon, tags, restricted, archived).
+    /// `member_count` and `owner` are the Store's to maintain and are left as stored.
+    async fn update_conversation(&self, conversation: &Conversation) -> StoreResult<Conversation>;
+
+    /// The DIRECT conversation of the two members' pair, created from `conversation` if the
+    /// pair has none yet. Race-free: concurrent callers all get the same conversation.
+    async fn get_or_create_direct(
+        &self,
+        conversation: &Conversation,
+        members: &[Member; 2],
+    ) -> StoreResult<Conversation>;
+
+    /// The SELF conversation of `owner`, created from `conversation` if it has none yet.
+    async fn get_or_create_self(
+        &self,
+        conversation: &Conversation,
+        owner: &Member,
+    ) -> StoreResult<Conversation>;
+}

@@ -1,0 +1,226 @@
+//! Messages, their buckets, idempotency keys and the change feed in the embedded engine.
+
+use std::ops::Bound;
+
+use async_trait::async_trait;
+use fjall::OwnedWriteBatch;
+
+use super::log::parse_log_row;
+use super::{DEDUP_TTL_MS, EmbeddedStore, Tables, decode, encode, get, keys};
+use crate::ids::bucket_of;
+use crate::model::{
+    ConversationId, LogChange, LogEntry, Message, MessageChange, MessageId, Notification,
+    ReadMarker, change_hour, unbroken_from,
+};
+use crate::store::{Direction, HistoryQuery, Inserted, MessageStore, StoreError, StoreResult};
+
+impl Tables {
+    pub(super) fn message(
+        &self,
+        channel: ConversationId,
+        id: MessageId,
+    ) -> StoreResult<Option<Message>> {
+        get("messages", &self.messages, &keys::message(channel, bucket_of(id), id))
+    }
+
+    /// Appends a change of `message` to its conversation's log (under the write lock, so
+    /// positions follow commit order) and writes the message with its position.
+    pub(super) fn put_logged_message(
+        &self,
+        batch: &mut OwnedWriteBatch,
+        message: &Message,
+        created: bool,
+    ) -> StoreResult<LogEntry> {
+        let change = match created {
+            true => LogChange::of_new(message),
+            false => LogChange::Other,
+        };
+        let next = |head: Option<&LogEntry>, now| LogEntry::next(head, message.id, change, now);
+        let entry = self.append_to_log(batch, message.channel_id, next)?;
+        let mut stored = message.clone();
+        stored.seq = entry.seq;
+        stored.created_seq = match created {
+            true => entry.seq,
+            // As stored, whatever the caller's copy says (as Scylla's update leaves it).
+            false => self.message(message.channel_id, message.id)?.map_or(0, |m| m.created_seq),
+        };
+        let key = keys::message(message.channel_id, bucket_of(message.id), message.id);
+        batch.insert(&self.messages, &key[..], encode(&stored));
+        Ok(entry)
+    }
+
+    pub(super) fn put_message_change(
+        &self,
+        batch: &mut OwnedWriteBatch,
+        message: &Message,
+        at_ms: i64,
+    ) {
+        let change =
+            MessageChange { at_ms, channel_id: message.channel_id, message_id: message.id };
+        batch.insert(
+            &self.message_changes,
+            &keys::message_change(change_hour(at_ms), &change)[..],
+            &[][..],
+        );
+    }
+}
+
+#[async_trait]
+impl MessageStore for EmbeddedStore {
+    /// The message and its notifications are one durable write (one `fsync`).
+    async fn insert_message(
+        &self,
+        message: &Message,
+        notifications: &[Notification],
+    ) -> StoreResult<Inserted> {
+        let dedup_key = message
+            .client_msg_id
+            .as_deref()
+            .map(|id| keys::dedup(message.channel_id, &message.from, id));
+        self.write("insert_message", |t, batch| {
+            let now = switchboard_proto::ids::now_ms();
+            if let Some(key) = &dedup_key {
+                let seen = t.dedup.get(key)?.and_then(|v| keys::parse_dedup_value(&v));
+                if let Some((original, written_at)) = seen
+                    && now - written_at < DEDUP_TTL_MS
+                    && let Some(original) = t.message(message.channel_id, original)?
+                {
+                    return Ok(Inserted::Duplicate(Box::new(original)));
+                }
+                batch.insert(&t.dedup, key.clone(), &keys::dedup_value(message.id, now)[..]);
+            }
+            let bucket = bucket_of(message.id);
+            let entry = t.put_logged_message(batch, message, true)?;
+            // Sending marks read. The new entry is the log's head, past any marker, so the
+            // marker is written without reading it first.
+            let sent = ReadMarker { message_id: message.id, at: entry.point() };
+            t.put_read_marker(batch, message.channel_id, &message.from, &sent);
+            if let Some(to) = &message.to {
+                let key = keys::private_unread(message.channel_id, to, entry.seq);
+                batch.insert(&t.private_unread, key, &[][..]);
+            }
+            // Only a bucket's first message writes its index entry: rewriting it every time
+            // piles up versions of one key that every history read must step over.
+            let bucket_key = keys::message_bucket(message.channel_id, bucket);
+            if !t.message_buckets.contains_key(bucket_key.as_slice())? {
+                batch.insert(&t.message_buckets, &bucket_key[..], &[][..]);
+            }
+            t.put_message_change(batch, message, message.ts_ms);
+            for notification in notifications {
+                t.put_notification(batch, notification);
+            }
+            Ok(Inserted::New(entry))
+        })
+        .await
+    }
+
+    async fn get_message(
+        &self,
+        channel: ConversationId,
+        id: MessageId,
+    ) -> StoreResult<Option<Message>> {
+        self.read("get_message", |t| t.message(channel, id))
+    }
+
+    async fn update_message(&self, message: &Message, at_ms: i64) -> StoreResult<LogEntry> {
+        self.write("update_message", |t, batch| {
+            let entry = t.put_logged_message(batch, message, false)?;
+            t.put_message_change(batch, message, at_ms);
+            Ok(entry)
+        })
+        .await
+    }
+
+    async fn list_messages(
+        &self,
+        channel: ConversationId,
+        query: HistoryQuery,
+    ) -> StoreResult<Vec<Message>> {
+        self.read("list_messages", |t| {
+            let low = query.after.map_or(0, |after| after.saturating_add(1));
+            let high = query.before.map_or(u64::MAX, |before| before.saturating_sub(1));
+            let mut messages = Vec::new();
+            if low > high || query.limit == 0 {
+                return Ok(messages);
+            }
+            // Walk only the buckets that hold messages, per the bucket index.
+            let buckets = t.message_buckets.range(
+                &keys::message_bucket(channel, bucket_of(low))[..]
+                    ..=&keys::message_bucket(channel, bucket_of(high))[..],
+            );
+            let buckets: Box<dyn Iterator<Item = fjall::Guard>> = match query.direction {
+                Direction::NewestFirst => Box::new(buckets.rev()),
+                Direction::OldestFirst => Box::new(buckets),
+            };
+            for bucket in buckets {
+                let bucket = keys::bucket_number(&bucket.key()?);
+                let rows = t.messages.range(
+                    &keys::message(channel, bucket, low)[..]
+                        ..=&keys::message(channel, bucket, high)[..],
+                );
+                let rows: Box<dyn Iterator<Item = fjall::Guard>> = match query.direction {
+                    Direction::NewestFirst => Box::new(rows.rev()),
+                    Direction::OldestFirst => Box::new(rows),
+                };
+                for row in rows {
+                    let (_, value) = row.into_inner()?;
+                    messages.push(decode("messages", &value)?);
+                    if messages.len() == query.limit {
+                        return Ok(messages);
+                    }
+                }
+            }
+            Ok(messages)
+        })
+    }
+
+    async fn list_log(
+        &self,
+        channel: ConversationId,
+        after: u64,
+        limit: usize,
+    ) -> StoreResult<Vec<LogEntry>> {
+        self.read("list_log", |t| {
+            let Some(low) = after.checked_add(1) else { return Ok(Vec::new()) };
+            let rows = t
+                .conversation_log
+                .range(&keys::log(channel, low)[..]..=&keys::log(channel, u64::MAX)[..]);
+            let mut entries = Vec::new();
+            for row in rows.take(limit) {
+                let (key, value) = row.into_inner()?;
+                entries.push(parse_log_row(&key, &value)?);
+            }
+            Ok(unbroken_from(after, entries))
+        })
+    }
+
+    async fn log_head(&self, channel: ConversationId) -> StoreResult<Option<LogEntry>> {
+        self.read("log_head", |t| t.log_head(channel))
+    }
+
+    async fn list_message_changes(
+        &self,
+        hour: u32,
+        after: Option<MessageChange>,
+        limit: usize,
+    ) -> StoreResult<Vec<MessageChange>> {
+        self.read("list_message_changes", |t| {
+            let start = match &after {
+                Some(after) => Bound::Excluded(keys::message_change(hour, after).to_vec()),
+                None => Bound::Included(hour.to_be_bytes().to_vec()),
+            };
+            let end = Bound::Excluded((hour + 1).to_be_bytes().to_vec());
+            let mut changes = Vec::new();
+            for item in t.message_changes.range((start, end)).take(limit) {
+                let key = item.key()?;
+                changes.push(keys::parse_message_change(&key).ok_or_else(|| {
+                    StoreError::Corrupt {
+                        table: "message_changes",
+                        reason: format!("a key of {} bytes", key.len()),
+                    }
+                })?);
+            }
+            Ok(changes)
+        })
+    }
+}

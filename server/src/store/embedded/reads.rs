@@ -1,0 +1,132 @@
+//! Read markers and unread private messages in the embedded engine.
+
+use async_trait::async_trait;
+use fjall::OwnedWriteBatch;
+
+use super::{EmbeddedStore, Tables, keys};
+use crate::model::{ConversationId, MessageId, ReadMarker};
+use crate::store::{ReadStore, StoreError, StoreResult};
+
+impl Tables {
+    pub(super) fn read_marker(
+        &self,
+        channel: ConversationId,
+        user: &str,
+    ) -> StoreResult<Option<ReadMarker>> {
+        let value = self.read_markers.get(keys::member(channel, user))?;
+        value.map(|value| parse_marker_row(&value)).transpose()
+    }
+
+    /// Moves a read marker forward; returns it as it is now. The private messages it
+    /// passes stay in `private_unread` (counts look only past the marker) until
+    /// [`Tables::forget_private_unread`].
+    pub(super) fn advance_read_marker(
+        &self,
+        batch: &mut OwnedWriteBatch,
+        channel: ConversationId,
+        user: &str,
+        marker: ReadMarker,
+    ) -> StoreResult<ReadMarker> {
+        if let Some(current) = self.read_marker(channel, user)?
+            && marker.at.seq <= current.at.seq
+        {
+            return Ok(current);
+        }
+        self.put_read_marker(batch, channel, user, &marker);
+        Ok(marker)
+    }
+
+    pub(super) fn put_read_marker(
+        &self,
+        batch: &mut OwnedWriteBatch,
+        channel: ConversationId,
+        user: &str,
+        marker: &ReadMarker,
+    ) {
+        let value = keys::marker_value(marker);
+        batch.insert(&self.read_markers, keys::member(channel, user), &value[..]);
+    }
+
+    /// Removes the private messages to `user` up to position `seq`, read now.
+    pub(super) fn forget_private_unread(
+        &self,
+        batch: &mut OwnedWriteBatch,
+        channel: ConversationId,
+        user: &str,
+        seq: u64,
+    ) -> StoreResult<()> {
+        let read =
+            keys::private_unread(channel, user, 0)..=keys::private_unread(channel, user, seq);
+        for row in self.private_unread.range(read) {
+            batch.remove(&self.private_unread, row.key()?);
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl ReadStore for EmbeddedStore {
+    async fn advance_read_marker(
+        &self,
+        channel: ConversationId,
+        user: &str,
+        marker: ReadMarker,
+    ) -> StoreResult<ReadMarker> {
+        self.write("advance_read_marker", |t, batch| {
+            let now = t.advance_read_marker(batch, channel, user, marker)?;
+            t.forget_private_unread(batch, channel, user, now.at.seq)?;
+            Ok(now)
+        })
+        .await
+    }
+
+    async fn list_read_markers(
+        &self,
+        channel: ConversationId,
+    ) -> StoreResult<Vec<(String, MessageId)>> {
+        self.read("list_read_markers", |t| {
+            let mut markers = Vec::new();
+            for item in t.read_markers.prefix(keys::conversation(channel)) {
+                let (key, value) = item.into_inner()?;
+                let user = String::from_utf8_lossy(keys::member_user(&key)).into_owned();
+                markers.push((user, parse_marker_row(&value)?.message_id));
+            }
+            Ok(markers)
+        })
+    }
+
+    async fn get_read_marker(
+        &self,
+        channel: ConversationId,
+        user: &str,
+    ) -> StoreResult<Option<ReadMarker>> {
+        self.read("get_read_marker", |t| t.read_marker(channel, user))
+    }
+
+    async fn count_private_unread(
+        &self,
+        channel: ConversationId,
+        user: &str,
+        after: u64,
+        limit: usize,
+    ) -> StoreResult<usize> {
+        self.read("count_private_unread", |t| {
+            let Some(low) = after.checked_add(1) else { return Ok(0) };
+            let unread = keys::private_unread(channel, user, low)
+                ..=keys::private_unread(channel, user, u64::MAX);
+            let mut counted = 0;
+            for row in t.private_unread.range(unread).take(limit) {
+                row.key()?;
+                counted += 1;
+            }
+            Ok(counted)
+        })
+    }
+}
+
+pub(super) fn parse_marker_row(value: &[u8]) -> StoreResult<ReadMarker> {
+    keys::parse_marker(value).ok_or_else(|| StoreError::Corrupt {
+        table: "read_markers",
+        reason: format!("a {}-byte value", value.len()),
+    })
+}

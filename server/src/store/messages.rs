@@ -1,0 +1,93 @@
+//! Messages, each conversation's log of changes, and the change feed the search indexers
+//! follow. A message, its log entry and its change are written together.
+
+use async_trait::async_trait;
+
+use super::StoreResult;
+use crate::model::{ConversationId, LogEntry, Message, MessageChange, MessageId, Notification};
+
+/// Outcome of inserting a message that may carry an idempotency key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Inserted {
+    /// The message was new and is now stored, its creation at this log entry.
+    New(LogEntry),
+    /// A message with the same (channel, sender, client_msg_id) exists; here it is.
+    Duplicate(Box<Message>),
+}
+
+/// Which way a history scan walks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    NewestFirst,
+    OldestFirst,
+}
+
+/// A range of one conversation's messages: ids strictly between `after` and `before`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HistoryQuery {
+    pub before: Option<MessageId>,
+    pub after: Option<MessageId>,
+    pub direction: Direction,
+    pub limit: usize,
+}
+
+#[async_trait]
+pub trait MessageStore: Send + Sync {
+    /// Stores a message and the notifications it causes, unless its (channel, sender,
+    /// client_msg_id) was seen within the dedup window, in which case the original comes
+    /// back and nothing is written. The creation is appended to the conversation's log;
+    /// the stored message carries its position (`created_seq` and `seq`, whatever the
+    /// caller's copy says). Sending marks read: the author's read marker moves to the new
+    /// message. A private message is kept unread for its recipient until their marker
+    /// passes it (see [`ReadStore::count_private_unread`]).
+    ///
+    /// [`ReadStore::count_private_unread`]: super::ReadStore::count_private_unread
+    async fn insert_message(
+        &self,
+        message: &Message,
+        notifications: &[Notification],
+    ) -> StoreResult<Inserted>;
+
+    async fn get_message(
+        &self,
+        conversation: ConversationId,
+        id: MessageId,
+    ) -> StoreResult<Option<Message>>;
+
+    /// Overwrites a stored message (edits and deletes); `at_ms` is when, for the change feed.
+    /// The change is appended to the conversation's log, and the stored message's `seq` is
+    /// its position (its `created_seq` stays as stored).
+    async fn update_message(&self, message: &Message, at_ms: i64) -> StoreResult<LogEntry>;
+
+    /// Up to `query.limit` messages of a conversation in the query's range, in its direction.
+    async fn list_messages(
+        &self,
+        conversation: ConversationId,
+        query: HistoryQuery,
+    ) -> StoreResult<Vec<Message>>;
+
+    /// Up to `limit` entries of a conversation's log after position `after`, oldest first,
+    /// stopping before any entry whose predecessor is not visible yet (see
+    /// [`crate::model::unbroken_from`]).
+    async fn list_log(
+        &self,
+        conversation: ConversationId,
+        after: u64,
+        limit: usize,
+    ) -> StoreResult<Vec<LogEntry>>;
+
+    /// The newest entry of a conversation's log.
+    async fn log_head(&self, conversation: ConversationId) -> StoreResult<Option<LogEntry>>;
+
+    /// The change feed: up to `limit` changes of one hour (see [`change_hour`]) after
+    /// `after`, oldest first. Every insert and update of a message writes its change in the
+    /// same batch; changes are kept for a week.
+    ///
+    /// [`change_hour`]: crate::model::change_hour
+    async fn list_message_changes(
+        &self,
+        hour: u32,
+        after: Option<MessageChange>,
+        limit: usize,
+    ) -> StoreResult<Vec<MessageChange>>;
+}

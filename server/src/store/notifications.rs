@@ -1,0 +1,21 @@
+//! Notification records, per user, newest first.
+
+use async_trait::async_trait;
+
+use super::StoreResult;
+use crate::model::Notification;
+
+#[async_trait]
+pub trait NotificationStore: Send + Sync {
+    /// Writes notifications, new or changed (marked read).
+    async fn put_notifications(&self, notifications: &[Notification]) -> StoreResult<()>;
+
+    /// Up to `limit` of a user's notifications with ids below `before`, newest first.
+    async fn list_notifications(
+        &self,
+        org: &str,
+        user: &str,
+        before: u64,
+        limit: usize,
+    ) -> StoreResult<Vec<Notification>>;
+}

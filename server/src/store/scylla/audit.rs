@@ -1,0 +1,75 @@
+//! The audit log in the ScyllaDB engine.
+
+use async_trait::async_trait;
+use scylla::DeserializeRow;
+
+use super::ScyllaStore;
+use super::rows::{corrupt, to_i64};
+use super::statements::Statement;
+use crate::model::{AuditAction, AuditEntry, audit_day};
+use crate::store::{AuditStore, StoreResult};
+
+#[async_trait]
+impl AuditStore for ScyllaStore {
+    async fn append_audit(&self, entry: &AuditEntry) -> StoreResult<()> {
+        self.run(Statement::AuditInsert, AuditRow::values(entry)).await.map(|_| ())
+    }
+
+    async fn list_audit(
+        &self,
+        org: &str,
+        day: u32,
+        before: u64,
+        limit: usize,
+    ) -> StoreResult<Vec<AuditEntry>> {
+        let key = (org, day as i32, to_i64(before), limit.min(i32::MAX as usize) as i32);
+        let rows: Vec<AuditRow> = self.rows(Statement::AuditList, key).await?;
+        rows.into_iter().map(AuditRow::into_domain).collect()
+    }
+}
+
+#[derive(DeserializeRow)]
+pub(super) struct AuditRow {
+    id: i64,
+    org: String,
+    at_ms: i64,
+    actor: String,
+    action: String,
+    conversation_id: i64,
+    target: String,
+    detail: Option<String>,
+}
+
+#[allow(clippy::type_complexity)]
+impl AuditRow {
+    pub(super) fn values(
+        e: &AuditEntry,
+    ) -> (String, i32, i64, i64, String, &'static str, i64, String, String) {
+        (
+            e.org.clone(),
+            audit_day(e.at_ms) as i32,
+            to_i64(e.id),
+            e.at_ms,
+            e.actor.clone(),
+            e.action.name(),
+            to_i64(e.conversation_id),
+            e.target.clone(),
+            e.detail.clone(),
+        )
+    }
+
+    pub(super) fn into_domain(self) -> StoreResult<AuditEntry> {
+        let action = AuditAction::from_name(&self.action)
+            .ok_or_else(|| corrupt("audit", format!("unknown action `{}`", self.action)))?;
+        Ok(AuditEntry {
+            id: self.id as u64,
+            org: self.org,
+            at_ms: self.at_ms,
+            actor: self.actor,
+            action,
+            conversation_id: self.conversation_id as u64,
+            target: self.target,
+            detail: self.detail.unwrap_or_default(),
+        })
+    }
+}

@@ -1,0 +1,416 @@
+//! Messages, their buckets, idempotency keys and the change feed in the ScyllaDB engine.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use scylla::DeserializeRow;
+use scylla::statement::batch::BatchType;
+use scylla::value::MaybeUnset;
+
+use super::log::{LogRow, entry_from_row, log_hour, log_values};
+use super::rows::{corrupt, message_type, to_i64, unset_if_none};
+use super::statements::Statement;
+use super::{SETTLE_ATTEMPTS, ScyllaStore, rows};
+use crate::ids::bucket_of;
+use crate::model::{
+    Attachment, ConversationId, LogChange, LogEntry, Message, MessageChange, MessageId,
+    Notification, ReadMarker, change_hour, unbroken_from,
+};
+use crate::store::{
+    Direction, HistoryQuery, Inserted, MessageStore, NotificationStore, StoreError, StoreResult,
+};
+
+#[async_trait]
+impl MessageStore for ScyllaStore {
+    async fn insert_message(
+        &self,
+        message: &Message,
+        notifications: &[Notification],
+    ) -> StoreResult<Inserted> {
+        if let Some(key) = &message.client_msg_id {
+            let claim =
+                (to_i64(message.channel_id), message.from.clone(), key.clone(), to_i64(message.id));
+            let (won, current) = self.lwt(Statement::DedupClaim, claim).await?;
+            if !won {
+                let original = rows::id_column(&current, "message_id")?;
+                for _ in 0..SETTLE_ATTEMPTS {
+                    if let Some(original) = self.get_message(message.channel_id, original).await? {
+                        return Ok(Inserted::Duplicate(Box::new(original)));
+                    }
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                return Err(StoreError::Corrupt {
+                    table: "dedup",
+                    reason: format!("message {original} was claimed but never written"),
+                });
+            }
+        }
+        let bucket = bucket_of(message.id) as i32;
+        let change = LogChange::of_new(message);
+        let next = |head: Option<&LogEntry>, now| LogEntry::next(head, message.id, change, now);
+        let entry = self.next_log_entry(message.channel_id, next).await?;
+        let statements = [
+            Statement::MessageInsert,
+            Statement::MessageLogged,
+            Statement::BucketInsert,
+            Statement::ChangeInsert,
+            Statement::LogInsert,
+            Statement::LogHourInsert,
+        ];
+        let (log, log_hour) = log_values(message.channel_id, &entry);
+        let values = (
+            MessageRow::values(message),
+            MessageRow::logged_values(message, entry.seq),
+            (to_i64(message.channel_id), bucket),
+            change_values(message, message.ts_ms),
+            log,
+            log_hour,
+        );
+        self.batch(BatchType::Logged, &statements, values).await?;
+        // After the batch (a compare-and-set cannot be in one): until then, the author's
+        // own message counts as unread to them.
+        let sent = ReadMarker { message_id: message.id, at: entry.point() };
+        self.advance_marker(message.channel_id, &message.from, sent).await?;
+        if let Some(to) = &message.to {
+            let values = (to_i64(message.channel_id), to.as_str(), to_i64(entry.seq));
+            self.run(Statement::PrivateUnreadInsert, values).await?;
+        }
+        // Not in the batch: an `@all` can notify thousands, more than one batch may carry.
+        // Once the message is stored the send succeeds; notifications that cannot be
+        // written are lost, as they would be if the controller stopped here.
+        if let Err(error) = self.put_notifications(notifications).await {
+            tracing::error!(%error, message_id = message.id, "notifications not written");
+        }
+        Ok(Inserted::New(entry))
+    }
+
+    async fn get_message(
+        &self,
+        channel: ConversationId,
+        id: MessageId,
+    ) -> StoreResult<Option<Message>> {
+        let key = (to_i64(channel), bucket_of(id) as i32, to_i64(id));
+        let rows: Vec<MessageRow> = self.rows(Statement::MessageGet, key).await?;
+        rows.into_iter().next().map(MessageRow::into_domain).transpose()
+    }
+
+    async fn update_message(&self, m: &Message, at_ms: i64) -> StoreResult<LogEntry> {
+        let next = |head: Option<&LogEntry>, now| LogEntry::next(head, m.id, LogChange::Other, now);
+        let entry = self.next_log_entry(m.channel_id, next).await?;
+        let statements = [
+            Statement::MessageUpdate,
+            Statement::ChangeInsert,
+            Statement::LogInsert,
+            Statement::LogHourInsert,
+        ];
+        let (log, log_hour) = log_values(m.channel_id, &entry);
+        let values =
+            (MessageRow::update_values(m, entry.seq), change_values(m, at_ms), log, log_hour);
+        self.batch(BatchType::Logged, &statements, values).await?;
+        Ok(entry)
+    }
+
+    async fn list_messages(
+        &self,
+        channel: ConversationId,
+        query: HistoryQuery,
+    ) -> StoreResult<Vec<Message>> {
+        let low = query.after.map_or(0, |a| a.saturating_add(1));
+        let high =
+            query.before.map_or(i64::MAX as u64, |b| b.saturating_sub(1)).min(i64::MAX as u64);
+        let mut messages = Vec::new();
+        if low > high || query.limit == 0 {
+            return Ok(messages);
+        }
+        let (buckets, range) = match query.direction {
+            Direction::NewestFirst => (Statement::BucketRangeDesc, Statement::MessageRangeDesc),
+            Direction::OldestFirst => (Statement::BucketRangeAsc, Statement::MessageRangeAsc),
+        };
+        let span = (to_i64(channel), bucket_of(low) as i32, bucket_of(high) as i32);
+        let buckets: Vec<(i32,)> = self.rows(buckets, span).await?;
+        for (bucket,) in buckets {
+            let left = (query.limit - messages.len()) as i32;
+            let rows: Vec<MessageRow> = self
+                .rows(range, (to_i64(channel), bucket, to_i64(low), to_i64(high), left))
+                .await?;
+            for row in rows {
+                messages.push(row.into_domain()?);
+            }
+            if messages.len() >= query.limit {
+                break;
+            }
+        }
+        Ok(messages)
+    }
+
+    async fn list_log(
+        &self,
+        channel: ConversationId,
+        after: u64,
+        limit: usize,
+    ) -> StoreResult<Vec<LogEntry>> {
+        let Some(first) = after.checked_add(1) else { return Ok(Vec::new()) };
+        let hours: Vec<(i32,)> =
+            self.rows(Statement::LogHourRangeFrom, (to_i64(channel), log_hour(first))).await?;
+        let mut entries = Vec::new();
+        for (hour,) in hours {
+            if entries.len() >= limit {
+                break;
+            }
+            let left = (limit - entries.len()) as i32;
+            let rows: Vec<LogRow> = self
+                .rows(Statement::LogRangeAfter, (to_i64(channel), hour, to_i64(after), left))
+                .await?;
+            entries.extend(rows.into_iter().map(entry_from_row));
+        }
+        Ok(unbroken_from(after, entries))
+    }
+
+    /// The head, if its entry is in the log already; else the entry before it, which is.
+    async fn log_head(&self, channel: ConversationId) -> StoreResult<Option<LogEntry>> {
+        let Some(head) = self.head_row(channel).await? else { return Ok(None) };
+        if let Some(entry) = self.log_entry(channel, head.seq).await? {
+            return Ok(Some(entry));
+        }
+        if head.prev == 0 {
+            return Ok(None);
+        }
+        self.log_entry(channel, head.prev).await
+    }
+
+    /// Dedup keys expire by TTL; nothing to sweep.
+    async fn list_message_changes(
+        &self,
+        hour: u32,
+        after: Option<MessageChange>,
+        limit: usize,
+    ) -> StoreResult<Vec<MessageChange>> {
+        let limit = limit.min(i32::MAX as usize) as i32;
+        let rows: Vec<(i64, i64, i64)> = match after {
+            Some(a) => {
+                let key = (to_i64(a.channel_id), to_i64(a.message_id));
+                let values = (hour as i32, a.at_ms, key.0, key.1, limit);
+                self.rows(Statement::ChangeListAfter, values).await?
+            }
+            None => self.rows(Statement::ChangeListFrom, (hour as i32, limit)).await?,
+        };
+        Ok(rows
+            .into_iter()
+            .map(|(at_ms, channel, message)| MessageChange {
+                at_ms,
+                channel_id: channel as u64,
+                message_id: message as u64,
+            })
+            .collect())
+    }
+}
+
+#[derive(DeserializeRow)]
+pub(super) struct MessageRow {
+    channel_id: i64,
+    message_id: i64,
+    sender: String,
+    recipient: Option<String>,
+    kind: String,
+    data: Option<String>,
+    ts_ms: i64,
+    parent_id: Option<i64>,
+    edited_at_ms: Option<i64>,
+    deleted: Option<bool>,
+    custom_fields: Option<HashMap<String, String>>,
+    client_msg_id: Option<String>,
+    attachment: Option<Vec<u8>>,
+    mentions: Option<Vec<String>>,
+    deleted_by: Option<String>,
+    created_seq: Option<i64>,
+    seq: Option<i64>,
+}
+
+pub(super) type MessageValues = (
+    i64,
+    i32,
+    i64,
+    String,
+    MaybeUnset<String>,
+    &'static str,
+    String,
+    i64,
+    MaybeUnset<i64>,
+    MaybeUnset<i64>,
+    bool,
+    MaybeUnset<HashMap<String, String>>,
+    MaybeUnset<String>,
+    MaybeUnset<Vec<u8>>,
+    MaybeUnset<Vec<String>>,
+);
+
+/// A message's attachment metadata as its column holds it.
+pub(super) fn attachment_blob(attachment: &Option<Box<Attachment>>) -> Option<Vec<u8>> {
+    attachment.as_ref().map(|a| rmp_serde::to_vec_named(a).expect("attachments serialize"))
+}
+
+impl MessageRow {
+    /// Values for `message_insert`: optional columns left unset, never written as null.
+    pub(super) fn values(m: &Message) -> MessageValues {
+        let fields = (!m.custom_fields.is_empty())
+            .then(|| m.custom_fields.iter().map(|(k, v)| (k.clone(), v.clone())).collect());
+        (
+            to_i64(m.channel_id),
+            bucket_of(m.id) as i32,
+            to_i64(m.id),
+            m.from.clone(),
+            unset_if_none(m.to.clone()),
+            m.kind.name(),
+            m.data.clone(),
+            m.ts_ms,
+            unset_if_none(m.parent_id.map(to_i64)),
+            unset_if_none(m.edited_at_ms),
+            m.deleted,
+            unset_if_none(fields),
+            unset_if_none(m.client_msg_id.clone()),
+            unset_if_none(attachment_blob(&m.attachment)),
+            unset_if_none((!m.mentions.is_empty()).then(|| m.mentions.clone())),
+        )
+    }
+
+    /// Values for `message_logged`: a new message's log positions.
+    pub(super) fn logged_values(m: &Message, seq: u64) -> (i64, i64, i64, i32, i64) {
+        (to_i64(seq), to_i64(seq), to_i64(m.channel_id), bucket_of(m.id) as i32, to_i64(m.id))
+    }
+
+    /// Values for `message_update` (edits and deletes), at log position `seq`.
+    #[allow(clippy::type_complexity)]
+    pub(super) fn update_values(
+        m: &Message,
+        seq: u64,
+    ) -> (
+        String,
+        MaybeUnset<i64>,
+        bool,
+        HashMap<String, String>,
+        Option<Vec<u8>>,
+        Vec<String>,
+        MaybeUnset<String>,
+        i64,
+        i64,
+        i32,
+        i64,
+    ) {
+        let fields = m.custom_fields.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        (
+            m.data.clone(),
+            unset_if_none(m.edited_at_ms),
+            m.deleted,
+            fields,
+            attachment_blob(&m.attachment),
+            m.mentions.clone(),
+            unset_if_none(m.deleted_by.clone()),
+            to_i64(seq),
+            to_i64(m.channel_id),
+            bucket_of(m.id) as i32,
+            to_i64(m.id),
+        )
+    }
+
+    pub(super) fn into_domain(self) -> StoreResult<Message> {
+        Ok(Message {
+            id: self.message_id as u64,
+            channel_id: self.channel_id as u64,
+            from: self.sender,
+            to: self.recipient,
+            kind: message_type(&self.kind)?,
+            data: self.data.unwrap_or_default(),
+            ts_ms: self.ts_ms,
+            parent_id: self.parent_id.map(|id| id as u64),
+            edited_at_ms: self.edited_at_ms,
+            deleted: self.deleted.unwrap_or(false),
+            custom_fields: self.custom_fields.unwrap_or_default().into_iter().collect(),
+            client_msg_id: self.client_msg_id,
+            mentions: self.mentions.unwrap_or_default(),
+            attachment: self
+                .attachment
+                .map(|blob| rmp_serde::from_slice(&blob))
+                .transpose()
+                .map_err(|e| corrupt("messages", format!("attachment: {e}")))?,
+            deleted_by: self.deleted_by,
+            created_seq: self.created_seq.map_or(0, |seq| seq as u64),
+            seq: self.seq.map_or(0, |seq| seq as u64),
+        })
+    }
+}
+
+/// The `change_insert` values of a change to `m` at `at_ms`.
+pub(super) fn change_values(m: &Message, at_ms: i64) -> (i32, i64, i64, i64) {
+    (change_hour(at_ms) as i32, at_ms, to_i64(m.channel_id), to_i64(m.id))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::model::{Attachment, AttachmentState, MessageType};
+
+    #[test]
+    fn a_message_becomes_a_row_and_back() {
+        let message = Message {
+            id: crate::ids::first_id_at(crate::ids::EPOCH_MS + 123_456_789),
+            channel_id: 42,
+            from: "alice".into(),
+            to: Some("bob".into()),
+            kind: MessageType::Text,
+            data: "hi".into(),
+            ts_ms: 7,
+            parent_id: Some(3),
+            edited_at_ms: None,
+            deleted: false,
+            custom_fields: BTreeMap::from([("k".to_string(), "v".to_string())]),
+            client_msg_id: Some("c".into()),
+            attachment: Some(Box::new(Attachment {
+                id: 5,
+                org: "acme".into(),
+                channel_id: 42,
+                uploader: "alice".into(),
+                filename: "a.png".into(),
+                content_type: "image/png".into(),
+                size: 10,
+                dimensions: Some((3, 2)),
+                state: AttachmentState::Complete,
+                multipart: None,
+                created_at_ms: 1,
+                expires_at_ms: 2,
+                message_id: Some(6),
+            })),
+            mentions: vec!["bob".into()],
+            deleted_by: None,
+            created_seq: 11,
+            seq: 12,
+        };
+        let values = MessageRow::values(&message);
+        let MaybeUnset::Set(attachment) = values.13.clone() else { panic!("attachment unset") };
+        let MaybeUnset::Set(mentions) = values.14.clone() else { panic!("mentions unset") };
+        assert_eq!(values.1, bucket_of(message.id) as i32, "partitioned by the id's bucket");
+        assert!(matches!(values.9, MaybeUnset::Unset), "a missing edit time is not written");
+        let row = MessageRow {
+            channel_id: values.0,
+            message_id: values.2,
+            sender: values.3.clone(),
+            recipient: Some("bob".into()),
+            kind: values.5.to_string(),
+            data: Some(values.6.clone()),
+            ts_ms: values.7,
+            parent_id: Some(3),
+            edited_at_ms: None,
+            deleted: Some(false),
+            custom_fields: Some(HashMap::from([("k".to_string(), "v".to_string())])),
+            client_msg_id: Some("c".into()),
+            attachment: Some(attachment),
+            mentions: Some(mentions),
+            deleted_by: None,
+            created_seq: Some(11),
+            seq: Some(12),
+        };
+        assert_eq!(row.into_domain().unwrap(), message);
+    }
+}

@@ -1,0 +1,83 @@
+//! Notification records in the ScyllaDB engine.
+
+use async_trait::async_trait;
+use scylla::DeserializeRow;
+
+use super::ScyllaStore;
+use super::rows::{corrupt, to_i64};
+use super::statements::Statement;
+use crate::model::{Notification, NotificationReason};
+use crate::store::{NotificationStore, StoreResult};
+
+#[async_trait]
+impl NotificationStore for ScyllaStore {
+    async fn put_notifications(&self, notifications: &[Notification]) -> StoreResult<()> {
+        for n in notifications {
+            self.run(Statement::NotificationInsert, NotificationRow::values(n)).await?;
+        }
+        Ok(())
+    }
+
+    async fn list_notifications(
+        &self,
+        org: &str,
+        user: &str,
+        before: u64,
+        limit: usize,
+    ) -> StoreResult<Vec<Notification>> {
+        let key = (org, user, to_i64(before), limit.min(i32::MAX as usize) as i32);
+        let rows: Vec<NotificationRow> = self.rows(Statement::NotificationList, key).await?;
+        rows.into_iter().map(NotificationRow::into_domain).collect()
+    }
+}
+
+#[derive(DeserializeRow)]
+pub(super) struct NotificationRow {
+    id: i64,
+    org: String,
+    user_id: String,
+    conversation_id: i64,
+    message_id: i64,
+    sender: String,
+    reason: String,
+    preview: Option<String>,
+    created_at_ms: i64,
+    read: Option<bool>,
+}
+
+#[allow(clippy::type_complexity)]
+impl NotificationRow {
+    pub(super) fn values(
+        n: &Notification,
+    ) -> (String, String, i64, i64, i64, String, &'static str, String, i64, bool) {
+        (
+            n.org.clone(),
+            n.user.clone(),
+            to_i64(n.id),
+            to_i64(n.conversation_id),
+            to_i64(n.message_id),
+            n.from.clone(),
+            n.reason.name(),
+            n.preview.clone(),
+            n.created_at_ms,
+            n.read,
+        )
+    }
+
+    pub(super) fn into_domain(self) -> StoreResult<Notification> {
+        let reason = NotificationReason::from_name(&self.reason)
+            .ok_or_else(|| corrupt("notifications", format!("unknown reason `{}`", self.reason)))?;
+        Ok(Notification {
+            id: self.id as u64,
+            org: self.org,
+            user: self.user_id,
+            conversation_id: self.conversation_id as u64,
+            message_id: self.message_id as u64,
+            from: self.sender,
+            reason,
+            preview: self.preview.unwrap_or_default(),
+            created_at_ms: self.created_at_ms,
+            read: self.read.unwrap_or(false),
+        })
+    }
+}
