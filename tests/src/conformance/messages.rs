@@ -1,0 +1,190 @@
+//! Messages: idempotent inserts, history across buckets, edits, the change feed.
+
+use std::sync::Arc;
+
+use switchboard_server::ids::EPOCH_MS;
+use switchboard_server::model::{Message, MessageChange, Role, change_hour};
+use switchboard_server::store::{Direction, HistoryQuery, Inserted, Store};
+
+use super::{duplicate_of, id_in, is_new, message, team, unpositioned};
+
+async fn seed_buckets(store: &Arc<dyn Store>, channel: u64) -> Vec<u64> {
+    team(store, channel, &[("a", Role::Owner)]).await;
+    let mut ids = Vec::new();
+    for bucket in [0, 1, 5, 6] {
+        for n in 0..3 {
+            let id = id_in(bucket, 1 + n);
+            store.insert_message(&message(channel, id, "a", None), &[]).await.unwrap();
+            ids.push(id);
+        }
+    }
+    ids
+}
+
+pub async fn retried_messages_return_the_original(store: Arc<dyn Store>) {
+    team(&store, 5, &[("a", Role::Owner), ("b", Role::Member)]).await;
+    let original = message(5, id_in(0, 1), "a", Some("k"));
+    assert!(is_new(store.insert_message(&original, &[]).await.unwrap()));
+    let retry = message(5, id_in(0, 2), "a", Some("k"));
+    assert_eq!(duplicate_of(store.insert_message(&retry, &[]).await.unwrap()), original);
+    let other_sender = message(5, id_in(0, 3), "b", Some("k"));
+    assert!(is_new(store.insert_message(&other_sender, &[]).await.unwrap()));
+    let no_key = message(5, id_in(0, 4), "a", None);
+    assert!(is_new(store.insert_message(&no_key, &[]).await.unwrap()));
+    assert_eq!(store.get_message(5, retry.id).await.unwrap(), None, "the retry wrote nothing");
+}
+
+pub async fn concurrent_retries_store_one_message(store: Arc<dyn Store>) {
+    team(&store, 6, &[("a", Role::Owner)]).await;
+    let mut racers = Vec::new();
+    for i in 0..16 {
+        let store = store.clone();
+        racers.push(tokio::spawn(async move {
+            store
+                .insert_message(&message(6, id_in(0, 10 + i), "a", Some("same")), &[])
+                .await
+                .unwrap()
+        }));
+    }
+    let mut new = 0;
+    for racer in racers {
+        new += usize::from(is_new(racer.await.unwrap()));
+    }
+    assert_eq!(new, 1);
+    let all =
+        HistoryQuery { before: None, after: None, direction: Direction::NewestFirst, limit: 100 };
+    assert_eq!(store.list_messages(6, all).await.unwrap().len(), 1);
+}
+
+pub async fn history_walks_buckets_in_both_directions(store: Arc<dyn Store>) {
+    let ids = seed_buckets(&store, 7).await;
+    let query = |direction, limit| HistoryQuery { before: None, after: None, direction, limit };
+    let newest: Vec<u64> = store
+        .list_messages(7, query(Direction::NewestFirst, 100))
+        .await
+        .unwrap()
+        .iter()
+        .map(|m| m.id)
+        .collect();
+    let mut expected = ids.clone();
+    expected.reverse();
+    assert_eq!(newest, expected);
+    let oldest: Vec<u64> = store
+        .list_messages(7, query(Direction::OldestFirst, 100))
+        .await
+        .unwrap()
+        .iter()
+        .map(|m| m.id)
+        .collect();
+    assert_eq!(oldest, ids);
+    assert_eq!(store.list_messages(7, query(Direction::NewestFirst, 4)).await.unwrap().len(), 4);
+}
+
+pub async fn history_ranges_are_exclusive_and_limited(store: Arc<dyn Store>) {
+    let ids = seed_buckets(&store, 8).await;
+    let range = |before, after, direction, limit| HistoryQuery { before, after, direction, limit };
+    let got = |q| {
+        let store = store.clone();
+        async move { store.list_messages(8, q).await.unwrap().iter().map(|m| m.id).collect::<Vec<_>>() }
+    };
+    assert_eq!(
+        got(range(Some(ids[5]), Some(ids[1]), Direction::NewestFirst, 100)).await,
+        [ids[4], ids[3], ids[2]]
+    );
+    assert_eq!(got(range(None, Some(ids[8]), Direction::OldestFirst, 2)).await, [ids[9], ids[10]]);
+    assert_eq!(got(range(Some(ids[3]), None, Direction::NewestFirst, 2)).await, [ids[2], ids[1]]);
+    assert!(got(range(Some(ids[0]), None, Direction::NewestFirst, 10)).await.is_empty());
+    assert!(got(range(None, Some(ids[11]), Direction::OldestFirst, 10)).await.is_empty());
+    assert!(
+        store
+            .list_messages(999, range(None, None, Direction::NewestFirst, 10))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+pub async fn edits_and_deletes_are_read_back(store: Arc<dyn Store>) {
+    team(&store, 9, &[("a", Role::Owner)]).await;
+    let mut m = message(9, id_in(2, 5), "a", Some("e"));
+    store.insert_message(&m, &[]).await.unwrap();
+    m.data = "edited".into();
+    m.edited_at_ms = Some(EPOCH_MS + 10);
+    store.update_message(&m, EPOCH_MS + 10).await.unwrap();
+    assert_eq!(store.get_message(9, m.id).await.unwrap().map(unpositioned), Some(m.clone()));
+    m.deleted = true;
+    m.deleted_by = Some("a".into());
+    m.data.clear();
+    store.update_message(&m, EPOCH_MS + 20).await.unwrap();
+    let all =
+        HistoryQuery { before: None, after: None, direction: Direction::NewestFirst, limit: 10 };
+    let listed = store.list_messages(9, all).await.unwrap();
+    assert_eq!(listed.into_iter().map(unpositioned).collect::<Vec<_>>(), vec![m.clone()]);
+    let retry = message(9, id_in(2, 6), "a", Some("e"));
+    assert_eq!(duplicate_of(store.insert_message(&retry, &[]).await.unwrap()), m);
+}
+
+pub async fn concurrent_writers_lose_nothing(store: Arc<dyn Store>) {
+    team(&store, 30, &[("a", Role::Owner)]).await;
+    let mut writers = Vec::new();
+    for w in 0..8i64 {
+        let store = store.clone();
+        writers.push(tokio::spawn(async move {
+            for n in 0..40 {
+                let id = id_in(w % 3, 100 + w * 1000 + n);
+                store
+                    .insert_message(&message(30, id, "a", Some(&format!("{w}-{n}"))), &[])
+                    .await
+                    .unwrap();
+            }
+        }));
+    }
+    for writer in writers {
+        writer.await.unwrap();
+    }
+    let all =
+        HistoryQuery { before: None, after: None, direction: Direction::OldestFirst, limit: 1000 };
+    let ids: Vec<u64> = store.list_messages(30, all).await.unwrap().iter().map(|m| m.id).collect();
+    assert_eq!(ids.len(), 320);
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "ordered by id");
+}
+
+pub async fn message_changes_follow_inserts_and_updates(store: Arc<dyn Store>) {
+    team(&store, 30, &[("a", Role::Owner)]).await;
+    // A region of time no other case writes in: bucket 700, a minute into an hour.
+    let first = message(30, id_in(700, 60_000), "a", Some("k"));
+    let second = message(30, id_in(700, 60_001), "a", None);
+    let hour = change_hour(first.ts_ms);
+    store.insert_message(&second, &[]).await.unwrap();
+    store.insert_message(&first, &[]).await.unwrap();
+    let retry = message(30, id_in(700, 60_002), "a", Some("k"));
+    assert!(matches!(store.insert_message(&retry, &[]).await.unwrap(), Inserted::Duplicate(_)));
+    let edited_at = first.ts_ms + 5;
+    store.update_message(&first, edited_at).await.unwrap();
+    let change = |at_ms, m: &Message| MessageChange { at_ms, channel_id: 30, message_id: m.id };
+    let expected =
+        [change(first.ts_ms, &first), change(second.ts_ms, &second), change(edited_at, &first)];
+    assert_eq!(
+        store.list_message_changes(hour, None, 10).await.unwrap(),
+        expected,
+        "a retry adds none"
+    );
+    assert_eq!(
+        store.list_message_changes(hour, Some(expected[0]), 1).await.unwrap(),
+        [expected[1]]
+    );
+    assert!(store.list_message_changes(hour, Some(expected[2]), 10).await.unwrap().is_empty());
+    assert!(store.list_message_changes(hour + 1, None, 10).await.unwrap().is_empty());
+}
+
+pub async fn housekeeping_keeps_live_data(store: Arc<dyn Store>) {
+    team(&store, 40, &[("a", Role::Owner)]).await;
+    let original = message(40, id_in(0, 1), "a", Some("fresh"));
+    store.insert_message(&original, &[]).await.unwrap();
+    store.maintain().await.unwrap();
+    store.flush().await.unwrap();
+    // a key inside its window still answers with the original after housekeeping
+    let retry = message(40, id_in(0, 2), "a", Some("fresh"));
+    assert_eq!(duplicate_of(store.insert_message(&retry, &[]).await.unwrap()), original);
+    assert_eq!(store.get_message(40, original.id).await.unwrap().map(unpositioned), Some(original));
+}

@@ -1,0 +1,159 @@
+//! The Store conformance suite: every behaviour the controller relies on, written once
+//! against the `Store` traits, one file per aggregate. Each engine instantiates it with
+//! [`store_conformance_suite!`](crate::store_conformance_suite), which makes each case a
+//! test named `<engine>::<aggregate>::<case>`; the embedded engine's results are the
+//! reference.
+
+pub mod attachments;
+pub mod audit;
+pub mod conversations;
+pub mod log;
+pub mod members;
+pub mod messages;
+pub mod notifications;
+pub mod reads;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use switchboard_server::ids::{BUCKET_MS, EPOCH_MS, first_id_at};
+use switchboard_server::model::{
+    Conversation, Kind, LogPoint, Member, Message, MessageType, ReadMarker, Role, Visibility,
+};
+use switchboard_server::store::{Inserted, Store};
+
+/// An engine under test: its store, and whatever must live as long as it (a temp dir).
+pub struct Engine {
+    pub store: Arc<dyn Store>,
+    pub keep: Box<dyn std::any::Any + Send>,
+}
+
+/// Runs each case as its own test for one engine:
+/// `store_conformance_suite!(name, crate::factory)` where `factory()` is an async fn
+/// returning `Option<Engine>` (None: that engine is not configured here; the test says so
+/// and passes).
+#[macro_export]
+macro_rules! store_conformance_suite {
+    ($engine:ident, $make:path) => {
+        mod $engine {
+            $crate::store_conformance_suite!(@aggregate $make; conversations: conversations_round_trip, direct_conversations_are_one_per_pair_even_when_racing, self_conversations_are_one_per_user);
+            $crate::store_conformance_suite!(@aggregate $make; members: members_are_listed_added_and_removed, roles_change_only_from_the_expected_role, ownership_moves_only_from_the_owner, users_conversations_page_by_id, members_keep_where_they_joined, mutes_and_read_markers_are_per_member);
+            $crate::store_conformance_suite!(@aggregate $make; messages: retried_messages_return_the_original, concurrent_retries_store_one_message, history_walks_buckets_in_both_directions, history_ranges_are_exclusive_and_limited, edits_and_deletes_are_read_back, concurrent_writers_lose_nothing, message_changes_follow_inserts_and_updates, housekeeping_keeps_live_data);
+            $crate::store_conformance_suite!(@aggregate $make; log: the_log_orders_and_chains_every_change, concurrent_changes_take_distinct_chained_positions, the_log_counts_messages_for_everyone, a_removal_takes_its_place_in_the_log);
+            $crate::store_conformance_suite!(@aggregate $make; reads: read_markers_only_move_forward, sending_marks_read, private_messages_stay_unread_until_the_marker_passes);
+            $crate::store_conformance_suite!(@aggregate $make; notifications: notifications_are_per_user_newest_first_and_rewritable, a_messages_notifications_are_stored_with_it_and_not_again_for_a_retry);
+            $crate::store_conformance_suite!(@aggregate $make; attachments: attachments_round_trip_with_their_messages, an_attachment_is_claimed_by_one_message, pending_uploads_are_listed_until_done);
+            $crate::store_conformance_suite!(@aggregate $make; audit: audit_entries_are_listed_per_org_and_day_newest_first);
+        }
+    };
+    (@aggregate $make:path; $aggregate:ident: $($case:ident),*) => {
+        mod $aggregate {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    match $make().await {
+                        Some(engine) => {
+                            $crate::conformance::$aggregate::$case(engine.store.clone()).await;
+                            drop(engine);
+                        }
+                        None => eprintln!("skipped: engine not configured"),
+                    }
+                }
+            )*
+        }
+    };
+}
+
+fn conversation(id: u64, org: &str, kind: Kind) -> Conversation {
+    Conversation {
+        id,
+        org: org.into(),
+        kind,
+        name: format!("c{id}"),
+        icon: String::new(),
+        archived: false,
+        meta_tags: vec!["a".into()],
+        owner: "owner".into(),
+        created_at_ms: EPOCH_MS,
+        restricted: false,
+        visibility: Visibility::Private,
+        member_count: 0,
+    }
+}
+
+fn member(user: &str, role: Role) -> Member {
+    Member {
+        user_id: user.into(),
+        role,
+        joined_at_ms: EPOCH_MS + 1,
+        muted: false,
+        joined: LogPoint::default(),
+    }
+}
+
+/// A read marker on message `id` at log position `seq`, where the count was `count`.
+fn marker(id: u64, seq: u64, count: u64) -> ReadMarker {
+    ReadMarker { message_id: id, at: LogPoint { seq, count } }
+}
+
+fn message(channel: u64, id: u64, from: &str, key: Option<&str>) -> Message {
+    Message {
+        id,
+        channel_id: channel,
+        from: from.into(),
+        to: None,
+        kind: MessageType::Text,
+        data: format!("m{id}"),
+        ts_ms: switchboard_server::ids::timestamp_ms(id),
+        parent_id: None,
+        edited_at_ms: None,
+        deleted: false,
+        custom_fields: BTreeMap::new(),
+        client_msg_id: key.map(String::from),
+        attachment: None,
+        mentions: Vec::new(),
+        deleted_by: None,
+        created_seq: 0,
+        seq: 0,
+    }
+}
+
+/// A message as read back, without the log positions the store gave it.
+fn unpositioned(message: Message) -> Message {
+    Message { created_seq: 0, seq: 0, ..message }
+}
+
+/// The original a retried insert answered with, without its log positions.
+fn duplicate_of(inserted: Inserted) -> Message {
+    match inserted {
+        Inserted::Duplicate(original) => unpositioned(*original),
+        Inserted::New(entry) => panic!("the retry was stored anew, at {entry:?}"),
+    }
+}
+
+fn is_new(inserted: Inserted) -> bool {
+    matches!(inserted, Inserted::New(_))
+}
+
+/// An id in `bucket`, `n` ms into it.
+fn id_in(bucket: i64, n: i64) -> u64 {
+    first_id_at(EPOCH_MS + bucket * BUCKET_MS + n)
+}
+
+async fn team(store: &Arc<dyn Store>, id: u64, users: &[(&str, Role)]) -> Conversation {
+    let members: Vec<Member> = users.iter().map(|(u, r)| member(u, *r)).collect();
+    let c = conversation(id, "acme", Kind::Group);
+    store.create_conversation(&c, &members).await.unwrap();
+    store.get_conversation(id).await.unwrap().unwrap()
+}
+
+/// A conversation id no other case (or earlier run on a shared keyspace) has used.
+fn fresh_channel() -> u64 {
+    switchboard_proto::ids::now_us() ^ (rand_tag() << 52)
+}
+
+fn rand_tag() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed) % 2048
+}

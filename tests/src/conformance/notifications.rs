@@ -1,0 +1,66 @@
+//! Notification records.
+
+use std::sync::Arc;
+
+use switchboard_server::ids::EPOCH_MS;
+use switchboard_server::model::{Message, Notification, NotificationReason};
+use switchboard_server::store::Store;
+
+use super::{duplicate_of, id_in, is_new, message};
+
+fn notification(org: &str, user: &str, id: u64, conversation: u64) -> Notification {
+    Notification {
+        id,
+        org: org.into(),
+        user: user.into(),
+        conversation_id: conversation,
+        message_id: id + 1,
+        from: "author".into(),
+        reason: NotificationReason::Mention,
+        preview: format!("n{id}"),
+        created_at_ms: EPOCH_MS + id as i64,
+        read: false,
+    }
+}
+
+pub async fn notifications_are_per_user_newest_first_and_rewritable(store: Arc<dyn Store>) {
+    let written = [
+        notification("acme", "bob", 1, 40),
+        notification("acme", "bob", 3, 41),
+        notification("acme", "bob", 2, 40),
+        notification("acme", "carol", 4, 40),
+        notification("other", "bob", 5, 40),
+    ];
+    store.put_notifications(&written).await.unwrap();
+    let ids = |list: Vec<Notification>| list.into_iter().map(|n| n.id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(store.list_notifications("acme", "bob", u64::MAX, 10).await.unwrap()),
+        [3, 2, 1]
+    );
+    assert_eq!(ids(store.list_notifications("acme", "bob", 3, 1).await.unwrap()), [2]);
+    assert_eq!(ids(store.list_notifications("other", "bob", u64::MAX, 10).await.unwrap()), [5]);
+    let read = Notification { read: true, ..written[1].clone() };
+    store.put_notifications(std::slice::from_ref(&read)).await.unwrap();
+    let listed = store.list_notifications("acme", "bob", u64::MAX, 1).await.unwrap();
+    assert_eq!(listed, [read], "a rewrite replaces the notification");
+}
+
+pub async fn a_messages_notifications_are_stored_with_it_and_not_again_for_a_retry(
+    store: Arc<dyn Store>,
+) {
+    let sent = message(43, id_in(0, 1), "author", Some("once"));
+    let caused = [notification("acme", "bob", 50, 43), notification("acme", "carol", 51, 43)];
+    assert!(is_new(store.insert_message(&sent, &caused).await.unwrap()));
+    let retry = Message { id: id_in(0, 2), ..sent.clone() };
+    let again = [notification("acme", "bob", 52, 43)];
+    let outcome = store.insert_message(&retry, &again).await.unwrap();
+    assert_eq!(duplicate_of(outcome), sent);
+    assert_eq!(
+        store.list_notifications("acme", "bob", u64::MAX, 10).await.unwrap(),
+        [caused[0].clone()]
+    );
+    assert_eq!(
+        store.list_notifications("acme", "carol", u64::MAX, 10).await.unwrap(),
+        [caused[1].clone()]
+    );
+}
