@@ -8,7 +8,7 @@ use crate::auth::Caller;
 use crate::error::{ChatError, ChatResult};
 use crate::ids::IdGenerator;
 use crate::model::{AuditAction, AuditEntry, ConversationId, audit_day};
-use crate::store::Store;
+use crate::store::AuditStore;
 
 /// Default and largest page of ListAudit.
 const AUDIT_PAGE: (usize, usize) = (100, 1000);
@@ -31,7 +31,7 @@ pub struct AuditQuery {
 
 /// Writes and reads the audit log.
 pub struct Audit {
-    pub(super) store: Arc<dyn Store>,
+    pub(super) store: Arc<dyn AuditStore>,
     pub(super) ids: Arc<IdGenerator>,
 }
 

@@ -7,12 +7,12 @@ use crate::auth::{Caller, OrgUser};
 use crate::bus::PresenceBoard;
 use crate::error::{ChatError, ChatResult};
 use crate::realtime::{Events, PresenceTracker, RelayId};
-use crate::store::Store;
+use crate::store::MemberStore;
 use crate::validate::{self, Violations};
 
 /// Who is online: via this controller's relays, and anywhere in the cluster.
 pub struct Presence {
-    pub(super) store: Arc<dyn Store>,
+    pub(super) store: Arc<dyn MemberStore>,
     /// Who is online via this controller's relays.
     pub(super) tracker: PresenceTracker,
     /// Who is online anywhere in the cluster.
