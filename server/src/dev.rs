@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use rand::Rng;
 
 use crate::config::Config;
+use crate::error::ConfigError;
 
 /// Name of the dev signing secret inside the data directory.
 pub const DEV_SECRET_FILE: &str = "dev-secret";
@@ -34,12 +35,18 @@ pub fn ensure_secret(data_dir: &Path, name: &str) -> std::io::Result<PathBuf> {
 
 /// The dev configuration: defaults and env overrides, with the dev secrets for auth and
 /// for the relay.
-pub fn dev_config(data_dir: PathBuf) -> anyhow::Result<Config> {
+pub fn dev_config(data_dir: PathBuf) -> Result<Config, ConfigError> {
     // Env overrides apply too, so that SWITCHBOARD_DATA_DIR works in dev as well.
     let mut config = Config::read(None)?;
     config.data_dir = data_dir;
-    config.auth.hs256_secret_file = Some(ensure_secret(&config.data_dir, DEV_SECRET_FILE)?);
-    config.cluster.secret_file = Some(ensure_secret(&config.data_dir, CLUSTER_SECRET_FILE)?);
+    let secret = |name: &str| {
+        ensure_secret(&config.data_dir, name).map_err(|e| ConfigError::Invalid {
+            key: "data_dir",
+            reason: format!("cannot create {name} in {}: {e}", config.data_dir.display()),
+        })
+    };
+    config.auth.hs256_secret_file = Some(secret(DEV_SECRET_FILE)?);
+    config.cluster.secret_file = Some(secret(CLUSTER_SECRET_FILE)?);
     config.validate()?;
     Ok(config)
 }
