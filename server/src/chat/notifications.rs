@@ -3,7 +3,7 @@
 //! record, which push delivery (the webhook) carries on. Muted conversations notify only
 //! `@user` mentions. Also the per-conversation unread counts of ListConversations.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use super::{Presence, as_member};
@@ -115,41 +115,27 @@ impl Notifications {
         self.push.deliver(notifications);
     }
 
-    /// Who a message concerns, and why: its `@user` mentions; every member (not muted) for
-    /// `@all`, those online for `@here`; the other member of a DM. Never the author; only
-    /// the recipient of a private message.
+    /// Who a message concerns, and why (see [`targets`]): reads the members only for a DM,
+    /// `@all` or `@here`, and who is online only for `@here`.
     async fn concerned(
         &self,
         conversation: &Conversation,
         message: &Message,
     ) -> ChatResult<BTreeMap<String, NotificationReason>> {
-        let mut reasons: BTreeMap<String, NotificationReason> = BTreeMap::new();
         let everyone = message.mentions.iter().any(|m| m == MENTION_ALL || m == MENTION_HERE);
-        if conversation.kind == Kind::Direct || everyone {
-            let only_online = !message.mentions.iter().any(|m| m == MENTION_ALL)
-                && conversation.kind != Kind::Direct;
-            let reason = match conversation.kind {
-                Kind::Direct => NotificationReason::Direct,
-                _ => NotificationReason::MentionAll,
-            };
-            for member in self.all_members(conversation.id).await? {
-                if member.muted || member.user_id == message.from {
-                    continue;
+        let members = match conversation.kind == Kind::Direct || everyone {
+            true => self.all_members(conversation.id).await?,
+            false => Vec::new(),
+        };
+        let mut online = HashSet::new();
+        if only_online(conversation.kind, message) {
+            for member in members.iter().filter(|m| !m.muted && m.user_id != message.from) {
+                if self.presence.is_online(&conversation.org, &member.user_id).await {
+                    online.insert(member.user_id.as_str());
                 }
-                if only_online && !self.presence.is_online(&conversation.org, &member.user_id).await
-                {
-                    continue;
-                }
-                reasons.insert(member.user_id, reason);
             }
         }
-        for user in message.mentions.iter().filter(|m| !m.starts_with('@')) {
-            reasons.insert(user.clone(), NotificationReason::Mention);
-        }
-        if let Some(to) = &message.to {
-            reasons.retain(|user, _| user == to);
-        }
-        Ok(reasons)
+        Ok(targets(conversation.kind, message, &members, |user| online.contains(user)))
     }
 
     async fn all_members(&self, id: ConversationId) -> ChatResult<Vec<Member>> {
@@ -355,5 +341,138 @@ fn preview(message: &Message) -> String {
             }
             text
         }
+    }
+}
+
+/// Whether a message reaches only the members who are online: an `@here` (without `@all`)
+/// outside a DM.
+fn only_online(kind: Kind, message: &Message) -> bool {
+    kind != Kind::Direct
+        && message.mentions.iter().any(|m| m == MENTION_HERE)
+        && !message.mentions.iter().any(|m| m == MENTION_ALL)
+}
+
+/// Who a message concerns, and why: its `@user` mentions; every member (not muted) for
+/// `@all`, those online for `@here`; the other member of a DM. Never the author; only
+/// the recipient of a private message. `members` are the conversation's (needed for a DM,
+/// `@all` and `@here`).
+fn targets(
+    kind: Kind,
+    message: &Message,
+    members: &[Member],
+    online: impl Fn(&str) -> bool,
+) -> BTreeMap<String, NotificationReason> {
+    let mut reasons: BTreeMap<String, NotificationReason> = BTreeMap::new();
+    let everyone = message.mentions.iter().any(|m| m == MENTION_ALL || m == MENTION_HERE);
+    if kind == Kind::Direct || everyone {
+        let reason = match kind {
+            Kind::Direct => NotificationReason::Direct,
+            _ => NotificationReason::MentionAll,
+        };
+        let only_online = only_online(kind, message);
+        for member in members {
+            if member.muted || member.user_id == message.from {
+                continue;
+            }
+            if only_online && !online(&member.user_id) {
+                continue;
+            }
+            reasons.insert(member.user_id.clone(), reason);
+        }
+    }
+    for user in message.mentions.iter().filter(|m| !m.starts_with('@')) {
+        reasons.insert(user.clone(), NotificationReason::Mention);
+    }
+    if let Some(to) = &message.to {
+        reasons.retain(|user, _| user == to);
+    }
+    reasons
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{LogPoint, MessageType, Role};
+
+    fn member(user: &str, muted: bool) -> Member {
+        let joined = LogPoint::default();
+        Member { user_id: user.into(), role: Role::Member, joined_at_ms: 0, muted, joined }
+    }
+
+    fn message(from: &str, mentions: &[&str], to: Option<&str>) -> Message {
+        Message {
+            id: 1,
+            channel_id: 7,
+            from: from.into(),
+            to: to.map(String::from),
+            kind: MessageType::Text,
+            data: "hello".into(),
+            ts_ms: 0,
+            parent_id: None,
+            edited_at_ms: None,
+            deleted: false,
+            custom_fields: BTreeMap::new(),
+            client_msg_id: None,
+            attachment: None,
+            mentions: mentions.iter().map(|m| m.to_string()).collect(),
+            deleted_by: None,
+            created_seq: 0,
+            seq: 0,
+        }
+    }
+
+    /// The team of these tests: ann (the author), bob, cat (muted), dan (online).
+    fn team() -> Vec<Member> {
+        ["ann", "bob", "cat", "dan"].map(|u| member(u, u == "cat")).to_vec()
+    }
+
+    fn online(user: &str) -> bool {
+        user == "dan"
+    }
+
+    fn who(targets: BTreeMap<String, NotificationReason>) -> Vec<(String, NotificationReason)> {
+        targets.into_iter().collect()
+    }
+
+    #[test]
+    fn a_dm_notifies_the_other_member_unless_muted() {
+        let pair = [member("ann", false), member("bob", false)];
+        let sent = targets(Kind::Direct, &message("ann", &[], None), &pair, online);
+        assert_eq!(who(sent), [("bob".to_string(), NotificationReason::Direct)]);
+        let muted = [member("ann", false), member("bob", true)];
+        assert!(targets(Kind::Direct, &message("ann", &[], None), &muted, online).is_empty());
+    }
+
+    #[test]
+    fn a_plain_team_message_notifies_only_those_it_mentions_even_if_muted() {
+        let plain = message("ann", &[], None);
+        assert!(targets(Kind::Group, &plain, &team(), online).is_empty());
+        let mention = message("ann", &["cat"], None);
+        let sent = targets(Kind::Group, &mention, &team(), online);
+        assert_eq!(who(sent), [("cat".to_string(), NotificationReason::Mention)]);
+    }
+
+    #[test]
+    fn at_all_notifies_every_member_but_the_author_and_the_muted() {
+        let sent = targets(Kind::Group, &message("ann", &[MENTION_ALL], None), &team(), online);
+        let all = NotificationReason::MentionAll;
+        assert_eq!(who(sent), [("bob".to_string(), all), ("dan".to_string(), all)]);
+    }
+
+    #[test]
+    fn at_here_notifies_only_the_members_online() {
+        let here = message("ann", &[MENTION_HERE], None);
+        assert!(only_online(Kind::Group, &here));
+        let sent = targets(Kind::Group, &here, &team(), online);
+        assert_eq!(who(sent), [("dan".to_string(), NotificationReason::MentionAll)]);
+        let both = message("ann", &[MENTION_HERE, MENTION_ALL], None);
+        assert!(!only_online(Kind::Group, &both), "@all wins over @here");
+    }
+
+    #[test]
+    fn a_private_message_notifies_only_its_recipient() {
+        let private = message("ann", &[MENTION_ALL, "dan"], Some("bob"));
+        let sent = targets(Kind::Group, &private, &team(), online);
+        assert_eq!(who(sent), [("bob".to_string(), NotificationReason::MentionAll)]);
     }
 }

@@ -59,3 +59,88 @@ pub(super) fn may_remove(remover: &Member, target: &Member) -> ChatResult<()> {
         Role::Member => at_least(remover, Role::Admin, "remove members"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Kind, LogPoint, Visibility};
+
+    fn conversation(kind: Kind) -> Conversation {
+        Conversation {
+            id: 7,
+            org: "acme".into(),
+            kind,
+            name: "team".into(),
+            icon: String::new(),
+            archived: false,
+            meta_tags: Vec::new(),
+            owner: "olivia".into(),
+            created_at_ms: 0,
+            restricted: false,
+            visibility: Visibility::Private,
+            member_count: 3,
+        }
+    }
+
+    fn member(role: Role) -> Member {
+        let joined = LogPoint::default();
+        Member { user_id: format!("{role:?}"), role, joined_at_ms: 0, muted: false, joined }
+    }
+
+    fn is_denied(result: ChatResult<()>) -> bool {
+        matches!(result, Err(ChatError::PermissionDenied(_)))
+    }
+
+    fn is_precondition(result: ChatResult<()>) -> bool {
+        matches!(result, Err(ChatError::FailedPrecondition(_)))
+    }
+
+    #[test]
+    fn archived_conversations_take_no_writes() {
+        let live = conversation(Kind::Group);
+        assert!(writable(&live).is_ok());
+        assert!(is_precondition(writable(&Conversation { archived: true, ..live })));
+    }
+
+    #[test]
+    fn only_teams_and_channels_have_members_to_manage() {
+        assert!(managed(&conversation(Kind::Group)).is_ok());
+        assert!(managed(&conversation(Kind::Channel)).is_ok());
+        assert!(is_precondition(managed(&conversation(Kind::Direct))));
+        assert!(is_precondition(managed(&conversation(Kind::SelfNotes))));
+    }
+
+    #[test]
+    fn roles_rank_member_admin_owner() {
+        assert!(is_denied(at_least(&member(Role::Member), Role::Admin, "add members")));
+        assert!(at_least(&member(Role::Admin), Role::Admin, "add members").is_ok());
+        assert!(is_denied(at_least(&member(Role::Admin), Role::Owner, "archive")));
+        assert!(at_least(&member(Role::Owner), Role::Admin, "add members").is_ok());
+    }
+
+    #[test]
+    fn members_post_in_teams_but_only_admins_in_channels_and_restricted_teams() {
+        let team = conversation(Kind::Group);
+        let restricted = Conversation { restricted: true, ..team.clone() };
+        let channel = conversation(Kind::Channel);
+        assert!(may_post(&team, &member(Role::Member)).is_ok());
+        for admins_only in [&restricted, &channel] {
+            assert!(is_denied(may_post(admins_only, &member(Role::Member))));
+            assert!(may_post(admins_only, &member(Role::Admin)).is_ok());
+            assert!(may_post(admins_only, &member(Role::Owner)).is_ok());
+        }
+    }
+
+    #[test]
+    fn admins_remove_members_the_owner_removes_admins_and_nobody_removes_the_owner() {
+        let (plain, admin, owner) =
+            (member(Role::Member), member(Role::Admin), member(Role::Owner));
+        assert!(is_denied(may_remove(&plain, &plain)));
+        assert!(may_remove(&admin, &plain).is_ok());
+        assert!(is_denied(may_remove(&admin, &admin)));
+        assert!(may_remove(&owner, &admin).is_ok());
+        for remover in [&plain, &admin, &owner] {
+            assert!(is_denied(may_remove(remover, &owner)));
+        }
+    }
+}
