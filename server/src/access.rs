@@ -36,16 +36,18 @@ pub async fn membership(
     }
 }
 
-/// A message of `channel` as `user` may see it: NOT_FOUND for one that does not exist or is
+/// A message of `conversation_id` as `user` may see it: NOT_FOUND for one that does not exist or is
 /// another pair's private message.
 pub async fn visible_message(
     store: &dyn Store,
     user: &str,
-    channel: ConversationId,
+    conversation_id: ConversationId,
     id: MessageId,
 ) -> ChatResult<Message> {
-    match store.get_message(channel, id).await? {
+    match store.get_message(conversation_id, id).await? {
         Some(message) if message.visible_to(user) => Ok(message),
-        _ => Err(ChatError::not_found(format!("message {id} not found in conversation {channel}"))),
+        _ => Err(ChatError::not_found(format!(
+            "message {id} not found in conversation {conversation_id}"
+        ))),
     }
 }

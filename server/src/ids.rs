@@ -11,7 +11,7 @@ use switchboard_proto::ids::{NODE_BITS, SEQUENCE_BITS};
 
 /// Highest node id that fits in the id's 10 node bits.
 pub const MAX_NODE_ID: u16 = (1 << NODE_BITS) - 1;
-/// Width of one message bucket: messages of a channel are partitioned by 10-day windows.
+/// Width of one message bucket: messages of a conversation are partitioned by 10-day windows.
 pub const BUCKET_MS: i64 = 10 * 24 * 60 * 60 * 1000;
 
 const MAX_SEQUENCE: u16 = (1 << SEQUENCE_BITS) - 1;

@@ -70,7 +70,7 @@ impl Attachments {
     pub async fn create_upload(
         &self,
         caller: &Caller,
-        channel: u64,
+        conversation_id: u64,
         filename: String,
         content_type: &str,
         size: u64,
@@ -78,7 +78,7 @@ impl Attachments {
         let rules = &self.files.config;
         let mut violations = Violations::new();
         violations
-            .check("channel_id", validate::check_id(channel))
+            .check("channel_id", validate::check_id(conversation_id))
             .check("filename", validate::check_filename(&filename));
         let content_type = match validate::check_content_type(content_type) {
             Ok(normalized) if !rules.allows(&normalized) => {
@@ -96,7 +96,7 @@ impl Attachments {
             violations.check("size", Err(why));
         }
         violations.finish()?;
-        let (conversation, me) = as_member(&*self.store, caller, channel).await?;
+        let (conversation, me) = as_member(&*self.store, caller, conversation_id).await?;
         policy::writable(&conversation)?;
         policy::may_post(&conversation, &me)?;
 

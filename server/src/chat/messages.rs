@@ -182,18 +182,19 @@ impl Messages {
     pub async fn edit(
         &self,
         caller: &Caller,
-        channel: ConversationId,
+        conversation_id: ConversationId,
         id: MessageId,
         data: String,
     ) -> ChatResult<Message> {
         Violations::new()
-            .check("channel_id", validate::check_id(channel))
+            .check("channel_id", validate::check_id(conversation_id))
             .check("message_id", validate::check_id(id))
             .check("data", validate::check_text(&data, self.limits.max_message_bytes))
             .finish()?;
-        let (conversation, me) = as_member(&*self.store, caller, channel).await?;
+        let (conversation, me) = as_member(&*self.store, caller, conversation_id).await?;
         policy::writable(&conversation)?;
-        let mut message = access::visible_message(&*self.store, &caller.user, channel, id).await?;
+        let mut message =
+            access::visible_message(&*self.store, &caller.user, conversation_id, id).await?;
         if message.from != caller.user {
             return Err(ChatError::denied("only the author may edit a message"));
         }
@@ -219,10 +220,10 @@ impl Messages {
     pub async fn delete(
         &self,
         caller: &Caller,
-        channel: ConversationId,
+        conversation_id: ConversationId,
         id: MessageId,
     ) -> ChatResult<Message> {
-        self.delete_message(caller, channel, id, true).await
+        self.delete_message(caller, conversation_id, id, true).await
     }
 
     /// [`Self::delete`]; `audited` says whether a delete of someone else's message writes
@@ -230,17 +231,18 @@ impl Messages {
     pub(super) async fn delete_message(
         &self,
         caller: &Caller,
-        channel: ConversationId,
+        conversation_id: ConversationId,
         id: MessageId,
         audited: bool,
     ) -> ChatResult<Message> {
         Violations::new()
-            .check("channel_id", validate::check_id(channel))
+            .check("channel_id", validate::check_id(conversation_id))
             .check("message_id", validate::check_id(id))
             .finish()?;
-        let (conversation, me) = as_member(&*self.store, caller, channel).await?;
+        let (conversation, me) = as_member(&*self.store, caller, conversation_id).await?;
         policy::writable(&conversation)?;
-        let mut message = access::visible_message(&*self.store, &caller.user, channel, id).await?;
+        let mut message =
+            access::visible_message(&*self.store, &caller.user, conversation_id, id).await?;
         if message.from != caller.user {
             policy::at_least(&me, Role::Admin, "delete other people's messages")?;
         }
@@ -261,7 +263,9 @@ impl Messages {
         if audited && message.from != caller.user {
             let detail = format!("author {}", message.from);
             let target = message.id.to_string();
-            self.audit.record(caller, AuditAction::MessageDeleted, channel, &target, detail).await;
+            self.audit
+                .record(caller, AuditAction::MessageDeleted, conversation_id, &target, detail)
+                .await;
         }
         Ok(message)
     }
@@ -271,20 +275,20 @@ impl Messages {
     pub async fn history(
         &self,
         caller: &Caller,
-        channel: ConversationId,
+        conversation_id: ConversationId,
         before: Option<MessageId>,
         after: Option<MessageId>,
         limit: u32,
     ) -> ChatResult<HistoryPage> {
         let limit = validate::page_limit(limit, HISTORY_PAGE.0, HISTORY_PAGE.1)
             .map_err(|why| ChatError::invalid("limit", why))?;
-        Violations::new().check("channel_id", validate::check_id(channel)).finish()?;
+        Violations::new().check("channel_id", validate::check_id(conversation_id)).finish()?;
         if let (Some(before), Some(after)) = (before, after)
             && after >= before
         {
             return Err(ChatError::invalid("after", "must be smaller than `before`"));
         }
-        as_member(&*self.store, caller, channel).await?;
+        as_member(&*self.store, caller, conversation_id).await?;
 
         let direction = if after.is_some() && before.is_none() {
             Direction::OldestFirst
@@ -296,7 +300,7 @@ impl Messages {
         let mut query = HistoryQuery { before, after, direction, limit: limit + 1 };
         let mut visible = Vec::with_capacity(limit + 1);
         loop {
-            let rows = self.store.list_messages(channel, query).await?;
+            let rows = self.store.list_messages(conversation_id, query).await?;
             let exhausted = rows.len() < query.limit;
             let Some(last) = rows.last().map(|m| m.id) else {
                 break;
@@ -319,7 +323,7 @@ impl Messages {
         Ok(HistoryPage { messages: visible, has_more })
     }
 
-    /// A message of the channel that the caller may see; NOT_FOUND otherwise.
+    /// A message of the conversation that the caller may see; NOT_FOUND otherwise.
     /// ListChanges: the changes after `after_seq` that the caller may see. A page ends at
     /// the last change it returns (entries after it that the caller may not see are read
     /// again next time), so that no position handed out names someone else's private
@@ -327,21 +331,21 @@ impl Messages {
     pub async fn changes(
         &self,
         caller: &Caller,
-        channel: ConversationId,
+        conversation_id: ConversationId,
         after_seq: u64,
         limit: u32,
     ) -> ChatResult<ChangesPage> {
         let limit = validate::page_limit(limit, CHANGES_PAGE.0, CHANGES_PAGE.1)
             .map_err(|why| ChatError::invalid("limit", why))?;
         Violations::new()
-            .check("channel_id", validate::check_id(channel))
+            .check("channel_id", validate::check_id(conversation_id))
             .check("after_seq", validate::check_position(after_seq))
             .finish()?;
-        as_member(&*self.store, caller, channel).await?;
+        as_member(&*self.store, caller, conversation_id).await?;
         let (mut events, mut cursor, mut scanned) = (Vec::new(), after_seq, 0);
         let has_more = loop {
             let (page, last, more) =
-                changes::after(self.store.as_ref(), channel, cursor, limit).await?;
+                changes::after(self.store.as_ref(), conversation_id, cursor, limit).await?;
             scanned += limit;
             let visible = page.into_iter().filter(|change| change.visible_to(&caller.user));
             events.extend(visible.map(|change| change.event));

@@ -284,21 +284,21 @@ impl Notifications {
     /// passed. Three reads, none of them of messages.
     pub(super) async fn unread_messages(
         &self,
-        channel: ConversationId,
+        conversation_id: ConversationId,
         member: &Member,
     ) -> ChatResult<u32> {
-        let marker = self.store.get_read_marker(channel, &member.user_id).await?;
-        self.unread_after(channel, member, marker).await
+        let marker = self.store.get_read_marker(conversation_id, &member.user_id).await?;
+        self.unread_after(conversation_id, member, marker).await
     }
 
     /// [`Notifications::unread_messages`] with the member's read marker known.
     pub(super) async fn unread_after(
         &self,
-        channel: ConversationId,
+        conversation_id: ConversationId,
         member: &Member,
         marker: Option<ReadMarker>,
     ) -> ChatResult<u32> {
-        let head = self.store.log_head(channel).await?.map(|entry| entry.point());
+        let head = self.store.log_head(conversation_id).await?.map(|entry| entry.point());
         let from = match marker {
             Some(marker) if marker.at.seq >= member.joined.seq => marker.at,
             _ => member.joined,
@@ -307,8 +307,10 @@ impl Notifications {
         if shared >= UNREAD_CAP {
             return Ok(UNREAD_CAP as u32);
         }
-        let private =
-            self.store.count_private_unread(channel, &member.user_id, from.seq, UNREAD_CAP).await?;
+        let private = self
+            .store
+            .count_private_unread(conversation_id, &member.user_id, from.seq, UNREAD_CAP)
+            .await?;
         Ok((shared + private).min(UNREAD_CAP) as u32)
     }
 

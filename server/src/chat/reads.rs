@@ -33,40 +33,44 @@ impl Reads {
     pub async fn mark_read(
         &self,
         caller: &Caller,
-        channel: ConversationId,
+        conversation_id: ConversationId,
         message: MessageId,
     ) -> ChatResult<MessageId> {
         Violations::new()
-            .check("channel_id", validate::check_id(channel))
+            .check("channel_id", validate::check_id(conversation_id))
             .check("message_id", validate::check_id(message))
             .finish()?;
-        let (_, me) = as_member(&*self.store, caller, channel).await?;
-        let read = access::visible_message(&*self.store, &caller.user, channel, message).await?;
+        let (_, me) = as_member(&*self.store, caller, conversation_id).await?;
+        let read =
+            access::visible_message(&*self.store, &caller.user, conversation_id, message).await?;
         let wanted = ReadMarker { message_id: message, at: self.place_of(&read).await? };
-        let marker = self.store.advance_read_marker(channel, &caller.user, wanted).await?;
+        let marker = self.store.advance_read_marker(conversation_id, &caller.user, wanted).await?;
         let mentions = self
             .notifications
-            .mark_notifications_read_up_to(caller, channel, marker.message_id)
+            .mark_notifications_read_up_to(caller, conversation_id, marker.message_id)
             .await?;
         if marker != wanted {
             return Ok(marker.message_id);
         }
         let (org, user) = (&caller.org, &caller.user);
         match &read.to {
-            None => self.events.read_receipt(org, channel, user, message, &[]).await,
+            None => self.events.read_receipt(org, conversation_id, user, message, &[]).await,
             Some(to) => {
                 // Nothing of a private message (its id tells when it was sent) reaches
                 // anyone but its parties: the others hear of the newest message before it
                 // that they see; the parties, after that, of the exact one.
-                if let Some(seen) = self.newest_visible_up_to(channel, message, None).await? {
-                    self.events.read_receipt(org, channel, user, seen, &[]).await;
+                if let Some(seen) =
+                    self.newest_visible_up_to(conversation_id, message, None).await?
+                {
+                    self.events.read_receipt(org, conversation_id, user, seen, &[]).await;
                 }
                 let parties = [read.from.as_str(), to.as_str()];
-                self.events.read_receipt(org, channel, user, message, &parties).await;
+                self.events.read_receipt(org, conversation_id, user, message, &parties).await;
             }
         }
-        let unread = (self.notifications.unread_after(channel, &me, Some(marker)).await?, mentions);
-        self.events.unread_changed(org, user, channel, message, unread).await;
+        let unread =
+            (self.notifications.unread_after(conversation_id, &me, Some(marker)).await?, mentions);
+        self.events.unread_changed(org, user, conversation_id, message, unread).await;
         Ok(message)
     }
 
@@ -92,11 +96,11 @@ impl Reads {
     pub async fn read_markers(
         &self,
         caller: &Caller,
-        channel: ConversationId,
+        conversation_id: ConversationId,
     ) -> ChatResult<Vec<(String, MessageId)>> {
-        Violations::new().check("channel_id", validate::check_id(channel)).finish()?;
-        as_member(&*self.store, caller, channel).await?;
-        let markers = self.store.list_read_markers(channel).await?;
+        Violations::new().check("channel_id", validate::check_id(conversation_id)).finish()?;
+        as_member(&*self.store, caller, conversation_id).await?;
+        let markers = self.store.list_read_markers(conversation_id).await?;
         // Markers mostly share a few ids: each is looked at once.
         let mut shown: HashMap<MessageId, Option<MessageId>> = HashMap::new();
         let mut visible = Vec::with_capacity(markers.len());
@@ -104,9 +108,10 @@ impl Reads {
             let seen = match shown.get(&marker) {
                 Some(seen) => *seen,
                 None => {
-                    let seen = match self.store.get_message(channel, marker).await? {
+                    let seen = match self.store.get_message(conversation_id, marker).await? {
                         Some(message) if !message.visible_to(&caller.user) => {
-                            self.newest_visible_up_to(channel, marker, Some(&caller.user)).await?
+                            self.newest_visible_up_to(conversation_id, marker, Some(&caller.user))
+                                .await?
                         }
                         _ => Some(marker),
                     };
@@ -125,7 +130,7 @@ impl Reads {
     /// None when there is none within a few pages.
     async fn newest_visible_up_to(
         &self,
-        channel: ConversationId,
+        conversation_id: ConversationId,
         marker: MessageId,
         viewer: Option<&str>,
     ) -> ChatResult<Option<MessageId>> {
@@ -137,7 +142,7 @@ impl Reads {
                 direction: Direction::NewestFirst,
                 limit: RECEIPT_LOOKBACK_PAGE,
             };
-            let page = self.store.list_messages(channel, query).await?;
+            let page = self.store.list_messages(conversation_id, query).await?;
             let seen = |m: &&Message| match viewer {
                 Some(user) => m.visible_to(user),
                 None => m.to.is_none(),

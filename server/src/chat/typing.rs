@@ -24,19 +24,19 @@ impl Typing {
     pub async fn set_typing(
         &self,
         caller: &Caller,
-        channel: ConversationId,
+        conversation_id: ConversationId,
         typing: bool,
     ) -> ChatResult<u32> {
-        Violations::new().check("channel_id", validate::check_id(channel)).finish()?;
-        let (conversation, me) = as_member(&*self.store, caller, channel).await?;
+        Violations::new().check("channel_id", validate::check_id(conversation_id)).finish()?;
+        let (conversation, me) = as_member(&*self.store, caller, conversation_id).await?;
         policy::writable(&conversation)?;
         policy::may_post(&conversation, &me)?;
         let ttl_ms = self.tracker.ttl().as_millis() as u32;
         if typing {
-            self.tracker.start(&caller.org, channel, &caller.user);
-            self.events.typing(&caller.org, channel, &caller.user, true, ttl_ms).await;
-        } else if self.tracker.stop(&caller.org, channel, &caller.user) {
-            self.events.typing(&caller.org, channel, &caller.user, false, ttl_ms).await;
+            self.tracker.start(&caller.org, conversation_id, &caller.user);
+            self.events.typing(&caller.org, conversation_id, &caller.user, true, ttl_ms).await;
+        } else if self.tracker.stop(&caller.org, conversation_id, &caller.user) {
+            self.events.typing(&caller.org, conversation_id, &caller.user, false, ttl_ms).await;
         }
         Ok(ttl_ms)
     }
@@ -44,8 +44,8 @@ impl Typing {
     /// Ends typing indicators nobody refreshed, telling the members.
     pub async fn expire_typing(&self) {
         let ttl_ms = self.tracker.ttl().as_millis() as u32;
-        for (org, channel, user) in self.tracker.expired(Instant::now()) {
-            self.events.typing(&org, channel, &user, false, ttl_ms).await;
+        for (org, conversation_id, user) in self.tracker.expired(Instant::now()) {
+            self.events.typing(&org, conversation_id, &user, false, ttl_ms).await;
         }
     }
 }

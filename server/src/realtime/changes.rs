@@ -30,24 +30,24 @@ impl Change {
 /// The changes of up to `limit` log entries after `after`, and whether the log goes on.
 pub async fn after(
     store: &dyn Store,
-    channel: ConversationId,
+    conversation_id: ConversationId,
     after: u64,
     limit: usize,
 ) -> StoreResult<(Vec<Change>, Option<LogEntry>, bool)> {
-    let entries = store.list_log(channel, after, limit).await?;
+    let entries = store.list_log(conversation_id, after, limit).await?;
     let more = entries.len() == limit;
     let last = entries.last().cloned();
     let mut messages: HashMap<MessageId, Option<Message>> = HashMap::new();
     let mut changes = Vec::with_capacity(entries.len());
     for entry in entries {
         if let Some(removal) = &entry.removal {
-            let event = removal_event(channel, entry.seq, removal);
+            let event = removal_event(conversation_id, entry.seq, removal);
             changes.push(Change { entry, event });
             continue;
         }
         if let std::collections::hash_map::Entry::Vacant(vacant) = messages.entry(entry.message_id)
         {
-            vacant.insert(store.get_message(channel, entry.message_id).await?);
+            vacant.insert(store.get_message(conversation_id, entry.message_id).await?);
         }
         // A message whose writer stopped before writing it leaves an entry behind.
         let Some(message) = &messages[&entry.message_id] else { continue };
@@ -80,12 +80,16 @@ pub(super) fn event_of(entry: &LogEntry, message: &Message) -> Option<pb::Event>
 }
 
 /// The event of a removal at position `seq`.
-pub(super) fn removal_event(channel: ConversationId, seq: u64, removal: &Removal) -> pb::Event {
+pub(super) fn removal_event(
+    conversation_id: ConversationId,
+    seq: u64,
+    removal: &Removal,
+) -> pb::Event {
     let kind = Kind::MemberLeft(pb::MemberLeft {
         user_id: removal.user.clone(),
         removed_by: removal.by.clone(),
     });
-    pb::Event { conversation_id: channel, seq, kind: Some(kind) }
+    pb::Event { conversation_id, seq, kind: Some(kind) }
 }
 
 /// Entries walked back from the head to find a public one before giving up.
@@ -100,8 +104,11 @@ pub const START: u64 = 1;
 /// party; every entry after it is either private, and skipped by the member's replays, or
 /// still to come), with the log's count of messages for everyone (which private entries
 /// do not change).
-pub async fn join_point(store: &dyn Store, channel: ConversationId) -> StoreResult<LogPoint> {
-    let (_, seq, count) = start(store, channel).await?;
+pub async fn join_point(
+    store: &dyn Store,
+    conversation_id: ConversationId,
+) -> StoreResult<LogPoint> {
+    let (_, seq, count) = start(store, conversation_id).await?;
     Ok(LogPoint { seq, count })
 }
 
@@ -110,25 +117,25 @@ pub async fn join_point(store: &dyn Store, channel: ConversationId) -> StoreResu
 /// head.
 pub async fn starting_points(
     store: &dyn Store,
-    channel: ConversationId,
+    conversation_id: ConversationId,
 ) -> StoreResult<(u64, u64)> {
-    let (head, public, _) = start(store, channel).await?;
+    let (head, public, _) = start(store, conversation_id).await?;
     Ok((head, public))
 }
 
 /// From one read of the head: its position ([`START`] for an empty log), the newest
 /// position everyone may see, and the log's count.
-async fn start(store: &dyn Store, channel: ConversationId) -> StoreResult<(u64, u64, u64)> {
-    let head = store.log_head(channel).await?;
+async fn start(store: &dyn Store, conversation_id: ConversationId) -> StoreResult<(u64, u64, u64)> {
+    let head = store.log_head(conversation_id).await?;
     let (seq, count) = head.as_ref().map_or((START, 0), |entry| (entry.seq, entry.count));
-    let public = public_before(store, channel, head).await?;
+    let public = public_before(store, conversation_id, head).await?;
     Ok((seq, public, count))
 }
 
 /// The newest entry everyone may see, at or before `head`.
 async fn public_before(
     store: &dyn Store,
-    channel: ConversationId,
+    conversation_id: ConversationId,
     head: Option<LogEntry>,
 ) -> StoreResult<u64> {
     let mut entry = head;
@@ -137,7 +144,7 @@ async fn public_before(
         if current.removal.is_some() {
             return Ok(current.seq); // every member sees a removal
         }
-        match store.get_message(channel, current.message_id).await? {
+        match store.get_message(conversation_id, current.message_id).await? {
             Some(message) if message.to.is_some() => {}
             // Public, or an entry whose message was never written (it names nothing).
             _ => return Ok(current.seq),
@@ -146,7 +153,7 @@ async fn public_before(
             return Ok(START);
         }
         // The entry before: its position is all a reader needs, and it is in the log.
-        let before = store.list_log(channel, current.prev - 1, 1).await?;
+        let before = store.list_log(conversation_id, current.prev - 1, 1).await?;
         entry = before.into_iter().next().filter(|e| e.seq == current.prev);
     }
     Ok(entry.map_or(START, |e| e.prev.max(START)))

@@ -179,8 +179,8 @@ impl FanoutHub {
     /// Where a conversation's order starts: its log's head, and the newest position
     /// everyone may see. None for user topics (not ordered).
     async fn start_of(&self, topic: &Topic) -> Result<Option<(u64, u64)>, StoreError> {
-        let Some(channel) = topic.channel_id() else { return Ok(None) };
-        changes::starting_points(self.store.as_ref(), channel).await.map(Some)
+        let Some(conversation_id) = topic.channel_id() else { return Ok(None) };
+        changes::starting_points(self.store.as_ref(), conversation_id).await.map(Some)
     }
 
     pub async fn unsubscribe(&self, relay: RelayId, topics: &[Topic]) {
@@ -270,15 +270,21 @@ impl FanoutHub {
     /// was waiting for them). A fill that fails is tried again after the wait.
     async fn fill_gaps(&self) {
         for (topic, head) in self.sequencer.gaps_due() {
-            let Some(channel) = topic.channel_id() else { continue };
-            let (changes, last, more) =
-                match changes::after(self.store.as_ref(), channel, head, FILL_PAGE).await {
-                    Ok(read) => read,
-                    Err(error) => {
-                        tracing::warn!(%error, channel, "could not read a gap from the log");
-                        continue;
-                    }
-                };
+            let Some(conversation_id) = topic.channel_id() else { continue };
+            let (changes, last, more) = match changes::after(
+                self.store.as_ref(),
+                conversation_id,
+                head,
+                FILL_PAGE,
+            )
+            .await
+            {
+                Ok(read) => read,
+                Err(error) => {
+                    tracing::warn!(%error, conversation_id, "could not read a gap from the log");
+                    continue;
+                }
+            };
             self.metrics.gap_fills.inc();
             let state = self.state.read().await;
             // What the fill hands on follows the head with nothing between: the log had

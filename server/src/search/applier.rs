@@ -29,11 +29,11 @@ impl Applier {
     /// Makes the message's document match the message as the Store has it now.
     pub(super) async fn apply(
         &mut self,
-        channel: ConversationId,
+        conversation_id: ConversationId,
         id: MessageId,
     ) -> Result<(), SearchError> {
-        let message = self.store.get_message(channel, id).await?;
-        if let (Some(message), Some(org)) = (message, self.org_of(channel).await?) {
+        let message = self.store.get_message(conversation_id, id).await?;
+        if let (Some(message), Some(org)) = (message, self.org_of(conversation_id).await?) {
             self.index.apply(&org, &message);
             self.dirty = true;
         }
@@ -50,17 +50,20 @@ impl Applier {
         Ok(())
     }
 
-    async fn org_of(&mut self, channel: ConversationId) -> Result<Option<String>, SearchError> {
-        if let Some(org) = self.orgs.get(&channel) {
+    async fn org_of(
+        &mut self,
+        conversation_id: ConversationId,
+    ) -> Result<Option<String>, SearchError> {
+        if let Some(org) = self.orgs.get(&conversation_id) {
             return Ok(Some(org.clone()));
         }
-        let Some(conversation) = self.store.get_conversation(channel).await? else {
+        let Some(conversation) = self.store.get_conversation(conversation_id).await? else {
             return Ok(None);
         };
         if self.orgs.len() >= ORGS_REMEMBERED {
             self.orgs.clear();
         }
-        self.orgs.insert(channel, conversation.org.clone());
+        self.orgs.insert(conversation_id, conversation.org.clone());
         Ok(Some(conversation.org))
     }
 }

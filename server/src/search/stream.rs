@@ -106,8 +106,8 @@ impl StreamIndexer {
         let mut last = None;
         while let Some(message) = events.next().await {
             let message = message.map_err(|e| unavailable("indexer consumer", e))?;
-            if let Some((channel, id)) = changed_message(&message.payload) {
-                self.applier.apply(channel, id).await?;
+            if let Some((conversation_id, id)) = changed_message(&message.payload) {
+                self.applier.apply(conversation_id, id).await?;
             }
             last = Some(message);
         }

@@ -11,7 +11,7 @@ use crate::model::{ConversationId, LogEntry, Message, MessageChange, MessageId, 
 pub enum Inserted {
     /// The message was new and is now stored, its creation at this log entry.
     New(LogEntry),
-    /// A message with the same (channel, sender, client_msg_id) exists; here it is.
+    /// A message with the same (conversation, sender, client_msg_id) exists; here it is.
     Duplicate(Box<Message>),
 }
 
@@ -33,7 +33,7 @@ pub struct HistoryQuery {
 
 #[async_trait]
 pub trait MessageStore: Send + Sync {
-    /// Stores a message and the notifications it causes, unless its (channel, sender,
+    /// Stores a message and the notifications it causes, unless its (conversation, sender,
     /// client_msg_id) was seen within the dedup window, in which case the original comes
     /// back and nothing is written. The creation is appended to the conversation's log;
     /// the stored message carries its position (`created_seq` and `seq`, whatever the

@@ -50,17 +50,17 @@ pub(super) fn self_conversation(org: &str, user: &str) -> Vec<u8> {
     user_prefix(org, user)
 }
 
-pub(super) fn message(channel: ConversationId, bucket: u32, id: MessageId) -> [u8; 20] {
+pub(super) fn message(conversation_id: ConversationId, bucket: u32, id: MessageId) -> [u8; 20] {
     let mut key = [0; 20];
-    key[..8].copy_from_slice(&channel.to_be_bytes());
+    key[..8].copy_from_slice(&conversation_id.to_be_bytes());
     key[8..12].copy_from_slice(&bucket.to_be_bytes());
     key[12..].copy_from_slice(&id.to_be_bytes());
     key
 }
 
-pub(super) fn message_bucket(channel: ConversationId, bucket: u32) -> [u8; 12] {
+pub(super) fn message_bucket(conversation_id: ConversationId, bucket: u32) -> [u8; 12] {
     let mut key = [0; 12];
-    key[..8].copy_from_slice(&channel.to_be_bytes());
+    key[..8].copy_from_slice(&conversation_id.to_be_bytes());
     key[8..].copy_from_slice(&bucket.to_be_bytes());
     key
 }
@@ -70,8 +70,8 @@ pub(super) fn bucket_number(key: &[u8]) -> u32 {
     u32::from_be_bytes(key[8..12].try_into().expect("bucket keys are 12 bytes"))
 }
 
-pub(super) fn dedup(channel: ConversationId, sender: &str, client_msg_id: &str) -> Vec<u8> {
-    let mut key = channel.to_be_bytes().to_vec();
+pub(super) fn dedup(conversation_id: ConversationId, sender: &str, client_msg_id: &str) -> Vec<u8> {
+    let mut key = conversation_id.to_be_bytes().to_vec();
     push_str(&mut key, sender);
     key.extend_from_slice(client_msg_id.as_bytes());
     key
@@ -138,10 +138,10 @@ pub(super) fn parse_message_change(key: &[u8]) -> Option<MessageChange> {
     })
 }
 
-/// A conversation's log: channel, then position. The value is [`log_value`].
-pub(super) fn log(channel: ConversationId, seq: u64) -> [u8; 16] {
+/// A conversation's log: conversation, then position. The value is [`log_value`].
+pub(super) fn log(conversation_id: ConversationId, seq: u64) -> [u8; 16] {
     let mut key = [0; 16];
-    key[..8].copy_from_slice(&channel.to_be_bytes());
+    key[..8].copy_from_slice(&conversation_id.to_be_bytes());
     key[8..].copy_from_slice(&seq.to_be_bytes());
     key
 }
@@ -204,15 +204,15 @@ pub(super) fn parse_marker(value: &[u8]) -> Option<ReadMarker> {
     }
 }
 
-/// A private message to `user` not yet read: channel, user, then its position.
-pub(super) fn private_unread(channel: ConversationId, user: &str, seq: u64) -> Vec<u8> {
-    let mut key = private_unread_prefix(channel, user);
+/// A private message to `user` not yet read: conversation, user, then its position.
+pub(super) fn private_unread(conversation_id: ConversationId, user: &str, seq: u64) -> Vec<u8> {
+    let mut key = private_unread_prefix(conversation_id, user);
     key.extend_from_slice(&seq.to_be_bytes());
     key
 }
 
-pub(super) fn private_unread_prefix(channel: ConversationId, user: &str) -> Vec<u8> {
-    let mut key = channel.to_be_bytes().to_vec();
+pub(super) fn private_unread_prefix(conversation_id: ConversationId, user: &str) -> Vec<u8> {
+    let mut key = conversation_id.to_be_bytes().to_vec();
     push_str(&mut key, user);
     key
 }

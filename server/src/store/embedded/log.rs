@@ -8,10 +8,13 @@ use crate::model::{ConversationId, LogEntry};
 use crate::store::{StoreError, StoreResult};
 
 impl Tables {
-    pub(super) fn log_head(&self, channel: ConversationId) -> StoreResult<Option<LogEntry>> {
+    pub(super) fn log_head(
+        &self,
+        conversation_id: ConversationId,
+    ) -> StoreResult<Option<LogEntry>> {
         let mut rows = self
             .conversation_log
-            .range(&keys::log(channel, 0)[..]..=&keys::log(channel, u64::MAX)[..]);
+            .range(&keys::log(conversation_id, 0)[..]..=&keys::log(conversation_id, u64::MAX)[..]);
         match rows.next_back() {
             None => Ok(None),
             Some(row) => {
@@ -26,14 +29,14 @@ impl Tables {
     pub(super) fn append_to_log(
         &self,
         batch: &mut OwnedWriteBatch,
-        channel: ConversationId,
+        conversation_id: ConversationId,
         next: impl FnOnce(Option<&LogEntry>, u64) -> LogEntry,
     ) -> StoreResult<LogEntry> {
-        let head = self.log_head(channel)?;
+        let head = self.log_head(conversation_id)?;
         let entry = next(head.as_ref(), switchboard_proto::ids::now_us());
         batch.insert(
             &self.conversation_log,
-            &keys::log(channel, entry.seq)[..],
+            &keys::log(conversation_id, entry.seq)[..],
             keys::log_value(&entry),
         );
         Ok(entry)

@@ -17,10 +17,10 @@ use crate::store::{Direction, HistoryQuery, Inserted, MessageStore, StoreError, 
 impl Tables {
     pub(super) fn message(
         &self,
-        channel: ConversationId,
+        conversation_id: ConversationId,
         id: MessageId,
     ) -> StoreResult<Option<Message>> {
-        get("messages", &self.messages, &keys::message(channel, bucket_of(id), id))
+        get("messages", &self.messages, &keys::message(conversation_id, bucket_of(id), id))
     }
 
     /// Appends a change of `message` to its conversation's log (under the write lock, so
@@ -116,10 +116,10 @@ impl MessageStore for EmbeddedStore {
 
     async fn get_message(
         &self,
-        channel: ConversationId,
+        conversation_id: ConversationId,
         id: MessageId,
     ) -> StoreResult<Option<Message>> {
-        self.read("get_message", |t| t.message(channel, id))
+        self.read("get_message", |t| t.message(conversation_id, id))
     }
 
     async fn update_message(&self, message: &Message, at_ms: i64) -> StoreResult<LogEntry> {
@@ -133,7 +133,7 @@ impl MessageStore for EmbeddedStore {
 
     async fn list_messages(
         &self,
-        channel: ConversationId,
+        conversation_id: ConversationId,
         query: HistoryQuery,
     ) -> StoreResult<Vec<Message>> {
         self.read("list_messages", |t| {
@@ -145,8 +145,8 @@ impl MessageStore for EmbeddedStore {
             }
             // Walk only the buckets that hold messages, per the bucket index.
             let buckets = t.message_buckets.range(
-                &keys::message_bucket(channel, bucket_of(low))[..]
-                    ..=&keys::message_bucket(channel, bucket_of(high))[..],
+                &keys::message_bucket(conversation_id, bucket_of(low))[..]
+                    ..=&keys::message_bucket(conversation_id, bucket_of(high))[..],
             );
             let buckets: Box<dyn Iterator<Item = fjall::Guard>> = match query.direction {
                 Direction::NewestFirst => Box::new(buckets.rev()),
@@ -155,8 +155,8 @@ impl MessageStore for EmbeddedStore {
             for bucket in buckets {
                 let bucket = keys::bucket_number(&bucket.key()?);
                 let rows = t.messages.range(
-                    &keys::message(channel, bucket, low)[..]
-                        ..=&keys::message(channel, bucket, high)[..],
+                    &keys::message(conversation_id, bucket, low)[..]
+                        ..=&keys::message(conversation_id, bucket, high)[..],
                 );
                 let rows: Box<dyn Iterator<Item = fjall::Guard>> = match query.direction {
                     Direction::NewestFirst => Box::new(rows.rev()),
@@ -176,15 +176,15 @@ impl MessageStore for EmbeddedStore {
 
     async fn list_log(
         &self,
-        channel: ConversationId,
+        conversation_id: ConversationId,
         after: u64,
         limit: usize,
     ) -> StoreResult<Vec<LogEntry>> {
         self.read("list_log", |t| {
             let Some(low) = after.checked_add(1) else { return Ok(Vec::new()) };
-            let rows = t
-                .conversation_log
-                .range(&keys::log(channel, low)[..]..=&keys::log(channel, u64::MAX)[..]);
+            let rows = t.conversation_log.range(
+                &keys::log(conversation_id, low)[..]..=&keys::log(conversation_id, u64::MAX)[..],
+            );
             let mut entries = Vec::new();
             for row in rows.take(limit) {
                 let (key, value) = row.into_inner()?;
@@ -194,8 +194,8 @@ impl MessageStore for EmbeddedStore {
         })
     }
 
-    async fn log_head(&self, channel: ConversationId) -> StoreResult<Option<LogEntry>> {
-        self.read("log_head", |t| t.log_head(channel))
+    async fn log_head(&self, conversation_id: ConversationId) -> StoreResult<Option<LogEntry>> {
+        self.read("log_head", |t| t.log_head(conversation_id))
     }
 
     async fn list_message_changes(

@@ -28,7 +28,7 @@ use self::group_commit::GroupCommit;
 use super::{Store, StoreError, StoreMeter, StoreResult};
 use crate::model::change_hour;
 
-/// How long a (channel, sender, client_msg_id) key keeps answering with the original.
+/// How long a (conversation, sender, client_msg_id) key keeps answering with the original.
 pub const DEDUP_TTL_MS: i64 = 24 * 60 * 60 * 1000;
 /// How long the change feed keeps a change (as Scylla's TTL on the table does).
 pub const CHANGE_TTL_MS: i64 = 7 * 24 * 60 * 60 * 1000;

@@ -13,17 +13,21 @@ use crate::store::{StoreError, StoreResult};
 impl ScyllaStore {
     /// The entry the conversation's log head names (it may not be in the log yet: its
     /// writer appends it after advancing the head).
-    pub(super) async fn head_row(&self, channel: ConversationId) -> StoreResult<Option<LogEntry>> {
-        let rows: Vec<LogRow> = self.rows(Statement::LogHeadGet, (to_i64(channel),)).await?;
+    pub(super) async fn head_row(
+        &self,
+        conversation_id: ConversationId,
+    ) -> StoreResult<Option<LogEntry>> {
+        let rows: Vec<LogRow> =
+            self.rows(Statement::LogHeadGet, (to_i64(conversation_id),)).await?;
         Ok(rows.into_iter().next().map(entry_from_row))
     }
 
     pub(super) async fn log_entry(
         &self,
-        channel: ConversationId,
+        conversation_id: ConversationId,
         seq: u64,
     ) -> StoreResult<Option<LogEntry>> {
-        let key = (to_i64(channel), log_hour(seq), to_i64(seq));
+        let key = (to_i64(conversation_id), log_hour(seq), to_i64(seq));
         let rows: Vec<LogRow> = self.rows(Statement::LogEntryGet, key).await?;
         Ok(rows.into_iter().next().map(entry_from_row))
     }
@@ -31,11 +35,11 @@ impl ScyllaStore {
     /// Writes a log entry (idempotent: a repair writes the same values as its writer).
     pub(super) async fn put_log_entry(
         &self,
-        channel: ConversationId,
+        conversation_id: ConversationId,
         entry: &LogEntry,
     ) -> StoreResult<()> {
         let statements = [Statement::LogInsert, Statement::LogHourInsert];
-        self.batch(BatchType::Unlogged, &statements, log_values(channel, entry)).await
+        self.batch(BatchType::Unlogged, &statements, log_values(conversation_id, entry)).await
     }
 
     /// Takes the next position in a conversation's log for the entry `next` makes (from the
@@ -45,25 +49,26 @@ impl ScyllaStore {
     /// caller writes the new entry with its change.
     pub(super) async fn next_log_entry(
         &self,
-        channel: ConversationId,
+        conversation_id: ConversationId,
         next: impl Fn(Option<&LogEntry>, u64) -> LogEntry,
     ) -> StoreResult<LogEntry> {
         for _ in 0..APPEND_ATTEMPTS {
-            let head = self.head_row(channel).await?;
+            let head = self.head_row(conversation_id).await?;
             if let Some(head) = &head {
-                self.put_log_entry(channel, head).await?;
+                self.put_log_entry(conversation_id, head).await?;
             }
             let entry = next(head.as_ref(), switchboard_proto::ids::now_us());
             let (seq, prev, message_id, count, left_user, left_by) = log_columns(&entry);
             let (won, _) = match head {
                 None => {
                     let values =
-                        (to_i64(channel), seq, prev, message_id, count, left_user, left_by);
+                        (to_i64(conversation_id), seq, prev, message_id, count, left_user, left_by);
                     self.lwt(Statement::LogHeadCreate, values).await?
                 }
                 Some(head) => {
-                    let (channel, head) = (to_i64(channel), to_i64(head.seq));
-                    let values = (seq, prev, message_id, count, left_user, left_by, channel, head);
+                    let (conversation_id, head) = (to_i64(conversation_id), to_i64(head.seq));
+                    let values =
+                        (seq, prev, message_id, count, left_user, left_by, conversation_id, head);
                     self.lwt(Statement::LogHeadAdvance, values).await?
                 }
             };
@@ -72,7 +77,7 @@ impl ScyllaStore {
             }
         }
         Err(StoreError::Scylla(format!(
-            "conversation {channel}: its log head kept moving for {APPEND_ATTEMPTS} attempts"
+            "conversation {conversation_id}: its log head kept moving for {APPEND_ATTEMPTS} attempts"
         )))
     }
 }
@@ -114,7 +119,7 @@ pub(super) fn log_columns(
 /// The `log_insert` and `log_hour_insert` values of an entry.
 #[allow(clippy::type_complexity)]
 pub(super) fn log_values(
-    channel: ConversationId,
+    conversation_id: ConversationId,
     entry: &LogEntry,
 ) -> ((i64, i32, i64, i64, i64, i64, MaybeUnset<String>, MaybeUnset<String>), (i64, i32)) {
     let hour = log_hour(entry.seq);
@@ -122,7 +127,7 @@ pub(super) fn log_values(
     // A new row: a message's entry leaves the removal columns unset rather than null.
     let (left_user, left_by) = (rows::unset_if_none(left_user), rows::unset_if_none(left_by));
     (
-        (to_i64(channel), hour, seq, prev, message_id, count, left_user, left_by),
-        (to_i64(channel), hour),
+        (to_i64(conversation_id), hour, seq, prev, message_id, count, left_user, left_by),
+        (to_i64(conversation_id), hour),
     )
 }

@@ -87,10 +87,10 @@ impl MessageStore for ScyllaStore {
 
     async fn get_message(
         &self,
-        channel: ConversationId,
+        conversation_id: ConversationId,
         id: MessageId,
     ) -> StoreResult<Option<Message>> {
-        let key = (to_i64(channel), bucket_of(id) as i32, to_i64(id));
+        let key = (to_i64(conversation_id), bucket_of(id) as i32, to_i64(id));
         let rows: Vec<MessageRow> = self.rows(Statement::MessageGet, key).await?;
         rows.into_iter().next().map(MessageRow::into_domain).transpose()
     }
@@ -113,7 +113,7 @@ impl MessageStore for ScyllaStore {
 
     async fn list_messages(
         &self,
-        channel: ConversationId,
+        conversation_id: ConversationId,
         query: HistoryQuery,
     ) -> StoreResult<Vec<Message>> {
         let low = query.after.map_or(0, |a| a.saturating_add(1));
@@ -127,12 +127,12 @@ impl MessageStore for ScyllaStore {
             Direction::NewestFirst => (Statement::BucketRangeDesc, Statement::MessageRangeDesc),
             Direction::OldestFirst => (Statement::BucketRangeAsc, Statement::MessageRangeAsc),
         };
-        let span = (to_i64(channel), bucket_of(low) as i32, bucket_of(high) as i32);
+        let span = (to_i64(conversation_id), bucket_of(low) as i32, bucket_of(high) as i32);
         let buckets: Vec<(i32,)> = self.rows(buckets, span).await?;
         for (bucket,) in buckets {
             let left = (query.limit - messages.len()) as i32;
             let rows: Vec<MessageRow> = self
-                .rows(range, (to_i64(channel), bucket, to_i64(low), to_i64(high), left))
+                .rows(range, (to_i64(conversation_id), bucket, to_i64(low), to_i64(high), left))
                 .await?;
             for row in rows {
                 messages.push(row.into_domain()?);
@@ -146,13 +146,14 @@ impl MessageStore for ScyllaStore {
 
     async fn list_log(
         &self,
-        channel: ConversationId,
+        conversation_id: ConversationId,
         after: u64,
         limit: usize,
     ) -> StoreResult<Vec<LogEntry>> {
         let Some(first) = after.checked_add(1) else { return Ok(Vec::new()) };
-        let hours: Vec<(i32,)> =
-            self.rows(Statement::LogHourRangeFrom, (to_i64(channel), log_hour(first))).await?;
+        let hours: Vec<(i32,)> = self
+            .rows(Statement::LogHourRangeFrom, (to_i64(conversation_id), log_hour(first)))
+            .await?;
         let mut entries = Vec::new();
         for (hour,) in hours {
             if entries.len() >= limit {
@@ -160,7 +161,10 @@ impl MessageStore for ScyllaStore {
             }
             let left = (limit - entries.len()) as i32;
             let rows: Vec<LogRow> = self
-                .rows(Statement::LogRangeAfter, (to_i64(channel), hour, to_i64(after), left))
+                .rows(
+                    Statement::LogRangeAfter,
+                    (to_i64(conversation_id), hour, to_i64(after), left),
+                )
                 .await?;
             entries.extend(rows.into_iter().map(entry_from_row));
         }
@@ -168,15 +172,15 @@ impl MessageStore for ScyllaStore {
     }
 
     /// The head, if its entry is in the log already; else the entry before it, which is.
-    async fn log_head(&self, channel: ConversationId) -> StoreResult<Option<LogEntry>> {
-        let Some(head) = self.head_row(channel).await? else { return Ok(None) };
-        if let Some(entry) = self.log_entry(channel, head.seq).await? {
+    async fn log_head(&self, conversation_id: ConversationId) -> StoreResult<Option<LogEntry>> {
+        let Some(head) = self.head_row(conversation_id).await? else { return Ok(None) };
+        if let Some(entry) = self.log_entry(conversation_id, head.seq).await? {
             return Ok(Some(entry));
         }
         if head.prev == 0 {
             return Ok(None);
         }
-        self.log_entry(channel, head.prev).await
+        self.log_entry(conversation_id, head.prev).await
     }
 
     /// Dedup keys expire by TTL; nothing to sweep.
@@ -197,9 +201,9 @@ impl MessageStore for ScyllaStore {
         };
         Ok(rows
             .into_iter()
-            .map(|(at_ms, channel, message)| MessageChange {
+            .map(|(at_ms, conversation_id, message)| MessageChange {
                 at_ms,
-                channel_id: channel as u64,
+                channel_id: conversation_id as u64,
                 message_id: message as u64,
             })
             .collect())

@@ -14,13 +14,13 @@ impl ScyllaStore {
     /// the marker) until `advance_read_marker` removes them.
     pub(super) async fn advance_marker(
         &self,
-        channel: ConversationId,
+        conversation_id: ConversationId,
         user: &str,
         marker: ReadMarker,
     ) -> StoreResult<ReadMarker> {
         let (id, seq, count) =
             (to_i64(marker.message_id), to_i64(marker.at.seq), to_i64(marker.at.count));
-        let key = (to_i64(channel), user);
+        let key = (to_i64(conversation_id), user);
         let mut now = None;
         for _ in 0..APPEND_ATTEMPTS {
             let rows: Vec<MarkerRow> = self.rows(Statement::ReadMarkerGet, key).await?;
@@ -48,7 +48,7 @@ impl ScyllaStore {
         }
         let Some(now) = now else {
             return Err(StoreError::Scylla(format!(
-                "conversation {channel}: {user}'s read marker kept moving for {APPEND_ATTEMPTS} attempts"
+                "conversation {conversation_id}: {user}'s read marker kept moving for {APPEND_ATTEMPTS} attempts"
             )));
         };
         Ok(now)
@@ -59,43 +59,43 @@ impl ScyllaStore {
 impl ReadStore for ScyllaStore {
     async fn advance_read_marker(
         &self,
-        channel: ConversationId,
+        conversation_id: ConversationId,
         user: &str,
         marker: ReadMarker,
     ) -> StoreResult<ReadMarker> {
-        let now = self.advance_marker(channel, user, marker).await?;
-        let read = (to_i64(channel), user, to_i64(now.at.seq));
+        let now = self.advance_marker(conversation_id, user, marker).await?;
+        let read = (to_i64(conversation_id), user, to_i64(now.at.seq));
         self.run(Statement::PrivateUnreadForget, read).await?;
         Ok(now)
     }
 
     async fn list_read_markers(
         &self,
-        channel: ConversationId,
+        conversation_id: ConversationId,
     ) -> StoreResult<Vec<(String, MessageId)>> {
         let rows: Vec<(String, i64)> =
-            self.rows(Statement::ReadMarkerList, (to_i64(channel),)).await?;
+            self.rows(Statement::ReadMarkerList, (to_i64(conversation_id),)).await?;
         Ok(rows.into_iter().map(|(user, id)| (user, id as u64)).collect())
     }
 
     async fn get_read_marker(
         &self,
-        channel: ConversationId,
+        conversation_id: ConversationId,
         user: &str,
     ) -> StoreResult<Option<ReadMarker>> {
         let rows: Vec<MarkerRow> =
-            self.rows(Statement::ReadMarkerGet, (to_i64(channel), user)).await?;
+            self.rows(Statement::ReadMarkerGet, (to_i64(conversation_id), user)).await?;
         Ok(rows.first().map(|row| read_marker(*row)))
     }
 
     async fn count_private_unread(
         &self,
-        channel: ConversationId,
+        conversation_id: ConversationId,
         user: &str,
         after: u64,
         limit: usize,
     ) -> StoreResult<usize> {
-        let values = (to_i64(channel), user, to_i64(after), limit as i32);
+        let values = (to_i64(conversation_id), user, to_i64(after), limit as i32);
         let rows: Vec<(i64,)> = self.rows(Statement::PrivateUnreadAfter, values).await?;
         Ok(rows.len())
     }
