@@ -2,17 +2,24 @@
 //! keys joined with `__`, e.g. `SWITCHBOARD_CONTROLLER__LISTEN=0.0.0.0:7401`), validated
 //! completely before any port is bound.
 
-use std::net::SocketAddr;
+mod keys;
+mod sections;
+
 use std::path::{Path, PathBuf};
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
-use jsonwebtoken::Algorithm;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use switchboard_telemetry::TracingConfig;
 
+use self::keys::parse_algorithm;
+pub use self::keys::{AuthConfig, ControllerKeysError, PublicKeyConfig, read_secret};
+pub use self::sections::{
+    ClusterConfig, ControllerConfig, HttpConfig, LimitsConfig, RealtimeConfig, SearchConfig,
+    StoreEngine,
+};
 use crate::auth::connections::ConnectionLimits;
-use crate::auth::{KeySource, ServiceCredential, TokenVerifier, VerifierError};
 use crate::blobs::FilesConfig;
 use crate::bus::NatsConfig;
 use crate::error::ConfigError;
@@ -20,7 +27,6 @@ use crate::ids::MAX_NODE_ID;
 use crate::push::NotificationsConfig;
 use crate::store::scylla::ScyllaConfig;
 use crate::tls::TlsConfig;
-use switchboard_telemetry::TracingConfig;
 
 /// Everything the controller reads at start-up.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -58,138 +64,6 @@ pub struct Config {
     pub connections: ConnectionLimits,
 }
 
-/// Full-text search: an index of message text kept by this controller, or by the
-/// cluster's search indexer (`switchboard indexer`) that controllers forward Search to.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct SearchConfig {
-    /// Whether this controller keeps its own index and serves Search from it (when off and
-    /// no `indexer_url`, Search answers UNAVAILABLE).
-    pub enabled: bool,
-    /// Where the index lives (this controller's, or the indexer's); default
-    /// `<data_dir>/search`.
-    pub index_dir: Option<PathBuf>,
-    /// The search indexer controllers forward Search to, e.g. `http://indexer:7403`; set,
-    /// it replaces this controller's own index.
-    pub indexer_url: Option<String>,
-    /// Where `switchboard indexer` serves.
-    pub indexer_listen: SocketAddr,
-}
-
-impl Default for SearchConfig {
-    fn default() -> Self {
-        SearchConfig {
-            enabled: true,
-            index_dir: None,
-            indexer_url: None,
-            indexer_listen: "127.0.0.1:7403".parse().expect("valid"),
-        }
-    }
-}
-
-impl SearchConfig {
-    /// Where the index lives, under `data_dir` unless `index_dir` says otherwise.
-    pub fn index_dir(&self, data_dir: &Path) -> PathBuf {
-        self.index_dir.clone().unwrap_or_else(|| data_dir.join("search"))
-    }
-}
-
-/// The HTTP port: metrics, health, readiness.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct HttpConfig {
-    pub listen: SocketAddr,
-}
-
-impl Default for HttpConfig {
-    fn default() -> Self {
-        HttpConfig { listen: "127.0.0.1:7402".parse().expect("valid") }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum StoreEngine {
-    #[default]
-    Embedded,
-    Scylla,
-}
-
-/// What controllers and relays share.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct ClusterConfig {
-    /// A file holding the service credential relays present to controllers (at least 32
-    /// bytes). Without it, no relay can attach.
-    pub secret_file: Option<PathBuf>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct RealtimeConfig {
-    /// How long a typing indicator lasts without a refresh, in milliseconds.
-    pub typing_ttl_ms: u64,
-}
-
-impl Default for RealtimeConfig {
-    fn default() -> Self {
-        RealtimeConfig { typing_ttl_ms: 6000 }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct ControllerConfig {
-    /// gRPC address of the Chat service.
-    pub listen: SocketAddr,
-    /// How long shutdown waits for in-flight calls before giving up on them.
-    pub drain_timeout_secs: u64,
-}
-
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct AuthConfig {
-    /// A file holding the HS256 shared secret (dev and small setups).
-    pub hs256_secret_file: Option<PathBuf>,
-    /// Public keys in PEM files, each with the one algorithm it verifies.
-    pub public_keys: Vec<PublicKeyConfig>,
-    /// A JWKS file of public keys (each key must name its `alg`).
-    pub jwks_file: Option<PathBuf>,
-    /// Clock skew tolerated on `exp`, in seconds.
-    pub leeway_secs: u64,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PublicKeyConfig {
-    /// RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384 or EdDSA.
-    pub alg: String,
-    pub pem_file: PathBuf,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct LimitsConfig {
-    /// Largest TEXT message in bytes.
-    pub max_message_bytes: usize,
-    /// Sends per second per user, on average.
-    pub send_rate_per_sec: u32,
-    /// Sends a user may make at once before the rate applies.
-    pub send_burst: u32,
-    /// Every other write per second per user, on average: edits, deletes, typing, reads,
-    /// team and channel changes, membership changes, uploads.
-    pub write_rate_per_sec: u32,
-    /// Other writes a user may make at once before the rate applies.
-    pub write_burst: u32,
-    /// Largest gRPC request the controller decodes, in bytes.
-    pub max_request_bytes: usize,
-    /// Chat calls a controller works on at once; more are shed with UNAVAILABLE.
-    pub max_concurrent_requests: usize,
-    /// How long a unary call may take before it fails with DEADLINE_EXCEEDED (a client's
-    /// shorter `grpc-timeout` wins). Streams are not cut: it bounds only their opening.
-    pub request_timeout_ms: u64,
-}
-
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -213,39 +87,6 @@ impl Default for Config {
             connections: ConnectionLimits::default(),
         }
     }
-}
-
-impl Default for ControllerConfig {
-    fn default() -> Self {
-        ControllerConfig {
-            listen: "127.0.0.1:7401".parse().expect("valid"),
-            drain_timeout_secs: 10,
-        }
-    }
-}
-
-impl Default for LimitsConfig {
-    fn default() -> Self {
-        LimitsConfig {
-            max_message_bytes: 16 * 1024,
-            send_rate_per_sec: 20,
-            send_burst: 40,
-            write_rate_per_sec: 20,
-            write_burst: 60,
-            max_request_bytes: 1024 * 1024,
-            max_concurrent_requests: 4096,
-            request_timeout_ms: 10_000,
-        }
-    }
-}
-
-/// Why the token verifier could not be built.
-#[derive(Debug, thiserror::Error)]
-pub enum ControllerKeysError {
-    #[error(transparent)]
-    Config(#[from] ConfigError),
-    #[error("auth keys: {0}")]
-    Keys(#[from] VerifierError),
 }
 
 impl Config {
@@ -366,36 +207,6 @@ impl Config {
         }
         Ok(())
     }
-
-    /// The key sources `auth` describes, with the HS256 secret read from its file.
-    pub fn key_sources(&self) -> Result<Vec<KeySource>, ConfigError> {
-        let mut sources = Vec::new();
-        if let Some(path) = &self.auth.hs256_secret_file {
-            sources.push(KeySource::Hs256Secret(read_secret("auth.hs256_secret_file", path)?));
-        }
-        for key in &self.auth.public_keys {
-            sources.push(KeySource::PublicKeyPem {
-                algorithm: parse_algorithm(&key.alg)?,
-                path: key.pem_file.clone(),
-            });
-        }
-        if let Some(path) = &self.auth.jwks_file {
-            sources.push(KeySource::Jwks(path.clone()));
-        }
-        Ok(sources)
-    }
-
-    /// The token verifier `auth` describes.
-    pub fn verifier(&self) -> Result<TokenVerifier, ControllerKeysError> {
-        let sources = self.key_sources()?;
-        Ok(TokenVerifier::new(&sources, self.auth.leeway_secs)?)
-    }
-
-    /// The relays' service credential, if configured.
-    pub fn service_credential(&self) -> Result<Option<ServiceCredential>, ConfigError> {
-        let Some(path) = &self.cluster.secret_file else { return Ok(None) };
-        Ok(Some(ServiceCredential::new(read_secret("cluster.secret_file", path)?)))
-    }
 }
 
 /// The content of the secret file config `key` names: its bytes with surrounding
@@ -411,26 +222,6 @@ fn sources(file: Option<&Path>) -> Result<Figment, ConfigError> {
         figment = figment.merge(Toml::file(file));
     }
     Ok(figment.merge(Env::prefixed("SWITCHBOARD_").split("__")))
-}
-
-pub fn read_secret(key: &'static str, path: &Path) -> Result<Vec<u8>, ConfigError> {
-    let bytes = std::fs::read(path)
-        .map_err(|source| ConfigError::SecretFile { path: path.to_path_buf(), source })?;
-    let secret = bytes.trim_ascii().to_vec();
-    if secret.len() < 32 {
-        return Err(invalid(key, "the secret must be at least 32 bytes".into()));
-    }
-    Ok(secret)
-}
-
-fn parse_algorithm(name: &str) -> Result<Algorithm, ConfigError> {
-    match name.parse::<Algorithm>() {
-        Ok(Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512) | Err(_) => Err(invalid(
-            "auth.public_keys.alg",
-            format!("`{name}` is not a public-key algorithm (RS256, ES256, EdDSA, ...)"),
-        )),
-        Ok(algorithm) => Ok(algorithm),
-    }
 }
 
 fn invalid(key: &'static str, reason: String) -> ConfigError {

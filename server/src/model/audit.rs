@@ -1,0 +1,80 @@
+//! The audit log's entries: who did what to which target, when, in which org.
+
+use serde::{Deserialize, Serialize};
+
+use super::ConversationId;
+
+/// What an audit entry records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AuditAction {
+    TeamCreated,
+    TeamUpdated,
+    TeamArchived,
+    MemberAdded,
+    MemberRemoved,
+    MemberPromoted,
+    MemberDemoted,
+    OwnershipTransferred,
+    /// By someone other than its author.
+    MessageDeleted,
+    AttachmentDeleted,
+}
+
+impl AuditAction {
+    pub const ALL: [AuditAction; 10] = [
+        AuditAction::TeamCreated,
+        AuditAction::TeamUpdated,
+        AuditAction::TeamArchived,
+        AuditAction::MemberAdded,
+        AuditAction::MemberRemoved,
+        AuditAction::MemberPromoted,
+        AuditAction::MemberDemoted,
+        AuditAction::OwnershipTransferred,
+        AuditAction::MessageDeleted,
+        AuditAction::AttachmentDeleted,
+    ];
+
+    /// Its name in listings and filters, e.g. `member.added`.
+    pub fn name(self) -> &'static str {
+        match self {
+            AuditAction::TeamCreated => "team.created",
+            AuditAction::TeamUpdated => "team.updated",
+            AuditAction::TeamArchived => "team.archived",
+            AuditAction::MemberAdded => "member.added",
+            AuditAction::MemberRemoved => "member.removed",
+            AuditAction::MemberPromoted => "member.promoted",
+            AuditAction::MemberDemoted => "member.demoted",
+            AuditAction::OwnershipTransferred => "ownership.transferred",
+            AuditAction::MessageDeleted => "message.deleted",
+            AuditAction::AttachmentDeleted => "attachment.deleted",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<AuditAction> {
+        AuditAction::ALL.into_iter().find(|a| a.name() == name)
+    }
+}
+
+/// One audit log entry: who did what to which target, when, in which org.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// Snowflake id; orders entries in time.
+    pub id: u64,
+    pub org: String,
+    pub at_ms: i64,
+    /// The user who acted.
+    pub actor: String,
+    pub action: AuditAction,
+    /// The conversation concerned.
+    pub conversation_id: ConversationId,
+    /// What was acted on: a user id for membership actions, a message or attachment id,
+    /// or the conversation id.
+    pub target: String,
+    /// Anything else worth keeping (e.g. the new name), possibly empty.
+    pub detail: String,
+}
+
+/// Audit entries are partitioned by org and UTC day.
+pub fn audit_day(at_ms: i64) -> u32 {
+    (at_ms.max(0) / 86_400_000) as u32
+}

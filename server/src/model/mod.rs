@@ -1,0 +1,241 @@
+//! The domain model: conversations, members and messages as the controller reasons about
+//! them. Both the gRPC layer and every Store engine convert to and from these types.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+mod audit;
+mod log;
+mod notification;
+
+pub use self::audit::{AuditAction, AuditEntry, audit_day};
+pub use self::log::{
+    LogChange, LogEntry, LogPoint, MessageChange, ReadMarker, Removal, change_hour, unbroken_from,
+};
+pub use self::notification::{Notification, NotificationReason};
+
+/// Snowflake id of a conversation.
+pub type ConversationId = u64;
+/// Snowflake id of a message; ids grow with time.
+pub type MessageId = u64;
+
+/// What kind of conversation it is; decides who posts and who manages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Kind {
+    Direct,
+    /// "Favorites": one per user, notes to self.
+    SelfNotes,
+    Group,
+    Channel,
+}
+
+impl Kind {
+    /// Teams and channels have names, roles and managed membership; DIRECT and SELF do not.
+    pub fn is_managed(self) -> bool {
+        matches!(self, Kind::Group | Kind::Channel)
+    }
+}
+
+/// A member's role; ordered so that `role >= Role::Admin` reads naturally.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Role {
+    Member,
+    Admin,
+    Owner,
+}
+
+/// Who can find and join a channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Visibility {
+    Public,
+    Private,
+}
+
+/// One conversation, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conversation {
+    pub id: ConversationId,
+    pub org: String,
+    pub kind: Kind,
+    pub name: String,
+    pub icon: String,
+    pub archived: bool,
+    pub meta_tags: Vec<String>,
+    /// Empty for DIRECT conversations, which have no owner.
+    pub owner: String,
+    pub created_at_ms: i64,
+    /// Only admins and the owner post (always true for channels).
+    pub restricted: bool,
+    pub visibility: Visibility,
+    /// Kept up to date by the Store as members come and go.
+    pub member_count: u32,
+}
+
+impl Conversation {
+    /// Only admins and the owner may post here.
+    pub fn admins_only_post(&self) -> bool {
+        self.kind == Kind::Channel || self.restricted
+    }
+}
+
+/// A conversation together with the caller's role in it (None: not a member): what the
+/// API returns for a conversation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConversationView {
+    pub conversation: Conversation,
+    pub my_role: Option<Role>,
+}
+
+/// One member of a conversation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    pub user_id: String,
+    pub role: Role,
+    pub joined_at_ms: i64,
+    /// The member muted the conversation: no notifications from it.
+    #[serde(default)]
+    pub muted: bool,
+    /// Where the conversation's log stood when they joined: what came before is not
+    /// unread to them.
+    #[serde(default)]
+    pub joined: LogPoint,
+}
+
+/// What a message's `data` holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MessageType {
+    Text,
+    Image,
+    Video,
+    Audio,
+    File,
+}
+
+impl MessageType {
+    /// Its name in stored rows and previews, e.g. `image`.
+    pub fn name(self) -> &'static str {
+        match self {
+            MessageType::Text => "text",
+            MessageType::Image => "image",
+            MessageType::Video => "video",
+            MessageType::Audio => "audio",
+            MessageType::File => "file",
+        }
+    }
+}
+
+/// One message, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    pub id: MessageId,
+    pub channel_id: ConversationId,
+    pub from: String,
+    /// `None` for everyone; `Some(user)` for a private message to one member.
+    pub to: Option<String>,
+    pub kind: MessageType,
+    pub data: String,
+    pub ts_ms: i64,
+    pub parent_id: Option<MessageId>,
+    pub edited_at_ms: Option<i64>,
+    pub deleted: bool,
+    pub custom_fields: BTreeMap<String, String>,
+    pub client_msg_id: Option<String>,
+    /// For IMAGE, VIDEO, AUDIO and FILE: the attachment `data` names, as it was when sent.
+    /// Boxed: most messages are text, and messages are cloned on every fan-out.
+    #[serde(default)]
+    pub attachment: Option<Box<Attachment>>,
+    /// Who the text mentions: members' user ids, and [`MENTION_HERE`] or [`MENTION_ALL`]
+    /// when an admin wrote them. Parsed on send and on edit.
+    #[serde(default)]
+    pub mentions: Vec<String>,
+    /// Who deleted it (the author or an admin), once deleted.
+    #[serde(default)]
+    pub deleted_by: Option<String>,
+    /// The conversation log's position of this message's creation, and of its latest
+    /// change (see [`LogEntry`]). Set by the Store when it writes the change.
+    #[serde(default)]
+    pub created_seq: u64,
+    #[serde(default)]
+    pub seq: u64,
+}
+
+/// `@here` in [`Message::mentions`]: the members online now.
+pub const MENTION_HERE: &str = "@here";
+/// `@all` in [`Message::mentions`]: every member.
+pub const MENTION_ALL: &str = "@all";
+
+impl Message {
+    /// Whether `user` may see this message (private messages: sender and recipient only).
+    pub fn visible_to(&self, user: &str) -> bool {
+        match &self.to {
+            None => true,
+            Some(to) => to == user || self.from == user,
+        }
+    }
+}
+
+/// Snowflake id of an attachment (also its upload id).
+pub type AttachmentId = u64;
+
+/// Where an attachment is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AttachmentState {
+    /// Created; the bytes are on their way.
+    Pending,
+    /// Uploaded and checked; may be sent in a message.
+    Complete,
+    /// Deleted by a user or with its message; the bytes are gone.
+    Deleted,
+    /// Not completed before its upload deadline; the bytes are gone.
+    Expired,
+}
+
+/// A file in a conversation, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attachment {
+    pub id: AttachmentId,
+    pub org: String,
+    pub channel_id: ConversationId,
+    pub uploader: String,
+    pub filename: String,
+    /// The declared MIME type, checked against the bytes at completion.
+    pub content_type: String,
+    pub size: u64,
+    /// Pixel dimensions of images whose header tells them.
+    pub dimensions: Option<(u32, u32)>,
+    pub state: AttachmentState,
+    /// The blob engine's multipart upload id, for uploads in parts.
+    pub multipart: Option<String>,
+    pub created_at_ms: i64,
+    /// Pending uploads not completed by then are cleaned up.
+    pub expires_at_ms: i64,
+    /// The message it was sent in, once sent (an attachment is sent at most once).
+    pub message_id: Option<MessageId>,
+}
+
+impl Attachment {
+    /// Where its bytes live in the blob store once the upload is complete. No upload URL
+    /// ever points here: completing moves the bytes in from [`Self::upload_key`], so what
+    /// was checked cannot be replaced.
+    pub fn blob_key(&self) -> String {
+        format!("attachments/{}", self.id)
+    }
+
+    /// Where the client uploads the bytes (the presigned PUTs point here).
+    pub fn upload_key(&self) -> String {
+        format!("uploads/{}", self.id)
+    }
+
+    /// Whether a message of `kind` may carry it: images as IMAGE, and so on; anything as FILE.
+    pub fn fits(&self, kind: MessageType) -> bool {
+        let family = self.content_type.split('/').next().unwrap_or("");
+        match kind {
+            MessageType::Text => false,
+            MessageType::Image => family == "image",
+            MessageType::Video => family == "video",
+            MessageType::Audio => family == "audio",
+            MessageType::File => true,
+        }
+    }
+}
