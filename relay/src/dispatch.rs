@@ -119,7 +119,7 @@ impl RelayState {
                 session.send(server_frame::Kind::Live(live)).await;
             }
             Err(status) => {
-                session.send(crate::connect::error_frame("", &status)).await;
+                session.send(crate::frames::error_frame("", &status)).await;
             }
         }
     }

@@ -5,6 +5,7 @@
 
 use bytes::Bytes;
 use switchboard_proto::v1 as pb;
+use tonic::Status;
 
 /// Encodes a `ServerFrame` the way every queued frame is stored: as its protobuf bytes.
 pub(crate) fn encode(kind: pb::server_frame::Kind) -> Bytes {
@@ -22,6 +23,15 @@ pub(crate) fn encode_event(event: &pb::Event) -> Bytes {
 
 /// `ServerFrame.event`'s field number.
 const EVENT_FIELD: u32 = 2;
+
+/// The error frame for a failed client frame; the stream stays open.
+pub(crate) fn error_frame(client_msg_id: &str, status: &Status) -> pb::server_frame::Kind {
+    pb::server_frame::Kind::Error(pb::ErrorFrame {
+        client_msg_id: client_msg_id.to_string(),
+        code: status.code() as i32,
+        message: status.message().to_string(),
+    })
+}
 
 #[cfg(test)]
 mod tests {

@@ -16,6 +16,7 @@ mod replay;
 mod report;
 mod session;
 mod stats;
+mod subscribe;
 mod subscribers;
 mod upstream;
 mod web;
