@@ -1,8 +1,13 @@
-//! How sbctl shows results: tables for people, JSON for scripts.
+//! Conversations, members, messages, files, presence, search hits, notifications and live
+//! events, as JSON and as tables.
 
-use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+use comfy_table::Table;
 use serde_json::{Value, json};
 use switchboard_sdk::proto as pb;
+
+use super::{
+    format_ms, kind_name, reason_name, role_name, state, table, type_name, visibility_name,
+};
 
 pub(crate) fn conversation_json(c: &pb::Conversation) -> Value {
     json!({
@@ -139,59 +144,6 @@ pub(crate) fn messages_table(messages: &[pb::Message]) -> Table {
     table
 }
 
-fn table(header: &[&str]) -> Table {
-    let mut table = Table::new();
-    table.load_preset(UTF8_FULL_CONDENSED).set_header(header.to_vec());
-    table
-}
-
-fn state(c: &pb::Conversation) -> String {
-    if c.active { "active" } else { "archived" }.to_string()
-}
-
-/// Milliseconds since the epoch as RFC 3339 UTC, to the second.
-fn format_ms(ms: i64) -> String {
-    let time = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms.max(0) as u64);
-    humantime::format_rfc3339_seconds(time).to_string()
-}
-
-fn kind_name(kind: i32) -> &'static str {
-    match pb::ConversationKind::try_from(kind) {
-        Ok(pb::ConversationKind::Direct) => "direct",
-        Ok(pb::ConversationKind::Self_) => "self",
-        Ok(pb::ConversationKind::Group) => "team",
-        Ok(pb::ConversationKind::Channel) => "channel",
-        _ => "unknown",
-    }
-}
-
-fn role_name(role: i32) -> &'static str {
-    match pb::Role::try_from(role) {
-        Ok(pb::Role::Member) => "member",
-        Ok(pb::Role::Admin) => "admin",
-        Ok(pb::Role::Owner) => "owner",
-        _ => "-",
-    }
-}
-
-fn visibility_name(visibility: i32) -> &'static str {
-    match pb::Visibility::try_from(visibility) {
-        Ok(pb::Visibility::Public) => "public",
-        Ok(pb::Visibility::Private) => "private",
-        _ => "-",
-    }
-}
-
-fn type_name(kind: i32) -> &'static str {
-    match pb::MessageType::try_from(kind) {
-        Ok(pb::MessageType::Image) => "image",
-        Ok(pb::MessageType::Video) => "video",
-        Ok(pb::MessageType::Audio) => "audio",
-        Ok(pb::MessageType::File) => "file",
-        _ => "text",
-    }
-}
-
 pub(crate) fn presence_table(presence: &[pb::UserPresence]) -> Table {
     let mut table = table(&["USER", "STATE"]);
     for user in presence {
@@ -199,144 +151,6 @@ pub(crate) fn presence_table(presence: &[pb::UserPresence]) -> Table {
         table.add_row(vec![user.user_id.clone(), state.to_string()]);
     }
     table
-}
-
-pub(crate) fn relay_status_json(s: &pb::RelayStatusResponse) -> Value {
-    json!({
-        "sessions": s.sessions,
-        "upstream_channels": s.upstream_channels.iter().map(u64::to_string).collect::<Vec<_>>(),
-        "upstream_users": s.upstream_users,
-        "events_received": s.events_received,
-        "events_delivered": s.events_delivered,
-        "slow_disconnects": s.slow_disconnects,
-        "upstream_connected": s.upstream_connected,
-    })
-}
-
-pub(crate) fn relay_status_table(s: &pb::RelayStatusResponse) -> Table {
-    let mut table = table(&["FIELD", "VALUE"]);
-    let channels: Vec<String> = s.upstream_channels.iter().map(u64::to_string).collect();
-    let rows = [
-        ("client streams", s.sessions.to_string()),
-        ("controller link", if s.upstream_connected { "up" } else { "down" }.to_string()),
-        ("upstream channels", format!("{} {}", channels.len(), channels.join(" "))),
-        ("upstream users", s.upstream_users.to_string()),
-        ("events received", s.events_received.to_string()),
-        ("events delivered", s.events_delivered.to_string()),
-        ("slow clients cut off", s.slow_disconnects.to_string()),
-    ];
-    for (field, value) in rows {
-        table.add_row(vec![field.to_string(), value]);
-    }
-    table
-}
-
-pub(crate) fn admin_stats_json(s: &pb::AdminStatsResponse) -> Value {
-    let controllers: Vec<Value> = s
-        .controllers
-        .iter()
-        .map(|c| {
-            json!({
-                "node_id": c.node_id,
-                "address": c.address,
-                "uptime_secs": c.uptime_secs,
-                "messages_sent": c.messages_sent,
-                "relay_streams": c.relay_streams,
-                "bus_topics": c.bus_topics,
-                "bus_resyncs": c.bus_resyncs,
-                "bus_connected": c.bus_connected,
-                "gap_fills": c.gap_fills,
-            })
-        })
-        .collect();
-    let relays: Vec<Value> = s
-        .relays
-        .iter()
-        .map(|r| {
-            json!({
-                "address": r.address,
-                "controller": r.controller,
-                "uptime_secs": r.uptime_secs,
-                "client_streams": r.client_streams,
-                "upstream_topics": r.upstream_topics,
-                "local_subscriptions": r.local_subscriptions,
-                "events_received": r.events_received,
-                "deliveries": r.deliveries,
-                "slow_disconnects": r.slow_disconnects,
-                "resyncs": r.resyncs,
-            })
-        })
-        .collect();
-    json!({ "controllers": controllers, "relays": relays })
-}
-
-/// A controllers table and a relays table.
-pub(crate) fn admin_stats_tables(s: &pb::AdminStatsResponse) -> String {
-    let mut controllers = table(&[
-        "CONTROLLER",
-        "NODE",
-        "UPTIME",
-        "SENT",
-        "RELAYS",
-        "BUS TOPICS",
-        "BUS",
-        "RESYNCS",
-        "GAP FILLS",
-    ]);
-    for c in &s.controllers {
-        controllers.add_row(vec![
-            c.address.clone(),
-            c.node_id.to_string(),
-            uptime(c.uptime_secs),
-            c.messages_sent.to_string(),
-            c.relay_streams.to_string(),
-            c.bus_topics.to_string(),
-            if c.bus_connected { "up" } else { "down" }.to_string(),
-            c.bus_resyncs.to_string(),
-            c.gap_fills.to_string(),
-        ]);
-    }
-    let mut relays = table(&[
-        "RELAY",
-        "CONTROLLER",
-        "UPTIME",
-        "CLIENTS",
-        "TOPICS",
-        "SUBSCRIPTIONS",
-        "RECEIVED",
-        "DELIVERED",
-        "SLOW CUT",
-        "RESYNCS",
-    ]);
-    for r in &s.relays {
-        relays.add_row(vec![
-            r.address.clone(),
-            r.controller.clone(),
-            uptime(r.uptime_secs),
-            r.client_streams.to_string(),
-            r.upstream_topics.to_string(),
-            r.local_subscriptions.to_string(),
-            r.events_received.to_string(),
-            r.deliveries.to_string(),
-            r.slow_disconnects.to_string(),
-            r.resyncs.to_string(),
-        ]);
-    }
-    format!("{controllers}\n{relays}")
-}
-
-fn uptime(secs: u64) -> String {
-    humantime::format_duration(std::time::Duration::from_secs(secs)).to_string()
-}
-
-pub(crate) fn connection_json(c: &pb::Connection) -> Value {
-    json!({
-        "user_id": c.user_id,
-        "org": c.org,
-        "relay": c.relay,
-        "streams": c.streams,
-        "connected_since_ms": c.connected_since_ms,
-    })
 }
 
 pub(crate) fn search_hit_json(hit: &pb::SearchHit) -> Value {
@@ -392,60 +206,6 @@ pub(crate) fn notifications_table(notifications: &[pb::Notification]) -> Table {
             reason_name(n.reason).to_string(),
             n.preview.clone(),
             if n.read { "yes" } else { "no" }.to_string(),
-        ]);
-    }
-    table
-}
-
-fn reason_name(reason: i32) -> &'static str {
-    match pb::NotificationReason::try_from(reason) {
-        Ok(pb::NotificationReason::Mention) => "mention",
-        Ok(pb::NotificationReason::MentionAll) => "@here/@all",
-        Ok(pb::NotificationReason::Direct) => "direct",
-        _ => "?",
-    }
-}
-
-pub(crate) fn audit_json(e: &pb::AuditEntry) -> Value {
-    json!({
-        "id": e.id.to_string(),
-        "at_ms": e.at_ms,
-        "actor": e.actor,
-        "action": e.action,
-        "conversation_id": e.conversation_id.to_string(),
-        "target": e.target,
-        "detail": e.detail,
-    })
-}
-
-pub(crate) fn audit_table(entries: &[pb::AuditEntry]) -> Table {
-    let mut table = table(&["TIME", "ACTOR", "ACTION", "CONVERSATION", "TARGET", "DETAIL"]);
-    for e in entries {
-        table.add_row(vec![
-            format_ms(e.at_ms),
-            e.actor.clone(),
-            e.action.clone(),
-            e.conversation_id.to_string(),
-            e.target.clone(),
-            e.detail.clone(),
-        ]);
-    }
-    table
-}
-
-pub(crate) fn connections_table(connections: &[pb::Connection]) -> Table {
-    let mut table = table(&["USER", "RELAY", "STREAMS", "CONNECTED FOR"]);
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or_default();
-    for c in connections {
-        let connected_for = ((now - c.connected_since_ms).max(0) / 1000) as u64;
-        table.add_row(vec![
-            c.user_id.clone(),
-            c.relay.clone(),
-            c.streams.to_string(),
-            uptime(connected_for),
         ]);
     }
     table
