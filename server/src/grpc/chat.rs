@@ -8,14 +8,12 @@ use switchboard_proto::v1::{self as pb, chat_server::Chat};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tonic::{Request, Response, Status};
 
-use super::indexer::RemoteIndexer;
-use super::search;
+use super::search::SearchRoute;
 use crate::auth::{Caller, Scope, TokenVerifier, authenticate};
 use crate::chat::{ChatService, NewConversation, NewMessage, NotificationSelection, TeamUpdate};
 use crate::convert::{self, nonempty, nonzero};
 use crate::error::ChatError;
 use crate::model::Kind;
-use crate::search::Searcher;
 
 /// The Chat service as served over gRPC.
 #[derive(Clone)]
@@ -30,16 +28,6 @@ pub struct ChatApi {
     in_flight: Arc<Semaphore>,
     /// Where Search goes.
     search: Arc<SearchRoute>,
-}
-
-/// Where Search goes, decided once when the controller is built.
-pub enum SearchRoute {
-    /// This node's index.
-    Local(Searcher),
-    /// The cluster's search indexer (the request is forwarded as it came).
-    Remote(RemoteIndexer),
-    /// Search is off on this node.
-    Off,
 }
 
 impl ChatApi {
@@ -397,20 +385,7 @@ impl Chat for ChatApi {
 
     async fn search(&self, request: Request<pb::SearchRequest>) -> Reply<pb::SearchResponse> {
         let (caller, _admitted) = self.caller(&request, Scope::Read)?;
-        let request = request.into_inner();
-        let searcher = match &*self.search {
-            SearchRoute::Local(searcher) => searcher,
-            SearchRoute::Remote(indexer) => {
-                return indexer.search(&caller, request).await.map(Response::new);
-            }
-            SearchRoute::Off => {
-                let off = ChatError::Unavailable("search is not enabled on this node".into());
-                return Err(off.into());
-            }
-        };
-        let request = search::request(request)?;
-        let (hits, next) = searcher.search(&caller.org, &caller.user, request).await?;
-        reply(search::response(hits, next))
+        self.search.search(&caller, request.into_inner()).await
     }
 
     async fn list_notifications(

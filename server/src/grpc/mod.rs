@@ -9,7 +9,8 @@ mod indexer;
 mod search;
 
 pub use admin::AdminApi;
-pub use chat::{ChatApi, SearchRoute};
+pub use chat::ChatApi;
 pub use fanout::FanoutApi;
 pub use files::FilesApi;
 pub use indexer::{IndexerApi, RemoteIndexer};
+pub use search::SearchRoute;
