@@ -7,7 +7,6 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::future::join_all;
@@ -18,12 +17,15 @@ use tokio::sync::{RwLock, mpsc};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument as _;
 
+mod refill;
+mod reports;
+
 use super::Topic;
+use super::changes;
 use super::sequencer::Sequencer;
-use super::{changes, events};
-use crate::bus::{Bus, BusError, Delivery, Resync};
+use crate::bus::{Bus, BusError, Delivery};
 use crate::metrics::ControllerMetrics;
-use crate::store::{self, Store, StoreError};
+use crate::store::{Store, StoreError};
 
 /// Identifies one relay stream on this controller.
 pub type RelayId = u64;
@@ -31,13 +33,6 @@ pub type RelayId = u64;
 /// Frames queued per relay stream. A relay that falls this far behind is cut off; it
 /// reconnects and resyncs from the Store, so nobody waits on it.
 const RELAY_QUEUE: usize = 16_384;
-
-/// Log entries a gap fill reads at once.
-const FILL_PAGE: usize = 1_000;
-
-/// How long `sbctl admin` waits for relays to report (well inside the window in which
-/// controllers collect each other's reports).
-const REPORT_TIMEOUT: Duration = Duration::from_millis(500);
 
 /// One attached relay stream.
 struct RelayLink {
@@ -266,49 +261,6 @@ impl FanoutHub {
         self.cut_off(&state, too_slow);
     }
 
-    /// Reads the changes each due gap is missing from the log, and hands them on (with what
-    /// was waiting for them). A fill that fails is tried again after the wait.
-    async fn fill_gaps(&self) {
-        for (topic, head) in self.sequencer.gaps_due() {
-            let Some(conversation_id) = topic.channel_id() else { continue };
-            let (changes, last, more) = match changes::after(
-                self.store.as_ref(),
-                conversation_id,
-                head,
-                FILL_PAGE,
-            )
-            .await
-            {
-                Ok(read) => read,
-                Err(error) => {
-                    tracing::warn!(%error, conversation_id, "could not read a gap from the log");
-                    continue;
-                }
-            };
-            self.metrics.gap_fills.inc();
-            let state = self.state.read().await;
-            // What the fill hands on follows the head with nothing between: the log had
-            // nothing else (superseded changes are left out).
-            let mut prev = head;
-            let mut ready = Vec::new();
-            for change in changes {
-                let seq = change.entry.seq;
-                let event = Arc::new(change.event);
-                let delivery = Delivery { topic: topic.clone(), event, traceparent: None, prev };
-                ready.extend(self.sequencer.admit(delivery));
-                prev = seq;
-            }
-            if let Some(last) = last {
-                ready.extend(self.sequencer.advance(&topic, last.seq));
-            }
-            if more {
-                self.sequencer.fill_again(&topic);
-            }
-            let too_slow = self.hand_on(&state, ready);
-            self.cut_off(&state, too_slow);
-        }
-    }
-
     /// Queues each delivery to the relays subscribed to its topic; returns the relays too
     /// slow to take it. The frame is built and encoded once per delivery, not once per relay.
     fn hand_on(&self, state: &HubState, ready: Vec<Delivery>) -> Vec<RelayId> {
@@ -338,100 +290,6 @@ impl FanoutHub {
             if let Some(link) = state.relays.get(&relay) {
                 link.cut.cancel();
             }
-        }
-    }
-
-    /// The bus may have lost events (`why`): reads every ordered conversation's log after
-    /// what was handed on, so relays get what was lost in order; and, for each user
-    /// followed here, passes on a `member_joined` (without `added_by`) for every
-    /// conversation they are in, so that a join whose event was lost is followed now
-    /// (relays pass over the conversations their sessions have).
-    pub async fn refill_all(&self, why: Resync) {
-        tracing::info!(?why, "events may have been lost; filling from the conversations' logs");
-        // What is read from here on was either in the Store before the read, or published
-        // after it to subscriptions that deliver again.
-        if let Err(error) = self.bus.settle().await {
-            tracing::warn!(%error, "the bus did not settle; filling anyway");
-        }
-        self.sequencer.fill_all_now();
-        self.wake.notify_one();
-        let users: Vec<Topic> = {
-            let state = self.state.read().await;
-            state.topics.keys().filter(|topic| topic.channel_id().is_none()).cloned().collect()
-        };
-        for topic in &users {
-            self.pass_on_joins(topic).await;
-        }
-    }
-
-    /// Hands the relays following a user's topic a `member_joined` without `added_by` for
-    /// each of the user's conversations: a stream follows the ones it lacks.
-    async fn pass_on_joins(&self, topic: &Topic) {
-        let Topic::User { org, user } = topic else { return };
-        let joins = match self.joins_of(org, user).await {
-            Ok(joins) => joins,
-            Err(error) => {
-                tracing::warn!(%error, org, user, "could not pass on a user's conversations");
-                return;
-            }
-        };
-        let ready = joins.into_iter().map(|event| Delivery {
-            topic: topic.clone(),
-            event: Arc::new(event),
-            traceparent: None,
-            prev: 0,
-        });
-        let state = self.state.read().await;
-        let too_slow = self.hand_on(&state, ready.collect());
-        self.cut_off(&state, too_slow);
-    }
-
-    /// A `member_joined` for each conversation `user` is in, replaying from where they
-    /// joined.
-    async fn joins_of(&self, org: &str, user: &str) -> Result<Vec<pb::Event>, StoreError> {
-        let mut joins = Vec::new();
-        for id in store::user_conversations(self.store.as_ref(), org, user).await? {
-            let conversation = self.store.get_conversation(id).await?;
-            let member = self.store.get_member(id, user).await?;
-            let (Some(conversation), Some(member)) = (conversation, member) else { continue };
-            let after = member.joined.seq.max(changes::START);
-            let kind = events::joined(&conversation, &member, "", after);
-            joins.push(pb::Event { conversation_id: id, seq: 0, kind: Some(kind) });
-        }
-        Ok(joins)
-    }
-
-    /// Asks every attached relay for its figures and connections; returns the answers that
-    /// arrive within [`REPORT_TIMEOUT`] (a relay too busy to answer is left out).
-    pub async fn relay_reports(&self, query: pb::ReportQuery) -> Vec<pb::RelayReport> {
-        let request_id = self.next_report.fetch_add(1, Ordering::Relaxed);
-        let frame =
-            encode(Kind::ReportRequest(pb::ReportRequest { request_id, query: Some(query) }));
-        let (asked, mut answered) = {
-            let state = self.state.read().await;
-            let (answers, answered) = mpsc::channel(state.relays.len().max(1));
-            // Registered before asking, so that no answer arrives unexpected.
-            self.pending_reports.lock().expect("reports lock").insert(request_id, answers);
-            let relays = state.relays.values();
-            (relays.filter(|link| link.sender.try_send(frame.clone()).is_ok()).count(), answered)
-        };
-        let mut reports = Vec::with_capacity(asked);
-        let deadline = tokio::time::Instant::now() + REPORT_TIMEOUT;
-        while reports.len() < asked {
-            match tokio::time::timeout_at(deadline, answered.recv()).await {
-                Ok(Some(report)) => reports.push(report),
-                _ => break,
-            }
-        }
-        self.pending_reports.lock().expect("reports lock").remove(&request_id);
-        reports
-    }
-
-    /// A relay's answer to [`FanoutHub::relay_reports`].
-    pub fn report_arrived(&self, report: pb::RelayReport) {
-        let pending = self.pending_reports.lock().expect("reports lock");
-        if let Some(answers) = pending.get(&report.request_id) {
-            let _ = answers.try_send(report);
         }
     }
 
