@@ -16,14 +16,18 @@ use tokio::sync::mpsc;
 use tonic::server::NamedService;
 use tonic::transport::Server;
 
+mod loops;
+mod parts;
+
+use self::loops::{
+    expire_typing, forward_resyncs, maintain, presence_heartbeat, probe_store, sweep_uploads,
+};
+use self::parts::{blobs, push};
 use crate::auth::connections::{
     ConnectionLimits, GuardedListener, KEEPALIVE_INTERVAL, KEEPALIVE_TIMEOUT,
 };
 use crate::auth::{ServiceCredential, TokenVerifier};
 use crate::background::Background;
-use crate::blobs::local::LocalBlobs;
-use crate::blobs::s3::S3Blobs;
-use crate::blobs::{BlobEngine, BlobError, Blobs};
 use crate::bus::{
     Bus, Delivery, InProcessBus, LocalBoard, NatsBoard, NatsBus, PresenceBoard, Resync,
 };
@@ -34,15 +38,13 @@ use crate::grpc::{AdminApi, ChatApi, FanoutApi, FilesApi, RemoteIndexer, SearchR
 use crate::http::{HttpPort, Readiness};
 use crate::ids::{Clock, IdGenerator};
 use crate::metrics::ControllerMetrics;
-use crate::push::{NotificationStream, Push, Source, WebhookSender};
+use crate::push::WebhookSender;
 use crate::realtime::{Events, FanoutHub, TypingTracker};
 use crate::report::NodeReporter;
 use crate::search::{FeedIndexer, SearchIndex, Searcher, open_message_stream};
 use crate::startup::{StartError, open_store};
 use crate::store::Store;
 
-/// How often expired dedup keys and the like are swept.
-const MAINTENANCE_EVERY: Duration = Duration::from_secs(600);
 /// Bus deliveries waiting for the hub; publishers wait when it is full.
 const HUB_INBOX: usize = 65_536;
 /// Tokens whose callers the controller remembers, so that a client's calls after its first
@@ -309,134 +311,5 @@ impl Controller {
         self.store.flush().await?;
         tracing::info!("store flushed; controller stopped");
         result
-    }
-}
-
-/// The hub fills from the conversations' logs (and its users' conversations) whatever the
-/// bus may have dropped: during an outage of this controller's link, or published by a
-/// controller that stopped or lost its link. After an outage of its own, this controller
-/// tells the others first: what it published meanwhile may be lost.
-async fn forward_resyncs(
-    hub: Arc<FanoutHub>,
-    mut resyncs: mpsc::Receiver<Resync>,
-    peers: Option<Arc<NatsBoard>>,
-    metrics: Arc<ControllerMetrics>,
-) {
-    while let Some(why) = resyncs.recv().await {
-        metrics.bus_resyncs.inc();
-        if let (Resync::Outage { .. }, Some(peers)) = (why, &peers)
-            && let Err(error) = peers.link_restored().await
-        {
-            tracing::warn!(%error, "could not tell the other controllers about the outage");
-        }
-        hub.refill_all(why).await;
-    }
-}
-
-/// Readiness of the store: a cheap read every two seconds.
-async fn probe_store(store: Arc<dyn Store>, reachable: Arc<AtomicBool>) {
-    let mut every = tokio::time::interval(Duration::from_secs(2));
-    loop {
-        every.tick().await;
-        let ok = store.get_conversation(0).await.is_ok();
-        reachable.store(ok, Ordering::Relaxed);
-    }
-}
-
-/// Keeps this controller's presence records alive on the board.
-async fn presence_heartbeat(chat: Arc<ChatService>, every: Duration) {
-    let mut ticks = tokio::time::interval(every);
-    loop {
-        ticks.tick().await;
-        chat.presence.refresh_presence().await;
-    }
-}
-
-/// Ends typing indicators that were not refreshed in time.
-async fn expire_typing(chat: Arc<ChatService>) {
-    let mut every = tokio::time::interval(Duration::from_millis(100));
-    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    loop {
-        every.tick().await;
-        chat.typing.expire_typing().await;
-    }
-}
-
-/// Where notifications are pushed (the stream with NATS), and the webhook sender, if a
-/// webhook is configured (fed by the stream's durable consumer with NATS, else in-process).
-async fn push(
-    config: &Config,
-    nats: Option<&async_nats::Client>,
-    metrics: &Arc<ControllerMetrics>,
-) -> Result<(Push, Option<WebhookSender>), StartError> {
-    let stream = match nats {
-        Some(client) => Some(NotificationStream::open(client.clone()).await?),
-        None => None,
-    };
-    let mut push = match &stream {
-        Some(stream) => Push::to_stream(stream.clone(), metrics.clone()),
-        None => Push::default(),
-    };
-    let notifications = &config.notifications;
-    let (Some(_), Some(file)) = (&notifications.webhook_url, &notifications.webhook_secret_file)
-    else {
-        return Ok((push, None));
-    };
-    let secret = crate::config::read_secret("notifications.webhook_secret_file", file)?;
-    let source = match &stream {
-        Some(stream) => Source::Stream(Box::new(
-            stream.webhook_consumer(notifications.webhook_max_attempts).await?,
-        )),
-        None => {
-            let (to_webhook, queue) = Push::to_webhook(metrics.clone());
-            push = to_webhook;
-            Source::Queue(queue)
-        }
-    };
-    Ok((push, Some(WebhookSender::new(notifications, secret, source, metrics.clone()))))
-}
-
-/// The blob engine `[files]` names.
-fn blobs(config: &Config) -> Result<Arc<dyn Blobs>, BlobError> {
-    let files = &config.files;
-    Ok(match files.engine {
-        BlobEngine::S3 => Arc::new(S3Blobs::new(&files.s3)?),
-        BlobEngine::Local => {
-            let dir = files.local.dir.clone().unwrap_or_else(|| config.data_dir.join("blobs"));
-            let public_url = match &files.local.public_url {
-                Some(url) => url.clone(),
-                None => format!("http://{}", config.http.listen),
-            };
-            let secret = match &files.local.secret_file {
-                Some(file) => file.clone(),
-                None => crate::dev::ensure_secret(&dir, "url-signing-secret")?,
-            };
-            Arc::new(LocalBlobs::open(&dir, &public_url, &secret, files.multipart_threshold_bytes)?)
-        }
-    })
-}
-
-/// Removes uploads that missed their deadline (bytes and pending record).
-async fn sweep_uploads(chat: Arc<ChatService>, every: Duration) {
-    let mut ticks = tokio::time::interval(every);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    loop {
-        ticks.tick().await;
-        match chat.attachments.sweep_expired_uploads().await {
-            Ok(0) => {}
-            Ok(swept) => tracing::info!(swept, "removed expired uploads"),
-            Err(error) => tracing::warn!(%error, "sweeping expired uploads failed"),
-        }
-    }
-}
-
-async fn maintain(chat: Arc<ChatService>, store: Arc<dyn Store>) {
-    let mut every = tokio::time::interval(MAINTENANCE_EVERY);
-    loop {
-        every.tick().await;
-        chat.forget_idle_rates();
-        if let Err(error) = store.maintain().await {
-            tracing::warn!(%error, "store maintenance failed");
-        }
     }
 }

@@ -1,0 +1,93 @@
+//! The controller's background loops, each run by name under its `Background`: resyncs
+//! after lost events, store readiness, presence heartbeats, typing expiry, expired uploads
+//! and store housekeeping.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+
+use crate::bus::{NatsBoard, Resync};
+use crate::chat::ChatService;
+use crate::metrics::ControllerMetrics;
+use crate::realtime::FanoutHub;
+use crate::store::Store;
+
+/// How often expired dedup keys and the like are swept.
+const MAINTENANCE_EVERY: Duration = Duration::from_secs(600);
+
+/// The hub fills from the conversations' logs (and its users' conversations) whatever the
+/// bus may have dropped: during an outage of this controller's link, or published by a
+/// controller that stopped or lost its link. After an outage of its own, this controller
+/// tells the others first: what it published meanwhile may be lost.
+pub(super) async fn forward_resyncs(
+    hub: Arc<FanoutHub>,
+    mut resyncs: mpsc::Receiver<Resync>,
+    peers: Option<Arc<NatsBoard>>,
+    metrics: Arc<ControllerMetrics>,
+) {
+    while let Some(why) = resyncs.recv().await {
+        metrics.bus_resyncs.inc();
+        if let (Resync::Outage { .. }, Some(peers)) = (why, &peers)
+            && let Err(error) = peers.link_restored().await
+        {
+            tracing::warn!(%error, "could not tell the other controllers about the outage");
+        }
+        hub.refill_all(why).await;
+    }
+}
+
+/// Readiness of the store: a cheap read every two seconds.
+pub(super) async fn probe_store(store: Arc<dyn Store>, reachable: Arc<AtomicBool>) {
+    let mut every = tokio::time::interval(Duration::from_secs(2));
+    loop {
+        every.tick().await;
+        let ok = store.get_conversation(0).await.is_ok();
+        reachable.store(ok, Ordering::Relaxed);
+    }
+}
+
+/// Keeps this controller's presence records alive on the board.
+pub(super) async fn presence_heartbeat(chat: Arc<ChatService>, every: Duration) {
+    let mut ticks = tokio::time::interval(every);
+    loop {
+        ticks.tick().await;
+        chat.presence.refresh_presence().await;
+    }
+}
+
+/// Ends typing indicators that were not refreshed in time.
+pub(super) async fn expire_typing(chat: Arc<ChatService>) {
+    let mut every = tokio::time::interval(Duration::from_millis(100));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        every.tick().await;
+        chat.typing.expire_typing().await;
+    }
+}
+
+/// Removes uploads that missed their deadline (bytes and pending record).
+pub(super) async fn sweep_uploads(chat: Arc<ChatService>, every: Duration) {
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        ticks.tick().await;
+        match chat.attachments.sweep_expired_uploads().await {
+            Ok(0) => {}
+            Ok(swept) => tracing::info!(swept, "removed expired uploads"),
+            Err(error) => tracing::warn!(%error, "sweeping expired uploads failed"),
+        }
+    }
+}
+
+pub(super) async fn maintain(chat: Arc<ChatService>, store: Arc<dyn Store>) {
+    let mut every = tokio::time::interval(MAINTENANCE_EVERY);
+    loop {
+        every.tick().await;
+        chat.forget_idle_rates();
+        if let Err(error) = store.maintain().await {
+            tracing::warn!(%error, "store maintenance failed");
+        }
+    }
+}
