@@ -6,7 +6,7 @@ use switchboard_auth::{Scope, authenticate};
 use switchboard_proto::v1::{self as pb, relay_admin_server::RelayAdmin};
 use tonic::{Request, Response, Status};
 
-use crate::RelayState;
+use crate::state::RelayState;
 use switchboard_proto::topic::Topic;
 
 pub(crate) struct RelayAdminApi {

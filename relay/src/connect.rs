@@ -22,11 +22,13 @@ use tonic::{Request, Response, Status, Streaming};
 use tracing::Instrument as _;
 
 use crate::frames::error_frame;
+use crate::replay;
 use crate::session::Session;
+use crate::state::RelayState;
 use crate::subscribe::{
     add_channels, all_conversations, members_of, not_a_member, positions_by_seq, within_frame_cap,
 };
-use crate::{RelayState, replay, with_token};
+use crate::upstream::with_token;
 use switchboard_proto::encoded::{EncodedStream, StreamMethod};
 use switchboard_proto::topic::Topic;
 

@@ -11,8 +11,9 @@ use switchboard_proto::v1::{self as pb, event::Kind, server_frame};
 use switchboard_proto::events::is_public_change;
 
 use crate::frames::encode_event;
+use crate::replay;
 use crate::session::Session;
-use crate::{RelayState, replay};
+use crate::state::RelayState;
 use switchboard_proto::topic::Topic;
 
 impl RelayState {

@@ -9,7 +9,7 @@ use switchboard_proto::topic::Topic;
 use switchboard_proto::v1::{self as pb, relay_frame::Kind};
 use tokio::sync::mpsc;
 
-use crate::RelayState;
+use crate::state::RelayState;
 use crate::upstream::LinkEvent;
 
 /// Link events waiting for the relay to act on them. When full, the link stops reading

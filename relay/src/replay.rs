@@ -8,7 +8,7 @@ use tonic::Status;
 use tonic::transport::Channel;
 
 use crate::session::Session;
-use crate::with_token;
+use crate::upstream::with_token;
 
 /// Log entries per page while replaying.
 const PAGE: u32 = 500;

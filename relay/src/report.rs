@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use switchboard_auth::OrgUser;
 use switchboard_proto::v1 as pb;
 
-use crate::RelayState;
+use crate::state::RelayState;
 
 impl RelayState {
     /// The answer to a controller's `ReportRequest`.

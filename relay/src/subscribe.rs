@@ -14,8 +14,10 @@ use switchboard_proto::v1::{
 use tonic::Status;
 
 use crate::frames::error_frame;
+use crate::replay;
 use crate::session::Session;
-use crate::{RelayState, replay, with_token};
+use crate::state::RelayState;
+use crate::upstream::with_token;
 
 /// Most conversations one `hello` or `subscribe` frame may name (in `only`, `except`,
 /// `resume` or `channels`): a frame never costs more than this much work.

@@ -267,3 +267,18 @@ pub(crate) enum LinkEvent {
     /// The controller asks for this relay's figures and connections.
     ReportRequest(pb::ReportRequest),
 }
+
+/// A request carrying a client's token, for calls made on their behalf, and the current
+/// span's trace context.
+pub(crate) fn with_token<T>(message: T, token: &str) -> Request<T> {
+    let mut request = Request::new(message);
+    if let Ok(value) = format!("Bearer {token}").parse() {
+        request.metadata_mut().insert("authorization", value);
+    }
+    if let Some(value) = switchboard_telemetry::traceparent_of_current()
+        .and_then(|traceparent| traceparent.parse().ok())
+    {
+        request.metadata_mut().insert(switchboard_telemetry::TRACEPARENT, value);
+    }
+    request
+}

@@ -16,9 +16,9 @@ use tokio_stream::StreamExt;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
-use crate::RelayState;
 use crate::connect::{admit, spawn_session};
 use crate::session::SessionId;
+use crate::state::RelayState;
 use switchboard_proto::encoded::EncodedStream;
 
 /// Client frames waiting for a web session. Small: a browser acts at human speed; a full

@@ -1,22 +1,23 @@
-//! The controller's layers, as docs/architecture.md draws them ("Where things live in the
-//! controller"), are the code's: no module of `server/src` imports from a layer above its
-//! own, and every module is in the table.
+//! The controller's and the relay's layers, as docs/architecture.md draws them ("Where
+//! things live in the controller", "... in the relay"), are the code's: no module imports
+//! from a layer above its own, every module is in the table, and no modules import each
+//! other in a circle.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 fn repository() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
 }
 
-/// Module → layer (0 at the bottom), from the table's second column: the first backquoted
-/// word of each name (`store` of "`store` (`embedded`, …)").
-fn layers_in_the_docs() -> BTreeMap<String, usize> {
+/// Module → layer (0 at the bottom), from the second column of the table under `section`:
+/// the first backquoted word of each name (`store` of "`store` (`embedded`, …)").
+fn layers_in_the_docs(section: &str) -> BTreeMap<String, usize> {
     let docs = std::fs::read_to_string(repository().join("docs/architecture.md")).unwrap();
     let table = docs
-        .split("## Where things live in the controller")
+        .split(&format!("## {section}\n"))
         .nth(1)
-        .expect("the section")
+        .unwrap_or_else(|| panic!("the section {section}"))
         .split("\n## ")
         .next()
         .unwrap();
@@ -48,38 +49,112 @@ fn sources(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
-#[test]
-fn no_module_of_the_controller_imports_from_a_layer_above_its_own() {
-    let layers = layers_in_the_docs();
-    let src = repository().join("server/src");
-    let mut wrong = Vec::new();
-    for file in sources(&src) {
-        let relative = file.strip_prefix(&src).unwrap();
+/// Module → the other modules of the crate it uses (`crate::name`), for every top-level
+/// module of the crate in `src` but `lib`, which declares and composes them all.
+fn imports(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
+    let mut imports: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for file in sources(src) {
+        let relative = file.strip_prefix(src).unwrap();
         let first = relative.components().next().unwrap().as_os_str().to_string_lossy();
         let module = first.trim_end_matches(".rs").to_string();
         if module == "lib" {
-            continue; // declares every module
+            continue;
         }
+        let text = std::fs::read_to_string(&file).unwrap();
+        let used = imports.entry(module.clone()).or_default();
+        for after in text.split("crate::").skip(1) {
+            let name: String =
+                after.chars().take_while(|c| c.is_ascii_lowercase() || *c == '_').collect();
+            if name != module && !name.is_empty() {
+                used.insert(name);
+            }
+        }
+    }
+    imports
+}
+
+/// What is wrong with `src`'s modules against the table under `section`.
+fn misplaced(src: &str, section: &str) -> Vec<String> {
+    let layers = layers_in_the_docs(section);
+    let mut wrong = Vec::new();
+    for (module, used) in imports(&repository().join(src)) {
         let Some(&own) = layers.get(&module) else {
-            wrong.push(format!("{module} is not in docs/architecture.md's table"));
+            wrong.push(format!("{src}: {module} is not in docs/architecture.md's table"));
             continue;
         };
-        let text = std::fs::read_to_string(&file).unwrap();
-        for used in text.split("crate::").skip(1) {
-            let name: String =
-                used.chars().take_while(|c| c.is_ascii_lowercase() || *c == '_').collect();
+        for name in used {
             match layers.get(&name) {
-                Some(&layer) if layer > own => wrong.push(format!(
-                    "{} uses crate::{name}, a layer above {module}'s",
-                    relative.display()
-                )),
-                None if name != module => wrong
-                    .push(format!("{name} (used by {}) is not in the table", relative.display())),
+                Some(&layer) if layer > own => {
+                    wrong.push(format!("{src}: {module} uses crate::{name}, a layer above its own"))
+                }
+                None => wrong.push(format!("{src}: {name} (used by {module}) is not in the table")),
                 _ => {}
             }
         }
     }
-    wrong.sort();
-    wrong.dedup();
+    wrong
+}
+
+/// A circle of modules that import each other, if there is one.
+fn circle(imports: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> {
+    fn visit(
+        module: &str,
+        imports: &BTreeMap<String, BTreeSet<String>>,
+        path: &mut Vec<String>,
+        done: &mut BTreeSet<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(start) = path.iter().position(|m| m == module) {
+            let mut circle = path[start..].to_vec();
+            circle.push(module.to_string());
+            return Some(circle);
+        }
+        if done.contains(module) {
+            return None;
+        }
+        path.push(module.to_string());
+        for used in imports.get(module).into_iter().flatten() {
+            if let Some(circle) = visit(used, imports, path, done) {
+                return Some(circle);
+            }
+        }
+        path.pop();
+        done.insert(module.to_string());
+        None
+    }
+    let mut done = BTreeSet::new();
+    imports.keys().find_map(|module| visit(module, imports, &mut Vec::new(), &mut done))
+}
+
+#[test]
+fn no_module_of_the_controller_imports_from_a_layer_above_its_own() {
+    let wrong = misplaced("server/src", "Where things live in the controller");
     assert!(wrong.is_empty(), "{wrong:#?}");
+}
+
+#[test]
+fn no_module_of_the_relay_imports_from_a_layer_above_its_own() {
+    let wrong = misplaced("relay/src", "Where things live in the relay");
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
+
+#[test]
+fn no_modules_import_each_other_in_a_circle() {
+    for src in ["server/src", "relay/src"] {
+        let imports = imports(&repository().join(src));
+        assert!(imports.len() > 5, "{src}: its modules were found");
+        assert_eq!(circle(&imports), None, "{src}: modules importing each other");
+    }
+}
+
+#[test]
+fn a_circle_is_found() {
+    let imports: BTreeMap<String, BTreeSet<String>> =
+        [("a", &["b"][..]), ("b", &["c"][..]), ("c", &["a", "d"][..]), ("d", &[][..])]
+            .into_iter()
+            .map(|(m, used)| (m.to_string(), used.iter().map(|u| u.to_string()).collect()))
+            .collect();
+    assert_eq!(circle(&imports).unwrap(), ["a", "b", "c", "a"]);
+    let mut without = imports.clone();
+    without.get_mut("c").unwrap().remove("a");
+    assert_eq!(circle(&without), None);
 }
