@@ -182,7 +182,11 @@ async fn start(
     hello: pb::Hello,
 ) -> Result<(), Status> {
     if hello.none && !hello.only.is_empty() {
-        return Err(status::malformed("hello: `none` and `only` cannot both be set"));
+        let why = "`none` and `only` cannot both be set";
+        return Err(status::invalid_fields(
+            format!("invalid request: hello: {why}"),
+            [("hello.none", why), ("hello.only", why)],
+        ));
     }
     for (field, count) in
         [("only", hello.only.len()), ("except", hello.except.len()), ("resume", hello.resume.len())]
@@ -192,8 +196,8 @@ async fn start(
     positions_by_seq("hello", "resume", &hello.resume)?;
     let follow_all = hello.only.is_empty() && !hello.none;
     if !follow_all && !hello.except.is_empty() {
-        let why = "hello: `except` applies only when following all conversations";
-        return Err(status::malformed(why));
+        let why = "`except` applies only when following all conversations";
+        return Err(status::invalid("hello.except", why));
     }
     session.follow_all.store(follow_all, std::sync::atomic::Ordering::Relaxed);
     if follow_all {
@@ -339,7 +343,7 @@ async fn handle(state: &Arc<RelayState>, session: &Arc<Session>, kind: ClientKin
             session.send(error_frame("", &status)).await;
         }
         ClientKind::Send(pb::SendFrame { message: None, .. }) => {
-            let status = status::malformed("`send` needs a message");
+            let status = status::invalid("send.message", "`send` needs a message");
             session.send(error_frame("", &status)).await;
         }
         ClientKind::RefreshToken(_) => {}

@@ -88,10 +88,10 @@ pub(crate) fn not_a_member(channel: u64) -> Status {
 /// INVALID_ARGUMENT when a frame names more conversations than one frame may.
 pub(crate) fn within_frame_cap(frame: &str, field: &str, count: usize) -> Result<(), Status> {
     if count > MAX_CONVERSATIONS_PER_FRAME {
-        return Err(status::malformed(format!(
-            "{frame}: `{field}` names {count} conversations; at most \
-             {MAX_CONVERSATIONS_PER_FRAME} per frame"
-        )));
+        return Err(status::invalid(
+            &format!("{frame}.{field}"),
+            format!("names {count} conversations; at most {MAX_CONVERSATIONS_PER_FRAME} per frame"),
+        ));
     }
     Ok(())
 }
@@ -105,19 +105,25 @@ pub(crate) fn positions_by_seq(
     positions: &[pb::ChannelPosition],
 ) -> Result<(), Status> {
     if let Some(p) = positions.iter().find(|p| p.after_id != 0) {
-        return Err(status::malformed(format!(
-            "{frame}: `{field}` gives conversation {} a position by `after_id`, which is no \
-             longer accepted; resume with `after_seq`, the largest event `seq` seen there \
-             (docs/realtime.md, \"Positions\")",
-            p.channel_id
-        )));
+        return Err(status::invalid(
+            &format!("{frame}.{field}"),
+            format!(
+                "gives conversation {} a position by `after_id`, which is no longer \
+                 accepted; resume with `after_seq`, the largest event `seq` seen there \
+                 (docs/realtime.md, \"Positions\")",
+                p.channel_id
+            ),
+        ));
     }
     if let Some(p) = positions.iter().find(|p| !ids::is_position(p.after_seq)) {
-        return Err(status::malformed(format!(
-            "{frame}: `{field}` gives conversation {} the position {}, which no event carries \
-             (positions are microsecond times; is it a message id?)",
-            p.channel_id, p.after_seq
-        )));
+        return Err(status::invalid(
+            &format!("{frame}.{field}"),
+            format!(
+                "gives conversation {} the position {}, which no event carries (positions \
+                 are microsecond times; is it a message id?)",
+                p.channel_id, p.after_seq
+            ),
+        ));
     }
     Ok(())
 }

@@ -97,15 +97,15 @@ impl RealtimeWeb for RealtimeWebApi {
     ) -> Result<Response<pb::ActResponse>, Status> {
         let caller = authenticate(&self.state.verifier, request.metadata())?;
         let act = request.into_inner();
-        let frame = act.frame.ok_or_else(|| status::malformed("frame: missing"))?;
+        let frame = act.frame.ok_or_else(|| status::invalid("frame", "missing"))?;
         if matches!(frame.kind, None | Some(ClientKind::Hello(_))) {
-            return Err(status::malformed("frame: `hello` opens a session (Subscribe)"));
+            return Err(status::invalid("frame", "`hello` opens a session (Subscribe)"));
         }
         // The message names the parsed id, never the text sent: errors echo no input.
         let id: SessionId = act
             .session_id
             .parse()
-            .map_err(|_| status::malformed("session_id: not a session id from `welcome`"))?;
+            .map_err(|_| status::invalid("session_id", "not a session id from `welcome`"))?;
         let gone = || status::not_found(format!("no open session {id}"));
         let frames = {
             let inboxes = self.inboxes.by_session.lock().expect("inboxes lock poisoned");

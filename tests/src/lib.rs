@@ -48,6 +48,14 @@ pub fn expect_code<T: std::fmt::Debug>(result: Result<T, SdkError>, code: Code) 
     }
 }
 
+/// The fields an INVALID_ARGUMENT names in its BadRequest details (none without them).
+pub fn violated_fields(status: &tonic::Status) -> Vec<String> {
+    use tonic_types::StatusExt as _;
+    let details = status.get_error_details();
+    let violations = details.bad_request().map(|b| b.field_violations.clone()).unwrap_or_default();
+    violations.into_iter().map(|v| v.field).collect()
+}
+
 /// Creates a team named "Team" owned by `owner`'s user with `members`; its id.
 pub async fn create_team(owner: &Client, members: &[&str]) -> u64 {
     let request = proto::CreateTeamRequest {

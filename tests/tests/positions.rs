@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use switchboard_sdk::proto::event::Kind;
 use switchboard_tests::{
     Client, Code, NatsServer, Realtime, RealtimeEvent, RealtimeOptions, TestController, TestRelay,
-    live, proto,
+    live, proto, violated_fields,
 };
 use tonic::Status;
 
@@ -221,6 +221,7 @@ async fn positions_by_message_id_are_refused_with_what_to_send_instead() {
         let status = refused(&relay, server.token("bob", "acme"), hello).await;
         assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
         assert!(status.message().contains(says), "{}", status.message());
+        assert_eq!(violated_fields(&status), ["hello.resume"]);
     }
     let bob = relay.client(server.token("bob", "acme")).await;
     let request = proto::ListChangesRequest { channel_id: team, after_seq: sent.id, limit: 0 };

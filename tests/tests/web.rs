@@ -11,7 +11,7 @@ use switchboard_proto::v1::{
     server_frame::Kind as ServerKind,
 };
 use switchboard_tests::random::Random;
-use switchboard_tests::{Code, TestController, TestRelay, live, proto};
+use switchboard_tests::{Code, TestController, TestRelay, live, proto, violated_fields};
 
 fn authorized<T>(message: T, token: &str) -> Request<T> {
     let mut request = Request::new(message);
@@ -126,6 +126,7 @@ async fn a_web_session_streams_events_and_takes_frames_by_unary_calls() {
     let act = proto::ActRequest { session_id: welcome.session_id.clone(), frame: None };
     let status = web.act(authorized(act, &bob_token)).await.unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
+    assert_eq!(violated_fields(&status), ["frame"]);
 
     // Once the page goes away, so does the session.
     drop(stream);
@@ -149,17 +150,23 @@ async fn a_hello_that_contradicts_itself_is_refused_with_what_is_wrong() {
     let (_, team) = server.team_of("alice", &["bob"]).await;
     let token = server.token("bob", "acme");
     let mut web = web_client(&relay).await;
+    let contradiction = proto::Hello { only: vec![team], none: true, ..Default::default() };
     let cases = [
-        (proto::Hello { only: vec![team], none: true, ..Default::default() }, "`none` and `only`"),
-        (proto::Hello { none: true, except: vec![team], ..Default::default() }, "`except`"),
+        (contradiction, "`none` and `only`", &["hello.none", "hello.only"][..]),
+        (
+            proto::Hello { none: true, except: vec![team], ..Default::default() },
+            "`except`",
+            &["hello.except"][..],
+        ),
     ];
-    for (hello, what) in cases {
+    for (hello, what, fields) in cases {
         let status = match web.subscribe(authorized(hello, &token)).await {
             Err(status) => status,
             Ok(response) => response.into_inner().message().await.unwrap_err(),
         };
         assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
         assert!(status.message().contains(what), "{status:?}");
+        assert_eq!(violated_fields(&status), fields, "{status:?}");
     }
 }
 
