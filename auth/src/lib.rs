@@ -11,7 +11,7 @@ mod verifier;
 
 pub use scope::{Scope, Scopes};
 pub use service::ServiceCredential;
-pub use verifier::{KeySource, TokenVerifier, VerifierError};
+pub use verifier::{KeySource, Now, TokenVerifier, VerifierError};
 
 use serde::{Deserialize, Serialize};
 use switchboard_proto::status;
@@ -87,10 +87,23 @@ pub(crate) struct Claims {
     scope: String,
     exp: u64,
     #[serde(default)]
+    nbf: Option<u64>,
+    #[serde(default)]
     name: Option<String>,
 }
 
 impl Claims {
+    /// The caller, if the claims hold at `now` (Unix seconds), give or take `leeway`.
+    fn valid_at(self, now: u64, leeway: u64) -> Result<Caller, VerifierError> {
+        if self.exp.saturating_add(leeway) < now {
+            return Err(VerifierError::Expired);
+        }
+        if self.nbf.is_some_and(|nbf| nbf > now.saturating_add(leeway)) {
+            return Err(VerifierError::NotYetValid);
+        }
+        self.into_caller()
+    }
+
     fn into_caller(self) -> Result<Caller, VerifierError> {
         check_user_id(&self.sub).map_err(|why| VerifierError::BadClaims(format!("sub {why}")))?;
         check_user_id(&self.org).map_err(|why| VerifierError::BadClaims(format!("org {why}")))?;

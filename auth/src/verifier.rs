@@ -10,6 +10,7 @@
 //! costlier RSA/ECDSA one) per call is then one per token.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use jsonwebtoken::errors::ErrorKind;
@@ -59,6 +60,13 @@ struct VerifyingKey {
     key: DecodingKey,
 }
 
+/// Unix seconds now, by whichever clock the verifier tests `exp` and `nbf` against.
+pub type Now = Arc<dyn Fn() -> u64 + Send + Sync>;
+
+fn system_now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
 /// Checks tokens against every configured key.
 pub struct TokenVerifier {
     /// All keys from every configured source.
@@ -67,6 +75,9 @@ pub struct TokenVerifier {
     leeway_secs: u64,
     /// Callers of tokens verified before, by token, when remembering.
     verified: Option<Cache<String, Caller>>,
+    /// The time `exp` and `nbf` are tested against (the system clock unless a node gives
+    /// its own).
+    now: Now,
 }
 
 impl TokenVerifier {
@@ -89,7 +100,7 @@ impl TokenVerifier {
                 KeySource::Jwks(path) => keys.extend(jwks_keys(path)?),
             }
         }
-        Ok(TokenVerifier { keys, leeway_secs, verified: None })
+        Ok(TokenVerifier { keys, leeway_secs, verified: None, now: Arc::new(system_now) })
     }
 
     /// Remembers the callers of up to `tokens` verified tokens (when full, the cache drops
@@ -99,10 +110,17 @@ impl TokenVerifier {
         self
     }
 
+    /// Tests `exp` and `nbf` against `now` instead of the system clock (a node's clock,
+    /// which its tests can move).
+    pub fn with_clock(mut self, now: Now) -> Self {
+        self.now = now;
+        self
+    }
+
     /// The caller a token identifies, if a configured key verifies it and it has not expired.
     pub fn verify(&self, token: &str) -> Result<Caller, VerifierError> {
         let Some(verified) = &self.verified else { return self.check(token) };
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let now = (self.now)();
         match verified.get(token) {
             // The same test of `exp` as the check's.
             Some(caller) if now <= caller.expires_at.saturating_add(self.leeway_secs) => Ok(caller),
@@ -132,11 +150,12 @@ impl TokenVerifier {
         let mut last_error = VerifierError::BadSignature;
         for key in candidates {
             let mut validation = Validation::new(key.algorithm);
-            validation.leeway = self.leeway_secs;
             validation.set_required_spec_claims(&["exp", "sub"]);
-            validation.validate_nbf = true;
+            // `exp` and `nbf` are tested below, against the verifier's clock.
+            validation.validate_exp = false;
+            validation.validate_nbf = false;
             match jsonwebtoken::decode::<Claims>(token, &key.key, &validation) {
-                Ok(data) => return data.claims.into_caller(),
+                Ok(data) => return data.claims.valid_at((self.now)(), self.leeway_secs),
                 Err(error) => last_error = classify(error.kind()),
             }
         }

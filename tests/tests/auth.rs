@@ -3,7 +3,9 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use switchboard_sdk::token::{SigningKey, TokenSpec, mint, mint_at};
-use switchboard_tests::{Code, TEST_SECRET, TestController, expect_code, fixture, proto};
+use switchboard_tests::{
+    Code, TEST_SECRET, TestClock, TestController, expect_code, fixture, proto,
+};
 
 fn hs256() -> SigningKey {
     SigningKey::Hs256(TEST_SECRET.as_bytes().to_vec())
@@ -158,18 +160,25 @@ async fn tokens_with_malformed_identity_claims_are_refused() {
 
 #[tokio::test]
 async fn a_token_that_expires_while_in_use_is_refused_from_then_on() {
-    let server = TestController::builder().configure(|c| c.auth.leeway_secs = 0).start().await;
-    // Issued 57 s ago with a minute to live: it expires in two to three seconds (`now` is
-    // whole seconds), time enough for the two calls below on a loaded machine.
+    // The controller tests `exp` by its own clock, which the test moves.
+    let clock = TestClock::default();
+    let server = TestController::builder()
+        .clock(clock.clone())
+        .configure(|c| c.auth.leeway_secs = 0)
+        .start()
+        .await;
+    let issued = now();
+    clock.set(issued as i64 * 1000);
     let spec = TokenSpec::new("alice", "acme").ttl(Duration::from_secs(60));
-    let issued = now() - 57;
-    let expires_at = issued + 60;
     let client = server.client_with_token(mint_at(&spec, &hs256(), issued).unwrap()).await;
     client.list_conversations(0, 10).await.expect("a fresh token works");
-    client.list_conversations(0, 10).await.expect("and works again");
-    // Waiting for the clock, not for the server: nothing else can move `exp`.
-    while now() <= expires_at {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    client.list_conversations(0, 10).await.expect("and works again (remembered)");
+    clock.set((issued as i64 + 60) * 1000);
+    client.list_conversations(0, 10).await.expect("still valid in its last second");
+    clock.set((issued as i64 + 61) * 1000);
     expect_code(client.list_conversations(0, 10).await, Code::Unauthenticated);
+    // A token checked for the first time is refused the same way.
+    let bob = TokenSpec::new("bob", "acme").ttl(Duration::from_secs(60));
+    let unseen = server.client_with_token(mint_at(&bob, &hs256(), issued).unwrap()).await;
+    expect_code(unseen.list_conversations(0, 10).await, Code::Unauthenticated);
 }

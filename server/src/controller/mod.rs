@@ -116,7 +116,6 @@ impl Controller {
     ) -> Result<Self, StartError> {
         config.validate()?;
         crate::tls::install_crypto_provider();
-        let verifier = config.verifier()?.remembering(VERIFIED_TOKENS_REMEMBERED);
         let limits = Limits {
             max_message_bytes: config.limits.max_message_bytes,
             send_rate_per_sec: config.limits.send_rate_per_sec,
@@ -143,6 +142,13 @@ impl Controller {
             };
         let typing = TypingTracker::new(Duration::from_millis(config.realtime.typing_ttl_ms));
         let clock: Arc<dyn Clock> = Arc::from(clock);
+        // Tokens expire by the controller's clock, the one its ids come from.
+        let now_secs = {
+            let clock = clock.clone();
+            Arc::new(move || (clock.now_ms() / 1000).max(0) as u64)
+        };
+        let verifier =
+            config.verifier()?.remembering(VERIFIED_TOKENS_REMEMBERED).with_clock(now_secs);
         let ids = IdGenerator::new(config.node_id, Box::new(clock.clone()));
         let metrics = Arc::new(ControllerMetrics::default());
         let events = Events::new(bus.clone(), metrics.clone());
