@@ -127,6 +127,9 @@ async fn typing_is_relayed_and_expires_without_a_refresh() {
     let a = chat.live("alice").await;
     let mut b = chat.live("bob").await;
 
+    // The controller's clock stands still until the test moves it.
+    let clock = &chat.server.clock;
+    clock.set(switchboard_server::ids::Clock::now_ms(&switchboard_server::ids::SystemClock));
     a.typing(team, true).await.unwrap();
     let typing = |want: bool| {
         move |e: &RealtimeEvent| match kind(e) {
@@ -136,7 +139,11 @@ async fn typing_is_relayed_and_expires_without_a_refresh() {
     };
     let (started, _) = live::until(&mut b, "alice typing", typing(true)).await;
     assert_eq!(started.expires_in_ms, 300);
-    // alice never says she stopped: the indicator lapses on its own
+    // alice never says she stopped: the indicator lapses on its own, once its time is up
+    clock.advance(299);
+    a.typing(team, true).await.unwrap();
+    live::until(&mut b, "alice still typing", typing(true)).await;
+    clock.advance(300);
     live::until(&mut b, "alice's typing to lapse", typing(false)).await;
 
     a.typing(team, true).await.unwrap();

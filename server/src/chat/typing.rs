@@ -2,7 +2,6 @@
 //! refreshes ends on its own. Never stored.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use super::{as_member, policy};
 use crate::auth::Caller;
@@ -44,7 +43,7 @@ impl Typing {
     /// Ends typing indicators nobody refreshed, telling the members.
     pub async fn expire_typing(&self) {
         let ttl_ms = self.tracker.ttl().as_millis() as u32;
-        for (org, conversation_id, user) in self.tracker.expired(Instant::now()) {
+        for (org, conversation_id, user) in self.tracker.expired() {
             self.events.typing(&org, conversation_id, &user, false, ttl_ms).await;
         }
     }

@@ -140,8 +140,9 @@ impl Controller {
                 let client = nats.client();
                 (Arc::new(nats), board, Some(client))
             };
-        let typing = TypingTracker::new(Duration::from_millis(config.realtime.typing_ttl_ms));
         let clock: Arc<dyn Clock> = Arc::from(clock);
+        let typing_ttl = Duration::from_millis(config.realtime.typing_ttl_ms);
+        let typing = TypingTracker::new(typing_ttl, clock.clone());
         // Tokens expire by the controller's clock, the one its ids come from.
         let now_secs = {
             let clock = clock.clone();
