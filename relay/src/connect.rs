@@ -26,7 +26,8 @@ use crate::replay;
 use crate::session::Session;
 use crate::state::RelayState;
 use crate::subscribe::{
-    add_channels, all_conversations, members_of, not_a_member, positions_by_seq, within_frame_cap,
+    all_conversations, members_of, not_a_member, positions_by_seq, subscribe_frame,
+    within_frame_cap,
 };
 use crate::upstream::with_token;
 use switchboard_proto::encoded::{EncodedStream, StreamMethod};
@@ -206,19 +207,19 @@ async fn start(
     // Conversations in `only` the user may not follow (no longer a member, say, when a
     // client reconnects) are left out with an error frame each; the rest start as asked.
     let mut refused = Vec::new();
-    let channels = if follow_all {
+    let conversation_ids = if follow_all {
         let mut all = all_conversations(state, session).await?;
-        all.retain(|channel| !hello.except.contains(channel));
-        hello.except.iter().for_each(|channel| session.leave_out(*channel));
+        all.retain(|conversation_id| !hello.except.contains(conversation_id));
+        hello.except.iter().for_each(|conversation_id| session.leave_out(*conversation_id));
         all
     } else {
         let mine = members_of(state, session, &hello.only).await?;
         let mut allowed = Vec::new();
-        for channel in &hello.only {
-            if mine.contains(channel) {
-                allowed.push(*channel);
+        for conversation_id in &hello.only {
+            if mine.contains(conversation_id) {
+                allowed.push(*conversation_id);
             } else {
-                refused.push(not_a_member(*channel));
+                refused.push(not_a_member(*conversation_id));
             }
         }
         allowed
@@ -226,39 +227,41 @@ async fn start(
     let resume: HashMap<u64, u64> = hello
         .resume
         .iter()
-        .filter(|p| p.after_seq > 0 && channels.contains(&p.channel_id))
+        .filter(|p| p.after_seq > 0 && conversation_ids.contains(&p.channel_id))
         .map(|p| (p.channel_id, p.after_seq))
         .collect();
 
     session.begin_replay();
     let result = async {
-        let mut topics: Vec<Topic> =
-            channels.iter().map(|channel| Topic::channel(&session.org, *channel)).collect();
+        let mut topics: Vec<Topic> = conversation_ids
+            .iter()
+            .map(|conversation_id| Topic::channel(&session.org, *conversation_id))
+            .collect();
         // The user's own events: membership (for a stream that follows all), unread state.
         topics.push(Topic::user(&session.org, &session.user));
         // Known to the session first, so that closing it after a failure cleans up all.
-        for channel in &channels {
-            session.add_channel(*channel);
+        for conversation_id in &conversation_ids {
+            session.follow_conversation(*conversation_id);
         }
         for (topic, position) in state.subscribers.subscribe_all(session, topics).await? {
-            if let Some(channel) = topic.channel_id()
-                && !resume.contains_key(&channel)
+            if let Some(conversation_id) = topic.channel_id()
+                && !resume.contains_key(&conversation_id)
             {
-                session.reached(channel, position);
+                session.reached(conversation_id, position);
             }
         }
         let welcome = pb::Welcome {
             session_id: session.id.to_string(),
             user_id: session.user.clone(),
             org: session.org.clone(),
-            channel_ids: session.channels(),
+            channel_ids: session.conversations(),
         };
         session.send(ServerKind::Welcome(welcome)).await;
         for status in &refused {
             session.send(error_frame("", status)).await;
         }
-        for (channel, after) in &resume {
-            replay::replay(state.upstream.channel(), session, *channel, *after).await?;
+        for (conversation_id, after) in &resume {
+            replay::replay(state.upstream.channel(), session, *conversation_id, *after).await?;
         }
         Ok::<(), Status>(())
     }
@@ -268,7 +271,7 @@ async fn start(
     }
     session.finish_replay();
     result?;
-    let channel_ids = session.channels();
+    let channel_ids = session.conversations();
     let positions = session.positions(&channel_ids);
     session.send(ServerKind::Live(pb::Live { channel_ids, positions })).await;
     Ok(())
@@ -325,14 +328,14 @@ async fn handle(state: &Arc<RelayState>, session: &Arc<Session>, kind: ClientKin
             }
         }
         ClientKind::Subscribe(subscribe) => {
-            if let Err(status) = add_channels(state, session, subscribe.channels).await {
+            if let Err(status) = subscribe_frame(state, session, subscribe.channels).await {
                 session.send(error_frame("", &status)).await;
             }
         }
         ClientKind::Unsubscribe(unsubscribe) => {
-            for channel in unsubscribe.channel_ids {
-                session.leave_out(channel);
-                state.let_go(session, channel);
+            for conversation_id in unsubscribe.channel_ids {
+                session.leave_out(conversation_id);
+                state.let_go(session, conversation_id);
             }
         }
         ClientKind::Ping(ping) => {

@@ -25,7 +25,7 @@ impl RelayState {
         let mut leaving = Vec::new();
         // Events are encoded once; every subscriber's queue shares the bytes.
         match topic {
-            Topic::Channel { id: channel, .. } => {
+            Topic::Channel { id: conversation_id, .. } => {
                 let left = match &event.kind {
                     Some(Kind::MemberLeft(left)) => Some(left.user_id.as_str()),
                     _ => None,
@@ -38,9 +38,9 @@ impl RelayState {
                     // A removal the session is already past (a gap fill handing on what it
                     // replayed) is old news: the user may have been added back since.
                     let leaves = left == Some(session.user.as_str())
-                        && event.seq > session.position(*channel);
+                        && event.seq > session.position(*conversation_id);
                     session.deliver(&event, &encoded);
-                    if leaves && session.forget_channel(*channel) {
+                    if leaves && session.forget_conversation(*conversation_id) {
                         leaving.push((session.id, topic.clone()));
                     }
                 });
@@ -55,7 +55,7 @@ impl RelayState {
                     self.subscribers.for_each(topic, |session| {
                         if session.follows_all()
                             && !(refill && session.is_left_out(conversation))
-                            && session.add_channel(conversation)
+                            && session.follow_conversation(conversation)
                         {
                             let (state, session) = (self.clone(), session.clone());
                             let (event, after) = (event.clone(), joined.replay_after_seq);
@@ -66,7 +66,7 @@ impl RelayState {
                 Some(Kind::MemberLeft(_)) => {
                     let encoded = encode_event(&event);
                     self.subscribers.for_each(topic, |session| {
-                        if session.forget_channel(conversation) {
+                        if session.forget_conversation(conversation) {
                             session.deliver(&event, &encoded);
                             leaving.push((session.id, Topic::channel(&session.org, conversation)));
                         }
@@ -75,7 +75,7 @@ impl RelayState {
                 Some(Kind::UnreadChanged(_)) => {
                     let encoded = encode_event(&event);
                     self.subscribers.for_each(topic, |session| {
-                        if session.has_channel(conversation) {
+                        if session.has_conversation(conversation) {
                             session.deliver(&event, &encoded);
                         }
                     });
@@ -88,35 +88,38 @@ impl RelayState {
         }
     }
 
-    /// The session stops following `channel`: forgotten (its held and later events of it
+    /// The session stops following `conversation_id`: forgotten (its held and later events of it
     /// are not delivered), and unsubscribed here.
-    pub(crate) fn let_go(&self, session: &Session, channel: u64) {
-        if session.forget_channel(channel) {
-            self.subscribers.unsubscribe(session.id, &Topic::channel(&session.org, channel));
+    pub(crate) fn let_go(&self, session: &Session, conversation_id: u64) {
+        if session.forget_conversation(conversation_id) {
+            self.subscribers
+                .unsubscribe(session.id, &Topic::channel(&session.org, conversation_id));
         }
     }
 
     /// Subscribes a session to a conversation its user just joined, tells it, and replays
     /// what was said since they joined, saying `live` with its position when done.
     async fn follow(&self, session: Arc<Session>, joined: Arc<pb::Event>, after: u64) {
-        let channel = joined.conversation_id;
+        let conversation_id = joined.conversation_id;
         session.begin_replay();
         let result = async {
-            self.subscribers.subscribe(&session, Topic::channel(&session.org, channel)).await?;
+            self.subscribers
+                .subscribe(&session, Topic::channel(&session.org, conversation_id))
+                .await?;
             session.send(server_frame::Kind::Event((*joined).clone())).await;
-            replay::replay(self.upstream.channel(), &session, channel, after).await
+            replay::replay(self.upstream.channel(), &session, conversation_id, after).await
         }
         .await;
         if result.is_err() {
             // Let go before the held events go: those of this conversation would skip
             // what the replay did not deliver.
-            self.let_go(&session, channel);
+            self.let_go(&session, conversation_id);
         }
         session.finish_replay();
         match result {
             Ok(()) => {
-                let positions = session.positions(&[channel]);
-                let live = pb::Live { channel_ids: vec![channel], positions };
+                let positions = session.positions(&[conversation_id]);
+                let live = pb::Live { channel_ids: vec![conversation_id], positions };
                 session.send(server_frame::Kind::Live(live)).await;
             }
             Err(status) => {

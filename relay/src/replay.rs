@@ -13,20 +13,21 @@ use crate::upstream::with_token;
 /// Log entries per page while replaying.
 const PAGE: u32 = 500;
 
-/// Sends every change of `channel` after position `after` to the session, oldest first,
+/// Sends every change of `conversation_id` after position `after` to the session, oldest first,
 /// moving its position on. The caller holds live events back meanwhile
 /// (`begin_replay`/`finish_replay`).
 pub(crate) async fn replay(
     chat: Channel,
     session: &Session,
-    channel: u64,
+    conversation_id: u64,
     after: u64,
 ) -> Result<(), Status> {
     let mut client = ChatClient::new(chat);
     let mut after = after;
-    session.reached(channel, after);
+    session.reached(conversation_id, after);
     loop {
-        let request = pb::ListChangesRequest { channel_id: channel, after_seq: after, limit: PAGE };
+        let request =
+            pb::ListChangesRequest { channel_id: conversation_id, after_seq: after, limit: PAGE };
         let page = client.list_changes(with_token(request, &session.token())).await?.into_inner();
         for event in page.events {
             if !session.send_replayed(event).await {
@@ -34,7 +35,7 @@ pub(crate) async fn replay(
             }
         }
         after = page.next_after;
-        session.reached(channel, after);
+        session.reached(conversation_id, after);
         if !page.has_more {
             return Ok(());
         }
@@ -46,15 +47,15 @@ pub(crate) async fn replay(
 /// holding them (`begin_replay`) before the subscriptions came back, so replayed changes
 /// come first, and what the session already has is skipped by position.
 pub(crate) async fn resync(chat: Channel, session: &Session) {
-    for channel in session.channels() {
-        let after = session.position(channel);
+    for conversation_id in session.conversations() {
+        let after = session.position(conversation_id);
         // No position yet: the session is still starting there, and its own replay (or
         // its start from the controller's position) covers what this one would.
         if after == 0 {
             continue;
         }
-        if let Err(status) = replay(chat.clone(), session, channel, after).await {
-            tracing::warn!(session = session.id, channel, %status, "resync failed; ending the stream");
+        if let Err(status) = replay(chat.clone(), session, conversation_id, after).await {
+            tracing::warn!(session = session.id, conversation_id, %status, "resync failed; ending the stream");
             session.end(status::unavailable("could not resync; reconnect and resume"));
             break;
         }

@@ -42,7 +42,7 @@ pub(crate) struct Session {
     /// changes add and remove subscriptions.
     pub(crate) follow_all: AtomicBool,
     /// Frames to the client, encoded (a live event's bytes are shared by every subscriber
-    /// of its channel). Bounded: when full, the client is too slow and is cut off.
+    /// of its conversation). Bounded: when full, the client is too slow and is cut off.
     queue: mpsc::Sender<Bytes>,
     /// The final error, sent past a full queue.
     last_word: mpsc::Sender<Status>,
@@ -72,7 +72,7 @@ impl SessionState {
 
 #[derive(Default)]
 struct SessionState {
-    channels: HashSet<u64>,
+    conversations: HashSet<u64>,
     /// Conversations the client asked not to follow, until it subscribes or is added again.
     left_out: HashSet<u64>,
     /// Replays running; live events are held back while this is above zero.
@@ -168,7 +168,9 @@ impl Session {
     fn push(&self, event: &pb::Event, encoded: &Bytes, state: &mut SessionState) {
         // A message of a conversation the session no longer follows (it left, or a replay
         // that would have come before it failed) must not move its position on.
-        if events::message_of(event).is_some() && !state.channels.contains(&event.conversation_id) {
+        if events::message_of(event).is_some()
+            && !state.conversations.contains(&event.conversation_id)
+        {
             return;
         }
         if !state.first_delivery(event) {
@@ -246,62 +248,62 @@ impl Session {
         }
     }
 
-    /// Follows `channel` (a subscribe, or a join) from now on; true if it is new.
-    pub(crate) fn add_channel(&self, channel: u64) -> bool {
+    /// Follows `conversation_id` (a subscribe, or a join) from now on; true if it is new.
+    pub(crate) fn follow_conversation(&self, conversation_id: u64) -> bool {
         let mut state = self.state();
-        state.left_out.remove(&channel);
-        state.channels.insert(channel)
+        state.left_out.remove(&conversation_id);
+        state.conversations.insert(conversation_id)
     }
 
-    /// The client asked not to follow `channel` (`except` in its hello, or `unsubscribe`).
-    pub(crate) fn leave_out(&self, channel: u64) {
-        self.state().left_out.insert(channel);
+    /// The client asked not to follow `conversation_id` (`except` in its hello, or `unsubscribe`).
+    pub(crate) fn leave_out(&self, conversation_id: u64) {
+        self.state().left_out.insert(conversation_id);
     }
 
-    pub(crate) fn is_left_out(&self, channel: u64) -> bool {
-        self.state().left_out.contains(&channel)
+    pub(crate) fn is_left_out(&self, conversation_id: u64) -> bool {
+        self.state().left_out.contains(&conversation_id)
     }
 
-    /// The session has every change of `channel` up to `position` (it started there, or a
+    /// The session has every change of `conversation_id` up to `position` (it started there, or a
     /// replay read that far): the position moves there unless it is further already.
-    pub(crate) fn reached(&self, channel: u64, position: u64) {
+    pub(crate) fn reached(&self, conversation_id: u64, position: u64) {
         let mut state = self.state();
-        let current = state.positions.entry(channel).or_default();
+        let current = state.positions.entry(conversation_id).or_default();
         *current = (*current).max(position);
     }
 
-    /// The position in `channel`: 0 if the session has none there (yet).
-    pub(crate) fn position(&self, channel: u64) -> u64 {
-        self.state().positions.get(&channel).copied().unwrap_or(0)
+    /// The position in `conversation_id`: 0 if the session has none there (yet).
+    pub(crate) fn position(&self, conversation_id: u64) -> u64 {
+        self.state().positions.get(&conversation_id).copied().unwrap_or(0)
     }
 
-    /// Positions of the given channels, as a `live` frame names them.
-    pub(crate) fn positions(&self, channels: &[u64]) -> Vec<pb::ChannelPosition> {
+    /// Positions in the given conversations, as a `live` frame names them.
+    pub(crate) fn positions(&self, conversation_ids: &[u64]) -> Vec<pb::ChannelPosition> {
         let state = self.state();
-        let at = |channel: &u64| state.positions.get(channel).copied().unwrap_or(0);
-        let positions = channels.iter().map(|channel| pb::ChannelPosition {
-            channel_id: *channel,
+        let at = |conversation_id: &u64| state.positions.get(conversation_id).copied().unwrap_or(0);
+        let positions = conversation_ids.iter().map(|conversation_id| pb::ChannelPosition {
+            channel_id: *conversation_id,
             after_id: 0,
-            after_seq: at(channel),
+            after_seq: at(conversation_id),
         });
         positions.collect()
     }
 
-    /// Forgets a channel, and the position in it; true if the session had it.
-    pub(crate) fn forget_channel(&self, channel: u64) -> bool {
+    /// Forgets a conversation, and the position in it; true if the session had it.
+    pub(crate) fn forget_conversation(&self, conversation_id: u64) -> bool {
         let mut state = self.state();
-        state.positions.remove(&channel);
-        state.channels.remove(&channel)
+        state.positions.remove(&conversation_id);
+        state.conversations.remove(&conversation_id)
     }
 
-    pub(crate) fn has_channel(&self, channel: u64) -> bool {
-        self.state().channels.contains(&channel)
+    pub(crate) fn has_conversation(&self, conversation_id: u64) -> bool {
+        self.state().conversations.contains(&conversation_id)
     }
 
-    pub(crate) fn channels(&self) -> Vec<u64> {
-        let mut channels: Vec<u64> = self.state().channels.iter().copied().collect();
-        channels.sort_unstable();
-        channels
+    pub(crate) fn conversations(&self) -> Vec<u64> {
+        let mut conversation_ids: Vec<u64> = self.state().conversations.iter().copied().collect();
+        conversation_ids.sort_unstable();
+        conversation_ids
     }
 
     pub(crate) fn follows_all(&self) -> bool {
@@ -319,7 +321,7 @@ mod tests {
     fn session(queue: usize) -> (Arc<Session>, EncodedStream) {
         let (session, frames) =
             Session::new(1, "acme", "bob", "token".into(), queue, Arc::default());
-        session.add_channel(7);
+        session.follow_conversation(7);
         (session, frames)
     }
 
@@ -444,7 +446,7 @@ mod tests {
         let (session, mut frames) = session(16);
         session.begin_replay();
         deliver(&session, &message(9, "alice", ""));
-        session.forget_channel(7);
+        session.forget_conversation(7);
         session.finish_replay();
         deliver(&session, &message(10, "alice", ""));
         assert_eq!(received(&mut frames).await, Vec::<u64>::new());

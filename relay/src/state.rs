@@ -67,8 +67,9 @@ impl RelayState {
 
     pub(crate) fn close_session(&self, session: &Arc<Session>) {
         session.ended.cancel();
-        for channel in session.channels() {
-            self.subscribers.unsubscribe(session.id, &Topic::channel(&session.org, channel));
+        for conversation_id in session.conversations() {
+            self.subscribers
+                .unsubscribe(session.id, &Topic::channel(&session.org, conversation_id));
         }
         self.subscribers.unsubscribe(session.id, &Topic::user(&session.org, &session.user));
         if self.sessions.lock().expect("sessions lock poisoned").remove(&session.id).is_some() {

@@ -21,22 +21,22 @@ use crate::upstream::with_token;
 
 /// Most conversations one `hello` or `subscribe` frame may name (in `only`, `except`,
 /// `resume` or `channels`): a frame never costs more than this much work.
-pub(crate) const MAX_CONVERSATIONS_PER_FRAME: usize = 1_000;
+const MAX_CONVERSATIONS_PER_FRAME: usize = 1_000;
 
 pub(crate) async fn all_conversations(
     state: &RelayState,
     session: &Session,
 ) -> Result<Vec<u64>, Status> {
     let mut client = ChatClient::new(state.upstream.channel());
-    let mut channels = Vec::new();
+    let mut conversation_ids = Vec::new();
     let mut after = 0;
     loop {
         let request = pb::ListConversationsRequest { after, limit: 200 };
         let page = client.list_conversations(with_token(request, &session.token())).await?;
         let page = page.into_inner();
-        channels.extend(page.conversations.iter().map(|c| c.id));
+        conversation_ids.extend(page.conversations.iter().map(|c| c.id));
         if page.next_after == 0 {
-            return Ok(channels);
+            return Ok(conversation_ids);
         }
         after = page.next_after;
     }
@@ -47,23 +47,23 @@ pub(crate) async fn all_conversations(
 /// most this many calls or the listing's pages, whichever it names.
 const CHECKED_ONE_BY_ONE: usize = 8;
 
-/// Which of `channels` the user is a member of (the controller decides, with the user's
+/// Which of `conversation_ids` the user is a member of (the controller decides, with the user's
 /// own token).
 pub(crate) async fn members_of(
     state: &RelayState,
     session: &Session,
-    channels: &[u64],
+    conversation_ids: &[u64],
 ) -> Result<HashSet<u64>, Status> {
-    if channels.len() > CHECKED_ONE_BY_ONE {
+    if conversation_ids.len() > CHECKED_ONE_BY_ONE {
         return Ok(all_conversations(state, session).await?.into_iter().collect());
     }
     let mut mine = HashSet::new();
     let mut client = ChatClient::new(state.upstream.channel());
-    for channel in channels {
-        let request = pb::GetConversationRequest { conversation_id: *channel };
+    for conversation_id in conversation_ids {
+        let request = pb::GetConversationRequest { conversation_id: *conversation_id };
         match client.get_conversation(with_token(request, &session.token())).await {
             Ok(conversation) if conversation.get_ref().my_role != pb::Role::Unspecified as i32 => {
-                mine.insert(*channel);
+                mine.insert(*conversation_id);
             }
             Ok(_) => {}
             // The controller saying no: not a member, no such conversation, a bad id.
@@ -81,8 +81,10 @@ pub(crate) async fn members_of(
 }
 
 /// Why a conversation the user is not in (or that does not exist) cannot be followed.
-pub(crate) fn not_a_member(channel: u64) -> Status {
-    status::denied(format!("cannot follow conversation {channel}: you are not a member of it"))
+pub(crate) fn not_a_member(conversation_id: u64) -> Status {
+    status::denied(format!(
+        "cannot follow conversation {conversation_id}: you are not a member of it"
+    ))
 }
 
 /// INVALID_ARGUMENT when a frame names more conversations than one frame may.
@@ -128,25 +130,25 @@ pub(crate) fn positions_by_seq(
     Ok(())
 }
 
-/// A `subscribe` frame: membership checked for all its channels at once (those the user
+/// A `subscribe` frame: membership checked for all its conversations at once (those the user
 /// is not in get an error frame each), then each subscribed and replayed if asked, and
 /// `live` once the replays are done.
-pub(crate) async fn add_channels(
+pub(crate) async fn subscribe_frame(
     state: &Arc<RelayState>,
     session: &Arc<Session>,
     positions: Vec<pb::ChannelPosition>,
 ) -> Result<(), Status> {
     within_frame_cap("subscribe", "channels", positions.len())?;
     positions_by_seq("subscribe", "channels", &positions)?;
-    let channels: Vec<u64> = positions.iter().map(|p| p.channel_id).collect();
-    let mine = members_of(state, session, &channels).await?;
+    let conversation_ids: Vec<u64> = positions.iter().map(|p| p.channel_id).collect();
+    let mine = members_of(state, session, &conversation_ids).await?;
     let mut added = Vec::new();
     for position in positions {
         if !mine.contains(&position.channel_id) {
             session.send(error_frame("", &not_a_member(position.channel_id))).await;
             continue;
         }
-        match add_channel(state, session, position).await {
+        match subscribe_one(state, session, position).await {
             Ok(()) => added.push(position.channel_id),
             Err(status) => {
                 session.send(error_frame("", &status)).await;
@@ -160,36 +162,36 @@ pub(crate) async fn add_channels(
     Ok(())
 }
 
-/// One channel of a `subscribe` frame, its membership checked: subscribed, replayed if
+/// One conversation of a `subscribe` frame, its membership checked: subscribed, replayed if
 /// asked.
-pub(crate) async fn add_channel(
+async fn subscribe_one(
     state: &Arc<RelayState>,
     session: &Arc<Session>,
     position: pb::ChannelPosition,
 ) -> Result<(), Status> {
-    let (channel, after) = (position.channel_id, position.after_seq);
-    if session.has_channel(channel) && after == 0 {
+    let (conversation_id, after) = (position.channel_id, position.after_seq);
+    if session.has_conversation(conversation_id) && after == 0 {
         return Ok(());
     }
     session.begin_replay();
     let result = async {
-        if !session.has_channel(channel) {
-            let topic = Topic::channel(&session.org, channel);
+        if !session.has_conversation(conversation_id) {
+            let topic = Topic::channel(&session.org, conversation_id);
             let started = state.subscribers.subscribe(session, topic).await?;
-            session.add_channel(channel);
+            session.follow_conversation(conversation_id);
             if after == 0 {
-                session.reached(channel, started);
+                session.reached(conversation_id, started);
             }
         }
         if after > 0 {
-            replay::replay(state.upstream.channel(), session, channel, after).await?;
+            replay::replay(state.upstream.channel(), session, conversation_id, after).await?;
         }
         Ok(())
     }
     .await;
     if result.is_err() {
         // What was held back for it would skip what the replay did not deliver.
-        state.let_go(session, channel);
+        state.let_go(session, conversation_id);
     }
     session.finish_replay();
     result
