@@ -1,85 +1,15 @@
 //! `switchboard.v1.Chat` over tonic: authenticate, check the scope, convert, call the
 //! domain, convert back. Domain errors become statuses only through `From<ChatError>`.
 
-use std::sync::Arc;
-
-use switchboard_proto::status;
 use switchboard_proto::v1::{self as pb, chat_server::Chat};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
-use tonic::{Request, Response, Status};
+use tonic::Request;
 
-use super::search::SearchRoute;
-use crate::auth::{Caller, Scope, TokenVerifier, authenticate};
-use crate::chat::{ChatService, NewConversation, NewMessage, NotificationSelection, TeamUpdate};
+use super::api::{ChatApi, Reply, reply};
+use crate::auth::Scope;
+use crate::chat::{NewConversation, NewMessage, NotificationSelection, TeamUpdate};
 use crate::convert::{self, nonempty, nonzero};
 use crate::error::ChatError;
 use crate::model::Kind;
-
-/// The Chat service as served over gRPC.
-#[derive(Clone)]
-pub struct ChatApi {
-    /// The domain service every call ends up in.
-    chat: Arc<ChatService>,
-    /// Verifies the bearer token of every call.
-    verifier: Arc<TokenVerifier>,
-    /// Calls in progress, at most `limits.max_concurrent_requests`: past that, new calls
-    /// are shed at once with UNAVAILABLE instead of queueing (health checks and relay
-    /// streams are other services and stay up).
-    in_flight: Arc<Semaphore>,
-    /// Where Search goes.
-    search: Arc<SearchRoute>,
-}
-
-impl ChatApi {
-    pub fn new(
-        chat: Arc<ChatService>,
-        verifier: Arc<TokenVerifier>,
-        max_in_flight: usize,
-        search: SearchRoute,
-    ) -> Self {
-        let in_flight = Arc::new(Semaphore::new(max_in_flight));
-        ChatApi { chat, verifier, in_flight, search: Arc::new(search) }
-    }
-
-    /// The domain service behind the API.
-    pub(super) fn chat(&self) -> &ChatService {
-        &self.chat
-    }
-
-    /// Admits the call and returns the verified caller, if their token carries `scope`.
-    /// The permit is held until the call returns.
-    pub(super) fn caller<T>(
-        &self,
-        request: &Request<T>,
-        scope: Scope,
-    ) -> Result<(Caller, OwnedSemaphorePermit), Status> {
-        let admitted = self
-            .in_flight
-            .clone()
-            .try_acquire_owned()
-            .map_err(|_| status::unavailable("the controller is overloaded; retry shortly"))?;
-        let caller = authenticate(&self.verifier, request.metadata())?;
-        caller.require(scope)?;
-        Ok((caller, admitted))
-    }
-
-    /// [`Self::caller`] for a call that writes: also within the caller's write rate.
-    pub(super) fn writer<T>(
-        &self,
-        request: &Request<T>,
-        scope: Scope,
-    ) -> Result<(Caller, OwnedSemaphorePermit), Status> {
-        let (caller, admitted) = self.caller(request, scope)?;
-        self.chat.admit_write(&caller)?;
-        Ok((caller, admitted))
-    }
-}
-
-pub(super) type Reply<T> = Result<Response<T>, Status>;
-
-pub(super) fn reply<T>(value: T) -> Reply<T> {
-    Ok(Response::new(value))
-}
 
 #[tonic::async_trait]
 impl Chat for ChatApi {

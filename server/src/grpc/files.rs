@@ -4,7 +4,7 @@
 use switchboard_proto::v1::{self as pb, files_server::Files};
 use tonic::Request;
 
-use super::chat::{ChatApi, Reply, reply};
+use super::api::{ChatApi, Reply, reply};
 use crate::auth::Scope;
 use crate::convert;
 
@@ -31,7 +31,7 @@ impl Files for FilesApi {
         let r = request.into_inner();
         let upload = self
             .api
-            .chat()
+            .chat
             .attachments
             .create_upload(&caller, r.channel_id, r.filename, &r.content_type, r.size)
             .await?;
@@ -59,7 +59,7 @@ impl Files for FilesApi {
     ) -> Reply<pb::Attachment> {
         let (caller, _admitted) = self.api.writer(&request, Scope::Files)?;
         let id = request.into_inner().attachment_id;
-        reply(convert::attachment(self.api.chat().attachments.complete_upload(&caller, id).await?))
+        reply(convert::attachment(self.api.chat.attachments.complete_upload(&caller, id).await?))
     }
 
     async fn get_attachment(
@@ -68,7 +68,7 @@ impl Files for FilesApi {
     ) -> Reply<pb::Attachment> {
         let (caller, _admitted) = self.api.caller(&request, Scope::Files)?;
         let id = request.into_inner().attachment_id;
-        reply(convert::attachment(self.api.chat().attachments.attachment(&caller, id).await?))
+        reply(convert::attachment(self.api.chat.attachments.attachment(&caller, id).await?))
     }
 
     async fn get_download_url(
@@ -77,7 +77,7 @@ impl Files for FilesApi {
     ) -> Reply<pb::GetDownloadUrlResponse> {
         let (caller, _admitted) = self.api.caller(&request, Scope::Files)?;
         let id = request.into_inner().attachment_id;
-        let download = self.api.chat().attachments.download_url(&caller, id).await?;
+        let download = self.api.chat.attachments.download_url(&caller, id).await?;
         reply(pb::GetDownloadUrlResponse {
             url: download.url,
             expires_at_ms: download.expires_at_ms,
@@ -91,6 +91,6 @@ impl Files for FilesApi {
     ) -> Reply<pb::Attachment> {
         let (caller, _admitted) = self.api.writer(&request, Scope::Files)?;
         let id = request.into_inner().attachment_id;
-        reply(convert::attachment(self.api.chat().messages.delete_attachment(&caller, id).await?))
+        reply(convert::attachment(self.api.chat.messages.delete_attachment(&caller, id).await?))
     }
 }

@@ -2,6 +2,7 @@
 //! and the tonic service implementations.
 
 mod admin;
+mod api;
 mod chat;
 mod fanout;
 mod files;
@@ -9,7 +10,7 @@ mod indexer;
 mod search;
 
 pub use admin::AdminApi;
-pub use chat::ChatApi;
+pub use api::ChatApi;
 pub use fanout::FanoutApi;
 pub use files::FilesApi;
 pub use indexer::{IndexerApi, RemoteIndexer};

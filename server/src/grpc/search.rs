@@ -4,7 +4,7 @@
 use switchboard_proto::v1 as pb;
 use tonic::Response;
 
-use super::chat::{Reply, reply};
+use super::api::{Reply, reply};
 use super::indexer::RemoteIndexer;
 use crate::auth::Caller;
 
