@@ -1,7 +1,7 @@
 //! The controller's and the relay's layers, as docs/architecture.md draws them ("Where
 //! things live in the controller", "... in the relay"), are the code's: no module imports
-//! from a layer above its own, every module is in the table, and no modules import each
-//! other in a circle.
+//! from a layer above its own, every module is in the table, and no modules, nor files
+//! inside one, import each other in a circle.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -125,6 +125,68 @@ fn circle(imports: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> {
     imports.keys().find_map(|module| visit(module, imports, &mut Vec::new(), &mut done))
 }
 
+/// File → the other files of the crate it uses, each file named by its module path
+/// (`store::embedded::messages`; a `mod.rs` by its directory's). A `crate::`, `self::` or
+/// `super::` path counts as a use of the deepest file it reaches; uses between a module
+/// and its own sub-modules (a facade re-exporting them, a child using its parent's
+/// types) are how Rust nests modules, not circles, and are left out. Test modules too.
+fn file_imports(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
+    let module_of = |file: &Path| -> Vec<String> {
+        let relative = file.strip_prefix(src).unwrap().with_extension("");
+        let mut path: Vec<String> =
+            relative.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+        if matches!(path.last().map(String::as_str), Some("mod" | "lib")) {
+            path.pop();
+        }
+        path
+    };
+    let files: Vec<(Vec<String>, PathBuf)> =
+        sources(src).into_iter().map(|f| (module_of(&f), f)).collect();
+    let known: BTreeSet<Vec<String>> = files.iter().map(|(m, _)| m.clone()).collect();
+    let mut imports = BTreeMap::new();
+    for (module, file) in &files {
+        let text = std::fs::read_to_string(file).unwrap();
+        let code = text.split("#[cfg(test)]").next().unwrap();
+        let mut used = BTreeSet::new();
+        for (at, _) in code.match_indices("::") {
+            let before = &code[..at];
+            let start = before
+                .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == ':'))
+                .map_or(0, |i| i + 1);
+            let words: Vec<&str> = code[start..]
+                .split("::")
+                .take_while(|w| {
+                    !w.is_empty() && w.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+                })
+                .collect();
+            if start + words.first().map_or(0, |w| w.len()) != at {
+                continue; // not the first `::` of this path
+            }
+            let mut path: Vec<String> = match words.first() {
+                Some(&"crate") => Vec::new(),
+                Some(&"self") => module.clone(),
+                Some(&"super") => module[..module.len().saturating_sub(1)].to_vec(),
+                _ => continue,
+            };
+            let mut rest = words[1..].iter().peekable();
+            while rest.peek() == Some(&&"super") {
+                path.pop();
+                rest.next();
+            }
+            path.extend(rest.map(|w| w.to_string()));
+            let reached = (1..=path.len()).rev().map(|n| &path[..n]).find(|p| known.contains(*p));
+            if let Some(reached) = reached
+                && !reached.starts_with(module)
+                && !module.starts_with(reached)
+            {
+                used.insert(reached.join("::"));
+            }
+        }
+        imports.insert(module.join("::"), used);
+    }
+    imports
+}
+
 #[test]
 fn no_module_of_the_controller_imports_from_a_layer_above_its_own() {
     let wrong = misplaced("server/src", "Where things live in the controller");
@@ -143,6 +205,15 @@ fn no_modules_import_each_other_in_a_circle() {
         let imports = imports(&repository().join(src));
         assert!(imports.len() > 5, "{src}: its modules were found");
         assert_eq!(circle(&imports), None, "{src}: modules importing each other");
+    }
+}
+
+#[test]
+fn no_files_import_each_other_in_a_circle() {
+    for src in ["server/src", "relay/src"] {
+        let imports = file_imports(&repository().join(src));
+        assert!(imports.len() > 5, "{src}: its files were found");
+        assert_eq!(circle(&imports), None, "{src}: files importing each other");
     }
 }
 

@@ -8,7 +8,7 @@ use switchboard_proto::status;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tonic::{Request, Response, Status};
 
-use super::search::SearchRoute;
+use super::search_route::SearchRoute;
 use crate::auth::{Caller, Scope, TokenVerifier, authenticate};
 use crate::chat::ChatService;
 

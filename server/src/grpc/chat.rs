@@ -315,7 +315,7 @@ impl Chat for ChatApi {
 
     async fn search(&self, request: Request<pb::SearchRequest>) -> Reply<pb::SearchResponse> {
         let (caller, _admitted) = self.caller(&request, Scope::Read)?;
-        self.search.search(&caller, request.into_inner()).await
+        reply(self.search.search(&caller, request.into_inner()).await?)
     }
 
     async fn list_notifications(

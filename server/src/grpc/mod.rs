@@ -8,10 +8,11 @@ mod fanout;
 mod files;
 mod indexer;
 mod search;
+mod search_route;
 
 pub use admin::AdminApi;
 pub use api::ChatApi;
 pub use fanout::FanoutApi;
 pub use files::FilesApi;
 pub use indexer::{IndexerApi, RemoteIndexer};
-pub use search::SearchRoute;
+pub use search_route::SearchRoute;
