@@ -98,3 +98,14 @@ async fn ack_history_and_connections_run_and_report() {
     assert!(connections["relay_rss_after_kib"].as_u64().unwrap() > 0);
     assert!(connections["relay_kib_per_connection"].as_f64().is_some());
 }
+
+#[tokio::test]
+async fn presence_counts_what_each_arrival_costs_the_members_online() {
+    // One at a time, each member's arrival reaches every member already live, and no
+    // one's is repeated: 20 × 19 / 2 deliveries, the quadratic cost the scenario measures.
+    let report = bench(&["presence", "--members", "20", "--concurrency", "1"]).await;
+    assert_eq!(report["members"], 20);
+    assert_eq!(report["presence_deliveries"], 190, "{report}");
+    assert_eq!(report["cut_off"], 0);
+    assert!(report["relay_kib_per_member"].as_f64().is_some());
+}

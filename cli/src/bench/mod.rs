@@ -16,6 +16,7 @@ mod latency;
 mod nats;
 mod pace;
 mod plot;
+mod presence;
 mod report;
 mod search;
 mod target;
@@ -71,6 +72,8 @@ enum Scenario {
     History(history::HistoryArgs),
     /// K idle client streams on one relay: memory per connection and connect rate.
     Connections(connections::ConnectionsArgs),
+    /// N members of one team connect at once: the presence deliveries it costs.
+    Presence(presence::PresenceArgs),
 }
 
 pub(crate) async fn run(address: &str, json: bool, args: BenchArgs) -> anyhow::Result<()> {
@@ -81,6 +84,7 @@ pub(crate) async fn run(address: &str, json: bool, args: BenchArgs) -> anyhow::R
         Scenario::Ack(scenario) => ack::run(&target, &scenario, args.duration).await?,
         Scenario::History(scenario) => history::run(&target, &scenario).await?,
         Scenario::Connections(scenario) => connections::run(&target, &scenario).await?,
+        Scenario::Presence(scenario) => presence::run(&target, &scenario, args.duration).await?,
     };
     if let Some(path) = &args.plot {
         plot::draw(path, &report)?;
