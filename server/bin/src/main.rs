@@ -1,4 +1,6 @@
 //! `switchboard`: the server binary. Parses arguments and config, builds, runs, shuts down.
+// The argument docs are `--help` text, where `[auth]` names a config section, not a link.
+#![allow(rustdoc::broken_intra_doc_links)]
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -76,7 +76,7 @@ impl Members {
         Ok(added)
     }
 
-    /// RemoveMember, per [`policy::may_remove`].
+    /// RemoveMember, per `policy::may_remove`.
     pub async fn remove_member(
         &self,
         caller: &Caller,

@@ -41,8 +41,8 @@ pub enum NotificationSelection {
 /// The caller's unread state of one conversation.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Unread {
-    /// Others' messages after the caller's read marker, at most [`UNREAD_CAP`] (see
-    /// [`Notifications::unread_messages`]).
+    /// Others' messages after the caller's read marker, at most `UNREAD_CAP` (see
+    /// `Notifications::unread_messages`).
     pub messages: u32,
     /// Unread notifications.
     pub notifications: u32,

@@ -15,7 +15,7 @@ const REPORT_TIMEOUT: Duration = Duration::from_millis(500);
 
 impl FanoutHub {
     /// Asks every attached relay for its figures and connections; returns the answers that
-    /// arrive within [`REPORT_TIMEOUT`] (a relay too busy to answer is left out).
+    /// arrive within `REPORT_TIMEOUT` (a relay too busy to answer is left out).
     pub async fn relay_reports(&self, query: pb::ReportQuery) -> Vec<pb::RelayReport> {
         let request_id = self.next_report.fetch_add(1, Ordering::Relaxed);
         let frame =

@@ -3,7 +3,7 @@
 //! Each table of the Scylla-shaped model is a fjall keyspace (see `keys` for the layouts).
 //! Writes that read first (dedup, get-or-create, compare-and-set) run under one write lock,
 //! which is held only while the batch is built and committed to the journal, never during
-//! the fsync; the fsync is shared by concurrent writers through [`GroupCommit`].
+//! the fsync; the fsync is shared by concurrent writers through `GroupCommit`.
 
 mod attachments;
 mod audit;

@@ -1,8 +1,8 @@
 //! The ScyllaDB engine of the Store: the same Scylla-shaped model as the embedded engine,
 //! on a keyspace shared by every controller of a cluster.
 //!
-//! Statements are a [`Statement`] enum, prepared once at start-up, and every one runs
-//! through [`ScyllaStore::run`] or [`ScyllaStore::batch`], which time it (`StoreMeter`).
+//! Statements are a `Statement` enum, prepared once at start-up, and every one runs
+//! through `ScyllaStore::run` or `ScyllaStore::batch`, which time it (`StoreMeter`).
 //! Each aggregate's methods are in a file named after it. Reads and writes use the
 //! configured consistency (LOCAL_QUORUM by default), and lightweight transactions settle the
 //! races concurrent controllers can have: DM and SELF get-or-create, idempotency keys,
