@@ -19,6 +19,7 @@ mod plot;
 mod presence;
 mod report;
 mod search;
+mod storm;
 mod target;
 
 use std::path::PathBuf;
@@ -74,10 +75,12 @@ enum Scenario {
     Connections(connections::ConnectionsArgs),
     /// N members of one team connect at once: the presence deliveries it costs.
     Presence(presence::PresenceArgs),
+    /// The relay restarts under K clients: how fast they all resume, and the store reads.
+    Storm(storm::StormArgs),
 }
 
 pub(crate) async fn run(address: &str, json: bool, args: BenchArgs) -> anyhow::Result<()> {
-    let target = Target::open(address, &args).await?;
+    let mut target = Target::open(address, &args).await?;
     let report = match args.scenario {
         Scenario::Fanout(scenario) => fanout::run(&target, &scenario, args.duration).await?,
         Scenario::Channels(scenario) => channels::run(&target, &scenario).await?,
@@ -85,6 +88,7 @@ pub(crate) async fn run(address: &str, json: bool, args: BenchArgs) -> anyhow::R
         Scenario::History(scenario) => history::run(&target, &scenario).await?,
         Scenario::Connections(scenario) => connections::run(&target, &scenario).await?,
         Scenario::Presence(scenario) => presence::run(&target, &scenario, args.duration).await?,
+        Scenario::Storm(scenario) => storm::run(&mut target, &scenario).await?,
     };
     if let Some(path) = &args.plot {
         plot::draw(path, &report)?;

@@ -24,6 +24,10 @@ pub(crate) struct Target {
     pub(crate) relay_pid: Option<u32>,
     /// To read the controller's CPU.
     controller_pid: Option<u32>,
+    /// The controller's HTTP port (metrics), when started for the run.
+    controller_http: Option<String>,
+    /// The relay started for the run, and how to start it again.
+    relay_process: Option<RelayProcess>,
     /// Processes started for the run (killed when dropped).
     _children: Vec<Child>,
     /// Their data, removed when dropped.
@@ -44,6 +48,8 @@ impl Target {
             key: read_key(path)?,
             relay_pid: args.relay_pid,
             controller_pid: args.controller_pid,
+            controller_http: None,
+            relay_process: None,
             _children: Vec::new(),
             _dir: None,
         })
@@ -74,29 +80,24 @@ impl Target {
             children.push(nats);
             controller.env("SWITCHBOARD_NATS__URLS", format!("[\"{url}\"]"));
         }
-        let (child, controller_address) = start(controller, "controller listening on ").await?;
-        let controller_pid = child.id();
-        children.push(child);
-        let mut relay = switchboard("relay")?;
-        relay
-            .args(["--listen", "127.0.0.1:0", "--controller"])
-            .arg(format!("http://{controller_address}"))
-            .env("SWITCHBOARD_HTTP__LISTEN", "127.0.0.1:0")
-            .env("SWITCHBOARD_AUTH__HS256_SECRET_FILE", &secret)
-            .env("SWITCHBOARD_CLUSTER__SECRET_FILE", &cluster)
-            // Every simulated client comes from this one address.
-            .env("SWITCHBOARD_RELAY__CONNECT_RATE_PER_IP", "1000000000")
-            .env("SWITCHBOARD_RELAY__CONNECT_BURST_PER_IP", "1000000000")
-            .env("SWITCHBOARD_CONNECTIONS__MAX_PER_IP", "0");
-        let (child, relay_address) = start(relay, "relay listening on ").await?;
-        let relay_pid = child.id();
-        children.push(child);
-        eprintln!("spawned: controller on {controller_address}, relay on {relay_address}");
+        let started = start(controller, "controller listening on ").await?;
+        let controller_pid = started.child.id();
+        let (controller_address, controller_http) = (started.address, started.http);
+        children.push(started.child);
+        let recipe = RelayRecipe {
+            controller: format!("http://{controller_address}"),
+            secret: secret.clone(),
+            cluster,
+        };
+        let relay = recipe.start("127.0.0.1:0").await?;
+        eprintln!("spawned: controller on {controller_address}, relay on {}", relay.address);
         let target = Target {
-            relay: format!("http://{relay_address}"),
+            relay: format!("http://{}", relay.address),
             key: read_key(&secret)?,
-            relay_pid,
+            relay_pid: relay.child.id(),
             controller_pid,
+            controller_http,
+            relay_process: Some(RelayProcess { child: relay.child, recipe }),
             _children: children,
             _dir: Some(dir),
         };
@@ -136,6 +137,45 @@ impl Target {
         ServerCpu::read(self.relay_pid, self.controller_pid)
     }
 
+    /// Stops the relay started for the run (its clients lose their streams).
+    pub(crate) async fn stop_relay(&mut self) -> anyhow::Result<()> {
+        let process = self.relay_process.as_mut().context("stopping the relay needs --spawn")?;
+        process.child.kill().await?;
+        Ok(())
+    }
+
+    /// Starts the relay stopped by [`Target::stop_relay`] again, on the same address, and
+    /// waits until it is linked to the controller.
+    pub(crate) async fn start_relay(&mut self) -> anyhow::Result<()> {
+        let process = self.relay_process.as_mut().context("starting the relay needs --spawn")?;
+        let address = self.relay.trim_start_matches("http://").to_string();
+        let relay = process.recipe.start(&address).await?;
+        self.relay_pid = relay.child.id();
+        process.child = relay.child;
+        self.wait_until_linked().await
+    }
+
+    /// A client for `user` straight to the controller (a run started with --spawn), for
+    /// calls while the relay is down.
+    pub(crate) async fn controller_client(&self, user: &str) -> anyhow::Result<Client> {
+        let process = self.relay_process.as_ref().context("needs --spawn")?;
+        Client::connect(process.recipe.controller.clone(), self.token(user)).await.with_context(
+            || format!("cannot reach the controller at {}", process.recipe.controller),
+        )
+    }
+
+    /// The controller's store reads so far (`switchboard_store_read_seconds_count`), when
+    /// it was started for the run.
+    pub(crate) async fn store_reads(&self) -> anyhow::Result<Option<u64>> {
+        let Some(address) = &self.controller_http else { return Ok(None) };
+        let metrics = http_get(address, "/metrics").await?;
+        let count = metrics
+            .lines()
+            .find_map(|line| line.strip_prefix("switchboard_store_read_seconds_count "))
+            .context("the controller's metrics have no store read count")?;
+        Ok(Some(count.trim().parse::<f64>()? as u64))
+    }
+
     /// The relay's resident memory in KiB, when its process is known.
     pub(crate) fn relay_rss_kib(&self) -> Option<u64> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.relay_pid?)).ok()?;
@@ -172,14 +212,56 @@ fn switchboard(role: &str) -> anyhow::Result<Command> {
     Ok(command)
 }
 
-/// Starts `command` and waits until it prints `<prefix><address>`.
-async fn start(mut command: Command, prefix: &str) -> anyhow::Result<(Child, String)> {
+/// How the relay of a spawned run is started (again, for a restart).
+struct RelayRecipe {
+    controller: String,
+    secret: PathBuf,
+    cluster: PathBuf,
+}
+
+struct RelayProcess {
+    child: Child,
+    recipe: RelayRecipe,
+}
+
+impl RelayRecipe {
+    async fn start(&self, listen: &str) -> anyhow::Result<Started> {
+        let mut relay = switchboard("relay")?;
+        relay
+            .args(["--listen", listen, "--controller", &self.controller])
+            .env("SWITCHBOARD_HTTP__LISTEN", "127.0.0.1:0")
+            .env("SWITCHBOARD_AUTH__HS256_SECRET_FILE", &self.secret)
+            .env("SWITCHBOARD_CLUSTER__SECRET_FILE", &self.cluster)
+            // Every simulated client comes from this one address.
+            .env("SWITCHBOARD_RELAY__CONNECT_RATE_PER_IP", "1000000000")
+            .env("SWITCHBOARD_RELAY__CONNECT_BURST_PER_IP", "1000000000")
+            .env("SWITCHBOARD_CONNECTIONS__MAX_PER_IP", "0");
+        start(relay, "relay listening on ").await
+    }
+}
+
+/// A server process started for the run.
+struct Started {
+    child: Child,
+    /// What it printed after the prefix it was waited for.
+    address: String,
+    /// Its HTTP port, if it said so first.
+    http: Option<String>,
+}
+
+/// Starts `command` and waits until it prints `<prefix><address>` (noting its HTTP port
+/// if it prints that before).
+async fn start(mut command: Command, prefix: &str) -> anyhow::Result<Started> {
     let mut child = command.stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn()?;
     let mut lines = BufReader::new(child.stdout.take().context("stdout")?).lines();
-    let address = tokio::time::timeout(Duration::from_secs(30), async {
+    let (address, http) = tokio::time::timeout(Duration::from_secs(30), async {
+        let mut http = None;
         while let Some(line) = lines.next_line().await? {
+            if let Some(address) = line.strip_prefix("http listening on ") {
+                http = Some(address.to_string());
+            }
             if let Some(address) = line.strip_prefix(prefix) {
-                return Ok(address.to_string());
+                return Ok((address.to_string(), http));
             }
         }
         bail!("exited before listening")
@@ -187,7 +269,24 @@ async fn start(mut command: Command, prefix: &str) -> anyhow::Result<(Child, Str
     .await
     .context("did not start within 30 s")??;
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    Ok((child, address))
+    Ok(Started { child, address, http })
+}
+
+/// The body of a plain HTTP/1.1 GET of `path` at `address` (the servers' HTTP port).
+async fn http_get(address: &str, path: &str) -> anyhow::Result<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(address).await?;
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await?;
+    let (head, body) = response.split_once("\r\n\r\n").context("an HTTP answer")?;
+    anyhow::ensure!(
+        head.starts_with("HTTP/1.1 200"),
+        "GET {path}: {}",
+        head.lines().next().unwrap_or("")
+    );
+    Ok(body.to_string())
 }
 
 /// A client stream, once it has gone live (an error if the relay refuses it).

@@ -246,7 +246,11 @@ fn serve_http(
     port: HttpPort,
     shutdown: &CancellationToken,
 ) -> anyhow::Result<tokio::task::JoinHandle<std::io::Result<()>>> {
-    tracing::info!(address = %listener.local_addr()?, "metrics and health on HTTP");
+    let address = listener.local_addr()?;
+    tracing::info!(%address, "metrics and health on HTTP");
+    // A plain line for scripts and harnesses that started us on port 0 (`sbctl bench`
+    // reads the controller's metrics there).
+    println!("http listening on {address}");
     let shutdown = shutdown.clone();
     let stop = async move { shutdown.cancelled().await };
     Ok(tokio::spawn(port.serve(listener, config.connections, stop)))
