@@ -119,21 +119,21 @@ impl TokenVerifier {
 
     /// The caller a token identifies, if a configured key verifies it and it has not expired.
     pub fn verify(&self, token: &str) -> Result<Caller, VerifierError> {
-        let Some(verified) = &self.verified else { return self.check(token) };
         let now = (self.now)();
+        let Some(verified) = &self.verified else { return self.check(token, now) };
         match verified.get(token) {
             // The same test of `exp` as the check's.
             Some(caller) if now <= caller.expires_at.saturating_add(self.leeway_secs) => Ok(caller),
             _ => {
-                let caller = self.check(token)?;
+                let caller = self.check(token, now)?;
                 verified.insert(token.to_string(), caller.clone());
                 Ok(caller)
             }
         }
     }
 
-    /// Checks a token's signature and claims.
-    fn check(&self, token: &str) -> Result<Caller, VerifierError> {
+    /// Checks a token's signature, and its claims at `now` (Unix seconds).
+    fn check(&self, token: &str, now: u64) -> Result<Caller, VerifierError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| VerifierError::Malformed)?;
         let candidates: Vec<&VerifyingKey> = self
             .keys
@@ -155,7 +155,7 @@ impl TokenVerifier {
             validation.validate_exp = false;
             validation.validate_nbf = false;
             match jsonwebtoken::decode::<Claims>(token, &key.key, &validation) {
-                Ok(data) => return data.claims.valid_at((self.now)(), self.leeway_secs),
+                Ok(data) => return data.claims.valid_at(now, self.leeway_secs),
                 Err(error) => last_error = classify(error.kind()),
             }
         }

@@ -13,6 +13,7 @@ mod cpu;
 mod fanout;
 mod history;
 mod latency;
+mod milestones;
 mod nats;
 mod pace;
 mod plot;

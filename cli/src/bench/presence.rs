@@ -8,13 +8,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 use switchboard_sdk::proto::{self as pb, event::Kind};
 use switchboard_sdk::{Realtime, RealtimeEvent, RealtimeOptions};
 use tokio::sync::{Semaphore, mpsc};
 use tokio_util::sync::CancellationToken as Stop;
 
+use super::milestones::{Counts, Milestone, wait_for};
 use super::report::{Report, per_sec};
 use super::target::Target;
 
@@ -45,13 +45,6 @@ struct Tally {
     cut: AtomicU64,
 }
 
-/// Why a member's task reports in.
-enum Milestone {
-    Live,
-    Marked,
-    Failed(String),
-}
-
 pub(crate) async fn run(
     target: &Target,
     args: &PresenceArgs,
@@ -71,12 +64,13 @@ pub(crate) async fn run(
         tasks.push(tokio::spawn(follow(options, tally, stop, gate, milestones.clone())));
     }
     drop(milestones);
-    wait_for(&mut reports, args.members, "connecting", |m| matches!(m, Milestone::Live)).await?;
+    let (members, mut counts) = (args.members, Counts::default());
+    wait_for(&mut reports, &mut counts, "connecting", |c| c.live >= members).await?;
     let connect_time = start.elapsed();
     let owner = target.client("presence-owner").await?;
     let marked_at = Instant::now();
     owner.send_text(team, MARKER).await?;
-    wait_for(&mut reports, args.members, "marker", |m| matches!(m, Milestone::Marked)).await?;
+    wait_for(&mut reports, &mut counts, "marker", |c| c.received >= members).await?;
     let marker_time = marked_at.elapsed();
     eprintln!("presence: counting what still arrives for {window:?}");
     tokio::time::sleep(window).await;
@@ -146,7 +140,7 @@ async fn follow(
                 ..
             })) if created.message.as_ref().is_some_and(|m| m.data == MARKER) => {
                 marked = true;
-                let _ = milestones.send(Milestone::Marked).await;
+                let _ = milestones.send(Milestone::Received).await;
             }
             Some(RealtimeEvent::Disconnected { code, message }) if !live => {
                 let _ = milestones.send(Milestone::Failed(format!("{code:?} {message}"))).await;
@@ -159,32 +153,6 @@ async fn follow(
         }
     }
     drop(permit);
-}
-
-/// Waits until `count` members reported the milestone `wanted` says, with a progress bar.
-async fn wait_for(
-    reports: &mut mpsc::Receiver<Milestone>,
-    count: usize,
-    what: &str,
-    wanted: impl Fn(&Milestone) -> bool,
-) -> anyhow::Result<()> {
-    let style = format!("{what} {{bar:40}} {{human_pos}}/{{human_len}}");
-    let progress = ProgressBar::new(count as u64)
-        .with_style(ProgressStyle::with_template(&style).expect("template"));
-    let mut reached = 0;
-    while reached < count {
-        match reports.recv().await {
-            Some(Milestone::Failed(error)) => anyhow::bail!("a member could not connect: {error}"),
-            Some(milestone) if wanted(&milestone) => {
-                reached += 1;
-                progress.inc(1);
-            }
-            Some(_) => {}
-            None => anyhow::bail!("members ended before all reached: {what}"),
-        }
-    }
-    progress.finish_and_clear();
-    Ok(())
 }
 
 /// The run's figures, as its report.

@@ -17,6 +17,7 @@ use switchboard_sdk::{Realtime, RealtimeEvent, RealtimeOptions};
 use tokio::sync::{Semaphore, mpsc};
 use tokio_util::sync::CancellationToken as Stop;
 
+use super::milestones::{Counts, Milestone, wait_for};
 use super::report::{Report, per_sec};
 use super::target::Target;
 
@@ -45,12 +46,6 @@ const TARGET_READS_PER_CONVERSATION: f64 = 2.0;
 struct Tally {
     /// Messages received that a client had received before.
     duplicates: AtomicU64,
-}
-
-enum Milestone {
-    Live,
-    Received,
-    Failed(String),
 }
 
 pub(crate) async fn run(target: &mut Target, args: &StormArgs) -> anyhow::Result<Report> {
@@ -204,37 +199,6 @@ async fn follow(
         }
     }
     drop(permit);
-}
-
-/// What the clients reported so far, of every kind.
-#[derive(Default)]
-struct Counts {
-    /// Times a client went live (once per connection).
-    live: usize,
-    /// Messages received for the first time.
-    received: usize,
-}
-
-/// Counts reports into `counts` until `done` holds, with a spinner saying how far.
-async fn wait_for(
-    reports: &mut mpsc::Receiver<Milestone>,
-    counts: &mut Counts,
-    what: &str,
-    done: impl Fn(&Counts) -> bool,
-) -> anyhow::Result<()> {
-    let progress = ProgressBar::new_spinner()
-        .with_style(ProgressStyle::with_template(&format!("{what}: {{msg}}")).expect("template"));
-    while !done(counts) {
-        match reports.recv().await {
-            Some(Milestone::Failed(error)) => anyhow::bail!("a client failed: {error}"),
-            Some(Milestone::Live) => counts.live += 1,
-            Some(Milestone::Received) => counts.received += 1,
-            None => anyhow::bail!("clients ended before: {what}"),
-        }
-        progress.set_message(format!("{} live, {} messages", counts.live, counts.received));
-    }
-    progress.finish_and_clear();
-    Ok(())
 }
 
 /// The run's figures, as its report.

@@ -1,0 +1,46 @@
+//! What a scenario's simulated clients report to it as they go (live, a message received,
+//! a failure to connect), and waiting, with a spinner, until enough have.
+
+use indicatif::{ProgressBar, ProgressStyle};
+use tokio::sync::mpsc;
+
+/// Why a client's task reports in.
+pub(crate) enum Milestone {
+    /// It went live (once per connection).
+    Live,
+    /// It received a message it was waiting for, for the first time.
+    Received,
+    /// It could not connect.
+    Failed(String),
+}
+
+/// What the clients reported so far, of every kind.
+#[derive(Default)]
+pub(crate) struct Counts {
+    /// Times a client went live (once per connection).
+    pub(crate) live: usize,
+    /// Messages received for the first time.
+    pub(crate) received: usize,
+}
+
+/// Counts reports into `counts` until `done` holds, with a spinner saying how far.
+pub(crate) async fn wait_for(
+    reports: &mut mpsc::Receiver<Milestone>,
+    counts: &mut Counts,
+    what: &str,
+    done: impl Fn(&Counts) -> bool,
+) -> anyhow::Result<()> {
+    let progress = ProgressBar::new_spinner()
+        .with_style(ProgressStyle::with_template(&format!("{what}: {{msg}}")).expect("template"));
+    while !done(counts) {
+        match reports.recv().await {
+            Some(Milestone::Failed(error)) => anyhow::bail!("a client failed: {error}"),
+            Some(Milestone::Live) => counts.live += 1,
+            Some(Milestone::Received) => counts.received += 1,
+            None => anyhow::bail!("clients ended before: {what}"),
+        }
+        progress.set_message(format!("{} live, {} messages", counts.live, counts.received));
+    }
+    progress.finish_and_clear();
+    Ok(())
+}
