@@ -17,9 +17,19 @@ pub async fn get(address: SocketAddr, path: &str) -> (u16, String) {
     (status, body)
 }
 
-/// The value of a metric line `name value` in a /metrics body (0 when absent).
+/// The value of a metric line `name value` in a /metrics body (0 when absent). `name` may
+/// carry labels: `name{operation="get_member"}`.
 pub fn metric(body: &str, name: &str) -> f64 {
     body.lines()
         .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
         .unwrap_or(0.0)
+}
+
+/// The sum of a metric's values over all its label sets (0 when absent).
+pub fn metric_total(body: &str, name: &str) -> f64 {
+    body.lines()
+        .filter_map(|line| line.strip_prefix(name))
+        .filter(|rest| rest.starts_with(' ') || rest.starts_with('{'))
+        .filter_map(|rest| rest.rsplit_once(' ')?.1.trim().parse::<f64>().ok())
+        .sum()
 }

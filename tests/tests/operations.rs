@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use switchboard_tests::http::{get, metric};
+use switchboard_tests::http::{get, metric, metric_total};
 use switchboard_tests::live::{self, message_ids};
 use switchboard_tests::{Code, NatsServer, TestController, TestRelay, expect_code, proto};
 
@@ -33,8 +33,13 @@ async fn metrics_move_as_messages_flow() {
     assert_eq!(status, 200);
     assert_eq!(metric(&after, "switchboard_messages_sent_total"), 5.0);
     assert_eq!(metric(&after, "switchboard_send_ack_seconds_count"), 5.0);
-    assert!(metric(&after, "switchboard_store_write_seconds_count") >= 6.0, "team + 5 messages");
-    assert!(metric(&after, "switchboard_store_read_seconds_count") > 0.0);
+    assert!(
+        metric_total(&after, "switchboard_store_write_seconds_count") >= 6.0,
+        "team + 5 messages"
+    );
+    let message_writes = r#"switchboard_store_write_seconds_count{operation="insert_message"}"#;
+    assert_eq!(metric(&after, message_writes), 5.0, "each operation is counted on its own");
+    assert!(metric_total(&after, "switchboard_store_read_seconds_count") > 0.0);
     assert!(metric(&after, "switchboard_bus_publish_seconds_count") >= 5.0);
     assert_eq!(metric(&after, "switchboard_relay_streams"), 1.0);
     assert!(metric(&after, "switchboard_bus_topics") >= 2.0, "bob's conversation and user topics");

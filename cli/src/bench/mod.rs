@@ -20,6 +20,7 @@ mod plot;
 mod presence;
 mod report;
 mod search;
+mod store_reads;
 mod storm;
 mod target;
 

@@ -19,6 +19,7 @@ use tokio_util::sync::CancellationToken as Stop;
 
 use super::milestones::{Counts, Milestone, wait_for};
 use super::report::{Report, per_sec};
+use super::store_reads::StoreReads;
 use super::target::Target;
 
 #[derive(clap::Args)]
@@ -101,8 +102,11 @@ pub(crate) async fn run(target: &mut Target, args: &StormArgs) -> anyhow::Result
         all_live,
         all_caught_up,
         duplicates: tally.duplicates.load(Ordering::Relaxed),
-        sends_reads: reads_before.zip(reads_before_sends).map(|(after, before)| after - before),
-        storm_reads: reads_after.zip(reads_before).map(|(after, before)| after - before),
+        sends_reads: reads_before
+            .as_ref()
+            .zip(reads_before_sends)
+            .map(|(after, before)| after.since(&before)),
+        storm_reads: reads_after.zip(reads_before).map(|(after, before)| after.since(&before)),
     };
     Ok(figures.report())
 }
@@ -212,21 +216,23 @@ struct Figures {
     all_caught_up: Duration,
     duplicates: u64,
     /// Store reads the sends while the relay was down cost (not part of the storm).
-    sends_reads: Option<u64>,
+    sends_reads: Option<StoreReads>,
     /// Store reads from the relay's start until every client had caught up.
-    storm_reads: Option<u64>,
+    storm_reads: Option<StoreReads>,
 }
 
 impl Figures {
     fn report(&self) -> Report {
+        let storm_reads = self.storm_reads.as_ref().map(StoreReads::total);
         let per_conversation =
-            self.storm_reads.map(|reads| reads as f64 / self.conversations.max(1) as f64);
-        let per_session = self.storm_reads.map(|reads| reads as f64 / self.clients.max(1) as f64);
-        let reads =
-            |value: Option<u64>| value.map_or("- (needs --spawn)".into(), |v| v.to_string());
+            storm_reads.map(|reads| reads as f64 / self.conversations.max(1) as f64);
+        let per_session = storm_reads.map(|reads| reads as f64 / self.clients.max(1) as f64);
+        let reads = |value: Option<&StoreReads>| {
+            value.map_or("- (needs --spawn)".into(), |v| v.total().to_string())
+        };
         let met = |ok: bool| if ok { "met" } else { "not met" };
         let caught_up = self.all_caught_up.as_secs_f64();
-        let rows = vec![
+        let mut rows = vec![
             vec!["clients".into(), self.clients.to_string()],
             vec![
                 "conversations (followed by each client)".into(),
@@ -239,13 +245,18 @@ impl Figures {
                 per_sec(self.clients as f64 / self.all_live.as_secs_f64().max(1e-9)),
             ],
             vec!["messages received twice".into(), self.duplicates.to_string()],
-            vec!["store reads during the storm".into(), reads(self.storm_reads)],
+            vec!["store reads during the storm".into(), reads(self.storm_reads.as_ref())],
             vec![
                 "  per conversation".into(),
                 per_conversation.map_or("-".into(), |v| format!("{v:.1}")),
             ],
             vec!["  per client".into(), per_session.map_or("-".into(), |v| format!("{v:.1}"))],
-            vec!["store reads of the sends while away".into(), reads(self.sends_reads)],
+        ];
+        for (operation, count) in self.storm_reads.iter().flat_map(|reads| reads.top(6)) {
+            rows.push(vec![format!("  {operation}"), count.to_string()]);
+        }
+        rows.extend([
+            vec!["store reads of the sends while away".into(), reads(self.sends_reads.as_ref())],
             vec![
                 format!("target: all caught up within {TARGET_SECS} s"),
                 met(caught_up <= TARGET_SECS).into(),
@@ -254,7 +265,7 @@ impl Figures {
                 format!("target: at most {TARGET_READS_PER_CONVERSATION} reads per conversation"),
                 per_conversation.map_or("-", |v| met(v <= TARGET_READS_PER_CONVERSATION)).into(),
             ],
-        ];
+        ]);
         Report {
             title: format!(
                 "storm: the relay restarts under {} clients, each following {} of {} conversations",
@@ -264,7 +275,8 @@ impl Figures {
             rows,
             notes: vec![
                 "each client resumes every conversation it follows from its position; store \
-                 reads are the controller's own count (switchboard_store_read_seconds_count)"
+                 reads are the controller's own count (switchboard_store_read_seconds_count), \
+                 the most frequent operations listed under them"
                     .into(),
             ],
             json: json!({
@@ -275,9 +287,10 @@ impl Figures {
                 "all_live_secs": self.all_live.as_secs_f64(),
                 "all_caught_up_secs": caught_up,
                 "duplicates": self.duplicates,
-                "storm_store_reads": self.storm_reads,
+                "storm_store_reads": storm_reads,
+                "storm_store_reads_by_operation": self.storm_reads.as_ref().map(StoreReads::to_json),
                 "store_reads_per_conversation": per_conversation,
-                "sends_store_reads": self.sends_reads,
+                "sends_store_reads": self.sends_reads.as_ref().map(StoreReads::total),
             }),
             curves: Vec::new(),
             throughput: "",

@@ -14,6 +14,7 @@ use tokio::process::{Child, Command};
 
 use super::BenchArgs;
 use super::cpu::ServerCpu;
+use super::store_reads::StoreReads;
 
 pub(crate) struct Target {
     /// Client-facing address.
@@ -164,16 +165,12 @@ impl Target {
         )
     }
 
-    /// The controller's store reads so far (`switchboard_store_read_seconds_count`), when
-    /// it was started for the run.
-    pub(crate) async fn store_reads(&self) -> anyhow::Result<Option<u64>> {
+    /// The controller's store reads so far, by operation, when it was started for the run.
+    pub(crate) async fn store_reads(&self) -> anyhow::Result<Option<StoreReads>> {
         let Some(address) = &self.controller_http else { return Ok(None) };
-        let metrics = http_get(address, "/metrics").await?;
-        let count = metrics
-            .lines()
-            .find_map(|line| line.strip_prefix("switchboard_store_read_seconds_count "))
-            .context("the controller's metrics have no store read count")?;
-        Ok(Some(count.trim().parse::<f64>()? as u64))
+        let reads = StoreReads::parse(&http_get(address, "/metrics").await?);
+        anyhow::ensure!(reads.total() > 0, "the controller's metrics have no store read count");
+        Ok(Some(reads))
     }
 
     /// The relay's resident memory in KiB, when its process is known.

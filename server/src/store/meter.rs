@@ -4,16 +4,27 @@
 
 use std::time::Instant;
 
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 use tracing::Instrument as _;
 
+/// The operation a histogram sample is for (`get_member`, `list_log`, ...), so an operator
+/// (or `sbctl bench storm`) sees which reads a load costs, not only how many.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OperationLabel {
+    operation: String,
+}
+
+type ByOperation = Family<OperationLabel, Histogram, fn() -> Histogram>;
+
 /// One engine's histograms (cheap to clone: clones share them).
 #[derive(Clone)]
 pub struct StoreMeter {
-    reads: Histogram,
+    reads: ByOperation,
     /// Writes, timed until they are durable.
-    writes: Histogram,
+    writes: ByOperation,
 }
 
 /// 100 µs to ~3 s.
@@ -23,23 +34,30 @@ fn latency() -> Histogram {
 
 impl Default for StoreMeter {
     fn default() -> Self {
-        StoreMeter { reads: latency(), writes: latency() }
+        let by_operation = || ByOperation::new_with_constructor(latency);
+        StoreMeter { reads: by_operation(), writes: by_operation() }
     }
+}
+
+fn observe(histograms: &ByOperation, operation: &str, start: Instant) {
+    let label = OperationLabel { operation: operation.to_string() };
+    histograms.get_or_create(&label).observe(start.elapsed().as_secs_f64());
 }
 
 fn span(operation: &str) -> tracing::Span {
     tracing::info_span!(target: switchboard_telemetry::SPANS, "store", otel.name = operation, otel.kind = "client")
 }
 
-async fn timed<T>(histogram: &Histogram, operation: &str, call: impl Future<Output = T>) -> T {
+async fn timed<T>(histograms: &ByOperation, operation: &str, call: impl Future<Output = T>) -> T {
     let start = Instant::now();
     let result = call.instrument(span(operation)).await;
-    histogram.observe(start.elapsed().as_secs_f64());
+    observe(histograms, operation, start);
     result
 }
 
 impl StoreMeter {
-    /// Adds `switchboard_store_read_seconds` and `switchboard_store_write_seconds`.
+    /// Adds `switchboard_store_read_seconds` and `switchboard_store_write_seconds`, each
+    /// labelled by `operation`.
     pub fn register(&self, registry: &mut Registry) {
         let r = registry.sub_registry_with_prefix("switchboard");
         r.register("store_read_seconds", "Store reads", self.reads.clone());
@@ -58,7 +76,7 @@ impl StoreMeter {
     pub fn read_now<T>(&self, operation: &str, read: impl FnOnce() -> T) -> T {
         let start = Instant::now();
         let result = span(operation).in_scope(read);
-        self.reads.observe(start.elapsed().as_secs_f64());
+        observe(&self.reads, operation, start);
         result
     }
 }
