@@ -20,7 +20,7 @@ pub(crate) async fn run(
     let mut live = Realtime::connect(options);
     let chat = Client::connect_with_ca(addr, token, ca_pem.as_deref()).await?;
     let (mut me, mut following) = (String::new(), Vec::new());
-    let mut shown_who_is_online = false;
+    let mut watching = false;
     loop {
         let event = tokio::select! {
             _ = tokio::signal::ctrl_c() => return Ok(()),
@@ -42,12 +42,13 @@ pub(crate) async fn run(
             }
             RealtimeEvent::Live(_) => {
                 eprintln!("live");
-                // Presence events only report changes: say once who is online already.
-                if !shown_who_is_online {
-                    shown_who_is_online = true;
-                    for user in online_now(&chat, &following, &me).await {
-                        println!("{user} is online");
-                    }
+                // The presence shown is that of the members of the conversations followed
+                // at the start: their state now, then their changes.
+                if !watching {
+                    watching = true;
+                    let members = members_of(&chat, &following, &me).await;
+                    let members: Vec<&str> = members.iter().map(String::as_str).collect();
+                    live.watch_presence(&members).await?;
                 }
             }
             RealtimeEvent::Error(error) => eprintln!("error {}: {}", error.code, error.message),
@@ -61,9 +62,9 @@ pub(crate) async fn run(
     }
 }
 
-/// Members of `channels` (but the caller) who are online now; at most 1,000 are asked
-/// about, and failures just mean nothing is shown.
-async fn online_now(chat: &Client, channels: &[u64], me: &str) -> Vec<String> {
+/// Members of `channels` (but the caller), at most 1,000 (a stream watches no more);
+/// failures just mean fewer are shown.
+async fn members_of(chat: &Client, channels: &[u64], me: &str) -> Vec<String> {
     let mut users: Vec<String> = Vec::new();
     for channel in channels {
         let Ok(page) = chat.list_members(*channel, "", 1000).await else { continue };
@@ -74,12 +75,5 @@ async fn online_now(chat: &Client, channels: &[u64], me: &str) -> Vec<String> {
         }
     }
     users.truncate(1000);
-    if users.is_empty() {
-        return users;
-    }
-    let asked: Vec<&str> = users.iter().map(String::as_str).collect();
-    match chat.presence(&asked).await {
-        Ok(presence) => presence.into_iter().filter(|p| p.online).map(|p| p.user_id).collect(),
-        Err(_) => Vec::new(),
-    }
+    users
 }

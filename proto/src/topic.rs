@@ -1,13 +1,24 @@
-//! Topics: what events flow on. One per conversation, and one per user (their membership
-//! changes, so that a connected user's subscriptions follow them). The Rust form of
-//! `switchboard.v1.Topic`, shared by controllers and relays.
+//! Topics: what events flow on. One per conversation, one per user (their membership
+//! changes, so that a connected user's subscriptions follow them), and one per org for
+//! its users' presence changes. The Rust form of `switchboard.v1.Topic`, shared by
+//! controllers and relays.
 
 use crate::v1 as pb;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Topic {
-    Channel { org: String, id: u64 },
-    User { org: String, user: String },
+    Channel {
+        org: String,
+        id: u64,
+    },
+    User {
+        org: String,
+        user: String,
+    },
+    /// The org's presence changes, batched.
+    Presence {
+        org: String,
+    },
 }
 
 impl Topic {
@@ -19,11 +30,21 @@ impl Topic {
         Topic::User { org: org.to_string(), user: user.to_string() }
     }
 
+    pub fn presence(org: &str) -> Topic {
+        Topic::Presence { org: org.to_string() }
+    }
+
     /// The conversation of a conversation's topic.
     pub fn channel_id(&self) -> Option<u64> {
         match self {
             Topic::Channel { id, .. } => Some(*id),
-            Topic::User { .. } => None,
+            Topic::User { .. } | Topic::Presence { .. } => None,
+        }
+    }
+
+    pub fn org(&self) -> &str {
+        match self {
+            Topic::Channel { org, .. } | Topic::User { org, .. } | Topic::Presence { org } => org,
         }
     }
 
@@ -35,6 +56,9 @@ impl Topic {
             Topic::User { org, user } => {
                 pb::topic::Target::User(pb::UserTopic { org: org.clone(), user_id: user.clone() })
             }
+            Topic::Presence { org } => {
+                pb::topic::Target::Presence(pb::PresenceTopic { org: org.clone() })
+            }
         };
         pb::Topic { target: Some(target) }
     }
@@ -44,6 +68,7 @@ impl Topic {
         match topic.target.as_ref()? {
             pb::topic::Target::Channel(c) => Some(Topic::channel(&c.org, c.channel_id)),
             pb::topic::Target::User(user) => Some(Topic::user(&user.org, &user.user_id)),
+            pb::topic::Target::Presence(presence) => Some(Topic::presence(&presence.org)),
         }
     }
 }

@@ -30,6 +30,7 @@ use crate::subscribe::{
     within_frame_cap,
 };
 use crate::upstream::with_token;
+use crate::watch::{watch_list, watch_presence};
 use switchboard_proto::encoded::{EncodedStream, StreamMethod};
 use switchboard_proto::topic::Topic;
 
@@ -195,6 +196,7 @@ async fn start(
         within_frame_cap("hello", field, count)?;
     }
     positions_by_seq("hello", "resume", &hello.resume)?;
+    let watched = watch_list("hello.watch_presence", hello.watch_presence)?;
     let follow_all = hello.only.is_empty() && !hello.none;
     if !follow_all && !hello.except.is_empty() {
         let why = "`except` applies only when following all conversations";
@@ -274,6 +276,11 @@ async fn start(
     let channel_ids = session.conversations();
     let positions = session.positions(&channel_ids);
     session.send(ServerKind::Live(pb::Live { channel_ids, positions })).await;
+    if !watched.is_empty()
+        && let Err(status) = watch_presence(state, session, watched).await
+    {
+        session.send(error_frame("", &status)).await;
+    }
     Ok(())
 }
 
@@ -336,6 +343,16 @@ async fn handle(state: &Arc<RelayState>, session: &Arc<Session>, kind: ClientKin
             for conversation_id in unsubscribe.channel_ids {
                 session.leave_out(conversation_id);
                 state.let_go(session, conversation_id);
+            }
+        }
+        ClientKind::WatchPresence(watch) => {
+            let watched = watch_list("watch_presence.user_ids", watch.user_ids);
+            let result = match watched {
+                Ok(users) => watch_presence(state, session, users).await,
+                Err(status) => Err(status),
+            };
+            if let Err(status) = result {
+                session.send(error_frame("", &status)).await;
             }
         }
         ClientKind::Ping(ping) => {

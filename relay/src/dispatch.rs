@@ -2,7 +2,7 @@
 //! a user added to a conversation gets it on every stream that follows all their
 //! conversations (with a replay from the conversation's position before they joined); a
 //! user removed loses it. A user's unread state goes to their streams that have the
-//! conversation.
+//! conversation. Presence changes go to the streams watching those users.
 
 use std::sync::Arc;
 
@@ -82,6 +82,11 @@ impl RelayState {
                 }
                 _ => {}
             },
+            Topic::Presence { org } => {
+                if let Some(Kind::PresenceChanged(changes)) = &event.kind {
+                    self.watchers.changed(org, changes);
+                }
+            }
         }
         for (session, topic) in leaving {
             self.subscribers.unsubscribe(session, &topic);

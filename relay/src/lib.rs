@@ -20,6 +20,8 @@ mod stats;
 mod subscribe;
 mod subscribers;
 mod upstream;
+mod watch;
+mod watchers;
 mod web;
 
 use std::collections::HashMap;
@@ -51,6 +53,7 @@ use crate::state::RelayState;
 use crate::stats::Stats;
 use crate::subscribers::ChannelSubscribers;
 use crate::upstream::Upstream;
+use crate::watchers::PresenceWatchers;
 use crate::web::RealtimeWebApi;
 
 #[derive(Debug, thiserror::Error)]
@@ -96,6 +99,7 @@ impl Relay {
             verifier,
             subscribers: ChannelSubscribers::new(upstream.clone(), stats.clone()),
             presence: Arc::new(LocalPresence::new(upstream.clone(), debounce)),
+            watchers: PresenceWatchers::default(),
             upstream,
             stats,
             sessions: Mutex::new(HashMap::new()),

@@ -81,9 +81,8 @@ struct SessionState {
     /// Per conversation, the position of the newest change delivered (or the one the
     /// session started at).
     positions: HashMap<u64, u64>,
-    /// Last presence state passed on per user, so repeats from shared conversations
-    /// reach the client once.
-    presence: HashMap<String, bool>,
+    /// The users whose presence the client shows (`watch_presence`).
+    watched: HashSet<String>,
 }
 
 impl Session {
@@ -176,12 +175,6 @@ impl Session {
         if !state.first_delivery(event) {
             return;
         }
-        if let Some(Kind::Presence(presence)) = &event.kind
-            && state.presence.insert(presence.user_id.clone(), presence.online)
-                == Some(presence.online)
-        {
-            return;
-        }
         match self.queue.try_send(encoded.clone()) {
             Ok(()) => {
                 self.stats.events_delivered.inc();
@@ -202,7 +195,7 @@ impl Session {
     }
 
     /// Private messages (and read receipts on them) reach only their two parties; the
-    /// user's own typing and presence are not echoed back.
+    /// user's own typing is not echoed back.
     fn wants(&self, event: &pb::Event) -> bool {
         if let Some(message) = events::message_of(event) {
             return events::visible_to(message, &self.user);
@@ -212,7 +205,6 @@ impl Session {
                 receipt.audience.is_empty() || receipt.audience.contains(&self.user)
             }
             Some(Kind::Typing(typing)) => typing.user_id != self.user,
-            Some(Kind::Presence(presence)) => presence.user_id != self.user,
             _ => true,
         }
     }
@@ -304,6 +296,24 @@ impl Session {
         let mut conversation_ids: Vec<u64> = self.state().conversations.iter().copied().collect();
         conversation_ids.sort_unstable();
         conversation_ids
+    }
+
+    /// Makes `users` the watched ones; returns those added and those removed.
+    pub(crate) fn set_watched(&self, users: Vec<String>) -> (Vec<String>, Vec<String>) {
+        let mut state = self.state();
+        let users: HashSet<String> = users.into_iter().collect();
+        let added = users.difference(&state.watched).cloned().collect();
+        let removed = state.watched.difference(&users).cloned().collect();
+        state.watched = users;
+        (added, removed)
+    }
+
+    pub(crate) fn watches_anyone(&self) -> bool {
+        !self.state().watched.is_empty()
+    }
+
+    pub(crate) fn watched(&self) -> Vec<String> {
+        self.state().watched.iter().cloned().collect()
     }
 
     pub(crate) fn follows_all(&self) -> bool {

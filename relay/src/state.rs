@@ -1,5 +1,6 @@
 //! `RelayState`: everything the relay's services share (its config, the token verifier,
-//! the controller link, the local subscribers, presence, figures and the open sessions),
+//! the controller link, the local subscribers, presence and its watchers, figures and the
+//! open sessions),
 //! and the sessions' lifecycle. What it does with events and with its link lives in
 //! `dispatch` and `link`.
 
@@ -19,6 +20,7 @@ use crate::session::Session;
 use crate::stats::Stats;
 use crate::subscribers::ChannelSubscribers;
 use crate::upstream::Upstream;
+use crate::watchers::PresenceWatchers;
 
 /// Everything the relay's services share.
 pub(crate) struct RelayState {
@@ -28,6 +30,8 @@ pub(crate) struct RelayState {
     pub(crate) upstream: Arc<Upstream>,
     pub(crate) subscribers: ChannelSubscribers,
     pub(crate) presence: Arc<LocalPresence>,
+    /// Whose presence each local stream shows.
+    pub(crate) watchers: PresenceWatchers,
     pub(crate) stats: Arc<Stats>,
     /// New streams per client IP address.
     pub(crate) connect_rate: switchboard_auth::rate::KeyedRate<std::net::IpAddr>,
@@ -72,6 +76,8 @@ impl RelayState {
                 .unsubscribe(session.id, &Topic::channel(&session.org, conversation_id));
         }
         self.subscribers.unsubscribe(session.id, &Topic::user(&session.org, &session.user));
+        self.watchers.unwatch(session.id, &session.org, &session.watched());
+        self.subscribers.unsubscribe(session.id, &Topic::presence(&session.org));
         if self.sessions.lock().expect("sessions lock poisoned").remove(&session.id).is_some() {
             self.stats.sessions.dec();
         }

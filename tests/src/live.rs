@@ -137,3 +137,19 @@ pub async fn message_ids(live: &mut Realtime, count: usize) -> Vec<u64> {
     }
     ids
 }
+
+/// The state of `user` in a `presence_changed` event, if the event names them.
+pub fn presence_of(event: &RealtimeEvent, user: &str) -> Option<bool> {
+    match kind(event) {
+        Some(Kind::PresenceChanged(changed)) => {
+            changed.users.iter().find(|u| u.user_id == user).map(|u| u.online)
+        }
+        _ => None,
+    }
+}
+
+/// Matches a `presence_changed` event that says `user` is `online` (or offline), for
+/// [`until`].
+pub fn presence_is(user: &'static str, online: bool) -> impl FnMut(&RealtimeEvent) -> Option<()> {
+    move |event| (presence_of(event, user) == Some(online)).then_some(())
+}

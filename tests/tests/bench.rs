@@ -100,14 +100,17 @@ async fn ack_history_and_connections_run_and_report() {
 }
 
 #[tokio::test]
-async fn presence_counts_what_each_arrival_costs_the_members_online() {
-    // One at a time, each member's arrival reaches every member already live, and no
-    // one's is repeated: 20 × 19 / 2 deliveries, the quadratic cost the scenario measures
-    // (at most: a relay's presence report is best effort, so a loaded machine may lose one).
-    let report = bench(&["presence", "--members", "20", "--concurrency", "1"]).await;
+async fn presence_costs_each_member_what_it_watches_not_what_the_team_does() {
+    // One at a time, 20 members each watching the next 5: each starts with one event
+    // carrying the state of its 5, then hears at most each of them arrive (batched, maybe
+    // fewer events). Presence that fanned out to the whole team would cost 20 × 19 / 2.
+    let args = ["presence", "--members", "20", "--watch", "5", "--concurrency", "1"];
+    let report = bench(&args).await;
     assert_eq!(report["members"], 20);
     let deliveries = report["presence_deliveries"].as_u64().unwrap();
-    assert!(deliveries > 100 && deliveries <= 190, "{report}");
+    assert!((20..=20 * 6).contains(&deliveries), "{report}");
+    let states = report["presence_states"].as_u64().unwrap();
+    assert!((20 * 5..=20 * 10).contains(&states), "{report}");
     assert_eq!(report["cut_off"], 0);
     assert!(report["relay_kib_per_member"].as_f64().is_some());
 }

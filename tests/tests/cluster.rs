@@ -206,17 +206,11 @@ async fn presence_is_shared_across_relays_and_a_killed_relays_users_go_offline()
     let alice = server.client("alice", "acme").await;
     team(&alice, &["bob"]).await;
     let mut bob = live_on(&[steady.url()], server.token("bob", "acme")).await;
+    bob.watch_presence(&["alice"]).await.unwrap();
 
     let _alice_live =
         live_on(std::slice::from_ref(&doomed.url), server.token("alice", "acme")).await;
-    let presence_of = |online: bool| {
-        move |e: &RealtimeEvent| match live::kind(e) {
-            Some(proto::event::Kind::Presence(p)) if p.user_id == "alice" && p.online == online => {
-                Some(())
-            }
-            _ => None,
-        }
-    };
+    let presence_of = |online: bool| live::presence_is("alice", online);
     live::until(&mut bob, "alice online (other relay)", presence_of(true)).await;
     let online = alice.presence(&["alice", "bob"]).await.unwrap();
     assert!(online.iter().all(|p| p.online), "{online:?}");
@@ -238,14 +232,8 @@ async fn presence_spans_controllers_and_stays_online_while_any_node_has_the_user
     let alice = east.client("alice", "acme").await;
     team(&alice, &["bob"]).await;
     let mut bob = live_on(&[west_relay.url()], west.token("bob", "acme")).await;
-    let presence_of = |online: bool| {
-        move |e: &RealtimeEvent| match live::kind(e) {
-            Some(proto::event::Kind::Presence(p)) if p.user_id == "alice" && p.online == online => {
-                Some(())
-            }
-            _ => None,
-        }
-    };
+    bob.watch_presence(&["alice"]).await.unwrap();
+    let presence_of = |online: bool| live::presence_is("alice", online);
 
     // alice connects through the other controller: bob, on this one, sees her come online
     let on_east = live_on(&[east_relay.url()], east.token("alice", "acme")).await;

@@ -1,4 +1,4 @@
-//! Live chat through a relay: who receives what, typing, read receipts, presence,
+//! Live chat through a relay: who receives what, typing, read receipts,
 //! subscriptions that follow membership, and the relay's upstream subscriptions.
 
 use switchboard_sdk::proto::event::Kind;
@@ -265,41 +265,6 @@ fn receipt_of(user: &'static str) -> impl FnMut(&RealtimeEvent) -> Option<proto:
         Some(Kind::ReadReceipt(r)) if r.user_id == user => Some(r.clone()),
         _ => None,
     }
-}
-
-fn presence_of(user: &'static str, online: bool) -> impl FnMut(&RealtimeEvent) -> Option<()> {
-    move |e| match kind(e) {
-        Some(Kind::Presence(p)) if p.user_id == user && p.online == online => Some(()),
-        _ => None,
-    }
-}
-
-#[tokio::test]
-async fn presence_goes_online_and_offline_with_a_debounce() {
-    let chat = Chat::start().await;
-    let alice = chat.client("alice").await;
-    let team = chat.team(&alice, &["bob"]).await;
-    let mut b = chat.live("bob").await;
-
-    let a = chat.live("alice").await;
-    live::until(&mut b, "alice online", presence_of("alice", true)).await;
-    let online = |p: &[proto::UserPresence]| p.iter().map(|u| u.online).collect::<Vec<_>>();
-    assert_eq!(
-        online(&alice.presence(&["alice", "bob", "zed"]).await.unwrap()),
-        [true, true, false]
-    );
-
-    // a quick reconnect (inside the 300 ms debounce) does not flap
-    drop(a);
-    let a = chat.live("alice").await;
-    a.send(text(team, "back")).await.unwrap();
-    let (_, before) = live::message(&mut b, "back").await;
-    let flapped = before.iter().any(|e| matches!(kind(e), Some(Kind::Presence(_))));
-    assert!(!flapped, "presence flapped: {before:?}");
-
-    drop(a);
-    live::until(&mut b, "alice offline", presence_of("alice", false)).await;
-    assert_eq!(online(&alice.presence(&["alice"]).await.unwrap()), [false]);
 }
 
 #[tokio::test]

@@ -1,9 +1,11 @@
 //! `presence`: N members of one team connect at once, each its own user, stream and
-//! connection, following all their conversations as an app does. Counts the presence
-//! events the members receive until all are live and a marker message sent after that has
-//! reached every one of them, and then for `--duration` more; reports them per member
-//! (#22's target: at most 10 per member) with the relay's memory.
+//! connection, following all their conversations as an app does and watching the presence
+//! of the K members after it in the member list (the list it has on screen). Counts the
+//! presence events the members receive until each has seen all it watches online, and then
+//! for `--duration` more; reports them per member (#22's target: at most 10 per member)
+//! with the relay's memory.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -26,10 +28,10 @@ pub(crate) struct PresenceArgs {
     /// Connects in flight at once.
     #[arg(long, default_value_t = 256)]
     concurrency: usize,
+    /// Members whose presence each member watches (the next ones in the list).
+    #[arg(long, default_value_t = 50)]
+    watch: usize,
 }
-
-/// The text of the message that marks the end of the connect storm.
-const MARKER: &str = "bench presence: everyone is live";
 
 /// Presence deliveries per member that #22 asks for at most.
 const TARGET_PER_MEMBER: f64 = 10.0;
@@ -37,10 +39,12 @@ const TARGET_PER_MEMBER: f64 = 10.0;
 /// What the members saw, counted as it arrives.
 #[derive(Default)]
 struct Tally {
-    /// Presence events received before the member received the marker.
-    before_marker: AtomicU64,
-    /// Presence events received after it (during the window).
-    after_marker: AtomicU64,
+    /// Presence events received until the member saw everyone it watches online.
+    before_all_seen: AtomicU64,
+    /// Presence events received after that (during the window).
+    after_all_seen: AtomicU64,
+    /// User states those events carried, in all.
+    states: AtomicU64,
     /// Streams that broke after going live.
     cut: AtomicU64,
 }
@@ -50,7 +54,8 @@ pub(crate) async fn run(
     args: &PresenceArgs,
     window: Duration,
 ) -> anyhow::Result<Report> {
-    let team = create_team(target, args.members).await?;
+    anyhow::ensure!(args.watch < args.members, "--watch must be less than --members");
+    create_team(target, args.members).await?;
     let before = target.relay_rss_kib();
     let tally = Arc::new(Tally::default());
     let stop = Stop::new();
@@ -59,7 +64,8 @@ pub(crate) async fn run(
     let start = Instant::now();
     let mut tasks = Vec::with_capacity(args.members);
     for i in 0..args.members {
-        let options = RealtimeOptions::new(target.relay.clone(), target.token(&member(i)));
+        let mut options = RealtimeOptions::new(target.relay.clone(), target.token(&member(i)));
+        options.watch_presence = (1..=args.watch).map(|k| member((i + k) % args.members)).collect();
         let (tally, stop, gate) = (tally.clone(), stop.clone(), gate.clone());
         tasks.push(tokio::spawn(follow(options, tally, stop, gate, milestones.clone())));
     }
@@ -67,11 +73,8 @@ pub(crate) async fn run(
     let (members, mut counts) = (args.members, Counts::default());
     wait_for(&mut reports, &mut counts, "connecting", |c| c.live >= members).await?;
     let connect_time = start.elapsed();
-    let owner = target.client("presence-owner").await?;
-    let marked_at = Instant::now();
-    owner.send_text(team, MARKER).await?;
-    wait_for(&mut reports, &mut counts, "marker", |c| c.received >= members).await?;
-    let marker_time = marked_at.elapsed();
+    wait_for(&mut reports, &mut counts, "presence", |c| c.received >= members).await?;
+    let all_seen_time = start.elapsed();
     eprintln!("presence: counting what still arrives for {window:?}");
     tokio::time::sleep(window).await;
     let after = target.relay_rss_kib();
@@ -81,11 +84,13 @@ pub(crate) async fn run(
     }
     let figures = Figures {
         members: args.members,
+        watch: args.watch,
         connect_time,
-        marker_time,
+        all_seen_time,
         window,
-        before_marker: tally.before_marker.load(Ordering::Relaxed),
-        after_marker: tally.after_marker.load(Ordering::Relaxed),
+        before_all_seen: tally.before_all_seen.load(Ordering::Relaxed),
+        after_all_seen: tally.after_all_seen.load(Ordering::Relaxed),
+        states: tally.states.load(Ordering::Relaxed),
         cut: tally.cut.load(Ordering::Relaxed),
         rss: (before, after),
     };
@@ -109,7 +114,8 @@ async fn create_team(target: &Target, members: usize) -> anyhow::Result<u64> {
 }
 
 /// One member's stream: connects (holding a permit of `gate` until live), then counts the
-/// presence events it receives, before and after the marker, until `stop`.
+/// presence events it receives, before and after it saw everyone it watches online, until
+/// `stop`.
 async fn follow(
     options: RealtimeOptions,
     tally: Arc<Tally>,
@@ -118,8 +124,12 @@ async fn follow(
     milestones: mpsc::Sender<Milestone>,
 ) {
     let mut permit = Some(gate.acquire_owned().await.expect("semaphore"));
+    let mut offline: HashSet<String> = options.watch_presence.iter().cloned().collect();
     let mut stream = Realtime::connect(options);
-    let (mut live, mut marked) = (false, false);
+    let (mut live, mut all_seen) = (false, offline.is_empty());
+    if all_seen {
+        let _ = milestones.send(Milestone::Received).await;
+    }
     loop {
         let event = tokio::select! {
             () = stop.cancelled() => break,
@@ -131,16 +141,23 @@ async fn follow(
                 permit = None;
                 let _ = milestones.send(Milestone::Live).await;
             }
-            Some(RealtimeEvent::Event(pb::Event { kind: Some(Kind::Presence(_)), .. })) => {
-                let count = if marked { &tally.after_marker } else { &tally.before_marker };
-                count.fetch_add(1, Ordering::Relaxed);
-            }
             Some(RealtimeEvent::Event(pb::Event {
-                kind: Some(Kind::MessageCreated(created)),
+                kind: Some(Kind::PresenceChanged(changed)),
                 ..
-            })) if created.message.as_ref().is_some_and(|m| m.data == MARKER) => {
-                marked = true;
-                let _ = milestones.send(Milestone::Received).await;
+            })) => {
+                let count = if all_seen { &tally.after_all_seen } else { &tally.before_all_seen };
+                count.fetch_add(1, Ordering::Relaxed);
+                tally.states.fetch_add(changed.users.len() as u64, Ordering::Relaxed);
+                for user in &changed.users {
+                    match user.online {
+                        true => offline.remove(&user.user_id),
+                        false => offline.insert(user.user_id.clone()),
+                    };
+                }
+                if !all_seen && offline.is_empty() {
+                    all_seen = true;
+                    let _ = milestones.send(Milestone::Received).await;
+                }
             }
             Some(RealtimeEvent::Disconnected { code, message }) if !live => {
                 let _ = milestones.send(Milestone::Failed(format!("{code:?} {message}"))).await;
@@ -158,11 +175,14 @@ async fn follow(
 /// The run's figures, as its report.
 struct Figures {
     members: usize,
+    watch: usize,
     connect_time: Duration,
-    marker_time: Duration,
+    /// From the start until every member had seen everyone it watches online.
+    all_seen_time: Duration,
     window: Duration,
-    before_marker: u64,
-    after_marker: u64,
+    before_all_seen: u64,
+    after_all_seen: u64,
+    states: u64,
     cut: u64,
     /// The relay's resident memory before the members connected and at the end.
     rss: (Option<u64>, Option<u64>),
@@ -171,7 +191,7 @@ struct Figures {
 impl Figures {
     fn report(&self) -> Report {
         let members = self.members.max(1) as f64;
-        let total = self.before_marker + self.after_marker;
+        let total = self.before_all_seen + self.after_all_seen;
         let per_member = total as f64 / members;
         let per_connection = match self.rss {
             (Some(before), Some(after)) => Some(after.saturating_sub(before) as f64 / members),
@@ -186,13 +206,18 @@ impl Figures {
                 "connect rate".into(),
                 per_sec(self.members as f64 / self.connect_time.as_secs_f64().max(1e-9)),
             ],
-            vec!["marker: sent to received by all".into(), secs(self.marker_time)],
-            vec!["presence deliveries before the marker".into(), self.before_marker.to_string()],
+            vec!["members each watches".into(), self.watch.to_string()],
+            vec!["time until all saw all they watch online".into(), secs(self.all_seen_time)],
+            vec!["presence deliveries until then".into(), self.before_all_seen.to_string()],
             vec![
                 format!("presence deliveries in the {:?} after", self.window),
-                self.after_marker.to_string(),
+                self.after_all_seen.to_string(),
             ],
             vec!["presence deliveries per member".into(), format!("{per_member:.1}")],
+            vec![
+                "user states they carried, per member".into(),
+                format!("{:.1}", self.states as f64 / members),
+            ],
             vec![format!("target: at most {TARGET_PER_MEMBER} per member"), met.into()],
             vec!["streams cut off".into(), self.cut.to_string()],
             vec!["relay RSS before".into(), kib(self.rss.0)],
@@ -205,26 +230,28 @@ impl Figures {
         ];
         Report {
             title: format!(
-                "presence: {} members of one team connect at once, each following all",
-                self.members
+                "presence: {} members of one team connect at once, each following all and \
+                 watching {}",
+                self.members, self.watch
             ),
             header: vec!["FIGURE", "VALUE"],
             rows,
             notes: vec![
-                "every member counts the presence events it receives; a member's own arrival \
-                 reaches the others, so presence that fans out to everyone costs about N² \
-                 deliveries"
+                "every member counts the presence events it receives: the state of those it \
+                 watches when it starts watching, then their changes, batched per tick"
                     .into(),
             ],
             json: json!({
                 "scenario": "presence",
                 "members": self.members,
                 "connect_secs": self.connect_time.as_secs_f64(),
-                "marker_secs": self.marker_time.as_secs_f64(),
+                "watch": self.watch,
+                "all_seen_secs": self.all_seen_time.as_secs_f64(),
                 "window_secs": self.window.as_secs_f64(),
-                "presence_before_marker": self.before_marker,
-                "presence_after_marker": self.after_marker,
+                "presence_until_all_seen": self.before_all_seen,
+                "presence_after_all_seen": self.after_all_seen,
                 "presence_deliveries": total,
+                "presence_states": self.states,
                 "presence_per_member": per_member,
                 "target_per_member": TARGET_PER_MEMBER,
                 "cut_off": self.cut,

@@ -239,8 +239,13 @@ pub(crate) fn event_json(event: &pb::Event) -> Value {
             "read_receipt",
             Some(json!({ "user_id": e.user_id, "message_id": e.message_id.to_string() })),
         ),
-        Some(Kind::Presence(e)) => {
-            ("presence", Some(json!({ "user_id": e.user_id, "online": e.online })))
+        Some(Kind::PresenceChanged(e)) => {
+            let users: Vec<_> = e
+                .users
+                .iter()
+                .map(|u| json!({ "user_id": u.user_id, "online": u.online }))
+                .collect();
+            ("presence_changed", Some(json!({ "users": users })))
         }
         Some(Kind::UnreadChanged(e)) => (
             "unread_changed",
@@ -299,8 +304,16 @@ pub(crate) fn event_line(event: &pb::Event) -> String {
         Some(Kind::Typing(e)) if e.typing => format!("{at} {} is typing…", e.user_id),
         Some(Kind::Typing(e)) => format!("{at} {} stopped typing", e.user_id),
         Some(Kind::ReadReceipt(e)) => format!("{at} {} read up to {}", e.user_id, e.message_id),
-        Some(Kind::Presence(e)) => {
-            format!("{} is {}", e.user_id, if e.online { "online" } else { "offline" })
+        Some(Kind::PresenceChanged(e)) => {
+            let (online, offline): (Vec<_>, Vec<_>) = e.users.iter().partition(|u| u.online);
+            let names = |users: Vec<&pb::UserPresence>| {
+                users.iter().map(|u| u.user_id.as_str()).collect::<Vec<_>>().join(", ")
+            };
+            match (online.is_empty(), offline.is_empty()) {
+                (false, true) => format!("online: {}", names(online)),
+                (true, false) => format!("offline: {}", names(offline)),
+                _ => format!("online: {}; offline: {}", names(online), names(offline)),
+            }
         }
         Some(Kind::UnreadChanged(e)) => format!(
             "{at} read up to {}: {} unread, {} mentions",

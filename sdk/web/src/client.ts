@@ -33,6 +33,8 @@ export interface SwitchboardOptions {
   channels?: bigint[];
   /** Where to resume from: `resumePositions` saved from an earlier session. */
   resume?: Map<bigint, bigint>;
+  /** Users whose presence to show from the start (see `watchPresence`). */
+  watchPresence?: string[];
   /** Reconnect delays: from `initialMs`, doubling up to `maxMs` (jittered). */
   backoff?: { initialMs: number; maxMs: number };
 }
@@ -57,6 +59,8 @@ export interface SwitchboardEvents {
   /** A delete, live or made while disconnected. */
   deleted: Message;
   typing: { conversationId: bigint; userId: string; typing: boolean };
+  /** A watched user's presence (`watchPresence`): first their state when watching starts,
+   * then each change. */
   presence: { userId: string; online: boolean };
   read: { conversationId: bigint; userId: string; messageId: bigint };
   /** The user marked a conversation read (here or on another device): its unread and
@@ -88,6 +92,8 @@ export class SwitchboardClient {
   /** What the session follows, asked for again on every reconnect: all of the user's
    * conversations but `except`, or `only` these. */
   private readonly following: { except: Set<bigint> } | { only: Set<bigint> };
+  /** The users whose presence the app shows, as it last set them (sent again on reconnects). */
+  private watching: string[];
   private readonly stop = new AbortController();
   private sessionId = "";
   /** Who the relay says the session is for (from its welcome). */
@@ -109,6 +115,7 @@ export class SwitchboardClient {
     this.positions = new Map(options.resume ?? []);
     const channels = options.channels ?? [];
     this.following = channels.length > 0 ? { only: new Set(channels) } : { except: new Set() };
+    this.watching = [...(options.watchPresence ?? [])];
   }
 
   /** Opens the live session (in the background; watch `state`) and returns the client. */
@@ -296,7 +303,19 @@ export class SwitchboardClient {
     return (await this.files.getDownloadUrl({ attachmentId })).url;
   }
 
-  /** Who of `userIds` is online. */
+  /**
+   * Shows the presence of exactly these users of the org (at most 1,000; empty for no
+   * one): the people on screen, such as DM partners and the member list in view. A
+   * `presence` event follows for each one not watched before, with their state now, then
+   * one for each change. Kept across reconnects.
+   */
+  async watchPresence(userIds: string[]): Promise<void> {
+    this.watching = [...userIds];
+    // Without an open session there is nothing to tell: the next one starts with them.
+    await this.act({ kind: { case: "watchPresence", value: { userIds } } }, async () => {});
+  }
+
+  /** Who of `userIds` is online (once; `watchPresence` follows changes). */
   async presence(userIds: string[]): Promise<Map<string, boolean>> {
     const response = await this.chat.getPresence({ userIds });
     return new Map(response.users.map((u) => [u.userId, u.online]));
@@ -390,9 +409,9 @@ export class SwitchboardClient {
     const resume = [...this.positions].map(([channelId, afterSeq]) => ({ channelId, afterSeq }));
     if ("only" in this.following) {
       const only = [...this.following.only];
-      return { only, none: only.length === 0, resume };
+      return { only, none: only.length === 0, resume, watchPresence: this.watching };
     }
-    return { except: [...this.following.except], resume };
+    return { except: [...this.following.except], resume, watchPresence: this.watching };
   }
 
   /** Handles one frame; true once the session is live. */
@@ -439,8 +458,8 @@ export class SwitchboardClient {
       case "typing":
         this.emit("typing", { conversationId: event.conversationId, userId: kind.value.userId, typing: kind.value.typing });
         break;
-      case "presence":
-        this.emit("presence", { userId: kind.value.userId, online: kind.value.online });
+      case "presenceChanged":
+        for (const user of kind.value.users) this.emit("presence", { userId: user.userId, online: user.online });
         break;
       case "memberJoined":
         // Added to a conversation (again): following all, the relay follows it, and so do

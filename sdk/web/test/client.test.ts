@@ -103,6 +103,10 @@ describe("SwitchboardClient", () => {
     const a = connect(alice);
     const channel = await team(a, [bob]);
     await live(a);
+    // alice shows bob's presence: first his state (offline), then his changes.
+    const offlineFirst = next(a, "presence", (p) => p.userId === bob && !p.online);
+    await a.watchPresence([bob]);
+    await offlineFirst;
     const online = next(a, "presence", (p) => p.userId === bob && p.online);
     const b = connect(bob);
     await live(b);

@@ -7,6 +7,7 @@
 //! |---|---|
 //! | a conversation | `sb.<org>.ch.<conversation id>` |
 //! | a user's membership changes | `sb.<org>.user.<user id>` |
+//! | the org's presence changes, batched | `sb.<org>.presence` |
 //!
 //! The payload is the `switchboard.v1.Event`; a `traceparent` header carries the
 //! publisher's trace context when traces are exported, and an `Sb-Prev` header a message
@@ -184,6 +185,7 @@ pub fn subject(topic: &Topic) -> String {
     match topic {
         Topic::Channel { org, id } => format!("sb.{}.ch.{id}", escape(org)),
         Topic::User { org, user } => format!("sb.{}.user.{}", escape(org), escape(user)),
+        Topic::Presence { org } => format!("sb.{}.presence", escape(org)),
     }
 }
 
@@ -285,5 +287,6 @@ mod tests {
         assert_eq!(subject(&Topic::channel("acme", 42)), "sb.acme.ch.42");
         assert_eq!(subject(&Topic::user("acme", "a.b@c")), "sb.acme.user.a%2Eb@c");
         assert_eq!(subject(&Topic::user("x.>", "%")), "sb.x%2E%3E.user.%25");
+        assert_eq!(subject(&Topic::presence("acme")), "sb.acme.presence");
     }
 }

@@ -41,7 +41,7 @@ use crate::ids::IdGenerator;
 use crate::metrics::ControllerMetrics;
 use crate::model::{Conversation, ConversationId, LogPoint, Member, Role};
 use crate::push::Push;
-use crate::realtime::{Events, PresenceTracker, TypingTracker};
+use crate::realtime::{Events, PendingPresence, PresenceTracker, TypingTracker};
 use crate::store::Store;
 
 /// Limits on what callers may send (config `limits`).
@@ -111,9 +111,9 @@ impl ChatService {
         let rates = Arc::new(Rates::new(limits));
         let audit = Arc::new(Audit { store: store.clone(), ids: ids.clone() });
         let presence = Arc::new(Presence {
-            store: store.clone(),
             tracker: PresenceTracker::default(),
             board,
+            pending: PendingPresence::default(),
             events: events.clone(),
         });
         let notifications = Arc::new(Notifications {

@@ -1,22 +1,23 @@
 //! Presence: who is online, from what relays report here and what other controllers
-//! announce on the board; changes go to every conversation of the user's.
+//! announce on the board. Changes go out once per tick on the org's presence topic, to
+//! the streams that watch those users (no store read, whatever the user's conversations).
 
 use std::sync::Arc;
 
 use crate::auth::{Caller, OrgUser};
 use crate::bus::PresenceBoard;
 use crate::error::{ChatError, ChatResult};
-use crate::realtime::{Events, PresenceTracker, RelayId};
-use crate::store::MemberStore;
+use crate::realtime::{Events, PendingPresence, PresenceTracker, RelayId};
 use crate::validate::{self, Violations};
 
 /// Who is online: via this controller's relays, and anywhere in the cluster.
 pub struct Presence {
-    pub(super) store: Arc<dyn MemberStore>,
     /// Who is online via this controller's relays.
     pub(super) tracker: PresenceTracker,
     /// Who is online anywhere in the cluster.
     pub(super) board: Arc<dyn PresenceBoard>,
+    /// Changes waiting for the next tick's events.
+    pub(super) pending: PendingPresence,
     pub(super) events: Events,
 }
 
@@ -65,7 +66,7 @@ impl Presence {
         match self.board.refresh(&self.tracker.online_users()).await {
             Ok(expired) => {
                 for OrgUser { org, user } in expired {
-                    self.publish_presence(&org, &user, false).await;
+                    self.publish_presence(&org, &user, false);
                 }
             }
             Err(error) => tracing::warn!(%error, "presence heartbeat failed"),
@@ -74,7 +75,7 @@ impl Presence {
 
     async fn arrived(&self, org: &str, user: &str) {
         match self.board.arrive(org, user).await {
-            Ok(true) => self.publish_presence(org, user, true).await,
+            Ok(true) => self.publish_presence(org, user, true),
             Ok(false) => {} // already online via another controller
             Err(error) => tracing::warn!(%error, "presence board unavailable"),
         }
@@ -82,21 +83,20 @@ impl Presence {
 
     async fn departed(&self, org: &str, user: &str) {
         match self.board.depart(org, user).await {
-            Ok(true) => self.publish_presence(org, user, false).await,
+            Ok(true) => self.publish_presence(org, user, false),
             Ok(false) => {} // still online via another controller
             Err(error) => tracing::warn!(%error, "presence board unavailable"),
         }
     }
 
-    /// Presence goes to every conversation of the user's. Their notes to self get it too
-    /// (sessions never echo a user's own presence), which costs less than reading each
-    /// conversation to leave those out: one Store read per conversation, on every change.
-    async fn publish_presence(&self, org: &str, user: &str, online: bool) {
-        match crate::store::user_conversations(&*self.store, org, user).await {
-            Ok(ids) => self.events.presence(org, user, online, &ids).await,
-            Err(error) => {
-                tracing::warn!(%error, "presence not published: cannot list conversations")
-            }
+    fn publish_presence(&self, org: &str, user: &str, online: bool) {
+        self.pending.record(org, user, online);
+    }
+
+    /// Publishes the changes since the last tick, one event per org.
+    pub async fn publish_pending(&self) {
+        for (org, changes) in self.pending.take() {
+            self.events.presence_changed(&org, changes).await;
         }
     }
 

@@ -1,5 +1,5 @@
 //! The controller's background loops, each run by name under its `Background`: resyncs
-//! after lost events, store readiness, presence heartbeats, typing expiry, expired uploads
+//! after lost events, store readiness, presence heartbeats and batches, typing expiry, expired uploads
 //! and store housekeeping.
 
 use std::sync::Arc;
@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 use crate::bus::{NatsBoard, Resync};
 use crate::chat::ChatService;
 use crate::metrics::ControllerMetrics;
-use crate::realtime::FanoutHub;
+use crate::realtime::{FanoutHub, PRESENCE_TICK};
 use crate::store::Store;
 
 /// How often expired dedup keys and the like are swept.
@@ -54,6 +54,16 @@ pub(super) async fn presence_heartbeat(chat: Arc<ChatService>, every: Duration) 
     loop {
         ticks.tick().await;
         chat.presence.refresh_presence().await;
+    }
+}
+
+/// Publishes the presence changes of each tick, batched per org.
+pub(super) async fn publish_presence(chat: Arc<ChatService>) {
+    let mut every = tokio::time::interval(PRESENCE_TICK);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        chat.presence.publish_pending().await;
     }
 }
 

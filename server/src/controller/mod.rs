@@ -20,7 +20,8 @@ mod loops;
 mod parts;
 
 use self::loops::{
-    expire_typing, forward_resyncs, maintain, presence_heartbeat, probe_store, sweep_uploads,
+    expire_typing, forward_resyncs, maintain, presence_heartbeat, probe_store, publish_presence,
+    sweep_uploads,
 };
 use self::parts::{blobs, push};
 use crate::auth::connections::{
@@ -269,6 +270,7 @@ impl Controller {
         background.spawn("upload sweep", sweep_uploads(self.chat.clone(), self.upload_sweep_every));
         let heartbeat = presence_heartbeat(self.chat.clone(), self.heartbeat_every);
         background.spawn("presence heartbeat", heartbeat);
+        background.spawn("presence changes", publish_presence(self.chat.clone()));
         background
             .spawn("store probe", probe_store(self.store.clone(), self.store_reachable.clone()));
         if let Some(indexer) = self.indexer {

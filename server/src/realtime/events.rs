@@ -159,16 +159,9 @@ impl Events {
         self.publish(Topic::user(org, user), conversation, kind).await;
     }
 
-    /// To each of the user's conversations.
-    pub async fn presence(&self, org: &str, user: &str, online: bool, in_: &[ConversationId]) {
-        for conversation in in_ {
-            let kind = Kind::Presence(pb::Presence {
-                org: org.to_string(),
-                user_id: user.to_string(),
-                online,
-            });
-            self.publish(Topic::channel(org, *conversation), *conversation, kind).await;
-        }
+    /// To the streams watching the org's users: their changes since the last tick.
+    pub async fn presence_changed(&self, org: &str, changes: pb::PresenceChanged) {
+        self.publish(Topic::presence(org), 0, Kind::PresenceChanged(changes)).await;
     }
 }
 

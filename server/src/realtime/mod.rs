@@ -5,11 +5,13 @@ pub mod changes;
 mod events;
 mod hub;
 mod presence;
+mod presence_changes;
 mod sequencer;
 mod typing;
 
 pub use events::Events;
 pub use hub::{FanoutHub, RelayId, SubscribeError};
 pub use presence::PresenceTracker;
+pub use presence_changes::{PRESENCE_TICK, PendingPresence};
 pub use switchboard_proto::topic::Topic;
 pub use typing::{TypingKey, TypingTracker};

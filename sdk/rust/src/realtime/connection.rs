@@ -38,8 +38,11 @@ pub(super) async fn run(
     mut commands: mpsc::Receiver<Command>,
     events: mpsc::Sender<RealtimeEvent>,
 ) {
-    let mut resume =
-        Resume { following: Following::new(&options.only), received: options.positions.clone() };
+    let mut resume = Resume {
+        following: Following::new(&options.only),
+        received: options.positions.clone(),
+        watching: options.watch_presence.clone(),
+    };
     let mut backoff = options.min_backoff;
     let mut attempt = 0usize;
     loop {
@@ -70,6 +73,8 @@ struct Resume {
     following: Following,
     /// The position received per conversation, where the replay starts.
     received: HashMap<u64, u64>,
+    /// The users whose presence the app shows, as it last set them.
+    watching: Vec<String>,
 }
 
 impl Resume {
@@ -98,14 +103,19 @@ impl Resume {
                 ..Default::default()
             })
             .collect();
+        let watch_presence = self.watching.clone();
         match &self.following {
-            Following::All { except } => {
-                pb::Hello { resume, except: except.iter().copied().collect(), ..Default::default() }
-            }
+            Following::All { except } => pb::Hello {
+                resume,
+                except: except.iter().copied().collect(),
+                watch_presence,
+                ..Default::default()
+            },
             Following::Only(only) => pb::Hello {
                 only: only.iter().copied().collect(),
                 resume,
                 none: only.is_empty(),
+                watch_presence,
                 ..Default::default()
             },
         }
@@ -201,6 +211,9 @@ async fn connection(
                     None => break Ok(Ended::AppClosed),
                     Some(Command::Frame(kind)) => {
                         resume.following.change(&kind);
+                        if let ClientKind::WatchPresence(watch) = &kind {
+                            resume.watching.clone_from(&watch.user_ids);
+                        }
                         kind
                     }
                     Some(Command::Send(frame, reply)) => {

@@ -41,6 +41,8 @@ pub struct RealtimeOptions {
     pub max_backoff: Duration,
     /// CA certificate (PEM) to trust for `https://` relays.
     pub ca_pem: Option<Vec<u8>>,
+    /// Users whose presence the app shows from the start (see [`Realtime::watch_presence`]).
+    pub watch_presence: Vec<String>,
 }
 
 impl RealtimeOptions {
@@ -53,6 +55,7 @@ impl RealtimeOptions {
             min_backoff: Duration::from_millis(100),
             max_backoff: Duration::from_secs(5),
             ca_pem: None,
+            watch_presence: Vec::new(),
         }
     }
 }
@@ -149,6 +152,14 @@ impl Realtime {
     pub async fn unsubscribe(&self, channel_ids: &[u64]) -> Result<(), SdkError> {
         let request = pb::Unsubscribe { channel_ids: channel_ids.to_vec() };
         self.frame(ClientKind::Unsubscribe(request)).await
+    }
+
+    /// Shows the presence of exactly these users of the org (at most 1,000; empty for no
+    /// one): a `presence_changed` event follows with the state of each one not watched
+    /// before, then one for each batch of changes. Kept across reconnects.
+    pub async fn watch_presence(&self, user_ids: &[&str]) -> Result<(), SdkError> {
+        let user_ids = user_ids.iter().map(|user| user.to_string()).collect();
+        self.frame(ClientKind::WatchPresence(pb::WatchPresence { user_ids })).await
     }
 
     /// Uses a new token from now on (also for reconnects).

@@ -82,9 +82,11 @@ async function open(conversation: Conversation, item: HTMLElement): Promise<void
   oldest = undefined;
   hasMore = true;
   await loadOlder();
+  // Presence of the members on screen: their state now, then each change.
   const members = await client!.api.listMembers({ conversationId: conversation.id, limit: 200 });
-  for (const [user, isOnline] of await client!.presence(members.members.map((m) => m.userId))) online.set(user, isOnline);
+  online.clear();
   showOnline();
+  await client!.watchPresence(members.members.map((m) => m.userId).filter((user) => user !== me));
   for (const control of $("composer").querySelectorAll<HTMLInputElement | HTMLButtonElement>("input, button")) control.disabled = false;
   $<HTMLInputElement>("text").focus();
 }

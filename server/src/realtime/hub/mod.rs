@@ -165,7 +165,7 @@ impl FanoutHub {
         // A join committed before a user's topic was registered here published its event
         // to nobody (NATS may also have delivered it late, after an outage): the user's
         // conversations follow the acknowledgement, and relays follow those they lack.
-        for topic in new.iter().filter(|topic| topic.channel_id().is_none()) {
+        for topic in new.iter().filter(|topic| matches!(topic, Topic::User { .. })) {
             self.pass_on_joins(topic).await;
         }
         Ok(())

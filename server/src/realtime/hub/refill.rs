@@ -74,7 +74,12 @@ impl FanoutHub {
         self.wake.notify_one();
         let users: Vec<Topic> = {
             let state = self.state.read().await;
-            state.topics.keys().filter(|topic| topic.channel_id().is_none()).cloned().collect()
+            state
+                .topics
+                .keys()
+                .filter(|topic| matches!(topic, Topic::User { .. }))
+                .cloned()
+                .collect()
         };
         for topic in &users {
             self.pass_on_joins(topic).await;

@@ -16,12 +16,11 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file switchboard/v1/events.proto.
  */
 export const file_switchboard_v1_events: GenFile = /*@__PURE__*/
-  fileDesc("Chtzd2l0Y2hib2FyZC92MS9ldmVudHMucHJvdG8SDnN3aXRjaGJvYXJkLnYxIuIFCgVFdmVudBIXCg9jb252ZXJzYXRpb25faWQYASABKAQSCwoDc2VxGA0gASgEEjkKD21lc3NhZ2VfY3JlYXRlZBgCIAEoCzIeLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2VDcmVhdGVkSAASNwoObWVzc2FnZV9lZGl0ZWQYAyABKAsyHS5zd2l0Y2hib2FyZC52MS5NZXNzYWdlRWRpdGVkSAASOQoPbWVzc2FnZV9kZWxldGVkGAQgASgLMh4uc3dpdGNoYm9hcmQudjEuTWVzc2FnZURlbGV0ZWRIABI1Cg1tZW1iZXJfam9pbmVkGAUgASgLMhwuc3dpdGNoYm9hcmQudjEuTWVtYmVySm9pbmVkSAASMQoLbWVtYmVyX2xlZnQYBiABKAsyGi5zd2l0Y2hib2FyZC52MS5NZW1iZXJMZWZ0SAASQAoTbWVtYmVyX3JvbGVfY2hhbmdlZBgHIAEoCzIhLnN3aXRjaGJvYXJkLnYxLk1lbWJlclJvbGVDaGFuZ2VkSAASQwoUY29udmVyc2F0aW9uX3VwZGF0ZWQYCCABKAsyIy5zd2l0Y2hib2FyZC52MS5Db252ZXJzYXRpb25VcGRhdGVkSAASRQoVY29udmVyc2F0aW9uX2FyY2hpdmVkGAkgASgLMiQuc3dpdGNoYm9hcmQudjEuQ29udmVyc2F0aW9uQXJjaGl2ZWRIABIoCgZ0eXBpbmcYCiABKAsyFi5zd2l0Y2hib2FyZC52MS5UeXBpbmdIABIzCgxyZWFkX3JlY2VpcHQYCyABKAsyGy5zd2l0Y2hib2FyZC52MS5SZWFkUmVjZWlwdEgAEiwKCHByZXNlbmNlGAwgASgLMhguc3dpdGNoYm9hcmQudjEuUHJlc2VuY2VIABI3Cg51bnJlYWRfY2hhbmdlZBgOIAEoCzIdLnN3aXRjaGJvYXJkLnYxLlVucmVhZENoYW5nZWRIAEIGCgRraW5kIjoKDk1lc3NhZ2VDcmVhdGVkEigKB21lc3NhZ2UYASABKAsyFy5zd2l0Y2hib2FyZC52MS5NZXNzYWdlIjkKDU1lc3NhZ2VFZGl0ZWQSKAoHbWVzc2FnZRgBIAEoCzIXLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2UiTgoOTWVzc2FnZURlbGV0ZWQSKAoHbWVzc2FnZRgBIAEoCzIXLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2USEgoKZGVsZXRlZF9ieRgCIAEoCSKWAQoMTWVtYmVySm9pbmVkEiYKBm1lbWJlchgBIAEoCzIWLnN3aXRjaGJvYXJkLnYxLk1lbWJlchIQCghhZGRlZF9ieRgCIAEoCRIyCgxjb252ZXJzYXRpb24YAyABKAsyHC5zd2l0Y2hib2FyZC52MS5Db252ZXJzYXRpb24SGAoQcmVwbGF5X2FmdGVyX3NlcRgEIAEoBCIxCgpNZW1iZXJMZWZ0Eg8KB3VzZXJfaWQYASABKAkSEgoKcmVtb3ZlZF9ieRgCIAEoCSJPChFNZW1iZXJSb2xlQ2hhbmdlZBImCgZtZW1iZXIYASABKAsyFi5zd2l0Y2hib2FyZC52MS5NZW1iZXISEgoKY2hhbmdlZF9ieRgCIAEoCSJdChNDb252ZXJzYXRpb25VcGRhdGVkEjIKDGNvbnZlcnNhdGlvbhgBIAEoCzIcLnN3aXRjaGJvYXJkLnYxLkNvbnZlcnNhdGlvbhISCgp1cGRhdGVkX2J5GAIgASgJIl8KFENvbnZlcnNhdGlvbkFyY2hpdmVkEjIKDGNvbnZlcnNhdGlvbhgBIAEoCzIcLnN3aXRjaGJvYXJkLnYxLkNvbnZlcnNhdGlvbhITCgthcmNoaXZlZF9ieRgCIAEoCSJACgZUeXBpbmcSDwoHdXNlcl9pZBgBIAEoCRIOCgZ0eXBpbmcYAiABKAgSFQoNZXhwaXJlc19pbl9tcxgDIAEoDSJECgtSZWFkUmVjZWlwdBIPCgd1c2VyX2lkGAEgASgJEhIKCm1lc3NhZ2VfaWQYAiABKAQSEAoIYXVkaWVuY2UYAyADKAkiOAoIUHJlc2VuY2USCwoDb3JnGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSDgoGb25saW5lGAMgASgIIlAKDVVucmVhZENoYW5nZWQSEgoKcmVhZF91cF90bxgBIAEoBBIUCgx1bnJlYWRfY291bnQYAiABKA0SFQoNbWVudGlvbl9jb3VudBgDIAEoDWIGcHJvdG8z", [file_switchboard_v1_conversation, file_switchboard_v1_message]);
+  fileDesc("Chtzd2l0Y2hib2FyZC92MS9ldmVudHMucHJvdG8SDnN3aXRjaGJvYXJkLnYxIoEGCgVFdmVudBIXCg9jb252ZXJzYXRpb25faWQYASABKAQSCwoDc2VxGA0gASgEEjkKD21lc3NhZ2VfY3JlYXRlZBgCIAEoCzIeLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2VDcmVhdGVkSAASNwoObWVzc2FnZV9lZGl0ZWQYAyABKAsyHS5zd2l0Y2hib2FyZC52MS5NZXNzYWdlRWRpdGVkSAASOQoPbWVzc2FnZV9kZWxldGVkGAQgASgLMh4uc3dpdGNoYm9hcmQudjEuTWVzc2FnZURlbGV0ZWRIABI1Cg1tZW1iZXJfam9pbmVkGAUgASgLMhwuc3dpdGNoYm9hcmQudjEuTWVtYmVySm9pbmVkSAASMQoLbWVtYmVyX2xlZnQYBiABKAsyGi5zd2l0Y2hib2FyZC52MS5NZW1iZXJMZWZ0SAASQAoTbWVtYmVyX3JvbGVfY2hhbmdlZBgHIAEoCzIhLnN3aXRjaGJvYXJkLnYxLk1lbWJlclJvbGVDaGFuZ2VkSAASQwoUY29udmVyc2F0aW9uX3VwZGF0ZWQYCCABKAsyIy5zd2l0Y2hib2FyZC52MS5Db252ZXJzYXRpb25VcGRhdGVkSAASRQoVY29udmVyc2F0aW9uX2FyY2hpdmVkGAkgASgLMiQuc3dpdGNoYm9hcmQudjEuQ29udmVyc2F0aW9uQXJjaGl2ZWRIABIoCgZ0eXBpbmcYCiABKAsyFi5zd2l0Y2hib2FyZC52MS5UeXBpbmdIABIzCgxyZWFkX3JlY2VpcHQYCyABKAsyGy5zd2l0Y2hib2FyZC52MS5SZWFkUmVjZWlwdEgAEjcKDnVucmVhZF9jaGFuZ2VkGA4gASgLMh0uc3dpdGNoYm9hcmQudjEuVW5yZWFkQ2hhbmdlZEgAEjsKEHByZXNlbmNlX2NoYW5nZWQYDyABKAsyHy5zd2l0Y2hib2FyZC52MS5QcmVzZW5jZUNoYW5nZWRIAEIGCgRraW5kSgQIDBANUghwcmVzZW5jZSI6Cg5NZXNzYWdlQ3JlYXRlZBIoCgdtZXNzYWdlGAEgASgLMhcuc3dpdGNoYm9hcmQudjEuTWVzc2FnZSI5Cg1NZXNzYWdlRWRpdGVkEigKB21lc3NhZ2UYASABKAsyFy5zd2l0Y2hib2FyZC52MS5NZXNzYWdlIk4KDk1lc3NhZ2VEZWxldGVkEigKB21lc3NhZ2UYASABKAsyFy5zd2l0Y2hib2FyZC52MS5NZXNzYWdlEhIKCmRlbGV0ZWRfYnkYAiABKAkilgEKDE1lbWJlckpvaW5lZBImCgZtZW1iZXIYASABKAsyFi5zd2l0Y2hib2FyZC52MS5NZW1iZXISEAoIYWRkZWRfYnkYAiABKAkSMgoMY29udmVyc2F0aW9uGAMgASgLMhwuc3dpdGNoYm9hcmQudjEuQ29udmVyc2F0aW9uEhgKEHJlcGxheV9hZnRlcl9zZXEYBCABKAQiMQoKTWVtYmVyTGVmdBIPCgd1c2VyX2lkGAEgASgJEhIKCnJlbW92ZWRfYnkYAiABKAkiTwoRTWVtYmVyUm9sZUNoYW5nZWQSJgoGbWVtYmVyGAEgASgLMhYuc3dpdGNoYm9hcmQudjEuTWVtYmVyEhIKCmNoYW5nZWRfYnkYAiABKAkiXQoTQ29udmVyc2F0aW9uVXBkYXRlZBIyCgxjb252ZXJzYXRpb24YASABKAsyHC5zd2l0Y2hib2FyZC52MS5Db252ZXJzYXRpb24SEgoKdXBkYXRlZF9ieRgCIAEoCSJfChRDb252ZXJzYXRpb25BcmNoaXZlZBIyCgxjb252ZXJzYXRpb24YASABKAsyHC5zd2l0Y2hib2FyZC52MS5Db252ZXJzYXRpb24SEwoLYXJjaGl2ZWRfYnkYAiABKAkiQAoGVHlwaW5nEg8KB3VzZXJfaWQYASABKAkSDgoGdHlwaW5nGAIgASgIEhUKDWV4cGlyZXNfaW5fbXMYAyABKA0iRAoLUmVhZFJlY2VpcHQSDwoHdXNlcl9pZBgBIAEoCRISCgptZXNzYWdlX2lkGAIgASgEEhAKCGF1ZGllbmNlGAMgAygJIj4KD1ByZXNlbmNlQ2hhbmdlZBIrCgV1c2VycxgBIAMoCzIcLnN3aXRjaGJvYXJkLnYxLlVzZXJQcmVzZW5jZSIvCgxVc2VyUHJlc2VuY2USDwoHdXNlcl9pZBgBIAEoCRIOCgZvbmxpbmUYAiABKAgiUAoNVW5yZWFkQ2hhbmdlZBISCgpyZWFkX3VwX3RvGAEgASgEEhQKDHVucmVhZF9jb3VudBgCIAEoDRIVCg1tZW50aW9uX2NvdW50GAMgASgNYgZwcm90bzM", [file_switchboard_v1_conversation, file_switchboard_v1_message]);
 
 /**
- * One event. `conversation_id` names the conversation it happened in; for presence, one of
- * the conversations the recipient shares with that user (a stream sees each change once,
- * however many it shares).
+ * One event. `conversation_id` names the conversation it happened in (0 for
+ * `presence_changed`, which belongs to no conversation).
  *
  * @generated from message switchboard.v1.Event
  */
@@ -129,14 +128,6 @@ export type Event = Message<"switchboard.v1.Event"> & {
     case: "readReceipt";
   } | {
     /**
-     * A user of one of the recipient's conversations came online or went offline.
-     *
-     * @generated from field: switchboard.v1.Presence presence = 12;
-     */
-    value: Presence;
-    case: "presence";
-  } | {
-    /**
      * To the user's own streams only: their unread state of a conversation changed
      * because they marked it read (on this device or another).
      *
@@ -144,6 +135,16 @@ export type Event = Message<"switchboard.v1.Event"> & {
      */
     value: UnreadChanged;
     case: "unreadChanged";
+  } | {
+    /**
+     * Users this stream watches (`watch_presence`) came online or went offline: first the
+     * state of each user the stream starts watching, then each change, batched (one event
+     * carries the changes of a short interval). Never replayed.
+     *
+     * @generated from field: switchboard.v1.PresenceChanged presence_changed = 15;
+     */
+    value: PresenceChanged;
+    case: "presenceChanged";
   } | { case: undefined; value?: undefined };
 };
 
@@ -416,31 +417,47 @@ export const ReadReceiptSchema: GenMessage<ReadReceipt> = /*@__PURE__*/
   messageDesc(file_switchboard_v1_events, 10);
 
 /**
- * @generated from message switchboard.v1.Presence
+ * @generated from message switchboard.v1.PresenceChanged
  */
-export type Presence = Message<"switchboard.v1.Presence"> & {
+export type PresenceChanged = Message<"switchboard.v1.PresenceChanged"> & {
   /**
-   * @generated from field: string org = 1;
+   * @generated from field: repeated switchboard.v1.UserPresence users = 1;
    */
-  org: string;
+  users: UserPresence[];
+};
 
+/**
+ * Describes the message switchboard.v1.PresenceChanged.
+ * Use `create(PresenceChangedSchema)` to create a new message.
+ */
+export const PresenceChangedSchema: GenMessage<PresenceChanged> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_events, 11);
+
+/**
+ * A user's presence, as `GetPresence` answers and `presence_changed` carries it.
+ *
+ * @generated from message switchboard.v1.UserPresence
+ */
+export type UserPresence = Message<"switchboard.v1.UserPresence"> & {
   /**
-   * @generated from field: string user_id = 2;
+   * @generated from field: string user_id = 1;
    */
   userId: string;
 
   /**
-   * @generated from field: bool online = 3;
+   * While at least one stream of theirs is open on any relay.
+   *
+   * @generated from field: bool online = 2;
    */
   online: boolean;
 };
 
 /**
- * Describes the message switchboard.v1.Presence.
- * Use `create(PresenceSchema)` to create a new message.
+ * Describes the message switchboard.v1.UserPresence.
+ * Use `create(UserPresenceSchema)` to create a new message.
  */
-export const PresenceSchema: GenMessage<Presence> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_events, 11);
+export const UserPresenceSchema: GenMessage<UserPresence> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_events, 12);
 
 /**
  * Sent to a user's own streams (every stream that follows all their conversations, and a
@@ -477,5 +494,5 @@ export type UnreadChanged = Message<"switchboard.v1.UnreadChanged"> & {
  * Use `create(UnreadChangedSchema)` to create a new message.
  */
 export const UnreadChangedSchema: GenMessage<UnreadChanged> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_events, 12);
+  messageDesc(file_switchboard_v1_events, 13);
 

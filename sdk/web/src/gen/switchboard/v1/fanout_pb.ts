@@ -17,7 +17,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file switchboard/v1/fanout.proto.
  */
 export const file_switchboard_v1_fanout: GenFile = /*@__PURE__*/
-  fileDesc("Chtzd2l0Y2hib2FyZC92MS9mYW5vdXQucHJvdG8SDnN3aXRjaGJvYXJkLnYxIm0KBVRvcGljEi8KB2NoYW5uZWwYASABKAsyHC5zd2l0Y2hib2FyZC52MS5DaGFubmVsVG9waWNIABIpCgR1c2VyGAIgASgLMhkuc3dpdGNoYm9hcmQudjEuVXNlclRvcGljSABCCAoGdGFyZ2V0Ii8KDENoYW5uZWxUb3BpYxILCgNvcmcYASABKAkSEgoKY2hhbm5lbF9pZBgCIAEoBCIpCglVc2VyVG9waWMSCwoDb3JnGAEgASgJEg8KB3VzZXJfaWQYAiABKAki0wEKClJlbGF5RnJhbWUSKwoJc3Vic2NyaWJlGAEgASgLMhYuc3dpdGNoYm9hcmQudjEuVG9waWNzSAASLQoLdW5zdWJzY3JpYmUYAiABKAsyFi5zd2l0Y2hib2FyZC52MS5Ub3BpY3NIABIyCghwcmVzZW5jZRgDIAEoCzIeLnN3aXRjaGJvYXJkLnYxLlByZXNlbmNlUmVwb3J0SAASLQoGcmVwb3J0GAQgASgLMhsuc3dpdGNoYm9hcmQudjEuUmVsYXlSZXBvcnRIAEIGCgRraW5kIn0KC1JlbGF5UmVwb3J0EhIKCnJlcXVlc3RfaWQYASABKAQSKQoFc3RhdHMYAiABKAsyGi5zd2l0Y2hib2FyZC52MS5SZWxheVN0YXRzEi8KC2Nvbm5lY3Rpb25zGAMgAygLMhouc3dpdGNoYm9hcmQudjEuQ29ubmVjdGlvbiJPCg1SZXBvcnRSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAQSKgoFcXVlcnkYAiABKAsyGy5zd2l0Y2hib2FyZC52MS5SZXBvcnRRdWVyeSJWCgZUb3BpY3MSJQoGdG9waWNzGAEgAygLMhUuc3dpdGNoYm9hcmQudjEuVG9waWMSEgoKcmVxdWVzdF9pZBgCIAEoBBIRCglwb3NpdGlvbnMYAyADKAQiUwoOUHJlc2VuY2VSZXBvcnQSCwoDb3JnGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSDgoGb25saW5lGAMgASgIEhMKC2ZvbGxvd3NfYWxsGAQgASgIIq8BCgtGYW5vdXRGcmFtZRIrCgVldmVudBgBIAEoCzIaLnN3aXRjaGJvYXJkLnYxLlRvcGljRXZlbnRIABIsCgpzdWJzY3JpYmVkGAIgASgLMhYuc3dpdGNoYm9hcmQudjEuVG9waWNzSAASNwoOcmVwb3J0X3JlcXVlc3QYBCABKAsyHS5zd2l0Y2hib2FyZC52MS5SZXBvcnRSZXF1ZXN0SABCBgoEa2luZEoECAMQBCJtCgpUb3BpY0V2ZW50EiQKBXRvcGljGAEgASgLMhUuc3dpdGNoYm9hcmQudjEuVG9waWMSJAoFZXZlbnQYAiABKAsyFS5zd2l0Y2hib2FyZC52MS5FdmVudBITCgt0cmFjZXBhcmVudBgDIAEoCTJPCgZGYW5vdXQSRQoGU3RyZWFtEhouc3dpdGNoYm9hcmQudjEuUmVsYXlGcmFtZRobLnN3aXRjaGJvYXJkLnYxLkZhbm91dEZyYW1lKAEwAWIGcHJvdG8z", [file_switchboard_v1_admin, file_switchboard_v1_events]);
+  fileDesc("Chtzd2l0Y2hib2FyZC92MS9mYW5vdXQucHJvdG8SDnN3aXRjaGJvYXJkLnYxIqABCgVUb3BpYxIvCgdjaGFubmVsGAEgASgLMhwuc3dpdGNoYm9hcmQudjEuQ2hhbm5lbFRvcGljSAASKQoEdXNlchgCIAEoCzIZLnN3aXRjaGJvYXJkLnYxLlVzZXJUb3BpY0gAEjEKCHByZXNlbmNlGAMgASgLMh0uc3dpdGNoYm9hcmQudjEuUHJlc2VuY2VUb3BpY0gAQggKBnRhcmdldCIvCgxDaGFubmVsVG9waWMSCwoDb3JnGAEgASgJEhIKCmNoYW5uZWxfaWQYAiABKAQiKQoJVXNlclRvcGljEgsKA29yZxgBIAEoCRIPCgd1c2VyX2lkGAIgASgJIhwKDVByZXNlbmNlVG9waWMSCwoDb3JnGAEgASgJItMBCgpSZWxheUZyYW1lEisKCXN1YnNjcmliZRgBIAEoCzIWLnN3aXRjaGJvYXJkLnYxLlRvcGljc0gAEi0KC3Vuc3Vic2NyaWJlGAIgASgLMhYuc3dpdGNoYm9hcmQudjEuVG9waWNzSAASMgoIcHJlc2VuY2UYAyABKAsyHi5zd2l0Y2hib2FyZC52MS5QcmVzZW5jZVJlcG9ydEgAEi0KBnJlcG9ydBgEIAEoCzIbLnN3aXRjaGJvYXJkLnYxLlJlbGF5UmVwb3J0SABCBgoEa2luZCJ9CgtSZWxheVJlcG9ydBISCgpyZXF1ZXN0X2lkGAEgASgEEikKBXN0YXRzGAIgASgLMhouc3dpdGNoYm9hcmQudjEuUmVsYXlTdGF0cxIvCgtjb25uZWN0aW9ucxgDIAMoCzIaLnN3aXRjaGJvYXJkLnYxLkNvbm5lY3Rpb24iTwoNUmVwb3J0UmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgEEioKBXF1ZXJ5GAIgASgLMhsuc3dpdGNoYm9hcmQudjEuUmVwb3J0UXVlcnkiVgoGVG9waWNzEiUKBnRvcGljcxgBIAMoCzIVLnN3aXRjaGJvYXJkLnYxLlRvcGljEhIKCnJlcXVlc3RfaWQYAiABKAQSEQoJcG9zaXRpb25zGAMgAygEIlMKDlByZXNlbmNlUmVwb3J0EgsKA29yZxgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEg4KBm9ubGluZRgDIAEoCBITCgtmb2xsb3dzX2FsbBgEIAEoCCKvAQoLRmFub3V0RnJhbWUSKwoFZXZlbnQYASABKAsyGi5zd2l0Y2hib2FyZC52MS5Ub3BpY0V2ZW50SAASLAoKc3Vic2NyaWJlZBgCIAEoCzIWLnN3aXRjaGJvYXJkLnYxLlRvcGljc0gAEjcKDnJlcG9ydF9yZXF1ZXN0GAQgASgLMh0uc3dpdGNoYm9hcmQudjEuUmVwb3J0UmVxdWVzdEgAQgYKBGtpbmRKBAgDEAQibQoKVG9waWNFdmVudBIkCgV0b3BpYxgBIAEoCzIVLnN3aXRjaGJvYXJkLnYxLlRvcGljEiQKBWV2ZW50GAIgASgLMhUuc3dpdGNoYm9hcmQudjEuRXZlbnQSEwoLdHJhY2VwYXJlbnQYAyABKAkyTwoGRmFub3V0EkUKBlN0cmVhbRIaLnN3aXRjaGJvYXJkLnYxLlJlbGF5RnJhbWUaGy5zd2l0Y2hib2FyZC52MS5GYW5vdXRGcmFtZSgBMAFiBnByb3RvMw", [file_switchboard_v1_admin, file_switchboard_v1_events]);
 
 /**
  * What events flow on: one conversation, or one user (membership changes of that user).
@@ -40,6 +40,12 @@ export type Topic = Message<"switchboard.v1.Topic"> & {
      */
     value: UserTopic;
     case: "user";
+  } | {
+    /**
+     * @generated from field: switchboard.v1.PresenceTopic presence = 3;
+     */
+    value: PresenceTopic;
+    case: "presence";
   } | { case: undefined; value?: undefined };
 };
 
@@ -97,6 +103,26 @@ export const UserTopicSchema: GenMessage<UserTopic> = /*@__PURE__*/
   messageDesc(file_switchboard_v1_fanout, 2);
 
 /**
+ * The presence changes of an org's users, batched (`presence_changed` events): relays
+ * follow it while a local stream watches someone's presence there.
+ *
+ * @generated from message switchboard.v1.PresenceTopic
+ */
+export type PresenceTopic = Message<"switchboard.v1.PresenceTopic"> & {
+  /**
+   * @generated from field: string org = 1;
+   */
+  org: string;
+};
+
+/**
+ * Describes the message switchboard.v1.PresenceTopic.
+ * Use `create(PresenceTopicSchema)` to create a new message.
+ */
+export const PresenceTopicSchema: GenMessage<PresenceTopic> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_fanout, 3);
+
+/**
  * @generated from message switchboard.v1.RelayFrame
  */
 export type RelayFrame = Message<"switchboard.v1.RelayFrame"> & {
@@ -141,7 +167,7 @@ export type RelayFrame = Message<"switchboard.v1.RelayFrame"> & {
  * Use `create(RelayFrameSchema)` to create a new message.
  */
 export const RelayFrameSchema: GenMessage<RelayFrame> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_fanout, 3);
+  messageDesc(file_switchboard_v1_fanout, 4);
 
 /**
  * @generated from message switchboard.v1.RelayReport
@@ -168,7 +194,7 @@ export type RelayReport = Message<"switchboard.v1.RelayReport"> & {
  * Use `create(RelayReportSchema)` to create a new message.
  */
 export const RelayReportSchema: GenMessage<RelayReport> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_fanout, 4);
+  messageDesc(file_switchboard_v1_fanout, 5);
 
 /**
  * @generated from message switchboard.v1.ReportRequest
@@ -190,7 +216,7 @@ export type ReportRequest = Message<"switchboard.v1.ReportRequest"> & {
  * Use `create(ReportRequestSchema)` to create a new message.
  */
 export const ReportRequestSchema: GenMessage<ReportRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_fanout, 5);
+  messageDesc(file_switchboard_v1_fanout, 6);
 
 /**
  * @generated from message switchboard.v1.Topics
@@ -223,7 +249,7 @@ export type Topics = Message<"switchboard.v1.Topics"> & {
  * Use `create(TopicsSchema)` to create a new message.
  */
 export const TopicsSchema: GenMessage<Topics> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_fanout, 6);
+  messageDesc(file_switchboard_v1_fanout, 7);
 
 /**
  * @generated from message switchboard.v1.PresenceReport
@@ -259,7 +285,7 @@ export type PresenceReport = Message<"switchboard.v1.PresenceReport"> & {
  * Use `create(PresenceReportSchema)` to create a new message.
  */
 export const PresenceReportSchema: GenMessage<PresenceReport> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_fanout, 7);
+  messageDesc(file_switchboard_v1_fanout, 8);
 
 /**
  * @generated from message switchboard.v1.FanoutFrame
@@ -298,7 +324,7 @@ export type FanoutFrame = Message<"switchboard.v1.FanoutFrame"> & {
  * Use `create(FanoutFrameSchema)` to create a new message.
  */
 export const FanoutFrameSchema: GenMessage<FanoutFrame> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_fanout, 8);
+  messageDesc(file_switchboard_v1_fanout, 9);
 
 /**
  * @generated from message switchboard.v1.TopicEvent
@@ -327,7 +353,7 @@ export type TopicEvent = Message<"switchboard.v1.TopicEvent"> & {
  * Use `create(TopicEventSchema)` to create a new message.
  */
 export const TopicEventSchema: GenMessage<TopicEvent> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_fanout, 9);
+  messageDesc(file_switchboard_v1_fanout, 10);
 
 /**
  * @generated from service switchboard.v1.Fanout

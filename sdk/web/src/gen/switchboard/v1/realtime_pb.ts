@@ -19,7 +19,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file switchboard/v1/realtime.proto.
  */
 export const file_switchboard_v1_realtime: GenFile = /*@__PURE__*/
-  fileDesc("Ch1zd2l0Y2hib2FyZC92MS9yZWFsdGltZS5wcm90bxIOc3dpdGNoYm9hcmQudjEiSgoPQ2hhbm5lbFBvc2l0aW9uEhIKCmNoYW5uZWxfaWQYASABKAQSEAoIYWZ0ZXJfaWQYAiABKAQSEQoJYWZ0ZXJfc2VxGAMgASgEImQKBUhlbGxvEgwKBG9ubHkYASADKAQSLwoGcmVzdW1lGAIgAygLMh8uc3dpdGNoYm9hcmQudjEuQ2hhbm5lbFBvc2l0aW9uEg4KBmV4Y2VwdBgDIAMoBBIMCgRub25lGAQgASgIIj4KCVN1YnNjcmliZRIxCghjaGFubmVscxgBIAMoCzIfLnN3aXRjaGJvYXJkLnYxLkNoYW5uZWxQb3NpdGlvbiIiCgtVbnN1YnNjcmliZRITCgtjaGFubmVsX2lkcxgBIAMoBCJVCglTZW5kRnJhbWUSMwoHbWVzc2FnZRgBIAEoCzIiLnN3aXRjaGJvYXJkLnYxLlNlbmRNZXNzYWdlUmVxdWVzdBITCgt0cmFjZXBhcmVudBgCIAEoCSIxCgtUeXBpbmdGcmFtZRISCgpjaGFubmVsX2lkGAEgASgEEg4KBnR5cGluZxgCIAEoCCI3Cg1NYXJrUmVhZEZyYW1lEhIKCmNoYW5uZWxfaWQYASABKAQSEgoKbWVzc2FnZV9pZBgCIAEoBCIVCgRQaW5nEg0KBW5vbmNlGAEgASgEIh0KDFJlZnJlc2hUb2tlbhINCgV0b2tlbhgBIAEoCSKMAwoLQ2xpZW50RnJhbWUSJgoFaGVsbG8YASABKAsyFS5zd2l0Y2hib2FyZC52MS5IZWxsb0gAEi4KCXN1YnNjcmliZRgCIAEoCzIZLnN3aXRjaGJvYXJkLnYxLlN1YnNjcmliZUgAEjIKC3Vuc3Vic2NyaWJlGAMgASgLMhsuc3dpdGNoYm9hcmQudjEuVW5zdWJzY3JpYmVIABIpCgRzZW5kGAQgASgLMhkuc3dpdGNoYm9hcmQudjEuU2VuZEZyYW1lSAASLQoGdHlwaW5nGAUgASgLMhsuc3dpdGNoYm9hcmQudjEuVHlwaW5nRnJhbWVIABIyCgltYXJrX3JlYWQYBiABKAsyHS5zd2l0Y2hib2FyZC52MS5NYXJrUmVhZEZyYW1lSAASJAoEcGluZxgHIAEoCzIULnN3aXRjaGJvYXJkLnYxLlBpbmdIABI1Cg1yZWZyZXNoX3Rva2VuGAggASgLMhwuc3dpdGNoYm9hcmQudjEuUmVmcmVzaFRva2VuSABCBgoEa2luZCJQCgdXZWxjb21lEhIKCnNlc3Npb25faWQYASABKAkSDwoHdXNlcl9pZBgCIAEoCRILCgNvcmcYAyABKAkSEwoLY2hhbm5lbF9pZHMYBCADKAQiWQoDQWNrEhUKDWNsaWVudF9tc2dfaWQYASABKAkSKAoHbWVzc2FnZRgCIAEoCzIXLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2USEQoJZHVwbGljYXRlGAMgASgIIkIKCkVycm9yRnJhbWUSFQoNY2xpZW50X21zZ19pZBgBIAEoCRIMCgRjb2RlGAIgASgFEg8KB21lc3NhZ2UYAyABKAkiFQoEUG9uZxINCgVub25jZRgBIAEoBCJPCgRMaXZlEhMKC2NoYW5uZWxfaWRzGAEgAygEEjIKCXBvc2l0aW9ucxgCIAMoCzIfLnN3aXRjaGJvYXJkLnYxLkNoYW5uZWxQb3NpdGlvbiKGAgoLU2VydmVyRnJhbWUSKgoHd2VsY29tZRgBIAEoCzIXLnN3aXRjaGJvYXJkLnYxLldlbGNvbWVIABImCgVldmVudBgCIAEoCzIVLnN3aXRjaGJvYXJkLnYxLkV2ZW50SAASIgoDYWNrGAMgASgLMhMuc3dpdGNoYm9hcmQudjEuQWNrSAASKwoFZXJyb3IYBCABKAsyGi5zd2l0Y2hib2FyZC52MS5FcnJvckZyYW1lSAASJAoEcG9uZxgFIAEoCzIULnN3aXRjaGJvYXJkLnYxLlBvbmdIABIkCgRsaXZlGAYgASgLMhQuc3dpdGNoYm9hcmQudjEuTGl2ZUgAQgYKBGtpbmQiTAoKQWN0UmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEioKBWZyYW1lGAIgASgLMhsuc3dpdGNoYm9hcmQudjEuQ2xpZW50RnJhbWUiDQoLQWN0UmVzcG9uc2UyUwoIUmVhbHRpbWUSRwoHQ29ubmVjdBIbLnN3aXRjaGJvYXJkLnYxLkNsaWVudEZyYW1lGhsuc3dpdGNoYm9hcmQudjEuU2VydmVyRnJhbWUoATABMpABCgtSZWFsdGltZVdlYhJBCglTdWJzY3JpYmUSFS5zd2l0Y2hib2FyZC52MS5IZWxsbxobLnN3aXRjaGJvYXJkLnYxLlNlcnZlckZyYW1lMAESPgoDQWN0Ehouc3dpdGNoYm9hcmQudjEuQWN0UmVxdWVzdBobLnN3aXRjaGJvYXJkLnYxLkFjdFJlc3BvbnNlYgZwcm90bzM", [file_switchboard_v1_chat, file_switchboard_v1_events, file_switchboard_v1_message]);
+  fileDesc("Ch1zd2l0Y2hib2FyZC92MS9yZWFsdGltZS5wcm90bxIOc3dpdGNoYm9hcmQudjEiSgoPQ2hhbm5lbFBvc2l0aW9uEhIKCmNoYW5uZWxfaWQYASABKAQSEAoIYWZ0ZXJfaWQYAiABKAQSEQoJYWZ0ZXJfc2VxGAMgASgEInwKBUhlbGxvEgwKBG9ubHkYASADKAQSLwoGcmVzdW1lGAIgAygLMh8uc3dpdGNoYm9hcmQudjEuQ2hhbm5lbFBvc2l0aW9uEg4KBmV4Y2VwdBgDIAMoBBIMCgRub25lGAQgASgIEhYKDndhdGNoX3ByZXNlbmNlGAUgAygJIj4KCVN1YnNjcmliZRIxCghjaGFubmVscxgBIAMoCzIfLnN3aXRjaGJvYXJkLnYxLkNoYW5uZWxQb3NpdGlvbiIiCgtVbnN1YnNjcmliZRITCgtjaGFubmVsX2lkcxgBIAMoBCJVCglTZW5kRnJhbWUSMwoHbWVzc2FnZRgBIAEoCzIiLnN3aXRjaGJvYXJkLnYxLlNlbmRNZXNzYWdlUmVxdWVzdBITCgt0cmFjZXBhcmVudBgCIAEoCSIxCgtUeXBpbmdGcmFtZRISCgpjaGFubmVsX2lkGAEgASgEEg4KBnR5cGluZxgCIAEoCCI3Cg1NYXJrUmVhZEZyYW1lEhIKCmNoYW5uZWxfaWQYASABKAQSEgoKbWVzc2FnZV9pZBgCIAEoBCIhCg1XYXRjaFByZXNlbmNlEhAKCHVzZXJfaWRzGAEgAygJIhUKBFBpbmcSDQoFbm9uY2UYASABKAQiHQoMUmVmcmVzaFRva2VuEg0KBXRva2VuGAEgASgJIsUDCgtDbGllbnRGcmFtZRImCgVoZWxsbxgBIAEoCzIVLnN3aXRjaGJvYXJkLnYxLkhlbGxvSAASLgoJc3Vic2NyaWJlGAIgASgLMhkuc3dpdGNoYm9hcmQudjEuU3Vic2NyaWJlSAASMgoLdW5zdWJzY3JpYmUYAyABKAsyGy5zd2l0Y2hib2FyZC52MS5VbnN1YnNjcmliZUgAEikKBHNlbmQYBCABKAsyGS5zd2l0Y2hib2FyZC52MS5TZW5kRnJhbWVIABItCgZ0eXBpbmcYBSABKAsyGy5zd2l0Y2hib2FyZC52MS5UeXBpbmdGcmFtZUgAEjIKCW1hcmtfcmVhZBgGIAEoCzIdLnN3aXRjaGJvYXJkLnYxLk1hcmtSZWFkRnJhbWVIABIkCgRwaW5nGAcgASgLMhQuc3dpdGNoYm9hcmQudjEuUGluZ0gAEjUKDXJlZnJlc2hfdG9rZW4YCCABKAsyHC5zd2l0Y2hib2FyZC52MS5SZWZyZXNoVG9rZW5IABI3Cg53YXRjaF9wcmVzZW5jZRgJIAEoCzIdLnN3aXRjaGJvYXJkLnYxLldhdGNoUHJlc2VuY2VIAEIGCgRraW5kIlAKB1dlbGNvbWUSEgoKc2Vzc2lvbl9pZBgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEgsKA29yZxgDIAEoCRITCgtjaGFubmVsX2lkcxgEIAMoBCJZCgNBY2sSFQoNY2xpZW50X21zZ19pZBgBIAEoCRIoCgdtZXNzYWdlGAIgASgLMhcuc3dpdGNoYm9hcmQudjEuTWVzc2FnZRIRCglkdXBsaWNhdGUYAyABKAgiQgoKRXJyb3JGcmFtZRIVCg1jbGllbnRfbXNnX2lkGAEgASgJEgwKBGNvZGUYAiABKAUSDwoHbWVzc2FnZRgDIAEoCSIVCgRQb25nEg0KBW5vbmNlGAEgASgEIk8KBExpdmUSEwoLY2hhbm5lbF9pZHMYASADKAQSMgoJcG9zaXRpb25zGAIgAygLMh8uc3dpdGNoYm9hcmQudjEuQ2hhbm5lbFBvc2l0aW9uIoYCCgtTZXJ2ZXJGcmFtZRIqCgd3ZWxjb21lGAEgASgLMhcuc3dpdGNoYm9hcmQudjEuV2VsY29tZUgAEiYKBWV2ZW50GAIgASgLMhUuc3dpdGNoYm9hcmQudjEuRXZlbnRIABIiCgNhY2sYAyABKAsyEy5zd2l0Y2hib2FyZC52MS5BY2tIABIrCgVlcnJvchgEIAEoCzIaLnN3aXRjaGJvYXJkLnYxLkVycm9yRnJhbWVIABIkCgRwb25nGAUgASgLMhQuc3dpdGNoYm9hcmQudjEuUG9uZ0gAEiQKBGxpdmUYBiABKAsyFC5zd2l0Y2hib2FyZC52MS5MaXZlSABCBgoEa2luZCJMCgpBY3RSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSKgoFZnJhbWUYAiABKAsyGy5zd2l0Y2hib2FyZC52MS5DbGllbnRGcmFtZSINCgtBY3RSZXNwb25zZTJTCghSZWFsdGltZRJHCgdDb25uZWN0Ehsuc3dpdGNoYm9hcmQudjEuQ2xpZW50RnJhbWUaGy5zd2l0Y2hib2FyZC52MS5TZXJ2ZXJGcmFtZSgBMAEykAEKC1JlYWx0aW1lV2ViEkEKCVN1YnNjcmliZRIVLnN3aXRjaGJvYXJkLnYxLkhlbGxvGhsuc3dpdGNoYm9hcmQudjEuU2VydmVyRnJhbWUwARI+CgNBY3QSGi5zd2l0Y2hib2FyZC52MS5BY3RSZXF1ZXN0Ghsuc3dpdGNoYm9hcmQudjEuQWN0UmVzcG9uc2ViBnByb3RvMw", [file_switchboard_v1_chat, file_switchboard_v1_events, file_switchboard_v1_message]);
 
 /**
  * A position in one conversation's log (docs/realtime.md, "Positions").
@@ -93,6 +93,14 @@ export type Hello = Message<"switchboard.v1.Hello"> & {
    * @generated from field: bool none = 4;
    */
   none: boolean;
+
+  /**
+   * Users of the org whose presence this stream shows, as a `watch_presence` frame sets
+   * them (a reconnecting client names the ones it showed).
+   *
+   * @generated from field: repeated string watch_presence = 5;
+   */
+  watchPresence: string[];
 };
 
 /**
@@ -214,6 +222,29 @@ export const MarkReadFrameSchema: GenMessage<MarkReadFrame> = /*@__PURE__*/
   messageDesc(file_switchboard_v1_realtime, 6);
 
 /**
+ * Sets whose presence this stream shows: the people on screen (DM partners, the member
+ * list in view), not everyone in its conversations. Replaces the set the stream had; at
+ * most 1,000 users of the caller's org; empty to watch no one. Answered by a
+ * `presence_changed` event with the state of each user it did not watch before; after
+ * that, each change of a watched user arrives as it happens.
+ *
+ * @generated from message switchboard.v1.WatchPresence
+ */
+export type WatchPresence = Message<"switchboard.v1.WatchPresence"> & {
+  /**
+   * @generated from field: repeated string user_ids = 1;
+   */
+  userIds: string[];
+};
+
+/**
+ * Describes the message switchboard.v1.WatchPresence.
+ * Use `create(WatchPresenceSchema)` to create a new message.
+ */
+export const WatchPresenceSchema: GenMessage<WatchPresence> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_realtime, 7);
+
+/**
  * @generated from message switchboard.v1.Ping
  */
 export type Ping = Message<"switchboard.v1.Ping"> & {
@@ -230,7 +261,7 @@ export type Ping = Message<"switchboard.v1.Ping"> & {
  * Use `create(PingSchema)` to create a new message.
  */
 export const PingSchema: GenMessage<Ping> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_realtime, 7);
+  messageDesc(file_switchboard_v1_realtime, 8);
 
 /**
  * @generated from message switchboard.v1.RefreshToken
@@ -249,7 +280,7 @@ export type RefreshToken = Message<"switchboard.v1.RefreshToken"> & {
  * Use `create(RefreshTokenSchema)` to create a new message.
  */
 export const RefreshTokenSchema: GenMessage<RefreshToken> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_realtime, 8);
+  messageDesc(file_switchboard_v1_realtime, 9);
 
 /**
  * @generated from message switchboard.v1.ClientFrame
@@ -306,6 +337,12 @@ export type ClientFrame = Message<"switchboard.v1.ClientFrame"> & {
      */
     value: RefreshToken;
     case: "refreshToken";
+  } | {
+    /**
+     * @generated from field: switchboard.v1.WatchPresence watch_presence = 9;
+     */
+    value: WatchPresence;
+    case: "watchPresence";
   } | { case: undefined; value?: undefined };
 };
 
@@ -314,7 +351,7 @@ export type ClientFrame = Message<"switchboard.v1.ClientFrame"> & {
  * Use `create(ClientFrameSchema)` to create a new message.
  */
 export const ClientFrameSchema: GenMessage<ClientFrame> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_realtime, 9);
+  messageDesc(file_switchboard_v1_realtime, 10);
 
 /**
  * @generated from message switchboard.v1.Welcome
@@ -350,7 +387,7 @@ export type Welcome = Message<"switchboard.v1.Welcome"> & {
  * Use `create(WelcomeSchema)` to create a new message.
  */
 export const WelcomeSchema: GenMessage<Welcome> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_realtime, 10);
+  messageDesc(file_switchboard_v1_realtime, 11);
 
 /**
  * The answer to a `send`: the stored message.
@@ -381,7 +418,7 @@ export type Ack = Message<"switchboard.v1.Ack"> & {
  * Use `create(AckSchema)` to create a new message.
  */
 export const AckSchema: GenMessage<Ack> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_realtime, 11);
+  messageDesc(file_switchboard_v1_realtime, 12);
 
 /**
  * A client frame that failed. The stream stays open.
@@ -414,7 +451,7 @@ export type ErrorFrame = Message<"switchboard.v1.ErrorFrame"> & {
  * Use `create(ErrorFrameSchema)` to create a new message.
  */
 export const ErrorFrameSchema: GenMessage<ErrorFrame> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_realtime, 12);
+  messageDesc(file_switchboard_v1_realtime, 13);
 
 /**
  * The answer to a `ping`. On `RealtimeWeb` sessions the relay also sends one with nonce 0
@@ -434,7 +471,7 @@ export type Pong = Message<"switchboard.v1.Pong"> & {
  * Use `create(PongSchema)` to create a new message.
  */
 export const PongSchema: GenMessage<Pong> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_realtime, 13);
+  messageDesc(file_switchboard_v1_realtime, 14);
 
 /**
  * Sent when every requested replay has been delivered and the stream is live: after the
@@ -465,7 +502,7 @@ export type Live = Message<"switchboard.v1.Live"> & {
  * Use `create(LiveSchema)` to create a new message.
  */
 export const LiveSchema: GenMessage<Live> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_realtime, 14);
+  messageDesc(file_switchboard_v1_realtime, 15);
 
 /**
  * @generated from message switchboard.v1.ServerFrame
@@ -518,7 +555,7 @@ export type ServerFrame = Message<"switchboard.v1.ServerFrame"> & {
  * Use `create(ServerFrameSchema)` to create a new message.
  */
 export const ServerFrameSchema: GenMessage<ServerFrame> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_realtime, 15);
+  messageDesc(file_switchboard_v1_realtime, 16);
 
 /**
  * @generated from message switchboard.v1.ActRequest
@@ -542,7 +579,7 @@ export type ActRequest = Message<"switchboard.v1.ActRequest"> & {
  * Use `create(ActRequestSchema)` to create a new message.
  */
 export const ActRequestSchema: GenMessage<ActRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_realtime, 16);
+  messageDesc(file_switchboard_v1_realtime, 17);
 
 /**
  * @generated from message switchboard.v1.ActResponse
@@ -555,7 +592,7 @@ export type ActResponse = Message<"switchboard.v1.ActResponse"> & {
  * Use `create(ActResponseSchema)` to create a new message.
  */
 export const ActResponseSchema: GenMessage<ActResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_realtime, 17);
+  messageDesc(file_switchboard_v1_realtime, 18);
 
 /**
  * @generated from service switchboard.v1.Realtime
@@ -596,7 +633,7 @@ export const RealtimeWeb: GenService<{
   },
   /**
    * Hands one client frame (subscribe, unsubscribe, send, typing, mark_read, ping,
-   * refresh_token) to an open session of the caller's. Its answers (acks, errors, pongs)
+   * refresh_token, watch_presence) to an open session of the caller's. Its answers (acks, errors, pongs)
    * arrive on the session's stream, as on `Connect`.
    *
    * @generated from rpc switchboard.v1.RealtimeWeb.Act

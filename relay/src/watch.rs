@@ -1,0 +1,66 @@
+//! A `watch_presence` frame (or a hello's `watch_presence`): the stream's watched users
+//! become the ones it names; the relay follows the org's presence topic while the stream
+//! watches anyone, looks up the users no local stream watched before, and tells the stream
+//! the state of each user it starts watching.
+
+use std::sync::Arc;
+
+use switchboard_auth::check_user_id;
+use switchboard_proto::status;
+use switchboard_proto::topic::Topic;
+use switchboard_proto::v1::{self as pb, chat_client::ChatClient};
+use tonic::Status;
+
+use crate::session::Session;
+use crate::state::RelayState;
+use crate::upstream::with_token;
+
+/// Most users one stream may watch (and `GetPresence` answers for).
+const MAX_WATCHED: usize = 1_000;
+
+/// The users a frame names, each once; INVALID_ARGUMENT on `field` (`hello.watch_presence`,
+/// `watch_presence.user_ids`) for too many or a bad id.
+pub(crate) fn watch_list(field: &str, mut users: Vec<String>) -> Result<Vec<String>, Status> {
+    users.sort_unstable();
+    users.dedup();
+    if users.len() > MAX_WATCHED {
+        let why = format!("names {} users; a stream watches at most {MAX_WATCHED}", users.len());
+        return Err(status::invalid(field, why));
+    }
+    if let Some((user, why)) =
+        users.iter().find_map(|user| check_user_id(user).err().map(|why| (user, why)))
+    {
+        return Err(status::invalid(field, format!("user id {user:?} {why}")));
+    }
+    Ok(users)
+}
+
+/// Makes `users` (checked by [`watch_list`]) the ones whose presence `session` shows. If
+/// their state cannot be looked up the error is returned, and they stay watched: their
+/// changes still arrive.
+pub(crate) async fn watch_presence(
+    state: &Arc<RelayState>,
+    session: &Arc<Session>,
+    users: Vec<String>,
+) -> Result<(), Status> {
+    let topic = Topic::presence(&session.org);
+    if !users.is_empty() && !session.watches_anyone() {
+        // Changes flow before anyone is looked up: none is missed in between.
+        state.subscribers.subscribe(session, topic.clone()).await?;
+    }
+    let (added, removed) = session.set_watched(users);
+    state.watchers.unwatch(session.id, &session.org, &removed);
+    if !session.watches_anyone() {
+        state.subscribers.unsubscribe(session.id, &topic);
+        return Ok(());
+    }
+    let unknown = state.watchers.watch(session, &added);
+    if !unknown.is_empty() {
+        let mut chat = ChatClient::new(state.upstream.channel());
+        let request = pb::GetPresenceRequest { user_ids: unknown };
+        let answer = chat.get_presence(with_token(request, &session.token())).await?;
+        state.watchers.learn(&session.org, &answer.into_inner().users);
+    }
+    state.watchers.tell(session, &added);
+    Ok(())
+}
