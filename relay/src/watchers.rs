@@ -103,6 +103,11 @@ impl PresenceWatchers {
             let Some(entry) = watched.get_mut(&OrgUser::new(org, &change.user_id)) else {
                 continue;
             };
+            // Already known here (a lookup can see an arrival before its batch is out):
+            // every stream watching the user has been told it.
+            if entry.online == Some(change.online) {
+                continue;
+            }
             entry.online = Some(change.online);
             for (id, session) in &entry.sessions {
                 let (_, users) =
