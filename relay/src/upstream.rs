@@ -24,6 +24,13 @@ use switchboard_proto::topic::Topic;
 const UPSTREAM_QUEUE: usize = 4096;
 /// How long a subscribe waits for the controller's acknowledgement.
 const ACK_TIMEOUT: Duration = Duration::from_secs(10);
+/// Calls in flight at once on the connection that carries client calls; more wait here
+/// for a place, so that a storm of reconnecting clients queues in the relay. Unbounded,
+/// thousands of requests waited unread at the controller, whose HTTP/2 layer (h2 0.4.20)
+/// closes a connection that buffers too many small DATA frames (ENHANCE_YOUR_CALM, about
+/// 2,000 at the default window), failing every call on it and sending every client of the
+/// relay round again.
+const CALLS_IN_FLIGHT: usize = 512;
 
 /// One configured controller and the two connections to it (each reconnects on its own).
 struct ControllerLink {
@@ -68,7 +75,7 @@ impl Upstream {
             // Each `connect_lazy` is a connection of its own.
             channels.push(ControllerLink {
                 address: address.clone(),
-                calls: endpoint.connect_lazy(),
+                calls: endpoint.clone().concurrency_limit(CALLS_IN_FLIGHT).connect_lazy(),
                 fanout: endpoint.connect_lazy(),
             });
         }

@@ -47,6 +47,8 @@ const TARGET_READS_PER_CONVERSATION: f64 = 2.0;
 struct Tally {
     /// Messages received that a client had received before.
     duplicates: AtomicU64,
+    /// Why streams that had been live ended or could not reconnect, with how often.
+    disconnects: std::sync::Mutex<std::collections::BTreeMap<String, u64>>,
 }
 
 pub(crate) async fn run(target: &mut Target, args: &StormArgs) -> anyhow::Result<Report> {
@@ -82,6 +84,7 @@ pub(crate) async fn run(target: &mut Target, args: &StormArgs) -> anyhow::Result
     let direct = target.controller_client("storm-owner").await?;
     send_to_all(&direct, &conversations, "while away").await?;
     let reads_before = target.store_reads().await?;
+    let ends_before = tally.disconnects.lock().expect("tally lock poisoned").clone();
     let restarted = Instant::now();
     target.start_relay().await?;
     // Every client goes live a second time, and receives a second message per conversation.
@@ -102,6 +105,13 @@ pub(crate) async fn run(target: &mut Target, args: &StormArgs) -> anyhow::Result
         all_live,
         all_caught_up,
         duplicates: tally.duplicates.load(Ordering::Relaxed),
+        storm_disconnects: {
+            let ends = tally.disconnects.lock().expect("tally lock poisoned");
+            let grown = ends.iter().map(|(reason, count)| {
+                (reason.clone(), count - ends_before.get(reason).copied().unwrap_or(0))
+            });
+            grown.filter(|(_, count)| *count > 0).collect()
+        },
         sends_reads: reads_before
             .as_ref()
             .zip(reads_before_sends)
@@ -198,6 +208,11 @@ async fn follow(
             Some(RealtimeEvent::Disconnected { code, message }) if !ever_live => {
                 let _ = milestones.send(Milestone::Failed(format!("{code:?} {message}"))).await;
             }
+            Some(RealtimeEvent::Disconnected { code, message }) => {
+                let reason = format!("{code:?}: {}", message.chars().take(80).collect::<String>());
+                let mut disconnects = tally.disconnects.lock().expect("tally lock poisoned");
+                *disconnects.entry(reason).or_default() += 1;
+            }
             Some(_) => {}
             None => break,
         }
@@ -215,6 +230,9 @@ struct Figures {
     /// From the relay's start until every client had every message it missed.
     all_caught_up: Duration,
     duplicates: u64,
+    /// Why clients' streams ended, or their reconnects failed, after the relay started
+    /// again: each costs a client another resume.
+    storm_disconnects: std::collections::BTreeMap<String, u64>,
     /// Store reads the sends while the relay was down cost (not part of the storm).
     sends_reads: Option<StoreReads>,
     /// Store reads from the relay's start until every client had caught up.
@@ -245,6 +263,10 @@ impl Figures {
                 per_sec(self.clients as f64 / self.all_live.as_secs_f64().max(1e-9)),
             ],
             vec!["messages received twice".into(), self.duplicates.to_string()],
+            vec![
+                "streams ended or refused during the storm".into(),
+                self.storm_disconnects.values().sum::<u64>().to_string(),
+            ],
             vec!["store reads during the storm".into(), reads(self.storm_reads.as_ref())],
             vec![
                 "  per conversation".into(),
@@ -266,6 +288,15 @@ impl Figures {
                 per_conversation.map_or("-", |v| met(v <= TARGET_READS_PER_CONVERSATION)).into(),
             ],
         ]);
+        let mut notes = vec![
+            "each client resumes every conversation it follows from its position; store \
+             reads are the controller's own count (switchboard_store_read_seconds_count), \
+             the most frequent operations listed under them"
+                .to_string(),
+        ];
+        for (reason, count) in &self.storm_disconnects {
+            notes.push(format!("streams ended during the storm, {count}×: {reason}"));
+        }
         Report {
             title: format!(
                 "storm: the relay restarts under {} clients, each following {} of {} conversations",
@@ -273,12 +304,7 @@ impl Figures {
             ),
             header: vec!["FIGURE", "VALUE"],
             rows,
-            notes: vec![
-                "each client resumes every conversation it follows from its position; store \
-                 reads are the controller's own count (switchboard_store_read_seconds_count), \
-                 the most frequent operations listed under them"
-                    .into(),
-            ],
+            notes,
             json: json!({
                 "scenario": "storm",
                 "clients": self.clients,
@@ -287,6 +313,7 @@ impl Figures {
                 "all_live_secs": self.all_live.as_secs_f64(),
                 "all_caught_up_secs": caught_up,
                 "duplicates": self.duplicates,
+                "storm_disconnects": self.storm_disconnects,
                 "storm_store_reads": storm_reads,
                 "storm_store_reads_by_operation": self.storm_reads.as_ref().map(StoreReads::to_json),
                 "store_reads_per_conversation": per_conversation,

@@ -204,8 +204,10 @@ fn switchboard(role: &str) -> anyhow::Result<Command> {
             binary.display()
         );
     }
+    // Warnings only, unless `$SB_SERVER_LOG` asks for more (RUST_LOG syntax).
+    let log = std::env::var("SB_SERVER_LOG").unwrap_or_else(|_| "warn".into());
     let mut command = Command::new(binary);
-    command.arg(role).env("RUST_LOG", "warn").kill_on_drop(true);
+    command.arg(role).env("RUST_LOG", log).kill_on_drop(true);
     Ok(command)
 }
 
