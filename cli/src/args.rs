@@ -131,10 +131,19 @@ pub(crate) enum Command {
     },
     /// Mark a conversation read up to a message.
     Read { channel: u64, message: u64 },
-    /// Show whether users are online.
+    /// Show users' presence: online, the status they set, when last seen.
     Presence {
         #[arg(required = true)]
         users: Vec<String>,
+    },
+    /// Set your availability and status text (others watching you see it).
+    Status {
+        /// available, away or dnd.
+        #[arg(value_parser = ["available", "away", "dnd"])]
+        availability: String,
+        /// A short text ("in a meeting"); none clears it.
+        #[arg(default_value = "")]
+        text: String,
     },
     /// Relay operations.
     #[command(subcommand)]

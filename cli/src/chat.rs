@@ -120,13 +120,20 @@ async fn execute(client: &Client, command: Command) -> Result<Shown, SdkError> {
             let users: Vec<&str> = users.iter().map(String::as_str).collect();
             let presence = client.presence(&users).await?;
             Shown {
-                json: Value::Array(
-                    presence
-                        .iter()
-                        .map(|p| json!({ "user_id": p.user_id, "online": p.online }))
-                        .collect(),
-                ),
+                json: Value::Array(presence.iter().map(output::presence_json).collect()),
                 human: output::presence_table(&presence).to_string(),
+            }
+        }
+        Command::Status { availability, text } => {
+            let availability = match availability.as_str() {
+                "away" => pb::Availability::Away,
+                "dnd" => pb::Availability::DoNotDisturb,
+                _ => pb::Availability::Available,
+            };
+            let presence = client.set_status(availability, &text).await?;
+            Shown {
+                json: output::presence_json(&presence),
+                human: output::presence_table(std::slice::from_ref(&presence)).to_string(),
             }
         }
         Command::Relay(RelayCommand::Status) => {

@@ -20,8 +20,8 @@ use crate::session::{Session, SessionId};
 struct Watched {
     /// The local streams that show this user's presence.
     sessions: HashMap<SessionId, Arc<Session>>,
-    /// Online or not, once known (from a lookup or a change).
-    online: Option<bool>,
+    /// Their presence, once known (from a lookup or a change).
+    presence: Option<pb::UserPresence>,
 }
 
 #[derive(Default)]
@@ -43,9 +43,9 @@ impl PresenceWatchers {
         for user in users {
             let entry = watched
                 .entry(OrgUser::new(&session.org, user))
-                .or_insert_with(|| Watched { sessions: HashMap::new(), online: None });
+                .or_insert_with(|| Watched { sessions: HashMap::new(), presence: None });
             entry.sessions.insert(session.id, session.clone());
-            if entry.online.is_none() {
+            if entry.presence.is_none() {
                 unknown.push(user.clone());
             }
         }
@@ -72,23 +72,22 @@ impl PresenceWatchers {
         let mut watched = self.users();
         for answer in answers {
             if let Some(entry) = watched.get_mut(&OrgUser::new(org, &answer.user_id)) {
-                entry.online.get_or_insert(answer.online);
+                entry.presence.get_or_insert_with(|| answer.clone());
             }
         }
     }
 
-    /// Tells `session` the state of `users` (offline while unknown): one `presence_changed`.
+    /// Tells `session` the presence of `users` (offline while unknown): one `presence_changed`.
     pub(crate) fn tell(&self, session: &Session, users: &[String]) {
         if users.is_empty() {
             return;
         }
         let watched = self.users();
-        let states = users.iter().map(|user| pb::UserPresence {
-            user_id: user.clone(),
-            online: watched
-                .get(&OrgUser::new(&session.org, user))
-                .and_then(|entry| entry.online)
-                .unwrap_or(false),
+        let states = users.iter().map(|user| {
+            let known = watched.get(&OrgUser::new(&session.org, user));
+            let presence = known.and_then(|entry| entry.presence.clone());
+            presence
+                .unwrap_or_else(|| pb::UserPresence { user_id: user.clone(), ..Default::default() })
         });
         deliver(session, states.collect());
     }
@@ -105,10 +104,10 @@ impl PresenceWatchers {
             };
             // Already known here (a lookup can see an arrival before its batch is out):
             // every stream watching the user has been told it.
-            if entry.online == Some(change.online) {
+            if entry.presence.as_ref() == Some(change) {
                 continue;
             }
-            entry.online = Some(change.online);
+            entry.presence = Some(change.clone());
             for (id, session) in &entry.sessions {
                 let (_, users) =
                     per_session.entry(*id).or_insert_with(|| (session.clone(), Vec::new()));

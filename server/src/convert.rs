@@ -4,8 +4,8 @@ use switchboard_proto::v1 as pb;
 
 use crate::error::{ChatError, ChatResult};
 use crate::model::{
-    Attachment, AttachmentState, ConversationView, Kind, Member, Message, MessageType, Role,
-    Visibility,
+    Attachment, AttachmentState, Availability, ConversationView, Kind, Member, Message,
+    MessageType, Role, UserStatus, Visibility,
 };
 
 pub(crate) fn conversation(view: ConversationView) -> pb::Conversation {
@@ -159,5 +159,36 @@ pub(crate) fn notification(n: crate::model::Notification) -> pb::Notification {
         preview: n.preview,
         created_at_ms: n.created_at_ms,
         read: n.read,
+    }
+}
+
+/// A user's presence as others see it: online now, and the status they set; when they were
+/// last seen only while offline.
+pub fn user_presence(user: &str, online: bool, status: &UserStatus) -> pb::UserPresence {
+    pb::UserPresence {
+        user_id: user.to_string(),
+        online,
+        availability: availability(status.availability) as i32,
+        status_text: status.text.clone(),
+        last_seen_ms: if online { 0 } else { status.last_seen_ms },
+    }
+}
+
+fn availability(availability: Availability) -> pb::Availability {
+    match availability {
+        Availability::Available => pb::Availability::Available,
+        Availability::Away => pb::Availability::Away,
+        Availability::DoNotDisturb => pb::Availability::DoNotDisturb,
+    }
+}
+
+/// The availability a request asks for: UNSPECIFIED is AVAILABLE; unknown numbers are None.
+pub fn availability_from(value: i32) -> Option<Availability> {
+    match pb::Availability::try_from(value).ok()? {
+        pb::Availability::Unspecified | pb::Availability::Available => {
+            Some(Availability::Available)
+        }
+        pb::Availability::Away => Some(Availability::Away),
+        pb::Availability::DoNotDisturb => Some(Availability::DoNotDisturb),
     }
 }

@@ -91,6 +91,18 @@ pub fn check_icon(icon: &str) -> Result<(), String> {
     no_control_chars(icon)
 }
 
+/// Most characters in a status text.
+pub const MAX_STATUS_CHARS: usize = 100;
+
+/// A status text: at most 100 characters, no control characters; empty for none.
+pub fn check_status_text(text: &str) -> Result<(), String> {
+    let chars = text.chars().count();
+    if chars > MAX_STATUS_CHARS {
+        return Err(format!("must be at most {MAX_STATUS_CHARS} characters, got {chars}"));
+    }
+    no_control_chars(text)
+}
+
 /// At most 20 tags, each 1 to 64 characters, no duplicates.
 pub fn check_meta_tags(tags: &[String]) -> Result<(), String> {
     if tags.len() > MAX_META_TAGS {

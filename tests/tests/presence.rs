@@ -178,3 +178,73 @@ async fn a_watch_list_too_long_or_with_a_bad_id_is_refused_and_the_stream_goes_o
     assert_eq!(code, Code::InvalidArgument, "{message}");
     assert!(message.contains("hello.watch_presence"), "{message}");
 }
+
+/// The presence of `user` in a `presence_changed` event, if the event names them.
+fn presence_in(event: &RealtimeEvent, user: &str) -> Option<proto::UserPresence> {
+    match kind(event) {
+        Some(proto::event::Kind::PresenceChanged(changed)) => {
+            changed.users.iter().find(|u| u.user_id == user).cloned()
+        }
+        _ => None,
+    }
+}
+
+#[tokio::test]
+async fn a_status_reaches_those_watching_and_outlives_the_stream_with_the_last_seen_time() {
+    let chat = Chat::start().await;
+    let alice = chat.client("alice", "acme").await;
+    let alice_live = chat.watching("alice", &[]).await;
+    let mut bob = chat.watching("bob", &["alice"]).await;
+    live::until(&mut bob, "alice online", presence_is("alice", true)).await;
+
+    let set = alice.set_status(proto::Availability::Away, "at lunch").await.unwrap();
+    assert!(set.online);
+    assert_eq!(
+        (set.availability, set.status_text.as_str()),
+        (proto::Availability::Away as i32, "at lunch")
+    );
+    let (seen, _) = live::until(&mut bob, "alice away", |e| {
+        presence_in(e, "alice").filter(|p| p.availability == proto::Availability::Away as i32)
+    })
+    .await;
+    assert_eq!(seen, set, "watchers see what she set, as GetPresence would");
+
+    let before = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
+    drop(alice_live);
+    let (gone, _) =
+        live::until(&mut bob, "alice offline", |e| presence_in(e, "alice").filter(|p| !p.online))
+            .await;
+    assert_eq!(gone.status_text, "at lunch", "the status outlives her streams");
+    assert!(gone.last_seen_ms >= before.as_millis() as i64, "{gone:?}");
+    let asked = chat.client("carol", "acme").await.presence(&["alice"]).await.unwrap();
+    assert_eq!(asked, std::slice::from_ref(&gone));
+
+    let _back = chat.watching("alice", &[]).await;
+    let (back, _) =
+        live::until(&mut bob, "alice back", |e| presence_in(e, "alice").filter(|p| p.online)).await;
+    assert_eq!((back.last_seen_ms, back.status_text.as_str()), (0, "at lunch"));
+    let cleared = alice.set_status(proto::Availability::Unspecified, "").await.unwrap();
+    assert_eq!(cleared.availability, proto::Availability::Available as i32);
+}
+
+#[tokio::test]
+async fn a_status_too_long_or_unknown_is_refused_with_its_field() {
+    let chat = Chat::start().await;
+    let alice = chat.client("alice", "acme").await;
+    let refused = |result| match result {
+        Err(switchboard_tests::SdkError::Status(status)) => {
+            assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+            switchboard_tests::violated_fields(&status)
+        }
+        other => panic!("expected INVALID_ARGUMENT, got {other:?}"),
+    };
+    let long = "x".repeat(101);
+    assert_eq!(refused(alice.set_status(proto::Availability::Away, &long).await), ["text"]);
+    assert_eq!(refused(alice.set_status(proto::Availability::Away, "a\u{7}b").await), ["text"]);
+    let request = proto::SetStatusRequest { availability: 9, text: String::new() };
+    let unknown = alice.raw().set_status(request).await;
+    let unknown = unknown.map(|r| r.into_inner()).map_err(switchboard_tests::SdkError::from);
+    assert_eq!(refused(unknown), ["availability"]);
+    let unchanged = alice.presence(&["alice"]).await.unwrap();
+    assert_eq!(unchanged[0].availability, proto::Availability::Available as i32);
+}

@@ -145,12 +145,38 @@ pub(crate) fn messages_table(messages: &[pb::Message]) -> Table {
 }
 
 pub(crate) fn presence_table(presence: &[pb::UserPresence]) -> Table {
-    let mut table = table(&["USER", "STATE"]);
+    let mut table = table(&["USER", "STATE", "AVAILABILITY", "STATUS", "LAST SEEN"]);
     for user in presence {
         let state = if user.online { "online" } else { "offline" };
-        table.add_row(vec![user.user_id.clone(), state.to_string()]);
+        let last_seen =
+            if user.last_seen_ms > 0 { format_ms(user.last_seen_ms) } else { String::new() };
+        table.add_row(vec![
+            user.user_id.clone(),
+            state.to_string(),
+            availability_name(user.availability).to_string(),
+            user.status_text.clone(),
+            last_seen,
+        ]);
     }
     table
+}
+
+pub(crate) fn presence_json(user: &pb::UserPresence) -> Value {
+    json!({
+        "user_id": user.user_id,
+        "online": user.online,
+        "availability": availability_name(user.availability),
+        "status_text": user.status_text,
+        "last_seen_ms": user.last_seen_ms,
+    })
+}
+
+fn availability_name(availability: i32) -> &'static str {
+    match pb::Availability::try_from(availability) {
+        Ok(pb::Availability::Away) => "away",
+        Ok(pb::Availability::DoNotDisturb) => "do_not_disturb",
+        _ => "available",
+    }
 }
 
 pub(crate) fn search_hit_json(hit: &pb::SearchHit) -> Value {
@@ -240,11 +266,7 @@ pub(crate) fn event_json(event: &pb::Event) -> Value {
             Some(json!({ "user_id": e.user_id, "message_id": e.message_id.to_string() })),
         ),
         Some(Kind::PresenceChanged(e)) => {
-            let users: Vec<_> = e
-                .users
-                .iter()
-                .map(|u| json!({ "user_id": u.user_id, "online": u.online }))
-                .collect();
+            let users: Vec<_> = e.users.iter().map(presence_json).collect();
             ("presence_changed", Some(json!({ "users": users })))
         }
         Some(Kind::UnreadChanged(e)) => (

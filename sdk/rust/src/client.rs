@@ -340,11 +340,21 @@ impl Client {
         Ok(self.chat.clone().list_read_markers(request).await?.into_inner().markers)
     }
 
-    /// Whether each user is online, in the order asked.
+    /// Each user's presence (online, status, last seen), in the order asked.
     pub async fn presence(&self, user_ids: &[&str]) -> Result<Vec<pb::UserPresence>> {
         let user_ids = user_ids.iter().map(|u| u.to_string()).collect();
         let request = pb::GetPresenceRequest { user_ids };
         Ok(self.chat.clone().get_presence(request).await?.into_inner().users)
+    }
+
+    /// Sets the caller's availability and status text; their presence as others now see it.
+    pub async fn set_status(
+        &self,
+        availability: pb::Availability,
+        text: &str,
+    ) -> Result<pb::UserPresence> {
+        let request = pb::SetStatusRequest { availability: availability as i32, text: text.into() };
+        Ok(self.chat.clone().set_status(request).await?.into_inner())
     }
 
     /// A page of history, newest first (see `ListHistoryRequest` for the cursors).

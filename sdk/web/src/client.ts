@@ -10,7 +10,7 @@ import { createGrpcWebTransport } from "@connectrpc/connect-web";
 
 import { Chat } from "./gen/switchboard/v1/chat_pb.js";
 import type { Conversation } from "./gen/switchboard/v1/conversation_pb.js";
-import type { Event } from "./gen/switchboard/v1/events_pb.js";
+import { Availability, type Event, type UserPresence } from "./gen/switchboard/v1/events_pb.js";
 import { type Attachment, Files } from "./gen/switchboard/v1/files_pb.js";
 import { type Message, MessageType } from "./gen/switchboard/v1/message_pb.js";
 import type { Notification } from "./gen/switchboard/v1/notifications_pb.js";
@@ -59,9 +59,9 @@ export interface SwitchboardEvents {
   /** A delete, live or made while disconnected. */
   deleted: Message;
   typing: { conversationId: bigint; userId: string; typing: boolean };
-  /** A watched user's presence (`watchPresence`): first their state when watching starts,
-   * then each change. */
-  presence: { userId: string; online: boolean };
+  /** A watched user's presence (`watchPresence`): first as it is when watching starts,
+   * then after each change (online, the status they set, when last seen). */
+  presence: UserPresence;
   read: { conversationId: bigint; userId: string; messageId: bigint };
   /** The user marked a conversation read (here or on another device): its unread and
    * mention counts now, as `conversations()` would give them. Between two of these, a
@@ -315,10 +315,15 @@ export class SwitchboardClient {
     await this.act({ kind: { case: "watchPresence", value: { userIds } } }, async () => {});
   }
 
-  /** Who of `userIds` is online (once; `watchPresence` follows changes). */
-  async presence(userIds: string[]): Promise<Map<string, boolean>> {
+  /** The presence of `userIds` now, by user (once; `watchPresence` follows changes). */
+  async presence(userIds: string[]): Promise<Map<string, UserPresence>> {
     const response = await this.chat.getPresence({ userIds });
-    return new Map(response.users.map((u) => [u.userId, u.online]));
+    return new Map(response.users.map((u) => [u.userId, u]));
+  }
+
+  /** Sets your availability and status text; resolves with your presence as others see it. */
+  async setStatus(availability: Availability, text = ""): Promise<UserPresence> {
+    return await this.chat.setStatus({ availability, text });
   }
 
   /** Starts (or refreshes) or stops the typing indicator. */
@@ -459,7 +464,7 @@ export class SwitchboardClient {
         this.emit("typing", { conversationId: event.conversationId, userId: kind.value.userId, typing: kind.value.typing });
         break;
       case "presenceChanged":
-        for (const user of kind.value.users) this.emit("presence", { userId: user.userId, online: user.online });
+        for (const user of kind.value.users) this.emit("presence", user);
         break;
       case "memberJoined":
         // Added to a conversation (again): following all, the relay follows it, and so do

@@ -5,7 +5,7 @@ import { createServer, type AddressInfo, connect as connectTcp, type Socket } fr
 
 import { afterEach, describe, expect, inject, it } from "vitest";
 
-import { backoffDelay, type Message, SwitchboardClient, type SwitchboardEvents } from "../src/index.js";
+import { Availability, backoffDelay, type Message, SwitchboardClient, type SwitchboardEvents } from "../src/index.js";
 import { mint, unique } from "./token.js";
 
 const relay = inject("relay");
@@ -111,7 +111,12 @@ describe("SwitchboardClient", () => {
     const b = connect(bob);
     await live(b);
     await online;
-    expect((await a.presence([bob])).get(bob)).toBe(true);
+    expect((await a.presence([bob])).get(bob)?.online).toBe(true);
+
+    // bob's status reaches alice as part of his presence.
+    const away = next(a, "presence", (p) => p.userId === bob && p.availability === Availability.AWAY);
+    await b.setStatus(Availability.AWAY, "at lunch");
+    expect((await away).statusText).toBe("at lunch");
 
     const typing = next(b, "typing", (t) => t.userId === alice && t.typing);
     await a.typing(channel, true);

@@ -111,6 +111,8 @@ impl ChatService {
         let rates = Arc::new(Rates::new(limits));
         let audit = Arc::new(Audit { store: store.clone(), ids: ids.clone() });
         let presence = Arc::new(Presence {
+            store: store.clone(),
+            ids: ids.clone(),
             tracker: PresenceTracker::default(),
             board,
             pending: PendingPresence::default(),

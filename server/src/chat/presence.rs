@@ -1,17 +1,29 @@
 //! Presence: who is online, from what relays report here and what other controllers
-//! announce on the board. Changes go out once per tick on the org's presence topic, to
-//! the streams that watch those users (no store read, whatever the user's conversations).
+//! announce on the board, and the status each user sets (availability, a text) with when
+//! they were last seen, from the store. Changes go out once per tick on the org's presence
+//! topic, to the streams that watch those users: each costs one status read (and, going
+//! offline, one write), whatever the user's conversations.
 
 use std::sync::Arc;
 
+use switchboard_proto::v1 as pb;
+
 use crate::auth::{Caller, OrgUser};
 use crate::bus::PresenceBoard;
+use crate::convert;
 use crate::error::{ChatError, ChatResult};
+use crate::ids::IdGenerator;
+use crate::model::{Availability, UserStatus};
 use crate::realtime::{Events, PendingPresence, PresenceTracker, RelayId};
+use crate::store::StatusStore;
 use crate::validate::{self, Violations};
 
 /// Who is online: via this controller's relays, and anywhere in the cluster.
 pub struct Presence {
+    /// What users set, and when they were last seen.
+    pub(super) store: Arc<dyn StatusStore>,
+    /// The controller's clock, for last-seen times.
+    pub(super) ids: Arc<IdGenerator>,
     /// Who is online via this controller's relays.
     pub(super) tracker: PresenceTracker,
     /// Who is online anywhere in the cluster.
@@ -22,20 +34,49 @@ pub struct Presence {
 }
 
 impl Presence {
-    /// GetPresence: which of these users of the caller's org are online.
-    pub async fn presence_of(&self, caller: &Caller, users: &[String]) -> ChatResult<Vec<bool>> {
+    /// GetPresence: these users' presence (of the caller's org).
+    pub async fn presence_of(
+        &self,
+        caller: &Caller,
+        users: &[String],
+    ) -> ChatResult<Vec<pb::UserPresence>> {
         let mut violations = Violations::new();
         violations.check("user_ids", validate::check_user_ids(users));
         if users.is_empty() {
             violations.check("user_ids", Err("name at least one user".into()));
         }
         violations.finish()?;
-        let mut online = Vec::with_capacity(users.len());
+        let mut presence = Vec::with_capacity(users.len());
         for user in users {
-            let here = self.board.is_online(&caller.org, user).await;
-            online.push(here.map_err(|e| ChatError::Unavailable(e.to_string()))?);
+            let online = self.board.is_online(&caller.org, user).await;
+            let online = online.map_err(|e| ChatError::Unavailable(e.to_string()))?;
+            let status = self.store.get_status(&caller.org, user).await?.unwrap_or_default();
+            presence.push(convert::user_presence(user, online, &status));
         }
-        Ok(online)
+        Ok(presence)
+    }
+
+    /// SetStatus: the caller's availability and text; their presence as others now see it.
+    pub async fn set_status(
+        &self,
+        caller: &Caller,
+        availability: i32,
+        text: &str,
+    ) -> ChatResult<pb::UserPresence> {
+        let mut violations = Violations::new();
+        let chosen = convert::availability_from(availability);
+        if chosen.is_none() {
+            violations.check("availability", Err(format!("{availability} is not an availability")));
+        }
+        violations.check("text", validate::check_status_text(text));
+        violations.finish()?;
+        let availability = chosen.unwrap_or(Availability::Available);
+        let (org, user) = (&caller.org, &caller.user);
+        self.store.set_status(org, user, availability, text).await?;
+        let status = self.store.get_status(org, user).await?.unwrap_or_default();
+        let presence = convert::user_presence(user, self.is_online(org, user).await, &status);
+        self.pending.record(org, presence.clone());
+        Ok(presence)
     }
 
     /// A relay reports a user's first stream opened or last one closed.
@@ -66,7 +107,7 @@ impl Presence {
         match self.board.refresh(&self.tracker.online_users()).await {
             Ok(expired) => {
                 for OrgUser { org, user } in expired {
-                    self.publish_presence(&org, &user, false);
+                    self.publish_presence(&org, &user, false).await;
                 }
             }
             Err(error) => tracing::warn!(%error, "presence heartbeat failed"),
@@ -75,7 +116,7 @@ impl Presence {
 
     async fn arrived(&self, org: &str, user: &str) {
         match self.board.arrive(org, user).await {
-            Ok(true) => self.publish_presence(org, user, true),
+            Ok(true) => self.publish_presence(org, user, true).await,
             Ok(false) => {} // already online via another controller
             Err(error) => tracing::warn!(%error, "presence board unavailable"),
         }
@@ -83,14 +124,29 @@ impl Presence {
 
     async fn departed(&self, org: &str, user: &str) {
         match self.board.depart(org, user).await {
-            Ok(true) => self.publish_presence(org, user, false),
+            Ok(true) => self.publish_presence(org, user, false).await,
             Ok(false) => {} // still online via another controller
             Err(error) => tracing::warn!(%error, "presence board unavailable"),
         }
     }
 
-    fn publish_presence(&self, org: &str, user: &str, online: bool) {
-        self.pending.record(org, user, online);
+    /// A user came online or went offline (everywhere): their presence goes out with the
+    /// next tick, with their status; going offline, it records when.
+    async fn publish_presence(&self, org: &str, user: &str, online: bool) {
+        if !online {
+            let now = self.ids.now_ms();
+            if let Err(error) = self.store.set_last_seen(org, user, now).await {
+                tracing::warn!(%error, "last seen not recorded");
+            }
+        }
+        let status = match self.store.get_status(org, user).await {
+            Ok(status) => status.unwrap_or_default(),
+            Err(error) => {
+                tracing::warn!(%error, "presence told without the user's status");
+                UserStatus::default()
+            }
+        };
+        self.pending.record(org, convert::user_presence(user, online, &status));
     }
 
     /// Publishes the changes since the last tick, one event per org.

@@ -303,14 +303,15 @@ impl Chat for ChatApi {
     ) -> Reply<pb::GetPresenceResponse> {
         let (caller, _admitted) = self.caller(&request, Scope::Read)?;
         let users = request.into_inner().user_ids;
-        let online = self.chat.presence.presence_of(&caller, &users).await?;
         reply(pb::GetPresenceResponse {
-            users: users
-                .into_iter()
-                .zip(online)
-                .map(|(user_id, online)| pb::UserPresence { user_id, online })
-                .collect(),
+            users: self.chat.presence.presence_of(&caller, &users).await?,
         })
+    }
+
+    async fn set_status(&self, request: Request<pb::SetStatusRequest>) -> Reply<pb::UserPresence> {
+        let (caller, _admitted) = self.writer(&request, Scope::Write)?;
+        let pb::SetStatusRequest { availability, text } = request.into_inner();
+        reply(self.chat.presence.set_status(&caller, availability, &text).await?)
     }
 
     async fn search(&self, request: Request<pb::SearchRequest>) -> Reply<pb::SearchResponse> {

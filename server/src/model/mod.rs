@@ -8,12 +8,14 @@ use serde::{Deserialize, Serialize};
 mod audit;
 mod log;
 mod notification;
+mod status;
 
 pub use self::audit::{AuditAction, AuditEntry, audit_day};
 pub use self::log::{
     LogChange, LogEntry, LogPoint, MessageChange, ReadMarker, Removal, change_hour, unbroken_from,
 };
 pub use self::notification::{Notification, NotificationReason};
+pub use self::status::{Availability, UserStatus};
 
 /// Snowflake id of a conversation.
 pub type ConversationId = u64;

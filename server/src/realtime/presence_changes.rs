@@ -14,25 +14,22 @@ pub const PRESENCE_TICK: Duration = Duration::from_millis(200);
 
 #[derive(Default)]
 pub struct PendingPresence {
-    /// Per org, each user's newest state since the last tick (a user who came and went
+    /// Per org, each user's newest presence since the last tick (a user who came and went
     /// within one tick is told as gone).
-    changes: Mutex<HashMap<String, BTreeMap<String, bool>>>,
+    changes: Mutex<HashMap<String, BTreeMap<String, pb::UserPresence>>>,
 }
 
 impl PendingPresence {
-    pub fn record(&self, org: &str, user: &str, online: bool) {
+    pub fn record(&self, org: &str, presence: pb::UserPresence) {
         let mut changes = self.changes.lock().expect("presence lock poisoned");
-        changes.entry(org.to_string()).or_default().insert(user.to_string(), online);
+        changes.entry(org.to_string()).or_default().insert(presence.user_id.clone(), presence);
     }
 
     /// The changes since the last call, one batch per org.
     pub fn take(&self) -> Vec<(String, pb::PresenceChanged)> {
         let changes = std::mem::take(&mut *self.changes.lock().expect("presence lock poisoned"));
-        let batch = |users: BTreeMap<String, bool>| pb::PresenceChanged {
-            users: users
-                .into_iter()
-                .map(|(user_id, online)| pb::UserPresence { user_id, online })
-                .collect(),
+        let batch = |users: BTreeMap<String, pb::UserPresence>| pb::PresenceChanged {
+            users: users.into_values().collect(),
         };
         changes.into_iter().map(|(org, users)| (org, batch(users))).collect()
     }
@@ -45,10 +42,15 @@ mod tests {
     #[test]
     fn a_tick_carries_each_users_newest_state_once_per_org() {
         let pending = PendingPresence::default();
-        pending.record("acme", "ann", true);
-        pending.record("acme", "bob", true);
-        pending.record("acme", "ann", false);
-        pending.record("other", "ann", true);
+        let presence = |user: &str, online| pb::UserPresence {
+            user_id: user.into(),
+            online,
+            ..Default::default()
+        };
+        pending.record("acme", presence("ann", true));
+        pending.record("acme", presence("bob", true));
+        pending.record("acme", presence("ann", false));
+        pending.record("other", presence("ann", true));
         let mut batches = pending.take();
         batches.sort_by(|a, b| a.0.cmp(&b.0));
         let users = |batch: &pb::PresenceChanged| {

@@ -24,9 +24,10 @@
 //! | log_hours | channel id | hour of seq |
 //! | log_heads | channel id | |
 //! | notifications | (org, user) | notification id, newest first |
+//! | user_status | (org, user) | |
 //!
 //! One trait per aggregate (conversations, members, messages with their log and change
-//! feed, read markers, notifications, attachments, audit), each implemented by every engine
+//! feed, read markers, notifications, attachments, audit, users' statuses), each implemented by every engine
 //! in a file named after it; [`Store`] is all of them together. Writes that span tables of
 //! one aggregate (a message with its log entry, change and notifications) stay one method,
 //! so an engine can make them one batch. Every write method returns only once the write is
@@ -42,6 +43,7 @@ mod meter;
 mod notifications;
 mod reads;
 pub mod scylla;
+mod status;
 
 use async_trait::async_trait;
 
@@ -53,6 +55,7 @@ pub use self::messages::{Direction, HistoryQuery, Inserted, MessageStore};
 pub use self::meter::StoreMeter;
 pub use self::notifications::NotificationStore;
 pub use self::reads::ReadStore;
+pub use self::status::StatusStore;
 use crate::error::ChatError;
 
 /// A failure of the storage engine itself (not of the caller's request).
@@ -86,6 +89,7 @@ pub trait Store:
     + NotificationStore
     + AttachmentStore
     + AuditStore
+    + StatusStore
     + 'static
 {
     /// The engine's latency histograms and spans, for the node's `/metrics`.

@@ -12,6 +12,7 @@ pub mod members;
 pub mod messages;
 pub mod notifications;
 pub mod reads;
+pub mod status;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -44,6 +45,7 @@ macro_rules! store_conformance_suite {
             $crate::store_conformance_suite!(@aggregate $make; notifications: notifications_are_per_user_newest_first_and_rewritable, a_messages_notifications_are_stored_with_it_and_not_again_for_a_retry);
             $crate::store_conformance_suite!(@aggregate $make; attachments: attachments_round_trip_with_their_messages, an_attachment_is_claimed_by_one_message, pending_uploads_are_listed_until_done);
             $crate::store_conformance_suite!(@aggregate $make; audit: audit_entries_are_listed_per_org_and_day_newest_first);
+            $crate::store_conformance_suite!(@aggregate $make; status: a_status_is_set_per_org_and_user_and_keeps_the_last_seen_time);
         }
     };
     (@aggregate $make:path; $aggregate:ident: $($case:ident),*) => {

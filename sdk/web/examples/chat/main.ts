@@ -2,7 +2,7 @@
 // pages load as you scroll up), send, and see messages, typing and presence live. A reload
 // signs in again and resumes from where the page was, so nothing sent meanwhile is lost.
 
-import { type Conversation, type Message, SwitchboardClient } from "../../src/index.js";
+import { Availability, type Conversation, type Message, SwitchboardClient, type UserPresence } from "../../src/index.js";
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const saved = { url: "switchboard.url", token: "switchboard.token", resume: "switchboard.positions" };
@@ -15,7 +15,7 @@ let hasMore = false;
 let loadingOlder = false;
 const shown = new Set<bigint>();
 const typingNow = new Map<string, ReturnType<typeof setTimeout>>();
-const online = new Map<string, boolean>();
+const online = new Map<string, UserPresence>();
 
 function claimsOf(token: string): { sub: string } {
   const payload = token.split(".")[1] ?? "";
@@ -43,7 +43,7 @@ function signIn(url: string, token: string): void {
     showTyping();
   });
   client.on("presence", (p) => {
-    online.set(p.userId, p.online);
+    online.set(p.userId, p);
     showOnline();
   });
   $("sign-in").hidden = true;
@@ -159,7 +159,12 @@ function showTyping(): void {
 }
 
 function showOnline(): void {
-  const who = [...online].filter(([user, on]) => on && user !== me).map(([user]) => user);
+  const shown = (p: UserPresence): string => {
+    const away = p.availability === Availability.AWAY ? "away" : p.availability === Availability.DO_NOT_DISTURB ? "do not disturb" : "";
+    const note = [away, p.statusText].filter((part) => part !== "").join(": ");
+    return note === "" ? p.userId : `${p.userId} (${note})`;
+  };
+  const who = [...online.values()].filter((p) => p.online && p.userId !== me).map(shown);
   $("online").textContent = who.length === 0 ? "" : `online: ${who.sort().join(", ")}`;
 }
 

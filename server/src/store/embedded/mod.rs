@@ -15,6 +15,7 @@ mod members;
 mod messages;
 mod notifications;
 mod reads;
+mod status;
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -53,6 +54,7 @@ struct Tables {
     notifications: Keyspace,
     conversation_log: Keyspace,
     private_unread: Keyspace,
+    user_status: Keyspace,
 }
 
 pub struct EmbeddedStore {
@@ -90,6 +92,7 @@ impl EmbeddedStore {
             notifications: table("notifications")?,
             conversation_log: table("conversation_log")?,
             private_unread: table("private_unread")?,
+            user_status: table("user_status")?,
         };
         let commits = GroupCommit::new(db.clone());
         let (write_lock, meter) = (Mutex::new(()), StoreMeter::default());

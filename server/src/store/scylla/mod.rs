@@ -21,6 +21,7 @@ mod reads;
 mod rows;
 pub mod schema;
 mod statements;
+mod status;
 
 use std::collections::HashMap;
 use std::path::Path;

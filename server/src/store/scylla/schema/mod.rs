@@ -21,7 +21,7 @@ pub struct Table {
 pub const PENDING_SHARDS: i32 = 16;
 
 /// The latest schema version.
-pub const LATEST: i32 = 7;
+pub const LATEST: i32 = 8;
 
 /// Tables created after version 1, with the version that created them.
 const ADDED_TABLES: &[(&str, i32)] = &[
@@ -34,6 +34,7 @@ const ADDED_TABLES: &[(&str, i32)] = &[
     ("log_hours", 6),
     ("log_heads", 6),
     ("private_unread", 7),
+    ("user_status", 8),
 ];
 
 /// Columns added to existing tables after version 1: (table, column, version).
@@ -154,6 +155,7 @@ pub fn migrations(keyspace: &str, replication: &Replication) -> Vec<Migration> {
         (5, "mentions and notifications"),
         (6, "conversation logs"),
         (7, "unread counts and removals kept in the log"),
+        (8, "users' statuses"),
     ] {
         let mut statements: Vec<String> = TABLES
             .iter()

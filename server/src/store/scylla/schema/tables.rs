@@ -268,6 +268,20 @@ pub const TABLES: &[Table] = &[
         clustering: &[],
         options: "",
     },
+    // What each user says of their availability, and when they were last seen.
+    Table {
+        name: "user_status",
+        columns: &[
+            ("org", "text"),
+            ("user_id", "text"),
+            ("availability", "text"),
+            ("status_text", "text"),
+            ("last_seen_ms", "bigint"),
+        ],
+        partition_key: &["org", "user_id"],
+        clustering: &[],
+        options: "",
+    },
     Table {
         name: "schema_versions",
         columns: &[("name", "text"), ("version", "int"), ("applied_at_ms", "bigint")],

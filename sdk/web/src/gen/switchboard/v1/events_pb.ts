@@ -4,8 +4,8 @@
 // @generated from file switchboard/v1/events.proto (package switchboard.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Conversation, Member } from "./conversation_pb.js";
 import { file_switchboard_v1_conversation } from "./conversation_pb.js";
 import type { Message as Message$1 } from "./message_pb.js";
@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file switchboard/v1/events.proto.
  */
 export const file_switchboard_v1_events: GenFile = /*@__PURE__*/
-  fileDesc("Chtzd2l0Y2hib2FyZC92MS9ldmVudHMucHJvdG8SDnN3aXRjaGJvYXJkLnYxIoEGCgVFdmVudBIXCg9jb252ZXJzYXRpb25faWQYASABKAQSCwoDc2VxGA0gASgEEjkKD21lc3NhZ2VfY3JlYXRlZBgCIAEoCzIeLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2VDcmVhdGVkSAASNwoObWVzc2FnZV9lZGl0ZWQYAyABKAsyHS5zd2l0Y2hib2FyZC52MS5NZXNzYWdlRWRpdGVkSAASOQoPbWVzc2FnZV9kZWxldGVkGAQgASgLMh4uc3dpdGNoYm9hcmQudjEuTWVzc2FnZURlbGV0ZWRIABI1Cg1tZW1iZXJfam9pbmVkGAUgASgLMhwuc3dpdGNoYm9hcmQudjEuTWVtYmVySm9pbmVkSAASMQoLbWVtYmVyX2xlZnQYBiABKAsyGi5zd2l0Y2hib2FyZC52MS5NZW1iZXJMZWZ0SAASQAoTbWVtYmVyX3JvbGVfY2hhbmdlZBgHIAEoCzIhLnN3aXRjaGJvYXJkLnYxLk1lbWJlclJvbGVDaGFuZ2VkSAASQwoUY29udmVyc2F0aW9uX3VwZGF0ZWQYCCABKAsyIy5zd2l0Y2hib2FyZC52MS5Db252ZXJzYXRpb25VcGRhdGVkSAASRQoVY29udmVyc2F0aW9uX2FyY2hpdmVkGAkgASgLMiQuc3dpdGNoYm9hcmQudjEuQ29udmVyc2F0aW9uQXJjaGl2ZWRIABIoCgZ0eXBpbmcYCiABKAsyFi5zd2l0Y2hib2FyZC52MS5UeXBpbmdIABIzCgxyZWFkX3JlY2VpcHQYCyABKAsyGy5zd2l0Y2hib2FyZC52MS5SZWFkUmVjZWlwdEgAEjcKDnVucmVhZF9jaGFuZ2VkGA4gASgLMh0uc3dpdGNoYm9hcmQudjEuVW5yZWFkQ2hhbmdlZEgAEjsKEHByZXNlbmNlX2NoYW5nZWQYDyABKAsyHy5zd2l0Y2hib2FyZC52MS5QcmVzZW5jZUNoYW5nZWRIAEIGCgRraW5kSgQIDBANUghwcmVzZW5jZSI6Cg5NZXNzYWdlQ3JlYXRlZBIoCgdtZXNzYWdlGAEgASgLMhcuc3dpdGNoYm9hcmQudjEuTWVzc2FnZSI5Cg1NZXNzYWdlRWRpdGVkEigKB21lc3NhZ2UYASABKAsyFy5zd2l0Y2hib2FyZC52MS5NZXNzYWdlIk4KDk1lc3NhZ2VEZWxldGVkEigKB21lc3NhZ2UYASABKAsyFy5zd2l0Y2hib2FyZC52MS5NZXNzYWdlEhIKCmRlbGV0ZWRfYnkYAiABKAkilgEKDE1lbWJlckpvaW5lZBImCgZtZW1iZXIYASABKAsyFi5zd2l0Y2hib2FyZC52MS5NZW1iZXISEAoIYWRkZWRfYnkYAiABKAkSMgoMY29udmVyc2F0aW9uGAMgASgLMhwuc3dpdGNoYm9hcmQudjEuQ29udmVyc2F0aW9uEhgKEHJlcGxheV9hZnRlcl9zZXEYBCABKAQiMQoKTWVtYmVyTGVmdBIPCgd1c2VyX2lkGAEgASgJEhIKCnJlbW92ZWRfYnkYAiABKAkiTwoRTWVtYmVyUm9sZUNoYW5nZWQSJgoGbWVtYmVyGAEgASgLMhYuc3dpdGNoYm9hcmQudjEuTWVtYmVyEhIKCmNoYW5nZWRfYnkYAiABKAkiXQoTQ29udmVyc2F0aW9uVXBkYXRlZBIyCgxjb252ZXJzYXRpb24YASABKAsyHC5zd2l0Y2hib2FyZC52MS5Db252ZXJzYXRpb24SEgoKdXBkYXRlZF9ieRgCIAEoCSJfChRDb252ZXJzYXRpb25BcmNoaXZlZBIyCgxjb252ZXJzYXRpb24YASABKAsyHC5zd2l0Y2hib2FyZC52MS5Db252ZXJzYXRpb24SEwoLYXJjaGl2ZWRfYnkYAiABKAkiQAoGVHlwaW5nEg8KB3VzZXJfaWQYASABKAkSDgoGdHlwaW5nGAIgASgIEhUKDWV4cGlyZXNfaW5fbXMYAyABKA0iRAoLUmVhZFJlY2VpcHQSDwoHdXNlcl9pZBgBIAEoCRISCgptZXNzYWdlX2lkGAIgASgEEhAKCGF1ZGllbmNlGAMgAygJIj4KD1ByZXNlbmNlQ2hhbmdlZBIrCgV1c2VycxgBIAMoCzIcLnN3aXRjaGJvYXJkLnYxLlVzZXJQcmVzZW5jZSIvCgxVc2VyUHJlc2VuY2USDwoHdXNlcl9pZBgBIAEoCRIOCgZvbmxpbmUYAiABKAgiUAoNVW5yZWFkQ2hhbmdlZBISCgpyZWFkX3VwX3RvGAEgASgEEhQKDHVucmVhZF9jb3VudBgCIAEoDRIVCg1tZW50aW9uX2NvdW50GAMgASgNYgZwcm90bzM", [file_switchboard_v1_conversation, file_switchboard_v1_message]);
+  fileDesc("Chtzd2l0Y2hib2FyZC92MS9ldmVudHMucHJvdG8SDnN3aXRjaGJvYXJkLnYxIoEGCgVFdmVudBIXCg9jb252ZXJzYXRpb25faWQYASABKAQSCwoDc2VxGA0gASgEEjkKD21lc3NhZ2VfY3JlYXRlZBgCIAEoCzIeLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2VDcmVhdGVkSAASNwoObWVzc2FnZV9lZGl0ZWQYAyABKAsyHS5zd2l0Y2hib2FyZC52MS5NZXNzYWdlRWRpdGVkSAASOQoPbWVzc2FnZV9kZWxldGVkGAQgASgLMh4uc3dpdGNoYm9hcmQudjEuTWVzc2FnZURlbGV0ZWRIABI1Cg1tZW1iZXJfam9pbmVkGAUgASgLMhwuc3dpdGNoYm9hcmQudjEuTWVtYmVySm9pbmVkSAASMQoLbWVtYmVyX2xlZnQYBiABKAsyGi5zd2l0Y2hib2FyZC52MS5NZW1iZXJMZWZ0SAASQAoTbWVtYmVyX3JvbGVfY2hhbmdlZBgHIAEoCzIhLnN3aXRjaGJvYXJkLnYxLk1lbWJlclJvbGVDaGFuZ2VkSAASQwoUY29udmVyc2F0aW9uX3VwZGF0ZWQYCCABKAsyIy5zd2l0Y2hib2FyZC52MS5Db252ZXJzYXRpb25VcGRhdGVkSAASRQoVY29udmVyc2F0aW9uX2FyY2hpdmVkGAkgASgLMiQuc3dpdGNoYm9hcmQudjEuQ29udmVyc2F0aW9uQXJjaGl2ZWRIABIoCgZ0eXBpbmcYCiABKAsyFi5zd2l0Y2hib2FyZC52MS5UeXBpbmdIABIzCgxyZWFkX3JlY2VpcHQYCyABKAsyGy5zd2l0Y2hib2FyZC52MS5SZWFkUmVjZWlwdEgAEjcKDnVucmVhZF9jaGFuZ2VkGA4gASgLMh0uc3dpdGNoYm9hcmQudjEuVW5yZWFkQ2hhbmdlZEgAEjsKEHByZXNlbmNlX2NoYW5nZWQYDyABKAsyHy5zd2l0Y2hib2FyZC52MS5QcmVzZW5jZUNoYW5nZWRIAEIGCgRraW5kSgQIDBANUghwcmVzZW5jZSI6Cg5NZXNzYWdlQ3JlYXRlZBIoCgdtZXNzYWdlGAEgASgLMhcuc3dpdGNoYm9hcmQudjEuTWVzc2FnZSI5Cg1NZXNzYWdlRWRpdGVkEigKB21lc3NhZ2UYASABKAsyFy5zd2l0Y2hib2FyZC52MS5NZXNzYWdlIk4KDk1lc3NhZ2VEZWxldGVkEigKB21lc3NhZ2UYASABKAsyFy5zd2l0Y2hib2FyZC52MS5NZXNzYWdlEhIKCmRlbGV0ZWRfYnkYAiABKAkilgEKDE1lbWJlckpvaW5lZBImCgZtZW1iZXIYASABKAsyFi5zd2l0Y2hib2FyZC52MS5NZW1iZXISEAoIYWRkZWRfYnkYAiABKAkSMgoMY29udmVyc2F0aW9uGAMgASgLMhwuc3dpdGNoYm9hcmQudjEuQ29udmVyc2F0aW9uEhgKEHJlcGxheV9hZnRlcl9zZXEYBCABKAQiMQoKTWVtYmVyTGVmdBIPCgd1c2VyX2lkGAEgASgJEhIKCnJlbW92ZWRfYnkYAiABKAkiTwoRTWVtYmVyUm9sZUNoYW5nZWQSJgoGbWVtYmVyGAEgASgLMhYuc3dpdGNoYm9hcmQudjEuTWVtYmVyEhIKCmNoYW5nZWRfYnkYAiABKAkiXQoTQ29udmVyc2F0aW9uVXBkYXRlZBIyCgxjb252ZXJzYXRpb24YASABKAsyHC5zd2l0Y2hib2FyZC52MS5Db252ZXJzYXRpb24SEgoKdXBkYXRlZF9ieRgCIAEoCSJfChRDb252ZXJzYXRpb25BcmNoaXZlZBIyCgxjb252ZXJzYXRpb24YASABKAsyHC5zd2l0Y2hib2FyZC52MS5Db252ZXJzYXRpb24SEwoLYXJjaGl2ZWRfYnkYAiABKAkiQAoGVHlwaW5nEg8KB3VzZXJfaWQYASABKAkSDgoGdHlwaW5nGAIgASgIEhUKDWV4cGlyZXNfaW5fbXMYAyABKA0iRAoLUmVhZFJlY2VpcHQSDwoHdXNlcl9pZBgBIAEoCRISCgptZXNzYWdlX2lkGAIgASgEEhAKCGF1ZGllbmNlGAMgAygJIj4KD1ByZXNlbmNlQ2hhbmdlZBIrCgV1c2VycxgBIAMoCzIcLnN3aXRjaGJvYXJkLnYxLlVzZXJQcmVzZW5jZSKOAQoMVXNlclByZXNlbmNlEg8KB3VzZXJfaWQYASABKAkSDgoGb25saW5lGAIgASgIEjIKDGF2YWlsYWJpbGl0eRgDIAEoDjIcLnN3aXRjaGJvYXJkLnYxLkF2YWlsYWJpbGl0eRITCgtzdGF0dXNfdGV4dBgEIAEoCRIUCgxsYXN0X3NlZW5fbXMYBSABKAMiUAoNVW5yZWFkQ2hhbmdlZBISCgpyZWFkX3VwX3RvGAEgASgEEhQKDHVucmVhZF9jb3VudBgCIAEoDRIVCg1tZW50aW9uX2NvdW50GAMgASgNKlkKDEF2YWlsYWJpbGl0eRIcChhBVkFJTEFCSUxJVFlfVU5TUEVDSUZJRUQQABINCglBVkFJTEFCTEUQARIICgRBV0FZEAISEgoORE9fTk9UX0RJU1RVUkIQA2IGcHJvdG8z", [file_switchboard_v1_conversation, file_switchboard_v1_message]);
 
 /**
  * One event. `conversation_id` names the conversation it happened in (0 for
@@ -434,7 +434,8 @@ export const PresenceChangedSchema: GenMessage<PresenceChanged> = /*@__PURE__*/
   messageDesc(file_switchboard_v1_events, 11);
 
 /**
- * A user's presence, as `GetPresence` answers and `presence_changed` carries it.
+ * A user's presence, as `GetPresence` and `SetStatus` answer and `presence_changed`
+ * carries it: always the whole of it, whatever changed.
  *
  * @generated from message switchboard.v1.UserPresence
  */
@@ -450,6 +451,28 @@ export type UserPresence = Message<"switchboard.v1.UserPresence"> & {
    * @generated from field: bool online = 2;
    */
   online: boolean;
+
+  /**
+   * What the user set (`SetStatus`); AVAILABLE until they set something else.
+   *
+   * @generated from field: switchboard.v1.Availability availability = 3;
+   */
+  availability: Availability;
+
+  /**
+   * A short text the user set ("in a meeting"), empty for none.
+   *
+   * @generated from field: string status_text = 4;
+   */
+  statusText: string;
+
+  /**
+   * While offline: when their last stream closed (Unix milliseconds), 0 if they have not
+   * been seen since. 0 while online.
+   *
+   * @generated from field: int64 last_seen_ms = 5;
+   */
+  lastSeenMs: bigint;
 };
 
 /**
@@ -495,4 +518,39 @@ export type UnreadChanged = Message<"switchboard.v1.UnreadChanged"> & {
  */
 export const UnreadChangedSchema: GenMessage<UnreadChanged> = /*@__PURE__*/
   messageDesc(file_switchboard_v1_events, 13);
+
+/**
+ * @generated from enum switchboard.v1.Availability
+ */
+export enum Availability {
+  /**
+   * Not set: AVAILABLE.
+   *
+   * @generated from enum value: AVAILABILITY_UNSPECIFIED = 0;
+   */
+  AVAILABILITY_UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: AVAILABLE = 1;
+   */
+  AVAILABLE = 1,
+
+  /**
+   * @generated from enum value: AWAY = 2;
+   */
+  AWAY = 2,
+
+  /**
+   * Shown to others; notifications are not held back by it (yet).
+   *
+   * @generated from enum value: DO_NOT_DISTURB = 3;
+   */
+  DO_NOT_DISTURB = 3,
+}
+
+/**
+ * Describes the enum switchboard.v1.Availability.
+ */
+export const AvailabilitySchema: GenEnum<Availability> = /*@__PURE__*/
+  enumDesc(file_switchboard_v1_events, 0);
 
