@@ -127,3 +127,14 @@ async fn storm_restarts_the_relay_and_every_client_resumes_with_each_message_onc
     assert!(report["storm_store_reads"].as_u64().unwrap() > 0, "{report}");
     assert!(report["store_reads_per_conversation"].as_f64().unwrap() > 0.0, "{report}");
 }
+
+#[tokio::test]
+async fn broadcast_reaches_every_connected_member_of_a_big_channel_once() {
+    let args = ["broadcast", "--members", "2500", "--connected", "40"];
+    let report = bench(&args).await;
+    assert_eq!((report["members"].as_u64(), report["connected"].as_u64()), (Some(2500), Some(40)));
+    assert_eq!(report["deliveries"], 40, "{report}");
+    let last = report["last_delivery_ms"].as_f64().unwrap();
+    let p99 = report["latency"]["p99_ms"].as_f64().unwrap();
+    assert!(p99 > 0.0 && p99 <= last + 1.0, "{report}");
+}

@@ -7,6 +7,7 @@
 //! are counted at the subscribers.
 
 mod ack;
+mod broadcast;
 mod channels;
 mod connections;
 mod cpu;
@@ -79,6 +80,8 @@ enum Scenario {
     Presence(presence::PresenceArgs),
     /// The relay restarts under K clients: how fast they all resume, and the store reads.
     Storm(storm::StormArgs),
+    /// One message to a broadcast channel of M members, C connected: time to the last one.
+    Broadcast(broadcast::BroadcastArgs),
 }
 
 pub(crate) async fn run(address: &str, json: bool, args: BenchArgs) -> anyhow::Result<()> {
@@ -91,6 +94,7 @@ pub(crate) async fn run(address: &str, json: bool, args: BenchArgs) -> anyhow::R
         Scenario::Connections(scenario) => connections::run(&target, &scenario).await?,
         Scenario::Presence(scenario) => presence::run(&target, &scenario, args.duration).await?,
         Scenario::Storm(scenario) => storm::run(&mut target, &scenario).await?,
+        Scenario::Broadcast(scenario) => broadcast::run(&target, &scenario).await?,
     };
     if let Some(path) = &args.plot {
         plot::draw(path, &report)?;
