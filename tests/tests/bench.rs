@@ -53,6 +53,22 @@ async fn fanout_reports_every_phase_and_the_raw_nats_yardstick() {
 }
 
 #[tokio::test]
+async fn fanout_with_light_subscribers_times_every_delivery() {
+    let args = ["--light", "--subscribers", "20", "--publishers", "2", "--duration", "600ms"];
+    let report =
+        bench(&[&["fanout", "--start-rate", "100", "--no-nats"][..], &args].concat()).await;
+    assert_eq!(report["light_subscribers"], true);
+    let phases = report["phases"].as_array().unwrap();
+    assert_eq!(phases.len(), 5);
+    for phase in &phases[1..] {
+        let delivered = phase["delivered"].as_u64().unwrap();
+        assert!(delivered > 0 && delivered % 20 == 0, "all 20 got each message: {phase}");
+        assert_eq!(phase["latency"]["count"], phase["delivered"], "each delivery timed: {phase}");
+        assert_eq!(phase["cut_off"], 0, "{phase}");
+    }
+}
+
+#[tokio::test]
 async fn channels_shows_the_relay_carries_only_conversations_with_clients() {
     let report = bench(&[
         "channels",

@@ -15,6 +15,7 @@ use switchboard_sdk::{Realtime, RealtimeEvent, RealtimeOptions};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken as Stop;
 
+mod light;
 mod report;
 
 use self::report::report;
@@ -50,11 +51,19 @@ pub(crate) struct FanoutArgs {
     /// Skip the raw NATS comparison.
     #[arg(long)]
     no_nats: bool,
+    /// Subscribers that decode only the message text (see `light`), so the load generator
+    /// takes less of the machine than the SDK's full clients do.
+    #[arg(long)]
+    light: bool,
 }
 
 /// Phase 0 is the search for the highest sustained rate; then 25/50/75/100 % of it.
 const SHARES: [f64; 5] = [1.0, 0.25, 0.5, 0.75, 1.0];
 const SEARCH: usize = 0;
+/// Each phase's latencies are recorded into this many histograms (subscriber i into shard
+/// i mod SHARDS) and merged at the end: one shared histogram was the load generator's most
+/// contended lock.
+const SHARDS: usize = 16;
 
 /// Counters the subscribers share, per phase.
 struct Tally {
@@ -65,10 +74,9 @@ struct Tally {
     other_events: AtomicU64,
     /// Streams the relay cut off as too slow (or that broke otherwise) after going live.
     cut: AtomicU64,
-    /// Every subscriber's deliveries, per phase: one histogram per phase for all of them
-    /// (a histogram is over 100 KiB; one per subscriber and phase took 700 MiB, and
-    /// recording into them was the load generator's hottest spot).
-    latencies: [Mutex<Latency>; SHARES.len()],
+    /// Every subscriber's deliveries, per phase, in [`SHARDS`] histograms (a histogram is
+    /// over 100 KiB; one per subscriber and phase took 700 MiB).
+    latencies: [[Mutex<Latency>; SHARDS]; SHARES.len()],
 }
 
 /// What the phases share.
@@ -135,7 +143,7 @@ pub(crate) async fn run(
         last_delivery: Default::default(),
         other_events: AtomicU64::new(0),
         cut: AtomicU64::new(0),
-        latencies: std::array::from_fn(|_| Mutex::new(Latency::new())),
+        latencies: std::array::from_fn(|_| std::array::from_fn(|_| Mutex::new(Latency::new()))),
     });
     let stop = Stop::default();
     let subscribers = connect_subscribers(target, args, team, epoch, &tally, &stop).await?;
@@ -173,7 +181,11 @@ pub(crate) async fn run(
     for subscriber in subscribers {
         subscriber.await?;
     }
-    let latencies = tally.latencies.each_ref().map(|latency| latency.lock().expect("lock").clone());
+    let latencies = tally.latencies.each_ref().map(|shards| {
+        let mut all = Latency::new();
+        shards.iter().for_each(|shard| all.merge(&shard.lock().expect("lock")));
+        all
+    });
     let nats = if args.no_nats { None } else { Some(raw_nats(args, step).await?) };
     Ok(report(args, duration, &phases, &latencies, nats))
 }
@@ -240,47 +252,17 @@ async fn connect_subscribers(
     let (ready, mut readiness) = tokio::sync::mpsc::channel(args.subscribers.max(1));
     let mut tasks = Vec::with_capacity(args.subscribers);
     for i in 0..args.subscribers {
-        let mut options =
-            RealtimeOptions::new(target.relay.clone(), target.token(&format!("fanout-sub-{i}")));
-        options.only = vec![team];
+        let user = format!("fanout-sub-{i}");
         let (tally, stop, gate, ready) = (tally.clone(), stop.clone(), gate.clone(), ready.clone());
-        tasks.push(tokio::spawn(async move {
-            // Held while connecting only, so that at most 256 connects are in flight.
-            let mut permit = Some(gate.acquire_owned().await.expect("semaphore"));
-            let mut stream = Realtime::connect(options);
-            let mut live = false;
-            loop {
-                let event = tokio::select! {
-                    () = stop.cancelled() => break,
-                    event = stream.next() => event,
-                };
-                match event {
-                    Some(RealtimeEvent::Live(_)) if !live => {
-                        live = true;
-                        permit = None;
-                        let _ = ready.send(Ok(())).await;
-                    }
-                    Some(RealtimeEvent::Event(pb::Event {
-                        kind: Some(Kind::MessageCreated(created)),
-                        ..
-                    })) => {
-                        let message = created.message.unwrap_or_default();
-                        record(&message.data, epoch, &tally);
-                    }
-                    Some(RealtimeEvent::Disconnected { code, message }) if !live => {
-                        let _ = ready.send(Err(format!("{code:?} {message}"))).await;
-                    }
-                    Some(RealtimeEvent::Disconnected { .. }) => {
-                        tally.cut.fetch_add(1, Ordering::Relaxed);
-                    }
-                    Some(_) => {
-                        tally.other_events.fetch_add(1, Ordering::Relaxed);
-                    }
-                    None => break,
-                }
-            }
-            drop(permit);
-        }));
+        let subscriber = Subscriber { shard: i % SHARDS, epoch, tally, stop, gate, ready };
+        tasks.push(if args.light {
+            let (relay, token) = (target.relay.clone(), target.token(&user));
+            tokio::spawn(subscriber.light(relay, token, team))
+        } else {
+            let mut options = RealtimeOptions::new(target.relay.clone(), target.token(&user));
+            options.only = vec![team];
+            tokio::spawn(subscriber.full(options))
+        });
     }
     for _ in 0..args.subscribers {
         match readiness.recv().await {
@@ -293,7 +275,100 @@ async fn connect_subscribers(
     Ok(tasks)
 }
 
-fn record(data: &str, epoch: Instant, tally: &Tally) {
+/// One subscriber's task: what it records into, and how it reports going live.
+struct Subscriber {
+    shard: usize,
+    epoch: Instant,
+    tally: Arc<Tally>,
+    stop: Stop,
+    /// At most 256 connects in flight: a permit is held while connecting.
+    gate: Arc<Semaphore>,
+    ready: tokio::sync::mpsc::Sender<Result<(), String>>,
+}
+
+impl Subscriber {
+    /// An SDK client, as an app runs it, recording until `stop`.
+    async fn full(self, options: RealtimeOptions) {
+        let Subscriber { shard, epoch, tally, stop, gate, ready } = self;
+        let mut permit = Some(gate.acquire_owned().await.expect("semaphore"));
+        let mut stream = Realtime::connect(options);
+        let mut live = false;
+        loop {
+            let event = tokio::select! {
+                () = stop.cancelled() => break,
+                event = stream.next() => event,
+            };
+            match event {
+                Some(RealtimeEvent::Live(_)) if !live => {
+                    live = true;
+                    permit = None;
+                    let _ = ready.send(Ok(())).await;
+                }
+                Some(RealtimeEvent::Event(pb::Event {
+                    kind: Some(Kind::MessageCreated(created)),
+                    ..
+                })) => {
+                    let message = created.message.unwrap_or_default();
+                    record(&message.data, epoch, &tally, shard);
+                }
+                Some(RealtimeEvent::Disconnected { code, message }) if !live => {
+                    let _ = ready.send(Err(format!("{code:?} {message}"))).await;
+                }
+                Some(RealtimeEvent::Disconnected { .. }) => {
+                    tally.cut.fetch_add(1, Ordering::Relaxed);
+                }
+                Some(_) => {
+                    tally.other_events.fetch_add(1, Ordering::Relaxed);
+                }
+                None => break,
+            }
+        }
+        drop(permit);
+    }
+
+    /// A [`light`] stream, recording until `stop`; it does not reconnect (a break counts
+    /// as cut off).
+    async fn light(self, relay: String, token: String, team: u64) {
+        let Subscriber { shard, epoch, tally, stop, gate, ready } = self;
+        let mut permit = Some(gate.acquire_owned().await.expect("semaphore"));
+        let mut stream = match light::subscribe(&relay, &token, team).await {
+            Ok(stream) => stream,
+            Err(status) => {
+                let _ = ready.send(Err(format!("{:?} {}", status.code(), status.message()))).await;
+                return;
+            }
+        };
+        let mut live = false;
+        loop {
+            let frame = tokio::select! {
+                () = stop.cancelled() => break,
+                frame = stream.message() => frame,
+            };
+            match frame {
+                Ok(Some(frame)) => match frame.text() {
+                    Some(text) => record(text, epoch, &tally, shard),
+                    None if frame.live.is_some() && !live => {
+                        live = true;
+                        permit = None;
+                        let _ = ready.send(Ok(())).await;
+                    }
+                    None => _ = tally.other_events.fetch_add(1, Ordering::Relaxed),
+                },
+                Ok(None) | Err(_) if !live => {
+                    let _ = ready.send(Err("the stream ended before going live".into())).await;
+                    break;
+                }
+                Ok(None) | Err(_) => {
+                    tally.cut.fetch_add(1, Ordering::Relaxed);
+                    break;
+                }
+            }
+        }
+        drop(permit);
+    }
+}
+
+fn record(data: &str, epoch: Instant, tally: &Tally, shard: usize) {
     let mut fields = data.split(' ');
     let (Some(Ok(phase)), Some(Ok(from))) =
         (fields.next().map(str::parse::<usize>), fields.next().map(str::parse::<u64>))
@@ -302,7 +377,7 @@ fn record(data: &str, epoch: Instant, tally: &Tally) {
     };
     let Some(latency) = tally.latencies.get(phase) else { return };
     let now = epoch.elapsed().as_nanos() as u64;
-    latency.lock().expect("lock").record(Duration::from_nanos(now.saturating_sub(from)));
+    latency[shard].lock().expect("lock").record(Duration::from_nanos(now.saturating_sub(from)));
     tally.delivered[phase].fetch_add(1, Ordering::Relaxed);
     tally.last_delivery[phase].fetch_max(now, Ordering::Relaxed);
 }

@@ -100,8 +100,11 @@ pub(super) fn report(
     ];
     Report {
         title: format!(
-            "fanout: 1 conversation, {} subscribers, {} publishers, {} B payload, {duration:?} per phase",
-            args.subscribers, args.publishers, args.payload
+            "fanout: 1 conversation, {} {} subscribers, {} publishers, {} B payload, {duration:?} per phase",
+            args.subscribers,
+            if args.light { "light" } else { "SDK" },
+            args.publishers,
+            args.payload
         ),
         header,
         rows,
@@ -109,6 +112,7 @@ pub(super) fn report(
         json: json!({
             "scenario": "fanout",
             "subscribers": args.subscribers,
+            "light_subscribers": args.light,
             "publishers": args.publishers,
             "payload_bytes": args.payload,
             "phases": phase_json,
