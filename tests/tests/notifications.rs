@@ -120,6 +120,12 @@ async fn mentions_of_users_not_following_live_become_notifications() {
     alice.send_text(id, "@bob you in particular").await.unwrap();
     let unread_now = reasons(&notifications(&bob, true).await);
     assert_eq!(unread_now, [("alice".into(), mention, "@bob you in particular".into())]);
+    assert_eq!(unread(&bob, id).await, (2, 1, true));
+    // A listing without the unread state still says what is muted.
+    let request = proto::ListConversationsRequest { without_unread: true, ..Default::default() };
+    let listed = bob.raw().list_conversations(request).await.unwrap().into_inner().conversations;
+    let team = listed.iter().find(|c| c.id == id).expect("bob's team");
+    assert_eq!((team.unread_count, team.mention_count, team.muted), (0, 0, true));
     expect_code(bob.set_mute(dm + 1_000, true).await, Code::NotFound);
 
     // sbctl, as bob reads them.

@@ -107,12 +107,13 @@ impl Conversations {
     }
 
     /// The caller's conversations in their org, by ascending id, after `after`, each with
-    /// the caller's unread state.
+    /// the caller's unread state (`with_unread`; else only whether it is muted).
     pub async fn list(
         &self,
         caller: &Caller,
         after: ConversationId,
         limit: u32,
+        with_unread: bool,
     ) -> ChatResult<(Vec<(ConversationView, Unread)>, ConversationId)> {
         let limit = validate::page_limit(limit, CONVERSATIONS_PAGE.0, CONVERSATIONS_PAGE.1)
             .map_err(|why| ChatError::invalid("limit", why))?;
@@ -128,7 +129,10 @@ impl Conversations {
             views.push(ConversationView { conversation, my_role: member.as_ref().map(|m| m.role) });
             members.push((*id, member));
         }
-        let unread = self.notifications.unread_of(caller, &members).await?;
+        let unread = match with_unread {
+            true => self.notifications.unread_of(caller, &members).await?,
+            false => members.iter().map(|(_, member)| Unread::muted(member.as_ref())).collect(),
+        };
         let next = if ids.len() == limit { ids.last().copied().unwrap_or(0) } else { 0 };
         Ok((views.into_iter().zip(unread).collect(), next))
     }

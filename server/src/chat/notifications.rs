@@ -49,6 +49,13 @@ pub struct Unread {
     pub muted: bool,
 }
 
+impl Unread {
+    /// No counts, only whether the member muted the conversation.
+    pub fn muted(member: Option<&Member>) -> Unread {
+        Unread { muted: member.is_some_and(|m| m.muted), ..Unread::default() }
+    }
+}
+
 /// Notification records and unread counts.
 pub struct Notifications {
     pub(super) store: Arc<dyn Store>,

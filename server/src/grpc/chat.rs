@@ -66,7 +66,9 @@ impl Chat for ChatApi {
     ) -> Reply<pb::ListConversationsResponse> {
         let (caller, _admitted) = self.caller(&request, Scope::Read)?;
         let r = request.into_inner();
-        let (views, next_after) = self.chat.conversations.list(&caller, r.after, r.limit).await?;
+        let with_unread = !r.without_unread;
+        let (views, next_after) =
+            self.chat.conversations.list(&caller, r.after, r.limit, with_unread).await?;
         let conversations = views
             .into_iter()
             .map(|(view, unread)| pb::Conversation {
