@@ -30,7 +30,7 @@ use crate::subscribe::{
     within_frame_cap,
 };
 use crate::upstream::with_token;
-use crate::watch::{watch_list, watch_presence};
+use crate::watch::{watch_list, watch_online_counts, watch_presence};
 use switchboard_proto::encoded::{EncodedStream, StreamMethod};
 use switchboard_proto::topic::Topic;
 
@@ -352,6 +352,11 @@ async fn handle(state: &Arc<RelayState>, session: &Arc<Session>, kind: ClientKin
                 Err(status) => Err(status),
             };
             if let Err(status) = result {
+                session.send(error_frame("", &status)).await;
+            }
+        }
+        ClientKind::WatchOnlineCounts(watch) => {
+            if let Err(status) = watch_online_counts(state, session, watch.channel_ids).await {
                 session.send(error_frame("", &status)).await;
             }
         }

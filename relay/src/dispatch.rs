@@ -2,7 +2,9 @@
 //! a user added to a conversation gets it on every stream that follows all their
 //! conversations (with a replay from the conversation's position before they joined); a
 //! user removed loses it. A user's unread state goes to their streams that have the
-//! conversation. Presence changes go to the streams watching those users.
+//! conversation. Presence changes go to the streams watching those users, online counts to
+//! the streams watching them (a stream that stops following a conversation stops getting
+//! its count).
 
 use std::sync::Arc;
 
@@ -87,8 +89,18 @@ impl RelayState {
                     self.watchers.changed(org, changes);
                 }
             }
+            Topic::OnlineCount { .. } => {
+                let encoded = encode_event(&event);
+                let kept = (event.clone(), encoded.clone());
+                self.subscribers.for_each_keeping(topic, kept, |session| {
+                    session.deliver(&event, &encoded);
+                });
+            }
         }
         for (session, topic) in leaving {
+            if let Topic::Channel { org, id } = &topic {
+                self.subscribers.unsubscribe(session, &Topic::online_count(org, *id));
+            }
             self.subscribers.unsubscribe(session, &topic);
         }
     }
@@ -99,6 +111,8 @@ impl RelayState {
         if session.forget_conversation(conversation_id) {
             self.subscribers
                 .unsubscribe(session.id, &Topic::channel(&session.org, conversation_id));
+            self.subscribers
+                .unsubscribe(session.id, &Topic::online_count(&session.org, conversation_id));
         }
     }
 

@@ -83,6 +83,8 @@ struct SessionState {
     positions: HashMap<u64, u64>,
     /// The users whose presence the client shows (`watch_presence`).
     watched: HashSet<String>,
+    /// The conversations whose online count the client shows (`watch_online_counts`).
+    counted: HashSet<u64>,
 }
 
 impl Session {
@@ -281,10 +283,11 @@ impl Session {
         positions.collect()
     }
 
-    /// Forgets a conversation, and the position in it; true if the session had it.
+    /// Forgets a conversation, the position in it and its count; true if the session had it.
     pub(crate) fn forget_conversation(&self, conversation_id: u64) -> bool {
         let mut state = self.state();
         state.positions.remove(&conversation_id);
+        state.counted.remove(&conversation_id);
         state.conversations.remove(&conversation_id)
     }
 
@@ -306,6 +309,20 @@ impl Session {
         let removed = state.watched.difference(&users).cloned().collect();
         state.watched = users;
         (added, removed)
+    }
+
+    /// Makes `conversations` the counted ones; returns those added and those removed.
+    pub(crate) fn set_counted(&self, conversations: Vec<u64>) -> (Vec<u64>, Vec<u64>) {
+        let mut state = self.state();
+        let conversations: HashSet<u64> = conversations.into_iter().collect();
+        let added = conversations.difference(&state.counted).copied().collect();
+        let removed = state.counted.difference(&conversations).copied().collect();
+        state.counted = conversations;
+        (added, removed)
+    }
+
+    pub(crate) fn counted(&self) -> Vec<u64> {
+        self.state().counted.iter().copied().collect()
     }
 
     pub(crate) fn watches_anyone(&self) -> bool {

@@ -77,6 +77,10 @@ impl RelayState {
         }
         self.subscribers.unsubscribe(session.id, &Topic::user(&session.org, &session.user));
         self.watchers.unwatch(session.id, &session.org, &session.watched());
+        for conversation_id in session.counted() {
+            let topic = Topic::online_count(&session.org, conversation_id);
+            self.subscribers.unsubscribe(session.id, &topic);
+        }
         self.subscribers.unsubscribe(session.id, &Topic::presence(&session.org));
         if self.sessions.lock().expect("sessions lock poisoned").remove(&session.id).is_some() {
             self.stats.sessions.dec();

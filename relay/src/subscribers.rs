@@ -14,6 +14,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use bytes::Bytes;
+use switchboard_proto::v1 as pb;
 use tokio::sync::watch;
 use tonic::Status;
 
@@ -33,6 +35,9 @@ enum Upstreamed {
 
 struct TopicEntry {
     sessions: HashMap<SessionId, Arc<Session>>,
+    /// For a topic whose every event replaces the last (an online count): the last one,
+    /// for sessions that join later.
+    kept: Option<(Arc<pb::Event>, Bytes)>,
     /// Whether the upstream subscription is in place; later subscribers wait for it.
     upstreamed: watch::Sender<Upstreamed>,
     /// The newest public change of the conversation that reached this relay.
@@ -91,7 +96,7 @@ impl ChannelSubscribers {
                     None => {
                         let (upstreamed, _) = watch::channel(Upstreamed::Pending);
                         let sessions = HashMap::from([(session.id, session.clone())]);
-                        let entry = TopicEntry { sessions, upstreamed, position: 0 };
+                        let entry = TopicEntry { sessions, kept: None, upstreamed, position: 0 };
                         registry.insert(topic.clone(), entry);
                         self.stats.local_subscriptions.inc();
                         self.stats.upstream_topics.inc();
@@ -178,6 +183,27 @@ impl ChannelSubscribers {
             }
             entry.sessions.values().for_each(each);
         }
+    }
+
+    /// Like [`Self::for_each`], for a topic whose every event replaces the last: keeps
+    /// `event` (and its encoding) for sessions that join later ([`Self::kept`]).
+    pub(crate) fn for_each_keeping(
+        &self,
+        topic: &Topic,
+        event: (Arc<pb::Event>, Bytes),
+        each: impl FnMut(&Arc<Session>),
+    ) {
+        let mut registry = self.registry.lock().expect("registry lock poisoned");
+        if let Some(entry) = registry.get_mut(topic) {
+            entry.kept = Some(event);
+            entry.sessions.values().for_each(each);
+        }
+    }
+
+    /// The last event kept for `topic`, if any.
+    pub(crate) fn kept(&self, topic: &Topic) -> Option<(Arc<pb::Event>, Bytes)> {
+        let registry = self.registry.lock().expect("registry lock poisoned");
+        registry.get(topic).and_then(|entry| entry.kept.clone())
     }
 
     /// Every topic with a local subscriber.

@@ -248,3 +248,34 @@ async fn a_status_too_long_or_unknown_is_refused_with_its_field() {
     let unchanged = alice.presence(&["alice"]).await.unwrap();
     assert_eq!(unchanged[0].availability, proto::Availability::Available as i32);
 }
+
+fn online_count(event: &RealtimeEvent) -> Option<(u64, u32, u32)> {
+    match event {
+        RealtimeEvent::Event(proto::Event {
+            conversation_id,
+            kind: Some(proto::event::Kind::OnlineCount(count)),
+            ..
+        }) => Some((*conversation_id, count.online, count.members)),
+        _ => None,
+    }
+}
+
+#[tokio::test]
+async fn an_online_count_starts_with_the_count_now_and_follows_members_coming_and_going() {
+    let chat = Chat::start().await;
+    let alice = chat.client("alice", "acme").await;
+    let team = chat.team(&alice, &["bob", "carol"]).await;
+    let elsewhere = chat.team(&alice, &[]).await;
+    let mut bob = chat.watching("bob", &[]).await;
+    bob.watch_online_counts(&[team, elsewhere]).await.unwrap();
+    let (refused, _) = live::until(&mut bob, "the refusal", error_of).await;
+    assert_eq!(refused.code, Code::FailedPrecondition as i32);
+    assert!(refused.message.contains(&elsewhere.to_string()), "{refused:?}");
+    let (now, _) = live::until(&mut bob, "the count now", online_count).await;
+    assert_eq!(now, (team, 1, 3), "bob online, of alice, bob and carol");
+
+    let _carol = chat.watching("carol", &[]).await;
+    let (then, _) =
+        live::until(&mut bob, "carol counted", |e| online_count(e).filter(|c| c.1 == 2)).await;
+    assert_eq!(then, (team, 2, 3));
+}

@@ -269,6 +269,9 @@ pub(crate) fn event_json(event: &pb::Event) -> Value {
             let users: Vec<_> = e.users.iter().map(presence_json).collect();
             ("presence_changed", Some(json!({ "users": users })))
         }
+        Some(Kind::OnlineCount(e)) => {
+            ("online_count", Some(json!({ "online": e.online, "members": e.members })))
+        }
         Some(Kind::UnreadChanged(e)) => (
             "unread_changed",
             Some(json!({
@@ -337,6 +340,7 @@ pub(crate) fn event_line(event: &pb::Event) -> String {
                 _ => format!("online: {}; offline: {}", names(online), names(offline)),
             }
         }
+        Some(Kind::OnlineCount(e)) => format!("{at} {} of {} members online", e.online, e.members),
         Some(Kind::UnreadChanged(e)) => format!(
             "{at} read up to {}: {} unread, {} mentions",
             e.read_up_to, e.unread_count, e.mention_count

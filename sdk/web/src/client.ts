@@ -68,6 +68,9 @@ export interface SwitchboardEvents {
    * client adds one for each message of someone else it receives, and clears the count
    * on a message of the user's own (sending marks read). */
   unread: { conversationId: bigint; readUpTo: bigint; unreadCount: number; mentionCount: number };
+  /** How many members of a conversation are online (`watchOnlineCounts`): now, then when
+   * it changes, at most every 5 s. */
+  online: { conversationId: bigint; online: number; members: number };
   state: ConnectionState;
   /** Every event, as the relay sent it. */
   event: Event;
@@ -94,6 +97,8 @@ export class SwitchboardClient {
   private readonly following: { except: Set<bigint> } | { only: Set<bigint> };
   /** The users whose presence the app shows, as it last set them (sent again on reconnects). */
   private watching: string[];
+  /** The conversations whose online count the app shows (asked for again once live). */
+  private counting: bigint[] = [];
   private readonly stop = new AbortController();
   private sessionId = "";
   /** Who the relay says the session is for (from its welcome). */
@@ -315,6 +320,15 @@ export class SwitchboardClient {
     await this.act({ kind: { case: "watchPresence", value: { userIds } } }, async () => {});
   }
 
+  /**
+   * Shows how many members of these conversations (at most 100, each one followed) are
+   * online: an `online` event for each now, then when it changes. Kept across reconnects.
+   */
+  async watchOnlineCounts(conversationIds: bigint[]): Promise<void> {
+    this.counting = [...conversationIds];
+    await this.act({ kind: { case: "watchOnlineCounts", value: { channelIds: conversationIds } } }, async () => {});
+  }
+
   /** The presence of `userIds` now, by user (once; `watchPresence` follows changes). */
   async presence(userIds: string[]): Promise<Map<string, UserPresence>> {
     const response = await this.chat.getPresence({ userIds });
@@ -430,6 +444,10 @@ export class SwitchboardClient {
       case "live":
         // The session has every change up to these positions; events move them on.
         for (const { channelId, afterSeq } of kind.value.positions) this.advance(channelId, afterSeq);
+        if (this.currentState !== "live" && this.counting.length > 0) {
+          // A hello has no place for them: ask again on each new session.
+          void this.watchOnlineCounts(this.counting).catch(() => {});
+        }
         this.setState("live");
         return true;
       case "event":
@@ -462,6 +480,9 @@ export class SwitchboardClient {
         break;
       case "typing":
         this.emit("typing", { conversationId: event.conversationId, userId: kind.value.userId, typing: kind.value.typing });
+        break;
+      case "onlineCount":
+        this.emit("online", { conversationId: event.conversationId, online: kind.value.online, members: kind.value.members });
         break;
       case "presenceChanged":
         for (const user of kind.value.users) this.emit("presence", user);

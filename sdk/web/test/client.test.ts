@@ -122,6 +122,11 @@ describe("SwitchboardClient", () => {
     await a.typing(channel, true);
     expect((await typing).conversationId).toBe(channel);
 
+    // Two of the team's two members online, then one.
+    const both = next(a, "online", (c) => c.conversationId === channel && c.online === 2);
+    await a.watchOnlineCounts([channel]);
+    expect((await both).members).toBe(2);
+
     const offline = next(a, "presence", (p) => p.userId === bob && !p.online);
     b.close();
     await offline;

@@ -186,6 +186,8 @@ pub fn subject(topic: &Topic) -> String {
         Topic::Channel { org, id } => format!("sb.{}.ch.{id}", escape(org)),
         Topic::User { org, user } => format!("sb.{}.user.{}", escape(org), escape(user)),
         Topic::Presence { org } => format!("sb.{}.presence", escape(org)),
+        // Never subscribed on the bus (see `FanoutHub::subscribe`); named all the same.
+        Topic::OnlineCount { org, id } => format!("sb.{}.online.{id}", escape(org)),
     }
 }
 

@@ -112,6 +112,7 @@ impl ChatService {
         let audit = Arc::new(Audit { store: store.clone(), ids: ids.clone() });
         let presence = Arc::new(Presence {
             store: store.clone(),
+            members: store.clone(),
             ids: ids.clone(),
             tracker: PresenceTracker::default(),
             board,

@@ -11,7 +11,9 @@ use tokio::sync::mpsc;
 use crate::bus::{NatsBoard, Resync};
 use crate::chat::ChatService;
 use crate::metrics::ControllerMetrics;
-use crate::realtime::{FanoutHub, PRESENCE_TICK};
+use switchboard_proto::v1::{self as pb, event::Kind};
+
+use crate::realtime::{FanoutHub, OnlineCounts, PRESENCE_TICK, Topic};
 use crate::store::Store;
 
 /// How often expired dedup keys and the like are swept.
@@ -64,6 +66,33 @@ pub(super) async fn publish_presence(chat: Arc<ChatService>) {
     loop {
         every.tick().await;
         chat.presence.publish_pending().await;
+    }
+}
+
+/// Counts who is online in the conversations this controller's relays want counts of: each
+/// new one within a second, then every `RECOUNT`, handed on when it changed.
+pub(super) async fn count_online(chat: Arc<ChatService>, hub: Arc<FanoutHub>) {
+    let counts = OnlineCounts::default();
+    let mut every = tokio::time::interval(Duration::from_secs(1));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        let now = tokio::time::Instant::now();
+        for topic in counts.due(hub.topics().await, now) {
+            let Topic::OnlineCount { org, id } = &topic else { continue };
+            let count = match chat.presence.count_online(org, *id).await {
+                Ok(count) => count,
+                Err(error) => {
+                    tracing::warn!(%error, conversation_id = id, "online count failed");
+                    continue;
+                }
+            };
+            if counts.counted(&topic, count, now) {
+                let kind = Some(Kind::OnlineCount(count));
+                let event = pb::Event { conversation_id: *id, seq: 0, kind };
+                hub.hand_on_here(topic.clone(), event).await;
+            }
+        }
     }
 }
 

@@ -20,8 +20,8 @@ mod loops;
 mod parts;
 
 use self::loops::{
-    expire_typing, forward_resyncs, maintain, presence_heartbeat, probe_store, publish_presence,
-    sweep_uploads,
+    count_online, expire_typing, forward_resyncs, maintain, presence_heartbeat, probe_store,
+    publish_presence, sweep_uploads,
 };
 use self::parts::{blobs, push};
 use crate::auth::connections::{
@@ -271,6 +271,7 @@ impl Controller {
         let heartbeat = presence_heartbeat(self.chat.clone(), self.heartbeat_every);
         background.spawn("presence heartbeat", heartbeat);
         background.spawn("presence changes", publish_presence(self.chat.clone()));
+        background.spawn("online counts", count_online(self.chat.clone(), self.hub.clone()));
         background
             .spawn("store probe", probe_store(self.store.clone(), self.store_reachable.clone()));
         if let Some(indexer) = self.indexer {

@@ -4,6 +4,7 @@
 pub mod changes;
 mod events;
 mod hub;
+mod online_counts;
 mod presence;
 mod presence_changes;
 mod sequencer;
@@ -11,6 +12,7 @@ mod typing;
 
 pub use events::Events;
 pub use hub::{FanoutHub, RelayId, SubscribeError};
+pub use online_counts::OnlineCounts;
 pub use presence::PresenceTracker;
 pub use presence_changes::{PRESENCE_TICK, PendingPresence};
 pub use switchboard_proto::topic::Topic;

@@ -42,6 +42,7 @@ pub(super) async fn run(
         following: Following::new(&options.only),
         received: options.positions.clone(),
         watching: options.watch_presence.clone(),
+        counting: Vec::new(),
     };
     let mut backoff = options.min_backoff;
     let mut attempt = 0usize;
@@ -75,6 +76,9 @@ struct Resume {
     received: HashMap<u64, u64>,
     /// The users whose presence the app shows, as it last set them.
     watching: Vec<String>,
+    /// The conversations whose online count the app shows, as it last set them (asked for
+    /// again once a new stream is live: a hello has no place for them).
+    counting: Vec<u64>,
 }
 
 impl Resume {
@@ -211,8 +215,14 @@ async fn connection(
                     None => break Ok(Ended::AppClosed),
                     Some(Command::Frame(kind)) => {
                         resume.following.change(&kind);
-                        if let ClientKind::WatchPresence(watch) = &kind {
-                            resume.watching.clone_from(&watch.user_ids);
+                        match &kind {
+                            ClientKind::WatchPresence(watch) => {
+                                resume.watching.clone_from(&watch.user_ids);
+                            }
+                            ClientKind::WatchOnlineCounts(watch) => {
+                                resume.counting.clone_from(&watch.channel_ids);
+                            }
+                            _ => {}
                         }
                         kind
                     }
@@ -244,6 +254,11 @@ async fn connection(
                         RealtimeEvent::Welcome(welcome)
                     }
                     ServerKind::Live(done) => {
+                        if !live && !resume.counting.is_empty() {
+                            let channel_ids = resume.counting.clone();
+                            let watch = ClientKind::WatchOnlineCounts(pb::WatchOnlineCounts { channel_ids });
+                            let _ = outbound.try_send(pb::ClientFrame { kind: Some(watch) });
+                        }
                         live = true;
                         went_live(&mut resume.received, &done);
                         RealtimeEvent::Live(done)

@@ -162,6 +162,14 @@ impl Realtime {
         self.frame(ClientKind::WatchPresence(pb::WatchPresence { user_ids })).await
     }
 
+    /// Shows how many members of these conversations (at most 100, each one the connection
+    /// follows) are online: an `online_count` event for each now, then when it changes, at
+    /// most every 5 s. Kept across reconnects.
+    pub async fn watch_online_counts(&self, channel_ids: &[u64]) -> Result<(), SdkError> {
+        let channel_ids = channel_ids.to_vec();
+        self.frame(ClientKind::WatchOnlineCounts(pb::WatchOnlineCounts { channel_ids })).await
+    }
+
     /// Uses a new token from now on (also for reconnects).
     pub async fn set_token(&self, token: impl Into<String>) -> Result<(), SdkError> {
         self.command(Command::SetToken(token.into())).await

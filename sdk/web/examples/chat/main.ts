@@ -42,6 +42,9 @@ function signIn(url: string, token: string): void {
     else typingNow.delete(t.userId);
     showTyping();
   });
+  client.on("online", (count) => {
+    if (count.conversationId === current?.id) $("count").textContent = `${count.online} of ${count.members} online · `;
+  });
   client.on("presence", (p) => {
     online.set(p.userId, p);
     showOnline();
@@ -86,6 +89,8 @@ async function open(conversation: Conversation, item: HTMLElement): Promise<void
   const members = await client!.api.listMembers({ conversationId: conversation.id, limit: 200 });
   online.clear();
   showOnline();
+  $("count").textContent = "";
+  await client!.watchOnlineCounts([conversation.id]);
   await client!.watchPresence(members.members.map((m) => m.userId).filter((user) => user !== me));
   for (const control of $("composer").querySelectorAll<HTMLInputElement | HTMLButtonElement>("input, button")) control.disabled = false;
   $<HTMLInputElement>("text").focus();

@@ -118,9 +118,10 @@ impl FanoutHub {
         // The bus first, without holding up dispatch (NATS may be slow to confirm). A
         // topic's events that arrive before it is registered go nowhere: they were
         // committed before its log is read below, so its start position covers them.
-        for (done, topic) in new.iter().enumerate() {
+        let on_bus: Vec<&Topic> = new.iter().filter(|topic| topic.on_bus()).collect();
+        for (done, topic) in on_bus.iter().enumerate() {
             if let Err(error) = self.bus.subscribe(topic).await {
-                for topic in &new[..done] {
+                for topic in &on_bus[..done] {
                     let _ = self.bus.unsubscribe(topic).await;
                 }
                 return Err(error.into());
@@ -133,7 +134,7 @@ impl FanoutHub {
         if let Some(Err(error)) = starts.iter().find(|start| start.is_err()) {
             let error = SubscribeError::Store(error.to_string());
             drop(state);
-            for topic in &new {
+            for topic in on_bus {
                 let _ = self.bus.unsubscribe(topic).await;
             }
             return Err(error);
@@ -143,7 +144,9 @@ impl FanoutHub {
                 self.sequencer.start(topic, head, public);
             }
             state.topics.insert(topic.clone(), HashSet::new());
-            self.metrics.bus_topics.inc();
+            if topic.on_bus() {
+                self.metrics.bus_topics.inc();
+            }
         }
         for topic in &topics {
             state.topics.entry(topic.clone()).or_default().insert(relay);
@@ -213,7 +216,9 @@ impl FanoutHub {
             if relays.is_empty() {
                 state.topics.remove(topic);
                 self.sequencer.stop(topic);
-                self.metrics.bus_topics.dec();
+                if topic.on_bus() {
+                    self.metrics.bus_topics.dec();
+                }
                 unwanted.push(topic.clone());
             }
         }
@@ -221,7 +226,7 @@ impl FanoutHub {
     }
 
     async fn bus_unsubscribe(&self, topics: Vec<Topic>) {
-        for topic in topics {
+        for topic in topics.into_iter().filter(Topic::on_bus) {
             if let Err(error) = self.bus.unsubscribe(&topic).await {
                 tracing::warn!(%error, ?topic, "bus unsubscribe failed");
             }
@@ -293,9 +298,18 @@ impl FanoutHub {
         }
     }
 
-    /// Topics this controller holds on the bus right now.
+    /// Topics this controller's relays want right now (on the bus, but online counts).
     pub async fn topics(&self) -> Vec<Topic> {
         self.state.read().await.topics.keys().cloned().collect()
+    }
+
+    /// Hands an event of this controller's own making (an online count) to the relays
+    /// subscribed to `topic` here.
+    pub async fn hand_on_here(&self, topic: Topic, event: pb::Event) {
+        let delivery = Delivery { topic, event: Arc::new(event), traceparent: None, prev: 0 };
+        let state = self.state.read().await;
+        let too_slow = self.hand_on(&state, vec![delivery]);
+        self.cut_off(&state, too_slow);
     }
 }
 

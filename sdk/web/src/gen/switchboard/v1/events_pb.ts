@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file switchboard/v1/events.proto.
  */
 export const file_switchboard_v1_events: GenFile = /*@__PURE__*/
-  fileDesc("Chtzd2l0Y2hib2FyZC92MS9ldmVudHMucHJvdG8SDnN3aXRjaGJvYXJkLnYxIoEGCgVFdmVudBIXCg9jb252ZXJzYXRpb25faWQYASABKAQSCwoDc2VxGA0gASgEEjkKD21lc3NhZ2VfY3JlYXRlZBgCIAEoCzIeLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2VDcmVhdGVkSAASNwoObWVzc2FnZV9lZGl0ZWQYAyABKAsyHS5zd2l0Y2hib2FyZC52MS5NZXNzYWdlRWRpdGVkSAASOQoPbWVzc2FnZV9kZWxldGVkGAQgASgLMh4uc3dpdGNoYm9hcmQudjEuTWVzc2FnZURlbGV0ZWRIABI1Cg1tZW1iZXJfam9pbmVkGAUgASgLMhwuc3dpdGNoYm9hcmQudjEuTWVtYmVySm9pbmVkSAASMQoLbWVtYmVyX2xlZnQYBiABKAsyGi5zd2l0Y2hib2FyZC52MS5NZW1iZXJMZWZ0SAASQAoTbWVtYmVyX3JvbGVfY2hhbmdlZBgHIAEoCzIhLnN3aXRjaGJvYXJkLnYxLk1lbWJlclJvbGVDaGFuZ2VkSAASQwoUY29udmVyc2F0aW9uX3VwZGF0ZWQYCCABKAsyIy5zd2l0Y2hib2FyZC52MS5Db252ZXJzYXRpb25VcGRhdGVkSAASRQoVY29udmVyc2F0aW9uX2FyY2hpdmVkGAkgASgLMiQuc3dpdGNoYm9hcmQudjEuQ29udmVyc2F0aW9uQXJjaGl2ZWRIABIoCgZ0eXBpbmcYCiABKAsyFi5zd2l0Y2hib2FyZC52MS5UeXBpbmdIABIzCgxyZWFkX3JlY2VpcHQYCyABKAsyGy5zd2l0Y2hib2FyZC52MS5SZWFkUmVjZWlwdEgAEjcKDnVucmVhZF9jaGFuZ2VkGA4gASgLMh0uc3dpdGNoYm9hcmQudjEuVW5yZWFkQ2hhbmdlZEgAEjsKEHByZXNlbmNlX2NoYW5nZWQYDyABKAsyHy5zd2l0Y2hib2FyZC52MS5QcmVzZW5jZUNoYW5nZWRIAEIGCgRraW5kSgQIDBANUghwcmVzZW5jZSI6Cg5NZXNzYWdlQ3JlYXRlZBIoCgdtZXNzYWdlGAEgASgLMhcuc3dpdGNoYm9hcmQudjEuTWVzc2FnZSI5Cg1NZXNzYWdlRWRpdGVkEigKB21lc3NhZ2UYASABKAsyFy5zd2l0Y2hib2FyZC52MS5NZXNzYWdlIk4KDk1lc3NhZ2VEZWxldGVkEigKB21lc3NhZ2UYASABKAsyFy5zd2l0Y2hib2FyZC52MS5NZXNzYWdlEhIKCmRlbGV0ZWRfYnkYAiABKAkilgEKDE1lbWJlckpvaW5lZBImCgZtZW1iZXIYASABKAsyFi5zd2l0Y2hib2FyZC52MS5NZW1iZXISEAoIYWRkZWRfYnkYAiABKAkSMgoMY29udmVyc2F0aW9uGAMgASgLMhwuc3dpdGNoYm9hcmQudjEuQ29udmVyc2F0aW9uEhgKEHJlcGxheV9hZnRlcl9zZXEYBCABKAQiMQoKTWVtYmVyTGVmdBIPCgd1c2VyX2lkGAEgASgJEhIKCnJlbW92ZWRfYnkYAiABKAkiTwoRTWVtYmVyUm9sZUNoYW5nZWQSJgoGbWVtYmVyGAEgASgLMhYuc3dpdGNoYm9hcmQudjEuTWVtYmVyEhIKCmNoYW5nZWRfYnkYAiABKAkiXQoTQ29udmVyc2F0aW9uVXBkYXRlZBIyCgxjb252ZXJzYXRpb24YASABKAsyHC5zd2l0Y2hib2FyZC52MS5Db252ZXJzYXRpb24SEgoKdXBkYXRlZF9ieRgCIAEoCSJfChRDb252ZXJzYXRpb25BcmNoaXZlZBIyCgxjb252ZXJzYXRpb24YASABKAsyHC5zd2l0Y2hib2FyZC52MS5Db252ZXJzYXRpb24SEwoLYXJjaGl2ZWRfYnkYAiABKAkiQAoGVHlwaW5nEg8KB3VzZXJfaWQYASABKAkSDgoGdHlwaW5nGAIgASgIEhUKDWV4cGlyZXNfaW5fbXMYAyABKA0iRAoLUmVhZFJlY2VpcHQSDwoHdXNlcl9pZBgBIAEoCRISCgptZXNzYWdlX2lkGAIgASgEEhAKCGF1ZGllbmNlGAMgAygJIj4KD1ByZXNlbmNlQ2hhbmdlZBIrCgV1c2VycxgBIAMoCzIcLnN3aXRjaGJvYXJkLnYxLlVzZXJQcmVzZW5jZSKOAQoMVXNlclByZXNlbmNlEg8KB3VzZXJfaWQYASABKAkSDgoGb25saW5lGAIgASgIEjIKDGF2YWlsYWJpbGl0eRgDIAEoDjIcLnN3aXRjaGJvYXJkLnYxLkF2YWlsYWJpbGl0eRITCgtzdGF0dXNfdGV4dBgEIAEoCRIUCgxsYXN0X3NlZW5fbXMYBSABKAMiUAoNVW5yZWFkQ2hhbmdlZBISCgpyZWFkX3VwX3RvGAEgASgEEhQKDHVucmVhZF9jb3VudBgCIAEoDRIVCg1tZW50aW9uX2NvdW50GAMgASgNKlkKDEF2YWlsYWJpbGl0eRIcChhBVkFJTEFCSUxJVFlfVU5TUEVDSUZJRUQQABINCglBVkFJTEFCTEUQARIICgRBV0FZEAISEgoORE9fTk9UX0RJU1RVUkIQA2IGcHJvdG8z", [file_switchboard_v1_conversation, file_switchboard_v1_message]);
+  fileDesc("Chtzd2l0Y2hib2FyZC92MS9ldmVudHMucHJvdG8SDnN3aXRjaGJvYXJkLnYxIrYGCgVFdmVudBIXCg9jb252ZXJzYXRpb25faWQYASABKAQSCwoDc2VxGA0gASgEEjkKD21lc3NhZ2VfY3JlYXRlZBgCIAEoCzIeLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2VDcmVhdGVkSAASNwoObWVzc2FnZV9lZGl0ZWQYAyABKAsyHS5zd2l0Y2hib2FyZC52MS5NZXNzYWdlRWRpdGVkSAASOQoPbWVzc2FnZV9kZWxldGVkGAQgASgLMh4uc3dpdGNoYm9hcmQudjEuTWVzc2FnZURlbGV0ZWRIABI1Cg1tZW1iZXJfam9pbmVkGAUgASgLMhwuc3dpdGNoYm9hcmQudjEuTWVtYmVySm9pbmVkSAASMQoLbWVtYmVyX2xlZnQYBiABKAsyGi5zd2l0Y2hib2FyZC52MS5NZW1iZXJMZWZ0SAASQAoTbWVtYmVyX3JvbGVfY2hhbmdlZBgHIAEoCzIhLnN3aXRjaGJvYXJkLnYxLk1lbWJlclJvbGVDaGFuZ2VkSAASQwoUY29udmVyc2F0aW9uX3VwZGF0ZWQYCCABKAsyIy5zd2l0Y2hib2FyZC52MS5Db252ZXJzYXRpb25VcGRhdGVkSAASRQoVY29udmVyc2F0aW9uX2FyY2hpdmVkGAkgASgLMiQuc3dpdGNoYm9hcmQudjEuQ29udmVyc2F0aW9uQXJjaGl2ZWRIABIoCgZ0eXBpbmcYCiABKAsyFi5zd2l0Y2hib2FyZC52MS5UeXBpbmdIABIzCgxyZWFkX3JlY2VpcHQYCyABKAsyGy5zd2l0Y2hib2FyZC52MS5SZWFkUmVjZWlwdEgAEjcKDnVucmVhZF9jaGFuZ2VkGA4gASgLMh0uc3dpdGNoYm9hcmQudjEuVW5yZWFkQ2hhbmdlZEgAEjsKEHByZXNlbmNlX2NoYW5nZWQYDyABKAsyHy5zd2l0Y2hib2FyZC52MS5QcmVzZW5jZUNoYW5nZWRIABIzCgxvbmxpbmVfY291bnQYECABKAsyGy5zd2l0Y2hib2FyZC52MS5PbmxpbmVDb3VudEgAQgYKBGtpbmRKBAgMEA1SCHByZXNlbmNlIjoKDk1lc3NhZ2VDcmVhdGVkEigKB21lc3NhZ2UYASABKAsyFy5zd2l0Y2hib2FyZC52MS5NZXNzYWdlIjkKDU1lc3NhZ2VFZGl0ZWQSKAoHbWVzc2FnZRgBIAEoCzIXLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2UiTgoOTWVzc2FnZURlbGV0ZWQSKAoHbWVzc2FnZRgBIAEoCzIXLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2USEgoKZGVsZXRlZF9ieRgCIAEoCSKWAQoMTWVtYmVySm9pbmVkEiYKBm1lbWJlchgBIAEoCzIWLnN3aXRjaGJvYXJkLnYxLk1lbWJlchIQCghhZGRlZF9ieRgCIAEoCRIyCgxjb252ZXJzYXRpb24YAyABKAsyHC5zd2l0Y2hib2FyZC52MS5Db252ZXJzYXRpb24SGAoQcmVwbGF5X2FmdGVyX3NlcRgEIAEoBCIxCgpNZW1iZXJMZWZ0Eg8KB3VzZXJfaWQYASABKAkSEgoKcmVtb3ZlZF9ieRgCIAEoCSJPChFNZW1iZXJSb2xlQ2hhbmdlZBImCgZtZW1iZXIYASABKAsyFi5zd2l0Y2hib2FyZC52MS5NZW1iZXISEgoKY2hhbmdlZF9ieRgCIAEoCSJdChNDb252ZXJzYXRpb25VcGRhdGVkEjIKDGNvbnZlcnNhdGlvbhgBIAEoCzIcLnN3aXRjaGJvYXJkLnYxLkNvbnZlcnNhdGlvbhISCgp1cGRhdGVkX2J5GAIgASgJIl8KFENvbnZlcnNhdGlvbkFyY2hpdmVkEjIKDGNvbnZlcnNhdGlvbhgBIAEoCzIcLnN3aXRjaGJvYXJkLnYxLkNvbnZlcnNhdGlvbhITCgthcmNoaXZlZF9ieRgCIAEoCSJACgZUeXBpbmcSDwoHdXNlcl9pZBgBIAEoCRIOCgZ0eXBpbmcYAiABKAgSFQoNZXhwaXJlc19pbl9tcxgDIAEoDSJECgtSZWFkUmVjZWlwdBIPCgd1c2VyX2lkGAEgASgJEhIKCm1lc3NhZ2VfaWQYAiABKAQSEAoIYXVkaWVuY2UYAyADKAkiLgoLT25saW5lQ291bnQSDgoGb25saW5lGAEgASgNEg8KB21lbWJlcnMYAiABKA0iPgoPUHJlc2VuY2VDaGFuZ2VkEisKBXVzZXJzGAEgAygLMhwuc3dpdGNoYm9hcmQudjEuVXNlclByZXNlbmNlIo4BCgxVc2VyUHJlc2VuY2USDwoHdXNlcl9pZBgBIAEoCRIOCgZvbmxpbmUYAiABKAgSMgoMYXZhaWxhYmlsaXR5GAMgASgOMhwuc3dpdGNoYm9hcmQudjEuQXZhaWxhYmlsaXR5EhMKC3N0YXR1c190ZXh0GAQgASgJEhQKDGxhc3Rfc2Vlbl9tcxgFIAEoAyJQCg1VbnJlYWRDaGFuZ2VkEhIKCnJlYWRfdXBfdG8YASABKAQSFAoMdW5yZWFkX2NvdW50GAIgASgNEhUKDW1lbnRpb25fY291bnQYAyABKA0qWQoMQXZhaWxhYmlsaXR5EhwKGEFWQUlMQUJJTElUWV9VTlNQRUNJRklFRBAAEg0KCUFWQUlMQUJMRRABEggKBEFXQVkQAhISCg5ET19OT1RfRElTVFVSQhADYgZwcm90bzM", [file_switchboard_v1_conversation, file_switchboard_v1_message]);
 
 /**
  * One event. `conversation_id` names the conversation it happened in (0 for
@@ -145,6 +145,16 @@ export type Event = Message<"switchboard.v1.Event"> & {
      */
     value: PresenceChanged;
     case: "presenceChanged";
+  } | {
+    /**
+     * How many of the conversation's members are online, to streams that watch the count
+     * (`watch_online_counts`): when they start watching, then when it changes, at most
+     * once every 5 s. Never replayed.
+     *
+     * @generated from field: switchboard.v1.OnlineCount online_count = 16;
+     */
+    value: OnlineCount;
+    case: "onlineCount";
   } | { case: undefined; value?: undefined };
 };
 
@@ -417,6 +427,32 @@ export const ReadReceiptSchema: GenMessage<ReadReceipt> = /*@__PURE__*/
   messageDesc(file_switchboard_v1_events, 10);
 
 /**
+ * @generated from message switchboard.v1.OnlineCount
+ */
+export type OnlineCount = Message<"switchboard.v1.OnlineCount"> & {
+  /**
+   * Members with at least one stream open on any relay.
+   *
+   * @generated from field: uint32 online = 1;
+   */
+  online: number;
+
+  /**
+   * Members in all.
+   *
+   * @generated from field: uint32 members = 2;
+   */
+  members: number;
+};
+
+/**
+ * Describes the message switchboard.v1.OnlineCount.
+ * Use `create(OnlineCountSchema)` to create a new message.
+ */
+export const OnlineCountSchema: GenMessage<OnlineCount> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_events, 11);
+
+/**
  * @generated from message switchboard.v1.PresenceChanged
  */
 export type PresenceChanged = Message<"switchboard.v1.PresenceChanged"> & {
@@ -431,7 +467,7 @@ export type PresenceChanged = Message<"switchboard.v1.PresenceChanged"> & {
  * Use `create(PresenceChangedSchema)` to create a new message.
  */
 export const PresenceChangedSchema: GenMessage<PresenceChanged> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_events, 11);
+  messageDesc(file_switchboard_v1_events, 12);
 
 /**
  * A user's presence, as `GetPresence` and `SetStatus` answer and `presence_changed`
@@ -480,7 +516,7 @@ export type UserPresence = Message<"switchboard.v1.UserPresence"> & {
  * Use `create(UserPresenceSchema)` to create a new message.
  */
 export const UserPresenceSchema: GenMessage<UserPresence> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_events, 12);
+  messageDesc(file_switchboard_v1_events, 13);
 
 /**
  * Sent to a user's own streams (every stream that follows all their conversations, and a
@@ -517,7 +553,7 @@ export type UnreadChanged = Message<"switchboard.v1.UnreadChanged"> & {
  * Use `create(UnreadChangedSchema)` to create a new message.
  */
 export const UnreadChangedSchema: GenMessage<UnreadChanged> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_events, 13);
+  messageDesc(file_switchboard_v1_events, 14);
 
 /**
  * @generated from enum switchboard.v1.Availability

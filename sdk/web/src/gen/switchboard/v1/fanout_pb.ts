@@ -17,7 +17,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file switchboard/v1/fanout.proto.
  */
 export const file_switchboard_v1_fanout: GenFile = /*@__PURE__*/
-  fileDesc("Chtzd2l0Y2hib2FyZC92MS9mYW5vdXQucHJvdG8SDnN3aXRjaGJvYXJkLnYxIqABCgVUb3BpYxIvCgdjaGFubmVsGAEgASgLMhwuc3dpdGNoYm9hcmQudjEuQ2hhbm5lbFRvcGljSAASKQoEdXNlchgCIAEoCzIZLnN3aXRjaGJvYXJkLnYxLlVzZXJUb3BpY0gAEjEKCHByZXNlbmNlGAMgASgLMh0uc3dpdGNoYm9hcmQudjEuUHJlc2VuY2VUb3BpY0gAQggKBnRhcmdldCIvCgxDaGFubmVsVG9waWMSCwoDb3JnGAEgASgJEhIKCmNoYW5uZWxfaWQYAiABKAQiKQoJVXNlclRvcGljEgsKA29yZxgBIAEoCRIPCgd1c2VyX2lkGAIgASgJIhwKDVByZXNlbmNlVG9waWMSCwoDb3JnGAEgASgJItMBCgpSZWxheUZyYW1lEisKCXN1YnNjcmliZRgBIAEoCzIWLnN3aXRjaGJvYXJkLnYxLlRvcGljc0gAEi0KC3Vuc3Vic2NyaWJlGAIgASgLMhYuc3dpdGNoYm9hcmQudjEuVG9waWNzSAASMgoIcHJlc2VuY2UYAyABKAsyHi5zd2l0Y2hib2FyZC52MS5QcmVzZW5jZVJlcG9ydEgAEi0KBnJlcG9ydBgEIAEoCzIbLnN3aXRjaGJvYXJkLnYxLlJlbGF5UmVwb3J0SABCBgoEa2luZCJ9CgtSZWxheVJlcG9ydBISCgpyZXF1ZXN0X2lkGAEgASgEEikKBXN0YXRzGAIgASgLMhouc3dpdGNoYm9hcmQudjEuUmVsYXlTdGF0cxIvCgtjb25uZWN0aW9ucxgDIAMoCzIaLnN3aXRjaGJvYXJkLnYxLkNvbm5lY3Rpb24iTwoNUmVwb3J0UmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgEEioKBXF1ZXJ5GAIgASgLMhsuc3dpdGNoYm9hcmQudjEuUmVwb3J0UXVlcnkiVgoGVG9waWNzEiUKBnRvcGljcxgBIAMoCzIVLnN3aXRjaGJvYXJkLnYxLlRvcGljEhIKCnJlcXVlc3RfaWQYAiABKAQSEQoJcG9zaXRpb25zGAMgAygEIlMKDlByZXNlbmNlUmVwb3J0EgsKA29yZxgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEg4KBm9ubGluZRgDIAEoCBITCgtmb2xsb3dzX2FsbBgEIAEoCCKvAQoLRmFub3V0RnJhbWUSKwoFZXZlbnQYASABKAsyGi5zd2l0Y2hib2FyZC52MS5Ub3BpY0V2ZW50SAASLAoKc3Vic2NyaWJlZBgCIAEoCzIWLnN3aXRjaGJvYXJkLnYxLlRvcGljc0gAEjcKDnJlcG9ydF9yZXF1ZXN0GAQgASgLMh0uc3dpdGNoYm9hcmQudjEuUmVwb3J0UmVxdWVzdEgAQgYKBGtpbmRKBAgDEAQibQoKVG9waWNFdmVudBIkCgV0b3BpYxgBIAEoCzIVLnN3aXRjaGJvYXJkLnYxLlRvcGljEiQKBWV2ZW50GAIgASgLMhUuc3dpdGNoYm9hcmQudjEuRXZlbnQSEwoLdHJhY2VwYXJlbnQYAyABKAkyTwoGRmFub3V0EkUKBlN0cmVhbRIaLnN3aXRjaGJvYXJkLnYxLlJlbGF5RnJhbWUaGy5zd2l0Y2hib2FyZC52MS5GYW5vdXRGcmFtZSgBMAFiBnByb3RvMw", [file_switchboard_v1_admin, file_switchboard_v1_events]);
+  fileDesc("Chtzd2l0Y2hib2FyZC92MS9mYW5vdXQucHJvdG8SDnN3aXRjaGJvYXJkLnYxItoBCgVUb3BpYxIvCgdjaGFubmVsGAEgASgLMhwuc3dpdGNoYm9hcmQudjEuQ2hhbm5lbFRvcGljSAASKQoEdXNlchgCIAEoCzIZLnN3aXRjaGJvYXJkLnYxLlVzZXJUb3BpY0gAEjEKCHByZXNlbmNlGAMgASgLMh0uc3dpdGNoYm9hcmQudjEuUHJlc2VuY2VUb3BpY0gAEjgKDG9ubGluZV9jb3VudBgEIAEoCzIgLnN3aXRjaGJvYXJkLnYxLk9ubGluZUNvdW50VG9waWNIAEIICgZ0YXJnZXQiLwoMQ2hhbm5lbFRvcGljEgsKA29yZxgBIAEoCRISCgpjaGFubmVsX2lkGAIgASgEIikKCVVzZXJUb3BpYxILCgNvcmcYASABKAkSDwoHdXNlcl9pZBgCIAEoCSIcCg1QcmVzZW5jZVRvcGljEgsKA29yZxgBIAEoCSIzChBPbmxpbmVDb3VudFRvcGljEgsKA29yZxgBIAEoCRISCgpjaGFubmVsX2lkGAIgASgEItMBCgpSZWxheUZyYW1lEisKCXN1YnNjcmliZRgBIAEoCzIWLnN3aXRjaGJvYXJkLnYxLlRvcGljc0gAEi0KC3Vuc3Vic2NyaWJlGAIgASgLMhYuc3dpdGNoYm9hcmQudjEuVG9waWNzSAASMgoIcHJlc2VuY2UYAyABKAsyHi5zd2l0Y2hib2FyZC52MS5QcmVzZW5jZVJlcG9ydEgAEi0KBnJlcG9ydBgEIAEoCzIbLnN3aXRjaGJvYXJkLnYxLlJlbGF5UmVwb3J0SABCBgoEa2luZCJ9CgtSZWxheVJlcG9ydBISCgpyZXF1ZXN0X2lkGAEgASgEEikKBXN0YXRzGAIgASgLMhouc3dpdGNoYm9hcmQudjEuUmVsYXlTdGF0cxIvCgtjb25uZWN0aW9ucxgDIAMoCzIaLnN3aXRjaGJvYXJkLnYxLkNvbm5lY3Rpb24iTwoNUmVwb3J0UmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgEEioKBXF1ZXJ5GAIgASgLMhsuc3dpdGNoYm9hcmQudjEuUmVwb3J0UXVlcnkiVgoGVG9waWNzEiUKBnRvcGljcxgBIAMoCzIVLnN3aXRjaGJvYXJkLnYxLlRvcGljEhIKCnJlcXVlc3RfaWQYAiABKAQSEQoJcG9zaXRpb25zGAMgAygEIlMKDlByZXNlbmNlUmVwb3J0EgsKA29yZxgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEg4KBm9ubGluZRgDIAEoCBITCgtmb2xsb3dzX2FsbBgEIAEoCCKvAQoLRmFub3V0RnJhbWUSKwoFZXZlbnQYASABKAsyGi5zd2l0Y2hib2FyZC52MS5Ub3BpY0V2ZW50SAASLAoKc3Vic2NyaWJlZBgCIAEoCzIWLnN3aXRjaGJvYXJkLnYxLlRvcGljc0gAEjcKDnJlcG9ydF9yZXF1ZXN0GAQgASgLMh0uc3dpdGNoYm9hcmQudjEuUmVwb3J0UmVxdWVzdEgAQgYKBGtpbmRKBAgDEAQibQoKVG9waWNFdmVudBIkCgV0b3BpYxgBIAEoCzIVLnN3aXRjaGJvYXJkLnYxLlRvcGljEiQKBWV2ZW50GAIgASgLMhUuc3dpdGNoYm9hcmQudjEuRXZlbnQSEwoLdHJhY2VwYXJlbnQYAyABKAkyTwoGRmFub3V0EkUKBlN0cmVhbRIaLnN3aXRjaGJvYXJkLnYxLlJlbGF5RnJhbWUaGy5zd2l0Y2hib2FyZC52MS5GYW5vdXRGcmFtZSgBMAFiBnByb3RvMw", [file_switchboard_v1_admin, file_switchboard_v1_events]);
 
 /**
  * What events flow on: one conversation, or one user (membership changes of that user).
@@ -46,6 +46,12 @@ export type Topic = Message<"switchboard.v1.Topic"> & {
      */
     value: PresenceTopic;
     case: "presence";
+  } | {
+    /**
+     * @generated from field: switchboard.v1.OnlineCountTopic online_count = 4;
+     */
+    value: OnlineCountTopic;
+    case: "onlineCount";
   } | { case: undefined; value?: undefined };
 };
 
@@ -123,6 +129,32 @@ export const PresenceTopicSchema: GenMessage<PresenceTopic> = /*@__PURE__*/
   messageDesc(file_switchboard_v1_fanout, 3);
 
 /**
+ * How many members of a conversation are online (`online_count` events): a relay follows it
+ * while a local stream watches the count. Each controller counts for its own relays, at a
+ * bounded rate; nothing travels on the bus.
+ *
+ * @generated from message switchboard.v1.OnlineCountTopic
+ */
+export type OnlineCountTopic = Message<"switchboard.v1.OnlineCountTopic"> & {
+  /**
+   * @generated from field: string org = 1;
+   */
+  org: string;
+
+  /**
+   * @generated from field: uint64 channel_id = 2;
+   */
+  channelId: bigint;
+};
+
+/**
+ * Describes the message switchboard.v1.OnlineCountTopic.
+ * Use `create(OnlineCountTopicSchema)` to create a new message.
+ */
+export const OnlineCountTopicSchema: GenMessage<OnlineCountTopic> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_fanout, 4);
+
+/**
  * @generated from message switchboard.v1.RelayFrame
  */
 export type RelayFrame = Message<"switchboard.v1.RelayFrame"> & {
@@ -167,7 +199,7 @@ export type RelayFrame = Message<"switchboard.v1.RelayFrame"> & {
  * Use `create(RelayFrameSchema)` to create a new message.
  */
 export const RelayFrameSchema: GenMessage<RelayFrame> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_fanout, 4);
+  messageDesc(file_switchboard_v1_fanout, 5);
 
 /**
  * @generated from message switchboard.v1.RelayReport
@@ -194,7 +226,7 @@ export type RelayReport = Message<"switchboard.v1.RelayReport"> & {
  * Use `create(RelayReportSchema)` to create a new message.
  */
 export const RelayReportSchema: GenMessage<RelayReport> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_fanout, 5);
+  messageDesc(file_switchboard_v1_fanout, 6);
 
 /**
  * @generated from message switchboard.v1.ReportRequest
@@ -216,7 +248,7 @@ export type ReportRequest = Message<"switchboard.v1.ReportRequest"> & {
  * Use `create(ReportRequestSchema)` to create a new message.
  */
 export const ReportRequestSchema: GenMessage<ReportRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_fanout, 6);
+  messageDesc(file_switchboard_v1_fanout, 7);
 
 /**
  * @generated from message switchboard.v1.Topics
@@ -249,7 +281,7 @@ export type Topics = Message<"switchboard.v1.Topics"> & {
  * Use `create(TopicsSchema)` to create a new message.
  */
 export const TopicsSchema: GenMessage<Topics> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_fanout, 7);
+  messageDesc(file_switchboard_v1_fanout, 8);
 
 /**
  * @generated from message switchboard.v1.PresenceReport
@@ -285,7 +317,7 @@ export type PresenceReport = Message<"switchboard.v1.PresenceReport"> & {
  * Use `create(PresenceReportSchema)` to create a new message.
  */
 export const PresenceReportSchema: GenMessage<PresenceReport> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_fanout, 8);
+  messageDesc(file_switchboard_v1_fanout, 9);
 
 /**
  * @generated from message switchboard.v1.FanoutFrame
@@ -324,7 +356,7 @@ export type FanoutFrame = Message<"switchboard.v1.FanoutFrame"> & {
  * Use `create(FanoutFrameSchema)` to create a new message.
  */
 export const FanoutFrameSchema: GenMessage<FanoutFrame> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_fanout, 9);
+  messageDesc(file_switchboard_v1_fanout, 10);
 
 /**
  * @generated from message switchboard.v1.TopicEvent
@@ -353,7 +385,7 @@ export type TopicEvent = Message<"switchboard.v1.TopicEvent"> & {
  * Use `create(TopicEventSchema)` to create a new message.
  */
 export const TopicEventSchema: GenMessage<TopicEvent> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_fanout, 10);
+  messageDesc(file_switchboard_v1_fanout, 11);
 
 /**
  * @generated from service switchboard.v1.Fanout

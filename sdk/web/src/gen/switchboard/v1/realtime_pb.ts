@@ -19,7 +19,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file switchboard/v1/realtime.proto.
  */
 export const file_switchboard_v1_realtime: GenFile = /*@__PURE__*/
-  fileDesc("Ch1zd2l0Y2hib2FyZC92MS9yZWFsdGltZS5wcm90bxIOc3dpdGNoYm9hcmQudjEiSgoPQ2hhbm5lbFBvc2l0aW9uEhIKCmNoYW5uZWxfaWQYASABKAQSEAoIYWZ0ZXJfaWQYAiABKAQSEQoJYWZ0ZXJfc2VxGAMgASgEInwKBUhlbGxvEgwKBG9ubHkYASADKAQSLwoGcmVzdW1lGAIgAygLMh8uc3dpdGNoYm9hcmQudjEuQ2hhbm5lbFBvc2l0aW9uEg4KBmV4Y2VwdBgDIAMoBBIMCgRub25lGAQgASgIEhYKDndhdGNoX3ByZXNlbmNlGAUgAygJIj4KCVN1YnNjcmliZRIxCghjaGFubmVscxgBIAMoCzIfLnN3aXRjaGJvYXJkLnYxLkNoYW5uZWxQb3NpdGlvbiIiCgtVbnN1YnNjcmliZRITCgtjaGFubmVsX2lkcxgBIAMoBCJVCglTZW5kRnJhbWUSMwoHbWVzc2FnZRgBIAEoCzIiLnN3aXRjaGJvYXJkLnYxLlNlbmRNZXNzYWdlUmVxdWVzdBITCgt0cmFjZXBhcmVudBgCIAEoCSIxCgtUeXBpbmdGcmFtZRISCgpjaGFubmVsX2lkGAEgASgEEg4KBnR5cGluZxgCIAEoCCI3Cg1NYXJrUmVhZEZyYW1lEhIKCmNoYW5uZWxfaWQYASABKAQSEgoKbWVzc2FnZV9pZBgCIAEoBCIhCg1XYXRjaFByZXNlbmNlEhAKCHVzZXJfaWRzGAEgAygJIhUKBFBpbmcSDQoFbm9uY2UYASABKAQiHQoMUmVmcmVzaFRva2VuEg0KBXRva2VuGAEgASgJIsUDCgtDbGllbnRGcmFtZRImCgVoZWxsbxgBIAEoCzIVLnN3aXRjaGJvYXJkLnYxLkhlbGxvSAASLgoJc3Vic2NyaWJlGAIgASgLMhkuc3dpdGNoYm9hcmQudjEuU3Vic2NyaWJlSAASMgoLdW5zdWJzY3JpYmUYAyABKAsyGy5zd2l0Y2hib2FyZC52MS5VbnN1YnNjcmliZUgAEikKBHNlbmQYBCABKAsyGS5zd2l0Y2hib2FyZC52MS5TZW5kRnJhbWVIABItCgZ0eXBpbmcYBSABKAsyGy5zd2l0Y2hib2FyZC52MS5UeXBpbmdGcmFtZUgAEjIKCW1hcmtfcmVhZBgGIAEoCzIdLnN3aXRjaGJvYXJkLnYxLk1hcmtSZWFkRnJhbWVIABIkCgRwaW5nGAcgASgLMhQuc3dpdGNoYm9hcmQudjEuUGluZ0gAEjUKDXJlZnJlc2hfdG9rZW4YCCABKAsyHC5zd2l0Y2hib2FyZC52MS5SZWZyZXNoVG9rZW5IABI3Cg53YXRjaF9wcmVzZW5jZRgJIAEoCzIdLnN3aXRjaGJvYXJkLnYxLldhdGNoUHJlc2VuY2VIAEIGCgRraW5kIlAKB1dlbGNvbWUSEgoKc2Vzc2lvbl9pZBgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEgsKA29yZxgDIAEoCRITCgtjaGFubmVsX2lkcxgEIAMoBCJZCgNBY2sSFQoNY2xpZW50X21zZ19pZBgBIAEoCRIoCgdtZXNzYWdlGAIgASgLMhcuc3dpdGNoYm9hcmQudjEuTWVzc2FnZRIRCglkdXBsaWNhdGUYAyABKAgiQgoKRXJyb3JGcmFtZRIVCg1jbGllbnRfbXNnX2lkGAEgASgJEgwKBGNvZGUYAiABKAUSDwoHbWVzc2FnZRgDIAEoCSIVCgRQb25nEg0KBW5vbmNlGAEgASgEIk8KBExpdmUSEwoLY2hhbm5lbF9pZHMYASADKAQSMgoJcG9zaXRpb25zGAIgAygLMh8uc3dpdGNoYm9hcmQudjEuQ2hhbm5lbFBvc2l0aW9uIoYCCgtTZXJ2ZXJGcmFtZRIqCgd3ZWxjb21lGAEgASgLMhcuc3dpdGNoYm9hcmQudjEuV2VsY29tZUgAEiYKBWV2ZW50GAIgASgLMhUuc3dpdGNoYm9hcmQudjEuRXZlbnRIABIiCgNhY2sYAyABKAsyEy5zd2l0Y2hib2FyZC52MS5BY2tIABIrCgVlcnJvchgEIAEoCzIaLnN3aXRjaGJvYXJkLnYxLkVycm9yRnJhbWVIABIkCgRwb25nGAUgASgLMhQuc3dpdGNoYm9hcmQudjEuUG9uZ0gAEiQKBGxpdmUYBiABKAsyFC5zd2l0Y2hib2FyZC52MS5MaXZlSABCBgoEa2luZCJMCgpBY3RSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSKgoFZnJhbWUYAiABKAsyGy5zd2l0Y2hib2FyZC52MS5DbGllbnRGcmFtZSINCgtBY3RSZXNwb25zZTJTCghSZWFsdGltZRJHCgdDb25uZWN0Ehsuc3dpdGNoYm9hcmQudjEuQ2xpZW50RnJhbWUaGy5zd2l0Y2hib2FyZC52MS5TZXJ2ZXJGcmFtZSgBMAEykAEKC1JlYWx0aW1lV2ViEkEKCVN1YnNjcmliZRIVLnN3aXRjaGJvYXJkLnYxLkhlbGxvGhsuc3dpdGNoYm9hcmQudjEuU2VydmVyRnJhbWUwARI+CgNBY3QSGi5zd2l0Y2hib2FyZC52MS5BY3RSZXF1ZXN0Ghsuc3dpdGNoYm9hcmQudjEuQWN0UmVzcG9uc2ViBnByb3RvMw", [file_switchboard_v1_chat, file_switchboard_v1_events, file_switchboard_v1_message]);
+  fileDesc("Ch1zd2l0Y2hib2FyZC92MS9yZWFsdGltZS5wcm90bxIOc3dpdGNoYm9hcmQudjEiSgoPQ2hhbm5lbFBvc2l0aW9uEhIKCmNoYW5uZWxfaWQYASABKAQSEAoIYWZ0ZXJfaWQYAiABKAQSEQoJYWZ0ZXJfc2VxGAMgASgEInwKBUhlbGxvEgwKBG9ubHkYASADKAQSLwoGcmVzdW1lGAIgAygLMh8uc3dpdGNoYm9hcmQudjEuQ2hhbm5lbFBvc2l0aW9uEg4KBmV4Y2VwdBgDIAMoBBIMCgRub25lGAQgASgIEhYKDndhdGNoX3ByZXNlbmNlGAUgAygJIj4KCVN1YnNjcmliZRIxCghjaGFubmVscxgBIAMoCzIfLnN3aXRjaGJvYXJkLnYxLkNoYW5uZWxQb3NpdGlvbiIiCgtVbnN1YnNjcmliZRITCgtjaGFubmVsX2lkcxgBIAMoBCJVCglTZW5kRnJhbWUSMwoHbWVzc2FnZRgBIAEoCzIiLnN3aXRjaGJvYXJkLnYxLlNlbmRNZXNzYWdlUmVxdWVzdBITCgt0cmFjZXBhcmVudBgCIAEoCSIxCgtUeXBpbmdGcmFtZRISCgpjaGFubmVsX2lkGAEgASgEEg4KBnR5cGluZxgCIAEoCCI3Cg1NYXJrUmVhZEZyYW1lEhIKCmNoYW5uZWxfaWQYASABKAQSEgoKbWVzc2FnZV9pZBgCIAEoBCIhCg1XYXRjaFByZXNlbmNlEhAKCHVzZXJfaWRzGAEgAygJIigKEVdhdGNoT25saW5lQ291bnRzEhMKC2NoYW5uZWxfaWRzGAEgAygEIhUKBFBpbmcSDQoFbm9uY2UYASABKAQiHQoMUmVmcmVzaFRva2VuEg0KBXRva2VuGAEgASgJIocECgtDbGllbnRGcmFtZRImCgVoZWxsbxgBIAEoCzIVLnN3aXRjaGJvYXJkLnYxLkhlbGxvSAASLgoJc3Vic2NyaWJlGAIgASgLMhkuc3dpdGNoYm9hcmQudjEuU3Vic2NyaWJlSAASMgoLdW5zdWJzY3JpYmUYAyABKAsyGy5zd2l0Y2hib2FyZC52MS5VbnN1YnNjcmliZUgAEikKBHNlbmQYBCABKAsyGS5zd2l0Y2hib2FyZC52MS5TZW5kRnJhbWVIABItCgZ0eXBpbmcYBSABKAsyGy5zd2l0Y2hib2FyZC52MS5UeXBpbmdGcmFtZUgAEjIKCW1hcmtfcmVhZBgGIAEoCzIdLnN3aXRjaGJvYXJkLnYxLk1hcmtSZWFkRnJhbWVIABIkCgRwaW5nGAcgASgLMhQuc3dpdGNoYm9hcmQudjEuUGluZ0gAEjUKDXJlZnJlc2hfdG9rZW4YCCABKAsyHC5zd2l0Y2hib2FyZC52MS5SZWZyZXNoVG9rZW5IABI3Cg53YXRjaF9wcmVzZW5jZRgJIAEoCzIdLnN3aXRjaGJvYXJkLnYxLldhdGNoUHJlc2VuY2VIABJAChN3YXRjaF9vbmxpbmVfY291bnRzGAogASgLMiEuc3dpdGNoYm9hcmQudjEuV2F0Y2hPbmxpbmVDb3VudHNIAEIGCgRraW5kIlAKB1dlbGNvbWUSEgoKc2Vzc2lvbl9pZBgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEgsKA29yZxgDIAEoCRITCgtjaGFubmVsX2lkcxgEIAMoBCJZCgNBY2sSFQoNY2xpZW50X21zZ19pZBgBIAEoCRIoCgdtZXNzYWdlGAIgASgLMhcuc3dpdGNoYm9hcmQudjEuTWVzc2FnZRIRCglkdXBsaWNhdGUYAyABKAgiQgoKRXJyb3JGcmFtZRIVCg1jbGllbnRfbXNnX2lkGAEgASgJEgwKBGNvZGUYAiABKAUSDwoHbWVzc2FnZRgDIAEoCSIVCgRQb25nEg0KBW5vbmNlGAEgASgEIk8KBExpdmUSEwoLY2hhbm5lbF9pZHMYASADKAQSMgoJcG9zaXRpb25zGAIgAygLMh8uc3dpdGNoYm9hcmQudjEuQ2hhbm5lbFBvc2l0aW9uIoYCCgtTZXJ2ZXJGcmFtZRIqCgd3ZWxjb21lGAEgASgLMhcuc3dpdGNoYm9hcmQudjEuV2VsY29tZUgAEiYKBWV2ZW50GAIgASgLMhUuc3dpdGNoYm9hcmQudjEuRXZlbnRIABIiCgNhY2sYAyABKAsyEy5zd2l0Y2hib2FyZC52MS5BY2tIABIrCgVlcnJvchgEIAEoCzIaLnN3aXRjaGJvYXJkLnYxLkVycm9yRnJhbWVIABIkCgRwb25nGAUgASgLMhQuc3dpdGNoYm9hcmQudjEuUG9uZ0gAEiQKBGxpdmUYBiABKAsyFC5zd2l0Y2hib2FyZC52MS5MaXZlSABCBgoEa2luZCJMCgpBY3RSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSKgoFZnJhbWUYAiABKAsyGy5zd2l0Y2hib2FyZC52MS5DbGllbnRGcmFtZSINCgtBY3RSZXNwb25zZTJTCghSZWFsdGltZRJHCgdDb25uZWN0Ehsuc3dpdGNoYm9hcmQudjEuQ2xpZW50RnJhbWUaGy5zd2l0Y2hib2FyZC52MS5TZXJ2ZXJGcmFtZSgBMAEykAEKC1JlYWx0aW1lV2ViEkEKCVN1YnNjcmliZRIVLnN3aXRjaGJvYXJkLnYxLkhlbGxvGhsuc3dpdGNoYm9hcmQudjEuU2VydmVyRnJhbWUwARI+CgNBY3QSGi5zd2l0Y2hib2FyZC52MS5BY3RSZXF1ZXN0Ghsuc3dpdGNoYm9hcmQudjEuQWN0UmVzcG9uc2ViBnByb3RvMw", [file_switchboard_v1_chat, file_switchboard_v1_events, file_switchboard_v1_message]);
 
 /**
  * A position in one conversation's log (docs/realtime.md, "Positions").
@@ -245,6 +245,29 @@ export const WatchPresenceSchema: GenMessage<WatchPresence> = /*@__PURE__*/
   messageDesc(file_switchboard_v1_realtime, 7);
 
 /**
+ * Sets the conversations whose online member count this stream shows (a header's "12
+ * online"), replacing the ones it had: at most 100, each one the stream follows (others
+ * get an `error` frame); empty for none. Each gets an `online_count` event with the count
+ * now (within a second), then one whenever it changes, at most every 5 s. A conversation
+ * the stream stops following stops being counted for it.
+ *
+ * @generated from message switchboard.v1.WatchOnlineCounts
+ */
+export type WatchOnlineCounts = Message<"switchboard.v1.WatchOnlineCounts"> & {
+  /**
+   * @generated from field: repeated uint64 channel_ids = 1;
+   */
+  channelIds: bigint[];
+};
+
+/**
+ * Describes the message switchboard.v1.WatchOnlineCounts.
+ * Use `create(WatchOnlineCountsSchema)` to create a new message.
+ */
+export const WatchOnlineCountsSchema: GenMessage<WatchOnlineCounts> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_realtime, 8);
+
+/**
  * @generated from message switchboard.v1.Ping
  */
 export type Ping = Message<"switchboard.v1.Ping"> & {
@@ -261,7 +284,7 @@ export type Ping = Message<"switchboard.v1.Ping"> & {
  * Use `create(PingSchema)` to create a new message.
  */
 export const PingSchema: GenMessage<Ping> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_realtime, 8);
+  messageDesc(file_switchboard_v1_realtime, 9);
 
 /**
  * @generated from message switchboard.v1.RefreshToken
@@ -280,7 +303,7 @@ export type RefreshToken = Message<"switchboard.v1.RefreshToken"> & {
  * Use `create(RefreshTokenSchema)` to create a new message.
  */
 export const RefreshTokenSchema: GenMessage<RefreshToken> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_realtime, 9);
+  messageDesc(file_switchboard_v1_realtime, 10);
 
 /**
  * @generated from message switchboard.v1.ClientFrame
@@ -343,6 +366,12 @@ export type ClientFrame = Message<"switchboard.v1.ClientFrame"> & {
      */
     value: WatchPresence;
     case: "watchPresence";
+  } | {
+    /**
+     * @generated from field: switchboard.v1.WatchOnlineCounts watch_online_counts = 10;
+     */
+    value: WatchOnlineCounts;
+    case: "watchOnlineCounts";
   } | { case: undefined; value?: undefined };
 };
 
@@ -351,7 +380,7 @@ export type ClientFrame = Message<"switchboard.v1.ClientFrame"> & {
  * Use `create(ClientFrameSchema)` to create a new message.
  */
 export const ClientFrameSchema: GenMessage<ClientFrame> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_realtime, 10);
+  messageDesc(file_switchboard_v1_realtime, 11);
 
 /**
  * @generated from message switchboard.v1.Welcome
@@ -387,7 +416,7 @@ export type Welcome = Message<"switchboard.v1.Welcome"> & {
  * Use `create(WelcomeSchema)` to create a new message.
  */
 export const WelcomeSchema: GenMessage<Welcome> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_realtime, 11);
+  messageDesc(file_switchboard_v1_realtime, 12);
 
 /**
  * The answer to a `send`: the stored message.
@@ -418,7 +447,7 @@ export type Ack = Message<"switchboard.v1.Ack"> & {
  * Use `create(AckSchema)` to create a new message.
  */
 export const AckSchema: GenMessage<Ack> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_realtime, 12);
+  messageDesc(file_switchboard_v1_realtime, 13);
 
 /**
  * A client frame that failed. The stream stays open.
@@ -451,7 +480,7 @@ export type ErrorFrame = Message<"switchboard.v1.ErrorFrame"> & {
  * Use `create(ErrorFrameSchema)` to create a new message.
  */
 export const ErrorFrameSchema: GenMessage<ErrorFrame> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_realtime, 13);
+  messageDesc(file_switchboard_v1_realtime, 14);
 
 /**
  * The answer to a `ping`. On `RealtimeWeb` sessions the relay also sends one with nonce 0
@@ -471,7 +500,7 @@ export type Pong = Message<"switchboard.v1.Pong"> & {
  * Use `create(PongSchema)` to create a new message.
  */
 export const PongSchema: GenMessage<Pong> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_realtime, 14);
+  messageDesc(file_switchboard_v1_realtime, 15);
 
 /**
  * Sent when every requested replay has been delivered and the stream is live: after the
@@ -502,7 +531,7 @@ export type Live = Message<"switchboard.v1.Live"> & {
  * Use `create(LiveSchema)` to create a new message.
  */
 export const LiveSchema: GenMessage<Live> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_realtime, 15);
+  messageDesc(file_switchboard_v1_realtime, 16);
 
 /**
  * @generated from message switchboard.v1.ServerFrame
@@ -555,7 +584,7 @@ export type ServerFrame = Message<"switchboard.v1.ServerFrame"> & {
  * Use `create(ServerFrameSchema)` to create a new message.
  */
 export const ServerFrameSchema: GenMessage<ServerFrame> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_realtime, 16);
+  messageDesc(file_switchboard_v1_realtime, 17);
 
 /**
  * @generated from message switchboard.v1.ActRequest
@@ -579,7 +608,7 @@ export type ActRequest = Message<"switchboard.v1.ActRequest"> & {
  * Use `create(ActRequestSchema)` to create a new message.
  */
 export const ActRequestSchema: GenMessage<ActRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_realtime, 17);
+  messageDesc(file_switchboard_v1_realtime, 18);
 
 /**
  * @generated from message switchboard.v1.ActResponse
@@ -592,7 +621,7 @@ export type ActResponse = Message<"switchboard.v1.ActResponse"> & {
  * Use `create(ActResponseSchema)` to create a new message.
  */
 export const ActResponseSchema: GenMessage<ActResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_realtime, 18);
+  messageDesc(file_switchboard_v1_realtime, 19);
 
 /**
  * @generated from service switchboard.v1.Realtime
@@ -633,7 +662,7 @@ export const RealtimeWeb: GenService<{
   },
   /**
    * Hands one client frame (subscribe, unsubscribe, send, typing, mark_read, ping,
-   * refresh_token, watch_presence) to an open session of the caller's. Its answers (acks, errors, pongs)
+   * refresh_token, watch_presence, watch_online_counts) to an open session of the caller's. Its answers (acks, errors, pongs)
    * arrive on the session's stream, as on `Connect`.
    *
    * @generated from rpc switchboard.v1.RealtimeWeb.Act
