@@ -43,12 +43,15 @@ pub(crate) async fn run(
             RealtimeEvent::Live(_) => {
                 eprintln!("live");
                 // The presence shown is that of the members of the conversations followed
-                // at the start: their state now, then their changes.
+                // at the start: their state now, then their changes; and how many of each
+                // conversation's members are online (of the first 100).
                 if !watching {
                     watching = true;
                     let members = members_of(&chat, &following, &me).await;
                     let members: Vec<&str> = members.iter().map(String::as_str).collect();
                     live.watch_presence(&members).await?;
+                    let counted = &following[..following.len().min(100)];
+                    live.watch_online_counts(counted).await?;
                 }
             }
             RealtimeEvent::Error(error) => eprintln!("error {}: {}", error.code, error.message),
