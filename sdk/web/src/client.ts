@@ -69,7 +69,7 @@ export interface SwitchboardEvents {
    * on a message of the user's own (sending marks read). */
   unread: { conversationId: bigint; readUpTo: bigint; unreadCount: number; mentionCount: number };
   /** How many members of a conversation are online (`watchOnlineCounts`): now, then when
-   * it changes, at most every 5 s. */
+   * it changes (at most once a second). */
   online: { conversationId: bigint; online: number; members: number };
   state: ConnectionState;
   /** Every event, as the relay sent it. */

@@ -41,7 +41,7 @@ use crate::ids::IdGenerator;
 use crate::metrics::ControllerMetrics;
 use crate::model::{Conversation, ConversationId, LogPoint, Member, Role};
 use crate::push::Push;
-use crate::realtime::{Events, PendingPresence, PresenceTracker, TypingTracker};
+use crate::realtime::{Events, OnlineCounts, PendingPresence, PresenceTracker, TypingTracker};
 use crate::store::Store;
 
 /// Limits on what callers may send (config `limits`).
@@ -117,6 +117,7 @@ impl ChatService {
             tracker: PresenceTracker::default(),
             board,
             pending: PendingPresence::default(),
+            counts: OnlineCounts::default(),
             events: events.clone(),
         });
         let notifications = Arc::new(Notifications {

@@ -14,7 +14,7 @@ use crate::convert;
 use crate::error::{ChatError, ChatResult};
 use crate::ids::IdGenerator;
 use crate::model::{Availability, UserStatus};
-use crate::realtime::{Events, PendingPresence, PresenceTracker, RelayId};
+use crate::realtime::{Events, OnlineCounts, PendingPresence, PresenceTracker, RelayId};
 use crate::store::{MemberStore, StatusStore};
 use crate::validate::{self, Violations};
 
@@ -35,6 +35,8 @@ pub struct Presence {
     pub(super) board: Arc<dyn PresenceBoard>,
     /// Changes waiting for the next tick's events.
     pub(super) pending: PendingPresence,
+    /// The online counts this controller's relays want, and when their orgs changed.
+    pub counts: OnlineCounts,
     pub(super) events: Events,
 }
 
@@ -158,6 +160,7 @@ impl Presence {
     /// A user came online or went offline (everywhere): their presence goes out with the
     /// next tick, with their status; going offline, it records when.
     async fn publish_presence(&self, org: &str, user: &str, online: bool) {
+        self.counts.presence_changed(org, tokio::time::Instant::now());
         if !online {
             let now = self.ids.now_ms();
             if let Err(error) = self.store.set_last_seen(org, user, now).await {

@@ -13,7 +13,7 @@ use crate::chat::ChatService;
 use crate::metrics::ControllerMetrics;
 use switchboard_proto::v1::{self as pb, event::Kind};
 
-use crate::realtime::{FanoutHub, OnlineCounts, PRESENCE_TICK, Topic};
+use crate::realtime::{FanoutHub, PRESENCE_TICK, Topic};
 use crate::store::Store;
 
 /// How often expired dedup keys and the like are swept.
@@ -69,10 +69,10 @@ pub(super) async fn publish_presence(chat: Arc<ChatService>) {
     }
 }
 
-/// Counts who is online in the conversations this controller's relays want counts of: each
-/// new one within a second, then every `RECOUNT`, handed on when it changed.
+/// Counts who is online in the conversations this controller's relays want counts of
+/// (when, see `OnlineCounts`), handing each on when it changed.
 pub(super) async fn count_online(chat: Arc<ChatService>, hub: Arc<FanoutHub>) {
-    let counts = OnlineCounts::default();
+    let counts = &chat.presence.counts;
     let mut every = tokio::time::interval(Duration::from_secs(1));
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {

@@ -163,8 +163,8 @@ impl Realtime {
     }
 
     /// Shows how many members of these conversations (at most 100, each one the connection
-    /// follows) are online: an `online_count` event for each now, then when it changes, at
-    /// most every 5 s. Kept across reconnects.
+    /// follows) are online: an `online_count` event for each now, then when it changes
+    /// (at most once a second). Kept across reconnects.
     pub async fn watch_online_counts(&self, channel_ids: &[u64]) -> Result<(), SdkError> {
         let channel_ids = channel_ids.to_vec();
         self.frame(ClientKind::WatchOnlineCounts(pb::WatchOnlineCounts { channel_ids })).await

@@ -148,8 +148,8 @@ export type Event = Message<"switchboard.v1.Event"> & {
   } | {
     /**
      * How many of the conversation's members are online, to streams that watch the count
-     * (`watch_online_counts`): when they start watching, then when it changes, at most
-     * once every 5 s. Never replayed.
+     * (`watch_online_counts`): when they start watching, then when it changes (at most
+     * once a second; docs/realtime.md, "Presence"). Never replayed.
      *
      * @generated from field: switchboard.v1.OnlineCount online_count = 16;
      */

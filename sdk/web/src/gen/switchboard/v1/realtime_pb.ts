@@ -248,8 +248,9 @@ export const WatchPresenceSchema: GenMessage<WatchPresence> = /*@__PURE__*/
  * Sets the conversations whose online member count this stream shows (a header's "12
  * online"), replacing the ones it had: at most 100, each one the stream follows (others
  * get an `error` frame); empty for none. Each gets an `online_count` event with the count
- * now (within a second), then one whenever it changes, at most every 5 s. A conversation
- * the stream stops following stops being counted for it.
+ * now (within a second), then one whenever it changes: about a second after someone comes
+ * or goes, at most 5 s after members are added or removed. A conversation the stream stops
+ * following stops being counted for it.
  *
  * @generated from message switchboard.v1.WatchOnlineCounts
  */
