@@ -13,7 +13,7 @@ use tokio::sync::{Semaphore, mpsc, watch};
 use tokio_util::sync::CancellationToken as Stop;
 
 use super::latency::Latency;
-use super::milestones::{Counts, Milestone, wait_for};
+use super::milestones::{Connecting, Counts, Milestone, wait_for};
 use super::report::{Report, per_sec};
 use super::target::Target;
 
@@ -122,37 +122,27 @@ async fn follow(
     latency: Arc<Mutex<Latency>>,
     milestones: mpsc::Sender<Milestone>,
 ) {
-    let mut permit = Some(gate.acquire_owned().await.expect("semaphore"));
+    let mut connecting = Connecting::new(gate.acquire_owned().await.expect("semaphore"));
     let mut stream = Realtime::connect(options);
-    let mut live = false;
     loop {
         let event = tokio::select! {
             () = stop.cancelled() => break,
             event = stream.next() => event,
         };
-        match event {
-            Some(RealtimeEvent::Live(_)) if !live => {
-                live = true;
-                permit = None;
-                let _ = milestones.send(Milestone::Live).await;
+        let Some(event) = event else { break };
+        if connecting.saw(&event, &milestones).await {
+            continue;
+        }
+        if let RealtimeEvent::Event(pb::Event { kind: Some(Kind::MessageCreated(created)), .. }) =
+            event
+            && created.message.as_ref().is_some_and(|m| m.data == TEXT)
+        {
+            if let Some(sent_at) = *sent.borrow() {
+                latency.lock().expect("latency lock poisoned").record(sent_at.elapsed());
             }
-            Some(RealtimeEvent::Event(pb::Event {
-                kind: Some(Kind::MessageCreated(created)),
-                ..
-            })) if created.message.as_ref().is_some_and(|m| m.data == TEXT) => {
-                if let Some(sent_at) = *sent.borrow() {
-                    latency.lock().expect("latency lock poisoned").record(sent_at.elapsed());
-                }
-                let _ = milestones.send(Milestone::Received).await;
-            }
-            Some(RealtimeEvent::Disconnected { code, message }) if !live => {
-                let _ = milestones.send(Milestone::Failed(format!("{code:?} {message}"))).await;
-            }
-            Some(_) => {}
-            None => break,
+            let _ = milestones.send(Milestone::Received).await;
         }
     }
-    drop(permit);
 }
 
 /// The run's figures, as its report.

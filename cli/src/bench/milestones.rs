@@ -2,7 +2,8 @@
 //! a failure to connect), and waiting, with a spinner, until enough have.
 
 use indicatif::{ProgressBar, ProgressStyle};
-use tokio::sync::mpsc;
+use switchboard_sdk::RealtimeEvent;
+use tokio::sync::{OwnedSemaphorePermit, mpsc};
 
 /// Why a client's task reports in.
 pub(crate) enum Milestone {
@@ -43,4 +44,43 @@ pub(crate) async fn wait_for(
     }
     progress.finish_and_clear();
     Ok(())
+}
+
+/// A simulated client's first connection: it holds a permit of the scenario's gate (so that
+/// only so many connect at once) until its stream goes live.
+pub(crate) struct Connecting {
+    permit: Option<OwnedSemaphorePermit>,
+    live: bool,
+}
+
+impl Connecting {
+    pub(crate) fn new(permit: OwnedSemaphorePermit) -> Self {
+        Connecting { permit: Some(permit), live: false }
+    }
+
+    pub(crate) fn is_live(&self) -> bool {
+        self.live
+    }
+
+    /// Reports the stream going live the first time (letting the permit go), or failing
+    /// before it did; true if `event` was one of those.
+    pub(crate) async fn saw(
+        &mut self,
+        event: &RealtimeEvent,
+        to: &mpsc::Sender<Milestone>,
+    ) -> bool {
+        match event {
+            RealtimeEvent::Live(_) if !self.live => {
+                self.live = true;
+                self.permit = None;
+                let _ = to.send(Milestone::Live).await;
+                true
+            }
+            RealtimeEvent::Disconnected { code, message } if !self.live => {
+                let _ = to.send(Milestone::Failed(format!("{code:?} {message}"))).await;
+                true
+            }
+            _ => false,
+        }
+    }
 }

@@ -16,7 +16,7 @@ use switchboard_sdk::{Realtime, RealtimeEvent, RealtimeOptions};
 use tokio::sync::{Semaphore, mpsc};
 use tokio_util::sync::CancellationToken as Stop;
 
-use super::milestones::{Counts, Milestone, wait_for};
+use super::milestones::{Connecting, Counts, Milestone, wait_for};
 use super::report::{Report, per_sec};
 use super::target::Target;
 
@@ -123,10 +123,10 @@ async fn follow(
     gate: Arc<Semaphore>,
     milestones: mpsc::Sender<Milestone>,
 ) {
-    let mut permit = Some(gate.acquire_owned().await.expect("semaphore"));
+    let mut connecting = Connecting::new(gate.acquire_owned().await.expect("semaphore"));
     let mut offline: HashSet<String> = options.watch_presence.iter().cloned().collect();
     let mut stream = Realtime::connect(options);
-    let (mut live, mut all_seen) = (false, offline.is_empty());
+    let mut all_seen = offline.is_empty();
     if all_seen {
         let _ = milestones.send(Milestone::Received).await;
     }
@@ -135,16 +135,14 @@ async fn follow(
             () = stop.cancelled() => break,
             event = stream.next() => event,
         };
+        let Some(event) = event else { break };
+        if connecting.saw(&event, &milestones).await {
+            continue;
+        }
         match event {
-            Some(RealtimeEvent::Live(_)) if !live => {
-                live = true;
-                permit = None;
-                let _ = milestones.send(Milestone::Live).await;
-            }
-            Some(RealtimeEvent::Event(pb::Event {
-                kind: Some(Kind::PresenceChanged(changed)),
-                ..
-            })) => {
+            RealtimeEvent::Event(pb::Event {
+                kind: Some(Kind::PresenceChanged(changed)), ..
+            }) => {
                 let count = if all_seen { &tally.after_all_seen } else { &tally.before_all_seen };
                 count.fetch_add(1, Ordering::Relaxed);
                 tally.states.fetch_add(changed.users.len() as u64, Ordering::Relaxed);
@@ -159,17 +157,12 @@ async fn follow(
                     let _ = milestones.send(Milestone::Received).await;
                 }
             }
-            Some(RealtimeEvent::Disconnected { code, message }) if !live => {
-                let _ = milestones.send(Milestone::Failed(format!("{code:?} {message}"))).await;
-            }
-            Some(RealtimeEvent::Disconnected { .. }) => {
+            RealtimeEvent::Disconnected { .. } if connecting.is_live() => {
                 tally.cut.fetch_add(1, Ordering::Relaxed);
             }
-            Some(_) => {}
-            None => break,
+            _ => {}
         }
     }
-    drop(permit);
 }
 
 /// The run's figures, as its report.
