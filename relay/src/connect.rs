@@ -245,7 +245,8 @@ async fn start(
         for conversation_id in &conversation_ids {
             session.follow_conversation(*conversation_id);
         }
-        for (topic, position) in state.subscribers.subscribe_all(session, topics).await? {
+        let subscribed = state.subscribers.subscribe_all(session, topics, follow_all).await?;
+        for (topic, position) in subscribed {
             if let Some(conversation_id) = topic.channel_id()
                 && !resume.contains_key(&conversation_id)
             {

@@ -23,11 +23,7 @@ impl RelayState {
         let topics: Vec<pb::Topic> =
             self.subscribers.topics().iter().map(Topic::to_proto).collect();
         if !topics.is_empty() {
-            first.push(Kind::Subscribe(pb::Topics {
-                topics,
-                request_id: 0,
-                positions: Vec::new(),
-            }));
+            first.push(Kind::Subscribe(pb::Topics { topics, ..Default::default() }));
         }
         for (org, user, follows_all) in self.presence.online_users() {
             let report = pb::PresenceReport { org, user_id: user, online: true, follows_all };
@@ -74,7 +70,8 @@ impl RelayState {
 async fn restore(state: Arc<RelayState>) {
     let topics = state.subscribers.topics();
     if !topics.is_empty()
-        && let Err(status) = state.upstream.subscribe(&topics).await
+        // Joins passed on: any made while the link was down were lost with their events.
+        && let Err(status) = state.upstream.subscribe(&topics, true).await
     {
         tracing::warn!(%status, "re-subscribing failed; the next reconnect retries");
         return;

@@ -63,7 +63,7 @@ impl ChannelSubscribers {
         session: &Arc<Session>,
         topic: Topic,
     ) -> Result<u64, Status> {
-        let started = self.subscribe_all(session, vec![topic]).await?;
+        let started = self.subscribe_all(session, vec![topic], true).await?;
         Ok(started.first().map_or(0, |(_, position)| *position))
     }
 
@@ -74,6 +74,7 @@ impl ChannelSubscribers {
         &self,
         session: &Arc<Session>,
         topics: Vec<Topic>,
+        follows_membership: bool,
     ) -> Result<Vec<(Topic, u64)>, Status> {
         let mut started = Vec::new();
         let mut mine = Vec::new();
@@ -106,7 +107,7 @@ impl ChannelSubscribers {
             }
         }
         if !mine.is_empty() {
-            let result = self.upstream.subscribe(&mine).await;
+            let result = self.upstream.subscribe(&mine, follows_membership).await;
             let mut registry = self.registry.lock().expect("registry lock poisoned");
             for (at, topic) in mine.iter().enumerate() {
                 let position = match &result {

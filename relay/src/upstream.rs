@@ -114,14 +114,22 @@ impl Upstream {
 
     /// Subscribes at the controller; returns once its events flow, with each topic's
     /// position there (see `Topics.positions`).
-    pub(crate) async fn subscribe(&self, topics: &[Topic]) -> Result<Vec<u64>, Status> {
+    /// `follows_membership`: whether the sessions these topics are for follow membership
+    /// (the controller then passes on a new user topic's conversations as joins).
+    pub(crate) async fn subscribe(
+        &self,
+        topics: &[Topic],
+        follows_membership: bool,
+    ) -> Result<Vec<u64>, Status> {
         let unavailable = || status::unavailable("the relay has no controller connection");
         let sender = self.sender().ok_or_else(unavailable)?;
         let request_id = self.next_request.fetch_add(1, Ordering::Relaxed);
         let (acked, ack) = oneshot::channel();
         self.pending.lock().expect("pending lock poisoned").insert(request_id, acked);
         let topics = topics.iter().map(Topic::to_proto).collect();
-        let frame = Kind::Subscribe(pb::Topics { topics, request_id, positions: Vec::new() });
+        let without_joins = !follows_membership;
+        let frame =
+            Kind::Subscribe(pb::Topics { topics, request_id, without_joins, ..Default::default() });
         if sender.send(pb::RelayFrame { kind: Some(frame) }).await.is_err() {
             self.pending.lock().expect("pending lock poisoned").remove(&request_id);
             return Err(unavailable());
@@ -138,7 +146,7 @@ impl Upstream {
     /// Best effort: a lost unsubscribe only costs traffic until the next reconnect.
     pub(crate) fn unsubscribe(&self, topics: &[Topic]) {
         let topics = topics.iter().map(Topic::to_proto).collect();
-        let topics = pb::Topics { topics, request_id: 0, positions: Vec::new() };
+        let topics = pb::Topics { topics, ..Default::default() };
         self.send_best_effort(Kind::Unsubscribe(topics));
     }
 

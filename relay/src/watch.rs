@@ -101,7 +101,7 @@ pub(crate) async fn watch_online_counts(
     }
     let topics: Vec<Topic> =
         added.iter().map(|id| Topic::online_count(&session.org, *id)).collect();
-    state.subscribers.subscribe_all(session, topics.clone()).await?;
+    state.subscribers.subscribe_all(session, topics.clone(), true).await?;
     for topic in &topics {
         if let Some((event, encoded)) = state.subscribers.kept(topic) {
             session.deliver(&event, &encoded);

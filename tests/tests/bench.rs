@@ -142,6 +142,11 @@ async fn storm_restarts_the_relay_and_every_client_resumes_with_each_message_onc
     // The controller's own count of the reads the resumes cost (the scenario reports it).
     assert!(report["storm_store_reads"].as_u64().unwrap() > 0, "{report}");
     assert!(report["store_reads_per_conversation"].as_f64().unwrap() > 0.0, "{report}");
+    // Streams that follow named conversations ignore joins: the controller lists no user's
+    // conversations to pass them on.
+    let by_operation = &report["storm_store_reads_by_operation"];
+    assert!(by_operation["get_member"].as_u64().unwrap() > 0, "{report}");
+    assert!(by_operation.get("list_user_conversations").is_none(), "{report}");
 }
 
 #[tokio::test]

@@ -82,7 +82,10 @@ async fn handle(chat: &ChatService, hub: &FanoutHub, relay: RelayId, frame: pb::
     match frame.kind {
         Some(Kind::Subscribe(request)) => {
             let topics = request.topics.iter().filter_map(Topic::from_proto).collect();
-            if let Err(error) = hub.subscribe(relay, topics, request.request_id).await {
+            let pass_on_joins = !request.without_joins;
+            if let Err(error) =
+                hub.subscribe(relay, topics, request.request_id, pass_on_joins).await
+            {
                 tracing::warn!(relay, %error, "subscribe failed; dropping the relay to resync");
                 hub.detach(relay).await;
             }

@@ -104,11 +104,14 @@ impl FanoutHub {
 
     /// Adds topics for a relay and, once the bus delivers them, acknowledges with
     /// `subscribed` on the relay's stream, naming where each conversation's events start.
+    /// With `pass_on_joins`, each user topic new here is followed by the user's
+    /// conversations as joins (see below).
     pub async fn subscribe(
         &self,
         relay: RelayId,
         topics: Vec<Topic>,
         request_id: u64,
+        pass_on_joins: bool,
     ) -> Result<(), SubscribeError> {
         let _changing = self.changing.lock().await;
         let new: Vec<Topic> = {
@@ -158,6 +161,7 @@ impl FanoutHub {
             topics: topics.iter().map(Topic::to_proto).collect(),
             request_id,
             positions: topics.iter().map(|topic| self.sequencer.position(topic)).collect(),
+            without_joins: false,
         }));
         if let Some(link) = state.relays.get(&relay)
             && link.sender.try_send(ack).is_err()
@@ -168,7 +172,8 @@ impl FanoutHub {
         // A join committed before a user's topic was registered here published its event
         // to nobody (NATS may also have delivered it late, after an outage): the user's
         // conversations follow the acknowledgement, and relays follow those they lack.
-        for topic in new.iter().filter(|topic| matches!(topic, Topic::User { .. })) {
+        let users = new.iter().filter(|topic| matches!(topic, Topic::User { .. }));
+        for topic in users.filter(|_| pass_on_joins) {
             self.pass_on_joins(topic).await;
         }
         Ok(())
