@@ -2,7 +2,8 @@
 //! announce on the board, and the status each user sets (availability, a text) with when
 //! they were last seen, from the store. Changes go out once per tick on the org's presence
 //! topic, to the streams that watch those users: each costs one status read (and, going
-//! offline, one write), whatever the user's conversations.
+//! offline, one write) when the tick publishes it, never while a relay's report waits,
+//! whatever the user's conversations.
 
 use std::sync::Arc;
 
@@ -14,7 +15,9 @@ use crate::convert;
 use crate::error::{ChatError, ChatResult};
 use crate::ids::IdGenerator;
 use crate::model::{Availability, UserStatus};
-use crate::realtime::{Events, OnlineCounts, PendingPresence, PresenceTracker, RelayId};
+use crate::realtime::{
+    Events, OnlineCounts, PendingPresence, PresenceChange, PresenceTracker, RelayId,
+};
 use crate::store::{MemberStore, StatusStore};
 use crate::validate::{self, Violations};
 
@@ -81,9 +84,9 @@ impl Presence {
         let (org, user) = (&caller.org, &caller.user);
         self.store.set_status(org, user, availability, text).await?;
         let status = self.store.get_status(org, user).await?.unwrap_or_default();
-        let presence = convert::user_presence(user, self.is_online(org, user).await, &status);
-        self.pending.record(org, presence.clone());
-        Ok(presence)
+        let online = self.is_online(org, user).await;
+        self.pending.record(org, user, PresenceChange { online, went_offline_ms: None });
+        Ok(convert::user_presence(user, online, &status))
     }
 
     /// How many of a conversation's members are online now, and how many there are: one
@@ -134,7 +137,7 @@ impl Presence {
         match self.board.refresh(&self.tracker.online_users()).await {
             Ok(expired) => {
                 for OrgUser { org, user } in expired {
-                    self.publish_presence(&org, &user, false).await;
+                    self.publish_presence(&org, &user, false);
                 }
             }
             Err(error) => tracing::warn!(%error, "presence heartbeat failed"),
@@ -143,7 +146,7 @@ impl Presence {
 
     async fn arrived(&self, org: &str, user: &str) {
         match self.board.arrive(org, user).await {
-            Ok(true) => self.publish_presence(org, user, true).await,
+            Ok(true) => self.publish_presence(org, user, true),
             Ok(false) => {} // already online via another controller
             Err(error) => tracing::warn!(%error, "presence board unavailable"),
         }
@@ -151,21 +154,42 @@ impl Presence {
 
     async fn departed(&self, org: &str, user: &str) {
         match self.board.depart(org, user).await {
-            Ok(true) => self.publish_presence(org, user, false).await,
+            Ok(true) => self.publish_presence(org, user, false),
             Ok(false) => {} // still online via another controller
             Err(error) => tracing::warn!(%error, "presence board unavailable"),
         }
     }
 
     /// A user came online or went offline (everywhere): their presence goes out with the
-    /// next tick, with their status; going offline, it records when.
-    async fn publish_presence(&self, org: &str, user: &str, online: bool) {
+    /// next tick.
+    fn publish_presence(&self, org: &str, user: &str, online: bool) {
         self.counts.presence_changed(org, tokio::time::Instant::now());
-        if !online {
-            let now = self.ids.now_ms();
-            if let Err(error) = self.store.set_last_seen(org, user, now).await {
-                tracing::warn!(%error, "last seen not recorded");
+        let went_offline_ms = (!online).then(|| self.ids.now_ms());
+        self.pending.record(org, user, PresenceChange { online, went_offline_ms });
+    }
+
+    /// Publishes the changes since the last tick, one event per org, each user's presence
+    /// whole (their status read now; going offline, when is recorded first).
+    pub async fn publish_pending(&self) {
+        for (org, changes) in self.pending.take() {
+            let mut users = Vec::with_capacity(changes.len());
+            for (user, change) in changes {
+                users.push(self.presence_after(&org, &user, change).await);
             }
+            self.events.presence_changed(&org, pb::PresenceChanged { users }).await;
+        }
+    }
+
+    async fn presence_after(
+        &self,
+        org: &str,
+        user: &str,
+        change: PresenceChange,
+    ) -> pb::UserPresence {
+        if let Some(at_ms) = change.went_offline_ms
+            && let Err(error) = self.store.set_last_seen(org, user, at_ms).await
+        {
+            tracing::warn!(%error, "last seen not recorded");
         }
         let status = match self.store.get_status(org, user).await {
             Ok(status) => status.unwrap_or_default(),
@@ -174,14 +198,7 @@ impl Presence {
                 UserStatus::default()
             }
         };
-        self.pending.record(org, convert::user_presence(user, online, &status));
-    }
-
-    /// Publishes the changes since the last tick, one event per org.
-    pub async fn publish_pending(&self) {
-        for (org, changes) in self.pending.take() {
-            self.events.presence_changed(&org, changes).await;
-        }
+        convert::user_presence(user, change.online, &status)
     }
 
     /// Whether a device of the user receives this conversation's messages live now: a

@@ -14,6 +14,6 @@ pub use events::Events;
 pub use hub::{FanoutHub, RelayId, SubscribeError};
 pub use online_counts::OnlineCounts;
 pub use presence::PresenceTracker;
-pub use presence_changes::{PRESENCE_TICK, PendingPresence};
+pub use presence_changes::{Change as PresenceChange, PRESENCE_TICK, PendingPresence};
 pub use switchboard_proto::topic::Topic;
 pub use typing::{TypingKey, TypingTracker};
