@@ -303,22 +303,12 @@ impl Session {
 
     /// Makes `users` the watched ones; returns those added and those removed.
     pub(crate) fn set_watched(&self, users: Vec<String>) -> (Vec<String>, Vec<String>) {
-        let mut state = self.state();
-        let users: HashSet<String> = users.into_iter().collect();
-        let added = users.difference(&state.watched).cloned().collect();
-        let removed = state.watched.difference(&users).cloned().collect();
-        state.watched = users;
-        (added, removed)
+        replace(&mut self.state().watched, users)
     }
 
     /// Makes `conversations` the counted ones; returns those added and those removed.
     pub(crate) fn set_counted(&self, conversations: Vec<u64>) -> (Vec<u64>, Vec<u64>) {
-        let mut state = self.state();
-        let conversations: HashSet<u64> = conversations.into_iter().collect();
-        let added = conversations.difference(&state.counted).copied().collect();
-        let removed = state.counted.difference(&conversations).copied().collect();
-        state.counted = conversations;
-        (added, removed)
+        replace(&mut self.state().counted, conversations)
     }
 
     pub(crate) fn counted(&self) -> Vec<u64> {
@@ -336,6 +326,15 @@ impl Session {
     pub(crate) fn follows_all(&self) -> bool {
         self.follow_all.load(Ordering::Relaxed)
     }
+}
+
+/// Makes `set` hold exactly `new`; returns what that added and what it removed.
+fn replace<T: Clone + Eq + std::hash::Hash>(set: &mut HashSet<T>, new: Vec<T>) -> (Vec<T>, Vec<T>) {
+    let new: HashSet<T> = new.into_iter().collect();
+    let added = new.difference(set).cloned().collect();
+    let removed = set.difference(&new).cloned().collect();
+    *set = new;
+    (added, removed)
 }
 
 #[cfg(test)]

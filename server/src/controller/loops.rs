@@ -78,7 +78,8 @@ pub(super) async fn count_online(chat: Arc<ChatService>, hub: Arc<FanoutHub>) {
     loop {
         every.tick().await;
         let now = tokio::time::Instant::now();
-        for topic in counts.due(hub.topics().await, now) {
+        let wanted = hub.topics_where(|topic| matches!(topic, Topic::OnlineCount { .. })).await;
+        for topic in counts.due(wanted, now) {
             let Topic::OnlineCount { org, id } = &topic else { continue };
             let count = match chat.presence.count_online(org, *id).await {
                 Ok(count) => count,

@@ -2,6 +2,7 @@
 //! few places it talks to its database: the embedded engine's reads and its batched,
 //! durable writes; ScyllaDB's statements and batches (one observation per round trip).
 
+use std::borrow::Cow;
 use std::time::Instant;
 
 use prometheus_client::encoding::EncodeLabelSet;
@@ -14,7 +15,7 @@ use tracing::Instrument as _;
 /// (or `sbctl bench storm`) sees which reads a load costs, not only how many.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct OperationLabel {
-    operation: String,
+    operation: Cow<'static, str>,
 }
 
 type ByOperation = Family<OperationLabel, Histogram, fn() -> Histogram>;
@@ -39,8 +40,10 @@ impl Default for StoreMeter {
     }
 }
 
-fn observe(histograms: &ByOperation, operation: &str, start: Instant) {
-    let label = OperationLabel { operation: operation.to_string() };
+/// `operation` is borrowed where it can be (the embedded engine's names are literals), so a
+/// read costs no allocation to be counted.
+fn observe(histograms: &ByOperation, operation: Cow<'static, str>, start: Instant) {
+    let label = OperationLabel { operation };
     histograms.get_or_create(&label).observe(start.elapsed().as_secs_f64());
 }
 
@@ -48,9 +51,13 @@ fn span(operation: &str) -> tracing::Span {
     tracing::info_span!(target: switchboard_telemetry::SPANS, "store", otel.name = operation, otel.kind = "client")
 }
 
-async fn timed<T>(histograms: &ByOperation, operation: &str, call: impl Future<Output = T>) -> T {
+async fn timed<T>(
+    histograms: &ByOperation,
+    operation: Cow<'static, str>,
+    call: impl Future<Output = T>,
+) -> T {
     let start = Instant::now();
-    let result = call.instrument(span(operation)).await;
+    let result = call.instrument(span(&operation)).await;
     observe(histograms, operation, start);
     result
 }
@@ -64,19 +71,27 @@ impl StoreMeter {
         r.register("store_write_seconds", "Store writes (durable)", self.writes.clone());
     }
 
-    pub async fn read<T>(&self, operation: &str, call: impl Future<Output = T>) -> T {
-        timed(&self.reads, operation, call).await
+    pub async fn read<T>(
+        &self,
+        operation: impl Into<Cow<'static, str>>,
+        call: impl Future<Output = T>,
+    ) -> T {
+        timed(&self.reads, operation.into(), call).await
     }
 
-    pub async fn write<T>(&self, operation: &str, call: impl Future<Output = T>) -> T {
-        timed(&self.writes, operation, call).await
+    pub async fn write<T>(
+        &self,
+        operation: impl Into<Cow<'static, str>>,
+        call: impl Future<Output = T>,
+    ) -> T {
+        timed(&self.writes, operation.into(), call).await
     }
 
     /// A read that does not wait (the embedded engine reads its memtables and cache).
-    pub fn read_now<T>(&self, operation: &str, read: impl FnOnce() -> T) -> T {
+    pub fn read_now<T>(&self, operation: &'static str, read: impl FnOnce() -> T) -> T {
         let start = Instant::now();
         let result = span(operation).in_scope(read);
-        observe(&self.reads, operation, start);
+        observe(&self.reads, Cow::Borrowed(operation), start);
         result
     }
 }

@@ -303,9 +303,10 @@ impl FanoutHub {
         }
     }
 
-    /// Topics this controller's relays want right now (on the bus, but online counts).
-    pub async fn topics(&self) -> Vec<Topic> {
-        self.state.read().await.topics.keys().cloned().collect()
+    /// The topics this controller's relays want right now that `keep` picks (copying only
+    /// those: there may be many thousands).
+    pub async fn topics_where(&self, keep: impl Fn(&Topic) -> bool) -> Vec<Topic> {
+        self.state.read().await.topics.keys().filter(|topic| keep(topic)).cloned().collect()
     }
 
     /// Hands an event of this controller's own making (an online count) to the relays

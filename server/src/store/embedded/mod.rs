@@ -107,7 +107,7 @@ impl EmbeddedStore {
     /// Reads tables (every read of the engine goes through here, timed as `operation`).
     fn read<R>(
         &self,
-        operation: &str,
+        operation: &'static str,
         read: impl FnOnce(&Tables) -> StoreResult<R>,
     ) -> StoreResult<R> {
         self.meter.read_now(operation, || read(&self.tables))
@@ -119,7 +119,7 @@ impl EmbeddedStore {
     /// another writer whose fsync is still running.
     async fn write<R>(
         &self,
-        operation: &str,
+        operation: &'static str,
         build: impl FnOnce(&Tables, &mut OwnedWriteBatch) -> StoreResult<R>,
     ) -> StoreResult<R> {
         self.meter.write(operation, self.commit(build)).await

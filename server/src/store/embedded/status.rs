@@ -10,7 +10,7 @@ impl EmbeddedStore {
     /// Reads the user's status, changes it, and writes it back, in one batch.
     async fn change_status(
         &self,
-        operation: &str,
+        operation: &'static str,
         org: &str,
         user: &str,
         change: impl FnOnce(&mut UserStatus),

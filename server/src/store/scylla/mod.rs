@@ -103,8 +103,8 @@ impl ScyllaStore {
         let prepared = self.prepared(statement);
         let call = self.session.execute_unpaged(&prepared.statement, values);
         let result = match prepared.reads {
-            true => self.meter.read(&prepared.operation, call).await,
-            false => self.meter.write(&prepared.operation, call).await,
+            true => self.meter.read(prepared.operation.clone(), call).await,
+            false => self.meter.write(prepared.operation.clone(), call).await,
         };
         result.map_err(failed)
     }
@@ -123,7 +123,7 @@ impl ScyllaStore {
         }
         let operation = format!("BATCH {}", statements.first().map_or("", |s| s.table()));
         let call = self.session.batch(&batch, values);
-        self.meter.write(&operation, call).await.map_err(failed)?;
+        self.meter.write(operation, call).await.map_err(failed)?;
         Ok(())
     }
 
