@@ -31,7 +31,12 @@ pub(crate) async fn all_conversations(
     let mut conversation_ids = Vec::new();
     let mut after = 0;
     loop {
-        let request = pb::ListConversationsRequest { after, limit: 200, without_unread: true };
+        let request = pb::ListConversationsRequest {
+            after,
+            limit: 200,
+            ids_only: true,
+            ..Default::default()
+        };
         let page = client.list_conversations(with_token(request, &session.token())).await?;
         let page = page.into_inner();
         conversation_ids.extend(page.conversations.iter().map(|c| c.id));

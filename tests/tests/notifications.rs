@@ -126,6 +126,12 @@ async fn mentions_of_users_not_following_live_become_notifications() {
     let listed = bob.raw().list_conversations(request).await.unwrap().into_inner().conversations;
     let team = listed.iter().find(|c| c.id == id).expect("bob's team");
     assert_eq!((team.unread_count, team.mention_count, team.muted), (0, 0, true));
+    // Only the ids: the same conversations, paged the same way.
+    let ids_only =
+        proto::ListConversationsRequest { ids_only: true, limit: 1, ..Default::default() };
+    let page = bob.raw().list_conversations(ids_only).await.unwrap().into_inner();
+    let first = proto::Conversation { id: listed[0].id, ..Default::default() };
+    assert_eq!((page.conversations, page.next_after), (vec![first], listed[0].id));
     expect_code(bob.set_mute(dm + 1_000, true).await, Code::NotFound);
 
     // sbctl, as bob reads them.

@@ -154,7 +154,7 @@ impl Client {
         after: u64,
         limit: u32,
     ) -> Result<pb::ListConversationsResponse> {
-        let request = pb::ListConversationsRequest { after, limit, without_unread: false };
+        let request = pb::ListConversationsRequest { after, limit, ..Default::default() };
         Ok(self.chat.clone().list_conversations(request).await?.into_inner())
     }
 

@@ -115,10 +115,7 @@ impl Conversations {
         limit: u32,
         with_unread: bool,
     ) -> ChatResult<(Vec<(ConversationView, Unread)>, ConversationId)> {
-        let limit = validate::page_limit(limit, CONVERSATIONS_PAGE.0, CONVERSATIONS_PAGE.1)
-            .map_err(|why| ChatError::invalid("limit", why))?;
-        let ids =
-            self.store.list_user_conversations(&caller.org, &caller.user, after, limit).await?;
+        let (ids, next) = self.list_ids(caller, after, limit).await?;
         let mut views = Vec::with_capacity(ids.len());
         let mut members = Vec::with_capacity(ids.len());
         for id in &ids {
@@ -133,8 +130,23 @@ impl Conversations {
             true => self.notifications.unread_of(caller, &members).await?,
             false => members.iter().map(|(_, member)| Unread::muted(member.as_ref())).collect(),
         };
-        let next = if ids.len() == limit { ids.last().copied().unwrap_or(0) } else { 0 };
         Ok((views.into_iter().zip(unread).collect(), next))
+    }
+
+    /// The ids of the caller's conversations in their org, ascending, after `after`, and
+    /// the next page's `after` (0 after the last page).
+    pub async fn list_ids(
+        &self,
+        caller: &Caller,
+        after: ConversationId,
+        limit: u32,
+    ) -> ChatResult<(Vec<ConversationId>, ConversationId)> {
+        let limit = validate::page_limit(limit, CONVERSATIONS_PAGE.0, CONVERSATIONS_PAGE.1)
+            .map_err(|why| ChatError::invalid("limit", why))?;
+        let ids =
+            self.store.list_user_conversations(&caller.org, &caller.user, after, limit).await?;
+        let next = if ids.len() == limit { ids.last().copied().unwrap_or(0) } else { 0 };
+        Ok((ids, next))
     }
 
     /// UpdateTeam: admins and the owner change metadata of a live team or channel.

@@ -66,6 +66,13 @@ impl Chat for ChatApi {
     ) -> Reply<pb::ListConversationsResponse> {
         let (caller, _admitted) = self.caller(&request, Scope::Read)?;
         let r = request.into_inner();
+        if r.ids_only {
+            let (ids, next_after) =
+                self.chat.conversations.list_ids(&caller, r.after, r.limit).await?;
+            let conversations =
+                ids.into_iter().map(|id| pb::Conversation { id, ..Default::default() }).collect();
+            return reply(pb::ListConversationsResponse { conversations, next_after });
+        }
         let with_unread = !r.without_unread;
         let (views, next_after) =
             self.chat.conversations.list(&caller, r.after, r.limit, with_unread).await?;
