@@ -264,7 +264,7 @@ async fn start(
             session.send(error_frame("", status)).await;
         }
         for (conversation_id, after) in &resume {
-            replay::replay(state.upstream.channel(), session, *conversation_id, *after).await?;
+            replay::replay(state.replay_links(), session, *conversation_id, *after).await?;
         }
         Ok::<(), Status>(())
     }

@@ -36,7 +36,8 @@ impl RelayState {
                 // The topic's position moves only with changes everyone may see: it is
                 // where new sessions start, and must not name a private message.
                 let public = is_public_change(&event);
-                self.subscribers.for_each_change(topic, event.seq, public, |session| {
+                let change = (event.clone(), encoded.clone());
+                self.subscribers.for_each_change(topic, change, public, |session| {
                     // A removal the session is already past (a gap fill handing on what it
                     // replayed) is old news: the user may have been added back since.
                     let leaves = left == Some(session.user.as_str())
@@ -126,7 +127,7 @@ impl RelayState {
                 .subscribe(&session, Topic::channel(&session.org, conversation_id))
                 .await?;
             session.send(server_frame::Kind::Event((*joined).clone())).await;
-            replay::replay(self.upstream.channel(), &session, conversation_id, after).await
+            replay::replay(self.replay_links(), &session, conversation_id, after).await
         }
         .await;
         if result.is_err() {

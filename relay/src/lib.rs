@@ -12,6 +12,7 @@ mod forward;
 mod frames;
 mod link;
 mod presence;
+mod recent;
 mod replay;
 mod report;
 mod session;

@@ -44,7 +44,12 @@ impl RelayState {
                     self.stats.upstream_connected.set(0);
                     // Nothing arrives while the link is down: hold every session's live
                     // events from then until it has been resynced.
+                    self.subscribers.forget_recent();
                     self.hold_all();
+                }
+                LinkEvent::Subscribed(ack) => {
+                    self.subscribers.started(&ack);
+                    self.upstream.acknowledged(ack.request_id, ack.positions);
                 }
                 LinkEvent::Event { topic, event, traceparent } => {
                     let span = tracing::info_span!(

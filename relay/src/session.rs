@@ -140,7 +140,10 @@ impl Session {
 
     /// Queues a frame, waiting for room (for acks and replays, which the client asked for).
     pub(crate) async fn send(&self, frame: server_frame::Kind) -> bool {
-        let frame = encode(frame);
+        self.send_encoded(encode(frame)).await
+    }
+
+    async fn send_encoded(&self, frame: Bytes) -> bool {
         tokio::select! {
             sent = self.queue.send(frame) => sent.is_ok(),
             () = self.ended.cancelled() => false,
@@ -222,6 +225,15 @@ impl Session {
             return true;
         }
         self.send(server_frame::Kind::Event(event)).await
+    }
+
+    /// Queues a change the relay kept (and its frame, encoded), waiting for room, unless it
+    /// is not for this client or was delivered already.
+    pub(crate) async fn send_replayed_encoded(&self, event: &pb::Event, encoded: &Bytes) -> bool {
+        if !self.wants(event) || !self.state().first_delivery(event) {
+            return true;
+        }
+        self.send_encoded(encoded.clone()).await
     }
 
     /// The stream is ending because its replay failed: the events held back behind it

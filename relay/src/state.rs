@@ -47,6 +47,11 @@ pub(crate) struct RelayState {
 }
 
 impl RelayState {
+    /// What a replay reads from: the changes kept here, and the controller.
+    pub(crate) fn replay_links(&self) -> (&ChannelSubscribers, &Upstream) {
+        (&self.subscribers, &self.upstream)
+    }
+
     /// A new session for the caller, unless they have the most streams allowed open.
     pub(crate) fn open_session(
         &self,
@@ -106,15 +111,15 @@ impl RelayState {
 
     /// Replays every held session from its positions and releases it. Call once the
     /// subscriptions are back in place.
-    pub(crate) fn resync_held(&self) {
+    pub(crate) fn resync_held(self: &Arc<Self>) {
         let Some(held) = self.pending_resync.lock().expect("resync lock poisoned").take() else {
             return;
         };
         self.stats.resyncs.inc();
         tracing::info!(sessions = held.len(), "resyncing sessions from the store");
         for session in held {
-            let chat = self.upstream.channel();
-            tokio::spawn(async move { replay::resync(chat, &session).await });
+            let state = self.clone();
+            tokio::spawn(async move { replay::resync(state.replay_links(), &session).await });
         }
     }
 }

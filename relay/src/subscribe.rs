@@ -189,7 +189,7 @@ async fn subscribe_one(
             }
         }
         if after > 0 {
-            replay::replay(state.upstream.channel(), session, conversation_id, after).await?;
+            replay::replay(state.replay_links(), session, conversation_id, after).await?;
         }
         Ok(())
     }

@@ -8,6 +8,9 @@
 //! acknowledgement names). A session that joins a topic starts there: every later change
 //! reaches it.
 //!
+//! Each conversation's topic also keeps its latest changes (`Recent`), for sessions
+//! resuming there: they are kept, and handed on, under the same lock.
+//!
 //! The registry lock is never held across an upstream round-trip: acknowledgements arrive
 //! on the same stream the dispatcher reads, so holding it would deadlock.
 
@@ -19,6 +22,7 @@ use switchboard_proto::v1 as pb;
 use tokio::sync::watch;
 use tonic::Status;
 
+use crate::recent::{Change, Recent};
 use crate::session::{Session, SessionId};
 use crate::stats::Stats;
 use crate::upstream::Upstream;
@@ -42,6 +46,26 @@ struct TopicEntry {
     upstreamed: watch::Sender<Upstreamed>,
     /// The newest public change of the conversation that reached this relay.
     position: u64,
+    /// The conversation's latest changes.
+    recent: Recent,
+    /// Held while the log is read to fill what `recent` lacks, so that sessions resuming
+    /// at once wait for one read instead of each making their own.
+    filling: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl TopicEntry {
+    /// A topic new to the relay, for its first session, not yet subscribed upstream.
+    fn new(session: &Arc<Session>) -> TopicEntry {
+        let (upstreamed, _) = watch::channel(Upstreamed::Pending);
+        TopicEntry {
+            sessions: HashMap::from([(session.id, session.clone())]),
+            kept: None,
+            upstreamed,
+            position: 0,
+            recent: Recent::default(),
+            filling: Arc::default(),
+        }
+    }
 }
 
 pub(crate) struct ChannelSubscribers {
@@ -95,10 +119,7 @@ impl ChannelSubscribers {
                         }
                     }
                     None => {
-                        let (upstreamed, _) = watch::channel(Upstreamed::Pending);
-                        let sessions = HashMap::from([(session.id, session.clone())]);
-                        let entry = TopicEntry { sessions, kept: None, upstreamed, position: 0 };
-                        registry.insert(topic.clone(), entry);
+                        registry.insert(topic.clone(), TopicEntry::new(session));
                         self.stats.local_subscriptions.inc();
                         self.stats.upstream_topics.inc();
                         mine.push(topic);
@@ -114,12 +135,13 @@ impl ChannelSubscribers {
                     Ok(positions) => positions.get(at).copied().unwrap_or(0),
                     Err(_) => 0,
                 };
+                // The topic's position was set when the acknowledgement arrived
+                // ([`Self::started`]).
                 if let Some(entry) = registry.get_mut(topic) {
                     let outcome = match result {
                         Ok(_) => Upstreamed::Ready(position),
                         Err(_) => Upstreamed::Failed,
                     };
-                    entry.position = position;
                     entry.upstreamed.send_replace(outcome);
                 }
                 if result.is_err()
@@ -168,21 +190,79 @@ impl ChannelSubscribers {
         }
     }
 
-    /// Like [`Self::for_each`], for a change of the conversation at `position`, which
-    /// everyone in it may see if `public`: the topic's position moves there.
+    /// Like [`Self::for_each`], for a change of the conversation, which everyone in it may
+    /// see if `public`: the topic keeps it, and its position moves there if public.
     pub(crate) fn for_each_change(
         &self,
         topic: &Topic,
-        position: u64,
+        change: Change,
         public: bool,
         each: impl FnMut(&Arc<Session>),
     ) {
         let mut registry = self.registry.lock().expect("registry lock poisoned");
         if let Some(entry) = registry.get_mut(topic) {
             if public {
-                entry.position = entry.position.max(position);
+                entry.position = entry.position.max(change.0.seq);
+            }
+            if change.0.seq > 0 {
+                entry.recent.push(change);
             }
             entry.sessions.values().for_each(each);
+        }
+    }
+
+    /// The controller acknowledged `ack`'s topics (in stream order: before any of their
+    /// events that followed): each conversation's position moves to where it started, and
+    /// its changes are kept from its head on.
+    pub(crate) fn started(&self, ack: &pb::Topics) {
+        let mut registry = self.registry.lock().expect("registry lock poisoned");
+        for (at, topic) in ack.topics.iter().enumerate() {
+            let Some(entry) = Topic::from_proto(topic).and_then(|topic| registry.get_mut(&topic))
+            else {
+                continue;
+            };
+            entry.position = entry.position.max(ack.positions.get(at).copied().unwrap_or(0));
+            entry.recent = match ack.heads.get(at) {
+                Some(head) if *head > 0 => Recent::since(*head),
+                _ => Recent::default(),
+            };
+        }
+    }
+
+    /// The link to the controller broke: what reached the relay may have gaps from now on,
+    /// so no conversation's latest changes serve a resume until it is acknowledged again.
+    pub(crate) fn forget_recent(&self) {
+        let mut registry = self.registry.lock().expect("registry lock poisoned");
+        registry.values_mut().for_each(|entry| entry.recent = Recent::default());
+    }
+
+    /// Every change of `topic` after `position` that reached this relay, if it has them all.
+    pub(crate) fn recent_after(&self, topic: &Topic, position: u64) -> Option<Vec<Change>> {
+        let registry = self.registry.lock().expect("registry lock poisoned");
+        registry.get(topic)?.recent.after(position)
+    }
+
+    /// Where `topic`'s kept changes start, and the lock to hold while filling before it.
+    pub(crate) fn recent_start(
+        &self,
+        topic: &Topic,
+    ) -> Option<(Option<u64>, Arc<tokio::sync::Mutex<()>>)> {
+        let registry = self.registry.lock().expect("registry lock poisoned");
+        let entry = registry.get(topic)?;
+        Some((entry.recent.starts_after(), entry.filling.clone()))
+    }
+
+    /// Adds a read of `topic`'s log from `after` to `until` before its kept changes.
+    pub(crate) fn fill_recent(
+        &self,
+        topic: &Topic,
+        after: u64,
+        until: u64,
+        events: Vec<pb::Event>,
+    ) {
+        let mut registry = self.registry.lock().expect("registry lock poisoned");
+        if let Some(entry) = registry.get_mut(topic) {
+            entry.recent.fill(after, until, events);
         }
     }
 

@@ -24,6 +24,9 @@ use switchboard_proto::topic::Topic;
 const UPSTREAM_QUEUE: usize = 4096;
 /// How long a subscribe waits for the controller's acknowledgement.
 const ACK_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a read of a conversation's log waits for the controller's answer (sessions
+/// waiting for it read on their own after that).
+const READ_TIMEOUT: Duration = Duration::from_secs(5);
 /// Calls in flight at once on the connection that carries client calls; more wait here
 /// for a place, so that a storm of reconnecting clients queues in the relay. Unbounded,
 /// thousands of requests waited unread at the controller, whose HTTP/2 layer (h2 0.4.20)
@@ -52,6 +55,8 @@ pub(crate) struct Upstream {
     link: Mutex<Option<mpsc::Sender<pb::RelayFrame>>>,
     /// Subscribes waiting for their acknowledgement, by request id.
     pending: Mutex<HashMap<u64, oneshot::Sender<Vec<u64>>>>,
+    /// Reads of conversations' logs waiting for their answer, by request id.
+    pending_reads: Mutex<HashMap<u64, oneshot::Sender<pb::ChangesRead>>>,
     next_request: AtomicU64,
 }
 
@@ -85,6 +90,7 @@ impl Upstream {
             credential,
             link: Mutex::new(None),
             pending: Mutex::new(HashMap::new()),
+            pending_reads: Mutex::new(HashMap::new()),
             next_request: AtomicU64::new(1),
         })
     }
@@ -139,6 +145,46 @@ impl Upstream {
             _ => {
                 self.pending.lock().expect("pending lock poisoned").remove(&request_id);
                 Err(status::unavailable("the controller did not confirm the subscription"))
+            }
+        }
+    }
+
+    /// Settles the subscribe that `request_id` acknowledges (see [`LinkEvent::Subscribed`]).
+    pub(crate) fn acknowledged(&self, request_id: u64, positions: Vec<u64>) {
+        let waiter = self.pending.lock().expect("pending lock poisoned").remove(&request_id);
+        if let Some(waiter) = waiter {
+            let _ = waiter.send(positions);
+        }
+    }
+
+    /// Reads the changes of a conversation's log after `after` up to `until`, every
+    /// reader's, on the Fanout stream (see `ReadChanges`).
+    pub(crate) async fn read_changes(
+        &self,
+        conversation_id: u64,
+        after: u64,
+        until: u64,
+    ) -> Result<pb::ChangesRead, Status> {
+        let unavailable = || status::unavailable("the relay has no controller connection");
+        let sender = self.sender().ok_or_else(unavailable)?;
+        let request_id = self.next_request.fetch_add(1, Ordering::Relaxed);
+        let (answer, answered) = oneshot::channel();
+        self.pending_reads.lock().expect("pending lock poisoned").insert(request_id, answer);
+        let read = pb::ReadChanges {
+            request_id,
+            channel_id: conversation_id,
+            after_seq: after,
+            until_seq: until,
+        };
+        if sender.send(pb::RelayFrame { kind: Some(Kind::ReadChanges(read)) }).await.is_err() {
+            self.pending_reads.lock().expect("pending lock poisoned").remove(&request_id);
+            return Err(unavailable());
+        }
+        match tokio::time::timeout(READ_TIMEOUT, answered).await {
+            Ok(Ok(read)) => Ok(read),
+            _ => {
+                self.pending_reads.lock().expect("pending lock poisoned").remove(&request_id);
+                Err(status::unavailable("the controller did not answer a read of the log"))
             }
         }
     }
@@ -202,8 +248,9 @@ impl Upstream {
                         }
                     }
                     *self.link.lock().expect("link lock poisoned") = None;
-                    // Waiting subscribes fail now rather than at their timeout.
+                    // Waiting subscribes and reads fail now rather than at their timeout.
                     self.pending.lock().expect("pending lock poisoned").clear();
+                    self.pending_reads.lock().expect("pending lock poisoned").clear();
                     let lost = LinkEvent::Lost;
                     if events.send(lost).await.is_err() {
                         return;
@@ -239,8 +286,8 @@ impl Upstream {
         Ok(response.into_inner())
     }
 
-    /// What a frame from the controller means for the relay; acknowledgements of this
-    /// link's own subscribes are settled here.
+    /// What a frame from the controller means for the relay; answers to this link's own
+    /// reads are settled here.
     fn take(&self, frame: pb::FanoutFrame) -> Option<LinkEvent> {
         use pb::fanout_frame::Kind as Frame;
         match frame.kind? {
@@ -253,11 +300,15 @@ impl Upstream {
                 Some(LinkEvent::Event { topic, event: Arc::new(event), traceparent })
             }
             Frame::ReportRequest(request) => Some(LinkEvent::ReportRequest(request)),
-            Frame::Subscribed(topics) => {
-                let waiter =
-                    self.pending.lock().expect("pending lock poisoned").remove(&topics.request_id);
+            Frame::Subscribed(topics) => Some(LinkEvent::Subscribed(topics)),
+            Frame::Changes(read) => {
+                let waiter = self
+                    .pending_reads
+                    .lock()
+                    .expect("pending lock poisoned")
+                    .remove(&read.request_id);
                 if let Some(waiter) = waiter {
-                    let _ = waiter.send(topics.positions);
+                    let _ = waiter.send(read);
                 }
                 None
             }
@@ -277,6 +328,9 @@ pub(crate) enum LinkEvent {
     Connected,
     /// The stream broke: nothing arrives until the next `Connected`.
     Lost,
+    /// The controller acknowledged a subscribe: its topics' events follow from here on.
+    /// Settled in order with the events, so that what a topic keeps starts where they do.
+    Subscribed(pb::Topics),
     /// An event published on `topic` (shared: every local subscriber gets the same one).
     Event { topic: Topic, event: Arc<pb::Event>, traceparent: String },
     /// The controller asks for this relay's figures and connections.

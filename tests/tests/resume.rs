@@ -360,3 +360,58 @@ async fn a_refreshed_token_keeps_the_stream_open() {
     let (_, before) = live::message(&mut bob, "still there?").await;
     assert!(!before.iter().any(|e| matches!(e, RealtimeEvent::Disconnected { .. })), "{before:?}");
 }
+
+/// Reads of conversations' logs the controller has made so far.
+async fn log_reads(server: &TestController) -> f64 {
+    let (_, metrics) = switchboard_tests::http::get(server.http_address, "/metrics").await;
+    let list_log = r#"switchboard_store_read_seconds_count{operation="list_log"}"#;
+    switchboard_tests::http::metric(&metrics, list_log)
+}
+
+#[tokio::test]
+async fn members_resuming_a_conversation_at_once_share_one_read_of_its_log() {
+    let server = TestController::start().await;
+    let one = TestRelay::start(&server).await;
+    let alice = server.client("alice", "acme").await;
+    let members: Vec<String> = (0..20).map(|i| format!("member{i}")).collect();
+    let request = proto::CreateTeamRequest {
+        name: "Storm".into(),
+        members: members.clone(),
+        ..Default::default()
+    };
+    let channel = alice.create_team(request).await.unwrap().id;
+    alice.send_text(channel, "before").await.unwrap();
+    let mut saved = Vec::new();
+    for member in &members {
+        let mut stream = one.realtime(server.token(member, "acme"));
+        live::live(&mut stream).await;
+        saved.push(stream.positions());
+    }
+    one.stop().await;
+
+    // While the relay is gone: one message for everyone, one for member0 alone.
+    let everyone = alice.send_text(channel, "while away").await.unwrap().id;
+    let private = proto::SendMessageRequest {
+        channel_id: channel,
+        to: "member0".into(),
+        data: "for member0".into(),
+        ..Default::default()
+    };
+    let for_member0 = alice.send(private).await.unwrap().message.unwrap().id;
+    let two = TestRelay::start(&server).await;
+    let reads_before = log_reads(&server).await;
+    let mut back = Vec::new();
+    for (member, positions) in members.iter().zip(saved) {
+        let mut options = RealtimeOptions::new(two.url(), server.token(member, "acme"));
+        options.positions = positions;
+        back.push(Realtime::connect(options));
+    }
+    for (at, stream) in back.iter_mut().enumerate() {
+        let (_, events) = live::next_live(stream).await;
+        let ids: Vec<u64> = events.iter().filter_map(live::created).map(|m| m.id).collect();
+        let want = if at == 0 { vec![everyone, for_member0] } else { vec![everyone] };
+        assert_eq!(ids, want, "member{at} gets what it missed (and may see) exactly once");
+    }
+    let reads = log_reads(&server).await - reads_before;
+    assert!(reads <= 2.0, "20 members resumed the conversation with {reads} reads of its log");
+}

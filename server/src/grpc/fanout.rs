@@ -78,7 +78,7 @@ impl StreamMethod for FanoutApi {
     }
 }
 
-async fn handle(chat: &ChatService, hub: &FanoutHub, relay: RelayId, frame: pb::RelayFrame) {
+async fn handle(chat: &ChatService, hub: &Arc<FanoutHub>, relay: RelayId, frame: pb::RelayFrame) {
     match frame.kind {
         Some(Kind::Subscribe(request)) => {
             let topics = request.topics.iter().filter_map(Topic::from_proto).collect();
@@ -101,6 +101,11 @@ async fn handle(chat: &ChatService, hub: &FanoutHub, relay: RelayId, frame: pb::
                 .await;
         }
         Some(Kind::Report(report)) => hub.report_arrived(report),
+        // Not waited for: the relay's later frames (its subscribes) go on meanwhile.
+        Some(Kind::ReadChanges(request)) => {
+            let hub = hub.clone();
+            tokio::spawn(async move { hub.read_for_relay(relay, request).await });
+        }
         None => {}
     }
 }

@@ -63,6 +63,12 @@ impl Sequencer {
         self.orders().get(topic).map_or(0, |order| order.public_head)
     }
 
+    /// The position after which every change of the topic is still to be handed on: 0
+    /// for topics not ordered.
+    pub(super) fn head(&self, topic: &Topic) -> u64 {
+        self.orders().get(topic).map_or(0, |order| order.head)
+    }
+
     /// What to hand on now that `delivery` arrived, in order: nothing if it came early or
     /// twice, else it and the held events it lets go. Events without a position pass.
     pub(super) fn admit(&self, delivery: Delivery) -> Vec<Delivery> {

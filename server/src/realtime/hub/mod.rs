@@ -18,6 +18,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument as _;
 
 mod refill;
+mod relay_reads;
 mod reports;
 
 use super::Topic;
@@ -162,6 +163,7 @@ impl FanoutHub {
             request_id,
             positions: topics.iter().map(|topic| self.sequencer.position(topic)).collect(),
             without_joins: false,
+            heads: topics.iter().map(|topic| self.sequencer.head(topic)).collect(),
         }));
         if let Some(link) = state.relays.get(&relay)
             && link.sender.try_send(ack).is_err()

@@ -17,7 +17,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file switchboard/v1/fanout.proto.
  */
 export const file_switchboard_v1_fanout: GenFile = /*@__PURE__*/
-  fileDesc("Chtzd2l0Y2hib2FyZC92MS9mYW5vdXQucHJvdG8SDnN3aXRjaGJvYXJkLnYxItoBCgVUb3BpYxIvCgdjaGFubmVsGAEgASgLMhwuc3dpdGNoYm9hcmQudjEuQ2hhbm5lbFRvcGljSAASKQoEdXNlchgCIAEoCzIZLnN3aXRjaGJvYXJkLnYxLlVzZXJUb3BpY0gAEjEKCHByZXNlbmNlGAMgASgLMh0uc3dpdGNoYm9hcmQudjEuUHJlc2VuY2VUb3BpY0gAEjgKDG9ubGluZV9jb3VudBgEIAEoCzIgLnN3aXRjaGJvYXJkLnYxLk9ubGluZUNvdW50VG9waWNIAEIICgZ0YXJnZXQiLwoMQ2hhbm5lbFRvcGljEgsKA29yZxgBIAEoCRISCgpjaGFubmVsX2lkGAIgASgEIikKCVVzZXJUb3BpYxILCgNvcmcYASABKAkSDwoHdXNlcl9pZBgCIAEoCSIcCg1QcmVzZW5jZVRvcGljEgsKA29yZxgBIAEoCSIzChBPbmxpbmVDb3VudFRvcGljEgsKA29yZxgBIAEoCRISCgpjaGFubmVsX2lkGAIgASgEItMBCgpSZWxheUZyYW1lEisKCXN1YnNjcmliZRgBIAEoCzIWLnN3aXRjaGJvYXJkLnYxLlRvcGljc0gAEi0KC3Vuc3Vic2NyaWJlGAIgASgLMhYuc3dpdGNoYm9hcmQudjEuVG9waWNzSAASMgoIcHJlc2VuY2UYAyABKAsyHi5zd2l0Y2hib2FyZC52MS5QcmVzZW5jZVJlcG9ydEgAEi0KBnJlcG9ydBgEIAEoCzIbLnN3aXRjaGJvYXJkLnYxLlJlbGF5UmVwb3J0SABCBgoEa2luZCJ9CgtSZWxheVJlcG9ydBISCgpyZXF1ZXN0X2lkGAEgASgEEikKBXN0YXRzGAIgASgLMhouc3dpdGNoYm9hcmQudjEuUmVsYXlTdGF0cxIvCgtjb25uZWN0aW9ucxgDIAMoCzIaLnN3aXRjaGJvYXJkLnYxLkNvbm5lY3Rpb24iTwoNUmVwb3J0UmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgEEioKBXF1ZXJ5GAIgASgLMhsuc3dpdGNoYm9hcmQudjEuUmVwb3J0UXVlcnkibQoGVG9waWNzEiUKBnRvcGljcxgBIAMoCzIVLnN3aXRjaGJvYXJkLnYxLlRvcGljEhIKCnJlcXVlc3RfaWQYAiABKAQSEQoJcG9zaXRpb25zGAMgAygEEhUKDXdpdGhvdXRfam9pbnMYBCABKAgiUwoOUHJlc2VuY2VSZXBvcnQSCwoDb3JnGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSDgoGb25saW5lGAMgASgIEhMKC2ZvbGxvd3NfYWxsGAQgASgIIq8BCgtGYW5vdXRGcmFtZRIrCgVldmVudBgBIAEoCzIaLnN3aXRjaGJvYXJkLnYxLlRvcGljRXZlbnRIABIsCgpzdWJzY3JpYmVkGAIgASgLMhYuc3dpdGNoYm9hcmQudjEuVG9waWNzSAASNwoOcmVwb3J0X3JlcXVlc3QYBCABKAsyHS5zd2l0Y2hib2FyZC52MS5SZXBvcnRSZXF1ZXN0SABCBgoEa2luZEoECAMQBCJtCgpUb3BpY0V2ZW50EiQKBXRvcGljGAEgASgLMhUuc3dpdGNoYm9hcmQudjEuVG9waWMSJAoFZXZlbnQYAiABKAsyFS5zd2l0Y2hib2FyZC52MS5FdmVudBITCgt0cmFjZXBhcmVudBgDIAEoCTJPCgZGYW5vdXQSRQoGU3RyZWFtEhouc3dpdGNoYm9hcmQudjEuUmVsYXlGcmFtZRobLnN3aXRjaGJvYXJkLnYxLkZhbm91dEZyYW1lKAEwAWIGcHJvdG8z", [file_switchboard_v1_admin, file_switchboard_v1_events]);
+  fileDesc("Chtzd2l0Y2hib2FyZC92MS9mYW5vdXQucHJvdG8SDnN3aXRjaGJvYXJkLnYxItoBCgVUb3BpYxIvCgdjaGFubmVsGAEgASgLMhwuc3dpdGNoYm9hcmQudjEuQ2hhbm5lbFRvcGljSAASKQoEdXNlchgCIAEoCzIZLnN3aXRjaGJvYXJkLnYxLlVzZXJUb3BpY0gAEjEKCHByZXNlbmNlGAMgASgLMh0uc3dpdGNoYm9hcmQudjEuUHJlc2VuY2VUb3BpY0gAEjgKDG9ubGluZV9jb3VudBgEIAEoCzIgLnN3aXRjaGJvYXJkLnYxLk9ubGluZUNvdW50VG9waWNIAEIICgZ0YXJnZXQiLwoMQ2hhbm5lbFRvcGljEgsKA29yZxgBIAEoCRISCgpjaGFubmVsX2lkGAIgASgEIikKCVVzZXJUb3BpYxILCgNvcmcYASABKAkSDwoHdXNlcl9pZBgCIAEoCSIcCg1QcmVzZW5jZVRvcGljEgsKA29yZxgBIAEoCSIzChBPbmxpbmVDb3VudFRvcGljEgsKA29yZxgBIAEoCRISCgpjaGFubmVsX2lkGAIgASgEIogCCgpSZWxheUZyYW1lEisKCXN1YnNjcmliZRgBIAEoCzIWLnN3aXRjaGJvYXJkLnYxLlRvcGljc0gAEi0KC3Vuc3Vic2NyaWJlGAIgASgLMhYuc3dpdGNoYm9hcmQudjEuVG9waWNzSAASMgoIcHJlc2VuY2UYAyABKAsyHi5zd2l0Y2hib2FyZC52MS5QcmVzZW5jZVJlcG9ydEgAEi0KBnJlcG9ydBgEIAEoCzIbLnN3aXRjaGJvYXJkLnYxLlJlbGF5UmVwb3J0SAASMwoMcmVhZF9jaGFuZ2VzGAUgASgLMhsuc3dpdGNoYm9hcmQudjEuUmVhZENoYW5nZXNIAEIGCgRraW5kIlsKC1JlYWRDaGFuZ2VzEhIKCnJlcXVlc3RfaWQYASABKAQSEgoKY2hhbm5lbF9pZBgCIAEoBBIRCglhZnRlcl9zZXEYAyABKAQSEQoJdW50aWxfc2VxGAQgASgEIloKC0NoYW5nZXNSZWFkEhIKCnJlcXVlc3RfaWQYASABKAQSJQoGZXZlbnRzGAIgAygLMhUuc3dpdGNoYm9hcmQudjEuRXZlbnQSEAoIY29tcGxldGUYAyABKAgifQoLUmVsYXlSZXBvcnQSEgoKcmVxdWVzdF9pZBgBIAEoBBIpCgVzdGF0cxgCIAEoCzIaLnN3aXRjaGJvYXJkLnYxLlJlbGF5U3RhdHMSLwoLY29ubmVjdGlvbnMYAyADKAsyGi5zd2l0Y2hib2FyZC52MS5Db25uZWN0aW9uIk8KDVJlcG9ydFJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoBBIqCgVxdWVyeRgCIAEoCzIbLnN3aXRjaGJvYXJkLnYxLlJlcG9ydFF1ZXJ5InwKBlRvcGljcxIlCgZ0b3BpY3MYASADKAsyFS5zd2l0Y2hib2FyZC52MS5Ub3BpYxISCgpyZXF1ZXN0X2lkGAIgASgEEhEKCXBvc2l0aW9ucxgDIAMoBBIVCg13aXRob3V0X2pvaW5zGAQgASgIEg0KBWhlYWRzGAUgAygEIlMKDlByZXNlbmNlUmVwb3J0EgsKA29yZxgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEg4KBm9ubGluZRgDIAEoCBITCgtmb2xsb3dzX2FsbBgEIAEoCCLfAQoLRmFub3V0RnJhbWUSKwoFZXZlbnQYASABKAsyGi5zd2l0Y2hib2FyZC52MS5Ub3BpY0V2ZW50SAASLAoKc3Vic2NyaWJlZBgCIAEoCzIWLnN3aXRjaGJvYXJkLnYxLlRvcGljc0gAEjcKDnJlcG9ydF9yZXF1ZXN0GAQgASgLMh0uc3dpdGNoYm9hcmQudjEuUmVwb3J0UmVxdWVzdEgAEi4KB2NoYW5nZXMYBSABKAsyGy5zd2l0Y2hib2FyZC52MS5DaGFuZ2VzUmVhZEgAQgYKBGtpbmRKBAgDEAQibQoKVG9waWNFdmVudBIkCgV0b3BpYxgBIAEoCzIVLnN3aXRjaGJvYXJkLnYxLlRvcGljEiQKBWV2ZW50GAIgASgLMhUuc3dpdGNoYm9hcmQudjEuRXZlbnQSEwoLdHJhY2VwYXJlbnQYAyABKAkyTwoGRmFub3V0EkUKBlN0cmVhbRIaLnN3aXRjaGJvYXJkLnYxLlJlbGF5RnJhbWUaGy5zd2l0Y2hib2FyZC52MS5GYW5vdXRGcmFtZSgBMAFiBnByb3RvMw", [file_switchboard_v1_admin, file_switchboard_v1_events]);
 
 /**
  * What events flow on: one conversation, or one user (membership changes of that user).
@@ -191,6 +191,15 @@ export type RelayFrame = Message<"switchboard.v1.RelayFrame"> & {
      */
     value: RelayReport;
     case: "report";
+  } | {
+    /**
+     * Read a conversation's changes from its log, answered with `changes`: how a relay
+     * fills what sessions resuming there missed, once for all of them.
+     *
+     * @generated from field: switchboard.v1.ReadChanges read_changes = 5;
+     */
+    value: ReadChanges;
+    case: "readChanges";
   } | { case: undefined; value?: undefined };
 };
 
@@ -200,6 +209,76 @@ export type RelayFrame = Message<"switchboard.v1.RelayFrame"> & {
  */
 export const RelayFrameSchema: GenMessage<RelayFrame> = /*@__PURE__*/
   messageDesc(file_switchboard_v1_fanout, 5);
+
+/**
+ * The changes of a conversation's log after `after_seq` up to `until_seq` (a position the
+ * relay's subscription started after), every reader's: the relay passes each session only
+ * what its user may see. At most 500 log entries are read.
+ *
+ * @generated from message switchboard.v1.ReadChanges
+ */
+export type ReadChanges = Message<"switchboard.v1.ReadChanges"> & {
+  /**
+   * Echoed in the answer.
+   *
+   * @generated from field: uint64 request_id = 1;
+   */
+  requestId: bigint;
+
+  /**
+   * @generated from field: uint64 channel_id = 2;
+   */
+  channelId: bigint;
+
+  /**
+   * @generated from field: uint64 after_seq = 3;
+   */
+  afterSeq: bigint;
+
+  /**
+   * @generated from field: uint64 until_seq = 4;
+   */
+  untilSeq: bigint;
+};
+
+/**
+ * Describes the message switchboard.v1.ReadChanges.
+ * Use `create(ReadChangesSchema)` to create a new message.
+ */
+export const ReadChangesSchema: GenMessage<ReadChanges> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_fanout, 6);
+
+/**
+ * @generated from message switchboard.v1.ChangesRead
+ */
+export type ChangesRead = Message<"switchboard.v1.ChangesRead"> & {
+  /**
+   * @generated from field: uint64 request_id = 1;
+   */
+  requestId: bigint;
+
+  /**
+   * In log order, as `Chat.ListChanges` returns them, none after `until_seq`.
+   *
+   * @generated from field: repeated switchboard.v1.Event events = 2;
+   */
+  events: Event[];
+
+  /**
+   * Whether `events` are every change up to `until_seq` (false: the range holds more than
+   * one read, or the log could not be read).
+   *
+   * @generated from field: bool complete = 3;
+   */
+  complete: boolean;
+};
+
+/**
+ * Describes the message switchboard.v1.ChangesRead.
+ * Use `create(ChangesReadSchema)` to create a new message.
+ */
+export const ChangesReadSchema: GenMessage<ChangesRead> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_fanout, 7);
 
 /**
  * @generated from message switchboard.v1.RelayReport
@@ -226,7 +305,7 @@ export type RelayReport = Message<"switchboard.v1.RelayReport"> & {
  * Use `create(RelayReportSchema)` to create a new message.
  */
 export const RelayReportSchema: GenMessage<RelayReport> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_fanout, 6);
+  messageDesc(file_switchboard_v1_fanout, 8);
 
 /**
  * @generated from message switchboard.v1.ReportRequest
@@ -248,7 +327,7 @@ export type ReportRequest = Message<"switchboard.v1.ReportRequest"> & {
  * Use `create(ReportRequestSchema)` to create a new message.
  */
 export const ReportRequestSchema: GenMessage<ReportRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_fanout, 7);
+  messageDesc(file_switchboard_v1_fanout, 9);
 
 /**
  * @generated from message switchboard.v1.Topics
@@ -284,6 +363,15 @@ export type Topics = Message<"switchboard.v1.Topics"> & {
    * @generated from field: bool without_joins = 4;
    */
   withoutJoins: boolean;
+
+  /**
+   * In `subscribed`: for each of `topics`, in order, the log position after which every
+   * change of its conversation follows on this stream, private ones included (at or after
+   * the one in `positions`; 0 for user topics).
+   *
+   * @generated from field: repeated uint64 heads = 5;
+   */
+  heads: bigint[];
 };
 
 /**
@@ -291,7 +379,7 @@ export type Topics = Message<"switchboard.v1.Topics"> & {
  * Use `create(TopicsSchema)` to create a new message.
  */
 export const TopicsSchema: GenMessage<Topics> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_fanout, 8);
+  messageDesc(file_switchboard_v1_fanout, 10);
 
 /**
  * @generated from message switchboard.v1.PresenceReport
@@ -327,7 +415,7 @@ export type PresenceReport = Message<"switchboard.v1.PresenceReport"> & {
  * Use `create(PresenceReportSchema)` to create a new message.
  */
 export const PresenceReportSchema: GenMessage<PresenceReport> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_fanout, 9);
+  messageDesc(file_switchboard_v1_fanout, 11);
 
 /**
  * @generated from message switchboard.v1.FanoutFrame
@@ -358,6 +446,14 @@ export type FanoutFrame = Message<"switchboard.v1.FanoutFrame"> & {
      */
     value: ReportRequest;
     case: "reportRequest";
+  } | {
+    /**
+     * The answer to a `read_changes`.
+     *
+     * @generated from field: switchboard.v1.ChangesRead changes = 5;
+     */
+    value: ChangesRead;
+    case: "changes";
   } | { case: undefined; value?: undefined };
 };
 
@@ -366,7 +462,7 @@ export type FanoutFrame = Message<"switchboard.v1.FanoutFrame"> & {
  * Use `create(FanoutFrameSchema)` to create a new message.
  */
 export const FanoutFrameSchema: GenMessage<FanoutFrame> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_fanout, 10);
+  messageDesc(file_switchboard_v1_fanout, 12);
 
 /**
  * @generated from message switchboard.v1.TopicEvent
@@ -395,7 +491,7 @@ export type TopicEvent = Message<"switchboard.v1.TopicEvent"> & {
  * Use `create(TopicEventSchema)` to create a new message.
  */
 export const TopicEventSchema: GenMessage<TopicEvent> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_fanout, 11);
+  messageDesc(file_switchboard_v1_fanout, 13);
 
 /**
  * @generated from service switchboard.v1.Fanout
