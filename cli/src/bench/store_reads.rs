@@ -40,6 +40,11 @@ impl StoreReads {
         self.0.values().sum()
     }
 
+    /// Reads of the given operations.
+    pub(crate) fn of(&self, operations: &[&str]) -> u64 {
+        operations.iter().filter_map(|operation| self.0.get(*operation)).sum()
+    }
+
     /// The operations read most, most first, at most `n` of them.
     pub(crate) fn top(&self, n: usize) -> Vec<(&str, u64)> {
         let mut counts: Vec<(&str, u64)> =
@@ -70,6 +75,7 @@ switchboard_store_write_seconds_count{operation=\"insert_message\"} 7
     fn reads_are_counted_by_operation_and_writes_left_out() {
         let reads = StoreReads::parse(METRICS);
         assert_eq!(reads.total(), 15);
+        assert_eq!(reads.of(&["list_log", "get_status"]), 3);
         assert_eq!(reads.top(1), vec![("get_member", 12)]);
     }
 
