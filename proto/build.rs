@@ -2,8 +2,9 @@
 
 use std::path::PathBuf;
 
-const PROTOS: [&str; 11] = [
+const PROTOS: [&str; 12] = [
     "switchboard/v1/files.proto",
+    "switchboard/v1/people.proto",
     "switchboard/v1/notifications.proto",
     "switchboard/v1/search.proto",
     "switchboard/v1/conversation.proto",

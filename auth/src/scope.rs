@@ -13,11 +13,34 @@ pub enum Scope {
     Files,
     /// Operator calls: stats, connections, audit.
     Admin,
+    /// Read the profiles of the org's users as others see them.
+    ProfileView,
+    /// Change one's own profile.
+    ProfileEdit,
+    /// Upload one's own avatar.
+    UploadAvatar,
+    /// Search the org's directory of users.
+    SearchUsers,
+    /// Read every field of any profile of the org, contact details included.
+    ProfileViewAny,
+    /// Manage one's own contacts and blocks.
+    ContactsManage,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 5] =
-        [Scope::Read, Scope::Write, Scope::TeamsManage, Scope::Files, Scope::Admin];
+    pub const ALL: [Scope; 11] = [
+        Scope::Read,
+        Scope::Write,
+        Scope::TeamsManage,
+        Scope::Files,
+        Scope::Admin,
+        Scope::ProfileView,
+        Scope::ProfileEdit,
+        Scope::UploadAvatar,
+        Scope::SearchUsers,
+        Scope::ProfileViewAny,
+        Scope::ContactsManage,
+    ];
 
     /// The name used in tokens.
     pub fn as_str(self) -> &'static str {
@@ -27,17 +50,23 @@ impl Scope {
             Scope::TeamsManage => "chat.teams.manage",
             Scope::Files => "chat.files",
             Scope::Admin => "chat.admin",
+            Scope::ProfileView => "user.profile.view",
+            Scope::ProfileEdit => "user.profile.edit",
+            Scope::UploadAvatar => "user.profile.upload_avatar",
+            Scope::SearchUsers => "user.profile.search_users",
+            Scope::ProfileViewAny => "user.profile.view_any",
+            Scope::ContactsManage => "user.contacts.manage",
         }
     }
 
-    fn bit(self) -> u8 {
+    fn bit(self) -> u16 {
         1 << (self as u8)
     }
 }
 
 /// A set of scopes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Scopes(u8);
+pub struct Scopes(u16);
 
 impl Scopes {
     /// Parses a space-separated `scope` claim; unknown scopes are ignored.
@@ -65,5 +94,8 @@ mod tests {
         assert!(scopes.contains(Scope::TeamsManage));
         assert!(!scopes.contains(Scope::Write));
         assert!(!Scopes::parse("").contains(Scope::Read));
+        let people = Scopes::parse("user.profile.view user.contacts.manage");
+        assert!(people.contains(Scope::ProfileView) && people.contains(Scope::ContactsManage));
+        assert!(!people.contains(Scope::ProfileViewAny));
     }
 }

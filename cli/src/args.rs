@@ -145,6 +145,9 @@ pub(crate) enum Command {
         #[arg(default_value = "")]
         text: String,
     },
+    /// Profiles: who people are (needs the user.profile.* scopes).
+    #[command(subcommand)]
+    Profile(ProfileCommand),
     /// Relay operations.
     #[command(subcommand)]
     Relay(RelayCommand),
@@ -196,6 +199,41 @@ pub(crate) enum NotificationsCommand {
         #[arg(long, conflicts_with_all = ["ids", "channel"])]
         all: bool,
     },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum ProfileCommand {
+    /// Show these users' profiles (yours when none is named).
+    Show { users: Vec<String> },
+    /// Change your profile, only what is given (someone else's with --user and chat.admin).
+    /// An empty value clears a field.
+    Set {
+        /// Whose profile (an org admin's call); default: yours.
+        #[arg(long)]
+        user: Option<String>,
+        /// The name others see.
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        title: Option<String>,
+        #[arg(long)]
+        bio: Option<String>,
+        /// An IANA time zone name, e.g. Europe/Berlin.
+        #[arg(long)]
+        time_zone: Option<String>,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        phone: Option<String>,
+        /// A custom field, KEY=VALUE (repeat for more): replaces all custom fields.
+        #[arg(long = "field", value_parser = key_value)]
+        fields: Option<Vec<(String, String)>>,
+    },
+}
+
+fn key_value(pair: &str) -> Result<(String, String), String> {
+    let (key, value) = pair.split_once('=').ok_or("expected KEY=VALUE")?;
+    Ok((key.to_string(), value.to_string()))
 }
 
 #[derive(Subcommand)]

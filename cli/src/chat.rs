@@ -192,6 +192,7 @@ async fn execute(client: &Client, command: Command) -> Result<Shown, SdkError> {
             let marked = client.mark_notifications_read(request).await?;
             Shown { json: json!({ "marked": marked }), human: format!("marked {marked} read") }
         }
+        Command::Profile(command) => crate::people::profile(client, command).await?,
         Command::Mute { channel } => mute(client, channel, true).await?,
         Command::Unmute { channel } => mute(client, channel, false).await?,
         Command::Audit { since, actor, team, action, limit } => {

@@ -6,6 +6,7 @@ mod bench;
 mod chat;
 mod files;
 mod output;
+mod people;
 mod tail;
 mod token;
 

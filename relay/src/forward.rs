@@ -1,4 +1,4 @@
-//! The relay serves the controller's unary Chat, Files and Admin APIs by forwarding each
+//! The relay serves the controller's unary Chat, Files, People and Admin APIs by forwarding each
 //! call as it is (metadata, the client's token included) over its channel to the controller
 //! in use (following failover), so a client needs one address. Byte-level: no per-method
 //! code, nothing decoded; only the `traceparent` header is replaced by this relay's span.
@@ -41,6 +41,8 @@ impl<S> Clone for Forward<S> {
 pub(crate) struct Chat;
 /// `switchboard.v1.Files`.
 pub(crate) struct Files;
+/// `switchboard.v1.People`.
+pub(crate) struct People;
 /// `switchboard.v1.Admin`.
 pub(crate) struct Admin;
 
@@ -50,6 +52,10 @@ impl NamedService for Forward<Chat> {
 
 impl NamedService for Forward<Files> {
     const NAME: &'static str = "switchboard.v1.Files";
+}
+
+impl NamedService for Forward<People> {
+    const NAME: &'static str = "switchboard.v1.People";
 }
 
 impl NamedService for Forward<Admin> {

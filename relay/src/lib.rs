@@ -162,6 +162,7 @@ impl Relay {
             <RelayAdminServer<RelayAdminApi> as NamedService>::NAME,
             <Forward<forward::Chat> as NamedService>::NAME,
             <Forward<forward::Files> as NamedService>::NAME,
+            <Forward<forward::People> as NamedService>::NAME,
             <Forward<forward::Admin> as NamedService>::NAME,
         ];
         let (health, reflection, reflection_v1alpha) = discovery(&served).await?;
@@ -196,6 +197,7 @@ impl Relay {
             .add_service(RelayAdminServer::new(RelayAdminApi { state: state.clone() }))
             .add_service(Forward::<forward::Chat>::new(state.upstream.clone()))
             .add_service(Forward::<forward::Files>::new(state.upstream.clone()))
+            .add_service(Forward::<forward::People>::new(state.upstream.clone()))
             .add_service(Forward::<forward::Admin>::new(state.upstream.clone()))
             .serve_with_incoming_shutdown(
                 GuardedListener::new(listener, state.config.connections).into_stream(),

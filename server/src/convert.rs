@@ -5,7 +5,7 @@ use switchboard_proto::v1 as pb;
 use crate::error::{ChatError, ChatResult};
 use crate::model::{
     Attachment, AttachmentState, Availability, ConversationView, Kind, Member, Message,
-    MessageType, Role, UserStatus, Visibility,
+    MessageType, Profile, ProfileView, Role, UserStatus, Visibility,
 };
 
 pub(crate) fn conversation(view: ConversationView) -> pb::Conversation {
@@ -190,5 +190,36 @@ pub fn availability_from(value: i32) -> Option<Availability> {
         }
         pb::Availability::Away => Some(Availability::Away),
         pb::Availability::DoNotDisturb => Some(Availability::DoNotDisturb),
+    }
+}
+
+/// A profile as its reader may see it.
+pub(crate) fn profile(view: ProfileView) -> pb::Profile {
+    let p = view.profile;
+    pb::Profile {
+        user_id: p.user,
+        display_name: p.display_name,
+        title: p.title,
+        bio: p.bio,
+        time_zone: p.time_zone,
+        custom_fields: p.custom_fields.into_iter().collect(),
+        email: p.email,
+        phone: p.phone,
+        updated_at_ms: p.updated_at_ms,
+        exists: view.exists,
+    }
+}
+
+/// The values an UpdateProfile carries (whose profile, and when, are the service's).
+pub(crate) fn profile_changes(p: pb::Profile) -> Profile {
+    Profile {
+        display_name: p.display_name,
+        title: p.title,
+        bio: p.bio,
+        time_zone: p.time_zone,
+        custom_fields: p.custom_fields.into_iter().collect(),
+        email: p.email,
+        phone: p.phone,
+        ..Profile::default()
     }
 }

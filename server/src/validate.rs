@@ -96,11 +96,67 @@ pub const MAX_STATUS_CHARS: usize = 100;
 
 /// A status text: at most 100 characters, no control characters; empty for none.
 pub fn check_status_text(text: &str) -> Result<(), String> {
+    check_line(text, MAX_STATUS_CHARS)
+}
+
+/// One line of text: at most `max` characters, no control characters; empty for none.
+pub fn check_line(text: &str, max: usize) -> Result<(), String> {
     let chars = text.chars().count();
-    if chars > MAX_STATUS_CHARS {
-        return Err(format!("must be at most {MAX_STATUS_CHARS} characters, got {chars}"));
+    if chars > max {
+        return Err(format!("must be at most {max} characters, got {chars}"));
     }
     no_control_chars(text)
+}
+
+/// Most characters in a profile's display name or title, and in its bio.
+pub const MAX_PROFILE_LINE_CHARS: usize = 80;
+pub const MAX_BIO_CHARS: usize = 500;
+/// Most characters in an email address, and in a phone number.
+pub const MAX_EMAIL_CHARS: usize = 254;
+pub const MAX_PHONE_CHARS: usize = 32;
+
+/// A bio: at most 500 characters; line breaks and tabs, but no other control characters.
+pub fn check_bio(text: &str) -> Result<(), String> {
+    check_line(&text.replace(['\n', '\t'], " "), MAX_BIO_CHARS)
+}
+
+/// An IANA time zone name (`Europe/Berlin`, `UTC`), or empty.
+pub fn check_time_zone(name: &str) -> Result<(), String> {
+    if name.is_empty() || name.parse::<chrono_tz::Tz>().is_ok() {
+        return Ok(());
+    }
+    Err(format!("{} is not an IANA time zone name such as Europe/Berlin", quoted(name)))
+}
+
+/// An email address: one `@` between a non-empty local part and domain, no spaces, at
+/// most 254 characters; or empty.
+pub fn check_email(email: &str) -> Result<(), String> {
+    if email.is_empty() {
+        return Ok(());
+    }
+    check_line(email, MAX_EMAIL_CHARS)?;
+    let well_formed = match email.split_once('@') {
+        Some((local, domain)) => !local.is_empty() && !domain.is_empty() && !domain.contains('@'),
+        None => false,
+    };
+    if !well_formed || email.contains(char::is_whitespace) {
+        return Err(format!("{} is not an email address", quoted(email)));
+    }
+    Ok(())
+}
+
+/// A phone number: digits with spaces, `+`, `-`, `(`, `)` or `.`, at most 32 characters;
+/// or empty.
+pub fn check_phone(phone: &str) -> Result<(), String> {
+    if phone.is_empty() {
+        return Ok(());
+    }
+    check_line(phone, MAX_PHONE_CHARS)?;
+    let allowed = |c: char| c.is_ascii_digit() || " +-().".contains(c);
+    if !phone.chars().all(allowed) || !phone.chars().any(|c| c.is_ascii_digit()) {
+        return Err(format!("{} is not a phone number (digits, spaces, + - ( ) .)", quoted(phone)));
+    }
+    Ok(())
 }
 
 /// At most 20 tags, each 1 to 64 characters, no duplicates.

@@ -45,6 +45,7 @@ async fn the_controller_port_lists_and_reports_its_services() {
             "switchboard.v1.Fanout",
             "switchboard.v1.Admin",
             "switchboard.v1.Files",
+            "switchboard.v1.People",
         ],
     )
     .await;
@@ -62,6 +63,7 @@ async fn the_relay_port_lists_and_reports_its_services() {
             "switchboard.v1.RelayAdmin",
             "switchboard.v1.Chat",
             "switchboard.v1.Files",
+            "switchboard.v1.People",
             "switchboard.v1.Admin",
         ],
     )

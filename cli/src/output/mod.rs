@@ -5,6 +5,7 @@ use switchboard_sdk::proto as pb;
 
 mod admin;
 mod chat;
+mod people;
 
 pub(crate) use self::admin::{
     admin_stats_json, admin_stats_tables, audit_json, audit_table, connection_json,
@@ -15,6 +16,7 @@ pub(crate) use self::chat::{
     event_line, member_json, members_table, message_json, messages_table, notification_json,
     notifications_table, presence_json, presence_table, search_hit_json, search_table,
 };
+pub(crate) use self::people::{profile_json, profiles_table};
 
 pub(super) fn table(header: &[&str]) -> Table {
     let mut table = Table::new();

@@ -9,7 +9,7 @@ use switchboard_proto::tonic::transport::{Certificate, Channel, ClientTlsConfig,
 use switchboard_proto::tonic::{Request, Status};
 use switchboard_proto::v1::{
     self as pb, admin_client::AdminClient, chat_client::ChatClient, files_client::FilesClient,
-    relay_admin_client::RelayAdminClient,
+    people_client::PeopleClient, relay_admin_client::RelayAdminClient,
 };
 
 /// What can go wrong talking to Switchboard.
@@ -82,6 +82,8 @@ pub struct Client {
     admin: AdminClient<InterceptedService<Channel, BearerAuth>>,
     /// Attachments.
     pub(crate) files: FilesClient<InterceptedService<Channel, BearerAuth>>,
+    /// Profiles.
+    pub(crate) people: PeopleClient<InterceptedService<Channel, BearerAuth>>,
     /// Moves attachment bytes over presigned URLs.
     pub(crate) http: reqwest::Client,
     /// Shared with the interceptor.
@@ -118,9 +120,10 @@ impl Client {
         let chat = ChatClient::with_interceptor(channel.clone(), auth.clone());
         let relay_admin = RelayAdminClient::with_interceptor(channel.clone(), auth.clone());
         let admin = AdminClient::with_interceptor(channel.clone(), auth.clone());
-        let files = FilesClient::with_interceptor(channel, auth);
+        let files = FilesClient::with_interceptor(channel.clone(), auth.clone());
+        let people = PeopleClient::with_interceptor(channel, auth);
         let http = reqwest::Client::new();
-        Client { chat, relay_admin, admin, files, http, token }
+        Client { chat, relay_admin, admin, files, people, http, token }
     }
 
     /// Replaces the token used from the next call on.

@@ -4,6 +4,7 @@
 
 mod client;
 mod files;
+mod people;
 pub mod realtime;
 pub mod token;
 

@@ -8,11 +8,33 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde::Serialize;
 
 /// Every scope Switchboard checks, for tokens that may do everything.
-pub const ALL_SCOPES: [&str; 5] =
-    ["chat.read", "chat.write", "chat.teams.manage", "chat.files", "chat.admin"];
+pub const ALL_SCOPES: [&str; 11] = [
+    "chat.read",
+    "chat.write",
+    "chat.teams.manage",
+    "chat.files",
+    "chat.admin",
+    "user.profile.view",
+    "user.profile.edit",
+    "user.profile.upload_avatar",
+    "user.profile.search_users",
+    "user.profile.view_any",
+    "user.contacts.manage",
+];
 
-/// The scopes an ordinary chat user gets by default.
-pub const USER_SCOPES: [&str; 4] = ["chat.read", "chat.write", "chat.teams.manage", "chat.files"];
+/// The scopes an ordinary chat user gets by default: everything but `chat.admin` and
+/// `user.profile.view_any`.
+pub const USER_SCOPES: [&str; 9] = [
+    "chat.read",
+    "chat.write",
+    "chat.teams.manage",
+    "chat.files",
+    "user.profile.view",
+    "user.profile.edit",
+    "user.profile.upload_avatar",
+    "user.profile.search_users",
+    "user.contacts.manage",
+];
 
 /// What goes into a token.
 #[derive(Debug, Clone)]
@@ -43,6 +65,12 @@ impl TokenSpec {
 
     pub fn ttl(mut self, ttl: Duration) -> TokenSpec {
         self.ttl = ttl;
+        self
+    }
+
+    /// The `name` claim: the display name the user's profile starts with.
+    pub fn name(mut self, name: &str) -> TokenSpec {
+        self.name = Some(name.into());
         self
     }
 }

@@ -12,6 +12,7 @@ import { Chat } from "./gen/switchboard/v1/chat_pb.js";
 import type { Conversation } from "./gen/switchboard/v1/conversation_pb.js";
 import { Availability, type Event, type UserPresence } from "./gen/switchboard/v1/events_pb.js";
 import { type Attachment, Files } from "./gen/switchboard/v1/files_pb.js";
+import { People, type Profile } from "./gen/switchboard/v1/people_pb.js";
 import { type Message, MessageType } from "./gen/switchboard/v1/message_pb.js";
 import type { Notification } from "./gen/switchboard/v1/notifications_pb.js";
 import type { SearchHit } from "./gen/switchboard/v1/search_pb.js";
@@ -90,6 +91,7 @@ export class SwitchboardClient {
   private readonly chat: Client<typeof Chat>;
   private readonly web: Client<typeof RealtimeWeb>;
   private readonly files: Client<typeof Files>;
+  private readonly people: Client<typeof People>;
   private readonly handlers = new Map<keyof SwitchboardEvents, Set<Handler<never>>>();
   private readonly positions: Map<bigint, bigint>;
   /** What the session follows, asked for again on every reconnect: all of the user's
@@ -117,6 +119,7 @@ export class SwitchboardClient {
     this.chat = createClient(Chat, transport);
     this.web = createClient(RealtimeWeb, transport);
     this.files = createClient(Files, transport);
+    this.people = createClient(People, transport);
     this.positions = new Map(options.resume ?? []);
     const channels = options.channels ?? [];
     this.following = channels.length > 0 ? { only: new Set(channels) } : { except: new Set() };
@@ -338,6 +341,41 @@ export class SwitchboardClient {
   /** Sets your availability and status text; resolves with your presence as others see it. */
   async setStatus(availability: Availability, text = ""): Promise<UserPresence> {
     return await this.chat.setStatus({ availability, text });
+  }
+
+  /**
+   * A user's profile as you may see it (`""` for yours, created from your token's `name` on
+   * first use). A user without one comes back with only `userId` and `exists: false`.
+   */
+  async profile(userId = ""): Promise<Profile> {
+    return await this.people.getProfile({ userId });
+  }
+
+  /** Up to 500 users' profiles by user id, to show names instead of ids. */
+  async profiles(userIds: string[]): Promise<Map<string, Profile>> {
+    const response = await this.people.getProfiles({ userIds });
+    return new Map(response.profiles.map((p) => [p.userId, p]));
+  }
+
+  /**
+   * Changes the named fields of your profile (or, for an org admin, `userId`'s) to their
+   * values in `changes`; an empty value clears a field.
+   */
+  async updateProfile(
+    changes: Partial<Pick<Profile, "displayName" | "title" | "bio" | "timeZone" | "email" | "phone" | "customFields">>,
+    userId = "",
+  ): Promise<Profile> {
+    const names: Record<string, string> = {
+      displayName: "display_name",
+      title: "title",
+      bio: "bio",
+      timeZone: "time_zone",
+      email: "email",
+      phone: "phone",
+      customFields: "custom_fields",
+    };
+    const fields = Object.keys(changes).map((key) => names[key]);
+    return await this.people.updateProfile({ userId, profile: changes, fields });
   }
 
   /** Starts (or refreshes) or stops the typing indicator. */

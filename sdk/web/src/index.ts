@@ -15,5 +15,6 @@ export * from "./gen/switchboard/v1/events_pb.js";
 export * from "./gen/switchboard/v1/files_pb.js";
 export * from "./gen/switchboard/v1/message_pb.js";
 export * from "./gen/switchboard/v1/notifications_pb.js";
+export * from "./gen/switchboard/v1/people_pb.js";
 export * from "./gen/switchboard/v1/realtime_pb.js";
 export * from "./gen/switchboard/v1/search_pb.js";

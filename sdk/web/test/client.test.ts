@@ -98,6 +98,20 @@ describe("SwitchboardClient", () => {
     }
   });
 
+  it("names people by their profiles", async () => {
+    const [alice, bob] = [unique("alice"), unique("bob")];
+    const a = SwitchboardClient.connect({ url: relay, token: mint(alice, "acme", secret, 3600, "Alice Liddell") });
+    open.push(a);
+    const b = connect(bob);
+    expect((await a.profile()).displayName).toBe("Alice Liddell");
+    const updated = await a.updateProfile({ title: "Head of Wonder", email: "alice@acme.example" });
+    expect(updated.title).toBe("Head of Wonder");
+    const seen = (await b.profiles([alice, unique("nobody")]));
+    expect(seen.get(alice)?.displayName).toBe("Alice Liddell");
+    expect(seen.get(alice)?.email).toBe("");
+    expect([...seen.values()].map((p) => p.exists)).toEqual([true, false]);
+  });
+
   it("shows typing and presence", async () => {
     const [alice, bob] = [unique("alice"), unique("bob")];
     const a = connect(alice);

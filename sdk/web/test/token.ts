@@ -2,13 +2,17 @@
 
 import { createHmac } from "node:crypto";
 
-const USER_SCOPES = "chat.read chat.write chat.teams.manage chat.files";
+const USER_SCOPES = [
+  "chat.read chat.write chat.teams.manage chat.files",
+  "user.profile.view user.profile.edit user.profile.upload_avatar user.profile.search_users",
+  "user.contacts.manage",
+].join(" ");
 
-export function mint(user: string, org: string, secret: string, ttlSecs = 3600): string {
+export function mint(user: string, org: string, secret: string, ttlSecs = 3600, name?: string): string {
   const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString("base64url");
   const header = encode({ alg: "HS256", typ: "JWT" });
   const exp = Math.floor(Date.now() / 1000) + ttlSecs;
-  const claims = encode({ sub: user, org, scope: USER_SCOPES, exp });
+  const claims = encode({ sub: user, org, scope: USER_SCOPES, exp, ...(name ? { name } : {}) });
   const signature = createHmac("sha256", secret).update(`${header}.${claims}`).digest("base64url");
   return `${header}.${claims}.${signature}`;
 }

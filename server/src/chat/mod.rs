@@ -4,7 +4,7 @@
 //! One service per feature, each holding only what it uses, composed in
 //! [`ChatService::build`]: [`Conversations`], [`Members`], [`Messages`] (with mentions),
 //! [`Attachments`], [`Notifications`] (with unread counts), [`Reads`] (read markers),
-//! [`Typing`], [`Presence`] and [`Audit`]. Who may see what is `crate::access`; who may do
+//! [`Typing`], [`Presence`], [`Profiles`] and [`Audit`]. Who may see what is `crate::access`; who may do
 //! what is `policy`.
 
 mod attachments;
@@ -16,6 +16,7 @@ mod messages;
 mod notifications;
 mod policy;
 mod presence;
+mod profiles;
 mod reads;
 mod sniff;
 mod typing;
@@ -29,6 +30,7 @@ pub use membership::Members;
 pub use messages::{HistoryPage, Messages, NewMessage, Sent};
 pub use notifications::{NotificationSelection, Notifications, Unread};
 pub use presence::Presence;
+pub use profiles::Profiles;
 pub use reads::Reads;
 pub use typing::Typing;
 
@@ -99,6 +101,7 @@ pub struct ChatService {
     pub reads: Reads,
     pub typing: Typing,
     pub presence: Arc<Presence>,
+    pub profiles: Profiles,
     pub audit: Arc<Audit>,
     rates: Arc<Rates>,
 }
@@ -144,7 +147,7 @@ impl ChatService {
             },
             messages: Messages {
                 store: store.clone(),
-                ids,
+                ids: ids.clone(),
                 limits,
                 events: events.clone(),
                 rates: rates.clone(),
@@ -158,6 +161,7 @@ impl ChatService {
                 events: events.clone(),
                 notifications: notifications.clone(),
             },
+            profiles: Profiles { store: store.clone(), ids, audit: audit.clone() },
             typing: Typing { store, tracker: typing, events },
             attachments,
             notifications,

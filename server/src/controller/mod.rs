@@ -11,6 +11,7 @@ use switchboard_proto::encoded::EncodedStreaming;
 use switchboard_proto::v1::admin_server::AdminServer;
 use switchboard_proto::v1::chat_server::ChatServer;
 use switchboard_proto::v1::files_server::FilesServer;
+use switchboard_proto::v1::people_server::PeopleServer;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tonic::server::NamedService;
@@ -35,7 +36,7 @@ use crate::bus::{
 use crate::chat::{ChatService, FileStorage, Limits, Parts};
 use crate::config::Config;
 use crate::error::ConfigError;
-use crate::grpc::{AdminApi, ChatApi, FanoutApi, FilesApi, RemoteIndexer, SearchRoute};
+use crate::grpc::{AdminApi, ChatApi, FanoutApi, FilesApi, PeopleApi, RemoteIndexer, SearchRoute};
 use crate::http::{HttpPort, Readiness};
 use crate::ids::{Clock, IdGenerator};
 use crate::metrics::ControllerMetrics;
@@ -248,6 +249,7 @@ impl Controller {
             <EncodedStreaming<FanoutApi> as NamedService>::NAME,
             <AdminServer<AdminApi> as NamedService>::NAME,
             <FilesServer<FilesApi> as NamedService>::NAME,
+            <PeopleServer<PeopleApi> as NamedService>::NAME,
         ];
         let (health, reflection, reflection_v1alpha) = discovery(&served).await?;
         let (chat, verifier) = (self.chat.clone(), self.verifier.clone());
@@ -255,6 +257,7 @@ impl Controller {
         let fanout = FanoutApi::new(self.chat.clone(), self.hub.clone(), self.credential);
         let admin = AdminApi::new(self.reporter.clone(), self.verifier.clone(), self.chat.clone());
         let files = FilesApi::new(api.clone());
+        let people = PeopleApi::new(api.clone());
         if let Ok(address) = listener.local_addr() {
             self.reporter.set_address(address.to_string());
         }
@@ -297,6 +300,9 @@ impl Controller {
             .add_service(EncodedStreaming::new(fanout))
             .add_service(AdminServer::new(admin))
             .add_service(FilesServer::new(files))
+            .add_service(
+                PeopleServer::new(people).max_decoding_message_size(self.max_request_bytes),
+            )
             .serve_with_incoming_shutdown(
                 GuardedListener::new(listener, self.connections).into_stream(),
                 async move {

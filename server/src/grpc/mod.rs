@@ -7,6 +7,7 @@ mod chat;
 mod fanout;
 mod files;
 mod indexer;
+mod people;
 mod search;
 mod search_route;
 
@@ -15,4 +16,5 @@ pub use api::ChatApi;
 pub use fanout::FanoutApi;
 pub use files::FilesApi;
 pub use indexer::{IndexerApi, RemoteIndexer};
+pub use people::PeopleApi;
 pub use search_route::SearchRoute;

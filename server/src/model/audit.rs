@@ -18,10 +18,12 @@ pub enum AuditAction {
     /// By someone other than its author.
     MessageDeleted,
     AttachmentDeleted,
+    /// Someone else's profile, by an org admin.
+    ProfileUpdated,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 10] = [
+    pub const ALL: [AuditAction; 11] = [
         AuditAction::TeamCreated,
         AuditAction::TeamUpdated,
         AuditAction::TeamArchived,
@@ -32,6 +34,7 @@ impl AuditAction {
         AuditAction::OwnershipTransferred,
         AuditAction::MessageDeleted,
         AuditAction::AttachmentDeleted,
+        AuditAction::ProfileUpdated,
     ];
 
     /// Its name in listings and filters, e.g. `member.added`.
@@ -47,6 +50,7 @@ impl AuditAction {
             AuditAction::OwnershipTransferred => "ownership.transferred",
             AuditAction::MessageDeleted => "message.deleted",
             AuditAction::AttachmentDeleted => "attachment.deleted",
+            AuditAction::ProfileUpdated => "profile.updated",
         }
     }
 

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 mod audit;
 mod log;
 mod notification;
+mod profile;
 mod status;
 
 pub use self::audit::{AuditAction, AuditEntry, audit_day};
@@ -15,6 +16,7 @@ pub use self::log::{
     LogChange, LogEntry, LogPoint, MessageChange, ReadMarker, Removal, change_hour, unbroken_from,
 };
 pub use self::notification::{Notification, NotificationReason};
+pub use self::profile::{Profile, ProfileView};
 pub use self::status::{Availability, UserStatus};
 
 /// Snowflake id of a conversation.

@@ -25,9 +25,10 @@
 //! | log_heads | channel id | |
 //! | notifications | (org, user) | notification id, newest first |
 //! | user_status | (org, user) | |
+//! | profiles | (org, user) | |
 //!
 //! One trait per aggregate (conversations, members, messages with their log and change
-//! feed, read markers, notifications, attachments, audit, users' statuses), each implemented by every engine
+//! feed, read markers, notifications, attachments, audit, users' statuses, profiles), each implemented by every engine
 //! in a file named after it; [`Store`] is all of them together. Writes that span tables of
 //! one aggregate (a message with its log entry, change and notifications) stay one method,
 //! so an engine can make them one batch. Every write method returns only once the write is
@@ -41,6 +42,7 @@ mod members;
 mod messages;
 mod meter;
 mod notifications;
+mod profiles;
 mod reads;
 pub mod scylla;
 mod status;
@@ -54,6 +56,7 @@ pub use self::members::{MemberStore, RoleChange, user_conversations};
 pub use self::messages::{Direction, HistoryQuery, Inserted, MessageStore};
 pub use self::meter::StoreMeter;
 pub use self::notifications::NotificationStore;
+pub use self::profiles::ProfileStore;
 pub use self::reads::ReadStore;
 pub use self::status::StatusStore;
 use crate::error::ChatError;
@@ -90,6 +93,7 @@ pub trait Store:
     + AttachmentStore
     + AuditStore
     + StatusStore
+    + ProfileStore
     + 'static
 {
     /// The engine's latency histograms and spans, for the node's `/metrics`.

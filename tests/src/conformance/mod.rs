@@ -11,6 +11,7 @@ pub mod log;
 pub mod members;
 pub mod messages;
 pub mod notifications;
+pub mod profiles;
 pub mod reads;
 pub mod status;
 
@@ -46,6 +47,7 @@ macro_rules! store_conformance_suite {
             $crate::store_conformance_suite!(@aggregate $make; attachments: attachments_round_trip_with_their_messages, an_attachment_is_claimed_by_one_message, pending_uploads_are_listed_until_done);
             $crate::store_conformance_suite!(@aggregate $make; audit: audit_entries_are_listed_per_org_and_day_newest_first);
             $crate::store_conformance_suite!(@aggregate $make; status: a_status_is_set_per_org_and_user_and_keeps_the_last_seen_time);
+            $crate::store_conformance_suite!(@aggregate $make; profiles: a_profile_is_written_whole_per_org_and_user);
         }
     };
     (@aggregate $make:path; $aggregate:ident: $($case:ident),*) => {

@@ -14,6 +14,7 @@ mod log;
 mod members;
 mod messages;
 mod notifications;
+mod profiles;
 mod reads;
 mod status;
 
@@ -55,6 +56,7 @@ struct Tables {
     conversation_log: Keyspace,
     private_unread: Keyspace,
     user_status: Keyspace,
+    profiles: Keyspace,
 }
 
 pub struct EmbeddedStore {
@@ -93,6 +95,7 @@ impl EmbeddedStore {
             conversation_log: table("conversation_log")?,
             private_unread: table("private_unread")?,
             user_status: table("user_status")?,
+            profiles: table("profiles")?,
         };
         let commits = GroupCommit::new(db.clone());
         let (write_lock, meter) = (Mutex::new(()), StoreMeter::default());

@@ -17,6 +17,7 @@ mod log;
 mod members;
 mod messages;
 mod notifications;
+mod profiles;
 mod reads;
 mod rows;
 pub mod schema;

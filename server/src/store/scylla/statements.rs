@@ -88,6 +88,8 @@ statements! {
     StatusGet = "SELECT availability, status_text, last_seen_ms FROM {ks}.user_status WHERE org = ? AND user_id = ?",
     StatusSet = "UPDATE {ks}.user_status SET availability = ?, status_text = ? WHERE org = ? AND user_id = ?",
     StatusSeen = "UPDATE {ks}.user_status SET last_seen_ms = ? WHERE org = ? AND user_id = ?",
+    ProfileGet = "SELECT org, user_id, display_name, title, bio, time_zone, custom_fields, email, phone, updated_at_ms FROM {ks}.profiles WHERE org = ? AND user_id = ?",
+    ProfilePut = "INSERT INTO {ks}.profiles (org, user_id, display_name, title, bio, time_zone, custom_fields, email, phone, updated_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     SchemaVersionGet = "SELECT version FROM {ks}.schema_versions WHERE name = ?",
     SchemaVersionSet = "INSERT INTO {ks}.schema_versions (name, version, applied_at_ms) VALUES (?, ?, ?)",
 }

@@ -21,7 +21,7 @@ pub struct Table {
 pub const PENDING_SHARDS: i32 = 16;
 
 /// The latest schema version.
-pub const LATEST: i32 = 8;
+pub const LATEST: i32 = 9;
 
 /// Tables created after version 1, with the version that created them.
 const ADDED_TABLES: &[(&str, i32)] = &[
@@ -35,6 +35,7 @@ const ADDED_TABLES: &[(&str, i32)] = &[
     ("log_heads", 6),
     ("private_unread", 7),
     ("user_status", 8),
+    ("profiles", 9),
 ];
 
 /// Columns added to existing tables after version 1: (table, column, version).
@@ -156,6 +157,7 @@ pub fn migrations(keyspace: &str, replication: &Replication) -> Vec<Migration> {
         (6, "conversation logs"),
         (7, "unread counts and removals kept in the log"),
         (8, "users' statuses"),
+        (9, "users' profiles"),
     ] {
         let mut statements: Vec<String> = TABLES
             .iter()

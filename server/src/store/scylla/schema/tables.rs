@@ -282,6 +282,25 @@ pub const TABLES: &[Table] = &[
         clustering: &[],
         options: "",
     },
+    // Each user's profile in an org, written whole.
+    Table {
+        name: "profiles",
+        columns: &[
+            ("org", "text"),
+            ("user_id", "text"),
+            ("display_name", "text"),
+            ("title", "text"),
+            ("bio", "text"),
+            ("time_zone", "text"),
+            ("custom_fields", "map<text, text>"),
+            ("email", "text"),
+            ("phone", "text"),
+            ("updated_at_ms", "bigint"),
+        ],
+        partition_key: &["org", "user_id"],
+        clustering: &[],
+        options: "",
+    },
     Table {
         name: "schema_versions",
         columns: &[("name", "text"), ("version", "int"), ("applied_at_ms", "bigint")],

@@ -90,7 +90,7 @@ export type AuditEntry = Message<"switchboard.v1.AuditEntry"> & {
   /**
    * team.created, team.updated, team.archived, member.added, member.removed,
    * member.promoted, member.demoted, ownership.transferred, message.deleted,
-   * attachment.deleted.
+   * attachment.deleted, profile.updated (conversation_id 0, the user as the target).
    *
    * @generated from field: string action = 4;
    */

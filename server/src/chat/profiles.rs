@@ -1,0 +1,225 @@
+//! Profiles (People.GetProfile, GetProfiles, UpdateProfile): what a user of the org shows
+//! others, read by anyone of the org with `user.profile.view`; contact details only to the
+//! user and to callers with `user.profile.view_any`. A user's own profile is created from
+//! their token's `name` claim the first time they use it; the owner edits theirs, an org
+//! admin (`chat.admin`) anyone's, audited.
+
+use std::sync::Arc;
+
+use crate::auth::{Caller, Scope};
+use crate::error::{ChatError, ChatResult};
+use crate::ids::IdGenerator;
+use crate::model::{AuditAction, Profile, ProfileView};
+use crate::store::Store;
+use crate::validate::{self, Violations};
+
+use super::Audit;
+
+/// Most users one GetProfiles call may name.
+const MAX_PROFILES_PER_CALL: usize = 500;
+
+/// What UpdateProfile may change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ProfileField {
+    DisplayName,
+    Title,
+    Bio,
+    TimeZone,
+    CustomFields,
+    Email,
+    Phone,
+}
+
+impl ProfileField {
+    const ALL: [ProfileField; 7] = [
+        ProfileField::DisplayName,
+        ProfileField::Title,
+        ProfileField::Bio,
+        ProfileField::TimeZone,
+        ProfileField::CustomFields,
+        ProfileField::Email,
+        ProfileField::Phone,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            ProfileField::DisplayName => "display_name",
+            ProfileField::Title => "title",
+            ProfileField::Bio => "bio",
+            ProfileField::TimeZone => "time_zone",
+            ProfileField::CustomFields => "custom_fields",
+            ProfileField::Email => "email",
+            ProfileField::Phone => "phone",
+        }
+    }
+
+    /// The field named `name`, or INVALID_ARGUMENT naming the ones there are.
+    fn parse(name: &str) -> ChatResult<ProfileField> {
+        Self::ALL.into_iter().find(|field| field.name() == name).ok_or_else(|| {
+            let known: Vec<&str> = Self::ALL.iter().map(|field| field.name()).collect();
+            let why =
+                format!("{} is not a profile field ({})", validate::quoted(name), known.join(", "));
+            ChatError::invalid("fields", why)
+        })
+    }
+
+    /// Copies this field from `from` to `to`.
+    fn copy(self, from: &Profile, to: &mut Profile) {
+        match self {
+            ProfileField::DisplayName => to.display_name.clone_from(&from.display_name),
+            ProfileField::Title => to.title.clone_from(&from.title),
+            ProfileField::Bio => to.bio.clone_from(&from.bio),
+            ProfileField::TimeZone => to.time_zone.clone_from(&from.time_zone),
+            ProfileField::CustomFields => to.custom_fields.clone_from(&from.custom_fields),
+            ProfileField::Email => to.email.clone_from(&from.email),
+            ProfileField::Phone => to.phone.clone_from(&from.phone),
+        }
+    }
+}
+
+pub struct Profiles {
+    pub(super) store: Arc<dyn Store>,
+    pub(super) ids: Arc<IdGenerator>,
+    pub(super) audit: Arc<Audit>,
+}
+
+impl Profiles {
+    /// GetProfile: `user` ("" for the caller) as the caller may see them.
+    pub async fn get(&self, caller: &Caller, user: &str) -> ChatResult<ProfileView> {
+        let user = target(caller, user)?;
+        let stored = self.stored_or_first(caller, &user).await?;
+        Ok(seen_by(caller, &user, stored))
+    }
+
+    /// GetProfiles: each of `users`, in order, as the caller may see them.
+    pub async fn get_many(
+        &self,
+        caller: &Caller,
+        users: &[String],
+    ) -> ChatResult<Vec<ProfileView>> {
+        if users.is_empty() || users.len() > MAX_PROFILES_PER_CALL {
+            let why = format!("must name 1 to {MAX_PROFILES_PER_CALL} users, got {}", users.len());
+            return Err(ChatError::invalid("user_ids", why));
+        }
+        Violations::new().check("user_ids", validate::check_user_ids(users)).finish()?;
+        let mut views = Vec::with_capacity(users.len());
+        for user in users {
+            let stored = self.stored_or_first(caller, user).await?;
+            views.push(seen_by(caller, user, stored));
+        }
+        Ok(views)
+    }
+
+    /// UpdateProfile: sets the named fields of `user`'s profile ("" for the caller's) to
+    /// their values in `changes`. Someone else's needs `chat.admin`, and is audited.
+    pub async fn update(
+        &self,
+        caller: &Caller,
+        user: &str,
+        changes: &Profile,
+        fields: &[String],
+    ) -> ChatResult<ProfileView> {
+        let user = target(caller, user)?;
+        let own = user == caller.user;
+        if !own && !caller.scopes.contains(Scope::Admin) {
+            return Err(ChatError::denied(
+                "only org admins (scope chat.admin) may change other users' profiles",
+            ));
+        }
+        if fields.is_empty() {
+            return Err(ChatError::invalid("fields", "name at least one field to change"));
+        }
+        let fields =
+            fields.iter().map(|name| ProfileField::parse(name)).collect::<ChatResult<Vec<_>>>()?;
+        check(changes, &fields)?;
+        let mut profile = match self.store.get_profile(&caller.org, &user).await? {
+            Some(profile) => profile,
+            None if own => first_profile(caller),
+            None => Profile { org: caller.org.clone(), user: user.clone(), ..Profile::default() },
+        };
+        fields.iter().for_each(|field| field.copy(changes, &mut profile));
+        profile.updated_at_ms = self.ids.now_ms();
+        self.store.put_profile(&profile).await?;
+        if !own {
+            let names: Vec<&str> = fields.iter().map(|field| field.name()).collect();
+            let detail = names.join(",");
+            self.audit.record(caller, AuditAction::ProfileUpdated, 0, &user, detail).await;
+        }
+        Ok(seen_by(caller, &user, Some(profile)))
+    }
+
+    /// `user`'s stored profile; the caller's own is created on first use.
+    async fn stored_or_first(&self, caller: &Caller, user: &str) -> ChatResult<Option<Profile>> {
+        if let Some(profile) = self.store.get_profile(&caller.org, user).await? {
+            return Ok(Some(profile));
+        }
+        if user != caller.user {
+            return Ok(None);
+        }
+        let mut profile = first_profile(caller);
+        profile.updated_at_ms = self.ids.now_ms();
+        self.store.put_profile(&profile).await?;
+        Ok(Some(profile))
+    }
+}
+
+/// The user a call is about: `user`, or the caller when empty.
+fn target(caller: &Caller, user: &str) -> ChatResult<String> {
+    if user.is_empty() {
+        return Ok(caller.user.clone());
+    }
+    Violations::new().check("user_id", validate::check_user_id(user)).finish()?;
+    Ok(user.to_string())
+}
+
+/// The caller's profile before they set anything: the name their token carries.
+fn first_profile(caller: &Caller) -> Profile {
+    let name: String = caller
+        .name
+        .as_deref()
+        .unwrap_or_default()
+        .chars()
+        .take(validate::MAX_PROFILE_LINE_CHARS)
+        .collect();
+    Profile {
+        org: caller.org.clone(),
+        user: caller.user.clone(),
+        display_name: name.trim().to_string(),
+        ..Profile::default()
+    }
+}
+
+/// `stored` as the caller sees it: contact details only for the user and privileged readers.
+fn seen_by(caller: &Caller, user: &str, stored: Option<Profile>) -> ProfileView {
+    let exists = stored.is_some();
+    let mut profile = stored.unwrap_or_else(|| Profile {
+        org: caller.org.clone(),
+        user: user.to_string(),
+        ..Profile::default()
+    });
+    if user != caller.user && !caller.scopes.contains(Scope::ProfileViewAny) {
+        profile.email.clear();
+        profile.phone.clear();
+    }
+    ProfileView { profile, exists }
+}
+
+/// The new values of the fields being changed.
+fn check(changes: &Profile, fields: &[ProfileField]) -> ChatResult<()> {
+    let mut violations = Violations::new();
+    let line = |text: &str| validate::check_line(text, validate::MAX_PROFILE_LINE_CHARS);
+    for field in fields {
+        let field_name = format!("profile.{}", field.name());
+        let result = match field {
+            ProfileField::DisplayName => line(&changes.display_name),
+            ProfileField::Title => line(&changes.title),
+            ProfileField::Bio => validate::check_bio(&changes.bio),
+            ProfileField::TimeZone => validate::check_time_zone(&changes.time_zone),
+            ProfileField::CustomFields => validate::check_custom_fields(&changes.custom_fields),
+            ProfileField::Email => validate::check_email(&changes.email),
+            ProfileField::Phone => validate::check_phone(&changes.phone),
+        };
+        violations.check(&field_name, result);
+    }
+    violations.finish()
+}

@@ -1,0 +1,192 @@
+//! People: profiles created from the token's name on first use, read by the org as others
+//! see them (contact details only for the user and `user.profile.view_any`), edited by
+//! their owner or an org admin (audited), validated, and never across orgs.
+
+use switchboard_sdk::SdkError;
+use switchboard_sdk::token::TokenSpec;
+use switchboard_tests::{
+    Code, TestController, TestRelay, expect_code, proto, sbctl, violated_fields,
+};
+
+fn changes(display_name: &str, title: &str) -> proto::Profile {
+    proto::Profile { display_name: display_name.into(), title: title.into(), ..Default::default() }
+}
+
+#[tokio::test]
+async fn a_profile_starts_with_the_token_name_and_is_edited_by_its_owner() {
+    let server = TestController::start().await;
+    let relay = TestRelay::start(&server).await;
+    let named = server.token_for(&TokenSpec::new("alice", "acme").name("Alice Liddell"));
+    let alice = relay.client(named).await;
+    let bob = relay.client(server.token("bob", "acme")).await;
+
+    // Bob has not used his profile yet: only his id, for clients to show.
+    let unknown = alice.get_profile("bob").await.unwrap();
+    assert_eq!((unknown.user_id.as_str(), unknown.exists), ("bob", false));
+    assert!(unknown.display_name.is_empty());
+
+    let own = alice.get_profile("").await.unwrap();
+    assert_eq!((own.display_name.as_str(), own.exists), ("Alice Liddell", true));
+    assert!(own.updated_at_ms > 0);
+
+    let mut update = changes("Alice L.", "Head of Wonder");
+    update.time_zone = "Europe/London".into();
+    update.email = "alice@acme.example".into();
+    update.custom_fields = [("desk".to_string(), "4F".to_string())].into();
+    let fields = ["display_name", "title", "time_zone", "email", "custom_fields"];
+    let updated = alice.update_profile("", update, &fields).await.unwrap();
+    assert_eq!(updated.display_name, "Alice L.");
+    assert_eq!(updated.email, "alice@acme.example", "the owner sees her contact details");
+
+    // Only the named fields change: the title stays when only the bio is set.
+    let bio = proto::Profile { bio: "Curiouser\nand curiouser".into(), ..Default::default() };
+    let updated = alice.update_profile("alice", bio, &["bio"]).await.unwrap();
+    assert_eq!(
+        (updated.title.as_str(), updated.bio.as_str()),
+        ("Head of Wonder", "Curiouser\nand curiouser")
+    );
+
+    // Others see the card, not the contact details.
+    let seen = bob.get_profile("alice").await.unwrap();
+    assert_eq!(
+        (seen.display_name.as_str(), seen.time_zone.as_str()),
+        ("Alice L.", "Europe/London")
+    );
+    assert_eq!(seen.custom_fields.get("desk").map(String::as_str), Some("4F"));
+    assert!(seen.email.is_empty() && seen.exists);
+    let hr = relay.client(server.admin_token("hr", "acme")).await;
+    assert_eq!(hr.get_profile("alice").await.unwrap().email, "alice@acme.example", "view_any");
+
+    // A batch, in the order asked, duplicates included.
+    let users: Vec<String> = ["alice", "nobody", "alice"].map(String::from).to_vec();
+    let batch = bob.get_profiles(&users).await.unwrap();
+    let names: Vec<(&str, bool)> =
+        batch.iter().map(|p| (p.display_name.as_str(), p.exists)).collect();
+    assert_eq!(names, [("Alice L.", true), ("", false), ("Alice L.", true)]);
+
+    // Bob may not edit Alice's profile.
+    let message = expect_code(
+        bob.update_profile("alice", changes("Mallory", ""), &["display_name"]).await,
+        Code::PermissionDenied,
+    );
+    assert!(message.contains("chat.admin"), "{message}");
+    assert_eq!(bob.get_profile("alice").await.unwrap().display_name, "Alice L.");
+
+    // sbctl, as bob.
+    let token = server.token("bob", "acme");
+    let set = [
+        "profile",
+        "set",
+        "--name",
+        "Bob B.",
+        "--time-zone",
+        "America/New_York",
+        "--field",
+        "desk=2B",
+    ];
+    let shown = sbctl(&relay.url(), &token, &set).await.unwrap();
+    assert!(shown.contains("Bob B.") && shown.contains("desk=2B"), "{shown}");
+    let shown = sbctl(&relay.url(), &token, &["profile", "show", "alice", "carol"]).await.unwrap();
+    assert!(shown.contains("Alice L.") && shown.contains("(no profile)"), "{shown}");
+    let refused = sbctl(&relay.url(), &token, &["profile", "set", "--time-zone", "Nowhere"]).await;
+    let message = refused.unwrap_err();
+    assert!(message.contains("Nowhere"), "{message}");
+}
+
+#[tokio::test]
+async fn an_org_admin_edits_or_blanks_anyones_profile_and_is_audited() {
+    let server = TestController::start().await;
+    let admin = server.client_with_token(server.admin_token("root", "acme")).await;
+    let bob = server.client("bob", "acme").await;
+    bob.update_profile("", changes("Bob", "Builder"), &["display_name", "title"]).await.unwrap();
+
+    let blanked =
+        admin.update_profile("bob", changes("", ""), &["display_name", "title"]).await.unwrap();
+    assert_eq!((blanked.display_name.as_str(), blanked.title.as_str()), ("", ""));
+    assert!(bob.get_profile("").await.unwrap().display_name.is_empty());
+
+    let log = admin.list_audit(proto::ListAuditRequest::default()).await.unwrap();
+    let entry = log.entries.iter().find(|e| e.action == "profile.updated").expect("audited");
+    assert_eq!((entry.actor.as_str(), entry.target.as_str()), ("root", "bob"));
+    assert!(entry.detail.contains("display_name"), "{}", entry.detail);
+}
+
+#[tokio::test]
+async fn bad_profiles_are_refused_field_by_field_and_change_nothing() {
+    let server = TestController::start().await;
+    let alice = server.client("alice", "acme").await;
+    alice.update_profile("", changes("Alice", "Lead"), &["display_name", "title"]).await.unwrap();
+
+    let bad = proto::Profile {
+        display_name: "x".repeat(81),
+        bio: "y".repeat(501),
+        time_zone: "Mars/Olympus_Mons".into(),
+        email: "not an email".into(),
+        phone: "call me".into(),
+        custom_fields: [("".to_string(), "v".to_string())].into(),
+        ..Default::default()
+    };
+    let all = ["display_name", "bio", "time_zone", "email", "phone", "custom_fields"];
+    let status = match alice.update_profile("", bad, &all).await {
+        Err(SdkError::Status(status)) => status,
+        other => panic!("expected INVALID_ARGUMENT, got {other:?}"),
+    };
+    assert_eq!(status.code(), Code::InvalidArgument);
+    let mut fields = violated_fields(&status);
+    fields.sort();
+    let expected = [
+        "profile.bio",
+        "profile.custom_fields",
+        "profile.display_name",
+        "profile.email",
+        "profile.phone",
+        "profile.time_zone",
+    ];
+    assert_eq!(fields, expected, "{}", status.message());
+    assert!(status.message().contains("Mars/Olympus_Mons"), "{}", status.message());
+
+    let message = expect_code(
+        alice.update_profile("", changes("A", ""), &["nickname"]).await,
+        Code::InvalidArgument,
+    );
+    assert!(message.contains("nickname") && message.contains("display_name"), "{message}");
+    expect_code(alice.update_profile("", changes("A", ""), &[]).await, Code::InvalidArgument);
+    let too_many: Vec<String> = (0..501).map(|i| format!("user{i}")).collect();
+    expect_code(alice.get_profiles(&too_many).await, Code::InvalidArgument);
+    expect_code(alice.get_profiles(&[]).await, Code::InvalidArgument);
+    expect_code(alice.get_profile("bad id with spaces").await, Code::InvalidArgument);
+
+    let kept = alice.get_profile("").await.unwrap();
+    assert_eq!(
+        (kept.display_name.as_str(), kept.title.as_str()),
+        ("Alice", "Lead"),
+        "nothing changed"
+    );
+}
+
+#[tokio::test]
+async fn profiles_stay_in_their_org_and_need_their_scopes() {
+    let server = TestController::start().await;
+    let acme = server.client("alice", "acme").await;
+    acme.update_profile("", changes("Alice of Acme", ""), &["display_name"]).await.unwrap();
+    let globex = server.client("mallory", "globex").await;
+    let seen = globex.get_profile("alice").await.unwrap();
+    assert!(!seen.exists && seen.display_name.is_empty(), "another org's alice does not exist");
+    let globex_admin = server.client_with_token(server.admin_token("root", "globex")).await;
+    globex_admin.update_profile("alice", changes("Hijacked", ""), &["display_name"]).await.unwrap();
+    assert_eq!(
+        acme.get_profile("").await.unwrap().display_name,
+        "Alice of Acme",
+        "acme's untouched"
+    );
+
+    let chat_only = TokenSpec::new("carol", "acme").scopes(&["chat.read", "chat.write"]);
+    let carol = server.client_with_token(server.token_for(&chat_only)).await;
+    let message = expect_code(carol.get_profile("alice").await, Code::PermissionDenied);
+    assert!(message.contains("user.profile.view"), "{message}");
+    let message = expect_code(
+        carol.update_profile("", changes("C", ""), &["display_name"]).await,
+        Code::PermissionDenied,
+    );
+    assert!(message.contains("user.profile.edit"), "{message}");
+}
