@@ -148,6 +148,17 @@ pub(crate) enum Command {
     /// Profiles: who people are (needs the user.profile.* scopes).
     #[command(subcommand)]
     Profile(ProfileCommand),
+    /// Find users of your org by words of their name, title or id (needs
+    /// user.profile.search_users).
+    Users {
+        query: String,
+        /// At most this many (1 to 100).
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+        /// Go on from a previous page's token.
+        #[arg(long, default_value = "")]
+        page: String,
+    },
     /// Relay operations.
     #[command(subcommand)]
     Relay(RelayCommand),

@@ -193,6 +193,9 @@ async fn execute(client: &Client, command: Command) -> Result<Shown, SdkError> {
             Shown { json: json!({ "marked": marked }), human: format!("marked {marked} read") }
         }
         Command::Profile(command) => crate::people::profile(client, command).await?,
+        Command::Users { query, limit, page } => {
+            crate::people::users(client, &query, limit, &page).await?
+        }
         Command::Mute { channel } => mute(client, channel, true).await?,
         Command::Unmute { channel } => mute(client, channel, false).await?,
         Command::Audit { since, actor, team, action, limit } => {

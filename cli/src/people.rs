@@ -1,4 +1,4 @@
-//! `sbctl profile`: showing and changing profiles.
+//! `sbctl profile` (showing and changing profiles) and `sbctl users` (the directory).
 
 use serde_json::Value;
 use switchboard_sdk::{Client, SdkError, proto as pb};
@@ -40,5 +40,25 @@ pub(crate) async fn profile(client: &Client, command: ProfileCommand) -> Result<
             all => Value::Array(all.iter().map(output::profile_json).collect()),
         },
         human: output::profiles_table(&profiles).to_string(),
+    })
+}
+
+pub(crate) async fn users(
+    client: &Client,
+    query: &str,
+    limit: u32,
+    page: &str,
+) -> Result<Shown, SdkError> {
+    let found = client.search_users(query, limit, page).await?;
+    let mut human = output::profiles_table(&found.users).to_string();
+    if !found.next_page_token.is_empty() {
+        human.push_str(&format!("\nmore: --page {}", found.next_page_token));
+    }
+    Ok(Shown {
+        json: serde_json::json!({
+            "users": found.users.iter().map(output::profile_json).collect::<Vec<_>>(),
+            "next_page_token": found.next_page_token,
+        }),
+        human,
     })
 }

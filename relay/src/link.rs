@@ -25,8 +25,7 @@ impl RelayState {
         if !topics.is_empty() {
             first.push(Kind::Subscribe(pb::Topics { topics, ..Default::default() }));
         }
-        for (org, user, follows_all) in self.presence.online_users() {
-            let report = pb::PresenceReport { org, user_id: user, online: true, follows_all };
+        for report in self.presence.online_users() {
             first.push(Kind::Presence(report));
         }
         first

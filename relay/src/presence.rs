@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use switchboard_auth::OrgUser;
+use switchboard_proto::v1 as pb;
 
 use crate::upstream::Upstream;
 
@@ -17,6 +18,8 @@ struct UserStreams {
     following_all: usize,
     /// Bumped on every change, so a pending offline report can tell it is stale.
     generation: u64,
+    /// The `name` claim of the token of the stream that brought them online.
+    name: String,
 }
 
 pub(crate) struct LocalPresence {
@@ -31,12 +34,17 @@ impl LocalPresence {
         LocalPresence { upstream, debounce, users: Mutex::new(HashMap::new()) }
     }
 
-    /// Counts a new stream of the user, unless they already have `max` open here.
-    pub(crate) fn try_open(&self, org: &str, user: &str, max: usize) -> bool {
+    /// Counts a new stream of the user, unless they already have `max` open here. `name`
+    /// (their token's) goes with the report that they came online.
+    pub(crate) fn try_open(&self, org: &str, user: &str, name: &str, max: usize) -> bool {
         let mut users = self.users.lock().expect("presence lock poisoned");
         let key = OrgUser::new(org, user);
-        let entry =
-            users.entry(key).or_insert(UserStreams { open: 0, following_all: 0, generation: 0 });
+        let entry = users.entry(key).or_insert_with(|| UserStreams {
+            open: 0,
+            following_all: 0,
+            generation: 0,
+            name: name.to_string(),
+        });
         if entry.open >= max {
             return false;
         }
@@ -44,7 +52,7 @@ impl LocalPresence {
         entry.open += 1;
         entry.generation += 1;
         if !was_online {
-            self.upstream.report_presence(org, user, true, entry.following_all > 0);
+            self.upstream.report_online(org, user, entry.following_all > 0, &entry.name);
         }
         true
     }
@@ -55,7 +63,7 @@ impl LocalPresence {
         let Some(entry) = users.get_mut(&OrgUser::new(org, user)) else { return };
         entry.following_all += 1;
         if entry.following_all == 1 {
-            self.upstream.report_presence(org, user, true, true);
+            self.upstream.report_online(org, user, true, &entry.name);
         }
     }
 
@@ -73,7 +81,7 @@ impl LocalPresence {
             }
             if entry.open > 0 {
                 if followed_all && entry.following_all == 0 {
-                    self.upstream.report_presence(org, user, true, false);
+                    self.upstream.report_online(org, user, false, &entry.name);
                 }
                 return;
             }
@@ -85,18 +93,23 @@ impl LocalPresence {
             let mut users = presence.users.lock().expect("presence lock poisoned");
             if users.get(&key).is_some_and(|e| e.open == 0 && e.generation == generation) {
                 users.remove(&key);
-                presence.upstream.report_presence(&key.org, &key.user, false, false);
+                presence.upstream.report_offline(&key.org, &key.user);
             }
         });
     }
 
-    /// Users this relay reports online, and whether a stream of theirs follows all of their
-    /// conversations (re-sent whenever the controller link reopens).
-    pub(crate) fn online_users(&self) -> Vec<(String, String, bool)> {
+    /// The reports of the users this relay has online (whether a stream of theirs follows
+    /// all of their conversations, and their name), re-sent whenever the controller link
+    /// reopens.
+    pub(crate) fn online_users(&self) -> Vec<pb::PresenceReport> {
         let users = self.users.lock().expect("presence lock poisoned");
-        users
-            .iter()
-            .map(|(key, s)| (key.org.clone(), key.user.clone(), s.following_all > 0))
-            .collect()
+        let report = |(key, streams): (&OrgUser, &UserStreams)| pb::PresenceReport {
+            org: key.org.clone(),
+            user_id: key.user.clone(),
+            online: true,
+            follows_all: streams.following_all > 0,
+            name: streams.name.clone(),
+        };
+        users.iter().map(report).collect()
     }
 }

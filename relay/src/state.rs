@@ -59,7 +59,8 @@ impl RelayState {
         token: String,
     ) -> Result<(Arc<Session>, EncodedStream), tonic::Status> {
         let max = self.config.max_streams_per_user;
-        if !self.presence.try_open(&caller.org, &caller.user, max) {
+        let name = caller.name.as_deref().unwrap_or_default();
+        if !self.presence.try_open(&caller.org, &caller.user, name, max) {
             return Err(status::exhausted(format!(
                 "{} already has {max} streams open on this relay (the most allowed)",
                 caller.user

@@ -196,10 +196,23 @@ impl Upstream {
         self.send_best_effort(Kind::Unsubscribe(topics));
     }
 
-    /// Best effort: every reconnect reports all online users again.
-    pub(crate) fn report_presence(&self, org: &str, user: &str, online: bool, follows_all: bool) {
+    /// Best effort: every reconnect reports all online users again. `name` is the token's
+    /// of the stream that brought them online.
+    pub(crate) fn report_online(&self, org: &str, user: &str, follows_all: bool, name: &str) {
+        let report = pb::PresenceReport {
+            org: org.into(),
+            user_id: user.into(),
+            online: true,
+            follows_all,
+            name: name.into(),
+        };
+        self.send_best_effort(Kind::Presence(report));
+    }
+
+    /// Best effort, like [`Self::report_online`].
+    pub(crate) fn report_offline(&self, org: &str, user: &str) {
         let report =
-            pb::PresenceReport { org: org.into(), user_id: user.into(), online, follows_all };
+            pb::PresenceReport { org: org.into(), user_id: user.into(), ..Default::default() };
         self.send_best_effort(Kind::Presence(report));
     }
 

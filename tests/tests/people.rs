@@ -190,3 +190,102 @@ async fn profiles_stay_in_their_org_and_need_their_scopes() {
     );
     assert!(message.contains("user.profile.edit"), "{message}");
 }
+
+/// The user ids of a page.
+fn ids(page: &proto::SearchUsersResponse) -> Vec<&str> {
+    page.users.iter().map(|p| p.user_id.as_str()).collect()
+}
+
+#[tokio::test]
+async fn the_directory_finds_people_by_words_of_their_name_title_and_id_each_once() {
+    let server = TestController::start().await;
+    let people = [
+        ("alice.liddell@acme.example", "Alice Liddell", "Head of Wonder"),
+        ("al", "Al Alvarez", "Alchemist"),
+        ("bob", "Bob Builder", "Site lead"),
+        ("carol", "Carol Alice Jones", ""),
+    ];
+    for (user, name, title) in people {
+        let client = server.client(user, "acme").await;
+        client.update_profile("", changes(name, title), &["display_name", "title"]).await.unwrap();
+    }
+    let other_org = server.client("alfred", "globex").await;
+    other_org.update_profile("", changes("Alfred", ""), &["display_name"]).await.unwrap();
+    let bob = server.client("bob", "acme").await;
+
+    // Ordered by the matched word, then the user; Al once though two of his words match.
+    let page = bob.search_users("al", 20, "").await.unwrap();
+    assert_eq!(ids(&page), ["al", "alice.liddell@acme.example", "carol"]);
+    assert!(page.next_page_token.is_empty());
+    let card = &page.users[1];
+    assert_eq!(
+        (card.display_name.as_str(), card.title.as_str()),
+        ("Alice Liddell", "Head of Wonder")
+    );
+    assert!(card.email.is_empty(), "as others see it");
+
+    // Every word must match: "ali lid" is Alice Liddell, not Carol Alice Jones.
+    assert_eq!(
+        ids(&bob.search_users("Lid ALI", 20, "").await.unwrap()),
+        ["alice.liddell@acme.example"]
+    );
+    assert_eq!(ids(&bob.search_users("site", 20, "").await.unwrap()), ["bob"], "by title");
+    assert_eq!(
+        ids(&bob.search_users("liddell@", 20, "").await.unwrap()),
+        ["alice.liddell@acme.example"]
+    );
+    assert!(
+        bob.search_users("alfred", 20, "").await.unwrap().users.is_empty(),
+        "never another org"
+    );
+
+    // Page by page: each user once.
+    let mut seen = Vec::new();
+    let mut token = String::new();
+    loop {
+        let page = bob.search_users("a", 1, &token).await.unwrap();
+        seen.extend(ids(&page).into_iter().map(String::from));
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        token = page.next_page_token;
+    }
+    assert_eq!(seen, ["al", "alice.liddell@acme.example", "carol"]);
+
+    // A new name is found by its words, not the old ones.
+    let al = server.client("al", "acme").await;
+    al.update_profile("", changes("Alberto Vargas", ""), &["display_name", "title"]).await.unwrap();
+    assert_eq!(ids(&bob.search_users("var", 20, "").await.unwrap()), ["al"]);
+    assert!(bob.search_users("alvarez", 20, "").await.unwrap().users.is_empty());
+
+    for bad in ["", "!!", &"a".repeat(101), "a b c d e f g h i"] {
+        expect_code(bob.search_users(bad, 20, "").await, Code::InvalidArgument);
+    }
+    let message =
+        expect_code(bob.search_users("al", 20, "not-a-token").await, Code::InvalidArgument);
+    assert!(message.contains("page_token"), "{message}");
+    let other = bob.search_users("a", 1, "").await.unwrap().next_page_token;
+    expect_code(bob.search_users("bob", 1, &other).await, Code::InvalidArgument);
+    let no_search = TokenSpec::new("dave", "acme").scopes(&["user.profile.view"]);
+    let dave = server.client_with_token(server.token_for(&no_search)).await;
+    let message = expect_code(dave.search_users("al", 20, "").await, Code::PermissionDenied);
+    assert!(message.contains("user.profile.search_users"), "{message}");
+}
+
+#[tokio::test]
+async fn a_first_stream_creates_the_profile_from_the_token_name_so_the_directory_finds_it() {
+    let server = TestController::start().await;
+    let relay = TestRelay::start(&server).await;
+    let named = server.token_for(&TokenSpec::new("zed", "acme").name("Zed Zebulon"));
+    let mut stream = relay.realtime(named);
+    switchboard_tests::live::live(&mut stream).await;
+    let bob = relay.client(server.token("bob", "acme")).await;
+    let within = std::time::Duration::from_secs(10);
+    let found = switchboard_tests::eventually("zed in the directory", within, || async {
+        let page = bob.search_users("zebu", 20, "").await.unwrap();
+        page.users.first().map(|p| p.display_name.clone())
+    })
+    .await;
+    assert_eq!(found, "Zed Zebulon");
+    assert!(bob.get_profile("zed").await.unwrap().exists);
+}

@@ -1,4 +1,4 @@
-//! People: users' profiles (who someone is, by the name they chose).
+//! People: users' profiles (who someone is, by the name they chose) and the directory.
 
 use switchboard_proto::v1 as pb;
 
@@ -31,5 +31,18 @@ impl Client {
             fields: fields.iter().map(|field| field.to_string()).collect(),
         };
         Ok(self.people.clone().update_profile(request).await?.into_inner())
+    }
+
+    /// A page of the org's users whose names, titles or ids have words starting with each
+    /// word of `query`; `page_token` is the previous page's `next_page_token` ("" first).
+    pub async fn search_users(
+        &self,
+        query: &str,
+        limit: u32,
+        page_token: &str,
+    ) -> Result<pb::SearchUsersResponse> {
+        let request =
+            pb::SearchUsersRequest { query: query.into(), limit, page_token: page_token.into() };
+        Ok(self.people.clone().search_users(request).await?.into_inner())
     }
 }

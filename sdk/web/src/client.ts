@@ -358,6 +358,15 @@ export class SwitchboardClient {
   }
 
   /**
+   * The org's users whose names, titles or ids have words starting with each word of
+   * `query` ("ali lid" finds Alice Liddell); pass `nextPageToken` back for more.
+   */
+  async searchUsers(query: string, limit = 20, pageToken = ""): Promise<{ users: Profile[]; nextPageToken: string }> {
+    const { users, nextPageToken } = await this.people.searchUsers({ query, limit, pageToken });
+    return { users, nextPageToken };
+  }
+
+  /**
    * Changes the named fields of your profile (or, for an org admin, `userId`'s) to their
    * values in `changes`; an empty value clears a field.
    */

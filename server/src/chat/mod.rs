@@ -4,12 +4,13 @@
 //! One service per feature, each holding only what it uses, composed in
 //! [`ChatService::build`]: [`Conversations`], [`Members`], [`Messages`] (with mentions),
 //! [`Attachments`], [`Notifications`] (with unread counts), [`Reads`] (read markers),
-//! [`Typing`], [`Presence`], [`Profiles`] and [`Audit`]. Who may see what is `crate::access`; who may do
+//! [`Typing`], [`Presence`], [`Profiles`] with the [`Directory`], and [`Audit`]. Who may see what is `crate::access`; who may do
 //! what is `policy`.
 
 mod attachments;
 mod audit;
 mod conversations;
+mod directory;
 mod membership;
 mod mentions;
 mod messages;
@@ -21,11 +22,12 @@ mod reads;
 mod sniff;
 mod typing;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 pub use attachments::{Attachments, Download, FileStorage, Upload, UploadPart};
 pub use audit::{Audit, AuditQuery};
 pub use conversations::{Conversations, NewConversation, TeamUpdate};
+pub use directory::{Directory, DirectoryPage};
 pub use membership::Members;
 pub use messages::{HistoryPage, Messages, NewMessage, Sent};
 pub use notifications::{NotificationSelection, Notifications, Unread};
@@ -102,6 +104,7 @@ pub struct ChatService {
     pub typing: Typing,
     pub presence: Arc<Presence>,
     pub profiles: Profiles,
+    pub directory: Directory,
     pub audit: Arc<Audit>,
     rates: Arc<Rates>,
 }
@@ -161,7 +164,13 @@ impl ChatService {
                 events: events.clone(),
                 notifications: notifications.clone(),
             },
-            profiles: Profiles { store: store.clone(), ids, audit: audit.clone() },
+            profiles: Profiles {
+                store: store.clone(),
+                ids,
+                audit: audit.clone(),
+                known: Mutex::default(),
+            },
+            directory: Directory { store: store.clone() },
             typing: Typing { store, tracker: typing, events },
             attachments,
             notifications,

@@ -4,9 +4,10 @@
 //! their token's `name` claim the first time they use it; the owner edits theirs, an org
 //! admin (`chat.admin`) anyone's, audited.
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 
-use crate::auth::{Caller, Scope};
+use crate::auth::{Caller, OrgUser, Scope};
 use crate::error::{ChatError, ChatResult};
 use crate::ids::IdGenerator;
 use crate::model::{AuditAction, Profile, ProfileView};
@@ -77,10 +78,15 @@ impl ProfileField {
     }
 }
 
+/// Users remembered as having a profile, at most; the memory starts over beyond.
+const KNOWN_USERS: usize = 100_000;
+
 pub struct Profiles {
     pub(super) store: Arc<dyn Store>,
     pub(super) ids: Arc<IdGenerator>,
     pub(super) audit: Arc<Audit>,
+    /// Users known to have a profile, so that their streams cost no read.
+    pub(super) known: Mutex<HashSet<OrgUser>>,
 }
 
 impl Profiles {
@@ -134,7 +140,9 @@ impl Profiles {
         check(changes, &fields)?;
         let mut profile = match self.store.get_profile(&caller.org, &user).await? {
             Some(profile) => profile,
-            None if own => first_profile(caller),
+            None if own => {
+                first_profile(&caller.org, &user, caller.name.as_deref().unwrap_or_default())
+            }
             None => Profile { org: caller.org.clone(), user: user.clone(), ..Profile::default() },
         };
         fields.iter().for_each(|field| field.copy(changes, &mut profile));
@@ -148,6 +156,33 @@ impl Profiles {
         Ok(seen_by(caller, &user, Some(profile)))
     }
 
+    /// A user's stream opened: their profile is created from their token's `name` if
+    /// they have none, so that the directory finds them. A store failure is logged; the
+    /// next stream tries again.
+    pub async fn first_stream(&self, org: &str, user: &str, name: &str) {
+        let key = OrgUser::new(org, user);
+        if self.known.lock().expect("known lock poisoned").contains(&key) {
+            return;
+        }
+        let created = async {
+            if self.store.get_profile(org, user).await?.is_none() {
+                let mut profile = first_profile(org, user, name);
+                profile.updated_at_ms = self.ids.now_ms();
+                self.store.put_profile(&profile).await?;
+            }
+            Ok::<(), crate::store::StoreError>(())
+        };
+        if let Err(error) = created.await {
+            tracing::warn!(%error, org, user, "could not create a profile on a first stream");
+            return;
+        }
+        let mut known = self.known.lock().expect("known lock poisoned");
+        if known.len() >= KNOWN_USERS {
+            known.clear();
+        }
+        known.insert(key);
+    }
+
     /// `user`'s stored profile; the caller's own is created on first use.
     async fn stored_or_first(&self, caller: &Caller, user: &str) -> ChatResult<Option<Profile>> {
         if let Some(profile) = self.store.get_profile(&caller.org, user).await? {
@@ -156,7 +191,8 @@ impl Profiles {
         if user != caller.user {
             return Ok(None);
         }
-        let mut profile = first_profile(caller);
+        let name = caller.name.as_deref().unwrap_or_default();
+        let mut profile = first_profile(&caller.org, &caller.user, name);
         profile.updated_at_ms = self.ids.now_ms();
         self.store.put_profile(&profile).await?;
         Ok(Some(profile))
@@ -172,25 +208,16 @@ fn target(caller: &Caller, user: &str) -> ChatResult<String> {
     Ok(user.to_string())
 }
 
-/// The caller's profile before they set anything: the name their token carries.
-fn first_profile(caller: &Caller) -> Profile {
-    let name: String = caller
-        .name
-        .as_deref()
-        .unwrap_or_default()
-        .chars()
-        .take(validate::MAX_PROFILE_LINE_CHARS)
-        .collect();
-    Profile {
-        org: caller.org.clone(),
-        user: caller.user.clone(),
-        display_name: name.trim().to_string(),
-        ..Profile::default()
-    }
+/// A user's profile before they set anything: the name their token carries (without
+/// control characters, trimmed, at most 80 characters).
+fn first_profile(org: &str, user: &str, name: &str) -> Profile {
+    let name: String = name.chars().filter(|c| !c.is_control()).collect();
+    let name: String = name.trim().chars().take(validate::MAX_PROFILE_LINE_CHARS).collect();
+    Profile { org: org.into(), user: user.into(), display_name: name, ..Profile::default() }
 }
 
 /// `stored` as the caller sees it: contact details only for the user and privileged readers.
-fn seen_by(caller: &Caller, user: &str, stored: Option<Profile>) -> ProfileView {
+pub(super) fn seen_by(caller: &Caller, user: &str, stored: Option<Profile>) -> ProfileView {
     let exists = stored.is_some();
     let mut profile = stored.unwrap_or_else(|| Profile {
         org: caller.org.clone(),

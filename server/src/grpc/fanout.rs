@@ -78,7 +78,12 @@ impl StreamMethod for FanoutApi {
     }
 }
 
-async fn handle(chat: &ChatService, hub: &Arc<FanoutHub>, relay: RelayId, frame: pb::RelayFrame) {
+async fn handle(
+    chat: &Arc<ChatService>,
+    hub: &Arc<FanoutHub>,
+    relay: RelayId,
+    frame: pb::RelayFrame,
+) {
     match frame.kind {
         Some(Kind::Subscribe(request)) => {
             let topics = request.topics.iter().filter_map(Topic::from_proto).collect();
@@ -99,6 +104,14 @@ async fn handle(chat: &ChatService, hub: &Arc<FanoutHub>, relay: RelayId, frame:
             chat.presence
                 .report_presence(relay, org, user, report.online, report.follows_all)
                 .await;
+            if report.online {
+                // Not waited for: it may read and write the store.
+                let chat = chat.clone();
+                tokio::spawn(async move {
+                    let (org, user, name) = (&report.org, &report.user_id, &report.name);
+                    chat.profiles.first_stream(org, user, name).await;
+                });
+            }
         }
         Some(Kind::Report(report)) => hub.report_arrived(report),
         // Not waited for: the relay's later frames (its subscribes) go on meanwhile.

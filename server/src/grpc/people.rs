@@ -1,4 +1,4 @@
-//! `switchboard.v1.People` over tonic: profiles, with the `user.profile.*` scopes; shares
+//! `switchboard.v1.People` over tonic: profiles and the directory, with the `user.profile.*` scopes; shares
 //! the Chat service's authentication, admission limit and write rate.
 
 use switchboard_proto::v1::{self as pb, people_server::People};
@@ -50,5 +50,19 @@ impl People for PeopleApi {
         let changes = convert::profile_changes(r.profile.unwrap_or_default());
         let view = self.api.chat.profiles.update(&caller, &r.user_id, &changes, &r.fields).await?;
         reply(convert::profile(view))
+    }
+
+    async fn search_users(
+        &self,
+        request: Request<pb::SearchUsersRequest>,
+    ) -> Reply<pb::SearchUsersResponse> {
+        let (caller, _admitted) = self.api.caller(&request, Scope::SearchUsers)?;
+        let r = request.into_inner();
+        let page =
+            self.api.chat.directory.search(&caller, &r.query, r.limit, &r.page_token).await?;
+        reply(pb::SearchUsersResponse {
+            users: page.users.into_iter().map(convert::profile).collect(),
+            next_page_token: page.next_page_token,
+        })
     }
 }

@@ -28,3 +28,78 @@ pub struct ProfileView {
     pub profile: Profile,
     pub exists: bool,
 }
+
+/// Longest directory term kept (characters); longer words are cut to it.
+const MAX_TERM_CHARS: usize = 64;
+/// Most directory terms one profile is found by.
+const MAX_TERMS: usize = 24;
+
+impl Profile {
+    /// What the directory finds this user by: the words of their display name and title,
+    /// their user id, and the words of its part before any `@` (an email-like handle),
+    /// lowercased, each once, in that order.
+    pub fn directory_terms(&self) -> Vec<String> {
+        directory_terms(&self.user, &self.display_name, &self.title)
+    }
+}
+
+/// [`Profile::directory_terms`] of a user with this display name and title.
+pub fn directory_terms(user: &str, display_name: &str, title: &str) -> Vec<String> {
+    let handle = user.split('@').next().unwrap_or(user);
+    let whole = (!user.is_empty()).then(|| cut(&user.to_lowercase()));
+    let mut terms: Vec<String> = Vec::new();
+    let words = words(display_name).chain(words(title)).chain(whole).chain(words(handle));
+    for term in words {
+        if !terms.contains(&term) && terms.len() < MAX_TERMS {
+            terms.push(term);
+        }
+    }
+    terms
+}
+
+/// The lowercased words of `text`: runs of letters and digits.
+pub fn words(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .map(|word| cut(&word.to_lowercase()))
+}
+
+fn cut(term: &str) -> String {
+    term.chars().take(MAX_TERM_CHARS).collect()
+}
+
+/// One way the directory finds a user: by `term`, with what a listing shows of them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DirectoryEntry {
+    pub term: String,
+    pub user: String,
+    pub display_name: String,
+    pub title: String,
+}
+
+impl DirectoryEntry {
+    /// The entries `profile` is found by.
+    pub fn all_of(profile: &Profile) -> Vec<DirectoryEntry> {
+        let entry = |term: String| DirectoryEntry {
+            term,
+            user: profile.user.clone(),
+            display_name: profile.display_name.clone(),
+            title: profile.title.clone(),
+        };
+        profile.directory_terms().into_iter().map(entry).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_user_is_found_by_words_of_their_name_title_and_handle() {
+        let terms = directory_terms("alice.liddell@acme.example", "Alice Liddell", "Head of R&D");
+        let expected = ["alice", "liddell", "head", "of", "r", "d", "alice.liddell@acme.example"];
+        assert_eq!(terms, expected, "name, title, whole id; the handle's words are there already");
+        assert_eq!(directory_terms("Bob", "", ""), ["bob"]);
+        assert_eq!(directory_terms("zoë", "Zoë Ünal", ""), ["zoë", "ünal"]);
+    }
+}

@@ -27,6 +27,22 @@ pub(super) fn user_prefix(org: &str, user: &str) -> Vec<u8> {
     key
 }
 
+/// A directory entry: the org, the term, the user. Terms are words (no NUL).
+pub(super) fn directory(org: &str, term: &str, user: &str) -> Vec<u8> {
+    let mut key = directory_prefix(org, term);
+    key.push(0);
+    push_str(&mut key, user);
+    key
+}
+
+/// Where the entries of `org` whose term starts with `prefix` begin.
+pub(super) fn directory_prefix(org: &str, prefix: &str) -> Vec<u8> {
+    let mut key = Vec::with_capacity(org.len() + prefix.len() + 1);
+    push_str(&mut key, org);
+    key.extend_from_slice(prefix.as_bytes());
+    key
+}
+
 pub(super) fn user_conversation(org: &str, user: &str, id: ConversationId) -> Vec<u8> {
     let mut key = user_prefix(org, user);
     key.extend_from_slice(&id.to_be_bytes());

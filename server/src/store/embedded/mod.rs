@@ -57,6 +57,7 @@ struct Tables {
     private_unread: Keyspace,
     user_status: Keyspace,
     profiles: Keyspace,
+    directory: Keyspace,
 }
 
 pub struct EmbeddedStore {
@@ -96,6 +97,7 @@ impl EmbeddedStore {
             private_unread: table("private_unread")?,
             user_status: table("user_status")?,
             profiles: table("profiles")?,
+            directory: table("directory")?,
         };
         let commits = GroupCommit::new(db.clone());
         let (write_lock, meter) = (Mutex::new(()), StoreMeter::default());

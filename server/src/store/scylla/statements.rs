@@ -90,6 +90,9 @@ statements! {
     StatusSeen = "UPDATE {ks}.user_status SET last_seen_ms = ? WHERE org = ? AND user_id = ?",
     ProfileGet = "SELECT org, user_id, display_name, title, bio, time_zone, custom_fields, email, phone, updated_at_ms FROM {ks}.profiles WHERE org = ? AND user_id = ?",
     ProfilePut = "INSERT INTO {ks}.profiles (org, user_id, display_name, title, bio, time_zone, custom_fields, email, phone, updated_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    DirectoryInsert = "INSERT INTO {ks}.directory (org, bucket, term, user_id, display_name, title) VALUES (?, ?, ?, ?, ?, ?)",
+    DirectoryDelete = "DELETE FROM {ks}.directory WHERE org = ? AND bucket = ? AND term = ? AND user_id = ?",
+    DirectoryScan = "SELECT term, user_id, display_name, title FROM {ks}.directory WHERE org = ? AND bucket = ? AND (term, user_id) > (?, ?) LIMIT ?",
     SchemaVersionGet = "SELECT version FROM {ks}.schema_versions WHERE name = ?",
     SchemaVersionSet = "INSERT INTO {ks}.schema_versions (name, version, applied_at_ms) VALUES (?, ?, ?)",
 }

@@ -36,6 +36,7 @@ const ADDED_TABLES: &[(&str, i32)] = &[
     ("private_unread", 7),
     ("user_status", 8),
     ("profiles", 9),
+    ("directory", 9),
 ];
 
 /// Columns added to existing tables after version 1: (table, column, version).
@@ -157,7 +158,7 @@ pub fn migrations(keyspace: &str, replication: &Replication) -> Vec<Migration> {
         (6, "conversation logs"),
         (7, "unread counts and removals kept in the log"),
         (8, "users' statuses"),
-        (9, "users' profiles"),
+        (9, "users' profiles and the directory"),
     ] {
         let mut statements: Vec<String> = TABLES
             .iter()

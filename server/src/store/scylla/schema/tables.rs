@@ -301,6 +301,21 @@ pub const TABLES: &[Table] = &[
         clustering: &[],
         options: "",
     },
+    // The directory: per org and first character of the term, each profile's entries.
+    Table {
+        name: "directory",
+        columns: &[
+            ("org", "text"),
+            ("bucket", "text"),
+            ("term", "text"),
+            ("user_id", "text"),
+            ("display_name", "text"),
+            ("title", "text"),
+        ],
+        partition_key: &["org", "bucket"],
+        clustering: &[("term", false), ("user_id", false)],
+        options: "",
+    },
     Table {
         name: "schema_versions",
         columns: &[("name", "text"), ("version", "int"), ("applied_at_ms", "bigint")],
