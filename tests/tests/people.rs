@@ -289,3 +289,19 @@ async fn a_first_stream_creates_the_profile_from_the_token_name_so_the_directory
     assert_eq!(found, "Zed Zebulon");
     assert!(bob.get_profile("zed").await.unwrap().exists);
 }
+
+#[tokio::test]
+async fn concurrent_changes_of_different_fields_all_stay() {
+    let server = TestController::start().await;
+    for round in 0..20 {
+        let user = format!("user{round}");
+        let (a, b) = (server.client(&user, "acme").await, server.client(&user, "acme").await);
+        let name = a.update_profile("", changes("Name", ""), &["display_name"]);
+        let title = b.update_profile("", changes("", "Title"), &["title"]);
+        let (name, title) = tokio::join!(name, title);
+        name.unwrap();
+        title.unwrap();
+        let now = a.get_profile("").await.unwrap();
+        assert_eq!((now.display_name.as_str(), now.title.as_str()), ("Name", "Title"), "{user}");
+    }
+}

@@ -10,8 +10,8 @@ use std::sync::{Arc, Mutex};
 use crate::auth::{Caller, OrgUser, Scope};
 use crate::error::{ChatError, ChatResult};
 use crate::ids::IdGenerator;
-use crate::model::{AuditAction, Profile, ProfileView};
-use crate::store::Store;
+use crate::model::{AuditAction, Profile, ProfileField, ProfileView};
+use crate::store::{Store, StoreError, StoreResult};
 use crate::validate::{self, Violations};
 
 use super::Audit;
@@ -19,63 +19,14 @@ use super::Audit;
 /// Most users one GetProfiles call may name.
 const MAX_PROFILES_PER_CALL: usize = 500;
 
-/// What UpdateProfile may change.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ProfileField {
-    DisplayName,
-    Title,
-    Bio,
-    TimeZone,
-    CustomFields,
-    Email,
-    Phone,
-}
-
-impl ProfileField {
-    const ALL: [ProfileField; 7] = [
-        ProfileField::DisplayName,
-        ProfileField::Title,
-        ProfileField::Bio,
-        ProfileField::TimeZone,
-        ProfileField::CustomFields,
-        ProfileField::Email,
-        ProfileField::Phone,
-    ];
-
-    fn name(self) -> &'static str {
-        match self {
-            ProfileField::DisplayName => "display_name",
-            ProfileField::Title => "title",
-            ProfileField::Bio => "bio",
-            ProfileField::TimeZone => "time_zone",
-            ProfileField::CustomFields => "custom_fields",
-            ProfileField::Email => "email",
-            ProfileField::Phone => "phone",
-        }
-    }
-
-    /// The field named `name`, or INVALID_ARGUMENT naming the ones there are.
-    fn parse(name: &str) -> ChatResult<ProfileField> {
-        Self::ALL.into_iter().find(|field| field.name() == name).ok_or_else(|| {
-            let known: Vec<&str> = Self::ALL.iter().map(|field| field.name()).collect();
-            let why =
-                format!("{} is not a profile field ({})", validate::quoted(name), known.join(", "));
-            ChatError::invalid("fields", why)
-        })
-    }
-
-    /// Copies this field from `from` to `to`.
-    fn copy(self, from: &Profile, to: &mut Profile) {
-        match self {
-            ProfileField::DisplayName => to.display_name.clone_from(&from.display_name),
-            ProfileField::Title => to.title.clone_from(&from.title),
-            ProfileField::Bio => to.bio.clone_from(&from.bio),
-            ProfileField::TimeZone => to.time_zone.clone_from(&from.time_zone),
-            ProfileField::CustomFields => to.custom_fields.clone_from(&from.custom_fields),
-            ProfileField::Email => to.email.clone_from(&from.email),
-            ProfileField::Phone => to.phone.clone_from(&from.phone),
-        }
-    }
+/// The field named `name`, or INVALID_ARGUMENT naming the ones there are.
+fn field_named(name: &str) -> ChatResult<ProfileField> {
+    ProfileField::ALL.into_iter().find(|field| field.name() == name).ok_or_else(|| {
+        let known: Vec<&str> = ProfileField::ALL.iter().map(|field| field.name()).collect();
+        let why =
+            format!("{} is not a profile field ({})", validate::quoted(name), known.join(", "));
+        ChatError::invalid("fields", why)
+    })
 }
 
 /// Users remembered as having a profile, at most; the memory starts over beyond.
@@ -135,19 +86,15 @@ impl Profiles {
         if fields.is_empty() {
             return Err(ChatError::invalid("fields", "name at least one field to change"));
         }
-        let fields =
-            fields.iter().map(|name| ProfileField::parse(name)).collect::<ChatResult<Vec<_>>>()?;
+        let fields = fields.iter().map(|name| field_named(name)).collect::<ChatResult<Vec<_>>>()?;
         check(changes, &fields)?;
-        let mut profile = match self.store.get_profile(&caller.org, &user).await? {
-            Some(profile) => profile,
-            None if own => {
-                first_profile(&caller.org, &user, caller.name.as_deref().unwrap_or_default())
-            }
-            None => Profile { org: caller.org.clone(), user: user.clone(), ..Profile::default() },
-        };
-        fields.iter().for_each(|field| field.copy(changes, &mut profile));
-        profile.updated_at_ms = self.ids.now_ms();
-        self.store.put_profile(&profile).await?;
+        if own && self.store.get_profile(&caller.org, &user).await?.is_none() {
+            // Their own starts from their token's name, like on first use.
+            let name = caller.name.as_deref().unwrap_or_default();
+            self.create_first(&caller.org, &user, name).await?;
+        }
+        let now = self.ids.now_ms();
+        let profile = self.store.update_profile(&caller.org, &user, changes, &fields, now).await?;
         if !own {
             let names: Vec<&str> = fields.iter().map(|field| field.name()).collect();
             let detail = names.join(",");
@@ -166,11 +113,9 @@ impl Profiles {
         }
         let created = async {
             if self.store.get_profile(org, user).await?.is_none() {
-                let mut profile = first_profile(org, user, name);
-                profile.updated_at_ms = self.ids.now_ms();
-                self.store.put_profile(&profile).await?;
+                self.create_first(org, user, name).await?;
             }
-            Ok::<(), crate::store::StoreError>(())
+            Ok::<(), StoreError>(())
         };
         if let Err(error) = created.await {
             tracing::warn!(%error, org, user, "could not create a profile on a first stream");
@@ -192,10 +137,16 @@ impl Profiles {
             return Ok(None);
         }
         let name = caller.name.as_deref().unwrap_or_default();
-        let mut profile = first_profile(&caller.org, &caller.user, name);
+        self.create_first(&caller.org, &caller.user, name).await?;
+        Ok(self.store.get_profile(&caller.org, user).await?)
+    }
+
+    /// Creates the user's profile from their token's `name`, unless they have one.
+    async fn create_first(&self, org: &str, user: &str, name: &str) -> StoreResult<()> {
+        let mut profile = first_profile(org, user, name);
         profile.updated_at_ms = self.ids.now_ms();
-        self.store.put_profile(&profile).await?;
-        Ok(Some(profile))
+        self.store.create_profile(&profile).await?;
+        Ok(())
     }
 }
 

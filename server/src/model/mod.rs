@@ -16,7 +16,9 @@ pub use self::log::{
     LogChange, LogEntry, LogPoint, MessageChange, ReadMarker, Removal, change_hour, unbroken_from,
 };
 pub use self::notification::{Notification, NotificationReason};
-pub use self::profile::{DirectoryEntry, Profile, ProfileView, directory_terms, words};
+pub use self::profile::{
+    DirectoryEntry, Profile, ProfileField, ProfileView, directory_terms, words,
+};
 pub use self::status::{Availability, UserStatus};
 
 /// Snowflake id of a conversation.

@@ -21,6 +21,56 @@ pub struct Profile {
     pub updated_at_ms: i64,
 }
 
+/// The parts of a profile its owner changes, each on its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProfileField {
+    DisplayName,
+    Title,
+    Bio,
+    TimeZone,
+    CustomFields,
+    Email,
+    Phone,
+}
+
+impl ProfileField {
+    pub const ALL: [ProfileField; 7] = [
+        ProfileField::DisplayName,
+        ProfileField::Title,
+        ProfileField::Bio,
+        ProfileField::TimeZone,
+        ProfileField::CustomFields,
+        ProfileField::Email,
+        ProfileField::Phone,
+    ];
+
+    /// Its name in requests (`display_name`).
+    pub fn name(self) -> &'static str {
+        match self {
+            ProfileField::DisplayName => "display_name",
+            ProfileField::Title => "title",
+            ProfileField::Bio => "bio",
+            ProfileField::TimeZone => "time_zone",
+            ProfileField::CustomFields => "custom_fields",
+            ProfileField::Email => "email",
+            ProfileField::Phone => "phone",
+        }
+    }
+
+    /// Copies this field from `from` to `to`.
+    pub fn copy(self, from: &Profile, to: &mut Profile) {
+        match self {
+            ProfileField::DisplayName => to.display_name.clone_from(&from.display_name),
+            ProfileField::Title => to.title.clone_from(&from.title),
+            ProfileField::Bio => to.bio.clone_from(&from.bio),
+            ProfileField::TimeZone => to.time_zone.clone_from(&from.time_zone),
+            ProfileField::CustomFields => to.custom_fields.clone_from(&from.custom_fields),
+            ProfileField::Email => to.email.clone_from(&from.email),
+            ProfileField::Phone => to.phone.clone_from(&from.phone),
+        }
+    }
+}
+
 /// A profile as one caller may see it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProfileView {

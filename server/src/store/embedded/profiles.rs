@@ -1,13 +1,33 @@
 //! Users' profiles in the embedded engine: one row per (org, user), and the directory's
-//! entries keyed by (org, term, user), replaced with the profile in one batch.
+//! entries keyed by (org, term, user), replaced with the profile in one batch. Writes
+//! read the profile under the engine's write lock, so changes of one profile never race.
 
 use std::ops::Bound;
 
 use async_trait::async_trait;
 
-use super::{EmbeddedStore, decode, encode, keys};
-use crate::model::{DirectoryEntry, Profile};
+use fjall::OwnedWriteBatch;
+
+use super::{EmbeddedStore, Tables, decode, encode, keys};
+use crate::model::{DirectoryEntry, Profile, ProfileField};
 use crate::store::{ProfileStore, StoreResult};
+
+/// Writes `profile`, with its directory entries in place of `before`'s.
+fn write_profile(
+    t: &Tables,
+    batch: &mut OwnedWriteBatch,
+    before: Option<&Profile>,
+    profile: &Profile,
+) {
+    let (org, user) = (&profile.org, &profile.user);
+    for term in before.iter().flat_map(|before| before.directory_terms()) {
+        batch.remove(&t.directory, keys::directory(org, &term, user));
+    }
+    for entry in DirectoryEntry::all_of(profile) {
+        batch.insert(&t.directory, keys::directory(org, &entry.term, user), encode(&entry));
+    }
+    batch.insert(&t.profiles, keys::user_prefix(org, user), encode(profile));
+}
 
 #[async_trait]
 impl ProfileStore for EmbeddedStore {
@@ -18,21 +38,40 @@ impl ProfileStore for EmbeddedStore {
         })
     }
 
-    async fn put_profile(&self, profile: &Profile) -> StoreResult<()> {
-        self.write("put_profile", |t, batch| {
-            let (org, user) = (&profile.org, &profile.user);
-            let key = keys::user_prefix(org, user);
-            if let Some(value) = t.profiles.get(&key)? {
-                let before: Profile = decode("profiles", &value)?;
-                for term in before.directory_terms() {
-                    batch.remove(&t.directory, keys::directory(org, &term, user));
-                }
+    async fn create_profile(&self, profile: &Profile) -> StoreResult<bool> {
+        self.write("create_profile", |t, batch| {
+            let key = keys::user_prefix(&profile.org, &profile.user);
+            if t.profiles.get(&key)?.is_some() {
+                return Ok(false);
             }
-            for entry in DirectoryEntry::all_of(profile) {
-                batch.insert(&t.directory, keys::directory(org, &entry.term, user), encode(&entry));
-            }
-            batch.insert(&t.profiles, key, encode(profile));
-            Ok(())
+            write_profile(t, batch, None, profile);
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn update_profile(
+        &self,
+        org: &str,
+        user: &str,
+        changes: &Profile,
+        fields: &[ProfileField],
+        updated_at_ms: i64,
+    ) -> StoreResult<Profile> {
+        self.write("update_profile", |t, batch| {
+            let before: Option<Profile> = match t.profiles.get(keys::user_prefix(org, user))? {
+                Some(value) => Some(decode("profiles", &value)?),
+                None => None,
+            };
+            let mut profile = before.clone().unwrap_or_else(|| Profile {
+                org: org.into(),
+                user: user.into(),
+                ..Profile::default()
+            });
+            fields.iter().for_each(|field| field.copy(changes, &mut profile));
+            profile.updated_at_ms = updated_at_ms;
+            write_profile(t, batch, before.as_ref(), &profile);
+            Ok(profile)
         })
         .await
     }

@@ -1,7 +1,8 @@
-//! Users' profiles in the ScyllaDB engine: one row per (org, user), written whole, with
-//! the directory's entries in one logged batch. The directory is partitioned by org and
-//! the term's first character, clustered by (term, user): a search is a range of one
-//! partition.
+//! Users' profiles in the ScyllaDB engine: one row per (org, user), created with a
+//! lightweight transaction and changed column by column (one partition's batch), so that
+//! concurrent changes of other fields stay; the directory's entries follow in a logged
+//! batch. The directory is partitioned by org and the term's first character, clustered by
+//! (term, user): a search is a range of one partition.
 
 use std::collections::HashMap;
 
@@ -12,7 +13,7 @@ use scylla::statement::batch::BatchType;
 
 use super::ScyllaStore;
 use super::statements::Statement;
-use crate::model::{DirectoryEntry, Profile};
+use crate::model::{DirectoryEntry, Profile, ProfileField};
 use crate::store::{ProfileStore, StoreResult};
 
 #[async_trait]
@@ -22,35 +23,73 @@ impl ProfileStore for ScyllaStore {
         Ok(rows.into_iter().next().map(ProfileRow::into_domain))
     }
 
-    async fn put_profile(&self, p: &Profile) -> StoreResult<()> {
-        let before = self.get_profile(&p.org, &p.user).await?;
+    async fn create_profile(&self, p: &Profile) -> StoreResult<bool> {
         let fields: HashMap<String, String> = p.custom_fields.clone().into_iter().collect();
-        let profile = (
-            p.org.clone(),
-            p.user.clone(),
-            p.display_name.clone(),
-            p.title.clone(),
-            p.bio.clone(),
-            p.time_zone.clone(),
+        let values = (
+            &p.org,
+            &p.user,
+            &p.display_name,
+            &p.title,
+            &p.bio,
+            &p.time_zone,
             fields,
-            p.email.clone(),
-            p.phone.clone(),
+            &p.email,
+            &p.phone,
             p.updated_at_ms,
         );
-        let mut statements = vec![Statement::ProfilePut];
-        let mut values: Vec<Box<dyn SerializeRow + Send + Sync>> = vec![Box::new(profile)];
-        let entries = DirectoryEntry::all_of(p);
-        let gone = before.iter().flat_map(Profile::directory_terms);
-        for term in gone.filter(|term| !entries.iter().any(|entry| &entry.term == term)) {
-            statements.push(Statement::DirectoryDelete);
-            values.push(Box::new((p.org.clone(), bucket(&term), term, p.user.clone())));
+        let (created, _) = self.lwt(Statement::ProfileCreate, values).await?;
+        if created {
+            self.index(None, p).await?;
         }
-        for e in entries {
-            statements.push(Statement::DirectoryInsert);
-            let row = (p.org.clone(), bucket(&e.term), e.term, e.user, e.display_name, e.title);
-            values.push(Box::new(row));
+        Ok(created)
+    }
+
+    async fn update_profile(
+        &self,
+        org: &str,
+        user: &str,
+        changes: &Profile,
+        fields: &[ProfileField],
+        updated_at_ms: i64,
+    ) -> StoreResult<Profile> {
+        let before = self.get_profile(org, user).await?;
+        let key = (org.to_string(), user.to_string());
+        let mut statements = vec![Statement::ProfileSetUpdatedAt];
+        let mut values: Vec<Box<dyn SerializeRow + Send + Sync>> =
+            vec![Box::new((updated_at_ms, &key.0, &key.1))];
+        for field in fields {
+            let (statement, value): (Statement, Box<dyn SerializeRow + Send + Sync>) = match field {
+                ProfileField::DisplayName => {
+                    (Statement::ProfileSetDisplayName, set(&changes.display_name, &key))
+                }
+                ProfileField::Title => (Statement::ProfileSetTitle, set(&changes.title, &key)),
+                ProfileField::Bio => (Statement::ProfileSetBio, set(&changes.bio, &key)),
+                ProfileField::TimeZone => {
+                    (Statement::ProfileSetTimeZone, set(&changes.time_zone, &key))
+                }
+                ProfileField::Email => (Statement::ProfileSetEmail, set(&changes.email, &key)),
+                ProfileField::Phone => (Statement::ProfileSetPhone, set(&changes.phone, &key)),
+                ProfileField::CustomFields => {
+                    let map: HashMap<String, String> =
+                        changes.custom_fields.clone().into_iter().collect();
+                    (
+                        Statement::ProfileSetCustomFields,
+                        Box::new((map, key.0.clone(), key.1.clone())),
+                    )
+                }
+            };
+            statements.push(statement);
+            values.push(value);
         }
-        self.batch(BatchType::Logged, &statements, values).await
+        // One partition's statements: applied together, in isolation.
+        self.batch(BatchType::Unlogged, &statements, values).await?;
+        let after = self.get_profile(org, user).await?.unwrap_or_else(|| Profile {
+            org: org.into(),
+            user: user.into(),
+            ..Profile::default()
+        });
+        self.index(before.as_ref(), &after).await?;
+        Ok(after)
     }
 
     async fn remove_directory_entry(&self, org: &str, term: &str, user: &str) -> StoreResult<()> {
@@ -72,6 +111,41 @@ impl ProfileStore for ScyllaStore {
         let within = rows.into_iter().take_while(|row| row.term.starts_with(prefix));
         Ok(within.map(DirectoryRow::into_domain).collect())
     }
+}
+
+impl ScyllaStore {
+    /// Writes `profile`'s directory entries, removing `before`'s that it no longer has.
+    async fn index(&self, before: Option<&Profile>, profile: &Profile) -> StoreResult<()> {
+        let (org, user) = (&profile.org, &profile.user);
+        let entries = DirectoryEntry::all_of(profile);
+        let mut statements = Vec::new();
+        let mut values: Vec<Box<dyn SerializeRow + Send + Sync>> = Vec::new();
+        let gone = before.into_iter().flat_map(Profile::directory_terms);
+        for term in gone.filter(|term| !entries.iter().any(|entry| &entry.term == term)) {
+            statements.push(Statement::DirectoryDelete);
+            values.push(Box::new((org.clone(), bucket(&term), term, user.clone())));
+        }
+        for e in entries {
+            statements.push(Statement::DirectoryInsert);
+            values.push(Box::new((
+                org.clone(),
+                bucket(&e.term),
+                e.term,
+                e.user,
+                e.display_name,
+                e.title,
+            )));
+        }
+        if statements.is_empty() {
+            return Ok(());
+        }
+        self.batch(BatchType::Logged, &statements, values).await
+    }
+}
+
+/// The values of a `ProfileSet…` statement.
+fn set(value: &str, (org, user): &(String, String)) -> Box<dyn SerializeRow + Send + Sync> {
+    Box::new((value.to_string(), org.clone(), user.clone()))
 }
 
 /// A term's partition within its org: its first character.
