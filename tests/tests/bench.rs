@@ -163,3 +163,16 @@ async fn broadcast_reaches_every_connected_member_of_a_big_channel_once() {
     let p99 = report["latency"]["p99_ms"].as_f64().unwrap();
     assert!(p99 > 0.0 && p99 <= last + 1.0, "{report}");
 }
+
+#[tokio::test]
+async fn directory_times_each_kind_of_search_over_users_with_profiles() {
+    let report = bench(&["directory", "--users", "400", "--searches", "20"]).await;
+    assert_eq!(report["users"], 400);
+    let queries = report["queries"].as_array().unwrap();
+    assert_eq!(queries.len(), 5, "{report}");
+    for query in queries {
+        assert!(query["mean_results"].as_f64().unwrap() >= 1.0, "{query}");
+        assert_eq!(query["latency"]["count"], 20, "{query}");
+        assert!(query["latency"]["p99_ms"].as_f64().unwrap() > 0.0, "{query}");
+    }
+}

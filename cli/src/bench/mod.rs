@@ -11,6 +11,7 @@ mod broadcast;
 mod channels;
 mod connections;
 mod cpu;
+mod directory;
 mod fanout;
 mod history;
 mod latency;
@@ -82,6 +83,8 @@ enum Scenario {
     Storm(storm::StormArgs),
     /// One message to a broadcast channel of M members, C connected: time to the last one.
     Broadcast(broadcast::BroadcastArgs),
+    /// Directory searches over an org of N users with profiles: latency per kind of query.
+    Directory(directory::DirectoryArgs),
 }
 
 pub(crate) async fn run(address: &str, json: bool, args: BenchArgs) -> anyhow::Result<()> {
@@ -95,6 +98,7 @@ pub(crate) async fn run(address: &str, json: bool, args: BenchArgs) -> anyhow::R
         Scenario::Presence(scenario) => presence::run(&target, &scenario, args.duration).await?,
         Scenario::Storm(scenario) => storm::run(&mut target, &scenario).await?,
         Scenario::Broadcast(scenario) => broadcast::run(&target, &scenario).await?,
+        Scenario::Directory(scenario) => directory::run(&target, &scenario).await?,
     };
     if let Some(path) = &args.plot {
         plot::draw(path, &report)?;

@@ -133,6 +133,20 @@ impl Target {
             .with_context(|| format!("cannot reach the relay at {}", self.relay))
     }
 
+    /// One connection to the relay that many simulated users' calls share ([`Self::client_on`]).
+    pub(crate) async fn connection(&self) -> anyhow::Result<tonic::transport::Channel> {
+        let endpoint = tonic::transport::Endpoint::from_shared(self.relay.clone())?;
+        endpoint
+            .connect()
+            .await
+            .with_context(|| format!("cannot reach the relay at {}", self.relay))
+    }
+
+    /// A client for `user` over a shared `connection`.
+    pub(crate) fn client_on(&self, connection: &tonic::transport::Channel, user: &str) -> Client {
+        Client::from_channel(connection.clone(), self.token(user))
+    }
+
     /// The servers' CPU time so far, where their processes are known.
     pub(crate) fn server_cpu(&self) -> ServerCpu {
         ServerCpu::read(self.relay_pid, self.controller_pid)
