@@ -148,6 +148,12 @@ pub(crate) enum Command {
     /// Profiles: who people are (needs the user.profile.* scopes).
     #[command(subcommand)]
     Profile(ProfileCommand),
+    /// Your contacts (needs user.contacts.manage).
+    #[command(subcommand)]
+    Contacts(PeopleListCommand),
+    /// Users you block: no direct messages either way (needs user.contacts.manage).
+    #[command(subcommand)]
+    Block(PeopleListCommand),
     /// Find users of your org by words of their name, title or id (needs
     /// user.profile.search_users).
     Users {
@@ -209,6 +215,23 @@ pub(crate) enum NotificationsCommand {
         /// Every notification.
         #[arg(long, conflicts_with_all = ["ids", "channel"])]
         all: bool,
+    },
+}
+
+/// Changing and listing one of your lists of people.
+#[derive(Subcommand)]
+pub(crate) enum PeopleListCommand {
+    /// Everyone on it, by user id.
+    List,
+    /// Put users on it.
+    Add {
+        #[arg(required = true)]
+        users: Vec<String>,
+    },
+    /// Take users off it.
+    Remove {
+        #[arg(required = true)]
+        users: Vec<String>,
     },
 }
 

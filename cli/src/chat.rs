@@ -193,6 +193,12 @@ async fn execute(client: &Client, command: Command) -> Result<Shown, SdkError> {
             Shown { json: json!({ "marked": marked }), human: format!("marked {marked} read") }
         }
         Command::Profile(command) => crate::people::profile(client, command).await?,
+        Command::Contacts(command) => {
+            crate::people::list(client, crate::people::List::Contacts, command).await?
+        }
+        Command::Block(command) => {
+            crate::people::list(client, crate::people::List::Blocked, command).await?
+        }
         Command::Users { query, limit, page } => {
             crate::people::users(client, &query, limit, &page).await?
         }

@@ -1,9 +1,10 @@
-//! `sbctl profile` (showing and changing profiles) and `sbctl users` (the directory).
+//! `sbctl profile` (showing and changing profiles), `sbctl users` (the directory),
+//! `sbctl contacts` and `sbctl block`.
 
 use serde_json::Value;
 use switchboard_sdk::{Client, SdkError, proto as pb};
 
-use crate::args::ProfileCommand;
+use crate::args::{PeopleListCommand, ProfileCommand};
 use crate::chat::Shown;
 use crate::output;
 
@@ -61,4 +62,80 @@ pub(crate) async fn users(
         }),
         human,
     })
+}
+
+/// Which of the caller's lists a command changes.
+#[derive(Clone, Copy)]
+pub(crate) enum List {
+    Contacts,
+    Blocked,
+}
+
+pub(crate) async fn list(
+    client: &Client,
+    which: List,
+    command: PeopleListCommand,
+) -> Result<Shown, SdkError> {
+    match command {
+        PeopleListCommand::List => {
+            let mut people = Vec::new();
+            let mut after = String::new();
+            loop {
+                let page = match which {
+                    List::Contacts => client.list_contacts(&after, 200).await?,
+                    List::Blocked => client.list_blocked(&after, 200).await?,
+                };
+                people.extend(page.people);
+                if page.next_after.is_empty() {
+                    break;
+                }
+                after = page.next_after;
+            }
+            Ok(people_shown(&people))
+        }
+        PeopleListCommand::Add { users } => {
+            let mut people = Vec::new();
+            for user in &users {
+                people.push(match which {
+                    List::Contacts => client.add_contact(user).await?,
+                    List::Blocked => client.block(user).await?,
+                });
+            }
+            Ok(people_shown(&people))
+        }
+        PeopleListCommand::Remove { users } => {
+            let mut changed = Vec::new();
+            for user in &users {
+                let removed = match which {
+                    List::Contacts => client.remove_contact(user).await?,
+                    List::Blocked => client.unblock(user).await?,
+                };
+                changed.push(serde_json::json!({ "user_id": user, "removed": removed }));
+            }
+            let lines: Vec<String> = changed
+                .iter()
+                .map(|c| {
+                    format!(
+                        "{}: {}",
+                        c["user_id"].as_str().unwrap_or_default(),
+                        if c["removed"] == true { "removed" } else { "was not there" }
+                    )
+                })
+                .collect();
+            Ok(Shown { json: Value::Array(changed), human: lines.join("\n") })
+        }
+    }
+}
+
+fn people_shown(people: &[pb::Person]) -> Shown {
+    let profiles: Vec<pb::Profile> = people.iter().filter_map(|p| p.profile.clone()).collect();
+    let json = people
+        .iter()
+        .map(|p| {
+            let mut value = p.profile.as_ref().map(output::profile_json).unwrap_or_default();
+            value["added_at_ms"] = p.added_at_ms.into();
+            value
+        })
+        .collect();
+    Shown { json: Value::Array(json), human: output::profiles_table(&profiles).to_string() }
 }

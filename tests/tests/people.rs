@@ -305,3 +305,83 @@ async fn concurrent_changes_of_different_fields_all_stay() {
         assert_eq!((now.display_name.as_str(), now.title.as_str()), ("Name", "Title"), "{user}");
     }
 }
+
+#[tokio::test]
+async fn contacts_are_a_users_own_list_with_profiles() {
+    let server = TestController::start().await;
+    let relay = TestRelay::start(&server).await;
+    let alice = relay.client(server.token("alice", "acme")).await;
+    let bob = relay.client(server.token("bob", "acme")).await;
+    bob.update_profile("", changes("Bob B.", ""), &["display_name"]).await.unwrap();
+
+    let added = alice.add_contact("bob").await.unwrap();
+    assert_eq!(added.profile.as_ref().map(|p| p.display_name.as_str()), Some("Bob B."));
+    let again = alice.add_contact("bob").await.unwrap();
+    assert_eq!(again.added_at_ms, added.added_at_ms, "added once");
+    alice.add_contact("carol").await.unwrap();
+    let listed = alice.list_contacts("", 1).await.unwrap();
+    let first: Vec<&str> = listed
+        .people
+        .iter()
+        .filter_map(|p| p.profile.as_ref())
+        .map(|p| p.user_id.as_str())
+        .collect();
+    assert_eq!((first, listed.next_after.as_str()), (vec!["bob"], "bob"));
+    let rest = alice.list_contacts("bob", 1).await.unwrap();
+    assert_eq!(
+        rest.people[0].profile.as_ref().map(|p| (p.user_id.as_str(), p.exists)),
+        Some(("carol", false))
+    );
+    assert!(bob.list_contacts("", 10).await.unwrap().people.is_empty(), "one way, per user");
+
+    assert!(alice.remove_contact("carol").await.unwrap());
+    assert!(!alice.remove_contact("carol").await.unwrap());
+    expect_code(alice.add_contact("alice").await, Code::InvalidArgument);
+    expect_code(alice.add_contact("bad id").await, Code::InvalidArgument);
+
+    let token = server.token("alice", "acme");
+    let shown = sbctl(&relay.url(), &token, &["contacts", "list"]).await.unwrap();
+    assert!(shown.contains("Bob B.") && !shown.contains("carol"), "{shown}");
+}
+
+#[tokio::test]
+async fn a_block_keeps_two_users_out_of_each_others_direct_messages_but_not_their_teams() {
+    let server = TestController::start().await;
+    let alice = server.client("alice", "acme").await;
+    let mallory = server.client("mallory", "acme").await;
+    let dm = mallory.open_direct("alice").await.unwrap().id;
+    mallory.send_text(dm, "hi alice").await.unwrap();
+    let team = switchboard_tests::create_team(&alice, &["mallory"]).await;
+
+    let blocked = alice.block("mallory").await.unwrap();
+    assert_eq!(blocked.profile.as_ref().map(|p| p.user_id.as_str()), Some("mallory"));
+
+    // Mallory cannot reach alice directly, and is not told more than that.
+    let message = expect_code(mallory.send_text(dm, "hello?").await, Code::PermissionDenied);
+    assert!(message.contains("cannot message alice") && !message.contains("block"), "{message}");
+    let message = expect_code(mallory.open_direct("alice").await, Code::PermissionDenied);
+    assert!(!message.contains("block"), "{message}");
+    // Alice is told why she cannot write either.
+    let message = expect_code(alice.send_text(dm, "go away").await, Code::PermissionDenied);
+    assert!(message.contains("unblock"), "{message}");
+
+    // The DM leaves alice's listing, not mallory's; the team stays for both.
+    let listed = |client: switchboard_sdk::Client| async move {
+        let page = client.list_conversations(0, 100).await.unwrap();
+        page.conversations.iter().map(|c| c.id).collect::<Vec<u64>>()
+    };
+    let alices = listed(alice.clone()).await;
+    assert!(!alices.contains(&dm) && alices.contains(&team), "{alices:?}");
+    assert!(listed(mallory.clone()).await.contains(&dm));
+    mallory.send_text(team, "still here").await.unwrap();
+
+    // What clients hide; lifted, both write again.
+    let blocks = alice.list_blocked("", 10).await.unwrap();
+    assert_eq!(blocks.people.len(), 1);
+    assert!(mallory.list_blocked("", 10).await.unwrap().people.is_empty());
+    assert!(alice.unblock("mallory").await.unwrap());
+    assert!(!alice.unblock("mallory").await.unwrap());
+    mallory.send_text(dm, "sorry").await.unwrap();
+    assert!(listed(alice.clone()).await.contains(&dm));
+    expect_code(alice.block("alice").await, Code::InvalidArgument);
+}

@@ -1,4 +1,5 @@
-//! People: users' profiles (who someone is, by the name they chose) and the directory.
+//! People: users' profiles (who someone is, by the name they chose), the directory, and
+//! the caller's contacts and blocks.
 
 use switchboard_proto::v1 as pb;
 
@@ -44,5 +45,42 @@ impl Client {
         let request =
             pb::SearchUsersRequest { query: query.into(), limit, page_token: page_token.into() };
         Ok(self.people.clone().search_users(request).await?.into_inner())
+    }
+
+    /// Adds `user` to your contacts (answers with when they were first added).
+    pub async fn add_contact(&self, user: &str) -> Result<pb::Person> {
+        let request = pb::AddContactRequest { user_id: user.into() };
+        Ok(self.people.clone().add_contact(request).await?.into_inner())
+    }
+
+    /// Takes `user` off your contacts; false if they were not one.
+    pub async fn remove_contact(&self, user: &str) -> Result<bool> {
+        let request = pb::RemoveContactRequest { user_id: user.into() };
+        Ok(self.people.clone().remove_contact(request).await?.into_inner().removed)
+    }
+
+    /// A page of your contacts after the user id `after` ("" first), by user id.
+    pub async fn list_contacts(&self, after: &str, limit: u32) -> Result<pb::ListPeopleResponse> {
+        let request = pb::ListContactsRequest { after: after.into(), limit };
+        Ok(self.people.clone().list_contacts(request).await?.into_inner())
+    }
+
+    /// Blocks `user`: no direct messages between you, and their DM leaves your listing.
+    pub async fn block(&self, user: &str) -> Result<pb::Person> {
+        let request = pb::BlockRequest { user_id: user.into() };
+        Ok(self.people.clone().block(request).await?.into_inner())
+    }
+
+    /// Lifts a block; false if `user` was not blocked.
+    pub async fn unblock(&self, user: &str) -> Result<bool> {
+        let request = pb::UnblockRequest { user_id: user.into() };
+        Ok(self.people.clone().unblock(request).await?.into_inner().unblocked)
+    }
+
+    /// A page of the users you block after `after` ("" first), by user id: what a client
+    /// hides messages of.
+    pub async fn list_blocked(&self, after: &str, limit: u32) -> Result<pb::ListPeopleResponse> {
+        let request = pb::ListBlockedRequest { after: after.into(), limit };
+        Ok(self.people.clone().list_blocked(request).await?.into_inner())
     }
 }

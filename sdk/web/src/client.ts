@@ -12,7 +12,7 @@ import { Chat } from "./gen/switchboard/v1/chat_pb.js";
 import type { Conversation } from "./gen/switchboard/v1/conversation_pb.js";
 import { Availability, type Event, type UserPresence } from "./gen/switchboard/v1/events_pb.js";
 import { type Attachment, Files } from "./gen/switchboard/v1/files_pb.js";
-import { People, type Profile } from "./gen/switchboard/v1/people_pb.js";
+import { People, type Person, type Profile } from "./gen/switchboard/v1/people_pb.js";
 import { type Message, MessageType } from "./gen/switchboard/v1/message_pb.js";
 import type { Notification } from "./gen/switchboard/v1/notifications_pb.js";
 import type { SearchHit } from "./gen/switchboard/v1/search_pb.js";
@@ -364,6 +364,47 @@ export class SwitchboardClient {
   async searchUsers(query: string, limit = 20, pageToken = ""): Promise<{ users: Profile[]; nextPageToken: string }> {
     const { users, nextPageToken } = await this.people.searchUsers({ query, limit, pageToken });
     return { users, nextPageToken };
+  }
+
+  /** Your contacts (all pages), each with their profile and when you added them. */
+  async contacts(): Promise<Person[]> {
+    return await this.allPeople((after) => this.people.listContacts({ after, limit: 200 }));
+  }
+
+  /** Adds a user to your contacts. */
+  async addContact(userId: string): Promise<Person> {
+    return await this.people.addContact({ userId });
+  }
+
+  /** Takes a user off your contacts; false if they were not one. */
+  async removeContact(userId: string): Promise<boolean> {
+    return (await this.people.removeContact({ userId })).removed;
+  }
+
+  /** The users you block (all pages): hide their messages in shared teams. */
+  async blocked(): Promise<Person[]> {
+    return await this.allPeople((after) => this.people.listBlocked({ after, limit: 200 }));
+  }
+
+  /** Blocks a user: no direct messages either way, and their DM leaves your listing. */
+  async block(userId: string): Promise<Person> {
+    return await this.people.block({ userId });
+  }
+
+  /** Lifts a block; false if the user was not blocked. */
+  async unblock(userId: string): Promise<boolean> {
+    return (await this.people.unblock({ userId })).unblocked;
+  }
+
+  private async allPeople(page: (after: string) => Promise<{ people: Person[]; nextAfter: string }>): Promise<Person[]> {
+    const people: Person[] = [];
+    let after = "";
+    do {
+      const next = await page(after);
+      people.push(...next.people);
+      after = next.nextAfter;
+    } while (after !== "");
+    return people;
   }
 
   /**

@@ -98,7 +98,7 @@ describe("SwitchboardClient", () => {
     }
   });
 
-  it("names people by their profiles", async () => {
+  it("names people by their profiles, finds them, keeps contacts and blocks", async () => {
     const [alice, bob] = [unique("alice"), unique("bob")];
     const a = SwitchboardClient.connect({ url: relay, token: mint(alice, "acme", secret, 3600, "Alice Liddell") });
     open.push(a);
@@ -110,6 +110,14 @@ describe("SwitchboardClient", () => {
     expect(seen.get(alice)?.displayName).toBe("Alice Liddell");
     expect(seen.get(alice)?.email).toBe("");
     expect([...seen.values()].map((p) => p.exists)).toEqual([true, false]);
+
+    const found = await b.searchUsers("Liddell");
+    expect(found.users.map((p) => p.userId)).toEqual([alice]);
+    await b.addContact(alice);
+    expect((await b.contacts()).map((p) => p.profile?.displayName)).toEqual(["Alice Liddell"]);
+    await a.block(bob);
+    expect((await a.blocked()).map((p) => p.profile?.userId)).toEqual([bob]);
+    expect(await a.unblock(bob)).toBe(true);
   });
 
   it("shows typing and presence", async () => {

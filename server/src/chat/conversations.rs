@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use super::{Audit, Notifications, Unread, as_team_member, new_member, policy};
+use super::{
+    Audit, Notifications, Relations, Unread, as_team_member, new_member, other_party, policy,
+};
 use crate::access;
 use crate::auth::Caller;
 use crate::error::{ChatError, ChatResult};
@@ -48,6 +50,8 @@ pub struct Conversations {
     pub(super) audit: Arc<Audit>,
     /// For the unread counts of listings.
     pub(super) notifications: Arc<Notifications>,
+    /// Who blocks whom: no direct conversation between them, none listed to the blocker.
+    pub(super) relations: Arc<Relations>,
 }
 
 impl Conversations {
@@ -116,12 +120,20 @@ impl Conversations {
         with_unread: bool,
     ) -> ChatResult<(Vec<(ConversationView, Unread)>, ConversationId)> {
         let (ids, next) = self.list_ids(caller, after, limit).await?;
+        let blocked = self.relations.blocked_by(caller).await?;
         let mut views = Vec::with_capacity(ids.len());
         let mut members = Vec::with_capacity(ids.len());
         for id in &ids {
             let Some(conversation) = self.store.get_conversation(*id).await? else {
                 continue;
             };
+            if !blocked.is_empty()
+                && conversation.kind == Kind::Direct
+                && let Some(other) = other_party(&*self.store, *id, &caller.user).await?
+                && blocked.contains(&other)
+            {
+                continue;
+            }
             let member = self.store.get_member(*id, &caller.user).await?;
             views.push(ConversationView { conversation, my_role: member.as_ref().map(|m| m.role) });
             members.push((*id, member));
@@ -237,6 +249,7 @@ impl Conversations {
         if user == caller.user {
             return Err(ChatError::invalid("user_id", "that is you; use OpenSelf for notes"));
         }
+        self.relations.may_message(caller, user).await?;
         let members = [
             new_member(&caller.user, Role::Member, self.ids.now_ms()),
             new_member(user, Role::Member, self.ids.now_ms()),

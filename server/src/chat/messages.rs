@@ -5,14 +5,17 @@ use std::sync::Arc;
 
 use switchboard_proto::v1 as pb;
 
-use super::{Attachments, Audit, Limits, Notifications, Rates, as_member, policy};
+use super::{
+    Attachments, Audit, Limits, Notifications, Rates, Relations, as_member, other_party, policy,
+};
 use crate::access;
 use crate::auth::Caller;
 use crate::error::{ChatError, ChatResult};
 use crate::ids::{self, IdGenerator};
 use crate::metrics::ControllerMetrics;
 use crate::model::{
-    Attachment, AttachmentId, AuditAction, ConversationId, Message, MessageId, MessageType, Role,
+    Attachment, AttachmentId, AuditAction, ConversationId, Kind, Message, MessageId, MessageType,
+    Role,
 };
 use crate::realtime::{Events, changes};
 use crate::store::{Direction, HistoryQuery, Inserted, Store};
@@ -74,6 +77,8 @@ pub struct Messages {
     pub(super) attachments: Arc<Attachments>,
     pub(super) notifications: Arc<Notifications>,
     pub(super) audit: Arc<Audit>,
+    /// Who blocks whom: neither sends in their direct conversation.
+    pub(super) relations: Arc<Relations>,
 }
 
 impl Messages {
@@ -109,6 +114,11 @@ impl Messages {
         let (conversation, me) = as_member(&*self.store, caller, new.channel_id).await?;
         policy::writable(&conversation)?;
         policy::may_post(&conversation, &me)?;
+        if conversation.kind == Kind::Direct
+            && let Some(other) = other_party(&*self.store, conversation.id, &caller.user).await?
+        {
+            self.relations.may_message(caller, &other).await?;
+        }
         super::within_rate(&self.rates.send, caller, "send rate exceeded")?;
         if let Some(to) = &new.to
             && self.store.get_member(conversation.id, to).await?.is_none()

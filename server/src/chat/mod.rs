@@ -4,7 +4,8 @@
 //! One service per feature, each holding only what it uses, composed in
 //! [`ChatService::build`]: [`Conversations`], [`Members`], [`Messages`] (with mentions),
 //! [`Attachments`], [`Notifications`] (with unread counts), [`Reads`] (read markers),
-//! [`Typing`], [`Presence`], [`Profiles`] with the [`Directory`], and [`Audit`]. Who may see what is `crate::access`; who may do
+//! [`Typing`], [`Presence`], [`Profiles`] with the [`Directory`], [`Relations`]
+//! (contacts and blocks), and [`Audit`]. Who may see what is `crate::access`; who may do
 //! what is `policy`.
 
 mod attachments;
@@ -19,6 +20,7 @@ mod policy;
 mod presence;
 mod profiles;
 mod reads;
+mod relations;
 mod sniff;
 mod typing;
 
@@ -34,6 +36,7 @@ pub use notifications::{NotificationSelection, Notifications, Unread};
 pub use presence::Presence;
 pub use profiles::Profiles;
 pub use reads::Reads;
+pub use relations::Relations;
 pub use typing::Typing;
 
 use crate::access;
@@ -105,6 +108,7 @@ pub struct ChatService {
     pub presence: Arc<Presence>,
     pub profiles: Profiles,
     pub directory: Directory,
+    pub relations: Arc<Relations>,
     pub audit: Arc<Audit>,
     rates: Arc<Rates>,
 }
@@ -134,6 +138,7 @@ impl ChatService {
             push,
         });
         let attachments = Arc::new(Attachments { store: store.clone(), ids: ids.clone(), files });
+        let relations = Arc::new(Relations { store: store.clone(), ids: ids.clone() });
         ChatService {
             conversations: Conversations {
                 store: store.clone(),
@@ -141,6 +146,7 @@ impl ChatService {
                 events: events.clone(),
                 audit: audit.clone(),
                 notifications: notifications.clone(),
+                relations: relations.clone(),
             },
             members: Members {
                 store: store.clone(),
@@ -158,6 +164,7 @@ impl ChatService {
                 attachments: attachments.clone(),
                 notifications: notifications.clone(),
                 audit: audit.clone(),
+                relations: relations.clone(),
             },
             reads: Reads {
                 store: store.clone(),
@@ -171,6 +178,7 @@ impl ChatService {
                 known: Mutex::default(),
             },
             directory: Directory { store: store.clone() },
+            relations,
             typing: Typing { store, tracker: typing, events },
             attachments,
             notifications,
@@ -222,6 +230,16 @@ async fn as_member(
     id: ConversationId,
 ) -> ChatResult<(Conversation, Member)> {
     access::membership(store, &caller.org, &caller.user, id).await
+}
+
+/// The member of direct conversation `id` who is not `user`.
+async fn other_party(
+    store: &dyn Store,
+    id: ConversationId,
+    user: &str,
+) -> ChatResult<Option<String>> {
+    let pair = store.list_members(id, "", 2).await?;
+    Ok(pair.into_iter().map(|member| member.user_id).find(|other| other != user))
 }
 
 /// [`as_member`] of a live team or channel: what every management call and Leave start

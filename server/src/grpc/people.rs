@@ -1,12 +1,14 @@
-//! `switchboard.v1.People` over tonic: profiles and the directory, with the `user.profile.*` scopes; shares
-//! the Chat service's authentication, admission limit and write rate.
+//! `switchboard.v1.People` over tonic: profiles and the directory (the `user.profile.*`
+//! scopes), contacts and blocks (`user.contacts.manage`); shares the Chat service's
+//! authentication, admission limit and write rate.
 
 use switchboard_proto::v1::{self as pb, people_server::People};
 use tonic::Request;
 
 use super::api::{ChatApi, Reply, reply};
-use crate::auth::Scope;
+use crate::auth::{Caller, Scope};
 use crate::convert;
+use crate::model::{ProfileView, Relation};
 
 /// The People service as served over gRPC.
 #[derive(Clone)]
@@ -65,4 +67,75 @@ impl People for PeopleApi {
             next_page_token: page.next_page_token,
         })
     }
+
+    async fn add_contact(&self, request: Request<pb::AddContactRequest>) -> Reply<pb::Person> {
+        let (caller, _admitted) = self.api.writer(&request, Scope::ContactsManage)?;
+        let other = request.into_inner().user_id;
+        let listed = self.api.chat.relations.add(&caller, Relation::Contact, &other).await?;
+        reply(person(listed))
+    }
+
+    async fn remove_contact(
+        &self,
+        request: Request<pb::RemoveContactRequest>,
+    ) -> Reply<pb::RemoveContactResponse> {
+        let (caller, _admitted) = self.api.writer(&request, Scope::ContactsManage)?;
+        let other = request.into_inner().user_id;
+        let removed = self.api.chat.relations.remove(&caller, Relation::Contact, &other).await?;
+        reply(pb::RemoveContactResponse { removed })
+    }
+
+    async fn list_contacts(
+        &self,
+        request: Request<pb::ListContactsRequest>,
+    ) -> Reply<pb::ListPeopleResponse> {
+        let (caller, _admitted) = self.api.caller(&request, Scope::ContactsManage)?;
+        let r = request.into_inner();
+        self.list(&caller, Relation::Contact, &r.after, r.limit).await
+    }
+
+    async fn block(&self, request: Request<pb::BlockRequest>) -> Reply<pb::Person> {
+        let (caller, _admitted) = self.api.writer(&request, Scope::ContactsManage)?;
+        let other = request.into_inner().user_id;
+        let listed = self.api.chat.relations.add(&caller, Relation::Block, &other).await?;
+        reply(person(listed))
+    }
+
+    async fn unblock(&self, request: Request<pb::UnblockRequest>) -> Reply<pb::UnblockResponse> {
+        let (caller, _admitted) = self.api.writer(&request, Scope::ContactsManage)?;
+        let other = request.into_inner().user_id;
+        let unblocked = self.api.chat.relations.remove(&caller, Relation::Block, &other).await?;
+        reply(pb::UnblockResponse { unblocked })
+    }
+
+    async fn list_blocked(
+        &self,
+        request: Request<pb::ListBlockedRequest>,
+    ) -> Reply<pb::ListPeopleResponse> {
+        let (caller, _admitted) = self.api.caller(&request, Scope::ContactsManage)?;
+        let r = request.into_inner();
+        self.list(&caller, Relation::Block, &r.after, r.limit).await
+    }
+}
+
+impl PeopleApi {
+    /// A page of one of the caller's lists.
+    async fn list(
+        &self,
+        caller: &Caller,
+        kind: Relation,
+        after: &str,
+        limit: u32,
+    ) -> Reply<pb::ListPeopleResponse> {
+        let (listed, next_after) = self.api.chat.relations.list(caller, kind, after, limit).await?;
+        reply(pb::ListPeopleResponse {
+            people: listed.into_iter().map(person).collect(),
+            next_after,
+        })
+    }
+}
+
+/// Someone on a list, with their profile as the caller sees it.
+fn person((view, added_at_ms): (ProfileView, i64)) -> pb::Person {
+    pb::Person { profile: Some(convert::profile(view)), added_at_ms }
 }

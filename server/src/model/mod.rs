@@ -17,7 +17,7 @@ pub use self::log::{
 };
 pub use self::notification::{Notification, NotificationReason};
 pub use self::profile::{
-    DirectoryEntry, Profile, ProfileField, ProfileView, directory_terms, words,
+    DirectoryEntry, Profile, ProfileField, ProfileView, Relation, directory_terms, words,
 };
 pub use self::status::{Availability, UserStatus};
 

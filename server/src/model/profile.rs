@@ -153,3 +153,12 @@ mod tests {
         assert_eq!(directory_terms("zoë", "Zoë Ünal", ""), ["zoë", "ünal"]);
     }
 }
+
+/// A list a user keeps of other users of their org.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Relation {
+    /// People they want at hand (and whose presence their clients show).
+    Contact,
+    /// People who may not message them, and whom they do not want to hear from.
+    Block,
+}

@@ -26,9 +26,11 @@
 //! | notifications | (org, user) | notification id, newest first |
 //! | user_status | (org, user) | |
 //! | profiles | (org, user) | |
+//! | directory | (org, first character of the term) | term, user |
+//! | contacts, blocks | (org, user) | the other user |
 //!
 //! One trait per aggregate (conversations, members, messages with their log and change
-//! feed, read markers, notifications, attachments, audit, users' statuses, profiles), each implemented by every engine
+//! feed, read markers, notifications, attachments, audit, users' statuses, profiles and the directory, contacts and blocks), each implemented by every engine
 //! in a file named after it; [`Store`] is all of them together. Writes that span tables of
 //! one aggregate (a message with its log entry, change and notifications) stay one method,
 //! so an engine can make them one batch. Every write method returns only once the write is
@@ -44,6 +46,7 @@ mod meter;
 mod notifications;
 mod profiles;
 mod reads;
+mod relations;
 pub mod scylla;
 mod status;
 
@@ -58,6 +61,7 @@ pub use self::meter::StoreMeter;
 pub use self::notifications::NotificationStore;
 pub use self::profiles::ProfileStore;
 pub use self::reads::ReadStore;
+pub use self::relations::RelationStore;
 pub use self::status::StatusStore;
 use crate::error::ChatError;
 
@@ -94,6 +98,7 @@ pub trait Store:
     + AuditStore
     + StatusStore
     + ProfileStore
+    + RelationStore
     + 'static
 {
     /// The engine's latency histograms and spans, for the node's `/metrics`.

@@ -13,6 +13,7 @@ pub mod messages;
 pub mod notifications;
 pub mod profiles;
 pub mod reads;
+pub mod relations;
 pub mod status;
 
 use std::collections::BTreeMap;
@@ -47,6 +48,7 @@ macro_rules! store_conformance_suite {
             $crate::store_conformance_suite!(@aggregate $make; attachments: attachments_round_trip_with_their_messages, an_attachment_is_claimed_by_one_message, pending_uploads_are_listed_until_done);
             $crate::store_conformance_suite!(@aggregate $make; audit: audit_entries_are_listed_per_org_and_day_newest_first);
             $crate::store_conformance_suite!(@aggregate $make; status: a_status_is_set_per_org_and_user_and_keeps_the_last_seen_time);
+            $crate::store_conformance_suite!(@aggregate $make; relations: contacts_and_blocks_are_lists_per_user_and_kind);
             $crate::store_conformance_suite!(@aggregate $make; profiles: a_profile_is_created_once_and_changed_field_by_field, concurrent_changes_of_different_fields_all_stay, the_directory_finds_profiles_by_term_prefix_in_order);
         }
     };

@@ -43,6 +43,19 @@ pub(super) fn directory_prefix(org: &str, prefix: &str) -> Vec<u8> {
     key
 }
 
+/// An entry of a user's contacts or blocks: the org, the user, the other user.
+pub(super) fn relation(org: &str, user: &str, other: &str) -> Vec<u8> {
+    let mut key = user_prefix(org, user);
+    push_str(&mut key, other);
+    key
+}
+
+/// The other user a `relation` key ends with, given what follows the user's prefix.
+pub(super) fn relation_other(rest: &[u8]) -> String {
+    let other = rest.strip_suffix(&[0]).unwrap_or(rest);
+    String::from_utf8_lossy(other).into_owned()
+}
+
 pub(super) fn user_conversation(org: &str, user: &str, id: ConversationId) -> Vec<u8> {
     let mut key = user_prefix(org, user);
     key.extend_from_slice(&id.to_be_bytes());

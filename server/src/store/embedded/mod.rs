@@ -16,6 +16,7 @@ mod messages;
 mod notifications;
 mod profiles;
 mod reads;
+mod relations;
 mod status;
 
 use std::path::Path;
@@ -58,6 +59,8 @@ struct Tables {
     user_status: Keyspace,
     profiles: Keyspace,
     directory: Keyspace,
+    contacts: Keyspace,
+    blocks: Keyspace,
 }
 
 pub struct EmbeddedStore {
@@ -98,6 +101,8 @@ impl EmbeddedStore {
             user_status: table("user_status")?,
             profiles: table("profiles")?,
             directory: table("directory")?,
+            contacts: table("contacts")?,
+            blocks: table("blocks")?,
         };
         let commits = GroupCommit::new(db.clone());
         let (write_lock, meter) = (Mutex::new(()), StoreMeter::default());

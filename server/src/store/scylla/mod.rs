@@ -19,6 +19,7 @@ mod messages;
 mod notifications;
 mod profiles;
 mod reads;
+mod relations;
 mod rows;
 pub mod schema;
 mod statements;

@@ -37,6 +37,8 @@ const ADDED_TABLES: &[(&str, i32)] = &[
     ("user_status", 8),
     ("profiles", 9),
     ("directory", 9),
+    ("contacts", 9),
+    ("blocks", 9),
 ];
 
 /// Columns added to existing tables after version 1: (table, column, version).
@@ -158,7 +160,7 @@ pub fn migrations(keyspace: &str, replication: &Replication) -> Vec<Migration> {
         (6, "conversation logs"),
         (7, "unread counts and removals kept in the log"),
         (8, "users' statuses"),
-        (9, "users' profiles and the directory"),
+        (9, "users' profiles, the directory, contacts and blocks"),
     ] {
         let mut statements: Vec<String> = TABLES
             .iter()

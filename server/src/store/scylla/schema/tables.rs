@@ -316,6 +316,32 @@ pub const TABLES: &[Table] = &[
         clustering: &[("term", false), ("user_id", false)],
         options: "",
     },
+    // Each user's contacts, by the other user.
+    Table {
+        name: "contacts",
+        columns: &[
+            ("org", "text"),
+            ("user_id", "text"),
+            ("other", "text"),
+            ("added_at_ms", "bigint"),
+        ],
+        partition_key: &["org", "user_id"],
+        clustering: &[("other", false)],
+        options: "",
+    },
+    // Whom each user blocks, by the other user.
+    Table {
+        name: "blocks",
+        columns: &[
+            ("org", "text"),
+            ("user_id", "text"),
+            ("other", "text"),
+            ("added_at_ms", "bigint"),
+        ],
+        partition_key: &["org", "user_id"],
+        clustering: &[("other", false)],
+        options: "",
+    },
     Table {
         name: "schema_versions",
         columns: &[("name", "text"), ("version", "int"), ("applied_at_ms", "bigint")],

@@ -14,7 +14,215 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file switchboard/v1/people.proto.
  */
 export const file_switchboard_v1_people: GenFile = /*@__PURE__*/
-  fileDesc("Chtzd2l0Y2hib2FyZC92MS9wZW9wbGUucHJvdG8SDnN3aXRjaGJvYXJkLnYxIkYKElNlYXJjaFVzZXJzUmVxdWVzdBINCgVxdWVyeRgBIAEoCRINCgVsaW1pdBgCIAEoDRISCgpwYWdlX3Rva2VuGAMgASgJIlYKE1NlYXJjaFVzZXJzUmVzcG9uc2USJgoFdXNlcnMYASADKAsyFy5zd2l0Y2hib2FyZC52MS5Qcm9maWxlEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSKbAgoHUHJvZmlsZRIPCgd1c2VyX2lkGAEgASgJEhQKDGRpc3BsYXlfbmFtZRgCIAEoCRINCgV0aXRsZRgDIAEoCRILCgNiaW8YBCABKAkSEQoJdGltZV96b25lGAUgASgJEkAKDWN1c3RvbV9maWVsZHMYBiADKAsyKS5zd2l0Y2hib2FyZC52MS5Qcm9maWxlLkN1c3RvbUZpZWxkc0VudHJ5Eg0KBWVtYWlsGAcgASgJEg0KBXBob25lGAggASgJEhUKDXVwZGF0ZWRfYXRfbXMYCSABKAMSDgoGZXhpc3RzGAogASgIGjMKEUN1c3RvbUZpZWxkc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiJAoRR2V0UHJvZmlsZVJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCSImChJHZXRQcm9maWxlc1JlcXVlc3QSEAoIdXNlcl9pZHMYASADKAkiQAoTR2V0UHJvZmlsZXNSZXNwb25zZRIpCghwcm9maWxlcxgBIAMoCzIXLnN3aXRjaGJvYXJkLnYxLlByb2ZpbGUiYQoUVXBkYXRlUHJvZmlsZVJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIoCgdwcm9maWxlGAIgASgLMhcuc3dpdGNoYm9hcmQudjEuUHJvZmlsZRIOCgZmaWVsZHMYAyADKAky0gIKBlBlb3BsZRJICgpHZXRQcm9maWxlEiEuc3dpdGNoYm9hcmQudjEuR2V0UHJvZmlsZVJlcXVlc3QaFy5zd2l0Y2hib2FyZC52MS5Qcm9maWxlElYKC0dldFByb2ZpbGVzEiIuc3dpdGNoYm9hcmQudjEuR2V0UHJvZmlsZXNSZXF1ZXN0GiMuc3dpdGNoYm9hcmQudjEuR2V0UHJvZmlsZXNSZXNwb25zZRJOCg1VcGRhdGVQcm9maWxlEiQuc3dpdGNoYm9hcmQudjEuVXBkYXRlUHJvZmlsZVJlcXVlc3QaFy5zd2l0Y2hib2FyZC52MS5Qcm9maWxlElYKC1NlYXJjaFVzZXJzEiIuc3dpdGNoYm9hcmQudjEuU2VhcmNoVXNlcnNSZXF1ZXN0GiMuc3dpdGNoYm9hcmQudjEuU2VhcmNoVXNlcnNSZXNwb25zZWIGcHJvdG8z");
+  fileDesc("Chtzd2l0Y2hib2FyZC92MS9wZW9wbGUucHJvdG8SDnN3aXRjaGJvYXJkLnYxIkcKBlBlcnNvbhIoCgdwcm9maWxlGAEgASgLMhcuc3dpdGNoYm9hcmQudjEuUHJvZmlsZRITCgthZGRlZF9hdF9tcxgCIAEoAyIkChFBZGRDb250YWN0UmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJIicKFFJlbW92ZUNvbnRhY3RSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkiKAoVUmVtb3ZlQ29udGFjdFJlc3BvbnNlEg8KB3JlbW92ZWQYASABKAgiMwoTTGlzdENvbnRhY3RzUmVxdWVzdBINCgVhZnRlchgBIAEoCRINCgVsaW1pdBgCIAEoDSJQChJMaXN0UGVvcGxlUmVzcG9uc2USJgoGcGVvcGxlGAEgAygLMhYuc3dpdGNoYm9hcmQudjEuUGVyc29uEhIKCm5leHRfYWZ0ZXIYAiABKAkiHwoMQmxvY2tSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkiIQoOVW5ibG9ja1JlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCSIkCg9VbmJsb2NrUmVzcG9uc2USEQoJdW5ibG9ja2VkGAEgASgIIjIKEkxpc3RCbG9ja2VkUmVxdWVzdBINCgVhZnRlchgBIAEoCRINCgVsaW1pdBgCIAEoDSJGChJTZWFyY2hVc2Vyc1JlcXVlc3QSDQoFcXVlcnkYASABKAkSDQoFbGltaXQYAiABKA0SEgoKcGFnZV90b2tlbhgDIAEoCSJWChNTZWFyY2hVc2Vyc1Jlc3BvbnNlEiYKBXVzZXJzGAEgAygLMhcuc3dpdGNoYm9hcmQudjEuUHJvZmlsZRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkimwIKB1Byb2ZpbGUSDwoHdXNlcl9pZBgBIAEoCRIUCgxkaXNwbGF5X25hbWUYAiABKAkSDQoFdGl0bGUYAyABKAkSCwoDYmlvGAQgASgJEhEKCXRpbWVfem9uZRgFIAEoCRJACg1jdXN0b21fZmllbGRzGAYgAygLMikuc3dpdGNoYm9hcmQudjEuUHJvZmlsZS5DdXN0b21GaWVsZHNFbnRyeRINCgVlbWFpbBgHIAEoCRINCgVwaG9uZRgIIAEoCRIVCg11cGRhdGVkX2F0X21zGAkgASgDEg4KBmV4aXN0cxgKIAEoCBozChFDdXN0b21GaWVsZHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIiQKEUdldFByb2ZpbGVSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkiJgoSR2V0UHJvZmlsZXNSZXF1ZXN0EhAKCHVzZXJfaWRzGAEgAygJIkAKE0dldFByb2ZpbGVzUmVzcG9uc2USKQoIcHJvZmlsZXMYASADKAsyFy5zd2l0Y2hib2FyZC52MS5Qcm9maWxlImEKFFVwZGF0ZVByb2ZpbGVSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSKAoHcHJvZmlsZRgCIAEoCzIXLnN3aXRjaGJvYXJkLnYxLlByb2ZpbGUSDgoGZmllbGRzGAMgAygJMrQGCgZQZW9wbGUSSAoKR2V0UHJvZmlsZRIhLnN3aXRjaGJvYXJkLnYxLkdldFByb2ZpbGVSZXF1ZXN0Ghcuc3dpdGNoYm9hcmQudjEuUHJvZmlsZRJWCgtHZXRQcm9maWxlcxIiLnN3aXRjaGJvYXJkLnYxLkdldFByb2ZpbGVzUmVxdWVzdBojLnN3aXRjaGJvYXJkLnYxLkdldFByb2ZpbGVzUmVzcG9uc2USTgoNVXBkYXRlUHJvZmlsZRIkLnN3aXRjaGJvYXJkLnYxLlVwZGF0ZVByb2ZpbGVSZXF1ZXN0Ghcuc3dpdGNoYm9hcmQudjEuUHJvZmlsZRJWCgtTZWFyY2hVc2VycxIiLnN3aXRjaGJvYXJkLnYxLlNlYXJjaFVzZXJzUmVxdWVzdBojLnN3aXRjaGJvYXJkLnYxLlNlYXJjaFVzZXJzUmVzcG9uc2USRwoKQWRkQ29udGFjdBIhLnN3aXRjaGJvYXJkLnYxLkFkZENvbnRhY3RSZXF1ZXN0GhYuc3dpdGNoYm9hcmQudjEuUGVyc29uElwKDVJlbW92ZUNvbnRhY3QSJC5zd2l0Y2hib2FyZC52MS5SZW1vdmVDb250YWN0UmVxdWVzdBolLnN3aXRjaGJvYXJkLnYxLlJlbW92ZUNvbnRhY3RSZXNwb25zZRJXCgxMaXN0Q29udGFjdHMSIy5zd2l0Y2hib2FyZC52MS5MaXN0Q29udGFjdHNSZXF1ZXN0GiIuc3dpdGNoYm9hcmQudjEuTGlzdFBlb3BsZVJlc3BvbnNlEj0KBUJsb2NrEhwuc3dpdGNoYm9hcmQudjEuQmxvY2tSZXF1ZXN0GhYuc3dpdGNoYm9hcmQudjEuUGVyc29uEkoKB1VuYmxvY2sSHi5zd2l0Y2hib2FyZC52MS5VbmJsb2NrUmVxdWVzdBofLnN3aXRjaGJvYXJkLnYxLlVuYmxvY2tSZXNwb25zZRJVCgtMaXN0QmxvY2tlZBIiLnN3aXRjaGJvYXJkLnYxLkxpc3RCbG9ja2VkUmVxdWVzdBoiLnN3aXRjaGJvYXJkLnYxLkxpc3RQZW9wbGVSZXNwb25zZWIGcHJvdG8z");
+
+/**
+ * Someone on one of the caller's lists.
+ *
+ * @generated from message switchboard.v1.Person
+ */
+export type Person = Message<"switchboard.v1.Person"> & {
+  /**
+   * As GetProfile returns it.
+   *
+   * @generated from field: switchboard.v1.Profile profile = 1;
+   */
+  profile?: Profile | undefined;
+
+  /**
+   * When they were put on the list (Unix milliseconds).
+   *
+   * @generated from field: int64 added_at_ms = 2;
+   */
+  addedAtMs: bigint;
+};
+
+/**
+ * Describes the message switchboard.v1.Person.
+ * Use `create(PersonSchema)` to create a new message.
+ */
+export const PersonSchema: GenMessage<Person> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_people, 0);
+
+/**
+ * @generated from message switchboard.v1.AddContactRequest
+ */
+export type AddContactRequest = Message<"switchboard.v1.AddContactRequest"> & {
+  /**
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+};
+
+/**
+ * Describes the message switchboard.v1.AddContactRequest.
+ * Use `create(AddContactRequestSchema)` to create a new message.
+ */
+export const AddContactRequestSchema: GenMessage<AddContactRequest> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_people, 1);
+
+/**
+ * @generated from message switchboard.v1.RemoveContactRequest
+ */
+export type RemoveContactRequest = Message<"switchboard.v1.RemoveContactRequest"> & {
+  /**
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+};
+
+/**
+ * Describes the message switchboard.v1.RemoveContactRequest.
+ * Use `create(RemoveContactRequestSchema)` to create a new message.
+ */
+export const RemoveContactRequestSchema: GenMessage<RemoveContactRequest> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_people, 2);
+
+/**
+ * @generated from message switchboard.v1.RemoveContactResponse
+ */
+export type RemoveContactResponse = Message<"switchboard.v1.RemoveContactResponse"> & {
+  /**
+   * False if they were not a contact.
+   *
+   * @generated from field: bool removed = 1;
+   */
+  removed: boolean;
+};
+
+/**
+ * Describes the message switchboard.v1.RemoveContactResponse.
+ * Use `create(RemoveContactResponseSchema)` to create a new message.
+ */
+export const RemoveContactResponseSchema: GenMessage<RemoveContactResponse> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_people, 3);
+
+/**
+ * @generated from message switchboard.v1.ListContactsRequest
+ */
+export type ListContactsRequest = Message<"switchboard.v1.ListContactsRequest"> & {
+  /**
+   * Only users whose id sorts after this (the previous page's `next_after`).
+   *
+   * @generated from field: string after = 1;
+   */
+  after: string;
+
+  /**
+   * Page size, 1 to 200; 0 means 100.
+   *
+   * @generated from field: uint32 limit = 2;
+   */
+  limit: number;
+};
+
+/**
+ * Describes the message switchboard.v1.ListContactsRequest.
+ * Use `create(ListContactsRequestSchema)` to create a new message.
+ */
+export const ListContactsRequestSchema: GenMessage<ListContactsRequest> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_people, 4);
+
+/**
+ * @generated from message switchboard.v1.ListPeopleResponse
+ */
+export type ListPeopleResponse = Message<"switchboard.v1.ListPeopleResponse"> & {
+  /**
+   * @generated from field: repeated switchboard.v1.Person people = 1;
+   */
+  people: Person[];
+
+  /**
+   * Pass as `after` for the next page; empty after the last one.
+   *
+   * @generated from field: string next_after = 2;
+   */
+  nextAfter: string;
+};
+
+/**
+ * Describes the message switchboard.v1.ListPeopleResponse.
+ * Use `create(ListPeopleResponseSchema)` to create a new message.
+ */
+export const ListPeopleResponseSchema: GenMessage<ListPeopleResponse> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_people, 5);
+
+/**
+ * @generated from message switchboard.v1.BlockRequest
+ */
+export type BlockRequest = Message<"switchboard.v1.BlockRequest"> & {
+  /**
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+};
+
+/**
+ * Describes the message switchboard.v1.BlockRequest.
+ * Use `create(BlockRequestSchema)` to create a new message.
+ */
+export const BlockRequestSchema: GenMessage<BlockRequest> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_people, 6);
+
+/**
+ * @generated from message switchboard.v1.UnblockRequest
+ */
+export type UnblockRequest = Message<"switchboard.v1.UnblockRequest"> & {
+  /**
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+};
+
+/**
+ * Describes the message switchboard.v1.UnblockRequest.
+ * Use `create(UnblockRequestSchema)` to create a new message.
+ */
+export const UnblockRequestSchema: GenMessage<UnblockRequest> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_people, 7);
+
+/**
+ * @generated from message switchboard.v1.UnblockResponse
+ */
+export type UnblockResponse = Message<"switchboard.v1.UnblockResponse"> & {
+  /**
+   * False if they were not blocked.
+   *
+   * @generated from field: bool unblocked = 1;
+   */
+  unblocked: boolean;
+};
+
+/**
+ * Describes the message switchboard.v1.UnblockResponse.
+ * Use `create(UnblockResponseSchema)` to create a new message.
+ */
+export const UnblockResponseSchema: GenMessage<UnblockResponse> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_people, 8);
+
+/**
+ * @generated from message switchboard.v1.ListBlockedRequest
+ */
+export type ListBlockedRequest = Message<"switchboard.v1.ListBlockedRequest"> & {
+  /**
+   * @generated from field: string after = 1;
+   */
+  after: string;
+
+  /**
+   * Page size, 1 to 200; 0 means 100.
+   *
+   * @generated from field: uint32 limit = 2;
+   */
+  limit: number;
+};
+
+/**
+ * Describes the message switchboard.v1.ListBlockedRequest.
+ * Use `create(ListBlockedRequestSchema)` to create a new message.
+ */
+export const ListBlockedRequestSchema: GenMessage<ListBlockedRequest> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_people, 9);
 
 /**
  * @generated from message switchboard.v1.SearchUsersRequest
@@ -49,7 +257,7 @@ export type SearchUsersRequest = Message<"switchboard.v1.SearchUsersRequest"> & 
  * Use `create(SearchUsersRequestSchema)` to create a new message.
  */
 export const SearchUsersRequestSchema: GenMessage<SearchUsersRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_people, 0);
+  messageDesc(file_switchboard_v1_people, 10);
 
 /**
  * @generated from message switchboard.v1.SearchUsersResponse
@@ -75,7 +283,7 @@ export type SearchUsersResponse = Message<"switchboard.v1.SearchUsersResponse"> 
  * Use `create(SearchUsersResponseSchema)` to create a new message.
  */
 export const SearchUsersResponseSchema: GenMessage<SearchUsersResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_people, 1);
+  messageDesc(file_switchboard_v1_people, 11);
 
 /**
  * @generated from message switchboard.v1.Profile
@@ -154,7 +362,7 @@ export type Profile = Message<"switchboard.v1.Profile"> & {
  * Use `create(ProfileSchema)` to create a new message.
  */
 export const ProfileSchema: GenMessage<Profile> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_people, 2);
+  messageDesc(file_switchboard_v1_people, 12);
 
 /**
  * @generated from message switchboard.v1.GetProfileRequest
@@ -173,7 +381,7 @@ export type GetProfileRequest = Message<"switchboard.v1.GetProfileRequest"> & {
  * Use `create(GetProfileRequestSchema)` to create a new message.
  */
 export const GetProfileRequestSchema: GenMessage<GetProfileRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_people, 3);
+  messageDesc(file_switchboard_v1_people, 13);
 
 /**
  * @generated from message switchboard.v1.GetProfilesRequest
@@ -192,7 +400,7 @@ export type GetProfilesRequest = Message<"switchboard.v1.GetProfilesRequest"> & 
  * Use `create(GetProfilesRequestSchema)` to create a new message.
  */
 export const GetProfilesRequestSchema: GenMessage<GetProfilesRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_people, 4);
+  messageDesc(file_switchboard_v1_people, 14);
 
 /**
  * @generated from message switchboard.v1.GetProfilesResponse
@@ -209,7 +417,7 @@ export type GetProfilesResponse = Message<"switchboard.v1.GetProfilesResponse"> 
  * Use `create(GetProfilesResponseSchema)` to create a new message.
  */
 export const GetProfilesResponseSchema: GenMessage<GetProfilesResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_people, 5);
+  messageDesc(file_switchboard_v1_people, 15);
 
 /**
  * @generated from message switchboard.v1.UpdateProfileRequest
@@ -244,7 +452,7 @@ export type UpdateProfileRequest = Message<"switchboard.v1.UpdateProfileRequest"
  * Use `create(UpdateProfileRequestSchema)` to create a new message.
  */
 export const UpdateProfileRequestSchema: GenMessage<UpdateProfileRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_people, 6);
+  messageDesc(file_switchboard_v1_people, 16);
 
 /**
  * @generated from service switchboard.v1.People
@@ -298,6 +506,65 @@ export const People: GenService<{
     methodKind: "unary";
     input: typeof SearchUsersRequestSchema;
     output: typeof SearchUsersResponseSchema;
+  },
+  /**
+   * Contacts: people of the org a user keeps at hand (scope `user.contacts.manage`; at
+   * most 1,000). A client shows their presence with the stream's `watch_presence`.
+   * Adding one already there answers with when it was added first.
+   *
+   * @generated from rpc switchboard.v1.People.AddContact
+   */
+  addContact: {
+    methodKind: "unary";
+    input: typeof AddContactRequestSchema;
+    output: typeof PersonSchema;
+  },
+  /**
+   * @generated from rpc switchboard.v1.People.RemoveContact
+   */
+  removeContact: {
+    methodKind: "unary";
+    input: typeof RemoveContactRequestSchema;
+    output: typeof RemoveContactResponseSchema;
+  },
+  /**
+   * @generated from rpc switchboard.v1.People.ListContacts
+   */
+  listContacts: {
+    methodKind: "unary";
+    input: typeof ListContactsRequestSchema;
+    output: typeof ListPeopleResponseSchema;
+  },
+  /**
+   * Blocking (scope `user.contacts.manage`; at most 1,000): the blocked user can no longer
+   * open or send in a direct conversation with the blocker (PERMISSION_DENIED, saying only
+   * that they cannot message them), and that conversation leaves the blocker's listing.
+   * Neither may message the other in a DM until it is lifted; both stay members of the
+   * teams they share (blocking is not moderation), where the blocker's clients may hide the
+   * blocked user's messages using ListBlocked.
+   *
+   * @generated from rpc switchboard.v1.People.Block
+   */
+  block: {
+    methodKind: "unary";
+    input: typeof BlockRequestSchema;
+    output: typeof PersonSchema;
+  },
+  /**
+   * @generated from rpc switchboard.v1.People.Unblock
+   */
+  unblock: {
+    methodKind: "unary";
+    input: typeof UnblockRequestSchema;
+    output: typeof UnblockResponseSchema;
+  },
+  /**
+   * @generated from rpc switchboard.v1.People.ListBlocked
+   */
+  listBlocked: {
+    methodKind: "unary";
+    input: typeof ListBlockedRequestSchema;
+    output: typeof ListPeopleResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_switchboard_v1_people, 0);

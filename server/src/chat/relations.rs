@@ -1,0 +1,121 @@
+//! Contacts and blocks (People.AddContact, RemoveContact, ListContacts, Block, Unblock,
+//! ListBlocked): lists a user keeps of other users of their org, at most 1,000 each. A
+//! block keeps the two out of each other's direct conversation (see [`Relations::may_message`]).
+
+use std::sync::Arc;
+
+use crate::auth::Caller;
+use crate::error::{ChatError, ChatResult};
+use crate::ids::IdGenerator;
+use crate::model::{ProfileView, Relation};
+use crate::store::Store;
+use crate::validate::{self, Violations};
+
+use super::profiles::seen_by;
+
+/// Most users on one list.
+const MAX_LIST: usize = 1_000;
+/// Default and largest page of a listing.
+const LIST_PAGE: (usize, usize) = (100, 200);
+
+/// Someone on a list, as the caller sees them, and when they were put on it.
+type Listed = (ProfileView, i64);
+
+pub struct Relations {
+    pub(super) store: Arc<dyn Store>,
+    pub(super) ids: Arc<IdGenerator>,
+}
+
+impl Relations {
+    /// Puts `other` on the caller's list of `kind` (a no-op if there already).
+    pub async fn add(&self, caller: &Caller, kind: Relation, other: &str) -> ChatResult<Listed> {
+        check_other(caller, kind, other)?;
+        let (org, user) = (&caller.org, &caller.user);
+        if self.store.get_relation(kind, org, user, other).await?.is_none() {
+            let listed = self.store.list_relations(kind, org, user, "", MAX_LIST).await?;
+            if listed.len() >= MAX_LIST {
+                let why =
+                    format!("you have {MAX_LIST} {} already (the most allowed)", plural(kind));
+                return Err(ChatError::precondition(why));
+            }
+            self.store.add_relation(kind, org, user, other, self.ids.now_ms()).await?;
+        }
+        let added = self.store.get_relation(kind, org, user, other).await?.unwrap_or_default();
+        let profile = self.store.get_profile(org, other).await?;
+        Ok((seen_by(caller, other, profile), added))
+    }
+
+    /// Takes `other` off the caller's list of `kind`; false if they were not on it.
+    pub async fn remove(&self, caller: &Caller, kind: Relation, other: &str) -> ChatResult<bool> {
+        Violations::new().check("user_id", validate::check_user_id(other)).finish()?;
+        Ok(self.store.remove_relation(kind, &caller.org, &caller.user, other).await?)
+    }
+
+    /// A page of the caller's list of `kind` after the user id `after`, and where the next
+    /// page starts ("" after the last).
+    pub async fn list(
+        &self,
+        caller: &Caller,
+        kind: Relation,
+        after: &str,
+        limit: u32,
+    ) -> ChatResult<(Vec<Listed>, String)> {
+        let limit = validate::page_limit(limit, LIST_PAGE.0, LIST_PAGE.1)
+            .map_err(|why| ChatError::invalid("limit", why))?;
+        if !after.is_empty() {
+            Violations::new().check("after", validate::check_user_id(after)).finish()?;
+        }
+        let (org, user) = (&caller.org, &caller.user);
+        let page = self.store.list_relations(kind, org, user, after, limit).await?;
+        let next =
+            if page.len() == limit { page.last().map(|(other, _)| other.clone()) } else { None };
+        let mut listed = Vec::with_capacity(page.len());
+        for (other, added) in page {
+            let profile = self.store.get_profile(org, &other).await?;
+            listed.push((seen_by(caller, &other, profile), added));
+        }
+        Ok((listed, next.unwrap_or_default()))
+    }
+
+    /// PERMISSION_DENIED if either of the caller and `other` blocks the other: they may not
+    /// message each other directly. The blocked one is told only that they cannot.
+    pub async fn may_message(&self, caller: &Caller, other: &str) -> ChatResult<()> {
+        let (org, user) = (&caller.org, &caller.user);
+        if self.store.get_relation(Relation::Block, org, user, other).await?.is_some() {
+            return Err(ChatError::denied(format!(
+                "you blocked {other}; unblock them to message them directly"
+            )));
+        }
+        if self.store.get_relation(Relation::Block, org, other, user).await?.is_some() {
+            return Err(ChatError::denied(format!("you cannot message {other} directly")));
+        }
+        Ok(())
+    }
+
+    /// Everyone the caller blocks (at most 1,000).
+    pub async fn blocked_by(&self, caller: &Caller) -> ChatResult<Vec<String>> {
+        let (org, user) = (&caller.org, &caller.user);
+        let blocked = self.store.list_relations(Relation::Block, org, user, "", MAX_LIST).await?;
+        Ok(blocked.into_iter().map(|(other, _)| other).collect())
+    }
+}
+
+/// `other` must be a valid id and someone else.
+fn check_other(caller: &Caller, kind: Relation, other: &str) -> ChatResult<()> {
+    Violations::new().check("user_id", validate::check_user_id(other)).finish()?;
+    if other == caller.user {
+        let why = match kind {
+            Relation::Contact => "that is you; you cannot be your own contact",
+            Relation::Block => "that is you; you cannot block yourself",
+        };
+        return Err(ChatError::invalid("user_id", why));
+    }
+    Ok(())
+}
+
+fn plural(kind: Relation) -> &'static str {
+    match kind {
+        Relation::Contact => "contacts",
+        Relation::Block => "blocked users",
+    }
+}
