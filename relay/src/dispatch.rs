@@ -4,7 +4,7 @@
 //! user removed loses it. A user's unread state goes to their streams that have the
 //! conversation. Presence changes go to the streams watching those users, online counts to
 //! the streams watching them (a stream that stops following a conversation stops getting
-//! its count).
+//! its count). Members a typing indicator is hidden from (a block) do not get it.
 
 use std::sync::Arc;
 
@@ -28,6 +28,7 @@ impl RelayState {
         // Events are encoded once; every subscriber's queue shares the bytes.
         match topic {
             Topic::Channel { id: conversation_id, .. } => {
+                let (event, hidden) = without_hidden(event);
                 let left = match &event.kind {
                     Some(Kind::MemberLeft(left)) => Some(left.user_id.as_str()),
                     _ => None,
@@ -38,6 +39,9 @@ impl RelayState {
                 let public = is_public_change(&event);
                 let change = (event.clone(), encoded.clone());
                 self.subscribers.for_each_change(topic, change, public, |session| {
+                    if hidden.contains(&session.user) {
+                        return;
+                    }
                     // A removal the session is already past (a gap fill handing on what it
                     // replayed) is old news: the user may have been added back since.
                     let leaves = left == Some(session.user.as_str())
@@ -146,5 +150,21 @@ impl RelayState {
                 session.send(crate::frames::error_frame("", &status)).await;
             }
         }
+    }
+}
+
+/// A typing indicator some members are not to see (a block between them and the typist):
+/// the event without the list, which only relays get, and the list.
+fn without_hidden(event: Arc<pb::Event>) -> (Arc<pb::Event>, Vec<String>) {
+    match &event.kind {
+        Some(Kind::Typing(typing)) if !typing.hidden_from.is_empty() => {
+            let mut shown = (*event).clone();
+            let hidden = match &mut shown.kind {
+                Some(Kind::Typing(typing)) => std::mem::take(&mut typing.hidden_from),
+                _ => Vec::new(),
+            };
+            (Arc::new(shown), hidden)
+        }
+        _ => (event, Vec::new()),
     }
 }

@@ -46,6 +46,7 @@ mod tests {
                 user_id: "alice".into(),
                 typing: true,
                 expires_in_ms: 6000,
+                hidden_from: Vec::new(),
             })),
         };
         let framed = encode(pb::server_frame::Kind::Event(event.clone()));

@@ -263,3 +263,20 @@ async fn unread_counts_are_exact_up_to_the_cap() {
     alice.mark_read(team, newest.id).await.unwrap();
     assert_eq!(unread(&alice, team).await.0, 0);
 }
+
+#[tokio::test]
+async fn mentions_by_someone_you_block_do_not_notify_you() {
+    let server = TestController::start().await;
+    let (alice, team) = server.team_of("alice", &["bob", "mallory"]).await;
+    let mallory = server.client("mallory", "acme").await;
+    let bob = server.client("bob", "acme").await;
+    bob.block("mallory").await.unwrap();
+    mallory.send_text(team, "@bob look at me").await.unwrap();
+    alice.send_text(team, "@bob and from alice").await.unwrap();
+    let for_bob = reasons(&notifications(&bob, false).await);
+    let senders: Vec<&str> = for_bob.iter().map(|(from, _, _)| from.as_str()).collect();
+    assert_eq!(senders, ["alice"], "mallory's mention is not a notification: {for_bob:?}");
+    bob.unblock("mallory").await.unwrap();
+    mallory.send_text(team, "@bob again").await.unwrap();
+    assert_eq!(notifications(&bob, false).await[0].from, "mallory", "unblocked, heard again");
+}

@@ -385,3 +385,40 @@ async fn a_block_keeps_two_users_out_of_each_others_direct_messages_but_not_thei
     assert!(listed(alice.clone()).await.contains(&dm));
     expect_code(alice.block("alice").await, Code::InvalidArgument);
 }
+
+/// The users whose typing `stream` hears until it hears `until`'s.
+async fn typists_until(stream: &mut switchboard_sdk::Realtime, until: &str) -> Vec<String> {
+    let mut heard = Vec::new();
+    switchboard_tests::live::until(stream, "typing", |event| {
+        let switchboard_sdk::RealtimeEvent::Event(event) = event else { return None };
+        let Some(proto::event::Kind::Typing(typing)) = &event.kind else { return None };
+        heard.push(typing.user_id.clone());
+        (typing.user_id == until).then_some(())
+    })
+    .await;
+    heard
+}
+
+#[tokio::test]
+async fn two_users_with_a_block_between_them_do_not_see_each_other_type() {
+    let server = TestController::start().await;
+    let relay = TestRelay::start(&server).await;
+    let alice = relay.client(server.token("alice", "acme")).await;
+    let team = switchboard_tests::create_team(&alice, &["bob", "mallory"]).await;
+    let mallory = relay.client(server.token("mallory", "acme")).await;
+    let bob = relay.client(server.token("bob", "acme")).await;
+    alice.block("mallory").await.unwrap();
+    let mut streams = Vec::new();
+    for user in ["alice", "bob", "mallory"] {
+        let mut stream = relay.realtime(server.token(user, "acme"));
+        switchboard_tests::live::live(&mut stream).await;
+        streams.push(stream);
+    }
+    mallory.set_typing(team, true).await.unwrap();
+    alice.set_typing(team, true).await.unwrap();
+    bob.set_typing(team, true).await.unwrap();
+    let [alices, bobs, mallorys] = &mut streams[..] else { unreachable!() };
+    assert_eq!(typists_until(alices, "bob").await, ["bob"], "alice does not see mallory type");
+    assert_eq!(typists_until(mallorys, "bob").await, ["bob"], "nor mallory alice");
+    assert_eq!(typists_until(bobs, "alice").await, ["mallory", "alice"], "bob sees both");
+}

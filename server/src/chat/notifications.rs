@@ -13,7 +13,7 @@ use crate::ids::IdGenerator;
 use crate::metrics::ControllerMetrics;
 use crate::model::{
     Conversation, ConversationId, Kind, MENTION_ALL, MENTION_HERE, Member, Message, MessageId,
-    MessageType, Notification, NotificationReason, ReadMarker,
+    MessageType, Notification, NotificationReason, ReadMarker, Relation,
 };
 use crate::push::Push;
 use crate::store::Store;
@@ -91,8 +91,14 @@ impl Notifications {
         message: &Message,
     ) -> ChatResult<Vec<Notification>> {
         let mut notifications = Vec::new();
+        let org = &conversation.org;
         for (user, reason) in self.concerned(conversation, message).await? {
-            if self.presence.follows_live(&conversation.org, &user).await {
+            if self.presence.follows_live(org, &user).await {
+                continue;
+            }
+            // Nobody hears from those they block.
+            if self.store.get_relation(Relation::Block, org, &user, &message.from).await?.is_some()
+            {
                 continue;
             }
             let id = self.ids.next_id();

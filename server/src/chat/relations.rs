@@ -94,9 +94,24 @@ impl Relations {
 
     /// Everyone the caller blocks (at most 1,000).
     pub async fn blocked_by(&self, caller: &Caller) -> ChatResult<Vec<String>> {
-        let (org, user) = (&caller.org, &caller.user);
-        let blocked = self.store.list_relations(Relation::Block, org, user, "", MAX_LIST).await?;
-        Ok(blocked.into_iter().map(|(other, _)| other).collect())
+        self.everyone(Relation::Block, &caller.org, &caller.user).await
+    }
+
+    /// Everyone with a block between them and `user`, either way: who must not see what
+    /// `user` is doing (typing, and being online).
+    pub async fn kept_apart(&self, org: &str, user: &str) -> ChatResult<Vec<String>> {
+        let mut apart = self.everyone(Relation::Block, org, user).await?;
+        for other in self.everyone(Relation::BlockedBy, org, user).await? {
+            if !apart.contains(&other) {
+                apart.push(other);
+            }
+        }
+        Ok(apart)
+    }
+
+    async fn everyone(&self, kind: Relation, org: &str, user: &str) -> ChatResult<Vec<String>> {
+        let listed = self.store.list_relations(kind, org, user, "", MAX_LIST).await?;
+        Ok(listed.into_iter().map(|(other, _)| other).collect())
     }
 }
 
@@ -106,7 +121,7 @@ fn check_other(caller: &Caller, kind: Relation, other: &str) -> ChatResult<()> {
     if other == caller.user {
         let why = match kind {
             Relation::Contact => "that is you; you cannot be your own contact",
-            Relation::Block => "that is you; you cannot block yourself",
+            Relation::Block | Relation::BlockedBy => "that is you; you cannot block yourself",
         };
         return Err(ChatError::invalid("user_id", why));
     }
@@ -116,6 +131,6 @@ fn check_other(caller: &Caller, kind: Relation, other: &str) -> ChatResult<()> {
 fn plural(kind: Relation) -> &'static str {
     match kind {
         Relation::Contact => "contacts",
-        Relation::Block => "blocked users",
+        Relation::Block | Relation::BlockedBy => "blocked users",
     }
 }

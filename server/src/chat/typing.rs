@@ -1,9 +1,10 @@
 //! Typing indicators: members who may post say they are typing; an indicator nobody
-//! refreshes ends on its own. Never stored.
+//! refreshes ends on its own. Never stored. Members with a block between them and the
+//! typist are not told (relays leave them out).
 
 use std::sync::Arc;
 
-use super::{as_member, policy};
+use super::{Relations, as_member, policy};
 use crate::auth::Caller;
 use crate::error::ChatResult;
 use crate::model::ConversationId;
@@ -16,6 +17,8 @@ pub struct Typing {
     pub(super) store: Arc<dyn Store>,
     pub(super) tracker: TypingTracker,
     pub(super) events: Events,
+    /// Members with a block between them and the typist are not told.
+    pub(super) relations: Arc<Relations>,
 }
 
 impl Typing {
@@ -31,12 +34,14 @@ impl Typing {
         policy::writable(&conversation)?;
         policy::may_post(&conversation, &me)?;
         let ttl_ms = self.tracker.ttl().as_millis() as u32;
+        let (org, user) = (&caller.org, &caller.user);
         if typing {
-            self.tracker.start(&caller.org, conversation_id, &caller.user);
-            self.events.typing(&caller.org, conversation_id, &caller.user, true, ttl_ms).await;
-        } else if self.tracker.stop(&caller.org, conversation_id, &caller.user) {
-            self.events.typing(&caller.org, conversation_id, &caller.user, false, ttl_ms).await;
+            self.tracker.start(org, conversation_id, user);
+        } else if !self.tracker.stop(org, conversation_id, user) {
+            return Ok(ttl_ms);
         }
+        let apart = self.relations.kept_apart(org, user).await?;
+        self.events.typing(org, conversation_id, user, typing, ttl_ms, apart).await;
         Ok(ttl_ms)
     }
 
@@ -44,7 +49,7 @@ impl Typing {
     pub async fn expire_typing(&self) {
         let ttl_ms = self.tracker.ttl().as_millis() as u32;
         for (org, conversation_id, user) in self.tracker.expired() {
-            self.events.typing(&org, conversation_id, &user, false, ttl_ms).await;
+            self.events.typing(&org, conversation_id, &user, false, ttl_ms, Vec::new()).await;
         }
     }
 }

@@ -161,4 +161,7 @@ pub enum Relation {
     Contact,
     /// People who may not message them, and whom they do not want to hear from.
     Block,
+    /// Who blocks them: kept with each block (adding a block adds it), for the server's
+    /// own checks only; never shown to the user.
+    BlockedBy,
 }

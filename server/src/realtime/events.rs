@@ -121,9 +121,10 @@ impl Events {
         user: &str,
         typing: bool,
         ttl_ms: u32,
+        hidden_from: Vec<String>,
     ) {
-        let kind =
-            Kind::Typing(pb::Typing { user_id: user.to_string(), typing, expires_in_ms: ttl_ms });
+        let user_id = user.to_string();
+        let kind = Kind::Typing(pb::Typing { user_id, typing, expires_in_ms: ttl_ms, hidden_from });
         self.publish(Topic::channel(org, conversation), conversation, kind).await;
     }
 

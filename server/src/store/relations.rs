@@ -1,5 +1,6 @@
 //! What a user keeps of other users of their org: their contacts, and whom they block. One
-//! list per (org, user) and kind, ordered by the other user's id.
+//! list per (org, user) and kind, ordered by the other user's id. A block is also kept the
+//! other way round (`Relation::BlockedBy`), written and removed with it.
 
 use async_trait::async_trait;
 
@@ -8,7 +9,9 @@ use crate::model::Relation;
 
 #[async_trait]
 pub trait RelationStore: Send + Sync {
-    /// Adds `other` to `user`'s list of `kind` (at `at_ms`); false if already there.
+    /// Adds `other` to `user`'s list of `kind` (at `at_ms`); false if already there. A
+    /// block puts `user` on `other`'s `BlockedBy` as well; `BlockedBy` itself is not added
+    /// to directly.
     async fn add_relation(
         &self,
         kind: Relation,
@@ -18,7 +21,8 @@ pub trait RelationStore: Send + Sync {
         at_ms: i64,
     ) -> StoreResult<bool>;
 
-    /// Takes `other` off `user`'s list of `kind`; false if not there.
+    /// Takes `other` off `user`'s list of `kind` (a block off `other`'s `BlockedBy` too);
+    /// false if not there.
     async fn remove_relation(
         &self,
         kind: Relation,

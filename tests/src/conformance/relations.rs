@@ -41,6 +41,18 @@ pub async fn contacts_and_blocks_are_lists_per_user_and_kind(store: Arc<dyn Stor
     assert!(store.add_relation(Relation::Block, "acme", "alice", "mallory", 7).await.unwrap());
     let blocks = store.list_relations(Relation::Block, "acme", "alice", "", 10).await.unwrap();
     assert_eq!(blocks, [("mallory".to_string(), 7)]);
+    // Kept the other way round with the block, and only so.
+    let by = store.list_relations(Relation::BlockedBy, "acme", "mallory", "", 10).await.unwrap();
+    assert_eq!(by, [("alice".to_string(), 7)]);
+    assert!(!store.add_relation(Relation::BlockedBy, "acme", "mallory", "bob", 8).await.unwrap());
+    assert!(store.remove_relation(Relation::Block, "acme", "alice", "mallory").await.unwrap());
+    assert!(
+        store
+            .list_relations(Relation::BlockedBy, "acme", "mallory", "", 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let contacts = store.list_relations(Relation::Contact, "acme", "alice", "", 10).await.unwrap();
     assert_eq!(contacts.len(), 2);
     assert!(

@@ -61,6 +61,7 @@ struct Tables {
     directory: Keyspace,
     contacts: Keyspace,
     blocks: Keyspace,
+    blocked_by: Keyspace,
 }
 
 pub struct EmbeddedStore {
@@ -103,6 +104,7 @@ impl EmbeddedStore {
             directory: table("directory")?,
             contacts: table("contacts")?,
             blocks: table("blocks")?,
+            blocked_by: table("blocked_by")?,
         };
         let commits = GroupCommit::new(db.clone());
         let (write_lock, meter) = (Mutex::new(()), StoreMeter::default());

@@ -1,5 +1,6 @@
-//! Contacts and blocks in the embedded engine: a keyspace each, keyed by (org, user,
-//! other), the value when they were added.
+//! Contacts and blocks in the embedded engine: a keyspace each (and one for blocks the
+//! other way round, written in the same batch), keyed by (org, user, other), the value when
+//! they were added.
 
 use std::ops::Bound;
 
@@ -15,6 +16,7 @@ fn table(t: &Tables, kind: Relation) -> (&Keyspace, &'static str) {
     match kind {
         Relation::Contact => (&t.contacts, "contacts"),
         Relation::Block => (&t.blocks, "blocks"),
+        Relation::BlockedBy => (&t.blocked_by, "blocked_by"),
     }
 }
 
@@ -28,6 +30,9 @@ impl RelationStore for EmbeddedStore {
         other: &str,
         at_ms: i64,
     ) -> StoreResult<bool> {
+        if kind == Relation::BlockedBy {
+            return Ok(false); // written with the block
+        }
         self.write("add_relation", |t, batch| {
             let (keyspace, _) = table(t, kind);
             let key = keys::relation(org, user, other);
@@ -35,6 +40,9 @@ impl RelationStore for EmbeddedStore {
                 return Ok(false);
             }
             batch.insert(keyspace, key, encode(&at_ms));
+            if kind == Relation::Block {
+                batch.insert(&t.blocked_by, keys::relation(org, other, user), encode(&at_ms));
+            }
             Ok(true)
         })
         .await
@@ -47,6 +55,9 @@ impl RelationStore for EmbeddedStore {
         user: &str,
         other: &str,
     ) -> StoreResult<bool> {
+        if kind == Relation::BlockedBy {
+            return Ok(false); // written with the block
+        }
         self.write("remove_relation", |t, batch| {
             let (keyspace, _) = table(t, kind);
             let key = keys::relation(org, user, other);
@@ -54,6 +65,9 @@ impl RelationStore for EmbeddedStore {
                 return Ok(false);
             }
             batch.remove(keyspace, key);
+            if kind == Relation::Block {
+                batch.remove(&t.blocked_by, keys::relation(org, other, user));
+            }
             Ok(true)
         })
         .await

@@ -1,6 +1,7 @@
 //! Contacts and blocks in the ScyllaDB engine: a table each, partitioned by (org, user) and
 //! clustered by the other user; adding and removing are lightweight transactions, so the
-//! answer says whether it changed anything.
+//! answer says whether it changed anything. A block's row the other way round
+//! (`blocked_by`) is written once the block is in place (and removed once it is gone).
 
 use async_trait::async_trait;
 use scylla::DeserializeRow;
@@ -22,6 +23,12 @@ fn statements(kind: Relation) -> [Statement; 4] {
         Relation::Block => {
             [Statement::BlockAdd, Statement::BlockRemove, Statement::BlockGet, Statement::BlockList]
         }
+        Relation::BlockedBy => [
+            Statement::BlockedByAdd,
+            Statement::BlockedByRemove,
+            Statement::BlockedByGet,
+            Statement::BlockedByList,
+        ],
     }
 }
 
@@ -35,8 +42,15 @@ impl RelationStore for ScyllaStore {
         other: &str,
         at_ms: i64,
     ) -> StoreResult<bool> {
+        if kind == Relation::BlockedBy {
+            return Ok(false); // written with the block
+        }
         let [add, ..] = statements(kind);
-        Ok(self.lwt(add, (org, user, other, at_ms)).await?.0)
+        let added = self.lwt(add, (org, user, other, at_ms)).await?.0;
+        if added && kind == Relation::Block {
+            self.run(Statement::BlockedByAdd, (org, other, user, at_ms)).await?;
+        }
+        Ok(added)
     }
 
     async fn remove_relation(
@@ -46,8 +60,15 @@ impl RelationStore for ScyllaStore {
         user: &str,
         other: &str,
     ) -> StoreResult<bool> {
+        if kind == Relation::BlockedBy {
+            return Ok(false); // written with the block
+        }
         let [_, remove, ..] = statements(kind);
-        Ok(self.lwt(remove, (org, user, other)).await?.0)
+        let removed = self.lwt(remove, (org, user, other)).await?.0;
+        if removed && kind == Relation::Block {
+            self.run(Statement::BlockedByRemove, (org, other, user)).await?;
+        }
+        Ok(removed)
     }
 
     async fn get_relation(

@@ -109,6 +109,10 @@ statements! {
     BlockRemove = "DELETE FROM {ks}.blocks WHERE org = ? AND user_id = ? AND other = ? IF EXISTS",
     BlockGet = "SELECT added_at_ms FROM {ks}.blocks WHERE org = ? AND user_id = ? AND other = ?",
     BlockList = "SELECT other, added_at_ms FROM {ks}.blocks WHERE org = ? AND user_id = ? AND other > ? LIMIT ?",
+    BlockedByAdd = "INSERT INTO {ks}.blocked_by (org, user_id, other, added_at_ms) VALUES (?, ?, ?, ?)",
+    BlockedByRemove = "DELETE FROM {ks}.blocked_by WHERE org = ? AND user_id = ? AND other = ?",
+    BlockedByGet = "SELECT added_at_ms FROM {ks}.blocked_by WHERE org = ? AND user_id = ? AND other = ?",
+    BlockedByList = "SELECT other, added_at_ms FROM {ks}.blocked_by WHERE org = ? AND user_id = ? AND other > ? LIMIT ?",
     SchemaVersionGet = "SELECT version FROM {ks}.schema_versions WHERE name = ?",
     SchemaVersionSet = "INSERT INTO {ks}.schema_versions (name, version, applied_at_ms) VALUES (?, ?, ?)",
 }

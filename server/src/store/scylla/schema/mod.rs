@@ -39,6 +39,7 @@ const ADDED_TABLES: &[(&str, i32)] = &[
     ("directory", 9),
     ("contacts", 9),
     ("blocks", 9),
+    ("blocked_by", 9),
 ];
 
 /// Columns added to existing tables after version 1: (table, column, version).

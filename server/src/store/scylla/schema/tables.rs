@@ -342,6 +342,19 @@ pub const TABLES: &[Table] = &[
         clustering: &[("other", false)],
         options: "",
     },
+    // Who blocks each user, by the blocker: written with each block.
+    Table {
+        name: "blocked_by",
+        columns: &[
+            ("org", "text"),
+            ("user_id", "text"),
+            ("other", "text"),
+            ("added_at_ms", "bigint"),
+        ],
+        partition_key: &["org", "user_id"],
+        clustering: &[("other", false)],
+        options: "",
+    },
     Table {
         name: "schema_versions",
         columns: &[("name", "text"), ("version", "int"), ("applied_at_ms", "bigint")],
