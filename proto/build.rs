@@ -23,6 +23,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Most messages are text: keep the rare attachment metadata out of line, so that
     // every Message (and every event holding one) stays small.
     config.boxed(".switchboard.v1.Message.attachment");
+    // Only DIRECT conversations in a few answers carry their peer: the same for every
+    // Conversation (and every event holding one).
+    config.boxed(".switchboard.v1.Conversation.peer");
 
     let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);
     tonic_prost_build::configure()

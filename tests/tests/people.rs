@@ -422,3 +422,28 @@ async fn two_users_with_a_block_between_them_do_not_see_each_other_type() {
     assert_eq!(typists_until(mallorys, "bob").await, ["bob"], "nor mallory alice");
     assert_eq!(typists_until(bobs, "alice").await, ["mallory", "alice"], "bob sees both");
 }
+
+#[tokio::test]
+async fn a_direct_conversation_comes_with_the_other_partys_profile() {
+    let server = TestController::start().await;
+    let alice = server.client("alice", "acme").await;
+    let bob = server.client("bob", "acme").await;
+    bob.update_profile("", changes("Bob Builder", "Site lead"), &["display_name", "title"])
+        .await
+        .unwrap();
+    let peer_name = |c: &proto::Conversation| c.peer.as_ref().map(|p| p.display_name.clone());
+    let dm = alice.open_direct("bob").await.unwrap();
+    assert_eq!(peer_name(&dm).as_deref(), Some("Bob Builder"));
+    assert_eq!(
+        peer_name(&alice.get_conversation(dm.id).await.unwrap()).as_deref(),
+        Some("Bob Builder")
+    );
+    let team = switchboard_tests::create_team(&alice, &["bob"]).await;
+    let listed = alice.list_conversations(0, 100).await.unwrap().conversations;
+    let names: Vec<(u64, Option<String>)> = listed.iter().map(|c| (c.id, peer_name(c))).collect();
+    assert!(names.contains(&(dm.id, Some("Bob Builder".into()))), "{names:?}");
+    assert!(names.contains(&(team, None)), "teams have no peer: {names:?}");
+    // Bob's side names alice, who has no profile yet: only her id.
+    let his = bob.get_conversation(dm.id).await.unwrap();
+    assert_eq!(his.peer.map(|p| (p.user_id.clone(), p.exists)), Some(("alice".into(), false)));
+}

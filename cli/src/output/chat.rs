@@ -15,6 +15,7 @@ pub(crate) fn conversation_json(c: &pb::Conversation) -> Value {
         "org": c.org,
         "kind": kind_name(c.kind),
         "name": c.name,
+        "peer": c.peer.as_deref().map(super::profile_json),
         "icon": c.icon,
         "active": c.active,
         "meta_tags": c.meta_tags,
@@ -78,7 +79,7 @@ pub(crate) fn conversations_table(conversations: &[pb::Conversation]) -> Table {
         table.add_row(vec![
             c.id.to_string(),
             kind_name(c.kind).to_string(),
-            c.name.clone(),
+            shown_name(c),
             role_name(c.my_role).to_string(),
             c.member_count.to_string(),
             c.owner.clone(),
@@ -95,7 +96,7 @@ pub(crate) fn conversation_table(c: &pb::Conversation) -> Table {
     let rows = [
         ("id", c.id.to_string()),
         ("kind", kind_name(c.kind).into()),
-        ("name", c.name.clone()),
+        ("name", shown_name(c)),
         ("icon", c.icon.clone()),
         ("tags", c.meta_tags.join(", ")),
         ("owner", c.owner.clone()),
@@ -346,5 +347,16 @@ pub(crate) fn event_line(event: &pb::Event) -> String {
             e.read_up_to, e.unread_count, e.mention_count
         ),
         _ => format!("{at} (an event this sbctl does not know)"),
+    }
+}
+
+/// A conversation's name, or for a DM the other party's (their id without a name).
+fn shown_name(c: &pb::Conversation) -> String {
+    match &c.peer {
+        Some(peer) if c.name.is_empty() && !peer.display_name.is_empty() => {
+            peer.display_name.clone()
+        }
+        Some(peer) if c.name.is_empty() => peer.user_id.clone(),
+        _ => c.name.clone(),
     }
 }

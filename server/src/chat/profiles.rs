@@ -10,11 +10,11 @@ use std::sync::{Arc, Mutex};
 use crate::auth::{Caller, OrgUser, Scope};
 use crate::error::{ChatError, ChatResult};
 use crate::ids::IdGenerator;
-use crate::model::{AuditAction, Profile, ProfileField, ProfileView};
+use crate::model::{AuditAction, ConversationId, Profile, ProfileField, ProfileView};
 use crate::store::{Store, StoreError, StoreResult};
 use crate::validate::{self, Violations};
 
-use super::Audit;
+use super::{Audit, other_party};
 
 /// Most users one GetProfiles call may name.
 const MAX_PROFILES_PER_CALL: usize = 500;
@@ -101,6 +101,19 @@ impl Profiles {
             self.audit.record(caller, AuditAction::ProfileUpdated, 0, &user, detail).await;
         }
         Ok(seen_by(caller, &user, Some(profile)))
+    }
+
+    /// The other party of direct conversation `id` (the caller's), as the caller sees them.
+    pub async fn peer(
+        &self,
+        caller: &Caller,
+        id: ConversationId,
+    ) -> ChatResult<Option<ProfileView>> {
+        let Some(other) = other_party(&*self.store, id, &caller.user).await? else {
+            return Ok(None);
+        };
+        let profile = self.store.get_profile(&caller.org, &other).await?;
+        Ok(Some(seen_by(caller, &other, profile)))
     }
 
     /// A user's stream opened: their profile is created from their token's `name` if

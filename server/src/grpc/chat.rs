@@ -2,10 +2,10 @@
 //! domain, convert back. Domain errors become statuses only through `From<ChatError>`.
 
 use switchboard_proto::v1::{self as pb, chat_server::Chat};
-use tonic::Request;
+use tonic::{Request, Status};
 
 use super::api::{ChatApi, Reply, reply};
-use crate::auth::Scope;
+use crate::auth::{Caller, Scope};
 use crate::chat::{NewConversation, NewMessage, NotificationSelection, TeamUpdate};
 use crate::convert::{self, nonempty, nonzero};
 use crate::error::ChatError;
@@ -57,7 +57,8 @@ impl Chat for ChatApi {
     ) -> Reply<pb::Conversation> {
         let (caller, _admitted) = self.caller(&request, Scope::Read)?;
         let id = request.into_inner().conversation_id;
-        reply(convert::conversation(self.chat.conversations.get(&caller, id).await?))
+        let conversation = convert::conversation(self.chat.conversations.get(&caller, id).await?);
+        reply(self.with_peer(&caller, conversation).await?)
     }
 
     async fn list_conversations(
@@ -76,15 +77,16 @@ impl Chat for ChatApi {
         let with_unread = !r.without_unread;
         let (views, next_after) =
             self.chat.conversations.list(&caller, r.after, r.limit, with_unread).await?;
-        let conversations = views
-            .into_iter()
-            .map(|(view, unread)| pb::Conversation {
+        let mut conversations = Vec::with_capacity(views.len());
+        for (view, unread) in views {
+            let conversation = pb::Conversation {
                 unread_count: unread.messages,
                 mention_count: unread.notifications,
                 muted: unread.muted,
                 ..convert::conversation(view)
-            })
-            .collect();
+            };
+            conversations.push(self.with_peer(&caller, conversation).await?);
+        }
         reply(pb::ListConversationsResponse { conversations, next_after })
     }
 
@@ -192,7 +194,8 @@ impl Chat for ChatApi {
     ) -> Reply<pb::Conversation> {
         let (caller, _admitted) = self.writer(&request, Scope::Write)?;
         let user = request.into_inner().user_id;
-        reply(convert::conversation(self.chat.conversations.open_direct(&caller, &user).await?))
+        let direct = self.chat.conversations.open_direct(&caller, &user).await?;
+        reply(self.with_peer(&caller, convert::conversation(direct)).await?)
     }
 
     async fn open_self(&self, request: Request<pb::OpenSelfRequest>) -> Reply<pb::Conversation> {
@@ -369,5 +372,20 @@ impl Chat for ChatApi {
         let r = request.into_inner();
         let muted = self.chat.notifications.set_mute(&caller, r.conversation_id, r.muted).await?;
         reply(pb::SetMuteResponse { muted })
+    }
+}
+
+impl ChatApi {
+    /// `conversation` with its other party's profile when it is a DIRECT one.
+    async fn with_peer(
+        &self,
+        caller: &Caller,
+        mut conversation: pb::Conversation,
+    ) -> Result<pb::Conversation, Status> {
+        if conversation.kind == pb::ConversationKind::Direct as i32 {
+            let peer = self.chat.profiles.peer(caller, conversation.id).await?;
+            conversation.peer = peer.map(|peer| Box::new(convert::profile(peer)));
+        }
+        Ok(conversation)
     }
 }

@@ -62,12 +62,18 @@ function remember(): void {
   localStorage.setItem(saved.resume, JSON.stringify(positions));
 }
 
+/** A team's name; for a DM, the other party's display name (or id). */
+function titleOf(conversation: Conversation): string {
+  const peer = conversation.peer;
+  return conversation.name || peer?.displayName || peer?.userId || `conversation ${conversation.id}`;
+}
+
 async function listConversations(): Promise<void> {
   const list = $("conversations");
   list.replaceChildren();
   for (const conversation of await client!.conversations()) {
     const item = document.createElement("li");
-    item.textContent = conversation.name || `conversation ${conversation.id}`;
+    item.textContent = titleOf(conversation);
     item.dataset.id = conversation.id.toString();
     item.onclick = () => void open(conversation, item);
     list.append(item);
@@ -77,7 +83,7 @@ async function listConversations(): Promise<void> {
 async function open(conversation: Conversation, item: HTMLElement): Promise<void> {
   current = conversation;
   for (const li of $("conversations").children) li.classList.toggle("selected", li === item);
-  $("title").textContent = conversation.name || `conversation ${conversation.id}`;
+  $("title").textContent = titleOf(conversation);
   $("messages").replaceChildren();
   shown.clear();
   typingNow.clear();
