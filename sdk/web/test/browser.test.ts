@@ -206,6 +206,29 @@ it("loads older history as the reader scrolls up", async () => {
   expect(texts).toEqual(Array.from({ length: 75 }, (_, i) => `note ${i + 1}`));
 });
 
+it("finds a colleague by name, starts a DM, and shows both by their names", async () => {
+  const [alice, bob] = [unique("alice"), unique("bob")];
+  const surname = `Zq${Date.now().toString(36)}`;
+  const aliceName = `Alice ${surname}a`;
+  for (const [user, name] of [[alice, aliceName], [bob, `Bob ${surname}`]]) {
+    const setup = SwitchboardClient.connect({ url: relay, token: mint(user, "acme", secret) });
+    await setup.updateProfile({ displayName: name, title: "Builder" });
+    setup.close();
+  }
+  const alicePage = await signIn(await browser.newContext(), alice);
+  await alicePage.fill("#find", `bob ${surname.slice(0, 6)}`);
+  await alicePage.click(`#found li[data-user='${bob}']`);
+  await alicePage.waitForSelector(`#title:text('Bob ${surname}')`);
+  await alicePage.waitForSelector(`#conversations li:text('Bob ${surname}')`);
+  await alicePage.type("#text", "found you");
+  await alicePage.press("#text", "Enter");
+
+  const bobPage = await signIn(await browser.newContext(), bob);
+  await bobPage.click(`#conversations li:text('${aliceName}')`);
+  await messageRow(bobPage, "found you").waitFor();
+  await bobPage.waitForSelector(`#messages .from:text('${aliceName}')`);
+});
+
 /** A real 1×1 PNG, so the browser can decode it. */
 function tinyPng(): Buffer {
   return Buffer.from(

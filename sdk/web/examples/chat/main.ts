@@ -1,6 +1,7 @@
-// The demo chat page: sign in with a token, pick a conversation, read its history (older
-// pages load as you scroll up), send, and see messages, typing and presence live. A reload
-// signs in again and resumes from where the page was, so nothing sent meanwhile is lost.
+// The demo chat page: sign in with a token, pick a conversation (or find someone and start
+// a DM), read its history (older pages load as you scroll up), send, and see messages,
+// typing and presence live, with people shown by their names. A reload signs in again and
+// resumes from where the page was, so nothing sent meanwhile is lost.
 
 import { Availability, type Conversation, type Message, SwitchboardClient, type UserPresence } from "../../src/index.js";
 
@@ -16,6 +17,24 @@ let loadingOlder = false;
 const shown = new Set<bigint>();
 const typingNow = new Map<string, ReturnType<typeof setTimeout>>();
 const online = new Map<string, UserPresence>();
+/** Display names by user id, as profiles give them ("" for someone without one). */
+const names = new Map<string, string>();
+
+/** What to call a user: their display name once known, else their id. */
+function nameOf(user: string): string {
+  return names.get(user) || user;
+}
+
+/** Looks up the names of `users` not known yet (one call), then renames their messages. */
+async function learnNames(users: string[]): Promise<void> {
+  const unknown = [...new Set(users)].filter((user) => !names.has(user));
+  if (!client || unknown.length === 0) return;
+  for (const user of unknown) names.set(user, "");
+  for (const [user, profile] of await client.profiles(unknown)) names.set(user, profile.displayName);
+  for (const from of document.querySelectorAll<HTMLElement>("#messages .from")) {
+    from.textContent = nameOf(from.dataset.user ?? "");
+  }
+}
 
 function claimsOf(token: string): { sub: string } {
   const payload = token.split(".")[1] ?? "";
@@ -117,6 +136,7 @@ async function loadOlder(): Promise<void> {
     oldest = message.id;
   }
   list.scrollTop += list.scrollHeight - height;
+  void learnNames(page.messages.map((message) => message.from));
   loadingOlder = false;
   // Not enough to scroll yet: keep loading.
   if (hasMore && list.scrollHeight <= list.clientHeight) await loadOlder();
@@ -128,7 +148,8 @@ function row(message: Message): HTMLElement {
   item.dataset.id = message.id.toString();
   const from = document.createElement("span");
   from.className = "from";
-  from.textContent = message.from;
+  from.dataset.user = message.from;
+  from.textContent = nameOf(message.from);
   const text = document.createElement("span");
   text.className = "text";
   const attachment = message.attachment;
@@ -162,6 +183,7 @@ function append(message: Message): void {
   const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
   list.append(row(message));
   if (atBottom || message.from === me) list.scrollTop = list.scrollHeight;
+  void learnNames([message.from]);
 }
 
 function showTyping(): void {
@@ -196,6 +218,35 @@ $<HTMLFormElement>("composer").addEventListener("submit", async (event) => {
   void client!.typing(current.id, false);
   append(await client!.send(current.id, text));
 });
+
+let searching = 0;
+$<HTMLInputElement>("find").addEventListener("input", async () => {
+  const query = $<HTMLInputElement>("find").value.trim();
+  const search = ++searching;
+  const found = query === "" ? [] : (await client!.searchUsers(query, 8)).users;
+  if (search !== searching) return; // a later keystroke's search answers instead
+  const list = $("found");
+  list.replaceChildren();
+  for (const person of found.filter((p) => p.userId !== me)) {
+    names.set(person.userId, person.displayName);
+    const item = document.createElement("li");
+    item.dataset.user = person.userId;
+    item.textContent = person.title ? `${nameOf(person.userId)} · ${person.title}` : nameOf(person.userId);
+    item.onclick = () => void startDirect(person.userId);
+    list.append(item);
+  }
+});
+$<HTMLFormElement>("people").addEventListener("submit", (event) => event.preventDefault());
+
+/** Opens (or creates) the DM with `user` and shows it. */
+async function startDirect(user: string): Promise<void> {
+  const direct = await client!.api.openDirect({ userId: user });
+  $<HTMLInputElement>("find").value = "";
+  $("found").replaceChildren();
+  await listConversations();
+  const item = document.querySelector<HTMLElement>(`#conversations li[data-id='${direct.id}']`);
+  if (item) await open(direct, item);
+}
 
 $("attach").addEventListener("click", () => $<HTMLInputElement>("file").click());
 $<HTMLInputElement>("file").addEventListener("change", async () => {
