@@ -316,45 +316,10 @@ pub const TABLES: &[Table] = &[
         clustering: &[("term", false), ("user_id", false)],
         options: "",
     },
-    // Each user's contacts, by the other user.
-    Table {
-        name: "contacts",
-        columns: &[
-            ("org", "text"),
-            ("user_id", "text"),
-            ("other", "text"),
-            ("added_at_ms", "bigint"),
-        ],
-        partition_key: &["org", "user_id"],
-        clustering: &[("other", false)],
-        options: "",
-    },
-    // Whom each user blocks, by the other user.
-    Table {
-        name: "blocks",
-        columns: &[
-            ("org", "text"),
-            ("user_id", "text"),
-            ("other", "text"),
-            ("added_at_ms", "bigint"),
-        ],
-        partition_key: &["org", "user_id"],
-        clustering: &[("other", false)],
-        options: "",
-    },
-    // Who blocks each user, by the blocker: written with each block.
-    Table {
-        name: "blocked_by",
-        columns: &[
-            ("org", "text"),
-            ("user_id", "text"),
-            ("other", "text"),
-            ("added_at_ms", "bigint"),
-        ],
-        partition_key: &["org", "user_id"],
-        clustering: &[("other", false)],
-        options: "",
-    },
+    // Each user's contacts, whom they block, and who blocks them (written with each block).
+    relation_table("contacts"),
+    relation_table("blocks"),
+    relation_table("blocked_by"),
     Table {
         name: "schema_versions",
         columns: &[("name", "text"), ("version", "int"), ("applied_at_ms", "bigint")],
@@ -363,3 +328,20 @@ pub const TABLES: &[Table] = &[
         options: "",
     },
 ];
+
+/// A list a user keeps of other users of their org, by the other user, with when each was
+/// added.
+const fn relation_table(name: &'static str) -> Table {
+    Table {
+        name,
+        columns: &[
+            ("org", "text"),
+            ("user_id", "text"),
+            ("other", "text"),
+            ("added_at_ms", "bigint"),
+        ],
+        partition_key: &["org", "user_id"],
+        clustering: &[("other", false)],
+        options: "",
+    }
+}
