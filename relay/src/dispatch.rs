@@ -4,7 +4,8 @@
 //! user removed loses it. A user's unread state goes to their streams that have the
 //! conversation. Presence changes go to the streams watching those users, online counts to
 //! the streams watching them (a stream that stops following a conversation stops getting
-//! its count). Members a typing indicator is hidden from (a block) do not get it.
+//! its count). Members a typing indicator is hidden from (a block) do not get it; a change
+//! of a user's blocks makes their streams ask again whose presence they may not see.
 
 use std::sync::Arc;
 
@@ -78,6 +79,16 @@ impl RelayState {
                             leaving.push((session.id, Topic::channel(&session.org, conversation)));
                         }
                     });
+                }
+                Some(Kind::BlocksChanged(_)) => {
+                    let mut sessions = Vec::new();
+                    self.subscribers.for_each(topic, |session| sessions.push(session.clone()));
+                    for session in sessions.into_iter().filter(|s| s.watches_anyone()) {
+                        let state = self.clone();
+                        tokio::spawn(async move {
+                            state.watchers.blocks_changed(&state.upstream, &session).await;
+                        });
+                    }
                 }
                 Some(Kind::UnreadChanged(_)) => {
                     let encoded = encode_event(&event);

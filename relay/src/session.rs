@@ -85,6 +85,8 @@ struct SessionState {
     watched: HashSet<String>,
     /// The conversations whose online count the client shows (`watch_online_counts`).
     counted: HashSet<u64>,
+    /// Users with a block between them and this user: their presence is not shown here.
+    apart: HashSet<String>,
 }
 
 impl Session {
@@ -316,6 +318,17 @@ impl Session {
     /// Makes `users` the watched ones; returns those added and those removed.
     pub(crate) fn set_watched(&self, users: Vec<String>) -> (Vec<String>, Vec<String>) {
         replace(&mut self.state().watched, users)
+    }
+
+    /// Makes `users` the ones kept apart from this user; returns those newly kept apart and
+    /// those no longer.
+    pub(crate) fn set_apart(&self, users: Vec<String>) -> (Vec<String>, Vec<String>) {
+        replace(&mut self.state().apart, users)
+    }
+
+    /// Whether `user`'s presence is kept from this stream (a block between them).
+    pub(crate) fn hides(&self, user: &str) -> bool {
+        self.state().apart.contains(user)
     }
 
     /// Makes `conversations` the counted ones; returns those added and those removed.

@@ -24,8 +24,8 @@ use switchboard_proto::topic::Topic;
 const UPSTREAM_QUEUE: usize = 4096;
 /// How long a subscribe waits for the controller's acknowledgement.
 const ACK_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long a read of a conversation's log waits for the controller's answer (sessions
-/// waiting for it read on their own after that).
+/// How long a request on the Fanout stream (a read of a conversation's log, a question
+/// about blocks) waits for the controller's answer.
 const READ_TIMEOUT: Duration = Duration::from_secs(5);
 /// Calls in flight at once on the connection that carries client calls; more wait here
 /// for a place, so that a storm of reconnecting clients queues in the relay. Unbounded,
@@ -55,8 +55,8 @@ pub(crate) struct Upstream {
     link: Mutex<Option<mpsc::Sender<pb::RelayFrame>>>,
     /// Subscribes waiting for their acknowledgement, by request id.
     pending: Mutex<HashMap<u64, oneshot::Sender<Vec<u64>>>>,
-    /// Reads of conversations' logs waiting for their answer, by request id.
-    pending_reads: Mutex<HashMap<u64, oneshot::Sender<pb::ChangesRead>>>,
+    /// Other requests waiting for their answer, by request id.
+    pending_answers: Mutex<HashMap<u64, oneshot::Sender<Answer>>>,
     next_request: AtomicU64,
 }
 
@@ -90,7 +90,7 @@ impl Upstream {
             credential,
             link: Mutex::new(None),
             pending: Mutex::new(HashMap::new()),
-            pending_reads: Mutex::new(HashMap::new()),
+            pending_answers: Mutex::new(HashMap::new()),
             next_request: AtomicU64::new(1),
         })
     }
@@ -165,27 +165,63 @@ impl Upstream {
         after: u64,
         until: u64,
     ) -> Result<pb::ChangesRead, Status> {
+        let request = |request_id| {
+            let read = pb::ReadChanges {
+                request_id,
+                channel_id: conversation_id,
+                after_seq: after,
+                until_seq: until,
+            };
+            Kind::ReadChanges(read)
+        };
+        match self.ask(request, "a read of the log").await? {
+            Answer::Changes(read) => Ok(read),
+            Answer::KeptApart(_) => {
+                Err(status::internal("the controller answered another request"))
+            }
+        }
+    }
+
+    /// Who has a block with `user` of `org`, either way (see `KeptApartQuery`).
+    pub(crate) async fn kept_apart(&self, org: &str, user: &str) -> Result<Vec<String>, Status> {
+        let request = |request_id| {
+            let query = pb::KeptApartQuery { request_id, org: org.into(), user_id: user.into() };
+            Kind::KeptApart(query)
+        };
+        match self.ask(request, "a question about blocks").await? {
+            Answer::KeptApart(users) => Ok(users),
+            Answer::Changes(_) => Err(status::internal("the controller answered another request")),
+        }
+    }
+
+    /// Sends the request `frame` makes of a fresh request id, and waits for its answer.
+    async fn ask(&self, frame: impl FnOnce(u64) -> Kind, what: &str) -> Result<Answer, Status> {
         let unavailable = || status::unavailable("the relay has no controller connection");
         let sender = self.sender().ok_or_else(unavailable)?;
         let request_id = self.next_request.fetch_add(1, Ordering::Relaxed);
         let (answer, answered) = oneshot::channel();
-        self.pending_reads.lock().expect("pending lock poisoned").insert(request_id, answer);
-        let read = pb::ReadChanges {
-            request_id,
-            channel_id: conversation_id,
-            after_seq: after,
-            until_seq: until,
-        };
-        if sender.send(pb::RelayFrame { kind: Some(Kind::ReadChanges(read)) }).await.is_err() {
-            self.pending_reads.lock().expect("pending lock poisoned").remove(&request_id);
+        self.pending_answers.lock().expect("pending lock poisoned").insert(request_id, answer);
+        let forget =
+            || self.pending_answers.lock().expect("pending lock poisoned").remove(&request_id);
+        if sender.send(pb::RelayFrame { kind: Some(frame(request_id)) }).await.is_err() {
+            forget();
             return Err(unavailable());
         }
         match tokio::time::timeout(READ_TIMEOUT, answered).await {
-            Ok(Ok(read)) => Ok(read),
+            Ok(Ok(answer)) => Ok(answer),
             _ => {
-                self.pending_reads.lock().expect("pending lock poisoned").remove(&request_id);
-                Err(status::unavailable("the controller did not answer a read of the log"))
+                forget();
+                Err(status::unavailable(format!("the controller did not answer {what}")))
             }
+        }
+    }
+
+    /// Settles the request `request_id` answers.
+    fn answered(&self, request_id: u64, answer: Answer) {
+        let waiter =
+            self.pending_answers.lock().expect("pending lock poisoned").remove(&request_id);
+        if let Some(waiter) = waiter {
+            let _ = waiter.send(answer);
         }
     }
 
@@ -263,7 +299,7 @@ impl Upstream {
                     *self.link.lock().expect("link lock poisoned") = None;
                     // Waiting subscribes and reads fail now rather than at their timeout.
                     self.pending.lock().expect("pending lock poisoned").clear();
-                    self.pending_reads.lock().expect("pending lock poisoned").clear();
+                    self.pending_answers.lock().expect("pending lock poisoned").clear();
                     let lost = LinkEvent::Lost;
                     if events.send(lost).await.is_err() {
                         return;
@@ -315,14 +351,11 @@ impl Upstream {
             Frame::ReportRequest(request) => Some(LinkEvent::ReportRequest(request)),
             Frame::Subscribed(topics) => Some(LinkEvent::Subscribed(topics)),
             Frame::Changes(read) => {
-                let waiter = self
-                    .pending_reads
-                    .lock()
-                    .expect("pending lock poisoned")
-                    .remove(&read.request_id);
-                if let Some(waiter) = waiter {
-                    let _ = waiter.send(read);
-                }
+                self.answered(read.request_id, Answer::Changes(read));
+                None
+            }
+            Frame::KeptApart(apart) => {
+                self.answered(apart.request_id, Answer::KeptApart(apart.user_ids));
                 None
             }
             _ => None,
@@ -333,6 +366,12 @@ impl Upstream {
     pub(crate) fn send_report(&self, report: pb::RelayReport) {
         self.send_best_effort(Kind::Report(report));
     }
+}
+
+/// The controller's answer to one of the link's requests.
+enum Answer {
+    Changes(pb::ChangesRead),
+    KeptApart(Vec<String>),
 }
 
 /// What happens on the link to the controller, in order.

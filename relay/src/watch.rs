@@ -1,7 +1,8 @@
 //! A `watch_presence` frame (or a hello's `watch_presence`): the stream's watched users
 //! become the ones it names; the relay follows the org's presence topic while the stream
 //! watches anyone, looks up the users no local stream watched before, and tells the stream
-//! the state of each user it starts watching. And a `watch_online_counts` frame: the
+//! the state of each user it starts watching, but for users with a block between them and
+//! the stream's user (asked of the controller each time, and again when a block changes). And a `watch_online_counts` frame: the
 //! conversations whose online count the stream shows, each followed upstream while a local
 //! stream watches it.
 
@@ -49,6 +50,11 @@ pub(crate) async fn watch_presence(
     users: Vec<String>,
 ) -> Result<(), Status> {
     let topic = Topic::presence(&session.org);
+    if !users.is_empty() {
+        // Before anyone is told anything: whose presence this user may not see.
+        let apart = state.upstream.kept_apart(&session.org, &session.user).await?;
+        session.set_apart(apart);
+    }
     if !users.is_empty() && !session.watches_anyone() {
         // Changes flow before anyone is looked up: none is missed in between.
         state.subscribers.subscribe(session, topic.clone()).await?;

@@ -6,7 +6,8 @@
 //!
 //! A user first watched here is looked up once upstream (`GetPresence`); streams that watch
 //! them later are told the state known here. Changes and a stream's first states are sent
-//! under one lock, so a change never arrives before the older state it replaced.
+//! under one lock, so a change never arrives before the older state it replaced. A stream
+//! is never told the presence of someone with a block between them and its user.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -16,6 +17,7 @@ use switchboard_proto::v1::{self as pb, event::Kind};
 
 use crate::frames::encode_event;
 use crate::session::{Session, SessionId};
+use crate::upstream::Upstream;
 
 struct Watched {
     /// The local streams that show this user's presence.
@@ -120,7 +122,47 @@ impl PresenceWatchers {
     }
 }
 
-fn deliver(session: &Session, users: Vec<pb::UserPresence>) {
+impl PresenceWatchers {
+    /// A block between `session`'s user and someone changed: the users kept from it are
+    /// asked again; those newly kept apart are told offline, those no longer get their
+    /// state.
+    pub(crate) async fn blocks_changed(&self, upstream: &Upstream, session: &Session) {
+        let apart = match upstream.kept_apart(&session.org, &session.user).await {
+            Ok(apart) => apart,
+            Err(status) => {
+                tracing::warn!(session = session.id, %status, "could not refresh a stream's blocks");
+                return;
+            }
+        };
+        let (hidden, shown) = session.set_apart(apart);
+        let watched = session.watched();
+        let of_watched = |users: Vec<String>| -> Vec<String> {
+            users.into_iter().filter(|user| watched.contains(user)).collect()
+        };
+        self.hide(session, &of_watched(hidden));
+        self.tell(session, &of_watched(shown));
+    }
+
+    /// `users` are now kept from `session` (a block): it is told they are offline, and
+    /// nothing more of them.
+    fn hide(&self, session: &Session, users: &[String]) {
+        let offline = users
+            .iter()
+            .map(|user| pb::UserPresence { user_id: user.clone(), ..Default::default() });
+        send(session, offline.collect());
+    }
+}
+
+/// Sends `users`' states to `session`, but for those kept from it.
+fn deliver(session: &Session, mut users: Vec<pb::UserPresence>) {
+    users.retain(|user| !session.hides(&user.user_id));
+    send(session, users);
+}
+
+fn send(session: &Session, users: Vec<pb::UserPresence>) {
+    if users.is_empty() {
+        return;
+    }
     let event = Arc::new(pb::Event {
         conversation_id: 0,
         seq: 0,

@@ -447,3 +447,53 @@ async fn a_direct_conversation_comes_with_the_other_partys_profile() {
     let his = bob.get_conversation(dm.id).await.unwrap();
     assert_eq!(his.peer.map(|p| (p.user_id.clone(), p.exists)), Some(("alice".into(), false)));
 }
+
+/// Every user a `presence_changed` event names, with their state, until `user`'s
+/// state `online` arrives.
+async fn presence_until(
+    stream: &mut switchboard_sdk::Realtime,
+    user: &str,
+    online: bool,
+) -> Vec<(String, bool)> {
+    let mut heard = Vec::new();
+    switchboard_tests::live::until(stream, "presence", |event| {
+        let switchboard_sdk::RealtimeEvent::Event(event) = event else { return None };
+        let Some(proto::event::Kind::PresenceChanged(changed)) = &event.kind else { return None };
+        heard.extend(changed.users.iter().map(|u| (u.user_id.clone(), u.online)));
+        changed.users.iter().any(|u| u.user_id == user && u.online == online).then_some(())
+    })
+    .await;
+    heard
+}
+
+#[tokio::test]
+async fn two_users_with_a_block_between_them_do_not_see_each_others_presence() {
+    let server = TestController::start().await;
+    let relay = TestRelay::start(&server).await;
+    let alice = relay.client(server.token("alice", "acme")).await;
+    alice.block("mallory").await.unwrap();
+    let mut alices = relay.realtime(server.token("alice", "acme"));
+    switchboard_tests::live::live(&mut alices).await;
+    // Mallory watches alice and carol: she is told carol's state, never alice's.
+    let mut mallorys = relay.realtime(server.token("mallory", "acme"));
+    switchboard_tests::live::live(&mut mallorys).await;
+    mallorys.watch_presence(&["alice", "carol"]).await.unwrap();
+    let mut carols = relay.realtime(server.token("carol", "acme"));
+    switchboard_tests::live::live(&mut carols).await;
+    let heard = presence_until(&mut mallorys, "carol", true).await;
+    assert!(heard.iter().all(|(user, _)| user != "alice"), "{heard:?}");
+
+    // Alice watching mallory hears nothing of her either.
+    alices.watch_presence(&["mallory", "carol"]).await.unwrap();
+    let heard = presence_until(&mut alices, "carol", true).await;
+    assert!(heard.iter().all(|(user, _)| user != "mallory"), "{heard:?}");
+
+    // Lifted: mallory is told alice's state; blocked again: told she is offline.
+    alice.unblock("mallory").await.unwrap();
+    presence_until(&mut mallorys, "alice", true).await;
+    alice.block("mallory").await.unwrap();
+    presence_until(&mut mallorys, "alice", false).await;
+    drop(carols);
+    let heard = presence_until(&mut mallorys, "carol", false).await;
+    assert!(heard.iter().all(|(user, _)| user != "alice"), "nothing more of alice: {heard:?}");
+}

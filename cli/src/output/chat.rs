@@ -281,7 +281,8 @@ pub(crate) fn event_json(event: &pb::Event) -> Value {
                 "mention_count": e.mention_count,
             })),
         ),
-        None => ("unknown", None),
+        // Between controllers and relays only.
+        Some(Kind::BlocksChanged(_)) | None => ("unknown", None),
     };
     json!({ "conversation_id": conversation, "kind": kind, "data": body })
 }

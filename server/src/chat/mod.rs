@@ -138,7 +138,8 @@ impl ChatService {
             push,
         });
         let attachments = Arc::new(Attachments { store: store.clone(), ids: ids.clone(), files });
-        let relations = Arc::new(Relations { store: store.clone(), ids: ids.clone() });
+        let relations =
+            Arc::new(Relations { store: store.clone(), ids: ids.clone(), events: events.clone() });
         ChatService {
             conversations: Conversations {
                 store: store.clone(),

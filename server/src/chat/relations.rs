@@ -8,6 +8,7 @@ use crate::auth::Caller;
 use crate::error::{ChatError, ChatResult};
 use crate::ids::IdGenerator;
 use crate::model::{ProfileView, Relation};
+use crate::realtime::Events;
 use crate::store::Store;
 use crate::validate::{self, Violations};
 
@@ -24,6 +25,8 @@ type Listed = (ProfileView, i64);
 pub struct Relations {
     pub(super) store: Arc<dyn Store>,
     pub(super) ids: Arc<IdGenerator>,
+    /// Tells both sides' relays when a block changes (they hide presence by it).
+    pub(super) events: Events,
 }
 
 impl Relations {
@@ -38,7 +41,9 @@ impl Relations {
                     format!("you have {MAX_LIST} {} already (the most allowed)", plural(kind));
                 return Err(ChatError::precondition(why));
             }
-            self.store.add_relation(kind, org, user, other, self.ids.now_ms()).await?;
+            if self.store.add_relation(kind, org, user, other, self.ids.now_ms()).await? {
+                self.changed(kind, org, user, other).await;
+            }
         }
         let added = self.store.get_relation(kind, org, user, other).await?.unwrap_or_default();
         let profile = self.store.get_profile(org, other).await?;
@@ -48,7 +53,20 @@ impl Relations {
     /// Takes `other` off the caller's list of `kind`; false if they were not on it.
     pub async fn remove(&self, caller: &Caller, kind: Relation, other: &str) -> ChatResult<bool> {
         Violations::new().check("user_id", validate::check_user_id(other)).finish()?;
-        Ok(self.store.remove_relation(kind, &caller.org, &caller.user, other).await?)
+        let (org, user) = (&caller.org, &caller.user);
+        let removed = self.store.remove_relation(kind, org, user, other).await?;
+        if removed {
+            self.changed(kind, org, user, other).await;
+        }
+        Ok(removed)
+    }
+
+    /// A block between `user` and `other` was added or lifted: both sides' relays hear.
+    async fn changed(&self, kind: Relation, org: &str, user: &str, other: &str) {
+        if kind == Relation::Block {
+            self.events.blocks_changed(org, user).await;
+            self.events.blocks_changed(org, other).await;
+        }
     }
 
     /// A page of the caller's list of `kind` after the user id `after`, and where the next

@@ -119,6 +119,21 @@ async fn handle(
             let hub = hub.clone();
             tokio::spawn(async move { hub.read_for_relay(relay, request).await });
         }
+        Some(Kind::KeptApart(query)) => {
+            let (chat, hub) = (chat.clone(), hub.clone());
+            tokio::spawn(async move {
+                let pb::KeptApartQuery { request_id, org, user_id } = query;
+                let user_ids = match chat.relations.kept_apart(&org, &user_id).await {
+                    Ok(users) => users,
+                    Err(error) => {
+                        tracing::warn!(%error, org, user_id, "could not read a user's blocks");
+                        Vec::new()
+                    }
+                };
+                let answer = pb::KeptApart { request_id, user_ids };
+                hub.answer(relay, pb::fanout_frame::Kind::KeptApart(answer)).await;
+            });
+        }
         None => {}
     }
 }

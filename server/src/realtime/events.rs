@@ -145,6 +145,12 @@ impl Events {
         self.publish(Topic::channel(org, conversation), conversation, kind).await;
     }
 
+    /// To the relays of `user`'s streams: a block between them and someone changed.
+    pub async fn blocks_changed(&self, org: &str, user: &str) {
+        let kind = Kind::BlocksChanged(pb::BlocksChanged {});
+        self.publish(Topic::user(org, user), 0, kind).await;
+    }
+
     /// To the reader's own streams: their unread state of a conversation after they marked
     /// it read (on whichever device).
     pub async fn unread_changed(

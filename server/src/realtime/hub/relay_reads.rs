@@ -1,6 +1,6 @@
-//! Reads of a conversation's log that a relay asks for on its stream: what the sessions
-//! resuming there missed before the relay's subscription started, read once for all of
-//! them. The relay passes each session only what its user may see.
+//! Requests a relay makes on its stream and their answers: reads of a conversation's log
+//! (what the sessions resuming there missed before the relay's subscription started, read
+//! once for all of them; the relay passes each session only what its user may see).
 
 use switchboard_proto::v1::{self as pb, fanout_frame::Kind};
 
@@ -28,10 +28,15 @@ impl FanoutHub {
                 (Vec::new(), false)
             }
         };
-        let frame = encode(Kind::Changes(pb::ChangesRead { request_id, events, complete }));
+        self.answer(relay, Kind::Changes(pb::ChangesRead { request_id, events, complete })).await;
+    }
+
+    /// Answers a relay's request on its stream; an answer with no room is dropped (the
+    /// relay stops waiting).
+    pub async fn answer(&self, relay: RelayId, answer: Kind) {
         let state = self.state.read().await;
         if let Some(link) = state.relays.get(&relay) {
-            let _ = link.sender.try_send(frame);
+            let _ = link.sender.try_send(encode(answer));
         }
     }
 }

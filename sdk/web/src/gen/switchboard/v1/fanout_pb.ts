@@ -17,7 +17,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file switchboard/v1/fanout.proto.
  */
 export const file_switchboard_v1_fanout: GenFile = /*@__PURE__*/
-  fileDesc("Chtzd2l0Y2hib2FyZC92MS9mYW5vdXQucHJvdG8SDnN3aXRjaGJvYXJkLnYxItoBCgVUb3BpYxIvCgdjaGFubmVsGAEgASgLMhwuc3dpdGNoYm9hcmQudjEuQ2hhbm5lbFRvcGljSAASKQoEdXNlchgCIAEoCzIZLnN3aXRjaGJvYXJkLnYxLlVzZXJUb3BpY0gAEjEKCHByZXNlbmNlGAMgASgLMh0uc3dpdGNoYm9hcmQudjEuUHJlc2VuY2VUb3BpY0gAEjgKDG9ubGluZV9jb3VudBgEIAEoCzIgLnN3aXRjaGJvYXJkLnYxLk9ubGluZUNvdW50VG9waWNIAEIICgZ0YXJnZXQiLwoMQ2hhbm5lbFRvcGljEgsKA29yZxgBIAEoCRISCgpjaGFubmVsX2lkGAIgASgEIikKCVVzZXJUb3BpYxILCgNvcmcYASABKAkSDwoHdXNlcl9pZBgCIAEoCSIcCg1QcmVzZW5jZVRvcGljEgsKA29yZxgBIAEoCSIzChBPbmxpbmVDb3VudFRvcGljEgsKA29yZxgBIAEoCRISCgpjaGFubmVsX2lkGAIgASgEIogCCgpSZWxheUZyYW1lEisKCXN1YnNjcmliZRgBIAEoCzIWLnN3aXRjaGJvYXJkLnYxLlRvcGljc0gAEi0KC3Vuc3Vic2NyaWJlGAIgASgLMhYuc3dpdGNoYm9hcmQudjEuVG9waWNzSAASMgoIcHJlc2VuY2UYAyABKAsyHi5zd2l0Y2hib2FyZC52MS5QcmVzZW5jZVJlcG9ydEgAEi0KBnJlcG9ydBgEIAEoCzIbLnN3aXRjaGJvYXJkLnYxLlJlbGF5UmVwb3J0SAASMwoMcmVhZF9jaGFuZ2VzGAUgASgLMhsuc3dpdGNoYm9hcmQudjEuUmVhZENoYW5nZXNIAEIGCgRraW5kIlsKC1JlYWRDaGFuZ2VzEhIKCnJlcXVlc3RfaWQYASABKAQSEgoKY2hhbm5lbF9pZBgCIAEoBBIRCglhZnRlcl9zZXEYAyABKAQSEQoJdW50aWxfc2VxGAQgASgEIloKC0NoYW5nZXNSZWFkEhIKCnJlcXVlc3RfaWQYASABKAQSJQoGZXZlbnRzGAIgAygLMhUuc3dpdGNoYm9hcmQudjEuRXZlbnQSEAoIY29tcGxldGUYAyABKAgifQoLUmVsYXlSZXBvcnQSEgoKcmVxdWVzdF9pZBgBIAEoBBIpCgVzdGF0cxgCIAEoCzIaLnN3aXRjaGJvYXJkLnYxLlJlbGF5U3RhdHMSLwoLY29ubmVjdGlvbnMYAyADKAsyGi5zd2l0Y2hib2FyZC52MS5Db25uZWN0aW9uIk8KDVJlcG9ydFJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoBBIqCgVxdWVyeRgCIAEoCzIbLnN3aXRjaGJvYXJkLnYxLlJlcG9ydFF1ZXJ5InwKBlRvcGljcxIlCgZ0b3BpY3MYASADKAsyFS5zd2l0Y2hib2FyZC52MS5Ub3BpYxISCgpyZXF1ZXN0X2lkGAIgASgEEhEKCXBvc2l0aW9ucxgDIAMoBBIVCg13aXRob3V0X2pvaW5zGAQgASgIEg0KBWhlYWRzGAUgAygEImEKDlByZXNlbmNlUmVwb3J0EgsKA29yZxgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEg4KBm9ubGluZRgDIAEoCBITCgtmb2xsb3dzX2FsbBgEIAEoCBIMCgRuYW1lGAUgASgJIt8BCgtGYW5vdXRGcmFtZRIrCgVldmVudBgBIAEoCzIaLnN3aXRjaGJvYXJkLnYxLlRvcGljRXZlbnRIABIsCgpzdWJzY3JpYmVkGAIgASgLMhYuc3dpdGNoYm9hcmQudjEuVG9waWNzSAASNwoOcmVwb3J0X3JlcXVlc3QYBCABKAsyHS5zd2l0Y2hib2FyZC52MS5SZXBvcnRSZXF1ZXN0SAASLgoHY2hhbmdlcxgFIAEoCzIbLnN3aXRjaGJvYXJkLnYxLkNoYW5nZXNSZWFkSABCBgoEa2luZEoECAMQBCJtCgpUb3BpY0V2ZW50EiQKBXRvcGljGAEgASgLMhUuc3dpdGNoYm9hcmQudjEuVG9waWMSJAoFZXZlbnQYAiABKAsyFS5zd2l0Y2hib2FyZC52MS5FdmVudBITCgt0cmFjZXBhcmVudBgDIAEoCTJPCgZGYW5vdXQSRQoGU3RyZWFtEhouc3dpdGNoYm9hcmQudjEuUmVsYXlGcmFtZRobLnN3aXRjaGJvYXJkLnYxLkZhbm91dEZyYW1lKAEwAWIGcHJvdG8z", [file_switchboard_v1_admin, file_switchboard_v1_events]);
+  fileDesc("Chtzd2l0Y2hib2FyZC92MS9mYW5vdXQucHJvdG8SDnN3aXRjaGJvYXJkLnYxItoBCgVUb3BpYxIvCgdjaGFubmVsGAEgASgLMhwuc3dpdGNoYm9hcmQudjEuQ2hhbm5lbFRvcGljSAASKQoEdXNlchgCIAEoCzIZLnN3aXRjaGJvYXJkLnYxLlVzZXJUb3BpY0gAEjEKCHByZXNlbmNlGAMgASgLMh0uc3dpdGNoYm9hcmQudjEuUHJlc2VuY2VUb3BpY0gAEjgKDG9ubGluZV9jb3VudBgEIAEoCzIgLnN3aXRjaGJvYXJkLnYxLk9ubGluZUNvdW50VG9waWNIAEIICgZ0YXJnZXQiLwoMQ2hhbm5lbFRvcGljEgsKA29yZxgBIAEoCRISCgpjaGFubmVsX2lkGAIgASgEIikKCVVzZXJUb3BpYxILCgNvcmcYASABKAkSDwoHdXNlcl9pZBgCIAEoCSIcCg1QcmVzZW5jZVRvcGljEgsKA29yZxgBIAEoCSIzChBPbmxpbmVDb3VudFRvcGljEgsKA29yZxgBIAEoCRISCgpjaGFubmVsX2lkGAIgASgEIr4CCgpSZWxheUZyYW1lEisKCXN1YnNjcmliZRgBIAEoCzIWLnN3aXRjaGJvYXJkLnYxLlRvcGljc0gAEi0KC3Vuc3Vic2NyaWJlGAIgASgLMhYuc3dpdGNoYm9hcmQudjEuVG9waWNzSAASMgoIcHJlc2VuY2UYAyABKAsyHi5zd2l0Y2hib2FyZC52MS5QcmVzZW5jZVJlcG9ydEgAEi0KBnJlcG9ydBgEIAEoCzIbLnN3aXRjaGJvYXJkLnYxLlJlbGF5UmVwb3J0SAASMwoMcmVhZF9jaGFuZ2VzGAUgASgLMhsuc3dpdGNoYm9hcmQudjEuUmVhZENoYW5nZXNIABI0CgprZXB0X2FwYXJ0GAYgASgLMh4uc3dpdGNoYm9hcmQudjEuS2VwdEFwYXJ0UXVlcnlIAEIGCgRraW5kIkIKDktlcHRBcGFydFF1ZXJ5EhIKCnJlcXVlc3RfaWQYASABKAQSCwoDb3JnGAIgASgJEg8KB3VzZXJfaWQYAyABKAkiMQoJS2VwdEFwYXJ0EhIKCnJlcXVlc3RfaWQYASABKAQSEAoIdXNlcl9pZHMYAiADKAkiWwoLUmVhZENoYW5nZXMSEgoKcmVxdWVzdF9pZBgBIAEoBBISCgpjaGFubmVsX2lkGAIgASgEEhEKCWFmdGVyX3NlcRgDIAEoBBIRCgl1bnRpbF9zZXEYBCABKAQiWgoLQ2hhbmdlc1JlYWQSEgoKcmVxdWVzdF9pZBgBIAEoBBIlCgZldmVudHMYAiADKAsyFS5zd2l0Y2hib2FyZC52MS5FdmVudBIQCghjb21wbGV0ZRgDIAEoCCJ9CgtSZWxheVJlcG9ydBISCgpyZXF1ZXN0X2lkGAEgASgEEikKBXN0YXRzGAIgASgLMhouc3dpdGNoYm9hcmQudjEuUmVsYXlTdGF0cxIvCgtjb25uZWN0aW9ucxgDIAMoCzIaLnN3aXRjaGJvYXJkLnYxLkNvbm5lY3Rpb24iTwoNUmVwb3J0UmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgEEioKBXF1ZXJ5GAIgASgLMhsuc3dpdGNoYm9hcmQudjEuUmVwb3J0UXVlcnkifAoGVG9waWNzEiUKBnRvcGljcxgBIAMoCzIVLnN3aXRjaGJvYXJkLnYxLlRvcGljEhIKCnJlcXVlc3RfaWQYAiABKAQSEQoJcG9zaXRpb25zGAMgAygEEhUKDXdpdGhvdXRfam9pbnMYBCABKAgSDQoFaGVhZHMYBSADKAQiYQoOUHJlc2VuY2VSZXBvcnQSCwoDb3JnGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSDgoGb25saW5lGAMgASgIEhMKC2ZvbGxvd3NfYWxsGAQgASgIEgwKBG5hbWUYBSABKAkikAIKC0Zhbm91dEZyYW1lEisKBWV2ZW50GAEgASgLMhouc3dpdGNoYm9hcmQudjEuVG9waWNFdmVudEgAEiwKCnN1YnNjcmliZWQYAiABKAsyFi5zd2l0Y2hib2FyZC52MS5Ub3BpY3NIABI3Cg5yZXBvcnRfcmVxdWVzdBgEIAEoCzIdLnN3aXRjaGJvYXJkLnYxLlJlcG9ydFJlcXVlc3RIABIuCgdjaGFuZ2VzGAUgASgLMhsuc3dpdGNoYm9hcmQudjEuQ2hhbmdlc1JlYWRIABIvCgprZXB0X2FwYXJ0GAYgASgLMhkuc3dpdGNoYm9hcmQudjEuS2VwdEFwYXJ0SABCBgoEa2luZEoECAMQBCJtCgpUb3BpY0V2ZW50EiQKBXRvcGljGAEgASgLMhUuc3dpdGNoYm9hcmQudjEuVG9waWMSJAoFZXZlbnQYAiABKAsyFS5zd2l0Y2hib2FyZC52MS5FdmVudBITCgt0cmFjZXBhcmVudBgDIAEoCTJPCgZGYW5vdXQSRQoGU3RyZWFtEhouc3dpdGNoYm9hcmQudjEuUmVsYXlGcmFtZRobLnN3aXRjaGJvYXJkLnYxLkZhbm91dEZyYW1lKAEwAWIGcHJvdG8z", [file_switchboard_v1_admin, file_switchboard_v1_events]);
 
 /**
  * What events flow on: one conversation, or one user (membership changes of that user).
@@ -200,6 +200,15 @@ export type RelayFrame = Message<"switchboard.v1.RelayFrame"> & {
      */
     value: ReadChanges;
     case: "readChanges";
+  } | {
+    /**
+     * Who has a block with a user (either way), answered with `kept_apart`: whose presence
+     * the relay keeps from that user's streams, and theirs from them.
+     *
+     * @generated from field: switchboard.v1.KeptApartQuery kept_apart = 6;
+     */
+    value: KeptApartQuery;
+    case: "keptApart";
   } | { case: undefined; value?: undefined };
 };
 
@@ -209,6 +218,55 @@ export type RelayFrame = Message<"switchboard.v1.RelayFrame"> & {
  */
 export const RelayFrameSchema: GenMessage<RelayFrame> = /*@__PURE__*/
   messageDesc(file_switchboard_v1_fanout, 5);
+
+/**
+ * @generated from message switchboard.v1.KeptApartQuery
+ */
+export type KeptApartQuery = Message<"switchboard.v1.KeptApartQuery"> & {
+  /**
+   * @generated from field: uint64 request_id = 1;
+   */
+  requestId: bigint;
+
+  /**
+   * @generated from field: string org = 2;
+   */
+  org: string;
+
+  /**
+   * @generated from field: string user_id = 3;
+   */
+  userId: string;
+};
+
+/**
+ * Describes the message switchboard.v1.KeptApartQuery.
+ * Use `create(KeptApartQuerySchema)` to create a new message.
+ */
+export const KeptApartQuerySchema: GenMessage<KeptApartQuery> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_fanout, 6);
+
+/**
+ * @generated from message switchboard.v1.KeptApart
+ */
+export type KeptApart = Message<"switchboard.v1.KeptApart"> & {
+  /**
+   * @generated from field: uint64 request_id = 1;
+   */
+  requestId: bigint;
+
+  /**
+   * @generated from field: repeated string user_ids = 2;
+   */
+  userIds: string[];
+};
+
+/**
+ * Describes the message switchboard.v1.KeptApart.
+ * Use `create(KeptApartSchema)` to create a new message.
+ */
+export const KeptApartSchema: GenMessage<KeptApart> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_fanout, 7);
 
 /**
  * The changes of a conversation's log after `after_seq` up to `until_seq` (a position the
@@ -246,7 +304,7 @@ export type ReadChanges = Message<"switchboard.v1.ReadChanges"> & {
  * Use `create(ReadChangesSchema)` to create a new message.
  */
 export const ReadChangesSchema: GenMessage<ReadChanges> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_fanout, 6);
+  messageDesc(file_switchboard_v1_fanout, 8);
 
 /**
  * @generated from message switchboard.v1.ChangesRead
@@ -278,7 +336,7 @@ export type ChangesRead = Message<"switchboard.v1.ChangesRead"> & {
  * Use `create(ChangesReadSchema)` to create a new message.
  */
 export const ChangesReadSchema: GenMessage<ChangesRead> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_fanout, 7);
+  messageDesc(file_switchboard_v1_fanout, 9);
 
 /**
  * @generated from message switchboard.v1.RelayReport
@@ -305,7 +363,7 @@ export type RelayReport = Message<"switchboard.v1.RelayReport"> & {
  * Use `create(RelayReportSchema)` to create a new message.
  */
 export const RelayReportSchema: GenMessage<RelayReport> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_fanout, 8);
+  messageDesc(file_switchboard_v1_fanout, 10);
 
 /**
  * @generated from message switchboard.v1.ReportRequest
@@ -327,7 +385,7 @@ export type ReportRequest = Message<"switchboard.v1.ReportRequest"> & {
  * Use `create(ReportRequestSchema)` to create a new message.
  */
 export const ReportRequestSchema: GenMessage<ReportRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_fanout, 9);
+  messageDesc(file_switchboard_v1_fanout, 11);
 
 /**
  * @generated from message switchboard.v1.Topics
@@ -379,7 +437,7 @@ export type Topics = Message<"switchboard.v1.Topics"> & {
  * Use `create(TopicsSchema)` to create a new message.
  */
 export const TopicsSchema: GenMessage<Topics> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_fanout, 10);
+  messageDesc(file_switchboard_v1_fanout, 12);
 
 /**
  * @generated from message switchboard.v1.PresenceReport
@@ -423,7 +481,7 @@ export type PresenceReport = Message<"switchboard.v1.PresenceReport"> & {
  * Use `create(PresenceReportSchema)` to create a new message.
  */
 export const PresenceReportSchema: GenMessage<PresenceReport> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_fanout, 11);
+  messageDesc(file_switchboard_v1_fanout, 13);
 
 /**
  * @generated from message switchboard.v1.FanoutFrame
@@ -462,6 +520,14 @@ export type FanoutFrame = Message<"switchboard.v1.FanoutFrame"> & {
      */
     value: ChangesRead;
     case: "changes";
+  } | {
+    /**
+     * The answer to a `kept_apart`.
+     *
+     * @generated from field: switchboard.v1.KeptApart kept_apart = 6;
+     */
+    value: KeptApart;
+    case: "keptApart";
   } | { case: undefined; value?: undefined };
 };
 
@@ -470,7 +536,7 @@ export type FanoutFrame = Message<"switchboard.v1.FanoutFrame"> & {
  * Use `create(FanoutFrameSchema)` to create a new message.
  */
 export const FanoutFrameSchema: GenMessage<FanoutFrame> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_fanout, 12);
+  messageDesc(file_switchboard_v1_fanout, 14);
 
 /**
  * @generated from message switchboard.v1.TopicEvent
@@ -499,7 +565,7 @@ export type TopicEvent = Message<"switchboard.v1.TopicEvent"> & {
  * Use `create(TopicEventSchema)` to create a new message.
  */
 export const TopicEventSchema: GenMessage<TopicEvent> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_fanout, 13);
+  messageDesc(file_switchboard_v1_fanout, 15);
 
 /**
  * @generated from service switchboard.v1.Fanout
