@@ -66,6 +66,9 @@ pub(crate) async fn watch_presence(
         return Ok(());
     }
     let unknown = state.watchers.watch(session, &added);
+    // The state looked up is every watcher's here: never asked with the token of someone
+    // it is kept from (the controller would answer them as unknown).
+    let unknown: Vec<String> = unknown.into_iter().filter(|user| !session.hides(user)).collect();
     if !unknown.is_empty() {
         let mut chat = ChatClient::new(state.upstream.channel());
         let request = pb::GetPresenceRequest { user_ids: unknown };

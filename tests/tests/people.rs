@@ -483,6 +483,13 @@ async fn two_users_with_a_block_between_them_do_not_see_each_others_presence() {
     let heard = presence_until(&mut mallorys, "carol", true).await;
     assert!(heard.iter().all(|(user, _)| user != "alice"), "{heard:?}");
 
+    // Nor does asking: alice, online, is answered as someone never seen.
+    let asked = relay.client(server.token("mallory", "acme")).await.presence(&["alice"]).await;
+    assert_eq!(
+        asked.unwrap()[0],
+        proto::UserPresence { user_id: "alice".into(), ..Default::default() }
+    );
+
     // Alice watching mallory hears nothing of her either.
     alices.watch_presence(&["mallory", "carol"]).await.unwrap();
     let heard = presence_until(&mut alices, "carol", true).await;

@@ -120,6 +120,8 @@ impl ChatService {
         let ids = Arc::new(ids);
         let rates = Arc::new(Rates::new(limits));
         let audit = Arc::new(Audit { store: store.clone(), ids: ids.clone() });
+        let relations =
+            Arc::new(Relations { store: store.clone(), ids: ids.clone(), events: events.clone() });
         let presence = Arc::new(Presence {
             store: store.clone(),
             members: store.clone(),
@@ -129,6 +131,7 @@ impl ChatService {
             pending: PendingPresence::default(),
             counts: OnlineCounts::default(),
             events: events.clone(),
+            relations: relations.clone(),
         });
         let notifications = Arc::new(Notifications {
             store: store.clone(),
@@ -138,8 +141,6 @@ impl ChatService {
             push,
         });
         let attachments = Arc::new(Attachments { store: store.clone(), ids: ids.clone(), files });
-        let relations =
-            Arc::new(Relations { store: store.clone(), ids: ids.clone(), events: events.clone() });
         ChatService {
             conversations: Conversations {
                 store: store.clone(),

@@ -21,6 +21,8 @@ use crate::realtime::{
 use crate::store::{MemberStore, StatusStore};
 use crate::validate::{self, Violations};
 
+use super::Relations;
+
 /// Members read per page when counting who of a conversation is online.
 const COUNT_PAGE: usize = 1_000;
 
@@ -41,6 +43,8 @@ pub struct Presence {
     /// The online counts this controller's relays want, and when their orgs changed.
     pub counts: OnlineCounts,
     pub(super) events: Events,
+    /// Users with a block between them and the caller are answered as unknown.
+    pub(super) relations: Arc<Relations>,
 }
 
 impl Presence {
@@ -56,8 +60,14 @@ impl Presence {
             violations.check("user_ids", Err("name at least one user".into()));
         }
         violations.finish()?;
+        let apart = self.relations.kept_apart(&caller.org, &caller.user).await?;
         let mut presence = Vec::with_capacity(users.len());
         for user in users {
+            if apart.contains(user) {
+                // As for someone never seen: nothing says why.
+                presence.push(pb::UserPresence { user_id: user.clone(), ..Default::default() });
+                continue;
+            }
             let online = self.board.is_online(&caller.org, user).await;
             let online = online.map_err(|e| ChatError::Unavailable(e.to_string()))?;
             let status = self.store.get_status(&caller.org, user).await?.unwrap_or_default();
