@@ -104,25 +104,17 @@ pub(crate) async fn list(
             Ok(people_shown(&people))
         }
         PeopleListCommand::Remove { users } => {
-            let mut changed = Vec::new();
+            let (mut json, mut lines) = (Vec::new(), Vec::new());
             for user in &users {
                 let removed = match which {
                     List::Contacts => client.remove_contact(user).await?,
                     List::Blocked => client.unblock(user).await?,
                 };
-                changed.push(serde_json::json!({ "user_id": user, "removed": removed }));
+                json.push(serde_json::json!({ "user_id": user, "removed": removed }));
+                lines
+                    .push(format!("{user}: {}", if removed { "removed" } else { "was not there" }));
             }
-            let lines: Vec<String> = changed
-                .iter()
-                .map(|c| {
-                    format!(
-                        "{}: {}",
-                        c["user_id"].as_str().unwrap_or_default(),
-                        if c["removed"] == true { "removed" } else { "was not there" }
-                    )
-                })
-                .collect();
-            Ok(Shown { json: Value::Array(changed), human: lines.join("\n") })
+            Ok(Shown { json: Value::Array(json), human: lines.join("\n") })
         }
     }
 }

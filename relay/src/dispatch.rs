@@ -82,13 +82,15 @@ impl RelayState {
                 }
                 Some(Kind::BlocksChanged(_)) => {
                     let mut sessions = Vec::new();
-                    self.subscribers.for_each(topic, |session| sessions.push(session.clone()));
-                    for session in sessions.into_iter().filter(|s| s.watches_anyone()) {
-                        let state = self.clone();
-                        tokio::spawn(async move {
-                            state.watchers.blocks_changed(&state.upstream, &session).await;
-                        });
-                    }
+                    self.subscribers.for_each(topic, |session| {
+                        if session.watches_anyone() {
+                            sessions.push(session.clone());
+                        }
+                    });
+                    let state = self.clone();
+                    tokio::spawn(async move {
+                        state.watchers.blocks_changed(&state.upstream, &sessions).await;
+                    });
                 }
                 Some(Kind::UnreadChanged(_)) => {
                     let encoded = encode_event(&event);

@@ -123,24 +123,27 @@ impl PresenceWatchers {
 }
 
 impl PresenceWatchers {
-    /// A block between `session`'s user and someone changed: the users kept from it are
-    /// asked again; those newly kept apart are told offline, those no longer get their
-    /// state.
-    pub(crate) async fn blocks_changed(&self, upstream: &Upstream, session: &Session) {
-        let apart = match upstream.kept_apart(&session.org, &session.user).await {
+    /// A block between a user and someone changed: the users kept from them are asked
+    /// again (once for all of `sessions`, their streams that watch anyone); those newly kept
+    /// apart are told offline, those no longer get their state.
+    pub(crate) async fn blocks_changed(&self, upstream: &Upstream, sessions: &[Arc<Session>]) {
+        let Some(first) = sessions.first() else { return };
+        let apart = match upstream.kept_apart(&first.org, &first.user).await {
             Ok(apart) => apart,
             Err(status) => {
-                tracing::warn!(session = session.id, %status, "could not refresh a stream's blocks");
+                tracing::warn!(user = %first.user, %status, "could not refresh a user's blocks");
                 return;
             }
         };
-        let (hidden, shown) = session.set_apart(apart);
-        let watched = session.watched();
-        let of_watched = |users: Vec<String>| -> Vec<String> {
-            users.into_iter().filter(|user| watched.contains(user)).collect()
-        };
-        self.hide(session, &of_watched(hidden));
-        self.tell(session, &of_watched(shown));
+        for session in sessions {
+            let (hidden, shown) = session.set_apart(apart.clone());
+            let watched = session.watched();
+            let of_watched = |users: Vec<String>| -> Vec<String> {
+                users.into_iter().filter(|user| watched.contains(user)).collect()
+            };
+            self.hide(session, &of_watched(hidden));
+            self.tell(session, &of_watched(shown));
+        }
     }
 
     /// `users` are now kept from `session` (a block): it is told they are offline, and

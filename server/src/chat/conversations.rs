@@ -120,7 +120,7 @@ impl Conversations {
         with_unread: bool,
     ) -> ChatResult<(Vec<(ConversationView, Unread)>, ConversationId)> {
         let (ids, next) = self.list_ids(caller, after, limit).await?;
-        let blocked = self.relations.blocked_by(caller).await?;
+        let blocked = self.relations.blocks_of(caller).await?;
         let mut views = Vec::with_capacity(ids.len());
         let mut members = Vec::with_capacity(ids.len());
         for id in &ids {

@@ -139,6 +139,7 @@ impl ChatService {
             presence: presence.clone(),
             metrics: metrics.clone(),
             push,
+            relations: relations.clone(),
         });
         let attachments = Arc::new(Attachments { store: store.clone(), ids: ids.clone(), files });
         ChatService {

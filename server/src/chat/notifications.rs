@@ -6,14 +6,14 @@
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
-use super::{Presence, as_member};
+use super::{Presence, Relations, as_member};
 use crate::auth::Caller;
 use crate::error::{ChatError, ChatResult};
 use crate::ids::IdGenerator;
 use crate::metrics::ControllerMetrics;
 use crate::model::{
     Conversation, ConversationId, Kind, MENTION_ALL, MENTION_HERE, Member, Message, MessageId,
-    MessageType, Notification, NotificationReason, ReadMarker, Relation,
+    MessageType, Notification, NotificationReason, ReadMarker,
 };
 use crate::push::Push;
 use crate::store::Store;
@@ -65,6 +65,8 @@ pub struct Notifications {
     pub(super) metrics: Arc<ControllerMetrics>,
     /// Where new notifications are pushed (the webhook, when configured).
     pub(super) push: Push,
+    /// Who blocks a sender (and so is not notified by them).
+    pub(super) relations: Arc<Relations>,
 }
 
 impl Notifications {
@@ -92,13 +94,15 @@ impl Notifications {
     ) -> ChatResult<Vec<Notification>> {
         let mut notifications = Vec::new();
         let org = &conversation.org;
-        for (user, reason) in self.concerned(conversation, message).await? {
-            if self.presence.follows_live(org, &user).await {
-                continue;
-            }
-            // Nobody hears from those they block.
-            if self.store.get_relation(Relation::Block, org, &user, &message.from).await?.is_some()
-            {
+        let concerned = self.concerned(conversation, message).await?;
+        // Nobody hears from those they block: one read of who blocks the sender, whoever
+        // many a message concerns.
+        let blockers = match concerned.is_empty() {
+            true => Vec::new(),
+            false => self.relations.blockers_of(org, &message.from).await?,
+        };
+        for (user, reason) in concerned {
+            if self.presence.follows_live(org, &user).await || blockers.contains(&user) {
                 continue;
             }
             let id = self.ids.next_id();

@@ -34,18 +34,25 @@ impl Relations {
     pub async fn add(&self, caller: &Caller, kind: Relation, other: &str) -> ChatResult<Listed> {
         check_other(caller, kind, other)?;
         let (org, user) = (&caller.org, &caller.user);
-        if self.store.get_relation(kind, org, user, other).await?.is_none() {
-            let listed = self.store.list_relations(kind, org, user, "", MAX_LIST).await?;
-            if listed.len() >= MAX_LIST {
-                let why =
-                    format!("you have {MAX_LIST} {} already (the most allowed)", plural(kind));
-                return Err(ChatError::precondition(why));
+        let added = match self.store.get_relation(kind, org, user, other).await? {
+            Some(at) => at,
+            None => {
+                let listed = self.store.list_relations(kind, org, user, "", MAX_LIST).await?;
+                if listed.len() >= MAX_LIST {
+                    let why =
+                        format!("you have {MAX_LIST} {} already (the most allowed)", plural(kind));
+                    return Err(ChatError::precondition(why));
+                }
+                let now = self.ids.now_ms();
+                if self.store.add_relation(kind, org, user, other, now).await? {
+                    self.changed(kind, org, user, other).await;
+                    now
+                } else {
+                    // Another call added them meanwhile: its time stands.
+                    self.store.get_relation(kind, org, user, other).await?.unwrap_or(now)
+                }
             }
-            if self.store.add_relation(kind, org, user, other, self.ids.now_ms()).await? {
-                self.changed(kind, org, user, other).await;
-            }
-        }
-        let added = self.store.get_relation(kind, org, user, other).await?.unwrap_or_default();
+        };
         let profile = self.store.get_profile(org, other).await?;
         Ok((seen_by(caller, other, profile), added))
     }
@@ -111,7 +118,7 @@ impl Relations {
     }
 
     /// Everyone the caller blocks (at most 1,000).
-    pub async fn blocked_by(&self, caller: &Caller) -> ChatResult<Vec<String>> {
+    pub async fn blocks_of(&self, caller: &Caller) -> ChatResult<Vec<String>> {
         self.everyone(Relation::Block, &caller.org, &caller.user).await
     }
 
@@ -119,7 +126,7 @@ impl Relations {
     /// `user` is doing (typing, and being online).
     pub async fn kept_apart(&self, org: &str, user: &str) -> ChatResult<Vec<String>> {
         let mut apart = self.everyone(Relation::Block, org, user).await?;
-        for other in self.everyone(Relation::BlockedBy, org, user).await? {
+        for other in self.blockers_of(org, user).await? {
             if !apart.contains(&other) {
                 apart.push(other);
             }
@@ -127,9 +134,23 @@ impl Relations {
         Ok(apart)
     }
 
+    /// Everyone who blocks `user` (no bound: each blocker bounds only their own list).
+    pub(super) async fn blockers_of(&self, org: &str, user: &str) -> ChatResult<Vec<String>> {
+        self.everyone(Relation::BlockedBy, org, user).await
+    }
+
+    /// Everyone on `user`'s list of `kind`, page by page.
     async fn everyone(&self, kind: Relation, org: &str, user: &str) -> ChatResult<Vec<String>> {
-        let listed = self.store.list_relations(kind, org, user, "", MAX_LIST).await?;
-        Ok(listed.into_iter().map(|(other, _)| other).collect())
+        let mut everyone: Vec<String> = Vec::new();
+        loop {
+            let after = everyone.last().cloned().unwrap_or_default();
+            let page = self.store.list_relations(kind, org, user, &after, MAX_LIST).await?;
+            let last_page = page.len() < MAX_LIST;
+            everyone.extend(page.into_iter().map(|(other, _)| other));
+            if last_page {
+                return Ok(everyone);
+            }
+        }
     }
 }
 
