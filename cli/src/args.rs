@@ -262,6 +262,13 @@ pub(crate) enum ProfileCommand {
         /// A custom field, KEY=VALUE (repeat for more): replaces all custom fields.
         #[arg(long = "field", value_parser = key_value)]
         fields: Option<Vec<(String, String)>>,
+        /// Upload this picture (PNG, JPEG, GIF or WebP, at most 5 MiB) as your avatar; the
+        /// one it replaces is deleted.
+        #[arg(long, conflicts_with_all = ["user", "clear_avatar"])]
+        avatar: Option<std::path::PathBuf>,
+        /// Remove the avatar (and delete its picture).
+        #[arg(long)]
+        clear_avatar: bool,
     },
 }
 

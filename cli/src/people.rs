@@ -12,7 +12,18 @@ pub(crate) async fn profile(client: &Client, command: ProfileCommand) -> Result<
     let profiles = match command {
         ProfileCommand::Show { users } if users.is_empty() => vec![client.get_profile("").await?],
         ProfileCommand::Show { users } => client.get_profiles(&users).await?,
-        ProfileCommand::Set { user, name, title, bio, time_zone, email, phone, fields } => {
+        ProfileCommand::Set {
+            user,
+            name,
+            title,
+            bio,
+            time_zone,
+            email,
+            phone,
+            fields,
+            avatar,
+            clear_avatar,
+        } => {
             let mut changes = pb::Profile::default();
             let mut named = Vec::new();
             let mut set = |field: &'static str, value: Option<String>, to: &mut String| {
@@ -31,8 +42,18 @@ pub(crate) async fn profile(client: &Client, command: ProfileCommand) -> Result<
                 changes.custom_fields = fields.into_iter().collect();
                 named.push("custom_fields");
             }
-            let user = user.unwrap_or_default();
-            vec![client.update_profile(&user, changes, &named).await?]
+            if clear_avatar {
+                named.push("avatar");
+            }
+            let mut now = match avatar {
+                Some(path) => Some(set_avatar(client, &path).await?),
+                None => None,
+            };
+            if !named.is_empty() || now.is_none() {
+                let user = user.unwrap_or_default();
+                now = Some(client.update_profile(&user, changes, &named).await?);
+            }
+            now.into_iter().collect()
         }
     };
     Ok(Shown {
@@ -42,6 +63,16 @@ pub(crate) async fn profile(client: &Client, command: ProfileCommand) -> Result<
         },
         human: output::profiles_table(&profiles).to_string(),
     })
+}
+
+/// Uploads the picture at `path` and makes it the caller's avatar.
+async fn set_avatar(client: &Client, path: &std::path::Path) -> Result<pb::Profile, SdkError> {
+    let data = tokio::fs::read(path)
+        .await
+        .map_err(|error| SdkError::Io(format!("{}: {error}", path.display())))?;
+    let content_type = mime_guess::from_path(path).first_or_octet_stream().to_string();
+    let filename = path.file_name().map_or("avatar".into(), |n| n.to_string_lossy().into_owned());
+    client.set_avatar(&filename, &content_type, &data).await
 }
 
 pub(crate) async fn users(

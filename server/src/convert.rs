@@ -5,7 +5,7 @@ use switchboard_proto::v1 as pb;
 use crate::error::{ChatError, ChatResult};
 use crate::model::{
     Attachment, AttachmentState, Availability, ConversationView, Kind, Member, Message,
-    MessageType, Profile, ProfileView, Role, UserStatus, Visibility,
+    MessageType, Profile, ProfileView, Role, UploadPurpose, UserStatus, Visibility,
 };
 
 pub(crate) fn conversation(view: ConversationView) -> pb::Conversation {
@@ -78,6 +78,10 @@ pub(crate) fn message(message: Message) -> pb::Message {
 
 pub(crate) fn attachment(a: Attachment) -> pb::Attachment {
     let (width, height) = a.dimensions.unwrap_or((0, 0));
+    let purpose = match a.purpose() {
+        UploadPurpose::Message => pb::UploadPurpose::Unspecified,
+        UploadPurpose::Avatar => pb::UploadPurpose::Avatar,
+    };
     pb::Attachment {
         id: a.id,
         channel_id: a.channel_id,
@@ -95,6 +99,7 @@ pub(crate) fn attachment(a: Attachment) -> pb::Attachment {
         } as i32,
         created_at_ms: a.created_at_ms,
         message_id: a.message_id.unwrap_or(0),
+        purpose: purpose as i32,
     }
 }
 
@@ -207,6 +212,7 @@ pub(crate) fn profile(view: ProfileView) -> pb::Profile {
         phone: p.phone,
         updated_at_ms: p.updated_at_ms,
         exists: view.exists,
+        avatar_id: p.avatar_id,
     }
 }
 
@@ -220,6 +226,15 @@ pub(crate) fn profile_changes(p: pb::Profile) -> Profile {
         custom_fields: p.custom_fields.into_iter().collect(),
         email: p.email,
         phone: p.phone,
+        avatar_id: p.avatar_id,
         ..Profile::default()
+    }
+}
+
+/// What an upload is for, as a request names it.
+pub(crate) fn upload_purpose(purpose: i32) -> UploadPurpose {
+    match pb::UploadPurpose::try_from(purpose) {
+        Ok(pb::UploadPurpose::Avatar) => UploadPurpose::Avatar,
+        _ => UploadPurpose::Message,
     }
 }

@@ -164,6 +164,7 @@ async fn multipart_above_the_threshold(engine: Engine) {
             filename: "big.png".into(),
             content_type: "image/png".into(),
             size: data.len() as u64,
+            ..Default::default()
         })
         .await
         .unwrap();
@@ -211,6 +212,7 @@ fn upload_of(
         filename: filename.into(),
         content_type: content_type.into(),
         size,
+        ..Default::default()
     }
 }
 
@@ -473,6 +475,155 @@ async fn sbctl_uploads_and_downloads_against_switchboard_dev() {
     assert!(missing.unwrap_err().contains("/nonexistent"));
 }
 
+/// An avatar upload of `len` bytes that is not made anyone's avatar; its id.
+async fn avatar_upload(client: &Client, content_type: &str, data: &[u8]) -> u64 {
+    let request = proto::CreateUploadRequest {
+        purpose: proto::UploadPurpose::Avatar as i32,
+        ..upload_of(0, "me.png", content_type, data.len() as u64)
+    };
+    let upload = client.create_upload(request).await.unwrap();
+    assert_eq!(put(&upload.parts[0].url, content_type, data.to_vec()).await, 200);
+    let id = upload.attachment.unwrap().id;
+    client.complete_upload(id).await.unwrap();
+    id
+}
+
+async fn an_avatar_is_seen_across_the_org_and_replaced_pictures_are_deleted(engine: Engine) {
+    let files = Files::start(engine).await;
+    let alice = files.server.client("alice", "acme").await;
+    let bob = files.server.client("bob", "acme").await;
+    let first = png(2000);
+    let profile = alice.set_avatar("me.png", "image/png", &first).await.unwrap();
+    let avatar = profile.avatar_id;
+    assert_ne!(avatar, 0);
+    // bob shares no conversation with alice, and sees her picture all the same.
+    assert_eq!(bob.get_profile("alice").await.unwrap().avatar_id, avatar);
+    let record = bob.get_attachment(avatar).await.unwrap();
+    assert_eq!(record.purpose, proto::UploadPurpose::Avatar as i32);
+    assert_eq!((record.channel_id, record.width, record.height), (0, 3, 2));
+    assert!(download(&bob, avatar).await.unwrap() == first);
+    // A direct conversation shows the other party's picture.
+    let dm = bob.open_direct("alice").await.unwrap();
+    assert_eq!(dm.peer.as_ref().map(|p| p.avatar_id), Some(avatar));
+    // Another org has no such file, and no such user.
+    let eve = files.server.client("eve", "globex").await;
+    expect_code(eve.download_url(avatar).await, Code::NotFound);
+    expect_code(eve.get_attachment(avatar).await, Code::NotFound);
+    assert_eq!(eve.get_profile("alice").await.unwrap().avatar_id, 0);
+
+    // A new picture replaces the old, whose bytes are deleted.
+    let old_url = bob.download_url(avatar).await.unwrap().url;
+    let second = png(3000);
+    let replaced = alice.set_avatar("new.png", "image/png", &second).await.unwrap();
+    assert_ne!(replaced.avatar_id, avatar);
+    assert!(download(&bob, replaced.avatar_id).await.unwrap() == second);
+    assert_ne!(http_get(&old_url).await, 200, "the old picture's bytes are gone");
+    let old = alice.get_attachment(avatar).await.unwrap();
+    assert_eq!(old.state, proto::AttachmentState::Deleted as i32);
+    expect_code(bob.download_url(avatar).await, Code::NotFound);
+
+    // Clearing it deletes it as well.
+    let new_url = bob.download_url(replaced.avatar_id).await.unwrap().url;
+    assert_eq!(alice.clear_avatar("").await.unwrap().avatar_id, 0);
+    assert_eq!(bob.get_profile("alice").await.unwrap().avatar_id, 0);
+    assert_ne!(http_get(&new_url).await, 200);
+}
+
+async fn avatars_follow_their_own_rules(engine: Engine) {
+    let files = Files::start(engine).await;
+    let (alice, team) = files.server.team_of("alice", &["bob"]).await;
+    let bob = files.server.client("bob", "acme").await;
+    let avatar_request = |channel_id, content_type: &str, size| proto::CreateUploadRequest {
+        purpose: proto::UploadPurpose::Avatar as i32,
+        ..upload_of(channel_id, "me.img", content_type, size)
+    };
+    // Only pictures a browser shows safely, small, and in no conversation.
+    for (channel, content_type, size, field) in [
+        (0, "image/svg+xml", 100, "content_type"),
+        (0, "text/html", 100, "content_type"),
+        (0, "application/pdf", 100, "content_type"),
+        (0, "image/png", 5 * MIB as u64 + 1, "size"),
+        (team, "image/png", 100, "channel_id"),
+    ] {
+        let refused = alice.create_upload(avatar_request(channel, content_type, size)).await;
+        let error = expect_code(refused, Code::InvalidArgument);
+        assert!(error.contains(field), "{content_type} {size}: {error}");
+    }
+    // The bytes must be what the type says.
+    let pdf = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n".repeat(10);
+    let request = avatar_request(0, "image/png", pdf.len() as u64);
+    let upload = alice.create_upload(request).await.unwrap();
+    assert_eq!(put(&upload.parts[0].url, "image/png", pdf).await, 200);
+    let pending = upload.attachment.unwrap().id;
+    expect_code(alice.complete_upload(pending).await, Code::InvalidArgument);
+
+    // Not anyone's until complete; then only its uploader's, and never a message's file.
+    let request = avatar_request(0, "image/png", 1000);
+    let pending = alice.create_upload(request).await.unwrap().attachment.unwrap().id;
+    expect_code(bob.get_attachment(pending).await, Code::NotFound);
+    let set = |id| proto::Profile { avatar_id: id, ..Default::default() };
+    let early = alice.update_profile("", set(pending), &["avatar"]).await;
+    expect_code(early, Code::FailedPrecondition);
+    let alices = avatar_upload(&alice, "image/png", &png(1000)).await;
+    let error =
+        expect_code(bob.update_profile("", set(alices), &["avatar"]).await, Code::InvalidArgument);
+    assert!(error.contains("profile.avatar_id"), "{error}");
+    let sent = alice.upload_bytes(team, "a.png", "image/png", &png(1000), |_| {}).await.unwrap();
+    expect_code(alice.update_profile("", set(sent.id), &["avatar"]).await, Code::InvalidArgument);
+    let as_message = alice
+        .send(proto::SendMessageRequest {
+            channel_id: team,
+            r#type: proto::MessageType::Image as i32,
+            data: alices.to_string(),
+            ..Default::default()
+        })
+        .await;
+    expect_code(as_message, Code::InvalidArgument);
+
+    // Deleting: not someone's current picture; others' only by an org admin, audited.
+    alice.update_profile("", set(alices), &["avatar"]).await.unwrap();
+    let error = expect_code(alice.delete_attachment(alices).await, Code::FailedPrecondition);
+    assert!(error.contains("UpdateProfile"), "{error}");
+    let spare = avatar_upload(&alice, "image/webp", &webp()).await;
+    expect_code(bob.delete_attachment(spare).await, Code::PermissionDenied);
+    let admin = files.server.client_with_token(files.server.admin_token("root", "acme")).await;
+    let deleted = admin.delete_attachment(spare).await.unwrap();
+    assert_eq!(deleted.state, proto::AttachmentState::Deleted as i32);
+    assert_eq!(admin.clear_avatar("alice").await.unwrap().avatar_id, 0);
+    expect_code(bob.download_url(alices).await, Code::NotFound);
+    let log = admin.list_audit(proto::ListAuditRequest::default()).await.unwrap();
+    let actions: Vec<(&str, &str)> =
+        log.entries.iter().map(|e| (e.action.as_str(), e.target.as_str())).collect();
+    assert!(actions.contains(&("attachment.deleted", spare.to_string().as_str())), "{actions:?}");
+    assert!(actions.contains(&("profile.updated", "alice")), "{actions:?}");
+
+    // Uploading an avatar takes user.profile.upload_avatar, and no chat.files.
+    let only_people = TokenSpec::new("carol", "acme").scopes(&[
+        "user.profile.view",
+        "user.profile.edit",
+        "user.profile.upload_avatar",
+    ]);
+    let carol = files.server.client_with_token(files.server.token_for(&only_people)).await;
+    let profile = carol.set_avatar("c.png", "image/png", &png(500)).await.unwrap();
+    assert!(download(&carol, profile.avatar_id).await.unwrap() == png(500));
+    expect_code(
+        carol.create_upload(upload_of(team, "x.png", "image/png", 10)).await,
+        Code::PermissionDenied,
+    );
+    let no_avatars = TokenSpec::new("dave", "acme").scopes(&["chat.files", "user.profile.edit"]);
+    let dave = files.server.client_with_token(files.server.token_for(&no_avatars)).await;
+    let refused = dave.set_avatar("d.png", "image/png", &png(500)).await;
+    let error = expect_code(refused, Code::PermissionDenied);
+    assert!(error.contains("user.profile.upload_avatar"), "{error}");
+}
+
+/// The smallest WebP header `infer` recognises, padded.
+fn webp() -> Vec<u8> {
+    let mut bytes = b"RIFF\x24\0\0\0WEBPVP8 ".to_vec();
+    bytes.resize(64, 0);
+    bytes
+}
+
 /// Each scenario as a test per engine.
 macro_rules! on_both_engines {
     ($($scenario:ident),* $(,)?) => {
@@ -504,4 +655,6 @@ on_both_engines!(
     expired_download_urls_are_refused,
     deleting_removes_the_bytes_with_the_message,
     unfinished_uploads_expire_and_are_cleaned_up,
+    an_avatar_is_seen_across_the_org_and_replaced_pictures_are_deleted,
+    avatars_follow_their_own_rules,
 );

@@ -70,6 +70,7 @@ async fn oversized_inputs_get_short_errors_and_never_break_the_relays_link() {
                 filename: "a.png".into(),
                 content_type: format!("image/{huge}"),
                 size: 10,
+                ..Default::default()
             })
             .await;
         assert_eq!(short_refusal(upload).code(), Code::InvalidArgument);

@@ -91,7 +91,31 @@ async fn a_profile_starts_with_the_token_name_and_is_edited_by_its_owner() {
     let refused = sbctl(&relay.url(), &token, &["profile", "set", "--time-zone", "Nowhere"]).await;
     let message = refused.unwrap_err();
     assert!(message.contains("Nowhere"), "{message}");
+
+    // An avatar from a file, then none.
+    let dir = tempfile::tempdir().unwrap();
+    let picture = dir.path().join("me.png");
+    std::fs::write(&picture, PNG).unwrap();
+    let path = picture.to_str().unwrap();
+    let set = ["--json", "profile", "set", "--avatar", path, "--title", "Builder"];
+    let shown: serde_json::Value =
+        serde_json::from_str(&sbctl(&relay.url(), &token, &set).await.unwrap()).unwrap();
+    let avatar = shown["avatar_id"].as_u64().unwrap();
+    assert_eq!(bob.get_profile("").await.unwrap().avatar_id, avatar);
+    assert_eq!(shown["title"], "Builder");
+    assert_eq!(alice.download_url(avatar).await.unwrap().attachment.unwrap().size, 33);
+    let clear = ["--json", "profile", "set", "--clear-avatar"];
+    let shown: serde_json::Value =
+        serde_json::from_str(&sbctl(&relay.url(), &token, &clear).await.unwrap()).unwrap();
+    assert_eq!(shown["avatar_id"], 0);
+    expect_code(alice.download_url(avatar).await, Code::NotFound);
 }
+
+/// A PNG of 3 × 2 pixels' header, as much as a picture needs to pass the type check.
+const PNG: &[u8] = &[
+    0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, b'I', b'H', b'D', b'R', 0, 0, 0,
+    3, 0, 0, 0, 2, 8, 6, 0, 0, 0, 0, 0, 0, 0,
+];
 
 #[tokio::test]
 async fn an_org_admin_edits_or_blanks_anyones_profile_and_is_audited() {

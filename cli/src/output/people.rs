@@ -18,11 +18,13 @@ pub(crate) fn profile_json(p: &pb::Profile) -> Value {
         "phone": p.phone,
         "custom_fields": p.custom_fields,
         "updated_at_ms": p.updated_at_ms,
+        "avatar_id": p.avatar_id,
     })
 }
 
 pub(crate) fn profiles_table(profiles: &[pb::Profile]) -> Table {
-    let mut t = table(&["USER", "NAME", "TITLE", "TIME ZONE", "CONTACT", "FIELDS", "UPDATED"]);
+    let columns = ["USER", "NAME", "TITLE", "TIME ZONE", "CONTACT", "FIELDS", "AVATAR", "UPDATED"];
+    let mut t = table(&columns);
     for p in profiles {
         let contact = [p.email.as_str(), p.phone.as_str()]
             .into_iter()
@@ -39,6 +41,7 @@ pub(crate) fn profiles_table(profiles: &[pb::Profile]) -> Table {
             p.time_zone.clone(),
             contact,
             fields.join(" "),
+            if p.avatar_id == 0 { String::new() } else { p.avatar_id.to_string() },
             updated,
         ]);
     }

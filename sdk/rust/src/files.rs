@@ -54,6 +54,7 @@ impl Client {
             filename,
             content_type: content_type.into(),
             size,
+            ..Default::default()
         };
         self.upload(request, Source::File(path, file), progress).await
     }
@@ -72,8 +73,35 @@ impl Client {
             filename: filename.into(),
             content_type: content_type.into(),
             size: data.len() as u64,
+            ..Default::default()
         };
         self.upload(request, Source::Memory(data), progress).await
+    }
+
+    /// Uploads a picture (PNG, JPEG, GIF or WebP, at most 5 MiB) and makes it the caller's
+    /// avatar; the one it replaces is deleted. Returns the profile as it is now.
+    pub async fn set_avatar(
+        &self,
+        filename: &str,
+        content_type: &str,
+        data: &[u8],
+    ) -> Result<pb::Profile> {
+        let request = pb::CreateUploadRequest {
+            channel_id: 0,
+            filename: filename.into(),
+            content_type: content_type.into(),
+            size: data.len() as u64,
+            purpose: pb::UploadPurpose::Avatar as i32,
+        };
+        let attachment = self.upload(request, Source::Memory(data), |_| {}).await?;
+        let profile = pb::Profile { avatar_id: attachment.id, ..Default::default() };
+        self.update_profile("", profile, &["avatar"]).await
+    }
+
+    /// Removes `user`'s avatar (`""`: the caller's; someone else's needs `chat.admin`) and
+    /// deletes its picture.
+    pub async fn clear_avatar(&self, user: &str) -> Result<pb::Profile> {
+        self.update_profile(user, pb::Profile::default(), &["avatar"]).await
     }
 
     /// Creates the upload, PUTs every part from `source`, and completes it.

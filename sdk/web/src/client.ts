@@ -11,7 +11,7 @@ import { createGrpcWebTransport } from "@connectrpc/connect-web";
 import { Chat } from "./gen/switchboard/v1/chat_pb.js";
 import type { Conversation } from "./gen/switchboard/v1/conversation_pb.js";
 import { Availability, type Event, type UserPresence } from "./gen/switchboard/v1/events_pb.js";
-import { type Attachment, Files } from "./gen/switchboard/v1/files_pb.js";
+import { type Attachment, Files, UploadPurpose } from "./gen/switchboard/v1/files_pb.js";
 import { People, type Person, type Profile } from "./gen/switchboard/v1/people_pb.js";
 import { type Message, MessageType } from "./gen/switchboard/v1/message_pb.js";
 import type { Notification } from "./gen/switchboard/v1/notifications_pb.js";
@@ -109,6 +109,8 @@ export class SwitchboardClient {
   /** Events not yet taken by `events()` readers. */
   private readonly queue: Event[] = [];
   private readonly waiting: Array<(event: Event | undefined) => void> = [];
+  /** Avatars' download URLs by attachment id, with when each expires. */
+  private readonly avatarUrls = new Map<bigint, { url: Promise<string>; expiresAtMs: number }>();
 
   private constructor(private readonly options: SwitchboardOptions) {
     const auth: Interceptor = (next) => async (request) => {
@@ -265,6 +267,51 @@ export class SwitchboardClient {
     file: Blob,
     options: { filename?: string; contentType?: string; onProgress?: (sent: number) => void } = {},
   ): Promise<Attachment> {
+    return await this.upload(UploadPurpose.UNSPECIFIED, conversationId, file, options);
+  }
+
+  /**
+   * Uploads a picture (PNG, JPEG, GIF or WebP, at most 5 MiB) and makes it your avatar; the
+   * one it replaces is deleted. Resolves with your profile as it is now.
+   */
+  async setAvatar(
+    file: Blob,
+    options: { filename?: string; contentType?: string; onProgress?: (sent: number) => void } = {},
+  ): Promise<Profile> {
+    const picture = await this.upload(UploadPurpose.AVATAR, 0n, file, options);
+    return await this.people.updateProfile({ profile: { avatarId: picture.id }, fields: ["avatar"] });
+  }
+
+  /** Removes your avatar (or, for an org admin, `userId`'s) and deletes its picture. */
+  async clearAvatar(userId = ""): Promise<Profile> {
+    return await this.people.updateProfile({ userId, profile: { avatarId: 0n }, fields: ["avatar"] });
+  }
+
+  /**
+   * A URL that shows a profile's avatar (`profile.avatarId`), for an `<img src>`. An avatar's
+   * bytes never change, so the URL is kept and handed out again until shortly before it
+   * expires: a page of names costs one call per picture, not per appearance.
+   */
+  async avatarUrl(avatarId: bigint): Promise<string> {
+    const kept = this.avatarUrls.get(avatarId);
+    if (kept && kept.expiresAtMs - Date.now() > 60_000) return await kept.url;
+    const url = this.files.getDownloadUrl({ attachmentId: avatarId }).then((answer) => {
+      this.avatarUrls.set(avatarId, { url: Promise.resolve(answer.url), expiresAtMs: Number(answer.expiresAtMs) });
+      return answer.url;
+    });
+    // Asked again before the answer arrives: the same answer. A failure is not kept.
+    this.avatarUrls.set(avatarId, { url, expiresAtMs: Number.MAX_SAFE_INTEGER });
+    url.catch(() => this.avatarUrls.delete(avatarId));
+    return await url;
+  }
+
+  /** Creates the upload, PUTs every part of `file`, and completes it. */
+  private async upload(
+    purpose: UploadPurpose,
+    conversationId: bigint,
+    file: Blob,
+    options: { filename?: string; contentType?: string; onProgress?: (sent: number) => void },
+  ): Promise<Attachment> {
     const filename = options.filename ?? ("name" in file ? String(file.name) : "file");
     const contentType = options.contentType ?? (file.type || "application/octet-stream");
     const upload = await this.files.createUpload({
@@ -272,6 +319,7 @@ export class SwitchboardClient {
       filename,
       contentType,
       size: BigInt(file.size),
+      purpose,
     });
     let sent = 0;
     for (const part of upload.parts) {

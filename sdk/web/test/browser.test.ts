@@ -206,7 +206,7 @@ it("loads older history as the reader scrolls up", async () => {
   expect(texts).toEqual(Array.from({ length: 75 }, (_, i) => `note ${i + 1}`));
 });
 
-it("finds a colleague by name, starts a DM, and shows both by their names", async () => {
+it("finds a colleague by name, starts a DM, and shows both by their names and pictures", async () => {
   const [alice, bob] = [unique("alice"), unique("bob")];
   const surname = `Zq${Date.now().toString(36)}`;
   const aliceName = `Alice ${surname}a`;
@@ -216,6 +216,9 @@ it("finds a colleague by name, starts a DM, and shows both by their names", asyn
     setup.close();
   }
   const alicePage = await signIn(await browser.newContext(), alice);
+  // Alice sets her picture from the page.
+  await alicePage.setInputFiles("#picture-file", { name: "me.png", mimeType: "image/png", buffer: tinyPng() });
+  await alicePage.waitForSelector("#me .avatar img");
   await alicePage.fill("#find", `bob ${surname.slice(0, 6)}`);
   await alicePage.click(`#found li[data-user='${bob}']`);
   await alicePage.waitForSelector(`#title:text('Bob ${surname}')`);
@@ -227,6 +230,16 @@ it("finds a colleague by name, starts a DM, and shows both by their names", asyn
   await bobPage.click(`#conversations li:text('${aliceName}')`);
   await messageRow(bobPage, "found you").waitFor();
   await bobPage.waitForSelector(`#messages .from:text('${aliceName}')`);
+  // Bob sees her picture, decoded, beside her message and her name in his list.
+  const shown = (selector: string) =>
+    bobPage.waitForFunction(
+      (s) => [...document.querySelectorAll<HTMLImageElement>(s)].some((i) => i.complete && i.naturalWidth === 1),
+      selector,
+    );
+  await shown(`#messages .avatar[data-user='${alice}'] img`);
+  await shown(`#conversations .avatar[data-user='${alice}'] img`);
+  mkdirSync(results, { recursive: true });
+  await bobPage.screenshot({ path: join(results, "people.png") });
 });
 
 /** A real 1×1 PNG, so the browser can decode it. */

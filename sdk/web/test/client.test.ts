@@ -119,6 +119,21 @@ describe("SwitchboardClient", () => {
     await a.block(bob);
     expect((await a.blocked()).map((p) => p.profile?.userId)).toEqual([bob]);
     expect(await a.unblock(bob)).toBe(true);
+
+    // An avatar: uploaded, seen by others of the org, one URL per picture.
+    const png = new Uint8Array([
+      0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52, 0, 0, 0, 3, 0, 0, 0, 2, 8, 6,
+      0, 0, 0, 0, 0, 0, 0,
+    ]);
+    const withAvatar = await a.setAvatar(new Blob([png], { type: "image/png" }), { filename: "me.png" });
+    expect(withAvatar.avatarId).not.toBe(0n);
+    const avatarId = (await b.profile(alice)).avatarId;
+    expect(avatarId).toBe(withAvatar.avatarId);
+    const url = await b.avatarUrl(avatarId);
+    expect(await b.avatarUrl(avatarId)).toBe(url);
+    expect(new Uint8Array(await (await fetch(url)).arrayBuffer())).toEqual(png);
+    expect((await a.clearAvatar()).avatarId).toBe(0n);
+    expect((await b.profile(alice)).avatarId).toBe(0n);
   });
 
   it("shows typing and presence", async () => {

@@ -1,25 +1,31 @@
 //! Attachments: uploads started, checked and recorded; sent in messages (at most once);
-//! downloaded by members who may see them; deleted with their message. The bytes move
+//! downloaded by members who may see them; deleted with their message. Avatars are uploads
+//! in no conversation, which anyone of the org may download once complete. The bytes move
 //! between clients and the blob store over presigned URLs and never through here.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{as_member, policy, sniff};
+use super::{Audit, as_member, policy, sniff};
 use crate::access;
-use crate::auth::Caller;
+use crate::auth::{Caller, Scope};
 use crate::blobs::{BlobError, Blobs, FilesConfig};
 use crate::error::{ChatError, ChatResult};
 use crate::ids::IdGenerator;
 use crate::model::{
-    Attachment, AttachmentId, AttachmentState, Conversation, Member, Message, MessageId,
-    MessageType,
+    Attachment, AttachmentId, AttachmentState, AuditAction, Conversation, Member, Message,
+    MessageId, MessageType, UploadPurpose,
 };
 use crate::store::{AttachmentClaim, Store};
 use crate::validate::{self, Violations};
 
 /// Expired uploads removed per sweep.
 const SWEEP_BATCH: usize = 200;
+
+/// What an avatar may be: images every browser shows, none that can carry script.
+const AVATAR_TYPES: [&str; 4] = ["image/png", "image/jpeg", "image/gif", "image/webp"];
+/// Largest avatar, in bytes.
+const AVATAR_MAX_BYTES: u64 = 5 * 1024 * 1024;
 
 /// Where attachment bytes live and the rules uploads follow.
 pub struct FileStorage {
@@ -58,6 +64,7 @@ pub struct Attachments {
     pub(super) store: Arc<dyn Store>,
     pub(super) ids: Arc<IdGenerator>,
     pub(super) files: FileStorage,
+    pub(super) audit: Arc<Audit>,
 }
 
 impl Attachments {
@@ -66,10 +73,12 @@ impl Attachments {
         self.files.blobs.routes()
     }
 
-    /// CreateUpload: a pending attachment in a conversation the caller may post to.
+    /// CreateUpload: a pending attachment in a conversation the caller may post to, or a
+    /// pending avatar of theirs.
     pub async fn create_upload(
         &self,
         caller: &Caller,
+        purpose: UploadPurpose,
         conversation_id: u64,
         filename: String,
         content_type: &str,
@@ -77,28 +86,44 @@ impl Attachments {
     ) -> ChatResult<Upload> {
         let rules = &self.files.config;
         let mut violations = Violations::new();
-        violations
-            .check("channel_id", validate::check_id(conversation_id))
-            .check("filename", validate::check_filename(&filename));
+        let max_bytes = match purpose {
+            UploadPurpose::Message => {
+                policy::scope(caller, Scope::Files)?;
+                violations.check("channel_id", validate::check_id(conversation_id));
+                rules.max_bytes
+            }
+            UploadPurpose::Avatar => {
+                policy::scope(caller, Scope::UploadAvatar)?;
+                if conversation_id != 0 {
+                    let why = "an avatar belongs to no conversation: leave it 0";
+                    violations.check("channel_id", Err(why.into()));
+                }
+                AVATAR_MAX_BYTES
+            }
+        };
+        violations.check("filename", validate::check_filename(&filename));
         let content_type = match validate::check_content_type(content_type) {
-            Ok(normalized) if !rules.allows(&normalized) => {
-                violations.check("content_type", Err(format!("{normalized} is not allowed here")));
+            Ok(normalized) => {
+                if let Some(why) = self.type_refused(purpose, &normalized) {
+                    violations.check("content_type", Err(why));
+                }
                 normalized
             }
-            Ok(normalized) => normalized,
             Err(why) => {
                 violations.check("content_type", Err(why));
                 String::new()
             }
         };
-        if size == 0 || size > rules.max_bytes {
-            let why = format!("must be 1 to {} bytes, got {size}", rules.max_bytes);
+        if size == 0 || size > max_bytes {
+            let why = format!("must be 1 to {max_bytes} bytes, got {size}");
             violations.check("size", Err(why));
         }
         violations.finish()?;
-        let (conversation, me) = as_member(&*self.store, caller, conversation_id).await?;
-        policy::writable(&conversation)?;
-        policy::may_post(&conversation, &me)?;
+        if purpose == UploadPurpose::Message {
+            let (conversation, me) = as_member(&*self.store, caller, conversation_id).await?;
+            policy::writable(&conversation)?;
+            policy::may_post(&conversation, &me)?;
+        }
 
         let id = self.ids.next_id();
         let now = self.ids.now_ms();
@@ -106,7 +131,7 @@ impl Attachments {
         let mut attachment = Attachment {
             id,
             org: caller.org.clone(),
-            channel_id: conversation.id,
+            channel_id: conversation_id,
             uploader: caller.user.clone(),
             filename,
             content_type: content_type.clone(),
@@ -140,6 +165,17 @@ impl Attachments {
         Ok(Upload { attachment, parts, headers })
     }
 
+    /// Why uploads for `purpose` may not be of `content_type`, if they may not.
+    fn type_refused(&self, purpose: UploadPurpose, content_type: &str) -> Option<String> {
+        match purpose {
+            UploadPurpose::Message => (!self.files.config.allows(content_type))
+                .then(|| format!("{content_type} is not allowed here")),
+            UploadPurpose::Avatar => (!AVATAR_TYPES.contains(&content_type)).then(|| {
+                format!("an avatar is a PNG, JPEG, GIF or WebP image, not {content_type}")
+            }),
+        }
+    }
+
     /// CompleteUpload: moves what arrived where no upload URL reaches (so nothing can change
     /// it after the check), checks it (size, then content against the declared type) and
     /// makes the attachment sendable. A mismatch deletes the bytes and voids the upload.
@@ -149,7 +185,11 @@ impl Attachments {
         id: AttachmentId,
     ) -> ChatResult<Attachment> {
         Violations::new().check("attachment_id", validate::check_id(id)).finish()?;
-        let (mut attachment, ..) = self.visible_attachment(caller, id).await?;
+        let mut attachment = self.attachment_of_org(caller, id).await?;
+        match attachment.purpose() {
+            UploadPurpose::Message => drop(self.in_conversation(caller, &attachment).await?),
+            UploadPurpose::Avatar => policy::scope(caller, Scope::UploadAvatar)?,
+        }
         if attachment.uploader != caller.user {
             return Err(ChatError::denied("only the uploader may complete an upload"));
         }
@@ -215,13 +255,13 @@ impl Attachments {
     /// GetAttachment.
     pub async fn attachment(&self, caller: &Caller, id: AttachmentId) -> ChatResult<Attachment> {
         Violations::new().check("attachment_id", validate::check_id(id)).finish()?;
-        Ok(self.visible_attachment(caller, id).await?.0)
+        self.readable(caller, id).await
     }
 
     /// GetDownloadUrl: a short-lived GET of a complete attachment.
     pub async fn download_url(&self, caller: &Caller, id: AttachmentId) -> ChatResult<Download> {
         Violations::new().check("attachment_id", validate::check_id(id)).finish()?;
-        let (attachment, ..) = self.visible_attachment(caller, id).await?;
+        let attachment = self.readable(caller, id).await?;
         if attachment.state != AttachmentState::Complete {
             return Err(ChatError::precondition(format!("attachment {id} is not available")));
         }
@@ -252,24 +292,98 @@ impl Attachments {
         }
     }
 
-    /// An attachment of the caller's org in a conversation they are a member of (with that
-    /// conversation and membership), and, once sent, in a message they may see. NOT_FOUND
-    /// otherwise (PERMISSION_DENIED for non-members of a conversation of their org).
-    pub(super) async fn visible_attachment(
+    /// An attachment the caller may read: one in a conversation where
+    /// [`Self::in_conversation`] lets them; an avatar, for anyone of the org with
+    /// `user.profile.view` once complete, and for its uploader before. NOT_FOUND otherwise.
+    async fn readable(&self, caller: &Caller, id: AttachmentId) -> ChatResult<Attachment> {
+        let attachment = self.attachment_of_org(caller, id).await?;
+        match attachment.purpose() {
+            UploadPurpose::Message => drop(self.in_conversation(caller, &attachment).await?),
+            UploadPurpose::Avatar => {
+                policy::scope(caller, Scope::ProfileView)?;
+                let complete = attachment.state == AttachmentState::Complete;
+                if !complete && attachment.uploader != caller.user {
+                    return Err(ChatError::not_found(format!("attachment {id} not found")));
+                }
+            }
+        }
+        Ok(attachment)
+    }
+
+    /// The conversation of a message's attachment and the caller's membership, if they
+    /// may see it (scope `chat.files`): a member of its conversation and, once it is sent,
+    /// able to see its message. NOT_FOUND otherwise (PERMISSION_DENIED for non-members of a
+    /// conversation of their org).
+    pub(super) async fn in_conversation(
         &self,
         caller: &Caller,
-        id: AttachmentId,
-    ) -> ChatResult<(Attachment, Conversation, Member)> {
-        let attachment = self.attachment_of_org(caller, id).await?;
+        attachment: &Attachment,
+    ) -> ChatResult<(Conversation, Member)> {
+        policy::scope(caller, Scope::Files)?;
         let (conversation, me) = as_member(&*self.store, caller, attachment.channel_id).await?;
         if let Some(message) = attachment.message_id
             && access::visible_message(&*self.store, &caller.user, attachment.channel_id, message)
                 .await
                 .is_err()
         {
-            return Err(ChatError::not_found(format!("attachment {id} not found")));
+            return Err(ChatError::not_found(format!("attachment {} not found", attachment.id)));
         }
-        Ok((attachment, conversation, me))
+        Ok((conversation, me))
+    }
+
+    /// The avatar `user`'s profile may be given: a complete avatar upload of theirs.
+    pub(super) async fn avatar_for(
+        &self,
+        caller: &Caller,
+        user: &str,
+        id: AttachmentId,
+    ) -> ChatResult<()> {
+        let attachment = self.attachment_of_org(caller, id).await?;
+        if attachment.purpose() != UploadPurpose::Avatar {
+            let why = format!("attachment {id} is a message's file, not an avatar upload");
+            return Err(ChatError::invalid("profile.avatar_id", why));
+        }
+        if attachment.uploader != user {
+            let why = format!("attachment {id} was uploaded by someone else than {user}");
+            return Err(ChatError::invalid("profile.avatar_id", why));
+        }
+        if attachment.state != AttachmentState::Complete {
+            return Err(ChatError::precondition(format!(
+                "attachment {id} is not complete (CompleteUpload it first)"
+            )));
+        }
+        Ok(())
+    }
+
+    /// DeleteAttachment of an avatar: its uploader, or an org admin (audited); not while it
+    /// is their profile's picture (clearing it there deletes it).
+    pub(super) async fn delete_avatar(
+        &self,
+        caller: &Caller,
+        attachment: Attachment,
+    ) -> ChatResult<Attachment> {
+        let own = attachment.uploader == caller.user;
+        if own {
+            policy::scope(caller, Scope::UploadAvatar)?;
+        } else if !caller.scopes.contains(Scope::Admin) {
+            return Err(ChatError::denied(
+                "only its uploader or an org admin (scope chat.admin) may delete an avatar",
+            ));
+        }
+        let profile = self.store.get_profile(&attachment.org, &attachment.uploader).await?;
+        if profile.is_some_and(|profile| profile.avatar_id == attachment.id) {
+            return Err(ChatError::precondition(format!(
+                "attachment {} is {}'s avatar: clear it with UpdateProfile, which deletes it",
+                attachment.id, attachment.uploader
+            )));
+        }
+        self.discard_attachment(attachment.id).await?;
+        if !own {
+            let detail = format!("avatar by {}", attachment.uploader);
+            let target = attachment.id.to_string();
+            self.audit.record(caller, AuditAction::AttachmentDeleted, 0, &target, detail).await;
+        }
+        self.attachment_of_org(caller, attachment.id).await
     }
 
     /// The attachment a new message names, checked: the caller's own complete upload in
@@ -282,6 +396,10 @@ impl Attachments {
         id: AttachmentId,
     ) -> ChatResult<Attachment> {
         let attachment = self.attachment_of_org(caller, id).await?;
+        if attachment.purpose() == UploadPurpose::Avatar {
+            let why = format!("attachment {id} is an avatar, not a file to send");
+            return Err(ChatError::invalid("data", why));
+        }
         if attachment.channel_id != conversation.id {
             return Err(ChatError::invalid(
                 "data",

@@ -15,7 +15,7 @@ use crate::ids::{self, IdGenerator};
 use crate::metrics::ControllerMetrics;
 use crate::model::{
     Attachment, AttachmentId, AuditAction, ConversationId, Kind, Message, MessageId, MessageType,
-    Role,
+    Role, UploadPurpose,
 };
 use crate::realtime::{Events, changes};
 use crate::store::{Direction, HistoryQuery, Inserted, Store};
@@ -376,14 +376,18 @@ impl Messages {
 
     /// DeleteAttachment: the uploader, or an admin or the owner. An attachment that was
     /// sent goes with its message (which checks the same rights), which is why it is here.
+    /// Avatars have rules of their own.
     pub async fn delete_attachment(
         &self,
         caller: &Caller,
         id: AttachmentId,
     ) -> ChatResult<Attachment> {
         Violations::new().check("attachment_id", validate::check_id(id)).finish()?;
-        let (attachment, conversation, me) =
-            self.attachments.visible_attachment(caller, id).await?;
+        let attachment = self.attachments.attachment_of_org(caller, id).await?;
+        if attachment.purpose() == UploadPurpose::Avatar {
+            return self.attachments.delete_avatar(caller, attachment).await;
+        }
+        let (conversation, me) = self.attachments.in_conversation(caller, &attachment).await?;
         policy::writable(&conversation)?;
         if attachment.uploader != caller.user {
             policy::at_least(&me, Role::Admin, "delete other people's attachments")?;

@@ -141,7 +141,12 @@ impl ChatService {
             push,
             relations: relations.clone(),
         });
-        let attachments = Arc::new(Attachments { store: store.clone(), ids: ids.clone(), files });
+        let attachments = Arc::new(Attachments {
+            store: store.clone(),
+            ids: ids.clone(),
+            files,
+            audit: audit.clone(),
+        });
         ChatService {
             conversations: Conversations {
                 store: store.clone(),
@@ -178,6 +183,7 @@ impl ChatService {
                 store: store.clone(),
                 ids,
                 audit: audit.clone(),
+                attachments: attachments.clone(),
                 known: Mutex::default(),
             },
             directory: Directory { store: store.clone() },

@@ -2,8 +2,19 @@
 //! add and remove members and edit metadata; the owner also promotes, demotes, transfers
 //! and archives. Archived conversations are read-only.
 
+use crate::auth::{Caller, Scope};
 use crate::error::{ChatError, ChatResult};
 use crate::model::{Conversation, Member, Role};
+
+/// Requires `scope` of the caller's token, for calls whose scope depends on what they touch
+/// (the others are checked before the domain, the same way).
+pub(super) fn scope(caller: &Caller, scope: Scope) -> ChatResult<()> {
+    if caller.scopes.contains(scope) {
+        Ok(())
+    } else {
+        Err(ChatError::denied(format!("this call needs the `{}` scope", scope.as_str())))
+    }
+}
 
 /// Rejects any write to an archived conversation.
 pub(super) fn writable(conversation: &Conversation) -> ChatResult<()> {

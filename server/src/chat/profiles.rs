@@ -14,7 +14,7 @@ use crate::model::{AuditAction, ConversationId, Profile, ProfileField, ProfileVi
 use crate::store::{Store, StoreError, StoreResult};
 use crate::validate::{self, Violations};
 
-use super::{Audit, other_party};
+use super::{Attachments, Audit, other_party};
 
 /// Most users one GetProfiles call may name.
 const MAX_PROFILES_PER_CALL: usize = 500;
@@ -36,6 +36,8 @@ pub struct Profiles {
     pub(super) store: Arc<dyn Store>,
     pub(super) ids: Arc<IdGenerator>,
     pub(super) audit: Arc<Audit>,
+    /// Where avatars are checked, and deleted once replaced.
+    pub(super) attachments: Arc<Attachments>,
     /// Users known to have a profile, so that their streams cost no read.
     pub(super) known: Mutex<HashSet<OrgUser>>,
 }
@@ -88,13 +90,23 @@ impl Profiles {
         }
         let fields = fields.iter().map(|name| field_named(name)).collect::<ChatResult<Vec<_>>>()?;
         check(changes, &fields)?;
-        if own && self.store.get_profile(&caller.org, &user).await?.is_none() {
+        let new_avatar = fields.contains(&ProfileField::Avatar).then_some(changes.avatar_id);
+        if let Some(id) = new_avatar.filter(|id| *id != 0) {
+            self.attachments.avatar_for(caller, &user, id).await?;
+        }
+        let before = self.store.get_profile(&caller.org, &user).await?;
+        if own && before.is_none() {
             // Their own starts from their token's name, like on first use.
             let name = caller.name.as_deref().unwrap_or_default();
             self.create_first(&caller.org, &user, name).await?;
         }
         let now = self.ids.now_ms();
         let profile = self.store.update_profile(&caller.org, &user, changes, &fields, now).await?;
+        let old_avatar = before.map_or(0, |before| before.avatar_id);
+        if new_avatar.is_some_and(|new| new != old_avatar) && old_avatar != 0 {
+            // The picture it replaced is no one's any more.
+            self.attachments.discard_attachment(old_avatar).await?;
+        }
         if !own {
             let names: Vec<&str> = fields.iter().map(|field| field.name()).collect();
             let detail = names.join(",");
@@ -209,6 +221,8 @@ fn check(changes: &Profile, fields: &[ProfileField]) -> ChatResult<()> {
             ProfileField::CustomFields => validate::check_custom_fields(&changes.custom_fields),
             ProfileField::Email => validate::check_email(&changes.email),
             ProfileField::Phone => validate::check_phone(&changes.phone),
+            // Checked against the attachment it names.
+            ProfileField::Avatar => Ok(()),
         };
         violations.check(&field_name, result);
     }

@@ -45,12 +45,7 @@ impl ChatApi {
         request: &Request<T>,
         scope: Scope,
     ) -> Result<(Caller, OwnedSemaphorePermit), Status> {
-        let admitted = self
-            .in_flight
-            .clone()
-            .try_acquire_owned()
-            .map_err(|_| status::unavailable("the controller is overloaded; retry shortly"))?;
-        let caller = authenticate(&self.verifier, request.metadata())?;
+        let (caller, admitted) = self.anyone(request)?;
         caller.require(scope)?;
         Ok((caller, admitted))
     }
@@ -62,6 +57,32 @@ impl ChatApi {
         scope: Scope,
     ) -> Result<(Caller, OwnedSemaphorePermit), Status> {
         let (caller, admitted) = self.caller(request, scope)?;
+        self.chat.admit_write(&caller)?;
+        Ok((caller, admitted))
+    }
+
+    /// Admits the call and returns the verified caller, whatever their scopes: for Files
+    /// calls, whose scope the domain checks by what they touch (a message's file needs
+    /// `chat.files`, an avatar the `user.profile.*` scopes).
+    pub(super) fn anyone<T>(
+        &self,
+        request: &Request<T>,
+    ) -> Result<(Caller, OwnedSemaphorePermit), Status> {
+        let admitted = self
+            .in_flight
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| status::unavailable("the controller is overloaded; retry shortly"))?;
+        let caller = authenticate(&self.verifier, request.metadata())?;
+        Ok((caller, admitted))
+    }
+
+    /// [`Self::anyone`] for a call that writes: also within the caller's write rate.
+    pub(super) fn any_writer<T>(
+        &self,
+        request: &Request<T>,
+    ) -> Result<(Caller, OwnedSemaphorePermit), Status> {
+        let (caller, admitted) = self.anyone(request)?;
         self.chat.admit_write(&caller)?;
         Ok((caller, admitted))
     }

@@ -197,7 +197,16 @@ pub enum AttachmentState {
     Expired,
 }
 
-/// A file in a conversation, as stored.
+/// What an upload is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UploadPurpose {
+    /// A file for a message in a conversation.
+    Message,
+    /// A picture for the uploader's profile, in no conversation.
+    Avatar,
+}
+
+/// A file in a conversation, or an avatar (in none), as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Attachment {
     pub id: AttachmentId,
@@ -221,6 +230,11 @@ pub struct Attachment {
 }
 
 impl Attachment {
+    /// What it was uploaded for: avatars belong to no conversation.
+    pub fn purpose(&self) -> UploadPurpose {
+        if self.channel_id == 0 { UploadPurpose::Avatar } else { UploadPurpose::Message }
+    }
+
     /// Where its bytes live in the blob store once the upload is complete. No upload URL
     /// ever points here: completing moves the bytes in from [`Self::upload_key`], so what
     /// was checked cannot be replaced.

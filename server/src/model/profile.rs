@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::AttachmentId;
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Profile {
     pub org: String,
@@ -19,6 +21,9 @@ pub struct Profile {
     pub phone: String,
     /// When it was last written (Unix milliseconds).
     pub updated_at_ms: i64,
+    /// Their picture: a complete avatar attachment they uploaded; 0 for none.
+    #[serde(default)]
+    pub avatar_id: AttachmentId,
 }
 
 /// The parts of a profile its owner changes, each on its own.
@@ -31,10 +36,11 @@ pub enum ProfileField {
     CustomFields,
     Email,
     Phone,
+    Avatar,
 }
 
 impl ProfileField {
-    pub const ALL: [ProfileField; 7] = [
+    pub const ALL: [ProfileField; 8] = [
         ProfileField::DisplayName,
         ProfileField::Title,
         ProfileField::Bio,
@@ -42,6 +48,7 @@ impl ProfileField {
         ProfileField::CustomFields,
         ProfileField::Email,
         ProfileField::Phone,
+        ProfileField::Avatar,
     ];
 
     /// Its name in requests (`display_name`).
@@ -54,6 +61,7 @@ impl ProfileField {
             ProfileField::CustomFields => "custom_fields",
             ProfileField::Email => "email",
             ProfileField::Phone => "phone",
+            ProfileField::Avatar => "avatar",
         }
     }
 
@@ -67,6 +75,7 @@ impl ProfileField {
             ProfileField::CustomFields => to.custom_fields.clone_from(&from.custom_fields),
             ProfileField::Email => to.email.clone_from(&from.email),
             ProfileField::Phone => to.phone.clone_from(&from.phone),
+            ProfileField::Avatar => to.avatar_id = from.avatar_id,
         }
     }
 }

@@ -19,6 +19,7 @@ pub async fn a_profile_is_created_once_and_changed_field_by_field(store: Arc<dyn
         email: "bob@acme.example".into(),
         phone: "+49 30 1234".into(),
         updated_at_ms: 1_700_000_000_000,
+        avatar_id: 412_000_000_000_000_001,
     };
     assert!(store.create_profile(&bob).await.unwrap());
     assert_eq!(store.get_profile("acme", "bob").await.unwrap(), Some(bob.clone()));
@@ -31,12 +32,14 @@ pub async fn a_profile_is_created_once_and_changed_field_by_field(store: Arc<dyn
         title: String::new(),
         bio: "ignored: not named".into(),
         custom_fields: Default::default(),
+        avatar_id: 412_000_000_000_000_002,
         ..Profile::default()
     };
-    let fields = [ProfileField::Title, ProfileField::CustomFields];
+    let fields = [ProfileField::Title, ProfileField::CustomFields, ProfileField::Avatar];
     let now = store.update_profile("acme", "bob", &changes, &fields, bob.updated_at_ms + 1).await;
     bob.title.clear();
     bob.custom_fields.clear();
+    bob.avatar_id = 412_000_000_000_000_002;
     bob.updated_at_ms += 1;
     assert_eq!(now.unwrap(), bob);
     assert_eq!(store.get_profile("acme", "bob").await.unwrap(), Some(bob));

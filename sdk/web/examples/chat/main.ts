@@ -1,9 +1,17 @@
 // The demo chat page: sign in with a token, pick a conversation (or find someone and start
 // a DM), read its history (older pages load as you scroll up), send, and see messages,
-// typing and presence live, with people shown by their names. A reload signs in again and
-// resumes from where the page was, so nothing sent meanwhile is lost.
+// typing and presence live, with people shown by their names and pictures (set yours from
+// the sidebar). A reload signs in again and resumes from where the page was, so nothing sent
+// meanwhile is lost.
 
-import { Availability, type Conversation, type Message, SwitchboardClient, type UserPresence } from "../../src/index.js";
+import {
+  Availability,
+  type Conversation,
+  type Message,
+  type Profile,
+  SwitchboardClient,
+  type UserPresence,
+} from "../../src/index.js";
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const saved = { url: "switchboard.url", token: "switchboard.token", resume: "switchboard.positions" };
@@ -17,23 +25,58 @@ let loadingOlder = false;
 const shown = new Set<bigint>();
 const typingNow = new Map<string, ReturnType<typeof setTimeout>>();
 const online = new Map<string, UserPresence>();
-/** Display names by user id, as profiles give them ("" for someone without one). */
-const names = new Map<string, string>();
+/** What profiles say of each user seen: the name to show ("" for none) and their picture. */
+const people = new Map<string, { name: string; avatarId: bigint }>();
 
 /** What to call a user: their display name once known, else their id. */
 function nameOf(user: string): string {
-  return names.get(user) || user;
+  return people.get(user)?.name || user;
 }
 
-/** Looks up the names of `users` not known yet (one call), then renames their messages. */
-async function learnNames(users: string[]): Promise<void> {
-  const unknown = [...new Set(users)].filter((user) => !names.has(user));
-  if (!client || unknown.length === 0) return;
-  for (const user of unknown) names.set(user, "");
-  for (const [user, profile] of await client.profiles(unknown)) names.set(user, profile.displayName);
+/** Remembers what `profile` says of its user. */
+function know(profile: Profile): void {
+  people.set(profile.userId, { name: profile.displayName, avatarId: profile.avatarId });
+}
+
+/** A user's picture, or their initial until they have one (filled in by `showPeople`). */
+function avatar(user: string): HTMLElement {
+  const frame = document.createElement("span");
+  frame.className = "avatar";
+  frame.dataset.user = user;
+  void showAvatar(frame);
+  return frame;
+}
+
+async function showAvatar(frame: HTMLElement): Promise<void> {
+  const user = frame.dataset.user ?? "";
+  const avatarId = people.get(user)?.avatarId ?? 0n;
+  if (frame.dataset.avatar === avatarId.toString()) return;
+  frame.dataset.avatar = avatarId.toString();
+  if (avatarId === 0n || !client) {
+    frame.replaceChildren(nameOf(user).slice(0, 1).toUpperCase());
+    return;
+  }
+  const image = document.createElement("img");
+  image.alt = "";
+  image.src = await client.avatarUrl(avatarId);
+  frame.replaceChildren(image);
+}
+
+/** Shows every name and picture on the page as now known. */
+function showPeople(): void {
   for (const from of document.querySelectorAll<HTMLElement>("#messages .from")) {
     from.textContent = nameOf(from.dataset.user ?? "");
   }
+  for (const frame of document.querySelectorAll<HTMLElement>(".avatar")) void showAvatar(frame);
+}
+
+/** Looks up the profiles of `users` not known yet (one call), then shows them. */
+async function learnNames(users: string[]): Promise<void> {
+  const unknown = [...new Set(users)].filter((user) => !people.has(user));
+  if (!client || unknown.length === 0) return;
+  for (const user of unknown) people.set(user, { name: "", avatarId: 0n });
+  for (const profile of (await client.profiles(unknown)).values()) know(profile);
+  showPeople();
 }
 
 function claimsOf(token: string): { sub: string } {
@@ -70,7 +113,8 @@ function signIn(url: string, token: string): void {
   });
   $("sign-in").hidden = true;
   $("chat").hidden = false;
-  $("me").textContent = me;
+  $("me").replaceChildren(avatar(me), " ", me);
+  void learnNames([me]);
   void listConversations();
 }
 
@@ -92,7 +136,12 @@ async function listConversations(): Promise<void> {
   list.replaceChildren();
   for (const conversation of await client!.conversations()) {
     const item = document.createElement("li");
-    item.textContent = titleOf(conversation);
+    const peer = conversation.peer;
+    if (peer) {
+      know(peer);
+      item.append(avatar(peer.userId), " ");
+    }
+    item.append(titleOf(conversation));
     item.dataset.id = conversation.id.toString();
     item.onclick = () => void open(conversation, item);
     list.append(item);
@@ -150,6 +199,7 @@ function row(message: Message): HTMLElement {
   from.className = "from";
   from.dataset.user = message.from;
   from.textContent = nameOf(message.from);
+  item.append(avatar(message.from));
   const text = document.createElement("span");
   text.className = "text";
   const attachment = message.attachment;
@@ -228,10 +278,11 @@ $<HTMLInputElement>("find").addEventListener("input", async () => {
   const list = $("found");
   list.replaceChildren();
   for (const person of found.filter((p) => p.userId !== me)) {
-    names.set(person.userId, person.displayName);
+    know(person);
     const item = document.createElement("li");
     item.dataset.user = person.userId;
-    item.textContent = person.title ? `${nameOf(person.userId)} · ${person.title}` : nameOf(person.userId);
+    const label = person.title ? `${nameOf(person.userId)} · ${person.title}` : nameOf(person.userId);
+    item.append(avatar(person.userId), " ", label);
     item.onclick = () => void startDirect(person.userId);
     list.append(item);
   }
@@ -256,6 +307,16 @@ $<HTMLInputElement>("file").addEventListener("change", async () => {
   if (!current || !file) return;
   const attachment = await client!.uploadFile(current.id, file);
   append(await client!.sendAttachment(current.id, attachment));
+});
+
+$("picture").addEventListener("click", () => $<HTMLInputElement>("picture-file").click());
+$<HTMLInputElement>("picture-file").addEventListener("change", async () => {
+  const input = $<HTMLInputElement>("picture-file");
+  const file = input.files?.[0];
+  input.value = "";
+  if (!file) return;
+  know(await client!.setAvatar(file));
+  showPeople();
 });
 
 $("messages").addEventListener("scroll", () => {

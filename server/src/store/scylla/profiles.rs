@@ -36,6 +36,7 @@ impl ProfileStore for ScyllaStore {
             &p.email,
             &p.phone,
             p.updated_at_ms,
+            p.avatar_id as i64,
         );
         let (created, _) = self.lwt(Statement::ProfileCreate, values).await?;
         if created {
@@ -69,6 +70,10 @@ impl ProfileStore for ScyllaStore {
                 }
                 ProfileField::Email => (Statement::ProfileSetEmail, set(&changes.email, &key)),
                 ProfileField::Phone => (Statement::ProfileSetPhone, set(&changes.phone, &key)),
+                ProfileField::Avatar => (
+                    Statement::ProfileSetAvatar,
+                    Box::new((changes.avatar_id as i64, key.0.clone(), key.1.clone())),
+                ),
                 ProfileField::CustomFields => {
                     let map: HashMap<String, String> =
                         changes.custom_fields.clone().into_iter().collect();
@@ -184,6 +189,7 @@ struct ProfileRow {
     email: Option<String>,
     phone: Option<String>,
     updated_at_ms: Option<i64>,
+    avatar_id: Option<i64>,
 }
 
 impl ProfileRow {
@@ -199,6 +205,7 @@ impl ProfileRow {
             email: self.email.unwrap_or_default(),
             phone: self.phone.unwrap_or_default(),
             updated_at_ms: self.updated_at_ms.unwrap_or(0),
+            avatar_id: self.avatar_id.unwrap_or(0) as u64,
         }
     }
 }

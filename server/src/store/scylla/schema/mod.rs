@@ -21,7 +21,7 @@ pub struct Table {
 pub const PENDING_SHARDS: i32 = 16;
 
 /// The latest schema version.
-pub const LATEST: i32 = 9;
+pub const LATEST: i32 = 10;
 
 /// Tables created after version 1, with the version that created them.
 const ADDED_TABLES: &[(&str, i32)] = &[
@@ -60,6 +60,7 @@ const ADDED_COLUMNS: &[(&str, &str, i32)] = &[
     ("conversation_log", "left_by", 7),
     ("log_heads", "left_user", 7),
     ("log_heads", "left_by", 7),
+    ("profiles", "avatar_id", 10),
 ];
 
 fn table_version(name: &str) -> i32 {
@@ -162,6 +163,7 @@ pub fn migrations(keyspace: &str, replication: &Replication) -> Vec<Migration> {
         (7, "unread counts and removals kept in the log"),
         (8, "users' statuses"),
         (9, "users' profiles, the directory, contacts and blocks"),
+        (10, "avatars"),
     ] {
         let mut statements: Vec<String> = TABLES
             .iter()

@@ -296,6 +296,7 @@ pub const TABLES: &[Table] = &[
             ("email", "text"),
             ("phone", "text"),
             ("updated_at_ms", "bigint"),
+            ("avatar_id", "bigint"),
         ],
         partition_key: &["org", "user_id"],
         clustering: &[],

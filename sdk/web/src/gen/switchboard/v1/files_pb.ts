@@ -14,10 +14,10 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file switchboard/v1/files.proto.
  */
 export const file_switchboard_v1_files: GenFile = /*@__PURE__*/
-  fileDesc("Chpzd2l0Y2hib2FyZC92MS9maWxlcy5wcm90bxIOc3dpdGNoYm9hcmQudjEi7gEKCkF0dGFjaG1lbnQSCgoCaWQYASABKAQSEgoKY2hhbm5lbF9pZBgCIAEoBBIQCgh1cGxvYWRlchgDIAEoCRIQCghmaWxlbmFtZRgEIAEoCRIUCgxjb250ZW50X3R5cGUYBSABKAkSDAoEc2l6ZRgGIAEoBBINCgV3aWR0aBgHIAEoDRIOCgZoZWlnaHQYCCABKA0SLgoFc3RhdGUYCSABKA4yHy5zd2l0Y2hib2FyZC52MS5BdHRhY2htZW50U3RhdGUSFQoNY3JlYXRlZF9hdF9tcxgKIAEoAxISCgptZXNzYWdlX2lkGAsgASgEIl8KE0NyZWF0ZVVwbG9hZFJlcXVlc3QSEgoKY2hhbm5lbF9pZBgBIAEoBBIQCghmaWxlbmFtZRgCIAEoCRIUCgxjb250ZW50X3R5cGUYAyABKAkSDAoEc2l6ZRgEIAEoBCJOCgpVcGxvYWRQYXJ0EhMKC3BhcnRfbnVtYmVyGAEgASgNEgsKA3VybBgCIAEoCRIOCgZvZmZzZXQYAyABKAQSDgoGbGVuZ3RoGAQgASgEIvwBChRDcmVhdGVVcGxvYWRSZXNwb25zZRIuCgphdHRhY2htZW50GAEgASgLMhouc3dpdGNoYm9hcmQudjEuQXR0YWNobWVudBIpCgVwYXJ0cxgCIAMoCzIaLnN3aXRjaGJvYXJkLnYxLlVwbG9hZFBhcnQSQgoHaGVhZGVycxgDIAMoCzIxLnN3aXRjaGJvYXJkLnYxLkNyZWF0ZVVwbG9hZFJlc3BvbnNlLkhlYWRlcnNFbnRyeRIVCg1leHBpcmVzX2F0X21zGAQgASgDGi4KDEhlYWRlcnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIi4KFUNvbXBsZXRlVXBsb2FkUmVxdWVzdBIVCg1hdHRhY2htZW50X2lkGAEgASgEIi0KFEdldEF0dGFjaG1lbnRSZXF1ZXN0EhUKDWF0dGFjaG1lbnRfaWQYASABKAQiLgoVR2V0RG93bmxvYWRVcmxSZXF1ZXN0EhUKDWF0dGFjaG1lbnRfaWQYASABKAQibAoWR2V0RG93bmxvYWRVcmxSZXNwb25zZRILCgN1cmwYASABKAkSFQoNZXhwaXJlc19hdF9tcxgCIAEoAxIuCgphdHRhY2htZW50GAMgASgLMhouc3dpdGNoYm9hcmQudjEuQXR0YWNobWVudCIwChdEZWxldGVBdHRhY2htZW50UmVxdWVzdBIVCg1hdHRhY2htZW50X2lkGAEgASgEKqwBCg9BdHRhY2htZW50U3RhdGUSIAocQVRUQUNITUVOVF9TVEFURV9VTlNQRUNJRklFRBAAEhwKGEFUVEFDSE1FTlRfU1RBVEVfUEVORElORxABEh0KGUFUVEFDSE1FTlRfU1RBVEVfQ09NUExFVEUQAhIcChhBVFRBQ0hNRU5UX1NUQVRFX0RFTEVURUQQAxIcChhBVFRBQ0hNRU5UX1NUQVRFX0VYUElSRUQQBDLEAwoFRmlsZXMSWQoMQ3JlYXRlVXBsb2FkEiMuc3dpdGNoYm9hcmQudjEuQ3JlYXRlVXBsb2FkUmVxdWVzdBokLnN3aXRjaGJvYXJkLnYxLkNyZWF0ZVVwbG9hZFJlc3BvbnNlElMKDkNvbXBsZXRlVXBsb2FkEiUuc3dpdGNoYm9hcmQudjEuQ29tcGxldGVVcGxvYWRSZXF1ZXN0Ghouc3dpdGNoYm9hcmQudjEuQXR0YWNobWVudBJRCg1HZXRBdHRhY2htZW50EiQuc3dpdGNoYm9hcmQudjEuR2V0QXR0YWNobWVudFJlcXVlc3QaGi5zd2l0Y2hib2FyZC52MS5BdHRhY2htZW50El8KDkdldERvd25sb2FkVXJsEiUuc3dpdGNoYm9hcmQudjEuR2V0RG93bmxvYWRVcmxSZXF1ZXN0GiYuc3dpdGNoYm9hcmQudjEuR2V0RG93bmxvYWRVcmxSZXNwb25zZRJXChBEZWxldGVBdHRhY2htZW50Eicuc3dpdGNoYm9hcmQudjEuRGVsZXRlQXR0YWNobWVudFJlcXVlc3QaGi5zd2l0Y2hib2FyZC52MS5BdHRhY2htZW50YgZwcm90bzM");
+  fileDesc("Chpzd2l0Y2hib2FyZC92MS9maWxlcy5wcm90bxIOc3dpdGNoYm9hcmQudjEingIKCkF0dGFjaG1lbnQSCgoCaWQYASABKAQSEgoKY2hhbm5lbF9pZBgCIAEoBBIQCgh1cGxvYWRlchgDIAEoCRIQCghmaWxlbmFtZRgEIAEoCRIUCgxjb250ZW50X3R5cGUYBSABKAkSDAoEc2l6ZRgGIAEoBBINCgV3aWR0aBgHIAEoDRIOCgZoZWlnaHQYCCABKA0SLgoFc3RhdGUYCSABKA4yHy5zd2l0Y2hib2FyZC52MS5BdHRhY2htZW50U3RhdGUSFQoNY3JlYXRlZF9hdF9tcxgKIAEoAxISCgptZXNzYWdlX2lkGAsgASgEEi4KB3B1cnBvc2UYDCABKA4yHS5zd2l0Y2hib2FyZC52MS5VcGxvYWRQdXJwb3NlIo8BChNDcmVhdGVVcGxvYWRSZXF1ZXN0EhIKCmNoYW5uZWxfaWQYASABKAQSEAoIZmlsZW5hbWUYAiABKAkSFAoMY29udGVudF90eXBlGAMgASgJEgwKBHNpemUYBCABKAQSLgoHcHVycG9zZRgFIAEoDjIdLnN3aXRjaGJvYXJkLnYxLlVwbG9hZFB1cnBvc2UiTgoKVXBsb2FkUGFydBITCgtwYXJ0X251bWJlchgBIAEoDRILCgN1cmwYAiABKAkSDgoGb2Zmc2V0GAMgASgEEg4KBmxlbmd0aBgEIAEoBCL8AQoUQ3JlYXRlVXBsb2FkUmVzcG9uc2USLgoKYXR0YWNobWVudBgBIAEoCzIaLnN3aXRjaGJvYXJkLnYxLkF0dGFjaG1lbnQSKQoFcGFydHMYAiADKAsyGi5zd2l0Y2hib2FyZC52MS5VcGxvYWRQYXJ0EkIKB2hlYWRlcnMYAyADKAsyMS5zd2l0Y2hib2FyZC52MS5DcmVhdGVVcGxvYWRSZXNwb25zZS5IZWFkZXJzRW50cnkSFQoNZXhwaXJlc19hdF9tcxgEIAEoAxouCgxIZWFkZXJzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASIuChVDb21wbGV0ZVVwbG9hZFJlcXVlc3QSFQoNYXR0YWNobWVudF9pZBgBIAEoBCItChRHZXRBdHRhY2htZW50UmVxdWVzdBIVCg1hdHRhY2htZW50X2lkGAEgASgEIi4KFUdldERvd25sb2FkVXJsUmVxdWVzdBIVCg1hdHRhY2htZW50X2lkGAEgASgEImwKFkdldERvd25sb2FkVXJsUmVzcG9uc2USCwoDdXJsGAEgASgJEhUKDWV4cGlyZXNfYXRfbXMYAiABKAMSLgoKYXR0YWNobWVudBgDIAEoCzIaLnN3aXRjaGJvYXJkLnYxLkF0dGFjaG1lbnQiMAoXRGVsZXRlQXR0YWNobWVudFJlcXVlc3QSFQoNYXR0YWNobWVudF9pZBgBIAEoBCpKCg1VcGxvYWRQdXJwb3NlEh4KGlVQTE9BRF9QVVJQT1NFX1VOU1BFQ0lGSUVEEAASGQoVVVBMT0FEX1BVUlBPU0VfQVZBVEFSEAEqrAEKD0F0dGFjaG1lbnRTdGF0ZRIgChxBVFRBQ0hNRU5UX1NUQVRFX1VOU1BFQ0lGSUVEEAASHAoYQVRUQUNITUVOVF9TVEFURV9QRU5ESU5HEAESHQoZQVRUQUNITUVOVF9TVEFURV9DT01QTEVURRACEhwKGEFUVEFDSE1FTlRfU1RBVEVfREVMRVRFRBADEhwKGEFUVEFDSE1FTlRfU1RBVEVfRVhQSVJFRBAEMsQDCgVGaWxlcxJZCgxDcmVhdGVVcGxvYWQSIy5zd2l0Y2hib2FyZC52MS5DcmVhdGVVcGxvYWRSZXF1ZXN0GiQuc3dpdGNoYm9hcmQudjEuQ3JlYXRlVXBsb2FkUmVzcG9uc2USUwoOQ29tcGxldGVVcGxvYWQSJS5zd2l0Y2hib2FyZC52MS5Db21wbGV0ZVVwbG9hZFJlcXVlc3QaGi5zd2l0Y2hib2FyZC52MS5BdHRhY2htZW50ElEKDUdldEF0dGFjaG1lbnQSJC5zd2l0Y2hib2FyZC52MS5HZXRBdHRhY2htZW50UmVxdWVzdBoaLnN3aXRjaGJvYXJkLnYxLkF0dGFjaG1lbnQSXwoOR2V0RG93bmxvYWRVcmwSJS5zd2l0Y2hib2FyZC52MS5HZXREb3dubG9hZFVybFJlcXVlc3QaJi5zd2l0Y2hib2FyZC52MS5HZXREb3dubG9hZFVybFJlc3BvbnNlElcKEERlbGV0ZUF0dGFjaG1lbnQSJy5zd2l0Y2hib2FyZC52MS5EZWxldGVBdHRhY2htZW50UmVxdWVzdBoaLnN3aXRjaGJvYXJkLnYxLkF0dGFjaG1lbnRiBnByb3RvMw");
 
 /**
- * A file in a conversation. Messages of type IMAGE, VIDEO, AUDIO and FILE carry its id in
+ * A file in a conversation, or an avatar. Messages of type IMAGE, VIDEO, AUDIO and FILE carry its id in
  * `data` and a copy of this metadata in `attachment`.
  *
  * @generated from message switchboard.v1.Attachment
@@ -87,6 +87,13 @@ export type Attachment = Message<"switchboard.v1.Attachment"> & {
    * @generated from field: uint64 message_id = 11;
    */
   messageId: bigint;
+
+  /**
+   * AVATAR for a profile picture (then `channel_id` is 0).
+   *
+   * @generated from field: switchboard.v1.UploadPurpose purpose = 12;
+   */
+  purpose: UploadPurpose;
 };
 
 /**
@@ -101,6 +108,8 @@ export const AttachmentSchema: GenMessage<Attachment> = /*@__PURE__*/
  */
 export type CreateUploadRequest = Message<"switchboard.v1.CreateUploadRequest"> & {
   /**
+   * The conversation; 0 for an avatar.
+   *
    * @generated from field: uint64 channel_id = 1;
    */
   channelId: bigint;
@@ -121,6 +130,11 @@ export type CreateUploadRequest = Message<"switchboard.v1.CreateUploadRequest"> 
    * @generated from field: uint64 size = 4;
    */
   size: bigint;
+
+  /**
+   * @generated from field: switchboard.v1.UploadPurpose purpose = 5;
+   */
+  purpose: UploadPurpose;
 };
 
 /**
@@ -302,6 +316,33 @@ export const DeleteAttachmentRequestSchema: GenMessage<DeleteAttachmentRequest> 
   messageDesc(file_switchboard_v1_files, 8);
 
 /**
+ * What an upload is for.
+ *
+ * @generated from enum switchboard.v1.UploadPurpose
+ */
+export enum UploadPurpose {
+  /**
+   * An attachment for a message in the conversation `channel_id`.
+   *
+   * @generated from enum value: UPLOAD_PURPOSE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * A picture for the uploader's profile, in no conversation (`channel_id` 0).
+   *
+   * @generated from enum value: UPLOAD_PURPOSE_AVATAR = 1;
+   */
+  AVATAR = 1,
+}
+
+/**
+ * Describes the enum switchboard.v1.UploadPurpose.
+ */
+export const UploadPurposeSchema: GenEnum<UploadPurpose> = /*@__PURE__*/
+  enumDesc(file_switchboard_v1_files, 0);
+
+/**
  * @generated from enum switchboard.v1.AttachmentState
  */
 export enum AttachmentState {
@@ -343,16 +384,22 @@ export enum AttachmentState {
  * Describes the enum switchboard.v1.AttachmentState.
  */
 export const AttachmentStateSchema: GenEnum<AttachmentState> = /*@__PURE__*/
-  enumDesc(file_switchboard_v1_files, 0);
+  enumDesc(file_switchboard_v1_files, 1);
 
 /**
+ * Two kinds of file go through it: attachments of messages, in a conversation (scope
+ * `chat.files`), and avatars, pictures for a user's profile (People), in no conversation.
+ *
  * @generated from service switchboard.v1.Files
  */
 export const Files: GenService<{
   /**
-   * Starts an upload to a conversation the caller is a member of (scope `chat.files`).
-   * Checks the size limit and the type allowlist, and answers with where to PUT the bytes:
-   * one URL, or one URL per part above the multipart threshold.
+   * Starts an upload and answers with where to PUT the bytes: one URL, or one URL per part
+   * above the multipart threshold. A message attachment goes to a conversation the caller
+   * may post in (scope `chat.files`), within the size limit and the type allowlist. An
+   * avatar (`purpose` AVATAR, `channel_id` 0, scope `user.profile.upload_avatar`) is a PNG,
+   * JPEG, GIF or WebP image of at most 5 MiB; once complete, the uploader makes it theirs
+   * with People.UpdateProfile (field `avatar`).
    *
    * @generated from rpc switchboard.v1.Files.CreateUpload
    */
@@ -362,9 +409,9 @@ export const Files: GenService<{
     output: typeof CreateUploadResponseSchema;
   },
   /**
-   * Finishes an upload: checks the stored size and sniffs the first bytes against the
-   * declared type. On a mismatch the object is deleted and the call fails with
-   * INVALID_ARGUMENT. Completing a completed upload returns it again.
+   * Finishes an upload (the uploader only): checks the stored size and sniffs the first
+   * bytes against the declared type. On a mismatch the object is deleted and the call
+   * fails with INVALID_ARGUMENT. Completing a completed upload returns it again.
    *
    * @generated from rpc switchboard.v1.Files.CompleteUpload
    */
@@ -374,7 +421,8 @@ export const Files: GenService<{
     output: typeof AttachmentSchema;
   },
   /**
-   * The attachment's metadata, for members of its conversation.
+   * The attachment's metadata: for members of its conversation; an avatar's for any user
+   * of the org (scope `user.profile.view`) once complete, and for its uploader before.
    *
    * @generated from rpc switchboard.v1.Files.GetAttachment
    */
@@ -385,7 +433,9 @@ export const Files: GenService<{
   },
   /**
    * A short-lived presigned GET, for members of the attachment's conversation who may see
-   * the message it is attached to.
+   * the message it is attached to; an avatar's for any user of the org (scope
+   * `user.profile.view`). An avatar's bytes never change (a new picture is a new upload),
+   * so clients may cache them by attachment id.
    *
    * @generated from rpc switchboard.v1.Files.GetDownloadUrl
    */
@@ -397,7 +447,9 @@ export const Files: GenService<{
   /**
    * Deletes the bytes and marks the attachment deleted; the uploader, or an admin or owner
    * of the conversation. An attachment sent in a message goes with it: the message becomes
-   * a tombstone.
+   * a tombstone. An avatar is deleted by its uploader or an org admin (`chat.admin`), unless
+   * it is someone's avatar (FAILED_PRECONDITION: clear it with UpdateProfile, which deletes
+   * it).
    *
    * @generated from rpc switchboard.v1.Files.DeleteAttachment
    */
