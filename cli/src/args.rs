@@ -56,6 +56,17 @@ pub(crate) enum Command {
     },
     /// Replace the text of one of your messages.
     Edit { channel: u64, message: u64, text: String },
+    /// Show a message's earlier texts (each edit keeps the one it replaced), newest first.
+    Versions {
+        channel: u64,
+        message: u64,
+        /// How many (1 to 100).
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+        /// Only those replaced before this log position (the last one's of a page).
+        #[arg(long)]
+        before_seq: Option<u64>,
+    },
     /// Delete a message.
     Delete { channel: u64, message: u64 },
     /// Show a conversation's messages, newest first.

@@ -83,6 +83,16 @@ async fn execute(client: &Client, command: Command) -> Result<Shown, SdkError> {
         Command::Edit { channel, message, text } => {
             messages(vec![client.edit_message(channel, message, &text).await?])
         }
+        Command::Versions { channel, message, limit, before_seq } => {
+            let before_seq = before_seq.unwrap_or(0);
+            let page = client.list_message_versions(channel, message, before_seq, limit).await?;
+            let versions: Vec<Value> = page.versions.iter().map(output::version_json).collect();
+            let mut human = output::versions_table(&page.versions).to_string();
+            if page.has_more {
+                human.push_str("\n(more: page on with --before-seq the last SEQ)");
+            }
+            Shown { json: json!({ "versions": versions, "has_more": page.has_more }), human }
+        }
         Command::Delete { channel, message } => {
             messages(vec![client.delete_message(channel, message).await?])
         }

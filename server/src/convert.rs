@@ -5,7 +5,7 @@ use switchboard_proto::v1 as pb;
 use crate::error::{ChatError, ChatResult};
 use crate::model::{
     Attachment, AttachmentState, Availability, ConversationView, Kind, Member, Message,
-    MessageType, Profile, ProfileView, Role, UploadPurpose, UserStatus, Visibility,
+    MessageType, MessageVersion, Profile, ProfileView, Role, UploadPurpose, UserStatus, Visibility,
 };
 
 pub(crate) fn conversation(view: ConversationView) -> pb::Conversation {
@@ -54,6 +54,15 @@ pub(crate) fn member(member: Member) -> pb::Member {
         user_id: member.user_id,
         role: role(member.role) as i32,
         joined_at_ms: member.joined_at_ms,
+    }
+}
+
+pub(crate) fn message_version(v: MessageVersion) -> pb::MessageVersion {
+    pb::MessageVersion {
+        data: v.data,
+        written_at_ms: v.written_at_ms,
+        replaced_at_ms: v.replaced_at_ms,
+        seq: v.seq,
     }
 }
 

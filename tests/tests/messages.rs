@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 
 use switchboard_server::ids::{BUCKET_MS, EPOCH_MS, bucket_of};
-use switchboard_tests::{Client, Code, TestClock, TestController, expect_code, proto};
+use switchboard_tests::{Client, Code, TestClock, TestController, expect_code, proto, sbctl};
 
 async fn page(
     client: &Client,
@@ -136,6 +136,76 @@ async fn replies_edits_and_deletes() {
     let history = page(&alice, team, 0, 0, 10).await;
     assert_eq!(history.messages[1], deleted, "history shows the tombstone");
     expect_code(alice.delete_message(team, 999).await, Code::NotFound);
+}
+
+#[tokio::test]
+async fn edits_keep_earlier_versions_for_those_who_may_see_the_message() {
+    let server = TestController::start().await;
+    let (alice, team) = server.team_of("alice", &["bob", "carol"]).await;
+    let bob = server.client("bob", "acme").await;
+    let carol = server.client("carol", "acme").await;
+    let sent = bob.send_text(team, "helo").await.unwrap();
+    let versions = |client: &Client, id, before, limit| {
+        let client = client.clone();
+        async move { client.list_message_versions(team, id, before, limit).await }
+    };
+    assert!(versions(&alice, sent.id, 0, 0).await.unwrap().versions.is_empty());
+    let first = bob.edit_message(team, sent.id, "hello").await.unwrap();
+    let second = bob.edit_message(team, sent.id, "hello, all").await.unwrap();
+
+    // Any member sees each earlier text, newest first, with when it was written and replaced.
+    let page = versions(&alice, sent.id, 0, 0).await.unwrap();
+    let seen: Vec<(&str, i64, i64)> = page
+        .versions
+        .iter()
+        .map(|v| (v.data.as_str(), v.written_at_ms, v.replaced_at_ms))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("hello", first.edited_at_ms, second.edited_at_ms),
+            ("helo", sent.ts_ms, first.edited_at_ms)
+        ]
+    );
+    assert!(!page.has_more);
+    assert!(page.versions[0].seq > page.versions[1].seq, "named by the edit that replaced it");
+    let one = versions(&carol, sent.id, 0, 1).await.unwrap();
+    assert!(one.has_more);
+    let rest = versions(&carol, sent.id, one.versions[0].seq, 1).await.unwrap();
+    assert_eq!((rest.versions[0].data.as_str(), rest.has_more), ("helo", false));
+    let limit = expect_code(versions(&alice, sent.id, 0, 101).await, Code::InvalidArgument);
+    assert!(limit.contains("limit"), "{limit}");
+
+    // A private message's versions are its parties' only; other conversations', their members'.
+    let private = alice
+        .send(proto::SendMessageRequest {
+            channel_id: team,
+            to: "bob".into(),
+            data: "psst".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .message
+        .unwrap();
+    alice.edit_message(team, private.id, "psst!").await.unwrap();
+    assert_eq!(versions(&bob, private.id, 0, 0).await.unwrap().versions[0].data, "psst");
+    expect_code(versions(&carol, private.id, 0, 0).await, Code::NotFound);
+    let outsider = server.client("dave", "acme").await;
+    expect_code(versions(&outsider, sent.id, 0, 0).await, Code::PermissionDenied);
+    let elsewhere = server.client("alice", "globex").await;
+    expect_code(versions(&elsewhere, sent.id, 0, 0).await, Code::NotFound);
+
+    // sbctl shows them too.
+    let args = ["--json", "versions", &team.to_string(), &sent.id.to_string()].map(String::from);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let shown = sbctl(&server.url(), &server.token("carol", "acme"), &args).await.unwrap();
+    let shown: serde_json::Value = serde_json::from_str(&shown).unwrap();
+    assert_eq!(shown["versions"][1]["data"], "helo");
+
+    // A delete takes the earlier texts with it.
+    alice.delete_message(team, sent.id).await.unwrap();
+    assert!(versions(&bob, sent.id, 0, 0).await.unwrap().versions.is_empty());
 }
 
 #[tokio::test]

@@ -145,6 +145,28 @@ pub(crate) fn messages_table(messages: &[pb::Message]) -> Table {
     table
 }
 
+pub(crate) fn version_json(v: &pb::MessageVersion) -> Value {
+    json!({
+        "data": v.data,
+        "written_at_ms": v.written_at_ms,
+        "replaced_at_ms": v.replaced_at_ms,
+        "seq": v.seq.to_string(),
+    })
+}
+
+pub(crate) fn versions_table(versions: &[pb::MessageVersion]) -> Table {
+    let mut table = table(&["WRITTEN", "REPLACED", "SEQ", "TEXT"]);
+    for v in versions {
+        table.add_row(vec![
+            format_ms(v.written_at_ms),
+            format_ms(v.replaced_at_ms),
+            v.seq.to_string(),
+            v.data.clone(),
+        ]);
+    }
+    table
+}
+
 pub(crate) fn presence_table(presence: &[pb::UserPresence]) -> Table {
     let mut table = table(&["USER", "STATE", "AVAILABILITY", "STATUS", "LAST SEEN"]);
     for user in presence {

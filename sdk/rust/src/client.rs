@@ -274,6 +274,19 @@ impl Client {
         Ok(self.chat.clone().edit_message(request).await?.into_inner())
     }
 
+    /// A page of a message's earlier texts, newest first; `before_seq` is the last one's
+    /// `seq` of the previous page (0 first).
+    pub async fn list_message_versions(
+        &self,
+        channel_id: u64,
+        message_id: u64,
+        before_seq: u64,
+        limit: u32,
+    ) -> Result<pb::ListMessageVersionsResponse> {
+        let request = pb::ListMessageVersionsRequest { channel_id, message_id, before_seq, limit };
+        Ok(self.chat.clone().list_message_versions(request).await?.into_inner())
+    }
+
     pub async fn delete_message(&self, channel_id: u64, message_id: u64) -> Result<pb::Message> {
         let request = pb::DeleteMessageRequest { channel_id, message_id };
         Ok(self.chat.clone().delete_message(request).await?.into_inner())

@@ -13,7 +13,7 @@ import type { Conversation } from "./gen/switchboard/v1/conversation_pb.js";
 import { Availability, type Event, type UserPresence } from "./gen/switchboard/v1/events_pb.js";
 import { type Attachment, Files, UploadPurpose } from "./gen/switchboard/v1/files_pb.js";
 import { People, type Person, type Profile } from "./gen/switchboard/v1/people_pb.js";
-import { type Message, MessageType } from "./gen/switchboard/v1/message_pb.js";
+import { type Message, MessageType, type MessageVersion } from "./gen/switchboard/v1/message_pb.js";
 import type { Notification } from "./gen/switchboard/v1/notifications_pb.js";
 import type { SearchHit } from "./gen/switchboard/v1/search_pb.js";
 import {
@@ -203,6 +203,33 @@ export class SwitchboardClient {
       limit: page.limit ?? 50,
     });
     return { messages: response.messages, hasMore: response.hasMore };
+  }
+
+  /** Replaces the text of one of your messages; the text it replaces is kept (`messageVersions`). */
+  async edit(conversationId: bigint, messageId: bigint, text: string): Promise<Message> {
+    return await this.chat.editMessage({ channelId: conversationId, messageId, data: text });
+  }
+
+  /** Deletes a message (yours, or anyone's for an admin): it becomes a tombstone. */
+  async delete(conversationId: bigint, messageId: bigint): Promise<Message> {
+    return await this.chat.deleteMessage({ channelId: conversationId, messageId });
+  }
+
+  /**
+   * A message's earlier texts, newest first; page back with `beforeSeq` = the last one's `seq`.
+   */
+  async messageVersions(
+    conversationId: bigint,
+    messageId: bigint,
+    page: { beforeSeq?: bigint; limit?: number } = {},
+  ): Promise<{ versions: MessageVersion[]; hasMore: boolean }> {
+    const { versions, hasMore } = await this.chat.listMessageVersions({
+      channelId: conversationId,
+      messageId,
+      beforeSeq: page.beforeSeq ?? 0n,
+      limit: page.limit ?? 20,
+    });
+    return { versions, hasMore };
   }
 
   /**

@@ -170,6 +170,23 @@ describe("SwitchboardClient", () => {
     await offline;
   });
 
+  it("edits a message and lists the texts it had, then deletes it with them", async () => {
+    const [alice, bob] = [unique("alice"), unique("bob")];
+    const a = connect(alice);
+    const b = connect(bob);
+    const channel = await team(a, [bob]);
+    const sent = await a.send(channel, "helo");
+    expect((await a.edit(channel, sent.id, "hello")).data).toBe("hello");
+    await a.edit(channel, sent.id, "hello, all");
+    const first = await b.messageVersions(channel, sent.id, { limit: 1 });
+    expect(first.versions.map((v) => v.data)).toEqual(["hello"]);
+    expect(first.hasMore).toBe(true);
+    const rest = await b.messageVersions(channel, sent.id, { beforeSeq: first.versions[0].seq });
+    expect(rest.versions.map((v) => [v.data, v.writtenAtMs])).toEqual([["helo", sent.tsMs]]);
+    expect((await a.delete(channel, sent.id)).deleted).toBe(true);
+    expect((await b.messageVersions(channel, sent.id)).versions).toEqual([]);
+  });
+
   it("pages history newest first", async () => {
     const alice = unique("alice");
     const a = connect(alice);

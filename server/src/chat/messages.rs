@@ -15,10 +15,10 @@ use crate::ids::{self, IdGenerator};
 use crate::metrics::ControllerMetrics;
 use crate::model::{
     Attachment, AttachmentId, AuditAction, ConversationId, Kind, Message, MessageId, MessageType,
-    Role, UploadPurpose,
+    MessageVersion, Role, UploadPurpose,
 };
 use crate::realtime::{Events, changes};
-use crate::store::{Direction, HistoryQuery, Inserted, Store};
+use crate::store::{Direction, HistoryQuery, Inserted, Revision, Store};
 use crate::validate::{self, Violations};
 
 /// What SendMessage asks for.
@@ -51,6 +51,9 @@ pub struct HistoryPage {
 
 /// Default and largest page of ListHistory.
 const HISTORY_PAGE: (usize, usize) = (50, 200);
+
+/// Default and largest page of ListMessageVersions.
+const VERSIONS_PAGE: (usize, usize) = (20, 100);
 
 /// A page of ListChanges.
 pub struct ChangesPage {
@@ -216,13 +219,44 @@ impl Messages {
         }
         // Mentions follow the text; an edit notifies nobody anew.
         message.mentions = self.mentions_in(&conversation, &me, &data).await?;
-        message.data = data;
         let now = self.ids.now_ms();
+        let replaced = MessageVersion {
+            written_at_ms: message.edited_at_ms.unwrap_or(message.ts_ms),
+            data: std::mem::replace(&mut message.data, data),
+            replaced_at_ms: now,
+            seq: 0,
+        };
         message.edited_at_ms = Some(now);
-        let entry = self.store.update_message(&message, now).await?;
+        let entry = self.store.update_message(&message, now, Revision::Edit(&replaced)).await?;
         message.seq = entry.seq;
         self.events.message_changed(&caller.org, &message, entry).await;
         Ok(message)
+    }
+
+    /// ListMessageVersions: the earlier texts of a message the caller may see, newest first
+    /// (none once it is deleted), and whether there are more before the last.
+    pub async fn versions(
+        &self,
+        caller: &Caller,
+        conversation_id: ConversationId,
+        id: MessageId,
+        before_seq: u64,
+        limit: u32,
+    ) -> ChatResult<(Vec<MessageVersion>, bool)> {
+        let limit = validate::page_limit(limit, VERSIONS_PAGE.0, VERSIONS_PAGE.1)
+            .map_err(|why| ChatError::invalid("limit", why))?;
+        Violations::new()
+            .check("channel_id", validate::check_id(conversation_id))
+            .check("message_id", validate::check_id(id))
+            .finish()?;
+        as_member(&*self.store, caller, conversation_id).await?;
+        access::visible_message(&*self.store, &caller.user, conversation_id, id).await?;
+        let before = (before_seq != 0).then_some(before_seq);
+        let mut versions =
+            self.store.list_message_versions(conversation_id, id, before, limit + 1).await?;
+        let has_more = versions.len() > limit;
+        versions.truncate(limit);
+        Ok((versions, has_more))
     }
 
     /// DeleteMessage: the author, or an admin or the owner, turns a message into a tombstone.
@@ -259,6 +293,7 @@ impl Messages {
         if message.deleted {
             return Ok(message);
         }
+        let now_ms = self.ids.now_ms();
         message.deleted = true;
         message.deleted_by = Some(caller.user.clone());
         message.data.clear();
@@ -267,7 +302,7 @@ impl Messages {
         if let Some(attachment) = message.attachment.take() {
             self.attachments.discard_attachment(attachment.id).await?;
         }
-        let entry = self.store.update_message(&message, self.ids.now_ms()).await?;
+        let entry = self.store.update_message(&message, now_ms, Revision::Delete).await?;
         message.seq = entry.seq;
         self.events.message_changed(&caller.org, &message, entry).await;
         if audited && message.from != caller.user {

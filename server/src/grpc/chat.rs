@@ -243,6 +243,23 @@ impl Chat for ChatApi {
         ))
     }
 
+    async fn list_message_versions(
+        &self,
+        request: Request<pb::ListMessageVersionsRequest>,
+    ) -> Reply<pb::ListMessageVersionsResponse> {
+        let (caller, _admitted) = self.caller(&request, Scope::Read)?;
+        let r = request.into_inner();
+        let (versions, has_more) = self
+            .chat
+            .messages
+            .versions(&caller, r.channel_id, r.message_id, r.before_seq, r.limit)
+            .await?;
+        reply(pb::ListMessageVersionsResponse {
+            versions: versions.into_iter().map(convert::message_version).collect(),
+            has_more,
+        })
+    }
+
     async fn list_history(
         &self,
         request: Request<pb::ListHistoryRequest>,

@@ -166,6 +166,21 @@ pub struct Message {
     pub seq: u64,
 }
 
+/// An earlier text of an edited message: each edit keeps the text it replaced, until the
+/// message is deleted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageVersion {
+    /// The text as it was.
+    pub data: String,
+    /// When it was written: the message's send time, or the edit before.
+    pub written_at_ms: i64,
+    /// When the edit that replaced it was made.
+    pub replaced_at_ms: i64,
+    /// That edit's position in the conversation's log (set by the Store when it writes
+    /// the edit): a message's versions are listed by it, newest first.
+    pub seq: u64,
+}
+
 /// `@here` in [`Message::mentions`]: the members online now.
 pub const MENTION_HERE: &str = "@here";
 /// `@all` in [`Message::mentions`]: every member.

@@ -4,7 +4,9 @@
 use async_trait::async_trait;
 
 use super::StoreResult;
-use crate::model::{ConversationId, LogEntry, Message, MessageChange, MessageId, Notification};
+use crate::model::{
+    ConversationId, LogEntry, Message, MessageChange, MessageId, MessageVersion, Notification,
+};
 
 /// Outcome of inserting a message that may carry an idempotency key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,6 +15,16 @@ pub enum Inserted {
     New(LogEntry),
     /// A message with the same (conversation, sender, client_msg_id) exists; here it is.
     Duplicate(Box<Message>),
+}
+
+/// What an update does to a message's earlier texts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Revision<'a> {
+    /// An edit: the text it replaces is kept among the message's versions (its `seq` is
+    /// the edit's position, whatever the caller's copy says).
+    Edit(&'a MessageVersion),
+    /// A delete: the message's versions go with its text.
+    Delete,
 }
 
 /// Which way a history scan walks.
@@ -56,8 +68,24 @@ pub trait MessageStore: Send + Sync {
 
     /// Overwrites a stored message (edits and deletes); `at_ms` is when, for the change feed.
     /// The change is appended to the conversation's log, and the stored message's `seq` is
-    /// its position (its `created_seq` stays as stored).
-    async fn update_message(&self, message: &Message, at_ms: i64) -> StoreResult<LogEntry>;
+    /// its position (its `created_seq` stays as stored). The message's versions change as
+    /// `revision` says, in the same batch.
+    async fn update_message(
+        &self,
+        message: &Message,
+        at_ms: i64,
+        revision: Revision<'_>,
+    ) -> StoreResult<LogEntry>;
+
+    /// Up to `limit` earlier texts of a message, newest first, those replaced before log
+    /// position `before_seq` when given.
+    async fn list_message_versions(
+        &self,
+        conversation: ConversationId,
+        id: MessageId,
+        before_seq: Option<u64>,
+        limit: usize,
+    ) -> StoreResult<Vec<MessageVersion>>;
 
     /// Up to `query.limit` messages of a conversation in the query's range, in its direction.
     async fn list_messages(

@@ -12,6 +12,7 @@
 //! | direct_pairs | (org, user a, user b) | |
 //! | self_conversations | (org, user) | |
 //! | messages | (channel id, bucket) | message id |
+//! | message_versions | (channel id, message id) | seq of the edit, newest first |
 //! | message_buckets | channel id | bucket |
 //! | dedup | (channel id, sender, client_msg_id), with a TTL | |
 //! | read_markers | channel id | user id |
@@ -56,7 +57,7 @@ pub use self::attachments::{AttachmentClaim, AttachmentStore};
 pub use self::audit::AuditStore;
 pub use self::conversations::ConversationStore;
 pub use self::members::{MemberStore, RoleChange, user_conversations};
-pub use self::messages::{Direction, HistoryQuery, Inserted, MessageStore};
+pub use self::messages::{Direction, HistoryQuery, Inserted, MessageStore, Revision};
 pub use self::meter::StoreMeter;
 pub use self::notifications::NotificationStore;
 pub use self::profiles::ProfileStore;

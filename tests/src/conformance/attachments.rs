@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use switchboard_server::ids::EPOCH_MS;
 use switchboard_server::model::{Attachment, AttachmentState, MessageType, Role};
-use switchboard_server::store::{AttachmentClaim, Store};
+use switchboard_server::store::{AttachmentClaim, Revision, Store};
 
 use super::{id_in, message, team, unpositioned};
 
@@ -48,7 +48,7 @@ pub async fn attachments_round_trip_with_their_messages(store: Arc<dyn Store>) {
     m.deleted = true;
     m.data.clear();
     m.attachment = None;
-    store.update_message(&m, m.ts_ms + 1).await.unwrap();
+    store.update_message(&m, m.ts_ms + 1, Revision::Delete).await.unwrap();
     assert_eq!(store.get_message(20, m.id).await.unwrap().map(unpositioned), Some(m));
 }
 

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use switchboard_server::ids::EPOCH_MS;
-use switchboard_server::model::{Message, Role};
-use switchboard_server::store::{Inserted, Store};
+use switchboard_server::model::{Message, MessageVersion, Role};
+use switchboard_server::store::{Inserted, Revision, Store};
 
 use super::{fresh_channel, id_in, message, team};
 
@@ -18,8 +18,13 @@ pub async fn the_log_orders_and_chains_every_change(store: Arc<dyn Store>) {
         panic!("new")
     };
     store.insert_message(&second, &[]).await.unwrap();
-    first.data = "edited".into();
-    let edited = store.update_message(&first, EPOCH_MS).await.unwrap();
+    let replaced = MessageVersion {
+        data: std::mem::replace(&mut first.data, "edited".into()),
+        written_at_ms: first.ts_ms,
+        replaced_at_ms: EPOCH_MS,
+        seq: 0,
+    };
+    let edited = store.update_message(&first, EPOCH_MS, Revision::Edit(&replaced)).await.unwrap();
 
     let log = store.list_log(channel, 0, 10).await.unwrap();
     let ids: Vec<u64> = log.iter().map(|e| e.message_id).collect();
@@ -76,7 +81,7 @@ pub async fn the_log_counts_messages_for_everyone(store: Arc<dyn Store>) {
         store.insert_message(m, &[]).await.unwrap();
     }
     shared.deleted = true;
-    store.update_message(&shared, EPOCH_MS).await.unwrap();
+    store.update_message(&shared, EPOCH_MS, Revision::Delete).await.unwrap();
     let log = store.list_log(channel, 0, 10).await.unwrap();
     let counts: Vec<u64> = log.iter().map(|e| e.count).collect();
     assert_eq!(counts, [1, 1, 2, 2], "private messages, edits and deletes add nothing");

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use switchboard_server::ids::EPOCH_MS;
-use switchboard_server::model::{Message, MessageChange, Role, change_hour};
-use switchboard_server::store::{Direction, HistoryQuery, Inserted, Store};
+use switchboard_server::model::{Message, MessageChange, MessageVersion, Role, change_hour};
+use switchboard_server::store::{Direction, HistoryQuery, Inserted, Revision, Store};
 
 use super::{duplicate_of, id_in, is_new, message, team, unpositioned};
 
@@ -108,20 +108,74 @@ pub async fn edits_and_deletes_are_read_back(store: Arc<dyn Store>) {
     team(&store, 9, &[("a", Role::Owner)]).await;
     let mut m = message(9, id_in(2, 5), "a", Some("e"));
     store.insert_message(&m, &[]).await.unwrap();
+    let replaced = version(&m.data, m.ts_ms, EPOCH_MS + 10);
     m.data = "edited".into();
     m.edited_at_ms = Some(EPOCH_MS + 10);
-    store.update_message(&m, EPOCH_MS + 10).await.unwrap();
+    store.update_message(&m, EPOCH_MS + 10, Revision::Edit(&replaced)).await.unwrap();
     assert_eq!(store.get_message(9, m.id).await.unwrap().map(unpositioned), Some(m.clone()));
     m.deleted = true;
     m.deleted_by = Some("a".into());
     m.data.clear();
-    store.update_message(&m, EPOCH_MS + 20).await.unwrap();
+    store.update_message(&m, EPOCH_MS + 20, Revision::Delete).await.unwrap();
     let all =
         HistoryQuery { before: None, after: None, direction: Direction::NewestFirst, limit: 10 };
     let listed = store.list_messages(9, all).await.unwrap();
     assert_eq!(listed.into_iter().map(unpositioned).collect::<Vec<_>>(), vec![m.clone()]);
     let retry = message(9, id_in(2, 6), "a", Some("e"));
     assert_eq!(duplicate_of(store.insert_message(&retry, &[]).await.unwrap()), m);
+}
+
+/// The text an edit at `replaced_at_ms` replaced (its position is the store's to set).
+fn version(data: &str, written_at_ms: i64, replaced_at_ms: i64) -> MessageVersion {
+    MessageVersion { data: data.into(), written_at_ms, replaced_at_ms, seq: 0 }
+}
+
+pub async fn edits_keep_earlier_texts_until_a_delete(store: Arc<dyn Store>) {
+    team(&store, 12, &[("a", Role::Owner)]).await;
+    let mut m = message(12, id_in(2, 7), "a", None);
+    let other = message(12, id_in(2, 8), "a", None);
+    store.insert_message(&m, &[]).await.unwrap();
+    store.insert_message(&other, &[]).await.unwrap();
+    assert!(store.list_message_versions(12, m.id, None, 10).await.unwrap().is_empty());
+    let mut written_at = m.ts_ms;
+    let mut positions = Vec::new();
+    for (n, text) in ["first", "second", "third"].into_iter().enumerate() {
+        let at = EPOCH_MS + 100 + n as i64;
+        let replaced = version(&m.data, written_at, at);
+        m.data = text.into();
+        m.edited_at_ms = Some(at);
+        positions.push(store.update_message(&m, at, Revision::Edit(&replaced)).await.unwrap().seq);
+        written_at = at;
+    }
+    let other_edit = version(&other.data, other.ts_ms, EPOCH_MS + 200);
+    store.update_message(&other, EPOCH_MS + 200, Revision::Edit(&other_edit)).await.unwrap();
+
+    // Newest first, each with the position of the edit that replaced it.
+    let versions = store.list_message_versions(12, m.id, None, 10).await.unwrap();
+    let seen: Vec<(&str, i64, i64, u64)> = versions
+        .iter()
+        .map(|v| (v.data.as_str(), v.written_at_ms, v.replaced_at_ms, v.seq))
+        .collect();
+    let original = message(12, m.id, "a", None).data;
+    assert_eq!(
+        seen,
+        [
+            ("second", EPOCH_MS + 101, EPOCH_MS + 102, positions[2]),
+            ("first", EPOCH_MS + 100, EPOCH_MS + 101, positions[1]),
+            (original.as_str(), m.ts_ms, EPOCH_MS + 100, positions[0]),
+        ]
+    );
+    // Paged by position.
+    let page = store.list_message_versions(12, m.id, Some(positions[2]), 1).await.unwrap();
+    assert_eq!(page, [versions[1].clone()]);
+    assert_eq!(store.list_message_versions(12, m.id, Some(positions[0]), 10).await.unwrap(), []);
+
+    // A delete takes them all, and only this message's.
+    m.deleted = true;
+    m.data.clear();
+    store.update_message(&m, EPOCH_MS + 300, Revision::Delete).await.unwrap();
+    assert!(store.list_message_versions(12, m.id, None, 10).await.unwrap().is_empty());
+    assert_eq!(store.list_message_versions(12, other.id, None, 10).await.unwrap().len(), 1);
 }
 
 pub async fn concurrent_writers_lose_nothing(store: Arc<dyn Store>) {
@@ -160,7 +214,8 @@ pub async fn message_changes_follow_inserts_and_updates(store: Arc<dyn Store>) {
     let retry = message(30, id_in(700, 60_002), "a", Some("k"));
     assert!(matches!(store.insert_message(&retry, &[]).await.unwrap(), Inserted::Duplicate(_)));
     let edited_at = first.ts_ms + 5;
-    store.update_message(&first, edited_at).await.unwrap();
+    let replaced = version("k", first.ts_ms, edited_at);
+    store.update_message(&first, edited_at, Revision::Edit(&replaced)).await.unwrap();
     let change = |at_ms, m: &Message| MessageChange { at_ms, channel_id: 30, message_id: m.id };
     let expected =
         [change(first.ts_ms, &first), change(second.ts_ms, &second), change(edited_at, &first)];

@@ -87,6 +87,27 @@ pub(super) fn message(conversation_id: ConversationId, bucket: u32, id: MessageI
     key
 }
 
+/// An earlier text of a message: the message, then the position of the edit that replaced
+/// it.
+pub(super) fn message_version(
+    conversation_id: ConversationId,
+    id: MessageId,
+    seq: u64,
+) -> [u8; 24] {
+    let mut key = [0; 24];
+    key[..16].copy_from_slice(&message_versions(conversation_id, id));
+    key[16..].copy_from_slice(&seq.to_be_bytes());
+    key
+}
+
+/// Where a message's earlier texts are.
+pub(super) fn message_versions(conversation_id: ConversationId, id: MessageId) -> [u8; 16] {
+    let mut key = [0; 16];
+    key[..8].copy_from_slice(&conversation_id.to_be_bytes());
+    key[8..].copy_from_slice(&id.to_be_bytes());
+    key
+}
+
 pub(super) fn message_bucket(conversation_id: ConversationId, bucket: u32) -> [u8; 12] {
     let mut key = [0; 12];
     key[..8].copy_from_slice(&conversation_id.to_be_bytes());

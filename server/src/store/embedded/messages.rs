@@ -1,4 +1,5 @@
-//! Messages, their buckets, idempotency keys and the change feed in the embedded engine.
+//! Messages, their buckets, earlier versions, idempotency keys and the change feed in the
+//! embedded engine.
 
 use std::ops::Bound;
 
@@ -9,10 +10,12 @@ use super::log::parse_log_row;
 use super::{DEDUP_TTL_MS, EmbeddedStore, Tables, decode, encode, get, keys};
 use crate::ids::bucket_of;
 use crate::model::{
-    ConversationId, LogChange, LogEntry, Message, MessageChange, MessageId, Notification,
-    ReadMarker, change_hour, unbroken_from,
+    ConversationId, LogChange, LogEntry, Message, MessageChange, MessageId, MessageVersion,
+    Notification, ReadMarker, change_hour, unbroken_from,
 };
-use crate::store::{Direction, HistoryQuery, Inserted, MessageStore, StoreError, StoreResult};
+use crate::store::{
+    Direction, HistoryQuery, Inserted, MessageStore, Revision, StoreError, StoreResult,
+};
 
 impl Tables {
     pub(super) fn message(
@@ -122,13 +125,52 @@ impl MessageStore for EmbeddedStore {
         self.read("get_message", |t| t.message(conversation_id, id))
     }
 
-    async fn update_message(&self, message: &Message, at_ms: i64) -> StoreResult<LogEntry> {
+    async fn update_message(
+        &self,
+        message: &Message,
+        at_ms: i64,
+        revision: Revision<'_>,
+    ) -> StoreResult<LogEntry> {
         self.write("update_message", |t, batch| {
             let entry = t.put_logged_message(batch, message, false)?;
             t.put_message_change(batch, message, at_ms);
+            let (conversation_id, id) = (message.channel_id, message.id);
+            match revision {
+                Revision::Edit(replaced) => {
+                    let version = MessageVersion { seq: entry.seq, ..replaced.clone() };
+                    let key = keys::message_version(conversation_id, id, entry.seq);
+                    batch.insert(&t.message_versions, &key[..], encode(&version));
+                }
+                Revision::Delete => {
+                    let versions =
+                        t.message_versions.prefix(keys::message_versions(conversation_id, id));
+                    for version in versions {
+                        batch.remove(&t.message_versions, version.key()?);
+                    }
+                }
+            }
             Ok(entry)
         })
         .await
+    }
+
+    async fn list_message_versions(
+        &self,
+        conversation_id: ConversationId,
+        id: MessageId,
+        before_seq: Option<u64>,
+        limit: usize,
+    ) -> StoreResult<Vec<MessageVersion>> {
+        self.read("list_message_versions", |t| {
+            let low = keys::message_version(conversation_id, id, 0);
+            let high = keys::message_version(conversation_id, id, before_seq.unwrap_or(u64::MAX));
+            let mut versions = Vec::new();
+            for row in t.message_versions.range(&low[..]..&high[..]).rev().take(limit) {
+                let (_, value) = row.into_inner()?;
+                versions.push(decode("message_versions", &value)?);
+            }
+            Ok(versions)
+        })
     }
 
     async fn list_messages(

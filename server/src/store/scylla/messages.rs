@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use scylla::DeserializeRow;
+use scylla::serialize::row::SerializeRow;
 use scylla::statement::batch::BatchType;
 use scylla::value::MaybeUnset;
 
@@ -15,10 +16,11 @@ use super::{SETTLE_ATTEMPTS, ScyllaStore, rows};
 use crate::ids::bucket_of;
 use crate::model::{
     Attachment, ConversationId, LogChange, LogEntry, Message, MessageChange, MessageId,
-    Notification, ReadMarker, change_hour, unbroken_from,
+    MessageVersion, Notification, ReadMarker, change_hour, unbroken_from,
 };
 use crate::store::{
-    Direction, HistoryQuery, Inserted, MessageStore, NotificationStore, StoreError, StoreResult,
+    Direction, HistoryQuery, Inserted, MessageStore, NotificationStore, Revision, StoreError,
+    StoreResult,
 };
 
 #[async_trait]
@@ -95,20 +97,65 @@ impl MessageStore for ScyllaStore {
         rows.into_iter().next().map(MessageRow::into_domain).transpose()
     }
 
-    async fn update_message(&self, m: &Message, at_ms: i64) -> StoreResult<LogEntry> {
+    async fn update_message(
+        &self,
+        m: &Message,
+        at_ms: i64,
+        revision: Revision<'_>,
+    ) -> StoreResult<LogEntry> {
         let next = |head: Option<&LogEntry>, now| LogEntry::next(head, m.id, LogChange::Other, now);
         let entry = self.next_log_entry(m.channel_id, next).await?;
+        let (channel, id) = (to_i64(m.channel_id), to_i64(m.id));
+        let (versions, version_values): (_, Box<dyn SerializeRow + Send + Sync>) = match revision {
+            Revision::Edit(v) => (
+                Statement::VersionInsert,
+                Box::new((
+                    channel,
+                    id,
+                    to_i64(entry.seq),
+                    v.data.clone(),
+                    v.written_at_ms,
+                    v.replaced_at_ms,
+                )),
+            ),
+            Revision::Delete => (Statement::VersionsDelete, Box::new((channel, id))),
+        };
         let statements = [
             Statement::MessageUpdate,
             Statement::ChangeInsert,
             Statement::LogInsert,
             Statement::LogHourInsert,
+            versions,
         ];
         let (log, log_hour) = log_values(m.channel_id, &entry);
-        let values =
-            (MessageRow::update_values(m, entry.seq), change_values(m, at_ms), log, log_hour);
+        let update = MessageRow::update_values(m, entry.seq);
+        let values = (update, change_values(m, at_ms), log, log_hour, version_values);
         self.batch(BatchType::Logged, &statements, values).await?;
         Ok(entry)
+    }
+
+    async fn list_message_versions(
+        &self,
+        conversation_id: ConversationId,
+        id: MessageId,
+        before_seq: Option<u64>,
+        limit: usize,
+    ) -> StoreResult<Vec<MessageVersion>> {
+        let before = to_i64(before_seq.unwrap_or(i64::MAX as u64).min(i64::MAX as u64));
+        let cap = i32::try_from(limit).unwrap_or(i32::MAX);
+        let values = (to_i64(conversation_id), to_i64(id), before, cap);
+        let rows: Vec<(i64, Option<String>, Option<i64>, Option<i64>)> =
+            self.rows(Statement::VersionRange, values).await?;
+        let version =
+            |(seq, data, written, replaced): (i64, Option<String>, Option<i64>, Option<i64>)| {
+                MessageVersion {
+                    data: data.unwrap_or_default(),
+                    written_at_ms: written.unwrap_or(0),
+                    replaced_at_ms: replaced.unwrap_or(0),
+                    seq: seq as u64,
+                }
+            };
+        Ok(rows.into_iter().map(version).collect())
     }
 
     async fn list_messages(

@@ -21,7 +21,7 @@ pub struct Table {
 pub const PENDING_SHARDS: i32 = 16;
 
 /// The latest schema version.
-pub const LATEST: i32 = 10;
+pub const LATEST: i32 = 11;
 
 /// Tables created after version 1, with the version that created them.
 const ADDED_TABLES: &[(&str, i32)] = &[
@@ -40,6 +40,7 @@ const ADDED_TABLES: &[(&str, i32)] = &[
     ("contacts", 9),
     ("blocks", 9),
     ("blocked_by", 9),
+    ("message_versions", 11),
 ];
 
 /// Columns added to existing tables after version 1: (table, column, version).
@@ -164,6 +165,7 @@ pub fn migrations(keyspace: &str, replication: &Replication) -> Vec<Migration> {
         (8, "users' statuses"),
         (9, "users' profiles, the directory, contacts and blocks"),
         (10, "avatars"),
+        (11, "edit history"),
     ] {
         let mut statements: Vec<String> = TABLES
             .iter()

@@ -193,6 +193,21 @@ pub const TABLES: &[Table] = &[
         clustering: &[("id", true)],
         options: "",
     },
+    // Edited messages' earlier texts, newest first; a delete removes the partition.
+    Table {
+        name: "message_versions",
+        columns: &[
+            ("channel_id", "bigint"),
+            ("message_id", "bigint"),
+            ("seq", "bigint"),
+            ("data", "text"),
+            ("written_at_ms", "bigint"),
+            ("replaced_at_ms", "bigint"),
+        ],
+        partition_key: &["channel_id", "message_id"],
+        clustering: &[("seq", true)],
+        options: "",
+    },
     // The change feed the search indexer follows: every message insert and update, by hour.
     Table {
         name: "message_changes",

@@ -12,7 +12,7 @@ import type { Conversation, ConversationSchema, Member, MemberSchema, Visibility
 import { file_switchboard_v1_conversation } from "./conversation_pb.js";
 import type { Availability, Event, UserPresence, UserPresenceSchema } from "./events_pb.js";
 import { file_switchboard_v1_events } from "./events_pb.js";
-import type { Message as Message$1, MessageSchema, MessageType } from "./message_pb.js";
+import type { Message as Message$1, MessageSchema, MessageType, MessageVersion } from "./message_pb.js";
 import { file_switchboard_v1_message } from "./message_pb.js";
 import type { ListNotificationsRequestSchema, ListNotificationsResponseSchema, MarkNotificationsReadRequestSchema, MarkNotificationsReadResponseSchema, SetMuteRequestSchema, SetMuteResponseSchema } from "./notifications_pb.js";
 import { file_switchboard_v1_notifications } from "./notifications_pb.js";
@@ -24,7 +24,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file switchboard/v1/chat.proto.
  */
 export const file_switchboard_v1_chat: GenFile = /*@__PURE__*/
-  fileDesc("Chlzd2l0Y2hib2FyZC92MS9jaGF0LnByb3RvEg5zd2l0Y2hib2FyZC52MSJnChFDcmVhdGVUZWFtUmVxdWVzdBIMCgRuYW1lGAEgASgJEgwKBGljb24YAiABKAkSEQoJbWV0YV90YWdzGAMgAygJEhIKCnJlc3RyaWN0ZWQYBCABKAgSDwoHbWVtYmVycxgFIAMoCSKGAQoUQ3JlYXRlQ2hhbm5lbFJlcXVlc3QSDAoEbmFtZRgBIAEoCRIMCgRpY29uGAIgASgJEhEKCW1ldGFfdGFncxgDIAMoCRIuCgp2aXNpYmlsaXR5GAQgASgOMhouc3dpdGNoYm9hcmQudjEuVmlzaWJpbGl0eRIPCgdtZW1iZXJzGAUgAygJIjEKFkdldENvbnZlcnNhdGlvblJlcXVlc3QSFwoPY29udmVyc2F0aW9uX2lkGAEgASgEImIKGExpc3RDb252ZXJzYXRpb25zUmVxdWVzdBINCgVhZnRlchgBIAEoBBINCgVsaW1pdBgCIAEoDRIWCg53aXRob3V0X3VucmVhZBgDIAEoCBIQCghpZHNfb25seRgEIAEoCCJkChlMaXN0Q29udmVyc2F0aW9uc1Jlc3BvbnNlEjMKDWNvbnZlcnNhdGlvbnMYASADKAsyHC5zd2l0Y2hib2FyZC52MS5Db252ZXJzYXRpb24SEgoKbmV4dF9hZnRlchgCIAEoBCJLChJMaXN0TWVtYmVyc1JlcXVlc3QSFwoPY29udmVyc2F0aW9uX2lkGAEgASgEEg0KBWFmdGVyGAIgASgJEg0KBWxpbWl0GAMgASgNIlIKE0xpc3RNZW1iZXJzUmVzcG9uc2USJwoHbWVtYmVycxgBIAMoCzIWLnN3aXRjaGJvYXJkLnYxLk1lbWJlchISCgpuZXh0X2FmdGVyGAIgASgJIhcKB1RhZ0xpc3QSDAoEdGFncxgBIAMoCSK4AQoRVXBkYXRlVGVhbVJlcXVlc3QSFwoPY29udmVyc2F0aW9uX2lkGAEgASgEEhEKBG5hbWUYAiABKAlIAIgBARIRCgRpY29uGAMgASgJSAGIAQESKgoJbWV0YV90YWdzGAQgASgLMhcuc3dpdGNoYm9hcmQudjEuVGFnTGlzdBIXCgpyZXN0cmljdGVkGAUgASgISAKIAQFCBwoFX25hbWVCBwoFX2ljb25CDQoLX3Jlc3RyaWN0ZWQiKQoOQXJjaGl2ZVJlcXVlc3QSFwoPY29udmVyc2F0aW9uX2lkGAEgASgEIj4KEUFkZE1lbWJlcnNSZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBBIQCgh1c2VyX2lkcxgCIAMoCSI7ChJBZGRNZW1iZXJzUmVzcG9uc2USJQoFYWRkZWQYASADKAsyFi5zd2l0Y2hib2FyZC52MS5NZW1iZXIiPwoTUmVtb3ZlTWVtYmVyUmVxdWVzdBIXCg9jb252ZXJzYXRpb25faWQYASABKAQSDwoHdXNlcl9pZBgCIAEoCSIWChRSZW1vdmVNZW1iZXJSZXNwb25zZSI/ChNQcm9tb3RlQWRtaW5SZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBBIPCgd1c2VyX2lkGAIgASgJIj4KEkRlbW90ZUFkbWluUmVxdWVzdBIXCg9jb252ZXJzYXRpb25faWQYASABKAQSDwoHdXNlcl9pZBgCIAEoCSJGChhUcmFuc2Zlck93bmVyc2hpcFJlcXVlc3QSFwoPY29udmVyc2F0aW9uX2lkGAEgASgEEhEKCW5ld19vd25lchgCIAEoCSInCgxMZWF2ZVJlcXVlc3QSFwoPY29udmVyc2F0aW9uX2lkGAEgASgEIg8KDUxlYXZlUmVzcG9uc2UiLQoSSm9pbkNoYW5uZWxSZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBCIkChFPcGVuRGlyZWN0UmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJIhEKD09wZW5TZWxmUmVxdWVzdCKZAgoSU2VuZE1lc3NhZ2VSZXF1ZXN0EhIKCmNoYW5uZWxfaWQYASABKAQSCgoCdG8YAiABKAkSKQoEdHlwZRgDIAEoDjIbLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2VUeXBlEgwKBGRhdGEYBCABKAkSEQoJcGFyZW50X2lkGAUgASgEEksKDWN1c3RvbV9maWVsZHMYBiADKAsyNC5zd2l0Y2hib2FyZC52MS5TZW5kTWVzc2FnZVJlcXVlc3QuQ3VzdG9tRmllbGRzRW50cnkSFQoNY2xpZW50X21zZ19pZBgHIAEoCRozChFDdXN0b21GaWVsZHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIlIKE1NlbmRNZXNzYWdlUmVzcG9uc2USKAoHbWVzc2FnZRgBIAEoCzIXLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2USEQoJZHVwbGljYXRlGAIgASgIIkoKEkVkaXRNZXNzYWdlUmVxdWVzdBISCgpjaGFubmVsX2lkGAEgASgEEhIKCm1lc3NhZ2VfaWQYAiABKAQSDAoEZGF0YRgDIAEoCSI+ChREZWxldGVNZXNzYWdlUmVxdWVzdBISCgpjaGFubmVsX2lkGAEgASgEEhIKCm1lc3NhZ2VfaWQYAiABKAQiVgoSTGlzdEhpc3RvcnlSZXF1ZXN0EhIKCmNoYW5uZWxfaWQYASABKAQSDgoGYmVmb3JlGAIgASgEEg0KBWFmdGVyGAMgASgEEg0KBWxpbWl0GAQgASgNIlIKE0xpc3RIaXN0b3J5UmVzcG9uc2USKQoIbWVzc2FnZXMYASADKAsyFy5zd2l0Y2hib2FyZC52MS5NZXNzYWdlEhAKCGhhc19tb3JlGAIgASgIIkoKEkxpc3RDaGFuZ2VzUmVxdWVzdBISCgpjaGFubmVsX2lkGAEgASgEEhEKCWFmdGVyX3NlcRgCIAEoBBINCgVsaW1pdBgDIAEoDSJiChNMaXN0Q2hhbmdlc1Jlc3BvbnNlEiUKBmV2ZW50cxgBIAMoCzIVLnN3aXRjaGJvYXJkLnYxLkV2ZW50EhIKCm5leHRfYWZ0ZXIYAiABKAQSEAoIaGFzX21vcmUYAyABKAgiNgoQU2V0VHlwaW5nUmVxdWVzdBISCgpjaGFubmVsX2lkGAEgASgEEg4KBnR5cGluZxgCIAEoCCIqChFTZXRUeXBpbmdSZXNwb25zZRIVCg1leHBpcmVzX2luX21zGAEgASgNIjkKD01hcmtSZWFkUmVxdWVzdBISCgpjaGFubmVsX2lkGAEgASgEEhIKCm1lc3NhZ2VfaWQYAiABKAQiJgoQTWFya1JlYWRSZXNwb25zZRISCgpyZWFkX3VwX3RvGAEgASgEIiwKFkxpc3RSZWFkTWFya2Vyc1JlcXVlc3QSEgoKY2hhbm5lbF9pZBgBIAEoBCIxCgpSZWFkTWFya2VyEg8KB3VzZXJfaWQYASABKAkSEgoKbWVzc2FnZV9pZBgCIAEoBCJGChdMaXN0UmVhZE1hcmtlcnNSZXNwb25zZRIrCgdtYXJrZXJzGAEgAygLMhouc3dpdGNoYm9hcmQudjEuUmVhZE1hcmtlciImChJHZXRQcmVzZW5jZVJlcXVlc3QSEAoIdXNlcl9pZHMYASADKAkiVAoQU2V0U3RhdHVzUmVxdWVzdBIyCgxhdmFpbGFiaWxpdHkYASABKA4yHC5zd2l0Y2hib2FyZC52MS5BdmFpbGFiaWxpdHkSDAoEdGV4dBgCIAEoCSJCChNHZXRQcmVzZW5jZVJlc3BvbnNlEisKBXVzZXJzGAEgAygLMhwuc3dpdGNoYm9hcmQudjEuVXNlclByZXNlbmNlMvYTCgRDaGF0Ek0KCkNyZWF0ZVRlYW0SIS5zd2l0Y2hib2FyZC52MS5DcmVhdGVUZWFtUmVxdWVzdBocLnN3aXRjaGJvYXJkLnYxLkNvbnZlcnNhdGlvbhJTCg1DcmVhdGVDaGFubmVsEiQuc3dpdGNoYm9hcmQudjEuQ3JlYXRlQ2hhbm5lbFJlcXVlc3QaHC5zd2l0Y2hib2FyZC52MS5Db252ZXJzYXRpb24SVwoPR2V0Q29udmVyc2F0aW9uEiYuc3dpdGNoYm9hcmQudjEuR2V0Q29udmVyc2F0aW9uUmVxdWVzdBocLnN3aXRjaGJvYXJkLnYxLkNvbnZlcnNhdGlvbhJoChFMaXN0Q29udmVyc2F0aW9ucxIoLnN3aXRjaGJvYXJkLnYxLkxpc3RDb252ZXJzYXRpb25zUmVxdWVzdBopLnN3aXRjaGJvYXJkLnYxLkxpc3RDb252ZXJzYXRpb25zUmVzcG9uc2USVgoLTGlzdE1lbWJlcnMSIi5zd2l0Y2hib2FyZC52MS5MaXN0TWVtYmVyc1JlcXVlc3QaIy5zd2l0Y2hib2FyZC52MS5MaXN0TWVtYmVyc1Jlc3BvbnNlEk0KClVwZGF0ZVRlYW0SIS5zd2l0Y2hib2FyZC52MS5VcGRhdGVUZWFtUmVxdWVzdBocLnN3aXRjaGJvYXJkLnYxLkNvbnZlcnNhdGlvbhJHCgdBcmNoaXZlEh4uc3dpdGNoYm9hcmQudjEuQXJjaGl2ZVJlcXVlc3QaHC5zd2l0Y2hib2FyZC52MS5Db252ZXJzYXRpb24SUwoKQWRkTWVtYmVycxIhLnN3aXRjaGJvYXJkLnYxLkFkZE1lbWJlcnNSZXF1ZXN0GiIuc3dpdGNoYm9hcmQudjEuQWRkTWVtYmVyc1Jlc3BvbnNlElkKDFJlbW92ZU1lbWJlchIjLnN3aXRjaGJvYXJkLnYxLlJlbW92ZU1lbWJlclJlcXVlc3QaJC5zd2l0Y2hib2FyZC52MS5SZW1vdmVNZW1iZXJSZXNwb25zZRJLCgxQcm9tb3RlQWRtaW4SIy5zd2l0Y2hib2FyZC52MS5Qcm9tb3RlQWRtaW5SZXF1ZXN0GhYuc3dpdGNoYm9hcmQudjEuTWVtYmVyEkkKC0RlbW90ZUFkbWluEiIuc3dpdGNoYm9hcmQudjEuRGVtb3RlQWRtaW5SZXF1ZXN0GhYuc3dpdGNoYm9hcmQudjEuTWVtYmVyElsKEVRyYW5zZmVyT3duZXJzaGlwEiguc3dpdGNoYm9hcmQudjEuVHJhbnNmZXJPd25lcnNoaXBSZXF1ZXN0Ghwuc3dpdGNoYm9hcmQudjEuQ29udmVyc2F0aW9uEkQKBUxlYXZlEhwuc3dpdGNoYm9hcmQudjEuTGVhdmVSZXF1ZXN0Gh0uc3dpdGNoYm9hcmQudjEuTGVhdmVSZXNwb25zZRJPCgtKb2luQ2hhbm5lbBIiLnN3aXRjaGJvYXJkLnYxLkpvaW5DaGFubmVsUmVxdWVzdBocLnN3aXRjaGJvYXJkLnYxLkNvbnZlcnNhdGlvbhJNCgpPcGVuRGlyZWN0EiEuc3dpdGNoYm9hcmQudjEuT3BlbkRpcmVjdFJlcXVlc3QaHC5zd2l0Y2hib2FyZC52MS5Db252ZXJzYXRpb24SSQoIT3BlblNlbGYSHy5zd2l0Y2hib2FyZC52MS5PcGVuU2VsZlJlcXVlc3QaHC5zd2l0Y2hib2FyZC52MS5Db252ZXJzYXRpb24SVgoLU2VuZE1lc3NhZ2USIi5zd2l0Y2hib2FyZC52MS5TZW5kTWVzc2FnZVJlcXVlc3QaIy5zd2l0Y2hib2FyZC52MS5TZW5kTWVzc2FnZVJlc3BvbnNlEkoKC0VkaXRNZXNzYWdlEiIuc3dpdGNoYm9hcmQudjEuRWRpdE1lc3NhZ2VSZXF1ZXN0Ghcuc3dpdGNoYm9hcmQudjEuTWVzc2FnZRJOCg1EZWxldGVNZXNzYWdlEiQuc3dpdGNoYm9hcmQudjEuRGVsZXRlTWVzc2FnZVJlcXVlc3QaFy5zd2l0Y2hib2FyZC52MS5NZXNzYWdlElYKC0xpc3RIaXN0b3J5EiIuc3dpdGNoYm9hcmQudjEuTGlzdEhpc3RvcnlSZXF1ZXN0GiMuc3dpdGNoYm9hcmQudjEuTGlzdEhpc3RvcnlSZXNwb25zZRJWCgtMaXN0Q2hhbmdlcxIiLnN3aXRjaGJvYXJkLnYxLkxpc3RDaGFuZ2VzUmVxdWVzdBojLnN3aXRjaGJvYXJkLnYxLkxpc3RDaGFuZ2VzUmVzcG9uc2USUAoJU2V0VHlwaW5nEiAuc3dpdGNoYm9hcmQudjEuU2V0VHlwaW5nUmVxdWVzdBohLnN3aXRjaGJvYXJkLnYxLlNldFR5cGluZ1Jlc3BvbnNlEk0KCE1hcmtSZWFkEh8uc3dpdGNoYm9hcmQudjEuTWFya1JlYWRSZXF1ZXN0GiAuc3dpdGNoYm9hcmQudjEuTWFya1JlYWRSZXNwb25zZRJiCg9MaXN0UmVhZE1hcmtlcnMSJi5zd2l0Y2hib2FyZC52MS5MaXN0UmVhZE1hcmtlcnNSZXF1ZXN0Gicuc3dpdGNoYm9hcmQudjEuTGlzdFJlYWRNYXJrZXJzUmVzcG9uc2USVgoLR2V0UHJlc2VuY2USIi5zd2l0Y2hib2FyZC52MS5HZXRQcmVzZW5jZVJlcXVlc3QaIy5zd2l0Y2hib2FyZC52MS5HZXRQcmVzZW5jZVJlc3BvbnNlEksKCVNldFN0YXR1cxIgLnN3aXRjaGJvYXJkLnYxLlNldFN0YXR1c1JlcXVlc3QaHC5zd2l0Y2hib2FyZC52MS5Vc2VyUHJlc2VuY2USRwoGU2VhcmNoEh0uc3dpdGNoYm9hcmQudjEuU2VhcmNoUmVxdWVzdBoeLnN3aXRjaGJvYXJkLnYxLlNlYXJjaFJlc3BvbnNlEmgKEUxpc3ROb3RpZmljYXRpb25zEiguc3dpdGNoYm9hcmQudjEuTGlzdE5vdGlmaWNhdGlvbnNSZXF1ZXN0Gikuc3dpdGNoYm9hcmQudjEuTGlzdE5vdGlmaWNhdGlvbnNSZXNwb25zZRJ0ChVNYXJrTm90aWZpY2F0aW9uc1JlYWQSLC5zd2l0Y2hib2FyZC52MS5NYXJrTm90aWZpY2F0aW9uc1JlYWRSZXF1ZXN0Gi0uc3dpdGNoYm9hcmQudjEuTWFya05vdGlmaWNhdGlvbnNSZWFkUmVzcG9uc2USSgoHU2V0TXV0ZRIeLnN3aXRjaGJvYXJkLnYxLlNldE11dGVSZXF1ZXN0Gh8uc3dpdGNoYm9hcmQudjEuU2V0TXV0ZVJlc3BvbnNlYgZwcm90bzM", [file_switchboard_v1_conversation, file_switchboard_v1_events, file_switchboard_v1_message, file_switchboard_v1_notifications, file_switchboard_v1_search]);
+  fileDesc("Chlzd2l0Y2hib2FyZC92MS9jaGF0LnByb3RvEg5zd2l0Y2hib2FyZC52MSJnChFDcmVhdGVUZWFtUmVxdWVzdBIMCgRuYW1lGAEgASgJEgwKBGljb24YAiABKAkSEQoJbWV0YV90YWdzGAMgAygJEhIKCnJlc3RyaWN0ZWQYBCABKAgSDwoHbWVtYmVycxgFIAMoCSKGAQoUQ3JlYXRlQ2hhbm5lbFJlcXVlc3QSDAoEbmFtZRgBIAEoCRIMCgRpY29uGAIgASgJEhEKCW1ldGFfdGFncxgDIAMoCRIuCgp2aXNpYmlsaXR5GAQgASgOMhouc3dpdGNoYm9hcmQudjEuVmlzaWJpbGl0eRIPCgdtZW1iZXJzGAUgAygJIjEKFkdldENvbnZlcnNhdGlvblJlcXVlc3QSFwoPY29udmVyc2F0aW9uX2lkGAEgASgEImIKGExpc3RDb252ZXJzYXRpb25zUmVxdWVzdBINCgVhZnRlchgBIAEoBBINCgVsaW1pdBgCIAEoDRIWCg53aXRob3V0X3VucmVhZBgDIAEoCBIQCghpZHNfb25seRgEIAEoCCJkChlMaXN0Q29udmVyc2F0aW9uc1Jlc3BvbnNlEjMKDWNvbnZlcnNhdGlvbnMYASADKAsyHC5zd2l0Y2hib2FyZC52MS5Db252ZXJzYXRpb24SEgoKbmV4dF9hZnRlchgCIAEoBCJLChJMaXN0TWVtYmVyc1JlcXVlc3QSFwoPY29udmVyc2F0aW9uX2lkGAEgASgEEg0KBWFmdGVyGAIgASgJEg0KBWxpbWl0GAMgASgNIlIKE0xpc3RNZW1iZXJzUmVzcG9uc2USJwoHbWVtYmVycxgBIAMoCzIWLnN3aXRjaGJvYXJkLnYxLk1lbWJlchISCgpuZXh0X2FmdGVyGAIgASgJIhcKB1RhZ0xpc3QSDAoEdGFncxgBIAMoCSK4AQoRVXBkYXRlVGVhbVJlcXVlc3QSFwoPY29udmVyc2F0aW9uX2lkGAEgASgEEhEKBG5hbWUYAiABKAlIAIgBARIRCgRpY29uGAMgASgJSAGIAQESKgoJbWV0YV90YWdzGAQgASgLMhcuc3dpdGNoYm9hcmQudjEuVGFnTGlzdBIXCgpyZXN0cmljdGVkGAUgASgISAKIAQFCBwoFX25hbWVCBwoFX2ljb25CDQoLX3Jlc3RyaWN0ZWQiKQoOQXJjaGl2ZVJlcXVlc3QSFwoPY29udmVyc2F0aW9uX2lkGAEgASgEIj4KEUFkZE1lbWJlcnNSZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBBIQCgh1c2VyX2lkcxgCIAMoCSI7ChJBZGRNZW1iZXJzUmVzcG9uc2USJQoFYWRkZWQYASADKAsyFi5zd2l0Y2hib2FyZC52MS5NZW1iZXIiPwoTUmVtb3ZlTWVtYmVyUmVxdWVzdBIXCg9jb252ZXJzYXRpb25faWQYASABKAQSDwoHdXNlcl9pZBgCIAEoCSIWChRSZW1vdmVNZW1iZXJSZXNwb25zZSI/ChNQcm9tb3RlQWRtaW5SZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBBIPCgd1c2VyX2lkGAIgASgJIj4KEkRlbW90ZUFkbWluUmVxdWVzdBIXCg9jb252ZXJzYXRpb25faWQYASABKAQSDwoHdXNlcl9pZBgCIAEoCSJGChhUcmFuc2Zlck93bmVyc2hpcFJlcXVlc3QSFwoPY29udmVyc2F0aW9uX2lkGAEgASgEEhEKCW5ld19vd25lchgCIAEoCSInCgxMZWF2ZVJlcXVlc3QSFwoPY29udmVyc2F0aW9uX2lkGAEgASgEIg8KDUxlYXZlUmVzcG9uc2UiLQoSSm9pbkNoYW5uZWxSZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBCIkChFPcGVuRGlyZWN0UmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJIhEKD09wZW5TZWxmUmVxdWVzdCKZAgoSU2VuZE1lc3NhZ2VSZXF1ZXN0EhIKCmNoYW5uZWxfaWQYASABKAQSCgoCdG8YAiABKAkSKQoEdHlwZRgDIAEoDjIbLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2VUeXBlEgwKBGRhdGEYBCABKAkSEQoJcGFyZW50X2lkGAUgASgEEksKDWN1c3RvbV9maWVsZHMYBiADKAsyNC5zd2l0Y2hib2FyZC52MS5TZW5kTWVzc2FnZVJlcXVlc3QuQ3VzdG9tRmllbGRzRW50cnkSFQoNY2xpZW50X21zZ19pZBgHIAEoCRozChFDdXN0b21GaWVsZHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIlIKE1NlbmRNZXNzYWdlUmVzcG9uc2USKAoHbWVzc2FnZRgBIAEoCzIXLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2USEQoJZHVwbGljYXRlGAIgASgIIkoKEkVkaXRNZXNzYWdlUmVxdWVzdBISCgpjaGFubmVsX2lkGAEgASgEEhIKCm1lc3NhZ2VfaWQYAiABKAQSDAoEZGF0YRgDIAEoCSJnChpMaXN0TWVzc2FnZVZlcnNpb25zUmVxdWVzdBISCgpjaGFubmVsX2lkGAEgASgEEhIKCm1lc3NhZ2VfaWQYAiABKAQSEgoKYmVmb3JlX3NlcRgDIAEoBBINCgVsaW1pdBgEIAEoDSJhChtMaXN0TWVzc2FnZVZlcnNpb25zUmVzcG9uc2USMAoIdmVyc2lvbnMYASADKAsyHi5zd2l0Y2hib2FyZC52MS5NZXNzYWdlVmVyc2lvbhIQCghoYXNfbW9yZRgCIAEoCCI+ChREZWxldGVNZXNzYWdlUmVxdWVzdBISCgpjaGFubmVsX2lkGAEgASgEEhIKCm1lc3NhZ2VfaWQYAiABKAQiVgoSTGlzdEhpc3RvcnlSZXF1ZXN0EhIKCmNoYW5uZWxfaWQYASABKAQSDgoGYmVmb3JlGAIgASgEEg0KBWFmdGVyGAMgASgEEg0KBWxpbWl0GAQgASgNIlIKE0xpc3RIaXN0b3J5UmVzcG9uc2USKQoIbWVzc2FnZXMYASADKAsyFy5zd2l0Y2hib2FyZC52MS5NZXNzYWdlEhAKCGhhc19tb3JlGAIgASgIIkoKEkxpc3RDaGFuZ2VzUmVxdWVzdBISCgpjaGFubmVsX2lkGAEgASgEEhEKCWFmdGVyX3NlcRgCIAEoBBINCgVsaW1pdBgDIAEoDSJiChNMaXN0Q2hhbmdlc1Jlc3BvbnNlEiUKBmV2ZW50cxgBIAMoCzIVLnN3aXRjaGJvYXJkLnYxLkV2ZW50EhIKCm5leHRfYWZ0ZXIYAiABKAQSEAoIaGFzX21vcmUYAyABKAgiNgoQU2V0VHlwaW5nUmVxdWVzdBISCgpjaGFubmVsX2lkGAEgASgEEg4KBnR5cGluZxgCIAEoCCIqChFTZXRUeXBpbmdSZXNwb25zZRIVCg1leHBpcmVzX2luX21zGAEgASgNIjkKD01hcmtSZWFkUmVxdWVzdBISCgpjaGFubmVsX2lkGAEgASgEEhIKCm1lc3NhZ2VfaWQYAiABKAQiJgoQTWFya1JlYWRSZXNwb25zZRISCgpyZWFkX3VwX3RvGAEgASgEIiwKFkxpc3RSZWFkTWFya2Vyc1JlcXVlc3QSEgoKY2hhbm5lbF9pZBgBIAEoBCIxCgpSZWFkTWFya2VyEg8KB3VzZXJfaWQYASABKAkSEgoKbWVzc2FnZV9pZBgCIAEoBCJGChdMaXN0UmVhZE1hcmtlcnNSZXNwb25zZRIrCgdtYXJrZXJzGAEgAygLMhouc3dpdGNoYm9hcmQudjEuUmVhZE1hcmtlciImChJHZXRQcmVzZW5jZVJlcXVlc3QSEAoIdXNlcl9pZHMYASADKAkiVAoQU2V0U3RhdHVzUmVxdWVzdBIyCgxhdmFpbGFiaWxpdHkYASABKA4yHC5zd2l0Y2hib2FyZC52MS5BdmFpbGFiaWxpdHkSDAoEdGV4dBgCIAEoCSJCChNHZXRQcmVzZW5jZVJlc3BvbnNlEisKBXVzZXJzGAEgAygLMhwuc3dpdGNoYm9hcmQudjEuVXNlclByZXNlbmNlMuYUCgRDaGF0Ek0KCkNyZWF0ZVRlYW0SIS5zd2l0Y2hib2FyZC52MS5DcmVhdGVUZWFtUmVxdWVzdBocLnN3aXRjaGJvYXJkLnYxLkNvbnZlcnNhdGlvbhJTCg1DcmVhdGVDaGFubmVsEiQuc3dpdGNoYm9hcmQudjEuQ3JlYXRlQ2hhbm5lbFJlcXVlc3QaHC5zd2l0Y2hib2FyZC52MS5Db252ZXJzYXRpb24SVwoPR2V0Q29udmVyc2F0aW9uEiYuc3dpdGNoYm9hcmQudjEuR2V0Q29udmVyc2F0aW9uUmVxdWVzdBocLnN3aXRjaGJvYXJkLnYxLkNvbnZlcnNhdGlvbhJoChFMaXN0Q29udmVyc2F0aW9ucxIoLnN3aXRjaGJvYXJkLnYxLkxpc3RDb252ZXJzYXRpb25zUmVxdWVzdBopLnN3aXRjaGJvYXJkLnYxLkxpc3RDb252ZXJzYXRpb25zUmVzcG9uc2USVgoLTGlzdE1lbWJlcnMSIi5zd2l0Y2hib2FyZC52MS5MaXN0TWVtYmVyc1JlcXVlc3QaIy5zd2l0Y2hib2FyZC52MS5MaXN0TWVtYmVyc1Jlc3BvbnNlEk0KClVwZGF0ZVRlYW0SIS5zd2l0Y2hib2FyZC52MS5VcGRhdGVUZWFtUmVxdWVzdBocLnN3aXRjaGJvYXJkLnYxLkNvbnZlcnNhdGlvbhJHCgdBcmNoaXZlEh4uc3dpdGNoYm9hcmQudjEuQXJjaGl2ZVJlcXVlc3QaHC5zd2l0Y2hib2FyZC52MS5Db252ZXJzYXRpb24SUwoKQWRkTWVtYmVycxIhLnN3aXRjaGJvYXJkLnYxLkFkZE1lbWJlcnNSZXF1ZXN0GiIuc3dpdGNoYm9hcmQudjEuQWRkTWVtYmVyc1Jlc3BvbnNlElkKDFJlbW92ZU1lbWJlchIjLnN3aXRjaGJvYXJkLnYxLlJlbW92ZU1lbWJlclJlcXVlc3QaJC5zd2l0Y2hib2FyZC52MS5SZW1vdmVNZW1iZXJSZXNwb25zZRJLCgxQcm9tb3RlQWRtaW4SIy5zd2l0Y2hib2FyZC52MS5Qcm9tb3RlQWRtaW5SZXF1ZXN0GhYuc3dpdGNoYm9hcmQudjEuTWVtYmVyEkkKC0RlbW90ZUFkbWluEiIuc3dpdGNoYm9hcmQudjEuRGVtb3RlQWRtaW5SZXF1ZXN0GhYuc3dpdGNoYm9hcmQudjEuTWVtYmVyElsKEVRyYW5zZmVyT3duZXJzaGlwEiguc3dpdGNoYm9hcmQudjEuVHJhbnNmZXJPd25lcnNoaXBSZXF1ZXN0Ghwuc3dpdGNoYm9hcmQudjEuQ29udmVyc2F0aW9uEkQKBUxlYXZlEhwuc3dpdGNoYm9hcmQudjEuTGVhdmVSZXF1ZXN0Gh0uc3dpdGNoYm9hcmQudjEuTGVhdmVSZXNwb25zZRJPCgtKb2luQ2hhbm5lbBIiLnN3aXRjaGJvYXJkLnYxLkpvaW5DaGFubmVsUmVxdWVzdBocLnN3aXRjaGJvYXJkLnYxLkNvbnZlcnNhdGlvbhJNCgpPcGVuRGlyZWN0EiEuc3dpdGNoYm9hcmQudjEuT3BlbkRpcmVjdFJlcXVlc3QaHC5zd2l0Y2hib2FyZC52MS5Db252ZXJzYXRpb24SSQoIT3BlblNlbGYSHy5zd2l0Y2hib2FyZC52MS5PcGVuU2VsZlJlcXVlc3QaHC5zd2l0Y2hib2FyZC52MS5Db252ZXJzYXRpb24SVgoLU2VuZE1lc3NhZ2USIi5zd2l0Y2hib2FyZC52MS5TZW5kTWVzc2FnZVJlcXVlc3QaIy5zd2l0Y2hib2FyZC52MS5TZW5kTWVzc2FnZVJlc3BvbnNlEkoKC0VkaXRNZXNzYWdlEiIuc3dpdGNoYm9hcmQudjEuRWRpdE1lc3NhZ2VSZXF1ZXN0Ghcuc3dpdGNoYm9hcmQudjEuTWVzc2FnZRJuChNMaXN0TWVzc2FnZVZlcnNpb25zEiouc3dpdGNoYm9hcmQudjEuTGlzdE1lc3NhZ2VWZXJzaW9uc1JlcXVlc3QaKy5zd2l0Y2hib2FyZC52MS5MaXN0TWVzc2FnZVZlcnNpb25zUmVzcG9uc2USTgoNRGVsZXRlTWVzc2FnZRIkLnN3aXRjaGJvYXJkLnYxLkRlbGV0ZU1lc3NhZ2VSZXF1ZXN0Ghcuc3dpdGNoYm9hcmQudjEuTWVzc2FnZRJWCgtMaXN0SGlzdG9yeRIiLnN3aXRjaGJvYXJkLnYxLkxpc3RIaXN0b3J5UmVxdWVzdBojLnN3aXRjaGJvYXJkLnYxLkxpc3RIaXN0b3J5UmVzcG9uc2USVgoLTGlzdENoYW5nZXMSIi5zd2l0Y2hib2FyZC52MS5MaXN0Q2hhbmdlc1JlcXVlc3QaIy5zd2l0Y2hib2FyZC52MS5MaXN0Q2hhbmdlc1Jlc3BvbnNlElAKCVNldFR5cGluZxIgLnN3aXRjaGJvYXJkLnYxLlNldFR5cGluZ1JlcXVlc3QaIS5zd2l0Y2hib2FyZC52MS5TZXRUeXBpbmdSZXNwb25zZRJNCghNYXJrUmVhZBIfLnN3aXRjaGJvYXJkLnYxLk1hcmtSZWFkUmVxdWVzdBogLnN3aXRjaGJvYXJkLnYxLk1hcmtSZWFkUmVzcG9uc2USYgoPTGlzdFJlYWRNYXJrZXJzEiYuc3dpdGNoYm9hcmQudjEuTGlzdFJlYWRNYXJrZXJzUmVxdWVzdBonLnN3aXRjaGJvYXJkLnYxLkxpc3RSZWFkTWFya2Vyc1Jlc3BvbnNlElYKC0dldFByZXNlbmNlEiIuc3dpdGNoYm9hcmQudjEuR2V0UHJlc2VuY2VSZXF1ZXN0GiMuc3dpdGNoYm9hcmQudjEuR2V0UHJlc2VuY2VSZXNwb25zZRJLCglTZXRTdGF0dXMSIC5zd2l0Y2hib2FyZC52MS5TZXRTdGF0dXNSZXF1ZXN0Ghwuc3dpdGNoYm9hcmQudjEuVXNlclByZXNlbmNlEkcKBlNlYXJjaBIdLnN3aXRjaGJvYXJkLnYxLlNlYXJjaFJlcXVlc3QaHi5zd2l0Y2hib2FyZC52MS5TZWFyY2hSZXNwb25zZRJoChFMaXN0Tm90aWZpY2F0aW9ucxIoLnN3aXRjaGJvYXJkLnYxLkxpc3ROb3RpZmljYXRpb25zUmVxdWVzdBopLnN3aXRjaGJvYXJkLnYxLkxpc3ROb3RpZmljYXRpb25zUmVzcG9uc2USdAoVTWFya05vdGlmaWNhdGlvbnNSZWFkEiwuc3dpdGNoYm9hcmQudjEuTWFya05vdGlmaWNhdGlvbnNSZWFkUmVxdWVzdBotLnN3aXRjaGJvYXJkLnYxLk1hcmtOb3RpZmljYXRpb25zUmVhZFJlc3BvbnNlEkoKB1NldE11dGUSHi5zd2l0Y2hib2FyZC52MS5TZXRNdXRlUmVxdWVzdBofLnN3aXRjaGJvYXJkLnYxLlNldE11dGVSZXNwb25zZWIGcHJvdG8z", [file_switchboard_v1_conversation, file_switchboard_v1_events, file_switchboard_v1_message, file_switchboard_v1_notifications, file_switchboard_v1_search]);
 
 /**
  * @generated from message switchboard.v1.CreateTeamRequest
@@ -683,6 +683,67 @@ export const EditMessageRequestSchema: GenMessage<EditMessageRequest> = /*@__PUR
   messageDesc(file_switchboard_v1_chat, 24);
 
 /**
+ * @generated from message switchboard.v1.ListMessageVersionsRequest
+ */
+export type ListMessageVersionsRequest = Message<"switchboard.v1.ListMessageVersionsRequest"> & {
+  /**
+   * @generated from field: uint64 channel_id = 1;
+   */
+  channelId: bigint;
+
+  /**
+   * @generated from field: uint64 message_id = 2;
+   */
+  messageId: bigint;
+
+  /**
+   * Only versions replaced before this log position (the last one's `seq` of the previous
+   * page); 0 for the newest.
+   *
+   * @generated from field: uint64 before_seq = 3;
+   */
+  beforeSeq: bigint;
+
+  /**
+   * Page size, 1 to 100; 0 means 20.
+   *
+   * @generated from field: uint32 limit = 4;
+   */
+  limit: number;
+};
+
+/**
+ * Describes the message switchboard.v1.ListMessageVersionsRequest.
+ * Use `create(ListMessageVersionsRequestSchema)` to create a new message.
+ */
+export const ListMessageVersionsRequestSchema: GenMessage<ListMessageVersionsRequest> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_chat, 25);
+
+/**
+ * @generated from message switchboard.v1.ListMessageVersionsResponse
+ */
+export type ListMessageVersionsResponse = Message<"switchboard.v1.ListMessageVersionsResponse"> & {
+  /**
+   * Newest first.
+   *
+   * @generated from field: repeated switchboard.v1.MessageVersion versions = 1;
+   */
+  versions: MessageVersion[];
+
+  /**
+   * @generated from field: bool has_more = 2;
+   */
+  hasMore: boolean;
+};
+
+/**
+ * Describes the message switchboard.v1.ListMessageVersionsResponse.
+ * Use `create(ListMessageVersionsResponseSchema)` to create a new message.
+ */
+export const ListMessageVersionsResponseSchema: GenMessage<ListMessageVersionsResponse> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_chat, 26);
+
+/**
  * @generated from message switchboard.v1.DeleteMessageRequest
  */
 export type DeleteMessageRequest = Message<"switchboard.v1.DeleteMessageRequest"> & {
@@ -702,7 +763,7 @@ export type DeleteMessageRequest = Message<"switchboard.v1.DeleteMessageRequest"
  * Use `create(DeleteMessageRequestSchema)` to create a new message.
  */
 export const DeleteMessageRequestSchema: GenMessage<DeleteMessageRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 25);
+  messageDesc(file_switchboard_v1_chat, 27);
 
 /**
  * @generated from message switchboard.v1.ListHistoryRequest
@@ -742,7 +803,7 @@ export type ListHistoryRequest = Message<"switchboard.v1.ListHistoryRequest"> & 
  * Use `create(ListHistoryRequestSchema)` to create a new message.
  */
 export const ListHistoryRequestSchema: GenMessage<ListHistoryRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 26);
+  messageDesc(file_switchboard_v1_chat, 28);
 
 /**
  * @generated from message switchboard.v1.ListHistoryResponse
@@ -768,7 +829,7 @@ export type ListHistoryResponse = Message<"switchboard.v1.ListHistoryResponse"> 
  * Use `create(ListHistoryResponseSchema)` to create a new message.
  */
 export const ListHistoryResponseSchema: GenMessage<ListHistoryResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 27);
+  messageDesc(file_switchboard_v1_chat, 29);
 
 /**
  * @generated from message switchboard.v1.ListChangesRequest
@@ -802,7 +863,7 @@ export type ListChangesRequest = Message<"switchboard.v1.ListChangesRequest"> & 
  * Use `create(ListChangesRequestSchema)` to create a new message.
  */
 export const ListChangesRequestSchema: GenMessage<ListChangesRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 28);
+  messageDesc(file_switchboard_v1_chat, 30);
 
 /**
  * @generated from message switchboard.v1.ListChangesResponse
@@ -839,7 +900,7 @@ export type ListChangesResponse = Message<"switchboard.v1.ListChangesResponse"> 
  * Use `create(ListChangesResponseSchema)` to create a new message.
  */
 export const ListChangesResponseSchema: GenMessage<ListChangesResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 29);
+  messageDesc(file_switchboard_v1_chat, 31);
 
 /**
  * @generated from message switchboard.v1.SetTypingRequest
@@ -861,7 +922,7 @@ export type SetTypingRequest = Message<"switchboard.v1.SetTypingRequest"> & {
  * Use `create(SetTypingRequestSchema)` to create a new message.
  */
 export const SetTypingRequestSchema: GenMessage<SetTypingRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 30);
+  messageDesc(file_switchboard_v1_chat, 32);
 
 /**
  * @generated from message switchboard.v1.SetTypingResponse
@@ -880,7 +941,7 @@ export type SetTypingResponse = Message<"switchboard.v1.SetTypingResponse"> & {
  * Use `create(SetTypingResponseSchema)` to create a new message.
  */
 export const SetTypingResponseSchema: GenMessage<SetTypingResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 31);
+  messageDesc(file_switchboard_v1_chat, 33);
 
 /**
  * @generated from message switchboard.v1.MarkReadRequest
@@ -904,7 +965,7 @@ export type MarkReadRequest = Message<"switchboard.v1.MarkReadRequest"> & {
  * Use `create(MarkReadRequestSchema)` to create a new message.
  */
 export const MarkReadRequestSchema: GenMessage<MarkReadRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 32);
+  messageDesc(file_switchboard_v1_chat, 34);
 
 /**
  * @generated from message switchboard.v1.MarkReadResponse
@@ -923,7 +984,7 @@ export type MarkReadResponse = Message<"switchboard.v1.MarkReadResponse"> & {
  * Use `create(MarkReadResponseSchema)` to create a new message.
  */
 export const MarkReadResponseSchema: GenMessage<MarkReadResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 33);
+  messageDesc(file_switchboard_v1_chat, 35);
 
 /**
  * @generated from message switchboard.v1.ListReadMarkersRequest
@@ -940,7 +1001,7 @@ export type ListReadMarkersRequest = Message<"switchboard.v1.ListReadMarkersRequ
  * Use `create(ListReadMarkersRequestSchema)` to create a new message.
  */
 export const ListReadMarkersRequestSchema: GenMessage<ListReadMarkersRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 34);
+  messageDesc(file_switchboard_v1_chat, 36);
 
 /**
  * @generated from message switchboard.v1.ReadMarker
@@ -962,7 +1023,7 @@ export type ReadMarker = Message<"switchboard.v1.ReadMarker"> & {
  * Use `create(ReadMarkerSchema)` to create a new message.
  */
 export const ReadMarkerSchema: GenMessage<ReadMarker> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 35);
+  messageDesc(file_switchboard_v1_chat, 37);
 
 /**
  * @generated from message switchboard.v1.ListReadMarkersResponse
@@ -979,7 +1040,7 @@ export type ListReadMarkersResponse = Message<"switchboard.v1.ListReadMarkersRes
  * Use `create(ListReadMarkersResponseSchema)` to create a new message.
  */
 export const ListReadMarkersResponseSchema: GenMessage<ListReadMarkersResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 36);
+  messageDesc(file_switchboard_v1_chat, 38);
 
 /**
  * @generated from message switchboard.v1.GetPresenceRequest
@@ -998,7 +1059,7 @@ export type GetPresenceRequest = Message<"switchboard.v1.GetPresenceRequest"> & 
  * Use `create(GetPresenceRequestSchema)` to create a new message.
  */
 export const GetPresenceRequestSchema: GenMessage<GetPresenceRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 37);
+  messageDesc(file_switchboard_v1_chat, 39);
 
 /**
  * @generated from message switchboard.v1.SetStatusRequest
@@ -1024,7 +1085,7 @@ export type SetStatusRequest = Message<"switchboard.v1.SetStatusRequest"> & {
  * Use `create(SetStatusRequestSchema)` to create a new message.
  */
 export const SetStatusRequestSchema: GenMessage<SetStatusRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 38);
+  messageDesc(file_switchboard_v1_chat, 40);
 
 /**
  * @generated from message switchboard.v1.GetPresenceResponse
@@ -1041,7 +1102,7 @@ export type GetPresenceResponse = Message<"switchboard.v1.GetPresenceResponse"> 
  * Use `create(GetPresenceResponseSchema)` to create a new message.
  */
 export const GetPresenceResponseSchema: GenMessage<GetPresenceResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 39);
+  messageDesc(file_switchboard_v1_chat, 41);
 
 /**
  * @generated from service switchboard.v1.Chat
@@ -1224,7 +1285,8 @@ export const Chat: GenService<{
     output: typeof SendMessageResponseSchema;
   },
   /**
-   * Replace the text of one of the caller's own TEXT messages. Scope: chat.write.
+   * Replace the text of one of the caller's own TEXT messages. The text it replaces is
+   * kept (ListMessageVersions). Scope: chat.write.
    *
    * @generated from rpc switchboard.v1.Chat.EditMessage
    */
@@ -1232,6 +1294,17 @@ export const Chat: GenService<{
     methodKind: "unary";
     input: typeof EditMessageRequestSchema;
     output: typeof MessageSchema;
+  },
+  /**
+   * A message's earlier texts, newest first: each edit keeps the one it replaced, and a
+   * delete removes them all. For members who may see the message. Scope: chat.read.
+   *
+   * @generated from rpc switchboard.v1.Chat.ListMessageVersions
+   */
+  listMessageVersions: {
+    methodKind: "unary";
+    input: typeof ListMessageVersionsRequestSchema;
+    output: typeof ListMessageVersionsResponseSchema;
   },
   /**
    * Delete a message: its author, or an admin or the owner. Scope: chat.write.

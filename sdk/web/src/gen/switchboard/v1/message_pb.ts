@@ -14,7 +14,7 @@ import type { Message as Message$1 } from "@bufbuild/protobuf";
  * Describes the file switchboard/v1/message.proto.
  */
 export const file_switchboard_v1_message: GenFile = /*@__PURE__*/
-  fileDesc("Chxzd2l0Y2hib2FyZC92MS9tZXNzYWdlLnByb3RvEg5zd2l0Y2hib2FyZC52MSKVAwoHTWVzc2FnZRIKCgJpZBgBIAEoBBISCgpjaGFubmVsX2lkGAIgASgEEgwKBGZyb20YAyABKAkSCgoCdG8YBCABKAkSKQoEdHlwZRgFIAEoDjIbLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2VUeXBlEgwKBGRhdGEYBiABKAkSDQoFdHNfbXMYByABKAMSEQoJcGFyZW50X2lkGAggASgEEhQKDGVkaXRlZF9hdF9tcxgJIAEoAxIPCgdkZWxldGVkGAogASgIEkAKDWN1c3RvbV9maWVsZHMYCyADKAsyKS5zd2l0Y2hib2FyZC52MS5NZXNzYWdlLkN1c3RvbUZpZWxkc0VudHJ5EhUKDWNsaWVudF9tc2dfaWQYDCABKAkSLgoKYXR0YWNobWVudBgNIAEoCzIaLnN3aXRjaGJvYXJkLnYxLkF0dGFjaG1lbnQSEAoIbWVudGlvbnMYDiADKAkaMwoRQ3VzdG9tRmllbGRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASqhAQoLTWVzc2FnZVR5cGUSHAoYTUVTU0FHRV9UWVBFX1VOU1BFQ0lGSUVEEAASFQoRTUVTU0FHRV9UWVBFX1RFWFQQARIWChJNRVNTQUdFX1RZUEVfSU1BR0UQAhIWChJNRVNTQUdFX1RZUEVfVklERU8QAxIWChJNRVNTQUdFX1RZUEVfQVVESU8QBBIVChFNRVNTQUdFX1RZUEVfRklMRRAFYgZwcm90bzM", [file_switchboard_v1_files]);
+  fileDesc("Chxzd2l0Y2hib2FyZC92MS9tZXNzYWdlLnByb3RvEg5zd2l0Y2hib2FyZC52MSKVAwoHTWVzc2FnZRIKCgJpZBgBIAEoBBISCgpjaGFubmVsX2lkGAIgASgEEgwKBGZyb20YAyABKAkSCgoCdG8YBCABKAkSKQoEdHlwZRgFIAEoDjIbLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2VUeXBlEgwKBGRhdGEYBiABKAkSDQoFdHNfbXMYByABKAMSEQoJcGFyZW50X2lkGAggASgEEhQKDGVkaXRlZF9hdF9tcxgJIAEoAxIPCgdkZWxldGVkGAogASgIEkAKDWN1c3RvbV9maWVsZHMYCyADKAsyKS5zd2l0Y2hib2FyZC52MS5NZXNzYWdlLkN1c3RvbUZpZWxkc0VudHJ5EhUKDWNsaWVudF9tc2dfaWQYDCABKAkSLgoKYXR0YWNobWVudBgNIAEoCzIaLnN3aXRjaGJvYXJkLnYxLkF0dGFjaG1lbnQSEAoIbWVudGlvbnMYDiADKAkaMwoRQ3VzdG9tRmllbGRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJaCg5NZXNzYWdlVmVyc2lvbhIMCgRkYXRhGAEgASgJEhUKDXdyaXR0ZW5fYXRfbXMYAiABKAMSFgoOcmVwbGFjZWRfYXRfbXMYAyABKAMSCwoDc2VxGAQgASgEKqEBCgtNZXNzYWdlVHlwZRIcChhNRVNTQUdFX1RZUEVfVU5TUEVDSUZJRUQQABIVChFNRVNTQUdFX1RZUEVfVEVYVBABEhYKEk1FU1NBR0VfVFlQRV9JTUFHRRACEhYKEk1FU1NBR0VfVFlQRV9WSURFTxADEhYKEk1FU1NBR0VfVFlQRV9BVURJTxAEEhUKEU1FU1NBR0VfVFlQRV9GSUxFEAViBnByb3RvMw", [file_switchboard_v1_files]);
 
 /**
  * One message. Fields marked "server" are set by the controller and ignored on input.
@@ -132,6 +132,48 @@ export type Message = Message$1<"switchboard.v1.Message"> & {
  */
 export const MessageSchema: GenMessage<Message> = /*@__PURE__*/
   messageDesc(file_switchboard_v1_message, 0);
+
+/**
+ * An earlier text of an edited message.
+ *
+ * @generated from message switchboard.v1.MessageVersion
+ */
+export type MessageVersion = Message$1<"switchboard.v1.MessageVersion"> & {
+  /**
+   * The text as it was.
+   *
+   * @generated from field: string data = 1;
+   */
+  data: string;
+
+  /**
+   * When it was written: the message's send time, or the edit before (Unix milliseconds).
+   *
+   * @generated from field: int64 written_at_ms = 2;
+   */
+  writtenAtMs: bigint;
+
+  /**
+   * When the edit that replaced it was made.
+   *
+   * @generated from field: int64 replaced_at_ms = 3;
+   */
+  replacedAtMs: bigint;
+
+  /**
+   * That edit's position in the conversation's log.
+   *
+   * @generated from field: uint64 seq = 4;
+   */
+  seq: bigint;
+};
+
+/**
+ * Describes the message switchboard.v1.MessageVersion.
+ * Use `create(MessageVersionSchema)` to create a new message.
+ */
+export const MessageVersionSchema: GenMessage<MessageVersion> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_message, 1);
 
 /**
  * What `data` holds.
