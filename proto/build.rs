@@ -26,6 +26,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Only DIRECT conversations in a few answers carry their peer: the same for every
     // Conversation (and every event holding one).
     config.boxed(".switchboard.v1.Conversation.peer");
+    // Events about a conversation carry it whole (with its custom fields): out of line, so
+    // that every Event stays the size of a message event.
+    for event in ["MemberJoined", "ConversationUpdated", "ConversationArchived"] {
+        config.boxed(format!(".switchboard.v1.{event}.conversation"));
+    }
 
     let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);
     tonic_prost_build::configure()

@@ -355,7 +355,16 @@ pub(crate) enum TeamCommand {
         /// Initial member (repeatable).
         #[arg(long = "member")]
         members: Vec<String>,
+        /// A custom field, KEY=VALUE (repeatable).
+        #[arg(long = "field", value_parser = key_value)]
+        fields: Vec<(String, String)>,
+        /// Link it to this business object (`order:1234`): if a conversation is linked to it
+        /// already, that one is shown instead of creating another.
+        #[arg(long)]
+        link: Option<String>,
     },
+    /// The conversation linked to a business object (`order:1234`).
+    Linked { key: String },
     /// Your conversations, of every kind.
     List,
     /// One conversation and its members.
@@ -375,6 +384,12 @@ pub(crate) enum TeamCommand {
         clear_tags: bool,
         #[arg(long)]
         restricted: Option<bool>,
+        /// Replace all custom fields with these, KEY=VALUE (repeatable).
+        #[arg(long = "field", value_parser = key_value)]
+        fields: Vec<(String, String)>,
+        /// Remove every custom field.
+        #[arg(long, conflicts_with = "fields")]
+        clear_fields: bool,
     },
     /// Make a team read-only for good (owner).
     Archive { id: u64 },

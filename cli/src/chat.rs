@@ -257,11 +257,25 @@ async fn mute(client: &Client, channel: u64, muted: bool) -> Result<Shown, SdkEr
 
 async fn team(client: &Client, command: TeamCommand) -> Result<Shown, SdkError> {
     Ok(match command {
-        TeamCommand::Create { name, icon, tags, restricted, members } => {
-            let request =
-                pb::CreateTeamRequest { name, icon, meta_tags: tags, restricted, members };
-            conversation(client.create_team(request).await?)
+        TeamCommand::Create { name, icon, tags, restricted, members, fields, link } => {
+            let custom_fields = fields.into_iter().collect();
+            let request = pb::CreateTeamRequest {
+                name,
+                icon,
+                meta_tags: tags,
+                restricted,
+                members,
+                custom_fields,
+            };
+            match link {
+                None => conversation(client.create_team(request).await?),
+                Some(key) => {
+                    let create = Some(pb::open_linked_request::Create::Team(request));
+                    linked(client.open_linked(&key, create).await?)
+                }
+            }
         }
+        TeamCommand::Linked { key } => linked(client.open_linked(&key, None).await?),
         TeamCommand::List => {
             let all = client.all_conversations().await?;
             Shown {
@@ -283,10 +297,27 @@ async fn team(client: &Client, command: TeamCommand) -> Result<Shown, SdkError> 
                 ),
             }
         }
-        TeamCommand::Update { id, name, icon, tags, clear_tags, restricted } => {
+        TeamCommand::Update {
+            id,
+            name,
+            icon,
+            tags,
+            clear_tags,
+            restricted,
+            fields,
+            clear_fields,
+        } => {
             let meta_tags = (clear_tags || !tags.is_empty()).then_some(pb::TagList { tags });
-            let request =
-                pb::UpdateTeamRequest { conversation_id: id, name, icon, meta_tags, restricted };
+            let custom_fields = (clear_fields || !fields.is_empty())
+                .then(|| pb::FieldMap { fields: fields.into_iter().collect() });
+            let request = pb::UpdateTeamRequest {
+                conversation_id: id,
+                name,
+                icon,
+                meta_tags,
+                restricted,
+                custom_fields,
+            };
             conversation(client.update_team(request).await?)
         }
         TeamCommand::Archive { id } => conversation(client.archive(id).await?),
@@ -300,6 +331,14 @@ async fn team(client: &Client, command: TeamCommand) -> Result<Shown, SdkError> 
     })
 }
 
+/// A linked conversation, and whether it was created just now.
+fn linked((c, created): (pb::Conversation, bool)) -> Shown {
+    let mut shown = conversation(c);
+    shown.json["created"] = Value::Bool(created);
+    shown.human.push_str(if created { "\n(created and linked)" } else { "\n(linked already)" });
+    shown
+}
+
 async fn channel(client: &Client, command: ChannelCommand) -> Result<Shown, SdkError> {
     Ok(match command {
         ChannelCommand::Create { name, public, tags, members } => {
@@ -311,6 +350,7 @@ async fn channel(client: &Client, command: ChannelCommand) -> Result<Shown, SdkE
                 meta_tags: tags,
                 visibility,
                 members,
+                custom_fields: Default::default(),
             };
             conversation(client.create_channel(request).await?)
         }

@@ -28,6 +28,8 @@ pub(crate) fn conversation(view: ConversationView) -> pb::Conversation {
         } as i32,
         my_role: view.my_role.map_or(pb::Role::Unspecified, role) as i32,
         member_count: c.member_count,
+        custom_fields: c.custom_fields.into_iter().collect(),
+        external_key: c.external_key.unwrap_or_default(),
         ..Default::default()
     }
 }

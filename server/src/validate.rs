@@ -252,6 +252,22 @@ pub fn check_client_msg_id(id: &str) -> Result<(), String> {
     no_control_chars(id)
 }
 
+/// Longest key of a conversation linked to a business object, in characters.
+pub const MAX_EXTERNAL_KEY_CHARS: usize = 200;
+
+/// A linked conversation's key (`order:1234`): 1 to 200 characters, no control characters,
+/// no spaces around it.
+pub fn check_external_key(key: &str) -> Result<(), String> {
+    let chars = key.chars().count();
+    if chars == 0 || chars > MAX_EXTERNAL_KEY_CHARS {
+        return Err(format!("must be 1 to {MAX_EXTERNAL_KEY_CHARS} characters, got {chars}"));
+    }
+    if key.trim() != key {
+        return Err("must not start or end with spaces".into());
+    }
+    no_control_chars(key)
+}
+
 /// A page size: 0 means `default`, above `max` is an error.
 pub fn page_limit(requested: u32, default: usize, max: usize) -> Result<usize, String> {
     match requested as usize {

@@ -28,6 +28,8 @@ pub(crate) fn conversation_json(c: &pb::Conversation) -> Value {
         "unread_count": c.unread_count,
         "mention_count": c.mention_count,
         "muted": c.muted,
+        "custom_fields": c.custom_fields,
+        "external_key": c.external_key,
     })
 }
 
@@ -106,6 +108,8 @@ pub(crate) fn conversation_table(c: &pb::Conversation) -> Table {
         ("visibility", visibility_name(c.visibility).into()),
         ("state", state(c)),
         ("created", format_ms(c.created_at_ms)),
+        ("linked to", c.external_key.clone()),
+        ("fields", fields_text(&c.custom_fields)),
     ];
     for (field, value) in rows {
         table.add_row(vec![field.to_string(), value]);
@@ -276,10 +280,10 @@ pub(crate) fn event_json(event: &pb::Event) -> Value {
             ("member_role_changed", e.member.as_ref().map(member_json))
         }
         Some(Kind::ConversationUpdated(e)) => {
-            ("conversation_updated", e.conversation.as_ref().map(conversation_json))
+            ("conversation_updated", e.conversation.as_deref().map(conversation_json))
         }
         Some(Kind::ConversationArchived(e)) => {
-            ("conversation_archived", e.conversation.as_ref().map(conversation_json))
+            ("conversation_archived", e.conversation.as_deref().map(conversation_json))
         }
         Some(Kind::Typing(e)) => {
             ("typing", Some(json!({ "user_id": e.user_id, "typing": e.typing })))
@@ -382,4 +386,11 @@ fn shown_name(c: &pb::Conversation) -> String {
         Some(peer) if c.name.is_empty() => peer.user_id.clone(),
         _ => c.name.clone(),
     }
+}
+
+/// Custom fields as `key=value` pairs, in key order.
+fn fields_text(fields: &std::collections::HashMap<String, String>) -> String {
+    let mut pairs: Vec<String> = fields.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    pairs.sort();
+    pairs.join(" ")
 }

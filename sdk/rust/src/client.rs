@@ -185,6 +185,19 @@ impl Client {
         Ok(self.chat.clone().list_members(request).await?.into_inner())
     }
 
+    /// The conversation linked to a business object (`order:1234`), created from `create`
+    /// if none is linked yet (None: only find it); and whether this call created it.
+    pub async fn open_linked(
+        &self,
+        external_key: &str,
+        create: Option<pb::open_linked_request::Create>,
+    ) -> Result<(pb::Conversation, bool)> {
+        let request = pb::OpenLinkedRequest { external_key: external_key.into(), create };
+        let response = self.chat.clone().open_linked(request).await?.into_inner();
+        let conversation = response.conversation.ok_or(SdkError::MissingField("conversation"))?;
+        Ok((conversation, response.created))
+    }
+
     pub async fn update_team(&self, request: pb::UpdateTeamRequest) -> Result<pb::Conversation> {
         Ok(self.chat.clone().update_team(request).await?.into_inner())
     }

@@ -8,7 +8,7 @@ import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type Client, type Interceptor } from "@connectrpc/connect";
 import { createGrpcWebTransport } from "@connectrpc/connect-web";
 
-import { Chat } from "./gen/switchboard/v1/chat_pb.js";
+import { Chat, type CreateChannelRequestSchema, type CreateTeamRequestSchema } from "./gen/switchboard/v1/chat_pb.js";
 import type { Conversation } from "./gen/switchboard/v1/conversation_pb.js";
 import { Availability, type Event, type UserPresence } from "./gen/switchboard/v1/events_pb.js";
 import { type Attachment, Files, UploadPurpose } from "./gen/switchboard/v1/files_pb.js";
@@ -270,6 +270,25 @@ export class SwitchboardClient {
   /** Mutes (or unmutes) a conversation: only @mentions of the user notify. */
   async setMute(conversationId: bigint, muted: boolean): Promise<boolean> {
     return (await this.chat.setMute({ conversationId, muted })).muted;
+  }
+
+  /**
+   * The conversation about a business object of your app (`order:1234`): found if one is
+   * linked to the key, else created from `create` (a team or a channel, with the
+   * `chat.teams.manage` scope) and linked. Without `create`, a key nothing is linked to
+   * rejects with NOT_FOUND.
+   */
+  async openLinked(
+    externalKey: string,
+    create?: { team: MessageInitShape<typeof CreateTeamRequestSchema> } | { channel: MessageInitShape<typeof CreateChannelRequestSchema> },
+  ): Promise<{ conversation: Conversation; created: boolean }> {
+    const request =
+      create === undefined ? {}
+      : "team" in create ? { create: { case: "team" as const, value: create.team } }
+      : { create: { case: "channel" as const, value: create.channel } };
+    const response = await this.chat.openLinked({ externalKey, ...request });
+    if (!response.conversation) throw new ConnectError("the relay answered without a conversation", Code.Internal);
+    return { conversation: response.conversation, created: response.created };
   }
 
   /** Every conversation of the user (with unread and mention counts). */

@@ -187,6 +187,19 @@ describe("SwitchboardClient", () => {
     expect((await b.messageVersions(channel, sent.id)).versions).toEqual([]);
   });
 
+  it("opens the conversation about a business object, once, with its custom fields", async () => {
+    const [alice, bob] = [unique("alice"), unique("bob")];
+    const a = connect(alice);
+    const key = `order:${unique("o")}`;
+    const first = await a.openLinked(key, { team: { name: "Order", members: [bob], customFields: { stage: "new" } } });
+    expect(first.created).toBe(true);
+    expect(first.conversation.externalKey).toBe(key);
+    expect(first.conversation.customFields).toEqual({ stage: "new" });
+    const again = await connect(bob).openLinked(key);
+    expect([again.conversation.id, again.created]).toEqual([first.conversation.id, false]);
+    await expect(a.openLinked(`${key}-none`)).rejects.toThrow(/no conversation is linked/);
+  });
+
   it("pages history newest first", async () => {
     const alice = unique("alice");
     const a = connect(alice);

@@ -1,12 +1,14 @@
-//! Creating, reading, updating and archiving conversations; DMs and SELF.
+//! Creating, reading, updating and archiving conversations; DMs and SELF; conversations
+//! linked to business objects.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::{
     Audit, Notifications, Relations, Unread, as_team_member, new_member, other_party, policy,
 };
 use crate::access;
-use crate::auth::Caller;
+use crate::auth::{Caller, Scope};
 use crate::error::{ChatError, ChatResult};
 use crate::ids::IdGenerator;
 use crate::model::{
@@ -28,6 +30,7 @@ pub struct NewConversation {
     pub visibility: Option<Visibility>,
     /// Users added as members besides the creator.
     pub members: Vec<String>,
+    pub custom_fields: BTreeMap<String, String>,
 }
 
 /// What UpdateTeam may change; `None` keeps the current value.
@@ -37,6 +40,7 @@ pub struct TeamUpdate {
     pub icon: Option<String>,
     pub meta_tags: Option<Vec<String>>,
     pub restricted: Option<bool>,
+    pub custom_fields: Option<BTreeMap<String, String>>,
 }
 
 /// Default and largest page of ListConversations.
@@ -62,11 +66,53 @@ impl Conversations {
         kind: Kind,
         new: NewConversation,
     ) -> ChatResult<ConversationView> {
+        let (conversation, members) = self.new_team(caller, kind, new, None)?;
+        self.store.create_conversation(&conversation, &members).await?;
+        Ok(self.created(caller, conversation, &members).await)
+    }
+
+    /// OpenLinked: the conversation of the caller's org linked to `key`, as GetConversation
+    /// gives it, created from `create` (needs `chat.teams.manage`) if there is none; and
+    /// whether this call created it. NOT_FOUND when there is none and nothing to create.
+    pub async fn open_linked(
+        &self,
+        caller: &Caller,
+        key: &str,
+        create: Option<(Kind, NewConversation)>,
+    ) -> ChatResult<(ConversationView, bool)> {
+        Violations::new().check("external_key", validate::check_external_key(key)).finish()?;
+        if let Some(id) = self.store.linked_conversation(&caller.org, key).await? {
+            return Ok((self.get(caller, id).await?, false));
+        }
+        let Some((kind, new)) = create else {
+            let why = format!("no conversation is linked to {}", validate::quoted(key));
+            return Err(ChatError::not_found(why));
+        };
+        policy::scope(caller, Scope::TeamsManage)?;
+        let (candidate, members) = self.new_team(caller, kind, new, Some(key.to_string()))?;
+        let conversation = self.store.get_or_create_linked(&candidate, &members).await?;
+        if conversation.id != candidate.id {
+            // Someone else linked one first.
+            return Ok((self.get(caller, conversation.id).await?, false));
+        }
+        Ok((self.created(caller, conversation, &members).await, true))
+    }
+
+    /// A new team or channel from what CreateTeam, CreateChannel or OpenLinked ask for,
+    /// checked, with its members (the caller as owner).
+    fn new_team(
+        &self,
+        caller: &Caller,
+        kind: Kind,
+        new: NewConversation,
+        external_key: Option<String>,
+    ) -> ChatResult<(Conversation, Vec<Member>)> {
         Violations::new()
             .check("name", validate::check_name(&new.name))
             .check("icon", validate::check_icon(&new.icon))
             .check("meta_tags", validate::check_meta_tags(&new.meta_tags))
             .check("members", validate::check_user_ids(&new.members))
+            .check("custom_fields", validate::check_custom_fields(&new.custom_fields))
             .finish()?;
         let mut members = vec![new_member(&caller.user, Role::Owner, self.ids.now_ms())];
         for user in &new.members {
@@ -87,15 +133,26 @@ impl Conversations {
             restricted: kind == Kind::Channel || new.restricted,
             visibility: new.visibility.unwrap_or(Visibility::Private),
             member_count: members.len() as u32,
+            custom_fields: new.custom_fields,
+            external_key,
         };
-        self.store.create_conversation(&conversation, &members).await?;
+        Ok((conversation, members))
+    }
+
+    /// Tells the members of a new team or channel, and audits it.
+    async fn created(
+        &self,
+        caller: &Caller,
+        conversation: Conversation,
+        members: &[Member],
+    ) -> ConversationView {
         let view = ConversationView { conversation, my_role: Some(Role::Owner) };
-        for member in &members {
+        for member in members {
             self.events.member_joined(&view, member, &caller.user, changes::START).await;
         }
         let (id, name) = (view.conversation.id, view.conversation.name.clone());
         self.audit.record(caller, AuditAction::TeamCreated, id, &id.to_string(), name).await;
-        Ok(view)
+        view
     }
 
     /// A conversation the caller belongs to, or a public channel of their org.
@@ -178,6 +235,9 @@ impl Conversations {
         if let Some(tags) = &update.meta_tags {
             violations.check("meta_tags", validate::check_meta_tags(tags));
         }
+        if let Some(fields) = &update.custom_fields {
+            violations.check("custom_fields", validate::check_custom_fields(fields));
+        }
         violations.finish()?;
         let (mut conversation, me) = as_team_member(&*self.store, caller, id).await?;
         policy::at_least(&me, Role::Admin, "edit the team")?;
@@ -195,6 +255,9 @@ impl Conversations {
         }
         if let Some(restricted) = update.restricted {
             conversation.restricted = restricted;
+        }
+        if let Some(fields) = update.custom_fields {
+            conversation.custom_fields = fields;
         }
         let conversation = self.store.update_conversation(&conversation).await?;
         let view = ConversationView { conversation, my_role: Some(me.role) };
@@ -291,6 +354,8 @@ impl Conversations {
             restricted: false,
             visibility: Visibility::Private,
             member_count: 0,
+            custom_fields: BTreeMap::new(),
+            external_key: None,
         }
     }
 }

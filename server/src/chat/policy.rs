@@ -90,6 +90,8 @@ mod tests {
             restricted: false,
             visibility: Visibility::Private,
             member_count: 3,
+            custom_fields: Default::default(),
+            external_key: None,
         }
     }
 

@@ -18,15 +18,7 @@ impl Chat for ChatApi {
         request: Request<pb::CreateTeamRequest>,
     ) -> Reply<pb::Conversation> {
         let (caller, _admitted) = self.writer(&request, Scope::TeamsManage)?;
-        let r = request.into_inner();
-        let new = NewConversation {
-            name: r.name,
-            icon: r.icon,
-            meta_tags: r.meta_tags,
-            restricted: r.restricted,
-            visibility: None,
-            members: r.members,
-        };
+        let new = new_team(request.into_inner());
         reply(convert::conversation(
             self.chat.conversations.create(&caller, Kind::Group, new).await?,
         ))
@@ -37,18 +29,31 @@ impl Chat for ChatApi {
         request: Request<pb::CreateChannelRequest>,
     ) -> Reply<pb::Conversation> {
         let (caller, _admitted) = self.writer(&request, Scope::TeamsManage)?;
-        let r = request.into_inner();
-        let new = NewConversation {
-            name: r.name,
-            icon: r.icon,
-            meta_tags: r.meta_tags,
-            restricted: true,
-            visibility: Some(convert::visibility_in(r.visibility)?),
-            members: r.members,
-        };
+        let new = new_channel(request.into_inner())?;
         reply(convert::conversation(
             self.chat.conversations.create(&caller, Kind::Channel, new).await?,
         ))
+    }
+
+    async fn open_linked(
+        &self,
+        request: Request<pb::OpenLinkedRequest>,
+    ) -> Reply<pb::OpenLinkedResponse> {
+        let (caller, _admitted) = self.writer(&request, Scope::Read)?;
+        let r = request.into_inner();
+        let create = match r.create {
+            None => None,
+            Some(pb::open_linked_request::Create::Team(team)) => {
+                Some((Kind::Group, new_team(team)))
+            }
+            Some(pb::open_linked_request::Create::Channel(channel)) => {
+                Some((Kind::Channel, new_channel(channel)?))
+            }
+        };
+        let (view, created) =
+            self.chat.conversations.open_linked(&caller, &r.external_key, create).await?;
+        let conversation = Some(convert::conversation(view));
+        reply(pb::OpenLinkedResponse { conversation, created })
     }
 
     async fn get_conversation(
@@ -115,6 +120,7 @@ impl Chat for ChatApi {
             icon: r.icon,
             meta_tags: r.meta_tags.map(|list| list.tags),
             restricted: r.restricted,
+            custom_fields: r.custom_fields.map(|map| map.fields.into_iter().collect()),
         };
         reply(convert::conversation(
             self.chat.conversations.update(&caller, r.conversation_id, update).await?,
@@ -405,4 +411,30 @@ impl ChatApi {
         }
         Ok(conversation)
     }
+}
+
+/// What CreateTeam (or OpenLinked's `team`) asks for.
+fn new_team(r: pb::CreateTeamRequest) -> NewConversation {
+    NewConversation {
+        name: r.name,
+        icon: r.icon,
+        meta_tags: r.meta_tags,
+        restricted: r.restricted,
+        visibility: None,
+        members: r.members,
+        custom_fields: r.custom_fields.into_iter().collect(),
+    }
+}
+
+/// What CreateChannel (or OpenLinked's `channel`) asks for.
+fn new_channel(r: pb::CreateChannelRequest) -> Result<NewConversation, Status> {
+    Ok(NewConversation {
+        name: r.name,
+        icon: r.icon,
+        meta_tags: r.meta_tags,
+        restricted: true,
+        visibility: Some(convert::visibility_in(r.visibility)?),
+        members: r.members,
+        custom_fields: r.custom_fields.into_iter().collect(),
+    })
 }

@@ -76,6 +76,13 @@ pub struct Conversation {
     pub visibility: Visibility,
     /// Kept up to date by the Store as members come and go.
     pub member_count: u32,
+    /// GROUP and CHANNEL: what the app keeps with it (validated like messages' fields).
+    #[serde(default)]
+    pub custom_fields: BTreeMap<String, String>,
+    /// GROUP and CHANNEL: the business object it is about (`order:1234`), unique in its
+    /// org, set when it is created by OpenLinked.
+    #[serde(default)]
+    pub external_key: Option<String>,
 }
 
 impl Conversation {

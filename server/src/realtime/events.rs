@@ -96,10 +96,10 @@ impl Events {
 
     pub async fn conversation_updated(&self, view: &ConversationView, by: &str) {
         let (org, id) = (&view.conversation.org, view.conversation.id);
-        let conversation = Some(convert::conversation(ConversationView {
+        let conversation = Some(Box::new(convert::conversation(ConversationView {
             conversation: view.conversation.clone(),
             my_role: None,
-        }));
+        })));
         let kind = if view.conversation.archived {
             Kind::ConversationArchived(pb::ConversationArchived {
                 conversation,
@@ -183,10 +183,10 @@ pub(super) fn joined(
     Kind::MemberJoined(pb::MemberJoined {
         member: Some(convert::member(member.clone())),
         added_by: by.to_string(),
-        conversation: Some(convert::conversation(ConversationView {
+        conversation: Some(Box::new(convert::conversation(ConversationView {
             conversation: conversation.clone(),
             my_role: None,
-        })),
+        }))),
         replay_after_seq,
     })
 }

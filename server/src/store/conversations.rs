@@ -16,8 +16,8 @@ pub trait ConversationStore: Send + Sync {
 
     async fn get_conversation(&self, id: ConversationId) -> StoreResult<Option<Conversation>>;
 
-    /// Replaces a conversation's metadata (name, icon, tags, restricted, archived).
-    /// `member_count` and `owner` are the Store's to maintain and are left as stored.
+    /// Replaces a conversation's metadata (name, icon, tags, restricted, archived, custom
+    /// fields). `member_count`, `owner` and `external_key` are left as stored.
     async fn update_conversation(&self, conversation: &Conversation) -> StoreResult<Conversation>;
 
     /// The DIRECT conversation of the two members' pair, created from `conversation` if the
@@ -26,6 +26,23 @@ pub trait ConversationStore: Send + Sync {
         &self,
         conversation: &Conversation,
         members: &[Member; 2],
+    ) -> StoreResult<Conversation>;
+
+    /// The conversation of `org` linked to the business object `key` (see
+    /// [`Conversation::external_key`]), if any.
+    async fn linked_conversation(
+        &self,
+        org: &str,
+        key: &str,
+    ) -> StoreResult<Option<ConversationId>>;
+
+    /// The conversation linked to `conversation.external_key` in its org, created from
+    /// `conversation` with `members` if the key has none yet. Race-free: concurrent callers
+    /// all get the same conversation.
+    async fn get_or_create_linked(
+        &self,
+        conversation: &Conversation,
+        members: &[Member],
     ) -> StoreResult<Conversation>;
 
     /// The SELF conversation of `owner`, created from `conversation` if it has none yet.

@@ -10,6 +10,7 @@
 //! | members | conversation id | user id |
 //! | user_conversations | (org, user) | conversation id |
 //! | direct_pairs | (org, user a, user b) | |
+//! | conversation_keys | (org, external key) | |
 //! | self_conversations | (org, user) | |
 //! | messages | (channel id, bucket) | message id |
 //! | message_versions | (channel id, message id) | seq of the edit, newest first |

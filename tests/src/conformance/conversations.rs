@@ -1,8 +1,8 @@
-//! Conversations: metadata, one DM per pair, one SELF per user.
+//! Conversations: metadata, one DM per pair, one SELF per user, one per linked key.
 
 use std::sync::Arc;
 
-use switchboard_server::model::{Kind, Role};
+use switchboard_server::model::{Conversation, Kind, Role};
 use switchboard_server::store::Store;
 
 use super::{conversation, member, team};
@@ -15,9 +15,13 @@ pub async fn conversations_round_trip(store: Arc<dyn Store>) {
     update.name = "renamed".into();
     update.member_count = 99; // not the caller's to set
     update.owner = "someone".into();
+    update.external_key = Some("order:1".into());
+    update.custom_fields = [("stage".to_string(), "review".to_string())].into();
     let updated = store.update_conversation(&update).await.unwrap();
     assert_eq!(updated.name, "renamed");
+    assert_eq!(updated.custom_fields, update.custom_fields);
     assert_eq!((updated.member_count, updated.owner.as_str()), (2, "owner"));
+    assert_eq!(updated.external_key, None, "a link never changes");
     assert_eq!(store.get_conversation(1).await.unwrap(), Some(updated));
 }
 
@@ -49,4 +53,41 @@ pub async fn self_conversations_are_one_per_user(store: Arc<dyn Store>) {
     let again = conversation(301, "acme", Kind::SelfNotes);
     assert_eq!(store.get_or_create_self(&again, &owner).await.unwrap().id, 300);
     assert_eq!(store.get_conversation(301).await.unwrap(), None, "nothing partial");
+}
+
+pub async fn linked_conversations_are_one_per_key_even_when_racing(store: Arc<dyn Store>) {
+    assert_eq!(store.linked_conversation("acme", "order:1234").await.unwrap(), None);
+    let mut racers = Vec::new();
+    for i in 0..16u64 {
+        let store = store.clone();
+        racers.push(tokio::spawn(async move {
+            let candidate = Conversation {
+                external_key: Some("order:1234".into()),
+                ..conversation(400 + i, "acme", Kind::Group)
+            };
+            let members = [member("owner", Role::Owner), member(&format!("m{i}"), Role::Member)];
+            store.get_or_create_linked(&candidate, &members).await.unwrap()
+        }));
+    }
+    let mut linked = Vec::new();
+    for racer in racers {
+        linked.push(racer.await.unwrap());
+    }
+    let id = linked[0].id;
+    assert!(linked.iter().all(|c| c.id == id), "one conversation");
+    assert_eq!(linked[0].external_key.as_deref(), Some("order:1234"));
+    assert_eq!(linked[0].member_count, 2, "only the winner's members were written");
+    assert_eq!(store.linked_conversation("acme", "order:1234").await.unwrap(), Some(id));
+    for loser in (400..416).filter(|candidate| *candidate != id) {
+        assert_eq!(store.get_conversation(loser).await.unwrap(), None, "nothing partial");
+    }
+    // Keys are per org, and exact.
+    assert_eq!(store.linked_conversation("globex", "order:1234").await.unwrap(), None);
+    assert_eq!(store.linked_conversation("acme", "order:123").await.unwrap(), None);
+    let elsewhere = Conversation {
+        external_key: Some("order:1234".into()),
+        ..conversation(450, "globex", Kind::Group)
+    };
+    let members = [member("owner", Role::Owner)];
+    assert_eq!(store.get_or_create_linked(&elsewhere, &members).await.unwrap().id, 450);
 }

@@ -39,7 +39,7 @@ pub struct Engine {
 macro_rules! store_conformance_suite {
     ($engine:ident, $make:path) => {
         mod $engine {
-            $crate::store_conformance_suite!(@aggregate $make; conversations: conversations_round_trip, direct_conversations_are_one_per_pair_even_when_racing, self_conversations_are_one_per_user);
+            $crate::store_conformance_suite!(@aggregate $make; conversations: conversations_round_trip, direct_conversations_are_one_per_pair_even_when_racing, self_conversations_are_one_per_user, linked_conversations_are_one_per_key_even_when_racing);
             $crate::store_conformance_suite!(@aggregate $make; members: members_are_listed_added_and_removed, roles_change_only_from_the_expected_role, ownership_moves_only_from_the_owner, users_conversations_page_by_id, members_keep_where_they_joined, mutes_and_read_markers_are_per_member);
             $crate::store_conformance_suite!(@aggregate $make; messages: retried_messages_return_the_original, concurrent_retries_store_one_message, history_walks_buckets_in_both_directions, history_ranges_are_exclusive_and_limited, edits_and_deletes_are_read_back, edits_keep_earlier_texts_until_a_delete, concurrent_writers_lose_nothing, message_changes_follow_inserts_and_updates, housekeeping_keeps_live_data);
             $crate::store_conformance_suite!(@aggregate $make; log: the_log_orders_and_chains_every_change, concurrent_changes_take_distinct_chained_positions, the_log_counts_messages_for_everyone, a_removal_takes_its_place_in_the_log);
@@ -84,6 +84,8 @@ fn conversation(id: u64, org: &str, kind: Kind) -> Conversation {
         restricted: false,
         visibility: Visibility::Private,
         member_count: 0,
+        custom_fields: [("order".to_string(), "1234".to_string())].into(),
+        external_key: None,
     }
 }
 

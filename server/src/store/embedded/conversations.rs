@@ -90,6 +90,7 @@ impl ConversationStore for EmbeddedStore {
             let updated = Conversation {
                 member_count: stored.member_count,
                 owner: stored.owner,
+                external_key: stored.external_key,
                 ..update.clone()
             };
             t.put_conversation(batch, &updated);
@@ -109,6 +110,44 @@ impl ConversationStore for EmbeddedStore {
                 return Ok(existing);
             }
             batch.insert(&t.direct_pairs, pair.clone(), &keys::conversation(conversation.id)[..]);
+            Ok(t.put_new_conversation(batch, conversation, members))
+        })
+        .await
+    }
+
+    async fn linked_conversation(
+        &self,
+        org: &str,
+        key: &str,
+    ) -> StoreResult<Option<ConversationId>> {
+        self.read("linked_conversation", |t| {
+            let Some(id) = t.conversation_keys.get(keys::conversation_key(org, key))? else {
+                return Ok(None);
+            };
+            let id: [u8; 8] = id[..].try_into().map_err(|_| StoreError::Corrupt {
+                table: "conversation_keys",
+                reason: "not a conversation id".into(),
+            })?;
+            Ok(Some(u64::from_be_bytes(id)))
+        })
+    }
+
+    async fn get_or_create_linked(
+        &self,
+        conversation: &Conversation,
+        members: &[Member],
+    ) -> StoreResult<Conversation> {
+        let key = conversation.external_key.as_deref().unwrap_or_default();
+        let key = keys::conversation_key(&conversation.org, key);
+        self.write("get_or_create_linked", |t, batch| {
+            if let Some(existing) = t.pointed_to("conversation_keys", &t.conversation_keys, &key)? {
+                return Ok(existing);
+            }
+            batch.insert(
+                &t.conversation_keys,
+                key.clone(),
+                &keys::conversation(conversation.id)[..],
+            );
             Ok(t.put_new_conversation(batch, conversation, members))
         })
         .await

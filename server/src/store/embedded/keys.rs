@@ -75,6 +75,11 @@ pub(super) fn direct_pair(org: &str, a: &str, b: &str) -> Vec<u8> {
     key
 }
 
+/// A linked conversation's key in its org (keys have no NUL, like user ids).
+pub(super) fn conversation_key(org: &str, key: &str) -> Vec<u8> {
+    user_prefix(org, key)
+}
+
 pub(super) fn self_conversation(org: &str, user: &str) -> Vec<u8> {
     user_prefix(org, user)
 }

@@ -1,6 +1,7 @@
-//! Conversations in the ScyllaDB engine: DMs and SELF conversations claimed by lightweight
-//! transactions, member counts in a counter table.
+//! Conversations in the ScyllaDB engine: DMs, SELF conversations and linked ones claimed by
+//! lightweight transactions, member counts in a counter table.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -76,12 +77,14 @@ impl ConversationStore for ScyllaStore {
     }
 
     async fn update_conversation(&self, c: &Conversation) -> StoreResult<Conversation> {
+        let fields: HashMap<String, String> = c.custom_fields.clone().into_iter().collect();
         let values = (
             c.name.clone(),
             c.icon.clone(),
             c.meta_tags.clone(),
             c.restricted,
             c.archived,
+            fields,
             to_i64(c.id),
         );
         self.run(Statement::ConversationUpdate, values).await?;
@@ -99,6 +102,30 @@ impl ConversationStore for ScyllaStore {
         let (low, high) = if a <= b { (a, b) } else { (b, a) };
         let claim = (c.org.clone(), low.clone(), high.clone(), to_i64(c.id));
         let (won, current) = self.lwt(Statement::DirectPairClaim, claim).await?;
+        if won {
+            self.write_conversation(c, members).await?;
+            return self.settled(c.id).await;
+        }
+        self.settled(rows::id_column(&current, "conversation_id")?).await
+    }
+
+    async fn linked_conversation(
+        &self,
+        org: &str,
+        key: &str,
+    ) -> StoreResult<Option<ConversationId>> {
+        let rows: Vec<(i64,)> = self.rows(Statement::LinkGet, (org, key)).await?;
+        Ok(rows.first().map(|(id,)| *id as u64))
+    }
+
+    async fn get_or_create_linked(
+        &self,
+        c: &Conversation,
+        members: &[Member],
+    ) -> StoreResult<Conversation> {
+        let key = c.external_key.clone().unwrap_or_default();
+        let (won, current) =
+            self.lwt(Statement::LinkClaim, (c.org.clone(), key, to_i64(c.id))).await?;
         if won {
             self.write_conversation(c, members).await?;
             return self.settled(c.id).await;
@@ -134,10 +161,25 @@ pub(super) struct ConversationRow {
     created_at_ms: i64,
     restricted: Option<bool>,
     visibility: Option<String>,
+    custom_fields: Option<HashMap<String, String>>,
+    external_key: Option<String>,
 }
 
-pub(super) type ConversationValues =
-    (i64, String, &'static str, String, String, bool, Vec<String>, String, i64, bool, &'static str);
+pub(super) type ConversationValues = (
+    i64,
+    String,
+    &'static str,
+    String,
+    String,
+    bool,
+    Vec<String>,
+    String,
+    i64,
+    bool,
+    &'static str,
+    HashMap<String, String>,
+    Option<String>,
+);
 
 impl ConversationRow {
     /// Values for `conversation_insert`, in its column order.
@@ -158,6 +200,8 @@ impl ConversationRow {
             c.created_at_ms,
             c.restricted,
             visibility,
+            c.custom_fields.clone().into_iter().collect(),
+            c.external_key.clone(),
         )
     }
 
@@ -178,6 +222,8 @@ impl ConversationRow {
                 _ => Visibility::Private,
             },
             member_count,
+            custom_fields: self.custom_fields.unwrap_or_default().into_iter().collect(),
+            external_key: self.external_key,
         })
     }
 }
@@ -202,6 +248,8 @@ mod tests {
             restricted: true,
             visibility: Visibility::Public,
             member_count: 3,
+            custom_fields: [("order".to_string(), "1234".to_string())].into(),
+            external_key: Some("order:1234".into()),
         };
         let v = ConversationRow::values(&c);
         let row = ConversationRow {
@@ -216,6 +264,8 @@ mod tests {
             created_at_ms: v.8,
             restricted: Some(v.9),
             visibility: Some(v.10.into()),
+            custom_fields: Some(v.11),
+            external_key: v.12,
         };
         assert_eq!(row.into_domain(3).unwrap(), c);
     }

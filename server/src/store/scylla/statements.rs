@@ -27,9 +27,9 @@ macro_rules! statements {
 }
 
 statements! {
-    ConversationInsert = "INSERT INTO {ks}.conversations (id, org, kind, name, icon, archived, meta_tags, owner, created_at_ms, restricted, visibility) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    ConversationGet = "SELECT id, org, kind, name, icon, archived, meta_tags, owner, created_at_ms, restricted, visibility FROM {ks}.conversations WHERE id = ?",
-    ConversationUpdate = "UPDATE {ks}.conversations SET name = ?, icon = ?, meta_tags = ?, restricted = ?, archived = ? WHERE id = ?",
+    ConversationInsert = "INSERT INTO {ks}.conversations (id, org, kind, name, icon, archived, meta_tags, owner, created_at_ms, restricted, visibility, custom_fields, external_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    ConversationGet = "SELECT id, org, kind, name, icon, archived, meta_tags, owner, created_at_ms, restricted, visibility, custom_fields, external_key FROM {ks}.conversations WHERE id = ?",
+    ConversationUpdate = "UPDATE {ks}.conversations SET name = ?, icon = ?, meta_tags = ?, restricted = ?, archived = ?, custom_fields = ? WHERE id = ?",
     ConversationSetOwner = "UPDATE {ks}.conversations SET owner = ? WHERE id = ? IF owner = ?",
     MemberCountAdd = "UPDATE {ks}.member_counts SET members = members + ? WHERE conversation_id = ?",
     MemberCountGet = "SELECT members FROM {ks}.member_counts WHERE conversation_id = ?",
@@ -42,6 +42,8 @@ statements! {
     UserConversationInsert = "INSERT INTO {ks}.user_conversations (org, user_id, conversation_id) VALUES (?, ?, ?)",
     UserConversationDelete = "DELETE FROM {ks}.user_conversations WHERE org = ? AND user_id = ? AND conversation_id = ?",
     UserConversationList = "SELECT conversation_id FROM {ks}.user_conversations WHERE org = ? AND user_id = ? AND conversation_id > ? LIMIT ?",
+    LinkClaim = "INSERT INTO {ks}.conversation_keys (org, external_key, conversation_id) VALUES (?, ?, ?) IF NOT EXISTS",
+    LinkGet = "SELECT conversation_id FROM {ks}.conversation_keys WHERE org = ? AND external_key = ?",
     DirectPairClaim = "INSERT INTO {ks}.direct_pairs (org, user_low, user_high, conversation_id) VALUES (?, ?, ?, ?) IF NOT EXISTS",
     SelfClaim = "INSERT INTO {ks}.self_conversations (org, user_id, conversation_id) VALUES (?, ?, ?) IF NOT EXISTS",
     MessageInsert = "INSERT INTO {ks}.messages (channel_id, bucket, message_id, sender, recipient, kind, data, ts_ms, parent_id, edited_at_ms, deleted, custom_fields, client_msg_id, attachment, mentions) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -21,7 +21,7 @@ pub struct Table {
 pub const PENDING_SHARDS: i32 = 16;
 
 /// The latest schema version.
-pub const LATEST: i32 = 11;
+pub const LATEST: i32 = 12;
 
 /// Tables created after version 1, with the version that created them.
 const ADDED_TABLES: &[(&str, i32)] = &[
@@ -41,6 +41,7 @@ const ADDED_TABLES: &[(&str, i32)] = &[
     ("blocks", 9),
     ("blocked_by", 9),
     ("message_versions", 11),
+    ("conversation_keys", 12),
 ];
 
 /// Columns added to existing tables after version 1: (table, column, version).
@@ -62,6 +63,8 @@ const ADDED_COLUMNS: &[(&str, &str, i32)] = &[
     ("log_heads", "left_user", 7),
     ("log_heads", "left_by", 7),
     ("profiles", "avatar_id", 10),
+    ("conversations", "custom_fields", 12),
+    ("conversations", "external_key", 12),
 ];
 
 fn table_version(name: &str) -> i32 {
@@ -166,6 +169,7 @@ pub fn migrations(keyspace: &str, replication: &Replication) -> Vec<Migration> {
         (9, "users' profiles, the directory, contacts and blocks"),
         (10, "avatars"),
         (11, "edit history"),
+        (12, "conversations' custom fields and links"),
     ] {
         let mut statements: Vec<String> = TABLES
             .iter()

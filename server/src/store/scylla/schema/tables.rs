@@ -19,6 +19,8 @@ pub const TABLES: &[Table] = &[
             ("created_at_ms", "bigint"),
             ("restricted", "boolean"),
             ("visibility", "text"),
+            ("custom_fields", "map<text, text>"),
+            ("external_key", "text"),
         ],
         partition_key: &["id"],
         clustering: &[],
@@ -52,6 +54,14 @@ pub const TABLES: &[Table] = &[
         columns: &[("org", "text"), ("user_id", "text"), ("conversation_id", "bigint")],
         partition_key: &["org", "user_id"],
         clustering: &[("conversation_id", false)],
+        options: "",
+    },
+    // Conversations linked to a business object (OpenLinked), by org and key.
+    Table {
+        name: "conversation_keys",
+        columns: &[("org", "text"), ("external_key", "text"), ("conversation_id", "bigint")],
+        partition_key: &["org", "external_key"],
+        clustering: &[],
         options: "",
     },
     Table {

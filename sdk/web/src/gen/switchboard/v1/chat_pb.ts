@@ -24,7 +24,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file switchboard/v1/chat.proto.
  */
 export const file_switchboard_v1_chat: GenFile = /*@__PURE__*/
-  fileDesc("Chlzd2l0Y2hib2FyZC92MS9jaGF0LnByb3RvEg5zd2l0Y2hib2FyZC52MSJnChFDcmVhdGVUZWFtUmVxdWVzdBIMCgRuYW1lGAEgASgJEgwKBGljb24YAiABKAkSEQoJbWV0YV90YWdzGAMgAygJEhIKCnJlc3RyaWN0ZWQYBCABKAgSDwoHbWVtYmVycxgFIAMoCSKGAQoUQ3JlYXRlQ2hhbm5lbFJlcXVlc3QSDAoEbmFtZRgBIAEoCRIMCgRpY29uGAIgASgJEhEKCW1ldGFfdGFncxgDIAMoCRIuCgp2aXNpYmlsaXR5GAQgASgOMhouc3dpdGNoYm9hcmQudjEuVmlzaWJpbGl0eRIPCgdtZW1iZXJzGAUgAygJIjEKFkdldENvbnZlcnNhdGlvblJlcXVlc3QSFwoPY29udmVyc2F0aW9uX2lkGAEgASgEImIKGExpc3RDb252ZXJzYXRpb25zUmVxdWVzdBINCgVhZnRlchgBIAEoBBINCgVsaW1pdBgCIAEoDRIWCg53aXRob3V0X3VucmVhZBgDIAEoCBIQCghpZHNfb25seRgEIAEoCCJkChlMaXN0Q29udmVyc2F0aW9uc1Jlc3BvbnNlEjMKDWNvbnZlcnNhdGlvbnMYASADKAsyHC5zd2l0Y2hib2FyZC52MS5Db252ZXJzYXRpb24SEgoKbmV4dF9hZnRlchgCIAEoBCJLChJMaXN0TWVtYmVyc1JlcXVlc3QSFwoPY29udmVyc2F0aW9uX2lkGAEgASgEEg0KBWFmdGVyGAIgASgJEg0KBWxpbWl0GAMgASgNIlIKE0xpc3RNZW1iZXJzUmVzcG9uc2USJwoHbWVtYmVycxgBIAMoCzIWLnN3aXRjaGJvYXJkLnYxLk1lbWJlchISCgpuZXh0X2FmdGVyGAIgASgJIhcKB1RhZ0xpc3QSDAoEdGFncxgBIAMoCSK4AQoRVXBkYXRlVGVhbVJlcXVlc3QSFwoPY29udmVyc2F0aW9uX2lkGAEgASgEEhEKBG5hbWUYAiABKAlIAIgBARIRCgRpY29uGAMgASgJSAGIAQESKgoJbWV0YV90YWdzGAQgASgLMhcuc3dpdGNoYm9hcmQudjEuVGFnTGlzdBIXCgpyZXN0cmljdGVkGAUgASgISAKIAQFCBwoFX25hbWVCBwoFX2ljb25CDQoLX3Jlc3RyaWN0ZWQiKQoOQXJjaGl2ZVJlcXVlc3QSFwoPY29udmVyc2F0aW9uX2lkGAEgASgEIj4KEUFkZE1lbWJlcnNSZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBBIQCgh1c2VyX2lkcxgCIAMoCSI7ChJBZGRNZW1iZXJzUmVzcG9uc2USJQoFYWRkZWQYASADKAsyFi5zd2l0Y2hib2FyZC52MS5NZW1iZXIiPwoTUmVtb3ZlTWVtYmVyUmVxdWVzdBIXCg9jb252ZXJzYXRpb25faWQYASABKAQSDwoHdXNlcl9pZBgCIAEoCSIWChRSZW1vdmVNZW1iZXJSZXNwb25zZSI/ChNQcm9tb3RlQWRtaW5SZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBBIPCgd1c2VyX2lkGAIgASgJIj4KEkRlbW90ZUFkbWluUmVxdWVzdBIXCg9jb252ZXJzYXRpb25faWQYASABKAQSDwoHdXNlcl9pZBgCIAEoCSJGChhUcmFuc2Zlck93bmVyc2hpcFJlcXVlc3QSFwoPY29udmVyc2F0aW9uX2lkGAEgASgEEhEKCW5ld19vd25lchgCIAEoCSInCgxMZWF2ZVJlcXVlc3QSFwoPY29udmVyc2F0aW9uX2lkGAEgASgEIg8KDUxlYXZlUmVzcG9uc2UiLQoSSm9pbkNoYW5uZWxSZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBCIkChFPcGVuRGlyZWN0UmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJIhEKD09wZW5TZWxmUmVxdWVzdCKZAgoSU2VuZE1lc3NhZ2VSZXF1ZXN0EhIKCmNoYW5uZWxfaWQYASABKAQSCgoCdG8YAiABKAkSKQoEdHlwZRgDIAEoDjIbLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2VUeXBlEgwKBGRhdGEYBCABKAkSEQoJcGFyZW50X2lkGAUgASgEEksKDWN1c3RvbV9maWVsZHMYBiADKAsyNC5zd2l0Y2hib2FyZC52MS5TZW5kTWVzc2FnZVJlcXVlc3QuQ3VzdG9tRmllbGRzRW50cnkSFQoNY2xpZW50X21zZ19pZBgHIAEoCRozChFDdXN0b21GaWVsZHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIlIKE1NlbmRNZXNzYWdlUmVzcG9uc2USKAoHbWVzc2FnZRgBIAEoCzIXLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2USEQoJZHVwbGljYXRlGAIgASgIIkoKEkVkaXRNZXNzYWdlUmVxdWVzdBISCgpjaGFubmVsX2lkGAEgASgEEhIKCm1lc3NhZ2VfaWQYAiABKAQSDAoEZGF0YRgDIAEoCSJnChpMaXN0TWVzc2FnZVZlcnNpb25zUmVxdWVzdBISCgpjaGFubmVsX2lkGAEgASgEEhIKCm1lc3NhZ2VfaWQYAiABKAQSEgoKYmVmb3JlX3NlcRgDIAEoBBINCgVsaW1pdBgEIAEoDSJhChtMaXN0TWVzc2FnZVZlcnNpb25zUmVzcG9uc2USMAoIdmVyc2lvbnMYASADKAsyHi5zd2l0Y2hib2FyZC52MS5NZXNzYWdlVmVyc2lvbhIQCghoYXNfbW9yZRgCIAEoCCI+ChREZWxldGVNZXNzYWdlUmVxdWVzdBISCgpjaGFubmVsX2lkGAEgASgEEhIKCm1lc3NhZ2VfaWQYAiABKAQiVgoSTGlzdEhpc3RvcnlSZXF1ZXN0EhIKCmNoYW5uZWxfaWQYASABKAQSDgoGYmVmb3JlGAIgASgEEg0KBWFmdGVyGAMgASgEEg0KBWxpbWl0GAQgASgNIlIKE0xpc3RIaXN0b3J5UmVzcG9uc2USKQoIbWVzc2FnZXMYASADKAsyFy5zd2l0Y2hib2FyZC52MS5NZXNzYWdlEhAKCGhhc19tb3JlGAIgASgIIkoKEkxpc3RDaGFuZ2VzUmVxdWVzdBISCgpjaGFubmVsX2lkGAEgASgEEhEKCWFmdGVyX3NlcRgCIAEoBBINCgVsaW1pdBgDIAEoDSJiChNMaXN0Q2hhbmdlc1Jlc3BvbnNlEiUKBmV2ZW50cxgBIAMoCzIVLnN3aXRjaGJvYXJkLnYxLkV2ZW50EhIKCm5leHRfYWZ0ZXIYAiABKAQSEAoIaGFzX21vcmUYAyABKAgiNgoQU2V0VHlwaW5nUmVxdWVzdBISCgpjaGFubmVsX2lkGAEgASgEEg4KBnR5cGluZxgCIAEoCCIqChFTZXRUeXBpbmdSZXNwb25zZRIVCg1leHBpcmVzX2luX21zGAEgASgNIjkKD01hcmtSZWFkUmVxdWVzdBISCgpjaGFubmVsX2lkGAEgASgEEhIKCm1lc3NhZ2VfaWQYAiABKAQiJgoQTWFya1JlYWRSZXNwb25zZRISCgpyZWFkX3VwX3RvGAEgASgEIiwKFkxpc3RSZWFkTWFya2Vyc1JlcXVlc3QSEgoKY2hhbm5lbF9pZBgBIAEoBCIxCgpSZWFkTWFya2VyEg8KB3VzZXJfaWQYASABKAkSEgoKbWVzc2FnZV9pZBgCIAEoBCJGChdMaXN0UmVhZE1hcmtlcnNSZXNwb25zZRIrCgdtYXJrZXJzGAEgAygLMhouc3dpdGNoYm9hcmQudjEuUmVhZE1hcmtlciImChJHZXRQcmVzZW5jZVJlcXVlc3QSEAoIdXNlcl9pZHMYASADKAkiVAoQU2V0U3RhdHVzUmVxdWVzdBIyCgxhdmFpbGFiaWxpdHkYASABKA4yHC5zd2l0Y2hib2FyZC52MS5BdmFpbGFiaWxpdHkSDAoEdGV4dBgCIAEoCSJCChNHZXRQcmVzZW5jZVJlc3BvbnNlEisKBXVzZXJzGAEgAygLMhwuc3dpdGNoYm9hcmQudjEuVXNlclByZXNlbmNlMuYUCgRDaGF0Ek0KCkNyZWF0ZVRlYW0SIS5zd2l0Y2hib2FyZC52MS5DcmVhdGVUZWFtUmVxdWVzdBocLnN3aXRjaGJvYXJkLnYxLkNvbnZlcnNhdGlvbhJTCg1DcmVhdGVDaGFubmVsEiQuc3dpdGNoYm9hcmQudjEuQ3JlYXRlQ2hhbm5lbFJlcXVlc3QaHC5zd2l0Y2hib2FyZC52MS5Db252ZXJzYXRpb24SVwoPR2V0Q29udmVyc2F0aW9uEiYuc3dpdGNoYm9hcmQudjEuR2V0Q29udmVyc2F0aW9uUmVxdWVzdBocLnN3aXRjaGJvYXJkLnYxLkNvbnZlcnNhdGlvbhJoChFMaXN0Q29udmVyc2F0aW9ucxIoLnN3aXRjaGJvYXJkLnYxLkxpc3RDb252ZXJzYXRpb25zUmVxdWVzdBopLnN3aXRjaGJvYXJkLnYxLkxpc3RDb252ZXJzYXRpb25zUmVzcG9uc2USVgoLTGlzdE1lbWJlcnMSIi5zd2l0Y2hib2FyZC52MS5MaXN0TWVtYmVyc1JlcXVlc3QaIy5zd2l0Y2hib2FyZC52MS5MaXN0TWVtYmVyc1Jlc3BvbnNlEk0KClVwZGF0ZVRlYW0SIS5zd2l0Y2hib2FyZC52MS5VcGRhdGVUZWFtUmVxdWVzdBocLnN3aXRjaGJvYXJkLnYxLkNvbnZlcnNhdGlvbhJHCgdBcmNoaXZlEh4uc3dpdGNoYm9hcmQudjEuQXJjaGl2ZVJlcXVlc3QaHC5zd2l0Y2hib2FyZC52MS5Db252ZXJzYXRpb24SUwoKQWRkTWVtYmVycxIhLnN3aXRjaGJvYXJkLnYxLkFkZE1lbWJlcnNSZXF1ZXN0GiIuc3dpdGNoYm9hcmQudjEuQWRkTWVtYmVyc1Jlc3BvbnNlElkKDFJlbW92ZU1lbWJlchIjLnN3aXRjaGJvYXJkLnYxLlJlbW92ZU1lbWJlclJlcXVlc3QaJC5zd2l0Y2hib2FyZC52MS5SZW1vdmVNZW1iZXJSZXNwb25zZRJLCgxQcm9tb3RlQWRtaW4SIy5zd2l0Y2hib2FyZC52MS5Qcm9tb3RlQWRtaW5SZXF1ZXN0GhYuc3dpdGNoYm9hcmQudjEuTWVtYmVyEkkKC0RlbW90ZUFkbWluEiIuc3dpdGNoYm9hcmQudjEuRGVtb3RlQWRtaW5SZXF1ZXN0GhYuc3dpdGNoYm9hcmQudjEuTWVtYmVyElsKEVRyYW5zZmVyT3duZXJzaGlwEiguc3dpdGNoYm9hcmQudjEuVHJhbnNmZXJPd25lcnNoaXBSZXF1ZXN0Ghwuc3dpdGNoYm9hcmQudjEuQ29udmVyc2F0aW9uEkQKBUxlYXZlEhwuc3dpdGNoYm9hcmQudjEuTGVhdmVSZXF1ZXN0Gh0uc3dpdGNoYm9hcmQudjEuTGVhdmVSZXNwb25zZRJPCgtKb2luQ2hhbm5lbBIiLnN3aXRjaGJvYXJkLnYxLkpvaW5DaGFubmVsUmVxdWVzdBocLnN3aXRjaGJvYXJkLnYxLkNvbnZlcnNhdGlvbhJNCgpPcGVuRGlyZWN0EiEuc3dpdGNoYm9hcmQudjEuT3BlbkRpcmVjdFJlcXVlc3QaHC5zd2l0Y2hib2FyZC52MS5Db252ZXJzYXRpb24SSQoIT3BlblNlbGYSHy5zd2l0Y2hib2FyZC52MS5PcGVuU2VsZlJlcXVlc3QaHC5zd2l0Y2hib2FyZC52MS5Db252ZXJzYXRpb24SVgoLU2VuZE1lc3NhZ2USIi5zd2l0Y2hib2FyZC52MS5TZW5kTWVzc2FnZVJlcXVlc3QaIy5zd2l0Y2hib2FyZC52MS5TZW5kTWVzc2FnZVJlc3BvbnNlEkoKC0VkaXRNZXNzYWdlEiIuc3dpdGNoYm9hcmQudjEuRWRpdE1lc3NhZ2VSZXF1ZXN0Ghcuc3dpdGNoYm9hcmQudjEuTWVzc2FnZRJuChNMaXN0TWVzc2FnZVZlcnNpb25zEiouc3dpdGNoYm9hcmQudjEuTGlzdE1lc3NhZ2VWZXJzaW9uc1JlcXVlc3QaKy5zd2l0Y2hib2FyZC52MS5MaXN0TWVzc2FnZVZlcnNpb25zUmVzcG9uc2USTgoNRGVsZXRlTWVzc2FnZRIkLnN3aXRjaGJvYXJkLnYxLkRlbGV0ZU1lc3NhZ2VSZXF1ZXN0Ghcuc3dpdGNoYm9hcmQudjEuTWVzc2FnZRJWCgtMaXN0SGlzdG9yeRIiLnN3aXRjaGJvYXJkLnYxLkxpc3RIaXN0b3J5UmVxdWVzdBojLnN3aXRjaGJvYXJkLnYxLkxpc3RIaXN0b3J5UmVzcG9uc2USVgoLTGlzdENoYW5nZXMSIi5zd2l0Y2hib2FyZC52MS5MaXN0Q2hhbmdlc1JlcXVlc3QaIy5zd2l0Y2hib2FyZC52MS5MaXN0Q2hhbmdlc1Jlc3BvbnNlElAKCVNldFR5cGluZxIgLnN3aXRjaGJvYXJkLnYxLlNldFR5cGluZ1JlcXVlc3QaIS5zd2l0Y2hib2FyZC52MS5TZXRUeXBpbmdSZXNwb25zZRJNCghNYXJrUmVhZBIfLnN3aXRjaGJvYXJkLnYxLk1hcmtSZWFkUmVxdWVzdBogLnN3aXRjaGJvYXJkLnYxLk1hcmtSZWFkUmVzcG9uc2USYgoPTGlzdFJlYWRNYXJrZXJzEiYuc3dpdGNoYm9hcmQudjEuTGlzdFJlYWRNYXJrZXJzUmVxdWVzdBonLnN3aXRjaGJvYXJkLnYxLkxpc3RSZWFkTWFya2Vyc1Jlc3BvbnNlElYKC0dldFByZXNlbmNlEiIuc3dpdGNoYm9hcmQudjEuR2V0UHJlc2VuY2VSZXF1ZXN0GiMuc3dpdGNoYm9hcmQudjEuR2V0UHJlc2VuY2VSZXNwb25zZRJLCglTZXRTdGF0dXMSIC5zd2l0Y2hib2FyZC52MS5TZXRTdGF0dXNSZXF1ZXN0Ghwuc3dpdGNoYm9hcmQudjEuVXNlclByZXNlbmNlEkcKBlNlYXJjaBIdLnN3aXRjaGJvYXJkLnYxLlNlYXJjaFJlcXVlc3QaHi5zd2l0Y2hib2FyZC52MS5TZWFyY2hSZXNwb25zZRJoChFMaXN0Tm90aWZpY2F0aW9ucxIoLnN3aXRjaGJvYXJkLnYxLkxpc3ROb3RpZmljYXRpb25zUmVxdWVzdBopLnN3aXRjaGJvYXJkLnYxLkxpc3ROb3RpZmljYXRpb25zUmVzcG9uc2USdAoVTWFya05vdGlmaWNhdGlvbnNSZWFkEiwuc3dpdGNoYm9hcmQudjEuTWFya05vdGlmaWNhdGlvbnNSZWFkUmVxdWVzdBotLnN3aXRjaGJvYXJkLnYxLk1hcmtOb3RpZmljYXRpb25zUmVhZFJlc3BvbnNlEkoKB1NldE11dGUSHi5zd2l0Y2hib2FyZC52MS5TZXRNdXRlUmVxdWVzdBofLnN3aXRjaGJvYXJkLnYxLlNldE11dGVSZXNwb25zZWIGcHJvdG8z", [file_switchboard_v1_conversation, file_switchboard_v1_events, file_switchboard_v1_message, file_switchboard_v1_notifications, file_switchboard_v1_search]);
+  fileDesc("Chlzd2l0Y2hib2FyZC92MS9jaGF0LnByb3RvEg5zd2l0Y2hib2FyZC52MSLoAQoRQ3JlYXRlVGVhbVJlcXVlc3QSDAoEbmFtZRgBIAEoCRIMCgRpY29uGAIgASgJEhEKCW1ldGFfdGFncxgDIAMoCRISCgpyZXN0cmljdGVkGAQgASgIEg8KB21lbWJlcnMYBSADKAkSSgoNY3VzdG9tX2ZpZWxkcxgGIAMoCzIzLnN3aXRjaGJvYXJkLnYxLkNyZWF0ZVRlYW1SZXF1ZXN0LkN1c3RvbUZpZWxkc0VudHJ5GjMKEUN1c3RvbUZpZWxkc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiigIKFENyZWF0ZUNoYW5uZWxSZXF1ZXN0EgwKBG5hbWUYASABKAkSDAoEaWNvbhgCIAEoCRIRCgltZXRhX3RhZ3MYAyADKAkSLgoKdmlzaWJpbGl0eRgEIAEoDjIaLnN3aXRjaGJvYXJkLnYxLlZpc2liaWxpdHkSDwoHbWVtYmVycxgFIAMoCRJNCg1jdXN0b21fZmllbGRzGAYgAygLMjYuc3dpdGNoYm9hcmQudjEuQ3JlYXRlQ2hhbm5lbFJlcXVlc3QuQ3VzdG9tRmllbGRzRW50cnkaMwoRQ3VzdG9tRmllbGRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASKfAQoRT3BlbkxpbmtlZFJlcXVlc3QSFAoMZXh0ZXJuYWxfa2V5GAEgASgJEjEKBHRlYW0YAiABKAsyIS5zd2l0Y2hib2FyZC52MS5DcmVhdGVUZWFtUmVxdWVzdEgAEjcKB2NoYW5uZWwYAyABKAsyJC5zd2l0Y2hib2FyZC52MS5DcmVhdGVDaGFubmVsUmVxdWVzdEgAQggKBmNyZWF0ZSJZChJPcGVuTGlua2VkUmVzcG9uc2USMgoMY29udmVyc2F0aW9uGAEgASgLMhwuc3dpdGNoYm9hcmQudjEuQ29udmVyc2F0aW9uEg8KB2NyZWF0ZWQYAiABKAgiMQoWR2V0Q29udmVyc2F0aW9uUmVxdWVzdBIXCg9jb252ZXJzYXRpb25faWQYASABKAQiYgoYTGlzdENvbnZlcnNhdGlvbnNSZXF1ZXN0Eg0KBWFmdGVyGAEgASgEEg0KBWxpbWl0GAIgASgNEhYKDndpdGhvdXRfdW5yZWFkGAMgASgIEhAKCGlkc19vbmx5GAQgASgIImQKGUxpc3RDb252ZXJzYXRpb25zUmVzcG9uc2USMwoNY29udmVyc2F0aW9ucxgBIAMoCzIcLnN3aXRjaGJvYXJkLnYxLkNvbnZlcnNhdGlvbhISCgpuZXh0X2FmdGVyGAIgASgEIksKEkxpc3RNZW1iZXJzUmVxdWVzdBIXCg9jb252ZXJzYXRpb25faWQYASABKAQSDQoFYWZ0ZXIYAiABKAkSDQoFbGltaXQYAyABKA0iUgoTTGlzdE1lbWJlcnNSZXNwb25zZRInCgdtZW1iZXJzGAEgAygLMhYuc3dpdGNoYm9hcmQudjEuTWVtYmVyEhIKCm5leHRfYWZ0ZXIYAiABKAkiFwoHVGFnTGlzdBIMCgR0YWdzGAEgAygJIm8KCEZpZWxkTWFwEjQKBmZpZWxkcxgBIAMoCzIkLnN3aXRjaGJvYXJkLnYxLkZpZWxkTWFwLkZpZWxkc0VudHJ5Gi0KC0ZpZWxkc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEi6QEKEVVwZGF0ZVRlYW1SZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBBIRCgRuYW1lGAIgASgJSACIAQESEQoEaWNvbhgDIAEoCUgBiAEBEioKCW1ldGFfdGFncxgEIAEoCzIXLnN3aXRjaGJvYXJkLnYxLlRhZ0xpc3QSFwoKcmVzdHJpY3RlZBgFIAEoCEgCiAEBEi8KDWN1c3RvbV9maWVsZHMYBiABKAsyGC5zd2l0Y2hib2FyZC52MS5GaWVsZE1hcEIHCgVfbmFtZUIHCgVfaWNvbkINCgtfcmVzdHJpY3RlZCIpCg5BcmNoaXZlUmVxdWVzdBIXCg9jb252ZXJzYXRpb25faWQYASABKAQiPgoRQWRkTWVtYmVyc1JlcXVlc3QSFwoPY29udmVyc2F0aW9uX2lkGAEgASgEEhAKCHVzZXJfaWRzGAIgAygJIjsKEkFkZE1lbWJlcnNSZXNwb25zZRIlCgVhZGRlZBgBIAMoCzIWLnN3aXRjaGJvYXJkLnYxLk1lbWJlciI/ChNSZW1vdmVNZW1iZXJSZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBBIPCgd1c2VyX2lkGAIgASgJIhYKFFJlbW92ZU1lbWJlclJlc3BvbnNlIj8KE1Byb21vdGVBZG1pblJlcXVlc3QSFwoPY29udmVyc2F0aW9uX2lkGAEgASgEEg8KB3VzZXJfaWQYAiABKAkiPgoSRGVtb3RlQWRtaW5SZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBBIPCgd1c2VyX2lkGAIgASgJIkYKGFRyYW5zZmVyT3duZXJzaGlwUmVxdWVzdBIXCg9jb252ZXJzYXRpb25faWQYASABKAQSEQoJbmV3X293bmVyGAIgASgJIicKDExlYXZlUmVxdWVzdBIXCg9jb252ZXJzYXRpb25faWQYASABKAQiDwoNTGVhdmVSZXNwb25zZSItChJKb2luQ2hhbm5lbFJlcXVlc3QSFwoPY29udmVyc2F0aW9uX2lkGAEgASgEIiQKEU9wZW5EaXJlY3RSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkiEQoPT3BlblNlbGZSZXF1ZXN0IpkCChJTZW5kTWVzc2FnZVJlcXVlc3QSEgoKY2hhbm5lbF9pZBgBIAEoBBIKCgJ0bxgCIAEoCRIpCgR0eXBlGAMgASgOMhsuc3dpdGNoYm9hcmQudjEuTWVzc2FnZVR5cGUSDAoEZGF0YRgEIAEoCRIRCglwYXJlbnRfaWQYBSABKAQSSwoNY3VzdG9tX2ZpZWxkcxgGIAMoCzI0LnN3aXRjaGJvYXJkLnYxLlNlbmRNZXNzYWdlUmVxdWVzdC5DdXN0b21GaWVsZHNFbnRyeRIVCg1jbGllbnRfbXNnX2lkGAcgASgJGjMKEUN1c3RvbUZpZWxkc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiUgoTU2VuZE1lc3NhZ2VSZXNwb25zZRIoCgdtZXNzYWdlGAEgASgLMhcuc3dpdGNoYm9hcmQudjEuTWVzc2FnZRIRCglkdXBsaWNhdGUYAiABKAgiSgoSRWRpdE1lc3NhZ2VSZXF1ZXN0EhIKCmNoYW5uZWxfaWQYASABKAQSEgoKbWVzc2FnZV9pZBgCIAEoBBIMCgRkYXRhGAMgASgJImcKGkxpc3RNZXNzYWdlVmVyc2lvbnNSZXF1ZXN0EhIKCmNoYW5uZWxfaWQYASABKAQSEgoKbWVzc2FnZV9pZBgCIAEoBBISCgpiZWZvcmVfc2VxGAMgASgEEg0KBWxpbWl0GAQgASgNImEKG0xpc3RNZXNzYWdlVmVyc2lvbnNSZXNwb25zZRIwCgh2ZXJzaW9ucxgBIAMoCzIeLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2VWZXJzaW9uEhAKCGhhc19tb3JlGAIgASgIIj4KFERlbGV0ZU1lc3NhZ2VSZXF1ZXN0EhIKCmNoYW5uZWxfaWQYASABKAQSEgoKbWVzc2FnZV9pZBgCIAEoBCJWChJMaXN0SGlzdG9yeVJlcXVlc3QSEgoKY2hhbm5lbF9pZBgBIAEoBBIOCgZiZWZvcmUYAiABKAQSDQoFYWZ0ZXIYAyABKAQSDQoFbGltaXQYBCABKA0iUgoTTGlzdEhpc3RvcnlSZXNwb25zZRIpCghtZXNzYWdlcxgBIAMoCzIXLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2USEAoIaGFzX21vcmUYAiABKAgiSgoSTGlzdENoYW5nZXNSZXF1ZXN0EhIKCmNoYW5uZWxfaWQYASABKAQSEQoJYWZ0ZXJfc2VxGAIgASgEEg0KBWxpbWl0GAMgASgNImIKE0xpc3RDaGFuZ2VzUmVzcG9uc2USJQoGZXZlbnRzGAEgAygLMhUuc3dpdGNoYm9hcmQudjEuRXZlbnQSEgoKbmV4dF9hZnRlchgCIAEoBBIQCghoYXNfbW9yZRgDIAEoCCI2ChBTZXRUeXBpbmdSZXF1ZXN0EhIKCmNoYW5uZWxfaWQYASABKAQSDgoGdHlwaW5nGAIgASgIIioKEVNldFR5cGluZ1Jlc3BvbnNlEhUKDWV4cGlyZXNfaW5fbXMYASABKA0iOQoPTWFya1JlYWRSZXF1ZXN0EhIKCmNoYW5uZWxfaWQYASABKAQSEgoKbWVzc2FnZV9pZBgCIAEoBCImChBNYXJrUmVhZFJlc3BvbnNlEhIKCnJlYWRfdXBfdG8YASABKAQiLAoWTGlzdFJlYWRNYXJrZXJzUmVxdWVzdBISCgpjaGFubmVsX2lkGAEgASgEIjEKClJlYWRNYXJrZXISDwoHdXNlcl9pZBgBIAEoCRISCgptZXNzYWdlX2lkGAIgASgEIkYKF0xpc3RSZWFkTWFya2Vyc1Jlc3BvbnNlEisKB21hcmtlcnMYASADKAsyGi5zd2l0Y2hib2FyZC52MS5SZWFkTWFya2VyIiYKEkdldFByZXNlbmNlUmVxdWVzdBIQCgh1c2VyX2lkcxgBIAMoCSJUChBTZXRTdGF0dXNSZXF1ZXN0EjIKDGF2YWlsYWJpbGl0eRgBIAEoDjIcLnN3aXRjaGJvYXJkLnYxLkF2YWlsYWJpbGl0eRIMCgR0ZXh0GAIgASgJIkIKE0dldFByZXNlbmNlUmVzcG9uc2USKwoFdXNlcnMYASADKAsyHC5zd2l0Y2hib2FyZC52MS5Vc2VyUHJlc2VuY2UyuxUKBENoYXQSTQoKQ3JlYXRlVGVhbRIhLnN3aXRjaGJvYXJkLnYxLkNyZWF0ZVRlYW1SZXF1ZXN0Ghwuc3dpdGNoYm9hcmQudjEuQ29udmVyc2F0aW9uElMKDUNyZWF0ZUNoYW5uZWwSJC5zd2l0Y2hib2FyZC52MS5DcmVhdGVDaGFubmVsUmVxdWVzdBocLnN3aXRjaGJvYXJkLnYxLkNvbnZlcnNhdGlvbhJXCg9HZXRDb252ZXJzYXRpb24SJi5zd2l0Y2hib2FyZC52MS5HZXRDb252ZXJzYXRpb25SZXF1ZXN0Ghwuc3dpdGNoYm9hcmQudjEuQ29udmVyc2F0aW9uEmgKEUxpc3RDb252ZXJzYXRpb25zEiguc3dpdGNoYm9hcmQudjEuTGlzdENvbnZlcnNhdGlvbnNSZXF1ZXN0Gikuc3dpdGNoYm9hcmQudjEuTGlzdENvbnZlcnNhdGlvbnNSZXNwb25zZRJWCgtMaXN0TWVtYmVycxIiLnN3aXRjaGJvYXJkLnYxLkxpc3RNZW1iZXJzUmVxdWVzdBojLnN3aXRjaGJvYXJkLnYxLkxpc3RNZW1iZXJzUmVzcG9uc2USTQoKVXBkYXRlVGVhbRIhLnN3aXRjaGJvYXJkLnYxLlVwZGF0ZVRlYW1SZXF1ZXN0Ghwuc3dpdGNoYm9hcmQudjEuQ29udmVyc2F0aW9uEkcKB0FyY2hpdmUSHi5zd2l0Y2hib2FyZC52MS5BcmNoaXZlUmVxdWVzdBocLnN3aXRjaGJvYXJkLnYxLkNvbnZlcnNhdGlvbhJTCgpBZGRNZW1iZXJzEiEuc3dpdGNoYm9hcmQudjEuQWRkTWVtYmVyc1JlcXVlc3QaIi5zd2l0Y2hib2FyZC52MS5BZGRNZW1iZXJzUmVzcG9uc2USWQoMUmVtb3ZlTWVtYmVyEiMuc3dpdGNoYm9hcmQudjEuUmVtb3ZlTWVtYmVyUmVxdWVzdBokLnN3aXRjaGJvYXJkLnYxLlJlbW92ZU1lbWJlclJlc3BvbnNlEksKDFByb21vdGVBZG1pbhIjLnN3aXRjaGJvYXJkLnYxLlByb21vdGVBZG1pblJlcXVlc3QaFi5zd2l0Y2hib2FyZC52MS5NZW1iZXISSQoLRGVtb3RlQWRtaW4SIi5zd2l0Y2hib2FyZC52MS5EZW1vdGVBZG1pblJlcXVlc3QaFi5zd2l0Y2hib2FyZC52MS5NZW1iZXISWwoRVHJhbnNmZXJPd25lcnNoaXASKC5zd2l0Y2hib2FyZC52MS5UcmFuc2Zlck93bmVyc2hpcFJlcXVlc3QaHC5zd2l0Y2hib2FyZC52MS5Db252ZXJzYXRpb24SRAoFTGVhdmUSHC5zd2l0Y2hib2FyZC52MS5MZWF2ZVJlcXVlc3QaHS5zd2l0Y2hib2FyZC52MS5MZWF2ZVJlc3BvbnNlEk8KC0pvaW5DaGFubmVsEiIuc3dpdGNoYm9hcmQudjEuSm9pbkNoYW5uZWxSZXF1ZXN0Ghwuc3dpdGNoYm9hcmQudjEuQ29udmVyc2F0aW9uElMKCk9wZW5MaW5rZWQSIS5zd2l0Y2hib2FyZC52MS5PcGVuTGlua2VkUmVxdWVzdBoiLnN3aXRjaGJvYXJkLnYxLk9wZW5MaW5rZWRSZXNwb25zZRJNCgpPcGVuRGlyZWN0EiEuc3dpdGNoYm9hcmQudjEuT3BlbkRpcmVjdFJlcXVlc3QaHC5zd2l0Y2hib2FyZC52MS5Db252ZXJzYXRpb24SSQoIT3BlblNlbGYSHy5zd2l0Y2hib2FyZC52MS5PcGVuU2VsZlJlcXVlc3QaHC5zd2l0Y2hib2FyZC52MS5Db252ZXJzYXRpb24SVgoLU2VuZE1lc3NhZ2USIi5zd2l0Y2hib2FyZC52MS5TZW5kTWVzc2FnZVJlcXVlc3QaIy5zd2l0Y2hib2FyZC52MS5TZW5kTWVzc2FnZVJlc3BvbnNlEkoKC0VkaXRNZXNzYWdlEiIuc3dpdGNoYm9hcmQudjEuRWRpdE1lc3NhZ2VSZXF1ZXN0Ghcuc3dpdGNoYm9hcmQudjEuTWVzc2FnZRJuChNMaXN0TWVzc2FnZVZlcnNpb25zEiouc3dpdGNoYm9hcmQudjEuTGlzdE1lc3NhZ2VWZXJzaW9uc1JlcXVlc3QaKy5zd2l0Y2hib2FyZC52MS5MaXN0TWVzc2FnZVZlcnNpb25zUmVzcG9uc2USTgoNRGVsZXRlTWVzc2FnZRIkLnN3aXRjaGJvYXJkLnYxLkRlbGV0ZU1lc3NhZ2VSZXF1ZXN0Ghcuc3dpdGNoYm9hcmQudjEuTWVzc2FnZRJWCgtMaXN0SGlzdG9yeRIiLnN3aXRjaGJvYXJkLnYxLkxpc3RIaXN0b3J5UmVxdWVzdBojLnN3aXRjaGJvYXJkLnYxLkxpc3RIaXN0b3J5UmVzcG9uc2USVgoLTGlzdENoYW5nZXMSIi5zd2l0Y2hib2FyZC52MS5MaXN0Q2hhbmdlc1JlcXVlc3QaIy5zd2l0Y2hib2FyZC52MS5MaXN0Q2hhbmdlc1Jlc3BvbnNlElAKCVNldFR5cGluZxIgLnN3aXRjaGJvYXJkLnYxLlNldFR5cGluZ1JlcXVlc3QaIS5zd2l0Y2hib2FyZC52MS5TZXRUeXBpbmdSZXNwb25zZRJNCghNYXJrUmVhZBIfLnN3aXRjaGJvYXJkLnYxLk1hcmtSZWFkUmVxdWVzdBogLnN3aXRjaGJvYXJkLnYxLk1hcmtSZWFkUmVzcG9uc2USYgoPTGlzdFJlYWRNYXJrZXJzEiYuc3dpdGNoYm9hcmQudjEuTGlzdFJlYWRNYXJrZXJzUmVxdWVzdBonLnN3aXRjaGJvYXJkLnYxLkxpc3RSZWFkTWFya2Vyc1Jlc3BvbnNlElYKC0dldFByZXNlbmNlEiIuc3dpdGNoYm9hcmQudjEuR2V0UHJlc2VuY2VSZXF1ZXN0GiMuc3dpdGNoYm9hcmQudjEuR2V0UHJlc2VuY2VSZXNwb25zZRJLCglTZXRTdGF0dXMSIC5zd2l0Y2hib2FyZC52MS5TZXRTdGF0dXNSZXF1ZXN0Ghwuc3dpdGNoYm9hcmQudjEuVXNlclByZXNlbmNlEkcKBlNlYXJjaBIdLnN3aXRjaGJvYXJkLnYxLlNlYXJjaFJlcXVlc3QaHi5zd2l0Y2hib2FyZC52MS5TZWFyY2hSZXNwb25zZRJoChFMaXN0Tm90aWZpY2F0aW9ucxIoLnN3aXRjaGJvYXJkLnYxLkxpc3ROb3RpZmljYXRpb25zUmVxdWVzdBopLnN3aXRjaGJvYXJkLnYxLkxpc3ROb3RpZmljYXRpb25zUmVzcG9uc2USdAoVTWFya05vdGlmaWNhdGlvbnNSZWFkEiwuc3dpdGNoYm9hcmQudjEuTWFya05vdGlmaWNhdGlvbnNSZWFkUmVxdWVzdBotLnN3aXRjaGJvYXJkLnYxLk1hcmtOb3RpZmljYXRpb25zUmVhZFJlc3BvbnNlEkoKB1NldE11dGUSHi5zd2l0Y2hib2FyZC52MS5TZXRNdXRlUmVxdWVzdBofLnN3aXRjaGJvYXJkLnYxLlNldE11dGVSZXNwb25zZWIGcHJvdG8z", [file_switchboard_v1_conversation, file_switchboard_v1_events, file_switchboard_v1_message, file_switchboard_v1_notifications, file_switchboard_v1_search]);
 
 /**
  * @generated from message switchboard.v1.CreateTeamRequest
@@ -64,6 +64,14 @@ export type CreateTeamRequest = Message<"switchboard.v1.CreateTeamRequest"> & {
    * @generated from field: repeated string members = 5;
    */
   members: string[];
+
+  /**
+   * What the app keeps with it: up to 32 pairs (keys up to 64 bytes, values up to 1 KiB),
+   * as on messages.
+   *
+   * @generated from field: map<string, string> custom_fields = 6;
+   */
+  customFields: { [key: string]: string };
 };
 
 /**
@@ -111,6 +119,13 @@ export type CreateChannelRequest = Message<"switchboard.v1.CreateChannelRequest"
    * @generated from field: repeated string members = 5;
    */
   members: string[];
+
+  /**
+   * As on CreateTeamRequest.
+   *
+   * @generated from field: map<string, string> custom_fields = 6;
+   */
+  customFields: { [key: string]: string };
 };
 
 /**
@@ -119,6 +134,69 @@ export type CreateChannelRequest = Message<"switchboard.v1.CreateChannelRequest"
  */
 export const CreateChannelRequestSchema: GenMessage<CreateChannelRequest> = /*@__PURE__*/
   messageDesc(file_switchboard_v1_chat, 1);
+
+/**
+ * @generated from message switchboard.v1.OpenLinkedRequest
+ */
+export type OpenLinkedRequest = Message<"switchboard.v1.OpenLinkedRequest"> & {
+  /**
+   * The business object, 1 to 200 characters without control characters or surrounding
+   * spaces, unique in the org: `order:1234`, `ticket/ACME-42`.
+   *
+   * @generated from field: string external_key = 1;
+   */
+  externalKey: string;
+
+  /**
+   * What to create when nothing is linked to it yet; unset: only find it.
+   *
+   * @generated from oneof switchboard.v1.OpenLinkedRequest.create
+   */
+  create: {
+    /**
+     * @generated from field: switchboard.v1.CreateTeamRequest team = 2;
+     */
+    value: CreateTeamRequest;
+    case: "team";
+  } | {
+    /**
+     * @generated from field: switchboard.v1.CreateChannelRequest channel = 3;
+     */
+    value: CreateChannelRequest;
+    case: "channel";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message switchboard.v1.OpenLinkedRequest.
+ * Use `create(OpenLinkedRequestSchema)` to create a new message.
+ */
+export const OpenLinkedRequestSchema: GenMessage<OpenLinkedRequest> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_chat, 2);
+
+/**
+ * @generated from message switchboard.v1.OpenLinkedResponse
+ */
+export type OpenLinkedResponse = Message<"switchboard.v1.OpenLinkedResponse"> & {
+  /**
+   * @generated from field: switchboard.v1.Conversation conversation = 1;
+   */
+  conversation?: Conversation | undefined;
+
+  /**
+   * Whether this call created it.
+   *
+   * @generated from field: bool created = 2;
+   */
+  created: boolean;
+};
+
+/**
+ * Describes the message switchboard.v1.OpenLinkedResponse.
+ * Use `create(OpenLinkedResponseSchema)` to create a new message.
+ */
+export const OpenLinkedResponseSchema: GenMessage<OpenLinkedResponse> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_chat, 3);
 
 /**
  * @generated from message switchboard.v1.GetConversationRequest
@@ -135,7 +213,7 @@ export type GetConversationRequest = Message<"switchboard.v1.GetConversationRequ
  * Use `create(GetConversationRequestSchema)` to create a new message.
  */
 export const GetConversationRequestSchema: GenMessage<GetConversationRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 2);
+  messageDesc(file_switchboard_v1_chat, 4);
 
 /**
  * @generated from message switchboard.v1.ListConversationsRequest
@@ -179,7 +257,7 @@ export type ListConversationsRequest = Message<"switchboard.v1.ListConversations
  * Use `create(ListConversationsRequestSchema)` to create a new message.
  */
 export const ListConversationsRequestSchema: GenMessage<ListConversationsRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 3);
+  messageDesc(file_switchboard_v1_chat, 5);
 
 /**
  * @generated from message switchboard.v1.ListConversationsResponse
@@ -203,7 +281,7 @@ export type ListConversationsResponse = Message<"switchboard.v1.ListConversation
  * Use `create(ListConversationsResponseSchema)` to create a new message.
  */
 export const ListConversationsResponseSchema: GenMessage<ListConversationsResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 4);
+  messageDesc(file_switchboard_v1_chat, 6);
 
 /**
  * @generated from message switchboard.v1.ListMembersRequest
@@ -234,7 +312,7 @@ export type ListMembersRequest = Message<"switchboard.v1.ListMembersRequest"> & 
  * Use `create(ListMembersRequestSchema)` to create a new message.
  */
 export const ListMembersRequestSchema: GenMessage<ListMembersRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 5);
+  messageDesc(file_switchboard_v1_chat, 7);
 
 /**
  * @generated from message switchboard.v1.ListMembersResponse
@@ -258,7 +336,7 @@ export type ListMembersResponse = Message<"switchboard.v1.ListMembersResponse"> 
  * Use `create(ListMembersResponseSchema)` to create a new message.
  */
 export const ListMembersResponseSchema: GenMessage<ListMembersResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 6);
+  messageDesc(file_switchboard_v1_chat, 8);
 
 /**
  * A replacement list of tags (so that "no change" and "clear all tags" differ).
@@ -277,7 +355,24 @@ export type TagList = Message<"switchboard.v1.TagList"> & {
  * Use `create(TagListSchema)` to create a new message.
  */
 export const TagListSchema: GenMessage<TagList> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 7);
+  messageDesc(file_switchboard_v1_chat, 9);
+
+/**
+ * @generated from message switchboard.v1.FieldMap
+ */
+export type FieldMap = Message<"switchboard.v1.FieldMap"> & {
+  /**
+   * @generated from field: map<string, string> fields = 1;
+   */
+  fields: { [key: string]: string };
+};
+
+/**
+ * Describes the message switchboard.v1.FieldMap.
+ * Use `create(FieldMapSchema)` to create a new message.
+ */
+export const FieldMapSchema: GenMessage<FieldMap> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_chat, 10);
 
 /**
  * @generated from message switchboard.v1.UpdateTeamRequest
@@ -315,6 +410,14 @@ export type UpdateTeamRequest = Message<"switchboard.v1.UpdateTeamRequest"> & {
    * @generated from field: optional bool restricted = 5;
    */
   restricted?: boolean | undefined;
+
+  /**
+   * New custom fields, replacing all current ones (validated as on CreateTeamRequest);
+   * unset keeps them.
+   *
+   * @generated from field: switchboard.v1.FieldMap custom_fields = 6;
+   */
+  customFields?: FieldMap | undefined;
 };
 
 /**
@@ -322,7 +425,7 @@ export type UpdateTeamRequest = Message<"switchboard.v1.UpdateTeamRequest"> & {
  * Use `create(UpdateTeamRequestSchema)` to create a new message.
  */
 export const UpdateTeamRequestSchema: GenMessage<UpdateTeamRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 8);
+  messageDesc(file_switchboard_v1_chat, 11);
 
 /**
  * @generated from message switchboard.v1.ArchiveRequest
@@ -339,7 +442,7 @@ export type ArchiveRequest = Message<"switchboard.v1.ArchiveRequest"> & {
  * Use `create(ArchiveRequestSchema)` to create a new message.
  */
 export const ArchiveRequestSchema: GenMessage<ArchiveRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 9);
+  messageDesc(file_switchboard_v1_chat, 12);
 
 /**
  * @generated from message switchboard.v1.AddMembersRequest
@@ -363,7 +466,7 @@ export type AddMembersRequest = Message<"switchboard.v1.AddMembersRequest"> & {
  * Use `create(AddMembersRequestSchema)` to create a new message.
  */
 export const AddMembersRequestSchema: GenMessage<AddMembersRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 10);
+  messageDesc(file_switchboard_v1_chat, 13);
 
 /**
  * @generated from message switchboard.v1.AddMembersResponse
@@ -382,7 +485,7 @@ export type AddMembersResponse = Message<"switchboard.v1.AddMembersResponse"> & 
  * Use `create(AddMembersResponseSchema)` to create a new message.
  */
 export const AddMembersResponseSchema: GenMessage<AddMembersResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 11);
+  messageDesc(file_switchboard_v1_chat, 14);
 
 /**
  * @generated from message switchboard.v1.RemoveMemberRequest
@@ -404,7 +507,7 @@ export type RemoveMemberRequest = Message<"switchboard.v1.RemoveMemberRequest"> 
  * Use `create(RemoveMemberRequestSchema)` to create a new message.
  */
 export const RemoveMemberRequestSchema: GenMessage<RemoveMemberRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 12);
+  messageDesc(file_switchboard_v1_chat, 15);
 
 /**
  * @generated from message switchboard.v1.RemoveMemberResponse
@@ -417,7 +520,7 @@ export type RemoveMemberResponse = Message<"switchboard.v1.RemoveMemberResponse"
  * Use `create(RemoveMemberResponseSchema)` to create a new message.
  */
 export const RemoveMemberResponseSchema: GenMessage<RemoveMemberResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 13);
+  messageDesc(file_switchboard_v1_chat, 16);
 
 /**
  * @generated from message switchboard.v1.PromoteAdminRequest
@@ -439,7 +542,7 @@ export type PromoteAdminRequest = Message<"switchboard.v1.PromoteAdminRequest"> 
  * Use `create(PromoteAdminRequestSchema)` to create a new message.
  */
 export const PromoteAdminRequestSchema: GenMessage<PromoteAdminRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 14);
+  messageDesc(file_switchboard_v1_chat, 17);
 
 /**
  * @generated from message switchboard.v1.DemoteAdminRequest
@@ -461,7 +564,7 @@ export type DemoteAdminRequest = Message<"switchboard.v1.DemoteAdminRequest"> & 
  * Use `create(DemoteAdminRequestSchema)` to create a new message.
  */
 export const DemoteAdminRequestSchema: GenMessage<DemoteAdminRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 15);
+  messageDesc(file_switchboard_v1_chat, 18);
 
 /**
  * @generated from message switchboard.v1.TransferOwnershipRequest
@@ -485,7 +588,7 @@ export type TransferOwnershipRequest = Message<"switchboard.v1.TransferOwnership
  * Use `create(TransferOwnershipRequestSchema)` to create a new message.
  */
 export const TransferOwnershipRequestSchema: GenMessage<TransferOwnershipRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 16);
+  messageDesc(file_switchboard_v1_chat, 19);
 
 /**
  * @generated from message switchboard.v1.LeaveRequest
@@ -502,7 +605,7 @@ export type LeaveRequest = Message<"switchboard.v1.LeaveRequest"> & {
  * Use `create(LeaveRequestSchema)` to create a new message.
  */
 export const LeaveRequestSchema: GenMessage<LeaveRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 17);
+  messageDesc(file_switchboard_v1_chat, 20);
 
 /**
  * @generated from message switchboard.v1.LeaveResponse
@@ -515,7 +618,7 @@ export type LeaveResponse = Message<"switchboard.v1.LeaveResponse"> & {
  * Use `create(LeaveResponseSchema)` to create a new message.
  */
 export const LeaveResponseSchema: GenMessage<LeaveResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 18);
+  messageDesc(file_switchboard_v1_chat, 21);
 
 /**
  * @generated from message switchboard.v1.JoinChannelRequest
@@ -532,7 +635,7 @@ export type JoinChannelRequest = Message<"switchboard.v1.JoinChannelRequest"> & 
  * Use `create(JoinChannelRequestSchema)` to create a new message.
  */
 export const JoinChannelRequestSchema: GenMessage<JoinChannelRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 19);
+  messageDesc(file_switchboard_v1_chat, 22);
 
 /**
  * @generated from message switchboard.v1.OpenDirectRequest
@@ -551,7 +654,7 @@ export type OpenDirectRequest = Message<"switchboard.v1.OpenDirectRequest"> & {
  * Use `create(OpenDirectRequestSchema)` to create a new message.
  */
 export const OpenDirectRequestSchema: GenMessage<OpenDirectRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 20);
+  messageDesc(file_switchboard_v1_chat, 23);
 
 /**
  * @generated from message switchboard.v1.OpenSelfRequest
@@ -564,7 +667,7 @@ export type OpenSelfRequest = Message<"switchboard.v1.OpenSelfRequest"> & {
  * Use `create(OpenSelfRequestSchema)` to create a new message.
  */
 export const OpenSelfRequestSchema: GenMessage<OpenSelfRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 21);
+  messageDesc(file_switchboard_v1_chat, 24);
 
 /**
  * @generated from message switchboard.v1.SendMessageRequest
@@ -625,7 +728,7 @@ export type SendMessageRequest = Message<"switchboard.v1.SendMessageRequest"> & 
  * Use `create(SendMessageRequestSchema)` to create a new message.
  */
 export const SendMessageRequestSchema: GenMessage<SendMessageRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 22);
+  messageDesc(file_switchboard_v1_chat, 25);
 
 /**
  * @generated from message switchboard.v1.SendMessageResponse
@@ -651,7 +754,7 @@ export type SendMessageResponse = Message<"switchboard.v1.SendMessageResponse"> 
  * Use `create(SendMessageResponseSchema)` to create a new message.
  */
 export const SendMessageResponseSchema: GenMessage<SendMessageResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 23);
+  messageDesc(file_switchboard_v1_chat, 26);
 
 /**
  * @generated from message switchboard.v1.EditMessageRequest
@@ -680,7 +783,7 @@ export type EditMessageRequest = Message<"switchboard.v1.EditMessageRequest"> & 
  * Use `create(EditMessageRequestSchema)` to create a new message.
  */
 export const EditMessageRequestSchema: GenMessage<EditMessageRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 24);
+  messageDesc(file_switchboard_v1_chat, 27);
 
 /**
  * @generated from message switchboard.v1.ListMessageVersionsRequest
@@ -717,7 +820,7 @@ export type ListMessageVersionsRequest = Message<"switchboard.v1.ListMessageVers
  * Use `create(ListMessageVersionsRequestSchema)` to create a new message.
  */
 export const ListMessageVersionsRequestSchema: GenMessage<ListMessageVersionsRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 25);
+  messageDesc(file_switchboard_v1_chat, 28);
 
 /**
  * @generated from message switchboard.v1.ListMessageVersionsResponse
@@ -741,7 +844,7 @@ export type ListMessageVersionsResponse = Message<"switchboard.v1.ListMessageVer
  * Use `create(ListMessageVersionsResponseSchema)` to create a new message.
  */
 export const ListMessageVersionsResponseSchema: GenMessage<ListMessageVersionsResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 26);
+  messageDesc(file_switchboard_v1_chat, 29);
 
 /**
  * @generated from message switchboard.v1.DeleteMessageRequest
@@ -763,7 +866,7 @@ export type DeleteMessageRequest = Message<"switchboard.v1.DeleteMessageRequest"
  * Use `create(DeleteMessageRequestSchema)` to create a new message.
  */
 export const DeleteMessageRequestSchema: GenMessage<DeleteMessageRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 27);
+  messageDesc(file_switchboard_v1_chat, 30);
 
 /**
  * @generated from message switchboard.v1.ListHistoryRequest
@@ -803,7 +906,7 @@ export type ListHistoryRequest = Message<"switchboard.v1.ListHistoryRequest"> & 
  * Use `create(ListHistoryRequestSchema)` to create a new message.
  */
 export const ListHistoryRequestSchema: GenMessage<ListHistoryRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 28);
+  messageDesc(file_switchboard_v1_chat, 31);
 
 /**
  * @generated from message switchboard.v1.ListHistoryResponse
@@ -829,7 +932,7 @@ export type ListHistoryResponse = Message<"switchboard.v1.ListHistoryResponse"> 
  * Use `create(ListHistoryResponseSchema)` to create a new message.
  */
 export const ListHistoryResponseSchema: GenMessage<ListHistoryResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 29);
+  messageDesc(file_switchboard_v1_chat, 32);
 
 /**
  * @generated from message switchboard.v1.ListChangesRequest
@@ -863,7 +966,7 @@ export type ListChangesRequest = Message<"switchboard.v1.ListChangesRequest"> & 
  * Use `create(ListChangesRequestSchema)` to create a new message.
  */
 export const ListChangesRequestSchema: GenMessage<ListChangesRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 30);
+  messageDesc(file_switchboard_v1_chat, 33);
 
 /**
  * @generated from message switchboard.v1.ListChangesResponse
@@ -900,7 +1003,7 @@ export type ListChangesResponse = Message<"switchboard.v1.ListChangesResponse"> 
  * Use `create(ListChangesResponseSchema)` to create a new message.
  */
 export const ListChangesResponseSchema: GenMessage<ListChangesResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 31);
+  messageDesc(file_switchboard_v1_chat, 34);
 
 /**
  * @generated from message switchboard.v1.SetTypingRequest
@@ -922,7 +1025,7 @@ export type SetTypingRequest = Message<"switchboard.v1.SetTypingRequest"> & {
  * Use `create(SetTypingRequestSchema)` to create a new message.
  */
 export const SetTypingRequestSchema: GenMessage<SetTypingRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 32);
+  messageDesc(file_switchboard_v1_chat, 35);
 
 /**
  * @generated from message switchboard.v1.SetTypingResponse
@@ -941,7 +1044,7 @@ export type SetTypingResponse = Message<"switchboard.v1.SetTypingResponse"> & {
  * Use `create(SetTypingResponseSchema)` to create a new message.
  */
 export const SetTypingResponseSchema: GenMessage<SetTypingResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 33);
+  messageDesc(file_switchboard_v1_chat, 36);
 
 /**
  * @generated from message switchboard.v1.MarkReadRequest
@@ -965,7 +1068,7 @@ export type MarkReadRequest = Message<"switchboard.v1.MarkReadRequest"> & {
  * Use `create(MarkReadRequestSchema)` to create a new message.
  */
 export const MarkReadRequestSchema: GenMessage<MarkReadRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 34);
+  messageDesc(file_switchboard_v1_chat, 37);
 
 /**
  * @generated from message switchboard.v1.MarkReadResponse
@@ -984,7 +1087,7 @@ export type MarkReadResponse = Message<"switchboard.v1.MarkReadResponse"> & {
  * Use `create(MarkReadResponseSchema)` to create a new message.
  */
 export const MarkReadResponseSchema: GenMessage<MarkReadResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 35);
+  messageDesc(file_switchboard_v1_chat, 38);
 
 /**
  * @generated from message switchboard.v1.ListReadMarkersRequest
@@ -1001,7 +1104,7 @@ export type ListReadMarkersRequest = Message<"switchboard.v1.ListReadMarkersRequ
  * Use `create(ListReadMarkersRequestSchema)` to create a new message.
  */
 export const ListReadMarkersRequestSchema: GenMessage<ListReadMarkersRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 36);
+  messageDesc(file_switchboard_v1_chat, 39);
 
 /**
  * @generated from message switchboard.v1.ReadMarker
@@ -1023,7 +1126,7 @@ export type ReadMarker = Message<"switchboard.v1.ReadMarker"> & {
  * Use `create(ReadMarkerSchema)` to create a new message.
  */
 export const ReadMarkerSchema: GenMessage<ReadMarker> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 37);
+  messageDesc(file_switchboard_v1_chat, 40);
 
 /**
  * @generated from message switchboard.v1.ListReadMarkersResponse
@@ -1040,7 +1143,7 @@ export type ListReadMarkersResponse = Message<"switchboard.v1.ListReadMarkersRes
  * Use `create(ListReadMarkersResponseSchema)` to create a new message.
  */
 export const ListReadMarkersResponseSchema: GenMessage<ListReadMarkersResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 38);
+  messageDesc(file_switchboard_v1_chat, 41);
 
 /**
  * @generated from message switchboard.v1.GetPresenceRequest
@@ -1059,7 +1162,7 @@ export type GetPresenceRequest = Message<"switchboard.v1.GetPresenceRequest"> & 
  * Use `create(GetPresenceRequestSchema)` to create a new message.
  */
 export const GetPresenceRequestSchema: GenMessage<GetPresenceRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 39);
+  messageDesc(file_switchboard_v1_chat, 42);
 
 /**
  * @generated from message switchboard.v1.SetStatusRequest
@@ -1085,7 +1188,7 @@ export type SetStatusRequest = Message<"switchboard.v1.SetStatusRequest"> & {
  * Use `create(SetStatusRequestSchema)` to create a new message.
  */
 export const SetStatusRequestSchema: GenMessage<SetStatusRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 40);
+  messageDesc(file_switchboard_v1_chat, 43);
 
 /**
  * @generated from message switchboard.v1.GetPresenceResponse
@@ -1102,7 +1205,7 @@ export type GetPresenceResponse = Message<"switchboard.v1.GetPresenceResponse"> 
  * Use `create(GetPresenceResponseSchema)` to create a new message.
  */
 export const GetPresenceResponseSchema: GenMessage<GetPresenceResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 41);
+  messageDesc(file_switchboard_v1_chat, 44);
 
 /**
  * @generated from service switchboard.v1.Chat
@@ -1251,6 +1354,21 @@ export const Chat: GenService<{
     methodKind: "unary";
     input: typeof JoinChannelRequestSchema;
     output: typeof ConversationSchema;
+  },
+  /**
+   * The conversation about a business object of the app (`order:1234`), created on first
+   * use: the team or channel of the caller's org linked to `external_key`, as
+   * GetConversation gives it (members, and anyone for a public channel); if none is linked
+   * yet, the one described in `create` is created and linked (scope chat.teams.manage;
+   * concurrent calls all get the same one), or NOT_FOUND when `create` is unset.
+   * Scope: chat.read. See docs/conversations.md, "Links".
+   *
+   * @generated from rpc switchboard.v1.Chat.OpenLinked
+   */
+  openLinked: {
+    methodKind: "unary";
+    input: typeof OpenLinkedRequestSchema;
+    output: typeof OpenLinkedResponseSchema;
   },
   /**
    * Get or create the DIRECT conversation between the caller and another user of the
