@@ -56,6 +56,12 @@ pub(crate) enum Command {
     },
     /// Replace the text of one of your messages.
     Edit { channel: u64, message: u64, text: String },
+    /// Pin a message to its conversation for everyone.
+    Pin { channel: u64, message: u64 },
+    /// Unpin a message.
+    Unpin { channel: u64, message: u64 },
+    /// A conversation's pinned messages, most recently pinned first.
+    Pins { channel: u64 },
     /// Show a message's earlier texts (each edit keeps the one it replaced), newest first.
     Versions {
         channel: u64,
@@ -390,6 +396,9 @@ pub(crate) enum TeamCommand {
         /// Remove every custom field.
         #[arg(long, conflicts_with = "fields")]
         clear_fields: bool,
+        /// Whether plain members may pin messages too.
+        #[arg(long)]
+        members_may_pin: Option<bool>,
     },
     /// Make a team read-only for good (owner).
     Archive { id: u64 },

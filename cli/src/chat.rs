@@ -83,6 +83,13 @@ async fn execute(client: &Client, command: Command) -> Result<Shown, SdkError> {
         Command::Edit { channel, message, text } => {
             messages(vec![client.edit_message(channel, message, &text).await?])
         }
+        Command::Pin { channel, message } => {
+            messages(vec![client.pin_message(channel, message, true).await?])
+        }
+        Command::Unpin { channel, message } => {
+            messages(vec![client.pin_message(channel, message, false).await?])
+        }
+        Command::Pins { channel } => messages(client.list_pins(channel).await?),
         Command::Versions { channel, message, limit, before_seq } => {
             let before_seq = before_seq.unwrap_or(0);
             let page = client.list_message_versions(channel, message, before_seq, limit).await?;
@@ -306,6 +313,7 @@ async fn team(client: &Client, command: TeamCommand) -> Result<Shown, SdkError> 
             restricted,
             fields,
             clear_fields,
+            members_may_pin,
         } => {
             let meta_tags = (clear_tags || !tags.is_empty()).then_some(pb::TagList { tags });
             let custom_fields = (clear_fields || !fields.is_empty())
@@ -317,6 +325,7 @@ async fn team(client: &Client, command: TeamCommand) -> Result<Shown, SdkError> 
                 meta_tags,
                 restricted,
                 custom_fields,
+                members_may_pin,
             };
             conversation(client.update_team(request).await?)
         }

@@ -30,6 +30,7 @@ pub(crate) fn conversation(view: ConversationView) -> pb::Conversation {
         member_count: c.member_count,
         custom_fields: c.custom_fields.into_iter().collect(),
         external_key: c.external_key.unwrap_or_default(),
+        members_may_pin: c.members_may_pin,
         ..Default::default()
     }
 }
@@ -84,6 +85,8 @@ pub(crate) fn message(message: Message) -> pb::Message {
         client_msg_id: message.client_msg_id.unwrap_or_default(),
         attachment: message.attachment.map(|a| Box::new(attachment(*a))),
         mentions: message.mentions,
+        pinned_by: message.pin.as_ref().map(|pin| pin.by.clone()).unwrap_or_default(),
+        pinned_at_ms: message.pin.map_or(0, |pin| pin.at_ms),
     }
 }
 

@@ -52,6 +52,7 @@ async fn embedded_housekeeping_prunes_changes_older_than_a_week() {
         deleted_by: None,
         created_seq: 0,
         seq: 0,
+        pin: None,
     };
     let (old, recent) = (message(now - 8 * 86_400_000), message(now - 60_000));
     engine.store.insert_message(&old, &[]).await.unwrap();

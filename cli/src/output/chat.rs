@@ -52,6 +52,8 @@ pub(crate) fn message_json(m: &pb::Message) -> Value {
         "custom_fields": m.custom_fields,
         "client_msg_id": m.client_msg_id,
         "attachment": m.attachment.as_deref().map(attachment_json),
+        "pinned_by": (!m.pinned_by.is_empty()).then_some(&m.pinned_by),
+        "pinned_at_ms": (m.pinned_at_ms != 0).then_some(m.pinned_at_ms),
     })
 }
 
@@ -137,6 +139,9 @@ pub(crate) fn messages_table(messages: &[pb::Message]) -> Table {
         }
         if m.edited_at_ms != 0 {
             text.push_str(" (edited)");
+        }
+        if !m.pinned_by.is_empty() {
+            text.push_str(&format!(" (pinned by {})", m.pinned_by));
         }
         table.add_row(vec![
             m.id.to_string(),

@@ -300,6 +300,28 @@ impl Client {
         Ok(self.chat.clone().list_message_versions(request).await?.into_inner())
     }
 
+    /// Pins a message to its conversation (`pinned`), or unpins it.
+    pub async fn pin_message(
+        &self,
+        channel_id: u64,
+        message_id: u64,
+        pinned: bool,
+    ) -> Result<pb::Message> {
+        let request = pb::PinMessageRequest { channel_id, message_id };
+        let mut chat = self.chat.clone();
+        let answer = match pinned {
+            true => chat.pin_message(request).await?,
+            false => chat.unpin_message(request).await?,
+        };
+        Ok(answer.into_inner())
+    }
+
+    /// A conversation's pinned messages, most recently pinned first.
+    pub async fn list_pins(&self, channel_id: u64) -> Result<Vec<pb::Message>> {
+        let request = pb::ListPinsRequest { channel_id };
+        Ok(self.chat.clone().list_pins(request).await?.into_inner().messages)
+    }
+
     pub async fn delete_message(&self, channel_id: u64, message_id: u64) -> Result<pb::Message> {
         let request = pb::DeleteMessageRequest { channel_id, message_id };
         Ok(self.chat.clone().delete_message(request).await?.into_inner())

@@ -55,7 +55,8 @@ export interface SwitchboardEvents {
   /** A new message (live, or replayed after a reconnect; never twice). A replayed one is
    * as it is now: it may have been edited or deleted since it was sent. */
   message: Message;
-  /** An edit, live or made while disconnected. */
+  /** A change of a message's text, or of its pin (`pinnedBy`): live or made while
+   * disconnected, the message as it is now. `editedAtMs` tells whether the text changed. */
   edited: Message;
   /** A delete, live or made while disconnected. */
   deleted: Message;
@@ -213,6 +214,24 @@ export class SwitchboardClient {
   /** Deletes a message (yours, or anyone's for an admin): it becomes a tombstone. */
   async delete(conversationId: bigint, messageId: bigint): Promise<Message> {
     return await this.chat.deleteMessage({ channelId: conversationId, messageId });
+  }
+
+  /**
+   * Pins a message to its conversation for everyone (admins, or members where the
+   * conversation lets them). Members see the change as an `edited` event with `pinnedBy` set.
+   */
+  async pin(conversationId: bigint, messageId: bigint): Promise<Message> {
+    return await this.chat.pinMessage({ channelId: conversationId, messageId });
+  }
+
+  /** Unpins a message. */
+  async unpin(conversationId: bigint, messageId: bigint): Promise<Message> {
+    return await this.chat.unpinMessage({ channelId: conversationId, messageId });
+  }
+
+  /** A conversation's pinned messages (at most 100), most recently pinned first. */
+  async pins(conversationId: bigint): Promise<Message[]> {
+    return (await this.chat.listPins({ channelId: conversationId })).messages;
   }
 
   /**

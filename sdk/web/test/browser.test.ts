@@ -238,6 +238,10 @@ it("finds a colleague by name, starts a DM, and shows both by their names and pi
     );
   await shown(`#messages .avatar[data-user='${alice}'] img`);
   await shown(`#conversations .avatar[data-user='${alice}'] img`);
+  // Bob pins her message; Alice sees it pinned without reloading.
+  await messageRow(bobPage, "found you").locator("xpath=..").locator(".pin").click();
+  await bobPage.waitForSelector(`#messages .pin[aria-pressed='true']`);
+  await alicePage.waitForSelector(`#messages .pin[aria-pressed='true']:text('pinned by Bob ${surname}')`);
   mkdirSync(results, { recursive: true });
   await bobPage.screenshot({ path: join(results, "people.png") });
 });

@@ -200,6 +200,21 @@ describe("SwitchboardClient", () => {
     await expect(a.openLinked(`${key}-none`)).rejects.toThrow(/no conversation is linked/);
   });
 
+  it("pins a message, lists the pins, and tells the other member", async () => {
+    const [alice, bob] = [unique("alice"), unique("bob")];
+    const a = connect(alice);
+    const b = connect(bob);
+    const channel = await team(a, [bob]);
+    await live(b);
+    const sent = await a.send(channel, "the plan");
+    const seen = next(b, "edited", (m) => m.id === sent.id && m.pinnedBy === alice);
+    expect((await a.pin(channel, sent.id)).pinnedBy).toBe(alice);
+    await seen;
+    expect((await b.pins(channel)).map((m) => m.id)).toEqual([sent.id]);
+    expect((await a.unpin(channel, sent.id)).pinnedAtMs).toBe(0n);
+    expect(await b.pins(channel)).toEqual([]);
+  });
+
   it("pages history newest first", async () => {
     const alice = unique("alice");
     const a = connect(alice);

@@ -41,6 +41,7 @@ pub struct TeamUpdate {
     pub meta_tags: Option<Vec<String>>,
     pub restricted: Option<bool>,
     pub custom_fields: Option<BTreeMap<String, String>>,
+    pub members_may_pin: Option<bool>,
 }
 
 /// Default and largest page of ListConversations.
@@ -135,6 +136,7 @@ impl Conversations {
             member_count: members.len() as u32,
             custom_fields: new.custom_fields,
             external_key,
+            members_may_pin: false,
         };
         Ok((conversation, members))
     }
@@ -259,6 +261,9 @@ impl Conversations {
         if let Some(fields) = update.custom_fields {
             conversation.custom_fields = fields;
         }
+        if let Some(members_may_pin) = update.members_may_pin {
+            conversation.members_may_pin = members_may_pin;
+        }
         let conversation = self.store.update_conversation(&conversation).await?;
         let view = ConversationView { conversation, my_role: Some(me.role) };
         self.events.conversation_updated(&view, &caller.user).await;
@@ -356,6 +361,7 @@ impl Conversations {
             member_count: 0,
             custom_fields: BTreeMap::new(),
             external_key: None,
+            members_may_pin: false,
         }
     }
 }

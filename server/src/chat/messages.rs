@@ -15,7 +15,7 @@ use crate::ids::{self, IdGenerator};
 use crate::metrics::ControllerMetrics;
 use crate::model::{
     Attachment, AttachmentId, AuditAction, ConversationId, Kind, Message, MessageId, MessageType,
-    MessageVersion, Role, UploadPurpose,
+    MessageVersion, Pin, Role, UploadPurpose,
 };
 use crate::realtime::{Events, changes};
 use crate::store::{Direction, HistoryQuery, Inserted, Revision, Store};
@@ -51,6 +51,9 @@ pub struct HistoryPage {
 
 /// Default and largest page of ListHistory.
 const HISTORY_PAGE: (usize, usize) = (50, 200);
+
+/// Most messages pinned in one conversation.
+const MAX_PINS: usize = 100;
 
 /// Default and largest page of ListMessageVersions.
 const VERSIONS_PAGE: (usize, usize) = (20, 100);
@@ -176,6 +179,7 @@ impl Messages {
             deleted_by: None,
             created_seq: 0,
             seq: 0,
+            pin: None,
         };
         let notifications = self.notifications.notifications_for(&conversation, &message).await;
         match self.store.insert_message(&message, &notifications).await? {
@@ -259,6 +263,80 @@ impl Messages {
         Ok((versions, has_more))
     }
 
+    /// PinMessage (`pinned`) and UnpinMessage: admins and the owner, or any member where
+    /// the conversation lets members pin (and in DIRECT and SELF conversations), pin a
+    /// message for everyone, at most `MAX_PINS` per conversation. A change of the
+    /// message, in its conversation's log: members get it as `message_edited`. Pinning a
+    /// pinned message (or unpinning one that is not) changes nothing.
+    pub async fn pin(
+        &self,
+        caller: &Caller,
+        conversation_id: ConversationId,
+        id: MessageId,
+        pinned: bool,
+    ) -> ChatResult<Message> {
+        Violations::new()
+            .check("channel_id", validate::check_id(conversation_id))
+            .check("message_id", validate::check_id(id))
+            .finish()?;
+        let (conversation, me) = as_member(&*self.store, caller, conversation_id).await?;
+        policy::writable(&conversation)?;
+        policy::may_pin(&conversation, &me)?;
+        let message =
+            access::visible_message(&*self.store, &caller.user, conversation_id, id).await?;
+        if message.pin.is_some() == pinned {
+            return Ok(message);
+        }
+        if pinned && message.deleted {
+            return Err(ChatError::precondition(format!("message {id} was deleted")));
+        }
+        if pinned && message.to.is_some() {
+            return Err(ChatError::precondition("a private message cannot be pinned for everyone"));
+        }
+        if pinned && self.store.list_pins(conversation_id).await?.len() >= MAX_PINS {
+            return Err(ChatError::precondition(format!(
+                "conversation {conversation_id} has {MAX_PINS} pinned messages; unpin one first"
+            )));
+        }
+        let pin = pinned.then(|| Pin { by: caller.user.clone(), at_ms: self.ids.now_ms() });
+        let Some((message, entry)) = self.store.set_pin(conversation_id, id, pin.as_ref()).await?
+        else {
+            return Err(ChatError::not_found(format!("message {id} not found")));
+        };
+        self.events.message_changed(&caller.org, &message, entry).await;
+        if message.from != caller.user {
+            let action =
+                if pinned { AuditAction::MessagePinned } else { AuditAction::MessageUnpinned };
+            let detail = format!("author {}", message.from);
+            self.audit.record(caller, action, conversation_id, &id.to_string(), detail).await;
+        }
+        Ok(message)
+    }
+
+    /// ListPins: the conversation's pinned messages the caller may see, most recently
+    /// pinned first.
+    pub async fn pins(
+        &self,
+        caller: &Caller,
+        conversation_id: ConversationId,
+    ) -> ChatResult<Vec<Message>> {
+        Violations::new().check("channel_id", validate::check_id(conversation_id)).finish()?;
+        as_member(&*self.store, caller, conversation_id).await?;
+        let mut pinned = Vec::new();
+        for (id, _) in self.store.list_pins(conversation_id).await? {
+            match self.store.get_message(conversation_id, id).await? {
+                Some(message) if message.pin.is_some() && message.visible_to(&caller.user) => {
+                    pinned.push(message)
+                }
+                _ => {}
+            }
+        }
+        pinned.sort_by_key(|message| {
+            std::cmp::Reverse(message.pin.as_ref().map(|pin| (pin.at_ms, message.id)))
+        });
+        Ok(pinned)
+    }
+
     /// DeleteMessage: the author, or an admin or the owner, turns a message into a tombstone.
     /// Deleting a deleted message returns the tombstone again.
     pub async fn delete(
@@ -295,6 +373,7 @@ impl Messages {
         }
         let now_ms = self.ids.now_ms();
         message.deleted = true;
+        message.pin = None;
         message.deleted_by = Some(caller.user.clone());
         message.data.clear();
         message.custom_fields.clear();

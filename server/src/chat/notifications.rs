@@ -437,6 +437,7 @@ mod tests {
             deleted_by: None,
             created_seq: 0,
             seq: 0,
+            pin: None,
         }
     }
 

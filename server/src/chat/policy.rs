@@ -40,6 +40,15 @@ pub(super) fn managed(conversation: &Conversation) -> ChatResult<()> {
     }
 }
 
+/// Who may pin: admins and the owner of a team or channel, or every member where it lets
+/// members pin; everyone in DIRECT and SELF conversations.
+pub(super) fn may_pin(conversation: &Conversation, member: &Member) -> ChatResult<()> {
+    if !conversation.kind.is_managed() || conversation.members_may_pin {
+        return Ok(());
+    }
+    at_least(member, Role::Admin, "pin messages here")
+}
+
 /// Requires at least `needed` (Admin or Owner) of the caller.
 pub(super) fn at_least(member: &Member, needed: Role, action: &str) -> ChatResult<()> {
     if member.role >= needed {
@@ -92,6 +101,7 @@ mod tests {
             member_count: 3,
             custom_fields: Default::default(),
             external_key: None,
+            members_may_pin: false,
         }
     }
 

@@ -121,6 +121,7 @@ impl Chat for ChatApi {
             meta_tags: r.meta_tags.map(|list| list.tags),
             restricted: r.restricted,
             custom_fields: r.custom_fields.map(|map| map.fields.into_iter().collect()),
+            members_may_pin: r.members_may_pin,
         };
         reply(convert::conversation(
             self.chat.conversations.update(&caller, r.conversation_id, update).await?,
@@ -247,6 +248,29 @@ impl Chat for ChatApi {
         reply(convert::message(
             self.chat.messages.delete(&caller, r.channel_id, r.message_id).await?,
         ))
+    }
+
+    async fn pin_message(&self, request: Request<pb::PinMessageRequest>) -> Reply<pb::Message> {
+        let (caller, _admitted) = self.writer(&request, Scope::Write)?;
+        let r = request.into_inner();
+        let message = self.chat.messages.pin(&caller, r.channel_id, r.message_id, true).await?;
+        reply(convert::message(message))
+    }
+
+    async fn unpin_message(&self, request: Request<pb::PinMessageRequest>) -> Reply<pb::Message> {
+        let (caller, _admitted) = self.writer(&request, Scope::Write)?;
+        let r = request.into_inner();
+        let message = self.chat.messages.pin(&caller, r.channel_id, r.message_id, false).await?;
+        reply(convert::message(message))
+    }
+
+    async fn list_pins(
+        &self,
+        request: Request<pb::ListPinsRequest>,
+    ) -> Reply<pb::ListPinsResponse> {
+        let (caller, _admitted) = self.caller(&request, Scope::Read)?;
+        let pinned = self.chat.messages.pins(&caller, request.into_inner().channel_id).await?;
+        reply(pb::ListPinsResponse { messages: pinned.into_iter().map(convert::message).collect() })
     }
 
     async fn list_message_versions(

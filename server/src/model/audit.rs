@@ -20,10 +20,13 @@ pub enum AuditAction {
     AttachmentDeleted,
     /// Someone else's profile, by an org admin.
     ProfileUpdated,
+    /// Someone else's message, by an admin or a member where members may pin.
+    MessagePinned,
+    MessageUnpinned,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 11] = [
+    pub const ALL: [AuditAction; 13] = [
         AuditAction::TeamCreated,
         AuditAction::TeamUpdated,
         AuditAction::TeamArchived,
@@ -35,6 +38,8 @@ impl AuditAction {
         AuditAction::MessageDeleted,
         AuditAction::AttachmentDeleted,
         AuditAction::ProfileUpdated,
+        AuditAction::MessagePinned,
+        AuditAction::MessageUnpinned,
     ];
 
     /// Its name in listings and filters, e.g. `member.added`.
@@ -51,6 +56,8 @@ impl AuditAction {
             AuditAction::MessageDeleted => "message.deleted",
             AuditAction::AttachmentDeleted => "attachment.deleted",
             AuditAction::ProfileUpdated => "profile.updated",
+            AuditAction::MessagePinned => "message.pinned",
+            AuditAction::MessageUnpinned => "message.unpinned",
         }
     }
 

@@ -83,6 +83,10 @@ pub struct Conversation {
     /// org, set when it is created by OpenLinked.
     #[serde(default)]
     pub external_key: Option<String>,
+    /// GROUP and CHANNEL: plain members may pin messages too (admins always may; in DIRECT
+    /// and SELF conversations, everyone).
+    #[serde(default)]
+    pub members_may_pin: bool,
 }
 
 impl Conversation {
@@ -171,6 +175,16 @@ pub struct Message {
     pub created_seq: u64,
     #[serde(default)]
     pub seq: u64,
+    /// Who pinned it to its conversation, and when; None when it is not pinned.
+    #[serde(default)]
+    pub pin: Option<Pin>,
+}
+
+/// A message pinned to its conversation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pin {
+    pub by: String,
+    pub at_ms: i64,
 }
 
 /// An earlier text of an edited message: each edit keeps the text it replaced, until the

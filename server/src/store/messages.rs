@@ -5,7 +5,7 @@ use async_trait::async_trait;
 
 use super::StoreResult;
 use crate::model::{
-    ConversationId, LogEntry, Message, MessageChange, MessageId, MessageVersion, Notification,
+    ConversationId, LogEntry, Message, MessageChange, MessageId, MessageVersion, Notification, Pin,
 };
 
 /// Outcome of inserting a message that may carry an idempotency key.
@@ -23,7 +23,7 @@ pub enum Revision<'a> {
     /// An edit: the text it replaces is kept among the message's versions (its `seq` is
     /// the edit's position, whatever the caller's copy says).
     Edit(&'a MessageVersion),
-    /// A delete: the message's versions go with its text.
+    /// A delete: the message's versions and its pin go with its text.
     Delete,
 }
 
@@ -86,6 +86,21 @@ pub trait MessageStore: Send + Sync {
         before_seq: Option<u64>,
         limit: usize,
     ) -> StoreResult<Vec<MessageVersion>>;
+
+    /// Pins message `id` of a conversation (`pin`: by whom, when) or unpins it (None): the
+    /// message's pin, the conversation's pins and the change in its log, written together.
+    /// The message as it is now (its `seq` the change's position) with its log entry, or
+    /// None if there is no such message.
+    async fn set_pin(
+        &self,
+        conversation: ConversationId,
+        id: MessageId,
+        pin: Option<&Pin>,
+    ) -> StoreResult<Option<(Message, LogEntry)>>;
+
+    /// A conversation's pinned messages' ids with their pins, in no particular order (there
+    /// are few: the domain bounds them).
+    async fn list_pins(&self, conversation: ConversationId) -> StoreResult<Vec<(MessageId, Pin)>>;
 
     /// Up to `query.limit` messages of a conversation in the query's range, in its direction.
     async fn list_messages(

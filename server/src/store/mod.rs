@@ -14,6 +14,7 @@
 //! | self_conversations | (org, user) | |
 //! | messages | (channel id, bucket) | message id |
 //! | message_versions | (channel id, message id) | seq of the edit, newest first |
+//! | pins | channel id | message id |
 //! | message_buckets | channel id | bucket |
 //! | dedup | (channel id, sender, client_msg_id), with a TTL | |
 //! | read_markers | channel id | user id |

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use switchboard_server::ids::EPOCH_MS;
-use switchboard_server::model::{Message, MessageChange, MessageVersion, Role, change_hour};
+use switchboard_server::model::{Message, MessageChange, MessageVersion, Pin, Role, change_hour};
 use switchboard_server::store::{Direction, HistoryQuery, Inserted, Revision, Store};
 
 use super::{duplicate_of, id_in, is_new, message, team, unpositioned};
@@ -176,6 +176,43 @@ pub async fn edits_keep_earlier_texts_until_a_delete(store: Arc<dyn Store>) {
     store.update_message(&m, EPOCH_MS + 300, Revision::Delete).await.unwrap();
     assert!(store.list_message_versions(12, m.id, None, 10).await.unwrap().is_empty());
     assert_eq!(store.list_message_versions(12, other.id, None, 10).await.unwrap().len(), 1);
+}
+
+pub async fn pins_follow_their_messages(store: Arc<dyn Store>) {
+    team(&store, 13, &[("a", Role::Owner)]).await;
+    let mut m = message(13, id_in(2, 9), "a", None);
+    let other = message(13, id_in(2, 10), "a", None);
+    store.insert_message(&m, &[]).await.unwrap();
+    store.insert_message(&other, &[]).await.unwrap();
+    assert!(store.list_pins(13).await.unwrap().is_empty());
+    let head = store.log_head(13).await.unwrap().unwrap();
+
+    let pin = Pin { by: "a".into(), at_ms: EPOCH_MS + 5 };
+    let (pinned, entry) = store.set_pin(13, m.id, Some(&pin)).await.unwrap().unwrap();
+    assert_eq!(pinned.pin.as_ref(), Some(&pin));
+    assert_eq!((entry.prev, entry.message_id, pinned.seq), (head.seq, m.id, entry.seq));
+    assert_eq!(entry.count, head.count, "a pin adds no message");
+    assert_eq!(store.get_message(13, m.id).await.unwrap().unwrap().pin, Some(pin.clone()));
+    let other_pin = Pin { by: "b".into(), at_ms: EPOCH_MS + 6 };
+    store.set_pin(13, other.id, Some(&other_pin)).await.unwrap();
+    let mut pins = store.list_pins(13).await.unwrap();
+    pins.sort_by_key(|(id, _)| *id);
+    assert_eq!(pins, [(m.id, pin.clone()), (other.id, other_pin)]);
+
+    // An edit keeps the pin; unpinning and a delete remove it.
+    let replaced = version(&m.data, m.ts_ms, EPOCH_MS + 7);
+    m.data = "edited".into();
+    m.pin = Some(pin);
+    store.update_message(&m, EPOCH_MS + 7, Revision::Edit(&replaced)).await.unwrap();
+    assert!(store.get_message(13, m.id).await.unwrap().unwrap().pin.is_some());
+    let (unpinned, _) = store.set_pin(13, other.id, None).await.unwrap().unwrap();
+    assert_eq!(unpinned.pin, None);
+    m.deleted = true;
+    m.pin = None;
+    store.update_message(&m, EPOCH_MS + 8, Revision::Delete).await.unwrap();
+    assert!(store.list_pins(13).await.unwrap().is_empty());
+    assert_eq!(store.get_message(13, m.id).await.unwrap().unwrap().pin, None);
+    assert!(store.set_pin(13, id_in(2, 11), None).await.unwrap().is_none(), "no such message");
 }
 
 pub async fn concurrent_writers_lose_nothing(store: Arc<dyn Store>) {

@@ -97,6 +97,13 @@ function signIn(url: string, token: string): void {
     remember();
     if (m.channelId === current?.id) append(m);
   });
+  // Edits, deletes and pins: the message as it is now, in place.
+  for (const kind of ["edited", "deleted"] as const) {
+    client.on(kind, (m) => {
+      remember();
+      if (m.channelId === current?.id) replace(m);
+    });
+  }
   client.on("typing", (t) => {
     if (t.conversationId !== current?.id || t.userId === me) return;
     clearTimeout(typingNow.get(t.userId));
@@ -205,8 +212,32 @@ function row(message: Message): HTMLElement {
   const attachment = message.attachment;
   text.textContent = message.deleted ? "(deleted)" : attachment ? attachment.filename : message.data;
   item.append(from, text);
+  if (message.editedAtMs !== 0n && !message.deleted) item.append(" (edited)");
   if (attachment && !message.deleted) void showAttachment(item, attachment.id, attachment.contentType, attachment.filename);
+  if (!message.deleted && message.to === "*") item.append(pinToggle(message));
   return item;
+}
+
+/** Pins the message for everyone, or unpins it; shows who pinned it. */
+function pinToggle(message: Message): HTMLElement {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "pin link";
+  const pinned = message.pinnedBy !== "";
+  button.textContent = pinned ? `pinned by ${nameOf(message.pinnedBy)} · unpin` : "pin";
+  button.setAttribute("aria-pressed", String(pinned));
+  button.onclick = async () => {
+    const conversation = message.channelId;
+    const now = pinned ? await client!.unpin(conversation, message.id) : await client!.pin(conversation, message.id);
+    replace(now);
+  };
+  return button;
+}
+
+/** Shows a message as it is now where it was shown. */
+function replace(message: Message): void {
+  const shownRow = document.querySelector(`#messages li[data-id='${message.id}']`);
+  shownRow?.replaceWith(row(message));
 }
 
 /** An image inline, anything else as a download link (URLs are short-lived: fetched now). */

@@ -105,6 +105,16 @@ pub(super) fn message_version(
     key
 }
 
+/// A pinned message of a conversation.
+pub(super) fn pin(conversation_id: ConversationId, id: MessageId) -> [u8; 16] {
+    message_versions(conversation_id, id)
+}
+
+/// The message a `pin` key names.
+pub(super) fn pin_message(key: &[u8]) -> MessageId {
+    u64_at(key, 8)
+}
+
 /// Where a message's earlier texts are.
 pub(super) fn message_versions(conversation_id: ConversationId, id: MessageId) -> [u8; 16] {
     let mut key = [0; 16];

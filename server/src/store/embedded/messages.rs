@@ -11,7 +11,7 @@ use super::{DEDUP_TTL_MS, EmbeddedStore, Tables, decode, encode, get, keys};
 use crate::ids::bucket_of;
 use crate::model::{
     ConversationId, LogChange, LogEntry, Message, MessageChange, MessageId, MessageVersion,
-    Notification, ReadMarker, change_hour, unbroken_from,
+    Notification, Pin, ReadMarker, change_hour, unbroken_from,
 };
 use crate::store::{
     Direction, HistoryQuery, Inserted, MessageStore, Revision, StoreError, StoreResult,
@@ -147,11 +147,49 @@ impl MessageStore for EmbeddedStore {
                     for version in versions {
                         batch.remove(&t.message_versions, version.key()?);
                     }
+                    batch.remove(&t.pins, keys::pin(conversation_id, id));
                 }
             }
             Ok(entry)
         })
         .await
+    }
+
+    async fn set_pin(
+        &self,
+        conversation_id: ConversationId,
+        id: MessageId,
+        pin: Option<&Pin>,
+    ) -> StoreResult<Option<(Message, LogEntry)>> {
+        self.write("set_pin", |t, batch| {
+            let Some(mut message) = t.message(conversation_id, id)? else {
+                return Ok(None);
+            };
+            message.pin = pin.cloned();
+            let entry = t.put_logged_message(batch, &message, false)?;
+            let key = keys::pin(conversation_id, id);
+            match pin {
+                Some(pin) => batch.insert(&t.pins, key, encode(pin)),
+                None => batch.remove(&t.pins, key),
+            }
+            message.seq = entry.seq;
+            Ok(Some((message, entry)))
+        })
+        .await
+    }
+
+    async fn list_pins(
+        &self,
+        conversation_id: ConversationId,
+    ) -> StoreResult<Vec<(MessageId, Pin)>> {
+        self.read("list_pins", |t| {
+            let mut pins = Vec::new();
+            for row in t.pins.prefix(keys::conversation(conversation_id)) {
+                let (key, value) = row.into_inner()?;
+                pins.push((keys::pin_message(&key), decode("pins", &value)?));
+            }
+            Ok(pins)
+        })
     }
 
     async fn list_message_versions(

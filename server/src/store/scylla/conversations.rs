@@ -85,6 +85,7 @@ impl ConversationStore for ScyllaStore {
             c.restricted,
             c.archived,
             fields,
+            c.members_may_pin,
             to_i64(c.id),
         );
         self.run(Statement::ConversationUpdate, values).await?;
@@ -163,6 +164,7 @@ pub(super) struct ConversationRow {
     visibility: Option<String>,
     custom_fields: Option<HashMap<String, String>>,
     external_key: Option<String>,
+    members_may_pin: Option<bool>,
 }
 
 pub(super) type ConversationValues = (
@@ -179,6 +181,7 @@ pub(super) type ConversationValues = (
     &'static str,
     HashMap<String, String>,
     Option<String>,
+    bool,
 );
 
 impl ConversationRow {
@@ -202,6 +205,7 @@ impl ConversationRow {
             visibility,
             c.custom_fields.clone().into_iter().collect(),
             c.external_key.clone(),
+            c.members_may_pin,
         )
     }
 
@@ -224,6 +228,7 @@ impl ConversationRow {
             member_count,
             custom_fields: self.custom_fields.unwrap_or_default().into_iter().collect(),
             external_key: self.external_key,
+            members_may_pin: self.members_may_pin.unwrap_or(false),
         })
     }
 }
@@ -250,6 +255,7 @@ mod tests {
             member_count: 3,
             custom_fields: [("order".to_string(), "1234".to_string())].into(),
             external_key: Some("order:1234".into()),
+            members_may_pin: true,
         };
         let v = ConversationRow::values(&c);
         let row = ConversationRow {
@@ -266,6 +272,7 @@ mod tests {
             visibility: Some(v.10.into()),
             custom_fields: Some(v.11),
             external_key: v.12,
+            members_may_pin: Some(v.13),
         };
         assert_eq!(row.into_domain(3).unwrap(), c);
     }

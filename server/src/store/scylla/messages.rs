@@ -16,7 +16,7 @@ use super::{SETTLE_ATTEMPTS, ScyllaStore, rows};
 use crate::ids::bucket_of;
 use crate::model::{
     Attachment, ConversationId, LogChange, LogEntry, Message, MessageChange, MessageId,
-    MessageVersion, Notification, ReadMarker, change_hour, unbroken_from,
+    MessageVersion, Notification, Pin, ReadMarker, change_hour, unbroken_from,
 };
 use crate::store::{
     Direction, HistoryQuery, Inserted, MessageStore, NotificationStore, Revision, StoreError,
@@ -120,7 +120,7 @@ impl MessageStore for ScyllaStore {
             ),
             Revision::Delete => (Statement::VersionsDelete, Box::new((channel, id))),
         };
-        let statements = [
+        let mut statements = vec![
             Statement::MessageUpdate,
             Statement::ChangeInsert,
             Statement::LogInsert,
@@ -128,10 +128,61 @@ impl MessageStore for ScyllaStore {
             versions,
         ];
         let (log, log_hour) = log_values(m.channel_id, &entry);
-        let update = MessageRow::update_values(m, entry.seq);
-        let values = (update, change_values(m, at_ms), log, log_hour, version_values);
+        let mut values: Vec<Box<dyn SerializeRow + Send + Sync>> = vec![
+            Box::new(MessageRow::update_values(m, entry.seq)),
+            Box::new(change_values(m, at_ms)),
+            Box::new(log),
+            Box::new(log_hour),
+            version_values,
+        ];
+        if revision == Revision::Delete {
+            // Its pin goes with it.
+            statements.extend([Statement::MessageSetPin, Statement::PinDelete]);
+            values.push(Box::new(pin_values(m.channel_id, m.id, None, entry.seq)));
+            values.push(Box::new((channel, id)));
+        }
         self.batch(BatchType::Logged, &statements, values).await?;
         Ok(entry)
+    }
+
+    async fn set_pin(
+        &self,
+        conversation_id: ConversationId,
+        id: MessageId,
+        pin: Option<&Pin>,
+    ) -> StoreResult<Option<(Message, LogEntry)>> {
+        let Some(mut message) = self.get_message(conversation_id, id).await? else {
+            return Ok(None);
+        };
+        let next = |head: Option<&LogEntry>, now| LogEntry::next(head, id, LogChange::Other, now);
+        let entry = self.next_log_entry(conversation_id, next).await?;
+        let (log, log_hour) = log_values(conversation_id, &entry);
+        let (channel, message_id) = (to_i64(conversation_id), to_i64(id));
+        let (pins, pin_row): (_, Box<dyn SerializeRow + Send + Sync>) = match pin {
+            Some(pin) => {
+                (Statement::PinInsert, Box::new((channel, message_id, pin.by.clone(), pin.at_ms)))
+            }
+            None => (Statement::PinDelete, Box::new((channel, message_id))),
+        };
+        let statements =
+            [Statement::MessageSetPin, Statement::LogInsert, Statement::LogHourInsert, pins];
+        let values = (pin_values(conversation_id, id, pin, entry.seq), log, log_hour, pin_row);
+        self.batch(BatchType::Logged, &statements, values).await?;
+        message.pin = pin.cloned();
+        message.seq = entry.seq;
+        Ok(Some((message, entry)))
+    }
+
+    async fn list_pins(
+        &self,
+        conversation_id: ConversationId,
+    ) -> StoreResult<Vec<(MessageId, Pin)>> {
+        let rows: Vec<(i64, Option<String>, Option<i64>)> =
+            self.rows(Statement::PinList, (to_i64(conversation_id),)).await?;
+        let pin = |(id, by, at_ms): (i64, Option<String>, Option<i64>)| {
+            (id as u64, Pin { by: by.unwrap_or_default(), at_ms: at_ms.unwrap_or(0) })
+        };
+        Ok(rows.into_iter().map(pin).collect())
     }
 
     async fn list_message_versions(
@@ -276,6 +327,8 @@ pub(super) struct MessageRow {
     deleted_by: Option<String>,
     created_seq: Option<i64>,
     seq: Option<i64>,
+    pinned_by: Option<String>,
+    pinned_at_ms: Option<i64>,
 }
 
 pub(super) type MessageValues = (
@@ -387,8 +440,26 @@ impl MessageRow {
             deleted_by: self.deleted_by,
             created_seq: self.created_seq.map_or(0, |seq| seq as u64),
             seq: self.seq.map_or(0, |seq| seq as u64),
+            pin: self.pinned_by.map(|by| Pin { by, at_ms: self.pinned_at_ms.unwrap_or(0) }),
         })
     }
+}
+
+/// The `message_set_pin` values: the message's pin (None clears it) at log position `seq`.
+fn pin_values(
+    conversation_id: ConversationId,
+    id: MessageId,
+    pin: Option<&Pin>,
+    seq: u64,
+) -> (Option<String>, Option<i64>, i64, i64, i32, i64) {
+    (
+        pin.map(|pin| pin.by.clone()),
+        pin.map(|pin| pin.at_ms),
+        to_i64(seq),
+        to_i64(conversation_id),
+        bucket_of(id) as i32,
+        to_i64(id),
+    )
 }
 
 /// The `change_insert` values of a change to `m` at `at_ms`.
@@ -437,6 +508,7 @@ mod tests {
             deleted_by: None,
             created_seq: 11,
             seq: 12,
+            pin: Some(Pin { by: "olivia".into(), at_ms: 13 }),
         };
         let values = MessageRow::values(&message);
         let MaybeUnset::Set(attachment) = values.13.clone() else { panic!("attachment unset") };
@@ -461,6 +533,8 @@ mod tests {
             deleted_by: None,
             created_seq: Some(11),
             seq: Some(12),
+            pinned_by: Some("olivia".into()),
+            pinned_at_ms: Some(13),
         };
         assert_eq!(row.into_domain().unwrap(), message);
     }

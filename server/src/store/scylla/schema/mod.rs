@@ -21,7 +21,7 @@ pub struct Table {
 pub const PENDING_SHARDS: i32 = 16;
 
 /// The latest schema version.
-pub const LATEST: i32 = 12;
+pub const LATEST: i32 = 13;
 
 /// Tables created after version 1, with the version that created them.
 const ADDED_TABLES: &[(&str, i32)] = &[
@@ -42,6 +42,7 @@ const ADDED_TABLES: &[(&str, i32)] = &[
     ("blocked_by", 9),
     ("message_versions", 11),
     ("conversation_keys", 12),
+    ("pins", 13),
 ];
 
 /// Columns added to existing tables after version 1: (table, column, version).
@@ -65,6 +66,9 @@ const ADDED_COLUMNS: &[(&str, &str, i32)] = &[
     ("profiles", "avatar_id", 10),
     ("conversations", "custom_fields", 12),
     ("conversations", "external_key", 12),
+    ("conversations", "members_may_pin", 13),
+    ("messages", "pinned_by", 13),
+    ("messages", "pinned_at_ms", 13),
 ];
 
 fn table_version(name: &str) -> i32 {
@@ -170,6 +174,7 @@ pub fn migrations(keyspace: &str, replication: &Replication) -> Vec<Migration> {
         (10, "avatars"),
         (11, "edit history"),
         (12, "conversations' custom fields and links"),
+        (13, "pins"),
     ] {
         let mut statements: Vec<String> = TABLES
             .iter()

@@ -21,6 +21,7 @@ pub const TABLES: &[Table] = &[
             ("visibility", "text"),
             ("custom_fields", "map<text, text>"),
             ("external_key", "text"),
+            ("members_may_pin", "boolean"),
         ],
         partition_key: &["id"],
         clustering: &[],
@@ -107,6 +108,9 @@ pub const TABLES: &[Table] = &[
             // Positions in the conversation's log: of the creation, and of the latest change.
             ("created_seq", "bigint"),
             ("seq", "bigint"),
+            // Who pinned it, and when (both null when it is not pinned).
+            ("pinned_by", "text"),
+            ("pinned_at_ms", "bigint"),
         ],
         partition_key: &["channel_id", "bucket"],
         clustering: &[("message_id", true)],
@@ -201,6 +205,19 @@ pub const TABLES: &[Table] = &[
         ],
         partition_key: &["org", "day"],
         clustering: &[("id", true)],
+        options: "",
+    },
+    // Each conversation's pinned messages (a bounded number).
+    Table {
+        name: "pins",
+        columns: &[
+            ("channel_id", "bigint"),
+            ("message_id", "bigint"),
+            ("pinned_by", "text"),
+            ("pinned_at_ms", "bigint"),
+        ],
+        partition_key: &["channel_id"],
+        clustering: &[("message_id", true)],
         options: "",
     },
     // Edited messages' earlier texts, newest first; a delete removes the partition.

@@ -14,7 +14,7 @@ import type { Message as Message$1 } from "@bufbuild/protobuf";
  * Describes the file switchboard/v1/message.proto.
  */
 export const file_switchboard_v1_message: GenFile = /*@__PURE__*/
-  fileDesc("Chxzd2l0Y2hib2FyZC92MS9tZXNzYWdlLnByb3RvEg5zd2l0Y2hib2FyZC52MSKVAwoHTWVzc2FnZRIKCgJpZBgBIAEoBBISCgpjaGFubmVsX2lkGAIgASgEEgwKBGZyb20YAyABKAkSCgoCdG8YBCABKAkSKQoEdHlwZRgFIAEoDjIbLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2VUeXBlEgwKBGRhdGEYBiABKAkSDQoFdHNfbXMYByABKAMSEQoJcGFyZW50X2lkGAggASgEEhQKDGVkaXRlZF9hdF9tcxgJIAEoAxIPCgdkZWxldGVkGAogASgIEkAKDWN1c3RvbV9maWVsZHMYCyADKAsyKS5zd2l0Y2hib2FyZC52MS5NZXNzYWdlLkN1c3RvbUZpZWxkc0VudHJ5EhUKDWNsaWVudF9tc2dfaWQYDCABKAkSLgoKYXR0YWNobWVudBgNIAEoCzIaLnN3aXRjaGJvYXJkLnYxLkF0dGFjaG1lbnQSEAoIbWVudGlvbnMYDiADKAkaMwoRQ3VzdG9tRmllbGRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJaCg5NZXNzYWdlVmVyc2lvbhIMCgRkYXRhGAEgASgJEhUKDXdyaXR0ZW5fYXRfbXMYAiABKAMSFgoOcmVwbGFjZWRfYXRfbXMYAyABKAMSCwoDc2VxGAQgASgEKqEBCgtNZXNzYWdlVHlwZRIcChhNRVNTQUdFX1RZUEVfVU5TUEVDSUZJRUQQABIVChFNRVNTQUdFX1RZUEVfVEVYVBABEhYKEk1FU1NBR0VfVFlQRV9JTUFHRRACEhYKEk1FU1NBR0VfVFlQRV9WSURFTxADEhYKEk1FU1NBR0VfVFlQRV9BVURJTxAEEhUKEU1FU1NBR0VfVFlQRV9GSUxFEAViBnByb3RvMw", [file_switchboard_v1_files]);
+  fileDesc("Chxzd2l0Y2hib2FyZC92MS9tZXNzYWdlLnByb3RvEg5zd2l0Y2hib2FyZC52MSK+AwoHTWVzc2FnZRIKCgJpZBgBIAEoBBISCgpjaGFubmVsX2lkGAIgASgEEgwKBGZyb20YAyABKAkSCgoCdG8YBCABKAkSKQoEdHlwZRgFIAEoDjIbLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2VUeXBlEgwKBGRhdGEYBiABKAkSDQoFdHNfbXMYByABKAMSEQoJcGFyZW50X2lkGAggASgEEhQKDGVkaXRlZF9hdF9tcxgJIAEoAxIPCgdkZWxldGVkGAogASgIEkAKDWN1c3RvbV9maWVsZHMYCyADKAsyKS5zd2l0Y2hib2FyZC52MS5NZXNzYWdlLkN1c3RvbUZpZWxkc0VudHJ5EhUKDWNsaWVudF9tc2dfaWQYDCABKAkSLgoKYXR0YWNobWVudBgNIAEoCzIaLnN3aXRjaGJvYXJkLnYxLkF0dGFjaG1lbnQSEAoIbWVudGlvbnMYDiADKAkSEQoJcGlubmVkX2J5GA8gASgJEhQKDHBpbm5lZF9hdF9tcxgQIAEoAxozChFDdXN0b21GaWVsZHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIloKDk1lc3NhZ2VWZXJzaW9uEgwKBGRhdGEYASABKAkSFQoNd3JpdHRlbl9hdF9tcxgCIAEoAxIWCg5yZXBsYWNlZF9hdF9tcxgDIAEoAxILCgNzZXEYBCABKAQqoQEKC01lc3NhZ2VUeXBlEhwKGE1FU1NBR0VfVFlQRV9VTlNQRUNJRklFRBAAEhUKEU1FU1NBR0VfVFlQRV9URVhUEAESFgoSTUVTU0FHRV9UWVBFX0lNQUdFEAISFgoSTUVTU0FHRV9UWVBFX1ZJREVPEAMSFgoSTUVTU0FHRV9UWVBFX0FVRElPEAQSFQoRTUVTU0FHRV9UWVBFX0ZJTEUQBWIGcHJvdG8z", [file_switchboard_v1_files]);
 
 /**
  * One message. Fields marked "server" are set by the controller and ignored on input.
@@ -124,6 +124,21 @@ export type Message = Message$1<"switchboard.v1.Message"> & {
    * @generated from field: repeated string mentions = 14;
    */
   mentions: string[];
+
+  /**
+   * Server: who pinned it to its conversation (Chat.PinMessage); empty when it is not
+   * pinned.
+   *
+   * @generated from field: string pinned_by = 15;
+   */
+  pinnedBy: string;
+
+  /**
+   * Server: when it was pinned; 0 when it is not.
+   *
+   * @generated from field: int64 pinned_at_ms = 16;
+   */
+  pinnedAtMs: bigint;
 };
 
 /**
