@@ -130,6 +130,26 @@ pub(crate) enum Command {
         #[arg(long)]
         content_type: Option<String>,
     },
+    /// A conversation's files, newest first.
+    Files {
+        channel: u64,
+        /// Only this kind: image, video, audio or file (anything else).
+        #[arg(long)]
+        kind: Option<String>,
+        /// Only files older than this attachment id (the previous page's last).
+        #[arg(long)]
+        before: Option<u64>,
+        /// How many (1 to 200).
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Your uploads, in every conversation, newest first.
+    Uploads {
+        #[arg(long)]
+        before: Option<u64>,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
     /// Download an attachment.
     Download {
         attachment: u64,

@@ -90,6 +90,14 @@ async fn execute(client: &Client, command: Command) -> Result<Shown, SdkError> {
             messages(vec![client.pin_message(channel, message, false).await?])
         }
         Command::Pins { channel } => messages(client.list_pins(channel).await?),
+        Command::Files { channel, kind, before, limit } => {
+            let kind = kind.unwrap_or_default();
+            let before = before.unwrap_or(0);
+            files(client.list_conversation_files(channel, &kind, before, limit).await?)
+        }
+        Command::Uploads { before, limit } => {
+            files(client.list_my_uploads(before.unwrap_or(0), limit).await?)
+        }
         Command::Versions { channel, message, limit, before_seq } => {
             let before_seq = before_seq.unwrap_or(0);
             let page = client.list_message_versions(channel, message, before_seq, limit).await?;
@@ -338,6 +346,17 @@ async fn team(client: &Client, command: TeamCommand) -> Result<Shown, SdkError> 
             done(format!("left conversation {id}"))
         }
     })
+}
+
+/// A page of files, with where the next one starts.
+fn files(page: pb::ListFilesResponse) -> Shown {
+    let attachments: Vec<Value> = page.attachments.iter().map(output::attachment_json).collect();
+    let next = (page.next_before_id != 0).then(|| page.next_before_id.to_string());
+    let mut human = output::attachments_table(&page.attachments).to_string();
+    if let Some(next) = &next {
+        human.push_str(&format!("\n(more: --before {next})"));
+    }
+    Shown { json: json!({ "attachments": attachments, "next_before_id": next }), human }
 }
 
 /// A linked conversation, and whether it was created just now.

@@ -252,3 +252,18 @@ pub(crate) fn upload_purpose(purpose: i32) -> UploadPurpose {
         _ => UploadPurpose::Message,
     }
 }
+
+/// The kind of file a listing asks for: "image", "video", "audio", "file", or "" for all.
+pub(crate) fn file_kind(kind: &str) -> Result<Option<MessageType>, ChatError> {
+    match kind {
+        "" => Ok(None),
+        "image" => Ok(Some(MessageType::Image)),
+        "video" => Ok(Some(MessageType::Video)),
+        "audio" => Ok(Some(MessageType::Audio)),
+        "file" => Ok(Some(MessageType::File)),
+        other => Err(ChatError::invalid(
+            "kind",
+            format!("{} is not image, video, audio or file", crate::validate::quoted(other)),
+        )),
+    }
+}

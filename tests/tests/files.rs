@@ -624,6 +624,73 @@ fn webp() -> Vec<u8> {
     bytes
 }
 
+#[tokio::test]
+async fn a_conversations_files_and_my_uploads_are_listed_newest_first() {
+    let files = Files::start(Engine::Local).await;
+    let (alice, team) = files.server.team_of("alice", &["bob", "carol"]).await;
+    let bob = files.server.client("bob", "acme").await;
+    let carol = files.server.client("carol", "acme").await;
+    let pdf = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n".repeat(10);
+    let photo = alice.upload_bytes(team, "a.png", "image/png", &png(500), |_| {}).await.unwrap();
+    alice.send_attachment(team, &photo, None).await.unwrap();
+    let doc = alice.upload_bytes(team, "b.pdf", "application/pdf", &pdf, |_| {}).await.unwrap();
+    let doc_message = alice.send_attachment(team, &doc, None).await.unwrap();
+    let unsent = alice.upload_bytes(team, "c.png", "image/png", &png(300), |_| {}).await.unwrap();
+    let private = bob.upload_bytes(team, "d.png", "image/png", &png(400), |_| {}).await.unwrap();
+    bob.send(proto::SendMessageRequest {
+        channel_id: team,
+        to: "alice".into(),
+        r#type: proto::MessageType::Image as i32,
+        data: private.id.to_string(),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+
+    let ids = |page: proto::ListFilesResponse| -> Vec<u64> {
+        page.attachments.iter().map(|a| a.id).collect()
+    };
+    // What each member may see: never an unsent upload, a private message's only to its parties.
+    let all = |client: &Client| {
+        let client = client.clone();
+        async move { client.list_conversation_files(team, "", 0, 0).await.unwrap() }
+    };
+    assert_eq!(ids(all(&carol).await), [doc.id, photo.id]);
+    assert_eq!(ids(all(&alice).await), [private.id, doc.id, photo.id]);
+    let images = carol.list_conversation_files(team, "image", 0, 0).await.unwrap();
+    assert_eq!(ids(images), [photo.id]);
+    let others = carol.list_conversation_files(team, "file", 0, 0).await.unwrap();
+    assert_eq!(ids(others), [doc.id]);
+    // Paged.
+    let first = alice.list_conversation_files(team, "", 0, 2).await.unwrap();
+    assert_eq!(first.next_before_id, doc.id);
+    let rest = alice.list_conversation_files(team, "", first.next_before_id, 2).await.unwrap();
+    assert_eq!((ids(rest.clone()), rest.next_before_id), (vec![photo.id], 0));
+
+    // A delete takes a file off the list (its message with it).
+    alice.delete_message(team, doc_message.id).await.unwrap();
+    assert_eq!(ids(all(&carol).await), [photo.id]);
+
+    // Each uploader's own, newest first, in every conversation; deleted ones left out.
+    let notes = alice.open_self().await.unwrap();
+    let mine = alice.upload_bytes(notes.id, "e.png", "image/png", &png(200), |_| {}).await.unwrap();
+    let uploads = alice.list_my_uploads(0, 0).await.unwrap();
+    assert_eq!(ids(uploads), [mine.id, unsent.id, photo.id]);
+    assert_eq!(ids(bob.list_my_uploads(0, 0).await.unwrap()), [private.id]);
+
+    // Members only, orgs apart, kinds checked.
+    let dave = files.server.client("dave", "acme").await;
+    expect_code(dave.list_conversation_files(team, "", 0, 0).await, Code::PermissionDenied);
+    let eve = files.server.client("eve", "globex").await;
+    expect_code(eve.list_conversation_files(team, "", 0, 0).await, Code::NotFound);
+    assert!(eve.list_my_uploads(0, 0).await.unwrap().attachments.is_empty());
+    let kind = expect_code(
+        carol.list_conversation_files(team, "pictures", 0, 0).await,
+        Code::InvalidArgument,
+    );
+    assert!(kind.contains("pictures"), "{kind}");
+}
+
 /// Each scenario as a test per engine.
 macro_rules! on_both_engines {
     ($($scenario:ident),* $(,)?) => {

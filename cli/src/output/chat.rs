@@ -57,6 +57,22 @@ pub(crate) fn message_json(m: &pb::Message) -> Value {
     })
 }
 
+pub(crate) fn attachments_table(attachments: &[pb::Attachment]) -> Table {
+    let mut table = table(&["ID", "CREATED", "UPLOADER", "NAME", "TYPE", "SIZE", "MESSAGE"]);
+    for a in attachments {
+        table.add_row(vec![
+            a.id.to_string(),
+            format_ms(a.created_at_ms),
+            a.uploader.clone(),
+            a.filename.clone(),
+            a.content_type.clone(),
+            a.size.to_string(),
+            if a.message_id == 0 { String::new() } else { a.message_id.to_string() },
+        ]);
+    }
+    table
+}
+
 pub(crate) fn attachment_json(a: &pb::Attachment) -> Value {
     json!({
         "id": a.id.to_string(),

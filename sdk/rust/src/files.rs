@@ -37,6 +37,30 @@ impl Client {
         Ok(self.files.clone().delete_attachment(request).await?.into_inner())
     }
 
+    /// A page of a conversation's files, newest first: of one `kind` ("image", "video",
+    /// "audio", "file"; "" for all), before attachment `before` (0 first).
+    pub async fn list_conversation_files(
+        &self,
+        channel_id: u64,
+        kind: &str,
+        before_id: u64,
+        limit: u32,
+    ) -> Result<pb::ListFilesResponse> {
+        let request =
+            pb::ListConversationFilesRequest { channel_id, kind: kind.into(), before_id, limit };
+        Ok(self.files.clone().list_conversation_files(request).await?.into_inner())
+    }
+
+    /// A page of the caller's uploads, newest first, before attachment `before` (0 first).
+    pub async fn list_my_uploads(
+        &self,
+        before_id: u64,
+        limit: u32,
+    ) -> Result<pb::ListFilesResponse> {
+        let request = pb::ListMyUploadsRequest { before_id, limit };
+        Ok(self.files.clone().list_my_uploads(request).await?.into_inner())
+    }
+
     /// Uploads a file to a conversation and completes it; `progress` gets the bytes sent
     /// so far. The attachment can then be sent with [`Client::send_attachment`].
     pub async fn upload_file(

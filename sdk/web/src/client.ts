@@ -419,6 +419,32 @@ export class SwitchboardClient {
     return sent.message;
   }
 
+  /**
+   * A conversation's files (those of its messages you may see), newest first, optionally of
+   * one kind; page on with `beforeId` = the previous page's `nextBeforeId` (0n after the last).
+   */
+  async conversationFiles(
+    conversationId: bigint,
+    page: { kind?: "image" | "video" | "audio" | "file"; beforeId?: bigint; limit?: number } = {},
+  ): Promise<{ attachments: Attachment[]; nextBeforeId: bigint }> {
+    const { attachments, nextBeforeId } = await this.files.listConversationFiles({
+      channelId: conversationId,
+      kind: page.kind ?? "",
+      beforeId: page.beforeId ?? 0n,
+      limit: page.limit ?? 50,
+    });
+    return { attachments, nextBeforeId };
+  }
+
+  /** Your uploads in every conversation (and your avatars), newest first. */
+  async myUploads(page: { beforeId?: bigint; limit?: number } = {}): Promise<{ attachments: Attachment[]; nextBeforeId: bigint }> {
+    const { attachments, nextBeforeId } = await this.files.listMyUploads({
+      beforeId: page.beforeId ?? 0n,
+      limit: page.limit ?? 50,
+    });
+    return { attachments, nextBeforeId };
+  }
+
   /** A short-lived URL that downloads an attachment (for an `<img src>` or a link). */
   async downloadUrl(attachmentId: bigint): Promise<string> {
     return (await this.files.getDownloadUrl({ attachmentId })).url;

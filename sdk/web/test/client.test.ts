@@ -470,6 +470,9 @@ describe("SwitchboardClient", () => {
     const message = await arriving;
     expect(message.attachment?.filename).toBe("chart.png");
     expect(message.customFields.caption).toBe("the chart");
+    expect((await b.conversationFiles(channel, { kind: "image" })).attachments.map((f) => f.id)).toEqual([attachment.id]);
+    expect((await b.conversationFiles(channel, { kind: "video" })).attachments).toEqual([]);
+    expect((await a.myUploads()).attachments.map((f) => f.filename)).toContain("chart.png");
     const download = await fetch(await b.downloadUrl(attachment.id));
     expect(download.headers.get("content-type")).toBe("image/png");
     expect(new Uint8Array(await download.arrayBuffer())).toEqual(bytes);

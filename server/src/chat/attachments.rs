@@ -13,8 +13,8 @@ use crate::blobs::{BlobError, Blobs, FilesConfig};
 use crate::error::{ChatError, ChatResult};
 use crate::ids::IdGenerator;
 use crate::model::{
-    Attachment, AttachmentId, AttachmentState, AuditAction, Conversation, Member, Message,
-    MessageId, MessageType, UploadPurpose,
+    Attachment, AttachmentId, AttachmentState, AuditAction, Conversation, ConversationId, Member,
+    Message, MessageId, MessageType, UploadPurpose,
 };
 use crate::store::{AttachmentClaim, Store};
 use crate::validate::{self, Violations};
@@ -26,6 +26,11 @@ const SWEEP_BATCH: usize = 200;
 const AVATAR_TYPES: [&str; 4] = ["image/png", "image/jpeg", "image/gif", "image/webp"];
 /// Largest avatar, in bytes.
 const AVATAR_MAX_BYTES: u64 = 5 * 1024 * 1024;
+
+/// Default and largest page of ListConversationFiles and ListMyUploads.
+const FILES_PAGE: (usize, usize) = (50, 200);
+/// Files one listing call looks through, at most, for a page.
+const FILES_SCAN: usize = 1_000;
 
 /// Where attachment bytes live and the rules uploads follow.
 pub struct FileStorage {
@@ -278,6 +283,101 @@ impl Attachments {
             .await?;
         let expires_at_ms = self.ids.now_ms() + ttl.as_millis() as i64;
         Ok(Download { url, expires_at_ms, attachment })
+    }
+
+    /// ListConversationFiles: the files sent in a conversation's messages that the caller
+    /// may see (of one message type when `kind` is given), newest first, before `before`;
+    /// and where the next page starts (0 after the last). A page may be short and still have
+    /// a next one: a call looks through a bounded number of files.
+    pub async fn conversation_files(
+        &self,
+        caller: &Caller,
+        conversation_id: ConversationId,
+        kind: Option<MessageType>,
+        before: AttachmentId,
+        limit: u32,
+    ) -> ChatResult<(Vec<Attachment>, AttachmentId)> {
+        policy::scope(caller, Scope::Files)?;
+        let limit = validate::page_limit(limit, FILES_PAGE.0, FILES_PAGE.1)
+            .map_err(|why| ChatError::invalid("limit", why))?;
+        Violations::new().check("channel_id", validate::check_id(conversation_id)).finish()?;
+        as_member(&*self.store, caller, conversation_id).await?;
+        let store = &*self.store;
+        let page = |before, count| store.list_conversation_files(conversation_id, before, count);
+        self.files_page(page, before, limit, |attachment| async move {
+            if attachment.state != AttachmentState::Complete
+                || kind.is_some_and(|kind| attachment.message_type() != kind)
+            {
+                return Ok(None);
+            }
+            let Some(message) = attachment.message_id else { return Ok(None) };
+            let visible = store
+                .get_message(conversation_id, message)
+                .await?
+                .is_some_and(|m| !m.deleted && m.visible_to(&caller.user));
+            Ok(visible.then_some(attachment))
+        })
+        .await
+    }
+
+    /// ListMyUploads: the caller's uploads in every conversation, and their avatars, newest
+    /// first, before `before` (deleted and expired ones left out); and where the next page
+    /// starts (0 after the last).
+    pub async fn my_uploads(
+        &self,
+        caller: &Caller,
+        before: AttachmentId,
+        limit: u32,
+    ) -> ChatResult<(Vec<Attachment>, AttachmentId)> {
+        policy::scope(caller, Scope::Files)?;
+        let limit = validate::page_limit(limit, FILES_PAGE.0, FILES_PAGE.1)
+            .map_err(|why| ChatError::invalid("limit", why))?;
+        let (org, user) = (&caller.org, &caller.user);
+        let page = |before, count| self.store.list_user_uploads(org, user, before, count);
+        self.files_page(page, before, limit, |attachment| async move {
+            let gone =
+                matches!(attachment.state, AttachmentState::Deleted | AttachmentState::Expired);
+            Ok((!gone).then_some(attachment))
+        })
+        .await
+    }
+
+    /// Up to `limit` attachments that `keep` keeps, from the ids `page` lists newest first
+    /// before `before` (0: from the newest), looking through at most `FILES_SCAN` ids; and
+    /// where the next page starts (0 after the last).
+    async fn files_page<P, Kf>(
+        &self,
+        page: impl Fn(Option<AttachmentId>, usize) -> P,
+        before: AttachmentId,
+        limit: usize,
+        keep: impl Fn(Attachment) -> Kf,
+    ) -> ChatResult<(Vec<Attachment>, AttachmentId)>
+    where
+        P: std::future::Future<Output = crate::store::StoreResult<Vec<AttachmentId>>>,
+        Kf: std::future::Future<Output = ChatResult<Option<Attachment>>>,
+    {
+        let mut kept = Vec::new();
+        let mut cursor = (before != 0).then_some(before);
+        let mut scanned = 0;
+        while scanned < FILES_SCAN {
+            let ids = page(cursor, limit.min(FILES_SCAN - scanned)).await?;
+            let exhausted = ids.len() < limit.min(FILES_SCAN - scanned);
+            for id in ids {
+                scanned += 1;
+                cursor = Some(id);
+                let Some(attachment) = self.store.get_attachment(id).await? else { continue };
+                if let Some(attachment) = keep(attachment).await? {
+                    kept.push(attachment);
+                    if kept.len() == limit {
+                        return Ok((kept, id));
+                    }
+                }
+            }
+            if exhausted {
+                return Ok((kept, 0));
+            }
+        }
+        Ok((kept, cursor.unwrap_or(0)))
     }
 
     /// An attachment of the caller's org; NOT_FOUND for any other, as for an unknown id.

@@ -92,6 +92,35 @@ impl Files for FilesApi {
         })
     }
 
+    async fn list_conversation_files(
+        &self,
+        request: Request<pb::ListConversationFilesRequest>,
+    ) -> Reply<pb::ListFilesResponse> {
+        let (caller, _admitted) = self.api.anyone(&request)?;
+        let r = request.into_inner();
+        let kind = convert::file_kind(&r.kind)?;
+        let (attachments, next_before_id) = self
+            .api
+            .chat
+            .attachments
+            .conversation_files(&caller, r.channel_id, kind, r.before_id, r.limit)
+            .await?;
+        let attachments = attachments.into_iter().map(convert::attachment).collect();
+        reply(pb::ListFilesResponse { attachments, next_before_id })
+    }
+
+    async fn list_my_uploads(
+        &self,
+        request: Request<pb::ListMyUploadsRequest>,
+    ) -> Reply<pb::ListFilesResponse> {
+        let (caller, _admitted) = self.api.anyone(&request)?;
+        let r = request.into_inner();
+        let (attachments, next_before_id) =
+            self.api.chat.attachments.my_uploads(&caller, r.before_id, r.limit).await?;
+        let attachments = attachments.into_iter().map(convert::attachment).collect();
+        reply(pb::ListFilesResponse { attachments, next_before_id })
+    }
+
     async fn delete_attachment(
         &self,
         request: Request<pb::DeleteAttachmentRequest>,

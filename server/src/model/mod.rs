@@ -283,6 +283,17 @@ impl Attachment {
         format!("uploads/{}", self.id)
     }
 
+    /// The message type it is sent as: IMAGE, VIDEO or AUDIO by its content type's family,
+    /// FILE for anything else.
+    pub fn message_type(&self) -> MessageType {
+        match self.content_type.split('/').next().unwrap_or("") {
+            "image" => MessageType::Image,
+            "video" => MessageType::Video,
+            "audio" => MessageType::Audio,
+            _ => MessageType::File,
+        }
+    }
+
     /// Whether a message of `kind` may carry it: images as IMAGE, and so on; anything as FILE.
     pub fn fits(&self, kind: MessageType) -> bool {
         let family = self.content_type.split('/').next().unwrap_or("");

@@ -21,6 +21,8 @@
 //! | private_unread | (channel id, user id) | seq |
 //! | attachments | attachment id | |
 //! | pending_uploads | shard (id mod 16) | (expires at, attachment id) |
+//! | conversation_files | channel id | attachment id, newest first |
+//! | user_uploads | (org, user) | attachment id, newest first |
 //! | audit | (org, day) | entry id, newest first |
 //! | message_changes | hour, with a TTL | (at, channel id, message id) |
 //! | conversation_log | (channel id, hour of seq) | seq |

@@ -93,3 +93,28 @@ pub async fn pending_uploads_are_listed_until_done(store: Arc<dyn Store>) {
     assert!(store.expired_uploads(now, 10).await.unwrap().is_empty());
     assert_eq!(store.expired_uploads(now + 2000, 10).await.unwrap()[0].id, future.id);
 }
+
+pub async fn files_and_uploads_are_listed_newest_first(store: Arc<dyn Store>) {
+    let ids: Vec<u64> = (1..=4).map(|n| id_in(3, 700 + n)).collect();
+    for (i, id) in ids.iter().enumerate() {
+        let mut upload = attachment(*id, 40, EPOCH_MS + 1);
+        upload.uploader = if i == 3 { "b".into() } else { "a".into() };
+        store.put_attachment(&upload).await.unwrap();
+        store.put_attachment(&upload).await.unwrap(); // written again (completed): once listed
+    }
+    assert!(store.list_conversation_files(40, None, 10).await.unwrap().is_empty(), "none sent");
+    for (n, id) in ids.iter().take(3).enumerate() {
+        let claim = store.claim_attachment(*id, id_in(3, 800 + n as i64)).await.unwrap();
+        assert_eq!(claim, AttachmentClaim::Claimed);
+    }
+    let files = store.list_conversation_files(40, None, 10).await.unwrap();
+    assert_eq!(files, [ids[2], ids[1], ids[0]]);
+    assert_eq!(store.list_conversation_files(40, Some(ids[2]), 1).await.unwrap(), [ids[1]]);
+    assert!(store.list_conversation_files(41, None, 10).await.unwrap().is_empty());
+
+    let uploads = store.list_user_uploads("acme", "a", None, 10).await.unwrap();
+    assert_eq!(uploads, [ids[2], ids[1], ids[0]]);
+    assert_eq!(store.list_user_uploads("acme", "a", Some(ids[1]), 10).await.unwrap(), [ids[0]]);
+    assert_eq!(store.list_user_uploads("acme", "b", None, 10).await.unwrap(), [ids[3]]);
+    assert!(store.list_user_uploads("globex", "a", None, 10).await.unwrap().is_empty());
+}

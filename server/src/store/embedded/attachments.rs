@@ -1,9 +1,10 @@
-//! Attachments and the pending uploads index in the embedded engine.
+//! Attachments, the pending uploads index, and the indexes of conversations' files and
+//! users' uploads in the embedded engine.
 
 use async_trait::async_trait;
 
 use super::{EmbeddedStore, encode, get, keys};
-use crate::model::{Attachment, AttachmentId, AttachmentState, MessageId};
+use crate::model::{Attachment, AttachmentId, AttachmentState, ConversationId, MessageId};
 use crate::store::{AttachmentClaim, AttachmentStore, StoreResult};
 
 #[async_trait]
@@ -17,6 +18,8 @@ impl AttachmentStore for EmbeddedStore {
             } else {
                 batch.remove(&t.pending_uploads, &pending[..]);
             }
+            let upload = keys::user_upload(&attachment.org, &attachment.uploader, attachment.id);
+            batch.insert(&t.user_uploads, upload, &[][..]);
             Ok(())
         })
         .await
@@ -42,9 +45,46 @@ impl AttachmentStore for EmbeddedStore {
             }
             attachment.message_id = Some(message);
             batch.insert(&t.attachments, &id.to_be_bytes()[..], encode(&attachment));
+            let file = keys::conversation_file(attachment.channel_id, id);
+            batch.insert(&t.conversation_files, &file[..], &[][..]);
             Ok(AttachmentClaim::Claimed)
         })
         .await
+    }
+
+    async fn list_conversation_files(
+        &self,
+        conversation: ConversationId,
+        before: Option<AttachmentId>,
+        limit: usize,
+    ) -> StoreResult<Vec<AttachmentId>> {
+        self.read("list_conversation_files", |t| {
+            let low = keys::conversation_file(conversation, 0);
+            let high = keys::conversation_file(conversation, before.unwrap_or(u64::MAX));
+            let mut ids = Vec::new();
+            for row in t.conversation_files.range(&low[..]..&high[..]).rev().take(limit) {
+                ids.push(keys::last_id(&row.key()?));
+            }
+            Ok(ids)
+        })
+    }
+
+    async fn list_user_uploads(
+        &self,
+        org: &str,
+        user: &str,
+        before: Option<AttachmentId>,
+        limit: usize,
+    ) -> StoreResult<Vec<AttachmentId>> {
+        self.read("list_user_uploads", |t| {
+            let low = keys::user_upload(org, user, 0);
+            let high = keys::user_upload(org, user, before.unwrap_or(u64::MAX));
+            let mut ids = Vec::new();
+            for row in t.user_uploads.range(&low[..]..&high[..]).rev().take(limit) {
+                ids.push(keys::last_id(&row.key()?));
+            }
+            Ok(ids)
+        })
     }
 
     async fn expired_uploads(&self, now_ms: i64, limit: usize) -> StoreResult<Vec<Attachment>> {

@@ -80,6 +80,18 @@ pub(super) fn conversation_key(org: &str, key: &str) -> Vec<u8> {
     user_prefix(org, key)
 }
 
+/// A file sent in a conversation (the same layout as a message's key without a bucket).
+pub(super) fn conversation_file(conversation_id: ConversationId, id: u64) -> [u8; 16] {
+    message_versions(conversation_id, id)
+}
+
+/// One of a user's uploads.
+pub(super) fn user_upload(org: &str, user: &str, id: u64) -> Vec<u8> {
+    let mut key = user_prefix(org, user);
+    key.extend_from_slice(&id.to_be_bytes());
+    key
+}
+
 pub(super) fn self_conversation(org: &str, user: &str) -> Vec<u8> {
     user_prefix(org, user)
 }
@@ -110,9 +122,10 @@ pub(super) fn pin(conversation_id: ConversationId, id: MessageId) -> [u8; 16] {
     message_versions(conversation_id, id)
 }
 
-/// The message a `pin` key names.
-pub(super) fn pin_message(key: &[u8]) -> MessageId {
-    u64_at(key, 8)
+/// The id a key ends with: the message of a `pin`, the attachment of a `conversation_file`
+/// or a `user_upload`.
+pub(super) fn last_id(key: &[u8]) -> u64 {
+    u64_at(key, key.len() - 8)
 }
 
 /// Where a message's earlier texts are.

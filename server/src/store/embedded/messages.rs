@@ -186,7 +186,7 @@ impl MessageStore for EmbeddedStore {
             let mut pins = Vec::new();
             for row in t.pins.prefix(keys::conversation(conversation_id)) {
                 let (key, value) = row.into_inner()?;
-                pins.push((keys::pin_message(&key), decode("pins", &value)?));
+                pins.push((keys::last_id(&key), decode("pins", &value)?));
             }
             Ok(pins)
         })

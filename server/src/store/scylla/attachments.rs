@@ -1,4 +1,5 @@
-//! Attachments and the pending uploads index (sharded by id) in the ScyllaDB engine.
+//! Attachments, the pending uploads index (sharded by id), and the indexes of conversations'
+//! files and users' uploads in the ScyllaDB engine.
 
 use async_trait::async_trait;
 use scylla::DeserializeRow;
@@ -9,7 +10,7 @@ use super::rows::{state, state_name, to_i64, unset_if_none};
 use super::schema::PENDING_SHARDS;
 use super::statements::Statement;
 use super::{ScyllaStore, rows};
-use crate::model::{Attachment, AttachmentId, AttachmentState, MessageId};
+use crate::model::{Attachment, AttachmentId, AttachmentState, ConversationId, MessageId};
 use crate::store::{AttachmentClaim, AttachmentStore, StoreResult};
 
 #[async_trait]
@@ -20,8 +21,10 @@ impl AttachmentStore for ScyllaStore {
             AttachmentState::Pending => Statement::PendingInsert,
             _ => Statement::PendingDelete,
         };
-        let statements = [Statement::AttachmentInsert, index];
-        self.batch(BatchType::Logged, &statements, (AttachmentRow::values(a), pending)).await
+        let statements = [Statement::AttachmentInsert, index, Statement::UploadInsert];
+        let upload = (a.org.clone(), a.uploader.clone(), to_i64(a.id));
+        self.batch(BatchType::Logged, &statements, (AttachmentRow::values(a), pending, upload))
+            .await
     }
 
     async fn get_attachment(&self, id: AttachmentId) -> StoreResult<Option<Attachment>> {
@@ -34,15 +37,43 @@ impl AttachmentStore for ScyllaStore {
         id: AttachmentId,
         message: MessageId,
     ) -> StoreResult<AttachmentClaim> {
-        if self.get_attachment(id).await?.is_none() {
+        let Some(attachment) = self.get_attachment(id).await? else {
             return Ok(AttachmentClaim::Missing);
-        }
+        };
         let (claimed, current) =
             self.lwt(Statement::AttachmentClaim, (to_i64(message), to_i64(id))).await?;
         if claimed {
+            let file = (to_i64(attachment.channel_id), to_i64(id));
+            self.run(Statement::FileInsert, file).await?;
             return Ok(AttachmentClaim::Claimed);
         }
         Ok(AttachmentClaim::Taken(rows::id_column(&current, "message_id")?))
+    }
+
+    async fn list_conversation_files(
+        &self,
+        conversation: ConversationId,
+        before: Option<AttachmentId>,
+        limit: usize,
+    ) -> StoreResult<Vec<AttachmentId>> {
+        let before = to_i64(before.unwrap_or(i64::MAX as u64).min(i64::MAX as u64));
+        let cap = i32::try_from(limit).unwrap_or(i32::MAX);
+        let rows: Vec<(i64,)> =
+            self.rows(Statement::FileRange, (to_i64(conversation), before, cap)).await?;
+        Ok(rows.into_iter().map(|(id,)| id as u64).collect())
+    }
+
+    async fn list_user_uploads(
+        &self,
+        org: &str,
+        user: &str,
+        before: Option<AttachmentId>,
+        limit: usize,
+    ) -> StoreResult<Vec<AttachmentId>> {
+        let before = to_i64(before.unwrap_or(i64::MAX as u64).min(i64::MAX as u64));
+        let cap = i32::try_from(limit).unwrap_or(i32::MAX);
+        let rows: Vec<(i64,)> = self.rows(Statement::UploadRange, (org, user, before, cap)).await?;
+        Ok(rows.into_iter().map(|(id,)| id as u64).collect())
     }
 
     async fn expired_uploads(&self, now_ms: i64, limit: usize) -> StoreResult<Vec<Attachment>> {

@@ -21,7 +21,7 @@ pub struct Table {
 pub const PENDING_SHARDS: i32 = 16;
 
 /// The latest schema version.
-pub const LATEST: i32 = 13;
+pub const LATEST: i32 = 14;
 
 /// Tables created after version 1, with the version that created them.
 const ADDED_TABLES: &[(&str, i32)] = &[
@@ -43,6 +43,8 @@ const ADDED_TABLES: &[(&str, i32)] = &[
     ("message_versions", 11),
     ("conversation_keys", 12),
     ("pins", 13),
+    ("conversation_files", 14),
+    ("user_uploads", 14),
 ];
 
 /// Columns added to existing tables after version 1: (table, column, version).
@@ -175,6 +177,7 @@ pub fn migrations(keyspace: &str, replication: &Replication) -> Vec<Migration> {
         (11, "edit history"),
         (12, "conversations' custom fields and links"),
         (13, "pins"),
+        (14, "lists of conversations' files and users' uploads"),
     ] {
         let mut statements: Vec<String> = TABLES
             .iter()

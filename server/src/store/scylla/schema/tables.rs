@@ -207,6 +207,22 @@ pub const TABLES: &[Table] = &[
         clustering: &[("id", true)],
         options: "",
     },
+    // The files sent in each conversation, newest first.
+    Table {
+        name: "conversation_files",
+        columns: &[("channel_id", "bigint"), ("attachment_id", "bigint")],
+        partition_key: &["channel_id"],
+        clustering: &[("attachment_id", true)],
+        options: "",
+    },
+    // Each user's uploads, newest first.
+    Table {
+        name: "user_uploads",
+        columns: &[("org", "text"), ("user_id", "text"), ("attachment_id", "bigint")],
+        partition_key: &["org", "user_id"],
+        clustering: &[("attachment_id", true)],
+        options: "",
+    },
     // Each conversation's pinned messages (a bounded number).
     Table {
         name: "pins",

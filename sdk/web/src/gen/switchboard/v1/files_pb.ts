@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file switchboard/v1/files.proto.
  */
 export const file_switchboard_v1_files: GenFile = /*@__PURE__*/
-  fileDesc("Chpzd2l0Y2hib2FyZC92MS9maWxlcy5wcm90bxIOc3dpdGNoYm9hcmQudjEingIKCkF0dGFjaG1lbnQSCgoCaWQYASABKAQSEgoKY2hhbm5lbF9pZBgCIAEoBBIQCgh1cGxvYWRlchgDIAEoCRIQCghmaWxlbmFtZRgEIAEoCRIUCgxjb250ZW50X3R5cGUYBSABKAkSDAoEc2l6ZRgGIAEoBBINCgV3aWR0aBgHIAEoDRIOCgZoZWlnaHQYCCABKA0SLgoFc3RhdGUYCSABKA4yHy5zd2l0Y2hib2FyZC52MS5BdHRhY2htZW50U3RhdGUSFQoNY3JlYXRlZF9hdF9tcxgKIAEoAxISCgptZXNzYWdlX2lkGAsgASgEEi4KB3B1cnBvc2UYDCABKA4yHS5zd2l0Y2hib2FyZC52MS5VcGxvYWRQdXJwb3NlIo8BChNDcmVhdGVVcGxvYWRSZXF1ZXN0EhIKCmNoYW5uZWxfaWQYASABKAQSEAoIZmlsZW5hbWUYAiABKAkSFAoMY29udGVudF90eXBlGAMgASgJEgwKBHNpemUYBCABKAQSLgoHcHVycG9zZRgFIAEoDjIdLnN3aXRjaGJvYXJkLnYxLlVwbG9hZFB1cnBvc2UiTgoKVXBsb2FkUGFydBITCgtwYXJ0X251bWJlchgBIAEoDRILCgN1cmwYAiABKAkSDgoGb2Zmc2V0GAMgASgEEg4KBmxlbmd0aBgEIAEoBCL8AQoUQ3JlYXRlVXBsb2FkUmVzcG9uc2USLgoKYXR0YWNobWVudBgBIAEoCzIaLnN3aXRjaGJvYXJkLnYxLkF0dGFjaG1lbnQSKQoFcGFydHMYAiADKAsyGi5zd2l0Y2hib2FyZC52MS5VcGxvYWRQYXJ0EkIKB2hlYWRlcnMYAyADKAsyMS5zd2l0Y2hib2FyZC52MS5DcmVhdGVVcGxvYWRSZXNwb25zZS5IZWFkZXJzRW50cnkSFQoNZXhwaXJlc19hdF9tcxgEIAEoAxouCgxIZWFkZXJzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASIuChVDb21wbGV0ZVVwbG9hZFJlcXVlc3QSFQoNYXR0YWNobWVudF9pZBgBIAEoBCItChRHZXRBdHRhY2htZW50UmVxdWVzdBIVCg1hdHRhY2htZW50X2lkGAEgASgEIi4KFUdldERvd25sb2FkVXJsUmVxdWVzdBIVCg1hdHRhY2htZW50X2lkGAEgASgEImwKFkdldERvd25sb2FkVXJsUmVzcG9uc2USCwoDdXJsGAEgASgJEhUKDWV4cGlyZXNfYXRfbXMYAiABKAMSLgoKYXR0YWNobWVudBgDIAEoCzIaLnN3aXRjaGJvYXJkLnYxLkF0dGFjaG1lbnQiMAoXRGVsZXRlQXR0YWNobWVudFJlcXVlc3QSFQoNYXR0YWNobWVudF9pZBgBIAEoBCpKCg1VcGxvYWRQdXJwb3NlEh4KGlVQTE9BRF9QVVJQT1NFX1VOU1BFQ0lGSUVEEAASGQoVVVBMT0FEX1BVUlBPU0VfQVZBVEFSEAEqrAEKD0F0dGFjaG1lbnRTdGF0ZRIgChxBVFRBQ0hNRU5UX1NUQVRFX1VOU1BFQ0lGSUVEEAASHAoYQVRUQUNITUVOVF9TVEFURV9QRU5ESU5HEAESHQoZQVRUQUNITUVOVF9TVEFURV9DT01QTEVURRACEhwKGEFUVEFDSE1FTlRfU1RBVEVfREVMRVRFRBADEhwKGEFUVEFDSE1FTlRfU1RBVEVfRVhQSVJFRBAEMsQDCgVGaWxlcxJZCgxDcmVhdGVVcGxvYWQSIy5zd2l0Y2hib2FyZC52MS5DcmVhdGVVcGxvYWRSZXF1ZXN0GiQuc3dpdGNoYm9hcmQudjEuQ3JlYXRlVXBsb2FkUmVzcG9uc2USUwoOQ29tcGxldGVVcGxvYWQSJS5zd2l0Y2hib2FyZC52MS5Db21wbGV0ZVVwbG9hZFJlcXVlc3QaGi5zd2l0Y2hib2FyZC52MS5BdHRhY2htZW50ElEKDUdldEF0dGFjaG1lbnQSJC5zd2l0Y2hib2FyZC52MS5HZXRBdHRhY2htZW50UmVxdWVzdBoaLnN3aXRjaGJvYXJkLnYxLkF0dGFjaG1lbnQSXwoOR2V0RG93bmxvYWRVcmwSJS5zd2l0Y2hib2FyZC52MS5HZXREb3dubG9hZFVybFJlcXVlc3QaJi5zd2l0Y2hib2FyZC52MS5HZXREb3dubG9hZFVybFJlc3BvbnNlElcKEERlbGV0ZUF0dGFjaG1lbnQSJy5zd2l0Y2hib2FyZC52MS5EZWxldGVBdHRhY2htZW50UmVxdWVzdBoaLnN3aXRjaGJvYXJkLnYxLkF0dGFjaG1lbnRiBnByb3RvMw");
+  fileDesc("Chpzd2l0Y2hib2FyZC92MS9maWxlcy5wcm90bxIOc3dpdGNoYm9hcmQudjEingIKCkF0dGFjaG1lbnQSCgoCaWQYASABKAQSEgoKY2hhbm5lbF9pZBgCIAEoBBIQCgh1cGxvYWRlchgDIAEoCRIQCghmaWxlbmFtZRgEIAEoCRIUCgxjb250ZW50X3R5cGUYBSABKAkSDAoEc2l6ZRgGIAEoBBINCgV3aWR0aBgHIAEoDRIOCgZoZWlnaHQYCCABKA0SLgoFc3RhdGUYCSABKA4yHy5zd2l0Y2hib2FyZC52MS5BdHRhY2htZW50U3RhdGUSFQoNY3JlYXRlZF9hdF9tcxgKIAEoAxISCgptZXNzYWdlX2lkGAsgASgEEi4KB3B1cnBvc2UYDCABKA4yHS5zd2l0Y2hib2FyZC52MS5VcGxvYWRQdXJwb3NlIo8BChNDcmVhdGVVcGxvYWRSZXF1ZXN0EhIKCmNoYW5uZWxfaWQYASABKAQSEAoIZmlsZW5hbWUYAiABKAkSFAoMY29udGVudF90eXBlGAMgASgJEgwKBHNpemUYBCABKAQSLgoHcHVycG9zZRgFIAEoDjIdLnN3aXRjaGJvYXJkLnYxLlVwbG9hZFB1cnBvc2UiTgoKVXBsb2FkUGFydBITCgtwYXJ0X251bWJlchgBIAEoDRILCgN1cmwYAiABKAkSDgoGb2Zmc2V0GAMgASgEEg4KBmxlbmd0aBgEIAEoBCL8AQoUQ3JlYXRlVXBsb2FkUmVzcG9uc2USLgoKYXR0YWNobWVudBgBIAEoCzIaLnN3aXRjaGJvYXJkLnYxLkF0dGFjaG1lbnQSKQoFcGFydHMYAiADKAsyGi5zd2l0Y2hib2FyZC52MS5VcGxvYWRQYXJ0EkIKB2hlYWRlcnMYAyADKAsyMS5zd2l0Y2hib2FyZC52MS5DcmVhdGVVcGxvYWRSZXNwb25zZS5IZWFkZXJzRW50cnkSFQoNZXhwaXJlc19hdF9tcxgEIAEoAxouCgxIZWFkZXJzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASIuChVDb21wbGV0ZVVwbG9hZFJlcXVlc3QSFQoNYXR0YWNobWVudF9pZBgBIAEoBCItChRHZXRBdHRhY2htZW50UmVxdWVzdBIVCg1hdHRhY2htZW50X2lkGAEgASgEIi4KFUdldERvd25sb2FkVXJsUmVxdWVzdBIVCg1hdHRhY2htZW50X2lkGAEgASgEImwKFkdldERvd25sb2FkVXJsUmVzcG9uc2USCwoDdXJsGAEgASgJEhUKDWV4cGlyZXNfYXRfbXMYAiABKAMSLgoKYXR0YWNobWVudBgDIAEoCzIaLnN3aXRjaGJvYXJkLnYxLkF0dGFjaG1lbnQiMAoXRGVsZXRlQXR0YWNobWVudFJlcXVlc3QSFQoNYXR0YWNobWVudF9pZBgBIAEoBCJiChxMaXN0Q29udmVyc2F0aW9uRmlsZXNSZXF1ZXN0EhIKCmNoYW5uZWxfaWQYASABKAQSDAoEa2luZBgCIAEoCRIRCgliZWZvcmVfaWQYAyABKAQSDQoFbGltaXQYBCABKA0iOAoUTGlzdE15VXBsb2Fkc1JlcXVlc3QSEQoJYmVmb3JlX2lkGAEgASgEEg0KBWxpbWl0GAIgASgNIlwKEUxpc3RGaWxlc1Jlc3BvbnNlEi8KC2F0dGFjaG1lbnRzGAEgAygLMhouc3dpdGNoYm9hcmQudjEuQXR0YWNobWVudBIWCg5uZXh0X2JlZm9yZV9pZBgCIAEoBCpKCg1VcGxvYWRQdXJwb3NlEh4KGlVQTE9BRF9QVVJQT1NFX1VOU1BFQ0lGSUVEEAASGQoVVVBMT0FEX1BVUlBPU0VfQVZBVEFSEAEqrAEKD0F0dGFjaG1lbnRTdGF0ZRIgChxBVFRBQ0hNRU5UX1NUQVRFX1VOU1BFQ0lGSUVEEAASHAoYQVRUQUNITUVOVF9TVEFURV9QRU5ESU5HEAESHQoZQVRUQUNITUVOVF9TVEFURV9DT01QTEVURRACEhwKGEFUVEFDSE1FTlRfU1RBVEVfREVMRVRFRBADEhwKGEFUVEFDSE1FTlRfU1RBVEVfRVhQSVJFRBAEMogFCgVGaWxlcxJZCgxDcmVhdGVVcGxvYWQSIy5zd2l0Y2hib2FyZC52MS5DcmVhdGVVcGxvYWRSZXF1ZXN0GiQuc3dpdGNoYm9hcmQudjEuQ3JlYXRlVXBsb2FkUmVzcG9uc2USUwoOQ29tcGxldGVVcGxvYWQSJS5zd2l0Y2hib2FyZC52MS5Db21wbGV0ZVVwbG9hZFJlcXVlc3QaGi5zd2l0Y2hib2FyZC52MS5BdHRhY2htZW50ElEKDUdldEF0dGFjaG1lbnQSJC5zd2l0Y2hib2FyZC52MS5HZXRBdHRhY2htZW50UmVxdWVzdBoaLnN3aXRjaGJvYXJkLnYxLkF0dGFjaG1lbnQSXwoOR2V0RG93bmxvYWRVcmwSJS5zd2l0Y2hib2FyZC52MS5HZXREb3dubG9hZFVybFJlcXVlc3QaJi5zd2l0Y2hib2FyZC52MS5HZXREb3dubG9hZFVybFJlc3BvbnNlElcKEERlbGV0ZUF0dGFjaG1lbnQSJy5zd2l0Y2hib2FyZC52MS5EZWxldGVBdHRhY2htZW50UmVxdWVzdBoaLnN3aXRjaGJvYXJkLnYxLkF0dGFjaG1lbnQSaAoVTGlzdENvbnZlcnNhdGlvbkZpbGVzEiwuc3dpdGNoYm9hcmQudjEuTGlzdENvbnZlcnNhdGlvbkZpbGVzUmVxdWVzdBohLnN3aXRjaGJvYXJkLnYxLkxpc3RGaWxlc1Jlc3BvbnNlElgKDUxpc3RNeVVwbG9hZHMSJC5zd2l0Y2hib2FyZC52MS5MaXN0TXlVcGxvYWRzUmVxdWVzdBohLnN3aXRjaGJvYXJkLnYxLkxpc3RGaWxlc1Jlc3BvbnNlYgZwcm90bzM");
 
 /**
  * A file in a conversation, or an avatar. Messages of type IMAGE, VIDEO, AUDIO and FILE carry its id in
@@ -316,6 +316,94 @@ export const DeleteAttachmentRequestSchema: GenMessage<DeleteAttachmentRequest> 
   messageDesc(file_switchboard_v1_files, 8);
 
 /**
+ * @generated from message switchboard.v1.ListConversationFilesRequest
+ */
+export type ListConversationFilesRequest = Message<"switchboard.v1.ListConversationFilesRequest"> & {
+  /**
+   * @generated from field: uint64 channel_id = 1;
+   */
+  channelId: bigint;
+
+  /**
+   * Only files sent as this kind of message: "image", "video", "audio", or "file"
+   * (anything else); empty for all.
+   *
+   * @generated from field: string kind = 2;
+   */
+  kind: string;
+
+  /**
+   * Only files older than this attachment id: the previous page's `next_before_id`.
+   *
+   * @generated from field: uint64 before_id = 3;
+   */
+  beforeId: bigint;
+
+  /**
+   * Page size, 1 to 200; 0 means 50.
+   *
+   * @generated from field: uint32 limit = 4;
+   */
+  limit: number;
+};
+
+/**
+ * Describes the message switchboard.v1.ListConversationFilesRequest.
+ * Use `create(ListConversationFilesRequestSchema)` to create a new message.
+ */
+export const ListConversationFilesRequestSchema: GenMessage<ListConversationFilesRequest> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_files, 9);
+
+/**
+ * @generated from message switchboard.v1.ListMyUploadsRequest
+ */
+export type ListMyUploadsRequest = Message<"switchboard.v1.ListMyUploadsRequest"> & {
+  /**
+   * @generated from field: uint64 before_id = 1;
+   */
+  beforeId: bigint;
+
+  /**
+   * Page size, 1 to 200; 0 means 50.
+   *
+   * @generated from field: uint32 limit = 2;
+   */
+  limit: number;
+};
+
+/**
+ * Describes the message switchboard.v1.ListMyUploadsRequest.
+ * Use `create(ListMyUploadsRequestSchema)` to create a new message.
+ */
+export const ListMyUploadsRequestSchema: GenMessage<ListMyUploadsRequest> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_files, 10);
+
+/**
+ * @generated from message switchboard.v1.ListFilesResponse
+ */
+export type ListFilesResponse = Message<"switchboard.v1.ListFilesResponse"> & {
+  /**
+   * @generated from field: repeated switchboard.v1.Attachment attachments = 1;
+   */
+  attachments: Attachment[];
+
+  /**
+   * Pass as `before_id` for the next page; 0 after the last. A page may hold fewer than
+   * `limit` files and still have a next one (a call looks through at most 1,000).
+   *
+   * @generated from field: uint64 next_before_id = 2;
+   */
+  nextBeforeId: bigint;
+};
+
+/**
+ * Describes the message switchboard.v1.ListFilesResponse.
+ * Use `create(ListFilesResponseSchema)` to create a new message.
+ */
+export const ListFilesResponseSchema: GenMessage<ListFilesResponse> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_files, 11);
+
+/**
  * What an upload is for.
  *
  * @generated from enum switchboard.v1.UploadPurpose
@@ -457,6 +545,29 @@ export const Files: GenService<{
     methodKind: "unary";
     input: typeof DeleteAttachmentRequestSchema;
     output: typeof AttachmentSchema;
+  },
+  /**
+   * A conversation's files: the attachments of its messages that the caller may see
+   * (members; a private message's, its two parties), newest first, optionally of one kind.
+   * Scope chat.files.
+   *
+   * @generated from rpc switchboard.v1.Files.ListConversationFiles
+   */
+  listConversationFiles: {
+    methodKind: "unary";
+    input: typeof ListConversationFilesRequestSchema;
+    output: typeof ListFilesResponseSchema;
+  },
+  /**
+   * The caller's own uploads, in every conversation and their avatars, newest first;
+   * deleted and expired ones left out. Scope chat.files.
+   *
+   * @generated from rpc switchboard.v1.Files.ListMyUploads
+   */
+  listMyUploads: {
+    methodKind: "unary";
+    input: typeof ListMyUploadsRequestSchema;
+    output: typeof ListFilesResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_switchboard_v1_files, 0);
