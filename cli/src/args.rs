@@ -56,6 +56,17 @@ pub(crate) enum Command {
     },
     /// Replace the text of one of your messages.
     Edit { channel: u64, message: u64, text: String },
+    /// React to a message with an emoji (or take it back with --remove).
+    React {
+        channel: u64,
+        message: u64,
+        /// A Unicode emoji, or a custom :name:.
+        emoji: String,
+        #[arg(long)]
+        remove: bool,
+    },
+    /// Who reacted to a message with an emoji, earliest first.
+    Reactions { channel: u64, message: u64, emoji: String },
     /// Pin a message to its conversation for everyone.
     Pin { channel: u64, message: u64 },
     /// Unpin a message.

@@ -89,6 +89,22 @@ async fn execute(client: &Client, command: Command) -> Result<Shown, SdkError> {
         Command::Unpin { channel, message } => {
             messages(vec![client.pin_message(channel, message, false).await?])
         }
+        Command::React { channel, message, emoji, remove } => {
+            messages(vec![client.react(channel, message, &emoji, !remove).await?])
+        }
+        Command::Reactions { channel, message, emoji } => {
+            let mut users = Vec::new();
+            let mut after = String::new();
+            loop {
+                let page = client.list_reactions(channel, message, &emoji, &after, 500).await?;
+                users.extend(page.user_ids);
+                if page.next_after.is_empty() {
+                    break;
+                }
+                after = page.next_after;
+            }
+            Shown { human: users.join("\n"), json: json!(users) }
+        }
         Command::Pins { channel } => messages(client.list_pins(channel).await?),
         Command::Files { channel, kind, before, limit } => {
             let kind = kind.unwrap_or_default();

@@ -87,6 +87,16 @@ pub(crate) fn message(message: Message) -> pb::Message {
         mentions: message.mentions,
         pinned_by: message.pin.as_ref().map(|pin| pin.by.clone()).unwrap_or_default(),
         pinned_at_ms: message.pin.map_or(0, |pin| pin.at_ms),
+        reactions: message
+            .reactions
+            .into_iter()
+            .map(|r| pb::Reaction {
+                emoji: r.emoji,
+                count: r.count,
+                first_users: r.first_users,
+                mine: r.mine,
+            })
+            .collect(),
     }
 }
 

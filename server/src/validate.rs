@@ -252,6 +252,39 @@ pub fn check_client_msg_id(id: &str) -> Result<(), String> {
     no_control_chars(id)
 }
 
+/// Longest reaction, in bytes.
+pub const MAX_EMOJI_BYTES: usize = 64;
+/// Longest custom reaction name between its colons, in characters.
+const MAX_CUSTOM_EMOJI_CHARS: usize = 32;
+
+/// A reaction: a Unicode emoji (symbols only: no spaces, no ASCII letters, at least one
+/// character beyond ASCII), or a custom name between colons (`:party_parrot:`, `:+1:`;
+/// lowercase letters, digits, `_`, `+` and `-`, up to 32), at most 64 bytes.
+pub fn check_emoji(emoji: &str) -> Result<(), String> {
+    if emoji.is_empty() || emoji.len() > MAX_EMOJI_BYTES {
+        return Err(format!("must be 1 to {MAX_EMOJI_BYTES} bytes, got {}", emoji.len()));
+    }
+    if let Some(name) = emoji.strip_prefix(':').and_then(|rest| rest.strip_suffix(':')) {
+        let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || "_+-".contains(c);
+        if !name.is_empty()
+            && name.chars().count() <= MAX_CUSTOM_EMOJI_CHARS
+            && name.chars().all(allowed)
+        {
+            return Ok(());
+        }
+        return Err(format!(
+            "{} is not a custom reaction like :party_parrot: (lowercase letters, digits, _ + -)",
+            quoted(emoji)
+        ));
+    }
+    let symbol = |c: char| !c.is_whitespace() && !c.is_control() && !c.is_ascii_alphabetic();
+    if emoji.chars().all(symbol) && !emoji.is_ascii() {
+        Ok(())
+    } else {
+        Err(format!("{} is neither an emoji nor a custom :name:", quoted(emoji)))
+    }
+}
+
 /// Longest key of a conversation linked to a business object, in characters.
 pub const MAX_EXTERNAL_KEY_CHARS: usize = 200;
 
@@ -372,6 +405,17 @@ mod tests {
             // At most ten characters per escaped character (`\\u{10ffff}`), and the length.
             proptest::prop_assert!(quote.chars().count() <= 10 * QUOTED_CHARS + 30, "{quote}");
             proptest::prop_assert!(!quote.chars().any(char::is_control), "{quote:?}");
+        }
+    }
+
+    #[test]
+    fn reactions_are_emoji_or_custom_names() {
+        for good in ["👍", "🎉", "1️⃣", "👩‍💻", ":party_parrot:", ":+1:", ":a-b:"] {
+            assert_eq!(check_emoji(good), Ok(()), "{good}");
+        }
+        for bad in ["", "like", "+1", "👍 ", ":Party:", "::", ":a b:", "a👍", &"👍".repeat(17)]
+        {
+            assert!(check_emoji(bad).is_err(), "{bad:?}");
         }
     }
 

@@ -53,6 +53,7 @@ async fn embedded_housekeeping_prunes_changes_older_than_a_week() {
         created_seq: 0,
         seq: 0,
         pin: None,
+        reactions: Vec::new(),
     };
     let (old, recent) = (message(now - 8 * 86_400_000), message(now - 60_000));
     engine.store.insert_message(&old, &[]).await.unwrap();

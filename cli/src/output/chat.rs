@@ -54,6 +54,12 @@ pub(crate) fn message_json(m: &pb::Message) -> Value {
         "attachment": m.attachment.as_deref().map(attachment_json),
         "pinned_by": (!m.pinned_by.is_empty()).then_some(&m.pinned_by),
         "pinned_at_ms": (m.pinned_at_ms != 0).then_some(m.pinned_at_ms),
+        "reactions": m.reactions.iter().map(|r| json!({
+            "emoji": r.emoji,
+            "count": r.count,
+            "first_users": r.first_users,
+            "mine": r.mine,
+        })).collect::<Vec<_>>(),
     })
 }
 
@@ -158,6 +164,9 @@ pub(crate) fn messages_table(messages: &[pb::Message]) -> Table {
         }
         if !m.pinned_by.is_empty() {
             text.push_str(&format!(" (pinned by {})", m.pinned_by));
+        }
+        for reaction in &m.reactions {
+            text.push_str(&format!(" [{} {}]", reaction.emoji, reaction.count));
         }
         table.add_row(vec![
             m.id.to_string(),

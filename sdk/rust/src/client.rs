@@ -300,6 +300,43 @@ impl Client {
         Ok(self.chat.clone().list_message_versions(request).await?.into_inner())
     }
 
+    /// Reacts to a message with `emoji` (`reacted`), or takes the reaction back; the message
+    /// once its counts include the change.
+    pub async fn react(
+        &self,
+        channel_id: u64,
+        message_id: u64,
+        emoji: &str,
+        reacted: bool,
+    ) -> Result<pb::Message> {
+        let request = pb::ReactionRequest { channel_id, message_id, emoji: emoji.into() };
+        let mut chat = self.chat.clone();
+        let answer = match reacted {
+            true => chat.add_reaction(request).await?,
+            false => chat.remove_reaction(request).await?,
+        };
+        Ok(answer.into_inner())
+    }
+
+    /// Who reacted to a message with `emoji`, earliest first, after `after` ("" first).
+    pub async fn list_reactions(
+        &self,
+        channel_id: u64,
+        message_id: u64,
+        emoji: &str,
+        after: &str,
+        limit: u32,
+    ) -> Result<pb::ListReactionsResponse> {
+        let request = pb::ListReactionsRequest {
+            channel_id,
+            message_id,
+            emoji: emoji.into(),
+            after: after.into(),
+            limit,
+        };
+        Ok(self.chat.clone().list_reactions(request).await?.into_inner())
+    }
+
     /// Pins a message to its conversation (`pinned`), or unpins it.
     pub async fn pin_message(
         &self,

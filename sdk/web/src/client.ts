@@ -55,8 +55,9 @@ export interface SwitchboardEvents {
   /** A new message (live, or replayed after a reconnect; never twice). A replayed one is
    * as it is now: it may have been edited or deleted since it was sent. */
   message: Message;
-  /** A change of a message's text, or of its pin (`pinnedBy`): live or made while
-   * disconnected, the message as it is now. `editedAtMs` tells whether the text changed. */
+  /** A change of a message's text, pin (`pinnedBy`) or reactions: live or made while
+   * disconnected, the message as it is now (`mine` is false in these: keep your own from
+   * your calls). `editedAtMs` tells whether the text changed. */
   edited: Message;
   /** A delete, live or made while disconnected. */
   deleted: Message;
@@ -214,6 +215,32 @@ export class SwitchboardClient {
   /** Deletes a message (yours, or anyone's for an admin): it becomes a tombstone. */
   async delete(conversationId: bigint, messageId: bigint): Promise<Message> {
     return await this.chat.deleteMessage({ channelId: conversationId, messageId });
+  }
+
+  /**
+   * Reacts to a message with an emoji (or a custom `:name:`); resolves once the message's
+   * counts include it, with the message as it is then (`reactions`, each with `mine`).
+   * Other members see the change as an `edited` event.
+   */
+  async react(conversationId: bigint, messageId: bigint, emoji: string): Promise<Message> {
+    return await this.chat.addReaction({ channelId: conversationId, messageId, emoji });
+  }
+
+  /** Takes your reaction back. */
+  async unreact(conversationId: bigint, messageId: bigint, emoji: string): Promise<Message> {
+    return await this.chat.removeReaction({ channelId: conversationId, messageId, emoji });
+  }
+
+  /** Who reacted to a message with `emoji`, earliest first (all pages). */
+  async reactors(conversationId: bigint, messageId: bigint, emoji: string): Promise<string[]> {
+    const users: string[] = [];
+    let after = "";
+    do {
+      const page = await this.chat.listReactions({ channelId: conversationId, messageId, emoji, after, limit: 500 });
+      users.push(...page.userIds);
+      after = page.nextAfter;
+    } while (after !== "");
+    return users;
   }
 
   /**

@@ -242,6 +242,10 @@ it("finds a colleague by name, starts a DM, and shows both by their names and pi
   await messageRow(bobPage, "found you").locator("xpath=..").locator(".pin").click();
   await bobPage.waitForSelector(`#messages .pin[aria-pressed='true']`);
   await alicePage.waitForSelector(`#messages .pin[aria-pressed='true']:text('pinned by Bob ${surname}')`);
+  // Alice reacts; Bob sees the count.
+  await alicePage.click(`#messages .reaction[data-emoji='👍']`);
+  await alicePage.waitForSelector(`#messages .reaction[data-emoji='👍'][aria-pressed='true']`);
+  await bobPage.waitForSelector(`#messages .reaction[data-emoji='👍']:text('1')`);
   mkdirSync(results, { recursive: true });
   await bobPage.screenshot({ path: join(results, "people.png") });
 });

@@ -215,6 +215,21 @@ describe("SwitchboardClient", () => {
     expect(await b.pins(channel)).toEqual([]);
   });
 
+  it("reacts to a message, and the other member sees the count", async () => {
+    const [alice, bob] = [unique("alice"), unique("bob")];
+    const a = connect(alice);
+    const b = connect(bob);
+    const channel = await team(a, [bob]);
+    await live(b);
+    const sent = await a.send(channel, "ship it?");
+    const seen = next(b, "edited", (m) => m.id === sent.id && m.reactions[0]?.count === 1);
+    const reacted = await a.react(channel, sent.id, "👍");
+    expect(reacted.reactions.map((r) => [r.emoji, r.count, r.mine])).toEqual([["👍", 1, true]]);
+    expect((await seen).reactions[0].firstUsers).toEqual([alice]);
+    expect(await b.reactors(channel, sent.id, "👍")).toEqual([alice]);
+    expect((await a.unreact(channel, sent.id, "👍")).reactions).toEqual([]);
+  });
+
   it("pages history newest first", async () => {
     const alice = unique("alice");
     const a = connect(alice);

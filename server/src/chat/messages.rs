@@ -180,6 +180,7 @@ impl Messages {
             created_seq: 0,
             seq: 0,
             pin: None,
+            reactions: Vec::new(),
         };
         let notifications = self.notifications.notifications_for(&conversation, &message).await;
         match self.store.insert_message(&message, &notifications).await? {
@@ -374,6 +375,7 @@ impl Messages {
         let now_ms = self.ids.now_ms();
         message.deleted = true;
         message.pin = None;
+        message.reactions.clear();
         message.deleted_by = Some(caller.user.clone());
         message.data.clear();
         message.custom_fields.clear();

@@ -19,6 +19,7 @@ mod notifications;
 mod policy;
 mod presence;
 mod profiles;
+mod reactions;
 mod reads;
 mod relations;
 mod sniff;
@@ -35,6 +36,7 @@ pub use messages::{HistoryPage, Messages, NewMessage, Sent};
 pub use notifications::{NotificationSelection, Notifications, Unread};
 pub use presence::Presence;
 pub use profiles::Profiles;
+pub use reactions::Reactions;
 pub use reads::Reads;
 pub use relations::Relations;
 pub use typing::Typing;
@@ -107,6 +109,7 @@ pub struct ChatService {
     pub typing: Typing,
     pub presence: Arc<Presence>,
     pub profiles: Profiles,
+    pub reactions: Reactions,
     pub directory: Directory,
     pub relations: Arc<Relations>,
     pub audit: Arc<Audit>,
@@ -181,10 +184,15 @@ impl ChatService {
             },
             profiles: Profiles {
                 store: store.clone(),
-                ids,
+                ids: ids.clone(),
                 audit: audit.clone(),
                 attachments: attachments.clone(),
                 known: Mutex::default(),
+            },
+            reactions: Reactions {
+                store: store.clone(),
+                ids,
+                flusher: Arc::new(reactions::Flusher::new(store.clone(), events.clone())),
             },
             directory: Directory { store: store.clone() },
             typing: Typing { store, tracker: typing, events, relations: relations.clone() },

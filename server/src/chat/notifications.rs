@@ -438,6 +438,7 @@ mod tests {
             created_seq: 0,
             seq: 0,
             pin: None,
+            reactions: Vec::new(),
         }
     }
 

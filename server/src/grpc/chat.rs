@@ -250,6 +250,37 @@ impl Chat for ChatApi {
         ))
     }
 
+    async fn add_reaction(&self, request: Request<pb::ReactionRequest>) -> Reply<pb::Message> {
+        let (caller, _admitted) = self.writer(&request, Scope::Write)?;
+        let r = request.into_inner();
+        let reactions = &self.chat.reactions;
+        let message = reactions.react(&caller, r.channel_id, r.message_id, &r.emoji, true).await?;
+        reply(convert::message(message))
+    }
+
+    async fn remove_reaction(&self, request: Request<pb::ReactionRequest>) -> Reply<pb::Message> {
+        let (caller, _admitted) = self.writer(&request, Scope::Write)?;
+        let r = request.into_inner();
+        let reactions = &self.chat.reactions;
+        let message = reactions.react(&caller, r.channel_id, r.message_id, &r.emoji, false).await?;
+        reply(convert::message(message))
+    }
+
+    async fn list_reactions(
+        &self,
+        request: Request<pb::ListReactionsRequest>,
+    ) -> Reply<pb::ListReactionsResponse> {
+        let (caller, _admitted) = self.caller(&request, Scope::Read)?;
+        let r = request.into_inner();
+        let (reactors, next_after) = self
+            .chat
+            .reactions
+            .reactors(&caller, r.channel_id, r.message_id, &r.emoji, &r.after, r.limit)
+            .await?;
+        let user_ids = reactors.into_iter().map(|reaction| reaction.user).collect();
+        reply(pb::ListReactionsResponse { user_ids, next_after })
+    }
+
     async fn pin_message(&self, request: Request<pb::PinMessageRequest>) -> Reply<pb::Message> {
         let (caller, _admitted) = self.writer(&request, Scope::Write)?;
         let r = request.into_inner();
@@ -296,11 +327,12 @@ impl Chat for ChatApi {
     ) -> Reply<pb::ListHistoryResponse> {
         let (caller, _admitted) = self.caller(&request, Scope::Read)?;
         let r = request.into_inner();
-        let page = self
+        let mut page = self
             .chat
             .messages
             .history(&caller, r.channel_id, nonzero(r.before), nonzero(r.after), r.limit)
             .await?;
+        self.chat.reactions.mark_mine(&caller, r.channel_id, &mut page.messages).await?;
         reply(pb::ListHistoryResponse {
             messages: page.messages.into_iter().map(convert::message).collect(),
             has_more: page.has_more,

@@ -178,6 +178,29 @@ pub struct Message {
     /// Who pinned it to its conversation, and when; None when it is not pinned.
     #[serde(default)]
     pub pin: Option<Pin>,
+    /// The reactions to it, per emoji, in the order each emoji was first used.
+    #[serde(default)]
+    pub reactions: Vec<ReactionCount>,
+}
+
+/// How many reacted to a message with one emoji, and the first of them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReactionCount {
+    pub emoji: String,
+    pub count: u32,
+    /// The first few who reacted with it, earliest first.
+    pub first_users: Vec<String>,
+    /// Whether the reader reacted with it (set per reader, never stored).
+    #[serde(skip)]
+    pub mine: bool,
+}
+
+/// One user's reaction to a message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reaction {
+    pub emoji: String,
+    pub user: String,
+    pub at_ms: i64,
 }
 
 /// A message pinned to its conversation.

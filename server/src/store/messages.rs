@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use super::StoreResult;
 use crate::model::{
     ConversationId, LogEntry, Message, MessageChange, MessageId, MessageVersion, Notification, Pin,
+    Reaction, ReactionCount,
 };
 
 /// Outcome of inserting a message that may carry an idempotency key.
@@ -23,7 +24,9 @@ pub enum Revision<'a> {
     /// An edit: the text it replaces is kept among the message's versions (its `seq` is
     /// the edit's position, whatever the caller's copy says).
     Edit(&'a MessageVersion),
-    /// A delete: the message's versions and its pin go with its text.
+    /// A delete: the message's versions and its pin go with its text, and its reaction
+    /// counts with the message's copy (the reactions stay stored, unread: a deleted message
+    /// shows none).
     Delete,
 }
 
@@ -101,6 +104,43 @@ pub trait MessageStore: Send + Sync {
     /// A conversation's pinned messages' ids with their pins, in no particular order (there
     /// are few: the domain bounds them).
     async fn list_pins(&self, conversation: ConversationId) -> StoreResult<Vec<(MessageId, Pin)>>;
+
+    /// Adds `user`'s reaction `emoji` to message `id` at `at_ms` (`reacted`), or removes it;
+    /// whether anything changed. Kept per message and per (conversation, user).
+    async fn set_reaction(
+        &self,
+        conversation: ConversationId,
+        id: MessageId,
+        reaction: &Reaction,
+        reacted: bool,
+    ) -> StoreResult<bool>;
+
+    /// Every reaction to a message, in (emoji, user) order.
+    async fn list_reactions(
+        &self,
+        conversation: ConversationId,
+        id: MessageId,
+    ) -> StoreResult<Vec<Reaction>>;
+
+    /// `user`'s reactions to the messages of a conversation with ids from `low` to `high`:
+    /// (message, emoji) pairs.
+    async fn user_reactions(
+        &self,
+        conversation: ConversationId,
+        user: &str,
+        low: MessageId,
+        high: MessageId,
+    ) -> StoreResult<Vec<(MessageId, String)>>;
+
+    /// Writes message `id`'s reaction counts, with the change in its conversation's log (as
+    /// [`Self::set_pin`] does). The message as it is now with its log entry, or None if
+    /// there is no such message.
+    async fn set_reaction_counts(
+        &self,
+        conversation: ConversationId,
+        id: MessageId,
+        counts: &[ReactionCount],
+    ) -> StoreResult<Option<(Message, LogEntry)>>;
 
     /// Up to `query.limit` messages of a conversation in the query's range, in its direction.
     async fn list_messages(

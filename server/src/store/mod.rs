@@ -15,6 +15,8 @@
 //! | messages | (channel id, bucket) | message id |
 //! | message_versions | (channel id, message id) | seq of the edit, newest first |
 //! | pins | channel id | message id |
+//! | reactions | (channel id, message id) | emoji, user |
+//! | user_reactions | (channel id, user) | message id, emoji |
 //! | message_buckets | channel id | bucket |
 //! | dedup | (channel id, sender, client_msg_id), with a TTL | |
 //! | read_markers | channel id | user id |

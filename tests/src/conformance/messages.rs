@@ -3,7 +3,9 @@
 use std::sync::Arc;
 
 use switchboard_server::ids::EPOCH_MS;
-use switchboard_server::model::{Message, MessageChange, MessageVersion, Pin, Role, change_hour};
+use switchboard_server::model::{
+    Message, MessageChange, MessageVersion, Pin, Reaction, ReactionCount, Role, change_hour,
+};
 use switchboard_server::store::{Direction, HistoryQuery, Inserted, Revision, Store};
 
 use super::{duplicate_of, id_in, is_new, message, team, unpositioned};
@@ -213,6 +215,60 @@ pub async fn pins_follow_their_messages(store: Arc<dyn Store>) {
     assert!(store.list_pins(13).await.unwrap().is_empty());
     assert_eq!(store.get_message(13, m.id).await.unwrap().unwrap().pin, None);
     assert!(store.set_pin(13, id_in(2, 11), None).await.unwrap().is_none(), "no such message");
+}
+
+pub async fn reactions_are_one_per_user_and_emoji_and_counted_on_the_message(
+    store: Arc<dyn Store>,
+) {
+    team(&store, 14, &[("a", Role::Owner)]).await;
+    let (first, second) =
+        (message(14, id_in(2, 20), "a", None), message(14, id_in(2, 21), "a", None));
+    store.insert_message(&first, &[]).await.unwrap();
+    store.insert_message(&second, &[]).await.unwrap();
+    let r =
+        |emoji: &str, user: &str, at_ms| Reaction { emoji: emoji.into(), user: user.into(), at_ms };
+    assert!(store.set_reaction(14, first.id, &r("👍", "b", 1), true).await.unwrap());
+    assert!(!store.set_reaction(14, first.id, &r("👍", "b", 2), true).await.unwrap(), "once");
+    assert!(store.set_reaction(14, first.id, &r("👍", "c", 3), true).await.unwrap());
+    assert!(store.set_reaction(14, first.id, &r(":tada:", "b", 4), true).await.unwrap());
+    assert!(store.set_reaction(14, second.id, &r("👍", "b", 5), true).await.unwrap());
+    let mut listed = store.list_reactions(14, first.id).await.unwrap();
+    listed.sort_by(|x, y| (&x.emoji, &x.user).cmp(&(&y.emoji, &y.user)));
+    assert_eq!(listed, [r(":tada:", "b", 4), r("👍", "b", 1), r("👍", "c", 3)]);
+    let mut mine = store.user_reactions(14, "b", first.id, second.id).await.unwrap();
+    mine.sort();
+    assert_eq!(
+        mine,
+        [
+            (first.id, ":tada:".to_string()),
+            (first.id, "👍".to_string()),
+            (second.id, "👍".to_string())
+        ]
+    );
+    assert_eq!(store.user_reactions(14, "b", second.id, second.id).await.unwrap().len(), 1);
+    assert!(store.user_reactions(14, "c", second.id, second.id).await.unwrap().is_empty());
+
+    // Taking one back.
+    assert!(store.set_reaction(14, first.id, &r("👍", "c", 6), false).await.unwrap());
+    assert!(!store.set_reaction(14, first.id, &r("👍", "c", 7), false).await.unwrap());
+    assert_eq!(store.list_reactions(14, first.id).await.unwrap().len(), 2);
+    assert!(store.user_reactions(14, "c", first.id, first.id).await.unwrap().is_empty());
+
+    // The counts live on the message, changed in its log.
+    let head = store.log_head(14).await.unwrap().unwrap();
+    let counts = vec![ReactionCount {
+        emoji: "👍".into(),
+        count: 1,
+        first_users: vec!["b".into()],
+        mine: false,
+    }];
+    let (counted, entry) = store.set_reaction_counts(14, first.id, &counts).await.unwrap().unwrap();
+    assert_eq!(
+        (counted.reactions.clone(), entry.prev, counted.seq),
+        (counts.clone(), head.seq, entry.seq)
+    );
+    assert_eq!(store.get_message(14, first.id).await.unwrap().unwrap().reactions, counts);
+    assert!(store.set_reaction_counts(14, id_in(2, 22), &counts).await.unwrap().is_none());
 }
 
 pub async fn concurrent_writers_lose_nothing(store: Arc<dyn Store>) {

@@ -61,6 +61,9 @@ impl RealtimeOptions {
 }
 
 /// What the app receives.
+// Nearly everything received is an `Event`: boxing it, as the lint suggests for the largest
+// variant, would cost an allocation per event to save space on the rare others.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum RealtimeEvent {
     /// Connected (or reconnected) and subscribed.

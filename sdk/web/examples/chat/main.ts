@@ -215,7 +215,35 @@ function row(message: Message): HTMLElement {
   if (message.editedAtMs !== 0n && !message.deleted) item.append(" (edited)");
   if (attachment && !message.deleted) void showAttachment(item, attachment.id, attachment.contentType, attachment.filename);
   if (!message.deleted && message.to === "*") item.append(pinToggle(message));
+  if (!message.deleted) item.append(reactionsOf(message));
   return item;
+}
+
+/** The reactions to a message, each a toggle (yours highlighted), and a thumbs-up to add. */
+function reactionsOf(message: Message): HTMLElement {
+  const box = document.createElement("span");
+  box.className = "reactions";
+  const mine = new Set(message.reactions.filter((r) => r.mine || r.firstUsers.includes(me)).map((r) => r.emoji));
+  const emojis = message.reactions.map((r) => r.emoji);
+  if (!emojis.includes("👍")) emojis.push("👍");
+  for (const emoji of emojis) {
+    const count = message.reactions.find((r) => r.emoji === emoji)?.count ?? 0;
+    const chip = document.createElement("button");
+    chip.type = "button";
+    chip.className = "reaction";
+    chip.dataset.emoji = emoji;
+    chip.textContent = count === 0 ? `+${emoji}` : `${emoji} ${count}`;
+    chip.setAttribute("aria-pressed", String(mine.has(emoji)));
+    chip.onclick = async () => {
+      const conversation = message.channelId;
+      const now = mine.has(emoji)
+        ? await client!.unreact(conversation, message.id, emoji)
+        : await client!.react(conversation, message.id, emoji);
+      replace(now);
+    };
+    box.append(chip);
+  }
+  return box;
 }
 
 /** Pins the message for everyone, or unpins it; shows who pinned it. */

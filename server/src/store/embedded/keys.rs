@@ -128,6 +128,51 @@ pub(super) fn last_id(key: &[u8]) -> u64 {
     u64_at(key, key.len() - 8)
 }
 
+/// A reaction: the message, the emoji, the user (emoji and user ids have no NUL).
+pub(super) fn reaction(
+    conversation_id: ConversationId,
+    id: MessageId,
+    emoji: &str,
+    user: &str,
+) -> Vec<u8> {
+    let mut key = message_versions(conversation_id, id).to_vec();
+    push_str(&mut key, emoji);
+    push_str(&mut key, user);
+    key
+}
+
+/// A user's reaction, by conversation and user, then message and emoji.
+pub(super) fn user_reaction(
+    conversation_id: ConversationId,
+    user: &str,
+    id: MessageId,
+    emoji: &str,
+) -> Vec<u8> {
+    let mut key = user_reactions_from(conversation_id, user, id);
+    push_str(&mut key, emoji);
+    key
+}
+
+/// Where a user's reactions to messages from `id` on start.
+pub(super) fn user_reactions_from(
+    conversation_id: ConversationId,
+    user: &str,
+    id: MessageId,
+) -> Vec<u8> {
+    let mut key = conversation_id.to_be_bytes().to_vec();
+    push_str(&mut key, user);
+    key.extend_from_slice(&id.to_be_bytes());
+    key
+}
+
+/// The message and emoji a `user_reaction` key names, given its length before the message.
+pub(super) fn parse_user_reaction(key: &[u8], prefix: usize) -> (MessageId, String) {
+    let id = u64_at(key, prefix);
+    let emoji = &key[prefix + 8..];
+    let emoji = emoji.strip_suffix(&[0]).unwrap_or(emoji);
+    (id, String::from_utf8_lossy(emoji).into_owned())
+}
+
 /// Where a message's earlier texts are.
 pub(super) fn message_versions(conversation_id: ConversationId, id: MessageId) -> [u8; 16] {
     let mut key = [0; 16];

@@ -11,7 +11,7 @@ use super::{DEDUP_TTL_MS, EmbeddedStore, Tables, decode, encode, get, keys};
 use crate::ids::bucket_of;
 use crate::model::{
     ConversationId, LogChange, LogEntry, Message, MessageChange, MessageId, MessageVersion,
-    Notification, Pin, ReadMarker, change_hour, unbroken_from,
+    Notification, Pin, Reaction, ReactionCount, ReadMarker, change_hour, unbroken_from,
 };
 use crate::store::{
     Direction, HistoryQuery, Inserted, MessageStore, Revision, StoreError, StoreResult,
@@ -190,6 +190,84 @@ impl MessageStore for EmbeddedStore {
             }
             Ok(pins)
         })
+    }
+
+    async fn set_reaction(
+        &self,
+        conversation_id: ConversationId,
+        id: MessageId,
+        reaction: &Reaction,
+        reacted: bool,
+    ) -> StoreResult<bool> {
+        let key = keys::reaction(conversation_id, id, &reaction.emoji, &reaction.user);
+        let mine = keys::user_reaction(conversation_id, &reaction.user, id, &reaction.emoji);
+        self.write("set_reaction", |t, batch| {
+            let there = t.reactions.contains_key(&key)?;
+            if there == reacted {
+                return Ok(false);
+            }
+            if reacted {
+                batch.insert(&t.reactions, key.clone(), encode(reaction));
+                batch.insert(&t.user_reactions, mine.clone(), &[][..]);
+            } else {
+                batch.remove(&t.reactions, key.clone());
+                batch.remove(&t.user_reactions, mine.clone());
+            }
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn list_reactions(
+        &self,
+        conversation_id: ConversationId,
+        id: MessageId,
+    ) -> StoreResult<Vec<Reaction>> {
+        self.read("list_reactions", |t| {
+            let mut reactions = Vec::new();
+            for row in t.reactions.prefix(keys::message_versions(conversation_id, id)) {
+                let (_, value) = row.into_inner()?;
+                reactions.push(decode("reactions", &value)?);
+            }
+            Ok(reactions)
+        })
+    }
+
+    async fn user_reactions(
+        &self,
+        conversation_id: ConversationId,
+        user: &str,
+        low: MessageId,
+        high: MessageId,
+    ) -> StoreResult<Vec<(MessageId, String)>> {
+        self.read("user_reactions", |t| {
+            let from = keys::user_reactions_from(conversation_id, user, low);
+            let to = keys::user_reactions_from(conversation_id, user, high.saturating_add(1));
+            let prefix = from.len() - 8;
+            let mut found = Vec::new();
+            for row in t.user_reactions.range(&from[..]..&to[..]) {
+                found.push(keys::parse_user_reaction(&row.key()?, prefix));
+            }
+            Ok(found)
+        })
+    }
+
+    async fn set_reaction_counts(
+        &self,
+        conversation_id: ConversationId,
+        id: MessageId,
+        counts: &[ReactionCount],
+    ) -> StoreResult<Option<(Message, LogEntry)>> {
+        self.write("set_reaction_counts", |t, batch| {
+            let Some(mut message) = t.message(conversation_id, id)? else {
+                return Ok(None);
+            };
+            message.reactions = counts.to_vec();
+            let entry = t.put_logged_message(batch, &message, false)?;
+            message.seq = entry.seq;
+            Ok(Some((message, entry)))
+        })
+        .await
     }
 
     async fn list_message_versions(

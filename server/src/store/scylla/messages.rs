@@ -16,7 +16,8 @@ use super::{SETTLE_ATTEMPTS, ScyllaStore, rows};
 use crate::ids::bucket_of;
 use crate::model::{
     Attachment, ConversationId, LogChange, LogEntry, Message, MessageChange, MessageId,
-    MessageVersion, Notification, Pin, ReadMarker, change_hour, unbroken_from,
+    MessageVersion, Notification, Pin, Reaction, ReactionCount, ReadMarker, change_hour,
+    unbroken_from,
 };
 use crate::store::{
     Direction, HistoryQuery, Inserted, MessageStore, NotificationStore, Revision, StoreError,
@@ -136,10 +137,17 @@ impl MessageStore for ScyllaStore {
             version_values,
         ];
         if revision == Revision::Delete {
-            // Its pin goes with it.
-            statements.extend([Statement::MessageSetPin, Statement::PinDelete]);
+            // Its pin and its reaction counts go with it.
+            statements.extend([
+                Statement::MessageSetPin,
+                Statement::PinDelete,
+                Statement::MessageSetReactions,
+            ]);
             values.push(Box::new(pin_values(m.channel_id, m.id, None, entry.seq)));
             values.push(Box::new((channel, id)));
+            let none = rmp_serde::to_vec_named(&m.reactions).expect("reaction counts serialize");
+            let bucket = bucket_of(m.id) as i32;
+            values.push(Box::new((none, to_i64(entry.seq), channel, bucket, id)));
         }
         self.batch(BatchType::Logged, &statements, values).await?;
         Ok(entry)
@@ -183,6 +191,82 @@ impl MessageStore for ScyllaStore {
             (id as u64, Pin { by: by.unwrap_or_default(), at_ms: at_ms.unwrap_or(0) })
         };
         Ok(rows.into_iter().map(pin).collect())
+    }
+
+    async fn set_reaction(
+        &self,
+        conversation_id: ConversationId,
+        id: MessageId,
+        r: &Reaction,
+        reacted: bool,
+    ) -> StoreResult<bool> {
+        let (channel, message) = (to_i64(conversation_id), to_i64(id));
+        let key = (channel, message, r.emoji.clone(), r.user.clone());
+        let there: Vec<(Option<i64>,)> = self.rows(Statement::ReactionGet, key.clone()).await?;
+        if there.is_empty() != reacted {
+            return Ok(false);
+        }
+        let mine = (channel, r.user.clone(), message, r.emoji.clone());
+        if reacted {
+            let statements = [Statement::ReactionInsert, Statement::UserReactionInsert];
+            let row = (channel, message, r.emoji.clone(), r.user.clone(), r.at_ms);
+            self.batch(BatchType::Logged, &statements, (row, mine)).await?;
+        } else {
+            let statements = [Statement::ReactionDelete, Statement::UserReactionDelete];
+            self.batch(BatchType::Logged, &statements, (key, mine)).await?;
+        }
+        Ok(true)
+    }
+
+    async fn list_reactions(
+        &self,
+        conversation_id: ConversationId,
+        id: MessageId,
+    ) -> StoreResult<Vec<Reaction>> {
+        let rows: Vec<(String, String, Option<i64>)> =
+            self.rows(Statement::ReactionList, (to_i64(conversation_id), to_i64(id))).await?;
+        let reaction = |(emoji, user, at_ms): (String, String, Option<i64>)| Reaction {
+            emoji,
+            user,
+            at_ms: at_ms.unwrap_or(0),
+        };
+        Ok(rows.into_iter().map(reaction).collect())
+    }
+
+    async fn user_reactions(
+        &self,
+        conversation_id: ConversationId,
+        user: &str,
+        low: MessageId,
+        high: MessageId,
+    ) -> StoreResult<Vec<(MessageId, String)>> {
+        let values =
+            (to_i64(conversation_id), user, to_i64(low), to_i64(high.min(i64::MAX as u64)));
+        let rows: Vec<(i64, String)> = self.rows(Statement::UserReactionRange, values).await?;
+        Ok(rows.into_iter().map(|(id, emoji)| (id as u64, emoji)).collect())
+    }
+
+    async fn set_reaction_counts(
+        &self,
+        conversation_id: ConversationId,
+        id: MessageId,
+        counts: &[ReactionCount],
+    ) -> StoreResult<Option<(Message, LogEntry)>> {
+        let Some(mut message) = self.get_message(conversation_id, id).await? else {
+            return Ok(None);
+        };
+        let next = |head: Option<&LogEntry>, now| LogEntry::next(head, id, LogChange::Other, now);
+        let entry = self.next_log_entry(conversation_id, next).await?;
+        let (log, log_hour) = log_values(conversation_id, &entry);
+        let blob = rmp_serde::to_vec_named(counts).expect("reaction counts serialize");
+        let set =
+            (blob, to_i64(entry.seq), to_i64(conversation_id), bucket_of(id) as i32, to_i64(id));
+        let statements =
+            [Statement::MessageSetReactions, Statement::LogInsert, Statement::LogHourInsert];
+        self.batch(BatchType::Logged, &statements, (set, log, log_hour)).await?;
+        message.reactions = counts.to_vec();
+        message.seq = entry.seq;
+        Ok(Some((message, entry)))
     }
 
     async fn list_message_versions(
@@ -329,6 +413,7 @@ pub(super) struct MessageRow {
     seq: Option<i64>,
     pinned_by: Option<String>,
     pinned_at_ms: Option<i64>,
+    reactions: Option<Vec<u8>>,
 }
 
 pub(super) type MessageValues = (
@@ -441,6 +526,12 @@ impl MessageRow {
             created_seq: self.created_seq.map_or(0, |seq| seq as u64),
             seq: self.seq.map_or(0, |seq| seq as u64),
             pin: self.pinned_by.map(|by| Pin { by, at_ms: self.pinned_at_ms.unwrap_or(0) }),
+            reactions: self
+                .reactions
+                .map(|blob| rmp_serde::from_slice(&blob))
+                .transpose()
+                .map_err(|e| corrupt("messages", format!("reactions: {e}")))?
+                .unwrap_or_default(),
         })
     }
 }
@@ -509,6 +600,12 @@ mod tests {
             created_seq: 11,
             seq: 12,
             pin: Some(Pin { by: "olivia".into(), at_ms: 13 }),
+            reactions: vec![ReactionCount {
+                emoji: "👍".into(),
+                count: 2,
+                first_users: vec!["bob".into(), "carol".into()],
+                mine: false,
+            }],
         };
         let values = MessageRow::values(&message);
         let MaybeUnset::Set(attachment) = values.13.clone() else { panic!("attachment unset") };
@@ -535,6 +632,7 @@ mod tests {
             seq: Some(12),
             pinned_by: Some("olivia".into()),
             pinned_at_ms: Some(13),
+            reactions: Some(rmp_serde::to_vec_named(&message.reactions).unwrap()),
         };
         assert_eq!(row.into_domain().unwrap(), message);
     }

@@ -21,7 +21,7 @@ pub struct Table {
 pub const PENDING_SHARDS: i32 = 16;
 
 /// The latest schema version.
-pub const LATEST: i32 = 14;
+pub const LATEST: i32 = 15;
 
 /// Tables created after version 1, with the version that created them.
 const ADDED_TABLES: &[(&str, i32)] = &[
@@ -45,6 +45,8 @@ const ADDED_TABLES: &[(&str, i32)] = &[
     ("pins", 13),
     ("conversation_files", 14),
     ("user_uploads", 14),
+    ("reactions", 15),
+    ("user_reactions", 15),
 ];
 
 /// Columns added to existing tables after version 1: (table, column, version).
@@ -71,6 +73,7 @@ const ADDED_COLUMNS: &[(&str, &str, i32)] = &[
     ("conversations", "members_may_pin", 13),
     ("messages", "pinned_by", 13),
     ("messages", "pinned_at_ms", 13),
+    ("messages", "reactions", 15),
 ];
 
 fn table_version(name: &str) -> i32 {
@@ -178,6 +181,7 @@ pub fn migrations(keyspace: &str, replication: &Replication) -> Vec<Migration> {
         (12, "conversations' custom fields and links"),
         (13, "pins"),
         (14, "lists of conversations' files and users' uploads"),
+        (15, "reactions"),
     ] {
         let mut statements: Vec<String> = TABLES
             .iter()

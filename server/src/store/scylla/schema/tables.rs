@@ -111,6 +111,8 @@ pub const TABLES: &[Table] = &[
             // Who pinned it, and when (both null when it is not pinned).
             ("pinned_by", "text"),
             ("pinned_at_ms", "bigint"),
+            // The reaction counts per emoji (MessagePack), kept by the reactions' flushes.
+            ("reactions", "blob"),
         ],
         partition_key: &["channel_id", "bucket"],
         clustering: &[("message_id", true)],
@@ -221,6 +223,33 @@ pub const TABLES: &[Table] = &[
         columns: &[("org", "text"), ("user_id", "text"), ("attachment_id", "bigint")],
         partition_key: &["org", "user_id"],
         clustering: &[("attachment_id", true)],
+        options: "",
+    },
+    // Each message's reactions, by emoji and user.
+    Table {
+        name: "reactions",
+        columns: &[
+            ("channel_id", "bigint"),
+            ("message_id", "bigint"),
+            ("emoji", "text"),
+            ("user_id", "text"),
+            ("at_ms", "bigint"),
+        ],
+        partition_key: &["channel_id", "message_id"],
+        clustering: &[("emoji", false), ("user_id", false)],
+        options: "",
+    },
+    // Each user's reactions in a conversation, by message: "did I react" for a page.
+    Table {
+        name: "user_reactions",
+        columns: &[
+            ("channel_id", "bigint"),
+            ("user_id", "text"),
+            ("message_id", "bigint"),
+            ("emoji", "text"),
+        ],
+        partition_key: &["channel_id", "user_id"],
+        clustering: &[("message_id", false), ("emoji", false)],
         options: "",
     },
     // Each conversation's pinned messages (a bounded number).

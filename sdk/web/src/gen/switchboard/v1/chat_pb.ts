@@ -24,7 +24,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file switchboard/v1/chat.proto.
  */
 export const file_switchboard_v1_chat: GenFile = /*@__PURE__*/
-  fileDesc("Chlzd2l0Y2hib2FyZC92MS9jaGF0LnByb3RvEg5zd2l0Y2hib2FyZC52MSLoAQoRQ3JlYXRlVGVhbVJlcXVlc3QSDAoEbmFtZRgBIAEoCRIMCgRpY29uGAIgASgJEhEKCW1ldGFfdGFncxgDIAMoCRISCgpyZXN0cmljdGVkGAQgASgIEg8KB21lbWJlcnMYBSADKAkSSgoNY3VzdG9tX2ZpZWxkcxgGIAMoCzIzLnN3aXRjaGJvYXJkLnYxLkNyZWF0ZVRlYW1SZXF1ZXN0LkN1c3RvbUZpZWxkc0VudHJ5GjMKEUN1c3RvbUZpZWxkc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiigIKFENyZWF0ZUNoYW5uZWxSZXF1ZXN0EgwKBG5hbWUYASABKAkSDAoEaWNvbhgCIAEoCRIRCgltZXRhX3RhZ3MYAyADKAkSLgoKdmlzaWJpbGl0eRgEIAEoDjIaLnN3aXRjaGJvYXJkLnYxLlZpc2liaWxpdHkSDwoHbWVtYmVycxgFIAMoCRJNCg1jdXN0b21fZmllbGRzGAYgAygLMjYuc3dpdGNoYm9hcmQudjEuQ3JlYXRlQ2hhbm5lbFJlcXVlc3QuQ3VzdG9tRmllbGRzRW50cnkaMwoRQ3VzdG9tRmllbGRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASKfAQoRT3BlbkxpbmtlZFJlcXVlc3QSFAoMZXh0ZXJuYWxfa2V5GAEgASgJEjEKBHRlYW0YAiABKAsyIS5zd2l0Y2hib2FyZC52MS5DcmVhdGVUZWFtUmVxdWVzdEgAEjcKB2NoYW5uZWwYAyABKAsyJC5zd2l0Y2hib2FyZC52MS5DcmVhdGVDaGFubmVsUmVxdWVzdEgAQggKBmNyZWF0ZSJZChJPcGVuTGlua2VkUmVzcG9uc2USMgoMY29udmVyc2F0aW9uGAEgASgLMhwuc3dpdGNoYm9hcmQudjEuQ29udmVyc2F0aW9uEg8KB2NyZWF0ZWQYAiABKAgiMQoWR2V0Q29udmVyc2F0aW9uUmVxdWVzdBIXCg9jb252ZXJzYXRpb25faWQYASABKAQiYgoYTGlzdENvbnZlcnNhdGlvbnNSZXF1ZXN0Eg0KBWFmdGVyGAEgASgEEg0KBWxpbWl0GAIgASgNEhYKDndpdGhvdXRfdW5yZWFkGAMgASgIEhAKCGlkc19vbmx5GAQgASgIImQKGUxpc3RDb252ZXJzYXRpb25zUmVzcG9uc2USMwoNY29udmVyc2F0aW9ucxgBIAMoCzIcLnN3aXRjaGJvYXJkLnYxLkNvbnZlcnNhdGlvbhISCgpuZXh0X2FmdGVyGAIgASgEIksKEkxpc3RNZW1iZXJzUmVxdWVzdBIXCg9jb252ZXJzYXRpb25faWQYASABKAQSDQoFYWZ0ZXIYAiABKAkSDQoFbGltaXQYAyABKA0iUgoTTGlzdE1lbWJlcnNSZXNwb25zZRInCgdtZW1iZXJzGAEgAygLMhYuc3dpdGNoYm9hcmQudjEuTWVtYmVyEhIKCm5leHRfYWZ0ZXIYAiABKAkiFwoHVGFnTGlzdBIMCgR0YWdzGAEgAygJIm8KCEZpZWxkTWFwEjQKBmZpZWxkcxgBIAMoCzIkLnN3aXRjaGJvYXJkLnYxLkZpZWxkTWFwLkZpZWxkc0VudHJ5Gi0KC0ZpZWxkc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEimwIKEVVwZGF0ZVRlYW1SZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBBIRCgRuYW1lGAIgASgJSACIAQESEQoEaWNvbhgDIAEoCUgBiAEBEioKCW1ldGFfdGFncxgEIAEoCzIXLnN3aXRjaGJvYXJkLnYxLlRhZ0xpc3QSFwoKcmVzdHJpY3RlZBgFIAEoCEgCiAEBEi8KDWN1c3RvbV9maWVsZHMYBiABKAsyGC5zd2l0Y2hib2FyZC52MS5GaWVsZE1hcBIcCg9tZW1iZXJzX21heV9waW4YByABKAhIA4gBAUIHCgVfbmFtZUIHCgVfaWNvbkINCgtfcmVzdHJpY3RlZEISChBfbWVtYmVyc19tYXlfcGluIikKDkFyY2hpdmVSZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBCI+ChFBZGRNZW1iZXJzUmVxdWVzdBIXCg9jb252ZXJzYXRpb25faWQYASABKAQSEAoIdXNlcl9pZHMYAiADKAkiOwoSQWRkTWVtYmVyc1Jlc3BvbnNlEiUKBWFkZGVkGAEgAygLMhYuc3dpdGNoYm9hcmQudjEuTWVtYmVyIj8KE1JlbW92ZU1lbWJlclJlcXVlc3QSFwoPY29udmVyc2F0aW9uX2lkGAEgASgEEg8KB3VzZXJfaWQYAiABKAkiFgoUUmVtb3ZlTWVtYmVyUmVzcG9uc2UiPwoTUHJvbW90ZUFkbWluUmVxdWVzdBIXCg9jb252ZXJzYXRpb25faWQYASABKAQSDwoHdXNlcl9pZBgCIAEoCSI+ChJEZW1vdGVBZG1pblJlcXVlc3QSFwoPY29udmVyc2F0aW9uX2lkGAEgASgEEg8KB3VzZXJfaWQYAiABKAkiRgoYVHJhbnNmZXJPd25lcnNoaXBSZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBBIRCgluZXdfb3duZXIYAiABKAkiJwoMTGVhdmVSZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBCIPCg1MZWF2ZVJlc3BvbnNlIi0KEkpvaW5DaGFubmVsUmVxdWVzdBIXCg9jb252ZXJzYXRpb25faWQYASABKAQiJAoRT3BlbkRpcmVjdFJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCSIRCg9PcGVuU2VsZlJlcXVlc3QimQIKElNlbmRNZXNzYWdlUmVxdWVzdBISCgpjaGFubmVsX2lkGAEgASgEEgoKAnRvGAIgASgJEikKBHR5cGUYAyABKA4yGy5zd2l0Y2hib2FyZC52MS5NZXNzYWdlVHlwZRIMCgRkYXRhGAQgASgJEhEKCXBhcmVudF9pZBgFIAEoBBJLCg1jdXN0b21fZmllbGRzGAYgAygLMjQuc3dpdGNoYm9hcmQudjEuU2VuZE1lc3NhZ2VSZXF1ZXN0LkN1c3RvbUZpZWxkc0VudHJ5EhUKDWNsaWVudF9tc2dfaWQYByABKAkaMwoRQ3VzdG9tRmllbGRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJSChNTZW5kTWVzc2FnZVJlc3BvbnNlEigKB21lc3NhZ2UYASABKAsyFy5zd2l0Y2hib2FyZC52MS5NZXNzYWdlEhEKCWR1cGxpY2F0ZRgCIAEoCCJKChJFZGl0TWVzc2FnZVJlcXVlc3QSEgoKY2hhbm5lbF9pZBgBIAEoBBISCgptZXNzYWdlX2lkGAIgASgEEgwKBGRhdGEYAyABKAkiZwoaTGlzdE1lc3NhZ2VWZXJzaW9uc1JlcXVlc3QSEgoKY2hhbm5lbF9pZBgBIAEoBBISCgptZXNzYWdlX2lkGAIgASgEEhIKCmJlZm9yZV9zZXEYAyABKAQSDQoFbGltaXQYBCABKA0iYQobTGlzdE1lc3NhZ2VWZXJzaW9uc1Jlc3BvbnNlEjAKCHZlcnNpb25zGAEgAygLMh4uc3dpdGNoYm9hcmQudjEuTWVzc2FnZVZlcnNpb24SEAoIaGFzX21vcmUYAiABKAgiOwoRUGluTWVzc2FnZVJlcXVlc3QSEgoKY2hhbm5lbF9pZBgBIAEoBBISCgptZXNzYWdlX2lkGAIgASgEIiUKD0xpc3RQaW5zUmVxdWVzdBISCgpjaGFubmVsX2lkGAEgASgEIj0KEExpc3RQaW5zUmVzcG9uc2USKQoIbWVzc2FnZXMYASADKAsyFy5zd2l0Y2hib2FyZC52MS5NZXNzYWdlIj4KFERlbGV0ZU1lc3NhZ2VSZXF1ZXN0EhIKCmNoYW5uZWxfaWQYASABKAQSEgoKbWVzc2FnZV9pZBgCIAEoBCJWChJMaXN0SGlzdG9yeVJlcXVlc3QSEgoKY2hhbm5lbF9pZBgBIAEoBBIOCgZiZWZvcmUYAiABKAQSDQoFYWZ0ZXIYAyABKAQSDQoFbGltaXQYBCABKA0iUgoTTGlzdEhpc3RvcnlSZXNwb25zZRIpCghtZXNzYWdlcxgBIAMoCzIXLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2USEAoIaGFzX21vcmUYAiABKAgiSgoSTGlzdENoYW5nZXNSZXF1ZXN0EhIKCmNoYW5uZWxfaWQYASABKAQSEQoJYWZ0ZXJfc2VxGAIgASgEEg0KBWxpbWl0GAMgASgNImIKE0xpc3RDaGFuZ2VzUmVzcG9uc2USJQoGZXZlbnRzGAEgAygLMhUuc3dpdGNoYm9hcmQudjEuRXZlbnQSEgoKbmV4dF9hZnRlchgCIAEoBBIQCghoYXNfbW9yZRgDIAEoCCI2ChBTZXRUeXBpbmdSZXF1ZXN0EhIKCmNoYW5uZWxfaWQYASABKAQSDgoGdHlwaW5nGAIgASgIIioKEVNldFR5cGluZ1Jlc3BvbnNlEhUKDWV4cGlyZXNfaW5fbXMYASABKA0iOQoPTWFya1JlYWRSZXF1ZXN0EhIKCmNoYW5uZWxfaWQYASABKAQSEgoKbWVzc2FnZV9pZBgCIAEoBCImChBNYXJrUmVhZFJlc3BvbnNlEhIKCnJlYWRfdXBfdG8YASABKAQiLAoWTGlzdFJlYWRNYXJrZXJzUmVxdWVzdBISCgpjaGFubmVsX2lkGAEgASgEIjEKClJlYWRNYXJrZXISDwoHdXNlcl9pZBgBIAEoCRISCgptZXNzYWdlX2lkGAIgASgEIkYKF0xpc3RSZWFkTWFya2Vyc1Jlc3BvbnNlEisKB21hcmtlcnMYASADKAsyGi5zd2l0Y2hib2FyZC52MS5SZWFkTWFya2VyIiYKEkdldFByZXNlbmNlUmVxdWVzdBIQCgh1c2VyX2lkcxgBIAMoCSJUChBTZXRTdGF0dXNSZXF1ZXN0EjIKDGF2YWlsYWJpbGl0eRgBIAEoDjIcLnN3aXRjaGJvYXJkLnYxLkF2YWlsYWJpbGl0eRIMCgR0ZXh0GAIgASgJIkIKE0dldFByZXNlbmNlUmVzcG9uc2USKwoFdXNlcnMYASADKAsyHC5zd2l0Y2hib2FyZC52MS5Vc2VyUHJlc2VuY2UyoBcKBENoYXQSTQoKQ3JlYXRlVGVhbRIhLnN3aXRjaGJvYXJkLnYxLkNyZWF0ZVRlYW1SZXF1ZXN0Ghwuc3dpdGNoYm9hcmQudjEuQ29udmVyc2F0aW9uElMKDUNyZWF0ZUNoYW5uZWwSJC5zd2l0Y2hib2FyZC52MS5DcmVhdGVDaGFubmVsUmVxdWVzdBocLnN3aXRjaGJvYXJkLnYxLkNvbnZlcnNhdGlvbhJXCg9HZXRDb252ZXJzYXRpb24SJi5zd2l0Y2hib2FyZC52MS5HZXRDb252ZXJzYXRpb25SZXF1ZXN0Ghwuc3dpdGNoYm9hcmQudjEuQ29udmVyc2F0aW9uEmgKEUxpc3RDb252ZXJzYXRpb25zEiguc3dpdGNoYm9hcmQudjEuTGlzdENvbnZlcnNhdGlvbnNSZXF1ZXN0Gikuc3dpdGNoYm9hcmQudjEuTGlzdENvbnZlcnNhdGlvbnNSZXNwb25zZRJWCgtMaXN0TWVtYmVycxIiLnN3aXRjaGJvYXJkLnYxLkxpc3RNZW1iZXJzUmVxdWVzdBojLnN3aXRjaGJvYXJkLnYxLkxpc3RNZW1iZXJzUmVzcG9uc2USTQoKVXBkYXRlVGVhbRIhLnN3aXRjaGJvYXJkLnYxLlVwZGF0ZVRlYW1SZXF1ZXN0Ghwuc3dpdGNoYm9hcmQudjEuQ29udmVyc2F0aW9uEkcKB0FyY2hpdmUSHi5zd2l0Y2hib2FyZC52MS5BcmNoaXZlUmVxdWVzdBocLnN3aXRjaGJvYXJkLnYxLkNvbnZlcnNhdGlvbhJTCgpBZGRNZW1iZXJzEiEuc3dpdGNoYm9hcmQudjEuQWRkTWVtYmVyc1JlcXVlc3QaIi5zd2l0Y2hib2FyZC52MS5BZGRNZW1iZXJzUmVzcG9uc2USWQoMUmVtb3ZlTWVtYmVyEiMuc3dpdGNoYm9hcmQudjEuUmVtb3ZlTWVtYmVyUmVxdWVzdBokLnN3aXRjaGJvYXJkLnYxLlJlbW92ZU1lbWJlclJlc3BvbnNlEksKDFByb21vdGVBZG1pbhIjLnN3aXRjaGJvYXJkLnYxLlByb21vdGVBZG1pblJlcXVlc3QaFi5zd2l0Y2hib2FyZC52MS5NZW1iZXISSQoLRGVtb3RlQWRtaW4SIi5zd2l0Y2hib2FyZC52MS5EZW1vdGVBZG1pblJlcXVlc3QaFi5zd2l0Y2hib2FyZC52MS5NZW1iZXISWwoRVHJhbnNmZXJPd25lcnNoaXASKC5zd2l0Y2hib2FyZC52MS5UcmFuc2Zlck93bmVyc2hpcFJlcXVlc3QaHC5zd2l0Y2hib2FyZC52MS5Db252ZXJzYXRpb24SRAoFTGVhdmUSHC5zd2l0Y2hib2FyZC52MS5MZWF2ZVJlcXVlc3QaHS5zd2l0Y2hib2FyZC52MS5MZWF2ZVJlc3BvbnNlEk8KC0pvaW5DaGFubmVsEiIuc3dpdGNoYm9hcmQudjEuSm9pbkNoYW5uZWxSZXF1ZXN0Ghwuc3dpdGNoYm9hcmQudjEuQ29udmVyc2F0aW9uElMKCk9wZW5MaW5rZWQSIS5zd2l0Y2hib2FyZC52MS5PcGVuTGlua2VkUmVxdWVzdBoiLnN3aXRjaGJvYXJkLnYxLk9wZW5MaW5rZWRSZXNwb25zZRJNCgpPcGVuRGlyZWN0EiEuc3dpdGNoYm9hcmQudjEuT3BlbkRpcmVjdFJlcXVlc3QaHC5zd2l0Y2hib2FyZC52MS5Db252ZXJzYXRpb24SSQoIT3BlblNlbGYSHy5zd2l0Y2hib2FyZC52MS5PcGVuU2VsZlJlcXVlc3QaHC5zd2l0Y2hib2FyZC52MS5Db252ZXJzYXRpb24SVgoLU2VuZE1lc3NhZ2USIi5zd2l0Y2hib2FyZC52MS5TZW5kTWVzc2FnZVJlcXVlc3QaIy5zd2l0Y2hib2FyZC52MS5TZW5kTWVzc2FnZVJlc3BvbnNlEkoKC0VkaXRNZXNzYWdlEiIuc3dpdGNoYm9hcmQudjEuRWRpdE1lc3NhZ2VSZXF1ZXN0Ghcuc3dpdGNoYm9hcmQudjEuTWVzc2FnZRJuChNMaXN0TWVzc2FnZVZlcnNpb25zEiouc3dpdGNoYm9hcmQudjEuTGlzdE1lc3NhZ2VWZXJzaW9uc1JlcXVlc3QaKy5zd2l0Y2hib2FyZC52MS5MaXN0TWVzc2FnZVZlcnNpb25zUmVzcG9uc2USSAoKUGluTWVzc2FnZRIhLnN3aXRjaGJvYXJkLnYxLlBpbk1lc3NhZ2VSZXF1ZXN0Ghcuc3dpdGNoYm9hcmQudjEuTWVzc2FnZRJKCgxVbnBpbk1lc3NhZ2USIS5zd2l0Y2hib2FyZC52MS5QaW5NZXNzYWdlUmVxdWVzdBoXLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2USTQoITGlzdFBpbnMSHy5zd2l0Y2hib2FyZC52MS5MaXN0UGluc1JlcXVlc3QaIC5zd2l0Y2hib2FyZC52MS5MaXN0UGluc1Jlc3BvbnNlEk4KDURlbGV0ZU1lc3NhZ2USJC5zd2l0Y2hib2FyZC52MS5EZWxldGVNZXNzYWdlUmVxdWVzdBoXLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2USVgoLTGlzdEhpc3RvcnkSIi5zd2l0Y2hib2FyZC52MS5MaXN0SGlzdG9yeVJlcXVlc3QaIy5zd2l0Y2hib2FyZC52MS5MaXN0SGlzdG9yeVJlc3BvbnNlElYKC0xpc3RDaGFuZ2VzEiIuc3dpdGNoYm9hcmQudjEuTGlzdENoYW5nZXNSZXF1ZXN0GiMuc3dpdGNoYm9hcmQudjEuTGlzdENoYW5nZXNSZXNwb25zZRJQCglTZXRUeXBpbmcSIC5zd2l0Y2hib2FyZC52MS5TZXRUeXBpbmdSZXF1ZXN0GiEuc3dpdGNoYm9hcmQudjEuU2V0VHlwaW5nUmVzcG9uc2USTQoITWFya1JlYWQSHy5zd2l0Y2hib2FyZC52MS5NYXJrUmVhZFJlcXVlc3QaIC5zd2l0Y2hib2FyZC52MS5NYXJrUmVhZFJlc3BvbnNlEmIKD0xpc3RSZWFkTWFya2VycxImLnN3aXRjaGJvYXJkLnYxLkxpc3RSZWFkTWFya2Vyc1JlcXVlc3QaJy5zd2l0Y2hib2FyZC52MS5MaXN0UmVhZE1hcmtlcnNSZXNwb25zZRJWCgtHZXRQcmVzZW5jZRIiLnN3aXRjaGJvYXJkLnYxLkdldFByZXNlbmNlUmVxdWVzdBojLnN3aXRjaGJvYXJkLnYxLkdldFByZXNlbmNlUmVzcG9uc2USSwoJU2V0U3RhdHVzEiAuc3dpdGNoYm9hcmQudjEuU2V0U3RhdHVzUmVxdWVzdBocLnN3aXRjaGJvYXJkLnYxLlVzZXJQcmVzZW5jZRJHCgZTZWFyY2gSHS5zd2l0Y2hib2FyZC52MS5TZWFyY2hSZXF1ZXN0Gh4uc3dpdGNoYm9hcmQudjEuU2VhcmNoUmVzcG9uc2USaAoRTGlzdE5vdGlmaWNhdGlvbnMSKC5zd2l0Y2hib2FyZC52MS5MaXN0Tm90aWZpY2F0aW9uc1JlcXVlc3QaKS5zd2l0Y2hib2FyZC52MS5MaXN0Tm90aWZpY2F0aW9uc1Jlc3BvbnNlEnQKFU1hcmtOb3RpZmljYXRpb25zUmVhZBIsLnN3aXRjaGJvYXJkLnYxLk1hcmtOb3RpZmljYXRpb25zUmVhZFJlcXVlc3QaLS5zd2l0Y2hib2FyZC52MS5NYXJrTm90aWZpY2F0aW9uc1JlYWRSZXNwb25zZRJKCgdTZXRNdXRlEh4uc3dpdGNoYm9hcmQudjEuU2V0TXV0ZVJlcXVlc3QaHy5zd2l0Y2hib2FyZC52MS5TZXRNdXRlUmVzcG9uc2ViBnByb3RvMw", [file_switchboard_v1_conversation, file_switchboard_v1_events, file_switchboard_v1_message, file_switchboard_v1_notifications, file_switchboard_v1_search]);
+  fileDesc("Chlzd2l0Y2hib2FyZC92MS9jaGF0LnByb3RvEg5zd2l0Y2hib2FyZC52MSLoAQoRQ3JlYXRlVGVhbVJlcXVlc3QSDAoEbmFtZRgBIAEoCRIMCgRpY29uGAIgASgJEhEKCW1ldGFfdGFncxgDIAMoCRISCgpyZXN0cmljdGVkGAQgASgIEg8KB21lbWJlcnMYBSADKAkSSgoNY3VzdG9tX2ZpZWxkcxgGIAMoCzIzLnN3aXRjaGJvYXJkLnYxLkNyZWF0ZVRlYW1SZXF1ZXN0LkN1c3RvbUZpZWxkc0VudHJ5GjMKEUN1c3RvbUZpZWxkc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiigIKFENyZWF0ZUNoYW5uZWxSZXF1ZXN0EgwKBG5hbWUYASABKAkSDAoEaWNvbhgCIAEoCRIRCgltZXRhX3RhZ3MYAyADKAkSLgoKdmlzaWJpbGl0eRgEIAEoDjIaLnN3aXRjaGJvYXJkLnYxLlZpc2liaWxpdHkSDwoHbWVtYmVycxgFIAMoCRJNCg1jdXN0b21fZmllbGRzGAYgAygLMjYuc3dpdGNoYm9hcmQudjEuQ3JlYXRlQ2hhbm5lbFJlcXVlc3QuQ3VzdG9tRmllbGRzRW50cnkaMwoRQ3VzdG9tRmllbGRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASKfAQoRT3BlbkxpbmtlZFJlcXVlc3QSFAoMZXh0ZXJuYWxfa2V5GAEgASgJEjEKBHRlYW0YAiABKAsyIS5zd2l0Y2hib2FyZC52MS5DcmVhdGVUZWFtUmVxdWVzdEgAEjcKB2NoYW5uZWwYAyABKAsyJC5zd2l0Y2hib2FyZC52MS5DcmVhdGVDaGFubmVsUmVxdWVzdEgAQggKBmNyZWF0ZSJZChJPcGVuTGlua2VkUmVzcG9uc2USMgoMY29udmVyc2F0aW9uGAEgASgLMhwuc3dpdGNoYm9hcmQudjEuQ29udmVyc2F0aW9uEg8KB2NyZWF0ZWQYAiABKAgiMQoWR2V0Q29udmVyc2F0aW9uUmVxdWVzdBIXCg9jb252ZXJzYXRpb25faWQYASABKAQiYgoYTGlzdENvbnZlcnNhdGlvbnNSZXF1ZXN0Eg0KBWFmdGVyGAEgASgEEg0KBWxpbWl0GAIgASgNEhYKDndpdGhvdXRfdW5yZWFkGAMgASgIEhAKCGlkc19vbmx5GAQgASgIImQKGUxpc3RDb252ZXJzYXRpb25zUmVzcG9uc2USMwoNY29udmVyc2F0aW9ucxgBIAMoCzIcLnN3aXRjaGJvYXJkLnYxLkNvbnZlcnNhdGlvbhISCgpuZXh0X2FmdGVyGAIgASgEIksKEkxpc3RNZW1iZXJzUmVxdWVzdBIXCg9jb252ZXJzYXRpb25faWQYASABKAQSDQoFYWZ0ZXIYAiABKAkSDQoFbGltaXQYAyABKA0iUgoTTGlzdE1lbWJlcnNSZXNwb25zZRInCgdtZW1iZXJzGAEgAygLMhYuc3dpdGNoYm9hcmQudjEuTWVtYmVyEhIKCm5leHRfYWZ0ZXIYAiABKAkiFwoHVGFnTGlzdBIMCgR0YWdzGAEgAygJIm8KCEZpZWxkTWFwEjQKBmZpZWxkcxgBIAMoCzIkLnN3aXRjaGJvYXJkLnYxLkZpZWxkTWFwLkZpZWxkc0VudHJ5Gi0KC0ZpZWxkc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEimwIKEVVwZGF0ZVRlYW1SZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBBIRCgRuYW1lGAIgASgJSACIAQESEQoEaWNvbhgDIAEoCUgBiAEBEioKCW1ldGFfdGFncxgEIAEoCzIXLnN3aXRjaGJvYXJkLnYxLlRhZ0xpc3QSFwoKcmVzdHJpY3RlZBgFIAEoCEgCiAEBEi8KDWN1c3RvbV9maWVsZHMYBiABKAsyGC5zd2l0Y2hib2FyZC52MS5GaWVsZE1hcBIcCg9tZW1iZXJzX21heV9waW4YByABKAhIA4gBAUIHCgVfbmFtZUIHCgVfaWNvbkINCgtfcmVzdHJpY3RlZEISChBfbWVtYmVyc19tYXlfcGluIikKDkFyY2hpdmVSZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBCI+ChFBZGRNZW1iZXJzUmVxdWVzdBIXCg9jb252ZXJzYXRpb25faWQYASABKAQSEAoIdXNlcl9pZHMYAiADKAkiOwoSQWRkTWVtYmVyc1Jlc3BvbnNlEiUKBWFkZGVkGAEgAygLMhYuc3dpdGNoYm9hcmQudjEuTWVtYmVyIj8KE1JlbW92ZU1lbWJlclJlcXVlc3QSFwoPY29udmVyc2F0aW9uX2lkGAEgASgEEg8KB3VzZXJfaWQYAiABKAkiFgoUUmVtb3ZlTWVtYmVyUmVzcG9uc2UiPwoTUHJvbW90ZUFkbWluUmVxdWVzdBIXCg9jb252ZXJzYXRpb25faWQYASABKAQSDwoHdXNlcl9pZBgCIAEoCSI+ChJEZW1vdGVBZG1pblJlcXVlc3QSFwoPY29udmVyc2F0aW9uX2lkGAEgASgEEg8KB3VzZXJfaWQYAiABKAkiRgoYVHJhbnNmZXJPd25lcnNoaXBSZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBBIRCgluZXdfb3duZXIYAiABKAkiJwoMTGVhdmVSZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBCIPCg1MZWF2ZVJlc3BvbnNlIi0KEkpvaW5DaGFubmVsUmVxdWVzdBIXCg9jb252ZXJzYXRpb25faWQYASABKAQiJAoRT3BlbkRpcmVjdFJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCSIRCg9PcGVuU2VsZlJlcXVlc3QimQIKElNlbmRNZXNzYWdlUmVxdWVzdBISCgpjaGFubmVsX2lkGAEgASgEEgoKAnRvGAIgASgJEikKBHR5cGUYAyABKA4yGy5zd2l0Y2hib2FyZC52MS5NZXNzYWdlVHlwZRIMCgRkYXRhGAQgASgJEhEKCXBhcmVudF9pZBgFIAEoBBJLCg1jdXN0b21fZmllbGRzGAYgAygLMjQuc3dpdGNoYm9hcmQudjEuU2VuZE1lc3NhZ2VSZXF1ZXN0LkN1c3RvbUZpZWxkc0VudHJ5EhUKDWNsaWVudF9tc2dfaWQYByABKAkaMwoRQ3VzdG9tRmllbGRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJSChNTZW5kTWVzc2FnZVJlc3BvbnNlEigKB21lc3NhZ2UYASABKAsyFy5zd2l0Y2hib2FyZC52MS5NZXNzYWdlEhEKCWR1cGxpY2F0ZRgCIAEoCCJKChJFZGl0TWVzc2FnZVJlcXVlc3QSEgoKY2hhbm5lbF9pZBgBIAEoBBISCgptZXNzYWdlX2lkGAIgASgEEgwKBGRhdGEYAyABKAkiZwoaTGlzdE1lc3NhZ2VWZXJzaW9uc1JlcXVlc3QSEgoKY2hhbm5lbF9pZBgBIAEoBBISCgptZXNzYWdlX2lkGAIgASgEEhIKCmJlZm9yZV9zZXEYAyABKAQSDQoFbGltaXQYBCABKA0iYQobTGlzdE1lc3NhZ2VWZXJzaW9uc1Jlc3BvbnNlEjAKCHZlcnNpb25zGAEgAygLMh4uc3dpdGNoYm9hcmQudjEuTWVzc2FnZVZlcnNpb24SEAoIaGFzX21vcmUYAiABKAgiSAoPUmVhY3Rpb25SZXF1ZXN0EhIKCmNoYW5uZWxfaWQYASABKAQSEgoKbWVzc2FnZV9pZBgCIAEoBBINCgVlbW9qaRgDIAEoCSJrChRMaXN0UmVhY3Rpb25zUmVxdWVzdBISCgpjaGFubmVsX2lkGAEgASgEEhIKCm1lc3NhZ2VfaWQYAiABKAQSDQoFZW1vamkYAyABKAkSDQoFYWZ0ZXIYBCABKAkSDQoFbGltaXQYBSABKA0iPQoVTGlzdFJlYWN0aW9uc1Jlc3BvbnNlEhAKCHVzZXJfaWRzGAEgAygJEhIKCm5leHRfYWZ0ZXIYAiABKAkiOwoRUGluTWVzc2FnZVJlcXVlc3QSEgoKY2hhbm5lbF9pZBgBIAEoBBISCgptZXNzYWdlX2lkGAIgASgEIiUKD0xpc3RQaW5zUmVxdWVzdBISCgpjaGFubmVsX2lkGAEgASgEIj0KEExpc3RQaW5zUmVzcG9uc2USKQoIbWVzc2FnZXMYASADKAsyFy5zd2l0Y2hib2FyZC52MS5NZXNzYWdlIj4KFERlbGV0ZU1lc3NhZ2VSZXF1ZXN0EhIKCmNoYW5uZWxfaWQYASABKAQSEgoKbWVzc2FnZV9pZBgCIAEoBCJWChJMaXN0SGlzdG9yeVJlcXVlc3QSEgoKY2hhbm5lbF9pZBgBIAEoBBIOCgZiZWZvcmUYAiABKAQSDQoFYWZ0ZXIYAyABKAQSDQoFbGltaXQYBCABKA0iUgoTTGlzdEhpc3RvcnlSZXNwb25zZRIpCghtZXNzYWdlcxgBIAMoCzIXLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2USEAoIaGFzX21vcmUYAiABKAgiSgoSTGlzdENoYW5nZXNSZXF1ZXN0EhIKCmNoYW5uZWxfaWQYASABKAQSEQoJYWZ0ZXJfc2VxGAIgASgEEg0KBWxpbWl0GAMgASgNImIKE0xpc3RDaGFuZ2VzUmVzcG9uc2USJQoGZXZlbnRzGAEgAygLMhUuc3dpdGNoYm9hcmQudjEuRXZlbnQSEgoKbmV4dF9hZnRlchgCIAEoBBIQCghoYXNfbW9yZRgDIAEoCCI2ChBTZXRUeXBpbmdSZXF1ZXN0EhIKCmNoYW5uZWxfaWQYASABKAQSDgoGdHlwaW5nGAIgASgIIioKEVNldFR5cGluZ1Jlc3BvbnNlEhUKDWV4cGlyZXNfaW5fbXMYASABKA0iOQoPTWFya1JlYWRSZXF1ZXN0EhIKCmNoYW5uZWxfaWQYASABKAQSEgoKbWVzc2FnZV9pZBgCIAEoBCImChBNYXJrUmVhZFJlc3BvbnNlEhIKCnJlYWRfdXBfdG8YASABKAQiLAoWTGlzdFJlYWRNYXJrZXJzUmVxdWVzdBISCgpjaGFubmVsX2lkGAEgASgEIjEKClJlYWRNYXJrZXISDwoHdXNlcl9pZBgBIAEoCRISCgptZXNzYWdlX2lkGAIgASgEIkYKF0xpc3RSZWFkTWFya2Vyc1Jlc3BvbnNlEisKB21hcmtlcnMYASADKAsyGi5zd2l0Y2hib2FyZC52MS5SZWFkTWFya2VyIiYKEkdldFByZXNlbmNlUmVxdWVzdBIQCgh1c2VyX2lkcxgBIAMoCSJUChBTZXRTdGF0dXNSZXF1ZXN0EjIKDGF2YWlsYWJpbGl0eRgBIAEoDjIcLnN3aXRjaGJvYXJkLnYxLkF2YWlsYWJpbGl0eRIMCgR0ZXh0GAIgASgJIkIKE0dldFByZXNlbmNlUmVzcG9uc2USKwoFdXNlcnMYASADKAsyHC5zd2l0Y2hib2FyZC52MS5Vc2VyUHJlc2VuY2UykxkKBENoYXQSTQoKQ3JlYXRlVGVhbRIhLnN3aXRjaGJvYXJkLnYxLkNyZWF0ZVRlYW1SZXF1ZXN0Ghwuc3dpdGNoYm9hcmQudjEuQ29udmVyc2F0aW9uElMKDUNyZWF0ZUNoYW5uZWwSJC5zd2l0Y2hib2FyZC52MS5DcmVhdGVDaGFubmVsUmVxdWVzdBocLnN3aXRjaGJvYXJkLnYxLkNvbnZlcnNhdGlvbhJXCg9HZXRDb252ZXJzYXRpb24SJi5zd2l0Y2hib2FyZC52MS5HZXRDb252ZXJzYXRpb25SZXF1ZXN0Ghwuc3dpdGNoYm9hcmQudjEuQ29udmVyc2F0aW9uEmgKEUxpc3RDb252ZXJzYXRpb25zEiguc3dpdGNoYm9hcmQudjEuTGlzdENvbnZlcnNhdGlvbnNSZXF1ZXN0Gikuc3dpdGNoYm9hcmQudjEuTGlzdENvbnZlcnNhdGlvbnNSZXNwb25zZRJWCgtMaXN0TWVtYmVycxIiLnN3aXRjaGJvYXJkLnYxLkxpc3RNZW1iZXJzUmVxdWVzdBojLnN3aXRjaGJvYXJkLnYxLkxpc3RNZW1iZXJzUmVzcG9uc2USTQoKVXBkYXRlVGVhbRIhLnN3aXRjaGJvYXJkLnYxLlVwZGF0ZVRlYW1SZXF1ZXN0Ghwuc3dpdGNoYm9hcmQudjEuQ29udmVyc2F0aW9uEkcKB0FyY2hpdmUSHi5zd2l0Y2hib2FyZC52MS5BcmNoaXZlUmVxdWVzdBocLnN3aXRjaGJvYXJkLnYxLkNvbnZlcnNhdGlvbhJTCgpBZGRNZW1iZXJzEiEuc3dpdGNoYm9hcmQudjEuQWRkTWVtYmVyc1JlcXVlc3QaIi5zd2l0Y2hib2FyZC52MS5BZGRNZW1iZXJzUmVzcG9uc2USWQoMUmVtb3ZlTWVtYmVyEiMuc3dpdGNoYm9hcmQudjEuUmVtb3ZlTWVtYmVyUmVxdWVzdBokLnN3aXRjaGJvYXJkLnYxLlJlbW92ZU1lbWJlclJlc3BvbnNlEksKDFByb21vdGVBZG1pbhIjLnN3aXRjaGJvYXJkLnYxLlByb21vdGVBZG1pblJlcXVlc3QaFi5zd2l0Y2hib2FyZC52MS5NZW1iZXISSQoLRGVtb3RlQWRtaW4SIi5zd2l0Y2hib2FyZC52MS5EZW1vdGVBZG1pblJlcXVlc3QaFi5zd2l0Y2hib2FyZC52MS5NZW1iZXISWwoRVHJhbnNmZXJPd25lcnNoaXASKC5zd2l0Y2hib2FyZC52MS5UcmFuc2Zlck93bmVyc2hpcFJlcXVlc3QaHC5zd2l0Y2hib2FyZC52MS5Db252ZXJzYXRpb24SRAoFTGVhdmUSHC5zd2l0Y2hib2FyZC52MS5MZWF2ZVJlcXVlc3QaHS5zd2l0Y2hib2FyZC52MS5MZWF2ZVJlc3BvbnNlEk8KC0pvaW5DaGFubmVsEiIuc3dpdGNoYm9hcmQudjEuSm9pbkNoYW5uZWxSZXF1ZXN0Ghwuc3dpdGNoYm9hcmQudjEuQ29udmVyc2F0aW9uElMKCk9wZW5MaW5rZWQSIS5zd2l0Y2hib2FyZC52MS5PcGVuTGlua2VkUmVxdWVzdBoiLnN3aXRjaGJvYXJkLnYxLk9wZW5MaW5rZWRSZXNwb25zZRJNCgpPcGVuRGlyZWN0EiEuc3dpdGNoYm9hcmQudjEuT3BlbkRpcmVjdFJlcXVlc3QaHC5zd2l0Y2hib2FyZC52MS5Db252ZXJzYXRpb24SSQoIT3BlblNlbGYSHy5zd2l0Y2hib2FyZC52MS5PcGVuU2VsZlJlcXVlc3QaHC5zd2l0Y2hib2FyZC52MS5Db252ZXJzYXRpb24SVgoLU2VuZE1lc3NhZ2USIi5zd2l0Y2hib2FyZC52MS5TZW5kTWVzc2FnZVJlcXVlc3QaIy5zd2l0Y2hib2FyZC52MS5TZW5kTWVzc2FnZVJlc3BvbnNlEkoKC0VkaXRNZXNzYWdlEiIuc3dpdGNoYm9hcmQudjEuRWRpdE1lc3NhZ2VSZXF1ZXN0Ghcuc3dpdGNoYm9hcmQudjEuTWVzc2FnZRJuChNMaXN0TWVzc2FnZVZlcnNpb25zEiouc3dpdGNoYm9hcmQudjEuTGlzdE1lc3NhZ2VWZXJzaW9uc1JlcXVlc3QaKy5zd2l0Y2hib2FyZC52MS5MaXN0TWVzc2FnZVZlcnNpb25zUmVzcG9uc2USSAoKUGluTWVzc2FnZRIhLnN3aXRjaGJvYXJkLnYxLlBpbk1lc3NhZ2VSZXF1ZXN0Ghcuc3dpdGNoYm9hcmQudjEuTWVzc2FnZRJKCgxVbnBpbk1lc3NhZ2USIS5zd2l0Y2hib2FyZC52MS5QaW5NZXNzYWdlUmVxdWVzdBoXLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2USRwoLQWRkUmVhY3Rpb24SHy5zd2l0Y2hib2FyZC52MS5SZWFjdGlvblJlcXVlc3QaFy5zd2l0Y2hib2FyZC52MS5NZXNzYWdlEkoKDlJlbW92ZVJlYWN0aW9uEh8uc3dpdGNoYm9hcmQudjEuUmVhY3Rpb25SZXF1ZXN0Ghcuc3dpdGNoYm9hcmQudjEuTWVzc2FnZRJcCg1MaXN0UmVhY3Rpb25zEiQuc3dpdGNoYm9hcmQudjEuTGlzdFJlYWN0aW9uc1JlcXVlc3QaJS5zd2l0Y2hib2FyZC52MS5MaXN0UmVhY3Rpb25zUmVzcG9uc2USTQoITGlzdFBpbnMSHy5zd2l0Y2hib2FyZC52MS5MaXN0UGluc1JlcXVlc3QaIC5zd2l0Y2hib2FyZC52MS5MaXN0UGluc1Jlc3BvbnNlEk4KDURlbGV0ZU1lc3NhZ2USJC5zd2l0Y2hib2FyZC52MS5EZWxldGVNZXNzYWdlUmVxdWVzdBoXLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2USVgoLTGlzdEhpc3RvcnkSIi5zd2l0Y2hib2FyZC52MS5MaXN0SGlzdG9yeVJlcXVlc3QaIy5zd2l0Y2hib2FyZC52MS5MaXN0SGlzdG9yeVJlc3BvbnNlElYKC0xpc3RDaGFuZ2VzEiIuc3dpdGNoYm9hcmQudjEuTGlzdENoYW5nZXNSZXF1ZXN0GiMuc3dpdGNoYm9hcmQudjEuTGlzdENoYW5nZXNSZXNwb25zZRJQCglTZXRUeXBpbmcSIC5zd2l0Y2hib2FyZC52MS5TZXRUeXBpbmdSZXF1ZXN0GiEuc3dpdGNoYm9hcmQudjEuU2V0VHlwaW5nUmVzcG9uc2USTQoITWFya1JlYWQSHy5zd2l0Y2hib2FyZC52MS5NYXJrUmVhZFJlcXVlc3QaIC5zd2l0Y2hib2FyZC52MS5NYXJrUmVhZFJlc3BvbnNlEmIKD0xpc3RSZWFkTWFya2VycxImLnN3aXRjaGJvYXJkLnYxLkxpc3RSZWFkTWFya2Vyc1JlcXVlc3QaJy5zd2l0Y2hib2FyZC52MS5MaXN0UmVhZE1hcmtlcnNSZXNwb25zZRJWCgtHZXRQcmVzZW5jZRIiLnN3aXRjaGJvYXJkLnYxLkdldFByZXNlbmNlUmVxdWVzdBojLnN3aXRjaGJvYXJkLnYxLkdldFByZXNlbmNlUmVzcG9uc2USSwoJU2V0U3RhdHVzEiAuc3dpdGNoYm9hcmQudjEuU2V0U3RhdHVzUmVxdWVzdBocLnN3aXRjaGJvYXJkLnYxLlVzZXJQcmVzZW5jZRJHCgZTZWFyY2gSHS5zd2l0Y2hib2FyZC52MS5TZWFyY2hSZXF1ZXN0Gh4uc3dpdGNoYm9hcmQudjEuU2VhcmNoUmVzcG9uc2USaAoRTGlzdE5vdGlmaWNhdGlvbnMSKC5zd2l0Y2hib2FyZC52MS5MaXN0Tm90aWZpY2F0aW9uc1JlcXVlc3QaKS5zd2l0Y2hib2FyZC52MS5MaXN0Tm90aWZpY2F0aW9uc1Jlc3BvbnNlEnQKFU1hcmtOb3RpZmljYXRpb25zUmVhZBIsLnN3aXRjaGJvYXJkLnYxLk1hcmtOb3RpZmljYXRpb25zUmVhZFJlcXVlc3QaLS5zd2l0Y2hib2FyZC52MS5NYXJrTm90aWZpY2F0aW9uc1JlYWRSZXNwb25zZRJKCgdTZXRNdXRlEh4uc3dpdGNoYm9hcmQudjEuU2V0TXV0ZVJlcXVlc3QaHy5zd2l0Y2hib2FyZC52MS5TZXRNdXRlUmVzcG9uc2ViBnByb3RvMw", [file_switchboard_v1_conversation, file_switchboard_v1_events, file_switchboard_v1_message, file_switchboard_v1_notifications, file_switchboard_v1_search]);
 
 /**
  * @generated from message switchboard.v1.CreateTeamRequest
@@ -854,6 +854,103 @@ export const ListMessageVersionsResponseSchema: GenMessage<ListMessageVersionsRe
   messageDesc(file_switchboard_v1_chat, 29);
 
 /**
+ * @generated from message switchboard.v1.ReactionRequest
+ */
+export type ReactionRequest = Message<"switchboard.v1.ReactionRequest"> & {
+  /**
+   * @generated from field: uint64 channel_id = 1;
+   */
+  channelId: bigint;
+
+  /**
+   * @generated from field: uint64 message_id = 2;
+   */
+  messageId: bigint;
+
+  /**
+   * A Unicode emoji (`👍`) or a custom name between colons (`:party_parrot:`: lowercase
+   * letters, digits, `_`, `+`, `-`, up to 32), at most 64 bytes.
+   *
+   * @generated from field: string emoji = 3;
+   */
+  emoji: string;
+};
+
+/**
+ * Describes the message switchboard.v1.ReactionRequest.
+ * Use `create(ReactionRequestSchema)` to create a new message.
+ */
+export const ReactionRequestSchema: GenMessage<ReactionRequest> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_chat, 30);
+
+/**
+ * @generated from message switchboard.v1.ListReactionsRequest
+ */
+export type ListReactionsRequest = Message<"switchboard.v1.ListReactionsRequest"> & {
+  /**
+   * @generated from field: uint64 channel_id = 1;
+   */
+  channelId: bigint;
+
+  /**
+   * @generated from field: uint64 message_id = 2;
+   */
+  messageId: bigint;
+
+  /**
+   * @generated from field: string emoji = 3;
+   */
+  emoji: string;
+
+  /**
+   * Only those after this user (the previous page's `next_after`); empty from the first.
+   *
+   * @generated from field: string after = 4;
+   */
+  after: string;
+
+  /**
+   * Page size, 1 to 500; 0 means 100.
+   *
+   * @generated from field: uint32 limit = 5;
+   */
+  limit: number;
+};
+
+/**
+ * Describes the message switchboard.v1.ListReactionsRequest.
+ * Use `create(ListReactionsRequestSchema)` to create a new message.
+ */
+export const ListReactionsRequestSchema: GenMessage<ListReactionsRequest> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_chat, 31);
+
+/**
+ * @generated from message switchboard.v1.ListReactionsResponse
+ */
+export type ListReactionsResponse = Message<"switchboard.v1.ListReactionsResponse"> & {
+  /**
+   * Earliest first.
+   *
+   * @generated from field: repeated string user_ids = 1;
+   */
+  userIds: string[];
+
+  /**
+   * Pass as `after` for the next page; empty after the last.
+   *
+   * @generated from field: string next_after = 2;
+   */
+  nextAfter: string;
+};
+
+/**
+ * Describes the message switchboard.v1.ListReactionsResponse.
+ * Use `create(ListReactionsResponseSchema)` to create a new message.
+ */
+export const ListReactionsResponseSchema: GenMessage<ListReactionsResponse> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_chat, 32);
+
+/**
  * @generated from message switchboard.v1.PinMessageRequest
  */
 export type PinMessageRequest = Message<"switchboard.v1.PinMessageRequest"> & {
@@ -873,7 +970,7 @@ export type PinMessageRequest = Message<"switchboard.v1.PinMessageRequest"> & {
  * Use `create(PinMessageRequestSchema)` to create a new message.
  */
 export const PinMessageRequestSchema: GenMessage<PinMessageRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 30);
+  messageDesc(file_switchboard_v1_chat, 33);
 
 /**
  * @generated from message switchboard.v1.ListPinsRequest
@@ -890,7 +987,7 @@ export type ListPinsRequest = Message<"switchboard.v1.ListPinsRequest"> & {
  * Use `create(ListPinsRequestSchema)` to create a new message.
  */
 export const ListPinsRequestSchema: GenMessage<ListPinsRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 31);
+  messageDesc(file_switchboard_v1_chat, 34);
 
 /**
  * @generated from message switchboard.v1.ListPinsResponse
@@ -909,7 +1006,7 @@ export type ListPinsResponse = Message<"switchboard.v1.ListPinsResponse"> & {
  * Use `create(ListPinsResponseSchema)` to create a new message.
  */
 export const ListPinsResponseSchema: GenMessage<ListPinsResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 32);
+  messageDesc(file_switchboard_v1_chat, 35);
 
 /**
  * @generated from message switchboard.v1.DeleteMessageRequest
@@ -931,7 +1028,7 @@ export type DeleteMessageRequest = Message<"switchboard.v1.DeleteMessageRequest"
  * Use `create(DeleteMessageRequestSchema)` to create a new message.
  */
 export const DeleteMessageRequestSchema: GenMessage<DeleteMessageRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 33);
+  messageDesc(file_switchboard_v1_chat, 36);
 
 /**
  * @generated from message switchboard.v1.ListHistoryRequest
@@ -971,7 +1068,7 @@ export type ListHistoryRequest = Message<"switchboard.v1.ListHistoryRequest"> & 
  * Use `create(ListHistoryRequestSchema)` to create a new message.
  */
 export const ListHistoryRequestSchema: GenMessage<ListHistoryRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 34);
+  messageDesc(file_switchboard_v1_chat, 37);
 
 /**
  * @generated from message switchboard.v1.ListHistoryResponse
@@ -997,7 +1094,7 @@ export type ListHistoryResponse = Message<"switchboard.v1.ListHistoryResponse"> 
  * Use `create(ListHistoryResponseSchema)` to create a new message.
  */
 export const ListHistoryResponseSchema: GenMessage<ListHistoryResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 35);
+  messageDesc(file_switchboard_v1_chat, 38);
 
 /**
  * @generated from message switchboard.v1.ListChangesRequest
@@ -1031,7 +1128,7 @@ export type ListChangesRequest = Message<"switchboard.v1.ListChangesRequest"> & 
  * Use `create(ListChangesRequestSchema)` to create a new message.
  */
 export const ListChangesRequestSchema: GenMessage<ListChangesRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 36);
+  messageDesc(file_switchboard_v1_chat, 39);
 
 /**
  * @generated from message switchboard.v1.ListChangesResponse
@@ -1068,7 +1165,7 @@ export type ListChangesResponse = Message<"switchboard.v1.ListChangesResponse"> 
  * Use `create(ListChangesResponseSchema)` to create a new message.
  */
 export const ListChangesResponseSchema: GenMessage<ListChangesResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 37);
+  messageDesc(file_switchboard_v1_chat, 40);
 
 /**
  * @generated from message switchboard.v1.SetTypingRequest
@@ -1090,7 +1187,7 @@ export type SetTypingRequest = Message<"switchboard.v1.SetTypingRequest"> & {
  * Use `create(SetTypingRequestSchema)` to create a new message.
  */
 export const SetTypingRequestSchema: GenMessage<SetTypingRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 38);
+  messageDesc(file_switchboard_v1_chat, 41);
 
 /**
  * @generated from message switchboard.v1.SetTypingResponse
@@ -1109,7 +1206,7 @@ export type SetTypingResponse = Message<"switchboard.v1.SetTypingResponse"> & {
  * Use `create(SetTypingResponseSchema)` to create a new message.
  */
 export const SetTypingResponseSchema: GenMessage<SetTypingResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 39);
+  messageDesc(file_switchboard_v1_chat, 42);
 
 /**
  * @generated from message switchboard.v1.MarkReadRequest
@@ -1133,7 +1230,7 @@ export type MarkReadRequest = Message<"switchboard.v1.MarkReadRequest"> & {
  * Use `create(MarkReadRequestSchema)` to create a new message.
  */
 export const MarkReadRequestSchema: GenMessage<MarkReadRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 40);
+  messageDesc(file_switchboard_v1_chat, 43);
 
 /**
  * @generated from message switchboard.v1.MarkReadResponse
@@ -1152,7 +1249,7 @@ export type MarkReadResponse = Message<"switchboard.v1.MarkReadResponse"> & {
  * Use `create(MarkReadResponseSchema)` to create a new message.
  */
 export const MarkReadResponseSchema: GenMessage<MarkReadResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 41);
+  messageDesc(file_switchboard_v1_chat, 44);
 
 /**
  * @generated from message switchboard.v1.ListReadMarkersRequest
@@ -1169,7 +1266,7 @@ export type ListReadMarkersRequest = Message<"switchboard.v1.ListReadMarkersRequ
  * Use `create(ListReadMarkersRequestSchema)` to create a new message.
  */
 export const ListReadMarkersRequestSchema: GenMessage<ListReadMarkersRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 42);
+  messageDesc(file_switchboard_v1_chat, 45);
 
 /**
  * @generated from message switchboard.v1.ReadMarker
@@ -1191,7 +1288,7 @@ export type ReadMarker = Message<"switchboard.v1.ReadMarker"> & {
  * Use `create(ReadMarkerSchema)` to create a new message.
  */
 export const ReadMarkerSchema: GenMessage<ReadMarker> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 43);
+  messageDesc(file_switchboard_v1_chat, 46);
 
 /**
  * @generated from message switchboard.v1.ListReadMarkersResponse
@@ -1208,7 +1305,7 @@ export type ListReadMarkersResponse = Message<"switchboard.v1.ListReadMarkersRes
  * Use `create(ListReadMarkersResponseSchema)` to create a new message.
  */
 export const ListReadMarkersResponseSchema: GenMessage<ListReadMarkersResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 44);
+  messageDesc(file_switchboard_v1_chat, 47);
 
 /**
  * @generated from message switchboard.v1.GetPresenceRequest
@@ -1227,7 +1324,7 @@ export type GetPresenceRequest = Message<"switchboard.v1.GetPresenceRequest"> & 
  * Use `create(GetPresenceRequestSchema)` to create a new message.
  */
 export const GetPresenceRequestSchema: GenMessage<GetPresenceRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 45);
+  messageDesc(file_switchboard_v1_chat, 48);
 
 /**
  * @generated from message switchboard.v1.SetStatusRequest
@@ -1253,7 +1350,7 @@ export type SetStatusRequest = Message<"switchboard.v1.SetStatusRequest"> & {
  * Use `create(SetStatusRequestSchema)` to create a new message.
  */
 export const SetStatusRequestSchema: GenMessage<SetStatusRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 46);
+  messageDesc(file_switchboard_v1_chat, 49);
 
 /**
  * @generated from message switchboard.v1.GetPresenceResponse
@@ -1270,7 +1367,7 @@ export type GetPresenceResponse = Message<"switchboard.v1.GetPresenceResponse"> 
  * Use `create(GetPresenceResponseSchema)` to create a new message.
  */
 export const GetPresenceResponseSchema: GenMessage<GetPresenceResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 47);
+  messageDesc(file_switchboard_v1_chat, 50);
 
 /**
  * @generated from service switchboard.v1.Chat
@@ -1513,6 +1610,42 @@ export const Chat: GenService<{
     methodKind: "unary";
     input: typeof PinMessageRequestSchema;
     output: typeof MessageSchema;
+  },
+  /**
+   * React to a message with an emoji: one reaction per (user, emoji, message), by any
+   * member who may see the message (not in archived conversations, not to deleted
+   * messages; at most 50 different emojis per message). Answered once the message's counts
+   * include it, with the message as it is then (`reactions`, `mine` set). Members get the
+   * change as `message_edited`, live and when they resume; reactions to one message are
+   * gathered for 200 ms and sent as one change, however many arrive. Reacting again with
+   * the same emoji changes nothing. Scope: chat.write.
+   *
+   * @generated from rpc switchboard.v1.Chat.AddReaction
+   */
+  addReaction: {
+    methodKind: "unary";
+    input: typeof ReactionRequestSchema;
+    output: typeof MessageSchema;
+  },
+  /**
+   * Take one's reaction back (the same rules). Scope: chat.write.
+   *
+   * @generated from rpc switchboard.v1.Chat.RemoveReaction
+   */
+  removeReaction: {
+    methodKind: "unary";
+    input: typeof ReactionRequestSchema;
+    output: typeof MessageSchema;
+  },
+  /**
+   * Who reacted to a message with one emoji, earliest first. Scope: chat.read.
+   *
+   * @generated from rpc switchboard.v1.Chat.ListReactions
+   */
+  listReactions: {
+    methodKind: "unary";
+    input: typeof ListReactionsRequestSchema;
+    output: typeof ListReactionsResponseSchema;
   },
   /**
    * A conversation's pinned messages the caller may see, most recently pinned first.

@@ -14,7 +14,7 @@ import type { Message as Message$1 } from "@bufbuild/protobuf";
  * Describes the file switchboard/v1/message.proto.
  */
 export const file_switchboard_v1_message: GenFile = /*@__PURE__*/
-  fileDesc("Chxzd2l0Y2hib2FyZC92MS9tZXNzYWdlLnByb3RvEg5zd2l0Y2hib2FyZC52MSK+AwoHTWVzc2FnZRIKCgJpZBgBIAEoBBISCgpjaGFubmVsX2lkGAIgASgEEgwKBGZyb20YAyABKAkSCgoCdG8YBCABKAkSKQoEdHlwZRgFIAEoDjIbLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2VUeXBlEgwKBGRhdGEYBiABKAkSDQoFdHNfbXMYByABKAMSEQoJcGFyZW50X2lkGAggASgEEhQKDGVkaXRlZF9hdF9tcxgJIAEoAxIPCgdkZWxldGVkGAogASgIEkAKDWN1c3RvbV9maWVsZHMYCyADKAsyKS5zd2l0Y2hib2FyZC52MS5NZXNzYWdlLkN1c3RvbUZpZWxkc0VudHJ5EhUKDWNsaWVudF9tc2dfaWQYDCABKAkSLgoKYXR0YWNobWVudBgNIAEoCzIaLnN3aXRjaGJvYXJkLnYxLkF0dGFjaG1lbnQSEAoIbWVudGlvbnMYDiADKAkSEQoJcGlubmVkX2J5GA8gASgJEhQKDHBpbm5lZF9hdF9tcxgQIAEoAxozChFDdXN0b21GaWVsZHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIloKDk1lc3NhZ2VWZXJzaW9uEgwKBGRhdGEYASABKAkSFQoNd3JpdHRlbl9hdF9tcxgCIAEoAxIWCg5yZXBsYWNlZF9hdF9tcxgDIAEoAxILCgNzZXEYBCABKAQqoQEKC01lc3NhZ2VUeXBlEhwKGE1FU1NBR0VfVFlQRV9VTlNQRUNJRklFRBAAEhUKEU1FU1NBR0VfVFlQRV9URVhUEAESFgoSTUVTU0FHRV9UWVBFX0lNQUdFEAISFgoSTUVTU0FHRV9UWVBFX1ZJREVPEAMSFgoSTUVTU0FHRV9UWVBFX0FVRElPEAQSFQoRTUVTU0FHRV9UWVBFX0ZJTEUQBWIGcHJvdG8z", [file_switchboard_v1_files]);
+  fileDesc("Chxzd2l0Y2hib2FyZC92MS9tZXNzYWdlLnByb3RvEg5zd2l0Y2hib2FyZC52MSLrAwoHTWVzc2FnZRIKCgJpZBgBIAEoBBISCgpjaGFubmVsX2lkGAIgASgEEgwKBGZyb20YAyABKAkSCgoCdG8YBCABKAkSKQoEdHlwZRgFIAEoDjIbLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2VUeXBlEgwKBGRhdGEYBiABKAkSDQoFdHNfbXMYByABKAMSEQoJcGFyZW50X2lkGAggASgEEhQKDGVkaXRlZF9hdF9tcxgJIAEoAxIPCgdkZWxldGVkGAogASgIEkAKDWN1c3RvbV9maWVsZHMYCyADKAsyKS5zd2l0Y2hib2FyZC52MS5NZXNzYWdlLkN1c3RvbUZpZWxkc0VudHJ5EhUKDWNsaWVudF9tc2dfaWQYDCABKAkSLgoKYXR0YWNobWVudBgNIAEoCzIaLnN3aXRjaGJvYXJkLnYxLkF0dGFjaG1lbnQSEAoIbWVudGlvbnMYDiADKAkSEQoJcGlubmVkX2J5GA8gASgJEhQKDHBpbm5lZF9hdF9tcxgQIAEoAxIrCglyZWFjdGlvbnMYESADKAsyGC5zd2l0Y2hib2FyZC52MS5SZWFjdGlvbhozChFDdXN0b21GaWVsZHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIksKCFJlYWN0aW9uEg0KBWVtb2ppGAEgASgJEg0KBWNvdW50GAIgASgNEhMKC2ZpcnN0X3VzZXJzGAMgAygJEgwKBG1pbmUYBCABKAgiWgoOTWVzc2FnZVZlcnNpb24SDAoEZGF0YRgBIAEoCRIVCg13cml0dGVuX2F0X21zGAIgASgDEhYKDnJlcGxhY2VkX2F0X21zGAMgASgDEgsKA3NlcRgEIAEoBCqhAQoLTWVzc2FnZVR5cGUSHAoYTUVTU0FHRV9UWVBFX1VOU1BFQ0lGSUVEEAASFQoRTUVTU0FHRV9UWVBFX1RFWFQQARIWChJNRVNTQUdFX1RZUEVfSU1BR0UQAhIWChJNRVNTQUdFX1RZUEVfVklERU8QAxIWChJNRVNTQUdFX1RZUEVfQVVESU8QBBIVChFNRVNTQUdFX1RZUEVfRklMRRAFYgZwcm90bzM", [file_switchboard_v1_files]);
 
 /**
  * One message. Fields marked "server" are set by the controller and ignored on input.
@@ -139,6 +139,13 @@ export type Message = Message$1<"switchboard.v1.Message"> & {
    * @generated from field: int64 pinned_at_ms = 16;
    */
   pinnedAtMs: bigint;
+
+  /**
+   * Server: the reactions to it, per emoji, in the order each was first used.
+   *
+   * @generated from field: repeated switchboard.v1.Reaction reactions = 17;
+   */
+  reactions: Reaction[];
 };
 
 /**
@@ -147,6 +154,48 @@ export type Message = Message$1<"switchboard.v1.Message"> & {
  */
 export const MessageSchema: GenMessage<Message> = /*@__PURE__*/
   messageDesc(file_switchboard_v1_message, 0);
+
+/**
+ * How many reacted to a message with one emoji.
+ *
+ * @generated from message switchboard.v1.Reaction
+ */
+export type Reaction = Message$1<"switchboard.v1.Reaction"> & {
+  /**
+   * A Unicode emoji, or a custom name between colons (`:party_parrot:`).
+   *
+   * @generated from field: string emoji = 1;
+   */
+  emoji: string;
+
+  /**
+   * @generated from field: uint32 count = 2;
+   */
+  count: number;
+
+  /**
+   * The first few (at most 3) who reacted with it, earliest first; ListReactions has all.
+   *
+   * @generated from field: repeated string first_users = 3;
+   */
+  firstUsers: string[];
+
+  /**
+   * Whether the caller reacted with it: set in answers to the caller (ListHistory,
+   * AddReaction, RemoveReaction); false in events, which are the same for every member
+   * (clients keep their own from their calls and `first_users`).
+   *
+   * @generated from field: bool mine = 4;
+   */
+  mine: boolean;
+};
+
+/**
+ * Describes the message switchboard.v1.Reaction.
+ * Use `create(ReactionSchema)` to create a new message.
+ */
+export const ReactionSchema: GenMessage<Reaction> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_message, 1);
 
 /**
  * An earlier text of an edited message.
@@ -188,7 +237,7 @@ export type MessageVersion = Message$1<"switchboard.v1.MessageVersion"> & {
  * Use `create(MessageVersionSchema)` to create a new message.
  */
 export const MessageVersionSchema: GenMessage<MessageVersion> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_message, 1);
+  messageDesc(file_switchboard_v1_message, 2);
 
 /**
  * What `data` holds.
