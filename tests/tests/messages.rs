@@ -49,17 +49,7 @@ async fn a_private_message_is_seen_only_by_its_two_parties() {
     let server = TestController::start().await;
     let (alice, team) = server.team_of("alice", &["bob", "carol"]).await;
     alice.send_text(team, "for everyone").await.unwrap();
-    let private = alice
-        .send(proto::SendMessageRequest {
-            channel_id: team,
-            to: "bob".into(),
-            data: "for bob".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .message
-        .unwrap();
+    let private = alice.send_private(team, "bob", "for bob").await.unwrap();
     let texts = |page: proto::ListHistoryResponse| {
         page.messages.into_iter().map(|m| m.data).collect::<Vec<_>>()
     };
@@ -177,17 +167,7 @@ async fn edits_keep_earlier_versions_for_those_who_may_see_the_message() {
     assert!(limit.contains("limit"), "{limit}");
 
     // A private message's versions are its parties' only; other conversations', their members'.
-    let private = alice
-        .send(proto::SendMessageRequest {
-            channel_id: team,
-            to: "bob".into(),
-            data: "psst".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .message
-        .unwrap();
+    let private = alice.send_private(team, "bob", "psst").await.unwrap();
     alice.edit_message(team, private.id, "psst!").await.unwrap();
     assert_eq!(versions(&bob, private.id, 0, 0).await.unwrap().versions[0].data, "psst");
     expect_code(versions(&carol, private.id, 0, 0).await, Code::NotFound);

@@ -100,17 +100,7 @@ async fn pins_are_bounded_and_private_messages_are_not_pinned() {
     assert!(full.contains("100"), "{full}");
     assert_eq!(alice.list_pins(team).await.unwrap().len(), 100);
 
-    let private = alice
-        .send(proto::SendMessageRequest {
-            channel_id: team,
-            to: "bob".into(),
-            data: "psst".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .message
-        .unwrap();
+    let private = alice.send_private(team, "bob", "psst").await.unwrap();
     expect_code(alice.pin_message(team, private.id, true).await, Code::FailedPrecondition);
 
     // In a direct conversation either party pins.

@@ -64,17 +64,7 @@ async fn reactions_are_counted_once_per_user_and_emoji_with_did_i_react() {
     for bad in ["", "like", ":Big:", "👍 👍"] {
         expect_code(bob.react(team, sent.id, bad, true).await, Code::InvalidArgument);
     }
-    let private = alice
-        .send(proto::SendMessageRequest {
-            channel_id: team,
-            to: "bob".into(),
-            data: "psst".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .message
-        .unwrap();
+    let private = alice.send_private(team, "bob", "psst").await.unwrap();
     bob.react(team, private.id, "👀", true).await.unwrap();
     expect_code(carol.react(team, private.id, "👀", true).await, Code::NotFound);
     expect_code(carol.list_reactions(team, private.id, "👀", "", 0).await, Code::NotFound);

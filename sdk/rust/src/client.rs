@@ -277,6 +277,18 @@ impl Client {
         self.send(request).await?.message.ok_or(SdkError::MissingField("message"))
     }
 
+    /// Sends text only `to` (a member) and the sender see.
+    pub async fn send_private(&self, channel_id: u64, to: &str, text: &str) -> Result<pb::Message> {
+        let request = pb::SendMessageRequest {
+            channel_id,
+            to: to.into(),
+            data: text.into(),
+            r#type: pb::MessageType::Text as i32,
+            ..Default::default()
+        };
+        self.send(request).await?.message.ok_or(SdkError::MissingField("message"))
+    }
+
     pub async fn edit_message(
         &self,
         channel_id: u64,

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use switchboard_proto::v1 as pb;
 
 use super::{
-    Attachments, Audit, Limits, Notifications, Rates, Relations, as_member, other_party, policy,
+    Attachments, Audit, Limits, Notifications, Rates, Relations, as_member, message_to_change,
+    other_party, policy,
 };
 use crate::access;
 use crate::auth::Caller;
@@ -276,15 +277,9 @@ impl Messages {
         id: MessageId,
         pinned: bool,
     ) -> ChatResult<Message> {
-        Violations::new()
-            .check("channel_id", validate::check_id(conversation_id))
-            .check("message_id", validate::check_id(id))
-            .finish()?;
-        let (conversation, me) = as_member(&*self.store, caller, conversation_id).await?;
-        policy::writable(&conversation)?;
+        let (conversation, me, message) =
+            message_to_change(&*self.store, caller, conversation_id, id).await?;
         policy::may_pin(&conversation, &me)?;
-        let message =
-            access::visible_message(&*self.store, &caller.user, conversation_id, id).await?;
         if message.pin.is_some() == pinned {
             return Ok(message);
         }
@@ -358,14 +353,8 @@ impl Messages {
         id: MessageId,
         audited: bool,
     ) -> ChatResult<Message> {
-        Violations::new()
-            .check("channel_id", validate::check_id(conversation_id))
-            .check("message_id", validate::check_id(id))
-            .finish()?;
-        let (conversation, me) = as_member(&*self.store, caller, conversation_id).await?;
-        policy::writable(&conversation)?;
-        let mut message =
-            access::visible_message(&*self.store, &caller.user, conversation_id, id).await?;
+        let (_, me, mut message) =
+            message_to_change(&*self.store, caller, conversation_id, id).await?;
         if message.from != caller.user {
             policy::at_least(&me, Role::Admin, "delete other people's messages")?;
         }

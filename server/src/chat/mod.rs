@@ -48,10 +48,11 @@ use crate::bus::PresenceBoard;
 use crate::error::{ChatError, ChatResult};
 use crate::ids::IdGenerator;
 use crate::metrics::ControllerMetrics;
-use crate::model::{Conversation, ConversationId, LogPoint, Member, Role};
+use crate::model::{Conversation, ConversationId, LogPoint, Member, Message, MessageId, Role};
 use crate::push::Push;
 use crate::realtime::{Events, OnlineCounts, PendingPresence, PresenceTracker, TypingTracker};
 use crate::store::Store;
+use crate::validate::{self, Violations};
 
 /// Limits on what callers may send (config `limits`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -247,6 +248,25 @@ async fn as_member(
     id: ConversationId,
 ) -> ChatResult<(Conversation, Member)> {
     access::membership(store, &caller.org, &caller.user, id).await
+}
+
+/// A message the caller may change something of (delete, pin, react to): one they may see,
+/// in a conversation they belong to that is not archived; with the conversation and their
+/// membership. What DeleteMessage, PinMessage and AddReaction start with.
+async fn message_to_change(
+    store: &dyn Store,
+    caller: &Caller,
+    conversation_id: ConversationId,
+    id: MessageId,
+) -> ChatResult<(Conversation, Member, Message)> {
+    Violations::new()
+        .check("channel_id", validate::check_id(conversation_id))
+        .check("message_id", validate::check_id(id))
+        .finish()?;
+    let (conversation, me) = as_member(store, caller, conversation_id).await?;
+    policy::writable(&conversation)?;
+    let message = access::visible_message(store, &caller.user, conversation_id, id).await?;
+    Ok((conversation, me, message))
 }
 
 /// The member of direct conversation `id` who is not `user`.

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use super::{as_member, policy};
+use super::{as_member, message_to_change};
 use crate::access;
 use crate::auth::Caller;
 use crate::error::{ChatError, ChatResult};
@@ -151,15 +151,8 @@ impl Reactions {
         emoji: &str,
         reacted: bool,
     ) -> ChatResult<Message> {
-        Violations::new()
-            .check("channel_id", validate::check_id(conversation_id))
-            .check("message_id", validate::check_id(id))
-            .check("emoji", validate::check_emoji(emoji))
-            .finish()?;
-        let (conversation, _) = as_member(&*self.store, caller, conversation_id).await?;
-        policy::writable(&conversation)?;
-        let message =
-            access::visible_message(&*self.store, &caller.user, conversation_id, id).await?;
+        Violations::new().check("emoji", validate::check_emoji(emoji)).finish()?;
+        let (_, _, message) = message_to_change(&*self.store, caller, conversation_id, id).await?;
         if message.deleted {
             return Err(ChatError::precondition(format!("message {id} was deleted")));
         }
