@@ -88,9 +88,11 @@ pub(crate) async fn run(target: &mut Target, args: &StormArgs) -> anyhow::Result
     let direct = target.controller_client("storm-owner").await?;
     send_to_all(&direct, &conversations, "while away").await?;
     let reads_before = target.store_reads().await?;
-    let ends_before = tally.disconnects.lock().expect("tally lock poisoned").clone();
     let restarted = Instant::now();
     target.start_relay().await?;
+    // Counted from when the relay listens: retries refused while it was still starting are
+    // the outage, not the storm.
+    let ends_before = tally.disconnects.lock().expect("tally lock poisoned").clone();
     // Every client goes live a second time, and receives a second message per conversation.
     wait_for(&mut reports, &mut counts, "resuming", |c| c.live >= 2 * clients).await?;
     let all_live = restarted.elapsed();
