@@ -56,7 +56,8 @@ export type Event = Message<"switchboard.v1.Event"> & {
     case: "messageCreated";
   } | {
     /**
-     * A message's text changed; `message` is the whole message as it is now.
+     * A message changed: its text (`edited_at_ms` moved), its pin (`pinned_by`) or its
+     * reaction counts; `message` is the whole message as it is now.
      *
      * @generated from field: switchboard.v1.MessageEdited message_edited = 3;
      */
