@@ -94,7 +94,12 @@ impl Profiles {
         if let Some(id) = new_avatar.filter(|id| *id != 0) {
             self.attachments.avatar_for(caller, &user, id).await?;
         }
-        let before = self.store.get_profile(&caller.org, &user).await?;
+        // Read first only when it matters: the caller's own may not exist yet, and a new
+        // picture deletes the old one.
+        let before = match own || new_avatar.is_some() {
+            true => self.store.get_profile(&caller.org, &user).await?,
+            false => None,
+        };
         if own && before.is_none() {
             // Their own starts from their token's name, like on first use.
             let name = caller.name.as_deref().unwrap_or_default();

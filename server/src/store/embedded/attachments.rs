@@ -45,7 +45,7 @@ impl AttachmentStore for EmbeddedStore {
             }
             attachment.message_id = Some(message);
             batch.insert(&t.attachments, &id.to_be_bytes()[..], encode(&attachment));
-            let file = keys::conversation_file(attachment.channel_id, id);
+            let file = keys::item(attachment.channel_id, id);
             batch.insert(&t.conversation_files, &file[..], &[][..]);
             Ok(AttachmentClaim::Claimed)
         })
@@ -59,8 +59,8 @@ impl AttachmentStore for EmbeddedStore {
         limit: usize,
     ) -> StoreResult<Vec<AttachmentId>> {
         self.read("list_conversation_files", |t| {
-            let low = keys::conversation_file(conversation, 0);
-            let high = keys::conversation_file(conversation, before.unwrap_or(u64::MAX));
+            let low = keys::item(conversation, 0);
+            let high = keys::item(conversation, before.unwrap_or(u64::MAX));
             let mut ids = Vec::new();
             for row in t.conversation_files.range(&low[..]..&high[..]).rev().take(limit) {
                 ids.push(keys::last_id(&row.key()?));

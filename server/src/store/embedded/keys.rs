@@ -80,11 +80,6 @@ pub(super) fn conversation_key(org: &str, key: &str) -> Vec<u8> {
     user_prefix(org, key)
 }
 
-/// A file sent in a conversation (the same layout as a message's key without a bucket).
-pub(super) fn conversation_file(conversation_id: ConversationId, id: u64) -> [u8; 16] {
-    message_versions(conversation_id, id)
-}
-
 /// One of a user's uploads.
 pub(super) fn user_upload(org: &str, user: &str, id: u64) -> Vec<u8> {
     let mut key = user_prefix(org, user);
@@ -112,18 +107,12 @@ pub(super) fn message_version(
     seq: u64,
 ) -> [u8; 24] {
     let mut key = [0; 24];
-    key[..16].copy_from_slice(&message_versions(conversation_id, id));
+    key[..16].copy_from_slice(&item(conversation_id, id));
     key[16..].copy_from_slice(&seq.to_be_bytes());
     key
 }
 
-/// A pinned message of a conversation.
-pub(super) fn pin(conversation_id: ConversationId, id: MessageId) -> [u8; 16] {
-    message_versions(conversation_id, id)
-}
-
-/// The id a key ends with: the message of a `pin`, the attachment of a `conversation_file`
-/// or a `user_upload`.
+/// The id a key ends with: of an `item` (a pinned message, a sent file) or a `user_upload`.
 pub(super) fn last_id(key: &[u8]) -> u64 {
     u64_at(key, key.len() - 8)
 }
@@ -135,7 +124,7 @@ pub(super) fn reaction(
     emoji: &str,
     user: &str,
 ) -> Vec<u8> {
-    let mut key = message_versions(conversation_id, id).to_vec();
+    let mut key = item(conversation_id, id).to_vec();
     push_str(&mut key, emoji);
     push_str(&mut key, user);
     key
@@ -173,8 +162,9 @@ pub(super) fn parse_user_reaction(key: &[u8], prefix: usize) -> (MessageId, Stri
     (id, String::from_utf8_lossy(emoji).into_owned())
 }
 
-/// Where a message's earlier texts are.
-pub(super) fn message_versions(conversation_id: ConversationId, id: MessageId) -> [u8; 16] {
+/// An id of a conversation's: a pinned message (`pins`), a sent file (`conversation_files`),
+/// and where a message's versions and reactions start.
+pub(super) fn item(conversation_id: ConversationId, id: u64) -> [u8; 16] {
     let mut key = [0; 16];
     key[..8].copy_from_slice(&conversation_id.to_be_bytes());
     key[8..].copy_from_slice(&id.to_be_bytes());

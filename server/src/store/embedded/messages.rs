@@ -52,6 +52,25 @@ impl Tables {
         Ok(entry)
     }
 
+    /// Changes the stored message `id` as `change` says, with the change in its
+    /// conversation's log (pins and reaction counts: not the change feed, whose text did not
+    /// change); the message as it is now with its entry, or None if there is none.
+    fn change_message(
+        &self,
+        batch: &mut OwnedWriteBatch,
+        conversation_id: ConversationId,
+        id: MessageId,
+        change: impl FnOnce(&mut Message),
+    ) -> StoreResult<Option<(Message, LogEntry)>> {
+        let Some(mut message) = self.message(conversation_id, id)? else {
+            return Ok(None);
+        };
+        change(&mut message);
+        let entry = self.put_logged_message(batch, &message, false)?;
+        message.seq = entry.seq;
+        Ok(Some((message, entry)))
+    }
+
     pub(super) fn put_message_change(
         &self,
         batch: &mut OwnedWriteBatch,
@@ -142,12 +161,11 @@ impl MessageStore for EmbeddedStore {
                     batch.insert(&t.message_versions, &key[..], encode(&version));
                 }
                 Revision::Delete => {
-                    let versions =
-                        t.message_versions.prefix(keys::message_versions(conversation_id, id));
+                    let versions = t.message_versions.prefix(keys::item(conversation_id, id));
                     for version in versions {
                         batch.remove(&t.message_versions, version.key()?);
                     }
-                    batch.remove(&t.pins, keys::pin(conversation_id, id));
+                    batch.remove(&t.pins, keys::item(conversation_id, id));
                 }
             }
             Ok(entry)
@@ -162,18 +180,15 @@ impl MessageStore for EmbeddedStore {
         pin: Option<&Pin>,
     ) -> StoreResult<Option<(Message, LogEntry)>> {
         self.write("set_pin", |t, batch| {
-            let Some(mut message) = t.message(conversation_id, id)? else {
-                return Ok(None);
-            };
-            message.pin = pin.cloned();
-            let entry = t.put_logged_message(batch, &message, false)?;
-            let key = keys::pin(conversation_id, id);
-            match pin {
-                Some(pin) => batch.insert(&t.pins, key, encode(pin)),
-                None => batch.remove(&t.pins, key),
+            let changed = t.change_message(batch, conversation_id, id, |m| m.pin = pin.cloned())?;
+            if changed.is_some() {
+                let key = keys::item(conversation_id, id);
+                match pin {
+                    Some(pin) => batch.insert(&t.pins, key, encode(pin)),
+                    None => batch.remove(&t.pins, key),
+                }
             }
-            message.seq = entry.seq;
-            Ok(Some((message, entry)))
+            Ok(changed)
         })
         .await
     }
@@ -225,7 +240,7 @@ impl MessageStore for EmbeddedStore {
     ) -> StoreResult<Vec<Reaction>> {
         self.read("list_reactions", |t| {
             let mut reactions = Vec::new();
-            for row in t.reactions.prefix(keys::message_versions(conversation_id, id)) {
+            for row in t.reactions.prefix(keys::item(conversation_id, id)) {
                 let (_, value) = row.into_inner()?;
                 reactions.push(decode("reactions", &value)?);
             }
@@ -259,13 +274,7 @@ impl MessageStore for EmbeddedStore {
         counts: &[ReactionCount],
     ) -> StoreResult<Option<(Message, LogEntry)>> {
         self.write("set_reaction_counts", |t, batch| {
-            let Some(mut message) = t.message(conversation_id, id)? else {
-                return Ok(None);
-            };
-            message.reactions = counts.to_vec();
-            let entry = t.put_logged_message(batch, &message, false)?;
-            message.seq = entry.seq;
-            Ok(Some((message, entry)))
+            t.change_message(batch, conversation_id, id, |m| m.reactions = counts.to_vec())
         })
         .await
     }

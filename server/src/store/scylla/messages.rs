@@ -159,26 +159,19 @@ impl MessageStore for ScyllaStore {
         id: MessageId,
         pin: Option<&Pin>,
     ) -> StoreResult<Option<(Message, LogEntry)>> {
-        let Some(mut message) = self.get_message(conversation_id, id).await? else {
-            return Ok(None);
-        };
-        let next = |head: Option<&LogEntry>, now| LogEntry::next(head, id, LogChange::Other, now);
-        let entry = self.next_log_entry(conversation_id, next).await?;
-        let (log, log_hour) = log_values(conversation_id, &entry);
         let (channel, message_id) = (to_i64(conversation_id), to_i64(id));
-        let (pins, pin_row): (_, Box<dyn SerializeRow + Send + Sync>) = match pin {
-            Some(pin) => {
-                (Statement::PinInsert, Box::new((channel, message_id, pin.by.clone(), pin.at_ms)))
-            }
-            None => (Statement::PinDelete, Box::new((channel, message_id))),
+        let writes = |entry: &LogEntry| -> Vec<Write> {
+            let pin_row: Write = match pin {
+                Some(pin) => (
+                    Statement::PinInsert,
+                    Box::new((channel, message_id, pin.by.clone(), pin.at_ms)),
+                ),
+                None => (Statement::PinDelete, Box::new((channel, message_id))),
+            };
+            let set = Box::new(pin_values(conversation_id, id, pin, entry.seq));
+            vec![(Statement::MessageSetPin, set), pin_row]
         };
-        let statements =
-            [Statement::MessageSetPin, Statement::LogInsert, Statement::LogHourInsert, pins];
-        let values = (pin_values(conversation_id, id, pin, entry.seq), log, log_hour, pin_row);
-        self.batch(BatchType::Logged, &statements, values).await?;
-        message.pin = pin.cloned();
-        message.seq = entry.seq;
-        Ok(Some((message, entry)))
+        self.change_message(conversation_id, id, |m| m.pin = pin.cloned(), writes).await
     }
 
     async fn list_pins(
@@ -252,21 +245,13 @@ impl MessageStore for ScyllaStore {
         id: MessageId,
         counts: &[ReactionCount],
     ) -> StoreResult<Option<(Message, LogEntry)>> {
-        let Some(mut message) = self.get_message(conversation_id, id).await? else {
-            return Ok(None);
+        let writes = |entry: &LogEntry| -> Vec<Write> {
+            let blob = rmp_serde::to_vec_named(counts).expect("reaction counts serialize");
+            let (seq, bucket) = (to_i64(entry.seq), bucket_of(id) as i32);
+            let set = Box::new((blob, seq, to_i64(conversation_id), bucket, to_i64(id)));
+            vec![(Statement::MessageSetReactions, set)]
         };
-        let next = |head: Option<&LogEntry>, now| LogEntry::next(head, id, LogChange::Other, now);
-        let entry = self.next_log_entry(conversation_id, next).await?;
-        let (log, log_hour) = log_values(conversation_id, &entry);
-        let blob = rmp_serde::to_vec_named(counts).expect("reaction counts serialize");
-        let set =
-            (blob, to_i64(entry.seq), to_i64(conversation_id), bucket_of(id) as i32, to_i64(id));
-        let statements =
-            [Statement::MessageSetReactions, Statement::LogInsert, Statement::LogHourInsert];
-        self.batch(BatchType::Logged, &statements, (set, log, log_hour)).await?;
-        message.reactions = counts.to_vec();
-        message.seq = entry.seq;
-        Ok(Some((message, entry)))
+        self.change_message(conversation_id, id, |m| m.reactions = counts.to_vec(), writes).await
     }
 
     async fn list_message_versions(
@@ -533,6 +518,40 @@ impl MessageRow {
                 .map_err(|e| corrupt("messages", format!("reactions: {e}")))?
                 .unwrap_or_default(),
         })
+    }
+}
+
+/// One statement of a batch, with its values.
+type Write = (Statement, Box<dyn SerializeRow + Send + Sync>);
+
+impl ScyllaStore {
+    /// Changes message `id` as `change` says: `writes` (given the change's log entry) and
+    /// the entry, in one batch (pins and reaction counts: not the change feed, whose text did
+    /// not change). The message as it is now with its entry, or None if there is none.
+    async fn change_message(
+        &self,
+        conversation_id: ConversationId,
+        id: MessageId,
+        change: impl FnOnce(&mut Message),
+        writes: impl FnOnce(&LogEntry) -> Vec<Write>,
+    ) -> StoreResult<Option<(Message, LogEntry)>> {
+        let Some(mut message) = self.get_message(conversation_id, id).await? else {
+            return Ok(None);
+        };
+        let next = |head: Option<&LogEntry>, now| LogEntry::next(head, id, LogChange::Other, now);
+        let entry = self.next_log_entry(conversation_id, next).await?;
+        let (log, log_hour) = log_values(conversation_id, &entry);
+        let mut statements = vec![Statement::LogInsert, Statement::LogHourInsert];
+        let mut values: Vec<Box<dyn SerializeRow + Send + Sync>> =
+            vec![Box::new(log), Box::new(log_hour)];
+        for (statement, value) in writes(&entry) {
+            statements.push(statement);
+            values.push(value);
+        }
+        self.batch(BatchType::Logged, &statements, values).await?;
+        change(&mut message);
+        message.seq = entry.seq;
+        Ok(Some((message, entry)))
     }
 }
 
