@@ -225,6 +225,8 @@ it("finds a colleague by name, starts a DM, and shows both by their names and pi
   await alicePage.waitForSelector(`#conversations li:text('Bob ${surname}')`);
   await alicePage.type("#text", "found you");
   await alicePage.press("#text", "Enter");
+  // Sent (shown from the answer) before Bob looks.
+  await messageRow(alicePage, "found you").waitFor();
 
   const bobPage = await signIn(await browser.newContext(), bob);
   await bobPage.click(`#conversations li:text('${aliceName}')`);
