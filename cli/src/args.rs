@@ -47,9 +47,12 @@ pub(crate) enum Command {
         /// Deliver privately to this member only.
         #[arg(long)]
         to: Option<String>,
-        /// Reply to this message id.
+        /// Reply in the thread of this message id.
         #[arg(long)]
         reply_to: Option<u64>,
+        /// With --reply-to: show the reply in the conversation too, not only in its thread.
+        #[arg(long, requires = "reply_to")]
+        also_in_conversation: bool,
         /// Idempotency key: retrying with the same key never duplicates the message.
         #[arg(long)]
         client_msg_id: Option<String>,
@@ -86,6 +89,30 @@ pub(crate) enum Command {
     },
     /// Delete a message.
     Delete { channel: u64, message: u64 },
+    /// Show a thread's replies, newest first.
+    Replies {
+        channel: u64,
+        /// The thread's root message.
+        root: u64,
+        /// Only replies older than this id.
+        #[arg(long)]
+        before: Option<u64>,
+        /// How many (1 to 200).
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// One thread as you see it: follow it, stop, or mark it read.
+    #[command(subcommand)]
+    Thread(ThreadCommand),
+    /// The threads you follow, the one with the newest reply first.
+    Threads {
+        /// Only threads whose newest reply is older than this id (the last page's `next`).
+        #[arg(long)]
+        before: Option<u64>,
+        /// How many (1 to 100).
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+    },
     /// Show a conversation's messages, newest first.
     History {
         channel: u64,
@@ -472,6 +499,18 @@ pub(crate) enum MemberCommand {
     Promote { id: u64, user: String },
     /// Make an admin a member (owner).
     Demote { id: u64, user: String },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum ThreadCommand {
+    /// Your state of a thread: following, read up to, unread replies.
+    Get { channel: u64, root: u64 },
+    /// Follow a thread: hear of its replies.
+    Follow { channel: u64, root: u64 },
+    /// Stop following a thread (until you reply in it again).
+    Unfollow { channel: u64, root: u64 },
+    /// Mark a thread read up to one of its replies.
+    Read { channel: u64, root: u64, message: u64 },
 }
 
 #[derive(Subcommand)]

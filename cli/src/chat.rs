@@ -7,7 +7,7 @@ use switchboard_sdk::{Client, SdkError};
 
 use crate::args::{
     AdminCommand, ChannelCommand, Command, DmCommand, MemberCommand, NotificationsCommand,
-    RelayCommand, TeamCommand,
+    RelayCommand, TeamCommand, ThreadCommand,
 };
 use crate::output;
 
@@ -62,13 +62,14 @@ async fn execute(client: &Client, command: Command) -> Result<Shown, SdkError> {
         Command::Member(command) => member(client, command).await?,
         Command::Dm(DmCommand::Open { user }) => conversation(client.open_direct(&user).await?),
         Command::Dm(DmCommand::SelfNotes) => conversation(client.open_self().await?),
-        Command::Send { channel, text, to, reply_to, client_msg_id } => {
+        Command::Send { channel, text, to, reply_to, also_in_conversation, client_msg_id } => {
             let request = pb::SendMessageRequest {
                 channel_id: channel,
                 to: to.unwrap_or_default(),
                 r#type: pb::MessageType::Text as i32,
                 data: text,
                 parent_id: reply_to.unwrap_or(0),
+                also_in_conversation,
                 client_msg_id: client_msg_id.unwrap_or_default(),
                 ..Default::default()
             };
@@ -126,6 +127,41 @@ async fn execute(client: &Client, command: Command) -> Result<Shown, SdkError> {
         }
         Command::Delete { channel, message } => {
             messages(vec![client.delete_message(channel, message).await?])
+        }
+        Command::Replies { channel, root, before, limit } => {
+            let request = pb::ListRepliesRequest {
+                channel_id: channel,
+                root_id: root,
+                before: before.unwrap_or(0),
+                limit,
+                ..Default::default()
+            };
+            let page = client.replies(request).await?;
+            let mut shown = messages(page.messages);
+            shown.json = json!({ "messages": shown.json, "has_more": page.has_more });
+            if page.has_more {
+                shown.human.push_str("\n(more: page on with --before the last id)");
+            }
+            shown
+        }
+        Command::Thread(command) => {
+            let thread = match command {
+                ThreadCommand::Get { channel, root } => client.thread(channel, root).await?,
+                ThreadCommand::Follow { channel, root } => {
+                    client.follow_thread(channel, root, true).await?
+                }
+                ThreadCommand::Unfollow { channel, root } => {
+                    client.follow_thread(channel, root, false).await?
+                }
+                ThreadCommand::Read { channel, root, message } => {
+                    client.mark_thread_read(channel, root, message).await?
+                }
+            };
+            threads(vec![thread], 0)
+        }
+        Command::Threads { before, limit } => {
+            let page = client.threads(before.unwrap_or(0), limit).await?;
+            threads(page.threads, page.next_before)
         }
         Command::History { channel, before, after, limit } => {
             let request = pb::ListHistoryRequest {
@@ -448,6 +484,19 @@ fn messages(messages: Vec<pb::Message>) -> Shown {
     Shown {
         json: Value::Array(messages.iter().map(output::message_json).collect()),
         human: output::messages_table(&messages).to_string(),
+    }
+}
+
+/// Threads as a table, with the next page's cursor (0: none).
+fn threads(threads: Vec<pb::Thread>, next_before: u64) -> Shown {
+    let listed: Vec<Value> = threads.iter().map(output::thread_json).collect();
+    let mut human = output::threads_table(&threads).to_string();
+    if next_before != 0 {
+        human.push_str(&format!("\n(more: page on with --before {next_before})"));
+    }
+    Shown {
+        json: json!({ "threads": listed, "next_before": (next_before != 0).then(|| next_before.to_string()) }),
+        human,
     }
 }
 

@@ -92,7 +92,7 @@ impl RelayState {
                         state.watchers.blocks_changed(&state.upstream, &sessions).await;
                     });
                 }
-                Some(Kind::UnreadChanged(_)) => {
+                Some(Kind::UnreadChanged(_) | Kind::ThreadChanged(_)) => {
                     let encoded = encode_event(&event);
                     self.subscribers.for_each(topic, |session| {
                         if session.has_conversation(conversation) {

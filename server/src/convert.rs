@@ -5,7 +5,8 @@ use switchboard_proto::v1 as pb;
 use crate::error::{ChatError, ChatResult};
 use crate::model::{
     Attachment, AttachmentState, Availability, ConversationView, Kind, Member, Message,
-    MessageType, MessageVersion, Profile, ProfileView, Role, UploadPurpose, UserStatus, Visibility,
+    MessageType, MessageVersion, Profile, ProfileView, Role, ThreadView, UploadPurpose, UserStatus,
+    Visibility,
 };
 
 pub(crate) fn conversation(view: ConversationView) -> pb::Conversation {
@@ -97,6 +98,19 @@ pub(crate) fn message(message: Message) -> pb::Message {
                 mine: r.mine,
             })
             .collect(),
+        thread_only: message.thread_only,
+        reply_count: message.reply_count,
+        last_reply_id: message.last_reply_id.unwrap_or(0),
+        last_reply_at_ms: message.last_reply_id.map_or(0, crate::ids::timestamp_ms),
+    }
+}
+
+pub(crate) fn thread(view: ThreadView) -> pb::Thread {
+    pb::Thread {
+        root: Some(message(view.root)),
+        following: view.following,
+        read_up_to: view.read_up_to,
+        unread_count: view.unread,
     }
 }
 
@@ -184,6 +198,7 @@ pub(crate) fn notification(n: crate::model::Notification) -> pb::Notification {
             NotificationReason::Mention => pb::NotificationReason::Mention,
             NotificationReason::MentionAll => pb::NotificationReason::MentionAll,
             NotificationReason::Direct => pb::NotificationReason::Direct,
+            NotificationReason::ThreadReply => pb::NotificationReason::ThreadReply,
         } as i32,
         preview: n.preview,
         created_at_ms: n.created_at_ms,

@@ -156,9 +156,11 @@ async fn sbctl_mints_tokens_and_drives_a_conversation() {
     assert_eq!(retry["duplicate"], true);
     assert_eq!(retry["message"]["id"], sent["message"]["id"]);
     let message_id = sent["message"]["id"].as_str().unwrap().to_string();
-    sbctl(&server, &alice, &["send", &id, "thanks", "--reply-to", &message_id, "--to", "bob"])
-        .await
-        .unwrap();
+    let reply = ["send", &id, "thanks", "--reply-to", &message_id, "--also-in-conversation"];
+    sbctl(&server, &alice, &reply).await.unwrap();
+    sbctl(&server, &alice, &["send", &id, "psst", "--to", "bob"]).await.unwrap();
+    let hidden = ["send", &id, "in the thread only", "--reply-to", &message_id];
+    sbctl(&server, &alice, &hidden).await.unwrap();
 
     let history =
         json(&sbctl(&server, &bob, &["--json", "history", &id, "--limit", "10"]).await.unwrap());
@@ -168,7 +170,9 @@ async fn sbctl_mints_tokens_and_drives_a_conversation() {
         .iter()
         .map(|m| m["data"].as_str().unwrap())
         .collect();
-    assert_eq!(texts, ["thanks", "deploy done"]);
+    assert_eq!(texts, ["psst", "thanks", "deploy done"]);
+    let thread = sbctl(&server, &bob, &["replies", &id, &message_id]).await.unwrap();
+    assert!(thread.contains("in the thread only") && thread.contains("thanks"), "{thread}");
     let table = sbctl(&server, &bob, &["history", &id]).await.unwrap();
     assert!(table.contains("deploy done") && table.contains("FROM"), "a table for people: {table}");
 

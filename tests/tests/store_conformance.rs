@@ -54,6 +54,9 @@ async fn embedded_housekeeping_prunes_changes_older_than_a_week() {
         seq: 0,
         pin: None,
         reactions: Vec::new(),
+        thread_only: false,
+        reply_count: 0,
+        last_reply_id: None,
     };
     let (old, recent) = (message(now - 8 * 86_400_000), message(now - 60_000));
     engine.store.insert_message(&old, &[]).await.unwrap();

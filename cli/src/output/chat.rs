@@ -60,6 +60,19 @@ pub(crate) fn message_json(m: &pb::Message) -> Value {
             "first_users": r.first_users,
             "mine": r.mine,
         })).collect::<Vec<_>>(),
+        "thread_only": m.thread_only,
+        "reply_count": m.reply_count,
+        "last_reply_id": (m.last_reply_id != 0).then(|| m.last_reply_id.to_string()),
+        "last_reply_at_ms": (m.last_reply_at_ms != 0).then_some(m.last_reply_at_ms),
+    })
+}
+
+pub(crate) fn thread_json(t: &pb::Thread) -> Value {
+    json!({
+        "root": t.root.as_ref().map(message_json),
+        "following": t.following,
+        "read_up_to": (t.read_up_to != 0).then(|| t.read_up_to.to_string()),
+        "unread_count": t.unread_count,
     })
 }
 
@@ -168,12 +181,48 @@ pub(crate) fn messages_table(messages: &[pb::Message]) -> Table {
         for reaction in &m.reactions {
             text.push_str(&format!(" [{} {}]", reaction.emoji, reaction.count));
         }
+        if m.reply_count != 0 {
+            let replies = if m.reply_count == 1 { "reply" } else { "replies" };
+            text.push_str(&format!(" ({} {replies})", m.reply_count));
+        }
         table.add_row(vec![
             m.id.to_string(),
             format_ms(m.ts_ms),
             m.from.clone(),
             m.to.clone(),
             text,
+        ]);
+    }
+    table
+}
+
+pub(crate) fn threads_table(threads: &[pb::Thread]) -> Table {
+    let mut table = table(&[
+        "CONVERSATION",
+        "ROOT",
+        "FROM",
+        "REPLIES",
+        "LAST REPLY",
+        "UNREAD",
+        "FOLLOWING",
+        "TEXT",
+    ]);
+    for t in threads {
+        let Some(root) = &t.root else { continue };
+        let last = if root.last_reply_at_ms != 0 {
+            format_ms(root.last_reply_at_ms)
+        } else {
+            String::new()
+        };
+        table.add_row(vec![
+            root.channel_id.to_string(),
+            root.id.to_string(),
+            root.from.clone(),
+            root.reply_count.to_string(),
+            last,
+            t.unread_count.to_string(),
+            if t.following { "yes" } else { "no" }.to_string(),
+            if root.deleted { "(deleted)".to_string() } else { root.data.clone() },
         ]);
     }
     table
@@ -337,6 +386,7 @@ pub(crate) fn event_json(event: &pb::Event) -> Value {
                 "mention_count": e.mention_count,
             })),
         ),
+        Some(Kind::ThreadChanged(e)) => ("thread_changed", e.thread.as_ref().map(thread_json)),
         // Between controllers and relays only.
         Some(Kind::BlocksChanged(_)) | None => ("unknown", None),
     };
@@ -403,6 +453,11 @@ pub(crate) fn event_line(event: &pb::Event) -> String {
             "{at} read up to {}: {} unread, {} mentions",
             e.read_up_to, e.unread_count, e.mention_count
         ),
+        Some(Kind::ThreadChanged(pb::ThreadChanged { thread: Some(t) })) => {
+            let root = t.root.as_ref().map_or(0, |m| m.id);
+            let following = if t.following { "following" } else { "not following" };
+            format!("{at} thread {root}: {following}, {} unread", t.unread_count)
+        }
         _ => format!("{at} (an event this sbctl does not know)"),
     }
 }

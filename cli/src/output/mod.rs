@@ -15,7 +15,7 @@ pub(crate) use self::chat::{
     attachment_json, attachments_table, conversation_json, conversation_table, conversations_table,
     event_json, event_line, member_json, members_table, message_json, messages_table,
     notification_json, notifications_table, presence_json, presence_table, search_hit_json,
-    search_table, version_json, versions_table,
+    search_table, thread_json, threads_table, version_json, versions_table,
 };
 pub(crate) use self::people::{profile_json, profiles_table};
 
@@ -77,6 +77,7 @@ pub(super) fn reason_name(reason: i32) -> &'static str {
         Ok(pb::NotificationReason::Mention) => "mention",
         Ok(pb::NotificationReason::MentionAll) => "@here/@all",
         Ok(pb::NotificationReason::Direct) => "direct",
+        Ok(pb::NotificationReason::ThreadReply) => "thread reply",
         _ => "?",
     }
 }

@@ -289,6 +289,74 @@ impl Client {
         self.send(request).await?.message.ok_or(SdkError::MissingField("message"))
     }
 
+    /// Replies in the thread of `parent` with text (`also_in_conversation`: shown in the
+    /// conversation too) and returns the stored reply.
+    pub async fn reply(
+        &self,
+        channel_id: u64,
+        parent: u64,
+        text: &str,
+        also_in_conversation: bool,
+    ) -> Result<pb::Message> {
+        let request = pb::SendMessageRequest {
+            channel_id,
+            data: text.into(),
+            r#type: pb::MessageType::Text as i32,
+            parent_id: parent,
+            also_in_conversation,
+            ..Default::default()
+        };
+        self.send(request).await?.message.ok_or(SdkError::MissingField("message"))
+    }
+
+    /// A page of a thread's replies, newest first (the cursors as for `history`).
+    pub async fn replies(
+        &self,
+        request: pb::ListRepliesRequest,
+    ) -> Result<pb::ListHistoryResponse> {
+        Ok(self.chat.clone().list_replies(request).await?.into_inner())
+    }
+
+    /// The caller's state of the thread of `root`.
+    pub async fn thread(&self, channel_id: u64, root_id: u64) -> Result<pb::Thread> {
+        let request = pb::ThreadRequest { channel_id, root_id };
+        Ok(self.chat.clone().get_thread(request).await?.into_inner())
+    }
+
+    /// Follows the thread of `root` (`following`), or stops following it.
+    pub async fn follow_thread(
+        &self,
+        channel_id: u64,
+        root_id: u64,
+        following: bool,
+    ) -> Result<pb::Thread> {
+        let request = pb::ThreadRequest { channel_id, root_id };
+        let mut chat = self.chat.clone();
+        let answer = match following {
+            true => chat.follow_thread(request).await?,
+            false => chat.unfollow_thread(request).await?,
+        };
+        Ok(answer.into_inner())
+    }
+
+    /// Marks the thread of `root` read up to one of its replies.
+    pub async fn mark_thread_read(
+        &self,
+        channel_id: u64,
+        root_id: u64,
+        message_id: u64,
+    ) -> Result<pb::Thread> {
+        let request = pb::MarkThreadReadRequest { channel_id, root_id, message_id };
+        Ok(self.chat.clone().mark_thread_read(request).await?.into_inner())
+    }
+
+    /// The threads the caller follows, newest reply first; `before` is the previous page's
+    /// `next_before` (0 first).
+    pub async fn threads(&self, before: u64, limit: u32) -> Result<pb::ListThreadsResponse> {
+        let request = pb::ListThreadsRequest { before, limit };
+        Ok(self.chat.clone().list_threads(request).await?.into_inner())
+    }
+
     pub async fn edit_message(
         &self,
         channel_id: u64,

@@ -13,7 +13,7 @@ import type { Conversation } from "./gen/switchboard/v1/conversation_pb.js";
 import { Availability, type Event, type UserPresence } from "./gen/switchboard/v1/events_pb.js";
 import { type Attachment, Files, UploadPurpose } from "./gen/switchboard/v1/files_pb.js";
 import { People, type Person, type Profile } from "./gen/switchboard/v1/people_pb.js";
-import { type Message, MessageType, type MessageVersion } from "./gen/switchboard/v1/message_pb.js";
+import { type Message, MessageType, type MessageVersion, type Thread } from "./gen/switchboard/v1/message_pb.js";
 import type { Notification } from "./gen/switchboard/v1/notifications_pb.js";
 import type { SearchHit } from "./gen/switchboard/v1/search_pb.js";
 import {
@@ -68,9 +68,14 @@ export interface SwitchboardEvents {
   read: { conversationId: bigint; userId: string; messageId: bigint };
   /** The user marked a conversation read (here or on another device): its unread and
    * mention counts now, as `conversations()` would give them. Between two of these, a
-   * client adds one for each message of someone else it receives, and clears the count
+   * client adds one for each message of someone else it receives (not counting
+   * `threadOnly` replies, which count in their thread), and clears the count
    * on a message of the user's own (sending marks read). */
   unread: { conversationId: bigint; readUpTo: bigint; unreadCount: number; mentionCount: number };
+  /** The user followed, unfollowed or marked read a thread (here or on another device):
+   * the thread as they now see it. Between two of these, a client adds one to a followed
+   * thread's `unreadCount` for each reply of someone else it receives. */
+  thread: Thread;
   /** How many members of a conversation are online (`watchOnlineCounts`): now, then when
    * it changes (at most once a second). */
   online: { conversationId: bigint; online: number; members: number };
@@ -175,7 +180,7 @@ export class SwitchboardClient {
   async send(
     conversationId: bigint,
     text: string,
-    options: { to?: string; replyTo?: bigint; clientMsgId?: string } = {},
+    options: { to?: string; replyTo?: bigint; alsoInConversation?: boolean; clientMsgId?: string } = {},
   ): Promise<Message> {
     const request = {
       channelId: conversationId,
@@ -183,6 +188,7 @@ export class SwitchboardClient {
       type: MessageType.TEXT,
       to: options.to ?? "",
       parentId: options.replyTo ?? 0n,
+      alsoInConversation: options.alsoInConversation ?? false,
       clientMsgId: options.clientMsgId ?? crypto.randomUUID(),
     };
     for (let attempt = 0; ; attempt++) {
@@ -205,6 +211,61 @@ export class SwitchboardClient {
       limit: page.limit ?? 50,
     });
     return { messages: response.messages, hasMore: response.hasMore };
+  }
+
+  /**
+   * Replies in the thread of `parentId` (a reply to a reply goes to the same thread). The
+   * reply shows in the thread only, unless `alsoInConversation`; messages carry
+   * `parentId` and `threadOnly`, so place live ones by them.
+   */
+  async reply(
+    conversationId: bigint,
+    parentId: bigint,
+    text: string,
+    options: { alsoInConversation?: boolean; clientMsgId?: string } = {},
+  ): Promise<Message> {
+    return await this.send(conversationId, text, { ...options, replyTo: parentId });
+  }
+
+  /** A page of a thread's replies, newest first (page back with `before`). */
+  async replies(
+    conversationId: bigint,
+    rootId: bigint,
+    page: { before?: bigint; limit?: number } = {},
+  ): Promise<HistoryPage> {
+    const response = await this.chat.listReplies({
+      channelId: conversationId,
+      rootId,
+      before: page.before ?? 0n,
+      limit: page.limit ?? 50,
+    });
+    return { messages: response.messages, hasMore: response.hasMore };
+  }
+
+  /** Your state of a thread: its root (with `replyCount`), following, unread replies. */
+  async thread(conversationId: bigint, rootId: bigint): Promise<Thread> {
+    return await this.chat.getThread({ channelId: conversationId, rootId });
+  }
+
+  /** Follows a thread: you hear of its replies (your other devices get a `thread` event). */
+  async followThread(conversationId: bigint, rootId: bigint): Promise<Thread> {
+    return await this.chat.followThread({ channelId: conversationId, rootId });
+  }
+
+  /** Stops following a thread, until you reply in it again. */
+  async unfollowThread(conversationId: bigint, rootId: bigint): Promise<Thread> {
+    return await this.chat.unfollowThread({ channelId: conversationId, rootId });
+  }
+
+  /** Marks a thread read up to one of its replies (markers only move forward). */
+  async markThreadRead(conversationId: bigint, rootId: bigint, messageId: bigint): Promise<Thread> {
+    return await this.chat.markThreadRead({ channelId: conversationId, rootId, messageId });
+  }
+
+  /** The threads you follow, the one with the newest reply first; page on with `before`. */
+  async threads(page: { before?: bigint; limit?: number } = {}): Promise<{ threads: Thread[]; nextBefore: bigint }> {
+    const { threads, nextBefore } = await this.chat.listThreads({ before: page.before ?? 0n, limit: page.limit ?? 20 });
+    return { threads, nextBefore };
   }
 
   /** Replaces the text of one of your messages; the text it replaces is kept (`messageVersions`). */
@@ -750,6 +811,9 @@ export class SwitchboardClient {
         break;
       case "readReceipt":
         this.emit("read", { conversationId: event.conversationId, userId: kind.value.userId, messageId: kind.value.messageId });
+        break;
+      case "threadChanged":
+        if (kind.value.thread) this.emit("thread", kind.value.thread);
         break;
       case "unreadChanged":
         this.emit("unread", {

@@ -248,7 +248,18 @@ it("finds a colleague by name, starts a DM, and shows both by their names and pi
   await alicePage.click(`#messages .reaction[data-emoji='👍']`);
   await alicePage.waitForSelector(`#messages .reaction[data-emoji='👍'][aria-pressed='true']`);
   await bobPage.waitForSelector(`#messages .reaction[data-emoji='👍']:text('1')`);
+  // Bob answers in a thread: Alice sees "1 reply" under her message, not the reply itself,
+  // and opens the thread to read it.
+  await messageRow(bobPage, "found you").locator("xpath=..").locator(".replies").click();
+  await bobPage.fill("#thread-text", "in the thread");
+  await bobPage.press("#thread-text", "Enter");
+  await bobPage.waitForSelector(`#replies .text:text('in the thread')`);
+  await alicePage.waitForSelector(`#messages .replies:text('1 reply')`);
+  expect(await alicePage.locator(`#messages .text:text('in the thread')`).count()).toBe(0);
+  await alicePage.click(`#messages .replies:text('1 reply')`);
+  await alicePage.waitForSelector(`#replies .text:text('in the thread')`);
   mkdirSync(results, { recursive: true });
+  await alicePage.screenshot({ path: join(results, "thread.png") });
   await bobPage.screenshot({ path: join(results, "people.png") });
 });
 

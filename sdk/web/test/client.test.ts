@@ -230,6 +230,33 @@ describe("SwitchboardClient", () => {
     expect((await a.unreact(channel, sent.id, "👍")).reactions).toEqual([]);
   });
 
+  it("replies in a thread, counts it on the root, and reading on one device clears the thread's badge on the others", async () => {
+    const [alice, bob] = [unique("alice"), unique("bob")];
+    const a = connect(alice);
+    const channel = await team(a, [bob]);
+    const [phone, desktop] = [connect(bob), connect(bob)];
+    await Promise.all([live(phone), live(desktop)]);
+    const root = await a.send(channel, "who reviews?");
+    const counted = next(desktop, "edited", (m) => m.id === root.id && m.replyCount === 1);
+    const reply = await phone.reply(channel, root.id, "me");
+    expect([reply.parentId, reply.threadOnly]).toEqual([root.id, true]);
+    expect((await counted).lastReplyId).toBe(reply.id);
+    expect((await a.history(channel)).messages.map((m) => m.data)).toEqual(["who reviews?"]);
+    expect((await a.replies(channel, root.id)).messages.map((m) => m.data)).toEqual(["me"]);
+
+    const answer = await a.reply(channel, root.id, "thanks", { alsoInConversation: true });
+    expect((await a.history(channel)).messages.map((m) => m.data)).toEqual(["thanks", "who reviews?"]);
+    expect((await desktop.thread(channel, root.id)).unreadCount).toBe(1);
+    const cleared = next(desktop, "thread", (t) => t.root?.id === root.id);
+    await phone.markThreadRead(channel, root.id, answer.id);
+    const thread = await cleared;
+    expect([thread.following, thread.readUpTo, thread.unreadCount]).toEqual([true, answer.id, 0]);
+    const mine = await desktop.threads();
+    expect(mine.threads.map((t) => t.root?.id)).toEqual([root.id]);
+    expect((await desktop.unfollowThread(channel, root.id)).following).toBe(false);
+    expect((await desktop.threads()).threads).toEqual([]);
+  });
+
   it("pages history newest first", async () => {
     const alice = unique("alice");
     const a = connect(alice);

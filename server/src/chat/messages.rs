@@ -6,8 +6,8 @@ use std::sync::Arc;
 use switchboard_proto::v1 as pb;
 
 use super::{
-    Attachments, Audit, Limits, Notifications, Rates, Relations, as_member, message_to_change,
-    other_party, policy,
+    Attachments, Audit, Limits, Notifications, Rates, Relations, Threads, as_member,
+    message_to_change, other_party, policy,
 };
 use crate::access;
 use crate::auth::Caller;
@@ -30,7 +30,10 @@ pub struct NewMessage {
     pub to: Option<String>,
     pub kind: MessageType,
     pub data: String,
+    /// The message replied to: the reply goes to its thread.
     pub parent_id: Option<MessageId>,
+    /// With `parent_id`: also show the reply in the conversation.
+    pub also_in_conversation: bool,
     pub custom_fields: BTreeMap<String, String>,
     pub client_msg_id: Option<String>,
 }
@@ -86,6 +89,8 @@ pub struct Messages {
     pub(super) audit: Arc<Audit>,
     /// Who blocks whom: neither sends in their direct conversation.
     pub(super) relations: Arc<Relations>,
+    /// Replies go to their threads.
+    pub(super) threads: Arc<Threads>,
 }
 
 impl Messages {
@@ -135,13 +140,14 @@ impl Messages {
                 format!("{to} is not a member of conversation {}", conversation.id),
             ));
         }
-        if let Some(parent) = new.parent_id {
-            access::visible_message(&*self.store, &caller.user, conversation.id, parent)
-                .await
-                .map_err(|_| {
-                    ChatError::invalid("parent_id", "no such message in this conversation")
-                })?;
-        }
+        let root = match new.parent_id {
+            Some(parent) => Some(
+                self.threads
+                    .root_for_reply(caller, conversation.id, parent, new.to.is_some())
+                    .await?,
+            ),
+            None => None,
+        };
         let attachment = match attachment {
             Some(id) => Some(
                 self.attachments.attachment_to_send(caller, &conversation, new.kind, id).await?,
@@ -170,7 +176,7 @@ impl Messages {
             kind: new.kind,
             data: new.data,
             ts_ms: ids::timestamp_ms(id),
-            parent_id: new.parent_id,
+            parent_id: root.as_ref().map(|root| root.id),
             edited_at_ms: None,
             deleted: false,
             custom_fields: new.custom_fields,
@@ -182,8 +188,18 @@ impl Messages {
             seq: 0,
             pin: None,
             reactions: Vec::new(),
+            thread_only: root.is_some() && !new.also_in_conversation,
+            reply_count: 0,
+            last_reply_id: None,
         };
-        let notifications = self.notifications.notifications_for(&conversation, &message).await;
+        let followers = match &root {
+            Some(root) => {
+                self.threads.followers_to_notify(conversation.id, root, &caller.user).await?
+            }
+            None => Vec::new(),
+        };
+        let notifications =
+            self.notifications.notifications_for(&conversation, &message, &followers).await;
         match self.store.insert_message(&message, &notifications).await? {
             Inserted::New(entry) => {
                 let message = Message { created_seq: entry.seq, seq: entry.seq, ..message };
@@ -191,6 +207,9 @@ impl Messages {
                 self.metrics.messages_sent.inc();
                 self.events.message_changed(&caller.org, &message, entry).await;
                 self.notifications.notified(&notifications);
+                if let Some(root) = &root {
+                    self.threads.replied(&conversation, root, &message).await;
+                }
                 Ok(Sent { message, duplicate: false })
             }
             Inserted::Duplicate(original) => Ok(Sent { message: *original, duplicate: true }),
@@ -375,6 +394,7 @@ impl Messages {
         let entry = self.store.update_message(&message, now_ms, Revision::Delete).await?;
         message.seq = entry.seq;
         self.events.message_changed(&caller.org, &message, entry).await;
+        self.threads.reply_deleted(&caller.org, &message);
         if audited && message.from != caller.user {
             let detail = format!("author {}", message.from);
             let target = message.id.to_string();
@@ -410,8 +430,8 @@ impl Messages {
         } else {
             Direction::NewestFirst
         };
-        // Private messages of others are skipped, so read on until the page is full
-        // (one extra message tells whether there is more).
+        // Private messages of others and thread-only replies are skipped, so read on until
+        // the page is full (one extra message tells whether there is more).
         let mut query = HistoryQuery { before, after, direction, limit: limit + 1 };
         let mut visible = Vec::with_capacity(limit + 1);
         loop {
@@ -420,7 +440,8 @@ impl Messages {
             let Some(last) = rows.last().map(|m| m.id) else {
                 break;
             };
-            visible.extend(rows.into_iter().filter(|m| m.visible_to(&caller.user)));
+            let shown = |m: &Message| m.visible_to(&caller.user) && !m.thread_only;
+            visible.extend(rows.into_iter().filter(shown));
             if visible.len() > limit || exhausted {
                 break;
             }

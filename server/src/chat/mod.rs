@@ -5,7 +5,7 @@
 //! [`ChatService::build`]: [`Conversations`], [`Members`], [`Messages`] (with mentions),
 //! [`Attachments`], [`Notifications`] (with unread counts), [`Reads`] (read markers),
 //! [`Typing`], [`Presence`], [`Profiles`] with the [`Directory`], [`Relations`]
-//! (contacts and blocks), and [`Audit`]. Who may see what is `crate::access`; who may do
+//! (contacts and blocks), [`Reactions`], [`Threads`] and [`Audit`]. Who may see what is `crate::access`; who may do
 //! what is `policy`.
 
 mod attachments;
@@ -21,8 +21,10 @@ mod presence;
 mod profiles;
 mod reactions;
 mod reads;
+mod recount;
 mod relations;
 mod sniff;
+mod threads;
 mod typing;
 
 use std::sync::{Arc, Mutex};
@@ -39,6 +41,7 @@ pub use profiles::Profiles;
 pub use reactions::Reactions;
 pub use reads::Reads;
 pub use relations::Relations;
+pub use threads::Threads;
 pub use typing::Typing;
 
 use crate::access;
@@ -111,6 +114,7 @@ pub struct ChatService {
     pub presence: Arc<Presence>,
     pub profiles: Profiles,
     pub reactions: Reactions,
+    pub threads: Arc<Threads>,
     pub directory: Directory,
     pub relations: Arc<Relations>,
     pub audit: Arc<Audit>,
@@ -145,6 +149,12 @@ impl ChatService {
             push,
             relations: relations.clone(),
         });
+        let recounter = Arc::new(recount::Recounter::new(store.clone(), events.clone()));
+        let threads = Arc::new(Threads {
+            store: store.clone(),
+            events: events.clone(),
+            recounter: recounter.clone(),
+        });
         let attachments = Arc::new(Attachments {
             store: store.clone(),
             ids: ids.clone(),
@@ -177,6 +187,7 @@ impl ChatService {
                 notifications: notifications.clone(),
                 audit: audit.clone(),
                 relations: relations.clone(),
+                threads: threads.clone(),
             },
             reads: Reads {
                 store: store.clone(),
@@ -190,11 +201,8 @@ impl ChatService {
                 attachments: attachments.clone(),
                 known: Mutex::default(),
             },
-            reactions: Reactions {
-                store: store.clone(),
-                ids,
-                flusher: Arc::new(reactions::Flusher::new(store.clone(), events.clone())),
-            },
+            reactions: Reactions { store: store.clone(), ids, recounter },
+            threads,
             directory: Directory { store: store.clone() },
             typing: Typing { store, tracker: typing, events, relations: relations.clone() },
             relations,

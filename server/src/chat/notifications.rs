@@ -70,15 +70,17 @@ pub struct Notifications {
 }
 
 impl Notifications {
-    /// The notifications a new message causes, stored with it: for whoever it concerns and
-    /// is not following the conversation live. A failure to work them out is logged; the
-    /// message is sent either way.
+    /// The notifications a new message causes, stored with it: for whoever it concerns
+    /// (with `followers`, of the thread it replies in) and is not following the
+    /// conversation live. A failure to work them out is logged; the message is sent either
+    /// way.
     pub(super) async fn notifications_for(
         &self,
         conversation: &Conversation,
         message: &Message,
+        followers: &[String],
     ) -> Vec<Notification> {
-        match self.try_notifications_for(conversation, message).await {
+        match self.try_notifications_for(conversation, message, followers).await {
             Ok(notifications) => notifications,
             Err(error) => {
                 tracing::error!(%error, message_id = message.id, "notifications not worked out");
@@ -91,10 +93,14 @@ impl Notifications {
         &self,
         conversation: &Conversation,
         message: &Message,
+        followers: &[String],
     ) -> ChatResult<Vec<Notification>> {
         let mut notifications = Vec::new();
         let org = &conversation.org;
-        let concerned = self.concerned(conversation, message).await?;
+        let mut concerned = self.concerned(conversation, message).await?;
+        for follower in followers {
+            concerned.entry(follower.clone()).or_insert(NotificationReason::ThreadReply);
+        }
         // Nobody hears from those they block: one read of who blocks the sender, whoever
         // many a message concerns.
         let blockers = match concerned.is_empty() {
@@ -439,6 +445,9 @@ mod tests {
             seq: 0,
             pin: None,
             reactions: Vec::new(),
+            thread_only: false,
+            reply_count: 0,
+            last_reply_id: None,
         }
     }
 

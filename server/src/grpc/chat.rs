@@ -222,6 +222,7 @@ impl Chat for ChatApi {
             kind: convert::message_type_in(r.r#type)?,
             data: r.data,
             parent_id: nonzero(r.parent_id),
+            also_in_conversation: r.also_in_conversation,
             custom_fields: r.custom_fields.into_iter().collect(),
             client_msg_id: nonempty(r.client_msg_id),
         };
@@ -336,6 +337,71 @@ impl Chat for ChatApi {
         reply(pb::ListHistoryResponse {
             messages: page.messages.into_iter().map(convert::message).collect(),
             has_more: page.has_more,
+        })
+    }
+
+    async fn list_replies(
+        &self,
+        request: Request<pb::ListRepliesRequest>,
+    ) -> Reply<pb::ListHistoryResponse> {
+        let (caller, _admitted) = self.caller(&request, Scope::Read)?;
+        let r = request.into_inner();
+        let (before, after) = (nonzero(r.before), nonzero(r.after));
+        let mut page = self
+            .chat
+            .threads
+            .replies(&caller, r.channel_id, r.root_id, before, after, r.limit)
+            .await?;
+        self.chat.reactions.mark_mine(&caller, r.channel_id, &mut page.messages).await?;
+        reply(pb::ListHistoryResponse {
+            messages: page.messages.into_iter().map(convert::message).collect(),
+            has_more: page.has_more,
+        })
+    }
+
+    async fn get_thread(&self, request: Request<pb::ThreadRequest>) -> Reply<pb::Thread> {
+        let (caller, _admitted) = self.caller(&request, Scope::Read)?;
+        let r = request.into_inner();
+        let thread = self.chat.threads.thread(&caller, r.channel_id, r.root_id).await?;
+        reply(convert::thread(thread))
+    }
+
+    async fn follow_thread(&self, request: Request<pb::ThreadRequest>) -> Reply<pb::Thread> {
+        let (caller, _admitted) = self.writer(&request, Scope::Write)?;
+        let r = request.into_inner();
+        let thread = self.chat.threads.follow(&caller, r.channel_id, r.root_id, true).await?;
+        reply(convert::thread(thread))
+    }
+
+    async fn unfollow_thread(&self, request: Request<pb::ThreadRequest>) -> Reply<pb::Thread> {
+        let (caller, _admitted) = self.writer(&request, Scope::Write)?;
+        let r = request.into_inner();
+        let thread = self.chat.threads.follow(&caller, r.channel_id, r.root_id, false).await?;
+        reply(convert::thread(thread))
+    }
+
+    async fn mark_thread_read(
+        &self,
+        request: Request<pb::MarkThreadReadRequest>,
+    ) -> Reply<pb::Thread> {
+        let (caller, _admitted) = self.writer(&request, Scope::Write)?;
+        let r = request.into_inner();
+        let thread =
+            self.chat.threads.mark_read(&caller, r.channel_id, r.root_id, r.message_id).await?;
+        reply(convert::thread(thread))
+    }
+
+    async fn list_threads(
+        &self,
+        request: Request<pb::ListThreadsRequest>,
+    ) -> Reply<pb::ListThreadsResponse> {
+        let (caller, _admitted) = self.caller(&request, Scope::Read)?;
+        let r = request.into_inner();
+        let (threads, next_before) =
+            self.chat.threads.list(&caller, nonzero(r.before), r.limit).await?;
+        reply(pb::ListThreadsResponse {
+            threads: threads.into_iter().map(convert::thread).collect(),
+            next_before,
         })
     }
 

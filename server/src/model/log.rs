@@ -47,17 +47,17 @@ pub struct Removal {
 /// What a change adds to its conversation's log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogChange {
-    /// A new message for everyone: the count goes up by one.
+    /// A new message for everyone in the conversation: the count goes up by one.
     SharedMessage,
-    /// A new private message, an edit or a delete: the count stays.
+    /// A new private message or thread-only reply, an edit or a delete: the count stays.
     Other,
 }
 
 impl LogChange {
     pub fn of_new(message: &Message) -> LogChange {
-        match message.to {
-            None => LogChange::SharedMessage,
-            Some(_) => LogChange::Other,
+        match message.to.is_none() && !message.thread_only {
+            true => LogChange::SharedMessage,
+            false => LogChange::Other,
         }
     }
 }

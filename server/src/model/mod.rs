@@ -10,6 +10,7 @@ mod log;
 mod notification;
 mod profile;
 mod status;
+mod thread;
 
 pub use self::audit::{AuditAction, AuditEntry, audit_day};
 pub use self::log::{
@@ -20,6 +21,7 @@ pub use self::profile::{
     DirectoryEntry, Profile, ProfileField, ProfileView, Relation, directory_terms, words,
 };
 pub use self::status::{Availability, UserStatus};
+pub use self::thread::{ThreadFollow, ThreadView, UserThread, thread_activity};
 
 /// Snowflake id of a conversation.
 pub type ConversationId = u64;
@@ -181,6 +183,15 @@ pub struct Message {
     /// The reactions to it, per emoji, in the order each emoji was first used.
     #[serde(default)]
     pub reactions: Vec<ReactionCount>,
+    /// A reply that shows only in its thread (`parent_id`), not in the conversation.
+    #[serde(default)]
+    pub thread_only: bool,
+    /// On a thread's root: how many replies it has, and the newest (kept by the thread's
+    /// recounts).
+    #[serde(default)]
+    pub reply_count: u32,
+    #[serde(default)]
+    pub last_reply_id: Option<MessageId>,
 }
 
 /// How many reacted to a message with one emoji, and the first of them.
@@ -193,6 +204,33 @@ pub struct ReactionCount {
     /// Whether the reader reacted with it (set per reader, never stored).
     #[serde(skip)]
     pub mine: bool,
+}
+
+/// How many of the first to react with an emoji a message names.
+const FIRST_USERS: usize = 3;
+
+/// The counts of `reactions`: per emoji, in the order each was first used, with the first
+/// few who used it.
+pub fn reaction_counts(mut reactions: Vec<Reaction>) -> Vec<ReactionCount> {
+    reactions.sort_by(|a, b| (a.at_ms, &a.user).cmp(&(b.at_ms, &b.user)));
+    let mut counts: Vec<ReactionCount> = Vec::new();
+    for reaction in reactions {
+        match counts.iter_mut().find(|count| count.emoji == reaction.emoji) {
+            Some(count) => {
+                count.count += 1;
+                if count.first_users.len() < FIRST_USERS {
+                    count.first_users.push(reaction.user);
+                }
+            }
+            None => counts.push(ReactionCount {
+                emoji: reaction.emoji,
+                count: 1,
+                first_users: vec![reaction.user],
+                mine: false,
+            }),
+        }
+    }
+    counts
 }
 
 /// One user's reaction to a message.
@@ -327,5 +365,33 @@ impl Attachment {
             MessageType::Audio => family == "audio",
             MessageType::File => true,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_follow_first_use_and_name_the_earliest() {
+        let r = |emoji: &str, user: &str, at_ms| Reaction {
+            emoji: emoji.into(),
+            user: user.into(),
+            at_ms,
+        };
+        let counts = reaction_counts(vec![
+            r("🎉", "e", 5),
+            r("👍", "b", 2),
+            r("👍", "a", 1),
+            r("👍", "d", 4),
+            r("👍", "c", 3),
+        ]);
+        let seen: Vec<(&str, u32, Vec<&str>)> = counts
+            .iter()
+            .map(|c| {
+                (c.emoji.as_str(), c.count, c.first_users.iter().map(String::as_str).collect())
+            })
+            .collect();
+        assert_eq!(seen, [("👍", 4, vec!["a", "b", "c"]), ("🎉", 1, vec!["e"])]);
     }
 }

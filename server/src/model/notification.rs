@@ -13,6 +13,8 @@ pub enum NotificationReason {
     MentionAll,
     /// A direct message.
     Direct,
+    /// A reply in a thread they follow.
+    ThreadReply,
 }
 
 impl NotificationReason {
@@ -21,13 +23,19 @@ impl NotificationReason {
             NotificationReason::Mention => "mention",
             NotificationReason::MentionAll => "mention_all",
             NotificationReason::Direct => "direct",
+            NotificationReason::ThreadReply => "thread_reply",
         }
     }
 
     pub fn from_name(name: &str) -> Option<NotificationReason> {
-        [NotificationReason::Mention, NotificationReason::MentionAll, NotificationReason::Direct]
-            .into_iter()
-            .find(|r| r.name() == name)
+        [
+            NotificationReason::Mention,
+            NotificationReason::MentionAll,
+            NotificationReason::Direct,
+            NotificationReason::ThreadReply,
+        ]
+        .into_iter()
+        .find(|r| r.name() == name)
     }
 }
 

@@ -13,6 +13,7 @@ use crate::convert;
 use crate::metrics::ControllerMetrics;
 use crate::model::{
     Conversation, ConversationId, ConversationView, LogEntry, Member, Message, MessageId,
+    ThreadView,
 };
 
 #[derive(Clone)]
@@ -164,6 +165,14 @@ impl Events {
         let kind =
             Kind::UnreadChanged(pb::UnreadChanged { read_up_to, unread_count, mention_count });
         self.publish(Topic::user(org, user), conversation, kind).await;
+    }
+
+    /// To the user's own streams: their state of a thread after they changed it (on
+    /// whichever device).
+    pub async fn thread_changed(&self, org: &str, user: &str, view: &ThreadView) {
+        let thread = Some(convert::thread(view.clone()));
+        let kind = Kind::ThreadChanged(pb::ThreadChanged { thread });
+        self.publish(Topic::user(org, user), view.root.channel_id, kind).await;
     }
 
     /// To the streams watching the org's users: their changes since the last tick.

@@ -15,6 +15,9 @@
 //! | messages | (channel id, bucket) | message id |
 //! | message_versions | (channel id, message id) | seq of the edit, newest first |
 //! | pins | channel id | message id |
+//! | thread_replies | (channel id, root id) | reply id |
+//! | thread_follows | (channel id, root id) | user id |
+//! | user_threads | (org, user) | (activity, channel id, root id), newest first |
 //! | reactions | (channel id, message id) | emoji, user |
 //! | user_reactions | (channel id, user) | message id, emoji |
 //! | message_buckets | channel id | bucket |
@@ -37,8 +40,9 @@
 //! | contacts, blocks | (org, user) | the other user |
 //!
 //! One trait per aggregate (conversations, members, messages with their log and change
-//! feed, read markers, notifications, attachments, audit, users' statuses, profiles and the directory, contacts and blocks), each implemented by every engine
-//! in a file named after it; [`Store`] is all of them together. Writes that span tables of
+//! feed, threads, read markers, notifications, attachments, audit, users' statuses,
+//! profiles and the directory, contacts and blocks), each implemented by every engine in a
+//! file named after it; [`Store`] is all of them together. Writes that span tables of
 //! one aggregate (a message with its log entry, change and notifications) stay one method,
 //! so an engine can make them one batch. Every write method returns only once the write is
 //! durable.
@@ -56,6 +60,7 @@ mod reads;
 mod relations;
 pub mod scylla;
 mod status;
+mod threads;
 
 use async_trait::async_trait;
 
@@ -70,6 +75,7 @@ pub use self::profiles::ProfileStore;
 pub use self::reads::ReadStore;
 pub use self::relations::RelationStore;
 pub use self::status::StatusStore;
+pub use self::threads::ThreadStore;
 use crate::error::ChatError;
 
 /// A failure of the storage engine itself (not of the caller's request).
@@ -99,6 +105,7 @@ pub trait Store:
     ConversationStore
     + MemberStore
     + MessageStore
+    + ThreadStore
     + ReadStore
     + NotificationStore
     + AttachmentStore

@@ -1,7 +1,7 @@
 // The demo chat page: sign in with a token, pick a conversation (or find someone and start
 // a DM), read its history (older pages load as you scroll up), send, and see messages,
 // typing and presence live, with people shown by their names and pictures (set yours from
-// the sidebar). A reload signs in again and resumes from where the page was, so nothing sent
+// the sidebar), reactions, pins, and threads opened beside the conversation. A reload signs in again and resumes from where the page was, so nothing sent
 // meanwhile is lost.
 
 import {
@@ -95,7 +95,10 @@ function signIn(url: string, token: string): void {
   client.on("state", (state) => ($("state").textContent = state));
   client.on("message", (m) => {
     remember();
-    if (m.channelId === current?.id) append(m);
+    if (m.channelId !== current?.id) return;
+    // Replies go to their thread, and to the conversation only when posted there too.
+    if (m.parentId !== 0n && m.parentId === openRoot) appendReply(m);
+    if (!m.threadOnly) append(m);
   });
   // Edits, deletes and pins: the message as it is now, in place.
   for (const kind of ["edited", "deleted"] as const) {
@@ -157,6 +160,7 @@ async function listConversations(): Promise<void> {
 
 async function open(conversation: Conversation, item: HTMLElement): Promise<void> {
   current = conversation;
+  closeThread();
   for (const li of $("conversations").children) li.classList.toggle("selected", li === item);
   $("title").textContent = titleOf(conversation);
   $("messages").replaceChildren();
@@ -216,7 +220,20 @@ function row(message: Message): HTMLElement {
   if (attachment && !message.deleted) void showAttachment(item, attachment.id, attachment.contentType, attachment.filename);
   if (!message.deleted && message.to === "*") item.append(pinToggle(message));
   if (!message.deleted) item.append(reactionsOf(message));
+  if (message.to === "*" && message.parentId === 0n) item.append(threadLink(message));
+  if (message.parentId !== 0n && !message.threadOnly) item.append(" (in a thread)");
   return item;
+}
+
+/** "reply", or how many replies the thread has: opens it beside the conversation. */
+function threadLink(message: Message): HTMLElement {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "replies link";
+  const count = message.replyCount;
+  button.textContent = count === 0 ? "reply" : `${count} ${count === 1 ? "reply" : "replies"}`;
+  button.onclick = () => void openThread(message);
+  return button;
 }
 
 /** The reactions to a message, each a toggle (yours highlighted), and a thumbs-up to add. */
@@ -262,11 +279,63 @@ function pinToggle(message: Message): HTMLElement {
   return button;
 }
 
-/** Shows a message as it is now where it was shown. */
+/** Shows a message as it is now wherever it is shown. */
 function replace(message: Message): void {
-  const shownRow = document.querySelector(`#messages li[data-id='${message.id}']`);
-  shownRow?.replaceWith(row(message));
+  for (const shownRow of document.querySelectorAll(`li[data-id='${message.id}']`)) {
+    const now = row(message);
+    if (shownRow.closest("#thread")) now.querySelector(".replies")?.remove();
+    shownRow.replaceWith(now);
+  }
 }
+
+/** The root of the thread open beside the conversation. */
+let openRoot: bigint | undefined;
+
+/** Opens the thread of `root` beside the conversation: its replies, oldest first, read. */
+async function openThread(root: Message): Promise<void> {
+  openRoot = root.id;
+  $("chat").classList.add("with-thread");
+  $("thread").hidden = false;
+  const rootRow = row(root);
+  rootRow.querySelector(".replies")?.remove();
+  $("thread-root").replaceChildren(rootRow);
+  $("replies").replaceChildren();
+  const page = await client!.replies(root.channelId, root.id, { limit: 100 });
+  for (const reply of page.messages.reverse()) appendReply(reply);
+  void learnNames(page.messages.map((m) => m.from));
+  $<HTMLInputElement>("thread-text").focus();
+}
+
+function appendReply(reply: Message): void {
+  const list = $("replies");
+  if (list.querySelector(`li[data-id='${reply.id}']`)) return;
+  const item = row(reply);
+  item.querySelector(".replies")?.remove();
+  list.append(item);
+  list.scrollTop = list.scrollHeight;
+  // Read while it is open: the other devices' badges clear too.
+  if (reply.from !== me) void client!.markThreadRead(reply.channelId, reply.parentId, reply.id);
+}
+
+function closeThread(): void {
+  openRoot = undefined;
+  $("chat").classList.remove("with-thread");
+  $("thread").hidden = true;
+}
+
+$("close-thread").addEventListener("click", closeThread);
+
+$<HTMLFormElement>("thread-composer").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const input = $<HTMLInputElement>("thread-text");
+  const text = input.value.trim();
+  if (!current || openRoot === undefined || !text) return;
+  input.value = "";
+  const alsoInConversation = $<HTMLInputElement>("also").checked;
+  const reply = await client!.reply(current.id, openRoot, text, { alsoInConversation });
+  appendReply(reply);
+  if (!reply.threadOnly) append(reply);
+});
 
 /** An image inline, anything else as a download link (URLs are short-lived: fetched now). */
 async function showAttachment(item: HTMLElement, id: bigint, type: string, name: string): Promise<void> {

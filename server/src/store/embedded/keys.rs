@@ -2,7 +2,7 @@
 //! is numeric order; strings (user and org ids, which never contain NUL) end with a NUL.
 
 use crate::model::{
-    ConversationId, LogEntry, LogPoint, MessageChange, MessageId, ReadMarker, Removal,
+    ConversationId, LogEntry, LogPoint, MessageChange, MessageId, ReadMarker, Removal, UserThread,
 };
 
 pub(super) fn conversation(id: ConversationId) -> [u8; 8] {
@@ -169,6 +169,44 @@ pub(super) fn item(conversation_id: ConversationId, id: u64) -> [u8; 16] {
     key[..8].copy_from_slice(&conversation_id.to_be_bytes());
     key[8..].copy_from_slice(&id.to_be_bytes());
     key
+}
+
+/// A reply in a thread: the root's `item`, then the reply.
+pub(super) fn thread_reply(
+    conversation_id: ConversationId,
+    root: MessageId,
+    id: MessageId,
+) -> [u8; 24] {
+    message_version(conversation_id, root, id)
+}
+
+/// A user's state of a thread: the root's `item`, then the user.
+pub(super) fn thread_follow(
+    conversation_id: ConversationId,
+    root: MessageId,
+    user: &str,
+) -> Vec<u8> {
+    let mut key = item(conversation_id, root).to_vec();
+    key.extend_from_slice(user.as_bytes());
+    key
+}
+
+/// A thread a user follows: the user, then its activity, conversation and root.
+pub(super) fn user_thread(org: &str, user: &str, thread: &UserThread) -> Vec<u8> {
+    let mut key = user_prefix(org, user);
+    key.extend_from_slice(&thread.activity.to_be_bytes());
+    key.extend_from_slice(&item(thread.conversation_id, thread.root));
+    key
+}
+
+/// The thread a `user_thread` key names.
+pub(super) fn parse_user_thread(key: &[u8]) -> UserThread {
+    let at = key.len() - 24;
+    UserThread {
+        activity: u64_at(key, at),
+        conversation_id: u64_at(key, at + 8),
+        root: u64_at(key, at + 16),
+    }
 }
 
 pub(super) fn message_bucket(conversation_id: ConversationId, bucket: u32) -> [u8; 12] {

@@ -42,11 +42,9 @@ impl Tables {
         let entry = self.append_to_log(batch, message.channel_id, next)?;
         let mut stored = message.clone();
         stored.seq = entry.seq;
-        stored.created_seq = match created {
-            true => entry.seq,
-            // As stored, whatever the caller's copy says (as Scylla's update leaves it).
-            false => self.message(message.channel_id, message.id)?.map_or(0, |m| m.created_seq),
-        };
+        if created {
+            stored.created_seq = entry.seq;
+        }
         let key = keys::message(message.channel_id, bucket_of(message.id), message.id);
         batch.insert(&self.messages, &key[..], encode(&stored));
         Ok(entry)
@@ -55,7 +53,7 @@ impl Tables {
     /// Changes the stored message `id` as `change` says, with the change in its
     /// conversation's log (pins and reaction counts: not the change feed, whose text did not
     /// change); the message as it is now with its entry, or None if there is none.
-    fn change_message(
+    pub(super) fn change_message(
         &self,
         batch: &mut OwnedWriteBatch,
         conversation_id: ConversationId,
@@ -127,6 +125,10 @@ impl MessageStore for EmbeddedStore {
             if !t.message_buckets.contains_key(bucket_key.as_slice())? {
                 batch.insert(&t.message_buckets, &bucket_key[..], &[][..]);
             }
+            if let (Some(root), None) = (message.parent_id, &message.to) {
+                let key = keys::thread_reply(message.channel_id, root, message.id);
+                batch.insert(&t.thread_replies, key, &[][..]);
+            }
             t.put_message_change(batch, message, message.ts_ms);
             for notification in notifications {
                 t.put_notification(batch, notification);
@@ -151,9 +153,22 @@ impl MessageStore for EmbeddedStore {
         revision: Revision<'_>,
     ) -> StoreResult<LogEntry> {
         self.write("update_message", |t, batch| {
-            let entry = t.put_logged_message(batch, message, false)?;
-            t.put_message_change(batch, message, at_ms);
             let (conversation_id, id) = (message.channel_id, message.id);
+            // What others keep on the message stays as stored, whatever the caller's copy
+            // says (as Scylla's update leaves those columns): its position, thread counts,
+            // and unless this is a delete, its pin and reaction counts.
+            let mut message = message.clone();
+            if let Some(stored) = t.message(conversation_id, id)? {
+                message.created_seq = stored.created_seq;
+                message.reply_count = stored.reply_count;
+                message.last_reply_id = stored.last_reply_id;
+                if let Revision::Edit(_) = revision {
+                    message.pin = stored.pin;
+                    message.reactions = stored.reactions;
+                }
+            }
+            let entry = t.put_logged_message(batch, &message, false)?;
+            t.put_message_change(batch, &message, at_ms);
             match revision {
                 Revision::Edit(replaced) => {
                     let version = MessageVersion { seq: entry.seq, ..replaced.clone() };
@@ -166,6 +181,12 @@ impl MessageStore for EmbeddedStore {
                         batch.remove(&t.message_versions, version.key()?);
                     }
                     batch.remove(&t.pins, keys::item(conversation_id, id));
+                    if let Some(root) = message.parent_id {
+                        batch.remove(
+                            &t.thread_replies,
+                            keys::thread_reply(conversation_id, root, id),
+                        );
+                    }
                 }
             }
             Ok(entry)

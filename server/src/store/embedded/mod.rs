@@ -18,6 +18,7 @@ mod profiles;
 mod reads;
 mod relations;
 mod status;
+mod threads;
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -49,6 +50,9 @@ struct Tables {
     messages: Keyspace,
     message_versions: Keyspace,
     pins: Keyspace,
+    thread_replies: Keyspace,
+    thread_follows: Keyspace,
+    user_threads: Keyspace,
     reactions: Keyspace,
     user_reactions: Keyspace,
     message_buckets: Keyspace,
@@ -99,6 +103,9 @@ impl EmbeddedStore {
             messages: table("messages")?,
             message_versions: table("message_versions")?,
             pins: table("pins")?,
+            thread_replies: table("thread_replies")?,
+            thread_follows: table("thread_follows")?,
+            user_threads: table("user_threads")?,
             reactions: table("reactions")?,
             user_reactions: table("user_reactions")?,
             message_buckets: table("message_buckets")?,

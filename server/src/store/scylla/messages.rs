@@ -53,7 +53,7 @@ impl MessageStore for ScyllaStore {
         let change = LogChange::of_new(message);
         let next = |head: Option<&LogEntry>, now| LogEntry::next(head, message.id, change, now);
         let entry = self.next_log_entry(message.channel_id, next).await?;
-        let statements = [
+        let mut statements = vec![
             Statement::MessageInsert,
             Statement::MessageLogged,
             Statement::BucketInsert,
@@ -62,14 +62,18 @@ impl MessageStore for ScyllaStore {
             Statement::LogHourInsert,
         ];
         let (log, log_hour) = log_values(message.channel_id, &entry);
-        let values = (
-            MessageRow::values(message),
-            MessageRow::logged_values(message, entry.seq),
-            (to_i64(message.channel_id), bucket),
-            change_values(message, message.ts_ms),
-            log,
-            log_hour,
-        );
+        let mut values: Vec<Box<dyn SerializeRow + Send + Sync>> = vec![
+            Box::new(MessageRow::values(message)),
+            Box::new(MessageRow::logged_values(message, entry.seq)),
+            Box::new((to_i64(message.channel_id), bucket)),
+            Box::new(change_values(message, message.ts_ms)),
+            Box::new(log),
+            Box::new(log_hour),
+        ];
+        if let (Some(root), None) = (message.parent_id, &message.to) {
+            statements.push(Statement::ThreadReplyInsert);
+            values.push(Box::new((to_i64(message.channel_id), to_i64(root), to_i64(message.id))));
+        }
         self.batch(BatchType::Logged, &statements, values).await?;
         // After the batch (a compare-and-set cannot be in one): until then, the author's
         // own message counts as unread to them.
@@ -148,6 +152,10 @@ impl MessageStore for ScyllaStore {
             let none = rmp_serde::to_vec_named(&m.reactions).expect("reaction counts serialize");
             let bucket = bucket_of(m.id) as i32;
             values.push(Box::new((none, to_i64(entry.seq), channel, bucket, id)));
+            if let Some(root) = m.parent_id {
+                statements.push(Statement::ThreadReplyDelete);
+                values.push(Box::new((channel, to_i64(root), id)));
+            }
         }
         self.batch(BatchType::Logged, &statements, values).await?;
         Ok(entry)
@@ -399,6 +407,9 @@ pub(super) struct MessageRow {
     pinned_by: Option<String>,
     pinned_at_ms: Option<i64>,
     reactions: Option<Vec<u8>>,
+    thread_only: Option<bool>,
+    reply_count: Option<i32>,
+    last_reply_id: Option<i64>,
 }
 
 pub(super) type MessageValues = (
@@ -448,9 +459,10 @@ impl MessageRow {
         )
     }
 
-    /// Values for `message_logged`: a new message's log positions.
-    pub(super) fn logged_values(m: &Message, seq: u64) -> (i64, i64, i64, i32, i64) {
-        (to_i64(seq), to_i64(seq), to_i64(m.channel_id), bucket_of(m.id) as i32, to_i64(m.id))
+    /// Values for `message_logged`: a new message's log positions, and where it shows.
+    pub(super) fn logged_values(m: &Message, seq: u64) -> (i64, i64, bool, i64, i32, i64) {
+        let (channel, bucket, id) = (to_i64(m.channel_id), bucket_of(m.id) as i32, to_i64(m.id));
+        (to_i64(seq), to_i64(seq), m.thread_only, channel, bucket, id)
     }
 
     /// Values for `message_update` (edits and deletes), at log position `seq`.
@@ -517,18 +529,21 @@ impl MessageRow {
                 .transpose()
                 .map_err(|e| corrupt("messages", format!("reactions: {e}")))?
                 .unwrap_or_default(),
+            thread_only: self.thread_only.unwrap_or(false),
+            reply_count: self.reply_count.map_or(0, |count| count.max(0) as u32),
+            last_reply_id: self.last_reply_id.map(|id| id as u64),
         })
     }
 }
 
 /// One statement of a batch, with its values.
-type Write = (Statement, Box<dyn SerializeRow + Send + Sync>);
+pub(super) type Write = (Statement, Box<dyn SerializeRow + Send + Sync>);
 
 impl ScyllaStore {
     /// Changes message `id` as `change` says: `writes` (given the change's log entry) and
     /// the entry, in one batch (pins and reaction counts: not the change feed, whose text did
     /// not change). The message as it is now with its entry, or None if there is none.
-    async fn change_message(
+    pub(super) async fn change_message(
         &self,
         conversation_id: ConversationId,
         id: MessageId,
@@ -625,8 +640,12 @@ mod tests {
                 first_users: vec!["bob".into(), "carol".into()],
                 mine: false,
             }],
+            thread_only: true,
+            reply_count: 4,
+            last_reply_id: Some(9),
         };
         let values = MessageRow::values(&message);
+        let logged = MessageRow::logged_values(&message, 11);
         let MaybeUnset::Set(attachment) = values.13.clone() else { panic!("attachment unset") };
         let MaybeUnset::Set(mentions) = values.14.clone() else { panic!("mentions unset") };
         assert_eq!(values.1, bucket_of(message.id) as i32, "partitioned by the id's bucket");
@@ -652,6 +671,9 @@ mod tests {
             pinned_by: Some("olivia".into()),
             pinned_at_ms: Some(13),
             reactions: Some(rmp_serde::to_vec_named(&message.reactions).unwrap()),
+            thread_only: Some(logged.2),
+            reply_count: Some(4),
+            last_reply_id: Some(9),
         };
         assert_eq!(row.into_domain().unwrap(), message);
     }

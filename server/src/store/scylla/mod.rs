@@ -24,6 +24,7 @@ mod rows;
 pub mod schema;
 mod statements;
 mod status;
+mod threads;
 
 use std::collections::HashMap;
 use std::path::Path;

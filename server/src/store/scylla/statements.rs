@@ -47,9 +47,23 @@ statements! {
     DirectPairClaim = "INSERT INTO {ks}.direct_pairs (org, user_low, user_high, conversation_id) VALUES (?, ?, ?, ?) IF NOT EXISTS",
     SelfClaim = "INSERT INTO {ks}.self_conversations (org, user_id, conversation_id) VALUES (?, ?, ?) IF NOT EXISTS",
     MessageInsert = "INSERT INTO {ks}.messages (channel_id, bucket, message_id, sender, recipient, kind, data, ts_ms, parent_id, edited_at_ms, deleted, custom_fields, client_msg_id, attachment, mentions) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    MessageGet = "SELECT channel_id, message_id, sender, recipient, kind, data, ts_ms, parent_id, edited_at_ms, deleted, custom_fields, client_msg_id, attachment, mentions, deleted_by, created_seq, seq, pinned_by, pinned_at_ms, reactions FROM {ks}.messages WHERE channel_id = ? AND bucket = ? AND message_id = ?",
+    MessageGet = "SELECT channel_id, message_id, sender, recipient, kind, data, ts_ms, parent_id, edited_at_ms, deleted, custom_fields, client_msg_id, attachment, mentions, deleted_by, created_seq, seq, pinned_by, pinned_at_ms, reactions, thread_only, reply_count, last_reply_id FROM {ks}.messages WHERE channel_id = ? AND bucket = ? AND message_id = ?",
     MessageUpdate = "UPDATE {ks}.messages SET data = ?, edited_at_ms = ?, deleted = ?, custom_fields = ?, attachment = ?, mentions = ?, deleted_by = ?, seq = ? WHERE channel_id = ? AND bucket = ? AND message_id = ?",
     MessageSetPin = "UPDATE {ks}.messages SET pinned_by = ?, pinned_at_ms = ?, seq = ? WHERE channel_id = ? AND bucket = ? AND message_id = ?",
+    MessageSetThread = "UPDATE {ks}.messages SET reply_count = ?, last_reply_id = ?, seq = ? WHERE channel_id = ? AND bucket = ? AND message_id = ?",
+    ThreadReplyInsert = "INSERT INTO {ks}.thread_replies (channel_id, root_id, reply_id) VALUES (?, ?, ?)",
+    ThreadReplyDelete = "DELETE FROM {ks}.thread_replies WHERE channel_id = ? AND root_id = ? AND reply_id = ?",
+    ThreadReplyRangeDesc = "SELECT reply_id FROM {ks}.thread_replies WHERE channel_id = ? AND root_id = ? AND reply_id >= ? AND reply_id <= ? ORDER BY reply_id DESC LIMIT ?",
+    ThreadReplyRangeAsc = "SELECT reply_id FROM {ks}.thread_replies WHERE channel_id = ? AND root_id = ? AND reply_id >= ? AND reply_id <= ? ORDER BY reply_id ASC LIMIT ?",
+    ThreadReplyCount = "SELECT COUNT(reply_id) FROM {ks}.thread_replies WHERE channel_id = ? AND root_id = ?",
+    ThreadReplyNewest = "SELECT reply_id FROM {ks}.thread_replies WHERE channel_id = ? AND root_id = ? ORDER BY reply_id DESC LIMIT 1",
+    ThreadReplyAfter = "SELECT reply_id FROM {ks}.thread_replies WHERE channel_id = ? AND root_id = ? AND reply_id > ? LIMIT ?",
+    ThreadFollowGet = "SELECT user_id, following, read_up_to FROM {ks}.thread_follows WHERE channel_id = ? AND root_id = ? AND user_id = ?",
+    ThreadFollowList = "SELECT user_id, following, read_up_to FROM {ks}.thread_follows WHERE channel_id = ? AND root_id = ?",
+    ThreadFollowPut = "INSERT INTO {ks}.thread_follows (channel_id, root_id, user_id, following, read_up_to) VALUES (?, ?, ?, ?, ?)",
+    UserThreadInsert = "INSERT INTO {ks}.user_threads (org, user_id, activity, channel_id, root_id) VALUES (?, ?, ?, ?, ?)",
+    UserThreadDelete = "DELETE FROM {ks}.user_threads WHERE org = ? AND user_id = ? AND activity = ? AND channel_id = ? AND root_id = ?",
+    UserThreadList = "SELECT activity, channel_id, root_id FROM {ks}.user_threads WHERE org = ? AND user_id = ? AND activity < ? LIMIT ?",
     MessageSetReactions = "UPDATE {ks}.messages SET reactions = ?, seq = ? WHERE channel_id = ? AND bucket = ? AND message_id = ?",
     ReactionGet = "SELECT at_ms FROM {ks}.reactions WHERE channel_id = ? AND message_id = ? AND emoji = ? AND user_id = ?",
     ReactionInsert = "INSERT INTO {ks}.reactions (channel_id, message_id, emoji, user_id, at_ms) VALUES (?, ?, ?, ?, ?)",
@@ -64,7 +78,7 @@ statements! {
     VersionInsert = "INSERT INTO {ks}.message_versions (channel_id, message_id, seq, data, written_at_ms, replaced_at_ms) VALUES (?, ?, ?, ?, ?, ?)",
     VersionsDelete = "DELETE FROM {ks}.message_versions WHERE channel_id = ? AND message_id = ?",
     VersionRange = "SELECT seq, data, written_at_ms, replaced_at_ms FROM {ks}.message_versions WHERE channel_id = ? AND message_id = ? AND seq < ? LIMIT ?",
-    MessageLogged = "UPDATE {ks}.messages SET created_seq = ?, seq = ? WHERE channel_id = ? AND bucket = ? AND message_id = ?",
+    MessageLogged = "UPDATE {ks}.messages SET created_seq = ?, seq = ?, thread_only = ? WHERE channel_id = ? AND bucket = ? AND message_id = ?",
     LogHeadGet = "SELECT seq, prev, message_id, message_count, left_user, left_by FROM {ks}.log_heads WHERE channel_id = ?",
     LogHeadCreate = "INSERT INTO {ks}.log_heads (channel_id, seq, prev, message_id, message_count, left_user, left_by) VALUES (?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS",
     LogHeadAdvance = "UPDATE {ks}.log_heads SET seq = ?, prev = ?, message_id = ?, message_count = ?, left_user = ?, left_by = ? WHERE channel_id = ? IF seq = ?",
@@ -73,8 +87,8 @@ statements! {
     LogHourRangeFrom = "SELECT hour FROM {ks}.log_hours WHERE channel_id = ? AND hour >= ?",
     LogEntryGet = "SELECT seq, prev, message_id, message_count, left_user, left_by FROM {ks}.conversation_log WHERE channel_id = ? AND hour = ? AND seq = ?",
     LogRangeAfter = "SELECT seq, prev, message_id, message_count, left_user, left_by FROM {ks}.conversation_log WHERE channel_id = ? AND hour = ? AND seq > ? LIMIT ?",
-    MessageRangeDesc = "SELECT channel_id, message_id, sender, recipient, kind, data, ts_ms, parent_id, edited_at_ms, deleted, custom_fields, client_msg_id, attachment, mentions, deleted_by, created_seq, seq, pinned_by, pinned_at_ms, reactions FROM {ks}.messages WHERE channel_id = ? AND bucket = ? AND message_id >= ? AND message_id <= ? ORDER BY message_id DESC LIMIT ?",
-    MessageRangeAsc = "SELECT channel_id, message_id, sender, recipient, kind, data, ts_ms, parent_id, edited_at_ms, deleted, custom_fields, client_msg_id, attachment, mentions, deleted_by, created_seq, seq, pinned_by, pinned_at_ms, reactions FROM {ks}.messages WHERE channel_id = ? AND bucket = ? AND message_id >= ? AND message_id <= ? ORDER BY message_id ASC LIMIT ?",
+    MessageRangeDesc = "SELECT channel_id, message_id, sender, recipient, kind, data, ts_ms, parent_id, edited_at_ms, deleted, custom_fields, client_msg_id, attachment, mentions, deleted_by, created_seq, seq, pinned_by, pinned_at_ms, reactions, thread_only, reply_count, last_reply_id FROM {ks}.messages WHERE channel_id = ? AND bucket = ? AND message_id >= ? AND message_id <= ? ORDER BY message_id DESC LIMIT ?",
+    MessageRangeAsc = "SELECT channel_id, message_id, sender, recipient, kind, data, ts_ms, parent_id, edited_at_ms, deleted, custom_fields, client_msg_id, attachment, mentions, deleted_by, created_seq, seq, pinned_by, pinned_at_ms, reactions, thread_only, reply_count, last_reply_id FROM {ks}.messages WHERE channel_id = ? AND bucket = ? AND message_id >= ? AND message_id <= ? ORDER BY message_id ASC LIMIT ?",
     BucketInsert = "INSERT INTO {ks}.message_buckets (channel_id, bucket) VALUES (?, ?)",
     BucketRangeDesc = "SELECT bucket FROM {ks}.message_buckets WHERE channel_id = ? AND bucket >= ? AND bucket <= ? ORDER BY bucket DESC",
     BucketRangeAsc = "SELECT bucket FROM {ks}.message_buckets WHERE channel_id = ? AND bucket >= ? AND bucket <= ? ORDER BY bucket ASC",
@@ -219,7 +233,7 @@ mod tests {
             let known = |c: &str| table.columns.iter().any(|(col, _)| *col == c);
             for word in identifiers(&columns).iter().chain(identifiers(&where_).iter()) {
                 let word = word.as_str();
-                if ["SELECT", "INSERT", "INTO", "UPDATE", "DELETE"].contains(&word) {
+                if ["SELECT", "INSERT", "INTO", "UPDATE", "DELETE", "COUNT"].contains(&word) {
                     continue;
                 }
                 assert!(known(word), "{name}: `{word}` is not a column of {table_name}");

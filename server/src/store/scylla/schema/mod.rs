@@ -21,7 +21,7 @@ pub struct Table {
 pub const PENDING_SHARDS: i32 = 16;
 
 /// The latest schema version.
-pub const LATEST: i32 = 15;
+pub const LATEST: i32 = 16;
 
 /// Tables created after version 1, with the version that created them.
 const ADDED_TABLES: &[(&str, i32)] = &[
@@ -47,6 +47,9 @@ const ADDED_TABLES: &[(&str, i32)] = &[
     ("user_uploads", 14),
     ("reactions", 15),
     ("user_reactions", 15),
+    ("thread_replies", 16),
+    ("thread_follows", 16),
+    ("user_threads", 16),
 ];
 
 /// Columns added to existing tables after version 1: (table, column, version).
@@ -74,6 +77,9 @@ const ADDED_COLUMNS: &[(&str, &str, i32)] = &[
     ("messages", "pinned_by", 13),
     ("messages", "pinned_at_ms", 13),
     ("messages", "reactions", 15),
+    ("messages", "thread_only", 16),
+    ("messages", "reply_count", 16),
+    ("messages", "last_reply_id", 16),
 ];
 
 fn table_version(name: &str) -> i32 {
@@ -182,6 +188,7 @@ pub fn migrations(keyspace: &str, replication: &Replication) -> Vec<Migration> {
         (13, "pins"),
         (14, "lists of conversations' files and users' uploads"),
         (15, "reactions"),
+        (16, "threads"),
     ] {
         let mut statements: Vec<String> = TABLES
             .iter()

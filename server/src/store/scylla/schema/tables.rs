@@ -113,6 +113,11 @@ pub const TABLES: &[Table] = &[
             ("pinned_at_ms", "bigint"),
             // The reaction counts per emoji (MessagePack), kept by the reactions' flushes.
             ("reactions", "blob"),
+            // A reply that shows only in its thread.
+            ("thread_only", "boolean"),
+            // On a thread's root: its replies' count and the newest, kept by its recounts.
+            ("reply_count", "int"),
+            ("last_reply_id", "bigint"),
         ],
         partition_key: &["channel_id", "bucket"],
         clustering: &[("message_id", true)],
@@ -223,6 +228,42 @@ pub const TABLES: &[Table] = &[
         columns: &[("org", "text"), ("user_id", "text"), ("attachment_id", "bigint")],
         partition_key: &["org", "user_id"],
         clustering: &[("attachment_id", true)],
+        options: "",
+    },
+    // Each thread's replies (deleted ones removed).
+    Table {
+        name: "thread_replies",
+        columns: &[("channel_id", "bigint"), ("root_id", "bigint"), ("reply_id", "bigint")],
+        partition_key: &["channel_id", "root_id"],
+        clustering: &[("reply_id", false)],
+        options: "",
+    },
+    // Who follows each thread (or did), and how far each has read it.
+    Table {
+        name: "thread_follows",
+        columns: &[
+            ("channel_id", "bigint"),
+            ("root_id", "bigint"),
+            ("user_id", "text"),
+            ("following", "boolean"),
+            ("read_up_to", "bigint"),
+        ],
+        partition_key: &["channel_id", "root_id"],
+        clustering: &[("user_id", false)],
+        options: "",
+    },
+    // The threads each user follows, the one with the newest reply first.
+    Table {
+        name: "user_threads",
+        columns: &[
+            ("org", "text"),
+            ("user_id", "text"),
+            ("activity", "bigint"),
+            ("channel_id", "bigint"),
+            ("root_id", "bigint"),
+        ],
+        partition_key: &["org", "user_id"],
+        clustering: &[("activity", true), ("channel_id", false), ("root_id", false)],
         options: "",
     },
     // Each message's reactions, by emoji and user.

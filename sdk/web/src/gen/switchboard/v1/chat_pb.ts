@@ -12,7 +12,7 @@ import type { Conversation, ConversationSchema, Member, MemberSchema, Visibility
 import { file_switchboard_v1_conversation } from "./conversation_pb.js";
 import type { Availability, Event, UserPresence, UserPresenceSchema } from "./events_pb.js";
 import { file_switchboard_v1_events } from "./events_pb.js";
-import type { Message as Message$1, MessageSchema, MessageType, MessageVersion } from "./message_pb.js";
+import type { Message as Message$1, MessageSchema, MessageType, MessageVersion, Thread, ThreadSchema } from "./message_pb.js";
 import { file_switchboard_v1_message } from "./message_pb.js";
 import type { ListNotificationsRequestSchema, ListNotificationsResponseSchema, MarkNotificationsReadRequestSchema, MarkNotificationsReadResponseSchema, SetMuteRequestSchema, SetMuteResponseSchema } from "./notifications_pb.js";
 import { file_switchboard_v1_notifications } from "./notifications_pb.js";
@@ -24,7 +24,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file switchboard/v1/chat.proto.
  */
 export const file_switchboard_v1_chat: GenFile = /*@__PURE__*/
-  fileDesc("Chlzd2l0Y2hib2FyZC92MS9jaGF0LnByb3RvEg5zd2l0Y2hib2FyZC52MSLoAQoRQ3JlYXRlVGVhbVJlcXVlc3QSDAoEbmFtZRgBIAEoCRIMCgRpY29uGAIgASgJEhEKCW1ldGFfdGFncxgDIAMoCRISCgpyZXN0cmljdGVkGAQgASgIEg8KB21lbWJlcnMYBSADKAkSSgoNY3VzdG9tX2ZpZWxkcxgGIAMoCzIzLnN3aXRjaGJvYXJkLnYxLkNyZWF0ZVRlYW1SZXF1ZXN0LkN1c3RvbUZpZWxkc0VudHJ5GjMKEUN1c3RvbUZpZWxkc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiigIKFENyZWF0ZUNoYW5uZWxSZXF1ZXN0EgwKBG5hbWUYASABKAkSDAoEaWNvbhgCIAEoCRIRCgltZXRhX3RhZ3MYAyADKAkSLgoKdmlzaWJpbGl0eRgEIAEoDjIaLnN3aXRjaGJvYXJkLnYxLlZpc2liaWxpdHkSDwoHbWVtYmVycxgFIAMoCRJNCg1jdXN0b21fZmllbGRzGAYgAygLMjYuc3dpdGNoYm9hcmQudjEuQ3JlYXRlQ2hhbm5lbFJlcXVlc3QuQ3VzdG9tRmllbGRzRW50cnkaMwoRQ3VzdG9tRmllbGRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASKfAQoRT3BlbkxpbmtlZFJlcXVlc3QSFAoMZXh0ZXJuYWxfa2V5GAEgASgJEjEKBHRlYW0YAiABKAsyIS5zd2l0Y2hib2FyZC52MS5DcmVhdGVUZWFtUmVxdWVzdEgAEjcKB2NoYW5uZWwYAyABKAsyJC5zd2l0Y2hib2FyZC52MS5DcmVhdGVDaGFubmVsUmVxdWVzdEgAQggKBmNyZWF0ZSJZChJPcGVuTGlua2VkUmVzcG9uc2USMgoMY29udmVyc2F0aW9uGAEgASgLMhwuc3dpdGNoYm9hcmQudjEuQ29udmVyc2F0aW9uEg8KB2NyZWF0ZWQYAiABKAgiMQoWR2V0Q29udmVyc2F0aW9uUmVxdWVzdBIXCg9jb252ZXJzYXRpb25faWQYASABKAQiYgoYTGlzdENvbnZlcnNhdGlvbnNSZXF1ZXN0Eg0KBWFmdGVyGAEgASgEEg0KBWxpbWl0GAIgASgNEhYKDndpdGhvdXRfdW5yZWFkGAMgASgIEhAKCGlkc19vbmx5GAQgASgIImQKGUxpc3RDb252ZXJzYXRpb25zUmVzcG9uc2USMwoNY29udmVyc2F0aW9ucxgBIAMoCzIcLnN3aXRjaGJvYXJkLnYxLkNvbnZlcnNhdGlvbhISCgpuZXh0X2FmdGVyGAIgASgEIksKEkxpc3RNZW1iZXJzUmVxdWVzdBIXCg9jb252ZXJzYXRpb25faWQYASABKAQSDQoFYWZ0ZXIYAiABKAkSDQoFbGltaXQYAyABKA0iUgoTTGlzdE1lbWJlcnNSZXNwb25zZRInCgdtZW1iZXJzGAEgAygLMhYuc3dpdGNoYm9hcmQudjEuTWVtYmVyEhIKCm5leHRfYWZ0ZXIYAiABKAkiFwoHVGFnTGlzdBIMCgR0YWdzGAEgAygJIm8KCEZpZWxkTWFwEjQKBmZpZWxkcxgBIAMoCzIkLnN3aXRjaGJvYXJkLnYxLkZpZWxkTWFwLkZpZWxkc0VudHJ5Gi0KC0ZpZWxkc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEimwIKEVVwZGF0ZVRlYW1SZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBBIRCgRuYW1lGAIgASgJSACIAQESEQoEaWNvbhgDIAEoCUgBiAEBEioKCW1ldGFfdGFncxgEIAEoCzIXLnN3aXRjaGJvYXJkLnYxLlRhZ0xpc3QSFwoKcmVzdHJpY3RlZBgFIAEoCEgCiAEBEi8KDWN1c3RvbV9maWVsZHMYBiABKAsyGC5zd2l0Y2hib2FyZC52MS5GaWVsZE1hcBIcCg9tZW1iZXJzX21heV9waW4YByABKAhIA4gBAUIHCgVfbmFtZUIHCgVfaWNvbkINCgtfcmVzdHJpY3RlZEISChBfbWVtYmVyc19tYXlfcGluIikKDkFyY2hpdmVSZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBCI+ChFBZGRNZW1iZXJzUmVxdWVzdBIXCg9jb252ZXJzYXRpb25faWQYASABKAQSEAoIdXNlcl9pZHMYAiADKAkiOwoSQWRkTWVtYmVyc1Jlc3BvbnNlEiUKBWFkZGVkGAEgAygLMhYuc3dpdGNoYm9hcmQudjEuTWVtYmVyIj8KE1JlbW92ZU1lbWJlclJlcXVlc3QSFwoPY29udmVyc2F0aW9uX2lkGAEgASgEEg8KB3VzZXJfaWQYAiABKAkiFgoUUmVtb3ZlTWVtYmVyUmVzcG9uc2UiPwoTUHJvbW90ZUFkbWluUmVxdWVzdBIXCg9jb252ZXJzYXRpb25faWQYASABKAQSDwoHdXNlcl9pZBgCIAEoCSI+ChJEZW1vdGVBZG1pblJlcXVlc3QSFwoPY29udmVyc2F0aW9uX2lkGAEgASgEEg8KB3VzZXJfaWQYAiABKAkiRgoYVHJhbnNmZXJPd25lcnNoaXBSZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBBIRCgluZXdfb3duZXIYAiABKAkiJwoMTGVhdmVSZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBCIPCg1MZWF2ZVJlc3BvbnNlIi0KEkpvaW5DaGFubmVsUmVxdWVzdBIXCg9jb252ZXJzYXRpb25faWQYASABKAQiJAoRT3BlbkRpcmVjdFJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCSIRCg9PcGVuU2VsZlJlcXVlc3QimQIKElNlbmRNZXNzYWdlUmVxdWVzdBISCgpjaGFubmVsX2lkGAEgASgEEgoKAnRvGAIgASgJEikKBHR5cGUYAyABKA4yGy5zd2l0Y2hib2FyZC52MS5NZXNzYWdlVHlwZRIMCgRkYXRhGAQgASgJEhEKCXBhcmVudF9pZBgFIAEoBBJLCg1jdXN0b21fZmllbGRzGAYgAygLMjQuc3dpdGNoYm9hcmQudjEuU2VuZE1lc3NhZ2VSZXF1ZXN0LkN1c3RvbUZpZWxkc0VudHJ5EhUKDWNsaWVudF9tc2dfaWQYByABKAkaMwoRQ3VzdG9tRmllbGRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJSChNTZW5kTWVzc2FnZVJlc3BvbnNlEigKB21lc3NhZ2UYASABKAsyFy5zd2l0Y2hib2FyZC52MS5NZXNzYWdlEhEKCWR1cGxpY2F0ZRgCIAEoCCJKChJFZGl0TWVzc2FnZVJlcXVlc3QSEgoKY2hhbm5lbF9pZBgBIAEoBBISCgptZXNzYWdlX2lkGAIgASgEEgwKBGRhdGEYAyABKAkiZwoaTGlzdE1lc3NhZ2VWZXJzaW9uc1JlcXVlc3QSEgoKY2hhbm5lbF9pZBgBIAEoBBISCgptZXNzYWdlX2lkGAIgASgEEhIKCmJlZm9yZV9zZXEYAyABKAQSDQoFbGltaXQYBCABKA0iYQobTGlzdE1lc3NhZ2VWZXJzaW9uc1Jlc3BvbnNlEjAKCHZlcnNpb25zGAEgAygLMh4uc3dpdGNoYm9hcmQudjEuTWVzc2FnZVZlcnNpb24SEAoIaGFzX21vcmUYAiABKAgiSAoPUmVhY3Rpb25SZXF1ZXN0EhIKCmNoYW5uZWxfaWQYASABKAQSEgoKbWVzc2FnZV9pZBgCIAEoBBINCgVlbW9qaRgDIAEoCSJrChRMaXN0UmVhY3Rpb25zUmVxdWVzdBISCgpjaGFubmVsX2lkGAEgASgEEhIKCm1lc3NhZ2VfaWQYAiABKAQSDQoFZW1vamkYAyABKAkSDQoFYWZ0ZXIYBCABKAkSDQoFbGltaXQYBSABKA0iPQoVTGlzdFJlYWN0aW9uc1Jlc3BvbnNlEhAKCHVzZXJfaWRzGAEgAygJEhIKCm5leHRfYWZ0ZXIYAiABKAkiOwoRUGluTWVzc2FnZVJlcXVlc3QSEgoKY2hhbm5lbF9pZBgBIAEoBBISCgptZXNzYWdlX2lkGAIgASgEIiUKD0xpc3RQaW5zUmVxdWVzdBISCgpjaGFubmVsX2lkGAEgASgEIj0KEExpc3RQaW5zUmVzcG9uc2USKQoIbWVzc2FnZXMYASADKAsyFy5zd2l0Y2hib2FyZC52MS5NZXNzYWdlIj4KFERlbGV0ZU1lc3NhZ2VSZXF1ZXN0EhIKCmNoYW5uZWxfaWQYASABKAQSEgoKbWVzc2FnZV9pZBgCIAEoBCJWChJMaXN0SGlzdG9yeVJlcXVlc3QSEgoKY2hhbm5lbF9pZBgBIAEoBBIOCgZiZWZvcmUYAiABKAQSDQoFYWZ0ZXIYAyABKAQSDQoFbGltaXQYBCABKA0iUgoTTGlzdEhpc3RvcnlSZXNwb25zZRIpCghtZXNzYWdlcxgBIAMoCzIXLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2USEAoIaGFzX21vcmUYAiABKAgiSgoSTGlzdENoYW5nZXNSZXF1ZXN0EhIKCmNoYW5uZWxfaWQYASABKAQSEQoJYWZ0ZXJfc2VxGAIgASgEEg0KBWxpbWl0GAMgASgNImIKE0xpc3RDaGFuZ2VzUmVzcG9uc2USJQoGZXZlbnRzGAEgAygLMhUuc3dpdGNoYm9hcmQudjEuRXZlbnQSEgoKbmV4dF9hZnRlchgCIAEoBBIQCghoYXNfbW9yZRgDIAEoCCI2ChBTZXRUeXBpbmdSZXF1ZXN0EhIKCmNoYW5uZWxfaWQYASABKAQSDgoGdHlwaW5nGAIgASgIIioKEVNldFR5cGluZ1Jlc3BvbnNlEhUKDWV4cGlyZXNfaW5fbXMYASABKA0iOQoPTWFya1JlYWRSZXF1ZXN0EhIKCmNoYW5uZWxfaWQYASABKAQSEgoKbWVzc2FnZV9pZBgCIAEoBCImChBNYXJrUmVhZFJlc3BvbnNlEhIKCnJlYWRfdXBfdG8YASABKAQiLAoWTGlzdFJlYWRNYXJrZXJzUmVxdWVzdBISCgpjaGFubmVsX2lkGAEgASgEIjEKClJlYWRNYXJrZXISDwoHdXNlcl9pZBgBIAEoCRISCgptZXNzYWdlX2lkGAIgASgEIkYKF0xpc3RSZWFkTWFya2Vyc1Jlc3BvbnNlEisKB21hcmtlcnMYASADKAsyGi5zd2l0Y2hib2FyZC52MS5SZWFkTWFya2VyIiYKEkdldFByZXNlbmNlUmVxdWVzdBIQCgh1c2VyX2lkcxgBIAMoCSJUChBTZXRTdGF0dXNSZXF1ZXN0EjIKDGF2YWlsYWJpbGl0eRgBIAEoDjIcLnN3aXRjaGJvYXJkLnYxLkF2YWlsYWJpbGl0eRIMCgR0ZXh0GAIgASgJIkIKE0dldFByZXNlbmNlUmVzcG9uc2USKwoFdXNlcnMYASADKAsyHC5zd2l0Y2hib2FyZC52MS5Vc2VyUHJlc2VuY2UykxkKBENoYXQSTQoKQ3JlYXRlVGVhbRIhLnN3aXRjaGJvYXJkLnYxLkNyZWF0ZVRlYW1SZXF1ZXN0Ghwuc3dpdGNoYm9hcmQudjEuQ29udmVyc2F0aW9uElMKDUNyZWF0ZUNoYW5uZWwSJC5zd2l0Y2hib2FyZC52MS5DcmVhdGVDaGFubmVsUmVxdWVzdBocLnN3aXRjaGJvYXJkLnYxLkNvbnZlcnNhdGlvbhJXCg9HZXRDb252ZXJzYXRpb24SJi5zd2l0Y2hib2FyZC52MS5HZXRDb252ZXJzYXRpb25SZXF1ZXN0Ghwuc3dpdGNoYm9hcmQudjEuQ29udmVyc2F0aW9uEmgKEUxpc3RDb252ZXJzYXRpb25zEiguc3dpdGNoYm9hcmQudjEuTGlzdENvbnZlcnNhdGlvbnNSZXF1ZXN0Gikuc3dpdGNoYm9hcmQudjEuTGlzdENvbnZlcnNhdGlvbnNSZXNwb25zZRJWCgtMaXN0TWVtYmVycxIiLnN3aXRjaGJvYXJkLnYxLkxpc3RNZW1iZXJzUmVxdWVzdBojLnN3aXRjaGJvYXJkLnYxLkxpc3RNZW1iZXJzUmVzcG9uc2USTQoKVXBkYXRlVGVhbRIhLnN3aXRjaGJvYXJkLnYxLlVwZGF0ZVRlYW1SZXF1ZXN0Ghwuc3dpdGNoYm9hcmQudjEuQ29udmVyc2F0aW9uEkcKB0FyY2hpdmUSHi5zd2l0Y2hib2FyZC52MS5BcmNoaXZlUmVxdWVzdBocLnN3aXRjaGJvYXJkLnYxLkNvbnZlcnNhdGlvbhJTCgpBZGRNZW1iZXJzEiEuc3dpdGNoYm9hcmQudjEuQWRkTWVtYmVyc1JlcXVlc3QaIi5zd2l0Y2hib2FyZC52MS5BZGRNZW1iZXJzUmVzcG9uc2USWQoMUmVtb3ZlTWVtYmVyEiMuc3dpdGNoYm9hcmQudjEuUmVtb3ZlTWVtYmVyUmVxdWVzdBokLnN3aXRjaGJvYXJkLnYxLlJlbW92ZU1lbWJlclJlc3BvbnNlEksKDFByb21vdGVBZG1pbhIjLnN3aXRjaGJvYXJkLnYxLlByb21vdGVBZG1pblJlcXVlc3QaFi5zd2l0Y2hib2FyZC52MS5NZW1iZXISSQoLRGVtb3RlQWRtaW4SIi5zd2l0Y2hib2FyZC52MS5EZW1vdGVBZG1pblJlcXVlc3QaFi5zd2l0Y2hib2FyZC52MS5NZW1iZXISWwoRVHJhbnNmZXJPd25lcnNoaXASKC5zd2l0Y2hib2FyZC52MS5UcmFuc2Zlck93bmVyc2hpcFJlcXVlc3QaHC5zd2l0Y2hib2FyZC52MS5Db252ZXJzYXRpb24SRAoFTGVhdmUSHC5zd2l0Y2hib2FyZC52MS5MZWF2ZVJlcXVlc3QaHS5zd2l0Y2hib2FyZC52MS5MZWF2ZVJlc3BvbnNlEk8KC0pvaW5DaGFubmVsEiIuc3dpdGNoYm9hcmQudjEuSm9pbkNoYW5uZWxSZXF1ZXN0Ghwuc3dpdGNoYm9hcmQudjEuQ29udmVyc2F0aW9uElMKCk9wZW5MaW5rZWQSIS5zd2l0Y2hib2FyZC52MS5PcGVuTGlua2VkUmVxdWVzdBoiLnN3aXRjaGJvYXJkLnYxLk9wZW5MaW5rZWRSZXNwb25zZRJNCgpPcGVuRGlyZWN0EiEuc3dpdGNoYm9hcmQudjEuT3BlbkRpcmVjdFJlcXVlc3QaHC5zd2l0Y2hib2FyZC52MS5Db252ZXJzYXRpb24SSQoIT3BlblNlbGYSHy5zd2l0Y2hib2FyZC52MS5PcGVuU2VsZlJlcXVlc3QaHC5zd2l0Y2hib2FyZC52MS5Db252ZXJzYXRpb24SVgoLU2VuZE1lc3NhZ2USIi5zd2l0Y2hib2FyZC52MS5TZW5kTWVzc2FnZVJlcXVlc3QaIy5zd2l0Y2hib2FyZC52MS5TZW5kTWVzc2FnZVJlc3BvbnNlEkoKC0VkaXRNZXNzYWdlEiIuc3dpdGNoYm9hcmQudjEuRWRpdE1lc3NhZ2VSZXF1ZXN0Ghcuc3dpdGNoYm9hcmQudjEuTWVzc2FnZRJuChNMaXN0TWVzc2FnZVZlcnNpb25zEiouc3dpdGNoYm9hcmQudjEuTGlzdE1lc3NhZ2VWZXJzaW9uc1JlcXVlc3QaKy5zd2l0Y2hib2FyZC52MS5MaXN0TWVzc2FnZVZlcnNpb25zUmVzcG9uc2USSAoKUGluTWVzc2FnZRIhLnN3aXRjaGJvYXJkLnYxLlBpbk1lc3NhZ2VSZXF1ZXN0Ghcuc3dpdGNoYm9hcmQudjEuTWVzc2FnZRJKCgxVbnBpbk1lc3NhZ2USIS5zd2l0Y2hib2FyZC52MS5QaW5NZXNzYWdlUmVxdWVzdBoXLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2USRwoLQWRkUmVhY3Rpb24SHy5zd2l0Y2hib2FyZC52MS5SZWFjdGlvblJlcXVlc3QaFy5zd2l0Y2hib2FyZC52MS5NZXNzYWdlEkoKDlJlbW92ZVJlYWN0aW9uEh8uc3dpdGNoYm9hcmQudjEuUmVhY3Rpb25SZXF1ZXN0Ghcuc3dpdGNoYm9hcmQudjEuTWVzc2FnZRJcCg1MaXN0UmVhY3Rpb25zEiQuc3dpdGNoYm9hcmQudjEuTGlzdFJlYWN0aW9uc1JlcXVlc3QaJS5zd2l0Y2hib2FyZC52MS5MaXN0UmVhY3Rpb25zUmVzcG9uc2USTQoITGlzdFBpbnMSHy5zd2l0Y2hib2FyZC52MS5MaXN0UGluc1JlcXVlc3QaIC5zd2l0Y2hib2FyZC52MS5MaXN0UGluc1Jlc3BvbnNlEk4KDURlbGV0ZU1lc3NhZ2USJC5zd2l0Y2hib2FyZC52MS5EZWxldGVNZXNzYWdlUmVxdWVzdBoXLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2USVgoLTGlzdEhpc3RvcnkSIi5zd2l0Y2hib2FyZC52MS5MaXN0SGlzdG9yeVJlcXVlc3QaIy5zd2l0Y2hib2FyZC52MS5MaXN0SGlzdG9yeVJlc3BvbnNlElYKC0xpc3RDaGFuZ2VzEiIuc3dpdGNoYm9hcmQudjEuTGlzdENoYW5nZXNSZXF1ZXN0GiMuc3dpdGNoYm9hcmQudjEuTGlzdENoYW5nZXNSZXNwb25zZRJQCglTZXRUeXBpbmcSIC5zd2l0Y2hib2FyZC52MS5TZXRUeXBpbmdSZXF1ZXN0GiEuc3dpdGNoYm9hcmQudjEuU2V0VHlwaW5nUmVzcG9uc2USTQoITWFya1JlYWQSHy5zd2l0Y2hib2FyZC52MS5NYXJrUmVhZFJlcXVlc3QaIC5zd2l0Y2hib2FyZC52MS5NYXJrUmVhZFJlc3BvbnNlEmIKD0xpc3RSZWFkTWFya2VycxImLnN3aXRjaGJvYXJkLnYxLkxpc3RSZWFkTWFya2Vyc1JlcXVlc3QaJy5zd2l0Y2hib2FyZC52MS5MaXN0UmVhZE1hcmtlcnNSZXNwb25zZRJWCgtHZXRQcmVzZW5jZRIiLnN3aXRjaGJvYXJkLnYxLkdldFByZXNlbmNlUmVxdWVzdBojLnN3aXRjaGJvYXJkLnYxLkdldFByZXNlbmNlUmVzcG9uc2USSwoJU2V0U3RhdHVzEiAuc3dpdGNoYm9hcmQudjEuU2V0U3RhdHVzUmVxdWVzdBocLnN3aXRjaGJvYXJkLnYxLlVzZXJQcmVzZW5jZRJHCgZTZWFyY2gSHS5zd2l0Y2hib2FyZC52MS5TZWFyY2hSZXF1ZXN0Gh4uc3dpdGNoYm9hcmQudjEuU2VhcmNoUmVzcG9uc2USaAoRTGlzdE5vdGlmaWNhdGlvbnMSKC5zd2l0Y2hib2FyZC52MS5MaXN0Tm90aWZpY2F0aW9uc1JlcXVlc3QaKS5zd2l0Y2hib2FyZC52MS5MaXN0Tm90aWZpY2F0aW9uc1Jlc3BvbnNlEnQKFU1hcmtOb3RpZmljYXRpb25zUmVhZBIsLnN3aXRjaGJvYXJkLnYxLk1hcmtOb3RpZmljYXRpb25zUmVhZFJlcXVlc3QaLS5zd2l0Y2hib2FyZC52MS5NYXJrTm90aWZpY2F0aW9uc1JlYWRSZXNwb25zZRJKCgdTZXRNdXRlEh4uc3dpdGNoYm9hcmQudjEuU2V0TXV0ZVJlcXVlc3QaHy5zd2l0Y2hib2FyZC52MS5TZXRNdXRlUmVzcG9uc2ViBnByb3RvMw", [file_switchboard_v1_conversation, file_switchboard_v1_events, file_switchboard_v1_message, file_switchboard_v1_notifications, file_switchboard_v1_search]);
+  fileDesc("Chlzd2l0Y2hib2FyZC92MS9jaGF0LnByb3RvEg5zd2l0Y2hib2FyZC52MSLoAQoRQ3JlYXRlVGVhbVJlcXVlc3QSDAoEbmFtZRgBIAEoCRIMCgRpY29uGAIgASgJEhEKCW1ldGFfdGFncxgDIAMoCRISCgpyZXN0cmljdGVkGAQgASgIEg8KB21lbWJlcnMYBSADKAkSSgoNY3VzdG9tX2ZpZWxkcxgGIAMoCzIzLnN3aXRjaGJvYXJkLnYxLkNyZWF0ZVRlYW1SZXF1ZXN0LkN1c3RvbUZpZWxkc0VudHJ5GjMKEUN1c3RvbUZpZWxkc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiigIKFENyZWF0ZUNoYW5uZWxSZXF1ZXN0EgwKBG5hbWUYASABKAkSDAoEaWNvbhgCIAEoCRIRCgltZXRhX3RhZ3MYAyADKAkSLgoKdmlzaWJpbGl0eRgEIAEoDjIaLnN3aXRjaGJvYXJkLnYxLlZpc2liaWxpdHkSDwoHbWVtYmVycxgFIAMoCRJNCg1jdXN0b21fZmllbGRzGAYgAygLMjYuc3dpdGNoYm9hcmQudjEuQ3JlYXRlQ2hhbm5lbFJlcXVlc3QuQ3VzdG9tRmllbGRzRW50cnkaMwoRQ3VzdG9tRmllbGRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASKfAQoRT3BlbkxpbmtlZFJlcXVlc3QSFAoMZXh0ZXJuYWxfa2V5GAEgASgJEjEKBHRlYW0YAiABKAsyIS5zd2l0Y2hib2FyZC52MS5DcmVhdGVUZWFtUmVxdWVzdEgAEjcKB2NoYW5uZWwYAyABKAsyJC5zd2l0Y2hib2FyZC52MS5DcmVhdGVDaGFubmVsUmVxdWVzdEgAQggKBmNyZWF0ZSJZChJPcGVuTGlua2VkUmVzcG9uc2USMgoMY29udmVyc2F0aW9uGAEgASgLMhwuc3dpdGNoYm9hcmQudjEuQ29udmVyc2F0aW9uEg8KB2NyZWF0ZWQYAiABKAgiMQoWR2V0Q29udmVyc2F0aW9uUmVxdWVzdBIXCg9jb252ZXJzYXRpb25faWQYASABKAQiYgoYTGlzdENvbnZlcnNhdGlvbnNSZXF1ZXN0Eg0KBWFmdGVyGAEgASgEEg0KBWxpbWl0GAIgASgNEhYKDndpdGhvdXRfdW5yZWFkGAMgASgIEhAKCGlkc19vbmx5GAQgASgIImQKGUxpc3RDb252ZXJzYXRpb25zUmVzcG9uc2USMwoNY29udmVyc2F0aW9ucxgBIAMoCzIcLnN3aXRjaGJvYXJkLnYxLkNvbnZlcnNhdGlvbhISCgpuZXh0X2FmdGVyGAIgASgEIksKEkxpc3RNZW1iZXJzUmVxdWVzdBIXCg9jb252ZXJzYXRpb25faWQYASABKAQSDQoFYWZ0ZXIYAiABKAkSDQoFbGltaXQYAyABKA0iUgoTTGlzdE1lbWJlcnNSZXNwb25zZRInCgdtZW1iZXJzGAEgAygLMhYuc3dpdGNoYm9hcmQudjEuTWVtYmVyEhIKCm5leHRfYWZ0ZXIYAiABKAkiFwoHVGFnTGlzdBIMCgR0YWdzGAEgAygJIm8KCEZpZWxkTWFwEjQKBmZpZWxkcxgBIAMoCzIkLnN3aXRjaGJvYXJkLnYxLkZpZWxkTWFwLkZpZWxkc0VudHJ5Gi0KC0ZpZWxkc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEimwIKEVVwZGF0ZVRlYW1SZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBBIRCgRuYW1lGAIgASgJSACIAQESEQoEaWNvbhgDIAEoCUgBiAEBEioKCW1ldGFfdGFncxgEIAEoCzIXLnN3aXRjaGJvYXJkLnYxLlRhZ0xpc3QSFwoKcmVzdHJpY3RlZBgFIAEoCEgCiAEBEi8KDWN1c3RvbV9maWVsZHMYBiABKAsyGC5zd2l0Y2hib2FyZC52MS5GaWVsZE1hcBIcCg9tZW1iZXJzX21heV9waW4YByABKAhIA4gBAUIHCgVfbmFtZUIHCgVfaWNvbkINCgtfcmVzdHJpY3RlZEISChBfbWVtYmVyc19tYXlfcGluIikKDkFyY2hpdmVSZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBCI+ChFBZGRNZW1iZXJzUmVxdWVzdBIXCg9jb252ZXJzYXRpb25faWQYASABKAQSEAoIdXNlcl9pZHMYAiADKAkiOwoSQWRkTWVtYmVyc1Jlc3BvbnNlEiUKBWFkZGVkGAEgAygLMhYuc3dpdGNoYm9hcmQudjEuTWVtYmVyIj8KE1JlbW92ZU1lbWJlclJlcXVlc3QSFwoPY29udmVyc2F0aW9uX2lkGAEgASgEEg8KB3VzZXJfaWQYAiABKAkiFgoUUmVtb3ZlTWVtYmVyUmVzcG9uc2UiPwoTUHJvbW90ZUFkbWluUmVxdWVzdBIXCg9jb252ZXJzYXRpb25faWQYASABKAQSDwoHdXNlcl9pZBgCIAEoCSI+ChJEZW1vdGVBZG1pblJlcXVlc3QSFwoPY29udmVyc2F0aW9uX2lkGAEgASgEEg8KB3VzZXJfaWQYAiABKAkiRgoYVHJhbnNmZXJPd25lcnNoaXBSZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBBIRCgluZXdfb3duZXIYAiABKAkiJwoMTGVhdmVSZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBCIPCg1MZWF2ZVJlc3BvbnNlIi0KEkpvaW5DaGFubmVsUmVxdWVzdBIXCg9jb252ZXJzYXRpb25faWQYASABKAQiJAoRT3BlbkRpcmVjdFJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCSIRCg9PcGVuU2VsZlJlcXVlc3QitwIKElNlbmRNZXNzYWdlUmVxdWVzdBISCgpjaGFubmVsX2lkGAEgASgEEgoKAnRvGAIgASgJEikKBHR5cGUYAyABKA4yGy5zd2l0Y2hib2FyZC52MS5NZXNzYWdlVHlwZRIMCgRkYXRhGAQgASgJEhEKCXBhcmVudF9pZBgFIAEoBBJLCg1jdXN0b21fZmllbGRzGAYgAygLMjQuc3dpdGNoYm9hcmQudjEuU2VuZE1lc3NhZ2VSZXF1ZXN0LkN1c3RvbUZpZWxkc0VudHJ5EhUKDWNsaWVudF9tc2dfaWQYByABKAkSHAoUYWxzb19pbl9jb252ZXJzYXRpb24YCCABKAgaMwoRQ3VzdG9tRmllbGRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJSChNTZW5kTWVzc2FnZVJlc3BvbnNlEigKB21lc3NhZ2UYASABKAsyFy5zd2l0Y2hib2FyZC52MS5NZXNzYWdlEhEKCWR1cGxpY2F0ZRgCIAEoCCJKChJFZGl0TWVzc2FnZVJlcXVlc3QSEgoKY2hhbm5lbF9pZBgBIAEoBBISCgptZXNzYWdlX2lkGAIgASgEEgwKBGRhdGEYAyABKAkiZwoaTGlzdE1lc3NhZ2VWZXJzaW9uc1JlcXVlc3QSEgoKY2hhbm5lbF9pZBgBIAEoBBISCgptZXNzYWdlX2lkGAIgASgEEhIKCmJlZm9yZV9zZXEYAyABKAQSDQoFbGltaXQYBCABKA0iYQobTGlzdE1lc3NhZ2VWZXJzaW9uc1Jlc3BvbnNlEjAKCHZlcnNpb25zGAEgAygLMh4uc3dpdGNoYm9hcmQudjEuTWVzc2FnZVZlcnNpb24SEAoIaGFzX21vcmUYAiABKAgiSAoPUmVhY3Rpb25SZXF1ZXN0EhIKCmNoYW5uZWxfaWQYASABKAQSEgoKbWVzc2FnZV9pZBgCIAEoBBINCgVlbW9qaRgDIAEoCSJrChRMaXN0UmVhY3Rpb25zUmVxdWVzdBISCgpjaGFubmVsX2lkGAEgASgEEhIKCm1lc3NhZ2VfaWQYAiABKAQSDQoFZW1vamkYAyABKAkSDQoFYWZ0ZXIYBCABKAkSDQoFbGltaXQYBSABKA0iPQoVTGlzdFJlYWN0aW9uc1Jlc3BvbnNlEhAKCHVzZXJfaWRzGAEgAygJEhIKCm5leHRfYWZ0ZXIYAiABKAkiOwoRUGluTWVzc2FnZVJlcXVlc3QSEgoKY2hhbm5lbF9pZBgBIAEoBBISCgptZXNzYWdlX2lkGAIgASgEIiUKD0xpc3RQaW5zUmVxdWVzdBISCgpjaGFubmVsX2lkGAEgASgEIj0KEExpc3RQaW5zUmVzcG9uc2USKQoIbWVzc2FnZXMYASADKAsyFy5zd2l0Y2hib2FyZC52MS5NZXNzYWdlIj4KFERlbGV0ZU1lc3NhZ2VSZXF1ZXN0EhIKCmNoYW5uZWxfaWQYASABKAQSEgoKbWVzc2FnZV9pZBgCIAEoBCJWChJMaXN0SGlzdG9yeVJlcXVlc3QSEgoKY2hhbm5lbF9pZBgBIAEoBBIOCgZiZWZvcmUYAiABKAQSDQoFYWZ0ZXIYAyABKAQSDQoFbGltaXQYBCABKA0iUgoTTGlzdEhpc3RvcnlSZXNwb25zZRIpCghtZXNzYWdlcxgBIAMoCzIXLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2USEAoIaGFzX21vcmUYAiABKAgiZwoSTGlzdFJlcGxpZXNSZXF1ZXN0EhIKCmNoYW5uZWxfaWQYASABKAQSDwoHcm9vdF9pZBgCIAEoBBIOCgZiZWZvcmUYAyABKAQSDQoFYWZ0ZXIYBCABKAQSDQoFbGltaXQYBSABKA0iNAoNVGhyZWFkUmVxdWVzdBISCgpjaGFubmVsX2lkGAEgASgEEg8KB3Jvb3RfaWQYAiABKAQiUAoVTWFya1RocmVhZFJlYWRSZXF1ZXN0EhIKCmNoYW5uZWxfaWQYASABKAQSDwoHcm9vdF9pZBgCIAEoBBISCgptZXNzYWdlX2lkGAMgASgEIjMKEkxpc3RUaHJlYWRzUmVxdWVzdBIOCgZiZWZvcmUYASABKAQSDQoFbGltaXQYAiABKA0iUwoTTGlzdFRocmVhZHNSZXNwb25zZRInCgd0aHJlYWRzGAEgAygLMhYuc3dpdGNoYm9hcmQudjEuVGhyZWFkEhMKC25leHRfYmVmb3JlGAIgASgEIkoKEkxpc3RDaGFuZ2VzUmVxdWVzdBISCgpjaGFubmVsX2lkGAEgASgEEhEKCWFmdGVyX3NlcRgCIAEoBBINCgVsaW1pdBgDIAEoDSJiChNMaXN0Q2hhbmdlc1Jlc3BvbnNlEiUKBmV2ZW50cxgBIAMoCzIVLnN3aXRjaGJvYXJkLnYxLkV2ZW50EhIKCm5leHRfYWZ0ZXIYAiABKAQSEAoIaGFzX21vcmUYAyABKAgiNgoQU2V0VHlwaW5nUmVxdWVzdBISCgpjaGFubmVsX2lkGAEgASgEEg4KBnR5cGluZxgCIAEoCCIqChFTZXRUeXBpbmdSZXNwb25zZRIVCg1leHBpcmVzX2luX21zGAEgASgNIjkKD01hcmtSZWFkUmVxdWVzdBISCgpjaGFubmVsX2lkGAEgASgEEhIKCm1lc3NhZ2VfaWQYAiABKAQiJgoQTWFya1JlYWRSZXNwb25zZRISCgpyZWFkX3VwX3RvGAEgASgEIiwKFkxpc3RSZWFkTWFya2Vyc1JlcXVlc3QSEgoKY2hhbm5lbF9pZBgBIAEoBCIxCgpSZWFkTWFya2VyEg8KB3VzZXJfaWQYASABKAkSEgoKbWVzc2FnZV9pZBgCIAEoBCJGChdMaXN0UmVhZE1hcmtlcnNSZXNwb25zZRIrCgdtYXJrZXJzGAEgAygLMhouc3dpdGNoYm9hcmQudjEuUmVhZE1hcmtlciImChJHZXRQcmVzZW5jZVJlcXVlc3QSEAoIdXNlcl9pZHMYASADKAkiVAoQU2V0U3RhdHVzUmVxdWVzdBIyCgxhdmFpbGFiaWxpdHkYASABKA4yHC5zd2l0Y2hib2FyZC52MS5BdmFpbGFiaWxpdHkSDAoEdGV4dBgCIAEoCSJCChNHZXRQcmVzZW5jZVJlc3BvbnNlEisKBXVzZXJzGAEgAygLMhwuc3dpdGNoYm9hcmQudjEuVXNlclByZXNlbmNlMugcCgRDaGF0Ek0KCkNyZWF0ZVRlYW0SIS5zd2l0Y2hib2FyZC52MS5DcmVhdGVUZWFtUmVxdWVzdBocLnN3aXRjaGJvYXJkLnYxLkNvbnZlcnNhdGlvbhJTCg1DcmVhdGVDaGFubmVsEiQuc3dpdGNoYm9hcmQudjEuQ3JlYXRlQ2hhbm5lbFJlcXVlc3QaHC5zd2l0Y2hib2FyZC52MS5Db252ZXJzYXRpb24SVwoPR2V0Q29udmVyc2F0aW9uEiYuc3dpdGNoYm9hcmQudjEuR2V0Q29udmVyc2F0aW9uUmVxdWVzdBocLnN3aXRjaGJvYXJkLnYxLkNvbnZlcnNhdGlvbhJoChFMaXN0Q29udmVyc2F0aW9ucxIoLnN3aXRjaGJvYXJkLnYxLkxpc3RDb252ZXJzYXRpb25zUmVxdWVzdBopLnN3aXRjaGJvYXJkLnYxLkxpc3RDb252ZXJzYXRpb25zUmVzcG9uc2USVgoLTGlzdE1lbWJlcnMSIi5zd2l0Y2hib2FyZC52MS5MaXN0TWVtYmVyc1JlcXVlc3QaIy5zd2l0Y2hib2FyZC52MS5MaXN0TWVtYmVyc1Jlc3BvbnNlEk0KClVwZGF0ZVRlYW0SIS5zd2l0Y2hib2FyZC52MS5VcGRhdGVUZWFtUmVxdWVzdBocLnN3aXRjaGJvYXJkLnYxLkNvbnZlcnNhdGlvbhJHCgdBcmNoaXZlEh4uc3dpdGNoYm9hcmQudjEuQXJjaGl2ZVJlcXVlc3QaHC5zd2l0Y2hib2FyZC52MS5Db252ZXJzYXRpb24SUwoKQWRkTWVtYmVycxIhLnN3aXRjaGJvYXJkLnYxLkFkZE1lbWJlcnNSZXF1ZXN0GiIuc3dpdGNoYm9hcmQudjEuQWRkTWVtYmVyc1Jlc3BvbnNlElkKDFJlbW92ZU1lbWJlchIjLnN3aXRjaGJvYXJkLnYxLlJlbW92ZU1lbWJlclJlcXVlc3QaJC5zd2l0Y2hib2FyZC52MS5SZW1vdmVNZW1iZXJSZXNwb25zZRJLCgxQcm9tb3RlQWRtaW4SIy5zd2l0Y2hib2FyZC52MS5Qcm9tb3RlQWRtaW5SZXF1ZXN0GhYuc3dpdGNoYm9hcmQudjEuTWVtYmVyEkkKC0RlbW90ZUFkbWluEiIuc3dpdGNoYm9hcmQudjEuRGVtb3RlQWRtaW5SZXF1ZXN0GhYuc3dpdGNoYm9hcmQudjEuTWVtYmVyElsKEVRyYW5zZmVyT3duZXJzaGlwEiguc3dpdGNoYm9hcmQudjEuVHJhbnNmZXJPd25lcnNoaXBSZXF1ZXN0Ghwuc3dpdGNoYm9hcmQudjEuQ29udmVyc2F0aW9uEkQKBUxlYXZlEhwuc3dpdGNoYm9hcmQudjEuTGVhdmVSZXF1ZXN0Gh0uc3dpdGNoYm9hcmQudjEuTGVhdmVSZXNwb25zZRJPCgtKb2luQ2hhbm5lbBIiLnN3aXRjaGJvYXJkLnYxLkpvaW5DaGFubmVsUmVxdWVzdBocLnN3aXRjaGJvYXJkLnYxLkNvbnZlcnNhdGlvbhJTCgpPcGVuTGlua2VkEiEuc3dpdGNoYm9hcmQudjEuT3BlbkxpbmtlZFJlcXVlc3QaIi5zd2l0Y2hib2FyZC52MS5PcGVuTGlua2VkUmVzcG9uc2USTQoKT3BlbkRpcmVjdBIhLnN3aXRjaGJvYXJkLnYxLk9wZW5EaXJlY3RSZXF1ZXN0Ghwuc3dpdGNoYm9hcmQudjEuQ29udmVyc2F0aW9uEkkKCE9wZW5TZWxmEh8uc3dpdGNoYm9hcmQudjEuT3BlblNlbGZSZXF1ZXN0Ghwuc3dpdGNoYm9hcmQudjEuQ29udmVyc2F0aW9uElYKC1NlbmRNZXNzYWdlEiIuc3dpdGNoYm9hcmQudjEuU2VuZE1lc3NhZ2VSZXF1ZXN0GiMuc3dpdGNoYm9hcmQudjEuU2VuZE1lc3NhZ2VSZXNwb25zZRJKCgtFZGl0TWVzc2FnZRIiLnN3aXRjaGJvYXJkLnYxLkVkaXRNZXNzYWdlUmVxdWVzdBoXLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2USbgoTTGlzdE1lc3NhZ2VWZXJzaW9ucxIqLnN3aXRjaGJvYXJkLnYxLkxpc3RNZXNzYWdlVmVyc2lvbnNSZXF1ZXN0Gisuc3dpdGNoYm9hcmQudjEuTGlzdE1lc3NhZ2VWZXJzaW9uc1Jlc3BvbnNlEkgKClBpbk1lc3NhZ2USIS5zd2l0Y2hib2FyZC52MS5QaW5NZXNzYWdlUmVxdWVzdBoXLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2USSgoMVW5waW5NZXNzYWdlEiEuc3dpdGNoYm9hcmQudjEuUGluTWVzc2FnZVJlcXVlc3QaFy5zd2l0Y2hib2FyZC52MS5NZXNzYWdlEkcKC0FkZFJlYWN0aW9uEh8uc3dpdGNoYm9hcmQudjEuUmVhY3Rpb25SZXF1ZXN0Ghcuc3dpdGNoYm9hcmQudjEuTWVzc2FnZRJKCg5SZW1vdmVSZWFjdGlvbhIfLnN3aXRjaGJvYXJkLnYxLlJlYWN0aW9uUmVxdWVzdBoXLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2USXAoNTGlzdFJlYWN0aW9ucxIkLnN3aXRjaGJvYXJkLnYxLkxpc3RSZWFjdGlvbnNSZXF1ZXN0GiUuc3dpdGNoYm9hcmQudjEuTGlzdFJlYWN0aW9uc1Jlc3BvbnNlEk0KCExpc3RQaW5zEh8uc3dpdGNoYm9hcmQudjEuTGlzdFBpbnNSZXF1ZXN0GiAuc3dpdGNoYm9hcmQudjEuTGlzdFBpbnNSZXNwb25zZRJOCg1EZWxldGVNZXNzYWdlEiQuc3dpdGNoYm9hcmQudjEuRGVsZXRlTWVzc2FnZVJlcXVlc3QaFy5zd2l0Y2hib2FyZC52MS5NZXNzYWdlElYKC0xpc3RIaXN0b3J5EiIuc3dpdGNoYm9hcmQudjEuTGlzdEhpc3RvcnlSZXF1ZXN0GiMuc3dpdGNoYm9hcmQudjEuTGlzdEhpc3RvcnlSZXNwb25zZRJWCgtMaXN0UmVwbGllcxIiLnN3aXRjaGJvYXJkLnYxLkxpc3RSZXBsaWVzUmVxdWVzdBojLnN3aXRjaGJvYXJkLnYxLkxpc3RIaXN0b3J5UmVzcG9uc2USQgoJR2V0VGhyZWFkEh0uc3dpdGNoYm9hcmQudjEuVGhyZWFkUmVxdWVzdBoWLnN3aXRjaGJvYXJkLnYxLlRocmVhZBJFCgxGb2xsb3dUaHJlYWQSHS5zd2l0Y2hib2FyZC52MS5UaHJlYWRSZXF1ZXN0GhYuc3dpdGNoYm9hcmQudjEuVGhyZWFkEkcKDlVuZm9sbG93VGhyZWFkEh0uc3dpdGNoYm9hcmQudjEuVGhyZWFkUmVxdWVzdBoWLnN3aXRjaGJvYXJkLnYxLlRocmVhZBJPCg5NYXJrVGhyZWFkUmVhZBIlLnN3aXRjaGJvYXJkLnYxLk1hcmtUaHJlYWRSZWFkUmVxdWVzdBoWLnN3aXRjaGJvYXJkLnYxLlRocmVhZBJWCgtMaXN0VGhyZWFkcxIiLnN3aXRjaGJvYXJkLnYxLkxpc3RUaHJlYWRzUmVxdWVzdBojLnN3aXRjaGJvYXJkLnYxLkxpc3RUaHJlYWRzUmVzcG9uc2USVgoLTGlzdENoYW5nZXMSIi5zd2l0Y2hib2FyZC52MS5MaXN0Q2hhbmdlc1JlcXVlc3QaIy5zd2l0Y2hib2FyZC52MS5MaXN0Q2hhbmdlc1Jlc3BvbnNlElAKCVNldFR5cGluZxIgLnN3aXRjaGJvYXJkLnYxLlNldFR5cGluZ1JlcXVlc3QaIS5zd2l0Y2hib2FyZC52MS5TZXRUeXBpbmdSZXNwb25zZRJNCghNYXJrUmVhZBIfLnN3aXRjaGJvYXJkLnYxLk1hcmtSZWFkUmVxdWVzdBogLnN3aXRjaGJvYXJkLnYxLk1hcmtSZWFkUmVzcG9uc2USYgoPTGlzdFJlYWRNYXJrZXJzEiYuc3dpdGNoYm9hcmQudjEuTGlzdFJlYWRNYXJrZXJzUmVxdWVzdBonLnN3aXRjaGJvYXJkLnYxLkxpc3RSZWFkTWFya2Vyc1Jlc3BvbnNlElYKC0dldFByZXNlbmNlEiIuc3dpdGNoYm9hcmQudjEuR2V0UHJlc2VuY2VSZXF1ZXN0GiMuc3dpdGNoYm9hcmQudjEuR2V0UHJlc2VuY2VSZXNwb25zZRJLCglTZXRTdGF0dXMSIC5zd2l0Y2hib2FyZC52MS5TZXRTdGF0dXNSZXF1ZXN0Ghwuc3dpdGNoYm9hcmQudjEuVXNlclByZXNlbmNlEkcKBlNlYXJjaBIdLnN3aXRjaGJvYXJkLnYxLlNlYXJjaFJlcXVlc3QaHi5zd2l0Y2hib2FyZC52MS5TZWFyY2hSZXNwb25zZRJoChFMaXN0Tm90aWZpY2F0aW9ucxIoLnN3aXRjaGJvYXJkLnYxLkxpc3ROb3RpZmljYXRpb25zUmVxdWVzdBopLnN3aXRjaGJvYXJkLnYxLkxpc3ROb3RpZmljYXRpb25zUmVzcG9uc2USdAoVTWFya05vdGlmaWNhdGlvbnNSZWFkEiwuc3dpdGNoYm9hcmQudjEuTWFya05vdGlmaWNhdGlvbnNSZWFkUmVxdWVzdBotLnN3aXRjaGJvYXJkLnYxLk1hcmtOb3RpZmljYXRpb25zUmVhZFJlc3BvbnNlEkoKB1NldE11dGUSHi5zd2l0Y2hib2FyZC52MS5TZXRNdXRlUmVxdWVzdBofLnN3aXRjaGJvYXJkLnYxLlNldE11dGVSZXNwb25zZWIGcHJvdG8z", [file_switchboard_v1_conversation, file_switchboard_v1_events, file_switchboard_v1_message, file_switchboard_v1_notifications, file_switchboard_v1_search]);
 
 /**
  * @generated from message switchboard.v1.CreateTeamRequest
@@ -709,7 +709,8 @@ export type SendMessageRequest = Message<"switchboard.v1.SendMessageRequest"> & 
   data: string;
 
   /**
-   * Optional id of the message replied to, in the same conversation.
+   * Optional: reply in the thread of this message (of the same conversation, for
+   * everyone). A reply to a reply goes to the same thread. A private message cannot reply.
    *
    * @generated from field: uint64 parent_id = 5;
    */
@@ -728,6 +729,14 @@ export type SendMessageRequest = Message<"switchboard.v1.SendMessageRequest"> & 
    * @generated from field: string client_msg_id = 7;
    */
   clientMsgId: string;
+
+  /**
+   * With `parent_id`: also post the reply to the conversation (it shows in ListHistory and
+   * counts as unread there) instead of in its thread only.
+   *
+   * @generated from field: bool also_in_conversation = 8;
+   */
+  alsoInConversation: boolean;
 };
 
 /**
@@ -1097,6 +1106,151 @@ export const ListHistoryResponseSchema: GenMessage<ListHistoryResponse> = /*@__P
   messageDesc(file_switchboard_v1_chat, 38);
 
 /**
+ * @generated from message switchboard.v1.ListRepliesRequest
+ */
+export type ListRepliesRequest = Message<"switchboard.v1.ListRepliesRequest"> & {
+  /**
+   * @generated from field: uint64 channel_id = 1;
+   */
+  channelId: bigint;
+
+  /**
+   * The thread's root message.
+   *
+   * @generated from field: uint64 root_id = 2;
+   */
+  rootId: bigint;
+
+  /**
+   * As on ListHistoryRequest.
+   *
+   * @generated from field: uint64 before = 3;
+   */
+  before: bigint;
+
+  /**
+   * @generated from field: uint64 after = 4;
+   */
+  after: bigint;
+
+  /**
+   * Page size, 1 to 200; 0 means 50.
+   *
+   * @generated from field: uint32 limit = 5;
+   */
+  limit: number;
+};
+
+/**
+ * Describes the message switchboard.v1.ListRepliesRequest.
+ * Use `create(ListRepliesRequestSchema)` to create a new message.
+ */
+export const ListRepliesRequestSchema: GenMessage<ListRepliesRequest> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_chat, 39);
+
+/**
+ * @generated from message switchboard.v1.ThreadRequest
+ */
+export type ThreadRequest = Message<"switchboard.v1.ThreadRequest"> & {
+  /**
+   * @generated from field: uint64 channel_id = 1;
+   */
+  channelId: bigint;
+
+  /**
+   * @generated from field: uint64 root_id = 2;
+   */
+  rootId: bigint;
+};
+
+/**
+ * Describes the message switchboard.v1.ThreadRequest.
+ * Use `create(ThreadRequestSchema)` to create a new message.
+ */
+export const ThreadRequestSchema: GenMessage<ThreadRequest> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_chat, 40);
+
+/**
+ * @generated from message switchboard.v1.MarkThreadReadRequest
+ */
+export type MarkThreadReadRequest = Message<"switchboard.v1.MarkThreadReadRequest"> & {
+  /**
+   * @generated from field: uint64 channel_id = 1;
+   */
+  channelId: bigint;
+
+  /**
+   * @generated from field: uint64 root_id = 2;
+   */
+  rootId: bigint;
+
+  /**
+   * A reply of the thread.
+   *
+   * @generated from field: uint64 message_id = 3;
+   */
+  messageId: bigint;
+};
+
+/**
+ * Describes the message switchboard.v1.MarkThreadReadRequest.
+ * Use `create(MarkThreadReadRequestSchema)` to create a new message.
+ */
+export const MarkThreadReadRequestSchema: GenMessage<MarkThreadReadRequest> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_chat, 41);
+
+/**
+ * @generated from message switchboard.v1.ListThreadsRequest
+ */
+export type ListThreadsRequest = Message<"switchboard.v1.ListThreadsRequest"> & {
+  /**
+   * Only threads whose newest reply is older than this (the previous page's
+   * `next_before`); 0 for the first page.
+   *
+   * @generated from field: uint64 before = 1;
+   */
+  before: bigint;
+
+  /**
+   * Page size, 1 to 100; 0 means 20.
+   *
+   * @generated from field: uint32 limit = 2;
+   */
+  limit: number;
+};
+
+/**
+ * Describes the message switchboard.v1.ListThreadsRequest.
+ * Use `create(ListThreadsRequestSchema)` to create a new message.
+ */
+export const ListThreadsRequestSchema: GenMessage<ListThreadsRequest> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_chat, 42);
+
+/**
+ * @generated from message switchboard.v1.ListThreadsResponse
+ */
+export type ListThreadsResponse = Message<"switchboard.v1.ListThreadsResponse"> & {
+  /**
+   * @generated from field: repeated switchboard.v1.Thread threads = 1;
+   */
+  threads: Thread[];
+
+  /**
+   * Pass as `before` for the next page; 0 after the last.
+   *
+   * @generated from field: uint64 next_before = 2;
+   */
+  nextBefore: bigint;
+};
+
+/**
+ * Describes the message switchboard.v1.ListThreadsResponse.
+ * Use `create(ListThreadsResponseSchema)` to create a new message.
+ */
+export const ListThreadsResponseSchema: GenMessage<ListThreadsResponse> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_chat, 43);
+
+/**
  * @generated from message switchboard.v1.ListChangesRequest
  */
 export type ListChangesRequest = Message<"switchboard.v1.ListChangesRequest"> & {
@@ -1128,7 +1282,7 @@ export type ListChangesRequest = Message<"switchboard.v1.ListChangesRequest"> & 
  * Use `create(ListChangesRequestSchema)` to create a new message.
  */
 export const ListChangesRequestSchema: GenMessage<ListChangesRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 39);
+  messageDesc(file_switchboard_v1_chat, 44);
 
 /**
  * @generated from message switchboard.v1.ListChangesResponse
@@ -1165,7 +1319,7 @@ export type ListChangesResponse = Message<"switchboard.v1.ListChangesResponse"> 
  * Use `create(ListChangesResponseSchema)` to create a new message.
  */
 export const ListChangesResponseSchema: GenMessage<ListChangesResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 40);
+  messageDesc(file_switchboard_v1_chat, 45);
 
 /**
  * @generated from message switchboard.v1.SetTypingRequest
@@ -1187,7 +1341,7 @@ export type SetTypingRequest = Message<"switchboard.v1.SetTypingRequest"> & {
  * Use `create(SetTypingRequestSchema)` to create a new message.
  */
 export const SetTypingRequestSchema: GenMessage<SetTypingRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 41);
+  messageDesc(file_switchboard_v1_chat, 46);
 
 /**
  * @generated from message switchboard.v1.SetTypingResponse
@@ -1206,7 +1360,7 @@ export type SetTypingResponse = Message<"switchboard.v1.SetTypingResponse"> & {
  * Use `create(SetTypingResponseSchema)` to create a new message.
  */
 export const SetTypingResponseSchema: GenMessage<SetTypingResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 42);
+  messageDesc(file_switchboard_v1_chat, 47);
 
 /**
  * @generated from message switchboard.v1.MarkReadRequest
@@ -1230,7 +1384,7 @@ export type MarkReadRequest = Message<"switchboard.v1.MarkReadRequest"> & {
  * Use `create(MarkReadRequestSchema)` to create a new message.
  */
 export const MarkReadRequestSchema: GenMessage<MarkReadRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 43);
+  messageDesc(file_switchboard_v1_chat, 48);
 
 /**
  * @generated from message switchboard.v1.MarkReadResponse
@@ -1249,7 +1403,7 @@ export type MarkReadResponse = Message<"switchboard.v1.MarkReadResponse"> & {
  * Use `create(MarkReadResponseSchema)` to create a new message.
  */
 export const MarkReadResponseSchema: GenMessage<MarkReadResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 44);
+  messageDesc(file_switchboard_v1_chat, 49);
 
 /**
  * @generated from message switchboard.v1.ListReadMarkersRequest
@@ -1266,7 +1420,7 @@ export type ListReadMarkersRequest = Message<"switchboard.v1.ListReadMarkersRequ
  * Use `create(ListReadMarkersRequestSchema)` to create a new message.
  */
 export const ListReadMarkersRequestSchema: GenMessage<ListReadMarkersRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 45);
+  messageDesc(file_switchboard_v1_chat, 50);
 
 /**
  * @generated from message switchboard.v1.ReadMarker
@@ -1288,7 +1442,7 @@ export type ReadMarker = Message<"switchboard.v1.ReadMarker"> & {
  * Use `create(ReadMarkerSchema)` to create a new message.
  */
 export const ReadMarkerSchema: GenMessage<ReadMarker> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 46);
+  messageDesc(file_switchboard_v1_chat, 51);
 
 /**
  * @generated from message switchboard.v1.ListReadMarkersResponse
@@ -1305,7 +1459,7 @@ export type ListReadMarkersResponse = Message<"switchboard.v1.ListReadMarkersRes
  * Use `create(ListReadMarkersResponseSchema)` to create a new message.
  */
 export const ListReadMarkersResponseSchema: GenMessage<ListReadMarkersResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 47);
+  messageDesc(file_switchboard_v1_chat, 52);
 
 /**
  * @generated from message switchboard.v1.GetPresenceRequest
@@ -1324,7 +1478,7 @@ export type GetPresenceRequest = Message<"switchboard.v1.GetPresenceRequest"> & 
  * Use `create(GetPresenceRequestSchema)` to create a new message.
  */
 export const GetPresenceRequestSchema: GenMessage<GetPresenceRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 48);
+  messageDesc(file_switchboard_v1_chat, 53);
 
 /**
  * @generated from message switchboard.v1.SetStatusRequest
@@ -1350,7 +1504,7 @@ export type SetStatusRequest = Message<"switchboard.v1.SetStatusRequest"> & {
  * Use `create(SetStatusRequestSchema)` to create a new message.
  */
 export const SetStatusRequestSchema: GenMessage<SetStatusRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 49);
+  messageDesc(file_switchboard_v1_chat, 54);
 
 /**
  * @generated from message switchboard.v1.GetPresenceResponse
@@ -1367,7 +1521,7 @@ export type GetPresenceResponse = Message<"switchboard.v1.GetPresenceResponse"> 
  * Use `create(GetPresenceResponseSchema)` to create a new message.
  */
 export const GetPresenceResponseSchema: GenMessage<GetPresenceResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 50);
+  messageDesc(file_switchboard_v1_chat, 55);
 
 /**
  * @generated from service switchboard.v1.Chat
@@ -1669,7 +1823,8 @@ export const Chat: GenService<{
     output: typeof MessageSchema;
   },
   /**
-   * A page of a conversation's messages, newest first. Members only. Scope: chat.read.
+   * A page of a conversation's messages, newest first, without the replies that show only
+   * in their thread. Members only. Scope: chat.read.
    *
    * @generated from rpc switchboard.v1.Chat.ListHistory
    */
@@ -1677,6 +1832,69 @@ export const Chat: GenService<{
     methodKind: "unary";
     input: typeof ListHistoryRequestSchema;
     output: typeof ListHistoryResponseSchema;
+  },
+  /**
+   * A page of a thread's replies, newest first (as ListHistory pages). Members who may see
+   * the root. Scope: chat.read.
+   *
+   * @generated from rpc switchboard.v1.Chat.ListReplies
+   */
+  listReplies: {
+    methodKind: "unary";
+    input: typeof ListRepliesRequestSchema;
+    output: typeof ListHistoryResponseSchema;
+  },
+  /**
+   * The caller's state of one thread. Scope: chat.read.
+   *
+   * @generated from rpc switchboard.v1.Chat.GetThread
+   */
+  getThread: {
+    methodKind: "unary";
+    input: typeof ThreadRequestSchema;
+    output: typeof ThreadSchema;
+  },
+  /**
+   * Follow a thread: hear of its replies (notifications, unread counts, ListThreads).
+   * The caller's own streams get `thread_changed`. Scope: chat.write.
+   *
+   * @generated from rpc switchboard.v1.Chat.FollowThread
+   */
+  followThread: {
+    methodKind: "unary";
+    input: typeof ThreadRequestSchema;
+    output: typeof ThreadSchema;
+  },
+  /**
+   * Stop following a thread, until the caller replies in it again. Scope: chat.write.
+   *
+   * @generated from rpc switchboard.v1.Chat.UnfollowThread
+   */
+  unfollowThread: {
+    methodKind: "unary";
+    input: typeof ThreadRequestSchema;
+    output: typeof ThreadSchema;
+  },
+  /**
+   * Record that the caller has read a thread up to one of its replies (markers only move
+   * forward); the caller's own streams get `thread_changed`. Scope: chat.write.
+   *
+   * @generated from rpc switchboard.v1.Chat.MarkThreadRead
+   */
+  markThreadRead: {
+    methodKind: "unary";
+    input: typeof MarkThreadReadRequestSchema;
+    output: typeof ThreadSchema;
+  },
+  /**
+   * The threads the caller follows, the one with the newest reply first. Scope: chat.read.
+   *
+   * @generated from rpc switchboard.v1.Chat.ListThreads
+   */
+  listThreads: {
+    methodKind: "unary";
+    input: typeof ListThreadsRequestSchema;
+    output: typeof ListThreadsResponseSchema;
   },
   /**
    * The changes to a conversation's messages after a log position, oldest first: what a

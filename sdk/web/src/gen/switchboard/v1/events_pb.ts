@@ -8,7 +8,7 @@ import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2"
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Conversation, Member } from "./conversation_pb.js";
 import { file_switchboard_v1_conversation } from "./conversation_pb.js";
-import type { Message as Message$1 } from "./message_pb.js";
+import type { Message as Message$1, Thread } from "./message_pb.js";
 import { file_switchboard_v1_message } from "./message_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file switchboard/v1/events.proto.
  */
 export const file_switchboard_v1_events: GenFile = /*@__PURE__*/
-  fileDesc("Chtzd2l0Y2hib2FyZC92MS9ldmVudHMucHJvdG8SDnN3aXRjaGJvYXJkLnYxIu8GCgVFdmVudBIXCg9jb252ZXJzYXRpb25faWQYASABKAQSCwoDc2VxGA0gASgEEjkKD21lc3NhZ2VfY3JlYXRlZBgCIAEoCzIeLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2VDcmVhdGVkSAASNwoObWVzc2FnZV9lZGl0ZWQYAyABKAsyHS5zd2l0Y2hib2FyZC52MS5NZXNzYWdlRWRpdGVkSAASOQoPbWVzc2FnZV9kZWxldGVkGAQgASgLMh4uc3dpdGNoYm9hcmQudjEuTWVzc2FnZURlbGV0ZWRIABI1Cg1tZW1iZXJfam9pbmVkGAUgASgLMhwuc3dpdGNoYm9hcmQudjEuTWVtYmVySm9pbmVkSAASMQoLbWVtYmVyX2xlZnQYBiABKAsyGi5zd2l0Y2hib2FyZC52MS5NZW1iZXJMZWZ0SAASQAoTbWVtYmVyX3JvbGVfY2hhbmdlZBgHIAEoCzIhLnN3aXRjaGJvYXJkLnYxLk1lbWJlclJvbGVDaGFuZ2VkSAASQwoUY29udmVyc2F0aW9uX3VwZGF0ZWQYCCABKAsyIy5zd2l0Y2hib2FyZC52MS5Db252ZXJzYXRpb25VcGRhdGVkSAASRQoVY29udmVyc2F0aW9uX2FyY2hpdmVkGAkgASgLMiQuc3dpdGNoYm9hcmQudjEuQ29udmVyc2F0aW9uQXJjaGl2ZWRIABIoCgZ0eXBpbmcYCiABKAsyFi5zd2l0Y2hib2FyZC52MS5UeXBpbmdIABIzCgxyZWFkX3JlY2VpcHQYCyABKAsyGy5zd2l0Y2hib2FyZC52MS5SZWFkUmVjZWlwdEgAEjcKDnVucmVhZF9jaGFuZ2VkGA4gASgLMh0uc3dpdGNoYm9hcmQudjEuVW5yZWFkQ2hhbmdlZEgAEjsKEHByZXNlbmNlX2NoYW5nZWQYDyABKAsyHy5zd2l0Y2hib2FyZC52MS5QcmVzZW5jZUNoYW5nZWRIABIzCgxvbmxpbmVfY291bnQYECABKAsyGy5zd2l0Y2hib2FyZC52MS5PbmxpbmVDb3VudEgAEjcKDmJsb2Nrc19jaGFuZ2VkGBEgASgLMh0uc3dpdGNoYm9hcmQudjEuQmxvY2tzQ2hhbmdlZEgAQgYKBGtpbmRKBAgMEA1SCHByZXNlbmNlIjoKDk1lc3NhZ2VDcmVhdGVkEigKB21lc3NhZ2UYASABKAsyFy5zd2l0Y2hib2FyZC52MS5NZXNzYWdlIg8KDUJsb2Nrc0NoYW5nZWQiOQoNTWVzc2FnZUVkaXRlZBIoCgdtZXNzYWdlGAEgASgLMhcuc3dpdGNoYm9hcmQudjEuTWVzc2FnZSJOCg5NZXNzYWdlRGVsZXRlZBIoCgdtZXNzYWdlGAEgASgLMhcuc3dpdGNoYm9hcmQudjEuTWVzc2FnZRISCgpkZWxldGVkX2J5GAIgASgJIpYBCgxNZW1iZXJKb2luZWQSJgoGbWVtYmVyGAEgASgLMhYuc3dpdGNoYm9hcmQudjEuTWVtYmVyEhAKCGFkZGVkX2J5GAIgASgJEjIKDGNvbnZlcnNhdGlvbhgDIAEoCzIcLnN3aXRjaGJvYXJkLnYxLkNvbnZlcnNhdGlvbhIYChByZXBsYXlfYWZ0ZXJfc2VxGAQgASgEIjEKCk1lbWJlckxlZnQSDwoHdXNlcl9pZBgBIAEoCRISCgpyZW1vdmVkX2J5GAIgASgJIk8KEU1lbWJlclJvbGVDaGFuZ2VkEiYKBm1lbWJlchgBIAEoCzIWLnN3aXRjaGJvYXJkLnYxLk1lbWJlchISCgpjaGFuZ2VkX2J5GAIgASgJIl0KE0NvbnZlcnNhdGlvblVwZGF0ZWQSMgoMY29udmVyc2F0aW9uGAEgASgLMhwuc3dpdGNoYm9hcmQudjEuQ29udmVyc2F0aW9uEhIKCnVwZGF0ZWRfYnkYAiABKAkiXwoUQ29udmVyc2F0aW9uQXJjaGl2ZWQSMgoMY29udmVyc2F0aW9uGAEgASgLMhwuc3dpdGNoYm9hcmQudjEuQ29udmVyc2F0aW9uEhMKC2FyY2hpdmVkX2J5GAIgASgJIlUKBlR5cGluZxIPCgd1c2VyX2lkGAEgASgJEg4KBnR5cGluZxgCIAEoCBIVCg1leHBpcmVzX2luX21zGAMgASgNEhMKC2hpZGRlbl9mcm9tGAQgAygJIkQKC1JlYWRSZWNlaXB0Eg8KB3VzZXJfaWQYASABKAkSEgoKbWVzc2FnZV9pZBgCIAEoBBIQCghhdWRpZW5jZRgDIAMoCSIuCgtPbmxpbmVDb3VudBIOCgZvbmxpbmUYASABKA0SDwoHbWVtYmVycxgCIAEoDSI+Cg9QcmVzZW5jZUNoYW5nZWQSKwoFdXNlcnMYASADKAsyHC5zd2l0Y2hib2FyZC52MS5Vc2VyUHJlc2VuY2UijgEKDFVzZXJQcmVzZW5jZRIPCgd1c2VyX2lkGAEgASgJEg4KBm9ubGluZRgCIAEoCBIyCgxhdmFpbGFiaWxpdHkYAyABKA4yHC5zd2l0Y2hib2FyZC52MS5BdmFpbGFiaWxpdHkSEwoLc3RhdHVzX3RleHQYBCABKAkSFAoMbGFzdF9zZWVuX21zGAUgASgDIlAKDVVucmVhZENoYW5nZWQSEgoKcmVhZF91cF90bxgBIAEoBBIUCgx1bnJlYWRfY291bnQYAiABKA0SFQoNbWVudGlvbl9jb3VudBgDIAEoDSpZCgxBdmFpbGFiaWxpdHkSHAoYQVZBSUxBQklMSVRZX1VOU1BFQ0lGSUVEEAASDQoJQVZBSUxBQkxFEAESCAoEQVdBWRACEhIKDkRPX05PVF9ESVNUVVJCEANiBnByb3RvMw", [file_switchboard_v1_conversation, file_switchboard_v1_message]);
+  fileDesc("Chtzd2l0Y2hib2FyZC92MS9ldmVudHMucHJvdG8SDnN3aXRjaGJvYXJkLnYxIqgHCgVFdmVudBIXCg9jb252ZXJzYXRpb25faWQYASABKAQSCwoDc2VxGA0gASgEEjkKD21lc3NhZ2VfY3JlYXRlZBgCIAEoCzIeLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2VDcmVhdGVkSAASNwoObWVzc2FnZV9lZGl0ZWQYAyABKAsyHS5zd2l0Y2hib2FyZC52MS5NZXNzYWdlRWRpdGVkSAASOQoPbWVzc2FnZV9kZWxldGVkGAQgASgLMh4uc3dpdGNoYm9hcmQudjEuTWVzc2FnZURlbGV0ZWRIABI1Cg1tZW1iZXJfam9pbmVkGAUgASgLMhwuc3dpdGNoYm9hcmQudjEuTWVtYmVySm9pbmVkSAASMQoLbWVtYmVyX2xlZnQYBiABKAsyGi5zd2l0Y2hib2FyZC52MS5NZW1iZXJMZWZ0SAASQAoTbWVtYmVyX3JvbGVfY2hhbmdlZBgHIAEoCzIhLnN3aXRjaGJvYXJkLnYxLk1lbWJlclJvbGVDaGFuZ2VkSAASQwoUY29udmVyc2F0aW9uX3VwZGF0ZWQYCCABKAsyIy5zd2l0Y2hib2FyZC52MS5Db252ZXJzYXRpb25VcGRhdGVkSAASRQoVY29udmVyc2F0aW9uX2FyY2hpdmVkGAkgASgLMiQuc3dpdGNoYm9hcmQudjEuQ29udmVyc2F0aW9uQXJjaGl2ZWRIABIoCgZ0eXBpbmcYCiABKAsyFi5zd2l0Y2hib2FyZC52MS5UeXBpbmdIABIzCgxyZWFkX3JlY2VpcHQYCyABKAsyGy5zd2l0Y2hib2FyZC52MS5SZWFkUmVjZWlwdEgAEjcKDnVucmVhZF9jaGFuZ2VkGA4gASgLMh0uc3dpdGNoYm9hcmQudjEuVW5yZWFkQ2hhbmdlZEgAEjsKEHByZXNlbmNlX2NoYW5nZWQYDyABKAsyHy5zd2l0Y2hib2FyZC52MS5QcmVzZW5jZUNoYW5nZWRIABIzCgxvbmxpbmVfY291bnQYECABKAsyGy5zd2l0Y2hib2FyZC52MS5PbmxpbmVDb3VudEgAEjcKDmJsb2Nrc19jaGFuZ2VkGBEgASgLMh0uc3dpdGNoYm9hcmQudjEuQmxvY2tzQ2hhbmdlZEgAEjcKDnRocmVhZF9jaGFuZ2VkGBIgASgLMh0uc3dpdGNoYm9hcmQudjEuVGhyZWFkQ2hhbmdlZEgAQgYKBGtpbmRKBAgMEA1SCHByZXNlbmNlIjoKDk1lc3NhZ2VDcmVhdGVkEigKB21lc3NhZ2UYASABKAsyFy5zd2l0Y2hib2FyZC52MS5NZXNzYWdlIg8KDUJsb2Nrc0NoYW5nZWQiOQoNTWVzc2FnZUVkaXRlZBIoCgdtZXNzYWdlGAEgASgLMhcuc3dpdGNoYm9hcmQudjEuTWVzc2FnZSJOCg5NZXNzYWdlRGVsZXRlZBIoCgdtZXNzYWdlGAEgASgLMhcuc3dpdGNoYm9hcmQudjEuTWVzc2FnZRISCgpkZWxldGVkX2J5GAIgASgJIpYBCgxNZW1iZXJKb2luZWQSJgoGbWVtYmVyGAEgASgLMhYuc3dpdGNoYm9hcmQudjEuTWVtYmVyEhAKCGFkZGVkX2J5GAIgASgJEjIKDGNvbnZlcnNhdGlvbhgDIAEoCzIcLnN3aXRjaGJvYXJkLnYxLkNvbnZlcnNhdGlvbhIYChByZXBsYXlfYWZ0ZXJfc2VxGAQgASgEIjEKCk1lbWJlckxlZnQSDwoHdXNlcl9pZBgBIAEoCRISCgpyZW1vdmVkX2J5GAIgASgJIk8KEU1lbWJlclJvbGVDaGFuZ2VkEiYKBm1lbWJlchgBIAEoCzIWLnN3aXRjaGJvYXJkLnYxLk1lbWJlchISCgpjaGFuZ2VkX2J5GAIgASgJIl0KE0NvbnZlcnNhdGlvblVwZGF0ZWQSMgoMY29udmVyc2F0aW9uGAEgASgLMhwuc3dpdGNoYm9hcmQudjEuQ29udmVyc2F0aW9uEhIKCnVwZGF0ZWRfYnkYAiABKAkiXwoUQ29udmVyc2F0aW9uQXJjaGl2ZWQSMgoMY29udmVyc2F0aW9uGAEgASgLMhwuc3dpdGNoYm9hcmQudjEuQ29udmVyc2F0aW9uEhMKC2FyY2hpdmVkX2J5GAIgASgJIlUKBlR5cGluZxIPCgd1c2VyX2lkGAEgASgJEg4KBnR5cGluZxgCIAEoCBIVCg1leHBpcmVzX2luX21zGAMgASgNEhMKC2hpZGRlbl9mcm9tGAQgAygJIkQKC1JlYWRSZWNlaXB0Eg8KB3VzZXJfaWQYASABKAkSEgoKbWVzc2FnZV9pZBgCIAEoBBIQCghhdWRpZW5jZRgDIAMoCSIuCgtPbmxpbmVDb3VudBIOCgZvbmxpbmUYASABKA0SDwoHbWVtYmVycxgCIAEoDSI+Cg9QcmVzZW5jZUNoYW5nZWQSKwoFdXNlcnMYASADKAsyHC5zd2l0Y2hib2FyZC52MS5Vc2VyUHJlc2VuY2UijgEKDFVzZXJQcmVzZW5jZRIPCgd1c2VyX2lkGAEgASgJEg4KBm9ubGluZRgCIAEoCBIyCgxhdmFpbGFiaWxpdHkYAyABKA4yHC5zd2l0Y2hib2FyZC52MS5BdmFpbGFiaWxpdHkSEwoLc3RhdHVzX3RleHQYBCABKAkSFAoMbGFzdF9zZWVuX21zGAUgASgDIjcKDVRocmVhZENoYW5nZWQSJgoGdGhyZWFkGAEgASgLMhYuc3dpdGNoYm9hcmQudjEuVGhyZWFkIlAKDVVucmVhZENoYW5nZWQSEgoKcmVhZF91cF90bxgBIAEoBBIUCgx1bnJlYWRfY291bnQYAiABKA0SFQoNbWVudGlvbl9jb3VudBgDIAEoDSpZCgxBdmFpbGFiaWxpdHkSHAoYQVZBSUxBQklMSVRZX1VOU1BFQ0lGSUVEEAASDQoJQVZBSUxBQkxFEAESCAoEQVdBWRACEhIKDkRPX05PVF9ESVNUVVJCEANiBnByb3RvMw", [file_switchboard_v1_conversation, file_switchboard_v1_message]);
 
 /**
  * One event. `conversation_id` names the conversation it happened in (0 for
@@ -165,6 +165,15 @@ export type Event = Message<"switchboard.v1.Event"> & {
      */
     value: BlocksChanged;
     case: "blocksChanged";
+  } | {
+    /**
+     * To the user's own streams only (as `unread_changed`): their state of a thread changed
+     * because they followed, unfollowed or marked it read, on this device or another.
+     *
+     * @generated from field: switchboard.v1.ThreadChanged thread_changed = 18;
+     */
+    value: ThreadChanged;
+    case: "threadChanged";
   } | { case: undefined; value?: undefined };
 };
 
@@ -550,11 +559,33 @@ export const UserPresenceSchema: GenMessage<UserPresence> = /*@__PURE__*/
   messageDesc(file_switchboard_v1_events, 14);
 
 /**
+ * The user's state of one thread now (new replies are not followed by one: a client adds
+ * to a followed thread's count each reply of someone else it receives, and clears it when
+ * it receives one of the user's own, as for `unread_changed`).
+ *
+ * @generated from message switchboard.v1.ThreadChanged
+ */
+export type ThreadChanged = Message<"switchboard.v1.ThreadChanged"> & {
+  /**
+   * @generated from field: switchboard.v1.Thread thread = 1;
+   */
+  thread?: Thread | undefined;
+};
+
+/**
+ * Describes the message switchboard.v1.ThreadChanged.
+ * Use `create(ThreadChangedSchema)` to create a new message.
+ */
+export const ThreadChangedSchema: GenMessage<ThreadChanged> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_events, 15);
+
+/**
  * Sent to a user's own streams (every stream that follows all their conversations, and a
  * stream whose list names the conversation) when they mark a conversation read, on
  * whichever device: the badge on the others clears. New messages are not followed by
- * one: a client adds to its count each message of someone else it receives, and clears
- * it when it receives one of the user's own (sending marks read).
+ * one: a client adds to its count each message of someone else it receives (not the
+ * thread-only replies, which count in their thread), and clears it when it receives one of
+ * the user's own (sending marks read).
  *
  * @generated from message switchboard.v1.UnreadChanged
  */
@@ -584,7 +615,7 @@ export type UnreadChanged = Message<"switchboard.v1.UnreadChanged"> & {
  * Use `create(UnreadChangedSchema)` to create a new message.
  */
 export const UnreadChangedSchema: GenMessage<UnreadChanged> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_events, 15);
+  messageDesc(file_switchboard_v1_events, 16);
 
 /**
  * @generated from enum switchboard.v1.Availability

@@ -14,7 +14,7 @@ import type { Message as Message$1 } from "@bufbuild/protobuf";
  * Describes the file switchboard/v1/message.proto.
  */
 export const file_switchboard_v1_message: GenFile = /*@__PURE__*/
-  fileDesc("Chxzd2l0Y2hib2FyZC92MS9tZXNzYWdlLnByb3RvEg5zd2l0Y2hib2FyZC52MSLrAwoHTWVzc2FnZRIKCgJpZBgBIAEoBBISCgpjaGFubmVsX2lkGAIgASgEEgwKBGZyb20YAyABKAkSCgoCdG8YBCABKAkSKQoEdHlwZRgFIAEoDjIbLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2VUeXBlEgwKBGRhdGEYBiABKAkSDQoFdHNfbXMYByABKAMSEQoJcGFyZW50X2lkGAggASgEEhQKDGVkaXRlZF9hdF9tcxgJIAEoAxIPCgdkZWxldGVkGAogASgIEkAKDWN1c3RvbV9maWVsZHMYCyADKAsyKS5zd2l0Y2hib2FyZC52MS5NZXNzYWdlLkN1c3RvbUZpZWxkc0VudHJ5EhUKDWNsaWVudF9tc2dfaWQYDCABKAkSLgoKYXR0YWNobWVudBgNIAEoCzIaLnN3aXRjaGJvYXJkLnYxLkF0dGFjaG1lbnQSEAoIbWVudGlvbnMYDiADKAkSEQoJcGlubmVkX2J5GA8gASgJEhQKDHBpbm5lZF9hdF9tcxgQIAEoAxIrCglyZWFjdGlvbnMYESADKAsyGC5zd2l0Y2hib2FyZC52MS5SZWFjdGlvbhozChFDdXN0b21GaWVsZHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIksKCFJlYWN0aW9uEg0KBWVtb2ppGAEgASgJEg0KBWNvdW50GAIgASgNEhMKC2ZpcnN0X3VzZXJzGAMgAygJEgwKBG1pbmUYBCABKAgiWgoOTWVzc2FnZVZlcnNpb24SDAoEZGF0YRgBIAEoCRIVCg13cml0dGVuX2F0X21zGAIgASgDEhYKDnJlcGxhY2VkX2F0X21zGAMgASgDEgsKA3NlcRgEIAEoBCqhAQoLTWVzc2FnZVR5cGUSHAoYTUVTU0FHRV9UWVBFX1VOU1BFQ0lGSUVEEAASFQoRTUVTU0FHRV9UWVBFX1RFWFQQARIWChJNRVNTQUdFX1RZUEVfSU1BR0UQAhIWChJNRVNTQUdFX1RZUEVfVklERU8QAxIWChJNRVNTQUdFX1RZUEVfQVVESU8QBBIVChFNRVNTQUdFX1RZUEVfRklMRRAFYgZwcm90bzM", [file_switchboard_v1_files]);
+  fileDesc("Chxzd2l0Y2hib2FyZC92MS9tZXNzYWdlLnByb3RvEg5zd2l0Y2hib2FyZC52MSLGBAoHTWVzc2FnZRIKCgJpZBgBIAEoBBISCgpjaGFubmVsX2lkGAIgASgEEgwKBGZyb20YAyABKAkSCgoCdG8YBCABKAkSKQoEdHlwZRgFIAEoDjIbLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2VUeXBlEgwKBGRhdGEYBiABKAkSDQoFdHNfbXMYByABKAMSEQoJcGFyZW50X2lkGAggASgEEhQKDGVkaXRlZF9hdF9tcxgJIAEoAxIPCgdkZWxldGVkGAogASgIEkAKDWN1c3RvbV9maWVsZHMYCyADKAsyKS5zd2l0Y2hib2FyZC52MS5NZXNzYWdlLkN1c3RvbUZpZWxkc0VudHJ5EhUKDWNsaWVudF9tc2dfaWQYDCABKAkSLgoKYXR0YWNobWVudBgNIAEoCzIaLnN3aXRjaGJvYXJkLnYxLkF0dGFjaG1lbnQSEAoIbWVudGlvbnMYDiADKAkSEQoJcGlubmVkX2J5GA8gASgJEhQKDHBpbm5lZF9hdF9tcxgQIAEoAxIrCglyZWFjdGlvbnMYESADKAsyGC5zd2l0Y2hib2FyZC52MS5SZWFjdGlvbhITCgt0aHJlYWRfb25seRgSIAEoCBITCgtyZXBseV9jb3VudBgTIAEoDRIVCg1sYXN0X3JlcGx5X2lkGBQgASgEEhgKEGxhc3RfcmVwbHlfYXRfbXMYFSABKAMaMwoRQ3VzdG9tRmllbGRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJsCgZUaHJlYWQSJQoEcm9vdBgBIAEoCzIXLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2USEQoJZm9sbG93aW5nGAIgASgIEhIKCnJlYWRfdXBfdG8YAyABKAQSFAoMdW5yZWFkX2NvdW50GAQgASgNIksKCFJlYWN0aW9uEg0KBWVtb2ppGAEgASgJEg0KBWNvdW50GAIgASgNEhMKC2ZpcnN0X3VzZXJzGAMgAygJEgwKBG1pbmUYBCABKAgiWgoOTWVzc2FnZVZlcnNpb24SDAoEZGF0YRgBIAEoCRIVCg13cml0dGVuX2F0X21zGAIgASgDEhYKDnJlcGxhY2VkX2F0X21zGAMgASgDEgsKA3NlcRgEIAEoBCqhAQoLTWVzc2FnZVR5cGUSHAoYTUVTU0FHRV9UWVBFX1VOU1BFQ0lGSUVEEAASFQoRTUVTU0FHRV9UWVBFX1RFWFQQARIWChJNRVNTQUdFX1RZUEVfSU1BR0UQAhIWChJNRVNTQUdFX1RZUEVfVklERU8QAxIWChJNRVNTQUdFX1RZUEVfQVVESU8QBBIVChFNRVNTQUdFX1RZUEVfRklMRRAFYgZwcm90bzM", [file_switchboard_v1_files]);
 
 /**
  * One message. Fields marked "server" are set by the controller and ignored on input.
@@ -73,7 +73,9 @@ export type Message = Message$1<"switchboard.v1.Message"> & {
   tsMs: bigint;
 
   /**
-   * The id of the message this one replies to, in the same conversation; 0 for none.
+   * For a reply in a thread: the thread's root, a message of the same conversation that is
+   * not itself a reply (a reply to a reply goes to the same thread); 0 for none. See
+   * docs/conversations.md, "Threads".
    *
    * @generated from field: uint64 parent_id = 8;
    */
@@ -146,6 +148,35 @@ export type Message = Message$1<"switchboard.v1.Message"> & {
    * @generated from field: repeated switchboard.v1.Reaction reactions = 17;
    */
   reactions: Reaction[];
+
+  /**
+   * For a reply: true when it shows only in its thread, false when it was also posted to
+   * the conversation (`SendMessageRequest.also_in_conversation`). ListHistory leaves
+   * thread-only replies out and they do not count as unread in the conversation; live
+   * streams and ListChanges carry every message, so clients place them by this field.
+   *
+   * @generated from field: bool thread_only = 18;
+   */
+  threadOnly: boolean;
+
+  /**
+   * Server, on a thread's root: how many replies it has (deleted ones do not count).
+   *
+   * @generated from field: uint32 reply_count = 19;
+   */
+  replyCount: number;
+
+  /**
+   * Server, on a thread's root: the newest reply's id and time; 0 without replies.
+   *
+   * @generated from field: uint64 last_reply_id = 20;
+   */
+  lastReplyId: bigint;
+
+  /**
+   * @generated from field: int64 last_reply_at_ms = 21;
+   */
+  lastReplyAtMs: bigint;
 };
 
 /**
@@ -154,6 +185,52 @@ export type Message = Message$1<"switchboard.v1.Message"> & {
  */
 export const MessageSchema: GenMessage<Message> = /*@__PURE__*/
   messageDesc(file_switchboard_v1_message, 0);
+
+/**
+ * A thread as one user sees it: its root, whether they follow it, and what they have not
+ * read of it.
+ *
+ * @generated from message switchboard.v1.Thread
+ */
+export type Thread = Message$1<"switchboard.v1.Thread"> & {
+  /**
+   * The root message, as it is now (`reply_count`, `last_reply_id`).
+   *
+   * @generated from field: switchboard.v1.Message root = 1;
+   */
+  root?: Message | undefined;
+
+  /**
+   * Whether the user follows it: they hear of its replies (notifications, `unread_count`,
+   * ListThreads). Replying follows a thread, and so does writing its root or being
+   * `@`mentioned in it, unless the user unfollowed it.
+   *
+   * @generated from field: bool following = 2;
+   */
+  following: boolean;
+
+  /**
+   * The newest reply the user has read (MarkThreadRead; sending a reply marks it read);
+   * 0 for none.
+   *
+   * @generated from field: uint64 read_up_to = 3;
+   */
+  readUpTo: bigint;
+
+  /**
+   * Replies after `read_up_to`, at most 100 (clients show "99+" beyond 99).
+   *
+   * @generated from field: uint32 unread_count = 4;
+   */
+  unreadCount: number;
+};
+
+/**
+ * Describes the message switchboard.v1.Thread.
+ * Use `create(ThreadSchema)` to create a new message.
+ */
+export const ThreadSchema: GenMessage<Thread> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_message, 1);
 
 /**
  * How many reacted to a message with one emoji.
@@ -195,7 +272,7 @@ export type Reaction = Message$1<"switchboard.v1.Reaction"> & {
  * Use `create(ReactionSchema)` to create a new message.
  */
 export const ReactionSchema: GenMessage<Reaction> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_message, 1);
+  messageDesc(file_switchboard_v1_message, 2);
 
 /**
  * An earlier text of an edited message.
@@ -237,7 +314,7 @@ export type MessageVersion = Message$1<"switchboard.v1.MessageVersion"> & {
  * Use `create(MessageVersionSchema)` to create a new message.
  */
 export const MessageVersionSchema: GenMessage<MessageVersion> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_message, 2);
+  messageDesc(file_switchboard_v1_message, 3);
 
 /**
  * What `data` holds.
