@@ -198,6 +198,11 @@ async fn followers_hear_of_replies_and_list_their_threads() {
     dave.follow_thread(team, other.id, true).await.unwrap();
     assert_eq!(listed(&dave).await, [(other.id, 1)]);
     assert_eq!(second.parent_id, other.id);
+    // Reading a thread without following it is not unfollowing it: a mention follows.
+    dave.mark_thread_read(team, root.id, first.id).await.unwrap();
+    assert!(!dave.thread(team, root.id).await.unwrap().following);
+    reply(&bob, team, root.id, "@dave can you deploy?").await;
+    assert!(dave.thread(team, root.id).await.unwrap().following, "followed on the mention");
 }
 
 /// The `thread_changed` of the thread of `root` on a stream.

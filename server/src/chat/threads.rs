@@ -74,7 +74,8 @@ impl Threads {
         sender: &str,
     ) -> ChatResult<Vec<String>> {
         let follows = self.store.list_thread_follows(conversation, root.id).await?;
-        let author_follows = !follows.iter().any(|f| f.user == root.from);
+        let author = follows.iter().find(|f| f.user == root.from);
+        let author_follows = ThreadFollow::follows_on_mention(author);
         let following = follows.into_iter().filter(|f| f.following).map(|f| f.user);
         let mut users = Vec::new();
         for user in following.chain(author_follows.then(|| root.from.clone())) {
@@ -110,17 +111,25 @@ impl Threads {
         // Listed at the reply, which the recount moves the thread to.
         let thread =
             UserThread { activity: reply.id, conversation_id: conversation.id, root: root.id };
-        let sender =
-            ThreadFollow { user: reply.from.clone(), following: true, read_up_to: reply.id };
+        let sender = ThreadFollow {
+            user: reply.from.clone(),
+            following: true,
+            read_up_to: reply.id,
+            unfollowed: false,
+        };
         self.store.put_thread_follow(&conversation.org, thread, &sender).await?;
         let mentioned = reply.mentions.iter().filter(|m| !m.starts_with('@'));
         for user in std::iter::once(&root.from).chain(mentioned) {
-            if *user == reply.from
-                || self.store.get_thread_follow(conversation.id, root.id, user).await?.is_some()
-            {
+            if *user == reply.from {
                 continue;
             }
-            let follow = ThreadFollow { user: user.clone(), following: true, read_up_to: 0 };
+            let known = self.store.get_thread_follow(conversation.id, root.id, user).await?;
+            if !ThreadFollow::follows_on_mention(known.as_ref()) {
+                continue;
+            }
+            let read_up_to = known.map_or(0, |k| k.read_up_to);
+            let follow =
+                ThreadFollow { user: user.clone(), following: true, read_up_to, unfollowed: false };
             self.store.put_thread_follow(&conversation.org, thread, &follow).await?;
         }
         Ok(())
@@ -198,7 +207,12 @@ impl Threads {
         let root = self.visible_root(caller, conversation_id, root).await?;
         let known = self.store.get_thread_follow(conversation_id, root.id, &caller.user).await?;
         let read_up_to = known.as_ref().map_or(0, |f| f.read_up_to);
-        let follow = ThreadFollow { user: caller.user.clone(), following, read_up_to };
+        let follow = ThreadFollow {
+            user: caller.user.clone(),
+            following,
+            read_up_to,
+            unfollowed: !following,
+        };
         self.changed(caller, root, follow).await
     }
 
@@ -224,7 +238,12 @@ impl Threads {
         let follow = match known {
             Some(known) if known.read_up_to >= reply => return self.view(root, Some(known)).await,
             Some(known) => ThreadFollow { read_up_to: reply, ..known },
-            None => ThreadFollow { user: caller.user.clone(), following: false, read_up_to: reply },
+            None => ThreadFollow {
+                user: caller.user.clone(),
+                following: false,
+                read_up_to: reply,
+                unfollowed: false,
+            },
         };
         self.changed(caller, root, follow).await
     }
@@ -271,7 +290,12 @@ impl Threads {
     async fn listed(&self, caller: &Caller, row: UserThread) -> ChatResult<Option<ThreadView>> {
         let (conversation, user) = (row.conversation_id, caller.user.as_str());
         let follow = self.store.get_thread_follow(conversation, row.root, user).await?;
-        let Some(follow) = follow.filter(|f| f.following) else { return Ok(None) };
+        let Some(follow) = follow else { return Ok(None) };
+        if !follow.following {
+            // Left behind by an unfollow that raced a recount: taken out for good.
+            self.store.put_thread_follow(&caller.org, row, &follow).await?;
+            return Ok(None);
+        }
         if self.store.get_member(conversation, user).await?.is_none() {
             return Ok(None);
         }

@@ -6,14 +6,24 @@ use serde::{Deserialize, Serialize};
 use super::{ConversationId, Message, MessageId};
 
 /// One user's state of a thread: whether they follow it, and the newest reply they read.
-/// Kept after an unfollow, so that being mentioned or the root's author does not follow
-/// it again on its own.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ThreadFollow {
     pub user: String,
     pub following: bool,
     /// 0 for none.
     pub read_up_to: MessageId,
+    /// They unfollowed it themselves: being mentioned in it, or its root's author, does not
+    /// make them follow it again (replying does).
+    #[serde(default)]
+    pub unfollowed: bool,
+}
+
+impl ThreadFollow {
+    /// Whether a mention or the root's authorship makes the user follow the thread: unless
+    /// they follow it already or unfollowed it.
+    pub fn follows_on_mention(follow: Option<&ThreadFollow>) -> bool {
+        follow.is_none_or(|f| !f.following && !f.unfollowed)
+    }
 }
 
 /// A thread a user follows, under its activity (see [`thread_activity`]): what "my threads"

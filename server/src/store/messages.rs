@@ -46,6 +46,17 @@ pub struct HistoryQuery {
     pub limit: usize,
 }
 
+impl HistoryQuery {
+    /// The lowest and highest id the range covers (both included), or None when it covers
+    /// none. Ids are positive 63-bit numbers (they fit CQL's `bigint`).
+    pub fn id_bounds(&self) -> Option<(MessageId, MessageId)> {
+        let low = self.after.map_or(0, |after| after.saturating_add(1));
+        let highest = i64::MAX as u64;
+        let high = self.before.map_or(highest, |before| before.saturating_sub(1)).min(highest);
+        (low <= high && self.limit > 0).then_some((low, high))
+    }
+}
+
 #[async_trait]
 pub trait MessageStore: Send + Sync {
     /// Stores a message and the notifications it causes, unless its (conversation, sender,

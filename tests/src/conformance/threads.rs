@@ -103,6 +103,7 @@ pub async fn follows_are_kept_per_user_and_listed_by_activity(store: Arc<dyn Sto
         user: user.into(),
         following,
         read_up_to,
+        unfollowed: !following,
     };
     store.put_thread_follow(&org, at(id_in(4, 10), first), &follow("a", true, 0)).await.unwrap();
     store.put_thread_follow(&org, at(id_in(4, 10), first), &follow("b", true, 7)).await.unwrap();

@@ -301,20 +301,23 @@ async function openThread(root: Message): Promise<void> {
   $("thread-root").replaceChildren(rootRow);
   $("replies").replaceChildren();
   const page = await client!.replies(root.channelId, root.id, { limit: 100 });
-  for (const reply of page.messages.reverse()) appendReply(reply);
+  for (const reply of [...page.messages].reverse()) appendReply(reply, false);
   void learnNames(page.messages.map((m) => m.from));
+  // Read up to the newest reply: the other devices' badges clear too.
+  const newest = page.messages[0];
+  if (newest) void client!.markThreadRead(root.channelId, root.id, newest.id);
   $<HTMLInputElement>("thread-text").focus();
 }
 
-function appendReply(reply: Message): void {
+/** Shows a reply in the open thread; a live one of someone else's is marked read. */
+function appendReply(reply: Message, live = true): void {
   const list = $("replies");
   if (list.querySelector(`li[data-id='${reply.id}']`)) return;
   const item = row(reply);
   item.querySelector(".replies")?.remove();
   list.append(item);
   list.scrollTop = list.scrollHeight;
-  // Read while it is open: the other devices' badges clear too.
-  if (reply.from !== me) void client!.markThreadRead(reply.channelId, reply.parentId, reply.id);
+  if (live && reply.from !== me) void client!.markThreadRead(reply.channelId, reply.parentId, reply.id);
 }
 
 function closeThread(): void {

@@ -325,12 +325,8 @@ impl MessageStore for EmbeddedStore {
         query: HistoryQuery,
     ) -> StoreResult<Vec<Message>> {
         self.read("list_messages", |t| {
-            let low = query.after.map_or(0, |after| after.saturating_add(1));
-            let high = query.before.map_or(u64::MAX, |before| before.saturating_sub(1));
             let mut messages = Vec::new();
-            if low > high || query.limit == 0 {
-                return Ok(messages);
-            }
+            let Some((low, high)) = query.id_bounds() else { return Ok(messages) };
             // Walk only the buckets that hold messages, per the bucket index.
             let buckets = t.message_buckets.range(
                 &keys::message_bucket(conversation_id, bucket_of(low))[..]

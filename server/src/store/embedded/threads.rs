@@ -16,12 +16,8 @@ impl ThreadStore for EmbeddedStore {
         query: HistoryQuery,
     ) -> StoreResult<Vec<Message>> {
         self.read("list_replies", |t| {
-            let low = query.after.map_or(0, |after| after.saturating_add(1));
-            let high = query.before.map_or(u64::MAX, |before| before.saturating_sub(1));
             let mut replies = Vec::new();
-            if low > high || query.limit == 0 {
-                return Ok(replies);
-            }
+            let Some((low, high)) = query.id_bounds() else { return Ok(replies) };
             let rows = t.thread_replies.range(
                 keys::thread_reply(conversation_id, root, low)
                     ..=keys::thread_reply(conversation_id, root, high),

@@ -291,13 +291,8 @@ impl MessageStore for ScyllaStore {
         conversation_id: ConversationId,
         query: HistoryQuery,
     ) -> StoreResult<Vec<Message>> {
-        let low = query.after.map_or(0, |a| a.saturating_add(1));
-        let high =
-            query.before.map_or(i64::MAX as u64, |b| b.saturating_sub(1)).min(i64::MAX as u64);
         let mut messages = Vec::new();
-        if low > high || query.limit == 0 {
-            return Ok(messages);
-        }
+        let Some((low, high)) = query.id_bounds() else { return Ok(messages) };
         let (buckets, range) = match query.direction {
             Direction::NewestFirst => (Statement::BucketRangeDesc, Statement::MessageRangeDesc),
             Direction::OldestFirst => (Statement::BucketRangeAsc, Statement::MessageRangeAsc),

@@ -13,14 +13,15 @@ use crate::ids::bucket_of;
 use crate::model::{ConversationId, LogEntry, Message, MessageId, ThreadFollow, UserThread};
 use crate::store::{Direction, HistoryQuery, MessageStore, StoreResult, ThreadStore};
 
-/// A `thread_follows` row: user, following, read up to.
-type FollowRow = (String, Option<bool>, Option<i64>);
+/// A `thread_follows` row: user, following, read up to, unfollowed.
+type FollowRow = (String, Option<bool>, Option<i64>, Option<bool>);
 
-fn follow_from_row((user, following, read_up_to): FollowRow) -> ThreadFollow {
+fn follow_from_row((user, following, read_up_to, unfollowed): FollowRow) -> ThreadFollow {
     ThreadFollow {
         user,
         following: following.unwrap_or(false),
         read_up_to: read_up_to.map_or(0, |id| id as u64),
+        unfollowed: unfollowed.unwrap_or(false),
     }
 }
 
@@ -32,12 +33,7 @@ impl ThreadStore for ScyllaStore {
         root: MessageId,
         query: HistoryQuery,
     ) -> StoreResult<Vec<Message>> {
-        let low = query.after.map_or(0, |a| a.saturating_add(1));
-        let high =
-            query.before.map_or(i64::MAX as u64, |b| b.saturating_sub(1)).min(i64::MAX as u64);
-        if low > high || query.limit == 0 {
-            return Ok(Vec::new());
-        }
+        let Some((low, high)) = query.id_bounds() else { return Ok(Vec::new()) };
         let range = match query.direction {
             Direction::NewestFirst => Statement::ThreadReplyRangeDesc,
             Direction::OldestFirst => Statement::ThreadReplyRangeAsc,
@@ -123,7 +119,8 @@ impl ThreadStore for ScyllaStore {
         follow: &ThreadFollow,
     ) -> StoreResult<()> {
         let (channel, root) = (to_i64(thread.conversation_id), to_i64(thread.root));
-        let row = (channel, root, follow.user.clone(), follow.following, to_i64(follow.read_up_to));
+        let (user, read_up_to) = (follow.user.clone(), to_i64(follow.read_up_to));
+        let row = (channel, root, user, follow.following, read_up_to, follow.unfollowed);
         let listed = (org.to_string(), follow.user.clone(), to_i64(thread.activity), channel, root);
         let listing = match follow.following {
             true => Statement::UserThreadInsert,

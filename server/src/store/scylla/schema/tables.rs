@@ -247,6 +247,7 @@ pub const TABLES: &[Table] = &[
             ("user_id", "text"),
             ("following", "boolean"),
             ("read_up_to", "bigint"),
+            ("unfollowed", "boolean"),
         ],
         partition_key: &["channel_id", "root_id"],
         clustering: &[("user_id", false)],
