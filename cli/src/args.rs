@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
 #[command(name = "sbctl", version, about = "Operate Switchboard: tokens, teams, members, messages")]
@@ -291,6 +291,37 @@ pub(crate) enum NotificationsCommand {
         #[arg(long, conflicts_with_all = ["ids", "channel"])]
         all: bool,
     },
+    /// Show your push preferences, or change them: what is pushed, and quiet hours.
+    Push {
+        /// What is pushed: mentions means mentions and direct messages.
+        #[arg(long)]
+        level: Option<PushLevelArg>,
+        /// Quiet hours in your profile's time zone (UTC without one), e.g. 22:00-07:00.
+        #[arg(long, conflicts_with = "no_quiet", value_parser = quiet_hours)]
+        quiet: Option<(u32, u32)>,
+        /// No quiet hours.
+        #[arg(long)]
+        no_quiet: bool,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub(crate) enum PushLevelArg {
+    All,
+    Mentions,
+    None,
+}
+
+/// `HH:MM-HH:MM` as minutes after midnight.
+fn quiet_hours(text: &str) -> Result<(u32, u32), String> {
+    let minute = |time: &str| -> Option<u32> {
+        let (hours, minutes) = time.trim().split_once(':')?;
+        let (hours, minutes): (u32, u32) = (hours.parse().ok()?, minutes.parse().ok()?);
+        (hours < 24 && minutes < 60).then_some(hours * 60 + minutes)
+    };
+    let bad = || format!("{text}: use HH:MM-HH:MM, e.g. 22:00-07:00");
+    let (from, to) = text.split_once('-').ok_or_else(bad)?;
+    Ok((minute(from).ok_or_else(bad)?, minute(to).ok_or_else(bad)?))
 }
 
 /// Changing and listing one of your lists of people.

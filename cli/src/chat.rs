@@ -7,7 +7,7 @@ use switchboard_sdk::{Client, SdkError};
 
 use crate::args::{
     AdminCommand, ChannelCommand, Command, DmCommand, MemberCommand, NotificationsCommand,
-    RelayCommand, TeamCommand, ThreadCommand,
+    PushLevelArg, RelayCommand, TeamCommand, ThreadCommand,
 };
 use crate::output;
 
@@ -259,6 +259,27 @@ async fn execute(client: &Client, command: Command) -> Result<Shown, SdkError> {
                 json: Value::Array(notifications.iter().map(output::notification_json).collect()),
                 human: output::notifications_table(&notifications).to_string(),
             }
+        }
+        Command::Notifications(NotificationsCommand::Push { level, quiet, no_quiet }) => {
+            let mut settings = client.push_settings().await?;
+            if let Some(level) = level {
+                settings.level = match level {
+                    PushLevelArg::All => pb::PushLevel::All,
+                    PushLevelArg::Mentions => pb::PushLevel::Mentions,
+                    PushLevelArg::None => pb::PushLevel::None,
+                } as i32;
+            }
+            if let Some(quiet) = quiet {
+                (settings.quiet_start_minute, settings.quiet_end_minute) = quiet;
+            }
+            if no_quiet {
+                (settings.quiet_start_minute, settings.quiet_end_minute) = (0, 0);
+            }
+            if settings != client.push_settings().await? {
+                settings = client.set_push_settings(settings).await?;
+            }
+            let (json, human) = output::push_settings(&settings);
+            Shown { json, human }
         }
         Command::Notifications(NotificationsCommand::Read { ids, channel, all }) => {
             let request = pb::MarkNotificationsReadRequest {

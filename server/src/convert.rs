@@ -5,8 +5,8 @@ use switchboard_proto::v1 as pb;
 use crate::error::{ChatError, ChatResult};
 use crate::model::{
     Attachment, AttachmentState, Availability, ConversationView, Kind, Member, Message,
-    MessageType, MessageVersion, Profile, ProfileView, Role, ThreadView, UploadPurpose, UserStatus,
-    Visibility,
+    MessageType, MessageVersion, Profile, ProfileView, PushLevel, PushSettings, Role, ThreadView,
+    UploadPurpose, UserStatus, Visibility,
 };
 
 pub(crate) fn conversation(view: ConversationView) -> pb::Conversation {
@@ -204,6 +204,31 @@ pub(crate) fn notification(n: crate::model::Notification) -> pb::Notification {
         created_at_ms: n.created_at_ms,
         read: n.read,
     }
+}
+
+pub(crate) fn push_settings(settings: PushSettings) -> pb::PushSettings {
+    let (quiet_start_minute, quiet_end_minute) =
+        settings.quiet.map_or((0, 0), |(from, to)| (u32::from(from), u32::from(to)));
+    let level = match settings.level {
+        PushLevel::All => pb::PushLevel::All,
+        PushLevel::Mentions => pb::PushLevel::Mentions,
+        PushLevel::None => pb::PushLevel::None,
+    };
+    pb::PushSettings { level: level as i32, quiet_start_minute, quiet_end_minute }
+}
+
+/// Push preferences as asked for: equal quiet minutes mean none.
+pub(crate) fn push_settings_in(settings: pb::PushSettings) -> ChatResult<PushSettings> {
+    let level = match pb::PushLevel::try_from(settings.level) {
+        Ok(pb::PushLevel::Unspecified | pb::PushLevel::All) => PushLevel::All,
+        Ok(pb::PushLevel::Mentions) => PushLevel::Mentions,
+        Ok(pb::PushLevel::None) => PushLevel::None,
+        Err(_) => return Err(ChatError::invalid("level", "unknown push level")),
+    };
+    let minute = |m: u32| u16::try_from(m).unwrap_or(u16::MAX);
+    let (from, to) = (settings.quiet_start_minute, settings.quiet_end_minute);
+    let quiet = (from != to).then(|| (minute(from), minute(to)));
+    Ok(PushSettings { level, quiet })
 }
 
 /// A user's presence as others see it: online now, and the status they set; when they were

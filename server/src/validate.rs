@@ -121,6 +121,17 @@ pub fn check_bio(text: &str) -> Result<(), String> {
 }
 
 /// An IANA time zone name (`Europe/Berlin`, `UTC`), or empty.
+/// A minute of the day: 0 to 1439.
+pub fn check_minute_of_day(minute: u16) -> Result<(), String> {
+    match minute < crate::model::MINUTES_PER_DAY {
+        true => Ok(()),
+        false => Err(format!(
+            "must be 0 to {} (minutes after midnight)",
+            crate::model::MINUTES_PER_DAY - 1
+        )),
+    }
+}
+
 pub fn check_time_zone(name: &str) -> Result<(), String> {
     if name.is_empty() || name.parse::<chrono_tz::Tz>().is_ok() {
         return Ok(());

@@ -280,3 +280,89 @@ async fn mentions_by_someone_you_block_do_not_notify_you() {
     mallory.send_text(team, "@bob again").await.unwrap();
     assert_eq!(notifications(&bob, false).await[0].from, "mallory", "unblocked, heard again");
 }
+
+/// The UTC minute of the day now.
+fn utc_minute_now() -> u32 {
+    let seconds = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
+    ((seconds.as_secs() / 60) % 1440) as u32
+}
+
+#[tokio::test]
+async fn push_preferences_hold_back_what_the_user_does_not_want_pushed() {
+    let endpoint = WebhookReceiver::start(0).await;
+    let server = TestController::builder().webhook(endpoint.url(), 20).start().await;
+    let (alice, team) = server.team_of("alice", &["bob", "carol", "erin"]).await;
+    let bob = server.client("bob", "acme").await;
+    let carol = server.client("carol", "acme").await;
+    let erin = server.client("erin", "acme").await;
+    let pushed_to = |calls: Vec<switchboard_tests::webhook::WebhookCall>| -> Vec<String> {
+        let payload = |c: &switchboard_tests::webhook::WebhookCall| {
+            let body: serde_json::Value = serde_json::from_slice(&c.body).unwrap();
+            format!("{} {}", body["user_id"].as_str().unwrap(), body["reason"].as_str().unwrap())
+        };
+        calls.iter().map(payload).collect()
+    };
+
+    // Nothing for carol; mentions and DMs only for bob; everything by default.
+    assert_eq!(bob.push_settings().await.unwrap().level(), proto::PushLevel::All);
+    let level =
+        |level: proto::PushLevel| proto::PushSettings { level: level as i32, ..Default::default() };
+    carol.set_push_settings(level(proto::PushLevel::None)).await.unwrap();
+    let mentions = bob.set_push_settings(level(proto::PushLevel::Mentions)).await.unwrap();
+    assert_eq!(mentions.level(), proto::PushLevel::Mentions);
+    let root = bob.send_text(team, "@carol can you look?").await.unwrap();
+    carol.reply(team, root.id, "on it", false).await.unwrap();
+    alice.send_text(team, "@bob marker one").await.unwrap();
+    assert_eq!(pushed_to(endpoint.accepted(1).await), ["bob mention"]);
+    // The records are there all the same.
+    let records = |client: &Client| {
+        let client = client.clone();
+        async move {
+            let list = notifications(&client, false).await;
+            list.iter().map(|n| n.reason()).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(records(&carol).await, [proto::NotificationReason::Mention]);
+    assert_eq!(
+        records(&bob).await,
+        [proto::NotificationReason::Mention, proto::NotificationReason::ThreadReply]
+    );
+
+    // Quiet hours around now (erin has no time zone: UTC) hold a mention back; in her own
+    // time zone, a quarter of a day away, the same hours are not now.
+    let now = utc_minute_now();
+    let quiet = proto::PushSettings {
+        level: proto::PushLevel::All as i32,
+        quiet_start_minute: (now + 1440 - 10) % 1440,
+        quiet_end_minute: (now + 10) % 1440,
+    };
+    erin.set_push_settings(quiet).await.unwrap();
+    alice.send_text(team, "@erin during quiet hours").await.unwrap();
+    alice.send_text(team, "@bob marker two").await.unwrap();
+    assert_eq!(pushed_to(endpoint.accepted(2).await), ["bob mention", "bob mention"]);
+    let zone = proto::Profile { time_zone: "Asia/Kathmandu".into(), ..Default::default() };
+    erin.update_profile("", zone, &["time_zone"]).await.unwrap();
+    alice.send_text(team, "@erin at her own time").await.unwrap();
+    assert_eq!(pushed_to(endpoint.accepted(3).await).last().unwrap(), "erin mention");
+
+    // Bad preferences.
+    let late = proto::PushSettings { quiet_start_minute: 1440, ..Default::default() };
+    expect_code(erin.set_push_settings(late).await, Code::InvalidArgument);
+    let unknown = proto::PushSettings { level: 9, ..Default::default() };
+    expect_code(erin.set_push_settings(unknown).await, Code::InvalidArgument);
+
+    // sbctl.
+    let token = server.token("erin", "acme");
+    let args = ["notifications", "push", "--level", "mentions", "--quiet", "22:00-07:00"];
+    let shown = sbctl(&server.url(), &token, &args).await.unwrap();
+    assert_eq!(shown.trim(), "push: mentions; quiet hours 22:00-07:00");
+    let stored = erin.push_settings().await.unwrap();
+    assert_eq!((stored.quiet_start_minute, stored.quiet_end_minute), (1320, 420));
+    let cleared = sbctl(&server.url(), &token, &["notifications", "push", "--no-quiet"]).await;
+    assert_eq!(cleared.unwrap().trim(), "push: mentions; no quiet hours");
+    assert!(
+        sbctl(&server.url(), &token, &["notifications", "push", "--quiet", "25:00-07:00"])
+            .await
+            .is_err()
+    );
+}

@@ -196,6 +196,23 @@ pub(crate) fn messages_table(messages: &[pb::Message]) -> Table {
     table
 }
 
+/// Push preferences, as JSON and a line for people.
+pub(crate) fn push_settings(s: &pb::PushSettings) -> (Value, String) {
+    let level = match s.level() {
+        pb::PushLevel::Mentions => "mentions",
+        pb::PushLevel::None => "none",
+        _ => "all",
+    };
+    let time = |m: u32| format!("{:02}:{:02}", m / 60, m % 60);
+    let quiet = (s.quiet_start_minute != s.quiet_end_minute)
+        .then(|| format!("{}-{}", time(s.quiet_start_minute), time(s.quiet_end_minute)));
+    let human = match &quiet {
+        Some(quiet) => format!("push: {level}; quiet hours {quiet}"),
+        None => format!("push: {level}; no quiet hours"),
+    };
+    (json!({ "level": level, "quiet": quiet }), human)
+}
+
 pub(crate) fn threads_table(threads: &[pb::Thread]) -> Table {
     let mut table = table(&[
         "CONVERSATION",

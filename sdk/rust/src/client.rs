@@ -525,6 +525,17 @@ impl Client {
         Ok(self.chat.clone().set_status(request).await?.into_inner())
     }
 
+    /// The caller's push preferences.
+    pub async fn push_settings(&self) -> Result<pb::PushSettings> {
+        let request = pb::GetPushSettingsRequest {};
+        Ok(self.chat.clone().get_push_settings(request).await?.into_inner())
+    }
+
+    /// Replaces the caller's push preferences; the answer is them as stored.
+    pub async fn set_push_settings(&self, settings: pb::PushSettings) -> Result<pb::PushSettings> {
+        Ok(self.chat.clone().set_push_settings(settings).await?.into_inner())
+    }
+
     /// A page of history, newest first (see `ListHistoryRequest` for the cursors).
     pub async fn history(
         &self,

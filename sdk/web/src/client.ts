@@ -14,7 +14,7 @@ import { Availability, type Event, type UserPresence } from "./gen/switchboard/v
 import { type Attachment, Files, UploadPurpose } from "./gen/switchboard/v1/files_pb.js";
 import { People, type Person, type Profile } from "./gen/switchboard/v1/people_pb.js";
 import { type Message, MessageType, type MessageVersion, type Thread } from "./gen/switchboard/v1/message_pb.js";
-import type { Notification } from "./gen/switchboard/v1/notifications_pb.js";
+import type { Notification, PushLevel, PushSettings } from "./gen/switchboard/v1/notifications_pb.js";
 import type { SearchHit } from "./gen/switchboard/v1/search_pb.js";
 import {
   ClientFrameSchema,
@@ -355,6 +355,23 @@ export class SwitchboardClient {
       cursor: options.cursor ?? "",
     });
     return { hits: response.hits, nextCursor: response.nextCursor };
+  }
+
+  /** Your push preferences: what is pushed (`level`), and quiet hours. */
+  async pushSettings(): Promise<PushSettings> {
+    return await this.chat.getPushSettings({});
+  }
+
+  /**
+   * Replaces your push preferences. Quiet hours are minutes after midnight in your
+   * profile's time zone (equal: none); only the push is held back, never the record.
+   */
+  async setPushSettings(settings: { level: PushLevel; quietStartMinute?: number; quietEndMinute?: number }): Promise<PushSettings> {
+    return await this.chat.setPushSettings({
+      level: settings.level,
+      quietStartMinute: settings.quietStartMinute ?? 0,
+      quietEndMinute: settings.quietEndMinute ?? 0,
+    });
   }
 
   /** The user's notifications (mentions, direct messages), newest first. */

@@ -5,7 +5,7 @@ import { createServer, type AddressInfo, connect as connectTcp, type Socket } fr
 
 import { afterEach, describe, expect, inject, it } from "vitest";
 
-import { Availability, backoffDelay, type Message, SwitchboardClient, type SwitchboardEvents } from "../src/index.js";
+import { Availability, backoffDelay, type Message, PushLevel, SwitchboardClient, type SwitchboardEvents } from "../src/index.js";
 import { mint, unique } from "./token.js";
 
 const relay = inject("relay");
@@ -255,6 +255,14 @@ describe("SwitchboardClient", () => {
     expect(mine.threads.map((t) => t.root?.id)).toEqual([root.id]);
     expect((await desktop.unfollowThread(channel, root.id)).following).toBe(false);
     expect((await desktop.threads()).threads).toEqual([]);
+  });
+
+  it("keeps push preferences: level and quiet hours", async () => {
+    const a = connect(unique("alice"));
+    expect((await a.pushSettings()).level).toBe(PushLevel.ALL);
+    const set = await a.setPushSettings({ level: PushLevel.MENTIONS, quietStartMinute: 1320, quietEndMinute: 420 });
+    expect([set.level, set.quietStartMinute, set.quietEndMinute]).toEqual([PushLevel.MENTIONS, 1320, 420]);
+    expect(await a.pushSettings()).toEqual(set);
   });
 
   it("pages history newest first", async () => {

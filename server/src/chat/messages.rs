@@ -206,7 +206,7 @@ impl Messages {
                 self.metrics.send_ack_seconds.observe(received.elapsed().as_secs_f64());
                 self.metrics.messages_sent.inc();
                 self.events.message_changed(&caller.org, &message, entry).await;
-                self.notifications.notified(&notifications);
+                self.notifications.notified(&notifications).await;
                 if let Some(root) = &root {
                     self.threads.replied(&conversation, root, &message).await;
                 }

@@ -13,7 +13,7 @@ use crate::ids::IdGenerator;
 use crate::metrics::ControllerMetrics;
 use crate::model::{
     Conversation, ConversationId, Kind, MENTION_ALL, MENTION_HERE, Member, Message, MessageId,
-    MessageType, Notification, NotificationReason, ReadMarker,
+    MessageType, Notification, NotificationReason, PushSettings, ReadMarker,
 };
 use crate::push::Push;
 use crate::store::Store;
@@ -128,14 +128,66 @@ impl Notifications {
         Ok(notifications)
     }
 
-    /// Once a message and its notifications are stored: counts them and hands them to
-    /// push delivery.
-    pub(super) fn notified(&self, notifications: &[Notification]) {
+    /// Once a message and its notifications are stored: counts them and hands those their
+    /// users' push preferences allow now to push delivery. A failure to read preferences
+    /// is logged, and the notification pushed.
+    pub(super) async fn notified(&self, notifications: &[Notification]) {
         if notifications.is_empty() {
             return;
         }
         self.metrics.notifications_created.inc_by(notifications.len() as u64);
-        self.push.deliver(notifications);
+        let mut pushed = Vec::with_capacity(notifications.len());
+        for notification in notifications {
+            match self.pushed_now(notification).await {
+                Ok(false) => {}
+                Ok(true) => pushed.push(notification.clone()),
+                Err(error) => {
+                    tracing::warn!(%error, user = %notification.user, "push preferences not read");
+                    pushed.push(notification.clone());
+                }
+            }
+        }
+        self.push.deliver(&pushed);
+    }
+
+    /// Whether the notification's user wants it pushed now: their level, and their quiet
+    /// hours in their profile's time zone (UTC without one).
+    async fn pushed_now(&self, notification: &Notification) -> ChatResult<bool> {
+        let (org, user) = (&notification.org, &notification.user);
+        let Some(settings) = self.store.get_push_settings(org, user).await? else {
+            return Ok(true);
+        };
+        let minute = match settings.quiet {
+            None => 0,
+            Some(_) => {
+                let zone = self.store.get_profile(org, user).await?.map(|p| p.time_zone);
+                minute_of_day(self.ids.now_ms(), zone.as_deref().unwrap_or(""))
+            }
+        };
+        Ok(settings.allows(notification.reason, minute))
+    }
+
+    /// GetPushSettings: the caller's push preferences (everything, without quiet hours,
+    /// when never set).
+    pub async fn push_settings(&self, caller: &Caller) -> ChatResult<PushSettings> {
+        let settings = self.store.get_push_settings(&caller.org, &caller.user).await?;
+        Ok(settings.unwrap_or_default())
+    }
+
+    /// SetPushSettings: replaces the caller's push preferences.
+    pub async fn set_push_settings(
+        &self,
+        caller: &Caller,
+        settings: PushSettings,
+    ) -> ChatResult<PushSettings> {
+        if let Some((from, to)) = settings.quiet {
+            Violations::new()
+                .check("quiet_start_minute", validate::check_minute_of_day(from))
+                .check("quiet_end_minute", validate::check_minute_of_day(to))
+                .finish()?;
+        }
+        self.store.set_push_settings(&caller.org, &caller.user, &settings).await?;
+        Ok(settings)
     }
 
     /// Who a message concerns, and why (see [`targets`]): reads the members only for a DM,
@@ -345,6 +397,18 @@ impl Notifications {
             .await?;
         Ok(recent)
     }
+}
+
+/// The minute of the day at `now_ms` in time zone `zone` (an IANA name; UTC when empty or
+/// unknown).
+fn minute_of_day(now_ms: i64, zone: &str) -> u16 {
+    use chrono::Timelike;
+    let utc = chrono::DateTime::from_timestamp_millis(now_ms).unwrap_or_default();
+    let local = match zone.parse::<chrono_tz::Tz>() {
+        Ok(zone) => utc.with_timezone(&zone).time(),
+        Err(_) => utc.time(),
+    };
+    (local.hour() * 60 + local.minute()) as u16
 }
 
 /// How many of `recent` are unread notifications of the conversation.

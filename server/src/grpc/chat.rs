@@ -512,6 +512,25 @@ impl Chat for ChatApi {
         reply(pb::MarkNotificationsReadResponse { marked })
     }
 
+    async fn get_push_settings(
+        &self,
+        request: Request<pb::GetPushSettingsRequest>,
+    ) -> Reply<pb::PushSettings> {
+        let (caller, _admitted) = self.caller(&request, Scope::Read)?;
+        let settings = self.chat.notifications.push_settings(&caller).await?;
+        reply(convert::push_settings(settings))
+    }
+
+    async fn set_push_settings(
+        &self,
+        request: Request<pb::PushSettings>,
+    ) -> Reply<pb::PushSettings> {
+        let (caller, _admitted) = self.writer(&request, Scope::Write)?;
+        let settings = convert::push_settings_in(request.into_inner())?;
+        let settings = self.chat.notifications.set_push_settings(&caller, settings).await?;
+        reply(convert::push_settings(settings))
+    }
+
     async fn set_mute(&self, request: Request<pb::SetMuteRequest>) -> Reply<pb::SetMuteResponse> {
         let (caller, _admitted) = self.writer(&request, Scope::Write)?;
         let r = request.into_inner();

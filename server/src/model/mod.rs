@@ -16,7 +16,9 @@ pub use self::audit::{AuditAction, AuditEntry, audit_day};
 pub use self::log::{
     LogChange, LogEntry, LogPoint, MessageChange, ReadMarker, Removal, change_hour, unbroken_from,
 };
-pub use self::notification::{Notification, NotificationReason};
+pub use self::notification::{
+    MINUTES_PER_DAY, Notification, NotificationReason, PushLevel, PushSettings,
+};
 pub use self::profile::{
     DirectoryEntry, Profile, ProfileField, ProfileView, Relation, directory_terms, words,
 };

@@ -34,6 +34,7 @@
 //! | log_hours | channel id | hour of seq |
 //! | log_heads | channel id | |
 //! | notifications | (org, user) | notification id, newest first |
+//! | push_settings | (org, user) | |
 //! | user_status | (org, user) | |
 //! | profiles | (org, user) | |
 //! | directory | (org, first character of the term) | term, user |

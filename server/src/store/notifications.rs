@@ -1,9 +1,9 @@
-//! Notification records, per user, newest first.
+//! Notification records, per user, newest first; and each user's push preferences.
 
 use async_trait::async_trait;
 
 use super::StoreResult;
-use crate::model::Notification;
+use crate::model::{Notification, PushSettings};
 
 #[async_trait]
 pub trait NotificationStore: Send + Sync {
@@ -18,4 +18,15 @@ pub trait NotificationStore: Send + Sync {
         before: u64,
         limit: usize,
     ) -> StoreResult<Vec<Notification>>;
+
+    /// A user's push preferences, if they ever set them.
+    async fn get_push_settings(&self, org: &str, user: &str) -> StoreResult<Option<PushSettings>>;
+
+    /// Replaces a user's push preferences.
+    async fn set_push_settings(
+        &self,
+        org: &str,
+        user: &str,
+        settings: &PushSettings,
+    ) -> StoreResult<()>;
 }

@@ -64,3 +64,19 @@ pub async fn a_messages_notifications_are_stored_with_it_and_not_again_for_a_ret
         [caused[1].clone()]
     );
 }
+
+pub async fn push_settings_are_kept_per_user(store: Arc<dyn Store>) {
+    use switchboard_server::model::{PushLevel, PushSettings};
+    let org = format!("push-{}", super::fresh_channel());
+    assert_eq!(store.get_push_settings(&org, "a").await.unwrap(), None);
+    let quiet = PushSettings { level: PushLevel::Mentions, quiet: Some((1320, 420)) };
+    store.set_push_settings(&org, "a", &quiet).await.unwrap();
+    let none = PushSettings { level: PushLevel::None, quiet: None };
+    store.set_push_settings(&org, "b", &none).await.unwrap();
+    assert_eq!(store.get_push_settings(&org, "a").await.unwrap(), Some(quiet));
+    assert_eq!(store.get_push_settings(&org, "b").await.unwrap(), Some(none));
+    // Replaced whole: quiet hours cleared with the rest.
+    store.set_push_settings(&org, "a", &PushSettings::default()).await.unwrap();
+    assert_eq!(store.get_push_settings(&org, "a").await.unwrap(), Some(PushSettings::default()));
+    assert_eq!(store.get_push_settings("other-org", "a").await.unwrap(), None);
+}

@@ -1,10 +1,10 @@
-//! Notification records in the embedded engine.
+//! Notification records and push preferences in the embedded engine.
 
 use async_trait::async_trait;
 use fjall::OwnedWriteBatch;
 
-use super::{EmbeddedStore, Tables, decode, encode, keys};
-use crate::model::Notification;
+use super::{EmbeddedStore, Tables, decode, encode, get, keys};
+use crate::model::{Notification, PushSettings};
 use crate::store::{NotificationStore, StoreResult};
 
 impl Tables {
@@ -41,5 +41,24 @@ impl NotificationStore for EmbeddedStore {
             }
             Ok(notifications)
         })
+    }
+
+    async fn get_push_settings(&self, org: &str, user: &str) -> StoreResult<Option<PushSettings>> {
+        self.read("get_push_settings", |t| {
+            get("push_settings", &t.push_settings, &keys::user_prefix(org, user))
+        })
+    }
+
+    async fn set_push_settings(
+        &self,
+        org: &str,
+        user: &str,
+        settings: &PushSettings,
+    ) -> StoreResult<()> {
+        self.write("set_push_settings", |t, batch| {
+            batch.insert(&t.push_settings, keys::user_prefix(org, user), encode(settings));
+            Ok(())
+        })
+        .await
     }
 }

@@ -1,4 +1,4 @@
-//! Notification records in the ScyllaDB engine.
+//! Notification records and push preferences in the ScyllaDB engine.
 
 use async_trait::async_trait;
 use scylla::DeserializeRow;
@@ -6,7 +6,7 @@ use scylla::DeserializeRow;
 use super::ScyllaStore;
 use super::rows::{corrupt, to_i64};
 use super::statements::Statement;
-use crate::model::{Notification, NotificationReason};
+use crate::model::{Notification, NotificationReason, PushLevel, PushSettings};
 use crate::store::{NotificationStore, StoreResult};
 
 #[async_trait]
@@ -28,6 +28,32 @@ impl NotificationStore for ScyllaStore {
         let key = (org, user, to_i64(before), limit.min(i32::MAX as usize) as i32);
         let rows: Vec<NotificationRow> = self.rows(Statement::NotificationList, key).await?;
         rows.into_iter().map(NotificationRow::into_domain).collect()
+    }
+
+    async fn get_push_settings(&self, org: &str, user: &str) -> StoreResult<Option<PushSettings>> {
+        let rows: Vec<(Option<String>, Option<i32>, Option<i32>)> =
+            self.rows(Statement::PushSettingsGet, (org, user)).await?;
+        let Some((level, from, to)) = rows.into_iter().next() else { return Ok(None) };
+        let level = match level {
+            None => PushLevel::All,
+            Some(name) => PushLevel::from_name(&name)
+                .ok_or_else(|| corrupt("push_settings", format!("unknown level `{name}`")))?,
+        };
+        let minute = |m: i32| m.clamp(0, i32::from(u16::MAX)) as u16;
+        let quiet = from.zip(to).map(|(from, to)| (minute(from), minute(to)));
+        Ok(Some(PushSettings { level, quiet }))
+    }
+
+    async fn set_push_settings(
+        &self,
+        org: &str,
+        user: &str,
+        settings: &PushSettings,
+    ) -> StoreResult<()> {
+        let (from, to) = settings.quiet.map(|(f, t)| (i32::from(f), i32::from(t))).unzip();
+        let values = (org, user, settings.level.name(), from, to);
+        self.run(Statement::PushSettingsPut, values).await?;
+        Ok(())
     }
 }
 

@@ -120,6 +120,8 @@ statements! {
     ReadMarkerGet = "SELECT message_id, seq, message_count FROM {ks}.read_markers WHERE channel_id = ? AND user_id = ?",
     NotificationInsert = "INSERT INTO {ks}.notifications (org, user_id, id, conversation_id, message_id, sender, reason, preview, created_at_ms, read) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     NotificationList = "SELECT id, org, user_id, conversation_id, message_id, sender, reason, preview, created_at_ms, read FROM {ks}.notifications WHERE org = ? AND user_id = ? AND id < ? ORDER BY id DESC LIMIT ?",
+    PushSettingsGet = "SELECT level, quiet_start_minute, quiet_end_minute FROM {ks}.push_settings WHERE org = ? AND user_id = ?",
+    PushSettingsPut = "INSERT INTO {ks}.push_settings (org, user_id, level, quiet_start_minute, quiet_end_minute) VALUES (?, ?, ?, ?, ?)",
     StatusGet = "SELECT availability, status_text, last_seen_ms FROM {ks}.user_status WHERE org = ? AND user_id = ?",
     StatusSet = "UPDATE {ks}.user_status SET availability = ?, status_text = ? WHERE org = ? AND user_id = ?",
     StatusSeen = "UPDATE {ks}.user_status SET last_seen_ms = ? WHERE org = ? AND user_id = ?",

@@ -21,7 +21,7 @@ pub struct Table {
 pub const PENDING_SHARDS: i32 = 16;
 
 /// The latest schema version.
-pub const LATEST: i32 = 16;
+pub const LATEST: i32 = 17;
 
 /// Tables created after version 1, with the version that created them.
 const ADDED_TABLES: &[(&str, i32)] = &[
@@ -50,6 +50,7 @@ const ADDED_TABLES: &[(&str, i32)] = &[
     ("thread_replies", 16),
     ("thread_follows", 16),
     ("user_threads", 16),
+    ("push_settings", 17),
 ];
 
 /// Columns added to existing tables after version 1: (table, column, version).
@@ -189,6 +190,7 @@ pub fn migrations(keyspace: &str, replication: &Replication) -> Vec<Migration> {
         (14, "lists of conversations' files and users' uploads"),
         (15, "reactions"),
         (16, "threads"),
+        (17, "push preferences"),
     ] {
         let mut statements: Vec<String> = TABLES
             .iter()

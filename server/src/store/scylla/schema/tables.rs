@@ -230,6 +230,20 @@ pub const TABLES: &[Table] = &[
         clustering: &[("attachment_id", true)],
         options: "",
     },
+    // Each user's push preferences.
+    Table {
+        name: "push_settings",
+        columns: &[
+            ("org", "text"),
+            ("user_id", "text"),
+            ("level", "text"),
+            ("quiet_start_minute", "int"),
+            ("quiet_end_minute", "int"),
+        ],
+        partition_key: &["org", "user_id"],
+        clustering: &[],
+        options: "",
+    },
     // Each thread's replies (deleted ones removed).
     Table {
         name: "thread_replies",

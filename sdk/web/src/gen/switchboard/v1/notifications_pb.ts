@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file switchboard/v1/notifications.proto.
  */
 export const file_switchboard_v1_notifications: GenFile = /*@__PURE__*/
-  fileDesc("CiJzd2l0Y2hib2FyZC92MS9ub3RpZmljYXRpb25zLnByb3RvEg5zd2l0Y2hib2FyZC52MSLQAQoMTm90aWZpY2F0aW9uEgoKAmlkGAEgASgEEg8KB3VzZXJfaWQYAiABKAkSFwoPY29udmVyc2F0aW9uX2lkGAMgASgEEhIKCm1lc3NhZ2VfaWQYBCABKAQSDAoEZnJvbRgFIAEoCRIyCgZyZWFzb24YBiABKA4yIi5zd2l0Y2hib2FyZC52MS5Ob3RpZmljYXRpb25SZWFzb24SDwoHcHJldmlldxgHIAEoCRIVCg1jcmVhdGVkX2F0X21zGAggASgDEgwKBHJlYWQYCSABKAgiUQoYTGlzdE5vdGlmaWNhdGlvbnNSZXF1ZXN0EhEKCWJlZm9yZV9pZBgBIAEoBBINCgVsaW1pdBgCIAEoDRITCgt1bnJlYWRfb25seRgDIAEoCCJoChlMaXN0Tm90aWZpY2F0aW9uc1Jlc3BvbnNlEjMKDW5vdGlmaWNhdGlvbnMYASADKAsyHC5zd2l0Y2hib2FyZC52MS5Ob3RpZmljYXRpb24SFgoObmV4dF9iZWZvcmVfaWQYAiABKAQiUQocTWFya05vdGlmaWNhdGlvbnNSZWFkUmVxdWVzdBILCgNpZHMYASADKAQSFwoPY29udmVyc2F0aW9uX2lkGAIgASgEEgsKA2FsbBgDIAEoCCIvCh1NYXJrTm90aWZpY2F0aW9uc1JlYWRSZXNwb25zZRIOCgZtYXJrZWQYASABKA0iOAoOU2V0TXV0ZVJlcXVlc3QSFwoPY29udmVyc2F0aW9uX2lkGAEgASgEEg0KBW11dGVkGAIgASgIIiAKD1NldE11dGVSZXNwb25zZRINCgVtdXRlZBgBIAEoCCrFAQoSTm90aWZpY2F0aW9uUmVhc29uEiMKH05PVElGSUNBVElPTl9SRUFTT05fVU5TUEVDSUZJRUQQABIfChtOT1RJRklDQVRJT05fUkVBU09OX01FTlRJT04QARIjCh9OT1RJRklDQVRJT05fUkVBU09OX01FTlRJT05fQUxMEAISHgoaTk9USUZJQ0FUSU9OX1JFQVNPTl9ESVJFQ1QQAxIkCiBOT1RJRklDQVRJT05fUkVBU09OX1RIUkVBRF9SRVBMWRAEYgZwcm90bzM");
+  fileDesc("CiJzd2l0Y2hib2FyZC92MS9ub3RpZmljYXRpb25zLnByb3RvEg5zd2l0Y2hib2FyZC52MSLQAQoMTm90aWZpY2F0aW9uEgoKAmlkGAEgASgEEg8KB3VzZXJfaWQYAiABKAkSFwoPY29udmVyc2F0aW9uX2lkGAMgASgEEhIKCm1lc3NhZ2VfaWQYBCABKAQSDAoEZnJvbRgFIAEoCRIyCgZyZWFzb24YBiABKA4yIi5zd2l0Y2hib2FyZC52MS5Ob3RpZmljYXRpb25SZWFzb24SDwoHcHJldmlldxgHIAEoCRIVCg1jcmVhdGVkX2F0X21zGAggASgDEgwKBHJlYWQYCSABKAgiUQoYTGlzdE5vdGlmaWNhdGlvbnNSZXF1ZXN0EhEKCWJlZm9yZV9pZBgBIAEoBBINCgVsaW1pdBgCIAEoDRITCgt1bnJlYWRfb25seRgDIAEoCCJoChlMaXN0Tm90aWZpY2F0aW9uc1Jlc3BvbnNlEjMKDW5vdGlmaWNhdGlvbnMYASADKAsyHC5zd2l0Y2hib2FyZC52MS5Ob3RpZmljYXRpb24SFgoObmV4dF9iZWZvcmVfaWQYAiABKAQiUQocTWFya05vdGlmaWNhdGlvbnNSZWFkUmVxdWVzdBILCgNpZHMYASADKAQSFwoPY29udmVyc2F0aW9uX2lkGAIgASgEEgsKA2FsbBgDIAEoCCIvCh1NYXJrTm90aWZpY2F0aW9uc1JlYWRSZXNwb25zZRIOCgZtYXJrZWQYASABKA0iOAoOU2V0TXV0ZVJlcXVlc3QSFwoPY29udmVyc2F0aW9uX2lkGAEgASgEEg0KBW11dGVkGAIgASgIIiAKD1NldE11dGVSZXNwb25zZRINCgVtdXRlZBgBIAEoCCJuCgxQdXNoU2V0dGluZ3MSKAoFbGV2ZWwYASABKA4yGS5zd2l0Y2hib2FyZC52MS5QdXNoTGV2ZWwSGgoScXVpZXRfc3RhcnRfbWludXRlGAIgASgNEhgKEHF1aWV0X2VuZF9taW51dGUYAyABKA0iGAoWR2V0UHVzaFNldHRpbmdzUmVxdWVzdCrFAQoSTm90aWZpY2F0aW9uUmVhc29uEiMKH05PVElGSUNBVElPTl9SRUFTT05fVU5TUEVDSUZJRUQQABIfChtOT1RJRklDQVRJT05fUkVBU09OX01FTlRJT04QARIjCh9OT1RJRklDQVRJT05fUkVBU09OX01FTlRJT05fQUxMEAISHgoaTk9USUZJQ0FUSU9OX1JFQVNPTl9ESVJFQ1QQAxIkCiBOT1RJRklDQVRJT05fUkVBU09OX1RIUkVBRF9SRVBMWRAEKmkKCVB1c2hMZXZlbBIaChZQVVNIX0xFVkVMX1VOU1BFQ0lGSUVEEAASEgoOUFVTSF9MRVZFTF9BTEwQARIXChNQVVNIX0xFVkVMX01FTlRJT05TEAISEwoPUFVTSF9MRVZFTF9OT05FEANiBnByb3RvMw");
 
 /**
  * A message a user was not following live when it was sent: they were offline, or no
@@ -235,6 +235,53 @@ export const SetMuteResponseSchema: GenMessage<SetMuteResponse> = /*@__PURE__*/
   messageDesc(file_switchboard_v1_notifications, 6);
 
 /**
+ * A user's push preferences (Chat.GetPushSettings, Chat.SetPushSettings).
+ *
+ * @generated from message switchboard.v1.PushSettings
+ */
+export type PushSettings = Message<"switchboard.v1.PushSettings"> & {
+  /**
+   * @generated from field: switchboard.v1.PushLevel level = 1;
+   */
+  level: PushLevel;
+
+  /**
+   * Quiet hours, when nothing is pushed: from `quiet_start_minute` to `quiet_end_minute`,
+   * minutes after midnight (0 to 1439) in the user's time zone (their profile's
+   * `time_zone`; UTC without one), wrapping past midnight when the start is later than the
+   * end (22:00 to 07:00 is 1320 to 420). Equal: no quiet hours.
+   *
+   * @generated from field: uint32 quiet_start_minute = 2;
+   */
+  quietStartMinute: number;
+
+  /**
+   * @generated from field: uint32 quiet_end_minute = 3;
+   */
+  quietEndMinute: number;
+};
+
+/**
+ * Describes the message switchboard.v1.PushSettings.
+ * Use `create(PushSettingsSchema)` to create a new message.
+ */
+export const PushSettingsSchema: GenMessage<PushSettings> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_notifications, 7);
+
+/**
+ * @generated from message switchboard.v1.GetPushSettingsRequest
+ */
+export type GetPushSettingsRequest = Message<"switchboard.v1.GetPushSettingsRequest"> & {
+};
+
+/**
+ * Describes the message switchboard.v1.GetPushSettingsRequest.
+ * Use `create(GetPushSettingsRequestSchema)` to create a new message.
+ */
+export const GetPushSettingsRequestSchema: GenMessage<GetPushSettingsRequest> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_notifications, 8);
+
+/**
  * Why a user was notified.
  *
  * @generated from enum switchboard.v1.NotificationReason
@@ -280,4 +327,46 @@ export enum NotificationReason {
  */
 export const NotificationReasonSchema: GenEnum<NotificationReason> = /*@__PURE__*/
   enumDesc(file_switchboard_v1_notifications, 0);
+
+/**
+ * Which of a user's notifications are pushed (to the webhook and the push stream, and so
+ * to their devices). The records are kept either way (ListNotifications).
+ *
+ * @generated from enum switchboard.v1.PushLevel
+ */
+export enum PushLevel {
+  /**
+   * As ALL.
+   *
+   * @generated from enum value: PUSH_LEVEL_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Every notification.
+   *
+   * @generated from enum value: PUSH_LEVEL_ALL = 1;
+   */
+  ALL = 1,
+
+  /**
+   * Mentions (`@user`, `@here`, `@all`) and direct messages; not thread replies.
+   *
+   * @generated from enum value: PUSH_LEVEL_MENTIONS = 2;
+   */
+  MENTIONS = 2,
+
+  /**
+   * None.
+   *
+   * @generated from enum value: PUSH_LEVEL_NONE = 3;
+   */
+  NONE = 3,
+}
+
+/**
+ * Describes the enum switchboard.v1.PushLevel.
+ */
+export const PushLevelSchema: GenEnum<PushLevel> = /*@__PURE__*/
+  enumDesc(file_switchboard_v1_notifications, 1);
 
