@@ -146,6 +146,9 @@ pub(crate) enum Command {
     /// Your notifications: mentions and direct messages you were not following live.
     #[command(subcommand)]
     Notifications(NotificationsCommand),
+    /// Your devices for push: list, register one by its token, remove one.
+    #[command(subcommand)]
+    Devices(DevicesCommand),
     /// Stop notifications from a conversation (except @mentions of you).
     Mute { channel: u64 },
     /// Notify again about a muted conversation.
@@ -303,6 +306,33 @@ pub(crate) enum NotificationsCommand {
         #[arg(long)]
         no_quiet: bool,
     },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum DevicesCommand {
+    /// Your devices, most recently registered first (tokens are never shown).
+    List,
+    /// Register a device by its FCM or APNs token.
+    Register {
+        #[arg(long)]
+        platform: TokenPlatformArg,
+        #[arg(long)]
+        token: String,
+        /// The app's id (for APNs its bundle id, which is required).
+        #[arg(long, default_value = "")]
+        app_id: String,
+        /// The language its notifications are written in, such as de-CH.
+        #[arg(long, default_value = "")]
+        locale: String,
+    },
+    /// Remove one of your devices.
+    Remove { device: u64 },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub(crate) enum TokenPlatformArg {
+    Fcm,
+    Apns,
 }
 
 #[derive(Clone, Copy, ValueEnum)]

@@ -6,8 +6,8 @@ use switchboard_sdk::proto as pb;
 use switchboard_sdk::{Client, SdkError};
 
 use crate::args::{
-    AdminCommand, ChannelCommand, Command, DmCommand, MemberCommand, NotificationsCommand,
-    PushLevelArg, RelayCommand, TeamCommand, ThreadCommand,
+    AdminCommand, ChannelCommand, Command, DevicesCommand, DmCommand, MemberCommand,
+    NotificationsCommand, PushLevelArg, RelayCommand, TeamCommand, ThreadCommand, TokenPlatformArg,
 };
 use crate::output;
 
@@ -281,6 +281,29 @@ async fn execute(client: &Client, command: Command) -> Result<Shown, SdkError> {
             let (json, human) = output::push_settings(&settings);
             Shown { json, human }
         }
+        Command::Devices(DevicesCommand::List) => devices(client.list_devices().await?),
+        Command::Devices(DevicesCommand::Register { platform, token, app_id, locale }) => {
+            let platform = match platform {
+                TokenPlatformArg::Fcm => pb::DevicePlatform::Fcm,
+                TokenPlatformArg::Apns => pb::DevicePlatform::Apns,
+            };
+            let device = pb::Device {
+                platform: platform as i32,
+                token,
+                app_id,
+                locale,
+                ..Default::default()
+            };
+            devices(vec![client.register_device(device).await?])
+        }
+        Command::Devices(DevicesCommand::Remove { device }) => {
+            let removed = client.remove_device(device).await?;
+            let line = match removed {
+                true => format!("removed device {device}"),
+                false => format!("device {device} is not one of yours"),
+            };
+            Shown { json: json!({ "removed": removed }), human: line }
+        }
         Command::Notifications(NotificationsCommand::Read { ids, channel, all }) => {
             let request = pb::MarkNotificationsReadRequest {
                 ids,
@@ -505,6 +528,13 @@ fn messages(messages: Vec<pb::Message>) -> Shown {
     Shown {
         json: Value::Array(messages.iter().map(output::message_json).collect()),
         human: output::messages_table(&messages).to_string(),
+    }
+}
+
+fn devices(devices: Vec<pb::Device>) -> Shown {
+    Shown {
+        json: Value::Array(devices.iter().map(output::device_json).collect()),
+        human: output::devices_table(&devices).to_string(),
     }
 }
 

@@ -4,9 +4,9 @@ use switchboard_proto::v1 as pb;
 
 use crate::error::{ChatError, ChatResult};
 use crate::model::{
-    Attachment, AttachmentState, Availability, ConversationView, Kind, Member, Message,
-    MessageType, MessageVersion, Profile, ProfileView, PushLevel, PushSettings, Role, ThreadView,
-    UploadPurpose, UserStatus, Visibility,
+    Attachment, AttachmentState, Availability, ConversationView, Device, Kind, Member, Message,
+    MessageType, MessageVersion, Platform, Profile, ProfileView, PushLevel, PushSettings, Role,
+    ThreadView, UploadPurpose, UserStatus, Visibility,
 };
 
 pub(crate) fn conversation(view: ConversationView) -> pb::Conversation {
@@ -203,6 +203,25 @@ pub(crate) fn notification(n: crate::model::Notification) -> pb::Notification {
         preview: n.preview,
         created_at_ms: n.created_at_ms,
         read: n.read,
+    }
+}
+
+/// A device as its user sees it: without its token or subscription.
+pub(crate) fn device(d: Device) -> pb::Device {
+    let platform = match d.platform {
+        Platform::Fcm => pb::DevicePlatform::Fcm,
+        Platform::Apns => pb::DevicePlatform::Apns,
+        Platform::WebPush => pb::DevicePlatform::WebPush,
+    };
+    pb::Device {
+        id: d.id,
+        platform: platform as i32,
+        token: String::new(),
+        web_push: None,
+        app_id: d.app_id,
+        locale: d.locale,
+        registered_at_ms: d.registered_at_ms,
+        hint: d.address.hint(),
     }
 }
 

@@ -121,6 +121,58 @@ pub fn check_bio(text: &str) -> Result<(), String> {
 }
 
 /// An IANA time zone name (`Europe/Berlin`, `UTC`), or empty.
+/// An FCM registration token: 1 to 4,096 printable ASCII characters without spaces.
+pub fn check_fcm_token(token: &str) -> Result<(), String> {
+    match !token.is_empty() && token.len() <= 4096 && token.bytes().all(|b| b.is_ascii_graphic()) {
+        true => Ok(()),
+        false => Err("must be an FCM registration token: 1 to 4096 printable characters".into()),
+    }
+}
+
+/// An APNs device token: 64 to 200 hex digits.
+pub fn check_apns_token(token: &str) -> Result<(), String> {
+    match (64..=200).contains(&token.len()) && token.bytes().all(|b| b.is_ascii_hexdigit()) {
+        true => Ok(()),
+        false => Err("must be an APNs device token: 64 to 200 hex digits".into()),
+    }
+}
+
+/// A push service's endpoint: an https URL of at most 2,048 characters (http only to this
+/// machine, for local push services).
+pub fn check_push_endpoint(endpoint: &str) -> Result<(), String> {
+    let local = ["http://127.0.0.1:", "http://localhost:", "http://[::1]:"];
+    let scheme_ok =
+        endpoint.starts_with("https://") || local.iter().any(|l| endpoint.starts_with(l));
+    let host = endpoint.split_once("://").map_or("", |(_, rest)| rest);
+    if !scheme_ok
+        || host.is_empty()
+        || endpoint.len() > 2048
+        || endpoint.contains(char::is_whitespace)
+    {
+        return Err(format!("{} is not an https URL of at most 2048 characters", quoted(endpoint)));
+    }
+    Ok(())
+}
+
+/// A key of a Web Push subscription: base64url (with or without padding) of `bytes` bytes,
+/// the first of them `first` when given (an uncompressed P-256 point starts with 4).
+pub fn check_push_key(key: &str, bytes: usize, first: Option<u8>) -> Result<(), String> {
+    use base64::Engine;
+    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    match engine.decode(key.trim_end_matches('=')) {
+        Ok(decoded) if decoded.len() == bytes && first.is_none_or(|f| decoded[0] == f) => Ok(()),
+        _ => Err(format!("must be base64url of a {bytes}-byte key")),
+    }
+}
+
+/// A language tag (`de-CH`): up to 35 letters, digits and `-`; or empty.
+pub fn check_locale(locale: &str) -> Result<(), String> {
+    match locale.len() <= 35 && locale.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        true => Ok(()),
+        false => Err(format!("{} is not a language tag such as de-CH", quoted(locale))),
+    }
+}
+
 /// A minute of the day: 0 to 1439.
 pub fn check_minute_of_day(minute: u16) -> Result<(), String> {
     match minute < crate::model::MINUTES_PER_DAY {

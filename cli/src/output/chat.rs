@@ -196,6 +196,41 @@ pub(crate) fn messages_table(messages: &[pb::Message]) -> Table {
     table
 }
 
+fn platform_name(platform: i32) -> &'static str {
+    match pb::DevicePlatform::try_from(platform) {
+        Ok(pb::DevicePlatform::Fcm) => "fcm",
+        Ok(pb::DevicePlatform::Apns) => "apns",
+        Ok(pb::DevicePlatform::WebPush) => "web push",
+        _ => "?",
+    }
+}
+
+pub(crate) fn device_json(d: &pb::Device) -> Value {
+    json!({
+        "id": d.id.to_string(),
+        "platform": platform_name(d.platform),
+        "hint": d.hint,
+        "app_id": d.app_id,
+        "locale": d.locale,
+        "registered_at_ms": d.registered_at_ms,
+    })
+}
+
+pub(crate) fn devices_table(devices: &[pb::Device]) -> Table {
+    let mut table = table(&["ID", "PLATFORM", "WHICH", "APP", "LOCALE", "REGISTERED"]);
+    for d in devices {
+        table.add_row(vec![
+            d.id.to_string(),
+            platform_name(d.platform).to_string(),
+            d.hint.clone(),
+            d.app_id.clone(),
+            d.locale.clone(),
+            format_ms(d.registered_at_ms),
+        ]);
+    }
+    table
+}
+
 /// Push preferences, as JSON and a line for people.
 pub(crate) fn push_settings(s: &pb::PushSettings) -> (Value, String) {
     let level = match s.level() {

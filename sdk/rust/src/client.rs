@@ -536,6 +536,24 @@ impl Client {
         Ok(self.chat.clone().set_push_settings(settings).await?.into_inner())
     }
 
+    /// Registers one of the caller's devices for push; the device as stored (its id, and a
+    /// hint instead of the token).
+    pub async fn register_device(&self, device: pb::Device) -> Result<pb::Device> {
+        Ok(self.chat.clone().register_device(device).await?.into_inner())
+    }
+
+    /// The caller's devices, most recently registered first.
+    pub async fn list_devices(&self) -> Result<Vec<pb::Device>> {
+        let request = pb::ListDevicesRequest {};
+        Ok(self.chat.clone().list_devices(request).await?.into_inner().devices)
+    }
+
+    /// Removes one of the caller's devices; whether it was theirs.
+    pub async fn remove_device(&self, device_id: u64) -> Result<bool> {
+        let request = pb::RemoveDeviceRequest { device_id };
+        Ok(self.chat.clone().remove_device(request).await?.into_inner().removed)
+    }
+
     /// A page of history, newest first (see `ListHistoryRequest` for the cursors).
     pub async fn history(
         &self,

@@ -14,7 +14,13 @@ import { Availability, type Event, type UserPresence } from "./gen/switchboard/v
 import { type Attachment, Files, UploadPurpose } from "./gen/switchboard/v1/files_pb.js";
 import { People, type Person, type Profile } from "./gen/switchboard/v1/people_pb.js";
 import { type Message, MessageType, type MessageVersion, type Thread } from "./gen/switchboard/v1/message_pb.js";
-import type { Notification, PushLevel, PushSettings } from "./gen/switchboard/v1/notifications_pb.js";
+import {
+  type Device,
+  DevicePlatform,
+  type Notification,
+  type PushLevel,
+  type PushSettings,
+} from "./gen/switchboard/v1/notifications_pb.js";
 import type { SearchHit } from "./gen/switchboard/v1/search_pb.js";
 import {
   ClientFrameSchema,
@@ -372,6 +378,30 @@ export class SwitchboardClient {
       quietStartMinute: settings.quietStartMinute ?? 0,
       quietEndMinute: settings.quietEndMinute ?? 0,
     });
+  }
+
+  /**
+   * Registers this browser for Web Push with its push subscription
+   * (`registration.pushManager.subscribe(...)`, then `subscription.toJSON()`); the device
+   * as stored. Registering the same subscription again is the same device.
+   */
+  async registerWebPush(subscription: { endpoint?: string; keys?: Record<string, string> }, options: { appId?: string; locale?: string } = {}): Promise<Device> {
+    return await this.chat.registerDevice({
+      platform: DevicePlatform.WEB_PUSH,
+      webPush: { endpoint: subscription.endpoint ?? "", p256dh: subscription.keys?.p256dh ?? "", auth: subscription.keys?.auth ?? "" },
+      appId: options.appId ?? "",
+      locale: options.locale ?? navigator.language,
+    });
+  }
+
+  /** Your devices for push, most recently registered first (tokens are never shown). */
+  async devices(): Promise<Device[]> {
+    return (await this.chat.listDevices({})).devices;
+  }
+
+  /** Removes one of your devices (signing out on it); whether it was yours. */
+  async removeDevice(deviceId: bigint): Promise<boolean> {
+    return (await this.chat.removeDevice({ deviceId })).removed;
   }
 
   /** The user's notifications (mentions, direct messages), newest first. */

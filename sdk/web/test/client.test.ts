@@ -265,6 +265,20 @@ describe("SwitchboardClient", () => {
     expect(await a.pushSettings()).toEqual(set);
   });
 
+  it("registers this browser's push subscription once, and removes it", async () => {
+    const a = connect(unique("alice"));
+    const key = new Uint8Array(65).fill(7);
+    key[0] = 4;
+    const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64url");
+    const subscription = { endpoint: "https://push.example.org/send/1", keys: { p256dh: b64(key), auth: b64(new Uint8Array(16)) } };
+    const device = await a.registerWebPush(subscription, { locale: "en-GB" });
+    expect([device.hint, device.locale, device.webPush]).toEqual(["push.example.org", "en-GB", undefined]);
+    expect((await a.registerWebPush(subscription, { locale: "en-GB" })).id).toBe(device.id);
+    expect((await a.devices()).map((d) => d.id)).toEqual([device.id]);
+    expect(await a.removeDevice(device.id)).toBe(true);
+    expect(await a.devices()).toEqual([]);
+  });
+
   it("pages history newest first", async () => {
     const alice = unique("alice");
     const a = connect(alice);

@@ -5,12 +5,13 @@
 //! [`ChatService::build`]: [`Conversations`], [`Members`], [`Messages`] (with mentions),
 //! [`Attachments`], [`Notifications`] (with unread counts), [`Reads`] (read markers),
 //! [`Typing`], [`Presence`], [`Profiles`] with the [`Directory`], [`Relations`]
-//! (contacts and blocks), [`Reactions`], [`Threads`] and [`Audit`]. Who may see what is `crate::access`; who may do
+//! (contacts and blocks), [`Reactions`], [`Threads`], [`Devices`] and [`Audit`]. Who may see what is `crate::access`; who may do
 //! what is `policy`.
 
 mod attachments;
 mod audit;
 mod conversations;
+mod devices;
 mod directory;
 mod membership;
 mod mentions;
@@ -32,6 +33,7 @@ use std::sync::{Arc, Mutex};
 pub use attachments::{Attachments, Download, FileStorage, Upload, UploadPart};
 pub use audit::{Audit, AuditQuery};
 pub use conversations::{Conversations, NewConversation, TeamUpdate};
+pub use devices::{Devices, NewDevice};
 pub use directory::{Directory, DirectoryPage};
 pub use membership::Members;
 pub use messages::{HistoryPage, Messages, NewMessage, Sent};
@@ -114,6 +116,7 @@ pub struct ChatService {
     pub presence: Arc<Presence>,
     pub profiles: Profiles,
     pub reactions: Reactions,
+    pub devices: Devices,
     pub threads: Arc<Threads>,
     pub directory: Directory,
     pub relations: Arc<Relations>,
@@ -201,7 +204,8 @@ impl ChatService {
                 attachments: attachments.clone(),
                 known: Mutex::default(),
             },
-            reactions: Reactions { store: store.clone(), ids, recounter },
+            reactions: Reactions { store: store.clone(), ids: ids.clone(), recounter },
+            devices: Devices { store: store.clone(), ids },
             threads,
             directory: Directory { store: store.clone() },
             typing: Typing { store, tracker: typing, events, relations: relations.clone() },

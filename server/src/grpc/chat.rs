@@ -6,10 +6,10 @@ use tonic::{Request, Status};
 
 use super::api::{ChatApi, Reply, reply};
 use crate::auth::{Caller, Scope};
-use crate::chat::{NewConversation, NewMessage, NotificationSelection, TeamUpdate};
+use crate::chat::{NewConversation, NewDevice, NewMessage, NotificationSelection, TeamUpdate};
 use crate::convert::{self, nonempty, nonzero};
 use crate::error::ChatError;
-use crate::model::Kind;
+use crate::model::{DeviceAddress, Kind, Platform};
 
 #[tonic::async_trait]
 impl Chat for ChatApi {
@@ -531,6 +531,33 @@ impl Chat for ChatApi {
         reply(convert::push_settings(settings))
     }
 
+    async fn register_device(&self, request: Request<pb::Device>) -> Reply<pb::Device> {
+        let (caller, _admitted) = self.writer(&request, Scope::Write)?;
+        let new = device_in(request.into_inner());
+        let device = self.chat.devices.register(&caller, new).await?;
+        reply(convert::device(device))
+    }
+
+    async fn list_devices(
+        &self,
+        request: Request<pb::ListDevicesRequest>,
+    ) -> Reply<pb::ListDevicesResponse> {
+        let (caller, _admitted) = self.caller(&request, Scope::Read)?;
+        let devices = self.chat.devices.list(&caller).await?;
+        reply(pb::ListDevicesResponse {
+            devices: devices.into_iter().map(convert::device).collect(),
+        })
+    }
+
+    async fn remove_device(
+        &self,
+        request: Request<pb::RemoveDeviceRequest>,
+    ) -> Reply<pb::RemoveDeviceResponse> {
+        let (caller, _admitted) = self.writer(&request, Scope::Write)?;
+        let removed = self.chat.devices.remove(&caller, request.into_inner().device_id).await?;
+        reply(pb::RemoveDeviceResponse { removed })
+    }
+
     async fn set_mute(&self, request: Request<pb::SetMuteRequest>) -> Reply<pb::SetMuteResponse> {
         let (caller, _admitted) = self.writer(&request, Scope::Write)?;
         let r = request.into_inner();
@@ -578,4 +605,21 @@ fn new_channel(r: pb::CreateChannelRequest) -> Result<NewConversation, Status> {
         members: r.members,
         custom_fields: r.custom_fields.into_iter().collect(),
     })
+}
+
+/// A device as registered (checked by the domain: an unknown platform is None).
+fn device_in(d: pb::Device) -> NewDevice {
+    let platform = match pb::DevicePlatform::try_from(d.platform) {
+        Ok(pb::DevicePlatform::Fcm) => Some(Platform::Fcm),
+        Ok(pb::DevicePlatform::Apns) => Some(Platform::Apns),
+        Ok(pb::DevicePlatform::WebPush) => Some(Platform::WebPush),
+        _ => None,
+    };
+    let address = match d.web_push {
+        Some(web) if d.token.is_empty() => {
+            DeviceAddress::WebPush { endpoint: web.endpoint, p256dh: web.p256dh, auth: web.auth }
+        }
+        _ => DeviceAddress::Token(d.token),
+    };
+    NewDevice { platform, address, app_id: d.app_id, locale: d.locale }
 }

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 mod audit;
+mod device;
 mod log;
 mod notification;
 mod profile;
@@ -13,6 +14,7 @@ mod status;
 mod thread;
 
 pub use self::audit::{AuditAction, AuditEntry, audit_day};
+pub use self::device::{Device, DeviceAddress, Platform, device_id};
 pub use self::log::{
     LogChange, LogEntry, LogPoint, MessageChange, ReadMarker, Removal, change_hour, unbroken_from,
 };

@@ -35,13 +35,15 @@
 //! | log_heads | channel id | |
 //! | notifications | (org, user) | notification id, newest first |
 //! | push_settings | (org, user) | |
+//! | devices | (org, user) | device id |
+//! | device_owners | device id | |
 //! | user_status | (org, user) | |
 //! | profiles | (org, user) | |
 //! | directory | (org, first character of the term) | term, user |
 //! | contacts, blocks | (org, user) | the other user |
 //!
 //! One trait per aggregate (conversations, members, messages with their log and change
-//! feed, threads, read markers, notifications, attachments, audit, users' statuses,
+//! feed, threads, read markers, notifications, devices, attachments, audit, users' statuses,
 //! profiles and the directory, contacts and blocks), each implemented by every engine in a
 //! file named after it; [`Store`] is all of them together. Writes that span tables of
 //! one aggregate (a message with its log entry, change and notifications) stay one method,
@@ -51,6 +53,7 @@
 mod attachments;
 mod audit;
 mod conversations;
+mod devices;
 pub mod embedded;
 mod members;
 mod messages;
@@ -68,6 +71,7 @@ use async_trait::async_trait;
 pub use self::attachments::{AttachmentClaim, AttachmentStore};
 pub use self::audit::AuditStore;
 pub use self::conversations::ConversationStore;
+pub use self::devices::DeviceStore;
 pub use self::members::{MemberStore, RoleChange, user_conversations};
 pub use self::messages::{Direction, HistoryQuery, Inserted, MessageStore, Revision};
 pub use self::meter::StoreMeter;
@@ -109,6 +113,7 @@ pub trait Store:
     + ThreadStore
     + ReadStore
     + NotificationStore
+    + DeviceStore
     + AttachmentStore
     + AuditStore
     + StatusStore

@@ -80,3 +80,41 @@ pub async fn push_settings_are_kept_per_user(store: Arc<dyn Store>) {
     assert_eq!(store.get_push_settings(&org, "a").await.unwrap(), Some(PushSettings::default()));
     assert_eq!(store.get_push_settings("other-org", "a").await.unwrap(), None);
 }
+
+pub async fn devices_are_kept_per_user_with_one_owner_each(store: Arc<dyn Store>) {
+    use switchboard_server::model::{Device, DeviceAddress, Platform};
+    let org = format!("devices-{}", super::fresh_channel());
+    let device = |id: u64, user: &str, token: &str| Device {
+        id,
+        org: org.clone(),
+        user: user.into(),
+        platform: Platform::Fcm,
+        address: DeviceAddress::Token(token.into()),
+        app_id: "app".into(),
+        locale: "de-CH".into(),
+        registered_at_ms: EPOCH_MS + id as i64,
+    };
+    let web = Device {
+        address: DeviceAddress::WebPush {
+            endpoint: "https://push.example/1".into(),
+            p256dh: "key".into(),
+            auth: "secret".into(),
+        },
+        platform: Platform::WebPush,
+        ..device(2, "a", "")
+    };
+    store.put_device(&device(1, "a", "t1")).await.unwrap();
+    store.put_device(&web).await.unwrap();
+    assert_eq!(store.list_devices(&org, "a").await.unwrap(), [device(1, "a", "t1"), web.clone()]);
+    assert_eq!(store.get_device_owner(2).await.unwrap(), Some((org.clone(), "a".into())));
+    // Re-registered elsewhere: the new owner; the old owner's removal leaves it so.
+    store.put_device(&device(1, "b", "t1")).await.unwrap();
+    assert_eq!(store.get_device_owner(1).await.unwrap(), Some((org.clone(), "b".into())));
+    assert!(store.remove_device(&org, "a", 1).await.unwrap());
+    assert_eq!(store.get_device_owner(1).await.unwrap(), Some((org.clone(), "b".into())));
+    assert!(!store.remove_device(&org, "a", 1).await.unwrap(), "gone already");
+    assert_eq!(store.list_devices(&org, "a").await.unwrap(), [web]);
+    assert!(store.remove_device(&org, "b", 1).await.unwrap());
+    assert_eq!(store.get_device_owner(1).await.unwrap(), None);
+    assert!(store.list_devices("other-org", "a").await.unwrap().is_empty());
+}

@@ -80,6 +80,11 @@ pub(super) fn conversation_key(org: &str, key: &str) -> Vec<u8> {
     user_prefix(org, key)
 }
 
+/// One of a user's devices.
+pub(super) fn user_device(org: &str, user: &str, id: u64) -> Vec<u8> {
+    user_upload(org, user, id)
+}
+
 /// One of a user's uploads.
 pub(super) fn user_upload(org: &str, user: &str, id: u64) -> Vec<u8> {
     let mut key = user_prefix(org, user);

@@ -8,6 +8,7 @@
 mod attachments;
 mod audit;
 mod conversations;
+mod devices;
 mod group_commit;
 mod keys;
 mod log;
@@ -65,6 +66,8 @@ struct Tables {
     audit: Keyspace,
     message_changes: Keyspace,
     notifications: Keyspace,
+    devices: Keyspace,
+    device_owners: Keyspace,
     push_settings: Keyspace,
     conversation_log: Keyspace,
     private_unread: Keyspace,
@@ -119,6 +122,8 @@ impl EmbeddedStore {
             audit: table("audit")?,
             message_changes: table("message_changes")?,
             notifications: table("notifications")?,
+            devices: table("devices")?,
+            device_owners: table("device_owners")?,
             push_settings: table("push_settings")?,
             conversation_log: table("conversation_log")?,
             private_unread: table("private_unread")?,

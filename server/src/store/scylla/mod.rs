@@ -13,6 +13,7 @@ mod attachments;
 mod audit;
 mod config;
 mod conversations;
+mod devices;
 mod log;
 mod members;
 mod messages;

@@ -51,6 +51,8 @@ const ADDED_TABLES: &[(&str, i32)] = &[
     ("thread_follows", 16),
     ("user_threads", 16),
     ("push_settings", 17),
+    ("devices", 17),
+    ("device_owners", 17),
 ];
 
 /// Columns added to existing tables after version 1: (table, column, version).
@@ -190,7 +192,7 @@ pub fn migrations(keyspace: &str, replication: &Replication) -> Vec<Migration> {
         (14, "lists of conversations' files and users' uploads"),
         (15, "reactions"),
         (16, "threads"),
-        (17, "push preferences"),
+        (17, "push preferences and devices"),
     ] {
         let mut statements: Vec<String> = TABLES
             .iter()

@@ -230,6 +230,31 @@ pub const TABLES: &[Table] = &[
         clustering: &[("attachment_id", true)],
         options: "",
     },
+    // Each user's devices (the address as MessagePack: a token, or a Web Push subscription).
+    Table {
+        name: "devices",
+        columns: &[
+            ("org", "text"),
+            ("user_id", "text"),
+            ("device_id", "bigint"),
+            ("platform", "text"),
+            ("address", "blob"),
+            ("app_id", "text"),
+            ("locale", "text"),
+            ("registered_at_ms", "bigint"),
+        ],
+        partition_key: &["org", "user_id"],
+        clustering: &[("device_id", false)],
+        options: "",
+    },
+    // Whose each device is: one account per device at a time.
+    Table {
+        name: "device_owners",
+        columns: &[("device_id", "bigint"), ("org", "text"), ("user_id", "text")],
+        partition_key: &["device_id"],
+        clustering: &[],
+        options: "",
+    },
     // Each user's push preferences.
     Table {
         name: "push_settings",

@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file switchboard/v1/notifications.proto.
  */
 export const file_switchboard_v1_notifications: GenFile = /*@__PURE__*/
-  fileDesc("CiJzd2l0Y2hib2FyZC92MS9ub3RpZmljYXRpb25zLnByb3RvEg5zd2l0Y2hib2FyZC52MSLQAQoMTm90aWZpY2F0aW9uEgoKAmlkGAEgASgEEg8KB3VzZXJfaWQYAiABKAkSFwoPY29udmVyc2F0aW9uX2lkGAMgASgEEhIKCm1lc3NhZ2VfaWQYBCABKAQSDAoEZnJvbRgFIAEoCRIyCgZyZWFzb24YBiABKA4yIi5zd2l0Y2hib2FyZC52MS5Ob3RpZmljYXRpb25SZWFzb24SDwoHcHJldmlldxgHIAEoCRIVCg1jcmVhdGVkX2F0X21zGAggASgDEgwKBHJlYWQYCSABKAgiUQoYTGlzdE5vdGlmaWNhdGlvbnNSZXF1ZXN0EhEKCWJlZm9yZV9pZBgBIAEoBBINCgVsaW1pdBgCIAEoDRITCgt1bnJlYWRfb25seRgDIAEoCCJoChlMaXN0Tm90aWZpY2F0aW9uc1Jlc3BvbnNlEjMKDW5vdGlmaWNhdGlvbnMYASADKAsyHC5zd2l0Y2hib2FyZC52MS5Ob3RpZmljYXRpb24SFgoObmV4dF9iZWZvcmVfaWQYAiABKAQiUQocTWFya05vdGlmaWNhdGlvbnNSZWFkUmVxdWVzdBILCgNpZHMYASADKAQSFwoPY29udmVyc2F0aW9uX2lkGAIgASgEEgsKA2FsbBgDIAEoCCIvCh1NYXJrTm90aWZpY2F0aW9uc1JlYWRSZXNwb25zZRIOCgZtYXJrZWQYASABKA0iOAoOU2V0TXV0ZVJlcXVlc3QSFwoPY29udmVyc2F0aW9uX2lkGAEgASgEEg0KBW11dGVkGAIgASgIIiAKD1NldE11dGVSZXNwb25zZRINCgVtdXRlZBgBIAEoCCJuCgxQdXNoU2V0dGluZ3MSKAoFbGV2ZWwYASABKA4yGS5zd2l0Y2hib2FyZC52MS5QdXNoTGV2ZWwSGgoScXVpZXRfc3RhcnRfbWludXRlGAIgASgNEhgKEHF1aWV0X2VuZF9taW51dGUYAyABKA0iGAoWR2V0UHVzaFNldHRpbmdzUmVxdWVzdCrFAQoSTm90aWZpY2F0aW9uUmVhc29uEiMKH05PVElGSUNBVElPTl9SRUFTT05fVU5TUEVDSUZJRUQQABIfChtOT1RJRklDQVRJT05fUkVBU09OX01FTlRJT04QARIjCh9OT1RJRklDQVRJT05fUkVBU09OX01FTlRJT05fQUxMEAISHgoaTk9USUZJQ0FUSU9OX1JFQVNPTl9ESVJFQ1QQAxIkCiBOT1RJRklDQVRJT05fUkVBU09OX1RIUkVBRF9SRVBMWRAEKmkKCVB1c2hMZXZlbBIaChZQVVNIX0xFVkVMX1VOU1BFQ0lGSUVEEAASEgoOUFVTSF9MRVZFTF9BTEwQARIXChNQVVNIX0xFVkVMX01FTlRJT05TEAISEwoPUFVTSF9MRVZFTF9OT05FEANiBnByb3RvMw");
+  fileDesc("CiJzd2l0Y2hib2FyZC92MS9ub3RpZmljYXRpb25zLnByb3RvEg5zd2l0Y2hib2FyZC52MSLQAQoMTm90aWZpY2F0aW9uEgoKAmlkGAEgASgEEg8KB3VzZXJfaWQYAiABKAkSFwoPY29udmVyc2F0aW9uX2lkGAMgASgEEhIKCm1lc3NhZ2VfaWQYBCABKAQSDAoEZnJvbRgFIAEoCRIyCgZyZWFzb24YBiABKA4yIi5zd2l0Y2hib2FyZC52MS5Ob3RpZmljYXRpb25SZWFzb24SDwoHcHJldmlldxgHIAEoCRIVCg1jcmVhdGVkX2F0X21zGAggASgDEgwKBHJlYWQYCSABKAgiUQoYTGlzdE5vdGlmaWNhdGlvbnNSZXF1ZXN0EhEKCWJlZm9yZV9pZBgBIAEoBBINCgVsaW1pdBgCIAEoDRITCgt1bnJlYWRfb25seRgDIAEoCCJoChlMaXN0Tm90aWZpY2F0aW9uc1Jlc3BvbnNlEjMKDW5vdGlmaWNhdGlvbnMYASADKAsyHC5zd2l0Y2hib2FyZC52MS5Ob3RpZmljYXRpb24SFgoObmV4dF9iZWZvcmVfaWQYAiABKAQiUQocTWFya05vdGlmaWNhdGlvbnNSZWFkUmVxdWVzdBILCgNpZHMYASADKAQSFwoPY29udmVyc2F0aW9uX2lkGAIgASgEEgsKA2FsbBgDIAEoCCIvCh1NYXJrTm90aWZpY2F0aW9uc1JlYWRSZXNwb25zZRIOCgZtYXJrZWQYASABKA0iOAoOU2V0TXV0ZVJlcXVlc3QSFwoPY29udmVyc2F0aW9uX2lkGAEgASgEEg0KBW11dGVkGAIgASgIIiAKD1NldE11dGVSZXNwb25zZRINCgVtdXRlZBgBIAEoCCJuCgxQdXNoU2V0dGluZ3MSKAoFbGV2ZWwYASABKA4yGS5zd2l0Y2hib2FyZC52MS5QdXNoTGV2ZWwSGgoScXVpZXRfc3RhcnRfbWludXRlGAIgASgNEhgKEHF1aWV0X2VuZF9taW51dGUYAyABKA0iGAoWR2V0UHVzaFNldHRpbmdzUmVxdWVzdCJFChNXZWJQdXNoU3Vic2NyaXB0aW9uEhAKCGVuZHBvaW50GAEgASgJEg4KBnAyNTZkaBgCIAEoCRIMCgRhdXRoGAMgASgJItQBCgZEZXZpY2USCgoCaWQYASABKAQSMAoIcGxhdGZvcm0YAiABKA4yHi5zd2l0Y2hib2FyZC52MS5EZXZpY2VQbGF0Zm9ybRINCgV0b2tlbhgDIAEoCRI1Cgh3ZWJfcHVzaBgEIAEoCzIjLnN3aXRjaGJvYXJkLnYxLldlYlB1c2hTdWJzY3JpcHRpb24SDgoGYXBwX2lkGAUgASgJEg4KBmxvY2FsZRgGIAEoCRIYChByZWdpc3RlcmVkX2F0X21zGAcgASgDEgwKBGhpbnQYCCABKAkiFAoSTGlzdERldmljZXNSZXF1ZXN0Ij4KE0xpc3REZXZpY2VzUmVzcG9uc2USJwoHZGV2aWNlcxgBIAMoCzIWLnN3aXRjaGJvYXJkLnYxLkRldmljZSIoChNSZW1vdmVEZXZpY2VSZXF1ZXN0EhEKCWRldmljZV9pZBgBIAEoBCInChRSZW1vdmVEZXZpY2VSZXNwb25zZRIPCgdyZW1vdmVkGAEgASgIKsUBChJOb3RpZmljYXRpb25SZWFzb24SIwofTk9USUZJQ0FUSU9OX1JFQVNPTl9VTlNQRUNJRklFRBAAEh8KG05PVElGSUNBVElPTl9SRUFTT05fTUVOVElPThABEiMKH05PVElGSUNBVElPTl9SRUFTT05fTUVOVElPTl9BTEwQAhIeChpOT1RJRklDQVRJT05fUkVBU09OX0RJUkVDVBADEiQKIE5PVElGSUNBVElPTl9SRUFTT05fVEhSRUFEX1JFUExZEAQqaQoJUHVzaExldmVsEhoKFlBVU0hfTEVWRUxfVU5TUEVDSUZJRUQQABISCg5QVVNIX0xFVkVMX0FMTBABEhcKE1BVU0hfTEVWRUxfTUVOVElPTlMQAhITCg9QVVNIX0xFVkVMX05PTkUQAyqCAQoORGV2aWNlUGxhdGZvcm0SHwobREVWSUNFX1BMQVRGT1JNX1VOU1BFQ0lGSUVEEAASFwoTREVWSUNFX1BMQVRGT1JNX0ZDTRABEhgKFERFVklDRV9QTEFURk9STV9BUE5TEAISHAoYREVWSUNFX1BMQVRGT1JNX1dFQl9QVVNIEANiBnByb3RvMw");
 
 /**
  * A message a user was not following live when it was sent: they were offline, or no
@@ -282,6 +282,183 @@ export const GetPushSettingsRequestSchema: GenMessage<GetPushSettingsRequest> = 
   messageDesc(file_switchboard_v1_notifications, 8);
 
 /**
+ * A browser's push subscription (PushSubscription.toJSON()).
+ *
+ * @generated from message switchboard.v1.WebPushSubscription
+ */
+export type WebPushSubscription = Message<"switchboard.v1.WebPushSubscription"> & {
+  /**
+   * The push service's URL for this browser (https), at most 2,048 characters.
+   *
+   * @generated from field: string endpoint = 1;
+   */
+  endpoint: string;
+
+  /**
+   * The subscription's P-256 public key (65 bytes, uncompressed), base64url.
+   *
+   * @generated from field: string p256dh = 2;
+   */
+  p256dh: string;
+
+  /**
+   * The subscription's authentication secret (16 bytes), base64url.
+   *
+   * @generated from field: string auth = 3;
+   */
+  auth: string;
+};
+
+/**
+ * Describes the message switchboard.v1.WebPushSubscription.
+ * Use `create(WebPushSubscriptionSchema)` to create a new message.
+ */
+export const WebPushSubscriptionSchema: GenMessage<WebPushSubscription> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_notifications, 9);
+
+/**
+ * One of a user's devices (Chat.RegisterDevice, ListDevices, RemoveDevice). Only the
+ * user it belongs to sees it, and never its token again after registering it.
+ *
+ * @generated from message switchboard.v1.Device
+ */
+export type Device = Message<"switchboard.v1.Device"> & {
+  /**
+   * Server: the device's id, the same whenever the same token (or subscription endpoint)
+   * is registered.
+   *
+   * @generated from field: uint64 id = 1;
+   */
+  id: bigint;
+
+  /**
+   * @generated from field: switchboard.v1.DevicePlatform platform = 2;
+   */
+  platform: DevicePlatform;
+
+  /**
+   * FCM and APNs: the token (FCM: up to 4,096 printable characters; APNs: 64 to 200 hex
+   * digits). Empty in answers.
+   *
+   * @generated from field: string token = 3;
+   */
+  token: string;
+
+  /**
+   * Web Push: the subscription. Unset in answers.
+   *
+   * @generated from field: switchboard.v1.WebPushSubscription web_push = 4;
+   */
+  webPush?: WebPushSubscription | undefined;
+
+  /**
+   * The app: the APNs bundle id (required for APNs), the FCM or web app's id; up to 200
+   * characters.
+   *
+   * @generated from field: string app_id = 5;
+   */
+  appId: string;
+
+  /**
+   * The language notifications to it are written in (BCP 47, such as `de-CH`); empty for
+   * none.
+   *
+   * @generated from field: string locale = 6;
+   */
+  locale: string;
+
+  /**
+   * Server: when it was (last) registered, in Unix milliseconds.
+   *
+   * @generated from field: int64 registered_at_ms = 7;
+   */
+  registeredAtMs: bigint;
+
+  /**
+   * Server: which one it is, for people: the token's last characters, or the push
+   * service's host.
+   *
+   * @generated from field: string hint = 8;
+   */
+  hint: string;
+};
+
+/**
+ * Describes the message switchboard.v1.Device.
+ * Use `create(DeviceSchema)` to create a new message.
+ */
+export const DeviceSchema: GenMessage<Device> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_notifications, 10);
+
+/**
+ * @generated from message switchboard.v1.ListDevicesRequest
+ */
+export type ListDevicesRequest = Message<"switchboard.v1.ListDevicesRequest"> & {
+};
+
+/**
+ * Describes the message switchboard.v1.ListDevicesRequest.
+ * Use `create(ListDevicesRequestSchema)` to create a new message.
+ */
+export const ListDevicesRequestSchema: GenMessage<ListDevicesRequest> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_notifications, 11);
+
+/**
+ * @generated from message switchboard.v1.ListDevicesResponse
+ */
+export type ListDevicesResponse = Message<"switchboard.v1.ListDevicesResponse"> & {
+  /**
+   * The most recently registered first.
+   *
+   * @generated from field: repeated switchboard.v1.Device devices = 1;
+   */
+  devices: Device[];
+};
+
+/**
+ * Describes the message switchboard.v1.ListDevicesResponse.
+ * Use `create(ListDevicesResponseSchema)` to create a new message.
+ */
+export const ListDevicesResponseSchema: GenMessage<ListDevicesResponse> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_notifications, 12);
+
+/**
+ * @generated from message switchboard.v1.RemoveDeviceRequest
+ */
+export type RemoveDeviceRequest = Message<"switchboard.v1.RemoveDeviceRequest"> & {
+  /**
+   * @generated from field: uint64 device_id = 1;
+   */
+  deviceId: bigint;
+};
+
+/**
+ * Describes the message switchboard.v1.RemoveDeviceRequest.
+ * Use `create(RemoveDeviceRequestSchema)` to create a new message.
+ */
+export const RemoveDeviceRequestSchema: GenMessage<RemoveDeviceRequest> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_notifications, 13);
+
+/**
+ * @generated from message switchboard.v1.RemoveDeviceResponse
+ */
+export type RemoveDeviceResponse = Message<"switchboard.v1.RemoveDeviceResponse"> & {
+  /**
+   * Whether it was one of the caller's devices.
+   *
+   * @generated from field: bool removed = 1;
+   */
+  removed: boolean;
+};
+
+/**
+ * Describes the message switchboard.v1.RemoveDeviceResponse.
+ * Use `create(RemoveDeviceResponseSchema)` to create a new message.
+ */
+export const RemoveDeviceResponseSchema: GenMessage<RemoveDeviceResponse> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_notifications, 14);
+
+/**
  * Why a user was notified.
  *
  * @generated from enum switchboard.v1.NotificationReason
@@ -369,4 +546,45 @@ export enum PushLevel {
  */
 export const PushLevelSchema: GenEnum<PushLevel> = /*@__PURE__*/
   enumDesc(file_switchboard_v1_notifications, 1);
+
+/**
+ * Where a device is reached.
+ *
+ * @generated from enum switchboard.v1.DevicePlatform
+ */
+export enum DevicePlatform {
+  /**
+   * @generated from enum value: DEVICE_PLATFORM_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Firebase Cloud Messaging (Android, and iOS through Firebase): `token` is the
+   * registration token.
+   *
+   * @generated from enum value: DEVICE_PLATFORM_FCM = 1;
+   */
+  FCM = 1,
+
+  /**
+   * Apple Push Notification service: `token` is the device token (hex), `app_id` the
+   * app's bundle id (the APNs topic).
+   *
+   * @generated from enum value: DEVICE_PLATFORM_APNS = 2;
+   */
+  APNS = 2,
+
+  /**
+   * Web Push (RFC 8030): `web_push` is the browser's push subscription.
+   *
+   * @generated from enum value: DEVICE_PLATFORM_WEB_PUSH = 3;
+   */
+  WEB_PUSH = 3,
+}
+
+/**
+ * Describes the enum switchboard.v1.DevicePlatform.
+ */
+export const DevicePlatformSchema: GenEnum<DevicePlatform> = /*@__PURE__*/
+  enumDesc(file_switchboard_v1_notifications, 2);
 
