@@ -390,7 +390,7 @@ export class SwitchboardClient {
       platform: DevicePlatform.WEB_PUSH,
       webPush: { endpoint: subscription.endpoint ?? "", p256dh: subscription.keys?.p256dh ?? "", auth: subscription.keys?.auth ?? "" },
       appId: options.appId ?? "",
-      locale: options.locale ?? navigator.language,
+      locale: options.locale ?? globalThis.navigator?.language ?? "",
     });
   }
 

@@ -66,24 +66,27 @@ impl Devices {
         }
         violations.finish()?;
         let platform = new.platform.expect("checked above");
+        let id = device_id(platform, &new.address);
+        // One account per device: signing in as someone else takes it from the last one.
+        if let Some((org, user)) = self.store.get_device_owner(id).await?
+            && (org != caller.org || user != caller.user)
+        {
+            self.store.remove_device(&org, &user, id).await?;
+        }
+        let mut mine = self.store.list_devices(&caller.org, &caller.user).await?;
+        mine.retain(|d| d.id != id);
+        // Later than every other of the user's, so that "registered longest ago" is one.
+        let latest = mine.iter().map(|d| d.registered_at_ms + 1).max().unwrap_or(0);
         let device = Device {
-            id: device_id(platform, &new.address),
+            id,
             org: caller.org.clone(),
             user: caller.user.clone(),
             platform,
             address: new.address,
             app_id: new.app_id,
             locale: new.locale,
-            registered_at_ms: self.ids.now_ms(),
+            registered_at_ms: self.ids.now_ms().max(latest),
         };
-        // One account per device: signing in as someone else takes it from the last one.
-        if let Some((org, user)) = self.store.get_device_owner(device.id).await?
-            && (org != device.org || user != device.user)
-        {
-            self.store.remove_device(&org, &user, device.id).await?;
-        }
-        let mut mine = self.store.list_devices(&caller.org, &caller.user).await?;
-        mine.retain(|d| d.id != device.id);
         mine.sort_by_key(|d| (d.registered_at_ms, d.id));
         for oldest in mine.iter().take((mine.len() + 1).saturating_sub(MAX_DEVICES)) {
             self.store.remove_device(&caller.org, &caller.user, oldest.id).await?;
