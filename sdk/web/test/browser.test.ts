@@ -258,6 +258,13 @@ it("finds a colleague by name, starts a DM, and shows both by their names and pi
   expect(await alicePage.locator(`#messages .text:text('in the thread')`).count()).toBe(0);
   await alicePage.click(`#messages .replies:text('1 reply')`);
   await alicePage.waitForSelector(`#replies .text:text('in the thread')`);
+  // Signed in, the sign-in form is gone and the page fits its window: the thread's Reply
+  // button is on screen without scrolling (#27, defect 1).
+  expect(await alicePage.isVisible("#sign-in")).toBe(false);
+  const fits = await alicePage.evaluate(() => document.documentElement.scrollHeight <= window.innerHeight);
+  expect(fits).toBe(true);
+  const reply = await alicePage.locator("#thread-composer button[type=submit]").boundingBox();
+  expect(reply!.y + reply!.height).toBeLessThanOrEqual(alicePage.viewportSize()!.height);
   mkdirSync(results, { recursive: true });
   await alicePage.screenshot({ path: join(results, "thread.png") });
   await bobPage.screenshot({ path: join(results, "people.png") });
