@@ -206,6 +206,35 @@ it("loads older history as the reader scrolls up", async () => {
   expect(texts).toEqual(Array.from({ length: 75 }, (_, i) => `note ${i + 1}`));
 });
 
+it("keeps a refused draft with the error beside it, and fits a phone with a long unbroken word (#27, defects 3 and 4)", async () => {
+  const [alice, bob] = [unique("alice"), unique("bob")];
+  const writer = SwitchboardClient.connect({ url: relay, token: mint(alice, "acme", secret) });
+  const team = (await writer.api.createTeam({ name: "Narrow", members: [bob] })).id;
+  writer.close();
+  const phone = await browser.newContext({ viewport: { width: 390, height: 800 } });
+  const tab = await signIn(phone, bob);
+  await openConversation(tab, team);
+  // Too long: refused, said where it happened, and the text stays to be fixed.
+  const tooLong = "x".repeat(20_000);
+  await tab.fill("#text", tooLong);
+  await tab.press("#text", "Enter");
+  await tab.waitForSelector("#composer-error:not([hidden])");
+  expect(await tab.textContent("#composer-error")).toContain("data");
+  expect(await tab.inputValue("#text")).toBe(tooLong);
+  // A long unbroken word: the page does not scroll sideways, Send stays on screen.
+  const url = `https://example.com/${"a".repeat(300)}`;
+  await tab.fill("#text", url);
+  await tab.press("#text", "Enter");
+  await messageRow(tab, url).waitFor();
+  expect(await tab.isHidden("#composer-error")).toBe(true);
+  const wide = await tab.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
+  expect(wide).toBe(false);
+  const send = await tab.locator("#composer button[type=submit]").boundingBox();
+  expect(send!.x + send!.width).toBeLessThanOrEqual(390);
+  mkdirSync(results, { recursive: true });
+  await tab.screenshot({ path: join(results, "phone.png") });
+});
+
 it("finds a colleague by name, starts a DM, and shows both by their names and pictures", async () => {
   const [alice, bob] = [unique("alice"), unique("bob")];
   const surname = `Zq${Date.now().toString(36)}`;

@@ -394,10 +394,20 @@ $<HTMLFormElement>("composer").addEventListener("submit", async (event) => {
   const input = $<HTMLInputElement>("text");
   const text = input.value.trim();
   if (!current || !text) return;
-  input.value = "";
   lastTyping = 0;
   void client!.typing(current.id, false);
-  append(await client!.send(current.id, text));
+  const error = $("composer-error");
+  try {
+    const sent = await client!.send(current.id, text);
+    // Sent: the draft goes (unless the user already typed the next one).
+    if (input.value.trim() === text) input.value = "";
+    error.hidden = true;
+    append(sent);
+  } catch (failure) {
+    // Refused: say why where it happened, and keep the draft to fix.
+    error.textContent = `Not sent: ${failure instanceof Error ? failure.message : String(failure)}`;
+    error.hidden = false;
+  }
 });
 
 let searching = 0;
