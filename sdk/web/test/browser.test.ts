@@ -153,7 +153,9 @@ it("two browsers and a native client chat, type, see presence, and resume after 
   });
   await reloading;
   await bobPage.waitForSelector("#state:text('live')");
-  await openConversation(bobPage, team);
+  // The reload returns to the conversation bob was in, without a click (#27, defect 5).
+  await bobPage.waitForSelector(`#conversations li.selected[data-id='${team}']`);
+  await bobPage.waitForSelector("#text:not([disabled])");
   await messageRow(bobPage, "sent during the reload 1").waitFor();
   await messageRow(bobPage, "sent during the reload 2").waitFor();
   for (const text of ["hello bob", "hi from native", "sent during the reload 1", "sent during the reload 2"]) {

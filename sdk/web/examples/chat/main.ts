@@ -14,7 +14,13 @@ import {
 } from "../../src/index.js";
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
-const saved = { url: "switchboard.url", token: "switchboard.token", resume: "switchboard.positions" };
+const saved = {
+  url: "switchboard.url",
+  token: "switchboard.token",
+  resume: "switchboard.positions",
+  /** The conversation open when the page was left, opened again on a reload. */
+  current: "switchboard.current",
+};
 
 let client: SwitchboardClient | undefined;
 let me = "";
@@ -155,11 +161,13 @@ async function listConversations(): Promise<void> {
     item.dataset.id = conversation.id.toString();
     item.onclick = () => void open(conversation, item);
     list.append(item);
+    if (!current && conversation.id.toString() === localStorage.getItem(saved.current)) void open(conversation, item);
   }
 }
 
 async function open(conversation: Conversation, item: HTMLElement): Promise<void> {
   current = conversation;
+  localStorage.setItem(saved.current, conversation.id.toString());
   closeThread();
   for (const li of $("conversations").children) li.classList.toggle("selected", li === item);
   $("title").textContent = titleOf(conversation);
