@@ -192,14 +192,15 @@ impl Messages {
             reply_count: 0,
             last_reply_id: None,
         };
-        let followers = match &root {
+        let thread = match &root {
             Some(root) => {
-                self.threads.followers_to_notify(conversation.id, root, &caller.user).await?
+                Some(self.threads.before_reply(conversation.id, root, &caller.user).await?)
             }
-            None => Vec::new(),
+            None => None,
         };
+        let followers = thread.as_ref().map_or(&[][..], |thread| &thread.notified[..]);
         let notifications =
-            self.notifications.notifications_for(&conversation, &message, &followers).await;
+            self.notifications.notifications_for(&conversation, &message, followers).await;
         match self.store.insert_message(&message, &notifications).await? {
             Inserted::New(entry) => {
                 let message = Message { created_seq: entry.seq, seq: entry.seq, ..message };
@@ -207,8 +208,8 @@ impl Messages {
                 self.metrics.messages_sent.inc();
                 self.events.message_changed(&caller.org, &message, entry).await;
                 self.notifications.notified(&notifications).await;
-                if let Some(root) = &root {
-                    self.threads.replied(&conversation, root, &message).await;
+                if let (Some(root), Some(thread)) = (&root, &thread) {
+                    self.threads.replied(&conversation, root, &message, thread).await;
                 }
                 Ok(Sent { message, duplicate: false })
             }

@@ -6,6 +6,8 @@
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
+use futures_util::future::join_all;
+
 use super::{Presence, Relations, as_member};
 use crate::auth::Caller;
 use crate::error::{ChatError, ChatResult};
@@ -136,9 +138,11 @@ impl Notifications {
             return;
         }
         self.metrics.notifications_created.inc_by(notifications.len() as u64);
+        // Each user's preferences read at once (an `@all` concerns many): one round trip.
+        let wanted = join_all(notifications.iter().map(|n| self.pushed_now(n))).await;
         let mut pushed = Vec::with_capacity(notifications.len());
-        for notification in notifications {
-            match self.pushed_now(notification).await {
+        for (notification, wanted) in notifications.iter().zip(wanted) {
+            match wanted {
                 Ok(false) => {}
                 Ok(true) => pushed.push(notification.clone()),
                 Err(error) => {

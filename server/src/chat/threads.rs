@@ -26,6 +26,12 @@ const THREADS_PAGE: (usize, usize) = (20, 100);
 /// Unread replies counted per thread; clients show "99+" beyond 99.
 const UNREAD_CAP: usize = 100;
 
+/// A thread as a reply found it: everyone's state of it, and who hears of the reply.
+pub(super) struct ReplyThread {
+    follows: Vec<ThreadFollow>,
+    pub(super) notified: Vec<String>,
+}
+
 pub struct Threads {
     pub(super) store: Arc<dyn Store>,
     pub(super) events: Events,
@@ -64,75 +70,69 @@ impl Threads {
         Ok(root)
     }
 
-    /// Who hears of a reply by `sender` in the thread of `root`: its followers, and its
-    /// root's author unless they unfollowed it (the reply makes them follow), other than
-    /// the sender, who are still members of the conversation.
-    pub(super) async fn followers_to_notify(
+    /// Everyone's state of the thread of `root` before a reply by `sender` is stored, and
+    /// who hears of the reply: its followers, and its root's author unless they unfollowed
+    /// it (the reply makes them follow), other than the sender, who are still members of
+    /// the conversation.
+    pub(super) async fn before_reply(
         &self,
         conversation: ConversationId,
         root: &Message,
         sender: &str,
-    ) -> ChatResult<Vec<String>> {
+    ) -> ChatResult<ReplyThread> {
         let follows = self.store.list_thread_follows(conversation, root.id).await?;
         let author = follows.iter().find(|f| f.user == root.from);
-        let author_follows = ThreadFollow::follows_on_mention(author);
-        let following = follows.into_iter().filter(|f| f.following).map(|f| f.user);
-        let mut users = Vec::new();
-        for user in following.chain(author_follows.then(|| root.from.clone())) {
-            if user != sender && self.store.get_member(conversation, &user).await?.is_some() {
-                users.push(user);
+        let author_follows = ThreadFollow::follows_on_mention(author).then_some(&root.from);
+        let following = follows.iter().filter(|f| f.following).map(|f| &f.user);
+        let mut notified = Vec::new();
+        for user in following.chain(author_follows) {
+            if user != sender && self.store.get_member(conversation, user).await?.is_some() {
+                notified.push(user.clone());
             }
         }
-        Ok(users)
+        Ok(ReplyThread { follows, notified })
     }
 
     /// Once a reply is stored: its sender follows the thread and has read it up to the
     /// reply; the root's author and those the reply mentions follow it unless they once
-    /// unfollowed it; the root's counts are recounted. A failure is logged: the reply is
-    /// sent either way.
+    /// unfollowed it (`thread.follows`, as read before the reply); all written together.
+    /// The root's counts are recounted. A failure is logged: the reply is sent either way.
     pub(super) async fn replied(
         &self,
         conversation: &Conversation,
         root: &Message,
         reply: &Message,
+        thread: &ReplyThread,
     ) {
-        if let Err(error) = self.follow_on_reply(conversation, root, reply).await {
-            tracing::warn!(%error, message_id = reply.id, "thread follows not written");
-        }
-        self.recounter.recount_later(&conversation.org, conversation.id, root.id, Recount::Thread);
-    }
-
-    async fn follow_on_reply(
-        &self,
-        conversation: &Conversation,
-        root: &Message,
-        reply: &Message,
-    ) -> ChatResult<()> {
-        // Listed at the reply, which the recount moves the thread to.
-        let thread =
-            UserThread { activity: reply.id, conversation_id: conversation.id, root: root.id };
         let sender = ThreadFollow {
             user: reply.from.clone(),
             following: true,
             read_up_to: reply.id,
             unfollowed: false,
         };
-        self.store.put_thread_follow(&conversation.org, thread, &sender).await?;
+        let mut follows = vec![sender];
         let mentioned = reply.mentions.iter().filter(|m| !m.starts_with('@'));
         for user in std::iter::once(&root.from).chain(mentioned) {
-            if *user == reply.from {
-                continue;
-            }
-            let known = self.store.get_thread_follow(conversation.id, root.id, user).await?;
-            if !ThreadFollow::follows_on_mention(known.as_ref()) {
+            let known = thread.follows.iter().find(|f| f.user == *user);
+            if follows.iter().any(|f| f.user == *user) || !ThreadFollow::follows_on_mention(known) {
                 continue;
             }
             let read_up_to = known.map_or(0, |k| k.read_up_to);
-            let follow =
-                ThreadFollow { user: user.clone(), following: true, read_up_to, unfollowed: false };
-            self.store.put_thread_follow(&conversation.org, thread, &follow).await?;
+            follows.push(ThreadFollow {
+                user: user.clone(),
+                following: true,
+                read_up_to,
+                unfollowed: false,
+            });
         }
-        Ok(())
+        // Listed at the reply, which the recount moves the thread to.
+        let listed =
+            UserThread { activity: reply.id, conversation_id: conversation.id, root: root.id };
+        if let Err(error) = self.store.put_thread_follows(&conversation.org, listed, &follows).await
+        {
+            tracing::warn!(%error, message_id = reply.id, "thread follows not written");
+        }
+        self.recounter.recount_later(&conversation.org, conversation.id, root.id, Recount::Thread);
     }
 
     /// Once a reply is deleted: the root's counts are recounted.
@@ -293,7 +293,7 @@ impl Threads {
         let Some(follow) = follow else { return Ok(None) };
         if !follow.following {
             // Left behind by an unfollow that raced a recount: taken out for good.
-            self.store.put_thread_follow(&caller.org, row, &follow).await?;
+            self.store.put_thread_follows(&caller.org, row, std::slice::from_ref(&follow)).await?;
             return Ok(None);
         }
         if self.store.get_member(conversation, user).await?.is_none() {
@@ -325,7 +325,7 @@ impl Threads {
             conversation_id: root.channel_id,
             root: root.id,
         };
-        self.store.put_thread_follow(&caller.org, listed, &follow).await?;
+        self.store.put_thread_follows(&caller.org, listed, std::slice::from_ref(&follow)).await?;
         let view = self.view(root, Some(follow)).await?;
         self.events.thread_changed(&caller.org, &caller.user, &view).await;
         Ok(view)

@@ -61,13 +61,13 @@ pub trait ThreadStore: Send + Sync {
         root: MessageId,
     ) -> StoreResult<Vec<ThreadFollow>>;
 
-    /// Writes a user's state of a thread, and their listing of it (`thread`, of `org`):
-    /// listed when they follow it, not listed when they do not.
-    async fn put_thread_follow(
+    /// Writes users' states of a thread, and their listings of it (`thread`, of `org`):
+    /// listed when they follow it, not listed when they do not. All in one batch.
+    async fn put_thread_follows(
         &self,
         org: &str,
         thread: UserThread,
-        follow: &ThreadFollow,
+        follows: &[ThreadFollow],
     ) -> StoreResult<()>;
 
     /// Moves the listing of thread `root` of these users from activity `from` to `to`.

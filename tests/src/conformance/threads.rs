@@ -105,9 +105,12 @@ pub async fn follows_are_kept_per_user_and_listed_by_activity(store: Arc<dyn Sto
         read_up_to,
         unfollowed: !following,
     };
-    store.put_thread_follow(&org, at(id_in(4, 10), first), &follow("a", true, 0)).await.unwrap();
-    store.put_thread_follow(&org, at(id_in(4, 10), first), &follow("b", true, 7)).await.unwrap();
-    store.put_thread_follow(&org, at(id_in(4, 20), second), &follow("a", true, 0)).await.unwrap();
+    store.put_thread_follows(&org, at(id_in(4, 10), first), &[follow("a", true, 0)]).await.unwrap();
+    store.put_thread_follows(&org, at(id_in(4, 10), first), &[follow("b", true, 7)]).await.unwrap();
+    store
+        .put_thread_follows(&org, at(id_in(4, 20), second), &[follow("a", true, 0)])
+        .await
+        .unwrap();
     assert_eq!(
         store.get_thread_follow(channel, first, "b").await.unwrap(),
         Some(follow("b", true, 7))
@@ -132,7 +135,10 @@ pub async fn follows_are_kept_per_user_and_listed_by_activity(store: Arc<dyn Sto
     let listed = store.list_user_threads(&org, "a", None, 10).await.unwrap();
     assert_eq!(listed, [at(id_in(4, 30), first), at(id_in(4, 20), second)]);
     // Unfollowing keeps the state (and the marker) but not the listing.
-    store.put_thread_follow(&org, at(id_in(4, 30), first), &follow("b", false, 7)).await.unwrap();
+    store
+        .put_thread_follows(&org, at(id_in(4, 30), first), &[follow("b", false, 7)])
+        .await
+        .unwrap();
     assert!(store.list_user_threads(&org, "b", None, 10).await.unwrap().is_empty());
     assert_eq!(
         store.get_thread_follow(channel, first, "b").await.unwrap(),

@@ -116,19 +116,21 @@ impl ThreadStore for EmbeddedStore {
         })
     }
 
-    async fn put_thread_follow(
+    async fn put_thread_follows(
         &self,
         org: &str,
         thread: UserThread,
-        follow: &ThreadFollow,
+        follows: &[ThreadFollow],
     ) -> StoreResult<()> {
-        self.write("put_thread_follow", |t, batch| {
-            let key = keys::thread_follow(thread.conversation_id, thread.root, &follow.user);
-            batch.insert(&t.thread_follows, key, encode(follow));
-            let listed = keys::user_thread(org, &follow.user, &thread);
-            match follow.following {
-                true => batch.insert(&t.user_threads, listed, &[][..]),
-                false => batch.remove(&t.user_threads, listed),
+        self.write("put_thread_follows", |t, batch| {
+            for follow in follows {
+                let key = keys::thread_follow(thread.conversation_id, thread.root, &follow.user);
+                batch.insert(&t.thread_follows, key, encode(follow));
+                let listed = keys::user_thread(org, &follow.user, &thread);
+                match follow.following {
+                    true => batch.insert(&t.user_threads, listed, &[][..]),
+                    false => batch.remove(&t.user_threads, listed),
+                }
             }
             Ok(())
         })

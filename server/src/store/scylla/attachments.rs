@@ -6,7 +6,7 @@ use scylla::DeserializeRow;
 use scylla::statement::batch::BatchType;
 use scylla::value::MaybeUnset;
 
-use super::rows::{state, state_name, to_i64, unset_if_none};
+use super::rows::{before_or_end, row_limit, state, state_name, to_i64, unset_if_none};
 use super::schema::PENDING_SHARDS;
 use super::statements::Statement;
 use super::{ScyllaStore, rows};
@@ -56,8 +56,8 @@ impl AttachmentStore for ScyllaStore {
         before: Option<AttachmentId>,
         limit: usize,
     ) -> StoreResult<Vec<AttachmentId>> {
-        let before = to_i64(before.unwrap_or(i64::MAX as u64).min(i64::MAX as u64));
-        let cap = i32::try_from(limit).unwrap_or(i32::MAX);
+        let before = before_or_end(before);
+        let cap = row_limit(limit);
         let rows: Vec<(i64,)> =
             self.rows(Statement::FileRange, (to_i64(conversation), before, cap)).await?;
         Ok(rows.into_iter().map(|(id,)| id as u64).collect())
@@ -70,8 +70,8 @@ impl AttachmentStore for ScyllaStore {
         before: Option<AttachmentId>,
         limit: usize,
     ) -> StoreResult<Vec<AttachmentId>> {
-        let before = to_i64(before.unwrap_or(i64::MAX as u64).min(i64::MAX as u64));
-        let cap = i32::try_from(limit).unwrap_or(i32::MAX);
+        let before = before_or_end(before);
+        let cap = row_limit(limit);
         let rows: Vec<(i64,)> = self.rows(Statement::UploadRange, (org, user, before, cap)).await?;
         Ok(rows.into_iter().map(|(id,)| id as u64).collect())
     }

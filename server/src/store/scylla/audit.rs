@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use scylla::DeserializeRow;
 
 use super::ScyllaStore;
-use super::rows::{corrupt, to_i64};
+use super::rows::{corrupt, row_limit, to_i64};
 use super::statements::Statement;
 use crate::model::{AuditAction, AuditEntry, audit_day};
 use crate::store::{AuditStore, StoreResult};
@@ -22,7 +22,7 @@ impl AuditStore for ScyllaStore {
         before: u64,
         limit: usize,
     ) -> StoreResult<Vec<AuditEntry>> {
-        let key = (org, day as i32, to_i64(before), limit.min(i32::MAX as usize) as i32);
+        let key = (org, day as i32, to_i64(before), row_limit(limit));
         let rows: Vec<AuditRow> = self.rows(Statement::AuditList, key).await?;
         rows.into_iter().map(AuditRow::into_domain).collect()
     }

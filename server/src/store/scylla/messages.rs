@@ -10,7 +10,7 @@ use scylla::statement::batch::BatchType;
 use scylla::value::MaybeUnset;
 
 use super::log::{LogRow, entry_from_row, log_hour, log_values};
-use super::rows::{corrupt, message_type, to_i64, unset_if_none};
+use super::rows::{before_or_end, corrupt, message_type, row_limit, to_i64, unset_if_none};
 use super::statements::Statement;
 use super::{SETTLE_ATTEMPTS, ScyllaStore, rows};
 use crate::ids::bucket_of;
@@ -269,8 +269,8 @@ impl MessageStore for ScyllaStore {
         before_seq: Option<u64>,
         limit: usize,
     ) -> StoreResult<Vec<MessageVersion>> {
-        let before = to_i64(before_seq.unwrap_or(i64::MAX as u64).min(i64::MAX as u64));
-        let cap = i32::try_from(limit).unwrap_or(i32::MAX);
+        let before = before_or_end(before_seq);
+        let cap = row_limit(limit);
         let values = (to_i64(conversation_id), to_i64(id), before, cap);
         let rows: Vec<(i64, Option<String>, Option<i64>, Option<i64>)> =
             self.rows(Statement::VersionRange, values).await?;
@@ -360,7 +360,7 @@ impl MessageStore for ScyllaStore {
         after: Option<MessageChange>,
         limit: usize,
     ) -> StoreResult<Vec<MessageChange>> {
-        let limit = limit.min(i32::MAX as usize) as i32;
+        let limit = row_limit(limit);
         let rows: Vec<(i64, i64, i64)> = match after {
             Some(a) => {
                 let key = (to_i64(a.channel_id), to_i64(a.message_id));

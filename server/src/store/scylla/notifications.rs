@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use scylla::DeserializeRow;
 
 use super::ScyllaStore;
-use super::rows::{corrupt, to_i64};
+use super::rows::{corrupt, row_limit, to_i64};
 use super::statements::Statement;
 use crate::model::{Notification, NotificationReason, PushLevel, PushSettings};
 use crate::store::{NotificationStore, StoreResult};
@@ -25,7 +25,7 @@ impl NotificationStore for ScyllaStore {
         before: u64,
         limit: usize,
     ) -> StoreResult<Vec<Notification>> {
-        let key = (org, user, to_i64(before), limit.min(i32::MAX as usize) as i32);
+        let key = (org, user, to_i64(before), row_limit(limit));
         let rows: Vec<NotificationRow> = self.rows(Statement::NotificationList, key).await?;
         rows.into_iter().map(NotificationRow::into_domain).collect()
     }

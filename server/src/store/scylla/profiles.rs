@@ -12,6 +12,7 @@ use scylla::serialize::row::SerializeRow;
 use scylla::statement::batch::BatchType;
 
 use super::ScyllaStore;
+use super::rows::row_limit;
 use super::statements::Statement;
 use crate::model::{DirectoryEntry, Profile, ProfileField};
 use crate::store::{ProfileStore, StoreResult};
@@ -110,7 +111,7 @@ impl ProfileStore for ScyllaStore {
         limit: usize,
     ) -> StoreResult<Vec<DirectoryEntry>> {
         let (term, user) = after.unwrap_or((prefix, ""));
-        let cap = i32::try_from(limit).unwrap_or(i32::MAX);
+        let cap = row_limit(limit);
         let values = (org, bucket(prefix), term, user, cap);
         let rows: Vec<DirectoryRow> = self.rows(Statement::DirectoryScan, values).await?;
         let within = rows.into_iter().take_while(|row| row.term.starts_with(prefix));

@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use scylla::DeserializeRow;
 
 use super::ScyllaStore;
+use super::rows::row_limit;
 use super::statements::Statement;
 use crate::model::Relation;
 use crate::store::{RelationStore, StoreResult};
@@ -92,7 +93,7 @@ impl RelationStore for ScyllaStore {
         limit: usize,
     ) -> StoreResult<Vec<(String, i64)>> {
         let [.., list] = statements(kind);
-        let cap = i32::try_from(limit).unwrap_or(i32::MAX);
+        let cap = row_limit(limit);
         let rows: Vec<RelationRow> = self.rows(list, (org, user, after, cap)).await?;
         Ok(rows.into_iter().map(|row| (row.other, row.added_at_ms.unwrap_or(0))).collect())
     }

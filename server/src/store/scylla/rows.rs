@@ -13,6 +13,16 @@ pub(super) fn to_i64(id: u64) -> i64 {
     id.min(i64::MAX as u64) as i64
 }
 
+/// A page size as CQL's `LIMIT` takes it.
+pub(super) fn row_limit(limit: usize) -> i32 {
+    i32::try_from(limit).unwrap_or(i32::MAX)
+}
+
+/// An exclusive upper cursor as a `bigint`: `before`, or past every id when None.
+pub(super) fn before_or_end(before: Option<u64>) -> i64 {
+    to_i64(before.unwrap_or(u64::MAX))
+}
+
 pub(super) fn corrupt(table: &'static str, reason: impl Into<String>) -> StoreError {
     StoreError::Corrupt { table, reason: reason.into() }
 }

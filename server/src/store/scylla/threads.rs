@@ -3,11 +3,12 @@
 
 use async_trait::async_trait;
 use futures_util::future::try_join_all;
+use scylla::serialize::row::SerializeRow;
 use scylla::statement::batch::BatchType;
 
 use super::ScyllaStore;
 use super::messages::Write;
-use super::rows::to_i64;
+use super::rows::{before_or_end, row_limit, to_i64};
 use super::statements::Statement;
 use crate::ids::bucket_of;
 use crate::model::{ConversationId, LogEntry, Message, MessageId, ThreadFollow, UserThread};
@@ -38,7 +39,7 @@ impl ThreadStore for ScyllaStore {
             Direction::NewestFirst => Statement::ThreadReplyRangeDesc,
             Direction::OldestFirst => Statement::ThreadReplyRangeAsc,
         };
-        let limit = i32::try_from(query.limit).unwrap_or(i32::MAX);
+        let limit = row_limit(query.limit);
         let values = (to_i64(conversation_id), to_i64(root), to_i64(low), to_i64(high), limit);
         let ids: Vec<(i64,)> = self.rows(range, values).await?;
         let reads = ids.iter().map(|(id,)| self.get_message(conversation_id, *id as u64));
@@ -64,7 +65,7 @@ impl ThreadStore for ScyllaStore {
         after: MessageId,
         limit: usize,
     ) -> StoreResult<usize> {
-        let limit = i32::try_from(limit).unwrap_or(i32::MAX);
+        let limit = row_limit(limit);
         let values = (to_i64(conversation_id), to_i64(root), to_i64(after), limit);
         let rows: Vec<(i64,)> = self.rows(Statement::ThreadReplyAfter, values).await?;
         Ok(rows.len())
@@ -112,22 +113,29 @@ impl ThreadStore for ScyllaStore {
         Ok(rows.into_iter().map(follow_from_row).collect())
     }
 
-    async fn put_thread_follow(
+    async fn put_thread_follows(
         &self,
         org: &str,
         thread: UserThread,
-        follow: &ThreadFollow,
+        follows: &[ThreadFollow],
     ) -> StoreResult<()> {
         let (channel, root) = (to_i64(thread.conversation_id), to_i64(thread.root));
-        let (user, read_up_to) = (follow.user.clone(), to_i64(follow.read_up_to));
-        let row = (channel, root, user, follow.following, read_up_to, follow.unfollowed);
-        let listed = (org.to_string(), follow.user.clone(), to_i64(thread.activity), channel, root);
-        let listing = match follow.following {
-            true => Statement::UserThreadInsert,
-            false => Statement::UserThreadDelete,
-        };
-        let statements = [Statement::ThreadFollowPut, listing];
-        self.batch(BatchType::Logged, &statements, (row, listed)).await
+        let mut statements = Vec::with_capacity(2 * follows.len());
+        let mut values: Vec<Box<dyn SerializeRow + Send + Sync>> = Vec::new();
+        for follow in follows {
+            let (user, read_up_to) = (follow.user.clone(), to_i64(follow.read_up_to));
+            let row =
+                (channel, root, user.clone(), follow.following, read_up_to, follow.unfollowed);
+            let listed = (org.to_string(), user, to_i64(thread.activity), channel, root);
+            let listing = match follow.following {
+                true => Statement::UserThreadInsert,
+                false => Statement::UserThreadDelete,
+            };
+            statements.extend([Statement::ThreadFollowPut, listing]);
+            values.push(Box::new(row));
+            values.push(Box::new(listed));
+        }
+        self.batch(BatchType::Logged, &statements, values).await
     }
 
     async fn move_thread_activity(
@@ -157,8 +165,8 @@ impl ThreadStore for ScyllaStore {
         before: Option<MessageId>,
         limit: usize,
     ) -> StoreResult<Vec<UserThread>> {
-        let before = to_i64(before.unwrap_or(i64::MAX as u64));
-        let limit = i32::try_from(limit).unwrap_or(i32::MAX);
+        let before = before_or_end(before);
+        let limit = row_limit(limit);
         let rows: Vec<(i64, i64, i64)> =
             self.rows(Statement::UserThreadList, (org, user, before, limit)).await?;
         let thread = |(activity, conversation_id, root): (i64, i64, i64)| UserThread {
