@@ -373,6 +373,11 @@ pub fn page_limit(requested: u32, default: usize, max: usize) -> Result<usize, S
     }
 }
 
+/// [`page_limit`] of a call's `limit` field: INVALID_ARGUMENT naming it when too large.
+pub fn page_size(requested: u32, default: usize, max: usize) -> ChatResult<usize> {
+    page_limit(requested, default, max).map_err(|why| ChatError::invalid("limit", why))
+}
+
 /// Most characters of an input an error message shows.
 const QUOTED_CHARS: usize = 40;
 

@@ -298,8 +298,7 @@ impl Attachments {
         limit: u32,
     ) -> ChatResult<(Vec<Attachment>, AttachmentId)> {
         policy::scope(caller, Scope::Files)?;
-        let limit = validate::page_limit(limit, FILES_PAGE.0, FILES_PAGE.1)
-            .map_err(|why| ChatError::invalid("limit", why))?;
+        let limit = validate::page_size(limit, FILES_PAGE.0, FILES_PAGE.1)?;
         Violations::new().check("channel_id", validate::check_id(conversation_id)).finish()?;
         as_member(&*self.store, caller, conversation_id).await?;
         let store = &*self.store;
@@ -330,8 +329,7 @@ impl Attachments {
         limit: u32,
     ) -> ChatResult<(Vec<Attachment>, AttachmentId)> {
         policy::scope(caller, Scope::Files)?;
-        let limit = validate::page_limit(limit, FILES_PAGE.0, FILES_PAGE.1)
-            .map_err(|why| ChatError::invalid("limit", why))?;
+        let limit = validate::page_size(limit, FILES_PAGE.0, FILES_PAGE.1)?;
         let (org, user) = (&caller.org, &caller.user);
         let page = |before, count| self.store.list_user_uploads(org, user, before, count);
         self.files_page(page, before, limit, |attachment| async move {

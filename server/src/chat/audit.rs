@@ -69,8 +69,7 @@ impl Audit {
         caller: &Caller,
         query: AuditQuery,
     ) -> ChatResult<(Vec<AuditEntry>, Option<u64>)> {
-        let limit = crate::validate::page_limit(query.limit, AUDIT_PAGE.0, AUDIT_PAGE.1)
-            .map_err(|why| ChatError::invalid("limit", why))?;
+        let limit = crate::validate::page_size(query.limit, AUDIT_PAGE.0, AUDIT_PAGE.1)?;
         let now = self.ids.now_ms();
         let since = query.since_ms.unwrap_or(now - 7 * DAY_MS);
         if since > now || now.saturating_sub(since) > MAX_SPAN_DAYS * DAY_MS {

@@ -212,8 +212,7 @@ impl Conversations {
         after: ConversationId,
         limit: u32,
     ) -> ChatResult<(Vec<ConversationId>, ConversationId)> {
-        let limit = validate::page_limit(limit, CONVERSATIONS_PAGE.0, CONVERSATIONS_PAGE.1)
-            .map_err(|why| ChatError::invalid("limit", why))?;
+        let limit = validate::page_size(limit, CONVERSATIONS_PAGE.0, CONVERSATIONS_PAGE.1)?;
         let ids =
             self.store.list_user_conversations(&caller.org, &caller.user, after, limit).await?;
         let next = if ids.len() == limit { ids.last().copied().unwrap_or(0) } else { 0 };

@@ -83,8 +83,7 @@ impl Directory {
         limit: u32,
         page_token: &str,
     ) -> ChatResult<DirectoryPage> {
-        let limit = validate::page_limit(limit, SEARCH_PAGE.0, SEARCH_PAGE.1)
-            .map_err(|why| ChatError::invalid("limit", why))?;
+        let limit = validate::page_size(limit, SEARCH_PAGE.0, SEARCH_PAGE.1)?;
         let query = Query::parse(query)?;
         let mut cursor = cursor_of(page_token, &query.scanned)?;
         let mut found = Vec::new();

@@ -32,8 +32,7 @@ impl Members {
         after: &str,
         limit: u32,
     ) -> ChatResult<(Vec<Member>, String)> {
-        let limit = validate::page_limit(limit, MEMBERS_PAGE.0, MEMBERS_PAGE.1)
-            .map_err(|why| ChatError::invalid("limit", why))?;
+        let limit = validate::page_size(limit, MEMBERS_PAGE.0, MEMBERS_PAGE.1)?;
         as_member(&*self.store, caller, id).await?;
         let members = self.store.list_members(id, after, limit).await?;
         let next = match members.last() {

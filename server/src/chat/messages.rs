@@ -269,8 +269,7 @@ impl Messages {
         before_seq: u64,
         limit: u32,
     ) -> ChatResult<(Vec<MessageVersion>, bool)> {
-        let limit = validate::page_limit(limit, VERSIONS_PAGE.0, VERSIONS_PAGE.1)
-            .map_err(|why| ChatError::invalid("limit", why))?;
+        let limit = validate::page_size(limit, VERSIONS_PAGE.0, VERSIONS_PAGE.1)?;
         Violations::new()
             .check("channel_id", validate::check_id(conversation_id))
             .check("message_id", validate::check_id(id))
@@ -416,8 +415,7 @@ impl Messages {
         after: Option<MessageId>,
         limit: u32,
     ) -> ChatResult<HistoryPage> {
-        let limit = validate::page_limit(limit, HISTORY_PAGE.0, HISTORY_PAGE.1)
-            .map_err(|why| ChatError::invalid("limit", why))?;
+        let limit = validate::page_size(limit, HISTORY_PAGE.0, HISTORY_PAGE.1)?;
         Violations::new().check("channel_id", validate::check_id(conversation_id)).finish()?;
         if let (Some(before), Some(after)) = (before, after)
             && after >= before
@@ -472,8 +470,7 @@ impl Messages {
         after_seq: u64,
         limit: u32,
     ) -> ChatResult<ChangesPage> {
-        let limit = validate::page_limit(limit, CHANGES_PAGE.0, CHANGES_PAGE.1)
-            .map_err(|why| ChatError::invalid("limit", why))?;
+        let limit = validate::page_size(limit, CHANGES_PAGE.0, CHANGES_PAGE.1)?;
         Violations::new()
             .check("channel_id", validate::check_id(conversation_id))
             .check("after_seq", validate::check_position(after_seq))

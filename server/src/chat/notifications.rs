@@ -239,8 +239,7 @@ impl Notifications {
         limit: u32,
         unread_only: bool,
     ) -> ChatResult<(Vec<Notification>, u64)> {
-        let limit = validate::page_limit(limit, NOTIFICATIONS_PAGE.0, NOTIFICATIONS_PAGE.1)
-            .map_err(|why| ChatError::invalid("limit", why))?;
+        let limit = validate::page_size(limit, NOTIFICATIONS_PAGE.0, NOTIFICATIONS_PAGE.1)?;
         let mut before = before_id.unwrap_or(u64::MAX);
         let mut page = Vec::with_capacity(limit);
         loop {

@@ -77,8 +77,7 @@ impl Reactions {
         after: &str,
         limit: u32,
     ) -> ChatResult<(Vec<Reaction>, String)> {
-        let limit = validate::page_limit(limit, REACTORS_PAGE.0, REACTORS_PAGE.1)
-            .map_err(|why| ChatError::invalid("limit", why))?;
+        let limit = validate::page_size(limit, REACTORS_PAGE.0, REACTORS_PAGE.1)?;
         Violations::new()
             .check("channel_id", validate::check_id(conversation_id))
             .check("message_id", validate::check_id(id))

@@ -85,8 +85,7 @@ impl Relations {
         after: &str,
         limit: u32,
     ) -> ChatResult<(Vec<Listed>, String)> {
-        let limit = validate::page_limit(limit, LIST_PAGE.0, LIST_PAGE.1)
-            .map_err(|why| ChatError::invalid("limit", why))?;
+        let limit = validate::page_size(limit, LIST_PAGE.0, LIST_PAGE.1)?;
         if !after.is_empty() {
             Violations::new().check("after", validate::check_user_id(after)).finish()?;
         }

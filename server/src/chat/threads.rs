@@ -153,8 +153,7 @@ impl Threads {
         after: Option<MessageId>,
         limit: u32,
     ) -> ChatResult<HistoryPage> {
-        let limit = validate::page_limit(limit, REPLIES_PAGE.0, REPLIES_PAGE.1)
-            .map_err(|why| ChatError::invalid("limit", why))?;
+        let limit = validate::page_size(limit, REPLIES_PAGE.0, REPLIES_PAGE.1)?;
         if let (Some(before), Some(after)) = (before, after)
             && after >= before
         {
@@ -256,8 +255,7 @@ impl Threads {
         before: Option<MessageId>,
         limit: u32,
     ) -> ChatResult<(Vec<ThreadView>, MessageId)> {
-        let limit = validate::page_limit(limit, THREADS_PAGE.0, THREADS_PAGE.1)
-            .map_err(|why| ChatError::invalid("limit", why))?;
+        let limit = validate::page_size(limit, THREADS_PAGE.0, THREADS_PAGE.1)?;
         let (org, user) = (&caller.org, &caller.user);
         let mut threads: Vec<ThreadView> = Vec::with_capacity(limit);
         // Where the last thread of the page is listed: the next page's cursor, once one

@@ -58,8 +58,7 @@ impl Searcher {
         user: &str,
         request: SearchRequest,
     ) -> ChatResult<(Vec<SearchHit>, Option<String>)> {
-        let limit = validate::page_limit(request.limit, SEARCH_PAGE.0, SEARCH_PAGE.1)
-            .map_err(|why| ChatError::invalid("limit", why))?;
+        let limit = validate::page_size(request.limit, SEARCH_PAGE.0, SEARCH_PAGE.1)?;
         let mut violations = Violations::new();
         violations.check("query", check_query(&request.query));
         if let Some(from) = &request.from {
