@@ -149,6 +149,9 @@ pub(crate) enum Command {
     /// Your devices for push: list, register one by its token, remove one.
     #[command(subcommand)]
     Devices(DevicesCommand),
+    /// Push to your devices: `test` alerts each now and shows what its provider answered.
+    #[command(subcommand)]
+    Push(PushCommand),
     /// Stop notifications from a conversation (except @mentions of you).
     Mute { channel: u64 },
     /// Notify again about a muted conversation.
@@ -327,6 +330,13 @@ pub(crate) enum DevicesCommand {
     },
     /// Remove one of your devices.
     Remove { device: u64 },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum PushCommand {
+    /// Alert each of your devices now (whatever your push preferences) and show what each
+    /// provider answered; devices a provider no longer knows are removed.
+    Test,
 }
 
 #[derive(Clone, Copy, ValueEnum)]

@@ -7,7 +7,8 @@ use switchboard_sdk::{Client, SdkError};
 
 use crate::args::{
     AdminCommand, ChannelCommand, Command, DevicesCommand, DmCommand, MemberCommand,
-    NotificationsCommand, PushLevelArg, RelayCommand, TeamCommand, ThreadCommand, TokenPlatformArg,
+    NotificationsCommand, PushCommand, PushLevelArg, RelayCommand, TeamCommand, ThreadCommand,
+    TokenPlatformArg,
 };
 use crate::output;
 
@@ -282,6 +283,13 @@ async fn execute(client: &Client, command: Command) -> Result<Shown, SdkError> {
             Shown { json, human }
         }
         Command::Devices(DevicesCommand::List) => devices(client.list_devices().await?),
+        Command::Push(PushCommand::Test) => {
+            let tested = client.test_push().await?;
+            Shown {
+                json: Value::Array(tested.iter().map(output::tested_device_json).collect()),
+                human: output::tested_devices_table(&tested).to_string(),
+            }
+        }
         Command::Devices(DevicesCommand::Register { platform, token, app_id, locale }) => {
             let platform = match platform {
                 TokenPlatformArg::Fcm => pb::DevicePlatform::Fcm,

@@ -8,6 +8,7 @@ use crate::model::{
     MessageType, MessageVersion, Platform, Profile, ProfileView, PushLevel, PushSettings, Role,
     ThreadView, UploadPurpose, UserStatus, Visibility,
 };
+use crate::push::Outcome;
 
 pub(crate) fn conversation(view: ConversationView) -> pb::Conversation {
     let c = view.conversation;
@@ -207,6 +208,21 @@ pub(crate) fn notification(n: crate::model::Notification) -> pb::Notification {
 }
 
 /// A device as its user sees it: without its token or subscription.
+/// What a test push to a device found.
+pub(crate) fn tested_device(tested: Device, outcome: &Outcome) -> pb::TestedDevice {
+    let answer = match outcome {
+        Outcome::Delivered => pb::PushOutcome::Delivered,
+        Outcome::Unregistered(_) => pb::PushOutcome::Unregistered,
+        Outcome::Retry { .. } => pb::PushOutcome::Retry,
+        Outcome::Failed(_) => pb::PushOutcome::Failed,
+    };
+    pb::TestedDevice {
+        reason: outcome.reason().to_string(),
+        outcome: answer as i32,
+        device: Some(device(tested)),
+    }
+}
+
 pub(crate) fn device(d: Device) -> pb::Device {
     let platform = match d.platform {
         Platform::Fcm => pb::DevicePlatform::Fcm,

@@ -1,7 +1,9 @@
 //! The controller's Prometheus metrics (`switchboard_*`), served with the relay's on the
 //! HTTP port's `/metrics`.
 
+use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
@@ -25,8 +27,30 @@ pub struct ControllerMetrics {
     pub notifications_created: Counter,
     /// Webhook deliveries that got a 2xx answer.
     pub webhook_delivered: Counter,
-    /// Webhook deliveries abandoned (attempts exhausted, refused, or the queue was full).
+    /// Webhook deliveries abandoned (attempts exhausted, or refused).
     pub webhook_failed: Counter,
+    /// Notifications an in-process push queue (the webhook's, the devices') had no room
+    /// for.
+    pub push_dropped: Counter,
+    /// Attempts to alert a device, by platform and outcome (`delivered`, `unregistered`,
+    /// `retry`, `failed`).
+    pub push_attempts: Family<PushAttempt, Counter>,
+    /// Notifications not pushed to devices, by why (`live`, `no_devices`, `not_configured`,
+    /// `gave_up`).
+    pub push_skipped: Family<PushSkipped, Counter>,
+}
+
+/// The labels of `push_attempts`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct PushAttempt {
+    pub platform: &'static str,
+    pub outcome: &'static str,
+}
+
+/// The label of `push_skipped`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct PushSkipped {
+    pub reason: &'static str,
 }
 
 /// 100 µs to ~3 s.
@@ -47,6 +71,9 @@ impl Default for ControllerMetrics {
             notifications_created: Counter::default(),
             webhook_delivered: Counter::default(),
             webhook_failed: Counter::default(),
+            push_dropped: Counter::default(),
+            push_attempts: Family::default(),
+            push_skipped: Family::default(),
         }
     }
 }
@@ -91,6 +118,21 @@ impl ControllerMetrics {
             "webhook_failed",
             "Notifications the webhook never accepted",
             self.webhook_failed.clone(),
+        );
+        r.register(
+            "push_dropped",
+            "Notifications an in-process push queue had no room for",
+            self.push_dropped.clone(),
+        );
+        r.register(
+            "push_attempts",
+            "Attempts to alert a device, by platform and outcome",
+            self.push_attempts.clone(),
+        );
+        r.register(
+            "push_skipped",
+            "Notifications not pushed to devices, by why",
+            self.push_skipped.clone(),
         );
     }
 }

@@ -137,12 +137,13 @@ pub fn check_apns_token(token: &str) -> Result<(), String> {
     }
 }
 
-/// A push service's endpoint: an https URL of at most 2,048 characters (http only to this
-/// machine, for local push services).
-pub fn check_push_endpoint(endpoint: &str) -> Result<(), String> {
+/// A push service's endpoint: an https URL of at most 2,048 characters; with `loopback`,
+/// also http to this machine (local push services, for tests: otherwise anyone could make
+/// the server POST to this machine's ports).
+pub fn check_push_endpoint(endpoint: &str, loopback: bool) -> Result<(), String> {
     let local = ["http://127.0.0.1:", "http://localhost:", "http://[::1]:"];
-    let scheme_ok =
-        endpoint.starts_with("https://") || local.iter().any(|l| endpoint.starts_with(l));
+    let scheme_ok = endpoint.starts_with("https://")
+        || (loopback && local.iter().any(|l| endpoint.starts_with(l)));
     let host = endpoint.split_once("://").map_or("", |(_, rest)| rest);
     if !scheme_ok
         || host.is_empty()

@@ -13,6 +13,7 @@ pub mod live;
 mod nats;
 pub mod otlp;
 mod process;
+pub mod providers;
 mod proxy;
 pub mod random;
 pub mod reflection;

@@ -176,3 +176,16 @@ async fn directory_times_each_kind_of_search_over_users_with_profiles() {
         assert!(query["latency"]["p99_ms"].as_f64().unwrap() > 0.0, "{query}");
     }
 }
+
+#[tokio::test]
+async fn push_sends_every_notification_to_every_device_through_the_senders() {
+    let report = bench(&["push", "--members", "30", "--messages", "4"]).await;
+    assert_eq!(
+        (report["notifications"].as_u64(), report["pushes"].as_u64()),
+        (Some(120), Some(360))
+    );
+    for platform in ["fcm", "apns", "web_push"] {
+        assert_eq!(report["accepted"][platform], 120, "{platform}: {report}");
+    }
+    assert!(report["notifications_per_sec"].as_f64().unwrap() > 0.0, "{report}");
+}

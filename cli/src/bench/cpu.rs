@@ -73,6 +73,11 @@ impl CpuPerOperation {
         vec![micros(self.relay_us), micros(self.controller_us)]
     }
 
+    /// The controller's, where known.
+    pub(crate) fn controller_us(&self) -> Option<f64> {
+        self.controller_us
+    }
+
     /// Both servers together, where both are known.
     pub(crate) fn total_us(&self) -> Option<f64> {
         Some(self.relay_us? + self.controller_us?)

@@ -20,6 +20,8 @@ mod nats;
 mod pace;
 mod plot;
 mod presence;
+mod push;
+mod push_endpoint;
 mod report;
 mod search;
 mod store_reads;
@@ -85,9 +87,18 @@ enum Scenario {
     Broadcast(broadcast::BroadcastArgs),
     /// Directory searches over an org of N users with profiles: latency per kind of query.
     Directory(directory::DirectoryArgs),
+    /// Notifications per second through the device senders (FCM, APNs, Web Push) to a
+    /// local endpoint (needs --spawn).
+    Push(push::PushArgs),
 }
 
 pub(crate) async fn run(address: &str, json: bool, args: BenchArgs) -> anyhow::Result<()> {
+    if let Scenario::Push(scenario) = &args.scenario {
+        // Its controller is configured for the scenario's endpoint: it opens its target.
+        let report = push::run(address, &args, scenario).await?;
+        report.print(json);
+        return Ok(());
+    }
     let mut target = Target::open(address, &args).await?;
     let report = match args.scenario {
         Scenario::Fanout(scenario) => fanout::run(&target, &scenario, args.duration).await?,
@@ -99,6 +110,7 @@ pub(crate) async fn run(address: &str, json: bool, args: BenchArgs) -> anyhow::R
         Scenario::Storm(scenario) => storm::run(&mut target, &scenario).await?,
         Scenario::Broadcast(scenario) => broadcast::run(&target, &scenario).await?,
         Scenario::Directory(scenario) => directory::run(&target, &scenario).await?,
+        Scenario::Push(_) => unreachable!("run above"),
     };
     if let Some(path) = &args.plot {
         plot::draw(path, &report)?;

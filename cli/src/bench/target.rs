@@ -37,8 +37,17 @@ pub(crate) struct Target {
 
 impl Target {
     pub(crate) async fn open(address: &str, args: &BenchArgs) -> anyhow::Result<Target> {
+        Target::open_with(address, args, &[]).await
+    }
+
+    /// [`Target::open`], a spawned controller also given `env` (its config).
+    pub(crate) async fn open_with(
+        address: &str,
+        args: &BenchArgs,
+        env: &[(String, String)],
+    ) -> anyhow::Result<Target> {
         if args.spawn {
-            return Target::spawn(args.spawn_nats).await;
+            return Target::spawn(args.spawn_nats, env).await;
         }
         let path = args.secret_file.as_deref().context(
             "name the target's HS256 secret with --secret-file (e.g. switchboard-data/dev-secret), \
@@ -56,7 +65,7 @@ impl Target {
         })
     }
 
-    async fn spawn(with_nats: bool) -> anyhow::Result<Target> {
+    async fn spawn(with_nats: bool, env: &[(String, String)]) -> anyhow::Result<Target> {
         let dir = tempfile::tempdir()?;
         let secret = dir.path().join("secret");
         let cluster = dir.path().join("cluster-secret");
@@ -75,7 +84,8 @@ impl Target {
             .env("SWITCHBOARD_LIMITS__SEND_BURST", "1000000000")
             .env("SWITCHBOARD_LIMITS__WRITE_RATE_PER_SEC", "1000000000")
             .env("SWITCHBOARD_LIMITS__WRITE_BURST", "1000000000")
-            .env("SWITCHBOARD_LIMITS__MAX_CONCURRENT_REQUESTS", "100000");
+            .env("SWITCHBOARD_LIMITS__MAX_CONCURRENT_REQUESTS", "100000")
+            .envs(env.iter().map(|(key, value)| (key, value)));
         if with_nats {
             let (nats, url) = super::nats::start_server().await?;
             children.push(nats);

@@ -231,6 +231,36 @@ pub(crate) fn devices_table(devices: &[pb::Device]) -> Table {
     table
 }
 
+fn outcome_name(outcome: i32) -> &'static str {
+    match pb::PushOutcome::try_from(outcome) {
+        Ok(pb::PushOutcome::Delivered) => "delivered",
+        Ok(pb::PushOutcome::Unregistered) => "unregistered (removed)",
+        Ok(pb::PushOutcome::Retry) => "retry later",
+        Ok(pb::PushOutcome::Failed) => "failed",
+        _ => "?",
+    }
+}
+
+pub(crate) fn tested_device_json(t: &pb::TestedDevice) -> Value {
+    let device = t.device.clone().unwrap_or_default();
+    json!({ "device": device_json(&device), "outcome": outcome_name(t.outcome), "reason": t.reason })
+}
+
+pub(crate) fn tested_devices_table(tested: &[pb::TestedDevice]) -> Table {
+    let mut table = table(&["ID", "PLATFORM", "WHICH", "OUTCOME", "REASON"]);
+    for t in tested {
+        let device = t.device.clone().unwrap_or_default();
+        table.add_row(vec![
+            device.id.to_string(),
+            platform_name(device.platform).to_string(),
+            device.hint.clone(),
+            outcome_name(t.outcome).to_string(),
+            t.reason.clone(),
+        ]);
+    }
+    table
+}
+
 /// Push preferences, as JSON and a line for people.
 pub(crate) fn push_settings(s: &pb::PushSettings) -> (Value, String) {
     let level = match s.level() {

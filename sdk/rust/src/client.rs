@@ -548,6 +548,20 @@ impl Client {
         Ok(self.chat.clone().list_devices(request).await?.into_inner().devices)
     }
 
+    /// The server's VAPID public key (base64url) a browser subscribes to Web Push with;
+    /// empty when the server does not send Web Push.
+    pub async fn web_push_public_key(&self) -> Result<String> {
+        let request = pb::ListDevicesRequest {};
+        Ok(self.chat.clone().list_devices(request).await?.into_inner().web_push_public_key)
+    }
+
+    /// Alerts each of the caller's devices now with a test push; what each provider
+    /// answered (devices it no longer knows are removed).
+    pub async fn test_push(&self) -> Result<Vec<pb::TestedDevice>> {
+        let request = pb::TestPushRequest {};
+        Ok(self.chat.clone().test_push(request).await?.into_inner().devices)
+    }
+
     /// Removes one of the caller's devices; whether it was theirs.
     pub async fn remove_device(&self, device_id: u64) -> Result<bool> {
         let request = pb::RemoveDeviceRequest { device_id };

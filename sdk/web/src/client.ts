@@ -20,6 +20,7 @@ import {
   type Notification,
   type PushLevel,
   type PushSettings,
+  type TestedDevice,
 } from "./gen/switchboard/v1/notifications_pb.js";
 import type { SearchHit } from "./gen/switchboard/v1/search_pb.js";
 import {
@@ -392,6 +393,34 @@ export class SwitchboardClient {
       appId: options.appId ?? "",
       locale: options.locale ?? globalThis.navigator?.language ?? "",
     });
+  }
+
+  /**
+   * Subscribes this browser to Web Push with the server's VAPID key and registers the
+   * subscription: `registration` is the service worker's (`await
+   * navigator.serviceWorker.register("/sw.js")`), which receives the pushes (a `push`
+   * event whose `event.data.json()` is `{title, body, badge, conversation_id, ...}`).
+   * Asks for the notification permission if the page has not got it. Fails when the
+   * server does not send Web Push or the user refuses.
+   */
+  async subscribeWebPush(registration: ServiceWorkerRegistration, options: { appId?: string; locale?: string } = {}): Promise<Device> {
+    const key = (await this.chat.listDevices({})).webPushPublicKey;
+    if (!key) {
+      throw new Error("this Switchboard server does not send Web Push (no [notifications.web_push])");
+    }
+    const subscription = await registration.pushManager.subscribe({
+      userVisibleOnly: true,
+      applicationServerKey: base64urlBytes(key),
+    });
+    return await this.registerWebPush(subscription.toJSON(), options);
+  }
+
+  /**
+   * Alerts each of your devices now with a test push, whatever your push preferences;
+   * what each provider answered (devices it no longer knows are removed).
+   */
+  async testPush(): Promise<TestedDevice[]> {
+    return (await this.chat.testPush({})).devices;
   }
 
   /** Your devices for push, most recently registered first (tokens are never shown). */
@@ -893,6 +922,17 @@ async function tokenOf(source: TokenSource): Promise<string> {
 }
 
 /** The wait before reconnect attempt `n`: exponential, capped, with full jitter. */
+/** The bytes of a base64url string (padding optional). */
+function base64urlBytes(text: string): Uint8Array<ArrayBuffer> {
+  const base64 = text.replace(/-/g, "+").replace(/_/g, "/").padEnd(Math.ceil(text.length / 4) * 4, "=");
+  const binary = atob(base64);
+  const bytes = new Uint8Array(new ArrayBuffer(binary.length));
+  for (let i = 0; i < binary.length; i++) {
+    bytes[i] = binary.charCodeAt(i);
+  }
+  return bytes;
+}
+
 export function backoffDelay(n: number, initialMs: number, maxMs: number): number {
   const ceiling = Math.min(maxMs, initialMs * 2 ** n);
   return ceiling / 2 + Math.random() * (ceiling / 2);

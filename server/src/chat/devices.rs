@@ -28,6 +28,9 @@ pub struct NewDevice {
 pub struct Devices {
     pub(super) store: Arc<dyn Store>,
     pub(super) ids: Arc<IdGenerator>,
+    /// Whether Web Push endpoints on this machine over plain http are taken (local push
+    /// services, for tests).
+    pub(super) loopback_push_endpoints: bool,
 }
 
 impl Devices {
@@ -53,7 +56,10 @@ impl Devices {
             }
             (Some(Platform::WebPush), DeviceAddress::WebPush { endpoint, p256dh, auth }) => {
                 violations
-                    .check("web_push.endpoint", validate::check_push_endpoint(endpoint))
+                    .check(
+                        "web_push.endpoint",
+                        validate::check_push_endpoint(endpoint, self.loopback_push_endpoints),
+                    )
                     .check("web_push.p256dh", validate::check_push_key(p256dh, 65, Some(4)))
                     .check("web_push.auth", validate::check_push_key(auth, 16, None));
             }

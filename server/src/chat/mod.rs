@@ -11,6 +11,7 @@
 mod attachments;
 mod audit;
 mod conversations;
+mod device_push;
 mod devices;
 mod directory;
 mod membership;
@@ -33,6 +34,7 @@ use std::sync::{Arc, Mutex};
 pub use attachments::{Attachments, Download, FileStorage, Upload, UploadPart};
 pub use audit::{Audit, AuditQuery};
 pub use conversations::{Conversations, NewConversation, TeamUpdate};
+pub use device_push::{DevicePush, PUSHES_IN_FLIGHT, PushRetries, TestedDevice};
 pub use devices::{Devices, NewDevice};
 pub use directory::{Directory, DirectoryPage};
 pub use membership::Members;
@@ -54,7 +56,7 @@ use crate::error::{ChatError, ChatResult};
 use crate::ids::IdGenerator;
 use crate::metrics::ControllerMetrics;
 use crate::model::{Conversation, ConversationId, LogPoint, Member, Message, MessageId, Role};
-use crate::push::Push;
+use crate::push::{Push, Senders};
 use crate::realtime::{Events, OnlineCounts, PendingPresence, PresenceTracker, TypingTracker};
 use crate::store::Store;
 use crate::validate::{self, Violations};
@@ -100,8 +102,11 @@ pub struct Parts {
     pub metrics: Arc<ControllerMetrics>,
     /// Where attachment bytes live, and the upload rules.
     pub files: FileStorage,
-    /// Where new notifications are pushed (the webhook, when configured).
+    /// Where new notifications are pushed (the webhook, the devices, the stream).
     pub push: Push,
+    /// The device senders configured (FCM, APNs, Web Push), and how they retry.
+    pub senders: Senders,
+    pub push_retries: PushRetries,
 }
 
 /// The controller's domain services; cheap to share behind an `Arc`.
@@ -117,6 +122,7 @@ pub struct ChatService {
     pub profiles: Profiles,
     pub reactions: Reactions,
     pub devices: Devices,
+    pub device_push: Arc<DevicePush>,
     pub threads: Arc<Threads>,
     pub directory: Directory,
     pub relations: Arc<Relations>,
@@ -127,7 +133,19 @@ pub struct ChatService {
 impl ChatService {
     /// Composes the services from the controller's collaborators.
     pub fn build(parts: Parts) -> Self {
-        let Parts { store, ids, limits, events, typing, board, metrics, files, push } = parts;
+        let Parts {
+            store,
+            ids,
+            limits,
+            events,
+            typing,
+            board,
+            metrics,
+            files,
+            push,
+            senders,
+            push_retries,
+        } = parts;
         let ids = Arc::new(ids);
         let rates = Arc::new(Rates::new(limits));
         let audit = Arc::new(Audit { store: store.clone(), ids: ids.clone() });
@@ -151,6 +169,15 @@ impl ChatService {
             metrics: metrics.clone(),
             push,
             relations: relations.clone(),
+        });
+        let loopback_push_endpoints = senders.loopback_endpoints;
+        let device_push = Arc::new(DevicePush {
+            store: store.clone(),
+            presence: presence.clone(),
+            notifications: notifications.clone(),
+            senders,
+            retries: push_retries,
+            metrics: metrics.clone(),
         });
         let recounter = Arc::new(recount::Recounter::new(store.clone(), events.clone()));
         let threads = Arc::new(Threads {
@@ -205,7 +232,8 @@ impl ChatService {
                 known: Mutex::default(),
             },
             reactions: Reactions { store: store.clone(), ids: ids.clone(), recounter },
-            devices: Devices { store: store.clone(), ids },
+            devices: Devices { store: store.clone(), ids, loopback_push_endpoints },
+            device_push,
             threads,
             directory: Directory { store: store.clone() },
             typing: Typing { store, tracker: typing, events, relations: relations.clone() },

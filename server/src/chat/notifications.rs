@@ -394,11 +394,20 @@ impl Notifications {
 
     /// The user's newest notifications, which counting and marking look at.
     async fn recent_notifications(&self, caller: &Caller) -> ChatResult<Vec<Notification>> {
-        let recent = self
-            .store
-            .list_notifications(&caller.org, &caller.user, u64::MAX, RECENT_NOTIFICATIONS)
-            .await?;
+        self.recent_of(&caller.org, &caller.user).await
+    }
+
+    async fn recent_of(&self, org: &str, user: &str) -> ChatResult<Vec<Notification>> {
+        let recent =
+            self.store.list_notifications(org, user, u64::MAX, RECENT_NOTIFICATIONS).await?;
         Ok(recent)
+    }
+
+    /// How many of the user's notifications are unread (of their newest 1,000): the
+    /// badge on their devices' app icon.
+    pub(super) async fn unread_total(&self, org: &str, user: &str) -> ChatResult<u32> {
+        let recent = self.recent_of(org, user).await?;
+        Ok(recent.iter().filter(|n| !n.read).count() as u32)
     }
 }
 

@@ -24,7 +24,7 @@ use self::loops::{
     count_online, expire_typing, forward_resyncs, maintain, presence_heartbeat, probe_store,
     publish_presence, sweep_uploads,
 };
-use self::parts::{blobs, push};
+use self::parts::{Pushing, blobs, push};
 use crate::auth::connections::{
     ConnectionLimits, GuardedListener, KEEPALIVE_INTERVAL, KEEPALIVE_TIMEOUT,
 };
@@ -33,14 +33,14 @@ use crate::background::Background;
 use crate::bus::{
     Bus, Delivery, InProcessBus, LocalBoard, NatsBoard, NatsBus, PresenceBoard, Resync,
 };
-use crate::chat::{ChatService, FileStorage, Limits, Parts};
+use crate::chat::{ChatService, FileStorage, Limits, PUSHES_IN_FLIGHT, Parts, PushRetries};
 use crate::config::Config;
 use crate::error::ConfigError;
 use crate::grpc::{AdminApi, ChatApi, FanoutApi, FilesApi, PeopleApi, RemoteIndexer, SearchRoute};
 use crate::http::{HttpPort, Readiness};
 use crate::ids::{Clock, IdGenerator};
 use crate::metrics::ControllerMetrics;
-use crate::push::WebhookSender;
+use crate::push::{Source, WebhookSender, consume};
 use crate::realtime::{Events, FanoutHub, TypingTracker};
 use crate::report::NodeReporter;
 use crate::search::{FeedIndexer, SearchIndex, Searcher, open_message_stream};
@@ -101,6 +101,8 @@ pub struct Controller {
     search: SearchRoute,
     /// Pushes notifications to the webhook while serving; None without one.
     webhook: Option<WebhookSender>,
+    /// Where the device push takes notifications from; None without a device sender.
+    device_pushes: Option<Source>,
 }
 
 impl Controller {
@@ -156,7 +158,12 @@ impl Controller {
         let metrics = Arc::new(ControllerMetrics::default());
         let events = Events::new(bus.clone(), metrics.clone());
         let files = FileStorage { blobs: blobs(config)?, config: config.files.clone() };
-        let (push, webhook) = push(config, nats.as_ref(), &metrics).await?;
+        let Pushing { push, webhook, devices: device_pushes, senders } =
+            push(config, nats.as_ref(), &metrics).await?;
+        let push_retries = PushRetries {
+            max_attempts: config.notifications.push_max_attempts,
+            first_retry: Duration::from_millis(config.notifications.push_first_retry_ms),
+        };
         let mut search = SearchRoute::Off;
         let mut indexer = None;
         if let Some(url) = &config.search.indexer_url {
@@ -184,6 +191,8 @@ impl Controller {
             metrics: metrics.clone(),
             files,
             push,
+            senders,
+            push_retries,
         });
         let hub = Arc::new(FanoutHub::new(bus.clone(), store.clone(), metrics.clone()));
         Ok(Controller {
@@ -216,6 +225,7 @@ impl Controller {
             indexer,
             search,
             webhook,
+            device_pushes,
         })
     }
 
@@ -282,6 +292,15 @@ impl Controller {
         }
         if let Some(webhook) = self.webhook {
             background.spawn_draining("webhook delivery", |stop| webhook.run(stop));
+        }
+        if let Some(source) = self.device_pushes {
+            let device_push = self.chat.device_push.clone();
+            background.spawn_draining("device push", move |stop| {
+                consume(source, PUSHES_IN_FLIGHT, stop, move |pushed| {
+                    let device_push = device_push.clone();
+                    async move { device_push.deliver(&pushed).await }
+                })
+            });
         }
         let (draining_tx, draining) = tokio::sync::oneshot::channel::<()>();
         let mut builder = Server::builder();

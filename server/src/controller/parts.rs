@@ -1,5 +1,5 @@
 //! Parts a controller builds from its config: the blob engine `[files]` names, and where
-//! notifications are pushed (`[notifications]`).
+//! notifications are pushed and who takes them (`[notifications]`).
 
 use std::sync::Arc;
 
@@ -8,41 +8,77 @@ use crate::blobs::s3::S3Blobs;
 use crate::blobs::{BlobEngine, BlobError, Blobs};
 use crate::config::Config;
 use crate::metrics::ControllerMetrics;
-use crate::push::{NotificationStream, Push, Source, WebhookSender};
+use crate::push::{NotificationStream, Push, Senders, Source, WebhookSender};
 use crate::startup::StartError;
 
-/// Where notifications are pushed (the stream with NATS), and the webhook sender, if a
-/// webhook is configured (fed by the stream's durable consumer with NATS, else in-process).
+/// Where notifications are pushed, and who takes them from there.
+pub(super) struct Pushing {
+    /// Where new notifications go: the stream with NATS, else the consumers' queues.
+    pub(super) push: Push,
+    /// The webhook sender, if a webhook is configured.
+    pub(super) webhook: Option<WebhookSender>,
+    /// Where the device push takes notifications from, if a device sender is configured.
+    pub(super) devices: Option<Source>,
+    /// The device senders configured.
+    pub(super) senders: Senders,
+}
+
+/// Where notifications are pushed: with NATS to the stream, where the webhook sender and
+/// the device push each have a durable consumer; without, to their in-process queues.
 pub(super) async fn push(
     config: &Config,
     nats: Option<&async_nats::Client>,
     metrics: &Arc<ControllerMetrics>,
-) -> Result<(Push, Option<WebhookSender>), StartError> {
-    let stream = match nats {
-        Some(client) => Some(NotificationStream::open(client.clone()).await?),
-        None => None,
-    };
-    let mut push = match &stream {
-        Some(stream) => Push::to_stream(stream.clone(), metrics.clone()),
-        None => Push::default(),
-    };
+) -> Result<Pushing, StartError> {
     let notifications = &config.notifications;
-    let (Some(_), Some(file)) = (&notifications.webhook_url, &notifications.webhook_secret_file)
-    else {
-        return Ok((push, None));
+    let senders = notifications.senders()?;
+    let webhook_secret = match (&notifications.webhook_url, &notifications.webhook_secret_file) {
+        (Some(_), Some(file)) => {
+            Some(crate::config::read_secret("notifications.webhook_secret_file", file)?)
+        }
+        _ => None,
     };
-    let secret = crate::config::read_secret("notifications.webhook_secret_file", file)?;
-    let source = match &stream {
-        Some(stream) => Source::Stream(Box::new(
-            stream.webhook_consumer(notifications.webhook_max_attempts).await?,
-        )),
+    let (push, webhook_source, devices) = match nats {
+        Some(client) => {
+            let stream = NotificationStream::open(client.clone()).await?;
+            let webhook = match webhook_secret {
+                Some(_) => Some(Source::Stream(Box::new(
+                    stream.consumer("webhook", notifications.webhook_max_attempts).await?,
+                ))),
+                None => None,
+            };
+            let devices = match senders.is_empty() {
+                true => None,
+                false => Some(Source::Stream(Box::new(stream.consumer("devices", 3).await?))),
+            };
+            (Push::to_stream(stream, metrics.clone()), webhook, devices)
+        }
         None => {
-            let (to_webhook, queue) = Push::to_webhook(metrics.clone());
-            push = to_webhook;
-            Source::Queue(queue)
+            let mut consumers = Vec::new();
+            if webhook_secret.is_some() {
+                consumers.push("webhook");
+            }
+            if !senders.is_empty() {
+                consumers.push("devices");
+            }
+            let (push, mut queues) = match consumers.is_empty() {
+                true => (Push::default(), Vec::new()),
+                false => Push::to_queues(&consumers, metrics.clone()),
+            };
+            let devices =
+                (!senders.is_empty()).then(|| Source::Queue(queues.pop().expect("queue")));
+            let webhook =
+                webhook_secret.is_some().then(|| Source::Queue(queues.pop().expect("queue")));
+            (push, webhook, devices)
         }
     };
-    Ok((push, Some(WebhookSender::new(notifications, secret, source, metrics.clone()))))
+    let webhook = match (webhook_secret, webhook_source) {
+        (Some(secret), Some(source)) => {
+            Some(WebhookSender::new(notifications, secret, source, metrics.clone()))
+        }
+        _ => None,
+    };
+    Ok(Pushing { push, webhook, devices, senders })
 }
 
 /// The blob engine `[files]` names.

@@ -544,8 +544,10 @@ impl Chat for ChatApi {
     ) -> Reply<pb::ListDevicesResponse> {
         let (caller, _admitted) = self.caller(&request, Scope::Read)?;
         let devices = self.chat.devices.list(&caller).await?;
+        let key = self.chat.device_push.web_push_public_key().unwrap_or_default();
         reply(pb::ListDevicesResponse {
             devices: devices.into_iter().map(convert::device).collect(),
+            web_push_public_key: key.to_string(),
         })
     }
 
@@ -556,6 +558,20 @@ impl Chat for ChatApi {
         let (caller, _admitted) = self.writer(&request, Scope::Write)?;
         let removed = self.chat.devices.remove(&caller, request.into_inner().device_id).await?;
         reply(pb::RemoveDeviceResponse { removed })
+    }
+
+    async fn test_push(
+        &self,
+        request: Request<pb::TestPushRequest>,
+    ) -> Reply<pb::TestPushResponse> {
+        let (caller, _admitted) = self.writer(&request, Scope::Write)?;
+        let tested = self.chat.device_push.test(&caller).await?;
+        reply(pb::TestPushResponse {
+            devices: tested
+                .into_iter()
+                .map(|t| convert::tested_device(t.device, &t.outcome))
+                .collect(),
+        })
     }
 
     async fn set_mute(&self, request: Request<pb::SetMuteRequest>) -> Reply<pb::SetMuteResponse> {

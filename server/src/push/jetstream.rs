@@ -1,5 +1,5 @@
 //! The JetStream side of push: the stream notifications are published to, and the
-//! webhook sender's durable consumer on it.
+//! durable consumers on it (the webhook sender's, the device push's).
 
 use std::time::Duration;
 
@@ -17,11 +17,9 @@ pub const STREAM: &str = "SWITCHBOARD_NOTIFICATIONS";
 const MAX_AGE: Duration = Duration::from_secs(7 * 24 * 60 * 60);
 /// Repeats of one notification id within this window are stored once.
 const DUPLICATE_WINDOW: Duration = Duration::from_secs(120);
-/// The webhook sender's durable consumer, shared by every controller.
-const WEBHOOK_CONSUMER: &str = "webhook";
-/// How long a taken notification may stay unacknowledged (the webhook's retries included)
-/// before the stream offers it again.
-const ACK_WAIT: Duration = Duration::from_secs(600);
+/// How long a taken notification may stay unacknowledged (its retries included) before
+/// the stream offers it again.
+const ACK_WAIT: Duration = Duration::from_secs(1800);
 
 /// The subject of an org's notifications: `notifications.<org>` (the org escaped as on
 /// the bus, so that it stays one token).
@@ -77,32 +75,35 @@ impl NotificationStream {
         });
     }
 
-    /// The webhook sender's durable consumer.
-    pub async fn webhook_consumer(&self, max_attempts: u32) -> Result<WebhookConsumer, BusError> {
+    /// The durable consumer `name` (shared by every controller), which offers a
+    /// notification at most `max_deliver` times.
+    pub async fn consumer(&self, name: &str, max_deliver: u32) -> Result<StreamConsumer, BusError> {
         let stream = self
             .context
             .get_stream(STREAM)
             .await
             .map_err(|e| unavailable("notification stream", e))?;
         let config = consumer::pull::Config {
-            durable_name: Some(WEBHOOK_CONSUMER.to_string()),
+            durable_name: Some(name.to_string()),
             ack_wait: ACK_WAIT,
             // Each delivery retries within; a redelivery happens only when a controller
             // stopped before finishing it.
-            max_deliver: i64::from(max_attempts),
+            max_deliver: i64::from(max_deliver),
             ..Default::default()
         };
         let consumer: consumer::PullConsumer = stream
-            .get_or_create_consumer(WEBHOOK_CONSUMER, config)
+            .get_or_create_consumer(name, config)
             .await
-            .map_err(|e| unavailable("webhook consumer", e))?;
-        let messages = consumer.messages().await.map_err(|e| unavailable("webhook consumer", e))?;
-        Ok(WebhookConsumer { messages })
+            .map_err(|e| unavailable("notification consumer", e))?;
+        let messages =
+            consumer.messages().await.map_err(|e| unavailable("notification consumer", e))?;
+        Ok(StreamConsumer { name: name.to_string(), messages })
     }
 }
 
-/// Notifications for the webhook, from the stream.
-pub struct WebhookConsumer {
+/// Notifications for one consumer, from the stream.
+pub struct StreamConsumer {
+    name: String,
     messages: consumer::pull::Stream,
 }
 
@@ -123,14 +124,14 @@ impl Done {
     }
 }
 
-impl WebhookConsumer {
+impl StreamConsumer {
     /// The next notification; None once the consumer ended.
     pub async fn next(&mut self) -> Option<(Pushed, Done)> {
         loop {
             let message = match self.messages.next().await? {
                 Ok(message) => message,
                 Err(error) => {
-                    tracing::warn!(%error, "webhook consumer");
+                    tracing::warn!(%error, consumer = %self.name, "notification consumer");
                     continue;
                 }
             };

@@ -2,75 +2,44 @@
 //! same bytes everywhere, documented in docs/notifications.md) that goes
 //!
 //! - with NATS (`nats.urls`): to the JetStream stream `SWITCHBOARD_NOTIFICATIONS` on
-//!   subject `notifications.<org>`, where push gateways (FCM, APNs) consume it with their
-//!   own durable consumers, and the webhook sender with the durable consumer `webhook`, so
-//!   nothing is lost while controllers restart;
-//! - without NATS: straight to the webhook sender's in-process queue.
+//!   subject `notifications.<org>`, which the webhook sender and the device push each
+//!   consume with a durable consumer of their own (`webhook`, `devices`), so nothing is
+//!   lost while controllers restart; other gateways may add theirs;
+//! - without NATS: straight to their in-process queues.
 //!
-//! The webhook sender (the reference consumer) POSTs each payload, signed with
-//! HMAC-SHA256, and retries with exponential backoff.
+//! The webhook sender POSTs each payload, signed with HMAC-SHA256, and retries with
+//! exponential backoff. The device senders (FCM, APNs, Web Push; one [`DeviceSender`]
+//! trait) make one attempt to alert one device; the domain's device push decides whom,
+//! with what, and how often to retry.
 
+mod apns;
+mod config;
+mod consume;
+mod ece;
+mod fcm;
 mod jetstream;
+mod sender;
+mod web_push;
 mod webhook;
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
+pub use self::config::{ApnsConfig, FcmConfig, NotificationsConfig, WebPushConfig};
+pub use self::consume::{Source, consume};
 pub use self::jetstream::{NotificationStream, STREAM, subject};
-pub use self::webhook::{Source, WebhookSender, signature};
+pub use self::sender::{Alert, DeviceSender, Outcome, Senders};
+pub use self::webhook::{WebhookSender, signature};
 use crate::metrics::ControllerMetrics;
 use crate::model::Notification;
 
-/// Notifications waiting for the webhook (in-process). When full, new ones are dropped
-/// and counted as failed: the records stay in the Store, only the push is lost.
+/// Notifications waiting for each in-process consumer (the webhook, the devices). When one
+/// is full, new ones are dropped for it and counted as failed: the records stay in the
+/// Store, only the push is lost.
 const QUEUE: usize = 10_000;
-
-/// `[notifications]`: where notifications are pushed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct NotificationsConfig {
-    /// The webhook notifications are POSTed to; none: no webhook.
-    pub webhook_url: Option<String>,
-    /// The HMAC-SHA256 key the webhook's signature is made with (at least 32 bytes).
-    pub webhook_secret_file: Option<PathBuf>,
-    /// Attempts per notification before it is given up.
-    pub webhook_max_attempts: u32,
-    /// Wait before the first retry; doubled after each failure (up to a minute).
-    pub webhook_first_retry_ms: u64,
-}
-
-impl Default for NotificationsConfig {
-    fn default() -> Self {
-        NotificationsConfig {
-            webhook_url: None,
-            webhook_secret_file: None,
-            webhook_max_attempts: 8,
-            webhook_first_retry_ms: 500,
-        }
-    }
-}
-
-impl NotificationsConfig {
-    pub fn validate(&self) -> Result<(), String> {
-        let Some(url) = &self.webhook_url else {
-            return Ok(());
-        };
-        if !(url.starts_with("http://") || url.starts_with("https://")) {
-            return Err(format!("webhook_url must be an http:// or https:// URL, got {url:?}"));
-        }
-        if self.webhook_secret_file.is_none() {
-            return Err("webhook_url needs webhook_secret_file (the signing key)".into());
-        }
-        if !(1..=100).contains(&self.webhook_max_attempts) {
-            return Err("webhook_max_attempts must be 1 to 100".into());
-        }
-        Ok(())
-    }
-}
 
 /// One notification as pushed: its id (the delivery id) and its JSON payload.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,18 +66,25 @@ impl Pushed {
     }
 }
 
+impl Pushed {
+    /// The notification it carries.
+    pub fn payload(&self) -> Result<Payload, serde_json::Error> {
+        serde_json::from_slice(&self.body)
+    }
+}
+
 /// The JSON payload of a pushed notification. Ids are strings: they exceed 2^53.
-#[derive(Debug, Serialize, Deserialize)]
-struct Payload {
-    id: String,
-    org: String,
-    user_id: String,
-    conversation_id: String,
-    message_id: String,
-    from: String,
-    reason: String,
-    preview: String,
-    created_at_ms: i64,
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Payload {
+    pub id: String,
+    pub org: String,
+    pub user_id: String,
+    pub conversation_id: String,
+    pub message_id: String,
+    pub from: String,
+    pub reason: String,
+    pub preview: String,
+    pub created_at_ms: i64,
 }
 
 /// Where new notifications go.
@@ -122,8 +98,8 @@ pub struct Push {
 enum Outlet {
     #[default]
     Nowhere,
-    /// The in-process webhook sender's queue.
-    Webhook(mpsc::Sender<Pushed>),
+    /// The queues of in-process consumers, each named (for logs).
+    Queues(Vec<(&'static str, mpsc::Sender<Pushed>)>),
     /// The JetStream stream.
     Stream(Box<NotificationStream>),
 }
@@ -134,10 +110,20 @@ impl Push {
         Push { outlet: Outlet::Stream(Box::new(stream)), metrics: Some(metrics) }
     }
 
-    /// Pushes to an in-process webhook sender: this and its queue's other end.
-    pub fn to_webhook(metrics: Arc<ControllerMetrics>) -> (Push, mpsc::Receiver<Pushed>) {
-        let (queue, queued) = mpsc::channel(QUEUE);
-        (Push { outlet: Outlet::Webhook(queue), metrics: Some(metrics) }, queued)
+    /// Pushes to in-process consumers, one queue each: this and the queues' other ends,
+    /// in the order of `consumers`.
+    pub fn to_queues(
+        consumers: &[&'static str],
+        metrics: Arc<ControllerMetrics>,
+    ) -> (Push, Vec<mpsc::Receiver<Pushed>>) {
+        let (queues, queued) = consumers
+            .iter()
+            .map(|name| {
+                let (tx, rx) = mpsc::channel(QUEUE);
+                ((*name, tx), rx)
+            })
+            .unzip();
+        (Push { outlet: Outlet::Queues(queues), metrics: Some(metrics) }, queued)
     }
 
     /// Hands notifications on; never waits.
@@ -149,12 +135,15 @@ impl Push {
                     notifications.iter().map(|n| (n.org.clone(), Pushed::new(n))).collect(),
                 );
             }
-            Outlet::Webhook(queue) => {
+            Outlet::Queues(queues) => {
                 for n in notifications {
-                    if queue.try_send(Pushed::new(n)).is_err() {
-                        tracing::warn!("webhook queue full; a notification is not pushed");
-                        if let Some(metrics) = &self.metrics {
-                            metrics.webhook_failed.inc();
+                    let pushed = Pushed::new(n);
+                    for (consumer, queue) in queues {
+                        if queue.try_send(pushed.clone()).is_err() {
+                            tracing::warn!(consumer, "push queue full; a notification is dropped");
+                            if let Some(metrics) = &self.metrics {
+                                metrics.push_dropped.inc();
+                            }
                         }
                     }
                 }

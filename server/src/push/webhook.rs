@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-use tokio::sync::{Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 
-use super::jetstream::WebhookConsumer;
+use super::consume::{Source, consume};
+use super::sender::ATTEMPT_TIMEOUT;
 use super::{NotificationsConfig, Pushed};
 use crate::blobs::signing::hex;
 use crate::metrics::ControllerMetrics;
@@ -18,16 +18,6 @@ use crate::metrics::ControllerMetrics;
 const IN_FLIGHT: usize = 16;
 /// Longest wait between two attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
-/// Longest an attempt may take.
-const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Where the sender takes notifications from.
-pub enum Source {
-    /// This controller's own, in-process.
-    Queue(mpsc::Receiver<Pushed>),
-    /// The JetStream stream's durable consumer, shared by every controller.
-    Stream(Box<WebhookConsumer>),
-}
 
 /// Sends pushed notifications to the webhook.
 pub struct WebhookSender {
@@ -68,43 +58,14 @@ impl WebhookSender {
         WebhookSender { webhook: Arc::new(webhook), source }
     }
 
-    /// Delivers until `shutdown`. Deliveries still retrying then are abandoned: from the
-    /// stream they are delivered again (unacknowledged), in-process they are lost (the
-    /// records stay in the Store).
+    /// Delivers until `shutdown` (see [`consume`]).
     pub async fn run(self, shutdown: CancellationToken) {
-        let slots = Arc::new(Semaphore::new(IN_FLIGHT));
-        let mut source = self.source;
-        loop {
-            let next = tokio::select! {
-                _ = shutdown.cancelled() => return,
-                next = source.next() => next,
-            };
-            let Some((pushed, done)) = next else { return };
-            let Ok(slot) = slots.clone().acquire_owned().await else { return };
-            let webhook = self.webhook.clone();
-            let stop = shutdown.clone();
-            tokio::spawn(async move {
-                tokio::select! {
-                    _ = stop.cancelled() => {}
-                    () = async {
-                        webhook.send(&pushed).await;
-                        done.finished().await;
-                    } => {}
-                }
-                drop(slot);
-            });
-        }
-    }
-}
-
-impl Source {
-    async fn next(&mut self) -> Option<(Pushed, super::jetstream::Done)> {
-        match self {
-            Source::Queue(queue) => {
-                queue.recv().await.map(|p| (p, super::jetstream::Done::Nothing))
-            }
-            Source::Stream(consumer) => consumer.next().await,
-        }
+        let webhook = self.webhook;
+        consume(self.source, IN_FLIGHT, shutdown, move |pushed| {
+            let webhook = webhook.clone();
+            async move { webhook.send(&pushed).await }
+        })
+        .await;
     }
 }
 

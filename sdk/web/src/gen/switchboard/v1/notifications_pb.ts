@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file switchboard/v1/notifications.proto.
  */
 export const file_switchboard_v1_notifications: GenFile = /*@__PURE__*/
-  fileDesc("CiJzd2l0Y2hib2FyZC92MS9ub3RpZmljYXRpb25zLnByb3RvEg5zd2l0Y2hib2FyZC52MSLQAQoMTm90aWZpY2F0aW9uEgoKAmlkGAEgASgEEg8KB3VzZXJfaWQYAiABKAkSFwoPY29udmVyc2F0aW9uX2lkGAMgASgEEhIKCm1lc3NhZ2VfaWQYBCABKAQSDAoEZnJvbRgFIAEoCRIyCgZyZWFzb24YBiABKA4yIi5zd2l0Y2hib2FyZC52MS5Ob3RpZmljYXRpb25SZWFzb24SDwoHcHJldmlldxgHIAEoCRIVCg1jcmVhdGVkX2F0X21zGAggASgDEgwKBHJlYWQYCSABKAgiUQoYTGlzdE5vdGlmaWNhdGlvbnNSZXF1ZXN0EhEKCWJlZm9yZV9pZBgBIAEoBBINCgVsaW1pdBgCIAEoDRITCgt1bnJlYWRfb25seRgDIAEoCCJoChlMaXN0Tm90aWZpY2F0aW9uc1Jlc3BvbnNlEjMKDW5vdGlmaWNhdGlvbnMYASADKAsyHC5zd2l0Y2hib2FyZC52MS5Ob3RpZmljYXRpb24SFgoObmV4dF9iZWZvcmVfaWQYAiABKAQiUQocTWFya05vdGlmaWNhdGlvbnNSZWFkUmVxdWVzdBILCgNpZHMYASADKAQSFwoPY29udmVyc2F0aW9uX2lkGAIgASgEEgsKA2FsbBgDIAEoCCIvCh1NYXJrTm90aWZpY2F0aW9uc1JlYWRSZXNwb25zZRIOCgZtYXJrZWQYASABKA0iOAoOU2V0TXV0ZVJlcXVlc3QSFwoPY29udmVyc2F0aW9uX2lkGAEgASgEEg0KBW11dGVkGAIgASgIIiAKD1NldE11dGVSZXNwb25zZRINCgVtdXRlZBgBIAEoCCJuCgxQdXNoU2V0dGluZ3MSKAoFbGV2ZWwYASABKA4yGS5zd2l0Y2hib2FyZC52MS5QdXNoTGV2ZWwSGgoScXVpZXRfc3RhcnRfbWludXRlGAIgASgNEhgKEHF1aWV0X2VuZF9taW51dGUYAyABKA0iGAoWR2V0UHVzaFNldHRpbmdzUmVxdWVzdCJFChNXZWJQdXNoU3Vic2NyaXB0aW9uEhAKCGVuZHBvaW50GAEgASgJEg4KBnAyNTZkaBgCIAEoCRIMCgRhdXRoGAMgASgJItQBCgZEZXZpY2USCgoCaWQYASABKAQSMAoIcGxhdGZvcm0YAiABKA4yHi5zd2l0Y2hib2FyZC52MS5EZXZpY2VQbGF0Zm9ybRINCgV0b2tlbhgDIAEoCRI1Cgh3ZWJfcHVzaBgEIAEoCzIjLnN3aXRjaGJvYXJkLnYxLldlYlB1c2hTdWJzY3JpcHRpb24SDgoGYXBwX2lkGAUgASgJEg4KBmxvY2FsZRgGIAEoCRIYChByZWdpc3RlcmVkX2F0X21zGAcgASgDEgwKBGhpbnQYCCABKAkiFAoSTGlzdERldmljZXNSZXF1ZXN0Ij4KE0xpc3REZXZpY2VzUmVzcG9uc2USJwoHZGV2aWNlcxgBIAMoCzIWLnN3aXRjaGJvYXJkLnYxLkRldmljZSIoChNSZW1vdmVEZXZpY2VSZXF1ZXN0EhEKCWRldmljZV9pZBgBIAEoBCInChRSZW1vdmVEZXZpY2VSZXNwb25zZRIPCgdyZW1vdmVkGAEgASgIKsUBChJOb3RpZmljYXRpb25SZWFzb24SIwofTk9USUZJQ0FUSU9OX1JFQVNPTl9VTlNQRUNJRklFRBAAEh8KG05PVElGSUNBVElPTl9SRUFTT05fTUVOVElPThABEiMKH05PVElGSUNBVElPTl9SRUFTT05fTUVOVElPTl9BTEwQAhIeChpOT1RJRklDQVRJT05fUkVBU09OX0RJUkVDVBADEiQKIE5PVElGSUNBVElPTl9SRUFTT05fVEhSRUFEX1JFUExZEAQqaQoJUHVzaExldmVsEhoKFlBVU0hfTEVWRUxfVU5TUEVDSUZJRUQQABISCg5QVVNIX0xFVkVMX0FMTBABEhcKE1BVU0hfTEVWRUxfTUVOVElPTlMQAhITCg9QVVNIX0xFVkVMX05PTkUQAyqCAQoORGV2aWNlUGxhdGZvcm0SHwobREVWSUNFX1BMQVRGT1JNX1VOU1BFQ0lGSUVEEAASFwoTREVWSUNFX1BMQVRGT1JNX0ZDTRABEhgKFERFVklDRV9QTEFURk9STV9BUE5TEAISHAoYREVWSUNFX1BMQVRGT1JNX1dFQl9QVVNIEANiBnByb3RvMw");
+  fileDesc("CiJzd2l0Y2hib2FyZC92MS9ub3RpZmljYXRpb25zLnByb3RvEg5zd2l0Y2hib2FyZC52MSLQAQoMTm90aWZpY2F0aW9uEgoKAmlkGAEgASgEEg8KB3VzZXJfaWQYAiABKAkSFwoPY29udmVyc2F0aW9uX2lkGAMgASgEEhIKCm1lc3NhZ2VfaWQYBCABKAQSDAoEZnJvbRgFIAEoCRIyCgZyZWFzb24YBiABKA4yIi5zd2l0Y2hib2FyZC52MS5Ob3RpZmljYXRpb25SZWFzb24SDwoHcHJldmlldxgHIAEoCRIVCg1jcmVhdGVkX2F0X21zGAggASgDEgwKBHJlYWQYCSABKAgiUQoYTGlzdE5vdGlmaWNhdGlvbnNSZXF1ZXN0EhEKCWJlZm9yZV9pZBgBIAEoBBINCgVsaW1pdBgCIAEoDRITCgt1bnJlYWRfb25seRgDIAEoCCJoChlMaXN0Tm90aWZpY2F0aW9uc1Jlc3BvbnNlEjMKDW5vdGlmaWNhdGlvbnMYASADKAsyHC5zd2l0Y2hib2FyZC52MS5Ob3RpZmljYXRpb24SFgoObmV4dF9iZWZvcmVfaWQYAiABKAQiUQocTWFya05vdGlmaWNhdGlvbnNSZWFkUmVxdWVzdBILCgNpZHMYASADKAQSFwoPY29udmVyc2F0aW9uX2lkGAIgASgEEgsKA2FsbBgDIAEoCCIvCh1NYXJrTm90aWZpY2F0aW9uc1JlYWRSZXNwb25zZRIOCgZtYXJrZWQYASABKA0iOAoOU2V0TXV0ZVJlcXVlc3QSFwoPY29udmVyc2F0aW9uX2lkGAEgASgEEg0KBW11dGVkGAIgASgIIiAKD1NldE11dGVSZXNwb25zZRINCgVtdXRlZBgBIAEoCCJuCgxQdXNoU2V0dGluZ3MSKAoFbGV2ZWwYASABKA4yGS5zd2l0Y2hib2FyZC52MS5QdXNoTGV2ZWwSGgoScXVpZXRfc3RhcnRfbWludXRlGAIgASgNEhgKEHF1aWV0X2VuZF9taW51dGUYAyABKA0iGAoWR2V0UHVzaFNldHRpbmdzUmVxdWVzdCJFChNXZWJQdXNoU3Vic2NyaXB0aW9uEhAKCGVuZHBvaW50GAEgASgJEg4KBnAyNTZkaBgCIAEoCRIMCgRhdXRoGAMgASgJItQBCgZEZXZpY2USCgoCaWQYASABKAQSMAoIcGxhdGZvcm0YAiABKA4yHi5zd2l0Y2hib2FyZC52MS5EZXZpY2VQbGF0Zm9ybRINCgV0b2tlbhgDIAEoCRI1Cgh3ZWJfcHVzaBgEIAEoCzIjLnN3aXRjaGJvYXJkLnYxLldlYlB1c2hTdWJzY3JpcHRpb24SDgoGYXBwX2lkGAUgASgJEg4KBmxvY2FsZRgGIAEoCRIYChByZWdpc3RlcmVkX2F0X21zGAcgASgDEgwKBGhpbnQYCCABKAkiFAoSTGlzdERldmljZXNSZXF1ZXN0IlsKE0xpc3REZXZpY2VzUmVzcG9uc2USJwoHZGV2aWNlcxgBIAMoCzIWLnN3aXRjaGJvYXJkLnYxLkRldmljZRIbChN3ZWJfcHVzaF9wdWJsaWNfa2V5GAIgASgJIigKE1JlbW92ZURldmljZVJlcXVlc3QSEQoJZGV2aWNlX2lkGAEgASgEIicKFFJlbW92ZURldmljZVJlc3BvbnNlEg8KB3JlbW92ZWQYASABKAgiEQoPVGVzdFB1c2hSZXF1ZXN0InQKDFRlc3RlZERldmljZRImCgZkZXZpY2UYASABKAsyFi5zd2l0Y2hib2FyZC52MS5EZXZpY2USLAoHb3V0Y29tZRgCIAEoDjIbLnN3aXRjaGJvYXJkLnYxLlB1c2hPdXRjb21lEg4KBnJlYXNvbhgDIAEoCSJBChBUZXN0UHVzaFJlc3BvbnNlEi0KB2RldmljZXMYASADKAsyHC5zd2l0Y2hib2FyZC52MS5UZXN0ZWREZXZpY2UqxQEKEk5vdGlmaWNhdGlvblJlYXNvbhIjCh9OT1RJRklDQVRJT05fUkVBU09OX1VOU1BFQ0lGSUVEEAASHwobTk9USUZJQ0FUSU9OX1JFQVNPTl9NRU5USU9OEAESIwofTk9USUZJQ0FUSU9OX1JFQVNPTl9NRU5USU9OX0FMTBACEh4KGk5PVElGSUNBVElPTl9SRUFTT05fRElSRUNUEAMSJAogTk9USUZJQ0FUSU9OX1JFQVNPTl9USFJFQURfUkVQTFkQBCppCglQdXNoTGV2ZWwSGgoWUFVTSF9MRVZFTF9VTlNQRUNJRklFRBAAEhIKDlBVU0hfTEVWRUxfQUxMEAESFwoTUFVTSF9MRVZFTF9NRU5USU9OUxACEhMKD1BVU0hfTEVWRUxfTk9ORRADKoIBCg5EZXZpY2VQbGF0Zm9ybRIfChtERVZJQ0VfUExBVEZPUk1fVU5TUEVDSUZJRUQQABIXChNERVZJQ0VfUExBVEZPUk1fRkNNEAESGAoUREVWSUNFX1BMQVRGT1JNX0FQTlMQAhIcChhERVZJQ0VfUExBVEZPUk1fV0VCX1BVU0gQAyqXAQoLUHVzaE91dGNvbWUSHAoYUFVTSF9PVVRDT01FX1VOU1BFQ0lGSUVEEAASGgoWUFVTSF9PVVRDT01FX0RFTElWRVJFRBABEh0KGVBVU0hfT1VUQ09NRV9VTlJFR0lTVEVSRUQQAhIWChJQVVNIX09VVENPTUVfUkVUUlkQAxIXChNQVVNIX09VVENPTUVfRkFJTEVEEARiBnByb3RvMw");
 
 /**
  * A message a user was not following live when it was sent: they were offline, or no
@@ -413,6 +413,15 @@ export type ListDevicesResponse = Message<"switchboard.v1.ListDevicesResponse"> 
    * @generated from field: repeated switchboard.v1.Device devices = 1;
    */
   devices: Device[];
+
+  /**
+   * The server's VAPID public key (base64url, 65 bytes uncompressed): what a browser
+   * subscribes with (`PushManager.subscribe({applicationServerKey})`). Empty when the
+   * server does not send Web Push.
+   *
+   * @generated from field: string web_push_public_key = 2;
+   */
+  webPushPublicKey: string;
 };
 
 /**
@@ -457,6 +466,69 @@ export type RemoveDeviceResponse = Message<"switchboard.v1.RemoveDeviceResponse"
  */
 export const RemoveDeviceResponseSchema: GenMessage<RemoveDeviceResponse> = /*@__PURE__*/
   messageDesc(file_switchboard_v1_notifications, 14);
+
+/**
+ * @generated from message switchboard.v1.TestPushRequest
+ */
+export type TestPushRequest = Message<"switchboard.v1.TestPushRequest"> & {
+};
+
+/**
+ * Describes the message switchboard.v1.TestPushRequest.
+ * Use `create(TestPushRequestSchema)` to create a new message.
+ */
+export const TestPushRequestSchema: GenMessage<TestPushRequest> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_notifications, 15);
+
+/**
+ * @generated from message switchboard.v1.TestedDevice
+ */
+export type TestedDevice = Message<"switchboard.v1.TestedDevice"> & {
+  /**
+   * The device (without its token).
+   *
+   * @generated from field: switchboard.v1.Device device = 1;
+   */
+  device?: Device | undefined;
+
+  /**
+   * @generated from field: switchboard.v1.PushOutcome outcome = 2;
+   */
+  outcome: PushOutcome;
+
+  /**
+   * Why it was not delivered, as the provider said; empty when delivered.
+   *
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message switchboard.v1.TestedDevice.
+ * Use `create(TestedDeviceSchema)` to create a new message.
+ */
+export const TestedDeviceSchema: GenMessage<TestedDevice> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_notifications, 16);
+
+/**
+ * @generated from message switchboard.v1.TestPushResponse
+ */
+export type TestPushResponse = Message<"switchboard.v1.TestPushResponse"> & {
+  /**
+   * Each of the caller's devices.
+   *
+   * @generated from field: repeated switchboard.v1.TestedDevice devices = 1;
+   */
+  devices: TestedDevice[];
+};
+
+/**
+ * Describes the message switchboard.v1.TestPushResponse.
+ * Use `create(TestPushResponseSchema)` to create a new message.
+ */
+export const TestPushResponseSchema: GenMessage<TestPushResponse> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_notifications, 17);
 
 /**
  * Why a user was notified.
@@ -587,4 +659,51 @@ export enum DevicePlatform {
  */
 export const DevicePlatformSchema: GenEnum<DevicePlatform> = /*@__PURE__*/
   enumDesc(file_switchboard_v1_notifications, 2);
+
+/**
+ * What became of a test push to one device.
+ *
+ * @generated from enum switchboard.v1.PushOutcome
+ */
+export enum PushOutcome {
+  /**
+   * @generated from enum value: PUSH_OUTCOME_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * The provider accepted it.
+   *
+   * @generated from enum value: PUSH_OUTCOME_DELIVERED = 1;
+   */
+  DELIVERED = 1,
+
+  /**
+   * The provider no longer knows the device (or its token is invalid): it was removed.
+   *
+   * @generated from enum value: PUSH_OUTCOME_UNREGISTERED = 2;
+   */
+  UNREGISTERED = 2,
+
+  /**
+   * The provider asked to try later (throttled, or unavailable).
+   *
+   * @generated from enum value: PUSH_OUTCOME_RETRY = 3;
+   */
+  RETRY = 3,
+
+  /**
+   * Refused (bad credentials, a bad request), or no sender for the platform is
+   * configured.
+   *
+   * @generated from enum value: PUSH_OUTCOME_FAILED = 4;
+   */
+  FAILED = 4,
+}
+
+/**
+ * Describes the enum switchboard.v1.PushOutcome.
+ */
+export const PushOutcomeSchema: GenEnum<PushOutcome> = /*@__PURE__*/
+  enumDesc(file_switchboard_v1_notifications, 3);
 
