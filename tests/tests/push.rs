@@ -3,7 +3,7 @@
 //! notifications, one collapse key per conversation); a device the provider no longer
 //! knows is removed; a throttled push is retried no sooner than the provider's
 //! Retry-After; nobody following live, and nothing the user's preferences hold back, is
-//! pushed; with NATS the pushes come from the stream; `sbctl push test` says what each
+//! pushed (levels, quiet hours); with NATS the pushes come from the stream; `sbctl push test` says what each
 //! provider answered.
 
 use std::time::Duration;
@@ -69,6 +69,12 @@ async fn three_devices(client: &Client, providers: &PushProviders, n: u8) -> [St
     let subscription = providers.subscribe();
     client.register_device(browser(&subscription)).await.unwrap();
     [token, apple, subscription.id]
+}
+
+/// The UTC minute of the day now.
+fn utc_minute_now() -> u32 {
+    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
+    ((since.as_secs() / 60) % 1440) as u32
 }
 
 fn to(deliveries: &[Delivery], device: &str) -> Vec<Delivery> {
@@ -163,25 +169,36 @@ async fn nobody_following_live_and_nothing_their_preferences_hold_back_is_pushed
     let providers = PushProviders::start().await;
     let server = controller(&providers, None).await;
     let relay = TestRelay::start(&server).await;
-    let (alice, team) = server.team_of("alice", &["bob", "carol", "dan"]).await;
+    let (alice, team) = server.team_of("alice", &["bob", "carol", "dan", "erin"]).await;
     let bob = server.client("bob", "acme").await;
     let carol = server.client("carol", "acme").await;
     let dan = server.client("dan", "acme").await;
     let [bob_phone, ..] = three_devices(&bob, &providers, 4).await;
     let [carol_phone, ..] = three_devices(&carol, &providers, 5).await;
     let [dan_phone, ..] = three_devices(&dan, &providers, 6).await;
-    // bob follows live; carol wants nothing pushed.
+    let erin = server.client("erin", "acme").await;
+    let [erin_phone, ..] = three_devices(&erin, &providers, 9).await;
+    // bob follows live; carol wants nothing pushed; erin is in her quiet hours (UTC, she
+    // has no time zone), from five minutes ago to five minutes from now.
+    let now = utc_minute_now();
+    let quiet = proto::PushSettings {
+        level: proto::PushLevel::All as i32,
+        quiet_start_minute: (now + 1435) % 1440,
+        quiet_end_minute: (now + 5) % 1440,
+    };
+    erin.set_push_settings(quiet).await.unwrap();
     let mut bob_live = relay.realtime(server.token("bob", "acme"));
     live::live(&mut bob_live).await;
     let none = proto::PushSettings { level: proto::PushLevel::None as i32, ..Default::default() };
     carol.set_push_settings(none).await.unwrap();
 
-    alice.send_text(team, "@bob @carol look").await.unwrap();
+    alice.send_text(team, "@bob @carol @erin look").await.unwrap();
     alice.send_text(team, "@dan marker").await.unwrap();
     let deliveries = providers.accepted(3).await;
     assert_eq!(to(&deliveries, &dan_phone).len(), 1);
     assert!(to(&deliveries, &bob_phone).is_empty(), "bob saw it live: {deliveries:#?}");
     assert!(to(&deliveries, &carol_phone).is_empty(), "carol wants none: {deliveries:#?}");
+    assert!(to(&deliveries, &erin_phone).is_empty(), "erin's quiet hours: {deliveries:#?}");
     assert!(deliveries.iter().all(|d| d.body == "@dan marker"), "{deliveries:#?}");
 }
 

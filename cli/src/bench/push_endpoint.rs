@@ -8,6 +8,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
@@ -106,22 +107,25 @@ impl Drop for PushEndpoint {
     }
 }
 
-async fn token() -> impl IntoResponse {
+// Each handler takes the body: an HTTP/2 stream answered before its body is read is reset,
+// and hyper ends a connection with too many such resets.
+
+async fn token(_body: Bytes) -> impl IntoResponse {
     let body = r#"{"access_token":"bench","expires_in":3600,"token_type":"Bearer"}"#;
     ([("content-type", "application/json")], body)
 }
 
-async fn fcm(State(accepted): State<Arc<Accepted>>) -> impl IntoResponse {
+async fn fcm(State(accepted): State<Arc<Accepted>>, _body: Bytes) -> impl IntoResponse {
     accepted.fcm.fetch_add(1, Ordering::Relaxed);
     ([("content-type", "application/json")], r#"{"name":"projects/bench/messages/1"}"#)
 }
 
-async fn apns(State(accepted): State<Arc<Accepted>>) -> StatusCode {
+async fn apns(State(accepted): State<Arc<Accepted>>, _body: Bytes) -> StatusCode {
     accepted.apns.fetch_add(1, Ordering::Relaxed);
     StatusCode::OK
 }
 
-async fn web_push(State(accepted): State<Arc<Accepted>>) -> StatusCode {
+async fn web_push(State(accepted): State<Arc<Accepted>>, _body: Bytes) -> StatusCode {
     accepted.web_push.fetch_add(1, Ordering::Relaxed);
     StatusCode::CREATED
 }

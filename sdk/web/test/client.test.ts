@@ -279,6 +279,32 @@ describe("SwitchboardClient", () => {
     expect(await a.devices()).toEqual([]);
   });
 
+  it("subscribes to Web Push with the server's VAPID key and registers the subscription", async () => {
+    const a = connect(unique("alice"));
+    expect(await a.testPush()).toEqual([]);
+    const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64url");
+    const p256dh = new Uint8Array(65).fill(9);
+    p256dh[0] = 4;
+    const asked: PushSubscriptionOptionsInit[] = [];
+    // The browser's Push API: what a service worker registration's pushManager does.
+    const registration = {
+      pushManager: {
+        subscribe: async (options: PushSubscriptionOptionsInit) => {
+          asked.push(options);
+          const json = { endpoint: "https://push.example.org/send/2", keys: { p256dh: b64(p256dh), auth: b64(new Uint8Array(16).fill(1)) } };
+          return { toJSON: () => json };
+        },
+      },
+    } as unknown as ServiceWorkerRegistration;
+    const device = await a.subscribeWebPush(registration);
+    expect(device.hint).toBe("push.example.org");
+    expect(asked).toHaveLength(1);
+    expect(asked[0].userVisibleOnly).toBe(true);
+    const key = asked[0].applicationServerKey as Uint8Array;
+    expect([key.length, key[0]]).toEqual([65, 4]);
+    expect((await a.devices()).map((d) => d.id)).toEqual([device.id]);
+  });
+
   it("pages history newest first", async () => {
     const alice = unique("alice");
     const a = connect(alice);

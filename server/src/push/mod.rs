@@ -32,6 +32,7 @@ pub use self::config::{ApnsConfig, FcmConfig, NotificationsConfig, WebPushConfig
 pub use self::consume::{Source, consume};
 pub use self::jetstream::{NotificationStream, STREAM, subject};
 pub use self::sender::{Alert, DeviceSender, Outcome, Senders};
+pub use self::web_push::new_vapid_key_pem;
 pub use self::webhook::{WebhookSender, signature};
 use crate::metrics::ControllerMetrics;
 use crate::model::Notification;

@@ -104,19 +104,23 @@ impl Outcome {
     }
 }
 
-/// A reqwest error without its URL: Web Push URLs and FCM tokens are secrets.
+/// A reqwest error and its causes, without its URL: Web Push URLs and FCM tokens are
+/// secrets.
 fn without_url(error: &reqwest::Error) -> String {
-    let mut kind = if error.is_timeout() {
-        "timed out".to_string()
+    let kind = if error.is_timeout() {
+        "timed out"
     } else if error.is_connect() {
-        "could not connect".to_string()
+        "could not connect"
     } else {
-        "request failed".to_string()
+        "request failed"
     };
-    if let Some(status) = error.status() {
-        kind.push_str(&format!(" ({status})"));
+    let mut text = kind.to_string();
+    let mut cause = std::error::Error::source(error);
+    while let Some(error) = cause {
+        text.push_str(&format!(": {error}"));
+        cause = error.source();
     }
-    kind
+    text
 }
 
 /// The wait a Retry-After header asks for (seconds or an HTTP date), at most

@@ -99,6 +99,12 @@ impl WebPushSender {
     }
 }
 
+/// A new VAPID key: a P-256 private key in PEM (PKCS#8).
+pub fn new_vapid_key_pem() -> String {
+    let key = ece::random_key();
+    key.to_pkcs8_pem(p256::pkcs8::LineEnding::LF).expect("a P-256 key encodes").to_string()
+}
+
 /// `https://host[:port]` of a URL.
 fn origin(url: &str) -> Option<&str> {
     let (_, rest) = url.split_once("://")?;
