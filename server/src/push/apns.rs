@@ -10,7 +10,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::sender::{Alert, DeviceSender, Outcome, client};
+use super::sender::{Alert, DeviceSender, Outcome, client, refusal};
 use crate::model::{Device, DeviceAddress};
 
 /// How long one provider token is used.
@@ -114,17 +114,13 @@ impl DeviceSender for ApnsSender {
             .body(serde_json::to_vec(&payload).expect("serializes"))
             .send()
             .await;
-        let response = match answer {
-            Ok(response) => response,
-            Err(error) => return Outcome::unreachable("APNs", &error),
+        let refused = match refusal("APNs", answer).await {
+            Ok(None) => return Outcome::Delivered,
+            Ok(Some(refused)) => refused,
+            Err(outcome) => return outcome,
         };
-        let status = response.status();
-        if status.is_success() {
-            return Outcome::Delivered;
-        }
-        let headers = response.headers().clone();
-        let error: ErrorBody =
-            serde_json::from_slice(&response.bytes().await.unwrap_or_default()).unwrap_or_default();
+        let (status, headers) = (refused.status, &refused.headers);
+        let error: ErrorBody = serde_json::from_slice(&refused.body).unwrap_or_default();
         let reason = format!("APNs answered {status} {}", error.reason);
         match (status.as_u16(), error.reason.as_str()) {
             (410, _) | (400, "BadDeviceToken" | "DeviceTokenNotForTopic") => {
@@ -135,7 +131,7 @@ impl DeviceSender for ApnsSender {
                 *self.token.lock().expect("token lock poisoned") = None;
                 Outcome::Retry { after: None, reason }
             }
-            (429 | 500..=599, _) => Outcome::later(&headers, reason),
+            (429 | 500..=599, _) => Outcome::later(headers, reason),
             _ => Outcome::Failed(reason),
         }
     }

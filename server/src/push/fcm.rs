@@ -10,8 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tokio::sync::Mutex;
 
-use super::sender::{Alert, DeviceSender, Outcome, client};
-use super::web_push::first_line;
+use super::sender::{Alert, DeviceSender, Outcome, client, refusal};
 use crate::model::{Device, DeviceAddress};
 
 /// What FCM sends need access to.
@@ -96,26 +95,20 @@ impl FcmSender {
             .map_err(|e| Outcome::Failed(format!("service account signature: {e}")))?;
         let form =
             [("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"), ("assertion", &jwt)];
-        let response = self
-            .client
-            .post(&self.account.token_uri)
-            .form(&form)
-            .send()
-            .await
-            .map_err(|e| Outcome::unreachable("the OAuth token endpoint", &e))?;
+        let sent = self.client.post(&self.account.token_uri).form(&form).send().await;
+        let response = sent.map_err(|e| Outcome::unreachable("the OAuth token endpoint", &e))?;
         let status = response.status();
-        let headers = response.headers().clone();
-        let body = response.bytes().await.unwrap_or_default();
         if !status.is_success() {
-            let reason = format!(
-                "the OAuth token endpoint answered {status}: {}",
-                first_line(&String::from_utf8_lossy(&body))
-            );
+            let refused = refusal("the OAuth token endpoint", Ok(response)).await?;
+            let refused = refused.expect("not a success");
+            let reason =
+                format!("the OAuth token endpoint answered {status}: {}", refused.first_line());
             return Err(match status.is_server_error() || status.as_u16() == 429 {
-                true => Outcome::later(&headers, reason),
+                true => Outcome::later(&refused.headers, reason),
                 false => Outcome::Failed(reason),
             });
         }
+        let body = response.bytes().await.unwrap_or_default();
         let bought: AccessToken = serde_json::from_slice(&body)
             .map_err(|e| Outcome::Failed(format!("the OAuth token endpoint's answer: {e}")))?;
         let lasts = Duration::from_secs(bought.expires_in).saturating_sub(REFRESH_BEFORE);
@@ -187,19 +180,16 @@ impl DeviceSender for FcmSender {
             .body(body)
             .send()
             .await;
-        let response = match answer {
-            Ok(response) => response,
-            Err(error) => return Outcome::unreachable("FCM", &error),
+        let refused = match refusal("FCM", answer).await {
+            Ok(None) => return Outcome::Delivered,
+            Ok(Some(refused)) => refused,
+            Err(outcome) => return outcome,
         };
-        let status = response.status();
-        if status.is_success() {
-            return Outcome::Delivered;
-        }
-        let headers = response.headers().clone();
-        let error: ErrorBody =
-            serde_json::from_slice(&response.bytes().await.unwrap_or_default()).unwrap_or_default();
+        let (status, headers) = (refused.status, &refused.headers);
+        let error: ErrorBody = serde_json::from_slice(&refused.body).unwrap_or_default();
         let code = error.error.code();
-        let reason = format!("FCM answered {status} {code}: {}", first_line(&error.error.message));
+        let message: String = error.error.message.chars().take(200).collect();
+        let reason = format!("FCM answered {status} {code}: {message}");
         // An invalid token is INVALID_ARGUMENT naming the registration token; other
         // INVALID_ARGUMENTs are about the message, and say nothing of the device.
         let bad_token =
@@ -212,7 +202,7 @@ impl DeviceSender for FcmSender {
                 *self.token.lock().await = None;
                 Outcome::Retry { after: None, reason }
             }
-            429 | 500..=599 => Outcome::later(&headers, reason),
+            429 | 500..=599 => Outcome::later(headers, reason),
             _ => Outcome::Failed(reason),
         }
     }

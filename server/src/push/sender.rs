@@ -104,6 +104,37 @@ impl Outcome {
     }
 }
 
+/// A provider's answer other than 2xx.
+pub(super) struct Refusal {
+    pub(super) status: reqwest::StatusCode,
+    pub(super) headers: HeaderMap,
+    pub(super) body: bytes::Bytes,
+}
+
+impl Refusal {
+    /// The first line of the body, at most 200 characters, for logs.
+    pub(super) fn first_line(&self) -> String {
+        let text = String::from_utf8_lossy(&self.body);
+        text.lines().next().unwrap_or_default().chars().take(200).collect()
+    }
+}
+
+/// What became of a request to `provider`: Ok(None) when it was accepted (2xx), Ok(the
+/// refusal) when not, Err when there was no answer (an outcome worth retrying).
+pub(super) async fn refusal(
+    provider: &str,
+    sent: Result<reqwest::Response, reqwest::Error>,
+) -> Result<Option<Refusal>, Outcome> {
+    let response = sent.map_err(|error| Outcome::unreachable(provider, &error))?;
+    let status = response.status();
+    if status.is_success() {
+        return Ok(None);
+    }
+    let headers = response.headers().clone();
+    let body = response.bytes().await.unwrap_or_default();
+    Ok(Some(Refusal { status, headers, body }))
+}
+
 /// A reqwest error and its causes, without its URL: Web Push URLs and FCM tokens are
 /// secrets.
 fn without_url(error: &reqwest::Error) -> String {

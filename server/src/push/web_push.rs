@@ -15,7 +15,7 @@ use p256::pkcs8::{DecodePrivateKey, EncodePrivateKey};
 use serde::Serialize;
 
 use super::ece;
-use super::sender::{Alert, DeviceSender, Outcome, client};
+use super::sender::{Alert, DeviceSender, Outcome, client, refusal};
 use crate::model::{Device, DeviceAddress};
 
 /// How long the push service keeps an alert for a browser that is offline.
@@ -143,26 +143,19 @@ impl DeviceSender for WebPushSender {
             .body(body)
             .send()
             .await;
-        let response = match answer {
-            Ok(response) => response,
-            Err(error) => return Outcome::unreachable("the push service", &error),
+        let refused = match refusal("the push service", answer).await {
+            Ok(None) => return Outcome::Delivered,
+            Ok(Some(refused)) => refused,
+            Err(outcome) => return outcome,
         };
-        let status = response.status();
-        let headers = response.headers().clone();
-        let detail = response.text().await.unwrap_or_default();
-        let reason = format!("push service answered {status}: {}", first_line(&detail));
+        let status = refused.status;
+        let reason = format!("push service answered {status}: {}", refused.first_line());
         match status.as_u16() {
-            200..=299 => Outcome::Delivered,
             404 | 410 => Outcome::Unregistered(reason),
-            429 | 500..=599 => Outcome::later(&headers, reason),
+            429 | 500..=599 => Outcome::later(&refused.headers, reason),
             _ => Outcome::Failed(reason),
         }
     }
-}
-
-/// The first line of an answer's body, at most 200 characters, for logs.
-pub(super) fn first_line(text: &str) -> String {
-    text.lines().next().unwrap_or_default().chars().take(200).collect()
 }
 
 #[cfg(test)]
