@@ -148,8 +148,10 @@ impl DeviceSender for WebPushSender {
             Ok(Some(refused)) => refused,
             Err(outcome) => return outcome,
         };
+        // Only the status: the endpoint is the user's to choose, so what answers it is
+        // not theirs to read (TestPush shows the reason).
         let status = refused.status;
-        let reason = format!("push service answered {status}: {}", refused.first_line());
+        let reason = format!("push service answered {status}");
         match status.as_u16() {
             404 | 410 => Outcome::Unregistered(reason),
             429 | 500..=599 => Outcome::later(&refused.headers, reason),
