@@ -570,6 +570,18 @@ pub(crate) enum MemberCommand {
     Promote { id: u64, user: String },
     /// Make an admin a member (owner).
     Demote { id: u64, user: String },
+    /// Ban a user: removed if a member, and kept out until unbanned.
+    Ban {
+        id: u64,
+        user: String,
+        /// Why (kept in the audit log and shown to other admins).
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// Lift a ban (the user is not added back).
+    Unban { id: u64, user: String },
+    /// The conversation's bans (admins).
+    Bans { id: u64 },
 }
 
 #[derive(Subcommand)]

@@ -505,6 +505,25 @@ async fn member(client: &Client, command: MemberCommand) -> Result<Shown, SdkErr
             members(vec![client.promote_admin(id, &user).await?])
         }
         MemberCommand::Demote { id, user } => members(vec![client.demote_admin(id, &user).await?]),
+        MemberCommand::Ban { id, user, reason } => {
+            bans(vec![client.ban_member(id, &user, &reason).await?])
+        }
+        MemberCommand::Unban { id, user } => match client.unban_member(id, &user).await? {
+            true => done(format!("unbanned {user} in conversation {id}")),
+            false => done(format!("{user} was not banned in conversation {id}")),
+        },
+        MemberCommand::Bans { id } => {
+            let mut all = Vec::new();
+            let mut after = String::new();
+            loop {
+                let (page, next) = client.list_bans(id, &after, 1000).await?;
+                all.extend(page);
+                if next.is_empty() {
+                    break bans(all);
+                }
+                after = next;
+            }
+        }
     })
 }
 
@@ -529,6 +548,13 @@ fn members(members: Vec<pb::Member>) -> Shown {
     Shown {
         json: Value::Array(members.iter().map(output::member_json).collect()),
         human: output::members_table(&members).to_string(),
+    }
+}
+
+fn bans(bans: Vec<pb::Ban>) -> Shown {
+    Shown {
+        json: Value::Array(bans.iter().map(output::ban_json).collect()),
+        human: output::bans_table(&bans).to_string(),
     }
 }
 

@@ -4,9 +4,9 @@ use switchboard_proto::v1 as pb;
 
 use crate::error::{ChatError, ChatResult};
 use crate::model::{
-    Attachment, AttachmentState, Availability, ConversationView, Device, Kind, Member, Message,
-    MessageType, MessageVersion, Platform, Profile, ProfileView, PushLevel, PushSettings, Role,
-    ThreadView, UploadPurpose, UserStatus, Visibility,
+    Attachment, AttachmentState, Availability, Ban, ConversationView, Device, Kind, Member,
+    Message, MessageType, MessageVersion, Platform, Profile, ProfileView, PushLevel, PushSettings,
+    Role, ThreadView, UploadPurpose, UserStatus, Visibility,
 };
 use crate::push::Outcome;
 
@@ -208,6 +208,10 @@ pub(crate) fn notification(n: crate::model::Notification) -> pb::Notification {
 }
 
 /// A device as its user sees it: without its token or subscription.
+pub(crate) fn ban(b: Ban) -> pb::Ban {
+    pb::Ban { user_id: b.user, banned_by: b.by, banned_at_ms: b.at_ms, reason: b.reason }
+}
+
 /// What a test push to a device found.
 pub(crate) fn tested_device(tested: Device, outcome: &Outcome) -> pb::TestedDevice {
     let answer = match outcome {

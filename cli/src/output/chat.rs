@@ -162,6 +162,23 @@ pub(crate) fn members_table(members: &[pb::Member]) -> Table {
     table
 }
 
+pub(crate) fn ban_json(b: &pb::Ban) -> Value {
+    json!({ "user_id": b.user_id, "banned_by": b.banned_by, "banned_at_ms": b.banned_at_ms, "reason": b.reason })
+}
+
+pub(crate) fn bans_table(bans: &[pb::Ban]) -> Table {
+    let mut table = table(&["USER", "BANNED BY", "WHEN", "REASON"]);
+    for b in bans {
+        table.add_row(vec![
+            b.user_id.clone(),
+            b.banned_by.clone(),
+            format_ms(b.banned_at_ms),
+            b.reason.clone(),
+        ]);
+    }
+    table
+}
+
 pub(crate) fn messages_table(messages: &[pb::Message]) -> Table {
     let mut table = table(&["ID", "TIME", "FROM", "TO", "TEXT"]);
     for m in messages {

@@ -548,6 +548,36 @@ impl Client {
         Ok(self.chat.clone().list_devices(request).await?.into_inner().devices)
     }
 
+    /// Bans a user from a team or channel (removing them if a member).
+    pub async fn ban_member(
+        &self,
+        conversation_id: u64,
+        user: &str,
+        reason: &str,
+    ) -> Result<pb::Ban> {
+        let request =
+            pb::BanMemberRequest { conversation_id, user_id: user.into(), reason: reason.into() };
+        Ok(self.chat.clone().ban_member(request).await?.into_inner())
+    }
+
+    /// Lifts a ban; whether the user was banned.
+    pub async fn unban_member(&self, conversation_id: u64, user: &str) -> Result<bool> {
+        let request = pb::UnbanMemberRequest { conversation_id, user_id: user.into() };
+        Ok(self.chat.clone().unban_member(request).await?.into_inner().unbanned)
+    }
+
+    /// A page of a team's or channel's bans after `after` ("" first), and the next cursor.
+    pub async fn list_bans(
+        &self,
+        conversation_id: u64,
+        after: &str,
+        limit: u32,
+    ) -> Result<(Vec<pb::Ban>, String)> {
+        let request = pb::ListBansRequest { conversation_id, after: after.into(), limit };
+        let response = self.chat.clone().list_bans(request).await?.into_inner();
+        Ok((response.bans, response.next_after))
+    }
+
     /// The server's VAPID public key (base64url) a browser subscribes to Web Push with;
     /// empty when the server does not send Web Push.
     pub async fn web_push_public_key(&self) -> Result<String> {

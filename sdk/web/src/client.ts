@@ -8,7 +8,7 @@ import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type Client, type Interceptor } from "@connectrpc/connect";
 import { createGrpcWebTransport } from "@connectrpc/connect-web";
 
-import { Chat, type CreateChannelRequestSchema, type CreateTeamRequestSchema } from "./gen/switchboard/v1/chat_pb.js";
+import { type Ban, Chat, type CreateChannelRequestSchema, type CreateTeamRequestSchema } from "./gen/switchboard/v1/chat_pb.js";
 import type { Conversation } from "./gen/switchboard/v1/conversation_pb.js";
 import { Availability, type Event, type UserPresence } from "./gen/switchboard/v1/events_pb.js";
 import { type Attachment, Files, UploadPurpose } from "./gen/switchboard/v1/files_pb.js";
@@ -327,6 +327,25 @@ export class SwitchboardClient {
   /** A conversation's pinned messages (at most 100), most recently pinned first. */
   async pins(conversationId: bigint): Promise<Message[]> {
     return (await this.chat.listPins({ channelId: conversationId })).messages;
+  }
+
+  /**
+   * Bans a user from a team or channel (admins): removed if a member, and kept out (they
+   * cannot join or be added) until unbanned.
+   */
+  async ban(conversationId: bigint, userId: string, reason = ""): Promise<Ban> {
+    return await this.chat.banMember({ conversationId, userId, reason });
+  }
+
+  /** Lifts a ban (the user is not added back); whether they were banned. */
+  async unban(conversationId: bigint, userId: string): Promise<boolean> {
+    return (await this.chat.unbanMember({ conversationId, userId })).unbanned;
+  }
+
+  /** A page of a team's or channel's bans by user id (admins); `after` = the previous `nextAfter`. */
+  async bans(conversationId: bigint, page: { after?: string; limit?: number } = {}): Promise<{ bans: Ban[]; nextAfter: string }> {
+    const response = await this.chat.listBans({ conversationId, after: page.after ?? "", limit: page.limit ?? 0 });
+    return { bans: response.bans, nextAfter: response.nextAfter };
   }
 
   /**

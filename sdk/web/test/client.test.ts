@@ -305,6 +305,17 @@ describe("SwitchboardClient", () => {
     expect((await a.devices()).map((d) => d.id)).toEqual([device.id]);
   });
 
+  it("bans a member, lists the ban, and lifts it", async () => {
+    const alice = connect(unique("alice"));
+    const bob = unique("bob");
+    const channel = await team(alice, [bob]);
+    const ban = await alice.ban(channel, bob, "flooding");
+    expect([ban.userId, ban.reason]).toEqual([bob, "flooding"]);
+    expect((await alice.bans(channel)).bans.map((b) => b.userId)).toEqual([bob]);
+    expect(await alice.unban(channel, bob)).toBe(true);
+    expect((await alice.bans(channel)).bans).toEqual([]);
+  });
+
   it("pages history newest first", async () => {
     const alice = unique("alice");
     const a = connect(alice);

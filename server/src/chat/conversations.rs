@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use super::moderation::refuse_banned;
 use super::{
     Audit, Notifications, Relations, Unread, as_team_member, new_member, other_party, policy,
 };
@@ -301,6 +302,7 @@ impl Conversations {
             )));
         }
         policy::writable(&conversation)?;
+        refuse_banned(&*self.store, caller, id, std::slice::from_ref(&caller.user)).await?;
         let joined = changes::join_point(self.store.as_ref(), id).await?;
         let me = Member { joined, ..new_member(&caller.user, Role::Member, self.ids.now_ms()) };
         self.store.add_members(id, std::slice::from_ref(&me)).await?;

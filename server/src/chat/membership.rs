@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use super::moderation::refuse_banned;
 use super::{Audit, as_member, as_team_member, new_member, policy};
 use crate::access;
 use crate::auth::Caller;
@@ -57,6 +58,7 @@ impl Members {
         violations.finish()?;
         let (_, me) = as_team_member(&*self.store, caller, id).await?;
         policy::at_least(&me, Role::Admin, "add members")?;
+        refuse_banned(&*self.store, caller, id, users).await?;
         let joined = changes::join_point(self.store.as_ref(), id).await?;
         let new: Vec<Member> = users
             .iter()

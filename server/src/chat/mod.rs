@@ -17,6 +17,7 @@ mod directory;
 mod membership;
 mod mentions;
 mod messages;
+mod moderation;
 mod notifications;
 mod policy;
 mod presence;
@@ -39,6 +40,7 @@ pub use devices::{Devices, NewDevice};
 pub use directory::{Directory, DirectoryPage};
 pub use membership::Members;
 pub use messages::{HistoryPage, Messages, NewMessage, Sent};
+pub use moderation::Moderation;
 pub use notifications::{NotificationSelection, Notifications, Unread};
 pub use presence::Presence;
 pub use profiles::Profiles;
@@ -113,6 +115,7 @@ pub struct Parts {
 pub struct ChatService {
     pub conversations: Conversations,
     pub members: Members,
+    pub moderation: Moderation,
     pub messages: Messages,
     pub attachments: Arc<Attachments>,
     pub notifications: Arc<Notifications>,
@@ -201,6 +204,12 @@ impl ChatService {
                 relations: relations.clone(),
             },
             members: Members {
+                store: store.clone(),
+                ids: ids.clone(),
+                events: events.clone(),
+                audit: audit.clone(),
+            },
+            moderation: Moderation {
                 store: store.clone(),
                 ids: ids.clone(),
                 events: events.clone(),

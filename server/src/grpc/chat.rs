@@ -154,6 +154,38 @@ impl Chat for ChatApi {
         reply(pb::RemoveMemberResponse {})
     }
 
+    async fn ban_member(&self, request: Request<pb::BanMemberRequest>) -> Reply<pb::Ban> {
+        let (caller, _admitted) = self.writer(&request, Scope::TeamsManage)?;
+        let r = request.into_inner();
+        let ban =
+            self.chat.moderation.ban(&caller, r.conversation_id, &r.user_id, &r.reason).await?;
+        reply(convert::ban(ban))
+    }
+
+    async fn unban_member(
+        &self,
+        request: Request<pb::UnbanMemberRequest>,
+    ) -> Reply<pb::UnbanMemberResponse> {
+        let (caller, _admitted) = self.writer(&request, Scope::TeamsManage)?;
+        let r = request.into_inner();
+        let unbanned = self.chat.moderation.unban(&caller, r.conversation_id, &r.user_id).await?;
+        reply(pb::UnbanMemberResponse { unbanned })
+    }
+
+    async fn list_bans(
+        &self,
+        request: Request<pb::ListBansRequest>,
+    ) -> Reply<pb::ListBansResponse> {
+        let (caller, _admitted) = self.caller(&request, Scope::Read)?;
+        let r = request.into_inner();
+        let (bans, next_after) =
+            self.chat.moderation.bans(&caller, r.conversation_id, &r.after, r.limit).await?;
+        reply(pb::ListBansResponse {
+            bans: bans.into_iter().map(convert::ban).collect(),
+            next_after,
+        })
+    }
+
     async fn promote_admin(&self, request: Request<pb::PromoteAdminRequest>) -> Reply<pb::Member> {
         let (caller, _admitted) = self.writer(&request, Scope::TeamsManage)?;
         let r = request.into_inner();

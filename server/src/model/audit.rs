@@ -23,10 +23,13 @@ pub enum AuditAction {
     /// Someone else's message, by an admin or a member where members may pin.
     MessagePinned,
     MessageUnpinned,
+    /// The detail is the reason.
+    MemberBanned,
+    MemberUnbanned,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 13] = [
+    pub const ALL: [AuditAction; 15] = [
         AuditAction::TeamCreated,
         AuditAction::TeamUpdated,
         AuditAction::TeamArchived,
@@ -40,6 +43,8 @@ impl AuditAction {
         AuditAction::ProfileUpdated,
         AuditAction::MessagePinned,
         AuditAction::MessageUnpinned,
+        AuditAction::MemberBanned,
+        AuditAction::MemberUnbanned,
     ];
 
     /// Its name in listings and filters, e.g. `member.added`.
@@ -58,6 +63,8 @@ impl AuditAction {
             AuditAction::ProfileUpdated => "profile.updated",
             AuditAction::MessagePinned => "message.pinned",
             AuditAction::MessageUnpinned => "message.unpinned",
+            AuditAction::MemberBanned => "member.banned",
+            AuditAction::MemberUnbanned => "member.unbanned",
         }
     }
 

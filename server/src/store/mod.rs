@@ -37,13 +37,14 @@
 //! | push_settings | (org, user) | |
 //! | devices | (org, user) | device id |
 //! | device_owners | device id | |
+//! | bans | channel id | user |
 //! | user_status | (org, user) | |
 //! | profiles | (org, user) | |
 //! | directory | (org, first character of the term) | term, user |
 //! | contacts, blocks | (org, user) | the other user |
 //!
 //! One trait per aggregate (conversations, members, messages with their log and change
-//! feed, threads, read markers, notifications, devices, attachments, audit, users' statuses,
+//! feed, threads, read markers, notifications, devices, bans, attachments, audit, users' statuses,
 //! profiles and the directory, contacts and blocks), each implemented by every engine in a
 //! file named after it; [`Store`] is all of them together. Writes that span tables of
 //! one aggregate (a message with its log entry, change and notifications) stay one method,
@@ -58,6 +59,7 @@ pub mod embedded;
 mod members;
 mod messages;
 mod meter;
+mod moderation;
 mod notifications;
 mod profiles;
 mod reads;
@@ -75,6 +77,7 @@ pub use self::devices::DeviceStore;
 pub use self::members::{MemberStore, RoleChange, user_conversations};
 pub use self::messages::{Direction, HistoryQuery, Inserted, MessageStore, Revision};
 pub use self::meter::StoreMeter;
+pub use self::moderation::ModerationStore;
 pub use self::notifications::NotificationStore;
 pub use self::profiles::ProfileStore;
 pub use self::reads::ReadStore;
@@ -114,6 +117,7 @@ pub trait Store:
     + ReadStore
     + NotificationStore
     + DeviceStore
+    + ModerationStore
     + AttachmentStore
     + AuditStore
     + StatusStore

@@ -14,6 +14,7 @@ mod keys;
 mod log;
 mod members;
 mod messages;
+mod moderation;
 mod notifications;
 mod profiles;
 mod reads;
@@ -67,6 +68,7 @@ struct Tables {
     message_changes: Keyspace,
     notifications: Keyspace,
     devices: Keyspace,
+    bans: Keyspace,
     device_owners: Keyspace,
     push_settings: Keyspace,
     conversation_log: Keyspace,
@@ -123,6 +125,7 @@ impl EmbeddedStore {
             message_changes: table("message_changes")?,
             notifications: table("notifications")?,
             devices: table("devices")?,
+            bans: table("bans")?,
             device_owners: table("device_owners")?,
             push_settings: table("push_settings")?,
             conversation_log: table("conversation_log")?,

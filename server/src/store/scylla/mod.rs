@@ -17,6 +17,7 @@ mod devices;
 mod log;
 mod members;
 mod messages;
+mod moderation;
 mod notifications;
 mod profiles;
 mod reads;

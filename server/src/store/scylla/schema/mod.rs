@@ -21,7 +21,7 @@ pub struct Table {
 pub const PENDING_SHARDS: i32 = 16;
 
 /// The latest schema version.
-pub const LATEST: i32 = 17;
+pub const LATEST: i32 = 18;
 
 /// Tables created after version 1, with the version that created them.
 const ADDED_TABLES: &[(&str, i32)] = &[
@@ -53,6 +53,7 @@ const ADDED_TABLES: &[(&str, i32)] = &[
     ("push_settings", 17),
     ("devices", 17),
     ("device_owners", 17),
+    ("bans", 18),
 ];
 
 /// Columns added to existing tables after version 1: (table, column, version).
@@ -193,6 +194,7 @@ pub fn migrations(keyspace: &str, replication: &Replication) -> Vec<Migration> {
         (15, "reactions"),
         (16, "threads"),
         (17, "push preferences and devices"),
+        (18, "bans"),
     ] {
         let mut statements: Vec<String> = TABLES
             .iter()

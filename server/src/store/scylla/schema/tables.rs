@@ -255,6 +255,20 @@ pub const TABLES: &[Table] = &[
         clustering: &[],
         options: "",
     },
+    // Each team's and channel's bans.
+    Table {
+        name: "bans",
+        columns: &[
+            ("conversation_id", "bigint"),
+            ("user_id", "text"),
+            ("banned_by", "text"),
+            ("banned_at_ms", "bigint"),
+            ("reason", "text"),
+        ],
+        partition_key: &["conversation_id"],
+        clustering: &[("user_id", false)],
+        options: "",
+    },
     // Each user's push preferences.
     Table {
         name: "push_settings",

@@ -91,7 +91,8 @@ export type AuditEntry = Message<"switchboard.v1.AuditEntry"> & {
    * team.created, team.updated, team.archived, member.added, member.removed,
    * member.promoted, member.demoted, ownership.transferred, message.deleted,
    * attachment.deleted, profile.updated (conversation_id 0, the user as the target),
-   * message.pinned, message.unpinned (someone else's message).
+   * message.pinned, message.unpinned (someone else's message), member.banned (the
+   * reason as the detail), member.unbanned.
    *
    * @generated from field: string action = 4;
    */

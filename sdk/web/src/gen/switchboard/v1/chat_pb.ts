@@ -24,7 +24,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file switchboard/v1/chat.proto.
  */
 export const file_switchboard_v1_chat: GenFile = /*@__PURE__*/
-  fileDesc("Chlzd2l0Y2hib2FyZC92MS9jaGF0LnByb3RvEg5zd2l0Y2hib2FyZC52MSLoAQoRQ3JlYXRlVGVhbVJlcXVlc3QSDAoEbmFtZRgBIAEoCRIMCgRpY29uGAIgASgJEhEKCW1ldGFfdGFncxgDIAMoCRISCgpyZXN0cmljdGVkGAQgASgIEg8KB21lbWJlcnMYBSADKAkSSgoNY3VzdG9tX2ZpZWxkcxgGIAMoCzIzLnN3aXRjaGJvYXJkLnYxLkNyZWF0ZVRlYW1SZXF1ZXN0LkN1c3RvbUZpZWxkc0VudHJ5GjMKEUN1c3RvbUZpZWxkc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiigIKFENyZWF0ZUNoYW5uZWxSZXF1ZXN0EgwKBG5hbWUYASABKAkSDAoEaWNvbhgCIAEoCRIRCgltZXRhX3RhZ3MYAyADKAkSLgoKdmlzaWJpbGl0eRgEIAEoDjIaLnN3aXRjaGJvYXJkLnYxLlZpc2liaWxpdHkSDwoHbWVtYmVycxgFIAMoCRJNCg1jdXN0b21fZmllbGRzGAYgAygLMjYuc3dpdGNoYm9hcmQudjEuQ3JlYXRlQ2hhbm5lbFJlcXVlc3QuQ3VzdG9tRmllbGRzRW50cnkaMwoRQ3VzdG9tRmllbGRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASKfAQoRT3BlbkxpbmtlZFJlcXVlc3QSFAoMZXh0ZXJuYWxfa2V5GAEgASgJEjEKBHRlYW0YAiABKAsyIS5zd2l0Y2hib2FyZC52MS5DcmVhdGVUZWFtUmVxdWVzdEgAEjcKB2NoYW5uZWwYAyABKAsyJC5zd2l0Y2hib2FyZC52MS5DcmVhdGVDaGFubmVsUmVxdWVzdEgAQggKBmNyZWF0ZSJZChJPcGVuTGlua2VkUmVzcG9uc2USMgoMY29udmVyc2F0aW9uGAEgASgLMhwuc3dpdGNoYm9hcmQudjEuQ29udmVyc2F0aW9uEg8KB2NyZWF0ZWQYAiABKAgiMQoWR2V0Q29udmVyc2F0aW9uUmVxdWVzdBIXCg9jb252ZXJzYXRpb25faWQYASABKAQiYgoYTGlzdENvbnZlcnNhdGlvbnNSZXF1ZXN0Eg0KBWFmdGVyGAEgASgEEg0KBWxpbWl0GAIgASgNEhYKDndpdGhvdXRfdW5yZWFkGAMgASgIEhAKCGlkc19vbmx5GAQgASgIImQKGUxpc3RDb252ZXJzYXRpb25zUmVzcG9uc2USMwoNY29udmVyc2F0aW9ucxgBIAMoCzIcLnN3aXRjaGJvYXJkLnYxLkNvbnZlcnNhdGlvbhISCgpuZXh0X2FmdGVyGAIgASgEIksKEkxpc3RNZW1iZXJzUmVxdWVzdBIXCg9jb252ZXJzYXRpb25faWQYASABKAQSDQoFYWZ0ZXIYAiABKAkSDQoFbGltaXQYAyABKA0iUgoTTGlzdE1lbWJlcnNSZXNwb25zZRInCgdtZW1iZXJzGAEgAygLMhYuc3dpdGNoYm9hcmQudjEuTWVtYmVyEhIKCm5leHRfYWZ0ZXIYAiABKAkiFwoHVGFnTGlzdBIMCgR0YWdzGAEgAygJIm8KCEZpZWxkTWFwEjQKBmZpZWxkcxgBIAMoCzIkLnN3aXRjaGJvYXJkLnYxLkZpZWxkTWFwLkZpZWxkc0VudHJ5Gi0KC0ZpZWxkc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEimwIKEVVwZGF0ZVRlYW1SZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBBIRCgRuYW1lGAIgASgJSACIAQESEQoEaWNvbhgDIAEoCUgBiAEBEioKCW1ldGFfdGFncxgEIAEoCzIXLnN3aXRjaGJvYXJkLnYxLlRhZ0xpc3QSFwoKcmVzdHJpY3RlZBgFIAEoCEgCiAEBEi8KDWN1c3RvbV9maWVsZHMYBiABKAsyGC5zd2l0Y2hib2FyZC52MS5GaWVsZE1hcBIcCg9tZW1iZXJzX21heV9waW4YByABKAhIA4gBAUIHCgVfbmFtZUIHCgVfaWNvbkINCgtfcmVzdHJpY3RlZEISChBfbWVtYmVyc19tYXlfcGluIikKDkFyY2hpdmVSZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBCI+ChFBZGRNZW1iZXJzUmVxdWVzdBIXCg9jb252ZXJzYXRpb25faWQYASABKAQSEAoIdXNlcl9pZHMYAiADKAkiOwoSQWRkTWVtYmVyc1Jlc3BvbnNlEiUKBWFkZGVkGAEgAygLMhYuc3dpdGNoYm9hcmQudjEuTWVtYmVyIj8KE1JlbW92ZU1lbWJlclJlcXVlc3QSFwoPY29udmVyc2F0aW9uX2lkGAEgASgEEg8KB3VzZXJfaWQYAiABKAkiFgoUUmVtb3ZlTWVtYmVyUmVzcG9uc2UiPwoTUHJvbW90ZUFkbWluUmVxdWVzdBIXCg9jb252ZXJzYXRpb25faWQYASABKAQSDwoHdXNlcl9pZBgCIAEoCSI+ChJEZW1vdGVBZG1pblJlcXVlc3QSFwoPY29udmVyc2F0aW9uX2lkGAEgASgEEg8KB3VzZXJfaWQYAiABKAkiRgoYVHJhbnNmZXJPd25lcnNoaXBSZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBBIRCgluZXdfb3duZXIYAiABKAkiJwoMTGVhdmVSZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBCIPCg1MZWF2ZVJlc3BvbnNlIi0KEkpvaW5DaGFubmVsUmVxdWVzdBIXCg9jb252ZXJzYXRpb25faWQYASABKAQiJAoRT3BlbkRpcmVjdFJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCSIRCg9PcGVuU2VsZlJlcXVlc3QitwIKElNlbmRNZXNzYWdlUmVxdWVzdBISCgpjaGFubmVsX2lkGAEgASgEEgoKAnRvGAIgASgJEikKBHR5cGUYAyABKA4yGy5zd2l0Y2hib2FyZC52MS5NZXNzYWdlVHlwZRIMCgRkYXRhGAQgASgJEhEKCXBhcmVudF9pZBgFIAEoBBJLCg1jdXN0b21fZmllbGRzGAYgAygLMjQuc3dpdGNoYm9hcmQudjEuU2VuZE1lc3NhZ2VSZXF1ZXN0LkN1c3RvbUZpZWxkc0VudHJ5EhUKDWNsaWVudF9tc2dfaWQYByABKAkSHAoUYWxzb19pbl9jb252ZXJzYXRpb24YCCABKAgaMwoRQ3VzdG9tRmllbGRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJSChNTZW5kTWVzc2FnZVJlc3BvbnNlEigKB21lc3NhZ2UYASABKAsyFy5zd2l0Y2hib2FyZC52MS5NZXNzYWdlEhEKCWR1cGxpY2F0ZRgCIAEoCCJKChJFZGl0TWVzc2FnZVJlcXVlc3QSEgoKY2hhbm5lbF9pZBgBIAEoBBISCgptZXNzYWdlX2lkGAIgASgEEgwKBGRhdGEYAyABKAkiZwoaTGlzdE1lc3NhZ2VWZXJzaW9uc1JlcXVlc3QSEgoKY2hhbm5lbF9pZBgBIAEoBBISCgptZXNzYWdlX2lkGAIgASgEEhIKCmJlZm9yZV9zZXEYAyABKAQSDQoFbGltaXQYBCABKA0iYQobTGlzdE1lc3NhZ2VWZXJzaW9uc1Jlc3BvbnNlEjAKCHZlcnNpb25zGAEgAygLMh4uc3dpdGNoYm9hcmQudjEuTWVzc2FnZVZlcnNpb24SEAoIaGFzX21vcmUYAiABKAgiSAoPUmVhY3Rpb25SZXF1ZXN0EhIKCmNoYW5uZWxfaWQYASABKAQSEgoKbWVzc2FnZV9pZBgCIAEoBBINCgVlbW9qaRgDIAEoCSJrChRMaXN0UmVhY3Rpb25zUmVxdWVzdBISCgpjaGFubmVsX2lkGAEgASgEEhIKCm1lc3NhZ2VfaWQYAiABKAQSDQoFZW1vamkYAyABKAkSDQoFYWZ0ZXIYBCABKAkSDQoFbGltaXQYBSABKA0iPQoVTGlzdFJlYWN0aW9uc1Jlc3BvbnNlEhAKCHVzZXJfaWRzGAEgAygJEhIKCm5leHRfYWZ0ZXIYAiABKAkiOwoRUGluTWVzc2FnZVJlcXVlc3QSEgoKY2hhbm5lbF9pZBgBIAEoBBISCgptZXNzYWdlX2lkGAIgASgEIiUKD0xpc3RQaW5zUmVxdWVzdBISCgpjaGFubmVsX2lkGAEgASgEIj0KEExpc3RQaW5zUmVzcG9uc2USKQoIbWVzc2FnZXMYASADKAsyFy5zd2l0Y2hib2FyZC52MS5NZXNzYWdlIj4KFERlbGV0ZU1lc3NhZ2VSZXF1ZXN0EhIKCmNoYW5uZWxfaWQYASABKAQSEgoKbWVzc2FnZV9pZBgCIAEoBCJWChJMaXN0SGlzdG9yeVJlcXVlc3QSEgoKY2hhbm5lbF9pZBgBIAEoBBIOCgZiZWZvcmUYAiABKAQSDQoFYWZ0ZXIYAyABKAQSDQoFbGltaXQYBCABKA0iUgoTTGlzdEhpc3RvcnlSZXNwb25zZRIpCghtZXNzYWdlcxgBIAMoCzIXLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2USEAoIaGFzX21vcmUYAiABKAgiZwoSTGlzdFJlcGxpZXNSZXF1ZXN0EhIKCmNoYW5uZWxfaWQYASABKAQSDwoHcm9vdF9pZBgCIAEoBBIOCgZiZWZvcmUYAyABKAQSDQoFYWZ0ZXIYBCABKAQSDQoFbGltaXQYBSABKA0iNAoNVGhyZWFkUmVxdWVzdBISCgpjaGFubmVsX2lkGAEgASgEEg8KB3Jvb3RfaWQYAiABKAQiUAoVTWFya1RocmVhZFJlYWRSZXF1ZXN0EhIKCmNoYW5uZWxfaWQYASABKAQSDwoHcm9vdF9pZBgCIAEoBBISCgptZXNzYWdlX2lkGAMgASgEIjMKEkxpc3RUaHJlYWRzUmVxdWVzdBIOCgZiZWZvcmUYASABKAQSDQoFbGltaXQYAiABKA0iUwoTTGlzdFRocmVhZHNSZXNwb25zZRInCgd0aHJlYWRzGAEgAygLMhYuc3dpdGNoYm9hcmQudjEuVGhyZWFkEhMKC25leHRfYmVmb3JlGAIgASgEIkoKEkxpc3RDaGFuZ2VzUmVxdWVzdBISCgpjaGFubmVsX2lkGAEgASgEEhEKCWFmdGVyX3NlcRgCIAEoBBINCgVsaW1pdBgDIAEoDSJiChNMaXN0Q2hhbmdlc1Jlc3BvbnNlEiUKBmV2ZW50cxgBIAMoCzIVLnN3aXRjaGJvYXJkLnYxLkV2ZW50EhIKCm5leHRfYWZ0ZXIYAiABKAQSEAoIaGFzX21vcmUYAyABKAgiNgoQU2V0VHlwaW5nUmVxdWVzdBISCgpjaGFubmVsX2lkGAEgASgEEg4KBnR5cGluZxgCIAEoCCIqChFTZXRUeXBpbmdSZXNwb25zZRIVCg1leHBpcmVzX2luX21zGAEgASgNIjkKD01hcmtSZWFkUmVxdWVzdBISCgpjaGFubmVsX2lkGAEgASgEEhIKCm1lc3NhZ2VfaWQYAiABKAQiJgoQTWFya1JlYWRSZXNwb25zZRISCgpyZWFkX3VwX3RvGAEgASgEIiwKFkxpc3RSZWFkTWFya2Vyc1JlcXVlc3QSEgoKY2hhbm5lbF9pZBgBIAEoBCIxCgpSZWFkTWFya2VyEg8KB3VzZXJfaWQYASABKAkSEgoKbWVzc2FnZV9pZBgCIAEoBCJGChdMaXN0UmVhZE1hcmtlcnNSZXNwb25zZRIrCgdtYXJrZXJzGAEgAygLMhouc3dpdGNoYm9hcmQudjEuUmVhZE1hcmtlciImChJHZXRQcmVzZW5jZVJlcXVlc3QSEAoIdXNlcl9pZHMYASADKAkiVAoQU2V0U3RhdHVzUmVxdWVzdBIyCgxhdmFpbGFiaWxpdHkYASABKA4yHC5zd2l0Y2hib2FyZC52MS5BdmFpbGFiaWxpdHkSDAoEdGV4dBgCIAEoCSJCChNHZXRQcmVzZW5jZVJlc3BvbnNlEisKBXVzZXJzGAEgAygLMhwuc3dpdGNoYm9hcmQudjEuVXNlclByZXNlbmNlMtQgCgRDaGF0Ek0KCkNyZWF0ZVRlYW0SIS5zd2l0Y2hib2FyZC52MS5DcmVhdGVUZWFtUmVxdWVzdBocLnN3aXRjaGJvYXJkLnYxLkNvbnZlcnNhdGlvbhJTCg1DcmVhdGVDaGFubmVsEiQuc3dpdGNoYm9hcmQudjEuQ3JlYXRlQ2hhbm5lbFJlcXVlc3QaHC5zd2l0Y2hib2FyZC52MS5Db252ZXJzYXRpb24SVwoPR2V0Q29udmVyc2F0aW9uEiYuc3dpdGNoYm9hcmQudjEuR2V0Q29udmVyc2F0aW9uUmVxdWVzdBocLnN3aXRjaGJvYXJkLnYxLkNvbnZlcnNhdGlvbhJoChFMaXN0Q29udmVyc2F0aW9ucxIoLnN3aXRjaGJvYXJkLnYxLkxpc3RDb252ZXJzYXRpb25zUmVxdWVzdBopLnN3aXRjaGJvYXJkLnYxLkxpc3RDb252ZXJzYXRpb25zUmVzcG9uc2USVgoLTGlzdE1lbWJlcnMSIi5zd2l0Y2hib2FyZC52MS5MaXN0TWVtYmVyc1JlcXVlc3QaIy5zd2l0Y2hib2FyZC52MS5MaXN0TWVtYmVyc1Jlc3BvbnNlEk0KClVwZGF0ZVRlYW0SIS5zd2l0Y2hib2FyZC52MS5VcGRhdGVUZWFtUmVxdWVzdBocLnN3aXRjaGJvYXJkLnYxLkNvbnZlcnNhdGlvbhJHCgdBcmNoaXZlEh4uc3dpdGNoYm9hcmQudjEuQXJjaGl2ZVJlcXVlc3QaHC5zd2l0Y2hib2FyZC52MS5Db252ZXJzYXRpb24SUwoKQWRkTWVtYmVycxIhLnN3aXRjaGJvYXJkLnYxLkFkZE1lbWJlcnNSZXF1ZXN0GiIuc3dpdGNoYm9hcmQudjEuQWRkTWVtYmVyc1Jlc3BvbnNlElkKDFJlbW92ZU1lbWJlchIjLnN3aXRjaGJvYXJkLnYxLlJlbW92ZU1lbWJlclJlcXVlc3QaJC5zd2l0Y2hib2FyZC52MS5SZW1vdmVNZW1iZXJSZXNwb25zZRJLCgxQcm9tb3RlQWRtaW4SIy5zd2l0Y2hib2FyZC52MS5Qcm9tb3RlQWRtaW5SZXF1ZXN0GhYuc3dpdGNoYm9hcmQudjEuTWVtYmVyEkkKC0RlbW90ZUFkbWluEiIuc3dpdGNoYm9hcmQudjEuRGVtb3RlQWRtaW5SZXF1ZXN0GhYuc3dpdGNoYm9hcmQudjEuTWVtYmVyElsKEVRyYW5zZmVyT3duZXJzaGlwEiguc3dpdGNoYm9hcmQudjEuVHJhbnNmZXJPd25lcnNoaXBSZXF1ZXN0Ghwuc3dpdGNoYm9hcmQudjEuQ29udmVyc2F0aW9uEkQKBUxlYXZlEhwuc3dpdGNoYm9hcmQudjEuTGVhdmVSZXF1ZXN0Gh0uc3dpdGNoYm9hcmQudjEuTGVhdmVSZXNwb25zZRJPCgtKb2luQ2hhbm5lbBIiLnN3aXRjaGJvYXJkLnYxLkpvaW5DaGFubmVsUmVxdWVzdBocLnN3aXRjaGJvYXJkLnYxLkNvbnZlcnNhdGlvbhJTCgpPcGVuTGlua2VkEiEuc3dpdGNoYm9hcmQudjEuT3BlbkxpbmtlZFJlcXVlc3QaIi5zd2l0Y2hib2FyZC52MS5PcGVuTGlua2VkUmVzcG9uc2USTQoKT3BlbkRpcmVjdBIhLnN3aXRjaGJvYXJkLnYxLk9wZW5EaXJlY3RSZXF1ZXN0Ghwuc3dpdGNoYm9hcmQudjEuQ29udmVyc2F0aW9uEkkKCE9wZW5TZWxmEh8uc3dpdGNoYm9hcmQudjEuT3BlblNlbGZSZXF1ZXN0Ghwuc3dpdGNoYm9hcmQudjEuQ29udmVyc2F0aW9uElYKC1NlbmRNZXNzYWdlEiIuc3dpdGNoYm9hcmQudjEuU2VuZE1lc3NhZ2VSZXF1ZXN0GiMuc3dpdGNoYm9hcmQudjEuU2VuZE1lc3NhZ2VSZXNwb25zZRJKCgtFZGl0TWVzc2FnZRIiLnN3aXRjaGJvYXJkLnYxLkVkaXRNZXNzYWdlUmVxdWVzdBoXLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2USbgoTTGlzdE1lc3NhZ2VWZXJzaW9ucxIqLnN3aXRjaGJvYXJkLnYxLkxpc3RNZXNzYWdlVmVyc2lvbnNSZXF1ZXN0Gisuc3dpdGNoYm9hcmQudjEuTGlzdE1lc3NhZ2VWZXJzaW9uc1Jlc3BvbnNlEkgKClBpbk1lc3NhZ2USIS5zd2l0Y2hib2FyZC52MS5QaW5NZXNzYWdlUmVxdWVzdBoXLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2USSgoMVW5waW5NZXNzYWdlEiEuc3dpdGNoYm9hcmQudjEuUGluTWVzc2FnZVJlcXVlc3QaFy5zd2l0Y2hib2FyZC52MS5NZXNzYWdlEkcKC0FkZFJlYWN0aW9uEh8uc3dpdGNoYm9hcmQudjEuUmVhY3Rpb25SZXF1ZXN0Ghcuc3dpdGNoYm9hcmQudjEuTWVzc2FnZRJKCg5SZW1vdmVSZWFjdGlvbhIfLnN3aXRjaGJvYXJkLnYxLlJlYWN0aW9uUmVxdWVzdBoXLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2USXAoNTGlzdFJlYWN0aW9ucxIkLnN3aXRjaGJvYXJkLnYxLkxpc3RSZWFjdGlvbnNSZXF1ZXN0GiUuc3dpdGNoYm9hcmQudjEuTGlzdFJlYWN0aW9uc1Jlc3BvbnNlEk0KCExpc3RQaW5zEh8uc3dpdGNoYm9hcmQudjEuTGlzdFBpbnNSZXF1ZXN0GiAuc3dpdGNoYm9hcmQudjEuTGlzdFBpbnNSZXNwb25zZRJOCg1EZWxldGVNZXNzYWdlEiQuc3dpdGNoYm9hcmQudjEuRGVsZXRlTWVzc2FnZVJlcXVlc3QaFy5zd2l0Y2hib2FyZC52MS5NZXNzYWdlElYKC0xpc3RIaXN0b3J5EiIuc3dpdGNoYm9hcmQudjEuTGlzdEhpc3RvcnlSZXF1ZXN0GiMuc3dpdGNoYm9hcmQudjEuTGlzdEhpc3RvcnlSZXNwb25zZRJWCgtMaXN0UmVwbGllcxIiLnN3aXRjaGJvYXJkLnYxLkxpc3RSZXBsaWVzUmVxdWVzdBojLnN3aXRjaGJvYXJkLnYxLkxpc3RIaXN0b3J5UmVzcG9uc2USQgoJR2V0VGhyZWFkEh0uc3dpdGNoYm9hcmQudjEuVGhyZWFkUmVxdWVzdBoWLnN3aXRjaGJvYXJkLnYxLlRocmVhZBJFCgxGb2xsb3dUaHJlYWQSHS5zd2l0Y2hib2FyZC52MS5UaHJlYWRSZXF1ZXN0GhYuc3dpdGNoYm9hcmQudjEuVGhyZWFkEkcKDlVuZm9sbG93VGhyZWFkEh0uc3dpdGNoYm9hcmQudjEuVGhyZWFkUmVxdWVzdBoWLnN3aXRjaGJvYXJkLnYxLlRocmVhZBJPCg5NYXJrVGhyZWFkUmVhZBIlLnN3aXRjaGJvYXJkLnYxLk1hcmtUaHJlYWRSZWFkUmVxdWVzdBoWLnN3aXRjaGJvYXJkLnYxLlRocmVhZBJWCgtMaXN0VGhyZWFkcxIiLnN3aXRjaGJvYXJkLnYxLkxpc3RUaHJlYWRzUmVxdWVzdBojLnN3aXRjaGJvYXJkLnYxLkxpc3RUaHJlYWRzUmVzcG9uc2USVgoLTGlzdENoYW5nZXMSIi5zd2l0Y2hib2FyZC52MS5MaXN0Q2hhbmdlc1JlcXVlc3QaIy5zd2l0Y2hib2FyZC52MS5MaXN0Q2hhbmdlc1Jlc3BvbnNlElAKCVNldFR5cGluZxIgLnN3aXRjaGJvYXJkLnYxLlNldFR5cGluZ1JlcXVlc3QaIS5zd2l0Y2hib2FyZC52MS5TZXRUeXBpbmdSZXNwb25zZRJNCghNYXJrUmVhZBIfLnN3aXRjaGJvYXJkLnYxLk1hcmtSZWFkUmVxdWVzdBogLnN3aXRjaGJvYXJkLnYxLk1hcmtSZWFkUmVzcG9uc2USYgoPTGlzdFJlYWRNYXJrZXJzEiYuc3dpdGNoYm9hcmQudjEuTGlzdFJlYWRNYXJrZXJzUmVxdWVzdBonLnN3aXRjaGJvYXJkLnYxLkxpc3RSZWFkTWFya2Vyc1Jlc3BvbnNlElYKC0dldFByZXNlbmNlEiIuc3dpdGNoYm9hcmQudjEuR2V0UHJlc2VuY2VSZXF1ZXN0GiMuc3dpdGNoYm9hcmQudjEuR2V0UHJlc2VuY2VSZXNwb25zZRJLCglTZXRTdGF0dXMSIC5zd2l0Y2hib2FyZC52MS5TZXRTdGF0dXNSZXF1ZXN0Ghwuc3dpdGNoYm9hcmQudjEuVXNlclByZXNlbmNlEkcKBlNlYXJjaBIdLnN3aXRjaGJvYXJkLnYxLlNlYXJjaFJlcXVlc3QaHi5zd2l0Y2hib2FyZC52MS5TZWFyY2hSZXNwb25zZRJoChFMaXN0Tm90aWZpY2F0aW9ucxIoLnN3aXRjaGJvYXJkLnYxLkxpc3ROb3RpZmljYXRpb25zUmVxdWVzdBopLnN3aXRjaGJvYXJkLnYxLkxpc3ROb3RpZmljYXRpb25zUmVzcG9uc2USdAoVTWFya05vdGlmaWNhdGlvbnNSZWFkEiwuc3dpdGNoYm9hcmQudjEuTWFya05vdGlmaWNhdGlvbnNSZWFkUmVxdWVzdBotLnN3aXRjaGJvYXJkLnYxLk1hcmtOb3RpZmljYXRpb25zUmVhZFJlc3BvbnNlEkoKB1NldE11dGUSHi5zd2l0Y2hib2FyZC52MS5TZXRNdXRlUmVxdWVzdBofLnN3aXRjaGJvYXJkLnYxLlNldE11dGVSZXNwb25zZRJXCg9HZXRQdXNoU2V0dGluZ3MSJi5zd2l0Y2hib2FyZC52MS5HZXRQdXNoU2V0dGluZ3NSZXF1ZXN0Ghwuc3dpdGNoYm9hcmQudjEuUHVzaFNldHRpbmdzEk0KD1NldFB1c2hTZXR0aW5ncxIcLnN3aXRjaGJvYXJkLnYxLlB1c2hTZXR0aW5ncxocLnN3aXRjaGJvYXJkLnYxLlB1c2hTZXR0aW5ncxJACg5SZWdpc3RlckRldmljZRIWLnN3aXRjaGJvYXJkLnYxLkRldmljZRoWLnN3aXRjaGJvYXJkLnYxLkRldmljZRJWCgtMaXN0RGV2aWNlcxIiLnN3aXRjaGJvYXJkLnYxLkxpc3REZXZpY2VzUmVxdWVzdBojLnN3aXRjaGJvYXJkLnYxLkxpc3REZXZpY2VzUmVzcG9uc2USWQoMUmVtb3ZlRGV2aWNlEiMuc3dpdGNoYm9hcmQudjEuUmVtb3ZlRGV2aWNlUmVxdWVzdBokLnN3aXRjaGJvYXJkLnYxLlJlbW92ZURldmljZVJlc3BvbnNlEk0KCFRlc3RQdXNoEh8uc3dpdGNoYm9hcmQudjEuVGVzdFB1c2hSZXF1ZXN0GiAuc3dpdGNoYm9hcmQudjEuVGVzdFB1c2hSZXNwb25zZWIGcHJvdG8z", [file_switchboard_v1_conversation, file_switchboard_v1_events, file_switchboard_v1_message, file_switchboard_v1_notifications, file_switchboard_v1_search]);
+  fileDesc("Chlzd2l0Y2hib2FyZC92MS9jaGF0LnByb3RvEg5zd2l0Y2hib2FyZC52MSLoAQoRQ3JlYXRlVGVhbVJlcXVlc3QSDAoEbmFtZRgBIAEoCRIMCgRpY29uGAIgASgJEhEKCW1ldGFfdGFncxgDIAMoCRISCgpyZXN0cmljdGVkGAQgASgIEg8KB21lbWJlcnMYBSADKAkSSgoNY3VzdG9tX2ZpZWxkcxgGIAMoCzIzLnN3aXRjaGJvYXJkLnYxLkNyZWF0ZVRlYW1SZXF1ZXN0LkN1c3RvbUZpZWxkc0VudHJ5GjMKEUN1c3RvbUZpZWxkc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiigIKFENyZWF0ZUNoYW5uZWxSZXF1ZXN0EgwKBG5hbWUYASABKAkSDAoEaWNvbhgCIAEoCRIRCgltZXRhX3RhZ3MYAyADKAkSLgoKdmlzaWJpbGl0eRgEIAEoDjIaLnN3aXRjaGJvYXJkLnYxLlZpc2liaWxpdHkSDwoHbWVtYmVycxgFIAMoCRJNCg1jdXN0b21fZmllbGRzGAYgAygLMjYuc3dpdGNoYm9hcmQudjEuQ3JlYXRlQ2hhbm5lbFJlcXVlc3QuQ3VzdG9tRmllbGRzRW50cnkaMwoRQ3VzdG9tRmllbGRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASKfAQoRT3BlbkxpbmtlZFJlcXVlc3QSFAoMZXh0ZXJuYWxfa2V5GAEgASgJEjEKBHRlYW0YAiABKAsyIS5zd2l0Y2hib2FyZC52MS5DcmVhdGVUZWFtUmVxdWVzdEgAEjcKB2NoYW5uZWwYAyABKAsyJC5zd2l0Y2hib2FyZC52MS5DcmVhdGVDaGFubmVsUmVxdWVzdEgAQggKBmNyZWF0ZSJZChJPcGVuTGlua2VkUmVzcG9uc2USMgoMY29udmVyc2F0aW9uGAEgASgLMhwuc3dpdGNoYm9hcmQudjEuQ29udmVyc2F0aW9uEg8KB2NyZWF0ZWQYAiABKAgiMQoWR2V0Q29udmVyc2F0aW9uUmVxdWVzdBIXCg9jb252ZXJzYXRpb25faWQYASABKAQiYgoYTGlzdENvbnZlcnNhdGlvbnNSZXF1ZXN0Eg0KBWFmdGVyGAEgASgEEg0KBWxpbWl0GAIgASgNEhYKDndpdGhvdXRfdW5yZWFkGAMgASgIEhAKCGlkc19vbmx5GAQgASgIImQKGUxpc3RDb252ZXJzYXRpb25zUmVzcG9uc2USMwoNY29udmVyc2F0aW9ucxgBIAMoCzIcLnN3aXRjaGJvYXJkLnYxLkNvbnZlcnNhdGlvbhISCgpuZXh0X2FmdGVyGAIgASgEIksKEkxpc3RNZW1iZXJzUmVxdWVzdBIXCg9jb252ZXJzYXRpb25faWQYASABKAQSDQoFYWZ0ZXIYAiABKAkSDQoFbGltaXQYAyABKA0iUgoTTGlzdE1lbWJlcnNSZXNwb25zZRInCgdtZW1iZXJzGAEgAygLMhYuc3dpdGNoYm9hcmQudjEuTWVtYmVyEhIKCm5leHRfYWZ0ZXIYAiABKAkiFwoHVGFnTGlzdBIMCgR0YWdzGAEgAygJIm8KCEZpZWxkTWFwEjQKBmZpZWxkcxgBIAMoCzIkLnN3aXRjaGJvYXJkLnYxLkZpZWxkTWFwLkZpZWxkc0VudHJ5Gi0KC0ZpZWxkc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEimwIKEVVwZGF0ZVRlYW1SZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBBIRCgRuYW1lGAIgASgJSACIAQESEQoEaWNvbhgDIAEoCUgBiAEBEioKCW1ldGFfdGFncxgEIAEoCzIXLnN3aXRjaGJvYXJkLnYxLlRhZ0xpc3QSFwoKcmVzdHJpY3RlZBgFIAEoCEgCiAEBEi8KDWN1c3RvbV9maWVsZHMYBiABKAsyGC5zd2l0Y2hib2FyZC52MS5GaWVsZE1hcBIcCg9tZW1iZXJzX21heV9waW4YByABKAhIA4gBAUIHCgVfbmFtZUIHCgVfaWNvbkINCgtfcmVzdHJpY3RlZEISChBfbWVtYmVyc19tYXlfcGluIikKDkFyY2hpdmVSZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBCI+ChFBZGRNZW1iZXJzUmVxdWVzdBIXCg9jb252ZXJzYXRpb25faWQYASABKAQSEAoIdXNlcl9pZHMYAiADKAkiOwoSQWRkTWVtYmVyc1Jlc3BvbnNlEiUKBWFkZGVkGAEgAygLMhYuc3dpdGNoYm9hcmQudjEuTWVtYmVyIj8KE1JlbW92ZU1lbWJlclJlcXVlc3QSFwoPY29udmVyc2F0aW9uX2lkGAEgASgEEg8KB3VzZXJfaWQYAiABKAkiFgoUUmVtb3ZlTWVtYmVyUmVzcG9uc2UiTAoQQmFuTWVtYmVyUmVxdWVzdBIXCg9jb252ZXJzYXRpb25faWQYASABKAQSDwoHdXNlcl9pZBgCIAEoCRIOCgZyZWFzb24YAyABKAkiTwoDQmFuEg8KB3VzZXJfaWQYASABKAkSEQoJYmFubmVkX2J5GAIgASgJEhQKDGJhbm5lZF9hdF9tcxgDIAEoAxIOCgZyZWFzb24YBCABKAkiPgoSVW5iYW5NZW1iZXJSZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBBIPCgd1c2VyX2lkGAIgASgJIicKE1VuYmFuTWVtYmVyUmVzcG9uc2USEAoIdW5iYW5uZWQYASABKAgiSAoPTGlzdEJhbnNSZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBBINCgVhZnRlchgCIAEoCRINCgVsaW1pdBgDIAEoDSJJChBMaXN0QmFuc1Jlc3BvbnNlEiEKBGJhbnMYASADKAsyEy5zd2l0Y2hib2FyZC52MS5CYW4SEgoKbmV4dF9hZnRlchgCIAEoCSI/ChNQcm9tb3RlQWRtaW5SZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBBIPCgd1c2VyX2lkGAIgASgJIj4KEkRlbW90ZUFkbWluUmVxdWVzdBIXCg9jb252ZXJzYXRpb25faWQYASABKAQSDwoHdXNlcl9pZBgCIAEoCSJGChhUcmFuc2Zlck93bmVyc2hpcFJlcXVlc3QSFwoPY29udmVyc2F0aW9uX2lkGAEgASgEEhEKCW5ld19vd25lchgCIAEoCSInCgxMZWF2ZVJlcXVlc3QSFwoPY29udmVyc2F0aW9uX2lkGAEgASgEIg8KDUxlYXZlUmVzcG9uc2UiLQoSSm9pbkNoYW5uZWxSZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBCIkChFPcGVuRGlyZWN0UmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJIhEKD09wZW5TZWxmUmVxdWVzdCK3AgoSU2VuZE1lc3NhZ2VSZXF1ZXN0EhIKCmNoYW5uZWxfaWQYASABKAQSCgoCdG8YAiABKAkSKQoEdHlwZRgDIAEoDjIbLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2VUeXBlEgwKBGRhdGEYBCABKAkSEQoJcGFyZW50X2lkGAUgASgEEksKDWN1c3RvbV9maWVsZHMYBiADKAsyNC5zd2l0Y2hib2FyZC52MS5TZW5kTWVzc2FnZVJlcXVlc3QuQ3VzdG9tRmllbGRzRW50cnkSFQoNY2xpZW50X21zZ19pZBgHIAEoCRIcChRhbHNvX2luX2NvbnZlcnNhdGlvbhgIIAEoCBozChFDdXN0b21GaWVsZHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIlIKE1NlbmRNZXNzYWdlUmVzcG9uc2USKAoHbWVzc2FnZRgBIAEoCzIXLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2USEQoJZHVwbGljYXRlGAIgASgIIkoKEkVkaXRNZXNzYWdlUmVxdWVzdBISCgpjaGFubmVsX2lkGAEgASgEEhIKCm1lc3NhZ2VfaWQYAiABKAQSDAoEZGF0YRgDIAEoCSJnChpMaXN0TWVzc2FnZVZlcnNpb25zUmVxdWVzdBISCgpjaGFubmVsX2lkGAEgASgEEhIKCm1lc3NhZ2VfaWQYAiABKAQSEgoKYmVmb3JlX3NlcRgDIAEoBBINCgVsaW1pdBgEIAEoDSJhChtMaXN0TWVzc2FnZVZlcnNpb25zUmVzcG9uc2USMAoIdmVyc2lvbnMYASADKAsyHi5zd2l0Y2hib2FyZC52MS5NZXNzYWdlVmVyc2lvbhIQCghoYXNfbW9yZRgCIAEoCCJICg9SZWFjdGlvblJlcXVlc3QSEgoKY2hhbm5lbF9pZBgBIAEoBBISCgptZXNzYWdlX2lkGAIgASgEEg0KBWVtb2ppGAMgASgJImsKFExpc3RSZWFjdGlvbnNSZXF1ZXN0EhIKCmNoYW5uZWxfaWQYASABKAQSEgoKbWVzc2FnZV9pZBgCIAEoBBINCgVlbW9qaRgDIAEoCRINCgVhZnRlchgEIAEoCRINCgVsaW1pdBgFIAEoDSI9ChVMaXN0UmVhY3Rpb25zUmVzcG9uc2USEAoIdXNlcl9pZHMYASADKAkSEgoKbmV4dF9hZnRlchgCIAEoCSI7ChFQaW5NZXNzYWdlUmVxdWVzdBISCgpjaGFubmVsX2lkGAEgASgEEhIKCm1lc3NhZ2VfaWQYAiABKAQiJQoPTGlzdFBpbnNSZXF1ZXN0EhIKCmNoYW5uZWxfaWQYASABKAQiPQoQTGlzdFBpbnNSZXNwb25zZRIpCghtZXNzYWdlcxgBIAMoCzIXLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2UiPgoURGVsZXRlTWVzc2FnZVJlcXVlc3QSEgoKY2hhbm5lbF9pZBgBIAEoBBISCgptZXNzYWdlX2lkGAIgASgEIlYKEkxpc3RIaXN0b3J5UmVxdWVzdBISCgpjaGFubmVsX2lkGAEgASgEEg4KBmJlZm9yZRgCIAEoBBINCgVhZnRlchgDIAEoBBINCgVsaW1pdBgEIAEoDSJSChNMaXN0SGlzdG9yeVJlc3BvbnNlEikKCG1lc3NhZ2VzGAEgAygLMhcuc3dpdGNoYm9hcmQudjEuTWVzc2FnZRIQCghoYXNfbW9yZRgCIAEoCCJnChJMaXN0UmVwbGllc1JlcXVlc3QSEgoKY2hhbm5lbF9pZBgBIAEoBBIPCgdyb290X2lkGAIgASgEEg4KBmJlZm9yZRgDIAEoBBINCgVhZnRlchgEIAEoBBINCgVsaW1pdBgFIAEoDSI0Cg1UaHJlYWRSZXF1ZXN0EhIKCmNoYW5uZWxfaWQYASABKAQSDwoHcm9vdF9pZBgCIAEoBCJQChVNYXJrVGhyZWFkUmVhZFJlcXVlc3QSEgoKY2hhbm5lbF9pZBgBIAEoBBIPCgdyb290X2lkGAIgASgEEhIKCm1lc3NhZ2VfaWQYAyABKAQiMwoSTGlzdFRocmVhZHNSZXF1ZXN0Eg4KBmJlZm9yZRgBIAEoBBINCgVsaW1pdBgCIAEoDSJTChNMaXN0VGhyZWFkc1Jlc3BvbnNlEicKB3RocmVhZHMYASADKAsyFi5zd2l0Y2hib2FyZC52MS5UaHJlYWQSEwoLbmV4dF9iZWZvcmUYAiABKAQiSgoSTGlzdENoYW5nZXNSZXF1ZXN0EhIKCmNoYW5uZWxfaWQYASABKAQSEQoJYWZ0ZXJfc2VxGAIgASgEEg0KBWxpbWl0GAMgASgNImIKE0xpc3RDaGFuZ2VzUmVzcG9uc2USJQoGZXZlbnRzGAEgAygLMhUuc3dpdGNoYm9hcmQudjEuRXZlbnQSEgoKbmV4dF9hZnRlchgCIAEoBBIQCghoYXNfbW9yZRgDIAEoCCI2ChBTZXRUeXBpbmdSZXF1ZXN0EhIKCmNoYW5uZWxfaWQYASABKAQSDgoGdHlwaW5nGAIgASgIIioKEVNldFR5cGluZ1Jlc3BvbnNlEhUKDWV4cGlyZXNfaW5fbXMYASABKA0iOQoPTWFya1JlYWRSZXF1ZXN0EhIKCmNoYW5uZWxfaWQYASABKAQSEgoKbWVzc2FnZV9pZBgCIAEoBCImChBNYXJrUmVhZFJlc3BvbnNlEhIKCnJlYWRfdXBfdG8YASABKAQiLAoWTGlzdFJlYWRNYXJrZXJzUmVxdWVzdBISCgpjaGFubmVsX2lkGAEgASgEIjEKClJlYWRNYXJrZXISDwoHdXNlcl9pZBgBIAEoCRISCgptZXNzYWdlX2lkGAIgASgEIkYKF0xpc3RSZWFkTWFya2Vyc1Jlc3BvbnNlEisKB21hcmtlcnMYASADKAsyGi5zd2l0Y2hib2FyZC52MS5SZWFkTWFya2VyIiYKEkdldFByZXNlbmNlUmVxdWVzdBIQCgh1c2VyX2lkcxgBIAMoCSJUChBTZXRTdGF0dXNSZXF1ZXN0EjIKDGF2YWlsYWJpbGl0eRgBIAEoDjIcLnN3aXRjaGJvYXJkLnYxLkF2YWlsYWJpbGl0eRIMCgR0ZXh0GAIgASgJIkIKE0dldFByZXNlbmNlUmVzcG9uc2USKwoFdXNlcnMYASADKAsyHC5zd2l0Y2hib2FyZC52MS5Vc2VyUHJlc2VuY2UyvyIKBENoYXQSTQoKQ3JlYXRlVGVhbRIhLnN3aXRjaGJvYXJkLnYxLkNyZWF0ZVRlYW1SZXF1ZXN0Ghwuc3dpdGNoYm9hcmQudjEuQ29udmVyc2F0aW9uElMKDUNyZWF0ZUNoYW5uZWwSJC5zd2l0Y2hib2FyZC52MS5DcmVhdGVDaGFubmVsUmVxdWVzdBocLnN3aXRjaGJvYXJkLnYxLkNvbnZlcnNhdGlvbhJXCg9HZXRDb252ZXJzYXRpb24SJi5zd2l0Y2hib2FyZC52MS5HZXRDb252ZXJzYXRpb25SZXF1ZXN0Ghwuc3dpdGNoYm9hcmQudjEuQ29udmVyc2F0aW9uEmgKEUxpc3RDb252ZXJzYXRpb25zEiguc3dpdGNoYm9hcmQudjEuTGlzdENvbnZlcnNhdGlvbnNSZXF1ZXN0Gikuc3dpdGNoYm9hcmQudjEuTGlzdENvbnZlcnNhdGlvbnNSZXNwb25zZRJWCgtMaXN0TWVtYmVycxIiLnN3aXRjaGJvYXJkLnYxLkxpc3RNZW1iZXJzUmVxdWVzdBojLnN3aXRjaGJvYXJkLnYxLkxpc3RNZW1iZXJzUmVzcG9uc2USTQoKVXBkYXRlVGVhbRIhLnN3aXRjaGJvYXJkLnYxLlVwZGF0ZVRlYW1SZXF1ZXN0Ghwuc3dpdGNoYm9hcmQudjEuQ29udmVyc2F0aW9uEkcKB0FyY2hpdmUSHi5zd2l0Y2hib2FyZC52MS5BcmNoaXZlUmVxdWVzdBocLnN3aXRjaGJvYXJkLnYxLkNvbnZlcnNhdGlvbhJTCgpBZGRNZW1iZXJzEiEuc3dpdGNoYm9hcmQudjEuQWRkTWVtYmVyc1JlcXVlc3QaIi5zd2l0Y2hib2FyZC52MS5BZGRNZW1iZXJzUmVzcG9uc2USWQoMUmVtb3ZlTWVtYmVyEiMuc3dpdGNoYm9hcmQudjEuUmVtb3ZlTWVtYmVyUmVxdWVzdBokLnN3aXRjaGJvYXJkLnYxLlJlbW92ZU1lbWJlclJlc3BvbnNlEkIKCUJhbk1lbWJlchIgLnN3aXRjaGJvYXJkLnYxLkJhbk1lbWJlclJlcXVlc3QaEy5zd2l0Y2hib2FyZC52MS5CYW4SVgoLVW5iYW5NZW1iZXISIi5zd2l0Y2hib2FyZC52MS5VbmJhbk1lbWJlclJlcXVlc3QaIy5zd2l0Y2hib2FyZC52MS5VbmJhbk1lbWJlclJlc3BvbnNlEk0KCExpc3RCYW5zEh8uc3dpdGNoYm9hcmQudjEuTGlzdEJhbnNSZXF1ZXN0GiAuc3dpdGNoYm9hcmQudjEuTGlzdEJhbnNSZXNwb25zZRJLCgxQcm9tb3RlQWRtaW4SIy5zd2l0Y2hib2FyZC52MS5Qcm9tb3RlQWRtaW5SZXF1ZXN0GhYuc3dpdGNoYm9hcmQudjEuTWVtYmVyEkkKC0RlbW90ZUFkbWluEiIuc3dpdGNoYm9hcmQudjEuRGVtb3RlQWRtaW5SZXF1ZXN0GhYuc3dpdGNoYm9hcmQudjEuTWVtYmVyElsKEVRyYW5zZmVyT3duZXJzaGlwEiguc3dpdGNoYm9hcmQudjEuVHJhbnNmZXJPd25lcnNoaXBSZXF1ZXN0Ghwuc3dpdGNoYm9hcmQudjEuQ29udmVyc2F0aW9uEkQKBUxlYXZlEhwuc3dpdGNoYm9hcmQudjEuTGVhdmVSZXF1ZXN0Gh0uc3dpdGNoYm9hcmQudjEuTGVhdmVSZXNwb25zZRJPCgtKb2luQ2hhbm5lbBIiLnN3aXRjaGJvYXJkLnYxLkpvaW5DaGFubmVsUmVxdWVzdBocLnN3aXRjaGJvYXJkLnYxLkNvbnZlcnNhdGlvbhJTCgpPcGVuTGlua2VkEiEuc3dpdGNoYm9hcmQudjEuT3BlbkxpbmtlZFJlcXVlc3QaIi5zd2l0Y2hib2FyZC52MS5PcGVuTGlua2VkUmVzcG9uc2USTQoKT3BlbkRpcmVjdBIhLnN3aXRjaGJvYXJkLnYxLk9wZW5EaXJlY3RSZXF1ZXN0Ghwuc3dpdGNoYm9hcmQudjEuQ29udmVyc2F0aW9uEkkKCE9wZW5TZWxmEh8uc3dpdGNoYm9hcmQudjEuT3BlblNlbGZSZXF1ZXN0Ghwuc3dpdGNoYm9hcmQudjEuQ29udmVyc2F0aW9uElYKC1NlbmRNZXNzYWdlEiIuc3dpdGNoYm9hcmQudjEuU2VuZE1lc3NhZ2VSZXF1ZXN0GiMuc3dpdGNoYm9hcmQudjEuU2VuZE1lc3NhZ2VSZXNwb25zZRJKCgtFZGl0TWVzc2FnZRIiLnN3aXRjaGJvYXJkLnYxLkVkaXRNZXNzYWdlUmVxdWVzdBoXLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2USbgoTTGlzdE1lc3NhZ2VWZXJzaW9ucxIqLnN3aXRjaGJvYXJkLnYxLkxpc3RNZXNzYWdlVmVyc2lvbnNSZXF1ZXN0Gisuc3dpdGNoYm9hcmQudjEuTGlzdE1lc3NhZ2VWZXJzaW9uc1Jlc3BvbnNlEkgKClBpbk1lc3NhZ2USIS5zd2l0Y2hib2FyZC52MS5QaW5NZXNzYWdlUmVxdWVzdBoXLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2USSgoMVW5waW5NZXNzYWdlEiEuc3dpdGNoYm9hcmQudjEuUGluTWVzc2FnZVJlcXVlc3QaFy5zd2l0Y2hib2FyZC52MS5NZXNzYWdlEkcKC0FkZFJlYWN0aW9uEh8uc3dpdGNoYm9hcmQudjEuUmVhY3Rpb25SZXF1ZXN0Ghcuc3dpdGNoYm9hcmQudjEuTWVzc2FnZRJKCg5SZW1vdmVSZWFjdGlvbhIfLnN3aXRjaGJvYXJkLnYxLlJlYWN0aW9uUmVxdWVzdBoXLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2USXAoNTGlzdFJlYWN0aW9ucxIkLnN3aXRjaGJvYXJkLnYxLkxpc3RSZWFjdGlvbnNSZXF1ZXN0GiUuc3dpdGNoYm9hcmQudjEuTGlzdFJlYWN0aW9uc1Jlc3BvbnNlEk0KCExpc3RQaW5zEh8uc3dpdGNoYm9hcmQudjEuTGlzdFBpbnNSZXF1ZXN0GiAuc3dpdGNoYm9hcmQudjEuTGlzdFBpbnNSZXNwb25zZRJOCg1EZWxldGVNZXNzYWdlEiQuc3dpdGNoYm9hcmQudjEuRGVsZXRlTWVzc2FnZVJlcXVlc3QaFy5zd2l0Y2hib2FyZC52MS5NZXNzYWdlElYKC0xpc3RIaXN0b3J5EiIuc3dpdGNoYm9hcmQudjEuTGlzdEhpc3RvcnlSZXF1ZXN0GiMuc3dpdGNoYm9hcmQudjEuTGlzdEhpc3RvcnlSZXNwb25zZRJWCgtMaXN0UmVwbGllcxIiLnN3aXRjaGJvYXJkLnYxLkxpc3RSZXBsaWVzUmVxdWVzdBojLnN3aXRjaGJvYXJkLnYxLkxpc3RIaXN0b3J5UmVzcG9uc2USQgoJR2V0VGhyZWFkEh0uc3dpdGNoYm9hcmQudjEuVGhyZWFkUmVxdWVzdBoWLnN3aXRjaGJvYXJkLnYxLlRocmVhZBJFCgxGb2xsb3dUaHJlYWQSHS5zd2l0Y2hib2FyZC52MS5UaHJlYWRSZXF1ZXN0GhYuc3dpdGNoYm9hcmQudjEuVGhyZWFkEkcKDlVuZm9sbG93VGhyZWFkEh0uc3dpdGNoYm9hcmQudjEuVGhyZWFkUmVxdWVzdBoWLnN3aXRjaGJvYXJkLnYxLlRocmVhZBJPCg5NYXJrVGhyZWFkUmVhZBIlLnN3aXRjaGJvYXJkLnYxLk1hcmtUaHJlYWRSZWFkUmVxdWVzdBoWLnN3aXRjaGJvYXJkLnYxLlRocmVhZBJWCgtMaXN0VGhyZWFkcxIiLnN3aXRjaGJvYXJkLnYxLkxpc3RUaHJlYWRzUmVxdWVzdBojLnN3aXRjaGJvYXJkLnYxLkxpc3RUaHJlYWRzUmVzcG9uc2USVgoLTGlzdENoYW5nZXMSIi5zd2l0Y2hib2FyZC52MS5MaXN0Q2hhbmdlc1JlcXVlc3QaIy5zd2l0Y2hib2FyZC52MS5MaXN0Q2hhbmdlc1Jlc3BvbnNlElAKCVNldFR5cGluZxIgLnN3aXRjaGJvYXJkLnYxLlNldFR5cGluZ1JlcXVlc3QaIS5zd2l0Y2hib2FyZC52MS5TZXRUeXBpbmdSZXNwb25zZRJNCghNYXJrUmVhZBIfLnN3aXRjaGJvYXJkLnYxLk1hcmtSZWFkUmVxdWVzdBogLnN3aXRjaGJvYXJkLnYxLk1hcmtSZWFkUmVzcG9uc2USYgoPTGlzdFJlYWRNYXJrZXJzEiYuc3dpdGNoYm9hcmQudjEuTGlzdFJlYWRNYXJrZXJzUmVxdWVzdBonLnN3aXRjaGJvYXJkLnYxLkxpc3RSZWFkTWFya2Vyc1Jlc3BvbnNlElYKC0dldFByZXNlbmNlEiIuc3dpdGNoYm9hcmQudjEuR2V0UHJlc2VuY2VSZXF1ZXN0GiMuc3dpdGNoYm9hcmQudjEuR2V0UHJlc2VuY2VSZXNwb25zZRJLCglTZXRTdGF0dXMSIC5zd2l0Y2hib2FyZC52MS5TZXRTdGF0dXNSZXF1ZXN0Ghwuc3dpdGNoYm9hcmQudjEuVXNlclByZXNlbmNlEkcKBlNlYXJjaBIdLnN3aXRjaGJvYXJkLnYxLlNlYXJjaFJlcXVlc3QaHi5zd2l0Y2hib2FyZC52MS5TZWFyY2hSZXNwb25zZRJoChFMaXN0Tm90aWZpY2F0aW9ucxIoLnN3aXRjaGJvYXJkLnYxLkxpc3ROb3RpZmljYXRpb25zUmVxdWVzdBopLnN3aXRjaGJvYXJkLnYxLkxpc3ROb3RpZmljYXRpb25zUmVzcG9uc2USdAoVTWFya05vdGlmaWNhdGlvbnNSZWFkEiwuc3dpdGNoYm9hcmQudjEuTWFya05vdGlmaWNhdGlvbnNSZWFkUmVxdWVzdBotLnN3aXRjaGJvYXJkLnYxLk1hcmtOb3RpZmljYXRpb25zUmVhZFJlc3BvbnNlEkoKB1NldE11dGUSHi5zd2l0Y2hib2FyZC52MS5TZXRNdXRlUmVxdWVzdBofLnN3aXRjaGJvYXJkLnYxLlNldE11dGVSZXNwb25zZRJXCg9HZXRQdXNoU2V0dGluZ3MSJi5zd2l0Y2hib2FyZC52MS5HZXRQdXNoU2V0dGluZ3NSZXF1ZXN0Ghwuc3dpdGNoYm9hcmQudjEuUHVzaFNldHRpbmdzEk0KD1NldFB1c2hTZXR0aW5ncxIcLnN3aXRjaGJvYXJkLnYxLlB1c2hTZXR0aW5ncxocLnN3aXRjaGJvYXJkLnYxLlB1c2hTZXR0aW5ncxJACg5SZWdpc3RlckRldmljZRIWLnN3aXRjaGJvYXJkLnYxLkRldmljZRoWLnN3aXRjaGJvYXJkLnYxLkRldmljZRJWCgtMaXN0RGV2aWNlcxIiLnN3aXRjaGJvYXJkLnYxLkxpc3REZXZpY2VzUmVxdWVzdBojLnN3aXRjaGJvYXJkLnYxLkxpc3REZXZpY2VzUmVzcG9uc2USWQoMUmVtb3ZlRGV2aWNlEiMuc3dpdGNoYm9hcmQudjEuUmVtb3ZlRGV2aWNlUmVxdWVzdBokLnN3aXRjaGJvYXJkLnYxLlJlbW92ZURldmljZVJlc3BvbnNlEk0KCFRlc3RQdXNoEh8uc3dpdGNoYm9hcmQudjEuVGVzdFB1c2hSZXF1ZXN0GiAuc3dpdGNoYm9hcmQudjEuVGVzdFB1c2hSZXNwb25zZWIGcHJvdG8z", [file_switchboard_v1_conversation, file_switchboard_v1_events, file_switchboard_v1_message, file_switchboard_v1_notifications, file_switchboard_v1_search]);
 
 /**
  * @generated from message switchboard.v1.CreateTeamRequest
@@ -530,6 +530,167 @@ export const RemoveMemberResponseSchema: GenMessage<RemoveMemberResponse> = /*@_
   messageDesc(file_switchboard_v1_chat, 16);
 
 /**
+ * @generated from message switchboard.v1.BanMemberRequest
+ */
+export type BanMemberRequest = Message<"switchboard.v1.BanMemberRequest"> & {
+  /**
+   * @generated from field: uint64 conversation_id = 1;
+   */
+  conversationId: bigint;
+
+  /**
+   * @generated from field: string user_id = 2;
+   */
+  userId: string;
+
+  /**
+   * Why, for the audit log and other admins; up to 500 characters, may be empty.
+   *
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message switchboard.v1.BanMemberRequest.
+ * Use `create(BanMemberRequestSchema)` to create a new message.
+ */
+export const BanMemberRequestSchema: GenMessage<BanMemberRequest> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_chat, 17);
+
+/**
+ * A user banned from a team or channel.
+ *
+ * @generated from message switchboard.v1.Ban
+ */
+export type Ban = Message<"switchboard.v1.Ban"> & {
+  /**
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+
+  /**
+   * The admin who banned them.
+   *
+   * @generated from field: string banned_by = 2;
+   */
+  bannedBy: string;
+
+  /**
+   * @generated from field: int64 banned_at_ms = 3;
+   */
+  bannedAtMs: bigint;
+
+  /**
+   * @generated from field: string reason = 4;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message switchboard.v1.Ban.
+ * Use `create(BanSchema)` to create a new message.
+ */
+export const BanSchema: GenMessage<Ban> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_chat, 18);
+
+/**
+ * @generated from message switchboard.v1.UnbanMemberRequest
+ */
+export type UnbanMemberRequest = Message<"switchboard.v1.UnbanMemberRequest"> & {
+  /**
+   * @generated from field: uint64 conversation_id = 1;
+   */
+  conversationId: bigint;
+
+  /**
+   * @generated from field: string user_id = 2;
+   */
+  userId: string;
+};
+
+/**
+ * Describes the message switchboard.v1.UnbanMemberRequest.
+ * Use `create(UnbanMemberRequestSchema)` to create a new message.
+ */
+export const UnbanMemberRequestSchema: GenMessage<UnbanMemberRequest> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_chat, 19);
+
+/**
+ * @generated from message switchboard.v1.UnbanMemberResponse
+ */
+export type UnbanMemberResponse = Message<"switchboard.v1.UnbanMemberResponse"> & {
+  /**
+   * Whether the user was banned.
+   *
+   * @generated from field: bool unbanned = 1;
+   */
+  unbanned: boolean;
+};
+
+/**
+ * Describes the message switchboard.v1.UnbanMemberResponse.
+ * Use `create(UnbanMemberResponseSchema)` to create a new message.
+ */
+export const UnbanMemberResponseSchema: GenMessage<UnbanMemberResponse> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_chat, 20);
+
+/**
+ * @generated from message switchboard.v1.ListBansRequest
+ */
+export type ListBansRequest = Message<"switchboard.v1.ListBansRequest"> & {
+  /**
+   * @generated from field: uint64 conversation_id = 1;
+   */
+  conversationId: bigint;
+
+  /**
+   * The previous page's `next_after` ("" for the first page).
+   *
+   * @generated from field: string after = 2;
+   */
+  after: string;
+
+  /**
+   * Up to 1,000; 0 means 100.
+   *
+   * @generated from field: uint32 limit = 3;
+   */
+  limit: number;
+};
+
+/**
+ * Describes the message switchboard.v1.ListBansRequest.
+ * Use `create(ListBansRequestSchema)` to create a new message.
+ */
+export const ListBansRequestSchema: GenMessage<ListBansRequest> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_chat, 21);
+
+/**
+ * @generated from message switchboard.v1.ListBansResponse
+ */
+export type ListBansResponse = Message<"switchboard.v1.ListBansResponse"> & {
+  /**
+   * @generated from field: repeated switchboard.v1.Ban bans = 1;
+   */
+  bans: Ban[];
+
+  /**
+   * Pass as `after` for the next page; empty on the last.
+   *
+   * @generated from field: string next_after = 2;
+   */
+  nextAfter: string;
+};
+
+/**
+ * Describes the message switchboard.v1.ListBansResponse.
+ * Use `create(ListBansResponseSchema)` to create a new message.
+ */
+export const ListBansResponseSchema: GenMessage<ListBansResponse> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_chat, 22);
+
+/**
  * @generated from message switchboard.v1.PromoteAdminRequest
  */
 export type PromoteAdminRequest = Message<"switchboard.v1.PromoteAdminRequest"> & {
@@ -549,7 +710,7 @@ export type PromoteAdminRequest = Message<"switchboard.v1.PromoteAdminRequest"> 
  * Use `create(PromoteAdminRequestSchema)` to create a new message.
  */
 export const PromoteAdminRequestSchema: GenMessage<PromoteAdminRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 17);
+  messageDesc(file_switchboard_v1_chat, 23);
 
 /**
  * @generated from message switchboard.v1.DemoteAdminRequest
@@ -571,7 +732,7 @@ export type DemoteAdminRequest = Message<"switchboard.v1.DemoteAdminRequest"> & 
  * Use `create(DemoteAdminRequestSchema)` to create a new message.
  */
 export const DemoteAdminRequestSchema: GenMessage<DemoteAdminRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 18);
+  messageDesc(file_switchboard_v1_chat, 24);
 
 /**
  * @generated from message switchboard.v1.TransferOwnershipRequest
@@ -595,7 +756,7 @@ export type TransferOwnershipRequest = Message<"switchboard.v1.TransferOwnership
  * Use `create(TransferOwnershipRequestSchema)` to create a new message.
  */
 export const TransferOwnershipRequestSchema: GenMessage<TransferOwnershipRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 19);
+  messageDesc(file_switchboard_v1_chat, 25);
 
 /**
  * @generated from message switchboard.v1.LeaveRequest
@@ -612,7 +773,7 @@ export type LeaveRequest = Message<"switchboard.v1.LeaveRequest"> & {
  * Use `create(LeaveRequestSchema)` to create a new message.
  */
 export const LeaveRequestSchema: GenMessage<LeaveRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 20);
+  messageDesc(file_switchboard_v1_chat, 26);
 
 /**
  * @generated from message switchboard.v1.LeaveResponse
@@ -625,7 +786,7 @@ export type LeaveResponse = Message<"switchboard.v1.LeaveResponse"> & {
  * Use `create(LeaveResponseSchema)` to create a new message.
  */
 export const LeaveResponseSchema: GenMessage<LeaveResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 21);
+  messageDesc(file_switchboard_v1_chat, 27);
 
 /**
  * @generated from message switchboard.v1.JoinChannelRequest
@@ -642,7 +803,7 @@ export type JoinChannelRequest = Message<"switchboard.v1.JoinChannelRequest"> & 
  * Use `create(JoinChannelRequestSchema)` to create a new message.
  */
 export const JoinChannelRequestSchema: GenMessage<JoinChannelRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 22);
+  messageDesc(file_switchboard_v1_chat, 28);
 
 /**
  * @generated from message switchboard.v1.OpenDirectRequest
@@ -661,7 +822,7 @@ export type OpenDirectRequest = Message<"switchboard.v1.OpenDirectRequest"> & {
  * Use `create(OpenDirectRequestSchema)` to create a new message.
  */
 export const OpenDirectRequestSchema: GenMessage<OpenDirectRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 23);
+  messageDesc(file_switchboard_v1_chat, 29);
 
 /**
  * @generated from message switchboard.v1.OpenSelfRequest
@@ -674,7 +835,7 @@ export type OpenSelfRequest = Message<"switchboard.v1.OpenSelfRequest"> & {
  * Use `create(OpenSelfRequestSchema)` to create a new message.
  */
 export const OpenSelfRequestSchema: GenMessage<OpenSelfRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 24);
+  messageDesc(file_switchboard_v1_chat, 30);
 
 /**
  * @generated from message switchboard.v1.SendMessageRequest
@@ -744,7 +905,7 @@ export type SendMessageRequest = Message<"switchboard.v1.SendMessageRequest"> & 
  * Use `create(SendMessageRequestSchema)` to create a new message.
  */
 export const SendMessageRequestSchema: GenMessage<SendMessageRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 25);
+  messageDesc(file_switchboard_v1_chat, 31);
 
 /**
  * @generated from message switchboard.v1.SendMessageResponse
@@ -770,7 +931,7 @@ export type SendMessageResponse = Message<"switchboard.v1.SendMessageResponse"> 
  * Use `create(SendMessageResponseSchema)` to create a new message.
  */
 export const SendMessageResponseSchema: GenMessage<SendMessageResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 26);
+  messageDesc(file_switchboard_v1_chat, 32);
 
 /**
  * @generated from message switchboard.v1.EditMessageRequest
@@ -799,7 +960,7 @@ export type EditMessageRequest = Message<"switchboard.v1.EditMessageRequest"> & 
  * Use `create(EditMessageRequestSchema)` to create a new message.
  */
 export const EditMessageRequestSchema: GenMessage<EditMessageRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 27);
+  messageDesc(file_switchboard_v1_chat, 33);
 
 /**
  * @generated from message switchboard.v1.ListMessageVersionsRequest
@@ -836,7 +997,7 @@ export type ListMessageVersionsRequest = Message<"switchboard.v1.ListMessageVers
  * Use `create(ListMessageVersionsRequestSchema)` to create a new message.
  */
 export const ListMessageVersionsRequestSchema: GenMessage<ListMessageVersionsRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 28);
+  messageDesc(file_switchboard_v1_chat, 34);
 
 /**
  * @generated from message switchboard.v1.ListMessageVersionsResponse
@@ -860,7 +1021,7 @@ export type ListMessageVersionsResponse = Message<"switchboard.v1.ListMessageVer
  * Use `create(ListMessageVersionsResponseSchema)` to create a new message.
  */
 export const ListMessageVersionsResponseSchema: GenMessage<ListMessageVersionsResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 29);
+  messageDesc(file_switchboard_v1_chat, 35);
 
 /**
  * @generated from message switchboard.v1.ReactionRequest
@@ -890,7 +1051,7 @@ export type ReactionRequest = Message<"switchboard.v1.ReactionRequest"> & {
  * Use `create(ReactionRequestSchema)` to create a new message.
  */
 export const ReactionRequestSchema: GenMessage<ReactionRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 30);
+  messageDesc(file_switchboard_v1_chat, 36);
 
 /**
  * @generated from message switchboard.v1.ListReactionsRequest
@@ -931,7 +1092,7 @@ export type ListReactionsRequest = Message<"switchboard.v1.ListReactionsRequest"
  * Use `create(ListReactionsRequestSchema)` to create a new message.
  */
 export const ListReactionsRequestSchema: GenMessage<ListReactionsRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 31);
+  messageDesc(file_switchboard_v1_chat, 37);
 
 /**
  * @generated from message switchboard.v1.ListReactionsResponse
@@ -957,7 +1118,7 @@ export type ListReactionsResponse = Message<"switchboard.v1.ListReactionsRespons
  * Use `create(ListReactionsResponseSchema)` to create a new message.
  */
 export const ListReactionsResponseSchema: GenMessage<ListReactionsResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 32);
+  messageDesc(file_switchboard_v1_chat, 38);
 
 /**
  * @generated from message switchboard.v1.PinMessageRequest
@@ -979,7 +1140,7 @@ export type PinMessageRequest = Message<"switchboard.v1.PinMessageRequest"> & {
  * Use `create(PinMessageRequestSchema)` to create a new message.
  */
 export const PinMessageRequestSchema: GenMessage<PinMessageRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 33);
+  messageDesc(file_switchboard_v1_chat, 39);
 
 /**
  * @generated from message switchboard.v1.ListPinsRequest
@@ -996,7 +1157,7 @@ export type ListPinsRequest = Message<"switchboard.v1.ListPinsRequest"> & {
  * Use `create(ListPinsRequestSchema)` to create a new message.
  */
 export const ListPinsRequestSchema: GenMessage<ListPinsRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 34);
+  messageDesc(file_switchboard_v1_chat, 40);
 
 /**
  * @generated from message switchboard.v1.ListPinsResponse
@@ -1015,7 +1176,7 @@ export type ListPinsResponse = Message<"switchboard.v1.ListPinsResponse"> & {
  * Use `create(ListPinsResponseSchema)` to create a new message.
  */
 export const ListPinsResponseSchema: GenMessage<ListPinsResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 35);
+  messageDesc(file_switchboard_v1_chat, 41);
 
 /**
  * @generated from message switchboard.v1.DeleteMessageRequest
@@ -1037,7 +1198,7 @@ export type DeleteMessageRequest = Message<"switchboard.v1.DeleteMessageRequest"
  * Use `create(DeleteMessageRequestSchema)` to create a new message.
  */
 export const DeleteMessageRequestSchema: GenMessage<DeleteMessageRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 36);
+  messageDesc(file_switchboard_v1_chat, 42);
 
 /**
  * @generated from message switchboard.v1.ListHistoryRequest
@@ -1077,7 +1238,7 @@ export type ListHistoryRequest = Message<"switchboard.v1.ListHistoryRequest"> & 
  * Use `create(ListHistoryRequestSchema)` to create a new message.
  */
 export const ListHistoryRequestSchema: GenMessage<ListHistoryRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 37);
+  messageDesc(file_switchboard_v1_chat, 43);
 
 /**
  * @generated from message switchboard.v1.ListHistoryResponse
@@ -1103,7 +1264,7 @@ export type ListHistoryResponse = Message<"switchboard.v1.ListHistoryResponse"> 
  * Use `create(ListHistoryResponseSchema)` to create a new message.
  */
 export const ListHistoryResponseSchema: GenMessage<ListHistoryResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 38);
+  messageDesc(file_switchboard_v1_chat, 44);
 
 /**
  * @generated from message switchboard.v1.ListRepliesRequest
@@ -1146,7 +1307,7 @@ export type ListRepliesRequest = Message<"switchboard.v1.ListRepliesRequest"> & 
  * Use `create(ListRepliesRequestSchema)` to create a new message.
  */
 export const ListRepliesRequestSchema: GenMessage<ListRepliesRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 39);
+  messageDesc(file_switchboard_v1_chat, 45);
 
 /**
  * @generated from message switchboard.v1.ThreadRequest
@@ -1168,7 +1329,7 @@ export type ThreadRequest = Message<"switchboard.v1.ThreadRequest"> & {
  * Use `create(ThreadRequestSchema)` to create a new message.
  */
 export const ThreadRequestSchema: GenMessage<ThreadRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 40);
+  messageDesc(file_switchboard_v1_chat, 46);
 
 /**
  * @generated from message switchboard.v1.MarkThreadReadRequest
@@ -1197,7 +1358,7 @@ export type MarkThreadReadRequest = Message<"switchboard.v1.MarkThreadReadReques
  * Use `create(MarkThreadReadRequestSchema)` to create a new message.
  */
 export const MarkThreadReadRequestSchema: GenMessage<MarkThreadReadRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 41);
+  messageDesc(file_switchboard_v1_chat, 47);
 
 /**
  * @generated from message switchboard.v1.ListThreadsRequest
@@ -1224,7 +1385,7 @@ export type ListThreadsRequest = Message<"switchboard.v1.ListThreadsRequest"> & 
  * Use `create(ListThreadsRequestSchema)` to create a new message.
  */
 export const ListThreadsRequestSchema: GenMessage<ListThreadsRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 42);
+  messageDesc(file_switchboard_v1_chat, 48);
 
 /**
  * @generated from message switchboard.v1.ListThreadsResponse
@@ -1248,7 +1409,7 @@ export type ListThreadsResponse = Message<"switchboard.v1.ListThreadsResponse"> 
  * Use `create(ListThreadsResponseSchema)` to create a new message.
  */
 export const ListThreadsResponseSchema: GenMessage<ListThreadsResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 43);
+  messageDesc(file_switchboard_v1_chat, 49);
 
 /**
  * @generated from message switchboard.v1.ListChangesRequest
@@ -1282,7 +1443,7 @@ export type ListChangesRequest = Message<"switchboard.v1.ListChangesRequest"> & 
  * Use `create(ListChangesRequestSchema)` to create a new message.
  */
 export const ListChangesRequestSchema: GenMessage<ListChangesRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 44);
+  messageDesc(file_switchboard_v1_chat, 50);
 
 /**
  * @generated from message switchboard.v1.ListChangesResponse
@@ -1319,7 +1480,7 @@ export type ListChangesResponse = Message<"switchboard.v1.ListChangesResponse"> 
  * Use `create(ListChangesResponseSchema)` to create a new message.
  */
 export const ListChangesResponseSchema: GenMessage<ListChangesResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 45);
+  messageDesc(file_switchboard_v1_chat, 51);
 
 /**
  * @generated from message switchboard.v1.SetTypingRequest
@@ -1341,7 +1502,7 @@ export type SetTypingRequest = Message<"switchboard.v1.SetTypingRequest"> & {
  * Use `create(SetTypingRequestSchema)` to create a new message.
  */
 export const SetTypingRequestSchema: GenMessage<SetTypingRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 46);
+  messageDesc(file_switchboard_v1_chat, 52);
 
 /**
  * @generated from message switchboard.v1.SetTypingResponse
@@ -1360,7 +1521,7 @@ export type SetTypingResponse = Message<"switchboard.v1.SetTypingResponse"> & {
  * Use `create(SetTypingResponseSchema)` to create a new message.
  */
 export const SetTypingResponseSchema: GenMessage<SetTypingResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 47);
+  messageDesc(file_switchboard_v1_chat, 53);
 
 /**
  * @generated from message switchboard.v1.MarkReadRequest
@@ -1384,7 +1545,7 @@ export type MarkReadRequest = Message<"switchboard.v1.MarkReadRequest"> & {
  * Use `create(MarkReadRequestSchema)` to create a new message.
  */
 export const MarkReadRequestSchema: GenMessage<MarkReadRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 48);
+  messageDesc(file_switchboard_v1_chat, 54);
 
 /**
  * @generated from message switchboard.v1.MarkReadResponse
@@ -1403,7 +1564,7 @@ export type MarkReadResponse = Message<"switchboard.v1.MarkReadResponse"> & {
  * Use `create(MarkReadResponseSchema)` to create a new message.
  */
 export const MarkReadResponseSchema: GenMessage<MarkReadResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 49);
+  messageDesc(file_switchboard_v1_chat, 55);
 
 /**
  * @generated from message switchboard.v1.ListReadMarkersRequest
@@ -1420,7 +1581,7 @@ export type ListReadMarkersRequest = Message<"switchboard.v1.ListReadMarkersRequ
  * Use `create(ListReadMarkersRequestSchema)` to create a new message.
  */
 export const ListReadMarkersRequestSchema: GenMessage<ListReadMarkersRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 50);
+  messageDesc(file_switchboard_v1_chat, 56);
 
 /**
  * @generated from message switchboard.v1.ReadMarker
@@ -1442,7 +1603,7 @@ export type ReadMarker = Message<"switchboard.v1.ReadMarker"> & {
  * Use `create(ReadMarkerSchema)` to create a new message.
  */
 export const ReadMarkerSchema: GenMessage<ReadMarker> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 51);
+  messageDesc(file_switchboard_v1_chat, 57);
 
 /**
  * @generated from message switchboard.v1.ListReadMarkersResponse
@@ -1459,7 +1620,7 @@ export type ListReadMarkersResponse = Message<"switchboard.v1.ListReadMarkersRes
  * Use `create(ListReadMarkersResponseSchema)` to create a new message.
  */
 export const ListReadMarkersResponseSchema: GenMessage<ListReadMarkersResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 52);
+  messageDesc(file_switchboard_v1_chat, 58);
 
 /**
  * @generated from message switchboard.v1.GetPresenceRequest
@@ -1478,7 +1639,7 @@ export type GetPresenceRequest = Message<"switchboard.v1.GetPresenceRequest"> & 
  * Use `create(GetPresenceRequestSchema)` to create a new message.
  */
 export const GetPresenceRequestSchema: GenMessage<GetPresenceRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 53);
+  messageDesc(file_switchboard_v1_chat, 59);
 
 /**
  * @generated from message switchboard.v1.SetStatusRequest
@@ -1504,7 +1665,7 @@ export type SetStatusRequest = Message<"switchboard.v1.SetStatusRequest"> & {
  * Use `create(SetStatusRequestSchema)` to create a new message.
  */
 export const SetStatusRequestSchema: GenMessage<SetStatusRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 54);
+  messageDesc(file_switchboard_v1_chat, 60);
 
 /**
  * @generated from message switchboard.v1.GetPresenceResponse
@@ -1521,7 +1682,7 @@ export type GetPresenceResponse = Message<"switchboard.v1.GetPresenceResponse"> 
  * Use `create(GetPresenceResponseSchema)` to create a new message.
  */
 export const GetPresenceResponseSchema: GenMessage<GetPresenceResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_chat, 55);
+  messageDesc(file_switchboard_v1_chat, 61);
 
 /**
  * @generated from service switchboard.v1.Chat
@@ -1619,6 +1780,40 @@ export const Chat: GenService<{
     methodKind: "unary";
     input: typeof RemoveMemberRequestSchema;
     output: typeof RemoveMemberResponseSchema;
+  },
+  /**
+   * Ban a user from a team or channel: a member is removed (MemberLeft, removed_by the
+   * admin), and the user can neither join nor be added again (FAILED_PRECONDITION) until
+   * unbanned. Whom one may ban follows RemoveMember; a user who is not a member may be
+   * banned too. Audited (member.banned). Scope: chat.teams.manage.
+   *
+   * @generated from rpc switchboard.v1.Chat.BanMember
+   */
+  banMember: {
+    methodKind: "unary";
+    input: typeof BanMemberRequestSchema;
+    output: typeof BanSchema;
+  },
+  /**
+   * Lift a ban (the user is not added back). Audited (member.unbanned).
+   * Scope: chat.teams.manage.
+   *
+   * @generated from rpc switchboard.v1.Chat.UnbanMember
+   */
+  unbanMember: {
+    methodKind: "unary";
+    input: typeof UnbanMemberRequestSchema;
+    output: typeof UnbanMemberResponseSchema;
+  },
+  /**
+   * A team's or channel's bans, by user id. Admins and the owner. Scope: chat.read.
+   *
+   * @generated from rpc switchboard.v1.Chat.ListBans
+   */
+  listBans: {
+    methodKind: "unary";
+    input: typeof ListBansRequestSchema;
+    output: typeof ListBansResponseSchema;
   },
   /**
    * Make a member an admin. Owner only. Scope: chat.teams.manage.

@@ -1,0 +1,57 @@
+//! Bans in the embedded engine: one keyspace keyed by conversation, then user.
+
+use async_trait::async_trait;
+
+use super::{EmbeddedStore, decode, encode, get, keys};
+use crate::model::{Ban, ConversationId};
+use crate::store::{ModerationStore, StoreResult};
+
+#[async_trait]
+impl ModerationStore for EmbeddedStore {
+    async fn put_ban(&self, ban: &Ban) -> StoreResult<()> {
+        let key = keys::member(ban.conversation_id, &ban.user);
+        self.write("put_ban", |t, batch| {
+            batch.insert(&t.bans, key, encode(ban));
+            Ok(())
+        })
+        .await
+    }
+
+    async fn get_ban(&self, id: ConversationId, user: &str) -> StoreResult<Option<Ban>> {
+        self.read("get_ban", |t| get("bans", &t.bans, &keys::member(id, user)))
+    }
+
+    async fn remove_ban(&self, id: ConversationId, user: &str) -> StoreResult<bool> {
+        let key = keys::member(id, user);
+        self.write("remove_ban", |t, batch| {
+            if !t.bans.contains_key(&key)? {
+                return Ok(false);
+            }
+            batch.remove(&t.bans, key.clone());
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn list_bans(
+        &self,
+        id: ConversationId,
+        after: &str,
+        limit: usize,
+    ) -> StoreResult<Vec<Ban>> {
+        self.read("list_bans", |t| {
+            let mut bans = Vec::with_capacity(limit.min(256));
+            for item in t.bans.prefix(keys::conversation(id)) {
+                let (key, value) = item.into_inner()?;
+                if !after.is_empty() && keys::member_user(&key) <= after.as_bytes() {
+                    continue;
+                }
+                bans.push(decode("bans", &value)?);
+                if bans.len() == limit {
+                    break;
+                }
+            }
+            Ok(bans)
+        })
+    }
+}
