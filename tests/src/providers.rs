@@ -49,6 +49,9 @@ pub enum Answer {
     Throttle(u32),
     /// 503 with Retry-After (seconds).
     Unavailable(u32),
+    /// The credentials expired: FCM 401 (the access token), APNs 403
+    /// ExpiredProviderToken. (Web Push has none that expire: 403, not retried.)
+    Expired,
 }
 
 /// One push a provider took (whatever it answered).
@@ -90,8 +93,10 @@ impl Subscription {
 
 #[derive(Default)]
 struct Provider {
-    /// Access tokens the FCM token endpoint sold, and how many.
+    /// Access tokens the FCM token endpoint sold that are still good.
     access_tokens: Mutex<HashSet<String>>,
+    /// How many it sold.
+    tokens_sold: Mutex<usize>,
     /// The subscriptions' decryption keys, by id.
     subscriptions: Mutex<HashMap<String, (SecretKey, [u8; 16])>>,
     /// The VAPID public key pushes must be signed with (base64url).
@@ -205,7 +210,7 @@ impl PushProviders {
 
     /// How many access tokens the FCM token endpoint sold.
     pub fn access_tokens_sold(&self) -> usize {
-        self.provider.access_tokens.lock().unwrap().len()
+        *self.provider.tokens_sold.lock().unwrap()
     }
 
     /// Waits until `count` pushes were accepted in all, and returns every delivery.
@@ -303,6 +308,7 @@ async fn fcm_token(State(p): State<Arc<Provider>>, Form(form): Form<TokenForm>) 
     }
     let token = format!("ya29.{}", rand::random::<u64>());
     p.access_tokens.lock().unwrap().insert(token.clone());
+    *p.tokens_sold.lock().unwrap() += 1;
     let body =
         serde_json::json!({"access_token": token, "expires_in": 3599, "token_type": "Bearer"});
     json(body)
@@ -355,6 +361,12 @@ async fn fcm_send(
         ),
         Answer::Unavailable(s) => {
             later(StatusCode::SERVICE_UNAVAILABLE, s, error(503, "UNAVAILABLE", "UNAVAILABLE"))
+        }
+        Answer::Expired => {
+            // The token is no longer good: it must be bought again.
+            p.access_tokens.lock().unwrap().remove(bearer);
+            (StatusCode::UNAUTHORIZED, error(401, "UNAUTHENTICATED", "THIRD_PARTY_AUTH_ERROR"))
+                .into_response()
         }
     }
 }
@@ -428,6 +440,7 @@ async fn apns_send(
         Answer::Unavailable(s) => {
             later(StatusCode::SERVICE_UNAVAILABLE, s, reason("ServiceUnavailable"))
         }
+        Answer::Expired => (StatusCode::FORBIDDEN, reason("ExpiredProviderToken")).into_response(),
     }
 }
 
@@ -497,6 +510,7 @@ async fn web_push(
         Answer::Unregistered => (StatusCode::GONE, "subscription expired").into_response(),
         Answer::Throttle(s) => later(StatusCode::TOO_MANY_REQUESTS, s, "slow down".into()),
         Answer::Unavailable(s) => later(StatusCode::SERVICE_UNAVAILABLE, s, "unavailable".into()),
+        Answer::Expired => (StatusCode::FORBIDDEN, "VAPID refused").into_response(),
     }
 }
 

@@ -165,6 +165,37 @@ async fn a_throttled_push_is_retried_no_sooner_than_the_providers_retry_after() 
 }
 
 #[tokio::test]
+async fn expired_provider_credentials_are_renewed_and_the_push_goes_through() {
+    let providers = PushProviders::start().await;
+    let server = controller(&providers, None).await;
+    let (alice, team) = server.team_of("alice", &["bob"]).await;
+    let bob = server.client("bob", "acme").await;
+    let [phone, iphone, web] = three_devices(&bob, &providers, 10).await;
+    alice.send_text(team, "@bob first").await.unwrap();
+    providers.accepted(3).await;
+    assert_eq!(providers.access_tokens_sold(), 1);
+    providers.script(&phone, &[Answer::Expired]);
+    providers.script(&iphone, &[Answer::Expired]);
+    providers.script(&web, &[Answer::Expired]);
+    alice.send_text(team, "@bob second").await.unwrap();
+    let deliveries = providers.accepted(5).await;
+    for device in [&phone, &iphone] {
+        let answers: Vec<Answer> = to(&deliveries, device).iter().map(|d| d.answered).collect();
+        assert_eq!(answers, [Answer::Accept, Answer::Expired, Answer::Accept], "{device}");
+    }
+    assert_eq!(providers.access_tokens_sold(), 2, "a new FCM access token was bought");
+    // A Web Push refusal is not an expiry to renew: not retried, the device kept.
+    let answers = eventually("the browser's second push", Duration::from_secs(10), || async {
+        let answers: Vec<Answer> =
+            to(&providers.deliveries(), &web).iter().map(|d| d.answered).collect();
+        (answers.len() == 2).then_some(answers)
+    })
+    .await;
+    assert_eq!(answers, [Answer::Accept, Answer::Expired]);
+    assert_eq!(bob.list_devices().await.unwrap().len(), 3);
+}
+
+#[tokio::test]
 async fn nobody_following_live_and_nothing_their_preferences_hold_back_is_pushed() {
     let providers = PushProviders::start().await;
     let server = controller(&providers, None).await;
