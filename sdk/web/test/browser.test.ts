@@ -223,6 +223,10 @@ it("keeps a refused draft with the error beside it, and fits a phone with a long
   await tab.waitForSelector("#composer-error:not([hidden])");
   expect(await tab.textContent("#composer-error")).toContain("data");
   expect(await tab.inputValue("#text")).toBe(tooLong);
+  // A file of a type the server does not take: said where it happened, too.
+  await tab.setInputFiles("#file", { name: "tool.exe", mimeType: "application/x-msdownload", buffer: Buffer.from("MZ") });
+  await tab.waitForFunction(() => document.querySelector("#composer-error")?.textContent?.includes("tool.exe"));
+  expect(await tab.textContent("#composer-error")).toContain("not allowed");
   // A long unbroken word: the page does not scroll sideways, Send stays on screen.
   const url = `https://example.com/${"a".repeat(300)}`;
   await tab.fill("#text", url);

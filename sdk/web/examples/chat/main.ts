@@ -404,19 +404,28 @@ $<HTMLFormElement>("composer").addEventListener("submit", async (event) => {
   if (!current || !text) return;
   lastTyping = 0;
   void client!.typing(current.id, false);
-  const error = $("composer-error");
   try {
     const sent = await client!.send(current.id, text);
     // Sent: the draft goes (unless the user already typed the next one).
     if (input.value.trim() === text) input.value = "";
-    error.hidden = true;
+    composerError(null);
     append(sent);
   } catch (failure) {
     // Refused: say why where it happened, and keep the draft to fix.
-    error.textContent = `Not sent: ${failure instanceof Error ? failure.message : String(failure)}`;
-    error.hidden = false;
+    composerError(`Not sent: ${reason(failure)}`);
   }
 });
+
+/** Shows why something the composer sent was refused, beside it; null hides it. */
+function composerError(text: string | null): void {
+  const error = $("composer-error");
+  error.textContent = text ?? "";
+  error.hidden = text === null;
+}
+
+function reason(failure: unknown): string {
+  return failure instanceof Error ? failure.message : String(failure);
+}
 
 let searching = 0;
 $<HTMLInputElement>("find").addEventListener("input", async () => {
@@ -454,8 +463,13 @@ $<HTMLInputElement>("file").addEventListener("change", async () => {
   const file = input.files?.[0];
   input.value = "";
   if (!current || !file) return;
-  const attachment = await client!.uploadFile(current.id, file);
-  append(await client!.sendAttachment(current.id, attachment));
+  try {
+    const attachment = await client!.uploadFile(current.id, file);
+    append(await client!.sendAttachment(current.id, attachment));
+    composerError(null);
+  } catch (failure) {
+    composerError(`Not sent: ${file.name}: ${reason(failure)}`);
+  }
 });
 
 $("picture").addEventListener("click", () => $<HTMLInputElement>("picture-file").click());
