@@ -149,6 +149,9 @@ pub(crate) enum Command {
     /// Your devices for push: list, register one by its token, remove one.
     #[command(subcommand)]
     Devices(DevicesCommand),
+    /// Reports of messages to a team's admins: file one; list and resolve them (admins).
+    #[command(subcommand)]
+    Reports(ReportsCommand),
     /// Push to your devices: `test` alerts each now and shows what its provider answered.
     #[command(subcommand)]
     Push(PushCommand),
@@ -330,6 +333,32 @@ pub(crate) enum DevicesCommand {
     },
     /// Remove one of your devices.
     Remove { device: u64 },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum ReportsCommand {
+    /// Report a message to the conversation's admins.
+    File {
+        channel: u64,
+        message: u64,
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// A conversation's reports, newest first (admins).
+    List {
+        channel: u64,
+        /// Only the open ones.
+        #[arg(long)]
+        open: bool,
+    },
+    /// Resolve an open report (admins).
+    Resolve {
+        channel: u64,
+        report: u64,
+        /// Dismiss it (nothing to act on) rather than resolve it.
+        #[arg(long)]
+        dismiss: bool,
+    },
 }
 
 #[derive(Subcommand)]

@@ -7,8 +7,8 @@ use switchboard_sdk::{Client, SdkError};
 
 use crate::args::{
     AdminCommand, ChannelCommand, Command, DevicesCommand, DmCommand, MemberCommand,
-    NotificationsCommand, PushCommand, PushLevelArg, RelayCommand, TeamCommand, ThreadCommand,
-    TokenPlatformArg,
+    NotificationsCommand, PushCommand, PushLevelArg, RelayCommand, ReportsCommand, TeamCommand,
+    ThreadCommand, TokenPlatformArg,
 };
 use crate::output;
 
@@ -283,6 +283,30 @@ async fn execute(client: &Client, command: Command) -> Result<Shown, SdkError> {
             Shown { json, human }
         }
         Command::Devices(DevicesCommand::List) => devices(client.list_devices().await?),
+        Command::Reports(ReportsCommand::File { channel, message, reason }) => {
+            reports(vec![client.report_message(channel, message, &reason).await?])
+        }
+        Command::Reports(ReportsCommand::List { channel, open }) => {
+            let mut all = Vec::new();
+            let mut before_id = 0;
+            loop {
+                let request = pb::ListReportsRequest {
+                    conversation_id: channel,
+                    before_id,
+                    limit: 200,
+                    open_only: open,
+                };
+                let page = client.list_reports(request).await?;
+                all.extend(page.reports);
+                if page.next_before == 0 {
+                    break reports(all);
+                }
+                before_id = page.next_before;
+            }
+        }
+        Command::Reports(ReportsCommand::Resolve { channel, report, dismiss }) => {
+            reports(vec![client.resolve_report(channel, report, dismiss).await?])
+        }
         Command::Push(PushCommand::Test) => {
             let tested = client.test_push().await?;
             Shown {
@@ -548,6 +572,13 @@ fn members(members: Vec<pb::Member>) -> Shown {
     Shown {
         json: Value::Array(members.iter().map(output::member_json).collect()),
         human: output::members_table(&members).to_string(),
+    }
+}
+
+fn reports(reports: Vec<pb::Report>) -> Shown {
+    Shown {
+        json: Value::Array(reports.iter().map(output::report_json).collect()),
+        human: output::reports_table(&reports).to_string(),
     }
 }
 

@@ -6,7 +6,7 @@ use crate::error::{ChatError, ChatResult};
 use crate::model::{
     Attachment, AttachmentState, Availability, Ban, ConversationView, Device, Kind, Member,
     Message, MessageType, MessageVersion, Platform, Profile, ProfileView, PushLevel, PushSettings,
-    Role, ThreadView, UploadPurpose, UserStatus, Visibility,
+    Report, ReportState, Role, ThreadView, UploadPurpose, UserStatus, Visibility,
 };
 use crate::push::Outcome;
 
@@ -210,6 +210,27 @@ pub(crate) fn notification(n: crate::model::Notification) -> pb::Notification {
 /// A device as its user sees it: without its token or subscription.
 pub(crate) fn ban(b: Ban) -> pb::Ban {
     pb::Ban { user_id: b.user, banned_by: b.by, banned_at_ms: b.at_ms, reason: b.reason }
+}
+
+pub(crate) fn report(r: Report) -> pb::Report {
+    let state = match r.state {
+        ReportState::Open => pb::ReportState::Open,
+        ReportState::Resolved => pb::ReportState::Resolved,
+        ReportState::Dismissed => pb::ReportState::Dismissed,
+    };
+    pb::Report {
+        reported_at_ms: crate::ids::timestamp_ms(r.id),
+        id: r.id,
+        conversation_id: r.conversation_id,
+        message_id: r.message_id,
+        reporter: r.reporter,
+        reason: r.reason,
+        author: r.author,
+        text: r.text,
+        state: state as i32,
+        handled_by: r.handled_by,
+        handled_at_ms: r.handled_at_ms,
+    }
 }
 
 /// What a test push to a device found.

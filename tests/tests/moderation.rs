@@ -1,6 +1,7 @@
 //! Moderation: a banned member is removed (seen live by the others and by them), cannot
 //! join or be added again until unbanned; only admins ban, following who may remove whom;
-//! bans are listed for admins, audited with their reason, and managed with sbctl.
+//! bans are listed for admins, audited with their reason, and managed with sbctl. Members
+//! report messages to the admins, who read them (after a delete too) and handle each once.
 
 use switchboard_sdk::proto::event::Kind;
 use switchboard_tests::live::{self, kind};
@@ -114,4 +115,59 @@ async fn bans_are_audited_and_managed_with_sbctl() {
         .collect();
     assert_eq!(trail, [("member.unbanned", "bob", ""), ("member.banned", "bob", "flooding")]);
     assert!(alice.list_bans(team, "", 10).await.unwrap().0.is_empty());
+}
+
+#[tokio::test]
+async fn a_reported_message_stays_readable_to_admins_after_its_delete_and_is_handled_once() {
+    let server = TestController::start().await;
+    let (alice, team) = server.team_of("alice", &["bob", "eve"]).await;
+    let bob = server.client("bob", "acme").await;
+    let eve = server.client("eve", "acme").await;
+    let spam = eve.send_text(team, "buy cheap watches").await.unwrap();
+    let own = bob.send_text(team, "mine").await.unwrap();
+
+    expect_code(bob.report_message(team, own.id, "").await, Code::InvalidArgument);
+    expect_code(bob.report_message(team, 12345, "").await, Code::NotFound);
+    let report = bob.report_message(team, spam.id, "spam").await.unwrap();
+    assert_eq!(report.state(), proto::ReportState::Open);
+    assert_eq!((report.author.as_str(), report.text.as_str()), ("eve", "buy cheap watches"));
+    eve.delete_message(team, spam.id).await.unwrap();
+    expect_code(bob.report_message(team, spam.id, "again").await, Code::FailedPrecondition);
+
+    // Members do not read reports; admins do, the message as it was.
+    let all = || proto::ListReportsRequest { conversation_id: team, ..Default::default() };
+    expect_code(bob.list_reports(all()).await, Code::PermissionDenied);
+    let listed = alice.list_reports(all()).await.unwrap();
+    assert_eq!(listed.reports.len(), 1);
+    assert_eq!(listed.reports[0].text, "buy cheap watches", "kept after the delete");
+    assert_eq!(listed.next_before, 0);
+
+    expect_code(bob.resolve_report(team, report.id, false).await, Code::PermissionDenied);
+    let resolved = alice.resolve_report(team, report.id, false).await.unwrap();
+    assert_eq!(
+        (resolved.state(), resolved.handled_by.as_str()),
+        (proto::ReportState::Resolved, "alice")
+    );
+    let again =
+        expect_code(alice.resolve_report(team, report.id, true).await, Code::FailedPrecondition);
+    assert!(again.contains("resolved by alice"), "{again}");
+    let open = proto::ListReportsRequest { open_only: true, ..all() };
+    assert!(alice.list_reports(open).await.unwrap().reports.is_empty());
+
+    // sbctl, as an admin works through them.
+    let later = alice.send_text(team, "@eve please stop").await.unwrap();
+    let token = server.token("eve", "acme");
+    let filed = sbctl(
+        &server.url(),
+        &token,
+        &["reports", "file", &team.to_string(), &later.id.to_string(), "--reason", "rude"],
+    )
+    .await
+    .unwrap();
+    assert!(filed.contains("rude") && filed.contains("open"), "{filed}");
+    let admin = server.token("alice", "acme");
+    let table = sbctl(&server.url(), &admin, &["reports", "list", &team.to_string(), "--open"])
+        .await
+        .unwrap();
+    assert!(table.contains("rude") && !table.contains("watches"), "{table}");
 }

@@ -162,6 +162,49 @@ pub(crate) fn members_table(members: &[pb::Member]) -> Table {
     table
 }
 
+fn report_state(state: i32) -> &'static str {
+    match pb::ReportState::try_from(state) {
+        Ok(pb::ReportState::Open) => "open",
+        Ok(pb::ReportState::Resolved) => "resolved",
+        Ok(pb::ReportState::Dismissed) => "dismissed",
+        _ => "?",
+    }
+}
+
+pub(crate) fn report_json(r: &pb::Report) -> Value {
+    json!({
+        "id": r.id.to_string(),
+        "message_id": r.message_id.to_string(),
+        "reporter": r.reporter,
+        "reason": r.reason,
+        "author": r.author,
+        "text": r.text,
+        "state": report_state(r.state),
+        "handled_by": r.handled_by,
+        "reported_at_ms": r.reported_at_ms,
+    })
+}
+
+pub(crate) fn reports_table(reports: &[pb::Report]) -> Table {
+    let mut table = table(&["ID", "WHEN", "REPORTER", "REASON", "AUTHOR", "TEXT", "STATE"]);
+    for r in reports {
+        let state = match r.handled_by.is_empty() {
+            true => report_state(r.state).to_string(),
+            false => format!("{} by {}", report_state(r.state), r.handled_by),
+        };
+        table.add_row(vec![
+            r.id.to_string(),
+            format_ms(r.reported_at_ms),
+            r.reporter.clone(),
+            r.reason.clone(),
+            r.author.clone(),
+            r.text.clone(),
+            state,
+        ]);
+    }
+    table
+}
+
 pub(crate) fn ban_json(b: &pb::Ban) -> Value {
     json!({ "user_id": b.user_id, "banned_by": b.banned_by, "banned_at_ms": b.banned_at_ms, "reason": b.reason })
 }

@@ -578,6 +578,37 @@ impl Client {
         Ok((response.bans, response.next_after))
     }
 
+    /// Reports a message of a team or channel to its admins.
+    pub async fn report_message(
+        &self,
+        conversation_id: u64,
+        message_id: u64,
+        reason: &str,
+    ) -> Result<pb::Report> {
+        let request =
+            pb::ReportMessageRequest { conversation_id, message_id, reason: reason.into() };
+        Ok(self.chat.clone().report_message(request).await?.into_inner())
+    }
+
+    /// A page of a team's or channel's reports, newest first (admins).
+    pub async fn list_reports(
+        &self,
+        request: pb::ListReportsRequest,
+    ) -> Result<pb::ListReportsResponse> {
+        Ok(self.chat.clone().list_reports(request).await?.into_inner())
+    }
+
+    /// Resolves (or, with `dismiss`, dismisses) an open report (admins).
+    pub async fn resolve_report(
+        &self,
+        conversation_id: u64,
+        report_id: u64,
+        dismiss: bool,
+    ) -> Result<pb::Report> {
+        let request = pb::ResolveReportRequest { conversation_id, report_id, dismiss };
+        Ok(self.chat.clone().resolve_report(request).await?.into_inner())
+    }
+
     /// The server's VAPID public key (base64url) a browser subscribes to Web Push with;
     /// empty when the server does not send Web Push.
     pub async fn web_push_public_key(&self) -> Result<String> {

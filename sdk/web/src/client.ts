@@ -8,7 +8,7 @@ import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type Client, type Interceptor } from "@connectrpc/connect";
 import { createGrpcWebTransport } from "@connectrpc/connect-web";
 
-import { type Ban, Chat, type CreateChannelRequestSchema, type CreateTeamRequestSchema } from "./gen/switchboard/v1/chat_pb.js";
+import { type Ban, Chat, type CreateChannelRequestSchema, type CreateTeamRequestSchema, type Report } from "./gen/switchboard/v1/chat_pb.js";
 import type { Conversation } from "./gen/switchboard/v1/conversation_pb.js";
 import { Availability, type Event, type UserPresence } from "./gen/switchboard/v1/events_pb.js";
 import { type Attachment, Files, UploadPurpose } from "./gen/switchboard/v1/files_pb.js";
@@ -346,6 +346,22 @@ export class SwitchboardClient {
   async bans(conversationId: bigint, page: { after?: string; limit?: number } = {}): Promise<{ bans: Ban[]; nextAfter: string }> {
     const response = await this.chat.listBans({ conversationId, after: page.after ?? "", limit: page.limit ?? 0 });
     return { bans: response.bans, nextAfter: response.nextAfter };
+  }
+
+  /** Reports a message of a team or channel to its admins. */
+  async report(conversationId: bigint, messageId: bigint, reason = ""): Promise<Report> {
+    return await this.chat.reportMessage({ conversationId, messageId, reason });
+  }
+
+  /** A page of a team's or channel's reports, newest first (admins); `beforeId` = the previous `nextBefore`. */
+  async reports(conversationId: bigint, page: { beforeId?: bigint; limit?: number; openOnly?: boolean } = {}): Promise<{ reports: Report[]; nextBefore: bigint }> {
+    const response = await this.chat.listReports({ conversationId, beforeId: page.beforeId ?? 0n, limit: page.limit ?? 0, openOnly: page.openOnly ?? false });
+    return { reports: response.reports, nextBefore: response.nextBefore };
+  }
+
+  /** Resolves (or, with `dismiss`, dismisses) an open report (admins). */
+  async resolveReport(conversationId: bigint, reportId: bigint, dismiss = false): Promise<Report> {
+    return await this.chat.resolveReport({ conversationId, reportId, dismiss });
   }
 
   /**

@@ -316,6 +316,20 @@ describe("SwitchboardClient", () => {
     expect((await alice.bans(channel)).bans).toEqual([]);
   });
 
+  it("reports a message to the admins, who resolve it", async () => {
+    const [aliceId, bobId] = [unique("alice"), unique("bob")];
+    const alice = connect(aliceId);
+    const bob = connect(bobId);
+    const channel = await team(alice, [bobId]);
+    const sent = await alice.send(channel, "a rude remark");
+    const report = await bob.report(channel, sent.id, "rude");
+    expect([report.author, report.text, report.reason]).toEqual([aliceId, "a rude remark", "rude"]);
+    expect((await alice.reports(channel, { openOnly: true })).reports.map((r) => r.id)).toEqual([report.id]);
+    const resolved = await alice.resolveReport(channel, report.id, true);
+    expect(resolved.handledBy).toBe(aliceId);
+    expect((await alice.reports(channel, { openOnly: true })).reports).toEqual([]);
+  });
+
   it("pages history newest first", async () => {
     const alice = unique("alice");
     const a = connect(alice);

@@ -1,15 +1,18 @@
-//! Moderation of teams and channels: bans. A banned user is removed (if a member) and
-//! neither joins nor is added again until an admin unbans them. Every ban and unban is
-//! audited; the removal reaches the conversation and the user live, and resuming clients
-//! through the log, like any removal.
+//! Moderation of teams and channels: bans and reports. A banned user is removed (if a
+//! member) and neither joins nor is added again until an admin unbans them; the removal
+//! reaches the conversation and the user live, and resuming clients through the log, like
+//! any removal. Members report messages to the admins, who resolve or dismiss them; a
+//! report keeps the message as it was, for the admins, after it is deleted. Bans,
+//! unbans and handled reports are audited.
 
 use std::sync::Arc;
 
 use super::{Audit, as_team_member, policy};
+use crate::access;
 use crate::auth::Caller;
 use crate::error::{ChatError, ChatResult};
 use crate::ids::IdGenerator;
-use crate::model::{AuditAction, Ban, ConversationId, Role};
+use crate::model::{AuditAction, Ban, ConversationId, MessageId, Report, ReportState, Role};
 use crate::realtime::Events;
 use crate::store::Store;
 use crate::validate::{self, Violations};
@@ -18,6 +21,8 @@ use crate::validate::{self, Violations};
 const BANS_PAGE: (usize, usize) = (100, 1000);
 /// Longest reason, in characters.
 const MAX_REASON_CHARS: usize = 500;
+/// Default and largest page of ListReports.
+const REPORTS_PAGE: (usize, usize) = (50, 200);
 
 pub struct Moderation {
     pub(super) store: Arc<dyn Store>,
@@ -97,6 +102,119 @@ impl Moderation {
             _ => String::new(),
         };
         Ok((bans, next))
+    }
+}
+
+impl Moderation {
+    /// ReportMessage: a member reports a message of a team or channel to its admins, with
+    /// a reason; the report keeps the message's author and text as they are now.
+    pub async fn report(
+        &self,
+        caller: &Caller,
+        id: ConversationId,
+        message_id: MessageId,
+        reason: &str,
+    ) -> ChatResult<Report> {
+        Violations::new()
+            .check("message_id", validate::check_id(message_id))
+            .check("reason", validate::check_line(reason, MAX_REASON_CHARS))
+            .finish()?;
+        let (conversation, _) = super::as_member(&*self.store, caller, id).await?;
+        policy::managed(&conversation)?;
+        let message = access::visible_message(&*self.store, &caller.user, id, message_id).await?;
+        if message.deleted {
+            return Err(ChatError::precondition(format!("message {message_id} is deleted")));
+        }
+        if message.from == caller.user {
+            return Err(ChatError::invalid("message_id", "you cannot report your own message"));
+        }
+        let report = Report {
+            id: self.ids.next_id(),
+            conversation_id: id,
+            message_id,
+            reporter: caller.user.clone(),
+            reason: reason.to_string(),
+            author: message.from,
+            text: message.data,
+            state: ReportState::Open,
+            handled_by: String::new(),
+            handled_at_ms: 0,
+        };
+        self.store.put_report(&report).await?;
+        Ok(report)
+    }
+
+    /// ListReports: a page of a conversation's reports, newest first (admins and the
+    /// owner), only the open ones if asked; and the cursor of the next page (0 on the last).
+    pub async fn reports(
+        &self,
+        caller: &Caller,
+        id: ConversationId,
+        before: Option<u64>,
+        limit: u32,
+        open_only: bool,
+    ) -> ChatResult<(Vec<Report>, u64)> {
+        let limit = validate::page_size(limit, REPORTS_PAGE.0, REPORTS_PAGE.1)?;
+        let (_, me) = super::as_member(&*self.store, caller, id).await?;
+        policy::at_least(&me, Role::Admin, "list reports")?;
+        let mut before = before.unwrap_or(u64::MAX);
+        let mut page = Vec::with_capacity(limit);
+        loop {
+            let rows = self.store.list_reports(id, before, limit).await?;
+            let exhausted = rows.len() < limit;
+            for report in rows {
+                before = report.id;
+                if !open_only || report.state == ReportState::Open {
+                    page.push(report);
+                    if page.len() == limit {
+                        return Ok((page, before));
+                    }
+                }
+            }
+            if exhausted {
+                return Ok((page, 0));
+            }
+        }
+    }
+
+    /// ResolveReport: an admin or the owner resolves (acted on it) or dismisses (nothing
+    /// to act on) an open report; FAILED_PRECONDITION once it was handled.
+    pub async fn handle_report(
+        &self,
+        caller: &Caller,
+        id: ConversationId,
+        report_id: u64,
+        dismiss: bool,
+    ) -> ChatResult<Report> {
+        Violations::new().check("report_id", validate::check_id(report_id)).finish()?;
+        let (_, me) = super::as_member(&*self.store, caller, id).await?;
+        policy::at_least(&me, Role::Admin, "handle reports")?;
+        let Some(report) = self.store.get_report(id, report_id).await? else {
+            return Err(ChatError::not_found(format!(
+                "report {report_id} not found in conversation {id}"
+            )));
+        };
+        if report.state != ReportState::Open {
+            return Err(ChatError::precondition(format!(
+                "report {report_id} was already {} by {}",
+                report.state.name(),
+                report.handled_by
+            )));
+        }
+        let (state, action) = match dismiss {
+            true => (ReportState::Dismissed, AuditAction::ReportDismissed),
+            false => (ReportState::Resolved, AuditAction::ReportResolved),
+        };
+        let handled = Report {
+            state,
+            handled_by: caller.user.clone(),
+            handled_at_ms: self.ids.now_ms(),
+            ..report
+        };
+        self.store.put_report(&handled).await?;
+        let target = handled.message_id.to_string();
+        self.audit.record(caller, action, id, &target, handled.reason.clone()).await;
+        Ok(handled)
     }
 }
 

@@ -186,6 +186,50 @@ impl Chat for ChatApi {
         })
     }
 
+    async fn report_message(
+        &self,
+        request: Request<pb::ReportMessageRequest>,
+    ) -> Reply<pb::Report> {
+        let (caller, _admitted) = self.writer(&request, Scope::Write)?;
+        let r = request.into_inner();
+        let report = self
+            .chat
+            .moderation
+            .report(&caller, r.conversation_id, r.message_id, &r.reason)
+            .await?;
+        reply(convert::report(report))
+    }
+
+    async fn list_reports(
+        &self,
+        request: Request<pb::ListReportsRequest>,
+    ) -> Reply<pb::ListReportsResponse> {
+        let (caller, _admitted) = self.caller(&request, Scope::Read)?;
+        let r = request.into_inner();
+        let before = (r.before_id != 0).then_some(r.before_id);
+        let (reports, next_before) = self
+            .chat
+            .moderation
+            .reports(&caller, r.conversation_id, before, r.limit, r.open_only)
+            .await?;
+        let reports = reports.into_iter().map(convert::report).collect();
+        reply(pb::ListReportsResponse { reports, next_before })
+    }
+
+    async fn resolve_report(
+        &self,
+        request: Request<pb::ResolveReportRequest>,
+    ) -> Reply<pb::Report> {
+        let (caller, _admitted) = self.writer(&request, Scope::TeamsManage)?;
+        let r = request.into_inner();
+        let report = self
+            .chat
+            .moderation
+            .handle_report(&caller, r.conversation_id, r.report_id, r.dismiss)
+            .await?;
+        reply(convert::report(report))
+    }
+
     async fn promote_admin(&self, request: Request<pb::PromoteAdminRequest>) -> Reply<pb::Member> {
         let (caller, _admitted) = self.writer(&request, Scope::TeamsManage)?;
         let r = request.into_inner();

@@ -26,10 +26,13 @@ pub enum AuditAction {
     /// The detail is the reason.
     MemberBanned,
     MemberUnbanned,
+    /// A report of the message (the target) acted on; the detail is its reason.
+    ReportResolved,
+    ReportDismissed,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 15] = [
+    pub const ALL: [AuditAction; 17] = [
         AuditAction::TeamCreated,
         AuditAction::TeamUpdated,
         AuditAction::TeamArchived,
@@ -45,6 +48,8 @@ impl AuditAction {
         AuditAction::MessageUnpinned,
         AuditAction::MemberBanned,
         AuditAction::MemberUnbanned,
+        AuditAction::ReportResolved,
+        AuditAction::ReportDismissed,
     ];
 
     /// Its name in listings and filters, e.g. `member.added`.
@@ -65,6 +70,8 @@ impl AuditAction {
             AuditAction::MessageUnpinned => "message.unpinned",
             AuditAction::MemberBanned => "member.banned",
             AuditAction::MemberUnbanned => "member.unbanned",
+            AuditAction::ReportResolved => "report.resolved",
+            AuditAction::ReportDismissed => "report.dismissed",
         }
     }
 

@@ -38,6 +38,7 @@
 //! | devices | (org, user) | device id |
 //! | device_owners | device id | |
 //! | bans | channel id | user |
+//! | reports | channel id | report id, newest first |
 //! | user_status | (org, user) | |
 //! | profiles | (org, user) | |
 //! | directory | (org, first character of the term) | term, user |

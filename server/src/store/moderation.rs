@@ -1,9 +1,9 @@
-//! Moderation: the bans of each conversation.
+//! Moderation: the bans and the reports of each conversation.
 
 use async_trait::async_trait;
 
 use super::StoreResult;
-use crate::model::{Ban, ConversationId};
+use crate::model::{Ban, ConversationId, Report};
 
 #[async_trait]
 pub trait ModerationStore: Send + Sync {
@@ -22,4 +22,17 @@ pub trait ModerationStore: Send + Sync {
         after: &str,
         limit: usize,
     ) -> StoreResult<Vec<Ban>>;
+
+    /// Writes a report (a new one, or one handled).
+    async fn put_report(&self, report: &Report) -> StoreResult<()>;
+
+    async fn get_report(&self, id: ConversationId, report: u64) -> StoreResult<Option<Report>>;
+
+    /// A conversation's reports with ids below `before`, newest first.
+    async fn list_reports(
+        &self,
+        id: ConversationId,
+        before: u64,
+        limit: usize,
+    ) -> StoreResult<Vec<Report>>;
 }

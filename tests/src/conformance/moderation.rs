@@ -1,8 +1,9 @@
-//! Bans: one per user and conversation, listed by user, removed once.
+//! Bans: one per user and conversation, listed by user, removed once. Reports: newest
+//! first per conversation, rewritten when handled.
 
 use std::sync::Arc;
 
-use switchboard_server::model::Ban;
+use switchboard_server::model::{Ban, Report, ReportState};
 use switchboard_server::store::Store;
 
 fn ban(conversation_id: u64, user: &str, reason: &str) -> Ban {
@@ -29,4 +30,40 @@ pub async fn bans_are_kept_per_conversation_listed_by_user_and_removed_once(stor
     assert_eq!(store.get_ban(team, "bob").await.unwrap(), None);
     assert_eq!(users(store.list_bans(team, "", 10).await.unwrap()), ["cat", "dan"]);
     assert_eq!(store.get_ban(other, "bob").await.unwrap().unwrap().reason, "elsewhere");
+}
+
+fn report(conversation_id: u64, id: u64, state: ReportState) -> Report {
+    Report {
+        id,
+        conversation_id,
+        message_id: 77,
+        reporter: "bob".into(),
+        reason: "spam".into(),
+        author: "eve".into(),
+        text: "buy now".into(),
+        state,
+        handled_by: String::new(),
+        handled_at_ms: 0,
+    }
+}
+
+pub async fn reports_are_listed_newest_first_and_rewritten_when_handled(store: Arc<dyn Store>) {
+    let (team, other) = (9_201, 9_202);
+    for id in [5, 9, 7] {
+        store.put_report(&report(team, id, ReportState::Open)).await.unwrap();
+    }
+    store.put_report(&report(other, 8, ReportState::Open)).await.unwrap();
+    let ids = |reports: Vec<Report>| reports.into_iter().map(|r| r.id).collect::<Vec<_>>();
+    assert_eq!(ids(store.list_reports(team, u64::MAX, 10).await.unwrap()), [9, 7, 5]);
+    assert_eq!(ids(store.list_reports(team, 9, 1).await.unwrap()), [7]);
+    let handled = Report {
+        state: ReportState::Dismissed,
+        handled_by: "ann".into(),
+        handled_at_ms: 1_700_000_000_000,
+        ..report(team, 7, ReportState::Open)
+    };
+    store.put_report(&handled).await.unwrap();
+    assert_eq!(store.get_report(team, 7).await.unwrap(), Some(handled));
+    assert_eq!(store.get_report(team, 8).await.unwrap(), None, "another conversation's");
+    assert_eq!(ids(store.list_reports(other, u64::MAX, 10).await.unwrap()), [8]);
 }

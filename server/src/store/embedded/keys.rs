@@ -80,6 +80,14 @@ pub(super) fn conversation_key(org: &str, key: &str) -> Vec<u8> {
     user_prefix(org, key)
 }
 
+/// An entry of a conversation's list ordered by id (its reports).
+pub(super) fn conversation_entry(id: ConversationId, entry: u64) -> [u8; 16] {
+    let mut key = [0; 16];
+    key[..8].copy_from_slice(&id.to_be_bytes());
+    key[8..].copy_from_slice(&entry.to_be_bytes());
+    key
+}
+
 /// One of a user's devices.
 pub(super) fn user_device(org: &str, user: &str, id: u64) -> Vec<u8> {
     user_upload(org, user, id)

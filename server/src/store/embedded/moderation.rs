@@ -1,9 +1,10 @@
-//! Bans in the embedded engine: one keyspace keyed by conversation, then user.
+//! Bans and reports in the embedded engine: keyed by conversation, then user (bans) or
+//! report id (reports).
 
 use async_trait::async_trait;
 
 use super::{EmbeddedStore, decode, encode, get, keys};
-use crate::model::{Ban, ConversationId};
+use crate::model::{Ban, ConversationId, Report};
 use crate::store::{ModerationStore, StoreResult};
 
 #[async_trait]
@@ -52,6 +53,38 @@ impl ModerationStore for EmbeddedStore {
                 }
             }
             Ok(bans)
+        })
+    }
+
+    async fn put_report(&self, report: &Report) -> StoreResult<()> {
+        let key = keys::conversation_entry(report.conversation_id, report.id);
+        self.write("put_report", |t, batch| {
+            batch.insert(&t.reports, key, encode(report));
+            Ok(())
+        })
+        .await
+    }
+
+    async fn get_report(&self, id: ConversationId, report: u64) -> StoreResult<Option<Report>> {
+        self.read("get_report", |t| {
+            get("reports", &t.reports, &keys::conversation_entry(id, report))
+        })
+    }
+
+    async fn list_reports(
+        &self,
+        id: ConversationId,
+        before: u64,
+        limit: usize,
+    ) -> StoreResult<Vec<Report>> {
+        self.read("list_reports", |t| {
+            let range = keys::conversation_entry(id, 0)..keys::conversation_entry(id, before);
+            let mut reports = Vec::new();
+            for item in t.reports.range(range).rev().take(limit) {
+                let (_, value) = item.into_inner()?;
+                reports.push(decode("reports", &value)?);
+            }
+            Ok(reports)
         })
     }
 }

@@ -54,6 +54,7 @@ const ADDED_TABLES: &[(&str, i32)] = &[
     ("devices", 17),
     ("device_owners", 17),
     ("bans", 18),
+    ("reports", 18),
 ];
 
 /// Columns added to existing tables after version 1: (table, column, version).
@@ -194,7 +195,7 @@ pub fn migrations(keyspace: &str, replication: &Replication) -> Vec<Migration> {
         (15, "reactions"),
         (16, "threads"),
         (17, "push preferences and devices"),
-        (18, "bans"),
+        (18, "bans and reports"),
     ] {
         let mut statements: Vec<String> = TABLES
             .iter()

@@ -269,6 +269,25 @@ pub const TABLES: &[Table] = &[
         clustering: &[("user_id", false)],
         options: "",
     },
+    // Each team's and channel's reports of messages, newest first.
+    Table {
+        name: "reports",
+        columns: &[
+            ("conversation_id", "bigint"),
+            ("report_id", "bigint"),
+            ("message_id", "bigint"),
+            ("reporter", "text"),
+            ("reason", "text"),
+            ("author", "text"),
+            ("text", "text"),
+            ("state", "text"),
+            ("handled_by", "text"),
+            ("handled_at_ms", "bigint"),
+        ],
+        partition_key: &["conversation_id"],
+        clustering: &[("report_id", true)],
+        options: "",
+    },
     // Each user's push preferences.
     Table {
         name: "push_settings",

@@ -92,7 +92,8 @@ export type AuditEntry = Message<"switchboard.v1.AuditEntry"> & {
    * member.promoted, member.demoted, ownership.transferred, message.deleted,
    * attachment.deleted, profile.updated (conversation_id 0, the user as the target),
    * message.pinned, message.unpinned (someone else's message), member.banned (the
-   * reason as the detail), member.unbanned.
+   * reason as the detail), member.unbanned, report.resolved, report.dismissed (the
+   * message as the target, the report's reason as the detail).
    *
    * @generated from field: string action = 4;
    */
