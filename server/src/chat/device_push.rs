@@ -50,11 +50,6 @@ pub struct TestedDevice {
 }
 
 impl DevicePush {
-    /// Whether any device sender is configured (else notifications are not taken).
-    pub fn is_on(&self) -> bool {
-        !self.senders.is_empty()
-    }
-
     /// The VAPID public key browsers subscribe with; None without Web Push.
     pub fn web_push_public_key(&self) -> Option<&str> {
         self.senders.web_push_public_key.as_deref()

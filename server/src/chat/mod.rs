@@ -341,6 +341,40 @@ async fn as_team_member(
     Ok((conversation, member))
 }
 
+/// A page of up to `limit` of the entries that `keep`, from a listing read newest first
+/// (`read(before, limit)`: the entries with ids below `before`), starting below `before`;
+/// and the cursor of the next page (0 on the last). Reads on past what it skips.
+async fn kept_page<T, Read, Reading>(
+    limit: usize,
+    before: Option<u64>,
+    mut read: Read,
+    id: impl Fn(&T) -> u64,
+    keep: impl Fn(&T) -> bool,
+) -> ChatResult<(Vec<T>, u64)>
+where
+    Read: FnMut(u64, usize) -> Reading,
+    Reading: std::future::Future<Output = crate::store::StoreResult<Vec<T>>>,
+{
+    let mut before = before.unwrap_or(u64::MAX);
+    let mut page = Vec::with_capacity(limit);
+    loop {
+        let rows = read(before, limit).await?;
+        let exhausted = rows.len() < limit;
+        for row in rows {
+            before = id(&row);
+            if keep(&row) {
+                page.push(row);
+                if page.len() == limit {
+                    return Ok((page, before));
+                }
+            }
+        }
+        if exhausted {
+            return Ok((page, 0));
+        }
+    }
+}
+
 /// A member joining now (`now_ms`), of a conversation whose log is empty (else set
 /// `joined`).
 fn new_member(user_id: &str, role: Role, now_ms: i64) -> Member {

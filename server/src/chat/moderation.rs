@@ -103,9 +103,7 @@ impl Moderation {
         };
         Ok((bans, next))
     }
-}
 
-impl Moderation {
     /// ReportMessage: a member reports a message of a team or channel to its admins, with
     /// a reason; the report keeps the message's author and text as they are now.
     pub async fn report(
@@ -157,24 +155,9 @@ impl Moderation {
         let limit = validate::page_size(limit, REPORTS_PAGE.0, REPORTS_PAGE.1)?;
         let (_, me) = super::as_member(&*self.store, caller, id).await?;
         policy::at_least(&me, Role::Admin, "list reports")?;
-        let mut before = before.unwrap_or(u64::MAX);
-        let mut page = Vec::with_capacity(limit);
-        loop {
-            let rows = self.store.list_reports(id, before, limit).await?;
-            let exhausted = rows.len() < limit;
-            for report in rows {
-                before = report.id;
-                if !open_only || report.state == ReportState::Open {
-                    page.push(report);
-                    if page.len() == limit {
-                        return Ok((page, before));
-                    }
-                }
-            }
-            if exhausted {
-                return Ok((page, 0));
-            }
-        }
+        let read = |before, limit| self.store.list_reports(id, before, limit);
+        let keep = |r: &Report| !open_only || r.state == ReportState::Open;
+        super::kept_page(limit, before, read, |r| r.id, keep).await
     }
 
     /// ResolveReport: an admin or the owner resolves (acted on it) or dismisses (nothing

@@ -240,25 +240,10 @@ impl Notifications {
         unread_only: bool,
     ) -> ChatResult<(Vec<Notification>, u64)> {
         let limit = validate::page_size(limit, NOTIFICATIONS_PAGE.0, NOTIFICATIONS_PAGE.1)?;
-        let mut before = before_id.unwrap_or(u64::MAX);
-        let mut page = Vec::with_capacity(limit);
-        loop {
-            let rows =
-                self.store.list_notifications(&caller.org, &caller.user, before, limit).await?;
-            let exhausted = rows.len() < limit;
-            for n in rows {
-                before = n.id;
-                if !unread_only || !n.read {
-                    page.push(n);
-                    if page.len() == limit {
-                        return Ok((page, before));
-                    }
-                }
-            }
-            if exhausted {
-                return Ok((page, 0));
-            }
-        }
+        let read =
+            |before, limit| self.store.list_notifications(&caller.org, &caller.user, before, limit);
+        let keep = |n: &Notification| !unread_only || !n.read;
+        super::kept_page(limit, before_id, read, |n| n.id, keep).await
     }
 
     /// MarkNotificationsRead: how many unread notifications it marked read.

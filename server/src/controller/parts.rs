@@ -54,21 +54,10 @@ pub(super) async fn push(
             (Push::to_stream(stream, metrics.clone()), webhook, devices)
         }
         None => {
-            let mut consumers = Vec::new();
-            if webhook_secret.is_some() {
-                consumers.push("webhook");
-            }
-            if !senders.is_empty() {
-                consumers.push("devices");
-            }
-            let (push, mut queues) = match consumers.is_empty() {
-                true => (Push::default(), Vec::new()),
-                false => Push::to_queues(&consumers, metrics.clone()),
-            };
-            let devices =
-                (!senders.is_empty()).then(|| Source::Queue(queues.pop().expect("queue")));
+            let mut push = Push::in_process(metrics.clone());
             let webhook =
-                webhook_secret.is_some().then(|| Source::Queue(queues.pop().expect("queue")));
+                webhook_secret.is_some().then(|| Source::Queue(push.queue_for("webhook")));
+            let devices = (!senders.is_empty()).then(|| Source::Queue(push.queue_for("devices")));
             (push, webhook, devices)
         }
     };

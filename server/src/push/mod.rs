@@ -111,20 +111,19 @@ impl Push {
         Push { outlet: Outlet::Stream(Box::new(stream)), metrics: Some(metrics) }
     }
 
-    /// Pushes to in-process consumers, one queue each: this and the queues' other ends,
-    /// in the order of `consumers`.
-    pub fn to_queues(
-        consumers: &[&'static str],
-        metrics: Arc<ControllerMetrics>,
-    ) -> (Push, Vec<mpsc::Receiver<Pushed>>) {
-        let (queues, queued) = consumers
-            .iter()
-            .map(|name| {
-                let (tx, rx) = mpsc::channel(QUEUE);
-                ((*name, tx), rx)
-            })
-            .unzip();
-        (Push { outlet: Outlet::Queues(queues), metrics: Some(metrics) }, queued)
+    /// Pushes to in-process consumers, each given its queue by [`Push::queue_for`].
+    pub fn in_process(metrics: Arc<ControllerMetrics>) -> Push {
+        Push { outlet: Outlet::Queues(Vec::new()), metrics: Some(metrics) }
+    }
+
+    /// A queue of its own for the in-process consumer `name`: the other end.
+    pub fn queue_for(&mut self, name: &'static str) -> mpsc::Receiver<Pushed> {
+        let (queue, queued) = mpsc::channel(QUEUE);
+        match &mut self.outlet {
+            Outlet::Queues(queues) => queues.push((name, queue)),
+            outlet => *outlet = Outlet::Queues(vec![(name, queue)]),
+        }
+        queued
     }
 
     /// Hands notifications on; never waits.
