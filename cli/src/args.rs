@@ -149,6 +149,9 @@ pub(crate) enum Command {
     /// Your devices for push: list, register one by its token, remove one.
     #[command(subcommand)]
     Devices(DevicesCommand),
+    /// Your org's word and regex filters for messages (needs chat.admin).
+    #[command(subcommand)]
+    Filters(FiltersCommand),
     /// Reports of messages to a team's admins: file one; list and resolve them (admins).
     #[command(subcommand)]
     Reports(ReportsCommand),
@@ -333,6 +336,25 @@ pub(crate) enum DevicesCommand {
     },
     /// Remove one of your devices.
     Remove { device: u64 },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum FiltersCommand {
+    /// Add a filter: a word or phrase (matched whole, ignoring case), or with --regex a
+    /// regular expression.
+    Add {
+        pattern: String,
+        /// PATTERN is a regular expression (Rust `regex` syntax).
+        #[arg(long)]
+        regex: bool,
+        /// Let matching messages through and flag them for review, rather than refuse them.
+        #[arg(long)]
+        flag: bool,
+    },
+    /// Your org's filters, oldest first.
+    List,
+    /// Remove a filter.
+    Remove { id: u64 },
 }
 
 #[derive(Subcommand)]
@@ -557,6 +579,10 @@ pub(crate) enum TeamCommand {
         /// Whether plain members may pin messages too.
         #[arg(long)]
         members_may_pin: Option<bool>,
+        /// Slow mode: the least time between two posts of one plain member ("30s", "5m";
+        /// "0s" turns it off).
+        #[arg(long)]
+        slow_mode: Option<humantime::Duration>,
     },
     /// Make a team read-only for good (owner).
     Archive { id: u64 },
@@ -604,6 +630,16 @@ pub(crate) enum MemberCommand {
         id: u64,
         user: String,
         /// Why (kept in the audit log and shown to other admins).
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// Time a member out: they read but neither post, react nor type until it runs out.
+    Timeout {
+        id: u64,
+        user: String,
+        /// How long ("10m", "1h", "7d"; "0s" lifts the timeout).
+        duration: humantime::Duration,
+        /// Why (shown to them and kept in the audit log).
         #[arg(long, default_value = "")]
         reason: String,
     },

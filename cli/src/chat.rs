@@ -6,9 +6,9 @@ use switchboard_sdk::proto as pb;
 use switchboard_sdk::{Client, SdkError};
 
 use crate::args::{
-    AdminCommand, ChannelCommand, Command, DevicesCommand, DmCommand, MemberCommand,
-    NotificationsCommand, PushCommand, PushLevelArg, RelayCommand, ReportsCommand, TeamCommand,
-    ThreadCommand, TokenPlatformArg,
+    AdminCommand, ChannelCommand, Command, DevicesCommand, DmCommand, FiltersCommand,
+    MemberCommand, NotificationsCommand, PushCommand, PushLevelArg, RelayCommand, ReportsCommand,
+    TeamCommand, ThreadCommand, TokenPlatformArg,
 };
 use crate::output;
 
@@ -283,6 +283,16 @@ async fn execute(client: &Client, command: Command) -> Result<Shown, SdkError> {
             Shown { json, human }
         }
         Command::Devices(DevicesCommand::List) => devices(client.list_devices().await?),
+        Command::Filters(FiltersCommand::Add { pattern, regex, flag }) => {
+            let kind = if regex { pb::FilterKind::Regex } else { pb::FilterKind::Word };
+            let action = if flag { pb::FilterAction::Flag } else { pb::FilterAction::Refuse };
+            filters(vec![client.create_filter(kind, &pattern, action).await?])
+        }
+        Command::Filters(FiltersCommand::List) => filters(client.list_filters().await?),
+        Command::Filters(FiltersCommand::Remove { id }) => match client.delete_filter(id).await? {
+            true => done(format!("removed filter {id}")),
+            false => done(format!("there is no filter {id}")),
+        },
         Command::Reports(ReportsCommand::File { channel, message, reason }) => {
             reports(vec![client.report_message(channel, message, &reason).await?])
         }
@@ -450,6 +460,7 @@ async fn team(client: &Client, command: TeamCommand) -> Result<Shown, SdkError> 
             fields,
             clear_fields,
             members_may_pin,
+            slow_mode,
         } => {
             let meta_tags = (clear_tags || !tags.is_empty()).then_some(pb::TagList { tags });
             let custom_fields = (clear_fields || !fields.is_empty())
@@ -462,6 +473,7 @@ async fn team(client: &Client, command: TeamCommand) -> Result<Shown, SdkError> 
                 restricted,
                 custom_fields,
                 members_may_pin,
+                slow_mode_seconds: slow_mode.map(|d| seconds(d.into())),
             };
             conversation(client.update_team(request).await?)
         }
@@ -532,6 +544,10 @@ async fn member(client: &Client, command: MemberCommand) -> Result<Shown, SdkErr
         MemberCommand::Ban { id, user, reason } => {
             bans(vec![client.ban_member(id, &user, &reason).await?])
         }
+        MemberCommand::Timeout { id, user, duration, reason } => {
+            let seconds = seconds(duration.into());
+            members(vec![client.timeout_member(id, &user, seconds, &reason).await?])
+        }
         MemberCommand::Unban { id, user } => match client.unban_member(id, &user).await? {
             true => done(format!("unbanned {user} in conversation {id}")),
             false => done(format!("{user} was not banned in conversation {id}")),
@@ -582,6 +598,13 @@ fn reports(reports: Vec<pb::Report>) -> Shown {
     }
 }
 
+fn filters(filters: Vec<pb::Filter>) -> Shown {
+    Shown {
+        json: Value::Array(filters.iter().map(output::filter_json).collect()),
+        human: output::filters_table(&filters).to_string(),
+    }
+}
+
 fn bans(bans: Vec<pb::Ban>) -> Shown {
     Shown {
         json: Value::Array(bans.iter().map(output::ban_json).collect()),
@@ -618,4 +641,10 @@ fn threads(threads: Vec<pb::Thread>, next_before: u64) -> Shown {
 
 fn done(line: String) -> Shown {
     Shown { json: json!({ "ok": true, "message": line }), human: line }
+}
+
+/// A duration as whole seconds, for the calls that take them (the server refuses what is
+/// too long, saying how long may be).
+fn seconds(duration: std::time::Duration) -> u32 {
+    u32::try_from(duration.as_secs()).unwrap_or(u32::MAX)
 }

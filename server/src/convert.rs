@@ -4,9 +4,10 @@ use switchboard_proto::v1 as pb;
 
 use crate::error::{ChatError, ChatResult};
 use crate::model::{
-    Attachment, AttachmentState, Availability, Ban, ConversationView, Device, Kind, Member,
-    Message, MessageType, MessageVersion, Platform, Profile, ProfileView, PushLevel, PushSettings,
-    Report, ReportState, Role, ThreadView, UploadPurpose, UserStatus, Visibility,
+    Attachment, AttachmentState, Availability, Ban, ConversationView, Device, Filter, FilterAction,
+    FilterKind, Kind, Member, Message, MessageType, MessageVersion, Platform, Profile, ProfileView,
+    PushLevel, PushSettings, Report, ReportState, Role, ThreadView, UploadPurpose, UserStatus,
+    Visibility,
 };
 use crate::push::Outcome;
 
@@ -33,6 +34,7 @@ pub(crate) fn conversation(view: ConversationView) -> pb::Conversation {
         custom_fields: c.custom_fields.into_iter().collect(),
         external_key: c.external_key.unwrap_or_default(),
         members_may_pin: c.members_may_pin,
+        slow_mode_seconds: c.slow_mode_seconds,
         ..Default::default()
     }
 }
@@ -59,6 +61,9 @@ pub(crate) fn member(member: Member) -> pb::Member {
         user_id: member.user_id,
         role: role(member.role) as i32,
         joined_at_ms: member.joined_at_ms,
+        timed_out_until_ms: member.timeout.as_ref().map_or(0, |t| t.until_ms),
+        timed_out_by: member.timeout.as_ref().map_or(String::new(), |t| t.by.clone()),
+        timeout_reason: member.timeout.map_or(String::new(), |t| t.reason),
     }
 }
 
@@ -210,6 +215,25 @@ pub(crate) fn notification(n: crate::model::Notification) -> pb::Notification {
 /// A device as its user sees it: without its token or subscription.
 pub(crate) fn ban(b: Ban) -> pb::Ban {
     pb::Ban { user_id: b.user, banned_by: b.by, banned_at_ms: b.at_ms, reason: b.reason }
+}
+
+pub(crate) fn filter(f: Filter) -> pb::Filter {
+    let kind = match f.kind {
+        FilterKind::Word => pb::FilterKind::Word,
+        FilterKind::Regex => pb::FilterKind::Regex,
+    };
+    let action = match f.action {
+        FilterAction::Refuse => pb::FilterAction::Refuse,
+        FilterAction::Flag => pb::FilterAction::Flag,
+    };
+    pb::Filter {
+        id: f.id,
+        kind: kind as i32,
+        pattern: f.pattern,
+        action: action as i32,
+        created_by: f.created_by,
+        created_at_ms: f.created_at_ms,
+    }
 }
 
 pub(crate) fn report(r: Report) -> pb::Report {

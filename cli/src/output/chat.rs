@@ -34,7 +34,14 @@ pub(crate) fn conversation_json(c: &pb::Conversation) -> Value {
 }
 
 pub(crate) fn member_json(m: &pb::Member) -> Value {
-    json!({ "user_id": m.user_id, "role": role_name(m.role), "joined_at_ms": m.joined_at_ms })
+    let mut member =
+        json!({ "user_id": m.user_id, "role": role_name(m.role), "joined_at_ms": m.joined_at_ms });
+    if m.timed_out_until_ms != 0 {
+        member["timed_out_until_ms"] = json!(m.timed_out_until_ms);
+        member["timed_out_by"] = json!(m.timed_out_by);
+        member["timeout_reason"] = json!(m.timeout_reason);
+    }
+    member
 }
 
 pub(crate) fn message_json(m: &pb::Message) -> Value {
@@ -155,9 +162,14 @@ pub(crate) fn conversation_table(c: &pb::Conversation) -> Table {
 }
 
 pub(crate) fn members_table(members: &[pb::Member]) -> Table {
-    let mut table = table(&["USER", "ROLE", "JOINED"]);
+    let mut table = table(&["USER", "ROLE", "JOINED", "TIMED OUT UNTIL"]);
     for m in members {
-        table.add_row(vec![m.user_id.clone(), role_name(m.role).into(), format_ms(m.joined_at_ms)]);
+        let timed_out = match m.timed_out_until_ms {
+            0 => String::new(),
+            until => format!("{} ({})", format_ms(until), m.timeout_reason),
+        };
+        let row = [m.user_id.clone(), role_name(m.role).into(), format_ms(m.joined_at_ms)];
+        table.add_row(row.into_iter().chain([timed_out]).collect::<Vec<_>>());
     }
     table
 }
@@ -200,6 +212,48 @@ pub(crate) fn reports_table(reports: &[pb::Report]) -> Table {
             r.author.clone(),
             r.text.clone(),
             state,
+        ]);
+    }
+    table
+}
+
+fn filter_names(f: &pb::Filter) -> (&'static str, &'static str) {
+    let kind = match pb::FilterKind::try_from(f.kind) {
+        Ok(pb::FilterKind::Word) => "word",
+        Ok(pb::FilterKind::Regex) => "regex",
+        _ => "?",
+    };
+    let action = match pb::FilterAction::try_from(f.action) {
+        Ok(pb::FilterAction::Refuse) => "refuse",
+        Ok(pb::FilterAction::Flag) => "flag",
+        _ => "?",
+    };
+    (kind, action)
+}
+
+pub(crate) fn filter_json(f: &pb::Filter) -> Value {
+    let (kind, action) = filter_names(f);
+    json!({
+        "id": f.id.to_string(),
+        "kind": kind,
+        "pattern": f.pattern,
+        "action": action,
+        "created_by": f.created_by,
+        "created_at_ms": f.created_at_ms,
+    })
+}
+
+pub(crate) fn filters_table(filters: &[pb::Filter]) -> Table {
+    let mut table = table(&["ID", "KIND", "PATTERN", "ACTION", "BY", "WHEN"]);
+    for f in filters {
+        let (kind, action) = filter_names(f);
+        table.add_row(vec![
+            f.id.to_string(),
+            kind.into(),
+            f.pattern.clone(),
+            action.into(),
+            f.created_by.clone(),
+            format_ms(f.created_at_ms),
         ]);
     }
     table
@@ -500,6 +554,9 @@ pub(crate) fn event_json(event: &pb::Event) -> Value {
         Some(Kind::MemberRoleChanged(e)) => {
             ("member_role_changed", e.member.as_ref().map(member_json))
         }
+        Some(Kind::MemberTimeoutChanged(e)) => {
+            ("member_timeout_changed", e.member.as_ref().map(member_json))
+        }
         Some(Kind::ConversationUpdated(e)) => {
             ("conversation_updated", e.conversation.as_deref().map(conversation_json))
         }
@@ -570,6 +627,16 @@ pub(crate) fn event_line(event: &pb::Event) -> String {
             let member = e.member.as_ref();
             let user = member.map_or("?", |m| m.user_id.as_str());
             format!("{at} {user} is now {}", role_name(member.map_or(0, |m| m.role)))
+        }
+        Some(Kind::MemberTimeoutChanged(e)) => {
+            let member = e.member.as_ref();
+            let user = member.map_or("?", |m| m.user_id.as_str());
+            match member.map_or(0, |m| m.timed_out_until_ms) {
+                0 => format!("{at} {} lifted {user}'s timeout", e.changed_by),
+                until => {
+                    format!("{at} {} timed {user} out until {}", e.changed_by, format_ms(until))
+                }
+            }
         }
         Some(Kind::ConversationUpdated(e)) => {
             let name = e.conversation.as_ref().map_or("", |c| c.name.as_str());

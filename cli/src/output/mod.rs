@@ -14,10 +14,10 @@ pub(crate) use self::admin::{
 pub(crate) use self::chat::{
     attachment_json, attachments_table, ban_json, bans_table, conversation_json,
     conversation_table, conversations_table, device_json, devices_table, event_json, event_line,
-    member_json, members_table, message_json, messages_table, notification_json,
-    notifications_table, presence_json, presence_table, push_settings, report_json, reports_table,
-    search_hit_json, search_table, tested_device_json, tested_devices_table, thread_json,
-    threads_table, version_json, versions_table,
+    filter_json, filters_table, member_json, members_table, message_json, messages_table,
+    notification_json, notifications_table, presence_json, presence_table, push_settings,
+    report_json, reports_table, search_hit_json, search_table, tested_device_json,
+    tested_devices_table, thread_json, threads_table, version_json, versions_table,
 };
 pub(crate) use self::people::{profile_json, profiles_table};
 

@@ -466,6 +466,33 @@ impl Client {
         Ok(self.admin.clone().list_audit(request).await?.into_inner())
     }
 
+    /// Adds a word or regex filter to the caller's org (needs `chat.admin`).
+    pub async fn create_filter(
+        &self,
+        kind: pb::FilterKind,
+        pattern: &str,
+        action: pb::FilterAction,
+    ) -> Result<pb::Filter> {
+        let request = pb::CreateFilterRequest {
+            kind: kind as i32,
+            pattern: pattern.into(),
+            action: action as i32,
+        };
+        Ok(self.admin.clone().create_filter(request).await?.into_inner())
+    }
+
+    /// Removes a filter of the caller's org; whether there was one.
+    pub async fn delete_filter(&self, id: u64) -> Result<bool> {
+        let request = pb::DeleteFilterRequest { id };
+        Ok(self.admin.clone().delete_filter(request).await?.into_inner().deleted)
+    }
+
+    /// The caller's org's filters, oldest first.
+    pub async fn list_filters(&self) -> Result<Vec<pb::Filter>> {
+        let request = pb::ListFiltersRequest {};
+        Ok(self.admin.clone().list_filters(request).await?.into_inner().filters)
+    }
+
     /// Messages of the caller's conversations matching `request.query`, with snippets.
     pub async fn search(&self, request: pb::SearchRequest) -> Result<pb::SearchResponse> {
         Ok(self.chat.clone().search(request).await?.into_inner())
@@ -558,6 +585,24 @@ impl Client {
         let request =
             pb::BanMemberRequest { conversation_id, user_id: user.into(), reason: reason.into() };
         Ok(self.chat.clone().ban_member(request).await?.into_inner())
+    }
+
+    /// Times a member out for `seconds` (0 lifts it): they read but neither post, edit,
+    /// react, type nor upload until then. The member as it is now.
+    pub async fn timeout_member(
+        &self,
+        conversation_id: u64,
+        user: &str,
+        seconds: u32,
+        reason: &str,
+    ) -> Result<pb::Member> {
+        let request = pb::TimeoutMemberRequest {
+            conversation_id,
+            user_id: user.into(),
+            duration_seconds: seconds,
+            reason: reason.into(),
+        };
+        Ok(self.chat.clone().timeout_member(request).await?.into_inner())
     }
 
     /// Lifts a ban; whether the user was banned.

@@ -8,8 +8,9 @@ import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type Client, type Interceptor } from "@connectrpc/connect";
 import { createGrpcWebTransport } from "@connectrpc/connect-web";
 
+import { Admin, type Filter, FilterAction, FilterKind } from "./gen/switchboard/v1/admin_pb.js";
 import { type Ban, Chat, type CreateChannelRequestSchema, type CreateTeamRequestSchema, type Report } from "./gen/switchboard/v1/chat_pb.js";
-import type { Conversation } from "./gen/switchboard/v1/conversation_pb.js";
+import type { Conversation, Member } from "./gen/switchboard/v1/conversation_pb.js";
 import { Availability, type Event, type UserPresence } from "./gen/switchboard/v1/events_pb.js";
 import { type Attachment, Files, UploadPurpose } from "./gen/switchboard/v1/files_pb.js";
 import { People, type Person, type Profile } from "./gen/switchboard/v1/people_pb.js";
@@ -106,6 +107,7 @@ export class SwitchboardClient {
   private readonly web: Client<typeof RealtimeWeb>;
   private readonly files: Client<typeof Files>;
   private readonly people: Client<typeof People>;
+  private readonly admin: Client<typeof Admin>;
   private readonly handlers = new Map<keyof SwitchboardEvents, Set<Handler<never>>>();
   private readonly positions: Map<bigint, bigint>;
   /** What the session follows, asked for again on every reconnect: all of the user's
@@ -136,6 +138,7 @@ export class SwitchboardClient {
     this.web = createClient(RealtimeWeb, transport);
     this.files = createClient(Files, transport);
     this.people = createClient(People, transport);
+    this.admin = createClient(Admin, transport);
     this.positions = new Map(options.resume ?? []);
     const channels = options.channels ?? [];
     this.following = channels.length > 0 ? { only: new Set(channels) } : { except: new Set() };
@@ -337,6 +340,14 @@ export class SwitchboardClient {
     return await this.chat.banMember({ conversationId, userId, reason });
   }
 
+  /**
+   * Times a member out for `seconds` (admins; 0 lifts it): they read but neither post, edit,
+   * react, type nor upload until `timedOutUntilMs` of the member returned.
+   */
+  async timeout(conversationId: bigint, userId: string, seconds: number, reason = ""): Promise<Member> {
+    return await this.chat.timeoutMember({ conversationId, userId, durationSeconds: seconds, reason });
+  }
+
   /** Lifts a ban (the user is not added back); whether they were banned. */
   async unban(conversationId: bigint, userId: string): Promise<boolean> {
     return (await this.chat.unbanMember({ conversationId, userId })).unbanned;
@@ -346,6 +357,28 @@ export class SwitchboardClient {
   async bans(conversationId: bigint, page: { after?: string; limit?: number } = {}): Promise<{ bans: Ban[]; nextAfter: string }> {
     const response = await this.chat.listBans({ conversationId, after: page.after ?? "", limit: page.limit ?? 0 });
     return { bans: response.bans, nextAfter: response.nextAfter };
+  }
+
+  /**
+   * Adds a filter to the org's blocklist (needs `chat.admin`): a word or phrase (matched
+   * whole, ignoring case) or a regex, that refuses matching messages or flags them.
+   */
+  async createFilter(kind: "word" | "regex", pattern: string, action: "refuse" | "flag" = "refuse"): Promise<Filter> {
+    return await this.admin.createFilter({
+      kind: kind === "word" ? FilterKind.WORD : FilterKind.REGEX,
+      pattern,
+      action: action === "refuse" ? FilterAction.REFUSE : FilterAction.FLAG,
+    });
+  }
+
+  /** The org's filters, oldest first (needs `chat.admin`). */
+  async filters(): Promise<Filter[]> {
+    return (await this.admin.listFilters({})).filters;
+  }
+
+  /** Removes a filter (needs `chat.admin`); whether there was one. */
+  async deleteFilter(id: bigint): Promise<boolean> {
+    return (await this.admin.deleteFilter({ id })).deleted;
   }
 
   /** Reports a message of a team or channel to its admins. */

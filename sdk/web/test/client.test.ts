@@ -316,6 +316,38 @@ describe("SwitchboardClient", () => {
     expect((await alice.bans(channel)).bans).toEqual([]);
   });
 
+  it("times a member out, who is told until when, and sets slow mode", async () => {
+    const [aliceId, bobId] = [unique("alice"), unique("bob")];
+    const alice = connect(aliceId);
+    const bob = connect(bobId);
+    const channel = await team(alice, [bobId]);
+    const member = await alice.timeout(channel, bobId, 600, "cool off");
+    expect([member.userId, member.timedOutBy, member.timeoutReason]).toEqual([bobId, aliceId, "cool off"]);
+    expect(Number(member.timedOutUntilMs)).toBeGreaterThan(Date.now());
+    await expect(bob.send(channel, "but")).rejects.toThrow(/timed out here until .* cool off/);
+    expect((await alice.timeout(channel, bobId, 0)).timedOutUntilMs).toBe(0n);
+    await bob.send(channel, "sorry");
+    const updated = await alice.api.updateTeam({ conversationId: channel, slowModeSeconds: 60 });
+    expect(updated.slowModeSeconds).toBe(60);
+    await bob.send(channel, "again");
+    await expect(bob.send(channel, "and again")).rejects.toThrow(/slow mode/);
+  });
+
+  it("adds org filters that refuse or flag messages", async () => {
+    const aliceId = unique("alice");
+    const alice = connect(aliceId);
+    const rootId = unique("root");
+    const root = connect(rootId, { token: mint(rootId, "acme", secret, 3600, undefined, "chat.read chat.admin") });
+    const channel = await team(alice, []);
+    const word = unique("blocked");
+    const filter = await root.createFilter("word", word);
+    expect(filter.pattern).toBe(word);
+    expect((await root.filters()).map((f) => f.id)).toContain(filter.id);
+    await expect(alice.send(channel, `say ${word.toUpperCase()}`)).rejects.toThrow(/is not allowed in this organization/);
+    expect(await root.deleteFilter(filter.id)).toBe(true);
+    await alice.send(channel, `say ${word}`);
+  });
+
   it("reports a message to the admins, who resolve it", async () => {
     const [aliceId, bobId] = [unique("alice"), unique("bob")];
     const alice = connect(aliceId);

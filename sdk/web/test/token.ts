@@ -8,11 +8,11 @@ const USER_SCOPES = [
   "user.contacts.manage",
 ].join(" ");
 
-export function mint(user: string, org: string, secret: string, ttlSecs = 3600, name?: string): string {
+export function mint(user: string, org: string, secret: string, ttlSecs = 3600, name?: string, scope = USER_SCOPES): string {
   const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString("base64url");
   const header = encode({ alg: "HS256", typ: "JWT" });
   const exp = Math.floor(Date.now() / 1000) + ttlSecs;
-  const claims = encode({ sub: user, org, scope: USER_SCOPES, exp, ...(name ? { name } : {}) });
+  const claims = encode({ sub: user, org, scope, exp, ...(name ? { name } : {}) });
   const signature = createHmac("sha256", secret).update(`${header}.${claims}`).digest("base64url");
   return `${header}.${claims}.${signature}`;
 }

@@ -128,6 +128,7 @@ impl Attachments {
             let (conversation, me) = as_member(&*self.store, caller, conversation_id).await?;
             policy::writable(&conversation)?;
             policy::may_post(&conversation, &me)?;
+            policy::not_timed_out(&me, self.ids.now_ms())?;
         }
 
         let id = self.ids.next_id();

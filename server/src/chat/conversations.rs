@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::moderation::refuse_banned;
+use super::moderation::admit;
 use super::{
     Audit, Notifications, Relations, Unread, as_team_member, new_member, other_party, policy,
 };
@@ -43,10 +43,13 @@ pub struct TeamUpdate {
     pub restricted: Option<bool>,
     pub custom_fields: Option<BTreeMap<String, String>>,
     pub members_may_pin: Option<bool>,
+    pub slow_mode_seconds: Option<u32>,
 }
 
 /// Default and largest page of ListConversations.
 const CONVERSATIONS_PAGE: (usize, usize) = (100, 200);
+/// Longest slow mode interval: 6 hours.
+const MAX_SLOW_MODE_SECS: u32 = 6 * 3600;
 
 /// Teams, channels, DMs and notes to self: creating, reading, updating, archiving.
 pub struct Conversations {
@@ -138,6 +141,7 @@ impl Conversations {
             custom_fields: new.custom_fields,
             external_key,
             members_may_pin: false,
+            slow_mode_seconds: 0,
         };
         Ok((conversation, members))
     }
@@ -240,6 +244,12 @@ impl Conversations {
         if let Some(fields) = &update.custom_fields {
             violations.check("custom_fields", validate::check_custom_fields(fields));
         }
+        if let Some(seconds) = update.slow_mode_seconds
+            && seconds > MAX_SLOW_MODE_SECS
+        {
+            let why = format!("must be at most {MAX_SLOW_MODE_SECS} (6 hours), got {seconds}");
+            violations.check("slow_mode_seconds", Err(why));
+        }
         violations.finish()?;
         let (mut conversation, me) = as_team_member(&*self.store, caller, id).await?;
         policy::at_least(&me, Role::Admin, "edit the team")?;
@@ -263,6 +273,9 @@ impl Conversations {
         }
         if let Some(members_may_pin) = update.members_may_pin {
             conversation.members_may_pin = members_may_pin;
+        }
+        if let Some(seconds) = update.slow_mode_seconds {
+            conversation.slow_mode_seconds = seconds;
         }
         let conversation = self.store.update_conversation(&conversation).await?;
         let view = ConversationView { conversation, my_role: Some(me.role) };
@@ -302,9 +315,9 @@ impl Conversations {
             )));
         }
         policy::writable(&conversation)?;
-        refuse_banned(&*self.store, caller, id, std::slice::from_ref(&caller.user)).await?;
         let joined = changes::join_point(self.store.as_ref(), id).await?;
-        let me = Member { joined, ..new_member(&caller.user, Role::Member, self.ids.now_ms()) };
+        let mut me = Member { joined, ..new_member(&caller.user, Role::Member, self.ids.now_ms()) };
+        admit(&*self.store, caller, id, std::slice::from_mut(&mut me)).await?;
         self.store.add_members(id, std::slice::from_ref(&me)).await?;
         let conversation = access::conversation_of_org(&*self.store, &caller.org, id).await?;
         let view = ConversationView { conversation, my_role: Some(Role::Member) };
@@ -363,6 +376,7 @@ impl Conversations {
             custom_fields: BTreeMap::new(),
             external_key: None,
             members_may_pin: false,
+            slow_mode_seconds: 0,
         }
     }
 }

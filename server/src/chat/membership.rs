@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use super::moderation::refuse_banned;
+use super::moderation::admit;
 use super::{Audit, as_member, as_team_member, new_member, policy};
 use crate::access;
 use crate::auth::Caller;
@@ -58,12 +58,12 @@ impl Members {
         violations.finish()?;
         let (_, me) = as_team_member(&*self.store, caller, id).await?;
         policy::at_least(&me, Role::Admin, "add members")?;
-        refuse_banned(&*self.store, caller, id, users).await?;
         let joined = changes::join_point(self.store.as_ref(), id).await?;
-        let new: Vec<Member> = users
+        let mut new: Vec<Member> = users
             .iter()
             .map(|u| Member { joined, ..new_member(u, Role::Member, self.ids.now_ms()) })
             .collect();
+        admit(&*self.store, caller, id, &mut new).await?;
         let added = self.store.add_members(id, &new).await?;
         if !added.is_empty() {
             let conversation = access::conversation_of_org(&*self.store, &caller.org, id).await?;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use switchboard_proto::v1 as pb;
 
 use super::{
-    Attachments, Audit, Limits, Notifications, Rates, Relations, Threads, as_member,
+    Attachments, Audit, Filters, Limits, Notifications, Rates, Relations, Threads, as_member,
     message_to_change, other_party, policy,
 };
 use crate::access;
@@ -91,6 +91,8 @@ pub struct Messages {
     pub(super) relations: Arc<Relations>,
     /// Replies go to their threads.
     pub(super) threads: Arc<Threads>,
+    /// The org's filters check every text sent or edited.
+    pub(super) filters: Arc<Filters>,
 }
 
 impl Messages {
@@ -126,6 +128,7 @@ impl Messages {
         let (conversation, me) = as_member(&*self.store, caller, new.channel_id).await?;
         policy::writable(&conversation)?;
         policy::may_post(&conversation, &me)?;
+        policy::not_timed_out(&me, self.ids.now_ms())?;
         if conversation.kind == Kind::Direct
             && let Some(other) = other_party(&*self.store, conversation.id, &caller.user).await?
         {
@@ -159,6 +162,12 @@ impl Messages {
             MessageType::Text => self.mentions_in(&conversation, &me, &new.data).await?,
             _ => Vec::new(),
         };
+        let flagged = match new.kind {
+            MessageType::Text => self.filters.check(&caller.org, &new.data).await?,
+            _ => None,
+        };
+        super::moderation::within_slow_mode(&*self.store, &conversation, &me, self.ids.now_ms())
+            .await?;
         let id = self.ids.next_id();
         if let Some(attachment) = &attachment
             && let Err(original) = self
@@ -211,6 +220,9 @@ impl Messages {
                 if let (Some(root), Some(thread)) = (&root, &thread) {
                     self.threads.replied(&conversation, root, &message, thread).await;
                 }
+                if let Some(flagged) = flagged {
+                    self.filters.flagged(caller, &conversation, &message, flagged).await;
+                }
                 Ok(Sent { message, duplicate: false })
             }
             Inserted::Duplicate(original) => Ok(Sent { message: *original, duplicate: true }),
@@ -232,6 +244,7 @@ impl Messages {
             .finish()?;
         let (conversation, me) = as_member(&*self.store, caller, conversation_id).await?;
         policy::writable(&conversation)?;
+        policy::not_timed_out(&me, self.ids.now_ms())?;
         let mut message =
             access::visible_message(&*self.store, &caller.user, conversation_id, id).await?;
         if message.from != caller.user {
@@ -243,6 +256,7 @@ impl Messages {
         if message.kind != MessageType::Text {
             return Err(ChatError::precondition("only text messages can be edited"));
         }
+        let flagged = self.filters.check(&caller.org, &data).await?;
         // Mentions follow the text; an edit notifies nobody anew.
         message.mentions = self.mentions_in(&conversation, &me, &data).await?;
         let now = self.ids.now_ms();
@@ -256,6 +270,9 @@ impl Messages {
         let entry = self.store.update_message(&message, now, Revision::Edit(&replaced)).await?;
         message.seq = entry.seq;
         self.events.message_changed(&caller.org, &message, entry).await;
+        if let Some(flagged) = flagged {
+            self.filters.flagged(caller, &conversation, &message, flagged).await;
+        }
         Ok(message)
     }
 

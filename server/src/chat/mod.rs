@@ -14,6 +14,7 @@ mod conversations;
 mod device_push;
 mod devices;
 mod directory;
+mod filters;
 mod membership;
 mod mentions;
 mod messages;
@@ -38,6 +39,7 @@ pub use conversations::{Conversations, NewConversation, TeamUpdate};
 pub use device_push::{DevicePush, PUSHES_IN_FLIGHT, PushRetries, TestedDevice};
 pub use devices::{Devices, NewDevice};
 pub use directory::{Directory, DirectoryPage};
+pub use filters::{Filters, MAX_FILTERS};
 pub use membership::Members;
 pub use messages::{HistoryPage, Messages, NewMessage, Sent};
 pub use moderation::Moderation;
@@ -116,6 +118,7 @@ pub struct ChatService {
     pub conversations: Conversations,
     pub members: Members,
     pub moderation: Moderation,
+    pub filters: Arc<Filters>,
     pub messages: Messages,
     pub attachments: Arc<Attachments>,
     pub notifications: Arc<Notifications>,
@@ -154,6 +157,12 @@ impl ChatService {
         let audit = Arc::new(Audit { store: store.clone(), ids: ids.clone() });
         let relations =
             Arc::new(Relations { store: store.clone(), ids: ids.clone(), events: events.clone() });
+        let filters = Arc::new(Filters {
+            store: store.clone(),
+            ids: ids.clone(),
+            audit: audit.clone(),
+            compiled: Default::default(),
+        });
         let presence = Arc::new(Presence {
             store: store.clone(),
             members: store.clone(),
@@ -227,7 +236,9 @@ impl ChatService {
                 audit: audit.clone(),
                 relations: relations.clone(),
                 threads: threads.clone(),
+                filters: filters.clone(),
             },
+            filters,
             reads: Reads {
                 store: store.clone(),
                 events: events.clone(),
@@ -241,11 +252,11 @@ impl ChatService {
                 known: Mutex::default(),
             },
             reactions: Reactions { store: store.clone(), ids: ids.clone(), recounter },
-            devices: Devices { store: store.clone(), ids, loopback_push_endpoints },
+            devices: Devices { store: store.clone(), ids: ids.clone(), loopback_push_endpoints },
             device_push,
             threads,
             directory: Directory { store: store.clone() },
-            typing: Typing { store, tracker: typing, events, relations: relations.clone() },
+            typing: Typing { store, ids, tracker: typing, events, relations: relations.clone() },
             relations,
             attachments,
             notifications,
@@ -384,5 +395,7 @@ fn new_member(user_id: &str, role: Role, now_ms: i64) -> Member {
         joined_at_ms: now_ms,
         muted: false,
         joined: LogPoint::default(),
+        timeout: None,
+        last_post_ms: 0,
     }
 }

@@ -1,18 +1,24 @@
-//! Moderation of teams and channels: bans and reports. A banned user is removed (if a
-//! member) and neither joins nor is added again until an admin unbans them; the removal
-//! reaches the conversation and the user live, and resuming clients through the log, like
-//! any removal. Members report messages to the admins, who resolve or dismiss them; a
-//! report keeps the message as it was, for the admins, after it is deleted. Bans,
-//! unbans and handled reports are audited.
+//! Moderation of teams and channels: bans, timeouts and reports. A banned user is removed
+//! (if a member) and neither joins nor is added again until an admin unbans them; the
+//! removal reaches the conversation and the user live, and resuming clients through the
+//! log, like any removal. A timed-out member stays and reads but does not post, edit,
+//! react, type or upload until the timeout runs out or is lifted, whether or not they
+//! leave and join again (see `policy::not_timed_out`). Members report messages to the
+//! admins, who resolve or dismiss them; a report keeps the message as it was, for the
+//! admins, after it is deleted. Bans, timeouts and handled reports are audited.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::{Audit, as_team_member, policy};
 use crate::access;
 use crate::auth::Caller;
 use crate::error::{ChatError, ChatResult};
 use crate::ids::IdGenerator;
-use crate::model::{AuditAction, Ban, ConversationId, MessageId, Report, ReportState, Role};
+use crate::model::{
+    AuditAction, Ban, Conversation, ConversationId, Member, MessageId, Report, ReportState, Role,
+    Timeout,
+};
 use crate::realtime::Events;
 use crate::store::Store;
 use crate::validate::{self, Violations};
@@ -23,6 +29,8 @@ const BANS_PAGE: (usize, usize) = (100, 1000);
 const MAX_REASON_CHARS: usize = 500;
 /// Default and largest page of ListReports.
 const REPORTS_PAGE: (usize, usize) = (50, 200);
+/// Longest timeout: 28 days.
+const MAX_TIMEOUT_SECS: u32 = 28 * 24 * 3600;
 
 pub struct Moderation {
     pub(super) store: Arc<dyn Store>,
@@ -102,6 +110,60 @@ impl Moderation {
             _ => String::new(),
         };
         Ok((bans, next))
+    }
+
+    /// TimeoutMember: an admin or the owner times a member out for `seconds`, or lifts
+    /// their timeout (0); whom one may time out follows whom one may remove. The member
+    /// as it is now.
+    pub async fn timeout(
+        &self,
+        caller: &Caller,
+        id: ConversationId,
+        user: &str,
+        seconds: u32,
+        reason: &str,
+    ) -> ChatResult<Member> {
+        let mut violations = Violations::new();
+        violations
+            .check("user_id", validate::check_user_id(user))
+            .check("reason", validate::check_line(reason, MAX_REASON_CHARS));
+        if seconds > MAX_TIMEOUT_SECS {
+            let why = format!("must be at most {MAX_TIMEOUT_SECS} (28 days), got {seconds}");
+            violations.check("duration_seconds", Err(why));
+        }
+        violations.finish()?;
+        let (_, me) = as_team_member(&*self.store, caller, id).await?;
+        policy::at_least(&me, Role::Admin, "time members out")?;
+        if user == caller.user {
+            return Err(ChatError::invalid("user_id", "you cannot time yourself out"));
+        }
+        let not_member = || ChatError::not_found(format!("{user} is not a member of {id}"));
+        let target = self.store.get_member(id, user).await?.ok_or_else(not_member)?;
+        policy::may_remove(&me, &target)?;
+        let now = self.ids.now_ms();
+        let timeout = (seconds > 0).then(|| Timeout {
+            until_ms: now + i64::from(seconds) * 1000,
+            by: caller.user.clone(),
+            reason: reason.to_string(),
+        });
+        let was_timed_out = target.timed_out(now).is_some();
+        if !self.store.set_timeout(id, user, timeout.as_ref()).await? {
+            return Err(not_member());
+        }
+        let member = Member { timeout, ..target };
+        self.events.timeout_changed(&caller.org, id, &member, &caller.user).await;
+        match &member.timeout {
+            Some(t) => {
+                let detail = format!("until {}: {}", policy::time_of(t.until_ms), t.reason);
+                self.audit.record(caller, AuditAction::MemberTimedOut, id, user, detail).await;
+            }
+            None if was_timed_out => {
+                let action = AuditAction::MemberTimeoutLifted;
+                self.audit.record(caller, action, id, user, String::new()).await;
+            }
+            None => {}
+        }
+        Ok(member)
     }
 
     /// ReportMessage: a member reports a message of a team or channel to its admins, with
@@ -201,24 +263,58 @@ impl Moderation {
     }
 }
 
-/// Refuses to let banned users into a conversation: FAILED_PRECONDITION naming the first
-/// when an admin adds them, PERMISSION_DENIED when they join themselves.
-pub(super) async fn refuse_banned(
+/// Slow mode: a plain member posts at most once per the conversation's interval;
+/// RESOURCE_EXHAUSTED saying when they may post again. Two posts racing each other are
+/// told apart by the store's compare-and-set of the member's last post.
+pub(super) async fn within_slow_mode(
+    store: &dyn Store,
+    conversation: &Conversation,
+    member: &Member,
+    now_ms: i64,
+) -> ChatResult<()> {
+    let interval_ms = i64::from(conversation.slow_mode_seconds) * 1000;
+    if interval_ms == 0 || member.role >= Role::Admin {
+        return Ok(());
+    }
+    let wait = |ms: i64| ChatError::TooMany {
+        what: format!(
+            "slow mode: one post every {} seconds in conversation {}",
+            conversation.slow_mode_seconds, conversation.id
+        ),
+        retry_after: Duration::from_millis(ms.max(0) as u64),
+    };
+    let next_ms = member.last_post_ms + interval_ms;
+    if member.last_post_ms != 0 && now_ms < next_ms {
+        return Err(wait(next_ms - now_ms));
+    }
+    let (id, user) = (conversation.id, &member.user_id);
+    if !store.claim_post(id, user, member.last_post_ms, now_ms).await? {
+        return Err(wait(interval_ms));
+    }
+    Ok(())
+}
+
+/// Lets new members into a conversation as moderation has it: refuses banned users
+/// (FAILED_PRECONDITION naming the first when an admin adds them, PERMISSION_DENIED when
+/// they join themselves), and gives back the timeout of one who left while it ran.
+pub(super) async fn admit(
     store: &dyn Store,
     caller: &Caller,
     id: ConversationId,
-    users: &[String],
+    members: &mut [Member],
 ) -> ChatResult<()> {
-    for user in users {
-        if store.get_ban(id, user).await?.is_none() {
-            continue;
+    for member in members.iter_mut() {
+        let user = &member.user_id;
+        if store.get_ban(id, user).await?.is_some() {
+            return Err(match *user == caller.user {
+                true => ChatError::denied(format!("you are banned from conversation {id}")),
+                false => ChatError::precondition(format!(
+                    "{user} is banned from conversation {id}; unban them first"
+                )),
+            });
         }
-        return Err(match *user == caller.user {
-            true => ChatError::denied(format!("you are banned from conversation {id}")),
-            false => ChatError::precondition(format!(
-                "{user} is banned from conversation {id}; unban them first"
-            )),
-        });
+        let timeout = store.get_timeout(id, user).await?;
+        member.timeout = timeout.filter(|t| t.until_ms > member.joined_at_ms);
     }
     Ok(())
 }

@@ -482,7 +482,15 @@ mod tests {
 
     fn member(user: &str, muted: bool) -> Member {
         let joined = LogPoint::default();
-        Member { user_id: user.into(), role: Role::Member, joined_at_ms: 0, muted, joined }
+        Member {
+            user_id: user.into(),
+            role: Role::Member,
+            joined_at_ms: 0,
+            muted,
+            joined,
+            timeout: None,
+            last_post_ms: 0,
+        }
     }
 
     fn message(from: &str, mentions: &[&str], to: Option<&str>) -> Message {

@@ -71,6 +71,29 @@ pub(super) fn may_post(conversation: &Conversation, member: &Member) -> ChatResu
     }
 }
 
+/// Refuses a member whose timeout still runs at `now_ms` (they may not post, edit, react,
+/// type or upload): PERMISSION_DENIED saying until when and why.
+pub(super) fn not_timed_out(member: &Member, now_ms: i64) -> ChatResult<()> {
+    let Some(timeout) = member.timed_out(now_ms) else {
+        return Ok(());
+    };
+    let why = match timeout.reason.as_str() {
+        "" => String::new(),
+        reason => format!(": {reason}"),
+    };
+    Err(ChatError::denied(format!(
+        "you are timed out here until {} by {}{why}",
+        time_of(timeout.until_ms),
+        timeout.by
+    )))
+}
+
+/// A server time as people read it in errors: `2026-12-07T05:00:00Z`.
+pub(super) fn time_of(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map_or_else(|| ms.to_string(), |t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+}
+
 /// Admins remove members; only the owner removes admins; nobody removes the owner.
 pub(super) fn may_remove(remover: &Member, target: &Member) -> ChatResult<()> {
     match target.role {
@@ -102,12 +125,21 @@ mod tests {
             custom_fields: Default::default(),
             external_key: None,
             members_may_pin: false,
+            slow_mode_seconds: 0,
         }
     }
 
     fn member(role: Role) -> Member {
         let joined = LogPoint::default();
-        Member { user_id: format!("{role:?}"), role, joined_at_ms: 0, muted: false, joined }
+        Member {
+            user_id: format!("{role:?}"),
+            role,
+            joined_at_ms: 0,
+            muted: false,
+            joined,
+            timeout: None,
+            last_post_ms: 0,
+        }
     }
 
     fn is_denied(result: ChatResult<()>) -> bool {

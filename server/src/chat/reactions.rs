@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use super::recount::{Recount, Recounter};
-use super::{as_member, message_to_change};
+use super::{as_member, message_to_change, policy};
 use crate::access;
 use crate::auth::Caller;
 use crate::error::{ChatError, ChatResult};
@@ -39,7 +39,10 @@ impl Reactions {
         reacted: bool,
     ) -> ChatResult<Message> {
         Violations::new().check("emoji", validate::check_emoji(emoji)).finish()?;
-        let (_, _, message) = message_to_change(&*self.store, caller, conversation_id, id).await?;
+        let (_, me, message) = message_to_change(&*self.store, caller, conversation_id, id).await?;
+        if reacted {
+            policy::not_timed_out(&me, self.ids.now_ms())?;
+        }
         if message.deleted {
             return Err(ChatError::precondition(format!("message {id} was deleted")));
         }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use super::{Relations, as_member, policy};
 use crate::auth::Caller;
 use crate::error::ChatResult;
+use crate::ids::IdGenerator;
 use crate::model::ConversationId;
 use crate::realtime::{Events, TypingTracker};
 use crate::store::Store;
@@ -15,6 +16,7 @@ use crate::validate::{self, Violations};
 /// Who is typing where.
 pub struct Typing {
     pub(super) store: Arc<dyn Store>,
+    pub(super) ids: Arc<IdGenerator>,
     pub(super) tracker: TypingTracker,
     pub(super) events: Events,
     /// Members with a block between them and the typist are not told.
@@ -33,6 +35,7 @@ impl Typing {
         let (conversation, me) = as_member(&*self.store, caller, conversation_id).await?;
         policy::writable(&conversation)?;
         policy::may_post(&conversation, &me)?;
+        policy::not_timed_out(&me, self.ids.now_ms())?;
         let ttl_ms = self.tracker.ttl().as_millis() as u32;
         let (org, user) = (&caller.org, &caller.user);
         if typing {

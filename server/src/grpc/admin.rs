@@ -1,5 +1,5 @@
-//! `switchboard.v1.Admin`: cluster figures and connections, for holders of `chat.admin`.
-//! Connections are the caller's org's only.
+//! `switchboard.v1.Admin`: cluster figures and connections, the audit log and the org's
+//! filters, for holders of `chat.admin`. Everything but the figures is the caller's org's.
 
 use std::sync::Arc;
 
@@ -8,9 +8,9 @@ use tonic::{Request, Response, Status};
 
 use crate::auth::{Caller, Scope, TokenVerifier, authenticate};
 use crate::chat::{AuditQuery, ChatService};
-use crate::convert::{nonempty, nonzero};
+use crate::convert::{self, nonempty, nonzero};
 use crate::error::ChatError;
-use crate::model::AuditAction;
+use crate::model::{AuditAction, FilterAction, FilterKind};
 use crate::report::NodeReporter;
 use crate::validate::quoted;
 
@@ -95,5 +95,44 @@ impl Admin for AdminApi {
             })
             .collect();
         Ok(Response::new(pb::ListAuditResponse { entries, next_before_id: next.unwrap_or(0) }))
+    }
+
+    async fn create_filter(
+        &self,
+        request: Request<pb::CreateFilterRequest>,
+    ) -> Result<Response<pb::Filter>, Status> {
+        let caller = self.admin(&request)?;
+        let r = request.into_inner();
+        let kind = match pb::FilterKind::try_from(r.kind) {
+            Ok(pb::FilterKind::Word) => FilterKind::Word,
+            Ok(pb::FilterKind::Regex) => FilterKind::Regex,
+            _ => return Err(ChatError::invalid("kind", "must be WORD or REGEX").into()),
+        };
+        let action = match pb::FilterAction::try_from(r.action) {
+            Ok(pb::FilterAction::Refuse) => FilterAction::Refuse,
+            Ok(pb::FilterAction::Flag) => FilterAction::Flag,
+            _ => return Err(ChatError::invalid("action", "must be REFUSE or FLAG").into()),
+        };
+        let filter = self.chat.filters.create(&caller, kind, &r.pattern, action).await?;
+        Ok(Response::new(convert::filter(filter)))
+    }
+
+    async fn delete_filter(
+        &self,
+        request: Request<pb::DeleteFilterRequest>,
+    ) -> Result<Response<pb::DeleteFilterResponse>, Status> {
+        let caller = self.admin(&request)?;
+        let deleted = self.chat.filters.delete(&caller, request.into_inner().id).await?;
+        Ok(Response::new(pb::DeleteFilterResponse { deleted }))
+    }
+
+    async fn list_filters(
+        &self,
+        request: Request<pb::ListFiltersRequest>,
+    ) -> Result<Response<pb::ListFiltersResponse>, Status> {
+        let caller = self.admin(&request)?;
+        let filters = self.chat.filters.list(&caller).await?;
+        let filters = filters.into_iter().map(convert::filter).collect();
+        Ok(Response::new(pb::ListFiltersResponse { filters }))
     }
 }

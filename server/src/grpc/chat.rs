@@ -122,6 +122,7 @@ impl Chat for ChatApi {
             restricted: r.restricted,
             custom_fields: r.custom_fields.map(|map| map.fields.into_iter().collect()),
             members_may_pin: r.members_may_pin,
+            slow_mode_seconds: r.slow_mode_seconds,
         };
         reply(convert::conversation(
             self.chat.conversations.update(&caller, r.conversation_id, update).await?,
@@ -228,6 +229,18 @@ impl Chat for ChatApi {
             .handle_report(&caller, r.conversation_id, r.report_id, r.dismiss)
             .await?;
         reply(convert::report(report))
+    }
+
+    async fn timeout_member(
+        &self,
+        request: Request<pb::TimeoutMemberRequest>,
+    ) -> Reply<pb::Member> {
+        let (caller, _admitted) = self.writer(&request, Scope::TeamsManage)?;
+        let r = request.into_inner();
+        let (id, user) = (r.conversation_id, &r.user_id);
+        let member =
+            self.chat.moderation.timeout(&caller, id, user, r.duration_seconds, &r.reason).await?;
+        reply(convert::member(member))
     }
 
     async fn promote_admin(&self, request: Request<pb::PromoteAdminRequest>) -> Reply<pb::Member> {

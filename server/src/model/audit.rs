@@ -29,10 +29,18 @@ pub enum AuditAction {
     /// A report of the message (the target) acted on; the detail is its reason.
     ReportResolved,
     ReportDismissed,
+    /// The detail is until when and why.
+    MemberTimedOut,
+    MemberTimeoutLifted,
+    /// An org filter (the target is its id; the detail its kind, action and pattern).
+    FilterCreated,
+    FilterDeleted,
+    /// A message a filter flagged (the target); the detail is the filter and the match.
+    MessageFlagged,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 17] = [
+    pub const ALL: [AuditAction; 22] = [
         AuditAction::TeamCreated,
         AuditAction::TeamUpdated,
         AuditAction::TeamArchived,
@@ -50,6 +58,11 @@ impl AuditAction {
         AuditAction::MemberUnbanned,
         AuditAction::ReportResolved,
         AuditAction::ReportDismissed,
+        AuditAction::MemberTimedOut,
+        AuditAction::MemberTimeoutLifted,
+        AuditAction::FilterCreated,
+        AuditAction::FilterDeleted,
+        AuditAction::MessageFlagged,
     ];
 
     /// Its name in listings and filters, e.g. `member.added`.
@@ -72,6 +85,11 @@ impl AuditAction {
             AuditAction::MemberUnbanned => "member.unbanned",
             AuditAction::ReportResolved => "report.resolved",
             AuditAction::ReportDismissed => "report.dismissed",
+            AuditAction::MemberTimedOut => "member.timed_out",
+            AuditAction::MemberTimeoutLifted => "member.timeout_lifted",
+            AuditAction::FilterCreated => "filter.created",
+            AuditAction::FilterDeleted => "filter.deleted",
+            AuditAction::MessageFlagged => "message.flagged",
         }
     }
 

@@ -19,7 +19,7 @@ pub use self::device::{Device, DeviceAddress, Platform, device_id};
 pub use self::log::{
     LogChange, LogEntry, LogPoint, MessageChange, ReadMarker, Removal, change_hour, unbroken_from,
 };
-pub use self::moderation::{Ban, Report, ReportState};
+pub use self::moderation::{Ban, Filter, FilterAction, FilterKind, Report, ReportState, Timeout};
 pub use self::notification::{
     MINUTES_PER_DAY, Notification, NotificationReason, PushLevel, PushSettings,
 };
@@ -95,6 +95,10 @@ pub struct Conversation {
     /// and SELF conversations, everyone).
     #[serde(default)]
     pub members_may_pin: bool,
+    /// GROUP and CHANNEL: the least time between two posts of one member, in seconds
+    /// (0: no slow mode; admins and the owner are exempt).
+    #[serde(default)]
+    pub slow_mode_seconds: u32,
 }
 
 impl Conversation {
@@ -125,6 +129,19 @@ pub struct Member {
     /// unread to them.
     #[serde(default)]
     pub joined: LogPoint,
+    /// Timed out by an admin (it may have run out: compare `until_ms` with now).
+    #[serde(default)]
+    pub timeout: Option<Timeout>,
+    /// When they last posted where slow mode is on (0: not since it was).
+    #[serde(default)]
+    pub last_post_ms: i64,
+}
+
+impl Member {
+    /// Their timeout, if it still runs at `now_ms`.
+    pub fn timed_out(&self, now_ms: i64) -> Option<&Timeout> {
+        self.timeout.as_ref().filter(|timeout| timeout.until_ms > now_ms)
+    }
 }
 
 /// What a message's `data` holds.

@@ -1,4 +1,5 @@
-//! Moderation: who is banned from a team or channel, by whom and why.
+//! Moderation: who is banned from or timed out in a team or channel, by whom and why;
+//! members' reports of messages; and each org's filters.
 
 use serde::{Deserialize, Serialize};
 
@@ -13,6 +14,17 @@ pub struct Ban {
     /// The admin who banned them.
     pub by: String,
     pub at_ms: i64,
+    /// Why, as the admin put it (may be empty).
+    pub reason: String,
+}
+
+/// A member timed out of a conversation: they stay a member and read, but neither post,
+/// edit, react nor type until `until_ms`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Timeout {
+    pub until_ms: i64,
+    /// The admin who timed them out.
+    pub by: String,
     /// Why, as the admin put it (may be empty).
     pub reason: String,
 }
@@ -60,4 +72,61 @@ pub struct Report {
     /// The admin who resolved or dismissed it, and when (empty and 0 while open).
     pub handled_by: String,
     pub handled_at_ms: i64,
+}
+
+/// What an org's filter looks for in messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FilterKind {
+    /// A word or phrase, matched whole and ignoring case.
+    Word,
+    /// A regular expression (linear-time engine: no backreferences or lookaround).
+    Regex,
+}
+
+/// What happens to a message a filter matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FilterAction {
+    /// The send or edit is refused, saying what matched.
+    Refuse,
+    /// It goes through, and is flagged for review (audited; reported to a team's admins).
+    Flag,
+}
+
+impl FilterKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            FilterKind::Word => "word",
+            FilterKind::Regex => "regex",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<FilterKind> {
+        [FilterKind::Word, FilterKind::Regex].into_iter().find(|k| k.name() == name)
+    }
+}
+
+impl FilterAction {
+    pub fn name(self) -> &'static str {
+        match self {
+            FilterAction::Refuse => "refuse",
+            FilterAction::Flag => "flag",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<FilterAction> {
+        [FilterAction::Refuse, FilterAction::Flag].into_iter().find(|a| a.name() == name)
+    }
+}
+
+/// One entry of an org's blocklist, applied to every text message sent or edited in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Filter {
+    pub org: String,
+    /// Snowflake id: orders an org's filters by creation.
+    pub id: u64,
+    pub kind: FilterKind,
+    pub pattern: String,
+    pub action: FilterAction,
+    pub created_by: String,
+    pub created_at_ms: i64,
 }

@@ -95,6 +95,21 @@ impl Events {
         self.publish(Topic::channel(org, conversation), conversation, kind).await;
     }
 
+    /// A member was timed out, or their timeout lifted: to the conversation's members.
+    pub async fn timeout_changed(
+        &self,
+        org: &str,
+        conversation: ConversationId,
+        member: &Member,
+        by: &str,
+    ) {
+        let kind = Kind::MemberTimeoutChanged(pb::MemberTimeoutChanged {
+            member: Some(convert::member(member.clone())),
+            changed_by: by.to_string(),
+        });
+        self.publish(Topic::channel(org, conversation), conversation, kind).await;
+    }
+
     pub async fn conversation_updated(&self, view: &ConversationView, by: &str) {
         let (org, id) = (&view.conversation.org, view.conversation.id);
         let conversation = Some(Box::new(convert::conversation(ConversationView {

@@ -60,6 +60,17 @@ pub trait MemberStore: Send + Sync {
     /// Mutes or unmutes the conversation for one member; false if they are not a member.
     async fn set_muted(&self, id: ConversationId, user: &str, muted: bool) -> StoreResult<bool>;
 
+    /// Slow mode's compare-and-set: a plain member's last post becomes `now_ms` if it is
+    /// still `seen_ms` (0: never); whether it did (false: someone posted first, or they
+    /// are no longer a plain member).
+    async fn claim_post(
+        &self,
+        id: ConversationId,
+        user: &str,
+        seen_ms: i64,
+        now_ms: i64,
+    ) -> StoreResult<bool>;
+
     /// Ids of a user's conversations in one org, ascending, after `after`.
     async fn list_user_conversations(
         &self,

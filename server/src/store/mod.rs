@@ -38,6 +38,8 @@
 //! | devices | (org, user) | device id |
 //! | device_owners | device id | |
 //! | bans | channel id | user |
+//! | timeouts | channel id | user, with a TTL |
+//! | filters | org | filter id |
 //! | reports | channel id | report id, newest first |
 //! | user_status | (org, user) | |
 //! | profiles | (org, user) | |
@@ -45,7 +47,7 @@
 //! | contacts, blocks | (org, user) | the other user |
 //!
 //! One trait per aggregate (conversations, members, messages with their log and change
-//! feed, threads, read markers, notifications, devices, bans, attachments, audit, users' statuses,
+//! feed, threads, read markers, notifications, devices, moderation, attachments, audit, users' statuses,
 //! profiles and the directory, contacts and blocks), each implemented by every engine in a
 //! file named after it; [`Store`] is all of them together. Writes that span tables of
 //! one aggregate (a message with its log entry, change and notifications) stay one method,

@@ -1,9 +1,10 @@
-//! Moderation: the bans and the reports of each conversation.
+//! Moderation: the bans, timeouts and reports of each conversation, and each org's
+//! filters.
 
 use async_trait::async_trait;
 
 use super::StoreResult;
-use crate::model::{Ban, ConversationId, Report};
+use crate::model::{Ban, ConversationId, Filter, Report, Timeout};
 
 #[async_trait]
 pub trait ModerationStore: Send + Sync {
@@ -22,6 +23,29 @@ pub trait ModerationStore: Send + Sync {
         after: &str,
         limit: usize,
     ) -> StoreResult<Vec<Ban>>;
+
+    /// Times a user out (`Some`) or lifts their timeout (`None`): kept by conversation and
+    /// user, so that it outlasts leaving and joining again, and copied onto their member
+    /// row if they are a member (which the send path reads); whether they are one.
+    async fn set_timeout(
+        &self,
+        id: ConversationId,
+        user: &str,
+        timeout: Option<&Timeout>,
+    ) -> StoreResult<bool>;
+
+    /// A user's timeout in a conversation, run out or not (an engine may forget those that
+    /// ran out).
+    async fn get_timeout(&self, id: ConversationId, user: &str) -> StoreResult<Option<Timeout>>;
+
+    /// Writes a filter.
+    async fn put_filter(&self, filter: &Filter) -> StoreResult<()>;
+
+    /// Removes a filter; whether there was one.
+    async fn remove_filter(&self, org: &str, id: u64) -> StoreResult<bool>;
+
+    /// An org's filters, oldest first, at most `limit`.
+    async fn list_filters(&self, org: &str, limit: usize) -> StoreResult<Vec<Filter>>;
 
     /// Writes a report (a new one, or one handled).
     async fn put_report(&self, report: &Report) -> StoreResult<()>;

@@ -49,7 +49,7 @@ macro_rules! store_conformance_suite {
             $crate::store_conformance_suite!(@aggregate $make; reads: read_markers_only_move_forward, sending_marks_read, private_messages_stay_unread_until_the_marker_passes);
             $crate::store_conformance_suite!(@aggregate $make; notifications: notifications_are_per_user_newest_first_and_rewritable, a_messages_notifications_are_stored_with_it_and_not_again_for_a_retry, push_settings_are_kept_per_user, devices_are_kept_per_user_with_one_owner_each);
             $crate::store_conformance_suite!(@aggregate $make; attachments: attachments_round_trip_with_their_messages, an_attachment_is_claimed_by_one_message, pending_uploads_are_listed_until_done, files_and_uploads_are_listed_newest_first);
-            $crate::store_conformance_suite!(@aggregate $make; moderation: bans_are_kept_per_conversation_listed_by_user_and_removed_once, reports_are_listed_newest_first_and_rewritten_when_handled);
+            $crate::store_conformance_suite!(@aggregate $make; moderation: bans_are_kept_per_conversation_listed_by_user_and_removed_once, reports_are_listed_newest_first_and_rewritten_when_handled, timeouts_outlast_leaving_and_show_on_the_member_row, a_post_is_claimed_once_from_what_was_seen, filters_are_kept_per_org_listed_oldest_first_and_removed_once);
             $crate::store_conformance_suite!(@aggregate $make; audit: audit_entries_are_listed_per_org_and_day_newest_first);
             $crate::store_conformance_suite!(@aggregate $make; status: a_status_is_set_per_org_and_user_and_keeps_the_last_seen_time);
             $crate::store_conformance_suite!(@aggregate $make; relations: contacts_and_blocks_are_lists_per_user_and_kind);
@@ -91,6 +91,7 @@ fn conversation(id: u64, org: &str, kind: Kind) -> Conversation {
         custom_fields: [("order".to_string(), "1234".to_string())].into(),
         external_key: None,
         members_may_pin: false,
+        slow_mode_seconds: 0,
     }
 }
 
@@ -101,6 +102,8 @@ fn member(user: &str, role: Role) -> Member {
         joined_at_ms: EPOCH_MS + 1,
         muted: false,
         joined: LogPoint::default(),
+        timeout: None,
+        last_post_ms: 0,
     }
 }
 

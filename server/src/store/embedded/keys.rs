@@ -80,6 +80,19 @@ pub(super) fn conversation_key(org: &str, key: &str) -> Vec<u8> {
     user_prefix(org, key)
 }
 
+/// An entry of an org's list ordered by id (its filters); `org_prefix` starts them all.
+pub(super) fn org_entry(org: &str, id: u64) -> Vec<u8> {
+    let mut key = org_prefix(org);
+    key.extend_from_slice(&id.to_be_bytes());
+    key
+}
+
+pub(super) fn org_prefix(org: &str) -> Vec<u8> {
+    let mut key = Vec::with_capacity(org.len() + 9);
+    push_str(&mut key, org);
+    key
+}
+
 /// An entry of a conversation's list ordered by id (its reports).
 pub(super) fn conversation_entry(id: ConversationId, entry: u64) -> [u8; 16] {
     let mut key = [0; 16];

@@ -165,6 +165,27 @@ impl MemberStore for EmbeddedStore {
         .await
     }
 
+    async fn claim_post(
+        &self,
+        id: ConversationId,
+        user: &str,
+        seen_ms: i64,
+        now_ms: i64,
+    ) -> StoreResult<bool> {
+        self.write("claim_post", |t, batch| {
+            let Some(member) = t.member(id, user)? else {
+                return Ok(false);
+            };
+            if member.role != Role::Member || member.last_post_ms != seen_ms {
+                return Ok(false);
+            }
+            let member = Member { last_post_ms: now_ms, ..member };
+            batch.insert(&t.members, keys::member(id, user), encode(&member));
+            Ok(true)
+        })
+        .await
+    }
+
     async fn list_user_conversations(
         &self,
         org: &str,

@@ -1,10 +1,10 @@
-//! Bans and reports in the embedded engine: keyed by conversation, then user (bans) or
-//! report id (reports).
+//! Bans, timeouts and reports in the embedded engine, keyed by conversation, then user
+//! (bans, timeouts) or report id (reports); filters, keyed by org, then id.
 
 use async_trait::async_trait;
 
 use super::{EmbeddedStore, decode, encode, get, keys};
-use crate::model::{Ban, ConversationId, Report};
+use crate::model::{Ban, ConversationId, Filter, Member, Report, Timeout};
 use crate::store::{ModerationStore, StoreResult};
 
 #[async_trait]
@@ -53,6 +53,64 @@ impl ModerationStore for EmbeddedStore {
                 }
             }
             Ok(bans)
+        })
+    }
+
+    async fn set_timeout(
+        &self,
+        id: ConversationId,
+        user: &str,
+        timeout: Option<&Timeout>,
+    ) -> StoreResult<bool> {
+        let key = keys::member(id, user);
+        self.write("set_timeout", |t, batch| {
+            match timeout {
+                Some(timeout) => batch.insert(&t.timeouts, key.clone(), encode(timeout)),
+                None => batch.remove(&t.timeouts, key.clone()),
+            }
+            let Some(member) = t.member(id, user)? else {
+                return Ok(false);
+            };
+            let member = Member { timeout: timeout.cloned(), ..member };
+            batch.insert(&t.members, key, encode(&member));
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn get_timeout(&self, id: ConversationId, user: &str) -> StoreResult<Option<Timeout>> {
+        self.read("get_timeout", |t| get("timeouts", &t.timeouts, &keys::member(id, user)))
+    }
+
+    async fn put_filter(&self, filter: &Filter) -> StoreResult<()> {
+        let key = keys::org_entry(&filter.org, filter.id);
+        self.write("put_filter", |t, batch| {
+            batch.insert(&t.filters, key, encode(filter));
+            Ok(())
+        })
+        .await
+    }
+
+    async fn remove_filter(&self, org: &str, id: u64) -> StoreResult<bool> {
+        let key = keys::org_entry(org, id);
+        self.write("remove_filter", |t, batch| {
+            if !t.filters.contains_key(&key)? {
+                return Ok(false);
+            }
+            batch.remove(&t.filters, key.clone());
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn list_filters(&self, org: &str, limit: usize) -> StoreResult<Vec<Filter>> {
+        self.read("list_filters", |t| {
+            let mut filters = Vec::new();
+            for item in t.filters.prefix(keys::org_prefix(org)).take(limit) {
+                let (_, value) = item.into_inner()?;
+                filters.push(decode("filters", &value)?);
+            }
+            Ok(filters)
         })
     }
 

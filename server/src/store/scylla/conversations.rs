@@ -86,6 +86,7 @@ impl ConversationStore for ScyllaStore {
             c.archived,
             fields,
             c.members_may_pin,
+            c.slow_mode_seconds as i32,
             to_i64(c.id),
         );
         self.run(Statement::ConversationUpdate, values).await?;
@@ -165,6 +166,7 @@ pub(super) struct ConversationRow {
     custom_fields: Option<HashMap<String, String>>,
     external_key: Option<String>,
     members_may_pin: Option<bool>,
+    slow_mode_seconds: Option<i32>,
 }
 
 pub(super) type ConversationValues = (
@@ -182,6 +184,7 @@ pub(super) type ConversationValues = (
     HashMap<String, String>,
     Option<String>,
     bool,
+    i32,
 );
 
 impl ConversationRow {
@@ -206,6 +209,7 @@ impl ConversationRow {
             c.custom_fields.clone().into_iter().collect(),
             c.external_key.clone(),
             c.members_may_pin,
+            c.slow_mode_seconds as i32,
         )
     }
 
@@ -229,6 +233,7 @@ impl ConversationRow {
             custom_fields: self.custom_fields.unwrap_or_default().into_iter().collect(),
             external_key: self.external_key,
             members_may_pin: self.members_may_pin.unwrap_or(false),
+            slow_mode_seconds: self.slow_mode_seconds.unwrap_or(0).max(0) as u32,
         })
     }
 }
@@ -256,6 +261,7 @@ mod tests {
             custom_fields: [("order".to_string(), "1234".to_string())].into(),
             external_key: Some("order:1234".into()),
             members_may_pin: true,
+            slow_mode_seconds: 30,
         };
         let v = ConversationRow::values(&c);
         let row = ConversationRow {
@@ -273,6 +279,7 @@ mod tests {
             custom_fields: Some(v.11),
             external_key: v.12,
             members_may_pin: Some(v.13),
+            slow_mode_seconds: Some(v.14),
         };
         assert_eq!(row.into_domain(3).unwrap(), c);
     }

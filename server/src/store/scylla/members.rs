@@ -131,6 +131,20 @@ impl MemberStore for ScyllaStore {
         Ok(applied)
     }
 
+    async fn claim_post(
+        &self,
+        id: ConversationId,
+        user: &str,
+        seen_ms: i64,
+        now_ms: i64,
+    ) -> StoreResult<bool> {
+        let (applied, _) = match seen_ms {
+            0 => self.lwt(Statement::MemberClaimFirstPost, (now_ms, to_i64(id), user)).await?,
+            seen => self.lwt(Statement::MemberClaimPost, (now_ms, to_i64(id), user, seen)).await?,
+        };
+        Ok(applied)
+    }
+
     async fn list_user_conversations(
         &self,
         org: &str,

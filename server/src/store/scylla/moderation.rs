@@ -1,12 +1,15 @@
-//! Bans and reports in the ScyllaDB engine: `bans` and `reports`, one partition per
-//! conversation each.
+//! Bans, timeouts and reports in the ScyllaDB engine: `bans`, `timeouts` (each row living
+//! as long as its timeout runs) and `reports`, one partition per conversation each; and
+//! `filters`, one partition per org.
 
 use async_trait::async_trait;
 
 use super::ScyllaStore;
 use super::rows::{corrupt, row_limit, to_i64};
 use super::statements::Statement;
-use crate::model::{Ban, ConversationId, Report, ReportState};
+use crate::model::{
+    Ban, ConversationId, Filter, FilterAction, FilterKind, Report, ReportState, Timeout,
+};
 use crate::store::{ModerationStore, StoreResult};
 
 /// A `bans` row: user, by, at, reason.
@@ -45,6 +48,26 @@ fn report(id: ConversationId, row: ReportRow) -> StoreResult<Report> {
     })
 }
 
+/// A `filters` row: id, kind, pattern, action, created by, created at.
+type FilterRow = (i64, String, String, String, Option<String>, Option<i64>);
+
+fn filter(org: &str, (id, kind, pattern, action, by, at): FilterRow) -> StoreResult<Filter> {
+    let corrupt_name =
+        |what: &str, name: &str| corrupt("filters", format!("unknown {what} `{name}`"));
+    Ok(Filter {
+        org: org.to_string(),
+        id: id as u64,
+        kind: FilterKind::from_name(&kind).ok_or_else(|| corrupt_name("kind", &kind))?,
+        pattern,
+        action: FilterAction::from_name(&action).ok_or_else(|| corrupt_name("action", &action))?,
+        created_by: by.unwrap_or_default(),
+        created_at_ms: at.unwrap_or_default(),
+    })
+}
+
+/// How long past its end a `timeouts` row is kept, in seconds.
+const TIMEOUT_ROW_SLACK_SECS: i64 = 3600;
+
 #[async_trait]
 impl ModerationStore for ScyllaStore {
     async fn put_ban(&self, b: &Ban) -> StoreResult<()> {
@@ -75,6 +98,68 @@ impl ModerationStore for ScyllaStore {
         let rows: Vec<BanRow> =
             self.rows(Statement::BanList, (to_i64(id), after, row_limit(limit))).await?;
         Ok(rows.into_iter().map(ban(id)).collect())
+    }
+
+    async fn set_timeout(
+        &self,
+        id: ConversationId,
+        user: &str,
+        timeout: Option<&Timeout>,
+    ) -> StoreResult<bool> {
+        match timeout {
+            Some(t) => {
+                let now_ms = chrono::Utc::now().timestamp_millis();
+                let ttl = (t.until_ms - now_ms).max(0) / 1000 + TIMEOUT_ROW_SLACK_SECS;
+                let ttl = i32::try_from(ttl).unwrap_or(i32::MAX);
+                let row = (to_i64(id), user, t.until_ms, &t.by, &t.reason, ttl);
+                self.run(Statement::TimeoutPut, row).await?;
+            }
+            None => {
+                self.run(Statement::TimeoutDelete, (to_i64(id), user)).await?;
+            }
+        }
+        let (until, by, reason) = match timeout {
+            Some(t) => (Some(t.until_ms), Some(t.by.as_str()), Some(t.reason.as_str())),
+            None => (None, None, None),
+        };
+        let values = (until, by, reason, to_i64(id), user);
+        let (applied, _) = self.lwt(Statement::MemberSetTimeout, values).await?;
+        Ok(applied)
+    }
+
+    async fn get_timeout(&self, id: ConversationId, user: &str) -> StoreResult<Option<Timeout>> {
+        let rows: Vec<(i64, Option<String>, Option<String>)> =
+            self.rows(Statement::TimeoutGet, (to_i64(id), user)).await?;
+        Ok(rows.into_iter().next().map(|(until_ms, by, reason)| Timeout {
+            until_ms,
+            by: by.unwrap_or_default(),
+            reason: reason.unwrap_or_default(),
+        }))
+    }
+
+    async fn put_filter(&self, f: &Filter) -> StoreResult<()> {
+        let row = (
+            &f.org,
+            to_i64(f.id),
+            f.kind.name(),
+            &f.pattern,
+            f.action.name(),
+            &f.created_by,
+            f.created_at_ms,
+        );
+        self.run(Statement::FilterPut, row).await?;
+        Ok(())
+    }
+
+    async fn remove_filter(&self, org: &str, id: u64) -> StoreResult<bool> {
+        let (applied, _) = self.lwt(Statement::FilterDelete, (org, to_i64(id))).await?;
+        Ok(applied)
+    }
+
+    async fn list_filters(&self, org: &str, limit: usize) -> StoreResult<Vec<Filter>> {
+        let rows: Vec<FilterRow> =
+            self.rows(Statement::FilterList, (org, row_limit(limit))).await?;
+        rows.into_iter().map(|row| filter(org, row)).collect()
     }
 
     async fn put_report(&self, r: &Report) -> StoreResult<()> {

@@ -6,7 +6,9 @@ use std::collections::HashMap;
 
 use scylla::value::{CqlValue, MaybeUnset};
 
-use crate::model::{AttachmentState, ConversationId, Kind, LogPoint, Member, MessageType, Role};
+use crate::model::{
+    AttachmentState, ConversationId, Kind, LogPoint, Member, MessageType, Role, Timeout,
+};
 use crate::store::{StoreError, StoreResult};
 
 pub(super) fn to_i64(id: u64) -> i64 {
@@ -105,22 +107,60 @@ pub(super) fn unset_if_none<T>(value: Option<T>) -> MaybeUnset<T> {
     value.map_or(MaybeUnset::Unset, MaybeUnset::Set)
 }
 
-/// `members` values in insert order: conversation, user, role, joined at, muted, and
-/// the log's position and count when they joined.
+/// `members` values in insert order: conversation, user, role, joined at, muted, the log's
+/// position and count when they joined, the timeout (until, by, reason) and the last post
+/// under slow mode (unset when never, so that `last_post_ms = null` finds it).
 #[allow(clippy::type_complexity)]
 pub(super) fn member_values(
     id: ConversationId,
     m: &Member,
-) -> (i64, String, &'static str, i64, bool, i64, i64) {
+) -> (
+    i64,
+    String,
+    &'static str,
+    i64,
+    bool,
+    i64,
+    i64,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+    MaybeUnset<i64>,
+) {
     let joined = (to_i64(m.joined.seq), to_i64(m.joined.count));
-    (to_i64(id), m.user_id.clone(), role_name(m.role), m.joined_at_ms, m.muted, joined.0, joined.1)
+    let timeout = m.timeout.as_ref();
+    (
+        to_i64(id),
+        m.user_id.clone(),
+        role_name(m.role),
+        m.joined_at_ms,
+        m.muted,
+        joined.0,
+        joined.1,
+        timeout.map(|t| t.until_ms),
+        timeout.map(|t| t.by.clone()),
+        timeout.map(|t| t.reason.clone()),
+        unset_if_none((m.last_post_ms != 0).then_some(m.last_post_ms)),
+    )
 }
 
-/// A `members` row as selected: user, role, joined at, muted, joined position and count.
-pub(super) type MemberRow = (String, String, i64, Option<bool>, Option<i64>, Option<i64>);
+/// A `members` row as selected: user, role, joined at, muted, joined position and count,
+/// timeout until, by and reason, last post under slow mode.
+pub(super) type MemberRow = (
+    String,
+    String,
+    i64,
+    Option<bool>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+);
 
 pub(super) fn member(
-    (user_id, role_name, joined_at_ms, muted, seq, count): MemberRow,
+    (user_id, role_name, joined_at_ms, muted, seq, count, until, by, reason, last_post): MemberRow,
 ) -> StoreResult<Member> {
     Ok(Member {
         user_id,
@@ -128,6 +168,12 @@ pub(super) fn member(
         joined_at_ms,
         muted: muted.unwrap_or(false),
         joined: LogPoint { seq: seq.unwrap_or(0) as u64, count: count.unwrap_or(0) as u64 },
+        timeout: until.map(|until_ms| Timeout {
+            until_ms,
+            by: by.unwrap_or_default(),
+            reason: reason.unwrap_or_default(),
+        }),
+        last_post_ms: last_post.unwrap_or(0),
     })
 }
 

@@ -27,16 +27,16 @@ macro_rules! statements {
 }
 
 statements! {
-    ConversationInsert = "INSERT INTO {ks}.conversations (id, org, kind, name, icon, archived, meta_tags, owner, created_at_ms, restricted, visibility, custom_fields, external_key, members_may_pin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    ConversationGet = "SELECT id, org, kind, name, icon, archived, meta_tags, owner, created_at_ms, restricted, visibility, custom_fields, external_key, members_may_pin FROM {ks}.conversations WHERE id = ?",
-    ConversationUpdate = "UPDATE {ks}.conversations SET name = ?, icon = ?, meta_tags = ?, restricted = ?, archived = ?, custom_fields = ?, members_may_pin = ? WHERE id = ?",
+    ConversationInsert = "INSERT INTO {ks}.conversations (id, org, kind, name, icon, archived, meta_tags, owner, created_at_ms, restricted, visibility, custom_fields, external_key, members_may_pin, slow_mode_seconds) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    ConversationGet = "SELECT id, org, kind, name, icon, archived, meta_tags, owner, created_at_ms, restricted, visibility, custom_fields, external_key, members_may_pin, slow_mode_seconds FROM {ks}.conversations WHERE id = ?",
+    ConversationUpdate = "UPDATE {ks}.conversations SET name = ?, icon = ?, meta_tags = ?, restricted = ?, archived = ?, custom_fields = ?, members_may_pin = ?, slow_mode_seconds = ? WHERE id = ?",
     ConversationSetOwner = "UPDATE {ks}.conversations SET owner = ? WHERE id = ? IF owner = ?",
     MemberCountAdd = "UPDATE {ks}.member_counts SET members = members + ? WHERE conversation_id = ?",
     MemberCountGet = "SELECT members FROM {ks}.member_counts WHERE conversation_id = ?",
-    MemberInsert = "INSERT INTO {ks}.members (conversation_id, user_id, role, joined_at_ms, muted, joined_seq, joined_count) VALUES (?, ?, ?, ?, ?, ?, ?)",
-    MemberInsertNew = "INSERT INTO {ks}.members (conversation_id, user_id, role, joined_at_ms, muted, joined_seq, joined_count) VALUES (?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS",
-    MemberGet = "SELECT user_id, role, joined_at_ms, muted, joined_seq, joined_count FROM {ks}.members WHERE conversation_id = ? AND user_id = ?",
-    MemberList = "SELECT user_id, role, joined_at_ms, muted, joined_seq, joined_count FROM {ks}.members WHERE conversation_id = ? AND user_id > ? LIMIT ?",
+    MemberInsert = "INSERT INTO {ks}.members (conversation_id, user_id, role, joined_at_ms, muted, joined_seq, joined_count, timeout_until_ms, timeout_by, timeout_reason, last_post_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    MemberInsertNew = "INSERT INTO {ks}.members (conversation_id, user_id, role, joined_at_ms, muted, joined_seq, joined_count, timeout_until_ms, timeout_by, timeout_reason, last_post_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS",
+    MemberGet = "SELECT user_id, role, joined_at_ms, muted, joined_seq, joined_count, timeout_until_ms, timeout_by, timeout_reason, last_post_ms FROM {ks}.members WHERE conversation_id = ? AND user_id = ?",
+    MemberList = "SELECT user_id, role, joined_at_ms, muted, joined_seq, joined_count, timeout_until_ms, timeout_by, timeout_reason, last_post_ms FROM {ks}.members WHERE conversation_id = ? AND user_id > ? LIMIT ?",
     MemberDelete = "DELETE FROM {ks}.members WHERE conversation_id = ? AND user_id = ? IF EXISTS",
     MemberSetRole = "UPDATE {ks}.members SET role = ? WHERE conversation_id = ? AND user_id = ? IF role = ?",
     UserConversationInsert = "INSERT INTO {ks}.user_conversations (org, user_id, conversation_id) VALUES (?, ?, ?)",
@@ -117,6 +117,9 @@ statements! {
     ChangeListFrom = "SELECT at_ms, channel_id, message_id FROM {ks}.message_changes WHERE hour = ? LIMIT ?",
     ChangeListAfter = "SELECT at_ms, channel_id, message_id FROM {ks}.message_changes WHERE hour = ? AND (at_ms, channel_id, message_id) > (?, ?, ?) LIMIT ?",
     MemberMute = "UPDATE {ks}.members SET muted = ? WHERE conversation_id = ? AND user_id = ? IF EXISTS",
+    MemberSetTimeout = "UPDATE {ks}.members SET timeout_until_ms = ?, timeout_by = ?, timeout_reason = ? WHERE conversation_id = ? AND user_id = ? IF EXISTS",
+    MemberClaimPost = "UPDATE {ks}.members SET last_post_ms = ? WHERE conversation_id = ? AND user_id = ? IF role = 'member' AND last_post_ms = ?",
+    MemberClaimFirstPost = "UPDATE {ks}.members SET last_post_ms = ? WHERE conversation_id = ? AND user_id = ? IF role = 'member' AND last_post_ms = null",
     ReadMarkerGet = "SELECT message_id, seq, message_count FROM {ks}.read_markers WHERE channel_id = ? AND user_id = ?",
     NotificationInsert = "INSERT INTO {ks}.notifications (org, user_id, id, conversation_id, message_id, sender, reason, preview, created_at_ms, read) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     NotificationList = "SELECT id, org, user_id, conversation_id, message_id, sender, reason, preview, created_at_ms, read FROM {ks}.notifications WHERE org = ? AND user_id = ? AND id < ? ORDER BY id DESC LIMIT ?",
@@ -127,6 +130,12 @@ statements! {
     DeviceOwnerPut = "INSERT INTO {ks}.device_owners (device_id, org, user_id) VALUES (?, ?, ?)",
     DeviceOwnerGet = "SELECT org, user_id FROM {ks}.device_owners WHERE device_id = ?",
     DeviceOwnerDelete = "DELETE FROM {ks}.device_owners WHERE device_id = ?",
+    TimeoutPut = "INSERT INTO {ks}.timeouts (conversation_id, user_id, until_ms, timed_out_by, reason) VALUES (?, ?, ?, ?, ?) USING TTL ?",
+    TimeoutGet = "SELECT until_ms, timed_out_by, reason FROM {ks}.timeouts WHERE conversation_id = ? AND user_id = ?",
+    TimeoutDelete = "DELETE FROM {ks}.timeouts WHERE conversation_id = ? AND user_id = ?",
+    FilterPut = "INSERT INTO {ks}.filters (org, filter_id, kind, pattern, action, created_by, created_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    FilterList = "SELECT filter_id, kind, pattern, action, created_by, created_at_ms FROM {ks}.filters WHERE org = ? LIMIT ?",
+    FilterDelete = "DELETE FROM {ks}.filters WHERE org = ? AND filter_id = ? IF EXISTS",
     BanPut = "INSERT INTO {ks}.bans (conversation_id, user_id, banned_by, banned_at_ms, reason) VALUES (?, ?, ?, ?, ?)",
     BanGet = "SELECT user_id, banned_by, banned_at_ms, reason FROM {ks}.bans WHERE conversation_id = ? AND user_id = ?",
     BanList = "SELECT user_id, banned_by, banned_at_ms, reason FROM {ks}.bans WHERE conversation_id = ? AND user_id > ? LIMIT ?",
@@ -208,9 +217,12 @@ mod tests {
     fn identifiers(fragment: &str) -> Vec<String> {
         const KEYWORDS: &[&str] = &[
             "AND", "IF", "NOT", "EXISTS", "null", "LIMIT", "ORDER", "BY", "DESC", "ASC", "SET",
-            "VALUES",
+            "VALUES", "USING", "TTL",
         ];
-        fragment
+        // String literals ('member') are values, not names: every other piece between
+        // quotes is outside them.
+        let outside_quotes: String = fragment.split('\'').step_by(2).collect::<Vec<_>>().join(" ");
+        outside_quotes
             .split(|c: char| !(c.is_alphanumeric() || c == '_'))
             .filter(|w| {
                 !w.is_empty() && !KEYWORDS.contains(w) && !w.chars().all(|c| c.is_ascii_digit())
@@ -273,7 +285,8 @@ mod tests {
             let (name, text) = (format!("{statement:?}"), statement.template());
             let columns =
                 text.split_once('(').unwrap().1.split_once(')').unwrap().0.split(", ").count();
-            let binds = text.split_once("VALUES").unwrap().1.matches('?').count();
+            let values = text.split_once("VALUES").unwrap().1.split_once(')').unwrap().0;
+            let binds = values.matches('?').count();
             assert_eq!(columns, binds, "{name}");
         }
     }

@@ -21,7 +21,7 @@ pub struct Table {
 pub const PENDING_SHARDS: i32 = 16;
 
 /// The latest schema version.
-pub const LATEST: i32 = 18;
+pub const LATEST: i32 = 20;
 
 /// Tables created after version 1, with the version that created them.
 const ADDED_TABLES: &[(&str, i32)] = &[
@@ -55,6 +55,8 @@ const ADDED_TABLES: &[(&str, i32)] = &[
     ("device_owners", 17),
     ("bans", 18),
     ("reports", 18),
+    ("timeouts", 19),
+    ("filters", 20),
 ];
 
 /// Columns added to existing tables after version 1: (table, column, version).
@@ -85,6 +87,11 @@ const ADDED_COLUMNS: &[(&str, &str, i32)] = &[
     ("messages", "thread_only", 16),
     ("messages", "reply_count", 16),
     ("messages", "last_reply_id", 16),
+    ("members", "timeout_until_ms", 19),
+    ("members", "timeout_by", 19),
+    ("members", "timeout_reason", 19),
+    ("members", "last_post_ms", 19),
+    ("conversations", "slow_mode_seconds", 19),
 ];
 
 fn table_version(name: &str) -> i32 {
@@ -196,6 +203,8 @@ pub fn migrations(keyspace: &str, replication: &Replication) -> Vec<Migration> {
         (16, "threads"),
         (17, "push preferences and devices"),
         (18, "bans and reports"),
+        (19, "timeouts and slow mode"),
+        (20, "filters"),
     ] {
         let mut statements: Vec<String> = TABLES
             .iter()

@@ -22,6 +22,7 @@ pub const TABLES: &[Table] = &[
             ("custom_fields", "map<text, text>"),
             ("external_key", "text"),
             ("members_may_pin", "boolean"),
+            ("slow_mode_seconds", "int"),
         ],
         partition_key: &["id"],
         clustering: &[],
@@ -45,6 +46,10 @@ pub const TABLES: &[Table] = &[
             ("muted", "boolean"),
             ("joined_seq", "bigint"),
             ("joined_count", "bigint"),
+            ("timeout_until_ms", "bigint"),
+            ("timeout_by", "text"),
+            ("timeout_reason", "text"),
+            ("last_post_ms", "bigint"),
         ],
         partition_key: &["conversation_id"],
         clustering: &[("user_id", false)],
@@ -256,6 +261,34 @@ pub const TABLES: &[Table] = &[
         options: "",
     },
     // Each team's and channel's bans.
+    Table {
+        name: "timeouts",
+        columns: &[
+            ("conversation_id", "bigint"),
+            ("user_id", "text"),
+            ("until_ms", "bigint"),
+            ("timed_out_by", "text"),
+            ("reason", "text"),
+        ],
+        partition_key: &["conversation_id"],
+        clustering: &[("user_id", false)],
+        options: "",
+    },
+    Table {
+        name: "filters",
+        columns: &[
+            ("org", "text"),
+            ("filter_id", "bigint"),
+            ("kind", "text"),
+            ("pattern", "text"),
+            ("action", "text"),
+            ("created_by", "text"),
+            ("created_at_ms", "bigint"),
+        ],
+        partition_key: &["org"],
+        clustering: &[("filter_id", false)],
+        options: "",
+    },
     Table {
         name: "bans",
         columns: &[

@@ -2,15 +2,150 @@
 // @generated from file switchboard/v1/admin.proto (package switchboard.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file switchboard/v1/admin.proto.
  */
 export const file_switchboard_v1_admin: GenFile = /*@__PURE__*/
-  fileDesc("Chpzd2l0Y2hib2FyZC92MS9hZG1pbi5wcm90bxIOc3dpdGNoYm9hcmQudjEifgoQTGlzdEF1ZGl0UmVxdWVzdBIQCghzaW5jZV9tcxgBIAEoAxIRCgliZWZvcmVfaWQYAiABKAQSDQoFYWN0b3IYAyABKAkSFwoPY29udmVyc2F0aW9uX2lkGAQgASgEEg4KBmFjdGlvbhgFIAEoCRINCgVsaW1pdBgGIAEoDSJ/CgpBdWRpdEVudHJ5EgoKAmlkGAEgASgEEg0KBWF0X21zGAIgASgDEg0KBWFjdG9yGAMgASgJEg4KBmFjdGlvbhgEIAEoCRIXCg9jb252ZXJzYXRpb25faWQYBSABKAQSDgoGdGFyZ2V0GAYgASgJEg4KBmRldGFpbBgHIAEoCSJYChFMaXN0QXVkaXRSZXNwb25zZRIrCgdlbnRyaWVzGAEgAygLMhouc3dpdGNoYm9hcmQudjEuQXVkaXRFbnRyeRIWCg5uZXh0X2JlZm9yZV9pZBgCIAEoBCITChFBZG1pblN0YXRzUmVxdWVzdCJ2ChJBZG1pblN0YXRzUmVzcG9uc2USNAoLY29udHJvbGxlcnMYASADKAsyHy5zd2l0Y2hib2FyZC52MS5Db250cm9sbGVyU3RhdHMSKgoGcmVsYXlzGAIgAygLMhouc3dpdGNoYm9hcmQudjEuUmVsYXlTdGF0cyLJAQoPQ29udHJvbGxlclN0YXRzEg8KB25vZGVfaWQYASABKA0SDwoHYWRkcmVzcxgCIAEoCRITCgt1cHRpbWVfc2VjcxgDIAEoBBIVCg1tZXNzYWdlc19zZW50GAQgASgEEhUKDXJlbGF5X3N0cmVhbXMYBSABKA0SEgoKYnVzX3RvcGljcxgGIAEoDRITCgtidXNfcmVzeW5jcxgHIAEoBBIVCg1idXNfY29ubmVjdGVkGAggASgIEhEKCWdhcF9maWxscxgJIAEoBCLsAQoKUmVsYXlTdGF0cxIPCgdhZGRyZXNzGAEgASgJEhIKCmNvbnRyb2xsZXIYAiABKAkSEwoLdXB0aW1lX3NlY3MYAyABKAQSFgoOY2xpZW50X3N0cmVhbXMYBCABKA0SFwoPdXBzdHJlYW1fdG9waWNzGAUgASgNEhsKE2xvY2FsX3N1YnNjcmlwdGlvbnMYBiABKA0SFwoPZXZlbnRzX3JlY2VpdmVkGAcgASgEEhIKCmRlbGl2ZXJpZXMYCCABKAQSGAoQc2xvd19kaXNjb25uZWN0cxgJIAEoBBIPCgdyZXN5bmNzGAogASgEIiUKEkNvbm5lY3Rpb25zUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJIkYKE0Nvbm5lY3Rpb25zUmVzcG9uc2USLwoLY29ubmVjdGlvbnMYASADKAsyGi5zd2l0Y2hib2FyZC52MS5Db25uZWN0aW9uImYKCkNvbm5lY3Rpb24SDQoFcmVsYXkYASABKAkSCwoDb3JnGAIgASgJEg8KB3VzZXJfaWQYAyABKAkSDwoHc3RyZWFtcxgEIAEoDRIaChJjb25uZWN0ZWRfc2luY2VfbXMYBSABKAMinwEKCk5vZGVSZXBvcnQSNAoLY29udHJvbGxlcnMYASADKAsyHy5zd2l0Y2hib2FyZC52MS5Db250cm9sbGVyU3RhdHMSKgoGcmVsYXlzGAIgAygLMhouc3dpdGNoYm9hcmQudjEuUmVsYXlTdGF0cxIvCgtjb25uZWN0aW9ucxgDIAMoCzIaLnN3aXRjaGJvYXJkLnYxLkNvbm5lY3Rpb24iKwoLUmVwb3J0UXVlcnkSCwoDb3JnGAEgASgJEg8KB3VzZXJfaWQYAiABKAkygQIKBUFkbWluEk4KBVN0YXRzEiEuc3dpdGNoYm9hcmQudjEuQWRtaW5TdGF0c1JlcXVlc3QaIi5zd2l0Y2hib2FyZC52MS5BZG1pblN0YXRzUmVzcG9uc2USVgoLQ29ubmVjdGlvbnMSIi5zd2l0Y2hib2FyZC52MS5Db25uZWN0aW9uc1JlcXVlc3QaIy5zd2l0Y2hib2FyZC52MS5Db25uZWN0aW9uc1Jlc3BvbnNlElAKCUxpc3RBdWRpdBIgLnN3aXRjaGJvYXJkLnYxLkxpc3RBdWRpdFJlcXVlc3QaIS5zd2l0Y2hib2FyZC52MS5MaXN0QXVkaXRSZXNwb25zZWIGcHJvdG8z");
+  fileDesc("Chpzd2l0Y2hib2FyZC92MS9hZG1pbi5wcm90bxIOc3dpdGNoYm9hcmQudjEiqAEKBkZpbHRlchIKCgJpZBgBIAEoBBIoCgRraW5kGAIgASgOMhouc3dpdGNoYm9hcmQudjEuRmlsdGVyS2luZBIPCgdwYXR0ZXJuGAMgASgJEiwKBmFjdGlvbhgEIAEoDjIcLnN3aXRjaGJvYXJkLnYxLkZpbHRlckFjdGlvbhISCgpjcmVhdGVkX2J5GAUgASgJEhUKDWNyZWF0ZWRfYXRfbXMYBiABKAMifgoTQ3JlYXRlRmlsdGVyUmVxdWVzdBIoCgRraW5kGAEgASgOMhouc3dpdGNoYm9hcmQudjEuRmlsdGVyS2luZBIPCgdwYXR0ZXJuGAIgASgJEiwKBmFjdGlvbhgDIAEoDjIcLnN3aXRjaGJvYXJkLnYxLkZpbHRlckFjdGlvbiIhChNEZWxldGVGaWx0ZXJSZXF1ZXN0EgoKAmlkGAEgASgEIicKFERlbGV0ZUZpbHRlclJlc3BvbnNlEg8KB2RlbGV0ZWQYASABKAgiFAoSTGlzdEZpbHRlcnNSZXF1ZXN0Ij4KE0xpc3RGaWx0ZXJzUmVzcG9uc2USJwoHZmlsdGVycxgBIAMoCzIWLnN3aXRjaGJvYXJkLnYxLkZpbHRlciJ+ChBMaXN0QXVkaXRSZXF1ZXN0EhAKCHNpbmNlX21zGAEgASgDEhEKCWJlZm9yZV9pZBgCIAEoBBINCgVhY3RvchgDIAEoCRIXCg9jb252ZXJzYXRpb25faWQYBCABKAQSDgoGYWN0aW9uGAUgASgJEg0KBWxpbWl0GAYgASgNIn8KCkF1ZGl0RW50cnkSCgoCaWQYASABKAQSDQoFYXRfbXMYAiABKAMSDQoFYWN0b3IYAyABKAkSDgoGYWN0aW9uGAQgASgJEhcKD2NvbnZlcnNhdGlvbl9pZBgFIAEoBBIOCgZ0YXJnZXQYBiABKAkSDgoGZGV0YWlsGAcgASgJIlgKEUxpc3RBdWRpdFJlc3BvbnNlEisKB2VudHJpZXMYASADKAsyGi5zd2l0Y2hib2FyZC52MS5BdWRpdEVudHJ5EhYKDm5leHRfYmVmb3JlX2lkGAIgASgEIhMKEUFkbWluU3RhdHNSZXF1ZXN0InYKEkFkbWluU3RhdHNSZXNwb25zZRI0Cgtjb250cm9sbGVycxgBIAMoCzIfLnN3aXRjaGJvYXJkLnYxLkNvbnRyb2xsZXJTdGF0cxIqCgZyZWxheXMYAiADKAsyGi5zd2l0Y2hib2FyZC52MS5SZWxheVN0YXRzIskBCg9Db250cm9sbGVyU3RhdHMSDwoHbm9kZV9pZBgBIAEoDRIPCgdhZGRyZXNzGAIgASgJEhMKC3VwdGltZV9zZWNzGAMgASgEEhUKDW1lc3NhZ2VzX3NlbnQYBCABKAQSFQoNcmVsYXlfc3RyZWFtcxgFIAEoDRISCgpidXNfdG9waWNzGAYgASgNEhMKC2J1c19yZXN5bmNzGAcgASgEEhUKDWJ1c19jb25uZWN0ZWQYCCABKAgSEQoJZ2FwX2ZpbGxzGAkgASgEIuwBCgpSZWxheVN0YXRzEg8KB2FkZHJlc3MYASABKAkSEgoKY29udHJvbGxlchgCIAEoCRITCgt1cHRpbWVfc2VjcxgDIAEoBBIWCg5jbGllbnRfc3RyZWFtcxgEIAEoDRIXCg91cHN0cmVhbV90b3BpY3MYBSABKA0SGwoTbG9jYWxfc3Vic2NyaXB0aW9ucxgGIAEoDRIXCg9ldmVudHNfcmVjZWl2ZWQYByABKAQSEgoKZGVsaXZlcmllcxgIIAEoBBIYChBzbG93X2Rpc2Nvbm5lY3RzGAkgASgEEg8KB3Jlc3luY3MYCiABKAQiJQoSQ29ubmVjdGlvbnNSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkiRgoTQ29ubmVjdGlvbnNSZXNwb25zZRIvCgtjb25uZWN0aW9ucxgBIAMoCzIaLnN3aXRjaGJvYXJkLnYxLkNvbm5lY3Rpb24iZgoKQ29ubmVjdGlvbhINCgVyZWxheRgBIAEoCRILCgNvcmcYAiABKAkSDwoHdXNlcl9pZBgDIAEoCRIPCgdzdHJlYW1zGAQgASgNEhoKEmNvbm5lY3RlZF9zaW5jZV9tcxgFIAEoAyKfAQoKTm9kZVJlcG9ydBI0Cgtjb250cm9sbGVycxgBIAMoCzIfLnN3aXRjaGJvYXJkLnYxLkNvbnRyb2xsZXJTdGF0cxIqCgZyZWxheXMYAiADKAsyGi5zd2l0Y2hib2FyZC52MS5SZWxheVN0YXRzEi8KC2Nvbm5lY3Rpb25zGAMgAygLMhouc3dpdGNoYm9hcmQudjEuQ29ubmVjdGlvbiIrCgtSZXBvcnRRdWVyeRILCgNvcmcYASABKAkSDwoHdXNlcl9pZBgCIAEoCSpWCgpGaWx0ZXJLaW5kEhsKF0ZJTFRFUl9LSU5EX1VOU1BFQ0lGSUVEEAASFAoQRklMVEVSX0tJTkRfV09SRBABEhUKEUZJTFRFUl9LSU5EX1JFR0VYEAIqXwoMRmlsdGVyQWN0aW9uEh0KGUZJTFRFUl9BQ1RJT05fVU5TUEVDSUZJRUQQABIYChRGSUxURVJfQUNUSU9OX1JFRlVTRRABEhYKEkZJTFRFUl9BQ1RJT05fRkxBRxACMoEECgVBZG1pbhJOCgVTdGF0cxIhLnN3aXRjaGJvYXJkLnYxLkFkbWluU3RhdHNSZXF1ZXN0GiIuc3dpdGNoYm9hcmQudjEuQWRtaW5TdGF0c1Jlc3BvbnNlElYKC0Nvbm5lY3Rpb25zEiIuc3dpdGNoYm9hcmQudjEuQ29ubmVjdGlvbnNSZXF1ZXN0GiMuc3dpdGNoYm9hcmQudjEuQ29ubmVjdGlvbnNSZXNwb25zZRJQCglMaXN0QXVkaXQSIC5zd2l0Y2hib2FyZC52MS5MaXN0QXVkaXRSZXF1ZXN0GiEuc3dpdGNoYm9hcmQudjEuTGlzdEF1ZGl0UmVzcG9uc2USSwoMQ3JlYXRlRmlsdGVyEiMuc3dpdGNoYm9hcmQudjEuQ3JlYXRlRmlsdGVyUmVxdWVzdBoWLnN3aXRjaGJvYXJkLnYxLkZpbHRlchJZCgxEZWxldGVGaWx0ZXISIy5zd2l0Y2hib2FyZC52MS5EZWxldGVGaWx0ZXJSZXF1ZXN0GiQuc3dpdGNoYm9hcmQudjEuRGVsZXRlRmlsdGVyUmVzcG9uc2USVgoLTGlzdEZpbHRlcnMSIi5zd2l0Y2hib2FyZC52MS5MaXN0RmlsdGVyc1JlcXVlc3QaIy5zd2l0Y2hib2FyZC52MS5MaXN0RmlsdGVyc1Jlc3BvbnNlYgZwcm90bzM");
+
+/**
+ * @generated from message switchboard.v1.Filter
+ */
+export type Filter = Message<"switchboard.v1.Filter"> & {
+  /**
+   * @generated from field: uint64 id = 1;
+   */
+  id: bigint;
+
+  /**
+   * @generated from field: switchboard.v1.FilterKind kind = 2;
+   */
+  kind: FilterKind;
+
+  /**
+   * @generated from field: string pattern = 3;
+   */
+  pattern: string;
+
+  /**
+   * @generated from field: switchboard.v1.FilterAction action = 4;
+   */
+  action: FilterAction;
+
+  /**
+   * @generated from field: string created_by = 5;
+   */
+  createdBy: string;
+
+  /**
+   * @generated from field: int64 created_at_ms = 6;
+   */
+  createdAtMs: bigint;
+};
+
+/**
+ * Describes the message switchboard.v1.Filter.
+ * Use `create(FilterSchema)` to create a new message.
+ */
+export const FilterSchema: GenMessage<Filter> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_admin, 0);
+
+/**
+ * @generated from message switchboard.v1.CreateFilterRequest
+ */
+export type CreateFilterRequest = Message<"switchboard.v1.CreateFilterRequest"> & {
+  /**
+   * @generated from field: switchboard.v1.FilterKind kind = 1;
+   */
+  kind: FilterKind;
+
+  /**
+   * @generated from field: string pattern = 2;
+   */
+  pattern: string;
+
+  /**
+   * @generated from field: switchboard.v1.FilterAction action = 3;
+   */
+  action: FilterAction;
+};
+
+/**
+ * Describes the message switchboard.v1.CreateFilterRequest.
+ * Use `create(CreateFilterRequestSchema)` to create a new message.
+ */
+export const CreateFilterRequestSchema: GenMessage<CreateFilterRequest> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_admin, 1);
+
+/**
+ * @generated from message switchboard.v1.DeleteFilterRequest
+ */
+export type DeleteFilterRequest = Message<"switchboard.v1.DeleteFilterRequest"> & {
+  /**
+   * @generated from field: uint64 id = 1;
+   */
+  id: bigint;
+};
+
+/**
+ * Describes the message switchboard.v1.DeleteFilterRequest.
+ * Use `create(DeleteFilterRequestSchema)` to create a new message.
+ */
+export const DeleteFilterRequestSchema: GenMessage<DeleteFilterRequest> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_admin, 2);
+
+/**
+ * @generated from message switchboard.v1.DeleteFilterResponse
+ */
+export type DeleteFilterResponse = Message<"switchboard.v1.DeleteFilterResponse"> & {
+  /**
+   * Whether there was such a filter.
+   *
+   * @generated from field: bool deleted = 1;
+   */
+  deleted: boolean;
+};
+
+/**
+ * Describes the message switchboard.v1.DeleteFilterResponse.
+ * Use `create(DeleteFilterResponseSchema)` to create a new message.
+ */
+export const DeleteFilterResponseSchema: GenMessage<DeleteFilterResponse> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_admin, 3);
+
+/**
+ * @generated from message switchboard.v1.ListFiltersRequest
+ */
+export type ListFiltersRequest = Message<"switchboard.v1.ListFiltersRequest"> & {
+};
+
+/**
+ * Describes the message switchboard.v1.ListFiltersRequest.
+ * Use `create(ListFiltersRequestSchema)` to create a new message.
+ */
+export const ListFiltersRequestSchema: GenMessage<ListFiltersRequest> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_admin, 4);
+
+/**
+ * @generated from message switchboard.v1.ListFiltersResponse
+ */
+export type ListFiltersResponse = Message<"switchboard.v1.ListFiltersResponse"> & {
+  /**
+   * @generated from field: repeated switchboard.v1.Filter filters = 1;
+   */
+  filters: Filter[];
+};
+
+/**
+ * Describes the message switchboard.v1.ListFiltersResponse.
+ * Use `create(ListFiltersResponseSchema)` to create a new message.
+ */
+export const ListFiltersResponseSchema: GenMessage<ListFiltersResponse> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_admin, 5);
 
 /**
  * @generated from message switchboard.v1.ListAuditRequest
@@ -64,7 +199,7 @@ export type ListAuditRequest = Message<"switchboard.v1.ListAuditRequest"> & {
  * Use `create(ListAuditRequestSchema)` to create a new message.
  */
 export const ListAuditRequestSchema: GenMessage<ListAuditRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 0);
+  messageDesc(file_switchboard_v1_admin, 6);
 
 /**
  * @generated from message switchboard.v1.AuditEntry
@@ -93,7 +228,10 @@ export type AuditEntry = Message<"switchboard.v1.AuditEntry"> & {
    * attachment.deleted, profile.updated (conversation_id 0, the user as the target),
    * message.pinned, message.unpinned (someone else's message), member.banned (the
    * reason as the detail), member.unbanned, report.resolved, report.dismissed (the
-   * message as the target, the report's reason as the detail).
+   * message as the target, the report's reason as the detail), member.timed_out (until
+   * when and why as the detail), member.timeout_lifted, filter.created, filter.deleted (the
+   * filter id as the target, kind, action and pattern as the detail), message.flagged (the
+   * message as the target, the filter and what matched as the detail).
    *
    * @generated from field: string action = 4;
    */
@@ -122,7 +260,7 @@ export type AuditEntry = Message<"switchboard.v1.AuditEntry"> & {
  * Use `create(AuditEntrySchema)` to create a new message.
  */
 export const AuditEntrySchema: GenMessage<AuditEntry> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 1);
+  messageDesc(file_switchboard_v1_admin, 7);
 
 /**
  * @generated from message switchboard.v1.ListAuditResponse
@@ -146,7 +284,7 @@ export type ListAuditResponse = Message<"switchboard.v1.ListAuditResponse"> & {
  * Use `create(ListAuditResponseSchema)` to create a new message.
  */
 export const ListAuditResponseSchema: GenMessage<ListAuditResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 2);
+  messageDesc(file_switchboard_v1_admin, 8);
 
 /**
  * @generated from message switchboard.v1.AdminStatsRequest
@@ -159,7 +297,7 @@ export type AdminStatsRequest = Message<"switchboard.v1.AdminStatsRequest"> & {
  * Use `create(AdminStatsRequestSchema)` to create a new message.
  */
 export const AdminStatsRequestSchema: GenMessage<AdminStatsRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 3);
+  messageDesc(file_switchboard_v1_admin, 9);
 
 /**
  * @generated from message switchboard.v1.AdminStatsResponse
@@ -181,7 +319,7 @@ export type AdminStatsResponse = Message<"switchboard.v1.AdminStatsResponse"> & 
  * Use `create(AdminStatsResponseSchema)` to create a new message.
  */
 export const AdminStatsResponseSchema: GenMessage<AdminStatsResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 4);
+  messageDesc(file_switchboard_v1_admin, 10);
 
 /**
  * @generated from message switchboard.v1.ControllerStats
@@ -251,7 +389,7 @@ export type ControllerStats = Message<"switchboard.v1.ControllerStats"> & {
  * Use `create(ControllerStatsSchema)` to create a new message.
  */
 export const ControllerStatsSchema: GenMessage<ControllerStats> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 5);
+  messageDesc(file_switchboard_v1_admin, 11);
 
 /**
  * @generated from message switchboard.v1.RelayStats
@@ -319,7 +457,7 @@ export type RelayStats = Message<"switchboard.v1.RelayStats"> & {
  * Use `create(RelayStatsSchema)` to create a new message.
  */
 export const RelayStatsSchema: GenMessage<RelayStats> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 6);
+  messageDesc(file_switchboard_v1_admin, 12);
 
 /**
  * @generated from message switchboard.v1.ConnectionsRequest
@@ -338,7 +476,7 @@ export type ConnectionsRequest = Message<"switchboard.v1.ConnectionsRequest"> & 
  * Use `create(ConnectionsRequestSchema)` to create a new message.
  */
 export const ConnectionsRequestSchema: GenMessage<ConnectionsRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 7);
+  messageDesc(file_switchboard_v1_admin, 13);
 
 /**
  * @generated from message switchboard.v1.ConnectionsResponse
@@ -355,7 +493,7 @@ export type ConnectionsResponse = Message<"switchboard.v1.ConnectionsResponse"> 
  * Use `create(ConnectionsResponseSchema)` to create a new message.
  */
 export const ConnectionsResponseSchema: GenMessage<ConnectionsResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 8);
+  messageDesc(file_switchboard_v1_admin, 14);
 
 /**
  * One user's streams on one relay.
@@ -396,7 +534,7 @@ export type Connection = Message<"switchboard.v1.Connection"> & {
  * Use `create(ConnectionSchema)` to create a new message.
  */
 export const ConnectionSchema: GenMessage<Connection> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 9);
+  messageDesc(file_switchboard_v1_admin, 15);
 
 /**
  * What a controller answers another controller's query with (over NATS): itself and its
@@ -426,7 +564,7 @@ export type NodeReport = Message<"switchboard.v1.NodeReport"> & {
  * Use `create(NodeReportSchema)` to create a new message.
  */
 export const NodeReportSchema: GenMessage<NodeReport> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 10);
+  messageDesc(file_switchboard_v1_admin, 16);
 
 /**
  * The query on NATS (and, per relay, on the Fanout stream).
@@ -454,7 +592,76 @@ export type ReportQuery = Message<"switchboard.v1.ReportQuery"> & {
  * Use `create(ReportQuerySchema)` to create a new message.
  */
 export const ReportQuerySchema: GenMessage<ReportQuery> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 11);
+  messageDesc(file_switchboard_v1_admin, 17);
+
+/**
+ * What a filter looks for.
+ *
+ * @generated from enum switchboard.v1.FilterKind
+ */
+export enum FilterKind {
+  /**
+   * @generated from enum value: FILTER_KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * A word or phrase (1 to 100 characters), matched whole and ignoring case:
+   * "spam" matches "SPAM!" but not "spammer".
+   *
+   * @generated from enum value: FILTER_KIND_WORD = 1;
+   */
+  WORD = 1,
+
+  /**
+   * A regular expression (1 to 500 characters) in the syntax of Rust's `regex` crate: it
+   * runs in time linear in the message, so no pattern can make it backtrack; there are no
+   * backreferences or lookaround. Case-sensitive unless it says `(?i)`.
+   *
+   * @generated from enum value: FILTER_KIND_REGEX = 2;
+   */
+  REGEX = 2,
+}
+
+/**
+ * Describes the enum switchboard.v1.FilterKind.
+ */
+export const FilterKindSchema: GenEnum<FilterKind> = /*@__PURE__*/
+  enumDesc(file_switchboard_v1_admin, 0);
+
+/**
+ * What happens to a message a filter matches.
+ *
+ * @generated from enum switchboard.v1.FilterAction
+ */
+export enum FilterAction {
+  /**
+   * @generated from enum value: FILTER_ACTION_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * The send or edit is refused with INVALID_ARGUMENT (field `data`) quoting what matched;
+   * nothing is stored.
+   *
+   * @generated from enum value: FILTER_ACTION_REFUSE = 1;
+   */
+  REFUSE = 1,
+
+  /**
+   * The message goes through and is flagged for review: audited as message.flagged and,
+   * in a team or channel, reported to its admins (a report with an empty reporter).
+   *
+   * @generated from enum value: FILTER_ACTION_FLAG = 2;
+   */
+  FLAG = 2,
+}
+
+/**
+ * Describes the enum switchboard.v1.FilterAction.
+ */
+export const FilterActionSchema: GenEnum<FilterAction> = /*@__PURE__*/
+  enumDesc(file_switchboard_v1_admin, 1);
 
 /**
  * Cluster-wide figures for operators, for holders of `chat.admin`. Served by controllers
@@ -495,6 +702,39 @@ export const Admin: GenService<{
     methodKind: "unary";
     input: typeof ListAuditRequestSchema;
     output: typeof ListAuditResponseSchema;
+  },
+  /**
+   * Add a filter to the caller's org's blocklist: every text message sent or edited in the
+   * org is checked against it (docs/conversations.md, "Filters"). A regex is refused with
+   * INVALID_ARGUMENT if it does not compile or compiles too big; an org has at most 500
+   * filters (FAILED_PRECONDITION beyond). Audited (filter.created).
+   *
+   * @generated from rpc switchboard.v1.Admin.CreateFilter
+   */
+  createFilter: {
+    methodKind: "unary";
+    input: typeof CreateFilterRequestSchema;
+    output: typeof FilterSchema;
+  },
+  /**
+   * Remove a filter; whether there was one. Audited (filter.deleted).
+   *
+   * @generated from rpc switchboard.v1.Admin.DeleteFilter
+   */
+  deleteFilter: {
+    methodKind: "unary";
+    input: typeof DeleteFilterRequestSchema;
+    output: typeof DeleteFilterResponseSchema;
+  },
+  /**
+   * The caller's org's filters, oldest first.
+   *
+   * @generated from rpc switchboard.v1.Admin.ListFilters
+   */
+  listFilters: {
+    methodKind: "unary";
+    input: typeof ListFiltersRequestSchema;
+    output: typeof ListFiltersResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_switchboard_v1_admin, 0);

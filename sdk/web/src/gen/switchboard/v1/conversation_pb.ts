@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file switchboard/v1/conversation.proto.
  */
 export const file_switchboard_v1_conversation: GenFile = /*@__PURE__*/
-  fileDesc("CiFzd2l0Y2hib2FyZC92MS9jb252ZXJzYXRpb24ucHJvdG8SDnN3aXRjaGJvYXJkLnYxIssECgxDb252ZXJzYXRpb24SCgoCaWQYASABKAQSCwoDb3JnGAIgASgJEi4KBGtpbmQYAyABKA4yIC5zd2l0Y2hib2FyZC52MS5Db252ZXJzYXRpb25LaW5kEgwKBG5hbWUYBCABKAkSDAoEaWNvbhgFIAEoCRIOCgZhY3RpdmUYBiABKAgSEQoJbWV0YV90YWdzGAcgAygJEg0KBW93bmVyGAggASgJEhUKDWNyZWF0ZWRfYXRfbXMYCSABKAMSEgoKcmVzdHJpY3RlZBgKIAEoCBIuCgp2aXNpYmlsaXR5GAsgASgOMhouc3dpdGNoYm9hcmQudjEuVmlzaWJpbGl0eRIlCgdteV9yb2xlGAwgASgOMhQuc3dpdGNoYm9hcmQudjEuUm9sZRIUCgxtZW1iZXJfY291bnQYDSABKA0SFAoMdW5yZWFkX2NvdW50GA4gASgNEhUKDW1lbnRpb25fY291bnQYDyABKA0SDQoFbXV0ZWQYECABKAgSJQoEcGVlchgRIAEoCzIXLnN3aXRjaGJvYXJkLnYxLlByb2ZpbGUSRQoNY3VzdG9tX2ZpZWxkcxgSIAMoCzIuLnN3aXRjaGJvYXJkLnYxLkNvbnZlcnNhdGlvbi5DdXN0b21GaWVsZHNFbnRyeRIUCgxleHRlcm5hbF9rZXkYEyABKAkSFwoPbWVtYmVyc19tYXlfcGluGBQgASgIGjMKEUN1c3RvbUZpZWxkc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiUwoGTWVtYmVyEg8KB3VzZXJfaWQYASABKAkSIgoEcm9sZRgCIAEoDjIULnN3aXRjaGJvYXJkLnYxLlJvbGUSFAoMam9pbmVkX2F0X21zGAMgASgDKqsBChBDb252ZXJzYXRpb25LaW5kEiEKHUNPTlZFUlNBVElPTl9LSU5EX1VOU1BFQ0lGSUVEEAASHAoYQ09OVkVSU0FUSU9OX0tJTkRfRElSRUNUEAESGgoWQ09OVkVSU0FUSU9OX0tJTkRfU0VMRhACEhsKF0NPTlZFUlNBVElPTl9LSU5EX0dST1VQEAMSHQoZQ09OVkVSU0FUSU9OX0tJTkRfQ0hBTk5FTBAEKk0KBFJvbGUSFAoQUk9MRV9VTlNQRUNJRklFRBAAEg8KC1JPTEVfTUVNQkVSEAESDgoKUk9MRV9BRE1JThACEg4KClJPTEVfT1dORVIQAypXCgpWaXNpYmlsaXR5EhoKFlZJU0lCSUxJVFlfVU5TUEVDSUZJRUQQABIVChFWSVNJQklMSVRZX1BVQkxJQxABEhYKElZJU0lCSUxJVFlfUFJJVkFURRACYgZwcm90bzM", [file_switchboard_v1_people]);
+  fileDesc("CiFzd2l0Y2hib2FyZC92MS9jb252ZXJzYXRpb24ucHJvdG8SDnN3aXRjaGJvYXJkLnYxIuYECgxDb252ZXJzYXRpb24SCgoCaWQYASABKAQSCwoDb3JnGAIgASgJEi4KBGtpbmQYAyABKA4yIC5zd2l0Y2hib2FyZC52MS5Db252ZXJzYXRpb25LaW5kEgwKBG5hbWUYBCABKAkSDAoEaWNvbhgFIAEoCRIOCgZhY3RpdmUYBiABKAgSEQoJbWV0YV90YWdzGAcgAygJEg0KBW93bmVyGAggASgJEhUKDWNyZWF0ZWRfYXRfbXMYCSABKAMSEgoKcmVzdHJpY3RlZBgKIAEoCBIuCgp2aXNpYmlsaXR5GAsgASgOMhouc3dpdGNoYm9hcmQudjEuVmlzaWJpbGl0eRIlCgdteV9yb2xlGAwgASgOMhQuc3dpdGNoYm9hcmQudjEuUm9sZRIUCgxtZW1iZXJfY291bnQYDSABKA0SFAoMdW5yZWFkX2NvdW50GA4gASgNEhUKDW1lbnRpb25fY291bnQYDyABKA0SDQoFbXV0ZWQYECABKAgSJQoEcGVlchgRIAEoCzIXLnN3aXRjaGJvYXJkLnYxLlByb2ZpbGUSRQoNY3VzdG9tX2ZpZWxkcxgSIAMoCzIuLnN3aXRjaGJvYXJkLnYxLkNvbnZlcnNhdGlvbi5DdXN0b21GaWVsZHNFbnRyeRIUCgxleHRlcm5hbF9rZXkYEyABKAkSFwoPbWVtYmVyc19tYXlfcGluGBQgASgIEhkKEXNsb3dfbW9kZV9zZWNvbmRzGBUgASgNGjMKEUN1c3RvbUZpZWxkc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEinQEKBk1lbWJlchIPCgd1c2VyX2lkGAEgASgJEiIKBHJvbGUYAiABKA4yFC5zd2l0Y2hib2FyZC52MS5Sb2xlEhQKDGpvaW5lZF9hdF9tcxgDIAEoAxIaChJ0aW1lZF9vdXRfdW50aWxfbXMYBCABKAMSFAoMdGltZWRfb3V0X2J5GAUgASgJEhYKDnRpbWVvdXRfcmVhc29uGAYgASgJKqsBChBDb252ZXJzYXRpb25LaW5kEiEKHUNPTlZFUlNBVElPTl9LSU5EX1VOU1BFQ0lGSUVEEAASHAoYQ09OVkVSU0FUSU9OX0tJTkRfRElSRUNUEAESGgoWQ09OVkVSU0FUSU9OX0tJTkRfU0VMRhACEhsKF0NPTlZFUlNBVElPTl9LSU5EX0dST1VQEAMSHQoZQ09OVkVSU0FUSU9OX0tJTkRfQ0hBTk5FTBAEKk0KBFJvbGUSFAoQUk9MRV9VTlNQRUNJRklFRBAAEg8KC1JPTEVfTUVNQkVSEAESDgoKUk9MRV9BRE1JThACEg4KClJPTEVfT1dORVIQAypXCgpWaXNpYmlsaXR5EhoKFlZJU0lCSUxJVFlfVU5TUEVDSUZJRUQQABIVChFWSVNJQklMSVRZX1BVQkxJQxABEhYKElZJU0lCSUxJVFlfUFJJVkFURRACYgZwcm90bzM", [file_switchboard_v1_people]);
 
 /**
  * A conversation as its members see it.
@@ -169,6 +169,15 @@ export type Conversation = Message<"switchboard.v1.Conversation"> & {
    * @generated from field: bool members_may_pin = 20;
    */
   membersMayPin: boolean;
+
+  /**
+   * GROUP and CHANNEL: slow mode, the least time in seconds between two posts of one
+   * plain member (0: off; admins and the owner are exempt). A post sooner is refused with
+   * RESOURCE_EXHAUSTED and RetryInfo saying when it may be sent.
+   *
+   * @generated from field: uint32 slow_mode_seconds = 21;
+   */
+  slowModeSeconds: number;
 };
 
 /**
@@ -204,6 +213,27 @@ export type Member = Message<"switchboard.v1.Member"> & {
    * @generated from field: int64 joined_at_ms = 3;
    */
   joinedAtMs: bigint;
+
+  /**
+   * Set once an admin timed the member out (Chat.TimeoutMember): until then (server time,
+   * in milliseconds since the Unix epoch) they read but neither post, edit, react, type
+   * nor upload. 0 if never timed out or lifted; a time already past means it ran out.
+   *
+   * @generated from field: int64 timed_out_until_ms = 4;
+   */
+  timedOutUntilMs: bigint;
+
+  /**
+   * The admin who timed them out, and why (empty without a timeout).
+   *
+   * @generated from field: string timed_out_by = 5;
+   */
+  timedOutBy: string;
+
+  /**
+   * @generated from field: string timeout_reason = 6;
+   */
+  timeoutReason: string;
 };
 
 /**
