@@ -490,6 +490,17 @@ pub(crate) enum AdminCommand {
         #[arg(long)]
         user: Option<String>,
     },
+    /// Suspend a user org-wide: their streams end and every call is refused until lifted.
+    Suspend {
+        user: String,
+        /// Why (kept in the audit log and shown to them).
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// Lift a suspension.
+    Unsuspend { user: String },
+    /// Your org's suspended users.
+    Suspended,
 }
 
 #[derive(Subcommand)]

@@ -235,6 +235,27 @@ async fn execute(client: &Client, command: Command) -> Result<Shown, SdkError> {
                 human: output::connections_table(&connections).to_string(),
             }
         }
+        Command::Admin(AdminCommand::Suspend { user, reason }) => {
+            suspensions(vec![client.suspend_user(&user, &reason).await?])
+        }
+        Command::Admin(AdminCommand::Unsuspend { user }) => {
+            match client.unsuspend_user(&user).await? {
+                true => done(format!("lifted {user}'s suspension")),
+                false => done(format!("{user} was not suspended")),
+            }
+        }
+        Command::Admin(AdminCommand::Suspended) => {
+            let mut all = Vec::new();
+            let mut after = String::new();
+            loop {
+                let (page, next) = client.list_suspensions(&after, 1000).await?;
+                all.extend(page);
+                if next.is_empty() {
+                    break suspensions(all);
+                }
+                after = next;
+            }
+        }
         Command::Search { query, channel, from, relevance, limit } => {
             let order =
                 if relevance { pb::SearchOrder::Relevance } else { pb::SearchOrder::Newest };
@@ -602,6 +623,13 @@ fn filters(filters: Vec<pb::Filter>) -> Shown {
     Shown {
         json: Value::Array(filters.iter().map(output::filter_json).collect()),
         human: output::filters_table(&filters).to_string(),
+    }
+}
+
+fn suspensions(suspensions: Vec<pb::Suspension>) -> Shown {
+    Shown {
+        json: Value::Array(suspensions.iter().map(output::suspension_json).collect()),
+        human: output::suspensions_table(&suspensions).to_string(),
     }
 }
 

@@ -9,6 +9,7 @@
 
 use std::sync::Arc;
 
+use switchboard_proto::status;
 use switchboard_proto::v1::{self as pb, event::Kind, server_frame};
 
 use switchboard_proto::events::is_public_change;
@@ -90,6 +91,16 @@ impl RelayState {
                     let state = self.clone();
                     tokio::spawn(async move {
                         state.watchers.blocks_changed(&state.upstream, &sessions).await;
+                    });
+                }
+                Some(Kind::UserSuspended(suspended)) => {
+                    let why = match suspended.reason.as_str() {
+                        "" => String::new(),
+                        reason => format!(": {reason}"),
+                    };
+                    let message = format!("your account is suspended in this organization{why}");
+                    self.subscribers.for_each(topic, |session| {
+                        session.end(status::denied(message.clone()));
                     });
                 }
                 Some(Kind::UnreadChanged(_) | Kind::ThreadChanged(_)) => {

@@ -6,8 +6,8 @@ use crate::error::{ChatError, ChatResult};
 use crate::model::{
     Attachment, AttachmentState, Availability, Ban, ConversationView, Device, Filter, FilterAction,
     FilterKind, Kind, Member, Message, MessageType, MessageVersion, Platform, Profile, ProfileView,
-    PushLevel, PushSettings, Report, ReportState, Role, ThreadView, UploadPurpose, UserStatus,
-    Visibility,
+    PushLevel, PushSettings, Report, ReportState, Role, Suspension, ThreadView, UploadPurpose,
+    UserStatus, Visibility,
 };
 use crate::push::Outcome;
 
@@ -233,6 +233,15 @@ pub(crate) fn filter(f: Filter) -> pb::Filter {
         action: action as i32,
         created_by: f.created_by,
         created_at_ms: f.created_at_ms,
+    }
+}
+
+pub(crate) fn suspension(s: Suspension) -> pb::Suspension {
+    pb::Suspension {
+        user_id: s.user,
+        suspended_by: s.by,
+        suspended_at_ms: s.at_ms,
+        reason: s.reason,
     }
 }
 

@@ -399,3 +399,58 @@ async fn org_filters_refuse_or_flag_sends_and_edits() {
     assert!(listed.contains("heck") && listed.contains(&cheap.id.to_string()), "{listed}");
     expect_code(bob.send_text(team, "what the heck").await, Code::InvalidArgument);
 }
+
+#[tokio::test]
+async fn a_suspended_user_is_cut_off_everywhere_until_lifted() {
+    let server = TestController::start().await;
+    let relay = TestRelay::start(&server).await;
+    let (alice, team) = server.team_of("alice", &["bob"]).await;
+    let bob = server.client("bob", "acme").await;
+    let via_relay = relay.client(server.token("bob", "acme")).await;
+    let root = server.client_with_token(server.admin_token("root", "acme")).await;
+    let mut bob_live = relay.realtime(server.token("bob", "acme"));
+    live::live(&mut bob_live).await;
+
+    expect_code(alice.suspend_user("bob", "").await, Code::PermissionDenied);
+    expect_code(root.suspend_user("root", "").await, Code::InvalidArgument);
+    let suspension = root.suspend_user("bob", "abuse").await.unwrap();
+    assert_eq!((suspension.user_id.as_str(), suspension.suspended_by.as_str()), ("bob", "root"));
+
+    // His stream ends at once, and so does every attempt to come back.
+    let (code, why) = live::disconnected(&mut bob_live).await;
+    assert_eq!(code, Code::PermissionDenied);
+    assert!(why.contains("suspended") && why.contains("abuse"), "{why}");
+    let (code, _) = live::disconnected(&mut bob_live).await;
+    assert_eq!(code, Code::PermissionDenied, "reconnecting is refused");
+    // Every call is refused, through the controller or the relay.
+    let refused = expect_code(bob.send_text(team, "hi").await, Code::PermissionDenied);
+    assert!(refused.contains("suspended") && refused.contains("abuse"), "{refused}");
+    expect_code(bob.list_conversations(0, 10).await, Code::PermissionDenied);
+    expect_code(via_relay.list_conversations(0, 10).await, Code::PermissionDenied);
+    // Nobody else is.
+    alice.send_text(team, "still here").await.unwrap();
+    let (listed, next) = root.list_suspensions("", 10).await.unwrap();
+    assert_eq!((listed.len(), next.as_str()), (1, ""));
+
+    // Lifted: back with his memberships.
+    assert!(root.unsuspend_user("bob").await.unwrap());
+    assert!(!root.unsuspend_user("bob").await.unwrap());
+    bob.send_text(team, "back").await.unwrap();
+    let audit = root
+        .list_audit(proto::ListAuditRequest { limit: 100, ..Default::default() })
+        .await
+        .unwrap()
+        .entries;
+    let actions: Vec<&str> = audit.iter().map(|e| e.action.as_str()).collect();
+    assert!(actions.contains(&"user.suspended") && actions.contains(&"user.unsuspended"));
+
+    // sbctl.
+    let token = server.admin_token("root", "acme");
+    sbctl(&server.url(), &token, &["admin", "suspend", "carol", "--reason", "spam"]).await.unwrap();
+    let table = sbctl(&server.url(), &token, &["admin", "suspended"]).await.unwrap();
+    assert!(table.contains("carol") && table.contains("spam"), "{table}");
+    expect_code(
+        server.client("carol", "acme").await.list_conversations(0, 10).await,
+        Code::PermissionDenied,
+    );
+}

@@ -259,6 +259,28 @@ pub(crate) fn filters_table(filters: &[pb::Filter]) -> Table {
     table
 }
 
+pub(crate) fn suspension_json(s: &pb::Suspension) -> Value {
+    json!({
+        "user_id": s.user_id,
+        "suspended_by": s.suspended_by,
+        "suspended_at_ms": s.suspended_at_ms,
+        "reason": s.reason,
+    })
+}
+
+pub(crate) fn suspensions_table(suspensions: &[pb::Suspension]) -> Table {
+    let mut table = table(&["USER", "SUSPENDED BY", "WHEN", "REASON"]);
+    for s in suspensions {
+        table.add_row(vec![
+            s.user_id.clone(),
+            s.suspended_by.clone(),
+            format_ms(s.suspended_at_ms),
+            s.reason.clone(),
+        ]);
+    }
+    table
+}
+
 pub(crate) fn ban_json(b: &pb::Ban) -> Value {
     json!({ "user_id": b.user_id, "banned_by": b.banned_by, "banned_at_ms": b.banned_at_ms, "reason": b.reason })
 }
@@ -587,7 +609,7 @@ pub(crate) fn event_json(event: &pb::Event) -> Value {
         ),
         Some(Kind::ThreadChanged(e)) => ("thread_changed", e.thread.as_ref().map(thread_json)),
         // Between controllers and relays only.
-        Some(Kind::BlocksChanged(_)) | None => ("unknown", None),
+        Some(Kind::BlocksChanged(_) | Kind::UserSuspended(_)) | None => ("unknown", None),
     };
     json!({ "conversation_id": conversation, "kind": kind, "data": body })
 }

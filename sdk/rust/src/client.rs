@@ -487,6 +487,31 @@ impl Client {
         Ok(self.admin.clone().delete_filter(request).await?.into_inner().deleted)
     }
 
+    /// Suspends a user of the caller's org (needs `chat.admin`): their streams end and
+    /// every call of theirs is refused until lifted.
+    pub async fn suspend_user(&self, user: &str, reason: &str) -> Result<pb::Suspension> {
+        let request = pb::SuspendUserRequest { user_id: user.into(), reason: reason.into() };
+        Ok(self.admin.clone().suspend_user(request).await?.into_inner())
+    }
+
+    /// Lifts a suspension; whether the user was suspended.
+    pub async fn unsuspend_user(&self, user: &str) -> Result<bool> {
+        let request = pb::UnsuspendUserRequest { user_id: user.into() };
+        Ok(self.admin.clone().unsuspend_user(request).await?.into_inner().unsuspended)
+    }
+
+    /// A page of the caller's org's suspended users after `after` ("" first), and the next
+    /// cursor ("" after the last).
+    pub async fn list_suspensions(
+        &self,
+        after: &str,
+        limit: u32,
+    ) -> Result<(Vec<pb::Suspension>, String)> {
+        let request = pb::ListSuspensionsRequest { after: after.into(), limit };
+        let page = self.admin.clone().list_suspensions(request).await?.into_inner();
+        Ok((page.suspensions, page.next_after))
+    }
+
     /// The caller's org's filters, oldest first.
     pub async fn list_filters(&self) -> Result<Vec<pb::Filter>> {
         let request = pb::ListFiltersRequest {};

@@ -8,7 +8,7 @@ import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type Client, type Interceptor } from "@connectrpc/connect";
 import { createGrpcWebTransport } from "@connectrpc/connect-web";
 
-import { Admin, type Filter, FilterAction, FilterKind } from "./gen/switchboard/v1/admin_pb.js";
+import { Admin, type Filter, FilterAction, FilterKind, type Suspension } from "./gen/switchboard/v1/admin_pb.js";
 import { type Ban, Chat, type CreateChannelRequestSchema, type CreateTeamRequestSchema, type Report } from "./gen/switchboard/v1/chat_pb.js";
 import type { Conversation, Member } from "./gen/switchboard/v1/conversation_pb.js";
 import { Availability, type Event, type UserPresence } from "./gen/switchboard/v1/events_pb.js";
@@ -379,6 +379,25 @@ export class SwitchboardClient {
   /** Removes a filter (needs `chat.admin`); whether there was one. */
   async deleteFilter(id: bigint): Promise<boolean> {
     return (await this.admin.deleteFilter({ id })).deleted;
+  }
+
+  /**
+   * Suspends a user of the org (needs `chat.admin`): their streams end and every call of
+   * theirs is refused with PERMISSION_DENIED until lifted.
+   */
+  async suspend(userId: string, reason = ""): Promise<Suspension> {
+    return await this.admin.suspendUser({ userId, reason });
+  }
+
+  /** Lifts a suspension (needs `chat.admin`); whether the user was suspended. */
+  async unsuspend(userId: string): Promise<boolean> {
+    return (await this.admin.unsuspendUser({ userId })).unsuspended;
+  }
+
+  /** A page of the org's suspended users by user id; `after` = the previous `nextAfter`. */
+  async suspensions(page: { after?: string; limit?: number } = {}): Promise<{ suspensions: Suspension[]; nextAfter: string }> {
+    const response = await this.admin.listSuspensions({ after: page.after ?? "", limit: page.limit ?? 0 });
+    return { suspensions: response.suspensions, nextAfter: response.nextAfter };
   }
 
   /** Reports a message of a team or channel to its admins. */

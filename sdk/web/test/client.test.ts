@@ -348,6 +348,19 @@ describe("SwitchboardClient", () => {
     await alice.send(channel, `say ${word}`);
   });
 
+  it("suspends a user, whose calls are refused until lifted", async () => {
+    const [aliceId, rootId] = [unique("alice"), unique("root")];
+    const alice = connect(aliceId);
+    const root = connect(rootId, { token: mint(rootId, "acme", secret, 3600, undefined, "chat.read chat.admin") });
+    const channel = await team(alice, []);
+    const suspension = await root.suspend(aliceId, "testing");
+    expect([suspension.userId, suspension.suspendedBy]).toEqual([aliceId, rootId]);
+    expect((await root.suspensions({ limit: 1000 })).suspensions.map((s) => s.userId)).toContain(aliceId);
+    await expect(alice.send(channel, "hi")).rejects.toThrow(/suspended in this organization/);
+    expect(await root.unsuspend(aliceId)).toBe(true);
+    await alice.send(channel, "back");
+  });
+
   it("reports a message to the admins, who resolve it", async () => {
     const [aliceId, bobId] = [unique("alice"), unique("bob")];
     const alice = connect(aliceId);

@@ -28,6 +28,7 @@ mod reads;
 mod recount;
 mod relations;
 mod sniff;
+mod suspensions;
 mod threads;
 mod typing;
 
@@ -49,6 +50,7 @@ pub use profiles::Profiles;
 pub use reactions::Reactions;
 pub use reads::Reads;
 pub use relations::Relations;
+pub use suspensions::Suspensions;
 pub use threads::Threads;
 pub use typing::Typing;
 
@@ -119,6 +121,7 @@ pub struct ChatService {
     pub members: Members,
     pub moderation: Moderation,
     pub filters: Arc<Filters>,
+    pub suspensions: Suspensions,
     pub messages: Messages,
     pub attachments: Arc<Attachments>,
     pub notifications: Arc<Notifications>,
@@ -239,6 +242,13 @@ impl ChatService {
                 filters: filters.clone(),
             },
             filters,
+            suspensions: Suspensions {
+                store: store.clone(),
+                ids: ids.clone(),
+                events: events.clone(),
+                audit: audit.clone(),
+                known: Default::default(),
+            },
             reads: Reads {
                 store: store.clone(),
                 events: events.clone(),

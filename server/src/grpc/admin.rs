@@ -30,9 +30,10 @@ impl AdminApi {
         AdminApi { reporter, verifier, chat }
     }
 
-    fn admin<T>(&self, request: &Request<T>) -> Result<Caller, Status> {
+    async fn admin<T>(&self, request: &Request<T>) -> Result<Caller, Status> {
         let caller = authenticate(&self.verifier, request.metadata())?;
         caller.require(Scope::Admin)?;
+        self.chat.suspensions.refuse_suspended(&caller).await?;
         Ok(caller)
     }
 }
@@ -43,7 +44,7 @@ impl Admin for AdminApi {
         &self,
         request: Request<pb::AdminStatsRequest>,
     ) -> Result<Response<pb::AdminStatsResponse>, Status> {
-        self.admin(&request)?;
+        self.admin(&request).await?;
         let report = self.reporter.cluster_report(pb::ReportQuery::default()).await;
         let mut relays = report.relays;
         relays.sort_by(|a, b| a.address.cmp(&b.address));
@@ -54,7 +55,7 @@ impl Admin for AdminApi {
         &self,
         request: Request<pb::ConnectionsRequest>,
     ) -> Result<Response<pb::ConnectionsResponse>, Status> {
-        let caller = self.admin(&request)?;
+        let caller = self.admin(&request).await?;
         let query = pb::ReportQuery { org: caller.org, user_id: request.into_inner().user_id };
         let mut connections = self.reporter.cluster_report(query).await.connections;
         connections.sort_by(|a, b| (&a.user_id, &a.relay).cmp(&(&b.user_id, &b.relay)));
@@ -65,7 +66,7 @@ impl Admin for AdminApi {
         &self,
         request: Request<pb::ListAuditRequest>,
     ) -> Result<Response<pb::ListAuditResponse>, Status> {
-        let caller = self.admin(&request)?;
+        let caller = self.admin(&request).await?;
         let r = request.into_inner();
         let action = match nonempty(r.action) {
             None => None,
@@ -101,7 +102,7 @@ impl Admin for AdminApi {
         &self,
         request: Request<pb::CreateFilterRequest>,
     ) -> Result<Response<pb::Filter>, Status> {
-        let caller = self.admin(&request)?;
+        let caller = self.admin(&request).await?;
         let r = request.into_inner();
         let kind = match pb::FilterKind::try_from(r.kind) {
             Ok(pb::FilterKind::Word) => FilterKind::Word,
@@ -121,7 +122,7 @@ impl Admin for AdminApi {
         &self,
         request: Request<pb::DeleteFilterRequest>,
     ) -> Result<Response<pb::DeleteFilterResponse>, Status> {
-        let caller = self.admin(&request)?;
+        let caller = self.admin(&request).await?;
         let deleted = self.chat.filters.delete(&caller, request.into_inner().id).await?;
         Ok(Response::new(pb::DeleteFilterResponse { deleted }))
     }
@@ -130,9 +131,40 @@ impl Admin for AdminApi {
         &self,
         request: Request<pb::ListFiltersRequest>,
     ) -> Result<Response<pb::ListFiltersResponse>, Status> {
-        let caller = self.admin(&request)?;
+        let caller = self.admin(&request).await?;
         let filters = self.chat.filters.list(&caller).await?;
         let filters = filters.into_iter().map(convert::filter).collect();
         Ok(Response::new(pb::ListFiltersResponse { filters }))
+    }
+
+    async fn suspend_user(
+        &self,
+        request: Request<pb::SuspendUserRequest>,
+    ) -> Result<Response<pb::Suspension>, Status> {
+        let caller = self.admin(&request).await?;
+        let r = request.into_inner();
+        let suspension = self.chat.suspensions.suspend(&caller, &r.user_id, &r.reason).await?;
+        Ok(Response::new(convert::suspension(suspension)))
+    }
+
+    async fn unsuspend_user(
+        &self,
+        request: Request<pb::UnsuspendUserRequest>,
+    ) -> Result<Response<pb::UnsuspendUserResponse>, Status> {
+        let caller = self.admin(&request).await?;
+        let user = request.into_inner().user_id;
+        let unsuspended = self.chat.suspensions.unsuspend(&caller, &user).await?;
+        Ok(Response::new(pb::UnsuspendUserResponse { unsuspended }))
+    }
+
+    async fn list_suspensions(
+        &self,
+        request: Request<pb::ListSuspensionsRequest>,
+    ) -> Result<Response<pb::ListSuspensionsResponse>, Status> {
+        let caller = self.admin(&request).await?;
+        let r = request.into_inner();
+        let (page, next_after) = self.chat.suspensions.list(&caller, &r.after, r.limit).await?;
+        let suspensions = page.into_iter().map(convert::suspension).collect();
+        Ok(Response::new(pb::ListSuspensionsResponse { suspensions, next_after }))
     }
 }

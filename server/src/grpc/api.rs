@@ -1,6 +1,6 @@
-//! `ChatApi`: what every Chat and Files call goes through before the domain: admission
-//! (at most `limits.max_concurrent_requests` calls at once), the caller's token and scope,
-//! and for writes the caller's write rate.
+//! `ChatApi`: what every Chat, Files and People call goes through before the domain:
+//! admission (at most `limits.max_concurrent_requests` calls at once), the caller's token
+//! and scope, their suspension, and for writes the caller's write rate.
 
 use std::sync::Arc;
 
@@ -40,31 +40,31 @@ impl ChatApi {
 
     /// Admits the call and returns the verified caller, if their token carries `scope`.
     /// The permit is held until the call returns.
-    pub(super) fn caller<T>(
+    pub(super) async fn caller<T>(
         &self,
         request: &Request<T>,
         scope: Scope,
     ) -> Result<(Caller, OwnedSemaphorePermit), Status> {
-        let (caller, admitted) = self.anyone(request)?;
+        let (caller, admitted) = self.anyone(request).await?;
         caller.require(scope)?;
         Ok((caller, admitted))
     }
 
     /// [`Self::caller`] for a call that writes: also within the caller's write rate.
-    pub(super) fn writer<T>(
+    pub(super) async fn writer<T>(
         &self,
         request: &Request<T>,
         scope: Scope,
     ) -> Result<(Caller, OwnedSemaphorePermit), Status> {
-        let (caller, admitted) = self.caller(request, scope)?;
+        let (caller, admitted) = self.caller(request, scope).await?;
         self.chat.admit_write(&caller)?;
         Ok((caller, admitted))
     }
 
-    /// Admits the call and returns the verified caller, whatever their scopes: for Files
-    /// calls, whose scope the domain checks by what they touch (a message's file needs
-    /// `chat.files`, an avatar the `user.profile.*` scopes).
-    pub(super) fn anyone<T>(
+    /// Admits the call and returns the verified caller, whatever their scopes (unless they
+    /// are suspended): for Files calls, whose scope the domain checks by what they touch
+    /// (a message's file needs `chat.files`, an avatar the `user.profile.*` scopes).
+    pub(super) async fn anyone<T>(
         &self,
         request: &Request<T>,
     ) -> Result<(Caller, OwnedSemaphorePermit), Status> {
@@ -74,15 +74,16 @@ impl ChatApi {
             .try_acquire_owned()
             .map_err(|_| status::unavailable("the controller is overloaded; retry shortly"))?;
         let caller = authenticate(&self.verifier, request.metadata())?;
+        self.chat.suspensions.refuse_suspended(&caller).await?;
         Ok((caller, admitted))
     }
 
     /// [`Self::anyone`] for a call that writes: also within the caller's write rate.
-    pub(super) fn any_writer<T>(
+    pub(super) async fn any_writer<T>(
         &self,
         request: &Request<T>,
     ) -> Result<(Caller, OwnedSemaphorePermit), Status> {
-        let (caller, admitted) = self.anyone(request)?;
+        let (caller, admitted) = self.anyone(request).await?;
         self.chat.admit_write(&caller)?;
         Ok((caller, admitted))
     }

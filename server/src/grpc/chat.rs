@@ -17,7 +17,7 @@ impl Chat for ChatApi {
         &self,
         request: Request<pb::CreateTeamRequest>,
     ) -> Reply<pb::Conversation> {
-        let (caller, _admitted) = self.writer(&request, Scope::TeamsManage)?;
+        let (caller, _admitted) = self.writer(&request, Scope::TeamsManage).await?;
         let new = new_team(request.into_inner());
         reply(convert::conversation(
             self.chat.conversations.create(&caller, Kind::Group, new).await?,
@@ -28,7 +28,7 @@ impl Chat for ChatApi {
         &self,
         request: Request<pb::CreateChannelRequest>,
     ) -> Reply<pb::Conversation> {
-        let (caller, _admitted) = self.writer(&request, Scope::TeamsManage)?;
+        let (caller, _admitted) = self.writer(&request, Scope::TeamsManage).await?;
         let new = new_channel(request.into_inner())?;
         reply(convert::conversation(
             self.chat.conversations.create(&caller, Kind::Channel, new).await?,
@@ -39,7 +39,7 @@ impl Chat for ChatApi {
         &self,
         request: Request<pb::OpenLinkedRequest>,
     ) -> Reply<pb::OpenLinkedResponse> {
-        let (caller, _admitted) = self.writer(&request, Scope::Read)?;
+        let (caller, _admitted) = self.writer(&request, Scope::Read).await?;
         let r = request.into_inner();
         let create = match r.create {
             None => None,
@@ -60,7 +60,7 @@ impl Chat for ChatApi {
         &self,
         request: Request<pb::GetConversationRequest>,
     ) -> Reply<pb::Conversation> {
-        let (caller, _admitted) = self.caller(&request, Scope::Read)?;
+        let (caller, _admitted) = self.caller(&request, Scope::Read).await?;
         let id = request.into_inner().conversation_id;
         let conversation = convert::conversation(self.chat.conversations.get(&caller, id).await?);
         reply(self.with_peer(&caller, conversation).await?)
@@ -70,7 +70,7 @@ impl Chat for ChatApi {
         &self,
         request: Request<pb::ListConversationsRequest>,
     ) -> Reply<pb::ListConversationsResponse> {
-        let (caller, _admitted) = self.caller(&request, Scope::Read)?;
+        let (caller, _admitted) = self.caller(&request, Scope::Read).await?;
         let r = request.into_inner();
         if r.ids_only {
             let (ids, next_after) =
@@ -99,7 +99,7 @@ impl Chat for ChatApi {
         &self,
         request: Request<pb::ListMembersRequest>,
     ) -> Reply<pb::ListMembersResponse> {
-        let (caller, _admitted) = self.caller(&request, Scope::Read)?;
+        let (caller, _admitted) = self.caller(&request, Scope::Read).await?;
         let r = request.into_inner();
         let (members, next_after) =
             self.chat.members.members(&caller, r.conversation_id, &r.after, r.limit).await?;
@@ -113,7 +113,7 @@ impl Chat for ChatApi {
         &self,
         request: Request<pb::UpdateTeamRequest>,
     ) -> Reply<pb::Conversation> {
-        let (caller, _admitted) = self.writer(&request, Scope::TeamsManage)?;
+        let (caller, _admitted) = self.writer(&request, Scope::TeamsManage).await?;
         let r = request.into_inner();
         let update = TeamUpdate {
             name: r.name,
@@ -130,7 +130,7 @@ impl Chat for ChatApi {
     }
 
     async fn archive(&self, request: Request<pb::ArchiveRequest>) -> Reply<pb::Conversation> {
-        let (caller, _admitted) = self.writer(&request, Scope::TeamsManage)?;
+        let (caller, _admitted) = self.writer(&request, Scope::TeamsManage).await?;
         let id = request.into_inner().conversation_id;
         reply(convert::conversation(self.chat.conversations.archive(&caller, id).await?))
     }
@@ -139,7 +139,7 @@ impl Chat for ChatApi {
         &self,
         request: Request<pb::AddMembersRequest>,
     ) -> Reply<pb::AddMembersResponse> {
-        let (caller, _admitted) = self.writer(&request, Scope::TeamsManage)?;
+        let (caller, _admitted) = self.writer(&request, Scope::TeamsManage).await?;
         let r = request.into_inner();
         let added = self.chat.members.add_members(&caller, r.conversation_id, &r.user_ids).await?;
         reply(pb::AddMembersResponse { added: added.into_iter().map(convert::member).collect() })
@@ -149,14 +149,14 @@ impl Chat for ChatApi {
         &self,
         request: Request<pb::RemoveMemberRequest>,
     ) -> Reply<pb::RemoveMemberResponse> {
-        let (caller, _admitted) = self.writer(&request, Scope::TeamsManage)?;
+        let (caller, _admitted) = self.writer(&request, Scope::TeamsManage).await?;
         let r = request.into_inner();
         self.chat.members.remove_member(&caller, r.conversation_id, &r.user_id).await?;
         reply(pb::RemoveMemberResponse {})
     }
 
     async fn ban_member(&self, request: Request<pb::BanMemberRequest>) -> Reply<pb::Ban> {
-        let (caller, _admitted) = self.writer(&request, Scope::TeamsManage)?;
+        let (caller, _admitted) = self.writer(&request, Scope::TeamsManage).await?;
         let r = request.into_inner();
         let ban =
             self.chat.moderation.ban(&caller, r.conversation_id, &r.user_id, &r.reason).await?;
@@ -167,7 +167,7 @@ impl Chat for ChatApi {
         &self,
         request: Request<pb::UnbanMemberRequest>,
     ) -> Reply<pb::UnbanMemberResponse> {
-        let (caller, _admitted) = self.writer(&request, Scope::TeamsManage)?;
+        let (caller, _admitted) = self.writer(&request, Scope::TeamsManage).await?;
         let r = request.into_inner();
         let unbanned = self.chat.moderation.unban(&caller, r.conversation_id, &r.user_id).await?;
         reply(pb::UnbanMemberResponse { unbanned })
@@ -177,7 +177,7 @@ impl Chat for ChatApi {
         &self,
         request: Request<pb::ListBansRequest>,
     ) -> Reply<pb::ListBansResponse> {
-        let (caller, _admitted) = self.caller(&request, Scope::Read)?;
+        let (caller, _admitted) = self.caller(&request, Scope::Read).await?;
         let r = request.into_inner();
         let (bans, next_after) =
             self.chat.moderation.bans(&caller, r.conversation_id, &r.after, r.limit).await?;
@@ -191,7 +191,7 @@ impl Chat for ChatApi {
         &self,
         request: Request<pb::ReportMessageRequest>,
     ) -> Reply<pb::Report> {
-        let (caller, _admitted) = self.writer(&request, Scope::Write)?;
+        let (caller, _admitted) = self.writer(&request, Scope::Write).await?;
         let r = request.into_inner();
         let report = self
             .chat
@@ -205,7 +205,7 @@ impl Chat for ChatApi {
         &self,
         request: Request<pb::ListReportsRequest>,
     ) -> Reply<pb::ListReportsResponse> {
-        let (caller, _admitted) = self.caller(&request, Scope::Read)?;
+        let (caller, _admitted) = self.caller(&request, Scope::Read).await?;
         let r = request.into_inner();
         let before = (r.before_id != 0).then_some(r.before_id);
         let (reports, next_before) = self
@@ -221,7 +221,7 @@ impl Chat for ChatApi {
         &self,
         request: Request<pb::ResolveReportRequest>,
     ) -> Reply<pb::Report> {
-        let (caller, _admitted) = self.writer(&request, Scope::TeamsManage)?;
+        let (caller, _admitted) = self.writer(&request, Scope::TeamsManage).await?;
         let r = request.into_inner();
         let report = self
             .chat
@@ -235,7 +235,7 @@ impl Chat for ChatApi {
         &self,
         request: Request<pb::TimeoutMemberRequest>,
     ) -> Reply<pb::Member> {
-        let (caller, _admitted) = self.writer(&request, Scope::TeamsManage)?;
+        let (caller, _admitted) = self.writer(&request, Scope::TeamsManage).await?;
         let r = request.into_inner();
         let (id, user) = (r.conversation_id, &r.user_id);
         let member =
@@ -244,7 +244,7 @@ impl Chat for ChatApi {
     }
 
     async fn promote_admin(&self, request: Request<pb::PromoteAdminRequest>) -> Reply<pb::Member> {
-        let (caller, _admitted) = self.writer(&request, Scope::TeamsManage)?;
+        let (caller, _admitted) = self.writer(&request, Scope::TeamsManage).await?;
         let r = request.into_inner();
         reply(convert::member(
             self.chat.members.promote(&caller, r.conversation_id, &r.user_id).await?,
@@ -252,7 +252,7 @@ impl Chat for ChatApi {
     }
 
     async fn demote_admin(&self, request: Request<pb::DemoteAdminRequest>) -> Reply<pb::Member> {
-        let (caller, _admitted) = self.writer(&request, Scope::TeamsManage)?;
+        let (caller, _admitted) = self.writer(&request, Scope::TeamsManage).await?;
         let r = request.into_inner();
         reply(convert::member(
             self.chat.members.demote(&caller, r.conversation_id, &r.user_id).await?,
@@ -263,14 +263,14 @@ impl Chat for ChatApi {
         &self,
         request: Request<pb::TransferOwnershipRequest>,
     ) -> Reply<pb::Conversation> {
-        let (caller, _admitted) = self.writer(&request, Scope::TeamsManage)?;
+        let (caller, _admitted) = self.writer(&request, Scope::TeamsManage).await?;
         let r = request.into_inner();
         let view = self.chat.members.transfer(&caller, r.conversation_id, &r.new_owner).await?;
         reply(convert::conversation(view))
     }
 
     async fn leave(&self, request: Request<pb::LeaveRequest>) -> Reply<pb::LeaveResponse> {
-        let (caller, _admitted) = self.writer(&request, Scope::Write)?;
+        let (caller, _admitted) = self.writer(&request, Scope::Write).await?;
         self.chat.members.leave(&caller, request.into_inner().conversation_id).await?;
         reply(pb::LeaveResponse {})
     }
@@ -279,7 +279,7 @@ impl Chat for ChatApi {
         &self,
         request: Request<pb::JoinChannelRequest>,
     ) -> Reply<pb::Conversation> {
-        let (caller, _admitted) = self.writer(&request, Scope::Write)?;
+        let (caller, _admitted) = self.writer(&request, Scope::Write).await?;
         let id = request.into_inner().conversation_id;
         reply(convert::conversation(self.chat.conversations.join(&caller, id).await?))
     }
@@ -288,14 +288,14 @@ impl Chat for ChatApi {
         &self,
         request: Request<pb::OpenDirectRequest>,
     ) -> Reply<pb::Conversation> {
-        let (caller, _admitted) = self.writer(&request, Scope::Write)?;
+        let (caller, _admitted) = self.writer(&request, Scope::Write).await?;
         let user = request.into_inner().user_id;
         let direct = self.chat.conversations.open_direct(&caller, &user).await?;
         reply(self.with_peer(&caller, convert::conversation(direct)).await?)
     }
 
     async fn open_self(&self, request: Request<pb::OpenSelfRequest>) -> Reply<pb::Conversation> {
-        let (caller, _admitted) = self.writer(&request, Scope::Write)?;
+        let (caller, _admitted) = self.writer(&request, Scope::Write).await?;
         reply(convert::conversation(self.chat.conversations.open_self(&caller).await?))
     }
 
@@ -303,7 +303,7 @@ impl Chat for ChatApi {
         &self,
         request: Request<pb::SendMessageRequest>,
     ) -> Reply<pb::SendMessageResponse> {
-        let (caller, _admitted) = self.caller(&request, Scope::Write)?;
+        let (caller, _admitted) = self.caller(&request, Scope::Write).await?;
         let r = request.into_inner();
         let new = NewMessage {
             channel_id: r.channel_id,
@@ -323,7 +323,7 @@ impl Chat for ChatApi {
     }
 
     async fn edit_message(&self, request: Request<pb::EditMessageRequest>) -> Reply<pb::Message> {
-        let (caller, _admitted) = self.writer(&request, Scope::Write)?;
+        let (caller, _admitted) = self.writer(&request, Scope::Write).await?;
         let r = request.into_inner();
         let message = self.chat.messages.edit(&caller, r.channel_id, r.message_id, r.data).await?;
         reply(convert::message(message))
@@ -333,7 +333,7 @@ impl Chat for ChatApi {
         &self,
         request: Request<pb::DeleteMessageRequest>,
     ) -> Reply<pb::Message> {
-        let (caller, _admitted) = self.writer(&request, Scope::Write)?;
+        let (caller, _admitted) = self.writer(&request, Scope::Write).await?;
         let r = request.into_inner();
         reply(convert::message(
             self.chat.messages.delete(&caller, r.channel_id, r.message_id).await?,
@@ -341,7 +341,7 @@ impl Chat for ChatApi {
     }
 
     async fn add_reaction(&self, request: Request<pb::ReactionRequest>) -> Reply<pb::Message> {
-        let (caller, _admitted) = self.writer(&request, Scope::Write)?;
+        let (caller, _admitted) = self.writer(&request, Scope::Write).await?;
         let r = request.into_inner();
         let reactions = &self.chat.reactions;
         let message = reactions.react(&caller, r.channel_id, r.message_id, &r.emoji, true).await?;
@@ -349,7 +349,7 @@ impl Chat for ChatApi {
     }
 
     async fn remove_reaction(&self, request: Request<pb::ReactionRequest>) -> Reply<pb::Message> {
-        let (caller, _admitted) = self.writer(&request, Scope::Write)?;
+        let (caller, _admitted) = self.writer(&request, Scope::Write).await?;
         let r = request.into_inner();
         let reactions = &self.chat.reactions;
         let message = reactions.react(&caller, r.channel_id, r.message_id, &r.emoji, false).await?;
@@ -360,7 +360,7 @@ impl Chat for ChatApi {
         &self,
         request: Request<pb::ListReactionsRequest>,
     ) -> Reply<pb::ListReactionsResponse> {
-        let (caller, _admitted) = self.caller(&request, Scope::Read)?;
+        let (caller, _admitted) = self.caller(&request, Scope::Read).await?;
         let r = request.into_inner();
         let (reactors, next_after) = self
             .chat
@@ -372,14 +372,14 @@ impl Chat for ChatApi {
     }
 
     async fn pin_message(&self, request: Request<pb::PinMessageRequest>) -> Reply<pb::Message> {
-        let (caller, _admitted) = self.writer(&request, Scope::Write)?;
+        let (caller, _admitted) = self.writer(&request, Scope::Write).await?;
         let r = request.into_inner();
         let message = self.chat.messages.pin(&caller, r.channel_id, r.message_id, true).await?;
         reply(convert::message(message))
     }
 
     async fn unpin_message(&self, request: Request<pb::PinMessageRequest>) -> Reply<pb::Message> {
-        let (caller, _admitted) = self.writer(&request, Scope::Write)?;
+        let (caller, _admitted) = self.writer(&request, Scope::Write).await?;
         let r = request.into_inner();
         let message = self.chat.messages.pin(&caller, r.channel_id, r.message_id, false).await?;
         reply(convert::message(message))
@@ -389,7 +389,7 @@ impl Chat for ChatApi {
         &self,
         request: Request<pb::ListPinsRequest>,
     ) -> Reply<pb::ListPinsResponse> {
-        let (caller, _admitted) = self.caller(&request, Scope::Read)?;
+        let (caller, _admitted) = self.caller(&request, Scope::Read).await?;
         let pinned = self.chat.messages.pins(&caller, request.into_inner().channel_id).await?;
         reply(pb::ListPinsResponse { messages: pinned.into_iter().map(convert::message).collect() })
     }
@@ -398,7 +398,7 @@ impl Chat for ChatApi {
         &self,
         request: Request<pb::ListMessageVersionsRequest>,
     ) -> Reply<pb::ListMessageVersionsResponse> {
-        let (caller, _admitted) = self.caller(&request, Scope::Read)?;
+        let (caller, _admitted) = self.caller(&request, Scope::Read).await?;
         let r = request.into_inner();
         let (versions, has_more) = self
             .chat
@@ -415,7 +415,7 @@ impl Chat for ChatApi {
         &self,
         request: Request<pb::ListHistoryRequest>,
     ) -> Reply<pb::ListHistoryResponse> {
-        let (caller, _admitted) = self.caller(&request, Scope::Read)?;
+        let (caller, _admitted) = self.caller(&request, Scope::Read).await?;
         let r = request.into_inner();
         let mut page = self
             .chat
@@ -433,7 +433,7 @@ impl Chat for ChatApi {
         &self,
         request: Request<pb::ListRepliesRequest>,
     ) -> Reply<pb::ListHistoryResponse> {
-        let (caller, _admitted) = self.caller(&request, Scope::Read)?;
+        let (caller, _admitted) = self.caller(&request, Scope::Read).await?;
         let r = request.into_inner();
         let (before, after) = (nonzero(r.before), nonzero(r.after));
         let mut page = self
@@ -449,21 +449,21 @@ impl Chat for ChatApi {
     }
 
     async fn get_thread(&self, request: Request<pb::ThreadRequest>) -> Reply<pb::Thread> {
-        let (caller, _admitted) = self.caller(&request, Scope::Read)?;
+        let (caller, _admitted) = self.caller(&request, Scope::Read).await?;
         let r = request.into_inner();
         let thread = self.chat.threads.thread(&caller, r.channel_id, r.root_id).await?;
         reply(convert::thread(thread))
     }
 
     async fn follow_thread(&self, request: Request<pb::ThreadRequest>) -> Reply<pb::Thread> {
-        let (caller, _admitted) = self.writer(&request, Scope::Write)?;
+        let (caller, _admitted) = self.writer(&request, Scope::Write).await?;
         let r = request.into_inner();
         let thread = self.chat.threads.follow(&caller, r.channel_id, r.root_id, true).await?;
         reply(convert::thread(thread))
     }
 
     async fn unfollow_thread(&self, request: Request<pb::ThreadRequest>) -> Reply<pb::Thread> {
-        let (caller, _admitted) = self.writer(&request, Scope::Write)?;
+        let (caller, _admitted) = self.writer(&request, Scope::Write).await?;
         let r = request.into_inner();
         let thread = self.chat.threads.follow(&caller, r.channel_id, r.root_id, false).await?;
         reply(convert::thread(thread))
@@ -473,7 +473,7 @@ impl Chat for ChatApi {
         &self,
         request: Request<pb::MarkThreadReadRequest>,
     ) -> Reply<pb::Thread> {
-        let (caller, _admitted) = self.writer(&request, Scope::Write)?;
+        let (caller, _admitted) = self.writer(&request, Scope::Write).await?;
         let r = request.into_inner();
         let thread =
             self.chat.threads.mark_read(&caller, r.channel_id, r.root_id, r.message_id).await?;
@@ -484,7 +484,7 @@ impl Chat for ChatApi {
         &self,
         request: Request<pb::ListThreadsRequest>,
     ) -> Reply<pb::ListThreadsResponse> {
-        let (caller, _admitted) = self.caller(&request, Scope::Read)?;
+        let (caller, _admitted) = self.caller(&request, Scope::Read).await?;
         let r = request.into_inner();
         let (threads, next_before) =
             self.chat.threads.list(&caller, nonzero(r.before), r.limit).await?;
@@ -498,7 +498,7 @@ impl Chat for ChatApi {
         &self,
         request: Request<pb::ListChangesRequest>,
     ) -> Reply<pb::ListChangesResponse> {
-        let (caller, _admitted) = self.caller(&request, Scope::Read)?;
+        let (caller, _admitted) = self.caller(&request, Scope::Read).await?;
         let r = request.into_inner();
         let page = self.chat.messages.changes(&caller, r.channel_id, r.after_seq, r.limit).await?;
         reply(pb::ListChangesResponse {
@@ -512,7 +512,7 @@ impl Chat for ChatApi {
         &self,
         request: Request<pb::SetTypingRequest>,
     ) -> Reply<pb::SetTypingResponse> {
-        let (caller, _admitted) = self.writer(&request, Scope::Write)?;
+        let (caller, _admitted) = self.writer(&request, Scope::Write).await?;
         let r = request.into_inner();
         let expires_in_ms = self.chat.typing.set_typing(&caller, r.channel_id, r.typing).await?;
         reply(pb::SetTypingResponse { expires_in_ms })
@@ -522,7 +522,7 @@ impl Chat for ChatApi {
         &self,
         request: Request<pb::MarkReadRequest>,
     ) -> Reply<pb::MarkReadResponse> {
-        let (caller, _admitted) = self.writer(&request, Scope::Write)?;
+        let (caller, _admitted) = self.writer(&request, Scope::Write).await?;
         let r = request.into_inner();
         let read_up_to = self.chat.reads.mark_read(&caller, r.channel_id, r.message_id).await?;
         reply(pb::MarkReadResponse { read_up_to })
@@ -532,7 +532,7 @@ impl Chat for ChatApi {
         &self,
         request: Request<pb::ListReadMarkersRequest>,
     ) -> Reply<pb::ListReadMarkersResponse> {
-        let (caller, _admitted) = self.caller(&request, Scope::Read)?;
+        let (caller, _admitted) = self.caller(&request, Scope::Read).await?;
         let markers =
             self.chat.reads.read_markers(&caller, request.into_inner().channel_id).await?;
         reply(pb::ListReadMarkersResponse {
@@ -547,7 +547,7 @@ impl Chat for ChatApi {
         &self,
         request: Request<pb::GetPresenceRequest>,
     ) -> Reply<pb::GetPresenceResponse> {
-        let (caller, _admitted) = self.caller(&request, Scope::Read)?;
+        let (caller, _admitted) = self.caller(&request, Scope::Read).await?;
         let users = request.into_inner().user_ids;
         reply(pb::GetPresenceResponse {
             users: self.chat.presence.presence_of(&caller, &users).await?,
@@ -555,13 +555,13 @@ impl Chat for ChatApi {
     }
 
     async fn set_status(&self, request: Request<pb::SetStatusRequest>) -> Reply<pb::UserPresence> {
-        let (caller, _admitted) = self.writer(&request, Scope::Write)?;
+        let (caller, _admitted) = self.writer(&request, Scope::Write).await?;
         let pb::SetStatusRequest { availability, text } = request.into_inner();
         reply(self.chat.presence.set_status(&caller, availability, &text).await?)
     }
 
     async fn search(&self, request: Request<pb::SearchRequest>) -> Reply<pb::SearchResponse> {
-        let (caller, _admitted) = self.caller(&request, Scope::Read)?;
+        let (caller, _admitted) = self.caller(&request, Scope::Read).await?;
         reply(self.search.search(&caller, request.into_inner()).await?)
     }
 
@@ -569,7 +569,7 @@ impl Chat for ChatApi {
         &self,
         request: Request<pb::ListNotificationsRequest>,
     ) -> Reply<pb::ListNotificationsResponse> {
-        let (caller, _admitted) = self.caller(&request, Scope::Read)?;
+        let (caller, _admitted) = self.caller(&request, Scope::Read).await?;
         let r = request.into_inner();
         let (notifications, next_before_id) = self
             .chat
@@ -586,7 +586,7 @@ impl Chat for ChatApi {
         &self,
         request: Request<pb::MarkNotificationsReadRequest>,
     ) -> Reply<pb::MarkNotificationsReadResponse> {
-        let (caller, _admitted) = self.writer(&request, Scope::Write)?;
+        let (caller, _admitted) = self.writer(&request, Scope::Write).await?;
         let r = request.into_inner();
         let selection = match (r.ids.is_empty(), r.conversation_id, r.all) {
             (false, 0, false) => NotificationSelection::Ids(r.ids),
@@ -605,7 +605,7 @@ impl Chat for ChatApi {
         &self,
         request: Request<pb::GetPushSettingsRequest>,
     ) -> Reply<pb::PushSettings> {
-        let (caller, _admitted) = self.caller(&request, Scope::Read)?;
+        let (caller, _admitted) = self.caller(&request, Scope::Read).await?;
         let settings = self.chat.notifications.push_settings(&caller).await?;
         reply(convert::push_settings(settings))
     }
@@ -614,14 +614,14 @@ impl Chat for ChatApi {
         &self,
         request: Request<pb::PushSettings>,
     ) -> Reply<pb::PushSettings> {
-        let (caller, _admitted) = self.writer(&request, Scope::Write)?;
+        let (caller, _admitted) = self.writer(&request, Scope::Write).await?;
         let settings = convert::push_settings_in(request.into_inner())?;
         let settings = self.chat.notifications.set_push_settings(&caller, settings).await?;
         reply(convert::push_settings(settings))
     }
 
     async fn register_device(&self, request: Request<pb::Device>) -> Reply<pb::Device> {
-        let (caller, _admitted) = self.writer(&request, Scope::Write)?;
+        let (caller, _admitted) = self.writer(&request, Scope::Write).await?;
         let new = device_in(request.into_inner());
         let device = self.chat.devices.register(&caller, new).await?;
         reply(convert::device(device))
@@ -631,7 +631,7 @@ impl Chat for ChatApi {
         &self,
         request: Request<pb::ListDevicesRequest>,
     ) -> Reply<pb::ListDevicesResponse> {
-        let (caller, _admitted) = self.caller(&request, Scope::Read)?;
+        let (caller, _admitted) = self.caller(&request, Scope::Read).await?;
         let devices = self.chat.devices.list(&caller).await?;
         let key = self.chat.device_push.web_push_public_key().unwrap_or_default();
         reply(pb::ListDevicesResponse {
@@ -644,7 +644,7 @@ impl Chat for ChatApi {
         &self,
         request: Request<pb::RemoveDeviceRequest>,
     ) -> Reply<pb::RemoveDeviceResponse> {
-        let (caller, _admitted) = self.writer(&request, Scope::Write)?;
+        let (caller, _admitted) = self.writer(&request, Scope::Write).await?;
         let removed = self.chat.devices.remove(&caller, request.into_inner().device_id).await?;
         reply(pb::RemoveDeviceResponse { removed })
     }
@@ -653,7 +653,7 @@ impl Chat for ChatApi {
         &self,
         request: Request<pb::TestPushRequest>,
     ) -> Reply<pb::TestPushResponse> {
-        let (caller, _admitted) = self.writer(&request, Scope::Write)?;
+        let (caller, _admitted) = self.writer(&request, Scope::Write).await?;
         let tested = self.chat.device_push.test(&caller).await?;
         reply(pb::TestPushResponse {
             devices: tested
@@ -664,7 +664,7 @@ impl Chat for ChatApi {
     }
 
     async fn set_mute(&self, request: Request<pb::SetMuteRequest>) -> Reply<pb::SetMuteResponse> {
-        let (caller, _admitted) = self.writer(&request, Scope::Write)?;
+        let (caller, _admitted) = self.writer(&request, Scope::Write).await?;
         let r = request.into_inner();
         let muted = self.chat.notifications.set_mute(&caller, r.conversation_id, r.muted).await?;
         reply(pb::SetMuteResponse { muted })

@@ -27,7 +27,7 @@ impl Files for FilesApi {
         &self,
         request: Request<pb::CreateUploadRequest>,
     ) -> Reply<pb::CreateUploadResponse> {
-        let (caller, _admitted) = self.api.any_writer(&request)?;
+        let (caller, _admitted) = self.api.any_writer(&request).await?;
         let r = request.into_inner();
         let upload = self
             .api
@@ -64,7 +64,7 @@ impl Files for FilesApi {
         &self,
         request: Request<pb::CompleteUploadRequest>,
     ) -> Reply<pb::Attachment> {
-        let (caller, _admitted) = self.api.any_writer(&request)?;
+        let (caller, _admitted) = self.api.any_writer(&request).await?;
         let id = request.into_inner().attachment_id;
         reply(convert::attachment(self.api.chat.attachments.complete_upload(&caller, id).await?))
     }
@@ -73,7 +73,7 @@ impl Files for FilesApi {
         &self,
         request: Request<pb::GetAttachmentRequest>,
     ) -> Reply<pb::Attachment> {
-        let (caller, _admitted) = self.api.anyone(&request)?;
+        let (caller, _admitted) = self.api.anyone(&request).await?;
         let id = request.into_inner().attachment_id;
         reply(convert::attachment(self.api.chat.attachments.attachment(&caller, id).await?))
     }
@@ -82,7 +82,7 @@ impl Files for FilesApi {
         &self,
         request: Request<pb::GetDownloadUrlRequest>,
     ) -> Reply<pb::GetDownloadUrlResponse> {
-        let (caller, _admitted) = self.api.anyone(&request)?;
+        let (caller, _admitted) = self.api.anyone(&request).await?;
         let id = request.into_inner().attachment_id;
         let download = self.api.chat.attachments.download_url(&caller, id).await?;
         reply(pb::GetDownloadUrlResponse {
@@ -96,7 +96,7 @@ impl Files for FilesApi {
         &self,
         request: Request<pb::ListConversationFilesRequest>,
     ) -> Reply<pb::ListFilesResponse> {
-        let (caller, _admitted) = self.api.anyone(&request)?;
+        let (caller, _admitted) = self.api.anyone(&request).await?;
         let r = request.into_inner();
         let kind = convert::file_kind(&r.kind)?;
         let (attachments, next_before_id) = self
@@ -113,7 +113,7 @@ impl Files for FilesApi {
         &self,
         request: Request<pb::ListMyUploadsRequest>,
     ) -> Reply<pb::ListFilesResponse> {
-        let (caller, _admitted) = self.api.anyone(&request)?;
+        let (caller, _admitted) = self.api.anyone(&request).await?;
         let r = request.into_inner();
         let (attachments, next_before_id) =
             self.api.chat.attachments.my_uploads(&caller, r.before_id, r.limit).await?;
@@ -125,7 +125,7 @@ impl Files for FilesApi {
         &self,
         request: Request<pb::DeleteAttachmentRequest>,
     ) -> Reply<pb::Attachment> {
-        let (caller, _admitted) = self.api.any_writer(&request)?;
+        let (caller, _admitted) = self.api.any_writer(&request).await?;
         let id = request.into_inner().attachment_id;
         reply(convert::attachment(self.api.chat.messages.delete_attachment(&caller, id).await?))
     }

@@ -25,7 +25,7 @@ impl PeopleApi {
 #[tonic::async_trait]
 impl People for PeopleApi {
     async fn get_profile(&self, request: Request<pb::GetProfileRequest>) -> Reply<pb::Profile> {
-        let (caller, _admitted) = self.api.caller(&request, Scope::ProfileView)?;
+        let (caller, _admitted) = self.api.caller(&request, Scope::ProfileView).await?;
         let user = request.into_inner().user_id;
         reply(convert::profile(self.api.chat.profiles.get(&caller, &user).await?))
     }
@@ -34,7 +34,7 @@ impl People for PeopleApi {
         &self,
         request: Request<pb::GetProfilesRequest>,
     ) -> Reply<pb::GetProfilesResponse> {
-        let (caller, _admitted) = self.api.caller(&request, Scope::ProfileView)?;
+        let (caller, _admitted) = self.api.caller(&request, Scope::ProfileView).await?;
         let users = request.into_inner().user_ids;
         let views = self.api.chat.profiles.get_many(&caller, &users).await?;
         reply(pb::GetProfilesResponse {
@@ -47,7 +47,7 @@ impl People for PeopleApi {
         &self,
         request: Request<pb::UpdateProfileRequest>,
     ) -> Reply<pb::Profile> {
-        let (caller, _admitted) = self.api.writer(&request, Scope::ProfileEdit)?;
+        let (caller, _admitted) = self.api.writer(&request, Scope::ProfileEdit).await?;
         let r = request.into_inner();
         let changes = convert::profile_changes(r.profile.unwrap_or_default());
         let view = self.api.chat.profiles.update(&caller, &r.user_id, &changes, &r.fields).await?;
@@ -58,7 +58,7 @@ impl People for PeopleApi {
         &self,
         request: Request<pb::SearchUsersRequest>,
     ) -> Reply<pb::SearchUsersResponse> {
-        let (caller, _admitted) = self.api.caller(&request, Scope::SearchUsers)?;
+        let (caller, _admitted) = self.api.caller(&request, Scope::SearchUsers).await?;
         let r = request.into_inner();
         let page =
             self.api.chat.directory.search(&caller, &r.query, r.limit, &r.page_token).await?;
@@ -69,7 +69,7 @@ impl People for PeopleApi {
     }
 
     async fn add_contact(&self, request: Request<pb::AddContactRequest>) -> Reply<pb::Person> {
-        let (caller, _admitted) = self.api.writer(&request, Scope::ContactsManage)?;
+        let (caller, _admitted) = self.api.writer(&request, Scope::ContactsManage).await?;
         let other = request.into_inner().user_id;
         let listed = self.api.chat.relations.add(&caller, Relation::Contact, &other).await?;
         reply(person(listed))
@@ -79,7 +79,7 @@ impl People for PeopleApi {
         &self,
         request: Request<pb::RemoveContactRequest>,
     ) -> Reply<pb::RemoveContactResponse> {
-        let (caller, _admitted) = self.api.writer(&request, Scope::ContactsManage)?;
+        let (caller, _admitted) = self.api.writer(&request, Scope::ContactsManage).await?;
         let other = request.into_inner().user_id;
         let removed = self.api.chat.relations.remove(&caller, Relation::Contact, &other).await?;
         reply(pb::RemoveContactResponse { removed })
@@ -89,20 +89,20 @@ impl People for PeopleApi {
         &self,
         request: Request<pb::ListContactsRequest>,
     ) -> Reply<pb::ListPeopleResponse> {
-        let (caller, _admitted) = self.api.caller(&request, Scope::ContactsManage)?;
+        let (caller, _admitted) = self.api.caller(&request, Scope::ContactsManage).await?;
         let r = request.into_inner();
         self.list(&caller, Relation::Contact, &r.after, r.limit).await
     }
 
     async fn block(&self, request: Request<pb::BlockRequest>) -> Reply<pb::Person> {
-        let (caller, _admitted) = self.api.writer(&request, Scope::ContactsManage)?;
+        let (caller, _admitted) = self.api.writer(&request, Scope::ContactsManage).await?;
         let other = request.into_inner().user_id;
         let listed = self.api.chat.relations.add(&caller, Relation::Block, &other).await?;
         reply(person(listed))
     }
 
     async fn unblock(&self, request: Request<pb::UnblockRequest>) -> Reply<pb::UnblockResponse> {
-        let (caller, _admitted) = self.api.writer(&request, Scope::ContactsManage)?;
+        let (caller, _admitted) = self.api.writer(&request, Scope::ContactsManage).await?;
         let other = request.into_inner().user_id;
         let unblocked = self.api.chat.relations.remove(&caller, Relation::Block, &other).await?;
         reply(pb::UnblockResponse { unblocked })
@@ -112,7 +112,7 @@ impl People for PeopleApi {
         &self,
         request: Request<pb::ListBlockedRequest>,
     ) -> Reply<pb::ListPeopleResponse> {
-        let (caller, _admitted) = self.api.caller(&request, Scope::ContactsManage)?;
+        let (caller, _admitted) = self.api.caller(&request, Scope::ContactsManage).await?;
         let r = request.into_inner();
         self.list(&caller, Relation::Block, &r.after, r.limit).await
     }

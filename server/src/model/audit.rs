@@ -37,10 +37,13 @@ pub enum AuditAction {
     FilterDeleted,
     /// A message a filter flagged (the target); the detail is the filter and the match.
     MessageFlagged,
+    /// A user suspended org-wide (the target); the detail is the reason.
+    UserSuspended,
+    UserUnsuspended,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 22] = [
+    pub const ALL: [AuditAction; 24] = [
         AuditAction::TeamCreated,
         AuditAction::TeamUpdated,
         AuditAction::TeamArchived,
@@ -63,6 +66,8 @@ impl AuditAction {
         AuditAction::FilterCreated,
         AuditAction::FilterDeleted,
         AuditAction::MessageFlagged,
+        AuditAction::UserSuspended,
+        AuditAction::UserUnsuspended,
     ];
 
     /// Its name in listings and filters, e.g. `member.added`.
@@ -90,6 +95,8 @@ impl AuditAction {
             AuditAction::FilterCreated => "filter.created",
             AuditAction::FilterDeleted => "filter.deleted",
             AuditAction::MessageFlagged => "message.flagged",
+            AuditAction::UserSuspended => "user.suspended",
+            AuditAction::UserUnsuspended => "user.unsuspended",
         }
     }
 

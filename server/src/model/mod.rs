@@ -19,7 +19,9 @@ pub use self::device::{Device, DeviceAddress, Platform, device_id};
 pub use self::log::{
     LogChange, LogEntry, LogPoint, MessageChange, ReadMarker, Removal, change_hour, unbroken_from,
 };
-pub use self::moderation::{Ban, Filter, FilterAction, FilterKind, Report, ReportState, Timeout};
+pub use self::moderation::{
+    Ban, Filter, FilterAction, FilterKind, Report, ReportState, Suspension, Timeout,
+};
 pub use self::notification::{
     MINUTES_PER_DAY, Notification, NotificationReason, PushLevel, PushSettings,
 };

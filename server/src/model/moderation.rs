@@ -1,5 +1,5 @@
 //! Moderation: who is banned from or timed out in a team or channel, by whom and why;
-//! members' reports of messages; and each org's filters.
+//! members' reports of messages; each org's filters and suspended users.
 
 use serde::{Deserialize, Serialize};
 
@@ -129,4 +129,17 @@ pub struct Filter {
     pub action: FilterAction,
     pub created_by: String,
     pub created_at_ms: i64,
+}
+
+/// A user an org admin suspended: every call of theirs is refused and their streams end,
+/// until lifted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Suspension {
+    pub org: String,
+    pub user: String,
+    /// The org admin who suspended them.
+    pub by: String,
+    pub at_ms: i64,
+    /// Why, as the admin put it (may be empty).
+    pub reason: String,
 }

@@ -167,6 +167,13 @@ impl Events {
         self.publish(Topic::user(org, user), 0, kind).await;
     }
 
+    /// Between the controller and the relays, on the user's topic: the user was suspended,
+    /// and the relays end their streams.
+    pub async fn user_suspended(&self, org: &str, user: &str, reason: &str) {
+        let kind = Kind::UserSuspended(pb::UserSuspended { reason: reason.to_string() });
+        self.publish(Topic::user(org, user), 0, kind).await;
+    }
+
     /// To the reader's own streams: their unread state of a conversation after they marked
     /// it read (on whichever device).
     pub async fn unread_changed(

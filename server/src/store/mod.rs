@@ -40,6 +40,7 @@
 //! | bans | channel id | user |
 //! | timeouts | channel id | user, with a TTL |
 //! | filters | org | filter id |
+//! | suspensions | org | user |
 //! | reports | channel id | report id, newest first |
 //! | user_status | (org, user) | |
 //! | profiles | (org, user) | |

@@ -1,10 +1,10 @@
 //! Moderation: the bans, timeouts and reports of each conversation, and each org's
-//! filters.
+//! filters and suspended users.
 
 use async_trait::async_trait;
 
 use super::StoreResult;
-use crate::model::{Ban, ConversationId, Filter, Report, Timeout};
+use crate::model::{Ban, ConversationId, Filter, Report, Suspension, Timeout};
 
 #[async_trait]
 pub trait ModerationStore: Send + Sync {
@@ -46,6 +46,20 @@ pub trait ModerationStore: Send + Sync {
 
     /// An org's filters, oldest first, at most `limit`.
     async fn list_filters(&self, org: &str, limit: usize) -> StoreResult<Vec<Filter>>;
+
+    /// Writes a suspension (replacing one of the same user).
+    async fn put_suspension(&self, suspension: &Suspension) -> StoreResult<()>;
+
+    /// Lifts a suspension; whether there was one.
+    async fn remove_suspension(&self, org: &str, user: &str) -> StoreResult<bool>;
+
+    /// An org's suspended users by user id, after `after` (exclusive; "" from the first).
+    async fn list_suspensions(
+        &self,
+        org: &str,
+        after: &str,
+        limit: usize,
+    ) -> StoreResult<Vec<Suspension>>;
 
     /// Writes a report (a new one, or one handled).
     async fn put_report(&self, report: &Report) -> StoreResult<()>;

@@ -1,12 +1,12 @@
 //! Bans: one per user and conversation, listed by user, removed once. Timeouts: kept per
 //! user past leaving, copied onto the member row. Slow mode's compare-and-set of a
 //! member's last post. Reports: newest first per conversation, rewritten when handled.
-//! Filters: per org, oldest first, removed once.
+//! Filters: per org, oldest first, removed once. Suspensions: per org, by user.
 
 use std::sync::Arc;
 
 use switchboard_server::model::{
-    Ban, Filter, FilterAction, FilterKind, Report, ReportState, Role, Timeout,
+    Ban, Filter, FilterAction, FilterKind, Report, ReportState, Role, Suspension, Timeout,
 };
 use switchboard_server::store::Store;
 
@@ -155,4 +155,29 @@ pub async fn filters_are_kept_per_org_listed_oldest_first_and_removed_once(store
     assert!(!store.remove_filter(&org, 10).await.unwrap(), "already gone");
     assert_eq!(store.list_filters(&org, 10).await.unwrap(), [regex]);
     assert_eq!(store.list_filters(&elsewhere.org, 10).await.unwrap(), [elsewhere]);
+}
+
+pub async fn suspensions_are_kept_per_org_listed_by_user_and_lifted_once(store: Arc<dyn Store>) {
+    let org = format!("suspensions-{}", fresh_channel());
+    let suspension = |org: &str, user: &str, reason: &str| Suspension {
+        org: org.into(),
+        user: user.into(),
+        by: "root".into(),
+        at_ms: 1_700_000_000_000,
+        reason: reason.into(),
+    };
+    for user in ["dan", "bob", "cat"] {
+        store.put_suspension(&suspension(&org, user, "")).await.unwrap();
+    }
+    let elsewhere = format!("{org}x");
+    store.put_suspension(&suspension(&elsewhere, "bob", "")).await.unwrap();
+    store.put_suspension(&suspension(&org, "bob", "spam")).await.unwrap();
+    let users = |page: Vec<Suspension>| page.into_iter().map(|s| s.user).collect::<Vec<_>>();
+    assert_eq!(users(store.list_suspensions(&org, "", 10).await.unwrap()), ["bob", "cat", "dan"]);
+    assert_eq!(users(store.list_suspensions(&org, "bob", 1).await.unwrap()), ["cat"]);
+    assert_eq!(store.list_suspensions(&org, "", 1).await.unwrap()[0].reason, "spam");
+    assert!(store.remove_suspension(&org, "bob").await.unwrap());
+    assert!(!store.remove_suspension(&org, "bob").await.unwrap(), "already lifted");
+    assert_eq!(users(store.list_suspensions(&org, "", 10).await.unwrap()), ["cat", "dan"]);
+    assert_eq!(users(store.list_suspensions(&elsewhere, "", 10).await.unwrap()), ["bob"]);
 }

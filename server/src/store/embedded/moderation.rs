@@ -1,10 +1,11 @@
 //! Bans, timeouts and reports in the embedded engine, keyed by conversation, then user
-//! (bans, timeouts) or report id (reports); filters, keyed by org, then id.
+//! (bans, timeouts) or report id (reports); filters and suspensions, keyed by org, then
+//! id or user.
 
 use async_trait::async_trait;
 
 use super::{EmbeddedStore, decode, encode, get, keys};
-use crate::model::{Ban, ConversationId, Filter, Member, Report, Timeout};
+use crate::model::{Ban, ConversationId, Filter, Member, Report, Suspension, Timeout};
 use crate::store::{ModerationStore, StoreResult};
 
 #[async_trait]
@@ -111,6 +112,50 @@ impl ModerationStore for EmbeddedStore {
                 filters.push(decode("filters", &value)?);
             }
             Ok(filters)
+        })
+    }
+
+    async fn put_suspension(&self, suspension: &Suspension) -> StoreResult<()> {
+        let key = keys::user_prefix(&suspension.org, &suspension.user);
+        self.write("put_suspension", |t, batch| {
+            batch.insert(&t.suspensions, key, encode(suspension));
+            Ok(())
+        })
+        .await
+    }
+
+    async fn remove_suspension(&self, org: &str, user: &str) -> StoreResult<bool> {
+        let key = keys::user_prefix(org, user);
+        self.write("remove_suspension", |t, batch| {
+            if !t.suspensions.contains_key(&key)? {
+                return Ok(false);
+            }
+            batch.remove(&t.suspensions, key.clone());
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn list_suspensions(
+        &self,
+        org: &str,
+        after: &str,
+        limit: usize,
+    ) -> StoreResult<Vec<Suspension>> {
+        self.read("list_suspensions", |t| {
+            let mut suspensions = Vec::new();
+            for item in t.suspensions.prefix(keys::org_prefix(org)) {
+                let (_, value) = item.into_inner()?;
+                let suspension: Suspension = decode("suspensions", &value)?;
+                if !after.is_empty() && suspension.user.as_str() <= after {
+                    continue;
+                }
+                suspensions.push(suspension);
+                if suspensions.len() == limit {
+                    break;
+                }
+            }
+            Ok(suspensions)
         })
     }
 

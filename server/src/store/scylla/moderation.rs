@@ -1,6 +1,6 @@
 //! Bans, timeouts and reports in the ScyllaDB engine: `bans`, `timeouts` (each row living
 //! as long as its timeout runs) and `reports`, one partition per conversation each; and
-//! `filters`, one partition per org.
+//! `filters` and `suspensions`, one partition per org.
 
 use async_trait::async_trait;
 
@@ -8,7 +8,7 @@ use super::ScyllaStore;
 use super::rows::{corrupt, row_limit, to_i64};
 use super::statements::Statement;
 use crate::model::{
-    Ban, ConversationId, Filter, FilterAction, FilterKind, Report, ReportState, Timeout,
+    Ban, ConversationId, Filter, FilterAction, FilterKind, Report, ReportState, Suspension, Timeout,
 };
 use crate::store::{ModerationStore, StoreResult};
 
@@ -160,6 +160,37 @@ impl ModerationStore for ScyllaStore {
         let rows: Vec<FilterRow> =
             self.rows(Statement::FilterList, (org, row_limit(limit))).await?;
         rows.into_iter().map(|row| filter(org, row)).collect()
+    }
+
+    async fn put_suspension(&self, s: &Suspension) -> StoreResult<()> {
+        let row = (&s.org, &s.user, &s.by, s.at_ms, &s.reason);
+        self.run(Statement::SuspensionPut, row).await?;
+        Ok(())
+    }
+
+    async fn remove_suspension(&self, org: &str, user: &str) -> StoreResult<bool> {
+        let (applied, _) = self.lwt(Statement::SuspensionDelete, (org, user)).await?;
+        Ok(applied)
+    }
+
+    async fn list_suspensions(
+        &self,
+        org: &str,
+        after: &str,
+        limit: usize,
+    ) -> StoreResult<Vec<Suspension>> {
+        let rows: Vec<(String, Option<String>, Option<i64>, Option<String>)> =
+            self.rows(Statement::SuspensionList, (org, after, row_limit(limit))).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(user, by, at_ms, reason)| Suspension {
+                org: org.to_string(),
+                user,
+                by: by.unwrap_or_default(),
+                at_ms: at_ms.unwrap_or_default(),
+                reason: reason.unwrap_or_default(),
+            })
+            .collect())
     }
 
     async fn put_report(&self, r: &Report) -> StoreResult<()> {

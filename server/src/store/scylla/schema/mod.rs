@@ -21,7 +21,7 @@ pub struct Table {
 pub const PENDING_SHARDS: i32 = 16;
 
 /// The latest schema version.
-pub const LATEST: i32 = 20;
+pub const LATEST: i32 = 21;
 
 /// Tables created after version 1, with the version that created them.
 const ADDED_TABLES: &[(&str, i32)] = &[
@@ -57,6 +57,7 @@ const ADDED_TABLES: &[(&str, i32)] = &[
     ("reports", 18),
     ("timeouts", 19),
     ("filters", 20),
+    ("suspensions", 21),
 ];
 
 /// Columns added to existing tables after version 1: (table, column, version).
@@ -205,6 +206,7 @@ pub fn migrations(keyspace: &str, replication: &Replication) -> Vec<Migration> {
         (18, "bans and reports"),
         (19, "timeouts and slow mode"),
         (20, "filters"),
+        (21, "suspended users"),
     ] {
         let mut statements: Vec<String> = TABLES
             .iter()

@@ -290,6 +290,19 @@ pub const TABLES: &[Table] = &[
         options: "",
     },
     Table {
+        name: "suspensions",
+        columns: &[
+            ("org", "text"),
+            ("user_id", "text"),
+            ("suspended_by", "text"),
+            ("suspended_at_ms", "bigint"),
+            ("reason", "text"),
+        ],
+        partition_key: &["org"],
+        clustering: &[("user_id", false)],
+        options: "",
+    },
+    Table {
         name: "bans",
         columns: &[
             ("conversation_id", "bigint"),

@@ -10,7 +10,151 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file switchboard/v1/admin.proto.
  */
 export const file_switchboard_v1_admin: GenFile = /*@__PURE__*/
-  fileDesc("Chpzd2l0Y2hib2FyZC92MS9hZG1pbi5wcm90bxIOc3dpdGNoYm9hcmQudjEiqAEKBkZpbHRlchIKCgJpZBgBIAEoBBIoCgRraW5kGAIgASgOMhouc3dpdGNoYm9hcmQudjEuRmlsdGVyS2luZBIPCgdwYXR0ZXJuGAMgASgJEiwKBmFjdGlvbhgEIAEoDjIcLnN3aXRjaGJvYXJkLnYxLkZpbHRlckFjdGlvbhISCgpjcmVhdGVkX2J5GAUgASgJEhUKDWNyZWF0ZWRfYXRfbXMYBiABKAMifgoTQ3JlYXRlRmlsdGVyUmVxdWVzdBIoCgRraW5kGAEgASgOMhouc3dpdGNoYm9hcmQudjEuRmlsdGVyS2luZBIPCgdwYXR0ZXJuGAIgASgJEiwKBmFjdGlvbhgDIAEoDjIcLnN3aXRjaGJvYXJkLnYxLkZpbHRlckFjdGlvbiIhChNEZWxldGVGaWx0ZXJSZXF1ZXN0EgoKAmlkGAEgASgEIicKFERlbGV0ZUZpbHRlclJlc3BvbnNlEg8KB2RlbGV0ZWQYASABKAgiFAoSTGlzdEZpbHRlcnNSZXF1ZXN0Ij4KE0xpc3RGaWx0ZXJzUmVzcG9uc2USJwoHZmlsdGVycxgBIAMoCzIWLnN3aXRjaGJvYXJkLnYxLkZpbHRlciJ+ChBMaXN0QXVkaXRSZXF1ZXN0EhAKCHNpbmNlX21zGAEgASgDEhEKCWJlZm9yZV9pZBgCIAEoBBINCgVhY3RvchgDIAEoCRIXCg9jb252ZXJzYXRpb25faWQYBCABKAQSDgoGYWN0aW9uGAUgASgJEg0KBWxpbWl0GAYgASgNIn8KCkF1ZGl0RW50cnkSCgoCaWQYASABKAQSDQoFYXRfbXMYAiABKAMSDQoFYWN0b3IYAyABKAkSDgoGYWN0aW9uGAQgASgJEhcKD2NvbnZlcnNhdGlvbl9pZBgFIAEoBBIOCgZ0YXJnZXQYBiABKAkSDgoGZGV0YWlsGAcgASgJIlgKEUxpc3RBdWRpdFJlc3BvbnNlEisKB2VudHJpZXMYASADKAsyGi5zd2l0Y2hib2FyZC52MS5BdWRpdEVudHJ5EhYKDm5leHRfYmVmb3JlX2lkGAIgASgEIhMKEUFkbWluU3RhdHNSZXF1ZXN0InYKEkFkbWluU3RhdHNSZXNwb25zZRI0Cgtjb250cm9sbGVycxgBIAMoCzIfLnN3aXRjaGJvYXJkLnYxLkNvbnRyb2xsZXJTdGF0cxIqCgZyZWxheXMYAiADKAsyGi5zd2l0Y2hib2FyZC52MS5SZWxheVN0YXRzIskBCg9Db250cm9sbGVyU3RhdHMSDwoHbm9kZV9pZBgBIAEoDRIPCgdhZGRyZXNzGAIgASgJEhMKC3VwdGltZV9zZWNzGAMgASgEEhUKDW1lc3NhZ2VzX3NlbnQYBCABKAQSFQoNcmVsYXlfc3RyZWFtcxgFIAEoDRISCgpidXNfdG9waWNzGAYgASgNEhMKC2J1c19yZXN5bmNzGAcgASgEEhUKDWJ1c19jb25uZWN0ZWQYCCABKAgSEQoJZ2FwX2ZpbGxzGAkgASgEIuwBCgpSZWxheVN0YXRzEg8KB2FkZHJlc3MYASABKAkSEgoKY29udHJvbGxlchgCIAEoCRITCgt1cHRpbWVfc2VjcxgDIAEoBBIWCg5jbGllbnRfc3RyZWFtcxgEIAEoDRIXCg91cHN0cmVhbV90b3BpY3MYBSABKA0SGwoTbG9jYWxfc3Vic2NyaXB0aW9ucxgGIAEoDRIXCg9ldmVudHNfcmVjZWl2ZWQYByABKAQSEgoKZGVsaXZlcmllcxgIIAEoBBIYChBzbG93X2Rpc2Nvbm5lY3RzGAkgASgEEg8KB3Jlc3luY3MYCiABKAQiJQoSQ29ubmVjdGlvbnNSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkiRgoTQ29ubmVjdGlvbnNSZXNwb25zZRIvCgtjb25uZWN0aW9ucxgBIAMoCzIaLnN3aXRjaGJvYXJkLnYxLkNvbm5lY3Rpb24iZgoKQ29ubmVjdGlvbhINCgVyZWxheRgBIAEoCRILCgNvcmcYAiABKAkSDwoHdXNlcl9pZBgDIAEoCRIPCgdzdHJlYW1zGAQgASgNEhoKEmNvbm5lY3RlZF9zaW5jZV9tcxgFIAEoAyKfAQoKTm9kZVJlcG9ydBI0Cgtjb250cm9sbGVycxgBIAMoCzIfLnN3aXRjaGJvYXJkLnYxLkNvbnRyb2xsZXJTdGF0cxIqCgZyZWxheXMYAiADKAsyGi5zd2l0Y2hib2FyZC52MS5SZWxheVN0YXRzEi8KC2Nvbm5lY3Rpb25zGAMgAygLMhouc3dpdGNoYm9hcmQudjEuQ29ubmVjdGlvbiIrCgtSZXBvcnRRdWVyeRILCgNvcmcYASABKAkSDwoHdXNlcl9pZBgCIAEoCSpWCgpGaWx0ZXJLaW5kEhsKF0ZJTFRFUl9LSU5EX1VOU1BFQ0lGSUVEEAASFAoQRklMVEVSX0tJTkRfV09SRBABEhUKEUZJTFRFUl9LSU5EX1JFR0VYEAIqXwoMRmlsdGVyQWN0aW9uEh0KGUZJTFRFUl9BQ1RJT05fVU5TUEVDSUZJRUQQABIYChRGSUxURVJfQUNUSU9OX1JFRlVTRRABEhYKEkZJTFRFUl9BQ1RJT05fRkxBRxACMoEECgVBZG1pbhJOCgVTdGF0cxIhLnN3aXRjaGJvYXJkLnYxLkFkbWluU3RhdHNSZXF1ZXN0GiIuc3dpdGNoYm9hcmQudjEuQWRtaW5TdGF0c1Jlc3BvbnNlElYKC0Nvbm5lY3Rpb25zEiIuc3dpdGNoYm9hcmQudjEuQ29ubmVjdGlvbnNSZXF1ZXN0GiMuc3dpdGNoYm9hcmQudjEuQ29ubmVjdGlvbnNSZXNwb25zZRJQCglMaXN0QXVkaXQSIC5zd2l0Y2hib2FyZC52MS5MaXN0QXVkaXRSZXF1ZXN0GiEuc3dpdGNoYm9hcmQudjEuTGlzdEF1ZGl0UmVzcG9uc2USSwoMQ3JlYXRlRmlsdGVyEiMuc3dpdGNoYm9hcmQudjEuQ3JlYXRlRmlsdGVyUmVxdWVzdBoWLnN3aXRjaGJvYXJkLnYxLkZpbHRlchJZCgxEZWxldGVGaWx0ZXISIy5zd2l0Y2hib2FyZC52MS5EZWxldGVGaWx0ZXJSZXF1ZXN0GiQuc3dpdGNoYm9hcmQudjEuRGVsZXRlRmlsdGVyUmVzcG9uc2USVgoLTGlzdEZpbHRlcnMSIi5zd2l0Y2hib2FyZC52MS5MaXN0RmlsdGVyc1JlcXVlc3QaIy5zd2l0Y2hib2FyZC52MS5MaXN0RmlsdGVyc1Jlc3BvbnNlYgZwcm90bzM");
+  fileDesc("Chpzd2l0Y2hib2FyZC92MS9hZG1pbi5wcm90bxIOc3dpdGNoYm9hcmQudjEiXAoKU3VzcGVuc2lvbhIPCgd1c2VyX2lkGAEgASgJEhQKDHN1c3BlbmRlZF9ieRgCIAEoCRIXCg9zdXNwZW5kZWRfYXRfbXMYAyABKAMSDgoGcmVhc29uGAQgASgJIjUKElN1c3BlbmRVc2VyUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCSInChRVbnN1c3BlbmRVc2VyUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJIiwKFVVuc3VzcGVuZFVzZXJSZXNwb25zZRITCgt1bnN1c3BlbmRlZBgBIAEoCCI2ChZMaXN0U3VzcGVuc2lvbnNSZXF1ZXN0Eg0KBWFmdGVyGAEgASgJEg0KBWxpbWl0GAIgASgNIl4KF0xpc3RTdXNwZW5zaW9uc1Jlc3BvbnNlEi8KC3N1c3BlbnNpb25zGAEgAygLMhouc3dpdGNoYm9hcmQudjEuU3VzcGVuc2lvbhISCgpuZXh0X2FmdGVyGAIgASgJIqgBCgZGaWx0ZXISCgoCaWQYASABKAQSKAoEa2luZBgCIAEoDjIaLnN3aXRjaGJvYXJkLnYxLkZpbHRlcktpbmQSDwoHcGF0dGVybhgDIAEoCRIsCgZhY3Rpb24YBCABKA4yHC5zd2l0Y2hib2FyZC52MS5GaWx0ZXJBY3Rpb24SEgoKY3JlYXRlZF9ieRgFIAEoCRIVCg1jcmVhdGVkX2F0X21zGAYgASgDIn4KE0NyZWF0ZUZpbHRlclJlcXVlc3QSKAoEa2luZBgBIAEoDjIaLnN3aXRjaGJvYXJkLnYxLkZpbHRlcktpbmQSDwoHcGF0dGVybhgCIAEoCRIsCgZhY3Rpb24YAyABKA4yHC5zd2l0Y2hib2FyZC52MS5GaWx0ZXJBY3Rpb24iIQoTRGVsZXRlRmlsdGVyUmVxdWVzdBIKCgJpZBgBIAEoBCInChREZWxldGVGaWx0ZXJSZXNwb25zZRIPCgdkZWxldGVkGAEgASgIIhQKEkxpc3RGaWx0ZXJzUmVxdWVzdCI+ChNMaXN0RmlsdGVyc1Jlc3BvbnNlEicKB2ZpbHRlcnMYASADKAsyFi5zd2l0Y2hib2FyZC52MS5GaWx0ZXIifgoQTGlzdEF1ZGl0UmVxdWVzdBIQCghzaW5jZV9tcxgBIAEoAxIRCgliZWZvcmVfaWQYAiABKAQSDQoFYWN0b3IYAyABKAkSFwoPY29udmVyc2F0aW9uX2lkGAQgASgEEg4KBmFjdGlvbhgFIAEoCRINCgVsaW1pdBgGIAEoDSJ/CgpBdWRpdEVudHJ5EgoKAmlkGAEgASgEEg0KBWF0X21zGAIgASgDEg0KBWFjdG9yGAMgASgJEg4KBmFjdGlvbhgEIAEoCRIXCg9jb252ZXJzYXRpb25faWQYBSABKAQSDgoGdGFyZ2V0GAYgASgJEg4KBmRldGFpbBgHIAEoCSJYChFMaXN0QXVkaXRSZXNwb25zZRIrCgdlbnRyaWVzGAEgAygLMhouc3dpdGNoYm9hcmQudjEuQXVkaXRFbnRyeRIWCg5uZXh0X2JlZm9yZV9pZBgCIAEoBCITChFBZG1pblN0YXRzUmVxdWVzdCJ2ChJBZG1pblN0YXRzUmVzcG9uc2USNAoLY29udHJvbGxlcnMYASADKAsyHy5zd2l0Y2hib2FyZC52MS5Db250cm9sbGVyU3RhdHMSKgoGcmVsYXlzGAIgAygLMhouc3dpdGNoYm9hcmQudjEuUmVsYXlTdGF0cyLJAQoPQ29udHJvbGxlclN0YXRzEg8KB25vZGVfaWQYASABKA0SDwoHYWRkcmVzcxgCIAEoCRITCgt1cHRpbWVfc2VjcxgDIAEoBBIVCg1tZXNzYWdlc19zZW50GAQgASgEEhUKDXJlbGF5X3N0cmVhbXMYBSABKA0SEgoKYnVzX3RvcGljcxgGIAEoDRITCgtidXNfcmVzeW5jcxgHIAEoBBIVCg1idXNfY29ubmVjdGVkGAggASgIEhEKCWdhcF9maWxscxgJIAEoBCLsAQoKUmVsYXlTdGF0cxIPCgdhZGRyZXNzGAEgASgJEhIKCmNvbnRyb2xsZXIYAiABKAkSEwoLdXB0aW1lX3NlY3MYAyABKAQSFgoOY2xpZW50X3N0cmVhbXMYBCABKA0SFwoPdXBzdHJlYW1fdG9waWNzGAUgASgNEhsKE2xvY2FsX3N1YnNjcmlwdGlvbnMYBiABKA0SFwoPZXZlbnRzX3JlY2VpdmVkGAcgASgEEhIKCmRlbGl2ZXJpZXMYCCABKAQSGAoQc2xvd19kaXNjb25uZWN0cxgJIAEoBBIPCgdyZXN5bmNzGAogASgEIiUKEkNvbm5lY3Rpb25zUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJIkYKE0Nvbm5lY3Rpb25zUmVzcG9uc2USLwoLY29ubmVjdGlvbnMYASADKAsyGi5zd2l0Y2hib2FyZC52MS5Db25uZWN0aW9uImYKCkNvbm5lY3Rpb24SDQoFcmVsYXkYASABKAkSCwoDb3JnGAIgASgJEg8KB3VzZXJfaWQYAyABKAkSDwoHc3RyZWFtcxgEIAEoDRIaChJjb25uZWN0ZWRfc2luY2VfbXMYBSABKAMinwEKCk5vZGVSZXBvcnQSNAoLY29udHJvbGxlcnMYASADKAsyHy5zd2l0Y2hib2FyZC52MS5Db250cm9sbGVyU3RhdHMSKgoGcmVsYXlzGAIgAygLMhouc3dpdGNoYm9hcmQudjEuUmVsYXlTdGF0cxIvCgtjb25uZWN0aW9ucxgDIAMoCzIaLnN3aXRjaGJvYXJkLnYxLkNvbm5lY3Rpb24iKwoLUmVwb3J0UXVlcnkSCwoDb3JnGAEgASgJEg8KB3VzZXJfaWQYAiABKAkqVgoKRmlsdGVyS2luZBIbChdGSUxURVJfS0lORF9VTlNQRUNJRklFRBAAEhQKEEZJTFRFUl9LSU5EX1dPUkQQARIVChFGSUxURVJfS0lORF9SRUdFWBACKl8KDEZpbHRlckFjdGlvbhIdChlGSUxURVJfQUNUSU9OX1VOU1BFQ0lGSUVEEAASGAoURklMVEVSX0FDVElPTl9SRUZVU0UQARIWChJGSUxURVJfQUNUSU9OX0ZMQUcQAjKSBgoFQWRtaW4STgoFU3RhdHMSIS5zd2l0Y2hib2FyZC52MS5BZG1pblN0YXRzUmVxdWVzdBoiLnN3aXRjaGJvYXJkLnYxLkFkbWluU3RhdHNSZXNwb25zZRJWCgtDb25uZWN0aW9ucxIiLnN3aXRjaGJvYXJkLnYxLkNvbm5lY3Rpb25zUmVxdWVzdBojLnN3aXRjaGJvYXJkLnYxLkNvbm5lY3Rpb25zUmVzcG9uc2USUAoJTGlzdEF1ZGl0EiAuc3dpdGNoYm9hcmQudjEuTGlzdEF1ZGl0UmVxdWVzdBohLnN3aXRjaGJvYXJkLnYxLkxpc3RBdWRpdFJlc3BvbnNlEksKDENyZWF0ZUZpbHRlchIjLnN3aXRjaGJvYXJkLnYxLkNyZWF0ZUZpbHRlclJlcXVlc3QaFi5zd2l0Y2hib2FyZC52MS5GaWx0ZXISWQoMRGVsZXRlRmlsdGVyEiMuc3dpdGNoYm9hcmQudjEuRGVsZXRlRmlsdGVyUmVxdWVzdBokLnN3aXRjaGJvYXJkLnYxLkRlbGV0ZUZpbHRlclJlc3BvbnNlElYKC0xpc3RGaWx0ZXJzEiIuc3dpdGNoYm9hcmQudjEuTGlzdEZpbHRlcnNSZXF1ZXN0GiMuc3dpdGNoYm9hcmQudjEuTGlzdEZpbHRlcnNSZXNwb25zZRJNCgtTdXNwZW5kVXNlchIiLnN3aXRjaGJvYXJkLnYxLlN1c3BlbmRVc2VyUmVxdWVzdBoaLnN3aXRjaGJvYXJkLnYxLlN1c3BlbnNpb24SXAoNVW5zdXNwZW5kVXNlchIkLnN3aXRjaGJvYXJkLnYxLlVuc3VzcGVuZFVzZXJSZXF1ZXN0GiUuc3dpdGNoYm9hcmQudjEuVW5zdXNwZW5kVXNlclJlc3BvbnNlEmIKD0xpc3RTdXNwZW5zaW9ucxImLnN3aXRjaGJvYXJkLnYxLkxpc3RTdXNwZW5zaW9uc1JlcXVlc3QaJy5zd2l0Y2hib2FyZC52MS5MaXN0U3VzcGVuc2lvbnNSZXNwb25zZWIGcHJvdG8z");
+
+/**
+ * @generated from message switchboard.v1.Suspension
+ */
+export type Suspension = Message<"switchboard.v1.Suspension"> & {
+  /**
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+
+  /**
+   * The org admin who suspended them.
+   *
+   * @generated from field: string suspended_by = 2;
+   */
+  suspendedBy: string;
+
+  /**
+   * @generated from field: int64 suspended_at_ms = 3;
+   */
+  suspendedAtMs: bigint;
+
+  /**
+   * @generated from field: string reason = 4;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message switchboard.v1.Suspension.
+ * Use `create(SuspensionSchema)` to create a new message.
+ */
+export const SuspensionSchema: GenMessage<Suspension> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_admin, 0);
+
+/**
+ * @generated from message switchboard.v1.SuspendUserRequest
+ */
+export type SuspendUserRequest = Message<"switchboard.v1.SuspendUserRequest"> & {
+  /**
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+
+  /**
+   * Why, for the audit log and the user's refusals; up to 500 characters, may be empty.
+   *
+   * @generated from field: string reason = 2;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message switchboard.v1.SuspendUserRequest.
+ * Use `create(SuspendUserRequestSchema)` to create a new message.
+ */
+export const SuspendUserRequestSchema: GenMessage<SuspendUserRequest> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_admin, 1);
+
+/**
+ * @generated from message switchboard.v1.UnsuspendUserRequest
+ */
+export type UnsuspendUserRequest = Message<"switchboard.v1.UnsuspendUserRequest"> & {
+  /**
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+};
+
+/**
+ * Describes the message switchboard.v1.UnsuspendUserRequest.
+ * Use `create(UnsuspendUserRequestSchema)` to create a new message.
+ */
+export const UnsuspendUserRequestSchema: GenMessage<UnsuspendUserRequest> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_admin, 2);
+
+/**
+ * @generated from message switchboard.v1.UnsuspendUserResponse
+ */
+export type UnsuspendUserResponse = Message<"switchboard.v1.UnsuspendUserResponse"> & {
+  /**
+   * Whether the user was suspended.
+   *
+   * @generated from field: bool unsuspended = 1;
+   */
+  unsuspended: boolean;
+};
+
+/**
+ * Describes the message switchboard.v1.UnsuspendUserResponse.
+ * Use `create(UnsuspendUserResponseSchema)` to create a new message.
+ */
+export const UnsuspendUserResponseSchema: GenMessage<UnsuspendUserResponse> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_admin, 3);
+
+/**
+ * @generated from message switchboard.v1.ListSuspensionsRequest
+ */
+export type ListSuspensionsRequest = Message<"switchboard.v1.ListSuspensionsRequest"> & {
+  /**
+   * The previous page's `next_after` ("" for the first page).
+   *
+   * @generated from field: string after = 1;
+   */
+  after: string;
+
+  /**
+   * Up to 1,000; 0 means 100.
+   *
+   * @generated from field: uint32 limit = 2;
+   */
+  limit: number;
+};
+
+/**
+ * Describes the message switchboard.v1.ListSuspensionsRequest.
+ * Use `create(ListSuspensionsRequestSchema)` to create a new message.
+ */
+export const ListSuspensionsRequestSchema: GenMessage<ListSuspensionsRequest> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_admin, 4);
+
+/**
+ * @generated from message switchboard.v1.ListSuspensionsResponse
+ */
+export type ListSuspensionsResponse = Message<"switchboard.v1.ListSuspensionsResponse"> & {
+  /**
+   * @generated from field: repeated switchboard.v1.Suspension suspensions = 1;
+   */
+  suspensions: Suspension[];
+
+  /**
+   * Where the next page starts; "" after the last.
+   *
+   * @generated from field: string next_after = 2;
+   */
+  nextAfter: string;
+};
+
+/**
+ * Describes the message switchboard.v1.ListSuspensionsResponse.
+ * Use `create(ListSuspensionsResponseSchema)` to create a new message.
+ */
+export const ListSuspensionsResponseSchema: GenMessage<ListSuspensionsResponse> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_admin, 5);
 
 /**
  * @generated from message switchboard.v1.Filter
@@ -52,7 +196,7 @@ export type Filter = Message<"switchboard.v1.Filter"> & {
  * Use `create(FilterSchema)` to create a new message.
  */
 export const FilterSchema: GenMessage<Filter> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 0);
+  messageDesc(file_switchboard_v1_admin, 6);
 
 /**
  * @generated from message switchboard.v1.CreateFilterRequest
@@ -79,7 +223,7 @@ export type CreateFilterRequest = Message<"switchboard.v1.CreateFilterRequest"> 
  * Use `create(CreateFilterRequestSchema)` to create a new message.
  */
 export const CreateFilterRequestSchema: GenMessage<CreateFilterRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 1);
+  messageDesc(file_switchboard_v1_admin, 7);
 
 /**
  * @generated from message switchboard.v1.DeleteFilterRequest
@@ -96,7 +240,7 @@ export type DeleteFilterRequest = Message<"switchboard.v1.DeleteFilterRequest"> 
  * Use `create(DeleteFilterRequestSchema)` to create a new message.
  */
 export const DeleteFilterRequestSchema: GenMessage<DeleteFilterRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 2);
+  messageDesc(file_switchboard_v1_admin, 8);
 
 /**
  * @generated from message switchboard.v1.DeleteFilterResponse
@@ -115,7 +259,7 @@ export type DeleteFilterResponse = Message<"switchboard.v1.DeleteFilterResponse"
  * Use `create(DeleteFilterResponseSchema)` to create a new message.
  */
 export const DeleteFilterResponseSchema: GenMessage<DeleteFilterResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 3);
+  messageDesc(file_switchboard_v1_admin, 9);
 
 /**
  * @generated from message switchboard.v1.ListFiltersRequest
@@ -128,7 +272,7 @@ export type ListFiltersRequest = Message<"switchboard.v1.ListFiltersRequest"> & 
  * Use `create(ListFiltersRequestSchema)` to create a new message.
  */
 export const ListFiltersRequestSchema: GenMessage<ListFiltersRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 4);
+  messageDesc(file_switchboard_v1_admin, 10);
 
 /**
  * @generated from message switchboard.v1.ListFiltersResponse
@@ -145,7 +289,7 @@ export type ListFiltersResponse = Message<"switchboard.v1.ListFiltersResponse"> 
  * Use `create(ListFiltersResponseSchema)` to create a new message.
  */
 export const ListFiltersResponseSchema: GenMessage<ListFiltersResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 5);
+  messageDesc(file_switchboard_v1_admin, 11);
 
 /**
  * @generated from message switchboard.v1.ListAuditRequest
@@ -199,7 +343,7 @@ export type ListAuditRequest = Message<"switchboard.v1.ListAuditRequest"> & {
  * Use `create(ListAuditRequestSchema)` to create a new message.
  */
 export const ListAuditRequestSchema: GenMessage<ListAuditRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 6);
+  messageDesc(file_switchboard_v1_admin, 12);
 
 /**
  * @generated from message switchboard.v1.AuditEntry
@@ -231,7 +375,8 @@ export type AuditEntry = Message<"switchboard.v1.AuditEntry"> & {
    * message as the target, the report's reason as the detail), member.timed_out (until
    * when and why as the detail), member.timeout_lifted, filter.created, filter.deleted (the
    * filter id as the target, kind, action and pattern as the detail), message.flagged (the
-   * message as the target, the filter and what matched as the detail).
+   * message as the target, the filter and what matched as the detail), user.suspended (the user as the target, the
+   * reason as the detail), user.unsuspended.
    *
    * @generated from field: string action = 4;
    */
@@ -260,7 +405,7 @@ export type AuditEntry = Message<"switchboard.v1.AuditEntry"> & {
  * Use `create(AuditEntrySchema)` to create a new message.
  */
 export const AuditEntrySchema: GenMessage<AuditEntry> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 7);
+  messageDesc(file_switchboard_v1_admin, 13);
 
 /**
  * @generated from message switchboard.v1.ListAuditResponse
@@ -284,7 +429,7 @@ export type ListAuditResponse = Message<"switchboard.v1.ListAuditResponse"> & {
  * Use `create(ListAuditResponseSchema)` to create a new message.
  */
 export const ListAuditResponseSchema: GenMessage<ListAuditResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 8);
+  messageDesc(file_switchboard_v1_admin, 14);
 
 /**
  * @generated from message switchboard.v1.AdminStatsRequest
@@ -297,7 +442,7 @@ export type AdminStatsRequest = Message<"switchboard.v1.AdminStatsRequest"> & {
  * Use `create(AdminStatsRequestSchema)` to create a new message.
  */
 export const AdminStatsRequestSchema: GenMessage<AdminStatsRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 9);
+  messageDesc(file_switchboard_v1_admin, 15);
 
 /**
  * @generated from message switchboard.v1.AdminStatsResponse
@@ -319,7 +464,7 @@ export type AdminStatsResponse = Message<"switchboard.v1.AdminStatsResponse"> & 
  * Use `create(AdminStatsResponseSchema)` to create a new message.
  */
 export const AdminStatsResponseSchema: GenMessage<AdminStatsResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 10);
+  messageDesc(file_switchboard_v1_admin, 16);
 
 /**
  * @generated from message switchboard.v1.ControllerStats
@@ -389,7 +534,7 @@ export type ControllerStats = Message<"switchboard.v1.ControllerStats"> & {
  * Use `create(ControllerStatsSchema)` to create a new message.
  */
 export const ControllerStatsSchema: GenMessage<ControllerStats> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 11);
+  messageDesc(file_switchboard_v1_admin, 17);
 
 /**
  * @generated from message switchboard.v1.RelayStats
@@ -457,7 +602,7 @@ export type RelayStats = Message<"switchboard.v1.RelayStats"> & {
  * Use `create(RelayStatsSchema)` to create a new message.
  */
 export const RelayStatsSchema: GenMessage<RelayStats> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 12);
+  messageDesc(file_switchboard_v1_admin, 18);
 
 /**
  * @generated from message switchboard.v1.ConnectionsRequest
@@ -476,7 +621,7 @@ export type ConnectionsRequest = Message<"switchboard.v1.ConnectionsRequest"> & 
  * Use `create(ConnectionsRequestSchema)` to create a new message.
  */
 export const ConnectionsRequestSchema: GenMessage<ConnectionsRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 13);
+  messageDesc(file_switchboard_v1_admin, 19);
 
 /**
  * @generated from message switchboard.v1.ConnectionsResponse
@@ -493,7 +638,7 @@ export type ConnectionsResponse = Message<"switchboard.v1.ConnectionsResponse"> 
  * Use `create(ConnectionsResponseSchema)` to create a new message.
  */
 export const ConnectionsResponseSchema: GenMessage<ConnectionsResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 14);
+  messageDesc(file_switchboard_v1_admin, 20);
 
 /**
  * One user's streams on one relay.
@@ -534,7 +679,7 @@ export type Connection = Message<"switchboard.v1.Connection"> & {
  * Use `create(ConnectionSchema)` to create a new message.
  */
 export const ConnectionSchema: GenMessage<Connection> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 15);
+  messageDesc(file_switchboard_v1_admin, 21);
 
 /**
  * What a controller answers another controller's query with (over NATS): itself and its
@@ -564,7 +709,7 @@ export type NodeReport = Message<"switchboard.v1.NodeReport"> & {
  * Use `create(NodeReportSchema)` to create a new message.
  */
 export const NodeReportSchema: GenMessage<NodeReport> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 16);
+  messageDesc(file_switchboard_v1_admin, 22);
 
 /**
  * The query on NATS (and, per relay, on the Fanout stream).
@@ -592,7 +737,7 @@ export type ReportQuery = Message<"switchboard.v1.ReportQuery"> & {
  * Use `create(ReportQuerySchema)` to create a new message.
  */
 export const ReportQuerySchema: GenMessage<ReportQuery> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 17);
+  messageDesc(file_switchboard_v1_admin, 23);
 
 /**
  * What a filter looks for.
@@ -735,6 +880,39 @@ export const Admin: GenService<{
     methodKind: "unary";
     input: typeof ListFiltersRequestSchema;
     output: typeof ListFiltersResponseSchema;
+  },
+  /**
+   * Suspend a user of the caller's org: every stream of theirs ends with PERMISSION_DENIED
+   * at once, and every call of theirs is refused with PERMISSION_DENIED ("your account is
+   * suspended ...") until lifted. Memberships, messages and profile are kept. Not oneself.
+   * Audited (user.suspended, the reason as the detail).
+   *
+   * @generated from rpc switchboard.v1.Admin.SuspendUser
+   */
+  suspendUser: {
+    methodKind: "unary";
+    input: typeof SuspendUserRequestSchema;
+    output: typeof SuspensionSchema;
+  },
+  /**
+   * Lift a suspension; whether there was one. Audited (user.unsuspended).
+   *
+   * @generated from rpc switchboard.v1.Admin.UnsuspendUser
+   */
+  unsuspendUser: {
+    methodKind: "unary";
+    input: typeof UnsuspendUserRequestSchema;
+    output: typeof UnsuspendUserResponseSchema;
+  },
+  /**
+   * The caller's org's suspended users, by user id.
+   *
+   * @generated from rpc switchboard.v1.Admin.ListSuspensions
+   */
+  listSuspensions: {
+    methodKind: "unary";
+    input: typeof ListSuspensionsRequestSchema;
+    output: typeof ListSuspensionsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_switchboard_v1_admin, 0);

@@ -1,0 +1,148 @@
+//! Org-wide suspension: an org admin suspends a user, whose every call is then refused
+//! and whose streams end at once (the relays holding them are told on the user's topic).
+//! Memberships, messages and profile are kept, and come back when the suspension is
+//! lifted.
+//!
+//! Every call asks whether its caller is suspended, so each controller keeps its orgs'
+//! suspended users in memory, read again once `RELOAD_AFTER` old: a change applies at once
+//! on the controller that made it (and to streams everywhere), and to calls on the other
+//! controllers within `RELOAD_AFTER`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use super::{Audit, policy};
+use crate::auth::Caller;
+use crate::error::{ChatError, ChatResult};
+use crate::ids::IdGenerator;
+use crate::model::{AuditAction, Suspension};
+use crate::realtime::Events;
+use crate::store::Store;
+use crate::validate::{self, Violations};
+
+/// How long a controller keeps an org's suspended users before reading them again.
+const RELOAD_AFTER: Duration = Duration::from_secs(10);
+/// Longest reason, in characters.
+const MAX_REASON_CHARS: usize = 500;
+/// Default and largest page of ListSuspensions; and the page read when loading an org.
+const SUSPENSIONS_PAGE: (usize, usize) = (100, 1000);
+
+pub struct Suspensions {
+    pub(super) store: Arc<dyn Store>,
+    pub(super) ids: Arc<IdGenerator>,
+    pub(super) events: Events,
+    pub(super) audit: Arc<Audit>,
+    pub(super) known: Mutex<HashMap<String, Arc<Suspended>>>,
+}
+
+/// An org's suspended users as read at `loaded`.
+pub(super) struct Suspended {
+    loaded: Instant,
+    users: HashMap<String, Suspension>,
+}
+
+impl Suspensions {
+    /// SuspendUser: an org admin (the caller holds `chat.admin`) suspends a user of their
+    /// org; suspending again replaces the reason.
+    pub async fn suspend(
+        &self,
+        caller: &Caller,
+        user: &str,
+        reason: &str,
+    ) -> ChatResult<Suspension> {
+        Violations::new()
+            .check("user_id", validate::check_user_id(user))
+            .check("reason", validate::check_line(reason, MAX_REASON_CHARS))
+            .finish()?;
+        if user == caller.user {
+            return Err(ChatError::invalid("user_id", "you cannot suspend yourself"));
+        }
+        let suspension = Suspension {
+            org: caller.org.clone(),
+            user: user.to_string(),
+            by: caller.user.clone(),
+            at_ms: self.ids.now_ms(),
+            reason: reason.to_string(),
+        };
+        self.store.put_suspension(&suspension).await?;
+        self.forget(&caller.org);
+        self.events.user_suspended(&caller.org, user, reason).await;
+        self.audit.record(caller, AuditAction::UserSuspended, 0, user, reason.to_string()).await;
+        Ok(suspension)
+    }
+
+    /// UnsuspendUser: lifts a suspension; whether there was one.
+    pub async fn unsuspend(&self, caller: &Caller, user: &str) -> ChatResult<bool> {
+        Violations::new().check("user_id", validate::check_user_id(user)).finish()?;
+        let lifted = self.store.remove_suspension(&caller.org, user).await?;
+        self.forget(&caller.org);
+        if lifted {
+            self.audit.record(caller, AuditAction::UserUnsuspended, 0, user, String::new()).await;
+        }
+        Ok(lifted)
+    }
+
+    /// ListSuspensions: a page of the caller's org's suspended users by user id, and the
+    /// cursor of the next page ("" on the last).
+    pub async fn list(
+        &self,
+        caller: &Caller,
+        after: &str,
+        limit: u32,
+    ) -> ChatResult<(Vec<Suspension>, String)> {
+        let limit = validate::page_size(limit, SUSPENSIONS_PAGE.0, SUSPENSIONS_PAGE.1)?;
+        let page = self.store.list_suspensions(&caller.org, after, limit).await?;
+        let next = match page.last() {
+            Some(last) if page.len() == limit => last.user.clone(),
+            _ => String::new(),
+        };
+        Ok((page, next))
+    }
+
+    /// Refuses every call of a suspended user: PERMISSION_DENIED saying since when and why.
+    pub async fn refuse_suspended(&self, caller: &Caller) -> ChatResult<()> {
+        let suspended = self.suspended(&caller.org).await?;
+        let Some(suspension) = suspended.users.get(&caller.user) else {
+            return Ok(());
+        };
+        let why = match suspension.reason.as_str() {
+            "" => String::new(),
+            reason => format!(": {reason}"),
+        };
+        Err(ChatError::denied(format!(
+            "your account is suspended in this organization since {}{why}",
+            policy::time_of(suspension.at_ms)
+        )))
+    }
+
+    /// The org's suspended users, read again once `RELOAD_AFTER` old.
+    async fn suspended(&self, org: &str) -> ChatResult<Arc<Suspended>> {
+        let kept = self.known.lock().expect("suspensions lock").get(org).cloned();
+        if let Some(kept) = kept
+            && kept.loaded.elapsed() < RELOAD_AFTER
+        {
+            return Ok(kept);
+        }
+        let mut users = HashMap::new();
+        let mut after = String::new();
+        loop {
+            let page = self.store.list_suspensions(org, &after, SUSPENSIONS_PAGE.1).await?;
+            let full = page.len() == SUSPENSIONS_PAGE.1;
+            for suspension in page {
+                after.clone_from(&suspension.user);
+                users.insert(suspension.user.clone(), suspension);
+            }
+            if !full {
+                break;
+            }
+        }
+        let suspended = Arc::new(Suspended { loaded: Instant::now(), users });
+        self.known.lock().expect("suspensions lock").insert(org.to_string(), suspended.clone());
+        Ok(suspended)
+    }
+
+    fn forget(&self, org: &str) {
+        self.known.lock().expect("suspensions lock").remove(org);
+    }
+}
