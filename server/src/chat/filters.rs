@@ -8,13 +8,13 @@
 //! change applies at once on the controller that made it, and on the others within
 //! `RELOAD_AFTER`.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 
 use super::Audit;
+use super::org_cache::OrgCache;
 use crate::auth::Caller;
 use crate::error::{ChatError, ChatResult};
 use crate::ids::IdGenerator;
@@ -34,7 +34,7 @@ const PATTERN_SIZE_LIMIT: usize = 256 * 1024;
 const SET_SIZE_LIMIT: usize = 8 * 1024 * 1024;
 const DFA_SIZE_LIMIT: usize = 2 * 1024 * 1024;
 /// How long a controller keeps an org's compiled filters before reading them again.
-const RELOAD_AFTER: Duration = Duration::from_secs(30);
+pub(super) const RELOAD_AFTER: Duration = Duration::from_secs(30);
 /// Longest quote of what matched, in characters.
 const MAX_QUOTE_CHARS: usize = 60;
 
@@ -42,7 +42,7 @@ pub struct Filters {
     pub(super) store: Arc<dyn Store>,
     pub(super) ids: Arc<IdGenerator>,
     pub(super) audit: Arc<Audit>,
-    pub(super) compiled: Mutex<HashMap<String, Arc<Compiled>>>,
+    pub(super) compiled: OrgCache<Compiled>,
 }
 
 /// A message a flagging filter matched, and what it matched.
@@ -53,7 +53,6 @@ pub(super) struct Flagged {
 
 /// An org's filters, compiled: one set to find which match, and each alone to quote it.
 pub(super) struct Compiled {
-    loaded: Instant,
     filters: Vec<Filter>,
     set: Option<RegexSet>,
     each: Vec<Regex>,
@@ -104,7 +103,7 @@ impl Filters {
             created_at_ms: self.ids.now_ms(),
         };
         self.store.put_filter(&filter).await?;
-        self.forget(&caller.org);
+        self.compiled.forget(&caller.org);
         let detail = format!("{} {} {:?}", filter.kind.name(), filter.action.name(), pattern);
         let target = filter.id.to_string();
         self.audit.record(caller, AuditAction::FilterCreated, 0, &target, detail).await;
@@ -118,7 +117,7 @@ impl Filters {
             return Ok(false);
         };
         let deleted = self.store.remove_filter(&caller.org, id).await?;
-        self.forget(&caller.org);
+        self.compiled.forget(&caller.org);
         if deleted {
             let detail =
                 format!("{} {} {:?}", filter.kind.name(), filter.action.name(), filter.pattern);
@@ -193,20 +192,11 @@ impl Filters {
 
     /// The org's compiled filters, read and compiled again once `RELOAD_AFTER` old.
     async fn compiled(&self, org: &str) -> ChatResult<Arc<Compiled>> {
-        let kept = self.compiled.lock().expect("filters lock").get(org).cloned();
-        if let Some(kept) = kept
-            && kept.loaded.elapsed() < RELOAD_AFTER
-        {
+        if let Some(kept) = self.compiled.fresh(org) {
             return Ok(kept);
         }
         let filters = self.store.list_filters(org, MAX_FILTERS).await?;
-        let compiled = Arc::new(Compiled::new(filters));
-        self.compiled.lock().expect("filters lock").insert(org.to_string(), compiled.clone());
-        Ok(compiled)
-    }
-
-    fn forget(&self, org: &str) {
-        self.compiled.lock().expect("filters lock").remove(org);
+        Ok(self.compiled.put(org, Compiled::new(filters)))
     }
 }
 
@@ -232,7 +222,7 @@ impl Compiled {
                 None
             }
         };
-        Compiled { loaded: Instant::now(), filters: kept, set, each }
+        Compiled { filters: kept, set, each }
     }
 
     /// The indexes of the filters that match `text`, in creation order.
@@ -330,7 +320,7 @@ mod tests {
             patterns.iter().map(|p| filter(FilterKind::Regex, p, FilterAction::Refuse)).collect(),
         );
         let text = format!("{}!", "a".repeat(16_000));
-        let started = Instant::now();
+        let started = std::time::Instant::now();
         for _ in 0..10 {
             compiled.matching(&text);
             for i in 0..patterns.len() {

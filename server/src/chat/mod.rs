@@ -20,6 +20,7 @@ mod mentions;
 mod messages;
 mod moderation;
 mod notifications;
+mod org_cache;
 mod policy;
 mod presence;
 mod profiles;
@@ -164,7 +165,7 @@ impl ChatService {
             store: store.clone(),
             ids: ids.clone(),
             audit: audit.clone(),
-            compiled: Default::default(),
+            compiled: org_cache::OrgCache::new(filters::RELOAD_AFTER),
         });
         let presence = Arc::new(Presence {
             store: store.clone(),
@@ -247,7 +248,7 @@ impl ChatService {
                 ids: ids.clone(),
                 events: events.clone(),
                 audit: audit.clone(),
-                known: Default::default(),
+                known: org_cache::OrgCache::new(suspensions::RELOAD_AFTER),
             },
             reads: Reads {
                 store: store.clone(),

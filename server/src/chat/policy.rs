@@ -77,15 +77,20 @@ pub(super) fn not_timed_out(member: &Member, now_ms: i64) -> ChatResult<()> {
     let Some(timeout) = member.timed_out(now_ms) else {
         return Ok(());
     };
-    let why = match timeout.reason.as_str() {
+    Err(ChatError::denied(format!(
+        "you are timed out here until {} by {}{}",
+        time_of(timeout.until_ms),
+        timeout.by,
+        because(&timeout.reason)
+    )))
+}
+
+/// An admin's reason as a refusal ends with it: `: <reason>`, or nothing without one.
+pub(super) fn because(reason: &str) -> String {
+    match reason {
         "" => String::new(),
         reason => format!(": {reason}"),
-    };
-    Err(ChatError::denied(format!(
-        "you are timed out here until {} by {}{why}",
-        time_of(timeout.until_ms),
-        timeout.by
-    )))
+    }
 }
 
 /// A server time as people read it in errors: `2026-12-07T05:00:00Z`.

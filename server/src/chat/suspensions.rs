@@ -9,9 +9,10 @@
 //! controllers within `RELOAD_AFTER`.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
+use super::org_cache::OrgCache;
 use super::{Audit, policy};
 use crate::auth::Caller;
 use crate::error::{ChatError, ChatResult};
@@ -22,7 +23,7 @@ use crate::store::Store;
 use crate::validate::{self, Violations};
 
 /// How long a controller keeps an org's suspended users before reading them again.
-const RELOAD_AFTER: Duration = Duration::from_secs(10);
+pub(super) const RELOAD_AFTER: Duration = Duration::from_secs(10);
 /// Longest reason, in characters.
 const MAX_REASON_CHARS: usize = 500;
 /// Default and largest page of ListSuspensions; and the page read when loading an org.
@@ -33,13 +34,8 @@ pub struct Suspensions {
     pub(super) ids: Arc<IdGenerator>,
     pub(super) events: Events,
     pub(super) audit: Arc<Audit>,
-    pub(super) known: Mutex<HashMap<String, Arc<Suspended>>>,
-}
-
-/// An org's suspended users as read at `loaded`.
-pub(super) struct Suspended {
-    loaded: Instant,
-    users: HashMap<String, Suspension>,
+    /// Each org's suspended users, by user id.
+    pub(super) known: OrgCache<HashMap<String, Suspension>>,
 }
 
 impl Suspensions {
@@ -66,7 +62,7 @@ impl Suspensions {
             reason: reason.to_string(),
         };
         self.store.put_suspension(&suspension).await?;
-        self.forget(&caller.org);
+        self.known.forget(&caller.org);
         self.events.user_suspended(&caller.org, user, reason).await;
         self.audit.record(caller, AuditAction::UserSuspended, 0, user, reason.to_string()).await;
         Ok(suspension)
@@ -76,7 +72,7 @@ impl Suspensions {
     pub async fn unsuspend(&self, caller: &Caller, user: &str) -> ChatResult<bool> {
         Violations::new().check("user_id", validate::check_user_id(user)).finish()?;
         let lifted = self.store.remove_suspension(&caller.org, user).await?;
-        self.forget(&caller.org);
+        self.known.forget(&caller.org);
         if lifted {
             self.audit.record(caller, AuditAction::UserUnsuspended, 0, user, String::new()).await;
         }
@@ -103,25 +99,19 @@ impl Suspensions {
     /// Refuses every call of a suspended user: PERMISSION_DENIED saying since when and why.
     pub async fn refuse_suspended(&self, caller: &Caller) -> ChatResult<()> {
         let suspended = self.suspended(&caller.org).await?;
-        let Some(suspension) = suspended.users.get(&caller.user) else {
+        let Some(suspension) = suspended.get(&caller.user) else {
             return Ok(());
         };
-        let why = match suspension.reason.as_str() {
-            "" => String::new(),
-            reason => format!(": {reason}"),
-        };
         Err(ChatError::denied(format!(
-            "your account is suspended in this organization since {}{why}",
-            policy::time_of(suspension.at_ms)
+            "your account is suspended in this organization since {}{}",
+            policy::time_of(suspension.at_ms),
+            policy::because(&suspension.reason)
         )))
     }
 
     /// The org's suspended users, read again once `RELOAD_AFTER` old.
-    async fn suspended(&self, org: &str) -> ChatResult<Arc<Suspended>> {
-        let kept = self.known.lock().expect("suspensions lock").get(org).cloned();
-        if let Some(kept) = kept
-            && kept.loaded.elapsed() < RELOAD_AFTER
-        {
+    async fn suspended(&self, org: &str) -> ChatResult<Arc<HashMap<String, Suspension>>> {
+        if let Some(kept) = self.known.fresh(org) {
             return Ok(kept);
         }
         let mut users = HashMap::new();
@@ -137,12 +127,6 @@ impl Suspensions {
                 break;
             }
         }
-        let suspended = Arc::new(Suspended { loaded: Instant::now(), users });
-        self.known.lock().expect("suspensions lock").insert(org.to_string(), suspended.clone());
-        Ok(suspended)
-    }
-
-    fn forget(&self, org: &str) {
-        self.known.lock().expect("suspensions lock").remove(org);
+        Ok(self.known.put(org, users))
     }
 }
