@@ -9,6 +9,7 @@ export type {
   SwitchboardOptions,
   TokenSource,
 } from "./client.js";
+export * from "./gen/switchboard/v1/admin_pb.js";
 export * from "./gen/switchboard/v1/chat_pb.js";
 export * from "./gen/switchboard/v1/conversation_pb.js";
 export * from "./gen/switchboard/v1/events_pb.js";

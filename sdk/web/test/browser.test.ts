@@ -9,6 +9,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { extname, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
+import { crc32, deflateSync } from "node:zlib";
 
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { build } from "vite";
@@ -241,6 +242,41 @@ it("keeps a refused draft with the error beside it, and fits a phone with a long
   await tab.screenshot({ path: join(results, "phone.png") });
 });
 
+it("stays at the newest message when pictures load and new messages arrive (#27, defect 2)", async () => {
+  const [alice, bob] = [unique("alice"), unique("bob")];
+  const writer = SwitchboardClient.connect({ url: relay, token: mint(alice, "acme", secret) });
+  const team = (await writer.api.createTeam({ name: "Pictures", members: [bob] })).id;
+  for (let i = 1; i <= 20; i++) await writer.send(team, `before ${i}`);
+  for (let i = 1; i <= 3; i++) {
+    const picture = new Blob([png(200, 150)], { type: "image/png" });
+    const attachment = await writer.uploadFile(team, picture, { filename: `photo${i}.png` });
+    await writer.sendAttachment(team, attachment);
+  }
+  await writer.send(team, "after the pictures");
+
+  const tab = await signIn(await browser.newContext({ viewport: { width: 1000, height: 600 } }), bob);
+  await openConversation(tab, team);
+  await messageRow(tab, "after the pictures").waitFor();
+  await tab.waitForFunction(() => {
+    const images = [...document.querySelectorAll<HTMLImageElement>("#messages img.attachment")];
+    return images.length === 3 && images.every((image) => image.complete && image.naturalWidth === 200);
+  });
+  const gap = () =>
+    tab.locator("#messages").evaluate((list) => list.scrollHeight - list.scrollTop - list.clientHeight);
+  // Space for each picture is kept before it loads, so loading moves nothing.
+  const heights = await tab.locator("#messages img.attachment").evaluateAll((images) => images.map((i) => i.clientHeight));
+  expect(heights).toEqual([150, 150, 150]);
+  expect(await gap()).toBeLessThan(2);
+  // A new message from someone else comes into view.
+  await writer.send(team, "a new one");
+  await messageRow(tab, "a new one").waitFor();
+  await tab.waitForFunction(() => {
+    const list = document.querySelector("#messages")!;
+    return list.scrollHeight - list.scrollTop - list.clientHeight < 2;
+  });
+  writer.close();
+});
+
 it("finds a colleague by name, starts a DM, and shows both by their names and pictures", async () => {
   const [alice, bob] = [unique("alice"), unique("bob")];
   const surname = `Zq${Date.now().toString(36)}`;
@@ -304,6 +340,26 @@ it("finds a colleague by name, starts a DM, and shows both by their names and pi
   await alicePage.screenshot({ path: join(results, "thread.png") });
   await bobPage.screenshot({ path: join(results, "people.png") });
 });
+
+/** A real grey PNG of `width` × `height`, so the browser decodes it to that size. */
+function png(width: number, height: number): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, "ascii"), data]);
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(data.length);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(body));
+    return Buffer.concat([length, body, crc]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([8, 0, 0, 0, 0], 8); // 8-bit greyscale
+  const rows = Buffer.alloc((width + 1) * height, 0x99);
+  for (let y = 0; y < height; y++) rows[y * (width + 1)] = 0; // no filter
+  const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  return Buffer.concat([signature, chunk("IHDR", header), chunk("IDAT", deflateSync(rows)), chunk("IEND", Buffer.alloc(0))]);
+}
 
 /** A real 1×1 PNG, so the browser can decode it. */
 function tinyPng(): Buffer {

@@ -6,6 +6,7 @@
 
 import {
   Availability,
+  type Attachment,
   type Conversation,
   type Message,
   type Profile,
@@ -28,6 +29,9 @@ let current: Conversation | undefined;
 let oldest: bigint | undefined;
 let hasMore = false;
 let loadingOlder = false;
+/** The message list shows its newest message, and stays there as pictures load and
+ * messages arrive, until the reader scrolls up. */
+let atNewest = true;
 const shown = new Set<bigint>();
 const typingNow = new Map<string, ReturnType<typeof setTimeout>>();
 const online = new Map<string, UserPresence>();
@@ -177,6 +181,7 @@ async function open(conversation: Conversation, item: HTMLElement): Promise<void
   showTyping();
   oldest = undefined;
   hasMore = true;
+  atNewest = true;
   await loadOlder();
   // Presence of the members on screen: their state now, then each change.
   const members = await client!.api.listMembers({ conversationId: conversation.id, limit: 200 });
@@ -225,7 +230,7 @@ function row(message: Message): HTMLElement {
   text.textContent = message.deleted ? "(deleted)" : attachment ? attachment.filename : message.data;
   item.append(from, text);
   if (message.editedAtMs !== 0n && !message.deleted) item.append(" (edited)");
-  if (attachment && !message.deleted) void showAttachment(item, attachment.id, attachment.contentType, attachment.filename);
+  if (attachment && !message.deleted) void showAttachment(item, attachment);
   if (!message.deleted && message.to === "*") item.append(pinToggle(message));
   if (!message.deleted) item.append(reactionsOf(message));
   if (message.to === "*" && message.parentId === 0n) item.append(threadLink(message));
@@ -348,15 +353,28 @@ $<HTMLFormElement>("thread-composer").addEventListener("submit", async (event) =
   if (!reply.threadOnly) append(reply);
 });
 
-/** An image inline, anything else as a download link (URLs are short-lived: fetched now). */
-async function showAttachment(item: HTMLElement, id: bigint, type: string, name: string): Promise<void> {
-  const url = await client!.downloadUrl(id);
-  if (type.startsWith("image/")) {
+/** Largest picture shown inline, in CSS pixels. */
+const PICTURE_BOX = { width: 240, height: 180 };
+
+/**
+ * An image inline, anything else as a download link (URLs are short-lived: fetched now).
+ * An image takes its place at the size it will have before it loads, so nothing moves.
+ */
+async function showAttachment(item: HTMLElement, attachment: Attachment): Promise<void> {
+  const url = await client!.downloadUrl(attachment.id);
+  if (attachment.contentType.startsWith("image/")) {
     const image = document.createElement("img");
     image.className = "attachment";
-    image.alt = name;
+    image.alt = attachment.filename;
+    if (attachment.width > 0 && attachment.height > 0) {
+      const scale = Math.min(1, PICTURE_BOX.width / attachment.width, PICTURE_BOX.height / attachment.height);
+      image.width = Math.round(attachment.width * scale);
+      image.height = Math.round(attachment.height * scale);
+    }
+    image.addEventListener("load", keepAtNewest);
     image.src = url;
     item.append(image);
+    keepAtNewest();
   } else {
     const link = document.createElement("a");
     link.href = url;
@@ -369,9 +387,9 @@ function append(message: Message): void {
   if (shown.has(message.id)) return;
   shown.add(message.id);
   const list = $("messages");
-  const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
   list.append(row(message));
-  if (atBottom || message.from === me) list.scrollTop = list.scrollHeight;
+  if (message.from === me) atNewest = true;
+  keepAtNewest();
   void learnNames([message.from]);
 }
 
@@ -482,8 +500,16 @@ $<HTMLInputElement>("picture-file").addEventListener("change", async () => {
   showPeople();
 });
 
+/** Scrolls to the newest message if the list was showing it. */
+function keepAtNewest(): void {
+  const list = $("messages");
+  if (atNewest) list.scrollTop = list.scrollHeight;
+}
+
 $("messages").addEventListener("scroll", () => {
-  if ($("messages").scrollTop < 40) void loadOlder();
+  const list = $("messages");
+  atNewest = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+  if (list.scrollTop < 40) void loadOlder();
 });
 
 $<HTMLFormElement>("sign-in").addEventListener("submit", (event) => {
