@@ -84,7 +84,21 @@ async fn serve(
         app = app.merge(routes);
     }
     let listener = HttpListener(GuardedListener::new(listener, limits));
+    // Routes that answer by who calls (the dev sign-in) read the peer's address.
+    let app = app.into_make_service_with_connect_info::<Peer>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+}
+
+/// Who is calling, for routes that answer by it (`ConnectInfo<Peer>`).
+#[derive(Debug, Clone, Copy)]
+pub struct Peer(pub SocketAddr);
+
+impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, HttpListener>>
+    for Peer
+{
+    fn connect_info(stream: axum::serve::IncomingStream<'_, HttpListener>) -> Self {
+        Peer(*stream.remote_addr())
+    }
 }
 
 /// The port's listener as axum takes one.

@@ -21,6 +21,7 @@ import { mint, unique } from "./token.js";
 const relay = inject("relay");
 const secret = inject("secret");
 const sbctl = inject("sbctl");
+const http = inject("http");
 const demo = resolve(import.meta.dirname, "../examples/chat");
 const results = resolve(import.meta.dirname, "../test-results");
 
@@ -71,7 +72,7 @@ async function signIn(context: BrowserContext, user: string): Promise<Page> {
   await tab.goto(page);
   await tab.fill("input[name=url]", relay);
   await tab.fill("textarea[name=token]", mint(user, "acme", secret));
-  await tab.click("button[type=submit]");
+  await tab.click("#sign-in button[type=submit]");
   await tab.waitForSelector("#state:text('live')");
   return tab;
 }
@@ -183,6 +184,42 @@ it("two browsers and a native client chat, type, see presence, and resume after 
   mkdirSync(results, { recursive: true });
   await bobPage.screenshot({ path: join(results, "chat.png") });
   native.process.kill();
+});
+
+it("is one URL away: switchboard dev serves the page, and a name is enough to sign in (#27)", async () => {
+  const [alice, bob] = [unique("alice"), unique("bob")];
+  const writer = SwitchboardClient.connect({ url: relay, token: mint(alice, "acme", secret) });
+  const team = (await writer.api.createTeam({ name: "Newcomers", members: [bob] })).id;
+  await writer.send(team, "welcome aboard");
+  writer.close();
+
+  const tab = await (await browser.newContext()).newPage();
+  await tab.goto(`${http}/`);
+  await tab.waitForSelector("#dev-sign-in:not([hidden])");
+  expect(await tab.isHidden("#sign-in")).toBe(true);
+  // A name the server does not take is refused where it was typed.
+  await tab.fill("#dev-sign-in input[name=user]", "bob smith");
+  await tab.click("#dev-sign-in button[type=submit]");
+  await tab.waitForSelector("#dev-sign-in-error:not([hidden])");
+  expect(await tab.textContent("#dev-sign-in-error")).toContain("user");
+  await tab.fill("#dev-sign-in input[name=user]", bob);
+  await tab.click("#dev-sign-in button[type=submit]");
+  await tab.waitForSelector("#state:text('live')");
+  await openConversation(tab, team);
+  await messageRow(tab, "welcome aboard").waitFor();
+  await tab.fill("#text", "glad to be here");
+  await tab.press("#text", "Enter");
+  await messageRow(tab, "glad to be here").waitFor();
+
+  // Only this machine signs in, and only for users: the endpoint never takes scopes.
+  const minted = await fetch(`${http}/dev/token`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ user: "carol", org: "acme" }),
+  });
+  const { token } = (await minted.json()) as { token: string };
+  const claims = JSON.parse(Buffer.from(token.split(".")[1], "base64url").toString());
+  expect(claims.scope).not.toContain("chat.admin");
 });
 
 it("loads older history as the reader scrolls up", async () => {

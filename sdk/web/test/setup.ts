@@ -15,6 +15,7 @@ declare module "vitest" {
     relay: string;
     secret: string;
     sbctl: string;
+    http: string;
   }
 }
 
@@ -40,7 +41,17 @@ export default async function setup(project: TestProject): Promise<() => void> {
   const data = join(dir, "data");
   dev = spawn(
     binary("switchboard"),
-    ["dev", "--data-dir", data, "--controller-listen", "127.0.0.1:0", "--relay-listen", "127.0.0.1:0"],
+    [
+      "dev",
+      "--data-dir",
+      data,
+      "--controller-listen",
+      "127.0.0.1:0",
+      "--relay-listen",
+      "127.0.0.1:0",
+      "--demo",
+      join(workspace, "sdk/web/examples/chat/dist"),
+    ],
     {
       env: {
         ...process.env,
@@ -58,19 +69,22 @@ export default async function setup(project: TestProject): Promise<() => void> {
       stdio: ["ignore", "pipe", "inherit"],
     },
   );
-  const relay = await new Promise<string>((resolve, reject) => {
+  const { relay, http } = await new Promise<{ relay: string; http: string }>((resolve, reject) => {
     const lines = createInterface({ input: dev!.stdout! });
     const timer = setTimeout(() => reject(new Error("switchboard dev did not start in 60 s")), 60_000);
+    let http = "";
     lines.on("line", (line) => {
+      http = line.match(/^http listening on (.+)$/)?.[1] ?? http;
       const address = line.match(/^relay listening on (.+)$/)?.[1];
       if (address) {
         clearTimeout(timer);
-        resolve(`http://${address}`);
+        resolve({ relay: `http://${address}`, http: `http://${http}` });
       }
     });
     dev!.on("exit", (code) => reject(new Error(`switchboard dev exited (${code})`)));
   });
   project.provide("relay", relay);
+  project.provide("http", http);
   project.provide("secret", readFileSync(join(data, "dev-secret"), "utf8").trim());
   project.provide("sbctl", binary("sbctl"));
   return () => {

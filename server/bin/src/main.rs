@@ -2,6 +2,8 @@
 // The argument docs are `--help` text, where `[auth]` names a config section, not a link.
 #![allow(rustdoc::broken_intra_doc_links)]
 
+mod dev_page;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -88,10 +90,13 @@ enum Command {
         /// Relay (client-facing) address.
         #[arg(long, default_value = "127.0.0.1:7400")]
         relay_listen: SocketAddr,
-        /// HTTP address: health, readiness, metrics and the local engine's file URLs
-        /// [default: `http.listen`, 127.0.0.1:7402].
+        /// HTTP address: health, readiness, metrics, the local engine's file URLs, the dev
+        /// sign-in and the demo page [default: `http.listen`, 127.0.0.1:7402].
         #[arg(long)]
         http_listen: Option<SocketAddr>,
+        /// The built demo web app, served at `/` on the HTTP address.
+        #[arg(long, default_value = "sdk/web/examples/chat/dist")]
+        demo: PathBuf,
     },
 }
 
@@ -174,7 +179,7 @@ async fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Dev { data_dir, controller_listen, relay_listen, http_listen } => {
+        Command::Dev { data_dir, controller_listen, relay_listen, http_listen, demo } => {
             let mut config = dev::dev_config(data_dir)?;
             if let Some(http_listen) = http_listen {
                 config.http.listen = http_listen;
@@ -186,12 +191,17 @@ async fn main() -> anyhow::Result<()> {
             let http_listener = bind(config.http.listen).await?;
             config.http.listen = http_listener.local_addr()?;
             config.controller.listen = controller_listener.local_addr()?;
-            // [relay] from SWITCHBOARD_RELAY__* variables, in front of this controller.
-            let relay_config = RelayConfig {
+            // [relay] from SWITCHBOARD_RELAY__* variables, in front of this controller; the
+            // demo page on the HTTP port is an origin it allows.
+            let mut relay_config = RelayConfig {
                 listen: relay_listener.local_addr()?,
                 controllers: vec![format!("http://{}", config.controller.listen)],
                 ..Config::section(None, "relay")?
             };
+            relay_config.web_allowed_origins.extend(page_origins(config.http.listen));
+            let secret = dev_secret(&config)?;
+            let relay_url = format!("http://{}", relay_config.listen);
+            port.route(dev_page::routes(secret, relay_url, demo));
             let controller = build_controller(&config, &mut port).await?;
             let relay = build_relay(&config, relay_config.clone(), &mut port)?;
             let http = serve_http(http_listener, &config, port, &shutdown)?;
@@ -209,6 +219,22 @@ async fn main() -> anyhow::Result<()> {
             controller.and(relay)
         }
     }
+}
+
+/// The origins of the demo page `switchboard dev` serves on its HTTP port.
+fn page_origins(http: SocketAddr) -> Vec<String> {
+    let mut origins = vec![format!("http://{http}")];
+    if http.ip().is_loopback() {
+        origins.push(format!("http://localhost:{}", http.port()));
+    }
+    origins
+}
+
+/// The dev signing secret, for the dev sign-in.
+fn dev_secret(config: &Config) -> anyhow::Result<Vec<u8>> {
+    let path = config.auth.hs256_secret_file.as_ref().context("dev runs with a secret file")?;
+    let secret = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(secret.trim_ascii().to_vec())
 }
 
 async fn build_controller(config: &Config, port: &mut HttpPort) -> anyhow::Result<Controller> {
@@ -291,7 +317,8 @@ fn print_dev_hint(config: &Config, relay: SocketAddr) {
     let secret = config.auth.hs256_secret_file.as_ref().map(|p| p.display().to_string());
     println!(
         "\nSwitchboard dev: clients connect to the relay on {relay} (controller on {controller}), \
-         data in {data}.\nMint a token and try it:\n\
+         data in {data}.\nIn a browser: http://{http}/ (sign in with any user name).\n\
+         Or mint a token and try it:\n\
          \n  export SWITCHBOARD_TOKEN=$(sbctl token mint --user alice --org acme --secret-file {secret})\
          \n  sbctl team create \"General\" --member bob\
          \n  sbctl tail <conversation id>      # live events; in another terminal:\
@@ -299,6 +326,7 @@ fn print_dev_hint(config: &Config, relay: SocketAddr) {
         relay = relay,
         controller = config.controller.listen,
         data = config.data_dir.display(),
+        http = config.http.listen,
         secret = secret.unwrap_or_default(),
     );
 }

@@ -524,6 +524,33 @@ $("sign-out").addEventListener("click", () => {
   location.reload();
 });
 
+/**
+ * Served by `switchboard dev`, the page offers its development sign-in: a user name is
+ * enough (the server mints the token). Elsewhere it asks for a relay and a token.
+ */
+async function offerDevSignIn(): Promise<void> {
+  const answer = await fetch("/dev/config").catch(() => undefined);
+  if (!answer?.ok || !answer.headers.get("content-type")?.includes("json")) return;
+  const { relay } = (await answer.json()) as { relay: string };
+  $("sign-in").hidden = true;
+  $("dev-sign-in").hidden = false;
+  $("dev-sign-in").querySelector("input")?.focus();
+  $<HTMLFormElement>("dev-sign-in").onsubmit = async (event) => {
+    event.preventDefault();
+    const form = new FormData(event.target as HTMLFormElement);
+    const request = { user: String(form.get("user")).trim(), org: String(form.get("org")).trim() };
+    const minted = await fetch("/dev/token", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(request) });
+    if (!minted.ok) {
+      $("dev-sign-in-error").textContent = (await minted.text()).trim();
+      $("dev-sign-in-error").hidden = false;
+      return;
+    }
+    $("dev-sign-in").hidden = true;
+    signIn(relay, ((await minted.json()) as { token: string }).token);
+  };
+}
+
 const url = localStorage.getItem(saved.url);
 const token = localStorage.getItem(saved.token);
 if (url && token) signIn(url, token);
+else void offerDevSignIn();
