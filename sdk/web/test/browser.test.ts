@@ -222,6 +222,45 @@ it("is one URL away: switchboard dev serves the page, and a name is enough to si
   expect(claims.scope).not.toContain("chat.admin");
 });
 
+it("shows unread and mention badges in the conversation list, cleared by reading (#27, defect 6)", async () => {
+  const [alice, bob] = [unique("alice"), unique("bob")];
+  const writer = SwitchboardClient.connect({ url: relay, token: mint(alice, "acme", secret) });
+  const quiet = (await writer.api.createTeam({ name: "Quiet", members: [bob] })).id;
+  const busy = (await writer.api.createTeam({ name: "Busy", members: [bob] })).id;
+  for (let i = 1; i <= 3; i++) await writer.send(busy, `busy ${i}`);
+
+  const tab = await signIn(await browser.newContext(), bob);
+  const badge = (id: bigint) => tab.locator(`#conversations li[data-id='${id}'] .badge`);
+  await badge(busy).waitFor();
+  expect(await badge(busy).textContent()).toBe("3");
+  expect(await badge(quiet).count()).toBe(0);
+  // Opening it reads it; the keyboard opens it as a click does.
+  await tab.focus(`#conversations li[data-id='${busy}']`);
+  await tab.keyboard.press("Enter");
+  await tab.waitForSelector(`#conversations li[data-id='${busy}'][aria-current='true']`);
+  await tab.waitForSelector("#text:not([disabled])");
+  expect(await tab.getAttribute("#messages", "role")).toBe("log");
+  await badge(busy).waitFor({ state: "detached" });
+  // Live: a message elsewhere counts; one that mentions Bob is marked as for him.
+  await writer.send(quiet, "anyone?");
+  await tab.waitForSelector(`#conversations li[data-id='${quiet}'] .badge:text('1')`);
+  expect(await badge(quiet).getAttribute("class")).toBe("badge");
+  await writer.send(quiet, `@${bob} are you there?`);
+  await tab.waitForSelector(`#conversations li[data-id='${quiet}'] .badge.mention:text('2')`);
+  // A message in the open conversation is read as it arrives.
+  await writer.send(busy, "busy 4");
+  await messageRow(tab, "busy 4").waitFor();
+  expect(await badge(busy).count()).toBe(0);
+  // After a reload the counts come from the server: still 2 here, none there. (Its
+  // mention count counts notifications, which Bob, live then, was not sent.)
+  await tab.reload();
+  await tab.waitForSelector(`#conversations li[data-id='${quiet}'] .badge:text('2')`);
+  expect(await badge(busy).count()).toBe(0);
+  mkdirSync(results, { recursive: true });
+  await tab.screenshot({ path: join(results, "badges.png") });
+  writer.close();
+});
+
 it("loads older history as the reader scrolls up", async () => {
   const [alice, bob] = [unique("alice"), unique("bob")];
   const writer = SwitchboardClient.connect({ url: relay, token: mint(alice, "acme", secret) });

@@ -32,6 +32,8 @@ let loadingOlder = false;
 /** The message list shows its newest message, and stays there as pictures load and
  * messages arrive, until the reader scrolls up. */
 let atNewest = true;
+/** The newest message shown of the open conversation. */
+let newest: Message | undefined;
 const shown = new Set<bigint>();
 const typingNow = new Map<string, ReturnType<typeof setTimeout>>();
 const online = new Map<string, UserPresence>();
@@ -105,7 +107,14 @@ function signIn(url: string, token: string): void {
   client.on("state", (state) => ($("state").textContent = state));
   client.on("message", (m) => {
     remember();
-    if (m.channelId !== current?.id) return;
+    if (m.channelId !== current?.id) {
+      if (m.from === me || m.threadOnly) return;
+      const was = unread.get(m.channelId) ?? { count: 0, mentions: 0 };
+      const forMe = m.to === me || m.mentions.some((who) => who === me || who === "@all" || who === "@here");
+      showUnread(m.channelId, was.count + 1, was.mentions + (forMe ? 1 : 0));
+      return;
+    }
+    if (m.from !== me) markRead(m);
     // Replies go to their thread, and to the conversation only when posted there too.
     if (m.parentId !== 0n && m.parentId === openRoot) appendReply(m);
     if (!m.threadOnly) append(m);
@@ -127,6 +136,7 @@ function signIn(url: string, token: string): void {
   client.on("online", (count) => {
     if (count.conversationId === current?.id) $("count").textContent = `${count.online} of ${count.members} online · `;
   });
+  client.on("unread", (u) => showUnread(u.conversationId, u.unreadCount, u.mentionCount));
   client.on("presence", (p) => {
     online.set(p.userId, p);
     showOnline();
@@ -164,16 +174,55 @@ async function listConversations(): Promise<void> {
     item.append(titleOf(conversation));
     item.dataset.id = conversation.id.toString();
     item.onclick = () => void open(conversation, item);
+    // Reached with Tab, opened with Enter or Space, like a button.
+    item.tabIndex = 0;
+    item.setAttribute("role", "button");
+    item.onkeydown = (event) => {
+      if (event.key !== "Enter" && event.key !== " ") return;
+      event.preventDefault();
+      void open(conversation, item);
+    };
     list.append(item);
+    showUnread(conversation.id, conversation.unreadCount, conversation.mentionCount);
     if (!current && conversation.id.toString() === localStorage.getItem(saved.current)) void open(conversation, item);
   }
+}
+
+/** What is unread in each conversation of the list, as its badge shows it. */
+const unread = new Map<bigint, { count: number; mentions: number }>();
+
+/** Sets a conversation's badge in the list: its unread count ("99+" past 99), marked as
+ * a mention when someone mentioned the user or wrote to them directly. */
+function showUnread(id: bigint, count: number, mentions: number): void {
+  unread.set(id, { count, mentions });
+  const item = $("conversations").querySelector<HTMLElement>(`li[data-id='${id}']`);
+  if (!item) return;
+  item.querySelector(".badge")?.remove();
+  if (count === 0) return;
+  const badge = document.createElement("span");
+  badge.className = mentions > 0 ? "badge mention" : "badge";
+  badge.textContent = count > 99 ? "99+" : String(count);
+  badge.setAttribute("aria-label", `${count} unread${mentions > 0 ? `, ${mentions} for you` : ""}`);
+  item.append(badge);
+}
+
+/** Marks the open conversation read up to `message` (its badge clears here and on the
+ * user's other devices). */
+function markRead(message: Message): void {
+  if (message.channelId !== current?.id || document.hidden) return;
+  showUnread(message.channelId, 0, 0);
+  void client!.markRead(message.channelId, message.id);
 }
 
 async function open(conversation: Conversation, item: HTMLElement): Promise<void> {
   current = conversation;
   localStorage.setItem(saved.current, conversation.id.toString());
   closeThread();
-  for (const li of $("conversations").children) li.classList.toggle("selected", li === item);
+  for (const li of $("conversations").children) {
+    li.classList.toggle("selected", li === item);
+    if (li === item) li.setAttribute("aria-current", "true");
+    else li.removeAttribute("aria-current");
+  }
   $("title").textContent = titleOf(conversation);
   $("messages").replaceChildren();
   shown.clear();
@@ -182,7 +231,10 @@ async function open(conversation: Conversation, item: HTMLElement): Promise<void
   oldest = undefined;
   hasMore = true;
   atNewest = true;
+  newest = undefined;
   await loadOlder();
+  if (newest) markRead(newest);
+  else showUnread(conversation.id, 0, 0);
   // Presence of the members on screen: their state now, then each change.
   const members = await client!.api.listMembers({ conversationId: conversation.id, limit: 200 });
   online.clear();
@@ -202,6 +254,7 @@ async function loadOlder(): Promise<void> {
   const height = list.scrollHeight;
   const page = await client!.history(current.id, { before: oldest, limit: 30 });
   hasMore = page.hasMore;
+  newest ??= page.messages[0];
   for (const message of page.messages) {
     if (shown.has(message.id)) continue;
     shown.add(message.id);
@@ -388,6 +441,7 @@ function append(message: Message): void {
   shown.add(message.id);
   const list = $("messages");
   list.append(row(message));
+  newest = message;
   if (message.from === me) atNewest = true;
   keepAtNewest();
   void learnNames([message.from]);
