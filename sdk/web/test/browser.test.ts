@@ -261,6 +261,35 @@ it("shows unread and mention badges in the conversation list, cleared by reading
   writer.close();
 });
 
+it("groups messages by sender and day, each with its time (#27, defect 6)", async () => {
+  const [alice, bob] = [unique("alice"), unique("bob")];
+  const writer = SwitchboardClient.connect({ url: relay, token: mint(alice, "acme", secret) });
+  const answerer = SwitchboardClient.connect({ url: relay, token: mint(bob, "acme", secret) });
+  const team = (await writer.api.createTeam({ name: "Runs", members: [bob] })).id;
+  for (const text of ["one", "two", "three"]) await writer.send(team, text);
+  await answerer.send(team, "bob here");
+  const last = await writer.send(team, "alice again");
+  answerer.close();
+
+  const tab = await signIn(await browser.newContext(), bob);
+  await openConversation(tab, team);
+  await messageRow(tab, "alice again").waitFor();
+  const rows = await tab.locator("#messages > li").evaluateAll((items) =>
+    items.map((item) => (item.classList.contains("day") ? "day" : item.classList.contains("continued") ? "same" : "new")),
+  );
+  expect(rows).toEqual(["day", "new", "same", "same", "new", "new"]);
+  expect(await tab.locator("#messages li.day").getAttribute("role")).toBe("separator");
+  // Each message says when; a live one joins the run before it.
+  const at = new Date(Number(last.tsMs)).toISOString();
+  expect(await tab.locator(`#messages li[data-id='${last.id}'] time`).getAttribute("datetime")).toBe(at);
+  await writer.send(team, "and more");
+  await messageRow(tab, "and more").waitFor();
+  expect(await tab.locator("#messages > li").last().getAttribute("class")).toContain("continued");
+  mkdirSync(results, { recursive: true });
+  await tab.screenshot({ path: join(results, "grouped.png") });
+  writer.close();
+});
+
 it("loads older history as the reader scrolls up", async () => {
   const [alice, bob] = [unique("alice"), unique("bob")];
   const writer = SwitchboardClient.connect({ url: relay, token: mint(alice, "acme", secret) });

@@ -261,6 +261,7 @@ async function loadOlder(): Promise<void> {
     list.prepend(row(message));
     oldest = message.id;
   }
+  regroup();
   list.scrollTop += list.scrollHeight - height;
   void learnNames(page.messages.map((message) => message.from));
   loadingOlder = false;
@@ -272,16 +273,24 @@ function row(message: Message): HTMLElement {
   const item = document.createElement("li");
   item.className = message.from === me ? "message mine" : "message";
   item.dataset.id = message.id.toString();
+  item.dataset.from = message.from;
+  item.dataset.ts = message.tsMs.toString();
   const from = document.createElement("span");
   from.className = "from";
   from.dataset.user = message.from;
   from.textContent = nameOf(message.from);
   item.append(avatar(message.from));
+  const at = new Date(Number(message.tsMs));
+  const time = document.createElement("time");
+  time.className = "time";
+  time.dateTime = at.toISOString();
+  time.textContent = at.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  time.title = at.toLocaleString();
   const text = document.createElement("span");
   text.className = "text";
   const attachment = message.attachment;
   text.textContent = message.deleted ? "(deleted)" : attachment ? attachment.filename : message.data;
-  item.append(from, text);
+  item.append(from, time, text);
   if (message.editedAtMs !== 0n && !message.deleted) item.append(" (edited)");
   if (attachment && !message.deleted) void showAttachment(item, attachment);
   if (!message.deleted && message.to === "*") item.append(pinToggle(message));
@@ -351,6 +360,35 @@ function replace(message: Message): void {
     const now = row(message);
     if (shownRow.closest("#thread")) now.querySelector(".replies")?.remove();
     shownRow.replaceWith(now);
+  }
+  regroup();
+}
+
+/** Longest gap between two messages of one sender shown as one run. */
+const RUN_GAP_MS = 5 * 60_000;
+
+/**
+ * Groups the message list as chat apps do: each day starts with its date, and a sender's
+ * messages within a few minutes of each other show the name and picture once.
+ */
+function regroup(): void {
+  const list = $("messages");
+  for (const day of list.querySelectorAll("li.day")) day.remove();
+  let previous: HTMLElement | undefined;
+  for (const item of list.querySelectorAll<HTMLElement>("li.message")) {
+    const at = Number(item.dataset.ts);
+    const before = previous ? Number(previous.dataset.ts) : undefined;
+    const newDay = before === undefined || new Date(before).toDateString() !== new Date(at).toDateString();
+    if (newDay) {
+      const day = document.createElement("li");
+      day.className = "day";
+      day.setAttribute("role", "separator");
+      day.textContent = new Date(at).toLocaleDateString([], { weekday: "long", day: "numeric", month: "long", year: "numeric" });
+      item.before(day);
+    }
+    const continued = !newDay && previous!.dataset.from === item.dataset.from && at - before! < RUN_GAP_MS;
+    item.classList.toggle("continued", continued);
+    previous = item;
   }
 }
 
@@ -441,6 +479,7 @@ function append(message: Message): void {
   shown.add(message.id);
   const list = $("messages");
   list.append(row(message));
+  regroup();
   newest = message;
   if (message.from === me) atNewest = true;
   keepAtNewest();
