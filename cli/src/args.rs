@@ -255,7 +255,8 @@ pub(crate) enum Command {
     /// Relay operations.
     #[command(subcommand)]
     Relay(RelayCommand),
-    /// Cluster-wide views for operators (need chat.admin).
+    /// Operator views and actions for your org: cluster figures, connections, suspensions
+    /// (need chat.admin).
     #[command(subcommand)]
     Admin(AdminCommand),
     /// Your org's audit log, newest first (needs chat.admin).
