@@ -36,11 +36,7 @@ impl Members {
         let limit = validate::page_size(limit, MEMBERS_PAGE.0, MEMBERS_PAGE.1)?;
         as_member(&*self.store, caller, id).await?;
         let members = self.store.list_members(id, after, limit).await?;
-        let next = match members.last() {
-            Some(last) if members.len() == limit => last.user_id.clone(),
-            _ => String::new(),
-        };
-        Ok((members, next))
+        Ok(super::named_page(members, limit, |m| &m.user_id))
     }
 
     /// AddMembers: admins and the owner add users as plain members.

@@ -363,6 +363,16 @@ async fn as_team_member(
     Ok((conversation, member))
 }
 
+/// A page of a listing by name with the cursor of the next (`""` on the last): the last
+/// entry's `name` when the page is full.
+fn named_page<T>(page: Vec<T>, limit: usize, name: impl Fn(&T) -> &str) -> (Vec<T>, String) {
+    let next = match page.last() {
+        Some(last) if page.len() == limit => name(last).to_string(),
+        _ => String::new(),
+    };
+    (page, next)
+}
+
 /// A page of up to `limit` of the entries that `keep`, from a listing read newest first
 /// (`read(before, limit)`: the entries with ids below `before`), starting below `before`;
 /// and the cursor of the next page (0 on the last). Reads on past what it skips.

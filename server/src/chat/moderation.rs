@@ -105,11 +105,7 @@ impl Moderation {
         let (_, me) = super::as_member(&*self.store, caller, id).await?;
         policy::at_least(&me, Role::Admin, "list bans")?;
         let bans = self.store.list_bans(id, after, limit).await?;
-        let next = match bans.last() {
-            Some(last) if bans.len() == limit => last.user.clone(),
-            _ => String::new(),
-        };
-        Ok((bans, next))
+        Ok(super::named_page(bans, limit, |b| &b.user))
     }
 
     /// TimeoutMember: an admin or the owner times a member out for `seconds`, or lifts

@@ -89,11 +89,7 @@ impl Suspensions {
     ) -> ChatResult<(Vec<Suspension>, String)> {
         let limit = validate::page_size(limit, SUSPENSIONS_PAGE.0, SUSPENSIONS_PAGE.1)?;
         let page = self.store.list_suspensions(&caller.org, after, limit).await?;
-        let next = match page.last() {
-            Some(last) if page.len() == limit => last.user.clone(),
-            _ => String::new(),
-        };
-        Ok((page, next))
+        Ok(super::named_page(page, limit, |s| &s.user))
     }
 
     /// Refuses every call of a suspended user: PERMISSION_DENIED saying since when and why.

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use fjall::OwnedWriteBatch;
 
-use super::{EmbeddedStore, Tables, decode, encode, get, keys};
+use super::{EmbeddedStore, Tables, encode, get, keys, page_after};
 use crate::model::{Conversation, ConversationId, LogEntry, Member, Removal, Role};
 use crate::store::{MemberStore, RoleChange, StoreResult};
 
@@ -41,19 +41,8 @@ impl MemberStore for EmbeddedStore {
         limit: usize,
     ) -> StoreResult<Vec<Member>> {
         self.read("list_members", |t| {
-            let prefix = keys::conversation(id);
-            let mut members = Vec::with_capacity(limit.min(256));
-            for item in t.members.prefix(prefix) {
-                let (key, value) = item.into_inner()?;
-                if !after.is_empty() && keys::member_user(&key) <= after.as_bytes() {
-                    continue;
-                }
-                members.push(decode("members", &value)?);
-                if members.len() == limit {
-                    break;
-                }
-            }
-            Ok(members)
+            let after = (!after.is_empty()).then(|| keys::member(id, after));
+            page_after("members", &t.members, &keys::conversation(id), after, limit)
         })
     }
 

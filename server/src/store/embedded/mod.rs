@@ -204,6 +204,32 @@ fn decode<T: DeserializeOwned>(table: &'static str, bytes: &[u8]) -> StoreResult
     rmp_serde::from_slice(bytes).map_err(|e| StoreError::Corrupt { table, reason: e.to_string() })
 }
 
+/// Up to `limit` rows of `keyspace` under `prefix` in key order, starting after the row
+/// keyed `after` (from the first when `None`): a page of a listing by name, read from where
+/// the previous page ended rather than skipped up to it.
+fn page_after<T: DeserializeOwned>(
+    table: &'static str,
+    keyspace: &Keyspace,
+    prefix: &[u8],
+    after: Option<Vec<u8>>,
+    limit: usize,
+) -> StoreResult<Vec<T>> {
+    use std::ops::Bound;
+    let start = match after {
+        Some(key) => Bound::Excluded(key),
+        None => Bound::Included(prefix.to_vec()),
+    };
+    let mut page = Vec::with_capacity(limit.min(256));
+    for item in keyspace.range((start, Bound::Unbounded)) {
+        let (key, value) = item.into_inner()?;
+        if !key.starts_with(prefix) || page.len() == limit {
+            break;
+        }
+        page.push(decode(table, &value)?);
+    }
+    Ok(page)
+}
+
 fn get<T: DeserializeOwned>(
     table: &'static str,
     keyspace: &Keyspace,

@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 
-use super::{EmbeddedStore, decode, encode, get, keys};
+use super::{EmbeddedStore, decode, encode, get, keys, page_after};
 use crate::model::{Ban, ConversationId, Filter, Member, Report, Suspension, Timeout};
 use crate::store::{ModerationStore, StoreResult};
 
@@ -42,18 +42,8 @@ impl ModerationStore for EmbeddedStore {
         limit: usize,
     ) -> StoreResult<Vec<Ban>> {
         self.read("list_bans", |t| {
-            let mut bans = Vec::with_capacity(limit.min(256));
-            for item in t.bans.prefix(keys::conversation(id)) {
-                let (key, value) = item.into_inner()?;
-                if !after.is_empty() && keys::member_user(&key) <= after.as_bytes() {
-                    continue;
-                }
-                bans.push(decode("bans", &value)?);
-                if bans.len() == limit {
-                    break;
-                }
-            }
-            Ok(bans)
+            let after = (!after.is_empty()).then(|| keys::member(id, after));
+            page_after("bans", &t.bans, &keys::conversation(id), after, limit)
         })
     }
 
@@ -143,19 +133,8 @@ impl ModerationStore for EmbeddedStore {
         limit: usize,
     ) -> StoreResult<Vec<Suspension>> {
         self.read("list_suspensions", |t| {
-            let mut suspensions = Vec::new();
-            for item in t.suspensions.prefix(keys::org_prefix(org)) {
-                let (_, value) = item.into_inner()?;
-                let suspension: Suspension = decode("suspensions", &value)?;
-                if !after.is_empty() && suspension.user.as_str() <= after {
-                    continue;
-                }
-                suspensions.push(suspension);
-                if suspensions.len() == limit {
-                    break;
-                }
-            }
-            Ok(suspensions)
+            let after = (!after.is_empty()).then(|| keys::user_prefix(org, after));
+            page_after("suspensions", &t.suspensions, &keys::org_prefix(org), after, limit)
         })
     }
 
