@@ -366,3 +366,24 @@ async fn push_preferences_hold_back_what_the_user_does_not_want_pushed() {
             .is_err()
     );
 }
+
+#[tokio::test]
+async fn a_deleted_message_takes_its_notifications_with_it() {
+    let server = TestController::start().await;
+    let (alice, team) = server.team_of("alice", &["bob"]).await;
+    let bob = server.client("bob", "acme").await;
+    let secret = alice.send_text(team, "@bob the password is hunter2").await.unwrap();
+    let kept = alice.send_text(team, "@bob lunch?").await.unwrap();
+    assert_eq!(notifications(&bob, false).await.len(), 2);
+    assert_eq!(unread(&alice, team).await.1, 0);
+
+    alice.delete_message(team, secret.id).await.unwrap();
+    let left = notifications(&bob, false).await;
+    let ids: Vec<u64> = left.iter().map(|n| n.message_id).collect();
+    assert_eq!(
+        ids,
+        [kept.id],
+        "the deleted message's text is not readable through its notification"
+    );
+    assert_eq!(unread(&bob, team).await.1, 1, "one mention left");
+}

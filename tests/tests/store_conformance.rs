@@ -7,7 +7,7 @@ use std::sync::Arc;
 use switchboard_server::ids::Clock as _;
 use switchboard_server::store::Store;
 use switchboard_server::store::embedded::EmbeddedStore;
-use switchboard_tests::conformance::Engine;
+use switchboard_tests::conformance::{Engine, ORG};
 use switchboard_tests::store_conformance_suite;
 
 /// A fresh embedded store in a temporary directory.
@@ -59,8 +59,8 @@ async fn embedded_housekeeping_prunes_changes_older_than_a_week() {
         last_reply_id: None,
     };
     let (old, recent) = (message(now - 8 * 86_400_000), message(now - 60_000));
-    engine.store.insert_message(&old, &[]).await.unwrap();
-    engine.store.insert_message(&recent, &[]).await.unwrap();
+    engine.store.insert_message(ORG, &old, &[]).await.unwrap();
+    engine.store.insert_message(ORG, &recent, &[]).await.unwrap();
     engine.store.maintain().await.unwrap();
     let changes = |ms: i64| engine.store.list_message_changes(change_hour(ms), None, 10);
     assert!(changes(old.ts_ms).await.unwrap().is_empty(), "pruned");

@@ -210,7 +210,7 @@ impl Messages {
         let followers = thread.as_ref().map_or(&[][..], |thread| &thread.notified[..]);
         let notifications =
             self.notifications.notifications_for(&conversation, &message, followers).await;
-        match self.store.insert_message(&message, &notifications).await? {
+        match self.store.insert_message(&conversation.org, &message, &notifications).await? {
             Inserted::New(entry) => {
                 let message = Message { created_seq: entry.seq, seq: entry.seq, ..message };
                 self.metrics.send_ack_seconds.observe(received.elapsed().as_secs_f64());

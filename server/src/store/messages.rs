@@ -24,9 +24,9 @@ pub enum Revision<'a> {
     /// An edit: the text it replaces is kept among the message's versions (its `seq` is
     /// the edit's position, whatever the caller's copy says).
     Edit(&'a MessageVersion),
-    /// A delete: the message's versions and its pin go with its text, and its reaction
-    /// counts with the message's copy (the reactions stay stored, unread: a deleted message
-    /// shows none).
+    /// A delete: the message's versions, its pin and its notifications go with its text,
+    /// and its reaction counts with the message's copy (the reactions stay stored, unread:
+    /// a deleted message shows none).
     Delete,
 }
 
@@ -67,9 +67,12 @@ pub trait MessageStore: Send + Sync {
     /// message. A private message is kept unread for its recipient until their marker
     /// passes it (see [`ReadStore::count_private_unread`]).
     ///
+    /// The message is listed among its sender's in `org` (see [`Self::list_user_messages`]).
+    ///
     /// [`ReadStore::count_private_unread`]: super::ReadStore::count_private_unread
     async fn insert_message(
         &self,
+        org: &str,
         message: &Message,
         notifications: &[Notification],
     ) -> StoreResult<Inserted>;
@@ -79,6 +82,16 @@ pub trait MessageStore: Send + Sync {
         conversation: ConversationId,
         id: MessageId,
     ) -> StoreResult<Option<Message>>;
+
+    /// Up to `limit` of the messages `user` sent in `org` (deleted ones too), newest first,
+    /// those with ids below `before` when given: (conversation, message) pairs.
+    async fn list_user_messages(
+        &self,
+        org: &str,
+        user: &str,
+        before: Option<MessageId>,
+        limit: usize,
+    ) -> StoreResult<Vec<(ConversationId, MessageId)>>;
 
     /// Overwrites a stored message (edits and deletes); `at_ms` is when, for the change feed.
     /// The change is appended to the conversation's log, and the stored message's `seq` is

@@ -34,6 +34,8 @@
 //! | log_hours | channel id | hour of seq |
 //! | log_heads | channel id | |
 //! | notifications | (org, user) | notification id, newest first |
+//! | message_notifications | (channel id, message id) | user id |
+//! | user_messages | (org, user) | message id, newest first |
 //! | push_settings | (org, user) | |
 //! | devices | (org, user) | device id |
 //! | device_owners | device id | |

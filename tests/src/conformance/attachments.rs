@@ -6,7 +6,7 @@ use switchboard_server::ids::EPOCH_MS;
 use switchboard_server::model::{Attachment, AttachmentState, MessageType, Role};
 use switchboard_server::store::{AttachmentClaim, Revision, Store};
 
-use super::{id_in, message, team, unpositioned};
+use super::{ORG, id_in, message, team, unpositioned};
 
 fn attachment(id: u64, channel: u64, expires_at_ms: i64) -> Attachment {
     Attachment {
@@ -42,7 +42,7 @@ pub async fn attachments_round_trip_with_their_messages(store: Arc<dyn Store>) {
     m.kind = MessageType::Image;
     m.data = a.id.to_string();
     m.attachment = Some(Box::new(Attachment { message_id: Some(m.id), ..a.clone() }));
-    store.insert_message(&m, &[]).await.unwrap();
+    store.insert_message(ORG, &m, &[]).await.unwrap();
     assert_eq!(store.get_message(20, m.id).await.unwrap().map(unpositioned), Some(m.clone()));
     // A delete drops the message's copy of the metadata.
     m.deleted = true;

@@ -6,7 +6,7 @@ use switchboard_server::ids::EPOCH_MS;
 use switchboard_server::model::{Message, MessageVersion, Role};
 use switchboard_server::store::{Inserted, Revision, Store};
 
-use super::{fresh_channel, id_in, message, team};
+use super::{ORG, fresh_channel, id_in, message, team};
 
 pub async fn the_log_orders_and_chains_every_change(store: Arc<dyn Store>) {
     let channel = fresh_channel();
@@ -14,10 +14,10 @@ pub async fn the_log_orders_and_chains_every_change(store: Arc<dyn Store>) {
     assert!(store.list_log(channel, 0, 10).await.unwrap().is_empty());
     let mut first = message(channel, id_in(3, 1), "a", None);
     let second = message(channel, id_in(3, 2), "a", None);
-    let Inserted::New(created) = store.insert_message(&first, &[]).await.unwrap() else {
+    let Inserted::New(created) = store.insert_message(ORG, &first, &[]).await.unwrap() else {
         panic!("new")
     };
-    store.insert_message(&second, &[]).await.unwrap();
+    store.insert_message(ORG, &second, &[]).await.unwrap();
     let replaced = MessageVersion {
         data: std::mem::replace(&mut first.data, "edited".into()),
         written_at_ms: first.ts_ms,
@@ -56,7 +56,7 @@ pub async fn concurrent_changes_take_distinct_chained_positions(store: Arc<dyn S
         let store = store.clone();
         writers.push(tokio::spawn(async move {
             let m = message(channel, id_in(4, 1 + i), "a", None);
-            match store.insert_message(&m, &[]).await.unwrap() {
+            match store.insert_message(ORG, &m, &[]).await.unwrap() {
                 Inserted::New(entry) => entry,
                 Inserted::Duplicate(_) => panic!("no key, no duplicate"),
             }
@@ -78,7 +78,7 @@ pub async fn the_log_counts_messages_for_everyone(store: Arc<dyn Store>) {
     let private = Message { to: Some("b".into()), ..message(channel, id_in(5, 2), "a", None) };
     let later = message(channel, id_in(5, 3), "b", None);
     for m in [&shared, &private, &later] {
-        store.insert_message(m, &[]).await.unwrap();
+        store.insert_message(ORG, m, &[]).await.unwrap();
     }
     shared.deleted = true;
     store.update_message(&shared, EPOCH_MS, Revision::Delete).await.unwrap();
@@ -91,10 +91,10 @@ pub async fn the_log_counts_messages_for_everyone(store: Arc<dyn Store>) {
 pub async fn a_removal_takes_its_place_in_the_log(store: Arc<dyn Store>) {
     let c = team(&store, fresh_channel(), &[("owner", Role::Owner), ("m", Role::Member)]).await;
     let before = message(c.id, id_in(8, 1), "owner", None);
-    store.insert_message(&before, &[]).await.unwrap();
+    store.insert_message(ORG, &before, &[]).await.unwrap();
     let removed = store.remove_member(c.id, "m", "owner").await.unwrap().expect("a member");
     let after = message(c.id, id_in(8, 2), "owner", None);
-    store.insert_message(&after, &[]).await.unwrap();
+    store.insert_message(ORG, &after, &[]).await.unwrap();
     let log = store.list_log(c.id, 0, 10).await.unwrap();
     assert_eq!(log.len(), 3);
     assert_eq!(log[1], removed);

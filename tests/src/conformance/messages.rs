@@ -8,7 +8,7 @@ use switchboard_server::model::{
 };
 use switchboard_server::store::{Direction, HistoryQuery, Inserted, Revision, Store};
 
-use super::{duplicate_of, id_in, is_new, message, team, unpositioned};
+use super::{ORG, duplicate_of, id_in, is_new, message, team, unpositioned};
 
 async fn seed_buckets(store: &Arc<dyn Store>, channel: u64) -> Vec<u64> {
     team(store, channel, &[("a", Role::Owner)]).await;
@@ -16,7 +16,7 @@ async fn seed_buckets(store: &Arc<dyn Store>, channel: u64) -> Vec<u64> {
     for bucket in [0, 1, 5, 6] {
         for n in 0..3 {
             let id = id_in(bucket, 1 + n);
-            store.insert_message(&message(channel, id, "a", None), &[]).await.unwrap();
+            store.insert_message(ORG, &message(channel, id, "a", None), &[]).await.unwrap();
             ids.push(id);
         }
     }
@@ -26,13 +26,13 @@ async fn seed_buckets(store: &Arc<dyn Store>, channel: u64) -> Vec<u64> {
 pub async fn retried_messages_return_the_original(store: Arc<dyn Store>) {
     team(&store, 5, &[("a", Role::Owner), ("b", Role::Member)]).await;
     let original = message(5, id_in(0, 1), "a", Some("k"));
-    assert!(is_new(store.insert_message(&original, &[]).await.unwrap()));
+    assert!(is_new(store.insert_message(ORG, &original, &[]).await.unwrap()));
     let retry = message(5, id_in(0, 2), "a", Some("k"));
-    assert_eq!(duplicate_of(store.insert_message(&retry, &[]).await.unwrap()), original);
+    assert_eq!(duplicate_of(store.insert_message(ORG, &retry, &[]).await.unwrap()), original);
     let other_sender = message(5, id_in(0, 3), "b", Some("k"));
-    assert!(is_new(store.insert_message(&other_sender, &[]).await.unwrap()));
+    assert!(is_new(store.insert_message(ORG, &other_sender, &[]).await.unwrap()));
     let no_key = message(5, id_in(0, 4), "a", None);
-    assert!(is_new(store.insert_message(&no_key, &[]).await.unwrap()));
+    assert!(is_new(store.insert_message(ORG, &no_key, &[]).await.unwrap()));
     assert_eq!(store.get_message(5, retry.id).await.unwrap(), None, "the retry wrote nothing");
 }
 
@@ -43,7 +43,7 @@ pub async fn concurrent_retries_store_one_message(store: Arc<dyn Store>) {
         let store = store.clone();
         racers.push(tokio::spawn(async move {
             store
-                .insert_message(&message(6, id_in(0, 10 + i), "a", Some("same")), &[])
+                .insert_message(ORG, &message(6, id_in(0, 10 + i), "a", Some("same")), &[])
                 .await
                 .unwrap()
         }));
@@ -109,7 +109,7 @@ pub async fn history_ranges_are_exclusive_and_limited(store: Arc<dyn Store>) {
 pub async fn edits_and_deletes_are_read_back(store: Arc<dyn Store>) {
     team(&store, 9, &[("a", Role::Owner)]).await;
     let mut m = message(9, id_in(2, 5), "a", Some("e"));
-    store.insert_message(&m, &[]).await.unwrap();
+    store.insert_message(ORG, &m, &[]).await.unwrap();
     let replaced = version(&m.data, m.ts_ms, EPOCH_MS + 10);
     m.data = "edited".into();
     m.edited_at_ms = Some(EPOCH_MS + 10);
@@ -124,7 +124,7 @@ pub async fn edits_and_deletes_are_read_back(store: Arc<dyn Store>) {
     let listed = store.list_messages(9, all).await.unwrap();
     assert_eq!(listed.into_iter().map(unpositioned).collect::<Vec<_>>(), vec![m.clone()]);
     let retry = message(9, id_in(2, 6), "a", Some("e"));
-    assert_eq!(duplicate_of(store.insert_message(&retry, &[]).await.unwrap()), m);
+    assert_eq!(duplicate_of(store.insert_message(ORG, &retry, &[]).await.unwrap()), m);
 }
 
 /// The text an edit at `replaced_at_ms` replaced (its position is the store's to set).
@@ -136,8 +136,8 @@ pub async fn edits_keep_earlier_texts_until_a_delete(store: Arc<dyn Store>) {
     team(&store, 12, &[("a", Role::Owner)]).await;
     let mut m = message(12, id_in(2, 7), "a", None);
     let other = message(12, id_in(2, 8), "a", None);
-    store.insert_message(&m, &[]).await.unwrap();
-    store.insert_message(&other, &[]).await.unwrap();
+    store.insert_message(ORG, &m, &[]).await.unwrap();
+    store.insert_message(ORG, &other, &[]).await.unwrap();
     assert!(store.list_message_versions(12, m.id, None, 10).await.unwrap().is_empty());
     let mut written_at = m.ts_ms;
     let mut positions = Vec::new();
@@ -184,8 +184,8 @@ pub async fn pins_follow_their_messages(store: Arc<dyn Store>) {
     team(&store, 13, &[("a", Role::Owner)]).await;
     let mut m = message(13, id_in(2, 9), "a", None);
     let other = message(13, id_in(2, 10), "a", None);
-    store.insert_message(&m, &[]).await.unwrap();
-    store.insert_message(&other, &[]).await.unwrap();
+    store.insert_message(ORG, &m, &[]).await.unwrap();
+    store.insert_message(ORG, &other, &[]).await.unwrap();
     assert!(store.list_pins(13).await.unwrap().is_empty());
     let head = store.log_head(13).await.unwrap().unwrap();
 
@@ -223,8 +223,8 @@ pub async fn reactions_are_one_per_user_and_emoji_and_counted_on_the_message(
     team(&store, 14, &[("a", Role::Owner)]).await;
     let (first, second) =
         (message(14, id_in(2, 20), "a", None), message(14, id_in(2, 21), "a", None));
-    store.insert_message(&first, &[]).await.unwrap();
-    store.insert_message(&second, &[]).await.unwrap();
+    store.insert_message(ORG, &first, &[]).await.unwrap();
+    store.insert_message(ORG, &second, &[]).await.unwrap();
     let r =
         |emoji: &str, user: &str, at_ms| Reaction { emoji: emoji.into(), user: user.into(), at_ms };
     assert!(store.set_reaction(14, first.id, &r("👍", "b", 1), true).await.unwrap());
@@ -280,7 +280,7 @@ pub async fn concurrent_writers_lose_nothing(store: Arc<dyn Store>) {
             for n in 0..40 {
                 let id = id_in(w % 3, 100 + w * 1000 + n);
                 store
-                    .insert_message(&message(30, id, "a", Some(&format!("{w}-{n}"))), &[])
+                    .insert_message(ORG, &message(30, id, "a", Some(&format!("{w}-{n}"))), &[])
                     .await
                     .unwrap();
             }
@@ -302,10 +302,13 @@ pub async fn message_changes_follow_inserts_and_updates(store: Arc<dyn Store>) {
     let first = message(30, id_in(700, 60_000), "a", Some("k"));
     let second = message(30, id_in(700, 60_001), "a", None);
     let hour = change_hour(first.ts_ms);
-    store.insert_message(&second, &[]).await.unwrap();
-    store.insert_message(&first, &[]).await.unwrap();
+    store.insert_message(ORG, &second, &[]).await.unwrap();
+    store.insert_message(ORG, &first, &[]).await.unwrap();
     let retry = message(30, id_in(700, 60_002), "a", Some("k"));
-    assert!(matches!(store.insert_message(&retry, &[]).await.unwrap(), Inserted::Duplicate(_)));
+    assert!(matches!(
+        store.insert_message(ORG, &retry, &[]).await.unwrap(),
+        Inserted::Duplicate(_)
+    ));
     let edited_at = first.ts_ms + 5;
     let replaced = version("k", first.ts_ms, edited_at);
     store.update_message(&first, edited_at, Revision::Edit(&replaced)).await.unwrap();
@@ -328,11 +331,35 @@ pub async fn message_changes_follow_inserts_and_updates(store: Arc<dyn Store>) {
 pub async fn housekeeping_keeps_live_data(store: Arc<dyn Store>) {
     team(&store, 40, &[("a", Role::Owner)]).await;
     let original = message(40, id_in(0, 1), "a", Some("fresh"));
-    store.insert_message(&original, &[]).await.unwrap();
+    store.insert_message(ORG, &original, &[]).await.unwrap();
     store.maintain().await.unwrap();
     store.flush().await.unwrap();
     // a key inside its window still answers with the original after housekeeping
     let retry = message(40, id_in(0, 2), "a", Some("fresh"));
-    assert_eq!(duplicate_of(store.insert_message(&retry, &[]).await.unwrap()), original);
+    assert_eq!(duplicate_of(store.insert_message(ORG, &retry, &[]).await.unwrap()), original);
     assert_eq!(store.get_message(40, original.id).await.unwrap().map(unpositioned), Some(original));
+}
+
+pub async fn a_users_messages_are_listed_newest_first_across_conversations(store: Arc<dyn Store>) {
+    let (here, there) = (super::fresh_channel(), super::fresh_channel());
+    let writer = format!("writer-{here}");
+    let ids = [id_in(0, 1), id_in(2, 1), id_in(1, 5)];
+    for (channel, id) in [(here, ids[0]), (there, ids[1]), (here, ids[2])] {
+        store.insert_message(ORG, &message(channel, id, &writer, None), &[]).await.unwrap();
+    }
+    let someone_else = message(here, id_in(1, 6), "someone-else", None);
+    store.insert_message(ORG, &someone_else, &[]).await.unwrap();
+    store
+        .insert_message("elsewhere", &message(here, id_in(1, 7), &writer, None), &[])
+        .await
+        .unwrap();
+    let deleted =
+        Message { deleted: true, data: String::new(), ..message(here, ids[2], &writer, None) };
+    store.update_message(&deleted, EPOCH_MS, Revision::Delete).await.unwrap();
+
+    let all = store.list_user_messages(ORG, &writer, None, 10).await.unwrap();
+    assert_eq!(all, [(there, ids[1]), (here, ids[2]), (here, ids[0])], "deleted ones too");
+    let page = store.list_user_messages(ORG, &writer, Some(ids[2]), 1).await.unwrap();
+    assert_eq!(page, [(here, ids[0])]);
+    assert_eq!(store.list_user_messages("elsewhere", &writer, None, 10).await.unwrap().len(), 1);
 }

@@ -43,11 +43,11 @@ macro_rules! store_conformance_suite {
         mod $engine {
             $crate::store_conformance_suite!(@aggregate $make; conversations: conversations_round_trip, direct_conversations_are_one_per_pair_even_when_racing, self_conversations_are_one_per_user, linked_conversations_are_one_per_key_even_when_racing);
             $crate::store_conformance_suite!(@aggregate $make; members: members_are_listed_added_and_removed, roles_change_only_from_the_expected_role, ownership_moves_only_from_the_owner, users_conversations_page_by_id, members_keep_where_they_joined, mutes_and_read_markers_are_per_member);
-            $crate::store_conformance_suite!(@aggregate $make; messages: retried_messages_return_the_original, concurrent_retries_store_one_message, history_walks_buckets_in_both_directions, history_ranges_are_exclusive_and_limited, edits_and_deletes_are_read_back, edits_keep_earlier_texts_until_a_delete, pins_follow_their_messages, reactions_are_one_per_user_and_emoji_and_counted_on_the_message, concurrent_writers_lose_nothing, message_changes_follow_inserts_and_updates, housekeeping_keeps_live_data);
+            $crate::store_conformance_suite!(@aggregate $make; messages: retried_messages_return_the_original, concurrent_retries_store_one_message, history_walks_buckets_in_both_directions, history_ranges_are_exclusive_and_limited, edits_and_deletes_are_read_back, edits_keep_earlier_texts_until_a_delete, pins_follow_their_messages, reactions_are_one_per_user_and_emoji_and_counted_on_the_message, concurrent_writers_lose_nothing, message_changes_follow_inserts_and_updates, housekeeping_keeps_live_data, a_users_messages_are_listed_newest_first_across_conversations);
             $crate::store_conformance_suite!(@aggregate $make; threads: replies_are_listed_counted_and_leave_with_their_delete, follows_are_kept_per_user_and_listed_by_activity);
             $crate::store_conformance_suite!(@aggregate $make; log: the_log_orders_and_chains_every_change, concurrent_changes_take_distinct_chained_positions, the_log_counts_messages_for_everyone, a_removal_takes_its_place_in_the_log);
             $crate::store_conformance_suite!(@aggregate $make; reads: read_markers_only_move_forward, sending_marks_read, private_messages_stay_unread_until_the_marker_passes);
-            $crate::store_conformance_suite!(@aggregate $make; notifications: notifications_are_per_user_newest_first_and_rewritable, a_messages_notifications_are_stored_with_it_and_not_again_for_a_retry, push_settings_are_kept_per_user, devices_are_kept_per_user_with_one_owner_each);
+            $crate::store_conformance_suite!(@aggregate $make; notifications: notifications_are_per_user_newest_first_and_rewritable, a_messages_notifications_are_stored_with_it_and_not_again_for_a_retry, push_settings_are_kept_per_user, devices_are_kept_per_user_with_one_owner_each, deleting_a_message_removes_its_notifications);
             $crate::store_conformance_suite!(@aggregate $make; attachments: attachments_round_trip_with_their_messages, an_attachment_is_claimed_by_one_message, pending_uploads_are_listed_until_done, files_and_uploads_are_listed_newest_first);
             $crate::store_conformance_suite!(@aggregate $make; moderation: bans_are_kept_per_conversation_listed_by_user_and_removed_once, reports_are_listed_newest_first_and_rewritten_when_handled, timeouts_outlast_leaving_and_show_on_the_member_row, a_post_is_claimed_once_from_what_was_seen, filters_are_kept_per_org_listed_oldest_first_and_removed_once, suspensions_are_kept_per_org_listed_by_user_and_lifted_once);
             $crate::store_conformance_suite!(@aggregate $make; audit: audit_entries_are_listed_per_org_and_day_newest_first);
@@ -73,6 +73,9 @@ macro_rules! store_conformance_suite {
         }
     };
 }
+
+/// The org the cases' messages are sent in.
+pub const ORG: &str = "acme";
 
 fn conversation(id: u64, org: &str, kind: Kind) -> Conversation {
     Conversation {

@@ -3,10 +3,10 @@
 use std::sync::Arc;
 
 use switchboard_server::ids::EPOCH_MS;
-use switchboard_server::model::{Message, Notification, NotificationReason};
-use switchboard_server::store::Store;
+use switchboard_server::model::{Message, MessageVersion, Notification, NotificationReason};
+use switchboard_server::store::{Revision, Store};
 
-use super::{duplicate_of, id_in, is_new, message};
+use super::{ORG, duplicate_of, id_in, is_new, message};
 
 fn notification(org: &str, user: &str, id: u64, conversation: u64) -> Notification {
     Notification {
@@ -50,10 +50,10 @@ pub async fn a_messages_notifications_are_stored_with_it_and_not_again_for_a_ret
 ) {
     let sent = message(43, id_in(0, 1), "author", Some("once"));
     let caused = [notification("acme", "bob", 50, 43), notification("acme", "carol", 51, 43)];
-    assert!(is_new(store.insert_message(&sent, &caused).await.unwrap()));
+    assert!(is_new(store.insert_message(ORG, &sent, &caused).await.unwrap()));
     let retry = Message { id: id_in(0, 2), ..sent.clone() };
     let again = [notification("acme", "bob", 52, 43)];
-    let outcome = store.insert_message(&retry, &again).await.unwrap();
+    let outcome = store.insert_message(ORG, &retry, &again).await.unwrap();
     assert_eq!(duplicate_of(outcome), sent);
     assert_eq!(
         store.list_notifications("acme", "bob", u64::MAX, 10).await.unwrap(),
@@ -117,4 +117,37 @@ pub async fn devices_are_kept_per_user_with_one_owner_each(store: Arc<dyn Store>
     assert!(store.remove_device(&org, "b", 1).await.unwrap());
     assert_eq!(store.get_device_owner(1).await.unwrap(), None);
     assert!(store.list_devices("other-org", "a").await.unwrap().is_empty());
+}
+
+pub async fn deleting_a_message_removes_its_notifications(store: Arc<dyn Store>) {
+    let channel = super::fresh_channel();
+    let org = format!("notified-{channel}");
+    let for_message = |id: u64, message_id: u64, user: &str| Notification {
+        message_id,
+        ..notification(&org, user, id, channel)
+    };
+    let (gone, kept) = (
+        message(channel, id_in(0, 1), "author", None),
+        message(channel, id_in(0, 2), "author", None),
+    );
+    let caused = [for_message(1, gone.id, "bob"), for_message(2, gone.id, "carol")];
+    store.insert_message(&org, &gone, &caused).await.unwrap();
+    store.insert_message(&org, &kept, &[for_message(3, kept.id, "bob")]).await.unwrap();
+    // Marking read rewrites a notification; it is still found.
+    store.put_notifications(&[Notification { read: true, ..caused[0].clone() }]).await.unwrap();
+
+    let deleted = Message { deleted: true, data: String::new(), ..gone.clone() };
+    store.update_message(&deleted, EPOCH_MS, Revision::Delete).await.unwrap();
+    let ids = |list: Vec<Notification>| list.into_iter().map(|n| n.id).collect::<Vec<_>>();
+    assert_eq!(ids(store.list_notifications(&org, "bob", u64::MAX, 10).await.unwrap()), [3]);
+    assert!(store.list_notifications(&org, "carol", u64::MAX, 10).await.unwrap().is_empty());
+    let edited = Message { data: "changed".into(), ..kept.clone() };
+    let version =
+        MessageVersion { data: kept.data.clone(), written_at_ms: 0, replaced_at_ms: 1, seq: 0 };
+    store.update_message(&edited, EPOCH_MS, Revision::Edit(&version)).await.unwrap();
+    assert_eq!(
+        ids(store.list_notifications(&org, "bob", u64::MAX, 10).await.unwrap()),
+        [3],
+        "an edit keeps them"
+    );
 }

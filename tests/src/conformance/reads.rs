@@ -5,7 +5,7 @@ use std::sync::Arc;
 use switchboard_server::model::{Message, ReadMarker};
 use switchboard_server::store::{Inserted, Store};
 
-use super::{fresh_channel, id_in, marker, message};
+use super::{ORG, fresh_channel, id_in, marker, message};
 
 pub async fn read_markers_only_move_forward(store: Arc<dyn Store>) {
     let at_50 = marker(50, 500, 5);
@@ -23,15 +23,15 @@ pub async fn read_markers_only_move_forward(store: Arc<dyn Store>) {
 pub async fn sending_marks_read(store: Arc<dyn Store>) {
     let channel = fresh_channel();
     let first = message(channel, id_in(6, 1), "a", None);
-    let Inserted::New(entry) = store.insert_message(&first, &[]).await.unwrap() else {
+    let Inserted::New(entry) = store.insert_message(ORG, &first, &[]).await.unwrap() else {
         panic!("new")
     };
     let sent = ReadMarker { message_id: first.id, at: entry.point() };
     assert_eq!(store.get_read_marker(channel, "a").await.unwrap(), Some(sent));
     assert_eq!(store.get_read_marker(channel, "b").await.unwrap(), None, "only the author's");
     let retry = message(channel, id_in(6, 2), "a", Some("k"));
-    store.insert_message(&retry, &[]).await.unwrap();
-    store.insert_message(&retry, &[]).await.unwrap();
+    store.insert_message(ORG, &retry, &[]).await.unwrap();
+    store.insert_message(ORG, &retry, &[]).await.unwrap();
     let marker = store.get_read_marker(channel, "a").await.unwrap().unwrap();
     assert_eq!((marker.message_id, marker.at.count), (retry.id, 2), "a retry moves nothing");
 }
@@ -41,7 +41,7 @@ pub async fn private_messages_stay_unread_until_the_marker_passes(store: Arc<dyn
     let to_b = |n| Message { to: Some("b".into()), ..message(channel, id_in(7, n), "a", None) };
     let mut entries = Vec::new();
     for m in [to_b(1), message(channel, id_in(7, 2), "a", None), to_b(3)] {
-        let Inserted::New(entry) = store.insert_message(&m, &[]).await.unwrap() else {
+        let Inserted::New(entry) = store.insert_message(ORG, &m, &[]).await.unwrap() else {
             panic!("new")
         };
         entries.push((m.id, entry));

@@ -7,7 +7,7 @@ use switchboard_server::ids::EPOCH_MS;
 use switchboard_server::model::{MessageVersion, Role, ThreadFollow, UserThread};
 use switchboard_server::store::{Direction, HistoryQuery, Revision, Store};
 
-use super::{fresh_channel, id_in, message, team};
+use super::{ORG, fresh_channel, id_in, message, team};
 
 fn query(
     before: Option<u64>,
@@ -22,7 +22,7 @@ pub async fn replies_are_listed_counted_and_leave_with_their_delete(store: Arc<d
     let channel = fresh_channel();
     team(&store, channel, &[("a", Role::Owner), ("b", Role::Member)]).await;
     let root = message(channel, id_in(3, 1), "a", None);
-    store.insert_message(&root, &[]).await.unwrap();
+    store.insert_message(ORG, &root, &[]).await.unwrap();
     let head = store.log_head(channel).await.unwrap().unwrap();
     let reply = |n: i64, thread_only: bool| {
         let mut m = message(channel, id_in(3, n), "b", None);
@@ -32,13 +32,13 @@ pub async fn replies_are_listed_counted_and_leave_with_their_delete(store: Arc<d
     };
     let replies = [reply(2, true), reply(3, false), reply(4, true)];
     for r in &replies {
-        store.insert_message(r, &[]).await.unwrap();
+        store.insert_message(ORG, r, &[]).await.unwrap();
     }
     // A private message naming a parent is not in its thread (the domain refuses one).
     let mut private = message(channel, id_in(3, 5), "b", None);
     private.to = Some("a".into());
     private.parent_id = Some(root.id);
-    store.insert_message(&private, &[]).await.unwrap();
+    store.insert_message(ORG, &private, &[]).await.unwrap();
     let ids = |messages: Vec<switchboard_server::model::Message>| {
         messages.into_iter().map(|m| m.id).collect::<Vec<_>>()
     };

@@ -18,7 +18,7 @@ impl AttachmentStore for EmbeddedStore {
             } else {
                 batch.remove(&t.pending_uploads, &pending[..]);
             }
-            let upload = keys::user_upload(&attachment.org, &attachment.uploader, attachment.id);
+            let upload = keys::user_entry(&attachment.org, &attachment.uploader, attachment.id);
             batch.insert(&t.user_uploads, upload, &[][..]);
             Ok(())
         })
@@ -77,8 +77,8 @@ impl AttachmentStore for EmbeddedStore {
         limit: usize,
     ) -> StoreResult<Vec<AttachmentId>> {
         self.read("list_user_uploads", |t| {
-            let low = keys::user_upload(org, user, 0);
-            let high = keys::user_upload(org, user, before.unwrap_or(u64::MAX));
+            let low = keys::user_entry(org, user, 0);
+            let high = keys::user_entry(org, user, before.unwrap_or(u64::MAX));
             let mut ids = Vec::new();
             for row in t.user_uploads.range(&low[..]..&high[..]).rev().take(limit) {
                 ids.push(keys::last_id(&row.key()?));

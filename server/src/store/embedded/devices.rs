@@ -9,7 +9,7 @@ use crate::store::{DeviceStore, StoreResult};
 #[async_trait]
 impl DeviceStore for EmbeddedStore {
     async fn put_device(&self, device: &Device) -> StoreResult<()> {
-        let key = keys::user_device(&device.org, &device.user, device.id);
+        let key = keys::user_entry(&device.org, &device.user, device.id);
         let owner = (device.org.clone(), device.user.clone());
         self.write("put_device", |t, batch| {
             batch.insert(&t.devices, key, encode(device));
@@ -35,7 +35,7 @@ impl DeviceStore for EmbeddedStore {
     }
 
     async fn remove_device(&self, org: &str, user: &str, id: u64) -> StoreResult<bool> {
-        let key = keys::user_device(org, user, id);
+        let key = keys::user_entry(org, user, id);
         self.write("remove_device", |t, batch| {
             if !t.devices.contains_key(&key)? {
                 return Ok(false);

@@ -101,13 +101,8 @@ pub(super) fn conversation_entry(id: ConversationId, entry: u64) -> [u8; 16] {
     key
 }
 
-/// One of a user's devices.
-pub(super) fn user_device(org: &str, user: &str, id: u64) -> Vec<u8> {
-    user_upload(org, user, id)
-}
-
-/// One of a user's uploads.
-pub(super) fn user_upload(org: &str, user: &str, id: u64) -> Vec<u8> {
+/// An entry of a user's list ordered by id: their devices, uploads, messages.
+pub(super) fn user_entry(org: &str, user: &str, id: u64) -> Vec<u8> {
     let mut key = user_prefix(org, user);
     key.extend_from_slice(&id.to_be_bytes());
     key
@@ -294,6 +289,17 @@ pub(super) fn audit(org: &str, day: u32, id: u64) -> Vec<u8> {
 pub(super) fn notification(org: &str, user: &str, id: u64) -> Vec<u8> {
     let mut key = user_prefix(org, user);
     key.extend_from_slice(&id.to_be_bytes());
+    key
+}
+
+/// Who was notified of a message: the message's `item`, then the user.
+pub(super) fn message_notification(
+    conversation_id: ConversationId,
+    id: MessageId,
+    user: &str,
+) -> Vec<u8> {
+    let mut key = item(conversation_id, id).to_vec();
+    push_str(&mut key, user);
     key
 }
 

@@ -90,6 +90,7 @@ impl MessageStore for EmbeddedStore {
     /// The message and its notifications are one durable write (one `fsync`).
     async fn insert_message(
         &self,
+        org: &str,
         message: &Message,
         notifications: &[Notification],
     ) -> StoreResult<Inserted> {
@@ -130,6 +131,8 @@ impl MessageStore for EmbeddedStore {
                 batch.insert(&t.thread_replies, key, &[][..]);
             }
             t.put_message_change(batch, message, message.ts_ms);
+            let by_sender = keys::user_entry(org, &message.from, message.id);
+            batch.insert(&t.user_messages, by_sender, &message.channel_id.to_be_bytes()[..]);
             for notification in notifications {
                 t.put_notification(batch, notification);
             }
@@ -181,6 +184,7 @@ impl MessageStore for EmbeddedStore {
                         batch.remove(&t.message_versions, version.key()?);
                     }
                     batch.remove(&t.pins, keys::item(conversation_id, id));
+                    t.remove_notifications_of(batch, conversation_id, id)?;
                     if let Some(root) = message.parent_id {
                         batch.remove(
                             &t.thread_replies,
@@ -298,6 +302,25 @@ impl MessageStore for EmbeddedStore {
             t.change_message(batch, conversation_id, id, |m| m.reactions = counts.to_vec())
         })
         .await
+    }
+
+    async fn list_user_messages(
+        &self,
+        org: &str,
+        user: &str,
+        before: Option<MessageId>,
+        limit: usize,
+    ) -> StoreResult<Vec<(ConversationId, MessageId)>> {
+        self.read("list_user_messages", |t| {
+            let low = keys::user_entry(org, user, 0);
+            let high = keys::user_entry(org, user, before.unwrap_or(u64::MAX));
+            let mut found = Vec::new();
+            for row in t.user_messages.range(&low[..]..&high[..]).rev().take(limit) {
+                let (key, conversation) = row.into_inner()?;
+                found.push((keys::last_id(&conversation), keys::last_id(&key)));
+            }
+            Ok(found)
+        })
     }
 
     async fn list_message_versions(

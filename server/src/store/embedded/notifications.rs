@@ -4,12 +4,32 @@ use async_trait::async_trait;
 use fjall::OwnedWriteBatch;
 
 use super::{EmbeddedStore, Tables, decode, encode, get, keys};
-use crate::model::{Notification, PushSettings};
+use crate::model::{ConversationId, MessageId, Notification, PushSettings};
 use crate::store::{NotificationStore, StoreResult};
 
 impl Tables {
+    /// Writes a notification, and who was notified of its message (its key), so that
+    /// deleting the message can find it.
     pub(super) fn put_notification(&self, batch: &mut OwnedWriteBatch, n: &Notification) {
-        batch.insert(&self.notifications, keys::notification(&n.org, &n.user, n.id), encode(n));
+        let key = keys::notification(&n.org, &n.user, n.id);
+        let of_message = keys::message_notification(n.conversation_id, n.message_id, &n.user);
+        batch.insert(&self.message_notifications, of_message, &key[..]);
+        batch.insert(&self.notifications, key, encode(n));
+    }
+
+    /// Removes every notification of message `id`.
+    pub(super) fn remove_notifications_of(
+        &self,
+        batch: &mut OwnedWriteBatch,
+        conversation_id: ConversationId,
+        id: MessageId,
+    ) -> StoreResult<()> {
+        for row in self.message_notifications.prefix(keys::item(conversation_id, id)) {
+            let (key, notification) = row.into_inner()?;
+            batch.remove(&self.notifications, notification);
+            batch.remove(&self.message_notifications, key);
+        }
+        Ok(())
     }
 }
 

@@ -28,6 +28,7 @@ use crate::store::{
 impl MessageStore for ScyllaStore {
     async fn insert_message(
         &self,
+        org: &str,
         message: &Message,
         notifications: &[Notification],
     ) -> StoreResult<Inserted> {
@@ -60,15 +61,18 @@ impl MessageStore for ScyllaStore {
             Statement::ChangeInsert,
             Statement::LogInsert,
             Statement::LogHourInsert,
+            Statement::UserMessageInsert,
         ];
         let (log, log_hour) = log_values(message.channel_id, &entry);
+        let (channel, id) = (to_i64(message.channel_id), to_i64(message.id));
         let mut values: Vec<Box<dyn SerializeRow + Send + Sync>> = vec![
             Box::new(MessageRow::values(message)),
             Box::new(MessageRow::logged_values(message, entry.seq)),
-            Box::new((to_i64(message.channel_id), bucket)),
+            Box::new((channel, bucket)),
             Box::new(change_values(message, message.ts_ms)),
             Box::new(log),
             Box::new(log_hour),
+            Box::new((org.to_string(), message.from.clone(), id, channel)),
         ];
         if let (Some(root), None) = (message.parent_id, &message.to) {
             statements.push(Statement::ThreadReplyInsert);
@@ -108,6 +112,10 @@ impl MessageStore for ScyllaStore {
         at_ms: i64,
         revision: Revision<'_>,
     ) -> StoreResult<LogEntry> {
+        if revision == Revision::Delete {
+            // Before the message: a delete that fails here is retried whole.
+            self.remove_notifications_of(m.channel_id, m.id).await?;
+        }
         let next = |head: Option<&LogEntry>, now| LogEntry::next(head, m.id, LogChange::Other, now);
         let entry = self.next_log_entry(m.channel_id, next).await?;
         let (channel, id) = (to_i64(m.channel_id), to_i64(m.id));
@@ -159,6 +167,18 @@ impl MessageStore for ScyllaStore {
         }
         self.batch(BatchType::Logged, &statements, values).await?;
         Ok(entry)
+    }
+
+    async fn list_user_messages(
+        &self,
+        org: &str,
+        user: &str,
+        before: Option<MessageId>,
+        limit: usize,
+    ) -> StoreResult<Vec<(ConversationId, MessageId)>> {
+        let key = (org, user, before_or_end(before), row_limit(limit));
+        let rows: Vec<(i64, i64)> = self.rows(Statement::UserMessageList, key).await?;
+        Ok(rows.into_iter().map(|(channel, id)| (channel as u64, id as u64)).collect())
     }
 
     async fn set_pin(

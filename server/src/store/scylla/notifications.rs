@@ -6,13 +6,19 @@ use scylla::DeserializeRow;
 use super::ScyllaStore;
 use super::rows::{corrupt, row_limit, to_i64};
 use super::statements::Statement;
-use crate::model::{Notification, NotificationReason, PushLevel, PushSettings};
+use crate::model::{
+    ConversationId, MessageId, Notification, NotificationReason, PushLevel, PushSettings,
+};
 use crate::store::{NotificationStore, StoreResult};
 
 #[async_trait]
 impl NotificationStore for ScyllaStore {
+    /// Each notification after the row that lets a delete of its message find it.
     async fn put_notifications(&self, notifications: &[Notification]) -> StoreResult<()> {
         for n in notifications {
+            let (channel, id) = (to_i64(n.conversation_id), to_i64(n.message_id));
+            let of_message = (channel, id, n.user.as_str(), n.org.as_str(), to_i64(n.id));
+            self.run(Statement::MessageNotificationInsert, of_message).await?;
             self.run(Statement::NotificationInsert, NotificationRow::values(n)).await?;
         }
         Ok(())
@@ -53,6 +59,25 @@ impl NotificationStore for ScyllaStore {
         let (from, to) = settings.quiet.map(|(f, t)| (i32::from(f), i32::from(t))).unzip();
         let values = (org, user, settings.level.name(), from, to);
         self.run(Statement::PushSettingsPut, values).await?;
+        Ok(())
+    }
+}
+
+impl ScyllaStore {
+    /// Removes every notification of message `id` (one by one: an `@all` may have made
+    /// more than a batch carries), then the rows that found them.
+    pub(super) async fn remove_notifications_of(
+        &self,
+        conversation_id: ConversationId,
+        id: MessageId,
+    ) -> StoreResult<()> {
+        let message = (to_i64(conversation_id), to_i64(id));
+        let notified: Vec<(String, String, i64)> =
+            self.rows(Statement::MessageNotificationList, message).await?;
+        for (org, user, notification) in notified {
+            self.run(Statement::NotificationDelete, (org, user, notification)).await?;
+        }
+        self.run(Statement::MessageNotificationsDelete, message).await?;
         Ok(())
     }
 }

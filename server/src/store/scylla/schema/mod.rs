@@ -21,7 +21,7 @@ pub struct Table {
 pub const PENDING_SHARDS: i32 = 16;
 
 /// The latest schema version.
-pub const LATEST: i32 = 21;
+pub const LATEST: i32 = 22;
 
 /// Tables created after version 1, with the version that created them.
 const ADDED_TABLES: &[(&str, i32)] = &[
@@ -58,6 +58,8 @@ const ADDED_TABLES: &[(&str, i32)] = &[
     ("timeouts", 19),
     ("filters", 20),
     ("suspensions", 21),
+    ("user_messages", 22),
+    ("message_notifications", 22),
 ];
 
 /// Columns added to existing tables after version 1: (table, column, version).
@@ -207,6 +209,7 @@ pub fn migrations(keyspace: &str, replication: &Replication) -> Vec<Migration> {
         (19, "timeouts and slow mode"),
         (20, "filters"),
         (21, "suspended users"),
+        (22, "messages by sender, notifications by message"),
     ] {
         let mut statements: Vec<String> = TABLES
             .iter()

@@ -235,6 +235,19 @@ pub const TABLES: &[Table] = &[
         clustering: &[("attachment_id", true)],
         options: "",
     },
+    // Each user's messages, newest first (ids are unique across conversations).
+    Table {
+        name: "user_messages",
+        columns: &[
+            ("org", "text"),
+            ("user_id", "text"),
+            ("message_id", "bigint"),
+            ("channel_id", "bigint"),
+        ],
+        partition_key: &["org", "user_id"],
+        clustering: &[("message_id", true)],
+        options: "",
+    },
     // Each user's devices (the address as MessagePack: a token, or a Web Push subscription).
     Table {
         name: "devices",
@@ -470,6 +483,20 @@ pub const TABLES: &[Table] = &[
         ],
         partition_key: &["org", "user_id"],
         clustering: &[("id", true)],
+        options: "",
+    },
+    // Who was notified of each message, and which of their notifications it is.
+    Table {
+        name: "message_notifications",
+        columns: &[
+            ("channel_id", "bigint"),
+            ("message_id", "bigint"),
+            ("user_id", "text"),
+            ("org", "text"),
+            ("notification_id", "bigint"),
+        ],
+        partition_key: &["channel_id", "message_id"],
+        clustering: &[("user_id", false)],
         options: "",
     },
     // Each conversation's log of message changes, by hour of position (microseconds), so
