@@ -502,6 +502,29 @@ pub(crate) enum AdminCommand {
     Unsuspend { user: String },
     /// Your org's suspended users.
     Suspended,
+    /// Erase a suspended user: their messages become tombstones, their files, profile and
+    /// devices go, reports and the audit log name a pseudonym. Runs in the background.
+    Erase {
+        user: String,
+        /// Why (kept with the job).
+        #[arg(long, default_value = "")]
+        reason: String,
+        /// Follow the job to its end, showing progress.
+        #[arg(long)]
+        wait: bool,
+    },
+    /// One background job: its step and what it did.
+    Job {
+        id: u64,
+        /// Follow it to its end, showing progress.
+        #[arg(long)]
+        wait: bool,
+    },
+    /// Your org's background jobs, newest first.
+    Jobs {
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
 }
 
 #[derive(Subcommand)]

@@ -256,6 +256,13 @@ async fn execute(client: &Client, command: Command) -> Result<Shown, SdkError> {
                 after = next;
             }
         }
+        Command::Admin(AdminCommand::Erase { user, reason, wait }) => {
+            crate::jobs::erase(client, &user, &reason, wait).await?
+        }
+        Command::Admin(AdminCommand::Job { id, wait }) => {
+            crate::jobs::job(client, id, wait).await?
+        }
+        Command::Admin(AdminCommand::Jobs { limit }) => crate::jobs::list(client, limit).await?,
         Command::Search { query, channel, from, relevance, limit } => {
             let order =
                 if relevance { pb::SearchOrder::Relevance } else { pb::SearchOrder::Newest };

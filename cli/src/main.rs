@@ -5,6 +5,7 @@ mod args;
 mod bench;
 mod chat;
 mod files;
+mod jobs;
 mod output;
 mod people;
 mod tail;

@@ -5,9 +5,9 @@ use switchboard_proto::v1 as pb;
 use crate::error::{ChatError, ChatResult};
 use crate::model::{
     Attachment, AttachmentState, Availability, Ban, ConversationView, Device, Filter, FilterAction,
-    FilterKind, Kind, Member, Message, MessageType, MessageVersion, Platform, Profile, ProfileView,
-    PushLevel, PushSettings, Report, ReportState, Role, Suspension, ThreadView, UploadPurpose,
-    UserStatus, Visibility,
+    FilterKind, Job, JobKind, JobState, Kind, Member, Message, MessageType, MessageVersion,
+    Platform, Profile, ProfileView, PushLevel, PushSettings, Report, ReportState, Role, Suspension,
+    ThreadView, UploadPurpose, UserStatus, Visibility,
 };
 use crate::push::Outcome;
 
@@ -242,6 +242,32 @@ pub(crate) fn suspension(s: Suspension) -> pb::Suspension {
         suspended_by: s.by,
         suspended_at_ms: s.at_ms,
         reason: s.reason,
+    }
+}
+
+pub(crate) fn job(job: Job) -> pb::Job {
+    let kind = match job.kind {
+        JobKind::EraseUser => pb::JobKind::EraseUser,
+    };
+    let state = match job.state {
+        JobState::Queued => pb::JobState::Queued,
+        JobState::Running => pb::JobState::Running,
+        JobState::Done => pb::JobState::Done,
+        JobState::Failed => pb::JobState::Failed,
+    };
+    pb::Job {
+        id: job.id,
+        kind: kind.into(),
+        subject: job.subject,
+        requested_by: job.requested_by,
+        reason: job.reason,
+        created_at_ms: job.created_at_ms,
+        state: state.into(),
+        stage: job.stage,
+        counts: job.counts.into_iter().collect(),
+        updated_at_ms: job.updated_at_ms,
+        finished_at_ms: job.finished_at_ms,
+        error: job.error,
     }
 }
 

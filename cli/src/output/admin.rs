@@ -188,3 +188,54 @@ pub(crate) fn connections_table(connections: &[pb::Connection]) -> Table {
     }
     table
 }
+
+/// A job's state as sbctl shows it, e.g. `running`.
+fn job_state(job: &pb::Job) -> String {
+    job.state().as_str_name().trim_start_matches("JOB_STATE_").to_lowercase()
+}
+
+/// What a job did, in one line: `messages 12, attachments 2`.
+pub(crate) fn job_counts(job: &pb::Job) -> String {
+    let mut counts: Vec<(&String, &u64)> = job.counts.iter().collect();
+    counts.sort();
+    let counts: Vec<String> = counts.iter().map(|(what, n)| format!("{what} {n}")).collect();
+    counts.join(", ")
+}
+
+pub(crate) fn job_json(job: &pb::Job) -> Value {
+    json!({
+        "id": job.id,
+        "kind": job.kind().as_str_name().trim_start_matches("JOB_KIND_").to_lowercase(),
+        "subject": job.subject,
+        "requested_by": job.requested_by,
+        "reason": job.reason,
+        "created_at_ms": job.created_at_ms,
+        "state": job_state(job),
+        "stage": job.stage,
+        "counts": job.counts,
+        "updated_at_ms": job.updated_at_ms,
+        "finished_at_ms": job.finished_at_ms,
+        "error": job.error,
+    })
+}
+
+pub(crate) fn jobs_table(jobs: &[pb::Job]) -> Table {
+    let mut table = table(&["ID", "KIND", "SUBJECT", "BY", "STARTED", "STATE", "DONE", "ERROR"]);
+    for job in jobs {
+        let state = match job.stage.as_str() {
+            "" => job_state(job),
+            stage => format!("{} ({stage})", job_state(job)),
+        };
+        table.add_row(vec![
+            job.id.to_string(),
+            job.kind().as_str_name().trim_start_matches("JOB_KIND_").to_lowercase(),
+            job.subject.clone(),
+            job.requested_by.clone(),
+            format_ms(job.created_at_ms),
+            state,
+            job_counts(job),
+            job.error.clone(),
+        ]);
+    }
+    table
+}

@@ -512,6 +512,26 @@ impl Client {
         Ok((page.suspensions, page.next_after))
     }
 
+    /// Starts erasing a suspended user of the caller's org (needs `chat.admin`): the
+    /// background job, to follow with [`Self::get_job`].
+    pub async fn erase_user(&self, user: &str, reason: &str) -> Result<pb::Job> {
+        let request = pb::EraseUserRequest { user_id: user.into(), reason: reason.into() };
+        Ok(self.admin.clone().erase_user(request).await?.into_inner())
+    }
+
+    /// One of the caller's org's background jobs.
+    pub async fn get_job(&self, job_id: u64) -> Result<pb::Job> {
+        Ok(self.admin.clone().get_job(pb::GetJobRequest { job_id }).await?.into_inner())
+    }
+
+    /// A page of the caller's org's background jobs, newest first, below `before_id` (0
+    /// from the newest), and where the next page starts (0 after the last).
+    pub async fn list_jobs(&self, before_id: u64, limit: u32) -> Result<(Vec<pb::Job>, u64)> {
+        let request = pb::ListJobsRequest { before_id, limit };
+        let page = self.admin.clone().list_jobs(request).await?.into_inner();
+        Ok((page.jobs, page.next_before_id))
+    }
+
     /// The caller's org's filters, oldest first.
     pub async fn list_filters(&self) -> Result<Vec<pb::Filter>> {
         let request = pb::ListFiltersRequest {};

@@ -8,7 +8,7 @@ import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type Client, type Interceptor } from "@connectrpc/connect";
 import { createGrpcWebTransport } from "@connectrpc/connect-web";
 
-import { Admin, type Filter, FilterAction, FilterKind, type Suspension } from "./gen/switchboard/v1/admin_pb.js";
+import { Admin, type Filter, FilterAction, FilterKind, type Job, type Suspension } from "./gen/switchboard/v1/admin_pb.js";
 import { type Ban, Chat, type CreateChannelRequestSchema, type CreateTeamRequestSchema, type Report } from "./gen/switchboard/v1/chat_pb.js";
 import type { Conversation, Member } from "./gen/switchboard/v1/conversation_pb.js";
 import { Availability, type Event, type UserPresence } from "./gen/switchboard/v1/events_pb.js";
@@ -398,6 +398,25 @@ export class SwitchboardClient {
   async suspensions(page: { after?: string; limit?: number } = {}): Promise<{ suspensions: Suspension[]; nextAfter: string }> {
     const response = await this.admin.listSuspensions({ after: page.after ?? "", limit: page.limit ?? 0 });
     return { suspensions: response.suspensions, nextAfter: response.nextAfter };
+  }
+
+  /**
+   * Starts erasing a suspended user of the org (needs `chat.admin`), in the background:
+   * follow the job with `job()`.
+   */
+  async eraseUser(userId: string, reason = ""): Promise<Job> {
+    return await this.admin.eraseUser({ userId, reason });
+  }
+
+  /** One of the org's background jobs: its step and what it did so far. */
+  async job(jobId: bigint): Promise<Job> {
+    return await this.admin.getJob({ jobId });
+  }
+
+  /** A page of the org's background jobs, newest first; `beforeId` = the previous `nextBeforeId`. */
+  async jobs(page: { beforeId?: bigint; limit?: number } = {}): Promise<{ jobs: Job[]; nextBeforeId: bigint }> {
+    const response = await this.admin.listJobs({ beforeId: page.beforeId ?? 0n, limit: page.limit ?? 0 });
+    return { jobs: response.jobs, nextBeforeId: response.nextBeforeId };
   }
 
   /** Reports a message of a team or channel to its admins. */

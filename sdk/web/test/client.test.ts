@@ -5,7 +5,7 @@ import { createServer, type AddressInfo, connect as connectTcp, type Socket } fr
 
 import { afterEach, describe, expect, inject, it } from "vitest";
 
-import { Availability, backoffDelay, type Message, PushLevel, SwitchboardClient, type SwitchboardEvents } from "../src/index.js";
+import { Availability, backoffDelay, JobState, type Message, PushLevel, SwitchboardClient, type SwitchboardEvents } from "../src/index.js";
 import { mint, unique } from "./token.js";
 
 const relay = inject("relay");
@@ -359,6 +359,28 @@ describe("SwitchboardClient", () => {
     await expect(alice.send(channel, "hi")).rejects.toThrow(/suspended in this organization/);
     expect(await root.unsuspend(aliceId)).toBe(true);
     await alice.send(channel, "back");
+  });
+
+  it("erases a suspended user in the background, following the job to its end", async () => {
+    const [aliceId, bobId, rootId] = [unique("alice"), unique("bob"), unique("root")];
+    const alice = connect(aliceId);
+    const bob = connect(bobId);
+    const root = connect(rootId, { token: mint(rootId, "acme", secret, 3600, undefined, "chat.read chat.admin") });
+    const channel = await team(alice, [bobId]);
+    await bob.send(channel, "something to forget");
+    await expect(root.eraseUser(bobId)).rejects.toThrow(/suspend .* first/);
+    await root.suspend(bobId);
+    let job = await root.eraseUser(bobId, "asked to");
+    expect([job.subject, job.requestedBy]).toEqual([bobId, rootId]);
+    const deadline = Date.now() + 20_000;
+    while (job.state !== JobState.DONE && job.state !== JobState.FAILED && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      job = await root.job(job.id);
+    }
+    expect([job.state, job.counts["messages"]]).toEqual([JobState.DONE, 1n]);
+    expect((await root.jobs({ limit: 200 })).jobs.map((j) => j.id)).toContain(job.id);
+    const history = await alice.history(channel);
+    expect(history.messages.map((m) => [m.deleted, m.data])).toEqual([[true, ""]]);
   });
 
   it("reports a message to the admins, who resolve it", async () => {

@@ -480,7 +480,8 @@ impl Attachments {
         if !own {
             let detail = format!("avatar by {}", attachment.uploader);
             let target = attachment.id.to_string();
-            self.audit.record(caller, AuditAction::AttachmentDeleted, 0, &target, detail).await;
+            let (action, author) = (AuditAction::AttachmentDeleted, Some(&*attachment.uploader));
+            self.audit.record_naming(caller, action, 0, &target, detail, author).await;
         }
         self.attachment_of_org(caller, attachment.id).await
     }
@@ -565,6 +566,19 @@ impl Attachments {
         attachment.state = AttachmentState::Deleted;
         self.store.put_attachment(&attachment).await?;
         Ok(())
+    }
+
+    /// Erasure: deletes an attachment's bytes and forgets its file name. The record stays
+    /// (id, type, size), so that what names it still resolves. Whether there was one.
+    pub(super) async fn erase_attachment(&self, id: AttachmentId) -> ChatResult<bool> {
+        let Some(mut attachment) = self.store.get_attachment(id).await? else {
+            return Ok(false);
+        };
+        self.remove_bytes(&attachment).await?;
+        attachment.state = AttachmentState::Deleted;
+        attachment.filename.clear();
+        self.store.put_attachment(&attachment).await?;
+        Ok(true)
     }
 
     async fn remove_bytes(&self, attachment: &Attachment) -> ChatResult<()> {

@@ -46,19 +46,54 @@ impl Audit {
         target: &str,
         detail: String,
     ) {
-        let id = self.ids.next_id();
+        self.record_naming(caller, action, conversation, target, detail, None).await;
+    }
+
+    /// [`Self::record`] of an entry that also names `author`, whose message or file it
+    /// was: it is listed under them too, with the actor and a target that is a user (see
+    /// `chat::erasure`, which finds a user's entries so).
+    pub(super) async fn record_naming(
+        &self,
+        caller: &Caller,
+        action: AuditAction,
+        conversation: ConversationId,
+        target: &str,
+        detail: String,
+        author: Option<&str>,
+    ) {
+        let names = [Some(caller.user.as_str()), action.targets_user().then_some(target), author];
+        let mut names: Vec<&str> = names.into_iter().flatten().collect();
+        names.sort_unstable();
+        names.dedup();
         let entry = AuditEntry {
-            id,
-            org: caller.org.clone(),
-            at_ms: crate::ids::timestamp_ms(id),
-            actor: caller.user.clone(),
-            action,
             conversation_id: conversation,
             target: target.to_string(),
             detail,
+            ..self.entry(&caller.org, &caller.user, action)
         };
-        if let Err(error) = self.store.append_audit(&entry).await {
-            tracing::error!(%error, action = action.name(), "could not write an audit entry");
+        self.append(&entry, &names).await;
+    }
+
+    /// Writes an entry listed under `names`, logging a failure.
+    pub(super) async fn append(&self, entry: &AuditEntry, names: &[&str]) {
+        if let Err(error) = self.store.append_audit(entry, names).await {
+            let action = entry.action.name();
+            tracing::error!(%error, action, "could not write an audit entry");
+        }
+    }
+
+    /// A new entry of `org` by `actor`, at the time of its id.
+    pub(super) fn entry(&self, org: &str, actor: &str, action: AuditAction) -> AuditEntry {
+        let id = self.ids.next_id();
+        AuditEntry {
+            id,
+            org: org.to_string(),
+            at_ms: crate::ids::timestamp_ms(id),
+            actor: actor.to_string(),
+            action,
+            conversation_id: 0,
+            target: String::new(),
+            detail: String::new(),
         }
     }
 

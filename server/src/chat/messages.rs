@@ -389,36 +389,53 @@ impl Messages {
         id: MessageId,
         audited: bool,
     ) -> ChatResult<Message> {
-        let (_, me, mut message) =
-            message_to_change(&*self.store, caller, conversation_id, id).await?;
+        let (_, me, message) = message_to_change(&*self.store, caller, conversation_id, id).await?;
         if message.from != caller.user {
             policy::at_least(&me, Role::Admin, "delete other people's messages")?;
         }
         if message.deleted {
             return Ok(message);
         }
+        let message = self.tombstone(&caller.org, message, &caller.user).await?;
+        if audited && message.from != caller.user {
+            let detail = format!("author {}", message.from);
+            let target = message.id.to_string();
+            let (action, author) = (AuditAction::MessageDeleted, Some(&*message.from));
+            self.audit
+                .record_naming(caller, action, conversation_id, &target, detail, author)
+                .await;
+        }
+        Ok(message)
+    }
+
+    /// Turns a message into a tombstone deleted `by` someone, whoever may (the caller
+    /// checked): its text, fields, mentions, pin and reaction counts go, its attachment's
+    /// bytes are deleted (the record stays), and with it in the store its earlier texts and
+    /// notifications. Delivered live; its thread is recounted. A message deleted already
+    /// is written again as it is (erasure does so, for what an older delete left).
+    pub(super) async fn tombstone(
+        &self,
+        org: &str,
+        mut message: Message,
+        by: &str,
+    ) -> ChatResult<Message> {
         let now_ms = self.ids.now_ms();
-        message.deleted = true;
+        if !message.deleted {
+            message.deleted = true;
+            message.deleted_by = Some(by.to_string());
+        }
         message.pin = None;
         message.reactions.clear();
-        message.deleted_by = Some(caller.user.clone());
         message.data.clear();
         message.custom_fields.clear();
-        // Policy: an attachment goes with its message (bytes deleted, record kept).
+        message.mentions.clear();
         if let Some(attachment) = message.attachment.take() {
             self.attachments.discard_attachment(attachment.id).await?;
         }
         let entry = self.store.update_message(&message, now_ms, Revision::Delete).await?;
         message.seq = entry.seq;
-        self.events.message_changed(&caller.org, &message, entry).await;
-        self.threads.reply_deleted(&caller.org, &message);
-        if audited && message.from != caller.user {
-            let detail = format!("author {}", message.from);
-            let target = message.id.to_string();
-            self.audit
-                .record(caller, AuditAction::MessageDeleted, conversation_id, &target, detail)
-                .await;
-        }
+        self.events.message_changed(org, &message, entry).await;
+        self.threads.reply_deleted(org, &message);
         Ok(message)
     }
 
@@ -541,7 +558,8 @@ impl Messages {
         }
         let detail = format!("{} by {}", attachment.filename, attachment.uploader);
         let action = AuditAction::AttachmentDeleted;
-        self.audit.record(caller, action, conversation.id, &id.to_string(), detail).await;
+        let (target, author) = (id.to_string(), Some(&*attachment.uploader));
+        self.audit.record_naming(caller, action, conversation.id, &target, detail, author).await;
         self.attachments.attachment_of_org(caller, id).await
     }
 }

@@ -14,7 +14,9 @@ mod conversations;
 mod device_push;
 mod devices;
 mod directory;
+mod erasure;
 mod filters;
+mod jobs;
 mod membership;
 mod mentions;
 mod messages;
@@ -42,6 +44,7 @@ pub use device_push::{DevicePush, PUSHES_IN_FLIGHT, PushRetries, TestedDevice};
 pub use devices::{Devices, NewDevice};
 pub use directory::{Directory, DirectoryPage};
 pub use filters::{Filters, MAX_FILTERS};
+pub use jobs::Jobs;
 pub use membership::Members;
 pub use messages::{HistoryPage, Messages, NewMessage, Sent};
 pub use moderation::Moderation;
@@ -137,7 +140,10 @@ pub struct ChatService {
     pub directory: Directory,
     pub relations: Arc<Relations>,
     pub audit: Arc<Audit>,
+    pub jobs: Jobs,
     rates: Arc<Rates>,
+    /// For what spans the services (erasure).
+    store: Arc<dyn Store>,
 }
 
 impl ChatService {
@@ -267,13 +273,26 @@ impl ChatService {
             device_push,
             threads,
             directory: Directory { store: store.clone() },
-            typing: Typing { store, ids, tracker: typing, events, relations: relations.clone() },
+            typing: Typing {
+                store: store.clone(),
+                ids: ids.clone(),
+                tracker: typing,
+                events,
+                relations: relations.clone(),
+            },
             relations,
             attachments,
             notifications,
             presence,
             audit,
+            jobs: Jobs {
+                store: store.clone(),
+                owner: format!("controller-{}", ids.next_id()),
+                ids,
+                started: tokio::sync::Notify::new(),
+            },
             rates,
+            store,
         }
     }
 

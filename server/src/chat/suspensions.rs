@@ -92,6 +92,11 @@ impl Suspensions {
         Ok(super::named_page(page, limit, |s| &s.user))
     }
 
+    /// Whether `user` is suspended in `org` (as this controller last read it).
+    pub async fn is_suspended(&self, org: &str, user: &str) -> ChatResult<bool> {
+        Ok(self.suspended(org).await?.contains_key(user))
+    }
+
     /// Refuses every call of a suspended user: PERMISSION_DENIED saying since when and why.
     pub async fn refuse_suspended(&self, caller: &Caller) -> ChatResult<()> {
         let suspended = self.suspended(&caller.org).await?;

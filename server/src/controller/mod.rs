@@ -280,6 +280,9 @@ impl Controller {
             background.spawn("bus resyncs", resyncs);
         }
         background.spawn("typing expiry", expire_typing(self.chat.clone()));
+        // Dropped mid-step at shutdown: the job goes on from its last saved step.
+        let chat = self.chat.clone();
+        background.spawn("jobs", async move { chat.work_jobs().await });
         background.spawn("upload sweep", sweep_uploads(self.chat.clone(), self.upload_sweep_every));
         let heartbeat = presence_heartbeat(self.chat.clone(), self.heartbeat_every);
         background.spawn("presence heartbeat", heartbeat);

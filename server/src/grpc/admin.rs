@@ -167,4 +167,35 @@ impl Admin for AdminApi {
         let suspensions = page.into_iter().map(convert::suspension).collect();
         Ok(Response::new(pb::ListSuspensionsResponse { suspensions, next_after }))
     }
+
+    async fn erase_user(
+        &self,
+        request: Request<pb::EraseUserRequest>,
+    ) -> Result<Response<pb::Job>, Status> {
+        let caller = self.admin(&request).await?;
+        let r = request.into_inner();
+        let job = self.chat.erase_user(&caller, &r.user_id, &r.reason).await?;
+        Ok(Response::new(convert::job(job)))
+    }
+
+    async fn get_job(
+        &self,
+        request: Request<pb::GetJobRequest>,
+    ) -> Result<Response<pb::Job>, Status> {
+        let caller = self.admin(&request).await?;
+        let job = self.chat.jobs.get(&caller, request.into_inner().job_id).await?;
+        Ok(Response::new(convert::job(job)))
+    }
+
+    async fn list_jobs(
+        &self,
+        request: Request<pb::ListJobsRequest>,
+    ) -> Result<Response<pb::ListJobsResponse>, Status> {
+        let caller = self.admin(&request).await?;
+        let r = request.into_inner();
+        let before = (r.before_id > 0).then_some(r.before_id);
+        let (page, next) = self.chat.jobs.list(&caller, before, r.limit).await?;
+        let jobs = page.into_iter().map(convert::job).collect();
+        Ok(Response::new(pb::ListJobsResponse { jobs, next_before_id: next.unwrap_or(0) }))
+    }
 }

@@ -40,10 +40,13 @@ pub enum AuditAction {
     /// A user suspended org-wide (the target); the detail is the reason.
     UserSuspended,
     UserUnsuspended,
+    /// A user erased (the target is the pseudonym their audit trail now shows); the detail
+    /// is what was removed.
+    UserErased,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 24] = [
+    pub const ALL: [AuditAction; 25] = [
         AuditAction::TeamCreated,
         AuditAction::TeamUpdated,
         AuditAction::TeamArchived,
@@ -68,6 +71,7 @@ impl AuditAction {
         AuditAction::MessageFlagged,
         AuditAction::UserSuspended,
         AuditAction::UserUnsuspended,
+        AuditAction::UserErased,
     ];
 
     /// Its name in listings and filters, e.g. `member.added`.
@@ -97,7 +101,27 @@ impl AuditAction {
             AuditAction::MessageFlagged => "message.flagged",
             AuditAction::UserSuspended => "user.suspended",
             AuditAction::UserUnsuspended => "user.unsuspended",
+            AuditAction::UserErased => "user.erased",
         }
+    }
+
+    /// Whether its target is a user id.
+    pub fn targets_user(self) -> bool {
+        matches!(
+            self,
+            AuditAction::MemberAdded
+                | AuditAction::MemberRemoved
+                | AuditAction::MemberPromoted
+                | AuditAction::MemberDemoted
+                | AuditAction::OwnershipTransferred
+                | AuditAction::ProfileUpdated
+                | AuditAction::MemberBanned
+                | AuditAction::MemberUnbanned
+                | AuditAction::MemberTimedOut
+                | AuditAction::MemberTimeoutLifted
+                | AuditAction::UserSuspended
+                | AuditAction::UserUnsuspended
+        )
     }
 
     pub fn from_name(name: &str) -> Option<AuditAction> {

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 mod audit;
 mod device;
+mod job;
 mod log;
 mod moderation;
 mod notification;
@@ -16,6 +17,7 @@ mod thread;
 
 pub use self::audit::{AuditAction, AuditEntry, audit_day};
 pub use self::device::{Device, DeviceAddress, Platform, device_id};
+pub use self::job::{Job, JobKind, JobState};
 pub use self::log::{
     LogChange, LogEntry, LogPoint, MessageChange, ReadMarker, Removal, change_hour, unbroken_from,
 };

@@ -29,6 +29,7 @@
 //! | conversation_files | channel id | attachment id, newest first |
 //! | user_uploads | (org, user) | attachment id, newest first |
 //! | audit | (org, day) | entry id, newest first |
+//! | user_audit | (org, user) | entry id, newest first |
 //! | message_changes | hour, with a TTL | (at, channel id, message id) |
 //! | conversation_log | (channel id, hour of seq) | seq |
 //! | log_hours | channel id | hour of seq |
@@ -36,6 +37,8 @@
 //! | notifications | (org, user) | notification id, newest first |
 //! | message_notifications | (channel id, message id) | user id |
 //! | user_messages | (org, user) | message id, newest first |
+//! | jobs | org | job id, newest first |
+//! | open_jobs | shard (always 0) | job id |
 //! | push_settings | (org, user) | |
 //! | devices | (org, user) | device id |
 //! | device_owners | device id | |
@@ -50,7 +53,7 @@
 //! | contacts, blocks | (org, user) | the other user |
 //!
 //! One trait per aggregate (conversations, members, messages with their log and change
-//! feed, threads, read markers, notifications, devices, moderation, attachments, audit, users' statuses,
+//! feed, threads, read markers, notifications, devices, moderation, attachments, audit, background jobs, users' statuses,
 //! profiles and the directory, contacts and blocks), each implemented by every engine in a
 //! file named after it; [`Store`] is all of them together. Writes that span tables of
 //! one aggregate (a message with its log entry, change and notifications) stay one method,
@@ -62,6 +65,7 @@ mod audit;
 mod conversations;
 mod devices;
 pub mod embedded;
+mod jobs;
 mod members;
 mod messages;
 mod meter;
@@ -80,6 +84,7 @@ pub use self::attachments::{AttachmentClaim, AttachmentStore};
 pub use self::audit::AuditStore;
 pub use self::conversations::ConversationStore;
 pub use self::devices::DeviceStore;
+pub use self::jobs::JobStore;
 pub use self::members::{MemberStore, RoleChange, user_conversations};
 pub use self::messages::{Direction, HistoryQuery, Inserted, MessageStore, Revision};
 pub use self::meter::StoreMeter;
@@ -126,6 +131,7 @@ pub trait Store:
     + ModerationStore
     + AttachmentStore
     + AuditStore
+    + JobStore
     + StatusStore
     + ProfileStore
     + RelationStore

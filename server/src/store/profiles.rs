@@ -29,6 +29,9 @@ pub trait ProfileStore: Send + Sync {
         updated_at_ms: i64,
     ) -> StoreResult<Profile>;
 
+    /// Removes the user's profile and its directory entries; whether there was one.
+    async fn remove_profile(&self, org: &str, user: &str) -> StoreResult<bool>;
+
     /// Removes one directory entry (a reader found it no longer matches its profile).
     async fn remove_directory_entry(&self, org: &str, term: &str, user: &str) -> StoreResult<()>;
 

@@ -123,3 +123,17 @@ pub async fn the_directory_finds_profiles_by_term_prefix_in_order(store: Arc<dyn
     store.remove_directory_entry("acme", "kingsleigh", "alice").await.unwrap();
     assert!(store.scan_directory("acme", "kings", None, 10).await.unwrap().is_empty());
 }
+
+pub async fn a_removed_profile_leaves_no_directory_entry(store: Arc<dyn Store>) {
+    let org = format!("removed-{}", super::fresh_channel());
+    store.create_profile(&person(&org, "erin", "Erin Example", "Auditor")).await.unwrap();
+    store.create_profile(&person(&org, "ernie", "Ernie", "")).await.unwrap();
+    assert!(store.remove_profile(&org, "erin").await.unwrap());
+    assert_eq!(store.get_profile(&org, "erin").await.unwrap(), None);
+    assert_eq!(
+        found(&store.scan_directory(&org, "e", None, 10).await.unwrap()),
+        [("ernie", "ernie")]
+    );
+    assert!(store.scan_directory(&org, "auditor", None, 10).await.unwrap().is_empty());
+    assert!(!store.remove_profile(&org, "erin").await.unwrap(), "already gone");
+}

@@ -10,6 +10,7 @@ mod audit;
 mod conversations;
 mod devices;
 mod group_commit;
+mod jobs;
 mod keys;
 mod log;
 mod members;
@@ -69,6 +70,9 @@ struct Tables {
     notifications: Keyspace,
     message_notifications: Keyspace,
     user_messages: Keyspace,
+    jobs: Keyspace,
+    open_jobs: Keyspace,
+    user_audit: Keyspace,
     devices: Keyspace,
     bans: Keyspace,
     timeouts: Keyspace,
@@ -132,6 +136,9 @@ impl EmbeddedStore {
             notifications: table("notifications")?,
             message_notifications: table("message_notifications")?,
             user_messages: table("user_messages")?,
+            jobs: table("jobs")?,
+            open_jobs: table("open_jobs")?,
+            user_audit: table("user_audit")?,
             devices: table("devices")?,
             bans: table("bans")?,
             timeouts: table("timeouts")?,

@@ -50,6 +50,20 @@ impl ProfileStore for EmbeddedStore {
         .await
     }
 
+    async fn remove_profile(&self, org: &str, user: &str) -> StoreResult<bool> {
+        self.write("remove_profile", |t, batch| {
+            let key = keys::user_prefix(org, user);
+            let Some(value) = t.profiles.get(&key)? else { return Ok(false) };
+            let profile: Profile = decode("profiles", &value)?;
+            for term in profile.directory_terms() {
+                batch.remove(&t.directory, keys::directory(org, &term, user));
+            }
+            batch.remove(&t.profiles, key);
+            Ok(true)
+        })
+        .await
+    }
+
     async fn update_profile(
         &self,
         org: &str,

@@ -11,8 +11,42 @@ use crate::store::{AuditStore, StoreResult};
 
 #[async_trait]
 impl AuditStore for ScyllaStore {
-    async fn append_audit(&self, entry: &AuditEntry) -> StoreResult<()> {
+    /// The entry after its listings under users: an entry is never there unlisted.
+    async fn append_audit(&self, entry: &AuditEntry, names: &[&str]) -> StoreResult<()> {
+        let (org, id, day) = (entry.org.as_str(), to_i64(entry.id), audit_day(entry.at_ms) as i32);
+        for user in names {
+            self.run(Statement::UserAuditInsert, (org, *user, id, day)).await?;
+        }
+        self.rewrite_audit(entry).await
+    }
+
+    async fn rewrite_audit(&self, entry: &AuditEntry) -> StoreResult<()> {
         self.run(Statement::AuditInsert, AuditRow::values(entry)).await.map(|_| ())
+    }
+
+    async fn list_user_audit(
+        &self,
+        org: &str,
+        user: &str,
+        limit: usize,
+    ) -> StoreResult<Vec<AuditEntry>> {
+        let listed: Vec<(i64, i32)> =
+            self.rows(Statement::UserAuditList, (org, user, row_limit(limit))).await?;
+        let mut entries = Vec::new();
+        for (id, day) in listed {
+            let rows: Vec<AuditRow> = self.rows(Statement::AuditGet, (org, day, id)).await?;
+            for row in rows {
+                entries.push(row.into_domain()?);
+            }
+        }
+        Ok(entries)
+    }
+
+    async fn forget_user_audit(&self, org: &str, user: &str, ids: &[u64]) -> StoreResult<()> {
+        for id in ids {
+            self.run(Statement::UserAuditDelete, (org, user, to_i64(*id))).await?;
+        }
+        Ok(())
     }
 
     async fn list_audit(

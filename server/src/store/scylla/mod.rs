@@ -14,6 +14,7 @@ mod audit;
 mod config;
 mod conversations;
 mod devices;
+mod jobs;
 mod log;
 mod members;
 mod messages;

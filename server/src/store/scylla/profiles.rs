@@ -98,6 +98,16 @@ impl ProfileStore for ScyllaStore {
         Ok(after)
     }
 
+    /// The directory entries first: a removal that fails there is retried whole.
+    async fn remove_profile(&self, org: &str, user: &str) -> StoreResult<bool> {
+        let Some(profile) = self.get_profile(org, user).await? else { return Ok(false) };
+        for term in profile.directory_terms() {
+            self.remove_directory_entry(org, &term, user).await?;
+        }
+        self.run(Statement::ProfileDelete, (org, user)).await?;
+        Ok(true)
+    }
+
     async fn remove_directory_entry(&self, org: &str, term: &str, user: &str) -> StoreResult<()> {
         self.run(Statement::DirectoryDelete, (org, bucket(term), term, user)).await?;
         Ok(())

@@ -21,7 +21,7 @@ pub struct Table {
 pub const PENDING_SHARDS: i32 = 16;
 
 /// The latest schema version.
-pub const LATEST: i32 = 22;
+pub const LATEST: i32 = 23;
 
 /// Tables created after version 1, with the version that created them.
 const ADDED_TABLES: &[(&str, i32)] = &[
@@ -60,6 +60,9 @@ const ADDED_TABLES: &[(&str, i32)] = &[
     ("suspensions", 21),
     ("user_messages", 22),
     ("message_notifications", 22),
+    ("jobs", 23),
+    ("open_jobs", 23),
+    ("user_audit", 23),
 ];
 
 /// Columns added to existing tables after version 1: (table, column, version).
@@ -210,6 +213,7 @@ pub fn migrations(keyspace: &str, replication: &Replication) -> Vec<Migration> {
         (20, "filters"),
         (21, "suspended users"),
         (22, "messages by sender, notifications by message"),
+        (23, "background jobs, and the audit entries naming each user"),
     ] {
         let mut statements: Vec<String> = TABLES
             .iter()

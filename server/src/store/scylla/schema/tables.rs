@@ -219,6 +219,14 @@ pub const TABLES: &[Table] = &[
         clustering: &[("id", true)],
         options: "",
     },
+    // The audit entries naming each user (as actor or target), newest first.
+    Table {
+        name: "user_audit",
+        columns: &[("org", "text"), ("user_id", "text"), ("id", "bigint"), ("day", "int")],
+        partition_key: &["org", "user_id"],
+        clustering: &[("id", true)],
+        options: "",
+    },
     // The files sent in each conversation, newest first.
     Table {
         name: "conversation_files",
@@ -246,6 +254,28 @@ pub const TABLES: &[Table] = &[
         ],
         partition_key: &["org", "user_id"],
         clustering: &[("message_id", true)],
+        options: "",
+    },
+    // Each org's background jobs, newest first: the job as MessagePack, and its lease.
+    Table {
+        name: "jobs",
+        columns: &[
+            ("org", "text"),
+            ("id", "bigint"),
+            ("body", "blob"),
+            ("lease_owner", "text"),
+            ("lease_until_ms", "bigint"),
+        ],
+        partition_key: &["org"],
+        clustering: &[("id", true)],
+        options: "",
+    },
+    // The unfinished jobs of every org, in one partition (there are few at a time).
+    Table {
+        name: "open_jobs",
+        columns: &[("shard", "int"), ("id", "bigint"), ("org", "text")],
+        partition_key: &["shard"],
+        clustering: &[("id", false)],
         options: "",
     },
     // Each user's devices (the address as MessagePack: a token, or a Web Push subscription).

@@ -10,7 +10,186 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file switchboard/v1/admin.proto.
  */
 export const file_switchboard_v1_admin: GenFile = /*@__PURE__*/
-  fileDesc("Chpzd2l0Y2hib2FyZC92MS9hZG1pbi5wcm90bxIOc3dpdGNoYm9hcmQudjEiXAoKU3VzcGVuc2lvbhIPCgd1c2VyX2lkGAEgASgJEhQKDHN1c3BlbmRlZF9ieRgCIAEoCRIXCg9zdXNwZW5kZWRfYXRfbXMYAyABKAMSDgoGcmVhc29uGAQgASgJIjUKElN1c3BlbmRVc2VyUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCSInChRVbnN1c3BlbmRVc2VyUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJIiwKFVVuc3VzcGVuZFVzZXJSZXNwb25zZRITCgt1bnN1c3BlbmRlZBgBIAEoCCI2ChZMaXN0U3VzcGVuc2lvbnNSZXF1ZXN0Eg0KBWFmdGVyGAEgASgJEg0KBWxpbWl0GAIgASgNIl4KF0xpc3RTdXNwZW5zaW9uc1Jlc3BvbnNlEi8KC3N1c3BlbnNpb25zGAEgAygLMhouc3dpdGNoYm9hcmQudjEuU3VzcGVuc2lvbhISCgpuZXh0X2FmdGVyGAIgASgJIqgBCgZGaWx0ZXISCgoCaWQYASABKAQSKAoEa2luZBgCIAEoDjIaLnN3aXRjaGJvYXJkLnYxLkZpbHRlcktpbmQSDwoHcGF0dGVybhgDIAEoCRIsCgZhY3Rpb24YBCABKA4yHC5zd2l0Y2hib2FyZC52MS5GaWx0ZXJBY3Rpb24SEgoKY3JlYXRlZF9ieRgFIAEoCRIVCg1jcmVhdGVkX2F0X21zGAYgASgDIn4KE0NyZWF0ZUZpbHRlclJlcXVlc3QSKAoEa2luZBgBIAEoDjIaLnN3aXRjaGJvYXJkLnYxLkZpbHRlcktpbmQSDwoHcGF0dGVybhgCIAEoCRIsCgZhY3Rpb24YAyABKA4yHC5zd2l0Y2hib2FyZC52MS5GaWx0ZXJBY3Rpb24iIQoTRGVsZXRlRmlsdGVyUmVxdWVzdBIKCgJpZBgBIAEoBCInChREZWxldGVGaWx0ZXJSZXNwb25zZRIPCgdkZWxldGVkGAEgASgIIhQKEkxpc3RGaWx0ZXJzUmVxdWVzdCI+ChNMaXN0RmlsdGVyc1Jlc3BvbnNlEicKB2ZpbHRlcnMYASADKAsyFi5zd2l0Y2hib2FyZC52MS5GaWx0ZXIifgoQTGlzdEF1ZGl0UmVxdWVzdBIQCghzaW5jZV9tcxgBIAEoAxIRCgliZWZvcmVfaWQYAiABKAQSDQoFYWN0b3IYAyABKAkSFwoPY29udmVyc2F0aW9uX2lkGAQgASgEEg4KBmFjdGlvbhgFIAEoCRINCgVsaW1pdBgGIAEoDSJ/CgpBdWRpdEVudHJ5EgoKAmlkGAEgASgEEg0KBWF0X21zGAIgASgDEg0KBWFjdG9yGAMgASgJEg4KBmFjdGlvbhgEIAEoCRIXCg9jb252ZXJzYXRpb25faWQYBSABKAQSDgoGdGFyZ2V0GAYgASgJEg4KBmRldGFpbBgHIAEoCSJYChFMaXN0QXVkaXRSZXNwb25zZRIrCgdlbnRyaWVzGAEgAygLMhouc3dpdGNoYm9hcmQudjEuQXVkaXRFbnRyeRIWCg5uZXh0X2JlZm9yZV9pZBgCIAEoBCITChFBZG1pblN0YXRzUmVxdWVzdCJ2ChJBZG1pblN0YXRzUmVzcG9uc2USNAoLY29udHJvbGxlcnMYASADKAsyHy5zd2l0Y2hib2FyZC52MS5Db250cm9sbGVyU3RhdHMSKgoGcmVsYXlzGAIgAygLMhouc3dpdGNoYm9hcmQudjEuUmVsYXlTdGF0cyLJAQoPQ29udHJvbGxlclN0YXRzEg8KB25vZGVfaWQYASABKA0SDwoHYWRkcmVzcxgCIAEoCRITCgt1cHRpbWVfc2VjcxgDIAEoBBIVCg1tZXNzYWdlc19zZW50GAQgASgEEhUKDXJlbGF5X3N0cmVhbXMYBSABKA0SEgoKYnVzX3RvcGljcxgGIAEoDRITCgtidXNfcmVzeW5jcxgHIAEoBBIVCg1idXNfY29ubmVjdGVkGAggASgIEhEKCWdhcF9maWxscxgJIAEoBCLsAQoKUmVsYXlTdGF0cxIPCgdhZGRyZXNzGAEgASgJEhIKCmNvbnRyb2xsZXIYAiABKAkSEwoLdXB0aW1lX3NlY3MYAyABKAQSFgoOY2xpZW50X3N0cmVhbXMYBCABKA0SFwoPdXBzdHJlYW1fdG9waWNzGAUgASgNEhsKE2xvY2FsX3N1YnNjcmlwdGlvbnMYBiABKA0SFwoPZXZlbnRzX3JlY2VpdmVkGAcgASgEEhIKCmRlbGl2ZXJpZXMYCCABKAQSGAoQc2xvd19kaXNjb25uZWN0cxgJIAEoBBIPCgdyZXN5bmNzGAogASgEIiUKEkNvbm5lY3Rpb25zUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJIkYKE0Nvbm5lY3Rpb25zUmVzcG9uc2USLwoLY29ubmVjdGlvbnMYASADKAsyGi5zd2l0Y2hib2FyZC52MS5Db25uZWN0aW9uImYKCkNvbm5lY3Rpb24SDQoFcmVsYXkYASABKAkSCwoDb3JnGAIgASgJEg8KB3VzZXJfaWQYAyABKAkSDwoHc3RyZWFtcxgEIAEoDRIaChJjb25uZWN0ZWRfc2luY2VfbXMYBSABKAMinwEKCk5vZGVSZXBvcnQSNAoLY29udHJvbGxlcnMYASADKAsyHy5zd2l0Y2hib2FyZC52MS5Db250cm9sbGVyU3RhdHMSKgoGcmVsYXlzGAIgAygLMhouc3dpdGNoYm9hcmQudjEuUmVsYXlTdGF0cxIvCgtjb25uZWN0aW9ucxgDIAMoCzIaLnN3aXRjaGJvYXJkLnYxLkNvbm5lY3Rpb24iKwoLUmVwb3J0UXVlcnkSCwoDb3JnGAEgASgJEg8KB3VzZXJfaWQYAiABKAkqVgoKRmlsdGVyS2luZBIbChdGSUxURVJfS0lORF9VTlNQRUNJRklFRBAAEhQKEEZJTFRFUl9LSU5EX1dPUkQQARIVChFGSUxURVJfS0lORF9SRUdFWBACKl8KDEZpbHRlckFjdGlvbhIdChlGSUxURVJfQUNUSU9OX1VOU1BFQ0lGSUVEEAASGAoURklMVEVSX0FDVElPTl9SRUZVU0UQARIWChJGSUxURVJfQUNUSU9OX0ZMQUcQAjKSBgoFQWRtaW4STgoFU3RhdHMSIS5zd2l0Y2hib2FyZC52MS5BZG1pblN0YXRzUmVxdWVzdBoiLnN3aXRjaGJvYXJkLnYxLkFkbWluU3RhdHNSZXNwb25zZRJWCgtDb25uZWN0aW9ucxIiLnN3aXRjaGJvYXJkLnYxLkNvbm5lY3Rpb25zUmVxdWVzdBojLnN3aXRjaGJvYXJkLnYxLkNvbm5lY3Rpb25zUmVzcG9uc2USUAoJTGlzdEF1ZGl0EiAuc3dpdGNoYm9hcmQudjEuTGlzdEF1ZGl0UmVxdWVzdBohLnN3aXRjaGJvYXJkLnYxLkxpc3RBdWRpdFJlc3BvbnNlEksKDENyZWF0ZUZpbHRlchIjLnN3aXRjaGJvYXJkLnYxLkNyZWF0ZUZpbHRlclJlcXVlc3QaFi5zd2l0Y2hib2FyZC52MS5GaWx0ZXISWQoMRGVsZXRlRmlsdGVyEiMuc3dpdGNoYm9hcmQudjEuRGVsZXRlRmlsdGVyUmVxdWVzdBokLnN3aXRjaGJvYXJkLnYxLkRlbGV0ZUZpbHRlclJlc3BvbnNlElYKC0xpc3RGaWx0ZXJzEiIuc3dpdGNoYm9hcmQudjEuTGlzdEZpbHRlcnNSZXF1ZXN0GiMuc3dpdGNoYm9hcmQudjEuTGlzdEZpbHRlcnNSZXNwb25zZRJNCgtTdXNwZW5kVXNlchIiLnN3aXRjaGJvYXJkLnYxLlN1c3BlbmRVc2VyUmVxdWVzdBoaLnN3aXRjaGJvYXJkLnYxLlN1c3BlbnNpb24SXAoNVW5zdXNwZW5kVXNlchIkLnN3aXRjaGJvYXJkLnYxLlVuc3VzcGVuZFVzZXJSZXF1ZXN0GiUuc3dpdGNoYm9hcmQudjEuVW5zdXNwZW5kVXNlclJlc3BvbnNlEmIKD0xpc3RTdXNwZW5zaW9ucxImLnN3aXRjaGJvYXJkLnYxLkxpc3RTdXNwZW5zaW9uc1JlcXVlc3QaJy5zd2l0Y2hib2FyZC52MS5MaXN0U3VzcGVuc2lvbnNSZXNwb25zZWIGcHJvdG8z");
+  fileDesc("Chpzd2l0Y2hib2FyZC92MS9hZG1pbi5wcm90bxIOc3dpdGNoYm9hcmQudjEiMwoQRXJhc2VVc2VyUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCSIfCg1HZXRKb2JSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoBCIzCg9MaXN0Sm9ic1JlcXVlc3QSDQoFbGltaXQYASABKA0SEQoJYmVmb3JlX2lkGAIgASgEIk0KEExpc3RKb2JzUmVzcG9uc2USIQoEam9icxgBIAMoCzITLnN3aXRjaGJvYXJkLnYxLkpvYhIWCg5uZXh0X2JlZm9yZV9pZBgCIAEoBCLcAgoDSm9iEgoKAmlkGAEgASgEEiUKBGtpbmQYAiABKA4yFy5zd2l0Y2hib2FyZC52MS5Kb2JLaW5kEg8KB3N1YmplY3QYAyABKAkSFAoMcmVxdWVzdGVkX2J5GAQgASgJEg4KBnJlYXNvbhgFIAEoCRIVCg1jcmVhdGVkX2F0X21zGAYgASgDEicKBXN0YXRlGAcgASgOMhguc3dpdGNoYm9hcmQudjEuSm9iU3RhdGUSDQoFc3RhZ2UYCCABKAkSLwoGY291bnRzGAkgAygLMh8uc3dpdGNoYm9hcmQudjEuSm9iLkNvdW50c0VudHJ5EhUKDXVwZGF0ZWRfYXRfbXMYCiABKAMSFgoOZmluaXNoZWRfYXRfbXMYCyABKAMSDQoFZXJyb3IYDCABKAkaLQoLQ291bnRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgEOgI4ASJcCgpTdXNwZW5zaW9uEg8KB3VzZXJfaWQYASABKAkSFAoMc3VzcGVuZGVkX2J5GAIgASgJEhcKD3N1c3BlbmRlZF9hdF9tcxgDIAEoAxIOCgZyZWFzb24YBCABKAkiNQoSU3VzcGVuZFVzZXJSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSDgoGcmVhc29uGAIgASgJIicKFFVuc3VzcGVuZFVzZXJSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkiLAoVVW5zdXNwZW5kVXNlclJlc3BvbnNlEhMKC3Vuc3VzcGVuZGVkGAEgASgIIjYKFkxpc3RTdXNwZW5zaW9uc1JlcXVlc3QSDQoFYWZ0ZXIYASABKAkSDQoFbGltaXQYAiABKA0iXgoXTGlzdFN1c3BlbnNpb25zUmVzcG9uc2USLwoLc3VzcGVuc2lvbnMYASADKAsyGi5zd2l0Y2hib2FyZC52MS5TdXNwZW5zaW9uEhIKCm5leHRfYWZ0ZXIYAiABKAkiqAEKBkZpbHRlchIKCgJpZBgBIAEoBBIoCgRraW5kGAIgASgOMhouc3dpdGNoYm9hcmQudjEuRmlsdGVyS2luZBIPCgdwYXR0ZXJuGAMgASgJEiwKBmFjdGlvbhgEIAEoDjIcLnN3aXRjaGJvYXJkLnYxLkZpbHRlckFjdGlvbhISCgpjcmVhdGVkX2J5GAUgASgJEhUKDWNyZWF0ZWRfYXRfbXMYBiABKAMifgoTQ3JlYXRlRmlsdGVyUmVxdWVzdBIoCgRraW5kGAEgASgOMhouc3dpdGNoYm9hcmQudjEuRmlsdGVyS2luZBIPCgdwYXR0ZXJuGAIgASgJEiwKBmFjdGlvbhgDIAEoDjIcLnN3aXRjaGJvYXJkLnYxLkZpbHRlckFjdGlvbiIhChNEZWxldGVGaWx0ZXJSZXF1ZXN0EgoKAmlkGAEgASgEIicKFERlbGV0ZUZpbHRlclJlc3BvbnNlEg8KB2RlbGV0ZWQYASABKAgiFAoSTGlzdEZpbHRlcnNSZXF1ZXN0Ij4KE0xpc3RGaWx0ZXJzUmVzcG9uc2USJwoHZmlsdGVycxgBIAMoCzIWLnN3aXRjaGJvYXJkLnYxLkZpbHRlciJ+ChBMaXN0QXVkaXRSZXF1ZXN0EhAKCHNpbmNlX21zGAEgASgDEhEKCWJlZm9yZV9pZBgCIAEoBBINCgVhY3RvchgDIAEoCRIXCg9jb252ZXJzYXRpb25faWQYBCABKAQSDgoGYWN0aW9uGAUgASgJEg0KBWxpbWl0GAYgASgNIn8KCkF1ZGl0RW50cnkSCgoCaWQYASABKAQSDQoFYXRfbXMYAiABKAMSDQoFYWN0b3IYAyABKAkSDgoGYWN0aW9uGAQgASgJEhcKD2NvbnZlcnNhdGlvbl9pZBgFIAEoBBIOCgZ0YXJnZXQYBiABKAkSDgoGZGV0YWlsGAcgASgJIlgKEUxpc3RBdWRpdFJlc3BvbnNlEisKB2VudHJpZXMYASADKAsyGi5zd2l0Y2hib2FyZC52MS5BdWRpdEVudHJ5EhYKDm5leHRfYmVmb3JlX2lkGAIgASgEIhMKEUFkbWluU3RhdHNSZXF1ZXN0InYKEkFkbWluU3RhdHNSZXNwb25zZRI0Cgtjb250cm9sbGVycxgBIAMoCzIfLnN3aXRjaGJvYXJkLnYxLkNvbnRyb2xsZXJTdGF0cxIqCgZyZWxheXMYAiADKAsyGi5zd2l0Y2hib2FyZC52MS5SZWxheVN0YXRzIskBCg9Db250cm9sbGVyU3RhdHMSDwoHbm9kZV9pZBgBIAEoDRIPCgdhZGRyZXNzGAIgASgJEhMKC3VwdGltZV9zZWNzGAMgASgEEhUKDW1lc3NhZ2VzX3NlbnQYBCABKAQSFQoNcmVsYXlfc3RyZWFtcxgFIAEoDRISCgpidXNfdG9waWNzGAYgASgNEhMKC2J1c19yZXN5bmNzGAcgASgEEhUKDWJ1c19jb25uZWN0ZWQYCCABKAgSEQoJZ2FwX2ZpbGxzGAkgASgEIuwBCgpSZWxheVN0YXRzEg8KB2FkZHJlc3MYASABKAkSEgoKY29udHJvbGxlchgCIAEoCRITCgt1cHRpbWVfc2VjcxgDIAEoBBIWCg5jbGllbnRfc3RyZWFtcxgEIAEoDRIXCg91cHN0cmVhbV90b3BpY3MYBSABKA0SGwoTbG9jYWxfc3Vic2NyaXB0aW9ucxgGIAEoDRIXCg9ldmVudHNfcmVjZWl2ZWQYByABKAQSEgoKZGVsaXZlcmllcxgIIAEoBBIYChBzbG93X2Rpc2Nvbm5lY3RzGAkgASgEEg8KB3Jlc3luY3MYCiABKAQiJQoSQ29ubmVjdGlvbnNSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkiRgoTQ29ubmVjdGlvbnNSZXNwb25zZRIvCgtjb25uZWN0aW9ucxgBIAMoCzIaLnN3aXRjaGJvYXJkLnYxLkNvbm5lY3Rpb24iZgoKQ29ubmVjdGlvbhINCgVyZWxheRgBIAEoCRILCgNvcmcYAiABKAkSDwoHdXNlcl9pZBgDIAEoCRIPCgdzdHJlYW1zGAQgASgNEhoKEmNvbm5lY3RlZF9zaW5jZV9tcxgFIAEoAyKfAQoKTm9kZVJlcG9ydBI0Cgtjb250cm9sbGVycxgBIAMoCzIfLnN3aXRjaGJvYXJkLnYxLkNvbnRyb2xsZXJTdGF0cxIqCgZyZWxheXMYAiADKAsyGi5zd2l0Y2hib2FyZC52MS5SZWxheVN0YXRzEi8KC2Nvbm5lY3Rpb25zGAMgAygLMhouc3dpdGNoYm9hcmQudjEuQ29ubmVjdGlvbiIrCgtSZXBvcnRRdWVyeRILCgNvcmcYASABKAkSDwoHdXNlcl9pZBgCIAEoCSo8CgdKb2JLaW5kEhgKFEpPQl9LSU5EX1VOU1BFQ0lGSUVEEAASFwoTSk9CX0tJTkRfRVJBU0VfVVNFUhABKnwKCEpvYlN0YXRlEhkKFUpPQl9TVEFURV9VTlNQRUNJRklFRBAAEhQKEEpPQl9TVEFURV9RVUVVRUQQARIVChFKT0JfU1RBVEVfUlVOTklORxACEhIKDkpPQl9TVEFURV9ET05FEAMSFAoQSk9CX1NUQVRFX0ZBSUxFRBAEKlYKCkZpbHRlcktpbmQSGwoXRklMVEVSX0tJTkRfVU5TUEVDSUZJRUQQABIUChBGSUxURVJfS0lORF9XT1JEEAESFQoRRklMVEVSX0tJTkRfUkVHRVgQAipfCgxGaWx0ZXJBY3Rpb24SHQoZRklMVEVSX0FDVElPTl9VTlNQRUNJRklFRBAAEhgKFEZJTFRFUl9BQ1RJT05fUkVGVVNFEAESFgoSRklMVEVSX0FDVElPTl9GTEFHEAIy4wcKBUFkbWluEk4KBVN0YXRzEiEuc3dpdGNoYm9hcmQudjEuQWRtaW5TdGF0c1JlcXVlc3QaIi5zd2l0Y2hib2FyZC52MS5BZG1pblN0YXRzUmVzcG9uc2USVgoLQ29ubmVjdGlvbnMSIi5zd2l0Y2hib2FyZC52MS5Db25uZWN0aW9uc1JlcXVlc3QaIy5zd2l0Y2hib2FyZC52MS5Db25uZWN0aW9uc1Jlc3BvbnNlElAKCUxpc3RBdWRpdBIgLnN3aXRjaGJvYXJkLnYxLkxpc3RBdWRpdFJlcXVlc3QaIS5zd2l0Y2hib2FyZC52MS5MaXN0QXVkaXRSZXNwb25zZRJLCgxDcmVhdGVGaWx0ZXISIy5zd2l0Y2hib2FyZC52MS5DcmVhdGVGaWx0ZXJSZXF1ZXN0GhYuc3dpdGNoYm9hcmQudjEuRmlsdGVyElkKDERlbGV0ZUZpbHRlchIjLnN3aXRjaGJvYXJkLnYxLkRlbGV0ZUZpbHRlclJlcXVlc3QaJC5zd2l0Y2hib2FyZC52MS5EZWxldGVGaWx0ZXJSZXNwb25zZRJWCgtMaXN0RmlsdGVycxIiLnN3aXRjaGJvYXJkLnYxLkxpc3RGaWx0ZXJzUmVxdWVzdBojLnN3aXRjaGJvYXJkLnYxLkxpc3RGaWx0ZXJzUmVzcG9uc2USTQoLU3VzcGVuZFVzZXISIi5zd2l0Y2hib2FyZC52MS5TdXNwZW5kVXNlclJlcXVlc3QaGi5zd2l0Y2hib2FyZC52MS5TdXNwZW5zaW9uElwKDVVuc3VzcGVuZFVzZXISJC5zd2l0Y2hib2FyZC52MS5VbnN1c3BlbmRVc2VyUmVxdWVzdBolLnN3aXRjaGJvYXJkLnYxLlVuc3VzcGVuZFVzZXJSZXNwb25zZRJiCg9MaXN0U3VzcGVuc2lvbnMSJi5zd2l0Y2hib2FyZC52MS5MaXN0U3VzcGVuc2lvbnNSZXF1ZXN0Gicuc3dpdGNoYm9hcmQudjEuTGlzdFN1c3BlbnNpb25zUmVzcG9uc2USQgoJRXJhc2VVc2VyEiAuc3dpdGNoYm9hcmQudjEuRXJhc2VVc2VyUmVxdWVzdBoTLnN3aXRjaGJvYXJkLnYxLkpvYhI8CgZHZXRKb2ISHS5zd2l0Y2hib2FyZC52MS5HZXRKb2JSZXF1ZXN0GhMuc3dpdGNoYm9hcmQudjEuSm9iEk0KCExpc3RKb2JzEh8uc3dpdGNoYm9hcmQudjEuTGlzdEpvYnNSZXF1ZXN0GiAuc3dpdGNoYm9hcmQudjEuTGlzdEpvYnNSZXNwb25zZWIGcHJvdG8z");
+
+/**
+ * @generated from message switchboard.v1.EraseUserRequest
+ */
+export type EraseUserRequest = Message<"switchboard.v1.EraseUserRequest"> & {
+  /**
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+
+  /**
+   * Why (kept with the job), at most 500 characters.
+   *
+   * @generated from field: string reason = 2;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message switchboard.v1.EraseUserRequest.
+ * Use `create(EraseUserRequestSchema)` to create a new message.
+ */
+export const EraseUserRequestSchema: GenMessage<EraseUserRequest> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_admin, 0);
+
+/**
+ * @generated from message switchboard.v1.GetJobRequest
+ */
+export type GetJobRequest = Message<"switchboard.v1.GetJobRequest"> & {
+  /**
+   * @generated from field: uint64 job_id = 1;
+   */
+  jobId: bigint;
+};
+
+/**
+ * Describes the message switchboard.v1.GetJobRequest.
+ * Use `create(GetJobRequestSchema)` to create a new message.
+ */
+export const GetJobRequestSchema: GenMessage<GetJobRequest> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_admin, 1);
+
+/**
+ * @generated from message switchboard.v1.ListJobsRequest
+ */
+export type ListJobsRequest = Message<"switchboard.v1.ListJobsRequest"> & {
+  /**
+   * 1 to 200; 0 for 50.
+   *
+   * @generated from field: uint32 limit = 1;
+   */
+  limit: number;
+
+  /**
+   * The previous page's `next_before_id`; 0 from the newest.
+   *
+   * @generated from field: uint64 before_id = 2;
+   */
+  beforeId: bigint;
+};
+
+/**
+ * Describes the message switchboard.v1.ListJobsRequest.
+ * Use `create(ListJobsRequestSchema)` to create a new message.
+ */
+export const ListJobsRequestSchema: GenMessage<ListJobsRequest> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_admin, 2);
+
+/**
+ * @generated from message switchboard.v1.ListJobsResponse
+ */
+export type ListJobsResponse = Message<"switchboard.v1.ListJobsResponse"> & {
+  /**
+   * @generated from field: repeated switchboard.v1.Job jobs = 1;
+   */
+  jobs: Job[];
+
+  /**
+   * Where the next page starts; 0 on the last page.
+   *
+   * @generated from field: uint64 next_before_id = 2;
+   */
+  nextBeforeId: bigint;
+};
+
+/**
+ * Describes the message switchboard.v1.ListJobsResponse.
+ * Use `create(ListJobsResponseSchema)` to create a new message.
+ */
+export const ListJobsResponseSchema: GenMessage<ListJobsResponse> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_admin, 3);
+
+/**
+ * A background job of an org: started by an admin, worked through step by step by one
+ * controller at a time (another takes over if it stops).
+ *
+ * @generated from message switchboard.v1.Job
+ */
+export type Job = Message<"switchboard.v1.Job"> & {
+  /**
+   * @generated from field: uint64 id = 1;
+   */
+  id: bigint;
+
+  /**
+   * @generated from field: switchboard.v1.JobKind kind = 2;
+   */
+  kind: JobKind;
+
+  /**
+   * Whom it concerns: the user id, for an erasure.
+   *
+   * @generated from field: string subject = 3;
+   */
+  subject: string;
+
+  /**
+   * @generated from field: string requested_by = 4;
+   */
+  requestedBy: string;
+
+  /**
+   * @generated from field: string reason = 5;
+   */
+  reason: string;
+
+  /**
+   * @generated from field: int64 created_at_ms = 6;
+   */
+  createdAtMs: bigint;
+
+  /**
+   * @generated from field: switchboard.v1.JobState state = 7;
+   */
+  state: JobState;
+
+  /**
+   * The step it is on: for an erasure, `messages`, `uploads`, `reports`, `profile`, then
+   * `audit`; empty before the first and once finished.
+   *
+   * @generated from field: string stage = 8;
+   */
+  stage: string;
+
+  /**
+   * What it did so far, by kind of thing (`messages`, `deleted messages`, `attachments`,
+   * `reports`, `profile`, `devices`, `contacts`, `blocks`, `audit entries`): when done,
+   * the report of what was removed.
+   *
+   * @generated from field: map<string, uint64> counts = 9;
+   */
+  counts: { [key: string]: bigint };
+
+  /**
+   * @generated from field: int64 updated_at_ms = 10;
+   */
+  updatedAtMs: bigint;
+
+  /**
+   * When it finished; 0 until then.
+   *
+   * @generated from field: int64 finished_at_ms = 11;
+   */
+  finishedAtMs: bigint;
+
+  /**
+   * The last error a step met (it is tried again); why it failed, once FAILED.
+   *
+   * @generated from field: string error = 12;
+   */
+  error: string;
+};
+
+/**
+ * Describes the message switchboard.v1.Job.
+ * Use `create(JobSchema)` to create a new message.
+ */
+export const JobSchema: GenMessage<Job> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_admin, 4);
 
 /**
  * @generated from message switchboard.v1.Suspension
@@ -44,7 +223,7 @@ export type Suspension = Message<"switchboard.v1.Suspension"> & {
  * Use `create(SuspensionSchema)` to create a new message.
  */
 export const SuspensionSchema: GenMessage<Suspension> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 0);
+  messageDesc(file_switchboard_v1_admin, 5);
 
 /**
  * @generated from message switchboard.v1.SuspendUserRequest
@@ -68,7 +247,7 @@ export type SuspendUserRequest = Message<"switchboard.v1.SuspendUserRequest"> & 
  * Use `create(SuspendUserRequestSchema)` to create a new message.
  */
 export const SuspendUserRequestSchema: GenMessage<SuspendUserRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 1);
+  messageDesc(file_switchboard_v1_admin, 6);
 
 /**
  * @generated from message switchboard.v1.UnsuspendUserRequest
@@ -85,7 +264,7 @@ export type UnsuspendUserRequest = Message<"switchboard.v1.UnsuspendUserRequest"
  * Use `create(UnsuspendUserRequestSchema)` to create a new message.
  */
 export const UnsuspendUserRequestSchema: GenMessage<UnsuspendUserRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 2);
+  messageDesc(file_switchboard_v1_admin, 7);
 
 /**
  * @generated from message switchboard.v1.UnsuspendUserResponse
@@ -104,7 +283,7 @@ export type UnsuspendUserResponse = Message<"switchboard.v1.UnsuspendUserRespons
  * Use `create(UnsuspendUserResponseSchema)` to create a new message.
  */
 export const UnsuspendUserResponseSchema: GenMessage<UnsuspendUserResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 3);
+  messageDesc(file_switchboard_v1_admin, 8);
 
 /**
  * @generated from message switchboard.v1.ListSuspensionsRequest
@@ -130,7 +309,7 @@ export type ListSuspensionsRequest = Message<"switchboard.v1.ListSuspensionsRequ
  * Use `create(ListSuspensionsRequestSchema)` to create a new message.
  */
 export const ListSuspensionsRequestSchema: GenMessage<ListSuspensionsRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 4);
+  messageDesc(file_switchboard_v1_admin, 9);
 
 /**
  * @generated from message switchboard.v1.ListSuspensionsResponse
@@ -154,7 +333,7 @@ export type ListSuspensionsResponse = Message<"switchboard.v1.ListSuspensionsRes
  * Use `create(ListSuspensionsResponseSchema)` to create a new message.
  */
 export const ListSuspensionsResponseSchema: GenMessage<ListSuspensionsResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 5);
+  messageDesc(file_switchboard_v1_admin, 10);
 
 /**
  * @generated from message switchboard.v1.Filter
@@ -196,7 +375,7 @@ export type Filter = Message<"switchboard.v1.Filter"> & {
  * Use `create(FilterSchema)` to create a new message.
  */
 export const FilterSchema: GenMessage<Filter> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 6);
+  messageDesc(file_switchboard_v1_admin, 11);
 
 /**
  * @generated from message switchboard.v1.CreateFilterRequest
@@ -223,7 +402,7 @@ export type CreateFilterRequest = Message<"switchboard.v1.CreateFilterRequest"> 
  * Use `create(CreateFilterRequestSchema)` to create a new message.
  */
 export const CreateFilterRequestSchema: GenMessage<CreateFilterRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 7);
+  messageDesc(file_switchboard_v1_admin, 12);
 
 /**
  * @generated from message switchboard.v1.DeleteFilterRequest
@@ -240,7 +419,7 @@ export type DeleteFilterRequest = Message<"switchboard.v1.DeleteFilterRequest"> 
  * Use `create(DeleteFilterRequestSchema)` to create a new message.
  */
 export const DeleteFilterRequestSchema: GenMessage<DeleteFilterRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 8);
+  messageDesc(file_switchboard_v1_admin, 13);
 
 /**
  * @generated from message switchboard.v1.DeleteFilterResponse
@@ -259,7 +438,7 @@ export type DeleteFilterResponse = Message<"switchboard.v1.DeleteFilterResponse"
  * Use `create(DeleteFilterResponseSchema)` to create a new message.
  */
 export const DeleteFilterResponseSchema: GenMessage<DeleteFilterResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 9);
+  messageDesc(file_switchboard_v1_admin, 14);
 
 /**
  * @generated from message switchboard.v1.ListFiltersRequest
@@ -272,7 +451,7 @@ export type ListFiltersRequest = Message<"switchboard.v1.ListFiltersRequest"> & 
  * Use `create(ListFiltersRequestSchema)` to create a new message.
  */
 export const ListFiltersRequestSchema: GenMessage<ListFiltersRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 10);
+  messageDesc(file_switchboard_v1_admin, 15);
 
 /**
  * @generated from message switchboard.v1.ListFiltersResponse
@@ -289,7 +468,7 @@ export type ListFiltersResponse = Message<"switchboard.v1.ListFiltersResponse"> 
  * Use `create(ListFiltersResponseSchema)` to create a new message.
  */
 export const ListFiltersResponseSchema: GenMessage<ListFiltersResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 11);
+  messageDesc(file_switchboard_v1_admin, 16);
 
 /**
  * @generated from message switchboard.v1.ListAuditRequest
@@ -343,7 +522,7 @@ export type ListAuditRequest = Message<"switchboard.v1.ListAuditRequest"> & {
  * Use `create(ListAuditRequestSchema)` to create a new message.
  */
 export const ListAuditRequestSchema: GenMessage<ListAuditRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 12);
+  messageDesc(file_switchboard_v1_admin, 17);
 
 /**
  * @generated from message switchboard.v1.AuditEntry
@@ -405,7 +584,7 @@ export type AuditEntry = Message<"switchboard.v1.AuditEntry"> & {
  * Use `create(AuditEntrySchema)` to create a new message.
  */
 export const AuditEntrySchema: GenMessage<AuditEntry> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 13);
+  messageDesc(file_switchboard_v1_admin, 18);
 
 /**
  * @generated from message switchboard.v1.ListAuditResponse
@@ -429,7 +608,7 @@ export type ListAuditResponse = Message<"switchboard.v1.ListAuditResponse"> & {
  * Use `create(ListAuditResponseSchema)` to create a new message.
  */
 export const ListAuditResponseSchema: GenMessage<ListAuditResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 14);
+  messageDesc(file_switchboard_v1_admin, 19);
 
 /**
  * @generated from message switchboard.v1.AdminStatsRequest
@@ -442,7 +621,7 @@ export type AdminStatsRequest = Message<"switchboard.v1.AdminStatsRequest"> & {
  * Use `create(AdminStatsRequestSchema)` to create a new message.
  */
 export const AdminStatsRequestSchema: GenMessage<AdminStatsRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 15);
+  messageDesc(file_switchboard_v1_admin, 20);
 
 /**
  * @generated from message switchboard.v1.AdminStatsResponse
@@ -464,7 +643,7 @@ export type AdminStatsResponse = Message<"switchboard.v1.AdminStatsResponse"> & 
  * Use `create(AdminStatsResponseSchema)` to create a new message.
  */
 export const AdminStatsResponseSchema: GenMessage<AdminStatsResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 16);
+  messageDesc(file_switchboard_v1_admin, 21);
 
 /**
  * @generated from message switchboard.v1.ControllerStats
@@ -534,7 +713,7 @@ export type ControllerStats = Message<"switchboard.v1.ControllerStats"> & {
  * Use `create(ControllerStatsSchema)` to create a new message.
  */
 export const ControllerStatsSchema: GenMessage<ControllerStats> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 17);
+  messageDesc(file_switchboard_v1_admin, 22);
 
 /**
  * @generated from message switchboard.v1.RelayStats
@@ -602,7 +781,7 @@ export type RelayStats = Message<"switchboard.v1.RelayStats"> & {
  * Use `create(RelayStatsSchema)` to create a new message.
  */
 export const RelayStatsSchema: GenMessage<RelayStats> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 18);
+  messageDesc(file_switchboard_v1_admin, 23);
 
 /**
  * @generated from message switchboard.v1.ConnectionsRequest
@@ -621,7 +800,7 @@ export type ConnectionsRequest = Message<"switchboard.v1.ConnectionsRequest"> & 
  * Use `create(ConnectionsRequestSchema)` to create a new message.
  */
 export const ConnectionsRequestSchema: GenMessage<ConnectionsRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 19);
+  messageDesc(file_switchboard_v1_admin, 24);
 
 /**
  * @generated from message switchboard.v1.ConnectionsResponse
@@ -638,7 +817,7 @@ export type ConnectionsResponse = Message<"switchboard.v1.ConnectionsResponse"> 
  * Use `create(ConnectionsResponseSchema)` to create a new message.
  */
 export const ConnectionsResponseSchema: GenMessage<ConnectionsResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 20);
+  messageDesc(file_switchboard_v1_admin, 25);
 
 /**
  * One user's streams on one relay.
@@ -679,7 +858,7 @@ export type Connection = Message<"switchboard.v1.Connection"> & {
  * Use `create(ConnectionSchema)` to create a new message.
  */
 export const ConnectionSchema: GenMessage<Connection> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 21);
+  messageDesc(file_switchboard_v1_admin, 26);
 
 /**
  * What a controller answers another controller's query with (over NATS): itself and its
@@ -709,7 +888,7 @@ export type NodeReport = Message<"switchboard.v1.NodeReport"> & {
  * Use `create(NodeReportSchema)` to create a new message.
  */
 export const NodeReportSchema: GenMessage<NodeReport> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 22);
+  messageDesc(file_switchboard_v1_admin, 27);
 
 /**
  * The query on NATS (and, per relay, on the Fanout stream).
@@ -737,7 +916,68 @@ export type ReportQuery = Message<"switchboard.v1.ReportQuery"> & {
  * Use `create(ReportQuerySchema)` to create a new message.
  */
 export const ReportQuerySchema: GenMessage<ReportQuery> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 23);
+  messageDesc(file_switchboard_v1_admin, 28);
+
+/**
+ * @generated from enum switchboard.v1.JobKind
+ */
+export enum JobKind {
+  /**
+   * @generated from enum value: JOB_KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: JOB_KIND_ERASE_USER = 1;
+   */
+  ERASE_USER = 1,
+}
+
+/**
+ * Describes the enum switchboard.v1.JobKind.
+ */
+export const JobKindSchema: GenEnum<JobKind> = /*@__PURE__*/
+  enumDesc(file_switchboard_v1_admin, 0);
+
+/**
+ * @generated from enum switchboard.v1.JobState
+ */
+export enum JobState {
+  /**
+   * @generated from enum value: JOB_STATE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Waiting for a controller to take it up.
+   *
+   * @generated from enum value: JOB_STATE_QUEUED = 1;
+   */
+  QUEUED = 1,
+
+  /**
+   * @generated from enum value: JOB_STATE_RUNNING = 2;
+   */
+  RUNNING = 2,
+
+  /**
+   * @generated from enum value: JOB_STATE_DONE = 3;
+   */
+  DONE = 3,
+
+  /**
+   * Gave up after failing again and again; `error` says why.
+   *
+   * @generated from enum value: JOB_STATE_FAILED = 4;
+   */
+  FAILED = 4,
+}
+
+/**
+ * Describes the enum switchboard.v1.JobState.
+ */
+export const JobStateSchema: GenEnum<JobState> = /*@__PURE__*/
+  enumDesc(file_switchboard_v1_admin, 1);
 
 /**
  * What a filter looks for.
@@ -772,7 +1012,7 @@ export enum FilterKind {
  * Describes the enum switchboard.v1.FilterKind.
  */
 export const FilterKindSchema: GenEnum<FilterKind> = /*@__PURE__*/
-  enumDesc(file_switchboard_v1_admin, 0);
+  enumDesc(file_switchboard_v1_admin, 2);
 
 /**
  * What happens to a message a filter matches.
@@ -806,7 +1046,7 @@ export enum FilterAction {
  * Describes the enum switchboard.v1.FilterAction.
  */
 export const FilterActionSchema: GenEnum<FilterAction> = /*@__PURE__*/
-  enumDesc(file_switchboard_v1_admin, 1);
+  enumDesc(file_switchboard_v1_admin, 3);
 
 /**
  * Cluster-wide figures for operators, for holders of `chat.admin`. Served by controllers
@@ -839,7 +1079,8 @@ export const Admin: GenService<{
   /**
    * The caller's org's audit log, newest first: team created, updated, archived; members
    * added, removed, promoted, demoted; ownership transferred; messages deleted by someone
-   * other than their author; attachments deleted.
+   * other than their author; attachments deleted; and the moderation actions (see
+   * docs/operations.md for every action's name).
    *
    * @generated from rpc switchboard.v1.Admin.ListAudit
    */
@@ -913,6 +1154,42 @@ export const Admin: GenService<{
     methodKind: "unary";
     input: typeof ListSuspensionsRequestSchema;
     output: typeof ListSuspensionsResponseSchema;
+  },
+  /**
+   * Erase a user of the caller's org, in the background (docs/operations.md, "Erasure"):
+   * every message they sent becomes a tombstone (text, fields, earlier texts,
+   * notifications, search entries and attachment bytes gone), every file they uploaded
+   * loses its bytes and name, their profile, status, devices, contacts and blocks are
+   * removed, reports and audit entries name them as `erased-<job id>`. The user must be
+   * suspended first (FAILED_PRECONDITION otherwise); not oneself. Returns the job (the
+   * same one while it runs); follow it with GetJob. Audited when done (user.erased).
+   *
+   * @generated from rpc switchboard.v1.Admin.EraseUser
+   */
+  eraseUser: {
+    methodKind: "unary";
+    input: typeof EraseUserRequestSchema;
+    output: typeof JobSchema;
+  },
+  /**
+   * One of the caller's org's background jobs: how far it got and what it did.
+   *
+   * @generated from rpc switchboard.v1.Admin.GetJob
+   */
+  getJob: {
+    methodKind: "unary";
+    input: typeof GetJobRequestSchema;
+    output: typeof JobSchema;
+  },
+  /**
+   * The caller's org's background jobs, newest first.
+   *
+   * @generated from rpc switchboard.v1.Admin.ListJobs
+   */
+  listJobs: {
+    methodKind: "unary";
+    input: typeof ListJobsRequestSchema;
+    output: typeof ListJobsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_switchboard_v1_admin, 0);

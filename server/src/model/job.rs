@@ -1,0 +1,84 @@
+//! Background jobs an org admin starts and follows: erasing a user (later, exports). A job
+//! is worked through in small steps by whichever controller holds its lease, saving where it
+//! is after each step, so that a controller that stops leaves it to another.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use super::ConversationId;
+
+/// What a job does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum JobKind {
+    /// Erases a user of the org (the subject): see `chat::erasure`.
+    EraseUser,
+}
+
+impl JobKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            JobKind::EraseUser => "erase_user",
+        }
+    }
+}
+
+/// Where a job is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum JobState {
+    /// Waiting for a controller to take it.
+    Queued,
+    Running,
+    Done,
+    /// Stopped by an error it cannot get past (the job's `error` says which).
+    Failed,
+}
+
+impl JobState {
+    pub fn is_finished(self) -> bool {
+        matches!(self, JobState::Done | JobState::Failed)
+    }
+}
+
+/// One job, as stored: what it is, how far it got, and what it did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Job {
+    /// Snowflake id: orders an org's jobs in time.
+    pub id: u64,
+    pub org: String,
+    pub kind: JobKind,
+    /// Whom or what it concerns: a user id for an erasure.
+    pub subject: String,
+    pub requested_by: String,
+    /// Why, as the admin said.
+    pub reason: String,
+    pub created_at_ms: i64,
+    pub state: JobState,
+    /// The step it is on (e.g. `messages`), empty before the first.
+    pub stage: String,
+    /// Where in that step it is: the last item done (a message id, say), 0 before any.
+    pub cursor: u64,
+    /// What it did so far, by kind of thing (`messages`, `attachments`, ...).
+    pub counts: BTreeMap<String, u64>,
+    /// The conversations it came across, for steps that go through them after.
+    pub conversations: BTreeSet<ConversationId>,
+    pub updated_at_ms: i64,
+    pub finished_at_ms: i64,
+    /// Why it failed.
+    pub error: String,
+}
+
+impl Job {
+    /// Adds `n` to what the job did of `what`.
+    pub fn count(&mut self, what: &str, n: u64) {
+        if n > 0 {
+            *self.counts.entry(what.to_string()).or_default() += n;
+        }
+    }
+
+    /// Moves the job on to `stage`, from its start.
+    pub fn enter(&mut self, stage: &str) {
+        self.stage = stage.to_string();
+        self.cursor = 0;
+    }
+}

@@ -1,0 +1,71 @@
+//! Background jobs: stored per org, the open ones found by every controller, leased to one
+//! at a time and saved only by the holder.
+
+use std::sync::Arc;
+
+use switchboard_server::ids::EPOCH_MS;
+use switchboard_server::model::{Job, JobKind, JobState};
+use switchboard_server::store::Store;
+
+fn job(org: &str, id: u64) -> Job {
+    Job {
+        id,
+        org: org.into(),
+        kind: JobKind::EraseUser,
+        subject: "bob".into(),
+        requested_by: "admin".into(),
+        reason: "asked to".into(),
+        created_at_ms: EPOCH_MS,
+        state: JobState::Queued,
+        stage: String::new(),
+        cursor: 0,
+        counts: Default::default(),
+        conversations: Default::default(),
+        updated_at_ms: EPOCH_MS,
+        finished_at_ms: 0,
+        error: String::new(),
+    }
+}
+
+pub async fn jobs_are_leased_to_one_owner_and_leave_the_open_ones_when_finished(
+    store: Arc<dyn Store>,
+) {
+    let base = super::fresh_channel();
+    let org = format!("jobs-{base}");
+    let (first, second) = (job(&org, base), job(&org, base + 1));
+    store.create_job(&first).await.unwrap();
+    store.create_job(&second).await.unwrap();
+    let open = store.open_jobs(10_000).await.unwrap();
+    assert!(open.contains(&(org.clone(), first.id)) && open.contains(&(org.clone(), second.id)));
+    let listed = store.list_jobs(&org, None, 10).await.unwrap();
+    assert_eq!(listed, [second.clone(), first.clone()], "newest first");
+    assert_eq!(
+        store.list_jobs(&org, Some(second.id), 10).await.unwrap(),
+        std::slice::from_ref(&first)
+    );
+
+    let now = EPOCH_MS + 1_000;
+    assert!(store.lease_job(&org, first.id, "one", now, now + 60_000).await.unwrap());
+    assert!(!store.lease_job(&org, first.id, "two", now + 1, now + 60_000).await.unwrap());
+    assert!(
+        store.lease_job(&org, first.id, "one", now + 2, now + 90_000).await.unwrap(),
+        "renewed"
+    );
+    let running = Job { state: JobState::Running, cursor: 7, ..first.clone() };
+    assert!(!store.save_job(&running, "two").await.unwrap(), "only the holder saves");
+    assert!(store.save_job(&running, "one").await.unwrap());
+    assert_eq!(store.get_job(&org, first.id).await.unwrap(), Some(running.clone()));
+    // The lease ran out: another owner takes it, and the first can no longer save.
+    assert!(store.lease_job(&org, first.id, "two", now + 90_001, now + 200_000).await.unwrap());
+    let done = Job { state: JobState::Done, ..running.clone() };
+    assert!(!store.save_job(&done, "one").await.unwrap());
+    assert!(store.save_job(&done, "two").await.unwrap());
+    let open = store.open_jobs(10_000).await.unwrap();
+    assert!(!open.contains(&(org.clone(), first.id)), "finished: no longer open");
+    assert!(open.contains(&(org.clone(), second.id)));
+    assert!(!store.lease_job(&org, base + 2, "one", now, now + 1).await.unwrap(), "no such job");
+    // Finished, so that a shared keyspace keeps no open job of this run.
+    assert!(store.lease_job(&org, second.id, "one", now, now + 1).await.unwrap());
+    let done = Job { state: JobState::Failed, ..second };
+    assert!(store.save_job(&done, "one").await.unwrap());
+}
