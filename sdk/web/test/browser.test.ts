@@ -290,6 +290,32 @@ it("groups messages by sender and day, each with its time (#27, defect 6)", asyn
   writer.close();
 });
 
+it("writes several lines with Shift+Enter and sends with Enter (#27)", async () => {
+  const alice = unique("alice");
+  const reader = SwitchboardClient.connect({ url: relay, token: mint(alice, "acme", secret) });
+  const team = (await reader.api.createTeam({ name: "Lines", members: [] })).id;
+  const tab = await signIn(await browser.newContext(), alice);
+  await openConversation(tab, team);
+  const height = () => tab.locator("#text").evaluate((box) => box.getBoundingClientRect().height);
+  const oneLine = await height();
+  await tab.focus("#text");
+  await tab.keyboard.type("first line");
+  await tab.keyboard.press("Shift+Enter");
+  await tab.keyboard.type("second line");
+  expect(await tab.inputValue("#text")).toBe("first line\nsecond line");
+  expect(await height()).toBeGreaterThan(oneLine);
+  await tab.keyboard.press("Enter");
+  const row = tab.locator("#messages li .text").filter({ hasText: "second line" });
+  await row.waitFor();
+  expect(await row.innerText()).toBe("first line\nsecond line");
+  expect((await reader.history(team)).messages.map((m) => m.data)).toEqual(["first line\nsecond line"]);
+  // Sent: the composer is empty, one line high again, and keeps the focus for the next.
+  expect(await tab.inputValue("#text")).toBe("");
+  expect(await height()).toBe(oneLine);
+  expect(await tab.evaluate(() => document.activeElement?.id)).toBe("text");
+  reader.close();
+});
+
 it("loads older history as the reader scrolls up", async () => {
   const [alice, bob] = [unique("alice"), unique("bob")];
   const writer = SwitchboardClient.connect({ url: relay, token: mint(alice, "acme", secret) });

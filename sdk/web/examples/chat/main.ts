@@ -242,8 +242,8 @@ async function open(conversation: Conversation, item: HTMLElement): Promise<void
   $("count").textContent = "";
   await client!.watchOnlineCounts([conversation.id]);
   await client!.watchPresence(members.members.map((m) => m.userId).filter((user) => user !== me));
-  for (const control of $("composer").querySelectorAll<HTMLInputElement | HTMLButtonElement>("input, button")) control.disabled = false;
-  $<HTMLInputElement>("text").focus();
+  for (const control of $("composer").querySelectorAll<HTMLTextAreaElement | HTMLButtonElement>("textarea, button")) control.disabled = false;
+  $<HTMLTextAreaElement>("text").focus();
 }
 
 /** The page before the oldest shown message, kept in place on screen. */
@@ -410,7 +410,7 @@ async function openThread(root: Message): Promise<void> {
   // Read up to the newest reply: the other devices' badges clear too.
   const newest = page.messages[0];
   if (newest) void client!.markThreadRead(root.channelId, root.id, newest.id);
-  $<HTMLInputElement>("thread-text").focus();
+  $<HTMLTextAreaElement>("thread-text").focus();
 }
 
 /** Shows a reply in the open thread; a live one of someone else's is marked read. */
@@ -434,10 +434,11 @@ $("close-thread").addEventListener("click", closeThread);
 
 $<HTMLFormElement>("thread-composer").addEventListener("submit", async (event) => {
   event.preventDefault();
-  const input = $<HTMLInputElement>("thread-text");
+  const input = $<HTMLTextAreaElement>("thread-text");
   const text = input.value.trim();
   if (!current || openRoot === undefined || !text) return;
   input.value = "";
+  fitToText(input);
   const alsoInConversation = $<HTMLInputElement>("also").checked;
   const reply = await client!.reply(current.id, openRoot, text, { alsoInConversation });
   appendReply(reply);
@@ -502,7 +503,31 @@ function showOnline(): void {
 }
 
 let lastTyping = 0;
-$<HTMLInputElement>("text").addEventListener("input", () => {
+/**
+ * A composer as chat apps have them: Enter sends, Shift+Enter starts a new line (and Enter
+ * while an input method is composing a character is left to it); the box grows with the
+ * text up to a few lines.
+ */
+function multiline(id: string, form: string): void {
+  const box = $<HTMLTextAreaElement>(id);
+  box.addEventListener("keydown", (event) => {
+    if (event.key !== "Enter" || event.shiftKey || event.isComposing) return;
+    event.preventDefault();
+    $<HTMLFormElement>(form).requestSubmit();
+  });
+  box.addEventListener("input", () => fitToText(box));
+}
+
+/** Makes a composer as high as its text (borders included), up to its CSS max-height. */
+function fitToText(box: HTMLTextAreaElement): void {
+  box.style.height = "auto";
+  box.style.height = `${box.scrollHeight + box.offsetHeight - box.clientHeight}px`;
+}
+
+multiline("text", "composer");
+multiline("thread-text", "thread-composer");
+
+$<HTMLTextAreaElement>("text").addEventListener("input", () => {
   if (!current || Date.now() - lastTyping < 3000) return;
   lastTyping = Date.now();
   void client!.typing(current.id, true);
@@ -510,7 +535,7 @@ $<HTMLInputElement>("text").addEventListener("input", () => {
 
 $<HTMLFormElement>("composer").addEventListener("submit", async (event) => {
   event.preventDefault();
-  const input = $<HTMLInputElement>("text");
+  const input = $<HTMLTextAreaElement>("text");
   const text = input.value.trim();
   if (!current || !text) return;
   lastTyping = 0;
@@ -518,7 +543,10 @@ $<HTMLFormElement>("composer").addEventListener("submit", async (event) => {
   try {
     const sent = await client!.send(current.id, text);
     // Sent: the draft goes (unless the user already typed the next one).
-    if (input.value.trim() === text) input.value = "";
+    if (input.value.trim() === text) {
+      input.value = "";
+      fitToText(input);
+    }
     composerError(null);
     append(sent);
   } catch (failure) {
