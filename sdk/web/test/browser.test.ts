@@ -11,7 +11,7 @@ import { extname, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { crc32, deflateSync } from "node:zlib";
 
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import { type Browser, type BrowserContext, chromium, type Page, type Route } from "playwright-core";
 import { build } from "vite";
 import { afterAll, beforeAll, expect, inject, it } from "vitest";
 
@@ -314,6 +314,55 @@ it("writes several lines with Shift+Enter and sends with Enter (#27)", async () 
   expect(await height()).toBe(oneLine);
   expect(await tab.evaluate(() => document.activeElement?.id)).toBe("text");
   reader.close();
+});
+
+it("shows who has seen the sender's newest message, live and after a reload (#27)", async () => {
+  const [alice, bob, carol] = [unique("alice"), unique("bob"), unique("carol")];
+  const owner = SwitchboardClient.connect({ url: relay, token: mint(alice, "acme", secret) });
+  const team = (await owner.api.createTeam({ name: "Receipts", members: [bob, carol] })).id;
+  owner.close();
+  const bobReads = SwitchboardClient.connect({ url: relay, token: mint(bob, "acme", secret) });
+  const tab = await signIn(await browser.newContext(), alice);
+  await openConversation(tab, team);
+  await tab.fill("#text", "did you see this?");
+  await tab.press("#text", "Enter");
+  await messageRow(tab, "did you see this?").waitFor();
+  expect(await tab.locator("#seen").innerText()).toBe("");
+  const sent = (await bobReads.history(team)).messages[0];
+  await bobReads.markRead(team, sent.id);
+  await tab.waitForSelector(`#seen:text-is("Seen by ${bob}")`);
+  await tab.reload();
+  await tab.waitForSelector("#state:text('live')");
+  await messageRow(tab, "did you see this?").waitFor();
+  await tab.waitForSelector(`#seen:text-is("Seen by ${bob}")`);
+  // A newer message of hers is not seen yet.
+  await tab.fill("#text", "and this?");
+  await tab.press("#text", "Enter");
+  await messageRow(tab, "and this?").waitFor();
+  await tab.waitForSelector(`#seen:text-is("")`);
+  bobReads.close();
+});
+
+it("shows an upload's progress until it is sent (#27)", async () => {
+  const alice = unique("alice");
+  const owner = SwitchboardClient.connect({ url: relay, token: mint(alice, "acme", secret) });
+  const team = (await owner.api.createTeam({ name: "Uploads", members: [] })).id;
+  owner.close();
+  const tab = await signIn(await browser.newContext(), alice);
+  await openConversation(tab, team);
+  // Hold the bytes on their way to the blob store, to see the upload while it runs.
+  const held: Route[] = [];
+  await tab.route("**/*", (route) => (route.request().method() === "PUT" ? held.push(route) : route.continue()));
+  await tab.setInputFiles("#file", { name: "notes.txt", mimeType: "text/plain", buffer: Buffer.from("hello") });
+  const uploading = tab.locator("#uploads li", { hasText: "notes.txt" });
+  await uploading.waitFor();
+  expect(await uploading.locator("progress").getAttribute("max")).toBe("5");
+  expect(await uploading.locator("progress").getAttribute("aria-label")).toBe("Uploading notes.txt");
+  await until("the PUT to be held", () => held.length === 1);
+  await held[0].continue();
+  await messageRow(tab, "notes.txt").waitFor();
+  await uploading.waitFor({ state: "detached" });
+  await tab.unroute("**/*");
 });
 
 it("loads older history as the reader scrolls up", async () => {

@@ -36,6 +36,8 @@ let atNewest = true;
 let newest: Message | undefined;
 const shown = new Set<bigint>();
 const typingNow = new Map<string, ReturnType<typeof setTimeout>>();
+/** How far each member of the open conversation has read (their read markers). */
+const readUpTo = new Map<string, bigint>();
 const online = new Map<string, UserPresence>();
 /** What profiles say of each user seen: the name to show ("" for none) and their picture. */
 const people = new Map<string, { name: string; avatarId: bigint }>();
@@ -126,6 +128,11 @@ function signIn(url: string, token: string): void {
       if (m.channelId === current?.id) replace(m);
     });
   }
+  client.on("read", (r) => {
+    if (r.conversationId !== current?.id || r.userId === me) return;
+    if (r.messageId > (readUpTo.get(r.userId) ?? 0n)) readUpTo.set(r.userId, r.messageId);
+    showSeen();
+  });
   client.on("typing", (t) => {
     if (t.conversationId !== current?.id || t.userId === me) return;
     clearTimeout(typingNow.get(t.userId));
@@ -233,6 +240,10 @@ async function open(conversation: Conversation, item: HTMLElement): Promise<void
   atNewest = true;
   newest = undefined;
   await loadOlder();
+  readUpTo.clear();
+  const markers = await client!.api.listReadMarkers({ channelId: conversation.id });
+  for (const marker of markers.markers) readUpTo.set(marker.userId, marker.messageId);
+  showSeen();
   if (newest) markRead(newest);
   else showUnread(conversation.id, 0, 0);
   // Presence of the members on screen: their state now, then each change.
@@ -482,9 +493,22 @@ function append(message: Message): void {
   list.append(row(message));
   regroup();
   newest = message;
-  if (message.from === me) atNewest = true;
+  if (message.from === me) {
+    atNewest = true;
+    showSeen();
+  }
   keepAtNewest();
   void learnNames([message.from]);
+}
+
+/** Read receipts: under the user's newest message, who else has read up to it. */
+function showSeen(): void {
+  const mine = [...document.querySelectorAll<HTMLElement>("#messages li.mine")].at(-1);
+  const id = mine?.dataset.id === undefined ? undefined : BigInt(mine.dataset.id);
+  const readers = [...readUpTo]
+    .filter(([user, upTo]) => user !== me && id !== undefined && upTo >= id)
+    .map(([user]) => nameOf(user));
+  $("seen").textContent = readers.length === 0 ? "" : `Seen by ${readers.join(", ")}`;
 }
 
 function showTyping(): void {
@@ -602,14 +626,37 @@ $<HTMLInputElement>("file").addEventListener("change", async () => {
   const file = input.files?.[0];
   input.value = "";
   if (!current || !file) return;
+  const progress = uploadProgress(file);
   try {
-    const attachment = await client!.uploadFile(current.id, file);
+    const attachment = await client!.uploadFile(current.id, file, { onProgress: progress.update });
     append(await client!.sendAttachment(current.id, attachment));
     composerError(null);
   } catch (failure) {
     composerError(`Not sent: ${file.name}: ${reason(failure)}`);
+  } finally {
+    progress.done();
   }
 });
+
+/** A row above the composer showing how much of `file` is uploaded, until `done`. */
+function uploadProgress(file: File): { update: (sent: number) => void; done: () => void } {
+  const item = document.createElement("li");
+  const bar = document.createElement("progress");
+  bar.max = file.size;
+  bar.value = 0;
+  bar.setAttribute("aria-label", `Uploading ${file.name}`);
+  const percent = document.createElement("span");
+  percent.textContent = " 0%";
+  item.append(file.name, bar, percent);
+  $("uploads").append(item);
+  return {
+    update: (sent) => {
+      bar.value = sent;
+      percent.textContent = ` ${file.size === 0 ? 100 : Math.floor((sent * 100) / file.size)}%`;
+    },
+    done: () => item.remove(),
+  };
+}
 
 $("picture").addEventListener("click", () => $<HTMLInputElement>("picture-file").click());
 $<HTMLInputElement>("picture-file").addEventListener("change", async () => {
