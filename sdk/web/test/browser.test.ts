@@ -365,6 +365,30 @@ it("shows an upload's progress until it is sent (#27)", async () => {
   await tab.unroute("**/*");
 });
 
+it("creates a team from the page, which its members see and open (#27)", async () => {
+  const [alice, bob] = [unique("alice"), unique("bob")];
+  const tab = await signIn(await browser.newContext(), alice);
+  const bobTab = await signIn(await browser.newContext(), bob);
+  await tab.click("#new-team-toggle");
+  await tab.fill("#new-team input[name=name]", "Launch");
+  await tab.fill("#new-team input[name=members]", `${bob}, not a user id!`);
+  await tab.click("#new-team button[type=submit]");
+  // A bad member id is refused where it was typed, and nothing is created.
+  await tab.waitForSelector("#new-team .error:not([hidden])");
+  expect(await tab.inputValue("#new-team input[name=name]")).toBe("Launch");
+  await tab.fill("#new-team input[name=members]", bob);
+  await tab.click("#new-team button[type=submit]");
+  await tab.waitForSelector("#title:text-is('Launch')");
+  expect(await tab.locator("#new-team").isHidden()).toBe(true);
+  await tab.fill("#text", "welcome aboard");
+  await tab.press("#text", "Enter");
+  // bob's list shows the new team live, with the message unread.
+  const item = bobTab.locator("#conversations li", { hasText: "Launch" });
+  await item.waitFor();
+  await item.click();
+  await messageRow(bobTab, "welcome aboard").waitFor();
+});
+
 it("loads older history as the reader scrolls up", async () => {
   const [alice, bob] = [unique("alice"), unique("bob")];
   const writer = SwitchboardClient.connect({ url: relay, token: mint(alice, "acme", secret) });

@@ -111,6 +111,11 @@ function signIn(url: string, token: string): void {
     remember();
     if (m.channelId !== current?.id) {
       if (m.from === me || m.threadOnly) return;
+      if (!document.querySelector(`#conversations li[data-id='${m.channelId}']`)) {
+        // Added to a conversation since the list was read: list again (with its count).
+        void listConversations();
+        return;
+      }
       const was = unread.get(m.channelId) ?? { count: 0, mentions: 0 };
       const forMe = m.to === me || m.mentions.some((who) => who === me || who === "@all" || who === "@here");
       showUnread(m.channelId, was.count + 1, was.mentions + (forMe ? 1 : 0));
@@ -128,6 +133,10 @@ function signIn(url: string, token: string): void {
       if (m.channelId === current?.id) replace(m);
     });
   }
+  client.on("event", (event) => {
+    // Added to a conversation: it joins the list.
+    if (event.kind.case === "memberJoined" && event.kind.value.member?.userId === me) void listConversations();
+  });
   client.on("read", (r) => {
     if (r.conversationId !== current?.id || r.userId === me) return;
     if (r.messageId > (readUpTo.get(r.userId) ?? 0n)) readUpTo.set(r.userId, r.messageId);
@@ -169,9 +178,9 @@ function titleOf(conversation: Conversation): string {
 }
 
 async function listConversations(): Promise<void> {
-  const list = $("conversations");
-  list.replaceChildren();
-  for (const conversation of await client!.conversations()) {
+  const conversations = await client!.conversations();
+  // Built whole, then swapped in: two listings at once leave one list, not both.
+  const items = conversations.map((conversation) => {
     const item = document.createElement("li");
     const peer = conversation.peer;
     if (peer) {
@@ -189,10 +198,17 @@ async function listConversations(): Promise<void> {
       event.preventDefault();
       void open(conversation, item);
     };
-    list.append(item);
+    if (conversation.id === current?.id) {
+      item.classList.add("selected");
+      item.setAttribute("aria-current", "true");
+    }
+    return item;
+  });
+  $("conversations").replaceChildren(...items);
+  conversations.forEach((conversation, i) => {
     showUnread(conversation.id, conversation.unreadCount, conversation.mentionCount);
-    if (!current && conversation.id.toString() === localStorage.getItem(saved.current)) void open(conversation, item);
-  }
+    if (!current && conversation.id.toString() === localStorage.getItem(saved.current)) void open(conversation, items[i]);
+  });
 }
 
 /** What is unread in each conversation of the list, as its badge shows it. */
@@ -589,6 +605,36 @@ function composerError(text: string | null): void {
 function reason(failure: unknown): string {
   return failure instanceof Error ? failure.message : String(failure);
 }
+
+$("new-team-toggle").addEventListener("click", () => {
+  const form = $<HTMLFormElement>("new-team");
+  form.hidden = !form.hidden;
+  $("new-team-toggle").setAttribute("aria-expanded", String(!form.hidden));
+  if (!form.hidden) form.querySelector<HTMLInputElement>("input[name=name]")!.focus();
+});
+
+/** Creates a team with the members named, and opens it; a refusal is shown in the form,
+ * which keeps what was typed. */
+$<HTMLFormElement>("new-team").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = $<HTMLFormElement>("new-team");
+  const field = (name: string) => form.querySelector<HTMLInputElement>(`input[name=${name}]`)!;
+  const error = form.querySelector<HTMLElement>(".error")!;
+  const members = field("members").value.split(",").map((user) => user.trim()).filter((user) => user !== "");
+  try {
+    const team = await client!.api.createTeam({ name: field("name").value.trim(), members });
+    form.reset();
+    form.hidden = true;
+    error.hidden = true;
+    $("new-team-toggle").setAttribute("aria-expanded", "false");
+    await listConversations();
+    const item = document.querySelector<HTMLElement>(`#conversations li[data-id='${team.id}']`);
+    if (item) await open(team, item);
+  } catch (failure) {
+    error.textContent = `Not created: ${reason(failure)}`;
+    error.hidden = false;
+  }
+});
 
 let searching = 0;
 $<HTMLInputElement>("find").addEventListener("input", async () => {
