@@ -255,6 +255,22 @@ pub(crate) enum Command {
     /// Relay operations.
     #[command(subcommand)]
     Relay(RelayCommand),
+    /// Export data as a tar archive made in the background: your own (default), a user's or
+    /// a conversation's (those two need chat.admin).
+    Export {
+        /// A user's data instead of your own.
+        #[arg(long, conflicts_with = "conversation")]
+        user: Option<String>,
+        /// A conversation instead of your own data.
+        #[arg(long)]
+        conversation: Option<u64>,
+        /// Follow the job to its end, showing progress.
+        #[arg(long)]
+        wait: bool,
+        /// Download the archive here once it is made (implies --wait).
+        #[arg(long, short)]
+        output: Option<std::path::PathBuf>,
+    },
     /// Operator views and actions for your org: cluster figures, connections, suspensions
     /// (need chat.admin).
     #[command(subcommand)]

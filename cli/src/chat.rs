@@ -263,6 +263,14 @@ async fn execute(client: &Client, command: Command) -> Result<Shown, SdkError> {
             crate::jobs::job(client, id, wait).await?
         }
         Command::Admin(AdminCommand::Jobs { limit }) => crate::jobs::list(client, limit).await?,
+        Command::Export { user, conversation, wait, output } => {
+            let what = match (user, conversation) {
+                (Some(user), _) => crate::jobs::Exported::User(user),
+                (None, Some(id)) => crate::jobs::Exported::Conversation(id),
+                (None, None) => crate::jobs::Exported::Mine,
+            };
+            crate::jobs::export(client, what, wait, output.as_deref()).await?
+        }
         Command::Search { query, channel, from, relevance, limit } => {
             let order =
                 if relevance { pb::SearchOrder::Relevance } else { pb::SearchOrder::Newest };

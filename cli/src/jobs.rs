@@ -1,5 +1,6 @@
-//! `sbctl admin erase`, `admin job` and `admin jobs`: background jobs started and followed,
-//! with a spinner showing the step and what was done so far while waiting.
+//! `sbctl admin erase`, `admin job`, `admin jobs` and `sbctl export`: background jobs
+//! started and followed, with a spinner showing the step and what was done so far while
+//! waiting, and an export's archive downloaded.
 
 use std::time::Duration;
 
@@ -41,8 +42,50 @@ pub(crate) async fn list(client: &Client, limit: u32) -> Result<Shown, SdkError>
     Ok(jobs(page))
 }
 
+/// Whose export `sbctl export` makes.
+pub(crate) enum Exported {
+    Mine,
+    User(String),
+    Conversation(u64),
+}
+
+/// Starts an export; with `wait` (or `output`), follows it to its end; with `output`,
+/// downloads the archive there.
+pub(crate) async fn export(
+    client: &Client,
+    what: Exported,
+    wait: bool,
+    output: Option<&std::path::Path>,
+) -> Result<Shown, SdkError> {
+    let mine = matches!(what, Exported::Mine);
+    let job = match what {
+        Exported::Mine => client.export_my_data().await?,
+        Exported::User(user) => client.export_user(&user).await?,
+        Exported::Conversation(id) => client.export_conversation(id).await?,
+    };
+    if !(wait || output.is_some()) {
+        return Ok(jobs(vec![job]));
+    }
+    let job = follow_as(client, job, mine).await?;
+    if job.state() == pb::JobState::Failed {
+        return Err(SdkError::Io(format!("job {} failed: {}", job.id, job.error)));
+    }
+    if let Some(path) = output {
+        let io = |e: std::io::Error| SdkError::Io(format!("{}: {e}", path.display()));
+        let mut file = tokio::fs::File::create(path).await.map_err(io)?;
+        let bytes = client.fetch(&job.download_url, &mut file, |_| {}).await?;
+        eprintln!("saved {} ({bytes} bytes)", path.display());
+    }
+    Ok(jobs(vec![job]))
+}
+
 /// Polls the job until it is done or failed, showing its step and counts.
-async fn follow(client: &Client, mut job: pb::Job) -> Result<pb::Job, SdkError> {
+async fn follow(client: &Client, job: pb::Job) -> Result<pb::Job, SdkError> {
+    follow_as(client, job, false).await
+}
+
+/// [`follow`], reading the job as its admin or (`mine`) as the user whose export it is.
+async fn follow_as(client: &Client, mut job: pb::Job, mine: bool) -> Result<pb::Job, SdkError> {
     let spinner = ProgressBar::new_spinner();
     spinner.set_style(ProgressStyle::with_template("{spinner} {elapsed} {msg}").expect("valid"));
     spinner.enable_steady_tick(Duration::from_millis(120));
@@ -50,7 +93,10 @@ async fn follow(client: &Client, mut job: pb::Job) -> Result<pb::Job, SdkError> 
         let stage = if job.stage.is_empty() { "waiting" } else { job.stage.as_str() };
         spinner.set_message(format!("job {}: {stage}; {}", job.id, output::job_counts(&job)));
         tokio::time::sleep(POLL).await;
-        job = client.get_job(job.id).await?;
+        job = match mine {
+            true => client.get_my_export(job.id).await?,
+            false => client.get_job(job.id).await?,
+        };
     }
     spinner.finish_and_clear();
     Ok(job)

@@ -245,9 +245,13 @@ pub(crate) fn suspension(s: Suspension) -> pb::Suspension {
     }
 }
 
-pub(crate) fn job(job: Job) -> pb::Job {
+/// A job as the API shows it, with where an export downloads from (see
+/// `ChatService::download_url`).
+pub(crate) fn job(job: Job, download_url: Option<String>) -> pb::Job {
     let kind = match job.kind {
         JobKind::EraseUser => pb::JobKind::EraseUser,
+        JobKind::ExportUser => pb::JobKind::ExportUser,
+        JobKind::ExportConversation => pb::JobKind::ExportConversation,
     };
     let state = match job.state {
         JobState::Queued => pb::JobState::Queued,
@@ -268,6 +272,7 @@ pub(crate) fn job(job: Job) -> pb::Job {
         updated_at_ms: job.updated_at_ms,
         finished_at_ms: job.finished_at_ms,
         error: job.error,
+        download_url: download_url.unwrap_or_default(),
     }
 }
 

@@ -519,6 +519,19 @@ impl Client {
         Ok(self.admin.clone().erase_user(request).await?.into_inner())
     }
 
+    /// Starts exporting a user's data (needs `chat.admin`): the background job, whose
+    /// `download_url` [`Self::get_job`] fills once it is done.
+    pub async fn export_user(&self, user: &str) -> Result<pb::Job> {
+        let request = pb::ExportUserRequest { user_id: user.into() };
+        Ok(self.admin.clone().export_user(request).await?.into_inner())
+    }
+
+    /// Starts exporting a conversation of the caller's org (needs `chat.admin`).
+    pub async fn export_conversation(&self, conversation_id: u64) -> Result<pb::Job> {
+        let request = pb::ExportConversationRequest { conversation_id };
+        Ok(self.admin.clone().export_conversation(request).await?.into_inner())
+    }
+
     /// One of the caller's org's background jobs.
     pub async fn get_job(&self, job_id: u64) -> Result<pb::Job> {
         Ok(self.admin.clone().get_job(pb::GetJobRequest { job_id }).await?.into_inner())

@@ -200,7 +200,19 @@ impl Client {
         progress: impl Fn(u64),
     ) -> Result<pb::Attachment> {
         let download = self.download_url(attachment_id).await?;
-        let response = self.http.get(&download.url).send().await.map_err(http_failed)?;
+        self.fetch(&download.url, out, progress).await?;
+        download.attachment.ok_or(SdkError::MissingField("attachment"))
+    }
+
+    /// Downloads what a download URL (an attachment's, an export's) serves into `out`;
+    /// `progress` gets the bytes received so far. Returns how many there were.
+    pub async fn fetch(
+        &self,
+        url: &str,
+        out: &mut (impl AsyncWrite + Unpin),
+        progress: impl Fn(u64),
+    ) -> Result<u64> {
+        let response = self.http.get(url).send().await.map_err(http_failed)?;
         let mut body = check(response).await?.bytes_stream();
         let mut received = 0;
         while let Some(chunk) = body.next().await {
@@ -210,7 +222,7 @@ impl Client {
             progress(received);
         }
         out.flush().await.map_err(|e| SdkError::Io(e.to_string()))?;
-        download.attachment.ok_or(SdkError::MissingField("attachment"))
+        Ok(received)
     }
 }
 

@@ -83,4 +83,17 @@ impl Client {
         let request = pb::ListBlockedRequest { after: after.into(), limit };
         Ok(self.people.clone().list_blocked(request).await?.into_inner())
     }
+
+    /// Starts exporting your own data: the background job, to follow with
+    /// [`Self::get_my_export`].
+    pub async fn export_my_data(&self) -> Result<pb::Job> {
+        let request = pb::ExportMyDataRequest {};
+        Ok(self.people.clone().export_my_data(request).await?.into_inner())
+    }
+
+    /// One of your own exports, with its `download_url` once it is done.
+    pub async fn get_my_export(&self, job_id: u64) -> Result<pb::Job> {
+        let request = pb::GetMyExportRequest { job_id };
+        Ok(self.people.clone().get_my_export(request).await?.into_inner())
+    }
 }

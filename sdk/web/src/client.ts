@@ -419,6 +419,30 @@ export class SwitchboardClient {
     return { jobs: response.jobs, nextBeforeId: response.nextBeforeId };
   }
 
+  /**
+   * Starts exporting your own data (profile, memberships, messages sent, files uploaded)
+   * as an archive made in the background: follow it with `myExport()`, whose
+   * `downloadUrl` is set once it is DONE.
+   */
+  async exportMyData(): Promise<Job> {
+    return await this.people.exportMyData({});
+  }
+
+  /** One of your own exports. */
+  async myExport(jobId: bigint): Promise<Job> {
+    return await this.people.getMyExport({ jobId });
+  }
+
+  /** Starts exporting a user's data (needs `chat.admin`); follow it with `job()`. */
+  async exportUser(userId: string): Promise<Job> {
+    return await this.admin.exportUser({ userId });
+  }
+
+  /** Starts exporting a conversation of the org (needs `chat.admin`); follow it with `job()`. */
+  async exportConversation(conversationId: bigint): Promise<Job> {
+    return await this.admin.exportConversation({ conversationId });
+  }
+
   /** Reports a message of a team or channel to its admins. */
   async report(conversationId: bigint, messageId: bigint, reason = ""): Promise<Report> {
     return await this.chat.reportMessage({ conversationId, messageId, reason });

@@ -383,6 +383,22 @@ describe("SwitchboardClient", () => {
     expect(history.messages.map((m) => [m.deleted, m.data])).toEqual([[true, ""]]);
   });
 
+  it("exports your own data as an archive to download", async () => {
+    const aliceId = unique("alice");
+    const alice = connect(aliceId);
+    const channel = await team(alice, []);
+    await alice.send(channel, "mine to keep");
+    let job = await alice.exportMyData();
+    const deadline = Date.now() + 20_000;
+    while (job.state !== JobState.DONE && job.state !== JobState.FAILED && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      job = await alice.myExport(job.id);
+    }
+    expect([job.state, job.counts["messages"]]).toEqual([JobState.DONE, 1n]);
+    const archive = new Uint8Array(await (await fetch(job.downloadUrl)).arrayBuffer());
+    expect(new TextDecoder().decode(archive)).toContain("mine to keep");
+  });
+
   it("reports a message to the admins, who resolve it", async () => {
     const [aliceId, bobId] = [unique("alice"), unique("bob")];
     const alice = connect(aliceId);

@@ -92,6 +92,20 @@ pub trait Blobs: Send + Sync + 'static {
     /// retry finds the object at `to` already.
     async fn seal(&self, from: &str, to: &str) -> BlobResult<()>;
 
+    /// Stores a whole object from memory (what the server writes itself: export parts).
+    async fn put(&self, key: &str, content_type: &str, bytes: Vec<u8>) -> BlobResult<()>;
+
+    /// Stores a whole object from a file (an export's archive).
+    async fn put_file(
+        &self,
+        key: &str,
+        content_type: &str,
+        path: &std::path::Path,
+    ) -> BlobResult<()>;
+
+    /// The whole object; None if there is none.
+    async fn get(&self, key: &str) -> BlobResult<Option<Vec<u8>>>;
+
     /// Deletes the object; deleting a missing object is not an error.
     async fn delete(&self, key: &str) -> BlobResult<()>;
 

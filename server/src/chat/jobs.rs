@@ -54,8 +54,10 @@ impl Jobs {
             state: JobState::Queued,
             stage: String::new(),
             cursor: 0,
+            name_cursor: String::new(),
             counts: Default::default(),
             conversations: Default::default(),
+            parts: Vec::new(),
             updated_at_ms: now,
             finished_at_ms: 0,
             error: String::new(),
@@ -180,6 +182,9 @@ impl super::ChatService {
         loop {
             let step = match job.kind {
                 JobKind::EraseUser => self.erase_step(&mut job).await,
+                JobKind::ExportUser | JobKind::ExportConversation => {
+                    self.export_step(&mut job).await
+                }
             };
             match step {
                 Ok(()) => failures = 0,

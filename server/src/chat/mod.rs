@@ -15,6 +15,7 @@ mod device_push;
 mod devices;
 mod directory;
 mod erasure;
+mod export;
 mod filters;
 mod jobs;
 mod membership;

@@ -175,7 +175,26 @@ impl Admin for AdminApi {
         let caller = self.admin(&request).await?;
         let r = request.into_inner();
         let job = self.chat.erase_user(&caller, &r.user_id, &r.reason).await?;
-        Ok(Response::new(convert::job(job)))
+        Ok(Response::new(convert::job(job, None)))
+    }
+
+    async fn export_user(
+        &self,
+        request: Request<pb::ExportUserRequest>,
+    ) -> Result<Response<pb::Job>, Status> {
+        let caller = self.admin(&request).await?;
+        let job = self.chat.export_user(&caller, &request.into_inner().user_id).await?;
+        Ok(Response::new(convert::job(job, None)))
+    }
+
+    async fn export_conversation(
+        &self,
+        request: Request<pb::ExportConversationRequest>,
+    ) -> Result<Response<pb::Job>, Status> {
+        let caller = self.admin(&request).await?;
+        let id = request.into_inner().conversation_id;
+        let job = self.chat.export_conversation(&caller, id).await?;
+        Ok(Response::new(convert::job(job, None)))
     }
 
     async fn get_job(
@@ -184,7 +203,8 @@ impl Admin for AdminApi {
     ) -> Result<Response<pb::Job>, Status> {
         let caller = self.admin(&request).await?;
         let job = self.chat.jobs.get(&caller, request.into_inner().job_id).await?;
-        Ok(Response::new(convert::job(job)))
+        let url = self.chat.download_url(&job).await?;
+        Ok(Response::new(convert::job(job, url)))
     }
 
     async fn list_jobs(
@@ -195,7 +215,7 @@ impl Admin for AdminApi {
         let r = request.into_inner();
         let before = (r.before_id > 0).then_some(r.before_id);
         let (page, next) = self.chat.jobs.list(&caller, before, r.limit).await?;
-        let jobs = page.into_iter().map(convert::job).collect();
+        let jobs = page.into_iter().map(|job| convert::job(job, None)).collect();
         Ok(Response::new(pb::ListJobsResponse { jobs, next_before_id: next.unwrap_or(0) }))
     }
 }

@@ -42,6 +42,18 @@ impl People for PeopleApi {
         })
     }
 
+    async fn export_my_data(&self, request: Request<pb::ExportMyDataRequest>) -> Reply<pb::Job> {
+        let (caller, _admitted) = self.api.writer(&request, Scope::Read).await?;
+        reply(convert::job(self.api.chat.export_user(&caller, &caller.user).await?, None))
+    }
+
+    async fn get_my_export(&self, request: Request<pb::GetMyExportRequest>) -> Reply<pb::Job> {
+        let (caller, _admitted) = self.api.caller(&request, Scope::Read).await?;
+        let job = self.api.chat.my_export(&caller, request.into_inner().job_id).await?;
+        let url = self.api.chat.download_url(&job).await?;
+        reply(convert::job(job, url))
+    }
+
     /// Someone else's profile needs `chat.admin` as well (checked where it is changed).
     async fn update_profile(
         &self,

@@ -1,4 +1,5 @@
-//! Background jobs an org admin starts and follows: erasing a user (later, exports). A job
+//! Background jobs an org admin (or, for their own export, a user) starts and follows:
+//! erasing a user, exporting a user's data or a conversation. A job
 //! is worked through in small steps by whichever controller holds its lease, saving where it
 //! is after each step, so that a controller that stops leaves it to another.
 
@@ -13,12 +14,18 @@ use super::ConversationId;
 pub enum JobKind {
     /// Erases a user of the org (the subject): see `chat::erasure`.
     EraseUser,
+    /// Exports a user's data (the subject), for them or an org admin: see `chat::export`.
+    ExportUser,
+    /// Exports a conversation (the subject, its id), for an org admin.
+    ExportConversation,
 }
 
 impl JobKind {
     pub fn name(self) -> &'static str {
         match self {
             JobKind::EraseUser => "erase_user",
+            JobKind::ExportUser => "export_user",
+            JobKind::ExportConversation => "export_conversation",
         }
     }
 }
@@ -58,10 +65,16 @@ pub struct Job {
     pub stage: String,
     /// Where in that step it is: the last item done (a message id, say), 0 before any.
     pub cursor: u64,
+    /// Where in a step that walks names (members) it is: the last one done.
+    #[serde(default)]
+    pub name_cursor: String,
     /// What it did so far, by kind of thing (`messages`, `attachments`, ...).
     pub counts: BTreeMap<String, u64>,
     /// The conversations it came across, for steps that go through them after.
     pub conversations: BTreeSet<ConversationId>,
+    /// An export's parts written so far, in order: each one's path in the archive.
+    #[serde(default)]
+    pub parts: Vec<String>,
     pub updated_at_ms: i64,
     pub finished_at_ms: i64,
     /// Why it failed.

@@ -244,6 +244,37 @@ impl Blobs for LocalBlobs {
         }
     }
 
+    async fn put(&self, key: &str, _content_type: &str, bytes: Vec<u8>) -> BlobResult<()> {
+        let target = self.inner.object(key)?;
+        if let Some(parent) = target.parent() {
+            tokio::fs::create_dir_all(parent).await?;
+        }
+        tokio::fs::write(target, bytes).await?;
+        Ok(())
+    }
+
+    async fn put_file(
+        &self,
+        key: &str,
+        _content_type: &str,
+        path: &std::path::Path,
+    ) -> BlobResult<()> {
+        let target = self.inner.object(key)?;
+        if let Some(parent) = target.parent() {
+            tokio::fs::create_dir_all(parent).await?;
+        }
+        tokio::fs::copy(path, target).await?;
+        Ok(())
+    }
+
+    async fn get(&self, key: &str) -> BlobResult<Option<Vec<u8>>> {
+        match tokio::fs::read(self.inner.object(key)?).await {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     async fn delete(&self, key: &str) -> BlobResult<()> {
         match tokio::fs::remove_file(self.inner.object(key)?).await {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
