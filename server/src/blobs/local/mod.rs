@@ -91,6 +91,14 @@ impl Inner {
     }
 }
 
+/// Makes the folder `path` goes in, if it is not there yet.
+async fn make_parent(path: &Path) -> std::io::Result<()> {
+    match path.parent() {
+        Some(parent) => tokio::fs::create_dir_all(parent).await,
+        None => Ok(()),
+    }
+}
+
 /// The file whose presence says that uploads to `object` were sealed (`object.sealed`).
 /// Marks stay after a delete too (one empty file per attachment), so that an upload URL
 /// stays dead until it expires whatever happened to the attachment since.
@@ -181,9 +189,7 @@ impl Blobs for LocalBlobs {
         }
         out.sync_all().await?;
         drop(out);
-        if let Some(parent) = object.parent() {
-            tokio::fs::create_dir_all(parent).await?;
-        }
+        make_parent(&object).await?;
         tokio::fs::rename(&joined, &object).await?;
         tokio::fs::remove_dir_all(&upload).await?;
         Ok(())
@@ -235,9 +241,7 @@ impl Blobs for LocalBlobs {
         // The mark first: from here on `from`'s URLs are refused, so nothing can arrive
         // there after the move.
         tokio::fs::write(sealed_mark(&source), b"").await?;
-        if let Some(parent) = target.parent() {
-            tokio::fs::create_dir_all(parent).await?;
-        }
+        make_parent(&target).await?;
         match tokio::fs::rename(&source, &target).await {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
             _ => Ok(()),
@@ -246,9 +250,7 @@ impl Blobs for LocalBlobs {
 
     async fn put(&self, key: &str, _content_type: &str, bytes: Vec<u8>) -> BlobResult<()> {
         let target = self.inner.object(key)?;
-        if let Some(parent) = target.parent() {
-            tokio::fs::create_dir_all(parent).await?;
-        }
+        make_parent(&target).await?;
         tokio::fs::write(target, bytes).await?;
         Ok(())
     }
@@ -260,9 +262,7 @@ impl Blobs for LocalBlobs {
         path: &std::path::Path,
     ) -> BlobResult<()> {
         let target = self.inner.object(key)?;
-        if let Some(parent) = target.parent() {
-            tokio::fs::create_dir_all(parent).await?;
-        }
+        make_parent(&target).await?;
         tokio::fs::copy(path, target).await?;
         Ok(())
     }

@@ -167,9 +167,7 @@ async fn write_body(
     max: u64,
     exact: Option<u64>,
 ) -> std::io::Result<Written> {
-    if let Some(parent) = target.parent() {
-        tokio::fs::create_dir_all(parent).await?;
-    }
+    super::make_parent(target).await?;
     let partial = target.with_extension(format!("partial-{}", hex(&rand::random::<[u8; 8]>())));
     let mut file = tokio::fs::File::create(&partial).await?;
     let mut stream = body.into_data_stream();
