@@ -389,6 +389,42 @@ it("creates a team from the page, which its members see and open (#27)", async (
   await messageRow(bobTab, "welcome aboard").waitFor();
 });
 
+it("works at phone width: a colleague on a desktop, the other on a phone, in a thread and back (#27)", async () => {
+  const [alice, bob] = [unique("alice"), unique("bob")];
+  const desk = await signIn(await browser.newContext({ viewport: { width: 1200, height: 800 } }), alice);
+  const phone = await signIn(await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true }), bob);
+  const noSidewaysScroll = () => phone.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+  await desk.click("#new-team-toggle");
+  await desk.fill("#new-team input[name=name]", "Field");
+  await desk.fill("#new-team input[name=members]", bob);
+  await desk.click("#new-team button[type=submit]");
+  await desk.fill("#text", "where are you?");
+  await desk.press("#text", "Enter");
+
+  // On the phone: the team turns up in the list above the messages; open it with a tap.
+  const team = phone.locator("#conversations li", { hasText: "Field" });
+  await team.waitFor();
+  await team.tap();
+  await messageRow(phone, "where are you?").waitFor();
+  expect(await noSidewaysScroll()).toBe(true);
+  // Answer in a thread: it covers the screen, and closing it comes back to the messages.
+  await phone.locator("#messages li", { hasText: "where are you?" }).locator("button.replies").tap();
+  await phone.waitForSelector("#thread:not([hidden])");
+  const thread = await phone.locator("#thread").boundingBox();
+  expect([thread!.x, thread!.width]).toEqual([0, 390]);
+  await phone.fill("#thread-text", "on site, back at 5");
+  await phone.press("#thread-text", "Enter");
+  await phone.locator("#replies li", { hasText: "on site, back at 5" }).waitFor();
+  await phone.tap("#close-thread");
+  await phone.waitForSelector("#thread", { state: "hidden" });
+  await phone.waitForSelector(`#messages li:has-text("where are you?") button.replies:text-is("1 reply")`);
+  expect(await noSidewaysScroll()).toBe(true);
+  mkdirSync(results, { recursive: true });
+  await phone.screenshot({ path: join(results, "phone.png") });
+  // The desk sees the reply counted on its message.
+  await desk.waitForSelector(`#messages li:has-text("where are you?") button.replies:text-is("1 reply")`);
+});
+
 it("loads older history as the reader scrolls up", async () => {
   const [alice, bob] = [unique("alice"), unique("bob")];
   const writer = SwitchboardClient.connect({ url: relay, token: mint(alice, "acme", secret) });
