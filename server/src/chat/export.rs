@@ -251,7 +251,8 @@ impl ChatService {
     }
 
     async fn export_messages(&self, job: &mut Job) -> ChatResult<()> {
-        let messages = match job.kind {
+        // A part of messages, and whether there may be more after it.
+        let (messages, more) = match job.kind {
             JobKind::ExportConversation => {
                 let after = (job.cursor > 0).then_some(job.cursor);
                 let query = HistoryQuery {
@@ -260,7 +261,12 @@ impl ChatService {
                     direction: Direction::OldestFirst,
                     limit: MESSAGES_PER_PART,
                 };
-                self.store.list_messages(subject_id(job)?, query).await?
+                let messages = self.store.list_messages(subject_id(job)?, query).await?;
+                if let Some(last) = messages.last() {
+                    job.cursor = last.id;
+                }
+                let more = messages.len() == MESSAGES_PER_PART;
+                (messages, more)
             }
             _ => {
                 let before = (job.cursor > 0).then_some(job.cursor);
@@ -275,21 +281,16 @@ impl ChatService {
                     }
                     job.cursor = *id;
                 }
-                if sent.len() == MESSAGES_PER_PART && messages.is_empty() {
-                    return Ok(());
-                }
-                messages
+                (messages, sent.len() == MESSAGES_PER_PART)
             }
         };
-        let full = messages.len() == MESSAGES_PER_PART;
-        if let Some(last) = messages.last() {
-            job.cursor = last.id;
+        if !messages.is_empty() {
             let lines = messages.iter().map(|m| json(&ExportedMessage::of(m))).collect();
             let name = format!("messages/{:06}.jsonl", job.parts.len());
             self.write_part(job, &name, jsonl(lines)).await?;
             job.count("messages", messages.len() as u64);
         }
-        if !full {
+        if !more {
             job.enter("files");
         }
         Ok(())
