@@ -425,6 +425,38 @@ it("works at phone width: a colleague on a desktop, the other on a phone, in a t
   await desk.waitForSelector(`#messages li:has-text("where are you?") button.replies:text-is("1 reply")`);
 });
 
+it("edits and deletes one's own messages, which the others see change (#27)", async () => {
+  const [alice, bob] = [unique("alice"), unique("bob")];
+  const owner = SwitchboardClient.connect({ url: relay, token: mint(alice, "acme", secret) });
+  const team = (await owner.api.createTeam({ name: "Edits", members: [bob] })).id;
+  owner.close();
+  const tab = await signIn(await browser.newContext(), alice);
+  const other = await signIn(await browser.newContext(), bob);
+  await openConversation(tab, team);
+  await openConversation(other, team);
+  for (const text of ["teh plan", "a mistake"]) {
+    await tab.fill("#text", text);
+    await tab.press("#text", "Enter");
+    await messageRow(other, text).waitFor();
+  }
+  // Only one's own messages offer it.
+  expect(await other.locator("#messages li", { hasText: "teh plan" }).locator("button.edit").count()).toBe(0);
+  await tab.locator("#messages li", { hasText: "teh plan" }).locator("button.edit").click();
+  expect(await tab.inputValue("#text")).toBe("teh plan");
+  await tab.fill("#text", "the plan");
+  await tab.press("#text", "Enter");
+  await messageRow(other, "the plan").waitFor();
+  expect(await other.locator("#messages li", { hasText: "the plan" }).innerText()).toContain("(edited)");
+  expect(await tab.inputValue("#text")).toBe("");
+  // Escape leaves an edit without changing anything.
+  await tab.locator("#messages li", { hasText: "the plan" }).locator("button.edit").click();
+  await tab.press("#text", "Escape");
+  expect(await tab.inputValue("#text")).toBe("");
+  await tab.locator("#messages li", { hasText: "a mistake" }).locator("button.delete").click();
+  await other.locator("#messages li .text", { hasText: "(deleted)" }).waitFor();
+  expect(await messageRow(other, "a mistake").count()).toBe(0);
+});
+
 it("loads older history as the reader scrolls up", async () => {
   const [alice, bob] = [unique("alice"), unique("bob")];
   const writer = SwitchboardClient.connect({ url: relay, token: mint(alice, "acme", secret) });

@@ -9,6 +9,7 @@ import {
   type Attachment,
   type Conversation,
   type Message,
+  MessageType,
   type Profile,
   SwitchboardClient,
   type UserPresence,
@@ -239,6 +240,7 @@ function markRead(message: Message): void {
 
 async function open(conversation: Conversation, item: HTMLElement): Promise<void> {
   current = conversation;
+  editing = undefined;
   localStorage.setItem(saved.current, conversation.id.toString());
   closeThread();
   for (const li of $("conversations").children) {
@@ -321,6 +323,8 @@ function row(message: Message): HTMLElement {
   if (message.editedAtMs !== 0n && !message.deleted) item.append(" (edited)");
   if (attachment && !message.deleted) void showAttachment(item, attachment);
   if (!message.deleted && message.to === "*") item.append(pinToggle(message));
+  if (!message.deleted && message.from === me && message.type === MessageType.TEXT) item.append(editButton(message));
+  if (!message.deleted && message.from === me) item.append(deleteButton(message));
   if (!message.deleted) item.append(reactionsOf(message));
   if (message.to === "*" && message.parentId === 0n) item.append(threadLink(message));
   if (message.parentId !== 0n && !message.threadOnly) item.append(" (in a thread)");
@@ -366,6 +370,41 @@ function reactionsOf(message: Message): HTMLElement {
 }
 
 /** Pins the message for everyone, or unpins it; shows who pinned it. */
+/** The message of one's own being edited in the composer, if any. */
+let editing: Message | undefined;
+
+/** Puts one of the user's messages in the composer to edit: Enter saves, Escape leaves it. */
+function editButton(message: Message): HTMLElement {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "edit link";
+  button.textContent = "edit";
+  button.onclick = () => {
+    editing = message;
+    const box = $<HTMLTextAreaElement>("text");
+    box.value = message.data;
+    fitToText(box);
+    box.focus();
+    composerError(null);
+  };
+  return button;
+}
+
+function deleteButton(message: Message): HTMLElement {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "delete link";
+  button.textContent = "delete";
+  button.onclick = async () => {
+    try {
+      replace(await client!.delete(message.channelId, message.id));
+    } catch (failure) {
+      composerError(`Not deleted: ${reason(failure)}`);
+    }
+  };
+  return button;
+}
+
 function pinToggle(message: Message): HTMLElement {
   const button = document.createElement("button");
   button.type = "button";
@@ -556,6 +595,12 @@ function multiline(id: string, form: string): void {
     $<HTMLFormElement>(form).requestSubmit();
   });
   box.addEventListener("input", () => fitToText(box));
+  box.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape" || id !== "text" || !editing) return;
+    editing = undefined;
+    box.value = "";
+    fitToText(box);
+  });
 }
 
 /** Makes a composer as high as its text (borders included), up to its CSS max-height. */
@@ -578,6 +623,19 @@ $<HTMLFormElement>("composer").addEventListener("submit", async (event) => {
   const input = $<HTMLTextAreaElement>("text");
   const text = input.value.trim();
   if (!current || !text) return;
+  if (editing) {
+    const edited = editing;
+    try {
+      replace(await client!.edit(edited.channelId, edited.id, text));
+      editing = undefined;
+      input.value = "";
+      fitToText(input);
+      composerError(null);
+    } catch (failure) {
+      composerError(`Not saved: ${reason(failure)}`);
+    }
+    return;
+  }
   lastTyping = 0;
   void client!.typing(current.id, false);
   try {
