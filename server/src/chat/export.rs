@@ -23,7 +23,7 @@ use super::ChatService;
 use crate::auth::Caller;
 use crate::error::{ChatError, ChatResult};
 use crate::model::{
-    Attachment, AttachmentState, ConversationId, Job, JobKind, JobState, Kind, Message, Role,
+    Attachment, AttachmentState, ConversationId, Job, JobKind, JobState, Kind, Message,
 };
 use crate::store::{Direction, HistoryQuery};
 use crate::validate::{self, Violations};
@@ -211,7 +211,7 @@ impl ChatService {
                 "id": conversation.id,
                 "kind": kind_name(conversation.kind),
                 "name": conversation.name,
-                "role": member.as_ref().map(|m| role_name(m.role)),
+                "role": member.as_ref().map(|m| m.role.name()),
                 "joined_at_ms": member.as_ref().map(|m| m.joined_at_ms),
             });
             lines.push(row.to_string());
@@ -233,7 +233,7 @@ impl ChatService {
         let lines: Vec<String> = page
             .iter()
             .map(|m| {
-                let role = role_name(m.role);
+                let role = m.role.name();
                 serde_json::json!({ "user_id": m.user_id, "role": role, "joined_at_ms": m.joined_at_ms })
                     .to_string()
             })
@@ -391,20 +391,11 @@ impl ChatService {
     }
 }
 
+/// A conversation kind as the export documents it: a group is a `team`.
 fn kind_name(kind: Kind) -> &'static str {
     match kind {
-        Kind::Direct => "direct",
-        Kind::SelfNotes => "self",
         Kind::Group => "team",
-        Kind::Channel => "channel",
-    }
-}
-
-fn role_name(role: Role) -> &'static str {
-    match role {
-        Role::Member => "member",
-        Role::Admin => "admin",
-        Role::Owner => "owner",
+        other => other.name(),
     }
 }
 

@@ -43,25 +43,7 @@ impl Jobs {
     ) -> ChatResult<Job> {
         let id = self.ids.next_id();
         let now = crate::ids::timestamp_ms(id);
-        let job = Job {
-            id,
-            org: caller.org.clone(),
-            kind,
-            subject: subject.to_string(),
-            requested_by: caller.user.clone(),
-            reason: reason.to_string(),
-            created_at_ms: now,
-            state: JobState::Queued,
-            stage: String::new(),
-            cursor: 0,
-            name_cursor: String::new(),
-            counts: Default::default(),
-            conversations: Default::default(),
-            parts: Vec::new(),
-            updated_at_ms: now,
-            finished_at_ms: 0,
-            error: String::new(),
-        };
+        let job = Job::new(id, &caller.org, kind, subject, &caller.user, reason, now);
         self.store.create_job(&job).await?;
         self.started.notify_one();
         Ok(job)

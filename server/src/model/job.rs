@@ -82,6 +82,37 @@ pub struct Job {
 }
 
 impl Job {
+    /// A queued job, before its first step.
+    pub fn new(
+        id: u64,
+        org: &str,
+        kind: JobKind,
+        subject: &str,
+        requested_by: &str,
+        reason: &str,
+        now_ms: i64,
+    ) -> Job {
+        Job {
+            id,
+            org: org.to_string(),
+            kind,
+            subject: subject.to_string(),
+            requested_by: requested_by.to_string(),
+            reason: reason.to_string(),
+            created_at_ms: now_ms,
+            state: JobState::Queued,
+            stage: String::new(),
+            cursor: 0,
+            name_cursor: String::new(),
+            counts: BTreeMap::new(),
+            conversations: BTreeSet::new(),
+            parts: Vec::new(),
+            updated_at_ms: now_ms,
+            finished_at_ms: 0,
+            error: String::new(),
+        }
+    }
+
     /// Adds `n` to what the job did of `what`.
     pub fn count(&mut self, what: &str, n: u64) {
         if n > 0 {

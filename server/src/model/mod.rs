@@ -49,6 +49,16 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// Its name in stored rows, e.g. `group`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Direct => "direct",
+            Kind::SelfNotes => "self",
+            Kind::Group => "group",
+            Kind::Channel => "channel",
+        }
+    }
+
     /// Teams and channels have names, roles and managed membership; DIRECT and SELF do not.
     pub fn is_managed(self) -> bool {
         matches!(self, Kind::Group | Kind::Channel)
@@ -61,6 +71,17 @@ pub enum Role {
     Member,
     Admin,
     Owner,
+}
+
+impl Role {
+    /// Its name in stored rows and exports, e.g. `admin`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Member => "member",
+            Role::Admin => "admin",
+            Role::Owner => "owner",
+        }
+    }
 }
 
 /// Who can find and join a channel.

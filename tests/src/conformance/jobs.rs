@@ -8,25 +8,7 @@ use switchboard_server::model::{Job, JobKind, JobState};
 use switchboard_server::store::Store;
 
 fn job(org: &str, id: u64) -> Job {
-    Job {
-        id,
-        org: org.into(),
-        kind: JobKind::EraseUser,
-        subject: "bob".into(),
-        requested_by: "admin".into(),
-        reason: "asked to".into(),
-        created_at_ms: EPOCH_MS,
-        state: JobState::Queued,
-        stage: String::new(),
-        cursor: 0,
-        name_cursor: String::new(),
-        counts: Default::default(),
-        conversations: Default::default(),
-        parts: Vec::new(),
-        updated_at_ms: EPOCH_MS,
-        finished_at_ms: 0,
-        error: String::new(),
-    }
+    Job::new(id, org, JobKind::EraseUser, "bob", "admin", "asked to", EPOCH_MS)
 }
 
 pub async fn jobs_are_leased_to_one_owner_and_leave_the_open_ones_when_finished(

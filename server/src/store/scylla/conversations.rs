@@ -9,7 +9,7 @@ use scylla::DeserializeRow;
 use scylla::serialize::row::SerializeRow;
 use scylla::statement::batch::BatchType;
 
-use super::rows::{kind, kind_name, to_i64};
+use super::rows::{kind, to_i64};
 use super::statements::Statement;
 use super::{SETTLE_ATTEMPTS, ScyllaStore, failed, rows};
 use crate::model::{Conversation, ConversationId, Member, Visibility};
@@ -197,7 +197,7 @@ impl ConversationRow {
         (
             to_i64(c.id),
             c.org.clone(),
-            kind_name(c.kind),
+            c.kind.name(),
             c.name.clone(),
             c.icon.clone(),
             c.archived,

@@ -85,7 +85,7 @@ impl MemberStore for ScyllaStore {
         expected: Role,
         new: Role,
     ) -> StoreResult<RoleChange> {
-        let values = (rows::role_name(new), to_i64(id), user, rows::role_name(expected));
+        let values = (new.name(), to_i64(id), user, expected.name());
         let (changed, current) = self.lwt(Statement::MemberSetRole, values).await?;
         Ok(match (changed, current.contains_key("role")) {
             (true, _) => RoleChange::Changed,

@@ -37,15 +37,6 @@ pub(super) fn id_column(columns: &HashMap<String, CqlValue>, name: &str) -> Stor
     }
 }
 
-pub(super) fn kind_name(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Direct => "direct",
-        Kind::SelfNotes => "self",
-        Kind::Group => "group",
-        Kind::Channel => "channel",
-    }
-}
-
 pub(super) fn kind(name: &str) -> StoreResult<Kind> {
     Ok(match name {
         "direct" => Kind::Direct,
@@ -54,14 +45,6 @@ pub(super) fn kind(name: &str) -> StoreResult<Kind> {
         "channel" => Kind::Channel,
         other => return Err(corrupt("conversations", format!("unknown kind `{other}`"))),
     })
-}
-
-pub(super) fn role_name(role: Role) -> &'static str {
-    match role {
-        Role::Member => "member",
-        Role::Admin => "admin",
-        Role::Owner => "owner",
-    }
 }
 
 pub(super) fn role(name: &str) -> StoreResult<Role> {
@@ -132,7 +115,7 @@ pub(super) fn member_values(
     (
         to_i64(id),
         m.user_id.clone(),
-        role_name(m.role),
+        m.role.name(),
         m.joined_at_ms,
         m.muted,
         joined.0,
@@ -184,10 +167,10 @@ mod tests {
     #[test]
     fn names_round_trip() {
         for k in [Kind::Direct, Kind::SelfNotes, Kind::Group, Kind::Channel] {
-            assert_eq!(kind(kind_name(k)).unwrap(), k);
+            assert_eq!(kind(k.name()).unwrap(), k);
         }
         for r in [Role::Member, Role::Admin, Role::Owner] {
-            assert_eq!(role(role_name(r)).unwrap(), r);
+            assert_eq!(role(r.name()).unwrap(), r);
         }
         for t in [
             MessageType::Text,

@@ -221,7 +221,8 @@ export type Job = Message<"switchboard.v1.Job"> & {
 
   /**
    * An export, once DONE: where its archive downloads from (a tar file), for an hour
-   * from when the job was read.
+   * from when the job was read. Set by GetJob and GetMyExport only; ListJobs leaves it
+   * empty, so follow a listed job with GetJob to download it.
    *
    * @generated from field: string download_url = 13;
    */
