@@ -541,6 +541,43 @@ pub(crate) enum AdminCommand {
         #[arg(long, default_value_t = 50)]
         limit: u32,
     },
+    /// How long your org keeps messages (shown without a subcommand): the org's default
+    /// and conversations with their own. A change applies to messages sent after it.
+    Retention {
+        #[command(subcommand)]
+        change: Option<RetentionCommand>,
+    },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum RetentionCommand {
+    /// Keep messages DAYS days, `forever`, or (for a conversation) as the `org` does.
+    Set {
+        #[arg(value_parser = retention_keep)]
+        keep: RetentionKeep,
+        /// This conversation's policy instead of the org's.
+        #[arg(long)]
+        conversation: Option<u64>,
+    },
+}
+
+/// What `admin retention set` keeps.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum RetentionKeep {
+    /// Days; 0 is forever.
+    Days(u32),
+    FollowOrg,
+}
+
+fn retention_keep(text: &str) -> Result<RetentionKeep, String> {
+    match text {
+        "forever" => Ok(RetentionKeep::Days(0)),
+        "org" => Ok(RetentionKeep::FollowOrg),
+        days => match days.parse::<u32>() {
+            Ok(0) | Err(_) => Err(format!("{text}: use a number of days, `forever` or `org`")),
+            Ok(days) => Ok(RetentionKeep::Days(days)),
+        },
+    }
 }
 
 #[derive(Subcommand)]

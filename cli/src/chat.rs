@@ -8,7 +8,7 @@ use switchboard_sdk::{Client, SdkError};
 use crate::args::{
     AdminCommand, ChannelCommand, Command, DevicesCommand, DmCommand, FiltersCommand,
     MemberCommand, NotificationsCommand, PushCommand, PushLevelArg, RelayCommand, ReportsCommand,
-    TeamCommand, ThreadCommand, TokenPlatformArg,
+    RetentionCommand, RetentionKeep, TeamCommand, ThreadCommand, TokenPlatformArg,
 };
 use crate::output;
 
@@ -263,6 +263,26 @@ async fn execute(client: &Client, command: Command) -> Result<Shown, SdkError> {
             crate::jobs::job(client, id, wait).await?
         }
         Command::Admin(AdminCommand::Jobs { limit }) => crate::jobs::list(client, limit).await?,
+        Command::Admin(AdminCommand::Retention { change }) => {
+            let policy = match change {
+                None => client.get_retention().await?,
+                Some(RetentionCommand::Set { keep, conversation }) => {
+                    let conversation = conversation.unwrap_or(0);
+                    match keep {
+                        RetentionKeep::Days(days) => {
+                            client.set_retention(conversation, days).await?
+                        }
+                        RetentionKeep::FollowOrg => {
+                            client.follow_org_retention(conversation).await?
+                        }
+                    }
+                }
+            };
+            Shown {
+                json: output::retention_json(&policy),
+                human: output::retention_table(&policy).to_string(),
+            }
+        }
         Command::Export { user, conversation, wait, output } => {
             let what = match (user, conversation) {
                 (Some(user), _) => crate::jobs::Exported::User(user),

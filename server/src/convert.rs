@@ -6,8 +6,8 @@ use crate::error::{ChatError, ChatResult};
 use crate::model::{
     Attachment, AttachmentState, Availability, Ban, ConversationView, Device, Filter, FilterAction,
     FilterKind, Job, JobKind, JobState, Kind, Member, Message, MessageType, MessageVersion,
-    Platform, Profile, ProfileView, PushLevel, PushSettings, Report, ReportState, Role, Suspension,
-    ThreadView, UploadPurpose, UserStatus, Visibility,
+    Platform, Profile, ProfileView, PushLevel, PushSettings, Report, ReportState, RetentionPolicy,
+    Role, Suspension, ThreadView, UploadPurpose, UserStatus, Visibility,
 };
 use crate::push::Outcome;
 
@@ -108,6 +108,7 @@ pub(crate) fn message(message: Message) -> pb::Message {
         reply_count: message.reply_count,
         last_reply_id: message.last_reply_id.unwrap_or(0),
         last_reply_at_ms: message.last_reply_id.map_or(0, crate::ids::timestamp_ms),
+        expires_at_ms: message.expires_at_ms,
     }
 }
 
@@ -247,6 +248,16 @@ pub(crate) fn suspension(s: Suspension) -> pb::Suspension {
 
 /// A job as the API shows it, with where an export downloads from (see
 /// `ChatService::download_url`).
+pub(crate) fn retention(policy: RetentionPolicy) -> pb::RetentionPolicy {
+    let conversations = policy.conversations.into_iter().map(|(conversation_id, days)| {
+        pb::ConversationRetention { conversation_id, keep_days: days.unwrap_or(0) }
+    });
+    pb::RetentionPolicy {
+        keep_days: policy.org_days.unwrap_or(0),
+        conversations: conversations.collect(),
+    }
+}
+
 pub(crate) fn job(job: Job, download_url: Option<String>) -> pb::Job {
     let kind = match job.kind {
         JobKind::EraseUser => pb::JobKind::EraseUser,

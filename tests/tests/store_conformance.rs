@@ -57,6 +57,7 @@ async fn embedded_housekeeping_prunes_changes_older_than_a_week() {
         thread_only: false,
         reply_count: 0,
         last_reply_id: None,
+        expires_at_ms: 0,
     };
     let (old, recent) = (message(now - 8 * 86_400_000), message(now - 60_000));
     engine.store.insert_message(ORG, &old, &[]).await.unwrap();

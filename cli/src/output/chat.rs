@@ -281,6 +281,30 @@ pub(crate) fn suspensions_table(suspensions: &[pb::Suspension]) -> Table {
     table
 }
 
+pub(crate) fn retention_json(policy: &pb::RetentionPolicy) -> Value {
+    let conversations: Vec<Value> = policy
+        .conversations
+        .iter()
+        .map(|c| json!({ "conversation_id": c.conversation_id, "keep_days": c.keep_days }))
+        .collect();
+    json!({ "keep_days": policy.keep_days, "conversations": conversations })
+}
+
+/// The org's default first, then each conversation with its own.
+pub(crate) fn retention_table(policy: &pb::RetentionPolicy) -> Table {
+    let kept = |days: u32| match days {
+        0 => "forever".to_string(),
+        1 => "1 day".to_string(),
+        days => format!("{days} days"),
+    };
+    let mut table = table(&["FOR", "KEEP MESSAGES"]);
+    table.add_row(vec!["the org".to_string(), kept(policy.keep_days)]);
+    for c in &policy.conversations {
+        table.add_row(vec![format!("conversation {}", c.conversation_id), kept(c.keep_days)]);
+    }
+    table
+}
+
 pub(crate) fn ban_json(b: &pb::Ban) -> Value {
     json!({ "user_id": b.user_id, "banned_by": b.banned_by, "banned_at_ms": b.banned_at_ms, "reason": b.reason })
 }

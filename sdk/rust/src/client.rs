@@ -545,6 +545,28 @@ impl Client {
         Ok((page.jobs, page.next_before_id))
     }
 
+    /// Sets how many days the caller's org keeps messages (0: forever): its default for
+    /// `conversation_id` 0, else that conversation's. Returns the org's policy.
+    pub async fn set_retention(
+        &self,
+        conversation_id: u64,
+        keep_days: u32,
+    ) -> Result<pb::RetentionPolicy> {
+        let request = pb::SetRetentionRequest { conversation_id, keep_days, follow_org: false };
+        Ok(self.admin.clone().set_retention(request).await?.into_inner())
+    }
+
+    /// Drops a conversation's own retention policy: it follows the org's again.
+    pub async fn follow_org_retention(&self, conversation_id: u64) -> Result<pb::RetentionPolicy> {
+        let request = pb::SetRetentionRequest { conversation_id, keep_days: 0, follow_org: true };
+        Ok(self.admin.clone().set_retention(request).await?.into_inner())
+    }
+
+    /// The caller's org's retention policy.
+    pub async fn get_retention(&self) -> Result<pb::RetentionPolicy> {
+        Ok(self.admin.clone().get_retention(pb::GetRetentionRequest {}).await?.into_inner())
+    }
+
     /// The caller's org's filters, oldest first.
     pub async fn list_filters(&self) -> Result<Vec<pb::Filter>> {
         let request = pb::ListFiltersRequest {};

@@ -8,7 +8,7 @@ import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type Client, type Interceptor } from "@connectrpc/connect";
 import { createGrpcWebTransport } from "@connectrpc/connect-web";
 
-import { Admin, type Filter, FilterAction, FilterKind, type Job, type Suspension } from "./gen/switchboard/v1/admin_pb.js";
+import { Admin, type Filter, FilterAction, FilterKind, type Job, type RetentionPolicy, type Suspension } from "./gen/switchboard/v1/admin_pb.js";
 import { type Ban, Chat, type CreateChannelRequestSchema, type CreateTeamRequestSchema, type Report } from "./gen/switchboard/v1/chat_pb.js";
 import type { Conversation, Member } from "./gen/switchboard/v1/conversation_pb.js";
 import { Availability, type Event, type UserPresence } from "./gen/switchboard/v1/events_pb.js";
@@ -417,6 +417,22 @@ export class SwitchboardClient {
   async jobs(page: { beforeId?: bigint; limit?: number } = {}): Promise<{ jobs: Job[]; nextBeforeId: bigint }> {
     const response = await this.admin.listJobs({ beforeId: page.beforeId ?? 0n, limit: page.limit ?? 0 });
     return { jobs: response.jobs, nextBeforeId: response.nextBeforeId };
+  }
+
+  /**
+   * Sets how many days the org keeps messages (needs `chat.admin`; 0 keeps them forever):
+   * the org's default, or one conversation's with `conversationId`. `"org"` makes a
+   * conversation follow the org's policy again. A policy applies to messages sent after
+   * it; each message says when it goes in `expiresAtMs`. Returns the org's policy.
+   */
+  async setRetention(keepDays: number | "org", conversationId = 0n): Promise<RetentionPolicy> {
+    const followOrg = keepDays === "org";
+    return await this.admin.setRetention({ conversationId, keepDays: followOrg ? 0 : keepDays, followOrg });
+  }
+
+  /** The org's retention policy: its default and the conversations with their own. */
+  async retention(): Promise<RetentionPolicy> {
+    return await this.admin.getRetention({});
   }
 
   /**

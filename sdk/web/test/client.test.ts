@@ -383,6 +383,23 @@ describe("SwitchboardClient", () => {
     expect(history.messages.map((m) => [m.deleted, m.data])).toEqual([[true, ""]]);
   });
 
+  it("keeps messages as long as the org's and the conversation's retention say", async () => {
+    const org = unique("retained");
+    const [aliceId, rootId] = [unique("alice"), unique("root")];
+    const alice = connect(aliceId, { token: mint(aliceId, org, secret) });
+    const root = connect(rootId, { token: mint(rootId, org, secret, 3600, undefined, "chat.read chat.admin") });
+    const channel = await team(alice, []);
+    expect((await alice.send(channel, "kept forever")).expiresAtMs).toBe(0n);
+    expect((await root.setRetention(30)).keepDays).toBe(30);
+    const policy = await root.setRetention(7, channel);
+    expect(policy.conversations.map((c) => [c.conversationId, c.keepDays])).toEqual([[channel, 7]]);
+    const weekly = await alice.send(channel, "kept a week");
+    expect(weekly.expiresAtMs - weekly.tsMs).toBe(7n * 86_400_000n);
+    expect((await root.setRetention("org", channel)).conversations).toEqual([]);
+    expect((await root.retention()).keepDays).toBe(30);
+    await expect(alice.retention()).rejects.toThrow(/chat.admin/);
+  });
+
   it("exports your own data as an archive to download", async () => {
     const aliceId = unique("alice");
     const alice = connect(aliceId);

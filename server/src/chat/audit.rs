@@ -7,14 +7,13 @@ use std::sync::Arc;
 use crate::auth::Caller;
 use crate::error::{ChatError, ChatResult};
 use crate::ids::IdGenerator;
-use crate::model::{AuditAction, AuditEntry, ConversationId, audit_day};
+use crate::model::{AuditAction, AuditEntry, ConversationId, DAY_MS, audit_day};
 use crate::store::AuditStore;
 
 /// Default and largest page of ListAudit.
 const AUDIT_PAGE: (usize, usize) = (100, 1000);
 /// The longest span one ListAudit call looks through.
 const MAX_SPAN_DAYS: i64 = 366;
-const DAY_MS: i64 = 86_400_000;
 
 /// What ListAudit asks for: a time span (newest first) and optional filters.
 #[derive(Debug, Clone, Default)]

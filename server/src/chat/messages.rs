@@ -6,8 +6,8 @@ use std::sync::Arc;
 use switchboard_proto::v1 as pb;
 
 use super::{
-    Attachments, Audit, Filters, Limits, Notifications, Rates, Relations, Threads, as_member,
-    message_to_change, other_party, policy,
+    Attachments, Audit, Filters, Limits, Notifications, Rates, Relations, Retention, Threads,
+    as_member, message_to_change, other_party, policy,
 };
 use crate::access;
 use crate::auth::Caller;
@@ -93,6 +93,8 @@ pub struct Messages {
     pub(super) threads: Arc<Threads>,
     /// The org's filters check every text sent or edited.
     pub(super) filters: Arc<Filters>,
+    /// Gives each message sent its expiry.
+    pub(super) retention: Arc<Retention>,
 }
 
 impl Messages {
@@ -177,6 +179,7 @@ impl Messages {
         {
             return Ok(Sent { message: original, duplicate: true });
         }
+        let ts_ms = ids::timestamp_ms(id);
         let message = Message {
             id,
             channel_id: conversation.id,
@@ -184,7 +187,7 @@ impl Messages {
             to: new.to,
             kind: new.kind,
             data: new.data,
-            ts_ms: ids::timestamp_ms(id),
+            ts_ms,
             parent_id: root.as_ref().map(|root| root.id),
             edited_at_ms: None,
             deleted: false,
@@ -200,6 +203,10 @@ impl Messages {
             thread_only: root.is_some() && !new.also_in_conversation,
             reply_count: 0,
             last_reply_id: None,
+            expires_at_ms: self
+                .retention
+                .expires_at_ms(&conversation.org, conversation.id, ts_ms)
+                .await?,
         };
         let thread = match &root {
             Some(root) => {

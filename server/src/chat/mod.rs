@@ -31,6 +31,7 @@ mod reactions;
 mod reads;
 mod recount;
 mod relations;
+mod retention;
 mod sniff;
 mod suspensions;
 mod threads;
@@ -55,6 +56,7 @@ pub use profiles::Profiles;
 pub use reactions::Reactions;
 pub use reads::Reads;
 pub use relations::Relations;
+pub use retention::{Retention, RetentionChange, SWEEP_EVERY};
 pub use suspensions::Suspensions;
 pub use threads::Threads;
 pub use typing::Typing;
@@ -142,6 +144,7 @@ pub struct ChatService {
     pub relations: Arc<Relations>,
     pub audit: Arc<Audit>,
     pub jobs: Jobs,
+    pub retention: Arc<Retention>,
     rates: Arc<Rates>,
     /// For what spans the services (erasure).
     store: Arc<dyn Store>,
@@ -208,6 +211,12 @@ impl ChatService {
             events: events.clone(),
             recounter: recounter.clone(),
         });
+        let retention = Arc::new(Retention {
+            store: store.clone(),
+            ids: ids.clone(),
+            audit: audit.clone(),
+            policies: org_cache::OrgCache::new(retention::RELOAD_AFTER),
+        });
         let attachments = Arc::new(Attachments {
             store: store.clone(),
             ids: ids.clone(),
@@ -248,6 +257,7 @@ impl ChatService {
                 relations: relations.clone(),
                 threads: threads.clone(),
                 filters: filters.clone(),
+                retention: retention.clone(),
             },
             filters,
             suspensions: Suspensions {
@@ -292,6 +302,7 @@ impl ChatService {
                 ids,
                 started: tokio::sync::Notify::new(),
             },
+            retention,
             rates,
             store,
         }

@@ -517,6 +517,7 @@ mod tests {
             thread_only: false,
             reply_count: 0,
             last_reply_id: None,
+            expires_at_ms: 0,
         }
     }
 

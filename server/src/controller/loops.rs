@@ -9,7 +9,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 use crate::bus::{NatsBoard, Resync};
-use crate::chat::ChatService;
+use crate::chat::{ChatService, SWEEP_EVERY};
 use crate::metrics::ControllerMetrics;
 use switchboard_proto::v1::{self as pb, event::Kind};
 
@@ -117,6 +117,20 @@ pub(super) async fn sweep_uploads(chat: Arc<ChatService>, every: Duration) {
             Ok(0) => {}
             Ok(swept) => tracing::info!(swept, "removed expired uploads"),
             Err(error) => tracing::warn!(%error, "sweeping expired uploads failed"),
+        }
+    }
+}
+
+/// Removes expired messages (retention) every `SWEEP_EVERY`.
+pub(super) async fn sweep_expired_messages(chat: Arc<ChatService>) {
+    let mut ticks = tokio::time::interval(SWEEP_EVERY);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        ticks.tick().await;
+        match chat.sweep_expired_messages().await {
+            Ok(0) => {}
+            Ok(swept) => tracing::info!(swept, "removed expired messages"),
+            Err(error) => tracing::warn!(%error, "sweeping expired messages failed"),
         }
     }
 }

@@ -7,7 +7,7 @@ use switchboard_proto::v1::{self as pb, admin_server::Admin};
 use tonic::{Request, Response, Status};
 
 use crate::auth::{Caller, Scope, TokenVerifier, authenticate};
-use crate::chat::{AuditQuery, ChatService};
+use crate::chat::{AuditQuery, ChatService, RetentionChange};
 use crate::convert::{self, nonempty, nonzero};
 use crate::error::ChatError;
 use crate::model::{AuditAction, FilterAction, FilterKind};
@@ -217,5 +217,31 @@ impl Admin for AdminApi {
         let (page, next) = self.chat.jobs.list(&caller, before, r.limit).await?;
         let jobs = page.into_iter().map(|job| convert::job(job, None)).collect();
         Ok(Response::new(pb::ListJobsResponse { jobs, next_before_id: next.unwrap_or(0) }))
+    }
+
+    async fn set_retention(
+        &self,
+        request: Request<pb::SetRetentionRequest>,
+    ) -> Result<Response<pb::RetentionPolicy>, Status> {
+        let caller = self.admin(&request).await?;
+        let r = request.into_inner();
+        let change = match (r.follow_org, r.keep_days) {
+            (false, days) => RetentionChange::Keep((days > 0).then_some(days)),
+            (true, 0) => RetentionChange::FollowOrg,
+            (true, _) => {
+                let why = "a conversation that follows the org's policy keeps no days of its own";
+                return Err(ChatError::invalid("keep_days", why).into());
+            }
+        };
+        let policy = self.chat.retention.set(&caller, r.conversation_id, change).await?;
+        Ok(Response::new(convert::retention(policy)))
+    }
+
+    async fn get_retention(
+        &self,
+        request: Request<pb::GetRetentionRequest>,
+    ) -> Result<Response<pb::RetentionPolicy>, Status> {
+        let caller = self.admin(&request).await?;
+        Ok(Response::new(convert::retention(self.chat.retention.get(&caller).await?)))
     }
 }

@@ -43,10 +43,13 @@ pub enum AuditAction {
     /// A user erased (the target is the pseudonym their audit trail now shows); the detail
     /// is what was removed.
     UserErased,
+    /// The org's retention policy (the target is the org) or a conversation's (the target
+    /// is its id) changed; the detail is the new policy.
+    RetentionChanged,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 25] = [
+    pub const ALL: [AuditAction; 26] = [
         AuditAction::TeamCreated,
         AuditAction::TeamUpdated,
         AuditAction::TeamArchived,
@@ -72,6 +75,7 @@ impl AuditAction {
         AuditAction::UserSuspended,
         AuditAction::UserUnsuspended,
         AuditAction::UserErased,
+        AuditAction::RetentionChanged,
     ];
 
     /// Its name in listings and filters, e.g. `member.added`.
@@ -102,6 +106,7 @@ impl AuditAction {
             AuditAction::UserSuspended => "user.suspended",
             AuditAction::UserUnsuspended => "user.unsuspended",
             AuditAction::UserErased => "user.erased",
+            AuditAction::RetentionChanged => "retention.changed",
         }
     }
 
@@ -150,5 +155,5 @@ pub struct AuditEntry {
 
 /// Audit entries are partitioned by org and UTC day.
 pub fn audit_day(at_ms: i64) -> u32 {
-    (at_ms.max(0) / 86_400_000) as u32
+    (at_ms.max(0) / super::DAY_MS) as u32
 }

@@ -12,6 +12,7 @@ mod log;
 mod moderation;
 mod notification;
 mod profile;
+mod retention;
 mod status;
 mod thread;
 
@@ -30,6 +31,7 @@ pub use self::notification::{
 pub use self::profile::{
     DirectoryEntry, Profile, ProfileField, ProfileView, Relation, directory_terms, words,
 };
+pub use self::retention::{DAY_MS, Expiry, MAX_RETENTION_DAYS, RetentionPolicy};
 pub use self::status::{Availability, UserStatus};
 pub use self::thread::{ThreadFollow, ThreadView, UserThread, thread_activity};
 
@@ -240,6 +242,10 @@ pub struct Message {
     pub reply_count: u32,
     #[serde(default)]
     pub last_reply_id: Option<MessageId>,
+    /// When retention removes it (Unix milliseconds), set on send from the policy then in
+    /// force; 0 when it is kept forever.
+    #[serde(default)]
+    pub expires_at_ms: i64,
 }
 
 /// How many reacted to a message with one emoji, and the first of them.

@@ -26,17 +26,21 @@ impl Applier {
         Applier { index, store, orgs: HashMap::new(), dirty: false }
     }
 
-    /// Makes the message's document match the message as the Store has it now.
+    /// Makes the message's document match the message as the Store has it now: removed
+    /// when the Store no longer has it (retention removed it).
     pub(super) async fn apply(
         &mut self,
         conversation_id: ConversationId,
         id: MessageId,
     ) -> Result<(), SearchError> {
-        let message = self.store.get_message(conversation_id, id).await?;
-        if let (Some(message), Some(org)) = (message, self.org_of(conversation_id).await?) {
-            self.index.apply(&org, &message);
-            self.dirty = true;
+        match self.store.get_message(conversation_id, id).await? {
+            None => self.index.remove(id),
+            Some(message) => {
+                let Some(org) = self.org_of(conversation_id).await? else { return Ok(()) };
+                self.index.apply(&org, &message);
+            }
         }
+        self.dirty = true;
         Ok(())
     }
 

@@ -163,6 +163,13 @@ impl SearchIndex {
         let _ = writer.add_document(doc);
     }
 
+    /// Removes message `id`'s document (a message that is gone: expired). Seen by searches
+    /// after the next commit.
+    pub fn remove(&self, id: MessageId) {
+        let writer = self.writer.lock().expect("index writer poisoned");
+        writer.delete_term(Term::from_field_u64(self.fields.id, id));
+    }
+
     /// Makes everything applied so far visible to searches and durable, with `checkpoint`.
     pub fn commit(&self, checkpoint: &str) -> Result<(), SearchError> {
         let mut writer = self.writer.lock().expect("index writer poisoned");

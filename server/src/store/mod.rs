@@ -37,6 +37,9 @@
 //! | notifications | (org, user) | notification id, newest first |
 //! | message_notifications | (channel id, message id) | user id |
 //! | user_messages | (org, user) | message id, newest first |
+//! | retention | org | conversation id (0: the org's default) |
+//! | expiring | hour of expiry | (expires at, channel id, message id) |
+//! | expiry_sweeps | sweep name | |
 //! | jobs | org | job id, newest first |
 //! | open_jobs | shard (always 0) | job id |
 //! | push_settings | (org, user) | |
@@ -53,7 +56,7 @@
 //! | contacts, blocks | (org, user) | the other user |
 //!
 //! One trait per aggregate (conversations, members, messages with their log and change
-//! feed, threads, read markers, notifications, devices, moderation, attachments, audit, background jobs, users' statuses,
+//! feed, threads, read markers, notifications, devices, moderation, retention, attachments, audit, background jobs, users' statuses,
 //! profiles and the directory, contacts and blocks), each implemented by every engine in a
 //! file named after it; [`Store`] is all of them together. Writes that span tables of
 //! one aggregate (a message with its log entry, change and notifications) stay one method,
@@ -74,6 +77,7 @@ mod notifications;
 mod profiles;
 mod reads;
 mod relations;
+mod retention;
 pub mod scylla;
 mod status;
 mod threads;
@@ -93,6 +97,7 @@ pub use self::notifications::NotificationStore;
 pub use self::profiles::ProfileStore;
 pub use self::reads::ReadStore;
 pub use self::relations::RelationStore;
+pub use self::retention::RetentionStore;
 pub use self::status::StatusStore;
 pub use self::threads::ThreadStore;
 use crate::error::ChatError;
@@ -135,6 +140,7 @@ pub trait Store:
     + StatusStore
     + ProfileStore
     + RelationStore
+    + RetentionStore
     + 'static
 {
     /// The engine's latency histograms and spans, for the node's `/metrics`.

@@ -16,6 +16,7 @@ pub mod notifications;
 pub mod profiles;
 pub mod reads;
 pub mod relations;
+pub mod retention;
 pub mod status;
 pub mod threads;
 
@@ -53,6 +54,7 @@ macro_rules! store_conformance_suite {
             $crate::store_conformance_suite!(@aggregate $make; moderation: bans_are_kept_per_conversation_listed_by_user_and_removed_once, reports_are_listed_newest_first_and_rewritten_when_handled, timeouts_outlast_leaving_and_show_on_the_member_row, a_post_is_claimed_once_from_what_was_seen, filters_are_kept_per_org_listed_oldest_first_and_removed_once, suspensions_are_kept_per_org_listed_by_user_and_lifted_once);
             $crate::store_conformance_suite!(@aggregate $make; audit: audit_entries_are_listed_per_org_and_day_newest_first, audit_entries_are_listed_per_user_named_and_rewritten);
             $crate::store_conformance_suite!(@aggregate $make; jobs: jobs_are_leased_to_one_owner_and_leave_the_open_ones_when_finished);
+            $crate::store_conformance_suite!(@aggregate $make; retention: policies_are_kept_per_org_and_conversation, expired_messages_go_with_everything_kept_of_them);
             $crate::store_conformance_suite!(@aggregate $make; status: a_status_is_set_per_org_and_user_and_keeps_the_last_seen_time);
             $crate::store_conformance_suite!(@aggregate $make; relations: contacts_and_blocks_are_lists_per_user_and_kind);
             $crate::store_conformance_suite!(@aggregate $make; profiles: a_profile_is_created_once_and_changed_field_by_field, concurrent_changes_of_different_fields_all_stay, the_directory_finds_profiles_by_term_prefix_in_order, a_removed_profile_leaves_no_directory_entry);
@@ -141,6 +143,7 @@ fn message(channel: u64, id: u64, from: &str, key: Option<&str>) -> Message {
         thread_only: false,
         reply_count: 0,
         last_reply_id: None,
+        expires_at_ms: 0,
     }
 }
 

@@ -277,6 +277,19 @@ pub(super) fn pending_upload_id(key: &[u8]) -> u64 {
     u64_at(key, 8)
 }
 
+/// Messages due to expire sort by expiry, then conversation and message.
+pub(super) fn expiring(
+    expires_at_ms: i64,
+    conversation_id: ConversationId,
+    id: MessageId,
+) -> [u8; 24] {
+    let mut key = [0; 24];
+    key[..8].copy_from_slice(&(expires_at_ms.max(0) as u64).to_be_bytes());
+    key[8..16].copy_from_slice(&conversation_id.to_be_bytes());
+    key[16..].copy_from_slice(&id.to_be_bytes());
+    key
+}
+
 /// Audit entries: (org, day), then id.
 pub(super) fn audit(org: &str, day: u32, id: u64) -> Vec<u8> {
     let mut key = Vec::with_capacity(org.len() + 13);

@@ -69,6 +69,25 @@ impl Tables {
         Ok(Some((message, entry)))
     }
 
+    /// Removes what is kept of a message besides itself and its reactions: its earlier
+    /// texts, pin, notifications and place in its thread (for a delete, and an expiry).
+    pub(super) fn remove_kept_of(
+        &self,
+        batch: &mut OwnedWriteBatch,
+        message: &Message,
+    ) -> StoreResult<()> {
+        let (conversation_id, id) = (message.channel_id, message.id);
+        for version in self.message_versions.prefix(keys::item(conversation_id, id)) {
+            batch.remove(&self.message_versions, version.key()?);
+        }
+        batch.remove(&self.pins, keys::item(conversation_id, id));
+        self.remove_notifications_of(batch, conversation_id, id)?;
+        if let Some(root) = message.parent_id {
+            batch.remove(&self.thread_replies, keys::thread_reply(conversation_id, root, id));
+        }
+        Ok(())
+    }
+
     pub(super) fn put_message_change(
         &self,
         batch: &mut OwnedWriteBatch,
@@ -133,6 +152,9 @@ impl MessageStore for EmbeddedStore {
             t.put_message_change(batch, message, message.ts_ms);
             let by_sender = keys::user_entry(org, &message.from, message.id);
             batch.insert(&t.user_messages, by_sender, &message.channel_id.to_be_bytes()[..]);
+            if message.expires_at_ms > 0 {
+                t.put_expiry(batch, org, message);
+            }
             for notification in notifications {
                 t.put_notification(batch, notification);
             }
@@ -178,20 +200,7 @@ impl MessageStore for EmbeddedStore {
                     let key = keys::message_version(conversation_id, id, entry.seq);
                     batch.insert(&t.message_versions, &key[..], encode(&version));
                 }
-                Revision::Delete => {
-                    let versions = t.message_versions.prefix(keys::item(conversation_id, id));
-                    for version in versions {
-                        batch.remove(&t.message_versions, version.key()?);
-                    }
-                    batch.remove(&t.pins, keys::item(conversation_id, id));
-                    t.remove_notifications_of(batch, conversation_id, id)?;
-                    if let Some(root) = message.parent_id {
-                        batch.remove(
-                            &t.thread_replies,
-                            keys::thread_reply(conversation_id, root, id),
-                        );
-                    }
-                }
+                Revision::Delete => t.remove_kept_of(batch, &message)?,
             }
             Ok(entry)
         })

@@ -20,6 +20,7 @@ mod notifications;
 mod profiles;
 mod reads;
 mod relations;
+mod retention;
 mod status;
 mod threads;
 
@@ -70,6 +71,8 @@ struct Tables {
     notifications: Keyspace,
     message_notifications: Keyspace,
     user_messages: Keyspace,
+    retention: Keyspace,
+    expiring: Keyspace,
     jobs: Keyspace,
     open_jobs: Keyspace,
     user_audit: Keyspace,
@@ -136,6 +139,8 @@ impl EmbeddedStore {
             notifications: table("notifications")?,
             message_notifications: table("message_notifications")?,
             user_messages: table("user_messages")?,
+            retention: table("retention")?,
+            expiring: table("expiring")?,
             jobs: table("jobs")?,
             open_jobs: table("open_jobs")?,
             user_audit: table("user_audit")?,

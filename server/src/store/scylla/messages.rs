@@ -72,11 +72,15 @@ impl MessageStore for ScyllaStore {
             Box::new(change_values(message, message.ts_ms)),
             Box::new(log),
             Box::new(log_hour),
-            Box::new((org.to_string(), message.from.clone(), id, channel)),
+            Box::new((org.to_string(), message.from.clone(), id, channel, ttl_of(message))),
         ];
         if let (Some(root), None) = (message.parent_id, &message.to) {
             statements.push(Statement::ThreadReplyInsert);
-            values.push(Box::new((to_i64(message.channel_id), to_i64(root), to_i64(message.id))));
+            values.push(Box::new((channel, to_i64(root), id, ttl_of(message))));
+        }
+        if message.expires_at_ms > 0 {
+            statements.push(Statement::ExpiringInsert);
+            values.push(Box::new(expiring_values(org, message)));
         }
         self.batch(BatchType::Logged, &statements, values).await?;
         // After the batch (a compare-and-set cannot be in one): until then, the author's
@@ -129,6 +133,7 @@ impl MessageStore for ScyllaStore {
                     v.data.clone(),
                     v.written_at_ms,
                     v.replaced_at_ms,
+                    ttl_of(m),
                 )),
             ),
             Revision::Delete => (Statement::VersionsDelete, Box::new((channel, id))),
@@ -155,11 +160,11 @@ impl MessageStore for ScyllaStore {
                 Statement::PinDelete,
                 Statement::MessageSetReactions,
             ]);
-            values.push(Box::new(pin_values(m.channel_id, m.id, None, entry.seq)));
+            values.push(Box::new(pin_values(m, None, entry.seq)));
             values.push(Box::new((channel, id)));
             let none = rmp_serde::to_vec_named(&m.reactions).expect("reaction counts serialize");
             let bucket = bucket_of(m.id) as i32;
-            values.push(Box::new((none, to_i64(entry.seq), channel, bucket, id)));
+            values.push(Box::new((ttl_of(m), none, to_i64(entry.seq), channel, bucket, id)));
             if let Some(root) = m.parent_id {
                 statements.push(Statement::ThreadReplyDelete);
                 values.push(Box::new((channel, to_i64(root), id)));
@@ -188,7 +193,7 @@ impl MessageStore for ScyllaStore {
         pin: Option<&Pin>,
     ) -> StoreResult<Option<(Message, LogEntry)>> {
         let (channel, message_id) = (to_i64(conversation_id), to_i64(id));
-        let writes = |entry: &LogEntry| -> Vec<Write> {
+        let writes = |stored: &Message, entry: &LogEntry| -> Vec<Write> {
             let pin_row: Write = match pin {
                 Some(pin) => (
                     Statement::PinInsert,
@@ -196,7 +201,7 @@ impl MessageStore for ScyllaStore {
                 ),
                 None => (Statement::PinDelete, Box::new((channel, message_id))),
             };
-            let set = Box::new(pin_values(conversation_id, id, pin, entry.seq));
+            let set = Box::new(pin_values(stored, pin, entry.seq));
             vec![(Statement::MessageSetPin, set), pin_row]
         };
         self.change_message(conversation_id, id, |m| m.pin = pin.cloned(), writes).await
@@ -273,10 +278,11 @@ impl MessageStore for ScyllaStore {
         id: MessageId,
         counts: &[ReactionCount],
     ) -> StoreResult<Option<(Message, LogEntry)>> {
-        let writes = |entry: &LogEntry| -> Vec<Write> {
+        let writes = |stored: &Message, entry: &LogEntry| -> Vec<Write> {
             let blob = rmp_serde::to_vec_named(counts).expect("reaction counts serialize");
             let (seq, bucket) = (to_i64(entry.seq), bucket_of(id) as i32);
-            let set = Box::new((blob, seq, to_i64(conversation_id), bucket, to_i64(id)));
+            let ttl = ttl_of(stored);
+            let set = Box::new((ttl, blob, seq, to_i64(conversation_id), bucket, to_i64(id)));
             vec![(Statement::MessageSetReactions, set)]
         };
         self.change_message(conversation_id, id, |m| m.reactions = counts.to_vec(), writes).await
@@ -425,6 +431,7 @@ pub(super) struct MessageRow {
     thread_only: Option<bool>,
     reply_count: Option<i32>,
     last_reply_id: Option<i64>,
+    expires_at: Option<i64>,
 }
 
 pub(super) type MessageValues = (
@@ -443,6 +450,7 @@ pub(super) type MessageValues = (
     MaybeUnset<String>,
     MaybeUnset<Vec<u8>>,
     MaybeUnset<Vec<String>>,
+    i32,
 );
 
 /// A message's attachment metadata as its column holds it.
@@ -471,13 +479,19 @@ impl MessageRow {
             unset_if_none(m.client_msg_id.clone()),
             unset_if_none(attachment_blob(&m.attachment)),
             unset_if_none((!m.mentions.is_empty()).then(|| m.mentions.clone())),
+            ttl_of(m),
         )
     }
 
-    /// Values for `message_logged`: a new message's log positions, and where it shows.
-    pub(super) fn logged_values(m: &Message, seq: u64) -> (i64, i64, bool, i64, i32, i64) {
+    /// Values for `message_logged`: a new message's log positions, where it shows, and
+    /// when it expires.
+    pub(super) fn logged_values(
+        m: &Message,
+        seq: u64,
+    ) -> (i32, i64, i64, bool, MaybeUnset<i64>, i64, i32, i64) {
         let (channel, bucket, id) = (to_i64(m.channel_id), bucket_of(m.id) as i32, to_i64(m.id));
-        (to_i64(seq), to_i64(seq), m.thread_only, channel, bucket, id)
+        let expires_at = unset_if_none((m.expires_at_ms > 0).then_some(m.expires_at_ms));
+        (ttl_of(m), to_i64(seq), to_i64(seq), m.thread_only, expires_at, channel, bucket, id)
     }
 
     /// Values for `message_update` (edits and deletes), at log position `seq`.
@@ -486,6 +500,7 @@ impl MessageRow {
         m: &Message,
         seq: u64,
     ) -> (
+        i32,
         String,
         MaybeUnset<i64>,
         bool,
@@ -500,6 +515,7 @@ impl MessageRow {
     ) {
         let fields = m.custom_fields.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         (
+            ttl_of(m),
             m.data.clone(),
             unset_if_none(m.edited_at_ms),
             m.deleted,
@@ -547,6 +563,7 @@ impl MessageRow {
             thread_only: self.thread_only.unwrap_or(false),
             reply_count: self.reply_count.map_or(0, |count| count.max(0) as u32),
             last_reply_id: self.last_reply_id.map(|id| id as u64),
+            expires_at_ms: self.expires_at.unwrap_or(0),
         })
     }
 }
@@ -555,7 +572,8 @@ impl MessageRow {
 pub(super) type Write = (Statement, Box<dyn SerializeRow + Send + Sync>);
 
 impl ScyllaStore {
-    /// Changes message `id` as `change` says: `writes` (given the change's log entry) and
+    /// Changes message `id` as `change` says: `writes` (given the stored message and the
+    /// change's log entry; a write to `messages` carries the message's TTL) and
     /// the entry, in one batch (pins and reaction counts: not the change feed, whose text did
     /// not change). The message as it is now with its entry, or None if there is none.
     pub(super) async fn change_message(
@@ -563,7 +581,7 @@ impl ScyllaStore {
         conversation_id: ConversationId,
         id: MessageId,
         change: impl FnOnce(&mut Message),
-        writes: impl FnOnce(&LogEntry) -> Vec<Write>,
+        writes: impl FnOnce(&Message, &LogEntry) -> Vec<Write>,
     ) -> StoreResult<Option<(Message, LogEntry)>> {
         let Some(mut message) = self.get_message(conversation_id, id).await? else {
             return Ok(None);
@@ -574,7 +592,7 @@ impl ScyllaStore {
         let mut statements = vec![Statement::LogInsert, Statement::LogHourInsert];
         let mut values: Vec<Box<dyn SerializeRow + Send + Sync>> =
             vec![Box::new(log), Box::new(log_hour)];
-        for (statement, value) in writes(&entry) {
+        for (statement, value) in writes(&message, &entry) {
             statements.push(statement);
             values.push(value);
         }
@@ -587,12 +605,13 @@ impl ScyllaStore {
 
 /// The `message_set_pin` values: the message's pin (None clears it) at log position `seq`.
 fn pin_values(
-    conversation_id: ConversationId,
-    id: MessageId,
+    m: &Message,
     pin: Option<&Pin>,
     seq: u64,
-) -> (Option<String>, Option<i64>, i64, i64, i32, i64) {
+) -> (i32, Option<String>, Option<i64>, i64, i64, i32, i64) {
+    let (conversation_id, id) = (m.channel_id, m.id);
     (
+        ttl_of(m),
         pin.map(|pin| pin.by.clone()),
         pin.map(|pin| pin.at_ms),
         to_i64(seq),
@@ -600,6 +619,33 @@ fn pin_values(
         bucket_of(id) as i32,
         to_i64(id),
     )
+}
+
+/// The TTL (seconds) of a row that expires with message `m`: 0 (none) for a message kept
+/// forever, at least 1 for one already due (the sweep has yet to remove it).
+pub(super) fn ttl_of(m: &Message) -> i32 {
+    if m.expires_at_ms == 0 {
+        return 0;
+    }
+    let left_ms = m.expires_at_ms - chrono::Utc::now().timestamp_millis();
+    i32::try_from(left_ms.div_euclid(1000).max(1)).unwrap_or(i32::MAX)
+}
+
+/// The `expiring_insert` values of a new message of `org` that expires.
+fn expiring_values(org: &str, m: &Message) -> (i64, i64, i64, i64, String, MaybeUnset<i64>) {
+    (
+        expiry_hour(m.expires_at_ms),
+        m.expires_at_ms,
+        to_i64(m.channel_id),
+        to_i64(m.id),
+        org.to_string(),
+        unset_if_none(m.attachment.as_ref().map(|a| to_i64(a.id))),
+    )
+}
+
+/// The `expiring` partition of an expiry: its hour since the Unix epoch.
+pub(super) fn expiry_hour(expires_at_ms: i64) -> i64 {
+    expires_at_ms.div_euclid(60 * 60 * 1000)
 }
 
 /// The `change_insert` values of a change to `m` at `at_ms`.
@@ -611,12 +657,21 @@ pub(super) fn change_values(m: &Message, at_ms: i64) -> (i32, i64, i64, i64) {
 mod tests {
     use std::collections::BTreeMap;
 
+    #[test]
+    fn a_row_expires_with_its_message() {
+        let now = chrono::Utc::now().timestamp_millis();
+        let message = |expires_at_ms| Message { expires_at_ms, ..message() };
+        assert_eq!(ttl_of(&message(0)), 0, "kept forever");
+        assert_eq!(ttl_of(&message(now - 5_000)), 1, "due: gone at once");
+        let day = ttl_of(&message(now + 86_400_000));
+        assert!((86_399..=86_400).contains(&day), "{day}");
+    }
+
     use super::*;
     use crate::model::{Attachment, AttachmentState, MessageType};
 
-    #[test]
-    fn a_message_becomes_a_row_and_back() {
-        let message = Message {
+    fn message() -> Message {
+        Message {
             id: crate::ids::first_id_at(crate::ids::EPOCH_MS + 123_456_789),
             channel_id: 42,
             from: "alice".into(),
@@ -658,13 +713,21 @@ mod tests {
             thread_only: true,
             reply_count: 4,
             last_reply_id: Some(9),
-        };
+            expires_at_ms: 0,
+        }
+    }
+
+    #[test]
+    fn a_message_becomes_a_row_and_back() {
+        let message = message();
         let values = MessageRow::values(&message);
         let logged = MessageRow::logged_values(&message, 11);
         let MaybeUnset::Set(attachment) = values.13.clone() else { panic!("attachment unset") };
         let MaybeUnset::Set(mentions) = values.14.clone() else { panic!("mentions unset") };
         assert_eq!(values.1, bucket_of(message.id) as i32, "partitioned by the id's bucket");
         assert!(matches!(values.9, MaybeUnset::Unset), "a missing edit time is not written");
+        assert_eq!(values.15, 0, "kept forever: no TTL");
+        assert!(matches!(logged.4, MaybeUnset::Unset), "no expiry is not written");
         let row = MessageRow {
             channel_id: values.0,
             message_id: values.2,
@@ -686,9 +749,10 @@ mod tests {
             pinned_by: Some("olivia".into()),
             pinned_at_ms: Some(13),
             reactions: Some(rmp_serde::to_vec_named(&message.reactions).unwrap()),
-            thread_only: Some(logged.2),
+            thread_only: Some(logged.3),
             reply_count: Some(4),
             last_reply_id: Some(9),
+            expires_at: None,
         };
         assert_eq!(row.into_domain().unwrap(), message);
     }

@@ -23,6 +23,7 @@ mod notifications;
 mod profiles;
 mod reads;
 mod relations;
+mod retention;
 mod rows;
 pub mod schema;
 mod statements;

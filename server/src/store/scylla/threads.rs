@@ -7,7 +7,7 @@ use scylla::serialize::row::SerializeRow;
 use scylla::statement::batch::BatchType;
 
 use super::ScyllaStore;
-use super::messages::Write;
+use super::messages::{Write, ttl_of};
 use super::rows::{before_or_end, row_limit, to_i64};
 use super::statements::Statement;
 use crate::ids::bucket_of;
@@ -78,11 +78,12 @@ impl ThreadStore for ScyllaStore {
         reply_count: u32,
         last_reply_id: Option<MessageId>,
     ) -> StoreResult<Option<(Message, LogEntry)>> {
-        let writes = |entry: &LogEntry| -> Vec<Write> {
+        let writes = |stored: &Message, entry: &LogEntry| -> Vec<Write> {
             let count = i32::try_from(reply_count).unwrap_or(i32::MAX);
             let (seq, bucket) = (to_i64(entry.seq), bucket_of(root) as i32);
             let key = (to_i64(conversation_id), bucket, to_i64(root));
-            let set = (count, last_reply_id.map(to_i64), seq, key.0, key.1, key.2);
+            let ttl = ttl_of(stored);
+            let set = (ttl, count, last_reply_id.map(to_i64), seq, key.0, key.1, key.2);
             vec![(Statement::MessageSetThread, Box::new(set))]
         };
         let change = |m: &mut Message| {

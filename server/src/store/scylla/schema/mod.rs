@@ -21,7 +21,7 @@ pub struct Table {
 pub const PENDING_SHARDS: i32 = 16;
 
 /// The latest schema version.
-pub const LATEST: i32 = 23;
+pub const LATEST: i32 = 24;
 
 /// Tables created after version 1, with the version that created them.
 const ADDED_TABLES: &[(&str, i32)] = &[
@@ -63,6 +63,9 @@ const ADDED_TABLES: &[(&str, i32)] = &[
     ("jobs", 23),
     ("open_jobs", 23),
     ("user_audit", 23),
+    ("retention", 24),
+    ("expiring", 24),
+    ("expiry_sweeps", 24),
 ];
 
 /// Columns added to existing tables after version 1: (table, column, version).
@@ -98,6 +101,7 @@ const ADDED_COLUMNS: &[(&str, &str, i32)] = &[
     ("members", "timeout_reason", 19),
     ("members", "last_post_ms", 19),
     ("conversations", "slow_mode_seconds", 19),
+    ("messages", "expires_at", 24),
 ];
 
 fn table_version(name: &str) -> i32 {
@@ -214,6 +218,7 @@ pub fn migrations(keyspace: &str, replication: &Replication) -> Vec<Migration> {
         (21, "suspended users"),
         (22, "messages by sender, notifications by message"),
         (23, "background jobs, and the audit entries naming each user"),
+        (24, "retention: policies, expiring messages and their sweep"),
     ] {
         let mut statements: Vec<String> = TABLES
             .iter()

@@ -123,6 +123,7 @@ pub const TABLES: &[Table] = &[
             // On a thread's root: its replies' count and the newest, kept by its recounts.
             ("reply_count", "int"),
             ("last_reply_id", "bigint"),
+            ("expires_at", "bigint"),
         ],
         partition_key: &["channel_id", "bucket"],
         clustering: &[("message_id", true)],
@@ -254,6 +255,39 @@ pub const TABLES: &[Table] = &[
         ],
         partition_key: &["org", "user_id"],
         clustering: &[("message_id", true)],
+        options: "",
+    },
+    // Each org's retention policy: its default (conversation 0) and conversations with their
+    // own; days 0 keep messages forever.
+    Table {
+        name: "retention",
+        columns: &[("org", "text"), ("conversation_id", "bigint"), ("days", "int")],
+        partition_key: &["org"],
+        clustering: &[("conversation_id", false)],
+        options: "",
+    },
+    // Messages that expire, by hour of expiry, for the retention sweep (with what it needs
+    // once a TTL removed the message: its org and attachment).
+    Table {
+        name: "expiring",
+        columns: &[
+            ("hour", "bigint"),
+            ("expires_at", "bigint"),
+            ("channel_id", "bigint"),
+            ("message_id", "bigint"),
+            ("org", "text"),
+            ("attachment_id", "bigint"),
+        ],
+        partition_key: &["hour"],
+        clustering: &[("expires_at", false), ("channel_id", false), ("message_id", false)],
+        options: "",
+    },
+    // How far a sweep got: the retention sweep's first hour of `expiring` not yet emptied.
+    Table {
+        name: "expiry_sweeps",
+        columns: &[("name", "text"), ("hour", "bigint")],
+        partition_key: &["name"],
+        clustering: &[],
         options: "",
     },
     // Each org's background jobs, newest first: the job as MessagePack, and its lease.

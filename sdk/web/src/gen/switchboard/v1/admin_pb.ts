@@ -10,7 +10,106 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file switchboard/v1/admin.proto.
  */
 export const file_switchboard_v1_admin: GenFile = /*@__PURE__*/
-  fileDesc("Chpzd2l0Y2hib2FyZC92MS9hZG1pbi5wcm90bxIOc3dpdGNoYm9hcmQudjEiMwoQRXJhc2VVc2VyUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCSIkChFFeHBvcnRVc2VyUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJIjQKGUV4cG9ydENvbnZlcnNhdGlvblJlcXVlc3QSFwoPY29udmVyc2F0aW9uX2lkGAEgASgEIh8KDUdldEpvYlJlcXVlc3QSDgoGam9iX2lkGAEgASgEIjMKD0xpc3RKb2JzUmVxdWVzdBINCgVsaW1pdBgBIAEoDRIRCgliZWZvcmVfaWQYAiABKAQiTQoQTGlzdEpvYnNSZXNwb25zZRIhCgRqb2JzGAEgAygLMhMuc3dpdGNoYm9hcmQudjEuSm9iEhYKDm5leHRfYmVmb3JlX2lkGAIgASgEIvICCgNKb2ISCgoCaWQYASABKAQSJQoEa2luZBgCIAEoDjIXLnN3aXRjaGJvYXJkLnYxLkpvYktpbmQSDwoHc3ViamVjdBgDIAEoCRIUCgxyZXF1ZXN0ZWRfYnkYBCABKAkSDgoGcmVhc29uGAUgASgJEhUKDWNyZWF0ZWRfYXRfbXMYBiABKAMSJwoFc3RhdGUYByABKA4yGC5zd2l0Y2hib2FyZC52MS5Kb2JTdGF0ZRINCgVzdGFnZRgIIAEoCRIvCgZjb3VudHMYCSADKAsyHy5zd2l0Y2hib2FyZC52MS5Kb2IuQ291bnRzRW50cnkSFQoNdXBkYXRlZF9hdF9tcxgKIAEoAxIWCg5maW5pc2hlZF9hdF9tcxgLIAEoAxINCgVlcnJvchgMIAEoCRIUCgxkb3dubG9hZF91cmwYDSABKAkaLQoLQ291bnRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgEOgI4ASJcCgpTdXNwZW5zaW9uEg8KB3VzZXJfaWQYASABKAkSFAoMc3VzcGVuZGVkX2J5GAIgASgJEhcKD3N1c3BlbmRlZF9hdF9tcxgDIAEoAxIOCgZyZWFzb24YBCABKAkiNQoSU3VzcGVuZFVzZXJSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSDgoGcmVhc29uGAIgASgJIicKFFVuc3VzcGVuZFVzZXJSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkiLAoVVW5zdXNwZW5kVXNlclJlc3BvbnNlEhMKC3Vuc3VzcGVuZGVkGAEgASgIIjYKFkxpc3RTdXNwZW5zaW9uc1JlcXVlc3QSDQoFYWZ0ZXIYASABKAkSDQoFbGltaXQYAiABKA0iXgoXTGlzdFN1c3BlbnNpb25zUmVzcG9uc2USLwoLc3VzcGVuc2lvbnMYASADKAsyGi5zd2l0Y2hib2FyZC52MS5TdXNwZW5zaW9uEhIKCm5leHRfYWZ0ZXIYAiABKAkiqAEKBkZpbHRlchIKCgJpZBgBIAEoBBIoCgRraW5kGAIgASgOMhouc3dpdGNoYm9hcmQudjEuRmlsdGVyS2luZBIPCgdwYXR0ZXJuGAMgASgJEiwKBmFjdGlvbhgEIAEoDjIcLnN3aXRjaGJvYXJkLnYxLkZpbHRlckFjdGlvbhISCgpjcmVhdGVkX2J5GAUgASgJEhUKDWNyZWF0ZWRfYXRfbXMYBiABKAMifgoTQ3JlYXRlRmlsdGVyUmVxdWVzdBIoCgRraW5kGAEgASgOMhouc3dpdGNoYm9hcmQudjEuRmlsdGVyS2luZBIPCgdwYXR0ZXJuGAIgASgJEiwKBmFjdGlvbhgDIAEoDjIcLnN3aXRjaGJvYXJkLnYxLkZpbHRlckFjdGlvbiIhChNEZWxldGVGaWx0ZXJSZXF1ZXN0EgoKAmlkGAEgASgEIicKFERlbGV0ZUZpbHRlclJlc3BvbnNlEg8KB2RlbGV0ZWQYASABKAgiFAoSTGlzdEZpbHRlcnNSZXF1ZXN0Ij4KE0xpc3RGaWx0ZXJzUmVzcG9uc2USJwoHZmlsdGVycxgBIAMoCzIWLnN3aXRjaGJvYXJkLnYxLkZpbHRlciJ+ChBMaXN0QXVkaXRSZXF1ZXN0EhAKCHNpbmNlX21zGAEgASgDEhEKCWJlZm9yZV9pZBgCIAEoBBINCgVhY3RvchgDIAEoCRIXCg9jb252ZXJzYXRpb25faWQYBCABKAQSDgoGYWN0aW9uGAUgASgJEg0KBWxpbWl0GAYgASgNIn8KCkF1ZGl0RW50cnkSCgoCaWQYASABKAQSDQoFYXRfbXMYAiABKAMSDQoFYWN0b3IYAyABKAkSDgoGYWN0aW9uGAQgASgJEhcKD2NvbnZlcnNhdGlvbl9pZBgFIAEoBBIOCgZ0YXJnZXQYBiABKAkSDgoGZGV0YWlsGAcgASgJIlgKEUxpc3RBdWRpdFJlc3BvbnNlEisKB2VudHJpZXMYASADKAsyGi5zd2l0Y2hib2FyZC52MS5BdWRpdEVudHJ5EhYKDm5leHRfYmVmb3JlX2lkGAIgASgEIhMKEUFkbWluU3RhdHNSZXF1ZXN0InYKEkFkbWluU3RhdHNSZXNwb25zZRI0Cgtjb250cm9sbGVycxgBIAMoCzIfLnN3aXRjaGJvYXJkLnYxLkNvbnRyb2xsZXJTdGF0cxIqCgZyZWxheXMYAiADKAsyGi5zd2l0Y2hib2FyZC52MS5SZWxheVN0YXRzIskBCg9Db250cm9sbGVyU3RhdHMSDwoHbm9kZV9pZBgBIAEoDRIPCgdhZGRyZXNzGAIgASgJEhMKC3VwdGltZV9zZWNzGAMgASgEEhUKDW1lc3NhZ2VzX3NlbnQYBCABKAQSFQoNcmVsYXlfc3RyZWFtcxgFIAEoDRISCgpidXNfdG9waWNzGAYgASgNEhMKC2J1c19yZXN5bmNzGAcgASgEEhUKDWJ1c19jb25uZWN0ZWQYCCABKAgSEQoJZ2FwX2ZpbGxzGAkgASgEIuwBCgpSZWxheVN0YXRzEg8KB2FkZHJlc3MYASABKAkSEgoKY29udHJvbGxlchgCIAEoCRITCgt1cHRpbWVfc2VjcxgDIAEoBBIWCg5jbGllbnRfc3RyZWFtcxgEIAEoDRIXCg91cHN0cmVhbV90b3BpY3MYBSABKA0SGwoTbG9jYWxfc3Vic2NyaXB0aW9ucxgGIAEoDRIXCg9ldmVudHNfcmVjZWl2ZWQYByABKAQSEgoKZGVsaXZlcmllcxgIIAEoBBIYChBzbG93X2Rpc2Nvbm5lY3RzGAkgASgEEg8KB3Jlc3luY3MYCiABKAQiJQoSQ29ubmVjdGlvbnNSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkiRgoTQ29ubmVjdGlvbnNSZXNwb25zZRIvCgtjb25uZWN0aW9ucxgBIAMoCzIaLnN3aXRjaGJvYXJkLnYxLkNvbm5lY3Rpb24iZgoKQ29ubmVjdGlvbhINCgVyZWxheRgBIAEoCRILCgNvcmcYAiABKAkSDwoHdXNlcl9pZBgDIAEoCRIPCgdzdHJlYW1zGAQgASgNEhoKEmNvbm5lY3RlZF9zaW5jZV9tcxgFIAEoAyKfAQoKTm9kZVJlcG9ydBI0Cgtjb250cm9sbGVycxgBIAMoCzIfLnN3aXRjaGJvYXJkLnYxLkNvbnRyb2xsZXJTdGF0cxIqCgZyZWxheXMYAiADKAsyGi5zd2l0Y2hib2FyZC52MS5SZWxheVN0YXRzEi8KC2Nvbm5lY3Rpb25zGAMgAygLMhouc3dpdGNoYm9hcmQudjEuQ29ubmVjdGlvbiIrCgtSZXBvcnRRdWVyeRILCgNvcmcYASABKAkSDwoHdXNlcl9pZBgCIAEoCSp4CgdKb2JLaW5kEhgKFEpPQl9LSU5EX1VOU1BFQ0lGSUVEEAASFwoTSk9CX0tJTkRfRVJBU0VfVVNFUhABEhgKFEpPQl9LSU5EX0VYUE9SVF9VU0VSEAISIAocSk9CX0tJTkRfRVhQT1JUX0NPTlZFUlNBVElPThADKnwKCEpvYlN0YXRlEhkKFUpPQl9TVEFURV9VTlNQRUNJRklFRBAAEhQKEEpPQl9TVEFURV9RVUVVRUQQARIVChFKT0JfU1RBVEVfUlVOTklORxACEhIKDkpPQl9TVEFURV9ET05FEAMSFAoQSk9CX1NUQVRFX0ZBSUxFRBAEKlYKCkZpbHRlcktpbmQSGwoXRklMVEVSX0tJTkRfVU5TUEVDSUZJRUQQABIUChBGSUxURVJfS0lORF9XT1JEEAESFQoRRklMVEVSX0tJTkRfUkVHRVgQAipfCgxGaWx0ZXJBY3Rpb24SHQoZRklMVEVSX0FDVElPTl9VTlNQRUNJRklFRBAAEhgKFEZJTFRFUl9BQ1RJT05fUkVGVVNFEAESFgoSRklMVEVSX0FDVElPTl9GTEFHEAIy/wgKBUFkbWluEk4KBVN0YXRzEiEuc3dpdGNoYm9hcmQudjEuQWRtaW5TdGF0c1JlcXVlc3QaIi5zd2l0Y2hib2FyZC52MS5BZG1pblN0YXRzUmVzcG9uc2USVgoLQ29ubmVjdGlvbnMSIi5zd2l0Y2hib2FyZC52MS5Db25uZWN0aW9uc1JlcXVlc3QaIy5zd2l0Y2hib2FyZC52MS5Db25uZWN0aW9uc1Jlc3BvbnNlElAKCUxpc3RBdWRpdBIgLnN3aXRjaGJvYXJkLnYxLkxpc3RBdWRpdFJlcXVlc3QaIS5zd2l0Y2hib2FyZC52MS5MaXN0QXVkaXRSZXNwb25zZRJLCgxDcmVhdGVGaWx0ZXISIy5zd2l0Y2hib2FyZC52MS5DcmVhdGVGaWx0ZXJSZXF1ZXN0GhYuc3dpdGNoYm9hcmQudjEuRmlsdGVyElkKDERlbGV0ZUZpbHRlchIjLnN3aXRjaGJvYXJkLnYxLkRlbGV0ZUZpbHRlclJlcXVlc3QaJC5zd2l0Y2hib2FyZC52MS5EZWxldGVGaWx0ZXJSZXNwb25zZRJWCgtMaXN0RmlsdGVycxIiLnN3aXRjaGJvYXJkLnYxLkxpc3RGaWx0ZXJzUmVxdWVzdBojLnN3aXRjaGJvYXJkLnYxLkxpc3RGaWx0ZXJzUmVzcG9uc2USTQoLU3VzcGVuZFVzZXISIi5zd2l0Y2hib2FyZC52MS5TdXNwZW5kVXNlclJlcXVlc3QaGi5zd2l0Y2hib2FyZC52MS5TdXNwZW5zaW9uElwKDVVuc3VzcGVuZFVzZXISJC5zd2l0Y2hib2FyZC52MS5VbnN1c3BlbmRVc2VyUmVxdWVzdBolLnN3aXRjaGJvYXJkLnYxLlVuc3VzcGVuZFVzZXJSZXNwb25zZRJiCg9MaXN0U3VzcGVuc2lvbnMSJi5zd2l0Y2hib2FyZC52MS5MaXN0U3VzcGVuc2lvbnNSZXF1ZXN0Gicuc3dpdGNoYm9hcmQudjEuTGlzdFN1c3BlbnNpb25zUmVzcG9uc2USQgoJRXJhc2VVc2VyEiAuc3dpdGNoYm9hcmQudjEuRXJhc2VVc2VyUmVxdWVzdBoTLnN3aXRjaGJvYXJkLnYxLkpvYhJECgpFeHBvcnRVc2VyEiEuc3dpdGNoYm9hcmQudjEuRXhwb3J0VXNlclJlcXVlc3QaEy5zd2l0Y2hib2FyZC52MS5Kb2ISVAoSRXhwb3J0Q29udmVyc2F0aW9uEikuc3dpdGNoYm9hcmQudjEuRXhwb3J0Q29udmVyc2F0aW9uUmVxdWVzdBoTLnN3aXRjaGJvYXJkLnYxLkpvYhI8CgZHZXRKb2ISHS5zd2l0Y2hib2FyZC52MS5HZXRKb2JSZXF1ZXN0GhMuc3dpdGNoYm9hcmQudjEuSm9iEk0KCExpc3RKb2JzEh8uc3dpdGNoYm9hcmQudjEuTGlzdEpvYnNSZXF1ZXN0GiAuc3dpdGNoYm9hcmQudjEuTGlzdEpvYnNSZXNwb25zZWIGcHJvdG8z");
+  fileDesc("Chpzd2l0Y2hib2FyZC92MS9hZG1pbi5wcm90bxIOc3dpdGNoYm9hcmQudjEiVQoTU2V0UmV0ZW50aW9uUmVxdWVzdBIXCg9jb252ZXJzYXRpb25faWQYASABKAQSEQoJa2VlcF9kYXlzGAIgASgNEhIKCmZvbGxvd19vcmcYAyABKAgiFQoTR2V0UmV0ZW50aW9uUmVxdWVzdCJiCg9SZXRlbnRpb25Qb2xpY3kSEQoJa2VlcF9kYXlzGAEgASgNEjwKDWNvbnZlcnNhdGlvbnMYAiADKAsyJS5zd2l0Y2hib2FyZC52MS5Db252ZXJzYXRpb25SZXRlbnRpb24iQwoVQ29udmVyc2F0aW9uUmV0ZW50aW9uEhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBBIRCglrZWVwX2RheXMYAiABKA0iMwoQRXJhc2VVc2VyUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCSIkChFFeHBvcnRVc2VyUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJIjQKGUV4cG9ydENvbnZlcnNhdGlvblJlcXVlc3QSFwoPY29udmVyc2F0aW9uX2lkGAEgASgEIh8KDUdldEpvYlJlcXVlc3QSDgoGam9iX2lkGAEgASgEIjMKD0xpc3RKb2JzUmVxdWVzdBINCgVsaW1pdBgBIAEoDRIRCgliZWZvcmVfaWQYAiABKAQiTQoQTGlzdEpvYnNSZXNwb25zZRIhCgRqb2JzGAEgAygLMhMuc3dpdGNoYm9hcmQudjEuSm9iEhYKDm5leHRfYmVmb3JlX2lkGAIgASgEIvICCgNKb2ISCgoCaWQYASABKAQSJQoEa2luZBgCIAEoDjIXLnN3aXRjaGJvYXJkLnYxLkpvYktpbmQSDwoHc3ViamVjdBgDIAEoCRIUCgxyZXF1ZXN0ZWRfYnkYBCABKAkSDgoGcmVhc29uGAUgASgJEhUKDWNyZWF0ZWRfYXRfbXMYBiABKAMSJwoFc3RhdGUYByABKA4yGC5zd2l0Y2hib2FyZC52MS5Kb2JTdGF0ZRINCgVzdGFnZRgIIAEoCRIvCgZjb3VudHMYCSADKAsyHy5zd2l0Y2hib2FyZC52MS5Kb2IuQ291bnRzRW50cnkSFQoNdXBkYXRlZF9hdF9tcxgKIAEoAxIWCg5maW5pc2hlZF9hdF9tcxgLIAEoAxINCgVlcnJvchgMIAEoCRIUCgxkb3dubG9hZF91cmwYDSABKAkaLQoLQ291bnRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgEOgI4ASJcCgpTdXNwZW5zaW9uEg8KB3VzZXJfaWQYASABKAkSFAoMc3VzcGVuZGVkX2J5GAIgASgJEhcKD3N1c3BlbmRlZF9hdF9tcxgDIAEoAxIOCgZyZWFzb24YBCABKAkiNQoSU3VzcGVuZFVzZXJSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSDgoGcmVhc29uGAIgASgJIicKFFVuc3VzcGVuZFVzZXJSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkiLAoVVW5zdXNwZW5kVXNlclJlc3BvbnNlEhMKC3Vuc3VzcGVuZGVkGAEgASgIIjYKFkxpc3RTdXNwZW5zaW9uc1JlcXVlc3QSDQoFYWZ0ZXIYASABKAkSDQoFbGltaXQYAiABKA0iXgoXTGlzdFN1c3BlbnNpb25zUmVzcG9uc2USLwoLc3VzcGVuc2lvbnMYASADKAsyGi5zd2l0Y2hib2FyZC52MS5TdXNwZW5zaW9uEhIKCm5leHRfYWZ0ZXIYAiABKAkiqAEKBkZpbHRlchIKCgJpZBgBIAEoBBIoCgRraW5kGAIgASgOMhouc3dpdGNoYm9hcmQudjEuRmlsdGVyS2luZBIPCgdwYXR0ZXJuGAMgASgJEiwKBmFjdGlvbhgEIAEoDjIcLnN3aXRjaGJvYXJkLnYxLkZpbHRlckFjdGlvbhISCgpjcmVhdGVkX2J5GAUgASgJEhUKDWNyZWF0ZWRfYXRfbXMYBiABKAMifgoTQ3JlYXRlRmlsdGVyUmVxdWVzdBIoCgRraW5kGAEgASgOMhouc3dpdGNoYm9hcmQudjEuRmlsdGVyS2luZBIPCgdwYXR0ZXJuGAIgASgJEiwKBmFjdGlvbhgDIAEoDjIcLnN3aXRjaGJvYXJkLnYxLkZpbHRlckFjdGlvbiIhChNEZWxldGVGaWx0ZXJSZXF1ZXN0EgoKAmlkGAEgASgEIicKFERlbGV0ZUZpbHRlclJlc3BvbnNlEg8KB2RlbGV0ZWQYASABKAgiFAoSTGlzdEZpbHRlcnNSZXF1ZXN0Ij4KE0xpc3RGaWx0ZXJzUmVzcG9uc2USJwoHZmlsdGVycxgBIAMoCzIWLnN3aXRjaGJvYXJkLnYxLkZpbHRlciJ+ChBMaXN0QXVkaXRSZXF1ZXN0EhAKCHNpbmNlX21zGAEgASgDEhEKCWJlZm9yZV9pZBgCIAEoBBINCgVhY3RvchgDIAEoCRIXCg9jb252ZXJzYXRpb25faWQYBCABKAQSDgoGYWN0aW9uGAUgASgJEg0KBWxpbWl0GAYgASgNIn8KCkF1ZGl0RW50cnkSCgoCaWQYASABKAQSDQoFYXRfbXMYAiABKAMSDQoFYWN0b3IYAyABKAkSDgoGYWN0aW9uGAQgASgJEhcKD2NvbnZlcnNhdGlvbl9pZBgFIAEoBBIOCgZ0YXJnZXQYBiABKAkSDgoGZGV0YWlsGAcgASgJIlgKEUxpc3RBdWRpdFJlc3BvbnNlEisKB2VudHJpZXMYASADKAsyGi5zd2l0Y2hib2FyZC52MS5BdWRpdEVudHJ5EhYKDm5leHRfYmVmb3JlX2lkGAIgASgEIhMKEUFkbWluU3RhdHNSZXF1ZXN0InYKEkFkbWluU3RhdHNSZXNwb25zZRI0Cgtjb250cm9sbGVycxgBIAMoCzIfLnN3aXRjaGJvYXJkLnYxLkNvbnRyb2xsZXJTdGF0cxIqCgZyZWxheXMYAiADKAsyGi5zd2l0Y2hib2FyZC52MS5SZWxheVN0YXRzIskBCg9Db250cm9sbGVyU3RhdHMSDwoHbm9kZV9pZBgBIAEoDRIPCgdhZGRyZXNzGAIgASgJEhMKC3VwdGltZV9zZWNzGAMgASgEEhUKDW1lc3NhZ2VzX3NlbnQYBCABKAQSFQoNcmVsYXlfc3RyZWFtcxgFIAEoDRISCgpidXNfdG9waWNzGAYgASgNEhMKC2J1c19yZXN5bmNzGAcgASgEEhUKDWJ1c19jb25uZWN0ZWQYCCABKAgSEQoJZ2FwX2ZpbGxzGAkgASgEIuwBCgpSZWxheVN0YXRzEg8KB2FkZHJlc3MYASABKAkSEgoKY29udHJvbGxlchgCIAEoCRITCgt1cHRpbWVfc2VjcxgDIAEoBBIWCg5jbGllbnRfc3RyZWFtcxgEIAEoDRIXCg91cHN0cmVhbV90b3BpY3MYBSABKA0SGwoTbG9jYWxfc3Vic2NyaXB0aW9ucxgGIAEoDRIXCg9ldmVudHNfcmVjZWl2ZWQYByABKAQSEgoKZGVsaXZlcmllcxgIIAEoBBIYChBzbG93X2Rpc2Nvbm5lY3RzGAkgASgEEg8KB3Jlc3luY3MYCiABKAQiJQoSQ29ubmVjdGlvbnNSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkiRgoTQ29ubmVjdGlvbnNSZXNwb25zZRIvCgtjb25uZWN0aW9ucxgBIAMoCzIaLnN3aXRjaGJvYXJkLnYxLkNvbm5lY3Rpb24iZgoKQ29ubmVjdGlvbhINCgVyZWxheRgBIAEoCRILCgNvcmcYAiABKAkSDwoHdXNlcl9pZBgDIAEoCRIPCgdzdHJlYW1zGAQgASgNEhoKEmNvbm5lY3RlZF9zaW5jZV9tcxgFIAEoAyKfAQoKTm9kZVJlcG9ydBI0Cgtjb250cm9sbGVycxgBIAMoCzIfLnN3aXRjaGJvYXJkLnYxLkNvbnRyb2xsZXJTdGF0cxIqCgZyZWxheXMYAiADKAsyGi5zd2l0Y2hib2FyZC52MS5SZWxheVN0YXRzEi8KC2Nvbm5lY3Rpb25zGAMgAygLMhouc3dpdGNoYm9hcmQudjEuQ29ubmVjdGlvbiIrCgtSZXBvcnRRdWVyeRILCgNvcmcYASABKAkSDwoHdXNlcl9pZBgCIAEoCSp4CgdKb2JLaW5kEhgKFEpPQl9LSU5EX1VOU1BFQ0lGSUVEEAASFwoTSk9CX0tJTkRfRVJBU0VfVVNFUhABEhgKFEpPQl9LSU5EX0VYUE9SVF9VU0VSEAISIAocSk9CX0tJTkRfRVhQT1JUX0NPTlZFUlNBVElPThADKnwKCEpvYlN0YXRlEhkKFUpPQl9TVEFURV9VTlNQRUNJRklFRBAAEhQKEEpPQl9TVEFURV9RVUVVRUQQARIVChFKT0JfU1RBVEVfUlVOTklORxACEhIKDkpPQl9TVEFURV9ET05FEAMSFAoQSk9CX1NUQVRFX0ZBSUxFRBAEKlYKCkZpbHRlcktpbmQSGwoXRklMVEVSX0tJTkRfVU5TUEVDSUZJRUQQABIUChBGSUxURVJfS0lORF9XT1JEEAESFQoRRklMVEVSX0tJTkRfUkVHRVgQAipfCgxGaWx0ZXJBY3Rpb24SHQoZRklMVEVSX0FDVElPTl9VTlNQRUNJRklFRBAAEhgKFEZJTFRFUl9BQ1RJT05fUkVGVVNFEAESFgoSRklMVEVSX0FDVElPTl9GTEFHEAIyqwoKBUFkbWluEk4KBVN0YXRzEiEuc3dpdGNoYm9hcmQudjEuQWRtaW5TdGF0c1JlcXVlc3QaIi5zd2l0Y2hib2FyZC52MS5BZG1pblN0YXRzUmVzcG9uc2USVgoLQ29ubmVjdGlvbnMSIi5zd2l0Y2hib2FyZC52MS5Db25uZWN0aW9uc1JlcXVlc3QaIy5zd2l0Y2hib2FyZC52MS5Db25uZWN0aW9uc1Jlc3BvbnNlElAKCUxpc3RBdWRpdBIgLnN3aXRjaGJvYXJkLnYxLkxpc3RBdWRpdFJlcXVlc3QaIS5zd2l0Y2hib2FyZC52MS5MaXN0QXVkaXRSZXNwb25zZRJLCgxDcmVhdGVGaWx0ZXISIy5zd2l0Y2hib2FyZC52MS5DcmVhdGVGaWx0ZXJSZXF1ZXN0GhYuc3dpdGNoYm9hcmQudjEuRmlsdGVyElkKDERlbGV0ZUZpbHRlchIjLnN3aXRjaGJvYXJkLnYxLkRlbGV0ZUZpbHRlclJlcXVlc3QaJC5zd2l0Y2hib2FyZC52MS5EZWxldGVGaWx0ZXJSZXNwb25zZRJWCgtMaXN0RmlsdGVycxIiLnN3aXRjaGJvYXJkLnYxLkxpc3RGaWx0ZXJzUmVxdWVzdBojLnN3aXRjaGJvYXJkLnYxLkxpc3RGaWx0ZXJzUmVzcG9uc2USTQoLU3VzcGVuZFVzZXISIi5zd2l0Y2hib2FyZC52MS5TdXNwZW5kVXNlclJlcXVlc3QaGi5zd2l0Y2hib2FyZC52MS5TdXNwZW5zaW9uElwKDVVuc3VzcGVuZFVzZXISJC5zd2l0Y2hib2FyZC52MS5VbnN1c3BlbmRVc2VyUmVxdWVzdBolLnN3aXRjaGJvYXJkLnYxLlVuc3VzcGVuZFVzZXJSZXNwb25zZRJiCg9MaXN0U3VzcGVuc2lvbnMSJi5zd2l0Y2hib2FyZC52MS5MaXN0U3VzcGVuc2lvbnNSZXF1ZXN0Gicuc3dpdGNoYm9hcmQudjEuTGlzdFN1c3BlbnNpb25zUmVzcG9uc2USQgoJRXJhc2VVc2VyEiAuc3dpdGNoYm9hcmQudjEuRXJhc2VVc2VyUmVxdWVzdBoTLnN3aXRjaGJvYXJkLnYxLkpvYhJECgpFeHBvcnRVc2VyEiEuc3dpdGNoYm9hcmQudjEuRXhwb3J0VXNlclJlcXVlc3QaEy5zd2l0Y2hib2FyZC52MS5Kb2ISVAoSRXhwb3J0Q29udmVyc2F0aW9uEikuc3dpdGNoYm9hcmQudjEuRXhwb3J0Q29udmVyc2F0aW9uUmVxdWVzdBoTLnN3aXRjaGJvYXJkLnYxLkpvYhI8CgZHZXRKb2ISHS5zd2l0Y2hib2FyZC52MS5HZXRKb2JSZXF1ZXN0GhMuc3dpdGNoYm9hcmQudjEuSm9iEk0KCExpc3RKb2JzEh8uc3dpdGNoYm9hcmQudjEuTGlzdEpvYnNSZXF1ZXN0GiAuc3dpdGNoYm9hcmQudjEuTGlzdEpvYnNSZXNwb25zZRJUCgxTZXRSZXRlbnRpb24SIy5zd2l0Y2hib2FyZC52MS5TZXRSZXRlbnRpb25SZXF1ZXN0Gh8uc3dpdGNoYm9hcmQudjEuUmV0ZW50aW9uUG9saWN5ElQKDEdldFJldGVudGlvbhIjLnN3aXRjaGJvYXJkLnYxLkdldFJldGVudGlvblJlcXVlc3QaHy5zd2l0Y2hib2FyZC52MS5SZXRlbnRpb25Qb2xpY3liBnByb3RvMw");
+
+/**
+ * @generated from message switchboard.v1.SetRetentionRequest
+ */
+export type SetRetentionRequest = Message<"switchboard.v1.SetRetentionRequest"> & {
+  /**
+   * The conversation whose policy this is; 0 for the org's default.
+   *
+   * @generated from field: uint64 conversation_id = 1;
+   */
+  conversationId: bigint;
+
+  /**
+   * How many days messages are kept, at most 7300 (20 years); 0 keeps them forever.
+   *
+   * @generated from field: uint32 keep_days = 2;
+   */
+  keepDays: number;
+
+  /**
+   * For a conversation: drop its own policy, so that it follows the org's default again
+   * (keep_days must then be 0).
+   *
+   * @generated from field: bool follow_org = 3;
+   */
+  followOrg: boolean;
+};
+
+/**
+ * Describes the message switchboard.v1.SetRetentionRequest.
+ * Use `create(SetRetentionRequestSchema)` to create a new message.
+ */
+export const SetRetentionRequestSchema: GenMessage<SetRetentionRequest> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_admin, 0);
+
+/**
+ * @generated from message switchboard.v1.GetRetentionRequest
+ */
+export type GetRetentionRequest = Message<"switchboard.v1.GetRetentionRequest"> & {
+};
+
+/**
+ * Describes the message switchboard.v1.GetRetentionRequest.
+ * Use `create(GetRetentionRequestSchema)` to create a new message.
+ */
+export const GetRetentionRequestSchema: GenMessage<GetRetentionRequest> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_admin, 1);
+
+/**
+ * An org's retention policy: its default, and the conversations with one of their own.
+ *
+ * @generated from message switchboard.v1.RetentionPolicy
+ */
+export type RetentionPolicy = Message<"switchboard.v1.RetentionPolicy"> & {
+  /**
+   * Days the org's messages are kept; 0 keeps them forever (the default).
+   *
+   * @generated from field: uint32 keep_days = 1;
+   */
+  keepDays: number;
+
+  /**
+   * Conversations with their own policy, by id.
+   *
+   * @generated from field: repeated switchboard.v1.ConversationRetention conversations = 2;
+   */
+  conversations: ConversationRetention[];
+};
+
+/**
+ * Describes the message switchboard.v1.RetentionPolicy.
+ * Use `create(RetentionPolicySchema)` to create a new message.
+ */
+export const RetentionPolicySchema: GenMessage<RetentionPolicy> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_admin, 2);
+
+/**
+ * @generated from message switchboard.v1.ConversationRetention
+ */
+export type ConversationRetention = Message<"switchboard.v1.ConversationRetention"> & {
+  /**
+   * @generated from field: uint64 conversation_id = 1;
+   */
+  conversationId: bigint;
+
+  /**
+   * Days its messages are kept; 0 keeps them forever, whatever the org's default.
+   *
+   * @generated from field: uint32 keep_days = 2;
+   */
+  keepDays: number;
+};
+
+/**
+ * Describes the message switchboard.v1.ConversationRetention.
+ * Use `create(ConversationRetentionSchema)` to create a new message.
+ */
+export const ConversationRetentionSchema: GenMessage<ConversationRetention> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_admin, 3);
 
 /**
  * @generated from message switchboard.v1.EraseUserRequest
@@ -34,7 +133,7 @@ export type EraseUserRequest = Message<"switchboard.v1.EraseUserRequest"> & {
  * Use `create(EraseUserRequestSchema)` to create a new message.
  */
 export const EraseUserRequestSchema: GenMessage<EraseUserRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 0);
+  messageDesc(file_switchboard_v1_admin, 4);
 
 /**
  * @generated from message switchboard.v1.ExportUserRequest
@@ -51,7 +150,7 @@ export type ExportUserRequest = Message<"switchboard.v1.ExportUserRequest"> & {
  * Use `create(ExportUserRequestSchema)` to create a new message.
  */
 export const ExportUserRequestSchema: GenMessage<ExportUserRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 1);
+  messageDesc(file_switchboard_v1_admin, 5);
 
 /**
  * @generated from message switchboard.v1.ExportConversationRequest
@@ -68,7 +167,7 @@ export type ExportConversationRequest = Message<"switchboard.v1.ExportConversati
  * Use `create(ExportConversationRequestSchema)` to create a new message.
  */
 export const ExportConversationRequestSchema: GenMessage<ExportConversationRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 2);
+  messageDesc(file_switchboard_v1_admin, 6);
 
 /**
  * @generated from message switchboard.v1.GetJobRequest
@@ -85,7 +184,7 @@ export type GetJobRequest = Message<"switchboard.v1.GetJobRequest"> & {
  * Use `create(GetJobRequestSchema)` to create a new message.
  */
 export const GetJobRequestSchema: GenMessage<GetJobRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 3);
+  messageDesc(file_switchboard_v1_admin, 7);
 
 /**
  * @generated from message switchboard.v1.ListJobsRequest
@@ -111,7 +210,7 @@ export type ListJobsRequest = Message<"switchboard.v1.ListJobsRequest"> & {
  * Use `create(ListJobsRequestSchema)` to create a new message.
  */
 export const ListJobsRequestSchema: GenMessage<ListJobsRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 4);
+  messageDesc(file_switchboard_v1_admin, 8);
 
 /**
  * @generated from message switchboard.v1.ListJobsResponse
@@ -135,7 +234,7 @@ export type ListJobsResponse = Message<"switchboard.v1.ListJobsResponse"> & {
  * Use `create(ListJobsResponseSchema)` to create a new message.
  */
 export const ListJobsResponseSchema: GenMessage<ListJobsResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 5);
+  messageDesc(file_switchboard_v1_admin, 9);
 
 /**
  * A background job of an org: started by an admin, worked through step by step by one
@@ -234,7 +333,7 @@ export type Job = Message<"switchboard.v1.Job"> & {
  * Use `create(JobSchema)` to create a new message.
  */
 export const JobSchema: GenMessage<Job> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 6);
+  messageDesc(file_switchboard_v1_admin, 10);
 
 /**
  * @generated from message switchboard.v1.Suspension
@@ -268,7 +367,7 @@ export type Suspension = Message<"switchboard.v1.Suspension"> & {
  * Use `create(SuspensionSchema)` to create a new message.
  */
 export const SuspensionSchema: GenMessage<Suspension> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 7);
+  messageDesc(file_switchboard_v1_admin, 11);
 
 /**
  * @generated from message switchboard.v1.SuspendUserRequest
@@ -292,7 +391,7 @@ export type SuspendUserRequest = Message<"switchboard.v1.SuspendUserRequest"> & 
  * Use `create(SuspendUserRequestSchema)` to create a new message.
  */
 export const SuspendUserRequestSchema: GenMessage<SuspendUserRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 8);
+  messageDesc(file_switchboard_v1_admin, 12);
 
 /**
  * @generated from message switchboard.v1.UnsuspendUserRequest
@@ -309,7 +408,7 @@ export type UnsuspendUserRequest = Message<"switchboard.v1.UnsuspendUserRequest"
  * Use `create(UnsuspendUserRequestSchema)` to create a new message.
  */
 export const UnsuspendUserRequestSchema: GenMessage<UnsuspendUserRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 9);
+  messageDesc(file_switchboard_v1_admin, 13);
 
 /**
  * @generated from message switchboard.v1.UnsuspendUserResponse
@@ -328,7 +427,7 @@ export type UnsuspendUserResponse = Message<"switchboard.v1.UnsuspendUserRespons
  * Use `create(UnsuspendUserResponseSchema)` to create a new message.
  */
 export const UnsuspendUserResponseSchema: GenMessage<UnsuspendUserResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 10);
+  messageDesc(file_switchboard_v1_admin, 14);
 
 /**
  * @generated from message switchboard.v1.ListSuspensionsRequest
@@ -354,7 +453,7 @@ export type ListSuspensionsRequest = Message<"switchboard.v1.ListSuspensionsRequ
  * Use `create(ListSuspensionsRequestSchema)` to create a new message.
  */
 export const ListSuspensionsRequestSchema: GenMessage<ListSuspensionsRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 11);
+  messageDesc(file_switchboard_v1_admin, 15);
 
 /**
  * @generated from message switchboard.v1.ListSuspensionsResponse
@@ -378,7 +477,7 @@ export type ListSuspensionsResponse = Message<"switchboard.v1.ListSuspensionsRes
  * Use `create(ListSuspensionsResponseSchema)` to create a new message.
  */
 export const ListSuspensionsResponseSchema: GenMessage<ListSuspensionsResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 12);
+  messageDesc(file_switchboard_v1_admin, 16);
 
 /**
  * @generated from message switchboard.v1.Filter
@@ -420,7 +519,7 @@ export type Filter = Message<"switchboard.v1.Filter"> & {
  * Use `create(FilterSchema)` to create a new message.
  */
 export const FilterSchema: GenMessage<Filter> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 13);
+  messageDesc(file_switchboard_v1_admin, 17);
 
 /**
  * @generated from message switchboard.v1.CreateFilterRequest
@@ -447,7 +546,7 @@ export type CreateFilterRequest = Message<"switchboard.v1.CreateFilterRequest"> 
  * Use `create(CreateFilterRequestSchema)` to create a new message.
  */
 export const CreateFilterRequestSchema: GenMessage<CreateFilterRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 14);
+  messageDesc(file_switchboard_v1_admin, 18);
 
 /**
  * @generated from message switchboard.v1.DeleteFilterRequest
@@ -464,7 +563,7 @@ export type DeleteFilterRequest = Message<"switchboard.v1.DeleteFilterRequest"> 
  * Use `create(DeleteFilterRequestSchema)` to create a new message.
  */
 export const DeleteFilterRequestSchema: GenMessage<DeleteFilterRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 15);
+  messageDesc(file_switchboard_v1_admin, 19);
 
 /**
  * @generated from message switchboard.v1.DeleteFilterResponse
@@ -483,7 +582,7 @@ export type DeleteFilterResponse = Message<"switchboard.v1.DeleteFilterResponse"
  * Use `create(DeleteFilterResponseSchema)` to create a new message.
  */
 export const DeleteFilterResponseSchema: GenMessage<DeleteFilterResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 16);
+  messageDesc(file_switchboard_v1_admin, 20);
 
 /**
  * @generated from message switchboard.v1.ListFiltersRequest
@@ -496,7 +595,7 @@ export type ListFiltersRequest = Message<"switchboard.v1.ListFiltersRequest"> & 
  * Use `create(ListFiltersRequestSchema)` to create a new message.
  */
 export const ListFiltersRequestSchema: GenMessage<ListFiltersRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 17);
+  messageDesc(file_switchboard_v1_admin, 21);
 
 /**
  * @generated from message switchboard.v1.ListFiltersResponse
@@ -513,7 +612,7 @@ export type ListFiltersResponse = Message<"switchboard.v1.ListFiltersResponse"> 
  * Use `create(ListFiltersResponseSchema)` to create a new message.
  */
 export const ListFiltersResponseSchema: GenMessage<ListFiltersResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 18);
+  messageDesc(file_switchboard_v1_admin, 22);
 
 /**
  * @generated from message switchboard.v1.ListAuditRequest
@@ -567,7 +666,7 @@ export type ListAuditRequest = Message<"switchboard.v1.ListAuditRequest"> & {
  * Use `create(ListAuditRequestSchema)` to create a new message.
  */
 export const ListAuditRequestSchema: GenMessage<ListAuditRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 19);
+  messageDesc(file_switchboard_v1_admin, 23);
 
 /**
  * @generated from message switchboard.v1.AuditEntry
@@ -629,7 +728,7 @@ export type AuditEntry = Message<"switchboard.v1.AuditEntry"> & {
  * Use `create(AuditEntrySchema)` to create a new message.
  */
 export const AuditEntrySchema: GenMessage<AuditEntry> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 20);
+  messageDesc(file_switchboard_v1_admin, 24);
 
 /**
  * @generated from message switchboard.v1.ListAuditResponse
@@ -653,7 +752,7 @@ export type ListAuditResponse = Message<"switchboard.v1.ListAuditResponse"> & {
  * Use `create(ListAuditResponseSchema)` to create a new message.
  */
 export const ListAuditResponseSchema: GenMessage<ListAuditResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 21);
+  messageDesc(file_switchboard_v1_admin, 25);
 
 /**
  * @generated from message switchboard.v1.AdminStatsRequest
@@ -666,7 +765,7 @@ export type AdminStatsRequest = Message<"switchboard.v1.AdminStatsRequest"> & {
  * Use `create(AdminStatsRequestSchema)` to create a new message.
  */
 export const AdminStatsRequestSchema: GenMessage<AdminStatsRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 22);
+  messageDesc(file_switchboard_v1_admin, 26);
 
 /**
  * @generated from message switchboard.v1.AdminStatsResponse
@@ -688,7 +787,7 @@ export type AdminStatsResponse = Message<"switchboard.v1.AdminStatsResponse"> & 
  * Use `create(AdminStatsResponseSchema)` to create a new message.
  */
 export const AdminStatsResponseSchema: GenMessage<AdminStatsResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 23);
+  messageDesc(file_switchboard_v1_admin, 27);
 
 /**
  * @generated from message switchboard.v1.ControllerStats
@@ -758,7 +857,7 @@ export type ControllerStats = Message<"switchboard.v1.ControllerStats"> & {
  * Use `create(ControllerStatsSchema)` to create a new message.
  */
 export const ControllerStatsSchema: GenMessage<ControllerStats> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 24);
+  messageDesc(file_switchboard_v1_admin, 28);
 
 /**
  * @generated from message switchboard.v1.RelayStats
@@ -826,7 +925,7 @@ export type RelayStats = Message<"switchboard.v1.RelayStats"> & {
  * Use `create(RelayStatsSchema)` to create a new message.
  */
 export const RelayStatsSchema: GenMessage<RelayStats> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 25);
+  messageDesc(file_switchboard_v1_admin, 29);
 
 /**
  * @generated from message switchboard.v1.ConnectionsRequest
@@ -845,7 +944,7 @@ export type ConnectionsRequest = Message<"switchboard.v1.ConnectionsRequest"> & 
  * Use `create(ConnectionsRequestSchema)` to create a new message.
  */
 export const ConnectionsRequestSchema: GenMessage<ConnectionsRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 26);
+  messageDesc(file_switchboard_v1_admin, 30);
 
 /**
  * @generated from message switchboard.v1.ConnectionsResponse
@@ -862,7 +961,7 @@ export type ConnectionsResponse = Message<"switchboard.v1.ConnectionsResponse"> 
  * Use `create(ConnectionsResponseSchema)` to create a new message.
  */
 export const ConnectionsResponseSchema: GenMessage<ConnectionsResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 27);
+  messageDesc(file_switchboard_v1_admin, 31);
 
 /**
  * One user's streams on one relay.
@@ -903,7 +1002,7 @@ export type Connection = Message<"switchboard.v1.Connection"> & {
  * Use `create(ConnectionSchema)` to create a new message.
  */
 export const ConnectionSchema: GenMessage<Connection> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 28);
+  messageDesc(file_switchboard_v1_admin, 32);
 
 /**
  * What a controller answers another controller's query with (over NATS): itself and its
@@ -933,7 +1032,7 @@ export type NodeReport = Message<"switchboard.v1.NodeReport"> & {
  * Use `create(NodeReportSchema)` to create a new message.
  */
 export const NodeReportSchema: GenMessage<NodeReport> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 29);
+  messageDesc(file_switchboard_v1_admin, 33);
 
 /**
  * The query on NATS (and, per relay, on the Fanout stream).
@@ -961,7 +1060,7 @@ export type ReportQuery = Message<"switchboard.v1.ReportQuery"> & {
  * Use `create(ReportQuerySchema)` to create a new message.
  */
 export const ReportQuerySchema: GenMessage<ReportQuery> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_admin, 30);
+  messageDesc(file_switchboard_v1_admin, 34);
 
 /**
  * @generated from enum switchboard.v1.JobKind
@@ -1267,6 +1366,32 @@ export const Admin: GenService<{
     methodKind: "unary";
     input: typeof ListJobsRequestSchema;
     output: typeof ListJobsResponseSchema;
+  },
+  /**
+   * Set how long the caller's org keeps messages (docs/operations.md, "Retention"): its
+   * default (conversation_id 0), or one conversation's, which wins over the default. A
+   * message gets its expiry when it is sent, from the policy then in force
+   * (`Message.expires_at_ms`); once past it, the message is removed with its earlier
+   * texts, reactions, pin, notifications, search entry and attachment bytes. Returns the
+   * org's policy as it is now. NOT_FOUND for a conversation of another org. Audited
+   * (retention.changed).
+   *
+   * @generated from rpc switchboard.v1.Admin.SetRetention
+   */
+  setRetention: {
+    methodKind: "unary";
+    input: typeof SetRetentionRequestSchema;
+    output: typeof RetentionPolicySchema;
+  },
+  /**
+   * The caller's org's retention policy.
+   *
+   * @generated from rpc switchboard.v1.Admin.GetRetention
+   */
+  getRetention: {
+    methodKind: "unary";
+    input: typeof GetRetentionRequestSchema;
+    output: typeof RetentionPolicySchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_switchboard_v1_admin, 0);

@@ -1,0 +1,149 @@
+//! Retention (SetRetention, GetRetention) and its sweep. An org admin says how long the
+//! org keeps messages, for the whole org or one conversation (which wins). Each message
+//! gets its expiry when it is sent, from the policy then in force: a change applies to
+//! messages sent after it (docs/operations.md, "Retention").
+//!
+//! Every controller sweeps every `SWEEP_EVERY`: messages whose expiry has passed are
+//! removed with all that is kept of them (see `store::RetentionStore::expire_message`),
+//! their attachment's bytes with them; the change is written to the change feed, from
+//! which the search index drops them. Sweeps on several controllers may meet on one
+//! message: each step is idempotent.
+//!
+//! Each controller keeps its orgs' policies in memory, read again once `RELOAD_AFTER` old,
+//! like suspensions and filters: a change applies at once on the controller that made it
+//! and to sends on the others within that time.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::org_cache::OrgCache;
+use super::{Audit, ChatService};
+use crate::auth::Caller;
+use crate::error::{ChatError, ChatResult};
+use crate::ids::IdGenerator;
+use crate::model::{AuditAction, ConversationId, MAX_RETENTION_DAYS, RetentionPolicy};
+use crate::store::Store;
+
+/// How long a controller keeps an org's policy before reading it again.
+pub(super) const RELOAD_AFTER: Duration = Duration::from_secs(10);
+/// How often each controller looks for expired messages.
+pub const SWEEP_EVERY: Duration = Duration::from_secs(5);
+/// Messages removed per store read of a sweep, and most removed by one sweep (the rest
+/// wait for the next, so that a backlog does not hold a controller).
+const SWEEP_PAGE: usize = 100;
+const SWEEP_MOST: usize = 2_000;
+
+/// What SetRetention asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetentionChange {
+    /// Keep messages this many days (None: forever).
+    Keep(Option<u32>),
+    /// A conversation drops its own policy and follows the org's.
+    FollowOrg,
+}
+
+pub struct Retention {
+    pub(super) store: Arc<dyn Store>,
+    pub(super) ids: Arc<IdGenerator>,
+    pub(super) audit: Arc<Audit>,
+    /// Each org's policy, as last read.
+    pub(super) policies: OrgCache<RetentionPolicy>,
+}
+
+impl Retention {
+    /// SetRetention: an org admin (the caller holds `chat.admin`) sets the org's default
+    /// (`conversation` 0) or a conversation's policy; the org's policy as it is now.
+    pub async fn set(
+        &self,
+        caller: &Caller,
+        conversation: ConversationId,
+        change: RetentionChange,
+    ) -> ChatResult<RetentionPolicy> {
+        if let RetentionChange::Keep(Some(days)) = change
+            && days > MAX_RETENTION_DAYS
+        {
+            return Err(ChatError::invalid(
+                "keep_days",
+                format!("at most {MAX_RETENTION_DAYS} days (20 years); 0 keeps forever"),
+            ));
+        }
+        if conversation == 0 && change == RetentionChange::FollowOrg {
+            return Err(ChatError::invalid(
+                "follow_org",
+                "only a conversation follows the org's policy; set conversation_id",
+            ));
+        }
+        if conversation != 0 {
+            let found = self.store.get_conversation(conversation).await?;
+            if found.is_none_or(|c| c.org != caller.org) {
+                return Err(ChatError::not_found(format!("no conversation {conversation}")));
+            }
+        }
+        let detail = match change {
+            RetentionChange::Keep(days) => {
+                self.store.put_retention(&caller.org, conversation, days).await?;
+                days.map_or("keep forever".to_string(), |days| format!("keep {days} days"))
+            }
+            RetentionChange::FollowOrg => {
+                self.store.remove_retention(&caller.org, conversation).await?;
+                "follow the org's policy".to_string()
+            }
+        };
+        self.policies.forget(&caller.org);
+        let target = match conversation {
+            0 => caller.org.clone(),
+            id => id.to_string(),
+        };
+        self.audit
+            .record(caller, AuditAction::RetentionChanged, conversation, &target, detail)
+            .await;
+        self.policy(&caller.org).await.map(|policy| (*policy).clone())
+    }
+
+    /// GetRetention: the caller's org's policy.
+    pub async fn get(&self, caller: &Caller) -> ChatResult<RetentionPolicy> {
+        Ok((*self.policy(&caller.org).await?).clone())
+    }
+
+    /// When a message of `conversation` in `org` sent at `sent_at_ms` expires (0: never).
+    pub(super) async fn expires_at_ms(
+        &self,
+        org: &str,
+        conversation: ConversationId,
+        sent_at_ms: i64,
+    ) -> ChatResult<i64> {
+        Ok(self.policy(org).await?.expires_at_ms(conversation, sent_at_ms))
+    }
+
+    /// The org's policy, read again once `RELOAD_AFTER` old.
+    async fn policy(&self, org: &str) -> ChatResult<Arc<RetentionPolicy>> {
+        if let Some(kept) = self.policies.fresh(org) {
+            return Ok(kept);
+        }
+        let policy = self.store.get_retention(org).await?;
+        Ok(self.policies.put(org, policy))
+    }
+}
+
+impl ChatService {
+    /// Removes messages whose expiry has passed, by the controller's clock, with their
+    /// attachments' bytes; how many. At most `SWEEP_MOST` at a time.
+    pub async fn sweep_expired_messages(&self) -> ChatResult<usize> {
+        let mut removed = 0;
+        while removed < SWEEP_MOST {
+            let now = self.retention.ids.now_ms();
+            let due = self.store.due_expiries(now, SWEEP_PAGE).await?;
+            for expiry in &due {
+                if let Some(attachment) = expiry.attachment {
+                    self.attachments.erase_attachment(attachment).await?;
+                }
+                self.store.expire_message(expiry, now).await?;
+            }
+            removed += due.len();
+            if due.len() < SWEEP_PAGE {
+                break;
+            }
+        }
+        Ok(removed)
+    }
+}

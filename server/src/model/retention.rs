@@ -1,0 +1,66 @@
+//! Retention: how long an org keeps its messages. An org keeps them forever unless its
+//! admins say otherwise, for the whole org or one conversation. A message gets its expiry
+//! when it is sent (the policy then in force), and once that time has passed it is removed
+//! with everything kept of it (see `chat::retention`).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::{AttachmentId, ConversationId, MessageId};
+
+/// One day, in milliseconds.
+pub const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+/// The longest retention in days: 20 years, ScyllaDB's longest TTL.
+pub const MAX_RETENTION_DAYS: u32 = 7300;
+
+/// An org's retention policy as stored: its default, and the conversations that keep
+/// their messages for another time. Days of `None` mean forever.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RetentionPolicy {
+    /// How long the org's conversations keep their messages, unless they say otherwise.
+    pub org_days: Option<u32>,
+    /// Conversations with a policy of their own (which may be "forever").
+    pub conversations: BTreeMap<ConversationId, Option<u32>>,
+}
+
+impl RetentionPolicy {
+    /// How many days messages of `conversation` are kept (None: forever).
+    pub fn days_for(&self, conversation: ConversationId) -> Option<u32> {
+        self.conversations.get(&conversation).copied().unwrap_or(self.org_days)
+    }
+
+    /// When a message of `conversation` sent at `sent_at_ms` expires; 0 for never.
+    pub fn expires_at_ms(&self, conversation: ConversationId, sent_at_ms: i64) -> i64 {
+        self.days_for(conversation).map_or(0, |days| sent_at_ms + i64::from(days) * DAY_MS)
+    }
+}
+
+/// A message that expires: what the retention sweep needs to remove it, even once the
+/// message itself is gone (ScyllaDB's TTL may have removed it first).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Expiry {
+    pub expires_at_ms: i64,
+    pub channel_id: ConversationId,
+    pub message_id: MessageId,
+    pub org: String,
+    /// Its attachment, whose bytes go with it.
+    pub attachment: Option<AttachmentId>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_conversation_policy_wins_over_the_org_one_even_when_it_is_forever() {
+        let policy = RetentionPolicy {
+            org_days: Some(30),
+            conversations: BTreeMap::from([(7, None), (8, Some(1))]),
+        };
+        assert_eq!(policy.expires_at_ms(6, 1_000), 1_000 + 30 * DAY_MS);
+        assert_eq!(policy.expires_at_ms(7, 1_000), 0);
+        assert_eq!(policy.expires_at_ms(8, 1_000), 1_000 + DAY_MS);
+        assert_eq!(RetentionPolicy::default().expires_at_ms(6, 1_000), 0);
+    }
+}
