@@ -244,12 +244,13 @@ async fn a_word_with_a_star_finds_every_word_it_starts() {
 #[tokio::test]
 async fn an_expired_message_leaves_the_index() {
     use switchboard_server::ids::{Clock as _, SystemClock, first_id_at};
-    use switchboard_server::model::{Expiry, Message, MessageType};
+    use switchboard_server::model::{Expiry, Kind, Message};
     use switchboard_server::search::{
         FeedIndexer, IndexQuery, PageStart, SearchIndex, SearchOrder,
     };
     use switchboard_server::store::Store;
     use switchboard_server::store::embedded::EmbeddedStore;
+    use switchboard_tests::conformance;
 
     let dir = tempfile::tempdir().unwrap();
     let store: Arc<dyn Store> = Arc::new(EmbeddedStore::open(&dir.path().join("store")).unwrap());
@@ -258,48 +259,11 @@ async fn an_expired_message_leaves_the_index() {
         FeedIndexer::new(index.clone(), store.clone(), Arc::new(SystemClock)).unwrap();
     let now = SystemClock.now_ms();
     let message = Message {
-        id: first_id_at(now),
-        channel_id: 7,
-        from: "alice".into(),
-        to: None,
-        kind: MessageType::Text,
         data: "the zebra plan".into(),
-        ts_ms: now,
-        parent_id: None,
-        edited_at_ms: None,
-        deleted: false,
-        custom_fields: Default::default(),
-        client_msg_id: None,
-        attachment: None,
-        mentions: Vec::new(),
-        deleted_by: None,
-        created_seq: 0,
-        seq: 0,
-        pin: None,
-        reactions: Vec::new(),
-        thread_only: false,
-        reply_count: 0,
-        last_reply_id: None,
         expires_at_ms: now + 1,
+        ..conformance::message(7, first_id_at(now), "alice", None)
     };
-    let conversation = switchboard_server::model::Conversation {
-        id: 7,
-        org: "acme".into(),
-        kind: switchboard_server::model::Kind::Group,
-        name: "t".into(),
-        icon: String::new(),
-        archived: false,
-        meta_tags: Vec::new(),
-        owner: "alice".into(),
-        created_at_ms: now,
-        restricted: false,
-        visibility: switchboard_server::model::Visibility::Private,
-        member_count: 0,
-        custom_fields: Default::default(),
-        external_key: None,
-        members_may_pin: false,
-        slow_mode_seconds: 0,
-    };
+    let conversation = conformance::conversation(7, "acme", Kind::Group);
     store.create_conversation(&conversation, &[]).await.unwrap();
     store.insert_message("acme", &message, &[]).await.unwrap();
     let query = IndexQuery {

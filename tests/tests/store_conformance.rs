@@ -31,33 +31,12 @@ store_conformance_suite!(scylla_engine, crate::scylla);
 #[tokio::test]
 async fn embedded_housekeeping_prunes_changes_older_than_a_week() {
     use switchboard_server::ids::first_id_at;
-    use switchboard_server::model::{Message, MessageType, change_hour};
+    use switchboard_server::model::{Message, change_hour};
     let Some(engine) = embedded().await else { return };
     let now = switchboard_server::ids::SystemClock.now_ms();
     let message = |ms: i64| Message {
-        id: first_id_at(ms),
-        channel_id: 7,
-        from: "a".into(),
-        to: None,
-        kind: MessageType::Text,
-        data: "x".into(),
         ts_ms: ms,
-        parent_id: None,
-        edited_at_ms: None,
-        deleted: false,
-        custom_fields: Default::default(),
-        client_msg_id: None,
-        attachment: None,
-        mentions: Vec::new(),
-        deleted_by: None,
-        created_seq: 0,
-        seq: 0,
-        pin: None,
-        reactions: Vec::new(),
-        thread_only: false,
-        reply_count: 0,
-        last_reply_id: None,
-        expires_at_ms: 0,
+        ..switchboard_tests::conformance::message(7, first_id_at(ms), "a", None)
     };
     let (old, recent) = (message(now - 8 * 86_400_000), message(now - 60_000));
     engine.store.insert_message(ORG, &old, &[]).await.unwrap();

@@ -81,7 +81,8 @@ macro_rules! store_conformance_suite {
 /// The org the cases' messages are sent in.
 pub const ORG: &str = "acme";
 
-fn conversation(id: u64, org: &str, kind: Kind) -> Conversation {
+/// A conversation as the cases store it.
+pub fn conversation(id: u64, org: &str, kind: Kind) -> Conversation {
     Conversation {
         id,
         org: org.into(),
@@ -119,7 +120,8 @@ fn marker(id: u64, seq: u64, count: u64) -> ReadMarker {
     ReadMarker { message_id: id, at: LogPoint { seq, count } }
 }
 
-fn message(channel: u64, id: u64, from: &str, key: Option<&str>) -> Message {
+/// A text message `m<id>` as the cases send it, with an idempotency key when given.
+pub fn message(channel: u64, id: u64, from: &str, key: Option<&str>) -> Message {
     Message {
         id,
         channel_id: channel,
