@@ -4,18 +4,17 @@
 // was sent meanwhile. A screenshot of the page is kept in test-results/.
 
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { createReadStream, existsSync, mkdirSync, statSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { extname, join, resolve } from "node:path";
+import { mkdirSync } from "node:fs";
+import type { Server } from "node:http";
+import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { crc32, deflateSync } from "node:zlib";
 
-import { type Browser, type BrowserContext, chromium, type Page, type Route } from "playwright-core";
-import { build } from "vite";
+import type { Browser, BrowserContext, Page, Route } from "playwright-core";
 import { afterAll, beforeAll, expect, inject, it } from "vitest";
 
 import { SwitchboardClient } from "../src/index.js";
+import { buildAndServe, launchChromium } from "./chromium.js";
 import { mint, unique } from "./token.js";
 
 const relay = inject("relay");
@@ -29,37 +28,9 @@ let server: Server;
 let page: string;
 let browser: Browser;
 
-/** Serves the built demo from its dist/ folder. */
-function serve(dir: string): Promise<Server> {
-  const types: Record<string, string> = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css" };
-  const http = createServer((request, response) => {
-    const path = join(dir, (request.url ?? "/").split("?")[0] === "/" ? "index.html" : (request.url ?? "").split("?")[0]);
-    if (!path.startsWith(dir) || !existsSync(path) || !statSync(path).isFile()) {
-      response.writeHead(404).end();
-      return;
-    }
-    response.writeHead(200, { "content-type": types[extname(path)] ?? "application/octet-stream" });
-    createReadStream(path).pipe(response);
-  });
-  return new Promise((resolve) => http.listen(0, "127.0.0.1", () => resolve(http)));
-}
-
 beforeAll(async () => {
-  await build({ root: demo, logLevel: "warn", configFile: join(demo, "vite.config.ts") });
-  server = await serve(join(demo, "dist"));
-  page = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  ({ url: page, server } = await buildAndServe(demo, join(demo, "vite.config.ts")));
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
