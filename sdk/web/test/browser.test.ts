@@ -534,6 +534,12 @@ it("finds a colleague by name, starts a DM, and shows both by their names and pi
   await alicePage.setInputFiles("#picture-file", { name: "me.png", mimeType: "image/png", buffer: tinyPng() });
   await alicePage.waitForSelector("#me .avatar img");
   await alicePage.fill("#find", `bob ${surname.slice(0, 6)}`);
+  // The DM opens slowly (its members load late, as on a busy server): what Alice types as
+  // soon as its title shows is not lost.
+  await alicePage.route("**/switchboard.v1.Chat/ListMembers", async (route) => {
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await route.continue();
+  });
   await alicePage.click(`#found li[data-user='${bob}']`);
   await alicePage.waitForSelector(`#title:text('Bob ${surname}')`);
   await alicePage.waitForSelector(`#conversations li:text('Bob ${surname}')`);

@@ -249,6 +249,9 @@ async function open(conversation: Conversation, item: HTMLElement): Promise<void
     else li.removeAttribute("aria-current");
   }
   $("title").textContent = titleOf(conversation);
+  // Writable as soon as it shows as open: what is typed while it loads is kept and sent.
+  for (const control of $("composer").querySelectorAll<HTMLTextAreaElement | HTMLButtonElement>("textarea, button")) control.disabled = false;
+  $<HTMLTextAreaElement>("text").focus();
   $("messages").replaceChildren();
   shown.clear();
   typingNow.clear();
@@ -271,8 +274,6 @@ async function open(conversation: Conversation, item: HTMLElement): Promise<void
   $("count").textContent = "";
   await client!.watchOnlineCounts([conversation.id]);
   await client!.watchPresence(members.members.map((m) => m.userId).filter((user) => user !== me));
-  for (const control of $("composer").querySelectorAll<HTMLTextAreaElement | HTMLButtonElement>("textarea, button")) control.disabled = false;
-  $<HTMLTextAreaElement>("text").focus();
 }
 
 /** The page before the oldest shown message, kept in place on screen. */
