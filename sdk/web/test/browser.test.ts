@@ -530,6 +530,8 @@ it("finds a colleague by name, starts a DM, and shows both by their names and pi
     setup.close();
   }
   const alicePage = await signIn(await browser.newContext(), alice);
+  // The page calls her by her name, not her user id.
+  await alicePage.waitForSelector(`#me:has-text('${aliceName}')`);
   // Alice sets her picture from the page.
   await alicePage.setInputFiles("#picture-file", { name: "me.png", mimeType: "image/png", buffer: tinyPng() });
   await alicePage.waitForSelector("#me .avatar img");
@@ -552,6 +554,7 @@ it("finds a colleague by name, starts a DM, and shows both by their names and pi
   await bobPage.click(`#conversations li:text('${aliceName}')`);
   await messageRow(bobPage, "found you").waitFor();
   await bobPage.waitForSelector(`#messages .from:text('${aliceName}')`);
+  await bobPage.waitForSelector(`#online:has-text('online: ${aliceName}')`);
   // Bob sees her picture, decoded, beside her message and her name in his list.
   const shown = (selector: string) =>
     bobPage.waitForFunction(
@@ -585,6 +588,22 @@ it("finds a colleague by name, starts a DM, and shows both by their names and pi
   expect(fits).toBe(true);
   const reply = await alicePage.locator("#thread-composer button[type=submit]").boundingBox();
   expect(reply!.y + reply!.height).toBeLessThanOrEqual(alicePage.viewportSize()!.height);
+  // Each part of a row stands apart, in the thread as in the conversation: the time from
+  // the text, each action from the next.
+  const gap = (left: string, right: string) =>
+    alicePage.evaluate(
+      ([left, right]) => {
+        // Where the first ends and the second starts, as laid out (lines may wrap).
+        const end = [...document.querySelector(left)!.getClientRects()].at(-1)!;
+        const start = document.querySelector(right)!.getClientRects()[0];
+        return start.top >= end.bottom ? Infinity : start.left - end.right;
+      },
+      [left, right],
+    );
+  expect(await gap("#replies li .time", "#replies li .text")).toBeGreaterThanOrEqual(4);
+  expect(await gap("#thread-root li .time", "#thread-root li .text")).toBeGreaterThanOrEqual(4);
+  expect(await gap("#messages li.message .pin", "#messages li.message .edit")).toBeGreaterThanOrEqual(4);
+  expect(await gap("#messages li.message .edit", "#messages li.message .delete")).toBeGreaterThanOrEqual(4);
   mkdirSync(results, { recursive: true });
   await alicePage.screenshot({ path: join(results, "thread.png") });
   await bobPage.screenshot({ path: join(results, "people.png") });

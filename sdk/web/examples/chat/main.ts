@@ -79,10 +79,11 @@ async function showAvatar(frame: HTMLElement): Promise<void> {
 
 /** Shows every name and picture on the page as now known. */
 function showPeople(): void {
-  for (const from of document.querySelectorAll<HTMLElement>("#messages .from")) {
-    from.textContent = nameOf(from.dataset.user ?? "");
+  for (const name of document.querySelectorAll<HTMLElement>(".name[data-user]")) {
+    name.textContent = nameOf(name.dataset.user ?? "");
   }
   for (const frame of document.querySelectorAll<HTMLElement>(".avatar")) void showAvatar(frame);
+  showOnline();
 }
 
 /** Looks up the profiles of `users` not known yet (one call), then shows them. */
@@ -160,7 +161,11 @@ function signIn(url: string, token: string): void {
   });
   $("sign-in").hidden = true;
   $("chat").hidden = false;
-  $("me").replaceChildren(avatar(me), " ", me);
+  const myName = document.createElement("span");
+  myName.className = "name";
+  myName.dataset.user = me;
+  myName.textContent = me;
+  $("me").replaceChildren(avatar(me), " ", myName);
   void learnNames([me]);
   void listConversations();
 }
@@ -306,7 +311,7 @@ function row(message: Message): HTMLElement {
   item.dataset.from = message.from;
   item.dataset.ts = message.tsMs.toString();
   const from = document.createElement("span");
-  from.className = "from";
+  from.className = "from name";
   from.dataset.user = message.from;
   from.textContent = nameOf(message.from);
   item.append(avatar(message.from));
@@ -576,7 +581,7 @@ function showOnline(): void {
   const shown = (p: UserPresence): string => {
     const away = p.availability === Availability.AWAY ? "away" : p.availability === Availability.DO_NOT_DISTURB ? "do not disturb" : "";
     const note = [away, p.statusText].filter((part) => part !== "").join(": ");
-    return note === "" ? p.userId : `${p.userId} (${note})`;
+    return note === "" ? nameOf(p.userId) : `${nameOf(p.userId)} (${note})`;
   };
   const who = [...online.values()].filter((p) => p.online && p.userId !== me).map(shown);
   $("online").textContent = who.length === 0 ? "" : `online: ${who.sort().join(", ")}`;
