@@ -21,7 +21,7 @@ use super::{Audit, ChatService};
 use crate::auth::Caller;
 use crate::error::{ChatError, ChatResult};
 use crate::ids::IdGenerator;
-use crate::model::{AuditAction, ConversationId, MAX_RETENTION_DAYS, RetentionPolicy};
+use crate::model::{AuditAction, ConversationId, Expiry, MAX_RETENTION_DAYS, RetentionPolicy};
 use crate::store::Store;
 
 /// How long a controller keeps an org's policy before reading it again.
@@ -133,17 +133,31 @@ impl ChatService {
         while removed < SWEEP_MOST {
             let now = self.retention.ids.now_ms();
             let due = self.store.due_expiries(now, SWEEP_PAGE).await?;
+            let mut failed = 0;
             for expiry in &due {
-                if let Some(attachment) = expiry.attachment {
-                    self.attachments.erase_attachment(attachment).await?;
+                // One message that cannot be removed now (its attachment's blob store is
+                // down, say) waits for the next sweep without holding up the others.
+                match self.expire(expiry, now).await {
+                    Ok(()) => removed += 1,
+                    Err(error) => {
+                        failed += 1;
+                        tracing::warn!(%error, message_id = expiry.message_id, "an expired message was not removed; retrying at the next sweep");
+                    }
                 }
-                self.store.expire_message(expiry, now).await?;
             }
-            removed += due.len();
-            if due.len() < SWEEP_PAGE {
+            if due.len() < SWEEP_PAGE || failed > 0 {
                 break;
             }
         }
         Ok(removed)
+    }
+
+    /// Removes one expired message: its attachment's bytes first, so that a failure leaves
+    /// it due, to be tried again.
+    async fn expire(&self, expiry: &Expiry, now_ms: i64) -> ChatResult<()> {
+        if let Some(attachment) = expiry.attachment {
+            self.attachments.erase_attachment(attachment).await?;
+        }
+        Ok(self.store.expire_message(expiry, now_ms).await?)
     }
 }
