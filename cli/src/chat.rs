@@ -278,10 +278,7 @@ async fn execute(client: &Client, command: Command) -> Result<Shown, SdkError> {
                     }
                 }
             };
-            Shown {
-                json: output::retention_json(&policy),
-                human: output::retention_table(&policy).to_string(),
-            }
+            Shown { json: output::retention_json(&policy), human: output::retention_text(&policy) }
         }
         Command::Export { user, conversation, wait, output } => {
             let what = match (user, conversation) {

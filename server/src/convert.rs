@@ -248,13 +248,15 @@ pub(crate) fn suspension(s: Suspension) -> pb::Suspension {
 
 /// A job as the API shows it, with where an export downloads from (see
 /// `ChatService::download_url`).
-pub(crate) fn retention(policy: RetentionPolicy) -> pb::RetentionPolicy {
+/// An org's retention policy, with the job applying a change to it (0: none).
+pub(crate) fn retention(policy: RetentionPolicy, applying_job_id: u64) -> pb::RetentionPolicy {
     let conversations = policy.conversations.into_iter().map(|(conversation_id, days)| {
         pb::ConversationRetention { conversation_id, keep_days: days.unwrap_or(0) }
     });
     pb::RetentionPolicy {
         keep_days: policy.org_days.unwrap_or(0),
         conversations: conversations.collect(),
+        applying_job_id,
     }
 }
 
@@ -263,6 +265,8 @@ pub(crate) fn job(job: Job, download_url: Option<String>) -> pb::Job {
         JobKind::EraseUser => pb::JobKind::EraseUser,
         JobKind::ExportUser => pb::JobKind::ExportUser,
         JobKind::ExportConversation => pb::JobKind::ExportConversation,
+        JobKind::OrgRetention => pb::JobKind::OrgRetention,
+        JobKind::ConversationRetention => pb::JobKind::ConversationRetention,
     };
     let state = match job.state {
         JobState::Queued => pb::JobState::Queued,

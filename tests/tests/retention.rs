@@ -1,14 +1,17 @@
 //! Retention: an org admin sets how long the org keeps messages, for the org and per
 //! conversation. Each message sent carries its expiry; once the controller's clock (a test
 //! clock here, moved a day on) passes it, the sweep removes the message with everything
-//! kept of it. Every expiring message below holds the word "zebra", so "gone" is checked
+//! kept of it. A shorter policy reaches the messages sent before it, through a job. Every expiring message below holds the word "zebra", so "gone" is checked
 //! by looking for it in each answer; what must stay holds "giraffe".
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use switchboard_sdk::token::{ALL_SCOPES, TokenSpec, USER_SCOPES};
+use switchboard_server::ids::{Clock as _, SystemClock};
 use switchboard_tests::{
-    Code, TestClock, TestController, create_team, eventually, expect_code, proto, sbctl,
+    Code, TestClock, TestController, TestRelay, create_team, eventually, expect_code, live, proto,
+    sbctl,
 };
 
 const GONE: &str = "zebra";
@@ -19,6 +22,12 @@ fn clean<T: std::fmt::Debug>(path: &str, answer: T) {
     assert!(!shown.contains(GONE), "{path} still shows expired content: {shown}");
 }
 
+/// A token that outlasts the days the tests move the controller's clock on.
+fn lasting_token(server: &TestController, user: &str, scopes: &[&str]) -> String {
+    let spec = TokenSpec::new(user, "acme").scopes(scopes).ttl(Duration::from_secs(6 * 86_400));
+    server.token_for(&spec)
+}
+
 fn history(channel_id: u64) -> proto::ListHistoryRequest {
     proto::ListHistoryRequest { channel_id, limit: 100, ..Default::default() }
 }
@@ -27,21 +36,20 @@ fn history(channel_id: u64) -> proto::ListHistoryRequest {
 async fn expired_messages_leave_every_read_path_and_kept_ones_stay() {
     let clock = TestClock::default();
     let server = TestController::builder().clock(clock.clone()).start().await;
-    // Tokens that outlast the day the clock moves on.
     let client = |user: &str, scopes: &[&str]| {
-        let spec = TokenSpec::new(user, "acme").scopes(scopes).ttl(Duration::from_secs(3 * 86_400));
-        server.client_with_token(server.token_for(&spec))
+        server.client_with_token(lasting_token(&server, user, scopes))
     };
     let (alice, bob) = (client("alice", &USER_SCOPES).await, client("bob", &USER_SCOPES).await);
     let admin = client("root", &ALL_SCOPES).await;
     let team = create_team(&alice, &["bob"]).await;
     let forever = create_team(&alice, &["bob"]).await;
 
-    // Kept forever until a policy says otherwise; a policy applies to what is sent after.
-    let before = alice.send_text(team, "giraffe, sent before the policy").await.unwrap();
+    // Kept forever until a policy says otherwise.
+    let before = alice.send_text(team, "zebra, sent before the policy").await.unwrap();
     assert_eq!(before.expires_at_ms, 0);
     let policy = admin.set_retention(0, 1).await.unwrap();
     assert_eq!((policy.keep_days, policy.conversations.len()), (1, 0));
+    let applying = policy.applying_job_id;
     let policy = admin.set_retention(forever, 0).await.unwrap();
     let own = proto::ConversationRetention { conversation_id: forever, keep_days: 0 };
     assert_eq!((policy.keep_days, policy.conversations), (1, vec![own]));
@@ -67,8 +75,11 @@ async fn expired_messages_leave_every_read_path_and_kept_ones_stay() {
     })
     .await;
 
-    // A day and a minute later, by the controller's clock.
+    // A day and a minute later, by the controller's clock; the message sent before the
+    // policy is past it by then, and goes a minute after the job reaches it.
     clock.set(plan.ts_ms + DAY_MS + 60_000);
+    finished(&admin, applying).await;
+    clock.advance(2 * 60_000);
     eventually("the sweep to remove the plan", Duration::from_secs(30), || async {
         let shown = format!("{:?}", alice.history(history(team)).await.unwrap());
         (!shown.contains(GONE)).then_some(())
@@ -95,8 +106,6 @@ async fn expired_messages_leave_every_read_path_and_kept_ones_stay() {
     .await;
 
     // What the policies keep stays.
-    let shown = format!("{:?}", alice.history(history(team)).await.unwrap());
-    assert!(shown.contains("giraffe, sent before the policy"), "{shown}");
     let shown = format!("{:?}", alice.history(history(forever)).await.unwrap());
     assert!(shown.contains("giraffe, kept forever"), "{shown}");
 
@@ -139,10 +148,124 @@ async fn retention_refuses_what_it_cannot_keep_and_callers_who_may_not_set_it() 
     let token = server.admin_token("root", "acme");
     let shown = sbctl(&server.url(), &token, &["admin", "retention", "set", "30"]).await.unwrap();
     assert!(shown.contains("30 days"), "{shown}");
+    assert!(shown.contains("messages sent before: job "), "the job applying it: {shown}");
     let team_arg = team.to_string();
     let args = ["admin", "retention", "set", "forever", "--conversation", team_arg.as_str()];
     sbctl(&server.url(), &token, &args).await.unwrap();
     let shown = sbctl(&server.url(), &token, &["admin", "retention"]).await.unwrap();
     assert!(shown.contains("30 days") && shown.contains(&team_arg), "{shown}");
     assert!(shown.contains("forever"), "{shown}");
+}
+
+#[tokio::test]
+async fn a_shorter_policy_reaches_the_messages_sent_before_it() {
+    let clock = TestClock::default();
+    let server = TestController::builder().clock(clock.clone()).start().await;
+    let token = |user: &str, scopes: &[&str]| lasting_token(&server, user, scopes);
+    let alice = server.client_with_token(token("alice", &USER_SCOPES)).await;
+    let admin = server.client_with_token(token("root", &ALL_SCOPES)).await;
+    let relay = TestRelay::start(&server).await;
+    let (team, kept) = (create_team(&alice, &["bob"]).await, create_team(&alice, &["bob"]).await);
+    admin.set_retention(kept, 0).await.unwrap();
+    let start = SystemClock.now_ms();
+    clock.set(start);
+    let old = alice.send_text(team, "zebra, three days old").await.unwrap();
+    let giraffe = alice.send_text(kept, "giraffe, kept forever").await.unwrap();
+    clock.set(start + DAY_MS * 3 / 2);
+    let recent = alice.send_text(team, "zebra, a day and a half old").await.unwrap();
+    assert_eq!((old.expires_at_ms, recent.expires_at_ms), (0, 0), "kept forever when sent");
+    clock.set(start + 3 * DAY_MS);
+
+    // Two days for the org: the oldest is past it, the other goes a day and a half later.
+    let changes = |after_seq| proto::ListChangesRequest { channel_id: team, after_seq, limit: 100 };
+    let seen = alice.changes(changes(0)).await.unwrap().next_after;
+    let mut follower = relay.realtime(token("alice", &USER_SCOPES));
+    live::live(&mut follower).await;
+    let policy = admin.set_retention(0, 2).await.unwrap();
+    assert_ne!(policy.applying_job_id, 0, "a job applies it to what was sent before");
+    clock.advance(60_000);
+    let job = finished(&admin, policy.applying_job_id).await;
+    assert_eq!(job.kind(), proto::JobKind::OrgRetention);
+    let counts: BTreeMap<_, _> = job.counts.iter().map(|(what, n)| (what.as_str(), *n)).collect();
+    let expected =
+        [("conversations", 1), ("messages expiring sooner", 1), ("messages past the policy", 1)];
+    assert_eq!(counts, expected.into(), "the conversation with its own policy is left alone");
+    let soon = clock.now_ms() + 60_000;
+    let edited: Vec<(u64, i64)> = alice
+        .changes(changes(seen))
+        .await
+        .unwrap()
+        .events
+        .into_iter()
+        .filter_map(|event| match event.kind {
+            Some(proto::event::Kind::MessageEdited(e)) => {
+                e.message.map(|m| (m.id, m.expires_at_ms))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        edited,
+        [(old.id, soon), (recent.id, recent.ts_ms + 2 * DAY_MS)],
+        "clients learn each new expiry as an edit; the one past the policy goes in a minute"
+    );
+    let (live_expiry, _) =
+        live::until(&mut follower, "the new expiry, live", |event| match live::kind(event) {
+            Some(proto::event::Kind::MessageEdited(e)) => {
+                e.message.as_ref().filter(|m| m.id == old.id).map(|m| m.expires_at_ms)
+            }
+            _ => None,
+        })
+        .await;
+    assert_eq!(live_expiry, soon, "delivered live too");
+    clock.advance(2 * 60_000);
+    eventually(
+        "the sweep to remove the message past the policy",
+        Duration::from_secs(30),
+        || async {
+            let shown = alice.history(history(team)).await.unwrap().messages;
+            (shown.len() == 1).then_some(shown)
+        },
+    )
+    .await;
+    let shown = alice.history(history(team)).await.unwrap().messages;
+    let texts: Vec<_> = shown.iter().map(|m| m.data.as_str()).collect();
+    assert_eq!(texts, ["zebra, a day and a half old"]);
+    let shown = alice.history(history(kept)).await.unwrap().messages;
+    assert_eq!(shown.iter().map(|m| m.id).collect::<Vec<_>>(), [giraffe.id]);
+
+    // A longer policy needs no job and moves nothing later; the sweep keeps the earlier time.
+    let policy = admin.set_retention(0, 30).await.unwrap();
+    assert_eq!(policy.applying_job_id, 0);
+    clock.set(recent.ts_ms + 2 * DAY_MS + 60_000);
+    eventually("the sweep to remove the rescheduled message", Duration::from_secs(30), || async {
+        alice.history(history(team)).await.unwrap().messages.is_empty().then_some(())
+    })
+    .await;
+
+    // A conversation's own shorter policy: a job for that conversation.
+    let fresh = alice.send_text(kept, "zebra, under thirty days").await.unwrap();
+    assert_eq!(fresh.expires_at_ms, 0, "the conversation keeps forever");
+    let policy = admin.set_retention(kept, 1).await.unwrap();
+    clock.advance(60_000);
+    let job = finished(&admin, policy.applying_job_id).await;
+    assert_eq!(
+        (job.kind(), job.subject.clone()),
+        (proto::JobKind::ConversationRetention, kept.to_string())
+    );
+    assert_eq!(job.counts.get("messages past the policy"), Some(&1), "giraffe is older than a day");
+    assert_eq!(job.counts.get("messages expiring sooner"), Some(&1));
+    let shown = alice.history(history(kept)).await.unwrap().messages;
+    let expiries: Vec<_> = shown.iter().map(|m| (m.id, m.expires_at_ms)).collect();
+    assert_eq!(expiries, [(fresh.id, fresh.ts_ms + DAY_MS), (giraffe.id, clock.now_ms() + 60_000)]);
+}
+
+/// Job `id`, once it is done.
+async fn finished(admin: &switchboard_sdk::Client, id: u64) -> proto::Job {
+    eventually("the job to finish", Duration::from_secs(30), || async {
+        let job = admin.get_job(id).await.unwrap();
+        assert_ne!(job.state(), proto::JobState::Failed, "{job:?}");
+        (job.state() == proto::JobState::Done).then_some(job)
+    })
+    .await
 }

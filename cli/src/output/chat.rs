@@ -287,11 +287,27 @@ pub(crate) fn retention_json(policy: &pb::RetentionPolicy) -> Value {
         .iter()
         .map(|c| json!({ "conversation_id": c.conversation_id, "keep_days": c.keep_days }))
         .collect();
-    json!({ "keep_days": policy.keep_days, "conversations": conversations })
+    let mut json = json!({ "keep_days": policy.keep_days, "conversations": conversations });
+    if policy.applying_job_id != 0 {
+        json["applying_job_id"] = json!(policy.applying_job_id);
+    }
+    json
+}
+
+/// The table, and under it the job applying a shorter policy to earlier messages.
+pub(crate) fn retention_text(policy: &pb::RetentionPolicy) -> String {
+    let mut text = retention_table(policy).to_string();
+    if policy.applying_job_id != 0 {
+        let id = policy.applying_job_id;
+        text.push_str(&format!(
+            "\nmessages sent before: job {id} applies the change (sbctl admin job {id} --wait)"
+        ));
+    }
+    text
 }
 
 /// The org's default first, then each conversation with its own.
-pub(crate) fn retention_table(policy: &pb::RetentionPolicy) -> Table {
+fn retention_table(policy: &pb::RetentionPolicy) -> Table {
     let kept = |days: u32| match days {
         0 => "forever".to_string(),
         1 => "1 day".to_string(),

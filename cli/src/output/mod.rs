@@ -16,7 +16,7 @@ pub(crate) use self::chat::{
     conversation_table, conversations_table, device_json, devices_table, event_json, event_line,
     filter_json, filters_table, member_json, members_table, message_json, messages_table,
     notification_json, notifications_table, presence_json, presence_table, push_settings,
-    report_json, reports_table, retention_json, retention_table, search_hit_json, search_table,
+    report_json, reports_table, retention_json, retention_text, search_hit_json, search_table,
     suspension_json, suspensions_table, tested_device_json, tested_devices_table, thread_json,
     threads_table, version_json, versions_table,
 };

@@ -546,7 +546,9 @@ impl Client {
     }
 
     /// Sets how many days the caller's org keeps messages (0: forever): its default for
-    /// `conversation_id` 0, else that conversation's. Returns the org's policy.
+    /// `conversation_id` 0, else that conversation's. Returns the org's policy; a shorter
+    /// one also reaches the messages sent before it, through the job in its
+    /// `applying_job_id` (follow it with [`Client::get_job`]).
     pub async fn set_retention(
         &self,
         conversation_id: u64,

@@ -422,8 +422,10 @@ export class SwitchboardClient {
   /**
    * Sets how many days the org keeps messages (needs `chat.admin`; 0 keeps them forever):
    * the org's default, or one conversation's with `conversationId`. `"org"` makes a
-   * conversation follow the org's policy again. A policy applies to messages sent after
-   * it; each message says when it goes in `expiresAtMs`. Returns the org's policy.
+   * conversation follow the org's policy again. Each message says when it goes in
+   * `expiresAtMs`, from the policy when it was sent; a shorter policy also reaches the
+   * messages sent before it, through the background job named in `applyingJobId`
+   * (follow it with `job(id)`). Returns the org's policy.
    */
   async setRetention(keepDays: number | "org", conversationId = 0n): Promise<RetentionPolicy> {
     const followOrg = keepDays === "org";

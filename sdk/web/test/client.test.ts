@@ -5,7 +5,7 @@ import { createServer, type AddressInfo, connect as connectTcp, type Socket } fr
 
 import { afterEach, describe, expect, inject, it } from "vitest";
 
-import { Availability, backoffDelay, JobState, type Message, PushLevel, SwitchboardClient, type SwitchboardEvents } from "../src/index.js";
+import { Availability, backoffDelay, JobKind, JobState, type Message, PushLevel, SwitchboardClient, type SwitchboardEvents } from "../src/index.js";
 import { mint, unique } from "./token.js";
 
 const relay = inject("relay");
@@ -390,7 +390,11 @@ describe("SwitchboardClient", () => {
     const root = connect(rootId, { token: mint(rootId, org, secret, 3600, undefined, "chat.read chat.admin") });
     const channel = await team(alice, []);
     expect((await alice.send(channel, "kept forever")).expiresAtMs).toBe(0n);
-    expect((await root.setRetention(30)).keepDays).toBe(30);
+    const set = await root.setRetention(30);
+    expect(set.keepDays).toBe(30);
+    // Shorter than forever: a job applies it to what was sent before.
+    const applying = await root.job(set.applyingJobId);
+    expect([applying.kind, applying.subject]).toEqual([JobKind.ORG_RETENTION, org]);
     const policy = await root.setRetention(7, channel);
     expect(policy.conversations.map((c) => [c.conversationId, c.keepDays])).toEqual([[channel, 7]]);
     const weekly = await alice.send(channel, "kept a week");

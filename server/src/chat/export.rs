@@ -20,6 +20,7 @@ use serde::Serialize;
 use tokio::io::AsyncWriteExt;
 
 use super::ChatService;
+use super::jobs::subject_id;
 use crate::auth::Caller;
 use crate::error::{ChatError, ChatResult};
 use crate::model::{
@@ -156,7 +157,8 @@ impl ChatService {
 
     /// Where a finished export downloads from (for an hour); None for other jobs.
     pub async fn download_url(&self, job: &Job) -> ChatResult<Option<String>> {
-        if job.kind == JobKind::EraseUser || job.state != JobState::Done {
+        let exported = matches!(job.kind, JobKind::ExportUser | JobKind::ExportConversation);
+        if !exported || job.state != JobState::Done {
             return Ok(None);
         }
         let name = format!("switchboard-export-{}.tar", job.id);
@@ -407,11 +409,6 @@ fn part_key(job: &Job, n: usize) -> String {
 /// Where an export's archive is kept.
 fn archive_key(job: &Job) -> String {
     format!("exports/{}/archive", job.id)
-}
-
-/// The conversation a conversation export is of.
-fn subject_id(job: &Job) -> ChatResult<ConversationId> {
-    job.subject.parse().map_err(|_| ChatError::precondition("the export's subject is not an id"))
 }
 
 fn json<T: Serialize>(value: &T) -> Vec<u8> {

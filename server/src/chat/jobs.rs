@@ -1,4 +1,5 @@
-//! Background jobs: an org admin starts one (an erasure, see `erasure`), then follows it
+//! Background jobs: an org admin starts one (an erasure, see `erasure`; an export,
+//! `export`; a shorter retention, `retention_job`), then follows it
 //! with GetJob and ListJobs. Every controller works on the open jobs of every org: one at a
 //! time holds a job's lease, renewed with each step it saves, so that a controller that
 //! stops leaves its job to another once the lease runs out.
@@ -11,7 +12,7 @@ use tokio::sync::Notify;
 use crate::auth::Caller;
 use crate::error::{ChatError, ChatResult};
 use crate::ids::IdGenerator;
-use crate::model::{Job, JobKind, JobState};
+use crate::model::{ConversationId, Job, JobKind, JobState};
 use crate::store::Store;
 use crate::validate;
 
@@ -129,6 +130,11 @@ impl Jobs {
     }
 }
 
+/// The conversation a job about one conversation is about (its subject).
+pub(super) fn subject_id(job: &Job) -> ChatResult<ConversationId> {
+    job.subject.parse().map_err(|_| ChatError::precondition("the job's subject is not an id"))
+}
+
 /// How often a controller looks for open jobs it was not woken for.
 const LOOK_EVERY: Duration = Duration::from_secs(5);
 /// Failed steps in a row after which a job is given up (failed).
@@ -166,6 +172,9 @@ impl super::ChatService {
                 JobKind::EraseUser => self.erase_step(&mut job).await,
                 JobKind::ExportUser | JobKind::ExportConversation => {
                     self.export_step(&mut job).await
+                }
+                JobKind::OrgRetention | JobKind::ConversationRetention => {
+                    self.retention_step(&mut job).await
                 }
             };
             match step {

@@ -32,6 +32,7 @@ mod reads;
 mod recount;
 mod relations;
 mod retention;
+mod retention_job;
 mod sniff;
 mod suspensions;
 mod threads;

@@ -1,7 +1,8 @@
 //! Retention (SetRetention, GetRetention) and its sweep. An org admin says how long the
 //! org keeps messages, for the whole org or one conversation (which wins). Each message
-//! gets its expiry when it is sent, from the policy then in force: a change applies to
-//! messages sent after it (docs/operations.md, "Retention").
+//! gets its expiry when it is sent, from the policy then in force; a shorter policy also
+//! reaches the messages sent before it, through a job (`retention_job`; docs/operations.md,
+//! "Retention").
 //!
 //! Every controller sweeps every `SWEEP_EVERY`: messages whose expiry has passed are
 //! removed with all that is kept of them (see `store::RetentionStore::expire_message`),
@@ -116,7 +117,7 @@ impl Retention {
     }
 
     /// The org's policy, read again once `RELOAD_AFTER` old.
-    async fn policy(&self, org: &str) -> ChatResult<Arc<RetentionPolicy>> {
+    pub(super) async fn policy(&self, org: &str) -> ChatResult<Arc<RetentionPolicy>> {
         if let Some(kept) = self.policies.fresh(org) {
             return Ok(kept);
         }

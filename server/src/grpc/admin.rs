@@ -233,8 +233,8 @@ impl Admin for AdminApi {
                 return Err(ChatError::invalid("keep_days", why).into());
             }
         };
-        let policy = self.chat.retention.set(&caller, r.conversation_id, change).await?;
-        Ok(Response::new(convert::retention(policy)))
+        let (policy, job) = self.chat.set_retention(&caller, r.conversation_id, change).await?;
+        Ok(Response::new(convert::retention(policy, job.map_or(0, |job| job.id))))
     }
 
     async fn get_retention(
@@ -242,6 +242,6 @@ impl Admin for AdminApi {
         request: Request<pb::GetRetentionRequest>,
     ) -> Result<Response<pb::RetentionPolicy>, Status> {
         let caller = self.admin(&request).await?;
-        Ok(Response::new(convert::retention(self.chat.retention.get(&caller).await?)))
+        Ok(Response::new(convert::retention(self.chat.retention.get(&caller).await?, 0)))
     }
 }

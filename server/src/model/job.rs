@@ -1,5 +1,6 @@
 //! Background jobs an org admin (or, for their own export, a user) starts and follows:
-//! erasing a user, exporting a user's data or a conversation. A job
+//! erasing a user, exporting a user's data or a conversation, applying a shorter retention
+//! policy to the messages already there. A job
 //! is worked through in small steps by whichever controller holds its lease, saving where it
 //! is after each step, so that a controller that stops leaves it to another.
 
@@ -18,6 +19,12 @@ pub enum JobKind {
     ExportUser,
     /// Exports a conversation (the subject, its id), for an org admin.
     ExportConversation,
+    /// Applies the org's (the subject's) shorter default retention to the messages sent
+    /// before it: see `chat::retention_job`.
+    OrgRetention,
+    /// Applies a conversation's (the subject, its id) shorter retention to its earlier
+    /// messages.
+    ConversationRetention,
 }
 
 impl JobKind {
@@ -26,6 +33,8 @@ impl JobKind {
             JobKind::EraseUser => "erase_user",
             JobKind::ExportUser => "export_user",
             JobKind::ExportConversation => "export_conversation",
+            JobKind::OrgRetention => "org_retention",
+            JobKind::ConversationRetention => "conversation_retention",
         }
     }
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{AttachmentId, ConversationId, MessageId};
+use super::{AttachmentId, ConversationId, Message, MessageId};
 
 /// One day, in milliseconds.
 pub const DAY_MS: i64 = 24 * 60 * 60 * 1000;
@@ -33,6 +33,33 @@ impl RetentionPolicy {
     /// When a message of `conversation` sent at `sent_at_ms` expires; 0 for never.
     pub fn expires_at_ms(&self, conversation: ConversationId, sent_at_ms: i64) -> i64 {
         self.days_for(conversation).map_or(0, |days| sent_at_ms + i64::from(days) * DAY_MS)
+    }
+
+    /// The expiry a message of `conversation` sent at `sent_at_ms`, expiring at
+    /// `expires_at_ms` (0: never), gets when this policy reaches the messages sent before
+    /// it: Some when the policy has it go sooner. A longer policy never moves an expiry
+    /// later (ScyllaDB has written the message's rows with their TTL already).
+    pub fn sooner_expiry(
+        &self,
+        conversation: ConversationId,
+        sent_at_ms: i64,
+        expires_at_ms: i64,
+    ) -> Option<i64> {
+        let wanted = self.expires_at_ms(conversation, sent_at_ms);
+        (wanted != 0 && (expires_at_ms == 0 || wanted < expires_at_ms)).then_some(wanted)
+    }
+}
+
+impl Expiry {
+    /// The expiry of a message of `org`, as its `expires_at_ms` says.
+    pub fn of(org: &str, message: &Message) -> Expiry {
+        Expiry {
+            expires_at_ms: message.expires_at_ms,
+            channel_id: message.channel_id,
+            message_id: message.id,
+            org: org.to_string(),
+            attachment: message.attachment.as_ref().map(|a| a.id),
+        }
     }
 }
 
@@ -62,5 +89,18 @@ mod tests {
         assert_eq!(policy.expires_at_ms(7, 1_000), 0);
         assert_eq!(policy.expires_at_ms(8, 1_000), 1_000 + DAY_MS);
         assert_eq!(RetentionPolicy::default().expires_at_ms(6, 1_000), 0);
+    }
+
+    #[test]
+    fn a_policy_reaching_earlier_messages_only_brings_their_expiry_sooner() {
+        let policy =
+            RetentionPolicy { org_days: Some(2), conversations: BTreeMap::from([(7, None)]) };
+        let two_days = 1_000 + 2 * DAY_MS;
+        assert_eq!(policy.sooner_expiry(6, 1_000, 0), Some(two_days), "kept forever until now");
+        assert_eq!(policy.sooner_expiry(6, 1_000, two_days + 1), Some(two_days));
+        assert_eq!(policy.sooner_expiry(6, 1_000, two_days), None, "already then");
+        assert_eq!(policy.sooner_expiry(6, 1_000, 5_000), None, "already sooner");
+        assert_eq!(policy.sooner_expiry(7, 1_000, 0), None, "kept forever");
+        assert_eq!(policy.sooner_expiry(7, 1_000, 5_000), None, "longer never moves it later");
     }
 }

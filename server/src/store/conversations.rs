@@ -1,4 +1,5 @@
-//! Conversations: their metadata, and the one DM per pair and one SELF per user.
+//! Conversations: their metadata, each org's list of them, and the one DM per pair and
+//! one SELF per user.
 
 use async_trait::async_trait;
 
@@ -15,6 +16,15 @@ pub trait ConversationStore: Send + Sync {
     ) -> StoreResult<()>;
 
     async fn get_conversation(&self, id: ConversationId) -> StoreResult<Option<Conversation>>;
+
+    /// Up to `limit` ids of `org`'s conversations after `after`, in id order (every kind,
+    /// archived ones too): what walks an org's conversations (retention) reads.
+    async fn list_org_conversations(
+        &self,
+        org: &str,
+        after: ConversationId,
+        limit: usize,
+    ) -> StoreResult<Vec<ConversationId>>;
 
     /// Replaces a conversation's metadata (name, icon, tags, restricted, archived, custom
     /// fields). `member_count`, `owner` and `external_key` are left as stored.

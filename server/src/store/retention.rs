@@ -12,7 +12,7 @@
 use async_trait::async_trait;
 
 use super::StoreResult;
-use crate::model::{ConversationId, Expiry, RetentionPolicy};
+use crate::model::{ConversationId, Expiry, LogEntry, Message, MessageId, RetentionPolicy};
 
 #[async_trait]
 pub trait RetentionStore: Send + Sync {
@@ -31,6 +31,19 @@ pub trait RetentionStore: Send + Sync {
 
     /// The org's policy (its default and the conversations with their own).
     async fn get_retention(&self, org: &str) -> StoreResult<RetentionPolicy>;
+
+    /// Brings message `id`'s expiry forward to `expires_at_ms` (a policy made shorter
+    /// reaches the messages sent before it), as a change in its conversation's log, and
+    /// lists it among those due then. The message as it is now with its entry, or None if
+    /// there is none. The caller only ever moves an expiry sooner: rows written with a TTL
+    /// keep it, and the sweep removes the message at its new time first.
+    async fn schedule_expiry(
+        &self,
+        org: &str,
+        conversation: ConversationId,
+        id: MessageId,
+        expires_at_ms: i64,
+    ) -> StoreResult<Option<(Message, LogEntry)>>;
 
     /// Up to `limit` messages whose expiry is at or before `now_ms`, soonest first, of
     /// every org.

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use switchboard_server::model::{Conversation, Kind, Role};
 use switchboard_server::store::Store;
 
-use super::{conversation, member, team};
+use super::{conversation, fresh_channel, member, team};
 
 pub async fn conversations_round_trip(store: Arc<dyn Store>) {
     assert_eq!(store.get_conversation(1).await.unwrap(), None);
@@ -90,4 +90,34 @@ pub async fn linked_conversations_are_one_per_key_even_when_racing(store: Arc<dy
     };
     let members = [member("owner", Role::Owner)];
     assert_eq!(store.get_or_create_linked(&elsewhere, &members).await.unwrap().id, 450);
+}
+
+pub async fn an_org_lists_its_conversations_of_every_kind(store: Arc<dyn Store>) {
+    let ids: Vec<u64> = (0..6).map(|_| fresh_channel()).collect();
+    let org = format!("listed-{}", ids[0]);
+    let owner = member("owner", Role::Owner);
+    let team = conversation(ids[0], &org, Kind::Group);
+    store.create_conversation(&team, std::slice::from_ref(&owner)).await.unwrap();
+    let pair = [member("x", Role::Member), member("y", Role::Member)];
+    store.get_or_create_direct(&conversation(ids[1], &org, Kind::Direct), &pair).await.unwrap();
+    let lost = conversation(ids[5], &org, Kind::Direct);
+    assert_eq!(store.get_or_create_direct(&lost, &pair).await.unwrap().id, ids[1]);
+    let notes = conversation(ids[2], &org, Kind::SelfNotes);
+    store.get_or_create_self(&notes, &owner).await.unwrap();
+    let linked = Conversation {
+        external_key: Some("order:9".into()),
+        ..conversation(ids[3], &org, Kind::Group)
+    };
+    store.get_or_create_linked(&linked, std::slice::from_ref(&owner)).await.unwrap();
+    let elsewhere = conversation(ids[4], &format!("other-{org}"), Kind::Group);
+    store.create_conversation(&elsewhere, std::slice::from_ref(&owner)).await.unwrap();
+
+    let mut listed: Vec<u64> = ids[..4].to_vec();
+    listed.sort_unstable();
+    let first = store.list_org_conversations(&org, 0, 3).await.unwrap();
+    assert_eq!(first, listed[..3], "in id order, a page at a time; the DM that lost is not one");
+    let rest = store.list_org_conversations(&org, first[2], 3).await.unwrap();
+    assert_eq!(rest, listed[3..]);
+    let other = store.list_org_conversations(&format!("other-{org}"), 0, 10).await.unwrap();
+    assert_eq!(other, [elsewhere.id]);
 }

@@ -43,7 +43,7 @@ pub struct Engine {
 macro_rules! store_conformance_suite {
     ($engine:ident, $make:path) => {
         mod $engine {
-            $crate::store_conformance_suite!(@aggregate $make; conversations: conversations_round_trip, direct_conversations_are_one_per_pair_even_when_racing, self_conversations_are_one_per_user, linked_conversations_are_one_per_key_even_when_racing);
+            $crate::store_conformance_suite!(@aggregate $make; conversations: conversations_round_trip, direct_conversations_are_one_per_pair_even_when_racing, self_conversations_are_one_per_user, linked_conversations_are_one_per_key_even_when_racing, an_org_lists_its_conversations_of_every_kind);
             $crate::store_conformance_suite!(@aggregate $make; members: members_are_listed_added_and_removed, roles_change_only_from_the_expected_role, ownership_moves_only_from_the_owner, users_conversations_page_by_id, members_keep_where_they_joined, mutes_and_read_markers_are_per_member);
             $crate::store_conformance_suite!(@aggregate $make; messages: retried_messages_return_the_original, concurrent_retries_store_one_message, history_walks_buckets_in_both_directions, history_ranges_are_exclusive_and_limited, edits_and_deletes_are_read_back, edits_keep_earlier_texts_until_a_delete, pins_follow_their_messages, reactions_are_one_per_user_and_emoji_and_counted_on_the_message, concurrent_writers_lose_nothing, message_changes_follow_inserts_and_updates, housekeeping_keeps_live_data, a_users_messages_are_listed_newest_first_across_conversations);
             $crate::store_conformance_suite!(@aggregate $make; threads: replies_are_listed_counted_and_leave_with_their_delete, follows_are_kept_per_user_and_listed_by_activity);
@@ -54,7 +54,7 @@ macro_rules! store_conformance_suite {
             $crate::store_conformance_suite!(@aggregate $make; moderation: bans_are_kept_per_conversation_listed_by_user_and_removed_once, reports_are_listed_newest_first_and_rewritten_when_handled, timeouts_outlast_leaving_and_show_on_the_member_row, a_post_is_claimed_once_from_what_was_seen, filters_are_kept_per_org_listed_oldest_first_and_removed_once, suspensions_are_kept_per_org_listed_by_user_and_lifted_once);
             $crate::store_conformance_suite!(@aggregate $make; audit: audit_entries_are_listed_per_org_and_day_newest_first, audit_entries_are_listed_per_user_named_and_rewritten);
             $crate::store_conformance_suite!(@aggregate $make; jobs: jobs_are_leased_to_one_owner_and_leave_the_open_ones_when_finished);
-            $crate::store_conformance_suite!(@aggregate $make; retention: policies_are_kept_per_org_and_conversation, expired_messages_go_with_everything_kept_of_them);
+            $crate::store_conformance_suite!(@aggregate $make; retention: policies_are_kept_per_org_and_conversation, expired_messages_go_with_everything_kept_of_them, a_sooner_expiry_is_a_change_in_the_log_and_listed_due_once);
             $crate::store_conformance_suite!(@aggregate $make; status: a_status_is_set_per_org_and_user_and_keeps_the_last_seen_time);
             $crate::store_conformance_suite!(@aggregate $make; relations: contacts_and_blocks_are_lists_per_user_and_kind);
             $crate::store_conformance_suite!(@aggregate $make; profiles: a_profile_is_created_once_and_changed_field_by_field, concurrent_changes_of_different_fields_all_stay, the_directory_finds_profiles_by_term_prefix_in_order, a_removed_profile_leaves_no_directory_entry);

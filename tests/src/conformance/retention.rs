@@ -130,3 +130,36 @@ pub async fn expired_messages_go_with_everything_kept_of_them(store: Arc<dyn Sto
     assert_eq!(next.iter().map(|e| e.message_id).collect::<Vec<_>>(), [later.id]);
     store.expire_message(&next[0], at + DAY_MS).await.unwrap();
 }
+
+pub async fn a_sooner_expiry_is_a_change_in_the_log_and_listed_due_once(store: Arc<dyn Store>) {
+    let channel = fresh_channel();
+    let org = format!("sooner-{channel}");
+    let at = SystemClock.now_ms() + 60 * 60 * 1000;
+    let id = |n: i64| first_id_at(EPOCH_MS + n);
+    let forever = message(channel, id(1), "alice", None);
+    let later =
+        Message { expires_at_ms: at + 10 * DAY_MS, ..message(channel, id(2), "alice", None) };
+    for m in [&forever, &later] {
+        store.insert_message(&org, m, &[]).await.unwrap();
+    }
+
+    let (changed, entry) =
+        store.schedule_expiry(&org, channel, forever.id, at).await.unwrap().unwrap();
+    assert_eq!((changed.id, changed.expires_at_ms), (forever.id, at));
+    assert_eq!(changed.data, forever.data, "only its expiry changes");
+    assert_eq!(entry.message_id, forever.id);
+    assert_eq!(store.log_head(channel).await.unwrap(), Some(entry.clone()), "a change in the log");
+    let stored = store.get_message(channel, forever.id).await.unwrap().unwrap();
+    assert_eq!((stored.expires_at_ms, stored.seq), (at, entry.seq));
+    store.schedule_expiry(&org, channel, later.id, at + 1).await.unwrap().unwrap();
+    assert_eq!(store.schedule_expiry(&org, channel, id(3), at).await.unwrap(), None, "no such");
+
+    let due = due_in(&store, channel, at + 20 * DAY_MS).await;
+    let due: Vec<(u64, i64)> = due.iter().map(|e| (e.message_id, e.expires_at_ms)).collect();
+    assert_eq!(due, [(forever.id, at), (later.id, at + 1)], "at the new time only");
+    for expiry in due_in(&store, channel, at + 1).await {
+        store.expire_message(&expiry, at + 1).await.unwrap();
+    }
+    assert!(due_in(&store, channel, at + 20 * DAY_MS).await.is_empty());
+    assert_eq!(store.get_message(channel, later.id).await.unwrap(), None);
+}

@@ -36,6 +36,8 @@ impl Tables {
         let mut conversation = conversation.clone();
         conversation.member_count = members.len() as u32;
         self.put_conversation(batch, &conversation);
+        let listed = keys::org_entry(&conversation.org, conversation.id);
+        batch.insert(&self.org_conversations, listed, []);
         for member in members {
             self.put_member(batch, &conversation, member);
         }
@@ -82,6 +84,27 @@ impl ConversationStore for EmbeddedStore {
 
     async fn get_conversation(&self, id: ConversationId) -> StoreResult<Option<Conversation>> {
         self.read("get_conversation", |t| t.conversation(id))
+    }
+
+    async fn list_org_conversations(
+        &self,
+        org: &str,
+        after: ConversationId,
+        limit: usize,
+    ) -> StoreResult<Vec<ConversationId>> {
+        self.read("list_org_conversations", |t| {
+            let (start, prefix) =
+                (keys::org_entry(org, after.saturating_add(1)), keys::org_prefix(org));
+            let mut ids = Vec::new();
+            for row in t.org_conversations.range(start..).take(limit) {
+                let key = row.key()?;
+                if !key.starts_with(&prefix) {
+                    break;
+                }
+                ids.push(keys::last_id(&key));
+            }
+            Ok(ids)
+        })
     }
 
     async fn update_conversation(&self, update: &Conversation) -> StoreResult<Conversation> {

@@ -6,19 +6,13 @@ use fjall::OwnedWriteBatch;
 
 use super::{EmbeddedStore, Tables, decode, encode, keys};
 use crate::ids::bucket_of;
-use crate::model::{ConversationId, Expiry, Message, RetentionPolicy};
+use crate::model::{ConversationId, Expiry, LogEntry, Message, MessageId, RetentionPolicy};
 use crate::store::{RetentionStore, StoreResult};
 
 impl Tables {
     /// Lists a new message of `org` among those due to expire at its `expires_at_ms`.
     pub(super) fn put_expiry(&self, batch: &mut OwnedWriteBatch, org: &str, message: &Message) {
-        let expiry = Expiry {
-            expires_at_ms: message.expires_at_ms,
-            channel_id: message.channel_id,
-            message_id: message.id,
-            org: org.to_string(),
-            attachment: message.attachment.as_ref().map(|a| a.id),
-        };
+        let expiry = Expiry::of(org, message);
         let key = keys::expiring(expiry.expires_at_ms, expiry.channel_id, expiry.message_id);
         batch.insert(&self.expiring, key, encode(&expiry));
     }
@@ -64,6 +58,30 @@ impl RetentionStore for EmbeddedStore {
             }
             Ok(policy)
         })
+    }
+
+    async fn schedule_expiry(
+        &self,
+        org: &str,
+        conversation: ConversationId,
+        id: MessageId,
+        expires_at_ms: i64,
+    ) -> StoreResult<Option<(Message, LogEntry)>> {
+        self.write("schedule_expiry", |t, batch| {
+            let Some(mut message) = t.message(conversation, id)? else {
+                return Ok(None);
+            };
+            if message.expires_at_ms != 0 {
+                let earlier = keys::expiring(message.expires_at_ms, conversation, id);
+                batch.remove(&t.expiring, earlier);
+            }
+            message.expires_at_ms = expires_at_ms;
+            let entry = t.put_logged_message(batch, &message, false)?;
+            t.put_expiry(batch, org, &message);
+            message.seq = entry.seq;
+            Ok(Some((message, entry)))
+        })
+        .await
     }
 
     async fn due_expiries(&self, now_ms: i64, limit: usize) -> StoreResult<Vec<Expiry>> {

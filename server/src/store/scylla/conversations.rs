@@ -33,9 +33,9 @@ impl ScyllaStore {
         c: &Conversation,
         members: &[Member],
     ) -> StoreResult<()> {
-        let mut statements = vec![Statement::ConversationInsert];
+        let mut statements = vec![Statement::ConversationInsert, Statement::OrgConversationInsert];
         let mut values: Vec<Box<dyn SerializeRow + Send + Sync>> =
-            vec![Box::new(ConversationRow::values(c))];
+            vec![Box::new(ConversationRow::values(c)), Box::new((c.org.clone(), to_i64(c.id)))];
         for member in members {
             statements.push(Statement::MemberInsert);
             values.push(Box::new(rows::member_values(c.id, member)));
@@ -74,6 +74,18 @@ impl ConversationStore for ScyllaStore {
         let Some(row) = rows.into_iter().next() else { return Ok(None) };
         let count = self.member_count(id).await?;
         row.into_domain(count).map(Some)
+    }
+
+    async fn list_org_conversations(
+        &self,
+        org: &str,
+        after: ConversationId,
+        limit: usize,
+    ) -> StoreResult<Vec<ConversationId>> {
+        let limit = i32::try_from(limit).unwrap_or(i32::MAX);
+        let rows: Vec<(i64,)> =
+            self.rows(Statement::OrgConversationList, (org, to_i64(after), limit)).await?;
+        Ok(rows.into_iter().map(|(id,)| id as u64).collect())
     }
 
     async fn update_conversation(&self, c: &Conversation) -> StoreResult<Conversation> {

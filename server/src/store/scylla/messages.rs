@@ -631,8 +631,11 @@ pub(super) fn ttl_of(m: &Message) -> i32 {
     i32::try_from(left_ms.div_euclid(1000).max(1)).unwrap_or(i32::MAX)
 }
 
-/// The `expiring_insert` values of a new message of `org` that expires.
-fn expiring_values(org: &str, m: &Message) -> (i64, i64, i64, i64, String, MaybeUnset<i64>) {
+/// The `expiring_insert` values of a message of `org` that expires.
+pub(super) fn expiring_values(
+    org: &str,
+    m: &Message,
+) -> (i64, i64, i64, i64, String, MaybeUnset<i64>) {
     (
         expiry_hour(m.expires_at_ms),
         m.expires_at_ms,

@@ -46,6 +46,7 @@ use scylla::statement::{Consistency, SerialConsistency};
 use scylla::value::{CqlValue, Row};
 
 pub use self::config::ScyllaConfig;
+use self::schema::Backfill;
 use self::statements::Statement;
 use super::{Store, StoreError, StoreMeter, StoreResult};
 
@@ -238,6 +239,9 @@ pub async fn migrate(config: &ScyllaConfig) -> StoreResult<Vec<i32>> {
             session.query_unpaged(statement.as_str(), ()).await.map_err(failed)?;
         }
         session.await_schema_agreement().await.map_err(failed)?;
+        if let Some(backfill) = migration.backfill {
+            run_backfill(&session, &config.keyspace, backfill).await?;
+        }
         let record = Statement::SchemaVersionSet.cql(&config.keyspace);
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -249,6 +253,32 @@ pub async fn migrate(config: &ScyllaConfig) -> StoreResult<Vec<i32>> {
         applied.push(migration.version);
     }
     Ok(applied)
+}
+
+/// Writes the rows `backfill` says from the data already there (idempotent: a migration
+/// cut off in the middle is run again whole).
+async fn run_backfill(session: &Session, keyspace: &str, backfill: Backfill) -> StoreResult<()> {
+    use futures_util::TryStreamExt as _;
+    match backfill {
+        Backfill::OrgConversations => {
+            let insert = session
+                .prepare(Statement::OrgConversationInsert.cql(keyspace))
+                .await
+                .map_err(failed)?;
+            // The one read of a whole table, once, which is why it is not a `Statement`.
+            let scan = format!("SELECT id, org FROM {keyspace}.conversations");
+            let mut rows = session
+                .query_iter(scan, ())
+                .await
+                .map_err(failed)?
+                .rows_stream::<(i64, String)>()
+                .map_err(failed)?;
+            while let Some((id, org)) = rows.try_next().await.map_err(failed)? {
+                session.execute_unpaged(&insert, (org, id)).await.map_err(failed)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The applied schema version, 0 before the first migration.

@@ -12,11 +12,13 @@ use scylla::serialize::row::SerializeRow;
 use scylla::statement::batch::BatchType;
 
 use super::ScyllaStore;
-use super::messages::expiry_hour;
+use super::messages::{Write, expiring_values, expiry_hour, ttl_of};
 use super::rows::to_i64;
 use super::statements::Statement;
 use crate::ids::bucket_of;
-use crate::model::{ConversationId, Expiry, RetentionPolicy, change_hour};
+use crate::model::{
+    ConversationId, Expiry, LogEntry, Message, MessageId, RetentionPolicy, change_hour,
+};
 use crate::store::{MessageStore, RetentionStore, StoreResult};
 
 /// The retention sweep's row of `expiry_sweeps`.
@@ -58,6 +60,32 @@ impl RetentionStore for ScyllaStore {
             }
         }
         Ok(policy)
+    }
+
+    async fn schedule_expiry(
+        &self,
+        org: &str,
+        conversation: ConversationId,
+        id: MessageId,
+        expires_at_ms: i64,
+    ) -> StoreResult<Option<(Message, LogEntry)>> {
+        let writes = |stored: &Message, entry: &LogEntry| -> Vec<Write> {
+            let key = (to_i64(conversation), bucket_of(id) as i32, to_i64(id));
+            // The cell keeps the row's TTL: one without would outlive the row's other cells.
+            let set = (ttl_of(stored), expires_at_ms, to_i64(entry.seq), key.0, key.1, key.2);
+            let due = Message { expires_at_ms, ..stored.clone() };
+            let mut writes: Vec<Write> = vec![
+                (Statement::MessageSetExpiry, Box::new(set)),
+                (Statement::ExpiringInsert, Box::new(expiring_values(org, &due))),
+            ];
+            if stored.expires_at_ms != 0 {
+                let at = stored.expires_at_ms;
+                let earlier = (expiry_hour(at), at, key.0, key.2);
+                writes.push((Statement::ExpiringDelete, Box::new(earlier)));
+            }
+            writes
+        };
+        self.change_message(conversation, id, |m| m.expires_at_ms = expires_at_ms, writes).await
     }
 
     async fn due_expiries(&self, now_ms: i64, limit: usize) -> StoreResult<Vec<Expiry>> {

@@ -21,7 +21,7 @@ pub struct Table {
 pub const PENDING_SHARDS: i32 = 16;
 
 /// The latest schema version.
-pub const LATEST: i32 = 24;
+pub const LATEST: i32 = 25;
 
 /// Tables created after version 1, with the version that created them.
 const ADDED_TABLES: &[(&str, i32)] = &[
@@ -66,6 +66,7 @@ const ADDED_TABLES: &[(&str, i32)] = &[
     ("retention", 24),
     ("expiring", 24),
     ("expiry_sweeps", 24),
+    ("org_conversations", 25),
 ];
 
 /// Columns added to existing tables after version 1: (table, column, version).
@@ -177,11 +178,20 @@ impl Replication {
     }
 }
 
-/// One schema version: the statements that take the schema from the previous one to it.
+/// One schema version: the statements that take the schema from the previous one to it,
+/// and the rows a new table needs from the data already there.
 pub struct Migration {
     pub version: i32,
     pub description: &'static str,
     pub statements: Vec<String>,
+    pub backfill: Option<Backfill>,
+}
+
+/// Rows a migration writes from the data already there (after its statements).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backfill {
+    /// `org_conversations` from `conversations`.
+    OrgConversations,
 }
 
 /// Every migration for `keyspace`, oldest first. New versions are only ever appended.
@@ -193,8 +203,12 @@ pub fn migrations(keyspace: &str, replication: &Replication) -> Vec<Migration> {
     first.extend(
         TABLES.iter().filter(|t| table_version(t.name) == 1).map(|t| t.create(keyspace, 1)),
     );
-    let mut migrations =
-        vec![Migration { version: 1, description: "the initial data model", statements: first }];
+    let mut migrations = vec![Migration {
+        version: 1,
+        description: "the initial data model",
+        statements: first,
+        backfill: None,
+    }];
     for (version, description) in [
         (2, "attachments"),
         (3, "audit log"),
@@ -219,6 +233,7 @@ pub fn migrations(keyspace: &str, replication: &Replication) -> Vec<Migration> {
         (22, "messages by sender, notifications by message"),
         (23, "background jobs, and the audit entries naming each user"),
         (24, "retention: policies, expiring messages and their sweep"),
+        (25, "each org's conversations"),
     ] {
         let mut statements: Vec<String> = TABLES
             .iter()
@@ -231,7 +246,8 @@ pub fn migrations(keyspace: &str, replication: &Replication) -> Vec<Migration> {
                 .map_or("blob", |(_, kind)| kind);
             statements.push(format!("ALTER TABLE {keyspace}.{table} ADD {column} {kind}"));
         }
-        migrations.push(Migration { version, description, statements });
+        let backfill = (version == 25).then_some(Backfill::OrgConversations);
+        migrations.push(Migration { version, description, statements, backfill });
     }
     debug_assert_eq!(migrations.last().map(|m| m.version), Some(LATEST));
     migrations

@@ -55,6 +55,14 @@ pub const TABLES: &[Table] = &[
         clustering: &[("user_id", false)],
         options: "",
     },
+    // Each org's conversations, by id: what walks an org's conversations (retention) reads.
+    Table {
+        name: "org_conversations",
+        columns: &[("org", "text"), ("id", "bigint")],
+        partition_key: &["org"],
+        clustering: &[("id", false)],
+        options: "",
+    },
     Table {
         name: "user_conversations",
         columns: &[("org", "text"), ("user_id", "text"), ("conversation_id", "bigint")],
