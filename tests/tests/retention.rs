@@ -149,6 +149,10 @@ async fn retention_refuses_what_it_cannot_keep_and_callers_who_may_not_set_it() 
     let shown = sbctl(&server.url(), &token, &["admin", "retention", "set", "30"]).await.unwrap();
     assert!(shown.contains("30 days"), "{shown}");
     assert!(shown.contains("messages sent before: job "), "the job applying it: {shown}");
+    let sent = alice.send_text(team, "kept a month").await.unwrap();
+    let args = ["history", &team.to_string(), "--json"];
+    let shown = sbctl(&server.url(), &server.token("alice", "acme"), &args).await.unwrap();
+    assert!(shown.contains(&format!("\"expires_at_ms\": {}", sent.expires_at_ms)), "{shown}");
     let team_arg = team.to_string();
     let args = ["admin", "retention", "set", "forever", "--conversation", team_arg.as_str()];
     sbctl(&server.url(), &token, &args).await.unwrap();

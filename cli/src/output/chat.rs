@@ -71,6 +71,7 @@ pub(crate) fn message_json(m: &pb::Message) -> Value {
         "reply_count": m.reply_count,
         "last_reply_id": (m.last_reply_id != 0).then(|| m.last_reply_id.to_string()),
         "last_reply_at_ms": (m.last_reply_at_ms != 0).then_some(m.last_reply_at_ms),
+        "expires_at_ms": (m.expires_at_ms != 0).then_some(m.expires_at_ms),
     })
 }
 
