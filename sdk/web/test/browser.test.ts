@@ -428,6 +428,28 @@ it("edits and deletes one's own messages, which the others see change (#27)", as
   expect(await messageRow(other, "a mistake").count()).toBe(0);
 });
 
+it("drops a message from the page once its retention has run out (#26)", async () => {
+  const [alice, root] = [unique("alice"), unique("root")];
+  const owner = SwitchboardClient.connect({ url: relay, token: mint(alice, "acme", secret) });
+  const team = (await owner.api.createTeam({ name: "Short-lived", members: [] })).id;
+  owner.close();
+  const admin = SwitchboardClient.connect({ url: relay, token: mint(root, "acme", secret, 3600, undefined, "chat.read chat.admin") });
+  await admin.setRetention(1, team);
+  admin.close();
+  const context = await browser.newContext();
+  await context.clock.install();
+  const tab = await signIn(context, alice);
+  await openConversation(tab, team);
+  await tab.fill("#text", "gone tomorrow");
+  await tab.press("#text", "Enter");
+  await messageRow(tab, "gone tomorrow").waitFor();
+  await tab.clock.fastForward("23:00:00");
+  expect(await messageRow(tab, "gone tomorrow").count()).toBe(1);
+  await tab.clock.fastForward("01:01:00");
+  await messageRow(tab, "gone tomorrow").waitFor({ state: "detached" });
+  await context.close();
+});
+
 it("loads older history as the reader scrolls up", async () => {
   const [alice, bob] = [unique("alice"), unique("bob")];
   const writer = SwitchboardClient.connect({ url: relay, token: mint(alice, "acme", secret) });

@@ -310,6 +310,7 @@ function row(message: Message): HTMLElement {
   item.dataset.id = message.id.toString();
   item.dataset.from = message.from;
   item.dataset.ts = message.tsMs.toString();
+  if (message.expiresAtMs !== 0n) item.dataset.expires = message.expiresAtMs.toString();
   const from = document.createElement("span");
   from.className = "from name";
   from.dataset.user = message.from;
@@ -435,6 +436,17 @@ function replace(message: Message): void {
   }
   regroup();
 }
+
+/** Messages whose retention has run out leave the page, as they leave the server. */
+function dropExpired(): void {
+  const now = Date.now();
+  const expired = [...document.querySelectorAll<HTMLElement>("li.message[data-expires]")].filter(
+    (item) => Number(item.dataset.expires) <= now,
+  );
+  for (const item of expired) item.remove();
+  if (expired.length > 0) regroup();
+}
+setInterval(dropExpired, 1_000);
 
 /** Longest gap between two messages of one sender shown as one run. */
 const RUN_GAP_MS = 5 * 60_000;
