@@ -133,7 +133,10 @@ pub fn init(
 ) -> Result<Telemetry, TelemetryError> {
     config.validate()?;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        EnvFilter::new(format!("{},fjall=warn,lsm_tree=warn,{SPANS}=off", config.log_level))
+        EnvFilter::new(format!(
+            "{},fjall=warn,lsm_tree=warn,tantivy=warn,{SPANS}=off",
+            config.log_level
+        ))
     });
     // Logs on stderr: stdout carries what scripts read ("... listening on ADDR").
     let logs = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
