@@ -1,8 +1,8 @@
 //! Erasure: an org admin erases a suspended user in the background. Afterwards nothing the
 //! user wrote or uploaded can be read back through any API (history, changes, earlier
-//! texts, threads, pins, search, notifications, reports, files and their bytes, profile,
-//! directory, status, devices, contacts, blocks), the audit log names a pseudonym, and the
-//! job keeps the report of what was removed. Every piece of the user's content below holds
+//! texts, threads, pins, search, notifications, reports, files and their bytes, export
+//! archives, profile, directory, status, devices, contacts, blocks), the audit log names a
+//! pseudonym, and the job keeps the report of what was removed. Every piece of the user's content below holds
 //! the word "zebra", so "read back" is checked by looking for it in each answer.
 
 use std::time::Duration;
@@ -19,9 +19,9 @@ fn clean<T: std::fmt::Debug>(path: &str, answer: T) {
     assert!(!shown.contains(MARK), "{path} still shows erased content: {shown}");
 }
 
-/// Waits for the job to finish, and returns it.
+/// Waits for the job (an erasure, or an export) to finish, and returns it.
 async fn finished(admin: &Client, id: u64) -> proto::Job {
-    eventually("the erasure to finish", Duration::from_secs(30), || async {
+    eventually("the job to finish", Duration::from_secs(30), || async {
         let job = admin.get_job(id).await.unwrap();
         matches!(job.state(), proto::JobState::Done | proto::JobState::Failed).then_some(job)
     })
@@ -79,6 +79,21 @@ async fn an_erased_users_content_cannot_be_read_back_through_any_api() {
     let before = carol.list_notifications(Default::default()).await.unwrap();
     assert!(format!("{before:?}").contains(MARK), "carol was notified: the check can fail");
 
+    // Earlier exports of bob and of the team hold his content.
+    let exports = [
+        admin.export_user("bob").await.unwrap().id,
+        admin.export_conversation(team).await.unwrap().id,
+    ];
+    let mut archives = Vec::new();
+    for id in exports {
+        let export = finished(&admin, id).await;
+        let archive = reqwest::get(&export.download_url).await.unwrap();
+        assert_eq!(archive.status(), 200);
+        let bytes = archive.bytes().await.unwrap();
+        assert!(bytes.windows(MARK.len()).any(|w| w == MARK.as_bytes()), "the check can fail");
+        archives.push(export.download_url);
+    }
+
     let search = || alice.search(proto::SearchRequest { query: MARK.into(), ..Default::default() });
     eventually("bob's messages in the search index", Duration::from_secs(10), || async {
         (!search().await.unwrap().hits.is_empty()).then_some(())
@@ -98,6 +113,7 @@ async fn an_erased_users_content_cannot_be_read_back_through_any_api() {
     assert_eq!(counts("messages"), 5, "{job:?}");
     assert_eq!(counts("deleted messages"), 1, "{job:?}");
     assert_eq!(counts("attachments"), 2, "{job:?}");
+    assert_eq!(counts("export archives"), 2, "{job:?}");
     assert_eq!((counts("profile"), counts("devices")), (1, 1), "{job:?}");
     assert_eq!((counts("contacts"), counts("blocks"), counts("reports")), (1, 1, 2), "{job:?}");
     assert!(counts("audit entries") >= 2, "{job:?}");
@@ -135,6 +151,12 @@ async fn an_erased_users_content_cannot_be_read_back_through_any_api() {
     expect_code(carol.download_url(file.id).await, Code::FailedPrecondition);
     assert_eq!(reqwest::get(&old_download).await.unwrap().status(), 404);
 
+    // Export archives: gone from the blob store, and no longer offered.
+    for (id, url) in exports.iter().zip(&archives) {
+        assert_eq!(admin.get_job(*id).await.unwrap().download_url, "", "export {id}");
+        assert_eq!(reqwest::get(url).await.unwrap().status(), 404, "export {id}");
+    }
+
     // People: profile, directory, status.
     clean("bob's profile", alice.get_profile("bob").await);
     clean("the directory", alice.search_users(MARK, 10, "").await.unwrap());
@@ -164,7 +186,7 @@ async fn an_erased_users_content_cannot_be_read_back_through_any_api() {
 
     // The job is listed, and sbctl shows it.
     let (jobs, _) = admin.list_jobs(0, 10).await.unwrap();
-    assert_eq!(jobs.iter().map(|j| j.id).collect::<Vec<_>>(), [job.id]);
+    assert_eq!(jobs.iter().map(|j| j.id).collect::<Vec<_>>(), [job.id, exports[1], exports[0]]);
     let shown = sbctl(&server.url(), &server.admin_token("root", "acme"), &["admin", "jobs"])
         .await
         .unwrap();

@@ -6,11 +6,13 @@
 //!    counts go, its attachment's bytes with it, and the search index follows. Messages they
 //!    had deleted are scrubbed again, for what an older delete left.
 //! 2. `uploads`: every file they uploaded loses its bytes and its name.
-//! 3. `reports`: in the conversations of those messages, reports of their messages lose the
+//! 3. `exports`: the archives of their own exports, and of exports of the conversations
+//!    they wrote in, are deleted (those jobs no longer offer a download).
+//! 4. `reports`: in the conversations of those messages, reports of their messages lose the
 //!    text kept, and reports they made lose their reason; both name the pseudonym.
-//! 4. `profile`: their profile and directory entries, status text, devices, contacts and
+//! 5. `profile`: their profile and directory entries, status text, devices, contacts and
 //!    blocks are removed.
-//! 5. `audit`: the audit entries naming them name the pseudonym (`erased-<job id>`) instead;
+//! 6. `audit`: the audit entries naming them name the pseudonym (`erased-<job id>`) instead;
 //!    entries they made lose their detail (what they wrote).
 //!
 //! The job counts what each step removed: the report kept of the erasure, also audited as
@@ -58,6 +60,7 @@ impl ChatService {
             "" => job.enter("messages"),
             "messages" => self.erase_messages(job).await?,
             "uploads" => self.erase_uploads(job).await?,
+            "exports" => self.erase_exports(job).await?,
             "reports" => self.erase_from_reports(job).await?,
             "profile" => {
                 self.erase_profile(job).await?;
@@ -96,6 +99,30 @@ impl ChatService {
                 job.count("attachments", 1);
             }
             job.cursor = id;
+        }
+        if page.len() < PAGE {
+            job.enter("exports");
+        }
+        Ok(())
+    }
+
+    /// The org's export archives that hold the user's content lose it: their own exports,
+    /// and those of the conversations they wrote in (newest first, a page of jobs a step).
+    async fn erase_exports(&self, job: &mut Job) -> ChatResult<()> {
+        let before = (job.cursor > 0).then_some(job.cursor);
+        let page = self.store.list_jobs(&job.org, before, PAGE).await?;
+        for export in &page {
+            let holds_theirs = match export.kind {
+                JobKind::ExportUser => export.subject == job.subject,
+                JobKind::ExportConversation => {
+                    export.subject.parse().is_ok_and(|id| job.conversations.contains(&id))
+                }
+                _ => false,
+            };
+            if holds_theirs && self.remove_export(export).await? {
+                job.count("export archives", 1);
+            }
+            job.cursor = export.id;
         }
         if page.len() < PAGE {
             job.enter("reports");

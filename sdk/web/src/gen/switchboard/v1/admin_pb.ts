@@ -290,8 +290,8 @@ export type Job = Message<"switchboard.v1.Job"> & {
   state: JobState;
 
   /**
-   * The step it is on: for an erasure, `messages`, `uploads`, `reports`, `profile`, then
-   * `audit`; for an export, `start`, `conversations` or `members`, `messages`, `files`,
+   * The step it is on: for an erasure, `messages`, `uploads`, `exports`, `reports`,
+   * `profile`, then `audit`; for an export, `start`, `conversations` or `members`, `messages`, `files`,
    * then `archive`; for retention, `conversations` (the org's) then `messages`; empty
    * before the first and once finished.
    *
@@ -301,7 +301,7 @@ export type Job = Message<"switchboard.v1.Job"> & {
 
   /**
    * What it did so far, by kind of thing (`messages`, `deleted messages`, `attachments`,
-   * `reports`, `profile`, `devices`, `contacts`, `blocks`, `audit entries`; for
+   * `export archives`, `reports`, `profile`, `devices`, `contacts`, `blocks`, `audit entries`; for
    * retention, `conversations`, `messages past the policy` and `messages expiring
    * sooner`): when
    * done, the report of what was removed.
@@ -331,7 +331,8 @@ export type Job = Message<"switchboard.v1.Job"> & {
 
   /**
    * An export, once DONE: where its archive downloads from (a tar file), for an hour
-   * from when the job was read. Set by GetJob and GetMyExport only; ListJobs leaves it
+   * from when the job was read; empty once the archive is gone (an erasure of a user
+   * whose content it held removes it). Set by GetJob and GetMyExport only; ListJobs leaves it
    * empty, so follow a listed job with GetJob to download it.
    *
    * @generated from field: string download_url = 13;
