@@ -7,6 +7,7 @@
 
 mod attachments;
 mod audit;
+mod backfill;
 mod conversations;
 mod devices;
 mod group_commit;
@@ -93,6 +94,8 @@ struct Tables {
     contacts: Keyspace,
     blocks: Keyspace,
     blocked_by: Keyspace,
+    /// The backfills done (see `backfill`), by name.
+    backfills: Keyspace,
 }
 
 pub struct EmbeddedStore {
@@ -162,8 +165,9 @@ impl EmbeddedStore {
             contacts: table("contacts")?,
             blocks: table("blocks")?,
             blocked_by: table("blocked_by")?,
+            backfills: table("backfills")?,
         };
-        list_org_conversations(&db, &tables)?;
+        backfill::run(&db, &tables)?;
         let commits = GroupCommit::new(db.clone());
         let (write_lock, meter) = (Mutex::new(()), StoreMeter::default());
         Ok(EmbeddedStore { db, tables, write_lock, commits, meter })
@@ -213,23 +217,6 @@ impl EmbeddedStore {
         self.commits.durable(ticket).await?;
         Ok(result)
     }
-}
-
-/// Fills `org_conversations` from `conversations` in a store written before it existed
-/// (every conversation created since is listed as it is written).
-fn list_org_conversations(db: &Database, t: &Tables) -> StoreResult<()> {
-    if t.conversations.is_empty()? || !t.org_conversations.is_empty()? {
-        return Ok(());
-    }
-    let mut batch = db.batch();
-    for row in t.conversations.iter() {
-        let (_, value) = row.into_inner()?;
-        let conversation: crate::model::Conversation = decode("conversations", &value)?;
-        batch.insert(&t.org_conversations, keys::org_entry(&conversation.org, conversation.id), []);
-    }
-    batch.commit()?;
-    db.persist(fjall::PersistMode::SyncAll)?;
-    Ok(())
 }
 
 fn encode<T: Serialize>(value: &T) -> Vec<u8> {
@@ -321,53 +308,5 @@ impl Store for EmbeddedStore {
 
     async fn flush(&self) -> StoreResult<()> {
         self.commits.sync().await
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::{Conversation, Kind, Visibility};
-    use crate::store::ConversationStore;
-
-    #[tokio::test]
-    async fn a_store_from_before_org_conversations_lists_its_conversations_when_opened() {
-        let dir =
-            std::env::temp_dir().join(format!("sb-backfill-{}", switchboard_proto::ids::now_us()));
-        let conversation = Conversation {
-            id: 42,
-            org: "acme".into(),
-            kind: Kind::Group,
-            name: "team".into(),
-            icon: String::new(),
-            archived: false,
-            meta_tags: Vec::new(),
-            owner: "owner".into(),
-            created_at_ms: 1,
-            restricted: false,
-            visibility: Visibility::Private,
-            member_count: 0,
-            custom_fields: Default::default(),
-            external_key: None,
-            members_may_pin: false,
-            slow_mode_seconds: 0,
-        };
-        {
-            let store = EmbeddedStore::open(&dir).unwrap();
-            store.create_conversation(&conversation, &[]).await.unwrap();
-            // As a store written before the table existed has it.
-            store
-                .write("test", |t, batch| {
-                    batch.remove(&t.org_conversations, keys::org_entry("acme", 42));
-                    Ok(())
-                })
-                .await
-                .unwrap();
-            assert!(store.list_org_conversations("acme", 0, 10).await.unwrap().is_empty());
-        }
-        let store = EmbeddedStore::open(&dir).unwrap();
-        assert_eq!(store.list_org_conversations("acme", 0, 10).await.unwrap(), [42]);
-        drop(store);
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

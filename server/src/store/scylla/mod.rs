@@ -239,7 +239,7 @@ pub async fn migrate(config: &ScyllaConfig) -> StoreResult<Vec<i32>> {
             session.query_unpaged(statement.as_str(), ()).await.map_err(failed)?;
         }
         session.await_schema_agreement().await.map_err(failed)?;
-        if let Some(backfill) = migration.backfill {
+        for &backfill in migration.backfills {
             run_backfill(&session, &config.keyspace, backfill).await?;
         }
         let record = Statement::SchemaVersionSet.cql(&config.keyspace);
@@ -256,25 +256,72 @@ pub async fn migrate(config: &ScyllaConfig) -> StoreResult<Vec<i32>> {
 }
 
 /// Writes the rows `backfill` says from the data already there (idempotent: a migration
-/// cut off in the middle is run again whole).
+/// cut off in the middle is run again whole). Each reads a whole table, once, which is why
+/// these reads are not `Statement`s.
 async fn run_backfill(session: &Session, keyspace: &str, backfill: Backfill) -> StoreResult<()> {
     use futures_util::TryStreamExt as _;
+    let scan = |columns: &str, table: &str| format!("SELECT {columns} FROM {keyspace}.{table}");
+    let prepare = |statement: Statement| session.prepare(statement.cql(keyspace));
     match backfill {
         Backfill::OrgConversations => {
-            let insert = session
-                .prepare(Statement::OrgConversationInsert.cql(keyspace))
-                .await
-                .map_err(failed)?;
-            // The one read of a whole table, once, which is why it is not a `Statement`.
-            let scan = format!("SELECT id, org FROM {keyspace}.conversations");
+            let insert = prepare(Statement::OrgConversationInsert).await.map_err(failed)?;
             let mut rows = session
-                .query_iter(scan, ())
+                .query_iter(scan("id, org", "conversations"), ())
                 .await
                 .map_err(failed)?
                 .rows_stream::<(i64, String)>()
                 .map_err(failed)?;
             while let Some((id, org)) = rows.try_next().await.map_err(failed)? {
                 session.execute_unpaged(&insert, (org, id)).await.map_err(failed)?;
+            }
+        }
+        Backfill::UserMessages => {
+            let mut orgs = HashMap::new();
+            let mut rows = session
+                .query_iter(scan("id, org", "conversations"), ())
+                .await
+                .map_err(failed)?
+                .rows_stream::<(i64, String)>()
+                .map_err(failed)?;
+            while let Some((id, org)) = rows.try_next().await.map_err(failed)? {
+                orgs.insert(id, org);
+            }
+            let insert = prepare(Statement::UserMessageInsert).await.map_err(failed)?;
+            let columns = "channel_id, message_id, sender, expires_at";
+            let mut rows = session
+                .query_iter(scan(columns, "messages"), ())
+                .await
+                .map_err(failed)?
+                .rows_stream::<(i64, i64, String, Option<i64>)>()
+                .map_err(failed)?;
+            let now = chrono::Utc::now().timestamp_millis();
+            while let Some((channel, id, sender, expires_at)) =
+                rows.try_next().await.map_err(failed)?
+            {
+                let ttl = match expires_at.unwrap_or(0) {
+                    0 => 0,
+                    at if at <= now => continue, // the sweep removes it
+                    at => i32::try_from((at - now) / 1000).unwrap_or(i32::MAX).max(1),
+                };
+                let Some(org) = orgs.get(&channel) else { continue };
+                let values = (org.as_str(), sender, id, channel, ttl);
+                session.execute_unpaged(&insert, values).await.map_err(failed)?;
+            }
+        }
+        Backfill::MessageNotifications => {
+            let insert = prepare(Statement::MessageNotificationInsert).await.map_err(failed)?;
+            let columns = "org, user_id, id, conversation_id, message_id";
+            let mut rows = session
+                .query_iter(scan(columns, "notifications"), ())
+                .await
+                .map_err(failed)?
+                .rows_stream::<(String, String, i64, i64, i64)>()
+                .map_err(failed)?;
+            while let Some((org, user, id, conversation, message)) =
+                rows.try_next().await.map_err(failed)?
+            {
+                let values = (conversation, message, user, org, id);
+                session.execute_unpaged(&insert, values).await.map_err(failed)?;
             }
         }
     }

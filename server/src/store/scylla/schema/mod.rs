@@ -21,7 +21,7 @@ pub struct Table {
 pub const PENDING_SHARDS: i32 = 16;
 
 /// The latest schema version.
-pub const LATEST: i32 = 25;
+pub const LATEST: i32 = 26;
 
 /// Tables created after version 1, with the version that created them.
 const ADDED_TABLES: &[(&str, i32)] = &[
@@ -184,7 +184,7 @@ pub struct Migration {
     pub version: i32,
     pub description: &'static str,
     pub statements: Vec<String>,
-    pub backfill: Option<Backfill>,
+    pub backfills: &'static [Backfill],
 }
 
 /// Rows a migration writes from the data already there (after its statements).
@@ -192,6 +192,10 @@ pub struct Migration {
 pub enum Backfill {
     /// `org_conversations` from `conversations`.
     OrgConversations,
+    /// `user_messages` from `messages` (with their conversations' orgs).
+    UserMessages,
+    /// `message_notifications` from `notifications`.
+    MessageNotifications,
 }
 
 /// Every migration for `keyspace`, oldest first. New versions are only ever appended.
@@ -207,7 +211,7 @@ pub fn migrations(keyspace: &str, replication: &Replication) -> Vec<Migration> {
         version: 1,
         description: "the initial data model",
         statements: first,
-        backfill: None,
+        backfills: &[],
     }];
     for (version, description) in [
         (2, "attachments"),
@@ -234,6 +238,7 @@ pub fn migrations(keyspace: &str, replication: &Replication) -> Vec<Migration> {
         (23, "background jobs, and the audit entries naming each user"),
         (24, "retention: policies, expiring messages and their sweep"),
         (25, "each org's conversations"),
+        (26, "messages by sender and notifications by message, for what came before version 22"),
     ] {
         let mut statements: Vec<String> = TABLES
             .iter()
@@ -246,8 +251,12 @@ pub fn migrations(keyspace: &str, replication: &Replication) -> Vec<Migration> {
                 .map_or("blob", |(_, kind)| kind);
             statements.push(format!("ALTER TABLE {keyspace}.{table} ADD {column} {kind}"));
         }
-        let backfill = (version == 25).then_some(Backfill::OrgConversations);
-        migrations.push(Migration { version, description, statements, backfill });
+        let backfills: &[Backfill] = match version {
+            25 => &[Backfill::OrgConversations],
+            26 => &[Backfill::UserMessages, Backfill::MessageNotifications],
+            _ => &[],
+        };
+        migrations.push(Migration { version, description, statements, backfills });
     }
     debug_assert_eq!(migrations.last().map(|m| m.version), Some(LATEST));
     migrations
