@@ -256,44 +256,31 @@ pub async fn migrate(config: &ScyllaConfig) -> StoreResult<Vec<i32>> {
 }
 
 /// Writes the rows `backfill` says from the data already there (idempotent: a migration
-/// cut off in the middle is run again whole). Each reads a whole table, once, which is why
-/// these reads are not `Statement`s.
+/// cut off in the middle is run again whole).
 async fn run_backfill(session: &Session, keyspace: &str, backfill: Backfill) -> StoreResult<()> {
     use futures_util::TryStreamExt as _;
-    let scan = |columns: &str, table: &str| format!("SELECT {columns} FROM {keyspace}.{table}");
     let prepare = |statement: Statement| session.prepare(statement.cql(keyspace));
     match backfill {
         Backfill::OrgConversations => {
             let insert = prepare(Statement::OrgConversationInsert).await.map_err(failed)?;
-            let mut rows = session
-                .query_iter(scan("id, org", "conversations"), ())
-                .await
-                .map_err(failed)?
-                .rows_stream::<(i64, String)>()
-                .map_err(failed)?;
+            let mut rows =
+                scan::<(i64, String)>(session, keyspace, "conversations", "id, org").await?;
             while let Some((id, org)) = rows.try_next().await.map_err(failed)? {
                 session.execute_unpaged(&insert, (org, id)).await.map_err(failed)?;
             }
         }
         Backfill::UserMessages => {
             let mut orgs = HashMap::new();
-            let mut rows = session
-                .query_iter(scan("id, org", "conversations"), ())
-                .await
-                .map_err(failed)?
-                .rows_stream::<(i64, String)>()
-                .map_err(failed)?;
+            let mut rows =
+                scan::<(i64, String)>(session, keyspace, "conversations", "id, org").await?;
             while let Some((id, org)) = rows.try_next().await.map_err(failed)? {
                 orgs.insert(id, org);
             }
             let insert = prepare(Statement::UserMessageInsert).await.map_err(failed)?;
             let columns = "channel_id, message_id, sender, expires_at";
-            let mut rows = session
-                .query_iter(scan(columns, "messages"), ())
-                .await
-                .map_err(failed)?
-                .rows_stream::<(i64, i64, String, Option<i64>)>()
-                .map_err(failed)?;
+            let mut rows =
+                scan::<(i64, i64, String, Option<i64>)>(session, keyspace, "messages", columns)
+                    .await?;
             let now = chrono::Utc::now().timestamp_millis();
             while let Some((channel, id, sender, expires_at)) =
                 rows.try_next().await.map_err(failed)?
@@ -311,12 +298,13 @@ async fn run_backfill(session: &Session, keyspace: &str, backfill: Backfill) -> 
         Backfill::MessageNotifications => {
             let insert = prepare(Statement::MessageNotificationInsert).await.map_err(failed)?;
             let columns = "org, user_id, id, conversation_id, message_id";
-            let mut rows = session
-                .query_iter(scan(columns, "notifications"), ())
-                .await
-                .map_err(failed)?
-                .rows_stream::<(String, String, i64, i64, i64)>()
-                .map_err(failed)?;
+            let mut rows = scan::<(String, String, i64, i64, i64)>(
+                session,
+                keyspace,
+                "notifications",
+                columns,
+            )
+            .await?;
             while let Some((org, user, id, conversation, message)) =
                 rows.try_next().await.map_err(failed)?
             {
@@ -326,6 +314,22 @@ async fn run_backfill(session: &Session, keyspace: &str, backfill: Backfill) -> 
         }
     }
     Ok(())
+}
+
+/// Every row of `table` (its `columns`), page by page: a backfill's one read of a whole
+/// table, which is why it is not a `Statement`.
+async fn scan<R>(
+    session: &Session,
+    keyspace: &str,
+    table: &str,
+    columns: &str,
+) -> StoreResult<scylla::client::pager::TypedRowStream<R>>
+where
+    R: for<'f, 'm> scylla::deserialize::row::DeserializeRow<'f, 'm>,
+{
+    let query = format!("SELECT {columns} FROM {keyspace}.{table}");
+    let pager = session.query_iter(query, ()).await.map_err(failed)?;
+    pager.rows_stream::<R>().map_err(failed)
 }
 
 /// The applied schema version, 0 before the first migration.
