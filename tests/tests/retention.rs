@@ -273,3 +273,30 @@ async fn finished(admin: &switchboard_sdk::Client, id: u64) -> proto::Job {
     })
     .await
 }
+
+#[tokio::test]
+async fn an_org_policy_reaches_every_conversation_a_page_at_a_time() {
+    let clock = TestClock::default();
+    let server = TestController::builder().clock(clock.clone()).start().await;
+    let alice = server.client("alice", "acme").await;
+    let admin = server.client_with_token(server.admin_token("root", "acme")).await;
+    // More conversations than the job lists at once (200).
+    let mut teams = Vec::new();
+    for _ in 0..205 {
+        teams.push(create_team(&alice, &[]).await);
+    }
+    let (first, last) = (teams[0], teams[204]);
+    let sent = [
+        alice.send_text(first, "in the first").await.unwrap(),
+        alice.send_text(last, "in the last").await.unwrap(),
+    ];
+    let policy = admin.set_retention(0, 30).await.unwrap();
+    clock.set(SystemClock.now_ms() + 11_000); // past the wait for other controllers
+    let job = finished(&admin, policy.applying_job_id).await;
+    assert_eq!(job.counts.get("conversations"), Some(&205), "{job:?}");
+    assert_eq!(job.counts.get("messages expiring sooner"), Some(&2), "{job:?}");
+    for (team, message) in [(first, &sent[0]), (last, &sent[1])] {
+        let shown = alice.history(history(team)).await.unwrap().messages;
+        assert_eq!(shown[0].expires_at_ms, message.ts_ms + 30 * DAY_MS);
+    }
+}

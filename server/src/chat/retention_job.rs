@@ -3,7 +3,8 @@
 //! there was none): for the org's default, over every conversation of the org without a
 //! policy of its own; for a conversation's, over that one. Step by step:
 //!
-//! 1. `conversations` (the org's job only): the org's conversations, a page at a time.
+//! 1. `conversations` (the org's job only): a page of the org's conversations, whose
+//!    messages the next step goes through before this one lists the next page.
 //! 2. `messages`: each conversation's messages, oldest first, a page at a time. A message
 //!    the policy has expire sooner than it would have gets that expiry (`GRACE_MS` from
 //!    now at the soonest, for one already past it), for the sweep to remove it then, as a
@@ -25,6 +26,8 @@ use super::retention::{RELOAD_AFTER, RetentionChange};
 
 /// Conversations listed, or messages looked at, per step.
 const PAGE: usize = 200;
+/// The job's `list_cursor` once every conversation it covers is listed.
+const ALL_LISTED: u64 = u64::MAX;
 /// The soonest a message expires, from when the job reaches it: late enough that every
 /// controller's sweep, whose clock may be a little ahead, still looks where it is listed.
 const GRACE_MS: i64 = 60_000;
@@ -77,6 +80,7 @@ impl ChatService {
                     _ => {
                         job.conversations.insert(subject_id(job)?);
                         job.count("conversations", 1);
+                        job.list_cursor = ALL_LISTED;
                         job.enter("messages");
                     }
                 }
@@ -88,20 +92,22 @@ impl ChatService {
         Ok(())
     }
 
-    /// A page of the org's conversations that follow its default, for the next step.
+    /// The next page of the org's conversations that follow its default, for the next step
+    /// (so that the job holds a page of them at a time, however many the org has).
     async fn list_org_conversations(&self, job: &mut Job) -> ChatResult<()> {
-        let page = self.store.list_org_conversations(&job.org, job.cursor, PAGE).await?;
+        let page = self.store.list_org_conversations(&job.org, job.list_cursor, PAGE).await?;
         let own = self.store.get_retention(&job.org).await?.conversations;
         for &id in &page {
             if !own.contains_key(&id) {
                 job.conversations.insert(id);
                 job.count("conversations", 1);
             }
-            job.cursor = id;
+            job.list_cursor = id;
         }
         if page.len() < PAGE {
-            job.enter("messages");
+            job.list_cursor = ALL_LISTED;
         }
+        job.enter("messages");
         Ok(())
     }
 
@@ -109,8 +115,12 @@ impl ChatService {
     /// a conversation done leaves the job's list, and the job is done with the last.
     async fn apply_to_messages(&self, job: &mut Job) -> ChatResult<()> {
         let Some(&conversation) = job.conversations.first() else {
-            job.enter("");
-            job.state = JobState::Done;
+            if job.list_cursor == ALL_LISTED {
+                job.enter("");
+                job.state = JobState::Done;
+            } else {
+                job.enter("conversations");
+            }
             return Ok(());
         };
         let policy = self.retention.policy(&job.org).await?;

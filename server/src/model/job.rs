@@ -79,6 +79,10 @@ pub struct Job {
     pub name_cursor: String,
     /// What it did so far, by kind of thing (`messages`, `attachments`, ...).
     pub counts: BTreeMap<String, u64>,
+    /// Where a step that lists things a page at a time, going through each page before the
+    /// next (an org's conversations), got to: the last one listed.
+    #[serde(default)]
+    pub list_cursor: u64,
     /// The conversations it came across, for steps that go through them after.
     pub conversations: BTreeSet<ConversationId>,
     /// An export's parts written so far, in order: each one's path in the archive.
@@ -113,6 +117,7 @@ impl Job {
             stage: String::new(),
             cursor: 0,
             name_cursor: String::new(),
+            list_cursor: 0,
             counts: BTreeMap::new(),
             conversations: BTreeSet::new(),
             parts: Vec::new(),
