@@ -158,18 +158,32 @@ impl ChatService {
     /// Where a finished export downloads from (for an hour); None for other jobs, and for
     /// an export whose archive is gone (removed by an erasure).
     pub async fn download_url(&self, job: &Job) -> ChatResult<Option<String>> {
-        let exported = matches!(job.kind, JobKind::ExportUser | JobKind::ExportConversation);
-        if !exported || job.state != JobState::Done {
+        if !self.has_archive(job).await? {
             return Ok(None);
         }
         let blobs = &self.attachments.files.blobs;
-        if blobs.size(&archive_key(job)).await?.is_none() {
-            return Ok(None);
-        }
         let name = format!("switchboard-export-{}.tar", job.id);
         Ok(Some(
             blobs.presign_get(&archive_key(job), &name, "application/x-tar", DOWNLOAD_FOR).await?,
         ))
+    }
+
+    /// Deletes a finished export's archive; whether there was one.
+    pub(super) async fn remove_export(&self, export: &Job) -> ChatResult<bool> {
+        if !self.has_archive(export).await? {
+            return Ok(false);
+        }
+        self.attachments.files.blobs.delete(&archive_key(export)).await?;
+        Ok(true)
+    }
+
+    /// Whether `job` is a finished export whose archive is still there.
+    async fn has_archive(&self, job: &Job) -> ChatResult<bool> {
+        let exported = matches!(job.kind, JobKind::ExportUser | JobKind::ExportConversation);
+        if !exported || job.state != JobState::Done {
+            return Ok(false);
+        }
+        Ok(self.attachments.files.blobs.size(&archive_key(job)).await?.is_some())
     }
 
     /// One step of an export, moving the job on.
@@ -408,19 +422,6 @@ fn kind_name(kind: Kind) -> &'static str {
 /// Where part `n` of an export is kept until the archive is made.
 fn part_key(job: &Job, n: usize) -> String {
     format!("exports/{}/part-{n:06}", job.id)
-}
-
-impl ChatService {
-    /// Deletes a finished export's archive; whether there was one.
-    pub(super) async fn remove_export(&self, export: &Job) -> ChatResult<bool> {
-        let blobs = &self.attachments.files.blobs;
-        let key = archive_key(export);
-        if export.state != JobState::Done || blobs.size(&key).await?.is_none() {
-            return Ok(false);
-        }
-        blobs.delete(&key).await?;
-        Ok(true)
-    }
 }
 
 /// Where an export's archive is kept.
