@@ -3,12 +3,13 @@
 
 use crate::v1::{self as pb, event::Kind};
 
-/// The message of a message event (created, edited, deleted).
+/// The message of a message event (created, edited, deleted, expired).
 pub fn message_of(event: &pb::Event) -> Option<&pb::Message> {
     match &event.kind {
         Some(Kind::MessageCreated(pb::MessageCreated { message }))
         | Some(Kind::MessageEdited(pb::MessageEdited { message }))
-        | Some(Kind::MessageDeleted(pb::MessageDeleted { message, .. })) => message.as_ref(),
+        | Some(Kind::MessageDeleted(pb::MessageDeleted { message, .. }))
+        | Some(Kind::MessageExpired(pb::MessageExpired { message })) => message.as_ref(),
         _ => None,
     }
 }

@@ -4,7 +4,7 @@
 //! further back once a read of the log filled the gap before it), and forgets the oldest
 //! beyond a bound. Like a replay from the log, it shows each message as it is now: an edit
 //! or delete drops the message's earlier edits and rewrites its creation, so that nobody
-//! resuming is handed what was deleted.
+//! resuming is handed what was deleted, and an expiry drops all of the message's changes.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -71,6 +71,11 @@ impl Recent {
             (_, Some(then)) => then.id != now.id,
             _ => true,
         });
+    }
+
+    /// Message `id` expired: its changes go, as a read of the log leaves them out.
+    pub(crate) fn forget(&mut self, id: u64) {
+        self.changes.retain(|(event, _)| message_of(event).is_none_or(|m| m.id != id));
     }
 
     /// Every change after `position`, oldest first; None if some of them are not here.
@@ -180,6 +185,20 @@ mod tests {
         let creation = message_of(&kept[0].0).unwrap();
         assert_eq!((creation.data.as_str(), creation.deleted), ("", true), "created as it is now");
         assert_eq!(kept[0].1, encode_event(&kept[0].0), "and encoded so");
+    }
+
+    #[test]
+    fn an_expired_message_leaves_with_all_its_changes() {
+        let created = |m| Kind::MessageCreated(pb::MessageCreated { message: Some(m) });
+        let edited = |m| Kind::MessageEdited(pb::MessageEdited { message: Some(m) });
+        let mut recent = Recent::since(0);
+        recent.push(message_event(1, created, "first"));
+        recent.push(change(2));
+        recent.push(message_event(3, edited, "second"));
+        recent.forget(41);
+        assert_eq!(seqs(recent.after(0)), Some(vec![1, 2, 3]), "another message's expiry");
+        recent.forget(42);
+        assert_eq!(seqs(recent.after(0)), Some(vec![2]), "what else changed stays");
     }
 
     #[test]

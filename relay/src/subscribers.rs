@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use switchboard_proto::v1 as pb;
+use switchboard_proto::v1::{self as pb, event::Kind};
 use tokio::sync::watch;
 use tonic::Status;
 
@@ -203,6 +203,9 @@ impl ChannelSubscribers {
         if let Some(entry) = registry.get_mut(topic) {
             if public {
                 entry.position = entry.position.max(change.0.seq);
+            }
+            if let Some(Kind::MessageExpired(expired)) = &change.0.kind {
+                entry.recent.forget(expired.message.as_ref().map_or(0, |m| m.id));
             }
             if change.0.seq > 0 {
                 entry.recent.push(change);

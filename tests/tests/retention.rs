@@ -5,13 +5,17 @@
 //! by looking for it in each answer; what must stay holds "giraffe".
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
+use switchboard_sdk::RealtimeEvent;
 use switchboard_sdk::token::{ALL_SCOPES, TokenSpec, USER_SCOPES};
 use switchboard_server::ids::{Clock as _, SystemClock};
+use switchboard_server::search::{IndexQuery, PageStart, SearchIndex, SearchOrder};
+use switchboard_tests::indexer::TestIndexer;
 use switchboard_tests::{
-    Code, TestClock, TestController, TestRelay, create_team, eventually, expect_code, live, proto,
-    sbctl,
+    Code, NatsServer, TestClock, TestController, TestRelay, create_team, eventually, expect_code,
+    live, proto, sbctl,
 };
 
 const GONE: &str = "zebra";
@@ -299,4 +303,94 @@ async fn an_org_policy_reaches_every_conversation_a_page_at_a_time() {
         let shown = alice.history(history(team)).await.unwrap().messages;
         assert_eq!(shown[0].expires_at_ms, message.ts_ms + 30 * DAY_MS);
     }
+}
+
+/// The message ids of the expiries among `events`.
+fn expired(events: &[RealtimeEvent]) -> Vec<u64> {
+    let expiry = |event| match live::kind(event) {
+        Some(proto::event::Kind::MessageExpired(e)) => e.message.as_ref().map(|m| m.id),
+        _ => None,
+    };
+    events.iter().filter_map(expiry).collect()
+}
+
+/// In a cluster the search index lives in `switchboard indexer`, fed by the bus: an
+/// expiry reaches it there, and the members' streams, as a `MessageExpired` event.
+#[tokio::test]
+async fn an_expiry_reaches_the_streams_and_the_clusters_search_index() {
+    let clock = TestClock::default();
+    let nats = NatsServer::start();
+    let dir = Arc::new(tempfile::tempdir().unwrap());
+    let store = TestController::shared_store(&dir).await;
+    let indexer = TestIndexer::start(&nats.url(), store.clone(), dir.clone()).await;
+    let server = TestController::builder()
+        .clock(clock.clone())
+        .nats(nats.url())
+        .store(store.clone())
+        .indexer(indexer.url())
+        .start()
+        .await;
+    let token = |user: &str, scopes: &[&str]| lasting_token(&server, user, scopes);
+    let alice = server.client_with_token(token("alice", &USER_SCOPES)).await;
+    let admin = server.client_with_token(token("root", &ALL_SCOPES)).await;
+    let relay = TestRelay::start(&server).await;
+    let team = create_team(&alice, &["bob", "carol"]).await;
+    admin.set_retention(team, 1).await.unwrap();
+    let (mut bob, mut carol) =
+        (relay.realtime(token("bob", &USER_SCOPES)), relay.realtime(token("carol", &USER_SCOPES)));
+    live::live(&mut bob).await;
+    live::live(&mut carol).await;
+    let plan = alice.send_text(team, "zebra plan").await.unwrap();
+    let secret = alice.send_private(team, "bob", "zebra secret").await.unwrap();
+    let search = proto::SearchRequest { query: GONE.into(), ..Default::default() };
+    eventually("both in the indexer's index", Duration::from_secs(10), || async {
+        (alice.search(search.clone()).await.unwrap().hits.len() == 2).then_some(())
+    })
+    .await;
+
+    clock.set(secret.expires_at_ms + 1);
+    let (gone, _) = live::until(&mut bob, "bob's two expiries", |event| {
+        let ids = expired(std::slice::from_ref(event));
+        (ids.first() == Some(&secret.id)).then_some(event.clone())
+    })
+    .await;
+    let RealtimeEvent::Event(proto::Event {
+        kind: Some(proto::event::Kind::MessageExpired(proto::MessageExpired { message: Some(m) })),
+        ..
+    }) = gone
+    else {
+        unreachable!()
+    };
+    assert_eq!(
+        (m.channel_id, m.from.as_str(), m.to.as_str(), m.data.as_str(), m.expires_at_ms),
+        (team, "alice", "bob", "", secret.expires_at_ms),
+        "names the message, without its content"
+    );
+    alice.send_text(team, "giraffe, after the sweep").await.unwrap();
+    let (_, before) = live::message(&mut carol, "giraffe, after the sweep").await;
+    assert_eq!(expired(&before), [plan.id], "a private message's expiry reaches its parties only");
+
+    // The marker was indexed after the expiries (the stream keeps their order), so the
+    // index on disk no longer holds what expired.
+    eventually("the marker in the index", Duration::from_secs(10), || async {
+        let query = proto::SearchRequest { query: "giraffe".into(), ..Default::default() };
+        (!alice.search(query).await.unwrap().hits.is_empty()).then_some(())
+    })
+    .await;
+    let dir = indexer.stop().await;
+    let index = SearchIndex::open(&dir.path().join("indexer/search")).unwrap();
+    let query = |text: &str| IndexQuery {
+        text: text.into(),
+        org: "acme".into(),
+        user: "bob".into(),
+        conversations: vec![team],
+        from: None,
+        after_ms: None,
+        before_ms: None,
+        order: SearchOrder::NewestFirst,
+        start: PageStart::First,
+        limit: 10,
+    };
+    assert_eq!(index.search(&query("giraffe")).unwrap().0.len(), 1, "the check can fail");
+    assert!(index.search(&query(GONE)).unwrap().0.is_empty(), "the index dropped both");
 }

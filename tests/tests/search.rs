@@ -281,13 +281,7 @@ async fn an_expired_message_leaves_the_index() {
     indexer.round().await.unwrap();
     assert_eq!(index.search(&query).unwrap().0.len(), 1, "indexed: the check can fail");
 
-    let expiry = Expiry {
-        expires_at_ms: message.expires_at_ms,
-        channel_id: 7,
-        message_id: message.id,
-        org: "acme".into(),
-        attachment: None,
-    };
+    let expiry = Expiry::of("acme", &message);
     store.expire_message(&expiry, SystemClock.now_ms()).await.unwrap();
     indexer.round().await.unwrap();
     assert!(index.search(&query).unwrap().0.is_empty(), "the document went with the message");

@@ -610,6 +610,7 @@ pub(crate) fn event_json(event: &pb::Event) -> Value {
         Some(Kind::MessageCreated(e)) => ("message_created", e.message.as_ref().map(message_json)),
         Some(Kind::MessageEdited(e)) => ("message_edited", e.message.as_ref().map(message_json)),
         Some(Kind::MessageDeleted(e)) => ("message_deleted", e.message.as_ref().map(message_json)),
+        Some(Kind::MessageExpired(e)) => ("message_expired", e.message.as_ref().map(message_json)),
         Some(Kind::MemberJoined(e)) => ("member_joined", e.member.as_ref().map(member_json)),
         Some(Kind::MemberLeft(e)) => {
             ("member_left", Some(json!({ "user_id": e.user_id, "removed_by": e.removed_by })))
@@ -677,6 +678,10 @@ pub(crate) fn event_line(event: &pb::Event) -> String {
         Some(Kind::MessageDeleted(e)) => {
             let id = e.message.as_ref().map_or(0, |m| m.id);
             format!("{at} {} deleted {id}", e.deleted_by)
+        }
+        Some(Kind::MessageExpired(e)) => {
+            let id = e.message.as_ref().map_or(0, |m| m.id);
+            format!("{at} {id} expired")
         }
         Some(Kind::MemberJoined(e)) => {
             let user = e.member.as_ref().map_or("?", |m| m.user_id.as_str());

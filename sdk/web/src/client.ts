@@ -69,6 +69,10 @@ export interface SwitchboardEvents {
   edited: Message;
   /** A delete, live or made while disconnected. */
   deleted: Message;
+  /** A message reached its `expiresAtMs` under the org's retention policy and is gone:
+   * remove it. Live only; after a reconnect, drop messages whose `expiresAtMs` passed. The
+   * message names it only (`id`, `channelId`, `from`, `to`, `expiresAtMs`). */
+  expired: Message;
   typing: { conversationId: bigint; userId: string; typing: boolean };
   /** A watched user's presence (`watchPresence`): first as it is when watching starts,
    * then after each change (online, the status they set, when last seen). */
@@ -1016,6 +1020,9 @@ export class SwitchboardClient {
         break;
       case "messageDeleted":
         if (kind.value.message) this.emit("deleted", kind.value.message);
+        break;
+      case "messageExpired":
+        if (kind.value.message) this.emit("expired", kind.value.message);
         break;
       case "typing":
         this.emit("typing", { conversationId: event.conversationId, userId: kind.value.userId, typing: kind.value.typing });

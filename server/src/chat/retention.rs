@@ -7,8 +7,9 @@
 //! Every controller sweeps every `SWEEP_EVERY`: messages whose expiry has passed are
 //! removed with all that is kept of them (see `store::RetentionStore::expire_message`),
 //! their attachment's bytes with them; the change is written to the change feed, from
-//! which the search index drops them. Sweeps on several controllers may meet on one
-//! message: each step is idempotent.
+//! which a controller's own search index drops them, and a `MessageExpired` event tells
+//! the conversation's streams and the cluster's search indexer. Sweeps on several
+//! controllers may meet on one message: each step is idempotent.
 //!
 //! Each controller keeps its orgs' policies in memory, read again once `RELOAD_AFTER` old,
 //! like suspensions and filters: a change applies at once on the controller that made it
@@ -154,11 +155,13 @@ impl ChatService {
     }
 
     /// Removes one expired message: its attachment's bytes first, so that a failure leaves
-    /// it due, to be tried again.
+    /// it due, to be tried again; then tells its readers and the search indexer.
     async fn expire(&self, expiry: &Expiry, now_ms: i64) -> ChatResult<()> {
         if let Some(attachment) = expiry.attachment {
             self.attachments.erase_attachment(attachment).await?;
         }
-        Ok(self.store.expire_message(expiry, now_ms).await?)
+        self.store.expire_message(expiry, now_ms).await?;
+        self.conversations.events.message_expired(expiry).await;
+        Ok(())
     }
 }

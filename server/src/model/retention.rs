@@ -59,6 +59,8 @@ impl Expiry {
             message_id: message.id,
             org: org.to_string(),
             attachment: message.attachment.as_ref().map(|a| a.id),
+            from: message.from.clone(),
+            to: message.to.clone(),
         }
     }
 }
@@ -73,6 +75,12 @@ pub struct Expiry {
     pub org: String,
     /// Its attachment, whose bytes go with it.
     pub attachment: Option<AttachmentId>,
+    /// Its sender and recipient (a private message's), whom its expiry is told to; the
+    /// sender is empty for an expiry listed before they were kept (its audience unknown).
+    #[serde(default)]
+    pub from: String,
+    #[serde(default)]
+    pub to: Option<String>,
 }
 
 #[cfg(test)]

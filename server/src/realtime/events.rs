@@ -12,7 +12,7 @@ use crate::bus::Bus;
 use crate::convert;
 use crate::metrics::ControllerMetrics;
 use crate::model::{
-    Conversation, ConversationId, ConversationView, LogEntry, Member, Message, MessageId,
+    Conversation, ConversationId, ConversationView, Expiry, LogEntry, Member, Message, MessageId,
     ThreadView,
 };
 
@@ -50,6 +50,26 @@ impl Events {
         if let Some(event) = changes::event_of(&entry, message) {
             self.publish_event(Topic::channel(org, message.channel_id), event, entry.prev).await;
         }
+    }
+
+    /// A message expired and is gone: to the conversation's members who could see it,
+    /// naming it without its content. Not told when the expiry does not say who could
+    /// (one listed before expiries kept the sender).
+    pub async fn message_expired(&self, expiry: &Expiry) {
+        if expiry.from.is_empty() {
+            return;
+        }
+        let message = pb::Message {
+            id: expiry.message_id,
+            channel_id: expiry.channel_id,
+            from: expiry.from.clone(),
+            to: expiry.to.clone().unwrap_or_else(|| "*".to_string()),
+            expires_at_ms: expiry.expires_at_ms,
+            ..Default::default()
+        };
+        let kind = Kind::MessageExpired(pb::MessageExpired { message: Some(message) });
+        let topic = Topic::channel(&expiry.org, expiry.channel_id);
+        self.publish(topic, expiry.channel_id, kind).await;
     }
 
     /// To the conversation's members, and to the new member's own topic so that their

@@ -127,6 +127,7 @@ fn changed_message(payload: &[u8]) -> Option<(u64, u64)> {
         Kind::MessageCreated(e) => e.message,
         Kind::MessageEdited(e) => e.message,
         Kind::MessageDeleted(e) => e.message,
+        Kind::MessageExpired(e) => e.message,
         _ => None,
     }?;
     Some((message.channel_id, message.id))

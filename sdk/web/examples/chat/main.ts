@@ -135,6 +135,8 @@ function signIn(url: string, token: string): void {
       if (m.channelId === current?.id) replace(m);
     });
   }
+  // Gone under the retention policy, by the server's clock (this page's may differ).
+  client.on("expired", (m) => removeMessage(m.id));
   client.on("event", (event) => {
     // Added to a conversation: it joins the list.
     if (event.kind.case === "memberJoined" && event.kind.value.member?.userId === me) void listConversations();
@@ -447,6 +449,13 @@ function dropExpired(): void {
   if (expired.length > 0) regroup();
 }
 setInterval(dropExpired, 1_000);
+
+/** Takes a message off the page, from the conversation and its thread alike. */
+function removeMessage(id: bigint): void {
+  const shown = document.querySelectorAll(`li.message[data-id='${id}']`);
+  for (const item of shown) item.remove();
+  if (shown.length > 0) regroup();
+}
 
 /** Longest gap between two messages of one sender shown as one run. */
 const RUN_GAP_MS = 5 * 60_000;

@@ -635,7 +635,7 @@ pub(super) fn ttl_of(m: &Message) -> i32 {
 pub(super) fn expiring_values(
     org: &str,
     m: &Message,
-) -> (i64, i64, i64, i64, String, MaybeUnset<i64>) {
+) -> (i64, i64, i64, i64, String, MaybeUnset<i64>, String, MaybeUnset<String>) {
     (
         expiry_hour(m.expires_at_ms),
         m.expires_at_ms,
@@ -643,6 +643,8 @@ pub(super) fn expiring_values(
         to_i64(m.id),
         org.to_string(),
         unset_if_none(m.attachment.as_ref().map(|a| to_i64(a.id))),
+        m.from.clone(),
+        unset_if_none(m.to.clone()),
     )
 }
 

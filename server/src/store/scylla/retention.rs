@@ -160,6 +160,8 @@ struct ExpiringRow {
     message_id: i64,
     org: String,
     attachment_id: Option<i64>,
+    sender: Option<String>,
+    recipient: Option<String>,
 }
 
 impl ExpiringRow {
@@ -170,6 +172,8 @@ impl ExpiringRow {
             message_id: self.message_id as u64,
             org: self.org,
             attachment: self.attachment_id.map(|id| id as u64),
+            from: self.sender.unwrap_or_default(),
+            to: self.recipient,
         }
     }
 }

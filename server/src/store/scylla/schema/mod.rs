@@ -21,7 +21,7 @@ pub struct Table {
 pub const PENDING_SHARDS: i32 = 16;
 
 /// The latest schema version.
-pub const LATEST: i32 = 26;
+pub const LATEST: i32 = 27;
 
 /// Tables created after version 1, with the version that created them.
 const ADDED_TABLES: &[(&str, i32)] = &[
@@ -103,6 +103,8 @@ const ADDED_COLUMNS: &[(&str, &str, i32)] = &[
     ("members", "last_post_ms", 19),
     ("conversations", "slow_mode_seconds", 19),
     ("messages", "expires_at", 24),
+    ("expiring", "sender", 27),
+    ("expiring", "recipient", 27),
 ];
 
 fn table_version(name: &str) -> i32 {
@@ -239,6 +241,7 @@ pub fn migrations(keyspace: &str, replication: &Replication) -> Vec<Migration> {
         (24, "retention: policies, expiring messages and their sweep"),
         (25, "each org's conversations"),
         (26, "messages by sender and notifications by message, for what came before version 22"),
+        (27, "expiring messages' senders and recipients"),
     ] {
         let mut statements: Vec<String> = TABLES
             .iter()

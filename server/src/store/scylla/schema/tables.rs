@@ -275,7 +275,7 @@ pub const TABLES: &[Table] = &[
         options: "",
     },
     // Messages that expire, by hour of expiry, for the retention sweep (with what it needs
-    // once a TTL removed the message: its org and attachment).
+    // once a TTL removed the message: its org, attachment, sender and recipient).
     Table {
         name: "expiring",
         columns: &[
@@ -285,6 +285,8 @@ pub const TABLES: &[Table] = &[
             ("message_id", "bigint"),
             ("org", "text"),
             ("attachment_id", "bigint"),
+            ("sender", "text"),
+            ("recipient", "text"),
         ],
         partition_key: &["hour"],
         clustering: &[("expires_at", false), ("channel_id", false), ("message_id", false)],

@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file switchboard/v1/events.proto.
  */
 export const file_switchboard_v1_events: GenFile = /*@__PURE__*/
-  fileDesc("Chtzd2l0Y2hib2FyZC92MS9ldmVudHMucHJvdG8SDnN3aXRjaGJvYXJkLnYxIqkICgVFdmVudBIXCg9jb252ZXJzYXRpb25faWQYASABKAQSCwoDc2VxGA0gASgEEjkKD21lc3NhZ2VfY3JlYXRlZBgCIAEoCzIeLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2VDcmVhdGVkSAASNwoObWVzc2FnZV9lZGl0ZWQYAyABKAsyHS5zd2l0Y2hib2FyZC52MS5NZXNzYWdlRWRpdGVkSAASOQoPbWVzc2FnZV9kZWxldGVkGAQgASgLMh4uc3dpdGNoYm9hcmQudjEuTWVzc2FnZURlbGV0ZWRIABI1Cg1tZW1iZXJfam9pbmVkGAUgASgLMhwuc3dpdGNoYm9hcmQudjEuTWVtYmVySm9pbmVkSAASMQoLbWVtYmVyX2xlZnQYBiABKAsyGi5zd2l0Y2hib2FyZC52MS5NZW1iZXJMZWZ0SAASQAoTbWVtYmVyX3JvbGVfY2hhbmdlZBgHIAEoCzIhLnN3aXRjaGJvYXJkLnYxLk1lbWJlclJvbGVDaGFuZ2VkSAASQwoUY29udmVyc2F0aW9uX3VwZGF0ZWQYCCABKAsyIy5zd2l0Y2hib2FyZC52MS5Db252ZXJzYXRpb25VcGRhdGVkSAASRQoVY29udmVyc2F0aW9uX2FyY2hpdmVkGAkgASgLMiQuc3dpdGNoYm9hcmQudjEuQ29udmVyc2F0aW9uQXJjaGl2ZWRIABIoCgZ0eXBpbmcYCiABKAsyFi5zd2l0Y2hib2FyZC52MS5UeXBpbmdIABIzCgxyZWFkX3JlY2VpcHQYCyABKAsyGy5zd2l0Y2hib2FyZC52MS5SZWFkUmVjZWlwdEgAEjcKDnVucmVhZF9jaGFuZ2VkGA4gASgLMh0uc3dpdGNoYm9hcmQudjEuVW5yZWFkQ2hhbmdlZEgAEjsKEHByZXNlbmNlX2NoYW5nZWQYDyABKAsyHy5zd2l0Y2hib2FyZC52MS5QcmVzZW5jZUNoYW5nZWRIABIzCgxvbmxpbmVfY291bnQYECABKAsyGy5zd2l0Y2hib2FyZC52MS5PbmxpbmVDb3VudEgAEjcKDmJsb2Nrc19jaGFuZ2VkGBEgASgLMh0uc3dpdGNoYm9hcmQudjEuQmxvY2tzQ2hhbmdlZEgAEjcKDnRocmVhZF9jaGFuZ2VkGBIgASgLMh0uc3dpdGNoYm9hcmQudjEuVGhyZWFkQ2hhbmdlZEgAEkYKFm1lbWJlcl90aW1lb3V0X2NoYW5nZWQYEyABKAsyJC5zd2l0Y2hib2FyZC52MS5NZW1iZXJUaW1lb3V0Q2hhbmdlZEgAEjcKDnVzZXJfc3VzcGVuZGVkGBQgASgLMh0uc3dpdGNoYm9hcmQudjEuVXNlclN1c3BlbmRlZEgAQgYKBGtpbmRKBAgMEA1SCHByZXNlbmNlIjoKDk1lc3NhZ2VDcmVhdGVkEigKB21lc3NhZ2UYASABKAsyFy5zd2l0Y2hib2FyZC52MS5NZXNzYWdlIg8KDUJsb2Nrc0NoYW5nZWQiHwoNVXNlclN1c3BlbmRlZBIOCgZyZWFzb24YASABKAkiOQoNTWVzc2FnZUVkaXRlZBIoCgdtZXNzYWdlGAEgASgLMhcuc3dpdGNoYm9hcmQudjEuTWVzc2FnZSJOCg5NZXNzYWdlRGVsZXRlZBIoCgdtZXNzYWdlGAEgASgLMhcuc3dpdGNoYm9hcmQudjEuTWVzc2FnZRISCgpkZWxldGVkX2J5GAIgASgJIpYBCgxNZW1iZXJKb2luZWQSJgoGbWVtYmVyGAEgASgLMhYuc3dpdGNoYm9hcmQudjEuTWVtYmVyEhAKCGFkZGVkX2J5GAIgASgJEjIKDGNvbnZlcnNhdGlvbhgDIAEoCzIcLnN3aXRjaGJvYXJkLnYxLkNvbnZlcnNhdGlvbhIYChByZXBsYXlfYWZ0ZXJfc2VxGAQgASgEIjEKCk1lbWJlckxlZnQSDwoHdXNlcl9pZBgBIAEoCRISCgpyZW1vdmVkX2J5GAIgASgJIk8KEU1lbWJlclJvbGVDaGFuZ2VkEiYKBm1lbWJlchgBIAEoCzIWLnN3aXRjaGJvYXJkLnYxLk1lbWJlchISCgpjaGFuZ2VkX2J5GAIgASgJIlIKFE1lbWJlclRpbWVvdXRDaGFuZ2VkEiYKBm1lbWJlchgBIAEoCzIWLnN3aXRjaGJvYXJkLnYxLk1lbWJlchISCgpjaGFuZ2VkX2J5GAIgASgJIl0KE0NvbnZlcnNhdGlvblVwZGF0ZWQSMgoMY29udmVyc2F0aW9uGAEgASgLMhwuc3dpdGNoYm9hcmQudjEuQ29udmVyc2F0aW9uEhIKCnVwZGF0ZWRfYnkYAiABKAkiXwoUQ29udmVyc2F0aW9uQXJjaGl2ZWQSMgoMY29udmVyc2F0aW9uGAEgASgLMhwuc3dpdGNoYm9hcmQudjEuQ29udmVyc2F0aW9uEhMKC2FyY2hpdmVkX2J5GAIgASgJIlUKBlR5cGluZxIPCgd1c2VyX2lkGAEgASgJEg4KBnR5cGluZxgCIAEoCBIVCg1leHBpcmVzX2luX21zGAMgASgNEhMKC2hpZGRlbl9mcm9tGAQgAygJIkQKC1JlYWRSZWNlaXB0Eg8KB3VzZXJfaWQYASABKAkSEgoKbWVzc2FnZV9pZBgCIAEoBBIQCghhdWRpZW5jZRgDIAMoCSIuCgtPbmxpbmVDb3VudBIOCgZvbmxpbmUYASABKA0SDwoHbWVtYmVycxgCIAEoDSI+Cg9QcmVzZW5jZUNoYW5nZWQSKwoFdXNlcnMYASADKAsyHC5zd2l0Y2hib2FyZC52MS5Vc2VyUHJlc2VuY2UijgEKDFVzZXJQcmVzZW5jZRIPCgd1c2VyX2lkGAEgASgJEg4KBm9ubGluZRgCIAEoCBIyCgxhdmFpbGFiaWxpdHkYAyABKA4yHC5zd2l0Y2hib2FyZC52MS5BdmFpbGFiaWxpdHkSEwoLc3RhdHVzX3RleHQYBCABKAkSFAoMbGFzdF9zZWVuX21zGAUgASgDIjcKDVRocmVhZENoYW5nZWQSJgoGdGhyZWFkGAEgASgLMhYuc3dpdGNoYm9hcmQudjEuVGhyZWFkIlAKDVVucmVhZENoYW5nZWQSEgoKcmVhZF91cF90bxgBIAEoBBIUCgx1bnJlYWRfY291bnQYAiABKA0SFQoNbWVudGlvbl9jb3VudBgDIAEoDSpZCgxBdmFpbGFiaWxpdHkSHAoYQVZBSUxBQklMSVRZX1VOU1BFQ0lGSUVEEAASDQoJQVZBSUxBQkxFEAESCAoEQVdBWRACEhIKDkRPX05PVF9ESVNUVVJCEANiBnByb3RvMw", [file_switchboard_v1_conversation, file_switchboard_v1_message]);
+  fileDesc("Chtzd2l0Y2hib2FyZC92MS9ldmVudHMucHJvdG8SDnN3aXRjaGJvYXJkLnYxIuQICgVFdmVudBIXCg9jb252ZXJzYXRpb25faWQYASABKAQSCwoDc2VxGA0gASgEEjkKD21lc3NhZ2VfY3JlYXRlZBgCIAEoCzIeLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2VDcmVhdGVkSAASNwoObWVzc2FnZV9lZGl0ZWQYAyABKAsyHS5zd2l0Y2hib2FyZC52MS5NZXNzYWdlRWRpdGVkSAASOQoPbWVzc2FnZV9kZWxldGVkGAQgASgLMh4uc3dpdGNoYm9hcmQudjEuTWVzc2FnZURlbGV0ZWRIABI1Cg1tZW1iZXJfam9pbmVkGAUgASgLMhwuc3dpdGNoYm9hcmQudjEuTWVtYmVySm9pbmVkSAASMQoLbWVtYmVyX2xlZnQYBiABKAsyGi5zd2l0Y2hib2FyZC52MS5NZW1iZXJMZWZ0SAASQAoTbWVtYmVyX3JvbGVfY2hhbmdlZBgHIAEoCzIhLnN3aXRjaGJvYXJkLnYxLk1lbWJlclJvbGVDaGFuZ2VkSAASQwoUY29udmVyc2F0aW9uX3VwZGF0ZWQYCCABKAsyIy5zd2l0Y2hib2FyZC52MS5Db252ZXJzYXRpb25VcGRhdGVkSAASRQoVY29udmVyc2F0aW9uX2FyY2hpdmVkGAkgASgLMiQuc3dpdGNoYm9hcmQudjEuQ29udmVyc2F0aW9uQXJjaGl2ZWRIABIoCgZ0eXBpbmcYCiABKAsyFi5zd2l0Y2hib2FyZC52MS5UeXBpbmdIABIzCgxyZWFkX3JlY2VpcHQYCyABKAsyGy5zd2l0Y2hib2FyZC52MS5SZWFkUmVjZWlwdEgAEjcKDnVucmVhZF9jaGFuZ2VkGA4gASgLMh0uc3dpdGNoYm9hcmQudjEuVW5yZWFkQ2hhbmdlZEgAEjsKEHByZXNlbmNlX2NoYW5nZWQYDyABKAsyHy5zd2l0Y2hib2FyZC52MS5QcmVzZW5jZUNoYW5nZWRIABIzCgxvbmxpbmVfY291bnQYECABKAsyGy5zd2l0Y2hib2FyZC52MS5PbmxpbmVDb3VudEgAEjcKDmJsb2Nrc19jaGFuZ2VkGBEgASgLMh0uc3dpdGNoYm9hcmQudjEuQmxvY2tzQ2hhbmdlZEgAEjcKDnRocmVhZF9jaGFuZ2VkGBIgASgLMh0uc3dpdGNoYm9hcmQudjEuVGhyZWFkQ2hhbmdlZEgAEkYKFm1lbWJlcl90aW1lb3V0X2NoYW5nZWQYEyABKAsyJC5zd2l0Y2hib2FyZC52MS5NZW1iZXJUaW1lb3V0Q2hhbmdlZEgAEjcKDnVzZXJfc3VzcGVuZGVkGBQgASgLMh0uc3dpdGNoYm9hcmQudjEuVXNlclN1c3BlbmRlZEgAEjkKD21lc3NhZ2VfZXhwaXJlZBgVIAEoCzIeLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2VFeHBpcmVkSABCBgoEa2luZEoECAwQDVIIcHJlc2VuY2UiOgoOTWVzc2FnZUNyZWF0ZWQSKAoHbWVzc2FnZRgBIAEoCzIXLnN3aXRjaGJvYXJkLnYxLk1lc3NhZ2UiDwoNQmxvY2tzQ2hhbmdlZCIfCg1Vc2VyU3VzcGVuZGVkEg4KBnJlYXNvbhgBIAEoCSI6Cg5NZXNzYWdlRXhwaXJlZBIoCgdtZXNzYWdlGAEgASgLMhcuc3dpdGNoYm9hcmQudjEuTWVzc2FnZSI5Cg1NZXNzYWdlRWRpdGVkEigKB21lc3NhZ2UYASABKAsyFy5zd2l0Y2hib2FyZC52MS5NZXNzYWdlIk4KDk1lc3NhZ2VEZWxldGVkEigKB21lc3NhZ2UYASABKAsyFy5zd2l0Y2hib2FyZC52MS5NZXNzYWdlEhIKCmRlbGV0ZWRfYnkYAiABKAkilgEKDE1lbWJlckpvaW5lZBImCgZtZW1iZXIYASABKAsyFi5zd2l0Y2hib2FyZC52MS5NZW1iZXISEAoIYWRkZWRfYnkYAiABKAkSMgoMY29udmVyc2F0aW9uGAMgASgLMhwuc3dpdGNoYm9hcmQudjEuQ29udmVyc2F0aW9uEhgKEHJlcGxheV9hZnRlcl9zZXEYBCABKAQiMQoKTWVtYmVyTGVmdBIPCgd1c2VyX2lkGAEgASgJEhIKCnJlbW92ZWRfYnkYAiABKAkiTwoRTWVtYmVyUm9sZUNoYW5nZWQSJgoGbWVtYmVyGAEgASgLMhYuc3dpdGNoYm9hcmQudjEuTWVtYmVyEhIKCmNoYW5nZWRfYnkYAiABKAkiUgoUTWVtYmVyVGltZW91dENoYW5nZWQSJgoGbWVtYmVyGAEgASgLMhYuc3dpdGNoYm9hcmQudjEuTWVtYmVyEhIKCmNoYW5nZWRfYnkYAiABKAkiXQoTQ29udmVyc2F0aW9uVXBkYXRlZBIyCgxjb252ZXJzYXRpb24YASABKAsyHC5zd2l0Y2hib2FyZC52MS5Db252ZXJzYXRpb24SEgoKdXBkYXRlZF9ieRgCIAEoCSJfChRDb252ZXJzYXRpb25BcmNoaXZlZBIyCgxjb252ZXJzYXRpb24YASABKAsyHC5zd2l0Y2hib2FyZC52MS5Db252ZXJzYXRpb24SEwoLYXJjaGl2ZWRfYnkYAiABKAkiVQoGVHlwaW5nEg8KB3VzZXJfaWQYASABKAkSDgoGdHlwaW5nGAIgASgIEhUKDWV4cGlyZXNfaW5fbXMYAyABKA0SEwoLaGlkZGVuX2Zyb20YBCADKAkiRAoLUmVhZFJlY2VpcHQSDwoHdXNlcl9pZBgBIAEoCRISCgptZXNzYWdlX2lkGAIgASgEEhAKCGF1ZGllbmNlGAMgAygJIi4KC09ubGluZUNvdW50Eg4KBm9ubGluZRgBIAEoDRIPCgdtZW1iZXJzGAIgASgNIj4KD1ByZXNlbmNlQ2hhbmdlZBIrCgV1c2VycxgBIAMoCzIcLnN3aXRjaGJvYXJkLnYxLlVzZXJQcmVzZW5jZSKOAQoMVXNlclByZXNlbmNlEg8KB3VzZXJfaWQYASABKAkSDgoGb25saW5lGAIgASgIEjIKDGF2YWlsYWJpbGl0eRgDIAEoDjIcLnN3aXRjaGJvYXJkLnYxLkF2YWlsYWJpbGl0eRITCgtzdGF0dXNfdGV4dBgEIAEoCRIUCgxsYXN0X3NlZW5fbXMYBSABKAMiNwoNVGhyZWFkQ2hhbmdlZBImCgZ0aHJlYWQYASABKAsyFi5zd2l0Y2hib2FyZC52MS5UaHJlYWQiUAoNVW5yZWFkQ2hhbmdlZBISCgpyZWFkX3VwX3RvGAEgASgEEhQKDHVucmVhZF9jb3VudBgCIAEoDRIVCg1tZW50aW9uX2NvdW50GAMgASgNKlkKDEF2YWlsYWJpbGl0eRIcChhBVkFJTEFCSUxJVFlfVU5TUEVDSUZJRUQQABINCglBVkFJTEFCTEUQARIICgRBV0FZEAISEgoORE9fTk9UX0RJU1RVUkIQA2IGcHJvdG8z", [file_switchboard_v1_conversation, file_switchboard_v1_message]);
 
 /**
  * One event. `conversation_id` names the conversation it happened in (0 for
@@ -193,6 +193,16 @@ export type Event = Message<"switchboard.v1.Event"> & {
      */
     value: UserSuspended;
     case: "userSuspended";
+  } | {
+    /**
+     * A message reached its expiry under the org's retention policy and is gone, with
+     * everything kept of it (docs/operations.md, "Retention"). Not in the log and never
+     * replayed: a client that was away drops messages whose `expires_at_ms` has passed.
+     *
+     * @generated from field: switchboard.v1.MessageExpired message_expired = 21;
+     */
+    value: MessageExpired;
+    case: "messageExpired";
   } | { case: undefined; value?: undefined };
 };
 
@@ -251,6 +261,26 @@ export const UserSuspendedSchema: GenMessage<UserSuspended> = /*@__PURE__*/
   messageDesc(file_switchboard_v1_events, 3);
 
 /**
+ * @generated from message switchboard.v1.MessageExpired
+ */
+export type MessageExpired = Message<"switchboard.v1.MessageExpired"> & {
+  /**
+   * What names it, and no content: `id`, `channel_id`, `from`, `to` (a private message's
+   * expiry reaches its two parties only) and `expires_at_ms`.
+   *
+   * @generated from field: switchboard.v1.Message message = 1;
+   */
+  message?: Message$1 | undefined;
+};
+
+/**
+ * Describes the message switchboard.v1.MessageExpired.
+ * Use `create(MessageExpiredSchema)` to create a new message.
+ */
+export const MessageExpiredSchema: GenMessage<MessageExpired> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_events, 4);
+
+/**
  * @generated from message switchboard.v1.MessageEdited
  */
 export type MessageEdited = Message<"switchboard.v1.MessageEdited"> & {
@@ -265,7 +295,7 @@ export type MessageEdited = Message<"switchboard.v1.MessageEdited"> & {
  * Use `create(MessageEditedSchema)` to create a new message.
  */
 export const MessageEditedSchema: GenMessage<MessageEdited> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_events, 4);
+  messageDesc(file_switchboard_v1_events, 5);
 
 /**
  * @generated from message switchboard.v1.MessageDeleted
@@ -291,7 +321,7 @@ export type MessageDeleted = Message<"switchboard.v1.MessageDeleted"> & {
  * Use `create(MessageDeletedSchema)` to create a new message.
  */
 export const MessageDeletedSchema: GenMessage<MessageDeleted> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_events, 5);
+  messageDesc(file_switchboard_v1_events, 6);
 
 /**
  * @generated from message switchboard.v1.MemberJoined
@@ -334,7 +364,7 @@ export type MemberJoined = Message<"switchboard.v1.MemberJoined"> & {
  * Use `create(MemberJoinedSchema)` to create a new message.
  */
 export const MemberJoinedSchema: GenMessage<MemberJoined> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_events, 6);
+  messageDesc(file_switchboard_v1_events, 7);
 
 /**
  * A member left or was removed. In the conversation's log: it reaches every stream in
@@ -361,7 +391,7 @@ export type MemberLeft = Message<"switchboard.v1.MemberLeft"> & {
  * Use `create(MemberLeftSchema)` to create a new message.
  */
 export const MemberLeftSchema: GenMessage<MemberLeft> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_events, 7);
+  messageDesc(file_switchboard_v1_events, 8);
 
 /**
  * @generated from message switchboard.v1.MemberRoleChanged
@@ -383,7 +413,7 @@ export type MemberRoleChanged = Message<"switchboard.v1.MemberRoleChanged"> & {
  * Use `create(MemberRoleChangedSchema)` to create a new message.
  */
 export const MemberRoleChangedSchema: GenMessage<MemberRoleChanged> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_events, 8);
+  messageDesc(file_switchboard_v1_events, 9);
 
 /**
  * @generated from message switchboard.v1.MemberTimeoutChanged
@@ -405,7 +435,7 @@ export type MemberTimeoutChanged = Message<"switchboard.v1.MemberTimeoutChanged"
  * Use `create(MemberTimeoutChangedSchema)` to create a new message.
  */
 export const MemberTimeoutChangedSchema: GenMessage<MemberTimeoutChanged> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_events, 9);
+  messageDesc(file_switchboard_v1_events, 10);
 
 /**
  * @generated from message switchboard.v1.ConversationUpdated
@@ -427,7 +457,7 @@ export type ConversationUpdated = Message<"switchboard.v1.ConversationUpdated"> 
  * Use `create(ConversationUpdatedSchema)` to create a new message.
  */
 export const ConversationUpdatedSchema: GenMessage<ConversationUpdated> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_events, 10);
+  messageDesc(file_switchboard_v1_events, 11);
 
 /**
  * @generated from message switchboard.v1.ConversationArchived
@@ -449,7 +479,7 @@ export type ConversationArchived = Message<"switchboard.v1.ConversationArchived"
  * Use `create(ConversationArchivedSchema)` to create a new message.
  */
 export const ConversationArchivedSchema: GenMessage<ConversationArchived> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_events, 11);
+  messageDesc(file_switchboard_v1_events, 12);
 
 /**
  * @generated from message switchboard.v1.Typing
@@ -488,7 +518,7 @@ export type Typing = Message<"switchboard.v1.Typing"> & {
  * Use `create(TypingSchema)` to create a new message.
  */
 export const TypingSchema: GenMessage<Typing> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_events, 12);
+  messageDesc(file_switchboard_v1_events, 13);
 
 /**
  * @generated from message switchboard.v1.ReadReceipt
@@ -522,7 +552,7 @@ export type ReadReceipt = Message<"switchboard.v1.ReadReceipt"> & {
  * Use `create(ReadReceiptSchema)` to create a new message.
  */
 export const ReadReceiptSchema: GenMessage<ReadReceipt> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_events, 13);
+  messageDesc(file_switchboard_v1_events, 14);
 
 /**
  * @generated from message switchboard.v1.OnlineCount
@@ -548,7 +578,7 @@ export type OnlineCount = Message<"switchboard.v1.OnlineCount"> & {
  * Use `create(OnlineCountSchema)` to create a new message.
  */
 export const OnlineCountSchema: GenMessage<OnlineCount> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_events, 14);
+  messageDesc(file_switchboard_v1_events, 15);
 
 /**
  * @generated from message switchboard.v1.PresenceChanged
@@ -565,7 +595,7 @@ export type PresenceChanged = Message<"switchboard.v1.PresenceChanged"> & {
  * Use `create(PresenceChangedSchema)` to create a new message.
  */
 export const PresenceChangedSchema: GenMessage<PresenceChanged> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_events, 15);
+  messageDesc(file_switchboard_v1_events, 16);
 
 /**
  * A user's presence, as `GetPresence` and `SetStatus` answer and `presence_changed`
@@ -614,7 +644,7 @@ export type UserPresence = Message<"switchboard.v1.UserPresence"> & {
  * Use `create(UserPresenceSchema)` to create a new message.
  */
 export const UserPresenceSchema: GenMessage<UserPresence> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_events, 16);
+  messageDesc(file_switchboard_v1_events, 17);
 
 /**
  * The user's state of one thread now (new replies are not followed by one: a client adds
@@ -635,7 +665,7 @@ export type ThreadChanged = Message<"switchboard.v1.ThreadChanged"> & {
  * Use `create(ThreadChangedSchema)` to create a new message.
  */
 export const ThreadChangedSchema: GenMessage<ThreadChanged> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_events, 17);
+  messageDesc(file_switchboard_v1_events, 18);
 
 /**
  * Sent to a user's own streams (every stream that follows all their conversations, and a
@@ -673,7 +703,7 @@ export type UnreadChanged = Message<"switchboard.v1.UnreadChanged"> & {
  * Use `create(UnreadChangedSchema)` to create a new message.
  */
 export const UnreadChangedSchema: GenMessage<UnreadChanged> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_events, 18);
+  messageDesc(file_switchboard_v1_events, 19);
 
 /**
  * @generated from enum switchboard.v1.Availability
