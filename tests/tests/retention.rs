@@ -394,3 +394,45 @@ async fn an_expiry_reaches_the_streams_and_the_clusters_search_index() {
     assert_eq!(index.search(&query("giraffe")).unwrap().0.len(), 1, "the check can fail");
     assert!(index.search(&query(GONE)).unwrap().0.is_empty(), "the index dropped both");
 }
+
+/// A reader who was away longer than the policy keeps messages is not told of messages
+/// that are gone: unread counts leave out what expired before it was read.
+#[tokio::test]
+async fn unread_counts_leave_out_what_expired_unread() {
+    let clock = TestClock::default();
+    let server = TestController::builder().clock(clock.clone()).start().await;
+    let token = |user: &str, scopes: &[&str]| lasting_token(&server, user, scopes);
+    let alice = server.client_with_token(token("alice", &USER_SCOPES)).await;
+    let bob = server.client_with_token(token("bob", &USER_SCOPES)).await;
+    let admin = server.client_with_token(token("root", &ALL_SCOPES)).await;
+    let team = create_team(&alice, &["bob"]).await;
+    admin.set_retention(team, 1).await.unwrap();
+    let unread = || async {
+        let all = bob.all_conversations().await.unwrap();
+        let team = all.iter().find(|c| c.id == team).expect("bob's team");
+        (team.unread_count, team.mention_count)
+    };
+    let start = SystemClock.now_ms();
+    clock.set(start);
+    alice.send_text(team, "zebra one").await.unwrap();
+    alice.send_text(team, "@bob zebra two").await.unwrap();
+    alice.send_private(team, "bob", "zebra, for bob").await.unwrap();
+    assert_eq!(unread().await, (3, 1), "the check can fail");
+    clock.set(start + DAY_MS / 2);
+    let kept = alice.send_text(team, "giraffe, half a day later").await.unwrap();
+    assert_eq!(unread().await, (4, 1));
+
+    clock.set(start + DAY_MS + 60_000);
+    eventually("the sweep to remove the first three", Duration::from_secs(30), || async {
+        let shown = alice.history(history(team)).await.unwrap().messages;
+        (shown.len() == 1).then_some(())
+    })
+    .await;
+    assert_eq!(unread().await, (1, 0), "only giraffe is left to read");
+    let later = alice.send_text(team, "giraffe again").await.unwrap();
+    assert_eq!(unread().await, (2, 0));
+    bob.mark_read(team, kept.id).await.unwrap();
+    assert_eq!(unread().await, (1, 0), "a marker after the policy's start counts as before");
+    bob.mark_read(team, later.id).await.unwrap();
+    assert_eq!(unread().await, (0, 0));
+}

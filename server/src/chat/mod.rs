@@ -189,6 +189,12 @@ impl ChatService {
             events: events.clone(),
             relations: relations.clone(),
         });
+        let retention = Arc::new(Retention {
+            store: store.clone(),
+            ids: ids.clone(),
+            audit: audit.clone(),
+            policies: org_cache::OrgCache::new(retention::RELOAD_AFTER),
+        });
         let notifications = Arc::new(Notifications {
             store: store.clone(),
             ids: ids.clone(),
@@ -196,6 +202,7 @@ impl ChatService {
             metrics: metrics.clone(),
             push,
             relations: relations.clone(),
+            retention: retention.clone(),
         });
         let loopback_push_endpoints = senders.loopback_endpoints;
         let device_push = Arc::new(DevicePush {
@@ -211,12 +218,6 @@ impl ChatService {
             store: store.clone(),
             events: events.clone(),
             recounter: recounter.clone(),
-        });
-        let retention = Arc::new(Retention {
-            store: store.clone(),
-            ids: ids.clone(),
-            audit: audit.clone(),
-            policies: org_cache::OrgCache::new(retention::RELOAD_AFTER),
         });
         let attachments = Arc::new(Attachments {
             store: store.clone(),

@@ -8,10 +8,10 @@ use std::sync::Arc;
 
 use futures_util::future::join_all;
 
-use super::{Presence, Relations, as_member};
+use super::{Presence, Relations, Retention, as_member};
 use crate::auth::Caller;
 use crate::error::{ChatError, ChatResult};
-use crate::ids::IdGenerator;
+use crate::ids::{IdGenerator, timestamp_ms};
 use crate::metrics::ControllerMetrics;
 use crate::model::{
     Conversation, ConversationId, Kind, MENTION_ALL, MENTION_HERE, Member, Message, MessageId,
@@ -69,6 +69,8 @@ pub struct Notifications {
     pub(super) push: Push,
     /// Who blocks a sender (and so is not notified by them).
     pub(super) relations: Arc<Relations>,
+    /// How long conversations keep their messages (unread counts leave out those gone).
+    pub(super) retention: Arc<Retention>,
 }
 
 impl Notifications {
@@ -333,7 +335,7 @@ impl Notifications {
                 continue;
             };
             unread.push(Unread {
-                messages: self.unread_messages(*id, member).await?,
+                messages: self.unread_messages(&caller.org, *id, member).await?,
                 notifications: unread_notifications(&recent, *id),
                 muted: member.muted,
             });
@@ -344,28 +346,40 @@ impl Notifications {
     /// A member's unread messages in a conversation, up to [`UNREAD_CAP`]: the messages for
     /// everyone since their read marker (or since they joined), less none of their own
     /// (sending marks read), plus the private messages to them their marker has not
-    /// passed. Three reads, none of them of messages.
+    /// passed; none sent before what the org's retention policy keeps. Three reads, none
+    /// of them of messages (two more for a reader whose marker the policy has passed).
     pub(super) async fn unread_messages(
         &self,
+        org: &str,
         conversation_id: ConversationId,
         member: &Member,
     ) -> ChatResult<u32> {
         let marker = self.store.get_read_marker(conversation_id, &member.user_id).await?;
-        self.unread_after(conversation_id, member, marker).await
+        self.unread_after(org, conversation_id, member, marker).await
     }
 
     /// [`Notifications::unread_messages`] with the member's read marker known.
     pub(super) async fn unread_after(
         &self,
+        org: &str,
         conversation_id: ConversationId,
         member: &Member,
         marker: Option<ReadMarker>,
     ) -> ChatResult<u32> {
         let head = self.store.log_head(conversation_id).await?.map(|entry| entry.point());
-        let from = match marker {
-            Some(marker) if marker.at.seq >= member.joined.seq => marker.at,
-            _ => member.joined,
+        // Where they stopped reading, and when that message was sent (or they joined).
+        let (mut from, from_ms) = match marker {
+            Some(marker) if marker.at.seq >= member.joined.seq => {
+                (marker.at, timestamp_ms(marker.message_id))
+            }
+            _ => (member.joined, member.joined_at_ms),
         };
+        // What expired since is not theirs to read.
+        if let Some(kept) = self.retention.kept_start(org, conversation_id, from_ms).await?
+            && kept.seq > from.seq
+        {
+            from = kept;
+        }
         let shared = head.unwrap_or_default().count.saturating_sub(from.count) as usize;
         if shared >= UNREAD_CAP {
             return Ok(UNREAD_CAP as u32);

@@ -68,8 +68,10 @@ impl Reads {
                 self.events.read_receipt(org, conversation_id, user, message, &parties).await;
             }
         }
-        let unread =
-            (self.notifications.unread_after(conversation_id, &me, Some(marker)).await?, mentions);
+        let unread = (
+            self.notifications.unread_after(org, conversation_id, &me, Some(marker)).await?,
+            mentions,
+        );
         self.events.unread_changed(org, user, conversation_id, message, unread).await;
         Ok(message)
     }

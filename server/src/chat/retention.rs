@@ -22,9 +22,13 @@ use super::org_cache::OrgCache;
 use super::{Audit, ChatService};
 use crate::auth::Caller;
 use crate::error::{ChatError, ChatResult};
-use crate::ids::IdGenerator;
-use crate::model::{AuditAction, ConversationId, Expiry, MAX_RETENTION_DAYS, RetentionPolicy};
+use crate::ids::{IdGenerator, first_id_at};
+use crate::model::{
+    AuditAction, ConversationId, DAY_MS, Expiry, LogChange, LogPoint, MAX_RETENTION_DAYS,
+    RetentionPolicy,
+};
 use crate::store::Store;
+use crate::store::{Direction, HistoryQuery};
 
 /// How long a controller keeps an org's policy before reading it again.
 pub(super) const RELOAD_AFTER: Duration = Duration::from_secs(10);
@@ -115,6 +119,43 @@ impl Retention {
         sent_at_ms: i64,
     ) -> ChatResult<i64> {
         Ok(self.policy(org).await?.expires_at_ms(conversation, sent_at_ms))
+    }
+
+    /// Where `conversation`'s log starts what the conversation keeps (the point just
+    /// before its oldest message kept) when a reader whose place was reached at
+    /// `place_ms` is behind it: what they have not read from there on expired (removed, or
+    /// removed at the next sweep). None when they are not behind it, or it keeps every
+    /// message. Two reads, only for a reader behind it.
+    pub(super) async fn kept_start(
+        &self,
+        org: &str,
+        conversation: ConversationId,
+        place_ms: i64,
+    ) -> ChatResult<Option<LogPoint>> {
+        let Some(days) = self.policy(org).await?.days_for(conversation) else { return Ok(None) };
+        let since_ms = self.ids.now_ms() - i64::from(days) * DAY_MS;
+        if place_ms >= since_ms {
+            return Ok(None);
+        }
+        let oldest = HistoryQuery {
+            after: Some(first_id_at(since_ms).saturating_sub(1)),
+            before: None,
+            direction: Direction::OldestFirst,
+            limit: 1,
+        };
+        let Some(oldest) = self.store.list_messages(conversation, oldest).await?.pop() else {
+            // Nothing kept: every change there is stands before the reader now.
+            let head = self.store.log_head(conversation).await?;
+            return Ok(Some(head.map_or(LogPoint::default(), |entry| entry.point())));
+        };
+        let created = oldest.created_seq;
+        let entry = match created {
+            0 => None, // stored before conversations had logs
+            _ => self.store.list_log(conversation, created - 1, 1).await?.pop(),
+        };
+        let Some(entry) = entry.filter(|entry| entry.seq == created) else { return Ok(None) };
+        let own = u64::from(LogChange::of_new(&oldest) == LogChange::SharedMessage);
+        Ok(Some(LogPoint { seq: entry.prev, count: entry.count.saturating_sub(own) }))
     }
 
     /// The org's policy, read again once `RELOAD_AFTER` old.
