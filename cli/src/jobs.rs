@@ -76,6 +76,9 @@ pub(crate) async fn export(
         let bytes = client.fetch(&job.download_url, &mut file, |_| {}).await?;
         eprintln!("saved {} ({bytes} bytes)", path.display());
     }
+    if job.archive_expires_at_ms != 0 {
+        eprintln!("the archive is kept until {}", output::archive_kept_until(&job));
+    }
     Ok(jobs(vec![job]))
 }
 

@@ -288,6 +288,7 @@ pub(crate) fn job(job: Job, download_url: Option<String>) -> pb::Job {
         finished_at_ms: job.finished_at_ms,
         error: job.error,
         download_url: download_url.unwrap_or_default(),
+        archive_expires_at_ms: job.archive_expires_at_ms,
     }
 }
 

@@ -9,9 +9,11 @@ use std::time::Duration;
 
 use serde_json::Value;
 use switchboard_sdk::Client;
+use switchboard_sdk::token::TokenSpec;
 use switchboard_server::blobs::{BlobEngine, FilesConfig};
+use switchboard_server::ids::{Clock as _, SystemClock};
 use switchboard_tests::{
-    Code, GarageServer, TestController, eventually, expect_code, proto, sbctl,
+    Code, GarageServer, TestClock, TestController, eventually, expect_code, proto, sbctl,
 };
 
 /// Follows a job to its end: as its admin, or (`mine`) as the user whose export it is.
@@ -167,4 +169,40 @@ async fn sbctl_exports_and_downloads_the_archive() {
             && names.iter().any(|n| n.starts_with("messages/")),
         "{names:?}"
     );
+    let shown = sbctl(&server.url(), &token, &["--json", "export", "--wait"]).await.unwrap();
+    let job: Value = serde_json::from_str(&shown).unwrap();
+    let (finished, kept) = (&job[0]["finished_at_ms"], &job[0]["archive_expires_at_ms"]);
+    let kept_for = kept.as_i64().zip(finished.as_i64()).map(|(kept, made)| kept - made);
+    let week = 7 * 24 * 60 * 60 * 1000;
+    assert!(kept_for.is_some_and(|ms| (week - 60_000..=week).contains(&ms)), "a week: {job}");
+}
+
+/// An archive is kept a week after it is made: then the job offers no download, and the
+/// sweep removes its bytes.
+#[tokio::test]
+async fn an_archive_is_removed_a_week_after_it_was_made() {
+    const WEEK_MS: i64 = 7 * 24 * 60 * 60 * 1000;
+    let clock = TestClock::default();
+    clock.set(SystemClock.now_ms());
+    let server = TestController::builder().clock(clock.clone()).start().await;
+    let spec = TokenSpec::new("bob", "acme").ttl(Duration::from_secs(8 * 86_400));
+    let bob = server.client_with_token(server.token_for(&spec)).await;
+    let notes = bob.open_self().await.unwrap().id;
+    bob.send_text(notes, "kept a week in the archive").await.unwrap();
+    let job = bob.export_my_data().await.unwrap();
+    let job = finished(&bob, job.id, true).await;
+    assert_eq!(job.archive_expires_at_ms, job.finished_at_ms + WEEK_MS, "{job:?}");
+    let bytes =
+        server.data_dir.path().join(format!("data/blobs/objects/exports/{}/archive", job.id));
+    assert!(bytes.exists(), "the archive is stored at {}", bytes.display());
+
+    clock.set(job.archive_expires_at_ms - 1);
+    assert!(!bob.get_my_export(job.id).await.unwrap().download_url.is_empty(), "still there");
+    clock.set(job.archive_expires_at_ms);
+    let gone = bob.get_my_export(job.id).await.unwrap();
+    assert_eq!((gone.state(), gone.download_url.as_str()), (proto::JobState::Done, ""));
+    eventually("the sweep to remove the archive", Duration::from_secs(30), || async {
+        (!bytes.exists()).then_some(())
+    })
+    .await;
 }

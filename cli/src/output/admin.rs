@@ -194,6 +194,11 @@ fn job_state(job: &pb::Job) -> String {
     job.state().as_str_name().trim_start_matches("JOB_STATE_").to_lowercase()
 }
 
+/// When an export's archive is removed.
+pub(crate) fn archive_kept_until(job: &pb::Job) -> String {
+    format_ms(job.archive_expires_at_ms)
+}
+
 /// What a job did, in one line: `messages 12, attachments 2`.
 pub(crate) fn job_counts(job: &pb::Job) -> String {
     let mut counts: Vec<(&String, &u64)> = job.counts.iter().collect();
@@ -216,6 +221,7 @@ pub(crate) fn job_json(job: &pb::Job) -> Value {
         "updated_at_ms": job.updated_at_ms,
         "finished_at_ms": job.finished_at_ms,
         "error": job.error,
+        "archive_expires_at_ms": job.archive_expires_at_ms,
     })
 }
 

@@ -8,8 +8,9 @@ mod chat;
 mod people;
 
 pub(crate) use self::admin::{
-    admin_stats_json, admin_stats_tables, audit_json, audit_table, connection_json,
-    connections_table, job_counts, job_json, jobs_table, relay_status_json, relay_status_table,
+    admin_stats_json, admin_stats_tables, archive_kept_until, audit_json, audit_table,
+    connection_json, connections_table, job_counts, job_json, jobs_table, relay_status_json,
+    relay_status_table,
 };
 pub(crate) use self::chat::{
     attachment_json, attachments_table, ban_json, bans_table, conversation_json,

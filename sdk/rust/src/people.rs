@@ -91,7 +91,8 @@ impl Client {
         Ok(self.people.clone().export_my_data(request).await?.into_inner())
     }
 
-    /// One of your own exports, with its `download_url` once it is done.
+    /// One of your own exports, with its `download_url` once it is done (until
+    /// `archive_expires_at_ms`, a week later).
     pub async fn get_my_export(&self, job_id: u64) -> Result<pb::Job> {
         let request = pb::GetMyExportRequest { job_id };
         Ok(self.people.clone().get_my_export(request).await?.into_inner())

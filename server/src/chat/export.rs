@@ -11,7 +11,8 @@
 //!
 //! Each step writes one part to the blob store (`exports/<job>/part-<n>`), so that another
 //! controller can go on from the last saved step; the last step joins the parts and the
-//! files into `exports/<job>/archive`, which the job's download URL points at.
+//! files into `exports/<job>/archive`, which the job's download URL points at until the
+//! sweep removes it, `ARCHIVE_KEPT` later.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -24,7 +25,8 @@ use super::jobs::subject_id;
 use crate::auth::Caller;
 use crate::error::{ChatError, ChatResult};
 use crate::model::{
-    Attachment, AttachmentState, ConversationId, Job, JobKind, JobState, Kind, Message,
+    ArchiveExpiry, Attachment, AttachmentState, ConversationId, Job, JobKind, JobState, Kind,
+    Message,
 };
 use crate::store::{Direction, HistoryQuery};
 use crate::validate::{self, Violations};
@@ -35,6 +37,10 @@ const MESSAGES_PER_PART: usize = 500;
 const ROWS_PER_PART: usize = 200;
 /// How long a download URL lasts.
 const DOWNLOAD_FOR: Duration = Duration::from_secs(3600);
+/// How long an archive is kept once made.
+const ARCHIVE_KEPT: Duration = Duration::from_secs(7 * 24 * 60 * 60);
+/// Archives removed per sweep, at most (the rest wait for the next).
+const ARCHIVES_PER_SWEEP: usize = 100;
 /// The archive's format, as `manifest.json` names it.
 const FORMAT: &str = "switchboard-export/1";
 
@@ -156,7 +162,7 @@ impl ChatService {
     }
 
     /// Where a finished export downloads from (for an hour); None for other jobs, and for
-    /// an export whose archive is gone (removed by an erasure).
+    /// an export whose archive is gone (its time passed, or an erasure removed it).
     pub async fn download_url(&self, job: &Job) -> ChatResult<Option<String>> {
         if !self.has_archive(job).await? {
             return Ok(None);
@@ -164,7 +170,9 @@ impl ChatService {
         let blobs = &self.attachments.files.blobs;
         let name = format!("switchboard-export-{}.tar", job.id);
         Ok(Some(
-            blobs.presign_get(&archive_key(job), &name, "application/x-tar", DOWNLOAD_FOR).await?,
+            blobs
+                .presign_get(&archive_key(job.id), &name, "application/x-tar", DOWNLOAD_FOR)
+                .await?,
         ))
     }
 
@@ -173,17 +181,33 @@ impl ChatService {
         if !self.has_archive(export).await? {
             return Ok(false);
         }
-        self.attachments.files.blobs.delete(&archive_key(export)).await?;
+        self.attachments.files.blobs.delete(&archive_key(export.id)).await?;
         Ok(true)
     }
 
-    /// Whether `job` is a finished export whose archive is still there.
+    /// Whether `job` is a finished export whose archive is still there, and its time has
+    /// not passed (the sweep may not have removed it yet).
     async fn has_archive(&self, job: &Job) -> ChatResult<bool> {
         let exported = matches!(job.kind, JobKind::ExportUser | JobKind::ExportConversation);
-        if !exported || job.state != JobState::Done {
+        let expired =
+            job.archive_expires_at_ms != 0 && job.archive_expires_at_ms <= self.jobs.ids.now_ms();
+        if !exported || job.state != JobState::Done || expired {
             return Ok(false);
         }
-        Ok(self.attachments.files.blobs.size(&archive_key(job)).await?.is_some())
+        Ok(self.attachments.files.blobs.size(&archive_key(job.id)).await?.is_some())
+    }
+
+    /// Removes the archives of exports whose time has passed (at most
+    /// `ARCHIVES_PER_SWEEP`); how many. Sweeps of several controllers may meet on one:
+    /// removing it twice is harmless.
+    pub async fn sweep_expired_archives(&self) -> ChatResult<usize> {
+        let now = self.jobs.ids.now_ms();
+        let due = self.store.due_archive_expiries(now, ARCHIVES_PER_SWEEP).await?;
+        for expiry in &due {
+            self.attachments.files.blobs.delete(&archive_key(expiry.job_id)).await?;
+            self.store.remove_archive_expiry(expiry).await?;
+        }
+        Ok(due.len())
     }
 
     /// One step of an export, moving the job on.
@@ -206,6 +230,11 @@ impl ChatService {
             (_, "files") => self.export_files(job).await?,
             (_, "archive") => {
                 self.archive(job).await?;
+                let expires_at_ms = self.jobs.ids.now_ms() + ARCHIVE_KEPT.as_millis() as i64;
+                let org = job.org.clone();
+                let listed = ArchiveExpiry { expires_at_ms, org, job_id: job.id };
+                self.store.put_archive_expiry(&listed).await?;
+                job.archive_expires_at_ms = expires_at_ms;
                 job.enter("");
                 job.state = JobState::Done;
             }
@@ -357,7 +386,7 @@ impl ChatService {
     /// it goes: an archive of many files takes a while.
     async fn archive(&self, job: &mut Job) -> ChatResult<()> {
         let blobs = &self.attachments.files.blobs;
-        if blobs.size(&archive_key(job)).await?.is_some() {
+        if blobs.size(&archive_key(job.id)).await?.is_some() {
             // Made already by a try whose end was not saved: only the parts are left over.
             return self.remove_parts(job).await;
         }
@@ -398,7 +427,7 @@ impl ChatService {
         }
         out.write_all(&[0; 1024]).await.map_err(io)?;
         out.flush().await.map_err(io)?;
-        blobs.put_file(&archive_key(job), "application/x-tar", temp.path()).await?;
+        blobs.put_file(&archive_key(job.id), "application/x-tar", temp.path()).await?;
         job.count("files copied", copied);
         self.remove_parts(job).await
     }
@@ -425,8 +454,8 @@ fn part_key(job: &Job, n: usize) -> String {
 }
 
 /// Where an export's archive is kept.
-fn archive_key(job: &Job) -> String {
-    format!("exports/{}/archive", job.id)
+fn archive_key(job_id: u64) -> String {
+    format!("exports/{job_id}/archive")
 }
 
 fn json<T: Serialize>(value: &T) -> Vec<u8> {

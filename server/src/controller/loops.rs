@@ -121,8 +121,8 @@ pub(super) async fn sweep_uploads(chat: Arc<ChatService>, every: Duration) {
     }
 }
 
-/// Removes expired messages (retention) every `SWEEP_EVERY`.
-pub(super) async fn sweep_expired_messages(chat: Arc<ChatService>) {
+/// Removes expired messages (retention) and export archives every `SWEEP_EVERY`.
+pub(super) async fn sweep_expired(chat: Arc<ChatService>) {
     let mut ticks = tokio::time::interval(SWEEP_EVERY);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
@@ -131,6 +131,11 @@ pub(super) async fn sweep_expired_messages(chat: Arc<ChatService>) {
             Ok(0) => {}
             Ok(swept) => tracing::info!(swept, "removed expired messages"),
             Err(error) => tracing::warn!(%error, "sweeping expired messages failed"),
+        }
+        match chat.sweep_expired_archives().await {
+            Ok(0) => {}
+            Ok(swept) => tracing::info!(swept, "removed expired export archives"),
+            Err(error) => tracing::warn!(%error, "sweeping expired export archives failed"),
         }
     }
 }

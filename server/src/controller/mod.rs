@@ -22,7 +22,7 @@ mod parts;
 
 use self::loops::{
     count_online, expire_typing, forward_resyncs, maintain, presence_heartbeat, probe_store,
-    publish_presence, sweep_expired_messages, sweep_uploads,
+    publish_presence, sweep_expired, sweep_uploads,
 };
 use self::parts::{Pushing, blobs, push};
 use crate::auth::connections::{
@@ -284,7 +284,7 @@ impl Controller {
         let chat = self.chat.clone();
         background.spawn("jobs", async move { chat.work_jobs().await });
         background.spawn("upload sweep", sweep_uploads(self.chat.clone(), self.upload_sweep_every));
-        background.spawn("retention sweep", sweep_expired_messages(self.chat.clone()));
+        background.spawn("retention sweep", sweep_expired(self.chat.clone()));
         let heartbeat = presence_heartbeat(self.chat.clone(), self.heartbeat_every);
         background.spawn("presence heartbeat", heartbeat);
         background.spawn("presence changes", publish_presence(self.chat.clone()));

@@ -92,6 +92,18 @@ pub struct Job {
     pub finished_at_ms: i64,
     /// Why it failed.
     pub error: String,
+    /// A finished export: when its archive is removed (0 for other jobs).
+    #[serde(default)]
+    pub archive_expires_at_ms: i64,
+}
+
+/// A finished export's archive, listed to be removed once `expires_at_ms` has passed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArchiveExpiry {
+    pub expires_at_ms: i64,
+    pub org: String,
+    /// The export job.
+    pub job_id: u64,
 }
 
 impl Job {
@@ -124,6 +136,7 @@ impl Job {
             updated_at_ms: now_ms,
             finished_at_ms: 0,
             error: String::new(),
+            archive_expires_at_ms: 0,
         }
     }
 

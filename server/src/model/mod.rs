@@ -18,7 +18,7 @@ mod thread;
 
 pub use self::audit::{AuditAction, AuditEntry, audit_day};
 pub use self::device::{Device, DeviceAddress, Platform, device_id};
-pub use self::job::{Job, JobKind, JobState};
+pub use self::job::{ArchiveExpiry, Job, JobKind, JobState};
 pub use self::log::{
     LogChange, LogEntry, LogPoint, MessageChange, ReadMarker, Removal, change_hour, unbroken_from,
 };

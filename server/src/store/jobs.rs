@@ -1,10 +1,11 @@
 //! Background jobs, per org newest first, and the unfinished ones of every org (few at a
-//! time) for the controllers to find and lease.
+//! time) for the controllers to find and lease; finished exports' archives by when they
+//! are removed.
 
 use async_trait::async_trait;
 
 use super::StoreResult;
-use crate::model::Job;
+use crate::model::{ArchiveExpiry, Job};
 
 #[async_trait]
 pub trait JobStore: Send + Sync {
@@ -38,4 +39,18 @@ pub trait JobStore: Send + Sync {
     /// Saves the job if `owner` holds its lease (a compare-and-set); a finished job leaves
     /// the open ones. Whether it was saved.
     async fn save_job(&self, job: &Job, owner: &str) -> StoreResult<bool>;
+
+    /// Lists a finished export's archive among those to remove once their time has passed.
+    async fn put_archive_expiry(&self, expiry: &ArchiveExpiry) -> StoreResult<()>;
+
+    /// Up to `limit` of the archives listed whose time is at or before `now_ms`, soonest
+    /// first.
+    async fn due_archive_expiries(
+        &self,
+        now_ms: i64,
+        limit: usize,
+    ) -> StoreResult<Vec<ArchiveExpiry>>;
+
+    /// Takes an archive off the list (once it is removed).
+    async fn remove_archive_expiry(&self, expiry: &ArchiveExpiry) -> StoreResult<()>;
 }

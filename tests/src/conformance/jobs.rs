@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use switchboard_server::ids::EPOCH_MS;
-use switchboard_server::model::{Job, JobKind, JobState};
+use switchboard_server::model::{ArchiveExpiry, Job, JobKind, JobState};
 use switchboard_server::store::Store;
 
 fn job(org: &str, id: u64) -> Job {
@@ -52,4 +52,30 @@ pub async fn jobs_are_leased_to_one_owner_and_leave_the_open_ones_when_finished(
     assert!(store.lease_job(&org, second.id, "one", now, now + 1).await.unwrap());
     let done = Job { state: JobState::Failed, ..second };
     assert!(store.save_job(&done, "one").await.unwrap());
+}
+
+pub async fn export_archives_are_listed_due_by_time_until_taken_off(store: Arc<dyn Store>) {
+    let base = super::fresh_channel();
+    let org = format!("archives-{base}");
+    // Times of this run only (the list is shared by every org), oldest first.
+    let at = EPOCH_MS + (base % 1_000_000) as i64 * 10_000;
+    let listed =
+        |n: u64, expires_at_ms| ArchiveExpiry { expires_at_ms, org: org.clone(), job_id: base + n };
+    let (soon, later, latest) = (listed(0, at), listed(1, at + 1_000), listed(2, at + 5_000));
+    for expiry in [&latest, &soon, &later] {
+        store.put_archive_expiry(expiry).await.unwrap();
+    }
+    let (store, org) = (&store, &org);
+    let due = |now| async move {
+        let due = store.due_archive_expiries(now, 100_000).await.unwrap();
+        due.into_iter().filter(|e| &e.org == org).collect::<Vec<_>>()
+    };
+    assert_eq!(due(at - 1).await, [], "none due yet");
+    assert_eq!(due(at + 1_000).await, [soon.clone(), later.clone()], "due, soonest first");
+    store.remove_archive_expiry(&soon).await.unwrap();
+    store.remove_archive_expiry(&soon).await.unwrap();
+    assert_eq!(due(at + 5_000).await, [later.clone(), latest.clone()], "taken off once");
+    store.remove_archive_expiry(&later).await.unwrap();
+    store.remove_archive_expiry(&latest).await.unwrap();
+    assert_eq!(due(i64::MAX / 2).await, []);
 }

@@ -53,7 +53,7 @@ macro_rules! store_conformance_suite {
             $crate::store_conformance_suite!(@aggregate $make; attachments: attachments_round_trip_with_their_messages, an_attachment_is_claimed_by_one_message, pending_uploads_are_listed_until_done, files_and_uploads_are_listed_newest_first);
             $crate::store_conformance_suite!(@aggregate $make; moderation: bans_are_kept_per_conversation_listed_by_user_and_removed_once, reports_are_listed_newest_first_and_rewritten_when_handled, timeouts_outlast_leaving_and_show_on_the_member_row, a_post_is_claimed_once_from_what_was_seen, filters_are_kept_per_org_listed_oldest_first_and_removed_once, suspensions_are_kept_per_org_listed_by_user_and_lifted_once);
             $crate::store_conformance_suite!(@aggregate $make; audit: audit_entries_are_listed_per_org_and_day_newest_first, audit_entries_are_listed_per_user_named_and_rewritten);
-            $crate::store_conformance_suite!(@aggregate $make; jobs: jobs_are_leased_to_one_owner_and_leave_the_open_ones_when_finished);
+            $crate::store_conformance_suite!(@aggregate $make; jobs: jobs_are_leased_to_one_owner_and_leave_the_open_ones_when_finished, export_archives_are_listed_due_by_time_until_taken_off);
             $crate::store_conformance_suite!(@aggregate $make; retention: policies_are_kept_per_org_and_conversation, expired_messages_go_with_everything_kept_of_them, a_sooner_expiry_is_a_change_in_the_log_and_listed_due_once);
             $crate::store_conformance_suite!(@aggregate $make; status: a_status_is_set_per_org_and_user_and_keeps_the_last_seen_time);
             $crate::store_conformance_suite!(@aggregate $make; relations: contacts_and_blocks_are_lists_per_user_and_kind);

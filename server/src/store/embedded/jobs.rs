@@ -1,11 +1,12 @@
 //! Background jobs in the embedded engine: each org's keyed by org then id, with the lease
-//! beside the job; the open ones keyed by id alone (their org as the value).
+//! beside the job; the open ones keyed by id alone (their org as the value); finished
+//! exports' archives by when they are removed, then id (their org as the value).
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use super::{EmbeddedStore, Tables, decode, encode, keys};
-use crate::model::Job;
+use crate::model::{ArchiveExpiry, Job};
 use crate::store::{JobStore, StoreResult};
 
 /// A job as stored, with who holds its lease and until when.
@@ -101,6 +102,42 @@ impl JobStore for EmbeddedStore {
                 batch.remove(&t.open_jobs, job.id.to_be_bytes());
             }
             Ok(true)
+        })
+        .await
+    }
+
+    async fn put_archive_expiry(&self, expiry: &ArchiveExpiry) -> StoreResult<()> {
+        let key = keys::archive_expiry(expiry.expires_at_ms, expiry.job_id);
+        self.write("put_archive_expiry", |t, batch| {
+            batch.insert(&t.archive_expiries, key, expiry.org.as_bytes());
+            Ok(())
+        })
+        .await
+    }
+
+    async fn due_archive_expiries(
+        &self,
+        now_ms: i64,
+        limit: usize,
+    ) -> StoreResult<Vec<ArchiveExpiry>> {
+        self.read("due_archive_expiries", |t| {
+            let end = keys::archive_expiry(now_ms.saturating_add(1), 0);
+            let mut due = Vec::new();
+            for row in t.archive_expiries.range(..&end[..]).take(limit) {
+                let (key, org) = row.into_inner()?;
+                let (expires_at_ms, job_id) = keys::parse_archive_expiry(&key);
+                let org = String::from_utf8_lossy(&org).into_owned();
+                due.push(ArchiveExpiry { expires_at_ms, org, job_id });
+            }
+            Ok(due)
+        })
+    }
+
+    async fn remove_archive_expiry(&self, expiry: &ArchiveExpiry) -> StoreResult<()> {
+        let key = keys::archive_expiry(expiry.expires_at_ms, expiry.job_id);
+        self.write("remove_archive_expiry", |t, batch| {
+            batch.remove(&t.archive_expiries, key);
+            Ok(())
         })
         .await
     }

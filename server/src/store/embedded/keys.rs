@@ -277,6 +277,19 @@ pub(super) fn pending_upload_id(key: &[u8]) -> u64 {
     u64_at(key, 8)
 }
 
+/// `archive_expiries`: when the archive is removed, then the export job's id.
+pub(super) fn archive_expiry(expires_at_ms: i64, job_id: u64) -> [u8; 16] {
+    let mut key = [0; 16];
+    key[..8].copy_from_slice(&(expires_at_ms.max(0) as u64).to_be_bytes());
+    key[8..].copy_from_slice(&job_id.to_be_bytes());
+    key
+}
+
+/// The (time, job id) of an `archive_expiries` key.
+pub(super) fn parse_archive_expiry(key: &[u8]) -> (i64, u64) {
+    (u64_at(key, 0) as i64, u64_at(key, 8))
+}
+
 /// Messages due to expire sort by expiry, then conversation and message.
 pub(super) fn expiring(
     expires_at_ms: i64,

@@ -1,13 +1,13 @@
 //! Background jobs in the ScyllaDB engine: `jobs` per org (the job as MessagePack, beside
-//! its lease columns, which lightweight transactions compare) and `open_jobs` in one
-//! partition (there are few at a time).
+//! its lease columns, which lightweight transactions compare), and `open_jobs` and
+//! `archive_expiries` each in one partition (there are few at a time).
 
 use async_trait::async_trait;
 
 use super::ScyllaStore;
 use super::rows::{before_or_end, corrupt, row_limit, to_i64};
 use super::statements::Statement;
-use crate::model::Job;
+use crate::model::{ArchiveExpiry, Job};
 use crate::store::{JobStore, StoreResult};
 
 /// The one partition of `open_jobs`.
@@ -76,5 +76,32 @@ impl JobStore for ScyllaStore {
             self.run(Statement::OpenJobDelete, (OPEN_SHARD, id)).await?;
         }
         Ok(saved)
+    }
+
+    async fn put_archive_expiry(&self, expiry: &ArchiveExpiry) -> StoreResult<()> {
+        let (at, id) = (expiry.expires_at_ms, to_i64(expiry.job_id));
+        self.run(Statement::ArchiveExpiryInsert, (OPEN_SHARD, at, id, expiry.org.as_str())).await?;
+        Ok(())
+    }
+
+    async fn due_archive_expiries(
+        &self,
+        now_ms: i64,
+        limit: usize,
+    ) -> StoreResult<Vec<ArchiveExpiry>> {
+        let key = (OPEN_SHARD, now_ms, row_limit(limit));
+        let rows: Vec<(i64, i64, String)> = self.rows(Statement::ArchiveExpiryDue, key).await?;
+        let due = rows.into_iter().map(|(expires_at_ms, id, org)| ArchiveExpiry {
+            expires_at_ms,
+            org,
+            job_id: id as u64,
+        });
+        Ok(due.collect())
+    }
+
+    async fn remove_archive_expiry(&self, expiry: &ArchiveExpiry) -> StoreResult<()> {
+        let key = (OPEN_SHARD, expiry.expires_at_ms, to_i64(expiry.job_id));
+        self.run(Statement::ArchiveExpiryDelete, key).await?;
+        Ok(())
     }
 }

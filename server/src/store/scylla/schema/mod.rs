@@ -21,7 +21,7 @@ pub struct Table {
 pub const PENDING_SHARDS: i32 = 16;
 
 /// The latest schema version.
-pub const LATEST: i32 = 27;
+pub const LATEST: i32 = 28;
 
 /// Tables created after version 1, with the version that created them.
 const ADDED_TABLES: &[(&str, i32)] = &[
@@ -67,6 +67,7 @@ const ADDED_TABLES: &[(&str, i32)] = &[
     ("expiring", 24),
     ("expiry_sweeps", 24),
     ("org_conversations", 25),
+    ("archive_expiries", 28),
 ];
 
 /// Columns added to existing tables after version 1: (table, column, version).
@@ -242,6 +243,7 @@ pub fn migrations(keyspace: &str, replication: &Replication) -> Vec<Migration> {
         (25, "each org's conversations"),
         (26, "messages by sender and notifications by message, for what came before version 22"),
         (27, "expiring messages' senders and recipients"),
+        (28, "export archives by when they are removed"),
     ] {
         let mut statements: Vec<String> = TABLES
             .iter()

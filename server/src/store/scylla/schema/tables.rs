@@ -322,6 +322,15 @@ pub const TABLES: &[Table] = &[
         clustering: &[("id", false)],
         options: "",
     },
+    // Finished exports' archives, by when they are removed, in one partition (there are
+    // few: one per export, for a week).
+    Table {
+        name: "archive_expiries",
+        columns: &[("shard", "int"), ("expires_at", "bigint"), ("id", "bigint"), ("org", "text")],
+        partition_key: &["shard"],
+        clustering: &[("expires_at", false), ("id", false)],
+        options: "",
+    },
     // Each user's devices (the address as MessagePack: a token, or a Web Push subscription).
     Table {
         name: "devices",
