@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use switchboard_server::Config;
 use switchboard_server::indexer::IndexerNode;
+use switchboard_server::search::{IndexQuery, PageStart, SearchOrder};
 use switchboard_server::store::Store;
 use tempfile::TempDir;
 use tokio::net::TcpListener;
@@ -72,5 +73,22 @@ impl TestIndexer {
 impl Drop for TestIndexer {
     fn drop(&mut self) {
         self.shutdown.cancel();
+    }
+}
+
+/// A search of an index itself (not through a controller) for `text`, by `user` of org
+/// `acme` in `conversations`: the first 10 hits, newest first.
+pub fn index_query(text: &str, user: &str, conversations: Vec<u64>) -> IndexQuery {
+    IndexQuery {
+        text: text.into(),
+        org: "acme".into(),
+        user: user.into(),
+        conversations,
+        from: None,
+        after_ms: None,
+        before_ms: None,
+        order: SearchOrder::NewestFirst,
+        start: PageStart::First,
+        limit: 10,
     }
 }

@@ -11,8 +11,8 @@ use std::time::Duration;
 use switchboard_sdk::RealtimeEvent;
 use switchboard_sdk::token::{ALL_SCOPES, TokenSpec, USER_SCOPES};
 use switchboard_server::ids::{Clock as _, SystemClock};
-use switchboard_server::search::{IndexQuery, PageStart, SearchIndex, SearchOrder};
-use switchboard_tests::indexer::TestIndexer;
+use switchboard_server::search::SearchIndex;
+use switchboard_tests::indexer::{TestIndexer, index_query};
 use switchboard_tests::{
     Code, NatsServer, TestClock, TestController, TestRelay, create_team, eventually, expect_code,
     live, proto, sbctl,
@@ -379,18 +379,7 @@ async fn an_expiry_reaches_the_streams_and_the_clusters_search_index() {
     .await;
     let dir = indexer.stop().await;
     let index = SearchIndex::open(&dir.path().join("indexer/search")).unwrap();
-    let query = |text: &str| IndexQuery {
-        text: text.into(),
-        org: "acme".into(),
-        user: "bob".into(),
-        conversations: vec![team],
-        from: None,
-        after_ms: None,
-        before_ms: None,
-        order: SearchOrder::NewestFirst,
-        start: PageStart::First,
-        limit: 10,
-    };
+    let query = |text: &str| index_query(text, "bob", vec![team]);
     assert_eq!(index.search(&query("giraffe")).unwrap().0.len(), 1, "the check can fail");
     assert!(index.search(&query(GONE)).unwrap().0.is_empty(), "the index dropped both");
 }

@@ -245,12 +245,11 @@ async fn a_word_with_a_star_finds_every_word_it_starts() {
 async fn an_expired_message_leaves_the_index() {
     use switchboard_server::ids::{Clock as _, SystemClock, first_id_at};
     use switchboard_server::model::{Expiry, Kind, Message};
-    use switchboard_server::search::{
-        FeedIndexer, IndexQuery, PageStart, SearchIndex, SearchOrder,
-    };
+    use switchboard_server::search::{FeedIndexer, SearchIndex};
     use switchboard_server::store::Store;
     use switchboard_server::store::embedded::EmbeddedStore;
     use switchboard_tests::conformance;
+    use switchboard_tests::indexer::index_query;
 
     let dir = tempfile::tempdir().unwrap();
     let store: Arc<dyn Store> = Arc::new(EmbeddedStore::open(&dir.path().join("store")).unwrap());
@@ -266,18 +265,7 @@ async fn an_expired_message_leaves_the_index() {
     let conversation = conformance::conversation(7, "acme", Kind::Group);
     store.create_conversation(&conversation, &[]).await.unwrap();
     store.insert_message("acme", &message, &[]).await.unwrap();
-    let query = IndexQuery {
-        text: "zebra".into(),
-        org: "acme".into(),
-        user: "alice".into(),
-        conversations: vec![7],
-        from: None,
-        after_ms: None,
-        before_ms: None,
-        order: SearchOrder::NewestFirst,
-        start: PageStart::First,
-        limit: 10,
-    };
+    let query = index_query("zebra", "alice", vec![7]);
     indexer.round().await.unwrap();
     assert_eq!(index.search(&query).unwrap().0.len(), 1, "indexed: the check can fail");
 
