@@ -271,7 +271,7 @@ impl Notifications {
             NotificationSelection::All => true,
         };
         let recent = self.recent_notifications(caller).await?;
-        self.mark_read_where(&recent, picked).await
+        self.mark_read_where(caller, &recent, picked).await
     }
 
     /// Marks the conversation's notifications read up to `message` (MarkRead does);
@@ -285,23 +285,23 @@ impl Notifications {
         let picked =
             |n: &Notification| n.conversation_id == conversation && n.message_id <= message;
         let recent = self.recent_notifications(caller).await?;
-        let marked = self.mark_read_where(&recent, picked).await?;
+        let marked = self.mark_read_where(caller, &recent, picked).await?;
         Ok(unread_notifications(&recent, conversation) - marked)
     }
 
-    /// Marks those of `recent` that are unread and picked read; returns how many.
+    /// Marks those of the caller's `recent` that are unread and picked read; returns how
+    /// many.
     async fn mark_read_where(
         &self,
+        caller: &Caller,
         recent: &[Notification],
         picked: impl Fn(&Notification) -> bool,
     ) -> ChatResult<u32> {
-        let marked: Vec<Notification> = recent
-            .iter()
-            .filter(|n| !n.read && picked(n))
-            .map(|n| Notification { read: true, ..n.clone() })
-            .collect();
+        let marked: Vec<u64> =
+            recent.iter().filter(|n| !n.read && picked(n)).map(|n| n.id).collect();
+        // By id: one removed since `recent` was read stays removed.
         if !marked.is_empty() {
-            self.store.put_notifications(&marked).await?;
+            self.store.mark_notifications_read(&caller.org, &caller.user, &marked).await?;
         }
         Ok(marked.len() as u32)
     }

@@ -7,8 +7,12 @@ use crate::model::{Notification, PushSettings};
 
 #[async_trait]
 pub trait NotificationStore: Send + Sync {
-    /// Writes notifications, new or changed (marked read).
+    /// Writes notifications, new or changed.
     async fn put_notifications(&self, notifications: &[Notification]) -> StoreResult<()>;
+
+    /// Marks a user's notifications `ids` read, those still there only: one removed since
+    /// it was read (its message deleted, expired or erased) stays removed.
+    async fn mark_notifications_read(&self, org: &str, user: &str, ids: &[u64]) -> StoreResult<()>;
 
     /// Up to `limit` of a user's notifications with ids below `before`, newest first.
     async fn list_notifications(

@@ -151,3 +151,24 @@ pub async fn deleting_a_message_removes_its_notifications(store: Arc<dyn Store>)
         "an edit keeps them"
     );
 }
+
+pub async fn marking_read_never_brings_back_a_removed_notification(store: Arc<dyn Store>) {
+    let channel = super::fresh_channel();
+    let org = format!("marked-{channel}");
+    let for_message = |id: u64, message_id: u64| Notification {
+        message_id,
+        ..notification(&org, "bob", id, channel)
+    };
+    let (gone, kept) = (
+        message(channel, id_in(0, 1), "author", None),
+        message(channel, id_in(0, 2), "author", None),
+    );
+    store.insert_message(&org, &gone, &[for_message(1, gone.id)]).await.unwrap();
+    store.insert_message(&org, &kept, &[for_message(2, kept.id)]).await.unwrap();
+    // bob's client listed both; the first message is deleted before he marks them read.
+    let deleted = Message { deleted: true, data: String::new(), ..gone.clone() };
+    store.update_message(&deleted, EPOCH_MS, Revision::Delete).await.unwrap();
+    store.mark_notifications_read(&org, "bob", &[1, 2]).await.unwrap();
+    let listed = store.list_notifications(&org, "bob", u64::MAX, 10).await.unwrap();
+    assert_eq!(listed, [Notification { read: true, ..for_message(2, kept.id) }]);
+}

@@ -45,6 +45,19 @@ impl NotificationStore for EmbeddedStore {
         .await
     }
 
+    async fn mark_notifications_read(&self, org: &str, user: &str, ids: &[u64]) -> StoreResult<()> {
+        self.write("mark_notifications_read", |t, batch| {
+            for id in ids {
+                let key = keys::notification(org, user, *id);
+                let Some(value) = t.notifications.get(&key)? else { continue };
+                let read = Notification { read: true, ..decode("notifications", &value)? };
+                batch.insert(&t.notifications, key, encode(&read));
+            }
+            Ok(())
+        })
+        .await
+    }
+
     async fn list_notifications(
         &self,
         org: &str,

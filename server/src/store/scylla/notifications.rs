@@ -24,6 +24,15 @@ impl NotificationStore for ScyllaStore {
         Ok(())
     }
 
+    /// One lightweight transaction each: a plain UPDATE would bring a removed row back,
+    /// with nothing but `read` in it.
+    async fn mark_notifications_read(&self, org: &str, user: &str, ids: &[u64]) -> StoreResult<()> {
+        for id in ids {
+            self.lwt(Statement::NotificationMarkRead, (true, org, user, to_i64(*id))).await?;
+        }
+        Ok(())
+    }
+
     async fn list_notifications(
         &self,
         org: &str,

@@ -153,6 +153,7 @@ statements! {
     ArchiveExpiryDue = "SELECT expires_at, id, org FROM {ks}.archive_expiries WHERE shard = ? AND expires_at <= ? LIMIT ?",
     ArchiveExpiryDelete = "DELETE FROM {ks}.archive_expiries WHERE shard = ? AND expires_at = ? AND id = ?",
     NotificationDelete = "DELETE FROM {ks}.notifications WHERE org = ? AND user_id = ? AND id = ?",
+    NotificationMarkRead = "UPDATE {ks}.notifications SET read = ? WHERE org = ? AND user_id = ? AND id = ? IF EXISTS",
     MessageNotificationInsert = "INSERT INTO {ks}.message_notifications (channel_id, message_id, user_id, org, notification_id) VALUES (?, ?, ?, ?, ?)",
     MessageNotificationList = "SELECT org, user_id, notification_id FROM {ks}.message_notifications WHERE channel_id = ? AND message_id = ?",
     MessageNotificationsDelete = "DELETE FROM {ks}.message_notifications WHERE channel_id = ? AND message_id = ?",
