@@ -425,3 +425,36 @@ async fn unread_counts_leave_out_what_expired_unread() {
     bob.mark_read(team, later.id).await.unwrap();
     assert_eq!(unread().await, (0, 0));
 }
+
+/// A thread goes with its root: replies sent under a longer policy than the root's expire
+/// when it does, rather than stay as replies to a message that is gone.
+#[tokio::test]
+async fn a_thread_goes_with_its_root() {
+    let clock = TestClock::default();
+    let server = TestController::builder().clock(clock.clone()).start().await;
+    let token = |user: &str, scopes: &[&str]| lasting_token(&server, user, scopes);
+    let alice = server.client_with_token(token("alice", &USER_SCOPES)).await;
+    let bob = server.client_with_token(token("bob", &USER_SCOPES)).await;
+    let admin = server.client_with_token(token("root", &ALL_SCOPES)).await;
+    let team = create_team(&alice, &["bob"]).await;
+    let start = SystemClock.now_ms();
+    clock.set(start);
+    admin.set_retention(team, 1).await.unwrap();
+    let root = alice.send_text(team, "zebra root").await.unwrap();
+    admin.set_retention(team, 30).await.unwrap();
+    clock.set(start + DAY_MS / 2);
+    let reply = bob.reply(team, root.id, "zebra reply", false).await.unwrap();
+    assert_eq!(reply.expires_at_ms, reply.ts_ms + 30 * DAY_MS, "sent under the longer policy");
+    let kept = alice.send_text(team, "giraffe, not in the thread").await.unwrap();
+
+    clock.set(root.expires_at_ms + 1);
+    let changes = proto::ListChangesRequest { channel_id: team, after_seq: 0, limit: 100 };
+    eventually("the sweep to remove the thread", Duration::from_secs(30), || async {
+        let shown = format!("{:?}", bob.changes(changes).await.unwrap());
+        (!shown.contains(GONE)).then_some(())
+    })
+    .await;
+    expect_code(bob.list_message_versions(team, reply.id, 0, 10).await, Code::NotFound);
+    let shown = alice.history(history(team)).await.unwrap().messages;
+    assert_eq!(shown.iter().map(|m| m.id).collect::<Vec<_>>(), [kept.id]);
+}

@@ -38,6 +38,8 @@ pub const SWEEP_EVERY: Duration = Duration::from_secs(5);
 /// wait for the next, so that a backlog does not hold a controller).
 const SWEEP_PAGE: usize = 100;
 const SWEEP_MOST: usize = 2_000;
+/// Replies read at a time when a thread's root expires.
+const REPLIES_PAGE: usize = 200;
 
 /// What SetRetention asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -195,14 +197,47 @@ impl ChatService {
         Ok(removed)
     }
 
-    /// Removes one expired message: its attachment's bytes first, so that a failure leaves
-    /// it due, to be tried again; then tells its readers and the search indexer.
+    /// Removes one expired message: its thread's replies' expiry and its attachment's
+    /// bytes first, so that a failure leaves it due, to be tried again; then tells its
+    /// readers and the search indexer.
     async fn expire(&self, expiry: &Expiry, now_ms: i64) -> ChatResult<()> {
+        self.expire_replies_of(expiry, now_ms).await?;
         if let Some(attachment) = expiry.attachment {
             self.attachments.erase_attachment(attachment).await?;
         }
         self.store.expire_message(expiry, now_ms).await?;
         self.conversations.events.message_expired(expiry).await;
         Ok(())
+    }
+
+    /// A thread goes with its root: the replies of an expired message that would outlive it
+    /// (sent under a longer policy) expire now, each as a logged change delivered like an
+    /// edit (as when a shorter policy reaches them), and this sweep or the next removes
+    /// them. A page of replies at a time.
+    async fn expire_replies_of(&self, root: &Expiry, now_ms: i64) -> ChatResult<()> {
+        let (org, conversation) = (&root.org, root.channel_id);
+        let mut after = None;
+        loop {
+            let page = HistoryQuery {
+                after,
+                before: None,
+                direction: Direction::OldestFirst,
+                limit: REPLIES_PAGE,
+            };
+            let replies = self.store.list_replies(conversation, root.message_id, page).await?;
+            for reply in &replies {
+                if reply.expires_at_ms != 0 && reply.expires_at_ms <= now_ms {
+                    continue;
+                }
+                let due = self.store.schedule_expiry(org, conversation, reply.id, now_ms).await?;
+                if let Some((message, entry)) = due {
+                    self.messages.events.message_changed(org, &message, entry).await;
+                }
+            }
+            if replies.len() < REPLIES_PAGE {
+                return Ok(());
+            }
+            after = replies.last().map(|reply| reply.id);
+        }
     }
 }
