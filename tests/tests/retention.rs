@@ -384,10 +384,18 @@ async fn an_expiry_reaches_the_streams_and_the_clusters_search_index() {
     assert!(index.search(&query(GONE)).unwrap().0.is_empty(), "the index dropped both");
 }
 
-/// A reader who was away longer than the policy keeps messages is not told of messages
-/// that are gone: unread counts leave out what expired before it was read.
-#[tokio::test]
-async fn unread_counts_leave_out_what_expired_unread() {
+/// A controller on a test clock, and alice, bob and an org admin holding tokens that
+/// outlast the days the tests move it on, with a team of alice's that bob is in.
+struct Clocked {
+    clock: TestClock,
+    server: TestController,
+    alice: switchboard_sdk::Client,
+    bob: switchboard_sdk::Client,
+    admin: switchboard_sdk::Client,
+    team: u64,
+}
+
+async fn clocked() -> Clocked {
     let clock = TestClock::default();
     let server = TestController::builder().clock(clock.clone()).start().await;
     let token = |user: &str, scopes: &[&str]| lasting_token(&server, user, scopes);
@@ -395,6 +403,14 @@ async fn unread_counts_leave_out_what_expired_unread() {
     let bob = server.client_with_token(token("bob", &USER_SCOPES)).await;
     let admin = server.client_with_token(token("root", &ALL_SCOPES)).await;
     let team = create_team(&alice, &["bob"]).await;
+    Clocked { clock, server, alice, bob, admin, team }
+}
+
+/// A reader who was away longer than the policy keeps messages is not told of messages
+/// that are gone: unread counts leave out what expired before it was read.
+#[tokio::test]
+async fn unread_counts_leave_out_what_expired_unread() {
+    let Clocked { clock, server: _server, alice, bob, admin, team } = clocked().await;
     admin.set_retention(team, 1).await.unwrap();
     let unread = || async {
         let all = bob.all_conversations().await.unwrap();
@@ -430,13 +446,7 @@ async fn unread_counts_leave_out_what_expired_unread() {
 /// when it does, rather than stay as replies to a message that is gone.
 #[tokio::test]
 async fn a_thread_goes_with_its_root() {
-    let clock = TestClock::default();
-    let server = TestController::builder().clock(clock.clone()).start().await;
-    let token = |user: &str, scopes: &[&str]| lasting_token(&server, user, scopes);
-    let alice = server.client_with_token(token("alice", &USER_SCOPES)).await;
-    let bob = server.client_with_token(token("bob", &USER_SCOPES)).await;
-    let admin = server.client_with_token(token("root", &ALL_SCOPES)).await;
-    let team = create_team(&alice, &["bob"]).await;
+    let Clocked { clock, server: _server, alice, bob, admin, team } = clocked().await;
     let start = SystemClock.now_ms();
     clock.set(start);
     admin.set_retention(team, 1).await.unwrap();
