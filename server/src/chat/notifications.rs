@@ -516,22 +516,8 @@ mod tests {
             kind: MessageType::Text,
             data: "hello".into(),
             ts_ms: 0,
-            parent_id: None,
-            edited_at_ms: None,
-            deleted: false,
-            custom_fields: BTreeMap::new(),
-            client_msg_id: None,
-            attachment: None,
             mentions: mentions.iter().map(|m| m.to_string()).collect(),
-            deleted_by: None,
-            created_seq: 0,
-            seq: 0,
-            pin: None,
-            reactions: Vec::new(),
-            thread_only: false,
-            reply_count: 0,
-            last_reply_id: None,
-            expires_at_ms: 0,
+            ..Default::default()
         }
     }
 

@@ -172,8 +172,9 @@ impl Member {
 }
 
 /// What a message's `data` holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum MessageType {
+    #[default]
     Text,
     Image,
     Video,
@@ -195,7 +196,7 @@ impl MessageType {
 }
 
 /// One message, as stored.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Message {
     pub id: MessageId,
     pub channel_id: ConversationId,

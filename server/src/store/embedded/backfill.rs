@@ -135,22 +135,7 @@ mod tests {
             kind: MessageType::Text,
             data: "hello".into(),
             ts_ms: crate::ids::timestamp_ms(id),
-            parent_id: None,
-            edited_at_ms: None,
-            deleted: false,
-            custom_fields: Default::default(),
-            client_msg_id: None,
-            attachment: None,
-            mentions: Vec::new(),
-            deleted_by: None,
-            created_seq: 0,
-            seq: 0,
-            pin: None,
-            reactions: Vec::new(),
-            thread_only: false,
-            reply_count: 0,
-            last_reply_id: None,
-            expires_at_ms: 0,
+            ..Default::default()
         };
         {
             let store = EmbeddedStore::open(&dir).unwrap();
