@@ -434,6 +434,10 @@ async fn unread_counts_leave_out_what_expired_unread() {
     })
     .await;
     assert_eq!(unread().await, (1, 0), "only giraffe is left to read");
+    admin.set_retention(team, 30).await.unwrap();
+    assert_eq!(unread().await, (1, 0), "a longer policy brings nothing back to read");
+    admin.set_retention(team, 0).await.unwrap();
+    assert_eq!(unread().await, (1, 0), "nor does keeping everything from now on");
     let later = alice.send_text(team, "giraffe again").await.unwrap();
     assert_eq!(unread().await, (2, 0));
     bob.mark_read(team, kept.id).await.unwrap();

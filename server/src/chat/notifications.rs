@@ -11,7 +11,7 @@ use futures_util::future::join_all;
 use super::{Presence, Relations, Retention, as_member};
 use crate::auth::Caller;
 use crate::error::{ChatError, ChatResult};
-use crate::ids::{IdGenerator, timestamp_ms};
+use crate::ids::{IdGenerator, first_id_at};
 use crate::metrics::ControllerMetrics;
 use crate::model::{
     Conversation, ConversationId, Kind, MENTION_ALL, MENTION_HERE, Member, Message, MessageId,
@@ -346,8 +346,8 @@ impl Notifications {
     /// A member's unread messages in a conversation, up to [`UNREAD_CAP`]: the messages for
     /// everyone since their read marker (or since they joined), less none of their own
     /// (sending marks read), plus the private messages to them their marker has not
-    /// passed; none sent before what the org's retention policy keeps. Three reads, none
-    /// of them of messages (two more for a reader whose marker the policy has passed).
+    /// passed; none that expired. Three reads, none of them of messages, for a reader with
+    /// nothing to read; two more for one with (see [`Retention::kept_from`]).
     pub(super) async fn unread_messages(
         &self,
         org: &str,
@@ -367,19 +367,17 @@ impl Notifications {
         marker: Option<ReadMarker>,
     ) -> ChatResult<u32> {
         let head = self.store.log_head(conversation_id).await?.map(|entry| entry.point());
-        // Where they stopped reading, and when that message was sent (or they joined).
-        let (mut from, from_ms) = match marker {
-            Some(marker) if marker.at.seq >= member.joined.seq => {
-                (marker.at, timestamp_ms(marker.message_id))
-            }
-            _ => (member.joined, member.joined_at_ms),
+        // Where they stopped reading (or joined), less what expired since.
+        let (from, place_id) = match marker {
+            Some(marker) if marker.at.seq >= member.joined.seq => (marker.at, marker.message_id),
+            _ => (member.joined, first_id_at(member.joined_at_ms).saturating_sub(1)),
         };
-        // What expired since is not theirs to read.
-        if let Some(kept) = self.retention.kept_start(org, conversation_id, from_ms).await?
-            && kept.seq > from.seq
-        {
-            from = kept;
-        }
+        let from = match head {
+            Some(head) if head.seq > from.seq => {
+                self.retention.kept_from(org, conversation_id, from, place_id).await?
+            }
+            _ => from,
+        };
         let shared = head.unwrap_or_default().count.saturating_sub(from.count) as usize;
         if shared >= UNREAD_CAP {
             return Ok(UNREAD_CAP as u32);

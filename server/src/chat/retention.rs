@@ -25,7 +25,7 @@ use crate::error::{ChatError, ChatResult};
 use crate::ids::{IdGenerator, first_id_at};
 use crate::model::{
     AuditAction, ConversationId, DAY_MS, Expiry, LogChange, LogPoint, MAX_RETENTION_DAYS,
-    RetentionPolicy,
+    MessageId, RetentionPolicy,
 };
 use crate::store::Store;
 use crate::store::{Direction, HistoryQuery};
@@ -38,6 +38,8 @@ pub const SWEEP_EVERY: Duration = Duration::from_secs(5);
 /// wait for the next, so that a backlog does not hold a controller).
 const SWEEP_PAGE: usize = 100;
 const SWEEP_MOST: usize = 2_000;
+/// Log entries read past a reader's place to find the first change of a message.
+const PROBE_ENTRIES: usize = 8;
 /// Replies read at a time when a thread's root expires.
 const REPLIES_PAGE: usize = 200;
 
@@ -123,24 +125,37 @@ impl Retention {
         Ok(self.policy(org).await?.expires_at_ms(conversation, sent_at_ms))
     }
 
-    /// Where `conversation`'s log starts what the conversation keeps (the point just
-    /// before its oldest message kept) when a reader whose place was reached at
-    /// `place_ms` is behind it: what they have not read from there on expired (removed, or
-    /// removed at the next sweep). None when they are not behind it, or it keeps every
-    /// message. Two reads, only for a reader behind it.
-    pub(super) async fn kept_start(
+    /// Where a reader whose place in `conversation`'s log is `from` (reached with message
+    /// `place_id`, or when they joined) starts counting what they have not read: `from`,
+    /// unless the first message newer than their place logged after it expired
+    /// (removed by the sweep, or due to be); then the point just before the oldest
+    /// message kept, whatever policy removed the rest (a policy made longer since, or
+    /// none now, brings nothing back). Two reads for a reader with something after their
+    /// place, three more past an expiry.
+    pub(super) async fn kept_from(
         &self,
         org: &str,
         conversation: ConversationId,
-        place_ms: i64,
-    ) -> ChatResult<Option<LogPoint>> {
-        let Some(days) = self.policy(org).await?.days_for(conversation) else { return Ok(None) };
-        let since_ms = self.ids.now_ms() - i64::from(days) * DAY_MS;
-        if place_ms >= since_ms {
-            return Ok(None);
+        from: LogPoint,
+        place_id: MessageId,
+    ) -> ChatResult<LogPoint> {
+        let next = self.store.list_log(conversation, from.seq, PROBE_ENTRIES).await?;
+        // The first change of a message newer than their place (not a member leaving, not
+        // an edit of a message they had read).
+        let Some(next) = next.into_iter().find(|entry| entry.message_id > place_id) else {
+            return Ok(from);
+        };
+        let now = self.ids.now_ms();
+        let next_message = self.store.get_message(conversation, next.message_id).await?;
+        if next_message.is_some_and(|message| !message.expired_at(now)) {
+            return Ok(from);
+        }
+        let mut after = next.message_id;
+        if let Some(days) = self.policy(org).await?.days_for(conversation) {
+            after = after.max(first_id_at(now - i64::from(days) * DAY_MS).saturating_sub(1));
         }
         let oldest = HistoryQuery {
-            after: Some(first_id_at(since_ms).saturating_sub(1)),
+            after: Some(after),
             before: None,
             direction: Direction::OldestFirst,
             limit: 1,
@@ -148,16 +163,17 @@ impl Retention {
         let Some(oldest) = self.store.list_messages(conversation, oldest).await?.pop() else {
             // Nothing kept: every change there is stands before the reader now.
             let head = self.store.log_head(conversation).await?;
-            return Ok(Some(head.map_or(LogPoint::default(), |entry| entry.point())));
+            return Ok(head.map_or(from, |entry| entry.point()));
         };
         let created = oldest.created_seq;
         let entry = match created {
             0 => None, // stored before conversations had logs
             _ => self.store.list_log(conversation, created - 1, 1).await?.pop(),
         };
-        let Some(entry) = entry.filter(|entry| entry.seq == created) else { return Ok(None) };
+        let Some(entry) = entry.filter(|entry| entry.seq == created) else { return Ok(from) };
         let own = u64::from(LogChange::of_new(&oldest) == LogChange::SharedMessage);
-        Ok(Some(LogPoint { seq: entry.prev, count: entry.count.saturating_sub(own) }))
+        let kept = LogPoint { seq: entry.prev, count: entry.count.saturating_sub(own) };
+        Ok(if kept.seq > from.seq { kept } else { from })
     }
 
     /// The org's policy, read again once `RELOAD_AFTER` old.
@@ -226,7 +242,7 @@ impl ChatService {
             };
             let replies = self.store.list_replies(conversation, root.message_id, page).await?;
             for reply in &replies {
-                if reply.expires_at_ms != 0 && reply.expires_at_ms <= now_ms {
+                if reply.expired_at(now_ms) {
                     continue;
                 }
                 let due = self.store.schedule_expiry(org, conversation, reply.id, now_ms).await?;

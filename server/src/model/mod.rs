@@ -324,6 +324,12 @@ pub const MENTION_HERE: &str = "@here";
 pub const MENTION_ALL: &str = "@all";
 
 impl Message {
+    /// Whether the message's expiry (if any) has passed at `now_ms`: the retention sweep
+    /// removes it, if it has not yet.
+    pub fn expired_at(&self, now_ms: i64) -> bool {
+        self.expires_at_ms != 0 && self.expires_at_ms <= now_ms
+    }
+
     /// Whether `user` may see this message (private messages: sender and recipient only).
     pub fn visible_to(&self, user: &str) -> bool {
         match &self.to {
