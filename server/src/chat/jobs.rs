@@ -123,6 +123,15 @@ impl Jobs {
         Ok(self.store.save_job(job, &self.owner).await?)
     }
 
+    /// Takes or renews the lease of duty `name` (see `store::JobStore::lease_duty`) for
+    /// `lease`; whether this controller holds it. A controller that stops leaves the duty
+    /// to another once the lease runs out.
+    pub async fn hold_duty(&self, name: &str, lease: Duration) -> ChatResult<bool> {
+        let now = self.ids.now_ms();
+        let until = now + lease.as_millis() as i64;
+        Ok(self.store.lease_duty(name, &self.owner, now, until).await?)
+    }
+
     /// Waits until a job is started here, or `poll` passes (jobs started on other
     /// controllers, and leases running out, are found by looking again).
     pub(super) async fn wait_for_work(&self, poll: Duration) {

@@ -4,12 +4,14 @@
 //! reaches the messages sent before it, through a job (`retention_job`; docs/operations.md,
 //! "Retention").
 //!
-//! Every controller sweeps every `SWEEP_EVERY`: messages whose expiry has passed are
+//! One controller of the cluster at a time (the holder of the `expiry-sweep` duty's lease,
+//! see `Jobs::hold_duty`) sweeps every `SWEEP_EVERY`: messages whose expiry has passed are
 //! removed with all that is kept of them (see `store::RetentionStore::expire_message`),
 //! their attachment's bytes with them; the change is written to the change feed, from
 //! which a controller's own search index drops them, and a `MessageExpired` event tells
-//! the conversation's streams and the cluster's search indexer. Sweeps on several
-//! controllers may meet on one message: each step is idempotent.
+//! the conversation's streams and the cluster's search indexer. Each step is idempotent,
+//! so a sweep cut short is finished by the next, here or on the controller that takes
+//! the lease over.
 //!
 //! Each controller keeps its orgs' policies in memory, read again once `RELOAD_AFTER` old,
 //! like suspensions and filters: a change applies at once on the controller that made it

@@ -107,12 +107,29 @@ pub(super) async fn expire_typing(chat: Arc<ChatService>) {
     }
 }
 
-/// Removes uploads that missed their deadline (bytes and pending record).
+/// Whether this controller holds the lease of duty `name` (one controller of a cluster does
+/// it at a time), taken or renewed at each tick of a loop run `every`: held for three
+/// ticks, so that another takes over within three ticks of its holder stopping.
+async fn on_duty(chat: &ChatService, name: &str, every: Duration) -> bool {
+    match chat.jobs.hold_duty(name, every * 3).await {
+        Ok(held) => held,
+        Err(error) => {
+            tracing::warn!(%error, duty = name, "could not take the duty's lease");
+            false
+        }
+    }
+}
+
+/// Removes uploads that missed their deadline (bytes and pending record), on one
+/// controller of the cluster at a time.
 pub(super) async fn sweep_uploads(chat: Arc<ChatService>, every: Duration) {
     let mut ticks = tokio::time::interval(every);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
         ticks.tick().await;
+        if !on_duty(&chat, "upload-sweep", every).await {
+            continue;
+        }
         match chat.attachments.sweep_expired_uploads().await {
             Ok(0) => {}
             Ok(swept) => tracing::info!(swept, "removed expired uploads"),
@@ -121,12 +138,16 @@ pub(super) async fn sweep_uploads(chat: Arc<ChatService>, every: Duration) {
     }
 }
 
-/// Removes expired messages (retention) and export archives every `SWEEP_EVERY`.
+/// Removes expired messages (retention) and export archives every `SWEEP_EVERY`, on one
+/// controller of the cluster at a time.
 pub(super) async fn sweep_expired(chat: Arc<ChatService>) {
     let mut ticks = tokio::time::interval(SWEEP_EVERY);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
         ticks.tick().await;
+        if !on_duty(&chat, "expiry-sweep", SWEEP_EVERY).await {
+            continue;
+        }
         match chat.sweep_expired_messages().await {
             Ok(0) => {}
             Ok(swept) => tracing::info!(swept, "removed expired messages"),

@@ -1,6 +1,6 @@
 //! Background jobs, per org newest first, and the unfinished ones of every org (few at a
 //! time) for the controllers to find and lease; finished exports' archives by when they
-//! are removed.
+//! are removed; the leases of duties one controller does at a time.
 
 use async_trait::async_trait;
 
@@ -31,6 +31,18 @@ pub trait JobStore: Send + Sync {
         &self,
         org: &str,
         id: u64,
+        owner: &str,
+        now_ms: i64,
+        until_ms: i64,
+    ) -> StoreResult<bool>;
+
+    /// Gives `owner` the lease of duty `name` (work that one controller of a cluster does
+    /// at a time, such as a sweep) until `until_ms`, if nobody held it, it ran out before
+    /// `now_ms`, or it is `owner`'s already (a compare-and-set); whether `owner` holds it
+    /// now.
+    async fn lease_duty(
+        &self,
+        name: &str,
         owner: &str,
         now_ms: i64,
         until_ms: i64,

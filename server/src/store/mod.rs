@@ -42,6 +42,7 @@
 //! | expiry_sweeps | sweep name | |
 //! | jobs | org | job id, newest first |
 //! | open_jobs | shard (always 0) | job id |
+//! | duty_leases | duty name | |
 //! | push_settings | (org, user) | |
 //! | devices | (org, user) | device id |
 //! | device_owners | device id | |

@@ -54,6 +54,25 @@ pub async fn jobs_are_leased_to_one_owner_and_leave_the_open_ones_when_finished(
     assert!(store.save_job(&done, "one").await.unwrap());
 }
 
+pub async fn a_duty_is_leased_to_one_owner_until_the_lease_runs_out(store: Arc<dyn Store>) {
+    let duty = format!("sweep-{}", super::fresh_channel());
+    let now = EPOCH_MS + 1_000;
+    assert!(store.lease_duty(&duty, "one", now, now + 60_000).await.unwrap(), "nobody held it");
+    assert!(!store.lease_duty(&duty, "two", now + 1, now + 60_001).await.unwrap());
+    assert!(
+        store.lease_duty(&duty, "one", now + 2, now + 90_000).await.unwrap(),
+        "renewed by its holder"
+    );
+    assert!(
+        !store.lease_duty(&duty, "two", now + 60_002, now + 120_000).await.unwrap(),
+        "held until the renewed time"
+    );
+    assert!(store.lease_duty(&duty, "two", now + 90_001, now + 150_000).await.unwrap(), "ran out");
+    assert!(!store.lease_duty(&duty, "one", now + 90_002, now + 150_000).await.unwrap());
+    let other = format!("{duty}-other");
+    assert!(store.lease_duty(&other, "one", now, now + 60_000).await.unwrap(), "duties apart");
+}
+
 pub async fn export_archives_are_listed_due_by_time_until_taken_off(store: Arc<dyn Store>) {
     let base = super::fresh_channel();
     let org = format!("archives-{base}");

@@ -1,6 +1,7 @@
 //! Background jobs in the embedded engine: each org's keyed by org then id, with the lease
 //! beside the job; the open ones keyed by id alone (their org as the value); finished
-//! exports' archives by when they are removed, then id (their org as the value).
+//! exports' archives by when they are removed, then id (their org as the value); duties'
+//! leases by name.
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -15,6 +16,13 @@ struct LeasedJob {
     job: Job,
     lease_owner: String,
     lease_until_ms: i64,
+}
+
+/// Who holds a duty's lease, and until when.
+#[derive(Serialize, Deserialize)]
+struct DutyLease {
+    owner: String,
+    until_ms: i64,
 }
 
 impl Tables {
@@ -85,6 +93,27 @@ impl JobStore for EmbeddedStore {
             leased.lease_owner = owner.to_string();
             leased.lease_until_ms = until_ms;
             batch.insert(&t.jobs, keys::org_entry(org, id), encode(&leased));
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn lease_duty(
+        &self,
+        name: &str,
+        owner: &str,
+        now_ms: i64,
+        until_ms: i64,
+    ) -> StoreResult<bool> {
+        self.write("lease_duty", |t, batch| {
+            let held = t.duty_leases.get(name)?;
+            let held: Option<DutyLease> =
+                held.map(|value| decode("duty_leases", &value)).transpose()?;
+            if held.is_some_and(|held| held.owner != owner && held.until_ms >= now_ms) {
+                return Ok(false);
+            }
+            let lease = DutyLease { owner: owner.to_string(), until_ms };
+            batch.insert(&t.duty_leases, name, encode(&lease));
             Ok(true)
         })
         .await

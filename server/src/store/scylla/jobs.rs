@@ -69,6 +69,23 @@ impl JobStore for ScyllaStore {
         Ok(self.lwt(Statement::JobLeaseTake, take).await?.0)
     }
 
+    async fn lease_duty(
+        &self,
+        name: &str,
+        owner: &str,
+        now_ms: i64,
+        until_ms: i64,
+    ) -> StoreResult<bool> {
+        // Lightweight transactions take no OR: renew, else take one run out, else create.
+        if self.lwt(Statement::DutyLeaseRenew, (owner, until_ms, name, owner)).await?.0 {
+            return Ok(true);
+        }
+        if self.lwt(Statement::DutyLeaseTake, (owner, until_ms, name, now_ms)).await?.0 {
+            return Ok(true);
+        }
+        Ok(self.lwt(Statement::DutyLeaseCreate, (name, owner, until_ms)).await?.0)
+    }
+
     async fn save_job(&self, job: &Job, owner: &str) -> StoreResult<bool> {
         let (org, id) = (job.org.as_str(), to_i64(job.id));
         let (saved, _) = self.lwt(Statement::JobSave, (body(job), org, id, owner)).await?;

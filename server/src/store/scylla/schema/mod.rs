@@ -21,7 +21,7 @@ pub struct Table {
 pub const PENDING_SHARDS: i32 = 16;
 
 /// The latest schema version.
-pub const LATEST: i32 = 28;
+pub const LATEST: i32 = 29;
 
 /// Tables created after version 1, with the version that created them.
 const ADDED_TABLES: &[(&str, i32)] = &[
@@ -68,6 +68,7 @@ const ADDED_TABLES: &[(&str, i32)] = &[
     ("expiry_sweeps", 24),
     ("org_conversations", 25),
     ("archive_expiries", 28),
+    ("duty_leases", 29),
 ];
 
 /// Columns added to existing tables after version 1: (table, column, version).
@@ -244,6 +245,7 @@ pub fn migrations(keyspace: &str, replication: &Replication) -> Vec<Migration> {
         (26, "messages by sender and notifications by message, for what came before version 22"),
         (27, "expiring messages' senders and recipients"),
         (28, "export archives by when they are removed"),
+        (29, "the leases of duties one controller does at a time"),
     ] {
         let mut statements: Vec<String> = TABLES
             .iter()

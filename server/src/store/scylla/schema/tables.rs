@@ -331,6 +331,15 @@ pub const TABLES: &[Table] = &[
         clustering: &[("expires_at", false), ("id", false)],
         options: "",
     },
+    // Who does a duty one controller does at a time (a sweep), until when (few rows: one
+    // per duty).
+    Table {
+        name: "duty_leases",
+        columns: &[("name", "text"), ("owner", "text"), ("until_ms", "bigint")],
+        partition_key: &["name"],
+        clustering: &[],
+        options: "",
+    },
     // Each user's devices (the address as MessagePack: a token, or a Web Push subscription).
     Table {
         name: "devices",
