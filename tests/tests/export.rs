@@ -10,7 +10,8 @@ use std::time::Duration;
 use serde_json::Value;
 use switchboard_sdk::Client;
 use switchboard_sdk::token::TokenSpec;
-use switchboard_server::blobs::{BlobEngine, FilesConfig};
+use switchboard_server::blobs::s3::S3Blobs;
+use switchboard_server::blobs::{BlobEngine, Blobs as _, FilesConfig};
 use switchboard_server::ids::{Clock as _, SystemClock};
 use switchboard_tests::{
     Code, GarageServer, TestClock, TestController, eventually, expect_code, proto, sbctl,
@@ -205,4 +206,25 @@ async fn an_archive_is_removed_a_week_after_it_was_made() {
         (!bytes.exists()).then_some(())
     })
     .await;
+}
+
+/// An archive larger than a part goes to S3 as a multipart upload (one PUT takes at most
+/// 5 GB), and downloads whole.
+#[tokio::test]
+async fn a_large_archive_goes_to_s3_in_parts_and_downloads_whole() {
+    let garage = tokio::task::spawn_blocking(GarageServer::start).await.unwrap();
+    let blobs = S3Blobs::new(&garage.s3_config()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("archive");
+    let bytes: Vec<u8> = (0..40 * 1024 * 1024 + 5).map(|i: u32| (i % 251) as u8).collect();
+    std::fs::write(&path, &bytes).unwrap();
+    let key = "exports/1/archive";
+    blobs.put_file(key, "application/x-tar", &path).await.unwrap();
+
+    let url = blobs.presign_get(key, "export.tar", "application/x-tar", Duration::from_secs(60));
+    let response = reqwest::get(url.await.unwrap()).await.unwrap();
+    let etag = response.headers()["etag"].to_str().unwrap().to_string();
+    assert!(etag.trim_matches('"').ends_with("-3"), "uploaded in three parts: {etag}");
+    let downloaded = response.bytes().await.unwrap();
+    assert!(downloaded.len() == bytes.len() && downloaded == bytes, "the whole file, as written");
 }

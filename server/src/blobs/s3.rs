@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use aws_sdk_s3::Client;
 use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_s3::presigning::PresigningConfig;
+use aws_sdk_s3::primitives::{ByteStream, Length};
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use aws_smithy_http_client::tls::{self, TlsContext, TrustStore, rustls_provider::CryptoMode};
 
@@ -42,7 +43,45 @@ where
     error.as_service_error().and_then(|e| e.code()) == Some("NoSuchKey")
 }
 
+/// The size of the parts an object the server writes from a file goes up in.
+const FILE_PART: u64 = 16 * 1024 * 1024;
+
 impl S3Blobs {
+    /// Uploads the file at `path`, of `size` bytes, as the parts of upload `upload_id`, one
+    /// `FILE_PART` at a time, streamed from the file; how many.
+    async fn put_parts(
+        &self,
+        key: &str,
+        upload_id: &str,
+        path: &std::path::Path,
+        size: u64,
+    ) -> BlobResult<u32> {
+        let parts = size.div_ceil(FILE_PART);
+        for index in 0..parts {
+            let offset = index * FILE_PART;
+            let length = FILE_PART.min(size - offset);
+            let body = ByteStream::read_from()
+                .path(path)
+                .offset(offset)
+                .length(Length::Exact(length))
+                .build()
+                .await
+                .map_err(failed)?;
+            self.client
+                .upload_part()
+                .bucket(&self.bucket)
+                .key(key)
+                .upload_id(upload_id)
+                .part_number(index as i32 + 1)
+                .content_length(length as i64)
+                .body(body)
+                .send()
+                .await
+                .map_err(explain)?;
+        }
+        Ok(parts as u32)
+    }
+
     /// A client for `config.bucket`. No request is made: a wrong endpoint or key shows on
     /// the first upload, and in readiness.
     pub fn new(config: &S3Config) -> BlobResult<Self> {
@@ -282,22 +321,38 @@ impl Blobs for S3Blobs {
 
     async fn put(&self, key: &str, content_type: &str, bytes: Vec<u8>) -> BlobResult<()> {
         let request = self.client.put_object().bucket(&self.bucket).key(key);
-        let body = aws_sdk_s3::primitives::ByteStream::from(bytes);
+        let body = ByteStream::from(bytes);
         request.content_type(content_type).body(body).send().await.map_err(explain)?;
         Ok(())
     }
 
-    /// One PUT: up to 5 GB (S3's limit for a single PUT).
+    /// One PUT up to `FILE_PART`, else a multipart upload of such parts (one PUT takes
+    /// at most 5 GB; S3 takes at most 10,000 parts, so up to 160 GB).
     async fn put_file(
         &self,
         key: &str,
         content_type: &str,
         path: &std::path::Path,
     ) -> BlobResult<()> {
-        let body = aws_sdk_s3::primitives::ByteStream::from_path(path).await.map_err(failed)?;
-        let request = self.client.put_object().bucket(&self.bucket).key(key);
-        request.content_type(content_type).body(body).send().await.map_err(explain)?;
-        Ok(())
+        let size = tokio::fs::metadata(path).await.map_err(failed)?.len();
+        if size <= FILE_PART {
+            let body = ByteStream::from_path(path).await.map_err(failed)?;
+            let request = self.client.put_object().bucket(&self.bucket).key(key);
+            request.content_type(content_type).body(body).send().await.map_err(explain)?;
+            return Ok(());
+        }
+        let upload_id = self.start_multipart(key, content_type).await?;
+        let uploaded = async {
+            let parts = self.put_parts(key, &upload_id, path, size).await?;
+            self.complete_multipart(key, &upload_id, parts).await
+        };
+        let uploaded = uploaded.await;
+        if uploaded.is_err()
+            && let Err(error) = self.abort_multipart(key, &upload_id).await
+        {
+            tracing::warn!(%error, key, "could not abort a failed multipart upload");
+        }
+        uploaded
     }
 
     async fn get(&self, key: &str) -> BlobResult<Option<Vec<u8>>> {

@@ -382,8 +382,9 @@ impl ChatService {
     }
 
     /// Joins the parts (each of the same path after the other), the manifest and the files'
-    /// bytes into the archive, stores it, and removes the parts. Renews the job's lease as
-    /// it goes: an archive of many files takes a while.
+    /// bytes into the archive, stores it, and removes the parts. Holds one path's parts in
+    /// memory at a time (and `files.jsonl`'s, to copy the files it lists). Renews the
+    /// job's lease as it goes: an archive of many files takes a while.
     async fn archive(&self, job: &mut Job) -> ChatResult<()> {
         let blobs = &self.attachments.files.blobs;
         if blobs.size(&archive_key(job.id)).await?.is_some() {
@@ -392,10 +393,9 @@ impl ChatService {
         }
         let temp = tempfile::NamedTempFile::new().map_err(io)?;
         let mut out = tokio::fs::File::create(temp.path()).await.map_err(io)?;
-        let mut joined: BTreeMap<&str, Vec<u8>> = BTreeMap::new();
+        let mut parts_of: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
         for (n, path) in job.parts.iter().enumerate() {
-            let bytes = blobs.get(&part_key(job, n)).await?.unwrap_or_default();
-            joined.entry(path.as_str()).or_default().extend_from_slice(&bytes);
+            parts_of.entry(path.as_str()).or_default().push(n);
         }
         let manifest = serde_json::json!({
             "format": FORMAT,
@@ -407,10 +407,17 @@ impl ChatService {
             "counts": job.counts,
         });
         append(&mut out, "manifest.json", &json(&manifest)).await?;
-        for (path, bytes) in &joined {
-            append(&mut out, path, bytes).await?;
+        let mut listed = Vec::new();
+        for (path, parts) in &parts_of {
+            let mut bytes = Vec::new();
+            for n in parts {
+                bytes.extend(blobs.get(&part_key(job, *n)).await?.unwrap_or_default());
+            }
+            append(&mut out, path, &bytes).await?;
+            if *path == "files.jsonl" {
+                listed = bytes;
+            }
         }
-        let listed = joined.get("files.jsonl").map(|bytes| bytes.as_slice()).unwrap_or_default();
         let mut copied = 0;
         for line in listed.split(|b| *b == b'\n').filter(|line| !line.is_empty()) {
             let file: ExportedFile = serde_json::from_slice(line).map_err(|e| {
