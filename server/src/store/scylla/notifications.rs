@@ -1,6 +1,7 @@
 //! Notification records and push preferences in the ScyllaDB engine.
 
 use async_trait::async_trait;
+use futures_util::future::try_join_all;
 use scylla::DeserializeRow;
 
 use super::ScyllaStore;
@@ -10,6 +11,9 @@ use crate::model::{
     ConversationId, MessageId, Notification, NotificationReason, PushLevel, PushSettings,
 };
 use crate::store::{NotificationStore, StoreResult};
+
+/// Notifications marked read at once (each a lightweight transaction on one row).
+const MARKS_AT_ONCE: usize = 16;
 
 #[async_trait]
 impl NotificationStore for ScyllaStore {
@@ -24,11 +28,14 @@ impl NotificationStore for ScyllaStore {
         Ok(())
     }
 
-    /// One lightweight transaction each: a plain UPDATE would bring a removed row back,
-    /// with nothing but `read` in it.
+    /// One lightweight transaction each (a plain UPDATE would bring a removed row back,
+    /// with nothing but `read` in it), `MARKS_AT_ONCE` at a time.
     async fn mark_notifications_read(&self, org: &str, user: &str, ids: &[u64]) -> StoreResult<()> {
-        for id in ids {
-            self.lwt(Statement::NotificationMarkRead, (true, org, user, to_i64(*id))).await?;
+        for some in ids.chunks(MARKS_AT_ONCE) {
+            let marks = some.iter().map(|id| {
+                self.lwt(Statement::NotificationMarkRead, (true, org, user, to_i64(*id)))
+            });
+            try_join_all(marks).await?;
         }
         Ok(())
     }
