@@ -118,6 +118,20 @@ async fn exports_hold_what_the_docs_say(engine: BlobEngine) {
     assert_eq!(mine[path], b"bob's notes");
     let as_admin = admin.get_job(job.id).await.unwrap();
     assert!(!as_admin.download_url.is_empty());
+    assert!(mine.contains_key("messages/000001.jsonl"), "numbered from 1: {:?}", mine.keys());
+
+    // Someone who sent and uploaded nothing gets every list the docs name, empty.
+    let job = carol.export_my_data().await.unwrap();
+    let hers = archive(&finished(&carol, job.id, true).await).await;
+    let paths: Vec<&str> = hers.keys().map(String::as_str).collect();
+    assert_eq!(paths, ["conversations.jsonl", "files.jsonl", "manifest.json", "profile.json"]);
+    assert!(hers["files.jsonl"].is_empty());
+    let manifest: Value = serde_json::from_slice(&hers["manifest.json"]).unwrap();
+    let counts = &manifest["counts"];
+    assert_eq!(
+        (&counts["conversations"], &counts["messages"], &counts["files"]),
+        (&1.into(), &0.into(), &0.into())
+    );
 
     // An org admin exports the conversation: everyone's messages, oldest first.
     expect_code(alice.export_conversation(team).await, Code::PermissionDenied);

@@ -333,11 +333,12 @@ impl ChatService {
                 (messages, sent.len() == MESSAGES_PER_PART)
             }
         };
+        job.count("messages", messages.len() as u64);
         if !messages.is_empty() {
             let lines = messages.iter().map(|m| json(&ExportedMessage::of(m))).collect();
-            let name = format!("messages/{:06}.jsonl", job.parts.len());
+            let written = job.parts.iter().filter(|path| path.starts_with("messages/")).count();
+            let name = format!("messages/{:06}.jsonl", written + 1);
             self.write_part(job, &name, jsonl(lines)).await?;
-            job.count("messages", messages.len() as u64);
         }
         if !more {
             job.enter("files");
@@ -363,8 +364,8 @@ impl ChatService {
             }
             job.cursor = id;
         }
+        job.count("files", lines.len() as u64);
         if !lines.is_empty() {
-            job.count("files", lines.len() as u64);
             self.write_part(job, "files.jsonl", jsonl(lines)).await?;
         }
         if ids.len() < ROWS_PER_PART {
@@ -393,7 +394,17 @@ impl ChatService {
         }
         let temp = tempfile::NamedTempFile::new().map_err(io)?;
         let mut out = tokio::fs::File::create(temp.path()).await.map_err(io)?;
-        let mut parts_of: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        // Every list and count the kind has, even empty.
+        let (lists, counted): (&[&str], [&str; 3]) = match job.kind {
+            JobKind::ExportConversation => {
+                (&["members.jsonl", "files.jsonl"], ["members", "messages", "files"])
+            }
+            _ => (&["conversations.jsonl", "files.jsonl"], ["conversations", "messages", "files"]),
+        };
+        let mut counts: BTreeMap<&str, u64> = counted.iter().map(|what| (*what, 0)).collect();
+        counts.extend(job.counts.iter().map(|(what, n)| (what.as_str(), *n)));
+        let mut parts_of: BTreeMap<&str, Vec<usize>> =
+            lists.iter().map(|list| (*list, Vec::new())).collect();
         for (n, path) in job.parts.iter().enumerate() {
             parts_of.entry(path.as_str()).or_default().push(n);
         }
@@ -404,7 +415,7 @@ impl ChatService {
             "org": job.org,
             "requested_by": job.requested_by,
             "created_at_ms": job.created_at_ms,
-            "counts": job.counts,
+            "counts": counts,
         });
         append(&mut out, "manifest.json", &json(&manifest)).await?;
         let mut listed = Vec::new();
