@@ -211,3 +211,26 @@ async fn sbctl_erases_and_follows_the_job_to_its_end() {
         .unwrap();
     assert!(again.contains("queued") || again.contains("running") || again.contains("done"));
 }
+
+/// A suspension reaches calls on the other controllers within 10 s (each keeps its orgs'
+/// suspended users that long); the erasure waits that out, so nothing bob still sends
+/// through another controller meanwhile outlives it.
+#[tokio::test]
+async fn nothing_sent_through_another_controller_outlives_the_erasure_shared_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = TestController::shared_store(&dir).await;
+    let here = TestController::builder().store(store.clone()).node_id(1).start().await;
+    let elsewhere = TestController::builder().store(store).node_id(2).start().await;
+    let (alice, team) = here.team_of("alice", &["bob"]).await;
+    let admin = here.client_with_token(here.admin_token("root", "acme")).await;
+    let bob_elsewhere = elsewhere.client("bob", "acme").await;
+    bob_elsewhere.send_text(team, "hello").await.unwrap(); // elsewhere knows acme's suspensions
+
+    admin.suspend_user("bob", "leaving").await.unwrap();
+    let job = admin.erase_user("bob", "asked to be forgotten").await.unwrap();
+    let job = finished(&admin, job.id).await;
+    assert_eq!(job.state(), proto::JobState::Done, "{job:?}");
+    // Refused once the suspension has reached the other controller; if not, erased.
+    let _ = bob_elsewhere.send_text(team, "zebra, sent late").await;
+    clean("history", alice.history(history(team)).await.unwrap());
+}

@@ -372,7 +372,8 @@ describe("SwitchboardClient", () => {
     await root.suspend(bobId);
     let job = await root.eraseUser(bobId, "asked to");
     expect([job.subject, job.requestedBy]).toEqual([bobId, rootId]);
-    const deadline = Date.now() + 20_000;
+    // It starts once the suspension has reached every controller: 15 s after it.
+    const deadline = Date.now() + 40_000;
     while (job.state !== JobState.DONE && job.state !== JobState.FAILED && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 100));
       job = await root.job(job.id);

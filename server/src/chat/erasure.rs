@@ -1,5 +1,6 @@
 //! Erasing a user (EraseUser): an org admin erases a suspended user of their org, in the
-//! background (see `jobs`), step by step:
+//! background (see `jobs`), step by step, from when the suspension has reached every
+//! controller (at most 15 s after it):
 //!
 //! 1. `messages`: every message they sent (`user_messages`) becomes a tombstone, delivered
 //!    live like a delete: its text, fields, earlier texts, notifications, pin and reaction
@@ -57,7 +58,14 @@ impl ChatService {
     /// One step of erasing the job's subject, moving the job on.
     pub(super) async fn erase_step(&self, job: &mut Job) -> ChatResult<()> {
         match job.stage.as_str() {
-            "" => job.enter("messages"),
+            "" => {
+                // Nothing of theirs may arrive once the messages are walked: wait until the
+                // suspension has reached every controller.
+                if let Some(left) = self.suspensions.settling(&job.org, &job.subject).await? {
+                    tokio::time::sleep(left).await;
+                }
+                job.enter("messages");
+            }
             "messages" => self.erase_messages(job).await?,
             "uploads" => self.erase_uploads(job).await?,
             "exports" => self.erase_exports(job).await?,

@@ -24,6 +24,10 @@ use crate::validate::{self, Violations};
 
 /// How long a controller keeps an org's suspended users before reading them again.
 pub(super) const RELOAD_AFTER: Duration = Duration::from_secs(10);
+/// Time allowed for a call that passed the suspension check to finish writing.
+const IN_FLIGHT: Duration = Duration::from_secs(5);
+/// The most [`Suspensions::settling`] answers (a clock set back may say more).
+const IN_FLIGHT_MAX_MS: i64 = (RELOAD_AFTER.as_millis() + IN_FLIGHT.as_millis()) as i64;
 /// Longest reason, in characters.
 const MAX_REASON_CHARS: usize = 500;
 /// Default and largest page of ListSuspensions; and the page read when loading an org.
@@ -95,6 +99,19 @@ impl Suspensions {
     /// Whether `user` is suspended in `org` (as this controller last read it).
     pub async fn is_suspended(&self, org: &str, user: &str) -> ChatResult<bool> {
         Ok(self.suspended(org).await?.contains_key(user))
+    }
+
+    /// How long after a suspension a call may still be let through somewhere: until every
+    /// controller has read it again, and a call that passed the check just before has
+    /// written what it writes. None when `user` is not suspended in `org`; zero once
+    /// that time has passed.
+    pub async fn settling(&self, org: &str, user: &str) -> ChatResult<Option<Duration>> {
+        let Some(suspension) = self.suspended(org).await?.get(user).cloned() else {
+            return Ok(None);
+        };
+        let settled_at = suspension.at_ms + (RELOAD_AFTER + IN_FLIGHT).as_millis() as i64;
+        let left = (settled_at - self.ids.now_ms()).clamp(0, IN_FLIGHT_MAX_MS);
+        Ok(Some(Duration::from_millis(left as u64)))
     }
 
     /// Refuses every call of a suspended user: PERMISSION_DENIED saying since when and why.
