@@ -472,3 +472,38 @@ async fn a_thread_goes_with_its_root() {
     let shown = alice.history(history(team)).await.unwrap().messages;
     assert_eq!(shown.iter().map(|m| m.id).collect::<Vec<_>>(), [kept.id]);
 }
+
+/// A report keeps what it reports for the admins after a delete, but not past the
+/// message's retention: then the report stays, without the text.
+#[tokio::test]
+async fn a_report_keeps_the_reported_text_until_the_message_expires() {
+    let Clocked { clock, server: _server, alice, bob, admin, team } = clocked().await;
+    let start = SystemClock.now_ms();
+    clock.set(start);
+    admin.set_retention(team, 1).await.unwrap();
+    let rude = bob.send_text(team, "zebra, rude").await.unwrap();
+    let fine = bob.send_text(team, "giraffe, fine").await.unwrap();
+    admin.set_retention(team, 30).await.unwrap();
+    let kept = bob.send_text(team, "giraffe, kept longer").await.unwrap();
+    for message in [&rude, &fine, &kept] {
+        alice.report_message(team, message.id, "rude").await.unwrap();
+    }
+    bob.delete_message(team, rude.id).await.unwrap();
+    let reports = || async {
+        let request = proto::ListReportsRequest { conversation_id: team, ..Default::default() };
+        let reports = alice.list_reports(request).await.unwrap().reports;
+        reports.into_iter().map(|r| (r.message_id, r.text)).collect::<Vec<_>>()
+    };
+    let before =
+        [(kept.id, kept.data.clone()), (fine.id, fine.data.clone()), (rude.id, rude.data.clone())];
+    assert_eq!(reports().await, before, "kept after the delete");
+
+    clock.set(rude.expires_at_ms + 1);
+    eventually("the sweep to remove the first two", Duration::from_secs(30), || async {
+        let shown = alice.history(history(team)).await.unwrap().messages;
+        (shown.len() == 1).then_some(())
+    })
+    .await;
+    let after = [(kept.id, kept.data.clone()), (fine.id, String::new()), (rude.id, String::new())];
+    assert_eq!(reports().await, after);
+}

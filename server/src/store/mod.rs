@@ -51,6 +51,7 @@
 //! | filters | org | filter id |
 //! | suspensions | org | user |
 //! | reports | channel id | report id, newest first |
+//! | message_reports | (channel id, message id) | report id |
 //! | user_status | (org, user) | |
 //! | profiles | (org, user) | |
 //! | directory | (org, first character of the term) | term, user |

@@ -7,7 +7,8 @@ use switchboard_server::ids::Clock as _;
 use switchboard_server::ids::{EPOCH_MS, SystemClock, first_id_at};
 use switchboard_server::model::{
     Attachment, AttachmentState, DAY_MS, Expiry, Message, MessageType, MessageVersion,
-    Notification, NotificationReason, Pin, Reaction, RetentionPolicy, change_hour,
+    Notification, NotificationReason, Pin, Reaction, Report, ReportState, RetentionPolicy,
+    change_hour,
 };
 use switchboard_server::store::{Direction, HistoryQuery, Revision, Store};
 
@@ -94,6 +95,22 @@ pub async fn expired_messages_go_with_everything_kept_of_them(store: Arc<dyn Sto
         .unwrap();
     let stored = store.get_message(channel, root.id).await.unwrap().unwrap();
     assert_eq!(stored.expires_at_ms, at, "an edit, a pin and a reaction keep the expiry");
+    // Reports keep what they report, but not past its retention.
+    let report = |n: i64, message: &Message| Report {
+        id: id(n),
+        conversation_id: channel,
+        message_id: message.id,
+        reporter: "bob".into(),
+        reason: "rude".into(),
+        author: message.from.clone(),
+        text: message.data.clone(),
+        state: ReportState::Open,
+        handled_by: String::new(),
+        handled_at_ms: 0,
+    };
+    let (of_root, of_kept) = (report(6, &edited), report(7, &kept));
+    store.put_report(&of_root).await.unwrap();
+    store.put_report(&of_kept).await.unwrap();
 
     assert!(due_in(&store, channel, at - 1).await.is_empty(), "nothing is due before its time");
     let due = due_in(&store, channel, at + 1).await;
@@ -116,6 +133,9 @@ pub async fn expired_messages_go_with_everything_kept_of_them(store: Arc<dyn Sto
     assert!(store.user_reactions(channel, "bob", 0, u64::MAX >> 1).await.unwrap().is_empty());
     assert!(store.list_pins(channel).await.unwrap().is_empty());
     assert!(store.list_notifications(&org, "bob", u64::MAX, 10).await.unwrap().is_empty());
+    let reports = store.list_reports(channel, u64::MAX, 10).await.unwrap();
+    let forgot = Report { text: String::new(), ..of_root };
+    assert_eq!(reports, [of_kept, forgot], "the report stays, without the text it kept");
     let sent = store.list_user_messages(&org, "alice", None, 10).await.unwrap();
     assert_eq!(sent, [(channel, kept.id), (channel, later.id)]);
     let thread = store.thread_summary(channel, root.id).await.unwrap();

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use fjall::{Database, Keyspace, OwnedWriteBatch, PersistMode};
 
 use super::{Tables, decode, keys};
-use crate::model::{Conversation, ConversationId, Message, Notification};
+use crate::model::{Conversation, ConversationId, Message, Notification, Report};
 use crate::store::StoreResult;
 
 /// Rows written per batch.
@@ -45,6 +45,12 @@ pub(super) fn run(db: &Database, t: &Tables) -> StoreResult<()> {
         let of_message = keys::message_notification(n.conversation_id, n.message_id, &n.user);
         batch.insert(&t.message_notifications, of_message, &key[..]);
         Ok(())
+    })?;
+    fill(db, t, "message_reports", &t.reports, |batch, t, value| {
+        let report: Report = decode("reports", value)?;
+        let key = keys::message_report(report.conversation_id, report.message_id, report.id);
+        batch.insert(&t.message_reports, key, []);
+        Ok(())
     })
 }
 
@@ -80,11 +86,16 @@ fn fill(
 
 #[cfg(test)]
 mod tests {
-    use crate::model::{Conversation, Kind, MessageType, NotificationReason, Visibility};
+    use crate::model::{
+        Conversation, Kind, MessageType, NotificationReason, ReportState, Visibility,
+    };
     use crate::store::embedded::EmbeddedStore;
-    use crate::store::{ConversationStore, MessageStore};
+    use crate::store::{ConversationStore, MessageStore, ModerationStore};
 
     use super::*;
+
+    /// The id of the report the store holds.
+    const REPORT: u64 = 7;
 
     /// A store as one written before the tables these backfills fill: their rows and the
     /// marks that they were filled are removed.
@@ -95,7 +106,15 @@ mod tests {
                 batch.remove(&t.user_messages, keys::user_entry(org, &message.from, message.id));
                 let notified = keys::message_notification(message.channel_id, message.id, "bob");
                 batch.remove(&t.message_notifications, notified);
-                for name in ["org_conversations", "user_messages", "message_notifications"] {
+                let reported = keys::message_report(message.channel_id, message.id, REPORT);
+                batch.remove(&t.message_reports, reported);
+                let names = [
+                    "org_conversations",
+                    "user_messages",
+                    "message_notifications",
+                    "message_reports",
+                ];
+                for name in names {
                     batch.remove(&t.backfills, name);
                 }
                 Ok(())
@@ -153,6 +172,19 @@ mod tests {
                 read: false,
             };
             store.insert_message("acme", &message, &[notification]).await.unwrap();
+            let report = Report {
+                id: REPORT,
+                conversation_id: 42,
+                message_id: message.id,
+                reporter: "bob".into(),
+                reason: String::new(),
+                author: "alice".into(),
+                text: "hello".into(),
+                state: ReportState::Open,
+                handled_by: String::new(),
+                handled_at_ms: 0,
+            };
+            store.put_report(&report).await.unwrap();
             as_before_backfills(&store, "acme", &message).await;
             assert!(store.list_org_conversations("acme", 0, 10).await.unwrap().is_empty());
             assert!(store.list_user_messages("acme", "alice", None, 10).await.unwrap().is_empty());
@@ -165,6 +197,9 @@ mod tests {
         let indexed =
             store.read("test", |t| Ok(t.message_notifications.contains_key(&notified)?));
         assert!(indexed.unwrap(), "the notification is found from its message again");
+        let reported = keys::message_report(42, message.id, REPORT);
+        let indexed = store.read("test", |t| Ok(t.message_reports.contains_key(reported)?));
+        assert!(indexed.unwrap(), "the report is found from its message again");
         drop(store);
         std::fs::remove_dir_all(&dir).unwrap();
     }

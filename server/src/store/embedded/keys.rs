@@ -192,6 +192,20 @@ pub(super) fn item(conversation_id: ConversationId, id: u64) -> [u8; 16] {
     key
 }
 
+/// A report of a message: the message's `item`, then the report.
+pub(super) fn message_report(
+    conversation_id: ConversationId,
+    message: MessageId,
+    report: u64,
+) -> [u8; 24] {
+    message_version(conversation_id, message, report)
+}
+
+/// The report a `message_report` key names.
+pub(super) fn report_of(key: &[u8]) -> u64 {
+    u64::from_be_bytes(key[16..24].try_into().expect("a message_report key"))
+}
+
 /// A reply in a thread: the root's `item`, then the reply.
 pub(super) fn thread_reply(
     conversation_id: ConversationId,

@@ -3,10 +3,32 @@
 //! id or user.
 
 use async_trait::async_trait;
+use fjall::OwnedWriteBatch;
 
-use super::{EmbeddedStore, decode, encode, get, keys, page_after};
-use crate::model::{Ban, ConversationId, Filter, Member, Report, Suspension, Timeout};
+use super::{EmbeddedStore, Tables, decode, encode, get, keys, page_after};
+use crate::model::{Ban, ConversationId, Filter, Member, MessageId, Report, Suspension, Timeout};
 use crate::store::{ModerationStore, StoreResult};
+
+impl Tables {
+    /// The reports of message `id` lose the text they kept of it (its retention is over).
+    pub(super) fn forget_reported_text(
+        &self,
+        batch: &mut OwnedWriteBatch,
+        conversation_id: ConversationId,
+        id: MessageId,
+    ) -> StoreResult<()> {
+        for row in self.message_reports.prefix(keys::item(conversation_id, id)) {
+            let key = row.key()?;
+            let entry = keys::conversation_entry(conversation_id, keys::report_of(&key));
+            if let Some(mut report) = get::<Report>("reports", &self.reports, &entry)? {
+                report.text.clear();
+                batch.insert(&self.reports, entry, encode(&report));
+            }
+            batch.remove(&self.message_reports, key);
+        }
+        Ok(())
+    }
+}
 
 #[async_trait]
 impl ModerationStore for EmbeddedStore {
@@ -140,7 +162,9 @@ impl ModerationStore for EmbeddedStore {
 
     async fn put_report(&self, report: &Report) -> StoreResult<()> {
         let key = keys::conversation_entry(report.conversation_id, report.id);
+        let of_message = keys::message_report(report.conversation_id, report.message_id, report.id);
         self.write("put_report", |t, batch| {
+            batch.insert(&t.message_reports, of_message, []);
             batch.insert(&t.reports, key, encode(report));
             Ok(())
         })

@@ -105,6 +105,7 @@ impl RetentionStore for EmbeddedStore {
             };
             batch.remove(&t.messages, keys::message(conversation_id, bucket_of(id), id));
             t.remove_kept_of(batch, &message)?;
+            t.forget_reported_text(batch, conversation_id, id)?;
             for row in t.reactions.prefix(keys::item(conversation_id, id)) {
                 let (key, value) = row.into_inner()?;
                 let reaction: crate::model::Reaction = decode("reactions", &value)?;

@@ -295,6 +295,14 @@ async fn run_backfill(session: &Session, keyspace: &str, backfill: Backfill) -> 
                 session.execute_unpaged(&insert, values).await.map_err(failed)?;
             }
         }
+        Backfill::MessageReports => {
+            let insert = prepare(Statement::MessageReportInsert).await.map_err(failed)?;
+            let columns = "conversation_id, message_id, report_id";
+            let mut rows = scan::<(i64, i64, i64)>(session, keyspace, "reports", columns).await?;
+            while let Some(row) = rows.try_next().await.map_err(failed)? {
+                session.execute_unpaged(&insert, row).await.map_err(failed)?;
+            }
+        }
         Backfill::MessageNotifications => {
             let insert = prepare(Statement::MessageNotificationInsert).await.map_err(failed)?;
             let columns = "org, user_id, id, conversation_id, message_id";

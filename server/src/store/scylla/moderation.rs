@@ -8,7 +8,8 @@ use super::ScyllaStore;
 use super::rows::{corrupt, row_limit, to_i64};
 use super::statements::Statement;
 use crate::model::{
-    Ban, ConversationId, Filter, FilterAction, FilterKind, Report, ReportState, Suspension, Timeout,
+    Ban, ConversationId, Filter, FilterAction, FilterKind, MessageId, Report, ReportState,
+    Suspension, Timeout,
 };
 use crate::store::{ModerationStore, StoreResult};
 
@@ -67,6 +68,23 @@ fn filter(org: &str, (id, kind, pattern, action, by, at): FilterRow) -> StoreRes
 
 /// How long past its end a `timeouts` row is kept, in seconds.
 const TIMEOUT_ROW_SLACK_SECS: i64 = 3600;
+
+impl ScyllaStore {
+    /// The reports of message `id` lose the text they kept of it (its retention is over).
+    pub(super) async fn forget_reported_text(
+        &self,
+        conversation_id: ConversationId,
+        id: MessageId,
+    ) -> StoreResult<()> {
+        let message = (to_i64(conversation_id), to_i64(id));
+        let reports: Vec<(i64,)> = self.rows(Statement::MessageReportList, message).await?;
+        for (report,) in reports {
+            self.run(Statement::ReportForgetText, ("", message.0, report)).await?;
+        }
+        self.run(Statement::MessageReportsDelete, message).await?;
+        Ok(())
+    }
+}
 
 #[async_trait]
 impl ModerationStore for ScyllaStore {
@@ -206,6 +224,8 @@ impl ModerationStore for ScyllaStore {
             &r.handled_by,
             r.handled_at_ms,
         );
+        let of_message = (to_i64(r.conversation_id), to_i64(r.message_id), to_i64(r.id));
+        self.run(Statement::MessageReportInsert, of_message).await?;
         self.run(Statement::ReportPut, row).await?;
         Ok(())
     }

@@ -115,6 +115,7 @@ impl RetentionStore for ScyllaStore {
         let (conversation_id, id) = (expiry.channel_id, expiry.message_id);
         let (channel, message) = (to_i64(conversation_id), to_i64(id));
         self.remove_notifications_of(conversation_id, id).await?;
+        self.forget_reported_text(conversation_id, id).await?;
         let reactions: Vec<(String, String, i64)> =
             self.rows(Statement::ReactionList, (channel, message)).await?;
         for (emoji, user, _) in reactions {

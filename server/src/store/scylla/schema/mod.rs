@@ -21,7 +21,7 @@ pub struct Table {
 pub const PENDING_SHARDS: i32 = 16;
 
 /// The latest schema version.
-pub const LATEST: i32 = 29;
+pub const LATEST: i32 = 30;
 
 /// Tables created after version 1, with the version that created them.
 const ADDED_TABLES: &[(&str, i32)] = &[
@@ -69,6 +69,7 @@ const ADDED_TABLES: &[(&str, i32)] = &[
     ("org_conversations", 25),
     ("archive_expiries", 28),
     ("duty_leases", 29),
+    ("message_reports", 30),
 ];
 
 /// Columns added to existing tables after version 1: (table, column, version).
@@ -200,6 +201,8 @@ pub enum Backfill {
     UserMessages,
     /// `message_notifications` from `notifications`.
     MessageNotifications,
+    /// `message_reports` from `reports`.
+    MessageReports,
 }
 
 /// Every migration for `keyspace`, oldest first. New versions are only ever appended.
@@ -246,6 +249,7 @@ pub fn migrations(keyspace: &str, replication: &Replication) -> Vec<Migration> {
         (27, "expiring messages' senders and recipients"),
         (28, "export archives by when they are removed"),
         (29, "the leases of duties one controller does at a time"),
+        (30, "each message's reports, filled from the reports"),
     ] {
         let mut statements: Vec<String> = TABLES
             .iter()
@@ -261,6 +265,7 @@ pub fn migrations(keyspace: &str, replication: &Replication) -> Vec<Migration> {
         let backfills: &[Backfill] = match version {
             25 => &[Backfill::OrgConversations],
             26 => &[Backfill::UserMessages, Backfill::MessageNotifications],
+            30 => &[Backfill::MessageReports],
             _ => &[],
         };
         migrations.push(Migration { version, description, statements, backfills });

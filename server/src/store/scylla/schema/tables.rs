@@ -591,6 +591,18 @@ pub const TABLES: &[Table] = &[
         clustering: &[("user_id", false)],
         options: "",
     },
+    // Each message's reports (their ids), so that its expiry finds them.
+    Table {
+        name: "message_reports",
+        columns: &[
+            ("conversation_id", "bigint"),
+            ("message_id", "bigint"),
+            ("report_id", "bigint"),
+        ],
+        partition_key: &["conversation_id", "message_id"],
+        clustering: &[("report_id", false)],
+        options: "",
+    },
     // Each conversation's log of message changes, by hour of position (microseconds), so
     // that a partition stays small however busy the conversation.
     Table {

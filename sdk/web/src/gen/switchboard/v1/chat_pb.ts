@@ -735,7 +735,8 @@ export type Report = Message<"switchboard.v1.Report"> & {
   reason: string;
 
   /**
-   * The message's author and text when it was reported.
+   * The message's author and text when it was reported; the text is empty once the
+   * message's retention has ended (docs/conversations.md, "Reports").
    *
    * @generated from field: string author = 6;
    */
