@@ -132,8 +132,8 @@ impl Retention {
     /// unless the first message newer than their place logged after it expired
     /// (removed by the sweep, or due to be); then the point just before the oldest
     /// message kept, whatever policy removed the rest (a policy made longer since, or
-    /// none now, brings nothing back). Two reads for a reader with something after their
-    /// place, three more past an expiry.
+    /// forever now, brings nothing back). Two reads for a reader with something after
+    /// their place, three more past an expiry; none in an org that never set a policy.
     pub(super) async fn kept_from(
         &self,
         org: &str,
@@ -141,6 +141,10 @@ impl Retention {
         from: LogPoint,
         place_id: MessageId,
     ) -> ChatResult<LogPoint> {
+        let policy = self.policy(org).await?;
+        if !policy.any_set {
+            return Ok(from); // nothing of the org's has expired
+        }
         let next = self.store.list_log(conversation, from.seq, PROBE_ENTRIES).await?;
         // The first change of a message newer than their place (not a member leaving, not
         // an edit of a message they had read).
@@ -153,7 +157,7 @@ impl Retention {
             return Ok(from);
         }
         let mut after = next.message_id;
-        if let Some(days) = self.policy(org).await?.days_for(conversation) {
+        if let Some(days) = policy.days_for(conversation) {
             after = after.max(first_id_at(now - i64::from(days) * DAY_MS).saturating_sub(1));
         }
         let oldest = HistoryQuery {

@@ -22,6 +22,10 @@ pub struct RetentionPolicy {
     pub org_days: Option<u32>,
     /// Conversations with a policy of their own (which may be "forever").
     pub conversations: BTreeMap<ConversationId, Option<u32>>,
+    /// Whether any policy is stored for the org (its default, even set to forever, or a
+    /// conversation's): without one, none of its messages has expired, unless a
+    /// conversation's own policy was dropped since.
+    pub any_set: bool,
 }
 
 impl RetentionPolicy {
@@ -92,6 +96,7 @@ mod tests {
         let policy = RetentionPolicy {
             org_days: Some(30),
             conversations: BTreeMap::from([(7, None), (8, Some(1))]),
+            any_set: true,
         };
         assert_eq!(policy.expires_at_ms(6, 1_000), 1_000 + 30 * DAY_MS);
         assert_eq!(policy.expires_at_ms(7, 1_000), 0);
@@ -101,8 +106,8 @@ mod tests {
 
     #[test]
     fn a_policy_reaching_earlier_messages_only_brings_their_expiry_sooner() {
-        let policy =
-            RetentionPolicy { org_days: Some(2), conversations: BTreeMap::from([(7, None)]) };
+        let conversations = BTreeMap::from([(7, None)]);
+        let policy = RetentionPolicy { org_days: Some(2), conversations, any_set: true };
         let two_days = 1_000 + 2 * DAY_MS;
         assert_eq!(policy.sooner_expiry(6, 1_000, 0), Some(two_days), "kept forever until now");
         assert_eq!(policy.sooner_expiry(6, 1_000, two_days + 1), Some(two_days));

@@ -22,6 +22,7 @@ pub async fn policies_are_kept_per_org_and_conversation(store: Arc<dyn Store>) {
     store.put_retention(&org, 8, Some(1)).await.unwrap();
     store.put_retention("elsewhere", 0, Some(2)).await.unwrap();
     let policy = store.get_retention(&org).await.unwrap();
+    assert!(policy.any_set);
     assert_eq!(policy.org_days, Some(30));
     assert_eq!(policy.conversations, [(7, None), (8, Some(1))].into());
     assert!(store.remove_retention(&org, 7).await.unwrap());
@@ -29,6 +30,7 @@ pub async fn policies_are_kept_per_org_and_conversation(store: Arc<dyn Store>) {
     store.put_retention(&org, 0, None).await.unwrap();
     let policy = store.get_retention(&org).await.unwrap();
     assert_eq!((policy.org_days, policy.conversations), (None, [(8, Some(1))].into()));
+    assert!(policy.any_set, "forever, but set");
 }
 
 /// Messages of `channel` among those due at `now`.

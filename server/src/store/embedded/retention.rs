@@ -51,6 +51,7 @@ impl RetentionStore for EmbeddedStore {
                 let (key, value) = row.into_inner()?;
                 let days = value.as_ref().try_into().map(u32::from_be_bytes).unwrap_or(0);
                 let days = (days > 0).then_some(days);
+                policy.any_set = true;
                 match keys::last_id(&key) {
                     0 => policy.org_days = days,
                     conversation => _ = policy.conversations.insert(conversation, days),

@@ -51,7 +51,7 @@ impl RetentionStore for ScyllaStore {
 
     async fn get_retention(&self, org: &str) -> StoreResult<RetentionPolicy> {
         let rows: Vec<(i64, Option<i32>)> = self.rows(Statement::RetentionList, (org,)).await?;
-        let mut policy = RetentionPolicy::default();
+        let mut policy = RetentionPolicy { any_set: !rows.is_empty(), ..Default::default() };
         for (conversation, days) in rows {
             let days = days.filter(|&d| d > 0).map(|d| d as u32);
             match conversation {
