@@ -444,7 +444,8 @@ export class SwitchboardClient {
   /**
    * Starts exporting your own data (profile, memberships, messages sent, files uploaded)
    * as an archive made in the background: follow it with `myExport()`, whose
-   * `downloadUrl` is set once it is DONE, until `archiveExpiresAtMs` (a week later).
+   * `downloadUrl` is set once it is DONE, until `archiveExpiresAtMs` (a week later by
+   * default: the server's `files.export_ttl_secs`).
    */
   async exportMyData(): Promise<Job> {
     return await this.people.exportMyData({});

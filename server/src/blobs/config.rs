@@ -31,9 +31,14 @@ pub struct FilesConfig {
     pub upload_ttl_secs: u64,
     /// How long download URLs work.
     pub download_ttl_secs: u64,
+    /// How long an export's archive is kept once made.
+    pub export_ttl_secs: u64,
     pub local: LocalBlobsConfig,
     pub s3: S3Config,
 }
+
+/// The longest an export's archive may be kept: a year.
+const MAX_EXPORT_TTL_SECS: u64 = 365 * 24 * 3600;
 
 impl Default for FilesConfig {
     fn default() -> Self {
@@ -57,6 +62,7 @@ impl Default for FilesConfig {
             part_bytes: 8 * 1024 * 1024,
             upload_ttl_secs: 3600,
             download_ttl_secs: 300,
+            export_ttl_secs: 7 * 24 * 3600,
             local: LocalBlobsConfig::default(),
             s3: S3Config::default(),
         }
@@ -94,6 +100,9 @@ impl FilesConfig {
         }
         if !(1..=7 * 24 * 3600).contains(&self.download_ttl_secs) {
             return Err("files.download_ttl_secs must be 1 to 604800".into());
+        }
+        if !(60..=MAX_EXPORT_TTL_SECS).contains(&self.export_ttl_secs) {
+            return Err("files.export_ttl_secs must be 60 to 31536000 (a year)".into());
         }
         if let Some(bad) = self.allowed_types.iter().find(|t| !t.contains('/')) {
             return Err(format!("files.allowed_types: `{bad}` is not a MIME type"));

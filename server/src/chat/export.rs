@@ -12,7 +12,7 @@
 //! Each step writes one part to the blob store (`exports/<job>/part-<n>`), so that another
 //! controller can go on from the last saved step; the last step joins the parts and the
 //! files into `exports/<job>/archive`, which the job's download URL points at until the
-//! sweep removes it, `ARCHIVE_KEPT` later.
+//! sweep removes it, `files.export_ttl_secs` (a week) later.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -37,8 +37,6 @@ const MESSAGES_PER_PART: usize = 500;
 const ROWS_PER_PART: usize = 200;
 /// How long a download URL lasts.
 const DOWNLOAD_FOR: Duration = Duration::from_secs(3600);
-/// How long an archive is kept once made.
-const ARCHIVE_KEPT: Duration = Duration::from_secs(7 * 24 * 60 * 60);
 /// Archives removed per sweep, at most (the rest wait for the next).
 const ARCHIVES_PER_SWEEP: usize = 100;
 /// The archive's format, as `manifest.json` names it.
@@ -230,7 +228,8 @@ impl ChatService {
             (_, "files") => self.export_files(job).await?,
             (_, "archive") => {
                 self.archive(job).await?;
-                let expires_at_ms = self.jobs.ids.now_ms() + ARCHIVE_KEPT.as_millis() as i64;
+                let kept_ms = self.attachments.files.config.export_ttl_secs as i64 * 1000;
+                let expires_at_ms = self.jobs.ids.now_ms() + kept_ms;
                 let org = job.org.clone();
                 let listed = ArchiveExpiry { expires_at_ms, org, job_id: job.id };
                 self.store.put_archive_expiry(&listed).await?;

@@ -341,8 +341,8 @@ export type Job = Message<"switchboard.v1.Job"> & {
   downloadUrl: string;
 
   /**
-   * An export, once DONE: when its archive is removed (7 days after it was made); 0 for
-   * other jobs.
+   * An export, once DONE: when its archive is removed (by default 7 days after it was
+   * made: the server's `files.export_ttl_secs`); 0 for other jobs.
    *
    * @generated from field: int64 archive_expires_at_ms = 14;
    */
