@@ -332,12 +332,12 @@ impl ChatService {
                 (messages, sent.len() == MESSAGES_PER_PART)
             }
         };
-        job.count("messages", messages.len() as u64);
         if !messages.is_empty() {
             let lines = messages.iter().map(|m| json(&ExportedMessage::of(m))).collect();
             let written = job.parts.iter().filter(|path| path.starts_with("messages/")).count();
             let name = format!("messages/{:06}.jsonl", written + 1);
             self.write_part(job, &name, jsonl(lines)).await?;
+            job.count("messages", messages.len() as u64);
         }
         if !more {
             job.enter("files");
@@ -363,8 +363,8 @@ impl ChatService {
             }
             job.cursor = id;
         }
-        job.count("files", lines.len() as u64);
         if !lines.is_empty() {
+            job.count("files", lines.len() as u64);
             self.write_part(job, "files.jsonl", jsonl(lines)).await?;
         }
         if ids.len() < ROWS_PER_PART {

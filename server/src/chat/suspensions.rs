@@ -26,8 +26,8 @@ use crate::validate::{self, Violations};
 pub(super) const RELOAD_AFTER: Duration = Duration::from_secs(10);
 /// Time allowed for a call that passed the suspension check to finish writing.
 const IN_FLIGHT: Duration = Duration::from_secs(5);
-/// The most [`Suspensions::settling`] answers (a clock set back may say more).
-const IN_FLIGHT_MAX_MS: i64 = (RELOAD_AFTER.as_millis() + IN_FLIGHT.as_millis()) as i64;
+/// How long after a suspension a call may still get through somewhere, at most.
+const SETTLING: Duration = Duration::from_secs(RELOAD_AFTER.as_secs() + IN_FLIGHT.as_secs());
 /// Longest reason, in characters.
 const MAX_REASON_CHARS: usize = 500;
 /// Default and largest page of ListSuspensions; and the page read when loading an org.
@@ -109,8 +109,9 @@ impl Suspensions {
         let Some(suspension) = self.suspended(org).await?.get(user).cloned() else {
             return Ok(None);
         };
-        let settled_at = suspension.at_ms + (RELOAD_AFTER + IN_FLIGHT).as_millis() as i64;
-        let left = (settled_at - self.ids.now_ms()).clamp(0, IN_FLIGHT_MAX_MS);
+        let settling_ms = SETTLING.as_millis() as i64;
+        // Clamped: a clock set back would say more.
+        let left = (suspension.at_ms + settling_ms - self.ids.now_ms()).clamp(0, settling_ms);
         Ok(Some(Duration::from_millis(left as u64)))
     }
 
