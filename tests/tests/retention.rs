@@ -388,6 +388,8 @@ async fn an_expiry_reaches_the_streams_and_the_clusters_search_index() {
 /// outlast the days the tests move it on, with a team of alice's that bob is in.
 struct Clocked {
     clock: TestClock,
+    /// Where the clock is pinned when the test starts.
+    start: i64,
     server: TestController,
     alice: switchboard_sdk::Client,
     bob: switchboard_sdk::Client,
@@ -397,28 +399,28 @@ struct Clocked {
 
 async fn clocked() -> Clocked {
     let clock = TestClock::default();
+    let start = SystemClock.now_ms();
+    clock.set(start);
     let server = TestController::builder().clock(clock.clone()).start().await;
     let token = |user: &str, scopes: &[&str]| lasting_token(&server, user, scopes);
     let alice = server.client_with_token(token("alice", &USER_SCOPES)).await;
     let bob = server.client_with_token(token("bob", &USER_SCOPES)).await;
     let admin = server.client_with_token(token("root", &ALL_SCOPES)).await;
     let team = create_team(&alice, &["bob"]).await;
-    Clocked { clock, server, alice, bob, admin, team }
+    Clocked { clock, start, server, alice, bob, admin, team }
 }
 
 /// A reader who was away longer than the policy keeps messages is not told of messages
 /// that are gone: unread counts leave out what expired before it was read.
 #[tokio::test]
 async fn unread_counts_leave_out_what_expired_unread() {
-    let Clocked { clock, server: _server, alice, bob, admin, team } = clocked().await;
+    let Clocked { clock, start, server: _server, alice, bob, admin, team } = clocked().await;
     admin.set_retention(team, 1).await.unwrap();
     let unread = || async {
         let all = bob.all_conversations().await.unwrap();
         let team = all.iter().find(|c| c.id == team).expect("bob's team");
         (team.unread_count, team.mention_count)
     };
-    let start = SystemClock.now_ms();
-    clock.set(start);
     alice.send_text(team, "zebra one").await.unwrap();
     alice.send_text(team, "@bob zebra two").await.unwrap();
     alice.send_private(team, "bob", "zebra, for bob").await.unwrap();
@@ -450,9 +452,7 @@ async fn unread_counts_leave_out_what_expired_unread() {
 /// when it does, rather than stay as replies to a message that is gone.
 #[tokio::test]
 async fn a_thread_goes_with_its_root() {
-    let Clocked { clock, server: _server, alice, bob, admin, team } = clocked().await;
-    let start = SystemClock.now_ms();
-    clock.set(start);
+    let Clocked { clock, start, server: _server, alice, bob, admin, team } = clocked().await;
     admin.set_retention(team, 1).await.unwrap();
     let root = alice.send_text(team, "zebra root").await.unwrap();
     admin.set_retention(team, 30).await.unwrap();
@@ -477,9 +477,7 @@ async fn a_thread_goes_with_its_root() {
 /// message's retention: then the report stays, without the text.
 #[tokio::test]
 async fn a_report_keeps_the_reported_text_until_the_message_expires() {
-    let Clocked { clock, server: _server, alice, bob, admin, team } = clocked().await;
-    let start = SystemClock.now_ms();
-    clock.set(start);
+    let Clocked { clock, start: _, server: _server, alice, bob, admin, team } = clocked().await;
     admin.set_retention(team, 1).await.unwrap();
     let rude = bob.send_text(team, "zebra, rude").await.unwrap();
     let fine = bob.send_text(team, "giraffe, fine").await.unwrap();

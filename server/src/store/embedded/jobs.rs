@@ -6,7 +6,7 @@
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use super::{EmbeddedStore, Tables, decode, encode, keys};
+use super::{EmbeddedStore, Tables, decode, encode, get, keys};
 use crate::model::{ArchiveExpiry, Job};
 use crate::store::{JobStore, StoreResult};
 
@@ -106,9 +106,7 @@ impl JobStore for EmbeddedStore {
         until_ms: i64,
     ) -> StoreResult<bool> {
         self.write("lease_duty", |t, batch| {
-            let held = t.duty_leases.get(name)?;
-            let held: Option<DutyLease> =
-                held.map(|value| decode("duty_leases", &value)).transpose()?;
+            let held: Option<DutyLease> = get("duty_leases", &t.duty_leases, name.as_bytes())?;
             if held.is_some_and(|held| held.owner != owner && held.until_ms >= now_ms) {
                 return Ok(false);
             }
